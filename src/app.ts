@@ -1,0 +1,53 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Db } from './db/connect.ts';
+import { errorPage } from './http/error-page.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import type { Views } from './http/views.ts';
+import { interactionRouter } from './interactions/router.ts';
+
+export interface AppDeps {
+  provider: Provider;
+  db: Db;
+  views: Views;
+  logger: Logger;
+  /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
+  behindProxy: boolean;
+}
+
+function assetRouter(views: Views) {
+  const router = new Router();
+  router.get('/assets/assent.css', (ctx) => {
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = views.stylesheet;
+  });
+  return router;
+}
+
+/** Security headers, Assent's own pages, then oidc-provider for everything else. */
+export function createApp(deps: AppDeps): Koa {
+  const { provider, views, logger } = deps;
+  const app = new Koa({ proxy: deps.behindProxy });
+  provider.proxy = deps.behindProxy;
+
+  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+
+  const interactions = interactionRouter(deps);
+  const assets = assetRouter(views);
+  const providerCallback = provider.callback();
+
+  app.use(securityHeaders);
+  app.use(errorPage(views, logger));
+  app.use(assets.routes());
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+  app.use((ctx) => {
+    // oidc-provider answers the rest itself and ends the response.
+    ctx.respond = false;
+    return providerCallback(ctx.req, ctx.res);
+  });
+  return app;
+}

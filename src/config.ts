@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
+ * modules receive the slice of this object they need.
+ */
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const seconds = z.coerce.number().int().positive();
+
+const list = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+const environment = z.object({
+  ISSUER: z.url({ protocol: /^https$/ }).optional(),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  DATA_DIR: z.string().default('data'),
+  DATABASE_URL: z.string().optional(),
+  DEV_MODE: flag.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_CLIENT_CA_FILE: z.string().optional(),
+  TLS_TERMINATED_BY_PROXY: flag.default(false),
+  CLIENT_CERT_HEADER: z.string().toLowerCase().default('x-client-cert'),
+  TRUSTED_PROXIES: list.default([]),
+
+  SIGNING_KEYS_FILE: z.string().optional(),
+  ACCESS_TOKEN_TTL: seconds.default(300),
+  REFRESH_TOKEN_TTL: seconds.default(90 * 24 * 3600),
+  AUTHORIZATION_CODE_TTL: seconds.max(60).default(60),
+  SESSION_TTL: seconds.default(300),
+  SWEEP_INTERVAL: seconds.default(60),
+  SEED_DEMO: flag.optional(),
+});
+
+export type Environment = z.input<typeof environment>;
+
+export interface Config {
+  /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */
+  issuer: string | undefined;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Postgres connection string; undefined selects embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  /** Development conveniences: generated keys, certificates and demo data. Never in production. */
+  devMode: boolean;
+  seedDemo: boolean;
+  logLevel: z.infer<typeof environment>['LOG_LEVEL'];
+  tls: {
+    terminatedByProxy: boolean;
+    certFile: string | undefined;
+    keyFile: string | undefined;
+    clientCaFile: string | undefined;
+    clientCertHeader: string;
+    trustedProxies: string[];
+  };
+  signingKeysFile: string | undefined;
+  ttl: {
+    accessToken: number;
+    refreshToken: number;
+    authorizationCode: number;
+    session: number;
+  };
+  sweepIntervalSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const devMode = e.DEV_MODE ?? e.DATABASE_URL === undefined;
+  if (!devMode && !e.TLS_TERMINATED_BY_PROXY && (!e.TLS_CERT_FILE || !e.TLS_KEY_FILE)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
+  }
+  if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
+  if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
+    throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
+  }
+  return {
+    issuer: e.ISSUER?.replace(/\/$/, ''),
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    devMode,
+    seedDemo: e.SEED_DEMO ?? devMode,
+    logLevel: e.LOG_LEVEL,
+    tls: {
+      terminatedByProxy: e.TLS_TERMINATED_BY_PROXY,
+      certFile: e.TLS_CERT_FILE,
+      keyFile: e.TLS_KEY_FILE,
+      clientCaFile: e.TLS_CLIENT_CA_FILE,
+      clientCertHeader: e.CLIENT_CERT_HEADER,
+      trustedProxies: e.TRUSTED_PROXIES,
+    },
+    signingKeysFile: e.SIGNING_KEYS_FILE,
+    ttl: {
+      accessToken: e.ACCESS_TOKEN_TTL,
+      refreshToken: e.REFRESH_TOKEN_TTL,
+      authorizationCode: e.AUTHORIZATION_CODE_TTL,
+      session: e.SESSION_TTL,
+    },
+    sweepIntervalSeconds: e.SWEEP_INTERVAL,
+  };
+}

@@ -1,0 +1,28 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { pglitePool } from './pglite-pool.ts';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseTarget {
+  /** Postgres connection string; undefined selects embedded PGlite in `<dataDir>/pglite`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+}
+
+/** Opens Kysely over a pg Pool, or over embedded PGlite when no DATABASE_URL is configured. */
+export async function connectDatabase(target: DatabaseTarget): Promise<Db> {
+  if (target.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10 });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  const directory = path.join(target.dataDir, 'pglite');
+  await mkdir(directory, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const embedded = await PGlite.create(directory);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(embedded) }) });
+}

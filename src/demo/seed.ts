@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import type { Db } from '../db/connect.ts';
+import { createCustomer } from '../customers/customer-service.ts';
+import { findCustomerByUsername } from '../customers/customer-repository.ts';
+import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
+import { clientExists, saveClient } from '../tpp/client-registry.ts';
+
+/**
+ * Dev-mode demo data: a customer and a TPP client whose credentials are written under
+ * `<dataDir>/demo/` (git-ignored), never printed: the console only says where they are.
+ */
+
+export const DEMO_CUSTOMER = 'demo';
+export const DEMO_CLIENT_ID = 'demo-tpp';
+export const DEMO_REDIRECT_URI = 'https://localhost:9443/callback';
+const DEMO_TPP_SUBJECT = 'CN=demo-tpp,O=Demo TPP,C=GB';
+
+async function exists(file: string) {
+  return readFile(file).then(() => true, () => false);
+}
+
+async function seedCustomer(db: Db, directory: string) {
+  const file = path.join(directory, 'customer.json');
+  if ((await findCustomerByUsername(db, DEMO_CUSTOMER)) && (await exists(file))) return;
+  const password = randomBytes(12).toString('base64url');
+  await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
+  await createCustomer(db, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password });
+  await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password }, null, 2)}\n`, { mode: 0o600 });
+}
+
+async function seedTpp(db: Db, directory: string, ca: PemPair) {
+  const keyFile = path.join(directory, 'tpp-private.jwk.json');
+  if ((await clientExists(db, DEMO_CLIENT_ID)) && (await exists(keyFile))) return;
+  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  await writeFile(keyFile, `${JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'PS256' }, null, 2)}\n`, { mode: 0o600 });
+  await writePair(directory, 'tpp-client', await issueCertificate(ca, { subject: DEMO_TPP_SUBJECT, usage: 'client' }));
+  await saveClient(db, {
+    client_id: DEMO_CLIENT_ID,
+    client_name: 'Demo TPP',
+    redirect_uris: [DEMO_REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    scope: 'openid accounts payments fundsconfirmations',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'PS256',
+    jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
+  });
+}
+
+/** Creates the demo customer and TPP once; later starts reuse them. Returns the folder holding their credentials. */
+export async function seedDemo(db: Db, dataDir: string, ca: PemPair): Promise<string> {
+  const directory = path.join(dataDir, 'demo');
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await seedCustomer(db, directory);
+  await seedTpp(db, directory, ca);
+  return directory;
+}

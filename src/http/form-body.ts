@@ -1,0 +1,30 @@
+import type { Context } from 'koa';
+
+export class BodyError extends Error {
+  override name = 'BodyError';
+  readonly status: number;
+  readonly expose = true;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const FORM_LIMIT = 16 * 1024;
+
+/** Reads an urlencoded form of at most 16 KiB; each field keeps only its first value. */
+export async function readForm(ctx: Context): Promise<Record<string, string>> {
+  if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected an application/x-www-form-urlencoded form');
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > FORM_LIMIT) throw new BodyError(413, 'form too large');
+    chunks.push(chunk as Buffer);
+  }
+  const form: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+    if (!Object.hasOwn(form, key)) form[key] = value;
+  }
+  return form;
+}

@@ -1,0 +1,35 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startAssent } from './server.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
+const logger = createLogger(config.logLevel);
+const assent = await startAssent(config, logger);
+
+logger.info(
+  {
+    issuer: assent.issuer,
+    discovery: `${assent.issuer}/.well-known/openid-configuration`,
+    database: config.databaseUrl ? 'postgres' : `embedded PGlite in ${config.dataDir}/pglite`,
+    ...(assent.demoDirectory && { demoCredentials: assent.demoDirectory, devCa: `${config.dataDir}/tls/ca.pem` }),
+  },
+  'Assent is ready',
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    assent.close().then(() => process.exit(0), (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  });
+}

@@ -1,0 +1,174 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+
+/**
+ * One Kysely-backed oidc-provider adapter for every model: a row per (model, id) with the payload as
+ * jsonb. Expiry uses the database clock so that every instance agrees on it.
+ */
+
+function expiry(expiresIn: number | undefined) {
+  return expiresIn === undefined ? null : sql<Date>`now() + ${expiresIn} * interval '1 second'`;
+}
+
+const live = sql<boolean>`(expires_at is null or expires_at > now())`;
+
+function withConsumption(row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
+  const payload = row.payload as AdapterPayload;
+  if (row.consumed_at === null) return payload;
+  return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
+}
+
+/** Removes a grant and everything issued under it, whatever the model. */
+export async function destroyGrantEverywhere(db: Db, grantId: string): Promise<void> {
+  await db
+    .deleteFrom('oidc_model')
+    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .execute();
+}
+
+export class KyselyAdapter implements Adapter {
+  readonly model: string;
+  readonly db: Db;
+
+  constructor(db: Db, model: string) {
+    this.db = db;
+    this.model = model;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const row = {
+      model: this.model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      user_code: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expires_at: expiry(expiresIn),
+    };
+    await this.db
+      .insertInto('oidc_model')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['model', 'id']).doUpdateSet({
+          payload: row.payload,
+          grant_id: row.grant_id,
+          user_code: row.user_code,
+          uid: row.uid,
+          expires_at: row.expires_at,
+          updated_at: sql`now()`,
+        }),
+      )
+      .execute();
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('id', id);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('uid', uid);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('user_code', userCode);
+  }
+
+  private async findBy(column: 'id' | 'uid' | 'user_code', value: string) {
+    const row = await this.db
+      .selectFrom('oidc_model')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', this.model)
+      .where(column, '=', value)
+      .where(live)
+      .executeTakeFirst();
+    return row && withConsumption(row);
+  }
+
+  /**
+   * Exactly once: the library reads `consumed` and then calls consume, so two racers can both pass its
+   * check. Only the conditional update decides; the loser's redemption is code reuse (RFC 9700 4.5),
+   * so it fails the request and takes the whole grant down with it.
+   */
+  async consume(id: string): Promise<void> {
+    const won = await this.db
+      .updateTable('oidc_model')
+      .set({ consumed_at: sql`now()`, updated_at: sql`now()` })
+      .where('model', '=', this.model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (won) return;
+    const row = await this.db
+      .selectFrom('oidc_model')
+      .select('grant_id')
+      .where('model', '=', this.model)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.grant_id) await destroyGrantEverywhere(this.db, row.grant_id);
+    throw new errors.InvalidGrant(`${this.model} already consumed`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
+  }
+
+  /**
+   * Inserts a row only if no live row holds the id; true when this call stored it. Backs replay
+   * detection (DPoP proofs, client assertions), where the library's own find-then-save lets
+   * concurrent replays through.
+   */
+  async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('oidc_model')
+      .values({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) })
+      .onConflict((oc) =>
+        oc
+          .columns(['model', 'id'])
+          .doUpdateSet({ payload: JSON.stringify(payload), expires_at: expiry(expiresIn), updated_at: sql`now()` })
+          .where('oidc_model.expires_at', '<=', sql<Date>`now()`),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+}
+
+/** The adapter constructor oidc-provider instantiates once per model name. */
+export function kyselyAdapterFactory(db: Db) {
+  return class extends KyselyAdapter {
+    constructor(model: string) {
+      super(db, model);
+    }
+  };
+}
+
+/** Deletes expired rows in small batches; SKIP LOCKED keeps concurrent sweepers off each other's rows. */
+export async function sweepExpired(db: Db, batchSize = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('oidc_model')
+      .where(({ eb, refTuple, selectFrom }) =>
+        eb(refTuple('model', 'id'), 'in',
+          selectFrom('oidc_model')
+            .select(['model', 'id'])
+            .where('expires_at', '<', sql<Date>`now()`)
+            .limit(batchSize)
+            .forUpdate()
+            .skipLocked()
+            .$asTuple('model', 'id'),
+        ),
+      )
+      .executeTakeFirst();
+    const deleted = Number(result.numDeletedRows);
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+
+/** FAPI allows PS256 and ES256 only; Assent signs with one key of each. */
+export const SIGNING_ALGORITHMS = ['PS256', 'ES256'] as const;
+
+export interface ServerKeys {
+  /** Private signing JWKs, each with `kid`, `alg` and `use`. */
+  signing: JWK[];
+  /** Keys for oidc-provider's signed cookies, newest first. */
+  cookie: string[];
+}
+
+export class KeysUnavailable extends Error {
+  override name = 'KeysUnavailable';
+}
+
+async function generateSigningKey(alg: (typeof SIGNING_ALGORITHMS)[number]): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' && { modulusLength: 2048 }) });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
+}
+
+async function readSigningKeysFile(file: string): Promise<JWK[]> {
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as { keys?: JWK[] };
+  const keys = parsed.keys ?? [];
+  if (keys.length === 0 || keys.some((key) => !key.d || !key.kid)) {
+    throw new KeysUnavailable(`${file} must be a JWKS of private keys, each with a kid`);
+  }
+  return keys;
+}
+
+async function storedKeys(db: Db): Promise<ServerKeys> {
+  const rows = await db.selectFrom('server_secret').select(['kind', 'material']).orderBy('created_at', 'desc').execute();
+  return {
+    signing: rows.filter((row) => row.kind === 'signing').map((row) => row.material as JWK),
+    cookie: rows.filter((row) => row.kind === 'cookie').map((row) => String(row.material.key)),
+  };
+}
+
+/**
+ * Generates the missing key kinds once per database: the advisory lock makes concurrent first starts
+ * of several processes agree on one set.
+ */
+async function generateMissing(db: Db, withSigning: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('assent.server_secret'))`.execute(trx);
+    const existing = await trx.selectFrom('server_secret').select('kind').groupBy('kind').execute();
+    const kinds = new Set(existing.map((row) => row.kind));
+    const rows: { id: string; kind: 'signing' | 'cookie'; material: string }[] = [];
+    if (withSigning && !kinds.has('signing')) {
+      for (const alg of SIGNING_ALGORITHMS) {
+        const jwk = await generateSigningKey(alg);
+        rows.push({ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk) });
+      }
+    }
+    if (!kinds.has('cookie')) {
+      const key = randomBytes(32).toString('base64url');
+      rows.push({ id: `cookie-${Date.now()}`, kind: 'cookie', material: JSON.stringify({ key }) });
+    }
+    if (rows.length > 0) await trx.insertInto('server_secret').values(rows).execute();
+  });
+}
+
+/**
+ * Signing keys come from SIGNING_KEYS_FILE when set, else from the database, and only dev mode
+ * generates them. Cookie keys are generated on first start in every mode. Every process on one
+ * database therefore signs, verifies and reads cookies with the same keys.
+ */
+export async function loadServerKeys(db: Db, options: { devMode: boolean; signingKeysFile: string | undefined }): Promise<ServerKeys> {
+  let keys = await storedKeys(db);
+  const signingFromDb = !options.signingKeysFile;
+  if (keys.cookie.length === 0 || (signingFromDb && keys.signing.length === 0)) {
+    await generateMissing(db, signingFromDb && options.devMode);
+    keys = await storedKeys(db);
+  }
+  if (!signingFromDb) return { ...keys, signing: await readSigningKeysFile(options.signingKeysFile!) };
+  if (keys.signing.length === 0) {
+    throw new KeysUnavailable('no signing keys: set SIGNING_KEYS_FILE to a private JWKS (only dev mode generates keys)');
+  }
+  return keys;
+}

@@ -1,0 +1,95 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { connectDatabase, type Db } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { seedDemo } from './demo/seed.ts';
+import { createClientCertificateReader } from './http/client-certificate.ts';
+import { ensureDevPki } from './http/dev-pki.ts';
+import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
+import { createViews } from './http/views.ts';
+import { sweepExpired } from './oidc/adapter.ts';
+import { loadServerKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+
+export interface RunningAssent {
+  issuer: string;
+  port: number;
+  db: Db;
+  /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
+  demoDirectory: string | undefined;
+  close(): Promise<void>;
+}
+
+async function tlsMaterial(config: Config): Promise<TlsMaterial & { devCa?: { certPem: string; keyPem: string } }> {
+  const clientCaPem = await readOptional(config.tls.clientCaFile);
+  if (config.tls.certFile && config.tls.keyFile) {
+    return { certPem: (await readOptional(config.tls.certFile))!, keyPem: (await readOptional(config.tls.keyFile))!, clientCaPem };
+  }
+  const pki = await ensureDevPki(config.dataDir);
+  return {
+    certPem: pki.server.certPem,
+    keyPem: pki.server.keyPem,
+    clientCaPem: [clientCaPem, pki.ca.certPem].filter(Boolean).join('\n'),
+    devCa: pki.ca,
+  };
+}
+
+function listen(server: http.Server, host: string, port: number) {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+/** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
+export async function startAssent(config: Config, logger: Logger): Promise<RunningAssent> {
+  const db = await connectDatabase(config);
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const tls = await tlsMaterial(config);
+  const server = config.tls.terminatedByProxy ? http.createServer() : https.createServer(httpsOptions(tls));
+  server.keepAliveTimeout = 65_000;
+  const address = await listen(server, config.host, config.port);
+  const issuer = config.issuer ?? `https://localhost:${address.port}`;
+
+  const keys = await loadServerKeys(db, config);
+  const presentedCertificate = createClientCertificateReader({
+    terminatedByProxy: config.tls.terminatedByProxy,
+    header: config.tls.clientCertHeader,
+    trustedProxies: config.tls.trustedProxies,
+    trustedCas: parseCertificateBundle(tls.clientCaPem),
+  });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
+  const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
+
+  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });
+  server.on('request', app.callback());
+
+  const sweeper = setInterval(() => {
+    sweepExpired(db).then(
+      (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
+      (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
+    );
+  }, config.sweepIntervalSeconds * 1000);
+  sweeper.unref();
+
+  return {
+    issuer,
+    port: address.port,
+    db,
+    demoDirectory,
+    async close() {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await db.destroy();
+    },
+  };
+}
