@@ -41,8 +41,6 @@ const environment = z.object({
   SEED_DEMO: flag.optional(),
 });
 
-export type Environment = z.input<typeof environment>;
-
 export interface Config {
   /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */
   issuer: string | undefined;

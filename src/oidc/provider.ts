@@ -30,6 +30,10 @@ function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<stri
   return chosen === '1.0 Final' ? '1.0 Final' : '2.0';
 }
 
+function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
+  return token.clientId === client.clientId;
+}
+
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
 
@@ -57,6 +61,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       token_endpoint_auth_method: 'private_key_jwt',
       id_token_signed_response_alg: 'PS256',
       authorization_signed_response_alg: 'PS256',
+      introspection_signed_response_alg: 'PS256',
     },
     extraClientMetadata: {
       properties: ['fapi_profile'],
@@ -85,9 +90,10 @@ export function createProvider(settings: ProviderSettings): Provider {
           return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
         },
       },
-      introspection: { enabled: true },
+      // A TPP may introspect or revoke only its own tokens; another TPP's token reads as inactive.
+      introspection: { enabled: true, allowedPolicy: ownTokensOnly },
       jwtIntrospection: { enabled: true },
-      revocation: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
     },

@@ -1,0 +1,21 @@
+import { spawn } from 'node:child_process';
+import { startPostgresCluster } from './support/postgres-cluster.ts';
+
+/**
+ * `npm test`: runs every test file with Node's test runner against a real Postgres — the one in
+ * DATABASE_URL when set (CI), otherwise a throwaway cluster started here and removed afterwards.
+ */
+
+const cluster = process.env.DATABASE_URL ? undefined : await startPostgresCluster();
+const databaseUrl = process.env.DATABASE_URL ?? cluster!.url;
+const patterns = process.argv.slice(2);
+
+const child = spawn(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=180000', ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts'])],
+  { stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl } },
+);
+
+const code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))));
+cluster?.stop();
+process.exit(code);

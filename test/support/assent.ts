@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent } from 'undici';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type RunningAssent, startAssent } from '../../src/server.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface TestAssent extends RunningAssent {
+  dataDir: string;
+  databaseUrl: string;
+  /** The dev CA that signed the server certificate and issues test TPP client certificates. */
+  ca: { certPem: string; keyPem: string };
+  stop(): Promise<void>;
+}
+
+/** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
+export async function startTestAssent(env: Record<string, string> = {}): Promise<TestAssent> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    DEV_MODE: 'true',
+    SEED_DEMO: 'false',
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const running = await startAssent(config, createLogger(config.logLevel));
+  const ca = {
+    certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
+    keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
+  };
+  return {
+    ...running,
+    dataDir,
+    databaseUrl: database.url,
+    ca,
+    async stop() {
+      await running.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An HTTPS agent that trusts the dev CA and optionally presents a client certificate. */
+export function tlsAgent(caPem: string, clientCertificate?: { certPem: string; keyPem: string }): Agent {
+  return new Agent({
+    connect: {
+      ca: caPem,
+      ...(clientCertificate && { cert: clientCertificate.certPem, key: clientCertificate.keyPem }),
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import { type Agent, fetch } from 'undici';
+
+interface Cookie {
+  value: string;
+  path: string;
+}
+
+export interface Page {
+  url: URL;
+  status: number;
+  body: string;
+}
+
+/**
+ * Plays the customer's browser in protocol tests: keeps cookies (by path), follows redirects inside
+ * the issuer and stops at the first page or at the redirect back to the TPP.
+ */
+export class CustomerAgent {
+  readonly #dispatcher: Agent;
+  readonly #origin: string;
+  readonly #cookies = new Map<string, Cookie>();
+
+  constructor(dispatcher: Agent, issuer: string) {
+    this.#dispatcher = dispatcher;
+    this.#origin = new URL(issuer).origin;
+  }
+
+  async request(url: URL, init: { method?: string; form?: Record<string, string> } = {}) {
+    const cookie = [...this.#cookies]
+      .filter(([, c]) => url.pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
+    const response = await fetch(url, {
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      redirect: 'manual',
+      dispatcher: this.#dispatcher,
+      headers: {
+        ...(cookie && { cookie }),
+        ...(init.form && { 'content-type': 'application/x-www-form-urlencoded' }),
+      },
+      ...(init.form && { body: new URLSearchParams(init.form).toString() }),
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = header.split(';').map((part) => part.trim());
+      const at = pair.indexOf('=');
+      const path = attributes.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+      const expired = attributes.some((a) => /^expires=thu, 01 jan 1970/i.test(a)) || pair.slice(at + 1) === '';
+      if (expired) this.#cookies.delete(pair.slice(0, at));
+      else this.#cookies.set(pair.slice(0, at), { value: pair.slice(at + 1), path });
+    }
+    return response;
+  }
+
+  /** Requests `url` and follows same-origin redirects; a redirect elsewhere ends the walk unfollowed. */
+  async open(url: URL, init: { form?: Record<string, string> } = {}): Promise<Page> {
+    let response = await this.request(url, init);
+    let current = url;
+    while (response.status >= 300 && response.status < 400) {
+      const next = new URL(response.headers.get('location') ?? '', current);
+      if (next.origin !== this.#origin) return { url: next, status: response.status, body: '' };
+      current = next;
+      response = await this.request(current);
+    }
+    return { url: current, status: response.status, body: await response.text() };
+  }
+
+  /** Signs in, approves (or denies) and returns the URL the TPP receives on its redirect_uri. */
+  async authorize(authorizationUrl: URL, credentials: { username: string; password: string }, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+    const login = await this.open(authorizationUrl);
+    if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status}): ${login.body.slice(0, 300)}`);
+    const consent = await this.open(new URL(`${login.url.pathname}/login`, login.url), { form: credentials });
+    if (consent.url.origin !== this.#origin) return consent.url;
+    const action = decision === 'approve' ? 'confirm' : 'abort';
+    const done = await this.open(new URL(`${consent.url.pathname}/${action}`, consent.url), { form: {} });
+    return done.url;
+  }
+}

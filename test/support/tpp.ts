@@ -1,0 +1,82 @@
+import { randomBytes, type webcrypto } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import * as oidc from 'openid-client';
+import type { ClientMetadata } from 'oidc-provider';
+import { type Agent, fetch } from 'undici';
+import { issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
+import { saveClient } from '../../src/tpp/client-registry.ts';
+import { type TestAssent, tlsAgent } from './assent.ts';
+
+export type TestClientAuth = 'private_key_jwt' | 'tls_client_auth';
+
+export interface TestTpp {
+  clientId: string;
+  redirectUri: string;
+  privateKey: webcrypto.CryptoKey;
+  kid: string;
+  certificate: PemPair;
+  /** Presents the TPP's client certificate on every connection. */
+  agent: Agent;
+  config: oidc.Configuration;
+}
+
+/** openid-client's fetch hook, sending through our TLS agent (dev CA, optional client certificate). */
+export function fetchVia(agent: Agent): oidc.CustomFetch {
+  return (url, options) => fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
+}
+
+/** Registers a FAPI TPP client directly in the database and returns openid-client configured as it. */
+export async function createTestTpp(
+  assent: TestAssent,
+  options: { auth?: TestClientAuth; metadata?: Partial<ClientMetadata> } = {},
+): Promise<TestTpp> {
+  const auth = options.auth ?? 'private_key_jwt';
+  const clientId = `tpp-${randomBytes(4).toString('hex')}`;
+  const redirectUri = `https://tpp.example/${clientId}/callback`;
+  const { privateKey, publicKey } = await generateKeyPair('PS256');
+  const publicJwk: JWK = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const subject = `CN=${clientId},O=Test TPP,C=GB`;
+  const certificate = await issueCertificate(assent.ca, { subject, usage: 'client' });
+  await saveClient(assent.db, {
+    client_id: clientId,
+    client_name: `Test TPP ${clientId}`,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    scope: 'openid accounts payments fundsconfirmations',
+    token_endpoint_auth_method: auth,
+    jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
+    ...(auth === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
+    ...options.metadata,
+  });
+  const agent = tlsAgent(assent.ca.certPem, certificate);
+  const clientAuth = auth === 'private_key_jwt' ? oidc.PrivateKeyJwt({ key: privateKey, kid }) : oidc.TlsClientAuth();
+  const config = await oidc.discovery(new URL(assent.issuer), clientId, { id_token_signed_response_alg: 'PS256' }, clientAuth, {
+    [oidc.customFetch]: fetchVia(agent),
+  });
+  config[oidc.customFetch] = fetchVia(agent);
+  return { clientId, redirectUri, privateKey, kid, certificate, agent, config };
+}
+
+/** PAR carrying a signed request object with PKCE; returns the URL to send the customer to. */
+export async function pushAuthorizationRequest(tpp: TestTpp, parameters: Record<string, string> = {}, options: oidc.DPoPOptions = {}) {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const jar = await oidc.buildAuthorizationUrlWithJAR(
+    tpp.config,
+    {
+      redirect_uri: tpp.redirectUri,
+      scope: 'openid accounts',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...parameters,
+    },
+    { key: tpp.privateKey, kid: tpp.kid },
+  );
+  const url = await oidc.buildAuthorizationUrlWithPAR(tpp.config, jar.searchParams, options);
+  return { url, codeVerifier, state, nonce };
+}
