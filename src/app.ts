@@ -1,6 +1,6 @@
 import Koa from 'koa';
-import Router from '@koa/router';
-import type Provider from 'oidc-provider';
+import { Router } from '@koa/router';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from './db/connect.ts';
 import { errorPage } from './http/error-page.ts';

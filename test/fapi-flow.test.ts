@@ -18,7 +18,7 @@ describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client',
     assert.equal(server.issuer, assent.issuer);
     assert.equal(server.require_pushed_authorization_requests, true);
     assert.deepEqual(server.response_types_supported, ['code']);
-    assert.deepEqual([...(server.token_endpoint_auth_methods_supported ?? [])].sort(), ['private_key_jwt', 'self_signed_tls_client_auth', 'tls_client_auth']);
+    assert.deepEqual([...(server.token_endpoint_auth_methods_supported ?? [])].toSorted(), ['private_key_jwt', 'self_signed_tls_client_auth', 'tls_client_auth']);
     assert.equal(server.tls_client_certificate_bound_access_tokens, true);
     assert.deepEqual(server.dpop_signing_alg_values_supported, ['PS256', 'ES256']);
     assert.equal(server.authorization_response_iss_parameter_supported, true);

@@ -12,6 +12,8 @@ function thumbprint(pem: string) {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
 }
 
+const isInvalidClient = (error: oidc.ResponseBodyError) => error.error === 'invalid_client';
+
 /** The same TPP configuration, but its connections present `certificate` (or none). */
 function withCertificate(assent: TestAssent, tpp: TestTpp, certificate?: { certPem: string; keyPem: string }) {
   const config = new oidc.Configuration(tpp.config.serverMetadata(), tpp.clientId, {}, oidc.TlsClientAuth());
@@ -57,7 +59,6 @@ describe('FAPI 2.0 flow with tls_client_auth and certificate-bound tokens over r
     const granted = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
     assert.ok(granted.access_token);
 
-    const isInvalidClient = (error: oidc.ResponseBodyError) => error.error === 'invalid_client';
     await assert.rejects(oidc.clientCredentialsGrant(withCertificate(assent, tpp), { scope: 'accounts' }), isInvalidClient);
     const wrongSubject = await issueCertificate(assent.ca, { subject: 'CN=not-this-tpp,O=Test TPP,C=GB', usage: 'client' });
     await assert.rejects(oidc.clientCredentialsGrant(withCertificate(assent, tpp, wrongSubject), { scope: 'accounts' }), isInvalidClient);
@@ -67,7 +68,7 @@ describe('FAPI 2.0 flow with tls_client_auth and certificate-bound tokens over r
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
     const rogueCa = await startTestAssent();
     try {
-      const subject = new X509Certificate(tpp.certificate.certPem).subject.split('\n').reverse().join(',');
+      const subject = new X509Certificate(tpp.certificate.certPem).subject.split('\n').toReversed().join(',');
       const forged = await issueCertificate(rogueCa.ca, { subject, usage: 'client' });
       await assert.rejects(
         oidc.clientCredentialsGrant(withCertificate(assent, tpp, forged), { scope: 'accounts' }),

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { Pool } from 'pg';
 import type { Database } from './schema.ts';
 import { pglitePool } from './pglite-pool.ts';
 
@@ -17,7 +17,7 @@ export interface DatabaseTarget {
 /** Opens Kysely over a pg Pool, or over embedded PGlite when no DATABASE_URL is configured. */
 export async function connectDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10 });
+    const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10 });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const directory = path.join(target.dataDir, 'pglite');

@@ -48,6 +48,7 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
     scope: 'openid accounts payments fundsconfirmations',
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'PS256',
+    dpop_bound_access_tokens: true,
     jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
   });
 }

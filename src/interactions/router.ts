@@ -1,7 +1,6 @@
-import Router from '@koa/router';
+import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import { errors, type InteractionResults } from 'oidc-provider';
+import { errors, type InteractionResults, type Provider } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { authenticateCustomer, getCustomer } from '../customers/customer-service.ts';
 import { readForm } from '../http/form-body.ts';

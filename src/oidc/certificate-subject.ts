@@ -7,7 +7,7 @@ function relativeNames(dn: string): string[] {
   return new Name(dn)
     .toJSON()
     .flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => `${type.toLowerCase()}=${value.toLowerCase()}`)))
-    .sort();
+    .toSorted();
 }
 
 function subjectDnMatches(certificate: X509Certificate, expected: string) {
@@ -21,7 +21,7 @@ function subjectDnMatches(certificate: X509Certificate, expected: string) {
   const actual = certificate.subject.split('\n').map((line) => {
     const at = line.indexOf('=');
     return `${line.slice(0, at).toLowerCase()}=${line.slice(at + 1).toLowerCase()}`;
-  }).sort();
+  }).toSorted();
   return wanted.length === actual.length && wanted.every((name, index) => name === actual[index]);
 }
 

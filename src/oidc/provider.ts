@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
@@ -28,6 +28,21 @@ export interface ProviderSettings {
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
   const chosen = client?.metadata().fapi_profile;
   return chosen === '1.0 Final' ? '1.0 Final' : '2.0';
+}
+
+/**
+ * FAPI never issues bearer tokens: a client commits at registration to DPoP or to mTLS-bound tokens,
+ * and the library then refuses any token request without that proof. FAPI 1.0 knows only mTLS.
+ */
+function requireSenderConstrainedTokens(profile: FapiProfile, metadata: Record<string, unknown>) {
+  const mtls = metadata.tls_client_certificate_bound_access_tokens === true;
+  const dpop = metadata.dpop_bound_access_tokens === true;
+  if (profile === '1.0 Final' && !mtls) {
+    throw new errors.InvalidClientMetadata('FAPI 1.0 clients must set tls_client_certificate_bound_access_tokens');
+  }
+  if (!mtls && !dpop) {
+    throw new errors.InvalidClientMetadata('sender-constrained tokens are required: set dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens');
+  }
 }
 
 function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
@@ -65,10 +80,12 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     extraClientMetadata: {
       properties: ['fapi_profile'],
-      validator(_ctx, key, value) {
-        if (key === 'fapi_profile' && value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
+      validator(_ctx, key, value, metadata) {
+        if (key !== 'fapi_profile') return;
+        if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
           throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
         }
+        requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
       },
     },
     features: {

@@ -47,7 +47,7 @@ export async function createTestTpp(
     scope: 'openid accounts payments fundsconfirmations',
     token_endpoint_auth_method: auth,
     jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
-    ...(auth === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
+    ...(auth === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true } : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
     ...options.metadata,
   });
   const agent = tlsAgent(assent.ca.certPem, certificate);
