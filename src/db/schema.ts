@@ -37,11 +37,55 @@ export interface CustomerTable {
   updated_at: UpdatedAt;
 }
 
+export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
+export type AuditActorKind = 'tpp' | 'customer' | 'operator' | 'resource_server' | 'system';
+
+/** Append-only; each row carries the hash of the previous row of the same subject (tamper-evident chain). */
+export interface AuditEventTable {
+  id: Generated<string>;
+  subject_type: AuditSubjectType;
+  subject_id: string;
+  seq: number;
+  event: string;
+  actor_kind: AuditActorKind;
+  actor_id: string | null;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  details: ColumnType<Record<string, unknown>, string, never>;
+  occurred_at: ColumnType<Date, Date, never>;
+  prev_hash: string | null;
+  hash: string;
+}
+
+export type AccountScheme = 'UK.OBIE.SortCodeAccountNumber' | 'UK.OBIE.IBAN';
+export type AccountType = 'Personal' | 'Business';
+export type AccountSubtype = 'CurrentAccount' | 'Savings' | 'CreditCard';
+
+/** The bank's accounts, as the account directory exposes them to consent pages. */
+export interface BankAccountTable {
+  id: Generated<string>;
+  customer_id: string;
+  scheme_name: AccountScheme;
+  identification: string;
+  name: string;
+  currency: string;
+  account_type: AccountType;
+  account_subtype: AccountSubtype;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   oidc_model: OidcModelTable;
   server_secret: ServerSecretTable;
   customer: CustomerTable;
+  audit_event: AuditEventTable;
+  bank_account: BankAccountTable;
 }
+
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type BankAccountRow = Selectable<BankAccountTable>;
+export type NewBankAccount = Insertable<BankAccountTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;
 export type CustomerRow = Selectable<CustomerTable>;

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Db } from '../db/connect.ts';
+import { type BankAccount, openAccount } from '../customers/account-directory.ts';
 import { createCustomer } from '../customers/customer-service.ts';
 import { findCustomerByUsername } from '../customers/customer-repository.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
@@ -16,6 +17,11 @@ import { clientExists, saveClient } from '../tpp/client-registry.ts';
 export const DEMO_CUSTOMER = 'demo';
 export const DEMO_CLIENT_ID = 'demo-tpp';
 export const DEMO_REDIRECT_URI = 'https://localhost:9443/callback';
+const DEMO_ACCOUNTS: Omit<BankAccount, 'id' | 'customerId'>[] = [
+  { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400411111111', name: 'Everyday Current Account', currency: 'GBP', accountType: 'Personal', accountSubtype: 'CurrentAccount' },
+  { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400422222222', name: 'Rainy Day Saver', currency: 'GBP', accountType: 'Personal', accountSubtype: 'Savings' },
+  { schemeName: 'UK.OBIE.IBAN', identification: 'GB33BUKB20201555555555', name: 'Euro Travel Account', currency: 'EUR', accountType: 'Personal', accountSubtype: 'CurrentAccount' },
+];
 const DEMO_TPP_SUBJECT = 'CN=demo-tpp,O=Demo TPP,C=GB';
 
 async function exists(file: string) {
@@ -27,7 +33,8 @@ async function seedCustomer(db: Db, directory: string) {
   if ((await findCustomerByUsername(db, DEMO_CUSTOMER)) && (await exists(file))) return;
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
-  await createCustomer(db, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password });
+  const customer = await createCustomer(db, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password });
+  for (const account of DEMO_ACCOUNTS) await openAccount(db, { ...account, customerId: customer.id });
   await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password }, null, 2)}\n`, { mode: 0o600 });
 }
 

@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+import type { AccountScheme, AccountSubtype, AccountType, BankAccountRow, Database } from '../db/schema.ts';
+
+/** A customer's account as consent pages and the consent model see it. */
+export interface BankAccount {
+  id: string;
+  customerId: string;
+  schemeName: AccountScheme;
+  identification: string;
+  name: string;
+  currency: string;
+  accountType: AccountType;
+  accountSubtype: AccountSubtype;
+}
+
+/**
+ * The bank's source of truth for who owns which account. Assent ships a Postgres implementation; a
+ * bank can put its core-banking lookup behind the same interface.
+ */
+export interface AccountDirectory {
+  listForCustomer(customerId: string): Promise<BankAccount[]>;
+  /** The subset of `accountIds` that belongs to the customer; ids of other customers are left out. */
+  findOwned(customerId: string, accountIds: readonly string[]): Promise<BankAccount[]>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toAccount(row: BankAccountRow): BankAccount {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    schemeName: row.scheme_name,
+    identification: row.identification,
+    name: row.name,
+    currency: row.currency,
+    accountType: row.account_type,
+    accountSubtype: row.account_subtype,
+  };
+}
+
+export function postgresAccountDirectory(db: Kysely<Database>): AccountDirectory {
+  return {
+    async listForCustomer(customerId) {
+      if (!UUID.test(customerId)) return [];
+      const rows = await db.selectFrom('bank_account').selectAll().where('customer_id', '=', customerId).orderBy('name').execute();
+      return rows.map(toAccount);
+    },
+    async findOwned(customerId, accountIds) {
+      const ids = accountIds.filter((id) => UUID.test(id));
+      if (!UUID.test(customerId) || ids.length === 0) return [];
+      const rows = await db.selectFrom('bank_account').selectAll().where('customer_id', '=', customerId).where('id', 'in', ids).execute();
+      return rows.map(toAccount);
+    },
+  };
+}
+
+export async function openAccount(db: Kysely<Database>, account: Omit<BankAccount, 'id'>): Promise<BankAccount> {
+  const row = await db
+    .insertInto('bank_account')
+    .values({
+      customer_id: account.customerId,
+      scheme_name: account.schemeName,
+      identification: account.identification,
+      name: account.name,
+      currency: account.currency,
+      account_type: account.accountType,
+      account_subtype: account.accountSubtype,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toAccount(row);
+}
