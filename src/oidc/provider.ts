@@ -5,6 +5,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
+import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import type { ServerKeys } from './keys.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
@@ -45,6 +46,22 @@ function requireSenderConstrainedTokens(profile: FapiProfile, metadata: Record<s
   }
 }
 
+/** Resource servers take no part in any grant: they authenticate only to introspect. */
+function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
+  if (value !== undefined && !CLIENT_KINDS.includes(value as ClientKind)) {
+    throw new errors.InvalidClientMetadata(`client_kind must be one of ${CLIENT_KINDS.join(', ')}`);
+  }
+  const grants = metadata.grant_types as unknown[] | undefined;
+  const redirects = metadata.redirect_uris as unknown[] | undefined;
+  if (value === 'resource_server' && ((grants?.length ?? 0) > 0 || (redirects?.length ?? 0) > 0)) {
+    throw new errors.InvalidClientMetadata('a resource server has no grant_types and no redirect_uris');
+  }
+}
+
+function isResourceServer(client: { metadata(): Record<string, unknown> }) {
+  return clientKindOf(client.metadata()) === 'resource_server';
+}
+
 function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
   return token.clientId === client.clientId;
 }
@@ -79,13 +96,17 @@ export function createProvider(settings: ProviderSettings): Provider {
       introspection_signed_response_alg: 'PS256',
     },
     extraClientMetadata: {
-      properties: ['fapi_profile'],
+      properties: ['fapi_profile', 'client_kind'],
       validator(_ctx, key, value, metadata) {
+        if (key === 'client_kind') {
+          validateClientKind(value, metadata);
+          return;
+        }
         if (key !== 'fapi_profile') return;
         if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
           throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
         }
-        requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
+        if (clientKindOf(metadata) === 'tpp') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
       },
     },
     features: {
@@ -107,8 +128,8 @@ export function createProvider(settings: ProviderSettings): Provider {
           return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
         },
       },
-      // A TPP may introspect or revoke only its own tokens; another TPP's token reads as inactive.
-      introspection: { enabled: true, allowedPolicy: ownTokensOnly },
+      // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
+      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => isResourceServer(client) || ownTokensOnly(ctx, client, token) },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
