@@ -37,6 +37,7 @@ const environment = z.object({
   REFRESH_TOKEN_TTL: seconds.default(90 * 24 * 3600),
   AUTHORIZATION_CODE_TTL: seconds.max(60).default(60),
   SESSION_TTL: seconds.default(300),
+  REFRESH_TOKEN_ROTATION: flag.default(false),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
 });
@@ -68,6 +69,8 @@ export interface Config {
     authorizationCode: number;
     session: number;
   };
+  /** Issue a new refresh token on each use (off by default: FAPI 2.0 prefers non-rotating refresh tokens). */
+  refreshTokenRotation: boolean;
   sweepIntervalSeconds: number;
 }
 
@@ -114,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authorizationCode: e.AUTHORIZATION_CODE_TTL,
       session: e.SESSION_TTL,
     },
+    refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
   };
 }

@@ -64,7 +64,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
   const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });

@@ -24,6 +24,7 @@ export interface ProviderSettings {
   keys: ServerKeys;
   presentedCertificate: ClientCertificateReader;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
+  refreshTokenRotation: boolean;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -145,7 +146,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       Interaction: 600,
       Session: ttl.session,
     },
-    rotateRefreshToken: false,
+    // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
+    rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
