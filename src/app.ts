@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import type { Db } from './db/connect.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -15,6 +16,8 @@ export interface AppDeps {
   logger: Logger;
   /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
   behindProxy: boolean;
+  /** The customer consent dashboard under /dashboard. */
+  dashboard: Dashboard;
 }
 
 function assetRouter(views: Views) {
@@ -44,6 +47,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(assets.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  const dashboard = mountDashboard(deps.dashboard, views);
+  app.use(dashboard.routes());
+  app.use(dashboard.allowedMethods());
   app.use((ctx) => {
     // oidc-provider answers the rest itself and ends the response.
     ctx.respond = false;

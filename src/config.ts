@@ -40,6 +40,9 @@ const environment = z.object({
   REFRESH_TOKEN_ROTATION: flag.default(false),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
+
+  DASHBOARD_IDLE_TIMEOUT: seconds.default(600),
+  DASHBOARD_SESSION_LIFETIME: seconds.default(3600),
 });
 
 export interface Config {
@@ -72,6 +75,8 @@ export interface Config {
   /** Issue a new refresh token on each use (off by default: FAPI 2.0 prefers non-rotating refresh tokens). */
   refreshTokenRotation: boolean;
   sweepIntervalSeconds: number;
+  /** The customer consent dashboard's own sessions. */
+  dashboard: { idleTimeoutSeconds: number; sessionLifetimeSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -119,5 +124,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
+    dashboard: { idleTimeoutSeconds: e.DASHBOARD_IDLE_TIMEOUT, sessionLifetimeSeconds: e.DASHBOARD_SESSION_LIFETIME },
   };
 }

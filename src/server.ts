@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
+import { setUpDashboard } from './dashboard/dashboard.ts';
+import { sweepDashboardSessions } from './dashboard/session-service.ts';
 import { connectDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -67,11 +69,19 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });
+  const dashboard = await setUpDashboard({
+    db,
+    provider,
+    issuer,
+    sessions: config.dashboard,
+    listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
+  });
+
+  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy, dashboard });
   server.on('request', app.callback());
 
   const sweeper = setInterval(() => {
-    sweepExpired(db).then(
+    Promise.all([sweepExpired(db), sweepDashboardSessions(db, config.dashboard)]).then(([tokens, sessions]) => tokens + sessions).then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
     );

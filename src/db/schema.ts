@@ -75,7 +75,45 @@ export interface BankAccountTable {
   updated_at: UpdatedAt;
 }
 
+/** The customer dashboard's private_key_jwt key (src/dashboard/dashboard-client.ts). */
+export interface DashboardClientKeyTable {
+  kid: string;
+  private_jwk: ColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+/** A dashboard sign-in between the redirect to /auth and the callback; id is SHA-256 of the cookie. */
+export interface DashboardLoginTable {
+  id_hash: string;
+  code_verifier: string;
+  state: string;
+  nonce: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+/** A signed-in dashboard session; id is SHA-256 of the cookie; idle timeout counts from last_seen_at. */
+export interface DashboardSessionTable {
+  id_hash: string;
+  customer_id: string;
+  acr: string | null;
+  csrf_token: string;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: Date;
+}
+
+/** Coarse (at most once a minute) record of a TPP's latest use of a consent. */
+export interface ConsentLastUseTable {
+  consent_id: string;
+  last_used_at: Date;
+}
+
 export interface Database {
+  consent_last_use: ConsentLastUseTable;
+  dashboard_client_key: DashboardClientKeyTable;
+  dashboard_login: DashboardLoginTable;
+  dashboard_session: DashboardSessionTable;
   oidc_model: OidcModelTable;
   server_secret: ServerSecretTable;
   customer: CustomerTable;

@@ -6,6 +6,7 @@ import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
+import { loadExistingGrant } from './first-party-grant.ts';
 import type { ServerKeys } from './keys.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
@@ -107,7 +108,7 @@ export function createProvider(settings: ProviderSettings): Provider {
         if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
           throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
         }
-        if (clientKindOf(metadata) === 'tpp') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
+        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
       },
     },
     features: {
@@ -150,6 +151,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant,
     async findAccount(_ctx, sub) {
       const customer = await getCustomer(db, sub);
       if (!customer) return undefined;

@@ -1,0 +1,40 @@
+/**
+ * What the dashboard needs from the consent model, in the dashboard's terms. `consent-source.ts`
+ * implements it over the consents module's service functions; nothing here reads consent tables.
+ */
+
+export type ConsentKind = 'account_access' | 'domestic_payment' | 'funds_confirmation';
+export type ConsentState = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+
+export interface CustomerConsent {
+  id: string;
+  clientId: string;
+  type: ConsentKind;
+  status: ConsentState;
+  permissions: string[];
+  accountIds: string[];
+  expiresAt: Date | null;
+  transactionFrom: Date | null;
+  transactionTo: Date | null;
+  payment: { amount: string; currency: string; payeeName: string | null; payeeAccount: string; reference: string | null } | null;
+  createdAt: Date;
+  statusUpdatedAt: Date;
+}
+
+export interface ConsentEvent {
+  event: string;
+  actorKind: string;
+  occurredAt: Date;
+}
+
+export interface ConsentDirectory {
+  /** Every consent the customer has authorised or declined, newest first. */
+  listForCustomer(customerId: string): Promise<CustomerConsent[]>;
+  /** The consent if it is this customer's; undefined for anyone else's or an unknown id. */
+  findForCustomer(customerId: string, consentId: string): Promise<CustomerConsent | undefined>;
+  /** Revokes one of the customer's Authorised consents, its grant and every token, with an audit event. */
+  revoke(customerId: string, consentId: string): Promise<CustomerConsent>;
+  /** Revokes all the customer's Authorised consents with one TPP in one transaction; returns them. */
+  revokeAllWithTpp(customerId: string, clientId: string): Promise<CustomerConsent[]>;
+  history(consentId: string): Promise<ConsentEvent[]>;
+}

@@ -1,0 +1,44 @@
+import type { Provider } from 'oidc-provider';
+import { postgresAccountDirectory } from '../customers/account-directory.ts';
+import { getCustomer } from '../customers/customer-service.ts';
+import type { Db } from '../db/connect.ts';
+import type { Views } from '../http/views.ts';
+import { consentSource } from './consent-source.ts';
+import { lastUses } from './consent-use.ts';
+import { registerDashboardClient } from './dashboard-client.ts';
+import { type LocalListener, loopbackFetch } from './loopback-fetch.ts';
+import { createOpenIdSignIn } from './openid-sign-in.ts';
+import { type DashboardDeps, dashboardRouter } from './router.ts';
+import type { SessionPolicy } from './session-service.ts';
+import { registeredTpps } from './tpp-names.ts';
+
+export interface DashboardSettings {
+  db: Db;
+  provider: Provider;
+  issuer: string;
+  listener: LocalListener;
+  sessions: SessionPolicy;
+}
+
+export type Dashboard = Omit<DashboardDeps, 'views'>;
+
+/** Registers the dashboard's client and wires its collaborators; the app mounts it with its views. */
+export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
+  const { db, issuer } = settings;
+  const clientKey = await registerDashboardClient(db, issuer);
+  return {
+    db,
+    issuer,
+    sessions: settings.sessions,
+    signIn: createOpenIdSignIn({ issuer, clientKey, fetch: loopbackFetch(settings.listener) }),
+    consents: consentSource(db),
+    accounts: postgresAccountDirectory(db),
+    tpps: registeredTpps(settings.provider),
+    lastUses: (ids) => lastUses(db, ids),
+    customerOf: (id) => getCustomer(db, id),
+  };
+}
+
+export function mountDashboard(dashboard: Dashboard, views: Views) {
+  return dashboardRouter({ ...dashboard, views });
+}

@@ -1,0 +1,103 @@
+import type { webcrypto } from 'node:crypto';
+import { importJWK, type JWK } from 'jose';
+import * as oidc from 'openid-client';
+import { DASHBOARD_CLIENT_ALG, DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './dashboard-client.ts';
+
+/**
+ * The dashboard's side of the authorization code flow, with openid-client as the relying party:
+ * PAR with PKCE S256, `prompt=login` (every dashboard sign-in runs the full sign-in steps, never a
+ * left-over session of a TPP flow), then the code exchange with private_key_jwt and a DPoP proof.
+ * The dashboard keeps nothing of the tokens but the ID token's `sub` and `acr`.
+ */
+
+export interface PendingSignIn {
+  codeVerifier: string;
+  state: string;
+  nonce: string;
+}
+
+export interface SignedIn {
+  customerId: string;
+  acr: string | undefined;
+}
+
+export class SignInFailed extends Error {
+  override name = 'SignInFailed';
+  readonly status = 400;
+  readonly expose = true;
+}
+
+export interface OpenIdSignInSettings {
+  issuer: string;
+  clientKey: JWK;
+  fetch: oidc.CustomFetch;
+}
+
+export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
+  let configuration: Promise<oidc.Configuration> | undefined;
+
+  // Discovery waits for the first sign-in: the listener the loopback fetch needs is up by then.
+  function discover() {
+    configuration ??= (async () => {
+      const key = (await importJWK(settings.clientKey, DASHBOARD_CLIENT_ALG)) as webcrypto.CryptoKey;
+      const config = await oidc.discovery(
+        new URL(settings.issuer),
+        DASHBOARD_CLIENT_ID,
+        { id_token_signed_response_alg: DASHBOARD_CLIENT_ALG },
+        oidc.PrivateKeyJwt({ key, kid: settings.clientKey.kid }),
+        { [oidc.customFetch]: settings.fetch },
+      );
+      config[oidc.customFetch] = settings.fetch;
+      return config;
+    })();
+    configuration.catch(() => { configuration = undefined; });
+    return configuration;
+  }
+
+  return {
+    /** Pushes the authorization request; the customer's browser goes to the returned URL. */
+    async begin(): Promise<{ url: URL; pending: PendingSignIn }> {
+      const config = await discover();
+      const pending = { codeVerifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
+      const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+        redirect_uri: dashboardRedirectUri(settings.issuer),
+        scope: 'openid',
+        prompt: 'login',
+        code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+        code_challenge_method: 'S256',
+        state: pending.state,
+        nonce: pending.nonce,
+      });
+      return { url, pending };
+    },
+
+    /** Checks the callback against the pending sign-in and redeems the code for the ID token. */
+    async complete(callbackUrl: URL, pending: PendingSignIn): Promise<SignedIn> {
+      const config = await discover();
+      // The access token is never used, yet the client is DPoP-bound: a throwaway key satisfies the rule.
+      const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      try {
+        const tokens = await oidc.authorizationCodeGrant(
+          config,
+          callbackUrl,
+          { pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true },
+          undefined,
+          { DPoP: dpop },
+        );
+        const claims = tokens.claims()!;
+        return { customerId: claims.sub, acr: typeof claims.acr === 'string' ? claims.acr : undefined };
+      } catch (error) {
+        if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') {
+          throw new SignInFailed('Sign-in was cancelled.', { cause: error });
+        }
+        // A refused or tampered callback (wrong state, reused code, bad ID token) is the customer's to retry.
+        if (error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError || error instanceof oidc.ClientError) {
+          throw new SignInFailed('Sign-in could not be completed. Please try again.', { cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type OpenIdSignIn = ReturnType<typeof createOpenIdSignIn>;

@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Customer } from '../customers/customer-service.ts';
+import type { Db } from '../db/connect.ts';
+import { readForm } from '../http/form-body.ts';
+import type { Views } from '../http/views.ts';
+import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
+import { CSRF_FIELD, requireCsrfToken } from './csrf.ts';
+import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
+import { formatting } from './formatting.ts';
+import type { OpenIdSignIn } from './openid-sign-in.ts';
+import { closeSession, openSession, rememberPendingSignIn, type SessionPolicy, takePendingSignIn } from './session-service.ts';
+
+export interface DashboardDeps extends ViewDeps {
+  db: Db;
+  views: Views;
+  signIn: OpenIdSignIn;
+  sessions: SessionPolicy;
+  issuer: string;
+  customerOf(customerId: string): Promise<Customer | undefined>;
+}
+
+const stylesheet = readFileSync(new URL('../../views/dashboard/dashboard.css', import.meta.url));
+
+async function checkedForm(ctx: SignedInContext) {
+  const form = await readForm(ctx);
+  requireCsrfToken(ctx.state.dashboard.session.csrfToken, form[CSRF_FIELD]);
+  return form;
+}
+
+const consentParams = z.object({ id: z.uuid() });
+const tppParams = z.object({ clientId: z.string().min(1).max(200) });
+
+/**
+ * The customer's consent dashboard: sign-in through Assent itself, then the consents, their detail,
+ * revocation and "stop sharing". Every page needs a session; every form carries the CSRF token; any
+ * consent or TPP that is not the signed-in customer's answers 404.
+ */
+export function dashboardRouter(deps: DashboardDeps) {
+  const { db, views, consents } = deps;
+  const router = new Router({ prefix: '/dashboard' });
+
+  function signedOut(ctx: Context, message?: string, status = 401) {
+    views.render(ctx, 'dashboard/signed-out', { message }, status);
+  }
+
+  async function render(ctx: SignedInContext, template: string, data: Record<string, unknown>, status = 200) {
+    const customer = await deps.customerOf(ctx.state.dashboard.session.customerId);
+    views.render(ctx, template, { ...data, ...formatting, customerName: customer?.displayName, csrfToken: ctx.state.dashboard.session.csrfToken }, status);
+  }
+
+  function notFound(ctx: SignedInContext) {
+    return render(ctx, 'dashboard/not-found', {}, 404);
+  }
+
+  /** The consent named in the URL if it is the signed-in customer's. */
+  async function ownConsent(ctx: SignedInContext) {
+    const params = consentParams.safeParse(ctx.params);
+    if (!params.success) return undefined;
+    return consents.findForCustomer(ctx.state.dashboard.session.customerId, params.data.id);
+  }
+
+  /** The TPP named in the URL with the customer's consents with it; undefined when there are none. */
+  async function ownTpp(ctx: SignedInContext) {
+    const params = tppParams.safeParse(ctx.params);
+    if (!params.success) return undefined;
+    const all = await consents.listForCustomer(ctx.state.dashboard.session.customerId);
+    const withTpp = all.filter((consent) => consent.clientId === params.data.clientId);
+    if (withTpp.length === 0) return undefined;
+    return { tpp: await deps.tpps.describe(params.data.clientId), consents: withTpp };
+  }
+
+  router.get('/assets/dashboard.css', (ctx) => {
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+
+  router.get('/login', async (ctx) => {
+    const { url, pending } = await deps.signIn.begin();
+    setCookie(ctx, SIGN_IN_COOKIE, await rememberPendingSignIn(db, pending));
+    ctx.status = 303;
+    ctx.redirect(url.href);
+  });
+
+  router.get('/callback', async (ctx) => {
+    const pendingId = ctx.cookies.get(SIGN_IN_COOKIE);
+    clearCookie(ctx, SIGN_IN_COOKIE);
+    const pending = pendingId ? await takePendingSignIn(db, pendingId) : undefined;
+    if (!pending) {
+      signedOut(ctx, 'That sign-in has expired or was started in another browser. Please sign in again.', 400);
+      return;
+    }
+    const signedIn = await deps.signIn.complete(new URL(ctx.originalUrl, deps.issuer), pending);
+    setCookie(ctx, SESSION_COOKIE, await openSession(db, deps.sessions, signedIn));
+    ctx.status = 303;
+    ctx.redirect('/dashboard');
+  });
+
+  const signedInOnly = requireSession(db, deps.sessions, (ctx) => signedOut(ctx));
+
+  router.post('/logout', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    await checkedForm(signed);
+    await closeSession(db, signed.state.dashboard.sessionId);
+    clearCookie(ctx, SESSION_COOKIE);
+    signedOut(ctx, 'You have signed out.', 200);
+  });
+
+  router.get('/', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const tab = isConsentTab(ctx.query.tab) ? ctx.query.tab : 'active';
+    await render(signed, 'dashboard/home', { home: await homeView(deps, signed.state.dashboard.session.customerId, tab) });
+  });
+
+  router.get('/consents/:id', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const consent = await ownConsent(signed);
+    if (!consent) return notFound(signed);
+    await render(signed, 'dashboard/consent', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+  });
+
+  router.get('/consents/:id/revoke', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const consent = await ownConsent(signed);
+    if (!consent) return notFound(signed);
+    await render(signed, 'dashboard/revoke', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+  });
+
+  router.post('/consents/:id/revoke', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    await checkedForm(signed);
+    const consent = await ownConsent(signed);
+    if (!consent) return notFound(signed);
+    if (consent.status !== 'Authorised') {
+      await render(signed, 'dashboard/consent', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) }, 409);
+      return;
+    }
+    await consents.revoke(signed.state.dashboard.session.customerId, consent.id);
+    ctx.status = 303;
+    ctx.redirect(`/dashboard/consents/${consent.id}/receipt`);
+  });
+
+  router.get('/consents/:id/receipt', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const consent = await ownConsent(signed);
+    if (!consent) return notFound(signed);
+    await render(signed, 'dashboard/receipt', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+  });
+
+  router.get('/providers/:clientId/stop', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const found = await ownTpp(signed);
+    if (!found) return notFound(signed);
+    const active = found.consents.filter((consent) => consent.status === 'Authorised');
+    const details = await Promise.all(active.map((consent) => detailView(deps, signed.state.dashboard.session.customerId, consent)));
+    await render(signed, 'dashboard/stop-sharing', { tpp: found.tpp, details });
+  });
+
+  router.post('/providers/:clientId/stop', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    await checkedForm(signed);
+    const found = await ownTpp(signed);
+    if (!found) return notFound(signed);
+    await consents.revokeAllWithTpp(signed.state.dashboard.session.customerId, found.tpp.clientId);
+    ctx.status = 303;
+    ctx.redirect(`/dashboard/providers/${encodeURIComponent(found.tpp.clientId)}/receipt`);
+  });
+
+  router.get('/providers/:clientId/receipt', signedInOnly, async (ctx) => {
+    const signed = ctx as SignedInContext;
+    const found = await ownTpp(signed);
+    if (!found) return notFound(signed);
+    const details = await Promise.all(found.consents.map((consent) => detailView(deps, signed.state.dashboard.session.customerId, consent)));
+    await render(signed, 'dashboard/stop-receipt', { tpp: found.tpp, details });
+  });
+
+  return router;
+}
+

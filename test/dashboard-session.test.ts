@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { CustomerAgent } from './support/customer-agent.ts';
+import { createTestCustomer } from './support/customers.ts';
+import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
+
+function browserFor(assent: TestAssent) {
+  return new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+}
+
+describe('dashboard sign-in through Assent as a first-party client, and its own session', () => {
+  let assent: TestAssent;
+  before(async () => { assent = await startTestAssent(); });
+  after(async () => { await assent?.stop(); });
+
+  test('without a session every page offers sign-in and shows nothing else', async () => {
+    const browser = browserFor(assent);
+    for (const path of ['/dashboard', '/dashboard/consents/0b7f0b52-55a1-4b0a-a4a6-3c4c1f5b8b1e']) {
+      const page = await browser.open(new URL(path, assent.issuer));
+      assert.equal(page.status, 401);
+      assert.match(page.body, /href="\/dashboard\/login"/);
+      assert.doesNotMatch(page.body, /Signed in as/);
+    }
+  });
+
+  test('the customer signs in through the authorization endpoint and lands on the dashboard', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    const { callback, home } = await signInToDashboard(browser, assent.issuer, customer);
+
+    assert.equal(callback.status, 303);
+    const cookie = callback.headers.getSetCookie().find((header) => header.startsWith('__Host-assent-dashboard='));
+    assert.ok(cookie, 'the callback sets the session cookie');
+    assert.match(cookie, /; path=\/(;|$)/i);
+    assert.match(cookie, /; secure(;|$)/i);
+    assert.match(cookie, /; httponly(;|$)/i);
+    assert.match(cookie, /; samesite=strict(;|$)/i);
+    assert.doesNotMatch(cookie, /domain=/i);
+
+    assert.equal(home.status, 200);
+    assert.equal(home.url.pathname, '/dashboard');
+    assert.match(home.body, /Who can access your accounts/);
+    assert.match(home.body, new RegExp(`Signed in as <strong>${customer.displayName}</strong>`));
+
+    const sessions = await assent.db.selectFrom('dashboard_session').selectAll().where('customer_id', '=', customer.id).execute();
+    assert.equal(sessions.length, 1);
+    const cookieValue = cookie.split(';')[0]!.split('=')[1]!;
+    assert.notEqual(sessions[0]!.id_hash, cookieValue, 'the database holds a hash, not the cookie value');
+  });
+
+  test('the dashboard client follows the FAPI rules: PAR, PKCE, private_key_jwt, DPoP', async () => {
+    const client = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', 'assent-dashboard').executeTakeFirstOrThrow();
+    const metadata = client.payload;
+    assert.equal(metadata.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(metadata.dpop_bound_access_tokens, true);
+    assert.deepEqual(metadata.redirect_uris, [`${assent.issuer}/dashboard/callback`]);
+    assert.deepEqual(metadata.grant_types, ['authorization_code']);
+    const push = await browserFor(assent).request(new URL('/dashboard/login', assent.issuer));
+    const authorization = new URL(push.headers.get('location') ?? '');
+    assert.equal(authorization.pathname, '/auth');
+    assert.deepEqual([...authorization.searchParams.keys()].toSorted(), ['client_id', 'request_uri'], 'only a PAR request_uri travels through the browser');
+  });
+
+  test('a callback works once, and only in the browser that started the sign-in', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    const login = await browser.open(new URL('/dashboard/login', assent.issuer));
+    let response = await browser.request(new URL(`${login.url.pathname}/login`, login.url), { form: { username: customer.username, password: customer.password } });
+    let location = new URL(response.headers.get('location') ?? '', login.url);
+    while (location.pathname !== '/dashboard/callback') {
+      response = await browser.request(location);
+      location = new URL(response.headers.get('location') ?? '', location);
+    }
+    const stranger = await browserFor(assent).open(location);
+    assert.equal(stranger.status, 400, 'another browser cannot complete the sign-in');
+    assert.doesNotMatch(stranger.body, /Signed in as/);
+
+    const first = await browser.request(location);
+    assert.equal(first.status, 303);
+    const replay = await browser.open(location);
+    assert.equal(replay.status, 400);
+  });
+
+  test('dashboard pages carry the same security headers as the interaction pages', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, customer);
+    const response = await browser.request(new URL('/dashboard', assent.issuer));
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(response.headers.get('x-frame-options'), 'DENY');
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+  });
+
+  test('sign-out needs the CSRF token, then deletes the session', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    const { home } = await signInToDashboard(browser, assent.issuer, customer);
+
+    const forged = await browser.open(new URL('/dashboard/logout', assent.issuer), { form: {} });
+    assert.equal(forged.status, 403);
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200, 'a forged sign-out changes nothing');
+
+    const out = await browser.open(new URL('/dashboard/logout', assent.issuer), { form: { csrf_token: csrfTokenOf(home) } });
+    assert.equal(out.status, 200);
+    assert.match(out.body, /You have signed out/);
+    const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
+    assert.equal(rows.length, 0);
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401);
+  });
+});
+
+describe('dashboard session limits', () => {
+  let idle: TestAssent;
+  let short: TestAssent;
+  before(async () => {
+    idle = await startTestAssent({ DASHBOARD_IDLE_TIMEOUT: '2' });
+    short = await startTestAssent({ DASHBOARD_SESSION_LIFETIME: '3' });
+  });
+  after(async () => {
+    await idle?.stop();
+    await short?.stop();
+  });
+
+  test('a session idle for longer than the idle timeout is over', async () => {
+    const browser = browserFor(idle);
+    await signInToDashboard(browser, idle.issuer, await createTestCustomer(idle.db));
+    await sleep(1000);
+    assert.equal((await browser.open(new URL('/dashboard', idle.issuer))).status, 200, 'activity keeps it alive');
+    await sleep(1000);
+    assert.equal((await browser.open(new URL('/dashboard', idle.issuer))).status, 200);
+    await sleep(2500);
+    const page = await browser.open(new URL('/dashboard', idle.issuer));
+    assert.equal(page.status, 401);
+    assert.match(page.body, /Sign in to your consents/);
+  });
+
+  test('activity does not stretch a session past its lifetime', async () => {
+    const browser = browserFor(short);
+    await signInToDashboard(browser, short.issuer, await createTestCustomer(short.db));
+    for (let i = 0; i < 2; i += 1) {
+      assert.equal((await browser.open(new URL('/dashboard', short.issuer))).status, 200);
+      await sleep(1000);
+    }
+    await sleep(1500);
+    assert.equal((await browser.open(new URL('/dashboard', short.issuer))).status, 401);
+  });
+});
