@@ -83,6 +83,17 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(replay.status, 400);
   });
 
+  test('cancelling on the sign-in page comes back as a cancelled sign-in, without a session', async () => {
+    const browser = browserFor(assent);
+    const login = await browser.open(new URL('/dashboard/login', assent.issuer));
+    const token = /name="csrf_token" value="([^"]+)"/.exec(login.body)?.[1];
+    const page = await browser.open(new URL(`${login.url.pathname}/abort`, login.url), { form: token ? { csrf_token: token } : {} });
+    assert.equal(page.url.pathname, '/dashboard/callback');
+    assert.equal(page.status, 400);
+    assert.match(page.body, /Sign-in was cancelled/);
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401);
+  });
+
   test('dashboard pages carry the same security headers as the interaction pages', async () => {
     const customer = await createTestCustomer(assent.db);
     const browser = browserFor(assent);

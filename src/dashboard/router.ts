@@ -10,7 +10,7 @@ import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-vie
 import { CSRF_FIELD, requireCsrfToken } from './csrf.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { formatting } from './formatting.ts';
-import type { OpenIdSignIn } from './openid-sign-in.ts';
+import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
 import { closeSession, openSession, rememberPendingSignIn, type SessionPolicy, takePendingSignIn } from './session-service.ts';
 
 export interface DashboardDeps extends ViewDeps {
@@ -93,7 +93,14 @@ export function dashboardRouter(deps: DashboardDeps) {
       signedOut(ctx, 'That sign-in has expired or was started in another browser. Please sign in again.', 400);
       return;
     }
-    const signedIn = await deps.signIn.complete(new URL(ctx.originalUrl, deps.issuer), pending);
+    const signedIn = await deps.signIn.complete(new URL(ctx.originalUrl, deps.issuer), pending).catch((error: unknown) => {
+      if (error instanceof SignInFailed) return error;
+      throw error;
+    });
+    if (signedIn instanceof SignInFailed) {
+      signedOut(ctx, signedIn.message, signedIn.status);
+      return;
+    }
     setCookie(ctx, SESSION_COOKIE, await openSession(db, deps.sessions, signedIn));
     ctx.status = 303;
     ctx.redirect('/dashboard');

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { type TestAssent, startTestAssent } from './support/assent.ts';
+import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
+import { createTestCustomer } from './support/customers.ts';
+
+const SCREENSHOTS = 'test-results';
+
+async function expectAccessible(page: Page, name: string) {
+  await page.screenshot({ path: `${SCREENSHOTS}/dashboard-${name}.png`, fullPage: true });
+  const serious = seriousOnly(await axeViolations(page));
+  assert.deepEqual(serious, [], `${name}: ${JSON.stringify(serious, null, 2)}`);
+}
+
+describe('the dashboard in a real browser (Chromium, phone-sized)', () => {
+  let assent: TestAssent;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  before(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    assent = await startTestAssent();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await assent?.stop();
+  });
+
+  test('sign in through Assent, see the consents, sign out; every page passes axe', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const page = await browser.context.newPage();
+    const scriptErrors: string[] = [];
+    // The signed-out page answers 401 and the browser asks for a favicon: only script and CSP errors count.
+    page.on('console', (message) => { if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) scriptErrors.push(message.text()); });
+    page.on('pageerror', (error) => scriptErrors.push(error.message));
+
+    await page.goto(`${assent.issuer}/dashboard`);
+    await expectAccessible(page, 'signed-out');
+    await page.keyboard.press('Tab');
+    assert.equal((await page.locator(':focus').textContent())?.trim(), 'Skip to main content', 'the skip link comes first in focus order');
+
+    await page.getByRole('link', { name: 'Sign in to your consents' }).click();
+    await page.getByLabel('Username').fill(customer.username);
+    await page.getByLabel('Password').fill(customer.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${assent.issuer}/dashboard`);
+
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Who can access your accounts');
+    assert.equal(await page.getByRole('main').count(), 1);
+    assert.equal(await page.getByRole('navigation', { name: 'Filter consents' }).count(), 1);
+    await expectAccessible(page, 'home');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You have signed out.').waitFor();
+    assert.deepEqual(scriptErrors, [], 'no CSP violations or script errors');
+  });
+});
