@@ -23,8 +23,8 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       assert.equal(discovery.require_pushed_authorization_requests, true);
       jwks = await (await fetch(`${first.issuer}/jwks`, { dispatcher: agent })).json();
       demo = await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8');
-      const client = await first.db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').execute();
-      assert.deepEqual(client.map((row) => row.id), ['demo-tpp']);
+      const client = await first.db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').orderBy('id').execute();
+      assert.deepEqual(client.map((row) => row.id), ['assent-dashboard', 'demo-tpp']);
     } finally {
       await first.close();
     }
