@@ -30,7 +30,9 @@ export class OutboundFetchError extends Error {
   override name = 'OutboundFetchError';
 }
 
-const forbidden = new BlockList();
+// Two lists: one BlockList would match every IPv4 address against the IPv4-mapped IPv6 range.
+const forbiddenV4 = new BlockList();
+const forbiddenV6 = new BlockList();
 const FORBIDDEN_IPV4: [string, number][] = [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
@@ -41,14 +43,14 @@ const FORBIDDEN_IPV6: [string, number][] = [
   ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
   ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ];
-for (const [network, prefix] of FORBIDDEN_IPV4) forbidden.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of FORBIDDEN_IPV6) forbidden.addSubnet(network, prefix, 'ipv6');
+for (const [network, prefix] of FORBIDDEN_IPV4) forbiddenV4.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of FORBIDDEN_IPV6) forbiddenV6.addSubnet(network, prefix, 'ipv6');
 
 /** Loopback, private, link-local (cloud metadata), shared, documentation, multicast and reserved ranges. */
 export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return forbidden.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? forbiddenV4.check(address, 'ipv4') : forbiddenV6.check(address, 'ipv6');
 }
 
 type LookupCallback = (error: Error | null, address: string | dns.LookupAddress[], family?: number) => void;
