@@ -140,6 +140,16 @@ describe('TPP onboarding by dynamic client registration with a software statemen
       const { iss: _iss, iat: _iat, exp: _exp, jti: _jti, ...rest } = claims;
       return attempt({}, await signDevSoftwareStatement(assent.dataDir, rest, { issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeSeconds: 3600 }));
     }, 'invalid_software_statement', /expired/);
+    refuse('statement issued in the future', async () => {
+      const claims = JSON.parse(Buffer.from(kit.softwareStatement.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      const { iss: _iss, iat: _iat, exp: _exp, jti: _jti, ...rest } = claims;
+      return attempt({}, await signDevSoftwareStatement(assent.dataDir, rest, { issuedAt: Math.floor(Date.now() / 1000) + 3600 }));
+    }, 'invalid_software_statement', /future/);
+    refuse('statement without the roles claim', async () => {
+      const claims = JSON.parse(Buffer.from(kit.softwareStatement.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      const { iss: _iss, iat: _iat, exp: _exp, jti: _jti, software_roles: _roles, ...rest } = claims;
+      return attempt({}, await signDevSoftwareStatement(assent.dataDir, rest));
+    }, 'invalid_software_statement', /software_roles/);
     refuse('statement signed with RS256', async () => {
       const claims = JSON.parse(Buffer.from(kit.softwareStatement.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
       const rsa = await generateKeyPair('RS256');

@@ -93,5 +93,7 @@ export async function verifySoftwareStatement(jwt: unknown, keyring: DirectoryKe
     const issue = claims.error.issues[0]!;
     throw invalid(`software statement claim ${issue.path.join('.')}: ${issue.message}`);
   }
+  // jose checks iat only together with a maximum age; a statement from the future is not yet valid.
+  if (claims.data.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw invalid('software statement iat is in the future');
   return { jwt, claims: claims.data };
 }

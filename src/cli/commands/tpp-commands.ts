@@ -84,6 +84,7 @@ const issueSsa: AdminCommand = {
   usage: 'directory:issue-ssa --name <TPP name> --roles AISP,PISP --redirect-uri <https URL> [--redirect-uri ...] [--logo-uri <https URL>] [--org-id <id>]',
   summary: 'signs a software statement with the dev directory key; writes the TPP key and client certificate',
   devOnly: true,
+  database: false,
   options: {
     name: { type: 'string' },
     roles: { type: 'string' },
