@@ -5,12 +5,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jos
 import * as oidc from 'openid-client';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { signDevSoftwareStatement } from '../src/tpp/dev-directory.ts';
-import { getTppProfile } from '../src/tpp/tpp-service.ts';
+import { getClientDisplay, getTppProfile } from '../src/tpp/tpp-service.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, issueSsaWithCli, type OnboardingKit, tppFromRegistration } from './support/onboarding.ts';
-import { fetchVia, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, fetchVia, pushAuthorizationRequest } from './support/tpp.ts';
 
 describe('TPP onboarding by dynamic client registration with a software statement', () => {
   let assent: TestAssent;
@@ -54,6 +54,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
       { name: profile?.name, roles: profile?.roles, status: profile?.status, orgId: profile?.orgId, softwareId: profile?.softwareId },
       { name: 'Acme Budgeting', roles: ['AISP', 'PISP'], status: 'active', orgId: tppKit.orgId, softwareId: tppKit.softwareId },
     );
+    assert.deepEqual(await getClientDisplay(assent.db, metadata.client_id), { name: 'Acme Budgeting', logoUri: null });
     const history = await auditHistory(assent.db, 'tpp', metadata.client_id);
     assert.deepEqual(history.map((event) => event.event), ['tpp.registered']);
 
@@ -211,6 +212,13 @@ describe('TPP onboarding by dynamic client registration with a software statemen
     assert.ok(results.filter((result) => result.status !== 201).every((result) => result.body.error === 'invalid_software_statement'));
     const rows = await assent.db.selectFrom('tpp').select('client_id').where('software_id', '=', shared.softwareId).execute();
     assert.equal(rows.length, 1);
+  });
+
+  test('clients made without a statement show their own name, and have no TPP profile', async () => {
+    const seeded = await createTestTpp(assent);
+    assert.equal(await getTppProfile(assent.db, seeded.clientId), undefined);
+    assert.deepEqual(await getClientDisplay(assent.db, seeded.clientId), { name: `Test TPP ${seeded.clientId}`, logoUri: null });
+    assert.equal(await getClientDisplay(assent.db, 'no-such-client'), undefined);
   });
 
   test('discovery advertises the registration endpoint', async () => {

@@ -3,6 +3,7 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
 import { destroyClientArtefacts } from '../oidc/adapter.ts';
+import { findClientMetadata } from './client-registry.ts';
 import type { SoftwareStatement } from './software-statement.ts';
 import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
 
@@ -55,6 +56,21 @@ function snapshot(profile: TppProfile) {
 export async function getTppProfile(db: Db, clientId: string): Promise<TppProfile | undefined> {
   const row = await findTpp(db, clientId);
   return row && toProfile(row);
+}
+
+/**
+ * Name and logo to show a customer for any client: a TPP's come from its software statement; clients
+ * made without one (the demo TPP, operator-made clients) show their own client_name and logo_uri.
+ */
+export async function getClientDisplay(db: Db, clientId: string): Promise<{ name: string; logoUri: string | null } | undefined> {
+  const tpp = await findTpp(db, clientId);
+  if (tpp) return { name: tpp.client_name, logoUri: tpp.logo_uri };
+  const metadata = await findClientMetadata(db, clientId);
+  if (!metadata) return undefined;
+  return {
+    name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+    logoUri: typeof metadata.logo_uri === 'string' ? metadata.logo_uri : null,
+  };
 }
 
 export async function listTpps(db: Db): Promise<TppProfile[]> {
