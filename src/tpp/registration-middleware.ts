@@ -145,12 +145,23 @@ export function tppRegistration(deps: RegistrationDeps) {
     return next();
   }
 
+  /** The client id of a management path; undefined for other paths (and malformed escapes, left to the provider). */
+  function managedClientId(path: string): string | undefined {
+    const encoded = clientPath.exec(path)?.[1];
+    if (encoded === undefined) return undefined;
+    try {
+      return decodeURIComponent(encoded);
+    } catch {
+      return undefined;
+    }
+  }
+
   return async function registrationMiddleware(ctx: Context, next: Next) {
-    const match = clientPath.exec(ctx.path);
-    if (ctx.path !== deps.path && !match) return next();
+    const clientId = managedClientId(ctx.path);
+    if (ctx.path !== deps.path && clientId === undefined) return next();
     try {
       if (ctx.path === deps.path) return ctx.method === 'POST' ? await register(ctx, next) : await next();
-      return await manage(ctx, next, decodeURIComponent(match![1]!));
+      return await manage(ctx, next, clientId!);
     } catch (error) {
       ctx.set('Cache-Control', 'no-store');
       if (error instanceof RegistrationError) {
