@@ -16,6 +16,18 @@ const list = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
+const trustedDirectories = z
+  .string()
+  .transform((value, context) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.object({ issuer: z.string().min(1), jwks: z.string().min(1) })));
+
 const environment = z.object({
   ISSUER: z.url({ protocol: /^https$/ }).optional(),
   HOST: z.string().default('127.0.0.1'),
@@ -40,6 +52,14 @@ const environment = z.object({
   REFRESH_TOKEN_ROTATION: flag.default(false),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
+
+  TRUSTED_DIRECTORIES: trustedDirectories.default([]),
+  DIRECTORY_JWKS_REFRESH: seconds.default(3600),
+  DEV_DIRECTORY: flag.optional(),
+  OUTBOUND_ALLOWED_HOSTS: list.default([]),
+  OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
+  OUTBOUND_TIMEOUT: seconds.default(5),
+  OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
 });
 
 export interface Config {
@@ -72,6 +92,20 @@ export interface Config {
   /** Issue a new refresh token on each use (off by default: FAPI 2.0 prefers non-rotating refresh tokens). */
   refreshTokenRotation: boolean;
   sweepIntervalSeconds: number;
+  tpp: {
+    /** Software statement issuers and where their JWKS lives (https URL or file). */
+    trustedDirectories: { issuer: string; jwks: string }[];
+    directoryRefreshSeconds: number;
+    /** Generate and trust a dev directory key under dataDir (dev mode only). */
+    devDirectory: boolean;
+  };
+  /** The SSRF guard for every URL the server fetches. */
+  outbound: {
+    allowedHosts: string[];
+    connectTimeoutMs: number;
+    totalTimeoutMs: number;
+    maxResponseBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -119,5 +153,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
+    tpp: {
+      trustedDirectories: e.TRUSTED_DIRECTORIES,
+      directoryRefreshSeconds: e.DIRECTORY_JWKS_REFRESH,
+      devDirectory: devMode && (e.DEV_DIRECTORY ?? true),
+    },
+    outbound: {
+      allowedHosts: e.OUTBOUND_ALLOWED_HOSTS,
+      connectTimeoutMs: e.OUTBOUND_CONNECT_TIMEOUT * 1000,
+      totalTimeoutMs: e.OUTBOUND_TIMEOUT * 1000,
+      maxResponseBytes: e.OUTBOUND_MAX_BYTES,
+    },
   };
 }

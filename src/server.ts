@@ -13,7 +13,11 @@ import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } 
 import { createViews } from './http/views.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createOutboundFetch } from './http/outbound-fetch.ts';
+import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
+import { ensureDevDirectory } from './tpp/dev-directory.ts';
+import { tppRegistration } from './tpp/registration-middleware.ts';
+import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 
 export interface RunningAssent {
   issuer: string;
@@ -64,7 +68,11 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
+  const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
+  const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
+  const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
+  provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
   const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });

@@ -75,8 +75,40 @@ export interface BankAccountTable {
   updated_at: UpdatedAt;
 }
 
+export type TppRole = 'AISP' | 'PISP' | 'CBPII';
+export type TppStatus = 'active' | 'suspended' | 'deleted';
+
+/** A TPP's client as onboarded through dynamic registration: who it is per its software statement. */
+export interface TppTable {
+  client_id: string;
+  software_id: string;
+  org_id: string;
+  org_name: string | null;
+  client_name: string;
+  logo_uri: string | null;
+  roles: ColumnType<TppRole[], string, string>;
+  /** Issuer of the software statement (the trusted directory). */
+  directory: string;
+  software_statement: string;
+  software_statement_claims: ColumnType<Record<string, unknown>, string, string>;
+  status: TppStatus;
+  status_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** Software statement ids already presented, per directory (replay detection). */
+export interface SoftwareStatementUseTable {
+  directory: string;
+  jti: string;
+  expires_at: Date;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   oidc_model: OidcModelTable;
+  tpp: TppTable;
+  software_statement_use: SoftwareStatementUseTable;
   server_secret: ServerSecretTable;
   customer: CustomerTable;
   audit_event: AuditEventTable;
@@ -86,6 +118,9 @@ export interface Database {
 export type AuditEventRow = Selectable<AuditEventTable>;
 export type BankAccountRow = Selectable<BankAccountTable>;
 export type NewBankAccount = Insertable<BankAccountTable>;
+
+export type TppRow = Selectable<TppTable>;
+export type NewTpp = Insertable<TppTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;
 export type CustomerRow = Selectable<CustomerTable>;

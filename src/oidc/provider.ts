@@ -3,6 +3,8 @@ import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import type { OutboundFetch } from '../http/outbound-fetch.ts';
+import { isClientUsable } from '../tpp/tpp-service.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
@@ -12,6 +14,9 @@ import type { ServerKeys } from './keys.ts';
 const FAPI_ALGORITHMS = ['PS256', 'ES256'];
 
 export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
+
+/** Dynamic client registration (RFC 7591) and management (RFC 7592, under `/register/:client_id`). */
+export const REGISTRATION_PATH = '/register';
 
 export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations'];
 
@@ -23,6 +28,8 @@ export interface ProviderSettings {
   db: Db;
   keys: ServerKeys;
   presentedCertificate: ClientCertificateReader;
+  /** The SSRF guard; every URL the provider fetches (jwks_uri, sector_identifier_uri) goes through it. */
+  outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
 }
@@ -71,7 +78,10 @@ export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
 
   const configuration: Configuration = {
-    adapter: kyselyAdapterFactory(db),
+    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
+    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    fetch: settings.outbound.asFetch,
+    routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
@@ -134,6 +144,9 @@ export function createProvider(settings: ProviderSettings): Provider {
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
+      // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       userinfo: { enabled: true },
     },
     ttl: {
