@@ -39,6 +39,16 @@ const environment = z.object({
   SESSION_TTL: seconds.default(300),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
+
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .transform((value) => Buffer.from(value, 'base64'))
+    .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  LOCKOUT_DURATION: seconds.default(900),
+  SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
+  PASSWORD_HASH_CONCURRENCY: seconds.default(4),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
 });
 
 export interface Config {
@@ -69,6 +79,16 @@ export interface Config {
     session: number;
   };
   sweepIntervalSeconds: number;
+  /** Strong customer authentication (PSD2 RTS Art. 4). */
+  sca: {
+    /** AES-256 key for TOTP secrets at rest; undefined in dev mode means a generated key kept in the database. */
+    totpEncryptionKey: Buffer | undefined;
+    lockoutSeconds: number;
+    idleTimeoutSeconds: number;
+    /** argon2 runs at once (each takes 19 MiB) and how many more may wait before sign-ins are turned away. */
+    passwordHashConcurrency: number;
+    passwordHashQueue: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -87,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
   }
   if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
+  if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError('TOTP_ENCRYPTION_KEY is required outside dev mode');
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
   }
@@ -115,5 +136,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       session: e.SESSION_TTL,
     },
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
+    sca: {
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY,
+      lockoutSeconds: e.LOCKOUT_DURATION,
+      idleTimeoutSeconds: e.SCA_IDLE_TIMEOUT,
+      passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+      passwordHashQueue: e.PASSWORD_HASH_QUEUE,
+    },
   };
 }

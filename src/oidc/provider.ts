@@ -3,6 +3,7 @@ import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { SCA_ACR } from './acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import type { ServerKeys } from './keys.ts';
@@ -57,7 +58,10 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+    claims: { acr: null, amr: null, auth_time: null, openid: ['sub'], profile: ['name', 'preferred_username'] },
+    // Only strong customer authentication is ever issued; a request for it as essential (claims
+    // parameter) sends back to login any session that lacks it.
+    acrValues: [SCA_ACR],
     responseTypes: ['code'],
     clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
     pkce: { required: () => true },
@@ -90,6 +94,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },
