@@ -58,7 +58,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { acr: null, amr: null, auth_time: null, openid: ['sub'], profile: ['name', 'preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims
     // parameter) sends back to login any session that lacks it.
     acrValues: [SCA_ACR],
