@@ -11,10 +11,6 @@ import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support
 
 const LOCKOUT_SECONDS = 2;
 
-function median(values: number[]) {
-  return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
-}
-
 /** The page with what differs per attempt blanked: the username typed and the lockout's clock time. */
 function normalised(page: Page, username: string) {
   return page.body.replaceAll(username, '<username>').replace(/until \d\d:\d\d UTC/, 'until <time>');
@@ -119,7 +115,8 @@ describe('strong customer authentication: password, then one-time code', () => {
       assert.match(wrong.body, /id="password-error">The username or password is not correct\./);
       page = wrong;
     }
-    assert.ok(median(timings.unknown) > median(timings.wrong) * 0.5, `unknown usernames must run argon2 too: ${JSON.stringify(timings)}`);
+    // Load only ever adds time, so the fastest of each is the least noisy view of its cost.
+    assert.ok(Math.min(...timings.unknown) > Math.min(...timings.wrong) * 0.5, `unknown usernames must run argon2 too: ${JSON.stringify(timings)}`);
   });
 
   test('five consecutive failures lock the username, known or not, for the configured period; the customer is told', async () => {
@@ -231,9 +228,9 @@ describe('strong customer authentication: password, then one-time code', () => {
   });
 });
 
-describe('inactivity timeout of the sign-in (PSD2 RTS Art. 4)', () => {
+describe('limits: inactivity timeout (PSD2 RTS Art. 4) and the cap on argon2 work', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ SCA_IDLE_TIMEOUT: '1' }); });
+  before(async () => { assent = await startTestAssent({ SCA_IDLE_TIMEOUT: '1', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' }); });
   after(async () => { await assent?.stop(); });
 
   test('after the idle period the customer is told so, nothing proceeds, and the TPP receives access_denied', async () => {
@@ -251,5 +248,20 @@ describe('inactivity timeout of the sign-in (PSD2 RTS Art. 4)', () => {
     const back = await browser.submit(timedOut, 'abort');
     assert.equal(back.url.origin + back.url.pathname, tpp.redirectUri);
     assert.equal(back.url.searchParams.get('error'), 'access_denied');
+  });
+
+  test('sign-ins beyond the argon2 cap are turned away with 503, and nothing is counted for them', async () => {
+    const tpp = await createTestTpp(assent);
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = await browser.open((await pushAuthorizationRequest(tpp)).url);
+    const usernames = Array.from({ length: 6 }, (_, index) => `flood-${index}-${Date.now()}`);
+    const pages = await Promise.all(usernames.map((username) => browser.submit(login, 'login', { username, password: 'guess' })));
+    const statuses = pages.map((page) => page.status);
+    assert.ok(statuses.includes(401), `one argon2 run at a time still answers: ${statuses}`);
+    assert.ok(statuses.includes(503), `the rest are turned away: ${statuses}`);
+    const busy = pages.find((page) => page.status === 503)!;
+    assert.match(busy.body, /Too many people are signing in right now/);
+    const counted = await assent.db.selectFrom('login_throttle').select('username').where('username', 'in', usernames).execute();
+    assert.equal(counted.length, statuses.filter((status) => status === 401).length, 'only the checked attempts count towards a lockout');
   });
 });

@@ -17,7 +17,9 @@ export type PasswordCheck =
   | { outcome: 'verified'; customer: Customer }
   | { outcome: 'rejected' }
   | { outcome: 'not_enrolled' }
-  | { outcome: 'locked'; until: Date };
+  | { outcome: 'locked'; until: Date }
+  /** Too many argon2 runs under way or waiting: nothing was checked or counted. */
+  | { outcome: 'busy' };
 
 export type CodeCheck = { outcome: 'verified' } | { outcome: 'rejected' } | { outcome: 'reused' } | { outcome: 'locked'; until: Date };
 
@@ -58,7 +60,9 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     if (locked) return { outcome: 'locked', until: locked };
     const row = await findCustomerByUsername(db, username);
     const hash = row?.password_hash ?? (await decoyHash());
-    const valid = await passwordWork.run(() => verifyPassword(hash, password));
+    const verification = await passwordWork.run(() => verifyPassword(hash, password));
+    if (!verification.ran) return { outcome: 'busy' };
+    const valid = verification.value;
     if (row && valid) return row.totp_secret ? { outcome: 'verified', customer: toCustomer(row) } : { outcome: 'not_enrolled' };
     const until = await fail(username, row?.id, 'pwd');
     return until ? { outcome: 'locked', until } : { outcome: 'rejected' };

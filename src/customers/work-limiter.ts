@@ -3,31 +3,25 @@
  * and the rest are turned away at once. Guards argon2 (19 MiB per run) against a flood of sign-ins.
  */
 
-export class TooBusy extends Error {
-  override name = 'TooBusy';
-  readonly status = 503;
-  readonly expose = true;
-  constructor() {
-    super('Too many people are signing in right now. Please try again in a moment.');
-  }
-}
+export type Limited<T> = { ran: true; value: T } | { ran: false };
 
 export interface WorkLimiter {
-  run<T>(work: () => Promise<T>): Promise<T>;
+  run<T>(work: () => Promise<T>): Promise<Limited<T>>;
 }
 
 export function createWorkLimiter(options: { concurrency: number; queue: number }): WorkLimiter {
   let running = 0;
   const waiting: (() => void)[] = [];
 
-  async function acquire() {
+  async function acquire(): Promise<boolean> {
     if (running < options.concurrency) {
       running += 1;
-      return;
+      return true;
     }
-    if (waiting.length >= options.queue) throw new TooBusy();
+    if (waiting.length >= options.queue) return false;
     // The releasing job hands its slot over directly, so `running` stays as it is.
     await new Promise<void>((resolve) => waiting.push(resolve));
+    return true;
   }
 
   function release() {
@@ -38,9 +32,9 @@ export function createWorkLimiter(options: { concurrency: number; queue: number 
 
   return {
     async run(work) {
-      await acquire();
+      if (!(await acquire())) return { ran: false };
       try {
-        return await work();
+        return { ran: true, value: await work() };
       } finally {
         release();
       }

@@ -64,5 +64,9 @@ export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: Loa
     case 'locked':
       renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(check.until) }, 429);
       return;
+    case 'busy':
+      ctx.set('Retry-After', '5');
+      renderLogin(deps, ctx, loaded, { username, notice: 'Too many people are signing in right now. Please try again in a moment.' }, 503);
+      return;
   }
 }
