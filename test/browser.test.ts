@@ -68,6 +68,9 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
       assert.equal(await page.title(), 'Review access · Assent');
       await page.screenshot({ path: path.join(SCREENSHOTS, '03-consent.png'), fullPage: true });
 
+      // When the consent page offers a choice of accounts, pick the first one.
+      const choices = page.locator('form[action$="/confirm"] input[type="checkbox"], form[action$="/confirm"] input[type="radio"]');
+      if ((await choices.count()) > 0) await choices.first().check();
       await page.locator('form[action$="/confirm"] button[type="submit"]').click();
       await page.waitForURL(`${tpp.redirectUri}**`);
       await page.screenshot({ path: path.join(SCREENSHOTS, '04-back-at-tpp.png') });

@@ -34,8 +34,8 @@ describe('strong customer authentication: password, then one-time code', () => {
     return { browser, login, request };
   }
 
-  async function otpPage(customer: TestCustomer) {
-    const { browser, login, request } = await loginPage();
+  async function otpPage(customer: TestCustomer, parameters: Record<string, string> = {}) {
+    const { browser, login, request } = await loginPage(parameters);
     const otp = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
     assert.equal(otp.status, 200);
     assert.match(otp.body, /name="code"/);
@@ -63,9 +63,9 @@ describe('strong customer authentication: password, then one-time code', () => {
     assert.deepEqual(events, ['customer.created', 'customer.strongly_authenticated']);
   });
 
-  test('the password alone satisfies nothing: no consent step, and resuming sends the customer back to sign in', async () => {
+  test('the password alone satisfies nothing, even less an essential SCA acr: no consent step, resuming sends the customer back to sign in', async () => {
     const customer = await createTestCustomer(assent.db);
-    const { browser, otp } = await otpPage(customer);
+    const { browser, otp } = await otpPage(customer, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: SCA_ACR } } }) });
     const skipped = await browser.submit(otp, 'confirm');
     assert.equal(skipped.status, 400);
     assert.equal(skipped.url.origin, new URL(assent.issuer).origin, 'no redirect to the TPP');
@@ -74,6 +74,8 @@ describe('strong customer authentication: password, then one-time code', () => {
     const resumed = await browser.open(new URL(`/auth/${uid}`, assent.issuer));
     assert.equal(resumed.url.origin, new URL(assent.issuer).origin, `resuming must not reach the TPP: ${resumed.url}`);
     assert.equal(resumed.url.searchParams.get('code'), null);
+    assert.match(resumed.url.pathname, /^\/interaction\//);
+    assert.match(resumed.body, /name="password"/, 'sign-in starts again');
   });
 
   test('a one-time code is accepted once only', async () => {
