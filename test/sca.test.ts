@@ -97,6 +97,18 @@ describe('strong customer authentication: password, then one-time code', () => {
     assert.doesNotMatch(fresh.body, /name="code"/, 'a new code moves on to the consent page');
   });
 
+  test('every authorization needs its own SCA: a session from an earlier one in the same browser is not enough', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const first = await browser.authorize((await pushAuthorizationRequest(tpp)).url, customer);
+    assert.ok(first.searchParams.get('code'));
+    const again = await browser.open((await pushAuthorizationRequest(tpp)).url);
+    assert.match(again.url.pathname, /^\/interaction\//);
+    assert.match(again.body, /name="password"/, 'the second authorization starts at the password again');
+    const second = await browser.authorize((await pushAuthorizationRequest(tpp)).url, customer);
+    assert.ok(second.searchParams.get('code'), 'and completes with both factors');
+  });
+
   test('unknown username and wrong password: same status, same body, same argon2 cost', async () => {
     const customer = await createTestCustomer(assent.db);
     const { browser, login } = await loginPage();

@@ -7,6 +7,7 @@ import { SCA_ACR } from './acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import type { ServerKeys } from './keys.ts';
+import { scaInteractionPolicy } from './sca-policy.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
 const FAPI_ALGORITHMS = ['PS256', 'ES256'];
@@ -131,7 +132,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     rotateRefreshToken: false,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: scaInteractionPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
       const customer = await getCustomer(db, sub);
       if (!customer) return undefined;
