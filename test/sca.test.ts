@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../src/audit/audit-trail.ts';
+import { hashPassword } from '../src/customers/passwords.ts';
 import { SCA_ACR } from '../src/oidc/acr.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
@@ -219,6 +220,18 @@ describe('strong customer authentication: password, then one-time code', () => {
     assert.equal(refused.status, 403);
     const done = await browser.submit(consent, 'confirm');
     assert.ok(done.url.searchParams.get('code'), 'with its token the same form goes through');
+  });
+
+  test('a customer without an authenticator is told so and cannot finish signing in', async () => {
+    const password = 'a password of a customer from before TOTP';
+    const username = `legacy-${Date.now()}`;
+    await assent.db.insertInto('customer').values({ username, display_name: 'Legacy', password_hash: await hashPassword(password), totp_secret: null }).execute();
+    const { browser, login } = await loginPage();
+    const page = await browser.submit(login, 'login', { username, password });
+    assert.equal(page.status, 403);
+    assert.match(page.body, /no authenticator app set up/);
+    assert.match(page.body, /name="password"/);
+    assert.doesNotMatch(page.body, /name="code"/);
   });
 
   test('pages carry a strict CSP, no inline script or style, and label every field', async () => {
