@@ -2,7 +2,9 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
+import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -15,6 +17,9 @@ export interface AppDeps {
   logger: Logger;
   /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
   behindProxy: boolean;
+  authentication: CustomerAuthentication;
+  csrf: Csrf;
+  idleTimeoutSeconds: number;
 }
 
 function assetRouter(views: Views) {

@@ -60,6 +60,15 @@ const environment = z.object({
   OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
   OUTBOUND_TIMEOUT: seconds.default(5),
   OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .transform((value) => Buffer.from(value, 'base64'))
+    .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  LOCKOUT_DURATION: seconds.default(900),
+  SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
+  PASSWORD_HASH_CONCURRENCY: seconds.default(4),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
 });
 
 export interface Config {
@@ -106,6 +115,16 @@ export interface Config {
     totalTimeoutMs: number;
     maxResponseBytes: number;
   };
+  /** Strong customer authentication (PSD2 RTS Art. 4). */
+  sca: {
+    /** AES-256 key for TOTP secrets at rest; undefined in dev mode means a generated key kept in the database. */
+    totpEncryptionKey: Buffer | undefined;
+    lockoutSeconds: number;
+    idleTimeoutSeconds: number;
+    /** argon2 runs at once (each takes 19 MiB) and how many more may wait before sign-ins are turned away. */
+    passwordHashConcurrency: number;
+    passwordHashQueue: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -124,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
   }
   if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
+  if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError('TOTP_ENCRYPTION_KEY is required outside dev mode');
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
   }
@@ -163,6 +183,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: e.OUTBOUND_CONNECT_TIMEOUT * 1000,
       totalTimeoutMs: e.OUTBOUND_TIMEOUT * 1000,
       maxResponseBytes: e.OUTBOUND_MAX_BYTES,
+    },
+    sca: {
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY,
+      lockoutSeconds: e.LOCKOUT_DURATION,
+      idleTimeoutSeconds: e.SCA_IDLE_TIMEOUT,
+      passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+      passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     },
   };
 }

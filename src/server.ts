@@ -4,13 +4,19 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
+import { createCustomerAuthentication } from './customers/authentication.ts';
+import { sweepLoginThrottle } from './customers/login-throttle.ts';
+import { loadTotpKey } from './customers/totp-key.ts';
+import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
+import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
@@ -25,6 +31,8 @@ export interface RunningAssent {
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
   demoDirectory: string | undefined;
+  /** Dev mode: the demo customer's TOTP enrolment, for the start-up banner. */
+  demoTotp: { secret: string; otpauthUri: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +55,11 @@ function listen(server: http.Server, host: string, port: number) {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server.address() as AddressInfo));
   });
+}
+
+/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout counters. */
+async function sweepAll(db: Db): Promise<number> {
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date()));
 }
 
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
@@ -73,13 +86,29 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
-  const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
+  const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
+  const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
 
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });
+  const authentication = createCustomerAuthentication({
+    db,
+    totpKey,
+    lockoutSeconds: config.sca.lockoutSeconds,
+    passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
+  });
+  const app = createApp({
+    provider,
+    db,
+    views: createViews(),
+    logger,
+    behindProxy: config.tls.terminatedByProxy,
+    authentication,
+    csrf: createCsrf(keys.cookie),
+    idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
+  });
   server.on('request', app.callback());
 
   const sweeper = setInterval(() => {
-    sweepExpired(db).then(
+    sweepAll(db).then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
     );
@@ -90,7 +119,8 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     issuer,
     port: address.port,
     db,
-    demoDirectory,
+    demoDirectory: demo?.directory,
+    demoTotp: demo?.totp,
     async close() {
       clearInterval(sweeper);
       await new Promise<void>((resolve) => {

@@ -18,7 +18,7 @@ export interface OidcModelTable {
   updated_at: UpdatedAt;
 }
 
-export type ServerSecretKind = 'signing' | 'cookie';
+export type ServerSecretKind = 'signing' | 'cookie' | 'totp';
 
 /** Key material the server generates for itself in dev mode and shares across processes. */
 export interface ServerSecretTable {
@@ -33,8 +33,34 @@ export interface CustomerTable {
   username: string;
   display_name: string;
   password_hash: string;
+  /** AES-256-GCM ciphertext of the RFC 6238 secret (src/customers/secret-box.ts); null until enrolled. */
+  totp_secret: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+/** Consecutive failed sign-in attempts per username as typed, known or not (PSD2 RTS Art. 4). */
+export interface LoginThrottleTable {
+  username: string;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  locked_until: Date | null;
+  updated_at: UpdatedAt;
+}
+
+/** TOTP time steps already accepted for a customer: each code works once. */
+export interface UsedTotpStepTable {
+  customer_id: string;
+  step: number;
+  used_at: CreatedAt;
+}
+
+/** Strong-customer-authentication progress within one authorization interaction. */
+export interface ScaInteractionTable {
+  uid: string;
+  customer_id: string | null;
+  password_verified_at: Date | null;
+  last_seen_at: Date;
+  expires_at: Date;
 }
 
 export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
@@ -113,6 +139,9 @@ export interface Database {
   customer: CustomerTable;
   audit_event: AuditEventTable;
   bank_account: BankAccountTable;
+  login_throttle: LoginThrottleTable;
+  used_totp_step: UsedTotpStepTable;
+  sca_interaction: ScaInteractionTable;
 }
 
 export type AuditEventRow = Selectable<AuditEventTable>;

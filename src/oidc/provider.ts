@@ -5,10 +5,12 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
+import { SCA_ACR } from './acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import type { ServerKeys } from './keys.ts';
+import { scaInteractionPolicy } from './sca-policy.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
 const FAPI_ALGORITHMS = ['PS256', 'ES256'];
@@ -85,7 +87,10 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'] },
+    // Only strong customer authentication is ever issued; a request for it as essential (claims
+    // parameter) sends back to login any session that lacks it.
+    acrValues: [SCA_ACR],
     responseTypes: ['code'],
     clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
     pkce: { required: () => true },
@@ -122,6 +127,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },
@@ -162,7 +168,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: scaInteractionPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
       const customer = await getCustomer(db, sub);
       if (!customer) return undefined;
