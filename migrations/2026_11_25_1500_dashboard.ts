@@ -29,7 +29,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id_hash', 'text', (c) => c.primaryKey())
     .addColumn('customer_id', 'uuid', (c) => c.notNull().references('customer.id').onDelete('cascade'))
     .addColumn('acr', 'text')
-    .addColumn('csrf_token', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())

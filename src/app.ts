@@ -3,7 +3,9 @@ import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
+import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
+import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -18,6 +20,9 @@ export interface AppDeps {
   behindProxy: boolean;
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
+  authentication: CustomerAuthentication;
+  csrf: Csrf;
+  idleTimeoutSeconds: number;
 }
 
 function assetRouter(views: Views) {
@@ -47,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(assets.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
-  const dashboard = mountDashboard(deps.dashboard, views);
+  const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());
   app.use((ctx) => {

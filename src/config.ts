@@ -16,6 +16,18 @@ const list = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
+const trustedDirectories = z
+  .string()
+  .transform((value, context) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.object({ issuer: z.string().min(1), jwks: z.string().min(1) })));
+
 const environment = z.object({
   ISSUER: z.url({ protocol: /^https$/ }).optional(),
   HOST: z.string().default('127.0.0.1'),
@@ -43,6 +55,22 @@ const environment = z.object({
 
   DASHBOARD_IDLE_TIMEOUT: seconds.default(600),
   DASHBOARD_SESSION_LIFETIME: seconds.default(3600),
+  TRUSTED_DIRECTORIES: trustedDirectories.default([]),
+  DIRECTORY_JWKS_REFRESH: seconds.default(3600),
+  DEV_DIRECTORY: flag.optional(),
+  OUTBOUND_ALLOWED_HOSTS: list.default([]),
+  OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
+  OUTBOUND_TIMEOUT: seconds.default(5),
+  OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  TOTP_ENCRYPTION_KEY: z
+    .string()
+    .transform((value) => Buffer.from(value, 'base64'))
+    .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  LOCKOUT_DURATION: seconds.default(900),
+  SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
+  PASSWORD_HASH_CONCURRENCY: seconds.default(4),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
 });
 
 export interface Config {
@@ -77,6 +105,30 @@ export interface Config {
   sweepIntervalSeconds: number;
   /** The customer consent dashboard's own sessions. */
   dashboard: { idleTimeoutSeconds: number; sessionLifetimeSeconds: number };
+  tpp: {
+    /** Software statement issuers and where their JWKS lives (https URL or file). */
+    trustedDirectories: { issuer: string; jwks: string }[];
+    directoryRefreshSeconds: number;
+    /** Generate and trust a dev directory key under dataDir (dev mode only). */
+    devDirectory: boolean;
+  };
+  /** The SSRF guard for every URL the server fetches. */
+  outbound: {
+    allowedHosts: string[];
+    connectTimeoutMs: number;
+    totalTimeoutMs: number;
+    maxResponseBytes: number;
+  };
+  /** Strong customer authentication (PSD2 RTS Art. 4). */
+  sca: {
+    /** AES-256 key for TOTP secrets at rest; undefined in dev mode means a generated key kept in the database. */
+    totpEncryptionKey: Buffer | undefined;
+    lockoutSeconds: number;
+    idleTimeoutSeconds: number;
+    /** argon2 runs at once (each takes 19 MiB) and how many more may wait before sign-ins are turned away. */
+    passwordHashConcurrency: number;
+    passwordHashQueue: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -95,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
   }
   if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
+  if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError('TOTP_ENCRYPTION_KEY is required outside dev mode');
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
   }
@@ -125,5 +178,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
     dashboard: { idleTimeoutSeconds: e.DASHBOARD_IDLE_TIMEOUT, sessionLifetimeSeconds: e.DASHBOARD_SESSION_LIFETIME },
+    tpp: {
+      trustedDirectories: e.TRUSTED_DIRECTORIES,
+      directoryRefreshSeconds: e.DIRECTORY_JWKS_REFRESH,
+      devDirectory: devMode && (e.DEV_DIRECTORY ?? true),
+    },
+    outbound: {
+      allowedHosts: e.OUTBOUND_ALLOWED_HOSTS,
+      connectTimeoutMs: e.OUTBOUND_CONNECT_TIMEOUT * 1000,
+      totalTimeoutMs: e.OUTBOUND_TIMEOUT * 1000,
+      maxResponseBytes: e.OUTBOUND_MAX_BYTES,
+    },
+    sca: {
+      totpEncryptionKey: e.TOTP_ENCRYPTION_KEY,
+      lockoutSeconds: e.LOCKOUT_DURATION,
+      idleTimeoutSeconds: e.SCA_IDLE_TIMEOUT,
+      passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+      passwordHashQueue: e.PASSWORD_HASH_QUEUE,
+    },
   };
 }

@@ -23,6 +23,10 @@ logger.info(
   },
   'Assent is ready',
 );
+if (assent.demoTotp) {
+  // Dev mode only: the demo customer's second factor, to add to an authenticator app (or use `npm run admin -- customer:otp demo`).
+  process.stdout.write(`demo customer's TOTP secret: ${assent.demoTotp.secret}\n  enrol with: ${assent.demoTotp.otpauthUri}\n`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

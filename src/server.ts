@@ -6,16 +6,26 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
+import { createCustomerAuthentication } from './customers/authentication.ts';
+import { sweepLoginThrottle } from './customers/login-throttle.ts';
+import { loadTotpKey } from './customers/totp-key.ts';
+import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
+import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createOutboundFetch } from './http/outbound-fetch.ts';
+import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
+import { ensureDevDirectory } from './tpp/dev-directory.ts';
+import { tppRegistration } from './tpp/registration-middleware.ts';
+import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 
 export interface RunningAssent {
   issuer: string;
@@ -23,6 +33,8 @@ export interface RunningAssent {
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
   demoDirectory: string | undefined;
+  /** Dev mode: the demo customer's TOTP enrolment, for the start-up banner. */
+  demoTotp: { secret: string; otpauthUri: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +59,11 @@ function listen(server: http.Server, host: string, port: number) {
   });
 }
 
+/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout counters, dashboard sessions. */
+async function sweepAll(db: Db, config: Config): Promise<number> {
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await sweepDashboardSessions(db, config.dashboard));
+}
+
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
 export async function startAssent(config: Config, logger: Logger): Promise<RunningAssent> {
   const db = await connectDatabase(config);
@@ -66,9 +83,20 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
-  const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
+  const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
+  const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
+  const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
+  provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
+  const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
+  const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
 
+  const authentication = createCustomerAuthentication({
+    db,
+    totpKey,
+    lockoutSeconds: config.sca.lockoutSeconds,
+    passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
+  });
   const dashboard = await setUpDashboard({
     db,
     provider,
@@ -76,12 +104,21 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     sessions: config.dashboard,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
   });
-
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy, dashboard });
+  const app = createApp({
+    provider,
+    db,
+    views: createViews(),
+    logger,
+    behindProxy: config.tls.terminatedByProxy,
+    authentication,
+    csrf: createCsrf(keys.cookie),
+    idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
+    dashboard,
+  });
   server.on('request', app.callback());
 
   const sweeper = setInterval(() => {
-    Promise.all([sweepExpired(db), sweepDashboardSessions(db, config.dashboard)]).then(([tokens, sessions]) => tokens + sessions).then(
+    sweepAll(db, config).then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
     );
@@ -92,7 +129,8 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     issuer,
     port: address.port,
     db,
-    demoDirectory,
+    demoDirectory: demo?.directory,
+    demoTotp: demo?.totp,
     async close() {
       clearInterval(sweeper);
       await new Promise<void>((resolve) => {

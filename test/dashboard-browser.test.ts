@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
 import { createTestCustomer } from './support/customers.ts';
+import { oneTimeCode } from './support/dashboard.ts';
 
 const SCREENSHOTS = 'test-results';
 
@@ -43,7 +44,9 @@ describe('the dashboard in a real browser (Chromium, phone-sized)', () => {
     await page.getByRole('link', { name: 'Sign in to your consents' }).click();
     await page.getByLabel('Username').fill(customer.username);
     await page.getByLabel('Password').fill(customer.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('One-time code').fill(await oneTimeCode(customer));
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(`${assent.issuer}/dashboard`);
 
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Who can access your accounts');

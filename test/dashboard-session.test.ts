@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
+import { csrfTokenOf, reachDashboardCallback, signInToDashboard } from './support/dashboard.ts';
 
 function browserFor(assent: TestAssent) {
   return new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -48,6 +48,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(sessions.length, 1);
     const cookieValue = cookie.split(';')[0]!.split('=')[1]!;
     assert.notEqual(sessions[0]!.id_hash, cookieValue, 'the database holds a hash, not the cookie value');
+    assert.equal(sessions[0]!.acr, 'urn:openbanking:psd2:sca', 'signed in with both factors');
   });
 
   test('the dashboard client follows the FAPI rules: PAR, PKCE, private_key_jwt, DPoP', async () => {
@@ -66,13 +67,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
   test('a callback works once, and only in the browser that started the sign-in', async () => {
     const customer = await createTestCustomer(assent.db);
     const browser = browserFor(assent);
-    const login = await browser.open(new URL('/dashboard/login', assent.issuer));
-    let response = await browser.request(new URL(`${login.url.pathname}/login`, login.url), { form: { username: customer.username, password: customer.password } });
-    let location = new URL(response.headers.get('location') ?? '', login.url);
-    while (location.pathname !== '/dashboard/callback') {
-      response = await browser.request(location);
-      location = new URL(response.headers.get('location') ?? '', location);
-    }
+    const location = await reachDashboardCallback(browser, assent.issuer, customer);
     const stranger = await browserFor(assent).open(location);
     assert.equal(stranger.status, 400, 'another browser cannot complete the sign-in');
     assert.doesNotMatch(stranger.body, /Signed in as/);

@@ -25,6 +25,8 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       demo = await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8');
       const client = await first.db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').orderBy('id').execute();
       assert.deepEqual(client.map((row) => row.id), ['assent-dashboard', 'demo-tpp']);
+      assert.match(first.demoTotp?.secret ?? '', /^[A-Z2-7]{32}$/, 'the demo customer has an authenticator');
+      assert.equal((JSON.parse(demo) as { totpSecret?: string }).totpSecret, first.demoTotp?.secret);
     } finally {
       await first.close();
     }
@@ -34,6 +36,7 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       const again = await (await fetch(`${second.issuer}/jwks`, { dispatcher: agent })).json();
       assert.deepEqual(again, jwks, 'the same signing keys after a restart');
       assert.equal(await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8'), demo, 'the same demo customer');
+      assert.equal(second.demoTotp?.secret, first.demoTotp?.secret, 'the same authenticator secret, printed again');
     } finally {
       await second.close();
     }

@@ -50,6 +50,7 @@ describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client',
     );
     assert.equal(tokens.token_type.toLowerCase(), 'dpop');
     assert.equal(tokens.claims()?.sub, customer.id);
+    assert.equal(tokens.claims()?.acr, 'urn:openbanking:psd2:sca', 'both factors were used');
     assert.ok(tokens.refresh_token, 'a refresh token is issued');
 
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);

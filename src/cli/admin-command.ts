@@ -15,6 +15,8 @@ export interface AdminCommand {
   summary: string;
   /** Allowed only in dev mode (demo helpers, secrets printed for testing). */
   devOnly?: boolean;
+  /** False for commands that never touch the database (safe to run beside an embedded-mode server). */
+  database?: false;
   options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   run(context: AdminContext, input: { positionals: string[]; values: Record<string, unknown> }): Promise<void>;
 }

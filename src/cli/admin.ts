@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { connectDatabase } from '../db/connect.ts';
+import { connectDatabase, type Db } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { type AdminCommand, UsageError } from './admin-command.ts';
 import { customerCommands } from './commands/customer-commands.ts';
 import { resourceServerCommands } from './commands/resource-server-commands.ts';
+import { tppCommands } from './commands/tpp-commands.ts';
 
 /** The bank operator's command line: `npm run admin -- <command> ...`. Each module contributes its commands. */
-const commands: AdminCommand[] = [...customerCommands, ...resourceServerCommands];
+const commands: AdminCommand[] = [...customerCommands, ...tppCommands, ...resourceServerCommands];
 
 function help() {
   const lines = commands.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}${command.devOnly ? ' (dev only)' : ''}`);
@@ -27,11 +28,12 @@ if (command.devOnly && !config.devMode) {
   process.exit(2);
 }
 
-const db = await connectDatabase(config);
+// Embedded PGlite belongs to one process: commands that need no database must not open it beside a running server.
+const db = command.database === false ? undefined : await connectDatabase(config);
 try {
-  await migrateToLatest(db);
+  if (db) await migrateToLatest(db);
   const { positionals, values } = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
-  await command.run({ config, db, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values });
+  await command.run({ config, db: db as Db, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values });
 } catch (error) {
   if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     console.error(`${(error as Error).message}\nusage: npm run admin -- ${command.usage}`);
@@ -40,5 +42,5 @@ try {
     throw error;
   }
 } finally {
-  await db.destroy();
+  await db?.destroy();
 }

@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { findCustomerById, findCustomerByUsername, insertCustomer } from './customer-repository.ts';
-import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import type { AuditActorKind } from '../db/schema.ts';
+import { findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
+import { hashPassword } from './passwords.ts';
+import { openSecret, sealSecret } from './secret-box.ts';
+import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
 
 export interface Customer {
   id: string;
@@ -8,17 +13,16 @@ export interface Customer {
   displayName: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function toCustomer(row: { id: string; username: string; display_name: string }): Customer {
-  return { id: row.id, username: row.username, displayName: row.display_name };
+/** What an authenticator app needs, shown to the customer once at enrolment. */
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUri: string;
 }
 
-/** The customer for these credentials, or undefined. Unknown usernames cost the same argon2 run. */
-export async function authenticateCustomer(db: Db, username: string, password: string): Promise<Customer | undefined> {
-  const row = await findCustomerByUsername(db, username);
-  const valid = await verifyPassword(row?.password_hash ?? (await decoyHash()), password);
-  return row && valid ? toCustomer(row) : undefined;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function toCustomer(row: { id: string; username: string; display_name: string }): Customer {
+  return { id: row.id, username: row.username, displayName: row.display_name };
 }
 
 export async function getCustomer(db: Db, id: string): Promise<Customer | undefined> {
@@ -27,11 +31,58 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | undefi
   return row && toCustomer(row);
 }
 
-export async function createCustomer(db: Db, input: { username: string; displayName: string; password: string }): Promise<Customer> {
-  const row = await insertCustomer(db, {
-    username: input.username,
-    display_name: input.displayName,
-    password_hash: await hashPassword(input.password),
+export async function findCustomer(db: Db, username: string): Promise<Customer | undefined> {
+  const row = await findCustomerByUsername(db, username);
+  return row && toCustomer(row);
+}
+
+/** Creates a customer with a password and an enrolled authenticator (both factors of SCA). */
+export async function createCustomer(
+  db: Db,
+  totpKey: Buffer,
+  input: { username: string; displayName: string; password: string; actor?: AuditActorKind },
+): Promise<{ customer: Customer; totp: TotpEnrolment }> {
+  const id = randomUUID();
+  const secret = generateTotpSecret();
+  const passwordHash = await hashPassword(input.password);
+  const row = await db.transaction().execute(async (trx) => {
+    const inserted = await insertCustomer(trx, {
+      id,
+      username: input.username,
+      display_name: input.displayName,
+      password_hash: passwordHash,
+      totp_secret: sealSecret(totpKey, secret, id),
+    });
+    await appendAuditEvent(trx, {
+      subjectType: 'customer',
+      subjectId: id,
+      event: 'customer.created',
+      actor: { kind: input.actor ?? 'operator', id: null },
+      after: { username: input.username, displayName: input.displayName, totpEnrolled: true },
+    });
+    return inserted;
   });
-  return toCustomer(row);
+  return { customer: toCustomer(row), totp: { secret, otpauthUri: otpauthUri(secret, row.username) } };
+}
+
+/** Enrols a new authenticator, replacing any earlier one. */
+export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: AuditActorKind): Promise<TotpEnrolment> {
+  const secret = generateTotpSecret();
+  await db.transaction().execute(async (trx) => {
+    await updateTotpSecret(trx, customer.id, sealSecret(totpKey, secret, customer.id));
+    await appendAuditEvent(trx, { subjectType: 'customer', subjectId: customer.id, event: 'customer.totp_enrolled', actor: { kind: actor, id: null } });
+  });
+  return { secret, otpauthUri: otpauthUri(secret, customer.username) };
+}
+
+/** The decrypted TOTP secret, or undefined when none is enrolled. For the authentication step and dev tooling. */
+export async function readTotpSecret(db: Db, totpKey: Buffer, username: string): Promise<string | undefined> {
+  const row = await findCustomerByUsername(db, username);
+  return row?.totp_secret ? openSecret(totpKey, row.totp_secret, row.id) : undefined;
+}
+
+/** Dev tooling: the code the customer's authenticator shows now. */
+export async function currentOneTimeCode(db: Db, totpKey: Buffer, username: string): Promise<string | undefined> {
+  const secret = await readTotpSecret(db, totpKey, username);
+  return secret && currentTotpCode(secret);
 }

@@ -50,7 +50,7 @@ export async function registerDashboardClient(db: Db, issuer: string): Promise<J
   const privateJwk = await ensureClientKey(db);
   await saveClient(db, {
     client_id: DASHBOARD_CLIENT_ID,
-    client_name: 'your consent dashboard',
+    client_name: 'Your consent dashboard',
     client_kind: 'first_party',
     redirect_uris: [dashboardRedirectUri(issuer)],
     grant_types: ['authorization_code'],

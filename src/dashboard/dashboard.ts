@@ -2,6 +2,7 @@ import type { Provider } from 'oidc-provider';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
+import type { Csrf } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { consentSource } from './consent-source.ts';
 import { lastUses } from './consent-use.ts';
@@ -20,7 +21,7 @@ export interface DashboardSettings {
   sessions: SessionPolicy;
 }
 
-export type Dashboard = Omit<DashboardDeps, 'views'>;
+export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
 
 /** Registers the dashboard's client and wires its collaborators; the app mounts it with its views. */
 export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
@@ -33,12 +34,12 @@ export async function setUpDashboard(settings: DashboardSettings): Promise<Dashb
     signIn: createOpenIdSignIn({ issuer, clientKey, fetch: loopbackFetch(settings.listener) }),
     consents: consentSource(db),
     accounts: postgresAccountDirectory(db),
-    tpps: registeredTpps(settings.provider),
+    tpps: registeredTpps(db),
     lastUses: (ids) => lastUses(db, ids),
     customerOf: (id) => getCustomer(db, id),
   };
 }
 
-export function mountDashboard(dashboard: Dashboard, views: Views) {
-  return dashboardRouter({ ...dashboard, views });
+export function mountDashboard(dashboard: Dashboard, views: Views, csrf: Csrf) {
+  return dashboardRouter({ ...dashboard, views, csrf });
 }

@@ -1,12 +1,13 @@
 import type { webcrypto } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { SCA_ACR } from '../oidc/acr.ts';
 import { DASHBOARD_CLIENT_ALG, DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './dashboard-client.ts';
 
 /**
  * The dashboard's side of the authorization code flow, with openid-client as the relying party:
- * PAR with PKCE S256, `prompt=login` (every dashboard sign-in runs the full sign-in steps, never a
- * left-over session of a TPP flow), then the code exchange with private_key_jwt and a DPoP proof.
+ * PAR with PKCE S256, `prompt=login` and the SCA `acr` as essential (every dashboard sign-in runs
+ * both factors, never rides on a left-over session of a TPP flow), then the code exchange with private_key_jwt and a DPoP proof.
  * The dashboard keeps nothing of the tokens but the ID token's `sub` and `acr`.
  */
 
@@ -63,6 +64,8 @@ export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
         redirect_uri: dashboardRedirectUri(settings.issuer),
         scope: 'openid',
         prompt: 'login',
+        // Revoking consents is acting on the customer's accounts: strong customer authentication, always.
+        claims: JSON.stringify({ id_token: { acr: { essential: true, value: SCA_ACR } } }),
         code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
         code_challenge_method: 'S256',
         state: pending.state,
@@ -76,26 +79,27 @@ export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
       const config = await discover();
       // The access token is never used, yet the client is DPoP-bound: a throwaway key satisfies the rule.
       const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
-      try {
-        const tokens = await oidc.authorizationCodeGrant(
+      const tokens = await oidc
+        .authorizationCodeGrant(
           config,
           callbackUrl,
           { pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true },
           undefined,
           { DPoP: dpop },
-        );
-        const claims = tokens.claims()!;
-        return { customerId: claims.sub, acr: typeof claims.acr === 'string' ? claims.acr : undefined };
-      } catch (error) {
-        if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') {
-          throw new SignInFailed('Sign-in was cancelled.', { cause: error });
-        }
-        // A refused or tampered callback (wrong state, reused code, bad ID token) is the customer's to retry.
-        if (error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError || error instanceof oidc.ClientError) {
-          throw new SignInFailed('Sign-in could not be completed. Please try again.', { cause: error });
-        }
-        throw error;
-      }
+        )
+        .catch((error: unknown) => {
+          if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') {
+            throw new SignInFailed('Sign-in was cancelled.', { cause: error });
+          }
+          // A refused or tampered callback (wrong state, reused code, bad ID token) is the customer's to retry.
+          if (error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError || error instanceof oidc.ClientError) {
+            throw new SignInFailed('Sign-in could not be completed. Please try again.', { cause: error });
+          }
+          throw error;
+        });
+      const claims = tokens.claims()!;
+      if (claims.acr !== SCA_ACR) throw new SignInFailed('Sign-in did not complete both steps. Please sign in again.');
+      return { customerId: claims.sub, acr: claims.acr };
     },
   };
 }

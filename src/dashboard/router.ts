@@ -4,10 +4,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Customer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
-import { readForm } from '../http/form-body.ts';
+import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
-import { CSRF_FIELD, requireCsrfToken } from './csrf.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { formatting } from './formatting.ts';
 import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
@@ -19,16 +18,11 @@ export interface DashboardDeps extends ViewDeps {
   signIn: OpenIdSignIn;
   sessions: SessionPolicy;
   issuer: string;
+  csrf: Csrf;
   customerOf(customerId: string): Promise<Customer | undefined>;
 }
 
 const stylesheet = readFileSync(new URL('../../views/dashboard/dashboard.css', import.meta.url));
-
-async function checkedForm(ctx: SignedInContext) {
-  const form = await readForm(ctx);
-  requireCsrfToken(ctx.state.dashboard.session.csrfToken, form[CSRF_FIELD]);
-  return form;
-}
 
 const consentParams = z.object({ id: z.uuid() });
 const tppParams = z.object({ clientId: z.string().min(1).max(200) });
@@ -48,7 +42,7 @@ export function dashboardRouter(deps: DashboardDeps) {
 
   async function render(ctx: SignedInContext, template: string, data: Record<string, unknown>, status = 200) {
     const customer = await deps.customerOf(ctx.state.dashboard.session.customerId);
-    views.render(ctx, template, { ...data, ...formatting, customerName: customer?.displayName, csrfToken: ctx.state.dashboard.session.csrfToken }, status);
+    views.render(ctx, template, { ...data, ...formatting, customerName: customer?.displayName }, status);
   }
 
   function notFound(ctx: SignedInContext) {
@@ -106,39 +100,41 @@ export function dashboardRouter(deps: DashboardDeps) {
     ctx.redirect('/dashboard');
   });
 
-  const signedInOnly = requireSession(db, deps.sessions, (ctx) => signedOut(ctx));
+  // Every signed-in route: the session first, then the CSRF token bound to it (a POST without it is
+  // refused with 403 before the handler runs; a page gets the token for its forms).
+  const session = requireSession(db, deps.sessions, (ctx) => signedOut(ctx));
+  const csrf = csrfProtection(deps.csrf, (ctx) => `dashboard:${(ctx as SignedInContext).state.dashboard.sessionId}`);
+  const signedInOnly = [session, csrf] as const;
 
-  router.post('/logout', signedInOnly, async (ctx) => {
+  router.post('/logout', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
-    await checkedForm(signed);
     await closeSession(db, signed.state.dashboard.sessionId);
     clearCookie(ctx, SESSION_COOKIE);
     signedOut(ctx, 'You have signed out.', 200);
   });
 
-  router.get('/', signedInOnly, async (ctx) => {
+  router.get('/', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const tab = isConsentTab(ctx.query.tab) ? ctx.query.tab : 'active';
     await render(signed, 'dashboard/home', { home: await homeView(deps, signed.state.dashboard.session.customerId, tab) });
   });
 
-  router.get('/consents/:id', signedInOnly, async (ctx) => {
+  router.get('/consents/:id', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
     await render(signed, 'dashboard/consent', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
   });
 
-  router.get('/consents/:id/revoke', signedInOnly, async (ctx) => {
+  router.get('/consents/:id/revoke', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
     await render(signed, 'dashboard/revoke', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
   });
 
-  router.post('/consents/:id/revoke', signedInOnly, async (ctx) => {
+  router.post('/consents/:id/revoke', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
-    await checkedForm(signed);
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
     if (consent.status !== 'Authorised') {
@@ -150,14 +146,14 @@ export function dashboardRouter(deps: DashboardDeps) {
     ctx.redirect(`/dashboard/consents/${consent.id}/receipt`);
   });
 
-  router.get('/consents/:id/receipt', signedInOnly, async (ctx) => {
+  router.get('/consents/:id/receipt', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
     await render(signed, 'dashboard/receipt', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
   });
 
-  router.get('/providers/:clientId/stop', signedInOnly, async (ctx) => {
+  router.get('/providers/:clientId/stop', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);
@@ -166,9 +162,8 @@ export function dashboardRouter(deps: DashboardDeps) {
     await render(signed, 'dashboard/stop-sharing', { tpp: found.tpp, details });
   });
 
-  router.post('/providers/:clientId/stop', signedInOnly, async (ctx) => {
+  router.post('/providers/:clientId/stop', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
-    await checkedForm(signed);
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);
     await consents.revokeAllWithTpp(signed.state.dashboard.session.customerId, found.tpp.clientId);
@@ -176,7 +171,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     ctx.redirect(`/dashboard/providers/${encodeURIComponent(found.tpp.clientId)}/receipt`);
   });
 
-  router.get('/providers/:clientId/receipt', signedInOnly, async (ctx) => {
+  router.get('/providers/:clientId/receipt', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);

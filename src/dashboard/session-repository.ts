@@ -20,10 +20,10 @@ export function takeLogin(db: Db, idHash: string) {
     .executeTakeFirst();
 }
 
-export function insertSession(db: Db, row: { idHash: string; customerId: string; acr: string | null; csrfToken: string; lifetimeSeconds: number }) {
+export function insertSession(db: Db, row: { idHash: string; customerId: string; acr: string | null; lifetimeSeconds: number }) {
   return db
     .insertInto('dashboard_session')
-    .values({ id_hash: row.idHash, customer_id: row.customerId, acr: row.acr, csrf_token: row.csrfToken, expires_at: secondsFromNow(row.lifetimeSeconds) })
+    .values({ id_hash: row.idHash, customer_id: row.customerId, acr: row.acr, expires_at: secondsFromNow(row.lifetimeSeconds) })
     .execute();
 }
 
@@ -35,7 +35,7 @@ export function touchLiveSession(db: Db, idHash: string, idleSeconds: number) {
     .where('id_hash', '=', idHash)
     .where('expires_at', '>', sql<Date>`now()`)
     .where('last_seen_at', '>', sql<Date>`now() - ${idleSeconds} * interval '1 second'`)
-    .returning(['customer_id', 'acr', 'csrf_token', 'expires_at'])
+    .returning(['customer_id', 'acr', 'expires_at'])
     .executeTakeFirst();
 }
 

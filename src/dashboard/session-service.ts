@@ -16,7 +16,6 @@ export interface SessionPolicy {
 export interface DashboardSession {
   customerId: string;
   acr: string | null;
-  csrfToken: string;
   expiresAt: Date;
 }
 
@@ -45,7 +44,6 @@ export async function openSession(db: Db, policy: SessionPolicy, signedIn: Signe
     idHash: hashOf(id),
     customerId: signedIn.customerId,
     acr: signedIn.acr ?? null,
-    csrfToken: newId(),
     lifetimeSeconds: policy.sessionLifetimeSeconds,
   });
   return id;
@@ -53,7 +51,7 @@ export async function openSession(db: Db, policy: SessionPolicy, signedIn: Signe
 
 export async function resumeSession(db: Db, policy: SessionPolicy, id: string): Promise<DashboardSession | undefined> {
   const row = await touchLiveSession(db, hashOf(id), policy.idleTimeoutSeconds);
-  return row && { customerId: row.customer_id, acr: row.acr, csrfToken: row.csrf_token, expiresAt: row.expires_at };
+  return row && { customerId: row.customer_id, acr: row.acr, expiresAt: row.expires_at };
 }
 
 export async function closeSession(db: Db, id: string): Promise<void> {

@@ -1,13 +1,17 @@
-import type { Provider } from 'oidc-provider';
+import type { Db } from '../db/connect.ts';
+import { getClientDisplay } from '../tpp/tpp-service.ts';
 import type { Tpp, TppDirectory } from './consent-view.ts';
 
-/** A TPP's name and logo as registered; a client that has gone since still shows its id. */
-export function registeredTpps(provider: Provider): TppDirectory {
+/**
+ * A TPP's name and logo as onboarding recorded them; a client that has gone since still shows its id.
+ * Only https logos are shown: the page's CSP allows no other remote images.
+ */
+export function registeredTpps(db: Db): TppDirectory {
   return {
     async describe(clientId): Promise<Tpp> {
-      const client = await provider.Client.find(clientId);
-      const logo = client?.logoUri;
-      return { clientId, name: client?.clientName ?? clientId, logoUri: typeof logo === 'string' && logo.startsWith('https://') ? logo : undefined };
+      const display = await getClientDisplay(db, clientId);
+      const logo = display?.logoUri;
+      return { clientId, name: display?.name ?? clientId, logoUri: logo?.startsWith('https://') ? logo : undefined };
     },
   };
 }

@@ -18,7 +18,7 @@ export interface OidcModelTable {
   updated_at: UpdatedAt;
 }
 
-export type ServerSecretKind = 'signing' | 'cookie';
+export type ServerSecretKind = 'signing' | 'cookie' | 'totp';
 
 /** Key material the server generates for itself in dev mode and shares across processes. */
 export interface ServerSecretTable {
@@ -33,8 +33,34 @@ export interface CustomerTable {
   username: string;
   display_name: string;
   password_hash: string;
+  /** AES-256-GCM ciphertext of the RFC 6238 secret (src/customers/secret-box.ts); null until enrolled. */
+  totp_secret: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+/** Consecutive failed sign-in attempts per username as typed, known or not (PSD2 RTS Art. 4). */
+export interface LoginThrottleTable {
+  username: string;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  locked_until: Date | null;
+  updated_at: UpdatedAt;
+}
+
+/** TOTP time steps already accepted for a customer: each code works once. */
+export interface UsedTotpStepTable {
+  customer_id: string;
+  step: number;
+  used_at: CreatedAt;
+}
+
+/** Strong-customer-authentication progress within one authorization interaction. */
+export interface ScaInteractionTable {
+  uid: string;
+  customer_id: string | null;
+  password_verified_at: Date | null;
+  last_seen_at: Date;
+  expires_at: Date;
 }
 
 export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
@@ -97,7 +123,6 @@ export interface DashboardSessionTable {
   id_hash: string;
   customer_id: string;
   acr: string | null;
-  csrf_token: string;
   created_at: CreatedAt;
   last_seen_at: ColumnType<Date, Date | undefined, Date>;
   expires_at: Date;
@@ -109,21 +134,59 @@ export interface ConsentLastUseTable {
   last_used_at: Date;
 }
 
+export type TppRole = 'AISP' | 'PISP' | 'CBPII';
+export type TppStatus = 'active' | 'suspended' | 'deleted';
+
+/** A TPP's client as onboarded through dynamic registration: who it is per its software statement. */
+export interface TppTable {
+  client_id: string;
+  software_id: string;
+  org_id: string;
+  org_name: string | null;
+  client_name: string;
+  logo_uri: string | null;
+  roles: ColumnType<TppRole[], string, string>;
+  /** Issuer of the software statement (the trusted directory). */
+  directory: string;
+  software_statement: string;
+  software_statement_claims: ColumnType<Record<string, unknown>, string, string>;
+  status: TppStatus;
+  status_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** Software statement ids already presented, per directory (replay detection). */
+export interface SoftwareStatementUseTable {
+  directory: string;
+  jti: string;
+  expires_at: Date;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   consent_last_use: ConsentLastUseTable;
   dashboard_client_key: DashboardClientKeyTable;
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;
   oidc_model: OidcModelTable;
+  tpp: TppTable;
+  software_statement_use: SoftwareStatementUseTable;
   server_secret: ServerSecretTable;
   customer: CustomerTable;
   audit_event: AuditEventTable;
   bank_account: BankAccountTable;
+  login_throttle: LoginThrottleTable;
+  used_totp_step: UsedTotpStepTable;
+  sca_interaction: ScaInteractionTable;
 }
 
 export type AuditEventRow = Selectable<AuditEventTable>;
 export type BankAccountRow = Selectable<BankAccountTable>;
 export type NewBankAccount = Insertable<BankAccountTable>;
+
+export type TppRow = Selectable<TppTable>;
+export type NewTpp = Insertable<TppTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;
 export type CustomerRow = Selectable<CustomerTable>;

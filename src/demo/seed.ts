@@ -4,8 +4,8 @@ import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Db } from '../db/connect.ts';
 import { type BankAccount, openAccount } from '../customers/account-directory.ts';
-import { createCustomer } from '../customers/customer-service.ts';
-import { findCustomerByUsername } from '../customers/customer-repository.ts';
+import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrolment } from '../customers/customer-service.ts';
+import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../tpp/client-registry.ts';
 
@@ -28,14 +28,24 @@ async function exists(file: string) {
   return readFile(file).then(() => true, () => false);
 }
 
-async function seedCustomer(db: Db, directory: string) {
+/** The demo customer with both SCA factors; an existing one from before TOTP existed gets enrolled. */
+async function seedCustomer(db: Db, directory: string, totpKey: Buffer): Promise<TotpEnrolment> {
   const file = path.join(directory, 'customer.json');
-  if ((await findCustomerByUsername(db, DEMO_CUSTOMER)) && (await exists(file))) return;
+  const existing = await findCustomer(db, DEMO_CUSTOMER);
+  if (existing && (await exists(file))) {
+    const secret = await readTotpSecret(db, totpKey, DEMO_CUSTOMER);
+    if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER) };
+    const totp = await enrolTotp(db, totpKey, existing, 'system');
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
+    return totp;
+  }
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
-  const customer = await createCustomer(db, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password });
+  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: 'system' });
   for (const account of DEMO_ACCOUNTS) await openAccount(db, { ...account, customerId: customer.id });
-  await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
+  return totp;
 }
 
 async function seedTpp(db: Db, directory: string, ca: PemPair) {
@@ -60,11 +70,14 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
   });
 }
 
-/** Creates the demo customer and TPP once; later starts reuse them. Returns the folder holding their credentials. */
-export async function seedDemo(db: Db, dataDir: string, ca: PemPair): Promise<string> {
+/**
+ * Creates the demo customer and TPP once; later starts reuse them. Returns the folder holding their
+ * credentials and the demo customer's TOTP enrolment (dev mode prints it at start).
+ */
+export async function seedDemo(db: Db, dataDir: string, ca: PemPair, totpKey: Buffer): Promise<{ directory: string; totp: TotpEnrolment }> {
   const directory = path.join(dataDir, 'demo');
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  await seedCustomer(db, directory);
+  const totp = await seedCustomer(db, directory, totpKey);
   await seedTpp(db, directory, ca);
-  return directory;
+  return { directory, totp };
 }

@@ -12,8 +12,22 @@ export class BodyError extends Error {
 
 const FORM_LIMIT = 16 * 1024;
 
-/** Reads an urlencoded form of at most 16 KiB; each field keeps only its first value. */
-export async function readForm(ctx: Context): Promise<Record<string, string>> {
+const parsed = new WeakMap<Context, Promise<Record<string, string>>>();
+
+/**
+ * Reads an urlencoded form of at most 16 KiB; each field keeps only its first value. The body is read
+ * once per request, so a middleware (CSRF) and the handler can both ask for it.
+ */
+export function readForm(ctx: Context): Promise<Record<string, string>> {
+  let form = parsed.get(ctx);
+  if (!form) {
+    form = parseForm(ctx);
+    parsed.set(ctx, form);
+  }
+  return form;
+}
+
+async function parseForm(ctx: Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected an application/x-www-form-urlencoded form');
   let size = 0;
   const chunks: Buffer[] = [];

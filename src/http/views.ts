@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 
 const viewsDirectory = fileURLToPath(new URL('../../views', import.meta.url));
 
-/** Server-rendered pages; Eta escapes every `<%= %>` interpolation. */
+/** Server-rendered pages; Eta escapes every `<%= %>` interpolation. Forms get `it.csrfToken` (src/http/csrf.ts). */
 export function createViews() {
   const eta = new Eta({ views: viewsDirectory, autoEscape: true, cache: true });
   const stylesheet = readFileSync(`${viewsDirectory}/assets/assent.css`);
@@ -14,7 +14,7 @@ export function createViews() {
       ctx.status = status;
       ctx.type = 'text/html; charset=utf-8';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = eta.render(template, data);
+      ctx.body = eta.render(template, { ...data, csrfToken: ctx.state.csrfToken });
     },
     stylesheet,
   };

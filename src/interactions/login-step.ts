@@ -1,28 +1,72 @@
 import type { Context } from 'koa';
-import type { Provider } from 'oidc-provider';
+import { z } from 'zod';
+import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
-import { authenticateCustomer } from '../customers/customer-service.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import type { LoadedInteraction } from './interaction-context.ts';
+import { recordPasswordFactor } from './sca-progress.ts';
+
+/** First factor (knowledge): username and password. Success leads to the one-time-code step. */
 
 export interface LoginStepDeps {
-  provider: Provider;
   db: Db;
   views: Views;
+  authentication: CustomerAuthentication;
 }
 
-export function showLogin(deps: LoginStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction) {
-  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName });
+const loginForm = z.object({
+  username: z.string().trim().min(1, 'Enter your username.').max(200, 'That username is too long.'),
+  password: z.string().min(1, 'Enter your password.').max(1024, 'That password is too long.'),
+});
+
+type FieldErrors = Partial<Record<keyof z.infer<typeof loginForm>, string>>;
+
+interface LoginPage {
+  username?: string;
+  errors?: FieldErrors;
+  notice?: string;
 }
 
-export async function submitLogin(deps: LoginStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction) {
+export function renderLogin(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, page: LoginPage = {}, status = 200) {
+  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
+}
+
+/** What a locked-out customer is told; the same for every username, known or not. */
+export function lockoutNotice(until: Date, now = new Date()): string {
+  const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
+  return `Too many failed attempts. For your security, sign-in for this username is blocked until ${until.toISOString().slice(11, 16)} UTC (about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+}
+
+export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: LoadedInteraction) {
   const form = await readForm(ctx);
-  const username = form.username ?? '';
-  const customer = await authenticateCustomer(deps.db, username, form.password ?? '');
-  if (!customer) {
-    deps.views.render(ctx, 'login', { uid: interaction.uid, clientName, username, error: 'The username or password is not correct.' }, 401);
+  const parsed = loginForm.safeParse({ username: form.username ?? '', password: form.password ?? '' });
+  if (!parsed.success) {
+    const errors: FieldErrors = {};
+    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= issue.message;
+    renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }
-  await finishInteraction(deps.provider, ctx, { login: { accountId: customer.id, amr: ['pwd'] } }, false);
+  const { username, password } = parsed.data;
+  const check = await deps.authentication.checkPassword(username, password);
+  switch (check.outcome) {
+    case 'verified':
+      await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${loaded.interaction.uid}`);
+      return;
+    case 'rejected':
+      renderLogin(deps, ctx, loaded, { username, errors: { password: 'The username or password is not correct.' } }, 401);
+      return;
+    case 'not_enrolled':
+      renderLogin(deps, ctx, loaded, { username, notice: 'Your sign-in has no authenticator app set up yet, so it cannot be completed. Please contact your bank.' }, 403);
+      return;
+    case 'locked':
+      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(check.until) }, 429);
+      return;
+    case 'busy':
+      ctx.set('Retry-After', '5');
+      renderLogin(deps, ctx, loaded, { username, notice: 'Too many people are signing in right now. Please try again in a moment.' }, 503);
+      return;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
+import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 
 /**
@@ -28,13 +29,38 @@ export async function destroyGrantEverywhere(db: Db, grantId: string): Promise<v
     .execute();
 }
 
+/**
+ * Removes every artefact issued to a client (grants, codes, tokens, PAR requests, device and CIBA
+ * requests) but not the client itself or its registration access token.
+ */
+export async function destroyClientArtefacts(db: Db, clientId: string): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_model')
+    .where('model', 'not in', ['Client', 'RegistrationAccessToken'])
+    .where(sql<string>`payload->>'clientId'`, '=', clientId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export interface AdapterOptions {
+  /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
+  clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+}
+
 export class KyselyAdapter implements Adapter {
   readonly model: string;
-  readonly db: Db;
+  readonly #db: Db;
+  readonly #options: AdapterOptions;
 
-  constructor(db: Db, model: string) {
-    this.db = db;
+  constructor(db: Db, model: string, options: AdapterOptions = {}) {
+    this.#db = db;
     this.model = model;
+    this.#options = options;
+  }
+
+  /** Joins the caller's ambient transaction when there is one (see db/ambient-transaction.ts). */
+  get db(): Db {
+    return currentExecutor(this.#db);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -64,7 +90,10 @@ export class KyselyAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.findBy('id', id);
+    const payload = await this.findBy('id', id);
+    // Checked on every load, not cached: a suspended client stops working on every instance at once.
+    if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+    return payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -141,10 +170,10 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db) {
+export function kyselyAdapterFactory(db: Db, options: AdapterOptions = {}) {
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model);
+      super(db, model, options);
     }
   };
 }

@@ -3,16 +3,23 @@ import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import type { OutboundFetch } from '../http/outbound-fetch.ts';
+import { isClientUsable } from '../tpp/tpp-service.ts';
+import { SCA_ACR } from './acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import type { ServerKeys } from './keys.ts';
+import { scaInteractionPolicy } from './sca-policy.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
 const FAPI_ALGORITHMS = ['PS256', 'ES256'];
 
 export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
+
+/** Dynamic client registration (RFC 7591) and management (RFC 7592, under `/register/:client_id`). */
+export const REGISTRATION_PATH = '/register';
 
 export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations'];
 
@@ -24,6 +31,8 @@ export interface ProviderSettings {
   db: Db;
   keys: ServerKeys;
   presentedCertificate: ClientCertificateReader;
+  /** The SSRF guard; every URL the provider fetches (jwks_uri, sector_identifier_uri) goes through it. */
+  outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
 }
@@ -72,11 +81,17 @@ export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
 
   const configuration: Configuration = {
-    adapter: kyselyAdapterFactory(db),
+    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
+    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    fetch: settings.outbound.asFetch,
+    routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'] },
+    // Only strong customer authentication is ever issued; a request for it as essential (claims
+    // parameter) sends back to login any session that lacks it.
+    acrValues: [SCA_ACR],
     responseTypes: ['code'],
     clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
     pkce: { required: () => true },
@@ -113,6 +128,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },
@@ -135,6 +151,9 @@ export function createProvider(settings: ProviderSettings): Provider {
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
+      // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       userinfo: { enabled: true },
     },
     ttl: {
@@ -150,7 +169,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: scaInteractionPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant,
     async findAccount(_ctx, sub) {
       const customer = await getCustomer(db, sub);

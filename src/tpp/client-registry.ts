@@ -13,3 +13,7 @@ export async function saveClient(db: Db, metadata: ClientMetadata): Promise<void
 export async function clientExists(db: Db, clientId: string): Promise<boolean> {
   return (await new KyselyAdapter(db, 'Client').find(clientId)) !== undefined;
 }
+
+export async function findClientMetadata(db: Db, clientId: string): Promise<Record<string, unknown> | undefined> {
+  return new KyselyAdapter(db, 'Client').find(clientId);
+}

@@ -64,14 +64,34 @@ export class CustomerAgent {
     return { url: current, status: response.status, body: await response.text() };
   }
 
-  /** Signs in, approves (or denies) and returns the URL the TPP receives on its redirect_uri. */
-  async authorize(authorizationUrl: URL, credentials: { username: string; password: string }, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+  /** The CSRF token of the page's forms. */
+  static csrfToken(page: Page): string {
+    const token = /name="csrf_token" value="([^"]+)"/.exec(page.body)?.[1];
+    if (!token) throw new Error(`no CSRF token on ${page.url} (${page.status}): ${page.body.slice(0, 300)}`);
+    return token;
+  }
+
+  /** Posts a form of `page` (the step named `action`) with the page's CSRF token. */
+  submit(page: Page, action: string, form: Record<string, string> = {}): Promise<Page> {
+    return this.open(new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), { form: { csrf_token: CustomerAgent.csrfToken(page), ...form } });
+  }
+
+  /**
+   * Signs in with both factors (password, then the authenticator's code), approves (or denies) and
+   * returns the URL the TPP receives on its redirect_uri.
+   */
+  async authorize(
+    authorizationUrl: URL,
+    customer: { username: string; password: string; nextCode(): string },
+    decision: 'approve' | 'deny' = 'approve',
+  ): Promise<URL> {
     const login = await this.open(authorizationUrl);
     if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status}): ${login.body.slice(0, 300)}`);
-    const consent = await this.open(new URL(`${login.url.pathname}/login`, login.url), { form: credentials });
+    const otp = await this.submit(login, 'login', { username: customer.username, password: customer.password });
+    if (!otp.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${otp.url} (${otp.status}): ${otp.body.slice(0, 300)}`);
+    const consent = await this.submit(otp, 'otp', { code: customer.nextCode() });
     if (consent.url.origin !== this.#origin) return consent.url;
-    const action = decision === 'approve' ? 'confirm' : 'abort';
-    const done = await this.open(new URL(`${consent.url.pathname}/${action}`, consent.url), { form: {} });
+    const done = await this.submit(consent, decision === 'approve' ? 'confirm' : 'abort');
     return done.url;
   }
 }

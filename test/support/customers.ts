@@ -1,10 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/connect.ts';
 import { createCustomer } from '../../src/customers/customer-service.ts';
+import { loadTotpKey } from '../../src/customers/totp-key.ts';
+import { currentTotpCode, totpStep } from '../../src/customers/totp.ts';
 
-export async function createTestCustomer(db: Db) {
+export interface TestCustomer {
+  id: string;
+  username: string;
+  displayName: string;
+  password: string;
+  totpSecret: string;
+  /** The authenticator app: a valid code no earlier call returned (each code is accepted once). */
+  nextCode(): string;
+}
+
+/** A customer enrolled with both factors; the TOTP key is the dev key of the test's database. */
+export async function createTestCustomer(db: Db): Promise<TestCustomer> {
   const username = `customer-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
-  const customer = await createCustomer(db, { username, displayName: `Customer ${username}`, password });
-  return { ...customer, password };
+  const totpKey = await loadTotpKey(db, { devMode: true, configured: undefined });
+  const { customer, totp } = await createCustomer(db, totpKey, { username, displayName: `Customer ${username}`, password });
+  const handedOut = new Set<number>();
+  return {
+    ...customer,
+    password,
+    totpSecret: totp.secret,
+    nextCode() {
+      // The server accepts one step either side of now; hand out an unused one, the longest-lived first.
+      const now = totpStep();
+      const step = [now, now + 1, now - 1].find((candidate) => !handedOut.has(candidate));
+      if (step === undefined) throw new Error('three codes used within 30 seconds: wait for the next step');
+      handedOut.add(step);
+      return currentTotpCode(totp.secret, step * 30_000);
+    },
+  };
 }

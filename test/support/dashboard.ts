@@ -1,8 +1,26 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CustomerAgent, Page } from './customer-agent.ts';
 
 export interface DashboardCustomer {
   username: string;
   password: string;
+  /** The authenticator's next code. */
+  nextCode(): string;
+}
+
+/**
+ * The customer's next one-time code; when this 30-second step's codes are spent (each is accepted
+ * once), waits for the next step rather than failing the test.
+ */
+export async function oneTimeCode(customer: { nextCode(): string }): Promise<string> {
+  for (;;) {
+    try {
+      return customer.nextCode();
+    } catch (error) {
+      if (!/codes used within 30 seconds/.test((error as Error).message)) throw error;
+      await sleep(30_050 - (Date.now() % 30_000));
+    }
+  }
 }
 
 export interface DashboardSignIn {
@@ -12,38 +30,55 @@ export interface DashboardSignIn {
   home: Page;
 }
 
-function csrfField(page: Page): Record<string, string> {
-  const token = /name="csrf_token" value="([^"]+)"/.exec(page.body)?.[1];
+function csrfField(body: string): Record<string, string> {
+  const token = /name="csrf_token" value="([^"]+)"/.exec(body)?.[1];
   return token ? { csrf_token: token } : {};
 }
 
+/** The URL of an interaction step (`login`, `otp`) of the interaction a page belongs to. */
+const step = (name: string, url: URL) => new URL(`/interaction/${url.pathname.split('/')[2]}/${name}`, url);
+
 /**
- * Signs the customer in to the dashboard through Assent's own authorization endpoint and interaction
- * pages, stopping at the callback so that tests can read the cookie it sets.
+ * Walks the customer through Assent's own authorization endpoint and interaction pages (password,
+ * then the one-time code when asked) and returns the dashboard callback URL, not yet requested.
  */
-export async function signInToDashboard(browser: CustomerAgent, issuer: string, customer: DashboardCustomer): Promise<DashboardSignIn> {
+export async function reachDashboardCallback(browser: CustomerAgent, issuer: string, customer: DashboardCustomer): Promise<URL> {
   const login = await browser.open(new URL('/dashboard/login', issuer));
   if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status})`);
-  let response = await browser.request(new URL(`${login.url.pathname}/login`, login.url), {
-    form: { ...csrfField(login), username: customer.username, password: customer.password },
+  let response = await browser.request(step('login', login.url), {
+    form: { ...csrfField(login.body), username: customer.username, password: customer.password },
   });
   let current = login.url;
-  while (response.status === 303 || response.status === 302) {
-    const next = new URL(response.headers.get('location') ?? '', current);
-    if (next.pathname === '/dashboard/callback') {
-      const callback = await browser.request(next);
-      const home = await browser.open(new URL(callback.headers.get('location') ?? '/dashboard', next));
-      return { callback, home };
+  let codeSent = false;
+  for (;;) {
+    if (response.status === 303 || response.status === 302) {
+      const next = new URL(response.headers.get('location') ?? '', current);
+      if (next.pathname === '/dashboard/callback') return next;
+      current = next;
+      response = await browser.request(current);
+      continue;
     }
-    current = next;
-    response = await browser.request(current);
+    const body = await response.text();
+    if (body.includes('name="code"') && !codeSent) {
+      codeSent = true;
+      response = await browser.request(step('otp', current), { form: { ...csrfField(body), code: await oneTimeCode(customer) } });
+      continue;
+    }
+    throw new Error(`sign-in did not reach the dashboard callback: ${current} (${response.status}) ${body.slice(0, 300)}`);
   }
-  throw new Error(`sign-in did not reach the dashboard callback: ${current} (${response.status}) ${(await response.text()).slice(0, 300)}`);
+}
+
+/** Signs in to the dashboard; the callback response is kept so that tests can read the cookie it sets. */
+export async function signInToDashboard(browser: CustomerAgent, issuer: string, customer: DashboardCustomer): Promise<DashboardSignIn> {
+  const callbackUrl = await reachDashboardCallback(browser, issuer, customer);
+  const callback = await browser.request(callbackUrl);
+  const home = await browser.open(new URL(callback.headers.get('location') ?? '/dashboard', callbackUrl));
+  return { callback, home };
 }
 
 /** The CSRF token of a dashboard page's forms. */
 export function csrfTokenOf(page: Page): string {
-  const token = csrfField(page).csrf_token;
+  const token = csrfField(page.body).csrf_token;
   if (!token) throw new Error(`no CSRF token on ${page.url}`);
   return token;
 }

@@ -1,20 +1,39 @@
 import { randomBytes } from 'node:crypto';
-import { createCustomer } from '../../customers/customer-service.ts';
-import { type AdminCommand, UsageError } from '../admin-command.ts';
+import { createCustomer, currentOneTimeCode } from '../../customers/customer-service.ts';
+import { loadTotpKey } from '../../customers/totp-key.ts';
+import { type AdminCommand, type AdminContext, UsageError } from '../admin-command.ts';
+
+function totpKeyOf({ db, config }: AdminContext) {
+  return loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
+}
 
 const createCustomerCommand: AdminCommand = {
   name: 'customer:create',
   usage: 'customer:create --username <username> --name <display name>',
-  summary: 'creates a customer with a generated password, printed once',
+  summary: 'creates a customer with a generated password and an authenticator (otpauth URI), printed once',
   options: { username: { type: 'string' }, name: { type: 'string' } },
-  async run({ db, out }, { values }) {
+  async run(context, { values }) {
     const username = values.username;
     const name = values.name;
     if (typeof username !== 'string' || typeof name !== 'string') throw new UsageError('--username and --name are required');
     const password = randomBytes(12).toString('base64url');
-    const customer = await createCustomer(db, { username, displayName: name, password });
-    out(JSON.stringify({ id: customer.id, username: customer.username, password }, null, 2));
+    const { customer, totp } = await createCustomer(context.db, await totpKeyOf(context), { username, displayName: name, password });
+    context.out(JSON.stringify({ id: customer.id, username: customer.username, password, otpauthUri: totp.otpauthUri }, null, 2));
   },
 };
 
-export const customerCommands = [createCustomerCommand];
+const currentCodeCommand: AdminCommand = {
+  name: 'customer:otp',
+  usage: 'customer:otp <username>',
+  summary: "prints the code the customer's authenticator shows now",
+  devOnly: true,
+  async run(context, { positionals }) {
+    const [username] = positionals;
+    if (!username || positionals.length > 1) throw new UsageError('exactly one username is required');
+    const code = await currentOneTimeCode(context.db, await totpKeyOf(context), username);
+    if (!code) throw new UsageError(`no customer ${username} with an enrolled authenticator`);
+    context.out(code);
+  },
+};
+
+export const customerCommands = [createCustomerCommand, currentCodeCommand];

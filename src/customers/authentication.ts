@@ -1,0 +1,101 @@
+import { appendAuditEvent } from '../audit/audit-trail.ts';
+import type { Db } from '../db/connect.ts';
+import { claimTotpStep, findCustomerById, findCustomerByUsername, forgetTotpStepsBefore } from './customer-repository.ts';
+import { type Customer, toCustomer } from './customer-service.ts';
+import { clearFailures, lockedUntil, recordFailure } from './login-throttle.ts';
+import { decoyHash, verifyPassword } from './passwords.ts';
+import { openSecret } from './secret-box.ts';
+import { matchTotpStep } from './totp.ts';
+import type { WorkLimiter } from './work-limiter.ts';
+
+/**
+ * The two factors of strong customer authentication: knowledge (password) and possession (TOTP
+ * authenticator). Every failure of either factor counts towards the lockout.
+ */
+
+export type PasswordCheck =
+  | { outcome: 'verified'; customer: Customer }
+  | { outcome: 'rejected' }
+  | { outcome: 'not_enrolled' }
+  | { outcome: 'locked'; until: Date }
+  /** Too many argon2 runs under way or waiting: nothing was checked or counted. */
+  | { outcome: 'busy' };
+
+export type CodeCheck = { outcome: 'verified' } | { outcome: 'rejected' } | { outcome: 'reused' } | { outcome: 'locked'; until: Date };
+
+export interface AuthenticationSettings {
+  db: Db;
+  totpKey: Buffer;
+  lockoutSeconds: number;
+  /** Caps concurrent argon2 runs. */
+  passwordWork: WorkLimiter;
+}
+
+export type CustomerAuthentication = ReturnType<typeof createCustomerAuthentication>;
+
+export function createCustomerAuthentication(settings: AuthenticationSettings) {
+  const { db, totpKey, lockoutSeconds, passwordWork } = settings;
+
+  /** Counts a failed factor; audits the lockout it may start (known customers only: unknown ones have no trail). */
+  async function fail(username: string, customerId: string | undefined, factor: 'pwd' | 'otp'): Promise<Date | undefined> {
+    const now = new Date();
+    return db.transaction().execute(async (trx) => {
+      const until = await recordFailure(trx, username, lockoutSeconds, now);
+      if (until && customerId) {
+        await appendAuditEvent(trx, {
+          subjectType: 'customer',
+          subjectId: customerId,
+          event: 'customer.locked_out',
+          actor: { kind: 'system', id: null },
+          details: { factor, until: until.toISOString() },
+        });
+      }
+      return until;
+    });
+  }
+
+  /** Unknown usernames cost the same argon2 run and answer the same as wrong passwords. */
+  async function checkPassword(username: string, password: string): Promise<PasswordCheck> {
+    const locked = await lockedUntil(db, username, new Date());
+    if (locked) return { outcome: 'locked', until: locked };
+    const row = await findCustomerByUsername(db, username);
+    const hash = row?.password_hash ?? (await decoyHash());
+    const verification = await passwordWork.run(() => verifyPassword(hash, password));
+    if (!verification.ran) return { outcome: 'busy' };
+    const valid = verification.value;
+    if (row && valid) return row.totp_secret ? { outcome: 'verified', customer: toCustomer(row) } : { outcome: 'not_enrolled' };
+    const until = await fail(username, row?.id, 'pwd');
+    return until ? { outcome: 'locked', until } : { outcome: 'rejected' };
+  }
+
+  /** The second factor for a customer who passed the first; a code is accepted once only. */
+  async function checkOneTimeCode(customerId: string, code: string): Promise<CodeCheck> {
+    const row = await findCustomerById(db, customerId);
+    if (!row?.totp_secret) return { outcome: 'rejected' };
+    const now = new Date();
+    const locked = await lockedUntil(db, row.username, now);
+    if (locked) return { outcome: 'locked', until: locked };
+    const step = matchTotpStep(openSecret(totpKey, row.totp_secret, row.id), code, now.getTime());
+    const accepted =
+      step !== undefined &&
+      (await db.transaction().execute(async (trx) => {
+        if (!(await claimTotpStep(trx, row.id, step))) return false;
+        await forgetTotpStepsBefore(trx, row.id, step - 2);
+        await clearFailures(trx, row.username);
+        await appendAuditEvent(trx, {
+          subjectType: 'customer',
+          subjectId: row.id,
+          event: 'customer.strongly_authenticated',
+          actor: { kind: 'customer', id: row.id },
+          details: { amr: ['pwd', 'otp'] },
+        });
+        return true;
+      }));
+    if (accepted) return { outcome: 'verified' };
+    const until = await fail(row.username, row.id, 'otp');
+    if (until) return { outcome: 'locked', until };
+    return step === undefined ? { outcome: 'rejected' } : { outcome: 'reused' };
+  }
+
+  return { checkPassword, checkOneTimeCode };
+}

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { canonicalJson } from '../audit/canonical-json.ts';
+
+/**
+ * PSD2 RTS Art. 5 (dynamic linking): the customer's approval of a payment is bound to its amount,
+ * currency and payee. The digest is stored with the approval and recomputed from the consent when
+ * authorising; any change to those fields, or a digest carried over to another consent, fails.
+ */
+
+export interface LinkedPayment {
+  consentId: string;
+  /** Decimal string as in the consent (e.g. "10.50"); compared exactly, never as a float. */
+  amount: string;
+  currency: string;
+  payee: { name: string; schemeName: string; identification: string };
+}
+
+export class DynamicLinkBroken extends Error {
+  override name = 'DynamicLinkBroken';
+  readonly status = 403;
+  readonly expose = true;
+  readonly error = 'access_denied';
+  constructor() {
+    super('the payment changed after the customer approved it');
+  }
+}
+
+export function paymentDigest(payment: LinkedPayment): string {
+  const { consentId, amount, currency, payee } = payment;
+  const material = canonicalJson({ v: 1, consentId, amount, currency, payee: { name: payee.name, schemeName: payee.schemeName, identification: payee.identification } });
+  return createHash('sha256').update(material).digest('base64url');
+}
+
+export function paymentDigestMatches(storedDigest: string, payment: LinkedPayment): boolean {
+  const expected = Buffer.from(paymentDigest(payment));
+  const stored = Buffer.from(storedDigest);
+  return stored.length === expected.length && timingSafeEqual(stored, expected);
+}
+
+/** Refuses authorisation when the payment is no longer the one the customer approved. */
+export function assertPaymentUnchanged(storedDigest: string, payment: LinkedPayment): void {
+  if (!paymentDigestMatches(storedDigest, payment)) throw new DynamicLinkBroken();
+}

@@ -1,0 +1,54 @@
+import type { Context } from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { CustomerAuthentication } from '../customers/authentication.ts';
+import type { Db } from '../db/connect.ts';
+import { readForm } from '../http/form-body.ts';
+import type { Views } from '../http/views.ts';
+import { SCA_ACR } from '../oidc/acr.ts';
+import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { lockoutNotice, renderLogin } from './login-step.ts';
+import { forgetPasswordFactor } from './sca-progress.ts';
+
+/**
+ * Second factor (possession): the code of the customer's authenticator app. Only after both factors
+ * does the login finish, with acr `urn:openbanking:psd2:sca` and amr pwd + otp.
+ */
+
+export interface OtpStepDeps {
+  provider: Provider;
+  db: Db;
+  views: Views;
+  authentication: CustomerAuthentication;
+}
+
+const MESSAGES = {
+  rejected: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
+  reused: 'That code has already been used. Wait for your authenticator app to show a new code and enter it.',
+} as const;
+
+export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
+  deps.views.render(ctx, 'otp', { uid: interaction.uid, clientName, error }, status);
+}
+
+export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedInteraction, customerId: string) {
+  const form = await readForm(ctx);
+  const code = (form.code ?? '').replace(/\s+/g, '');
+  if (!/^\d{6}$/.test(code)) {
+    renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
+    return;
+  }
+  const check = await deps.authentication.checkOneTimeCode(customerId, code);
+  switch (check.outcome) {
+    case 'verified':
+      await finishInteraction(deps.provider, ctx, { login: { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] } }, false);
+      return;
+    case 'rejected':
+    case 'reused':
+      renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
+      return;
+    case 'locked':
+      await forgetPasswordFactor(deps.db, loaded.interaction.uid);
+      renderLogin(deps, ctx, loaded, { notice: lockoutNotice(check.until) }, 429);
+      return;
+  }
+}

@@ -1,0 +1,200 @@
+import type { Transaction } from 'kysely';
+import { appendAuditEvent } from '../audit/audit-trail.ts';
+import type { Db } from '../db/connect.ts';
+import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
+import { destroyClientArtefacts } from '../oidc/adapter.ts';
+import { findClientMetadata } from './client-registry.ts';
+import type { SoftwareStatement } from './software-statement.ts';
+import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
+
+/** What other modules (consent pages, dashboard) may know about a TPP. */
+export interface TppProfile {
+  clientId: string;
+  name: string;
+  logoUri: string | null;
+  roles: TppRole[];
+  status: TppStatus;
+  statusReason: string | null;
+  softwareId: string;
+  orgId: string;
+  orgName: string | null;
+  directory: string;
+  registeredAt: Date;
+}
+
+export interface Actor {
+  kind: AuditActorKind;
+  id: string | null;
+}
+
+export class TppStateError extends Error {
+  override name = 'TppStateError';
+}
+
+function toProfile(row: TppRow): TppProfile {
+  return {
+    clientId: row.client_id,
+    name: row.client_name,
+    logoUri: row.logo_uri,
+    roles: row.roles,
+    status: row.status,
+    statusReason: row.status_reason,
+    softwareId: row.software_id,
+    orgId: row.org_id,
+    orgName: row.org_name,
+    directory: row.directory,
+    registeredAt: row.created_at,
+  };
+}
+
+/** The audit snapshot of a profile: plain JSON, no dates that would change on every read. */
+function snapshot(profile: TppProfile) {
+  const { registeredAt: _registeredAt, ...rest } = profile;
+  return rest;
+}
+
+export async function getTppProfile(db: Db, clientId: string): Promise<TppProfile | undefined> {
+  const row = await findTpp(db, clientId);
+  return row && toProfile(row);
+}
+
+/**
+ * Name and logo to show a customer for any client: a TPP's come from its software statement; clients
+ * made without one (the demo TPP, operator-made clients) show their own client_name and logo_uri.
+ */
+export async function getClientDisplay(db: Db, clientId: string): Promise<{ name: string; logoUri: string | null } | undefined> {
+  const tpp = await findTpp(db, clientId);
+  if (tpp) return { name: tpp.client_name, logoUri: tpp.logo_uri };
+  const metadata = await findClientMetadata(db, clientId);
+  if (!metadata) return undefined;
+  return {
+    name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+    logoUri: typeof metadata.logo_uri === 'string' ? metadata.logo_uri : null,
+  };
+}
+
+export async function listTpps(db: Db): Promise<TppProfile[]> {
+  return (await listTppRows(db)).map(toProfile);
+}
+
+export async function getSoftwareStatement(db: Db, clientId: string): Promise<SoftwareStatement | undefined> {
+  const row = await findTpp(db, clientId);
+  return row && { jwt: row.software_statement, claims: row.software_statement_claims as SoftwareStatement['claims'] };
+}
+
+/** Clients without a TPP record (seeded, operator-made) are usable; a TPP's client only while active. */
+export function isClientUsable(db: Db, clientId: string): Promise<boolean> {
+  return clientIsActiveOrUnmanaged(db, clientId);
+}
+
+export function isOrganisationSuspended(db: Db, orgId: string): Promise<boolean> {
+  return hasTppWithStatus(db, { orgId }, 'suspended');
+}
+
+function profileFields(statement: SoftwareStatement) {
+  const { claims } = statement;
+  return {
+    client_name: claims.software_client_name,
+    logo_uri: claims.software_logo_uri ?? null,
+    roles: JSON.stringify(claims.software_roles),
+    org_name: claims.org_name ?? null,
+    directory: claims.iss,
+    software_statement: statement.jwt,
+    software_statement_claims: JSON.stringify(claims),
+  };
+}
+
+/** Called inside the registration's transaction, after the provider stored the client. */
+export async function recordRegistration(
+  trx: Transaction<Database>,
+  input: { clientId: string; statement: SoftwareStatement; client: Record<string, unknown> },
+): Promise<TppProfile> {
+  const { claims } = input.statement;
+  await insertTpp(trx, {
+    client_id: input.clientId,
+    software_id: claims.software_id,
+    org_id: claims.org_id,
+    status: 'active',
+    status_reason: null,
+    ...profileFields(input.statement),
+  });
+  const profile = toProfile((await findTpp(trx, input.clientId))!);
+  await appendAuditEvent(trx, {
+    subjectType: 'tpp',
+    subjectId: input.clientId,
+    event: 'tpp.registered',
+    actor: { kind: 'tpp', id: input.clientId },
+    after: { profile: snapshot(profile), client: input.client },
+    details: { directory: claims.iss, software_statement_jti: claims.jti },
+  });
+  return profile;
+}
+
+export async function recordUpdate(
+  trx: Transaction<Database>,
+  input: { clientId: string; statement: SoftwareStatement; before: Record<string, unknown>; client: Record<string, unknown> },
+): Promise<void> {
+  const previous = await lockTpp(trx, input.clientId);
+  if (!previous) throw new TppStateError(`no TPP with client id ${input.clientId}`);
+  await updateTpp(trx, input.clientId, profileFields(input.statement));
+  const current = toProfile((await findTpp(trx, input.clientId))!);
+  await appendAuditEvent(trx, {
+    subjectType: 'tpp',
+    subjectId: input.clientId,
+    event: 'tpp.updated',
+    actor: { kind: 'tpp', id: input.clientId },
+    before: { profile: snapshot(toProfile(previous)), client: input.before },
+    after: { profile: snapshot(current), client: input.client },
+  });
+}
+
+/** The client is gone (RFC 7592 delete): its tokens go too; the TPP record stays for history. */
+export async function recordDeletion(trx: Transaction<Database>, input: { clientId: string; before: Record<string, unknown> }): Promise<void> {
+  const previous = await lockTpp(trx, input.clientId);
+  if (!previous) return;
+  await updateTpp(trx, input.clientId, { status: 'deleted', status_reason: 'deleted by the TPP (RFC 7592)' });
+  const revoked = await destroyClientArtefacts(trx, input.clientId);
+  await appendAuditEvent(trx, {
+    subjectType: 'tpp',
+    subjectId: input.clientId,
+    event: 'tpp.deleted',
+    actor: { kind: 'tpp', id: input.clientId },
+    before: { profile: snapshot(toProfile(previous)), client: input.before },
+    after: { status: 'deleted' },
+    details: { artefacts_revoked: revoked },
+  });
+}
+
+async function changeStatus(
+  db: Db,
+  clientId: string,
+  change: { from: TppStatus; to: TppStatus; event: string; reason: string | null; actor: Actor },
+): Promise<TppProfile> {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockTpp(trx, clientId);
+    if (!row) throw new TppStateError(`no TPP with client id ${clientId}`);
+    if (row.status !== change.from) throw new TppStateError(`TPP ${clientId} is ${row.status}, not ${change.from}`);
+    await updateTpp(trx, clientId, { status: change.to, status_reason: change.reason });
+    // Suspension kills every grant and token at once; reinstatement brings none back.
+    const revoked = change.to === 'suspended' ? await destroyClientArtefacts(trx, clientId) : 0;
+    await appendAuditEvent(trx, {
+      subjectType: 'tpp',
+      subjectId: clientId,
+      event: change.event,
+      actor: change.actor,
+      before: { status: row.status, status_reason: row.status_reason },
+      after: { status: change.to, status_reason: change.reason },
+      details: change.to === 'suspended' ? { artefacts_revoked: revoked } : {},
+    });
+    return toProfile((await findTpp(trx, clientId))!);
+  });
+}
+
+/** Its grants and tokens die now; its token, PAR and registration calls fail until reinstatement. */
+export function suspendTpp(db: Db, clientId: string, input: { reason: string; actor: Actor }): Promise<TppProfile> {
+  return changeStatus(db, clientId, { from: 'active', to: 'suspended', event: 'tpp.suspended', reason: input.reason, actor: input.actor });
+}
+
+export function reinstateTpp(db: Db, clientId: string, input: { reason?: string; actor: Actor }): Promise<TppProfile> {
+  return changeStatus(db, clientId, { from: 'suspended', to: 'active', event: 'tpp.reinstated', reason: input.reason ?? null, actor: input.actor });
+}
