@@ -11,6 +11,7 @@ import { createClientCertificateReader } from './http/client-certificate.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -67,13 +68,17 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });
+  const app = createApp({ provider, db, views: createViews(), logger, presentedCertificate, behindProxy: config.tls.terminatedByProxy });
   server.on('request', app.callback());
 
   const sweeper = setInterval(() => {
     sweepExpired(db).then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
+    );
+    expireDueConsents(db).then(
+      (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
+      (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
     );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();

@@ -5,10 +5,11 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
+import { consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
-const FAPI_ALGORITHMS = ['PS256', 'ES256'];
+export const FAPI_ALGORITHMS = ['PS256', 'ES256'];
 
 export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
 
@@ -51,13 +52,15 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
 
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
+  const consentBinding = consentBindingFeatures(db);
 
   const configuration: Configuration = {
     adapter: kyselyAdapterFactory(db),
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
+    claims: { openid: ['sub', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
     responseTypes: ['code'],
     clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
     pkce: { required: () => true },
@@ -113,6 +116,11 @@ export function createProvider(settings: ProviderSettings): Provider {
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // Rich Authorization Requests need resource indicators enabled; without a `resource` parameter
+      // tokens stay as they were (opaque, for userinfo and introspection).
+      resourceIndicators: { enabled: true },
+      claimsParameter: consentBinding.claimsParameter,
+      richAuthorizationRequests: consentBinding.richAuthorizationRequests,
     },
     ttl: {
       AccessToken: ttl.accessToken,
@@ -126,13 +134,18 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     rotateRefreshToken: false,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    async findAccount(_ctx, sub) {
+    interactions: { policy: consentBindingPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    async findAccount(ctx, sub) {
       const customer = await getCustomer(db, sub);
       if (!customer) return undefined;
       return {
         accountId: customer.id,
-        claims: () => ({ sub: customer.id, name: customer.displayName, preferred_username: customer.username }),
+        claims: () => ({
+          sub: customer.id,
+          name: customer.displayName,
+          preferred_username: customer.username,
+          openbanking_intent_id: consentIdOfGrant(ctx.oidc.entities.Grant),
+        }),
       };
     },
   };
