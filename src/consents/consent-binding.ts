@@ -59,9 +59,11 @@ export function bindingOfDetail(detail: Record<string, unknown>): ConsentBinding
   return { kind: 'consent', consentId, type };
 }
 
-/** The binding of an authorization request's (raw) claims and authorization_details parameters. */
+/** Parameters arrive as JSON strings at the endpoints and as objects in stored interactions. */
+const parse = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : value);
+
+/** The binding of an authorization request's claims and authorization_details parameters. */
 export function bindingOfRequest(params: { claims?: unknown; authorization_details?: unknown }): ConsentBinding | undefined {
-  const parse = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : value);
   const intentId = intentIdOfClaims(parse(params.claims));
   const details = params.authorization_details === undefined ? [] : parse(params.authorization_details);
   if (!Array.isArray(details)) throw new BindingRefused('authorization_details must be an array');

@@ -20,10 +20,7 @@ export function interactionRouter(deps: { provider: Provider; db: Db; views: Vie
   });
   router.post('/login', async (ctx) => submitLogin(deps, ctx, await loadInteraction(deps.provider, ctx)));
   router.post('/confirm', async (ctx) => approveConsent(deps, ctx, await loadInteraction(deps.provider, ctx)));
-  router.post('/abort', async (ctx) => {
-    await loadInteraction(deps.provider, ctx);
-    await denyConsent(deps, ctx);
-  });
+  router.post('/abort', async (ctx) => denyConsent(deps, ctx, await loadInteraction(deps.provider, ctx)));
 
   return router;
 }
