@@ -38,6 +38,12 @@ function assertObError(response: ApiResponse, status: number, code: string, path
   assert.ok(match, `expected ${code} at ${path ?? '(any path)'}, got ${JSON.stringify(envelope.Errors)}`);
 }
 
+/** An error response without its per-response Id, for comparing two answers. */
+function strip(response: ApiResponse) {
+  const { Id: _id, ...rest } = response.body as Envelope;
+  return { status: response.status, rest };
+}
+
 describe('UK OB v3.1 consent API', () => {
   let assent: TestAssent;
   let tppA: ConsentApiClient;
@@ -99,10 +105,10 @@ describe('UK OB v3.1 consent API', () => {
   ];
   for (const [name, path, body, code, field] of invalid) {
     test(`refused with ${code}: ${name}, and nothing is stored`, async () => {
-      const before = await countConsents();
+      const countBefore = await countConsents();
       const response = await tppA.call('POST', path, { body, headers: { 'x-idempotency-key': crypto.randomUUID() } });
       assertObError(response, 400, code, field);
-      assert.equal(await countConsents(), before);
+      assert.equal(await countConsents(), countBefore);
     });
   }
 
@@ -128,7 +134,7 @@ describe('UK OB v3.1 consent API', () => {
       400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key',
     );
     const key = crypto.randomUUID();
-    const before = await countConsents();
+    const countBefore = await countConsents();
     const [first, second] = await Promise.all([
       tppA.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': key } }),
       tppA.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': key } }),
@@ -136,7 +142,7 @@ describe('UK OB v3.1 consent API', () => {
     assert.equal(first.status, 201);
     assert.equal(second.status, 201);
     assert.equal((first.body as ConsentBody).Data.ConsentId, (second.body as ConsentBody).Data.ConsentId);
-    assert.equal(await countConsents(), before + 1);
+    assert.equal(await countConsents(), countBefore + 1);
     const different = await tppA.call('POST', DOMESTIC_PAYMENT, {
       body: domesticPaymentRequest({ InstructedAmount: { Amount: '999.00', Currency: 'GBP' } }),
       headers: { 'x-idempotency-key': key },
@@ -151,10 +157,6 @@ describe('UK OB v3.1 consent API', () => {
   test('BOLA: another TPP reading or deleting a consent gets exactly what an unknown id gets', async () => {
     const created = await tppA.call('POST', FUNDS_CONFIRMATION, { body: fundsConfirmationRequest() });
     const id = (created.body as ConsentBody).Data.ConsentId;
-    const strip = (response: ApiResponse) => {
-      const { Id: _id, ...rest } = response.body as Envelope;
-      return { status: response.status, rest };
-    };
     const foreign = await tppB.call('GET', `${FUNDS_CONFIRMATION}/${id}`);
     const unknown = await tppB.call('GET', `${FUNDS_CONFIRMATION}/${crypto.randomUUID()}`);
     const malformed = await tppB.call('GET', `${FUNDS_CONFIRMATION}/not-an-id`);
