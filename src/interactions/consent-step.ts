@@ -63,11 +63,10 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
   };
   if (consent) {
     grant.addOIDCScope(String(params.scope ?? ''));
-    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-    return grant;
+  } else if (details.missingOIDCScope) {
+    grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
-  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));

@@ -29,12 +29,30 @@ async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: strin
   }
 }
 
-export function consentBindingFeatures(db: Db) {
+/**
+ * RFC 9396 needs a resource indicator: consent-bound authorization_details default to the bank's Open
+ * Banking APIs, whose tokens then carry that audience. Requests without details keep no resource.
+ */
+function openBankingResource(issuer: string) {
+  const indicator = `${issuer}/open-banking`;
+  return {
+    enabled: true,
+    defaultResource: (ctx: KoaContextWithOIDC) => (ctx.oidc.params?.authorization_details === undefined ? undefined : indicator),
+    useGrantedResource: () => true,
+    getResourceServerInfo(_ctx: KoaContextWithOIDC, resource: string) {
+      if (resource !== indicator) throw new errors.InvalidTarget();
+      return { scope: 'accounts payments fundsconfirmations', audience: indicator, accessTokenFormat: 'opaque' as const };
+    },
+  };
+}
+
+export function consentBindingFeatures(db: Db, issuer: string) {
   const validate = async (ctx: KoaContextWithOIDC, _detail: unknown, client: { clientId: string }) => {
     if (!AUTHORIZATION_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
     await refuseUnbindable(db, ctx, client.clientId, (message) => new errors.InvalidAuthorizationDetails(message));
   };
   return {
+    resourceIndicators: openBankingResource(issuer),
     claimsParameter: {
       enabled: true,
       async assertClaimsParameter(ctx: KoaContextWithOIDC, claims: unknown, client: { clientId: string }) {

@@ -5,6 +5,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
+import { AUTHORIZATION_DETAILS_TYPES } from '../consents/consent-binding.ts';
 import { consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 
@@ -52,7 +53,7 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
 
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
-  const consentBinding = consentBindingFeatures(db);
+  const consentBinding = consentBindingFeatures(db, settings.issuer);
 
   const configuration: Configuration = {
     adapter: kyselyAdapterFactory(db),
@@ -80,6 +81,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       id_token_signed_response_alg: 'PS256',
       authorization_signed_response_alg: 'PS256',
       introspection_signed_response_alg: 'PS256',
+      // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
+      authorization_details_types: Object.keys(AUTHORIZATION_DETAILS_TYPES),
     },
     extraClientMetadata: {
       properties: ['fapi_profile'],
@@ -116,9 +119,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
-      // Rich Authorization Requests need resource indicators enabled; without a `resource` parameter
-      // tokens stay as they were (opaque, for userinfo and introspection).
-      resourceIndicators: { enabled: true },
+      resourceIndicators: consentBinding.resourceIndicators,
       claimsParameter: consentBinding.claimsParameter,
       richAuthorizationRequests: consentBinding.richAuthorizationRequests,
     },
