@@ -74,8 +74,8 @@ describe('the OpenAPI document at /openapi.json describes the real responses', (
     [FUNDS_CONFIRMATION, '/cbpii/funds-confirmation-consents', fundsConfirmationRequest, false],
   ];
   for (const [url, path, example, needsKey] of resources) {
+    const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});
     test(`${path}: created, read, refused, not found and deleted responses match the document`, async () => {
-      const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});
       const requestSchema = ajv.getSchema(`openapi${document.paths[path]!.post!.requestBody!.content['application/json']!.schema.$ref}`)!;
       assert.ok(requestSchema(example()), `the example request matches the documented request schema: ${ajv.errorsText(requestSchema.errors)}`);
 
