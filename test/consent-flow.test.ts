@@ -147,6 +147,32 @@ describe('binding consents into the authorization flow', () => {
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Authorised');
   });
 
+  test('a second consent in the same browser session is put to the customer again and gets a grant of its own', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const first = await createAccountConsent();
+    const firstRequest = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(first) });
+    const { browser, page } = await signIn(assent, firstRequest.url, customer);
+    await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on' });
+
+    const details = JSON.stringify([{ type: 'account_information', ...accountAccessRequest({ Permissions: ['ReadAccountsBasic'] }).Data }]);
+    const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
+    const second = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', authorization_details: details }, { DPoP: dpop });
+    const secondPage = await browser.open(second.url);
+    assert.match(secondPage.body, /Choose the accounts to share/, 'the customer is asked, even though signed in with a grant already');
+    const callback = await decide(browser, secondPage, 'confirm', { [`account:${current.id}`]: 'on' });
+    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback.url, { pkceCodeVerifier: second.codeVerifier, expectedState: second.state, expectedNonce: second.nonce }, undefined, { DPoP: dpop });
+    const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
+    assert.equal(introspected.active, true);
+    assert.equal(introspected.scope, 'accounts');
+    assert.equal(introspected.aud, `${assent.issuer}/open-banking`);
+
+    const [one, two] = await Promise.all([getConsent(assent.db, first), getConsent(assent.db, String(introspected.authorization_details?.[0]?.consent_id))]);
+    assert.equal(two?.status, 'Authorised');
+    assert.ok(one?.grantId && two?.grantId && one.grantId !== two.grantId);
+    await revokeConsent(assent.db, { consentId: first, actor: { kind: 'customer', id: customer.id } });
+    assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true, 'revoking the first consent leaves the second one\'s tokens alone');
+  });
+
   test('the customer choosing an account that is not theirs changes nothing', async () => {
     const { customer } = await customerWithAccounts(assent);
     const someoneElse = await customerWithAccounts(assent);

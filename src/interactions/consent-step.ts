@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, consentOfInteraction } from '../consents/consent-binding.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -62,7 +62,10 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     missingResourceScopes?: Record<string, string[]>;
   };
   if (consent) {
+    // The new grant starts empty, so it takes everything the request asked for, not only what is missing.
     grant.addOIDCScope(String(params.scope ?? ''));
+    grant.addOIDCClaims([INTENT_CLAIM]);
+    if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
     grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
