@@ -60,7 +60,14 @@ export function bindingOfDetail(detail: Record<string, unknown>): ConsentBinding
 }
 
 /** Parameters arrive as JSON strings at the endpoints and as objects in stored interactions. */
-const parse = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : value);
+function parse(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (cause) {
+    throw new BindingRefused('claims and authorization_details must be valid JSON', { cause });
+  }
+}
 
 /** The binding of an authorization request's claims and authorization_details parameters. */
 export function bindingOfRequest(params: { claims?: unknown; authorization_details?: unknown }): ConsentBinding | undefined {
