@@ -95,11 +95,13 @@ describe('binding consents into the authorization flow', () => {
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
     assert.deepEqual(introspected.authorization_details, [{ type: 'account_information', consent_id: consentId }]);
 
-    // The TPP reads it as Authorised; revoking the consent kills its tokens at once.
+    // The TPP reads it as Authorised; its DELETE revokes the consent and kills its tokens at once.
     assert.equal(((await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`)).body as { Data: { Status: string } }).Data.Status, 'Authorised');
-    await revokeConsent(assent.db, { consentId, actor: { kind: 'customer', id: customer.id } });
+    assert.equal((await api.call('DELETE', `${ACCOUNT_ACCESS}/${consentId}`)).status, 204);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false);
+    await assert.rejects(oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop }), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Revoked');
+    assert.deepEqual((await auditHistory(assent.db, 'consent', consentId)).at(-1)?.actor, { kind: 'tpp', id: tpp.clientId });
   });
 
   test('authorization_details without a consent: the consent is created from the details and authorised', async () => {
