@@ -7,7 +7,15 @@ import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { getConsent, revokeConsent } from '../src/consents/consent-service.ts';
 import { openAccount } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
+import {
+  ACCOUNT_ACCESS,
+  accountAccessRequest,
+  ConsentApiClient,
+  DOMESTIC_PAYMENT,
+  domesticPaymentRequest,
+  FUNDS_CONFIRMATION,
+  fundsConfirmationRequest,
+} from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -173,6 +181,22 @@ describe('binding consents into the authorization flow', () => {
     assert.ok(one?.grantId && two?.grantId && one.grantId !== two.grantId);
     await revokeConsent(assent.db, { consentId: first, actor: { kind: 'customer', id: customer.id } });
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true, 'revoking the first consent leaves the second one\'s tokens alone');
+  });
+
+  test('a funds-confirmation consent is authorised only for the debtor account it names', async () => {
+    const { customer, current, savings } = await customerWithAccounts(assent);
+    const debtor = { SchemeName: current.schemeName, Identification: current.identification, Name: current.name };
+    const created = await api.call('POST', FUNDS_CONFIRMATION, { body: fundsConfirmationRequest({ DebtorAccount: debtor }) });
+    const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid fundsconfirmations', claims: intentClaims(consentId) });
+    const { browser, page } = await signIn(assent, request.url, customer);
+    assert.ok(page.body.includes(current.identification), 'the page names the account to check');
+    const wrong = await decide(browser, page, 'confirm', { account: savings.id });
+    assert.equal(wrong.status, 400);
+    assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
+    const callback = await decide(browser, page, 'confirm', { account: current.id });
+    assert.ok(callback.url.searchParams.get('code'));
+    assert.deepEqual((await getConsent(assent.db, consentId))?.selectedAccountIds, [current.id]);
   });
 
   test('the customer choosing an account that is not theirs changes nothing', async () => {

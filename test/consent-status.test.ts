@@ -152,6 +152,16 @@ describe('consent service', () => {
     assert.equal((await auditHistory(db, 'consent', consent.id)).length, 1);
   });
 
+  test('two concurrent authorisations of one consent: exactly one wins', async () => {
+    const { customer, account } = await customerWithAccount();
+    const { consent } = await createConsent(db, { clientId: 'tpp-a', draft: draft() });
+    const attempt = (grantId: string) => authoriseConsent(db, directory(), { consentId: consent.id, clientId: 'tpp-a', customerId: customer.id, accountIds: [account.id], grantId });
+    const results = await Promise.allSettled([attempt('race-1'), attempt('race-2')]);
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
+    assert.ok(results.some((result) => result.status === 'rejected' && result.reason instanceof IllegalConsentTransition));
+    assert.equal((await auditHistory(db, 'consent', consent.id)).filter((event) => event.event === 'consent.authorised').length, 1);
+  });
+
   test('an Authorised consent past its expiry reads as Expired at once; the sweep records it and removes the grant', async () => {
     const { customer, account } = await customerWithAccount();
     const { consent } = await createConsent(db, { clientId: 'tpp-a', draft: draft() });

@@ -26,6 +26,7 @@ export function consentDetails(consent: Consent, accounts: BankAccount[]) {
       payeeAccount: payment.creditorAccount.Identification,
       reference: payment.reference ?? '',
     },
+    debtorAccount: consent.debtorAccount && `${consent.debtorAccount.Name ?? ''} ${consent.debtorAccount.Identification}`.trim(),
     // Reading may cover several accounts; paying or checking funds uses exactly one.
     multiple: consent.type === 'account_access',
     accounts: accounts.map((account) => ({ id: account.id, label: `${account.name} (${account.identification}, ${account.currency})` })),
