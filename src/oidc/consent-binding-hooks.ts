@@ -19,6 +19,9 @@ type Features = NonNullable<Configuration['features']>;
 
 const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
 
+/** The authorization_details types that carry consents; clients may use all of them by default. */
+export const CONSENT_DETAILS_TYPES = Object.keys(AUTHORIZATION_DETAILS_TYPES);
+
 async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: string, toOAuthError: (message: string) => Error) {
   try {
     const binding = bindingOfRequest((ctx.oidc.params ?? {}) as { claims?: unknown; authorization_details?: unknown });
@@ -67,7 +70,7 @@ export function consentBindingFeatures(db: Db, issuer: string) {
     } as Features['claimsParameter'],
     richAuthorizationRequests: {
       enabled: true,
-      types: Object.fromEntries(Object.keys(AUTHORIZATION_DETAILS_TYPES).map((type) => [type, { validate }])),
+      types: Object.fromEntries(CONSENT_DETAILS_TYPES.map((type) => [type, { validate }])),
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
       authorizationDetailsForAccessToken: (_ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => source?.rar,
@@ -76,9 +79,11 @@ export function consentBindingFeatures(db: Db, issuer: string) {
   };
 }
 
-/** The consent prompt, plus: a request that names a consent is always put to the customer. */
-export function consentBindingPolicy() {
-  const policy = interactionPolicy.base();
+/**
+ * Adds to a policy's consent prompt: a request that names a consent is always put to the customer,
+ * even when an earlier grant already covers its scopes. Takes the policy so other prompts compose.
+ */
+export function consentBindingPolicy(policy = interactionPolicy.base()) {
   policy.get('consent')!.checks.add(
     new interactionPolicy.Check('openbanking_intent', 'a consent must be authorised by the customer', (ctx) => {
       const claims = ctx.oidc.params?.claims;

@@ -5,8 +5,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
-import { AUTHORIZATION_DETAILS_TYPES } from '../consents/consent-binding.ts';
-import { consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
+import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
@@ -82,7 +81,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       authorization_signed_response_alg: 'PS256',
       introspection_signed_response_alg: 'PS256',
       // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
-      authorization_details_types: Object.keys(AUTHORIZATION_DETAILS_TYPES),
+      authorization_details_types: CONSENT_DETAILS_TYPES,
     },
     extraClientMetadata: {
       properties: ['fapi_profile'],
