@@ -72,7 +72,8 @@ describe('binding consents into the authorization flow', () => {
 
   test('openbanking_intent_id: the customer picks accounts and the consent ends Authorised with customer, accounts and grant', async () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
-    const consentId = await createAccountConsent();
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest({ ExpirationDateTime: inAWeek }) })).body as { Data: { ConsentId: string } }).Data.ConsentId;
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, { DPoP: dpop });
 
@@ -98,6 +99,8 @@ describe('binding consents into the authorization flow', () => {
     assert.deepEqual(consent?.selectedAccountIds.toSorted(), [current.id, savings.id].toSorted());
     const token = await assent.db.selectFrom('oidc_model').select('grant_id').where('model', '=', 'AccessToken').where('grant_id', '=', consent!.grantId!).executeTakeFirst();
     assert.ok(token, 'the access token lives in the grant the consent records');
+    const grant = await assent.db.selectFrom('oidc_model').select('expires_at').where('model', '=', 'Grant').where('id', '=', consent!.grantId!).executeTakeFirstOrThrow();
+    assert.ok(Math.abs(grant.expires_at!.getTime() - consent!.expiresAt!.getTime()) < 5000, 'the grant ends when the consent expires');
     assert.deepEqual((await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event), ['consent.created', 'consent.authorised']);
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: 2 });
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);

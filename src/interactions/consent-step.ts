@@ -67,6 +67,12 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addOIDCClaims([INTENT_CLAIM]);
     if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
     grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
+    // The grant, and every token that depends on it, ends with the consent at the latest.
+    if (consent.expiresAt) {
+      const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
+      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
+      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
+    }
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
