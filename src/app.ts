@@ -3,8 +3,10 @@ import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
+import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
+import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -16,6 +18,7 @@ export interface AppDeps {
   db: Db;
   views: Views;
   logger: Logger;
+  presentedCertificate: ClientCertificateReader;
   /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
   behindProxy: boolean;
   /** The customer consent dashboard under /dashboard. */
@@ -45,11 +48,15 @@ export function createApp(deps: AppDeps): Koa {
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
+  const consentApi = consentApiRouter(deps);
+  const openApi = openApiRouter(provider.issuer);
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
   app.use(errorPage(views, logger));
   app.use(assets.routes());
+  app.use(consentApi.routes());
+  app.use(openApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);

@@ -18,6 +18,7 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
@@ -109,6 +110,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     db,
     views: createViews(),
     logger,
+    presentedCertificate,
     behindProxy: config.tls.terminatedByProxy,
     authentication,
     csrf: createCsrf(keys.cookie),
@@ -121,6 +123,10 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     sweepAll(db, config).then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
+    );
+    expireDueConsents(db).then(
+      (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
+      (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
     );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();

@@ -156,6 +156,51 @@ export interface TppTable {
   updated_at: UpdatedAt;
 }
 
+export type ConsentType = 'account_access' | 'domestic_payment' | 'funds_confirmation';
+
+/** UK Open Banking consent statuses; `src/consents/consent-status.ts` owns the transitions between them. */
+export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+
+/** A UK OB account reference (creditor or debtor) as the TPP sent it. */
+export interface ObAccountReference {
+  SchemeName: string;
+  Identification: string;
+  Name?: string;
+  SecondaryIdentification?: string;
+}
+
+type Json<T> = ColumnType<T, string | undefined, string>;
+
+/** A customer's consent to one TPP: what it may read or pay, on which accounts, until when. */
+export interface ConsentTable {
+  id: Generated<string>;
+  type: ConsentType;
+  client_id: string;
+  customer_id: string | null;
+  status: ConsentStatus;
+  permissions: Json<string[]>;
+  expires_at: Date | null;
+  transaction_from: Date | null;
+  transaction_to: Date | null;
+  /** numeric(15,2): pg hands it over as a string, so it never becomes a float. */
+  instructed_amount: string | null;
+  instructed_currency: string | null;
+  creditor_account: ColumnType<ObAccountReference | null, string | null, string | null>;
+  remittance_reference: string | null;
+  instruction_identification: string | null;
+  end_to_end_identification: string | null;
+  debtor_account: ColumnType<ObAccountReference | null, string | null, string | null>;
+  risk: Json<Record<string, unknown>>;
+  selected_account_ids: Json<string[]>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  interaction_uid: string | null;
+  grant_id: string | null;
+  status_updated_at: UpdatedAt;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 /** Software statement ids already presented, per directory (replay detection). */
 export interface SoftwareStatementUseTable {
   directory: string;
@@ -169,6 +214,7 @@ export interface Database {
   dashboard_client_key: DashboardClientKeyTable;
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;
+  consent: ConsentTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;
@@ -187,6 +233,8 @@ export type NewBankAccount = Insertable<BankAccountTable>;
 
 export type TppRow = Selectable<TppTable>;
 export type NewTpp = Insertable<TppTable>;
+export type ConsentRow = Selectable<ConsentTable>;
+export type NewConsent = Insertable<ConsentTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;
 export type CustomerRow = Selectable<CustomerTable>;

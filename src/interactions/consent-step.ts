@@ -1,8 +1,16 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
-import type { Db } from '../db/connect.ts';
+import type { Consent } from '../consents/consent.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
+import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
+import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
+import { IllegalConsentTransition } from '../consents/consent-status.ts';
+import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
+import type { Db } from '../db/connect.ts';
+import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { consentDetails } from './consent-details.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
 
 export interface ConsentStepDeps {
@@ -11,37 +19,107 @@ export interface ConsentStepDeps {
   views: Views;
 }
 
-export async function showConsent(deps: ConsentStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction) {
-  const customer = interaction.session?.accountId ? await getCustomer(deps.db, interaction.session.accountId) : undefined;
-  const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
-  deps.views.render(ctx, 'consent', { uid: interaction.uid, clientName, customerName: customer?.displayName ?? '', scopes });
+type Interaction = LoadedInteraction['interaction'];
+
+/** The consent the request is bound to; it must still be this client's and awaiting the customer. */
+async function boundConsent(db: Db, interaction: Interaction): Promise<Consent | undefined> {
+  return consentOfInteraction(db, { uid: interaction.uid, params: interaction.params });
 }
 
-export async function approveConsent(deps: ConsentStepDeps, ctx: Context, { interaction }: LoadedInteraction) {
-  const { provider, views } = deps;
+async function renderConsent(deps: ConsentStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string) {
+  const customerId = interaction.session?.accountId;
+  const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
+  const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
+  const consent = await boundConsent(deps.db, interaction);
+  const accounts = consent && customerId ? await postgresAccountDirectory(deps.db).listForCustomer(customerId) : [];
+  deps.views.render(
+    ctx,
+    'consent',
+    { uid: interaction.uid, clientName, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(consent, accounts), error },
+    error ? 400 : 200,
+  );
+}
+
+export async function showConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {
+  await renderConsent(deps, ctx, loaded);
+}
+
+/** Account ids come as one `account:<id>` checkbox or radio value per selected account. */
+function selectedAccounts(form: Record<string, string>): string[] {
+  const picked = Object.keys(form).filter((key) => key.startsWith('account:')).map((key) => key.slice('account:'.length));
+  return form.account ? [...picked, form.account] : picked;
+}
+
+async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined) {
   const { prompt, params, session } = interaction;
-  if (prompt.name !== 'consent' || !session) {
-    views.render(ctx, 'error', { message: 'This step is not expected now. Start again from the application.' }, 400);
-    return;
-  }
-  const grant = interaction.grantId
-    ? await provider.Grant.find(interaction.grantId)
-    : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
-  if (!grant) throw new Error('interaction references a grant that no longer exists');
+  // A consent gets a grant of its own, so revoking it never takes another consent's tokens along.
+  const existing = consent ? undefined : interaction.grantId && (await provider.Grant.find(interaction.grantId));
+  if (interaction.grantId && !consent && !existing) throw new Error('interaction references a grant that no longer exists');
+  const grant = existing || new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
   const details = prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
     missingResourceScopes?: Record<string, string[]>;
   };
-  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (consent) {
+    // The new grant starts empty, so it takes everything the request asked for, not only what is missing.
+    grant.addOIDCScope(String(params.scope ?? ''));
+    grant.addOIDCClaims([INTENT_CLAIM]);
+    if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
+    grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
+    // The grant, and every token that depends on it, ends with the consent at the latest.
+    if (consent.expiresAt) {
+      const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
+      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
+      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
+    }
+  } else if (details.missingOIDCScope) {
+    grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  }
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
+  return grant;
+}
+
+export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {
+  const { provider, views, db } = deps;
+  const { interaction } = loaded;
+  const { prompt, params, session } = interaction;
+  if (prompt.name !== 'consent' || !session) {
+    views.render(ctx, 'error', { message: 'This step is not expected now. Start again from the application.' }, 400);
+    return;
+  }
+  const form = await readForm(ctx);
+  const consent = await boundConsent(db, interaction);
+  const grant = await grantFor(provider, interaction, consent);
   const grantId = await grant.save();
+  if (consent) {
+    try {
+      await authoriseConsent(db, postgresAccountDirectory(db), {
+        consentId: consent.id,
+        clientId: String(params.client_id),
+        customerId: session.accountId,
+        accountIds: selectedAccounts(form),
+        grantId,
+      });
+    } catch (error) {
+      await grant.destroy();
+      if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
+      if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
+        return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
+      }
+      throw error;
+    }
+  }
   await finishInteraction(provider, ctx, { consent: { grantId } }, true);
 }
 
-export async function denyConsent(deps: ConsentStepDeps, ctx: Context) {
+export async function denyConsent(deps: ConsentStepDeps, ctx: Context, { interaction }: LoadedInteraction) {
+  const consent = await boundConsent(deps.db, interaction);
+  if (consent?.status === 'AwaitingAuthorisation') {
+    await rejectConsent(deps.db, { consentId: consent.id, clientId: consent.clientId, customerId: interaction.session?.accountId ?? null });
+  }
   await finishInteraction(deps.provider, ctx, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
 }

@@ -70,7 +70,7 @@ export function interactionRouter(deps: InteractionDeps) {
     const loaded = await loadInteraction(deps.provider, ctx);
     const progress = await touchScaProgress(deps.db, loaded.interaction.uid, deps.idleTimeoutSeconds);
     if (progress.state === 'timed_out') await returnAfterTimeout(deps, ctx);
-    else await denyConsent(deps, ctx);
+    else await denyConsent(deps, ctx, loaded);
   });
 
   return router;

@@ -10,11 +10,12 @@ import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
+import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
 /** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
-const FAPI_ALGORITHMS = ['PS256', 'ES256'];
+export const FAPI_ALGORITHMS = ['PS256', 'ES256'];
 
 export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
 
@@ -79,6 +80,7 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
 
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
+  const consentBinding = consentBindingFeatures(db, settings.issuer);
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
@@ -88,7 +90,8 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'] },
+    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims
     // parameter) sends back to login any session that lacks it.
     acrValues: [SCA_ACR],
@@ -111,6 +114,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       id_token_signed_response_alg: 'PS256',
       authorization_signed_response_alg: 'PS256',
       introspection_signed_response_alg: 'PS256',
+      // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
+      authorization_details_types: CONSENT_DETAILS_TYPES,
     },
     extraClientMetadata: {
       properties: ['fapi_profile', 'client_kind'],
@@ -128,7 +133,6 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      claimsParameter: { enabled: true },
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },
@@ -155,6 +159,9 @@ export function createProvider(settings: ProviderSettings): Provider {
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       userinfo: { enabled: true },
+      resourceIndicators: consentBinding.resourceIndicators,
+      claimsParameter: consentBinding.claimsParameter,
+      richAuthorizationRequests: consentBinding.richAuthorizationRequests,
     },
     ttl: {
       AccessToken: ttl.accessToken,
@@ -169,14 +176,19 @@ export function createProvider(settings: ProviderSettings): Provider {
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { policy: scaInteractionPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant,
-    async findAccount(_ctx, sub) {
+    async findAccount(ctx, sub) {
       const customer = await getCustomer(db, sub);
       if (!customer) return undefined;
       return {
         accountId: customer.id,
-        claims: () => ({ sub: customer.id, name: customer.displayName, preferred_username: customer.username }),
+        claims: () => ({
+          sub: customer.id,
+          name: customer.displayName,
+          preferred_username: customer.username,
+          openbanking_intent_id: consentIdOfGrant(ctx.oidc.entities.Grant),
+        }),
       };
     },
   };

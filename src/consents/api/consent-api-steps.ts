@@ -1,0 +1,86 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Provider } from 'oidc-provider';
+import { canonicalJson } from '../../audit/canonical-json.ts';
+import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import { TokenRejected, verifyClientCredentialsToken } from '../../oidc/client-credentials-token.ts';
+import { type ConsentType, SCOPE_OF } from '../consent.ts';
+import { mayCreateConsents } from '../tpp-consent-roles.ts';
+import { ObError } from './ob-error.ts';
+
+/** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
+
+export interface TppState {
+  clientId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BODY_LIMIT = 64 * 1024;
+
+/** FAPI: echo the TPP's x-fapi-interaction-id (an RFC 4122 UUID) or make one up, on every response. */
+export async function fapiInteractionId(ctx: Context, next: Next) {
+  const given = ctx.get('x-fapi-interaction-id');
+  ctx.set('x-fapi-interaction-id', given && UUID.test(given) ? given : randomUUID());
+  ctx.set('cache-control', 'no-store');
+  if (given && !UUID.test(given)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-fapi-interaction-id must be a UUID', 'x-fapi-interaction-id');
+  await next();
+}
+
+/**
+ * A sender-constrained client_credentials token with the consent type's scope, from a TPP whose
+ * role allows that consent type.
+ */
+export function requireTppToken(provider: Provider, presentedCertificate: ClientCertificateReader, type: ConsentType) {
+  return async function checkTppToken(ctx: Context, next: Next) {
+    let token;
+    try {
+      token = await verifyClientCredentialsToken(provider, presentedCertificate, ctx);
+    } catch (error) {
+      if (!(error instanceof TokenRejected)) throw error;
+      const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
+      throw new ObError(401, error.message, [{ code: error.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid', message: error.message, path: error.header }], {
+        'www-authenticate': `${scheme}, error_description="${error.message}"`,
+      });
+    }
+    const scope = SCOPE_OF[type];
+    if (!token.scopes.has(scope)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${scope} scope`, 'Authorization');
+    if (!mayCreateConsents(token.registeredScope, type)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `this TPP may not manage ${type} consents`, 'Authorization');
+    (ctx.state as { tpp: TppState }).tpp = { clientId: token.clientId };
+    await next();
+  };
+}
+
+export function tppOf(ctx: Context): TppState {
+  return (ctx.state as { tpp: TppState }).tpp;
+}
+
+/** The request body as JSON (at most 64 KiB). */
+export async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) throw ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON');
+  }
+}
+
+/**
+ * The x-idempotency-key with a hash of the body it came with: the same key and body return the first
+ * consent, the same key with another body is refused. Required on payment consents.
+ */
+export function idempotencyOf(ctx: Context, body: unknown, required: boolean): { key: string; requestHash: string } | undefined {
+  const key = ctx.get('x-idempotency-key');
+  if (!key) {
+    if (required) throw ObError.of(400, 'UK.OBIE.Header.Missing', 'x-idempotency-key is required', 'x-idempotency-key');
+    return undefined;
+  }
+  if (key.length > 40 || /\s/.test(key)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key must be at most 40 characters without spaces', 'x-idempotency-key');
+  return { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+}

@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+import type { Consent, ConsentType } from '../consent.ts';
+import { accountAccessRequest, domesticPaymentRequest, fundsConfirmationRequest } from '../consent-request.ts';
+import {
+  accountAccessBody,
+  accountAccessResponse,
+  domesticPaymentBody,
+  domesticPaymentResponse,
+  fundsConfirmationBody,
+  fundsConfirmationResponse,
+} from './ob-responses.ts';
+
+export const API_PREFIX = '/open-banking/v3.1';
+
+/** The three UK OB consent resources: where they live, what they accept and return. */
+export interface ConsentResource {
+  type: ConsentType;
+  path: string;
+  title: string;
+  deletable: boolean;
+  idempotencyRequired: boolean;
+  request: z.ZodType;
+  response: z.ZodType;
+  body(consent: Consent, self: string): unknown;
+}
+
+export const CONSENT_RESOURCES: readonly ConsentResource[] = [
+  {
+    type: 'account_access',
+    path: '/aisp/account-access-consents',
+    title: 'Account access consent',
+    deletable: true,
+    idempotencyRequired: false,
+    request: accountAccessRequest,
+    response: accountAccessResponse,
+    body: accountAccessBody,
+  },
+  {
+    type: 'domestic_payment',
+    path: '/pisp/domestic-payment-consents',
+    title: 'Domestic payment consent',
+    deletable: false,
+    idempotencyRequired: true,
+    request: domesticPaymentRequest,
+    response: domesticPaymentResponse,
+    body: domesticPaymentBody,
+  },
+  {
+    type: 'funds_confirmation',
+    path: '/cbpii/funds-confirmation-consents',
+    title: 'Funds confirmation consent',
+    deletable: true,
+    idempotencyRequired: false,
+    request: fundsConfirmationRequest,
+    response: fundsConfirmationResponse,
+    body: fundsConfirmationBody,
+  },
+];

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { Consent } from '../consent.ts';
+import { CONSENT_STATUSES } from '../consent-status.ts';
+import { OB_PERMISSIONS } from '../permissions.ts';
+
+/**
+ * The consent API's response bodies: the zod schemas are the contract (the OpenAPI document is
+ * generated from them) and the functions below build bodies of exactly these types.
+ */
+
+const dateTime = z.iso.datetime({ offset: true });
+const account = z.object({
+  SchemeName: z.string(),
+  Identification: z.string(),
+  Name: z.string().optional(),
+  SecondaryIdentification: z.string().optional(),
+});
+const links = z.object({ Self: z.url() });
+const meta = z.object({ TotalPages: z.int() });
+const common = {
+  ConsentId: z.string(),
+  CreationDateTime: dateTime,
+  Status: z.enum(CONSENT_STATUSES),
+  StatusUpdateDateTime: dateTime,
+};
+
+export const accountAccessResponse = z.object({
+  Data: z.object({
+    ...common,
+    Permissions: z.array(z.enum(OB_PERMISSIONS)),
+    ExpirationDateTime: dateTime.optional(),
+    TransactionFromDateTime: dateTime.optional(),
+    TransactionToDateTime: dateTime.optional(),
+  }),
+  Risk: z.record(z.string(), z.unknown()),
+  Links: links,
+  Meta: meta,
+});
+
+export const domesticPaymentResponse = z.object({
+  Data: z.object({
+    ...common,
+    Initiation: z.object({
+      InstructionIdentification: z.string(),
+      EndToEndIdentification: z.string(),
+      InstructedAmount: z.object({ Amount: z.string().regex(/^\d{1,13}\.\d{2}$/), Currency: z.string().regex(/^[A-Z]{3}$/) }),
+      CreditorAccount: account,
+      DebtorAccount: account.optional(),
+      RemittanceInformation: z.object({ Reference: z.string() }).optional(),
+    }),
+  }),
+  Risk: z.record(z.string(), z.unknown()),
+  Links: links,
+  Meta: meta,
+});
+
+export const fundsConfirmationResponse = z.object({
+  Data: z.object({ ...common, ExpirationDateTime: dateTime.optional(), DebtorAccount: account }),
+  Links: links,
+  Meta: meta,
+});
+
+export const obErrorResponse = z.object({
+  Code: z.string(),
+  Id: z.string(),
+  Message: z.string(),
+  Errors: z
+    .array(z.object({ ErrorCode: z.string().regex(/^UK\.OBIE\./), Message: z.string(), Path: z.string().optional() }))
+    .min(1),
+});
+
+const iso = (date: Date | null) => (date === null ? undefined : date.toISOString());
+
+function commonData(consent: Consent) {
+  return {
+    ConsentId: consent.id,
+    CreationDateTime: consent.createdAt.toISOString(),
+    Status: consent.status,
+    StatusUpdateDateTime: consent.statusUpdatedAt.toISOString(),
+  };
+}
+
+export function accountAccessBody(consent: Consent, self: string): z.infer<typeof accountAccessResponse> {
+  return {
+    Data: {
+      ...commonData(consent),
+      Permissions: consent.permissions,
+      ExpirationDateTime: iso(consent.expiresAt),
+      TransactionFromDateTime: iso(consent.transactionFrom),
+      TransactionToDateTime: iso(consent.transactionTo),
+    },
+    Risk: consent.risk,
+    Links: { Self: self },
+    Meta: { TotalPages: 1 },
+  };
+}
+
+export function domesticPaymentBody(consent: Consent, self: string): z.infer<typeof domesticPaymentResponse> {
+  const payment = consent.payment!;
+  return {
+    Data: {
+      ...commonData(consent),
+      Initiation: {
+        InstructionIdentification: payment.instructionIdentification,
+        EndToEndIdentification: payment.endToEndIdentification,
+        InstructedAmount: { Amount: payment.amount, Currency: payment.currency },
+        CreditorAccount: payment.creditorAccount,
+        DebtorAccount: consent.debtorAccount ?? undefined,
+        RemittanceInformation: payment.reference === null ? undefined : { Reference: payment.reference },
+      },
+    },
+    Risk: consent.risk,
+    Links: { Self: self },
+    Meta: { TotalPages: 1 },
+  };
+}
+
+export function fundsConfirmationBody(consent: Consent, self: string): z.infer<typeof fundsConfirmationResponse> {
+  return {
+    Data: { ...commonData(consent), ExpirationDateTime: iso(consent.expiresAt), DebtorAccount: consent.debtorAccount! },
+    Links: { Self: self },
+    Meta: { TotalPages: 1 },
+  };
+}

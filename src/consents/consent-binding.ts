@@ -1,0 +1,122 @@
+import type { Db } from '../db/connect.ts';
+import { type Consent, type ConsentType, SCOPE_OF } from './consent.ts';
+import { parseConsentRequest } from './consent-request.ts';
+import { createConsent, getConsentForClient, getConsentOfInteraction } from './consent-service.ts';
+
+/**
+ * How an authorization request names the consent it asks the customer to authorise: the UK OB
+ * `claims.id_token.openbanking_intent_id` (essential, value = ConsentId) or one RFC 9396
+ * `authorization_details` entry carrying a `consent_id` or, with none, the consent itself.
+ */
+
+export const INTENT_CLAIM = 'openbanking_intent_id';
+
+export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = {
+  account_information: 'account_access',
+  payment_initiation: 'domestic_payment',
+  funds_confirmation: 'funds_confirmation',
+};
+
+export const DETAILS_TYPE_OF: Record<ConsentType, string> = {
+  account_access: 'account_information',
+  domestic_payment: 'payment_initiation',
+  funds_confirmation: 'funds_confirmation',
+};
+
+export class BindingRefused extends Error {
+  override name = 'BindingRefused';
+}
+
+export type ConsentBinding =
+  | { kind: 'consent'; consentId: string; type?: ConsentType }
+  | { kind: 'details'; type: ConsentType; detail: Record<string, unknown> };
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The intent id of a parsed claims parameter; undefined when it names none. */
+export function intentIdOfClaims(claims: unknown): string | undefined {
+  if (!isObject(claims) || !isObject(claims.id_token) || claims.id_token[INTENT_CLAIM] === undefined) return undefined;
+  const request = claims.id_token[INTENT_CLAIM];
+  if (!isObject(request) || typeof request.value !== 'string' || request.essential !== true) {
+    throw new BindingRefused(`claims.id_token.${INTENT_CLAIM} must be {"value": "<ConsentId>", "essential": true}`);
+  }
+  return request.value;
+}
+
+/** Reads one authorization_details entry of a consent type into a binding; refuses anything malformed. */
+export function bindingOfDetail(detail: Record<string, unknown>): ConsentBinding {
+  const type = AUTHORIZATION_DETAILS_TYPES[String(detail.type)];
+  if (!type) throw new BindingRefused(`unsupported authorization_details type ${String(detail.type)}`);
+  const { type: _type, consent_id: consentId, ...request } = detail;
+  if (consentId === undefined) {
+    const { Risk: risk, ...data } = request;
+    const parsed = parseConsentRequest(type, { Data: data, Risk: risk ?? {} });
+    if (!parsed.ok) throw new BindingRefused(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    return { kind: 'details', type, detail };
+  }
+  if (typeof consentId !== 'string') throw new BindingRefused('consent_id must be a string');
+  if (Object.keys(request).length > 0) throw new BindingRefused('an authorization_details entry carries either consent_id or the consent, not both');
+  return { kind: 'consent', consentId, type };
+}
+
+/** Parameters arrive as JSON strings at the endpoints and as objects in stored interactions. */
+function parse(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (cause) {
+    throw new BindingRefused('claims and authorization_details must be valid JSON', { cause });
+  }
+}
+
+/** The binding of an authorization request's claims and authorization_details parameters. */
+export function bindingOfRequest(params: { claims?: unknown; authorization_details?: unknown }): ConsentBinding | undefined {
+  const intentId = intentIdOfClaims(parse(params.claims));
+  const details = params.authorization_details === undefined ? [] : parse(params.authorization_details);
+  if (!Array.isArray(details)) throw new BindingRefused('authorization_details must be an array');
+  const consentDetails = details.filter((detail) => isObject(detail) && Object.hasOwn(AUTHORIZATION_DETAILS_TYPES, String(detail.type)));
+  if (consentDetails.length > 1 || (intentId !== undefined && consentDetails.length > 0)) {
+    throw new BindingRefused('an authorization request binds exactly one consent');
+  }
+  if (intentId !== undefined) return { kind: 'consent', consentId: intentId };
+  return consentDetails[0] && bindingOfDetail(consentDetails[0] as Record<string, unknown>);
+}
+
+/**
+ * Refuses a binding the customer must never see: an unknown consent or another TPP's (the same
+ * answer), one of another type, one no longer AwaitingAuthorisation, an expired one, or one whose
+ * scope the request does not ask for.
+ */
+export async function checkBinding(db: Db, clientId: string, binding: ConsentBinding, requestedScope: string): Promise<void> {
+  const scopes = new Set(requestedScope.split(' '));
+  let type = binding.type;
+  if (binding.kind === 'consent') {
+    const consent = await getConsentForClient(db, clientId, binding.consentId);
+    if (!consent) throw new BindingRefused('unknown consent');
+    if (type !== undefined && consent.type !== type) throw new BindingRefused(`the consent is not of type ${DETAILS_TYPE_OF[type]}`);
+    if (consent.status !== 'AwaitingAuthorisation') throw new BindingRefused(`the consent is ${consent.status}, not AwaitingAuthorisation`);
+    if (consent.expiresAt !== null && consent.expiresAt <= new Date()) throw new BindingRefused('the consent has expired');
+    type = consent.type;
+  }
+  if (!scopes.has(SCOPE_OF[type!])) throw new BindingRefused(`binding this consent requires the ${SCOPE_OF[type!]} scope`);
+}
+
+/**
+ * The consent an interaction asks the customer about. authorization_details without a consent_id
+ * create the consent here, once per interaction, so that reloading the page does not add another.
+ */
+export async function consentOfInteraction(
+  db: Db,
+  interaction: { uid: string; params: Record<string, unknown> },
+): Promise<Consent | undefined> {
+  const clientId = String(interaction.params.client_id);
+  const binding = bindingOfRequest(interaction.params);
+  if (!binding) return undefined;
+  if (binding.kind === 'consent') return getConsentForClient(db, clientId, binding.consentId);
+  const existing = await getConsentOfInteraction(db, clientId, interaction.uid);
+  if (existing) return existing;
+  const { Risk: risk, type: _type, ...data } = binding.detail;
+  const parsed = parseConsentRequest(binding.type, { Data: data, Risk: risk ?? {} });
+  if (!parsed.ok) throw new BindingRefused('the authorization_details no longer describe a valid consent');
+  return (await createConsent(db, { clientId, draft: parsed.draft, interactionUid: interaction.uid })).consent;
+}

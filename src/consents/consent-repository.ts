@@ -1,0 +1,46 @@
+import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { ConsentRow, ConsentTable, Database, NewConsent } from '../db/schema.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Inserts unless the client already used the idempotency key (or interaction); undefined then. */
+export function insertConsent(db: Executor, consent: NewConsent): Promise<ConsentRow | undefined> {
+  return db.insertInto('consent').values(consent).onConflict((oc) => oc.doNothing()).returningAll().executeTakeFirst();
+}
+
+export function findConsent(db: Executor, id: string): Promise<ConsentRow | undefined> {
+  return db.selectFrom('consent').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function lockConsent(trx: Transaction<Database>, id: string): Promise<ConsentRow | undefined> {
+  return trx.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export function findConsentByIdempotencyKey(db: Executor, clientId: string, key: string): Promise<ConsentRow | undefined> {
+  return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export function findConsentByInteraction(db: Executor, clientId: string, uid: string): Promise<ConsentRow | undefined> {
+  return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('interaction_uid', '=', uid).executeTakeFirst();
+}
+
+export function listConsentsOfCustomer(db: Executor, customerId: string): Promise<ConsentRow[]> {
+  return db.selectFrom('consent').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').execute();
+}
+
+export function updateConsent(trx: Transaction<Database>, id: string, changes: Updateable<ConsentTable>) {
+  return trx.updateTable('consent').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Authorised consents past their expiry, locked; SKIP LOCKED keeps concurrent sweepers apart. */
+export function lockDueForExpiry(trx: Transaction<Database>, limit: number): Promise<ConsentRow[]> {
+  return trx
+    .selectFrom('consent')
+    .selectAll()
+    .where('status', '=', 'Authorised')
+    .where('expires_at', '<=', sql<Date>`now()`)
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}

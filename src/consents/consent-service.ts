@@ -1,0 +1,253 @@
+import type { Transaction } from 'kysely';
+import { appendAuditEvent } from '../audit/audit-trail.ts';
+import type { AccountDirectory } from '../customers/account-directory.ts';
+import type { Db } from '../db/connect.ts';
+import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
+import { destroyGrantEverywhere } from '../oidc/adapter.ts';
+import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
+import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
+import {
+  findConsent,
+  findConsentByIdempotencyKey,
+  findConsentByInteraction,
+  insertConsent,
+  listConsentsOfCustomer,
+  lockConsent,
+  lockDueForExpiry,
+  updateConsent,
+} from './consent-repository.ts';
+import { assertTransition } from './consent-status.ts';
+
+/**
+ * The consent service: every status change goes through `transition`, which checks the status
+ * machine and writes the change and its audit event in one transaction.
+ */
+
+export interface Actor {
+  kind: AuditActorKind;
+  id: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function draftColumns(draft: ConsentDraft): Omit<NewConsent, 'client_id' | 'status'> {
+  return {
+    type: draft.type,
+    permissions: JSON.stringify(draft.permissions),
+    expires_at: draft.expiresAt,
+    transaction_from: draft.transactionFrom,
+    transaction_to: draft.transactionTo,
+    instructed_amount: draft.payment?.amount ?? null,
+    instructed_currency: draft.payment?.currency ?? null,
+    creditor_account: draft.payment ? JSON.stringify(draft.payment.creditorAccount) : null,
+    remittance_reference: draft.payment?.reference ?? null,
+    instruction_identification: draft.payment?.instructionIdentification ?? null,
+    end_to_end_identification: draft.payment?.endToEndIdentification ?? null,
+    debtor_account: draft.debtorAccount ? JSON.stringify(draft.debtorAccount) : null,
+    risk: JSON.stringify(draft.risk),
+  };
+}
+
+export interface CreateConsent {
+  clientId: string;
+  draft: ConsentDraft;
+  /** The TPP's x-idempotency-key with a hash of the request body it came with. */
+  idempotency?: { key: string; requestHash: string };
+  /** Set when the consent comes from an authorization request's authorization_details. */
+  interactionUid?: string;
+}
+
+/**
+ * Creates an AwaitingAuthorisation consent. A repeated idempotency key (or interaction) returns the
+ * consent created first, provided the request is the same; concurrent repeats race on the unique key.
+ */
+export async function createConsent(db: Db, input: CreateConsent): Promise<{ consent: Consent; created: boolean }> {
+  const { clientId, idempotency, interactionUid } = input;
+  const inserted = await db.transaction().execute(async (trx) => {
+    const row = await insertConsent(trx, {
+      ...draftColumns(input.draft),
+      client_id: clientId,
+      status: 'AwaitingAuthorisation',
+      idempotency_key: idempotency?.key ?? null,
+      request_hash: idempotency?.requestHash ?? null,
+      interaction_uid: interactionUid ?? null,
+    });
+    if (row) {
+      await appendAuditEvent(trx, {
+        subjectType: 'consent',
+        subjectId: row.id,
+        event: 'consent.created',
+        actor: { kind: 'tpp', id: clientId },
+        after: { status: row.status },
+        details: { type: row.type, ...(interactionUid && { source: 'authorization_details' }) },
+      });
+    }
+    return row;
+  });
+  if (inserted) return { consent: toConsent(inserted), created: true };
+  const existing = idempotency
+    ? await findConsentByIdempotencyKey(db, clientId, idempotency.key)
+    : interactionUid && (await findConsentByInteraction(db, clientId, interactionUid));
+  if (!existing) throw new Error('consent insert conflicted but no earlier consent was found');
+  if (idempotency && existing.request_hash !== idempotency.requestHash) throw new IdempotencyConflict();
+  return { consent: toConsent(existing), created: false };
+}
+
+export async function getConsent(db: Db, id: string): Promise<Consent | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await findConsent(db, id);
+  return row && toConsent(row);
+}
+
+/** A TPP's view: another TPP's consent does not exist for it. */
+export async function getConsentForClient(db: Db, clientId: string, id: string): Promise<Consent | undefined> {
+  const consent = await getConsent(db, id);
+  return consent?.clientId === clientId ? consent : undefined;
+}
+
+export async function getConsentOfInteraction(db: Db, clientId: string, interactionUid: string): Promise<Consent | undefined> {
+  const row = await findConsentByInteraction(db, clientId, interactionUid);
+  return row && toConsent(row);
+}
+
+export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
+  if (!UUID.test(customerId)) return [];
+  return (await listConsentsOfCustomer(db, customerId)).map((row) => toConsent(row));
+}
+
+interface Transition {
+  to: ConsentStatus;
+  actor: Actor;
+  event: string;
+  changes?: Omit<Parameters<typeof updateConsent>[2], 'status'>;
+  details?: Record<string, unknown>;
+}
+
+async function transition(trx: Transaction<Database>, row: ConsentRow, change: Transition): Promise<ConsentRow> {
+  // A consent past its expiry is already Expired for every transition except the one that records it.
+  assertTransition(row.type, change.to === 'Expired' ? row.status : effectiveStatus(row), change.to);
+  const now = new Date();
+  const updated = await updateConsent(trx, row.id, { ...change.changes, status: change.to, status_updated_at: now, updated_at: now });
+  await appendAuditEvent(trx, {
+    subjectType: 'consent',
+    subjectId: row.id,
+    event: change.event,
+    actor: change.actor,
+    before: { status: row.status },
+    after: { status: change.to },
+    details: change.details,
+  });
+  return updated;
+}
+
+async function lockOrFail(trx: Transaction<Database>, id: string, clientId?: string): Promise<ConsentRow> {
+  const row = UUID.test(id) ? await lockConsent(trx, id) : undefined;
+  if (!row || (clientId !== undefined && row.client_id !== clientId)) throw new ConsentNotFound();
+  return row;
+}
+
+function refuseIfExpired(row: ConsentRow) {
+  if (row.expires_at !== null && row.expires_at <= new Date()) throw new ConsentExpired();
+}
+
+/** The accounts a consent of this type needs: any number to read, exactly one to pay from or check. */
+async function checkAccountSelection(directory: AccountDirectory, row: ConsentRow, customerId: string, accountIds: readonly string[]) {
+  const unique = [...new Set(accountIds)];
+  if (unique.length === 0) throw new AccountSelectionInvalid('select at least one account');
+  if (row.type !== 'account_access' && unique.length !== 1) throw new AccountSelectionInvalid('select exactly one account');
+  const owned = await directory.findOwned(customerId, unique);
+  if (owned.length !== unique.length) throw new AccountSelectionInvalid('an account is not one of the customer’s');
+  const debtor = row.debtor_account;
+  if (debtor && !owned.every((account) => account.schemeName === debtor.SchemeName && account.identification === debtor.Identification)) {
+    throw new AccountSelectionInvalid('the selected account is not the one the consent names');
+  }
+  return unique;
+}
+
+export interface AuthoriseConsent {
+  consentId: string;
+  clientId: string;
+  customerId: string;
+  accountIds: readonly string[];
+  grantId: string;
+}
+
+/** The customer approves: the consent records who, which accounts and the grant it lives in. */
+export async function authoriseConsent(db: Db, directory: AccountDirectory, input: AuthoriseConsent): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => {
+    const locked = await lockOrFail(trx, input.consentId, input.clientId);
+    assertTransition(locked.type, locked.status, 'Authorised');
+    refuseIfExpired(locked);
+    const accounts = await checkAccountSelection(directory, locked, input.customerId, input.accountIds);
+    return transition(trx, locked, {
+      to: 'Authorised',
+      actor: { kind: 'customer', id: input.customerId },
+      event: 'consent.authorised',
+      changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
+      details: { accountIds: accounts, grantId: input.grantId },
+    });
+  });
+  return toConsent(row);
+}
+
+/** The customer declines on the consent page. */
+export async function rejectConsent(db: Db, input: { consentId: string; clientId: string; customerId: string | null }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => {
+    const locked = await lockOrFail(trx, input.consentId, input.clientId);
+    return transition(trx, locked, {
+      to: 'Rejected',
+      actor: { kind: 'customer', id: input.customerId },
+      event: 'consent.rejected',
+      changes: input.customerId ? { customer_id: input.customerId } : {},
+    });
+  });
+  return toConsent(row);
+}
+
+async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id } });
+  if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+  return updated;
+}
+
+/**
+ * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
+ * under it. `clientId` restricts it to that TPP's consents.
+ */
+export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
+  return toConsent(row);
+}
+
+/**
+ * The TPP's DELETE: a consent still awaiting the customer is withdrawn (Rejected), an Authorised one
+ * is revoked with its grant; anything else is an illegal transition.
+ */
+export async function withdrawConsentForClient(db: Db, clientId: string, consentId: string): Promise<Consent> {
+  const actor: Actor = { kind: 'tpp', id: clientId };
+  const row = await db.transaction().execute(async (trx) => {
+    const locked = await lockOrFail(trx, consentId, clientId);
+    if (locked.status === 'AwaitingAuthorisation') {
+      return transition(trx, locked, { to: 'Rejected', actor, event: 'consent.rejected', details: { reason: 'withdrawn by the TPP' } });
+    }
+    return revokeLocked(trx, locked, actor);
+  });
+  return toConsent(row);
+}
+
+/** Moves Authorised consents past their expiry to Expired and removes their grants; returns how many. */
+export async function expireDueConsents(db: Db, batchSize = 100): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const expired = await db.transaction().execute(async (trx) => {
+      const due = await lockDueForExpiry(trx, batchSize);
+      for (const row of due) {
+        await transition(trx, row, { to: 'Expired', actor: { kind: 'system', id: null }, event: 'consent.expired', details: { grantId: row.grant_id } });
+        if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+      }
+      return due.length;
+    });
+    total += expired;
+    if (expired < batchSize) return total;
+  }
+}

@@ -1,0 +1,44 @@
+import type { ConsentStatus, ConsentType } from '../db/schema.ts';
+
+export type { ConsentStatus } from '../db/schema.ts';
+
+/**
+ * The consent status machine, in one place (UK OB names). Terminal states never change again;
+ * Consumed exists only for single-use payment consents.
+ */
+const TRANSITIONS: Record<ConsentStatus, readonly ConsentStatus[]> = {
+  AwaitingAuthorisation: ['Authorised', 'Rejected'],
+  Authorised: ['Revoked', 'Expired', 'Consumed'],
+  Rejected: [],
+  Revoked: [],
+  Expired: [],
+  Consumed: [],
+};
+
+const SINGLE_USE: ReadonlySet<ConsentType> = new Set(['domestic_payment']);
+
+export const CONSENT_STATUSES = Object.keys(TRANSITIONS) as ConsentStatus[];
+
+export function isTerminal(status: ConsentStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function canTransition(type: ConsentType, from: ConsentStatus, to: ConsentStatus): boolean {
+  if (to === 'Consumed' && !SINGLE_USE.has(type)) return false;
+  return TRANSITIONS[from].includes(to);
+}
+
+export class IllegalConsentTransition extends Error {
+  override name = 'IllegalConsentTransition';
+  readonly from: ConsentStatus;
+  readonly to: ConsentStatus;
+  constructor(type: ConsentType, from: ConsentStatus, to: ConsentStatus) {
+    super(`a ${type} consent cannot go from ${from} to ${to}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+export function assertTransition(type: ConsentType, from: ConsentStatus, to: ConsentStatus): void {
+  if (!canTransition(type, from, to)) throw new IllegalConsentTransition(type, from, to);
+}

@@ -1,0 +1,9 @@
+import { type ConsentType, SCOPE_OF } from './consent.ts';
+
+/**
+ * Which consent types a TPP may create. Until TPP roles (AISP, PISP, CBPII) are registered, the
+ * client's registered scope stands in for its roles; this is the one place to consult them instead.
+ */
+export function mayCreateConsents(registeredScope: ReadonlySet<string>, type: ConsentType): boolean {
+  return registeredScope.has(SCOPE_OF[type]);
+}

@@ -1,0 +1,23 @@
+import { loadConfig } from '../config.ts';
+import { clientCredentialsToken, dpopProof } from './demo-tpp.ts';
+
+/**
+ * `npm run demo-tpp -- token [scope]` prints a DPoP-bound access token of the demo TPP;
+ * `npm run demo-tpp -- proof <METHOD> <URL> [token]` prints a DPoP proof for one request.
+ */
+const config = loadConfig();
+if (!config.devMode) {
+  console.error('demo-tpp works in dev mode only');
+  process.exit(2);
+}
+const settings = { issuer: config.issuer ?? `https://localhost:${config.port}`, dataDir: config.dataDir };
+const [command, ...args] = process.argv.slice(2);
+
+if (command === 'token') {
+  process.stdout.write(`${await clientCredentialsToken(settings, args[0] ?? 'accounts payments fundsconfirmations')}\n`);
+} else if (command === 'proof' && args[0] && args[1]) {
+  process.stdout.write(`${await dpopProof(settings, args[0], args[1], args[2])}\n`);
+} else {
+  console.error('usage: npm run demo-tpp -- token [scope] | proof <METHOD> <URL> [access token]');
+  process.exit(2);
+}

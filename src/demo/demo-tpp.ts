@@ -1,0 +1,83 @@
+import { hash, randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { DEMO_CLIENT_ID } from './seed.ts';
+
+/**
+ * Plays the demo TPP from the command line so the consent API can be tried with curl: it fetches a
+ * DPoP-bound client_credentials token (private_key_jwt) and signs DPoP proofs with a key kept under
+ * `<dataDir>/demo/`. Dev mode only; a real TPP uses its own OAuth client.
+ */
+
+export interface DemoTppSettings {
+  issuer: string;
+  dataDir: string;
+}
+
+async function readJson(file: string): Promise<JWK> {
+  return JSON.parse(await readFile(file, 'utf8')) as JWK;
+}
+
+/** The demo DPoP key, created on first use and reused so that proofs match the token's binding. */
+async function dpopKey(directory: string) {
+  const file = path.join(directory, 'tpp-dpop.jwk.json');
+  const stored = await readJson(file).catch(async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    await writeFile(file, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600 });
+    return jwk;
+  });
+  const { d: _private, ...publicJwk } = stored;
+  return { privateKey: await importJWK(stored, 'ES256'), publicJwk };
+}
+
+export async function dpopProof(settings: DemoTppSettings, method: string, url: string, accessToken?: string): Promise<string> {
+  const { privateKey, publicJwk } = await dpopKey(path.join(settings.dataDir, 'demo'));
+  return new SignJWT({ htm: method.toUpperCase(), htu: url, ...(accessToken && { ath: hash('sha256', accessToken, 'base64url') }) })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk })
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .sign(privateKey);
+}
+
+function post(url: string, ca: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: 'POST', ca, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {
+  const directory = path.join(settings.dataDir, 'demo');
+  const signingJwk = await readJson(path.join(directory, 'tpp-private.jwk.json'));
+  const assertion = await new SignJWT({})
+    .setProtectedHeader({ alg: 'PS256', kid: String(signingJwk.kid) })
+    .setIssuer(DEMO_CLIENT_ID)
+    .setSubject(DEMO_CLIENT_ID)
+    .setAudience(settings.issuer)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('60s')
+    .sign(await importJWK(signingJwk, 'PS256'));
+  const tokenUrl = `${settings.issuer}/token`;
+  const response = await post(
+    tokenUrl,
+    await readFile(path.join(settings.dataDir, 'tls', 'ca.pem'), 'utf8'),
+    { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(settings, 'POST', tokenUrl) },
+    new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }).toString(),
+  );
+  if (response.status !== 200) throw new Error(`token request failed (${response.status}): ${response.body}`);
+  return (JSON.parse(response.body) as { access_token: string }).access_token;
+}

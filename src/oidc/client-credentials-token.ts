@@ -1,0 +1,100 @@
+import { hash } from 'node:crypto';
+import type { Context } from 'koa';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+import type { Provider } from 'oidc-provider';
+import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { FAPI_ALGORITHMS } from './provider.ts';
+
+/**
+ * Checks a client_credentials access token presented to one of Assent's own APIs: the provider's
+ * ClientCredentials model decides whether it is live, and the presentation must prove possession
+ * of the key it is bound to, exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
+ */
+
+/** How far a DPoP proof's iat may be from now, in seconds; the library's own window. */
+const DPOP_WINDOW = 300;
+
+export class TokenRejected extends Error {
+  override name = 'TokenRejected';
+  readonly header: 'Authorization' | 'DPoP';
+  readonly missing: boolean;
+  constructor(message: string, options: { header?: 'Authorization' | 'DPoP'; missing?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.header = options.header ?? 'Authorization';
+    this.missing = options.missing ?? false;
+  }
+}
+
+export interface VerifiedClientToken {
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  /** The client's registered scope: what it may ever ask for. */
+  registeredScope: ReadonlySet<string>;
+}
+
+interface StoredToken {
+  clientId: string;
+  scope?: string;
+  jkt?: string;
+  'x5t#S256'?: string;
+}
+
+async function verifyDpopProof(provider: Provider, ctx: Context, token: string, clientId: string): Promise<string> {
+  const proof = ctx.get('dpop');
+  if (!proof) throw new TokenRejected('a DPoP proof is required for this token', { header: 'DPoP', missing: true });
+  let payload;
+  let jwk;
+  try {
+    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: FAPI_ALGORITHMS, typ: 'dpop+jwt' }));
+  } catch (cause) {
+    throw new TokenRejected('the DPoP proof is not valid', { header: 'DPoP', cause });
+  }
+  const expectedUrl = new URL(ctx.path, provider.issuer).href;
+  const htu = typeof payload.htu === 'string' ? URL.parse(payload.htu) : null;
+  if (htu) {
+    htu.search = '';
+    htu.hash = '';
+  }
+  const checks: [boolean, string][] = [
+    [typeof payload.iat === 'number' && Math.abs(Math.floor(Date.now() / 1000) - payload.iat) <= DPOP_WINDOW, 'iat is not recent'],
+    [typeof payload.jti === 'string' && payload.jti.length > 0, 'jti is missing'],
+    [payload.htm === ctx.method, 'htm does not match the request method'],
+    [htu?.href === expectedUrl, 'htu does not match the request URL'],
+    [payload.ath === hash('sha256', token, 'base64url'), 'ath does not match the access token'],
+  ];
+  const failed = checks.find(([ok]) => !ok);
+  if (failed) throw new TokenRejected(`DPoP proof ${failed[1]}`, { header: 'DPoP' });
+  const unique = await provider.ReplayDetection.unique(clientId, payload.jti as string, Math.floor(Date.now() / 1000) + DPOP_WINDOW);
+  if (!unique) throw new TokenRejected('DPoP proof replayed', { header: 'DPoP' });
+  return calculateJwkThumbprint(jwk!);
+}
+
+export async function verifyClientCredentialsToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context): Promise<VerifiedClientToken> {
+  const authorization = ctx.get('authorization');
+  if (!authorization) throw new TokenRejected('an access token is required', { missing: true });
+  const [scheme = '', value = '', ...rest] = authorization.split(' ');
+  if (!/^(dpop|bearer)$/i.test(scheme) || !value || rest.length > 0) throw new TokenRejected('the Authorization header must be "DPoP <token>" or "Bearer <token>"');
+  const token = (await provider.ClientCredentials.find(value)) as unknown as StoredToken | undefined;
+  if (!token) throw new TokenRejected('the access token is not active');
+  const client = await provider.Client.find(token.clientId);
+  if (!client) throw new TokenRejected('the access token is not active');
+
+  if (token.jkt) {
+    if (scheme.toLowerCase() !== 'dpop') throw new TokenRejected('a DPoP-bound token must be presented with the DPoP scheme');
+    const thumbprint = await verifyDpopProof(provider, ctx, value, token.clientId);
+    if (thumbprint !== token.jkt) throw new TokenRejected('the DPoP proof key is not the key the token is bound to', { header: 'DPoP' });
+  } else if (token['x5t#S256']) {
+    const presented = presentedCertificate(ctx.req);
+    if (!presented || hash('sha256', presented.certificate.raw, 'base64url') !== token['x5t#S256']) {
+      throw new TokenRejected('the client certificate is not the one the token is bound to');
+    }
+  } else {
+    throw new TokenRejected('the access token is not sender-constrained');
+  }
+
+  return {
+    clientId: token.clientId,
+    scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)),
+    registeredScope: new Set((client.scope ?? '').split(' ').filter(Boolean)),
+  };
+}

@@ -1,0 +1,107 @@
+import * as oidc from 'openid-client';
+import { fetch } from 'undici';
+import type { TestAssent } from './assent.ts';
+import type { TestTpp } from './tpp.ts';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export const ACCOUNT_ACCESS = '/open-banking/v3.1/aisp/account-access-consents';
+export const DOMESTIC_PAYMENT = '/open-banking/v3.1/pisp/domestic-payment-consents';
+export const FUNDS_CONFIRMATION = '/open-banking/v3.1/cbpii/funds-confirmation-consents';
+
+/**
+ * A TPP calling the consent API with a client_credentials token bound the way the TPP registered:
+ * DPoP (private_key_jwt test TPPs) or its client certificate (tls_client_auth test TPPs).
+ */
+export class ConsentApiClient {
+  readonly tpp: TestTpp;
+  readonly accessToken: string;
+  readonly dpop: oidc.DPoPHandle | undefined;
+  readonly #issuer: string;
+
+  private constructor(issuer: string, tpp: TestTpp, accessToken: string, dpop: oidc.DPoPHandle | undefined) {
+    this.#issuer = issuer;
+    this.tpp = tpp;
+    this.accessToken = accessToken;
+    this.dpop = dpop;
+  }
+
+  static async create(assent: TestAssent, tpp: TestTpp, scope = 'accounts payments fundsconfirmations') {
+    const registered = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', tpp.clientId).executeTakeFirstOrThrow();
+    const usesDpop = registered.payload.dpop_bound_access_tokens === true;
+    const dpop = usesDpop ? oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256')) : undefined;
+    const tokens = await oidc.clientCredentialsGrant(tpp.config, { scope }, { DPoP: dpop });
+    return new ConsentApiClient(assent.issuer, tpp, tokens.access_token, dpop);
+  }
+
+  /** A request with the token and a fresh proof; 401 challenges come back as responses, not throws. */
+  async call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; dpop?: oidc.DPoPHandle } = {}): Promise<ApiResponse> {
+    const headers = new Headers(options.headers);
+    if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    let response: Response;
+    try {
+      response = await oidc.fetchProtectedResource(this.tpp.config, this.accessToken, new URL(path, this.#issuer), method, body, headers, {
+        DPoP: options.dpop ?? this.dpop,
+      });
+    } catch (error) {
+      const challenged = (error as { response?: Response }).response;
+      if (!challenged) throw error;
+      response = challenged;
+    }
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** The same request with hand-made headers and no proof machinery (for presentations that must fail). */
+  async raw(method: string, path: string, headers: Record<string, string>): Promise<ApiResponse> {
+    const response = await fetch(new URL(path, this.#issuer), { method, headers, dispatcher: this.tpp.agent });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
+  }
+}
+
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+export function accountAccessRequest(data: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+      ExpirationDateTime: inDays(90),
+      TransactionFromDateTime: inDays(-365),
+      TransactionToDateTime: inDays(0),
+      ...data,
+    },
+    Risk: {},
+  };
+}
+
+export function domesticPaymentRequest(initiation: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      Initiation: {
+        InstructionIdentification: 'INSTR-0001',
+        EndToEndIdentification: 'E2E-0001',
+        InstructedAmount: { Amount: '165.88', Currency: 'GBP' },
+        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325698', Name: 'ACME Inc' },
+        RemittanceInformation: { Reference: 'FRESCO-101' },
+        ...initiation,
+      },
+    },
+    Risk: {},
+  };
+}
+
+export function fundsConfirmationRequest(data: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411111111', Name: 'Everyday' },
+      ExpirationDateTime: inDays(30),
+      ...data,
+    },
+  };
+}
