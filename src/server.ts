@@ -12,6 +12,7 @@ import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -91,6 +92,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
   const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
+  if (demo) await seedDemoConsents(db, provider);
 
   const authentication = createCustomerAuthentication({
     db,
@@ -103,6 +105,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     provider,
     issuer,
     sessions: config.dashboard,
+    logger,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
   });
   const app = createApp({

@@ -44,3 +44,16 @@ export function lockDueForExpiry(trx: Transaction<Database>, limit: number): Pro
     .skipLocked()
     .execute();
 }
+
+/** A customer's Authorised consents with one TPP, locked in id order so that concurrent lockers queue rather than deadlock. */
+export function lockAuthorisedOfCustomerWithClient(trx: Transaction<Database>, customerId: string, clientId: string): Promise<ConsentRow[]> {
+  return trx
+    .selectFrom('consent')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'Authorised')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}

@@ -12,6 +12,7 @@ import {
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
+  lockAuthorisedOfCustomerWithClient,
   lockConsent,
   lockDueForExpiry,
   updateConsent,
@@ -250,4 +251,20 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
     total += expired;
     if (expired < batchSize) return total;
   }
+}
+
+/**
+ * The customer's "stop sharing": every live consent of this customer with one TPP is revoked, each
+ * with its grant and tokens, in one transaction (all or none). Consents already past their expiry
+ * are left for the expiry sweep. Returns the consents revoked.
+ */
+export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientId: string; actor: Actor }): Promise<Consent[]> {
+  if (!UUID.test(input.customerId)) return [];
+  const rows = await db.transaction().execute(async (trx) => {
+    const live = (await lockAuthorisedOfCustomerWithClient(trx, input.customerId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
+    const revoked: ConsentRow[] = [];
+    for (const row of live) revoked.push(await revokeLocked(trx, row, input.actor));
+    return revoked;
+  });
+  return rows.map((row) => toConsent(row));
 }

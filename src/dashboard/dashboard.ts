@@ -1,11 +1,12 @@
 import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import type { Csrf } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { consentSource } from './consent-source.ts';
-import { lastUses } from './consent-use.ts';
+import { lastUses, recordConsentUseFrom } from './consent-use.ts';
 import { registerDashboardClient } from './dashboard-client.ts';
 import { type LocalListener, loopbackFetch } from './loopback-fetch.ts';
 import { createOpenIdSignIn } from './openid-sign-in.ts';
@@ -19,6 +20,7 @@ export interface DashboardSettings {
   issuer: string;
   listener: LocalListener;
   sessions: SessionPolicy;
+  logger: Logger;
 }
 
 export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
@@ -27,6 +29,7 @@ export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
 export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
   const { db, issuer } = settings;
   const clientKey = await registerDashboardClient(db, issuer);
+  recordConsentUseFrom(settings.provider, db, settings.logger);
   return {
     db,
     issuer,

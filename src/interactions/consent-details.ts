@@ -1,4 +1,5 @@
 import type { Consent } from '../consents/consent.ts';
+import { permissionWording } from '../consents/permission-wording.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
 
 /** What the consent page shows about a consent, in plain terms; every value is escaped by the view. */
@@ -16,7 +17,8 @@ export function consentDetails(consent: Consent, accounts: BankAccount[]) {
   return {
     id: consent.id,
     title: TITLES[consent.type],
-    permissions: consent.permissions,
+    // The same wording as the consent dashboard, so the customer reads the same thing there later.
+    permissions: consent.permissions.map((code) => ({ code, ...permissionWording(code) })),
     expires: day(consent.expiresAt),
     transactionsFrom: day(consent.transactionFrom),
     transactionsTo: day(consent.transactionTo),

@@ -1,0 +1,82 @@
+import type { Provider } from 'oidc-provider';
+import { DETAILS_TYPE_OF } from '../consents/consent-binding.ts';
+import type { ConsentDraft } from '../consents/consent.ts';
+import { authoriseConsent, consentsOfCustomer, createConsent, revokeConsent } from '../consents/consent-service.ts';
+import { type AccountDirectory, postgresAccountDirectory } from '../customers/account-directory.ts';
+import { findCustomerByUsername } from '../customers/customer-repository.ts';
+import type { Db } from '../db/connect.ts';
+import { SCOPE_OF } from '../consents/consent.ts';
+import { DEMO_CLIENT_ID, DEMO_CUSTOMER } from './seed.ts';
+
+/**
+ * Dev-mode demo consents, so that the consent dashboard has something to show on first start: the
+ * demo TPP may read two accounts, may make one payment, and once had a consent the customer revoked.
+ * They go through the consent service like real ones (grant, audit trail), only without a TPP flow.
+ */
+
+const days = (n: number) => new Date(Date.now() + n * 86_400_000);
+
+const DRAFTS: ConsentDraft[] = [
+  {
+    type: 'account_access',
+    permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+    expiresAt: days(90),
+    transactionFrom: days(-365),
+    transactionTo: null,
+    payment: null,
+    debtorAccount: null,
+    risk: {},
+  },
+  {
+    type: 'domestic_payment',
+    permissions: [],
+    expiresAt: null,
+    transactionFrom: null,
+    transactionTo: null,
+    payment: {
+      instructionIdentification: 'DEMO-0001',
+      endToEndIdentification: 'DEMO-E2E-0001',
+      amount: '42.50',
+      currency: 'GBP',
+      creditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325698', Name: 'Green Energy Ltd' },
+      reference: 'INVOICE 1187',
+    },
+    debtorAccount: null,
+    risk: {},
+  },
+  {
+    type: 'account_access',
+    permissions: ['ReadAccountsBasic', 'ReadBalances'],
+    expiresAt: days(30),
+    transactionFrom: null,
+    transactionTo: null,
+    payment: null,
+    debtorAccount: null,
+    risk: {},
+  },
+];
+
+/** Once per demo customer: a later start finds the consents (or what the customer did with them) and adds none. */
+export async function seedDemoConsents(db: Db, provider: Provider): Promise<void> {
+  const customer = await findCustomerByUsername(db, DEMO_CUSTOMER);
+  if (!customer || (await consentsOfCustomer(db, customer.id)).length > 0) return;
+  const customerId = customer.id;
+  const clientId = DEMO_CLIENT_ID;
+  const accounts = await postgresAccountDirectory(db).listForCustomer(customerId);
+  // Answers from the accounts read above: embedded PGlite has one connection, which authoriseConsent's
+  // transaction holds while it checks the selection.
+  const directory: AccountDirectory = {
+    listForCustomer: async () => accounts,
+    findOwned: async (_customerId, ids) => accounts.filter((account) => ids.includes(account.id)),
+  };
+  for (const [index, draft] of DRAFTS.entries()) {
+    const { consent } = await createConsent(db, { clientId, draft });
+    const grant = new provider.Grant({ accountId: customerId, clientId });
+    grant.addOIDCScope(`openid ${SCOPE_OF[draft.type]}`);
+    grant.addRar({ type: DETAILS_TYPE_OF[draft.type], consent_id: consent.id });
+    const grantId = await grant.save();
+    const accountIds = draft.type === 'account_access' ? accounts.slice(0, 2).map((account) => account.id) : [accounts[0]!.id];
+    await authoriseConsent(db, directory, { consentId: consent.id, clientId, customerId, accountIds, grantId });
+    if (index === DRAFTS.length - 1) await revokeConsent(db, { consentId: consent.id, actor: { kind: 'customer', id: customerId } });
+  }
+}

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import * as oidc from 'openid-client';
+import { auditHistory } from '../src/audit/audit-trail.ts';
+import { getConsent } from '../src/consents/consent-service.ts';
+import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { CustomerAgent, type Page } from './support/customer-agent.ts';
+import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
+import { customerWithAccounts, type GrantedConsent, grantConsent } from './support/granted-consents.ts';
+import { createTestTpp, type TestTpp } from './support/tpp.ts';
+
+async function introspect(tpp: TestTpp, granted: GrantedConsent) {
+  return (await oidc.tokenIntrospection(tpp.config, granted.tokens.access_token)).active;
+}
+
+async function statusOf(assent: TestAssent, consentId: string) {
+  return (await getConsent(assent.db, consentId))?.status;
+}
+
+/** The text of a page without its markup, so assertions read like what the customer sees. */
+function text(page: Page) {
+  return page.body.replace(/<[^>]+>/g, ' ').replace(/&#39;|&#x27;/g, "'").replace(/\s+/g, ' ');
+}
+
+describe('the consent dashboard: listing, detail, revocation, stop sharing, isolation between customers', () => {
+  let assent: TestAssent;
+  let alpha: TestTpp;
+  let beta: TestTpp;
+  before(async () => {
+    assent = await startTestAssent();
+    alpha = await createTestTpp(assent, { metadata: { client_name: 'Alpha Budgeting', logo_uri: 'https://alpha.example/logo.png' } });
+    beta = await createTestTpp(assent, { metadata: { client_name: 'Beta Payments' } });
+  });
+  after(async () => { await assent?.stop(); });
+
+  async function signedIn(customer: Parameters<typeof signInToDashboard>[2]) {
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const { home } = await signInToDashboard(browser, assent.issuer, customer);
+    const open = (path: string, form?: Record<string, string>) => browser.open(new URL(path, assent.issuer), form ? { form } : {});
+    return { browser, home, open };
+  }
+
+  test('home lists the consents by TPP with type, status, accounts, dates and last use; tabs filter them', async () => {
+    const { customer, current, savings } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current, savings] });
+    const paying = await grantConsent(assent, beta, customer, { type: 'domestic_payment', accounts: [current] });
+    const { home, open } = await signedIn(customer);
+
+    assert.equal(home.status, 200);
+    const shown = text(home);
+    assert.match(home.body, /<section class="tpp" aria-labelledby="tpp-[^"]+">/);
+    assert.match(shown, /Alpha Budgeting See your account information/);
+    assert.match(home.body, /src="https:\/\/alpha\.example\/logo\.png"/);
+    assert.match(shown, /Beta Payments Make one payment/);
+    assert.match(shown, new RegExp(`Everyday Current \\(ending ${current.identification.slice(-4)}\\), Rainy Day Saver \\(ending ${savings.identification.slice(-4)}\\)`));
+    assert.match(shown, /Status Active/);
+    assert.match(shown, /Granted \d{1,2} \w+ \d{4}/);
+    assert.match(shown, /Expires \d{1,2} \w+ \d{4}/);
+    assert.doesNotMatch(shown, /Last used Not used yet/, 'issuing the tokens counts as use');
+    assert.ok(home.body.includes(`href="/dashboard/consents/${reading.consentId}"`));
+    assert.ok(home.body.includes(`href="/dashboard/consents/${paying.consentId}"`));
+    assert.match(shown, /Active \(2\)/);
+    assert.match(shown, /Expired \(0\)/);
+    assert.match(shown, /Revoked, declined or used \(0\)/);
+    assert.ok(home.body.indexOf('Alpha Budgeting') < home.body.indexOf('Beta Payments'), 'TPPs in name order');
+
+    const expired = await open('/dashboard?tab=expired');
+    assert.match(text(expired), /No expired consents/);
+    assert.doesNotMatch(expired.body, /Alpha Budgeting/);
+    const ended = await open('/dashboard?tab=ended');
+    assert.match(text(ended), /No revoked, declined or used consents/);
+  });
+
+  test('a new customer sees an empty state that explains what will appear', async () => {
+    const { customer } = await customerWithAccounts(assent);
+    const { home } = await signedIn(customer);
+    assert.match(text(home), /No provider can access your accounts right now/);
+    assert.match(text(home), /When you allow an app or website/);
+  });
+
+  test('detail: every permission in plain language, accounts, transaction window, history', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
+    const { open } = await signedIn(customer);
+    const page = await open(`/dashboard/consents/${reading.consentId}`);
+    assert.equal(page.status, 200);
+    const shown = text(page);
+    assert.match(shown, /Alpha Budgeting: see your account information/);
+    for (const wording of ['Your account details', 'Your balances', 'Your transactions in full', 'Money coming in', 'Money going out']) {
+      assert.ok(shown.includes(wording), `shows "${wording}"`);
+      assert.ok(text(reading.consentPage).includes(wording), `the consent page said "${wording}" too`);
+    }
+    assert.doesNotMatch(shown, /ReadAccountsDetail/, 'no raw permission codes');
+    assert.match(shown, new RegExp(`Everyday Current \\(ending ${current.identification.slice(-4)}\\)`));
+    assert.match(shown, /Which transactions Transactions from \d{1,2} \w+ \d{4} up to \d{1,2} \w+ \d{4}/);
+    assert.match(shown, /Alpha Budgeting asked for this/);
+    assert.match(shown, /You approved it/);
+    assert.match(shown, /Alpha Budgeting last used it/);
+    assert.ok(page.body.includes(`href="/dashboard/consents/${reading.consentId}/revoke"`));
+  });
+
+  test('payment detail shows the payment; a Consumed payment cannot be revoked and the page says why', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const paying = await grantConsent(assent, beta, customer, { type: 'domestic_payment', accounts: [current] });
+    const { open } = await signedIn(customer);
+    const page = await open(`/dashboard/consents/${paying.consentId}`);
+    assert.match(text(page), /Amount £165\.88/);
+    assert.match(text(page), /To ACME Inc \(account ending 5698\)/);
+    assert.match(text(page), /Reference FRESCO-101/);
+
+    // The bank's payment API marks the consent consumed once the payment is made.
+    await sql`update consent set status = 'Consumed', status_updated_at = now() where id = ${paying.consentId}`.execute(assent.db);
+    const consumed = await open(`/dashboard/consents/${paying.consentId}`);
+    assert.match(text(consumed), /This payment has already been made/);
+    assert.ok(!consumed.body.includes(`/dashboard/consents/${paying.consentId}/revoke"`), 'no revoke button');
+    const attempt = await open(`/dashboard/consents/${paying.consentId}/revoke`, { csrf_token: csrfTokenOf(consumed) });
+    assert.equal(attempt.status, 409);
+    assert.equal(await statusOf(assent, paying.consentId), 'Consumed');
+  });
+
+  test('revoke: confirmation, then immediate effect on every token, audit with actor = customer, receipt, Revoked tab', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
+    const { open } = await signedIn(customer);
+
+    const confirm = await open(`/dashboard/consents/${reading.consentId}/revoke`);
+    assert.match(text(confirm), /Revoke Alpha Budgeting’s access\?/);
+    assert.match(text(confirm), /loses access at once/);
+    assert.match(text(confirm), /Data Alpha Budgeting already holds is governed by its own terms/);
+    assert.equal(await introspect(alpha, reading), true, 'showing the confirmation changes nothing');
+
+    const receipt = await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: csrfTokenOf(confirm) });
+    assert.equal(receipt.url.pathname, `/dashboard/consents/${reading.consentId}/receipt`);
+    assert.match(text(receipt), /Alpha Budgeting no longer has access/);
+    assert.match(text(receipt), /You revoked this consent on \d{1,2} \w+ \d{4}/);
+    assert.ok(receipt.body.includes(reading.consentId), 'the receipt carries the reference');
+
+    assert.equal(await statusOf(assent, reading.consentId), 'Revoked');
+    assert.equal(await introspect(alpha, reading), false, 'the TPP\'s next introspection is inactive');
+    await assert.rejects(
+      oidc.refreshTokenGrant(alpha.config, reading.tokens.refresh_token!, undefined, { DPoP: reading.dpop }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+    );
+    const revoked = (await auditHistory(assent.db, 'consent', reading.consentId)).at(-1)!;
+    assert.equal(revoked.event, 'consent.revoked');
+    assert.deepEqual(revoked.actor, { kind: 'customer', id: customer.id });
+
+    const ended = await open('/dashboard?tab=ended');
+    assert.ok(ended.body.includes(`href="/dashboard/consents/${reading.consentId}"`));
+    assert.match(text(ended), /Status Revoked/);
+    assert.doesNotMatch((await open('/dashboard')).body, new RegExp(reading.consentId));
+    assert.match(text(await open(`/dashboard/consents/${reading.consentId}`)), /You revoked it/);
+  });
+
+  test('without the CSRF token revocation answers 403 and changes nothing', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
+    const { open } = await signedIn(customer);
+    for (const form of [{}, { csrf_token: 'forged' }] as Record<string, string>[]) {
+      const attempt = await open(`/dashboard/consents/${reading.consentId}/revoke`, form);
+      assert.equal(attempt.status, 403);
+      const stop = await open(`/dashboard/providers/${alpha.clientId}/stop`, form);
+      assert.equal(stop.status, 403);
+    }
+    assert.equal(await statusOf(assent, reading.consentId), 'Authorised');
+    assert.equal(await introspect(alpha, reading), true);
+  });
+
+  test('stop sharing revokes exactly this customer\'s consents with that TPP, in one go', async () => {
+    const mine = await customerWithAccounts(assent);
+    const other = await customerWithAccounts(assent);
+    const alphaOne = await grantConsent(assent, alpha, mine.customer, { type: 'account_access', accounts: [mine.current] });
+    const alphaTwo = await grantConsent(assent, alpha, mine.customer, { type: 'account_access', accounts: [mine.savings] });
+    const betaMine = await grantConsent(assent, beta, mine.customer, { type: 'account_access', accounts: [mine.current] });
+    const alphaOther = await grantConsent(assent, alpha, other.customer, { type: 'account_access', accounts: [other.current] });
+    const { home, open } = await signedIn(mine.customer);
+
+    assert.ok(home.body.includes(`href="/dashboard/providers/${alpha.clientId}/stop"`));
+    const confirm = await open(`/dashboard/providers/${alpha.clientId}/stop`);
+    assert.match(text(confirm), /This revokes all 2 of your active consents with Alpha Budgeting at once/);
+    const receipt = await open(`/dashboard/providers/${alpha.clientId}/stop`, { csrf_token: csrfTokenOf(confirm) });
+    assert.equal(receipt.url.pathname, `/dashboard/providers/${alpha.clientId}/receipt`);
+    assert.match(text(receipt), /You stopped sharing with Alpha Budgeting/);
+
+    for (const granted of [alphaOne, alphaTwo]) {
+      assert.equal(await statusOf(assent, granted.consentId), 'Revoked');
+      assert.equal(await introspect(alpha, granted), false);
+    }
+    assert.equal(await statusOf(assent, betaMine.consentId), 'Authorised', 'another TPP keeps its consent');
+    assert.equal(await introspect(beta, betaMine), true);
+    assert.equal(await statusOf(assent, alphaOther.consentId), 'Authorised', 'another customer\'s consent with the same TPP stays');
+    assert.equal(await introspect(alpha, alphaOther), true);
+  });
+
+  test('BOLA: another customer gets 404 for every page and action on someone else\'s consent, and changes nothing', async () => {
+    const owner = await customerWithAccounts(assent);
+    const intruder = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, owner.customer, { type: 'account_access', accounts: [owner.current] });
+    const { home, open } = await signedIn(intruder.customer);
+    const token = csrfTokenOf(home);
+
+    for (const path of [`/dashboard/consents/${reading.consentId}`, `/dashboard/consents/${reading.consentId}/revoke`, `/dashboard/consents/${reading.consentId}/receipt`, `/dashboard/providers/${alpha.clientId}/stop`, `/dashboard/providers/${alpha.clientId}/receipt`, '/dashboard/consents/not-a-uuid']) {
+      const page = await open(path);
+      assert.equal(page.status, 404, path);
+      assert.doesNotMatch(page.body, /Alpha Budgeting/, `${path} reveals nothing`);
+    }
+    assert.equal((await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: token })).status, 404);
+    assert.equal((await open(`/dashboard/providers/${alpha.clientId}/stop`, { csrf_token: token })).status, 404);
+    assert.equal(await statusOf(assent, reading.consentId), 'Authorised');
+    assert.equal(await introspect(alpha, reading), true);
+  });
+});

@@ -1,0 +1,84 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
+import { type TestAssent, tlsAgent } from './assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './consent-api.ts';
+import { CustomerAgent, type Page } from './customer-agent.ts';
+import { createTestCustomer } from './customers.ts';
+import { oneTimeCode } from './dashboard.ts';
+import { pushAuthorizationRequest, type TestTpp } from './tpp.ts';
+
+/**
+ * Consents the way they come to exist in production: the TPP creates one through the consent API,
+ * sends the customer through PAR and the sign-in and consent pages, and redeems the code.
+ */
+
+export type TestCustomer = Awaited<ReturnType<typeof createTestCustomer>>;
+
+export async function customerWithAccounts(assent: TestAssent) {
+  const customer = await createTestCustomer(assent.db);
+  const account = (name: string) =>
+    openAccount(assent.db, {
+      customerId: customer.id,
+      schemeName: 'UK.OBIE.SortCodeAccountNumber',
+      identification: String(randomInt(10 ** 13, 10 ** 14 - 1)),
+      name,
+      currency: 'GBP',
+      accountType: 'Personal',
+      accountSubtype: 'CurrentAccount',
+    });
+  return { customer, current: await account('Everyday Current'), savings: await account('Rainy Day Saver') };
+}
+
+export interface GrantedConsent {
+  consentId: string;
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  dpop: oidc.DPoPHandle;
+  /** The consent page the customer approved. */
+  consentPage: Page;
+}
+
+/** Password, then the one-time code: the page the customer reaches after signing in. */
+export async function signInAtInteraction(browser: CustomerAgent, url: URL, customer: TestCustomer): Promise<Page> {
+  const login = await browser.open(url);
+  if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status})`);
+  const codePage = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
+  if (!codePage.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${codePage.url} (${codePage.status}): ${codePage.body.slice(0, 300)}`);
+  return browser.submit(codePage, 'otp', { code: await oneTimeCode(customer) });
+}
+
+export async function grantConsent(
+  assent: TestAssent,
+  tpp: TestTpp,
+  customer: TestCustomer,
+  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
+): Promise<GrantedConsent> {
+  const api = await ConsentApiClient.create(assent, tpp);
+  const created = options.type === 'account_access'
+    ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
+    : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+  const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+  if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
+
+  const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
+  const claims = JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
+  const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
+  const request = await pushAuthorizationRequest(tpp, { scope, claims }, { DPoP: dpop });
+
+  const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+  const consentPage = await signInAtInteraction(browser, request.url, customer);
+  const selection = options.type === 'account_access'
+    ? Object.fromEntries(options.accounts.map((account) => [`account:${account.id}`, 'on']))
+    : { account: options.accounts[0]!.id };
+  const callback = await browser.submit(consentPage, 'confirm', selection);
+  if (!callback.url.href.startsWith(tpp.redirectUri)) throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
+
+  const tokens = await oidc.authorizationCodeGrant(
+    tpp.config,
+    callback.url,
+    { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
+    undefined,
+    { DPoP: dpop },
+  );
+  return { consentId, tokens, dpop, consentPage };
+}
