@@ -124,6 +124,8 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
     const { open } = await signedIn(customer);
 
+    const early = await open(`/dashboard/consents/${reading.consentId}/receipt`);
+    assert.equal(early.url.pathname, `/dashboard/consents/${reading.consentId}`, 'no receipt for an active consent');
     const confirm = await open(`/dashboard/consents/${reading.consentId}/revoke`);
     assert.match(text(confirm), /Revoke Alpha Budgeting’s access\?/);
     assert.match(text(confirm), /loses access at once/);
@@ -177,6 +179,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const { home, open } = await signedIn(mine.customer);
 
     assert.ok(home.body.includes(`href="/dashboard/providers/${alpha.clientId}/stop"`));
+    assert.equal((await open(`/dashboard/providers/${alpha.clientId}/receipt`)).url.pathname, `/dashboard/providers/${alpha.clientId}/stop`, 'no receipt while sharing goes on');
     const confirm = await open(`/dashboard/providers/${alpha.clientId}/stop`);
     assert.match(text(confirm), /This revokes all 2 of your active consents with Alpha Budgeting at once/);
     const receipt = await open(`/dashboard/providers/${alpha.clientId}/stop`, { csrf_token: csrfTokenOf(confirm) });

@@ -150,6 +150,12 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
+    // A receipt only for what has ended: an active consent's "receipt" would tell the customer a falsehood.
+    if (consent.status === 'Authorised') {
+      ctx.status = 303;
+      ctx.redirect(`/dashboard/consents/${consent.id}`);
+      return;
+    }
     await render(signed, 'dashboard/receipt', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
   });
 
@@ -175,6 +181,11 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);
+    if (found.consents.some((consent) => consent.status === 'Authorised')) {
+      ctx.status = 303;
+      ctx.redirect(`/dashboard/providers/${encodeURIComponent(found.tpp.clientId)}/stop`);
+      return;
+    }
     const details = await Promise.all(found.consents.map((consent) => detailView(deps, signed.state.dashboard.session.customerId, consent)));
     await render(signed, 'dashboard/stop-receipt', { tpp: found.tpp, details });
   });
