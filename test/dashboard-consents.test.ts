@@ -72,6 +72,22 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.match(text(ended), /No revoked, declined or used consents/);
   });
 
+  test('a consent past its expiry moves to the Expired tab, with its end date, and cannot be revoked', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
+    // Time passing: the consent's expiry is now behind us (the expiry sweep has not run yet).
+    await sql`update consent set expires_at = now() - interval '1 minute' where id = ${reading.consentId}`.execute(assent.db);
+    const { home, open } = await signedIn(customer);
+    assert.ok(!home.body.includes(reading.consentId), 'no longer under Active');
+    const expired = await open('/dashboard?tab=expired');
+    assert.ok(expired.body.includes(`href="/dashboard/consents/${reading.consentId}"`));
+    assert.match(text(expired), /Status Expired/);
+    assert.match(text(expired), /Ended \d{1,2} \w+ \d{4}/);
+    const detail = await open(`/dashboard/consents/${reading.consentId}`);
+    assert.match(text(detail), /This consent has expired, so the provider already has no access/);
+    assert.equal((await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: csrfTokenOf(detail) })).status, 409);
+  });
+
   test('a new customer sees an empty state that explains what will appear', async () => {
     const { customer } = await customerWithAccounts(assent);
     const { home } = await signedIn(customer);

@@ -88,6 +88,12 @@ function grantedAt(history: readonly ConsentEvent[]) {
   return history.find((entry) => entry.event === 'consent.authorised')?.occurredAt ?? null;
 }
 
+/** When access ended; a consent past its expiry reads Expired before the sweep records it, so its expiry is the end. */
+function endOf(consent: CustomerConsent): Date | null {
+  if (consent.status === 'Authorised') return null;
+  return consent.status === 'Expired' && consent.expiresAt ? consent.expiresAt : consent.statusUpdatedAt;
+}
+
 async function card(deps: ViewDeps, customerId: string, consent: CustomerConsent, lastUsedAt: Date | null, history: ConsentEvent[]): Promise<ConsentCard> {
   return {
     id: consent.id,
@@ -98,7 +104,7 @@ async function card(deps: ViewDeps, customerId: string, consent: CustomerConsent
     accounts: await accountNames(deps, customerId, consent.accountIds),
     grantedAt: grantedAt(history),
     expiresAt: consent.expiresAt,
-    endedAt: consent.status === 'Authorised' ? null : consent.statusUpdatedAt,
+    endedAt: endOf(consent),
     lastUsedAt,
   };
 }
