@@ -22,7 +22,8 @@ const ALGORITHM_FIELDS = [
   'userinfo_signed_response_alg',
 ];
 /** Set by Assent from the software statement, or by the provider; never taken from the request. */
-const ASSIGNED_FIELDS = ['software_statement', 'software_id', 'org_id', 'software_roles', 'client_name', 'logo_uri', 'client_secret', 'client_secret_expires_at'];
+// client_kind too: a registered TPP is always a TPP, never the bank's own first-party client or a resource server.
+const ASSIGNED_FIELDS = ['software_statement', 'software_id', 'org_id', 'software_roles', 'client_name', 'logo_uri', 'client_secret', 'client_secret_expires_at', 'client_kind'];
 
 export interface MetadataContext {
   /** The certificate the registration request came over, when one was presented. */
