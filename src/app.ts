@@ -7,6 +7,8 @@ import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
+import type { Metrics } from './ops/metrics.ts';
+import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
 export interface AppDeps {
   provider: Provider;
@@ -15,6 +17,9 @@ export interface AppDeps {
   logger: Logger;
   /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
   behindProxy: boolean;
+  metrics: Metrics;
+  /** Health and metrics routes, when they share the public port. */
+  ops: Router | undefined;
 }
 
 function assetRouter(views: Views) {
@@ -34,12 +39,15 @@ export function createApp(deps: AppDeps): Koa {
   provider.proxy = deps.behindProxy;
 
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+  countIssuedTokens(provider, deps.metrics);
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
+  app.use(requestMetrics(deps.metrics));
+  if (deps.ops) app.use(deps.ops.routes());
   app.use(errorPage(views, logger));
   app.use(assets.routes());
   app.use(interactions.routes());

@@ -39,6 +39,9 @@ const environment = z.object({
   SESSION_TTL: seconds.default(300),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
+
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  OPS_HOST: z.string().default('127.0.0.1'),
 });
 
 export interface Config {
@@ -69,6 +72,8 @@ export interface Config {
     session: number;
   };
   sweepIntervalSeconds: number;
+  /** /healthz, /readyz and /metrics on their own plain-HTTP listener; undefined serves them on the main port. */
+  ops: { port: number | undefined; host: string };
 }
 
 export class ConfigError extends Error {
@@ -115,5 +120,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       session: e.SESSION_TTL,
     },
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
+    ops: { port: e.OPS_PORT, host: e.OPS_HOST },
   };
 }

@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { connectDatabase, type Db } from './db/connect.ts';
+import { connectDatabase, poolStats, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
@@ -14,6 +15,8 @@ import { createViews } from './http/views.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { opsRouter } from './ops/ops-router.ts';
 
 export interface RunningAssent {
   issuer: string;
@@ -21,6 +24,8 @@ export interface RunningAssent {
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
   demoDirectory: string | undefined;
+  /** The internal listener's port, when OPS_PORT is set. */
+  opsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -67,7 +72,13 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy });
+  let draining = false;
+  const metrics = createMetrics(() => poolStats(db));
+  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => keys.signing.length, draining: () => draining } });
+  const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
+  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+
+  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy, metrics, ops: opsServer ? undefined : ops });
   server.on('request', app.callback());
 
   const sweeper = setInterval(() => {
@@ -83,12 +94,16 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     port: address.port,
     db,
     demoDirectory,
+    opsPort: opsAddress?.port,
     async close() {
+      draining = true;
       clearInterval(sweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      opsServer?.close();
+      opsServer?.closeAllConnections();
       await db.destroy();
     },
   };
