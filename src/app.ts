@@ -8,6 +8,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { Metrics } from './ops/metrics.ts';
+import { logProviderErrors, requestLog } from './ops/request-log.ts';
 import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
 export interface AppDeps {
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.behindProxy });
   provider.proxy = deps.behindProxy;
 
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+  logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
 
   const interactions = interactionRouter(deps);
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): Koa {
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
+  app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
   app.use(errorPage(views, logger));

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -16,7 +17,7 @@ export interface TestAssent extends RunningAssent {
 }
 
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export async function startTestAssent(env: Record<string, string> = {}): Promise<TestAssent> {
+export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestAssent> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
@@ -28,7 +29,7 @@ export async function startTestAssent(env: Record<string, string> = {}): Promise
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const running = await startAssent(config, createLogger(config.logLevel));
+  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination));
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
