@@ -42,6 +42,7 @@ const environment = z.object({
 
   OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   OPS_HOST: z.string().default('127.0.0.1'),
+  SHUTDOWN_GRACE: seconds.default(10),
 });
 
 export interface Config {
@@ -74,6 +75,8 @@ export interface Config {
   sweepIntervalSeconds: number;
   /** /healthz, /readyz and /metrics on their own plain-HTTP listener; undefined serves them on the main port. */
   ops: { port: number | undefined; host: string };
+  /** On shutdown, in-flight requests get this long before their connections are cut. */
+  shutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -121,5 +124,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
     ops: { port: e.OPS_PORT, host: e.OPS_HOST },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE,
   };
 }

@@ -50,6 +50,20 @@ function listen(server: http.Server, host: string, port: number) {
   });
 }
 
+/**
+ * Stops accepting connections and lets in-flight requests finish: idle keep-alive connections are
+ * closed as they become idle, and whatever still runs after the grace period is cut.
+ */
+async function drain(server: http.Server, graceMs: number) {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearInterval(idleSweep);
+  clearTimeout(deadline);
+}
+
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
 export async function startAssent(config: Config, logger: Logger): Promise<RunningAssent> {
   const db = await connectDatabase(config);
@@ -98,10 +112,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     async close() {
       draining = true;
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();
       opsServer?.closeAllConnections();
       await db.destroy();
