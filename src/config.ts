@@ -43,6 +43,8 @@ const environment = z.object({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   OPS_HOST: z.string().default('127.0.0.1'),
   SHUTDOWN_GRACE: seconds.default(10),
+  KEY_ACTIVATION_DELAY: seconds.default(3600),
+  KEY_REFRESH_INTERVAL: seconds.default(60),
 });
 
 export interface Config {
@@ -77,6 +79,12 @@ export interface Config {
   ops: { port: number | undefined; host: string };
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
+  keyRotation: {
+    /** A rotated key is published this long before it signs (`keys:rotate`). */
+    activationDelaySeconds: number;
+    /** How often each process re-reads the signing keys from the database. */
+    refreshIntervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -95,6 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
   }
   if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
+  if (e.KEY_ACTIVATION_DELAY <= e.KEY_REFRESH_INTERVAL) {
+    throw new ConfigError('KEY_ACTIVATION_DELAY must exceed KEY_REFRESH_INTERVAL, or a process could sign with a key others do not publish yet');
+  }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
   }
@@ -125,5 +136,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
     ops: { port: e.OPS_PORT, host: e.OPS_HOST },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE,
+    keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
   };
 }

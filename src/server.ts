@@ -13,6 +13,7 @@ import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { sweepExpired } from './oidc/adapter.ts';
+import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createMetrics } from './ops/metrics.ts';
@@ -86,9 +87,21 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
+  let signingKeyCount = keys.signing.length;
+  const stopKeyWatch = config.signingKeysFile
+    ? undefined
+    : watchSigningKeys({
+        db,
+        provider,
+        initial: keys.signing,
+        intervalSeconds: config.keyRotation.refreshIntervalSeconds,
+        logger,
+        onChange: (signing) => { signingKeyCount = signing.length; },
+      });
+
   let draining = false;
   const metrics = createMetrics(() => poolStats(db));
-  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => keys.signing.length, draining: () => draining } });
+  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
 
@@ -111,6 +124,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     opsPort: opsAddress?.port,
     async close() {
       draining = true;
+      stopKeyWatch?.();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();

@@ -4,9 +4,10 @@ import { connectDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { type AdminCommand, UsageError } from './admin-command.ts';
 import { customerCommands } from './commands/customer-commands.ts';
+import { keyCommands } from './commands/key-commands.ts';
 
 /** The bank operator's command line: `npm run admin -- <command> ...`. Each module contributes its commands. */
-const commands: AdminCommand[] = [...customerCommands];
+const commands: AdminCommand[] = [...customerCommands, ...keyCommands];
 
 function help() {
   const lines = commands.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}${command.devOnly ? ' (dev only)' : ''}`);

@@ -26,6 +26,10 @@ export interface ServerSecretTable {
   kind: ServerSecretKind;
   material: ColumnType<Record<string, unknown>, string, string>;
   created_at: CreatedAt;
+  /** Signing keys: published at once, used for signing from this moment (null: from creation). */
+  activates_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Signing keys: dropped from the JWKS from this moment, once what they signed has expired. */
+  retires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface CustomerTable {
