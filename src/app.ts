@@ -8,6 +8,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { Metrics } from './ops/metrics.ts';
+import { rateLimit, type RateLimits } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
 import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
@@ -21,6 +22,7 @@ export interface AppDeps {
   metrics: Metrics;
   /** Health and metrics routes, when they share the public port. */
   ops: Router | undefined;
+  rateLimits: RateLimits;
 }
 
 function assetRouter(views: Views) {
@@ -50,6 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
+  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
   app.use(errorPage(views, logger));
   app.use(assets.routes());
   app.use(interactions.routes());

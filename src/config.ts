@@ -12,6 +12,16 @@ const flag = z
 
 const seconds = z.coerce.number().int().positive();
 
+/** `<count>/<seconds>` per client address, or `off`. */
+const rateLimit = z
+  .string()
+  .regex(/^(off|[1-9]\d*\/[1-9]\d*)$/, 'expected <count>/<seconds> or off')
+  .transform((value) => {
+    if (value === 'off') return undefined;
+    const [limit, windowSeconds] = value.split('/').map(Number) as [number, number];
+    return { limit, windowSeconds };
+  });
+
 const list = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
@@ -45,6 +55,11 @@ const environment = z.object({
   SHUTDOWN_GRACE: seconds.default(10),
   KEY_ACTIVATION_DELAY: seconds.default(3600),
   KEY_REFRESH_INTERVAL: seconds.default(60),
+  RATE_LIMIT_LOGIN: rateLimit.prefault('10/60'),
+  RATE_LIMIT_OTP: rateLimit.prefault('5/60'),
+  RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
+  RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
+  RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
 });
 
 export interface Config {
@@ -79,6 +94,8 @@ export interface Config {
   ops: { port: number | undefined; host: string };
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
+  /** Per client address, shared through the database; undefined switches a policy off. */
+  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;
@@ -136,6 +153,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
     ops: { port: e.OPS_PORT, host: e.OPS_HOST },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE,
+    rateLimits: {
+      login: e.RATE_LIMIT_LOGIN,
+      otp: e.RATE_LIMIT_OTP,
+      par: e.RATE_LIMIT_PAR,
+      token: e.RATE_LIMIT_TOKEN,
+      registration: e.RATE_LIMIT_REGISTRATION,
+    },
     keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
   };
 }

@@ -17,6 +17,7 @@ import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
 export interface RunningAssent {
@@ -105,11 +106,12 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
 
-  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy, metrics, ops: opsServer ? undefined : ops });
+  const app = createApp({ provider, db, views: createViews(), logger, behindProxy: config.tls.terminatedByProxy, metrics, ops: opsServer ? undefined : ops, rateLimits: config.rateLimits });
   server.on('request', app.callback());
 
+  const sweep = async () => (await sweepExpired(db)) + (await deleteEndedWindows(db));
   const sweeper = setInterval(() => {
-    sweepExpired(db).then(
+    sweep().then(
       (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
       (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
     );

@@ -79,12 +79,20 @@ export interface BankAccountTable {
   updated_at: UpdatedAt;
 }
 
+/** One fixed-window counter per rate-limit policy and client address. */
+export interface RateLimitTable {
+  key: string;
+  hits: number;
+  window_ends_at: Date;
+}
+
 export interface Database {
   oidc_model: OidcModelTable;
   server_secret: ServerSecretTable;
   customer: CustomerTable;
   audit_event: AuditEventTable;
   bank_account: BankAccountTable;
+  rate_limit: RateLimitTable;
 }
 
 export type AuditEventRow = Selectable<AuditEventTable>;
