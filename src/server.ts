@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -22,6 +23,7 @@ import { opsRouter } from './ops/ops-router.ts';
 
 export interface RunningAssent {
   issuer: string;
+  provider: Provider;
   port: number;
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
@@ -67,7 +69,7 @@ async function drain(server: http.Server, graceMs: number) {
 }
 
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
-export async function startAssent(config: Config, logger: Logger): Promise<RunningAssent> {
+export async function startAssent(config: Config, logger: Logger, options: { inMemoryStore?: boolean } = {}): Promise<RunningAssent> {
   const db = await connectDatabase(config);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -85,7 +87,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, ttl: config.ttl, inMemoryStore: options.inMemoryStore });
   const demoDirectory = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa) : undefined;
 
   let signingKeyCount = keys.signing.length;
@@ -120,6 +122,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
 
   return {
     issuer,
+    provider,
     port: address.port,
     db,
     demoDirectory,

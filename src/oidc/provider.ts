@@ -23,6 +23,8 @@ export interface ProviderSettings {
   keys: ServerKeys;
   presentedCertificate: ClientCertificateReader;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
+  /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
+  inMemoryStore?: boolean;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -53,7 +55,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
 
   const configuration: Configuration = {
-    adapter: kyselyAdapterFactory(db),
+    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db),
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
@@ -138,7 +140,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  useAtomicReplayDetection(provider, db);
+  if (!settings.inMemoryStore) useAtomicReplayDetection(provider, db);
   return provider;
 }
 
