@@ -13,6 +13,7 @@ export interface FlowSpec {
   customer: { username: string; password: string };
   concurrency: number;
   durationSeconds: number;
+  serverCpuMs: () => number;
 }
 
 const form = (values: Record<string, string>) => ({
@@ -47,6 +48,7 @@ function percentile(sorted: number[], p: number) {
 
 /** `concurrency` customers completing flows back to back for the duration. */
 export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstError?: string }> {
+  const cpuBefore = spec.serverCpuMs();
   const deadline = Date.now() + spec.durationSeconds * 1000;
   const latencies: number[] = [];
   let errors = 0;
@@ -74,6 +76,7 @@ export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstErro
     p99: Math.round(percentile(latencies, 99)),
     errors,
     total: latencies.length + errors,
+    serverCpuMsPerRequest: (spec.serverCpuMs() - cpuBefore) / Math.max(latencies.length, 1),
     firstError,
   };
 }

@@ -7,6 +7,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   total: number;
+  /** Server CPU time per completed request (or flow), machine-load-independent where throughput is not. */
+  serverCpuMsPerRequest: number;
 }
 
 export interface LoadSpec {
@@ -15,6 +17,8 @@ export interface LoadSpec {
   durationSeconds: number;
   warmupSeconds: number;
   certificate: PemPair;
+  /** The server process's CPU time so far, in ms. */
+  serverCpuMs: () => number;
   /** Form body of the next request; called once per request. */
   body: () => string;
 }
@@ -37,8 +41,11 @@ function cannon(spec: LoadSpec, durationSeconds: number) {
  */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.warmupSeconds > 0) await cannon(spec, spec.warmupSeconds);
+  const cpuBefore = spec.serverCpuMs();
   const result = await cannon(spec, spec.durationSeconds);
+  const cpuMs = spec.serverCpuMs() - cpuBefore;
   return {
+    serverCpuMsPerRequest: cpuMs / Math.max(result['2xx'], 1),
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

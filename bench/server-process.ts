@@ -10,6 +10,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Resident set size now, in MiB (from /proc). */
   rssMiB(): number;
+  /** CPU time the process has used so far (user + system), in ms (from /proc). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,12 @@ export async function startServer(env: Record<string, string>, nodeFlags: string
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return Math.round(kib / 1024);
+    },
+    cpuMs() {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     async stop() {
       child.kill('SIGTERM');

@@ -32,6 +32,7 @@ const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8443),
   DATA_DIR: z.string().default('data'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -70,6 +71,8 @@ export interface Config {
   dataDir: string;
   /** Postgres connection string; undefined selects embedded PGlite under dataDir. */
   databaseUrl: string | undefined;
+  /** Connections per process in the pg pool. */
+  poolSize: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
   devMode: boolean;
   seedDemo: boolean;
@@ -132,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    poolSize: e.DATABASE_POOL_SIZE,
     devMode,
     seedDemo: e.SEED_DEMO ?? devMode,
     logLevel: e.LOG_LEVEL,
