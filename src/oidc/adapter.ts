@@ -2,6 +2,9 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import { createBatchedFind } from './batched-find.ts';
+
+type BatchedFind = ReturnType<typeof createBatchedFind>;
 
 /**
  * One Kysely-backed oidc-provider adapter for every model: a row per (model, id) with the payload as
@@ -31,10 +34,12 @@ export async function destroyGrantEverywhere(db: Db, grantId: string): Promise<v
 export class KyselyAdapter implements Adapter {
   readonly model: string;
   readonly db: Db;
+  readonly #batchedFind: BatchedFind | undefined;
 
-  constructor(db: Db, model: string) {
+  constructor(db: Db, model: string, batchedFind?: BatchedFind) {
     this.db = db;
     this.model = model;
+    this.#batchedFind = batchedFind;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -64,7 +69,9 @@ export class KyselyAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.findBy('id', id);
+    if (!this.#batchedFind) return this.findBy('id', id);
+    const row = await this.#batchedFind(this.model, id);
+    return row && withConsumption(row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -142,9 +149,10 @@ export class KyselyAdapter implements Adapter {
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
 export function kyselyAdapterFactory(db: Db) {
+  const batchedFind = createBatchedFind(db, live);
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model);
+      super(db, model, batchedFind);
     }
   };
 }
