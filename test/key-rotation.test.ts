@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
@@ -11,7 +11,11 @@ import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
-const ROTATION_ENV = { KEY_ACTIVATION_DELAY: '3', KEY_REFRESH_INTERVAL: '1', ACCESS_TOKEN_TTL: '2' };
+// Activation at +6 s, retirement at +9 s (activation + token lifetime + refresh interval): wide enough
+// margins for a loaded machine.
+const ROTATION_ENV = { KEY_ACTIVATION_DELAY: '6', KEY_REFRESH_INTERVAL: '1', ACCESS_TOKEN_TTL: '2' };
+
+const issuedAt = (token: string) => new Date(decodeJwt(token).iat! * 1000);
 
 describe('signing key rotation with `keys:rotate`', () => {
   let assent: TestAssent;
@@ -54,16 +58,17 @@ describe('signing key rotation with `keys:rotate`', () => {
     assert.deepEqual(published.keys.find((key) => key.kid === newPs256)?.key_ops, ['verify']);
     assert.equal(decodeProtectedHeader(await idToken()).kid, oldKid, 'the old key still signs during the delay');
 
-    await sleep(Math.max(0, rotatedAt + 4500 - Date.now()));
+    await sleep(Math.max(0, rotatedAt + 7500 - Date.now()));
     const newToken = await idToken();
     assert.equal(decodeProtectedHeader(newToken).kid, newPs256, 'the new key signs after the delay');
     const during = await jwks();
     assert.deepEqual(during.keys.find((key) => key.kid === oldKid)?.key_ops, ['verify'], 'the old key is kept for verification');
     const verifyWith = createLocalJWKSet(during);
-    await jwtVerify(oldToken, verifyWith, { issuer: assent.issuer, currentDate: new Date(rotatedAt) });
-    await jwtVerify(newToken, verifyWith, { issuer: assent.issuer });
+    // The signatures are what is checked here; the tokens' own 2 s lifetime is not.
+    await jwtVerify(oldToken, verifyWith, { issuer: assent.issuer, currentDate: issuedAt(oldToken) });
+    await jwtVerify(newToken, verifyWith, { issuer: assent.issuer, currentDate: issuedAt(newToken) });
 
-    await sleep(Math.max(0, rotatedAt + 7500 - Date.now()));
+    await sleep(Math.max(0, rotatedAt + 10_500 - Date.now()));
     const afterRetirement = await jwks();
     assert.deepEqual(afterRetirement.keys.map((key) => key.kid).toSorted(), rotation.created.map((key) => key.kid).toSorted());
     assert.ok(afterRetirement.keys.every((key) => key.key_ops === undefined));
