@@ -24,7 +24,7 @@ import { type ServerProcess, startServer } from './server-process.ts';
 
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DURATION = setting('BENCH_DURATION', 5);
-const WARMUP = setting('BENCH_WARMUP', 1);
+const WARMUP = setting('BENCH_WARMUP', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 64);
 const FLOW_CONCURRENCY = setting('BENCH_FLOW_CONCURRENCY', 8);
 const SCALE_SMALL = setting('BENCH_SCALE_SMALL', 10_000);
@@ -193,7 +193,9 @@ function profileSection(summary: ProfileSummary) {
 }
 
 async function main() {
-  const cluster = process.env.DATABASE_URL ? undefined : await startPostgresCluster();
+  const loadBefore = os.loadavg()[0]!;
+  // shared_buffers sized so a million stored tokens stay in Postgres' cache, as a production server's would.
+  const cluster = process.env.DATABASE_URL ? undefined : await startPostgresCluster(['shared_buffers=1GB']);
   const adminUrl = process.env.DATABASE_URL ?? cluster!.url;
   const name = `assent_bench_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
@@ -250,7 +252,9 @@ async function main() {
       '# Benchmark results',
       '',
       `Run ${new Date().toISOString()} with \`npm run bench\` on ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM,`,
-      `${os.type()} ${os.release()}, Node ${process.version}, Postgres ${pgVersion} on the same machine (fsync off, throwaway cluster).`,
+      `${os.type()} ${os.release()}, Node ${process.version}, Postgres ${pgVersion} on the same machine (throwaway cluster: fsync off, shared_buffers 1GB).`,
+      `The machine is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end`,
+      '(2 cores), so throughput and latency vary between runs; server CPU ms per operation varies least.',
       `One Assent process; load generator in another process on the same cores. ${DURATION} s per scenario, ${CONNECTIONS} connections`,
       `for introspection, 32 for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Rate limits off, LOG_LEVEL=warn.`,
       '',
