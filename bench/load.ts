@@ -12,7 +12,8 @@ export interface LoadResult {
 }
 
 export interface LoadSpec {
-  url: string;
+  /** Several URLs spread the connections over several server processes. */
+  url: string | string[];
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;

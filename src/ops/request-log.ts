@@ -13,10 +13,10 @@ export function loggerFor(req: IncomingMessage, fallback: Logger): Logger {
 }
 
 /**
- * One line per request when its response is finished, and a child logger (`ctx.state.log`) for
- * everything logged while serving it; both carry `reqId` and the FAPI interaction id. Runs after
- * securityHeaders, which settles the interaction id. The query string is left out: it can carry
- * request_uri handles and other one-time values.
+ * One line per request when its response closes (`aborted` when the client left first), and a child
+ * logger (`ctx.state.log`) for everything logged while serving it; both carry `reqId` and the FAPI
+ * interaction id. Runs after securityHeaders, which settles the interaction id. The query string is
+ * left out: it can carry request_uri handles and other one-time values.
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -25,9 +25,10 @@ export function requestLog(logger: Logger): Middleware {
     ctx.state.log = log;
     requestLoggers.set(ctx.req, log);
     log.debug({ req: { method: ctx.method, path: ctx.path, headers: ctx.headers, remoteAddress: ctx.req.socket.remoteAddress } }, 'request received');
-    ctx.res.once('finish', () => {
+    ctx.res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request completed');
+      const aborted = !ctx.res.writableFinished;
+      log.info({ method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10, ...(aborted && { aborted }) }, 'request completed');
     });
     await next();
   };

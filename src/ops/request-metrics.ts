@@ -6,13 +6,13 @@ import { routeLabel } from './route-label.ts';
 const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429: 'rate_limited' };
 
 /**
- * Counts and times every request when its response is finished, oidc-provider's included (they end
- * the response themselves, after this middleware's `next()` returned).
+ * Counts and times every request when its response closes (finished or aborted), oidc-provider's
+ * included: they end the response themselves, after this middleware's `next()` returned.
  */
 export function requestMetrics(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    ctx.res.once('finish', () => {
+    ctx.res.once('close', () => {
       const route = routeLabel(ctx.path);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
