@@ -26,6 +26,8 @@ const setting = (name: string, fallback: number) => Number(process.env[name] ?? 
 const DURATION = setting('BENCH_DURATION', 5);
 const WARMUP = setting('BENCH_WARMUP', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 64);
+/** Connections for the scenarios other than introspection. */
+const REQUEST_CONNECTIONS = setting('BENCH_REQUEST_CONNECTIONS', 32);
 const FLOW_CONCURRENCY = setting('BENCH_FLOW_CONCURRENCY', 8);
 const SCALE_SMALL = setting('BENCH_SCALE_SMALL', 10_000);
 const SCALE_LARGE = setting('BENCH_SCALE_LARGE', 1_000_000);
@@ -98,12 +100,12 @@ async function scenarios(server: ServerProcess, store: Store, clients: Awaited<R
 
   const ccBody = form({ grant_type: 'client_credentials', scope: 'accounts', client_id: clients.mtls.clientId });
   record('client_credentials, tls_client_auth', await runLoad({
-    url: `${issuer}/token`, connections: 32, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
+    url: `${issuer}/token`, connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
   }));
 
   const assertions = await pool((DURATION + WARMUP) * 1500, () => clientAssertion(clients.pkjwt, issuer));
   record('client_credentials, private_key_jwt', await runLoad({
-    url: `${issuer}/token`, connections: 32, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.pkjwt.certificate,
+    url: `${issuer}/token`, connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.pkjwt.certificate,
     body: () => form({
       grant_type: 'client_credentials', scope: 'accounts', client_id: clients.pkjwt.clientId,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertions.pop() ?? 'exhausted',
@@ -112,7 +114,7 @@ async function scenarios(server: ServerProcess, store: Store, clients: Awaited<R
 
   const requests = await pool((DURATION + WARMUP) * 1200, () => signedRequestObject(clients.mtls, issuer));
   record('PAR with signed request object', await runLoad({
-    url: `${issuer}/request`, connections: 32, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.mtls.certificate,
+    url: `${issuer}/request`, connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.mtls.certificate,
     body: () => form({ client_id: clients.mtls.clientId, request: requests.pop()?.request ?? 'exhausted' }),
   }));
 
@@ -138,7 +140,7 @@ async function severalProcesses(processes: ServerProcess[], clients: Awaited<Ret
   });
   const ccBody = form({ grant_type: 'client_credentials', scope: 'accounts', client_id: clients.mtls.clientId });
   const cc = await runLoad({
-    url: urls('/token'), connections: 32, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
+    url: urls('/token'), connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
   });
   const rows: Row[] = [
     { scenario: `introspection (tls_client_auth, own token), ${label}`, store: 'postgres', rssMiB: rss(), unit: 'req/s', ...introspection },
@@ -290,7 +292,7 @@ async function main() {
       `The machine is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end`,
       '(2 cores), so throughput and latency vary between runs; server CPU ms per operation varies least.',
       `One Assent process; load generator in another process on the same cores. ${DURATION} s per scenario, ${CONNECTIONS} connections`,
-      `for introspection, 32 for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Rate limits off, LOG_LEVEL=warn.`,
+      `for introspection, ${REQUEST_CONNECTIONS} for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Rate limits off, LOG_LEVEL=warn.`,
       '',
       table(rows),
       '',

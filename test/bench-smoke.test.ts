@@ -22,9 +22,10 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
       env: {
         ...process.env,
         BENCH_OUTPUT: output,
-        BENCH_DURATION: '1',
+        BENCH_DURATION: '2',
         BENCH_WARMUP: '0',
-        BENCH_CONNECTIONS: '4',
+        BENCH_CONNECTIONS: '2',
+        BENCH_REQUEST_CONNECTIONS: '2',
         BENCH_FLOW_CONCURRENCY: '1',
         BENCH_PRE_ISSUED: '20',
         BENCH_SCALE_SMALL: '100',
