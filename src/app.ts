@@ -12,6 +12,10 @@ import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
+import type { Metrics } from './ops/metrics.ts';
+import { rateLimit, type RateLimits } from './ops/rate-limit.ts';
+import { logProviderErrors, requestLog } from './ops/request-log.ts';
+import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
 export interface AppDeps {
   provider: Provider;
@@ -26,6 +30,10 @@ export interface AppDeps {
   authentication: CustomerAuthentication;
   csrf: Csrf;
   idleTimeoutSeconds: number;
+  metrics: Metrics;
+  /** Health and metrics routes, when they share the public port. */
+  ops: Router | undefined;
+  rateLimits: RateLimits;
 }
 
 function assetRouter(views: Views) {
@@ -44,7 +52,8 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.behindProxy });
   provider.proxy = deps.behindProxy;
 
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc-provider server error'));
+  logProviderErrors(provider, logger);
+  countIssuedTokens(provider, deps.metrics);
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
@@ -53,6 +62,10 @@ export function createApp(deps: AppDeps): Koa {
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
+  app.use(requestLog(logger));
+  app.use(requestMetrics(deps.metrics));
+  if (deps.ops) app.use(deps.ops.routes());
+  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
   app.use(errorPage(views, logger));
   app.use(assets.routes());
   app.use(consentApi.routes());

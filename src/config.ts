@@ -12,6 +12,16 @@ const flag = z
 
 const seconds = z.coerce.number().int().positive();
 
+/** `<count>/<seconds>` per client address, or `off`. */
+const rateLimit = z
+  .string()
+  .regex(/^(off|[1-9]\d*\/[1-9]\d*)$/, 'expected <count>/<seconds> or off')
+  .transform((value) => {
+    if (value === 'off') return undefined;
+    const [limit, windowSeconds] = value.split('/').map(Number) as [number, number];
+    return { limit, windowSeconds };
+  });
+
 const list = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
@@ -34,6 +44,7 @@ const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8443),
   DATA_DIR: z.string().default('data'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -71,6 +82,16 @@ const environment = z.object({
   SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
   PASSWORD_HASH_CONCURRENCY: seconds.default(4),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  OPS_HOST: z.string().default('127.0.0.1'),
+  SHUTDOWN_GRACE: seconds.default(10),
+  KEY_ACTIVATION_DELAY: seconds.default(3600),
+  KEY_REFRESH_INTERVAL: seconds.default(60),
+  RATE_LIMIT_LOGIN: rateLimit.prefault('10/60'),
+  RATE_LIMIT_OTP: rateLimit.prefault('5/60'),
+  RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
+  RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
+  RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
 });
 
 export interface Config {
@@ -81,6 +102,8 @@ export interface Config {
   dataDir: string;
   /** Postgres connection string; undefined selects embedded PGlite under dataDir. */
   databaseUrl: string | undefined;
+  /** Connections per process in the pg pool. */
+  poolSize: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
   devMode: boolean;
   seedDemo: boolean;
@@ -129,6 +152,18 @@ export interface Config {
     passwordHashConcurrency: number;
     passwordHashQueue: number;
   };
+  /** /healthz, /readyz and /metrics on their own plain-HTTP listener; undefined serves them on the main port. */
+  ops: { port: number | undefined; host: string };
+  /** On shutdown, in-flight requests get this long before their connections are cut. */
+  shutdownGraceSeconds: number;
+  /** Per client address, shared through the database; undefined switches a policy off. */
+  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  keyRotation: {
+    /** A rotated key is published this long before it signs (`keys:rotate`). */
+    activationDelaySeconds: number;
+    /** How often each process re-reads the signing keys from the database. */
+    refreshIntervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -148,6 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
   if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError('TOTP_ENCRYPTION_KEY is required outside dev mode');
+  if (e.KEY_ACTIVATION_DELAY <= e.KEY_REFRESH_INTERVAL) {
+    throw new ConfigError('KEY_ACTIVATION_DELAY must exceed KEY_REFRESH_INTERVAL, or a process could sign with a key others do not publish yet');
+  }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
   }
@@ -157,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    poolSize: e.DATABASE_POOL_SIZE,
     devMode,
     seedDemo: e.SEED_DEMO ?? devMode,
     logLevel: e.LOG_LEVEL,
@@ -196,5 +235,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
       passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     },
+    ops: { port: e.OPS_PORT, host: e.OPS_HOST },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE,
+    rateLimits: {
+      login: e.RATE_LIMIT_LOGIN,
+      otp: e.RATE_LIMIT_OTP,
+      par: e.RATE_LIMIT_PAR,
+      token: e.RATE_LIMIT_TOKEN,
+      registration: e.RATE_LIMIT_REGISTRATION,
+    },
+    keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
   };
 }

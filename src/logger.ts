@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Request headers and fields that carry credentials never reach a log line. */
 const REDACT = [
@@ -13,8 +13,16 @@ const REDACT = [
   '*.refresh_token',
   '*.access_token',
   '*.token',
+  '*.id_token',
+  '*.client_secret',
+  '*.assertion',
+  '*.otp',
+  '*.request',
+  '*.d',
+  '*.privateKey',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } });
+/** `destination` lets tests capture the JSON lines; stdout otherwise. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

@@ -31,7 +31,10 @@ if (assent.demoTotp) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    assent.close().then(() => process.exit(0), (error: unknown) => {
+    assent.close().then(() => {
+      logger.info('shut down');
+      process.exit(0);
+    }, (error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
     });

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -10,7 +12,7 @@ import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
-import { connectDatabase, type Db } from './db/connect.ts';
+import { connectDatabase, poolStats, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -22,21 +24,28 @@ import { createViews } from './http/views.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
+import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
+import { opsRouter } from './ops/ops-router.ts';
 
 export interface RunningAssent {
   issuer: string;
+  provider: Provider;
   port: number;
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
   demoDirectory: string | undefined;
   /** Dev mode: the demo customer's TOTP enrolment, for the start-up banner. */
   demoTotp: { secret: string; otpauthUri: string } | undefined;
+  /** The internal listener's port, when OPS_PORT is set. */
+  opsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -61,13 +70,27 @@ function listen(server: http.Server, host: string, port: number) {
   });
 }
 
-/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout counters, dashboard sessions. */
+/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
-  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await sweepDashboardSessions(db, config.dashboard));
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard));
+}
+
+/**
+ * Stops accepting connections and lets in-flight requests finish: idle keep-alive connections are
+ * closed as they become idle, and whatever still runs after the grace period is cut.
+ */
+async function drain(server: http.Server, graceMs: number) {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearInterval(idleSweep);
+  clearTimeout(deadline);
 }
 
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
-export async function startAssent(config: Config, logger: Logger): Promise<RunningAssent> {
+export async function startAssent(config: Config, logger: Logger, options: { inMemoryStore?: boolean } = {}): Promise<RunningAssent> {
   const db = await connectDatabase(config);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -86,7 +109,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
   const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
@@ -108,6 +131,25 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     logger,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
   });
+
+  let signingKeyCount = keys.signing.length;
+  const stopKeyWatch = config.signingKeysFile
+    ? undefined
+    : watchSigningKeys({
+        db,
+        provider,
+        initial: keys.signing,
+        intervalSeconds: config.keyRotation.refreshIntervalSeconds,
+        logger,
+        onChange: (signing) => { signingKeyCount = signing.length; },
+      });
+
+  let draining = false;
+  const metrics = createMetrics(() => poolStats(db));
+  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
+  const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
+  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+
   const app = createApp({
     provider,
     db,
@@ -119,6 +161,9 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     csrf: createCsrf(keys.cookie),
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
     dashboard,
+    metrics,
+    ops: opsServer ? undefined : ops,
+    rateLimits: config.rateLimits,
   });
   server.on('request', app.callback());
 
@@ -136,16 +181,19 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
 
   return {
     issuer,
+    provider,
     port: address.port,
     db,
     demoDirectory: demo?.directory,
     demoTotp: demo?.totp,
+    opsPort: opsAddress?.port,
     async close() {
+      draining = true;
+      stopKeyWatch?.();
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drain(server, config.shutdownGraceSeconds * 1000);
+      opsServer?.close();
+      opsServer?.closeAllConnections();
       await db.destroy();
     },
   };

@@ -7,6 +7,21 @@ import { pglitePool } from './pglite-pool.ts';
 
 export type Db = Kysely<Database>;
 
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** Kysely hides its pool; metrics read the pg Pool's counters through this map. */
+const pools = new WeakMap<Db, Pool>();
+
+/** Connection counts of a Postgres-backed Db; undefined for embedded PGlite (one in-process connection). */
+export function poolStats(db: Db): PoolStats | undefined {
+  const pool = pools.get(db);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
 export interface DatabaseTarget {
   /** Postgres connection string; undefined selects embedded PGlite in `<dataDir>/pglite`. */
   databaseUrl: string | undefined;
@@ -18,7 +33,9 @@ export interface DatabaseTarget {
 export async function connectDatabase(target: DatabaseTarget): Promise<Db> {
   if (target.databaseUrl) {
     const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10 });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
+    return db;
   }
   const directory = path.join(target.dataDir, 'pglite');
   await mkdir(directory, { recursive: true });

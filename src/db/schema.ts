@@ -26,6 +26,10 @@ export interface ServerSecretTable {
   kind: ServerSecretKind;
   material: ColumnType<Record<string, unknown>, string, string>;
   created_at: CreatedAt;
+  /** Signing keys: published at once, used for signing from this moment (null: from creation). */
+  activates_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Signing keys: dropped from the JWKS from this moment, once what they signed has expired. */
+  retires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface CustomerTable {
@@ -209,6 +213,13 @@ export interface SoftwareStatementUseTable {
   created_at: CreatedAt;
 }
 
+/** One fixed-window counter per rate-limit policy and client address. */
+export interface RateLimitTable {
+  key: string;
+  hits: number;
+  window_ends_at: Date;
+}
+
 export interface Database {
   consent_last_use: ConsentLastUseTable;
   dashboard_client_key: DashboardClientKeyTable;
@@ -225,6 +236,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   used_totp_step: UsedTotpStepTable;
   sca_interaction: ScaInteractionTable;
+  rate_limit: RateLimitTable;
 }
 
 export type AuditEventRow = Selectable<AuditEventTable>;

@@ -20,7 +20,7 @@ export function errorPage(views: Views, logger: Logger): Middleware {
       const error = caught as HttpError;
       const status = error.statusCode ?? error.status ?? 500;
       if (status >= 500 || !error.expose) {
-        logger.error({ err: caught, path: ctx.path }, 'request failed');
+        ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
         views.render(ctx, 'error', { message: 'An unexpected error occurred. Please try again later.', code: 'server_error' }, 500);
         return;
       }

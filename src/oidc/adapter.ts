@@ -3,6 +3,9 @@ import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
+import { createBatchedFind } from './batched-find.ts';
+
+type BatchedFind = ReturnType<typeof createBatchedFind>;
 
 /**
  * One Kysely-backed oidc-provider adapter for every model: a row per (model, id) with the payload as
@@ -45,6 +48,7 @@ export async function destroyClientArtefacts(db: Db, clientId: string): Promise<
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  batchedFind?: BatchedFind;
 }
 
 export class KyselyAdapter implements Adapter {
@@ -90,10 +94,18 @@ export class KyselyAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const payload = await this.findBy('id', id);
+    const payload = await this.findById(id);
     // Checked on every load, not cached: a suspended client stops working on every instance at once.
     if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
     return payload;
+  }
+
+  /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */
+  private async findById(id: string) {
+    const batchedFind = this.#options.batchedFind;
+    if (!batchedFind || this.db !== this.#db) return this.findBy('id', id);
+    const row = await batchedFind(this.model, id);
+    return row && withConsumption(row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -170,10 +182,11 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: AdapterOptions = {}) {
+export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind'> = {}) {
+  const batchedFind = createBatchedFind(db, live);
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model, options);
+      super(db, model, { ...options, batchedFind });
     }
   };
 }

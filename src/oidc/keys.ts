@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import type { Database } from '../db/schema.ts';
 
 /** FAPI allows PS256 and ES256 only; Assent signs with one key of each. */
 export const SIGNING_ALGORITHMS = ['PS256', 'ES256'] as const;
@@ -18,7 +19,7 @@ export class KeysUnavailable extends Error {
   override name = 'KeysUnavailable';
 }
 
-async function generateSigningKey(alg: (typeof SIGNING_ALGORITHMS)[number]): Promise<JWK> {
+export async function generateSigningKey(alg: (typeof SIGNING_ALGORITHMS)[number]): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' && { modulusLength: 2048 }) });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
@@ -33,10 +34,44 @@ async function readSigningKeysFile(file: string): Promise<JWK[]> {
   return keys;
 }
 
+export interface StoredSigningKey {
+  jwk: JWK;
+  createdAt: Date;
+  activatesAt: Date | null;
+  retiresAt: Date | null;
+}
+
+/**
+ * The signing keys a process holds at `now`. Retired keys are gone. Per algorithm, the most recently
+ * activated key signs; every other live key (not yet active, or superseded and kept so that what it
+ * signed still verifies) is published with `key_ops: ["verify"]`, which also keeps oidc-provider from
+ * signing with it.
+ */
+export function signingKeysAt(stored: StoredSigningKey[], now: Date): JWK[] {
+  const live = stored.filter((key) => key.retiresAt === null || key.retiresAt > now);
+  const activeFrom = (key: StoredSigningKey) => (key.activatesAt ?? key.createdAt).getTime();
+  const signers = new Map<string | undefined, StoredSigningKey>();
+  for (const key of live) {
+    if (activeFrom(key) > now.getTime()) continue;
+    const current = signers.get(key.jwk.alg);
+    if (!current || activeFrom(key) > activeFrom(current)) signers.set(key.jwk.alg, key);
+  }
+  const signing = live.filter((key) => signers.get(key.jwk.alg) === key).map((key) => key.jwk);
+  const verifyOnly = live.filter((key) => signers.get(key.jwk.alg) !== key).map((key): JWK => ({ ...key.jwk, key_ops: ['verify'] }));
+  return [...signing, ...verifyOnly];
+}
+
 async function storedKeys(db: Db): Promise<ServerKeys> {
-  const rows = await db.selectFrom('server_secret').select(['kind', 'material']).orderBy('created_at', 'desc').execute();
+  const rows = await db
+    .selectFrom('server_secret')
+    .select(['kind', 'material', 'created_at', 'activates_at', 'retires_at'])
+    .orderBy('created_at', 'desc')
+    .execute();
+  const signing = rows
+    .filter((row) => row.kind === 'signing')
+    .map((row) => ({ jwk: row.material as JWK, createdAt: row.created_at, activatesAt: row.activates_at, retiresAt: row.retires_at }));
   return {
-    signing: rows.filter((row) => row.kind === 'signing').map((row) => row.material as JWK),
+    signing: signingKeysAt(signing, new Date()),
     cookie: rows.filter((row) => row.kind === 'cookie').map((row) => String(row.material.key)),
   };
 }
@@ -45,9 +80,14 @@ async function storedKeys(db: Db): Promise<ServerKeys> {
  * Generates the missing key kinds once per database: the advisory lock makes concurrent first starts
  * of several processes agree on one set.
  */
+/** Serialises every writer of server_secret across processes. */
+export async function lockServerSecrets(trx: Transaction<Database>) {
+  await sql`select pg_advisory_xact_lock(hashtext('assent.server_secret'))`.execute(trx);
+}
+
 async function generateMissing(db: Db, withSigning: boolean): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('assent.server_secret'))`.execute(trx);
+    await lockServerSecrets(trx);
     const existing = await trx.selectFrom('server_secret').select('kind').groupBy('kind').execute();
     const kinds = new Set(existing.map((row) => row.kind));
     const rows: { id: string; kind: 'signing' | 'cookie'; material: string }[] = [];

@@ -36,6 +36,8 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
+  /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
+  inMemoryStore?: boolean;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -84,7 +86,7 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
     fetch: settings.outbound.asFetch,
     routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
@@ -194,7 +196,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  useAtomicReplayDetection(provider, db);
+  if (!settings.inMemoryStore) useAtomicReplayDetection(provider, db);
   return provider;
 }
 

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -16,7 +17,7 @@ export interface TestAssent extends RunningAssent {
 }
 
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export async function startTestAssent(env: Record<string, string> = {}): Promise<TestAssent> {
+export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestAssent> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
@@ -25,10 +26,16 @@ export async function startTestAssent(env: Record<string, string> = {}): Promise
     DEV_MODE: 'true',
     SEED_DEMO: 'false',
     PORT: '0',
+    // Every request of a test comes from 127.0.0.1: rate limits are tested on their own (rate-limit.test.ts).
+    RATE_LIMIT_LOGIN: 'off',
+    RATE_LIMIT_OTP: 'off',
+    RATE_LIMIT_PAR: 'off',
+    RATE_LIMIT_TOKEN: 'off',
+    RATE_LIMIT_REGISTRATION: 'off',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const running = await startAssent(config, createLogger(config.logLevel));
+  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination));
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),

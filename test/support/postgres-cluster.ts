@@ -31,7 +31,8 @@ export interface PostgresCluster {
   stop(): void;
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+/** `settings`: extra `name=value` server settings (the benchmark sizes shared_buffers). */
+export async function startPostgresCluster(settings: string[] = []): Promise<PostgresCluster> {
   const directory = mkdtempSync(path.join(tmpdir(), 'assent-pg-'));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -41,7 +42,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const data = path.join(directory, 'data');
   asPostgresUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
-  const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${settings.map((setting) => ` -c ${setting}`).join('')}`;
   asPostgresUser('pg_ctl', ['-D', data, '-o', options, '-l', path.join(directory, 'log'), '-w', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -27,7 +27,7 @@ export function fetchVia(agent: Agent): oidc.CustomFetch {
 
 /** Registers a FAPI TPP client directly in the database and returns openid-client configured as it. */
 export async function createTestTpp(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   options: { auth?: TestClientAuth; metadata?: Partial<ClientMetadata> } = {},
 ): Promise<TestTpp> {
   const auth = options.auth ?? 'private_key_jwt';

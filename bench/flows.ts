@@ -1,0 +1,87 @@
+import { fetch, type Agent } from 'undici';
+import { CustomerAgent } from '../test/support/customer-agent.ts';
+import type { TestCustomer } from '../test/support/customers.ts';
+import { type BenchClient, REDIRECT_URI, signedRequestObject } from './fixtures.ts';
+import type { LoadResult } from './load.ts';
+
+export interface FlowSpec {
+  issuer: string;
+  client: BenchClient;
+  /** Presents the client's certificate (tls_client_auth and certificate-bound tokens). */
+  tppAgent: Agent;
+  /** Trusts the server; the customer's browser. */
+  browserAgent: Agent;
+  /** Enrolled customers, taken in turn: each TOTP code is accepted once, so one customer manages about three flows per 30 s. */
+  customers: TestCustomer[];
+  concurrency: number;
+  durationSeconds: number;
+  serverCpuMs: () => number;
+}
+
+const form = (values: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(values).toString(),
+});
+
+let nextCustomer = 0;
+
+/** One complete FAPI flow: signed request object -> PAR -> sign-in -> consent -> code -> token. */
+async function completeFlow(spec: FlowSpec) {
+  const { issuer, client } = spec;
+  const { request, codeVerifier } = await signedRequestObject(client, issuer);
+  const par = await fetch(`${issuer}/request`, { ...form({ client_id: client.clientId, request }), dispatcher: spec.tppAgent });
+  if (par.status !== 201) throw new Error(`PAR answered ${par.status}: ${await par.text()}`);
+  const { request_uri } = (await par.json()) as { request_uri: string };
+  const authorize = new URL(`${issuer}/auth`);
+  authorize.search = new URLSearchParams({ client_id: client.clientId, request_uri }).toString();
+  const customer = spec.customers[nextCustomer++ % spec.customers.length]!;
+  const callback = await new CustomerAgent(spec.browserAgent, issuer).authorize(authorize, customer);
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${callback}`);
+  const token = await fetch(`${issuer}/token`, {
+    ...form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier, client_id: client.clientId }),
+    dispatcher: spec.tppAgent,
+  });
+  if (token.status !== 200) throw new Error(`token answered ${token.status}: ${await token.text()}`);
+  await token.body?.cancel();
+}
+
+function percentile(sorted: number[], p: number) {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** `concurrency` customers completing flows back to back for the duration. */
+export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstError?: string }> {
+  const cpuBefore = spec.serverCpuMs();
+  const deadline = Date.now() + spec.durationSeconds * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const begin = performance.now();
+        try {
+          await completeFlow(spec);
+          latencies.push(performance.now() - begin);
+        } catch (error) {
+          errors += 1;
+          firstError ??= String(error);
+        }
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+    errors,
+    total: latencies.length + errors,
+    serverCpuMsPerRequest: (spec.serverCpuMs() - cpuBefore) / Math.max(latencies.length, 1),
+    firstError,
+  };
+}

@@ -1,0 +1,57 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+}
+
+/** Where a sample's code lives: a package, Node itself, Assent's sources, or the VM's own bookkeeping. */
+function area(url: string, functionName: string) {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.startsWith('node:')) return 'node internals';
+  if (url.includes('/src/')) return 'assent src';
+  return 'other';
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  areas: { name: string; share: number }[];
+  functions: { name: string; share: number }[];
+}
+
+/** Self time by area and by function, from the .cpuprofile files in `directory`. */
+export async function summarizeProfiles(directory: string, top = 12): Promise<ProfileSummary> {
+  const files = (await readdir(directory)).filter((file) => file.endsWith('.cpuprofile'));
+  const byArea = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let samples = 0;
+  let totalMs = 0;
+  for (const file of files) {
+    const profile = JSON.parse(await readFile(path.join(directory, file), 'utf8')) as CpuProfile;
+    totalMs += (profile.endTime - profile.startTime) / 1000;
+    const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    for (const id of profile.samples) {
+      const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
+      const where = area(url, functionName);
+      if (where === '(idle)') continue;
+      samples += 1;
+      byArea.set(where, (byArea.get(where) ?? 0) + 1);
+      const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}` : ''}`.trim();
+      byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
+    }
+  }
+  const ranked = (counts: Map<string, number>) =>
+    [...counts].toSorted((a, b) => b[1] - a[1]).slice(0, top).map(([name, count]) => ({ name, share: count / Math.max(samples, 1) }));
+  return { totalMs, areas: ranked(byArea), functions: ranked(byFunction) };
+}

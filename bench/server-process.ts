@@ -1,0 +1,57 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+export interface ServerProcess {
+  port: number;
+  issuer: string;
+  child: ChildProcess;
+  /** Resident set size now, in MiB (from /proc). */
+  rssMiB(): number;
+  /** CPU time the process has used so far (user + system), in ms (from /proc). */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/server.ts as its own process and waits for its ready line. */
+export async function startServer(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, SERVER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<{ port: number; issuer: string }>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n').slice(0, -1)) {
+        if (line.includes('"bench server ready"')) resolve(JSON.parse(line) as { port: number; issuer: string });
+      }
+      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
+    });
+    void exited.then(() => reject(new Error(`bench server exited before it was ready:\n${stderr}`)));
+  });
+  return {
+    ...ready,
+    child,
+    rssMiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kib / 1024);
+    },
+    cpuMs() {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

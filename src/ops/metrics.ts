@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolStats } from '../db/connect.ts';
+
+/** Every Prometheus series Assent exposes, in one registry per process (tests start several in one process). */
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  requestSeconds: Histogram<'method' | 'route'>;
+  tokensIssued: Counter<'grant_type'>;
+  loginFailures: Counter<'reason'>;
+  rateLimited: Counter<'policy'>;
+}
+
+export function createMetrics(poolStats: () => PoolStats | undefined): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'assent_' });
+  const pool = (name: string, help: string, pick: (stats: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const stats = poolStats();
+        if (stats) this.set(pick(stats));
+      },
+    });
+  pool('assent_db_pool_connections', 'Connections held by the database pool', (stats) => stats.total);
+  pool('assent_db_pool_idle_connections', 'Idle connections in the database pool', (stats) => stats.idle);
+  pool('assent_db_pool_waiting_requests', 'Queries waiting for a free pool connection', (stats) => stats.waiting);
+  return {
+    registry,
+    requests: new Counter({
+      name: 'assent_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    requestSeconds: new Histogram({
+      name: 'assent_http_request_duration_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['method', 'route'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    tokensIssued: new Counter({
+      name: 'assent_tokens_issued_total',
+      help: 'Successful token endpoint grants by grant type',
+      labelNames: ['grant_type'],
+      registers: [registry],
+    }),
+    loginFailures: new Counter({
+      name: 'assent_login_failures_total',
+      help: 'Customer sign-ins refused (invalid_credentials) or throttled (rate_limited)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'assent_rate_limited_total',
+      help: 'Requests answered 429 by rate-limit policy',
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
+  };
+}

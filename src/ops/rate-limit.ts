@@ -1,0 +1,53 @@
+import type { Context, Middleware } from 'koa';
+import type { Db } from '../db/connect.ts';
+import type { Views } from '../http/views.ts';
+import type { Metrics } from './metrics.ts';
+import { countHit } from './rate-limit-repository.ts';
+
+export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration'] as const;
+export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Per policy, its limit per client address, or undefined when switched off. */
+export type RateLimits = Record<RateLimitPolicy, RateLimit | undefined>;
+
+function policyOf(ctx: Context): RateLimitPolicy | undefined {
+  if (ctx.method !== 'POST') return undefined;
+  if (ctx.path === '/token') return 'token';
+  if (ctx.path === '/request') return 'par';
+  if (ctx.path === '/reg') return 'registration';
+  if (/^\/interaction\/[^/]+\/login$/.test(ctx.path)) return 'login';
+  if (/^\/interaction\/[^/]+\/otp$/.test(ctx.path)) return 'otp';
+  return undefined;
+}
+
+/**
+ * Throttles the endpoints that guess or mint credentials, per client address (ctx.ip honours
+ * X-Forwarded-For only behind a trusted proxy), with counters in Postgres so the limit holds across
+ * every process. Over the limit: 429 with Retry-After, as OAuth JSON or, on customer pages, a page.
+ */
+export function rateLimit(deps: { db: Db; limits: RateLimits; views: Views; metrics: Metrics }): Middleware {
+  return async (ctx, next) => {
+    const policy = policyOf(ctx);
+    const limit = policy && deps.limits[policy];
+    if (!policy || !limit) return next();
+    const { hits, windowEndsAt } = await countHit(deps.db, `${policy}:${ctx.ip}`, limit.windowSeconds);
+    if (hits <= limit.limit) return next();
+
+    deps.metrics.rateLimited.inc({ policy });
+    const retryAfter = Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000));
+    ctx.set('Retry-After', String(retryAfter));
+    const description = `too many requests, retry in ${retryAfter} seconds`;
+    if (policy === 'login' || policy === 'otp') {
+      deps.views.render(ctx, 'error', { message: `Too many attempts. Please wait ${retryAfter} seconds and try again.`, code: 'too_many_requests' }, 429);
+      return;
+    }
+    ctx.status = 429;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'temporarily_unavailable', error_description: description };
+  };
+}

@@ -1,0 +1,24 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import { migrationsCurrent } from '../db/migrate.ts';
+
+export interface ReadinessSources {
+  db: Db;
+  /** Signing keys the provider holds right now. */
+  signingKeyCount: () => number;
+  /** True once shutdown began: the load balancer should stop sending traffic. */
+  draining: () => boolean;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: { database: boolean; migrations: boolean; keys: boolean; accepting: boolean };
+}
+
+/** What a load balancer needs before routing traffic here; each check fails closed. */
+export async function checkReadiness(sources: ReadinessSources): Promise<Readiness> {
+  const database = await sql`select 1`.execute(sources.db).then(() => true, () => false);
+  const migrations = database && (await migrationsCurrent(sources.db).catch(() => false));
+  const checks = { database, migrations, keys: sources.signingKeyCount() > 0, accepting: !sources.draining() };
+  return { ready: Object.values(checks).every(Boolean), checks };
+}

@@ -1,0 +1,32 @@
+import type { Middleware } from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { Metrics } from './metrics.ts';
+import { routeLabel } from './route-label.ts';
+
+const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429: 'rate_limited' };
+
+/**
+ * Counts and times every request when its response closes (finished or aborted), oidc-provider's
+ * included: they end the response themselves, after this middleware's `next()` returned.
+ */
+export function requestMetrics(metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    ctx.res.once('close', () => {
+      const route = routeLabel(ctx.path);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
+      metrics.requestSeconds.observe({ method: ctx.method, route }, seconds);
+      const refusal = route === '/interaction/:uid/login' && ctx.method === 'POST' ? LOGIN_REFUSALS[ctx.res.statusCode] : undefined;
+      if (refusal) metrics.loginFailures.inc({ reason: refusal });
+    });
+    await next();
+  };
+}
+
+/** Tokens issued, by grant type, from the provider's own success event. */
+export function countIssuedTokens(provider: Provider, metrics: Metrics) {
+  provider.on('grant.success', (ctx) => {
+    metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+  });
+}
