@@ -298,6 +298,19 @@ describe('tokens that carry consents', () => {
     const history = await auditHistory(assent.db, 'consent', first.consentId);
     assert.deepEqual(history.map((event) => event.event), ['consent.created', 'consent.authorised', 'consent.reauthorised']);
 
+    // Another customer cannot take the consent over: refused, and nothing changes.
+    const stranger = await customerWithAccounts(assent);
+    const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(first.consentId) }, { DPoP: dpop });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = await browser.open(request.url);
+    const otp = await browser.submit(login, 'login', { username: stranger.customer.username, password: stranger.customer.password });
+    const page = await browser.submit(otp, 'otp', { code: stranger.customer.nextCode() });
+    const refused = await browser.submit(page, 'confirm', { [`account:${stranger.current.id}`]: 'on' });
+    assert.equal(refused.url.searchParams.get('error'), 'access_denied');
+    assert.equal((await getConsent(assent.db, first.consentId))?.grantId, current?.grantId);
+    assert.equal((await rs.introspect(second.tokens.access_token)).active, true);
+
     // Only account-access consents are re-authenticated; a payment consent is authorised once.
     const payment = await authorisedPayment();
     await assert.rejects(

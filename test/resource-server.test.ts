@@ -56,7 +56,7 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
       oidc.clientCredentialsGrant(rs, { scope: 'accounts' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) }),
       (error: oidc.ResponseBodyError) => error.error === 'invalid_scope',
     );
-    await assert.rejects(oidc.clientCredentialsGrant(rs, { scope: 'bank' }), (error: oidc.ResponseBodyError) => error.error === 'invalid_request');
+    await assert.rejects(oidc.clientCredentialsGrant(rs, { scope: 'bank' }), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant', 'no bearer tokens');
     const bank = await oidc.clientCredentialsGrant(rs, { scope: 'bank' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) });
     assert.equal(bank.scope, 'bank');
     assert.equal(bank.token_type.toLowerCase(), 'dpop');

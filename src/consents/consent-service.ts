@@ -171,13 +171,20 @@ export interface AuthoriseConsent {
   customerId: string;
   accountIds: readonly string[];
   grantId: string;
+  /**
+   * When this authorization began. A consent already Authorised before then is being re-authenticated;
+   * one Authorised since was approved by a concurrent authorization, which stays the only winner.
+   */
+  startedAt?: Date;
 }
 
 /** The customer approves: the consent records who, which accounts and the grant it lives in. */
 export async function authoriseConsent(db: Db, directory: AccountDirectory, input: AuthoriseConsent): Promise<Consent> {
   const row = await db.transaction().execute(async (trx) => {
     const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    if (canReauthorise(locked.type, locked.status)) return reauthorise(trx, directory, locked, input);
+    if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
+      return reauthorise(trx, directory, locked, input);
+    }
     assertTransition(locked.type, locked.status, 'Authorised');
     refuseIfExpired(locked);
     const accounts = await checkAccountSelection(directory, locked, input.customerId, input.accountIds);
