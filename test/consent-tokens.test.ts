@@ -191,6 +191,13 @@ describe('tokens that carry consents', () => {
     assert.equal(anonymous.status, 401);
     assert.equal(((await anonymous.json()) as { Errors: { ErrorCode: string }[] }).Errors[0]?.ErrorCode, 'UK.OBIE.Header.Missing');
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Authorised');
+
+    const greedy = await createTestTpp(assent, { metadata: { scope: 'openid accounts bank' } });
+    await assert.rejects(oidc.clientCredentialsGrant(greedy.config, { scope: 'bank' }, { DPoP: oidc.getDPoPHandle(greedy.config, await oidc.randomDPoPKeyPair('ES256')) }), (error: oidc.ResponseBodyError) => {
+      assert.equal(error.error, 'invalid_client_metadata', `${error.error}: ${error.error_description}`);
+      assert.match(error.error_description ?? '', /bank scope is for the bank's resource servers/);
+      return true;
+    });
   });
 
   test('64 parallel consume calls: exactly one 200, the rest 400 in the UK OB envelope; the payment token dies', async () => {
@@ -240,7 +247,8 @@ describe('tokens that carry consents', () => {
       const consentApi = await ConsentApiClient.create(assent, registeredTpp, 'accounts');
       const { tokens } = await authorisedAccountAccess({ client: registeredTpp, consentApi });
       assert.equal((await rs.introspect(tokens.access_token)).active, true);
-      await runAdmin(assent, ['tpp:suspend', registeredTpp.clientId, '--reason', 'licence withdrawn']);
+      // `--` ends the options: a registered client id may begin with '-'.
+      await runAdmin(assent, ['tpp:suspend', '--reason', 'licence withdrawn', '--', registeredTpp.clientId]);
       assert.equal((await rs.introspect(tokens.access_token)).active, false);
     });
 

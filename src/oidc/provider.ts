@@ -22,7 +22,10 @@ export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', '
 /** Dynamic client registration (RFC 7591) and management (RFC 7592, under `/register/:client_id`). */
 export const REGISTRATION_PATH = '/register';
 
-/** `bank` is the resource servers' scope at the bank API (src/bank/); TPPs are never given it. */
+/**
+ * `bank` is the resource servers' scope at the bank API (src/bank/). A TPP cannot register it; one
+ * registered without any scope could still ask for it, so the bank API also checks the client's kind.
+ */
 export const BANK_SCOPE = 'bank';
 
 export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE];
@@ -73,6 +76,9 @@ function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   const redirects = metadata.redirect_uris as unknown[] | undefined;
   if (value === 'resource_server' && (grants.some((grant) => grant !== 'client_credentials') || (redirects?.length ?? 0) > 0)) {
     throw new errors.InvalidClientMetadata('a resource server has no grant_types but client_credentials and no redirect_uris');
+  }
+  if (value !== 'resource_server' && String(metadata.scope ?? '').split(' ').includes(BANK_SCOPE)) {
+    throw new errors.InvalidClientMetadata(`the ${BANK_SCOPE} scope is for the bank's resource servers`);
   }
 }
 
