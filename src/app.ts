@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Koa {
   const assets = assetRouter(views);
   const consentApi = consentApiRouter(deps);
   const openApi = openApiRouter(provider.issuer);
+  const bankApi = bankApiRouter(deps);
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
@@ -67,6 +69,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());
+  app.use(bankApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use((ctx) => {

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.ts';
 import { type Consent, type ConsentType, SCOPE_OF } from './consent.ts';
 import { parseConsentRequest } from './consent-request.ts';
+import { canReauthorise } from './consent-status.ts';
 import { createConsent, getConsentForClient, getConsentOfInteraction } from './consent-service.ts';
 
 /**
@@ -84,7 +85,8 @@ export function bindingOfRequest(params: { claims?: unknown; authorization_detai
 
 /**
  * Refuses a binding the customer must never see: an unknown consent or another TPP's (the same
- * answer), one of another type, one no longer AwaitingAuthorisation, an expired one, or one whose
+ * answer), one of another type, one no longer AwaitingAuthorisation (unless it may be re-authorised),
+ * an expired one, or one whose
  * scope the request does not ask for.
  */
 export async function checkBinding(db: Db, clientId: string, binding: ConsentBinding, requestedScope: string): Promise<void> {
@@ -94,7 +96,10 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
     const consent = await getConsentForClient(db, clientId, binding.consentId);
     if (!consent) throw new BindingRefused('unknown consent');
     if (type !== undefined && consent.type !== type) throw new BindingRefused(`the consent is not of type ${DETAILS_TYPE_OF[type]}`);
-    if (consent.status !== 'AwaitingAuthorisation') throw new BindingRefused(`the consent is ${consent.status}, not AwaitingAuthorisation`);
+    // An Authorised account-access consent may be bound again: UK OB re-authentication.
+    if (consent.status !== 'AwaitingAuthorisation' && !canReauthorise(consent.type, consent.status)) {
+      throw new BindingRefused(`the consent is ${consent.status}, not AwaitingAuthorisation`);
+    }
     if (consent.expiresAt !== null && consent.expiresAt <= new Date()) throw new BindingRefused('the consent has expired');
     type = consent.type;
   }

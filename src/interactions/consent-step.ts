@@ -103,6 +103,9 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
         customerId: session.accountId,
         accountIds: selectedAccounts(form),
         grantId,
+        // iat counts whole seconds; rounding up recognises a re-authentication started within the second
+        // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
+        startedAt: new Date((interaction.iat + 1) * 1000),
       });
     } catch (error) {
       await grant.destroy();
