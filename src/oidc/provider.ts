@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
@@ -174,7 +174,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
-      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       userinfo: { enabled: true },
       resourceIndicators: consentBinding.resourceIndicators,
