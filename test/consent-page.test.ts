@@ -155,8 +155,9 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.match(page.body, /<h1>Budget Buddy wants to see information about your accounts<\/h1>/);
     assert.match(page.body, /<img class="tpp-logo" src="https:\/\/tpp.example\/logo.png" alt="Budget Buddy logo"/);
     assert.deepEqual(shownGroups(page), [
-      { heading: 'Your account details', permissions: [item('Your account details', 'ReadAccountsDetail')] },
-      { heading: 'Your balances', permissions: [item('Your balances', 'ReadBalances')] },
+      // A permission named like its group is not named twice.
+      { heading: 'Your account details', permissions: [permissionWording('ReadAccountsDetail').detail] },
+      { heading: 'Your balances', permissions: [permissionWording('ReadBalances').detail] },
       {
         heading: 'Your transactions from 1 Jan 2026 to 30 Jun 2026',
         permissions: [item('Your transactions in full', 'ReadTransactionsDetail'), item('Money coming in', 'ReadTransactionsCredits'), item('Money going out', 'ReadTransactionsDebits')],
@@ -165,7 +166,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
         heading: 'Your direct debits, standing orders and scheduled payments',
         permissions: [item('Your Direct Debits', 'ReadDirectDebits'), item('Your standing orders', 'ReadStandingOrdersBasic')],
       },
-      { heading: 'Your personal details', permissions: [item('Your personal details', 'ReadPartyPSU')] },
+      { heading: 'Your personal details', permissions: [permissionWording('ReadPartyPSU').detail] },
     ]);
     assert.match(page.body, /<p class="duration">Until 23 Feb 2027, unless you cancel it sooner.<\/p>/);
     assert.doesNotMatch(page.body, /Read[A-Z]\w+/, 'no permission code reaches the customer');
