@@ -260,6 +260,20 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.equal(back.url.searchParams.get('state'), request.state);
   });
 
+  test('dynamic linking: a payment changed after the code step is not shown for approval at all', async () => {
+    const { customer } = await customerWithAccounts();
+    const consentId = await createPayment();
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', claims: intentClaims(consentId) });
+    const { browser, otp } = await toCodeStep(request.url, customer);
+    const page = await browser.submit(otp, 'otp', { code: customer.nextCode() });
+    await assent.db.updateTable('consent').set({ instructed_currency: 'EUR' }).where('id', '=', consentId).execute();
+    const reloaded = await browser.open(page.url);
+    assert.equal(reloaded.status, 409);
+    assert.match(reloaded.body, /<h1>This payment was not approved<\/h1>/);
+    assert.doesNotMatch(reloaded.body, /\/confirm"/, 'no approve form');
+    assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
+  });
+
   test('dynamic linking: a payee changed while the code page was open is shown again instead of approved, and the code is not spent', async () => {
     const { customer, current } = await customerWithAccounts();
     const consentId = await createPayment();

@@ -15,7 +15,7 @@ import { accountChoices } from './account-choices.ts';
 import { consentDetails, tppOnPage } from './consent-details.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
-import { approvalToVerify } from './payment-approval.ts';
+import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 export interface ConsentStepDeps {
   provider: Provider;
@@ -40,6 +40,8 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, { interaction,
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   const consent = await boundConsent(deps.db, interaction);
   const tpp = tppOnPage(await getClientDisplay(deps.db, String(interaction.params.client_id)), clientName);
+  // A payment that changed since the code step is not put to the customer again for approval.
+  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp.name);
   const choices = consent ? accountChoices(consent, await customerAccounts(deps.db, customerId)) : [];
   deps.views.render(
     ctx,

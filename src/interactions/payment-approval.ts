@@ -58,3 +58,14 @@ export function approvalToVerify(consent: Consent, lastSubmission: InteractionRe
     },
   };
 }
+
+/** Whether authorising `consent` now would pass the dynamic-linking check (for showing the page). */
+export function approvalHolds(consent: Consent, lastSubmission: InteractionResults | undefined): boolean {
+  try {
+    approvalToVerify(consent, lastSubmission)?.verify(consent);
+    return true;
+  } catch (error) {
+    if (error instanceof DynamicLinkBroken) return false;
+    throw error;
+  }
+}
