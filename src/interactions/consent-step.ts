@@ -12,7 +12,7 @@ import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
-import { consentDetails, tppOnPage } from './consent-details.ts';
+import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
@@ -34,14 +34,20 @@ async function customerAccounts(db: Db, customerId: string | undefined): Promise
   return customerId ? postgresAccountDirectory(db).listForCustomer(customerId) : [];
 }
 
-async function renderConsent(deps: ConsentStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string) {
+/** The TPP as the pages name it: its registered name and logo, else the client's own name. */
+async function tppOf(db: Db, { interaction, clientName }: LoadedInteraction): Promise<TppOnPage> {
+  return tppOnPage(await getClientDisplay(db, String(interaction.params.client_id)), clientName);
+}
+
+async function renderConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction, error?: string) {
+  const { interaction } = loaded;
   const customerId = interaction.session?.accountId;
   const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   const consent = await boundConsent(deps.db, interaction);
-  const tpp = tppOnPage(await getClientDisplay(deps.db, String(interaction.params.client_id)), clientName);
+  const tpp = await tppOf(deps.db, loaded);
   // A payment that changed since the code step is not put to the customer again for approval.
-  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp.name);
+  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp);
   const choices = consent ? accountChoices(consent, await customerAccounts(deps.db, customerId)) : [];
   deps.views.render(
     ctx,
@@ -78,14 +84,14 @@ async function refuseUnofferedAccounts(db: Db, consent: Consent, customerId: str
  * the consent stays AwaitingAuthorisation, the customer is told why, and the way back takes the TPP
  * an access_denied.
  */
-async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, clientName: string) {
+async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, tpp: TppOnPage) {
   const returnTo = await deps.provider.interactionResult(
     ctx.req,
     ctx.res,
     { error: 'access_denied', error_description: 'the payment changed after the customer approved it' },
     { mergeWithLastSubmission: false },
   );
-  deps.views.render(ctx, 'payment-changed', { clientName, returnTo }, 409);
+  deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
 async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined) {
@@ -148,7 +154,7 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
     } catch (error) {
       await grant.destroy();
       if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
-      if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, loaded.clientName);
+      if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, await tppOf(db, loaded));
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
         return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
       }

@@ -30,7 +30,7 @@ export interface OtpStepDeps {
 const MESSAGES = {
   rejected: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
   reused: 'That code has already been used. Wait for your authenticator app to show a new code and enter it.',
-  paymentChanged: 'The payment details changed while this page was open. Check them again, then enter a new code to approve this payment.',
+  paymentChanged: 'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
 } as const;
 
 export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
