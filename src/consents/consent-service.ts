@@ -165,16 +165,16 @@ async function checkAccountSelection(directory: AccountDirectory, row: ConsentRo
 }
 
 export interface AuthoriseConsent {
-  consentId: string;
-  clientId: string;
-  customerId: string;
-  accountIds: readonly string[];
-  grantId: string;
   /**
    * What the customer approved beyond the consent row (PSD2 dynamic linking of a payment): verified
    * against the locked consent before anything changes, and its digest recorded in the audit event.
    */
   approval?: { digest: string; verify(consent: Consent): void };
+  consentId: string;
+  clientId: string;
+  customerId: string;
+  accountIds: readonly string[];
+  grantId: string;
 }
 
 /** The customer approves: the consent records who, which accounts and the grant it lives in. */
