@@ -141,15 +141,14 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
   const grantId = await grant.save();
   if (consent) {
     try {
-      const accountIds = selectedAccounts(form);
-      await refuseUnofferedAccounts(db, consent, session.accountId, accountIds);
+      await refuseUnofferedAccounts(db, consent, session.accountId, selectedAccounts(form));
       await authoriseConsent(db, postgresAccountDirectory(db), {
+        approval: approvalToVerify(consent, interaction.lastSubmission),
         consentId: consent.id,
         clientId: String(params.client_id),
         customerId: session.accountId,
-        accountIds,
+        accountIds: selectedAccounts(form),
         grantId,
-        approval: approvalToVerify(consent, interaction.lastSubmission),
       });
     } catch (error) {
       await grant.destroy();
