@@ -107,21 +107,23 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
 }
 
 /**
- * The consent an interaction asks the customer about. authorization_details without a consent_id
- * create the consent here, once per interaction, so that reloading the page does not add another.
+ * The consent an authorization asks the customer about. authorization_details without a consent_id
+ * create the consent here, once per authorization: keyed by the interaction chain id (`cid`), which
+ * the sign-in and consent interactions of one authorization share, so neither a reload nor the next
+ * step adds another.
  */
 export async function consentOfInteraction(
   db: Db,
-  interaction: { uid: string; params: Record<string, unknown> },
+  interaction: { cid: string; params: Record<string, unknown> },
 ): Promise<Consent | undefined> {
   const clientId = String(interaction.params.client_id);
   const binding = bindingOfRequest(interaction.params);
   if (!binding) return undefined;
   if (binding.kind === 'consent') return getConsentForClient(db, clientId, binding.consentId);
-  const existing = await getConsentOfInteraction(db, clientId, interaction.uid);
+  const existing = await getConsentOfInteraction(db, clientId, interaction.cid);
   if (existing) return existing;
   const { Risk: risk, type: _type, ...data } = binding.detail;
   const parsed = parseConsentRequest(binding.type, { Data: data, Risk: risk ?? {} });
   if (!parsed.ok) throw new BindingRefused('the authorization_details no longer describe a valid consent');
-  return (await createConsent(db, { clientId, draft: parsed.draft, interactionUid: interaction.uid })).consent;
+  return (await createConsent(db, { clientId, draft: parsed.draft, interactionUid: interaction.cid })).consent;
 }

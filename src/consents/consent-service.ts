@@ -166,6 +166,11 @@ async function checkAccountSelection(directory: AccountDirectory, row: ConsentRo
 }
 
 export interface AuthoriseConsent {
+  /**
+   * What the customer approved beyond the consent row (PSD2 dynamic linking of a payment): verified
+   * against the locked consent before anything changes, and its digest recorded in the audit event.
+   */
+  approval?: { digest: string; verify(consent: Consent): void };
   consentId: string;
   clientId: string;
   customerId: string;
@@ -187,13 +192,14 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
     }
     assertTransition(locked.type, locked.status, 'Authorised');
     refuseIfExpired(locked);
+    input.approval?.verify(toConsent(locked));
     const accounts = await checkAccountSelection(directory, locked, input.customerId, input.accountIds);
     return transition(trx, locked, {
       to: 'Authorised',
       actor: { kind: 'customer', id: input.customerId },
       event: 'consent.authorised',
       changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
-      details: { accountIds: accounts, grantId: input.grantId },
+      details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
     });
   });
   return toConsent(row);
