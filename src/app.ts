@@ -3,6 +3,7 @@ import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
+import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Koa {
   const assets = assetRouter(views);
   const consentApi = consentApiRouter(deps);
   const openApi = openApiRouter(provider.issuer);
+  const bankApi = bankApiRouter(deps);
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());
+  app.use(bankApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -42,5 +42,20 @@ describe('admin CLI: customers and their authenticator', () => {
     const code = (await admin('customer:otp', 'cli-alice')).stdout.trim();
     assert.notEqual(matchTotpStep(secret, code), undefined, `${code} is a current code of the enrolled secret`);
     await assert.rejects(admin('customer:otp', 'nobody'), (error: { code: number; stderr: string }) => error.code === 2 && /no customer nobody/.test(error.stderr));
+  });
+
+  test('customer:otp demo, embedded: the code comes from the demo credentials, without opening the server\'s PGlite', async () => {
+    const embeddedDir = await mkdtemp(path.join(tmpdir(), 'assent-embedded-'));
+    try {
+      const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+      await mkdir(path.join(embeddedDir, 'demo'));
+      await writeFile(path.join(embeddedDir, 'demo', 'customer.json'), JSON.stringify({ username: 'demo', totpSecret: secret }));
+      const { DATABASE_URL: _unused, ...env } = process.env;
+      const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'customer:otp', 'demo'], { env: { ...env, DEV_MODE: 'true', DATA_DIR: embeddedDir, LOG_LEVEL: 'silent' } });
+      assert.notEqual(matchTotpStep(secret, stdout.trim()), undefined, `${stdout} is a current code of the demo secret`);
+      assert.deepEqual(await readdir(embeddedDir), ['demo'], 'no embedded database was opened or created');
+    } finally {
+      await rm(embeddedDir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,6 +20,9 @@ import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
+/** How the pages write a UK sort code and account number. */
+const sortCodeAndNumber = (id: string) => `sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)}`;
+
 const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 async function customerWithAccounts(assent: TestAssent) {
@@ -85,7 +88,7 @@ describe('binding consents into the authorization flow', () => {
 
     const { browser, page } = await signIn(assent, request.url, customer);
     assert.equal(page.status, 200);
-    for (const shown of ['ReadAccountsDetail', 'ReadTransactionsCredits', current.name, current.identification, savings.name]) assert.ok(page.body.includes(shown), `the page shows ${shown}`);
+    for (const shown of ['Your account details', 'Money coming in', current.name, sortCodeAndNumber(current.identification), savings.name]) assert.ok(page.body.includes(shown), `the page shows ${shown}`);
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
     assert.equal(callback.url.origin + callback.url.pathname, tpp.redirectUri);
@@ -128,7 +131,7 @@ describe('binding consents into the authorization flow', () => {
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify(details) }, { DPoP: dpop });
 
     const { browser, page } = await signIn(assent, request.url, customer);
-    assert.ok(page.body.includes('ReadBalances'));
+    assert.ok(page.body.includes('<h3>Your balances</h3>'));
     // Reloading the page does not create a second consent.
     await browser.open(page.url);
     const created = await assent.db.selectFrom('consent').selectAll().where('client_id', '=', tpp.clientId).where('interaction_uid', 'is not', null).execute();
@@ -160,7 +163,7 @@ describe('binding consents into the authorization flow', () => {
     const details = JSON.stringify([{ type: 'payment_initiation', consent_id: consentId }]);
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: details });
     const { browser, page } = await signIn(assent, request.url, customer);
-    assert.ok(page.body.includes('165.88 GBP') && page.body.includes('ACME Inc'), 'the page shows the payment');
+    assert.ok(page.body.includes('£165.88') && page.body.includes('ACME Inc'), 'the page shows the payment');
     const callback = await decide(browser, page, 'confirm', { account: current.id });
     assert.ok(callback.url.searchParams.get('code'));
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Authorised');
@@ -199,7 +202,7 @@ describe('binding consents into the authorization flow', () => {
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid fundsconfirmations', claims: intentClaims(consentId) });
     const { browser, page } = await signIn(assent, request.url, customer);
-    assert.ok(page.body.includes(current.identification), 'the page names the account to check');
+    assert.ok(page.body.includes(sortCodeAndNumber(current.identification)), 'the page names the account to check');
     const wrong = await decide(browser, page, 'confirm', { account: savings.id });
     assert.equal(wrong.status, 400);
     assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');

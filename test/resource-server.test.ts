@@ -51,11 +51,15 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
     assert.deepEqual(introspected, { active: false });
   });
 
-  test('a resource server cannot obtain tokens', async () => {
+  test('a resource server obtains only DPoP-bound bank tokens, never a TPP scope', async () => {
     await assert.rejects(
-      oidc.clientCredentialsGrant(rs, { scope: 'accounts' }),
-      (error: oidc.ResponseBodyError) => error.error === 'invalid_request' && /grant type is not allowed/.test(error.error_description ?? ''),
+      oidc.clientCredentialsGrant(rs, { scope: 'accounts' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_scope',
     );
+    await assert.rejects(oidc.clientCredentialsGrant(rs, { scope: 'bank' }), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant', 'no bearer tokens');
+    const bank = await oidc.clientCredentialsGrant(rs, { scope: 'bank' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) });
+    assert.equal(bank.scope, 'bank');
+    assert.equal(bank.token_type.toLowerCase(), 'dpop');
   });
 
   test('introspection answers as a signed JWT when asked (application/token-introspection+jwt)', async () => {

@@ -4,11 +4,13 @@ import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { KyselyAdapter } from '../oidc/adapter.ts';
+import { BANK_SCOPE } from '../oidc/provider.ts';
 
 /**
  * The bank's resource servers are clients of their own kind: they authenticate like TPPs
- * (private_key_jwt or tls_client_auth) but hold no grant types; they exist to introspect tokens and
- * to call the bank consent API.
+ * (private_key_jwt or tls_client_auth) and exist to introspect tokens and to call the bank API, for
+ * which they get sender-constrained client_credentials tokens of the `bank` scope (DPoP with a key
+ * pair, the client certificate with tls_client_auth) and nothing else.
  */
 
 export type ResourceServerAuth =
@@ -27,13 +29,14 @@ export async function createResourceServer(db: Db, input: NewResourceServer): Pr
     client_id: clientId,
     client_name: input.name,
     client_kind: 'resource_server',
-    grant_types: [],
+    grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
+    scope: BANK_SCOPE,
     token_endpoint_auth_method: input.auth.method,
     ...(input.auth.method === 'private_key_jwt'
-      ? { jwks: input.auth.jwks, token_endpoint_auth_signing_alg: 'PS256' }
-      : { tls_client_auth_subject_dn: input.auth.subjectDn }),
+      ? { jwks: input.auth.jwks, token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true }
+      : { tls_client_auth_subject_dn: input.auth.subjectDn, tls_client_certificate_bound_access_tokens: true }),
   };
   await db.transaction().execute(async (trx) => {
     await new KyselyAdapter(trx, 'Client').upsert(clientId, metadata as Record<string, unknown>);

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.ts';
 import { type Consent, type ConsentType, SCOPE_OF } from './consent.ts';
 import { parseConsentRequest } from './consent-request.ts';
+import { canReauthorise } from './consent-status.ts';
 import { createConsent, getConsentForClient, getConsentOfInteraction } from './consent-service.ts';
 
 /**
@@ -84,7 +85,8 @@ export function bindingOfRequest(params: { claims?: unknown; authorization_detai
 
 /**
  * Refuses a binding the customer must never see: an unknown consent or another TPP's (the same
- * answer), one of another type, one no longer AwaitingAuthorisation, an expired one, or one whose
+ * answer), one of another type, one no longer AwaitingAuthorisation (unless it may be re-authorised),
+ * an expired one, or one whose
  * scope the request does not ask for.
  */
 export async function checkBinding(db: Db, clientId: string, binding: ConsentBinding, requestedScope: string): Promise<void> {
@@ -94,7 +96,10 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
     const consent = await getConsentForClient(db, clientId, binding.consentId);
     if (!consent) throw new BindingRefused('unknown consent');
     if (type !== undefined && consent.type !== type) throw new BindingRefused(`the consent is not of type ${DETAILS_TYPE_OF[type]}`);
-    if (consent.status !== 'AwaitingAuthorisation') throw new BindingRefused(`the consent is ${consent.status}, not AwaitingAuthorisation`);
+    // An Authorised account-access consent may be bound again: UK OB re-authentication.
+    if (consent.status !== 'AwaitingAuthorisation' && !canReauthorise(consent.type, consent.status)) {
+      throw new BindingRefused(`the consent is ${consent.status}, not AwaitingAuthorisation`);
+    }
     if (consent.expiresAt !== null && consent.expiresAt <= new Date()) throw new BindingRefused('the consent has expired');
     type = consent.type;
   }
@@ -102,21 +107,23 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
 }
 
 /**
- * The consent an interaction asks the customer about. authorization_details without a consent_id
- * create the consent here, once per interaction, so that reloading the page does not add another.
+ * The consent an authorization asks the customer about. authorization_details without a consent_id
+ * create the consent here, once per authorization: keyed by the interaction chain id (`cid`), which
+ * the sign-in and consent interactions of one authorization share, so neither a reload nor the next
+ * step adds another.
  */
 export async function consentOfInteraction(
   db: Db,
-  interaction: { uid: string; params: Record<string, unknown> },
+  interaction: { cid: string; params: Record<string, unknown> },
 ): Promise<Consent | undefined> {
   const clientId = String(interaction.params.client_id);
   const binding = bindingOfRequest(interaction.params);
   if (!binding) return undefined;
   if (binding.kind === 'consent') return getConsentForClient(db, clientId, binding.consentId);
-  const existing = await getConsentOfInteraction(db, clientId, interaction.uid);
+  const existing = await getConsentOfInteraction(db, clientId, interaction.cid);
   if (existing) return existing;
   const { Risk: risk, type: _type, ...data } = binding.detail;
   const parsed = parseConsentRequest(binding.type, { Data: data, Risk: risk ?? {} });
   if (!parsed.ok) throw new BindingRefused('the authorization_details no longer describe a valid consent');
-  return (await createConsent(db, { clientId, draft: parsed.draft, interactionUid: interaction.uid })).consent;
+  return (await createConsent(db, { clientId, draft: parsed.draft, interactionUid: interaction.cid })).consent;
 }

@@ -57,3 +57,19 @@ export function lockAuthorisedOfCustomerWithClient(trx: Transaction<Database>, c
     .forUpdate()
     .execute();
 }
+
+/**
+ * Authorised -> Consumed for a live single-use payment consent, as one conditional update: among
+ * concurrent callers Postgres re-checks the condition after each row lock, so exactly one gets the row.
+ */
+export function markConsumed(trx: Transaction<Database>, id: string): Promise<ConsentRow | undefined> {
+  return trx
+    .updateTable('consent')
+    .set({ status: 'Consumed', status_updated_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('type', '=', 'domestic_payment')
+    .where('status', '=', 'Authorised')
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -15,9 +15,10 @@ import {
   lockAuthorisedOfCustomerWithClient,
   lockConsent,
   lockDueForExpiry,
+  markConsumed,
   updateConsent,
 } from './consent-repository.ts';
-import { assertTransition } from './consent-status.ts';
+import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
 
 /**
  * The consent service: every status change goes through `transition`, which checks the status
@@ -166,29 +167,65 @@ async function checkAccountSelection(directory: AccountDirectory, row: ConsentRo
 }
 
 export interface AuthoriseConsent {
+  /**
+   * What the customer approved beyond the consent row (PSD2 dynamic linking of a payment): verified
+   * against the locked consent before anything changes, and its digest recorded in the audit event.
+   */
+  approval?: { digest: string; verify(consent: Consent): void };
   consentId: string;
   clientId: string;
   customerId: string;
   accountIds: readonly string[];
   grantId: string;
+  /**
+   * When this authorization began. A consent already Authorised before then is being re-authenticated;
+   * one Authorised since was approved by a concurrent authorization, which stays the only winner.
+   */
+  startedAt?: Date;
 }
 
 /** The customer approves: the consent records who, which accounts and the grant it lives in. */
 export async function authoriseConsent(db: Db, directory: AccountDirectory, input: AuthoriseConsent): Promise<Consent> {
   const row = await db.transaction().execute(async (trx) => {
     const locked = await lockOrFail(trx, input.consentId, input.clientId);
+    if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
+      return reauthorise(trx, directory, locked, input);
+    }
     assertTransition(locked.type, locked.status, 'Authorised');
     refuseIfExpired(locked);
+    input.approval?.verify(toConsent(locked));
     const accounts = await checkAccountSelection(directory, locked, input.customerId, input.accountIds);
     return transition(trx, locked, {
       to: 'Authorised',
       actor: { kind: 'customer', id: input.customerId },
       event: 'consent.authorised',
       changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
-      details: { accountIds: accounts, grantId: input.grantId },
+      details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
     });
   });
   return toConsent(row);
+}
+
+/**
+ * UK OB re-authentication: the consent's own customer authorises it again. The consent keeps its id
+ * and status and moves to the new grant; the old grant dies with every token under it.
+ */
+async function reauthorise(trx: Transaction<Database>, directory: AccountDirectory, row: ConsentRow, input: AuthoriseConsent): Promise<ConsentRow> {
+  refuseIfExpired(row);
+  if (row.customer_id !== input.customerId) throw new IllegalConsentTransition(row.type, row.status, 'Authorised');
+  const accounts = await checkAccountSelection(directory, row, input.customerId, input.accountIds);
+  const updated = await updateConsent(trx, row.id, { selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId, updated_at: new Date() });
+  await appendAuditEvent(trx, {
+    subjectType: 'consent',
+    subjectId: row.id,
+    event: 'consent.reauthorised',
+    actor: { kind: 'customer', id: input.customerId },
+    before: { status: row.status, grantId: row.grant_id },
+    after: { status: updated.status, grantId: input.grantId },
+    details: { accountIds: accounts },
+  });
+  if (row.grant_id && row.grant_id !== input.grantId) await destroyGrantEverywhere(trx, row.grant_id);
+  return updated;
 }
 
 /** The customer declines on the consent page. */
@@ -234,6 +271,36 @@ export async function withdrawConsentForClient(db: Db, clientId: string, consent
     return revokeLocked(trx, locked, actor);
   });
   return toConsent(row);
+}
+
+/**
+ * The bank initiates the payment: a live Authorised payment consent becomes Consumed exactly once
+ * (markConsumed decides among concurrent callers), and its grant dies with it, so no token of the
+ * consent can initiate again. A refusal says why: unknown, not a payment consent, expired, or decided.
+ */
+export async function consumePaymentConsent(db: Db, input: { consentId: string; actor: Actor }): Promise<Consent> {
+  if (!UUID.test(input.consentId)) throw new ConsentNotFound();
+  const consumed = await db.transaction().execute(async (trx) => {
+    const row = await markConsumed(trx, input.consentId);
+    if (!row) return undefined;
+    await appendAuditEvent(trx, {
+      subjectType: 'consent',
+      subjectId: row.id,
+      event: 'consent.consumed',
+      actor: input.actor,
+      before: { status: 'Authorised' },
+      after: { status: row.status },
+      details: { grantId: row.grant_id },
+    });
+    if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+    return row;
+  });
+  if (consumed) return toConsent(consumed);
+  const current = await findConsent(db, input.consentId);
+  if (!current) throw new ConsentNotFound();
+  const status = effectiveStatus(current);
+  if (status === 'Expired' && current.status === 'Authorised') throw new ConsentExpired();
+  throw new IllegalConsentTransition(current.type, status, 'Consumed');
 }
 
 /** Moves Authorised consents past their expiry to Expired and removes their grants; returns how many. */

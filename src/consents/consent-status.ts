@@ -17,6 +17,9 @@ const TRANSITIONS: Record<ConsentStatus, readonly ConsentStatus[]> = {
 
 const SINGLE_USE: ReadonlySet<ConsentType> = new Set(['domestic_payment']);
 
+/** UK OB re-authentication: the customer authorises an Authorised account-access consent again. */
+const REAUTHORISABLE: ReadonlySet<ConsentType> = new Set(['account_access']);
+
 export const CONSENT_STATUSES = Object.keys(TRANSITIONS) as ConsentStatus[];
 
 export function isTerminal(status: ConsentStatus): boolean {
@@ -26,6 +29,10 @@ export function isTerminal(status: ConsentStatus): boolean {
 export function canTransition(type: ConsentType, from: ConsentStatus, to: ConsentStatus): boolean {
   if (to === 'Consumed' && !SINGLE_USE.has(type)) return false;
   return TRANSITIONS[from].includes(to);
+}
+
+export function canReauthorise(type: ConsentType, status: ConsentStatus): boolean {
+  return status === 'Authorised' && REAUTHORISABLE.has(type);
 }
 
 export class IllegalConsentTransition extends Error {

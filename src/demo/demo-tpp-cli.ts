@@ -1,9 +1,11 @@
 import { loadConfig } from '../config.ts';
-import { clientCredentialsToken, dpopProof } from './demo-tpp.ts';
+import { authorizationRequest, clientCredentialsToken, dpopProof } from './demo-tpp.ts';
 
 /**
  * `npm run demo-tpp -- token [scope]` prints a DPoP-bound access token of the demo TPP;
- * `npm run demo-tpp -- proof <METHOD> <URL> [token]` prints a DPoP proof for one request.
+ * `npm run demo-tpp -- proof <METHOD> <URL> [token]` prints a DPoP proof for one request;
+ * `npm run demo-tpp -- authorize <ConsentId> [scope]` pushes an authorization request binding the consent
+ * and prints the URL to open in a browser.
  */
 const config = loadConfig();
 if (!config.devMode) {
@@ -17,7 +19,11 @@ if (command === 'token') {
   process.stdout.write(`${await clientCredentialsToken(settings, args[0] ?? 'accounts payments fundsconfirmations')}\n`);
 } else if (command === 'proof' && args[0] && args[1]) {
   process.stdout.write(`${await dpopProof(settings, args[0], args[1], args[2])}\n`);
+} else if (command === 'authorize' && args[0]) {
+  const { url, codeVerifier } = await authorizationRequest(settings, args[0], args[1] ?? 'openid accounts');
+  process.stdout.write(`${url}\n`);
+  process.stderr.write(`PKCE code_verifier for redeeming the code: ${codeVerifier}\n`);
 } else {
-  console.error('usage: npm run demo-tpp -- token [scope] | proof <METHOD> <URL> [access token]');
+  console.error('usage: npm run demo-tpp -- token [scope] | proof <METHOD> <URL> [access token] | authorize <ConsentId> [scope]');
   process.exit(2);
 }

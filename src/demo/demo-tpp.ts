@@ -1,9 +1,9 @@
-import { hash, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { DEMO_CLIENT_ID } from './seed.ts';
+import { DEMO_CLIENT_ID, DEMO_REDIRECT_URI } from './seed.ts';
 
 /**
  * Plays the demo TPP from the command line so the consent API can be tried with curl: it fetches a
@@ -54,9 +54,9 @@ function post(url: string, ca: string, headers: Record<string, string>, body: st
   });
 }
 
-export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {
-  const directory = path.join(settings.dataDir, 'demo');
-  const signingJwk = await readJson(path.join(directory, 'tpp-private.jwk.json'));
+/** The demo TPP's private_key_jwt client assertion, signed with its key under `<dataDir>/demo/`. */
+async function clientAssertion(settings: DemoTppSettings) {
+  const signingJwk = await readJson(path.join(settings.dataDir, 'demo', 'tpp-private.jwk.json'));
   const assertion = await new SignJWT({})
     .setProtectedHeader({ alg: 'PS256', kid: String(signingJwk.kid) })
     .setIssuer(DEMO_CLIENT_ID)
@@ -66,17 +66,57 @@ export async function clientCredentialsToken(settings: DemoTppSettings, scope: s
     .setIssuedAt()
     .setExpirationTime('60s')
     .sign(await importJWK(signingJwk, 'PS256'));
+  return { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+}
+
+const caOf = (settings: DemoTppSettings) => readFile(path.join(settings.dataDir, 'tls', 'ca.pem'), 'utf8');
+
+/**
+ * Pushes a signed authorization request (PAR + JAR + PKCE) binding `consentId` and returns the URL to
+ * open in a browser, with the PKCE verifier needed to redeem the code that comes back.
+ */
+export async function authorizationRequest(settings: DemoTppSettings, consentId: string, scope: string) {
+  const signingJwk = await readJson(path.join(settings.dataDir, 'demo', 'tpp-private.jwk.json'));
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const requestObject = await new SignJWT({
+    client_id: DEMO_CLIENT_ID,
+    response_type: 'code',
+    redirect_uri: DEMO_REDIRECT_URI,
+    scope,
+    state: randomBytes(16).toString('base64url'),
+    nonce: randomBytes(16).toString('base64url'),
+    code_challenge: hash('sha256', codeVerifier, 'base64url'),
+    code_challenge_method: 'S256',
+    claims: { id_token: { openbanking_intent_id: { value: consentId, essential: true } } },
+  })
+    .setProtectedHeader({ alg: 'PS256', kid: String(signingJwk.kid), typ: 'oauth-authz-req+jwt' })
+    .setIssuer(DEMO_CLIENT_ID)
+    .setAudience(settings.issuer)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime('5m')
+    .sign(await importJWK(signingJwk, 'PS256'));
+  const response = await post(
+    `${settings.issuer}/request`,
+    await caOf(settings),
+    { 'content-type': 'application/x-www-form-urlencoded' },
+    new URLSearchParams({ client_id: DEMO_CLIENT_ID, request: requestObject, ...(await clientAssertion(settings)) }).toString(),
+  );
+  if (response.status !== 201) throw new Error(`pushed authorization request failed (${response.status}): ${response.body}`);
+  const { request_uri: requestUri } = JSON.parse(response.body) as { request_uri: string };
+  const url = new URL('/auth', settings.issuer);
+  url.search = new URLSearchParams({ client_id: DEMO_CLIENT_ID, request_uri: requestUri }).toString();
+  return { url, codeVerifier };
+}
+
+export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {
   const tokenUrl = `${settings.issuer}/token`;
   const response = await post(
     tokenUrl,
-    await readFile(path.join(settings.dataDir, 'tls', 'ca.pem'), 'utf8'),
+    await caOf(settings),
     { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(settings, 'POST', tokenUrl) },
-    new URLSearchParams({
-      grant_type: 'client_credentials',
-      scope,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-    }).toString(),
+    new URLSearchParams({ grant_type: 'client_credentials', scope, ...(await clientAssertion(settings)) }).toString(),
   );
   if (response.status !== 200) throw new Error(`token request failed (${response.status}): ${response.body}`);
   return (JSON.parse(response.body) as { access_token: string }).access_token;

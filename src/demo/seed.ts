@@ -28,6 +28,20 @@ async function exists(file: string) {
   return readFile(file).then(() => true, () => false);
 }
 
+/**
+ * The demo customer's TOTP secret from its credentials file, when `username` is the demo customer and
+ * the file exists: lets dev tooling show the current code without opening the embedded database.
+ */
+export async function demoTotpSecret(dataDir: string, username: string): Promise<string | undefined> {
+  if (username !== DEMO_CUSTOMER) return undefined;
+  const text = await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  const secret: unknown = text && JSON.parse(text).totpSecret;
+  return typeof secret === 'string' ? secret : undefined;
+}
+
 /** The demo customer with both SCA factors; an existing one from before TOTP existed gets enrolled. */
 async function seedCustomer(db: Db, directory: string, totpKey: Buffer): Promise<TotpEnrolment> {
   const file = path.join(directory, 'customer.json');

@@ -5,13 +5,17 @@ import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
-import { postgresAccountDirectory } from '../customers/account-directory.ts';
+import { type BankAccount, postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { consentDetails } from './consent-details.ts';
+import { getClientDisplay } from '../tpp/tpp-service.ts';
+import { accountChoices } from './account-choices.ts';
+import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
+import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 export interface ConsentStepDeps {
   provider: Provider;
@@ -23,19 +27,32 @@ type Interaction = LoadedInteraction['interaction'];
 
 /** The consent the request is bound to; it must still be this client's and awaiting the customer. */
 async function boundConsent(db: Db, interaction: Interaction): Promise<Consent | undefined> {
-  return consentOfInteraction(db, { uid: interaction.uid, params: interaction.params });
+  return consentOfInteraction(db, { cid: interaction.cid, params: interaction.params });
 }
 
-async function renderConsent(deps: ConsentStepDeps, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string) {
+async function customerAccounts(db: Db, customerId: string | undefined): Promise<BankAccount[]> {
+  return customerId ? postgresAccountDirectory(db).listForCustomer(customerId) : [];
+}
+
+/** The TPP as the pages name it: its registered name and logo, else the client's own name. */
+async function tppOf(db: Db, { interaction, clientName }: LoadedInteraction): Promise<TppOnPage> {
+  return tppOnPage(await getClientDisplay(db, String(interaction.params.client_id)), clientName);
+}
+
+async function renderConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction, error?: string) {
+  const { interaction } = loaded;
   const customerId = interaction.session?.accountId;
   const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   const consent = await boundConsent(deps.db, interaction);
-  const accounts = consent && customerId ? await postgresAccountDirectory(deps.db).listForCustomer(customerId) : [];
+  const tpp = await tppOf(deps.db, loaded);
+  // A payment that changed since the code step is not put to the customer again for approval.
+  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp);
+  const choices = consent ? accountChoices(consent, await customerAccounts(deps.db, customerId)) : [];
   deps.views.render(
     ctx,
     'consent',
-    { uid: interaction.uid, clientName, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(consent, accounts), error },
+    { uid: interaction.uid, clientName: tpp.name, tpp, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(consent, choices), error },
     error ? 400 : 200,
   );
 }
@@ -48,6 +65,33 @@ export async function showConsent(deps: ConsentStepDeps, ctx: Context, loaded: L
 function selectedAccounts(form: Record<string, string>): string[] {
   const picked = Object.keys(form).filter((key) => key.startsWith('account:')).map((key) => key.slice('account:'.length));
   return form.account ? [...picked, form.account] : picked;
+}
+
+/**
+ * The customer's own accounts that the page did not offer (another currency, a card for a payment)
+ * are refused here; ids that are not the customer's at all are left to the consent service's check.
+ */
+async function refuseUnofferedAccounts(db: Db, consent: Consent, customerId: string, selected: readonly string[]) {
+  const owned = await customerAccounts(db, customerId);
+  const offered = new Set(accountChoices(consent, owned).map((account) => account.id));
+  if (selected.some((id) => owned.some((account) => account.id === id) && !offered.has(id))) {
+    throw new AccountSelectionInvalid('that account cannot be used for this request');
+  }
+}
+
+/**
+ * The payment changed after the customer approved it with the second factor: nothing is authorised,
+ * the consent stays AwaitingAuthorisation, the customer is told why, and the way back takes the TPP
+ * an access_denied.
+ */
+async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, tpp: TppOnPage) {
+  const returnTo = await deps.provider.interactionResult(
+    ctx.req,
+    ctx.res,
+    { error: 'access_denied', error_description: 'the payment changed after the customer approved it' },
+    { mergeWithLastSubmission: false },
+  );
+  deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
 async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined) {
@@ -97,16 +141,22 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
   const grantId = await grant.save();
   if (consent) {
     try {
+      await refuseUnofferedAccounts(db, consent, session.accountId, selectedAccounts(form));
       await authoriseConsent(db, postgresAccountDirectory(db), {
+        approval: approvalToVerify(consent, interaction.lastSubmission),
         consentId: consent.id,
         clientId: String(params.client_id),
         customerId: session.accountId,
         accountIds: selectedAccounts(form),
         grantId,
+        // iat counts whole seconds; rounding up recognises a re-authentication started within the second
+        // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
+        startedAt: new Date((interaction.iat + 1) * 1000),
       });
     } catch (error) {
       await grant.destroy();
       if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
+      if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, await tppOf(db, loaded));
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
         return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
       }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.ts';
+import type { Consent } from '../consents/consent.ts';
 
 /**
  * PSD2 RTS Art. 5 (dynamic linking): the customer's approval of a payment is bound to its amount,
@@ -23,6 +24,19 @@ export class DynamicLinkBroken extends Error {
   constructor() {
     super('the payment changed after the customer approved it');
   }
+}
+
+/** The payment a consent initiates, as dynamic linking binds it; undefined for consents that pay nothing. */
+export function linkedPaymentOf(consent: Consent): LinkedPayment | undefined {
+  const { payment } = consent;
+  if (consent.type !== 'domestic_payment' || !payment) return undefined;
+  const { Name, SchemeName, Identification } = payment.creditorAccount;
+  return {
+    consentId: consent.id,
+    amount: payment.amount,
+    currency: payment.currency,
+    payee: { name: Name ?? '', schemeName: SchemeName, identification: Identification },
+  };
 }
 
 export function paymentDigest(payment: LinkedPayment): string {

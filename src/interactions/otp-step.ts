@@ -5,13 +5,19 @@ import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { SCA_ACR } from '../oidc/acr.ts';
+import { paymentDetails } from './consent-details.ts';
+import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
 import { lockoutNotice, renderLogin } from './login-step.ts';
+import { approvalResult, boundPayment } from './payment-approval.ts';
 import { forgetPasswordFactor } from './sca-progress.ts';
 
 /**
  * Second factor (possession): the code of the customer's authenticator app. Only after both factors
- * does the login finish, with acr `urn:openbanking:psd2:sca` and amr pwd + otp.
+ * does the login finish, with acr `urn:openbanking:psd2:sca` and amr pwd + otp. For a payment the page
+ * shows amount, currency and payee, and the code approves exactly that payment (PSD2 dynamic linking):
+ * the form carries the digest of what was shown, and a payment that changed in between is shown again
+ * instead of being approved.
  */
 
 export interface OtpStepDeps {
@@ -24,27 +30,43 @@ export interface OtpStepDeps {
 const MESSAGES = {
   rejected: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
   reused: 'That code has already been used. Wait for your authenticator app to show a new code and enter it.',
+  paymentChanged: 'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
 } as const;
 
-export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
-  deps.views.render(ctx, 'otp', { uid: interaction.uid, clientName, error }, status);
+export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
+  const payment = await boundPayment(deps.db, interaction);
+  const linked = payment && linkedPaymentOf(payment);
+  deps.views.render(
+    ctx,
+    'otp',
+    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), paymentDigest: linked && paymentDigest(linked) },
+    status,
+  );
 }
 
 export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedInteraction, customerId: string) {
   const form = await readForm(ctx);
   const code = (form.code ?? '').replace(/\s+/g, '');
   if (!/^\d{6}$/.test(code)) {
-    renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
+    await renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
+    return;
+  }
+  const payment = await boundPayment(deps.db, loaded.interaction);
+  const linked = payment && linkedPaymentOf(payment);
+  if (linked && !paymentDigestMatches(form.payment_digest ?? '', linked)) {
+    await renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
     return;
   }
   const check = await deps.authentication.checkOneTimeCode(customerId, code);
   switch (check.outcome) {
-    case 'verified':
-      await finishInteraction(deps.provider, ctx, { login: { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] } }, false);
+    case 'verified': {
+      const login = { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] };
+      await finishInteraction(deps.provider, ctx, { login, ...(payment && approvalResult(payment)) }, false);
       return;
+    }
     case 'rejected':
     case 'reused':
-      renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
+      await renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
       return;
     case 'locked':
       await forgetPasswordFactor(deps.db, loaded.interaction.uid);

@@ -47,7 +47,7 @@ export function interactionRouter(deps: InteractionDeps) {
     const step = await enter(ctx);
     if (!step) return;
     if (!step.onLogin) await showConsent(deps, ctx, step.loaded);
-    else if (step.customerId) renderOtp(deps, ctx, step.loaded);
+    else if (step.customerId) await renderOtp(deps, ctx, step.loaded);
     else renderLogin(deps, ctx, step.loaded);
   });
   router.post('/login', csrf, async (ctx) => {

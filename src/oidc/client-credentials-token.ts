@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { type ClientKind, clientKindOf } from './client-kind.ts';
 import { FAPI_ALGORITHMS } from './provider.ts';
 
 /**
@@ -27,6 +28,7 @@ export class TokenRejected extends Error {
 
 export interface VerifiedClientToken {
   clientId: string;
+  clientKind: ClientKind;
   scopes: ReadonlySet<string>;
   /** The client's registered scope: what it may ever ask for. */
   registeredScope: ReadonlySet<string>;
@@ -94,6 +96,7 @@ export async function verifyClientCredentialsToken(provider: Provider, presented
 
   return {
     clientId: token.clientId,
+    clientKind: clientKindOf(client.metadata()),
     scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)),
     registeredScope: new Set((client.scope ?? '').split(' ').filter(Boolean)),
   };

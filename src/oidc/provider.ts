@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
@@ -11,6 +11,7 @@ import { certificateSubjectMatches } from './certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
+import { consentStillHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -22,7 +23,13 @@ export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', '
 /** Dynamic client registration (RFC 7591) and management (RFC 7592, under `/register/:client_id`). */
 export const REGISTRATION_PATH = '/register';
 
-export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations'];
+/**
+ * `bank` is the resource servers' scope at the bank API (src/bank/). A TPP cannot register it; one
+ * registered without any scope could still ask for it, so the bank API also checks the client's kind.
+ */
+export const BANK_SCOPE = 'bank';
+
+export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE];
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
 type FapiProfile = (typeof FAPI_PROFILES)[number];
@@ -60,15 +67,21 @@ function requireSenderConstrainedTokens(profile: FapiProfile, metadata: Record<s
   }
 }
 
-/** Resource servers take no part in any grant: they authenticate only to introspect. */
+/**
+ * Resource servers take no part in any customer's grant: they introspect, and get client_credentials
+ * tokens for the bank API only.
+ */
 function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   if (value !== undefined && !CLIENT_KINDS.includes(value as ClientKind)) {
     throw new errors.InvalidClientMetadata(`client_kind must be one of ${CLIENT_KINDS.join(', ')}`);
   }
-  const grants = metadata.grant_types as unknown[] | undefined;
+  const grants = (metadata.grant_types as unknown[] | undefined) ?? [];
   const redirects = metadata.redirect_uris as unknown[] | undefined;
-  if (value === 'resource_server' && ((grants?.length ?? 0) > 0 || (redirects?.length ?? 0) > 0)) {
-    throw new errors.InvalidClientMetadata('a resource server has no grant_types and no redirect_uris');
+  if (value === 'resource_server' && (grants.some((grant) => grant !== 'client_credentials') || (redirects?.length ?? 0) > 0)) {
+    throw new errors.InvalidClientMetadata('a resource server has no grant_types but client_credentials and no redirect_uris');
+  }
+  if (value !== 'resource_server' && String(metadata.scope ?? '').split(' ').includes(BANK_SCOPE)) {
+    throw new errors.InvalidClientMetadata(`the ${BANK_SCOPE} scope is for the bank's resource servers`);
   }
 }
 
@@ -153,24 +166,32 @@ export function createProvider(settings: ProviderSettings): Provider {
         },
       },
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
-      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => isResourceServer(client) || ownTokensOnly(ctx, client, token) },
+      // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await consentStillHolds(db, ctx, token)),
+      },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       clientCredentials: { enabled: true },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
-      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       userinfo: { enabled: true },
       resourceIndicators: consentBinding.resourceIndicators,
       claimsParameter: consentBinding.claimsParameter,
       richAuthorizationRequests: consentBinding.richAuthorizationRequests,
     },
+    // Stored on opaque access tokens at issuance; introspection returns them (consent-token-hooks.ts).
+    extraTokenClaims: consentTokenClaims(db),
+    // No token outlives its grant, and a consent's grant ends when the consent expires.
     ttl: {
-      AccessToken: ttl.accessToken,
+      AccessToken: withinGrant(ttl.accessToken),
       AuthorizationCode: ttl.authorizationCode,
       ClientCredentials: ttl.accessToken,
       IdToken: ttl.accessToken,
-      RefreshToken: ttl.refreshToken,
+      RefreshToken: withinGrant(ttl.refreshToken),
       Grant: ttl.refreshToken,
       Interaction: 600,
       Session: ttl.session,

@@ -71,9 +71,16 @@ export class CustomerAgent {
     return token;
   }
 
-  /** Posts a form of `page` (the step named `action`) with the page's CSRF token. */
+  /** The hidden fields of the page's form that posts to the step `action` (such as a payment's digest). */
+  static hiddenFields(page: Page, action: string): Record<string, string> {
+    const form = new RegExp(`<form[^>]*action="[^"]*/${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page.body)?.[1] ?? '';
+    return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]));
+  }
+
+  /** Posts a form of `page` (the step named `action`) with the page's CSRF token and the form's hidden fields. */
   submit(page: Page, action: string, form: Record<string, string> = {}): Promise<Page> {
-    return this.open(new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), { form: { csrf_token: CustomerAgent.csrfToken(page), ...form } });
+    const fields = { ...CustomerAgent.hiddenFields(page, action), csrf_token: CustomerAgent.csrfToken(page), ...form };
+    return this.open(new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), { form: fields });
   }
 
   /**

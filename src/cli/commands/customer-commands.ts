@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createCustomer, currentOneTimeCode } from '../../customers/customer-service.ts';
 import { loadTotpKey } from '../../customers/totp-key.ts';
+import { currentTotpCode } from '../../customers/totp.ts';
+import { connectDatabase } from '../../db/connect.ts';
+import { demoTotpSecret } from '../../demo/seed.ts';
 import { type AdminCommand, type AdminContext, UsageError } from '../admin-command.ts';
 
 function totpKeyOf({ db, config }: AdminContext) {
@@ -27,12 +30,26 @@ const currentCodeCommand: AdminCommand = {
   usage: 'customer:otp <username>',
   summary: "prints the code the customer's authenticator shows now",
   devOnly: true,
+  // It opens the database itself, and not at all for the embedded demo customer: PGlite belongs to the
+  // running server, and this code is needed while signing in to that server.
+  database: false,
   async run(context, { positionals }) {
     const [username] = positionals;
     if (!username || positionals.length > 1) throw new UsageError('exactly one username is required');
-    const code = await currentOneTimeCode(context.db, await totpKeyOf(context), username);
-    if (!code) throw new UsageError(`no customer ${username} with an enrolled authenticator`);
-    context.out(code);
+    const { config } = context;
+    const demoSecret = config.databaseUrl === undefined ? await demoTotpSecret(config.dataDir, username) : undefined;
+    if (demoSecret) {
+      context.out(currentTotpCode(demoSecret));
+      return;
+    }
+    const db = await connectDatabase(config);
+    try {
+      const code = await currentOneTimeCode(db, await totpKeyOf({ ...context, db }), username);
+      if (!code) throw new UsageError(`no customer ${username} with an enrolled authenticator`);
+      context.out(code);
+    } finally {
+      await db.destroy();
+    }
   },
 };
 

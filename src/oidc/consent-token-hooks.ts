@@ -1,0 +1,77 @@
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Consent } from '../consents/consent.ts';
+import { getConsent } from '../consents/consent-service.ts';
+import { noteConsentUse } from '../consents/consent-use.ts';
+import type { Db } from '../db/connect.ts';
+import { consentIdOfGrant } from './consent-binding-hooks.ts';
+
+/**
+ * Tokens that carry consents: what a consent-bound access token tells the bank at introspection, and
+ * the rules that keep such a token from outliving its consent.
+ */
+
+type GrantEntity = { rar?: readonly Record<string, unknown>[]; exp?: number } | undefined;
+
+const grantOf = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.entities.Grant as GrantEntity;
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** The consent fields introspection returns top-level for a consent-bound token. */
+export function consentClaims(consent: Consent) {
+  return {
+    consent_id: consent.id,
+    consent_type: consent.type,
+    consent_status: consent.status,
+    permissions: consent.permissions,
+    account_ids: consent.selectedAccountIds,
+    expiration: consent.expiresAt ? epochSeconds(consent.expiresAt) : null,
+  };
+}
+
+/** Whether the consent is Authorised in this very grant (re-authentication moves it to another). */
+function holdsIn(consent: Consent | undefined, grantId: string | undefined): consent is Consent {
+  return consent?.status === 'Authorised' && consent.grantId === grantId;
+}
+
+const grantIdOf = (token: object) => (token as { grantId?: string }).grantId;
+
+/**
+ * oidc-provider's extraTokenClaims: stored on an opaque access token at issuance and returned
+ * top-level by introspection (JSON and JWT alike). The consent cannot change while it is Authorised
+ * in this grant, and `consentStillHolds` makes every other state read as inactive, so the snapshot is
+ * what the bank must know for as long as the token is active. Issuing (a refresh) under a consent
+ * that no longer holds is refused outright.
+ */
+export function consentTokenClaims(db: Db) {
+  return async (ctx: KoaContextWithOIDC | undefined, token: object) => {
+    const consentId = consentIdOfGrant(grantOf(ctx));
+    if (!consentId) return undefined;
+    const consent = await getConsent(db, consentId);
+    if (!holdsIn(consent, grantIdOf(token))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+    await noteConsentUse(db, consent.id);
+    return consentClaims(consent);
+  };
+}
+
+/**
+ * Introspection's last word on a token of a consent-bound grant: active only while its consent is
+ * Authorised and lives in this very grant. Revocation, expiry, consumption and re-authentication
+ * already destroy the old grant; this holds even for a consent that expired a moment ago.
+ */
+export async function consentStillHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
+  const consentId = consentIdOfGrant(grantOf(ctx));
+  if (!consentId) return true;
+  const consent = await getConsent(db, consentId);
+  if (!holdsIn(consent, grantIdOf(token))) return false;
+  await noteConsentUse(db, consent.id);
+  return true;
+}
+
+/** A token's TTL, cut so that it ends with its grant (a consent's grant ends when the consent does). */
+export function withinGrant(ttl: number) {
+  return (ctx: KoaContextWithOIDC | undefined) => {
+    const exp = grantOf(ctx)?.exp;
+    if (exp === undefined) return ttl;
+    return Math.max(1, Math.min(ttl, exp - Math.floor(Date.now() / 1000)));
+  };
+}
