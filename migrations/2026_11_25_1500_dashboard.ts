@@ -35,18 +35,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('dashboard_session_expires_at').on('dashboard_session').column('expires_at').execute();
   await db.schema.createIndex('dashboard_session_customer').on('dashboard_session').column('customer_id').execute();
-
-  // When a TPP last used a consent, kept apart from the consent row so that frequent use never contends
-  // with status changes; written at most once a minute per consent.
-  await db.schema
-    .createTable('consent_last_use')
-    .addColumn('consent_id', 'text', (c) => c.primaryKey())
-    .addColumn('last_used_at', 'timestamptz', (c) => c.notNull())
-    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('consent_last_use').execute();
   await db.schema.dropTable('dashboard_session').execute();
   await db.schema.dropTable('dashboard_login').execute();
   await db.schema.dropTable('dashboard_client_key').execute();

@@ -125,10 +125,8 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   });
   const dashboard = await setUpDashboard({
     db,
-    provider,
     issuer,
     sessions: config.dashboard,
-    logger,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
   });
 

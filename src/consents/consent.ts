@@ -35,6 +35,8 @@ export interface Consent extends ConsentDraft {
   grantId: string | null;
   statusUpdatedAt: Date;
   createdAt: Date;
+  /** When a token of it was last issued or introspected, to the minute (consent-use.ts). */
+  lastUsedAt: Date | null;
 }
 
 /** The OAuth scope a TPP needs to create a consent of each type, and that authorization requests bind. */
@@ -76,5 +78,6 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
     grantId: row.grant_id,
     statusUpdatedAt: row.status_updated_at,
     createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
   };
 }

@@ -19,6 +19,8 @@ export interface CustomerConsent {
   payment: { amount: string; currency: string; payeeName: string | null; payeeAccount: string; reference: string | null } | null;
   createdAt: Date;
   statusUpdatedAt: Date;
+  /** When the TPP last obtained or presented a token of it (recorded coarsely, to the minute). */
+  lastUsedAt: Date | null;
 }
 
 export interface ConsentEvent {

@@ -31,6 +31,7 @@ function toCustomerConsent(consent: Consent): CustomerConsent {
     },
     createdAt: consent.createdAt,
     statusUpdatedAt: consent.statusUpdatedAt,
+    lastUsedAt: consent.lastUsedAt,
   };
 }
 

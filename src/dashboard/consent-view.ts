@@ -44,7 +44,6 @@ export interface ViewDeps {
   consents: ConsentDirectory;
   accounts: AccountDirectory;
   tpps: TppDirectory;
-  lastUses(consentIds: readonly string[]): Promise<Map<string, Date>>;
 }
 
 export interface ConsentCard {
@@ -118,7 +117,6 @@ export interface HomeView {
 export async function homeView(deps: ViewDeps, customerId: string, tab: ConsentTab): Promise<HomeView> {
   const all = (await deps.consents.listForCustomer(customerId)).filter((consent) => tabOf(consent.status) !== undefined);
   const shown = all.filter((consent) => tabOf(consent.status) === tab);
-  const used = await deps.lastUses(shown.map((consent) => consent.id));
   const byTpp = new Map<string, TppGroup>();
   for (const consent of shown) {
     let group = byTpp.get(consent.clientId);
@@ -126,7 +124,7 @@ export async function homeView(deps: ViewDeps, customerId: string, tab: ConsentT
       group = { tpp: await deps.tpps.describe(consent.clientId), consents: [], hasActive: false };
       byTpp.set(consent.clientId, group);
     }
-    group.consents.push(await card(deps, customerId, consent, used.get(consent.id) ?? null, await deps.consents.history(consent.id)));
+    group.consents.push(await card(deps, customerId, consent, consent.lastUsedAt, await deps.consents.history(consent.id)));
     group.hasActive ||= consent.status === 'Authorised';
   }
   return {
@@ -179,12 +177,11 @@ export interface DetailView {
 }
 
 export async function detailView(deps: ViewDeps, customerId: string, consent: CustomerConsent): Promise<DetailView> {
-  const [tpp, events, used] = await Promise.all([
+  const [tpp, events] = await Promise.all([
     deps.tpps.describe(consent.clientId),
     deps.consents.history(consent.id),
-    deps.lastUses([consent.id]),
   ]);
-  const lastUsedAt = used.get(consent.id) ?? null;
+  const lastUsedAt = consent.lastUsedAt;
   const history = events.map((entry) => ({ label: historyLabel(entry, tpp), at: entry.occurredAt }));
   if (lastUsedAt) history.push({ label: `${tpp.name} last used it`, at: lastUsedAt });
   const notRevocableReason = notRevocableBecause(consent);

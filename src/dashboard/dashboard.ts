@@ -1,12 +1,9 @@
-import type { Provider } from 'oidc-provider';
-import type { Logger } from 'pino';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import type { Csrf } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { consentSource } from './consent-source.ts';
-import { lastUses, recordConsentUseFrom } from './consent-use.ts';
 import { registerDashboardClient } from './dashboard-client.ts';
 import { type LocalListener, loopbackFetch } from './loopback-fetch.ts';
 import { createOpenIdSignIn } from './openid-sign-in.ts';
@@ -16,11 +13,9 @@ import { registeredTpps } from './tpp-names.ts';
 
 export interface DashboardSettings {
   db: Db;
-  provider: Provider;
   issuer: string;
   listener: LocalListener;
   sessions: SessionPolicy;
-  logger: Logger;
 }
 
 export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
@@ -29,7 +24,6 @@ export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
 export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
   const { db, issuer } = settings;
   const clientKey = await registerDashboardClient(db, issuer);
-  recordConsentUseFrom(settings.provider, db, settings.logger);
   return {
     db,
     issuer,
@@ -38,7 +32,6 @@ export async function setUpDashboard(settings: DashboardSettings): Promise<Dashb
     consents: consentSource(db),
     accounts: postgresAccountDirectory(db),
     tpps: registeredTpps(db),
-    lastUses: (ids) => lastUses(db, ids),
     customerOf: (id) => getCustomer(db, id),
   };
 }

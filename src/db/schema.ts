@@ -132,12 +132,6 @@ export interface DashboardSessionTable {
   expires_at: Date;
 }
 
-/** Coarse (at most once a minute) record of a TPP's latest use of a consent. */
-export interface ConsentLastUseTable {
-  consent_id: string;
-  last_used_at: Date;
-}
-
 export type TppRole = 'AISP' | 'PISP' | 'CBPII';
 export type TppStatus = 'active' | 'suspended' | 'deleted';
 
@@ -223,7 +217,6 @@ export interface RateLimitTable {
 }
 
 export interface Database {
-  consent_last_use: ConsentLastUseTable;
   dashboard_client_key: DashboardClientKeyTable;
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;

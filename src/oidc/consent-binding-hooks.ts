@@ -17,9 +17,6 @@ import type { Db } from '../db/connect.ts';
 
 type Features = NonNullable<Configuration['features']>;
 
-/** Emitted with a token's authorization details whenever a resource server or TPP introspects it. */
-export const CONSENT_USED_EVENT = 'assent.consent_used';
-
 const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
 
 /** The authorization_details types that carry consents; clients may use all of them by default. */
@@ -77,10 +74,7 @@ export function consentBindingFeatures(db: Db, issuer: string) {
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
       authorizationDetailsForAccessToken: (_ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => source?.rar,
-      authorizationDetailsForIntrospection: (ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => {
-        ctx.oidc.provider.emit(CONSENT_USED_EVENT, token.rar);
-        return token.rar;
-      },
+      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => token.rar,
     },
   };
 }
