@@ -18,7 +18,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
   const folder = await mkdtemp(path.join(tmpdir(), 'assent-bench-smoke-'));
   const output = path.join(folder, 'results.md');
   try {
-    await promisify(execFile)(process.execPath, ['bench/run.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bench/run.ts'], {
       env: {
         ...process.env,
         BENCH_OUTPUT: output,
@@ -27,7 +27,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_CONNECTIONS: '2',
         BENCH_REQUEST_CONNECTIONS: '2',
         BENCH_FLOW_CONCURRENCY: '1',
-        BENCH_CUSTOMERS: '4',
+        BENCH_CUSTOMERS: '60',
         BENCH_PRE_ISSUED: '20',
         BENCH_SCALE_SMALL: '100',
         BENCH_SCALE_LARGE: '500',
@@ -42,7 +42,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         const row = rows.find((line) => line.startsWith(`| ${scenario} | ${store} |`));
         assert.ok(row, `${scenario} on ${store} is reported`);
         const [errors, total] = /\| (\d+) \/ (\d+) \|/.exec(row)!.slice(1).map(Number) as [number, number];
-        assert.equal(errors, 0, `${scenario} on ${store} ran without errors`);
+        assert.equal(errors, 0, `${scenario} on ${store} ran without errors:\n${stdout}`);
         assert.ok(total > 0, `${scenario} on ${store} completed requests`);
       }
     }

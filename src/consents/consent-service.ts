@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
-import type { AccountDirectory } from '../customers/account-directory.ts';
+import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
 import { destroyGrantEverywhere } from '../oidc/adapter.ts';
@@ -153,11 +153,10 @@ function refuseIfExpired(row: ConsentRow) {
 }
 
 /** The accounts a consent of this type needs: any number to read, exactly one to pay from or check. */
-async function checkAccountSelection(directory: AccountDirectory, row: ConsentRow, customerId: string, accountIds: readonly string[]) {
+function checkAccountSelection(owned: readonly BankAccount[], row: ConsentRow, accountIds: readonly string[]) {
   const unique = [...new Set(accountIds)];
   if (unique.length === 0) throw new AccountSelectionInvalid('select at least one account');
   if (row.type !== 'account_access' && unique.length !== 1) throw new AccountSelectionInvalid('select exactly one account');
-  const owned = await directory.findOwned(customerId, unique);
   if (owned.length !== unique.length) throw new AccountSelectionInvalid('an account is not one of the customer’s');
   const debtor = row.debtor_account;
   if (debtor && !owned.every((account) => account.schemeName === debtor.SchemeName && account.identification === debtor.Identification)) {
@@ -186,15 +185,18 @@ export interface AuthoriseConsent {
 
 /** The customer approves: the consent records who, which accounts and the grant it lives in. */
 export async function authoriseConsent(db: Db, directory: AccountDirectory, input: AuthoriseConsent): Promise<Consent> {
+  // Ownership is read before the transaction: the directory may be another system, and embedded PGlite
+  // has one connection, which the transaction holds.
+  const owned = await directory.findOwned(input.customerId, [...new Set(input.accountIds)]);
   const row = await db.transaction().execute(async (trx) => {
     const locked = await lockOrFail(trx, input.consentId, input.clientId);
     if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
-      return reauthorise(trx, directory, locked, input);
+      return reauthorise(trx, owned, locked, input);
     }
     assertTransition(locked.type, locked.status, 'Authorised');
     refuseIfExpired(locked);
     input.approval?.verify(toConsent(locked));
-    const accounts = await checkAccountSelection(directory, locked, input.customerId, input.accountIds);
+    const accounts = checkAccountSelection(owned, locked, input.accountIds);
     return transition(trx, locked, {
       to: 'Authorised',
       actor: { kind: 'customer', id: input.customerId },
@@ -210,10 +212,10 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
  * UK OB re-authentication: the consent's own customer authorises it again. The consent keeps its id
  * and status and moves to the new grant; the old grant dies with every token under it.
  */
-async function reauthorise(trx: Transaction<Database>, directory: AccountDirectory, row: ConsentRow, input: AuthoriseConsent): Promise<ConsentRow> {
+async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccount[], row: ConsentRow, input: AuthoriseConsent): Promise<ConsentRow> {
   refuseIfExpired(row);
   if (row.customer_id !== input.customerId) throw new IllegalConsentTransition(row.type, row.status, 'Authorised');
-  const accounts = await checkAccountSelection(directory, row, input.customerId, input.accountIds);
+  const accounts = checkAccountSelection(owned, row, input.accountIds);
   const updated = await updateConsent(trx, row.id, { selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId, updated_at: new Date() });
   await appendAuditEvent(trx, {
     subjectType: 'consent',

@@ -2,7 +2,7 @@ import type { Provider } from 'oidc-provider';
 import { DETAILS_TYPE_OF } from '../consents/consent-binding.ts';
 import type { ConsentDraft } from '../consents/consent.ts';
 import { authoriseConsent, consentsOfCustomer, createConsent, revokeConsent } from '../consents/consent-service.ts';
-import { type AccountDirectory, postgresAccountDirectory } from '../customers/account-directory.ts';
+import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { findCustomerByUsername } from '../customers/customer-repository.ts';
 import type { Db } from '../db/connect.ts';
 import { SCOPE_OF } from '../consents/consent.ts';
@@ -62,13 +62,8 @@ export async function seedDemoConsents(db: Db, provider: Provider): Promise<void
   if (!customer || (await consentsOfCustomer(db, customer.id)).length > 0) return;
   const customerId = customer.id;
   const clientId = DEMO_CLIENT_ID;
-  const accounts = await postgresAccountDirectory(db).listForCustomer(customerId);
-  // Answers from the accounts read above: embedded PGlite has one connection, which authoriseConsent's
-  // transaction holds while it checks the selection.
-  const directory: AccountDirectory = {
-    listForCustomer: async () => accounts,
-    findOwned: async (_customerId, ids) => accounts.filter((account) => ids.includes(account.id)),
-  };
+  const directory = postgresAccountDirectory(db);
+  const accounts = await directory.listForCustomer(customerId);
   for (const [index, draft] of DRAFTS.entries()) {
     const { consent } = await createConsent(db, { clientId, draft });
     const grant = new provider.Grant({ accountId: customerId, clientId });
