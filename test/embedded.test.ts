@@ -7,7 +7,11 @@ import { fetch } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startAssent } from '../src/server.ts';
+import * as oidc from 'openid-client';
 import { tlsAgent } from './support/assent.ts';
+import { CustomerAgent } from './support/customer-agent.ts';
+import { createTestCustomer } from './support/customers.ts';
+import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 
 test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo and serves discovery; a restart reuses it', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-embedded-'));
@@ -37,6 +41,15 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       assert.deepEqual(again, jwks, 'the same signing keys after a restart');
       assert.equal(await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8'), demo, 'the same demo customer');
       assert.equal(second.demoTotp?.secret, first.demoTotp?.secret, 'the same authenticator secret, printed again');
+
+      // A whole FAPI flow on PGlite's single connection: nothing may wait on a second one.
+      const ca = { certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'), keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8') };
+      const tpp = await createTestTpp({ issuer: second.issuer, ca, db: second.db }, { auth: 'tls_client_auth' });
+      const customer = await createTestCustomer(second.db);
+      const request = await pushAuthorizationRequest(tpp);
+      const callback = await new CustomerAgent(agent, second.issuer).authorize(request.url, customer);
+      const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+      assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
     } finally {
       await second.close();
     }
