@@ -1,0 +1,118 @@
+import type { webcrypto } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import https from 'node:https';
+import path from 'node:path';
+import { importJWK, type JWK } from 'jose';
+import * as oidc from 'openid-client';
+import { Agent, fetch } from 'undici';
+import { loadConfig } from '../config.ts';
+import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
+
+/**
+ * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
+ * It onboards with a dev software statement, creates an account-access consent, pushes a signed
+ * authorization request binding it, waits on https://localhost:9443/callback for the customer to come
+ * back, redeems the code and prints what introspection says about the token.
+ */
+
+const CALLBACK_PORT = Number(process.env.DEMO_CALLBACK_PORT ?? 9443);
+const config = loadConfig();
+if (!config.devMode) {
+  console.error('npm run demo works in dev mode only (it uses the dev directory and dev CA)');
+  process.exit(2);
+}
+const issuer = config.issuer ?? `https://localhost:${config.port}`;
+const redirectUri = `https://localhost:${CALLBACK_PORT}/callback`;
+const tls = (name: string) => readFile(path.join(config.dataDir, 'tls', name), 'utf8');
+const ca = await tls('ca.pem');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+// 1. Onboarding: the dev directory signs a statement; the TPP registers with it over mTLS.
+const statement = await issueDevSoftwareStatement(config.dataDir, { name: 'Assent Demo Budgeting', roles: ['AISP'], redirectUris: [redirectUri] });
+const certificate = { cert: await readFile(statement.certificateFile, 'utf8'), key: await readFile(statement.certificateKeyFile, 'utf8') };
+const agent = new Agent({ connect: { ca, ...certificate } });
+const viaAgent: oidc.CustomFetch = (url, options) => fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
+const jwk = JSON.parse(await readFile(statement.privateJwkFile, 'utf8')) as JWK;
+const signingKey = { key: (await importJWK(jwk, 'PS256')) as webcrypto.CryptoKey, kid: jwk.kid };
+const tpp = await oidc.dynamicClientRegistration(
+  new URL(issuer),
+  {
+    software_statement: statement.softwareStatement,
+    redirect_uris: [redirectUri],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'PS256',
+    id_token_signed_response_alg: 'PS256',
+    dpop_bound_access_tokens: true,
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  },
+  oidc.PrivateKeyJwt(signingKey),
+  { [oidc.customFetch]: viaAgent },
+);
+tpp[oidc.customFetch] = viaAgent;
+say(`registered client ${tpp.clientMetadata().client_id} (software ${statement.softwareId})`);
+const dpop = oidc.getDPoPHandle(tpp, await oidc.randomDPoPKeyPair('ES256'));
+
+// 2. The consent, created through the UK OB API with a DPoP-bound client_credentials token.
+const { access_token: apiToken } = await oidc.clientCredentialsGrant(tpp, { scope: 'accounts' }, { DPoP: dpop });
+const consentUrl = new URL('/open-banking/v3.1/aisp/account-access-consents', issuer);
+const consentBody = {
+  Data: {
+    Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],
+    ExpirationDateTime: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+  },
+  Risk: {},
+};
+const created = await oidc.fetchProtectedResource(tpp, apiToken, consentUrl, 'POST', JSON.stringify(consentBody), new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
+const consent = (await created.json()) as { Data?: { ConsentId?: string; Status?: string } };
+const consentId = consent.Data?.ConsentId;
+if (!consentId) throw new Error(`consent creation failed (${created.status}): ${JSON.stringify(consent)}`);
+say(`created account-access consent ${consentId} (${consent.Data?.Status})`);
+
+// 3. PAR with a signed request object that binds the consent; PKCE and DPoP as FAPI 2.0 asks.
+const codeVerifier = oidc.randomPKCECodeVerifier();
+const state = oidc.randomState();
+const nonce = oidc.randomNonce();
+const jar = await oidc.buildAuthorizationUrlWithJAR(
+  tpp,
+  {
+    redirect_uri: redirectUri,
+    scope: 'openid accounts',
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } }),
+  },
+  signingKey,
+);
+const authorizationUrl = await oidc.buildAuthorizationUrlWithPAR(tpp, jar.searchParams, { DPoP: dpop });
+
+// 4. Wait for the customer: the callback listener uses the dev server certificate (localhost).
+const callback = await new Promise<URL>((resolve, reject) => {
+  (async () => {
+    const listener = https.createServer({ cert: await tls('server.pem'), key: await tls('server-key.pem') }, (request, response) => {
+      const url = new URL(request.url ?? '/', redirectUri);
+      if (url.pathname !== '/callback') {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
+      listener.close();
+      resolve(url);
+    });
+    listener.on('error', reject);
+    listener.listen(CALLBACK_PORT, '127.0.0.1', () => {
+      say('\nOpen this URL in a browser (trust data/tls/ca.pem, or accept the dev certificate):');
+      say(authorizationUrl.href);
+      say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
+      say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');
+    });
+  })().catch(reject);
+});
+
+// 5. Redeem the code and show what the bank's side learns about the token.
+const tokens = await oidc.authorizationCodeGrant(tpp, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }, undefined, { DPoP: dpop });
+say(`\nid token: sub ${tokens.claims()?.sub}, acr ${tokens.claims()?.acr}, openbanking_intent_id ${String(tokens.claims()?.openbanking_intent_id)}`);
+say('introspection of the access token:');
+say(JSON.stringify(await oidc.tokenIntrospection(tpp, tokens.access_token), null, 2));
+await agent.close();
