@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { getConsent, revokeConsent } from '../src/consents/consent-service.ts';
-import { openAccount } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import {
   ACCOUNT_ACCESS,
@@ -17,28 +15,15 @@ import {
   fundsConfirmationRequest,
 } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
-import { createTestCustomer, type TestCustomer } from './support/customers.ts';
+import type { TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { customerWithAccounts } from './support/granted-consents.ts';
 
 /** How the pages write a UK sort code and account number. */
 const sortCodeAndNumber = (id: string) => `sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)}`;
 
 const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
-async function customerWithAccounts(assent: TestAssent) {
-  const customer = await createTestCustomer(assent.db);
-  const account = (name: string) =>
-    openAccount(assent.db, {
-      customerId: customer.id,
-      schemeName: 'UK.OBIE.SortCodeAccountNumber',
-      identification: String(randomInt(10 ** 13, 10 ** 14 - 1)),
-      name,
-      currency: 'GBP',
-      accountType: 'Personal',
-      accountSubtype: 'CurrentAccount',
-    });
-  return { customer, current: await account('Current'), savings: await account('Savings') };
-}
 
 /** Both SCA factors, landing on the consent page; every authorization asks for them again. */
 async function signIn(

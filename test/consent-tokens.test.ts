@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { getConsent, revokeConsent } from '../src/consents/consent-service.ts';
-import { openAccount } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import {
   ACCOUNT_ACCESS,
@@ -19,30 +17,16 @@ import {
   fundsConfirmationRequest,
 } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
-import { createTestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, runAdmin, tppFromRegistration } from './support/onboarding.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { customerWithAccounts } from './support/granted-consents.ts';
 
 const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const consentIdOf = (response: ApiResponse) => (response.body as { Data: { ConsentId: string } }).Data.ConsentId;
 
-async function customerWithAccounts(assent: TestAssent) {
-  const customer = await createTestCustomer(assent.db);
-  const account = (name: string) =>
-    openAccount(assent.db, {
-      customerId: customer.id,
-      schemeName: 'UK.OBIE.SortCodeAccountNumber',
-      identification: String(randomInt(10 ** 13, 10 ** 14 - 1)),
-      name,
-      currency: 'GBP',
-      accountType: 'Personal',
-      accountSubtype: 'CurrentAccount',
-    });
-  return { customer, current: await account('Current'), savings: await account('Savings') };
-}
 
 type Customer = Awaited<ReturnType<typeof customerWithAccounts>>['customer'];
 
