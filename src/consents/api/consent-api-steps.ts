@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { TokenRejected, verifyClientCredentialsToken } from '../../oidc/client-credentials-token.ts';
+import { verifyObApiToken } from './ob-token.ts';
 import { type ConsentType, SCOPE_OF } from '../consent.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
 import { ObError } from './ob-error.ts';
@@ -32,16 +32,7 @@ export async function fapiInteractionId(ctx: Context, next: Next) {
  */
 export function requireTppToken(provider: Provider, presentedCertificate: ClientCertificateReader, type: ConsentType) {
   return async function checkTppToken(ctx: Context, next: Next) {
-    let token;
-    try {
-      token = await verifyClientCredentialsToken(provider, presentedCertificate, ctx);
-    } catch (error) {
-      if (!(error instanceof TokenRejected)) throw error;
-      const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
-      throw new ObError(401, error.message, [{ code: error.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid', message: error.message, path: error.header }], {
-        'www-authenticate': `${scheme}, error_description="${error.message}"`,
-      });
-    }
+    const token = await verifyObApiToken(provider, presentedCertificate, ctx);
     const scope = SCOPE_OF[type];
     if (!token.scopes.has(scope)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${scope} scope`, 'Authorization');
     if (!mayCreateConsents(token.registeredScope, type)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `this TPP may not manage ${type} consents`, 'Authorization');
