@@ -12,13 +12,13 @@ import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { intentClaims } from './support/granted-consents.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-results', 'browser');
 const LOGO = 'https://tpp.example/logo.svg';
 const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="8" fill="#2a7d4f"/><text x="24" y="31" font-size="20" text-anchor="middle" fill="#fff" font-family="sans-serif">BB</text></svg>';
 
-const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 interface Session {
   context: BrowserContext;

@@ -17,12 +17,10 @@ import {
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import type { TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
-import { customerWithAccounts } from './support/granted-consents.ts';
+import { customerWithAccounts, intentClaims, signInAtInteraction } from './support/granted-consents.ts';
 
 /** How the pages write a UK sort code and account number. */
 const sortCodeAndNumber = (id: string) => `sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)}`;
-
-const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 
 /** Both SCA factors, landing on the consent page; every authorization asks for them again. */
@@ -32,11 +30,7 @@ async function signIn(
   customer: TestCustomer,
   browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer),
 ): Promise<{ browser: CustomerAgent; page: Page }> {
-  const login = await browser.open(url);
-  assert.match(login.url.pathname, /^\/interaction\//, `expected the login page, got ${login.url}: ${login.body.slice(0, 200)}`);
-  const otp = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
-  const page = await browser.submit(otp, 'otp', { code: customer.nextCode() });
-  return { browser, page };
+  return { browser, page: await signInAtInteraction(browser, url, customer) };
 }
 
 const decide = (browser: CustomerAgent, page: Page, action: 'confirm' | 'abort', form: Record<string, string> = {}) =>

@@ -16,8 +16,8 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMEN
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { intentClaims } from './support/granted-consents.ts';
 
-const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 const decode = (html: string) =>
   html.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();

@@ -20,9 +20,8 @@ import { CustomerAgent } from './support/customer-agent.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, runAdmin, tppFromRegistration } from './support/onboarding.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
-import { customerWithAccounts } from './support/granted-consents.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
-const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const consentIdOf = (response: ApiResponse) => (response.body as { Data: { ConsentId: string } }).Data.ConsentId;

@@ -38,6 +38,9 @@ export interface GrantedConsent {
   consentPage: Page;
 }
 
+/** The essential `openbanking_intent_id` claims request that binds a consent (UK OB). */
+export const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
+
 /** Password, then the one-time code: the page the customer reaches after signing in. */
 export async function signInAtInteraction(browser: CustomerAgent, url: URL, customer: TestCustomer): Promise<Page> {
   const login = await browser.open(url);
@@ -61,7 +64,7 @@ export async function grantConsent(
   if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
 
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-  const claims = JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
+  const claims = intentClaims(consentId);
   const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
   const request = await pushAuthorizationRequest(tpp, { scope, claims }, { DPoP: dpop });
 
