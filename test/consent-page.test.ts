@@ -153,7 +153,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
 
     assert.equal(page.status, 200);
     assert.match(page.body, /<h1>Budget Buddy wants to see information about your accounts<\/h1>/);
-    assert.match(page.body, /<img class="tpp-logo" src="https:\/\/tpp.example\/logo.png" alt="Budget Buddy logo"/);
+    assert.match(page.body, /<img class="requester-logo" src="https:\/\/tpp.example\/logo.png" alt="Budget Buddy logo"/);
     assert.deepEqual(shownGroups(page), [
       // A permission named like its group is not named twice.
       { heading: 'Your account details', permissions: [permissionWording('ReadAccountsDetail').detail] },

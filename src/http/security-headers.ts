@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 
-/** No inline script anywhere; pages cannot be framed. form-action is left out on purpose: browsers apply
- * it to the redirect that carries the customer back to the TPP after a form post. */
+/**
+ * No script of Assent's anywhere; pages cannot be framed. form-action is left out on purpose: browsers
+ * apply it to the redirect that carries the customer back to the TPP after a form post.
+ *
+ * `script-src` is declared so that oidc-provider can allow its own auto-submitting form (the sign-out
+ * of another customer's session before a sign-in, `/session/end` without a session, form_post): when
+ * the directive exists, the library appends the SHA-256 of exactly that script to the response's
+ * policy (lib/helpers/script_src_sha.js). Without the directive those pages stayed blank. The only
+ * static source is the hash of the empty script, which allows nothing.
+ */
 const CSP = [
   "default-src 'none'",
+  "script-src 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
   "style-src 'self'",
   "img-src 'self' https: data:",
   "frame-ancestors 'none'",
