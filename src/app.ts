@@ -44,6 +44,12 @@ function assetRouter(views: Views) {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
+  // The bank's colours (BANK_COLOUR_*): a stylesheet of its own, since the CSP allows no inline style.
+  router.get('/assets/brand.css', (ctx) => {
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = views.brandStylesheet;
+  });
   return router;
 }
 

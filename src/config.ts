@@ -38,6 +38,32 @@ const trustedDirectories = z
   })
   .pipe(z.array(z.object({ issuer: z.string().min(1), jwks: z.string().min(1) })));
 
+/** `#rrggbb`. */
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'expected a colour as #rrggbb');
+
+/** WCAG 2 relative luminance of a `#rrggbb` colour. */
+function luminance(hex: string) {
+  const [red, green, blue] = [1, 3, 5].map((at) => {
+    const channel = Number.parseInt(hex.slice(at, at + 2), 16) / 255;
+    return channel <= 0.039_28 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * red + 0.7152 * green + 0.0722 * blue;
+}
+
+/** WCAG 2 contrast ratio of two `#rrggbb` colours (1 to 21). */
+function contrastRatio(first: string, second: string) {
+  const [light, dark] = [luminance(first), luminance(second)].toSorted((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+const timeZone = z.string().refine((zone) => {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone.length > 0;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone such as Europe/London');
+
 const environment = z.object({
   ISSUER: z.url({ protocol: /^https$/ }).optional(),
   HOST: z.string().default('127.0.0.1'),
@@ -92,7 +118,30 @@ const environment = z.object({
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
   RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
   RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
+
+  // Branding: the bank's identity on every customer-facing page and in the authenticator app.
+  BANK_NAME: z.string().trim().min(1).max(80).default('Assent Demo Bank'),
+  BANK_LOGO_URL: z.string().refine((value) => value.startsWith('/') || /^https:\/\/[^\s]+$/.test(value), 'expected an https URL or a path on this server').optional(),
+  BANK_COLOUR_PRIMARY: colour.default('#0b3d5c'),
+  BANK_COLOUR_ON_PRIMARY: colour.default('#ffffff'),
+  BANK_COLOUR_ACCENT: colour.default('#f0b400'),
+  BANK_SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
+  BANK_SUPPORT_URL: z.url({ protocol: /^https$/ }).optional(),
+  BANK_TIME_ZONE: timeZone.default('Europe/London'),
 });
+
+/** The bank's identity on every customer-facing surface (BANK_*). */
+export interface Branding {
+  bankName: string;
+  /** https URL or a path on this server; undefined shows the name only. */
+  logoUrl: string | undefined;
+  colours: { primary: string; onPrimary: string; accent: string };
+  /** How customers reach the bank, as printed (a phone number, an email address). */
+  supportContact: string | undefined;
+  supportUrl: string | undefined;
+  /** Where dates and times are shown; the bank's own zone, not the server's. */
+  timeZone: string;
+}
 
 export interface Config {
   /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */
@@ -158,6 +207,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  /** The bank's name, logo, colours, support contact and time zone on every customer-facing surface. */
+  branding: Branding;
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;
@@ -188,6 +239,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
+  }
+  if (contrastRatio(e.BANK_COLOUR_PRIMARY, e.BANK_COLOUR_ON_PRIMARY) < 4.5) {
+    throw new ConfigError('BANK_COLOUR_ON_PRIMARY must contrast with BANK_COLOUR_PRIMARY at 4.5:1 or more (WCAG AA), or customers cannot read the buttons');
   }
   return {
     issuer: e.ISSUER?.replace(/\/$/, ''),
@@ -245,5 +299,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       registration: e.RATE_LIMIT_REGISTRATION,
     },
     keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
+    branding: {
+      bankName: e.BANK_NAME,
+      logoUrl: e.BANK_LOGO_URL,
+      colours: { primary: e.BANK_COLOUR_PRIMARY, onPrimary: e.BANK_COLOUR_ON_PRIMARY, accent: e.BANK_COLOUR_ACCENT },
+      supportContact: e.BANK_SUPPORT_CONTACT,
+      supportUrl: e.BANK_SUPPORT_URL,
+      timeZone: e.BANK_TIME_ZONE,
+    },
   };
 }

@@ -21,6 +21,7 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { customerPages } from './oidc/customer-pages.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
@@ -109,12 +110,13 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
   const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
+  const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore, pages: customerPages(views) });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
   const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
-  const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
+  const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey, config.branding.bankName) : undefined;
   if (demo) await seedDemoConsents(db, provider);
 
   const authentication = createCustomerAuthentication({
@@ -151,7 +153,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const app = createApp({
     provider,
     db,
-    views: createViews(),
+    views,
     logger,
     presentedCertificate,
     behindProxy: config.tls.terminatedByProxy,

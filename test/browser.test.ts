@@ -115,7 +115,7 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
     try {
       const { page } = browser;
       await page.goto(request.url.href);
-      assert.equal(await page.title(), 'Sign in · Assent');
+      assert.equal(await page.title(), 'Sign in · Assent Demo Bank');
       await page.getByLabel('Username').fill(customer.username);
       await page.getByLabel('Password').fill('not the password');
       await page.getByRole('button', { name: 'Continue' }).click();
@@ -134,7 +134,7 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
       await page.getByLabel('One-time code').fill(customer.nextCode());
       await page.getByRole('button', { name: 'Continue' }).click();
       await page.locator('form[action$="/confirm"]').waitFor();
-      assert.equal(await page.title(), 'Review access · Assent');
+      assert.equal(await page.title(), 'Review access · Assent Demo Bank');
       await shot(page, '03-consent.png');
 
       await page.getByRole('button', { name: 'Approve' }).click();
@@ -181,10 +181,10 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
       assert.deepEqual(await page.locator('.permission-group h3').allTextContents(), [
         'Your account details',
         'Your balances',
-        'Your transactions from 1 Jan 2026 to 30 Jun 2026',
+        'Your transactions from 1 January 2026 to 30 June 2026',
         'Your direct debits, standing orders and scheduled payments',
       ]);
-      assert.equal(await page.locator('.duration').textContent(), 'Until 23 Feb 2027, unless you cancel it sooner.');
+      assert.equal(await page.locator('.duration').textContent(), 'Until 23 February 2027, unless you cancel it sooner.');
       await shot(page, '06-account-consent.png');
 
       await page.getByRole('checkbox', { name: current.name }).check();

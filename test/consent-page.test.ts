@@ -4,8 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../src/audit/audit-trail.ts';
-import { permissionGroups } from '../src/consents/permission-groups.ts';
-import { permissionWording } from '../src/consents/permission-wording.ts';
+import { loadConfig } from '../src/config.ts';
+import { permissionGroups as groupsIn, permissionWording as wordingIn } from '../src/wording/permissions.ts';
+import { wordingFor } from '../src/wording/wording.ts';
 import { OB_PERMISSIONS } from '../src/consents/permissions.ts';
 import { getConsent } from '../src/consents/consent-service.ts';
 import { type BankAccount, openAccount } from '../src/customers/account-directory.ts';
@@ -18,6 +19,10 @@ import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 import { intentClaims } from './support/granted-consents.ts';
 
+
+const english = wordingFor('en', loadConfig({}).branding);
+const permissionWording = (code: string) => wordingIn(english, code);
+const permissionGroups = (codes: readonly string[], window: { from: Date | null; to: Date | null }) => groupsIn(english, codes, window);
 
 const decode = (html: string) =>
   html.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
@@ -42,11 +47,8 @@ const shownAccountChoices = (page: Page) =>
     ([, type, name, value, checked, label]) => ({ type, field: type === 'radio' ? value : name!.slice('account:'.length), checked: Boolean(checked), label: decode(label!) }),
   );
 
-/** How the pages label an account: name, sort code and account number, currency. */
-const label = (account: BankAccount) => {
-  const id = account.identification;
-  return `${account.name}, sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)} (${account.currency})`;
-};
+/** How the pages label a customer's account (the dashboard too): name, last four digits, currency. */
+const label = (account: BankAccount) => `${account.name} (ending ${account.identification.slice(-4)}), ${account.currency}`;
 
 const item = (title: string, code: (typeof OB_PERMISSIONS)[number]) => `${title}: ${permissionWording(code).detail}`;
 
@@ -75,9 +77,9 @@ describe('permission groups', () => {
   test('the transaction window is named in the headings it limits', () => {
     const from = new Date('2026-01-01T00:00:00Z');
     const to = new Date('2026-06-30T12:00:00Z');
-    assert.deepEqual(headings({ from, to }), ['Your transactions from 1 Jan 2026 to 30 Jun 2026', 'Your statements from 1 Jan 2026 to 30 Jun 2026']);
-    assert.deepEqual(headings({ from, to: null }), ['Your transactions from 1 Jan 2026', 'Your statements from 1 Jan 2026']);
-    assert.deepEqual(headings({ from: null, to }), ['Your transactions up to 30 Jun 2026', 'Your statements up to 30 Jun 2026']);
+    assert.deepEqual(headings({ from, to }), ['Your transactions from 1 January 2026 to 30 June 2026', 'Your statements from 1 January 2026 to 30 June 2026']);
+    assert.deepEqual(headings({ from, to: null }), ['Your transactions from 1 January 2026', 'Your statements from 1 January 2026']);
+    assert.deepEqual(headings({ from: null, to }), ['Your transactions up to 30 June 2026', 'Your statements up to 30 June 2026']);
   });
 });
 
@@ -159,7 +161,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
       { heading: 'Your account details', permissions: [permissionWording('ReadAccountsDetail').detail] },
       { heading: 'Your balances', permissions: [permissionWording('ReadBalances').detail] },
       {
-        heading: 'Your transactions from 1 Jan 2026 to 30 Jun 2026',
+        heading: 'Your transactions from 1 January 2026 to 30 June 2026',
         permissions: [item('Your transactions in full', 'ReadTransactionsDetail'), item('Money coming in', 'ReadTransactionsCredits'), item('Money going out', 'ReadTransactionsDebits')],
       },
       {
@@ -168,7 +170,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
       },
       { heading: 'Your personal details', permissions: [permissionWording('ReadPartyPSU').detail] },
     ]);
-    assert.match(page.body, /<p class="duration">Until 23 Feb 2027, unless you cancel it sooner.<\/p>/);
+    assert.match(page.body, /<p class="duration">Until 23 February 2027, unless you cancel it sooner.<\/p>/);
     assert.doesNotMatch(page.body, /Read[A-Z]\w+/, 'no permission code reaches the customer');
     // Reading may cover every account of the customer's, and nobody else's; none is preselected.
     assert.deepEqual(shownAccountChoices(page).toSorted((a, b) => a.label.localeCompare(b.label)), [
@@ -180,6 +182,8 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.match(page.body, /<form method="post" action="\/interaction\/[^/]+\/confirm" novalidate>\s*<input type="hidden" name="csrf_token"/, 'the approve form carries the CSRF token');
     assert.match(page.body, /<button type="submit">Approve<\/button>/);
     assert.match(page.body, /<button type="submit" class="secondary">Deny<\/button>/);
+    assert.match(page.body, /<p class="hint" id="choice-hint">Select at least one account\.<\/p>/, 'several accounts may be shared');
+    assert.match(page.body, /You can stop Budget Buddy’s access at any time, without asking Budget Buddy: sign in at https:\/\/localhost:\d+\/dashboard to see and revoke what it can access\./);
   });
 
   test('a consent without an expiry lasts until cancelled; a logo that is not https is not shown', async () => {
@@ -219,9 +223,15 @@ describe('the consent page and PSD2 dynamic linking', () => {
     for (const notOffered of [euro, card]) {
       const refused = await browser.submit(page, 'confirm', { account: notOffered.id });
       assert.equal(refused.status, 400);
-      assert.match(refused.body, /Choose your accounts again: that account cannot be used for this request/);
+      assert.match(refused.body, /That account cannot be used for this request\. Choose your accounts again\./);
       assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
     }
+    // Exactly one account is needed: the page never asks for "at least one".
+    const noChoice = await browser.submit(page, 'confirm', {});
+    assert.equal(noChoice.status, 400);
+    assert.match(noChoice.body, /<p class="error" role="alert" id="consent-error">Select the account to pay from\.<\/p>/);
+    assert.doesNotMatch(noChoice.body, /at least one/);
+    assert.match(noChoice.body, /You can see it afterwards at https:\/\/localhost:\d+\/dashboard\./, 'the page says where the payment can be seen later');
     const callback = await browser.submit(page, 'confirm', { account: current.id });
     assert.ok(callback.url.searchParams.get('code'), `code: ${callback.url}`);
     const authorised = await getConsent(assent.db, consentId);

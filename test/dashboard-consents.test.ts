@@ -8,6 +8,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from './support/granted-consents.ts';
+import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
 async function introspect(tpp: TestTpp, granted: GrantedConsent) {
@@ -110,10 +111,34 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.doesNotMatch(shown, /ReadAccountsDetail/, 'no raw permission codes');
     assert.match(shown, new RegExp(`Everyday Current \\(ending ${current.identification.slice(-4)}\\)`));
     assert.match(shown, /Which transactions Transactions from \d{1,2} \w+ \d{4} up to \d{1,2} \w+ \d{4}/);
-    assert.match(shown, /Alpha Budgeting asked for this/);
-    assert.match(shown, /You approved it/);
-    assert.match(shown, /Alpha Budgeting last used it/);
+    assert.match(shown, /Alpha Budgeting Asked for access/);
+    assert.match(shown, /You Approved/);
+    assert.match(shown, /Alpha Budgeting Received access/);
     assert.ok(page.body.includes(`href="/dashboard/consents/${reading.consentId}/revoke"`));
+  });
+
+  test('timeline: every use with who did it: issued, refreshed, introspected by the bank at most once a minute, revoked', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const reading = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
+    const refreshed = await oidc.refreshTokenGrant(alpha.config, reading.tokens.refresh_token!, undefined, { DPoP: reading.dpop });
+    const bank = await TestResourceServer.create(assent, 'Accounts API');
+    // Mark the refresh as more than a minute old, so that the first introspection is the first use in a minute.
+    await sql`update consent set last_used_at = now() - interval '2 minutes' where id = ${reading.consentId}`.execute(assent.db);
+    for (let call = 0; call < 3; call += 1) assert.equal((await oidc.tokenIntrospection(bank.config, refreshed.access_token)).active, true);
+    const { open } = await signedIn(customer);
+    const detail = await open(`/dashboard/consents/${reading.consentId}`);
+    const rows = [...detail.body.matchAll(/<tr><td><time datetime="[^"]+">[^<]+<\/time><\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map(([, who, what]) => `${who}: ${what}`);
+    assert.deepEqual(rows, [
+      'Alpha Budgeting: Asked for access',
+      'You: Approved',
+      'Alpha Budgeting: Received access',
+      'Alpha Budgeting: Renewed its access',
+      'Assent Demo Bank: Checked that access is still allowed',
+    ], 'three introspections within a minute are one line, by the bank');
+    const revoke = await open(`/dashboard/consents/${reading.consentId}/revoke`);
+    await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: csrfTokenOf(revoke) });
+    const afterRevoking = await open(`/dashboard/consents/${reading.consentId}`);
+    assert.match(text(afterRevoking), /You Revoked/);
   });
 
   test('payment detail shows the payment; a Consumed payment cannot be revoked and the page says why', async () => {
@@ -122,7 +147,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const { open } = await signedIn(customer);
     const page = await open(`/dashboard/consents/${paying.consentId}`);
     assert.match(text(page), /Amount £165\.88/);
-    assert.match(text(page), /To ACME Inc \(account ending 5698\)/);
+    assert.match(text(page), /To ACME Inc \(sort code 08-08-00, account 21325698\)/);
     assert.match(text(page), /Reference FRESCO-101/);
 
     // The bank's payment API marks the consent consumed once the payment is made.
@@ -168,7 +193,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.ok(ended.body.includes(`href="/dashboard/consents/${reading.consentId}"`));
     assert.match(text(ended), /Status Revoked/);
     assert.doesNotMatch((await open('/dashboard')).body, new RegExp(reading.consentId));
-    assert.match(text(await open(`/dashboard/consents/${reading.consentId}`)), /You revoked it/);
+    assert.match(text(await open(`/dashboard/consents/${reading.consentId}`)), /You Revoked/);
   });
 
   test('without the CSRF token revocation answers 403 and changes nothing', async () => {

@@ -42,7 +42,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(home.status, 200);
     assert.equal(home.url.pathname, '/dashboard');
     assert.match(home.body, /Who can access your accounts/);
-    assert.match(home.body, new RegExp(`Signed in as <strong>${customer.displayName}</strong>`));
+    assert.match(home.body, new RegExp(`Signed in as ${customer.displayName}</span>`));
 
     const sessions = await assent.db.selectFrom('dashboard_session').selectAll().where('customer_id', '=', customer.id).execute();
     assert.equal(sessions.length, 1);

@@ -49,11 +49,11 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(matchTotpStep(generateTotpSecret(), currentTotpCode(secret, now), now), undefined);
   });
 
-  test('the otpauth URI carries the issuer, the username and the secret', () => {
-    const uri = new URL(otpauthUri(secret, 'alice'));
+  test('the otpauth URI carries the issuer (the bank\'s name), the username and the secret', () => {
+    const uri = new URL(otpauthUri(secret, 'alice', 'Example Bank'));
     assert.equal(uri.protocol, 'otpauth:');
     assert.equal(uri.searchParams.get('secret'), secret);
-    assert.equal(uri.searchParams.get('issuer'), 'Assent');
+    assert.equal(uri.searchParams.get('issuer'), 'Example Bank');
     assert.match(decodeURIComponent(uri.pathname), /alice$/);
   });
 });

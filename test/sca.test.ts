@@ -14,7 +14,7 @@ const LOCKOUT_SECONDS = 2;
 
 /** The page with what differs per attempt blanked: the username typed and the lockout's clock time. */
 function normalised(page: Page, username: string) {
-  return page.body.replaceAll(username, '<username>').replace(/until \d\d:\d\d UTC/, 'until <time>');
+  return page.body.replaceAll(username, '<username>').replace(/until \d\d:\d\d (GMT|BST)/, 'until <time>');
 }
 
 describe('strong customer authentication: password, then one-time code', () => {
@@ -147,7 +147,7 @@ describe('strong customer authentication: password, then one-time code', () => {
       }
       page = await browser.submit(page, 'login', { username, password: 'wrong' });
       assert.equal(page.status, 429);
-      assert.match(page.body, /Too many failed attempts\. For your security, sign-in for this username is blocked until \d\d:\d\d UTC/);
+      assert.match(page.body, /Too many failed attempts\. For your security, sign-in for this username is blocked until \d\d:\d\d (GMT|BST)/);
       lockedPages[username] = page;
     }
     assert.equal(normalised(lockedPages[customer.username]!, customer.username), normalised(lockedPages[unknownName]!, unknownName));

@@ -40,7 +40,7 @@ export async function findCustomer(db: Db, username: string): Promise<Customer |
 export async function createCustomer(
   db: Db,
   totpKey: Buffer,
-  input: { username: string; displayName: string; password: string; actor?: AuditActorKind },
+  input: { username: string; displayName: string; password: string; actor?: AuditActorKind; authenticatorIssuer: string },
 ): Promise<{ customer: Customer; totp: TotpEnrolment }> {
   const id = randomUUID();
   const secret = generateTotpSecret();
@@ -62,17 +62,17 @@ export async function createCustomer(
     });
     return inserted;
   });
-  return { customer: toCustomer(row), totp: { secret, otpauthUri: otpauthUri(secret, row.username) } };
+  return { customer: toCustomer(row), totp: { secret, otpauthUri: otpauthUri(secret, row.username, input.authenticatorIssuer) } };
 }
 
 /** Enrols a new authenticator, replacing any earlier one. */
-export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: AuditActorKind): Promise<TotpEnrolment> {
+export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: AuditActorKind, authenticatorIssuer: string): Promise<TotpEnrolment> {
   const secret = generateTotpSecret();
   await db.transaction().execute(async (trx) => {
     await updateTotpSecret(trx, customer.id, sealSecret(totpKey, secret, customer.id));
     await appendAuditEvent(trx, { subjectType: 'customer', subjectId: customer.id, event: 'customer.totp_enrolled', actor: { kind: actor, id: null } });
   });
-  return { secret, otpauthUri: otpauthUri(secret, customer.username) };
+  return { secret, otpauthUri: otpauthUri(secret, customer.username, authenticatorIssuer) };
 }
 
 /** The decrypted TOTP secret, or undefined when none is enrolled. For the authentication step and dev tooling. */

@@ -16,15 +16,17 @@ export interface CustomerConsent {
   expiresAt: Date | null;
   transactionFrom: Date | null;
   transactionTo: Date | null;
-  payment: { amount: string; currency: string; payeeName: string | null; payeeAccount: string; reference: string | null } | null;
+  payment: { amount: string; currency: string; payeeName: string | null; payeeScheme: string; payeeIdentification: string; reference: string | null } | null;
   createdAt: Date;
   statusUpdatedAt: Date;
   /** When the TPP last obtained or presented a token of it (recorded coarsely, to the minute). */
   lastUsedAt: Date | null;
 }
 
+/** One line of a consent's timeline: a transition from the audit trail, or a use of its tokens. */
 export interface ConsentEvent {
   event: string;
+  /** `tpp` is the consent's own TPP; a use by any other client is the bank's (a resource server). */
   actorKind: string;
   occurredAt: Date;
 }
@@ -38,5 +40,6 @@ export interface ConsentDirectory {
   revoke(customerId: string, consentId: string): Promise<CustomerConsent>;
   /** Revokes all the customer's Authorised consents with one TPP in one transaction; returns them. */
   revokeAllWithTpp(customerId: string, clientId: string): Promise<CustomerConsent[]>;
+  /** Transitions and token uses of the consent, oldest first. */
   history(consentId: string): Promise<ConsentEvent[]>;
 }

@@ -1,14 +1,11 @@
 import { auditHistory } from '../audit/audit-trail.ts';
 import type { Consent } from '../consents/consent.ts';
 import { consentsOfCustomer, getConsent, revokeConsent, revokeConsentsWithTpp } from '../consents/consent-service.ts';
+import { usesOfConsent } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
 import type { ConsentDirectory, CustomerConsent } from './consent-directory.ts';
 
 /** The dashboard's view of the consent model, through the consents module's service functions only. */
-
-function lastDigits(identification: string) {
-  return `account ending ${identification.slice(-4)}`;
-}
 
 function toCustomerConsent(consent: Consent): CustomerConsent {
   const { payment } = consent;
@@ -26,7 +23,8 @@ function toCustomerConsent(consent: Consent): CustomerConsent {
       amount: payment.amount,
       currency: payment.currency,
       payeeName: payment.creditorAccount.Name ?? null,
-      payeeAccount: lastDigits(payment.creditorAccount.Identification),
+      payeeScheme: payment.creditorAccount.SchemeName,
+      payeeIdentification: payment.creditorAccount.Identification,
       reference: payment.reference,
     },
     createdAt: consent.createdAt,
@@ -53,7 +51,10 @@ export function consentSource(db: Db): ConsentDirectory {
       return (await revokeConsentsWithTpp(db, { customerId, clientId, actor: asCustomer(customerId) })).map(toCustomerConsent);
     },
     async history(consentId) {
-      return (await auditHistory(db, 'consent', consentId)).map((entry) => ({ event: entry.event, actorKind: entry.actor.kind, occurredAt: entry.occurredAt }));
+      const [consent, audit, uses] = await Promise.all([getConsent(db, consentId), auditHistory(db, 'consent', consentId), usesOfConsent(db, consentId)]);
+      const transitions = audit.map((entry) => ({ event: entry.event, actorKind: entry.actor.kind, occurredAt: entry.occurredAt }));
+      const used = uses.map((use) => ({ event: `token.${use.kind}`, actorKind: use.clientId === consent?.clientId ? 'tpp' : 'bank', occurredAt: use.occurredAt }));
+      return [...transitions, ...used].toSorted((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
     },
   };
 }

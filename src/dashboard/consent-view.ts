@@ -1,34 +1,22 @@
-import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
-import { permissionWording } from '../consents/permission-wording.ts';
+import type { AccountDirectory } from '../customers/account-directory.ts';
+import { permissionWording } from '../wording/permissions.ts';
+import type { Wording } from '../wording/wording.ts';
 import type { ConsentDirectory, ConsentEvent, ConsentKind, ConsentState, CustomerConsent } from './consent-directory.ts';
 
 /**
- * Turns consents into what the dashboard pages show: plain-language labels, the TPP's name and logo,
- * the accounts by name, and the story of each consent from the audit trail.
+ * Turns consents into what the dashboard pages show, in the words of src/wording/ (the same as the
+ * consent page's): labels, the TPP's name and logo, the accounts by name, and the story of each
+ * consent from the audit trail.
  */
 
-export type ConsentTab = 'active' | 'expired' | 'ended';
+export type ConsentTab = 'pending' | 'active' | 'expired' | 'ended';
 
-export const TABS: readonly { id: ConsentTab; label: string; statuses: readonly ConsentState[] }[] = [
-  { id: 'active', label: 'Active', statuses: ['Authorised'] },
-  { id: 'expired', label: 'Expired', statuses: ['Expired'] },
-  { id: 'ended', label: 'Revoked, declined or used', statuses: ['Revoked', 'Rejected', 'Consumed'] },
+export const TABS: readonly { id: ConsentTab; statuses: readonly ConsentState[] }[] = [
+  { id: 'pending', statuses: ['AwaitingAuthorisation'] },
+  { id: 'active', statuses: ['Authorised'] },
+  { id: 'expired', statuses: ['Expired'] },
+  { id: 'ended', statuses: ['Revoked', 'Rejected', 'Consumed'] },
 ];
-
-const TYPE_LABELS: Record<ConsentKind, string> = {
-  account_access: 'See your account information',
-  domestic_payment: 'Make one payment',
-  funds_confirmation: 'Check that money is available',
-};
-
-const STATUS_LABELS: Record<ConsentState, string> = {
-  AwaitingAuthorisation: 'Waiting for your answer',
-  Authorised: 'Active',
-  Rejected: 'Declined',
-  Revoked: 'Revoked',
-  Expired: 'Expired',
-  Consumed: 'Payment made',
-};
 
 export interface Tpp {
   clientId: string;
@@ -53,6 +41,7 @@ export interface ConsentCard {
   status: ConsentState;
   statusLabel: string;
   accounts: string[];
+  createdAt: Date;
   grantedAt: Date | null;
   expiresAt: Date | null;
   endedAt: Date | null;
@@ -74,13 +63,9 @@ export function isConsentTab(value: unknown): value is ConsentTab {
   return TABS.some((tab) => tab.id === value);
 }
 
-function maskedAccount(account: BankAccount) {
-  return `${account.name} (ending ${account.identification.slice(-4)})`;
-}
-
-async function accountNames(deps: ViewDeps, customerId: string, accountIds: readonly string[]) {
+async function accountNames(deps: ViewDeps, w: Wording, customerId: string, accountIds: readonly string[]) {
   const owned = await deps.accounts.findOwned(customerId, accountIds);
-  return owned.map(maskedAccount);
+  return owned.map((account) => w.accountLabel(account));
 }
 
 function grantedAt(history: readonly ConsentEvent[]) {
@@ -93,14 +78,15 @@ function endOf(consent: CustomerConsent): Date | null {
   return consent.status === 'Expired' && consent.expiresAt ? consent.expiresAt : consent.statusUpdatedAt;
 }
 
-async function card(deps: ViewDeps, customerId: string, consent: CustomerConsent, lastUsedAt: Date | null, history: ConsentEvent[]): Promise<ConsentCard> {
+async function card(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent, lastUsedAt: Date | null, history: ConsentEvent[]): Promise<ConsentCard> {
   return {
     id: consent.id,
     type: consent.type,
-    typeLabel: TYPE_LABELS[consent.type],
+    typeLabel: w.t(`dash.type.${consent.type}`),
     status: consent.status,
-    statusLabel: STATUS_LABELS[consent.status],
-    accounts: await accountNames(deps, customerId, consent.accountIds),
+    statusLabel: w.t(`dash.status.${consent.status}`),
+    accounts: await accountNames(deps, w, customerId, consent.accountIds),
+    createdAt: consent.createdAt,
     grantedAt: grantedAt(history),
     expiresAt: consent.expiresAt,
     endedAt: endOf(consent),
@@ -114,7 +100,7 @@ export interface HomeView {
   groups: TppGroup[];
 }
 
-export async function homeView(deps: ViewDeps, customerId: string, tab: ConsentTab): Promise<HomeView> {
+export async function homeView(deps: ViewDeps, w: Wording, customerId: string, tab: ConsentTab): Promise<HomeView> {
   const all = (await deps.consents.listForCustomer(customerId)).filter((consent) => tabOf(consent.status) !== undefined);
   const shown = all.filter((consent) => tabOf(consent.status) === tab);
   const byTpp = new Map<string, TppGroup>();
@@ -124,45 +110,47 @@ export async function homeView(deps: ViewDeps, customerId: string, tab: ConsentT
       group = { tpp: await deps.tpps.describe(consent.clientId), consents: [], hasActive: false };
       byTpp.set(consent.clientId, group);
     }
-    group.consents.push(await card(deps, customerId, consent, consent.lastUsedAt, await deps.consents.history(consent.id)));
+    group.consents.push(await card(deps, w, customerId, consent, consent.lastUsedAt, await deps.consents.history(consent.id)));
     group.hasActive ||= consent.status === 'Authorised';
   }
   return {
     tab,
-    tabs: TABS.map(({ id, label }) => ({ id, label, count: all.filter((consent) => tabOf(consent.status) === id).length, current: id === tab })),
+    tabs: TABS.map(({ id }) => ({ id, label: w.t(`dash.tab.${id}`), count: all.filter((consent) => tabOf(consent.status) === id).length, current: id === tab })),
     groups: [...byTpp.values()].toSorted((a, b) => a.tpp.name.localeCompare(b.tpp.name)),
   };
 }
 
 export interface HistoryEntry {
-  label: string;
   at: Date;
+  who: string;
+  what: string;
 }
 
-function historyLabel(entry: ConsentEvent, tpp: Tpp): string {
+/** Who did it, in the customer's words: "You", the TPP by name, or the bank by name. */
+function actorOf(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
+  if (entry.actorKind === 'customer') return w.t('dash.who.you');
+  if (entry.actorKind === 'tpp') return w.t('dash.who.tpp', { tpp: tpp.name });
+  return w.t('dash.who.bank');
+}
+
+function whatHappened(w: Wording, entry: ConsentEvent): string {
   const byTpp = entry.actorKind === 'tpp';
   switch (entry.event) {
-    case 'consent.created': return `${tpp.name} asked for this`;
-    case 'consent.authorised': return 'You approved it';
-    case 'consent.rejected': return byTpp ? `${tpp.name} withdrew the request` : 'You declined it';
-    case 'consent.revoked':
-      if (entry.actorKind === 'customer') return 'You revoked it';
-      return byTpp ? `${tpp.name} cancelled it` : 'The bank revoked it';
-    case 'consent.expired': return 'It expired';
-    case 'consent.consumed': return 'The payment was made';
-    default: return entry.event;
+    case 'consent.created': return w.t('dash.event.created');
+    case 'consent.authorised': return w.t('dash.event.authorised');
+    case 'consent.rejected': return w.t(byTpp ? 'dash.event.withdrawn' : 'dash.event.declined');
+    case 'consent.revoked': return w.t(byTpp ? 'dash.event.cancelled' : 'dash.event.revoked');
+    case 'consent.expired': return w.t('dash.event.expired');
+    case 'consent.consumed': return w.t('dash.event.consumed');
+    case 'token.issued': return w.t('dash.event.issued');
+    case 'token.refreshed': return w.t('dash.event.refreshed');
+    case 'token.introspected': return w.t('dash.event.introspected');
+    default: return w.t('dash.event.other');
   }
 }
 
-function notRevocableBecause(consent: CustomerConsent): string | undefined {
-  switch (consent.status) {
-    case 'Authorised': return undefined;
-    case 'Consumed': return 'This payment has already been made, so there is nothing left to revoke: a consent for a single payment ends once the payment is made. If something is wrong with the payment, contact us.';
-    case 'Expired': return 'This consent has expired, so the provider already has no access.';
-    case 'Revoked': return 'This consent has been revoked, so the provider already has no access.';
-    case 'Rejected': return 'This request was declined, so the provider never had access.';
-    case 'AwaitingAuthorisation': return 'This request is still waiting for your answer.';
-  }
+function notRevocableBecause(w: Wording, consent: CustomerConsent): string | undefined {
+  return consent.status === 'Authorised' ? undefined : w.t(`dash.notRevocable.${consent.status}`);
 }
 
 export interface DetailView {
@@ -170,27 +158,34 @@ export interface DetailView {
   consent: ConsentCard;
   permissions: { code: string; title: string; detail: string }[];
   transactionWindow: { from: Date | null; to: Date | null } | null;
-  payment: CustomerConsent['payment'];
+  /** As on the consent page: the exact amount, the payee with its full account number. */
+  payment: { amount: string; payee: string; reference: string | null } | null;
   history: HistoryEntry[];
   revocable: boolean;
   notRevocableReason: string | undefined;
 }
 
-export async function detailView(deps: ViewDeps, customerId: string, consent: CustomerConsent): Promise<DetailView> {
+export async function detailView(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent): Promise<DetailView> {
   const [tpp, events] = await Promise.all([
     deps.tpps.describe(consent.clientId),
     deps.consents.history(consent.id),
   ]);
   const lastUsedAt = consent.lastUsedAt;
-  const history = events.map((entry) => ({ label: historyLabel(entry, tpp), at: entry.occurredAt }));
-  if (lastUsedAt) history.push({ label: `${tpp.name} last used it`, at: lastUsedAt });
-  const notRevocableReason = notRevocableBecause(consent);
+  const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry) }));
+  const notRevocableReason = notRevocableBecause(w, consent);
   return {
     tpp,
-    consent: await card(deps, customerId, consent, lastUsedAt, events),
-    permissions: consent.permissions.map((code) => ({ code, ...permissionWording(code) })),
+    consent: await card(deps, w, customerId, consent, lastUsedAt, events),
+    permissions: consent.permissions.map((code) => ({ code, ...permissionWording(w, code) })),
     transactionWindow: consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
-    payment: consent.payment,
+    payment: consent.payment && {
+      amount: w.money(consent.payment.amount, consent.payment.currency),
+      payee: w.t('dash.payeeWithAccount', {
+        payee: consent.payment.payeeName ?? w.t('dash.payee'),
+        account: w.accountNumber(consent.payment.payeeScheme, consent.payment.payeeIdentification),
+      }),
+      reference: consent.payment.reference,
+    },
     history: history.toSorted((a, b) => a.at.getTime() - b.at.getTime()),
     revocable: notRevocableReason === undefined,
     notRevocableReason,

@@ -22,10 +22,16 @@ export interface SignedIn {
   acr: string | undefined;
 }
 
+/** A sign-in the customer can retry; `messageKey` is what the page tells them (src/wording/). */
 export class SignInFailed extends Error {
   override name = 'SignInFailed';
   readonly status = 400;
   readonly expose = true;
+  readonly messageKey: 'dash.signIn.cancelled' | 'dash.signIn.failed' | 'dash.signIn.incomplete';
+  constructor(messageKey: SignInFailed['messageKey'], options?: ErrorOptions) {
+    super(messageKey, options);
+    this.messageKey = messageKey;
+  }
 }
 
 export interface OpenIdSignInSettings {
@@ -89,16 +95,16 @@ export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
         )
         .catch((error: unknown) => {
           if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') {
-            throw new SignInFailed('Sign-in was cancelled.', { cause: error });
+            throw new SignInFailed('dash.signIn.cancelled', { cause: error });
           }
           // A refused or tampered callback (wrong state, reused code, bad ID token) is the customer's to retry.
           if (error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError || error instanceof oidc.ClientError) {
-            throw new SignInFailed('Sign-in could not be completed. Please try again.', { cause: error });
+            throw new SignInFailed('dash.signIn.failed', { cause: error });
           }
           throw error;
         });
       const claims = tokens.claims()!;
-      if (claims.acr !== SCA_ACR) throw new SignInFailed('Sign-in did not complete both steps. Please sign in again.');
+      if (claims.acr !== SCA_ACR) throw new SignInFailed('dash.signIn.incomplete');
       return { customerId: claims.sub, acr: claims.acr };
     },
   };

@@ -6,9 +6,10 @@ import type { Customer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
+import type { MessageKey } from '../wording/messages.ts';
+import type { CustomerConsent } from './consent-directory.ts';
 import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
-import { formatting } from './formatting.ts';
 import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
 import { closeSession, openSession, rememberPendingSignIn, type SessionPolicy, takePendingSignIn } from './session-service.ts';
 
@@ -36,14 +37,21 @@ export function dashboardRouter(deps: DashboardDeps) {
   const { db, views, consents } = deps;
   const router = new Router({ prefix: '/dashboard' });
 
-  function signedOut(ctx: Context, message?: string, status = 401) {
-    views.render(ctx, 'dashboard/signed-out', { message }, status);
+  function signedOut(ctx: Context, message?: MessageKey, status = 401) {
+    views.render(ctx, 'dashboard/signed-out', { message: message && views.wording(ctx).t(message) }, status);
   }
 
   async function render(ctx: SignedInContext, template: string, data: Record<string, unknown>, status = 200) {
     const customer = await deps.customerOf(ctx.state.dashboard.session.customerId);
-    views.render(ctx, template, { ...data, ...formatting, customerName: customer?.displayName }, status);
+    views.render(ctx, template, { ...data, customerName: customer?.displayName }, status);
   }
+
+  /** The signed-in customer and the words of this request, for the view builders. */
+  const viewer = (ctx: SignedInContext) => ({ w: views.wording(ctx), customerId: ctx.state.dashboard.session.customerId });
+  const detailOf = (ctx: SignedInContext, consent: CustomerConsent) => {
+    const { w, customerId } = viewer(ctx);
+    return detailView(deps, w, customerId, consent);
+  };
 
   function notFound(ctx: SignedInContext) {
     return render(ctx, 'dashboard/not-found', {}, 404);
@@ -84,7 +92,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     clearCookie(ctx, SIGN_IN_COOKIE);
     const pending = pendingId ? await takePendingSignIn(db, pendingId) : undefined;
     if (!pending) {
-      signedOut(ctx, 'That sign-in has expired or was started in another browser. Please sign in again.', 400);
+      signedOut(ctx, 'dash.signedOut.expired', 400);
       return;
     }
     const signedIn = await deps.signIn.complete(new URL(ctx.originalUrl, deps.issuer), pending).catch((error: unknown) => {
@@ -92,7 +100,7 @@ export function dashboardRouter(deps: DashboardDeps) {
       throw error;
     });
     if (signedIn instanceof SignInFailed) {
-      signedOut(ctx, signedIn.message, signedIn.status);
+      signedOut(ctx, signedIn.messageKey, signedIn.status);
       return;
     }
     setCookie(ctx, SESSION_COOKIE, await openSession(db, deps.sessions, signedIn));
@@ -110,27 +118,28 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     await closeSession(db, signed.state.dashboard.sessionId);
     clearCookie(ctx, SESSION_COOKIE);
-    signedOut(ctx, 'You have signed out.', 200);
+    signedOut(ctx, 'dash.signedOut.done', 200);
   });
 
   router.get('/', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const tab = isConsentTab(ctx.query.tab) ? ctx.query.tab : 'active';
-    await render(signed, 'dashboard/home', { home: await homeView(deps, signed.state.dashboard.session.customerId, tab) });
+    const { w, customerId } = viewer(signed);
+    await render(signed, 'dashboard/home', { home: await homeView(deps, w, customerId, tab) });
   });
 
   router.get('/consents/:id', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
-    await render(signed, 'dashboard/consent', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+    await render(signed, 'dashboard/consent', { detail: await detailOf(signed, consent) });
   });
 
   router.get('/consents/:id/revoke', ...signedInOnly, async (ctx) => {
     const signed = ctx as SignedInContext;
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
-    await render(signed, 'dashboard/revoke', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+    await render(signed, 'dashboard/revoke', { detail: await detailOf(signed, consent) });
   });
 
   router.post('/consents/:id/revoke', ...signedInOnly, async (ctx) => {
@@ -138,7 +147,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     const consent = await ownConsent(signed);
     if (!consent) return notFound(signed);
     if (consent.status !== 'Authorised') {
-      await render(signed, 'dashboard/consent', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) }, 409);
+      await render(signed, 'dashboard/consent', { detail: await detailOf(signed, consent) }, 409);
       return;
     }
     await consents.revoke(signed.state.dashboard.session.customerId, consent.id);
@@ -156,7 +165,7 @@ export function dashboardRouter(deps: DashboardDeps) {
       ctx.redirect(`/dashboard/consents/${consent.id}`);
       return;
     }
-    await render(signed, 'dashboard/receipt', { detail: await detailView(deps, signed.state.dashboard.session.customerId, consent) });
+    await render(signed, 'dashboard/receipt', { detail: await detailOf(signed, consent) });
   });
 
   router.get('/providers/:clientId/stop', ...signedInOnly, async (ctx) => {
@@ -164,7 +173,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);
     const active = found.consents.filter((consent) => consent.status === 'Authorised');
-    const details = await Promise.all(active.map((consent) => detailView(deps, signed.state.dashboard.session.customerId, consent)));
+    const details = await Promise.all(active.map((consent) => detailOf(signed, consent)));
     await render(signed, 'dashboard/stop-sharing', { tpp: found.tpp, details });
   });
 
@@ -186,7 +195,7 @@ export function dashboardRouter(deps: DashboardDeps) {
       ctx.redirect(`/dashboard/providers/${encodeURIComponent(found.tpp.clientId)}/stop`);
       return;
     }
-    const details = await Promise.all(found.consents.map((consent) => detailView(deps, signed.state.dashboard.session.customerId, consent)));
+    const details = await Promise.all(found.consents.map((consent) => detailOf(signed, consent)));
     await render(signed, 'dashboard/stop-receipt', { tpp: found.tpp, details });
   });
 

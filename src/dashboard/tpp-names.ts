@@ -1,17 +1,16 @@
 import type { Db } from '../db/connect.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
+import { httpsLogo } from '../wording/wording.ts';
 import type { Tpp, TppDirectory } from './consent-view.ts';
 
 /**
  * A TPP's name and logo as onboarding recorded them; a client that has gone since still shows its id.
- * Only https logos are shown: the page's CSP allows no other remote images.
  */
 export function registeredTpps(db: Db): TppDirectory {
   return {
     async describe(clientId): Promise<Tpp> {
       const display = await getClientDisplay(db, clientId);
-      const logo = display?.logoUri;
-      return { clientId, name: display?.name ?? clientId, logoUri: logo?.startsWith('https://') ? logo : undefined };
+      return { clientId, name: display?.name ?? clientId, logoUri: httpsLogo(display?.logoUri) };
     },
   };
 }

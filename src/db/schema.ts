@@ -216,11 +216,23 @@ export interface RateLimitTable {
   window_ends_at: Date;
 }
 
+export type ConsentUseKind = 'issued' | 'refreshed' | 'introspected';
+
+/** A use of a consent's tokens (consents/consent-use.ts); insert-only. */
+export interface ConsentUseTable {
+  id: Generated<string>;
+  consent_id: string;
+  kind: ConsentUseKind;
+  client_id: string;
+  occurred_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
   dashboard_client_key: DashboardClientKeyTable;
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;
   consent: ConsentTable;
+  consent_use: ConsentUseTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;

@@ -43,20 +43,20 @@ export async function demoTotpSecret(dataDir: string, username: string): Promise
 }
 
 /** The demo customer with both SCA factors; an existing one from before TOTP existed gets enrolled. */
-async function seedCustomer(db: Db, directory: string, totpKey: Buffer): Promise<TotpEnrolment> {
+async function seedCustomer(db: Db, directory: string, totpKey: Buffer, authenticatorIssuer: string): Promise<TotpEnrolment> {
   const file = path.join(directory, 'customer.json');
   const existing = await findCustomer(db, DEMO_CUSTOMER);
   if (existing && (await exists(file))) {
     const secret = await readTotpSecret(db, totpKey, DEMO_CUSTOMER);
-    if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER) };
-    const totp = await enrolTotp(db, totpKey, existing, 'system');
+    if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER, authenticatorIssuer) };
+    const totp = await enrolTotp(db, totpKey, existing, 'system', authenticatorIssuer);
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
     return totp;
   }
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
-  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: 'system' });
+  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: 'system', authenticatorIssuer });
   for (const account of DEMO_ACCOUNTS) await openAccount(db, { ...account, customerId: customer.id });
   await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
   return totp;
@@ -88,10 +88,11 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
  * Creates the demo customer and TPP once; later starts reuse them. Returns the folder holding their
  * credentials and the demo customer's TOTP enrolment (dev mode prints it at start).
  */
-export async function seedDemo(db: Db, dataDir: string, ca: PemPair, totpKey: Buffer): Promise<{ directory: string; totp: TotpEnrolment }> {
+/** `authenticatorIssuer`: the bank's name, as the demo customer's authenticator app shows it. */
+export async function seedDemo(db: Db, dataDir: string, ca: PemPair, totpKey: Buffer, authenticatorIssuer: string): Promise<{ directory: string; totp: TotpEnrolment }> {
   const directory = path.join(dataDir, 'demo');
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const totp = await seedCustomer(db, directory, totpKey);
+  const totp = await seedCustomer(db, directory, totpKey, authenticatorIssuer);
   await seedTpp(db, directory, ca);
   return { directory, totp };
 }

@@ -16,7 +16,8 @@ export class CsrfRejected extends Error {
   readonly expose = true;
   readonly error = 'csrf_rejected';
   constructor() {
-    super('This form has expired or did not come from this site. Nothing was changed. Go back to the application and start again.');
+    // The customer's page says it in their language (src/wording/error-wording.ts).
+    super('form without a valid CSRF token');
   }
 }
 

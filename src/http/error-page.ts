@@ -1,17 +1,20 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { customerErrorMessage } from '../wording/error-wording.ts';
 import type { Views } from './views.ts';
 
 interface HttpError {
+  name?: string;
   status?: number;
   statusCode?: number;
   expose?: boolean;
   error?: string;
-  error_description?: string;
-  message?: string;
 }
 
-/** Renders errors of Assent's own pages; details only for errors meant for the user, never a stack. */
+/**
+ * Renders errors of Assent's own pages in the customer's words (src/wording/error-wording.ts) with
+ * the error code for support; never a stack, never the library's description.
+ */
 export function errorPage(views: Views, logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
@@ -19,12 +22,13 @@ export function errorPage(views: Views, logger: Logger): Middleware {
     } catch (caught) {
       const error = caught as HttpError;
       const status = error.statusCode ?? error.status ?? 500;
+      const w = views.wording(ctx);
       if (status >= 500 || !error.expose) {
         ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
-        views.render(ctx, 'error', { message: 'An unexpected error occurred. Please try again later.', code: 'server_error' }, 500);
+        views.render(ctx, 'error', { message: w.t('error.server'), code: 'server_error', startAgain: true }, 500);
         return;
       }
-      views.render(ctx, 'error', { message: error.error_description ?? error.message, code: error.error }, status);
+      views.render(ctx, 'error', { message: customerErrorMessage(w, error), code: error.error, startAgain: true }, status);
     }
   };
 }

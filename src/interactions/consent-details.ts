@@ -1,32 +1,9 @@
-import type { Consent, ObAccountReference } from '../consents/consent.ts';
-import { formatDay, type PermissionGroup, permissionGroups } from '../consents/permission-groups.ts';
+import type { Consent } from '../consents/consent.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
+import { type PermissionGroup, permissionGroups } from '../wording/permissions.ts';
+import { httpsLogo, type Wording } from '../wording/wording.ts';
 
-/** What the consent and one-time-code pages show about a consent, in plain terms; the views escape every value. */
-
-/** Completes "<TPP> wants to ...". */
-const PURPOSES: Record<Consent['type'], string> = {
-  account_access: 'see information about your accounts',
-  domestic_payment: 'make a payment from your account',
-  funds_confirmation: 'check that your account has enough money for a payment',
-};
-
-/** Sort code and account number or IBAN as printed on a statement; other schemes as given. */
-export function accountNumber(schemeName: string, identification: string): string {
-  if (schemeName === 'UK.OBIE.SortCodeAccountNumber' && /^\d{14}$/.test(identification)) {
-    return `sort code ${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)}, account ${identification.slice(6)}`;
-  }
-  if (schemeName === 'UK.OBIE.IBAN') return `IBAN ${identification.replace(/(.{4})(?=.)/g, '$1 ')}`;
-  return identification;
-}
-
-const CURRENCY_NAMES = new Intl.DisplayNames('en-GB', { type: 'currency' });
-
-/** The amount stays the consent's decimal string (never a float); only the currency's symbol is added. */
-function amountWithSymbol(amount: string, currency: string) {
-  const symbol = new Intl.NumberFormat('en-GB', { style: 'currency', currency }).formatToParts(0).find((part) => part.type === 'currency')?.value;
-  return symbol && symbol !== currency ? `${symbol}${amount}` : `${amount} ${currency}`;
-}
+/** What the consent and one-time-code pages show about a consent, in the customer's words (src/wording/). */
 
 export interface PaymentDetails {
   amount: string;
@@ -36,64 +13,71 @@ export interface PaymentDetails {
   reference: string | undefined;
 }
 
-export function paymentDetails(consent: Consent): PaymentDetails | undefined {
+export function paymentDetails(w: Wording, consent: Consent): PaymentDetails | undefined {
   const payment = consent.payment;
   if (!payment) return undefined;
   const { Name, SchemeName, Identification } = payment.creditorAccount;
   return {
-    amount: amountWithSymbol(payment.amount, payment.currency),
-    currency: `${payment.currency} (${CURRENCY_NAMES.of(payment.currency) ?? payment.currency})`,
-    payee: Name ?? 'No name given',
-    payeeAccount: accountNumber(SchemeName, Identification),
+    amount: w.money(payment.amount, payment.currency),
+    currency: w.currencyName(payment.currency),
+    payee: Name ?? w.t('payment.noPayeeName'),
+    // The payee is not the customer's: its full number is what the customer checks before paying.
+    payeeAccount: w.accountNumber(SchemeName, Identification),
     reference: payment.reference ?? undefined,
   };
 }
 
-function duration(consent: Consent): string {
-  if (consent.type === 'domestic_payment') return 'For this one payment only.';
-  return consent.expiresAt ? `Until ${formatDay(consent.expiresAt)}, unless you cancel it sooner.` : 'Until you cancel it.';
+function duration(w: Wording, consent: Consent): string {
+  if (consent.type === 'domestic_payment') return w.t('consent.duration.payment');
+  return consent.expiresAt ? w.t('consent.duration.until', { date: w.day(consent.expiresAt) }) : w.t('consent.duration.open');
 }
 
-const named = (account: ObAccountReference) => `${account.Name ? `${account.Name}, ` : ''}${accountNumber(account.SchemeName, account.Identification)}`;
-
 export interface ConsentDetails {
-  purpose: string;
+  heading: string;
   permissionGroups: PermissionGroup[];
   duration: string;
   payment: PaymentDetails | undefined;
   debtorAccount: string | undefined;
   /** Reading may cover several accounts; paying or checking funds uses exactly one. */
   multiple: boolean;
+  legend: string;
+  /** How many to pick, when it is not obvious: "at least one" only where several may be chosen. */
+  hint: string | undefined;
   accounts: { id: string; label: string; checked: boolean }[];
 }
 
 /** `choices` are the customer's accounts this consent can use (account-choices.ts). */
-export function consentDetails(consent: Consent, choices: readonly BankAccount[]): ConsentDetails {
+export function consentDetails(w: Wording, consent: Consent, tppName: string, choices: readonly BankAccount[]): ConsentDetails {
   const multiple = consent.type === 'account_access';
   return {
-    purpose: PURPOSES[consent.type],
-    permissionGroups: permissionGroups(consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
-    duration: duration(consent),
-    payment: paymentDetails(consent),
-    debtorAccount: consent.debtorAccount ? named(consent.debtorAccount) : undefined,
+    heading: w.t(`consent.heading.${consent.type}`, { tpp: tppName }),
+    permissionGroups: permissionGroups(w, consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
+    duration: duration(w, consent),
+    payment: paymentDetails(w, consent),
+    debtorAccount: consent.debtorAccount ? w.accountLabel({ name: consent.debtorAccount.Name, identification: consent.debtorAccount.Identification }) : undefined,
     multiple,
+    legend: w.t(multiple ? 'consent.choose.many' : consent.payment ? 'consent.choose.payFrom' : 'consent.choose.one'),
+    hint: multiple ? w.t('consent.choose.manyHint') : choices.length > 1 ? w.t('consent.choose.oneHint') : undefined,
     accounts: choices.map((account) => ({
       id: account.id,
-      label: `${account.name}, ${accountNumber(account.schemeName, account.identification)} (${account.currency})`,
+      label: w.t('consent.accountChoice', { account: w.accountLabel(account), currency: account.currency }),
       // A single account to pay from is the only choice there is.
       checked: !multiple && choices.length === 1,
     })),
   };
 }
 
+/** The error when the customer approved without a valid choice: "at least one" only where several may be chosen. */
+export function noAccountChosen(w: Wording, consent: Consent): string {
+  if (consent.type === 'account_access') return w.t('consent.error.chooseMany');
+  return w.t(consent.payment ? 'consent.error.choosePayFrom' : 'consent.error.chooseOne');
+}
+
 export interface TppOnPage {
   name: string;
-  /** Only https logos are shown: anything else would be mixed content or a local resource. */
   logoUri: string | undefined;
 }
 
 export function tppOnPage(display: { name: string; logoUri: string | null } | undefined, fallbackName: string): TppOnPage {
-  const logo = display?.logoUri;
-  const https = logo && URL.canParse(logo) && new URL(logo).protocol === 'https:';
-  return { name: display?.name ?? fallbackName, logoUri: https ? logo : undefined };
+  return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri) };
 }

@@ -12,7 +12,7 @@ import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
-import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
+import { consentDetails, noAccountChosen, type TppOnPage, tppOnPage } from './consent-details.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
@@ -49,10 +49,11 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, loaded: Loaded
   // A payment that changed since the code step is not put to the customer again for approval.
   if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp);
   const choices = consent ? accountChoices(consent, await customerAccounts(deps.db, customerId)) : [];
+  const w = deps.views.wording(ctx);
   deps.views.render(
     ctx,
     'consent',
-    { uid: interaction.uid, clientName: tpp.name, tpp, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(consent, choices), error },
+    { uid: interaction.uid, clientName: tpp.name, tpp, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(w, consent, tpp.name, choices), error },
     error ? 400 : 200,
   );
 }
@@ -132,7 +133,7 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
   const { interaction } = loaded;
   const { prompt, params, session } = interaction;
   if (prompt.name !== 'consent' || !session) {
-    views.render(ctx, 'error', { message: 'This step is not expected now. Start again from the application.' }, 400);
+    views.render(ctx, 'error', { message: views.wording(ctx).t('error.unexpectedStep') }, 400);
     return;
   }
   const form = await readForm(ctx);
@@ -155,7 +156,10 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
       });
     } catch (error) {
       await grant.destroy();
-      if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
+      if (error instanceof AccountSelectionInvalid) {
+        const w = views.wording(ctx);
+        return renderConsent(deps, ctx, loaded, selectedAccounts(form).length === 0 ? noAccountChosen(w, consent) : w.t('consent.error.accountUnusable'));
+      }
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, await tppOf(db, loaded));
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
         return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);

@@ -4,6 +4,8 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import type { MessageKey } from '../wording/messages.ts';
+import type { Wording } from '../wording/wording.ts';
 import type { LoadedInteraction } from './interaction-context.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
@@ -15,9 +17,10 @@ export interface LoginStepDeps {
   authentication: CustomerAuthentication;
 }
 
+/** The messages are catalogue keys (src/wording/), translated when the page is rendered. */
 const loginForm = z.object({
-  username: z.string().trim().min(1, 'Enter your username.').max(200, 'That username is too long.'),
-  password: z.string().min(1, 'Enter your password.').max(1024, 'That password is too long.'),
+  username: z.string().trim().min(1, 'login.error.usernameMissing' satisfies MessageKey).max(200, 'login.error.usernameTooLong' satisfies MessageKey),
+  password: z.string().min(1, 'login.error.passwordMissing' satisfies MessageKey).max(1024, 'login.error.passwordTooLong' satisfies MessageKey),
 });
 
 type FieldErrors = Partial<Record<keyof z.infer<typeof loginForm>, string>>;
@@ -33,9 +36,9 @@ export function renderLogin(deps: { views: Views }, ctx: Context, { interaction,
 }
 
 /** What a locked-out customer is told; the same for every username, known or not. */
-export function lockoutNotice(until: Date, now = new Date()): string {
+export function lockoutNotice(w: Wording, until: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
-  return `Too many failed attempts. For your security, sign-in for this username is blocked until ${until.toISOString().slice(11, 16)} UTC (about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+  return w.plural('login.notice.locked', minutes, { time: w.time(until), minutes });
 }
 
 export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: LoadedInteraction) {
@@ -43,12 +46,14 @@ export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: Loa
   const parsed = loginForm.safeParse({ username: form.username ?? '', password: form.password ?? '' });
   if (!parsed.success) {
     const errors: FieldErrors = {};
-    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= issue.message;
+    const w = deps.views.wording(ctx);
+    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= w.t(issue.message as MessageKey);
     renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }
   const { username, password } = parsed.data;
   const check = await deps.authentication.checkPassword(username, password);
+  const w = deps.views.wording(ctx);
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
@@ -56,17 +61,17 @@ export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: Loa
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;
     case 'rejected':
-      renderLogin(deps, ctx, loaded, { username, errors: { password: 'The username or password is not correct.' } }, 401);
+      renderLogin(deps, ctx, loaded, { username, errors: { password: w.t('login.error.wrong') } }, 401);
       return;
     case 'not_enrolled':
-      renderLogin(deps, ctx, loaded, { username, notice: 'Your sign-in has no authenticator app set up yet, so it cannot be completed. Please contact your bank.' }, 403);
+      renderLogin(deps, ctx, loaded, { username, notice: w.t('login.notice.notEnrolled') }, 403);
       return;
     case 'locked':
-      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(check.until) }, 429);
+      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(w, check.until) }, 429);
       return;
     case 'busy':
       ctx.set('Retry-After', '5');
-      renderLogin(deps, ctx, loaded, { username, notice: 'Too many people are signing in right now. Please try again in a moment.' }, 503);
+      renderLogin(deps, ctx, loaded, { username, notice: w.t('login.notice.busy') }, 503);
       return;
   }
 }

@@ -4,6 +4,7 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import type { MessageKey } from '../wording/messages.ts';
 import { SCA_ACR } from '../oidc/acr.ts';
 import { paymentDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
@@ -28,18 +29,20 @@ export interface OtpStepDeps {
 }
 
 const MESSAGES = {
-  rejected: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
-  reused: 'That code has already been used. Wait for your authenticator app to show a new code and enter it.',
-  paymentChanged: 'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
-} as const;
+  rejected: 'otp.error.rejected',
+  reused: 'otp.error.reused',
+  paymentChanged: 'otp.error.paymentChanged',
+} as const satisfies Record<string, MessageKey>;
 
-export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
+/** `error` is a catalogue key (src/wording/). */
+export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: MessageKey, status = 200) {
   const payment = await boundPayment(deps.db, interaction);
   const linked = payment && linkedPaymentOf(payment);
+  const w = deps.views.wording(ctx);
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, clientName, error: error && w.t(error), payment: payment && paymentDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }
@@ -48,7 +51,7 @@ export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedI
   const form = await readForm(ctx);
   const code = (form.code ?? '').replace(/\s+/g, '');
   if (!/^\d{6}$/.test(code)) {
-    await renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
+    await renderOtp(deps, ctx, loaded, 'otp.error.format', 400);
     return;
   }
   const payment = await boundPayment(deps.db, loaded.interaction);
@@ -70,7 +73,7 @@ export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedI
       return;
     case 'locked':
       await forgetPasswordFactor(deps.db, loaded.interaction.uid);
-      renderLogin(deps, ctx, loaded, { notice: lockoutNotice(check.until) }, 429);
+      renderLogin(deps, ctx, loaded, { notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
       return;
   }
 }

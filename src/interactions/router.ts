@@ -53,13 +53,13 @@ export function interactionRouter(deps: InteractionDeps) {
   router.post('/login', csrf, async (ctx) => {
     const step = await enter(ctx);
     if (!step) return;
-    if (!step.onLogin) deps.views.render(ctx, 'error', { message: 'You are already signed in. Start again from the application.' }, 400);
+    if (!step.onLogin) deps.views.render(ctx, 'error', { message: deps.views.wording(ctx).t('error.alreadySignedIn') }, 400);
     else await submitLogin(deps, ctx, step.loaded);
   });
   router.post('/otp', csrf, async (ctx) => {
     const step = await enter(ctx);
     if (!step) return;
-    if (!step.onLogin || !step.customerId) deps.views.render(ctx, 'error', { message: 'This step is not expected now. Start again from the application.' }, 400);
+    if (!step.onLogin || !step.customerId) deps.views.render(ctx, 'error', { message: deps.views.wording(ctx).t('error.unexpectedStep') }, 400);
     else await submitOtp(deps, ctx, step.loaded, step.customerId);
   });
   router.post('/confirm', csrf, async (ctx) => {

@@ -48,7 +48,8 @@ export function consentTokenClaims(db: Db) {
     if (!consentId) return undefined;
     const consent = await getConsent(db, consentId);
     if (!holdsIn(consent, grantIdOf(token))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
-    await noteConsentUse(db, consent.id);
+    const kind = ctx?.oidc.params?.grant_type === 'refresh_token' ? 'refreshed' : 'issued';
+    await noteConsentUse(db, { consentId: consent.id, kind, clientId: ctx?.oidc.client?.clientId ?? consent.clientId });
     return consentClaims(consent);
   };
 }
@@ -63,7 +64,8 @@ export async function consentStillHolds(db: Db, ctx: KoaContextWithOIDC, token: 
   if (!consentId) return true;
   const consent = await getConsent(db, consentId);
   if (!holdsIn(consent, grantIdOf(token))) return false;
-  await noteConsentUse(db, consent.id);
+  // The introspecting client (the bank's resource server, or the TPP itself) used the consent.
+  await noteConsentUse(db, { consentId: consent.id, kind: 'introspected', clientId: ctx.oidc.client?.clientId ?? consent.clientId });
   return true;
 }
 

@@ -12,6 +12,7 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import { consentStillHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -43,6 +44,8 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
+  /** Assent's templates for the pages the provider draws itself (errors, logout). */
+  pages: CustomerPages;
   /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
   inMemoryStore?: boolean;
 }
@@ -146,8 +149,10 @@ export function createProvider(settings: ProviderSettings): Provider {
         if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
       },
     },
+    renderError: settings.pages.renderError,
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource: settings.pages.logoutSource, postLogoutSuccessSource: settings.pages.postLogoutSuccessSource },
       fapi: { enabled: true, profile: fapiProfile },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },

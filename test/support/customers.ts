@@ -19,7 +19,7 @@ export async function createTestCustomer(db: Db): Promise<TestCustomer> {
   const username = `customer-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
   const totpKey = await loadTotpKey(db, { devMode: true, configured: undefined });
-  const { customer, totp } = await createCustomer(db, totpKey, { username, displayName: `Customer ${username}`, password });
+  const { customer, totp } = await createCustomer(db, totpKey, { username, displayName: `Customer ${username}`, password, authenticatorIssuer: 'Test Bank' });
   const handedOut = new Set<number>();
   return {
     ...customer,

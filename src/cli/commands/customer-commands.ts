@@ -20,7 +20,7 @@ const createCustomerCommand: AdminCommand = {
     const name = values.name;
     if (typeof username !== 'string' || typeof name !== 'string') throw new UsageError('--username and --name are required');
     const password = randomBytes(12).toString('base64url');
-    const { customer, totp } = await createCustomer(context.db, await totpKeyOf(context), { username, displayName: name, password });
+    const { customer, totp } = await createCustomer(context.db, await totpKeyOf(context), { username, displayName: name, password, authenticatorIssuer: context.config.branding.bankName });
     context.out(JSON.stringify({ id: customer.id, username: customer.username, password, otpauthUri: totp.otpauthUri }, null, 2));
   },
 };

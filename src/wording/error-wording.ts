@@ -1,0 +1,36 @@
+import type { MessageKey } from './messages.ts';
+import type { Wording } from './wording.ts';
+
+/**
+ * What a customer is told when a page cannot go on: plain words for what happened, by the error's
+ * class (oidc-provider's `name`) or OAuth code, never the library's own description. The code itself
+ * is shown separately, small, for the TPP's support.
+ */
+
+const BY_NAME: Record<string, MessageKey> = {
+  SessionNotFound: 'error.sessionLost',
+  InvalidRequestUri: 'error.linkExpired',
+  CsrfRejected: 'error.formExpired',
+};
+
+const BY_CODE: Record<string, MessageKey> = {
+  invalid_request_uri: 'error.linkExpired',
+  invalid_client: 'error.clientUnknown',
+  unauthorized_client: 'error.clientUnknown',
+  access_denied: 'error.accessDenied',
+  server_error: 'error.server',
+  temporarily_unavailable: 'error.server',
+};
+
+export interface CustomerFacingError {
+  name?: string | undefined;
+  error?: string | undefined;
+}
+
+export function customerErrorKey({ name, error }: CustomerFacingError): MessageKey {
+  return (name && BY_NAME[name]) || (error && BY_CODE[error]) || 'error.invalidRequest';
+}
+
+export function customerErrorMessage(w: Wording, error: CustomerFacingError): string {
+  return w.t(customerErrorKey(error));
+}

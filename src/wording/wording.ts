@@ -1,0 +1,69 @@
+import type { Branding } from '../config.ts';
+import { INTL_LOCALE, type Locale } from './locale.ts';
+import { type MessageKey, type MessageParams, translate } from './messages.ts';
+
+/**
+ * The one place that turns facts into the customer's words: every message, date, amount and account
+ * label on the authorization pages, the dashboard and the error pages comes from a `Wording`, so the
+ * consent page and the dashboard cannot describe the same consent in two ways.
+ */
+
+/** Only https logos are shown: anything else would be mixed content or a local resource. */
+export function httpsLogo(uri: string | null | undefined): string | undefined {
+  return uri && URL.canParse(uri) && new URL(uri).protocol === 'https:' ? uri : undefined;
+}
+
+function fractionDigits(amount: string) {
+  return /\.(\d+)$/.exec(amount)?.[1]?.length ?? 0;
+}
+
+export function wordingFor(locale: Locale, branding: Branding) {
+  const intl = INTL_LOCALE[locale];
+  const timeZone = branding.timeZone;
+  const day = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', timeZone });
+  const when = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' });
+  const time = new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' });
+  const currencies = new Intl.DisplayNames(intl, { type: 'currency' });
+  const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
+
+  /** Sort code and account number or IBAN as printed on a statement; other schemes as given. */
+  function accountNumber(schemeName: string, identification: string): string {
+    if (schemeName === 'UK.OBIE.SortCodeAccountNumber' && /^\d{14}$/.test(identification)) {
+      const sortCode = `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)}`;
+      return t('account.sortCode', { sortCode, number: identification.slice(6) });
+    }
+    if (schemeName === 'UK.OBIE.IBAN') return t('account.iban', { iban: identification.replace(/(.{4})(?=.)/g, '$1 ') });
+    return identification;
+  }
+
+  return {
+    locale,
+    branding,
+    t,
+    /** "23 February 2027" / "23. Februar 2027", in the bank's time zone. */
+    day: (date: Date) => day.format(date),
+    /** A moment, with the time zone shown. */
+    when: (date: Date) => when.format(date),
+    time: (date: Date) => time.format(date),
+    /** The consent's decimal string formatted exactly (Intl takes it as a decimal, never a float). */
+    money(amount: string, currency: string) {
+      // Never fewer digits than the amount has (no rounding), never fewer than the currency shows (3 at most).
+      const format = new Intl.NumberFormat(intl, { style: 'currency', currency, maximumFractionDigits: Math.max(fractionDigits(amount), 3) });
+      return format.format(amount as unknown as number);
+    },
+    currencyName: (code: string) => t('payment.currencyNamed', { code, name: currencies.of(code) ?? code }),
+    accountNumber,
+    /** A customer's own account, everywhere: its name and the last four digits of its number. */
+    accountLabel(account: { name: string | null | undefined; identification: string }) {
+      const last4 = account.identification.slice(-4);
+      return account.name ? t('account.ending', { name: account.name, last4 }) : t('account.unnamedEnding', { last4 });
+    },
+    /** Singular or plural sentence: `<key>.one` for 1, `<key>.other` otherwise. */
+    plural(key: 'login.notice.locked' | 'dash.stop.revokesAll', count: number, params: MessageParams = {}) {
+      return t(count === 1 ? `${key}.one` : `${key}.other`, { count, ...params });
+    },
+  };
+}
+
+export type Wording = ReturnType<typeof wordingFor>;
+export type { Branding };
