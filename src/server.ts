@@ -28,7 +28,7 @@ import { sweepExpired } from './oidc/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
-import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
+import { createProvider, PAR_LIFETIME_SECONDS, REGISTRATION_PATH } from './oidc/provider.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
@@ -111,7 +111,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   });
   const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore, pages: customerPages(views) });
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore, pages: customerPages(views, PAR_LIFETIME_SECONDS) });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));

@@ -20,8 +20,9 @@ if (command === 'token') {
 } else if (command === 'proof' && args[0] && args[1]) {
   process.stdout.write(`${await dpopProof(settings, args[0], args[1], args[2])}\n`);
 } else if (command === 'authorize' && args[0]) {
-  const { url, codeVerifier } = await authorizationRequest(settings, args[0], args[1] ?? 'openid accounts');
+  const { url, codeVerifier, expiresIn } = await authorizationRequest(settings, args[0], args[1] ?? 'openid accounts');
   process.stdout.write(`${url}\n`);
+  process.stderr.write(`Open it within ${expiresIn} seconds: the pushed request expires then, and the link works once.\n`);
   process.stderr.write(`PKCE code_verifier for redeeming the code: ${codeVerifier}\n`);
 } else {
   console.error('usage: npm run demo-tpp -- token [scope] | proof <METHOD> <URL> [access token] | authorize <ConsentId> [scope]');

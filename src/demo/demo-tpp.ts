@@ -104,10 +104,10 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
     new URLSearchParams({ client_id: DEMO_CLIENT_ID, request: requestObject, ...(await clientAssertion(settings)) }).toString(),
   );
   if (response.status !== 201) throw new Error(`pushed authorization request failed (${response.status}): ${response.body}`);
-  const { request_uri: requestUri } = JSON.parse(response.body) as { request_uri: string };
+  const { request_uri: requestUri, expires_in: expiresIn } = JSON.parse(response.body) as { request_uri: string; expires_in: number };
   const url = new URL('/auth', settings.issuer);
   url.search = new URLSearchParams({ client_id: DEMO_CLIENT_ID, request_uri: requestUri }).toString();
-  return { url, codeVerifier };
+  return { url, codeVerifier, expiresIn };
 }
 
 export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {

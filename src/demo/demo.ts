@@ -6,6 +6,7 @@ import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
+import { PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 
 /**
@@ -102,7 +103,8 @@ const callback = await new Promise<URL>((resolve, reject) => {
     });
     listener.on('error', reject);
     listener.listen(CALLBACK_PORT, '127.0.0.1', () => {
-      say('\nOpen this URL in a browser (trust data/tls/ca.pem, or accept the dev certificate):');
+      say(`\nOpen this URL in a browser within ${PAR_LIFETIME_SECONDS} seconds (the pushed request expires then, and the link works once;`);
+      say('trust data/tls/ca.pem, or accept the dev certificate):');
       say(authorizationUrl.href);
       say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
       say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');

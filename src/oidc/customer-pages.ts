@@ -18,7 +18,8 @@ function wayBack(ctx: KoaContextWithOIDC) {
   return { tppName: client.clientName ?? client.clientId, returnTo: home };
 }
 
-export function customerPages(views: Views) {
+/** `parLifetimeSeconds`: how long the link a TPP sends lives, which the expired-link page says. */
+export function customerPages(views: Views, parLifetimeSeconds: number) {
   const renderError: NonNullable<Configuration['renderError']> = async (ctx, out, error) => {
     const w = views.wording(ctx);
     const code = out.error;
@@ -26,7 +27,7 @@ export function customerPages(views: Views) {
     views.render(
       ctx,
       'error',
-      { message: customerErrorMessage(w, { name: (error as Error).name, error: code }), code, tppName, returnTo, startAgain: !returnTo },
+      { message: customerErrorMessage(w, { name: (error as Error).name, error: code }, { seconds: parLifetimeSeconds }), code, tppName, returnTo, startAgain: !returnTo },
       ctx.status >= 400 ? ctx.status : 400,
     );
   };

@@ -30,6 +30,9 @@ export const REGISTRATION_PATH = '/register';
  */
 export const BANK_SCOPE = 'bank';
 
+/** How long a pushed authorization request (the link a TPP sends the customer to) lives; it works once. */
+export const PAR_LIFETIME_SECONDS = 60;
+
 export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE];
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
@@ -199,6 +202,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       RefreshToken: withinGrant(ttl.refreshToken),
       Grant: ttl.refreshToken,
       Interaction: 600,
+      PushedAuthorizationRequest: PAR_LIFETIME_SECONDS,
       Session: ttl.session,
     },
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.

@@ -162,7 +162,7 @@ export const de = {
   'error.unexpectedStep': 'Dieser Schritt ist gerade nicht vorgesehen. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
   'error.alreadySignedIn': 'Sie sind bereits angemeldet. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
   'error.formExpired': 'Dieses Formular ist abgelaufen oder stammt nicht von dieser Website. Nichts wurde geändert. Kehren Sie zu der App oder Website zurück, von der Sie kommen, und beginnen Sie neu.',
-  'error.linkExpired': 'Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Links aus einer App oder Website gelten 60 Sekunden und funktionieren nur einmal. Nichts wurde geteilt.',
+  'error.linkExpired': 'Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Links aus einer App oder Website gelten {seconds} Sekunden und funktionieren nur einmal. Nichts wurde geteilt.',
   'error.sessionLost': 'Wir konnten diese Anmeldung in Ihrem Browser nicht finden. Sie ist vielleicht abgelaufen oder wurde in einem anderen Browser oder Tab begonnen. Nichts wurde geteilt.',
   'error.invalidRequest': 'Die App oder Website, die Sie hierher geschickt hat, hat eine Anfrage gestellt, die wir nicht annehmen können. Nichts wurde geteilt.',
   'error.clientUnknown': 'Die App oder Website, die Sie hierher geschickt hat, ist bei {bank} nicht registriert oder wurde gesperrt. Nichts wurde geteilt.',

@@ -164,7 +164,7 @@ export const en = {
   'error.unexpectedStep': 'This step is not expected now. Start again from the app or website you came from.',
   'error.alreadySignedIn': 'You are already signed in. Start again from the app or website you came from.',
   'error.formExpired': 'This form has expired or did not come from this site. Nothing was changed. Go back to the app or website you came from and start again.',
-  'error.linkExpired': 'This sign-in link has expired or has already been used. Links from an app or website last 60 seconds and work once. Nothing was shared.',
+  'error.linkExpired': 'This sign-in link has expired or has already been used. Links from an app or website last {seconds} seconds and work once. Nothing was shared.',
   'error.sessionLost': 'We could not find this sign-in in your browser. It may have timed out, or been started in another browser or tab. Nothing was shared.',
   'error.invalidRequest': 'The app or website that sent you here made a request we cannot accept. Nothing was shared.',
   'error.clientUnknown': 'The app or website that sent you here is not registered with {bank}, or has been suspended. Nothing was shared.',

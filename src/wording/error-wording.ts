@@ -1,4 +1,4 @@
-import type { MessageKey } from './messages.ts';
+import type { MessageKey, MessageParams } from './messages.ts';
 import type { Wording } from './wording.ts';
 
 /**
@@ -31,6 +31,7 @@ export function customerErrorKey({ name, error }: CustomerFacingError): MessageK
   return (name && BY_NAME[name]) || (error && BY_CODE[error]) || 'error.invalidRequest';
 }
 
-export function customerErrorMessage(w: Wording, error: CustomerFacingError): string {
-  return w.t(customerErrorKey(error));
+/** `params` fills the sentence's placeholders (the expired link's `{seconds}`). */
+export function customerErrorMessage(w: Wording, error: CustomerFacingError, params: MessageParams = {}): string {
+  return w.t(customerErrorKey(error), params);
 }

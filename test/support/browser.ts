@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** Debian's Chromium, headless, in a fresh profile, trusting nothing but accepting the dev CA's certificate. */
-export async function launchChromium(viewport = { width: 390, height: 844 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * Debian's Chromium, headless, in a fresh profile, trusting nothing but accepting the dev CA's
+ * certificate; `locale` is the browser's language (its Accept-Language).
+ */
+export async function launchChromium(viewport = { width: 390, height: 844 }, locale = 'en-GB'): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'assent-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -13,6 +16,7 @@ export async function launchChromium(viewport = { width: 390, height: 844 }): Pr
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     ignoreHTTPSErrors: true,
     viewport,
+    locale,
   });
   return {
     context,
