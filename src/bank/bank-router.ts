@@ -7,6 +7,7 @@ import { consumePaymentConsent, getConsent } from '../consents/consent-service.t
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { BANK_PREFIX } from '../protocol/routes.ts';
 import { bankConsentBody } from './bank-consent-body.ts';
 import { requireResourceServerToken, resourceServerOf } from './bank-token.ts';
 
@@ -16,8 +17,6 @@ export interface BankApiDeps {
   presentedCertificate: ClientCertificateReader;
   logger: Logger;
 }
-
-export const BANK_PREFIX = '/bank';
 
 const notFound = () => ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
 

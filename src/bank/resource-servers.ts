@@ -4,7 +4,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { KyselyAdapter } from '../oidc/adapter.ts';
-import { BANK_SCOPE } from '../oidc/provider.ts';
+import { SCOPE } from '../protocol/scopes.ts';
 
 /**
  * The bank's resource servers are clients of their own kind: they authenticate like TPPs
@@ -32,7 +32,7 @@ export async function createResourceServer(db: Db, input: NewResourceServer): Pr
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
-    scope: BANK_SCOPE,
+    scope: SCOPE.bank,
     token_endpoint_auth_method: input.auth.method,
     ...(input.auth.method === 'private_key_jwt'
       ? { jwks: input.auth.jwks, token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true }

@@ -1,4 +1,5 @@
-import { type ConsentType, SCOPE_OF } from './consent.ts';
+import type { ConsentType } from '../protocol/consent-types.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
 
 /**
  * Which consent types a TPP may create. Until TPP roles (AISP, PISP, CBPII) are registered, the

@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
+import { consentOfInteraction } from '../consents/consent-binding.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';

@@ -3,8 +3,8 @@ import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { type ClientKind, clientKindOf } from './client-kind.ts';
-import { FAPI_ALGORITHMS } from './provider.ts';
 
 /**
  * Checks a client_credentials access token presented to one of Assent's own APIs: the provider's
@@ -47,7 +47,7 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   let payload;
   let jwk;
   try {
-    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: FAPI_ALGORITHMS, typ: 'dpop+jwt' }));
+    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: [...FAPI_ALGORITHMS], typ: 'dpop+jwt' }));
   } catch (cause) {
     throw new TokenRejected('the DPoP proof is not valid', { header: 'DPoP', cause });
   }

@@ -1,13 +1,8 @@
 import { type AuthorizationDetail, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import {
-  AUTHORIZATION_DETAILS_TYPES,
-  BindingRefused,
-  bindingOfRequest,
-  checkBinding,
-  INTENT_CLAIM,
-  intentIdOfClaims,
-} from '../consents/consent-binding.ts';
+import { BindingRefused, bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
+import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';
+import { CONSENT_SCOPES } from '../protocol/scopes.ts';
 
 /**
  * Ties authorization requests to consents inside oidc-provider: the claims parameter and the
@@ -44,7 +39,7 @@ function openBankingResource(issuer: string) {
     useGrantedResource: () => true,
     getResourceServerInfo(_ctx: KoaContextWithOIDC, resource: string) {
       if (resource !== indicator) throw new errors.InvalidTarget();
-      return { scope: 'accounts payments fundsconfirmations', audience: indicator, accessTokenFormat: 'opaque' as const };
+      return { scope: CONSENT_SCOPES.join(' '), audience: indicator, accessTokenFormat: 'opaque' as const };
     },
   };
 }

@@ -4,7 +4,8 @@ import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js
 import type { Logger } from 'pino';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { generateSigningKey, loadServerKeys, lockServerSecrets, SIGNING_ALGORITHMS } from './keys.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import { generateSigningKey, loadServerKeys, lockServerSecrets } from './keys.ts';
 
 export interface RotationPlan {
   /** Time for every process and every relying party's JWKS cache to see the new keys before they sign. */
@@ -35,7 +36,7 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
       .returning('id')
       .execute();
     const created: Rotation['created'] = [];
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of FAPI_ALGORITHMS) {
       const jwk = await generateSigningKey(alg);
       await trx.insertInto('server_secret').values({ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk), activates_at: activatesAt }).execute();
       created.push({ kid: jwk.kid!, alg, activatesAt });

@@ -4,7 +4,8 @@ import type { Provider } from 'oidc-provider';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { verifyObApiToken } from './ob-token.ts';
-import { type ConsentType, SCOPE_OF } from '../consent.ts';
+import type { ConsentType } from '../../protocol/consent-types.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
 import { ObError } from './ob-error.ts';
 

@@ -4,13 +4,14 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import { OB_API_PREFIX } from '../../protocol/routes.ts';
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound, IdempotencyConflict } from '../consent-errors.ts';
 import { parseConsentRequest } from '../consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
 import { IllegalConsentTransition } from '../consent-status.ts';
 import { fapiInteractionId, idempotencyOf, readJson, requireTppToken, tppOf } from './consent-api-steps.ts';
-import { API_PREFIX, CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
+import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from './ob-error.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -33,7 +34,7 @@ function mapServiceErrors(error: unknown): never {
 
 function respond(ctx: Context, resource: ConsentResource, issuer: string, consent: Consent, status: number) {
   ctx.status = status;
-  ctx.body = resource.body(consent, `${issuer}${API_PREFIX}${resource.path}/${consent.id}`);
+  ctx.body = resource.body(consent, `${issuer}${OB_API_PREFIX}${resource.path}/${consent.id}`);
 }
 
 /**
@@ -42,7 +43,7 @@ function respond(ctx: Context, resource: ConsentResource, issuer: string, consen
  */
 export function consentApiRouter(deps: ConsentApiDeps) {
   const { provider, db, presentedCertificate } = deps;
-  const router = new Router({ prefix: API_PREFIX });
+  const router = new Router({ prefix: OB_API_PREFIX });
   router.use(obErrors(deps.logger), fapiInteractionId);
 
   for (const resource of CONSENT_RESOURCES) {
