@@ -23,7 +23,7 @@ import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } 
 import { createViews } from './http/views.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
-import { sweepExpired } from './oidc/adapter.ts';
+import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { ObError, obErrors } from '../consents/api/ob-error.ts';
+import { ObError, obErrors } from '../ob-api/ob-error.ts';
 import { ConsentExpired, ConsentNotFound } from '../consents/consent-errors.ts';
 import { consumePaymentConsent, getConsent } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { KyselyAdapter } from '../oidc/adapter.ts';
+import { KyselyAdapter } from '../store/adapter.ts';
 import { SCOPE } from '../protocol/scopes.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { type OutboundFetch, OutboundFetchError } from '../http/outbound-fetch.ts';
-import { certificateSubjectMatches } from '../oidc/certificate-subject.ts';
+import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { RegistrationError } from './registration-error.ts';
 import { scopesForRoles } from './roles.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';

@@ -2,8 +2,8 @@ import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
-import { destroyClientArtefacts } from '../oidc/adapter.ts';
-import { findClientMetadata } from './client-registry.ts';
+import { destroyClientArtefacts } from '../store/adapter.ts';
+import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
 import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
 

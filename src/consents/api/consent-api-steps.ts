@@ -7,7 +7,7 @@ import { verifyObApiToken } from './ob-token.ts';
 import type { ConsentType } from '../../protocol/consent-types.ts';
 import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
-import { ObError } from './ob-error.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 

@@ -12,7 +12,7 @@ import { createConsent, getConsentForClient, withdrawConsentForClient } from '..
 import { IllegalConsentTransition } from '../consent-status.ts';
 import { fapiInteractionId, idempotencyOf, readJson, requireTppToken, tppOf } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
-import { ObError, obErrors } from './ob-error.ts';
+import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { openApiDocument } from './openapi.ts';
 
 export interface ConsentApiDeps {

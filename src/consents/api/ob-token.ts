@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { TokenRejected, type VerifiedClientToken, verifyClientCredentialsToken } from '../../oidc/client-credentials-token.ts';
-import { ObError } from './ob-error.ts';
+import { TokenRejected, type VerifiedClientToken, verifyClientCredentialsToken } from '../../ob-api/client-token.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
 
 /** The presented client_credentials token, or a UK OB 401 envelope with the matching WWW-Authenticate challenge. */
 export async function verifyObApiToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context): Promise<VerifiedClientToken> {

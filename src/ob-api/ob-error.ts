@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import type { ObErrorCode, ObProblem } from '../ob-error-codes.ts';
+import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',

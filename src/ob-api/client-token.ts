@@ -4,7 +4,7 @@ import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
-import { type ClientKind, clientKindOf } from './client-kind.ts';
+import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 
 /**
  * Checks a client_credentials access token presented to one of Assent's own APIs: the provider's
