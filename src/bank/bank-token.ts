@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { ObError } from '../ob-api/ob-error.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { verifyObApiToken } from '../consents/api/ob-token.ts';
+import { verifyObApiToken } from '../ob-api/client-token.ts';
 import { SCOPE } from '../protocol/scopes.ts';
 
 /**

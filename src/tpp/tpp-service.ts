@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
-import { destroyClientArtefacts } from '../store/adapter.ts';
+import { destroyClientArtefacts } from '../store/artefacts.ts';
 import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
 import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
