@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import { AUTHORIZATION_DETAILS_TYPES, type ConsentType, DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { SCOPE_OF } from '../protocol/scopes.ts';
 import type { Consent } from './consent.ts';
@@ -12,8 +13,12 @@ import { createConsent, getConsentForClient, getConsentOfInteraction } from './c
  * `authorization_details` entry carrying a `consent_id` or, with none, the consent itself.
  */
 
-export class BindingRefused extends Error {
+/** The authorization request may not bind the consent it names (or names none properly). */
+export class BindingRefused extends AssentError {
   override name = 'BindingRefused';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('consent_binding_refused', message, options);
+  }
 }
 
 export type ConsentBinding =

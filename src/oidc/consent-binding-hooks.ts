@@ -1,8 +1,9 @@
 import { type AuthorizationDetail, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { BindingRefused, bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
+import { bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { CONSENT_SCOPES } from '../protocol/scopes.ts';
+import { toOAuthError } from './oauth-errors.ts';
 
 /**
  * Ties authorization requests to consents inside oidc-provider: the claims parameter and the
@@ -17,13 +18,12 @@ const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_req
 /** The authorization_details types that carry consents; clients may use all of them by default. */
 export const CONSENT_DETAILS_TYPES = Object.keys(AUTHORIZATION_DETAILS_TYPES);
 
-async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: string, toOAuthError: (message: string) => Error) {
+async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: string, within?: 'authorization_details') {
   try {
     const binding = bindingOfRequest((ctx.oidc.params ?? {}) as { claims?: unknown; authorization_details?: unknown });
     if (binding) await checkBinding(db, clientId, binding, String(ctx.oidc.params?.scope ?? ''));
   } catch (error) {
-    if (error instanceof BindingRefused) throw toOAuthError(error.message);
-    throw error;
+    throw toOAuthError(error, within);
   }
 }
 
@@ -47,7 +47,7 @@ function openBankingResource(issuer: string) {
 export function consentBindingFeatures(db: Db, issuer: string) {
   const validate = async (ctx: KoaContextWithOIDC, _detail: unknown, client: { clientId: string }) => {
     if (!AUTHORIZATION_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
-    await refuseUnbindable(db, ctx, client.clientId, (message) => new errors.InvalidAuthorizationDetails(message));
+    await refuseUnbindable(db, ctx, client.clientId, 'authorization_details');
   };
   return {
     resourceIndicators: openBankingResource(issuer),
@@ -57,10 +57,9 @@ export function consentBindingFeatures(db: Db, issuer: string) {
         try {
           if (intentIdOfClaims(claims) === undefined) return;
         } catch (error) {
-          if (error instanceof BindingRefused) throw new errors.InvalidRequest(error.message);
-          throw error;
+          throw toOAuthError(error);
         }
-        await refuseUnbindable(db, ctx, client.clientId, (message) => new errors.InvalidRequest(message));
+        await refuseUnbindable(db, ctx, client.clientId);
       },
     } as Features['claimsParameter'],
     richAuthorizationRequests: {
