@@ -14,7 +14,7 @@ import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
-import { consentStillHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -156,7 +156,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await consentStillHolds(db, ctx, token)),
+        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, ctx, token)),
       },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
