@@ -11,6 +11,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
@@ -115,8 +116,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     // The grant, and every token that depends on it, ends with the consent at the latest.
     if (consent.expiresAt) {
       const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
-      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
-      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
+      setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
     }
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));

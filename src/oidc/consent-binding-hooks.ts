@@ -1,6 +1,7 @@
 import { type AuthorizationDetail, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
+import { AUTHORIZATION_REQUEST_ROUTES } from '../engine/engine-internals.ts';
 import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { CONSENT_SCOPES } from '../protocol/scopes.ts';
 import { toOAuthError } from './oauth-errors.ts';
@@ -12,8 +13,6 @@ import { toOAuthError } from './oauth-errors.ts';
  */
 
 type Features = NonNullable<Configuration['features']>;
-
-const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
 
 /** The authorization_details types that carry consents; clients may use all of them by default. */
 export const CONSENT_DETAILS_TYPES = Object.keys(AUTHORIZATION_DETAILS_TYPES);
@@ -46,7 +45,7 @@ function openBankingResource(issuer: string) {
 
 export function consentBindingFeatures(db: Db, issuer: string) {
   const validate = async (ctx: KoaContextWithOIDC, _detail: unknown, client: { clientId: string }) => {
-    if (!AUTHORIZATION_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
+    if (!AUTHORIZATION_REQUEST_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
     await refuseUnbindable(db, ctx, client.clientId, 'authorization_details');
   };
   return {

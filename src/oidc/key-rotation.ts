@@ -1,9 +1,9 @@
 import type { Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
-import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { Logger } from 'pino';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
+import { replaceKeystore } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { generateSigningKey, loadServerKeys, lockServerSecrets } from './keys.ts';
 
@@ -64,11 +64,6 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
   });
 }
 
-/** Replaces the provider's keystore and published JWKS; the library has no public API for this. */
-function installSigningKeys(provider: Provider, keys: JWK[]) {
-  initializeKeystore.call(provider, { keys });
-}
-
 const fingerprint = (keys: JWK[]) => keys.map((key) => `${key.kid}:${key.key_ops?.join('+') ?? 'sign'}`).join();
 
 /**
@@ -89,7 +84,7 @@ export function watchSigningKeys(options: {
       ({ signing }) => {
         const next = fingerprint(signing);
         if (next === current) return;
-        installSigningKeys(options.provider, signing);
+        replaceKeystore(options.provider, signing);
         current = next;
         options.onChange(signing);
         options.logger.info({ keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) }, 'signing keys changed');

@@ -4,6 +4,7 @@ import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
+import { replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
@@ -214,10 +215,9 @@ export function createProvider(settings: ProviderSettings): Provider {
  */
 function useAtomicReplayDetection(provider: Provider, db: Db) {
   const replays = new KyselyAdapter(db, 'ReplayDetection');
-  const ReplayDetection = (provider as unknown as { ReplayDetection: { unique: (iss: string, jti: string, exp: number) => Promise<boolean> } }).ReplayDetection;
-  ReplayDetection.unique = async (iss, jti, exp) => {
+  replaceReplayCheck(provider, async (iss, jti, exp) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
     const expiresIn = Math.max(exp - Math.floor(Date.now() / 1000), 1);
     return replays.insertIfAbsent(id, { jti: id, iss, kind: 'ReplayDetection' }, expiresIn);
-  };
+  });
 }
