@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitPolicy } from './protocol/routes.ts';
 
 /**
  * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
@@ -206,7 +207,7 @@ export interface Config {
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
-  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
   /** The bank's name, logo, colours, support contact and time zone on every customer-facing surface. */
   branding: Branding;
   keyRotation: {

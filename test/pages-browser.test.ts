@@ -7,8 +7,8 @@ import { en } from '../src/wording/catalogue-en.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
-import { oneTimeCode } from './support/dashboard.ts';
-import { customerWithAccounts, grantConsent, intentClaims, type TestCustomer } from './support/granted-consents.ts';
+import { oneTimeCode, type TestCustomer } from './support/customers.ts';
+import { customerWithAccounts, grantConsent, intentClaims } from './support/granted-consents.ts';
 import { measureLayout } from './support/layout.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
@@ -34,6 +34,17 @@ const ENGLISH_FRAGMENTS = Object.values(en)
 
 /** Clicks the submit button of the page's form posting to `.../<action>`. */
 const submit = (page: Page, action: string) => page.locator(`form[action$="/${action}"] button[type="submit"]`).first().click();
+
+async function signIn(page: Page, customer: TestCustomer, password = customer.password) {
+  await page.locator('#username').fill(customer.username);
+  await page.locator('#password').fill(password);
+  await submit(page, 'login');
+}
+
+async function enterCode(page: Page, customer: TestCustomer) {
+  await page.locator('#code').fill(await oneTimeCode(customer));
+  await submit(page, 'otp');
+}
 
 interface Variant {
   name: 'en' | 'de';
@@ -100,17 +111,6 @@ for (const variant of VARIANTS) {
         for (const violation of seriousOnly(await axeViolations(page))) failures.push(`${name} at ${viewport.width}px: axe ${violation.id}: ${violation.help} ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
       }
       assert.deepEqual(failures, [], failures.join('\n'));
-    }
-
-    async function signIn(page: Page, customer: TestCustomer, password = customer.password) {
-      await page.locator('#username').fill(customer.username);
-      await page.locator('#password').fill(password);
-      await submit(page, 'login');
-    }
-
-    async function enterCode(page: Page, customer: TestCustomer) {
-      await page.locator('#code').fill(await oneTimeCode(customer));
-      await submit(page, 'otp');
     }
 
     test('authorization pages: sign-in, its error, one-time code, account consent, payment code and payment consent', async () => {

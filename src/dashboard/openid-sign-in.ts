@@ -2,6 +2,7 @@ import type { webcrypto } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { SCA_ACR } from '../oidc/acr.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import { DASHBOARD_CLIENT_ALG, DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './dashboard-client.ts';
 
 /**
@@ -23,13 +24,11 @@ export interface SignedIn {
 }
 
 /** A sign-in the customer can retry; `messageKey` is what the page tells them (src/wording/). */
-export class SignInFailed extends Error {
+export class SignInFailed extends AssentError {
   override name = 'SignInFailed';
-  readonly status = 400;
-  readonly expose = true;
   readonly messageKey: 'dash.signIn.cancelled' | 'dash.signIn.failed' | 'dash.signIn.incomplete';
-  constructor(messageKey: SignInFailed['messageKey'], options?: ErrorOptions) {
-    super(messageKey, options);
+  constructor(messageKey: SignInFailed['messageKey'], options: { cause?: unknown } = {}) {
+    super('sign_in_failed', messageKey, options);
     this.messageKey = messageKey;
   }
 }

@@ -8,6 +8,7 @@ import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { CustomerConsent } from './consent-directory.ts';
+import { DASHBOARD_PREFIX } from '../protocol/routes.ts';
 import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
@@ -35,7 +36,7 @@ const tppParams = z.object({ clientId: z.string().min(1).max(200) });
  */
 export function dashboardRouter(deps: DashboardDeps) {
   const { db, views, consents } = deps;
-  const router = new Router({ prefix: '/dashboard' });
+  const router = new Router({ prefix: DASHBOARD_PREFIX });
 
   function signedOut(ctx: Context, message?: MessageKey, status = 401) {
     views.render(ctx, 'dashboard/signed-out', { message: message && views.wording(ctx).t(message) }, status);

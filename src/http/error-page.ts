@@ -1,6 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { AssentError } from '../protocol/assent-error.ts';
 import { customerErrorMessage } from '../wording/error-wording.ts';
+import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
 interface HttpError {
@@ -12,15 +14,17 @@ interface HttpError {
 }
 
 /**
- * Renders errors of Assent's own pages in the customer's words (src/wording/error-wording.ts) with
- * the error code for support; never a stack, never the library's description.
+ * Renders errors of Assent's own pages in the customer's words (src/wording/error-wording.ts, by the
+ * error's class or code) with the code for support; never a stack, never an English service message.
  */
 export function errorPage(views: Views, logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (caught) {
-      const error = caught as HttpError;
+      // Service errors read through the page table; the provider's and Koa's errors carry their own status.
+      const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
+      const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
       const status = error.statusCode ?? error.status ?? 500;
       const w = views.wording(ctx);
       if (status >= 500 || !error.expose) {

@@ -10,10 +10,17 @@ import type { Wording } from './wording.ts';
 const BY_NAME: Record<string, MessageKey> = {
   SessionNotFound: 'error.sessionLost',
   InvalidRequestUri: 'error.linkExpired',
-  CsrfRejected: 'error.formExpired',
 };
 
+/** OAuth codes, and the codes of Assent's own errors that reach a page (http/page-errors.ts). */
 const BY_CODE: Record<string, MessageKey> = {
+  csrf_rejected: 'error.formExpired',
+  consent_expired: 'error.consentExpired',
+  consent_not_found: 'error.consentGone',
+  consent_binding_refused: 'error.invalidRequest',
+  account_selection_invalid: 'consent.error.accountUnusable',
+  payment_changed: 'error.paymentChanged',
+  sign_in_failed: 'dash.signIn.failed',
   invalid_request_uri: 'error.linkExpired',
   invalid_client: 'error.clientUnknown',
   unauthorized_client: 'error.clientUnknown',
