@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { Branding } from './wording/wording.ts';
 import type { RateLimitPolicy } from './protocol/routes.ts';
 
 /**
@@ -130,19 +131,6 @@ const environment = z.object({
   BANK_SUPPORT_URL: z.url({ protocol: /^https$/ }).optional(),
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
 });
-
-/** The bank's identity on every customer-facing surface (BANK_*). */
-export interface Branding {
-  bankName: string;
-  /** https URL or a path on this server; undefined shows the name only. */
-  logoUrl: string | undefined;
-  colours: { primary: string; onPrimary: string; accent: string };
-  /** How customers reach the bank, as printed (a phone number, an email address). */
-  supportContact: string | undefined;
-  supportUrl: string | undefined;
-  /** Where dates and times are shown; the bank's own zone, not the server's. */
-  timeZone: string;
-}
 
 export interface Config {
   /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */

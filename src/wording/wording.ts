@@ -1,4 +1,3 @@
-import type { Branding } from '../config.ts';
 import { INTL_LOCALE, type Locale } from './locale.ts';
 import { type MessageKey, type MessageParams, translate } from './messages.ts';
 
@@ -7,6 +6,19 @@ import { type MessageKey, type MessageParams, translate } from './messages.ts';
  * label on the authorization pages, the dashboard and the error pages comes from a `Wording`, so the
  * consent page and the dashboard cannot describe the same consent in two ways.
  */
+
+/** The bank's identity on every customer-facing surface (config.ts: BANK_*). */
+export interface Branding {
+  bankName: string;
+  /** https URL or a path on this server; undefined shows the name only. */
+  logoUrl: string | undefined;
+  colours: { primary: string; onPrimary: string; accent: string };
+  /** How customers reach the bank, as printed (a phone number, an email address). */
+  supportContact: string | undefined;
+  supportUrl: string | undefined;
+  /** Where dates and times are shown; the bank's own zone, not the server's. */
+  timeZone: string;
+}
 
 /** Only https logos are shown: anything else would be mixed content or a local resource. */
 export function httpsLogo(uri: string | null | undefined): string | undefined {
@@ -66,4 +78,3 @@ export function wordingFor(locale: Locale, branding: Branding) {
 }
 
 export type Wording = ReturnType<typeof wordingFor>;
-export type { Branding };
