@@ -8,6 +8,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from './support/granted-consents.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './support/consent-api.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
@@ -139,6 +140,28 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: csrfTokenOf(revoke) });
     const afterRevoking = await open(`/dashboard/consents/${reading.consentId}`);
     assert.match(text(afterRevoking), /You Revoked/);
+  });
+
+  test('pending: a consent bound to the customer and awaiting their decision is listed with where to answer; none is an empty state', async () => {
+    const { customer } = await customerWithAccounts(assent);
+    const { open, home } = await signedIn(customer);
+    assert.match(home.body, /href="\/dashboard\?tab=pending">Waiting for you <span class="count">\(0\)<\/span>/);
+    const empty = await open('/dashboard?tab=pending');
+    assert.match(text(empty), /Nothing is waiting for your answer/);
+
+    const api = await ConsentApiClient.create(assent, alpha);
+    const created = await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
+    const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+    // The decoupled flow does not exist yet: bind the awaiting consent to the customer as it would.
+    await sql`update consent set customer_id = ${customer.id} where id = ${consentId}`.execute(assent.db);
+    const pending = await open('/dashboard?tab=pending');
+    assert.ok(pending.body.includes(`href="/dashboard/consents/${consentId}"`));
+    assert.match(text(pending), /Status Waiting for your answer/);
+    assert.match(text(pending), /This request is waiting for your answer\. To approve or decline it, go back to Alpha Budgeting\./);
+    assert.doesNotMatch((await open('/dashboard')).body, new RegExp(consentId), 'not among the active consents');
+    const detail = await open(`/dashboard/consents/${consentId}`);
+    assert.ok(!detail.body.includes(`/dashboard/consents/${consentId}/revoke"`), 'nothing to revoke yet');
+    assert.match(text(detail), /Alpha Budgeting Asked for access/);
   });
 
   test('payment detail shows the payment; a Consumed payment cannot be revoked and the page says why', async () => {
