@@ -22,7 +22,7 @@ function switchTarget(ctx: Context, locale: string) {
   const query = new URLSearchParams(ctx.method === 'GET' ? ctx.querystring : '');
   query.set('lang', locale);
   let path = ctx.path;
-  if (ctx.method !== 'GET') path = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0] ?? (ctx.path.startsWith('/dashboard') ? '/dashboard' : '/');
+  if (ctx.method !== 'GET') path = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0] ?? '/dashboard';
   return `${path}?${query}`;
 }
 
