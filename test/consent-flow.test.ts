@@ -20,7 +20,8 @@ import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
 /** How the pages write a UK sort code and account number. */
-const sortCodeAndNumber = (id: string) => `sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)}`;
+/** How every page labels a customer's own account (src/wording/wording.ts): name and last four digits. */
+const accountLabel = (account: { name: string; identification: string }) => `${account.name} (ending ${account.identification.slice(-4)})`;
 
 
 /** Both SCA factors, landing on the consent page; every authorization asks for them again. */
@@ -67,7 +68,7 @@ describe('binding consents into the authorization flow', () => {
 
     const { browser, page } = await signIn(assent, request.url, customer);
     assert.equal(page.status, 200);
-    for (const shown of ['Your account details', 'Money coming in', current.name, sortCodeAndNumber(current.identification), savings.name]) assert.ok(page.body.includes(shown), `the page shows ${shown}`);
+    for (const shown of ['Your account details', 'Money coming in', accountLabel(current), accountLabel(savings)]) assert.ok(page.body.includes(shown), `the page shows ${shown}`);
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
     assert.equal(callback.url.origin + callback.url.pathname, tpp.redirectUri);
@@ -181,7 +182,7 @@ describe('binding consents into the authorization flow', () => {
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid fundsconfirmations', claims: intentClaims(consentId) });
     const { browser, page } = await signIn(assent, request.url, customer);
-    assert.ok(page.body.includes(sortCodeAndNumber(current.identification)), 'the page names the account to check');
+    assert.ok(page.body.includes(accountLabel(current)), 'the page names the account to check');
     const wrong = await decide(browser, page, 'confirm', { account: savings.id });
     assert.equal(wrong.status, 400);
     assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
@@ -198,7 +199,7 @@ describe('binding consents into the authorization flow', () => {
     const { browser, page } = await signIn(assent, request.url, customer);
     const refused = await decide(browser, page, 'confirm', { [`account:${someoneElse.current.id}`]: 'on' });
     assert.equal(refused.status, 400);
-    assert.match(refused.body, /not one of the customer/);
+    assert.match(refused.body, /That account cannot be used for this request\. Choose your accounts again\./);
     assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
     assert.equal(await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Grant').where(sql`payload->>'accountId'`, '=', customer.id).executeTakeFirst(), undefined);
   });
