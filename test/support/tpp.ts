@@ -80,3 +80,14 @@ export async function pushAuthorizationRequest(tpp: TestTpp, parameters: Record<
   const url = await oidc.buildAuthorizationUrlWithPAR(tpp.config, jar.searchParams, options);
   return { url, codeVerifier, state, nonce };
 }
+
+export type PushedRequest = Awaited<ReturnType<typeof pushAuthorizationRequest>>;
+
+/**
+ * Redeems the code on the TPP's redirect with the checks of the pushed request (PKCE, state, nonce),
+ * presenting the DPoP key the tokens are bound to when there is one.
+ */
+export function redeemCode(tpp: TestTpp, callback: URL, request: PushedRequest, options: { dpop?: oidc.DPoPHandle; idTokenExpected?: boolean } = {}) {
+  const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, ...(options.idTokenExpected && { idTokenExpected: true }) };
+  return oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
+}
