@@ -3,6 +3,7 @@ import { fetch } from 'undici';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
+import { CONSENT_SCOPES } from '../../src/protocol/scopes.ts';
 
 export interface ApiResponse {
   status: number;
@@ -54,7 +55,7 @@ export class ConsentApiClient {
     this.dpop = dpop;
   }
 
-  static async create(assent: TestAssent, tpp: TestTpp, scope = 'accounts payments fundsconfirmations') {
+  static async create(assent: TestAssent, tpp: TestTpp, scope = CONSENT_SCOPES.join(' ')) {
     const registered = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', tpp.clientId).executeTakeFirstOrThrow();
     const usesDpop = registered.payload.dpop_bound_access_tokens === true;
     const dpop = usesDpop ? oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256')) : undefined;
