@@ -9,6 +9,7 @@ import type { TppRole } from '../../src/db/schema.ts';
 import { issueDevSoftwareStatement, type IssuedSoftwareStatement } from '../../src/tpp/dev-directory.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { fetchVia, type TestTpp } from './tpp.ts';
+import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 
 const run = promisify(execFile);
 
@@ -94,7 +95,7 @@ export async function callRegistration(
   agent: Agent,
   init: { method?: string; path?: string; json?: unknown; jwt?: string; token?: string },
 ): Promise<RawResponse> {
-  const response = await fetch(`${assent.issuer}${init.path ?? '/register'}`, {
+  const response = await fetch(`${assent.issuer}${init.path ?? ENGINE_PATHS.registration}`, {
     method: init.method ?? 'POST',
     dispatcher: agent,
     headers: {
