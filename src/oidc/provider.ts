@@ -9,7 +9,7 @@ import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithm
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
-import { SCA_ACR } from './acr.ts';
+import { SCA_ACR } from '../protocol/acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
