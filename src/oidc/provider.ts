@@ -10,6 +10,7 @@ import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
@@ -94,7 +95,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     cookies: { keys: settings.keys.cookie },
     scopes: [...SCOPES],
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims
     // parameter) sends back to login any session that lacks it.
     acrValues: [SCA_ACR],
@@ -198,7 +199,7 @@ export function createProvider(settings: ProviderSettings): Provider {
           sub: customer.id,
           name: customer.displayName,
           preferred_username: customer.username,
-          openbanking_intent_id: consentIdOfGrant(ctx.oidc.entities.Grant),
+          [INTENT_CLAIM]: consentIdOfGrant(ctx.oidc.entities.Grant),
         }),
       };
     },
