@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
+import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
   authentication: CustomerAuthentication;
+  /** Who owns which account: the bank's account directory, passed in from server.ts. */
+  accounts: AccountDirectory;
   csrf: Csrf;
   idleTimeoutSeconds: number;
   metrics: Metrics;

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
+import { postgresAccountDirectory } from './customers/account-directory.ts';
 import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
@@ -123,8 +124,11 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     lockoutSeconds: config.sca.lockoutSeconds,
     passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
   });
+  // The seam where a bank's core banking plugs in: who owns which account, for the consent pages and the dashboard.
+  const accounts = postgresAccountDirectory(db);
   const dashboard = await setUpDashboard({
     db,
+    accounts,
     issuer,
     sessions: config.dashboard,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
@@ -156,6 +160,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     presentedCertificate,
     behindProxy: config.tls.terminatedByProxy,
     authentication,
+    accounts,
     csrf: createCsrf(keys.cookie),
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
     dashboard,

@@ -188,22 +188,31 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
   // Ownership is read before the transaction: the directory may be another system, and embedded PGlite
   // has one connection, which the transaction holds.
   const owned = await directory.findOwned(input.customerId, [...new Set(input.accountIds)]);
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
-      return reauthorise(trx, owned, locked, input);
-    }
-    assertTransition(locked.type, locked.status, 'Authorised');
-    refuseIfExpired(locked);
-    input.approval?.verify(toConsent(locked));
-    const accounts = checkAccountSelection(owned, locked, input.accountIds);
-    return transition(trx, locked, {
-      to: 'Authorised',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.authorised',
-      changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
-      details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
-    });
+  return db.transaction().execute((trx) => authoriseConsentIn(trx, owned, input));
+}
+
+/**
+ * `authoriseConsent` inside the caller's transaction, for a caller that commits more with it (the
+ * interaction's grant and decision). `customerAccounts` are the customer's accounts as the account
+ * directory gave them, read before the transaction; only the selected ones among them count as owned.
+ */
+export async function authoriseConsentIn(trx: Transaction<Database>, customerAccounts: readonly BankAccount[], input: AuthoriseConsent): Promise<Consent> {
+  const selected = new Set(input.accountIds);
+  const owned = customerAccounts.filter((account) => account.customerId === input.customerId && selected.has(account.id));
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
+    return toConsent(await reauthorise(trx, owned, locked, input));
+  }
+  assertTransition(locked.type, locked.status, 'Authorised');
+  refuseIfExpired(locked);
+  input.approval?.verify(toConsent(locked));
+  const accounts = checkAccountSelection(owned, locked, input.accountIds);
+  const row = await transition(trx, locked, {
+    to: 'Authorised',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.authorised',
+    changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
+    details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
   });
   return toConsent(row);
 }
@@ -231,17 +240,34 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
 }
 
 /** The customer declines on the consent page. */
-export async function rejectConsent(db: Db, input: { consentId: string; clientId: string; customerId: string | null }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    return transition(trx, locked, {
-      to: 'Rejected',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.rejected',
-      changes: input.customerId ? { customer_id: input.customerId } : {},
-    });
-  });
+export async function rejectConsent(db: Db, input: RejectConsent): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => rejectLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input));
   return toConsent(row);
+}
+
+interface RejectConsent {
+  consentId: string;
+  clientId: string;
+  customerId: string | null;
+}
+
+function rejectLocked(trx: Transaction<Database>, locked: ConsentRow, input: RejectConsent) {
+  return transition(trx, locked, {
+    to: 'Rejected',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.rejected',
+    changes: input.customerId ? { customer_id: input.customerId } : {},
+  });
+}
+
+/**
+ * The customer declines inside the caller's transaction: a consent still awaiting them is Rejected;
+ * one that is not (being re-authenticated, or ended meanwhile) stays as it is, and the TPP just hears
+ * access_denied.
+ */
+export async function declineConsentIn(trx: Transaction<Database>, input: RejectConsent): Promise<void> {
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (locked.status === 'AwaitingAuthorisation') await rejectLocked(trx, locked, input);
 }
 
 async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {

@@ -65,7 +65,13 @@ export interface ScaInteractionTable {
   password_verified_at: Date | null;
   last_seen_at: Date;
   expires_at: Date;
+  /** The TPP the customer decided for, and the decision: taken once per interaction. */
+  client_id: string | null;
+  decision: InteractionDecision | null;
+  decided_at: Date | null;
 }
+
+export type InteractionDecision = 'approved' | 'denied';
 
 export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
 export type AuditActorKind = 'tpp' | 'customer' | 'operator' | 'resource_server' | 'system';
