@@ -8,6 +8,7 @@ import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './c
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
   findConsent,
+  findConsentAfterTransitions,
   findConsentByIdempotencyKey,
   findConsentByInteraction,
   insertConsent,
@@ -98,6 +99,13 @@ export async function createConsent(db: Db, input: CreateConsent): Promise<{ con
 export async function getConsent(db: Db, id: string): Promise<Consent | undefined> {
   if (!UUID.test(id)) return undefined;
   const row = await findConsent(db, id);
+  return row && toConsent(row);
+}
+
+/** The consent as it stands once any transition in flight has committed (see findConsentAfterTransitions). */
+export async function getSettledConsent(db: Db, id: string): Promise<Consent | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await findConsentAfterTransitions(db, id);
   return row && toConsent(row);
 }
 

@@ -48,6 +48,8 @@ export async function destroyClientArtefacts(db: Db, clientId: string): Promise<
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
+  issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   batchedFind?: BatchedFind;
 }
 
@@ -91,6 +93,10 @@ export class KyselyAdapter implements Adapter {
         }),
       )
       .execute();
+    if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
+      await destroyGrantEverywhere(this.db, payload.grantId);
+      throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
