@@ -4,15 +4,20 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { getConsent } from '../src/consents/consent-service.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, ConsentApiClient } from './support/consent-api.ts';
-import { customerWithAccounts, grantConsent } from './support/granted-consents.ts';
+import { auditHistory } from '../src/audit/audit-trail.ts';
+import { ACCOUNT_ACCESS, ConsentApiClient, DOMESTIC_PAYMENT } from './support/consent-api.ts';
+import { approveConsent, customerWithAccounts, grantConsent, redeemCode } from './support/granted-consents.ts';
+import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
 /**
- * A consent's end and the tokens issued under it (issue 11 item 4): a refresh racing the TPP's DELETE
+ * A consent's end and the tokens issued under it. Issue 11 item 4: a refresh racing the TPP's DELETE
  * either wins before the consent ends (and its token dies with it) or fails with invalid_grant; it
- * never leaves a token behind under the destroyed grant.
+ * never leaves a token behind under the destroyed grant. Item 3: a code redeemed twice ends the
+ * consent with its grant (Revoked, "authorization code reused"), never leaving it Authorised and dead.
  */
+
+const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 
 const rowsUnderGrant = async (assent: TestAssent, grantId: string) =>
   Number((await assent.db.selectFrom('oidc_model').select(sql<string>`count(*)`.as('n')).where('grant_id', '=', grantId).executeTakeFirstOrThrow()).n);
@@ -56,5 +61,50 @@ describe('refresh racing the end of its consent', () => {
       }
     }
     assert.equal(won + refused, 4 * 32, `${won} won, ${refused} refused`);
+  });
+
+  /** What the TPP, the bank and the audit trail say about a consent ended by code reuse. */
+  async function assertEndedByCodeReuse(consentId: string, path: string) {
+    const consent = await getConsent(assent.db, consentId);
+    assert.equal(consent?.status, 'Revoked');
+    assert.equal(consent?.statusReason, 'authorization code reused');
+    assert.equal(await rowsUnderGrant(assent, consent!.grantId!), 0);
+
+    const seen = await api.call('GET', `${path}/${consentId}`);
+    assert.equal(seen.status, 200);
+    const data = (seen.body as { Data: { Status: string; StatusReason: unknown } }).Data;
+    assert.equal(data.Status, 'Revoked');
+    assert.deepEqual(data.StatusReason, [{ StatusReasonDescription: 'authorization code reused' }]);
+
+    const bank = await (await TestResourceServer.create(assent)).call('GET', `/bank/consents/${consentId}`);
+    assert.equal(bank.status, 200);
+    assert.equal((bank.body as { Data: { Status: string } }).Data.Status, 'Revoked');
+    assert.equal((bank.body as { Data: { StatusReason: string } }).Data.StatusReason, 'authorization code reused');
+
+    const history = await auditHistory(assent.db, 'consent', consentId);
+    const ended = history.filter((entry) => entry.event === 'consent.revoked');
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0]!.actor.kind, 'system');
+    assert.equal(ended[0]!.details.reason, 'authorization code reused');
+  }
+
+  test('a payment consent whose code is redeemed twice ends Revoked ("authorization code reused"), seen by TPP, bank and audit', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const approved = await approveConsent(assent, tpp, customer, { type: 'domestic_payment', accounts: [current] });
+    const tokens = await redeemCode(tpp, approved);
+    await assert.rejects(redeemCode(tpp, approved), isInvalidGrant);
+    assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false);
+    await assertEndedByCodeReuse(approved.consentId, DOMESTIC_PAYMENT);
+  });
+
+  test('32 concurrent redemptions of one code: at most one 200, the rest invalid_grant, and the consent ends once', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const approved = await approveConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => redeemCode(tpp, approved)));
+    const winners = results.filter((result) => result.status === 'fulfilled');
+    assert.ok(winners.length <= 1);
+    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
+    for (const winner of winners) assert.equal((await oidc.tokenIntrospection(tpp.config, winner.value.access_token)).active, false);
+    await assertEndedByCodeReuse(approved.consentId, ACCOUNT_ACCESS);
   });
 });

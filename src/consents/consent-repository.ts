@@ -24,6 +24,11 @@ export function findConsentAfterTransitions(db: Executor, id: string): Promise<C
   return db.selectFrom('consent').selectAll().where('id', '=', id).forShare().executeTakeFirst();
 }
 
+/** The consent living in a grant, locked. */
+export function lockConsentOfGrant(trx: Transaction<Database>, grantId: string): Promise<ConsentRow | undefined> {
+  return trx.selectFrom('consent').selectAll().where('grant_id', '=', grantId).forUpdate().executeTakeFirst();
+}
+
 export function findConsentByIdempotencyKey(db: Executor, clientId: string, key: string): Promise<ConsentRow | undefined> {
   return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('idempotency_key', '=', key).executeTakeFirst();
 }

@@ -15,6 +15,7 @@ import {
   listConsentsOfCustomer,
   lockAuthorisedOfCustomerWithClient,
   lockConsent,
+  lockConsentOfGrant,
   lockDueForExpiry,
   markConsumed,
   updateConsent,
@@ -291,6 +292,33 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
 export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
   const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
   return toConsent(row);
+}
+
+export const CODE_REUSED = 'authorization code reused';
+
+/**
+ * RFC 9700 4.5: an authorization code redeemed twice takes its grant down with every token issued
+ * under it. The consent living in that grant ends with it, in the same transaction (Revoked, with the
+ * reason recorded and audited), instead of staying Authorised with no grant, which a payment consent
+ * could never leave. The TPP sees the status and reason on GET and creates a new consent.
+ */
+export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<void> {
+  const work = async (trx: Transaction<Database>) => {
+    const row = await lockConsentOfGrant(trx, grantId);
+    if (row && effectiveStatus(row) === 'Authorised') {
+      await transition(trx, row, {
+        to: 'Revoked',
+        actor: { kind: 'system', id: null },
+        event: 'consent.revoked',
+        changes: { status_reason: CODE_REUSED },
+        details: { reason: CODE_REUSED, grantId },
+      });
+    }
+    await destroyGrantEverywhere(trx, grantId);
+  };
+  // The adapter may already be inside a caller's transaction (db/ambient-transaction.ts).
+  if (db.isTransaction) await work(db as Transaction<Database>);
+  else await db.transaction().execute(work);
 }
 
 /**

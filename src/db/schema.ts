@@ -200,6 +200,8 @@ export interface ConsentTable {
   request_hash: string | null;
   interaction_uid: string | null;
   grant_id: string | null;
+  /** Why the consent ended, when the system ended it (e.g. "authorization code reused"). */
+  status_reason: string | null;
   /** Coarse (at most once a minute): when a token of the consent was last issued or introspected. */
   last_used_at: Date | null;
   status_updated_at: UpdatedAt;

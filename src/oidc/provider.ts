@@ -12,6 +12,7 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import { consentHoldsAfterIssuance, consentStillHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { endGrantOfReusedCode } from '../consents/consent-service.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -99,7 +100,7 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable, issuanceHolds: consentHoldsAfterIssuance }),
+    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable, issuanceHolds: consentHoldsAfterIssuance, codeReused: endGrantOfReusedCode }),
     fetch: settings.outbound.asFetch,
     routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },

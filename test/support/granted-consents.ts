@@ -50,12 +50,22 @@ export async function signInAtInteraction(browser: CustomerAgent, url: URL, cust
   return browser.submit(codePage, 'otp', { code: await oneTimeCode(customer) });
 }
 
-export async function grantConsent(
+/** A consent approved by the customer, up to the TPP's callback carrying the code (not yet redeemed). */
+export interface ApprovedConsent {
+  consentId: string;
+  callback: URL;
+  request: Awaited<ReturnType<typeof pushAuthorizationRequest>>;
+  dpop: oidc.DPoPHandle;
+  /** The consent page the customer approved. */
+  consentPage: Page;
+}
+
+export async function approveConsent(
   assent: TestAssent,
   tpp: TestTpp,
   customer: TestCustomer,
   options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
-): Promise<GrantedConsent> {
+): Promise<ApprovedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
   const created = options.type === 'account_access'
     ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
@@ -75,13 +85,28 @@ export async function grantConsent(
     : { account: options.accounts[0]!.id };
   const callback = await browser.submit(consentPage, 'confirm', selection);
   if (!callback.url.href.startsWith(tpp.redirectUri)) throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
+  return { consentId, callback: callback.url, request, dpop, consentPage };
+}
 
-  const tokens = await oidc.authorizationCodeGrant(
+/** The TPP redeems the code of an approved consent at the token endpoint. */
+export function redeemCode(tpp: TestTpp, approved: ApprovedConsent) {
+  const { callback, request, dpop } = approved;
+  return oidc.authorizationCodeGrant(
     tpp.config,
-    callback.url,
+    callback,
     { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
     undefined,
     { DPoP: dpop },
   );
-  return { consentId, tokens, dpop, consentPage };
+}
+
+export async function grantConsent(
+  assent: TestAssent,
+  tpp: TestTpp,
+  customer: TestCustomer,
+  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
+): Promise<GrantedConsent> {
+  const approved = await approveConsent(assent, tpp, customer, options);
+  const tokens = await redeemCode(tpp, approved);
+  return { consentId: approved.consentId, tokens, dpop: approved.dpop, consentPage: approved.consentPage };
 }
