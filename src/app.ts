@@ -3,7 +3,7 @@ import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
-import { BANK_PREFIX, bankApiRouter } from './bank/bank-router.ts';
+import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
@@ -12,9 +12,8 @@ import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
-import { obEnvelope } from './consents/api/ob-error.ts';
-import { API_PREFIX } from './consents/api/consent-resources.ts';
-import { REGISTRATION_PATH } from './oidc/provider.ts';
+import { obEnvelope } from './ob-api/ob-error.ts';
+import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
@@ -59,19 +58,20 @@ function assetRouter(views: Views) {
  * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
+const INTERACTION_PAGES = INTERACTION_PREFIX.slice(0, INTERACTION_PREFIX.indexOf('/:'));
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 function edgeRefusal(views: Views): EdgeRefusal {
   return (ctx, status, description) => {
-    if (under(ctx.path, API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
+    if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
       ctx.status = status;
       ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
-    } else if (under(ctx.path, '/interaction') || under(ctx.path, '/dashboard') || under(ctx.path, '/auth')) {
-      // The customer's browser: the authorization endpoint (oidc-provider's default path) and Assent's pages.
+    } else if (under(ctx.path, INTERACTION_PAGES) || under(ctx.path, DASHBOARD_PREFIX) || under(ctx.path, ENGINE_PATHS.authorization)) {
+      // The customer's browser: the authorization endpoint and Assent's pages.
       views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
     } else {
       ctx.status = status;
-      ctx.body = { error: ctx.path === REGISTRATION_PATH ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+      ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
     }
   };
 }

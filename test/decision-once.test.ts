@@ -8,7 +8,7 @@ import type { BankAccount } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
-import { customerWithAccounts, intentClaims, signInAtInteraction } from './support/granted-consents.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 /**
@@ -47,7 +47,7 @@ describe('a consent decision is taken once', () => {
     const scope = kind === 'account_access' ? 'openid accounts' : 'openid payments';
     const request = await pushAuthorizationRequest(tpp, { scope, claims: intentClaims(consentId) }, { DPoP: dpop });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const page = await signInAtInteraction(browser, request.url, customer);
+    const page = await browser.signIn(request.url, customer);
     assert.equal(page.status, 200, page.body.slice(0, 300));
     const accounts: BankAccount[] = kind === 'account_access' ? [current, savings] : [current];
     const selection = kind === 'account_access' ? Object.fromEntries(accounts.map((a) => [`account:${a.id}`, 'on'])) : { account: current.id };

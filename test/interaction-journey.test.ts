@@ -5,8 +5,8 @@ import { type AccountDirectory, postgresAccountDirectory } from '../src/customer
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
-import { oneTimeCode } from './support/dashboard.ts';
-import { customerWithAccounts, intentClaims, signInAtInteraction } from './support/granted-consents.ts';
+import { oneTimeCode } from './support/customers.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 /**
@@ -79,7 +79,7 @@ describe('the interaction journey', () => {
     const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const page = await signInAtInteraction(browser, request.url, customer);
+    const page = await browser.signIn(request.url, customer);
     assert.match(page.body, new RegExp(savings.name), 'the page lists the accounts the directory gave');
 
     bank.calls.listForCustomer = 0;

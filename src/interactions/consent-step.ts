@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Client, Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../consents/consent-binding.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsentIn, declineConsentIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -11,6 +11,7 @@ import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { consentDetails, tppOnPage } from './consent-details.ts';
@@ -116,8 +117,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     // The grant, and every token that depends on it, ends with the consent at the latest.
     if (consent.expiresAt) {
       const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
-      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
-      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
+      setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
     }
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));

@@ -6,6 +6,7 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
+import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { answerRepeatedDecision, approveConsent, denyConsent, showConsent } from './consent-step.ts';
 import { journeyOf, loadJourney, passwordVerifiedFor } from './journey.ts';
 import { renderLogin, submitLogin } from './login-step.ts';
@@ -45,7 +46,7 @@ function showStep(deps: InteractionDeps) {
  * answered before loading, since the interaction ends once the TPP has its outcome.
  */
 export function interactionRouter(deps: InteractionDeps) {
-  const router = new Router({ prefix: '/interaction/:uid' });
+  const router = new Router({ prefix: INTERACTION_PREFIX });
   const checkCsrf = csrfProtection(deps.csrf, (ctx) => String(ctx.params.uid));
   const load = loadJourney(deps);
 

@@ -1,5 +1,5 @@
 import { fetch } from 'undici';
-import { REGISTRATION_PATH } from '../../src/oidc/provider.ts';
+import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import { tlsAgent } from './assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest, FUNDS_CONFIRMATION, fundsConfirmationRequest } from './consent-api.ts';
@@ -162,8 +162,8 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     { name: 'DELETE account-access-consents/{id}', surface: 'ob', send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }) },
     { name: 'GET bank/consents/{id}', surface: 'ob', send: (rng) => send(`/bank/consents/${hostileSegment(rng)}`, {}) },
     { name: 'POST bank/payment-consents/{id}/consume', surface: 'ob', send: (rng) => send(`/bank/payment-consents/${hostileSegment(rng)}/consume`, { method: 'POST' }) },
-    { name: 'POST registration (JSON)', surface: 'oauth', send: json(REGISTRATION_PATH, { software_statement: 'x.y.z', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'tls_client_auth', jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }, {}, plain) },
-    { name: 'POST registration (JWT)', surface: 'oauth', send: (rng) => send(REGISTRATION_PATH, { method: 'POST', headers: { 'content-type': 'application/jwt' }, body: hostileJwt(rng, { software_statement: 'x.y.z' }) }) },
+    { name: 'POST registration (JSON)', surface: 'oauth', send: json(ENGINE_PATHS.registration, { software_statement: 'x.y.z', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'tls_client_auth', jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }, {}, plain) },
+    { name: 'POST registration (JWT)', surface: 'oauth', send: (rng) => send(ENGINE_PATHS.registration, { method: 'POST', headers: { 'content-type': 'application/jwt' }, body: hostileJwt(rng, { software_statement: 'x.y.z' }) }) },
     { name: 'POST PAR', surface: 'oauth', send: form('/request', { client_id: tpp.clientId, request: 'x.y.z', scope: 'openid accounts' }) },
     { name: 'POST token (authorization_code)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'authorization_code', code: 'abc', redirect_uri: tpp.redirectUri, code_verifier: 'v'.repeat(43) }) },
     { name: 'POST token (refresh_token)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'refresh_token', refresh_token: 'abc' }) },
