@@ -168,6 +168,11 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     { name: 'POST token (authorization_code)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'authorization_code', code: 'abc', redirect_uri: tpp.redirectUri, code_verifier: 'v'.repeat(43) }) },
     { name: 'POST token (refresh_token)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'refresh_token', refresh_token: 'abc' }) },
     { name: 'POST token (client_credentials)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'client_credentials', scope: 'accounts' }) },
+    {
+      name: 'POST token (DPoP proof)',
+      surface: 'oauth',
+      send: (rng) => send('/token', { method: 'POST', agent: mtls, headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: hostileJwt(rng, { htm: 'POST', htu: `${assent.issuer}/token`, iat: 0 }) }, body: new URLSearchParams({ client_id: tpp.clientId, grant_type: 'client_credentials' }).toString() }),
+    },
     { name: 'POST token/introspection', surface: 'oauth', send: form('/token/introspection', { client_id: tpp.clientId, token: 'abc' }) },
     { name: 'POST token/revocation', surface: 'oauth', send: form('/token/revocation', { client_id: tpp.clientId, token: 'abc' }) },
     { name: 'GET auth', surface: 'page', send: (rng) => send(`/auth?${hostileForm(rng, { client_id: tpp.clientId, request_uri: 'urn:ietf:params:oauth:request_uri:x', response_type: 'code' })}`, {}) },
