@@ -3,6 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { getConsent } from '../src/consents/consent-service.ts';
+import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
+import { consentSource } from '../src/dashboard/consent-source.ts';
+import { detailView } from '../src/dashboard/consent-view.ts';
+import { registeredTpps } from '../src/dashboard/tpp-names.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient, DOMESTIC_PAYMENT } from './support/consent-api.ts';
@@ -80,6 +84,12 @@ describe('refresh racing the end of its consent', () => {
     assert.equal(bank.status, 200);
     assert.equal((bank.body as { Data: { Status: string } }).Data.Status, 'Revoked');
     assert.equal((bank.body as { Data: { StatusReason: string } }).Data.StatusReason, 'authorization code reused');
+
+    // The customer's dashboard tells them why in the consent's history.
+    const consents = consentSource(assent.db);
+    const mine = await consents.findForCustomer(consent!.customerId!, consentId);
+    const view = await detailView({ consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) }, consent!.customerId!, mine!);
+    assert.ok(view.history.some((entry) => /ended it for your security/.test(entry.label)), JSON.stringify(view.history));
 
     const history = await auditHistory(assent.db, 'consent', consentId);
     const ended = history.filter((entry) => entry.event === 'consent.revoked');
