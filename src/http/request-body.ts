@@ -6,7 +6,8 @@ import type { IncomingMessage } from 'node:http';
  * already-read body instead of the stream). Each reader still applies its own, smaller limit.
  */
 
-export const MAX_BODY_BYTES = 256 * 1024;
+/** The largest any endpoint takes (the consent API's 64 KiB); oidc-provider's own routes get no more than that either. */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export class BodyTooLarge extends Error {
   override name = 'BodyTooLarge';
