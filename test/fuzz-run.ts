@@ -16,7 +16,16 @@ const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 8);
 
 const cluster = process.env.DATABASE_URL ? undefined : await startPostgresCluster();
 process.env.DATABASE_URL ??= cluster!.url;
-const assent = await startTestAssent();
+// No background sweep during the run: deleting what expired would read as a change the fuzz caused.
+const assent = await startTestAssent({ SWEEP_INTERVAL: '86400' });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void assent.stop().finally(() => {
+      cluster?.stop();
+      process.exit(130);
+    });
+  });
+}
 let failures = 0;
 try {
   const targets = await fuzzTargets(assent);
