@@ -44,7 +44,7 @@ try {
           if (outcome.status >= 500) counts.serverErrors += 1;
           else if (outcome.status < 400) counts.notRefused += 1;
           else if (!inProtocolShape(target.surface, outcome)) counts.shape += 1;
-          if ((outcome.status >= 500 || outcome.status < 400) && !first) first = `${outcome.status} ${outcome.body.slice(0, 160)}`;
+          if ((outcome.status >= 500 || outcome.status < 400 || !inProtocolShape(target.surface, outcome)) && !first) first = `${outcome.status} ${outcome.contentType} ${outcome.body.slice(0, 160)}`;
         },
         (error: unknown) => {
           counts.serverErrors += 1;

@@ -122,6 +122,9 @@ export interface FuzzTarget {
 
 /** Whether a refusal is in the surface's protocol shape: the UK OB envelope, OAuth JSON, or a page. */
 export function inProtocolShape(surface: Surface, outcome: FuzzOutcome): boolean {
+  // Node's HTTP parser refuses a request line and headers beyond 16 KiB (a very deep JWT in a query or
+  // a DPoP header) with 431 before any application code runs: HTTP's own answer, not a protocol's.
+  if (outcome.status === 431) return true;
   if (surface === 'page') return outcome.contentType.startsWith('text/html') || (outcome.status >= 300 && outcome.status < 400);
   if (!outcome.contentType.includes('json')) return false;
   const body = JSON.parse(outcome.body) as Record<string, unknown>;
