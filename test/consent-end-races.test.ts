@@ -10,9 +10,9 @@ import { registeredTpps } from '../src/dashboard/tpp-names.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient, DOMESTIC_PAYMENT } from './support/consent-api.ts';
-import { approveConsent, customerWithAccounts, grantConsent, redeemCode } from './support/granted-consents.ts';
+import { type ApprovedConsent, approveConsent, customerWithAccounts, grantConsent } from './support/granted-consents.ts';
 import { TestResourceServer } from './support/resource-server.ts';
-import { createTestTpp, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
  * A consent's end and the tokens issued under it. Issue 11 item 4: a refresh racing the TPP's DELETE
@@ -20,6 +20,8 @@ import { createTestTpp, type TestTpp } from './support/tpp.ts';
  * never leaves a token behind under the destroyed grant. Item 3: a code redeemed twice ends the
  * consent with its grant (Revoked, "authorization code reused"), never leaving it Authorised and dead.
  */
+
+const redeemOf = (tpp: TestTpp) => (approved: ApprovedConsent) => redeemCode(tpp, approved.callback, approved.request, { dpop: approved.dpop, idTokenExpected: true });
 
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 
@@ -30,10 +32,12 @@ describe('refresh racing the end of its consent', () => {
   let assent: TestAssent;
   let tpp: TestTpp;
   let api: ConsentApiClient;
+  let redeem: ReturnType<typeof redeemOf>;
   before(async () => {
     assent = await startTestAssent();
     tpp = await createTestTpp(assent);
     api = await ConsentApiClient.create(assent, tpp);
+    redeem = redeemOf(tpp);
   });
   after(async () => { await assent?.stop(); });
 
@@ -101,8 +105,8 @@ describe('refresh racing the end of its consent', () => {
   test('a payment consent whose code is redeemed twice ends Revoked ("authorization code reused"), seen by TPP, bank and audit', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const approved = await approveConsent(assent, tpp, customer, { type: 'domestic_payment', accounts: [current] });
-    const tokens = await redeemCode(tpp, approved);
-    await assert.rejects(redeemCode(tpp, approved), isInvalidGrant);
+    const tokens = await redeem(approved);
+    await assert.rejects(redeem(approved), isInvalidGrant);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false);
     await assertEndedByCodeReuse(approved.consentId, DOMESTIC_PAYMENT);
   });
@@ -110,7 +114,7 @@ describe('refresh racing the end of its consent', () => {
   test('32 concurrent redemptions of one code: at most one 200, the rest invalid_grant, and the consent ends once', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const approved = await approveConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
-    const results = await Promise.allSettled(Array.from({ length: 32 }, () => redeemCode(tpp, approved)));
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => redeem(approved)));
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.ok(winners.length <= 1);
     for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));

@@ -9,7 +9,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
  * A decision on an interaction is taken once (issue 11 item 2): a repeated or concurrent post of the
@@ -64,13 +64,7 @@ describe('a consent decision is taken once', () => {
   async function redeem(setup: Awaited<ReturnType<typeof onConsentPage>>, location: string) {
     const callback = await setup.browser.open(new URL(location, assent.issuer));
     assert.ok(callback.url.href.startsWith(tpp.redirectUri), `expected the TPP's callback, got ${callback.url} (${callback.status})`);
-    return oidc.authorizationCodeGrant(
-      tpp.config,
-      callback.url,
-      { pkceCodeVerifier: setup.request.codeVerifier, expectedState: setup.request.state, expectedNonce: setup.request.nonce, idTokenExpected: true },
-      undefined,
-      { DPoP: setup.dpop },
-    );
+    return redeemCode(tpp, callback.url, setup.request, { dpop: setup.dpop, idTokenExpected: true });
   }
 
   for (const kind of ['domestic_payment', 'account_access'] as const) {
