@@ -5,11 +5,15 @@ import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
+import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
+import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
+import { obEnvelope } from './ob-api/ob-error.ts';
+import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
@@ -29,6 +33,8 @@ export interface AppDeps {
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
   authentication: CustomerAuthentication;
+  /** Who owns which account: the bank's account directory, passed in from server.ts. */
+  accounts: AccountDirectory;
   csrf: Csrf;
   idleTimeoutSeconds: number;
   metrics: Metrics;
@@ -45,6 +51,29 @@ function assetRouter(views: Views) {
     ctx.body = views.stylesheet;
   });
   return router;
+}
+
+/**
+ * Hostile input is refused at the edge (http/hostile-input.ts) in the shape of the surface it was
+ * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
+ * on registration, OAuth JSON on every other endpoint (the provider's).
+ */
+const INTERACTION_PAGES = INTERACTION_PREFIX.slice(0, INTERACTION_PREFIX.indexOf('/:'));
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+function edgeRefusal(views: Views): EdgeRefusal {
+  return (ctx, status, description) => {
+    if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
+      ctx.status = status;
+      ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
+    } else if (under(ctx.path, INTERACTION_PAGES) || under(ctx.path, DASHBOARD_PREFIX) || under(ctx.path, ENGINE_PATHS.authorization)) {
+      // The customer's browser: the authorization endpoint and Assent's pages.
+      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
+    } else {
+      ctx.status = status;
+      ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+    }
+  };
 }
 
 /** Security headers, Assent's own pages, then oidc-provider for everything else. */
@@ -68,6 +97,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
   app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  app.use(refuseHostileInput(edgeRefusal(views)));
   app.use(errorPage(views, logger));
   app.use(assets.routes());
   app.use(consentApi.routes());

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
+import { type AccountDirectory, postgresAccountDirectory } from './customers/account-directory.ts';
 import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
@@ -91,7 +92,13 @@ async function drain(server: http.Server, graceMs: number) {
 }
 
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
-export async function startAssent(config: Config, logger: Logger, options: { inMemoryStore?: boolean } = {}): Promise<RunningAssent> {
+export interface StartOptions {
+  inMemoryStore?: boolean;
+  /** The bank's account directory (its core banking); Assent's own Postgres accounts when absent. */
+  accounts?: AccountDirectory;
+}
+
+export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
   const db = await connectDatabase(config);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -124,8 +131,11 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     lockoutSeconds: config.sca.lockoutSeconds,
     passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
   });
+  // The seam where a bank's core banking plugs in: who owns which account, for the consent pages and the dashboard.
+  const accounts = options.accounts ?? postgresAccountDirectory(db);
   const dashboard = await setUpDashboard({
     db,
+    accounts,
     issuer,
     sessions: config.dashboard,
     listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
@@ -157,6 +167,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     presentedCertificate,
     behindProxy: config.tls.terminatedByProxy,
     authentication,
+    accounts,
     csrf: createCsrf(keys.cookie),
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
     dashboard,

@@ -16,6 +16,19 @@ export function lockConsent(trx: Transaction<Database>, id: string): Promise<Con
   return trx.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * Reads the consent once no transition holds it (FOR SHARE waits for a FOR UPDATE or an update in
+ * flight): what a writer that raced a transition sees after the transition committed.
+ */
+export function findConsentAfterTransitions(db: Executor, id: string): Promise<ConsentRow | undefined> {
+  return db.selectFrom('consent').selectAll().where('id', '=', id).forShare().executeTakeFirst();
+}
+
+/** The consent living in a grant, locked. */
+export function lockConsentOfGrant(trx: Transaction<Database>, grantId: string): Promise<ConsentRow | undefined> {
+  return trx.selectFrom('consent').selectAll().where('grant_id', '=', grantId).forUpdate().executeTakeFirst();
+}
+
 export function findConsentByIdempotencyKey(db: Executor, clientId: string, key: string): Promise<ConsentRow | undefined> {
   return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('idempotency_key', '=', key).executeTakeFirst();
 }

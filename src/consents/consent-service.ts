@@ -8,12 +8,14 @@ import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './c
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
   findConsent,
+  findConsentAfterTransitions,
   findConsentByIdempotencyKey,
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
   lockAuthorisedOfCustomerWithClient,
   lockConsent,
+  lockConsentOfGrant,
   lockDueForExpiry,
   markConsumed,
   updateConsent,
@@ -98,6 +100,13 @@ export async function createConsent(db: Db, input: CreateConsent): Promise<{ con
 export async function getConsent(db: Db, id: string): Promise<Consent | undefined> {
   if (!UUID.test(id)) return undefined;
   const row = await findConsent(db, id);
+  return row && toConsent(row);
+}
+
+/** The consent as it stands once any transition in flight has committed (see findConsentAfterTransitions). */
+export async function getSettledConsent(db: Db, id: string): Promise<Consent | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await findConsentAfterTransitions(db, id);
   return row && toConsent(row);
 }
 
@@ -188,22 +197,31 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
   // Ownership is read before the transaction: the directory may be another system, and embedded PGlite
   // has one connection, which the transaction holds.
   const owned = await directory.findOwned(input.customerId, [...new Set(input.accountIds)]);
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
-      return reauthorise(trx, owned, locked, input);
-    }
-    assertTransition(locked.type, locked.status, 'Authorised');
-    refuseIfExpired(locked);
-    input.approval?.verify(toConsent(locked));
-    const accounts = checkAccountSelection(owned, locked, input.accountIds);
-    return transition(trx, locked, {
-      to: 'Authorised',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.authorised',
-      changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
-      details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
-    });
+  return db.transaction().execute((trx) => authoriseConsentIn(trx, owned, input));
+}
+
+/**
+ * `authoriseConsent` inside the caller's transaction, for a caller that commits more with it (the
+ * interaction's grant and decision). `customerAccounts` are the customer's accounts as the account
+ * directory gave them, read before the transaction; only the selected ones among them count as owned.
+ */
+export async function authoriseConsentIn(trx: Transaction<Database>, customerAccounts: readonly BankAccount[], input: AuthoriseConsent): Promise<Consent> {
+  const selected = new Set(input.accountIds);
+  const owned = customerAccounts.filter((account) => account.customerId === input.customerId && selected.has(account.id));
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
+    return toConsent(await reauthorise(trx, owned, locked, input));
+  }
+  assertTransition(locked.type, locked.status, 'Authorised');
+  refuseIfExpired(locked);
+  input.approval?.verify(toConsent(locked));
+  const accounts = checkAccountSelection(owned, locked, input.accountIds);
+  const row = await transition(trx, locked, {
+    to: 'Authorised',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.authorised',
+    changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
+    details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
   });
   return toConsent(row);
 }
@@ -231,17 +249,34 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
 }
 
 /** The customer declines on the consent page. */
-export async function rejectConsent(db: Db, input: { consentId: string; clientId: string; customerId: string | null }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    return transition(trx, locked, {
-      to: 'Rejected',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.rejected',
-      changes: input.customerId ? { customer_id: input.customerId } : {},
-    });
-  });
+export async function rejectConsent(db: Db, input: RejectConsent): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => rejectLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input));
   return toConsent(row);
+}
+
+interface RejectConsent {
+  consentId: string;
+  clientId: string;
+  customerId: string | null;
+}
+
+function rejectLocked(trx: Transaction<Database>, locked: ConsentRow, input: RejectConsent) {
+  return transition(trx, locked, {
+    to: 'Rejected',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.rejected',
+    changes: input.customerId ? { customer_id: input.customerId } : {},
+  });
+}
+
+/**
+ * The customer declines inside the caller's transaction: a consent still awaiting them is Rejected;
+ * one that is not (being re-authenticated, or ended meanwhile) stays as it is, and the TPP just hears
+ * access_denied.
+ */
+export async function declineConsentIn(trx: Transaction<Database>, input: RejectConsent): Promise<void> {
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (locked.status === 'AwaitingAuthorisation') await rejectLocked(trx, locked, input);
 }
 
 async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
@@ -257,6 +292,33 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
 export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
   const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
   return toConsent(row);
+}
+
+export const CODE_REUSED = 'authorization code reused';
+
+/**
+ * RFC 9700 4.5: an authorization code redeemed twice takes its grant down with every token issued
+ * under it. The consent living in that grant ends with it, in the same transaction (Revoked, with the
+ * reason recorded and audited), instead of staying Authorised with no grant, which a payment consent
+ * could never leave. The TPP sees the status and reason on GET and creates a new consent.
+ */
+export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<void> {
+  const work = async (trx: Transaction<Database>) => {
+    const row = await lockConsentOfGrant(trx, grantId);
+    if (row && effectiveStatus(row) === 'Authorised') {
+      await transition(trx, row, {
+        to: 'Revoked',
+        actor: { kind: 'system', id: null },
+        event: 'consent.revoked',
+        changes: { status_reason: CODE_REUSED },
+        details: { reason: CODE_REUSED, grantId },
+      });
+    }
+    await destroyGrantEverywhere(trx, grantId);
+  };
+  // The adapter may already be inside a caller's transaction (db/ambient-transaction.ts).
+  if (db.isTransaction) await work(db as Transaction<Database>);
+  else await db.transaction().execute(work);
 }
 
 /**

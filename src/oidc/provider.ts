@@ -16,7 +16,8 @@ import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
-import { recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { endGrantOfReusedCode } from '../consents/consent-service.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -88,7 +89,7 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable, issuanceHolds: consentHoldsAfterIssuance, codeReused: endGrantOfReusedCode }),
     fetch: settings.outbound.asFetch,
     routes: ENGINE_PATHS,
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
