@@ -67,8 +67,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
-  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  // Errors of the rate limits too go through the error shapes (a lost database is 503, never text/plain).
   app.use(errorPage(views, logger));
+  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
+import { DatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { Database } from '../db/schema.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
@@ -167,6 +168,12 @@ export function tppRegistration(deps: RegistrationDeps) {
       if (error instanceof RegistrationError) {
         ctx.status = error.status;
         ctx.body = error.toJSON();
+        return;
+      }
+      if (error instanceof DatabaseUnavailable) {
+        ctx.status = 503;
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        ctx.body = { error: error.error, error_description: error.error_description };
         return;
       }
       // Stack traces stay in the logs (app.ts listens for server_error); the transaction has rolled back.
