@@ -10,6 +10,7 @@ import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
+import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
@@ -24,8 +25,8 @@ export interface AppDeps {
   views: Views;
   logger: Logger;
   presentedCertificate: ClientCertificateReader;
-  /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
-  behindProxy: boolean;
+  /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
+  forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
   authentication: CustomerAuthentication;
@@ -50,8 +51,9 @@ function assetRouter(views: Views) {
 /** Security headers, Assent's own pages, then oidc-provider for everything else. */
 export function createApp(deps: AppDeps): Koa {
   const { provider, views, logger } = deps;
-  const app = new Koa({ proxy: deps.behindProxy });
-  provider.proxy = deps.behindProxy;
+  const behindProxy = deps.forwardedTrust !== undefined;
+  const app = new Koa({ proxy: behindProxy });
+  provider.proxy = behindProxy;
 
   logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
@@ -63,6 +65,8 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const providerCallback = provider.callback();
 
+  // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
+  if (deps.forwardedTrust) app.use(forwardedHeaders(deps.forwardedTrust));
   app.use(securityHeaders);
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));

@@ -21,6 +21,7 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
+import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
@@ -117,6 +118,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const issuer = config.issuer ?? `https://localhost:${port}`;
 
   const keys = await loadServerKeys(db, config);
+  const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
@@ -142,7 +144,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     db,
     issuer,
     sessions: config.dashboard,
-    listener: { host: config.host, port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
+    listener: { host: config.host, port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem, ownConnections: forwardedTrust?.ownConnections },
   });
 
   let signingKeyCount = keys.signing.length;
@@ -168,7 +170,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     views: createViews(),
     logger,
     presentedCertificate,
-    behindProxy: config.tls.terminatedByProxy,
+    forwardedTrust,
     authentication,
     csrf: createCsrf(keys.cookie),
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
