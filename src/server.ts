@@ -22,7 +22,7 @@ import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
-import { expireDueConsents } from './consents/consent-service.ts';
+import { expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -192,6 +192,10 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     expireDueConsents(db).then(
       (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
       (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
+    );
+    sweepOrphanGrants(db).then(
+      (orphans) => orphans > 0 && logger.warn({ orphans }, 'grants left without their consent swept'),
+      (error: unknown) => logger.warn({ err: error }, 'orphan grant sweep failed'),
     );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
