@@ -7,8 +7,8 @@ import { fetch } from 'undici';
 import { issueCertificate, type PemPair } from '../src/http/dev-pki.ts';
 import { InvalidDistinguishedName, parseDistinguishedName } from '../src/http/distinguished-name.ts';
 import { PSD2_ROLES, QC_STATEMENTS_OID } from '../src/http/psd2-qc-statements.ts';
-import { certificateSubjectMatches } from '../src/oidc/certificate-subject.ts';
-import { saveClient } from '../src/tpp/client-registry.ts';
+import { certificateSubjectMatches } from '../src/http/certificate-subject.ts';
+import { saveClient } from '../src/store/clients.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 
 const ORGANIZATION_ID = 'PSDGB-FCA-123456';

@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sq
 import { Pool, type PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
-import { isDatabaseUnavailable, toDatabaseError } from './database-unavailable.ts';
+import { isDatabaseUnavailable, toDatabaseError } from '../protocol/database-unavailable.ts';
 import { pglitePool } from './pglite-pool.ts';
 
 export type Db = Kysely<Database>;

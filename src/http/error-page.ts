@@ -1,6 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { DatabaseUnavailable } from '../db/database-unavailable.ts';
+import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
+import { AssentError } from '../protocol/assent-error.ts';
+import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
 interface HttpError {
@@ -15,7 +17,9 @@ interface HttpError {
 /** What the failure looks like to the client: OAuth's `error` code, its description, the HTTP status. */
 function describe(caught: unknown): { status: number; error: string | undefined; description: string } {
   if (caught instanceof DatabaseUnavailable) return { status: 503, error: caught.error, description: caught.error_description };
-  const error = caught as HttpError;
+  // Service errors read through the page table; the provider's and Koa's errors carry their own status.
+  const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
+  const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
   const status = error.statusCode ?? error.status ?? 500;
   if (status >= 500 || !error.expose) return { status: 500, error: 'server_error', description: 'an unexpected error occurred' };
   return { status, error: error.error, description: error.error_description ?? error.message ?? '' };

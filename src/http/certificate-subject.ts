@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
-import { attributeOid, comparableName, InvalidDistinguishedName, parseDistinguishedName, type RelativeName } from '../http/distinguished-name.ts';
+import { attributeOid, comparableName, InvalidDistinguishedName, parseDistinguishedName, type RelativeName } from './distinguished-name.ts';
 
 /**
  * The certificate's subject as parsed attributes (OID + value), read from the DER rather than from
