@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { type Agent, fetch } from 'undici';
 import { connectDatabase, type Db } from '../src/db/connect.ts';
 import { type AssentProcess, freePort, launchAssent, spawnAssent } from './support/assent-process.ts';
@@ -169,6 +170,23 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     assert.equal((await tokenRequest()).status, 200);
     const again = await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`);
     assert.equal(again.status, 200, JSON.stringify(again.body));
+  });
+
+  test('Postgres not answering new connections (postmaster frozen): 503 after the connection timeout, never a hang', async () => {
+    await sql`select 1`.execute(db); // the test's own connection stays open to do the cutting
+    cluster.freeze();
+    try {
+      // Every connection the server holds is cut, so each request needs a new one from the frozen postmaster.
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(db);
+      const [token, ready] = await Promise.all([tokenRequest(), answer(`${issuer}/readyz`, { dispatcher: agent })]);
+      assert.equal(token.status, 503, token.body);
+      assert.equal(JSON.parse(token.body).error, 'temporarily_unavailable');
+      assert.equal(ready.status, 503, ready.body);
+    } finally {
+      cluster.thaw();
+    }
+    await untilReady(issuer, agent);
+    assert.equal((await tokenRequest()).status, 200);
   });
 
   test('start-up with Postgres down: retries with backoff and says so, listens only once ready', async () => {

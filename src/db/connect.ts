@@ -34,10 +34,17 @@ export interface DatabaseTarget {
 
 /**
  * Bounds on every wait for Postgres, so that a request never hangs on a database that is gone: a
- * connection (or a free pool slot) within 5 s, a statement within 30 s (server-side, so the connection
- * stays usable), and TCP keepalive to notice a peer that vanished without closing the socket.
+ * connection (or a free pool slot) within 5 s; a statement within 30 s, cancelled by the server so the
+ * connection stays usable; an answer within 35 s even from a server that stopped answering at all
+ * (client side); and TCP keepalive from 10 s to notice a peer that vanished without closing the socket.
  */
-const POOL_TIMEOUTS = { connectionTimeoutMillis: 5_000, statement_timeout: 30_000, keepAlive: true } as const;
+const POOL_TIMEOUTS = {
+  connectionTimeoutMillis: 5_000,
+  statement_timeout: 30_000,
+  query_timeout: 35_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+} as const;
 
 /**
  * pg emits `error` on idle pooled clients (Pool) and on checked-out ones (Client) when Postgres goes
@@ -51,13 +58,21 @@ function survivePoolErrors(pool: Pool, logger: Logger | undefined) {
   pool.on('connect', (client) => client.on('error', report));
 }
 
-/** A pooled client whose connection failures reject with DatabaseUnavailable. */
+/**
+ * A pooled client whose connection failures reject with DatabaseUnavailable. A client that saw one is
+ * not returned to the pool (after a client-side timeout its connection is in an unknown state).
+ */
 function translatingClient(client: PoolClient): PostgresPoolClient {
+  let broken = false;
   // Kysely streams through cursors only when configured with one (it is not), so every query is text.
-  const query = (text: string, parameters?: readonly unknown[]) => client.query(text, parameters as unknown[]).catch(toDatabaseError);
+  const query = (text: string, parameters?: readonly unknown[]) =>
+    client.query(text, parameters as unknown[]).catch((error: unknown) => {
+      broken ||= isDatabaseUnavailable(error);
+      return toDatabaseError(error);
+    });
   return {
     query: query as unknown as PostgresPoolClient['query'],
-    release: (destroy?: boolean) => client.release(destroy),
+    release: (destroy?: boolean) => client.release(destroy || broken),
   };
 }
 

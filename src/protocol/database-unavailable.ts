@@ -31,7 +31,7 @@ function isUnavailableSqlState(code: string) {
 }
 
 /** Messages node-postgres gives its own connection failures, which carry no code. */
-const PG_CONNECTION_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /not queryable/, /^Client was closed/];
+const PG_CONNECTION_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Query read timeout/, /not queryable/, /^Client was closed/];
 
 /** True for an error that means "the database is not reachable now", as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {

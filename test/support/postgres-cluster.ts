@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,11 @@ async function asPostgresUserAsync(command: string, args: string[]) {
   await promisify(execFile)(file, argv);
 }
 
+/** The first line of postmaster.pid. */
+function postmasterPid(data: string): number {
+  return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
 export interface PostgresCluster {
   url: string;
   /** `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server accepts again. */
@@ -44,6 +49,10 @@ export interface PostgresCluster {
   /** `pg_ctl stop -m fast`: the server is gone (connections refused) until startServer(). */
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
+  /** SIGSTOP to the postmaster: connections are accepted by the kernel and never answered (a hung host). */
+  freeze(): void;
+  /** SIGCONT: the postmaster answers again. */
+  thaw(): void;
   /** Stops the server for good and deletes the cluster. */
   stop(): void;
 }
@@ -67,6 +76,8 @@ export async function startPostgresCluster(settings: string[] = []): Promise<Pos
     restart: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-m', 'fast', '-w', 'restart']),
     stopServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     startServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']),
+    freeze: () => process.kill(postmasterPid(data), 'SIGSTOP'),
+    thaw: () => process.kill(postmasterPid(data), 'SIGCONT'),
     stop() {
       try {
         asPostgresUser('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
