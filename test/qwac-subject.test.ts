@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
+import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { issueCertificate, type PemPair } from '../src/http/dev-pki.ts';
 import { InvalidDistinguishedName, parseDistinguishedName } from '../src/http/distinguished-name.ts';
@@ -10,6 +11,8 @@ import { PSD2_ROLES, QC_STATEMENTS_OID } from '../src/http/psd2-qc-statements.ts
 import { certificateSubjectMatches } from '../src/http/certificate-subject.ts';
 import { saveClient } from '../src/store/clients.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
+import { fetchVia } from './support/tpp.ts';
 
 const ORGANIZATION_ID = 'PSDGB-FCA-123456';
 const QWAC_SUBJECT = `CN=Acme PISP,organizationIdentifier=${ORGANIZATION_ID},O=Acme Payments Ltd,C=GB`;
@@ -99,5 +102,24 @@ describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_
     const refused = await token('other-tpp');
     assert.equal(refused.status, 401);
     assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  test('dynamic registration over mTLS with the QWAC: the DN may name organizationIdentifier by OID; an unparseable DN is refused', async () => {
+    const kit = await issueSsa(assent);
+    const agent = tlsAgent(assent.ca.certPem, qwac);
+    const tlsMetadata = { token_endpoint_auth_method: 'tls_client_auth', token_endpoint_auth_signing_alg: undefined, dpop_bound_access_tokens: undefined, tls_client_certificate_bound_access_tokens: true };
+    const garbled = await callRegistration(assent, agent, { json: dpopClientMetadata(kit, { ...tlsMetadata, tls_client_auth_subject_dn: 'CN=Acme PISP,madeUpAttribute=1' }) });
+    assert.equal(garbled.status, 400);
+    assert.equal(garbled.body.error, 'invalid_client_metadata');
+    assert.match(String(garbled.body.error_description), /RFC 4514/);
+
+    const registered = await callRegistration(assent, agent, {
+      json: dpopClientMetadata(kit, { ...tlsMetadata, tls_client_auth_subject_dn: `2.5.4.97=${ORGANIZATION_ID}, CN=Acme PISP, O=Acme Payments Ltd, C=GB` }),
+    });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const config = new oidc.Configuration((await oidc.discovery(new URL(assent.issuer), 'x', undefined, undefined, { [oidc.customFetch]: fetchVia(agent) })).serverMetadata(), String(registered.body.client_id), {}, oidc.TlsClientAuth());
+    config[oidc.customFetch] = fetchVia(agent);
+    const granted = await oidc.clientCredentialsGrant(config, { scope: 'payments' });
+    assert.ok((await oidc.tokenIntrospection(config, granted.access_token)).cnf, 'a certificate-bound token');
   });
 });
