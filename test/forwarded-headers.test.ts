@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
 import { loopbackFetch } from '../src/dashboard/loopback-fetch.ts';
 import { rewriteForwarded } from '../src/http/forwarded-headers.ts';
-import { OwnConnections } from '../src/http/trusted-proxies.ts';
+import { OwnConnections, trustedProxyCheck } from '../src/http/trusted-proxies.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 
 /** The "proxy": requests leaving from 127.0.0.2, the only address in TRUSTED_PROXIES. Clients connect from 127.0.0.1. */
@@ -66,6 +66,7 @@ describe('forwarded headers are believed only from TRUSTED_PROXIES (rate limits 
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
     // Another client behind the same proxy has its own budget, and the proxy's own hop is skipped.
     assert.equal(await tokenStatus(viaProxy, `192.0.2.55, ${PROXY_ADDRESS}`), 401);
+    assert.equal(await tokenStatus(viaProxy, 'not-an-address, 192.0.2.56'), 401, 'a garbled hop is only a claim, not an error');
     const keys = await rateLimitKeys();
     assert.equal(keys['token:192.0.2.44'], LIMIT + 2);
     assert.equal(keys['token:192.0.2.55'], 1);
@@ -96,4 +97,12 @@ test("the server's own loopback requests keep their https marker; anyone else's 
     server.closeAllConnections();
     server.close();
   }
+});
+
+test('TRUSTED_PROXIES takes addresses and CIDR blocks, IPv4 peers on dual-stack sockets included', () => {
+  const trusted = trustedProxyCheck(['172.28.0.10', '10.0.0.0/8', 'fd00::/8']);
+  assert.ok(trusted('172.28.0.10') && trusted('::ffff:172.28.0.10'));
+  assert.ok(trusted('10.200.3.4') && trusted('fd12::1'));
+  assert.ok(!trusted('172.28.0.11') && !trusted('11.0.0.1') && !trusted('fe80::1'));
+  assert.ok(!trusted(undefined) && !trusted('unknown'));
 });

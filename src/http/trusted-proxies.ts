@@ -1,4 +1,4 @@
-import { BlockList, isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import type { Socket } from 'node:net';
 
 /** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) is 10.0.0.1. */
@@ -21,8 +21,10 @@ export function trustedProxyCheck(entries: readonly string[]): (address: string 
   }
   return (address) => {
     const normalized = normalizeAddress(address);
-    if (!normalized) return false;
-    return list.check(normalized, isIPv6(normalized) ? 'ipv6' : 'ipv4');
+    // Not an address at all (a forwarded hop may say anything): never a trusted proxy.
+    const family = normalized === undefined ? 0 : isIP(normalized);
+    if (family === 0) return false;
+    return list.check(normalized!, family === 6 ? 'ipv6' : 'ipv4');
   };
 }
 
