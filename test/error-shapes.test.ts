@@ -13,17 +13,18 @@ describe('a failure inside the rate limits still answers in the protocol shape, 
   });
   after(async () => { await assent?.stop(); });
 
-  const post = (path: string, accept: string) =>
+  // The same Accept everywhere: the shape follows the route (who calls it), not content negotiation.
+  const post = (path: string) =>
     fetch(`https://localhost:${assent.port}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: '*/*' },
       body: 'grant_type=client_credentials&client_id=nobody',
       dispatcher: tlsAgent(assent.ca.certPem),
     });
 
   for (const path of ['/token', '/request']) {
     test(`${path}: 500 as OAuth JSON`, async () => {
-      const response = await post(path, 'application/json');
+      const response = await post(path);
       assert.equal(response.status, 500);
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
       assert.deepEqual(await response.json(), { error: 'server_error', error_description: 'an unexpected error occurred' });
@@ -31,7 +32,7 @@ describe('a failure inside the rate limits still answers in the protocol shape, 
   }
 
   test('a sign-in page: 500 as the styled error page', async () => {
-    const response = await post('/interaction/some-uid/login', 'text/html');
+    const response = await post('/interaction/some-uid/login');
     assert.equal(response.status, 500);
     assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await response.text(), /An unexpected error occurred/);

@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
+import { findRoute } from '../protocol/route-match.ts';
 import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
@@ -32,10 +33,10 @@ const PAGE_MESSAGES: Record<number, string> = {
 
 /**
  * The outermost error handler of Assent's own middleware (rate limits, pages, assets): every error
- * leaves in a standard shape, never Koa's text/plain. A client that asks for HTML (a browser on the
- * customer pages) gets the styled page; anyone else (a TPP at /token or /request) gets OAuth JSON, the
- * same negotiation oidc-provider applies to its own errors. Details only for errors meant for the
- * client, never a stack; a lost database is 503 with Retry-After.
+ * leaves in a standard shape, never Koa's text/plain. The route table says who calls the path: a
+ * client's route (a TPP at /token or /request, whose rate limit runs here) gets OAuth JSON; a
+ * customer's page, or a path the table does not know, gets the styled page. Details only for errors
+ * meant for the caller, never a stack; a lost database is 503 with Retry-After.
  */
 export function errorPage(views: Views, logger: Logger): Middleware {
   return async (ctx: Context, next) => {
@@ -46,7 +47,8 @@ export function errorPage(views: Views, logger: Logger): Middleware {
       if (status >= 500) ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
       if (caught instanceof DatabaseUnavailable) ctx.set('Retry-After', String(caught.retryAfterSeconds));
       ctx.set('Cache-Control', 'no-store');
-      if (ctx.accepts('json', 'html') === 'html') {
+      const route = findRoute(ctx.method, ctx.path);
+      if (route === undefined || route.caller === 'customer') {
         views.render(ctx, 'error', { message: PAGE_MESSAGES[status] ?? description, code: error }, status);
         return;
       }
