@@ -12,6 +12,7 @@ import { type AssentProcess, launchAssent, spawnAssent } from './support/assent-
 import { freePort } from './support/free-port.ts';
 import { tlsAgent, type TestAssent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from './support/consent-api.ts';
+import { TestResourceServer } from './support/resource-server.ts';
 import { startPostgresCluster, type PostgresCluster } from './support/postgres-cluster.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
@@ -123,6 +124,7 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     const created = await api.call('POST', ACCOUNT_ACCESS, { body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const bank = await TestResourceServer.create({ issuer, db, ca } as TestAssent);
 
     await cluster.stopServer();
     try {
@@ -146,6 +148,9 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
       assert.equal(consent.status, 503, JSON.stringify(consent.body));
       assert.equal((consent.body as { Code: string }).Code, '503 ServiceUnavailable');
       assert.equal((consent.body as { Errors: { ErrorCode: string }[] }).Errors[0]!.ErrorCode, 'UK.OBIE.UnexpectedError');
+      const bankView = await bank.call('GET', `/bank/consents/${consentId}`);
+      assert.equal(bankView.status, 503, JSON.stringify(bankView.body));
+      assert.equal((bankView.body as { Code: string }).Code, '503 ServiceUnavailable');
 
       // A customer page that must read the database: the dashboard resolving its session cookie.
       const page = await answer(`${issuer}/dashboard`, { headers: { accept: 'text/html', cookie: '__Host-assent-dashboard=a-session-id' }, dispatcher: agent });
@@ -171,6 +176,7 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     assert.equal((await tokenRequest()).status, 200);
     const again = await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`);
     assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal((await bank.call('GET', `/bank/consents/${consentId}`)).status, 200);
   });
 
   test('Postgres not answering new connections (postmaster frozen): 503 after the connection timeout, never a hang', async () => {
