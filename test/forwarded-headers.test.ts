@@ -105,4 +105,6 @@ test('TRUSTED_PROXIES takes addresses and CIDR blocks, IPv4 peers on dual-stack 
   assert.ok(trusted('10.200.3.4') && trusted('fd12::1'));
   assert.ok(!trusted('172.28.0.11') && !trusted('11.0.0.1') && !trusted('fe80::1'));
   assert.ok(!trusted(undefined) && !trusted('unknown'));
+  assert.throws(() => trustedProxyCheck(['nginx']), /'nginx' is not an IP address or CIDR block/);
+  assert.throws(() => trustedProxyCheck(['10.0.0.0/40']), /not an IP address or CIDR block/);
 });

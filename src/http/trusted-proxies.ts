@@ -14,10 +14,16 @@ export function normalizeAddress(address: string | undefined): string | undefine
 export function trustedProxyCheck(entries: readonly string[]): (address: string | undefined) => boolean {
   const list = new BlockList();
   for (const entry of entries) {
-    const [address = '', prefix] = entry.trim().split('/');
-    const family = isIPv6(address) ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(normalizeAddress(address)!, family);
-    else list.addSubnet(address, Number(prefix), family);
+    const [written = '', prefix] = entry.trim().split('/');
+    const address = normalizeAddress(written)!;
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    const maxBits = isIPv6(address) ? 128 : 32;
+    if (isIP(address) === 0 || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= maxBits))) {
+      throw new Error(`TRUSTED_PROXIES: '${entry}' is not an IP address or CIDR block`);
+    }
+    const family = maxBits === 128 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, bits, family);
   }
   return (address) => {
     const normalized = normalizeAddress(address);
