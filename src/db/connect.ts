@@ -53,9 +53,10 @@ const POOL_TIMEOUTS = {
  * these handlers do.
  */
 function survivePoolErrors(pool: Pool, logger: Logger | undefined) {
-  const report = (error: Error) => logger?.warn({ err: error }, 'database connection lost');
-  pool.on('error', report);
-  pool.on('connect', (client) => client.on('error', report));
+  pool.on('connect', (client) => client.on('error', (error) => logger?.warn({ err: error }, 'database connection lost')));
+  // The pool re-emits an idle client's error, which the client's own listener above has logged already;
+  // without a listener here that re-emission would throw.
+  pool.on('error', () => {});
 }
 
 /**
