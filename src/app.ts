@@ -11,6 +11,7 @@ import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
+import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
 import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
@@ -28,8 +29,8 @@ export interface AppDeps {
   views: Views;
   logger: Logger;
   presentedCertificate: ClientCertificateReader;
-  /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
-  behindProxy: boolean;
+  /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
+  forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
   authentication: CustomerAuthentication;
@@ -79,8 +80,9 @@ function edgeRefusal(views: Views): EdgeRefusal {
 /** Security headers, Assent's own pages, then oidc-provider for everything else. */
 export function createApp(deps: AppDeps): Koa {
   const { provider, views, logger } = deps;
-  const app = new Koa({ proxy: deps.behindProxy });
-  provider.proxy = deps.behindProxy;
+  const behindProxy = deps.forwardedTrust !== undefined;
+  const app = new Koa({ proxy: behindProxy });
+  provider.proxy = behindProxy;
 
   logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
@@ -92,13 +94,16 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const providerCallback = provider.callback();
 
+  // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
+  if (deps.forwardedTrust) app.use(forwardedHeaders(deps.forwardedTrust));
   app.use(securityHeaders);
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
+  // Errors of the rate limits too go through the error shapes (a lost database is 503, never text/plain).
+  app.use(errorPage(views, logger));
   app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
   app.use(refuseHostileInput(edgeRefusal(views)));
-  app.use(errorPage(views, logger));
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -13,7 +13,7 @@ import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
-import { connectDatabase, poolStats, type Db } from './db/connect.ts';
+import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -22,7 +22,8 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
-import { expireDueConsents } from './consents/consent-service.ts';
+import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
+import { expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -65,11 +66,23 @@ async function tlsMaterial(config: Config): Promise<TlsMaterial & { devCa?: { ce
   };
 }
 
-function listen(server: http.Server, host: string, port: number) {
+function listen(server: http.Server | net.Server, host: string, port: number) {
   return new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server.address() as AddressInfo));
   });
+}
+
+/**
+ * The port to listen on once ready. Port 0 (tests) asks the system for a free one now, since the issuer
+ * and the dashboard's loopback client need the number before the listener may open.
+ */
+async function choosePort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  const probe = net.createServer();
+  const { port: free } = await listen(probe, host, 0);
+  await new Promise((resolve) => probe.close(resolve));
+  return free;
 }
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
@@ -91,25 +104,29 @@ async function drain(server: http.Server, graceMs: number) {
   clearTimeout(deadline);
 }
 
-/** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
 export interface StartOptions {
   inMemoryStore?: boolean;
   /** The bank's account directory (its core banking); Assent's own Postgres accounts when absent. */
   accounts?: AccountDirectory;
 }
 
+/**
+ * Start-up: database (waited for) -> migrations -> TLS -> keys -> provider -> demo data -> app -> listen.
+ * The listeners open last, so a connection is either refused or served by the whole app, never left
+ * hanging in a half-built server.
+ */
 export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
-  const db = await connectDatabase(config);
+  const db = await connectDatabase(config, { logger });
+  await waitForDatabase(db, logger);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const tls = await tlsMaterial(config);
-  const server = config.tls.terminatedByProxy ? http.createServer() : https.createServer(httpsOptions(tls));
-  server.keepAliveTimeout = 65_000;
-  const address = await listen(server, config.host, config.port);
-  const issuer = config.issuer ?? `https://localhost:${address.port}`;
+  const port = await choosePort(config.host, config.port);
+  const issuer = config.issuer ?? `https://localhost:${port}`;
 
   const keys = await loadServerKeys(db, config);
+  const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
@@ -138,7 +155,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     accounts,
     issuer,
     sessions: config.dashboard,
-    listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
+    listener: { host: config.host, port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem, ownConnections: forwardedTrust?.ownConnections },
   });
 
   let signingKeyCount = keys.signing.length;
@@ -157,7 +174,6 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const metrics = createMetrics(() => poolStats(db));
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
-  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
 
   const app = createApp({
     provider,
@@ -165,7 +181,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     views: createViews(),
     logger,
     presentedCertificate,
-    behindProxy: config.tls.terminatedByProxy,
+    forwardedTrust,
     authentication,
     accounts,
     csrf: createCsrf(keys.cookie),
@@ -175,7 +191,10 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
   });
-  server.on('request', app.callback());
+  const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
+  server.keepAliveTimeout = 65_000;
+  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+  await listen(server, config.host, port);
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -186,13 +205,17 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
       (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
     );
+    sweepOrphanGrants(db).then(
+      (orphans) => orphans > 0 && logger.warn({ orphans }, 'grants left without their consent swept'),
+      (error: unknown) => logger.warn({ err: error }, 'orphan grant sweep failed'),
+    );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
 
   return {
     issuer,
     provider,
-    port: address.port,
+    port,
     db,
     demoDirectory: demo?.directory,
     demoTotp: demo?.totp,

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
@@ -381,6 +381,40 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
     });
     total += expired;
     if (expired < batchSize) return total;
+  }
+}
+
+/** Longer than any interaction takes from saving its grant to authorising the consent (milliseconds). */
+const ORPHAN_GRANT_GRACE_SECONDS = 600;
+
+/**
+ * Deletes consent-bound grants that their consent does not hold, with everything issued under them: a
+ * crash between saving the grant and authorising the consent leaves one behind (the consent is still
+ * AwaitingAuthorisation, or was rejected), and no code was ever issued for it. Only grants older than
+ * the grace period, so an authorisation under way is never raced. Part of the periodic expiry sweep.
+ */
+export async function sweepOrphanGrants(db: Db, options: { graceSeconds?: number; batchSize?: number } = {}): Promise<number> {
+  const graceSeconds = options.graceSeconds ?? ORPHAN_GRANT_GRACE_SECONDS;
+  const batchSize = options.batchSize ?? 100;
+  let total = 0;
+  for (;;) {
+    const swept = await db.transaction().execute(async (trx) => {
+      const orphans = await trx
+        .selectFrom('oidc_model as candidate')
+        .select('candidate.id')
+        .where('candidate.model', '=', 'Grant')
+        .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
+        .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))))
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const { id } of orphans) await destroyGrantEverywhere(trx, id);
+      return orphans.length;
+    });
+    total += swept;
+    if (swept < batchSize) return total;
   }
 }
 
