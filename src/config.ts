@@ -92,7 +92,16 @@ const environment = z.object({
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
   RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
   RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8444),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+  ADMIN_CLIENT_CA_FILE: z.string().optional(),
+  ADMIN_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ADMIN_CA_FILE: z.string().optional(),
 });
+
+/** Every variable Assent reads (tests clear them all, so a caller's exported PORT or OPS_PORT never leaks in). */
+export const CONFIG_VARIABLES = Object.keys(environment.shape);
 
 export interface Config {
   /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */
@@ -158,6 +167,18 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  /** The operator's admin API (src/admin/) on its own listener, and where the admin CLI finds it. */
+  admin: {
+    host: string;
+    port: number;
+    /** Bearer token for the API; dev mode generates one into DATA_DIR/admin-token when unset. */
+    token: string | undefined;
+    /** CAs of admin client certificates (their CN names the operator). */
+    clientCaFile: string | undefined;
+    /** CLI: a server's admin API elsewhere, and the CA its certificate chains to. */
+    url: string | undefined;
+    caFile: string | undefined;
+  };
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;
@@ -165,6 +186,8 @@ export interface Config {
     refreshIntervalSeconds: number;
   };
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -188,6 +211,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
+  }
+  if (e.TLS_TERMINATED_BY_PROXY && !LOOPBACK.has(e.ADMIN_HOST)) {
+    throw new ConfigError('ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP');
   }
   return {
     issuer: e.ISSUER?.replace(/\/$/, ''),
@@ -243,6 +269,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       par: e.RATE_LIMIT_PAR,
       token: e.RATE_LIMIT_TOKEN,
       registration: e.RATE_LIMIT_REGISTRATION,
+    },
+    admin: {
+      host: e.ADMIN_HOST,
+      port: e.ADMIN_PORT,
+      token: e.ADMIN_TOKEN,
+      clientCaFile: e.ADMIN_CLIENT_CA_FILE,
+      url: e.ADMIN_URL?.replace(/\/$/, ''),
+      caFile: e.ADMIN_CA_FILE,
     },
     keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
   };

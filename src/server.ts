@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
@@ -13,6 +14,7 @@ import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, poolStats, type Db } from './db/connect.ts';
+import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -46,6 +48,8 @@ export interface RunningAssent {
   demoTotp: { secret: string; otpauthUri: string } | undefined;
   /** The internal listener's port, when OPS_PORT is set. */
   opsPort: number | undefined;
+  /** The admin API's base URL, when it is on. */
+  adminUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,7 @@ async function drain(server: http.Server, graceMs: number) {
 
 /** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
 export async function startAssent(config: Config, logger: Logger, options: { inMemoryStore?: boolean } = {}): Promise<RunningAssent> {
+  const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
   const db = await connectDatabase(config);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -164,6 +169,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     rateLimits: config.rateLimits,
   });
   server.on('request', app.callback());
+  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -185,6 +191,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     demoDirectory: demo?.directory,
     demoTotp: demo?.totp,
     opsPort: opsAddress?.port,
+    adminUrl: admin?.url,
     async close() {
       draining = true;
       stopKeyWatch?.();
@@ -192,7 +199,9 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
       await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();
       opsServer?.closeAllConnections();
+      await admin?.close();
       await db.destroy();
+      await releaseEmbedded?.();
     },
   };
 }

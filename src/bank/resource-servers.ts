@@ -3,7 +3,8 @@ import type { JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { KyselyAdapter } from '../oidc/adapter.ts';
+import { sql } from 'kysely';
+import { destroyClientArtefacts, KyselyAdapter } from '../oidc/adapter.ts';
 import { BANK_SCOPE } from '../oidc/provider.ts';
 
 /**
@@ -20,7 +21,51 @@ export type ResourceServerAuth =
 export interface NewResourceServer {
   name: string;
   auth: ResourceServerAuth;
-  operator: string;
+  operator: string | null;
+}
+
+export interface ResourceServerSummary {
+  clientId: string;
+  name: string;
+  tokenEndpointAuthMethod: string;
+  createdAt: Date;
+}
+
+const resourceServerClients = (db: Db) =>
+  db
+    .selectFrom('oidc_model')
+    .select(['id', 'payload', 'created_at'])
+    .where('model', '=', 'Client')
+    .where(sql<string>`payload->>'client_kind'`, '=', 'resource_server');
+
+const toSummary = (row: { id: string; payload: Record<string, unknown>; created_at: Date }): ResourceServerSummary => ({
+  clientId: row.id,
+  name: String(row.payload.client_name),
+  tokenEndpointAuthMethod: String(row.payload.token_endpoint_auth_method),
+  createdAt: row.created_at,
+});
+
+export async function listResourceServers(db: Db): Promise<ResourceServerSummary[]> {
+  return (await resourceServerClients(db).orderBy('created_at').execute()).map(toSummary);
+}
+
+/** Removes the resource server's registration and every token it holds: it can neither introspect nor call the bank API. */
+export async function disableResourceServer(db: Db, clientId: string, input: { operator: string | null; reason: string }): Promise<ResourceServerSummary | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await resourceServerClients(trx).where('id', '=', clientId).forUpdate().executeTakeFirst();
+    if (!row) return undefined;
+    const revoked = await destroyClientArtefacts(trx, clientId);
+    await trx.deleteFrom('oidc_model').where('model', '=', 'Client').where('id', '=', clientId).execute();
+    await appendAuditEvent(trx, {
+      subjectType: 'resource_server',
+      subjectId: clientId,
+      event: 'resource_server.disabled',
+      actor: { kind: 'operator', id: input.operator },
+      before: row.payload,
+      details: { reason: input.reason, artefacts_revoked: revoked },
+    });
+    return toSummary(row);
+  });
 }
 
 export async function createResourceServer(db: Db, input: NewResourceServer): Promise<{ clientId: string }> {

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
-import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
+import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import { destroyGrantEverywhere } from '../oidc/adapter.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
@@ -16,6 +16,7 @@ import {
   lockConsent,
   lockDueForExpiry,
   markConsumed,
+  selectConsents,
   updateConsent,
 } from './consent-repository.ts';
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
@@ -110,6 +111,22 @@ export async function getConsentForClient(db: Db, clientId: string, id: string):
 export async function getConsentOfInteraction(db: Db, clientId: string, interactionUid: string): Promise<Consent | undefined> {
   const row = await findConsentByInteraction(db, clientId, interactionUid);
   return row && toConsent(row);
+}
+
+export interface ConsentFilter {
+  customerId?: string;
+  clientId?: string;
+  type?: ConsentType;
+  status?: ConsentStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit: number;
+}
+
+/** The operator's search, newest first; status is the effective one (an Authorised consent past its expiry is Expired). */
+export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Consent[]> {
+  const now = new Date();
+  return (await selectConsents(db, { ...filter, now })).map((row) => toConsent(row, now));
 }
 
 export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
@@ -244,8 +261,9 @@ export async function rejectConsent(db: Db, input: { consentId: string; clientId
   return toConsent(row);
 }
 
-async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
-  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id } });
+async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
+  const details = { grantId: row.grant_id, ...(reason && { reason }) };
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details });
   if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
   return updated;
 }
@@ -254,8 +272,8 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
  * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
  * under it. `clientId` restricts it to that TPP's consents.
  */
-export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
+export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string; reason?: string }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
   return toConsent(row);
 }
 
