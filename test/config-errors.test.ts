@@ -24,7 +24,7 @@ test('each configuration error is one line naming the variable and the fix', () 
   assert.equal(configError({ DEV_MODE: 'true', ISSUER: 'http://auth.bank.example' }), 'ISSUER must be https (the https URL TPPs use, e.g. https://auth.bank.example) (got "http://auth.bank.example")');
   assert.equal(configError({ PORT: 'eighty' }), 'PORT must be a port number (0-65535) (got "eighty")');
   assert.equal(configError({ DEV_MODE: 'yes' }), 'DEV_MODE must be true or false (got "yes")');
-  assert.equal(configError({ DATABASE_URL: 'mysql://root:hunter2@db/assent' }), 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user:password@host:5432/assent', 'the value (with its password) is not repeated');
+  assert.equal(configError({ DATABASE_URL: 'mysql://root:password@db/assent' }), 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user:password@host:5432/assent', 'the value (with its password) is not repeated');
   assert.equal(configError({ DEV_MODE: 'true', TLS_CERT_FILE: '/nowhere/server.pem', TLS_KEY_FILE: '/nowhere/server-key.pem' }), 'TLS_CERT_FILE: cannot read /nowhere/server.pem (no such file)\nTLS_KEY_FILE: cannot read /nowhere/server-key.pem (no such file)');
   assert.equal(configError({ DEV_MODE: 'true', SIGNING_KEYS_FILE: 'missing-keys.json' }), `SIGNING_KEYS_FILE: cannot read ${path.resolve('missing-keys.json')} (no such file)`);
   const both = configError({ PORT: '-1', SWEEP_INTERVAL: '0' }).split('\n');
@@ -42,7 +42,7 @@ test('an unreachable database stops start-up with one line naming DATABASE_URL (
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-config-'));
   const closedPort = await freePort();
   try {
-    const env = hermeticEnv({ DATABASE_URL: `postgres://assent:s3cret@127.0.0.1:${closedPort}/assent`, DEV_MODE: 'true', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+    const env = hermeticEnv({ DATABASE_URL: `postgres://assent:secret@127.0.0.1:${closedPort}/assent`, DEV_MODE: 'true', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
     const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 120_000 }).then(
       () => assert.fail('start-up succeeded without a database'),
       (error: { code: number; stderr: string }) => error,
