@@ -23,7 +23,7 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
-import { expireDueConsents } from './consents/consent-service.ts';
+import { countConsentsByTypeAndStatus, expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -34,6 +34,8 @@ import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { countOutboundRefusals, countSignIns } from './ops/observed.ts';
+import { createSecurityEvents } from './ops/security-events.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
@@ -107,14 +109,26 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const issuer = config.issuer ?? `https://localhost:${address.port}`;
 
   const keys = await loadServerKeys(db, config);
+  const metrics = createMetrics({ poolStats: () => poolStats(db), consentCounts: () => countConsentsByTypeAndStatus(db) });
+  const securityEvents = createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! });
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
+  const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
+  const provider = createProvider({
+    issuer,
+    db,
+    keys,
+    presentedCertificate,
+    outbound,
+    ttl: config.ttl,
+    refreshTokenRotation: config.refreshTokenRotation,
+    inMemoryStore: options.inMemoryStore,
+    onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
+  });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
@@ -122,12 +136,12 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
   if (demo) await seedDemoConsents(db, provider);
 
-  const authentication = createCustomerAuthentication({
+  const authentication = countSignIns(createCustomerAuthentication({
     db,
     totpKey,
     lockoutSeconds: config.sca.lockoutSeconds,
     passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
-  });
+  }), securityEvents);
   const dashboard = await setUpDashboard({
     db,
     issuer,
@@ -148,7 +162,6 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
       });
 
   let draining = false;
-  const metrics = createMetrics(() => poolStats(db));
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
@@ -195,6 +208,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     async close() {
       draining = true;
       stopKeyWatch?.();
+      securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();

@@ -86,7 +86,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
     const result = await operation.run({ db: deps.db, config: deps.config, operator }, parsed.data);
     if (operation.method !== 'GET') {
-      deps.logger.info({ event: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
+      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
     }
     ctx.set('Cache-Control', 'no-store');
     if (operation.format === 'jsonl') {

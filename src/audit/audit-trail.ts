@@ -47,6 +47,19 @@ function hashOf(row: Hashed): string {
   return createHash('sha256').update(material).digest('hex');
 }
 
+type AuditObserver = (event: AuditEvent) => void;
+const observers = new Set<AuditObserver>();
+
+/**
+ * Lets ops see every event as it is written (security log lines, counters). Observers run when the
+ * event is appended, inside its transaction; one that rolls back afterwards was still observed.
+ * Returns the function that stops observing.
+ */
+export function observeAuditTrail(observer: AuditObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
   // Serialises appends per subject so that two writers cannot both extend the same chain link.
   await sql`select pg_advisory_xact_lock(hashtext(${`${input.subjectType}:${input.subjectId}`}))`.execute(trx);
@@ -83,6 +96,7 @@ export async function appendAuditEvent(trx: Transaction<Database>, input: AuditE
       hash: hashOf(row),
     })
     .execute();
+  for (const observer of observers) observer(input);
 }
 
 function toRecorded(row: AuditEventRow): RecordedAuditEvent {

@@ -129,6 +129,12 @@ export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Con
   return (await selectConsents(db, { ...filter, now })).map((row) => toConsent(row, now));
 }
 
+/** How many consents there are of each type in each stored status (for metrics). */
+export async function countConsentsByTypeAndStatus(db: Db): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
+  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
+  return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
+}
+
 export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
   if (!UUID.test(customerId)) return [];
   return (await listConsentsOfCustomer(db, customerId)).map((row) => toConsent(row));

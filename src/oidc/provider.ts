@@ -45,6 +45,8 @@ export interface ProviderSettings {
   refreshTokenRotation: boolean;
   /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
   inMemoryStore?: boolean;
+  /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
+  onRefusedClient?: (clientId: string) => void;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -99,7 +101,15 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    adapter: settings.inMemoryStore
+      ? undefined
+      : kyselyAdapterFactory(db, {
+          async clientUsable(database, clientId) {
+            const usable = await isClientUsable(database, clientId);
+            if (!usable) settings.onRefusedClient?.(clientId);
+            return usable;
+          },
+        }),
     fetch: settings.outbound.asFetch,
     routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },

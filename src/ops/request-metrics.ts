@@ -1,7 +1,21 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Metrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
+
+interface RouterLayer {
+  path: string;
+  methods: string[];
+}
+
+/**
+ * The route an Assent router (@koa/router) matched for this method, even when a middleware in front of
+ * it answered (a 401 from the token check); oidc-provider's routes are recognised by path instead.
+ */
+function matchedRoute(ctx: Context): string | undefined {
+  const layers = (ctx as Context & { matched?: RouterLayer[] }).matched ?? [];
+  return layers.findLast((layer) => layer.methods.includes(ctx.method))?.path;
+}
 
 const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429: 'rate_limited' };
 
@@ -13,7 +27,7 @@ export function requestMetrics(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     ctx.res.once('close', () => {
-      const route = routeLabel(ctx.path);
+      const route = matchedRoute(ctx) ?? routeLabel(ctx.path);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
       metrics.requestSeconds.observe({ method: ctx.method, route }, seconds);

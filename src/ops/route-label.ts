@@ -1,6 +1,9 @@
+import { REGISTRATION_PATH } from '../oidc/provider.ts';
+
 /**
- * Metric label for a request path with every identifier folded away, so label cardinality stays fixed
- * whatever clients send: interaction and resume uids become `:uid`, unknown paths become `other`.
+ * Metric label for a path that none of Assent's own routers matched (they label by their matched
+ * route): oidc-provider's endpoints, with every identifier folded away so label cardinality stays
+ * fixed whatever clients send; unknown paths become `other`.
  */
 const FIXED = new Set([
   '/.well-known/openid-configuration',
@@ -11,25 +14,19 @@ const FIXED = new Set([
   '/token/revocation',
   '/me',
   '/auth',
-  '/reg',
+  REGISTRATION_PATH,
   '/session/end',
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/assets/assent.css',
 ]);
 
 const PATTERNS: [RegExp, string][] = [
-  [/^\/interaction\/[^/]+$/, '/interaction/:uid'],
-  [/^\/interaction\/[^/]+\/(login|confirm|abort|otp)$/, '/interaction/:uid/$1'],
   [/^\/auth\/[^/]+$/, '/auth/:uid'],
-  [/^\/reg\/[^/]+$/, '/reg/:client_id'],
+  [new RegExp(`^${REGISTRATION_PATH}/[^/]+$`), `${REGISTRATION_PATH}/:client_id`],
 ];
 
 export function routeLabel(path: string): string {
   if (FIXED.has(path)) return path;
   for (const [pattern, label] of PATTERNS) {
-    if (pattern.test(path)) return path.replace(pattern, label);
+    if (pattern.test(path)) return label;
   }
   return 'other';
 }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { fetch } from 'undici';
+import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { CustomerAgent } from './support/customer-agent.ts';
+import { createTestCustomer } from './support/customers.ts';
+import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } from './support/onboarding.ts';
+import { pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+
+type LogLine = Record<string, unknown>;
+
+describe('security events: structured log lines for a SIEM, and their counters', () => {
+  let assent: TestAssent;
+  const lines: string[] = [];
+  let tpp: TestTpp;
+  let dpop: oidc.DPoPHandle;
+
+  const events = (name: string) => lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.securityEvent === name);
+  const metric = async (series: string) => {
+    const text = await (await fetch(new URL('/metrics', assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) })).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  before(async () => {
+    assent = await startTestAssent({ LOG_LEVEL: 'info', LOCKOUT_DURATION: '600' }, { logDestination: { write: (line: string) => { lines.push(line); } } });
+    const kit = await issueSsa(assent, { orgId: 'org-events' });
+    const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));
+    dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
+  });
+  after(async () => { await assent?.stop(); });
+
+  test('a lockout is one line with a pseudonymous customer reference (never the id or username) and counts', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = await browser.open(request.url);
+    for (let attempt = 0; attempt < 5; attempt += 1) await browser.submit(login, 'login', { username: customer.username, password: 'wrong' });
+
+    const [lockout] = events('customer.locked_out');
+    assert.ok(lockout, 'the lockout was logged');
+    assert.match(String(lockout.customerRef), /^[0-9a-f]{16}$/);
+    const raw = lines.find((line) => line.includes('customer.locked_out'))!;
+    assert.ok(!raw.includes(customer.id) && !raw.includes(customer.username), 'the customer is not named');
+    assert.equal(await metric('assent_lockouts_total{factor="pwd"}'), 1);
+    assert.equal(await metric('assent_sign_ins_total{factor="pwd",outcome="rejected"}'), 4);
+    assert.equal(await metric('assent_sign_ins_total{factor="pwd",outcome="locked"}'), 1);
+  });
+
+  test("an admin action and a suspended TPP's refused call are logged with the operator and the client id", async () => {
+    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    const response = await fetch(`${assent.adminUrl}/admin/v1/tpps/${tpp.clientId}/suspend`, {
+      method: 'POST',
+      dispatcher: tlsAgent(assent.ca.certPem),
+      headers: { authorization: `Bearer ${token}`, 'x-assent-operator': 'ops.bob', 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'licence withdrawn' }),
+    });
+    assert.equal(response.status, 200);
+    const [suspended] = events('tpp.suspended');
+    assert.deepEqual([suspended?.clientId, suspended?.actor], [tpp.clientId, { kind: 'operator', id: 'ops.bob' }]);
+    assert.ok(events('admin.action').some((line) => line.operation === 'tpp:suspend' && line.operator === 'ops.bob'));
+
+    await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }));
+    assert.ok(events('tpp.call_refused').some((line) => line.clientId === tpp.clientId), 'the refused call was logged');
+    assert.ok(((await metric('assent_refused_client_calls_total')) ?? 0) >= 1);
+  });
+});
