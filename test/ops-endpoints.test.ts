@@ -40,8 +40,10 @@ describe('health, readiness and metrics on the public port', () => {
 
   test('/metrics counts requests per route, tokens by grant type, login failures and pool usage', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
+    const issued = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
     await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
-    await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
+    assert.equal((await oidc.tokenIntrospection(tpp.config, issued.access_token)).active, true);
+    assert.equal((await oidc.tokenIntrospection(tpp.config, 'not-a-token')).active, false);
 
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp);
@@ -59,6 +61,8 @@ describe('health, readiness and metrics on the public port', () => {
     assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/request",status="201"}'), 1);
     assert.equal(sample(metrics, 'assent_login_failures_total{reason="invalid_credentials"}'), 1);
     assert.equal(sample(metrics, 'assent_sign_ins_total{factor="pwd",outcome="rejected"}'), 1);
+    assert.equal(sample(metrics, 'assent_introspections_total{result="active"}'), 1);
+    assert.equal(sample(metrics, 'assent_introspections_total{result="inactive"}'), 1);
     assert.match(metrics, /^# TYPE assent_consents gauge$/m, 'consents by type and status are exposed');
     assert.equal(sample(metrics, 'assent_http_request_duration_seconds_count{method="POST",route="/token"}'), 2);
     assert.ok((sample(metrics, 'assent_db_pool_connections') ?? 0) >= 1);

@@ -44,3 +44,14 @@ export function countIssuedTokens(provider: Provider, metrics: Metrics) {
     metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
   });
 }
+
+/** Introspections by result: `active`, `inactive`, `signed` (a JWT response, its content unread here) or `refused` (an error). */
+export function countIntrospections(provider: Provider, metrics: Metrics) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'introspection') return;
+    const body: unknown = ctx.body;
+    const result = ctx.status !== 200 ? 'refused' : typeof body === 'object' && body !== null ? ((body as { active?: unknown }).active === true ? 'active' : 'inactive') : 'signed';
+    metrics.introspections.inc({ result });
+  });
+}
