@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitPolicy } from './protocol/routes.ts';
 
 /**
  * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
@@ -180,7 +181,7 @@ export interface Config {
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
-  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
   /** The operator's admin API (src/admin/) on its own listener, and where the admin CLI finds it. */
   admin: {
     host: string;

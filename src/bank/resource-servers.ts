@@ -3,9 +3,9 @@ import type { JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { sql } from 'kysely';
-import { destroyClientArtefacts, KyselyAdapter } from '../oidc/adapter.ts';
-import { BANK_SCOPE } from '../oidc/provider.ts';
+import { SCOPE } from '../protocol/scopes.ts';
+import { destroyClientArtefacts } from '../store/artefacts.ts';
+import { deleteClient, listClientsOfKind, lockClientOfKind, saveClient } from '../store/clients.ts';
 
 /**
  * The bank's resource servers are clients of their own kind: they authenticate like TPPs
@@ -31,13 +31,6 @@ export interface ResourceServerSummary {
   createdAt: Date;
 }
 
-const resourceServerClients = (db: Db) =>
-  db
-    .selectFrom('oidc_model')
-    .select(['id', 'payload', 'created_at'])
-    .where('model', '=', 'Client')
-    .where(sql<string>`payload->>'client_kind'`, '=', 'resource_server');
-
 const toSummary = (row: { id: string; payload: Record<string, unknown>; created_at: Date }): ResourceServerSummary => ({
   clientId: row.id,
   name: String(row.payload.client_name),
@@ -46,16 +39,16 @@ const toSummary = (row: { id: string; payload: Record<string, unknown>; created_
 });
 
 export async function listResourceServers(db: Db): Promise<ResourceServerSummary[]> {
-  return (await resourceServerClients(db).orderBy('created_at').execute()).map(toSummary);
+  return (await listClientsOfKind(db, 'resource_server')).map(toSummary);
 }
 
 /** Removes the resource server's registration and every token it holds: it can neither introspect nor call the bank API. */
 export async function disableResourceServer(db: Db, clientId: string, input: { operator: string | null; reason: string }): Promise<ResourceServerSummary | undefined> {
   return db.transaction().execute(async (trx) => {
-    const row = await resourceServerClients(trx).where('id', '=', clientId).forUpdate().executeTakeFirst();
+    const row = await lockClientOfKind(trx, clientId, 'resource_server');
     if (!row) return undefined;
     const revoked = await destroyClientArtefacts(trx, clientId);
-    await trx.deleteFrom('oidc_model').where('model', '=', 'Client').where('id', '=', clientId).execute();
+    await deleteClient(trx, clientId);
     await appendAuditEvent(trx, {
       subjectType: 'resource_server',
       subjectId: clientId,
@@ -77,14 +70,14 @@ export async function createResourceServer(db: Db, input: NewResourceServer): Pr
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
-    scope: BANK_SCOPE,
+    scope: SCOPE.bank,
     token_endpoint_auth_method: input.auth.method,
     ...(input.auth.method === 'private_key_jwt'
       ? { jwks: input.auth.jwks, token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true }
       : { tls_client_auth_subject_dn: input.auth.subjectDn, tls_client_certificate_bound_access_tokens: true }),
   };
   await db.transaction().execute(async (trx) => {
-    await new KyselyAdapter(trx, 'Client').upsert(clientId, metadata as Record<string, unknown>);
+    await saveClient(trx, metadata);
     await appendAuditEvent(trx, {
       subjectType: 'resource_server',
       subjectId: clientId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditHistory } from '../../audit/audit-trail.ts';
-import { findClientMetadata } from '../../tpp/client-registry.ts';
+import { findClientMetadata } from '../../store/clients.ts';
 import { getTppProfile, listTpps, reinstateTpp, suspendTpp, TppStateError } from '../../tpp/tpp-service.ts';
 import { actorOf, AdminError, operation } from '../admin-operation.ts';
 
