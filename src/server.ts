@@ -35,8 +35,8 @@ import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
-import { countOutboundRefusals, countSignIns } from './ops/observed.ts';
-import { createSecurityEvents } from './ops/security-events.ts';
+import { countOutboundRefusals, countSignIns } from './monitoring/observed.ts';
+import { createSecurityEvents } from './monitoring/security-events.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 

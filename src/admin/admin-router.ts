@@ -6,7 +6,9 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
 import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from './admin-operations.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
+import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { adminOpenApi } from './admin-openapi.ts';
 import { firstIssue } from './input-issues.ts';
 
@@ -16,7 +18,8 @@ export function adminErrors(logger: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AdminError('not_found', 'no such admin API route');
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown instanceof AssentError && thrown.expose ? new AdminError(ADMIN_ERROR_OF[thrown.code], thrown.message, { cause: thrown }) : thrown;
       const known = error instanceof AdminError;
       if (!known) logger.error({ err: error, path: ctx.path }, 'admin API request failed');
       ctx.status = known ? error.status : 500;

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { createResourceServer, disableResourceServer, listResourceServers } from '../../bank/resource-servers.ts';
+import { createResourceServer, disableResourceServer, listResourceServers } from '../../tpp/resource-servers.ts';
 import { AdminError, operation } from '../admin-operation.ts';
 
 const jwks = z

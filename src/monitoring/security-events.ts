@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AuditEvent, observeAuditTrail } from '../audit/audit-trail.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../ops/metrics.ts';
 
 /**
  * Security events as structured log lines (admin actions are logged by the admin API itself) a SIEM can take as they are (`"securityEvent": name`, with
