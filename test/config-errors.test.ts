@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
 import { freePort, hermeticEnv } from './support/assent-process.ts';
 
 const MAIN = 'src/main.ts';
@@ -52,4 +52,9 @@ test('an unreachable database stops start-up with one line naming DATABASE_URL (
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+test('tests are hermetic: the runner hands them none of the caller\'s Assent settings but DATABASE_URL', () => {
+  const leaked = CONFIG_VARIABLES.filter((name) => name !== 'DATABASE_URL' && process.env[name] !== undefined);
+  assert.deepEqual(leaked, [], 'an exported PORT or OPS_PORT would make spawned servers collide');
 });

@@ -18,6 +18,20 @@ describe('security events: structured log lines for a SIEM, and their counters',
   let tpp: TestTpp;
   let dpop: oidc.DPoPHandle;
 
+  const adminCall = async (route: string, json: unknown) => {
+    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    return fetch(`${assent.adminUrl}/admin/v1${route}`, {
+      method: 'POST',
+      dispatcher: tlsAgent(assent.ca.certPem),
+      headers: { authorization: `Bearer ${token}`, 'x-assent-operator': 'ops.bob', 'content-type': 'application/json' },
+      body: JSON.stringify(json),
+    });
+  };
+  const passwordStep = async (username: string, password: string) => {
+    const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    return (await browser.submit(await browser.open(request.url), 'login', { username, password })).status;
+  };
   const events = (name: string) => lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.securityEvent === name);
   const metric = async (series: string) => {
     const text = await (await fetch(new URL('/metrics', assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) })).text();
@@ -35,7 +49,7 @@ describe('security events: structured log lines for a SIEM, and their counters',
   });
   after(async () => { await assent?.stop(); });
 
-  test('a lockout is one line with a pseudonymous customer reference (never the id or username) and counts', async () => {
+  test('a lockout is one line with a pseudonymous customer reference (never the id or username) and counts; the operator unlocks, disables and enables', async () => {
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -50,16 +64,21 @@ describe('security events: structured log lines for a SIEM, and their counters',
     assert.equal(await metric('assent_lockouts_total{factor="pwd"}'), 1);
     assert.equal(await metric('assent_sign_ins_total{factor="pwd",outcome="rejected"}'), 4);
     assert.equal(await metric('assent_sign_ins_total{factor="pwd",outcome="locked"}'), 1);
+
+    // The operator lifts the lockout (customer:unlock): the right password passes again.
+    assert.notEqual(await passwordStep(customer.username, customer.password), 200, 'still locked out');
+    assert.equal((await adminCall(`/customers/${customer.username}/unlock`, {})).status, 200);
+    assert.equal(await passwordStep(customer.username, customer.password), 200, 'the one-time code page');
+
+    // A disabled customer (customer:disable) is refused like a wrong password, until enabled again.
+    assert.equal((await adminCall(`/customers/${customer.id}/disable`, { reason: 'fraud suspected' })).status, 200);
+    assert.equal(await passwordStep(customer.username, customer.password), 401);
+    assert.equal((await adminCall(`/customers/${customer.id}/enable`, {})).status, 200);
+    assert.equal(await passwordStep(customer.username, customer.password), 200);
   });
 
   test("an admin action and a suspended TPP's refused call are logged with the operator and the client id", async () => {
-    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
-    const response = await fetch(`${assent.adminUrl}/admin/v1/tpps/${tpp.clientId}/suspend`, {
-      method: 'POST',
-      dispatcher: tlsAgent(assent.ca.certPem),
-      headers: { authorization: `Bearer ${token}`, 'x-assent-operator': 'ops.bob', 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'licence withdrawn' }),
-    });
+    const response = await adminCall(`/tpps/${tpp.clientId}/suspend`, { reason: 'licence withdrawn' });
     assert.equal(response.status, 200);
     const [suspended] = events('tpp.suspended');
     assert.deepEqual([suspended?.clientId, suspended?.actor], [tpp.clientId, { kind: 'operator', id: 'ops.bob' }]);
