@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -7,6 +8,7 @@ import { fetch } from 'undici';
 import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from '../src/admin/admin-operations.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { findCustomer } from '../src/customers/customer-service.ts';
+import { ensureDevPki, issueCertificate } from '../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 
 describe('the admin API (HTTPS on its own loopback listener)', () => {
@@ -89,5 +91,43 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
         assert.equal((await call(method.toUpperCase(), concrete, method === 'post' ? { json: {} } : {})).status, 401, `${method} ${route}`);
       }
     }
+  });
+});
+
+describe('the admin API with an admin client certificate', () => {
+  let assent: TestAssent;
+  let adminCaDir: string;
+  let adminCa: { certPem: string; keyPem: string };
+
+  before(async () => {
+    adminCaDir = await mkdtemp(path.join(tmpdir(), 'assent-admin-ca-'));
+    adminCa = (await ensureDevPki(adminCaDir)).ca;
+    assent = await startTestAssent({ ADMIN_CLIENT_CA_FILE: path.join(adminCaDir, 'tls', 'ca.pem') });
+  });
+  after(async () => {
+    await assent?.stop();
+    await rm(adminCaDir, { recursive: true, force: true });
+  });
+
+  const createWith = async (certificate: { certPem: string; keyPem: string }, username: string) => {
+    const response = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, {
+      method: 'POST',
+      dispatcher: tlsAgent(assent.ca.certPem, certificate),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, name: username }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  test('a certificate from ADMIN_CLIENT_CA_FILE authenticates its CN as the operator; one from another CA does not', async () => {
+    const operatorCertificate = await issueCertificate(adminCa, { subject: 'CN=ops.carol,O=Bank operations', usage: 'client' });
+    const created = await createWith(operatorCertificate, 'grace');
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const [event] = await auditHistory(assent.db, 'customer', String(created.body.id));
+    assert.deepEqual(event?.actor, { kind: 'operator', id: 'ops.carol' });
+
+    const tppCertificate = await issueCertificate(assent.ca, { subject: 'CN=ops.carol,O=Some TPP', usage: 'client' });
+    assert.equal((await createWith(tppCertificate, 'heidi')).status, 401, 'the server CA issues TPP certificates, not admin ones');
+    assert.equal(await findCustomer(assent.db, 'heidi'), undefined);
   });
 });
