@@ -130,6 +130,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     inMemoryStore: options.inMemoryStore,
     onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
   });
+  securityEvents.watchProvider(provider);
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: ENGINE_PATHS.registration }));

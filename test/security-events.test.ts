@@ -77,6 +77,17 @@ describe('security events: structured log lines for a SIEM, and their counters',
     assert.equal(await passwordStep(customer.username, customer.password), 200);
   });
 
+  test('an authorization code redeemed twice is logged as code.reused with the client id, and counted', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
+    const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
+    const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce };
+    await oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, { DPoP: dpop });
+    await assert.rejects(oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, { DPoP: dpop }));
+    assert.ok(events('code.reused').some((line) => line.clientId === tpp.clientId), 'the reuse was logged');
+    assert.equal(await metric('assent_reuse_detected_total{kind="code"}'), 1);
+  });
+
   test("an admin action and a suspended TPP's refused call are logged with the operator and the client id", async () => {
     const response = await adminCall(`/tpps/${tpp.clientId}/suspend`, { reason: 'licence withdrawn' });
     assert.equal(response.status, 200);

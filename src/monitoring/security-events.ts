@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type AuditEvent, observeAuditTrail } from '../audit/audit-trail.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -24,6 +25,8 @@ export interface SecurityEvents {
   /** A client the adapter refused (suspended or deleted TPP) tried to act. */
   refusedClient(clientId: string): void;
   outboundRefused(): void;
+  /** Logs the provider's own security events: an authorization code or refresh token presented again. */
+  watchProvider(provider: Provider): void;
   /** Stops observing the audit trail. */
   close(): void;
 }
@@ -65,6 +68,16 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
     },
     outboundRefused() {
       metrics.outboundRefusals.inc();
+    },
+    watchProvider(provider) {
+      provider.on('grant.error', (ctx, error) => {
+        // oidc-provider revokes the whole grant when a code or refresh token is redeemed twice (RFC 9700).
+        const reuse = /^(authorization code|refresh token) already consumed$/.exec((error as { error_detail?: string }).error_detail ?? '');
+        if (!reuse) return;
+        const kind = reuse[1] === 'authorization code' ? 'code' : 'refresh_token';
+        metrics.reuses.inc({ kind });
+        logger.warn({ securityEvent: `${kind}.reused`, clientId: ctx.oidc?.client?.clientId }, 'security event');
+      });
     },
     close: stop,
   };

@@ -16,6 +16,7 @@ export interface Metrics {
   refusedClients: Counter;
   outboundRefusals: Counter;
   introspections: Counter<'result'>;
+  reuses: Counter<'kind'>;
   /** Filled from the database at each scrape. */
   consents: Gauge<'type' | 'status'>;
 }
@@ -60,6 +61,7 @@ export function createMetrics({ poolStats, consentCounts }: MetricSources): Metr
     lockouts: counter('assent_lockouts_total', 'Sign-in lockouts started, by the factor whose failure started them', ['factor']),
     consentTransitions: counter('assent_consent_transitions_total', 'Consent events written: created, authorised, rejected, revoked, expired, consumed, ...', ['transition']),
     refusedClients: counter('assent_refused_client_calls_total', 'Calls by a suspended or deleted TPP, refused'),
+    reuses: counter('assent_reuse_detected_total', 'Authorization codes (code) or refresh tokens (refresh_token) presented again: the grant was revoked', ['kind']),
     introspections: counter('assent_introspections_total', 'Token introspections by result: active, inactive, signed (JWT response), refused', ['result']),
     outboundRefusals: counter('assent_outbound_refusals_total', 'Outbound fetches (directory JWKS, client JWKS) the SSRF guard or its limits refused'),
     registry,
