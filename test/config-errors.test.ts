@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
-import { freePort, hermeticEnv } from './support/assent-process.ts';
+import { hermeticEnv } from './support/assent-process.ts';
+import { freePort } from './support/free-port.ts';
 
 const MAIN = 'src/main.ts';
 
