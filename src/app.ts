@@ -21,7 +21,7 @@ import { interactionRouter } from './interactions/router.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { rateLimit, type RateLimits } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
-import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
+import { countIntrospections, countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
 export interface AppDeps {
   provider: Provider;
@@ -86,6 +86,7 @@ export function createApp(deps: AppDeps): Koa {
 
   logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
+  countIntrospections(provider, deps.metrics);
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);

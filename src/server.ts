@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
@@ -14,6 +15,7 @@ import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
+import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -23,7 +25,7 @@ import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
-import { expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
+import { countConsentsByTypeAndStatus, expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -35,6 +37,8 @@ import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { countOutboundRefusals, countSignIns } from './monitoring/observed.ts';
+import { createSecurityEvents } from './monitoring/security-events.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
@@ -49,6 +53,8 @@ export interface RunningAssent {
   demoTotp: { secret: string; otpauthUri: string } | undefined;
   /** The internal listener's port, when OPS_PORT is set. */
   opsPort: number | undefined;
+  /** The admin API's base URL, when it is on. */
+  adminUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -116,6 +122,7 @@ export interface StartOptions {
  * hanging in a half-built server.
  */
 export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
+  const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
   const db = await connectDatabase(config, { logger });
   await waitForDatabase(db, logger);
   const applied = await migrateToLatest(db);
@@ -127,14 +134,27 @@ export async function startAssent(config: Config, logger: Logger, options: Start
 
   const keys = await loadServerKeys(db, config);
   const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
+  const metrics = createMetrics({ poolStats: () => poolStats(db), consentCounts: () => countConsentsByTypeAndStatus(db) });
+  const securityEvents = createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! });
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
+  const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
+  const provider = createProvider({
+    issuer,
+    db,
+    keys,
+    presentedCertificate,
+    outbound,
+    ttl: config.ttl,
+    refreshTokenRotation: config.refreshTokenRotation,
+    inMemoryStore: options.inMemoryStore,
+    onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
+  });
+  securityEvents.watchProvider(provider);
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: ENGINE_PATHS.registration }));
@@ -142,12 +162,12 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
   if (demo) await seedDemoConsents(db, provider);
 
-  const authentication = createCustomerAuthentication({
+  const authentication = countSignIns(createCustomerAuthentication({
     db,
     totpKey,
     lockoutSeconds: config.sca.lockoutSeconds,
     passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
-  });
+  }), securityEvents);
   // The seam where a bank's core banking plugs in: who owns which account, for the consent pages and the dashboard.
   const accounts = options.accounts ?? postgresAccountDirectory(db);
   const dashboard = await setUpDashboard({
@@ -171,7 +191,6 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       });
 
   let draining = false;
-  const metrics = createMetrics(() => poolStats(db));
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
 
@@ -195,6 +214,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   server.keepAliveTimeout = 65_000;
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
   await listen(server, config.host, port);
+  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -220,14 +240,18 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     demoDirectory: demo?.directory,
     demoTotp: demo?.totp,
     opsPort: opsAddress?.port,
+    adminUrl: admin?.url,
     async close() {
       draining = true;
       stopKeyWatch?.();
+      securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();
       opsServer?.closeAllConnections();
+      await admin?.close();
       await db.destroy();
+      await releaseEmbedded?.();
     },
   };
 }

@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
-import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
+import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import { destroyGrantEverywhere } from '../store/artefacts.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
@@ -18,6 +18,7 @@ import {
   lockConsentOfGrant,
   lockDueForExpiry,
   markConsumed,
+  selectConsents,
   updateConsent,
 } from './consent-repository.ts';
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
@@ -119,6 +120,28 @@ export async function getConsentForClient(db: Db, clientId: string, id: string):
 export async function getConsentOfInteraction(db: Db, clientId: string, interactionUid: string): Promise<Consent | undefined> {
   const row = await findConsentByInteraction(db, clientId, interactionUid);
   return row && toConsent(row);
+}
+
+export interface ConsentFilter {
+  customerId?: string;
+  clientId?: string;
+  type?: ConsentType;
+  status?: ConsentStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit: number;
+}
+
+/** The operator's search, newest first; status is the effective one (an Authorised consent past its expiry is Expired). */
+export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Consent[]> {
+  const now = new Date();
+  return (await selectConsents(db, { ...filter, now })).map((row) => toConsent(row, now));
+}
+
+/** How many consents there are of each type in each stored status (for metrics). */
+export async function countConsentsByTypeAndStatus(db: Db): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
+  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
+  return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
 }
 
 export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
@@ -279,8 +302,9 @@ export async function declineConsentIn(trx: Transaction<Database>, input: Reject
   if (locked.status === 'AwaitingAuthorisation') await rejectLocked(trx, locked, input);
 }
 
-async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
-  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id } });
+async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
+  const details = { grantId: row.grant_id, ...(reason && { reason }) };
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details });
   if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
   return updated;
 }
@@ -289,8 +313,8 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
  * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
  * under it. `clientId` restricts it to that TPP's consents.
  */
-export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
+export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string; reason?: string }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
   return toConsent(row);
 }
 

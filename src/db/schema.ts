@@ -40,6 +40,8 @@ export interface CustomerTable {
   password_hash: string;
   /** AES-256-GCM ciphertext of the RFC 6238 secret (src/customers/secret-box.ts); null until enrolled. */
   totp_secret: string | null;
+  /** Set by an operator: the customer cannot sign in until it is cleared. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

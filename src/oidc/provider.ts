@@ -35,6 +35,8 @@ export interface ProviderSettings {
   refreshTokenRotation: boolean;
   /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
   inMemoryStore?: boolean;
+  /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
+  onRefusedClient?: (clientId: string) => void;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -89,7 +91,17 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable, issuanceHolds: consentHoldsAfterIssuance, codeReused: endGrantOfReusedCode }),
+    adapter: settings.inMemoryStore
+      ? undefined
+      : kyselyAdapterFactory(db, {
+          async clientUsable(database, clientId) {
+            const usable = await isClientUsable(database, clientId);
+            if (!usable) settings.onRefusedClient?.(clientId);
+            return usable;
+          },
+          issuanceHolds: consentHoldsAfterIssuance,
+          codeReused: endGrantOfReusedCode,
+        }),
     fetch: settings.outbound.asFetch,
     routes: ENGINE_PATHS,
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },

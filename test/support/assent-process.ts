@@ -16,6 +16,14 @@ export interface AssentProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The environment of a process a test starts: only what it is given, over a clean base. Whatever the
+ * caller exported (PORT, OPS_PORT, DATABASE_URL, ADMIN_URL, ...) never leaks into it.
+ */
+export function hermeticEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ADMIN_PORT: '0', ...env };
+}
+
 /** `node src/main.ts` as a separate process, resolved once it logged that it is ready. */
 export async function spawnAssent(env: Record<string, string>): Promise<AssentProcess> {
   const started = await launchAssent(env);
@@ -27,7 +35,7 @@ export async function spawnAssent(env: Record<string, string>): Promise<AssentPr
 export async function launchAssent(env: Record<string, string>): Promise<AssentProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    env: hermeticEnv({ LOG_LEVEL: 'info', ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

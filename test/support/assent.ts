@@ -27,6 +27,7 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     DEV_MODE: 'true',
     SEED_DEMO: 'false',
     PORT: '0',
+    ADMIN_PORT: '0',
     // Every request of a test comes from 127.0.0.1: rate limits are tested on their own (rate-limit.test.ts).
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_OTP: 'off',

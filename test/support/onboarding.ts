@@ -15,7 +15,7 @@ const run = promisify(execFile);
 
 /** Runs the operator CLI (`npm run admin -- ...`) against the test server's database and data folder. */
 export async function runAdmin(assent: TestAssent, args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['src/cli/admin.ts', ...args], {
+  const { stdout } = await run(process.execPath, ['src/cli/admin.ts', args[0]!, '--json', ...args.slice(1)], {
     env: { ...process.env, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true', LOG_LEVEL: 'silent' },
   });
   return stdout;

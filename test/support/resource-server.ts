@@ -2,7 +2,7 @@ import { randomUUID, type webcrypto } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { createResourceServer } from '../../src/bank/resource-servers.ts';
+import { createResourceServer } from '../../src/tpp/resource-servers.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { type ApiResponse, callProtectedResource } from './consent-api.ts';
 import { fetchVia } from './tpp.ts';
