@@ -58,6 +58,7 @@ const environment = z.object({
   DATA_DIR: z.string().default('data'),
   DATABASE_URL: databaseUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_STARTUP_WAIT: z.coerce.number().int().min(1).max(86_400).default(300),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -126,6 +127,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections per process in the pg pool. */
   poolSize: number;
+  /** Seconds start-up waits for an unreachable database before giving up with one line. */
+  startupWaitSeconds: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
   devMode: boolean;
   /** The mode and why it was chosen, for the start-up log. */
@@ -275,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     poolSize: e.DATABASE_POOL_SIZE,
+    startupWaitSeconds: e.DATABASE_STARTUP_WAIT,
     devMode,
     mode,
     seedDemo: e.SEED_DEMO ?? devMode,

@@ -124,7 +124,7 @@ export interface StartOptions {
 export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
   const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
   const db = await connectDatabase(config, { logger });
-  await waitForDatabase(db, logger);
+  await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 

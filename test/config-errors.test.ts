@@ -39,11 +39,11 @@ test('DATABASE_URL alone does not silently switch to production: the error and t
   assert.deepEqual(loadConfig({}).mode, { name: 'development', reason: 'DATABASE_URL is not set (embedded PGlite)' });
 });
 
-test('an unreachable database stops start-up with one line naming DATABASE_URL (no migration stack)', async () => {
+test('an unreachable database is retried, then stops start-up with one line naming DATABASE_URL (no migration stack)', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-config-'));
   const closedPort = await freePort();
   try {
-    const env = hermeticEnv({ DATABASE_URL: `postgres://assent:secret@127.0.0.1:${closedPort}/assent`, DEV_MODE: 'true', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+    const env = hermeticEnv({ DATABASE_URL: `postgres://assent:secret@127.0.0.1:${closedPort}/assent`, DEV_MODE: 'true', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_STARTUP_WAIT: '2' });
     const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 120_000 }).then(
       () => assert.fail('start-up succeeded without a database'),
       (error: { code: number; stderr: string }) => error,

@@ -109,16 +109,19 @@ const LONGEST_RETRY_MS = 15_000;
  * Start-up: waits until the database answers, retrying with exponential backoff (0.5 s doubling to
  * 15 s) and logging each refusal, so a database that starts after Assent (compose, a restart of both)
  * does not end the process. Only "not reachable" is retried; a wrong password or database name fails
- * at once, since waiting cannot fix it.
+ * at once, since waiting cannot fix it. After `giveUpAfterMs` the last refusal is thrown, for start-up
+ * to report in one line.
  */
-export async function waitForDatabase(db: Db, logger: Logger): Promise<void> {
+export async function waitForDatabase(db: Db, logger: Logger, giveUpAfterMs: number): Promise<void> {
+  const deadline = Date.now() + giveUpAfterMs;
   for (let attempt = 1, delay = FIRST_RETRY_MS; ; attempt += 1, delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
     try {
       await sql`select 1`.execute(db);
       if (attempt > 1) logger.info({ attempt }, 'database reachable');
       return;
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+      delay = Math.min(delay, Math.max(0, deadline - Date.now()));
       logger.warn({ err: error, attempt, retryInMs: delay }, 'database unreachable at start-up, retrying');
       await sleep(delay);
     }
