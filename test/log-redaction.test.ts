@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../src/logger.ts';
 import * as oidc from 'openid-client';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 const SECRET_FIELDS = ['client_assertion', 'code', 'code_verifier', 'refresh_token', 'token', 'request'];
 
@@ -55,7 +56,7 @@ describe('logs of a full flow hold no secret', () => {
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
     secrets.add(callback.searchParams.get('code')!);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback, request, { dpop });
     secrets.add(tokens.access_token);
     secrets.add(tokens.refresh_token!);
     secrets.add(tokens.id_token!);
@@ -65,7 +66,7 @@ describe('logs of a full flow hold no secret', () => {
     secrets.add(refreshed.access_token);
     await oidc.tokenRevocation(tpp.config, refreshed.access_token);
     // A replayed code is an error path the provider logs (and it revokes the grant, hence last).
-    await assert.rejects(oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop }));
+    await assert.rejects(redeemCode(tpp, callback, request, { dpop }));
 
     const serverSecrets = await assent.db.selectFrom('server_secret').select('material').execute();
     for (const key of serverSecrets.map((row) => row.material as Record<string, unknown>)) {
@@ -95,4 +96,15 @@ describe('logs of a full flow hold no secret', () => {
     assert.equal(oauthError.interactionId, interactionId);
     assert.ok(entries.some((entry) => entry.msg === 'request received' && (entry.req as { headers: Record<string, string> }).headers.dpop === '[redacted]'));
   });
+});
+
+test('redaction hides codes that are credentials, not error codes', () => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => { lines.push(line); } });
+  logger.error({ err: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) }, 'query failed');
+  logger.info({ params: { code: 'authorization-code-value' }, body: { code: '123456' } }, 'request');
+  const [failure, request] = lines.map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
+  assert.equal(failure!.err!.code, '57P01');
+  assert.equal(request!.params!.code, '[redacted]');
+  assert.equal(request!.body!.code, '[redacted]');
 });

@@ -31,6 +31,8 @@ export interface ConsentEvent {
   /** `tpp` is the consent's own TPP; a use by any other client is the bank's (a resource server). */
   actorKind: string;
   occurredAt: Date;
+  /** Why the system ended the consent, when it did. */
+  reason?: string;
 }
 
 export interface ConsentDirectory {

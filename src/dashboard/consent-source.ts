@@ -52,7 +52,12 @@ export function consentSource(db: Db): ConsentDirectory {
     },
     async history(consentId) {
       const [consent, audit, uses] = await Promise.all([getConsent(db, consentId), auditHistory(db, 'consent', consentId), usesOfConsent(db, consentId)]);
-      const transitions = audit.map((entry) => ({ event: entry.event, actorKind: entry.actor.kind, occurredAt: entry.occurredAt }));
+      const transitions = audit.map((entry) => ({
+        event: entry.event,
+        actorKind: entry.actor.kind,
+        occurredAt: entry.occurredAt,
+        ...(typeof entry.details.reason === 'string' && entry.actor.kind === 'system' && { reason: entry.details.reason }),
+      }));
       const used = uses.map((use) => ({ event: `token.${use.kind}`, actorKind: use.clientId === consent?.clientId ? 'tpp' : 'bank', occurredAt: use.occurredAt }));
       return [...transitions, ...used].toSorted((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
     },

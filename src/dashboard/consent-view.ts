@@ -1,3 +1,4 @@
+import { CODE_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { permissionWording } from '../wording/permissions.ts';
 import type { Wording } from '../wording/wording.ts';
@@ -139,7 +140,9 @@ function whatHappened(w: Wording, entry: ConsentEvent): string {
     case 'consent.created': return w.t('dash.event.created');
     case 'consent.authorised': return w.t('dash.event.authorised');
     case 'consent.rejected': return w.t(byTpp ? 'dash.event.withdrawn' : 'dash.event.declined');
-    case 'consent.revoked': return w.t(byTpp ? 'dash.event.cancelled' : 'dash.event.revoked');
+    case 'consent.revoked':
+      if (entry.reason === CODE_REUSED) return w.t('dash.event.endedCodeReused');
+      return w.t(byTpp ? 'dash.event.cancelled' : 'dash.event.revoked');
     case 'consent.expired': return w.t('dash.event.expired');
     case 'consent.consumed': return w.t('dash.event.consumed');
     case 'token.issued': return w.t('dash.event.issued');

@@ -4,6 +4,8 @@ import https from 'node:https';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { DEMO_CLIENT_ID, DEMO_REDIRECT_URI } from './seed.ts';
+import { ENGINE_PATHS } from '../protocol/routes.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
  * Plays the demo TPP from the command line so the consent API can be tried with curl: it fetches a
@@ -87,7 +89,7 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
     nonce: randomBytes(16).toString('base64url'),
     code_challenge: hash('sha256', codeVerifier, 'base64url'),
     code_challenge_method: 'S256',
-    claims: { id_token: { openbanking_intent_id: { value: consentId, essential: true } } },
+    claims: { id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } },
   })
     .setProtectedHeader({ alg: 'PS256', kid: String(signingJwk.kid), typ: 'oauth-authz-req+jwt' })
     .setIssuer(DEMO_CLIENT_ID)
@@ -98,14 +100,14 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
     .setExpirationTime('5m')
     .sign(await importJWK(signingJwk, 'PS256'));
   const response = await post(
-    `${settings.issuer}/request`,
+    `${settings.issuer}${ENGINE_PATHS.pushed_authorization_request}`,
     await caOf(settings),
     { 'content-type': 'application/x-www-form-urlencoded' },
     new URLSearchParams({ client_id: DEMO_CLIENT_ID, request: requestObject, ...(await clientAssertion(settings)) }).toString(),
   );
   if (response.status !== 201) throw new Error(`pushed authorization request failed (${response.status}): ${response.body}`);
   const { request_uri: requestUri, expires_in: expiresIn } = JSON.parse(response.body) as { request_uri: string; expires_in: number };
-  const url = new URL('/auth', settings.issuer);
+  const url = new URL(ENGINE_PATHS.authorization, settings.issuer);
   url.search = new URLSearchParams({ client_id: DEMO_CLIENT_ID, request_uri: requestUri }).toString();
   return { url, codeVerifier, expiresIn };
 }

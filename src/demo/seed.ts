@@ -8,6 +8,7 @@ import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrol
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../store/clients.ts';
+import { CONSENT_SCOPES, SCOPE } from '../protocol/scopes.ts';
 
 /**
  * Dev-mode demo data: a customer and a TPP client whose credentials are written under
@@ -49,14 +50,14 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer, authenti
   if (existing && (await exists(file))) {
     const secret = await readTotpSecret(db, totpKey, DEMO_CUSTOMER);
     if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER, authenticatorIssuer) };
-    const totp = await enrolTotp(db, totpKey, existing, 'system', authenticatorIssuer);
+    const totp = await enrolTotp(db, totpKey, existing, { kind: 'system', id: null }, authenticatorIssuer);
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
     return totp;
   }
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
-  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: 'system', authenticatorIssuer });
+  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: { kind: 'system', id: null }, authenticatorIssuer });
   for (const account of DEMO_ACCOUNTS) await openAccount(db, { ...account, customerId: customer.id });
   await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
   return totp;
@@ -76,7 +77,7 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
     redirect_uris: [DEMO_REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
-    scope: 'openid accounts payments fundsconfirmations',
+    scope: [SCOPE.openid, ...CONSENT_SCOPES].join(' '),
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'PS256',
     dpop_bound_access_tokens: true,

@@ -1,7 +1,10 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
+import { findRoute } from '../protocol/route-match.ts';
 import { customerErrorMessage } from '../wording/error-wording.ts';
+import type { MessageKey } from '../wording/messages.ts';
 import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
@@ -11,28 +14,52 @@ interface HttpError {
   statusCode?: number;
   expose?: boolean;
   error?: string;
+  error_description?: string;
+  message?: string;
 }
 
+/** What the failure looks like to the client: OAuth's `error` code, its description, the HTTP status. */
+function describe(caught: unknown): { status: number; error: string | undefined; description: string; name?: string | undefined } {
+  if (caught instanceof DatabaseUnavailable) return { status: 503, error: caught.error, description: caught.error_description };
+  // Service errors read through the page table; the provider's and Koa's errors carry their own status.
+  const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
+  const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
+  const status = error.statusCode ?? error.status ?? 500;
+  if (status >= 500 || !error.expose) return { status: 500, error: 'server_error', description: 'an unexpected error occurred' };
+  return { status, error: error.error, description: error.error_description ?? error.message ?? '', name: error.name };
+}
+
+/** Customers read these in their language; errors a page may explain are worded by class or code. */
+const PAGE_MESSAGES: Record<number, MessageKey> = {
+  500: 'error.server',
+  503: 'error.unavailable',
+};
+
 /**
- * Renders errors of Assent's own pages in the customer's words (src/wording/error-wording.ts, by the
- * error's class or code) with the code for support; never a stack, never an English service message.
+ * The outermost error handler of Assent's own middleware (rate limits, pages, assets): every error
+ * leaves in a standard shape, never Koa's text/plain. The route table says who calls the path: a
+ * client's route (a TPP at /token or /request, whose rate limit runs here) gets OAuth JSON; a
+ * customer's page, or a path the table does not know, gets the styled page. Details only for errors
+ * meant for the caller, never a stack; a lost database is 503 with Retry-After.
  */
 export function errorPage(views: Views, logger: Logger): Middleware {
-  return async (ctx, next) => {
+  return async (ctx: Context, next) => {
     try {
       await next();
     } catch (caught) {
-      // Service errors read through the page table; the provider's and Koa's errors carry their own status.
-      const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
-      const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
-      const status = error.statusCode ?? error.status ?? 500;
-      const w = views.wording(ctx);
-      if (status >= 500 || !error.expose) {
-        ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
-        views.render(ctx, 'error', { message: w.t('error.server'), code: 'server_error', startAgain: true }, 500);
+      const { status, error, description, name } = describe(caught);
+      if (status >= 500) ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
+      if (caught instanceof DatabaseUnavailable) ctx.set('Retry-After', String(caught.retryAfterSeconds));
+      ctx.set('Cache-Control', 'no-store');
+      const route = findRoute(ctx.method, ctx.path);
+      if (route === undefined || route.caller === 'customer') {
+        const w = views.wording(ctx);
+        const pageMessage = PAGE_MESSAGES[status];
+        views.render(ctx, 'error', { message: pageMessage ? w.t(pageMessage) : customerErrorMessage(w, { name, error }), code: error, startAgain: true }, status);
         return;
       }
-      views.render(ctx, 'error', { message: customerErrorMessage(w, error), code: error.error, startAgain: true }, status);
+      ctx.status = status;
+      ctx.body = { error: error ?? 'invalid_request', error_description: description };
     }
   };
 }

@@ -4,9 +4,11 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
 import type { LoadedInteraction } from './interaction-context.ts';
+import { type Journey, journeyOf } from './journey.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
 /** First factor (knowledge): username and password. Success leads to the one-time-code step. */
@@ -17,8 +19,8 @@ export interface LoginStepDeps {
   authentication: CustomerAuthentication;
 }
 
-/** The messages are catalogue keys (src/wording/), translated when the page is rendered. */
 const loginForm = z.object({
+  // The messages are catalogue keys (src/wording/), translated when the page is rendered.
   username: z.string().trim().min(1, 'login.error.usernameMissing' satisfies MessageKey).max(200, 'login.error.usernameTooLong' satisfies MessageKey),
   password: z.string().min(1, 'login.error.passwordMissing' satisfies MessageKey).max(1024, 'login.error.passwordTooLong' satisfies MessageKey),
 });
@@ -41,37 +43,47 @@ export function lockoutNotice(w: Wording, until: Date, now = new Date()): string
   return w.plural('login.notice.locked', minutes, { time: w.time(until), minutes });
 }
 
-export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: LoadedInteraction) {
+/**
+ * POST password. A right one records the first factor and, for authorization_details that describe a
+ * new consent, creates that consent (the first form post of the authorization: GETs never write), so
+ * the code page can show the payment it approves.
+ */
+export function submitLogin(deps: LoginStepDeps) {
+  return async function submitLoginStep(ctx: Context) {
+    await checkPassword(deps, ctx, journeyOf(ctx));
+  };
+}
+
+async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey) {
   const form = await readForm(ctx);
   const parsed = loginForm.safeParse({ username: form.username ?? '', password: form.password ?? '' });
   if (!parsed.success) {
     const errors: FieldErrors = {};
-    const w = deps.views.wording(ctx);
-    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= w.t(issue.message as MessageKey);
+    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= deps.views.wording(ctx).t(issue.message as MessageKey);
     renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }
   const { username, password } = parsed.data;
   const check = await deps.authentication.checkPassword(username, password);
-  const w = deps.views.wording(ctx);
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
+      await draftConsentOfInteraction(deps.db, loaded.interaction);
       ctx.status = 303;
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;
     case 'rejected':
-      renderLogin(deps, ctx, loaded, { username, errors: { password: w.t('login.error.wrong') } }, 401);
+      renderLogin(deps, ctx, loaded, { username, errors: { password: deps.views.wording(ctx).t('login.error.wrong') } }, 401);
       return;
     case 'not_enrolled':
-      renderLogin(deps, ctx, loaded, { username, notice: w.t('login.notice.notEnrolled') }, 403);
+      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.notEnrolled') }, 403);
       return;
     case 'locked':
-      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(w, check.until) }, 429);
+      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
       return;
     case 'busy':
       ctx.set('Retry-After', '5');
-      renderLogin(deps, ctx, loaded, { username, notice: w.t('login.notice.busy') }, 503);
+      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.busy') }, 503);
       return;
   }
 }
