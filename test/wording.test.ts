@@ -103,8 +103,8 @@ describe('branding configuration', () => {
 
   test('refused: unreadable colour pairs, colours that are not #rrggbb, http logos, unknown time zones', () => {
     assert.throws(() => loadConfig({ BANK_COLOUR_PRIMARY: '#f5f5f5' }), (error: Error) => error instanceof ConfigError && /4\.5:1/.test(error.message));
-    assert.throws(() => loadConfig({ BANK_COLOUR_PRIMARY: 'purple' }), /BANK_COLOUR_PRIMARY: expected a colour as #rrggbb/);
-    assert.throws(() => loadConfig({ BANK_LOGO_URL: 'http://bank.example/logo.png' }), /BANK_LOGO_URL: expected an https URL/);
-    assert.throws(() => loadConfig({ BANK_TIME_ZONE: 'Mars/Olympus' }), /BANK_TIME_ZONE: expected an IANA time zone/);
+    assert.throws(() => loadConfig({ BANK_COLOUR_PRIMARY: 'purple' }), /BANK_COLOUR_PRIMARY:? expected a colour as #rrggbb/);
+    assert.throws(() => loadConfig({ BANK_LOGO_URL: 'http://bank.example/logo.png' }), /BANK_LOGO_URL:? expected an https URL/);
+    assert.throws(() => loadConfig({ BANK_TIME_ZONE: 'Mars/Olympus' }), /BANK_TIME_ZONE:? expected an IANA time zone/);
   });
 });
