@@ -162,7 +162,7 @@ export const de = {
   'error.title': 'Etwas ist schiefgelaufen',
   'error.heading': 'Wir konnten diese Anfrage nicht abschließen',
   'error.code': 'Fehlercode',
-  'error.server': 'Bei uns ist ein Fehler aufgetreten. Nichts wurde geteilt. Bitte versuchen Sie es später erneut.',
+  'error.server': 'Bei uns ist ein unerwarteter Fehler aufgetreten. Nichts wurde geteilt. Bitte versuchen Sie es später erneut.',
   'error.unavailable': 'Dieser Dienst ist vorübergehend nicht erreichbar. Nichts wurde geändert. Bitte versuchen Sie es gleich noch einmal.',
   'error.tooMany': 'Zu viele Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut.',
   'error.unexpectedStep': 'Dieser Schritt ist gerade nicht vorgesehen. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
