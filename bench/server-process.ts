@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+/** Assent, or the plain engine it is measured against. */
+export type Target = 'Assent' | 'bare engine';
+
+const SCRIPTS: Record<Target, string> = {
+  Assent: fileURLToPath(new URL('./server.ts', import.meta.url)),
+  'bare engine': fileURLToPath(new URL('./bare-engine.ts', import.meta.url)),
+};
 
 export interface ServerProcess {
   port: number;
@@ -15,9 +21,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts bench/server.ts as its own process and waits for its ready line. */
-export async function startServer(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, SERVER], {
+/** Starts the target's server as its own process and waits for its ready line. */
+export async function startServer(target: Target, env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, SCRIPTS[target]], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

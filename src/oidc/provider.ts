@@ -43,8 +43,6 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
-  /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
-  inMemoryStore?: boolean;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -93,23 +91,14 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
   return token.clientId === client.clientId;
 }
 
-export function createProvider(settings: ProviderSettings): Provider {
-  const { db, presentedCertificate, ttl } = settings;
-  const consentBinding = consentBindingFeatures(db, settings.issuer);
-
-  const configuration: Configuration = {
-    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
-    fetch: settings.outbound.asFetch,
-    routes: { registration: REGISTRATION_PATH },
-    jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: settings.keys.cookie },
+/**
+ * Assent's FAPI 2.0 settings of the engine itself: client authentication, algorithms, PKCE, PAR,
+ * sender-constrained tokens, introspection and revocation switched on. createProvider builds on them,
+ * and the benchmark runs a plain oidc-provider with exactly these (bench/bare-engine.ts).
+ */
+export function fapiConfiguration(presentedCertificate: ClientCertificateReader) {
+  return {
     scopes: SCOPES,
-    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
-    // Only strong customer authentication is ever issued; a request for it as essential (claims
-    // parameter) sends back to login any session that lacks it.
-    acrValues: [SCA_ACR],
     responseTypes: ['code'],
     clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
     pkce: { required: () => true },
@@ -132,20 +121,6 @@ export function createProvider(settings: ProviderSettings): Provider {
       // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
       authorization_details_types: CONSENT_DETAILS_TYPES,
     },
-    extraClientMetadata: {
-      properties: ['fapi_profile', 'client_kind'],
-      validator(_ctx, key, value, metadata) {
-        if (key === 'client_kind') {
-          validateClientKind(value, metadata);
-          return;
-        }
-        if (key !== 'fapi_profile') return;
-        if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
-          throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
-        }
-        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
-      },
-    },
     features: {
       devInteractions: { enabled: false },
       fapi: { enabled: true, profile: fapiProfile },
@@ -165,15 +140,55 @@ export function createProvider(settings: ProviderSettings): Provider {
           return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
         },
       },
+      introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+    },
+  } satisfies Configuration;
+}
+
+export function createProvider(settings: ProviderSettings): Provider {
+  const { db, presentedCertificate, ttl } = settings;
+  const consentBinding = consentBindingFeatures(db, settings.issuer);
+  const fapi = fapiConfiguration(presentedCertificate);
+
+  const configuration: Configuration = {
+    ...fapi,
+    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
+    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    fetch: settings.outbound.asFetch,
+    routes: { registration: REGISTRATION_PATH },
+    jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: { keys: settings.keys.cookie },
+    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
+    // Only strong customer authentication is ever issued; a request for it as essential (claims
+    // parameter) sends back to login any session that lacks it.
+    acrValues: [SCA_ACR],
+    extraClientMetadata: {
+      properties: ['fapi_profile', 'client_kind'],
+      validator(_ctx, key, value, metadata) {
+        if (key === 'client_kind') {
+          validateClientKind(value, metadata);
+          return;
+        }
+        if (key !== 'fapi_profile') return;
+        if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
+          throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
+        }
+        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
+      },
+    },
+    features: {
+      ...fapi.features,
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
         allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await consentStillHolds(db, ctx, token)),
       },
-      jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
-      clientCredentials: { enabled: true },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
       // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
@@ -217,7 +232,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  if (!settings.inMemoryStore) useAtomicReplayDetection(provider, db);
+  useAtomicReplayDetection(provider, db);
   return provider;
 }
 
