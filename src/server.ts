@@ -28,6 +28,7 @@ import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
+import { listeningClientCache, noClientCache } from './oidc/client-cache.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
@@ -109,7 +110,8 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
   const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation });
+  const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
+  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, clientCache });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
@@ -190,6 +192,7 @@ export async function startAssent(config: Config, logger: Logger): Promise<Runni
       stopKeyWatch?.();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
+      await clientCache.close();
       opsServer?.close();
       opsServer?.closeAllConnections();
       await db.destroy();

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { createBatchedFind } from './batched-find.ts';
+import type { ClientCache } from './client-cache.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
 
@@ -48,6 +49,8 @@ export async function destroyClientArtefacts(db: Db, clientId: string): Promise<
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** Clients (with their usability) kept in memory until the database notifies a change. */
+  clientCache?: ClientCache;
   batchedFind?: BatchedFind;
 }
 
@@ -91,13 +94,20 @@ export class KyselyAdapter implements Adapter {
         }),
       )
       .execute();
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const payload = await this.findById(id);
-    // Checked on every load, not cached: a suspended client stops working on every instance at once.
-    if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    return payload;
+    if (this.model !== 'Client') return this.findById(id);
+    const load = async () => {
+      const payload = await this.findById(id);
+      // A suspended TPP's client does not exist for the provider.
+      if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+      return payload;
+    };
+    // An ambient transaction (a registration) must see its own writes, never a cached copy.
+    const cache = this.#options.clientCache;
+    return cache && this.db === this.#db ? cache.get(id, load) : load();
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */
@@ -154,6 +164,7 @@ export class KyselyAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('id', '=', id).execute();
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

@@ -8,6 +8,7 @@ import { isClientUsable } from '../tpp/tpp-service.ts';
 import { SCA_ACR } from './acr.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
 import { certificateSubjectMatches } from './certificate-subject.ts';
+import type { ClientCache } from './client-cache.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
@@ -43,6 +44,7 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
+  clientCache: ClientCache;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -155,8 +157,8 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     ...fapi,
-    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
+    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable, clientCache: settings.clientCache }),
     fetch: settings.outbound.asFetch,
     routes: { registration: REGISTRATION_PATH },
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },

@@ -15,7 +15,7 @@ import { pushAuthorizationRequest, type TestTpp } from './tpp.ts';
 
 export type TestCustomer = Awaited<ReturnType<typeof createTestCustomer>>;
 
-export async function customerWithAccounts(assent: TestAssent) {
+export async function customerWithAccounts(assent: Pick<TestAssent, 'db'>) {
   const customer = await createTestCustomer(assent.db);
   const account = (name: string) =>
     openAccount(assent.db, {
@@ -51,7 +51,7 @@ export async function signInAtInteraction(browser: CustomerAgent, url: URL, cust
 }
 
 export async function grantConsent(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
   options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
