@@ -6,7 +6,8 @@ import { Provider, type ClientMetadata, type Configuration } from 'oidc-provider
 import { createClientCertificateReader } from '../src/http/client-certificate.ts';
 import { ensureDevPki } from '../src/http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle } from '../src/http/tls.ts';
-import { generateSigningKey, SIGNING_ALGORITHMS } from '../src/oidc/keys.ts';
+import { generateSigningKey } from '../src/oidc/keys.ts';
+import { FAPI_ALGORITHMS } from '../src/protocol/algorithms.ts';
 import { fapiConfiguration } from '../src/oidc/provider.ts';
 
 /**
@@ -27,7 +28,7 @@ server.keepAliveTimeout = 65_000;
 const address = await new Promise<AddressInfo>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo)));
 const issuer = `https://localhost:${address.port}`;
 
-const signing = await Promise.all(SIGNING_ALGORITHMS.map((alg) => generateSigningKey(alg)));
+const signing = await Promise.all(FAPI_ALGORITHMS.map((alg) => generateSigningKey(alg)));
 const provider = new Provider(issuer, {
   ...fapiConfiguration(presentedCertificate),
   clients,
