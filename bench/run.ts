@@ -39,6 +39,10 @@ const PROFILE = process.env.BENCH_PROFILE !== '0';
 const PROCESSES = setting('BENCH_PROCESSES', 2);
 /** BENCH_QUICK=1: the side-by-side request scenarios only (and their profile), for quick looks while working. */
 const QUICK = process.env.BENCH_QUICK === '1';
+/** BENCH_ONLY=text: only the side-by-side scenarios whose name contains it. */
+const ONLY = process.env.BENCH_ONLY;
+/** BENCH_PROFILE_DIR: keep Assent's .cpuprofile files there (for a look in DevTools) instead of deleting them. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const OUTPUT = process.env.BENCH_OUTPUT ?? fileURLToPath(new URL('./results.md', import.meta.url));
 
 interface Row extends LoadResult {
@@ -156,7 +160,7 @@ function printRow(row: Row) {
 async function sideBySide(servers: Record<Target, ServerProcess>, clients: Clients, ca: string) {
   const rows: Row[] = [];
   const tokens: string[] = [];
-  for (const scenario of requestScenarios) {
+  for (const scenario of requestScenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
     for (const target of ['bare engine', 'Assent'] as const) {
       const server = servers[target];
       const client = scenario.client(clients);
@@ -386,7 +390,7 @@ async function main() {
     const context = { ca: pki.ca.certPem, customers };
     const rows: Row[] = [];
 
-    const profileDirectory = await mkdtemp(path.join(os.tmpdir(), 'assent-prof-'));
+    const profileDirectory = PROFILE_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-prof-')));
     const profiling = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [];
     log('side by side (bare engine, then Assent, per scenario):');
     const bare = await start('bare engine');
@@ -396,7 +400,7 @@ async function main() {
     await bare.stop();
     await assent.stop();
     const profile = PROFILE ? await summarizeProfiles(profileDirectory) : undefined;
-    await rm(profileDirectory, { recursive: true, force: true });
+    if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
 
     const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, admin, database: name, db, clients, context, tokens });
     rows.push(...(rest?.rows ?? []));

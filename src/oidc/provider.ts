@@ -142,11 +142,12 @@ export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
   const consentBinding = consentBindingFeatures(db, settings.issuer);
   const fapi = fapiConfiguration(presentedCertificate);
+  // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
+  const Adapter = kyselyAdapterFactory(db, { clientUsable: isClientUsable, clientCache: settings.clientCache });
 
   const configuration: Configuration = {
     ...fapi,
-    // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
-    adapter: kyselyAdapterFactory(db, { clientUsable: isClientUsable, clientCache: settings.clientCache }),
+    adapter: Adapter,
     fetch: settings.outbound.asFetch,
     routes: ENGINE_PATHS,
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
@@ -222,7 +223,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  useAtomicReplayDetection(provider, db);
+  useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
   return provider;
 }
 
@@ -230,8 +231,7 @@ export function createProvider(settings: ProviderSettings): Provider {
  * The library's ReplayDetection.unique is find-then-save, so two concurrent replays of one DPoP proof
  * or client assertion both pass. An insert that only succeeds when no live row holds the id does not.
  */
-function useAtomicReplayDetection(provider: Provider, db: Db) {
-  const replays = new KyselyAdapter(db, 'ReplayDetection');
+function useAtomicReplayDetection(provider: Provider, replays: KyselyAdapter) {
   replaceReplayCheck(provider, async (iss, jti, exp) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
     const expiresIn = Math.max(exp - Math.floor(Date.now() / 1000), 1);

@@ -5,6 +5,7 @@ import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
 import { createBatchedFind } from './batched-find.ts';
+import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import type { ClientCache } from './client-cache.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
@@ -32,6 +33,8 @@ export interface AdapterOptions {
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
   batchedFind?: BatchedFind;
+  batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
+  batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
 }
 
 export class KyselyAdapter implements Adapter {
@@ -60,6 +63,12 @@ export class KyselyAdapter implements Adapter {
       uid: payload.uid ?? null,
       expires_at: expiry(expiresIn),
     };
+    // Inside an ambient transaction the write belongs to that transaction; elsewhere it joins a batch.
+    if (this.#options.batchedUpsert && this.db === this.#db) {
+      await this.#options.batchedUpsert(row);
+      if (this.model === 'Client') this.#options.clientCache?.forget(id);
+      return;
+    }
     await this.db
       .insertInto('oidc_model')
       .values(row)
@@ -157,6 +166,9 @@ export class KyselyAdapter implements Adapter {
    * concurrent replays through.
    */
   async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    if (this.#options.batchedInsertIfAbsent && this.db === this.#db) {
+      return this.#options.batchedInsertIfAbsent({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) });
+    }
     const inserted = await this.db
       .insertInto('oidc_model')
       .values({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) })
@@ -173,11 +185,11 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind'> = {}) {
-  const batchedFind = createBatchedFind(db, live);
+export function kyselyAdapterFactory(db: Db, options: Pick<AdapterOptions, 'clientUsable' | 'clientCache'> = {}) {
+  const batched = { batchedFind: createBatchedFind(db, live), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model, { ...options, batchedFind });
+      super(db, model, { ...options, ...batched });
     }
   };
 }
