@@ -18,6 +18,8 @@ export interface ServerProcess {
   rssMiB(): number;
   /** CPU time the process has used so far (user + system), in ms (from /proc). */
   cpuMs(): number;
+  /** Database round trips the process made so far (Assent only: bench/server.ts counts them). */
+  roundTrips(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -30,12 +32,14 @@ export async function startServer(target: Target, env: Record<string, string>, n
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const counted: ((roundTrips: number) => void)[] = [];
   const ready = await new Promise<{ port: number; issuer: string }>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       for (const line of buffered.split('\n').slice(0, -1)) {
         if (line.includes('"bench server ready"')) resolve(JSON.parse(line) as { port: number; issuer: string });
+        if (line.includes('"bench round trips"')) counted.shift()?.((JSON.parse(line) as { roundTrips: number }).roundTrips);
       }
       buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
     });
@@ -54,6 +58,11 @@ export async function startServer(target: Target, env: Record<string, string>, n
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
       return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
+    roundTrips() {
+      const answer = new Promise<number>((resolve) => counted.push(resolve));
+      child.kill('SIGUSR2');
+      return answer;
     },
     async stop() {
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ClientMetadata } from 'oidc-provider';
+import { Client } from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startAssent } from '../src/server.ts';
@@ -8,6 +9,16 @@ import { startAssent } from '../src/server.ts';
  * The server under benchmark, as its own process: Assent's normal start-up. Clients come from
  * BENCH_CLIENTS_FILE through the provider's own Client adapter, as a registration would store them.
  */
+
+// Every statement the process sends Postgres is a round trip (pg pipelines a query's messages, and
+// BEGIN and COMMIT are statements of their own): counted here, read by the harness with SIGUSR2.
+let roundTrips = 0;
+const query = Client.prototype.query;
+Client.prototype.query = function countedQuery(this: Client, ...args: Parameters<typeof query>) {
+  roundTrips += 1;
+  return query.apply(this, args);
+} as typeof query;
+process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'bench round trips', roundTrips })}\n`));
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
