@@ -47,7 +47,15 @@ function writerOf(node: ProfileNode, parents: Map<number, ProfileNode>) {
   return 'unknown';
 }
 
-/** Self time by area and by function, from the .cpuprofile files in `directory`. */
+/** Start-up: a sample under the module loader is loading code, not serving requests. */
+function loadingModules(node: ProfileNode, parents: Map<number, ProfileNode>) {
+  for (let current: ProfileNode | undefined = node; current; current = parents.get(current.id)) {
+    if (current.callFrame.url.startsWith('node:internal/modules/')) return true;
+  }
+  return false;
+}
+
+/** Self time by area and by function, from the .cpuprofile files in `directory`; idle and start-up left out. */
 export async function summarizeProfiles(directory: string, top = 12): Promise<ProfileSummary> {
   const files = (await readdir(directory)).filter((file) => file.endsWith('.cpuprofile'));
   const byArea = new Map<string, number>();
@@ -64,7 +72,7 @@ export async function summarizeProfiles(directory: string, top = 12): Promise<Pr
     for (const id of profile.samples) {
       const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
       const where = area(url, functionName);
-      if (where === '(idle)') continue;
+      if (where === '(idle)' || loadingModules(nodes.get(id)!, parents)) continue;
       samples += 1;
       byArea.set(where, (byArea.get(where) ?? 0) + 1);
       const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}` : ''}`.trim();

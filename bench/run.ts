@@ -282,7 +282,7 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
 
 function profileSection(summary: ProfileSummary) {
   return [
-    `Self time of the Assent process over the request scenarios (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle excluded), by area:`,
+    `Self time of the Assent process over the request scenarios (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
     '',
     '| area | share |',
     '|---|---:|',
