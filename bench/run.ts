@@ -414,6 +414,8 @@ async function main() {
       targets(rows, roundTripsPerFlow),
       ...(profile ? ['', '## Where the time goes', '', profileSection(profile)] : []),
       '',
+      'The same summary for the hot path before issue 13, and what the socket writes were: bench/profile-before-issue-13.md.',
+      '',
     ].join('\n');
     await writeFile(OUTPUT, report);
     process.stdout.write(`${report}\nwritten to ${OUTPUT}\n`);
