@@ -280,6 +280,14 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
   ].join('\n');
 }
 
+function roundTripTable(perFlow: { statement: string; perFlow: number }[]) {
+  return [
+    '| statement (its start) | per flow |',
+    '|---|---:|',
+    ...perFlow.slice(0, 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
+  ].join('\n');
+}
+
 function profileSection(summary: ProfileSummary) {
   return [
     `Self time of the Assent process over the request scenarios (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
@@ -320,9 +328,13 @@ async function flowsProcessesAndScale(run: RunContext) {
   const flows = await completeFlows(server, run.clients, run.context);
   const roundTripsAfter = await server.roundTrips();
   rows.push(flows);
-  const completedFlows = flows.total - flows.errors;
+  const completedFlows = Math.max(flows.total - flows.errors, 1);
   // Background work (sweeps, key refresh) in the same seconds counts too: a slight overstatement.
-  const roundTripsPerFlow = completedFlows === 0 ? undefined : (roundTripsAfter - roundTripsBefore) / completedFlows;
+  const perFlow = Object.entries(roundTripsAfter)
+    .map(([statement, count]) => ({ statement, perFlow: (count - (roundTripsBefore[statement] ?? 0)) / completedFlows }))
+    .filter((entry) => entry.perFlow > 0)
+    .toSorted((a, b) => b.perFlow - a.perFlow);
+  const roundTripsPerFlow = flows.total > flows.errors ? perFlow.reduce((sum, entry) => sum + entry.perFlow, 0) : undefined;
   log(`  database round trips per flow: ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'}`);
 
   if (PROCESSES > 1) {
@@ -334,7 +346,7 @@ async function flowsProcessesAndScale(run: RunContext) {
   log('scale:');
   rows.push(...(await scaleRun(server, run.db, run.clients, run.tokens[0]!)));
   await server.stop();
-  return { rows, roundTripsPerFlow };
+  return { rows, roundTripsPerFlow, perFlow };
 }
 
 async function main() {
@@ -394,6 +406,7 @@ async function main() {
     const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens });
     rows.push(...(rest?.rows ?? []));
     const roundTripsPerFlow = rest?.roundTripsPerFlow;
+    const perFlow = rest?.perFlow ?? [];
 
     const cpus = os.cpus();
     const report = [
@@ -412,6 +425,7 @@ async function main() {
       '## Targets (issue 13)',
       '',
       targets(rows, roundTripsPerFlow),
+      ...(perFlow.length > 0 ? ['', '## Database round trips per complete flow, by statement', '', roundTripTable(perFlow)] : []),
       ...(profile ? ['', '## Where the time goes', '', profileSection(profile)] : []),
       '',
       'The same summary for the hot path before issue 13, and what the socket writes were: bench/profile-before-issue-13.md.',

@@ -18,8 +18,8 @@ export interface ServerProcess {
   rssMiB(): number;
   /** CPU time the process has used so far (user + system), in ms (from /proc). */
   cpuMs(): number;
-  /** Database round trips the process made so far (Assent only: bench/server.ts counts them). */
-  roundTrips(): Promise<number>;
+  /** Database round trips the process made so far, by statement (Assent only: bench/server.ts counts them). */
+  roundTrips(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -32,14 +32,14 @@ export async function startServer(target: Target, env: Record<string, string>, n
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const counted: ((roundTrips: number) => void)[] = [];
+  const counted: ((byStatement: Record<string, number>) => void)[] = [];
   const ready = await new Promise<{ port: number; issuer: string }>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       for (const line of buffered.split('\n').slice(0, -1)) {
         if (line.includes('"bench server ready"')) resolve(JSON.parse(line) as { port: number; issuer: string });
-        if (line.includes('"bench round trips"')) counted.shift()?.((JSON.parse(line) as { roundTrips: number }).roundTrips);
+        if (line.includes('"bench round trips"')) counted.shift()?.((JSON.parse(line) as { byStatement: Record<string, number> }).byStatement);
       }
       buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
     });
@@ -60,7 +60,7 @@ export async function startServer(target: Target, env: Record<string, string>, n
       return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     roundTrips() {
-      const answer = new Promise<number>((resolve) => counted.push(resolve));
+      const answer = new Promise<Record<string, number>>((resolve) => counted.push(resolve));
       child.kill('SIGUSR2');
       return answer;
     },

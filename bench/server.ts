@@ -12,13 +12,16 @@ import { startAssent } from '../src/server.ts';
 
 // Every statement the process sends Postgres is a round trip (pg pipelines a query's messages, and
 // BEGIN and COMMIT are statements of their own): counted here, read by the harness with SIGUSR2.
-let roundTrips = 0;
+// Tallied by statement (its first words: table and shape, never values, which are parameters).
+const roundTrips = new Map<string, number>();
+const statementOf = (text: unknown) => (typeof text === 'string' ? text : String((text as { text?: string } | undefined)?.text)).replace(/\s+/g, ' ').slice(0, 90);
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(this: Client, ...args: Parameters<typeof query>) {
-  roundTrips += 1;
+  const statement = statementOf(args[0]);
+  roundTrips.set(statement, (roundTrips.get(statement) ?? 0) + 1);
   return query.apply(this, args);
 } as typeof query;
-process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'bench round trips', roundTrips })}\n`));
+process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'bench round trips', byStatement: Object.fromEntries(roundTrips) })}\n`));
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
