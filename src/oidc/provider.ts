@@ -140,16 +140,6 @@ export function fapiConfiguration(presentedCertificate: ClientCertificateReader)
 
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
-  // oidc-provider asks for the account several times while serving one request (session, claims, ID
-  // token): one read per request and customer, never shared between requests.
-  const customersOfRequest = new WeakMap<object, Map<string, ReturnType<typeof getCustomer>>>();
-  const customerOfRequest = (ctx: KoaContextWithOIDC, sub: string) => {
-    let customers = customersOfRequest.get(ctx.req);
-    if (!customers) customersOfRequest.set(ctx.req, (customers = new Map()));
-    let customer = customers.get(sub);
-    if (!customer) customers.set(sub, (customer = getCustomer(db, sub)));
-    return customer;
-  };
   const consentBinding = consentBindingFeatures(db, settings.issuer);
   const fapi = fapiConfiguration(presentedCertificate);
   // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
@@ -218,7 +208,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid) },
     loadExistingGrant,
     async findAccount(ctx, sub) {
-      const customer = await customerOfRequest(ctx, sub);
+      const customer = await getCustomer(db, sub);
       if (!customer) return undefined;
       return {
         accountId: customer.id,
