@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { type Agent, fetch } from 'undici';
-import { createResourceServer } from '../src/bank/resource-servers.ts';
+import { createResourceServer } from '../src/tpp/resource-servers.ts';
 import { connectDatabase, type Db } from '../src/db/connect.ts';
 import { issueCertificate } from '../src/http/dev-pki.ts';
 import { suspendTpp } from '../src/tpp/tpp-service.ts';

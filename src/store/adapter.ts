@@ -21,9 +21,11 @@ function expiry(expiresIn: number | undefined) {
 
 const live = sql<boolean>`(expires_at is null or expires_at > now())`;
 
-function withConsumption(row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
+function withConsumption(model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
   const payload = row.payload as AdapterPayload;
-  if (row.consumed_at === null) return payload;
+  // A spent code reads as unspent, so a second redemption, sequential or concurrent, reaches `consume`,
+  // where the conditional update alone decides and reuse is handled in one place.
+  if (row.consumed_at === null || model === 'AuthorizationCode') return payload;
   return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
 }
 
@@ -32,6 +34,10 @@ export interface AdapterOptions {
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
+  /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
+  codeReused?: (db: Db, grantId: string) => Promise<void>;
+  /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
+  issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   batchedFind?: BatchedFind;
   batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
   batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
@@ -66,24 +72,27 @@ export class KyselyAdapter implements Adapter {
     // Inside an ambient transaction the write belongs to that transaction; elsewhere it joins a batch.
     if (this.#options.batchedUpsert && this.db === this.#db) {
       await this.#options.batchedUpsert(row);
-      if (this.model === 'Client') this.#options.clientCache?.forget(id);
-      return;
+    } else {
+      await this.db
+        .insertInto('oidc_model')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            payload: row.payload,
+            grant_id: row.grant_id,
+            user_code: row.user_code,
+            uid: row.uid,
+            expires_at: row.expires_at,
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
     }
-    await this.db
-      .insertInto('oidc_model')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          user_code: row.user_code,
-          uid: row.uid,
-          expires_at: row.expires_at,
-          updated_at: sql`now()`,
-        }),
-      )
-      .execute();
     if (this.model === 'Client') this.#options.clientCache?.forget(id);
+    if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
+      await destroyGrantEverywhere(this.db, payload.grantId);
+      throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -104,7 +113,7 @@ export class KyselyAdapter implements Adapter {
     const batchedFind = this.#options.batchedFind;
     if (!batchedFind || this.db !== this.#db) return this.findBy('id', id);
     const row = await batchedFind(this.model, id);
-    return row && withConsumption(row);
+    return row && withConsumption(this.model, row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -123,7 +132,7 @@ export class KyselyAdapter implements Adapter {
       .where(column, '=', value)
       .where(live)
       .executeTakeFirst();
-    return row && withConsumption(row);
+    return row && withConsumption(this.model, row);
   }
 
   /**
@@ -147,7 +156,10 @@ export class KyselyAdapter implements Adapter {
       .where('model', '=', this.model)
       .where('id', '=', id)
       .executeTakeFirst();
-    if (row?.grant_id) await destroyGrantEverywhere(this.db, row.grant_id);
+    if (row?.grant_id) {
+      if (this.model === 'AuthorizationCode' && this.#options.codeReused) await this.#options.codeReused(this.db, row.grant_id);
+      else await destroyGrantEverywhere(this.db, row.grant_id);
+    }
     throw new errors.InvalidGrant(`${this.model} already consumed`);
   }
 
@@ -185,7 +197,7 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: Pick<AdapterOptions, 'clientUsable' | 'clientCache'> = {}) {
+export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
   const batched = { batchedFind: createBatchedFind(db, live), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
