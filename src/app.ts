@@ -9,6 +9,7 @@ import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
+import { eventsApiRouter } from './events/api/events-router.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   /** Health and metrics routes, when they share the public port. */
   ops: Router | undefined;
   rateLimits: RateLimits;
+  /** The longest an aggregated poll waits for events (EVENT_LONG_POLL). */
+  eventLongPollSeconds: number;
 }
 
 function assetRouter(views: Views) {
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): Koa {
   const consentApi = consentApiRouter(deps);
   const openApi = openApiRouter(provider.issuer);
   const bankApi = bankApiRouter(deps);
+  const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
@@ -73,6 +77,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(consentApi.routes());
   app.use(openApi.routes());
   app.use(bankApi.routes());
+  app.use(eventsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);

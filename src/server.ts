@@ -22,6 +22,7 @@ import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
+import { startEventDelivery } from './events/push-delivery.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './oidc/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -162,8 +163,26 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     metrics,
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
+    eventLongPollSeconds: config.events.longPollSeconds,
   });
   server.on('request', app.callback());
+
+  // Every process pushes; SKIP LOCKED claims keep them from sending one event twice.
+  const eventDelivery = startEventDelivery({
+    db,
+    provider,
+    outbound,
+    logger,
+    settings: {
+      pollIntervalMs: config.events.pushIntervalMs,
+      maxAttempts: config.events.pushMaxAttempts,
+      backoffBaseMs: config.events.pushBackoffMs,
+      backoffMaxMs: config.events.pushMaxBackoffMs,
+      batchSize: 32,
+      // Longer than one outbound request can take, so a live claim never lapses mid-request.
+      leaseSeconds: Math.ceil(config.outbound.totalTimeoutMs / 1000) + 30,
+    },
+  });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -190,6 +209,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
       stopKeyWatch?.();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
+      await eventDelivery.stop();
       opsServer?.close();
       opsServer?.closeAllConnections();
       await db.destroy();

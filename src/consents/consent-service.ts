@@ -3,6 +3,7 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
+import { recordConsentChange } from '../events/outbox.ts';
 import { destroyGrantEverywhere } from '../oidc/adapter.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
@@ -21,8 +22,9 @@ import {
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
 
 /**
- * The consent service: every status change goes through `transition`, which checks the status
- * machine and writes the change and its audit event in one transaction.
+ * The consent service: every status change goes through `transition` (or, for consumption,
+ * `consumePaymentConsent`), which checks the status machine and writes the change, its audit event
+ * and the TPP's event notifications (events/outbox.ts) in one transaction.
  */
 
 export interface Actor {
@@ -123,6 +125,22 @@ interface Transition {
   event: string;
   changes?: Omit<Parameters<typeof updateConsent>[2], 'status'>;
   details?: Record<string, unknown>;
+  /** Why an authorisation ended, for the TPP's consent-authorization-revoked event. */
+  reason?: string | undefined;
+}
+
+/** The audit event and the TPP's event notifications of one status change, in the caller's transaction. */
+async function recordStatusChange(trx: Transaction<Database>, before: ConsentRow, after: ConsentRow, change: Omit<Transition, 'to' | 'changes'>) {
+  await appendAuditEvent(trx, {
+    subjectType: 'consent',
+    subjectId: after.id,
+    event: change.event,
+    actor: change.actor,
+    before: { status: before.status },
+    after: { status: after.status },
+    details: change.details,
+  });
+  await recordConsentChange(trx, { consentId: after.id, consentType: after.type, clientId: after.client_id, status: after.status, actor: change.actor.kind, reason: change.reason });
 }
 
 async function transition(trx: Transaction<Database>, row: ConsentRow, change: Transition): Promise<ConsentRow> {
@@ -130,15 +148,7 @@ async function transition(trx: Transaction<Database>, row: ConsentRow, change: T
   assertTransition(row.type, change.to === 'Expired' ? row.status : effectiveStatus(row), change.to);
   const now = new Date();
   const updated = await updateConsent(trx, row.id, { ...change.changes, status: change.to, status_updated_at: now, updated_at: now });
-  await appendAuditEvent(trx, {
-    subjectType: 'consent',
-    subjectId: row.id,
-    event: change.event,
-    actor: change.actor,
-    before: { status: row.status },
-    after: { status: change.to },
-    details: change.details,
-  });
+  await recordStatusChange(trx, row, updated, change);
   return updated;
 }
 
@@ -244,8 +254,8 @@ export async function rejectConsent(db: Db, input: { consentId: string; clientId
   return toConsent(row);
 }
 
-async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
-  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id } });
+async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id }, reason });
   if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
   return updated;
 }
@@ -254,8 +264,8 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
  * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
  * under it. `clientId` restricts it to that TPP's consents.
  */
-export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
+export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string; reason?: string }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
   return toConsent(row);
 }
 
@@ -285,15 +295,7 @@ export async function consumePaymentConsent(db: Db, input: { consentId: string; 
   const consumed = await db.transaction().execute(async (trx) => {
     const row = await markConsumed(trx, input.consentId);
     if (!row) return undefined;
-    await appendAuditEvent(trx, {
-      subjectType: 'consent',
-      subjectId: row.id,
-      event: 'consent.consumed',
-      actor: input.actor,
-      before: { status: 'Authorised' },
-      after: { status: row.status },
-      details: { grantId: row.grant_id },
-    });
+    await recordStatusChange(trx, { ...row, status: 'Authorised' }, row, { event: 'consent.consumed', actor: input.actor, details: { grantId: row.grant_id } });
     if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
     return row;
   });
