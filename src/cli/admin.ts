@@ -4,12 +4,13 @@ import { connectDatabase, type Db } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { type AdminCommand, UsageError } from './admin-command.ts';
 import { customerCommands } from './commands/customer-commands.ts';
+import { eventCommands } from './commands/event-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
 import { resourceServerCommands } from './commands/resource-server-commands.ts';
 import { tppCommands } from './commands/tpp-commands.ts';
 
 /** The bank operator's command line: `npm run admin -- <command> ...`. Each module contributes its commands. */
-const commands: AdminCommand[] = [...customerCommands, ...tppCommands, ...resourceServerCommands, ...keyCommands];
+const commands: AdminCommand[] = [...customerCommands, ...tppCommands, ...resourceServerCommands, ...keyCommands, ...eventCommands];
 
 function help() {
   const lines = commands.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}${command.devOnly ? ' (dev only)' : ''}`);
