@@ -73,3 +73,21 @@ export function markConsumed(trx: Transaction<Database>, id: string): Promise<Co
     .returningAll()
     .executeTakeFirst();
 }
+
+/** A client's consents in one grant (several after a grant management merge), oldest first. */
+export function listConsentsOfGrant(db: Executor, grantId: string, clientId: string): Promise<ConsentRow[]> {
+  return db.selectFrom('consent').selectAll().where('grant_id', '=', grantId).where('client_id', '=', clientId).orderBy('created_at').execute();
+}
+
+/** A client's Authorised consents in one grant, locked in id order (as lockAuthorisedOfCustomerWithClient). */
+export function lockAuthorisedOfGrant(trx: Transaction<Database>, grantId: string, clientId: string): Promise<ConsentRow[]> {
+  return trx
+    .selectFrom('consent')
+    .selectAll()
+    .where('grant_id', '=', grantId)
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'Authorised')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}

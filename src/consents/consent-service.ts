@@ -4,7 +4,7 @@ import type { AccountDirectory, BankAccount } from '../customers/account-directo
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
 import { recordConsentChange } from '../events/outbox.ts';
-import { destroyGrantEverywhere } from '../oidc/adapter.ts';
+import { destroyGrantEverywhere, releaseConsentFromGrant } from '../oidc/adapter.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
@@ -13,7 +13,9 @@ import {
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
+  listConsentsOfGrant,
   lockAuthorisedOfCustomerWithClient,
+  lockAuthorisedOfGrant,
   lockConsent,
   lockDueForExpiry,
   markConsumed,
@@ -236,7 +238,7 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
     after: { status: updated.status, grantId: input.grantId },
     details: { accountIds: accounts },
   });
-  if (row.grant_id && row.grant_id !== input.grantId) await destroyGrantEverywhere(trx, row.grant_id);
+  if (row.grant_id && row.grant_id !== input.grantId) await releaseConsentFromGrant(trx, row.grant_id, row.id);
   return updated;
 }
 
@@ -256,7 +258,7 @@ export async function rejectConsent(db: Db, input: { consentId: string; clientId
 
 async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
   const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id }, reason });
-  if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+  if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
   return updated;
 }
 
@@ -296,7 +298,7 @@ export async function consumePaymentConsent(db: Db, input: { consentId: string; 
     const row = await markConsumed(trx, input.consentId);
     if (!row) return undefined;
     await recordStatusChange(trx, { ...row, status: 'Authorised' }, row, { event: 'consent.consumed', actor: input.actor, details: { grantId: row.grant_id } });
-    if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+    if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
     return row;
   });
   if (consumed) return toConsent(consumed);
@@ -315,13 +317,36 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
       const due = await lockDueForExpiry(trx, batchSize);
       for (const row of due) {
         await transition(trx, row, { to: 'Expired', actor: { kind: 'system', id: null }, event: 'consent.expired', details: { grantId: row.grant_id } });
-        if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+        if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
       }
       return due.length;
     });
     total += expired;
     if (expired < batchSize) return total;
   }
+}
+
+/**
+ * FAPI Grant Management's DELETE: every live consent the TPP holds in one grant is revoked, and the
+ * grant dies with its tokens, in one transaction. Returns the consents revoked.
+ */
+export async function revokeConsentsOfGrant(db: Db, input: { grantId: string; clientId: string; reason: string }): Promise<Consent[]> {
+  const actor: Actor = { kind: 'tpp', id: input.clientId };
+  const rows = await db.transaction().execute(async (trx) => {
+    const held = await lockAuthorisedOfGrant(trx, input.grantId, input.clientId);
+    const revoked: ConsentRow[] = [];
+    for (const row of held) {
+      if (effectiveStatus(row) === 'Authorised') revoked.push(await revokeLocked(trx, row, actor, input.reason));
+    }
+    await destroyGrantEverywhere(trx, input.grantId);
+    return revoked;
+  });
+  return rows.map((row) => toConsent(row));
+}
+
+/** The consents a grant holds, whatever their status (grant management's GET). */
+export async function consentsOfGrant(db: Db, clientId: string, grantId: string): Promise<Consent[]> {
+  return (await listConsentsOfGrant(db, grantId, clientId)).map((row) => toConsent(row));
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
+import { GRANT_MANAGEMENT_SCOPES, grantManagementDiscovery, grantManagementParams } from '../grants/grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
@@ -29,7 +30,7 @@ export const REGISTRATION_PATH = '/register';
  */
 export const BANK_SCOPE = 'bank';
 
-export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE];
+export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE, ...GRANT_MANAGEMENT_SCOPES];
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
 type FapiProfile = (typeof FAPI_PROFILES)[number];
@@ -105,6 +106,9 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: SCOPES,
+    // FAPI Grant Management (src/grants/): the parameters at PAR, the endpoint in discovery.
+    extraParams: grantManagementParams(),
+    discovery: { claim_types_supported: ['normal'], ...grantManagementDiscovery(settings.issuer) },
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims

@@ -1,4 +1,5 @@
 import type { TppRole } from '../db/schema.ts';
+import { GRANT_MANAGEMENT_SCOPES } from '../grants/grant-management.ts';
 
 export const TPP_ROLES = ['AISP', 'PISP', 'CBPII'] as const satisfies readonly TppRole[];
 
@@ -9,7 +10,10 @@ const ROLE_SCOPES: Record<TppRole, string> = {
   CBPII: 'fundsconfirmations',
 };
 
-/** The client's `scope` metadata: oidc-provider refuses any scope outside it. */
+/**
+ * The client's `scope` metadata: oidc-provider refuses any scope outside it. Every TPP may manage its
+ * own grants (FAPI Grant Management), whatever its roles.
+ */
 export function scopesForRoles(roles: readonly TppRole[]): string[] {
-  return ['openid', ...TPP_ROLES.filter((role) => roles.includes(role)).map((role) => ROLE_SCOPES[role])];
+  return ['openid', ...TPP_ROLES.filter((role) => roles.includes(role)).map((role) => ROLE_SCOPES[role]), ...GRANT_MANAGEMENT_SCOPES];
 }
