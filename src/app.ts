@@ -10,6 +10,7 @@ import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { eventsApiRouter } from './events/api/events-router.ts';
+import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Koa {
   const openApi = openApiRouter(provider.issuer);
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
+  const grantsApi = grantsApiRouter(deps);
   const providerCallback = provider.callback();
 
   app.use(securityHeaders);
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(openApi.routes());
   app.use(bankApi.routes());
   app.use(eventsApi.routes());
+  app.use(grantsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);

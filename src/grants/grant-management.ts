@@ -33,6 +33,14 @@ export class InvalidGrantId extends errors.CustomOIDCProviderError {
   }
 }
 
+/** A merge the customer's approval cannot make: the grant is gone, or is another customer's. */
+export class GrantNotMergeable extends Error {
+  override name = 'GrantNotMergeable';
+  constructor() {
+    super('the grant named by grant_id cannot take this authorisation');
+  }
+}
+
 export interface GrantManagementRequest {
   action: GrantManagementAction;
   grantId: string | undefined;

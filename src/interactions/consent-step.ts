@@ -3,7 +3,7 @@ import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
-import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
+import { authoriseConsent, rejectConsent, revokeConsentsOfGrant } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import { type BankAccount, postgresAccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
@@ -15,6 +15,7 @@ import { accountChoices } from './account-choices.ts';
 import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { GrantNotMergeable, grantManagementOf } from '../grants/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 export interface ConsentStepDeps {
@@ -94,12 +95,24 @@ async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, tpp: Tp
   deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
+/**
+ * The grant this approval goes into. A consent gets a grant of its own, so revoking it never takes
+ * another consent's tokens along, unless the TPP asked (Grant Management) to `merge` it into one of
+ * its grants or to `replace` what a grant holds; a request without a consent extends the session's grant.
+ */
 async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined) {
   const { prompt, params, session } = interaction;
-  // A consent gets a grant of its own, so revoking it never takes another consent's tokens along.
-  const existing = consent ? undefined : interaction.grantId && (await provider.Grant.find(interaction.grantId));
-  if (interaction.grantId && !consent && !existing) throw new Error('interaction references a grant that no longer exists');
-  const grant = existing || new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
+  const managed = grantManagementOf(params);
+  let existing: InstanceType<Provider['Grant']> | undefined;
+  if (managed.grantId) {
+    const named = await provider.Grant.find(managed.grantId);
+    if (!named || named.accountId !== session!.accountId || named.clientId !== String(params.client_id)) throw new GrantNotMergeable();
+    if (managed.action === 'merge') existing = named;
+  } else if (!consent && managed.action !== 'replace' && interaction.grantId) {
+    existing = await provider.Grant.find(interaction.grantId);
+    if (!existing) throw new Error('interaction references a grant that no longer exists');
+  }
+  const grant = existing || new provider.Grant({ ...(managed.action === 'replace' && { jti: managed.grantId }), accountId: session!.accountId, clientId: String(params.client_id) });
   const details = prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
@@ -111,12 +124,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addOIDCClaims([INTENT_CLAIM]);
     if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
     grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-    // The grant, and every token that depends on it, ends with the consent at the latest.
-    if (consent.expiresAt) {
-      const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
-      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
-      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
-    }
+    lastUntilConsentEnds(provider, grant, consent, existing !== undefined);
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
@@ -125,6 +133,25 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addResourceScope(indicator, scopes.join(' '));
   }
   return grant;
+}
+
+/**
+ * A new grant, and every token that depends on it, ends with its consent at the latest. A merged
+ * grant lives as long as its longest consent (each consent's own end still stops its tokens: see
+ * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
+ */
+function lastUntilConsentEnds(provider: Provider, grant: InstanceType<Provider['Grant']>, consent: Consent, merged: boolean) {
+  const now = Math.floor(Date.now() / 1000);
+  const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
+  // expiresIn and exp are the library's per-token lifetime (BaseToken), absent from its typings.
+  const lifetime = grant as unknown as { expiresIn: number; exp?: number };
+  if (!merged) {
+    if (untilExpiry !== undefined) lifetime.expiresIn = Math.min(grant.expiration, untilExpiry);
+    return;
+  }
+  const grantTtl = (provider.Grant as unknown as { expiresIn(): number }).expiresIn();
+  const wanted = now + Math.min(untilExpiry ?? grantTtl, grantTtl);
+  if (lifetime.exp !== undefined && wanted > lifetime.exp) lifetime.exp = wanted;
 }
 
 export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {
@@ -137,11 +164,25 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
   }
   const form = await readForm(ctx);
   const consent = await boundConsent(db, interaction);
-  const grant = await grantFor(provider, interaction, consent);
-  const grantId = await grant.save();
+  const managed = grantManagementOf(params);
+  let grant;
+  try {
+    if (consent) await refuseUnofferedAccounts(db, consent, session.accountId, selectedAccounts(form));
+    grant = await grantFor(provider, interaction, consent);
+  } catch (error) {
+    if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
+    if (error instanceof GrantNotMergeable) return finishInteraction(provider, ctx, { error: 'access_denied', error_description: error.message }, false);
+    throw error;
+  }
+  // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
+  if (managed.action === 'replace') {
+    await revokeConsentsOfGrant(db, { grantId: managed.grantId!, clientId: String(params.client_id), reason: 'replaced by the TPP (grant management)' });
+  }
+  // merge: the grant already holds other consents, so it changes only once this one is authorised into it.
+  const merging = managed.action === 'merge';
+  const grantId = merging ? grant.jti! : await grant.save();
   if (consent) {
     try {
-      await refuseUnofferedAccounts(db, consent, session.accountId, selectedAccounts(form));
       await authoriseConsent(db, postgresAccountDirectory(db), {
         approval: approvalToVerify(consent, interaction.lastSubmission),
         consentId: consent.id,
@@ -154,7 +195,7 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
         startedAt: new Date((interaction.iat + 1) * 1000),
       });
     } catch (error) {
-      await grant.destroy();
+      if (!merging) await grant.destroy();
       if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, await tppOf(db, loaded));
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
@@ -163,6 +204,7 @@ export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded
       throw error;
     }
   }
+  if (merging) await grant.save();
   await finishInteraction(provider, ctx, { consent: { grantId } }, true);
 }
 
