@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { consumePaymentConsent, expireDueConsents, revokeConsent } from '../src/consents/consent-service.ts';
@@ -134,7 +136,18 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     assert.equal(dead[0]!.attempts, 1, 'a refusal is final at once');
     assert.deepEqual(await listDeadLetters(assent.db, { clientId: beta.clientId }), []);
 
-    assert.ok((await redeliverDeadLetters(assent.db, { clientId: alpha.clientId })) >= 1);
+    // The operator's view and action, through the admin CLI.
+    const admin = async (...args: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/admin.ts', ...args], {
+        env: { ...process.env, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true' },
+      });
+      return JSON.parse(stdout) as unknown;
+    };
+    const listed = (await admin('events:dead-letters', '--client', alpha.clientId)) as { eventId: string; lastError: string }[];
+    assert.ok(listed.some((letter) => letter.eventId === dead[0]!.eventId && /answered 400/.test(letter.lastError)));
+    await assert.rejects(admin('events:redeliver', 'not-an-id'), /not an event id/);
+    assert.equal(await redeliverDeadLetters(assent.db, { eventIds: [] }), 0);
+    assert.ok(((await admin('events:redeliver', '--client', alpha.clientId)) as { queued: number }).queued >= 1);
     const events = await receiver.waitFor(3, granted.consentId);
     const revoked = events.find((event) => event.claims.events[CONSENT_AUTHORIZATION_REVOKED]);
     assert.equal(revoked?.claims.events[CONSENT_AUTHORIZATION_REVOKED]?.reason, 'fraud suspected');
