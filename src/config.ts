@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitPolicy } from './protocol/routes.ts';
 
 /**
  * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
@@ -162,7 +163,7 @@ export interface Config {
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
-  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
   /** Event notifications (src/events/): push retries and aggregated polling. */
   events: {
     /** How often an idle process looks for events to push (ms). */

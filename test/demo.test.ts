@@ -42,9 +42,7 @@ test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, co
 
     const credentials = JSON.parse(await readFile(path.join(assent.dataDir, 'demo', 'customer.json'), 'utf8')) as { username: string; password: string; totpSecret: string };
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const login = await browser.open(new URL(url));
-    const otp = await browser.submit(login, 'login', { username: credentials.username, password: credentials.password });
-    const consentPage = await browser.submit(otp, 'otp', { code: currentTotpCode(credentials.totpSecret, Date.now()) });
+    const consentPage = await browser.signIn(new URL(url), { ...credentials, nextCode: () => currentTotpCode(credentials.totpSecret, Date.now()) });
     const account = /name="(account:[^"]+)"/.exec(consentPage.body)?.[1];
     assert.ok(account, 'the consent page offers the demo customer\'s accounts');
     const callback = await browser.submit(consentPage, 'confirm', { [account]: 'on' });

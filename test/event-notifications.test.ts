@@ -5,8 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { consumePaymentConsent, expireDueConsents, revokeConsent } from '../src/consents/consent-service.ts';
 import { listDeadLetters, redeliverDeadLetters } from '../src/events/dead-letters.ts';
-import { CALLBACK_URLS_PATH, EVENT_SUBSCRIPTIONS_PATH, EVENTS_PATH } from '../src/events/api/events-router.ts';
-import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../src/events/event-types.ts';
+import { EVENT_API_PATHS, OB_API_PREFIX as API } from '../src/protocol/routes.ts';
+import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../src/protocol/event-types.ts';
 import { deliverDueEvents } from '../src/events/push-delivery.ts';
 import { createOutboundFetch } from '../src/http/outbound-fetch.ts';
 import { createLogger } from '../src/logger.ts';
@@ -18,7 +18,7 @@ import { EventReceiver, subjectId, verifyWithPublishedJwks } from './support/eve
 import { customerWithAccounts, grantConsent } from './support/granted-consents.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
-const API = '/open-banking/v3.1';
+const { events: EVENTS_PATH, callbackUrls: CALLBACK_URLS_PATH, eventSubscriptions: EVENT_SUBSCRIPTIONS_PATH } = EVENT_API_PATHS;
 
 const eventsOf = (assent: TestAssent, consentId: string) =>
   assent.db.selectFrom('consent_event').selectAll().where('consent_id', '=', consentId).orderBy('seq').execute();

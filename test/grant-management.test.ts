@@ -3,17 +3,25 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { getConsent, revokeConsent } from '../src/consents/consent-service.ts';
-import { CONSENT_AUTHORIZATION_REVOKED } from '../src/events/event-types.ts';
-import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE, GRANTS_PATH } from '../src/grants/grant-management.ts';
+import { CONSENT_AUTHORIZATION_REVOKED } from '../src/protocol/event-types.ts';
+import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE } from '../src/oidc/grant-management.ts';
+import { GRANTS_PATH } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ConsentApiClient } from './support/consent-api.ts';
-import { customerWithAccounts, type GrantedConsent, grantConsent, intentClaims } from './support/granted-consents.ts';
+import { customerWithAccounts, type GrantedConsent, grantConsent } from './support/granted-consents.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 const GRANT_SCOPES = `openid accounts payments fundsconfirmations ${GRANT_MANAGEMENT_QUERY} ${GRANT_MANAGEMENT_REVOKE}`;
 
 const grantIdOf = (granted: GrantedConsent) => (granted.tokens as unknown as { grant_id?: string }).grant_id;
+
+/** PAR must refuse these parameters; the OAuth error code it answered with. */
+async function refused(tpp: TestTpp, parameters: Record<string, string>) {
+  const error = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', ...parameters }).then(() => undefined, (caught: unknown) => caught as { error?: string });
+  assert.ok(error, `PAR accepted ${JSON.stringify(parameters)}`);
+  return error.error;
+}
 
 describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () => {
   let assent: TestAssent;
@@ -29,7 +37,7 @@ describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () =>
   });
   after(async () => { await assent?.stop(); });
 
-  async function grants(tpp: TestTpp, method: 'GET' | 'DELETE', grantId: string, scope = method === 'GET' ? GRANT_MANAGEMENT_QUERY : GRANT_MANAGEMENT_REVOKE) {
+  async function grants(tpp: TestTpp, method: 'GET' | 'DELETE', grantId: string, scope: string = method === 'GET' ? GRANT_MANAGEMENT_QUERY : GRANT_MANAGEMENT_REVOKE) {
     const api = await ConsentApiClient.create(assent, tpp, scope);
     return api.call(method, `${GRANTS_PATH}/${encodeURIComponent(grantId)}`);
   }
@@ -90,11 +98,6 @@ describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () =>
     const { customer, current } = await customerWithAccounts(assent);
     const granted = await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] });
     const grantId = grantIdOf(granted)!;
-    const refused = async (tpp: TestTpp, parameters: Record<string, string>) => {
-      const error = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', ...parameters }).then(() => undefined, (caught: unknown) => caught as { error?: string });
-      assert.ok(error, `PAR accepted ${JSON.stringify(parameters)}`);
-      return error.error;
-    };
     assert.equal(await refused(alpha, { grant_management_action: 'merge' }), 'invalid_request');
     assert.equal(await refused(alpha, { grant_management_action: 'update', grant_id: grantId }), 'invalid_request');
     assert.equal(await refused(alpha, { grant_management_action: 'create', grant_id: grantId }), 'invalid_request');

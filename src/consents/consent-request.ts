@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConsentDraft, ConsentType, ObAccountReference } from './consent.ts';
-import type { ObErrorCode, ObProblem } from './ob-error-codes.ts';
+import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
 import { OB_PERMISSIONS, type ObPermission, permissionSetProblem } from './permissions.ts';
 
 /**

@@ -3,8 +3,10 @@
  * implements it over the consents module's service functions; nothing here reads consent tables.
  */
 
-export type ConsentKind = 'account_access' | 'domestic_payment' | 'funds_confirmation';
-export type ConsentState = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
+
+export type ConsentKind = ConsentType;
+export type ConsentState = ConsentStatus;
 
 export interface CustomerConsent {
   id: string;

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
 
 /** Timestamps the database fills in; code may still set them explicitly. */
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -154,10 +155,8 @@ export interface TppTable {
   updated_at: UpdatedAt;
 }
 
-export type ConsentType = 'account_access' | 'domestic_payment' | 'funds_confirmation';
-
-/** UK Open Banking consent statuses; `src/consents/consent-status.ts` owns the transitions between them. */
-export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+/** Consent types and UK OB statuses are protocol facts; `src/consents/consent-status.ts` owns the transitions. */
+export type { ConsentStatus, ConsentType };
 
 /** A UK OB account reference (creditor or debtor) as the TPP sent it. */
 export interface ObAccountReference {

@@ -1,8 +1,8 @@
 import type { Provider } from 'oidc-provider';
-import { API_PREFIX, CONSENT_RESOURCES } from '../consents/api/consent-resources.ts';
+import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
 import type { ConsentEventRow, ConsentType } from '../db/schema.ts';
 import { signWithServerKey } from '../oidc/server-signing.ts';
-import { CONSENT_AUTHORIZATION_REVOKED } from './event-types.ts';
+import { CONSENT_AUTHORIZATION_REVOKED } from '../protocol/event-types.ts';
 
 /**
  * Events as Security Event Tokens (RFC 8417) in the UK OB Event Notification shape. A SET is built
@@ -23,8 +23,7 @@ const RESOURCE_TYPE: Record<ConsentType, string> = {
 };
 
 export function consentResourceUrl(issuer: string, type: ConsentType, consentId: string): string {
-  const resource = CONSENT_RESOURCES.find((candidate) => candidate.type === type);
-  return `${issuer}${API_PREFIX}${resource!.path}/${consentId}`;
+  return `${issuer}${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/${consentId}`;
 }
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import type { EventSubscriptionRow } from '../db/schema.ts';
-import type { EventType } from './event-types.ts';
+import type { EventType } from '../protocol/event-types.ts';
 
 /**
  * A TPP's subscription to event notifications: at most one per TPP (UK OB), managed through either
@@ -22,15 +23,18 @@ export interface SubscriptionInput {
   eventTypes: EventType[] | null;
 }
 
-export class SubscriptionExists extends Error {
+export class SubscriptionExists extends AssentError {
   override name = 'SubscriptionExists';
   constructor() {
-    super('this TPP already has an event subscription; change it with PUT or remove it with DELETE');
+    super('subscription_exists', 'this TPP already has an event subscription; change it with PUT or remove it with DELETE', { status: 409 });
   }
 }
 
-export class SubscriptionNotFound extends Error {
+export class SubscriptionNotFound extends AssentError {
   override name = 'SubscriptionNotFound';
+  constructor(what = 'event subscription') {
+    super('subscription_not_found', `${what} not found`, { status: 404 });
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

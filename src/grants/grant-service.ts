@@ -2,14 +2,15 @@ import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { consentsOfGrant, revokeConsentsOfGrant } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import { consentClaims } from '../oidc/consent-token-hooks.ts';
 
 /** Grant Management's two operations on one of the client's own grants. */
 
-export class GrantNotFound extends Error {
+export class GrantNotFound extends AssentError {
   override name = 'GrantNotFound';
   constructor() {
-    super('no such grant');
+    super('grant_not_found', 'no such grant', { status: 404 });
   }
 }
 

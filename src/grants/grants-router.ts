@@ -4,8 +4,9 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { TokenRejected, verifyClientCredentialsToken } from '../oidc/client-credentials-token.ts';
-import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE, GRANTS_PATH } from './grant-management.ts';
+import { TokenRejected, verifyClientCredentialsToken } from '../ob-api/client-token.ts';
+import { GRANTS_PATH } from '../protocol/routes.ts';
+import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE } from '../oidc/grant-management.ts';
 import { describeGrant, GrantNotFound, revokeGrant } from './grant-service.ts';
 
 export interface GrantsApiDeps {

@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
+import { consentOfInteraction } from '../consents/consent-binding.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsent, rejectConsent, revokeConsentsOfGrant } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -10,12 +11,13 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { extendGrantUntil, grantTtlSeconds, setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
-import { GrantNotMergeable, grantManagementOf } from '../grants/grant-management.ts';
+import { GrantNotMergeable, grantManagementOf } from '../oidc/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 export interface ConsentStepDeps {
@@ -141,17 +143,13 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
  * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
  */
 function lastUntilConsentEnds(provider: Provider, grant: InstanceType<Provider['Grant']>, consent: Consent, merged: boolean) {
-  const now = Math.floor(Date.now() / 1000);
   const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
-  // expiresIn and exp are the library's per-token lifetime (BaseToken), absent from its typings.
-  const lifetime = grant as unknown as { expiresIn: number; exp?: number };
   if (!merged) {
-    if (untilExpiry !== undefined) lifetime.expiresIn = Math.min(grant.expiration, untilExpiry);
+    if (untilExpiry !== undefined) setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
     return;
   }
-  const grantTtl = (provider.Grant as unknown as { expiresIn(): number }).expiresIn();
-  const wanted = now + Math.min(untilExpiry ?? grantTtl, grantTtl);
-  if (lifetime.exp !== undefined && wanted > lifetime.exp) lifetime.exp = wanted;
+  const grantTtl = grantTtlSeconds(provider);
+  extendGrantUntil(grant, Math.floor(Date.now() / 1000) + Math.min(untilExpiry ?? grantTtl, grantTtl));
 }
 
 export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {

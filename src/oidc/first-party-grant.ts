@@ -1,6 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { grantManagementOf } from '../grants/grant-management.ts';
-import { clientKindOf } from './client-kind.ts';
+import { grantManagementOf } from './grant-management.ts';
+import { clientKindOf } from '../protocol/client-kind.ts';
 
 /**
  * oidc-provider's loadExistingGrant, plus:

@@ -1,6 +1,6 @@
-import { CompactSign, type JWK } from 'jose';
+import { CompactSign } from 'jose';
 import type { Provider } from 'oidc-provider';
-import instance from 'oidc-provider/lib/helpers/weak_cache.js';
+import { currentSigningKey } from '../engine/engine-internals.ts';
 
 /** Assent signs its own JWTs (event notifications) with PS256, the algorithm of its ID tokens. */
 export const SERVER_SIGNING_ALG = 'PS256';
@@ -15,9 +15,9 @@ export class NoSigningKey extends Error {
  * never chosen.
  */
 export async function signWithServerKey(provider: Provider, payload: Record<string, unknown>, typ: string): Promise<string> {
-  const [jwk] = instance(provider).keystore.selectForSign({ alg: SERVER_SIGNING_ALG, use: 'sig' });
+  const jwk = currentSigningKey(provider, SERVER_SIGNING_ALG);
   if (!jwk) throw new NoSigningKey(`no ${SERVER_SIGNING_ALG} key may sign now`);
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: SERVER_SIGNING_ALG, typ, ...(jwk.kid && { kid: jwk.kid }) })
-    .sign(jwk as JWK);
+    .sign(jwk);
 }

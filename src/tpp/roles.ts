@@ -1,13 +1,13 @@
 import type { TppRole } from '../db/schema.ts';
-import { GRANT_MANAGEMENT_SCOPES } from '../grants/grant-management.ts';
+import { GRANT_MANAGEMENT_SCOPES, SCOPE, SCOPE_OF } from '../protocol/scopes.ts';
 
 export const TPP_ROLES = ['AISP', 'PISP', 'CBPII'] as const satisfies readonly TppRole[];
 
 /** What each regulated role may ask a customer for. */
 const ROLE_SCOPES: Record<TppRole, string> = {
-  AISP: 'accounts',
-  PISP: 'payments',
-  CBPII: 'fundsconfirmations',
+  AISP: SCOPE_OF.account_access,
+  PISP: SCOPE_OF.domestic_payment,
+  CBPII: SCOPE_OF.funds_confirmation,
 };
 
 /**
@@ -15,5 +15,5 @@ const ROLE_SCOPES: Record<TppRole, string> = {
  * own grants (FAPI Grant Management), whatever its roles.
  */
 export function scopesForRoles(roles: readonly TppRole[]): string[] {
-  return ['openid', ...TPP_ROLES.filter((role) => roles.includes(role)).map((role) => ROLE_SCOPES[role]), ...GRANT_MANAGEMENT_SCOPES];
+  return [SCOPE.openid, ...TPP_ROLES.filter((role) => roles.includes(role)).map((role) => ROLE_SCOPES[role]), ...GRANT_MANAGEMENT_SCOPES];
 }

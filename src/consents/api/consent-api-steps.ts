@@ -3,10 +3,11 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { verifyObApiToken } from './ob-token.ts';
-import { type ConsentType, SCOPE_OF } from '../consent.ts';
+import { verifyObApiToken } from '../../ob-api/client-token.ts';
+import type { ConsentType } from '../../protocol/consent-types.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
-import { ObError } from './ob-error.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { SCOPE_OF } from '../consent.ts';
-import { API_PREFIX, CONSENT_RESOURCES } from './consent-resources.ts';
+import { OB_API_PREFIX } from '../../protocol/routes.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
+import { CONSENT_RESOURCES } from './consent-resources.ts';
 import { obErrorResponse } from './ob-responses.ts';
 
 /**
@@ -68,7 +69,7 @@ export function openApiDocument(issuer: string) {
       version: '3.1',
       description: 'Account-access, domestic-payment and funds-confirmation consents for TPPs. Authorise with a DPoP- or mTLS-bound client_credentials access token.',
     },
-    servers: [{ url: `${issuer}${API_PREFIX}` }],
+    servers: [{ url: `${issuer}${OB_API_PREFIX}` }],
     paths,
     components: {
       schemas,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ObError } from '../../consents/api/ob-error.ts';
-import type { ObProblem } from '../../consents/ob-error-codes.ts';
-import { EVENT_TYPES } from '../event-types.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
+import type { ObProblem } from '../../protocol/ob-error-codes.ts';
+import { EVENT_TYPES } from '../../protocol/event-types.ts';
 import type { PollRequest } from '../polling-service.ts';
 import type { SubscriptionInput } from '../subscription-service.ts';
 

@@ -3,12 +3,12 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { fapiInteractionId, readJson } from '../../consents/api/consent-api-steps.ts';
-import { API_PREFIX } from '../../consents/api/consent-resources.ts';
-import { ObError, obErrors } from '../../consents/api/ob-error.ts';
-import { verifyObApiToken } from '../../consents/api/ob-token.ts';
-import { SCOPE_OF } from '../../consents/consent.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import { verifyObApiToken } from '../../ob-api/client-token.ts';
+import { ObError, obErrors } from '../../ob-api/ob-error.ts';
+import { EVENT_API_PATHS, OB_API_PREFIX } from '../../protocol/routes.ts';
+import { CONSENT_SCOPES } from '../../protocol/scopes.ts';
 import { pollEvents } from '../polling-service.ts';
 import {
   createSubscription,
@@ -16,15 +16,11 @@ import {
   type EventSubscription,
   getSubscription,
   replaceSubscription,
-  SubscriptionExists,
   SubscriptionNotFound,
 } from '../subscription-service.ts';
 import { parseCallbackUrl, parseEventSubscription, parsePollRequest } from './event-requests.ts';
 
-/** The UK OB v3.1 Event Notification API's resources, under the consent API's prefix. */
-export const EVENTS_PATH = '/events';
-export const CALLBACK_URLS_PATH = '/callback-urls';
-export const EVENT_SUBSCRIPTIONS_PATH = '/event-subscriptions';
+const { events: EVENTS_PATH, callbackUrls: CALLBACK_URLS_PATH, eventSubscriptions: EVENT_SUBSCRIPTIONS_PATH } = EVENT_API_PATHS;
 
 export interface EventsApiDeps {
   provider: Provider;
@@ -34,8 +30,6 @@ export interface EventsApiDeps {
   /** The longest a poll with returnImmediately=false waits. */
   longPollSeconds: number;
 }
-
-const CONSENT_SCOPES = Object.values(SCOPE_OF);
 
 /** A TPP's sender-constrained client_credentials token with any consent scope (UK OB: accounts, payments or fundsconfirmations). */
 function requireTppToken(provider: Provider, presentedCertificate: ClientCertificateReader) {
@@ -51,15 +45,6 @@ function requireTppToken(provider: Provider, presentedCertificate: ClientCertifi
 
 const clientOf = (ctx: Context) => (ctx.state as { clientId: string }).clientId;
 
-const notFound = (what: string) => ObError.of(404, 'UK.OBIE.Resource.NotFound', `${what} not found`);
-
-function mapServiceErrors(what: string) {
-  return (error: unknown): never => {
-    if (error instanceof SubscriptionExists) throw ObError.of(409, 'UK.OBIE.Resource.ConsentMismatch', error.message);
-    if (error instanceof SubscriptionNotFound) throw notFound(what);
-    throw error;
-  };
-}
 
 const callbackUrlData = (subscription: EventSubscription) => ({ CallbackUrlId: subscription.id, Url: subscription.callbackUrl!, Version: subscription.version });
 
@@ -77,10 +62,10 @@ const subscriptionData = (subscription: EventSubscription) => ({
  */
 export function eventsApiRouter(deps: EventsApiDeps) {
   const { provider, db } = deps;
-  const router = new Router({ prefix: API_PREFIX });
+  const router = new Router({ prefix: OB_API_PREFIX });
   const tppToken = requireTppToken(provider, deps.presentedCertificate);
   router.use([EVENTS_PATH, CALLBACK_URLS_PATH, EVENT_SUBSCRIPTIONS_PATH], obErrors(deps.logger), fapiInteractionId);
-  const self = (path: string, id?: string) => ({ Self: `${provider.issuer}${API_PREFIX}${path}${id ? `/${id}` : ''}` });
+  const self = (path: string, id?: string) => ({ Self: `${provider.issuer}${OB_API_PREFIX}${path}${id ? `/${id}` : ''}` });
 
   router.post(EVENTS_PATH, tppToken, async (ctx) => {
     const request = parsePollRequest(await readJson(ctx));
@@ -93,7 +78,7 @@ export function eventsApiRouter(deps: EventsApiDeps) {
     return subscription?.callbackUrl ? subscription : undefined;
   };
   router.post(CALLBACK_URLS_PATH, tppToken, async (ctx) => {
-    const created = await createSubscription(db, clientOf(ctx), parseCallbackUrl(await readJson(ctx))).catch(mapServiceErrors('callback URL'));
+    const created = await createSubscription(db, clientOf(ctx), parseCallbackUrl(await readJson(ctx)));
     ctx.status = 201;
     ctx.body = { Data: callbackUrlData(created), Links: self(CALLBACK_URLS_PATH, created.id), Meta: {} };
   });
@@ -103,20 +88,20 @@ export function eventsApiRouter(deps: EventsApiDeps) {
   });
   router.put(`${CALLBACK_URLS_PATH}/:id`, tppToken, async (ctx) => {
     const id = ctx.params.id ?? '';
-    if ((await withUrl(ctx))?.id !== id) throw notFound('callback URL');
-    const updated = await replaceSubscription(db, clientOf(ctx), id, parseCallbackUrl(await readJson(ctx), id)).catch(mapServiceErrors('callback URL'));
+    if ((await withUrl(ctx))?.id !== id) throw new SubscriptionNotFound('callback URL');
+    const updated = await replaceSubscription(db, clientOf(ctx), id, parseCallbackUrl(await readJson(ctx), id));
     ctx.body = { Data: callbackUrlData(updated), Links: self(CALLBACK_URLS_PATH, id), Meta: {} };
   });
   router.delete(`${CALLBACK_URLS_PATH}/:id`, tppToken, async (ctx) => {
     const id = ctx.params.id ?? '';
-    if ((await withUrl(ctx))?.id !== id) throw notFound('callback URL');
-    await deleteSubscription(db, clientOf(ctx), id).catch(mapServiceErrors('callback URL'));
+    if ((await withUrl(ctx))?.id !== id) throw new SubscriptionNotFound('callback URL');
+    await deleteSubscription(db, clientOf(ctx), id);
     ctx.status = 204;
   });
 
   // event-subscriptions (UK OB v3.1.2+): a callback URL (optional: polling only) and event types.
   router.post(EVENT_SUBSCRIPTIONS_PATH, tppToken, async (ctx) => {
-    const created = await createSubscription(db, clientOf(ctx), parseEventSubscription(await readJson(ctx))).catch(mapServiceErrors('event subscription'));
+    const created = await createSubscription(db, clientOf(ctx), parseEventSubscription(await readJson(ctx)));
     ctx.status = 201;
     ctx.body = { Data: subscriptionData(created), Links: self(EVENT_SUBSCRIPTIONS_PATH, created.id), Meta: {} };
   });
@@ -126,11 +111,11 @@ export function eventsApiRouter(deps: EventsApiDeps) {
   });
   router.put(`${EVENT_SUBSCRIPTIONS_PATH}/:id`, tppToken, async (ctx) => {
     const id = ctx.params.id ?? '';
-    const updated = await replaceSubscription(db, clientOf(ctx), id, parseEventSubscription(await readJson(ctx), id)).catch(mapServiceErrors('event subscription'));
+    const updated = await replaceSubscription(db, clientOf(ctx), id, parseEventSubscription(await readJson(ctx), id));
     ctx.body = { Data: subscriptionData(updated), Links: self(EVENT_SUBSCRIPTIONS_PATH, id), Meta: {} };
   });
   router.delete(`${EVENT_SUBSCRIPTIONS_PATH}/:id`, tppToken, async (ctx) => {
-    await deleteSubscription(db, clientOf(ctx), ctx.params.id ?? '').catch(mapServiceErrors('event subscription'));
+    await deleteSubscription(db, clientOf(ctx), ctx.params.id ?? '');
     ctx.status = 204;
   });
   return router;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { AuditActorKind, ConsentStatus, ConsentType, Database } from '../db/schema.ts';
-import { CONSENT_AUTHORIZATION_REVOKED, type EventType, RESOURCE_UPDATE } from './event-types.ts';
+import { CONSENT_AUTHORIZATION_REVOKED, type EventType, RESOURCE_UPDATE } from '../protocol/event-types.ts';
 
 /**
  * The event outbox. The consent service calls `recordConsentChange` inside the transaction of every

@@ -1,4 +1,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { AssentError } from '../protocol/assent-error.ts';
+import { GRANTS_PATH } from '../protocol/routes.ts';
+import { SCOPE } from '../protocol/scopes.ts';
 
 /**
  * FAPI Grant Management for OAuth 2.0 (draft 01): the facts in one place. A client names what an
@@ -10,12 +13,8 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 export const GRANT_MANAGEMENT_ACTIONS = ['create', 'merge', 'replace'] as const;
 export type GrantManagementAction = (typeof GRANT_MANAGEMENT_ACTIONS)[number];
 
-export const GRANT_MANAGEMENT_QUERY = 'grant_management_query';
-export const GRANT_MANAGEMENT_REVOKE = 'grant_management_revoke';
-export const GRANT_MANAGEMENT_SCOPES = [GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE];
-
-/** The grant management endpoint: `GET|DELETE /grants/{grant_id}`. */
-export const GRANTS_PATH = '/grants';
+export const GRANT_MANAGEMENT_QUERY = SCOPE.grantManagementQuery;
+export const GRANT_MANAGEMENT_REVOKE = SCOPE.grantManagementRevoke;
 
 /** The draft's authorization server metadata. Clients may omit the action: Assent then creates a grant. */
 export function grantManagementDiscovery(issuer: string) {
@@ -28,16 +27,16 @@ export function grantManagementDiscovery(issuer: string) {
 
 /** The draft's error for a grant_id that names no grant of this client. */
 export class InvalidGrantId extends errors.CustomOIDCProviderError {
-  constructor() {
-    super('invalid_grant_id', 'grant_id does not name a grant of this client');
+  constructor(description = 'grant_id does not name a grant of this client') {
+    super('invalid_grant_id', description);
   }
 }
 
-/** A merge the customer's approval cannot make: the grant is gone, or is another customer's. */
-export class GrantNotMergeable extends Error {
+/** A merge or replace the customer's approval cannot make: the grant is gone, or is another customer's. */
+export class GrantNotMergeable extends AssentError {
   override name = 'GrantNotMergeable';
   constructor() {
-    super('the grant named by grant_id cannot take this authorisation');
+    super('grant_not_usable', 'the grant named by grant_id cannot take this authorisation', { status: 403 });
   }
 }
 
