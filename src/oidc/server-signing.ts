@@ -1,23 +1,24 @@
 import { CompactSign } from 'jose';
 import type { Provider } from 'oidc-provider';
 import { currentSigningKey } from '../engine/engine-internals.ts';
-
-/** Assent signs its own JWTs (event notifications) with PS256, the algorithm of its ID tokens. */
-export const SERVER_SIGNING_ALG = 'PS256';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 
 export class NoSigningKey extends Error {
   override name = 'NoSigningKey';
 }
 
 /**
- * Signs a JWT with the key the provider itself signs with now: the same keystore, so rotation
- * (oidc/key-rotation.ts) applies and the published JWKS verifies it. Keys marked verify-only are
- * never chosen.
+ * Signs a JWT with a key the provider itself signs with now: the same keystore, so rotation
+ * (oidc/key-rotation.ts) applies and the published JWKS verifies it, and keys marked verify-only are
+ * never chosen. PS256 (the algorithm of Assent's ID tokens) when such a key may sign, else ES256.
  */
 export async function signWithServerKey(provider: Provider, payload: Record<string, unknown>, typ: string): Promise<string> {
-  const jwk = currentSigningKey(provider, SERVER_SIGNING_ALG);
-  if (!jwk) throw new NoSigningKey(`no ${SERVER_SIGNING_ALG} key may sign now`);
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: SERVER_SIGNING_ALG, typ, ...(jwk.kid && { kid: jwk.kid }) })
-    .sign(jwk);
+  for (const alg of FAPI_ALGORITHMS) {
+    const jwk = currentSigningKey(provider, alg);
+    if (!jwk) continue;
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg, typ, ...(jwk.kid && { kid: jwk.kid }) })
+      .sign(jwk);
+  }
+  throw new NoSigningKey(`no key may sign now (${FAPI_ALGORITHMS.join(', ')})`);
 }
