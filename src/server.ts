@@ -22,6 +22,7 @@ import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
+import { sweepSettledEvents } from './events/event-retention.ts';
 import { startEventDelivery } from './events/push-delivery.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './store/adapter.ts';
@@ -75,7 +76,7 @@ function listen(server: http.Server, host: string, port: number) {
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
-  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard));
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db));
 }
 
 /**

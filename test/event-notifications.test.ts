@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { consumePaymentConsent, expireDueConsents, revokeConsent } from '../src/consents/consent-service.ts';
 import { listDeadLetters, redeliverDeadLetters } from '../src/events/dead-letters.ts';
+import { sweepSettledEvents } from '../src/events/event-retention.ts';
 import { EVENT_API_PATHS, OB_API_PREFIX as API } from '../src/protocol/routes.ts';
 import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../src/protocol/event-types.ts';
 import { deliverDueEvents } from '../src/events/push-delivery.ts';
@@ -260,6 +261,17 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     // A change that fails writes no event: revoking an Expired consent.
     await assert.rejects(revokeConsent(assent.db, { consentId: reading.consentId, actor: { kind: 'customer', id: customer.id } }));
     assert.equal((await eventsOf(assent, reading.consentId)).length, 2);
+  });
+
+  test('the sweep deletes events acknowledged over 30 days ago and keeps everything else', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const granted = await grantConsent(assent, beta, customer, { type: 'account_access', accounts: [current] });
+    await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'customer', id: customer.id } });
+    const [old, recent, pending] = await eventsOf(assent, granted.consentId);
+    await sql`update consent_event set acknowledged_at = now() - interval '31 days' where id = ${old!.id}`.execute(assent.db);
+    await sql`update consent_event set acknowledged_at = now() - interval '29 days' where id = ${recent!.id}`.execute(assent.db);
+    assert.ok((await sweepSettledEvents(assent.db)) >= 1);
+    assert.deepEqual((await eventsOf(assent, granted.consentId)).map((row) => row.id), [recent!.id, pending!.id]);
   });
 
   test('two deliverers on one database send each event once and in order (SKIP LOCKED claims)', async () => {

@@ -90,6 +90,12 @@ export function unacknowledgedEvents(db: Executor, clientId: string, limit: numb
   return db.selectFrom('consent_event').selectAll().where('client_id', '=', clientId).where('acknowledged_at', 'is', null).orderBy('seq').limit(limit).execute();
 }
 
+/** Deletes events acknowledged (or delivered) before `before`; dead and unacknowledged ones stay. */
+export async function deleteSettledEvents(db: Executor, before: Date): Promise<number> {
+  const result = await db.deleteFrom('consent_event').where('acknowledged_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Events whose push gave up, oldest first; optionally one TPP's. */
 export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<ConsentEventRow[]> {
   let query = db.selectFrom('consent_event').selectAll().where('push_state', '=', 'dead');
