@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
+import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -54,7 +55,7 @@ const dpop = oidc.getDPoPHandle(tpp, await oidc.randomDPoPKeyPair('ES256'));
 
 // 2. The consent, created through the UK OB API with a DPoP-bound client_credentials token.
 const { access_token: apiToken } = await oidc.clientCredentialsGrant(tpp, { scope: 'accounts' }, { DPoP: dpop });
-const consentUrl = new URL('/open-banking/v3.1/aisp/account-access-consents', issuer);
+const consentUrl = new URL(`${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`, issuer);
 const consentBody = {
   Data: {
     Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],

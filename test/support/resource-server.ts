@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { createResourceServer } from '../../src/bank/resource-servers.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
-import type { ApiResponse } from './consent-api.ts';
+import { type ApiResponse, callProtectedResource } from './consent-api.ts';
 import { fetchVia } from './tpp.ts';
 
 /**
@@ -74,15 +74,6 @@ export class TestResourceServer {
 
   /** A bank API call with the resource server's token and a fresh DPoP proof. */
   async call(method: string, path: string): Promise<ApiResponse> {
-    let response: Response;
-    try {
-      response = await oidc.fetchProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, undefined, undefined, { DPoP: this.#dpop });
-    } catch (error) {
-      const challenged = (error as { response?: Response }).response;
-      if (!challenged) throw error;
-      response = challenged;
-    }
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    return callProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, { dpop: this.#dpop });
   }
 }
