@@ -282,7 +282,7 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     for (const granted of consents) await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'customer', id: customer.id } });
     const earlier = receiver.received.length;
     await receiver.resume();
-    // Two more deliverers race the server's own loop over the same rows.
+    // Three deliverers race the server's own loop over the same rows until everything has arrived.
     const deps = {
       db: assent.db,
       provider: assent.provider,
@@ -290,9 +290,19 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
       logger: createLogger('silent'),
       settings: { pollIntervalMs: 10, maxAttempts: 20, backoffBaseMs: 10, backoffMaxMs: 50, batchSize: 8, leaseSeconds: 30 },
     };
-    await sql`update consent_event set next_attempt_at = now() where push_state = 'pending'`.execute(assent.db);
-    await Promise.all([deliverDueEvents(deps), deliverDueEvents(deps), deliverDueEvents(deps)]);
-    for (const granted of consents) await receiver.waitFor(3, granted.consentId);
+    const race = { on: true };
+    const racing = (async () => {
+      while (race.on) {
+        await Promise.all([deliverDueEvents(deps), deliverDueEvents(deps), deliverDueEvents(deps)]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      for (const granted of consents) await receiver.waitFor(3, granted.consentId, 60_000);
+    } finally {
+      race.on = false;
+      await racing;
+    }
     const arrived = receiver.received.slice(earlier);
     const jtis = arrived.map((event) => event.claims.jti);
     assert.equal(new Set(jtis).size, jtis.length, 'no event was sent twice');

@@ -43,12 +43,18 @@ export async function markDelivered(db: Executor, id: string): Promise<void> {
     .execute();
 }
 
-/** A failed attempt: try again at `retryAt`, or give up (dead letter) when it is null. */
-export async function markAttemptFailed(db: Executor, id: string, error: string, retryAt: Date | null): Promise<void> {
+/**
+ * A failed attempt: try again at `retryAt`, or give up (dead letter) when it is null. Only the claim
+ * that made the attempt may record it (its `attempts` is the fence): a deliverer whose lease ran out
+ * and was claimed again, or whose event was delivered meanwhile, changes nothing.
+ */
+export async function markAttemptFailed(db: Executor, claim: { id: string; attempts: number }, error: string, retryAt: Date | null): Promise<void> {
   await db
     .updateTable('consent_event')
     .set({ push_state: retryAt ? 'pending' : 'dead', next_attempt_at: retryAt, last_error: error.slice(0, 500), updated_at: sql<Date>`now()` })
-    .where('id', '=', id)
+    .where('id', '=', claim.id)
+    .where('attempts', '=', claim.attempts)
+    .where('push_state', '=', 'pending')
     .execute();
 }
 

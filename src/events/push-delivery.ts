@@ -76,7 +76,7 @@ async function deliverOne(deps: PushDeps, event: ClaimedEvent): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     const final = (error instanceof PushFailed && error.final) || event.attempts >= settings.maxAttempts;
     const retryAt = final ? null : new Date(Date.now() + backoffDelayMs(event.attempts, settings));
-    await markAttemptFailed(db, event.id, message, retryAt);
+    await markAttemptFailed(db, event, message, retryAt);
     const fields = { eventId: event.id, clientId: event.client_id, consentId: event.consent_id, attempts: event.attempts, error: message };
     if (final) logger.warn(fields, 'event notification dead-lettered');
     else logger.info({ ...fields, retryAt }, 'event notification push failed; will retry');
