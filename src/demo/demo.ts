@@ -8,6 +8,7 @@ import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -82,7 +83,7 @@ const jar = await oidc.buildAuthorizationUrlWithJAR(
     code_challenge_method: 'S256',
     state,
     nonce,
-    claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } }),
+    claims: JSON.stringify({ id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } }),
   },
   signingKey,
 );

@@ -1,9 +1,11 @@
+import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
+import type { AuditActorKind } from '../db/schema.ts';
 import { deadEvents, requeueDeadEvents } from './event-repository.ts';
 
 /**
  * The operator's view of pushes that gave up (dead letters), and the way to send them again once the
- * TPP's endpoint is fixed. Meant for the admin CLI and the admin API. Dead events stay available to
+ * TPP's endpoint is fixed: the admin operations events:dead-letters and events:redeliver. Dead events stay available to
  * the TPP's polling until acknowledged.
  */
 
@@ -32,7 +34,20 @@ export async function listDeadLetters(db: Db, options: { clientId?: string | und
   }));
 }
 
-/** Queues dead letters for push again with fresh attempts (all, one TPP's, or the given ids); returns how many. */
-export function redeliverDeadLetters(db: Db, options: { clientId?: string | undefined; eventIds?: readonly string[] | undefined } = {}): Promise<number> {
-  return requeueDeadEvents(db, { clientId: options.clientId, ids: options.eventIds });
+/**
+ * Queues dead letters for push again with fresh attempts (all, one TPP's, or the given ids), and audits
+ * it on each TPP concerned in the same transaction; returns how many.
+ */
+export function redeliverDeadLetters(
+  db: Db,
+  options: { clientId?: string | undefined; eventIds?: readonly string[] | undefined; actor: { kind: AuditActorKind; id: string | null } },
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const requeued = await requeueDeadEvents(trx, { clientId: options.clientId, ids: options.eventIds });
+    const byClient = Map.groupBy(requeued, (row) => row.client_id);
+    for (const [clientId, rows] of byClient) {
+      await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: clientId, event: 'events.redelivered', actor: options.actor, details: { eventIds: rows.map((row) => row.id) } });
+    }
+    return requeued.length;
+  });
 }

@@ -109,16 +109,15 @@ export function deadEvents(db: Executor, options: { clientId?: string | undefine
   return query.orderBy('seq').limit(options.limit).execute();
 }
 
-/** Puts dead events back in the push queue with fresh attempts; returns how many. */
-export async function requeueDeadEvents(db: Executor, options: { clientId?: string | undefined; ids?: readonly string[] | undefined }): Promise<number> {
+/** Puts dead events back in the push queue with fresh attempts; returns which (id and TPP). */
+export async function requeueDeadEvents(db: Executor, options: { clientId?: string | undefined; ids?: readonly string[] | undefined }): Promise<{ id: string; client_id: string }[]> {
+  if (options.ids?.length === 0) return [];
   let query = db
     .updateTable('consent_event')
     .set({ push_state: 'pending', attempts: 0, next_attempt_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
     .where('push_state', '=', 'dead')
     .where('acknowledged_at', 'is', null);
   if (options.clientId) query = query.where('client_id', '=', options.clientId);
-  if (options.ids?.length === 0) return 0;
   if (options.ids) query = query.where('id', 'in', options.ids);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return query.returning(['id', 'client_id']).execute();
 }

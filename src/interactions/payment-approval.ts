@@ -1,7 +1,5 @@
 import type { InteractionResults } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { bindingOfRequest, consentOfInteraction } from '../consents/consent-binding.ts';
-import type { Db } from '../db/connect.ts';
 import { assertPaymentUnchanged, DynamicLinkBroken, linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 
 /**
@@ -18,13 +16,8 @@ export interface PaymentApproval {
 
 const RESULT_KEY = 'paymentApproval';
 
-type InteractionLike = { cid: string; params: Record<string, unknown> };
-
 /** The domestic-payment consent an authorization asks the customer to approve, if it is one. */
-export async function boundPayment(db: Db, interaction: InteractionLike): Promise<Consent | undefined> {
-  const binding = bindingOfRequest(interaction.params);
-  if (!binding || (binding.type !== undefined && binding.type !== 'domestic_payment')) return undefined;
-  const consent = await consentOfInteraction(db, interaction);
+export function paymentOf(consent: Consent | undefined): Consent | undefined {
   return consent?.type === 'domestic_payment' ? consent : undefined;
 }
 
