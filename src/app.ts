@@ -10,6 +10,8 @@ import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
+import { eventsApiRouter } from './events/api/events-router.ts';
+import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
@@ -42,6 +44,8 @@ export interface AppDeps {
   /** Health and metrics routes, when they share the public port. */
   ops: Router | undefined;
   rateLimits: RateLimits;
+  /** The longest an aggregated poll waits for events (EVENT_LONG_POLL). */
+  eventLongPollSeconds: number;
 }
 
 function assetRouter(views: Views) {
@@ -93,6 +97,8 @@ export function createApp(deps: AppDeps): Koa {
   const consentApi = consentApiRouter(deps);
   const openApi = openApiRouter(provider.issuer);
   const bankApi = bankApiRouter(deps);
+  const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
+  const grantsApi = grantsApiRouter(deps);
   const providerCallback = provider.callback();
 
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
@@ -109,6 +115,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(consentApi.routes());
   app.use(openApi.routes());
   app.use(bankApi.routes());
+  app.use(eventsApi.routes());
+  app.use(grantsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);
