@@ -16,7 +16,8 @@ import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
-import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
+import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
+import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
@@ -63,7 +64,6 @@ function assetRouter(views: Views) {
  * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
-const INTERACTION_PAGES = INTERACTION_PREFIX.slice(0, INTERACTION_PREFIX.indexOf('/:'));
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 function edgeRefusal(views: Views): EdgeRefusal {
@@ -71,13 +71,17 @@ function edgeRefusal(views: Views): EdgeRefusal {
     if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
       ctx.status = status;
       ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
-    } else if (under(ctx.path, INTERACTION_PAGES) || under(ctx.path, DASHBOARD_PREFIX) || under(ctx.path, ENGINE_PATHS.authorization)) {
-      // The customer's browser: the authorization endpoint and Assent's pages.
-      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
-    } else {
-      ctx.status = status;
-      ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+      return;
     }
+    // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
+    // does not know, gets the page; a client's route gets OAuth JSON.
+    const route = findRoute(ctx.method, ctx.path);
+    if (route === undefined || route.caller === 'customer') {
+      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
+      return;
+    }
+    ctx.status = status;
+    ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
   };
 }
 
