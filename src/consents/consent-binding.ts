@@ -16,12 +16,14 @@ export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = {
   account_information: 'account_access',
   payment_initiation: 'domestic_payment',
   funds_confirmation: 'funds_confirmation',
+  domestic_vrp: 'domestic_vrp',
 };
 
 export const DETAILS_TYPE_OF: Record<ConsentType, string> = {
   account_access: 'account_information',
   domestic_payment: 'payment_initiation',
   funds_confirmation: 'funds_confirmation',
+  domestic_vrp: 'domestic_vrp',
 };
 
 export class BindingRefused extends Error {

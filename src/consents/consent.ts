@@ -1,5 +1,6 @@
 import type { ConsentRow, ConsentStatus, ConsentType, ObAccountReference } from '../db/schema.ts';
 import type { ObPermission } from './permissions.ts';
+import type { VrpTerms } from './vrp/vrp-terms.ts';
 
 export type { ConsentType, ObAccountReference } from '../db/schema.ts';
 
@@ -23,6 +24,8 @@ export interface ConsentDraft {
   payment: PaymentInitiation | null;
   debtorAccount: ObAccountReference | null;
   risk: Record<string, unknown>;
+  /** Domestic VRP only: control parameters and creditor. */
+  vrp: VrpTerms | null;
 }
 
 export interface Consent extends ConsentDraft {
@@ -44,6 +47,8 @@ export const SCOPE_OF: Record<ConsentType, string> = {
   account_access: 'accounts',
   domestic_payment: 'payments',
   funds_confirmation: 'fundsconfirmations',
+  // UK OB: VRP consents belong to the PISP role, like single payments.
+  domestic_vrp: 'payments',
 };
 
 export function effectiveStatus(row: Pick<ConsentRow, 'status' | 'expires_at'>, now = new Date()): ConsentStatus {
@@ -74,6 +79,8 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
           },
     debtorAccount: row.debtor_account,
     risk: row.risk,
+    // Written only from a validated VrpTerms (consent-service.ts draftColumns).
+    vrp: row.vrp as VrpTerms | null,
     selectedAccountIds: row.selected_account_ids,
     grantId: row.grant_id,
     statusUpdatedAt: row.status_updated_at,

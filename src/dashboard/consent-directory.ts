@@ -3,7 +3,7 @@
  * implements it over the consents module's service functions; nothing here reads consent tables.
  */
 
-export type ConsentKind = 'account_access' | 'domestic_payment' | 'funds_confirmation';
+export type ConsentKind = 'account_access' | 'domestic_payment' | 'funds_confirmation' | 'domestic_vrp';
 export type ConsentState = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
 
 export interface CustomerConsent {

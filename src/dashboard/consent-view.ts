@@ -19,6 +19,7 @@ const TYPE_LABELS: Record<ConsentKind, string> = {
   account_access: 'See your account information',
   domestic_payment: 'Make one payment',
   funds_confirmation: 'Check that money is available',
+  domestic_vrp: 'Make payments within limits',
 };
 
 const STATUS_LABELS: Record<ConsentState, string> = {

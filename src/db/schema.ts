@@ -154,7 +154,7 @@ export interface TppTable {
   updated_at: UpdatedAt;
 }
 
-export type ConsentType = 'account_access' | 'domestic_payment' | 'funds_confirmation';
+export type ConsentType = 'account_access' | 'domestic_payment' | 'funds_confirmation' | 'domestic_vrp';
 
 /** UK Open Banking consent statuses; `src/consents/consent-status.ts` owns the transitions between them. */
 export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
@@ -168,6 +168,9 @@ export interface ObAccountReference {
 }
 
 type Json<T> = ColumnType<T, string | undefined, string>;
+
+/** The stored shape of a VRP consent's terms; src/consents/vrp/vrp-terms.ts gives it its type. */
+export type VrpTermsColumn = Record<string, unknown>;
 
 /** A customer's consent to one TPP: what it may read or pay, on which accounts, until when. */
 export interface ConsentTable {
@@ -196,9 +199,29 @@ export interface ConsentTable {
   grant_id: string | null;
   /** Coarse (at most once a minute): when a token of the consent was last issued or introspected. */
   last_used_at: Date | null;
+  /** Domestic VRP only: control parameters and creditor (src/consents/vrp/vrp-terms.ts). */
+  vrp: ColumnType<VrpTermsColumn | null, string | null | undefined, string | null>;
   status_updated_at: UpdatedAt;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export type VrpPaymentOutcome = 'accepted' | 'refused';
+
+/** Every payment decision under a VRP consent; accepted rows count against its limits. */
+export interface VrpPaymentTable {
+  id: Generated<string>;
+  consent_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  /** numeric(15,2): read back as a string, never a float. */
+  amount: string;
+  currency: string;
+  outcome: VrpPaymentOutcome;
+  /** Which rule refused it, as answered (UK OB error code, path, message). */
+  refusal: ColumnType<Record<string, unknown> | null, string | null, never>;
+  resource_server: string;
+  created_at: ColumnType<Date, Date, never>;
 }
 
 /** Software statement ids already presented, per directory (replay detection). */
@@ -221,6 +244,7 @@ export interface Database {
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;
   consent: ConsentTable;
+  vrp_payment: VrpPaymentTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;
@@ -241,6 +265,7 @@ export type NewBankAccount = Insertable<BankAccountTable>;
 export type TppRow = Selectable<TppTable>;
 export type NewTpp = Insertable<TppTable>;
 export type ConsentRow = Selectable<ConsentTable>;
+export type VrpPaymentRow = Selectable<VrpPaymentTable>;
 export type NewConsent = Insertable<ConsentTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;

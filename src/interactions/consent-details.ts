@@ -9,6 +9,7 @@ const PURPOSES: Record<Consent['type'], string> = {
   account_access: 'see information about your accounts',
   domestic_payment: 'make a payment from your account',
   funds_confirmation: 'check that your account has enough money for a payment',
+  domestic_vrp: 'make payments from your account whenever needed, within the limits below',
 };
 
 /** Sort code and account number or IBAN as printed on a statement; other schemes as given. */

@@ -9,10 +9,12 @@ import {
   fundsConfirmationBody,
   fundsConfirmationResponse,
 } from './ob-responses.ts';
+import { domesticVrpBody, domesticVrpResponse } from './vrp-responses.ts';
+import { domesticVrpRequest } from '../vrp/vrp-request.ts';
 
 export const API_PREFIX = '/open-banking/v3.1';
 
-/** The three UK OB consent resources: where they live, what they accept and return. */
+/** The UK OB consent resources: where they live, what they accept and return. */
 export interface ConsentResource {
   type: ConsentType;
   path: string;
@@ -54,5 +56,15 @@ export const CONSENT_RESOURCES: readonly ConsentResource[] = [
     request: fundsConfirmationRequest,
     response: fundsConfirmationResponse,
     body: fundsConfirmationBody,
+  },
+  {
+    type: 'domestic_vrp',
+    path: '/vrp/domestic-vrp-consents',
+    title: 'Domestic VRP consent',
+    deletable: true,
+    idempotencyRequired: true,
+    request: domesticVrpRequest,
+    response: domesticVrpResponse,
+    body: domesticVrpBody,
   },
 ];
