@@ -62,10 +62,11 @@ export const domesticVrpRequest = z.object({
 
 export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
 
+const money = (amount: { Amount: string; Currency: string }) => ({ Amount: canonicalAmount(amount.Amount), Currency: amount.Currency });
+
 /** The parts of a consent draft a valid VRP request fills in: terms with canonical amounts, debtor, expiry, risk. */
 export function vrpDraftOf(request: DomesticVrpRequest): { vrp: VrpTerms; debtorAccount: ObAccountReference | null; expiresAt: Date | null; risk: Record<string, unknown> } {
   const { ControlParameters: parameters, Initiation: initiation, ReadRefundAccount } = request.Data;
-  const money = (amount: { Amount: string; Currency: string }) => ({ Amount: canonicalAmount(amount.Amount), Currency: amount.Currency });
   const vrp: VrpTerms = {
     controlParameters: {
       PSUAuthenticationMethods: parameters.PSUAuthenticationMethods,
