@@ -22,10 +22,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('amount', 'numeric(15, 2)', (c) => c.notNull().check(sql`amount > 0`))
     .addColumn('currency', 'text', (c) => c.notNull().check(sql`currency ~ '^[A-Z]{3}$'`))
     .addColumn('outcome', 'text', (c) => c.notNull().check(sql`outcome in ('accepted', 'refused')`))
-    .addColumn('refusal', 'jsonb')
+    // The answer given, returned again for a repeated idempotency key.
+    .addColumn('answer', 'jsonb', (c) => c.notNull())
     .addColumn('resource_server', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addCheckConstraint('vrp_payment_refusal', sql`(outcome = 'refused') = (refusal is not null)`)
     .addUniqueConstraint('vrp_payment_idempotency', ['consent_id', 'idempotency_key'])
     .execute();
   await db.schema.createIndex('vrp_payment_accepted').on('vrp_payment').columns(['consent_id', 'created_at']).where(sql.ref('outcome'), '=', 'accepted').execute();

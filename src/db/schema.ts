@@ -218,8 +218,8 @@ export interface VrpPaymentTable {
   amount: string;
   currency: string;
   outcome: VrpPaymentOutcome;
-  /** Which rule refused it, as answered (UK OB error code, path, message). */
-  refusal: ColumnType<Record<string, unknown> | null, string | null, never>;
+  /** The answer given (acceptance with the periods' usage, or the refusal), returned again on a repeated key. */
+  answer: ColumnType<Record<string, unknown>, string, never>;
   resource_server: string;
   created_at: ColumnType<Date, Date, never>;
 }

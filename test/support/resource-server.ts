@@ -72,11 +72,14 @@ export class TestResourceServer {
     return { contentType: response.headers.get('content-type') ?? '', jwt: await response.text() };
   }
 
-  /** A bank API call with the resource server's token and a fresh DPoP proof. */
-  async call(method: string, path: string): Promise<ApiResponse> {
+  /** A bank API call with the resource server's token and a fresh DPoP proof; a body is sent as JSON. */
+  async call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+    const headers = new Headers(options.headers);
+    if (options.body !== undefined) headers.set('content-type', 'application/json');
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     let response: Response;
     try {
-      response = await oidc.fetchProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, undefined, undefined, { DPoP: this.#dpop });
+      response = await oidc.fetchProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, body, headers, { DPoP: this.#dpop });
     } catch (error) {
       const challenged = (error as { response?: Response }).response;
       if (!challenged) throw error;
