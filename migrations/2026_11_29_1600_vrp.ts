@@ -28,11 +28,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('vrp_payment_idempotency', ['consent_id', 'idempotency_key'])
     .execute();
+  // What the account can pay now, as the bank last reported it; null: not known (funds confirmation says no).
+  await db.schema.alterTable('bank_account').addColumn('available_balance', 'numeric(15, 2)').execute();
   await db.schema.createIndex('vrp_payment_accepted').on('vrp_payment').columns(['consent_id', 'created_at']).where(sql.ref('outcome'), '=', 'accepted').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('vrp_payment').execute();
+  await db.schema.alterTable('bank_account').dropColumn('available_balance').execute();
   await sql`alter table consent drop constraint consent_vrp_complete`.execute(db);
   await db.schema.alterTable('consent').dropColumn('vrp').execute();
   await sql`alter table consent drop constraint consent_type_check`.execute(db);

@@ -101,6 +101,8 @@ export interface BankAccountTable {
   currency: string;
   account_type: AccountType;
   account_subtype: AccountSubtype;
+  /** numeric(15,2) as a string: what the account can pay now, as the bank last reported it; null when unknown. */
+  available_balance: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

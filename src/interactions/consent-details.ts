@@ -1,5 +1,7 @@
 import type { Consent, ObAccountReference } from '../consents/consent.ts';
 import { formatDay, type PermissionGroup, permissionGroups } from '../consents/permission-groups.ts';
+import { validFrom } from '../consents/vrp/vrp-terms.ts';
+import { type VrpWording, vrpWording } from '../consents/vrp/vrp-wording.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
 
 /** What the consent and one-time-code pages show about a consent, in plain terms; the views escape every value. */
@@ -50,6 +52,11 @@ export function paymentDetails(consent: Consent): PaymentDetails | undefined {
   };
 }
 
+/** A VRP consent's limits in words, for the consent and one-time-code pages. */
+export function vrpDetails(consent: Consent): VrpWording | undefined {
+  return consent.vrp ? vrpWording(consent.vrp, validFrom(consent.vrp, consent.createdAt)) : undefined;
+}
+
 function duration(consent: Consent): string {
   if (consent.type === 'domestic_payment') return 'For this one payment only.';
   return consent.expiresAt ? `Until ${formatDay(consent.expiresAt)}, unless you cancel it sooner.` : 'Until you cancel it.';
@@ -62,6 +69,7 @@ export interface ConsentDetails {
   permissionGroups: PermissionGroup[];
   duration: string;
   payment: PaymentDetails | undefined;
+  vrp: VrpWording | undefined;
   debtorAccount: string | undefined;
   /** Reading may cover several accounts; paying or checking funds uses exactly one. */
   multiple: boolean;
@@ -76,6 +84,7 @@ export function consentDetails(consent: Consent, choices: readonly BankAccount[]
     permissionGroups: permissionGroups(consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
     duration: duration(consent),
     payment: paymentDetails(consent),
+    vrp: vrpDetails(consent),
     debtorAccount: consent.debtorAccount ? named(consent.debtorAccount) : undefined,
     multiple,
     accounts: choices.map((account) => ({

@@ -5,7 +5,7 @@ import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { SCA_ACR } from '../oidc/acr.ts';
-import { paymentDetails } from './consent-details.ts';
+import { paymentDetails, vrpDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
 import { lockoutNotice, renderLogin } from './login-step.ts';
@@ -39,7 +39,7 @@ export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { 
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), vrp: payment && vrpDetails(payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }

@@ -20,12 +20,15 @@ const RESULT_KEY = 'paymentApproval';
 
 type InteractionLike = { cid: string; params: Record<string, unknown> };
 
-/** The domestic-payment consent an authorization asks the customer to approve, if it is one. */
+/** Consents whose approval is dynamically linked: a single payment, or the limits of VRP payments. */
+const LINKED: ReadonlySet<string> = new Set(['domestic_payment', 'domestic_vrp']);
+
+/** The payment (or VRP) consent an authorization asks the customer to approve, if it is one. */
 export async function boundPayment(db: Db, interaction: InteractionLike): Promise<Consent | undefined> {
   const binding = bindingOfRequest(interaction.params);
-  if (!binding || (binding.type !== undefined && binding.type !== 'domestic_payment')) return undefined;
+  if (!binding || (binding.type !== undefined && !LINKED.has(binding.type))) return undefined;
   const consent = await consentOfInteraction(db, interaction);
-  return consent?.type === 'domestic_payment' ? consent : undefined;
+  return consent && LINKED.has(consent.type) ? consent : undefined;
 }
 
 /** The extra login-result entry for a payment approved with the second factor. */

@@ -8,6 +8,7 @@ import {
   intentIdOfClaims,
 } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
+import { withVrpUsage } from './vrp-introspection.ts';
 
 /**
  * Ties authorization requests to consents inside oidc-provider: the claims parameter and the
@@ -74,7 +75,7 @@ export function consentBindingFeatures(db: Db, issuer: string) {
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
       authorizationDetailsForAccessToken: (_ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => source?.rar,
-      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => token.rar,
+      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => withVrpUsage(db, token.rar),
     },
   };
 }

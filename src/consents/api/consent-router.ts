@@ -13,6 +13,7 @@ import { fapiInteractionId, idempotencyOf, readJson, requireTppToken, tppOf } fr
 import { API_PREFIX, CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from './ob-error.ts';
 import { openApiDocument } from './openapi.ts';
+import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
 
 export interface ConsentApiDeps {
   provider: Provider;
@@ -78,6 +79,7 @@ export function consentApiRouter(deps: ConsentApiDeps) {
       });
     }
   }
+  vrpFundsConfirmationRoute(router, deps);
   return router;
 }
 
