@@ -83,13 +83,13 @@ describe('a sweeping VRP consent end to end: API, SCA with dynamic linking, toke
     assert.equal(fresh.active, true);
     assert.equal(fresh.consent_type, 'domestic_vrp');
     assert.deepEqual((fresh.control_parameters as { MaximumIndividualAmount: unknown }).MaximumIndividualAmount, { Amount: '250.00', Currency: 'GBP' });
-    const freshPeriods = (fresh.authorization_details as { type: string; periods: Period[] }[])[0]!.periods;
+    const freshPeriods = (fresh.authorization_details as unknown as { periods: Period[] }[])[0]!.periods;
     assert.deepEqual(freshPeriods.map((period) => [period.PeriodType, period.Limit, period.Paid, period.Remaining]), [['Month', '1000.00', '0.00', '1000.00']]);
 
     assert.equal((await pay(consentId, '200.00')).status, 201);
     assert.equal((await pay(consentId, '250.00')).status, 201);
     const later = await bank.introspect(tokens.access_token);
-    const periods = (later.authorization_details as { periods: Period[] }[])[0]!.periods;
+    const periods = (later.authorization_details as unknown as { periods: Period[] }[])[0]!.periods;
     assert.deepEqual(periods.map((period) => [period.Paid, period.Remaining]), [['450.00', '550.00']], 'introspection reads the ledger live');
 
     await setAvailableBalance(assent.db, people.current.id, '500.00');
