@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { createTestCustomer } from './customers.ts';
 import { oneTimeCode } from './dashboard.ts';
@@ -54,12 +54,14 @@ export async function grantConsent(
   assent: TestAssent,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
+  options: { type: 'account_access' | 'domestic_payment' | 'domestic_vrp'; accounts: readonly BankAccount[]; vrp?: Record<string, unknown> },
 ): Promise<GrantedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
   const created = options.type === 'account_access'
     ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
-    : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+    : options.type === 'domestic_vrp'
+      ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
+      : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
   const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
   if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
 

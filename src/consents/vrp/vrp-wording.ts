@@ -62,3 +62,13 @@ export function vrpWording(terms: VrpTerms, consentStart: Date): VrpWording {
   const payee = terms.initiation.CreditorAccount.Name ?? 'the payee';
   return { summary: [perPayment, ...limits, validity, `to ${payee}`].join(', '), perPayment, limits, validity, payee, sweeping: isSweeping(terms) };
 }
+
+/** What the dashboard calls the current period of a limit ("This month"). */
+export const CURRENT_PERIOD: Record<PeriodicLimit['PeriodType'], string> = {
+  Day: 'Today',
+  Week: 'This week',
+  Fortnight: 'These 14 days',
+  Month: 'This month',
+  'Half-year': 'These 6 months',
+  Year: 'This year',
+};
