@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { fetch } from 'undici';
 import { currentTotpCode } from '../src/customers/totp.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { CustomerAgent } from './support/customer-agent.ts';
+import { CustomerAgent, type Page } from './support/customer-agent.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,9 +22,10 @@ let assent: TestAssent;
 before(async () => { assent = await startTestAssent({ SEED_DEMO: 'true' }); });
 after(async () => { await assent?.stop(); });
 
-test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, code redeemed, introspection printed', async () => {
+/** Runs `npm run demo` with `args`, plays the demo customer in a browser, and returns what the demo printed. */
+async function runDemo(args: string[], check: (consentPage: Page) => Record<string, string>): Promise<string> {
   const port = await freePort();
-  const demo = spawn(process.execPath, ['src/demo/demo.ts'], {
+  const demo = spawn(process.execPath, ['src/demo/demo.ts', ...args], {
     env: { ...process.env, ISSUER: assent.issuer, DATA_DIR: assent.dataDir, DEV_MODE: 'true', DATABASE_URL: assent.databaseUrl, DEMO_CALLBACK_PORT: String(port), LOG_LEVEL: 'silent' },
   });
   let output = '';
@@ -44,10 +45,11 @@ test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, co
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const login = await browser.open(new URL(url));
     const otp = await browser.submit(login, 'login', { username: credentials.username, password: credentials.password });
+    // A code is accepted once per 30-second step: a second run waits for the next one.
+    for (let step = Math.floor(Date.now() / 30_000); step === usedStep; step = Math.floor(Date.now() / 30_000)) await new Promise((resolve) => setTimeout(resolve, 500));
+    usedStep = Math.floor(Date.now() / 30_000);
     const consentPage = await browser.submit(otp, 'otp', { code: currentTotpCode(credentials.totpSecret, Date.now()) });
-    const account = /name="(account:[^"]+)"/.exec(consentPage.body)?.[1];
-    assert.ok(account, 'the consent page offers the demo customer\'s accounts');
-    const callback = await browser.submit(consentPage, 'confirm', { [account]: 'on' });
+    const callback = await browser.submit(consentPage, 'confirm', check(consentPage));
     assert.equal(callback.url.origin, `https://localhost:${port}`);
     assert.equal((await fetch(callback.url, { dispatcher: tlsAgent(assent.ca.certPem) })).status, 200);
 
@@ -56,7 +58,32 @@ test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, co
     assert.match(output, /"active": true/);
     assert.match(output, /"consent_id": "[0-9a-f-]{36}"/);
     assert.match(output, /acr urn:openbanking:psd2:sca/);
+    return output;
   } finally {
     demo.kill();
   }
+}
+
+let usedStep: number | undefined;
+
+test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, code redeemed, introspection printed', async () => {
+  await runDemo([], (consentPage) => {
+    const account = /name="(account:[^"]+)"/.exec(consentPage.body)?.[1];
+    assert.ok(account, 'the consent page offers the demo customer\'s accounts');
+    return { [account]: 'on' };
+  });
+});
+
+test('npm run demo -- --vrp: a PISP\'s sweeping VRP consent, approved with its limits in words, introspected, funds confirmed', async () => {
+  const output = await runDemo(['--vrp'], (consentPage) => {
+    assert.ok(consentPage.body.includes('up to £250 a payment, at most £1,000 a calendar month'), 'the consent page states the limits');
+    const account = /name="account" value="([^"]+)"/.exec(consentPage.body)?.[1];
+    assert.ok(account, 'the consent page offers an account to pay from');
+    return { account };
+  });
+  assert.match(output, /created sweeping domestic VRP consent/);
+  assert.match(output, /"consent_type": "domestic_vrp"/);
+  assert.match(output, /"control_parameters"/);
+  assert.match(output, /"Remaining": "1000.00"/);
+  assert.match(output, /"FundsAvailable": "Available"/);
 });
