@@ -17,7 +17,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('consent_id', 'uuid', (c) => c.notNull().references('consent.id').onDelete('cascade'))
     .addColumn('idempotency_key', 'text', (c) => c.notNull())
-    .addColumn('request_hash', 'text', (c) => c.notNull())
+    .addColumn('request', 'text', (c) => c.notNull())
     // Exact decimal: never a float between the request and the sum.
     .addColumn('amount', 'numeric(15, 2)', (c) => c.notNull().check(sql`amount > 0`))
     .addColumn('currency', 'text', (c) => c.notNull().check(sql`currency ~ '^[A-Z]{3}$'`))

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitPolicy } from './protocol/routes.ts';
 
 /**
  * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
@@ -157,7 +158,7 @@ export interface Config {
   /** On shutdown, in-flight requests get this long before their connections are cut. */
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
-  rateLimits: Record<'login' | 'otp' | 'par' | 'token' | 'registration', { limit: number; windowSeconds: number } | undefined>;
+  rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;

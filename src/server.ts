@@ -23,11 +23,12 @@ import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } 
 import { createViews } from './http/views.ts';
 import { expireDueConsents } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
-import { sweepExpired } from './oidc/adapter.ts';
+import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
-import { createProvider, REGISTRATION_PATH } from './oidc/provider.ts';
+import { createProvider } from './oidc/provider.ts';
+import { ENGINE_PATHS } from './protocol/routes.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
@@ -112,7 +113,7 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
-  provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: REGISTRATION_PATH }));
+  provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: ENGINE_PATHS.registration }));
   const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
   if (demo) await seedDemoConsents(db, provider);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Db } from '../src/db/connect.ts';
-import { KyselyAdapter, sweepExpired } from '../src/oidc/adapter.ts';
+import { KyselyAdapter, sweepExpired } from '../src/store/adapter.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
 
 describe('Kysely adapter contract on real Postgres', () => {

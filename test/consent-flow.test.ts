@@ -17,7 +17,7 @@ import {
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import type { TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
-import { customerWithAccounts, intentClaims, signInAtInteraction } from './support/granted-consents.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
 /** How the pages write a UK sort code and account number. */
 const sortCodeAndNumber = (id: string) => `sort code ${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)}, account ${id.slice(6)}`;
@@ -30,7 +30,7 @@ async function signIn(
   customer: TestCustomer,
   browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer),
 ): Promise<{ browser: CustomerAgent; page: Page }> {
-  return { browser, page: await signInAtInteraction(browser, url, customer) };
+  return { browser, page: await browser.signIn(url, customer) };
 }
 
 const decide = (browser: CustomerAgent, page: Page, action: 'confirm' | 'abort', form: Record<string, string> = {}) =>

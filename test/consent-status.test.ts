@@ -19,7 +19,7 @@ import { assertTransition, CONSENT_STATUSES, canTransition, IllegalConsentTransi
 import { openAccount, postgresAccountDirectory } from '../src/customers/account-directory.ts';
 import type { Db } from '../src/db/connect.ts';
 import type { ConsentStatus, ConsentType } from '../src/db/schema.ts';
-import { KyselyAdapter } from '../src/oidc/adapter.ts';
+import { KyselyAdapter } from '../src/store/adapter.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
 

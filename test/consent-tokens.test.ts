@@ -17,6 +17,7 @@ import {
   fundsConfirmationRequest,
 } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
+import type { TestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, runAdmin, tppFromRegistration } from './support/onboarding.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -27,16 +28,12 @@ const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toI
 const consentIdOf = (response: ApiResponse) => (response.body as { Data: { ConsentId: string } }).Data.ConsentId;
 
 
-type Customer = Awaited<ReturnType<typeof customerWithAccounts>>['customer'];
-
 /** PAR, both SCA factors, the account choice on the consent page, then the code exchange with DPoP. */
-async function authorise(assent: TestAssent, tpp: TestTpp, parameters: Record<string, string>, customer: Customer, choice: Record<string, string>) {
+async function authorise(assent: TestAssent, tpp: TestTpp, parameters: Record<string, string>, customer: TestCustomer, choice: Record<string, string>) {
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
   const request = await pushAuthorizationRequest(tpp, parameters, { DPoP: dpop });
   const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-  const login = await browser.open(request.url);
-  const otp = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
-  const page = await browser.submit(otp, 'otp', { code: customer.nextCode() });
+  const page = await browser.signIn(request.url, customer);
   const callback = await browser.submit(page, 'confirm', choice);
   assert.ok(callback.url.searchParams.get('code'), `expected a code, got ${callback.url} ${callback.body.slice(0, 300)}`);
   const tokens = await oidc.authorizationCodeGrant(
@@ -294,9 +291,7 @@ describe('tokens that carry consents', () => {
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(first.consentId) }, { DPoP: dpop });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const login = await browser.open(request.url);
-    const otp = await browser.submit(login, 'login', { username: stranger.customer.username, password: stranger.customer.password });
-    const page = await browser.submit(otp, 'otp', { code: stranger.customer.nextCode() });
+    const page = await browser.signIn(request.url, stranger.customer);
     const refused = await browser.submit(page, 'confirm', { [`account:${stranger.current.id}`]: 'on' });
     assert.equal(refused.url.searchParams.get('error'), 'access_denied');
     assert.equal((await getConsent(assent.db, first.consentId))?.grantId, current?.grantId);

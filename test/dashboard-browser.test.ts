@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
-import { oneTimeCode } from './support/dashboard.ts';
+import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts, grantConsent } from './support/granted-consents.ts';
 import { createTestTpp } from './support/tpp.ts';
 

@@ -43,12 +43,14 @@ async function runDemo(args: string[], check: (consentPage: Page) => Record<stri
 
     const credentials = JSON.parse(await readFile(path.join(assent.dataDir, 'demo', 'customer.json'), 'utf8')) as { username: string; password: string; totpSecret: string };
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const login = await browser.open(new URL(url));
-    const otp = await browser.submit(login, 'login', { username: credentials.username, password: credentials.password });
     // A code is accepted once per 30-second step: a second run waits for the next one.
-    for (let step = Math.floor(Date.now() / 30_000); step === usedStep; step = Math.floor(Date.now() / 30_000)) await new Promise((resolve) => setTimeout(resolve, 500));
-    usedStep = Math.floor(Date.now() / 30_000);
-    const consentPage = await browser.submit(otp, 'otp', { code: currentTotpCode(credentials.totpSecret, Date.now()) });
+    const nextCode = () => {
+      const step = Math.floor(Date.now() / 30_000);
+      if (step === usedStep) throw new Error('codes used within 30 seconds');
+      usedStep = step;
+      return currentTotpCode(credentials.totpSecret, Date.now());
+    };
+    const consentPage = await browser.signIn(new URL(url), { ...credentials, nextCode });
     const callback = await browser.submit(consentPage, 'confirm', check(consentPage));
     assert.equal(callback.url.origin, `https://localhost:${port}`);
     assert.equal((await fetch(callback.url, { dispatcher: tlsAgent(assent.ca.certPem) })).status, 200);

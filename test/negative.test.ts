@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { saveClient } from '../src/tpp/client-registry.ts';
+import { saveClient } from '../src/store/clients.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { fetch } from 'undici';
 import { issueCertificate } from '../src/http/dev-pki.ts';
-import { saveClient } from '../src/tpp/client-registry.ts';
+import { saveClient } from '../src/store/clients.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 
 function handshake(port: number, ca: string, options: tls.ConnectionOptions) {

@@ -7,7 +7,7 @@ import { setAvailableBalance } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
-import { oneTimeCode } from './support/dashboard.ts';
+import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';

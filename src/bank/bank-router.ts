@@ -1,12 +1,12 @@
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { ObError, obErrors } from '../consents/api/ob-error.ts';
-import { ConsentExpired, ConsentNotFound } from '../consents/consent-errors.ts';
+import { obErrors } from '../ob-api/ob-error.ts';
+import { ConsentNotFound } from '../consents/consent-errors.ts';
 import { consumePaymentConsent, getConsent } from '../consents/consent-service.ts';
-import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { BANK_PREFIX } from '../protocol/routes.ts';
 import { bankConsentBody } from './bank-consent-body.ts';
 import { requireResourceServerToken, resourceServerOf } from './bank-token.ts';
 import { vrpPaymentRoute } from './vrp-payment-route.ts';
@@ -18,18 +18,10 @@ export interface BankApiDeps {
   logger: Logger;
 }
 
-export const BANK_PREFIX = '/bank';
-
-const notFound = () => ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
-
-function mapServiceErrors(error: unknown): never {
-  if (error instanceof ConsentNotFound) throw notFound();
-  if (error instanceof ConsentExpired) throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', error.message, 'Status');
-  if (error instanceof IllegalConsentTransition) throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', error.message, 'Status');
-  throw error;
-}
-
-/** The bank's resource servers read any consent and consume payment consents; errors in the UK OB envelope. */
+/**
+ * The bank's resource servers read any consent and consume payment consents; service errors leave in the
+ * UK OB envelope through ob-api's one table.
+ */
 export function bankApiRouter(deps: BankApiDeps) {
   const { provider, db } = deps;
   const router = new Router({ prefix: BANK_PREFIX });
@@ -37,14 +29,14 @@ export function bankApiRouter(deps: BankApiDeps) {
 
   router.get('/consents/:consentId', async (ctx) => {
     const consent = await getConsent(db, ctx.params.consentId ?? '');
-    if (!consent) throw notFound();
+    if (!consent) throw new ConsentNotFound();
     ctx.set('cache-control', 'no-store');
     ctx.body = bankConsentBody(consent);
   });
 
   router.post('/payment-consents/:consentId/consume', async (ctx) => {
     const actor = { kind: 'resource_server' as const, id: resourceServerOf(ctx) };
-    const consent = await consumePaymentConsent(db, { consentId: ctx.params.consentId ?? '', actor }).catch(mapServiceErrors);
+    const consent = await consumePaymentConsent(db, { consentId: ctx.params.consentId ?? '', actor });
     ctx.set('cache-control', 'no-store');
     ctx.body = bankConsentBody(consent);
   });

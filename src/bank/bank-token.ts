@@ -1,9 +1,9 @@
 import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
-import { ObError } from '../consents/api/ob-error.ts';
+import { ObError } from '../ob-api/ob-error.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { verifyObApiToken } from '../consents/api/ob-token.ts';
-import { BANK_SCOPE } from '../oidc/provider.ts';
+import { verifyObApiToken } from '../ob-api/client-token.ts';
+import { SCOPE } from '../protocol/scopes.ts';
 
 /**
  * The bank API is for the bank's resource servers only: a sender-constrained client_credentials
@@ -14,7 +14,7 @@ export function requireResourceServerToken(provider: Provider, presentedCertific
   return async function checkResourceServerToken(ctx: Context, next: Next) {
     const token = await verifyObApiToken(provider, presentedCertificate, ctx);
     if (token.clientKind !== 'resource_server') throw ObError.of(403, 'UK.OBIE.Header.Invalid', 'the bank API is for the bank\'s resource servers', 'Authorization');
-    if (!token.scopes.has(BANK_SCOPE)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${BANK_SCOPE} scope`, 'Authorization');
+    if (!token.scopes.has(SCOPE.bank)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${SCOPE.bank} scope`, 'Authorization');
     (ctx.state as { resourceServer: string }).resourceServer = token.clientId;
     await next();
   };

@@ -3,8 +3,8 @@ import type { JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { KyselyAdapter } from '../oidc/adapter.ts';
-import { BANK_SCOPE } from '../oidc/provider.ts';
+import { SCOPE } from '../protocol/scopes.ts';
+import { saveClient } from '../store/clients.ts';
 
 /**
  * The bank's resource servers are clients of their own kind: they authenticate like TPPs
@@ -32,14 +32,14 @@ export async function createResourceServer(db: Db, input: NewResourceServer): Pr
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
-    scope: BANK_SCOPE,
+    scope: SCOPE.bank,
     token_endpoint_auth_method: input.auth.method,
     ...(input.auth.method === 'private_key_jwt'
       ? { jwks: input.auth.jwks, token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true }
       : { tls_client_auth_subject_dn: input.auth.subjectDn, tls_client_certificate_bound_access_tokens: true }),
   };
   await db.transaction().execute(async (trx) => {
-    await new KyselyAdapter(trx, 'Client').upsert(clientId, metadata as Record<string, unknown>);
+    await saveClient(trx, metadata);
     await appendAuditEvent(trx, {
       subjectType: 'resource_server',
       subjectId: clientId,

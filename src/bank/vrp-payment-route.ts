@@ -1,12 +1,12 @@
 import type { Router } from '@koa/router';
 import { z } from 'zod';
-import { idempotencyOf, readJson } from '../consents/api/consent-api-steps.ts';
-import { ObError } from '../consents/api/ob-error.ts';
-import { ConsentNotFound, IdempotencyConflict } from '../consents/consent-errors.ts';
 import type { Actor } from '../consents/consent-service.ts';
 import { obAmount, toProblems } from '../consents/ob-request-fields.ts';
+import { canonicalAmount } from '../consents/vrp/money.ts';
 import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
 import type { Db } from '../db/connect.ts';
+import { ObError } from '../ob-api/ob-error.ts';
+import { idempotencyKeyOf, readJson } from '../ob-api/request-body.ts';
 import { resourceServerOf } from './bank-token.ts';
 
 /**
@@ -21,23 +21,19 @@ const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount })
 
 export function vrpPaymentRoute(router: Router, db: Db) {
   router.post('/vrp-consents/:consentId/payments', async (ctx) => {
-    const body = await readJson(ctx);
-    const idempotency = idempotencyOf(ctx, body, true)!;
-    const parsed = paymentRequest.safeParse(body, { reportInput: true });
+    const idempotencyKey = idempotencyKeyOf(ctx, true)!;
+    const parsed = paymentRequest.safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the payment request is not valid', toProblems(parsed.error));
     const actor: Actor = { kind: 'resource_server', id: resourceServerOf(ctx) };
     const { Amount, Currency } = parsed.data.Data.InstructedAmount;
     const decision = await decideVrpPayment(db, {
       consentId: ctx.params.consentId ?? '',
-      idempotencyKey: idempotency.key,
-      requestHash: idempotency.requestHash,
+      idempotencyKey,
+      // The payment itself, so "2.5" and "2.50" are one request and another amount is another.
+      request: `${canonicalAmount(Amount)} ${Currency}`,
       amount: Amount,
       currency: Currency,
       actor,
-    }).catch((error: unknown) => {
-      if (error instanceof ConsentNotFound) throw ObError.of(404, 'UK.OBIE.Resource.NotFound', 'no such VRP consent', 'ConsentId');
-      if (error instanceof IdempotencyConflict) throw ObError.of(400, 'UK.OBIE.Header.Invalid', error.message, 'x-idempotency-key');
-      throw error;
     });
     ctx.set('cache-control', 'no-store');
     if (decision.replayed) ctx.set('x-idempotent-replay', 'true');

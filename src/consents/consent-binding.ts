@@ -1,5 +1,8 @@
 import type { Db } from '../db/connect.ts';
-import { type Consent, type ConsentType, SCOPE_OF } from './consent.ts';
+import { AssentError } from '../protocol/assent-error.ts';
+import { AUTHORIZATION_DETAILS_TYPES, type ConsentType, DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
+import type { Consent } from './consent.ts';
 import { parseConsentRequest } from './consent-request.ts';
 import { canReauthorise } from './consent-status.ts';
 import { createConsent, getConsentForClient, getConsentOfInteraction } from './consent-service.ts';
@@ -10,24 +13,12 @@ import { createConsent, getConsentForClient, getConsentOfInteraction } from './c
  * `authorization_details` entry carrying a `consent_id` or, with none, the consent itself.
  */
 
-export const INTENT_CLAIM = 'openbanking_intent_id';
-
-export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = {
-  account_information: 'account_access',
-  payment_initiation: 'domestic_payment',
-  funds_confirmation: 'funds_confirmation',
-  domestic_vrp: 'domestic_vrp',
-};
-
-export const DETAILS_TYPE_OF: Record<ConsentType, string> = {
-  account_access: 'account_information',
-  domestic_payment: 'payment_initiation',
-  funds_confirmation: 'funds_confirmation',
-  domestic_vrp: 'domestic_vrp',
-};
-
-export class BindingRefused extends Error {
+/** The authorization request may not bind the consent it names (or names none properly). */
+export class BindingRefused extends AssentError {
   override name = 'BindingRefused';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('consent_binding_refused', message, options);
+  }
 }
 
 export type ConsentBinding =

@@ -1,27 +1,32 @@
-/** Failures of consent operations that callers map to their protocol's error (UK OB envelope, OAuth, page). */
+import { AssentError } from '../protocol/assent-error.ts';
 
-export class ConsentNotFound extends Error {
+/** Failures of consent operations; each edge maps them through its protocol's table (see AssentError). */
+
+export class ConsentNotFound extends AssentError {
   override name = 'ConsentNotFound';
   constructor() {
-    super('no such consent');
+    super('consent_not_found', 'consent not found', { status: 404 });
   }
 }
 
-export class ConsentExpired extends Error {
+export class ConsentExpired extends AssentError {
   override name = 'ConsentExpired';
   constructor() {
-    super('the consent has expired');
+    super('consent_expired', 'the consent has expired');
   }
 }
 
-export class AccountSelectionInvalid extends Error {
+export class AccountSelectionInvalid extends AssentError {
   override name = 'AccountSelectionInvalid';
+  constructor(message: string) {
+    super('account_selection_invalid', message);
+  }
 }
 
 /** The idempotency key was used before with a different request body. */
-export class IdempotencyConflict extends Error {
+export class IdempotencyConflict extends AssentError {
   override name = 'IdempotencyConflict';
   constructor() {
-    super('the idempotency key was already used for a different request');
+    super('idempotency_conflict', 'the idempotency key was already used for a different request');
   }
 }

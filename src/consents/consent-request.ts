@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConsentDraft, ConsentType } from './consent.ts';
-import type { ObProblem } from './ob-error-codes.ts';
+import type { ObProblem } from '../protocol/ob-error-codes.ts';
 import { accountReference, dateTime, obAccount, obAmount, problem, text, toProblems } from './ob-request-fields.ts';
 import { domesticVrpRequest, vrpDraftOf } from './vrp/vrp-request.ts';
 import { OB_PERMISSIONS, type ObPermission, permissionSetProblem } from './permissions.ts';

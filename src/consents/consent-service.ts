@@ -3,7 +3,7 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
-import { destroyGrantEverywhere } from '../oidc/adapter.ts';
+import { destroyGrantEverywhere } from '../store/artefacts.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {

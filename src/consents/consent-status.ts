@@ -1,4 +1,5 @@
 import type { ConsentStatus, ConsentType } from '../db/schema.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 
 export type { ConsentStatus } from '../db/schema.ts';
 
@@ -35,12 +36,12 @@ export function canReauthorise(type: ConsentType, status: ConsentStatus): boolea
   return status === 'Authorised' && REAUTHORISABLE.has(type);
 }
 
-export class IllegalConsentTransition extends Error {
+export class IllegalConsentTransition extends AssentError {
   override name = 'IllegalConsentTransition';
   readonly from: ConsentStatus;
   readonly to: ConsentStatus;
   constructor(type: ConsentType, from: ConsentStatus, to: ConsentStatus) {
-    super(`a ${type} consent cannot go from ${from} to ${to}`);
+    super('consent_status_invalid', `a ${type} consent cannot go from ${from} to ${to}`);
     this.from = from;
     this.to = to;
   }

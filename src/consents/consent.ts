@@ -42,15 +42,6 @@ export interface Consent extends ConsentDraft {
   lastUsedAt: Date | null;
 }
 
-/** The OAuth scope a TPP needs to create a consent of each type, and that authorization requests bind. */
-export const SCOPE_OF: Record<ConsentType, string> = {
-  account_access: 'accounts',
-  domestic_payment: 'payments',
-  funds_confirmation: 'fundsconfirmations',
-  // UK OB: VRP consents belong to the PISP role, like single payments.
-  domestic_vrp: 'payments',
-};
-
 export function effectiveStatus(row: Pick<ConsentRow, 'status' | 'expires_at'>, now = new Date()): ConsentStatus {
   return row.status === 'Authorised' && row.expires_at !== null && row.expires_at <= now ? 'Expired' : row.status;
 }

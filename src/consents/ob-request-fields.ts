@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ObAccountReference } from '../db/schema.ts';
-import type { ObErrorCode, ObProblem } from './ob-error-codes.ts';
+import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
 
 /**
  * The UK OB v3.1 field types every consent request shares (accounts, amounts, date-times), and the

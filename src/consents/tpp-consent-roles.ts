@@ -1,8 +1,10 @@
-import { type ConsentType, SCOPE_OF } from './consent.ts';
+import type { ConsentType } from '../protocol/consent-types.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
 
 /**
- * Which consent types a TPP may create. Until TPP roles (AISP, PISP, CBPII) are registered, the
- * client's registered scope stands in for its roles; this is the one place to consult them instead.
+ * Which consent types a TPP may create. Registration turns the TPP's roles (AISP, PISP, CBPII, from its
+ * software statement) into its registered scope (tpp/roles.ts), so the registered scope is what says
+ * which consents it may create, also for clients the operator created without a statement.
  */
 export function mayCreateConsents(registeredScope: ReadonlySet<string>, type: ConsentType): boolean {
   return registeredScope.has(SCOPE_OF[type]);

@@ -5,8 +5,10 @@ import type { VrpWording } from '../consents/vrp/vrp-wording.ts';
  * implements it over the consents module's service functions; nothing here reads consent tables.
  */
 
-export type ConsentKind = 'account_access' | 'domestic_payment' | 'funds_confirmation' | 'domestic_vrp';
-export type ConsentState = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
+
+export type ConsentKind = ConsentType;
+export type ConsentState = ConsentStatus;
 
 export interface CustomerConsent {
   id: string;

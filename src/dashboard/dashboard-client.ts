@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import { saveClient } from '../tpp/client-registry.ts';
+import { saveClient } from '../store/clients.ts';
 
 /**
  * The dashboard is a first-party OpenID client of Assent itself: it signs the customer in through the

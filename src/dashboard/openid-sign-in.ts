@@ -2,6 +2,7 @@ import type { webcrypto } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { SCA_ACR } from '../oidc/acr.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 import { DASHBOARD_CLIENT_ALG, DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './dashboard-client.ts';
 
 /**
@@ -22,10 +23,11 @@ export interface SignedIn {
   acr: string | undefined;
 }
 
-export class SignInFailed extends Error {
+export class SignInFailed extends AssentError {
   override name = 'SignInFailed';
-  readonly status = 400;
-  readonly expose = true;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('sign_in_failed', message, options);
+  }
 }
 
 export interface OpenIdSignInSettings {

@@ -6,6 +6,7 @@ import type { Customer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
+import { DASHBOARD_PREFIX } from '../protocol/routes.ts';
 import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { formatting } from './formatting.ts';
@@ -34,7 +35,7 @@ const tppParams = z.object({ clientId: z.string().min(1).max(200) });
  */
 export function dashboardRouter(deps: DashboardDeps) {
   const { db, views, consents } = deps;
-  const router = new Router({ prefix: '/dashboard' });
+  const router = new Router({ prefix: DASHBOARD_PREFIX });
 
   function signedOut(ctx: Context, message?: string, status = 401) {
     views.render(ctx, 'dashboard/signed-out', { message }, status);

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
 
 /** Timestamps the database fills in; code may still set them explicitly. */
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -156,10 +157,8 @@ export interface TppTable {
   updated_at: UpdatedAt;
 }
 
-export type ConsentType = 'account_access' | 'domestic_payment' | 'funds_confirmation' | 'domestic_vrp';
-
-/** UK Open Banking consent statuses; `src/consents/consent-status.ts` owns the transitions between them. */
-export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
+/** Consent types and UK OB statuses are protocol facts; `src/consents/consent-status.ts` owns the transitions. */
+export type { ConsentStatus, ConsentType };
 
 /** A UK OB account reference (creditor or debtor) as the TPP sent it. */
 export interface ObAccountReference {
@@ -215,7 +214,8 @@ export interface VrpPaymentTable {
   id: Generated<string>;
   consent_id: string;
   idempotency_key: string;
-  request_hash: string;
+  /** The payment asked for ("250.00 GBP"): a key repeated with another payment is refused. */
+  request: string;
   /** numeric(15,2): read back as a string, never a float. */
   amount: string;
   currency: string;

@@ -1,11 +1,11 @@
 import type { Provider } from 'oidc-provider';
-import { DETAILS_TYPE_OF } from '../consents/consent-binding.ts';
 import type { ConsentDraft } from '../consents/consent.ts';
 import { authoriseConsent, consentsOfCustomer, createConsent, revokeConsent } from '../consents/consent-service.ts';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { findCustomerByUsername } from '../customers/customer-repository.ts';
 import type { Db } from '../db/connect.ts';
-import { SCOPE_OF } from '../consents/consent.ts';
+import { DETAILS_TYPE_OF } from '../protocol/consent-types.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
 import { DEMO_CLIENT_ID, DEMO_CUSTOMER } from './seed.ts';
 
 /**

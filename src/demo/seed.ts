@@ -7,7 +7,7 @@ import { type BankAccount, openAccount, setAvailableBalance } from '../customers
 import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrolment } from '../customers/customer-service.ts';
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
-import { clientExists, saveClient } from '../tpp/client-registry.ts';
+import { clientExists, saveClient } from '../store/clients.ts';
 
 /**
  * Dev-mode demo data: a customer and a TPP client whose credentials are written under

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
+import { AssentError } from '../protocol/assent-error.ts';
 import { readForm } from './form-body.ts';
 
 /**
@@ -10,13 +11,10 @@ import { readForm } from './form-body.ts';
 
 export const CSRF_FIELD = 'csrf_token';
 
-export class CsrfRejected extends Error {
+export class CsrfRejected extends AssentError {
   override name = 'CsrfRejected';
-  readonly status = 403;
-  readonly expose = true;
-  readonly error = 'csrf_rejected';
   constructor() {
-    super('This form has expired or did not come from this site. Nothing was changed. Go back to the application and start again.');
+    super('csrf_rejected', 'This form has expired or did not come from this site. Nothing was changed. Go back to the application and start again.', { status: 403 });
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { AssentError } from '../protocol/assent-error.ts';
+import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
 interface HttpError {
@@ -17,7 +19,9 @@ export function errorPage(views: Views, logger: Logger): Middleware {
     try {
       await next();
     } catch (caught) {
-      const error = caught as HttpError;
+      // Service errors read through the page table; the provider's and Koa's errors carry their own status.
+      const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
+      const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
       const status = error.statusCode ?? error.status ?? 500;
       if (status >= 500 || !error.expose) {
         ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');

@@ -1,12 +1,10 @@
 import type { Context } from 'koa';
+import { AssentError } from '../protocol/assent-error.ts';
 
-export class BodyError extends Error {
+export class BodyError extends AssentError {
   override name = 'BodyError';
-  readonly status: number;
-  readonly expose = true;
   constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
+    super('request_body_invalid', message, { status });
   }
 }
 

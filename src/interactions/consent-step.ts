@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM, consentOfInteraction } from '../consents/consent-binding.ts';
+import { consentOfInteraction } from '../consents/consent-binding.ts';
+import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -10,6 +11,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
@@ -114,8 +116,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     // The grant, and every token that depends on it, ends with the consent at the latest.
     if (consent.expiresAt) {
       const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
-      // expiresIn is the library's per-token TTL override (BaseToken), absent from its typings.
-      (grant as unknown as { expiresIn: number }).expiresIn = Math.min(grant.expiration, untilExpiry);
+      setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
     }
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Consent } from '../consents/consent.ts';
 import type { VrpTerms } from '../consents/vrp/vrp-terms.ts';
+import { AssentError } from '../protocol/assent-error.ts';
 
 /**
  * PSD2 RTS Art. 5 (dynamic linking): the customer's approval of a payment is bound to its amount,
@@ -19,13 +20,10 @@ export interface LinkedPayment {
   limits?: string;
 }
 
-export class DynamicLinkBroken extends Error {
+export class DynamicLinkBroken extends AssentError {
   override name = 'DynamicLinkBroken';
-  readonly status = 403;
-  readonly expose = true;
-  readonly error = 'access_denied';
   constructor() {
-    super('the payment changed after the customer approved it');
+    super('payment_changed', 'the payment changed after the customer approved it', { status: 403 });
   }
 }
 

@@ -5,6 +5,7 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
+import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { approveConsent, denyConsent, showConsent } from './consent-step.ts';
 import { loadInteraction } from './interaction-context.ts';
 import { renderLogin, submitLogin } from './login-step.ts';
@@ -29,7 +30,7 @@ export interface InteractionDeps {
  * cookie) and counts as activity, unless the customer has already been idle too long.
  */
 export function interactionRouter(deps: InteractionDeps) {
-  const router = new Router({ prefix: '/interaction/:uid' });
+  const router = new Router({ prefix: INTERACTION_PREFIX });
   const csrf = csrfProtection(deps.csrf, (ctx) => String(ctx.params.uid));
 
   /** The interaction and the customer's progress through SCA; undefined once the timeout page is shown. */

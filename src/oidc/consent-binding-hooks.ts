@@ -1,13 +1,10 @@
 import { type AuthorizationDetail, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import {
-  AUTHORIZATION_DETAILS_TYPES,
-  BindingRefused,
-  bindingOfRequest,
-  checkBinding,
-  INTENT_CLAIM,
-  intentIdOfClaims,
-} from '../consents/consent-binding.ts';
+import { bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
+import { AUTHORIZATION_REQUEST_ROUTES } from '../engine/engine-internals.ts';
+import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';
+import { CONSENT_SCOPES } from '../protocol/scopes.ts';
+import { toOAuthError } from './oauth-errors.ts';
 import { withVrpUsage } from './vrp-introspection.ts';
 
 /**
@@ -18,18 +15,15 @@ import { withVrpUsage } from './vrp-introspection.ts';
 
 type Features = NonNullable<Configuration['features']>;
 
-const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
-
 /** The authorization_details types that carry consents; clients may use all of them by default. */
 export const CONSENT_DETAILS_TYPES = Object.keys(AUTHORIZATION_DETAILS_TYPES);
 
-async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: string, toOAuthError: (message: string) => Error) {
+async function refuseUnbindable(db: Db, ctx: KoaContextWithOIDC, clientId: string, within?: 'authorization_details') {
   try {
     const binding = bindingOfRequest((ctx.oidc.params ?? {}) as { claims?: unknown; authorization_details?: unknown });
     if (binding) await checkBinding(db, clientId, binding, String(ctx.oidc.params?.scope ?? ''));
   } catch (error) {
-    if (error instanceof BindingRefused) throw toOAuthError(error.message);
-    throw error;
+    throw toOAuthError(error, within);
   }
 }
 
@@ -45,15 +39,15 @@ function openBankingResource(issuer: string) {
     useGrantedResource: () => true,
     getResourceServerInfo(_ctx: KoaContextWithOIDC, resource: string) {
       if (resource !== indicator) throw new errors.InvalidTarget();
-      return { scope: 'accounts payments fundsconfirmations', audience: indicator, accessTokenFormat: 'opaque' as const };
+      return { scope: CONSENT_SCOPES.join(' '), audience: indicator, accessTokenFormat: 'opaque' as const };
     },
   };
 }
 
 export function consentBindingFeatures(db: Db, issuer: string) {
   const validate = async (ctx: KoaContextWithOIDC, _detail: unknown, client: { clientId: string }) => {
-    if (!AUTHORIZATION_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
-    await refuseUnbindable(db, ctx, client.clientId, (message) => new errors.InvalidAuthorizationDetails(message));
+    if (!AUTHORIZATION_REQUEST_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
+    await refuseUnbindable(db, ctx, client.clientId, 'authorization_details');
   };
   return {
     resourceIndicators: openBankingResource(issuer),
@@ -63,10 +57,9 @@ export function consentBindingFeatures(db: Db, issuer: string) {
         try {
           if (intentIdOfClaims(claims) === undefined) return;
         } catch (error) {
-          if (error instanceof BindingRefused) throw new errors.InvalidRequest(error.message);
-          throw error;
+          throw toOAuthError(error);
         }
-        await refuseUnbindable(db, ctx, client.clientId, (message) => new errors.InvalidRequest(message));
+        await refuseUnbindable(db, ctx, client.clientId);
       },
     } as Features['claimsParameter'],
     richAuthorizationRequests: {

@@ -40,7 +40,7 @@ const grantIdOf = (token: object) => (token as { grantId?: string }).grantId;
 /**
  * oidc-provider's extraTokenClaims: stored on an opaque access token at issuance and returned
  * top-level by introspection (JSON and JWT alike). The consent cannot change while it is Authorised
- * in this grant, and `consentStillHolds` makes every other state read as inactive, so the snapshot is
+ * in this grant, and `recordUseIfConsentHolds` makes every other state read as inactive, so the snapshot is
  * what the bank must know for as long as the token is active. Issuing (a refresh) under a consent
  * that no longer holds is refused outright.
  */
@@ -56,11 +56,13 @@ export function consentTokenClaims(db: Db) {
 }
 
 /**
- * Introspection's last word on a token of a consent-bound grant: active only while its consent is
- * Authorised and lives in this very grant. Revocation, expiry, consumption and re-authentication
- * already destroy the old grant; this holds even for a consent that expired a moment ago.
+ * Introspection's last word on a token of a consent-bound grant: true (active) only while its consent
+ * is Authorised and lives in this very grant, and then it also records the use (`last_used_at`, at
+ * most once a minute), which is why the name says so. Introspection is a POST; nothing here runs on a
+ * GET. Revocation, expiry, consumption and re-authentication already destroy the old grant; this holds
+ * even for a consent that expired a moment ago.
  */
-export async function consentStillHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
+export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
   const consentId = consentIdOfGrant(grantOf(ctx));
   if (!consentId) return true;
   const consent = await getConsent(db, consentId);

@@ -1,5 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { clientKindOf } from './client-kind.ts';
+import { clientKindOf } from '../protocol/client-kind.ts';
 
 /**
  * oidc-provider's loadExistingGrant, plus: a first-party client (the bank's own dashboard) gets an

@@ -1,10 +1,11 @@
 import type { Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
-import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { Logger } from 'pino';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { generateSigningKey, loadServerKeys, lockServerSecrets, SIGNING_ALGORITHMS } from './keys.ts';
+import { replaceKeystore } from '../engine/engine-internals.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import { generateSigningKey, loadServerKeys, lockServerSecrets } from './keys.ts';
 
 export interface RotationPlan {
   /** Time for every process and every relying party's JWKS cache to see the new keys before they sign. */
@@ -35,7 +36,7 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
       .returning('id')
       .execute();
     const created: Rotation['created'] = [];
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of FAPI_ALGORITHMS) {
       const jwk = await generateSigningKey(alg);
       await trx.insertInto('server_secret').values({ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk), activates_at: activatesAt }).execute();
       created.push({ kid: jwk.kid!, alg, activatesAt });
@@ -63,11 +64,6 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
   });
 }
 
-/** Replaces the provider's keystore and published JWKS; the library has no public API for this. */
-function installSigningKeys(provider: Provider, keys: JWK[]) {
-  initializeKeystore.call(provider, { keys });
-}
-
 const fingerprint = (keys: JWK[]) => keys.map((key) => `${key.kid}:${key.key_ops?.join('+') ?? 'sign'}`).join();
 
 /**
@@ -88,7 +84,7 @@ export function watchSigningKeys(options: {
       ({ signing }) => {
         const next = fingerprint(signing);
         if (next === current) return;
-        installSigningKeys(options.provider, signing);
+        replaceKeystore(options.provider, signing);
         current = next;
         options.onChange(signing);
         options.logger.info({ keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) }, 'signing keys changed');

@@ -4,9 +4,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';
+import { FAPI_ALGORITHMS, type FapiAlgorithm } from '../protocol/algorithms.ts';
 
-/** FAPI allows PS256 and ES256 only; Assent signs with one key of each. */
-export const SIGNING_ALGORITHMS = ['PS256', 'ES256'] as const;
 
 export interface ServerKeys {
   /** Private signing JWKs, each with `kid`, `alg` and `use`. */
@@ -19,7 +18,7 @@ export class KeysUnavailable extends Error {
   override name = 'KeysUnavailable';
 }
 
-export async function generateSigningKey(alg: (typeof SIGNING_ALGORITHMS)[number]): Promise<JWK> {
+export async function generateSigningKey(alg: FapiAlgorithm): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' && { modulusLength: 2048 }) });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
@@ -92,7 +91,8 @@ async function generateMissing(db: Db, withSigning: boolean): Promise<void> {
     const kinds = new Set(existing.map((row) => row.kind));
     const rows: { id: string; kind: 'signing' | 'cookie'; material: string }[] = [];
     if (withSigning && !kinds.has('signing')) {
-      for (const alg of SIGNING_ALGORITHMS) {
+      // Assent signs with one key of each algorithm FAPI allows.
+      for (const alg of FAPI_ALGORITHMS) {
         const jwk = await generateSigningKey(alg);
         rows.push({ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk) });
       }

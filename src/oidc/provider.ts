@@ -4,32 +4,20 @@ import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
+import { replaceReplayCheck } from '../engine/engine-internals.ts';
+import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
+import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
+import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
 import { SCA_ACR } from './acr.ts';
-import { KyselyAdapter, kyselyAdapterFactory } from './adapter.ts';
-import { certificateSubjectMatches } from './certificate-subject.ts';
-import { CLIENT_KINDS, type ClientKind, clientKindOf } from './client-kind.ts';
+import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
+import { certificateSubjectMatches } from '../http/certificate-subject.ts';
+import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
-import { consentStillHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
-
-/** FAPI 2.0 permits these two JWS algorithms and no others, for every signature the server sees or makes. */
-export const FAPI_ALGORITHMS = ['PS256', 'ES256'];
-
-export const FAPI_CLIENT_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
-
-/** Dynamic client registration (RFC 7591) and management (RFC 7592, under `/register/:client_id`). */
-export const REGISTRATION_PATH = '/register';
-
-/**
- * `bank` is the resource servers' scope at the bank API (src/bank/). A TPP cannot register it; one
- * registered without any scope could still ask for it, so the bank API also checks the client's kind.
- */
-export const BANK_SCOPE = 'bank';
-
-export const SCOPES = ['openid', 'offline_access', 'accounts', 'payments', 'fundsconfirmations', BANK_SCOPE];
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
 type FapiProfile = (typeof FAPI_PROFILES)[number];
@@ -80,8 +68,8 @@ function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   if (value === 'resource_server' && (grants.some((grant) => grant !== 'client_credentials') || (redirects?.length ?? 0) > 0)) {
     throw new errors.InvalidClientMetadata('a resource server has no grant_types but client_credentials and no redirect_uris');
   }
-  if (value !== 'resource_server' && String(metadata.scope ?? '').split(' ').includes(BANK_SCOPE)) {
-    throw new errors.InvalidClientMetadata(`the ${BANK_SCOPE} scope is for the bank's resource servers`);
+  if (value !== 'resource_server' && String(metadata.scope ?? '').split(' ').includes(SCOPE.bank)) {
+    throw new errors.InvalidClientMetadata(`the ${SCOPE.bank} scope is for the bank's resource servers`);
   }
 }
 
@@ -101,26 +89,26 @@ export function createProvider(settings: ProviderSettings): Provider {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
     adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
     fetch: settings.outbound.asFetch,
-    routes: { registration: REGISTRATION_PATH },
+    routes: ENGINE_PATHS,
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
-    scopes: SCOPES,
+    scopes: [...SCOPES],
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims
     // parameter) sends back to login any session that lacks it.
     acrValues: [SCA_ACR],
     responseTypes: ['code'],
-    clientAuthMethods: FAPI_CLIENT_AUTH_METHODS,
+    clientAuthMethods: [...FAPI_CLIENT_AUTH_METHODS],
     pkce: { required: () => true },
     enabledJWA: {
-      authorizationSigningAlgValues: FAPI_ALGORITHMS,
-      clientAuthSigningAlgValues: FAPI_ALGORITHMS,
-      dPoPSigningAlgValues: FAPI_ALGORITHMS,
-      idTokenSigningAlgValues: FAPI_ALGORITHMS,
-      introspectionSigningAlgValues: FAPI_ALGORITHMS,
-      requestObjectSigningAlgValues: FAPI_ALGORITHMS,
-      userinfoSigningAlgValues: FAPI_ALGORITHMS,
+      authorizationSigningAlgValues: [...FAPI_ALGORITHMS],
+      clientAuthSigningAlgValues: [...FAPI_ALGORITHMS],
+      dPoPSigningAlgValues: [...FAPI_ALGORITHMS],
+      idTokenSigningAlgValues: [...FAPI_ALGORITHMS],
+      introspectionSigningAlgValues: [...FAPI_ALGORITHMS],
+      requestObjectSigningAlgValues: [...FAPI_ALGORITHMS],
+      userinfoSigningAlgValues: [...FAPI_ALGORITHMS],
     } as Configuration['enabledJWA'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -169,7 +157,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await consentStillHolds(db, ctx, token)),
+        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, ctx, token)),
       },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
@@ -199,7 +187,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid) },
     loadExistingGrant,
     async findAccount(ctx, sub) {
       const customer = await getCustomer(db, sub);
@@ -227,10 +215,9 @@ export function createProvider(settings: ProviderSettings): Provider {
  */
 function useAtomicReplayDetection(provider: Provider, db: Db) {
   const replays = new KyselyAdapter(db, 'ReplayDetection');
-  const ReplayDetection = (provider as unknown as { ReplayDetection: { unique: (iss: string, jti: string, exp: number) => Promise<boolean> } }).ReplayDetection;
-  ReplayDetection.unique = async (iss, jti, exp) => {
+  replaceReplayCheck(provider, async (iss, jti, exp) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
     const expiresIn = Math.max(exp - Math.floor(Date.now() / 1000), 1);
     return replays.insertIfAbsent(id, { jti: id, iss, kind: 'ReplayDetection' }, expiresIn);
-  };
+  });
 }

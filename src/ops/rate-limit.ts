@@ -4,8 +4,8 @@ import type { Views } from '../http/views.ts';
 import type { Metrics } from './metrics.ts';
 import { countHit } from './rate-limit-repository.ts';
 
-export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration'] as const;
-export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+import { findRoute } from '../protocol/route-match.ts';
+import type { RateLimitPolicy } from '../protocol/routes.ts';
 
 export interface RateLimit {
   limit: number;
@@ -15,14 +15,9 @@ export interface RateLimit {
 /** Per policy, its limit per client address, or undefined when switched off. */
 export type RateLimits = Record<RateLimitPolicy, RateLimit | undefined>;
 
+/** The policy the route table names for this request (src/protocol/routes.ts). */
 function policyOf(ctx: Context): RateLimitPolicy | undefined {
-  if (ctx.method !== 'POST') return undefined;
-  if (ctx.path === '/token') return 'token';
-  if (ctx.path === '/request') return 'par';
-  if (ctx.path === '/reg') return 'registration';
-  if (/^\/interaction\/[^/]+\/login$/.test(ctx.path)) return 'login';
-  if (/^\/interaction\/[^/]+\/otp$/.test(ctx.path)) return 'otp';
-  return undefined;
+  return findRoute(ctx.method, ctx.path)?.rateLimit;
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
 import { type OutboundFetch, OutboundFetchError } from '../http/outbound-fetch.ts';
-import { certificateSubjectMatches } from '../oidc/certificate-subject.ts';
+import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { RegistrationError } from './registration-error.ts';
 import { scopesForRoles } from './roles.ts';
-import { SIGNING_ALGORITHMS, type SoftwareStatementClaims } from './software-statement.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import type { SoftwareStatementClaims } from './software-statement.ts';
 
 /**
  * Turns what a TPP asked for into the client metadata Assent registers, within what its software
@@ -72,8 +73,8 @@ function checkClientAuthentication(request: Record<string, unknown>, context: Me
 function checkAlgorithms(request: Record<string, unknown>) {
   for (const field of ALGORITHM_FIELDS) {
     const value = request[field];
-    if (value !== undefined && (typeof value !== 'string' || !SIGNING_ALGORITHMS.includes(value))) {
-      throw metadataError(`${field} must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    if (value !== undefined && (typeof value !== 'string' || !(FAPI_ALGORITHMS as readonly string[]).includes(value))) {
+      throw metadataError(`${field} must be one of ${FAPI_ALGORITHMS.join(', ')}`);
     }
   }
 }

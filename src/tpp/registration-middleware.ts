@@ -1,9 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { Context, Next } from 'koa';
-import type { Provider } from 'oidc-provider';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';
+import { providerOf } from '../engine/engine-internals.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
 import { auditedClientFields, buildClientMetadata } from './client-metadata.ts';
@@ -71,7 +71,7 @@ function replayGuard(statement: SoftwareStatement) {
 }
 
 async function currentMetadata(ctx: Context, clientId: string): Promise<Body> {
-  const client = await (ctx.app as unknown as Provider).Client.find(clientId);
+  const client = await providerOf(ctx).Client.find(clientId);
   return client ? auditedClientFields(client.metadata() as Body) : {};
 }
 
@@ -135,7 +135,7 @@ export function tppRegistration(deps: RegistrationDeps) {
   async function manage(ctx: Context, next: Next, clientId: string) {
     const tpp = await getTppProfile(db, clientId);
     const token = bearerToken(ctx);
-    const registrationToken = token === undefined ? undefined : (await (ctx.app as unknown as Provider).RegistrationAccessToken.find(token));
+    const registrationToken = token === undefined ? undefined : (await providerOf(ctx).RegistrationAccessToken.find(token));
     // Without the client's own registration access token the provider answers (401 invalid_token).
     if (!tpp || tpp.status === 'deleted' || registrationToken?.clientId !== clientId) return next();
     if (tpp.status === 'suspended') throw new RegistrationError('invalid_client', 'the TPP is suspended');
@@ -170,7 +170,7 @@ export function tppRegistration(deps: RegistrationDeps) {
         return;
       }
       // Stack traces stay in the logs (app.ts listens for server_error); the transaction has rolled back.
-      (ctx.app as unknown as Provider).emit('server_error', ctx, error);
+      providerOf(ctx).emit('server_error', ctx, error);
       ctx.status = 500;
       ctx.body = { error: 'server_error', error_description: 'registration failed; nothing was stored' };
     }

@@ -2,7 +2,8 @@ import type { Context } from 'koa';
 import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
 import { RegistrationError } from './registration-error.ts';
-import { SIGNING_ALGORITHMS, type SoftwareStatement, verifySoftwareStatement } from './software-statement.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import { type SoftwareStatement, verifySoftwareStatement } from './software-statement.ts';
 import type { DirectoryKeyring } from './trusted-directories.ts';
 
 /**
@@ -76,7 +77,7 @@ async function readSignedRequest(jwt: string, context: RequestContext): Promise<
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(jwt, createLocalJWKSet(await softwareKeys(statement, context.outbound)), {
-      algorithms: SIGNING_ALGORITHMS,
+      algorithms: [...FAPI_ALGORITHMS],
       audience: context.issuer,
       issuer: statement.claims.software_id,
       requiredClaims: ['exp'],

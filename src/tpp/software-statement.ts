@@ -1,11 +1,10 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, type JSONWebKeySet, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { RegistrationError } from './registration-error.ts';
 import { TPP_ROLES } from './roles.ts';
 import { type DirectoryKeyring, DirectoryKeysUnavailable } from './trusted-directories.ts';
 
-/** FAPI signing algorithms: the only ones a software statement (or a signed registration) may use. */
-export const SIGNING_ALGORITHMS = ['PS256', 'ES256'];
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 const httpsUrl = z.url({ protocol: /^https$/ });
@@ -50,7 +49,7 @@ function peek(jwt: string) {
 async function verifySignature(jwt: string, issuer: string, keyring: DirectoryKeyring) {
   const verify = async (jwks: JSONWebKeySet) => jwtVerify(jwt, createLocalJWKSet(jwks), {
     issuer,
-    algorithms: SIGNING_ALGORITHMS,
+    algorithms: [...FAPI_ALGORITHMS],
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
     requiredClaims: ['iat', 'exp', 'jti'],
   });
@@ -74,14 +73,14 @@ async function verifySignature(jwt: string, issuer: string, keyring: DirectoryKe
 }
 
 /**
- * Verifies a software statement: a trusted directory signed it with PS256 or ES256, it is current,
+ * Verifies a software statement: a trusted directory signed it with a FAPI algorithm, it is current,
  * and it carries the claims registration needs. Replay of its jti is checked where it is recorded.
  */
 export async function verifySoftwareStatement(jwt: unknown, keyring: DirectoryKeyring): Promise<SoftwareStatement> {
   if (typeof jwt !== 'string' || jwt === '') throw invalid('software_statement is required');
   const { header, payload } = peek(jwt);
-  if (typeof header.alg !== 'string' || !SIGNING_ALGORITHMS.includes(header.alg)) {
-    throw invalid(`software statement must be signed with ${SIGNING_ALGORITHMS.join(' or ')}`);
+  if (typeof header.alg !== 'string' || !(FAPI_ALGORITHMS as readonly string[]).includes(header.alg)) {
+    throw invalid(`software statement must be signed with ${FAPI_ALGORITHMS.join(' or ')}`);
   }
   if (typeof payload.iss !== 'string') throw invalid('software statement has no iss');
   if (!keyring.isTrusted(payload.iss)) {

@@ -2,8 +2,9 @@ import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
-import { destroyClientArtefacts } from '../oidc/adapter.ts';
-import { findClientMetadata } from './client-registry.ts';
+import { AssentError } from '../protocol/assent-error.ts';
+import { destroyClientArtefacts } from '../store/artefacts.ts';
+import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
 import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
 
@@ -27,8 +28,11 @@ export interface Actor {
   id: string | null;
 }
 
-export class TppStateError extends Error {
+export class TppStateError extends AssentError {
   override name = 'TppStateError';
+  constructor(message: string) {
+    super('tpp_state_invalid', message, { status: 409 });
+  }
 }
 
 function toProfile(row: TppRow): TppProfile {

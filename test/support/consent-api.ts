@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
+import { CONSENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
 
@@ -9,9 +10,9 @@ export interface ApiResponse {
   body: unknown;
 }
 
-export const ACCOUNT_ACCESS = '/open-banking/v3.1/aisp/account-access-consents';
-export const DOMESTIC_PAYMENT = '/open-banking/v3.1/pisp/domestic-payment-consents';
-export const FUNDS_CONFIRMATION = '/open-banking/v3.1/cbpii/funds-confirmation-consents';
+export const ACCOUNT_ACCESS = `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
+export const DOMESTIC_PAYMENT = `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_payment}`;
+export const FUNDS_CONFIRMATION = `${OB_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
 
 /**
  * A TPP calling the consent API with a client_credentials token bound the way the TPP registered:

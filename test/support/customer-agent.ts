@@ -1,8 +1,16 @@
 import { type Agent, fetch } from 'undici';
+import { oneTimeCode } from './customers.ts';
 
 interface Cookie {
   value: string;
   path: string;
+}
+
+/** What signing in needs: the two factors (the authenticator as `nextCode`). */
+export interface SigningInCustomer {
+  username: string;
+  password: string;
+  nextCode(): string;
 }
 
 export interface Page {
@@ -84,19 +92,20 @@ export class CustomerAgent {
   }
 
   /**
-   * Signs in with both factors (password, then the authenticator's code), approves (or denies) and
-   * returns the URL the TPP receives on its redirect_uri.
+   * Both SCA factors from an authorization URL: password, then the authenticator's next unused code.
+   * Returns the page after sign-in (the consent page, or the redirect back to the client).
    */
-  async authorize(
-    authorizationUrl: URL,
-    customer: { username: string; password: string; nextCode(): string },
-    decision: 'approve' | 'deny' = 'approve',
-  ): Promise<URL> {
+  async signIn(authorizationUrl: URL, customer: SigningInCustomer): Promise<Page> {
     const login = await this.open(authorizationUrl);
     if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status}): ${login.body.slice(0, 300)}`);
     const otp = await this.submit(login, 'login', { username: customer.username, password: customer.password });
     if (!otp.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${otp.url} (${otp.status}): ${otp.body.slice(0, 300)}`);
-    const consent = await this.submit(otp, 'otp', { code: customer.nextCode() });
+    return this.submit(otp, 'otp', { code: await oneTimeCode(customer) });
+  }
+
+  /** Signs in, approves (or denies) and returns the URL the TPP receives on its redirect_uri. */
+  async authorize(authorizationUrl: URL, customer: SigningInCustomer, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+    const consent = await this.signIn(authorizationUrl, customer);
     if (consent.url.origin !== this.#origin) return consent.url;
     const done = await this.submit(consent, decision === 'approve' ? 'confirm' : 'abort');
     return done.url;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../src/db/connect.ts';
 import { createCustomer } from '../../src/customers/customer-service.ts';
 import { loadTotpKey } from '../../src/customers/totp-key.ts';
@@ -34,4 +35,19 @@ export async function createTestCustomer(db: Db): Promise<TestCustomer> {
       return currentTotpCode(totp.secret, step * 30_000);
     },
   };
+}
+
+/**
+ * The customer's next one-time code; when this 30-second step's codes are spent (each is accepted
+ * once), waits for the next step rather than failing the test.
+ */
+export async function oneTimeCode(customer: { nextCode(): string }): Promise<string> {
+  for (;;) {
+    try {
+      return customer.nextCode();
+    } catch (error) {
+      if (!/codes used within 30 seconds/.test((error as Error).message)) throw error;
+      await sleep(30_050 - (Date.now() % 30_000));
+    }
+  }
 }

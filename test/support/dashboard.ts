@@ -1,26 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CustomerAgent, Page } from './customer-agent.ts';
+import { oneTimeCode } from './customers.ts';
 
 export interface DashboardCustomer {
   username: string;
   password: string;
   /** The authenticator's next code. */
   nextCode(): string;
-}
-
-/**
- * The customer's next one-time code; when this 30-second step's codes are spent (each is accepted
- * once), waits for the next step rather than failing the test.
- */
-export async function oneTimeCode(customer: { nextCode(): string }): Promise<string> {
-  for (;;) {
-    try {
-      return customer.nextCode();
-    } catch (error) {
-      if (!/codes used within 30 seconds/.test((error as Error).message)) throw error;
-      await sleep(30_050 - (Date.now() % 30_000));
-    }
-  }
 }
 
 export interface DashboardSignIn {

@@ -4,16 +4,13 @@ import { type BankAccount, openAccount } from '../../src/customers/account-direc
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
-import { createTestCustomer } from './customers.ts';
-import { oneTimeCode } from './dashboard.ts';
+import { createTestCustomer, type TestCustomer } from './customers.ts';
 import { pushAuthorizationRequest, type TestTpp } from './tpp.ts';
 
 /**
  * Consents the way they come to exist in production: the TPP creates one through the consent API,
  * sends the customer through PAR and the sign-in and consent pages, and redeems the code.
  */
-
-export type TestCustomer = Awaited<ReturnType<typeof createTestCustomer>>;
 
 export async function customerWithAccounts(assent: TestAssent) {
   const customer = await createTestCustomer(assent.db);
@@ -41,15 +38,6 @@ export interface GrantedConsent {
 /** The essential `openbanking_intent_id` claims request that binds a consent (UK OB). */
 export const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
-/** Password, then the one-time code: the page the customer reaches after signing in. */
-export async function signInAtInteraction(browser: CustomerAgent, url: URL, customer: TestCustomer): Promise<Page> {
-  const login = await browser.open(url);
-  if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status})`);
-  const codePage = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
-  if (!codePage.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${codePage.url} (${codePage.status}): ${codePage.body.slice(0, 300)}`);
-  return browser.submit(codePage, 'otp', { code: await oneTimeCode(customer) });
-}
-
 export async function grantConsent(
   assent: TestAssent,
   tpp: TestTpp,
@@ -71,7 +59,7 @@ export async function grantConsent(
   const request = await pushAuthorizationRequest(tpp, { scope, claims }, { DPoP: dpop });
 
   const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-  const consentPage = await signInAtInteraction(browser, request.url, customer);
+  const consentPage = await browser.signIn(request.url, customer);
   const selection = options.type === 'account_access'
     ? Object.fromEntries(options.accounts.map((account) => [`account:${account.id}`, 'on']))
     : { account: options.accounts[0]!.id };

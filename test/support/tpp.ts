@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import type { ClientMetadata } from 'oidc-provider';
 import { type Agent, fetch } from 'undici';
 import { issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
-import { saveClient } from '../../src/tpp/client-registry.ts';
+import { saveClient } from '../../src/store/clients.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 
 export type TestClientAuth = 'private_key_jwt' | 'tls_client_auth';

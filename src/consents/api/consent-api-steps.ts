@@ -3,10 +3,12 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { verifyObApiToken } from './ob-token.ts';
-import { type ConsentType, SCOPE_OF } from '../consent.ts';
+import { verifyObApiToken } from '../../ob-api/client-token.ts';
+import type { ConsentType } from '../../protocol/consent-types.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
-import { ObError } from './ob-error.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
+import { idempotencyKeyOf } from '../../ob-api/request-body.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 
@@ -15,7 +17,6 @@ export interface TppState {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BODY_LIMIT = 64 * 1024;
 
 /** FAPI: echo the TPP's x-fapi-interaction-id (an RFC 4122 UUID) or make one up, on every response. */
 export async function fapiInteractionId(ctx: Context, next: Next) {
@@ -45,33 +46,11 @@ export function tppOf(ctx: Context): TppState {
   return (ctx.state as { tpp: TppState }).tpp;
 }
 
-/** The request body as JSON (at most 64 KiB). */
-export async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON');
-  }
-}
-
 /**
  * The x-idempotency-key with a hash of the body it came with: the same key and body return the first
  * consent, the same key with another body is refused. Required on payment consents.
  */
 export function idempotencyOf(ctx: Context, body: unknown, required: boolean): { key: string; requestHash: string } | undefined {
-  const key = ctx.get('x-idempotency-key');
-  if (!key) {
-    if (required) throw ObError.of(400, 'UK.OBIE.Header.Missing', 'x-idempotency-key is required', 'x-idempotency-key');
-    return undefined;
-  }
-  if (key.length > 40 || /\s/.test(key)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key must be at most 40 characters without spaces', 'x-idempotency-key');
-  return { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+  const key = idempotencyKeyOf(ctx, required);
+  return key === undefined ? undefined : { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { CONSENT_API_PATHS } from '../../protocol/routes.ts';
 import type { Consent, ConsentType } from '../consent.ts';
 import { accountAccessRequest, domesticPaymentRequest, fundsConfirmationRequest } from '../consent-request.ts';
 import {
@@ -12,9 +13,7 @@ import {
 import { domesticVrpBody, domesticVrpResponse } from './vrp-responses.ts';
 import { domesticVrpRequest } from '../vrp/vrp-request.ts';
 
-export const API_PREFIX = '/open-banking/v3.1';
-
-/** The UK OB consent resources: where they live, what they accept and return. */
+/** The three UK OB consent resources: where they live (under OB_API_PREFIX), what they accept and return. */
 export interface ConsentResource {
   type: ConsentType;
   path: string;
@@ -29,7 +28,7 @@ export interface ConsentResource {
 export const CONSENT_RESOURCES: readonly ConsentResource[] = [
   {
     type: 'account_access',
-    path: '/aisp/account-access-consents',
+    path: CONSENT_API_PATHS.account_access,
     title: 'Account access consent',
     deletable: true,
     idempotencyRequired: false,
@@ -39,7 +38,7 @@ export const CONSENT_RESOURCES: readonly ConsentResource[] = [
   },
   {
     type: 'domestic_payment',
-    path: '/pisp/domestic-payment-consents',
+    path: CONSENT_API_PATHS.domestic_payment,
     title: 'Domestic payment consent',
     deletable: false,
     idempotencyRequired: true,
@@ -49,7 +48,7 @@ export const CONSENT_RESOURCES: readonly ConsentResource[] = [
   },
   {
     type: 'funds_confirmation',
-    path: '/cbpii/funds-confirmation-consents',
+    path: CONSENT_API_PATHS.funds_confirmation,
     title: 'Funds confirmation consent',
     deletable: true,
     idempotencyRequired: false,

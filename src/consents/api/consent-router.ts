@@ -4,14 +4,15 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import { OB_API_PREFIX } from '../../protocol/routes.ts';
 import type { Consent } from '../consent.ts';
-import { ConsentNotFound, IdempotencyConflict } from '../consent-errors.ts';
+import { ConsentNotFound } from '../consent-errors.ts';
 import { parseConsentRequest } from '../consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
-import { IllegalConsentTransition } from '../consent-status.ts';
-import { fapiInteractionId, idempotencyOf, readJson, requireTppToken, tppOf } from './consent-api-steps.ts';
-import { API_PREFIX, CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
-import { ObError, obErrors } from './ob-error.ts';
+import { readJson } from '../../ob-api/request-body.ts';
+import { fapiInteractionId, idempotencyOf, requireTppToken, tppOf } from './consent-api-steps.ts';
+import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
+import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { openApiDocument } from './openapi.ts';
 import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
 
@@ -22,28 +23,19 @@ export interface ConsentApiDeps {
   logger: Logger;
 }
 
-/** Another TPP's consent answers exactly like one that does not exist. */
-const notFound = () => ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
-
-function mapServiceErrors(error: unknown): never {
-  if (error instanceof ConsentNotFound) throw notFound();
-  if (error instanceof IllegalConsentTransition) throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${error.from}`, 'Status');
-  if (error instanceof IdempotencyConflict) throw ObError.of(400, 'UK.OBIE.Header.Invalid', error.message, 'x-idempotency-key');
-  throw error;
-}
-
 function respond(ctx: Context, resource: ConsentResource, issuer: string, consent: Consent, status: number) {
   ctx.status = status;
-  ctx.body = resource.body(consent, `${issuer}${API_PREFIX}${resource.path}/${consent.id}`);
+  ctx.body = resource.body(consent, `${issuer}${OB_API_PREFIX}${resource.path}/${consent.id}`);
 }
 
 /**
  * The TPP-facing UK OB v3.1 consent API. Each route: interaction id -> token with scope and role ->
- * input -> service -> UK OB body. Errors leave in the UK OB envelope.
+ * input -> service -> UK OB body. Errors leave in the UK OB envelope (service errors through
+ * ob-api/ob-errors.ts; another TPP's consent answers exactly like one that does not exist).
  */
 export function consentApiRouter(deps: ConsentApiDeps) {
   const { provider, db, presentedCertificate } = deps;
-  const router = new Router({ prefix: API_PREFIX });
+  const router = new Router({ prefix: OB_API_PREFIX });
   router.use(obErrors(deps.logger), fapiInteractionId);
 
   for (const resource of CONSENT_RESOURCES) {
@@ -55,13 +47,13 @@ export function consentApiRouter(deps: ConsentApiDeps) {
       const idempotency = idempotencyOf(ctx, body, resource.idempotencyRequired);
       const parsed = parseConsentRequest(resource.type, body);
       if (!parsed.ok) throw new ObError(400, 'the consent request is not valid', parsed.problems);
-      const { consent } = await createConsent(db, { clientId, draft: parsed.draft, idempotency }).catch(mapServiceErrors);
+      const { consent } = await createConsent(db, { clientId, draft: parsed.draft, idempotency });
       respond(ctx, resource, provider.issuer, consent, 201);
     });
 
     router.get(`${resource.path}/:consentId`, tppToken, async (ctx) => {
       const consent = await getConsentForClient(db, tppOf(ctx).clientId, ctx.params.consentId ?? '');
-      if (consent?.type !== resource.type) throw notFound();
+      if (consent?.type !== resource.type) throw new ConsentNotFound();
       respond(ctx, resource, provider.issuer, consent, 200);
     });
 
@@ -69,8 +61,8 @@ export function consentApiRouter(deps: ConsentApiDeps) {
       router.delete(`${resource.path}/:consentId`, tppToken, async (ctx) => {
         const { clientId } = tppOf(ctx);
         const consent = await getConsentForClient(db, clientId, ctx.params.consentId ?? '');
-        if (consent?.type !== resource.type) throw notFound();
-        await withdrawConsentForClient(db, clientId, consent.id).catch(mapServiceErrors);
+        if (consent?.type !== resource.type) throw new ConsentNotFound();
+        await withdrawConsentForClient(db, clientId, consent.id);
         ctx.status = 204;
       });
     } else {

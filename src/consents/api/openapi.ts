@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { SCOPE_OF } from '../consent.ts';
-import { API_PREFIX, CONSENT_RESOURCES } from './consent-resources.ts';
+import { OB_API_PREFIX } from '../../protocol/routes.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
+import { CONSENT_RESOURCES } from './consent-resources.ts';
 import { obErrorResponse } from './ob-responses.ts';
 import { vrpFundsConfirmationRequest, vrpFundsConfirmationResponse } from './vrp-funds-confirmation.ts';
 
@@ -87,7 +88,7 @@ export function openApiDocument(issuer: string) {
       description:
         'Account-access, domestic-payment, funds-confirmation and domestic VRP consents for TPPs. Authorise with a DPoP- or mTLS-bound client_credentials access token; VRP funds confirmation takes the customer\'s access token of the consent.',
     },
-    servers: [{ url: `${issuer}${API_PREFIX}` }],
+    servers: [{ url: `${issuer}${OB_API_PREFIX}` }],
     paths,
     components: {
       schemas,

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { postgresAccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { SCOPE_OF } from '../consent.ts';
 import { getConsentForClient } from '../consent-service.ts';
 import { obAmount, text, toProblems } from '../ob-request-fields.ts';
-import { readJson } from './consent-api-steps.ts';
-import { ObError } from './ob-error.ts';
-import { verifyObApiToken } from './ob-token.ts';
+import { verifyObApiToken } from '../../ob-api/client-token.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
+import { readJson } from '../../ob-api/request-body.ts';
+import { VRP_FUNDS_CONFIRMATION_PATH } from '../../protocol/routes.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
 
 /**
  * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10):
@@ -18,8 +19,6 @@ import { verifyObApiToken } from './ob-token.ts';
  * the PISP asks whether the account the customer chose can pay an amount now. The answer is Available
  * or NotAvailable, never the balance; it changes nothing, so nothing is written.
  */
-
-export const VRP_FUNDS_CONFIRMATION_PATH = '/vrp/domestic-vrp-consents/:consentId/funds-confirmation';
 
 export const vrpFundsConfirmationRequest = z.object({
   Data: z.object({ ConsentId: z.string(), Reference: text(35), InstructedAmount: obAmount }),

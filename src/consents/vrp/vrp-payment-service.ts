@@ -6,7 +6,7 @@ import { type Consent, effectiveStatus, toConsent } from '../consent.ts';
 import { ConsentNotFound, IdempotencyConflict } from '../consent-errors.ts';
 import { lockConsent } from '../consent-repository.ts';
 import type { Actor } from '../consent-service.ts';
-import type { ObErrorCode } from '../ob-error-codes.ts';
+import type { ObErrorCode } from '../../protocol/ob-error-codes.ts';
 import { fromMinorUnits, toMinorUnits } from './money.ts';
 import { periodAt } from './periods.ts';
 import { databaseNow, findPaymentByKey, insertPayment, sumAccepted } from './vrp-payment-repository.ts';
@@ -26,8 +26,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface VrpPaymentRequest {
   consentId: string;
   idempotencyKey: string;
-  /** A hash of the request as sent, so a key reused for another payment is refused. */
-  requestHash: string;
+  /** The payment as asked for, so a key reused for another payment is refused. */
+  request: string;
   /** Decimal string, at most two fraction digits, validated at the edge. */
   amount: string;
   currency: string;
@@ -137,7 +137,7 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
     if (!row || row.type !== 'domestic_vrp' || row.vrp === null) throw new ConsentNotFound();
     const earlier = await findPaymentByKey(trx, row.id, request.idempotencyKey);
     if (earlier) {
-      if (earlier.request_hash !== request.requestHash) throw new IdempotencyConflict();
+      if (earlier.request !== request.request) throw new IdempotencyConflict();
       return { answer: earlier.answer as VrpPaymentAnswer, replayed: true };
     }
 
@@ -157,7 +157,7 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
       id: paymentId,
       consent_id: row.id,
       idempotency_key: request.idempotencyKey,
-      request_hash: request.requestHash,
+      request: request.request,
       amount: fromMinorUnits(amount),
       currency: request.currency,
       outcome,

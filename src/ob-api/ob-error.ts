@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import type { ObErrorCode, ObProblem } from '../ob-error-codes.ts';
+import { AssentError } from '../protocol/assent-error.ts';
+import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
+import { obErrorRowOf } from './ob-errors.ts';
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
@@ -41,16 +43,21 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
   };
 }
 
-/** Renders ObErrors as the envelope; anything else is logged and answered as UK.OBIE.UnexpectedError. */
+/**
+ * Renders ObErrors, and service errors through the table in ob-errors.ts, as the envelope; anything
+ * else is logged and answered as UK.OBIE.UnexpectedError.
+ */
 export function obErrors(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (caught) {
-      if (caught instanceof ObError) {
-        ctx.status = caught.status;
-        ctx.set(caught.headers);
-        ctx.body = obEnvelope(caught.status, caught.message, caught.problems);
+      const row = caught instanceof AssentError ? obErrorRowOf(caught) : undefined;
+      const answer = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : caught;
+      if (answer instanceof ObError) {
+        ctx.status = answer.status;
+        ctx.set(answer.headers);
+        ctx.body = obEnvelope(answer.status, answer.message, answer.problems);
         return;
       }
       logger.error({ err: caught, path: ctx.path }, 'consent API request failed');

@@ -3,13 +3,15 @@ import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { type ClientKind, clientKindOf } from './client-kind.ts';
-import { FAPI_ALGORITHMS } from './provider.ts';
+import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
+import { ObError } from './ob-error.ts';
 
 /**
- * Checks a client_credentials access token presented to one of Assent's own APIs: the provider's
- * ClientCredentials model decides whether it is live, and the presentation must prove possession
- * of the key it is bound to, exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
+ * The one check of access tokens presented to Assent's own APIs (the consent API and the bank API):
+ * the provider's ClientCredentials model (or, for UK OB VRP funds confirmation, its AccessToken model)
+ * decides whether it is live, and the presentation must prove possession of the key it is bound to,
+ * exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
  */
 
 /** How far a DPoP proof's iat may be from now, in seconds; the library's own window. */
@@ -53,7 +55,7 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   let payload;
   let jwk;
   try {
-    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: FAPI_ALGORITHMS, typ: 'dpop+jwt' }));
+    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: [...FAPI_ALGORITHMS], typ: 'dpop+jwt' }));
   } catch (cause) {
     throw new TokenRejected('the DPoP proof is not valid', { header: 'DPoP', cause });
   }
@@ -112,4 +114,22 @@ export async function verifyPresentedToken(provider: Provider, presentedCertific
     registeredScope: new Set((client.scope ?? '').split(' ').filter(Boolean)),
     grantId: token.grantId,
   };
+}
+
+/** The presented token, or a UK OB 401 envelope with the matching WWW-Authenticate challenge. */
+export async function verifyObApiToken(
+  provider: Provider,
+  presentedCertificate: ClientCertificateReader,
+  ctx: Context,
+  kind: PresentedTokenKind = 'ClientCredentials',
+): Promise<VerifiedClientToken> {
+  try {
+    return await verifyPresentedToken(provider, presentedCertificate, ctx, kind);
+  } catch (error) {
+    if (!(error instanceof TokenRejected)) throw error;
+    const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
+    throw new ObError(401, error.message, [{ code: error.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid', message: error.message, path: error.header }], {
+      'www-authenticate': `${scheme}, error_description="${error.message}"`,
+    });
+  }
 }

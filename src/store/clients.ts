@@ -1,6 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
-import { KyselyAdapter } from '../oidc/adapter.ts';
+import { KyselyAdapter } from './adapter.ts';
 
 /**
  * Clients live in the provider's own Client model, so oidc-provider validates their metadata on every

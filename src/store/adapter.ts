@@ -3,6 +3,7 @@ import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
+import { destroyGrantEverywhere } from './artefacts.ts';
 import { createBatchedFind } from './batched-find.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
@@ -22,27 +23,6 @@ function withConsumption(row: { payload: Record<string, unknown>; consumed_at: D
   const payload = row.payload as AdapterPayload;
   if (row.consumed_at === null) return payload;
   return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
-}
-
-/** Removes a grant and everything issued under it, whatever the model. */
-export async function destroyGrantEverywhere(db: Db, grantId: string): Promise<void> {
-  await db
-    .deleteFrom('oidc_model')
-    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
-    .execute();
-}
-
-/**
- * Removes every artefact issued to a client (grants, codes, tokens, PAR requests, device and CIBA
- * requests) but not the client itself or its registration access token.
- */
-export async function destroyClientArtefacts(db: Db, clientId: string): Promise<number> {
-  const result = await db
-    .deleteFrom('oidc_model')
-    .where('model', 'not in', ['Client', 'RegistrationAccessToken'])
-    .where(sql<string>`payload->>'clientId'`, '=', clientId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
 
 export interface AdapterOptions {

@@ -1,0 +1,43 @@
+import type { Context } from 'koa';
+import type { JWK } from 'jose';
+import type { Provider } from 'oidc-provider';
+import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+
+/**
+ * Every place Assent relies on oidc-provider beyond its documented, typed API, in one file, so that an
+ * upgrade is checked here and by test/engine-internals.test.ts (which fails when one of these breaks).
+ * Checked against oidc-provider 9.13.
+ */
+
+export const ENGINE_VERSION_CHECKED = '9.13';
+
+/**
+ * Replaces a running provider's keystore and published JWKS (key rotation without a restart). The
+ * library builds its keystore once at construction and has no public API to change it.
+ */
+export function replaceKeystore(provider: Provider, keys: JWK[]): void {
+  initializeKeystore.call(provider, { keys });
+}
+
+type UniqueCheck = (iss: string, jti: string, exp: number) => Promise<boolean>;
+
+/**
+ * Replaces the static `ReplayDetection.unique` that DPoP proofs and client assertions go through
+ * (lib/helpers/validate_dpop.js, lib/shared/jwt_client_auth.js). The library's own is find-then-save.
+ */
+export function replaceReplayCheck(provider: Provider, unique: UniqueCheck): void {
+  (provider as unknown as { ReplayDetection: { unique: UniqueCheck } }).ReplayDetection.unique = unique;
+}
+
+/** A token's (or Grant's) own TTL in seconds: BaseToken's `expiresIn` override, absent from the typings. */
+export function setOwnTtl(token: object, seconds: number): void {
+  (token as { expiresIn: number }).expiresIn = seconds;
+}
+
+/** Inside `provider.use` middleware the Koa app is the Provider itself (`class Provider extends Koa`). */
+export function providerOf(ctx: Context): Provider {
+  return ctx.app as unknown as Provider;
+}
+
+/** The names `ctx.oidc.route` takes at the two endpoints that accept an authorization request. */
+export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['authorization', 'pushed_authorization_request']);

@@ -1,0 +1,25 @@
+import type { AssentError, AssentErrorCode } from '../protocol/assent-error.ts';
+import type { ObErrorCode } from '../protocol/ob-error-codes.ts';
+
+/**
+ * How each service error reads in the UK OB error envelope, for the consent API and the bank API alike.
+ * A code without a row is not something those APIs can cause: it is answered as an unexpected error.
+ */
+const OB_ERRORS: Record<AssentErrorCode, { status: number; code: ObErrorCode; path?: string } | undefined> = {
+  consent_not_found: { status: 404, code: 'UK.OBIE.Resource.NotFound', path: 'ConsentId' },
+  consent_expired: { status: 400, code: 'UK.OBIE.Resource.InvalidConsentStatus', path: 'Status' },
+  consent_status_invalid: { status: 400, code: 'UK.OBIE.Resource.InvalidConsentStatus', path: 'Status' },
+  idempotency_conflict: { status: 400, code: 'UK.OBIE.Header.Invalid', path: 'x-idempotency-key' },
+  request_body_invalid: { status: 400, code: 'UK.OBIE.Resource.InvalidFormat' },
+  account_selection_invalid: undefined,
+  consent_binding_refused: undefined,
+  payment_changed: undefined,
+  tpp_state_invalid: undefined,
+  csrf_rejected: undefined,
+  sign_in_failed: undefined,
+};
+
+/** The envelope's status and entry for a service error, or undefined when the table has no row for it. */
+export function obErrorRowOf(error: AssentError): { status: number; code: ObErrorCode; path?: string } | undefined {
+  return OB_ERRORS[error.code];
+}

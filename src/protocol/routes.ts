@@ -1,0 +1,123 @@
+import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
+
+/**
+ * Every path Assent and its oidc-provider serve, in one table that the provider's configuration, the
+ * routers, the rate limits, the metric labels, the OpenAPI document and the tests read. A row is one
+ * method on one path (Koa-router syntax, `:name` for a segment), with who may call it, which rate-limit
+ * policy guards it and what it is for, so the table is also the API inventory.
+ */
+
+export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration'] as const;
+export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * Who calls a route: `anyone` (public documents), `customer` (a browser), `client` (any registered
+ * client authenticating itself), `tpp` (a TPP: with a software statement, a registration access token
+ * or a client_credentials token at the consent API), `resource_server` (the bank's own), `operator`.
+ */
+export type Caller = 'anyone' | 'customer' | 'client' | 'tpp' | 'resource_server' | 'operator';
+
+export interface Route {
+  method: Method;
+  path: string;
+  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers. */
+  servedBy: 'engine' | 'assent';
+  caller: Caller;
+  rateLimit?: RateLimitPolicy;
+  purpose: string;
+}
+
+/** Where oidc-provider mounts its endpoints: its `routes` option. */
+export const ENGINE_PATHS = {
+  authorization: '/auth',
+  end_session: '/session/end',
+  introspection: '/token/introspection',
+  jwks: '/jwks',
+  pushed_authorization_request: '/request',
+  registration: '/register',
+  revocation: '/token/revocation',
+  token: '/token',
+  userinfo: '/me',
+} as const;
+
+export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+export const OB_API_PREFIX = '/open-banking/v3.1';
+export const BANK_PREFIX = '/bank';
+export const DASHBOARD_PREFIX = '/dashboard';
+export const INTERACTION_PREFIX = '/interaction/:uid';
+
+/** Each UK OB consent resource, under OB_API_PREFIX. */
+export const CONSENT_API_PATHS: Record<ConsentType, string> = {
+  account_access: '/aisp/account-access-consents',
+  domestic_payment: '/pisp/domestic-payment-consents',
+  funds_confirmation: '/cbpii/funds-confirmation-consents',
+  domestic_vrp: '/vrp/domestic-vrp-consents',
+};
+
+/** UK OB v3.1.10: a PISP asks, with the customer's token, whether a VRP consent's account can pay an amount. */
+export const VRP_FUNDS_CONFIRMATION_PATH = `${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`;
+
+const engine = (method: Method, path: string, caller: Caller, purpose: string, rateLimit?: RateLimitPolicy): Route => ({
+  method,
+  path,
+  servedBy: 'engine',
+  caller,
+  purpose,
+  ...(rateLimit && { rateLimit }),
+});
+const assent = (method: Method, path: string, caller: Caller, purpose: string, rateLimit?: RateLimitPolicy): Route => ({
+  ...engine(method, path, caller, purpose, rateLimit),
+  servedBy: 'assent',
+});
+
+const { authorization, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
+
+export const ROUTES: readonly Route[] = [
+  engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata'),
+  engine('GET', jwks, 'anyone', 'the public signing keys'),
+  engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par'),
+  engine('GET', authorization, 'customer', 'authorization endpoint, with a PAR request_uri'),
+  engine('GET', `${authorization}/:uid`, 'customer', 'resumes an authorization after its interaction'),
+  engine('POST', token, 'client', 'token endpoint: code, refresh and client_credentials grants', 'token'),
+  engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own'),
+  engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens'),
+  engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'),
+  engine('GET', end_session, 'customer', 'RP-initiated logout'),
+  engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'),
+  engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'),
+  engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'),
+  engine('DELETE', `${registration}/:clientId`, 'tpp', 'RFC 7592: deregister'),
+  assent('GET', INTERACTION_PREFIX, 'customer', 'the current step of the sign-in and consent pages'),
+  assent('POST', `${INTERACTION_PREFIX}/login`, 'customer', 'SCA first factor: password', 'login'),
+  assent('POST', `${INTERACTION_PREFIX}/otp`, 'customer', 'SCA second factor: one-time code', 'otp'),
+  assent('POST', `${INTERACTION_PREFIX}/confirm`, 'customer', 'the customer approves or rejects the consent'),
+  assent('POST', `${INTERACTION_PREFIX}/abort`, 'customer', 'the customer returns to the TPP without deciding'),
+  ...CONSENT_TYPES.flatMap((type) => [
+    assent('POST', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}`, 'tpp', `creates a ${type} consent`),
+    assent('GET', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `reads a ${type} consent`),
+    assent('DELETE', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`),
+  ]),
+  assent('GET', '/openapi.json', 'anyone', 'the consent API\'s OpenAPI document'),
+  assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token'),
+  assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),
+  assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', 'VRP funds confirmation with the customer\'s access token'),
+  assent('POST', `${BANK_PREFIX}/vrp-consents/:consentId/payments`, 'resource_server', 'decides one payment under a VRP consent against its limits'),
+  assent('GET', DASHBOARD_PREFIX, 'customer', 'the customer\'s consents'),
+  assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', 'starts the dashboard\'s own sign-in'),
+  assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', 'the dashboard\'s sign-in redirect'),
+  assent('POST', `${DASHBOARD_PREFIX}/logout`, 'customer', 'ends the dashboard session'),
+  assent('GET', `${DASHBOARD_PREFIX}/consents/:id`, 'customer', 'one consent with its history'),
+  assent('GET', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'asks to confirm revoking a consent'),
+  assent('POST', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'revokes a consent'),
+  assent('GET', `${DASHBOARD_PREFIX}/consents/:id/receipt`, 'customer', 'confirms a revocation'),
+  assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'asks to confirm stopping all sharing with a TPP'),
+  assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
+  assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
+  assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', 'the dashboard\'s stylesheet'),
+  assent('GET', '/assets/assent.css', 'anyone', 'the pages\' stylesheet'),
+  assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'),
+  assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'),
+  assent('GET', '/metrics', 'operator', 'Prometheus metrics (on OPS_PORT when set)'),
+];

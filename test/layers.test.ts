@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+
+/**
+ * Imports run downward only, per the layer map in docs/architecture.md (read from there, so the map
+ * and the check cannot drift apart).
+ */
+
+const root = path.resolve(import.meta.dirname, '..');
+const src = path.join(root, 'src');
+
+async function layerMap(): Promise<Map<string, number>> {
+  const doc = await readFile(path.join(root, 'docs/architecture.md'), 'utf8');
+  const block = /```layers\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/architecture.md has a ```layers block');
+  const lines = block.trim().split('\n').toReversed();
+  return new Map(lines.flatMap((line, rank) => line.trim().split(/\s+/).map((unit): [string, number] => [unit, rank])));
+}
+
+/** The layer unit of a file under src/: its top folder (consents/api counts on its own) or the file itself. */
+function unitOf(file: string): string {
+  const parts = path.relative(src, file).split(path.sep);
+  if (parts.length === 1) return parts[0]!;
+  return parts[0] === 'consents' && parts[1] === 'api' ? 'consents/api' : parts[0]!;
+}
+
+/** Every relative module a file names: static imports and re-exports, side-effect imports, import(). */
+export function importsOf(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const found = code.matchAll(/(?:^|[;\s])(?:import|export)\s[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(?\s*['"]([^'"]+)['"]/g);
+  return [...found].map((match) => match[1] ?? match[2]!).filter((spec) => spec.startsWith('.'));
+}
+
+const at = (file: string) => path.join(src, file);
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.ts')).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+interface Arrow {
+  from: string;
+  to: string;
+}
+
+/** The arrows the map forbids: to a higher layer, to a sibling on the same layer, or from/to an unmapped unit. */
+export function wrongArrows(arrows: Arrow[], layers: Map<string, number>): string[] {
+  const wrong: string[] = [];
+  for (const { from, to } of arrows) {
+    const fromUnit = unitOf(from);
+    const toUnit = unitOf(to);
+    if (fromUnit === toUnit) continue;
+    const fromRank = layers.get(fromUnit);
+    const toRank = layers.get(toUnit);
+    if (fromRank === undefined || toRank === undefined) wrong.push(`${fromUnit} or ${toUnit} is not in the layer map (${path.relative(root, from)})`);
+    else if (toRank >= fromRank) wrong.push(`${path.relative(root, from)} -> ${path.relative(root, to)} (${fromUnit} may not import ${toUnit})`);
+  }
+  return wrong;
+}
+
+async function arrowsOfSrc(): Promise<Arrow[]> {
+  const arrows: Arrow[] = [];
+  for (const file of await sourceFiles(src)) {
+    for (const spec of importsOf(await readFile(file, 'utf8'))) arrows.push({ from: file, to: path.resolve(path.dirname(file), spec) });
+  }
+  return arrows;
+}
+
+test('every import in src/ runs down the layer map', async () => {
+  const arrows = await arrowsOfSrc();
+  assert.ok(arrows.length > 200, `read ${arrows.length} imports`);
+  assert.deepEqual(wrongArrows(arrows, await layerMap()), []);
+});
+
+test('every folder and top-level file of src/ is on the map', async () => {
+  const layers = await layerMap();
+  const units = new Set((await sourceFiles(src)).map(unitOf));
+  assert.deepEqual([...units].filter((unit) => !layers.has(unit)), []);
+});
+
+test('the check catches an upward arrow, a sibling arrow and every import form', async () => {
+  const layers = await layerMap();
+  assert.deepEqual(wrongArrows([{ from: at('store/adapter.ts'), to: at('consents/consent-service.ts') }], layers).length, 1);
+  assert.deepEqual(wrongArrows([{ from: at('tpp/tpp-service.ts'), to: at('consents/consent.ts') }], layers).length, 1);
+  assert.deepEqual(wrongArrows([{ from: at('bank/bank-router.ts'), to: at('consents/api/consent-router.ts') }], layers).length, 1);
+  assert.deepEqual(wrongArrows([{ from: at('consents/api/consent-router.ts'), to: at('consents/consent.ts') }], layers), []);
+  const text = "import a from './a.ts';\nimport {\n  b,\n} from '../b.ts';\nexport { c } from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'koa';";
+  assert.deepEqual(importsOf(text), ['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts']);
+});
