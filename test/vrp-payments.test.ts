@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auditHistory } from '../src/audit/audit-trail.ts';
+import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { authoriseConsent, revokeConsent } from '../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
@@ -87,6 +87,7 @@ describe('payments under a VRP consent (bank API)', () => {
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
     assert.equal(events.filter((event) => event === 'vrp.payment.accepted').length, 33);
     assert.equal(events.filter((event) => event === 'vrp.payment.refused').length, 31);
+    assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: events.length }, 'the racing decisions left an unbroken chain');
   });
 
   test('a repeated idempotency key gets the first answer and counts once, even when the repeats race', async () => {
@@ -139,22 +140,48 @@ describe('payments under a VRP consent (bank API)', () => {
     assert.deepEqual(accepted.Data.Periods.map((period) => [period.PeriodType, period.Remaining]), [['Month', '700.00'], ['Day', '0.00']]);
   });
 
-  test('a consent not yet authorised refuses with InvalidConsentStatus', async () => {
+  test('a consent not yet authorised, or past its ValidToDateTime, refuses with InvalidConsentStatus', async () => {
     const waiting = await createVrp();
     assert.deepEqual([refusal(await pay(waiting, '1.00')).ErrorCode, refusal(await pay(waiting, '1.00')).Message], ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is AwaitingAuthorisation']);
+    const ended = await authorisedVrp();
+    assert.equal((await pay(ended, '1.00')).status, 201);
+    // ValidToDateTime passes (the expiry sweep has not run yet): the consent reads Expired at once.
+    await assent.db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', ended).execute();
+    assert.deepEqual([refusal(await pay(ended, '1.00')).ErrorCode, refusal(await pay(ended, '1.00')).Message], ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is Expired']);
+  });
+
+  test('the bank reads a VRP consent with its control parameters', async () => {
+    const consentId = await authorisedVrp(MONTHLY_1000);
+    const read = await bank.call('GET', `/bank/consents/${consentId}`);
+    assert.equal(read.status, 200);
+    const data = (read.body as { Data: { ConsentType: string; ControlParameters: { PeriodicLimits: unknown[] }; VrpInitiation: { CreditorAccount: { Name: string } } } }).Data;
+    assert.equal(data.ConsentType, 'domestic_vrp');
+    assert.deepEqual(data.ControlParameters.PeriodicLimits, MONTHLY_1000.PeriodicLimits);
+    assert.equal(data.VrpInitiation.CreditorAccount.Name, 'ACME Savings');
   });
 
   test('revocation mid-stream stops payments at once: nothing is accepted after it commits', async () => {
     const consentId = await authorisedVrp({ MaximumIndividualAmount: { Amount: '1.00', Currency: 'GBP' } });
-    const payments = Array.from({ length: 48 }, (_, index) => new Promise((resolve) => setTimeout(resolve, index * 5)).then(() => pay(consentId, '1.00')));
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    const responses: ApiResponse[] = [];
+    // Four payers keep paying £1 until they are refused, then try twice more.
+    const payer = async () => {
+      let afterRefusal = 0;
+      while (afterRefusal < 3) {
+        const response = await pay(consentId, '1.00');
+        responses.push(response);
+        if (response.status !== 201) afterRefusal += 1;
+      }
+    };
+    const payers = Array.from({ length: 4 }, payer);
+    while ((await ledger(consentId)).filter((row) => row.outcome === 'accepted').length < 8) await new Promise((resolve) => setTimeout(resolve, 20));
     const revoked = await revokeConsent(assent.db, { consentId, actor: { kind: 'customer', id: people.customer.id } });
-    const responses = await Promise.all(payments);
+    await Promise.all(payers);
+
     const rows = await ledger(consentId);
     const accepted = rows.filter((row) => row.outcome === 'accepted');
-    const refused = rows.filter((row) => row.outcome === 'refused');
-    assert.ok(accepted.length > 0 && refused.length > 0, `the revocation landed mid-stream (${accepted.length} accepted, ${refused.length} refused)`);
-    assert.ok(accepted.every((row) => row.created_at <= revoked.statusUpdatedAt), 'no payment was accepted after the revocation');
+    assert.ok(accepted.length >= 8 && rows.length > accepted.length, `payments were accepted before and refused after (${accepted.length} of ${rows.length})`);
+    assert.ok(accepted.every((row) => row.created_at <= revoked.statusUpdatedAt), 'no payment was accepted after the revocation committed');
+    assert.ok(rows.filter((row) => row.outcome === 'refused').every((row) => row.created_at >= revoked.statusUpdatedAt));
     for (const response of responses.filter((r) => r.status !== 201)) assert.equal(refusal(response).Message, 'the consent is Revoked');
     assert.equal(refusal(await pay(consentId, '1.00')).ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
   });
