@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { authoriseConsent, revokeConsent } from '../src/consents/consent-service.ts';
+import { decideVrpPayment } from '../src/consents/vrp/vrp-payment-service.ts';
 import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
+import { connectDatabase } from '../src/db/connect.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { type ApiResponse, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
@@ -88,6 +90,28 @@ describe('payments under a VRP consent (bank API)', () => {
     assert.equal(events.filter((event) => event === 'vrp.payment.accepted').length, 33);
     assert.equal(events.filter((event) => event === 'vrp.payment.refused').length, 31);
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: events.length }, 'the racing decisions left an unbroken chain');
+  });
+
+  test('two instances (separate connection pools) racing on one consent still accept exactly what fits', async () => {
+    const consentId = await authorisedVrp({ PeriodicLimits: [{ Amount: '100.00', Currency: 'GBP', PeriodType: 'Week', PeriodAlignment: 'Calendar' }] });
+    const instances = [assent.db, await connectDatabase({ databaseUrl: assent.databaseUrl, dataDir: assent.dataDir })];
+    try {
+      const decisions = await Promise.all(
+        Array.from({ length: 64 }, (_, index) =>
+          decideVrpPayment(instances[index % 2]!, {
+            consentId,
+            idempotencyKey: `race-${index}`,
+            request: '7.00 GBP',
+            amount: '7.00',
+            currency: 'GBP',
+            actor: { kind: 'resource_server', id: bank.clientId },
+          }),
+        ),
+      );
+      assert.equal(decisions.filter((decision) => decision.answer.outcome === 'accepted').length, 14, '14 × £7 = £98 fits in £100; a 15th would not');
+    } finally {
+      await instances[1]!.destroy();
+    }
   });
 
   test('a repeated idempotency key gets the first answer and counts once, even when the repeats race', async () => {
