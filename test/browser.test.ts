@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,12 +6,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { getConsent } from '../src/consents/consent-service.ts';
-import { openAccount } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
-import { intentClaims } from './support/granted-consents.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-results', 'browser');
@@ -93,21 +91,6 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
   });
   after(async () => { await assent?.stop(); });
 
-  async function customerWithAccounts() {
-    const customer = await createTestCustomer(assent.db);
-    const open = (name: string, accountSubtype: 'CurrentAccount' | 'Savings') =>
-      openAccount(assent.db, {
-        customerId: customer.id,
-        schemeName: 'UK.OBIE.SortCodeAccountNumber',
-        identification: String(randomInt(10 ** 13, 10 ** 14 - 1)),
-        name,
-        currency: 'GBP',
-        accountType: 'Personal',
-        accountSubtype,
-      });
-    return { customer, current: await open('Everyday Current Account', 'CurrentAccount'), savings: await open('Rainy Day Saver', 'Savings') };
-  }
-
   test('login -> one-time code -> consent -> approve, on a phone-sized screen, without a CSP violation', async () => {
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp);
@@ -151,7 +134,7 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
   });
 
   test('an account-access consent: the consent page shows the TPP, the grouped permissions and the accounts; approving authorises it', async () => {
-    const { customer, current, savings } = await customerWithAccounts();
+    const { customer, current, savings } = await customerWithAccounts(assent);
     const body = accountAccessRequest({
       Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadStandingOrdersBasic'],
       ExpirationDateTime: '2027-02-23T12:00:00Z',
@@ -202,7 +185,7 @@ describe('the authorization pages in a real browser (headless Chromium)', { skip
   });
 
   test('a domestic payment: the code step shows amount, currency and payee, the consent page the same; approving authorises it', async () => {
-    const { customer, current } = await customerWithAccounts();
+    const { customer, current } = await customerWithAccounts(assent);
     const created = await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', claims: intentClaims(consentId) });

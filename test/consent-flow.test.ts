@@ -16,7 +16,7 @@ import {
 } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import type { TestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
 /** How the pages write a UK sort code and account number. */
@@ -71,13 +71,7 @@ describe('binding consents into the authorization flow', () => {
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
     assert.equal(callback.url.origin + callback.url.pathname, tpp.redirectUri);
-    const tokens = await oidc.authorizationCodeGrant(
-      tpp.config,
-      callback.url,
-      { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
-      undefined,
-      { DPoP: dpop },
-    );
+    const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
     assert.equal(tokens.claims()?.openbanking_intent_id, consentId);
     assert.equal(tokens.claims()?.sub, customer.id);
 
@@ -117,13 +111,7 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(created.length, 1);
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on' });
-    const tokens = await oidc.authorizationCodeGrant(
-      tpp.config,
-      callback.url,
-      { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
-      undefined,
-      { DPoP: dpop },
-    );
+    const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
     const consentId = created[0]!.id;
     assert.equal(tokens.claims()?.openbanking_intent_id, consentId);
     assert.deepEqual(tokens.authorization_details, [{ type: 'account_information', consent_id: consentId }]);
@@ -161,7 +149,7 @@ describe('binding consents into the authorization flow', () => {
     const { page: secondPage } = await signIn(assent, second.url, customer, browser);
     assert.match(secondPage.body, /Choose the accounts to share/, 'the customer is asked, even though signed in with a grant already');
     const callback = await decide(browser, secondPage, 'confirm', { [`account:${current.id}`]: 'on' });
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback.url, { pkceCodeVerifier: second.codeVerifier, expectedState: second.state, expectedNonce: second.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback.url, second, { dpop });
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
     assert.equal(introspected.active, true);
     assert.equal(introspected.scope, 'accounts');

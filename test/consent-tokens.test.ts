@@ -20,7 +20,7 @@ import { CustomerAgent } from './support/customer-agent.ts';
 import type { TestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, runAdmin, tppFromRegistration } from './support/onboarding.ts';
 import { TestResourceServer } from './support/resource-server.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
@@ -36,13 +36,7 @@ async function authorise(assent: TestAssent, tpp: TestTpp, parameters: Record<st
   const page = await browser.signIn(request.url, customer);
   const callback = await browser.submit(page, 'confirm', choice);
   assert.ok(callback.url.searchParams.get('code'), `expected a code, got ${callback.url} ${callback.body.slice(0, 300)}`);
-  const tokens = await oidc.authorizationCodeGrant(
-    tpp.config,
-    callback.url,
-    { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
-    undefined,
-    { DPoP: dpop },
-  );
+  const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
   return { tokens, dpop };
 }
 

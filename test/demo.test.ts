@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fetch } from 'undici';
 import { currentTotpCode } from '../src/customers/totp.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './support/free-port.ts';
 
 let assent: TestAssent;
 before(async () => { assent = await startTestAssent({ SEED_DEMO: 'true' }); });

@@ -11,7 +11,7 @@ import * as oidc from 'openid-client';
 import { tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo and serves discovery; a restart reuses it', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-embedded-'));
@@ -48,7 +48,7 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       const customer = await createTestCustomer(second.db);
       const request = await pushAuthorizationRequest(tpp);
       const callback = await new CustomerAgent(agent, second.issuer).authorize(request.url, customer);
-      const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+      const tokens = await redeemCode(tpp, callback, request);
       assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
     } finally {
       await second.close();

@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client', () => {
   let assent: TestAssent;
@@ -41,13 +41,7 @@ describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client',
     assert.equal(callback.origin + callback.pathname, tpp.redirectUri);
     assert.equal(callback.searchParams.get('iss'), assent.issuer);
 
-    const tokens = await oidc.authorizationCodeGrant(
-      tpp.config,
-      callback,
-      { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
-      undefined,
-      { DPoP: dpop },
-    );
+    const tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });
     assert.equal(tokens.token_type.toLowerCase(), 'dpop');
     assert.equal(tokens.claims()?.sub, customer.id);
     assert.equal(tokens.claims()?.acr, 'urn:openbanking:psd2:sca', 'both factors were used');
@@ -83,7 +77,7 @@ describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client',
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback, request, { dpop });
 
     const otherKey = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
     await assert.rejects(oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: otherKey }));

@@ -4,12 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
 
 // Activation at +6 s, retirement 7 s later (token lifetime + refresh interval): wide windows for each
 // check on a loaded machine. Every wait is measured from the times the rotation itself reports.
@@ -34,7 +33,7 @@ describe('signing key rotation with `keys:rotate`', () => {
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp);
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+    const tokens = await redeemCode(tpp, callback, request);
     return tokens.id_token!;
   }
 

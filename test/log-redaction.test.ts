@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 const SECRET_FIELDS = ['client_assertion', 'code', 'code_verifier', 'refresh_token', 'token', 'request'];
 
@@ -55,7 +55,7 @@ describe('logs of a full flow hold no secret', () => {
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
     secrets.add(callback.searchParams.get('code')!);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback, request, { dpop });
     secrets.add(tokens.access_token);
     secrets.add(tokens.refresh_token!);
     secrets.add(tokens.id_token!);
@@ -65,7 +65,7 @@ describe('logs of a full flow hold no secret', () => {
     secrets.add(refreshed.access_token);
     await oidc.tokenRevocation(tpp.config, refreshed.access_token);
     // A replayed code is an error path the provider logs (and it revokes the grant, hence last).
-    await assert.rejects(oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop }));
+    await assert.rejects(redeemCode(tpp, callback, request, { dpop }));
 
     const serverSecrets = await assent.db.selectFrom('server_secret').select('material').execute();
     for (const key of serverSecrets.map((row) => row.material as Record<string, unknown>)) {

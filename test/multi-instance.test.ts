@@ -7,12 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { connectDatabase, type Db } from '../src/db/connect.ts';
-import { type AssentProcess, freePort, spawnAssent } from './support/assent-process.ts';
+import { type AssentProcess, spawnAssent } from './support/assent-process.ts';
+import { freePort } from './support/free-port.ts';
 import { tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { createTestDatabase } from './support/database.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
 
 /** Sends the TPP's calls to one endpoint to another instance: same issuer, different process. */
 function routeTo(tpp: TestTpp, endpointPath: string, port: number) {
@@ -74,7 +75,7 @@ describe('two server processes on one Postgres', () => {
 
     const request = await pushAuthorizationRequest(tpp);
     const callback = await new CustomerAgent(tlsAgent(ca.certPem), issuer).authorize(request.url, customer);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+    const tokens = await redeemCode(tpp, callback, request);
     assert.equal(tokens.token_type.toLowerCase(), 'bearer');
 
     assert.equal(await served(second, '/token', 1), 1, 'the code was redeemed on the second process');

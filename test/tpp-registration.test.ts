@@ -10,7 +10,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, issueSsaWithCli, type OnboardingKit, tppFromRegistration } from './support/onboarding.ts';
-import { createTestTpp, fetchVia, pushAuthorizationRequest } from './support/tpp.ts';
+import { createTestTpp, fetchVia, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 describe('TPP onboarding by dynamic client registration with a software statement', () => {
   let assent: TestAssent;
@@ -66,7 +66,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments' }, { DPoP: dpop });
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback, request, { dpop });
     assert.equal(tokens.claims()?.sub, customer.id);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).scope, 'openid payments');
 

@@ -6,7 +6,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, type OnboardingKit, runAdmin, tppFromRegistration } from './support/onboarding.ts';
-import { pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
 
 const isInvalidClient = (error: oidc.ResponseBodyError) => error.error === 'invalid_client';
 
@@ -34,7 +34,7 @@ describe('suspending and reinstating a TPP', () => {
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
-    const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    const tokens = await redeemCode(tpp, callback, request, { dpop });
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
     assert.equal((await oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop })).sub, customer.id);
 

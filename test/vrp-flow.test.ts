@@ -5,7 +5,7 @@ import { auditHistory } from '../src/audit/audit-trail.ts';
 import { vrpFundsConfirmationResponse } from '../src/consents/api/vrp-funds-confirmation.ts';
 import { setAvailableBalance } from '../src/customers/account-directory.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './support/consent-api.ts';
+import { type ApiResponse, callProtectedResource, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
@@ -50,16 +50,10 @@ describe('a sweeping VRP consent end to end: API, SCA with dynamic linking, toke
   const pay = (consentId: string, amount: string) =>
     bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
 
-  async function fundsConfirmation(consentId: string, accessToken: string, dpop: oidc.DPoPHandle, amount: string, bodyConsentId = consentId): Promise<ApiResponse> {
+  function fundsConfirmation(consentId: string, accessToken: string, dpop: oidc.DPoPHandle, amount: string, bodyConsentId = consentId): Promise<ApiResponse> {
     const url = new URL(`${DOMESTIC_VRP}/${consentId}/funds-confirmation`, assent.issuer);
     const body = JSON.stringify({ Data: { ConsentId: bodyConsentId, Reference: 'SWEEP', InstructedAmount: { Amount: amount, Currency: 'GBP' } } });
-    let response: Response;
-    try {
-      response = await oidc.fetchProtectedResource(tpp.config, accessToken, url, 'POST', body, new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
-    } catch (error) {
-      response = (error as { response: Response }).response;
-    }
-    return { status: response.status, headers: response.headers, body: await response.json() };
+    return callProtectedResource(tpp.config, accessToken, url, 'POST', { body, headers: new Headers({ 'content-type': 'application/json' }), dpop });
   }
 
   test('the customer approves limits stated in plain words; the bank pays within them; introspection shows what remains', async () => {

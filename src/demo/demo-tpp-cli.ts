@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { authorizationRequest, clientCredentialsToken, dpopProof } from './demo-tpp.ts';
+import { CONSENT_SCOPES } from '../protocol/scopes.ts';
 
 /**
  * `npm run demo-tpp -- token [scope]` prints a DPoP-bound access token of the demo TPP;
@@ -16,7 +17,7 @@ const settings = { issuer: config.issuer ?? `https://localhost:${config.port}`, 
 const [command, ...args] = process.argv.slice(2);
 
 if (command === 'token') {
-  process.stdout.write(`${await clientCredentialsToken(settings, args[0] ?? 'accounts payments fundsconfirmations')}\n`);
+  process.stdout.write(`${await clientCredentialsToken(settings, args[0] ?? CONSENT_SCOPES.join(' '))}\n`);
 } else if (command === 'proof' && args[0] && args[1]) {
   process.stdout.write(`${await dpopProof(settings, args[0], args[1], args[2])}\n`);
 } else if (command === 'authorize' && args[0]) {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { DEMO_CLIENT_ID, DEMO_REDIRECT_URI } from './seed.ts';
+import { ENGINE_PATHS } from '../protocol/routes.ts';
 
 /**
  * Plays the demo TPP from the command line so the consent API can be tried with curl: it fetches a
@@ -98,14 +99,14 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
     .setExpirationTime('5m')
     .sign(await importJWK(signingJwk, 'PS256'));
   const response = await post(
-    `${settings.issuer}/request`,
+    `${settings.issuer}${ENGINE_PATHS.pushed_authorization_request}`,
     await caOf(settings),
     { 'content-type': 'application/x-www-form-urlencoded' },
     new URLSearchParams({ client_id: DEMO_CLIENT_ID, request: requestObject, ...(await clientAssertion(settings)) }).toString(),
   );
   if (response.status !== 201) throw new Error(`pushed authorization request failed (${response.status}): ${response.body}`);
   const { request_uri: requestUri } = JSON.parse(response.body) as { request_uri: string };
-  const url = new URL('/auth', settings.issuer);
+  const url = new URL(ENGINE_PATHS.authorization, settings.issuer);
   url.search = new URLSearchParams({ client_id: DEMO_CLIENT_ID, request_uri: requestUri }).toString();
   return { url, codeVerifier };
 }

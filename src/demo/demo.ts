@@ -7,6 +7,8 @@ import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
+import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -34,8 +36,8 @@ const vrp = process.argv.includes('--vrp');
 const journey = vrp
   ? {
       role: 'PISP' as const,
-      scope: 'payments',
-      path: '/open-banking/v3.1/vrp/domestic-vrp-consents',
+      scope: SCOPE_OF.domestic_vrp,
+      path: `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_vrp}`,
       body: {
         Data: {
           ControlParameters: {
@@ -54,8 +56,8 @@ const journey = vrp
     }
   : {
       role: 'AISP' as const,
-      scope: 'accounts',
-      path: '/open-banking/v3.1/aisp/account-access-consents',
+      scope: SCOPE_OF.account_access,
+      path: `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`,
       body: {
         Data: {
           Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],

@@ -8,6 +8,7 @@ import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrol
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../store/clients.ts';
+import { CONSENT_SCOPES, SCOPE } from '../protocol/scopes.ts';
 
 /**
  * Dev-mode demo data: a customer and a TPP client whose credentials are written under
@@ -79,7 +80,7 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
     redirect_uris: [DEMO_REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
-    scope: 'openid accounts payments fundsconfirmations',
+    scope: [SCOPE.openid, ...CONSENT_SCOPES].join(' '),
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'PS256',
     dpop_bound_access_tokens: true,

@@ -1,8 +1,10 @@
 import type { Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
+import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import type { Metrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
 
+const LOGIN_ROUTE = `${INTERACTION_PREFIX}/login`;
 const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429: 'rate_limited' };
 
 /**
@@ -17,7 +19,7 @@ export function requestMetrics(metrics: Metrics): Middleware {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
       metrics.requestSeconds.observe({ method: ctx.method, route }, seconds);
-      const refusal = route === '/interaction/:uid/login' && ctx.method === 'POST' ? LOGIN_REFUSALS[ctx.res.statusCode] : undefined;
+      const refusal = route === LOGIN_ROUTE && ctx.method === 'POST' ? LOGIN_REFUSALS[ctx.res.statusCode] : undefined;
       if (refusal) metrics.loginFailures.inc({ reason: refusal });
     });
     await next();

@@ -3,11 +3,35 @@ import { fetch } from 'undici';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
+import { CONSENT_SCOPES } from '../../src/protocol/scopes.ts';
 
 export interface ApiResponse {
   status: number;
   headers: Headers;
   body: unknown;
+}
+
+/**
+ * A call to one of Assent's APIs with an access token (and a fresh DPoP proof when bound to one); a
+ * refusal with a challenge comes back as a response, not a throw, so its envelope can be checked.
+ */
+export async function callProtectedResource(
+  config: oidc.Configuration,
+  accessToken: string,
+  url: URL,
+  method: string,
+  options: { body?: string; headers?: Headers; dpop?: oidc.DPoPHandle } = {},
+): Promise<ApiResponse> {
+  let response: Response;
+  try {
+    response = await oidc.fetchProtectedResource(config, accessToken, url, method, options.body, options.headers, { DPoP: options.dpop });
+  } catch (error) {
+    const challenged = (error as { response?: Response }).response;
+    if (!challenged) throw error;
+    response = challenged;
+  }
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
 export const ACCOUNT_ACCESS = `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
@@ -31,7 +55,7 @@ export class ConsentApiClient {
     this.dpop = dpop;
   }
 
-  static async create(assent: TestAssent, tpp: TestTpp, scope = 'accounts payments fundsconfirmations') {
+  static async create(assent: TestAssent, tpp: TestTpp, scope = CONSENT_SCOPES.join(' ')) {
     const registered = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', tpp.clientId).executeTakeFirstOrThrow();
     const usesDpop = registered.payload.dpop_bound_access_tokens === true;
     const dpop = usesDpop ? oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256')) : undefined;
@@ -44,18 +68,7 @@ export class ConsentApiClient {
     const headers = new Headers(options.headers);
     if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    let response: Response;
-    try {
-      response = await oidc.fetchProtectedResource(this.tpp.config, this.accessToken, new URL(path, this.#issuer), method, body, headers, {
-        DPoP: options.dpop ?? this.dpop,
-      });
-    } catch (error) {
-      const challenged = (error as { response?: Response }).response;
-      if (!challenged) throw error;
-      response = challenged;
-    }
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    return callProtectedResource(this.tpp.config, this.accessToken, new URL(path, this.#issuer), method, { body, headers, dpop: options.dpop ?? this.dpop });
   }
 
   /** The same request with hand-made headers and no proof machinery (for presentations that must fail). */
@@ -107,7 +120,7 @@ export function fundsConfirmationRequest(data: Record<string, unknown> = {}) {
   };
 }
 
-export const DOMESTIC_VRP = '/open-banking/v3.1/vrp/domestic-vrp-consents';
+export const DOMESTIC_VRP = `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_vrp}`;
 
 /** A sweeping VRP consent: up to £250 a payment, £1,000 a calendar month, for a year, to ACME Savings. */
 export function domesticVrpRequest(controlParameters: Record<string, unknown> = {}, initiation: Record<string, unknown> = {}) {

@@ -5,16 +5,17 @@ import { type TestAssent, tlsAgent } from './assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './customers.ts';
-import { pushAuthorizationRequest, type TestTpp } from './tpp.ts';
+import { pushAuthorizationRequest, type TestTpp, redeemCode } from './tpp.ts';
 
 /**
  * Consents the way they come to exist in production: the TPP creates one through the consent API,
  * sends the customer through PAR and the sign-in and consent pages, and redeems the code.
  */
 
-export async function customerWithAccounts(assent: TestAssent) {
+/** A customer with a current account and a savings account, both in GBP. */
+export async function customerWithAccounts(assent: Pick<TestAssent, 'db'>) {
   const customer = await createTestCustomer(assent.db);
-  const account = (name: string) =>
+  const account = (name: string, accountSubtype: 'CurrentAccount' | 'Savings') =>
     openAccount(assent.db, {
       customerId: customer.id,
       schemeName: 'UK.OBIE.SortCodeAccountNumber',
@@ -22,9 +23,9 @@ export async function customerWithAccounts(assent: TestAssent) {
       name,
       currency: 'GBP',
       accountType: 'Personal',
-      accountSubtype: 'CurrentAccount',
+      accountSubtype,
     });
-  return { customer, current: await account('Everyday Current'), savings: await account('Rainy Day Saver') };
+  return { customer, current: await account('Everyday Current', 'CurrentAccount'), savings: await account('Rainy Day Saver', 'Savings') };
 }
 
 export interface GrantedConsent {
@@ -66,12 +67,6 @@ export async function grantConsent(
   const callback = await browser.submit(consentPage, 'confirm', selection);
   if (!callback.url.href.startsWith(tpp.redirectUri)) throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
 
-  const tokens = await oidc.authorizationCodeGrant(
-    tpp.config,
-    callback.url,
-    { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true },
-    undefined,
-    { DPoP: dpop },
-  );
+  const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
   return { consentId, tokens, dpop, consentPage };
 }

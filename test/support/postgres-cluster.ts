@@ -1,24 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.ts';
 
 /**
  * A throwaway Postgres cluster for a test run: initdb into a temp folder, start on a free loopback
  * port, stop and delete on exit. As root, the server runs as the `postgres` user.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function asPostgresUser(command: string, args: string[]) {
   const root = process.getuid?.() === 0;

@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { createResourceServer } from '../../src/bank/resource-servers.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
-import type { ApiResponse } from './consent-api.ts';
+import { type ApiResponse, callProtectedResource } from './consent-api.ts';
 import { fetchVia } from './tpp.ts';
 
 /**
@@ -77,15 +77,6 @@ export class TestResourceServer {
     const headers = new Headers(options.headers);
     if (options.body !== undefined) headers.set('content-type', 'application/json');
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    let response: Response;
-    try {
-      response = await oidc.fetchProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, body, headers, { DPoP: this.#dpop });
-    } catch (error) {
-      const challenged = (error as { response?: Response }).response;
-      if (!challenged) throw error;
-      response = challenged;
-    }
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    return callProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, { body, headers, dpop: this.#dpop });
   }
 }

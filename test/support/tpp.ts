@@ -6,6 +6,7 @@ import { type Agent, fetch } from 'undici';
 import { issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
 import { saveClient } from '../../src/store/clients.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
+import { CONSENT_SCOPES, SCOPE } from '../../src/protocol/scopes.ts';
 
 export type TestClientAuth = 'private_key_jwt' | 'tls_client_auth';
 
@@ -44,7 +45,7 @@ export async function createTestTpp(
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
-    scope: 'openid accounts payments fundsconfirmations',
+    scope: [SCOPE.openid, ...CONSENT_SCOPES].join(' '),
     token_endpoint_auth_method: auth,
     jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
     ...(auth === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true } : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
@@ -79,4 +80,15 @@ export async function pushAuthorizationRequest(tpp: TestTpp, parameters: Record<
   );
   const url = await oidc.buildAuthorizationUrlWithPAR(tpp.config, jar.searchParams, options);
   return { url, codeVerifier, state, nonce };
+}
+
+export type PushedRequest = Awaited<ReturnType<typeof pushAuthorizationRequest>>;
+
+/**
+ * Redeems the code on the TPP's redirect with the checks of the pushed request (PKCE, state, nonce),
+ * presenting the DPoP key the tokens are bound to when there is one.
+ */
+export function redeemCode(tpp: TestTpp, callback: URL, request: PushedRequest, options: { dpop?: oidc.DPoPHandle; idTokenExpected?: boolean } = {}) {
+  const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, ...(options.idTokenExpected && { idTokenExpected: true }) };
+  return oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
 }
