@@ -101,7 +101,6 @@ describe('payments under a VRP consent (bank API)', () => {
           decideVrpPayment(instances[index % 2]!, {
             consentId,
             idempotencyKey: `race-${index}`,
-            request: '7.00 GBP',
             amount: '7.00',
             currency: 'GBP',
             actor: { kind: 'resource_server', id: bank.clientId },

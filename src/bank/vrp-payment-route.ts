@@ -2,7 +2,6 @@ import type { Router } from '@koa/router';
 import { z } from 'zod';
 import type { Actor } from '../consents/consent-service.ts';
 import { obAmount, toProblems } from '../consents/ob-request-fields.ts';
-import { canonicalAmount } from '../consents/vrp/money.ts';
 import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
 import type { Db } from '../db/connect.ts';
 import { ObError } from '../ob-api/ob-error.ts';
@@ -29,8 +28,6 @@ export function vrpPaymentRoute(router: Router, db: Db) {
     const decision = await decideVrpPayment(db, {
       consentId: ctx.params.consentId ?? '',
       idempotencyKey,
-      // The payment itself, so "2.5" and "2.50" are one request and another amount is another.
-      request: `${canonicalAmount(Amount)} ${Currency}`,
       amount: Amount,
       currency: Currency,
       actor,

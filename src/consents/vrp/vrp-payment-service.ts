@@ -26,8 +26,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface VrpPaymentRequest {
   consentId: string;
   idempotencyKey: string;
-  /** The payment as asked for, so a key reused for another payment is refused. */
-  request: string;
   /** Decimal string, at most two fraction digits, validated at the edge. */
   amount: string;
   currency: string;
@@ -135,9 +133,12 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
   return db.transaction().execute(async (trx) => {
     const row = await lockConsent(trx, request.consentId);
     if (!row || row.type !== 'domestic_vrp' || row.vrp === null) throw new ConsentNotFound();
+    const amount = toMinorUnits(request.amount);
+    // The payment itself, so "2.5" and "2.50" are one request and another amount is another.
+    const asked = `${fromMinorUnits(amount)} ${request.currency}`;
     const earlier = await findPaymentByKey(trx, row.id, request.idempotencyKey);
     if (earlier) {
-      if (earlier.request !== request.request) throw new IdempotencyConflict();
+      if (earlier.request !== asked) throw new IdempotencyConflict();
       return { answer: earlier.answer as VrpPaymentAnswer, replayed: true };
     }
 
@@ -145,7 +146,6 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
     const now = await databaseNow(trx);
     const consent = toConsent(row, now);
     const terms = consent.vrp!;
-    const amount = toMinorUnits(request.amount);
     const usage = await periodUsage(trx, { id: consent.id, createdAt: consent.createdAt, vrp: terms }, now);
     const refusal = refusalOf(row, terms, usage, amount, request.currency, now);
     const outcome = refusal ? 'refused' : 'accepted';
@@ -157,7 +157,7 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
       id: paymentId,
       consent_id: row.id,
       idempotency_key: request.idempotencyKey,
-      request: request.request,
+      request: asked,
       amount: fromMinorUnits(amount),
       currency: request.currency,
       outcome,
