@@ -246,7 +246,7 @@ async function main() {
     const customers: TestCustomer[] = [];
     for (let i = 0; i < BENCH_CUSTOMERS; i += 1) customers.push(await createTestCustomer(db));
     const env = {
-      DATABASE_URL: databaseUrl, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'warn',
       ACCESS_TOKEN_TTL: '3600', BENCH_CLIENTS_FILE: clientsFile,
       RATE_LIMIT_LOGIN: 'off', RATE_LIMIT_OTP: 'off', RATE_LIMIT_PAR: 'off', RATE_LIMIT_TOKEN: 'off', RATE_LIMIT_REGISTRATION: 'off',
     };

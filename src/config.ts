@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { RateLimitPolicy } from './protocol/routes.ts';
@@ -8,10 +9,21 @@ import type { RateLimitPolicy } from './protocol/routes.ts';
  */
 
 const flag = z
-  .enum(['true', 'false', '1', '0'])
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
 
-const seconds = z.coerce.number().int().positive();
+const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
+const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)');
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be https (the https URL TPPs use, e.g. https://auth.bank.example)' });
+
+/** postgres://user:password@host:5432/database (or postgresql://). */
+const databaseUrl = z.string().refine((value) => {
+  try {
+    return /^postgres(ql)?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// URL, e.g. postgres://user:password@host:5432/assent');
 
 /** `<count>/<seconds>` per client address, or `off`. */
 const rateLimit = z
@@ -40,12 +52,13 @@ const trustedDirectories = z
   .pipe(z.array(z.object({ issuer: z.string().min(1), jwks: z.string().min(1) })));
 
 const environment = z.object({
-  ISSUER: z.url({ protocol: /^https$/ }).optional(),
+  ISSUER: httpsUrl.optional(),
   HOST: z.string().default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  PORT: port.default(8443),
   DATA_DIR: z.string().default('data'),
-  DATABASE_URL: z.string().optional(),
+  DATABASE_URL: databaseUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_STARTUP_WAIT: z.coerce.number().int().min(1).max(86_400).default(300),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -83,7 +96,7 @@ const environment = z.object({
   SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
   PASSWORD_HASH_CONCURRENCY: seconds.default(4),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
-  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  OPS_PORT: port.optional(),
   OPS_HOST: z.string().default('127.0.0.1'),
   SHUTDOWN_GRACE: seconds.default(10),
   KEY_ACTIVATION_DELAY: seconds.default(3600),
@@ -93,7 +106,16 @@ const environment = z.object({
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
   RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
   RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_PORT: port.default(8444),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+  ADMIN_CLIENT_CA_FILE: z.string().optional(),
+  ADMIN_URL: z.url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444' }).optional(),
+  ADMIN_CA_FILE: z.string().optional(),
 });
+
+/** Every variable Assent reads (tests clear them all, so a caller's exported PORT or OPS_PORT never leaks in). */
+export const CONFIG_VARIABLES = Object.keys(environment.shape);
 
 export interface Config {
   /** Public issuer URL; undefined means https://localhost:<bound port>, resolved once the listener is up. */
@@ -105,8 +127,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections per process in the pg pool. */
   poolSize: number;
+  /** Seconds start-up waits for an unreachable database before giving up with one line. */
+  startupWaitSeconds: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
   devMode: boolean;
+  /** The mode and why it was chosen, for the start-up log. */
+  mode: { name: 'development' | 'production'; reason: string };
   seedDemo: boolean;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
   tls: {
@@ -159,6 +185,18 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
+  /** The operator's admin API (src/admin/) on its own listener, and where the admin CLI finds it. */
+  admin: {
+    host: string;
+    port: number;
+    /** Bearer token for the API; dev mode generates one into DATA_DIR/admin-token when unset. */
+    token: string | undefined;
+    /** CAs of admin client certificates (their CN names the operator). */
+    clientCaFile: string | undefined;
+    /** CLI: a server's admin API elsewhere, and the CA its certificate chains to. */
+    url: string | undefined;
+    caFile: string | undefined;
+  };
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;
@@ -167,28 +205,71 @@ export interface Config {
   };
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function modeOf(devMode: boolean | undefined, hasDatabaseUrl: boolean): Config['mode'] {
+  if (devMode !== undefined) return { name: devMode ? 'development' : 'production', reason: `DEV_MODE=${devMode}` };
+  return hasDatabaseUrl
+    ? { name: 'production', reason: 'DATABASE_URL is set and DEV_MODE is not' }
+    : { name: 'development', reason: 'DATABASE_URL is not set (embedded PGlite)' };
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Variables whose values never appear in an error message. */
+const SECRET = new Set(['DATABASE_URL', 'TOTP_ENCRYPTION_KEY', 'ADMIN_TOKEN']);
+
+/** Settings that name files: each must be readable, or start-up stops naming the variable and the file. */
+const FILES = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_CLIENT_CA_FILE', 'SIGNING_KEYS_FILE', 'ADMIN_CLIENT_CA_FILE', 'ADMIN_CA_FILE'] as const;
+
+function unreadable(file: string): string | undefined {
+  try {
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not readable by this user';
+  }
+}
+
+/** One line per problem: the variable, what is wrong, and (unless secret) the value it had. */
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0]);
+  const value = env[name];
+  const shown = value === undefined || SECRET.has(name) ? '' : ` (got ${JSON.stringify(value)})`;
+  return `${name} ${issue.message}${shown}`;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    const firstPerVariable = [...new Map(parsed.error.issues.toReversed().map((issue) => [issue.path[0], issue])).values()].toReversed();
+    throw new ConfigError(firstPerVariable.map((issue) => describeIssue(issue, env)).join('\n'));
   }
   const e = parsed.data;
+  const missingFiles = FILES.flatMap((name) => {
+    const file = e[name];
+    const problem = file === undefined ? undefined : unreadable(file);
+    return problem ? [`${name}: cannot read ${path.resolve(file!)} (${problem})`] : [];
+  });
+  if (missingFiles.length > 0) throw new ConfigError(missingFiles.join('\n'));
   const devMode = e.DEV_MODE ?? e.DATABASE_URL === undefined;
+  const mode = modeOf(e.DEV_MODE, e.DATABASE_URL !== undefined);
+  const inProduction = `in production mode (${mode.reason}; for development on Postgres set DEV_MODE=true)`;
   if (!devMode && !e.TLS_TERMINATED_BY_PROXY && (!e.TLS_CERT_FILE || !e.TLS_KEY_FILE)) {
-    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE are required outside dev mode unless TLS_TERMINATED_BY_PROXY=true');
+    throw new ConfigError(`TLS_CERT_FILE and TLS_KEY_FILE are required ${inProduction}, unless TLS_TERMINATED_BY_PROXY=true`);
   }
-  if (!devMode && !e.ISSUER) throw new ConfigError('ISSUER is required outside dev mode');
-  if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError('TOTP_ENCRYPTION_KEY is required outside dev mode');
+  if (!devMode && !e.ISSUER) throw new ConfigError(`ISSUER is required ${inProduction}: the https URL TPPs use, e.g. ISSUER=https://auth.bank.example`);
+  if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError(`TOTP_ENCRYPTION_KEY is required ${inProduction}: openssl rand -base64 32`);
   if (e.KEY_ACTIVATION_DELAY <= e.KEY_REFRESH_INTERVAL) {
     throw new ConfigError('KEY_ACTIVATION_DELAY must exceed KEY_REFRESH_INTERVAL, or a process could sign with a key others do not publish yet');
   }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
     throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
+  }
+  if (e.TLS_TERMINATED_BY_PROXY && !LOOPBACK.has(e.ADMIN_HOST)) {
+    throw new ConfigError('ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP');
   }
   return {
     issuer: e.ISSUER?.replace(/\/$/, ''),
@@ -197,7 +278,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     poolSize: e.DATABASE_POOL_SIZE,
+    startupWaitSeconds: e.DATABASE_STARTUP_WAIT,
     devMode,
+    mode,
     seedDemo: e.SEED_DEMO ?? devMode,
     logLevel: e.LOG_LEVEL,
     tls: {
@@ -244,6 +327,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       par: e.RATE_LIMIT_PAR,
       token: e.RATE_LIMIT_TOKEN,
       registration: e.RATE_LIMIT_REGISTRATION,
+    },
+    admin: {
+      host: e.ADMIN_HOST,
+      port: e.ADMIN_PORT,
+      token: e.ADMIN_TOKEN,
+      clientCaFile: e.ADMIN_CLIENT_CA_FILE,
+      url: e.ADMIN_URL?.replace(/\/$/, ''),
+      caFile: e.ADMIN_CA_FILE,
     },
     keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
   };

@@ -1,6 +1,10 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-/** Request headers and fields that carry credentials never reach a log line. */
+/**
+ * Request headers and fields that carry credentials never reach a log line. `code` is a secret only
+ * where a request carries it (an authorization code, a one-time code); elsewhere it is an error code
+ * (a Postgres SQLSTATE, an errno) that operators need to see.
+ */
 const REDACT = [
   'req.headers.authorization',
   'req.headers.dpop',
@@ -8,7 +12,7 @@ const REDACT = [
   'req.headers["x-client-cert"]',
   '*.password',
   '*.client_assertion',
-  '*.code',
+  ...['body', 'params', 'query', 'form'].flatMap((container) => [`${container}.code`, `*.${container}.code`]),
   '*.code_verifier',
   '*.refresh_token',
   '*.access_token',

@@ -1,24 +1,47 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { describeDatabaseFailure } from './db/connection-failure.ts';
+import { EmbeddedDatabaseHeld } from './db/embedded-lock.ts';
 import { createLogger } from './logger.ts';
 import { startAssent } from './server.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(2);
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return process.exit(2);
+  }
 }
+const config = configOrExit();
 
 const logger = createLogger(config.logLevel);
-const assent = await startAssent(config, logger);
+logger.info({ mode: config.mode.name, why: config.mode.reason }, `starting in ${config.mode.name} mode (${config.mode.reason})`);
+
+/** Start-up failures an operator can fix, as one line each instead of a stack trace. */
+function startupFailure(error: unknown): string | undefined {
+  if (error instanceof EmbeddedDatabaseHeld) return `${error.message}: stop it first, or give this one another DATA_DIR`;
+  return describeDatabaseFailure(error, config.databaseUrl);
+}
+
+let assent;
+try {
+  assent = await startAssent(config, logger);
+} catch (error) {
+  const line = startupFailure(error);
+  if (!line) throw error;
+  logger.fatal({ err: error }, line);
+  console.error(line);
+  process.exit(1);
+}
 
 logger.info(
   {
     issuer: assent.issuer,
     discovery: `${assent.issuer}/.well-known/openid-configuration`,
+    mode: config.mode.name,
     database: config.databaseUrl ? 'postgres' : `embedded PGlite in ${config.dataDir}/pglite`,
+    ...(assent.adminUrl && { adminApi: assent.adminUrl }),
     ...(assent.demoDirectory && { demoCredentials: assent.demoDirectory, devCa: `${config.dataDir}/tls/ca.pem` }),
   },
   'Assent is ready',

@@ -1,18 +1,21 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
+import { type AccountDirectory, postgresAccountDirectory } from './customers/account-directory.ts';
 import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
-import { connectDatabase, poolStats, type Db } from './db/connect.ts';
+import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
+import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
@@ -21,7 +24,8 @@ import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
-import { expireDueConsents } from './consents/consent-service.ts';
+import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
+import { countConsentsByTypeAndStatus, expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -33,6 +37,8 @@ import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
+import { countOutboundRefusals, countSignIns } from './monitoring/observed.ts';
+import { createSecurityEvents } from './monitoring/security-events.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
@@ -47,6 +53,8 @@ export interface RunningAssent {
   demoTotp: { secret: string; otpauthUri: string } | undefined;
   /** The internal listener's port, when OPS_PORT is set. */
   opsPort: number | undefined;
+  /** The admin API's base URL, when it is on. */
+  adminUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -64,11 +72,23 @@ async function tlsMaterial(config: Config): Promise<TlsMaterial & { devCa?: { ce
   };
 }
 
-function listen(server: http.Server, host: string, port: number) {
+function listen(server: http.Server | net.Server, host: string, port: number) {
   return new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server.address() as AddressInfo));
   });
+}
+
+/**
+ * The port to listen on once ready. Port 0 (tests) asks the system for a free one now, since the issuer
+ * and the dashboard's loopback client need the number before the listener may open.
+ */
+async function choosePort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  const probe = net.createServer();
+  const { port: free } = await listen(probe, host, 0);
+  await new Promise((resolve) => probe.close(resolve));
+  return free;
 }
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
@@ -90,27 +110,51 @@ async function drain(server: http.Server, graceMs: number) {
   clearTimeout(deadline);
 }
 
-/** Start-up: database -> migrations -> TLS -> listener -> keys -> provider -> demo data -> requests. */
-export async function startAssent(config: Config, logger: Logger, options: { inMemoryStore?: boolean } = {}): Promise<RunningAssent> {
-  const db = await connectDatabase(config);
+export interface StartOptions {
+  inMemoryStore?: boolean;
+  /** The bank's account directory (its core banking); Assent's own Postgres accounts when absent. */
+  accounts?: AccountDirectory;
+}
+
+/**
+ * Start-up: database (waited for) -> migrations -> TLS -> keys -> provider -> demo data -> app -> listen.
+ * The listeners open last, so a connection is either refused or served by the whole app, never left
+ * hanging in a half-built server.
+ */
+export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
+  const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
+  const db = await connectDatabase(config, { logger });
+  await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const tls = await tlsMaterial(config);
-  const server = config.tls.terminatedByProxy ? http.createServer() : https.createServer(httpsOptions(tls));
-  server.keepAliveTimeout = 65_000;
-  const address = await listen(server, config.host, config.port);
-  const issuer = config.issuer ?? `https://localhost:${address.port}`;
+  const port = await choosePort(config.host, config.port);
+  const issuer = config.issuer ?? `https://localhost:${port}`;
 
   const keys = await loadServerKeys(db, config);
+  const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
+  const metrics = createMetrics({ poolStats: () => poolStats(db), consentCounts: () => countConsentsByTypeAndStatus(db) });
+  const securityEvents = createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! });
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const outbound = createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined });
-  const provider = createProvider({ issuer, db, keys, presentedCertificate, outbound, ttl: config.ttl, refreshTokenRotation: config.refreshTokenRotation, inMemoryStore: options.inMemoryStore });
+  const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
+  const provider = createProvider({
+    issuer,
+    db,
+    keys,
+    presentedCertificate,
+    outbound,
+    ttl: config.ttl,
+    refreshTokenRotation: config.refreshTokenRotation,
+    inMemoryStore: options.inMemoryStore,
+    onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
+  });
+  securityEvents.watchProvider(provider);
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: ENGINE_PATHS.registration }));
@@ -118,17 +162,20 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
   if (demo) await seedDemoConsents(db, provider);
 
-  const authentication = createCustomerAuthentication({
+  const authentication = countSignIns(createCustomerAuthentication({
     db,
     totpKey,
     lockoutSeconds: config.sca.lockoutSeconds,
     passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
-  });
+  }), securityEvents);
+  // The seam where a bank's core banking plugs in: who owns which account, for the consent pages and the dashboard.
+  const accounts = options.accounts ?? postgresAccountDirectory(db);
   const dashboard = await setUpDashboard({
     db,
+    accounts,
     issuer,
     sessions: config.dashboard,
-    listener: { host: config.host, port: address.port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem },
+    listener: { host: config.host, port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem, ownConnections: forwardedTrust?.ownConnections },
   });
 
   let signingKeyCount = keys.signing.length;
@@ -144,10 +191,8 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
       });
 
   let draining = false;
-  const metrics = createMetrics(() => poolStats(db));
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
-  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
 
   const app = createApp({
     provider,
@@ -155,8 +200,9 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     views: createViews(),
     logger,
     presentedCertificate,
-    behindProxy: config.tls.terminatedByProxy,
+    forwardedTrust,
     authentication,
+    accounts,
     csrf: createCsrf(keys.cookie),
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
     dashboard,
@@ -164,7 +210,11 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
   });
-  server.on('request', app.callback());
+  const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
+  server.keepAliveTimeout = 65_000;
+  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+  await listen(server, config.host, port);
+  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -175,25 +225,33 @@ export async function startAssent(config: Config, logger: Logger, options: { inM
       (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
       (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
     );
+    sweepOrphanGrants(db).then(
+      (orphans) => orphans > 0 && logger.warn({ orphans }, 'grants left without their consent swept'),
+      (error: unknown) => logger.warn({ err: error }, 'orphan grant sweep failed'),
+    );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
 
   return {
     issuer,
     provider,
-    port: address.port,
+    port,
     db,
     demoDirectory: demo?.directory,
     demoTotp: demo?.totp,
     opsPort: opsAddress?.port,
+    adminUrl: admin?.url,
     async close() {
       draining = true;
       stopKeyWatch?.();
+      securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
       opsServer?.close();
       opsServer?.closeAllConnections();
+      await admin?.close();
       await db.destroy();
+      await releaseEmbedded?.();
     },
   };
 }

@@ -56,8 +56,12 @@ describe('Kysely adapter contract on real Postgres', () => {
     await tokens.upsert('t1', { grantId: 'g-consume', kind: 'AccessToken' }, 60);
 
     await codes.consume('c1');
-    const consumed = await codes.find('c1');
-    assert.equal(typeof consumed?.consumed, 'number');
+    // A spent code reads as unspent, so that every second redemption reaches consume, which decides.
+    assert.equal((await codes.find('c1'))?.consumed, undefined);
+    const refreshTokens = new KyselyAdapter(db, 'RefreshToken');
+    await refreshTokens.upsert('r1', { grantId: 'g-other', kind: 'RefreshToken' }, 60);
+    await refreshTokens.consume('r1');
+    assert.equal(typeof (await refreshTokens.find('r1'))?.consumed, 'number');
 
     await assert.rejects(codes.consume('c1'), (error: unknown) => error instanceof errors.InvalidGrant);
     assert.equal(await grants.find('g-consume'), undefined);

@@ -29,7 +29,7 @@ describe('admin CLI: customers and their authenticator', () => {
     run(process.execPath, ['src/cli/admin.ts', ...args], { env: { ...process.env, DATABASE_URL: url, DEV_MODE: 'true', DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
 
   test('customer:create enrols TOTP and prints the otpauth URI once; customer:otp prints the current code', async () => {
-    const created = JSON.parse((await admin('customer:create', '--username', 'cli-alice', '--name', 'Alice')).stdout) as Record<string, string>;
+    const created = JSON.parse((await admin('customer:create', '--username', 'cli-alice', '--name', 'Alice', '--json')).stdout) as Record<string, string>;
     assert.equal(created.username, 'cli-alice');
     const uri = new URL(created.otpauthUri!);
     const secret = uri.searchParams.get('secret')!;
@@ -41,7 +41,7 @@ describe('admin CLI: customers and their authenticator', () => {
 
     const code = (await admin('customer:otp', 'cli-alice')).stdout.trim();
     assert.notEqual(matchTotpStep(secret, code), undefined, `${code} is a current code of the enrolled secret`);
-    await assert.rejects(admin('customer:otp', 'nobody'), (error: { code: number; stderr: string }) => error.code === 2 && /no customer nobody/.test(error.stderr));
+    await assert.rejects(admin('customer:otp', 'nobody'), (error: { code: number; stderr: string }) => error.code === 1 && /no customer nobody/.test(error.stderr));
   });
 
   test('customer:otp demo, embedded: the code comes from the demo credentials, without opening the server\'s PGlite', async () => {

@@ -15,7 +15,7 @@ import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/t
 
 test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo and serves discovery; a restart reuses it', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-embedded-'));
-  const env = { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' };
+  const env = { DATA_DIR: dataDir, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'silent' };
   try {
     const first = await startAssent(loadConfig(env), createLogger('silent'));
     const agent = tlsAgent(await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'));

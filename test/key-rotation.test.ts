@@ -44,7 +44,7 @@ describe('signing key rotation with `keys:rotate`', () => {
     const oldKid = decodeProtectedHeader(oldToken).kid!;
     assert.ok(initial.keys.some((key) => key.kid === oldKid));
 
-    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/admin.ts', 'keys:rotate'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/admin.ts', 'keys:rotate', '--json'], {
       env: { ...process.env, ...ROTATION_ENV, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true' },
     });
     const rotation = JSON.parse(stdout) as { created: { kid: string; alg: string; activatesAt: string }[]; retiring: { kid: string; retiresAt: string }[] };

@@ -74,6 +74,13 @@ test('every import in src/ runs down the layer map', async () => {
   assert.deepEqual(wrongArrows(arrows, await layerMap()), []);
 });
 
+test('only the provider set-up reaches the adapter: everything else writes clients through store/clients.ts', async () => {
+  const adapter = at('store/adapter.ts');
+  const importers = (await arrowsOfSrc()).filter((arrow) => arrow.to === adapter).map((arrow) => path.relative(src, arrow.from));
+  assert.ok(importers.length > 0);
+  assert.deepEqual(importers.filter((file) => !/^(store|oidc)\/|^server\.ts$/.test(file)), []);
+});
+
 test('every folder and top-level file of src/ is on the map', async () => {
   const layers = await layerMap();
   const units = new Set((await sourceFiles(src)).map(unitOf));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../src/logger.ts';
 import * as oidc from 'openid-client';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
@@ -95,4 +96,15 @@ describe('logs of a full flow hold no secret', () => {
     assert.equal(oauthError.interactionId, interactionId);
     assert.ok(entries.some((entry) => entry.msg === 'request received' && (entry.req as { headers: Record<string, string> }).headers.dpop === '[redacted]'));
   });
+});
+
+test('redaction hides codes that are credentials, not error codes', () => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => { lines.push(line); } });
+  logger.error({ err: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) }, 'query failed');
+  logger.info({ params: { code: 'authorization-code-value' }, body: { code: '123456' } }, 'request');
+  const [failure, request] = lines.map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
+  assert.equal(failure!.err!.code, '57P01');
+  assert.equal(request!.params!.code, '[redacted]');
+  assert.equal(request!.body!.code, '[redacted]');
 });

@@ -40,8 +40,10 @@ describe('health, readiness and metrics on the public port', () => {
 
   test('/metrics counts requests per route, tokens by grant type, login failures and pool usage', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
+    const issued = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
     await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
-    await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' });
+    assert.equal((await oidc.tokenIntrospection(tpp.config, issued.access_token)).active, true);
+    assert.equal((await oidc.tokenIntrospection(tpp.config, 'not-a-token')).active, false);
 
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp);
@@ -58,9 +60,29 @@ describe('health, readiness and metrics on the public port', () => {
     assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/token",status="200"}'), 2);
     assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/request",status="201"}'), 1);
     assert.equal(sample(metrics, 'assent_login_failures_total{reason="invalid_credentials"}'), 1);
+    assert.equal(sample(metrics, 'assent_sign_ins_total{factor="pwd",outcome="rejected"}'), 1);
+    assert.equal(sample(metrics, 'assent_introspections_total{result="active"}'), 1);
+    assert.equal(sample(metrics, 'assent_introspections_total{result="inactive"}'), 1);
+    assert.match(metrics, /^# TYPE assent_consents gauge$/m, 'consents by type and status are exposed');
     assert.equal(sample(metrics, 'assent_http_request_duration_seconds_count{method="POST",route="/token"}'), 2);
     assert.ok((sample(metrics, 'assent_db_pool_connections') ?? 0) >= 1);
     assert.ok(!metrics.includes(login.url.pathname.split('/')[2]!), 'interaction uids never become labels');
+  });
+
+  test('route labels come from the matched route: consent API, bank API, dashboard and registration are not `other`', async () => {
+    const id = '3f1c2b4a-0000-4000-8000-000000000001';
+    assert.equal((await get(`/open-banking/v3.1/aisp/account-access-consents/${id}`)).status, 401);
+    assert.equal((await get(`/bank/consents/${id}`)).status, 401);
+    await get('/dashboard/login');
+    const registration = await fetch(new URL('/register', assent.issuer), { method: 'POST', dispatcher: tlsAgent(assent.ca.certPem), headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(registration.status, 400);
+    await get('/no-such-path');
+    const metrics = await (await get('/metrics')).text();
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="/open-banking/v3.1/aisp/account-access-consents/:consentId",status="401"}'), 1);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="/bank/consents/:consentId",status="401"}'), 1);
+    assert.match(metrics, /assent_http_requests_total\{method="GET",route="\/dashboard\/login",status="\d+"\} 1/);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/register",status="400"}'), 1);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="other",status="404"}'), 1, 'only the unknown path is other');
   });
 });
 

@@ -18,7 +18,7 @@ describe('rate limits shared through Postgres', () => {
   before(async () => {
     assent = await startTestAssent(LIMITS);
     // A second process's worth of server on the same database: the counters are shared.
-    const config = loadConfig({ DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ...LIMITS });
+    const config = loadConfig({ DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ADMIN_PORT: '0', ...LIMITS });
     other = await startAssent(config, createLogger('silent'));
   });
   after(async () => {

@@ -21,7 +21,7 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
 
   before(async () => {
     assent = await startTestAssent();
-    const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'rs:create', '--name', 'Accounts API'], {
+    const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'rs:create', '--name', 'Accounts API', '--json'], {
       env: { ...process.env, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true' },
     });
     const created = JSON.parse(stdout) as { client_id: string; private_key_file: string };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { findRoute } from '../src/protocol/route-match.ts';
-import { RATE_LIMIT_POLICIES, type Route, ROUTES } from '../src/protocol/routes.ts';
+import { OB_API_PREFIX, RATE_LIMIT_POLICIES, type Route, ROUTES } from '../src/protocol/routes.ts';
+import { openApiDocument } from '../src/consents/api/openapi.ts';
 import { routeLabel } from '../src/ops/route-label.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 
@@ -69,4 +70,16 @@ describe('the route table is what the server serves', () => {
     assert.equal(routeLabel('/reg'), 'other');
     assert.equal(routeLabel('/nowhere/at/all'), 'other');
   });
+});
+
+test('the table names each method on each path once', () => {
+  const keys = ROUTES.map((route) => `${route.method} ${route.path}`);
+  assert.deepEqual(keys.filter((key, index) => keys.indexOf(key) !== index), []);
+});
+
+test('every operation of the OpenAPI document is a route of the table', () => {
+  const { paths } = openApiDocument('https://assent.example') as { paths: Record<string, Record<string, unknown>> };
+  const operations = Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: `${OB_API_PREFIX}${path.replace(/\{(\w+)\}/g, 'x')}` })));
+  assert.ok(operations.length >= 8, `${operations.length} operations`);
+  for (const operation of operations) assert.ok(findRoute(operation.method, operation.path), `${operation.method} ${operation.path} is not in src/protocol/routes.ts`);
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { CONFIG_VARIABLES } from '../src/config.ts';
 import { startPostgresCluster } from './support/postgres-cluster.ts';
 
 /**
@@ -10,10 +11,13 @@ const cluster = process.env.DATABASE_URL ? undefined : await startPostgresCluste
 const databaseUrl = process.env.DATABASE_URL ?? cluster!.url;
 const patterns = process.argv.slice(2);
 
+// Hermetic: none of the caller's Assent settings (PORT, OPS_PORT, ADMIN_URL, ...) reach a test; only DATABASE_URL.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.includes(name)));
+
 const child = spawn(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-timeout=180000', ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts'])],
-  { stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl } },
+  { stdio: 'inherit', env: { ...env, DATABASE_URL: databaseUrl } },
 );
 
 const code = await new Promise<number>((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))));

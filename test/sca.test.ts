@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { hashPassword } from '../src/customers/passwords.ts';
-import { SCA_ACR } from '../src/oidc/acr.ts';
+import { SCA_ACR } from '../src/protocol/acr.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';

@@ -83,6 +83,6 @@ describe('suspending and reinstating a TPP', () => {
     assert.equal(shown.name, 'Acme Budgeting');
     assert.ok(shown.history.length >= 1);
     await assert.rejects(runAdmin(assent, ['tpp:reinstate', tpp.clientId]), /is active, not suspended/);
-    await assert.rejects(runAdmin(assent, ['tpp:suspend', tpp.clientId]), /--reason is required/);
+    await assert.rejects(runAdmin(assent, ['tpp:suspend', tpp.clientId]), /--reason: is required/);
   });
 });

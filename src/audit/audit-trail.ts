@@ -47,6 +47,19 @@ function hashOf(row: Hashed): string {
   return createHash('sha256').update(material).digest('hex');
 }
 
+type AuditObserver = (event: AuditEvent) => void;
+const observers = new Set<AuditObserver>();
+
+/**
+ * Lets ops see every event as it is written (security log lines, counters). Observers run when the
+ * event is appended, inside its transaction; one that rolls back afterwards was still observed.
+ * Returns the function that stops observing.
+ */
+export function observeAuditTrail(observer: AuditObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
   // Serialises appends per subject so that two writers cannot both extend the same chain link.
   await sql`select pg_advisory_xact_lock(hashtext(${`${input.subjectType}:${input.subjectId}`}))`.execute(trx);
@@ -83,6 +96,7 @@ export async function appendAuditEvent(trx: Transaction<Database>, input: AuditE
       hash: hashOf(row),
     })
     .execute();
+  for (const observer of observers) observer(input);
 }
 
 function toRecorded(row: AuditEventRow): RecordedAuditEvent {
@@ -125,4 +139,85 @@ export async function verifyAuditChain(db: Kysely<Database>, subjectType: AuditS
     previous = hash;
   }
   return { valid: true, length: rows.length };
+}
+
+export interface TrailVerdict {
+  chains: number;
+  events: number;
+  broken: { subjectType: AuditSubjectType; subjectId: string; brokenAt: number }[];
+}
+
+const VERIFY_PAGE = 2000;
+
+/** Verifies every subject's chain in one ordered pass over the trail, a page at a time. */
+export async function verifyAuditTrail(db: Kysely<Database>): Promise<TrailVerdict> {
+  const verdict: TrailVerdict = { chains: 0, events: 0, broken: [] };
+  let chain: { type: AuditSubjectType; id: string; expectedSeq: number; previous: string | null; broken: boolean } | undefined;
+  let after: { type: string; id: string; seq: number } | undefined;
+  for (;;) {
+    let query = db.selectFrom('audit_event').selectAll().orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(VERIFY_PAGE);
+    if (after) {
+      const { type, id, seq } = after;
+      query = query.where(sql<boolean>`(subject_type, subject_id, seq) > (${type}, ${id}, ${seq})`);
+    }
+    const rows = await query.execute();
+    for (const row of rows) {
+      if (!chain || chain.type !== row.subject_type || chain.id !== row.subject_id) {
+        chain = { type: row.subject_type, id: row.subject_id, expectedSeq: 1, previous: null, broken: false };
+        verdict.chains += 1;
+      }
+      verdict.events += 1;
+      const { id: _id, hash, ...hashed } = row;
+      if (!chain.broken && (row.seq !== chain.expectedSeq || row.prev_hash !== chain.previous || hashOf(hashed) !== hash)) {
+        chain.broken = true;
+        verdict.broken.push({ subjectType: row.subject_type, subjectId: row.subject_id, brokenAt: row.seq });
+      }
+      chain.expectedSeq = row.seq + 1;
+      chain.previous = hash;
+    }
+    if (rows.length < VERIFY_PAGE) return verdict;
+    const last = rows.at(-1)!;
+    after = { type: last.subject_type, id: last.subject_id, seq: last.seq };
+  }
+}
+
+export interface ExportedAuditEvent {
+  subjectType: AuditSubjectType;
+  subjectId: string;
+  seq: number;
+  event: string;
+  actor: { kind: AuditActorKind; id: string | null };
+  before: unknown;
+  after: unknown;
+  details: Record<string, unknown>;
+  occurredAt: string;
+  prevHash: string | null;
+  hash: string;
+}
+
+/**
+ * Events of one subject, or of every subject within [from, to), oldest first, with their hashes so
+ * that whoever receives the export can check the chain links themselves.
+ */
+export async function exportAuditEvents(
+  db: Kysely<Database>,
+  filter: { subject?: { type: AuditSubjectType; id: string }; from?: Date; to?: Date; limit: number },
+): Promise<ExportedAuditEvent[]> {
+  let query = db.selectFrom('audit_event').selectAll().orderBy('occurred_at').orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(filter.limit);
+  if (filter.subject) query = query.where('subject_type', '=', filter.subject.type).where('subject_id', '=', filter.subject.id);
+  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
+  if (filter.to) query = query.where('occurred_at', '<', filter.to);
+  return (await query.execute()).map((row) => ({
+    subjectType: row.subject_type,
+    subjectId: row.subject_id,
+    seq: row.seq,
+    event: row.event,
+    actor: { kind: row.actor_kind, id: row.actor_id },
+    before: row.before,
+    after: row.after,
+    details: row.details,
+    occurredAt: row.occurred_at.toISOString(),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  }));
 }

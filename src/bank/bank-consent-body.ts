@@ -8,6 +8,7 @@ export function bankConsentBody(consent: Consent) {
       ConsentType: consent.type,
       Status: consent.status,
       StatusUpdateDateTime: consent.statusUpdatedAt.toISOString(),
+      StatusReason: consent.statusReason,
       CreationDateTime: consent.createdAt.toISOString(),
       ClientId: consent.clientId,
       CustomerId: consent.customerId,

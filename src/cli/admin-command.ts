@@ -1,26 +1,20 @@
 import type { Config } from '../config.ts';
-import type { Db } from '../db/connect.ts';
 
-export interface AdminContext {
-  config: Config;
-  db: Db;
-  /** Where a command writes what the operator reads. */
-  out: (line: string) => void;
-}
-
-/** One operator action: `npm run admin -- <name> [positionals] [--option value]`. */
-export interface AdminCommand {
+/**
+ * A CLI-only command: dev tooling that works on files beside the server, never through the admin API
+ * or the database (`customer:otp`, `directory:issue-ssa`). Every other command is an admin operation.
+ */
+export interface LocalCommand {
   name: string;
   usage: string;
   summary: string;
   /** Allowed only in dev mode (demo helpers, secrets printed for testing). */
   devOnly?: boolean;
-  /** False for commands that never touch the database (safe to run beside an embedded-mode server). */
-  database?: false;
   options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-  run(context: AdminContext, input: { positionals: string[]; values: Record<string, unknown> }): Promise<void>;
+  run(context: { config: Config; out: (line: string) => void }, input: { positionals: string[]; values: Record<string, unknown> }): Promise<unknown>;
 }
 
+/** The command line itself is wrong: exit 2 with the usage. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }

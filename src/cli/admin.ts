@@ -1,47 +1,158 @@
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+import type { AdminOperation } from '../admin/admin-operation.ts';
+import { ADMIN_OPERATIONS } from '../admin/admin-operations.ts';
+import { firstIssue } from '../admin/input-issues.ts';
 import { loadConfig } from '../config.ts';
-import { connectDatabase, type Db } from '../db/connect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
-import { type AdminCommand, UsageError } from './admin-command.ts';
-import { customerCommands } from './commands/customer-commands.ts';
-import { keyCommands } from './commands/key-commands.ts';
-import { resourceServerCommands } from './commands/resource-server-commands.ts';
-import { tppCommands } from './commands/tpp-commands.ts';
+import { type LocalCommand, UsageError } from './admin-command.ts';
+import { openTransport } from './admin-transport.ts';
+import { currentCodeCommand } from './commands/customer-commands.ts';
+import { issueSsaCommand } from './commands/directory-commands.ts';
+import { createResourceServerCli } from './commands/resource-server-commands.ts';
+import { describeFailure } from './failure.ts';
+import { render } from './output.ts';
 
-/** The bank operator's command line: `npm run admin -- <command> ...`. Each module contributes its commands. */
-const commands: AdminCommand[] = [...customerCommands, ...tppCommands, ...resourceServerCommands, ...keyCommands];
+/**
+ * The bank operator's command line: `npm run admin -- <command> ...`. Every admin operation is a
+ * command (run through the running server's admin API when there is one); a few dev helpers are local.
+ * Exit codes: 0 done, 1 the command failed (one line on stderr), 2 the command line is wrong.
+ */
 
-function help() {
-  const lines = commands.map((command) => `  ${command.usage.padEnd(60)} ${command.summary}${command.devOnly ? ' (dev only)' : ''}`);
-  return `usage: npm run admin -- <command> [arguments]\n\ncommands:\n${lines.join('\n')}`;
+const LOCAL: LocalCommand[] = [currentCodeCommand, issueSsaCommand];
+const TOOL = 'npm run admin --';
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+const camel = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+
+/** CLI-side additions to an operation (files read or written on the operator's machine). */
+const CLI_EXTRAS: Record<string, typeof createResourceServerCli> = { 'rs:create': createResourceServerCli };
+
+function optionsOf(operation: AdminOperation) {
+  const fields = Object.keys(operation.input.shape).filter((field) => !(operation.positionals ?? []).includes(field));
+  const extras = CLI_EXTRAS[operation.name];
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const field of fields) if (!(extras && field === 'jwks')) options[kebab(field)] = { type: 'string' };
+  return { ...options, ...extras?.options };
 }
 
-const [name, ...rest] = process.argv.slice(2);
-const command = commands.find((candidate) => candidate.name === name);
-if (!command) {
-  console.error(name && name !== 'help' ? `unknown command: ${name}\n\n${help()}` : help());
-  process.exit(name && name !== 'help' ? 2 : 0);
+function usageOf(command: AdminOperation | LocalCommand): string {
+  if ('usage' in command) return command.usage;
+  const shape = command.input.shape as Record<string, { safeParse(value: unknown): { success: boolean } }>;
+  const positionals = (command.positionals ?? []).map((field) => `<${kebab(field)}>`);
+  const options = Object.keys(optionsOf(command)).map((option) => {
+    const field = shape[camel(option)];
+    const optional = !field || field.safeParse(undefined).success;
+    return optional ? `[--${option} <value>]` : `--${option} <value>`;
+  });
+  return [command.name, ...positionals, ...options].join(' ');
 }
 
-const config = loadConfig();
-if (command.devOnly && !config.devMode) {
-  console.error(`${command.name} is available in dev mode only`);
-  process.exit(2);
+/** The first input problem, naming the argument as the operator typed it (`<customer>`, `--reason`). */
+function cliIssue(error: z.ZodError, positionals: string[]): string {
+  const issue = error.issues[0];
+  const field = issue?.path[0];
+  if (!issue || typeof field !== 'string') return firstIssue(error);
+  return `${positionals.includes(field) ? `<${kebab(field)}>` : `--${kebab(field)}`}${firstIssue(error).slice(field.length)}`;
 }
 
-// Embedded PGlite belongs to one process: commands that need no database must not open it beside a running server.
-const db = command.database === false ? undefined : await connectDatabase(config);
-try {
-  if (db) await migrateToLatest(db);
-  const { positionals, values } = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
-  await command.run({ config, db: db as Db, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values });
-} catch (error) {
-  if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    console.error(`${(error as Error).message}\nusage: npm run admin -- ${command.usage}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
+function toolHelp(): string {
+  const all = [...ADMIN_OPERATIONS, ...LOCAL];
+  const lines = all.map((command) => `  ${command.name.padEnd(30)} ${command.summary}${'devOnly' in command && command.devOnly ? ' (dev only)' : ''}`);
+  return [
+    `usage: ${TOOL} <command> [arguments] [--json]`,
+    `       ${TOOL} help <command>`,
+    '',
+    'With a server running, commands go through its admin API (found in DATA_DIR, or ADMIN_URL); otherwise they open the database.',
+    '',
+    'commands:',
+    ...lines,
+  ].join('\n');
+}
+
+function commandHelp(command: AdminOperation | LocalCommand): string {
+  return `usage: ${TOOL} ${usageOf(command)}${'input' in command ? ' [--json]' : ''}\n\n${command.summary}`;
+}
+
+function find(name: string) {
+  return ADMIN_OPERATIONS.find((operation) => operation.name === name) ?? LOCAL.find((command) => command.name === name);
+}
+
+const wantsHelp = (args: string[]) => args.some((arg) => arg === '--help' || arg === '-h');
+
+async function runOperation(operation: AdminOperation, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, options: { ...optionsOf(operation), json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { json, ...rest } = values;
+  const names = operation.positionals ?? [];
+  if (positionals.length > names.length) throw new UsageError(`unexpected argument: ${positionals[names.length]}`);
+  const missing = names.slice(positionals.length);
+  if (missing.length > 0) throw new UsageError(`<${kebab(missing[0]!)}> is required`);
+  const config = loadConfig();
+  const prepared = CLI_EXTRAS[operation.name] ? await CLI_EXTRAS[operation.name]!.prepare(rest, config) : { input: rest };
+  const input: Record<string, unknown> = Object.fromEntries(Object.entries(prepared.input).map(([option, value]) => [camel(option), value]));
+  names.forEach((field, index) => { input[field] = positionals[index]; });
+  const parsed = operation.input.safeParse(input);
+  if (!parsed.success) throw new UsageError(cliIssue(parsed.error, names));
+  const transport = await openTransport(config);
+  let result: unknown;
+  try {
+    // The raw input goes over the API (the server parses it again); the parsed one runs locally.
+    result = await transport.run(operation, transport.description.startsWith('admin API') ? input : (parsed.data as Record<string, unknown>));
+  } finally {
+    await transport.close();
   }
-} finally {
-  await db?.destroy();
+  if ('after' in prepared && prepared.after) result = await prepared.after(result as { client_id: string });
+  for (const line of render(result, { json: json === true, jsonl: operation.format === 'jsonl' })) process.stdout.write(`${line}\n`);
+  if (operation.name === 'audit:verify' && (result as { valid: boolean }).valid === false) {
+    const broken = (result as { broken: { subjectType: string; subjectId: string; brokenAt: number }[] }).broken;
+    process.stderr.write(`audit trail broken: ${broken.map((chain) => `${chain.subjectType} ${chain.subjectId} at event ${chain.brokenAt}`).join('; ')}\n`);
+    return 1;
+  }
+  return 0;
 }
+
+async function runLocal(command: LocalCommand, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, options: { ...command.options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const config = loadConfig();
+  if (command.devOnly && !config.devMode) throw new UsageError(`${command.name} is available in dev mode only`);
+  const { json, ...rest } = values;
+  const result = await command.run({ config, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values: rest });
+  if (result !== undefined) for (const line of render(result, { json: json === true, jsonl: false })) process.stdout.write(`${line}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(`${toolHelp()}\n`);
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = rest[0] && find(rest[0]);
+    if (rest[0] && !topic) {
+      process.stderr.write(`unknown command: ${rest[0]} (${TOOL} help lists them)\n`);
+      return 2;
+    }
+    process.stdout.write(`${topic ? commandHelp(topic) : toolHelp()}\n`);
+    return 0;
+  }
+  const command = find(name);
+  if (!command) {
+    process.stderr.write(`unknown command: ${name} (${TOOL} help lists them)\n`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  try {
+    return 'input' in command ? await runOperation(command, rest) : await runLocal(command, rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\nusage: ${TOOL} ${usageOf(command)}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${describeFailure(error)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

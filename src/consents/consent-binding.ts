@@ -99,20 +99,30 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
   if (!scopes.has(SCOPE_OF[type!])) throw new BindingRefused(`binding this consent requires the ${SCOPE_OF[type!]} scope`);
 }
 
+type BoundInteraction = { cid: string; params: Record<string, unknown> };
+
 /**
- * The consent an authorization asks the customer about. authorization_details without a consent_id
- * create the consent here, once per authorization: keyed by the interaction chain id (`cid`), which
- * the sign-in and consent interactions of one authorization share, so neither a reload nor the next
- * step adds another.
+ * The consent an authorization asks the customer about, if it exists yet; reads only (GETs never
+ * write). A consent from authorization_details is keyed by the interaction chain id (`cid`), which the
+ * sign-in and consent interactions of one authorization share.
  */
-export async function consentOfInteraction(
-  db: Db,
-  interaction: { cid: string; params: Record<string, unknown> },
-): Promise<Consent | undefined> {
+export async function consentOfInteraction(db: Db, interaction: BoundInteraction): Promise<Consent | undefined> {
   const clientId = String(interaction.params.client_id);
   const binding = bindingOfRequest(interaction.params);
   if (!binding) return undefined;
   if (binding.kind === 'consent') return getConsentForClient(db, clientId, binding.consentId);
+  return getConsentOfInteraction(db, clientId, interaction.cid);
+}
+
+/**
+ * authorization_details without a consent_id become the consent here, once per authorization (a
+ * repeat, even a concurrent one, returns the consent created first). Called from the customer's
+ * first form post (the password), so the code page can already show the payment.
+ */
+export async function draftConsentOfInteraction(db: Db, interaction: BoundInteraction): Promise<Consent | undefined> {
+  const binding = bindingOfRequest(interaction.params);
+  if (binding?.kind !== 'details') return consentOfInteraction(db, interaction);
+  const clientId = String(interaction.params.client_id);
   const existing = await getConsentOfInteraction(db, clientId, interaction.cid);
   if (existing) return existing;
   const { Risk: risk, type: _type, ...data } = binding.detail;

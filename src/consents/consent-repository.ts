@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
-import type { ConsentRow, ConsentTable, Database, NewConsent } from '../db/schema.ts';
+import type { ConsentRow, ConsentStatus, ConsentTable, ConsentType, Database, NewConsent } from '../db/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -16,6 +16,19 @@ export function lockConsent(trx: Transaction<Database>, id: string): Promise<Con
   return trx.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * Reads the consent once no transition holds it (FOR SHARE waits for a FOR UPDATE or an update in
+ * flight): what a writer that raced a transition sees after the transition committed.
+ */
+export function findConsentAfterTransitions(db: Executor, id: string): Promise<ConsentRow | undefined> {
+  return db.selectFrom('consent').selectAll().where('id', '=', id).forShare().executeTakeFirst();
+}
+
+/** The consent living in a grant, locked. */
+export function lockConsentOfGrant(trx: Transaction<Database>, grantId: string): Promise<ConsentRow | undefined> {
+  return trx.selectFrom('consent').selectAll().where('grant_id', '=', grantId).forUpdate().executeTakeFirst();
+}
+
 export function findConsentByIdempotencyKey(db: Executor, clientId: string, key: string): Promise<ConsentRow | undefined> {
   return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('idempotency_key', '=', key).executeTakeFirst();
 }
@@ -26,6 +39,28 @@ export function findConsentByInteraction(db: Executor, clientId: string, uid: st
 
 export function listConsentsOfCustomer(db: Executor, customerId: string): Promise<ConsentRow[]> {
   return db.selectFrom('consent').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').execute();
+}
+
+/** Newest first; `status` is matched as effectiveStatus computes it at `now`. */
+export function selectConsents(
+  db: Executor,
+  filter: { customerId?: string; clientId?: string; type?: ConsentType; status?: ConsentStatus; createdFrom?: Date; createdTo?: Date; limit: number; now: Date },
+): Promise<ConsentRow[]> {
+  let query = db.selectFrom('consent').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+  if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+  if (filter.clientId) query = query.where('client_id', '=', filter.clientId);
+  if (filter.type) query = query.where('type', '=', filter.type);
+  if (filter.createdFrom) query = query.where('created_at', '>=', filter.createdFrom);
+  if (filter.createdTo) query = query.where('created_at', '<', filter.createdTo);
+  const { status, now } = filter;
+  if (status === 'Expired') {
+    query = query.where((eb) => eb.or([eb('status', '=', 'Expired'), eb.and([eb('status', '=', 'Authorised'), eb('expires_at', '<=', now)])]));
+  } else if (status === 'Authorised') {
+    query = query.where('status', '=', 'Authorised').where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+  } else if (status) {
+    query = query.where('status', '=', status);
+  }
+  return query.execute();
 }
 
 export function updateConsent(trx: Transaction<Database>, id: string, changes: Updateable<ConsentTable>) {

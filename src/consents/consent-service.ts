@@ -1,21 +1,24 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
-import type { AuditActorKind, ConsentRow, ConsentStatus, Database, NewConsent } from '../db/schema.ts';
+import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import { destroyGrantEverywhere } from '../store/artefacts.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
   findConsent,
+  findConsentAfterTransitions,
   findConsentByIdempotencyKey,
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
   lockAuthorisedOfCustomerWithClient,
   lockConsent,
+  lockConsentOfGrant,
   lockDueForExpiry,
   markConsumed,
+  selectConsents,
   updateConsent,
 } from './consent-repository.ts';
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
@@ -102,6 +105,13 @@ export async function getConsent(db: Db, id: string): Promise<Consent | undefine
   return row && toConsent(row);
 }
 
+/** The consent as it stands once any transition in flight has committed (see findConsentAfterTransitions). */
+export async function getSettledConsent(db: Db, id: string): Promise<Consent | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await findConsentAfterTransitions(db, id);
+  return row && toConsent(row);
+}
+
 /** A TPP's view: another TPP's consent does not exist for it. */
 export async function getConsentForClient(db: Db, clientId: string, id: string): Promise<Consent | undefined> {
   const consent = await getConsent(db, id);
@@ -111,6 +121,28 @@ export async function getConsentForClient(db: Db, clientId: string, id: string):
 export async function getConsentOfInteraction(db: Db, clientId: string, interactionUid: string): Promise<Consent | undefined> {
   const row = await findConsentByInteraction(db, clientId, interactionUid);
   return row && toConsent(row);
+}
+
+export interface ConsentFilter {
+  customerId?: string;
+  clientId?: string;
+  type?: ConsentType;
+  status?: ConsentStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit: number;
+}
+
+/** The operator's search, newest first; status is the effective one (an Authorised consent past its expiry is Expired). */
+export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Consent[]> {
+  const now = new Date();
+  return (await selectConsents(db, { ...filter, now })).map((row) => toConsent(row, now));
+}
+
+/** How many consents there are of each type in each stored status (for metrics). */
+export async function countConsentsByTypeAndStatus(db: Db): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
+  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
+  return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
 }
 
 export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
@@ -189,22 +221,31 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
   // Ownership is read before the transaction: the directory may be another system, and embedded PGlite
   // has one connection, which the transaction holds.
   const owned = await directory.findOwned(input.customerId, [...new Set(input.accountIds)]);
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
-      return reauthorise(trx, owned, locked, input);
-    }
-    assertTransition(locked.type, locked.status, 'Authorised');
-    refuseIfExpired(locked);
-    input.approval?.verify(toConsent(locked));
-    const accounts = checkAccountSelection(owned, locked, input.accountIds);
-    return transition(trx, locked, {
-      to: 'Authorised',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.authorised',
-      changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
-      details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
-    });
+  return db.transaction().execute((trx) => authoriseConsentIn(trx, owned, input));
+}
+
+/**
+ * `authoriseConsent` inside the caller's transaction, for a caller that commits more with it (the
+ * interaction's grant and decision). `customerAccounts` are the customer's accounts as the account
+ * directory gave them, read before the transaction; only the selected ones among them count as owned.
+ */
+export async function authoriseConsentIn(trx: Transaction<Database>, customerAccounts: readonly BankAccount[], input: AuthoriseConsent): Promise<Consent> {
+  const selected = new Set(input.accountIds);
+  const owned = customerAccounts.filter((account) => account.customerId === input.customerId && selected.has(account.id));
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (input.startedAt && canReauthorise(locked.type, locked.status) && locked.status_updated_at < input.startedAt) {
+    return toConsent(await reauthorise(trx, owned, locked, input));
+  }
+  assertTransition(locked.type, locked.status, 'Authorised');
+  refuseIfExpired(locked);
+  input.approval?.verify(toConsent(locked));
+  const accounts = checkAccountSelection(owned, locked, input.accountIds);
+  const row = await transition(trx, locked, {
+    to: 'Authorised',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.authorised',
+    changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
+    details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
   });
   return toConsent(row);
 }
@@ -232,21 +273,39 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
 }
 
 /** The customer declines on the consent page. */
-export async function rejectConsent(db: Db, input: { consentId: string; clientId: string; customerId: string | null }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => {
-    const locked = await lockOrFail(trx, input.consentId, input.clientId);
-    return transition(trx, locked, {
-      to: 'Rejected',
-      actor: { kind: 'customer', id: input.customerId },
-      event: 'consent.rejected',
-      changes: input.customerId ? { customer_id: input.customerId } : {},
-    });
-  });
+export async function rejectConsent(db: Db, input: RejectConsent): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => rejectLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input));
   return toConsent(row);
 }
 
-async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor) {
-  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details: { grantId: row.grant_id } });
+interface RejectConsent {
+  consentId: string;
+  clientId: string;
+  customerId: string | null;
+}
+
+function rejectLocked(trx: Transaction<Database>, locked: ConsentRow, input: RejectConsent) {
+  return transition(trx, locked, {
+    to: 'Rejected',
+    actor: { kind: 'customer', id: input.customerId },
+    event: 'consent.rejected',
+    changes: input.customerId ? { customer_id: input.customerId } : {},
+  });
+}
+
+/**
+ * The customer declines inside the caller's transaction: a consent still awaiting them is Rejected;
+ * one that is not (being re-authenticated, or ended meanwhile) stays as it is, and the TPP just hears
+ * access_denied.
+ */
+export async function declineConsentIn(trx: Transaction<Database>, input: RejectConsent): Promise<void> {
+  const locked = await lockOrFail(trx, input.consentId, input.clientId);
+  if (locked.status === 'AwaitingAuthorisation') await rejectLocked(trx, locked, input);
+}
+
+async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
+  const details = { grantId: row.grant_id, ...(reason && { reason }) };
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details });
   if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
   return updated;
 }
@@ -255,9 +314,36 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
  * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
  * under it. `clientId` restricts it to that TPP's consents.
  */
-export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor));
+export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string; reason?: string }): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
   return toConsent(row);
+}
+
+export const CODE_REUSED = 'authorization code reused';
+
+/**
+ * RFC 9700 4.5: an authorization code redeemed twice takes its grant down with every token issued
+ * under it. The consent living in that grant ends with it, in the same transaction (Revoked, with the
+ * reason recorded and audited), instead of staying Authorised with no grant, which a payment consent
+ * could never leave. The TPP sees the status and reason on GET and creates a new consent.
+ */
+export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<void> {
+  const work = async (trx: Transaction<Database>) => {
+    const row = await lockConsentOfGrant(trx, grantId);
+    if (row && effectiveStatus(row) === 'Authorised') {
+      await transition(trx, row, {
+        to: 'Revoked',
+        actor: { kind: 'system', id: null },
+        event: 'consent.revoked',
+        changes: { status_reason: CODE_REUSED },
+        details: { reason: CODE_REUSED, grantId },
+      });
+    }
+    await destroyGrantEverywhere(trx, grantId);
+  };
+  // The adapter may already be inside a caller's transaction (db/ambient-transaction.ts).
+  if (db.isTransaction) await work(db as Transaction<Database>);
+  else await db.transaction().execute(work);
 }
 
 /**
@@ -320,6 +406,40 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
     });
     total += expired;
     if (expired < batchSize) return total;
+  }
+}
+
+/** Longer than any interaction takes from saving its grant to authorising the consent (milliseconds). */
+const ORPHAN_GRANT_GRACE_SECONDS = 600;
+
+/**
+ * Deletes consent-bound grants that their consent does not hold, with everything issued under them: a
+ * crash between saving the grant and authorising the consent leaves one behind (the consent is still
+ * AwaitingAuthorisation, or was rejected), and no code was ever issued for it. Only grants older than
+ * the grace period, so an authorisation under way is never raced. Part of the periodic expiry sweep.
+ */
+export async function sweepOrphanGrants(db: Db, options: { graceSeconds?: number; batchSize?: number } = {}): Promise<number> {
+  const graceSeconds = options.graceSeconds ?? ORPHAN_GRANT_GRACE_SECONDS;
+  const batchSize = options.batchSize ?? 100;
+  let total = 0;
+  for (;;) {
+    const swept = await db.transaction().execute(async (trx) => {
+      const orphans = await trx
+        .selectFrom('oidc_model as candidate')
+        .select('candidate.id')
+        .where('candidate.model', '=', 'Grant')
+        .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
+        .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))))
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const { id } of orphans) await destroyGrantEverywhere(trx, id);
+      return orphans.length;
+    });
+    total += swept;
+    if (swept < batchSize) return total;
   }
 }
 

@@ -41,7 +41,7 @@ export class IllegalConsentTransition extends AssentError {
   readonly from: ConsentStatus;
   readonly to: ConsentStatus;
   constructor(type: ConsentType, from: ConsentStatus, to: ConsentStatus) {
-    super('consent_status_invalid', `a ${type} consent cannot go from ${from} to ${to}`);
+    super('consent_status_invalid', `the ${type} consent is ${from} and cannot become ${to}`);
     this.from = from;
     this.to = to;
   }

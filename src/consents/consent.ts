@@ -36,6 +36,8 @@ export interface Consent extends ConsentDraft {
   status: ConsentStatus;
   selectedAccountIds: string[];
   grantId: string | null;
+  /** Why it ended, when the system ended it (e.g. "authorization code reused"); null otherwise. */
+  statusReason: string | null;
   statusUpdatedAt: Date;
   createdAt: Date;
   /** When a token of it was last issued or introspected, to the minute (consent-use.ts). */
@@ -74,6 +76,7 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
     vrp: row.vrp as VrpTerms | null,
     selectedAccountIds: row.selected_account_ids,
     grantId: row.grant_id,
+    statusReason: row.status_reason,
     statusUpdatedAt: row.status_updated_at,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,

@@ -62,7 +62,8 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     const hash = row?.password_hash ?? (await decoyHash());
     const verification = await passwordWork.run(() => verifyPassword(hash, password));
     if (!verification.ran) return { outcome: 'busy' };
-    const valid = verification.value;
+    // A disabled customer gets the answer of a wrong password, counted the same way (nothing to probe).
+    const valid = verification.value && !row?.disabled_at;
     if (row && valid) return row.totp_secret ? { outcome: 'verified', customer: toCustomer(row) } : { outcome: 'not_enrolled' };
     const until = await fail(username, row?.id, 'pwd');
     return until ? { outcome: 'locked', until } : { outcome: 'rejected' };
@@ -71,7 +72,7 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
   /** The second factor for a customer who passed the first; a code is accepted once only. */
   async function checkOneTimeCode(customerId: string, code: string): Promise<CodeCheck> {
     const row = await findCustomerById(db, customerId);
-    if (!row?.totp_secret) return { outcome: 'rejected' };
+    if (!row?.totp_secret || row.disabled_at) return { outcome: 'rejected' };
     const now = new Date();
     const locked = await lockedUntil(db, row.username, now);
     if (locked) return { outcome: 'locked', until: locked };

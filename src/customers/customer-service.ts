@@ -7,6 +7,11 @@ import { hashPassword } from './passwords.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
 
+export interface Actor {
+  kind: AuditActorKind;
+  id: string | null;
+}
+
 export interface Customer {
   id: string;
   username: string;
@@ -40,7 +45,7 @@ export async function findCustomer(db: Db, username: string): Promise<Customer |
 export async function createCustomer(
   db: Db,
   totpKey: Buffer,
-  input: { username: string; displayName: string; password: string; actor?: AuditActorKind },
+  input: { username: string; displayName: string; password: string; actor?: Actor },
 ): Promise<{ customer: Customer; totp: TotpEnrolment }> {
   const id = randomUUID();
   const secret = generateTotpSecret();
@@ -57,7 +62,7 @@ export async function createCustomer(
       subjectType: 'customer',
       subjectId: id,
       event: 'customer.created',
-      actor: { kind: input.actor ?? 'operator', id: null },
+      actor: input.actor ?? { kind: 'operator', id: null },
       after: { username: input.username, displayName: input.displayName, totpEnrolled: true },
     });
     return inserted;
@@ -66,11 +71,11 @@ export async function createCustomer(
 }
 
 /** Enrols a new authenticator, replacing any earlier one. */
-export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: AuditActorKind): Promise<TotpEnrolment> {
+export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: Actor): Promise<TotpEnrolment> {
   const secret = generateTotpSecret();
   await db.transaction().execute(async (trx) => {
     await updateTotpSecret(trx, customer.id, sealSecret(totpKey, secret, customer.id));
-    await appendAuditEvent(trx, { subjectType: 'customer', subjectId: customer.id, event: 'customer.totp_enrolled', actor: { kind: actor, id: null } });
+    await appendAuditEvent(trx, { subjectType: 'customer', subjectId: customer.id, event: 'customer.totp_enrolled', actor });
   });
   return { secret, otpauthUri: otpauthUri(secret, customer.username) };
 }

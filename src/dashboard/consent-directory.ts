@@ -44,6 +44,8 @@ export interface ConsentEvent {
   event: string;
   actorKind: string;
   occurredAt: Date;
+  /** Why the system ended the consent, when it did. */
+  reason?: string;
 }
 
 export interface ConsentDirectory {

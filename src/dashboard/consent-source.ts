@@ -75,7 +75,12 @@ export function consentSource(db: Db): ConsentDirectory {
       return Promise.all((await revokeConsentsWithTpp(db, { customerId, clientId, actor: asCustomer(customerId) })).map((consent) => toCustomerConsent(db, consent)));
     },
     async history(consentId) {
-      return (await auditHistory(db, 'consent', consentId)).map((entry) => ({ event: entry.event, actorKind: entry.actor.kind, occurredAt: entry.occurredAt }));
+      return (await auditHistory(db, 'consent', consentId)).map((entry) => ({
+        event: entry.event,
+        actorKind: entry.actor.kind,
+        occurredAt: entry.occurredAt,
+        ...(typeof entry.details.reason === 'string' && entry.actor.kind === 'system' && { reason: entry.details.reason }),
+      }));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { CODE_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import { permissionWording } from '../consents/permission-wording.ts';
 import type { ConsentDirectory, ConsentEvent, ConsentKind, ConsentState, CustomerConsent } from './consent-directory.ts';
@@ -148,6 +149,7 @@ function historyLabel(entry: ConsentEvent, tpp: Tpp): string {
     case 'consent.rejected': return byTpp ? `${tpp.name} withdrew the request` : 'You declined it';
     case 'consent.revoked':
       if (entry.actorKind === 'customer') return 'You revoked it';
+      if (entry.reason === CODE_REUSED) return `The bank ended it for your security: ${tpp.name} presented the same one-time sign-in code twice`;
       return byTpp ? `${tpp.name} cancelled it` : 'The bank revoked it';
     case 'consent.expired': return 'It expired';
     case 'consent.consumed': return 'The payment was made';

@@ -1,4 +1,4 @@
-import { postgresAccountDirectory } from '../customers/account-directory.ts';
+import type { AccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -13,6 +13,8 @@ import { registeredTpps } from './tpp-names.ts';
 
 export interface DashboardSettings {
   db: Db;
+  /** The bank's account directory, shared with the consent pages. */
+  accounts: AccountDirectory;
   issuer: string;
   listener: LocalListener;
   sessions: SessionPolicy;
@@ -30,7 +32,7 @@ export async function setUpDashboard(settings: DashboardSettings): Promise<Dashb
     sessions: settings.sessions,
     signIn: createOpenIdSignIn({ issuer, clientKey, fetch: loopbackFetch(settings.listener) }),
     consents: consentSource(db),
-    accounts: postgresAccountDirectory(db),
+    accounts: settings.accounts,
     tpps: registeredTpps(db),
     customerOf: (id) => getCustomer(db, id),
   };

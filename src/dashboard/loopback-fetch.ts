@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { CustomFetch } from 'openid-client';
 import { Agent, buildConnector, fetch } from 'undici';
+import type { OwnConnections } from '../http/trusted-proxies.ts';
 
 /**
  * How the dashboard reaches Assent's own endpoints (PAR, token, JWKS) from inside the server process.
@@ -20,6 +21,8 @@ export interface LocalListener {
   port: number;
   /** The server certificate (PEM) when Node terminates TLS; undefined behind a TLS-terminating proxy. */
   certificatePem: string | undefined;
+  /** Behind a proxy: where the connections are registered as the server's own, so its scheme marker is believed. */
+  ownConnections?: OwnConnections;
 }
 
 function loopbackHost(host: string) {
@@ -46,6 +49,7 @@ function pinnedConnector(listener: LocalListener): buildConnector.connector {
         socket!.destroy();
         return callback(new Error('the local listener did not present the server certificate'), null);
       }
+      listener.ownConnections?.add(socket!);
       return callback(null, socket!);
     });
   };

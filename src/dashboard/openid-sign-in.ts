@@ -1,7 +1,7 @@
 import type { webcrypto } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
-import { SCA_ACR } from '../oidc/acr.ts';
+import { SCA_ACR } from '../protocol/acr.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { DASHBOARD_CLIENT_ALG, DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './dashboard-client.ts';
 

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
-import { Pool } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from 'kysely';
+import { Pool, type PoolClient } from 'pg';
+import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
+import { isDatabaseUnavailable, toDatabaseError } from '../protocol/database-unavailable.ts';
 import { pglitePool } from './pglite-pool.ts';
 
 export type Db = Kysely<Database>;
@@ -29,11 +32,66 @@ export interface DatabaseTarget {
   poolSize?: number;
 }
 
+/**
+ * Bounds on every wait for Postgres, so that a request never hangs on a database that is gone: a
+ * connection (or a free pool slot) within 5 s; a statement within 30 s, cancelled by the server so the
+ * connection stays usable; an answer within 35 s even from a server that stopped answering at all
+ * (client side); and TCP keepalive from 10 s to notice a peer that vanished without closing the socket.
+ */
+const POOL_TIMEOUTS = {
+  connectionTimeoutMillis: 5_000,
+  statement_timeout: 30_000,
+  query_timeout: 35_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+} as const;
+
+/**
+ * pg emits `error` on idle pooled clients (Pool) and on checked-out ones (Client) when Postgres goes
+ * away, e.g. 57P01 on a restart; without listeners that event kills the process. The query that was
+ * running fails on its own, and the pool replaces dead clients at the next checkout, so logging is all
+ * these handlers do.
+ */
+function survivePoolErrors(pool: Pool, logger: Logger | undefined) {
+  pool.on('connect', (client) => client.on('error', (error) => logger?.warn({ err: error }, 'database connection lost')));
+  // The pool re-emits an idle client's error, which the client's own listener above has logged already;
+  // without a listener here that re-emission would throw.
+  pool.on('error', () => {});
+}
+
+/**
+ * A pooled client whose connection failures reject with DatabaseUnavailable. A client that saw one is
+ * not returned to the pool (after a client-side timeout its connection is in an unknown state).
+ */
+function translatingClient(client: PoolClient): PostgresPoolClient {
+  let broken = false;
+  // Kysely streams through cursors only when configured with one (it is not), so every query is text.
+  const query = (text: string, parameters?: readonly unknown[]) =>
+    client.query(text, parameters as unknown[]).catch((error: unknown) => {
+      broken ||= isDatabaseUnavailable(error);
+      return toDatabaseError(error);
+    });
+  return {
+    query: query as unknown as PostgresPoolClient['query'],
+    release: (destroy?: boolean) => client.release(destroy || broken),
+  };
+}
+
+/** Kysely's view of the pool, with connection failures turned into DatabaseUnavailable (503 at every edge). */
+function translatingPool(pool: Pool): PostgresPool {
+  return {
+    options: pool.options,
+    connect: () => pool.connect().then(translatingClient, toDatabaseError),
+    end: () => pool.end(),
+  };
+}
+
 /** Opens Kysely over a pg Pool, or over embedded PGlite when no DATABASE_URL is configured. */
-export async function connectDatabase(target: DatabaseTarget): Promise<Db> {
+export async function connectDatabase(target: DatabaseTarget, options: { logger?: Logger } = {}): Promise<Db> {
   if (target.databaseUrl) {
-    const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10, ...POOL_TIMEOUTS });
+    survivePoolErrors(pool, options.logger);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool) }) });
     pools.set(db, pool);
     return db;
   }
@@ -42,4 +100,30 @@ export async function connectDatabase(target: DatabaseTarget): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const embedded = await PGlite.create(directory);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(embedded) }) });
+}
+
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 15_000;
+
+/**
+ * Start-up: waits until the database answers, retrying with exponential backoff (0.5 s doubling to
+ * 15 s) and logging each refusal, so a database that starts after Assent (compose, a restart of both)
+ * does not end the process. Only "not reachable" is retried; a wrong password or database name fails
+ * at once, since waiting cannot fix it. After `giveUpAfterMs` the last refusal is thrown, for start-up
+ * to report in one line.
+ */
+export async function waitForDatabase(db: Db, logger: Logger, giveUpAfterMs: number): Promise<void> {
+  const deadline = Date.now() + giveUpAfterMs;
+  for (let attempt = 1, delay = FIRST_RETRY_MS; ; attempt += 1, delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
+    try {
+      await sql`select 1`.execute(db);
+      if (attempt > 1) logger.info({ attempt }, 'database reachable');
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+      delay = Math.min(delay, Math.max(0, deadline - Date.now()));
+      logger.warn({ err: error, attempt, retryInMs: delay }, 'database unreachable at start-up, retrying');
+      await sleep(delay);
+    }
+  }
 }

@@ -40,6 +40,8 @@ export interface CustomerTable {
   password_hash: string;
   /** AES-256-GCM ciphertext of the RFC 6238 secret (src/customers/secret-box.ts); null until enrolled. */
   totp_secret: string | null;
+  /** Set by an operator: the customer cannot sign in until it is cleared. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -66,7 +68,13 @@ export interface ScaInteractionTable {
   password_verified_at: Date | null;
   last_seen_at: Date;
   expires_at: Date;
+  /** The TPP the customer decided for, and the decision: taken once per interaction. */
+  client_id: string | null;
+  decision: InteractionDecision | null;
+  decided_at: Date | null;
 }
+
+export type InteractionDecision = 'approved' | 'denied';
 
 export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
 export type AuditActorKind = 'tpp' | 'customer' | 'operator' | 'resource_server' | 'system';
@@ -198,6 +206,8 @@ export interface ConsentTable {
   request_hash: string | null;
   interaction_uid: string | null;
   grant_id: string | null;
+  /** Why the consent ended, when the system ended it (e.g. "authorization code reused"). */
+  status_reason: string | null;
   /** Coarse (at most once a minute): when a token of the consent was last issued or introspected. */
   last_used_at: Date | null;
   /** Domestic VRP only: control parameters and creditor (src/consents/vrp/vrp-terms.ts). */

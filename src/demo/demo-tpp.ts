@@ -5,6 +5,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { DEMO_CLIENT_ID, DEMO_REDIRECT_URI } from './seed.ts';
 import { ENGINE_PATHS } from '../protocol/routes.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
  * Plays the demo TPP from the command line so the consent API can be tried with curl: it fetches a
@@ -88,7 +89,7 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
     nonce: randomBytes(16).toString('base64url'),
     code_challenge: hash('sha256', codeVerifier, 'base64url'),
     code_challenge_method: 'S256',
-    claims: { id_token: { openbanking_intent_id: { value: consentId, essential: true } } },
+    claims: { id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } },
   })
     .setProtectedHeader({ alg: 'PS256', kid: String(signingJwk.kid), typ: 'oauth-authz-req+jwt' })
     .setIssuer(DEMO_CLIENT_ID)

@@ -9,6 +9,7 @@ import { loadConfig } from '../config.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
 import { SCOPE_OF } from '../protocol/scopes.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -65,7 +66,7 @@ const journey = vrp
         },
         Risk: {},
       },
-      binding: (consentId: string) => ({ claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } }) }),
+      binding: (consentId: string) => ({ claims: JSON.stringify({ id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } }) }),
     };
 
 // 1. Onboarding: the dev directory signs a statement; the TPP registers with it over mTLS.

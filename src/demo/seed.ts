@@ -50,14 +50,14 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer): Promise
   if (existing && (await exists(file))) {
     const secret = await readTotpSecret(db, totpKey, DEMO_CUSTOMER);
     if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER) };
-    const totp = await enrolTotp(db, totpKey, existing, 'system');
+    const totp = await enrolTotp(db, totpKey, existing, { kind: 'system', id: null });
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
     return totp;
   }
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
-  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: 'system' });
+  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: { kind: 'system', id: null } });
   for (const account of DEMO_ACCOUNTS) {
     // A demo balance, so that funds confirmation has something to answer from.
     await setAvailableBalance(db, (await openAccount(db, { ...account, customerId: customer.id })).id, '2500.00');

@@ -1,27 +1,30 @@
 import 'reflect-metadata';
 import type { X509Certificate } from 'node:crypto';
-import { Name } from '@peculiar/x509';
+import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
+import { attributeOid, comparableName, InvalidDistinguishedName, parseDistinguishedName, type RelativeName } from './distinguished-name.ts';
 
-/** RDNs as a sorted list of `type=value`, so that order and letter case of the DN do not matter. */
-function relativeNames(dn: string): string[] {
-  return new Name(dn)
+/**
+ * The certificate's subject as parsed attributes (OID + value), read from the DER rather than from
+ * Node's text rendering, which names some attributes by OID, others by name, and is ambiguous for
+ * multi-valued RDNs and escaped characters.
+ */
+function subjectOf(certificate: X509Certificate): RelativeName[] {
+  // toJSON names the types @peculiar/x509 knows (CN, O, ...) and gives the OID of the others.
+  return new ParsedCertificate(certificate.raw).subjectName
     .toJSON()
-    .flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => `${type.toLowerCase()}=${value.toLowerCase()}`)))
-    .toSorted();
+    .map((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => ({ type: attributeOid(type), value }))));
 }
 
 function subjectDnMatches(certificate: X509Certificate, expected: string) {
   let wanted: string[];
   try {
-    wanted = relativeNames(expected);
-  } catch {
-    // An unparseable registered DN never matches.
-    return false;
+    wanted = comparableName(parseDistinguishedName(expected));
+  } catch (error) {
+    // A registered DN that does not parse never matches (registration refuses such a DN up front).
+    if (error instanceof InvalidDistinguishedName) return false;
+    throw error;
   }
-  const actual = certificate.subject.split('\n').map((line) => {
-    const at = line.indexOf('=');
-    return `${line.slice(0, at).toLowerCase()}=${line.slice(at + 1).toLowerCase()}`;
-  }).toSorted();
+  const actual = comparableName(subjectOf(certificate));
   return wanted.length === actual.length && wanted.every((name, index) => name === actual[index]);
 }
 

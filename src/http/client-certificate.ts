@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { trustedProxyCheck } from './trusted-proxies.ts';
 
 /**
  * Where the client certificate of a request comes from: the TLS socket when Node terminates TLS, or
@@ -18,10 +19,6 @@ export interface PresentedCertificate {
   certificate: X509Certificate;
   /** Chains to a trusted CA and is within its validity period. */
   authorized: boolean;
-}
-
-function normalizeAddress(address: string | undefined) {
-  return address?.replace(/^::ffff:/, '');
 }
 
 /** Accepts a URL-encoded PEM (nginx `$ssl_client_escaped_cert`), a PEM, or base64 DER. */
@@ -42,7 +39,7 @@ function issuedByTrustedCa(certificate: X509Certificate, cas: X509Certificate[])
 }
 
 export function createClientCertificateReader(settings: ClientCertificateSettings) {
-  const proxies = new Set(settings.trustedProxies.map(normalizeAddress));
+  const isTrustedProxy = trustedProxyCheck(settings.trustedProxies);
   const seen = new WeakMap<IncomingMessage, PresentedCertificate | null>();
 
   function read(req: IncomingMessage): PresentedCertificate | null {
@@ -52,7 +49,7 @@ export function createClientCertificateReader(settings: ClientCertificateSetting
       const certificate = socket.getPeerX509Certificate();
       return certificate ? { certificate, authorized: socket.authorized } : null;
     }
-    if (!proxies.has(normalizeAddress(socket.remoteAddress))) return null;
+    if (!isTrustedProxy(socket.remoteAddress)) return null;
     const header = req.headers[settings.header];
     if (typeof header !== 'string' || header === '') return null;
     const certificate = parseForwarded(header);

@@ -3,6 +3,8 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { parseDistinguishedName } from './distinguished-name.ts';
+import { type Psd2QcStatement, psd2QcStatements, QC_STATEMENTS_OID } from './psd2-qc-statements.ts';
 
 /**
  * Development-only PKI: a local CA, a server certificate for localhost and client certificates for
@@ -65,7 +67,16 @@ async function createCa(): Promise<PemPair> {
 /** Issues a leaf certificate signed by the dev CA. */
 export async function issueCertificate(
   caPair: PemPair,
-  options: { subject: string; dnsNames?: string[]; ipAddresses?: string[]; usage: 'server' | 'client'; rsa?: boolean },
+  options: {
+    /** RFC 4514, any attribute of distinguished-name.ts (e.g. organizationIdentifier for a QWAC). */
+    subject: string;
+    dnsNames?: string[];
+    ipAddresses?: string[];
+    usage: 'server' | 'client';
+    rsa?: boolean;
+    /** Makes it QWAC-shaped: the qcStatements extension with the PSD2 roles. */
+    psd2?: Psd2QcStatement;
+  },
 ): Promise<PemPair> {
   const ca = await importCa(caPair);
   const algorithm = options.rsa ? RSA : EC;
@@ -76,7 +87,8 @@ export async function issueCertificate(
   ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
-    subject: options.subject,
+    // By OID, so that attributes @peculiar/x509 has no name for (organizationIdentifier) can be written.
+    subject: new x509.Name(parseDistinguishedName(options.subject).map((rdn) => Object.fromEntries(rdn.map(({ type, value }) => [type, [value]])))),
     issuer: ca.cert.subject,
     ...validity(825),
     publicKey: keys.publicKey,
@@ -88,6 +100,7 @@ export async function issueCertificate(
       new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
       ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      ...(options.psd2 ? [new x509.Extension(QC_STATEMENTS_OID, false, psd2QcStatements(options.psd2))] : []),
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };

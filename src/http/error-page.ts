@@ -1,6 +1,8 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
+import { findRoute } from '../protocol/route-match.ts';
 import { pageErrorOf } from './page-errors.ts';
 import type { Views } from './views.ts';
 
@@ -13,22 +15,45 @@ interface HttpError {
   message?: string;
 }
 
-/** Renders errors of Assent's own pages; details only for errors meant for the user, never a stack. */
+/** What the failure looks like to the client: OAuth's `error` code, its description, the HTTP status. */
+function describe(caught: unknown): { status: number; error: string | undefined; description: string } {
+  if (caught instanceof DatabaseUnavailable) return { status: 503, error: caught.error, description: caught.error_description };
+  // Service errors read through the page table; the provider's and Koa's errors carry their own status.
+  const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
+  const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
+  const status = error.statusCode ?? error.status ?? 500;
+  if (status >= 500 || !error.expose) return { status: 500, error: 'server_error', description: 'an unexpected error occurred' };
+  return { status, error: error.error, description: error.error_description ?? error.message ?? '' };
+}
+
+const PAGE_MESSAGES: Record<number, string> = {
+  500: 'An unexpected error occurred. Please try again later.',
+  503: 'This service is temporarily unavailable. Please try again in a moment.',
+};
+
+/**
+ * The outermost error handler of Assent's own middleware (rate limits, pages, assets): every error
+ * leaves in a standard shape, never Koa's text/plain. The route table says who calls the path: a
+ * client's route (a TPP at /token or /request, whose rate limit runs here) gets OAuth JSON; a
+ * customer's page, or a path the table does not know, gets the styled page. Details only for errors
+ * meant for the caller, never a stack; a lost database is 503 with Retry-After.
+ */
 export function errorPage(views: Views, logger: Logger): Middleware {
-  return async (ctx, next) => {
+  return async (ctx: Context, next) => {
     try {
       await next();
     } catch (caught) {
-      // Service errors read through the page table; the provider's and Koa's errors carry their own status.
-      const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
-      const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
-      const status = error.statusCode ?? error.status ?? 500;
-      if (status >= 500 || !error.expose) {
-        ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
-        views.render(ctx, 'error', { message: 'An unexpected error occurred. Please try again later.', code: 'server_error' }, 500);
+      const { status, error, description } = describe(caught);
+      if (status >= 500) ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
+      if (caught instanceof DatabaseUnavailable) ctx.set('Retry-After', String(caught.retryAfterSeconds));
+      ctx.set('Cache-Control', 'no-store');
+      const route = findRoute(ctx.method, ctx.path);
+      if (route === undefined || route.caller === 'customer') {
+        views.render(ctx, 'error', { message: PAGE_MESSAGES[status] ?? description, code: error }, status);
         return;
       }
-      views.render(ctx, 'error', { message: error.error_description ?? error.message, code: error.error }, status);
+      ctx.status = status;
+      ctx.body = { error: error ?? 'invalid_request', error_description: description };
     }
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { AssentError } from '../protocol/assent-error.ts';
+import { BodyTooLarge, readRequestBody } from './request-body.ts';
 
 export class BodyError extends AssentError {
   override name = 'BodyError';
@@ -27,15 +28,12 @@ export function readForm(ctx: Context): Promise<Record<string, string>> {
 
 async function parseForm(ctx: Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected an application/x-www-form-urlencoded form');
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > FORM_LIMIT) throw new BodyError(413, 'form too large');
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+    throw error instanceof BodyTooLarge ? new BodyError(413, 'form too large') : error;
+  });
+  if (body.length > FORM_LIMIT) throw new BodyError(413, 'form too large');
   const form: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+  for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
     if (!Object.hasOwn(form, key)) form[key] = value;
   }
   return form;

@@ -1,56 +1,54 @@
 import type { Context } from 'koa';
-import type { Provider } from 'oidc-provider';
+import type { Client, Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { consentOfInteraction } from '../consents/consent-binding.ts';
 import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
-import { authoriseConsent, rejectConsent } from '../consents/consent-service.ts';
+import { authoriseConsentIn, declineConsentIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
-import { type BankAccount, postgresAccountDirectory } from '../customers/account-directory.ts';
+import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
+import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
-import { consentDetails, type TppOnPage, tppOnPage } from './consent-details.ts';
+import { consentDetails, tppOnPage } from './consent-details.ts';
+import { claimDecision, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
-import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { finishInteraction, loadInteraction } from './interaction-context.ts';
+import { type Journey, journeyOf } from './journey.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
+
+/**
+ * The customer's decision on the consent page: approve (the consent is authorised in a grant of its
+ * own) or deny. Either is taken once per interaction (decision.ts): the claim, the consent change, the
+ * grant and the interaction result commit together, so a repeated post finds the decision taken and
+ * is sent the same way as the first.
+ */
 
 export interface ConsentStepDeps {
   provider: Provider;
   db: Db;
   views: Views;
+  accounts: AccountDirectory;
 }
 
-type Interaction = LoadedInteraction['interaction'];
+type Interaction = Journey['interaction'];
 
-/** The consent the request is bound to; it must still be this client's and awaiting the customer. */
-async function boundConsent(db: Db, interaction: Interaction): Promise<Consent | undefined> {
-  return consentOfInteraction(db, { cid: interaction.cid, params: interaction.params });
+async function customerAccounts(deps: ConsentStepDeps, customerId: string | undefined): Promise<BankAccount[]> {
+  return customerId ? deps.accounts.listForCustomer(customerId) : [];
 }
 
-async function customerAccounts(db: Db, customerId: string | undefined): Promise<BankAccount[]> {
-  return customerId ? postgresAccountDirectory(db).listForCustomer(customerId) : [];
-}
-
-/** The TPP as the pages name it: its registered name and logo, else the client's own name. */
-async function tppOf(db: Db, { interaction, clientName }: LoadedInteraction): Promise<TppOnPage> {
-  return tppOnPage(await getClientDisplay(db, String(interaction.params.client_id)), clientName);
-}
-
-async function renderConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction, error?: string) {
-  const { interaction } = loaded;
+async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journey, accounts: readonly BankAccount[], error?: string) {
+  const { interaction, consent, tpp } = journey;
   const customerId = interaction.session?.accountId;
   const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
-  const consent = await boundConsent(deps.db, interaction);
-  const tpp = await tppOf(deps.db, loaded);
   // A payment that changed since the code step is not put to the customer again for approval.
-  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, tpp);
-  const choices = consent ? accountChoices(consent, await customerAccounts(deps.db, customerId)) : [];
+  if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, journey);
+  const choices = consent ? accountChoices(consent, accounts) : [];
   deps.views.render(
     ctx,
     'consent',
@@ -59,8 +57,12 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, loaded: Loaded
   );
 }
 
-export async function showConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {
-  await renderConsent(deps, ctx, loaded);
+/** GET: the consent page, with the customer's accounts this consent can use. */
+export function showConsent(deps: ConsentStepDeps) {
+  return async function showConsentStep(ctx: Context) {
+    const journey = journeyOf(ctx);
+    await renderConsent(deps, ctx, journey, await customerAccounts(deps, journey.interaction.session?.accountId));
+  };
 }
 
 /** Account ids come as one `account:<id>` checkbox or radio value per selected account. */
@@ -73,8 +75,7 @@ function selectedAccounts(form: Record<string, string>): string[] {
  * The customer's own accounts that the page did not offer (another currency, a card for a payment)
  * are refused here; ids that are not the customer's at all are left to the consent service's check.
  */
-async function refuseUnofferedAccounts(db: Db, consent: Consent, customerId: string, selected: readonly string[]) {
-  const owned = await customerAccounts(db, customerId);
+function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[], selected: readonly string[]) {
   const offered = new Set(accountChoices(consent, owned).map((account) => account.id));
   if (selected.some((id) => owned.some((account) => account.id === id) && !offered.has(id))) {
     throw new AccountSelectionInvalid('that account cannot be used for this request');
@@ -86,7 +87,7 @@ async function refuseUnofferedAccounts(db: Db, consent: Consent, customerId: str
  * the consent stays AwaitingAuthorisation, the customer is told why, and the way back takes the TPP
  * an access_denied.
  */
-async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, tpp: TppOnPage) {
+async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp }: Journey) {
   const returnTo = await deps.provider.interactionResult(
     ctx.req,
     ctx.res,
@@ -96,7 +97,7 @@ async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, tpp: Tp
   deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
-async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined) {
+async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined): Promise<Grant> {
   const { prompt, params, session } = interaction;
   // A consent gets a grant of its own, so revoking it never takes another consent's tokens along.
   const existing = consent ? undefined : interaction.grantId && (await provider.Grant.find(interaction.grantId));
@@ -128,49 +129,96 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
   return grant;
 }
 
-export async function approveConsent(deps: ConsentStepDeps, ctx: Context, loaded: LoadedInteraction) {
-  const { provider, views, db } = deps;
-  const { interaction } = loaded;
-  const { prompt, params, session } = interaction;
-  if (prompt.name !== 'consent' || !session) {
-    views.render(ctx, 'error', { message: 'This step is not expected now. Start again from the application.' }, 400);
-    return;
-  }
-  const form = await readForm(ctx);
-  const consent = await boundConsent(db, interaction);
-  const grant = await grantFor(provider, interaction, consent);
-  const grantId = await grant.save();
-  if (consent) {
+/** Sends the browser on to the provider's resume URL: the outcome stored in the interaction decides what the TPP gets. */
+function sendOn(ctx: Context, interaction: Interaction) {
+  ctx.redirect(interaction.returnTo);
+  ctx.status = 303;
+}
+
+/**
+ * POST approve. One transaction claims the decision, saves the grant, authorises the consent in it
+ * and stores the interaction result, so a failure leaves no grant behind and a concurrent post finds
+ * either nothing decided or everything done. The customer's accounts are read once, before it.
+ */
+export function approveConsent(deps: ConsentStepDeps) {
+  return async function approveConsentStep(ctx: Context) {
+    const { provider, db } = deps;
+    const journey = journeyOf(ctx);
+    const { interaction, consent } = journey;
+    const { params, session } = interaction;
+    const customerId = session!.accountId;
+    const selected = selectedAccounts(await readForm(ctx));
+    const accounts = consent ? await customerAccounts(deps, customerId) : [];
     try {
-      await refuseUnofferedAccounts(db, consent, session.accountId, selectedAccounts(form));
-      await authoriseConsent(db, postgresAccountDirectory(db), {
-        approval: approvalToVerify(consent, interaction.lastSubmission),
-        consentId: consent.id,
-        clientId: String(params.client_id),
-        customerId: session.accountId,
-        accountIds: selectedAccounts(form),
-        grantId,
-        // iat counts whole seconds; rounding up recognises a re-authentication started within the second
-        // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
-        startedAt: new Date((interaction.iat + 1) * 1000),
+      // A post that finds the decision taken sends the browser on to its outcome, like the first one.
+      await inAmbientTransaction(db, async (trx) => {
+        if (!(await claimDecision(trx, interaction.uid, 'approved', String(params.client_id)))) return;
+        const grant = await grantFor(provider, interaction, consent);
+        const grantId = await grant.save();
+        if (consent) {
+          refuseUnofferedAccounts(consent, accounts, selected);
+          await authoriseConsentIn(trx, accounts, {
+            approval: approvalToVerify(consent, interaction.lastSubmission),
+            consentId: consent.id,
+            clientId: String(params.client_id),
+            customerId,
+            accountIds: selected,
+            grantId,
+            // iat counts whole seconds; rounding up recognises a re-authentication started within the second
+            // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
+            startedAt: new Date((interaction.iat + 1) * 1000),
+          });
+        }
+        await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       });
+      sendOn(ctx, interaction);
     } catch (error) {
-      await grant.destroy();
-      if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, loaded, `Choose your accounts again: ${error.message}.`);
-      if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, await tppOf(db, loaded));
+      if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, journey, accounts, `Choose your accounts again: ${error.message}.`);
+      if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
         return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
       }
       throw error;
     }
-  }
-  await finishInteraction(provider, ctx, { consent: { grantId } }, true);
+  };
 }
 
-export async function denyConsent(deps: ConsentStepDeps, ctx: Context, { interaction }: LoadedInteraction) {
-  const consent = await boundConsent(deps.db, interaction);
-  if (consent?.status === 'AwaitingAuthorisation') {
-    await rejectConsent(deps.db, { consentId: consent.id, clientId: consent.clientId, customerId: interaction.session?.accountId ?? null });
-  }
-  await finishInteraction(deps.provider, ctx, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
+/** POST deny: a consent awaiting the customer is Rejected, and the TPP hears access_denied; taken once, like approval. */
+export function denyConsent(deps: ConsentStepDeps) {
+  return async function denyConsentStep(ctx: Context) {
+    const { interaction, consent } = journeyOf(ctx);
+    const clientId = String(interaction.params.client_id);
+    await inAmbientTransaction(deps.db, async (trx) => {
+      if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;
+      if (consent) await declineConsentIn(trx, { consentId: consent.id, clientId, customerId: interaction.session?.accountId ?? null });
+      await deps.provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the customer denied the request' }, { mergeWithLastSubmission: false });
+    });
+    sendOn(ctx, interaction);
+  };
+}
+
+/** The TPP's own site, for the way back once the interaction has ended: its client_uri, else its redirect URI's origin. */
+const isHttps = (uri: unknown): uri is string => typeof uri === 'string' && URL.canParse(uri) && new URL(uri).protocol === 'https:';
+
+function wayBackTo(client: Client | undefined): string | undefined {
+  if (isHttps(client?.clientUri)) return client.clientUri;
+  const redirectUri = client?.redirectUris?.[0];
+  return isHttps(redirectUri) ? new URL(redirectUri).origin : undefined;
+}
+
+/**
+ * POST approve or deny after the decision was taken (listed before `loadJourney`, which fails once the
+ * interaction has ended): while the interaction lasts the browser is sent on to the first outcome;
+ * afterwards the TPP already has it, and the customer is told so, with the way back.
+ */
+export function answerRepeatedDecision(deps: ConsentStepDeps) {
+  return async function answerRepeatedDecisionStep(ctx: Context & { params: { uid?: string } }, next: () => Promise<unknown>) {
+    const uid = String(ctx.params.uid);
+    const taken = await decisionOf(deps.db, uid);
+    if (!taken) return next();
+    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, (await loadInteraction(deps.provider, ctx)).interaction);
+    const client = await deps.provider.Client.find(taken.clientId);
+    const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
+    deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);
+  };
 }

@@ -4,7 +4,9 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { LoadedInteraction } from './interaction-context.ts';
+import { type Journey, journeyOf } from './journey.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
 /** First factor (knowledge): username and password. Success leads to the one-time-code step. */
@@ -38,7 +40,18 @@ export function lockoutNotice(until: Date, now = new Date()): string {
   return `Too many failed attempts. For your security, sign-in for this username is blocked until ${until.toISOString().slice(11, 16)} UTC (about ${minutes} minute${minutes === 1 ? '' : 's'}).`;
 }
 
-export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: LoadedInteraction) {
+/**
+ * POST password. A right one records the first factor and, for authorization_details that describe a
+ * new consent, creates that consent (the first form post of the authorization: GETs never write), so
+ * the code page can show the payment it approves.
+ */
+export function submitLogin(deps: LoginStepDeps) {
+  return async function submitLoginStep(ctx: Context) {
+    await checkPassword(deps, ctx, journeyOf(ctx));
+  };
+}
+
+async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey) {
   const form = await readForm(ctx);
   const parsed = loginForm.safeParse({ username: form.username ?? '', password: form.password ?? '' });
   if (!parsed.success) {
@@ -52,6 +65,7 @@ export async function submitLogin(deps: LoginStepDeps, ctx: Context, loaded: Loa
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
+      await draftConsentOfInteraction(deps.db, loaded.interaction);
       ctx.status = 303;
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;

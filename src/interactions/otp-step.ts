@@ -4,12 +4,13 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { SCA_ACR } from '../oidc/acr.ts';
+import { SCA_ACR } from '../protocol/acr.ts';
 import { paymentDetails, vrpDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
-import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { finishInteraction } from './interaction-context.ts';
+import { type Journey, journeyOf, passwordVerifiedFor } from './journey.ts';
 import { lockoutNotice, renderLogin } from './login-step.ts';
-import { approvalResult, boundPayment } from './payment-approval.ts';
+import { approvalResult, paymentOf } from './payment-approval.ts';
 import { forgetPasswordFactor } from './sca-progress.ts';
 
 /**
@@ -33,8 +34,8 @@ const MESSAGES = {
   paymentChanged: 'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
 } as const;
 
-export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, error?: string, status = 200) {
-  const payment = await boundPayment(deps.db, interaction);
+export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, clientName, consent }: Journey, error?: string, status = 200) {
+  const payment = paymentOf(consent);
   const linked = payment && linkedPaymentOf(payment);
   deps.views.render(
     ctx,
@@ -44,17 +45,25 @@ export async function renderOtp(deps: { db: Db; views: Views }, ctx: Context, { 
   );
 }
 
-export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedInteraction, customerId: string) {
+/** POST one-time code: the second factor, approving the payment the page showed. */
+export function submitOtp(deps: OtpStepDeps) {
+  return async function submitOtpStep(ctx: Context) {
+    const journey = journeyOf(ctx);
+    await checkCode(deps, ctx, journey, passwordVerifiedFor(journey)!);
+  };
+}
+
+async function checkCode(deps: OtpStepDeps, ctx: Context, loaded: Journey, customerId: string) {
   const form = await readForm(ctx);
   const code = (form.code ?? '').replace(/\s+/g, '');
   if (!/^\d{6}$/.test(code)) {
-    await renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
+    renderOtp(deps, ctx, loaded, 'Enter the 6-digit code from your authenticator app.', 400);
     return;
   }
-  const payment = await boundPayment(deps.db, loaded.interaction);
+  const payment = paymentOf(loaded.consent);
   const linked = payment && linkedPaymentOf(payment);
   if (linked && !paymentDigestMatches(form.payment_digest ?? '', linked)) {
-    await renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
+    renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
     return;
   }
   const check = await deps.authentication.checkOneTimeCode(customerId, code);
@@ -66,7 +75,7 @@ export async function submitOtp(deps: OtpStepDeps, ctx: Context, loaded: LoadedI
     }
     case 'rejected':
     case 'reused':
-      await renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
+      renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
       return;
     case 'locked':
       await forgetPasswordFactor(deps.db, loaded.interaction.uid);

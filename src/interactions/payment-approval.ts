@@ -1,7 +1,5 @@
 import type { InteractionResults } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { bindingOfRequest, consentOfInteraction } from '../consents/consent-binding.ts';
-import type { Db } from '../db/connect.ts';
 import { assertPaymentUnchanged, DynamicLinkBroken, linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 
 /**
@@ -18,16 +16,11 @@ export interface PaymentApproval {
 
 const RESULT_KEY = 'paymentApproval';
 
-type InteractionLike = { cid: string; params: Record<string, unknown> };
-
 /** Consents whose approval is dynamically linked: a single payment, or the limits of VRP payments. */
-const LINKED: ReadonlySet<string> = new Set(['domestic_payment', 'domestic_vrp']);
+const LINKED: ReadonlySet<Consent['type']> = new Set(['domestic_payment', 'domestic_vrp']);
 
 /** The payment (or VRP) consent an authorization asks the customer to approve, if it is one. */
-export async function boundPayment(db: Db, interaction: InteractionLike): Promise<Consent | undefined> {
-  const binding = bindingOfRequest(interaction.params);
-  if (!binding || (binding.type !== undefined && !LINKED.has(binding.type))) return undefined;
-  const consent = await consentOfInteraction(db, interaction);
+export function paymentOf(consent: Consent | undefined): Consent | undefined {
   return consent && LINKED.has(consent.type) ? consent : undefined;
 }
 

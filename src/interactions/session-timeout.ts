@@ -1,13 +1,24 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Views } from '../http/views.ts';
-import { finishInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { finishInteraction } from './interaction-context.ts';
+import { journeyOf } from './journey.ts';
 
-/** The page after 5 minutes without activity: the customer is told so and can only go back to the TPP. */
-export function renderTimedOut(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction) {
-  deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName }, 401);
+/** PSD2 RTS Art. 4: after 5 minutes without activity the customer can only go back to the TPP. */
+
+/** Shows the timeout page instead of the step once the interaction has been idle too long. */
+export function endWhenIdle(deps: { views: Views }) {
+  return async function endWhenIdleStep(ctx: Context, next: Next) {
+    const { interaction, clientName, progress } = journeyOf(ctx);
+    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName }, 401);
+    await next();
+  };
 }
 
-export async function returnAfterTimeout(deps: { provider: Provider }, ctx: Context) {
-  await finishInteraction(deps.provider, ctx, { error: 'access_denied', error_description: 'the customer was inactive for too long' }, false);
+/** The timeout page's way back (and any abort after the timeout): the TPP hears access_denied. */
+export function returnWhenIdle(deps: { provider: Provider }) {
+  return async function returnWhenIdleStep(ctx: Context, next: Next) {
+    if (journeyOf(ctx).progress.state !== 'timed_out') return next();
+    await finishInteraction(deps.provider, ctx, { error: 'access_denied', error_description: 'the customer was inactive for too long' }, false);
+  };
 }

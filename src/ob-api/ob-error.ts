@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
 import { obErrorRowOf } from './ob-errors.ts';
@@ -14,6 +15,7 @@ const REASONS: Record<number, string> = {
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   500: 'InternalServerError',
+  503: 'ServiceUnavailable',
 };
 
 /** A consent API failure, answered in the UK OB error envelope with its HTTP status. */
@@ -45,7 +47,7 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
 
 /**
  * Renders ObErrors, and service errors through the table in ob-errors.ts, as the envelope; anything
- * else is logged and answered as UK.OBIE.UnexpectedError.
+ * else is logged and answered as UK.OBIE.UnexpectedError (503 while the database is unreachable).
  */
 export function obErrors(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -61,6 +63,12 @@ export function obErrors(logger: Logger): Middleware {
         return;
       }
       logger.error({ err: caught, path: ctx.path }, 'consent API request failed');
+      if (caught instanceof DatabaseUnavailable) {
+        ctx.status = 503;
+        ctx.set('Retry-After', String(caught.retryAfterSeconds));
+        ctx.body = obEnvelope(503, 'temporarily unavailable, try again shortly', [{ code: 'UK.OBIE.UnexpectedError', message: 'the service is temporarily unavailable' }]);
+        return;
+      }
       ctx.status = 500;
       ctx.body = obEnvelope(500, 'unexpected error', [{ code: 'UK.OBIE.UnexpectedError', message: 'unexpected error' }]);
     }

@@ -1,22 +1,22 @@
 import type { Context } from 'koa';
+import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 import { ObError } from './ob-error.ts';
 
 /** What the UK OB-shaped APIs (consent API, bank API) read from a request: its JSON body and its idempotency key. */
 
 const BODY_LIMIT = 64 * 1024;
 
-/** The request body as JSON (at most 64 KiB). */
+const tooLarge = () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
+
+/** The request body as JSON (at most 64 KiB), from the body the edge check already read (http/request-body.ts). */
 export async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+    throw error instanceof BodyTooLarge ? tooLarge() : error;
+  });
+  if (body.length > BODY_LIMIT) throw tooLarge();
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON');
   }

@@ -1,6 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { getConsent } from '../consents/consent-service.ts';
+import { getConsent, getSettledConsent } from '../consents/consent-service.ts';
 import { noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
 import { consentIdOfGrant } from './consent-binding-hooks.ts';
@@ -69,6 +69,18 @@ export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, t
   if (!holdsIn(consent, grantIdOf(token))) return false;
   await noteConsentUse(db, consent.id);
   return true;
+}
+
+/**
+ * The adapter's last check after storing an access token (a code redemption or a refresh): the
+ * consent it was issued under must still hold once any transition in flight has committed. The
+ * claims were read before the write, so a DELETE or revocation that destroyed the grant in between
+ * would otherwise leave a live-looking row behind and the TPP a 200 for a token already dead.
+ */
+export async function consentHoldsAfterIssuance(db: Db, payload: { grantId?: string; extra?: Record<string, unknown> }): Promise<boolean> {
+  const consentId = payload.extra?.consent_id;
+  if (typeof consentId !== 'string') return true;
+  return holdsIn(await getSettledConsent(db, consentId), payload.grantId);
 }
 
 /** A token's TTL, cut so that it ends with its grant (a consent's grant ends when the consent does). */

@@ -5,7 +5,7 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { replaceKeystore } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
-import { generateSigningKey, loadServerKeys, lockServerSecrets } from './keys.ts';
+import { generateSigningKey, loadServerKeys, lockServerSecrets, signingKeysAt } from './keys.ts';
 
 export interface RotationPlan {
   /** Time for every process and every relying party's JWKS cache to see the new keys before they sign. */
@@ -23,7 +23,7 @@ export interface Rotation {
  * Publishes a new PS256 + ES256 pair now, lets it sign only after the activation delay, and schedules
  * the keys it supersedes to leave the JWKS once their last signatures have expired.
  */
-export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Date()): Promise<Rotation> {
+export async function rotateSigningKeys(db: Db, plan: RotationPlan, operatorId: string | null = null, now = new Date()): Promise<Rotation> {
   const activatesAt = new Date(now.getTime() + plan.activationDelaySeconds * 1000);
   const retiresAt = new Date(activatesAt.getTime() + plan.retireAfterSeconds * 1000);
   return db.transaction().execute(async (trx) => {
@@ -47,7 +47,7 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
         subjectType: 'key',
         subjectId: key.kid,
         event: 'signing_key.created',
-        actor: { kind: 'operator', id: null },
+        actor: { kind: 'operator', id: operatorId },
         after: { alg: key.alg, activatesAt: key.activatesAt.toISOString() },
       });
     }
@@ -56,11 +56,33 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, now = new Da
         subjectType: 'key',
         subjectId: key.kid,
         event: 'signing_key.retirement_scheduled',
-        actor: { kind: 'operator', id: null },
+        actor: { kind: 'operator', id: operatorId },
         after: { retiresAt: key.retiresAt.toISOString() },
       });
     }
     return { created, retiring };
+  });
+}
+
+export interface SigningKeyState {
+  kid: string;
+  alg: string;
+  /** signing: signs now; verify-only: published, not yet active or superseded; retired: no longer published. */
+  state: 'signing' | 'verify-only' | 'retired';
+  createdAt: Date;
+  activatesAt: Date | null;
+  retiresAt: Date | null;
+}
+
+/** Every signing key in the database with its state at `now` (public facts only, never key material). */
+export async function listSigningKeys(db: Db, now = new Date()): Promise<SigningKeyState[]> {
+  const rows = await db.selectFrom('server_secret').select(['material', 'created_at', 'activates_at', 'retires_at']).where('kind', '=', 'signing').orderBy('created_at', 'desc').execute();
+  const stored = rows.map((row) => ({ jwk: row.material as JWK, createdAt: row.created_at, activatesAt: row.activates_at, retiresAt: row.retires_at }));
+  const published = new Map(signingKeysAt(stored, now).map((jwk) => [jwk.kid, jwk]));
+  return stored.map((key) => {
+    const jwk = published.get(key.jwk.kid);
+    const state = !jwk ? 'retired' : jwk.key_ops?.includes('verify') && !jwk.key_ops.includes('sign') ? 'verify-only' : 'signing';
+    return { kid: key.jwk.kid!, alg: String(key.jwk.alg), state, createdAt: key.createdAt, activatesAt: key.activatesAt, retiresAt: key.retiresAt };
   });
 }
 

@@ -9,13 +9,15 @@ import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithm
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
-import { SCA_ACR } from './acr.ts';
+import { SCA_ACR } from '../protocol/acr.ts';
+import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
-import { recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { endGrantOfReusedCode } from '../consents/consent-service.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
 
@@ -33,6 +35,8 @@ export interface ProviderSettings {
   refreshTokenRotation: boolean;
   /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
   inMemoryStore?: boolean;
+  /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
+  onRefusedClient?: (clientId: string) => void;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -87,14 +91,24 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const configuration: Configuration = {
     // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore ? undefined : kyselyAdapterFactory(db, { clientUsable: isClientUsable }),
+    adapter: settings.inMemoryStore
+      ? undefined
+      : kyselyAdapterFactory(db, {
+          async clientUsable(database, clientId) {
+            const usable = await isClientUsable(database, clientId);
+            if (!usable) settings.onRefusedClient?.(clientId);
+            return usable;
+          },
+          issuanceHolds: consentHoldsAfterIssuance,
+          codeReused: endGrantOfReusedCode,
+        }),
     fetch: settings.outbound.asFetch,
     routes: ENGINE_PATHS,
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: [...SCOPES],
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', 'openbanking_intent_id'], profile: ['name', 'preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims
     // parameter) sends back to login any session that lacks it.
     acrValues: [SCA_ACR],
@@ -198,7 +212,7 @@ export function createProvider(settings: ProviderSettings): Provider {
           sub: customer.id,
           name: customer.displayName,
           preferred_username: customer.username,
-          openbanking_intent_id: consentIdOfGrant(ctx.oidc.entities.Grant),
+          [INTENT_CLAIM]: consentIdOfGrant(ctx.oidc.entities.Grant),
         }),
       };
     },

@@ -1,8 +1,22 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import type { Metrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
+
+interface RouterLayer {
+  path: string;
+  methods: string[];
+}
+
+/**
+ * The route an Assent router (@koa/router) matched for this method, even when a middleware in front of
+ * it answered (a 401 from the token check); oidc-provider's routes are recognised by path instead.
+ */
+function matchedRoute(ctx: Context): string | undefined {
+  const layers = (ctx as Context & { matched?: RouterLayer[] }).matched ?? [];
+  return layers.findLast((layer) => layer.methods.includes(ctx.method))?.path;
+}
 
 const LOGIN_ROUTE = `${INTERACTION_PREFIX}/login`;
 const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429: 'rate_limited' };
@@ -15,7 +29,7 @@ export function requestMetrics(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     ctx.res.once('close', () => {
-      const route = routeLabel(ctx.path);
+      const route = matchedRoute(ctx) ?? routeLabel(ctx.path);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
       metrics.requestSeconds.observe({ method: ctx.method, route }, seconds);
@@ -30,5 +44,16 @@ export function requestMetrics(metrics: Metrics): Middleware {
 export function countIssuedTokens(provider: Provider, metrics: Metrics) {
   provider.on('grant.success', (ctx) => {
     metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+  });
+}
+
+/** Introspections by result: `active`, `inactive`, `signed` (a JWT response, its content unread here) or `refused` (an error). */
+export function countIntrospections(provider: Provider, metrics: Metrics) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'introspection') return;
+    const body: unknown = ctx.body;
+    const result = ctx.status !== 200 ? 'refused' : typeof body === 'object' && body !== null ? ((body as { active?: unknown }).active === true ? 'active' : 'inactive') : 'signed';
+    metrics.introspections.inc({ result });
   });
 }

@@ -19,15 +19,21 @@ function expiry(expiresIn: number | undefined) {
 
 const live = sql<boolean>`(expires_at is null or expires_at > now())`;
 
-function withConsumption(row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
+function withConsumption(model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
   const payload = row.payload as AdapterPayload;
-  if (row.consumed_at === null) return payload;
+  // A spent code reads as unspent, so a second redemption, sequential or concurrent, reaches `consume`,
+  // where the conditional update alone decides and reuse is handled in one place.
+  if (row.consumed_at === null || model === 'AuthorizationCode') return payload;
   return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
 }
 
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
+  codeReused?: (db: Db, grantId: string) => Promise<void>;
+  /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
+  issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   batchedFind?: BatchedFind;
 }
 
@@ -71,6 +77,10 @@ export class KyselyAdapter implements Adapter {
         }),
       )
       .execute();
+    if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
+      await destroyGrantEverywhere(this.db, payload.grantId);
+      throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -85,7 +95,7 @@ export class KyselyAdapter implements Adapter {
     const batchedFind = this.#options.batchedFind;
     if (!batchedFind || this.db !== this.#db) return this.findBy('id', id);
     const row = await batchedFind(this.model, id);
-    return row && withConsumption(row);
+    return row && withConsumption(this.model, row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -104,7 +114,7 @@ export class KyselyAdapter implements Adapter {
       .where(column, '=', value)
       .where(live)
       .executeTakeFirst();
-    return row && withConsumption(row);
+    return row && withConsumption(this.model, row);
   }
 
   /**
@@ -128,7 +138,10 @@ export class KyselyAdapter implements Adapter {
       .where('model', '=', this.model)
       .where('id', '=', id)
       .executeTakeFirst();
-    if (row?.grant_id) await destroyGrantEverywhere(this.db, row.grant_id);
+    if (row?.grant_id) {
+      if (this.model === 'AuthorizationCode' && this.#options.codeReused) await this.#options.codeReused(this.db, row.grant_id);
+      else await destroyGrantEverywhere(this.db, row.grant_id);
+    }
     throw new errors.InvalidGrant(`${this.model} already consumed`);
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { KyselyAdapter } from './adapter.ts';
@@ -16,4 +17,27 @@ export async function clientExists(db: Db, clientId: string): Promise<boolean> {
 
 export async function findClientMetadata(db: Db, clientId: string): Promise<Record<string, unknown> | undefined> {
   return new KyselyAdapter(db, 'Client').find(clientId);
+}
+
+export interface StoredClient {
+  id: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+const clientsOfKind = (db: Db, kind: string) =>
+  db.selectFrom('oidc_model').select(['id', 'payload', 'created_at']).where('model', '=', 'Client').where(sql<string>`payload->>'client_kind'`, '=', kind);
+
+/** Clients of one `client_kind` (e.g. resource_server), oldest first. */
+export function listClientsOfKind(db: Db, kind: string): Promise<StoredClient[]> {
+  return clientsOfKind(db, kind).orderBy('created_at').execute();
+}
+
+export function lockClientOfKind(trx: Db, clientId: string, kind: string): Promise<StoredClient | undefined> {
+  return clientsOfKind(trx, kind).where('id', '=', clientId).forUpdate().executeTakeFirst();
+}
+
+/** Removes a client's registration (its artefacts go through store/artefacts.ts). */
+export async function deleteClient(trx: Db, clientId: string): Promise<void> {
+  await trx.deleteFrom('oidc_model').where('model', '=', 'Client').where('id', '=', clientId).execute();
 }

@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { InvalidDistinguishedName, parseDistinguishedName } from '../http/distinguished-name.ts';
 import { type OutboundFetch, OutboundFetchError } from '../http/outbound-fetch.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { RegistrationError } from './registration-error.ts';
@@ -64,6 +65,12 @@ function checkClientAuthentication(request: Record<string, unknown>, context: Me
   if (method !== 'tls_client_auth') return { token_endpoint_auth_method: method };
   const subject = request.tls_client_auth_subject_dn;
   if (typeof subject !== 'string' || subject === '') throw metadataError('tls_client_auth requires tls_client_auth_subject_dn');
+  try {
+    parseDistinguishedName(subject);
+  } catch (error) {
+    if (!(error instanceof InvalidDistinguishedName)) throw error;
+    throw metadataError(`tls_client_auth_subject_dn is not an RFC 4514 distinguished name: ${error.message}`);
+  }
   if (context.certificate && !certificateSubjectMatches(context.certificate, 'tls_client_auth_subject_dn', subject)) {
     throw metadataError('tls_client_auth_subject_dn does not match the certificate this registration was made with');
   }

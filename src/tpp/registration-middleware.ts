@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Context, Next } from 'koa';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
+import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import type { Database } from '../db/schema.ts';
 import { providerOf } from '../engine/engine-internals.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
@@ -167,6 +168,12 @@ export function tppRegistration(deps: RegistrationDeps) {
       if (error instanceof RegistrationError) {
         ctx.status = error.status;
         ctx.body = error.toJSON();
+        return;
+      }
+      if (error instanceof DatabaseUnavailable) {
+        ctx.status = 503;
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        ctx.body = { error: error.error, error_description: error.error_description };
         return;
       }
       // Stack traces stay in the logs (app.ts listens for server_error); the transaction has rolled back.

@@ -1,3 +1,4 @@
+import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 import type { Context } from 'koa';
 import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
@@ -30,14 +31,12 @@ const metadataError = (description: string, cause?: unknown) =>
   new RegistrationError('invalid_client_metadata', description, cause === undefined ? undefined : { cause });
 
 async function readText(ctx: Context): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw metadataError(`registration requests are limited to ${BODY_LIMIT} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const tooLarge = () => metadataError(`registration requests are limited to ${BODY_LIMIT} bytes`);
+  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+    throw error instanceof BodyTooLarge ? tooLarge() : error;
+  });
+  if (body.length > BODY_LIMIT) throw tooLarge();
+  return body.toString('utf8');
 }
 
 /** A JSON object body (registration or RFC 7592 update). */
@@ -105,4 +104,6 @@ export async function readRegistration(ctx: Context, context: RequestContext): P
 export function replaceBody(ctx: Context, metadata: Record<string, unknown>): void {
   ctx.req.headers['content-type'] = 'application/json';
   (ctx.request as { body?: unknown }).body = metadata;
+  // The library prefers req.body, where the edge check left the raw text (http/hostile-input.ts).
+  (ctx.req as { body?: unknown }).body = metadata;
 }

@@ -11,21 +11,38 @@ export interface AssentProcess {
   logs: Record<string, unknown>[];
   /** Resolves with the exit code once the process ended. */
   exited: Promise<number | null>;
+  /** Resolves once it logged that it is ready; rejects if it exits first. */
+  ready: Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The environment of a process a test starts: only what it is given, over a clean base. Whatever the
+ * caller exported (PORT, OPS_PORT, DATABASE_URL, ADMIN_URL, ...) never leaks into it.
+ */
+export function hermeticEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ADMIN_PORT: '0', ...env };
 }
 
 /** `node src/main.ts` as a separate process, resolved once it logged that it is ready. */
 export async function spawnAssent(env: Record<string, string>): Promise<AssentProcess> {
+  const started = await launchAssent(env);
+  await started.ready;
+  return started;
+}
+
+/** `node src/main.ts` as a separate process, returned at once (start-up still under way). */
+export async function launchAssent(env: Record<string, string>): Promise<AssentProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    env: hermeticEnv({ LOG_LEVEL: 'info', ...env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -39,11 +56,14 @@ export async function spawnAssent(env: Record<string, string>): Promise<AssentPr
     });
     void exited.then((code) => reject(new Error(`assent exited with ${code} before it was ready: ${stderr}`)));
   });
+  // Callers that never wait for readiness must not see an unhandled rejection when the process ends.
+  ready.catch(() => {});
   return {
     port,
     child,
     logs,
     exited,
+    ready,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

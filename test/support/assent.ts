@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/config.ts';
+import type { AccountDirectory } from '../../src/customers/account-directory.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningAssent, startAssent } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
@@ -17,7 +18,7 @@ export interface TestAssent extends RunningAssent {
 }
 
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestAssent> {
+export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream; accounts?: AccountDirectory } = {}): Promise<TestAssent> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
@@ -26,6 +27,7 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     DEV_MODE: 'true',
     SEED_DEMO: 'false',
     PORT: '0',
+    ADMIN_PORT: '0',
     // Every request of a test comes from 127.0.0.1: rate limits are tested on their own (rate-limit.test.ts).
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_OTP: 'off',
@@ -35,7 +37,7 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination));
+  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), { accounts: options.accounts });
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),

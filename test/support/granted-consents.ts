@@ -39,12 +39,29 @@ export interface GrantedConsent {
 /** The essential `openbanking_intent_id` claims request that binds a consent (UK OB). */
 export const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
-export async function grantConsent(
+/** A consent approved by the customer, up to the TPP's callback carrying the code (not yet redeemed). */
+export interface ApprovedConsent {
+  consentId: string;
+  callback: URL;
+  request: Awaited<ReturnType<typeof pushAuthorizationRequest>>;
+  dpop: oidc.DPoPHandle;
+  /** The consent page the customer approved. */
+  consentPage: Page;
+}
+
+/** Which consent to create; `vrp` overrides fields of the default domestic VRP request. */
+export interface ConsentOptions {
+  type: 'account_access' | 'domestic_payment' | 'domestic_vrp';
+  accounts: readonly BankAccount[];
+  vrp?: Record<string, unknown>;
+}
+
+export async function approveConsent(
   assent: TestAssent,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment' | 'domestic_vrp'; accounts: readonly BankAccount[]; vrp?: Record<string, unknown> },
-): Promise<GrantedConsent> {
+  options: ConsentOptions,
+): Promise<ApprovedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
   const created = options.type === 'account_access'
     ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
@@ -66,7 +83,16 @@ export async function grantConsent(
     : { account: options.accounts[0]!.id };
   const callback = await browser.submit(consentPage, 'confirm', selection);
   if (!callback.url.href.startsWith(tpp.redirectUri)) throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
+  return { consentId, callback: callback.url, request, dpop, consentPage };
+}
 
-  const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
+export async function grantConsent(
+  assent: TestAssent,
+  tpp: TestTpp,
+  customer: TestCustomer,
+  options: ConsentOptions,
+): Promise<GrantedConsent> {
+  const { consentId, callback, request, dpop, consentPage } = await approveConsent(assent, tpp, customer, options);
+  const tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });
   return { consentId, tokens, dpop, consentPage };
 }

@@ -9,12 +9,13 @@ import type { TppRole } from '../../src/db/schema.ts';
 import { issueDevSoftwareStatement, type IssuedSoftwareStatement } from '../../src/tpp/dev-directory.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { fetchVia, type TestTpp } from './tpp.ts';
+import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 
 const run = promisify(execFile);
 
 /** Runs the operator CLI (`npm run admin -- ...`) against the test server's database and data folder. */
 export async function runAdmin(assent: TestAssent, args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['src/cli/admin.ts', ...args], {
+  const { stdout } = await run(process.execPath, ['src/cli/admin.ts', args[0]!, '--json', ...args.slice(1)], {
     env: { ...process.env, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true', LOG_LEVEL: 'silent' },
   });
   return stdout;
@@ -94,7 +95,7 @@ export async function callRegistration(
   agent: Agent,
   init: { method?: string; path?: string; json?: unknown; jwt?: string; token?: string },
 ): Promise<RawResponse> {
-  const response = await fetch(`${assent.issuer}${init.path ?? '/register'}`, {
+  const response = await fetch(`${assent.issuer}${init.path ?? ENGINE_PATHS.registration}`, {
     method: init.method ?? 'POST',
     dispatcher: agent,
     headers: {

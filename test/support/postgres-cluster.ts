@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
 
 /**
@@ -9,14 +10,39 @@ import { freePort } from './free-port.ts';
  * port, stop and delete on exit. As root, the server runs as the `postgres` user.
  */
 
-function asPostgresUser(command: string, args: string[]) {
+function postgresUserCommand(command: string, args: string[]): [string, string[]] {
   const root = process.getuid?.() === 0;
-  const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  return root ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+function asPostgresUser(command: string, args: string[]) {
+  const [file, argv] = postgresUserCommand(command, args);
   execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Without blocking the event loop, so a test's requests keep running while the server restarts. */
+async function asPostgresUserAsync(command: string, args: string[]) {
+  const [file, argv] = postgresUserCommand(command, args);
+  await promisify(execFile)(file, argv);
+}
+
+/** The first line of postmaster.pid. */
+function postmasterPid(data: string): number {
+  return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 export interface PostgresCluster {
   url: string;
+  /** `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server accepts again. */
+  restart(): Promise<void>;
+  /** `pg_ctl stop -m fast`: the server is gone (connections refused) until startServer(). */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** SIGSTOP to the postmaster: connections are accepted by the kernel and never answered (a hung host). */
+  freeze(): void;
+  /** SIGCONT: the postmaster answers again. */
+  thaw(): void;
+  /** Stops the server for good and deletes the cluster. */
   stop(): void;
 }
 
@@ -32,9 +58,15 @@ export async function startPostgresCluster(settings: string[] = []): Promise<Pos
   asPostgresUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
   const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${settings.map((setting) => ` -c ${setting}`).join('')}`;
-  asPostgresUser('pg_ctl', ['-D', data, '-o', options, '-l', path.join(directory, 'log'), '-w', 'start']);
+  const log = path.join(directory, 'log');
+  asPostgresUser('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-m', 'fast', '-w', 'restart']),
+    stopServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    startServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']),
+    freeze: () => process.kill(postmasterPid(data), 'SIGSTOP'),
+    thaw: () => process.kill(postmasterPid(data), 'SIGCONT'),
     stop() {
       try {
         asPostgresUser('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

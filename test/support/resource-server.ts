@@ -2,10 +2,11 @@ import { randomUUID, type webcrypto } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { createResourceServer } from '../../src/bank/resource-servers.ts';
+import { createResourceServer } from '../../src/tpp/resource-servers.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { type ApiResponse, callProtectedResource } from './consent-api.ts';
 import { fetchVia } from './tpp.ts';
+import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 
 /**
  * One of the bank's resource servers: registered with `createResourceServer`, introspecting with
@@ -58,7 +59,7 @@ export class TestResourceServer {
       .setIssuer(this.clientId).setSubject(this.clientId).setAudience(this.#assent.issuer)
       .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60)
       .sign(this.#key.key);
-    const response = await fetch(`${this.#assent.issuer}/token/introspection`, {
+    const response = await fetch(`${this.#assent.issuer}${ENGINE_PATHS.introspection}`, {
       method: 'POST',
       dispatcher: tlsAgent(this.#assent.ca.certPem),
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/token-introspection+jwt' },

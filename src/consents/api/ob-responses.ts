@@ -22,6 +22,8 @@ export const common = {
   CreationDateTime: dateTime,
   Status: z.enum(CONSENT_STATUSES),
   StatusUpdateDateTime: dateTime,
+  /** Why the consent ended when neither the customer nor the TPP ended it (UK OB v4 shape). */
+  StatusReason: z.array(z.object({ StatusReasonDescription: z.string() })).optional(),
 };
 
 export const accountAccessResponse = z.object({
@@ -77,6 +79,7 @@ export function commonData(consent: Consent) {
     CreationDateTime: consent.createdAt.toISOString(),
     Status: consent.status,
     StatusUpdateDateTime: consent.statusUpdatedAt.toISOString(),
+    ...(consent.statusReason !== null && { StatusReason: [{ StatusReasonDescription: consent.statusReason }] }),
   };
 }
 

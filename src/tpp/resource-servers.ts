@@ -4,7 +4,8 @@ import type { ClientMetadata } from 'oidc-provider';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { SCOPE } from '../protocol/scopes.ts';
-import { saveClient } from '../store/clients.ts';
+import { destroyClientArtefacts } from '../store/artefacts.ts';
+import { deleteClient, listClientsOfKind, lockClientOfKind, saveClient } from '../store/clients.ts';
 
 /**
  * The bank's resource servers are clients of their own kind: they authenticate like TPPs
@@ -20,7 +21,44 @@ export type ResourceServerAuth =
 export interface NewResourceServer {
   name: string;
   auth: ResourceServerAuth;
-  operator: string;
+  operator: string | null;
+}
+
+export interface ResourceServerSummary {
+  clientId: string;
+  name: string;
+  tokenEndpointAuthMethod: string;
+  createdAt: Date;
+}
+
+const toSummary = (row: { id: string; payload: Record<string, unknown>; created_at: Date }): ResourceServerSummary => ({
+  clientId: row.id,
+  name: String(row.payload.client_name),
+  tokenEndpointAuthMethod: String(row.payload.token_endpoint_auth_method),
+  createdAt: row.created_at,
+});
+
+export async function listResourceServers(db: Db): Promise<ResourceServerSummary[]> {
+  return (await listClientsOfKind(db, 'resource_server')).map(toSummary);
+}
+
+/** Removes the resource server's registration and every token it holds: it can neither introspect nor call the bank API. */
+export async function disableResourceServer(db: Db, clientId: string, input: { operator: string | null; reason: string }): Promise<ResourceServerSummary | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await lockClientOfKind(trx, clientId, 'resource_server');
+    if (!row) return undefined;
+    const revoked = await destroyClientArtefacts(trx, clientId);
+    await deleteClient(trx, clientId);
+    await appendAuditEvent(trx, {
+      subjectType: 'resource_server',
+      subjectId: clientId,
+      event: 'resource_server.disabled',
+      actor: { kind: 'operator', id: input.operator },
+      before: row.payload,
+      details: { reason: input.reason, artefacts_revoked: revoked },
+    });
+    return toSummary(row);
+  });
 }
 
 export async function createResourceServer(db: Db, input: NewResourceServer): Promise<{ clientId: string }> {

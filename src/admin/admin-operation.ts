@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/connect.ts';
+
+/**
+ * One operator action, declared once: the admin API serves it at `method path`, the admin CLI runs it
+ * as `name` (through that API whenever a server runs, otherwise against the database itself), and the
+ * OpenAPI document describes it. Input fields are path parameters, then query (GET) or JSON body fields.
+ */
+
+/** Who acts: the audit trail and the security log name them on every change. */
+export interface Operator {
+  id: string;
+  /** How the operator was authenticated: the admin token, an admin client certificate, or the local CLI. */
+  via: 'admin-token' | 'client-certificate' | 'local-cli';
+}
+
+export interface OperationContext {
+  db: Db;
+  config: Config;
+  operator: Operator;
+}
+
+export interface AdminOperation<Input extends z.ZodObject = z.ZodObject> {
+  /** The CLI command, `<noun>:<verb>`. */
+  name: string;
+  summary: string;
+  method: 'GET' | 'POST';
+  /** Under /admin/v1; `:field` segments are input fields. */
+  path: string;
+  input: Input;
+  /** Input fields the CLI takes as positional arguments, in order; the rest are `--kebab-case` options. */
+  positionals?: (keyof z.infer<Input> & string)[];
+  /** `jsonl`: the result is an array answered (and printed) as JSON Lines. */
+  format?: 'json' | 'jsonl';
+  run(context: OperationContext, input: z.infer<Input>): Promise<unknown>;
+}
+
+/** Declares an operation with its input type inferred from the schema. */
+export function operation<Input extends z.ZodObject>(definition: AdminOperation<Input>): AdminOperation {
+  return definition as unknown as AdminOperation;
+}
+
+export type AdminErrorCode = 'invalid_request' | 'not_found' | 'conflict' | 'unauthorized';
+
+const STATUS: Record<AdminErrorCode, number> = { invalid_request: 400, unauthorized: 401, not_found: 404, conflict: 409 };
+
+/** An operator mistake with a one-line explanation: 4xx from the API, exit 1 from the CLI. */
+export class AdminError extends Error {
+  override name = 'AdminError';
+  readonly code: AdminErrorCode;
+  readonly status: number;
+  readonly expose = true;
+  constructor(code: AdminErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+/** The audit trail's actor for an operator's change. */
+export function actorOf(operator: Operator) {
+  return { kind: 'operator' as const, id: operator.id };
+}

@@ -1,0 +1,116 @@
+import type { TLSSocket } from 'node:tls';
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/connect.ts';
+import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
+import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from './admin-operations.ts';
+import { AssentError } from '../protocol/assent-error.ts';
+import { tokenMatches } from './admin-credentials.ts';
+import { ADMIN_ERROR_OF } from './admin-errors.ts';
+import { adminOpenApi } from './admin-openapi.ts';
+import { firstIssue } from './input-issues.ts';
+
+/** Errors as `{error, error_description}`; anything unexpected is a logged 500 that says nothing more. */
+export function adminErrors(logger: Logger) {
+  return async (ctx: Context, next: () => Promise<unknown>) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AdminError('not_found', 'no such admin API route');
+    } catch (thrown) {
+      const error = thrown instanceof AssentError && thrown.expose ? new AdminError(ADMIN_ERROR_OF[thrown.code], thrown.message, { cause: thrown }) : thrown;
+      const known = error instanceof AdminError;
+      if (!known) logger.error({ err: error, path: ctx.path }, 'admin API request failed');
+      ctx.status = known ? error.status : 500;
+      ctx.body = known ? { error: error.code, error_description: error.message } : { error: 'server_error', error_description: 'the operation failed; see the server log' };
+    }
+  };
+}
+
+const BODY_LIMIT = 64 * 1024;
+/** What an operator may call themselves when they present the shared admin token (recorded in the audit trail). */
+const OPERATOR_NAME = /^[\w.@-]{1,64}$/;
+export const OPERATOR_HEADER = 'x-assent-operator';
+
+export interface AdminRouterDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  token: string | undefined;
+}
+
+/** An admin client certificate (verified against ADMIN_CLIENT_CA_FILE by the listener) names its operator by CN. */
+function certificateOperator(ctx: Context): Operator | undefined {
+  const socket = ctx.req.socket as Partial<TLSSocket>;
+  if (!socket.authorized || !socket.getPeerX509Certificate) return undefined;
+  const subject = socket.getPeerX509Certificate()?.subject ?? '';
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+  return cn ? { id: cn, via: 'client-certificate' } : undefined;
+}
+
+function authenticate(ctx: Context, token: string | undefined): Operator {
+  const fromCertificate = certificateOperator(ctx);
+  if (fromCertificate) return fromCertificate;
+  const presented = /^Bearer ([\x21-\x7e]+)$/.exec(ctx.get('authorization'))?.[1];
+  if (!token || !presented || !tokenMatches(presented, token)) {
+    ctx.set('WWW-Authenticate', 'Bearer realm="assent-admin"');
+    throw new AdminError('unauthorized', 'an admin token (Authorization: Bearer) or an admin client certificate is required');
+  }
+  const name = ctx.get(OPERATOR_HEADER);
+  return { id: OPERATOR_NAME.test(name) ? name : 'admin-token', via: 'admin-token' };
+}
+
+async function readJson(ctx: Context): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) throw new AdminError('invalid_request', 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  if (!ctx.is('application/json')) throw new AdminError('invalid_request', 'the body must be application/json');
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new AdminError('invalid_request', 'the body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function handler(operation: AdminOperation, deps: AdminRouterDeps) {
+  return async (ctx: Context) => {
+    const operator = authenticate(ctx, deps.token);
+    const fields = operation.method === 'GET' ? { ...ctx.query } : await readJson(ctx);
+    const parsed = operation.input.safeParse({ ...fields, ...ctx.params });
+    if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
+    const result = await operation.run({ db: deps.db, config: deps.config, operator }, parsed.data);
+    if (operation.method !== 'GET') {
+      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
+    }
+    ctx.set('Cache-Control', 'no-store');
+    if (operation.format === 'jsonl') {
+      ctx.type = 'application/jsonl';
+      ctx.body = (result as unknown[]).map((line) => `${JSON.stringify(line)}\n`).join('');
+    } else {
+      ctx.body = result;
+    }
+  };
+}
+
+/** The admin API: every operation of ADMIN_OPERATIONS at its path, JSON in and out. */
+export function adminRouter(deps: AdminRouterDeps): Router {
+  const router = new Router();
+  router.get('/admin/openapi.json', (ctx) => {
+    ctx.body = adminOpenApi();
+  });
+  for (const operation of ADMIN_OPERATIONS) {
+    const path = `${ADMIN_API_PREFIX}${operation.path}`;
+    if (operation.method === 'GET') router.get(path, handler(operation, deps));
+    else router.post(path, handler(operation, deps));
+  }
+  return router;
+}

@@ -1,0 +1,48 @@
+import type { Context, Next } from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { Consent } from '../consents/consent.ts';
+import { consentOfInteraction } from '../consents/consent-binding.ts';
+import type { Db } from '../db/connect.ts';
+import { getClientDisplay } from '../tpp/tpp-service.ts';
+import { type TppOnPage, tppOnPage } from './consent-details.ts';
+import { loadInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { type ScaProgress, touchScaProgress } from './sca-progress.ts';
+
+/**
+ * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
+ * the interaction (oidc-provider checks it against the browser's cookie), the TPP as the pages name
+ * it, the consent the request binds (read only: a GET never creates one) and the customer's progress
+ * through strong authentication, which counts the request as activity.
+ */
+export interface Journey extends LoadedInteraction {
+  tpp: TppOnPage;
+  consent: Consent | undefined;
+  progress: ScaProgress;
+}
+
+export function loadJourney(deps: { provider: Provider; db: Db; idleTimeoutSeconds: number }) {
+  return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
+    const loaded = await loadInteraction(deps.provider, ctx);
+    const { interaction, clientName } = loaded;
+    const journey: Journey = {
+      ...loaded,
+      tpp: tppOnPage(await getClientDisplay(deps.db, String(interaction.params.client_id)), clientName),
+      consent: await consentOfInteraction(deps.db, interaction),
+      progress: await touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
+    };
+    ctx.state.journey = journey;
+    await next();
+  };
+}
+
+/** The journey `loadJourney` put on the request; a step listed before it is a wiring mistake. */
+export function journeyOf(ctx: Context): Journey {
+  const journey = ctx.state.journey as Journey | undefined;
+  if (!journey) throw new Error('loadJourney must run before this step');
+  return journey;
+}
+
+/** The customer who passed the password step of this interaction, if any. */
+export function passwordVerifiedFor(journey: Journey): string | undefined {
+  return journey.progress.state === 'active' ? journey.progress.passwordVerifiedFor : undefined;
+}

@@ -1,0 +1,30 @@
+import type { Context, Next } from 'koa';
+import type { Views } from '../http/views.ts';
+import { journeyOf, passwordVerifiedFor } from './journey.ts';
+
+/** Steps that refuse a form posted out of order (an old tab, a back button): nothing runs, nothing changes. */
+
+const NOT_NOW = 'This step is not expected now. Start again from the application.';
+
+export function requireLoginPrompt(deps: { views: Views }) {
+  return async function requireLoginPromptStep(ctx: Context, next: Next) {
+    if (journeyOf(ctx).interaction.prompt.name !== 'login') return deps.views.render(ctx, 'error', { message: 'You are already signed in. Start again from the application.' }, 400);
+    await next();
+  };
+}
+
+/** The one-time code comes only after this interaction's password step. */
+export function requirePasswordFactor(deps: { views: Views }) {
+  return async function requirePasswordFactorStep(ctx: Context, next: Next) {
+    if (!passwordVerifiedFor(journeyOf(ctx))) return deps.views.render(ctx, 'error', { message: NOT_NOW }, 400);
+    await next();
+  };
+}
+
+export function requireConsentPrompt(deps: { views: Views }) {
+  return async function requireConsentPromptStep(ctx: Context, next: Next) {
+    const { interaction } = journeyOf(ctx);
+    if (interaction.prompt.name !== 'consent' || !interaction.session) return deps.views.render(ctx, 'error', { message: NOT_NOW }, 400);
+    await next();
+  };
+}

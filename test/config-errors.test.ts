@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
+import { hermeticEnv } from './support/assent-process.ts';
+import { freePort } from './support/free-port.ts';
+
+const MAIN = 'src/main.ts';
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.message;
+  }
+  assert.fail(`${JSON.stringify(env)} was accepted`);
+}
+
+test('each configuration error is one line naming the variable and the fix', () => {
+  assert.equal(configError({ DEV_MODE: 'true', ISSUER: 'http://auth.bank.example' }), 'ISSUER must be https (the https URL TPPs use, e.g. https://auth.bank.example) (got "http://auth.bank.example")');
+  assert.equal(configError({ PORT: 'eighty' }), 'PORT must be a port number (0-65535) (got "eighty")');
+  assert.equal(configError({ DEV_MODE: 'yes' }), 'DEV_MODE must be true or false (got "yes")');
+  assert.equal(configError({ DATABASE_URL: 'mysql://root:password@db/assent' }), 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user:password@host:5432/assent', 'the value (with its password) is not repeated');
+  assert.equal(configError({ DEV_MODE: 'true', TLS_CERT_FILE: '/nowhere/server.pem', TLS_KEY_FILE: '/nowhere/server-key.pem' }), 'TLS_CERT_FILE: cannot read /nowhere/server.pem (no such file)\nTLS_KEY_FILE: cannot read /nowhere/server-key.pem (no such file)');
+  assert.equal(configError({ DEV_MODE: 'true', SIGNING_KEYS_FILE: 'missing-keys.json' }), `SIGNING_KEYS_FILE: cannot read ${path.resolve('missing-keys.json')} (no such file)`);
+  const both = configError({ PORT: '-1', SWEEP_INTERVAL: '0' }).split('\n');
+  assert.deepEqual(both, ['PORT must be a port number (0-65535) (got "-1")', 'SWEEP_INTERVAL must be more than 0 seconds (got "0")'], 'one line per variable');
+});
+
+test('DATABASE_URL alone does not silently switch to production: the error and the mode say why', () => {
+  const message = configError({ DATABASE_URL: 'postgres://assent@db/assent' });
+  assert.match(message, /^TLS_CERT_FILE and TLS_KEY_FILE are required in production mode \(DATABASE_URL is set and DEV_MODE is not; for development on Postgres set DEV_MODE=true\)/);
+  assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://assent@db/assent', DEV_MODE: 'true' }).mode, { name: 'development', reason: 'DEV_MODE=true' });
+  assert.deepEqual(loadConfig({}).mode, { name: 'development', reason: 'DATABASE_URL is not set (embedded PGlite)' });
+});
+
+test('an unreachable database is retried, then stops start-up with one line naming DATABASE_URL (no migration stack)', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-config-'));
+  const closedPort = await freePort();
+  try {
+    const env = hermeticEnv({ DATABASE_URL: `postgres://assent:secret@127.0.0.1:${closedPort}/assent`, DEV_MODE: 'true', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DATABASE_STARTUP_WAIT: '2' });
+    const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 120_000 }).then(
+      () => assert.fail('start-up succeeded without a database'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(failure.code, 1);
+    assert.equal(failure.stderr, `cannot use the database in DATABASE_URL (postgres://assent:***@127.0.0.1:${closedPort}/assent): connection refused: is Postgres running and listening there?\n`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('tests are hermetic: the runner hands them none of the caller\'s Assent settings but DATABASE_URL', () => {
+  const leaked = CONFIG_VARIABLES.filter((name) => name !== 'DATABASE_URL' && process.env[name] !== undefined);
+  assert.deepEqual(leaked, [], 'an exported PORT or OPS_PORT would make spawned servers collide');
+});

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { type AccountDirectory, postgresAccountDirectory } from '../src/customers/account-directory.ts';
+import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
+import { CustomerAgent } from './support/customer-agent.ts';
+import { oneTimeCode } from './support/customers.ts';
+import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
+import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+
+/**
+ * The login and consent journey (issue 12 item 3): GETs never write a consent, approving reads the
+ * customer's accounts once, through the account directory server.ts was given (the seam a bank's
+ * core banking plugs into).
+ */
+
+/** The bank's directory as a bank would plug it in, counting how often the journey asks it. */
+function countingDirectory() {
+  const calls = { listForCustomer: 0, findOwned: 0 };
+  let inner: AccountDirectory | undefined;
+  const directory: AccountDirectory = {
+    listForCustomer(customerId) {
+      calls.listForCustomer += 1;
+      return inner!.listForCustomer(customerId);
+    },
+    findOwned(customerId, ids) {
+      calls.findOwned += 1;
+      return inner!.findOwned(customerId, ids);
+    },
+    fundsAvailable(accountId, amount, currency) {
+      return inner!.fundsAvailable(accountId, amount, currency);
+    },
+  };
+  return { directory, calls, connect: (next: AccountDirectory) => { inner = next; } };
+}
+
+describe('the interaction journey', () => {
+  let assent: TestAssent;
+  let tpp: TestTpp;
+  const bank = countingDirectory();
+  before(async () => {
+    assent = await startTestAssent({}, { accounts: bank.directory });
+    bank.connect(postgresAccountDirectory(assent.db));
+    tpp = await createTestTpp(assent);
+  });
+  after(async () => { await assent?.stop(); });
+
+  const consentsOfTpp = async () => Number((await assent.db.selectFrom('consent').select(sql<string>`count(*)`.as('n')).where('client_id', '=', tpp.clientId).executeTakeFirstOrThrow()).n);
+
+  test('a consent from authorization_details is created by the password post, never by a GET of a page', async () => {
+    const { customer } = await customerWithAccounts(assent);
+    const { Initiation, ...rest } = domesticPaymentRequest().Data;
+    const details = [{ type: 'payment_initiation', Initiation, ...rest, Risk: domesticPaymentRequest().Risk }];
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: JSON.stringify(details) });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const initially = await consentsOfTpp();
+
+    const login = await browser.open(request.url);
+    await browser.open(login.url);
+    assert.equal(await consentsOfTpp(), initially, 'a GET of the login page created a consent');
+
+    const fields = { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password };
+    const posted = await browser.request(new URL(`${login.url.pathname}/login`, login.url), { form: fields });
+    assert.equal(posted.status, 303);
+    assert.equal(await consentsOfTpp(), initially + 1, 'the password post drafts the consent');
+
+    const codePage = await browser.open(new URL(posted.headers.get('location')!, login.url));
+    await browser.open(codePage.url);
+    assert.match(codePage.body, /name="code"/);
+    assert.match(codePage.body, /name="payment_digest"/, 'the code page shows the payment it approves');
+    assert.equal(await consentsOfTpp(), initially + 1, 'GETs of the code page changed nothing');
+
+    const consentPage = await browser.submit(codePage, 'otp', { code: await oneTimeCode(customer) });
+    assert.equal(consentPage.status, 200);
+    assert.equal(await consentsOfTpp(), initially + 1);
+  });
+
+  test('approving reads the customer\'s accounts once, through the directory server.ts was given', async () => {
+    const { customer, current, savings } = await customerWithAccounts(assent);
+    const api = await ConsentApiClient.create(assent, tpp);
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const page = await browser.signIn(request.url, customer);
+    assert.match(page.body, new RegExp(savings.name), 'the page lists the accounts the directory gave');
+
+    bank.calls.listForCustomer = 0;
+    bank.calls.findOwned = 0;
+    const callback = await browser.submit(page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
+    assert.ok(callback.url.href.startsWith(tpp.redirectUri), `${callback.url} ${callback.body.slice(0, 200)}`);
+    assert.deepEqual(bank.calls, { listForCustomer: 1, findOwned: 0 });
+  });
+});

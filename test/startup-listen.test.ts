@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { Agent, fetch } from 'undici';
+import { launchAssent } from './support/assent-process.ts';
+import { createTestDatabase } from './support/database.ts';
+
+/** A request left unanswered this long has hung (a prompt answer takes milliseconds, even on a busy machine). */
+const HANG = 20_000;
+
+type Probe = 'refused' | 'answered' | 'hung';
+
+test('connections made while the server starts are refused or answered, never left hanging', async () => {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-startup-'));
+  // The probes only care whether anything answers: the dev CA does not exist yet when they start.
+  const agent = new Agent({ connect: { rejectUnauthorized: false }, pipelining: 0 });
+  const assent = await launchAssent({ DATABASE_URL: database.url, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false' });
+  try {
+    const state = { ready: false };
+    void assent.ready.then(() => { state.ready = true; });
+    const probes: Promise<Probe>[] = [];
+    // One fresh connection every 20 ms from launch until the process reports ready, and a few after.
+    for (let after = 0; !state.ready || after < 5; after += state.ready ? 1 : 0) {
+      assert.equal(assent.child.exitCode, null, 'the server exited during start-up');
+      probes.push(
+        fetch(`https://127.0.0.1:${assent.port}/healthz`, { dispatcher: agent, signal: AbortSignal.timeout(HANG), headers: { connection: 'close' } }).then(
+          (response) => (response.status === 200 ? 'answered' : assert.fail(`status ${response.status}`)),
+          (error: Error & { cause?: { code?: string } }) => (error.cause?.code === 'ECONNREFUSED' ? 'refused' : error.name === 'TimeoutError' ? 'hung' : Promise.reject(error)),
+        ),
+      );
+      await sleep(20);
+    }
+    const outcomes = await Promise.all(probes);
+    assert.equal(outcomes.filter((outcome) => outcome === 'hung').length, 0, `probes that hung: ${outcomes.join(' ')}`);
+    assert.ok(outcomes.includes('refused'), 'some probes ran before the listener opened');
+    assert.equal(outcomes.at(-1), 'answered');
+  } finally {
+    await assent.stop();
+    await agent.close();
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
