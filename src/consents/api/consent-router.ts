@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { OB_API_PREFIX } from '../../protocol/routes.ts';
@@ -21,6 +22,8 @@ export interface ConsentApiDeps {
   db: Db;
   presentedCertificate: ClientCertificateReader;
   logger: Logger;
+  /** The bank's account directory (server.ts): VRP funds confirmation asks it. */
+  accounts: AccountDirectory;
 }
 
 function respond(ctx: Context, resource: ConsentResource, issuer: string, consent: Consent, status: number) {

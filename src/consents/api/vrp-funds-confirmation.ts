@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
-import { postgresAccountDirectory } from '../../customers/account-directory.ts';
+import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { getConsentForClient } from '../consent-service.ts';
@@ -37,7 +37,7 @@ export const vrpFundsConfirmationResponse = z.object({
   Meta: z.object({}),
 });
 
-export function vrpFundsConfirmationRoute(router: Router, deps: { provider: Provider; db: Db; presentedCertificate: ClientCertificateReader }) {
+export function vrpFundsConfirmationRoute(router: Router, deps: { provider: Provider; db: Db; presentedCertificate: ClientCertificateReader; accounts: AccountDirectory }) {
   const { provider, db } = deps;
   router.post(VRP_FUNDS_CONFIRMATION_PATH, async (ctx) => {
     const token = await verifyObApiToken(provider, deps.presentedCertificate, ctx, 'AccessToken');
@@ -55,7 +55,7 @@ export function vrpFundsConfirmationRoute(router: Router, deps: { provider: Prov
     if (ConsentId !== consent.id) throw ObError.of(400, 'UK.OBIE.Resource.ConsentMismatch', 'Data.ConsentId is not the consent of the path', 'Data.ConsentId');
 
     const [accountId] = consent.selectedAccountIds;
-    const available = accountId !== undefined && (await postgresAccountDirectory(db).fundsAvailable(accountId, InstructedAmount.Amount, InstructedAmount.Currency));
+    const available = accountId !== undefined && (await deps.accounts.fundsAvailable(accountId, InstructedAmount.Amount, InstructedAmount.Currency));
     const now = new Date().toISOString();
     const id = randomUUID();
     ctx.status = 201;
