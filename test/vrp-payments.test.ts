@@ -221,6 +221,21 @@ describe('payments under a VRP consent (bank API)', () => {
     assert.equal((await pay((payment.body as { Data: { ConsentId: string } }).Data.ConsentId, '1.00')).status, 404);
   });
 
+  test('hostile input (a NUL in the body or path, JSON nested too deep) is refused by the edge check before the route, and records nothing', async () => {
+    const consentId = await authorisedVrp();
+    const path = `/bank/vrp-consents/${consentId}/payments`;
+    const headers = { 'x-idempotency-key': crypto.randomUUID() };
+    const nul = await bank.call('POST', path, { body: '{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP\\u0000"}}}', headers });
+    assert.match(refusal(nul).Message, /NUL character/, 'the edge names the NUL, not the currency rule');
+    const deep = await bank.call('POST', path, { body: `{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP"}},"x":${'['.repeat(40)}${']'.repeat(40)}}`, headers });
+    assert.match(refusal(deep).Message, /nested deeper/);
+    const inPath = await bank.call('POST', `/bank/vrp-consents/${consentId}%00/payments`, { body: { Data: { InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }, headers });
+    assert.match(refusal(inPath).Message, /NUL character/);
+    assert.equal((await ledger(consentId)).length, 0);
+    const consent = await pisp.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest({}, { RemittanceInformation: { Reference: 'SWEEP\u0000' } }), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    assert.match(refusal(consent).Message, /NUL character/, 'the consent API refuses it at the edge too');
+  });
+
   test('a TPP cannot call the payments route: it is for the bank\'s resource servers', async () => {
     const consentId = await authorisedVrp();
     const response = await pisp.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
