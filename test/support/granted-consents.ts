@@ -54,6 +54,8 @@ export interface ConsentOptions {
   type: 'account_access' | 'domestic_payment' | 'domestic_vrp';
   accounts: readonly BankAccount[];
   vrp?: Record<string, unknown>;
+  /** Extra PAR parameters. */
+  parameters?: Record<string, string>;
 }
 
 export async function approveConsent(
@@ -74,7 +76,7 @@ export async function approveConsent(
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   const claims = intentClaims(consentId);
   const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
-  const request = await pushAuthorizationRequest(tpp, { scope, claims }, { DPoP: dpop });
+  const request = await pushAuthorizationRequest(tpp, { scope, claims, ...options.parameters }, { DPoP: dpop });
 
   const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
   const consentPage = await browser.signIn(request.url, customer);
