@@ -5,6 +5,8 @@ import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
 import { createBatchedFind } from './batched-find.ts';
+import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
+import type { ClientCache } from './client-cache.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
 
@@ -33,11 +35,15 @@ function withConsumption(model: string, row: { payload: Record<string, unknown>;
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** Clients (with their usability) kept in memory until the database notifies a change. */
+  clientCache?: ClientCache;
   /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
   codeReused?: (db: Db, grantId: string) => Promise<void>;
   /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   batchedFind?: BatchedFind;
+  batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
+  batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
 }
 
 export class KyselyAdapter implements Adapter {
@@ -66,20 +72,26 @@ export class KyselyAdapter implements Adapter {
       uid: payload.uid ?? null,
       expires_at: expiry(expiresIn),
     };
-    await this.db
-      .insertInto('oidc_model')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          user_code: row.user_code,
-          uid: row.uid,
-          expires_at: row.expires_at,
-          updated_at: sql`now()`,
-        }),
-      )
-      .execute();
+    // Inside an ambient transaction the write belongs to that transaction; elsewhere it joins a batch.
+    if (this.#options.batchedUpsert && this.db === this.#db) {
+      await this.#options.batchedUpsert(row);
+    } else {
+      await this.db
+        .insertInto('oidc_model')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            payload: row.payload,
+            grant_id: row.grant_id,
+            user_code: row.user_code,
+            uid: row.uid,
+            expires_at: row.expires_at,
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
+    }
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
     if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
       await destroyGrantEverywhere(this.db, payload.grantId);
       throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
@@ -87,10 +99,16 @@ export class KyselyAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const payload = await this.findById(id);
-    // Checked on every load, not cached: a suspended client stops working on every instance at once.
-    if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    return payload;
+    if (this.model !== 'Client') return this.findById(id);
+    const load = async () => {
+      const payload = await this.findById(id);
+      // A suspended TPP's client does not exist for the provider.
+      if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+      return payload;
+    };
+    // An ambient transaction (a registration) must see its own writes, never a cached copy.
+    const cache = this.#options.clientCache;
+    return cache && this.db === this.#db ? cache.get(id, load) : load();
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */
@@ -150,6 +168,7 @@ export class KyselyAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('id', '=', id).execute();
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -162,6 +181,9 @@ export class KyselyAdapter implements Adapter {
    * concurrent replays through.
    */
   async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    if (this.#options.batchedInsertIfAbsent && this.db === this.#db) {
+      return this.#options.batchedInsertIfAbsent({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) });
+    }
     const inserted = await this.db
       .insertInto('oidc_model')
       .values({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) })
@@ -178,11 +200,11 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind'> = {}) {
-  const batchedFind = createBatchedFind(db, live);
+export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
+  const batched = { batchedFind: createBatchedFind(db, live), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model, { ...options, batchedFind });
+      super(db, model, { ...options, ...batched });
     }
   };
 }

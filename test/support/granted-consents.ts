@@ -59,7 +59,7 @@ export interface ConsentOptions {
 }
 
 export async function approveConsent(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
   options: ConsentOptions,
@@ -89,7 +89,7 @@ export async function approveConsent(
 }
 
 export async function grantConsent(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
   options: ConsentOptions,
