@@ -1,3 +1,6 @@
+import type { PeriodType } from '../consents/vrp/vrp-terms.ts';
+import type { VrpFacts } from '../wording/vrp.ts';
+
 /**
  * What the dashboard needs from the consent model, in the dashboard's terms. `consent-source.ts`
  * implements it over the consents module's service functions; nothing here reads consent tables.
@@ -19,10 +22,23 @@ export interface CustomerConsent {
   transactionFrom: Date | null;
   transactionTo: Date | null;
   payment: { amount: string; currency: string; payeeName: string | null; payeeScheme: string; payeeIdentification: string; reference: string | null } | null;
+  /** A VRP consent: what it allows and what has been paid in each limit's current period (worded by src/wording/vrp.ts). */
+  vrp: { facts: VrpFacts; periods: VrpPeriod[] } | null;
   createdAt: Date;
   statusUpdatedAt: Date;
   /** When the TPP last obtained or presented a token of it (recorded coarsely, to the minute). */
   lastUsedAt: Date | null;
+}
+
+export interface VrpPeriod {
+  periodType: PeriodType;
+  currency: string;
+  limit: string;
+  paid: string;
+  remaining: string;
+  from: Date;
+  /** Exclusive: the first moment of the next period. */
+  until: Date;
 }
 
 /** One line of a consent's timeline: a transition from the audit trail, or a use of its tokens. */

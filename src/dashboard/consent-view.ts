@@ -2,6 +2,7 @@ import { CODE_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { permissionWording } from '../wording/permissions.ts';
 import type { Wording } from '../wording/wording.ts';
+import { currentPeriod, type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { ConsentDirectory, ConsentEvent, ConsentKind, ConsentState, CustomerConsent } from './consent-directory.ts';
 
 /**
@@ -134,7 +135,7 @@ function actorOf(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
   return w.t('dash.who.bank');
 }
 
-function whatHappened(w: Wording, entry: ConsentEvent): string {
+function whatHappened(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
   const byTpp = entry.actorKind === 'tpp';
   switch (entry.event) {
     case 'consent.created': return w.t('dash.event.created');
@@ -148,6 +149,8 @@ function whatHappened(w: Wording, entry: ConsentEvent): string {
     case 'token.issued': return w.t('dash.event.issued');
     case 'token.refreshed': return w.t('dash.event.refreshed');
     case 'token.introspected': return w.t('dash.event.introspected');
+    case 'vrp.payment.accepted': return w.t('dash.event.vrpAccepted', { tpp: tpp.name });
+    case 'vrp.payment.refused': return w.t('dash.event.vrpRefused', { tpp: tpp.name });
     default: return w.t('dash.event.other');
   }
 }
@@ -163,6 +166,8 @@ export interface DetailView {
   transactionWindow: { from: Date | null; to: Date | null } | null;
   /** As on the consent page: the exact amount, the payee with its full account number. */
   payment: { amount: string; payee: string; reference: string | null } | null;
+  /** Its limits in words and, for each limit's current period, paid / still allowed / limit in the wording's money format. */
+  vrp: { wording: VrpWording; periods: { label: string; from: Date; until: Date; paid: string; remaining: string; limit: string }[] } | null;
   history: HistoryEntry[];
   revocable: boolean;
   notRevocableReason: string | undefined;
@@ -174,7 +179,7 @@ export async function detailView(deps: ViewDeps, w: Wording, customerId: string,
     deps.consents.history(consent.id),
   ]);
   const lastUsedAt = consent.lastUsedAt;
-  const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry) }));
+  const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry, tpp) }));
   const notRevocableReason = notRevocableBecause(w, consent);
   return {
     tpp,
@@ -188,6 +193,17 @@ export async function detailView(deps: ViewDeps, w: Wording, customerId: string,
         account: w.accountNumber(consent.payment.payeeScheme, consent.payment.payeeIdentification),
       }),
       reference: consent.payment.reference,
+    },
+    vrp: consent.vrp && {
+      wording: vrpWording(w, consent.vrp.facts),
+      periods: consent.vrp.periods.map((period) => ({
+        label: currentPeriod(w, period.periodType),
+        from: period.from,
+        until: period.until,
+        paid: w.money(period.paid, period.currency),
+        remaining: w.money(period.remaining, period.currency),
+        limit: w.money(period.limit, period.currency),
+      })),
     },
     history: history.toSorted((a, b) => a.at.getTime() - b.at.getTime()),
     revocable: notRevocableReason === undefined,

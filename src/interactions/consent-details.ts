@@ -1,4 +1,6 @@
 import type { Consent } from '../consents/consent.ts';
+import { vrpFacts } from '../consents/vrp/vrp-terms.ts';
+import { type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
 import { type PermissionGroup, permissionGroups } from '../wording/permissions.ts';
 import { httpsLogo, type Wording } from '../wording/wording.ts';
@@ -32,11 +34,17 @@ function duration(w: Wording, consent: Consent): string {
   return consent.expiresAt ? w.t('consent.duration.until', { date: w.day(consent.expiresAt) }) : w.t('consent.duration.open');
 }
 
+/** A VRP consent's limits in words, for the consent and one-time-code pages. */
+export function vrpDetails(w: Wording, consent: Consent): VrpWording | undefined {
+  return consent.vrp ? vrpWording(w, vrpFacts(consent.vrp, consent.createdAt)) : undefined;
+}
+
 export interface ConsentDetails {
   heading: string;
   permissionGroups: PermissionGroup[];
   duration: string;
   payment: PaymentDetails | undefined;
+  vrp: VrpWording | undefined;
   debtorAccount: string | undefined;
   /** Reading may cover several accounts; paying or checking funds uses exactly one. */
   multiple: boolean;
@@ -54,9 +62,10 @@ export function consentDetails(w: Wording, consent: Consent, tppName: string, ch
     permissionGroups: permissionGroups(w, consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
     duration: duration(w, consent),
     payment: paymentDetails(w, consent),
+    vrp: vrpDetails(w, consent),
     debtorAccount: consent.debtorAccount ? w.accountLabel({ name: consent.debtorAccount.Name, identification: consent.debtorAccount.Identification }) : undefined,
     multiple,
-    legend: w.t(multiple ? 'consent.choose.many' : consent.payment ? 'consent.choose.payFrom' : 'consent.choose.one'),
+    legend: w.t(multiple ? 'consent.choose.many' : consent.payment || consent.vrp ? 'consent.choose.payFrom' : 'consent.choose.one'),
     hint: multiple ? w.t('consent.choose.manyHint') : choices.length > 1 ? w.t('consent.choose.oneHint') : undefined,
     accounts: choices.map((account) => ({
       id: account.id,

@@ -6,7 +6,7 @@ import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
-import { paymentDetails } from './consent-details.ts';
+import { paymentDetails, vrpDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 import { finishInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf, passwordVerifiedFor } from './journey.ts';
@@ -43,7 +43,7 @@ export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, c
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName, error: error && w.t(error), payment: payment && paymentDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, clientName, error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }

@@ -63,6 +63,11 @@ export function wordingFor(locale: Locale, branding: Branding) {
       const format = new Intl.NumberFormat(intl, { style: 'currency', currency, maximumFractionDigits: Math.max(fractionDigits(amount), 3) });
       return format.format(amount as unknown as number);
     },
+    /** For limits in a sentence ("£1,000", "£1,000.50"): whole amounts without their zero pence, otherwise as `money`. */
+    moneyInWords(amount: string, currency: string) {
+      const format = new Intl.NumberFormat(intl, { style: 'currency', currency, maximumFractionDigits: Math.max(fractionDigits(amount), 3), trailingZeroDisplay: 'stripIfInteger' });
+      return format.format(amount as unknown as number);
+    },
     currencyName: (code: string) => t('payment.currencyNamed', { code, name: currencies.of(code) ?? code }),
     accountNumber,
     /** A customer's own account, everywhere: its name and the last four digits of its number. */
