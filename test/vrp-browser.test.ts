@@ -7,6 +7,7 @@ import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts
 import { ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './support/consent-api.ts';
 import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
+import { measureLayout } from './support/layout.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 
@@ -17,6 +18,10 @@ async function expectAccessible(page: Page, name: string) {
   await page.screenshot({ path: `${SCREENSHOTS}/vrp-${name}.png`, fullPage: true });
   const serious = seriousOnly(await axeViolations(page));
   assert.deepEqual(serious, [], `${name}: ${JSON.stringify(serious, null, 2)}`);
+  // The same layout check as every other page (pages-browser.test.ts): no text squeezed into a sliver.
+  const layout = await measureLayout(page);
+  assert.deepEqual(layout.squeezed, [], `${name}: squeezed text`);
+  assert.ok(layout.pageHeight <= layout.heightBudget, `${name}: ${layout.pageHeight}px tall, its text warrants ${layout.heightBudget}px`);
 }
 
 describe('a VRP consent in a real browser (Chromium, phone-sized): code page, consent page, dashboard', () => {
@@ -82,5 +87,11 @@ describe('a VRP consent in a real browser (Chromium, phone-sized): code page, co
     const row = page.getByRole('row').filter({ hasText: 'This month' });
     assert.deepEqual((await row.locator('td').allTextContents()).map((cell) => cell.trim()), ['£120.00', '£880.00', '£1,000.00']);
     await expectAccessible(page, 'dashboard-detail');
+
+    await page.locator('.languages a[hreflang="de"]').click();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang === 'de');
+    assert.equal((await page.locator('.vrp-summary').textContent())?.trim().replace(/[\u00a0\u202f]/g, ' '), 'Zahlungen bis 250 £ je Zahlung, höchstens 1.000 £ pro Kalendermonat, bis 30. Juni 2027, an ACME Savings.', 'the German dashboard words the same limits');
+    assert.ok(!(await page.locator('body').innerText()).includes('⟦'), 'no untranslated key');
+    await expectAccessible(page, 'dashboard-detail-de');
   });
 });
