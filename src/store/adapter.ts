@@ -100,15 +100,13 @@ export class KyselyAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.model !== 'Client') return this.findById(id);
-    const load = async () => {
-      const payload = await this.findById(id);
-      // A suspended TPP's client does not exist for the provider.
-      if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-      return payload;
-    };
     // An ambient transaction (a registration) must see its own writes, never a cached copy.
     const cache = this.#options.clientCache;
-    return cache && this.db === this.#db ? cache.get(id, load) : load();
+    const payload = cache && this.db === this.#db ? await cache.get(id, () => this.findById(id)) : await this.findById(id);
+    // A suspended TPP's client does not exist for the provider. Asked on every load, never cached: a
+    // notification arrives only after the suspension commits, and the TPP's very next call must fail.
+    if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+    return payload;
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */
