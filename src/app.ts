@@ -10,6 +10,7 @@ import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
+import { refuseBlockedCertificates } from './http/blocked-certificate.ts';
 import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): Koa {
   // Errors of the rate limits too go through the error shapes (a lost database is 503, never text/plain).
   app.use(errorPage(views, logger));
   app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  app.use(refuseBlockedCertificates(deps));
   app.use(refuseHostileInput(edgeRefusal(views)));
   app.use(assets.routes());
   app.use(consentApi.routes());

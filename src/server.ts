@@ -179,7 +179,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   });
 
   let signingKeyCount = keys.signing.length;
-  const stopKeyWatch = config.signingKeysFile
+  const keyWatch = config.signingKeysFile
     ? undefined
     : watchSigningKeys({
         db,
@@ -214,7 +214,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   server.keepAliveTimeout = 65_000;
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
   await listen(server, config.host, port);
-  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls });
+  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -243,7 +243,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     adminUrl: admin?.url,
     async close() {
       draining = true;
-      stopKeyWatch?.();
+      keyWatch?.stop();
       securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);

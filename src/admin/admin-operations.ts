@@ -2,6 +2,7 @@ import type { AdminOperation } from './admin-operation.ts';
 import { auditOperations } from './operations/audit-operations.ts';
 import { consentOperations } from './operations/consent-operations.ts';
 import { customerOperations } from './operations/customer-operations.ts';
+import { incidentOperations } from './operations/incident-operations.ts';
 import { keyOperations } from './operations/key-operations.ts';
 import { resourceServerOperations } from './operations/resource-server-operations.ts';
 import { tppOperations } from './operations/tpp-operations.ts';
@@ -14,6 +15,7 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...auditOperations,
   ...keyOperations,
   ...resourceServerOperations,
+  ...incidentOperations,
 ];
 
 /** Where the admin API lives on its listener. */

@@ -38,6 +38,7 @@ export interface AdminRouterDeps {
   config: Config;
   logger: Logger;
   token: string | undefined;
+  signingKeysChanged?: () => Promise<void>;
 }
 
 /** An admin client certificate (verified against ADMIN_CLIENT_CA_FILE by the listener) names its operator by CN. */
@@ -87,7 +88,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     const fields = operation.method === 'GET' ? { ...ctx.query } : await readJson(ctx);
     const parsed = operation.input.safeParse({ ...fields, ...ctx.params });
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
-    const result = await operation.run({ db: deps.db, config: deps.config, operator }, parsed.data);
+    const result = await operation.run({ db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) }, parsed.data);
     if (operation.method !== 'GET') {
       deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
     }

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
+import { blockedKids } from './blocked-credentials.ts';
 import { createBatchedFind } from './batched-find.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
@@ -87,7 +88,16 @@ export class KyselyAdapter implements Adapter {
     const payload = await this.findById(id);
     // Checked on every load, not cached: a suspended client stops working on every instance at once.
     if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    return payload;
+    return payload && this.model === 'Client' ? this.withoutBlockedKeys(id, payload) : payload;
+  }
+
+  /** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
+  private async withoutBlockedKeys(clientId: string, payload: AdapterPayload): Promise<AdapterPayload> {
+    const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
+    if (!jwks?.keys?.length) return payload;
+    const blocked = await blockedKids(this.db, clientId);
+    if (blocked.size === 0) return payload;
+    return { ...payload, jwks: { ...jwks, keys: jwks.keys.filter((key) => !key.kid || !blocked.has(key.kid)) } };
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */
