@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { type webcrypto, X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -66,7 +66,7 @@ describe('incident response, one command each', () => {
     const tpp = await createTestTpp(assent);
     const publicJwk = ((await findClientMetadata(assent.db, tpp.clientId))!.jwks as { keys: JWK[] }).keys[0]!;
     // The TPP also used the key for DPoP: its tokens carry the key's thumbprint as cnf.jkt.
-    const dpop = oidc.getDPoPHandle(tpp.config, { privateKey: tpp.privateKey, publicKey: (await importJWK(publicJwk, 'PS256')) as CryptoKey });
+    const dpop = oidc.getDPoPHandle(tpp.config, { privateKey: tpp.privateKey, publicKey: (await importJWK(publicJwk, 'PS256')) as webcrypto.CryptoKey });
     const token = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop });
     assert.equal((await tokenRows(tpp.clientId)).length, 1);
 
