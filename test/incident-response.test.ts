@@ -106,7 +106,7 @@ describe('incident response, one command each', () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
     const first = await grantConsent(assent, tppA, customer, { type: 'account_access', accounts: [current] });
     const second = await grantConsent(assent, tppB, customer, { type: 'account_access', accounts: [savings] });
-    const before = await assent.db.selectFrom('customer').select('totp_secret').where('id', '=', customer.id).executeTakeFirstOrThrow();
+    const enrolled = await assent.db.selectFrom('customer').select('totp_secret').where('id', '=', customer.id).executeTakeFirstOrThrow();
 
     const locked = await admin(assent, 'customer:lockdown', customer.username, '--reason', 'fraud team: SIM swap reported');
     assert.equal(locked.consentsEnded, 2);
@@ -119,9 +119,9 @@ describe('incident response, one command each', () => {
     await assert.rejects(oidc.refreshTokenGrant(tppA.config, first.tokens.refresh_token!, undefined, { DPoP: first.dpop }), refusedWith('invalid_grant'));
     const consents = await assent.db.selectFrom('consent').select('status').where('customer_id', '=', customer.id).execute();
     assert.deepEqual(consents.map((row) => row.status), ['Revoked', 'Revoked']);
-    const after = await assent.db.selectFrom('customer').select(['totp_secret', 'disabled_at']).where('id', '=', customer.id).executeTakeFirstOrThrow();
-    assert.notEqual(after.disabled_at, null);
-    assert.notEqual(after.totp_secret, before.totp_secret, 'the old authenticator no longer works');
+    const lockedRow = await assent.db.selectFrom('customer').select(['totp_secret', 'disabled_at']).where('id', '=', customer.id).executeTakeFirstOrThrow();
+    assert.notEqual(lockedRow.disabled_at, null);
+    assert.notEqual(lockedRow.totp_secret, enrolled.totp_secret, 'the old authenticator no longer works');
     const sessions = await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session')
       .where((eb) => eb(eb.ref('payload', '->>').key('accountId' as never), '=', customer.id)).execute();
     assert.deepEqual(sessions, []);
@@ -156,8 +156,9 @@ describe('incident response, one command each', () => {
     assert.deepEqual([throttled.limit, throttled.consentsEnded, throttled.tokensRevoked], [2, 0, 0]);
 
     let refusal: oidc.ResponseBodyError | undefined;
-    for (let call = 0; call < 6 && !refusal; call++) {
-      await oidc.clientCredentialsGrant(noisy.config, { scope: 'accounts' }).catch((error: oidc.ResponseBodyError) => { refusal = error; });
+    for (let call = 0; call < 6; call++) {
+      refusal = await oidc.clientCredentialsGrant(noisy.config, { scope: 'accounts' }).then(() => undefined, (error: oidc.ResponseBodyError) => error);
+      if (refusal) break;
     }
     assert.ok(refusal, 'the throttled TPP was refused within six calls');
     assert.deepEqual([refusal.status, refusal.error], [429, 'temporarily_unavailable']);
