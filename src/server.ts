@@ -45,6 +45,8 @@ import { opsRouter } from './ops/ops-router.ts';
 export interface RunningAssent {
   issuer: string;
   provider: Provider;
+  /** The public listener's Koa app: its routers are what the API inventory test enumerates. */
+  app: Koa;
   port: number;
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
@@ -235,6 +237,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   return {
     issuer,
     provider,
+    app,
     port,
     db,
     demoDirectory: demo?.directory,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
-import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from './admin-operations.ts';
+import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-operations.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
@@ -105,7 +105,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
 /** The admin API: every operation of ADMIN_OPERATIONS at its path, JSON in and out. */
 export function adminRouter(deps: AdminRouterDeps): Router {
   const router = new Router();
-  router.get('/admin/openapi.json', (ctx) => {
+  router.get(ADMIN_OPENAPI_PATH, (ctx) => {
     ctx.body = adminOpenApi();
   });
   for (const operation of ADMIN_OPERATIONS) {

@@ -17,13 +17,14 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
  * client authenticating itself), `tpp` (a TPP: with a software statement, a registration access token
  * or a client_credentials token at the consent API), `resource_server` (the bank's own), `operator`.
  */
-export type Caller = 'anyone' | 'customer' | 'client' | 'tpp' | 'resource_server' | 'operator';
+export const CALLERS = ['anyone', 'customer', 'client', 'tpp', 'resource_server', 'operator'] as const;
+export type Caller = (typeof CALLERS)[number];
 
 export interface Route {
   method: Method;
   path: string;
-  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers. */
-  servedBy: 'engine' | 'assent';
+  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers; `admin`: the admin listener. */
+  servedBy: 'engine' | 'assent' | 'admin';
   caller: Caller;
   rateLimit?: RateLimitPolicy;
   purpose: string;
