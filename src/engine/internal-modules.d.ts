@@ -2,3 +2,14 @@
 declare module 'oidc-provider/lib/helpers/initialize_keystore.js' {
   export default function initializeKeystore(this: unknown, jwks: { keys: unknown[] }): void;
 }
+
+// The provider's own router; the API inventory test records what the engine mounts through it.
+declare module 'oidc-provider/lib/helpers/router.js' {
+  export default class Router {
+    get(name: string, path: string, ...middleware: unknown[]): this;
+    post(name: string, path: string, ...middleware: unknown[]): this;
+    put(name: string, path: string, ...middleware: unknown[]): this;
+    delete(name: string, path: string, ...middleware: unknown[]): this;
+    options(name: string, path: string, ...middleware: unknown[]): this;
+  }
+}
