@@ -11,11 +11,14 @@ import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
 import { refuseBlockedCertificates } from './http/blocked-certificate.ts';
+import { eventsApiRouter } from './events/api/events-router.ts';
+import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
-import { BANK_PREFIX, DASHBOARD_PREFIX, ENGINE_PATHS, INTERACTION_PREFIX, OB_API_PREFIX } from './protocol/routes.ts';
+import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
+import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
@@ -43,6 +46,8 @@ export interface AppDeps {
   /** Health and metrics routes, when they share the public port. */
   ops: Router | undefined;
   rateLimits: RateLimits;
+  /** The longest an aggregated poll waits for events (EVENT_LONG_POLL). */
+  eventLongPollSeconds: number;
 }
 
 function assetRouter(views: Views) {
@@ -60,7 +65,6 @@ function assetRouter(views: Views) {
  * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
-const INTERACTION_PAGES = INTERACTION_PREFIX.slice(0, INTERACTION_PREFIX.indexOf('/:'));
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 function edgeRefusal(views: Views): EdgeRefusal {
@@ -68,13 +72,17 @@ function edgeRefusal(views: Views): EdgeRefusal {
     if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
       ctx.status = status;
       ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
-    } else if (under(ctx.path, INTERACTION_PAGES) || under(ctx.path, DASHBOARD_PREFIX) || under(ctx.path, ENGINE_PATHS.authorization)) {
-      // The customer's browser: the authorization endpoint and Assent's pages.
-      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
-    } else {
-      ctx.status = status;
-      ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+      return;
     }
+    // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
+    // does not know, gets the page; a client's route gets OAuth JSON.
+    const route = findRoute(ctx.method, ctx.path);
+    if (route === undefined || route.caller === 'customer') {
+      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
+      return;
+    }
+    ctx.status = status;
+    ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
   };
 }
 
@@ -94,6 +102,8 @@ export function createApp(deps: AppDeps): Koa {
   const consentApi = consentApiRouter(deps);
   const openApi = openApiRouter(provider.issuer);
   const bankApi = bankApiRouter(deps);
+  const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
+  const grantsApi = grantsApiRouter(deps);
   const providerCallback = provider.callback();
 
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
@@ -111,6 +121,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(consentApi.routes());
   app.use(openApi.routes());
   app.use(bankApi.routes());
+  app.use(eventsApi.routes());
+  app.use(grantsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);

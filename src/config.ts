@@ -101,6 +101,11 @@ const environment = z.object({
   SHUTDOWN_GRACE: seconds.default(10),
   KEY_ACTIVATION_DELAY: seconds.default(3600),
   KEY_REFRESH_INTERVAL: seconds.default(60),
+  EVENT_PUSH_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+  EVENT_PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  EVENT_PUSH_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  EVENT_PUSH_MAX_BACKOFF: seconds.default(3600),
+  EVENT_LONG_POLL: z.coerce.number().int().min(0).max(60).default(10),
   RATE_LIMIT_LOGIN: rateLimit.prefault('10/60'),
   RATE_LIMIT_OTP: rateLimit.prefault('5/60'),
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
@@ -185,6 +190,18 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
+  /** Event notifications (src/events/): push retries and aggregated polling. */
+  events: {
+    /** How often an idle process looks for events to push (ms). */
+    pushIntervalMs: number;
+    /** Attempts before a push is dead-lettered. */
+    pushMaxAttempts: number;
+    /** First retry delay (ms), doubling per attempt up to pushMaxBackoffMs. */
+    pushBackoffMs: number;
+    pushMaxBackoffMs: number;
+    /** The longest a poll with returnImmediately=false waits for an event (s). */
+    longPollSeconds: number;
+  };
   /** The operator's admin API (src/admin/) on its own listener, and where the admin CLI finds it. */
   admin: {
     host: string;
@@ -327,6 +344,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       par: e.RATE_LIMIT_PAR,
       token: e.RATE_LIMIT_TOKEN,
       registration: e.RATE_LIMIT_REGISTRATION,
+    },
+    events: {
+      pushIntervalMs: e.EVENT_PUSH_INTERVAL_MS,
+      pushMaxAttempts: e.EVENT_PUSH_MAX_ATTEMPTS,
+      pushBackoffMs: e.EVENT_PUSH_BACKOFF_MS,
+      pushMaxBackoffMs: e.EVENT_PUSH_MAX_BACKOFF * 1000,
+      longPollSeconds: e.EVENT_LONG_POLL,
     },
     admin: {
       host: e.ADMIN_HOST,

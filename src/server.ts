@@ -26,6 +26,8 @@ import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } 
 import { createViews } from './http/views.ts';
 import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
 import { countConsentsByTypeAndStatus, expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
+import { sweepSettledEvents } from './events/event-retention.ts';
+import { startEventDelivery } from './events/push-delivery.ts';
 import { sweepScaProgress } from './interactions/sca-progress.ts';
 import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
@@ -33,6 +35,7 @@ import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ENGINE_PATHS } from './protocol/routes.ts';
+import { returnGrantId } from './grants/grant-token-response.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
@@ -95,7 +98,7 @@ async function choosePort(host: string, port: number): Promise<number> {
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
-  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard));
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db));
 }
 
 /**
@@ -119,7 +122,7 @@ export interface StartOptions {
 }
 
 /**
- * Start-up: database (waited for) -> migrations -> TLS -> keys -> provider -> demo data -> app -> listen.
+ * Start-up: database (waited for) -> migrations -> TLS -> keys -> provider -> demo data -> app -> event delivery -> listen.
  * The listeners open last, so a connection is either refused or served by the whole app, never left
  * hanging in a half-built server.
  */
@@ -159,6 +162,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   securityEvents.watchProvider(provider);
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
+  provider.use(returnGrantId);
   provider.use(tppRegistration({ db, issuer, keyring, outbound, presentedCertificate, path: ENGINE_PATHS.registration }));
   const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey) : undefined;
@@ -211,7 +215,25 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     metrics,
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
+    eventLongPollSeconds: config.events.longPollSeconds,
   });
+  // Every process pushes; SKIP LOCKED claims keep them from sending one event twice.
+  const eventDelivery = startEventDelivery({
+    db,
+    provider,
+    outbound,
+    logger,
+    settings: {
+      pollIntervalMs: config.events.pushIntervalMs,
+      maxAttempts: config.events.pushMaxAttempts,
+      backoffBaseMs: config.events.pushBackoffMs,
+      backoffMaxMs: config.events.pushMaxBackoffMs,
+      batchSize: 32,
+      // Longer than one outbound request can take, so a live claim never lapses mid-request.
+      leaseSeconds: Math.ceil(config.outbound.totalTimeoutMs / 1000) + 30,
+    },
+  });
+
   const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
   server.keepAliveTimeout = 65_000;
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
@@ -250,6 +272,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
+      await eventDelivery.stop();
       opsServer?.close();
       opsServer?.closeAllConnections();
       await admin?.close();

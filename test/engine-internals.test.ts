@@ -12,6 +12,9 @@ import {
   replaceKeystore,
   replaceReplayCheck,
   setOwnTtl,
+  currentSigningKey,
+  extendGrantUntil,
+  grantTtlSeconds,
 } from '../src/engine/engine-internals.ts';
 
 /**
@@ -111,6 +114,27 @@ describe('oidc-provider internals Assent relies on', () => {
     setOwnTtl(grant, 42);
     const id = await grant.save();
     assert.equal(calls.find((call) => call.model === 'Grant' && call.method === 'upsert' && call.id === id)?.expiresIn, 42);
+  });
+
+  test('currentSigningKey is the keystore\'s signer for an alg, never a verify-only key', async () => {
+    replaceKeystore(provider, [{ ...(await signingKey('retired')), key_ops: ['verify'] }, await signingKey('signer')]);
+    assert.equal(currentSigningKey(provider, 'ES256')?.kid, 'signer');
+    assert.equal(currentSigningKey(provider, 'PS256'), undefined);
+  });
+
+  test('grantTtlSeconds is ttl.Grant; extendGrantUntil moves a stored Grant\'s end later, never earlier', async () => {
+    assert.equal(typeof grantTtlSeconds(provider), 'number');
+    const grant = new provider.Grant({ accountId: 'someone', clientId: 'nobody' });
+    setOwnTtl(grant, 60);
+    const id = await grant.save();
+    const found = (await provider.Grant.find(id))!;
+    const exp = (found as unknown as { exp: number }).exp;
+    extendGrantUntil(found, exp - 30);
+    assert.equal((found as unknown as { exp: number }).exp, exp);
+    extendGrantUntil(found, exp + 100);
+    await found.save();
+    const upsert = calls.findLast((call) => call.model === 'Grant' && call.method === 'upsert' && call.id === id);
+    assert.ok(upsert?.expiresIn !== undefined && upsert.expiresIn > 120, 'saved with the longer remaining TTL');
   });
 
   test('every Client.find reaches the adapter (suspension relies on it)', async () => {

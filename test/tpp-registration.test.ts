@@ -43,7 +43,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
     });
     const metadata = registered.clientMetadata();
     assert.equal(metadata.client_name, 'Acme Budgeting');
-    assert.equal(metadata.scope, 'openid accounts payments');
+    assert.equal(metadata.scope, 'openid accounts payments grant_management_query grant_management_revoke');
     assert.equal(metadata.software_id, tppKit.softwareId);
     assert.equal(metadata.software_statement, tppKit.softwareStatement);
     assert.equal(typeof metadata.registration_access_token, 'string');
@@ -93,7 +93,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
 
     const signed = await callRegistration(assent, tppKit.agent, { jwt: await sign(tppKit.privateKey, tppKit.privateJwk.kid!) });
     assert.equal(signed.status, 201, JSON.stringify(signed.body));
-    assert.equal(signed.body.scope, 'openid fundsconfirmations');
+    assert.equal(signed.body.scope, 'openid fundsconfirmations grant_management_query grant_management_revoke');
     assert.equal(signed.body.software_id, tppKit.softwareId);
   });
 

@@ -14,4 +14,8 @@ export const ADMIN_ERROR_OF: Record<AssentErrorCode, AdminErrorCode> = {
   csrf_rejected: 'invalid_request',
   request_body_invalid: 'invalid_request',
   sign_in_failed: 'invalid_request',
+  subscription_exists: 'conflict',
+  subscription_not_found: 'not_found',
+  grant_not_found: 'not_found',
+  grant_not_usable: 'conflict',
 };

@@ -5,6 +5,7 @@ import { auditOperations } from './operations/audit-operations.ts';
 import { consentOperations } from './operations/consent-operations.ts';
 import { customerOperations } from './operations/customer-operations.ts';
 import { incidentOperations } from './operations/incident-operations.ts';
+import { eventOperations } from './operations/event-operations.ts';
 import { keyOperations } from './operations/key-operations.ts';
 import { resourceServerOperations } from './operations/resource-server-operations.ts';
 import { tppOperations } from './operations/tpp-operations.ts';
@@ -51,5 +52,6 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...keyOperations,
   ...resourceServerOperations,
   ...incidentOperations,
+  ...eventOperations,
   inventory,
 ];

@@ -26,11 +26,18 @@ const camel = (name: string) => name.replace(/-(\w)/g, (_, letter: string) => le
 /** CLI-side additions to an operation (files read or written on the operator's machine). */
 const CLI_EXTRAS: Record<string, typeof createResourceServerCli> = { 'rs:create': createResourceServerCli };
 
-function optionsOf(operation: AdminOperation) {
-  const fields = Object.keys(operation.input.shape).filter((field) => !(operation.positionals ?? []).includes(field));
+/** A boolean input field is a bare `--flag` on the command line. */
+function isFlag(schema: z.ZodType): boolean {
+  const def = schema.def as { type: string; innerType?: z.ZodType };
+  return def.type === 'boolean' || ((def.type === 'optional' || def.type === 'default') && def.innerType !== undefined && isFlag(def.innerType));
+}
+
+function optionsOf(operation: AdminOperation): Record<string, { type: 'string' | 'boolean' }> {
+  const shape = operation.input.shape as Record<string, z.ZodType>;
+  const fields = Object.keys(shape).filter((field) => !(operation.positionals ?? []).includes(field));
   const extras = CLI_EXTRAS[operation.name];
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const field of fields) if (!(extras && field === 'jwks')) options[kebab(field)] = { type: 'string' };
+  for (const field of fields) if (!(extras && field === 'jwks')) options[kebab(field)] = { type: isFlag(shape[field]!) ? 'boolean' : 'string' };
   return { ...options, ...extras?.options };
 }
 
@@ -38,10 +45,11 @@ function usageOf(command: AdminOperation | LocalCommand): string {
   if ('usage' in command) return command.usage;
   const shape = command.input.shape as Record<string, { safeParse(value: unknown): { success: boolean } }>;
   const positionals = (command.positionals ?? []).map((field) => `<${kebab(field)}>`);
-  const options = Object.keys(optionsOf(command)).map((option) => {
+  const options = Object.entries(optionsOf(command)).map(([option, { type }]) => {
     const field = shape[camel(option)];
     const optional = !field || field.safeParse(undefined).success;
-    return optional ? `[--${option} <value>]` : `--${option} <value>`;
+    const written = type === 'boolean' ? `--${option}` : `--${option} <value>`;
+    return optional ? `[${written}]` : written;
   });
   return [command.name, ...positionals, ...options].join(' ');
 }

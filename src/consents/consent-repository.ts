@@ -24,9 +24,9 @@ export function findConsentAfterTransitions(db: Executor, id: string): Promise<C
   return db.selectFrom('consent').selectAll().where('id', '=', id).forShare().executeTakeFirst();
 }
 
-/** The consent living in a grant, locked. */
-export function lockConsentOfGrant(trx: Transaction<Database>, grantId: string): Promise<ConsentRow | undefined> {
-  return trx.selectFrom('consent').selectAll().where('grant_id', '=', grantId).forUpdate().executeTakeFirst();
+/** The consents living in a grant (several once grant management merged them), locked in id order. */
+export function lockConsentsOfGrant(trx: Transaction<Database>, grantId: string): Promise<ConsentRow[]> {
+  return trx.selectFrom('consent').selectAll().where('grant_id', '=', grantId).orderBy('id').forUpdate().execute();
 }
 
 export function findConsentByIdempotencyKey(db: Executor, clientId: string, key: string): Promise<ConsentRow | undefined> {
@@ -102,4 +102,22 @@ export function markConsumed(trx: Transaction<Database>, id: string): Promise<Co
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
     .returningAll()
     .executeTakeFirst();
+}
+
+/** A client's consents in one grant (several after a grant management merge), oldest first. */
+export function listConsentsOfGrant(db: Executor, grantId: string, clientId: string): Promise<ConsentRow[]> {
+  return db.selectFrom('consent').selectAll().where('grant_id', '=', grantId).where('client_id', '=', clientId).orderBy('created_at').execute();
+}
+
+/** A client's Authorised consents in one grant, locked in id order (as lockAuthorisedOfCustomerWithClient). */
+export function lockAuthorisedOfGrant(trx: Transaction<Database>, grantId: string, clientId: string): Promise<ConsentRow[]> {
+  return trx
+    .selectFrom('consent')
+    .selectAll()
+    .where('grant_id', '=', grantId)
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'Authorised')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }

@@ -3,7 +3,8 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
-import { destroyGrantEverywhere } from '../store/artefacts.ts';
+import { recordConsentChange } from '../outbox/outbox.ts';
+import { destroyGrantEverywhere, releaseConsentFromGrant } from '../store/artefacts.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
@@ -13,9 +14,11 @@ import {
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
+  listConsentsOfGrant,
   lockAuthorisedOfCustomerWithClient,
+  lockAuthorisedOfGrant,
   lockConsent,
-  lockConsentOfGrant,
+  lockConsentsOfGrant,
   lockDueForExpiry,
   markConsumed,
   selectConsents,
@@ -24,8 +27,9 @@ import {
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
 
 /**
- * The consent service: every status change goes through `transition`, which checks the status
- * machine and writes the change and its audit event in one transaction.
+ * The consent service: every status change goes through `transition` (or, for consumption,
+ * `consumePaymentConsent`), which checks the status machine and writes the change, its audit event
+ * and the TPP's event notifications (outbox/outbox.ts) in one transaction.
  */
 
 export interface Actor {
@@ -155,6 +159,22 @@ interface Transition {
   event: string;
   changes?: Omit<Parameters<typeof updateConsent>[2], 'status'>;
   details?: Record<string, unknown>;
+  /** Why an authorisation ended, for the TPP's consent-authorization-revoked event. */
+  reason?: string | undefined;
+}
+
+/** The audit event and the TPP's event notifications of one status change, in the caller's transaction. */
+async function recordStatusChange(trx: Transaction<Database>, before: ConsentRow, after: ConsentRow, change: Omit<Transition, 'to' | 'changes'>) {
+  await appendAuditEvent(trx, {
+    subjectType: 'consent',
+    subjectId: after.id,
+    event: change.event,
+    actor: change.actor,
+    before: { status: before.status },
+    after: { status: after.status },
+    details: change.details,
+  });
+  await recordConsentChange(trx, { consentId: after.id, consentType: after.type, clientId: after.client_id, status: after.status, actor: change.actor.kind, reason: change.reason });
 }
 
 async function transition(trx: Transaction<Database>, row: ConsentRow, change: Transition): Promise<ConsentRow> {
@@ -162,15 +182,7 @@ async function transition(trx: Transaction<Database>, row: ConsentRow, change: T
   assertTransition(row.type, change.to === 'Expired' ? row.status : effectiveStatus(row), change.to);
   const now = new Date();
   const updated = await updateConsent(trx, row.id, { ...change.changes, status: change.to, status_updated_at: now, updated_at: now });
-  await appendAuditEvent(trx, {
-    subjectType: 'consent',
-    subjectId: row.id,
-    event: change.event,
-    actor: change.actor,
-    before: { status: row.status },
-    after: { status: change.to },
-    details: change.details,
-  });
+  await recordStatusChange(trx, row, updated, change);
   return updated;
 }
 
@@ -267,7 +279,7 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
     after: { status: updated.status, grantId: input.grantId },
     details: { accountIds: accounts },
   });
-  if (row.grant_id && row.grant_id !== input.grantId) await destroyGrantEverywhere(trx, row.grant_id);
+  if (row.grant_id && row.grant_id !== input.grantId) await releaseConsentFromGrant(trx, row.grant_id, row.id);
   return updated;
 }
 
@@ -304,8 +316,8 @@ export async function declineConsentIn(trx: Transaction<Database>, input: Reject
 
 async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: Actor, reason?: string) {
   const details = { grantId: row.grant_id, ...(reason && { reason }) };
-  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details });
-  if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+  const updated = await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', details, reason });
+  if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
   return updated;
 }
 
@@ -328,14 +340,16 @@ export const CODE_REUSED = 'authorization code reused';
  */
 export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<void> {
   const work = async (trx: Transaction<Database>) => {
-    const row = await lockConsentOfGrant(trx, grantId);
-    if (row && effectiveStatus(row) === 'Authorised') {
+    // A merged grant (grant management) holds several consents: all of them end with it.
+    for (const row of await lockConsentsOfGrant(trx, grantId)) {
+      if (effectiveStatus(row) !== 'Authorised') continue;
       await transition(trx, row, {
         to: 'Revoked',
         actor: { kind: 'system', id: null },
         event: 'consent.revoked',
         changes: { status_reason: CODE_REUSED },
         details: { reason: CODE_REUSED, grantId },
+        reason: CODE_REUSED,
       });
     }
     await destroyGrantEverywhere(trx, grantId);
@@ -371,16 +385,8 @@ export async function consumePaymentConsent(db: Db, input: { consentId: string; 
   const consumed = await db.transaction().execute(async (trx) => {
     const row = await markConsumed(trx, input.consentId);
     if (!row) return undefined;
-    await appendAuditEvent(trx, {
-      subjectType: 'consent',
-      subjectId: row.id,
-      event: 'consent.consumed',
-      actor: input.actor,
-      before: { status: 'Authorised' },
-      after: { status: row.status },
-      details: { grantId: row.grant_id },
-    });
-    if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+    await recordStatusChange(trx, { ...row, status: 'Authorised' }, row, { event: 'consent.consumed', actor: input.actor, details: { grantId: row.grant_id } });
+    if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
     return row;
   });
   if (consumed) return toConsent(consumed);
@@ -399,7 +405,7 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
       const due = await lockDueForExpiry(trx, batchSize);
       for (const row of due) {
         await transition(trx, row, { to: 'Expired', actor: { kind: 'system', id: null }, event: 'consent.expired', details: { grantId: row.grant_id } });
-        if (row.grant_id) await destroyGrantEverywhere(trx, row.grant_id);
+        if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
       }
       return due.length;
     });
@@ -440,6 +446,36 @@ export async function sweepOrphanGrants(db: Db, options: { graceSeconds?: number
     total += swept;
     if (swept < batchSize) return total;
   }
+}
+
+/**
+ * FAPI Grant Management's DELETE: every live consent the TPP holds in one grant is revoked, and the
+ * grant dies with its tokens, in one transaction. Returns the consents revoked.
+ */
+export async function revokeConsentsOfGrant(db: Db, input: RevokeConsentsOfGrant): Promise<Consent[]> {
+  return db.transaction().execute((trx) => revokeConsentsOfGrantIn(trx, input));
+}
+
+interface RevokeConsentsOfGrant {
+  grantId: string;
+  clientId: string;
+  reason: string;
+}
+
+/** `revokeConsentsOfGrant` inside the caller's transaction (an approval that `replace`s a grant). */
+export async function revokeConsentsOfGrantIn(trx: Transaction<Database>, input: RevokeConsentsOfGrant): Promise<Consent[]> {
+  const actor: Actor = { kind: 'tpp', id: input.clientId };
+  const revoked: ConsentRow[] = [];
+  for (const row of await lockAuthorisedOfGrant(trx, input.grantId, input.clientId)) {
+    if (effectiveStatus(row) === 'Authorised') revoked.push(await revokeLocked(trx, row, actor, input.reason));
+  }
+  await destroyGrantEverywhere(trx, input.grantId);
+  return revoked.map((row) => toConsent(row));
+}
+
+/** The consents a grant holds, whatever their status (grant management's GET). */
+export async function consentsOfGrant(db: Db, clientId: string, grantId: string): Promise<Consent[]> {
+  return (await listConsentsOfGrant(db, grantId, clientId)).map((row) => toConsent(row));
 }
 
 /**

@@ -246,7 +246,51 @@ export interface ClientRateLimitTable {
   created_at: CreatedAt;
 }
 
+/** A TPP's subscription to event notifications (UK OB callback-urls and event-subscriptions); one per TPP. */
+export interface EventSubscriptionTable {
+  id: Generated<string>;
+  client_id: string;
+  /** Where pushed events go; null: the TPP polls. */
+  callback_url: string | null;
+  version: string;
+  /** The event type URNs pushed; null: every type. */
+  event_types: ColumnType<string[] | null, string | null, string | null>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type EventPushState = 'none' | 'pending' | 'delivered' | 'dead';
+
+/** The outbox: one event of a consent's change, written in the change's own transaction (src/events/). */
+export interface ConsentEventTable {
+  /** The Security Event Token's jti. */
+  id: Generated<string>;
+  /** Emission order; bigint, so pg hands it over as a string. */
+  seq: ColumnType<string, never, never>;
+  /** The SET's txn: the events of one change share it. */
+  txn: string;
+  client_id: string;
+  consent_id: string;
+  consent_type: ConsentType;
+  event_type: string;
+  status: ConsentStatus;
+  reason: string | null;
+  occurred_at: CreatedAt;
+  /** Acknowledged by polling, or delivered by push. */
+  acknowledged_at: Date | null;
+  /** What the TPP reported it could not process (RFC 8936 setErrs). */
+  recipient_error: ColumnType<{ err: string; description: string } | null, string | null, string | null>;
+  push_state: EventPushState;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
+  event_subscription: EventSubscriptionTable;
+  consent_event: ConsentEventTable;
   blocked_credential: BlockedCredentialTable;
   client_rate_limit: ClientRateLimitTable;
   dashboard_client_key: DashboardClientKeyTable;
@@ -274,6 +318,9 @@ export type TppRow = Selectable<TppTable>;
 export type NewTpp = Insertable<TppTable>;
 export type ConsentRow = Selectable<ConsentTable>;
 export type NewConsent = Insertable<ConsentTable>;
+
+export type EventSubscriptionRow = Selectable<EventSubscriptionTable>;
+export type ConsentEventRow = Selectable<ConsentEventTable>;
 
 export type OidcModelRow = Selectable<OidcModelTable>;
 export type CustomerRow = Selectable<CustomerTable>;

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { JWK } from 'jose';
 import type { Provider } from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
 /**
  * Every place Assent relies on oidc-provider beyond its documented, typed API, in one file, so that an
@@ -27,6 +28,25 @@ type UniqueCheck = (iss: string, jti: string, exp: number) => Promise<boolean>;
  */
 export function replaceReplayCheck(provider: Provider, unique: UniqueCheck): void {
   (provider as unknown as { ReplayDetection: { unique: UniqueCheck } }).ReplayDetection.unique = unique;
+}
+
+/**
+ * The key the provider itself would sign with now for `alg` (its keystore honours `key_ops`), so that
+ * Assent's own JWTs (event notifications) use the same, rotated keys as its ID tokens.
+ */
+export function currentSigningKey(provider: Provider, alg: string): (JWK & { kid?: string }) | undefined {
+  return instance(provider).keystore.selectForSign({ alg, use: 'sig' })[0] as (JWK & { kid?: string }) | undefined;
+}
+
+/** The configured lifetime of a new Grant (its `ttl.Grant`), through BaseToken's static `expiresIn`. */
+export function grantTtlSeconds(provider: Provider): number {
+  return (provider.Grant as unknown as { expiresIn(): number }).expiresIn();
+}
+
+/** Moves a stored Grant's end (its payload `exp`, epoch seconds) later: saving keeps the remaining TTL. */
+export function extendGrantUntil(grant: object, exp: number): void {
+  const stored = grant as { exp?: number };
+  if (stored.exp !== undefined && exp > stored.exp) stored.exp = exp;
 }
 
 /** A token's (or Grant's) own TTL in seconds: BaseToken's `expiresIn` override, absent from the typings. */

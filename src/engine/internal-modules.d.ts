@@ -3,6 +3,15 @@ declare module 'oidc-provider/lib/helpers/initialize_keystore.js' {
   export default function initializeKeystore(this: unknown, jwks: { keys: unknown[] }): void;
 }
 
+// The provider's private state, where its keystore lives; signing Assent's own JWTs with it keeps one
+// set of keys (rotated in one place, published in one JWKS).
+declare module 'oidc-provider/lib/helpers/weak_cache.js' {
+  interface InternalKeystore {
+    selectForSign(options: { alg: string; use: 'sig' }): (Record<string, unknown> & { kid?: string })[];
+  }
+  export default function instance(provider: unknown): { keystore: InternalKeystore };
+}
+
 // The provider's own router; the API inventory test records what the engine mounts through it.
 declare module 'oidc-provider/lib/helpers/router.js' {
   export default class Router {

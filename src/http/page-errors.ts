@@ -17,6 +17,10 @@ const PAGE_STATUS: Record<AssentErrorCode, number | undefined> = {
   consent_status_invalid: undefined,
   idempotency_conflict: undefined,
   tpp_state_invalid: undefined,
+  subscription_exists: undefined,
+  subscription_not_found: undefined,
+  grant_not_found: undefined,
+  grant_not_usable: undefined,
 };
 
 /** What the error page shows for a service error; undefined for one it must not explain. */

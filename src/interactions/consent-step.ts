@@ -3,7 +3,7 @@ import type { Client, Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
-import { authoriseConsentIn, declineConsentIn } from '../consents/consent-service.ts';
+import { authoriseConsentIn, declineConsentIn, revokeConsentsOfGrantIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
@@ -11,7 +11,7 @@ import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { setOwnTtl } from '../engine/engine-internals.ts';
+import { extendGrantUntil, grantTtlSeconds, setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { consentDetails, tppOnPage } from './consent-details.ts';
@@ -19,6 +19,7 @@ import { claimDecision, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, loadInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
+import { GrantNotMergeable, grantManagementOf } from '../oidc/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 /**
@@ -97,12 +98,24 @@ async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp }
   deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
+/**
+ * The grant this approval goes into. A consent gets a grant of its own, so revoking it never takes
+ * another consent's tokens along, unless the TPP asked (Grant Management) to `merge` it into one of
+ * its grants or to `replace` what a grant holds; a request without a consent extends the session's grant.
+ */
 async function grantFor(provider: Provider, interaction: Interaction, consent: Consent | undefined): Promise<Grant> {
   const { prompt, params, session } = interaction;
-  // A consent gets a grant of its own, so revoking it never takes another consent's tokens along.
-  const existing = consent ? undefined : interaction.grantId && (await provider.Grant.find(interaction.grantId));
-  if (interaction.grantId && !consent && !existing) throw new Error('interaction references a grant that no longer exists');
-  const grant = existing || new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
+  const managed = grantManagementOf(params);
+  let existing: InstanceType<Provider['Grant']> | undefined;
+  if (managed.grantId) {
+    const named = await provider.Grant.find(managed.grantId);
+    if (!named || named.accountId !== session!.accountId || named.clientId !== String(params.client_id)) throw new GrantNotMergeable();
+    if (managed.action === 'merge') existing = named;
+  } else if (!consent && managed.action !== 'replace' && interaction.grantId) {
+    existing = await provider.Grant.find(interaction.grantId);
+    if (!existing) throw new Error('interaction references a grant that no longer exists');
+  }
+  const grant = existing || new provider.Grant({ ...(managed.action === 'replace' && { jti: managed.grantId }), accountId: session!.accountId, clientId: String(params.client_id) });
   const details = prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
@@ -114,11 +127,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addOIDCClaims([INTENT_CLAIM]);
     if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
     grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-    // The grant, and every token that depends on it, ends with the consent at the latest.
-    if (consent.expiresAt) {
-      const untilExpiry = Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000);
-      setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
-    }
+    lastUntilConsentEnds(provider, grant, consent, existing !== undefined);
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
@@ -127,6 +136,21 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addResourceScope(indicator, scopes.join(' '));
   }
   return grant;
+}
+
+/**
+ * A new grant, and every token that depends on it, ends with its consent at the latest. A merged
+ * grant lives as long as its longest consent (each consent's own end still stops its tokens: see
+ * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
+ */
+function lastUntilConsentEnds(provider: Provider, grant: InstanceType<Provider['Grant']>, consent: Consent, merged: boolean) {
+  const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
+  if (!merged) {
+    if (untilExpiry !== undefined) setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
+    return;
+  }
+  const grantTtl = grantTtlSeconds(provider);
+  extendGrantUntil(grant, Math.floor(Date.now() / 1000) + Math.min(untilExpiry ?? grantTtl, grantTtl));
 }
 
 /** Sends the browser on to the provider's resume URL: the outcome stored in the interaction decides what the TPP gets. */
@@ -154,6 +178,11 @@ export function approveConsent(deps: ConsentStepDeps) {
       await inAmbientTransaction(db, async (trx) => {
         if (!(await claimDecision(trx, interaction.uid, 'approved', String(params.client_id)))) return;
         const grant = await grantFor(provider, interaction, consent);
+        // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
+        const managed = grantManagementOf(params);
+        if (managed.action === 'replace') {
+          await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId: String(params.client_id), reason: 'replaced by the TPP (grant management)' });
+        }
         const grantId = await grant.save();
         if (consent) {
           refuseUnofferedAccounts(consent, accounts, selected);
@@ -174,6 +203,7 @@ export function approveConsent(deps: ConsentStepDeps) {
       sendOn(ctx, interaction);
     } catch (error) {
       if (error instanceof AccountSelectionInvalid) return renderConsent(deps, ctx, journey, accounts, `Choose your accounts again: ${error.message}.`);
+      if (error instanceof GrantNotMergeable) return finishInteraction(provider, ctx, { error: 'access_denied', error_description: error.message }, false);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
         return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);

@@ -17,6 +17,10 @@ const OB_ERRORS: Record<AssentErrorCode, { status: number; code: ObErrorCode; pa
   tpp_state_invalid: undefined,
   csrf_rejected: undefined,
   sign_in_failed: undefined,
+  subscription_exists: { status: 409, code: 'UK.OBIE.Field.Invalid', path: 'Data' },
+  subscription_not_found: { status: 404, code: 'UK.OBIE.Resource.NotFound' },
+  grant_not_found: undefined,
+  grant_not_usable: undefined,
 };
 
 /** The envelope's status and entry for a service error, or undefined when the table has no row for it. */

@@ -66,7 +66,7 @@ export function consentBindingFeatures(db: Db, issuer: string) {
       types: Object.fromEntries(CONSENT_DETAILS_TYPES.map((type) => [type, { validate }])),
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
-      authorizationDetailsForAccessToken: (_ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => source?.rar,
+      authorizationDetailsForAccessToken: (ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => detailsStillInGrant(ctx, source),
       authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => token.rar,
     },
   };
@@ -87,8 +87,23 @@ export function consentBindingPolicy(policy = interactionPolicy.base()) {
   return policy;
 }
 
-/** The consent id a grant was authorised for, from its authorization details. */
+/** The consent ids in a grant's (or a token's) authorization details: several after a grant management merge. */
+export function consentIdsOf(holder: { rar?: readonly Record<string, unknown>[] } | undefined): string[] {
+  return (holder?.rar ?? []).map((detail) => detail.consent_id).filter((id): id is string => typeof id === 'string');
+}
+
+/** The consent id a grant was first authorised for, from its authorization details. */
 export function consentIdOfGrant(grant: { rar?: readonly Record<string, unknown>[] } | undefined): string | undefined {
-  const id = grant?.rar?.find((detail) => typeof detail.consent_id === 'string')?.consent_id;
-  return typeof id === 'string' ? id : undefined;
+  return consentIdsOf(grant)[0];
+}
+
+/**
+ * A token's authorization details: what its source (grant or refresh token) carries, less any consent
+ * that has since left the grant (grant management: one consent of a merged grant ended).
+ */
+function detailsStillInGrant(ctx: KoaContextWithOIDC, source?: { rar?: AuthorizationDetail[] }) {
+  const grant = ctx.oidc.entities.Grant as { rar?: AuthorizationDetail[] } | undefined;
+  if (!source?.rar || !grant || source === grant) return source?.rar;
+  const held = new Set(consentIdsOf(grant));
+  return source.rar.filter((detail) => typeof detail.consent_id !== 'string' || held.has(detail.consent_id));
 }

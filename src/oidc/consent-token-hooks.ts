@@ -3,7 +3,7 @@ import type { Consent } from '../consents/consent.ts';
 import { getConsent, getSettledConsent } from '../consents/consent-service.ts';
 import { noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
-import { consentIdOfGrant } from './consent-binding-hooks.ts';
+import { consentIdsOf } from './consent-binding-hooks.ts';
 
 /**
  * Tokens that carry consents: what a consent-bound access token tells the bank at introspection, and
@@ -44,12 +44,18 @@ const grantIdOf = (token: object) => (token as { grantId?: string }).grantId;
  */
 export function consentTokenClaims(db: Db) {
   return async (ctx: KoaContextWithOIDC | undefined, token: object) => {
-    const consentId = consentIdOfGrant(grantOf(ctx));
-    if (!consentId) return undefined;
-    const consent = await getConsent(db, consentId);
-    if (!holdsIn(consent, grantIdOf(token))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
-    await noteConsentUse(db, consent.id);
-    return consentClaims(consent);
+    const consentIds = consentIdsOf(grantOf(ctx));
+    if (consentIds.length === 0) return undefined;
+    const consents: Consent[] = [];
+    for (const consentId of consentIds) {
+      const consent = await getConsent(db, consentId);
+      if (!holdsIn(consent, grantIdOf(token))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+      await noteConsentUse(db, consent.id);
+      consents.push(consent);
+    }
+    // A merged grant (grant management) carries several: the first stays top-level for resource
+    // servers that read one consent, and `consents` lists them all.
+    return { ...consentClaims(consents[0]!), ...(consents.length > 1 && { consents: consents.map((consent) => consentClaims(consent)) }) };
   };
 }
 
@@ -61,11 +67,13 @@ export function consentTokenClaims(db: Db) {
  * even for a consent that expired a moment ago.
  */
 export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
-  const consentId = consentIdOfGrant(grantOf(ctx));
-  if (!consentId) return true;
-  const consent = await getConsent(db, consentId);
-  if (!holdsIn(consent, grantIdOf(token))) return false;
-  await noteConsentUse(db, consent.id);
+  // Every consent the token carries and every consent its grant now holds.
+  const consentIds = new Set([...consentIdsOf(grantOf(ctx)), ...consentIdsOf(token as { rar?: Record<string, unknown>[] })]);
+  for (const consentId of consentIds) {
+    const consent = await getConsent(db, consentId);
+    if (!holdsIn(consent, grantIdOf(token))) return false;
+    await noteConsentUse(db, consent.id);
+  }
   return true;
 }
 

@@ -1,4 +1,5 @@
 import { errors } from 'oidc-provider';
+import { InvalidGrantId } from './grant-management.ts';
 import { AssentError, type AssentErrorCode } from '../protocol/assent-error.ts';
 
 /** oidc-provider's error classes, each built from an error_description. */
@@ -20,6 +21,10 @@ const OAUTH_ERRORS: Record<AssentErrorCode, OAuthErrorClass | undefined> = {
   csrf_rejected: undefined,
   request_body_invalid: undefined,
   sign_in_failed: undefined,
+  subscription_exists: undefined,
+  subscription_not_found: undefined,
+  grant_not_found: InvalidGrantId,
+  grant_not_usable: errors.AccessDenied,
 };
 
 /** The OAuth error for a service error with a row; anything else unchanged (the provider answers server_error). */

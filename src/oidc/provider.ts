@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
+import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
 import { replaceReplayCheck } from '../engine/engine-internals.ts';
@@ -109,6 +110,9 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: settings.keys.cookie },
     scopes: [...SCOPES],
+    // FAPI Grant Management (src/grants/): the parameters at PAR, the endpoint in discovery.
+    extraParams: grantManagementParams(),
+    discovery: { claim_types_supported: ['normal'], ...grantManagementDiscovery(settings.issuer) },
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
     // Only strong customer authentication is ever issued; a request for it as essential (claims

@@ -18,7 +18,11 @@ export type AssentErrorCode =
   | 'tpp_state_invalid'
   | 'csrf_rejected'
   | 'request_body_invalid'
-  | 'sign_in_failed';
+  | 'sign_in_failed'
+  | 'subscription_exists'
+  | 'subscription_not_found'
+  | 'grant_not_found'
+  | 'grant_not_usable';
 
 export interface AssentErrorOptions {
   status?: number;

@@ -51,6 +51,16 @@ export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
 export const INTERACTION_PREFIX = '/interaction/:uid';
 
+/** FAPI Grant Management's endpoint: `GET|DELETE /grants/:grantId`. */
+export const GRANTS_PATH = '/grants';
+
+/** The UK OB Event Notification API's resources, under OB_API_PREFIX. */
+export const EVENT_API_PATHS = {
+  events: '/events',
+  callbackUrls: '/callback-urls',
+  eventSubscriptions: '/event-subscriptions',
+} as const;
+
 /** Each UK OB consent resource, under OB_API_PREFIX. */
 export const CONSENT_API_PATHS: Record<ConsentType, string> = {
   account_access: '/aisp/account-access-consents',
@@ -102,6 +112,15 @@ export const ROUTES: readonly Route[] = [
     assent('GET', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `reads a ${type} consent`),
     assent('DELETE', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`),
   ]),
+  assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS.events}`, 'tpp', 'aggregated polling of event notifications (ack, setErrs, maxEvents)'),
+  ...(['callbackUrls', 'eventSubscriptions'] as const).flatMap((resource) => [
+    assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, 'tpp', `creates the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry (push of event notifications)`),
+    assent('GET', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, 'tpp', `lists the TPP's ${EVENT_API_PATHS[resource].slice(1)}`),
+    assent('PUT', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}/:id`, 'tpp', `replaces the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry`),
+    assent('DELETE', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}/:id`, 'tpp', `removes the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry`),
+  ]),
+  assent('GET', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: what a grant holds (grant_management_query)'),
+  assent('DELETE', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: revokes a grant with its consents and tokens (grant_management_revoke)'),
   assent('GET', '/openapi.json', 'anyone', 'the consent API\'s OpenAPI document'),
   assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token'),
   assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),

@@ -12,6 +12,9 @@ export const SCOPE = {
    * without any scope could still ask for it, so the bank API also checks the client's kind.
    */
   bank: 'bank',
+  /** FAPI Grant Management (src/grants/): a client reads, or revokes, its own grants. */
+  grantManagementQuery: 'grant_management_query',
+  grantManagementRevoke: 'grant_management_revoke',
 } as const;
 
 export type Scope = (typeof SCOPE)[keyof typeof SCOPE];
@@ -27,3 +30,6 @@ export const SCOPE_OF: Record<ConsentType, Scope> = {
 
 /** The scopes of the bank's Open Banking APIs, which consent-bound tokens are for. */
 export const CONSENT_SCOPES: readonly Scope[] = Object.values(SCOPE_OF);
+
+/** Every TPP may manage its own grants (FAPI Grant Management), whatever its roles. */
+export const GRANT_MANAGEMENT_SCOPES: readonly Scope[] = [SCOPE.grantManagementQuery, SCOPE.grantManagementRevoke];

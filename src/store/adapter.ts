@@ -20,6 +20,9 @@ function expiry(expiresIn: number | undefined) {
 
 const live = sql<boolean>`(expires_at is null or expires_at > now())`;
 
+/** The library's own words for a spent grant source, so that every reuse reads alike (monitoring matches them). */
+const CONSUMABLE_LABELS: Record<string, string> = { AuthorizationCode: 'authorization code', RefreshToken: 'refresh token' };
+
 function withConsumption(model: string, row: { payload: Record<string, unknown>; consumed_at: Date | null }): AdapterPayload {
   const payload = row.payload as AdapterPayload;
   // A spent code reads as unspent, so a second redemption, sequential or concurrent, reaches `consume`,
@@ -152,7 +155,7 @@ export class KyselyAdapter implements Adapter {
       if (this.model === 'AuthorizationCode' && this.#options.codeReused) await this.#options.codeReused(this.db, row.grant_id);
       else await destroyGrantEverywhere(this.db, row.grant_id);
     }
-    throw new errors.InvalidGrant(`${this.model} already consumed`);
+    throw new errors.InvalidGrant(`${CONSUMABLE_LABELS[this.model] ?? this.model} already consumed`);
   }
 
   async destroy(id: string): Promise<void> {

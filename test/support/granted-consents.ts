@@ -53,7 +53,7 @@ export async function approveConsent(
   assent: TestAssent,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
+  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },
 ): Promise<ApprovedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
   const created = options.type === 'account_access'
@@ -65,7 +65,7 @@ export async function approveConsent(
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   const claims = intentClaims(consentId);
   const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
-  const request = await pushAuthorizationRequest(tpp, { scope, claims }, { DPoP: dpop });
+  const request = await pushAuthorizationRequest(tpp, { scope, claims, ...options.parameters }, { DPoP: dpop });
 
   const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
   const consentPage = await browser.signIn(request.url, customer);
@@ -81,7 +81,7 @@ export async function grantConsent(
   assent: TestAssent,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[] },
+  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },
 ): Promise<GrantedConsent> {
   const { consentId, callback, request, dpop, consentPage } = await approveConsent(assent, tpp, customer, options);
   const tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });
