@@ -41,7 +41,9 @@ import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { countOutboundRefusals, countSignIns } from './monitoring/observed.ts';
+import { createSecurityEventDelivery, SECURITY_EVENT_TYP } from './monitoring/security-event-delivery.ts';
 import { createSecurityEvents } from './monitoring/security-events.ts';
+import { signWithServerKey } from './oidc/server-signing.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
@@ -160,6 +162,16 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
   });
   securityEvents.watchProvider(provider);
+  if (config.securityEvents) {
+    const delivery = createSecurityEventDelivery({
+      settings: config.securityEvents,
+      outbound,
+      issuer,
+      sign: (claims) => signWithServerKey(provider, claims, SECURITY_EVENT_TYP),
+      logger,
+    });
+    securityEvents.forwardTo((event) => delivery.deliver(event));
+  }
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(returnGrantId);
