@@ -10,7 +10,7 @@ import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
-import { refuseBlockedCertificates } from './http/blocked-certificate.ts';
+import { refuseBlockedCertificates } from './store/blocked-credentials.ts';
 import { eventsApiRouter } from './events/api/events-router.ts';
 import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';

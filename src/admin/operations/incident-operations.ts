@@ -6,11 +6,10 @@ import { revokeConsentsWithTpp } from '../../consents/consent-service.ts';
 import { lookUpCustomer, setCustomerDisabled } from '../../customers/customer-administration.ts';
 import { enrolTotp } from '../../customers/customer-service.ts';
 import { loadTotpKey } from '../../customers/totp-key.ts';
-import { normaliseThumbprint } from '../../http/blocked-certificate.ts';
 import { rotateSigningKeys } from '../../oidc/key-rotation.ts';
 import { CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { countTokensOfGrants, destroyBoundTokens, destroyCustomerSessions, destroyTokensIssuedIn } from '../../store/artefacts.ts';
-import { listBlockedCredentials } from '../../store/blocked-credentials.ts';
+import { listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
 import { findClientMetadata } from '../../store/clients.ts';
 import { actorOf, AdminError, operation } from '../admin-operation.ts';
 
