@@ -47,7 +47,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const cpuMs = spec.serverCpuMs() - cpuBefore;
   return {
     serverCpuMsPerRequest: cpuMs / Math.max(result['2xx'], 1),
-    requestsPerSecond: result.requests.average,
+    // Successful requests only: a refused request is not throughput.
+    requestsPerSecond: result['2xx'] / spec.durationSeconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,

@@ -35,6 +35,7 @@ import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ENGINE_PATHS } from './protocol/routes.ts';
+import { listeningClientCache, noClientCache } from './store/client-cache.ts';
 import { returnGrantId } from './grants/grant-token-response.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
@@ -118,7 +119,6 @@ async function drain(server: http.Server, graceMs: number) {
 }
 
 export interface StartOptions {
-  inMemoryStore?: boolean;
   /** The bank's account directory (its core banking); Assent's own Postgres accounts when absent. */
   accounts?: AccountDirectory;
 }
@@ -150,6 +150,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
   const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
+  const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
   const provider = createProvider({
     issuer,
     db,
@@ -158,7 +159,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     outbound,
     ttl: config.ttl,
     refreshTokenRotation: config.refreshTokenRotation,
-    inMemoryStore: options.inMemoryStore,
+    clientCache,
     onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
   });
   securityEvents.watchProvider(provider);
@@ -284,6 +285,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);
+      await clientCache.close();
       await eventDelivery.stop();
       opsServer?.close();
       opsServer?.closeAllConnections();

@@ -7,23 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { connectDatabase, type Db } from '../src/db/connect.ts';
-import { type AssentProcess, spawnAssent } from './support/assent-process.ts';
+import { type AssentProcess, routeTo, spawnAssent } from './support/assent-process.ts';
 import { freePort } from './support/free-port.ts';
 import { tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { createTestDatabase } from './support/database.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from './support/tpp.ts';
-
-/** Sends the TPP's calls to one endpoint to another instance: same issuer, different process. */
-function routeTo(tpp: TestTpp, endpointPath: string, port: number) {
-  const send = tpp.config[oidc.customFetch]!;
-  tpp.config[oidc.customFetch] = (url, options) => {
-    const target = new URL(url);
-    if (target.pathname === endpointPath) target.port = String(port);
-    return send(target.href, options);
-  };
-}
+import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
 
 /**
  * Requests a process logged for a route. Its stdout arrives a little after the response, so wait (up

@@ -14,6 +14,7 @@ import { admitClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
+import type { ClientCache } from '../store/client-cache.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
@@ -35,8 +36,7 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
-  /** Benchmark baseline only: oidc-provider's own in-memory adapter, state private to this process. */
-  inMemoryStore?: boolean;
+  clientCache: ClientCache;
   /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
   onRefusedClient?: (clientId: string) => void;
 }
@@ -87,37 +87,14 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
   return token.clientId === client.clientId;
 }
 
-export function createProvider(settings: ProviderSettings): Provider {
-  const { db, presentedCertificate, ttl } = settings;
-  const consentBinding = consentBindingFeatures(db, settings.issuer);
-
-  const configuration: Configuration = {
-    // A suspended TPP's client does not exist for the provider (checked on every load, see tpp/).
-    adapter: settings.inMemoryStore
-      ? undefined
-      : kyselyAdapterFactory(db, {
-          async clientUsable(database, clientId) {
-            const usable = await isClientUsable(database, clientId);
-            if (!usable) settings.onRefusedClient?.(clientId);
-            else await admitClient(database, clientId);
-            return usable;
-          },
-          issuanceHolds: consentHoldsAfterIssuance,
-          codeReused: endGrantOfReusedCode,
-        }),
-    fetch: settings.outbound.asFetch,
-    routes: ENGINE_PATHS,
-    jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: settings.keys.cookie },
+/**
+ * Assent's FAPI 2.0 settings of the engine itself: client authentication, algorithms, PKCE, PAR,
+ * sender-constrained tokens, introspection and revocation switched on. createProvider builds on them,
+ * and the benchmark runs a plain oidc-provider with exactly these (bench/bare-engine.ts).
+ */
+export function fapiConfiguration(presentedCertificate: ClientCertificateReader) {
+  return {
     scopes: [...SCOPES],
-    // FAPI Grant Management (src/grants/): the parameters at PAR, the endpoint in discovery.
-    extraParams: grantManagementParams(),
-    discovery: { claim_types_supported: ['normal'], ...grantManagementDiscovery(settings.issuer) },
-    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
-    // Only strong customer authentication is ever issued; a request for it as essential (claims
-    // parameter) sends back to login any session that lacks it.
-    acrValues: [SCA_ACR],
     responseTypes: ['code'],
     clientAuthMethods: [...FAPI_CLIENT_AUTH_METHODS],
     pkce: { required: () => true },
@@ -140,20 +117,6 @@ export function createProvider(settings: ProviderSettings): Provider {
       // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
       authorization_details_types: CONSENT_DETAILS_TYPES,
     },
-    extraClientMetadata: {
-      properties: ['fapi_profile', 'client_kind'],
-      validator(_ctx, key, value, metadata) {
-        if (key === 'client_kind') {
-          validateClientKind(value, metadata);
-          return;
-        }
-        if (key !== 'fapi_profile') return;
-        if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
-          throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
-        }
-        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
-      },
-    },
     features: {
       devInteractions: { enabled: false },
       fapi: { enabled: true, profile: fapiProfile },
@@ -173,15 +136,69 @@ export function createProvider(settings: ProviderSettings): Provider {
           return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
         },
       },
+      introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+    },
+  } satisfies Configuration;
+}
+
+export function createProvider(settings: ProviderSettings): Provider {
+  const { db, presentedCertificate, ttl } = settings;
+  const consentBinding = consentBindingFeatures(db, settings.issuer);
+  const fapi = fapiConfiguration(presentedCertificate);
+  // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
+  const Adapter = kyselyAdapterFactory(db, {
+    async clientUsable(database, clientId) {
+      const usable = await isClientUsable(database, clientId);
+      if (!usable) settings.onRefusedClient?.(clientId);
+      return usable;
+    },
+    clientAdmitted: admitClient,
+    clientCache: settings.clientCache,
+    issuanceHolds: consentHoldsAfterIssuance,
+    codeReused: endGrantOfReusedCode,
+  });
+
+  const configuration: Configuration = {
+    ...fapi,
+    adapter: Adapter,
+    fetch: settings.outbound.asFetch,
+    routes: ENGINE_PATHS,
+    jwks: { keys: settings.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: { keys: settings.keys.cookie },
+    // FAPI Grant Management (src/grants/): the parameters at PAR, the endpoint in discovery.
+    extraParams: grantManagementParams(),
+    discovery: { claim_types_supported: ['normal'], ...grantManagementDiscovery(settings.issuer) },
+    // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
+    // Only strong customer authentication is ever issued; a request for it as essential (claims
+    // parameter) sends back to login any session that lacks it.
+    acrValues: [SCA_ACR],
+    extraClientMetadata: {
+      properties: ['fapi_profile', 'client_kind'],
+      validator(_ctx, key, value, metadata) {
+        if (key === 'client_kind') {
+          validateClientKind(value, metadata);
+          return;
+        }
+        if (key !== 'fapi_profile') return;
+        if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
+          throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
+        }
+        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
+      },
+    },
+    features: {
+      ...fapi.features,
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
         allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, ctx, token)),
       },
-      jwtIntrospection: { enabled: true },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
-      clientCredentials: { enabled: true },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
       // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
@@ -225,7 +242,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  if (!settings.inMemoryStore) useAtomicReplayDetection(provider, db);
+  useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
   return provider;
 }
 
@@ -233,8 +250,7 @@ export function createProvider(settings: ProviderSettings): Provider {
  * The library's ReplayDetection.unique is find-then-save, so two concurrent replays of one DPoP proof
  * or client assertion both pass. An insert that only succeeds when no live row holds the id does not.
  */
-function useAtomicReplayDetection(provider: Provider, db: Db) {
-  const replays = new KyselyAdapter(db, 'ReplayDetection');
+function useAtomicReplayDetection(provider: Provider, replays: KyselyAdapter) {
   replaceReplayCheck(provider, async (iss, jti, exp) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
     const expiresIn = Math.max(exp - Math.floor(Date.now() / 1000), 1);

@@ -6,6 +6,8 @@ import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
 import { blockedKids } from './blocked-credentials.ts';
 import { createBatchedFind } from './batched-find.ts';
+import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
+import type { ClientCache } from './client-cache.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
 
@@ -34,11 +36,17 @@ function withConsumption(model: string, row: { payload: Record<string, unknown>;
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** Runs on every load of a usable client, cached or not; throws to refuse this call (the operator's throttle). */
+  clientAdmitted?: (db: Db, clientId: string) => Promise<void>;
+  /** Clients (with their usability) kept in memory until the database notifies a change. */
+  clientCache?: ClientCache;
   /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
   codeReused?: (db: Db, grantId: string) => Promise<void>;
   /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   batchedFind?: BatchedFind;
+  batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
+  batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
 }
 
 export class KyselyAdapter implements Adapter {
@@ -67,20 +75,26 @@ export class KyselyAdapter implements Adapter {
       uid: payload.uid ?? null,
       expires_at: expiry(expiresIn),
     };
-    await this.db
-      .insertInto('oidc_model')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          user_code: row.user_code,
-          uid: row.uid,
-          expires_at: row.expires_at,
-          updated_at: sql`now()`,
-        }),
-      )
-      .execute();
+    // Inside an ambient transaction the write belongs to that transaction; elsewhere it joins a batch.
+    if (this.#options.batchedUpsert && this.db === this.#db) {
+      await this.#options.batchedUpsert(row);
+    } else {
+      await this.db
+        .insertInto('oidc_model')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            payload: row.payload,
+            grant_id: row.grant_id,
+            user_code: row.user_code,
+            uid: row.uid,
+            expires_at: row.expires_at,
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
+    }
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
     if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
       await destroyGrantEverywhere(this.db, payload.grantId);
       throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
@@ -88,13 +102,25 @@ export class KyselyAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const payload = await this.findById(id);
-    // Checked on every load, not cached: a suspended client stops working on every instance at once.
-    if (payload && this.model === 'Client' && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    return payload && this.model === 'Client' ? this.withoutBlockedKeys(id, payload) : payload;
+    if (this.model !== 'Client') return this.findById(id);
+    const load = async () => {
+      const payload = await this.findById(id);
+      // A suspended TPP's client does not exist for the provider.
+      if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+      return payload && this.withoutBlockedKeys(id, payload);
+    };
+    // An ambient transaction (a registration) must see its own writes, never a cached copy.
+    const cache = this.#options.clientCache;
+    const client = await (cache && this.db === this.#db ? cache.get(id, load) : load());
+    // The operator's throttle counts every load, cached or not.
+    if (client && this.#options.clientAdmitted) await this.#options.clientAdmitted(this.db, id);
+    return client;
   }
 
-  /** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
+  /**
+   * A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign
+   * verifies. Cached with the client; a block notifies the cache like any change of the client.
+   */
   private async withoutBlockedKeys(clientId: string, payload: AdapterPayload): Promise<AdapterPayload> {
     const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
     if (!jwks?.keys?.length) return payload;
@@ -160,6 +186,7 @@ export class KyselyAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('id', '=', id).execute();
+    if (this.model === 'Client') this.#options.clientCache?.forget(id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -172,6 +199,9 @@ export class KyselyAdapter implements Adapter {
    * concurrent replays through.
    */
   async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    if (this.#options.batchedInsertIfAbsent && this.db === this.#db) {
+      return this.#options.batchedInsertIfAbsent({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) });
+    }
     const inserted = await this.db
       .insertInto('oidc_model')
       .values({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) })
@@ -188,11 +218,11 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind'> = {}) {
-  const batchedFind = createBatchedFind(db, live);
+export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
+  const batched = { batchedFind: createBatchedFind(db, live), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
-      super(db, model, { ...options, batchedFind });
+      super(db, model, { ...options, ...batched });
     }
   };
 }

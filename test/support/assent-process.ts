@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import * as oidc from 'openid-client';
+import type { TestTpp } from './tpp.ts';
 import { freePort } from './free-port.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -68,5 +70,15 @@ export async function launchAssent(env: Record<string, string>): Promise<AssentP
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
+  };
+}
+
+/** Sends the TPP's calls to one path to another instance: same issuer (and DPoP `htu`), different process. */
+export function routeTo(tpp: TestTpp, endpointPath: string, port: number) {
+  const send = tpp.config[oidc.customFetch]!;
+  tpp.config[oidc.customFetch] = (url, options) => {
+    const target = new URL(url);
+    if (target.pathname === endpointPath) target.port = String(port);
+    return send(target.href, options);
   };
 }

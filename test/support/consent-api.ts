@@ -55,7 +55,7 @@ export class ConsentApiClient {
     this.dpop = dpop;
   }
 
-  static async create(assent: TestAssent, tpp: TestTpp, scope = CONSENT_SCOPES.join(' ')) {
+  static async create(assent: Pick<TestAssent, 'issuer' | 'db'>, tpp: TestTpp, scope = CONSENT_SCOPES.join(' ')) {
     const registered = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', tpp.clientId).executeTakeFirstOrThrow();
     const usesDpop = registered.payload.dpop_bound_access_tokens === true;
     const dpop = usesDpop ? oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256')) : undefined;

@@ -50,7 +50,7 @@ export interface ApprovedConsent {
 }
 
 export async function approveConsent(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
   options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },
@@ -78,7 +78,7 @@ export async function approveConsent(
 }
 
 export async function grantConsent(
-  assent: TestAssent,
+  assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
   options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },

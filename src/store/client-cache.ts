@@ -1,0 +1,122 @@
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+
+/** The channel the database notifies on every change to a client or its TPP record (see the migration 2026_11_29_1313). */
+export const CLIENT_CHANGED_CHANNEL = 'assent_client_changed';
+
+/**
+ * Every token, introspection and PAR request loads its client: metadata and whether its TPP may act.
+ * Both change rarely (RFC 7592 updates, suspension), so each process keeps them in memory and drops a
+ * client's entry when the database says it changed. Tokens are never cached here: a suspension
+ * deletes them in its own transaction, so they read inactive everywhere at its commit whatever this
+ * cache holds.
+ */
+export interface ClientCache {
+  /** The client's cached value, or what `load` returns (kept until the client changes). */
+  get<T>(clientId: string, load: () => Promise<T>): Promise<T>;
+  /** Drops one client now (this process changed it). */
+  forget(clientId: string): void;
+  close(): Promise<void>;
+}
+
+/** No cache at all (embedded PGlite: one process and no notifications to listen to). */
+export const noClientCache: ClientCache = {
+  get: (_clientId, load) => load(),
+  forget() {},
+  async close() {},
+};
+
+export interface ClientCacheOptions {
+  /** An entry older than this is loaded again even without a notification (a safety net, not the mechanism). */
+  maxAgeMs?: number;
+  /** Beyond this many clients the cache starts over rather than grow without bound. */
+  maxEntries?: number;
+  /** Pause before listening again after the listening connection was lost. */
+  reconnectMs?: number;
+}
+
+interface Entry {
+  value: Promise<unknown>;
+  loadedAt: number;
+}
+
+/**
+ * A cache that serves only while its own connection LISTENs on the change channel: until LISTEN is
+ * in place, and from the moment that connection fails until it is back, every read goes to the
+ * database, and everything cached before is dropped (notifications may have been missed meanwhile).
+ */
+export function listeningClientCache(databaseUrl: string, logger: Logger, options: ClientCacheOptions = {}): ClientCache {
+  const maxAgeMs = options.maxAgeMs ?? 60_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const reconnectMs = options.reconnectMs ?? 1000;
+  const entries = new Map<string, Entry>();
+  let current: Client | undefined;
+  let listening = false;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  function lost(connection: Client, error?: unknown) {
+    if (connection !== current) return;
+    current = undefined;
+    listening = false;
+    entries.clear();
+    connection.end().catch(() => undefined);
+    if (closed) return;
+    logger.warn({ err: error }, 'client change notifications lost; clients are read from the database until they are back');
+    retry = setTimeout(() => void connect(), reconnectMs);
+    retry.unref();
+  }
+
+  async function connect() {
+    const connection = new Client({ connectionString: databaseUrl, keepAlive: true });
+    current = connection;
+    connection.on('notification', (message) => {
+      if (message.payload) entries.delete(message.payload);
+    });
+    connection.on('error', (error) => lost(connection, error));
+    connection.on('end', () => lost(connection));
+    try {
+      await connection.connect();
+      await connection.query(`listen ${CLIENT_CHANGED_CHANNEL}`);
+    } catch (error) {
+      lost(connection, error);
+      return;
+    }
+    if (connection !== current) return;
+    entries.clear();
+    listening = true;
+    logger.debug('listening for client changes');
+  }
+
+  void connect();
+
+  return {
+    get<T>(clientId: string, load: () => Promise<T>): Promise<T> {
+      if (!listening) return load();
+      const cached = entries.get(clientId);
+      if (cached && Date.now() - cached.loadedAt < maxAgeMs) return cached.value as Promise<T>;
+      if (entries.size >= maxEntries) entries.clear();
+      const value = load();
+      const entry = { value, loadedAt: Date.now() };
+      entries.set(clientId, entry);
+      // Failures and unknown ids are not kept: the next read asks the database again.
+      const drop = () => {
+        if (entries.get(clientId) === entry) entries.delete(clientId);
+      };
+      value.then((found) => found === undefined && drop(), drop);
+      return value;
+    },
+    forget(clientId) {
+      entries.delete(clientId);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const connection = current;
+      current = undefined;
+      listening = false;
+      entries.clear();
+      await connection?.end().catch(() => undefined);
+    },
+  };
+}
