@@ -2,6 +2,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { isDatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import type { BlockedCredentialKind } from '../db/schema.ts';
 
 /**
@@ -54,6 +55,19 @@ export async function isCertificateBlocked(db: Db, certificate: X509Certificate)
 }
 
 /**
+ * Without the database nothing a certificate could unlock works either (tokens, consents and grants
+ * live there): the request goes on, to be answered 503 in its own surface's shape.
+ */
+async function blockedOrUnknown(db: Db, certificate: X509Certificate): Promise<boolean> {
+  try {
+    return await isCertificateBlocked(db, certificate);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return false;
+    throw error;
+  }
+}
+
+/**
  * A request presenting a blocked client certificate (`incident:block-credential`) is refused before
  * anything reads it: client authentication, certificate-bound tokens, registration management. The
  * refusal is OAuth's invalid_client, which the TPP already handles as "fix your credentials".
@@ -61,7 +75,7 @@ export async function isCertificateBlocked(db: Db, certificate: X509Certificate)
 export function refuseBlockedCertificates(deps: { db: Db; presentedCertificate: ClientCertificateReader }): Middleware {
   return async (ctx, next) => {
     const presented = deps.presentedCertificate(ctx.req);
-    if (presented && (await isCertificateBlocked(deps.db, presented.certificate))) {
+    if (presented && (await blockedOrUnknown(deps.db, presented.certificate))) {
       ctx.status = 401;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: 'invalid_client', error_description: 'the client certificate presented has been blocked by the bank' };
