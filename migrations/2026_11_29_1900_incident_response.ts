@@ -15,16 +15,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('blocked_credential_pkey', ['kind', 'value', 'client_id'])
     .execute();
-  // A block changes how the client loads (its JWKS without the key): every process drops its cached
-  // copy on commit, as for any change of the client (2026_11_29_1313_client_change_notify).
-  await sql`
-    create function assent_notify_credential_blocked() returns trigger language plpgsql as $$
-    begin
-      perform pg_notify('assent_client_changed', coalesce(new.client_id, old.client_id));
-      return null;
-    end $$`.execute(db);
-  await sql`create trigger blocked_credential_changed after insert or update or delete on blocked_credential
-    for each row execute function assent_notify_credential_blocked()`.execute(db);
   // A misbehaving TPP throttled below the default (`tpp:throttle`) without being suspended.
   await db.schema
     .createTable('client_rate_limit')
@@ -39,5 +29,4 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('client_rate_limit').execute();
   await db.schema.dropTable('blocked_credential').execute();
-  await sql`drop function assent_notify_credential_blocked()`.execute(db);
 }

@@ -10,7 +10,9 @@ import {
   type ApiResponse,
   ConsentApiClient,
   DOMESTIC_PAYMENT,
+  DOMESTIC_VRP,
   domesticPaymentRequest,
+  domesticVrpRequest,
   FUNDS_CONFIRMATION,
   fundsConfirmationRequest,
 } from './support/consent-api.ts';
@@ -65,6 +67,7 @@ describe('the OpenAPI document at /openapi.json describes the real responses', (
       '/aisp/account-access-consents', '/aisp/account-access-consents/{ConsentId}',
       '/cbpii/funds-confirmation-consents', '/cbpii/funds-confirmation-consents/{ConsentId}',
       '/pisp/domestic-payment-consents', '/pisp/domestic-payment-consents/{ConsentId}',
+      '/vrp/domestic-vrp-consents', '/vrp/domestic-vrp-consents/{ConsentId}', '/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation',
     ]);
   });
 
@@ -72,6 +75,7 @@ describe('the OpenAPI document at /openapi.json describes the real responses', (
     [ACCOUNT_ACCESS, '/aisp/account-access-consents', accountAccessRequest, false],
     [DOMESTIC_PAYMENT, '/pisp/domestic-payment-consents', domesticPaymentRequest, true],
     [FUNDS_CONFIRMATION, '/cbpii/funds-confirmation-consents', fundsConfirmationRequest, false],
+    [DOMESTIC_VRP, '/vrp/domestic-vrp-consents', domesticVrpRequest, true],
   ];
   for (const [url, path, example, needsKey] of resources) {
     const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});

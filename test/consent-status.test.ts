@@ -27,6 +27,8 @@ const LEGAL: Record<ConsentType, string[]> = {
   account_access: ['AwaitingAuthorisation->Authorised', 'AwaitingAuthorisation->Rejected', 'Authorised->Revoked', 'Authorised->Expired'],
   funds_confirmation: ['AwaitingAuthorisation->Authorised', 'AwaitingAuthorisation->Rejected', 'Authorised->Revoked', 'Authorised->Expired'],
   domestic_payment: ['AwaitingAuthorisation->Authorised', 'AwaitingAuthorisation->Rejected', 'Authorised->Revoked', 'Authorised->Expired', 'Authorised->Consumed'],
+  // Many payments under one consent: it is never Consumed.
+  domestic_vrp: ['AwaitingAuthorisation->Authorised', 'AwaitingAuthorisation->Rejected', 'Authorised->Revoked', 'Authorised->Expired'],
 };
 
 const draft = (overrides: Partial<ConsentDraft> = {}): ConsentDraft => ({
@@ -38,6 +40,7 @@ const draft = (overrides: Partial<ConsentDraft> = {}): ConsentDraft => ({
   payment: null,
   debtorAccount: null,
   risk: {},
+  vrp: null,
   ...overrides,
 });
 

@@ -28,6 +28,9 @@ function countingDirectory() {
       calls.findOwned += 1;
       return inner!.findOwned(customerId, ids);
     },
+    fundsAvailable(accountId, amount, currency) {
+      return inner!.fundsAvailable(accountId, amount, currency);
+    },
   };
   return { directory, calls, connect: (next: AccountDirectory) => { inner = next; } };
 }

@@ -25,6 +25,8 @@ export function bankConsentBody(consent: Consent) {
         CreditorAccount: consent.payment.creditorAccount,
         ...(consent.payment.reference !== null && { RemittanceInformation: { Reference: consent.payment.reference } }),
       },
+      // Domestic VRP: the limits every payment is checked against (POST /bank/vrp-consents/:id/payments).
+      ...(consent.vrp && { ControlParameters: consent.vrp.controlParameters, VrpInitiation: consent.vrp.initiation }),
     },
     Risk: consent.risk,
   };

@@ -9,6 +9,7 @@ import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { BANK_PREFIX } from '../protocol/routes.ts';
 import { bankConsentBody } from './bank-consent-body.ts';
 import { requireResourceServerToken, resourceServerOf } from './bank-token.ts';
+import { vrpPaymentRoute } from './vrp-payment-route.ts';
 
 export interface BankApiDeps {
   provider: Provider;
@@ -40,5 +41,6 @@ export function bankApiRouter(deps: BankApiDeps) {
     ctx.body = bankConsentBody(consent);
   });
 
+  vrpPaymentRoute(router, db);
   return router;
 }

@@ -54,6 +54,7 @@ function draftColumns(draft: ConsentDraft): Omit<NewConsent, 'client_id' | 'stat
     end_to_end_identification: draft.payment?.endToEndIdentification ?? null,
     debtor_account: draft.debtorAccount ? JSON.stringify(draft.debtorAccount) : null,
     risk: JSON.stringify(draft.risk),
+    vrp: draft.vrp ? JSON.stringify(draft.vrp) : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ConsentRow, ConsentStatus, ConsentType, ObAccountReference } from '../db/schema.ts';
 import type { ObPermission } from './permissions.ts';
+import type { VrpTerms } from './vrp/vrp-terms.ts';
 
 export type { ConsentType, ObAccountReference } from '../db/schema.ts';
 
@@ -23,6 +24,8 @@ export interface ConsentDraft {
   payment: PaymentInitiation | null;
   debtorAccount: ObAccountReference | null;
   risk: Record<string, unknown>;
+  /** Domestic VRP only: control parameters and creditor. */
+  vrp: VrpTerms | null;
 }
 
 export interface Consent extends ConsentDraft {
@@ -69,6 +72,8 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
           },
     debtorAccount: row.debtor_account,
     risk: row.risk,
+    // Written only from a validated VrpTerms (consent-service.ts draftColumns).
+    vrp: row.vrp as VrpTerms | null,
     selectedAccountIds: row.selected_account_ids,
     grantId: row.grant_id,
     statusReason: row.status_reason,

@@ -21,6 +21,11 @@ export interface AccountDirectory {
   listForCustomer(customerId: string): Promise<BankAccount[]>;
   /** The subset of `accountIds` that belongs to the customer; ids of other customers are left out. */
   findOwned(customerId: string, accountIds: readonly string[]): Promise<BankAccount[]>;
+  /**
+   * Whether the account can pay `amount` (decimal string) in `currency` now: a yes or no, never the
+   * balance. An account whose balance is unknown cannot.
+   */
+  fundsAvailable(accountId: string, amount: string, currency: string): Promise<boolean>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,7 +56,24 @@ export function postgresAccountDirectory(db: Kysely<Database>): AccountDirectory
       const rows = await db.selectFrom('bank_account').selectAll().where('customer_id', '=', customerId).where('id', 'in', ids).execute();
       return rows.map(toAccount);
     },
+    async fundsAvailable(accountId, amount, currency) {
+      if (!UUID.test(accountId)) return false;
+      // Compared as numeric in Postgres: no float between the balance and the answer.
+      const row = await db
+        .selectFrom('bank_account')
+        .select('id')
+        .where('id', '=', accountId)
+        .where('currency', '=', currency)
+        .where('available_balance', '>=', amount)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
   };
+}
+
+/** The bank reports what an account can pay now (the built-in directory's stand-in for a core-banking balance). */
+export async function setAvailableBalance(db: Kysely<Database>, accountId: string, amount: string | null): Promise<void> {
+  await db.updateTable('bank_account').set({ available_balance: amount, updated_at: new Date() }).where('id', '=', accountId).execute();
 }
 
 export async function openAccount(db: Kysely<Database>, account: Omit<BankAccount, 'id'>): Promise<BankAccount> {

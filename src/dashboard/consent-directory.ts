@@ -1,3 +1,5 @@
+import type { VrpWording } from '../consents/vrp/vrp-wording.ts';
+
 /**
  * What the dashboard needs from the consent model, in the dashboard's terms. `consent-source.ts`
  * implements it over the consents module's service functions; nothing here reads consent tables.
@@ -19,10 +21,23 @@ export interface CustomerConsent {
   transactionFrom: Date | null;
   transactionTo: Date | null;
   payment: { amount: string; currency: string; payeeName: string | null; payeeAccount: string; reference: string | null } | null;
+  /** A VRP consent: its limits in words and what has been paid in each limit's current period. */
+  vrp: { wording: VrpWording; periods: VrpPeriod[] } | null;
   createdAt: Date;
   statusUpdatedAt: Date;
   /** When the TPP last obtained or presented a token of it (recorded coarsely, to the minute). */
   lastUsedAt: Date | null;
+}
+
+export interface VrpPeriod {
+  label: string;
+  currency: string;
+  limit: string;
+  paid: string;
+  remaining: string;
+  from: Date;
+  /** Exclusive: the first moment of the next period. */
+  until: Date;
 }
 
 export interface ConsentEvent {

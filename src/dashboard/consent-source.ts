@@ -1,6 +1,9 @@
 import { auditHistory } from '../audit/audit-trail.ts';
 import type { Consent } from '../consents/consent.ts';
 import { consentsOfCustomer, getConsent, revokeConsent, revokeConsentsWithTpp } from '../consents/consent-service.ts';
+import { vrpUsageOf } from '../consents/vrp/vrp-payment-service.ts';
+import { validFrom } from '../consents/vrp/vrp-terms.ts';
+import { CURRENT_PERIOD, vrpWording } from '../consents/vrp/vrp-wording.ts';
 import type { Db } from '../db/connect.ts';
 import type { ConsentDirectory, CustomerConsent } from './consent-directory.ts';
 
@@ -10,7 +13,25 @@ function lastDigits(identification: string) {
   return `account ending ${identification.slice(-4)}`;
 }
 
-function toCustomerConsent(consent: Consent): CustomerConsent {
+/** A VRP consent's limits in words and, read from the payment ledger now, its current periods. */
+async function vrpOf(db: Db, consent: Consent): Promise<CustomerConsent['vrp']> {
+  if (!consent.vrp) return null;
+  const usage = (await vrpUsageOf(db, consent)) ?? [];
+  return {
+    wording: vrpWording(consent.vrp, validFrom(consent.vrp, consent.createdAt)),
+    periods: usage.map((used) => ({
+      label: CURRENT_PERIOD[used.PeriodType],
+      currency: used.Currency,
+      limit: used.Limit,
+      paid: used.Paid,
+      remaining: used.Remaining,
+      from: new Date(used.PeriodStartDateTime),
+      until: new Date(used.PeriodEndDateTime),
+    })),
+  };
+}
+
+async function toCustomerConsent(db: Db, consent: Consent): Promise<CustomerConsent> {
   const { payment } = consent;
   return {
     id: consent.id,
@@ -29,6 +50,7 @@ function toCustomerConsent(consent: Consent): CustomerConsent {
       payeeAccount: lastDigits(payment.creditorAccount.Identification),
       reference: payment.reference,
     },
+    vrp: await vrpOf(db, consent),
     createdAt: consent.createdAt,
     statusUpdatedAt: consent.statusUpdatedAt,
     lastUsedAt: consent.lastUsedAt,
@@ -40,17 +62,17 @@ const asCustomer = (customerId: string) => ({ kind: 'customer' as const, id: cus
 export function consentSource(db: Db): ConsentDirectory {
   return {
     async listForCustomer(customerId) {
-      return (await consentsOfCustomer(db, customerId)).map(toCustomerConsent);
+      return Promise.all((await consentsOfCustomer(db, customerId)).map((consent) => toCustomerConsent(db, consent)));
     },
     async findForCustomer(customerId, consentId) {
       const consent = await getConsent(db, consentId);
-      return consent && consent.customerId === customerId ? toCustomerConsent(consent) : undefined;
+      return consent && consent.customerId === customerId ? toCustomerConsent(db, consent) : undefined;
     },
     async revoke(customerId, consentId) {
-      return toCustomerConsent(await revokeConsent(db, { consentId, actor: asCustomer(customerId) }));
+      return toCustomerConsent(db, await revokeConsent(db, { consentId, actor: asCustomer(customerId) }));
     },
     async revokeAllWithTpp(customerId, clientId) {
-      return (await revokeConsentsWithTpp(db, { customerId, clientId, actor: asCustomer(customerId) })).map(toCustomerConsent);
+      return Promise.all((await revokeConsentsWithTpp(db, { customerId, clientId, actor: asCustomer(customerId) })).map((consent) => toCustomerConsent(db, consent)));
     },
     async history(consentId) {
       return (await auditHistory(db, 'consent', consentId)).map((entry) => ({

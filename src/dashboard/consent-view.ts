@@ -20,6 +20,7 @@ const TYPE_LABELS: Record<ConsentKind, string> = {
   account_access: 'See your account information',
   domestic_payment: 'Make one payment',
   funds_confirmation: 'Check that money is available',
+  domestic_vrp: 'Make payments within limits',
 };
 
 const STATUS_LABELS: Record<ConsentState, string> = {
@@ -152,6 +153,8 @@ function historyLabel(entry: ConsentEvent, tpp: Tpp): string {
       return byTpp ? `${tpp.name} cancelled it` : 'The bank revoked it';
     case 'consent.expired': return 'It expired';
     case 'consent.consumed': return 'The payment was made';
+    case 'vrp.payment.accepted': return `${tpp.name} made a payment`;
+    case 'vrp.payment.refused': return `A payment by ${tpp.name} was refused: it was outside the limits or the consent had ended`;
     default: return entry.event;
   }
 }
@@ -173,6 +176,7 @@ export interface DetailView {
   permissions: { code: string; title: string; detail: string }[];
   transactionWindow: { from: Date | null; to: Date | null } | null;
   payment: CustomerConsent['payment'];
+  vrp: CustomerConsent['vrp'];
   history: HistoryEntry[];
   revocable: boolean;
   notRevocableReason: string | undefined;
@@ -193,6 +197,7 @@ export async function detailView(deps: ViewDeps, customerId: string, consent: Cu
     permissions: consent.permissions.map((code) => ({ code, ...permissionWording(code) })),
     transactionWindow: consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
     payment: consent.payment,
+    vrp: consent.vrp,
     history: history.toSorted((a, b) => a.at.getTime() - b.at.getTime()),
     revocable: notRevocableReason === undefined,
     notRevocableReason,

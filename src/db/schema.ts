@@ -110,6 +110,8 @@ export interface BankAccountTable {
   currency: string;
   account_type: AccountType;
   account_subtype: AccountSubtype;
+  /** numeric(15,2) as a string: what the account can pay now, as the bank last reported it; null when unknown. */
+  available_balance: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -176,6 +178,9 @@ export interface ObAccountReference {
 
 type Json<T> = ColumnType<T, string | undefined, string>;
 
+/** The stored shape of a VRP consent's terms; src/consents/vrp/vrp-terms.ts gives it its type. */
+export type VrpTermsColumn = Record<string, unknown>;
+
 /** A customer's consent to one TPP: what it may read or pay, on which accounts, until when. */
 export interface ConsentTable {
   id: Generated<string>;
@@ -205,9 +210,30 @@ export interface ConsentTable {
   status_reason: string | null;
   /** Coarse (at most once a minute): when a token of the consent was last issued or introspected. */
   last_used_at: Date | null;
+  /** Domestic VRP only: control parameters and creditor (src/consents/vrp/vrp-terms.ts). */
+  vrp: ColumnType<VrpTermsColumn | null, string | null | undefined, string | null>;
   status_updated_at: UpdatedAt;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export type VrpPaymentOutcome = 'accepted' | 'refused';
+
+/** Every payment decision under a VRP consent; accepted rows count against its limits. */
+export interface VrpPaymentTable {
+  id: Generated<string>;
+  consent_id: string;
+  idempotency_key: string;
+  /** The payment asked for ("250.00 GBP"): a key repeated with another payment is refused. */
+  request: string;
+  /** numeric(15,2): read back as a string, never a float. */
+  amount: string;
+  currency: string;
+  outcome: VrpPaymentOutcome;
+  /** The answer given (acceptance with the periods' usage, or the refusal), returned again on a repeated key. */
+  answer: ColumnType<Record<string, unknown>, string, never>;
+  resource_server: string;
+  created_at: ColumnType<Date, Date, never>;
 }
 
 /** Software statement ids already presented, per directory (replay detection). */
@@ -297,6 +323,7 @@ export interface Database {
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;
   consent: ConsentTable;
+  vrp_payment: VrpPaymentTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;
@@ -317,6 +344,7 @@ export type NewBankAccount = Insertable<BankAccountTable>;
 export type TppRow = Selectable<TppTable>;
 export type NewTpp = Insertable<TppTable>;
 export type ConsentRow = Selectable<ConsentTable>;
+export type VrpPaymentRow = Selectable<VrpPaymentTable>;
 export type NewConsent = Insertable<ConsentTable>;
 
 export type EventSubscriptionRow = Selectable<EventSubscriptionTable>;

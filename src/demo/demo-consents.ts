@@ -26,6 +26,7 @@ const DRAFTS: ConsentDraft[] = [
     payment: null,
     debtorAccount: null,
     risk: {},
+    vrp: null,
   },
   {
     type: 'domestic_payment',
@@ -43,6 +44,7 @@ const DRAFTS: ConsentDraft[] = [
     },
     debtorAccount: null,
     risk: {},
+    vrp: null,
   },
   {
     type: 'account_access',
@@ -53,6 +55,7 @@ const DRAFTS: ConsentDraft[] = [
     payment: null,
     debtorAccount: null,
     risk: {},
+    vrp: null,
   },
 ];
 

@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { randomUUID, type webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
+import { SCOPE_OF } from '../protocol/scopes.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
@@ -15,6 +16,8 @@ import { INTENT_CLAIM } from '../protocol/consent-types.ts';
  * It onboards with a dev software statement, creates an account-access consent, pushes a signed
  * authorization request binding it, waits on https://localhost:9443/callback for the customer to come
  * back, redeems the code and prints what introspection says about the token.
+ * `npm run demo -- --vrp` does the same as a PISP with a sweeping domestic VRP consent (bound through
+ * RAR authorization_details), then asks for a funds confirmation with the customer's token.
  */
 
 const CALLBACK_PORT = Number(process.env.DEMO_CALLBACK_PORT ?? 9443);
@@ -28,9 +31,46 @@ const redirectUri = `https://localhost:${CALLBACK_PORT}/callback`;
 const tls = (name: string) => readFile(path.join(config.dataDir, 'tls', name), 'utf8');
 const ca = await tls('ca.pem');
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const vrp = process.argv.includes('--vrp');
+
+/** What the demo TPP asks for: reading accounts, or (--vrp) sweeping to a savings account within limits. */
+const journey = vrp
+  ? {
+      role: 'PISP' as const,
+      scope: SCOPE_OF.domestic_vrp,
+      path: `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_vrp}`,
+      body: {
+        Data: {
+          ControlParameters: {
+            PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+            VRPType: ['UK.OBIE.VRPType.Sweeping'],
+            ValidToDateTime: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+            MaximumIndividualAmount: { Amount: '250.00', Currency: 'GBP' },
+            PeriodicLimits: [{ Amount: '1000.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Calendar' }],
+          },
+          // Sweeping moves money between the customer's own accounts: here to the demo customer's saver.
+          Initiation: { CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400422222222', Name: 'Rainy Day Saver' } },
+        },
+        Risk: {},
+      },
+      binding: (consentId: string) => ({ authorization_details: JSON.stringify([{ type: 'domestic_vrp', consent_id: consentId }]) }),
+    }
+  : {
+      role: 'AISP' as const,
+      scope: SCOPE_OF.account_access,
+      path: `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`,
+      body: {
+        Data: {
+          Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],
+          ExpirationDateTime: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+        },
+        Risk: {},
+      },
+      binding: (consentId: string) => ({ claims: JSON.stringify({ id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } }) }),
+    };
 
 // 1. Onboarding: the dev directory signs a statement; the TPP registers with it over mTLS.
-const statement = await issueDevSoftwareStatement(config.dataDir, { name: 'Assent Demo Budgeting', roles: ['AISP'], redirectUris: [redirectUri] });
+const statement = await issueDevSoftwareStatement(config.dataDir, { name: 'Assent Demo Budgeting', roles: [journey.role], redirectUris: [redirectUri] });
 const certificate = { cert: await readFile(statement.certificateFile, 'utf8'), key: await readFile(statement.certificateKeyFile, 'utf8') };
 const agent = new Agent({ connect: { ca, ...certificate } });
 const viaAgent: oidc.CustomFetch = (url, options) => fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
@@ -55,20 +95,14 @@ say(`registered client ${tpp.clientMetadata().client_id} (software ${statement.s
 const dpop = oidc.getDPoPHandle(tpp, await oidc.randomDPoPKeyPair('ES256'));
 
 // 2. The consent, created through the UK OB API with a DPoP-bound client_credentials token.
-const { access_token: apiToken } = await oidc.clientCredentialsGrant(tpp, { scope: 'accounts' }, { DPoP: dpop });
-const consentUrl = new URL(`${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`, issuer);
-const consentBody = {
-  Data: {
-    Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],
-    ExpirationDateTime: new Date(Date.now() + 90 * 86_400_000).toISOString(),
-  },
-  Risk: {},
-};
-const created = await oidc.fetchProtectedResource(tpp, apiToken, consentUrl, 'POST', JSON.stringify(consentBody), new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
+const { access_token: apiToken } = await oidc.clientCredentialsGrant(tpp, { scope: journey.scope }, { DPoP: dpop });
+const consentUrl = new URL(journey.path, issuer);
+const consentHeaders = new Headers({ 'content-type': 'application/json', 'x-idempotency-key': randomUUID() });
+const created = await oidc.fetchProtectedResource(tpp, apiToken, consentUrl, 'POST', JSON.stringify(journey.body), consentHeaders, { DPoP: dpop });
 const consent = (await created.json()) as { Data?: { ConsentId?: string; Status?: string } };
 const consentId = consent.Data?.ConsentId;
 if (!consentId) throw new Error(`consent creation failed (${created.status}): ${JSON.stringify(consent)}`);
-say(`created account-access consent ${consentId} (${consent.Data?.Status})`);
+say(`created ${vrp ? 'sweeping domestic VRP' : 'account-access'} consent ${consentId} (${consent.Data?.Status})`);
 
 // 3. PAR with a signed request object that binds the consent; PKCE and DPoP as FAPI 2.0 asks.
 const codeVerifier = oidc.randomPKCECodeVerifier();
@@ -78,12 +112,12 @@ const jar = await oidc.buildAuthorizationUrlWithJAR(
   tpp,
   {
     redirect_uri: redirectUri,
-    scope: 'openid accounts',
+    scope: `openid ${journey.scope}`,
     code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     state,
     nonce,
-    claims: JSON.stringify({ id_token: { [INTENT_CLAIM]: { value: consentId, essential: true } } }),
+    ...journey.binding(consentId),
   },
   signingKey,
 );
@@ -117,4 +151,12 @@ const tokens = await oidc.authorizationCodeGrant(tpp, callback, { pkceCodeVerifi
 say(`\nid token: sub ${tokens.claims()?.sub}, acr ${tokens.claims()?.acr}, openbanking_intent_id ${String(tokens.claims()?.openbanking_intent_id)}`);
 say('introspection of the access token:');
 say(JSON.stringify(await oidc.tokenIntrospection(tpp, tokens.access_token), null, 2));
+if (vrp) {
+  // UK OB VRP funds confirmation: with the customer's token of this consent, a yes or no, never the balance.
+  const fundsUrl = new URL(`${journey.path}/${consentId}/funds-confirmation`, issuer);
+  const fundsBody = { Data: { ConsentId: consentId, Reference: 'SWEEP', InstructedAmount: { Amount: '100.00', Currency: 'GBP' } } };
+  const funds = await oidc.fetchProtectedResource(tpp, tokens.access_token, fundsUrl, 'POST', JSON.stringify(fundsBody), new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
+  say(`funds confirmation for £100.00 (${funds.status}):`);
+  say(JSON.stringify(await funds.json(), null, 2));
+}
 await agent.close();

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Db } from '../db/connect.ts';
-import { type BankAccount, openAccount } from '../customers/account-directory.ts';
+import { type BankAccount, openAccount, setAvailableBalance } from '../customers/account-directory.ts';
 import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrolment } from '../customers/customer-service.ts';
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
@@ -58,7 +58,10 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer): Promise
   const password = randomBytes(12).toString('base64url');
   await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
   const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: { kind: 'system', id: null } });
-  for (const account of DEMO_ACCOUNTS) await openAccount(db, { ...account, customerId: customer.id });
+  for (const account of DEMO_ACCOUNTS) {
+    // A demo balance, so that funds confirmation has something to answer from.
+    await setAvailableBalance(db, (await openAccount(db, { ...account, customerId: customer.id })).id, '2500.00');
+  }
   await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
   return totp;
 }

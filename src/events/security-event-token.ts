@@ -20,6 +20,7 @@ const RESOURCE_TYPE: Record<ConsentType, string> = {
   account_access: 'account-access-consent',
   domestic_payment: 'domestic-payment-consent',
   funds_confirmation: 'funds-confirmation-consent',
+  domestic_vrp: 'domestic-vrp-consent',
 };
 
 export function consentResourceUrl(issuer: string, type: ConsentType, consentId: string): string {

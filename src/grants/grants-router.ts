@@ -4,7 +4,7 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { TokenRejected, verifyClientCredentialsToken } from '../ob-api/client-token.ts';
+import { TokenRejected, verifyPresentedToken } from '../ob-api/client-token.ts';
 import { GRANTS_PATH } from '../protocol/routes.ts';
 import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE } from '../oidc/grant-management.ts';
 import { describeGrant, GrantNotFound, revokeGrant } from './grant-service.ts';
@@ -55,7 +55,7 @@ function requireScope(deps: GrantsApiDeps, scope: string) {
   return async function checkGrantToken(ctx: Context, next: Next) {
     let token;
     try {
-      token = await verifyClientCredentialsToken(deps.provider, deps.presentedCertificate, ctx);
+      token = await verifyPresentedToken(deps.provider, deps.presentedCertificate, ctx, 'ClientCredentials');
     } catch (error) {
       if (!(error instanceof TokenRejected)) throw error;
       const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';

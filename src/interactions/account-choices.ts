@@ -12,6 +12,6 @@ export function accountChoices(consent: Consent, accounts: readonly BankAccount[
   if (consent.type === 'account_access') return [...accounts];
   const named = consent.debtorAccount;
   if (named) return accounts.filter((account) => isNamed(account, named));
-  const currency = consent.payment?.currency;
+  const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
   return accounts.filter((account) => account.accountSubtype !== 'CreditCard' && (currency === undefined || account.currency === currency));
 }

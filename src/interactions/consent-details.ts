@@ -1,5 +1,7 @@
 import type { Consent, ObAccountReference } from '../consents/consent.ts';
 import { formatDay, type PermissionGroup, permissionGroups } from '../consents/permission-groups.ts';
+import { validFrom } from '../consents/vrp/vrp-terms.ts';
+import { type VrpWording, vrpWording } from '../consents/vrp/vrp-wording.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
 
 /** What the consent and one-time-code pages show about a consent, in plain terms; the views escape every value. */
@@ -9,6 +11,7 @@ const PURPOSES: Record<Consent['type'], string> = {
   account_access: 'see information about your accounts',
   domestic_payment: 'make a payment from your account',
   funds_confirmation: 'check that your account has enough money for a payment',
+  domestic_vrp: 'make payments from your account whenever needed, within the limits below',
 };
 
 /** Sort code and account number or IBAN as printed on a statement; other schemes as given. */
@@ -49,6 +52,11 @@ export function paymentDetails(consent: Consent): PaymentDetails | undefined {
   };
 }
 
+/** A VRP consent's limits in words, for the consent and one-time-code pages. */
+export function vrpDetails(consent: Consent): VrpWording | undefined {
+  return consent.vrp ? vrpWording(consent.vrp, validFrom(consent.vrp, consent.createdAt)) : undefined;
+}
+
 function duration(consent: Consent): string {
   if (consent.type === 'domestic_payment') return 'For this one payment only.';
   return consent.expiresAt ? `Until ${formatDay(consent.expiresAt)}, unless you cancel it sooner.` : 'Until you cancel it.';
@@ -61,6 +69,7 @@ export interface ConsentDetails {
   permissionGroups: PermissionGroup[];
   duration: string;
   payment: PaymentDetails | undefined;
+  vrp: VrpWording | undefined;
   debtorAccount: string | undefined;
   /** Reading may cover several accounts; paying or checking funds uses exactly one. */
   multiple: boolean;
@@ -75,6 +84,7 @@ export function consentDetails(consent: Consent, choices: readonly BankAccount[]
     permissionGroups: permissionGroups(consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
     duration: duration(consent),
     payment: paymentDetails(consent),
+    vrp: vrpDetails(consent),
     debtorAccount: consent.debtorAccount ? named(consent.debtorAccount) : undefined,
     multiple,
     accounts: choices.map((account) => ({

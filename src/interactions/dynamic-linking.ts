@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Consent } from '../consents/consent.ts';
+import type { VrpTerms } from '../consents/vrp/vrp-terms.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface LinkedPayment {
   amount: string;
   currency: string;
   payee: { name: string; schemeName: string; identification: string };
+  /** A VRP consent: its limits and validity (canonical JSON); `amount` is then the maximum per payment. */
+  limits?: string;
 }
 
 export class DynamicLinkBroken extends AssentError {
@@ -26,6 +29,7 @@ export class DynamicLinkBroken extends AssentError {
 
 /** The payment a consent initiates, as dynamic linking binds it; undefined for consents that pay nothing. */
 export function linkedPaymentOf(consent: Consent): LinkedPayment | undefined {
+  if (consent.type === 'domestic_vrp' && consent.vrp) return linkedVrpOf(consent.id, consent.vrp);
   const { payment } = consent;
   if (consent.type !== 'domestic_payment' || !payment) return undefined;
   const { Name, SchemeName, Identification } = payment.creditorAccount;
@@ -37,9 +41,29 @@ export function linkedPaymentOf(consent: Consent): LinkedPayment | undefined {
   };
 }
 
+/** A VRP consent's approval binds the payee and every limit: the code approves exactly what the page stated. */
+function linkedVrpOf(consentId: string, terms: VrpTerms): LinkedPayment {
+  const { MaximumIndividualAmount: maximum, PeriodicLimits, ValidFromDateTime, ValidToDateTime, VRPType } = terms.controlParameters;
+  const { Name, SchemeName, Identification } = terms.initiation.CreditorAccount;
+  return {
+    consentId,
+    amount: maximum.Amount,
+    currency: maximum.Currency,
+    payee: { name: Name ?? '', schemeName: SchemeName, identification: Identification },
+    limits: canonicalJson({ PeriodicLimits, ValidFromDateTime: ValidFromDateTime ?? null, ValidToDateTime: ValidToDateTime ?? null, VRPType }),
+  };
+}
+
 export function paymentDigest(payment: LinkedPayment): string {
-  const { consentId, amount, currency, payee } = payment;
-  const material = canonicalJson({ v: 1, consentId, amount, currency, payee: { name: payee.name, schemeName: payee.schemeName, identification: payee.identification } });
+  const { consentId, amount, currency, payee, limits } = payment;
+  const material = canonicalJson({
+    v: 1,
+    consentId,
+    amount,
+    currency,
+    payee: { name: payee.name, schemeName: payee.schemeName, identification: payee.identification },
+    ...(limits !== undefined && { limits }),
+  });
   return createHash('sha256').update(material).digest('base64url');
 }
 

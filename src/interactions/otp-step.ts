@@ -5,7 +5,7 @@ import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
-import { paymentDetails } from './consent-details.ts';
+import { paymentDetails, vrpDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 import { finishInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf, passwordVerifiedFor } from './journey.ts';
@@ -40,7 +40,7 @@ export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, c
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, clientName, error, payment: payment && paymentDetails(payment), vrp: payment && vrpDetails(payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }

@@ -16,9 +16,12 @@ export interface PaymentApproval {
 
 const RESULT_KEY = 'paymentApproval';
 
-/** The domestic-payment consent an authorization asks the customer to approve, if it is one. */
+/** Consents whose approval is dynamically linked: a single payment, or the limits of VRP payments. */
+const LINKED: ReadonlySet<Consent['type']> = new Set(['domestic_payment', 'domestic_vrp']);
+
+/** The payment (or VRP) consent an authorization asks the customer to approve, if it is one. */
 export function paymentOf(consent: Consent | undefined): Consent | undefined {
-  return consent?.type === 'domestic_payment' ? consent : undefined;
+  return consent && LINKED.has(consent.type) ? consent : undefined;
 }
 
 /** The extra login-result entry for a payment approved with the second factor. */

@@ -8,10 +8,10 @@ import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { ObError } from './ob-error.ts';
 
 /**
- * The one check of client_credentials access tokens presented to Assent's own APIs (the consent API
- * and the bank API): the provider's
- * ClientCredentials model decides whether it is live, and the presentation must prove possession
- * of the key it is bound to, exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
+ * The one check of access tokens presented to Assent's own APIs (the consent API and the bank API):
+ * the provider's ClientCredentials model (or, for UK OB VRP funds confirmation, its AccessToken model)
+ * decides whether it is live, and the presentation must prove possession of the key it is bound to,
+ * exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
  */
 
 /** How far a DPoP proof's iat may be from now, in seconds; the library's own window. */
@@ -34,13 +34,19 @@ export interface VerifiedClientToken {
   scopes: ReadonlySet<string>;
   /** The client's registered scope: what it may ever ask for. */
   registeredScope: ReadonlySet<string>;
+  /** The grant of a customer's access token (authorization code flow); undefined for client_credentials. */
+  grantId: string | undefined;
 }
+
+/** Which of the provider's token models a presented token must be: the client's own, or one a customer granted. */
+export type PresentedTokenKind = 'ClientCredentials' | 'AccessToken';
 
 interface StoredToken {
   clientId: string;
   scope?: string;
   jkt?: string;
   'x5t#S256'?: string;
+  grantId?: string;
 }
 
 async function verifyDpopProof(provider: Provider, ctx: Context, token: string, clientId: string): Promise<string> {
@@ -73,12 +79,17 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   return calculateJwkThumbprint(jwk!);
 }
 
-export async function verifyClientCredentialsToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context): Promise<VerifiedClientToken> {
+/**
+ * The token must be live in the provider's model of its kind (ClientCredentials for Assent's own APIs,
+ * AccessToken where UK OB wants the customer's token) and presented with proof of its binding.
+ */
+export async function verifyPresentedToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context, kind: PresentedTokenKind): Promise<VerifiedClientToken> {
   const authorization = ctx.get('authorization');
   if (!authorization) throw new TokenRejected('an access token is required', { missing: true });
   const [scheme = '', value = '', ...rest] = authorization.split(' ');
   if (!/^(dpop|bearer)$/i.test(scheme) || !value || rest.length > 0) throw new TokenRejected('the Authorization header must be "DPoP <token>" or "Bearer <token>"');
-  const token = (await provider.ClientCredentials.find(value)) as unknown as StoredToken | undefined;
+  const found = kind === 'AccessToken' ? await provider.AccessToken.find(value) : await provider.ClientCredentials.find(value);
+  const token = found as unknown as StoredToken | undefined;
   if (!token) throw new TokenRejected('the access token is not active');
   const client = await provider.Client.find(token.clientId);
   if (!client) throw new TokenRejected('the access token is not active');
@@ -101,13 +112,19 @@ export async function verifyClientCredentialsToken(provider: Provider, presented
     clientKind: clientKindOf(client.metadata()),
     scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)),
     registeredScope: new Set((client.scope ?? '').split(' ').filter(Boolean)),
+    grantId: token.grantId,
   };
 }
 
-/** The presented client_credentials token, or a UK OB 401 envelope with the matching WWW-Authenticate challenge. */
-export async function verifyObApiToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context): Promise<VerifiedClientToken> {
+/** The presented token, or a UK OB 401 envelope with the matching WWW-Authenticate challenge. */
+export async function verifyObApiToken(
+  provider: Provider,
+  presentedCertificate: ClientCertificateReader,
+  ctx: Context,
+  kind: PresentedTokenKind = 'ClientCredentials',
+): Promise<VerifiedClientToken> {
   try {
-    return await verifyClientCredentialsToken(provider, presentedCertificate, ctx);
+    return await verifyPresentedToken(provider, presentedCertificate, ctx, kind);
   } catch (error) {
     if (!(error instanceof TokenRejected)) throw error;
     const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';

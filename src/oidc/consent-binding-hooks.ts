@@ -5,6 +5,7 @@ import { AUTHORIZATION_REQUEST_ROUTES } from '../engine/engine-internals.ts';
 import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { CONSENT_SCOPES } from '../protocol/scopes.ts';
 import { toOAuthError } from './oauth-errors.ts';
+import { withVrpUsage } from './vrp-introspection.ts';
 
 /**
  * Ties authorization requests to consents inside oidc-provider: the claims parameter and the
@@ -67,7 +68,7 @@ export function consentBindingFeatures(db: Db, issuer: string) {
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
       authorizationDetailsForAccessToken: (ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => detailsStillInGrant(ctx, source),
-      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => token.rar,
+      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => withVrpUsage(db, token.rar),
     },
   };
 }

@@ -25,6 +25,8 @@ export function consentClaims(consent: Consent) {
     permissions: consent.permissions,
     account_ids: consent.selectedAccountIds,
     expiration: consent.expiresAt ? epochSeconds(consent.expiresAt) : null,
+    // Domestic VRP: the limits; what remains of them is live, in authorization_details (vrp-introspection.ts).
+    ...(consent.vrp && { control_parameters: consent.vrp.controlParameters }),
   };
 }
 

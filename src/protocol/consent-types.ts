@@ -2,7 +2,7 @@
  * The consents Assent knows, named as stored; the UK OB v3.1 status names; and each type's RFC 9396
  * authorization_details type. Adding a consent type starts here.
  */
-export const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation'] as const;
+export const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation', 'domestic_vrp'] as const;
 
 export type ConsentType = (typeof CONSENT_TYPES)[number];
 
@@ -15,6 +15,7 @@ export const DETAILS_TYPE_OF: Record<ConsentType, string> = {
   account_access: 'account_information',
   domestic_payment: 'payment_initiation',
   funds_confirmation: 'funds_confirmation',
+  domestic_vrp: 'domestic_vrp',
 };
 
 export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = Object.fromEntries(

@@ -11,6 +11,7 @@ export type ObErrorCode =
   | 'UK.OBIE.Resource.InvalidConsentStatus'
   | 'UK.OBIE.Resource.InvalidFormat'
   | 'UK.OBIE.Resource.NotFound'
+  | 'UK.OBIE.Rules.FailsControlParameters'
   | 'UK.OBIE.Unsupported.AccountIdentifier'
   | 'UK.OBIE.Unsupported.Currency'
   | 'UK.OBIE.Unsupported.Scheme'

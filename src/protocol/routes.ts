@@ -66,7 +66,11 @@ export const CONSENT_API_PATHS: Record<ConsentType, string> = {
   account_access: '/aisp/account-access-consents',
   domestic_payment: '/pisp/domestic-payment-consents',
   funds_confirmation: '/cbpii/funds-confirmation-consents',
+  domestic_vrp: '/vrp/domestic-vrp-consents',
 };
+
+/** UK OB v3.1.10: a PISP asks, with the customer's token, whether a VRP consent's account can pay an amount. */
+export const VRP_FUNDS_CONFIRMATION_PATH = `${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`;
 
 const engine = (method: Method, path: string, caller: Caller, purpose: string, rateLimit?: RateLimitPolicy): Route => ({
   method,
@@ -124,6 +128,8 @@ export const ROUTES: readonly Route[] = [
   assent('GET', '/openapi.json', 'anyone', 'the consent API\'s OpenAPI document'),
   assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token'),
   assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),
+  assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', 'VRP funds confirmation with the customer\'s access token'),
+  assent('POST', `${BANK_PREFIX}/vrp-consents/:consentId/payments`, 'resource_server', 'decides one payment under a VRP consent against its limits'),
   assent('GET', DASHBOARD_PREFIX, 'customer', 'the customer\'s consents'),
   assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', 'starts the dashboard\'s own sign-in'),
   assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', 'the dashboard\'s sign-in redirect'),

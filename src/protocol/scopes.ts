@@ -26,10 +26,12 @@ export const SCOPE_OF: Record<ConsentType, Scope> = {
   account_access: SCOPE.accounts,
   domestic_payment: SCOPE.payments,
   funds_confirmation: SCOPE.fundsConfirmations,
+  // UK OB: VRP consents belong to the PISP role, like single payments.
+  domestic_vrp: SCOPE.payments,
 };
 
 /** The scopes of the bank's Open Banking APIs, which consent-bound tokens are for. */
-export const CONSENT_SCOPES: readonly Scope[] = Object.values(SCOPE_OF);
+export const CONSENT_SCOPES: readonly Scope[] = [...new Set(Object.values(SCOPE_OF))];
 
 /** Every TPP may manage its own grants (FAPI Grant Management), whatever its roles. */
 export const GRANT_MANAGEMENT_SCOPES: readonly Scope[] = [SCOPE.grantManagementQuery, SCOPE.grantManagementRevoke];

@@ -103,24 +103,19 @@ export class KyselyAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.model !== 'Client') return this.findById(id);
-    const load = async () => {
-      const payload = await this.findById(id);
-      // A suspended TPP's client does not exist for the provider.
-      if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-      return payload && this.withoutBlockedKeys(id, payload);
-    };
     // An ambient transaction (a registration) must see its own writes, never a cached copy.
     const cache = this.#options.clientCache;
-    const client = await (cache && this.db === this.#db ? cache.get(id, load) : load());
-    // The operator's throttle counts every load, cached or not.
-    if (client && this.#options.clientAdmitted) await this.#options.clientAdmitted(this.db, id);
-    return client;
+    const payload = cache && this.db === this.#db ? await cache.get(id, () => this.findById(id)) : await this.findById(id);
+    // A suspended TPP's client does not exist for the provider. Asked on every load, never cached: a
+    // notification arrives only after the suspension commits, and the TPP's very next call must fail.
+    if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
+    if (!payload) return undefined;
+    // The operator's throttle counts every load; blocked keys, like suspension, hold from the next call.
+    if (this.#options.clientAdmitted) await this.#options.clientAdmitted(this.db, id);
+    return this.withoutBlockedKeys(id, payload);
   }
 
-  /**
-   * A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign
-   * verifies. Cached with the client; a block notifies the cache like any change of the client.
-   */
+  /** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
   private async withoutBlockedKeys(clientId: string, payload: AdapterPayload): Promise<AdapterPayload> {
     const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
     if (!jwks?.keys?.length) return payload;

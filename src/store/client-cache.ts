@@ -5,11 +5,11 @@ import type { Logger } from 'pino';
 export const CLIENT_CHANGED_CHANNEL = 'assent_client_changed';
 
 /**
- * Every token, introspection and PAR request loads its client: metadata and whether its TPP may act.
- * Both change rarely (RFC 7592 updates, suspension), so each process keeps them in memory and drops a
- * client's entry when the database says it changed. Tokens are never cached here: a suspension
- * deletes them in its own transaction, so they read inactive everywhere at its commit whatever this
- * cache holds.
+ * Every token, introspection and PAR request loads its client's metadata. It changes rarely (RFC 7592
+ * updates), so each process keeps it in memory and drops a client's entry when the database says it
+ * changed. Whether the client's TPP may act is not cached (the adapter asks on every load), and
+ * neither are tokens: a suspension deletes them in its own transaction and refuses the TPP's next call
+ * on every instance from its commit, whatever this cache holds.
  */
 export interface ClientCache {
   /** The client's cached value, or what `load` returns (kept until the client changes). */

@@ -119,3 +119,28 @@ export function fundsConfirmationRequest(data: Record<string, unknown> = {}) {
     },
   };
 }
+
+export const DOMESTIC_VRP = `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_vrp}`;
+
+/** A sweeping VRP consent: up to £250 a payment, £1,000 a calendar month, for a year, to ACME Savings. */
+export function domesticVrpRequest(controlParameters: Record<string, unknown> = {}, initiation: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      ControlParameters: {
+        PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+        VRPType: ['UK.OBIE.VRPType.Sweeping'],
+        ValidFromDateTime: inDays(-1),
+        ValidToDateTime: inDays(365),
+        MaximumIndividualAmount: { Amount: '250.00', Currency: 'GBP' },
+        PeriodicLimits: [{ Amount: '1000.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Calendar' }],
+        ...controlParameters,
+      },
+      Initiation: {
+        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325699', Name: 'ACME Savings' },
+        RemittanceInformation: { Reference: 'SWEEP' },
+        ...initiation,
+      },
+    },
+    Risk: {},
+  };
+}

@@ -2,8 +2,12 @@ import { fetch } from 'undici';
 import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import { tlsAgent } from './assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest, FUNDS_CONFIRMATION, fundsConfirmationRequest } from './consent-api.ts';
+import { authoriseConsent } from '../../src/consents/consent-service.ts';
+import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, type ApiResponse, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest, FUNDS_CONFIRMATION, fundsConfirmationRequest } from './consent-api.ts';
 import { CustomerAgent } from './customer-agent.ts';
+import { customerWithAccounts } from './granted-consents.ts';
+import { TestResourceServer } from './resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest } from './tpp.ts';
 
 /**
@@ -131,6 +135,8 @@ export function inProtocolShape(surface: Surface, outcome: FuzzOutcome): boolean
   return surface === 'ob' ? Array.isArray(body.Errors) : typeof body.error === 'string';
 }
 
+const outcomeOf = (response: ApiResponse): FuzzOutcome => ({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: JSON.stringify(response.body) });
+
 /** Everything the endpoints need to be reached past authentication, set up before the fuzzing starts. */
 export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
   const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
@@ -142,6 +148,17 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
   const interaction = login.url.pathname;
   const csrf = CustomerAgent.csrfToken(login);
   const url = (path: string) => new URL(path, assent.issuer);
+
+  // An authorised VRP consent and a bank token: a hostile payment the edge let through would be
+  // decided against real limits and leave a vrp_payment row, which the fingerprint would show.
+  const vrp = await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+  const vrpConsentId = (vrp.body as { Data: { ConsentId: string } }).Data.ConsentId;
+  const payer = await customerWithAccounts(assent);
+  await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), { consentId: vrpConsentId, clientId: tpp.clientId, customerId: payer.customer.id, accountIds: [payer.current.id], grantId: `grant-${crypto.randomUUID()}` });
+  const bank = await TestResourceServer.create(assent);
+  const vrpPayment = { Data: { InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } };
+  const bankPayment = (path: (rng: Rng) => string, body: (rng: Rng) => string) => async (rng: Rng) =>
+    outcomeOf(await bank.call('POST', path(rng), { body: body(rng), headers: { 'x-idempotency-key': 'fuzz-vrp-payment' } }));
 
   async function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; agent?: typeof plain }): Promise<FuzzOutcome> {
     const response = await fetch(url(path), { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher: init.agent ?? plain, redirect: 'manual' });
@@ -163,6 +180,17 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     { name: 'POST funds-confirmation-consents', surface: 'ob', send: json(FUNDS_CONFIRMATION, fundsConfirmationRequest(), consentApi) },
     { name: 'GET account-access-consents/{id}', surface: 'ob', send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }) },
     { name: 'DELETE account-access-consents/{id}', surface: 'ob', send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }) },
+    { name: 'POST domestic-vrp-consents', surface: 'ob', send: json(DOMESTIC_VRP, domesticVrpRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-vrp-key' }) },
+    { name: 'GET domestic-vrp-consents/{id}', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }) },
+    { name: 'DELETE domestic-vrp-consents/{id}', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }) },
+    {
+      name: 'POST vrp funds-confirmation',
+      surface: 'ob',
+      send: json(`${DOMESTIC_VRP}/${vrpConsentId}/funds-confirmation`, { Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }, consentApi),
+    },
+    { name: 'POST vrp funds-confirmation ({id})', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}/funds-confirmation`, { method: 'POST', agent: mtls, headers: { ...consentApi, 'content-type': 'application/json' }, body: JSON.stringify({ Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }) }) },
+    { name: 'POST bank vrp payments', surface: 'ob', send: bankPayment(() => `/bank/vrp-consents/${vrpConsentId}/payments`, (rng) => hostileJson(rng, vrpPayment)) },
+    { name: 'POST bank vrp payments ({id})', surface: 'ob', send: bankPayment((rng) => `/bank/vrp-consents/${hostileSegment(rng)}/payments`, () => JSON.stringify(vrpPayment)) },
     { name: 'GET bank/consents/{id}', surface: 'ob', send: (rng) => send(`/bank/consents/${hostileSegment(rng)}`, {}) },
     { name: 'POST bank/payment-consents/{id}/consume', surface: 'ob', send: (rng) => send(`/bank/payment-consents/${hostileSegment(rng)}/consume`, { method: 'POST' }) },
     { name: 'POST registration (JSON)', surface: 'oauth', send: json(ENGINE_PATHS.registration, { software_statement: 'x.y.z', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'tls_client_auth', jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }, {}, plain) },

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './customers.ts';
 import { pushAuthorizationRequest, type TestTpp, redeemCode } from './tpp.ts';
@@ -49,16 +49,27 @@ export interface ApprovedConsent {
   consentPage: Page;
 }
 
+/** Which consent to create; `vrp` overrides fields of the default domestic VRP request. */
+export interface ConsentOptions {
+  type: 'account_access' | 'domestic_payment' | 'domestic_vrp';
+  accounts: readonly BankAccount[];
+  vrp?: Record<string, unknown>;
+  /** Extra PAR parameters. */
+  parameters?: Record<string, string>;
+}
+
 export async function approveConsent(
   assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },
+  options: ConsentOptions,
 ): Promise<ApprovedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
   const created = options.type === 'account_access'
     ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
-    : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+    : options.type === 'domestic_vrp'
+      ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
+      : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
   const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
   if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
 
@@ -81,7 +92,7 @@ export async function grantConsent(
   assent: Pick<TestAssent, 'issuer' | 'ca' | 'db'>,
   tpp: TestTpp,
   customer: TestCustomer,
-  options: { type: 'account_access' | 'domestic_payment'; accounts: readonly BankAccount[]; parameters?: Record<string, string> },
+  options: ConsentOptions,
 ): Promise<GrantedConsent> {
   const { consentId, callback, request, dpop, consentPage } = await approveConsent(assent, tpp, customer, options);
   const tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });

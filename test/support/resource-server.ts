@@ -73,8 +73,11 @@ export class TestResourceServer {
     return { contentType: response.headers.get('content-type') ?? '', jwt: await response.text() };
   }
 
-  /** A bank API call with the resource server's token and a fresh DPoP proof. */
-  async call(method: string, path: string): Promise<ApiResponse> {
-    return callProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, { dpop: this.#dpop });
+  /** A bank API call with the resource server's token and a fresh DPoP proof; a body is sent as JSON (a string as it is). */
+  async call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+    const headers = new Headers(options.headers);
+    if (options.body !== undefined) headers.set('content-type', 'application/json');
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    return callProtectedResource(this.config, this.#token, new URL(path, this.#assent.issuer), method, { body, headers, dpop: this.#dpop });
   }
 }

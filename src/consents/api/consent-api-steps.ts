@@ -1,4 +1,3 @@
-import { BodyTooLarge, readRequestBody } from '../../http/request-body.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -9,6 +8,7 @@ import type { ConsentType } from '../../protocol/consent-types.ts';
 import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { mayCreateConsents } from '../tpp-consent-roles.ts';
 import { ObError } from '../../ob-api/ob-error.ts';
+import { idempotencyKeyOf } from '../../ob-api/request-body.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 
@@ -17,7 +17,6 @@ export interface TppState {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BODY_LIMIT = 64 * 1024;
 
 /** FAPI: echo the TPP's x-fapi-interaction-id (an RFC 4122 UUID) or make one up, on every response. */
 export async function fapiInteractionId(ctx: Context, next: Next) {
@@ -47,32 +46,11 @@ export function tppOf(ctx: Context): TppState {
   return (ctx.state as { tpp: TppState }).tpp;
 }
 
-const tooLarge = () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
-
-/** The request body as JSON (at most 64 KiB). */
-export async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
-  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
-    throw error instanceof BodyTooLarge ? tooLarge() : error;
-  });
-  if (body.length > BODY_LIMIT) throw tooLarge();
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON');
-  }
-}
-
 /**
  * The x-idempotency-key with a hash of the body it came with: the same key and body return the first
  * consent, the same key with another body is refused. Required on payment consents.
  */
 export function idempotencyOf(ctx: Context, body: unknown, required: boolean): { key: string; requestHash: string } | undefined {
-  const key = ctx.get('x-idempotency-key');
-  if (!key) {
-    if (required) throw ObError.of(400, 'UK.OBIE.Header.Missing', 'x-idempotency-key is required', 'x-idempotency-key');
-    return undefined;
-  }
-  if (key.length > 40 || /\s/.test(key)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key must be at most 40 characters without spaces', 'x-idempotency-key');
-  return { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+  const key = idempotencyKeyOf(ctx, required);
+  return key === undefined ? undefined : { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
 }

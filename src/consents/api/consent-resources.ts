@@ -10,6 +10,8 @@ import {
   fundsConfirmationBody,
   fundsConfirmationResponse,
 } from './ob-responses.ts';
+import { domesticVrpBody, domesticVrpResponse } from './vrp-responses.ts';
+import { domesticVrpRequest } from '../vrp/vrp-request.ts';
 
 /** The three UK OB consent resources: where they live (under OB_API_PREFIX), what they accept and return. */
 export interface ConsentResource {
@@ -53,5 +55,15 @@ export const CONSENT_RESOURCES: readonly ConsentResource[] = [
     request: fundsConfirmationRequest,
     response: fundsConfirmationResponse,
     body: fundsConfirmationBody,
+  },
+  {
+    type: 'domestic_vrp',
+    path: '/vrp/domestic-vrp-consents',
+    title: 'Domestic VRP consent',
+    deletable: true,
+    idempotencyRequired: true,
+    request: domesticVrpRequest,
+    response: domesticVrpResponse,
+    body: domesticVrpBody,
   },
 ];

@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { OB_API_PREFIX } from '../../protocol/routes.ts';
@@ -9,16 +10,20 @@ import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
 import { parseConsentRequest } from '../consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
-import { fapiInteractionId, idempotencyOf, readJson, requireTppToken, tppOf } from './consent-api-steps.ts';
+import { readJson } from '../../ob-api/request-body.ts';
+import { fapiInteractionId, idempotencyOf, requireTppToken, tppOf } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { openApiDocument } from './openapi.ts';
+import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
 
 export interface ConsentApiDeps {
   provider: Provider;
   db: Db;
   presentedCertificate: ClientCertificateReader;
   logger: Logger;
+  /** The bank's account directory (server.ts): VRP funds confirmation asks it. */
+  accounts: AccountDirectory;
 }
 
 function respond(ctx: Context, resource: ConsentResource, issuer: string, consent: Consent, status: number) {
@@ -69,6 +74,7 @@ export function consentApiRouter(deps: ConsentApiDeps) {
       });
     }
   }
+  vrpFundsConfirmationRoute(router, deps);
   return router;
 }
 

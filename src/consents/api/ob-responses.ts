@@ -8,16 +8,16 @@ import { OB_PERMISSIONS } from '../permissions.ts';
  * generated from them) and the functions below build bodies of exactly these types.
  */
 
-const dateTime = z.iso.datetime({ offset: true });
-const account = z.object({
+export const dateTime = z.iso.datetime({ offset: true });
+export const account = z.object({
   SchemeName: z.string(),
   Identification: z.string(),
   Name: z.string().optional(),
   SecondaryIdentification: z.string().optional(),
 });
-const links = z.object({ Self: z.url() });
-const meta = z.object({ TotalPages: z.int() });
-const common = {
+export const links = z.object({ Self: z.url() });
+export const meta = z.object({ TotalPages: z.int() });
+export const common = {
   ConsentId: z.string(),
   CreationDateTime: dateTime,
   Status: z.enum(CONSENT_STATUSES),
@@ -73,7 +73,7 @@ export const obErrorResponse = z.object({
 
 const iso = (date: Date | null) => (date === null ? undefined : date.toISOString());
 
-function commonData(consent: Consent) {
+export function commonData(consent: Consent) {
   return {
     ConsentId: consent.id,
     CreationDateTime: consent.createdAt.toISOString(),

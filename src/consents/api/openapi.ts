@@ -3,6 +3,7 @@ import { OB_API_PREFIX } from '../../protocol/routes.ts';
 import { SCOPE_OF } from '../../protocol/scopes.ts';
 import { CONSENT_RESOURCES } from './consent-resources.ts';
 import { obErrorResponse } from './ob-responses.ts';
+import { vrpFundsConfirmationRequest, vrpFundsConfirmationResponse } from './vrp-funds-confirmation.ts';
 
 /**
  * The OpenAPI 3.1 description of the consent API, generated from the same zod schemas that validate
@@ -62,12 +63,30 @@ export function openApiDocument(issuer: string) {
       }),
     };
   }
+  schemas.DomesticVRPFundsConfirmationRequest = jsonSchema(vrpFundsConfirmationRequest, 'input');
+  schemas.DomesticVRPFundsConfirmationResponse = jsonSchema(vrpFundsConfirmationResponse, 'output');
+  paths['/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation'] = {
+    post: {
+      summary: 'Confirm that the account of an Authorised domestic VRP consent can pay an amount now',
+      security: [{ customerAccessToken: [SCOPE_OF.domestic_vrp] }],
+      parameters: [CONSENT_ID, INTERACTION_ID],
+      requestBody: { required: true, content: json('DomesticVRPFundsConfirmationRequest') },
+      responses: {
+        '201': { description: 'Available or NotAvailable, never the balance', headers: RESPONSE_HEADERS, content: json('DomesticVRPFundsConfirmationResponse') },
+        '400': error('invalid request, ConsentId mismatch, or the consent is not Authorised'),
+        '401': error('missing, inactive or wrongly bound access token'),
+        '403': error('the token lacks the scope or belongs to another consent'),
+        '404': error('no such consent for this TPP'),
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Assent consent API (UK Open Banking v3.1)',
       version: '3.1',
-      description: 'Account-access, domestic-payment and funds-confirmation consents for TPPs. Authorise with a DPoP- or mTLS-bound client_credentials access token.',
+      description:
+        'Account-access, domestic-payment, funds-confirmation and domestic VRP consents for TPPs. Authorise with a DPoP- or mTLS-bound client_credentials access token; VRP funds confirmation takes the customer\'s access token of the consent.',
     },
     servers: [{ url: `${issuer}${OB_API_PREFIX}` }],
     paths,
@@ -77,7 +96,12 @@ export function openApiDocument(issuer: string) {
         tppClientCredentials: {
           type: 'oauth2',
           description: 'client_credentials access token, sender-constrained by DPoP or mTLS',
-          flows: { clientCredentials: { tokenUrl: `${issuer}/token`, scopes: { accounts: 'account-access consents', payments: 'domestic-payment consents', fundsconfirmations: 'funds-confirmation consents' } } },
+          flows: { clientCredentials: { tokenUrl: `${issuer}/token`, scopes: { accounts: 'account-access consents', payments: 'domestic-payment and domestic VRP consents', fundsconfirmations: 'funds-confirmation consents' } } },
+        },
+        customerAccessToken: {
+          type: 'oauth2',
+          description: 'the access token the customer granted for the consent (PAR + authorization code), sender-constrained by DPoP or mTLS',
+          flows: { authorizationCode: { authorizationUrl: `${issuer}/auth`, tokenUrl: `${issuer}/token`, scopes: { payments: 'payments under the consent' } } },
         },
       },
     },

@@ -1,0 +1,46 @@
+import type { Router } from '@koa/router';
+import { z } from 'zod';
+import type { Actor } from '../consents/consent-service.ts';
+import { obAmount, toProblems } from '../consents/ob-request-fields.ts';
+import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
+import type { Db } from '../db/connect.ts';
+import { ObError } from '../ob-api/ob-error.ts';
+import { idempotencyKeyOf, readJson } from '../ob-api/request-body.ts';
+import { resourceServerOf } from './bank-token.ts';
+
+/**
+ * `POST /bank/vrp-consents/:consentId/payments`: the bank's payment system asks before it makes a
+ * payment under a VRP consent. Body `{"Data": {"InstructedAmount": {"Amount", "Currency"}}}` and an
+ * `x-idempotency-key` header. 201 with the periods' usage when accepted; 400 in the UK OB envelope
+ * naming the rule when refused (`UK.OBIE.Rules.FailsControlParameters` with the limit's path, or
+ * `UK.OBIE.Resource.InvalidConsentStatus`). A repeated key answers as the first time did.
+ */
+
+const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount }) });
+
+export function vrpPaymentRoute(router: Router, db: Db) {
+  router.post('/vrp-consents/:consentId/payments', async (ctx) => {
+    const idempotencyKey = idempotencyKeyOf(ctx, true)!;
+    const parsed = paymentRequest.safeParse(await readJson(ctx), { reportInput: true });
+    if (!parsed.success) throw new ObError(400, 'the payment request is not valid', toProblems(parsed.error));
+    const actor: Actor = { kind: 'resource_server', id: resourceServerOf(ctx) };
+    const { Amount, Currency } = parsed.data.Data.InstructedAmount;
+    const decision = await decideVrpPayment(db, {
+      consentId: ctx.params.consentId ?? '',
+      idempotencyKey,
+      amount: Amount,
+      currency: Currency,
+      actor,
+    });
+    ctx.set('cache-control', 'no-store');
+    if (decision.replayed) ctx.set('x-idempotent-replay', 'true');
+    const { answer } = decision;
+    if (answer.outcome === 'refused') {
+      const { ErrorCode: code, Message: message, Path: path } = answer.Refusal;
+      throw new ObError(400, `payment ${answer.PaymentId} refused`, [{ code, message, path }]);
+    }
+    const { outcome: _outcome, ...data } = answer;
+    ctx.status = 201;
+    ctx.body = { Data: { ...data, Status: 'Accepted' } };
+  });
+}

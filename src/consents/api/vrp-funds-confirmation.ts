@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Router } from '@koa/router';
+import type { Provider } from 'oidc-provider';
+import { z } from 'zod';
+import type { AccountDirectory } from '../../customers/account-directory.ts';
+import type { Db } from '../../db/connect.ts';
+import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import { getConsentForClient } from '../consent-service.ts';
+import { obAmount, text, toProblems } from '../ob-request-fields.ts';
+import { verifyObApiToken } from '../../ob-api/client-token.ts';
+import { ObError } from '../../ob-api/ob-error.ts';
+import { readJson } from '../../ob-api/request-body.ts';
+import { VRP_FUNDS_CONFIRMATION_PATH } from '../../protocol/routes.ts';
+import { SCOPE_OF } from '../../protocol/scopes.ts';
+
+/**
+ * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10):
+ * with the customer's access token of that very consent (authorization code grant, sender-constrained),
+ * the PISP asks whether the account the customer chose can pay an amount now. The answer is Available
+ * or NotAvailable, never the balance; it changes nothing, so nothing is written.
+ */
+
+export const vrpFundsConfirmationRequest = z.object({
+  Data: z.object({ ConsentId: z.string(), Reference: text(35), InstructedAmount: obAmount }),
+});
+
+export const vrpFundsConfirmationResponse = z.object({
+  Data: z.object({
+    FundsConfirmationId: z.string(),
+    ConsentId: z.string(),
+    CreationDateTime: z.iso.datetime({ offset: true }),
+    Reference: z.string(),
+    InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }),
+    FundsAvailableResult: z.object({ FundsAvailableDateTime: z.iso.datetime({ offset: true }), FundsAvailable: z.enum(['Available', 'NotAvailable']) }),
+  }),
+  Links: z.object({ Self: z.url() }),
+  Meta: z.object({}),
+});
+
+export function vrpFundsConfirmationRoute(router: Router, deps: { provider: Provider; db: Db; presentedCertificate: ClientCertificateReader; accounts: AccountDirectory }) {
+  const { provider, db } = deps;
+  router.post(VRP_FUNDS_CONFIRMATION_PATH, async (ctx) => {
+    const token = await verifyObApiToken(provider, deps.presentedCertificate, ctx, 'AccessToken');
+    const scope = SCOPE_OF.domestic_vrp;
+    if (!token.scopes.has(scope)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${scope} scope`, 'Authorization');
+    const consentId = ctx.params.consentId ?? '';
+    const consent = await getConsentForClient(db, token.clientId, consentId);
+    if (consent?.type !== 'domestic_vrp') throw ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
+    if (consent.grantId !== token.grantId) throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
+    if (consent.status !== 'Authorised') throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${consent.status}`, 'Status');
+
+    const parsed = vrpFundsConfirmationRequest.safeParse(await readJson(ctx), { reportInput: true });
+    if (!parsed.success) throw new ObError(400, 'the funds confirmation request is not valid', toProblems(parsed.error));
+    const { ConsentId, Reference, InstructedAmount } = parsed.data.Data;
+    if (ConsentId !== consent.id) throw ObError.of(400, 'UK.OBIE.Resource.ConsentMismatch', 'Data.ConsentId is not the consent of the path', 'Data.ConsentId');
+
+    const [accountId] = consent.selectedAccountIds;
+    const available = accountId !== undefined && (await deps.accounts.fundsAvailable(accountId, InstructedAmount.Amount, InstructedAmount.Currency));
+    const now = new Date().toISOString();
+    const id = randomUUID();
+    ctx.status = 201;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = {
+      Data: {
+        FundsConfirmationId: id,
+        ConsentId,
+        CreationDateTime: now,
+        Reference,
+        InstructedAmount,
+        FundsAvailableResult: { FundsAvailableDateTime: now, FundsAvailable: available ? 'Available' : 'NotAvailable' },
+      },
+      Links: { Self: `${provider.issuer}${ctx.path}` },
+      Meta: {},
+    } satisfies z.infer<typeof vrpFundsConfirmationResponse>;
+  });
+}
