@@ -10,6 +10,7 @@ import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
 import type { ClientCertificateReader } from './http/client-certificate.ts';
 import type { Csrf } from './http/csrf.ts';
+import { refuseBlockedCertificates } from './store/blocked-credentials.ts';
 import { eventsApiRouter } from './events/api/events-router.ts';
 import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Koa {
   // Errors of the rate limits too go through the error shapes (a lost database is 503, never text/plain).
   app.use(errorPage(views, logger));
   app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
+  app.use(refuseBlockedCertificates(deps));
   app.use(refuseHostileInput(edgeRefusal(views)));
   app.use(assets.routes());
   app.use(consentApi.routes());

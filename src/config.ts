@@ -111,6 +111,8 @@ const environment = z.object({
   DIRECTORY_JWKS_REFRESH: seconds.default(3600),
   DEV_DIRECTORY: flag.optional(),
   OUTBOUND_ALLOWED_HOSTS: list.default([]),
+  SECURITY_EVENTS_URL: z.url({ protocol: /^https$/ }).optional(),
+  SECURITY_EVENTS_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
   OUTBOUND_TIMEOUT: seconds.default(5),
   OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
@@ -204,6 +206,8 @@ export interface Config {
     /** Generate and trust a dev directory key under dataDir (dev mode only). */
     devDirectory: boolean;
   };
+  /** Where security events are also POSTed as signed JWS (the bank's SIEM or SOAR); off when unset. */
+  securityEvents: { url: string; attempts: number; firstRetryMs: number } | undefined;
   /** The SSRF guard for every URL the server fetches. */
   outbound: {
     allowedHosts: string[];
@@ -365,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       directoryRefreshSeconds: e.DIRECTORY_JWKS_REFRESH,
       devDirectory: devMode && (e.DEV_DIRECTORY ?? true),
     },
+    securityEvents: e.SECURITY_EVENTS_URL ? { url: e.SECURITY_EVENTS_URL, attempts: e.SECURITY_EVENTS_ATTEMPTS, firstRetryMs: 1000 } : undefined,
     outbound: {
       allowedHosts: e.OUTBOUND_ALLOWED_HOSTS,
       connectTimeoutMs: e.OUTBOUND_CONNECT_TIMEOUT * 1000,

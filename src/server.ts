@@ -43,13 +43,17 @@ import { tppRegistration } from './tpp/registration-middleware.ts';
 import { createDirectoryKeyring } from './tpp/trusted-directories.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { countOutboundRefusals, countSignIns } from './monitoring/observed.ts';
+import { createSecurityEventDelivery, SECURITY_EVENT_TYP } from './monitoring/security-event-delivery.ts';
 import { createSecurityEvents } from './monitoring/security-events.ts';
+import { signWithServerKey } from './oidc/server-signing.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
 
 export interface RunningAssent {
   issuer: string;
   provider: Provider;
+  /** The public listener's Koa app: its routers are what the API inventory test enumerates. */
+  app: Koa;
   port: number;
   db: Db;
   /** Where dev mode wrote the demo customer's and TPP's credentials, when it seeded them. */
@@ -162,6 +166,16 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     pages: customerPages(views, PAR_LIFETIME_SECONDS),
   });
   securityEvents.watchProvider(provider);
+  if (config.securityEvents) {
+    const delivery = createSecurityEventDelivery({
+      settings: config.securityEvents,
+      outbound,
+      issuer,
+      sign: (claims) => signWithServerKey(provider, claims, SECURITY_EVENT_TYP),
+      logger,
+    });
+    securityEvents.forwardTo((event) => delivery.deliver(event));
+  }
   const directories = [...config.tpp.trustedDirectories, ...(config.tpp.devDirectory ? [await ensureDevDirectory(config.dataDir)] : [])];
   const keyring = createDirectoryKeyring(directories, outbound, config.tpp.directoryRefreshSeconds);
   provider.use(returnGrantId);
@@ -187,7 +201,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   });
 
   let signingKeyCount = keys.signing.length;
-  const stopKeyWatch = config.signingKeysFile
+  const keyWatch = config.signingKeysFile
     ? undefined
     : watchSigningKeys({
         db,
@@ -240,7 +254,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   server.keepAliveTimeout = 65_000;
   const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
   await listen(server, config.host, port);
-  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls });
+  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
@@ -261,6 +275,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   return {
     issuer,
     provider,
+    app,
     port,
     db,
     demoDirectory: demo?.directory,
@@ -269,7 +284,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     adminUrl: admin?.url,
     async close() {
       draining = true;
-      stopKeyWatch?.();
+      keyWatch?.stop();
       securityEvents.close();
       clearInterval(sweeper);
       await drain(server, config.shutdownGraceSeconds * 1000);

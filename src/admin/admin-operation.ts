@@ -19,6 +19,8 @@ export interface OperationContext {
   db: Db;
   config: Config;
   operator: Operator;
+  /** In a server: publishes signing keys changed by the operation in this process now (others follow within KEY_REFRESH_INTERVAL). */
+  signingKeysChanged?: () => Promise<void>;
 }
 
 export interface AdminOperation<Input extends z.ZodObject = z.ZodObject> {

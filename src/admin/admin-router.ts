@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
-import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from './admin-operations.ts';
+import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-operations.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
@@ -38,6 +38,7 @@ export interface AdminRouterDeps {
   config: Config;
   logger: Logger;
   token: string | undefined;
+  signingKeysChanged?: () => Promise<void>;
 }
 
 /** An admin client certificate (verified against ADMIN_CLIENT_CA_FILE by the listener) names its operator by CN. */
@@ -87,7 +88,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     const fields = operation.method === 'GET' ? { ...ctx.query } : await readJson(ctx);
     const parsed = operation.input.safeParse({ ...fields, ...ctx.params });
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
-    const result = await operation.run({ db: deps.db, config: deps.config, operator }, parsed.data);
+    const result = await operation.run({ db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) }, parsed.data);
     if (operation.method !== 'GET') {
       deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
     }
@@ -104,7 +105,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
 /** The admin API: every operation of ADMIN_OPERATIONS at its path, JSON in and out. */
 export function adminRouter(deps: AdminRouterDeps): Router {
   const router = new Router();
-  router.get('/admin/openapi.json', (ctx) => {
+  router.get(ADMIN_OPENAPI_PATH, (ctx) => {
     ctx.body = adminOpenApi();
   });
   for (const operation of ADMIN_OPERATIONS) {

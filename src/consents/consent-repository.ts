@@ -81,16 +81,11 @@ export function lockDueForExpiry(trx: Transaction<Database>, limit: number): Pro
 }
 
 /** A customer's Authorised consents with one TPP, locked in id order so that concurrent lockers queue rather than deadlock. */
-export function lockAuthorisedOfCustomerWithClient(trx: Transaction<Database>, customerId: string, clientId: string): Promise<ConsentRow[]> {
-  return trx
-    .selectFrom('consent')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .where('client_id', '=', clientId)
-    .where('status', '=', 'Authorised')
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+/** A customer's Authorised consents, with one TPP when `clientId` is given, locked in id order. */
+export function lockAuthorisedOfCustomerWithClient(trx: Transaction<Database>, customerId: string, clientId?: string): Promise<ConsentRow[]> {
+  let query = trx.selectFrom('consent').selectAll().where('customer_id', '=', customerId).where('status', '=', 'Authorised');
+  if (clientId !== undefined) query = query.where('client_id', '=', clientId);
+  return query.orderBy('id').forUpdate().execute();
 }
 
 /**

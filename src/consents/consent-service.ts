@@ -480,16 +480,17 @@ export async function consentsOfGrant(db: Db, clientId: string, grantId: string)
 }
 
 /**
- * The customer's "stop sharing": every live consent of this customer with one TPP is revoked, each
- * with its grant and tokens, in one transaction (all or none). Consents already past their expiry
+ * The customer's "stop sharing": every live consent of this customer with one TPP (or, without
+ * `clientId`, an operator's account-takeover lockdown: with every TPP) is revoked, each with its grant
+ * and tokens, in one transaction (all or none). Consents already past their expiry
  * are left for the expiry sweep. Returns the consents revoked.
  */
-export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientId: string; actor: Actor }): Promise<Consent[]> {
+export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientId?: string; actor: Actor; reason?: string }): Promise<Consent[]> {
   if (!UUID.test(input.customerId)) return [];
   const rows = await db.transaction().execute(async (trx) => {
     const live = (await lockAuthorisedOfCustomerWithClient(trx, input.customerId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
     const revoked: ConsentRow[] = [];
-    for (const row of live) revoked.push(await revokeLocked(trx, row, input.actor));
+    for (const row of live) revoked.push(await revokeLocked(trx, row, input.actor, input.reason));
     return revoked;
   });
   return rows.map((row) => toConsent(row));

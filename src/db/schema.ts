@@ -76,7 +76,7 @@ export interface ScaInteractionTable {
 
 export type InteractionDecision = 'approved' | 'denied';
 
-export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key';
+export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key' | 'incident';
 export type AuditActorKind = 'tpp' | 'customer' | 'operator' | 'resource_server' | 'system';
 
 /** Append-only; each row carries the hash of the previous row of the same subject (tamper-evident chain). */
@@ -262,6 +262,27 @@ export interface ConsentUseTable {
   occurred_at: ColumnType<Date, Date | undefined, never>;
 }
 
+export type BlockedCredentialKind = 'certificate' | 'key';
+
+/** A TPP's compromised client certificate (SHA-256 thumbprint, base64url) or key (kid): refused everywhere. */
+export interface BlockedCredentialTable {
+  client_id: string;
+  kind: BlockedCredentialKind;
+  value: string;
+  reason: string;
+  blocked_by: string | null;
+  created_at: CreatedAt;
+}
+
+/** A per-client rate limit below the default: the operator's throttle on a misbehaving TPP. */
+export interface ClientRateLimitTable {
+  client_id: string;
+  limit: number;
+  window_seconds: number;
+  reason: string;
+  created_at: CreatedAt;
+}
+
 /** A TPP's subscription to event notifications (UK OB callback-urls and event-subscriptions); one per TPP. */
 export interface EventSubscriptionTable {
   id: Generated<string>;
@@ -307,6 +328,8 @@ export interface ConsentEventTable {
 export interface Database {
   event_subscription: EventSubscriptionTable;
   consent_event: ConsentEventTable;
+  blocked_credential: BlockedCredentialTable;
+  client_rate_limit: ClientRateLimitTable;
   dashboard_client_key: DashboardClientKeyTable;
   dashboard_login: DashboardLoginTable;
   dashboard_session: DashboardSessionTable;

@@ -11,3 +11,14 @@ declare module 'oidc-provider/lib/helpers/weak_cache.js' {
   }
   export default function instance(provider: unknown): { keystore: InternalKeystore };
 }
+
+// The provider's own router; the API inventory test records what the engine mounts through it.
+declare module 'oidc-provider/lib/helpers/router.js' {
+  export default class Router {
+    get(name: string, path: string, ...middleware: unknown[]): this;
+    post(name: string, path: string, ...middleware: unknown[]): this;
+    put(name: string, path: string, ...middleware: unknown[]): this;
+    delete(name: string, path: string, ...middleware: unknown[]): this;
+    options(name: string, path: string, ...middleware: unknown[]): this;
+  }
+}

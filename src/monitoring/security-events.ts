@@ -16,7 +16,16 @@ const FROM_AUDIT: Record<string, string> = {
   'customer.locked_out': 'customer.locked_out',
   'consent.revoked': 'consent.revoked',
   'tpp.suspended': 'tpp.suspended',
+  // Incident response (docs/incident-response.md): the bank's automation hears every action.
+  'tpp.credential_blocked': 'tpp.credential_blocked',
+  'tpp.throttled': 'tpp.throttled',
+  'customer.disabled': 'customer.disabled',
+  'signing_key.withdrawn': 'signing_key.withdrawn',
+  'tokens.revoked_in_window': 'tokens.revoked_in_window',
 };
+
+/** One security event as logged and as forwarded: its name and its (pseudonymous) fields. */
+export type SecurityEventFields = { securityEvent: string } & Record<string, unknown>;
 
 export type SignInFactor = 'pwd' | 'otp';
 
@@ -27,6 +36,8 @@ export interface SecurityEvents {
   outboundRefused(): void;
   /** Logs the provider's own security events: an authorization code or refresh token presented again. */
   watchProvider(provider: Provider): void;
+  /** Also hands every security event to `forward` (signed delivery to the bank's SIEM). */
+  forwardTo(forward: (event: SecurityEventFields) => void): void;
   /** Stops observing the audit trail. */
   close(): void;
 }
@@ -50,12 +61,17 @@ function fieldsOf(event: AuditEvent, customerRef: (id: string) => string) {
 export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; cookieKey: string }): SecurityEvents {
   const { logger, metrics } = deps;
   const customerRef = pseudonymiser(deps.cookieKey);
+  let forward: ((event: SecurityEventFields) => void) | undefined;
+  const emit = (event: SecurityEventFields) => {
+    logger.warn(event, 'security event');
+    forward?.(event);
+  };
   const stop = observeAuditTrail((event) => {
     if (event.subjectType === 'consent' && event.event.startsWith('consent.')) metrics.consentTransitions.inc({ transition: event.event.slice('consent.'.length) });
     if (event.event === 'customer.locked_out') metrics.lockouts.inc({ factor: String(event.details?.factor ?? 'unknown') });
     const name = FROM_AUDIT[event.event];
     if (!name) return;
-    logger.warn({ securityEvent: name, audited: event.event, ...fieldsOf(event, customerRef), ...(event.details?.reason !== undefined && { reason: event.details.reason }) }, 'security event');
+    emit({ securityEvent: name, audited: event.event, ...fieldsOf(event, customerRef), ...(event.details?.reason !== undefined && { reason: event.details.reason }) });
   });
   return {
     signIn(factor, outcome) {
@@ -64,7 +80,7 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
     },
     refusedClient(clientId) {
       metrics.refusedClients.inc();
-      logger.warn({ securityEvent: 'tpp.call_refused', clientId }, 'security event');
+      emit({ securityEvent: 'tpp.call_refused', clientId });
     },
     outboundRefused() {
       metrics.outboundRefusals.inc();
@@ -76,8 +92,11 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
         if (!reuse) return;
         const kind = reuse[1] === 'authorization code' ? 'code' : 'refresh_token';
         metrics.reuses.inc({ kind });
-        logger.warn({ securityEvent: `${kind}.reused`, clientId: ctx.oidc?.client?.clientId }, 'security event');
+        emit({ securityEvent: `${kind}.reused`, clientId: ctx.oidc?.client?.clientId });
       });
+    },
+    forwardTo(forwarder) {
+      forward = forwarder;
     },
     close: stop,
   };

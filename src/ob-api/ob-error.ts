@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { ClientThrottled } from '../protocol/client-throttled.ts';
 import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
@@ -61,6 +62,12 @@ export function obErrors(logger: Logger): Middleware {
         ctx.status = answer.status;
         ctx.set(answer.headers);
         ctx.body = obEnvelope(answer.status, answer.message, answer.problems);
+        return;
+      }
+      if (caught instanceof ClientThrottled) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(caught.retryAfterSeconds));
+        ctx.body = obEnvelope(429, String(caught.error_description), [{ code: 'UK.OBIE.UnexpectedError', message: String(caught.error_description) }]);
         return;
       }
       logger.error({ err: caught, path: ctx.path }, 'consent API request failed');

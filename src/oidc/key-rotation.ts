@@ -12,6 +12,11 @@ export interface RotationPlan {
   activationDelaySeconds: number;
   /** How long superseded keys stay published after the new ones activate: the life of what they signed. */
   retireAfterSeconds: number;
+  /**
+   * Set when the current keys are compromised (`keys:withdraw`): with no delay and no retirement
+   * period, they leave the JWKS at once and the new keys sign at once; audited with this reason.
+   */
+  compromised?: string;
 }
 
 export interface Rotation {
@@ -32,7 +37,8 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, operatorId: 
       .updateTable('server_secret')
       .set({ retires_at: retiresAt })
       .where('kind', '=', 'signing')
-      .where('retires_at', 'is', null)
+      // Keys already retiring later than the new ones' retirement go now too (a compromise cuts it short).
+      .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', retiresAt)]))
       .returning('id')
       .execute();
     const created: Rotation['created'] = [];
@@ -55,9 +61,10 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, operatorId: 
       await appendAuditEvent(trx, {
         subjectType: 'key',
         subjectId: key.kid,
-        event: 'signing_key.retirement_scheduled',
+        event: plan.compromised ? 'signing_key.withdrawn' : 'signing_key.retirement_scheduled',
         actor: { kind: 'operator', id: operatorId },
         after: { retiresAt: key.retiresAt.toISOString() },
+        ...(plan.compromised && { details: { reason: plan.compromised } }),
       });
     }
     return { created, retiring };
@@ -88,9 +95,15 @@ export async function listSigningKeys(db: Db, now = new Date()): Promise<Signing
 
 const fingerprint = (keys: JWK[]) => keys.map((key) => `${key.kid}:${key.key_ops?.join('+') ?? 'sign'}`).join();
 
+export interface SigningKeyWatch {
+  /** Re-reads the keys now (after an emergency rotation here), without waiting for the interval. */
+  refreshNow(): Promise<void>;
+  stop(): void;
+}
+
 /**
  * Re-reads the signing keys every interval, so keys rotated by any process get published here and
- * start or stop signing on schedule without a restart. Returns a function that stops the watch.
+ * start or stop signing on schedule without a restart.
  */
 export function watchSigningKeys(options: {
   db: Db;
@@ -99,21 +112,20 @@ export function watchSigningKeys(options: {
   intervalSeconds: number;
   logger: Logger;
   onChange: (keys: JWK[]) => void;
-}): () => void {
+}): SigningKeyWatch {
   let current = fingerprint(options.initial);
+  const refreshNow = async () => {
+    const { signing } = await loadServerKeys(options.db, { devMode: false, signingKeysFile: undefined });
+    const next = fingerprint(signing);
+    if (next === current) return;
+    replaceKeystore(options.provider, signing);
+    current = next;
+    options.onChange(signing);
+    options.logger.info({ keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) }, 'signing keys changed');
+  };
   const timer = setInterval(() => {
-    loadServerKeys(options.db, { devMode: false, signingKeysFile: undefined }).then(
-      ({ signing }) => {
-        const next = fingerprint(signing);
-        if (next === current) return;
-        replaceKeystore(options.provider, signing);
-        current = next;
-        options.onChange(signing);
-        options.logger.info({ keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) }, 'signing keys changed');
-      },
-      (error: unknown) => options.logger.warn({ err: error }, 'signing key refresh failed'),
-    );
+    refreshNow().catch((error: unknown) => options.logger.warn({ err: error }, 'signing key refresh failed'));
   }, options.intervalSeconds * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return { refreshNow, stop: () => clearInterval(timer) };
 }

@@ -10,6 +10,7 @@ import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithm
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
+import { admitClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
@@ -160,6 +161,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       if (!usable) settings.onRefusedClient?.(clientId);
       return usable;
     },
+    clientAdmitted: admitClient,
     clientCache: settings.clientCache,
     issuanceHolds: consentHoldsAfterIssuance,
     codeReused: endGrantOfReusedCode,

@@ -4,6 +4,7 @@ import type { Views } from '../http/views.ts';
 import type { Metrics } from './metrics.ts';
 import { countHit } from './rate-limit-repository.ts';
 
+import { ClientThrottled } from '../protocol/client-throttled.ts';
 import { findRoute } from '../protocol/route-match.ts';
 import type { RateLimitPolicy } from '../protocol/routes.ts';
 
@@ -45,4 +46,16 @@ export function rateLimit(deps: { db: Db; limits: RateLimits; views: Views; metr
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: 'temporarily_unavailable', error_description: description };
   };
+}
+
+/**
+ * The operator's throttle on one TPP (`tpp:throttle`, table client_rate_limit), below every default:
+ * counted on each load of the client, which every client authentication and every check of its tokens
+ * does, across every process. Throws ClientThrottled over the limit; clients without one pass free.
+ */
+export async function admitClient(db: Db, clientId: string): Promise<void> {
+  const override = await db.selectFrom('client_rate_limit').select(['limit', 'window_seconds']).where('client_id', '=', clientId).executeTakeFirst();
+  if (!override) return;
+  const { hits, windowEndsAt } = await countHit(db, `client:${clientId}`, override.window_seconds);
+  if (hits > override.limit) throw new ClientThrottled(Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000)));
 }

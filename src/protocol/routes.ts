@@ -17,13 +17,14 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
  * client authenticating itself), `tpp` (a TPP: with a software statement, a registration access token
  * or a client_credentials token at the consent API), `resource_server` (the bank's own), `operator`.
  */
-export type Caller = 'anyone' | 'customer' | 'client' | 'tpp' | 'resource_server' | 'operator';
+export const CALLERS = ['anyone', 'customer', 'client', 'tpp', 'resource_server', 'operator'] as const;
+export type Caller = (typeof CALLERS)[number];
 
 export interface Route {
   method: Method;
   path: string;
-  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers. */
-  servedBy: 'engine' | 'assent';
+  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers; `admin`: the admin listener. */
+  servedBy: 'engine' | 'assent' | 'admin';
   caller: Caller;
   rateLimit?: RateLimitPolicy;
   purpose: string;
@@ -43,6 +44,8 @@ export const ENGINE_PATHS = {
 } as const;
 
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+/** RFC 8414 metadata: the engine serves the same document here too. */
+export const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const OB_API_PREFIX = '/open-banking/v3.1';
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
@@ -86,6 +89,7 @@ const { authorization, end_session, introspection, jwks, pushed_authorization_re
 
 export const ROUTES: readonly Route[] = [
   engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata'),
+  engine('GET', OAUTH_METADATA_PATH, 'anyone', 'OAuth 2.0 authorization server metadata (RFC 8414)'),
   engine('GET', jwks, 'anyone', 'the public signing keys'),
   engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par'),
   engine('GET', authorization, 'customer', 'authorization endpoint, with a PAR request_uri'),
@@ -94,7 +98,10 @@ export const ROUTES: readonly Route[] = [
   engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own'),
   engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens'),
   engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'),
+  engine('POST', userinfo, 'client', 'UserInfo, the token sent by POST'),
   engine('GET', end_session, 'customer', 'RP-initiated logout'),
+  engine('POST', `${end_session}/confirm`, 'customer', 'the customer confirms signing out'),
+  engine('GET', `${end_session}/success`, 'customer', 'signed out, when the client gave no redirect'),
   engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'),
   engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'),
   engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'),

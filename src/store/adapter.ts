@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
+import { blockedKids } from './blocked-credentials.ts';
 import { createBatchedFind } from './batched-find.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import type { ClientCache } from './client-cache.ts';
@@ -35,6 +36,8 @@ function withConsumption(model: string, row: { payload: Record<string, unknown>;
 export interface AdapterOptions {
   /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
   clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
+  /** Runs on every load of a usable client, cached or not; throws to refuse this call (the operator's throttle). */
+  clientAdmitted?: (db: Db, clientId: string) => Promise<void>;
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
   /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
@@ -106,7 +109,19 @@ export class KyselyAdapter implements Adapter {
     // A suspended TPP's client does not exist for the provider. Asked on every load, never cached: a
     // notification arrives only after the suspension commits, and the TPP's very next call must fail.
     if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    return payload;
+    if (!payload) return undefined;
+    // The operator's throttle counts every load; blocked keys, like suspension, hold from the next call.
+    if (this.#options.clientAdmitted) await this.#options.clientAdmitted(this.db, id);
+    return this.withoutBlockedKeys(id, payload);
+  }
+
+  /** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
+  private async withoutBlockedKeys(clientId: string, payload: AdapterPayload): Promise<AdapterPayload> {
+    const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
+    if (!jwks?.keys?.length) return payload;
+    const blocked = await blockedKids(this.db, clientId);
+    if (blocked.size === 0) return payload;
+    return { ...payload, jwks: { ...jwks, keys: jwks.keys.filter((key) => !key.kid || !blocked.has(key.kid)) } };
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import type { ConsentType, Database } from '../db/schema.ts';
 
 /**
  * Deleting oidc-provider artefacts outside the provider: when a consent ends (its grant) or a TPP is
@@ -46,5 +47,71 @@ export async function destroyClientArtefacts(db: Db, clientId: string): Promise<
     .where('model', 'not in', ['Client', 'RegistrationAccessToken'])
     .where(sql<string>`payload->>'clientId'`, '=', clientId)
     .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** What a TPP holds to call with: the artefacts an incident ends. */
+export const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'ClientCredentials'] as const;
+
+/**
+ * Removes a client's tokens bound (cnf) to a certificate thumbprint (`x5t#S256`) or a DPoP key
+ * thumbprint (`jkt`): a compromised credential takes down everything bound to it. Returns how many.
+ */
+export async function destroyBoundTokens(db: Db, clientId: string, binding: { 'x5t#S256': string } | { jkt: string }): Promise<number> {
+  const [field, value] = Object.entries(binding)[0]!;
+  const result = await db
+    .deleteFrom('oidc_model')
+    .where('model', 'in', TOKEN_MODELS)
+    .where(sql<string>`payload->>'clientId'`, '=', clientId)
+    .where(sql<string>`payload->>${field}`, '=', value)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export interface IssuedWindow {
+  from: Date;
+  to: Date;
+  clientId?: string;
+  /** Only tokens of grants bound to consents of this type. */
+  consentType?: ConsentType;
+}
+
+function issuedIn(window: IssuedWindow) {
+  return (eb: ExpressionBuilder<Database, 'oidc_model'>) =>
+    eb.and([
+      eb('model', 'in', [...TOKEN_MODELS, 'AuthorizationCode']),
+      eb('created_at', '>=', window.from),
+      eb('created_at', '<', window.to),
+      ...(window.clientId ? [eb(sql<string>`payload->>'clientId'`, '=', window.clientId)] : []),
+      ...(window.consentType
+        ? [eb('grant_id', 'in', eb.selectFrom('consent').select('consent.grant_id').where('consent.type', '=', window.consentType).where('consent.grant_id', 'is not', null))]
+        : []),
+    ]);
+}
+
+/**
+ * Removes (or with `dryRun` only counts) the codes and tokens issued in a time window, optionally of
+ * one client or one consent type: the clean-up after a release that issued tokens wrongly. One
+ * statement; returns the count per model.
+ */
+export async function destroyTokensIssuedIn(db: Db, window: IssuedWindow, dryRun: boolean): Promise<Record<string, number>> {
+  const rows = dryRun
+    ? await db.selectFrom('oidc_model').select('model').where(issuedIn(window)).execute()
+    : await db.deleteFrom('oidc_model').where(issuedIn(window)).returning('model').execute();
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[row.model] = (counts[row.model] ?? 0) + 1;
+  return counts;
+}
+
+/** Tokens living under these grants (counted before they are destroyed with them). */
+export async function countTokensOfGrants(db: Db, grantIds: string[]): Promise<number> {
+  if (grantIds.length === 0) return 0;
+  const row = await db.selectFrom('oidc_model').select((eb) => eb.fn.countAll<string>().as('n')).where('model', 'in', TOKEN_MODELS).where('grant_id', 'in', grantIds).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Ends a customer's provider sessions (SSO cookies): nobody is signed in as them any more. */
+export async function destroyCustomerSessions(db: Db, customerId: string): Promise<number> {
+  const result = await db.deleteFrom('oidc_model').where('model', '=', 'Session').where(sql<string>`payload->>'accountId'`, '=', customerId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -1,0 +1,86 @@
+import { createHash, type X509Certificate } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Db } from '../db/connect.ts';
+import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { isDatabaseUnavailable } from '../protocol/database-unavailable.ts';
+import type { BlockedCredentialKind } from '../db/schema.ts';
+
+/**
+ * A TPP's compromised credentials, blocked by an operator (`incident:block-credential`): a client
+ * certificate by its SHA-256 thumbprint, refused on every request that presents it, and a key of the
+ * client's JWKS by kid, which the client is loaded without (so nothing it signs verifies). Read on
+ * every use, never cached: a block holds on every instance at once.
+ */
+
+/** The kids blocked for a client: its JWKS is served to the provider without them. */
+export async function blockedKids(db: Db, clientId: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('blocked_credential').select('value').where('kind', '=', 'key').where('client_id', '=', clientId).execute();
+  return new Set(rows.map((row) => row.value));
+}
+
+export interface BlockedCredential {
+  clientId: string;
+  kind: BlockedCredentialKind;
+  value: string;
+  reason: string;
+  blockedBy: string | null;
+  createdAt: Date;
+}
+
+export async function listBlockedCredentials(db: Db, clientId?: string): Promise<BlockedCredential[]> {
+  let query = db.selectFrom('blocked_credential').selectAll().orderBy('created_at');
+  if (clientId) query = query.where('client_id', '=', clientId);
+  const rows = await query.execute();
+  return rows.map((row) => ({ clientId: row.client_id, kind: row.kind, value: row.value, reason: row.reason, blockedBy: row.blocked_by, createdAt: row.created_at }));
+}
+
+/** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
+export function certificateThumbprint(certificate: X509Certificate): string {
+  return createHash('sha256').update(certificate.raw).digest('base64url');
+}
+
+/**
+ * An operator's thumbprint in either common spelling: hex (as `openssl x509 -fingerprint -sha256`
+ * prints it, colons optional) or base64url; undefined when it is neither.
+ */
+export function normaliseThumbprint(input: string): string | undefined {
+  const hex = input.replaceAll(':', '').toLowerCase();
+  if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex').toString('base64url');
+  return /^[A-Za-z0-9_-]{43}$/.test(input) ? input : undefined;
+}
+
+export async function isCertificateBlocked(db: Db, certificate: X509Certificate): Promise<boolean> {
+  const row = await db.selectFrom('blocked_credential').select('client_id').where('kind', '=', 'certificate').where('value', '=', certificateThumbprint(certificate)).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Without the database nothing a certificate could unlock works either (tokens, consents and grants
+ * live there): the request goes on, to be answered 503 in its own surface's shape.
+ */
+async function blockedOrUnknown(db: Db, certificate: X509Certificate): Promise<boolean> {
+  try {
+    return await isCertificateBlocked(db, certificate);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * A request presenting a blocked client certificate (`incident:block-credential`) is refused before
+ * anything reads it: client authentication, certificate-bound tokens, registration management. The
+ * refusal is OAuth's invalid_client, which the TPP already handles as "fix your credentials".
+ */
+export function refuseBlockedCertificates(deps: { db: Db; presentedCertificate: ClientCertificateReader }): Middleware {
+  return async (ctx, next) => {
+    const presented = deps.presentedCertificate(ctx.req);
+    if (presented && (await blockedOrUnknown(deps.db, presented.certificate))) {
+      ctx.status = 401;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'invalid_client', error_description: 'the client certificate presented has been blocked by the bank' };
+      return;
+    }
+    await next();
+  };
+}
