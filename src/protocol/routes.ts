@@ -143,6 +143,7 @@ export const ROUTES: readonly Route[] = [
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', 'the dashboard\'s stylesheet'),
   assent('GET', '/assets/assent.css', 'anyone', 'the pages\' stylesheet'),
+  assent('GET', '/assets/brand.css', 'anyone', 'the bank\'s colours (BANK_COLOUR_*) as CSS custom properties'),
   assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'),
   assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'),
   assent('GET', '/metrics', 'operator', 'Prometheus metrics (on OPS_PORT when set)'),
