@@ -90,14 +90,15 @@ function listen(server: http.Server | net.Server, host: string, port: number) {
 
 /**
  * The port to listen on once ready. Port 0 (tests) asks the system for a free one now, since the issuer
- * and the dashboard's loopback client need the number before the listener may open.
+ * and the dashboard's loopback client need the number before the listener may open, and holds it until
+ * the listener takes it over: released only then, no other process can take it in between.
  */
-async function choosePort(host: string, port: number): Promise<number> {
-  if (port !== 0) return port;
+async function reservePort(host: string, port: number): Promise<{ port: number; release(): Promise<void> }> {
+  if (port !== 0) return { port, release: async () => {} };
   const probe = net.createServer();
+  probe.maxConnections = 0; // a connection before the real listener opens is dropped, never left hanging
   const { port: free } = await listen(probe, host, 0);
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
+  return { port: free, release: () => new Promise((resolve) => probe.close(() => resolve())) };
 }
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
@@ -137,7 +138,8 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const tls = await tlsMaterial(config);
-  const port = await choosePort(config.host, config.port);
+  const reservation = await reservePort(config.host, config.port);
+  const { port } = reservation;
   const issuer = config.issuer ?? `https://localhost:${port}`;
 
   const keys = await loadServerKeys(db, config);
@@ -252,9 +254,26 @@ export async function startAssent(config: Config, logger: Logger, options: Start
 
   const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
   server.keepAliveTimeout = 65_000;
-  const opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
-  await listen(server, config.host, port);
-  const admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+  let opsAddress: AddressInfo | undefined;
+  let admin: Awaited<ReturnType<typeof startAdminListener>>;
+  try {
+    await reservation.release();
+    await listen(server, config.host, port);
+    opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+    admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+  } catch (error) {
+    // A listener that cannot open (a port taken) must not leave the others, the workers and the pool
+    // running: the process would neither serve nor exit.
+    keyWatch?.stop();
+    securityEvents.close();
+    if (server.listening) server.close();
+    if (opsServer?.listening) opsServer.close();
+    await clientCache.close();
+    await eventDelivery.stop();
+    await db.destroy();
+    await releaseEmbedded?.();
+    throw error;
+  }
 
   const sweeper = setInterval(() => {
     sweepAll(db, config).then(
