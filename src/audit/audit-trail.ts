@@ -181,15 +181,10 @@ export async function verifyAuditTrail(db: Kysely<Database>): Promise<TrailVerdi
   }
 }
 
-export interface ExportedAuditEvent {
+/** A recorded event as exported: with its subject, its time as ISO text and the chain links. */
+export interface ExportedAuditEvent extends Omit<RecordedAuditEvent, 'occurredAt'> {
   subjectType: AuditSubjectType;
   subjectId: string;
-  seq: number;
-  event: string;
-  actor: { kind: AuditActorKind; id: string | null };
-  before: unknown;
-  after: unknown;
-  details: Record<string, unknown>;
   occurredAt: string;
   prevHash: string | null;
   hash: string;
