@@ -23,6 +23,8 @@ function switchTarget(ctx: Context, locale: string) {
   query.set('lang', locale);
   let path = ctx.path;
   if (ctx.method !== 'GET') path = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0] ?? '/dashboard';
+  // A path such as `//evil.example/x` (an error page for an unknown path) would be a link off the bank's site.
+  if (!/^\/(?![/\\])/.test(path)) path = '/dashboard';
   return `${path}?${query}`;
 }
 
