@@ -11,6 +11,7 @@ import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { adminOpenApi } from './admin-openapi.ts';
 import { firstIssue } from './input-issues.ts';
+import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 
 /** Errors as `{error, error_description}`; anything unexpected is a logged 500 that says nothing more. */
 export function adminErrors(logger: Logger) {
@@ -28,7 +29,6 @@ export function adminErrors(logger: Logger) {
   };
 }
 
-const BODY_LIMIT = 64 * 1024;
 /** What an operator may call themselves when they present the shared admin token (recorded in the audit trail). */
 const OPERATOR_NAME = /^[\w.@-]{1,64}$/;
 export const OPERATOR_HEADER = 'x-assent-operator';
@@ -63,18 +63,14 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
 }
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new AdminError('invalid_request', 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
+  const raw = await readRequestBody(ctx.req).catch((error: unknown) => {
+    throw error instanceof BodyTooLarge ? new AdminError('invalid_request', 'request body too large') : error;
+  });
+  if (raw.length === 0) return {};
   if (!ctx.is('application/json')) throw new AdminError('invalid_request', 'the body must be application/json');
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new AdminError('invalid_request', 'the body is not valid JSON');
   }

@@ -9,7 +9,7 @@ import { OPERATOR_HEADER } from '../admin/admin-router.ts';
 import { type Config, ConfigError } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { describeDatabaseFailure } from '../db/connection-failure.ts';
-import { EmbeddedDatabaseHeld, lockEmbeddedDatabase } from '../db/embedded-lock.ts';
+import { EmbeddedDatabaseHeld, isAlive, lockEmbeddedDatabase } from '../db/embedded-lock.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 
 /**
@@ -22,15 +22,6 @@ export type Transport = (operation: AdminOperation, input: Record<string, unknow
 
 /** The operating-system user runs the CLI: that is the operator the audit trail names. */
 export const localOperatorName = () => userInfo().username;
-
-function isAlive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function adminToken(config: Config): Promise<string | undefined> {
   if (config.admin.token) return config.admin.token;

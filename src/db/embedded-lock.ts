@@ -24,7 +24,8 @@ export class EmbeddedDatabaseHeld extends Error {
 
 export const embeddedLockFile = (dataDir: string) => path.join(dataDir, 'pglite.lock');
 
-function isAlive(pid: number): boolean {
+/** True while a process with this id runs (EPERM: it runs under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -34,7 +35,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** The live process holding the embedded database, if any. */
-export async function embeddedLockHolder(dataDir: string): Promise<LockHolder | undefined> {
+async function embeddedLockHolder(dataDir: string): Promise<LockHolder | undefined> {
   const text = await readFile(embeddedLockFile(dataDir), 'utf8').catch(() => undefined);
   if (!text) return undefined;
   try {

@@ -38,7 +38,7 @@ export interface PushDeps {
 }
 
 /** The wait before the next attempt, after `attempts` failed ones. */
-export function backoffDelayMs(attempts: number, settings: Pick<PushSettings, 'backoffBaseMs' | 'backoffMaxMs'>): number {
+function backoffDelayMs(attempts: number, settings: Pick<PushSettings, 'backoffBaseMs' | 'backoffMaxMs'>): number {
   return Math.min(settings.backoffBaseMs * 2 ** Math.max(0, attempts - 1), settings.backoffMaxMs);
 }
 

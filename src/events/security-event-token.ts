@@ -23,14 +23,14 @@ const RESOURCE_TYPE: Record<ConsentType, string> = {
   domestic_vrp: 'domestic-vrp-consent',
 };
 
-export function consentResourceUrl(issuer: string, type: ConsentType, consentId: string): string {
+function consentResourceUrl(issuer: string, type: ConsentType, consentId: string): string {
   return `${issuer}${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/${consentId}`;
 }
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** The SET's claims. `status` (the consent's new status) is Assent's addition to resource-update. */
-export function securityEventClaims(issuer: string, event: ConsentEventRow, now = new Date()): Record<string, unknown> {
+function securityEventClaims(issuer: string, event: ConsentEventRow, now = new Date()): Record<string, unknown> {
   const link = consentResourceUrl(issuer, event.consent_type, event.consent_id);
   const subject = {
     subject_type: `${OB}/rid_${OB}/rty`,

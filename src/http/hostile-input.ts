@@ -111,7 +111,7 @@ async function checkBody(ctx: Context): Promise<Problem> {
 }
 
 /** Why the request must be refused at the edge; undefined when nothing hostile was found. */
-export async function findHostileInput(ctx: Context): Promise<Problem> {
+async function findHostileInput(ctx: Context): Promise<Problem> {
   const dpop = ctx.get('dpop');
   return (
     checkPath(ctx.path) ??

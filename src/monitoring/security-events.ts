@@ -42,7 +42,7 @@ export interface SecurityEvents {
   close(): void;
 }
 
-export function pseudonymiser(cookieKey: string) {
+function pseudonymiser(cookieKey: string) {
   const key = createHmac('sha256', cookieKey).update('assent log pseudonyms').digest();
   return (customerId: string) => createHmac('sha256', key).update(customerId).digest('hex').slice(0, 16);
 }

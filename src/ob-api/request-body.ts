@@ -4,17 +4,14 @@ import { ObError } from './ob-error.ts';
 
 /** What the UK OB-shaped APIs (consent API, bank API) read from a request: its JSON body and its idempotency key. */
 
-const BODY_LIMIT = 64 * 1024;
-
 const tooLarge = () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large');
 
-/** The request body as JSON (at most 64 KiB), from the body the edge check already read (http/request-body.ts). */
+/** The request body as JSON (at most MAX_BODY_BYTES), from the body the edge check already read (http/request-body.ts). */
 export async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
   const body = await readRequestBody(ctx.req).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? tooLarge() : error;
   });
-  if (body.length > BODY_LIMIT) throw tooLarge();
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {

@@ -4,7 +4,3 @@ export const CONSENT_AUTHORIZATION_REVOKED = 'urn:uk:org:openbanking:events:cons
 
 export const EVENT_TYPES = [RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-export function isEventType(value: unknown): value is EventType {
-  return EVENT_TYPES.includes(value as EventType);
-}

@@ -35,7 +35,7 @@ export async function listBlockedCredentials(db: Db, clientId?: string): Promise
 }
 
 /** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
-export function certificateThumbprint(certificate: X509Certificate): string {
+function certificateThumbprint(certificate: X509Certificate): string {
   return createHash('sha256').update(certificate.raw).digest('base64url');
 }
 
@@ -49,7 +49,7 @@ export function normaliseThumbprint(input: string): string | undefined {
   return /^[A-Za-z0-9_-]{43}$/.test(input) ? input : undefined;
 }
 
-export async function isCertificateBlocked(db: Db, certificate: X509Certificate): Promise<boolean> {
+async function isCertificateBlocked(db: Db, certificate: X509Certificate): Promise<boolean> {
   const row = await db.selectFrom('blocked_credential').select('client_id').where('kind', '=', 'certificate').where('value', '=', certificateThumbprint(certificate)).executeTakeFirst();
   return row !== undefined;
 }

@@ -52,7 +52,7 @@ function londonOffsetMinutes(instant: Date): number {
  * The instant a London day begins. UK clocks change at 01:00 UTC, never at midnight, so the offset
  * in force an hour either side of midnight is the offset at midnight.
  */
-export function londonMidnight(day: Day): Date {
+function londonMidnight(day: Day): Date {
   const utcMidnight = day * MS_PER_DAY;
   return new Date(utcMidnight - londonOffsetMinutes(new Date(utcMidnight)) * 60_000);
 }

@@ -59,7 +59,7 @@ export function validTo(terms: VrpTerms): Date | null {
   return to === undefined ? null : new Date(to);
 }
 
-export function isSweeping(terms: VrpTerms): boolean {
+function isSweeping(terms: VrpTerms): boolean {
   return terms.controlParameters.VRPType.includes('UK.OBIE.VRPType.Sweeping');
 }
 
