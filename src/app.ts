@@ -23,7 +23,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
 import type { Metrics } from './ops/metrics.ts';
-import { rateLimit, type RateLimits } from './ops/rate-limit.ts';
+import { rateLimit, type RateLimits, throttleClientRequests } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
 import { countIntrospections, countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
 
@@ -102,6 +102,7 @@ export function createApp(deps: AppDeps): Koa {
   logProviderErrors(provider, logger);
   countIssuedTokens(provider, deps.metrics);
   countIntrospections(provider, deps.metrics);
+  provider.use(throttleClientRequests({ db: deps.db }, 'engine'));
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(rateLimit({ db: deps.db, limits: deps.rateLimits, views, metrics: deps.metrics }));
   app.use(refuseBlockedCertificates(deps));
   app.use(refuseHostileInput(edgeRefusal(views)));
+  app.use(throttleClientRequests({ db: deps.db }, 'assent'));
   app.use(assets.routes());
   app.use(consentApi.routes());
   app.use(openApi.routes());

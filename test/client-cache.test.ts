@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.ts';
 import { kyselyAdapterFactory } from '../src/store/adapter.ts';
 import { type ClientCache, listeningClientCache } from '../src/store/client-cache.ts';
 import { saveClient } from '../src/store/clients.ts';
-import { isClientUsable, reinstateTpp, suspendTpp } from '../src/tpp/tpp-service.ts';
+import { clientStanding, reinstateTpp, suspendTpp } from '../src/tpp/tpp-service.ts';
 import { insertTpp } from '../src/tpp/tpp-repository.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
 
@@ -32,7 +32,7 @@ describe('client cache: kept until the database says the client changed', () => 
     database = await migratedTestDatabase();
     db = database.db;
     cache = listeningClientCache(database.url, createLogger('silent'), { reconnectMs: 100 });
-    const Factory = kyselyAdapterFactory(db, { clientUsable: isClientUsable, clientCache: cache });
+    const Factory = kyselyAdapterFactory(db, { clientStanding, clientCache: cache });
     clients = new Factory('Client');
     await saveClient(db, { client_id: clientId, client_name: 'Cached TPP', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'private_key_jwt' });
     await insertTpp(db, {

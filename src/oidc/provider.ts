@@ -9,8 +9,8 @@ import { replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
-import { isClientUsable } from '../tpp/tpp-service.ts';
-import { admitClient } from '../ops/rate-limit.ts';
+import { clientStanding } from '../tpp/tpp-service.ts';
+import { admitRequestClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
@@ -156,12 +156,12 @@ export function createProvider(settings: ProviderSettings): Provider {
   const fapi = fapiConfiguration(presentedCertificate);
   // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
   const Adapter = kyselyAdapterFactory(db, {
-    async clientUsable(database, clientId) {
-      const usable = await isClientUsable(database, clientId);
-      if (!usable) settings.onRefusedClient?.(clientId);
-      return usable;
+    async clientStanding(database, clientId) {
+      const standing = await clientStanding(database, clientId);
+      if (!standing.usable) settings.onRefusedClient?.(clientId);
+      else await admitRequestClient(database, clientId, standing.throttle);
+      return standing;
     },
-    clientAdmitted: admitClient,
     clientCache: settings.clientCache,
     issuanceHolds: consentHoldsAfterIssuance,
     codeReused: endGrantOfReusedCode,

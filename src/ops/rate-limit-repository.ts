@@ -20,6 +20,18 @@ export async function countHit(db: Db, key: string, windowSeconds: number): Prom
   return { hits: row.hits, windowEndsAt: row.window_ends_at };
 }
 
+/** Takes back one hit counted in the window that ends at `windowEndsAt` (not in a later one). */
+export async function returnHit(db: Db, key: string, windowEndsAt: Date): Promise<void> {
+  await db
+    .updateTable('rate_limit')
+    .set({ hits: sql<number>`hits - 1` })
+    .where('key', '=', key)
+    // JavaScript dates hold milliseconds; the column holds microseconds.
+    .where(sql<Date>`date_trunc('milliseconds', window_ends_at)`, '=', windowEndsAt)
+    .where('hits', '>', 0)
+    .execute();
+}
+
 export async function deleteEndedWindows(db: Db): Promise<number> {
   const result = await db.deleteFrom('rate_limit').where('window_ends_at', '<', sql<Date>`now()`).executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -1,12 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Middleware } from 'koa';
 import type { Db } from '../db/connect.ts';
 import type { Views } from '../http/views.ts';
 import type { Metrics } from './metrics.ts';
-import { countHit } from './rate-limit-repository.ts';
+import { countHit, returnHit } from './rate-limit-repository.ts';
 
 import { ClientThrottled } from '../protocol/client-throttled.ts';
 import { findRoute } from '../protocol/route-match.ts';
-import type { RateLimitPolicy } from '../protocol/routes.ts';
+import type { Caller, RateLimitPolicy } from '../protocol/routes.ts';
 
 export interface RateLimit {
   limit: number;
@@ -48,14 +49,65 @@ export function rateLimit(deps: { db: Db; limits: RateLimits; views: Views; metr
   };
 }
 
+/** The operator's throttle on one client (`tpp:throttle`, table client_rate_limit): at most `limit` requests per window. */
+export interface ClientThrottle {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** A client's request while it runs: the client it was admitted as (once), and the hit counted for it. */
+interface ClientRequest {
+  clientId?: string;
+  hit?: { key: string; windowEndsAt: Date };
+}
+
+const clientRequests = new AsyncLocalStorage<ClientRequest>();
+
+/** Who calls a route whose first client load is the client the request authenticates as. */
+const CLIENT_CALLERS: ReadonlySet<Caller> = new Set(['client', 'tpp', 'resource_server']);
+
 /**
- * The operator's throttle on one TPP (`tpp:throttle`, table client_rate_limit), below every default:
- * counted on each load of the client, which every client authentication and every check of its tokens
- * does, across every process. Throws ClientThrottled over the limit; clients without one pass free.
+ * Scopes the operator's throttle to one count per request, for the client the request authenticates
+ * as: on the routes clients call (the route table's caller), the first client a request loads is the
+ * one authenticating (client authentication, or the client of the token presented to Assent's APIs);
+ * later loads (a resource server's introspection loads the TPP behind the token; customer pages load
+ * TPPs to name them) neither count nor refuse. The engine has no hook between authenticating a client
+ * and the endpoint's work, so the hit is counted at that load and given back, before the answer leaves,
+ * when the request ends 401 (the client did not authenticate): a caller cannot use up a TPP's
+ * allowance by naming its client_id. Mounted twice, because the answer leaves from where it is made:
+ * in front of Assent's routers for theirs, and inside the provider (`provider.use`) for the engine's.
  */
-export async function admitClient(db: Db, clientId: string): Promise<void> {
-  const override = await db.selectFrom('client_rate_limit').select(['limit', 'window_seconds']).where('client_id', '=', clientId).executeTakeFirst();
-  if (!override) return;
-  const { hits, windowEndsAt } = await countHit(db, `client:${clientId}`, override.window_seconds);
-  if (hits > override.limit) throw new ClientThrottled(Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000)));
+export function throttleClientRequests(deps: { db: Db }, servedBy: 'engine' | 'assent'): Middleware {
+  return async (ctx, next) => {
+    const route = findRoute(ctx.method, ctx.path);
+    if (!route || route.servedBy !== servedBy || !CLIENT_CALLERS.has(route.caller)) return next();
+    const request: ClientRequest = {};
+    let status: unknown;
+    try {
+      await clientRequests.run(request, next);
+      status = ctx.status;
+    } catch (error) {
+      status = (error as { status?: unknown }).status;
+      throw error;
+    } finally {
+      // A lost give-back leaves one hit too many until the window ends; the request's own answer stands.
+      if (request.hit && status === 401) await returnHit(deps.db, request.hit.key, request.hit.windowEndsAt).catch(() => undefined);
+    }
+  };
+}
+
+/**
+ * The operator's throttle, below every default: counted once per client request for its
+ * authenticating client (see throttleClientRequests), across every process. Throws ClientThrottled over
+ * the limit; clients without a throttle pass free, and outside a client's request nothing is counted.
+ */
+export async function admitRequestClient(db: Db, clientId: string, throttle: ClientThrottle | null): Promise<void> {
+  const request = clientRequests.getStore();
+  if (!request || request.clientId !== undefined) return;
+  request.clientId = clientId;
+  if (!throttle) return;
+  const key = `client:${clientId}`;
+  const { hits, windowEndsAt } = await countHit(db, key, throttle.windowSeconds);
+  request.hit = { key, windowEndsAt };
+  if (hits > throttle.limit) throw new ClientThrottled(Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000)));
 }

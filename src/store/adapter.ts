@@ -4,7 +4,6 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
-import { blockedKids } from './blocked-credentials.ts';
 import { createBatchedFind } from './batched-find.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import type { ClientCache } from './client-cache.ts';
@@ -33,11 +32,20 @@ function withConsumption(model: string, row: { payload: Record<string, unknown>;
   return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
 }
 
+/** Whether a stored client may act now, and which of its keys an operator blocked. */
+export interface ClientStanding {
+  /** False for a suspended or deleted TPP: its client does not exist for the provider. */
+  usable: boolean;
+  /** Kids left out of the client's JWKS (`incident:block-credential`): nothing they sign verifies. */
+  blockedKids: readonly string[];
+}
+
 export interface AdapterOptions {
-  /** Whether a stored client may act at all; a client it refuses does not exist for the provider. */
-  clientUsable?: (db: Db, clientId: string) => Promise<boolean>;
-  /** Runs on every load of a usable client, cached or not; throws to refuse this call (the operator's throttle). */
-  clientAdmitted?: (db: Db, clientId: string) => Promise<void>;
+  /**
+   * Read on every load of a stored client, cached or not (one query): a client it calls unusable does
+   * not exist for the provider. It may also throw to refuse the request (the operator's throttle).
+   */
+  clientStanding?: (db: Db, clientId: string) => Promise<ClientStanding>;
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
   /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
@@ -47,6 +55,13 @@ export interface AdapterOptions {
   batchedFind?: BatchedFind;
   batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
   batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
+}
+
+/** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
+function withoutBlockedKeys(payload: AdapterPayload, blocked: readonly string[]): AdapterPayload {
+  const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
+  if (blocked.length === 0 || !jwks?.keys?.length) return payload;
+  return { ...payload, jwks: { ...jwks, keys: jwks.keys.filter((key) => !key.kid || !blocked.includes(key.kid)) } };
 }
 
 export class KyselyAdapter implements Adapter {
@@ -106,22 +121,12 @@ export class KyselyAdapter implements Adapter {
     // An ambient transaction (a registration) must see its own writes, never a cached copy.
     const cache = this.#options.clientCache;
     const payload = cache && this.db === this.#db ? await cache.get(id, () => this.findById(id)) : await this.findById(id);
-    // A suspended TPP's client does not exist for the provider. Asked on every load, never cached: a
-    // notification arrives only after the suspension commits, and the TPP's very next call must fail.
-    if (payload && this.#options.clientUsable && !(await this.#options.clientUsable(this.db, id))) return undefined;
-    if (!payload) return undefined;
-    // The operator's throttle counts every load; blocked keys, like suspension, hold from the next call.
-    if (this.#options.clientAdmitted) await this.#options.clientAdmitted(this.db, id);
-    return this.withoutBlockedKeys(id, payload);
-  }
-
-  /** A client's blocked keys (`incident:block-credential`) are gone from its JWKS: nothing they sign verifies. */
-  private async withoutBlockedKeys(clientId: string, payload: AdapterPayload): Promise<AdapterPayload> {
-    const jwks = payload.jwks as { keys?: { kid?: string }[] } | undefined;
-    if (!jwks?.keys?.length) return payload;
-    const blocked = await blockedKids(this.db, clientId);
-    if (blocked.size === 0) return payload;
-    return { ...payload, jwks: { ...jwks, keys: jwks.keys.filter((key) => !key.kid || !blocked.has(key.kid)) } };
+    if (!payload || !this.#options.clientStanding) return payload;
+    // Suspension and blocked keys are asked on every load, never cached: a notification arrives only
+    // after the change commits, and the TPP's very next call must fail.
+    const standing = await this.#options.clientStanding(this.db, id);
+    if (!standing.usable) return undefined;
+    return withoutBlockedKeys(payload, standing.blockedKids);
   }
 
   /** Finds of one id in the same tick share a query, except inside an ambient transaction, which must see its own writes. */

@@ -12,12 +12,6 @@ import type { BlockedCredentialKind } from '../db/schema.ts';
  * every use, never cached: a block holds on every instance at once.
  */
 
-/** The kids blocked for a client: its JWKS is served to the provider without them. */
-export async function blockedKids(db: Db, clientId: string): Promise<Set<string>> {
-  const rows = await db.selectFrom('blocked_credential').select('value').where('kind', '=', 'key').where('client_id', '=', clientId).execute();
-  return new Set(rows.map((row) => row.value));
-}
-
 export interface BlockedCredential {
   clientId: string;
   kind: BlockedCredentialKind;

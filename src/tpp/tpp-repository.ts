@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { NewTpp, TppRow, TppStatus } from '../db/schema.ts';
+import type { ClientThrottle } from '../ops/rate-limit.ts';
 
 export function findTpp(db: Db, clientId: string): Promise<TppRow | undefined> {
   return db.selectFrom('tpp').selectAll().where('client_id', '=', clientId).executeTakeFirst();
@@ -31,9 +32,31 @@ export async function hasTppWithStatus(db: Db, where: { orgId: string }, status:
   return row !== undefined;
 }
 
-export async function clientIsActiveOrUnmanaged(db: Db, clientId: string): Promise<boolean> {
-  const row = await db.selectFrom('tpp').select('status').where('client_id', '=', clientId).executeTakeFirst();
-  return row === undefined || row.status === 'active';
+export interface ClientStandingRow {
+  /** No TPP record (seeded, operator-made) or an active one. */
+  usable: boolean;
+  blockedKids: string[];
+  throttle: ClientThrottle | null;
+}
+
+/**
+ * Whether a client may act now, in one statement: its TPP's status, the kids an operator blocked
+ * (`incident:block-credential`) and the operator's throttle. Read on every load of a client, so that a
+ * suspension, a block or a throttle holds on every instance from its commit.
+ */
+export async function readClientStanding(db: Db, clientId: string): Promise<ClientStandingRow> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      sql<boolean>`not exists (select 1 from tpp where client_id = ${clientId} and status <> 'active')`.as('usable'),
+      sql<string[]>`array(select value from blocked_credential where kind = 'key' and client_id = ${clientId})`.as('blocked_kids'),
+      eb
+        .selectFrom('client_rate_limit')
+        .select(sql<ClientThrottle>`json_build_object('limit', "limit", 'windowSeconds', window_seconds)`.as('throttle'))
+        .where('client_rate_limit.client_id', '=', clientId)
+        .as('throttle'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { usable: row.usable, blockedKids: row.blocked_kids, throttle: row.throttle ?? null };
 }
 
 /** True when this call recorded the statement's first use; false when its jti was seen before. */

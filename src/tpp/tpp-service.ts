@@ -6,7 +6,9 @@ import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { clientIsActiveOrUnmanaged, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, updateTpp } from './tpp-repository.ts';
+import { type ClientStandingRow, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStanding, updateTpp } from './tpp-repository.ts';
+
+export type { ClientStandingRow } from './tpp-repository.ts';
 
 /** What other modules (consent pages, dashboard) may know about a TPP. */
 export interface TppProfile {
@@ -86,9 +88,12 @@ export async function getSoftwareStatement(db: Db, clientId: string): Promise<So
   return row && { jwt: row.software_statement, claims: row.software_statement_claims as SoftwareStatement['claims'] };
 }
 
-/** Clients without a TPP record (seeded, operator-made) are usable; a TPP's client only while active. */
-export function isClientUsable(db: Db, clientId: string): Promise<boolean> {
-  return clientIsActiveOrUnmanaged(db, clientId);
+/**
+ * Whether a client may act now: clients without a TPP record (seeded, operator-made) are usable, a
+ * TPP's client only while active; with its blocked kids and operator throttle (one statement).
+ */
+export function clientStanding(db: Db, clientId: string): Promise<ClientStandingRow> {
+  return readClientStanding(db, clientId);
 }
 
 export function isOrganisationSuspended(db: Db, orgId: string): Promise<boolean> {

@@ -9,17 +9,22 @@ export function findPaymentByKey(db: Executor, consentId: string, idempotencyKey
   return db.selectFrom('vrp_payment').selectAll().where('consent_id', '=', consentId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
 }
 
-/** The sum of accepted payments in [start, end), as an exact decimal string ("0.00" when none). */
-export async function sumAccepted(db: Executor, consentId: string, start: Date, end: Date): Promise<string> {
+/**
+ * The sums of accepted payments in each [start, end), as exact decimal strings ("0.00" when none), in
+ * the order given: one statement for every period of a consent.
+ */
+export async function sumsAccepted(db: Executor, consentId: string, periods: readonly { start: Date; end: Date }[]): Promise<string[]> {
+  if (periods.length === 0) return [];
   const row = await db
     .selectFrom('vrp_payment')
-    .select(sql<string>`coalesce(sum(amount), 0)::numeric(15, 2)::text`.as('total'))
+    .select(periods.map((period, i) => sql<string>`coalesce(sum(amount) filter (where created_at >= ${period.start} and created_at < ${period.end}), 0)::numeric(15, 2)::text`.as(`p${i}`)))
     .where('consent_id', '=', consentId)
     .where('outcome', '=', 'accepted')
-    .where('created_at', '>=', start)
-    .where('created_at', '<', end)
+    .where('created_at', '>=', new Date(Math.min(...periods.map((period) => period.start.getTime()))))
+    .where('created_at', '<', new Date(Math.max(...periods.map((period) => period.end.getTime()))))
     .executeTakeFirstOrThrow();
-  return row.total;
+  const totals = row as Record<string, string>;
+  return periods.map((_, i) => totals[`p${i}`]!);
 }
 
 export function insertPayment(trx: Transaction<Database>, payment: Insertable<VrpPaymentTable>): Promise<VrpPaymentRow> {

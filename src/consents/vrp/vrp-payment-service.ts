@@ -9,7 +9,7 @@ import type { Actor } from '../consent-service.ts';
 import type { ObErrorCode } from '../../protocol/ob-error-codes.ts';
 import { fromMinorUnits, toMinorUnits } from './money.ts';
 import { periodAt } from './periods.ts';
-import { databaseNow, findPaymentByKey, insertPayment, sumAccepted } from './vrp-payment-repository.ts';
+import { databaseNow, findPaymentByKey, insertPayment, sumsAccepted } from './vrp-payment-repository.ts';
 import { type PeriodicLimit, validFrom, type VrpTerms } from './vrp-terms.ts';
 
 /**
@@ -66,23 +66,24 @@ const money = (minor: bigint, currency: string) => `${fromMinorUnits(minor)} ${c
 /** How much of each periodic limit is used in the period containing `now`. */
 export async function periodUsage(db: Db | Transaction<Database>, consent: Pick<Consent, 'id' | 'createdAt'> & { vrp: VrpTerms }, now: Date): Promise<PeriodUsage[]> {
   const start = validFrom(consent.vrp, consent.createdAt);
-  return Promise.all(
-    consent.vrp.controlParameters.PeriodicLimits.map(async (limit) => {
-      const period = periodAt(limit, start, now);
-      const paid = toMinorUnits(await sumAccepted(db, consent.id, period.start, period.end));
-      const ceiling = toMinorUnits(limit.Amount);
-      return {
-        PeriodType: limit.PeriodType,
-        PeriodAlignment: limit.PeriodAlignment,
-        Currency: limit.Currency,
-        Limit: limit.Amount,
-        PeriodStartDateTime: period.start.toISOString(),
-        PeriodEndDateTime: period.end.toISOString(),
-        Paid: fromMinorUnits(paid),
-        Remaining: fromMinorUnits(ceiling > paid ? ceiling - paid : 0n),
-      };
-    }),
-  );
+  const limits = consent.vrp.controlParameters.PeriodicLimits;
+  const periods = limits.map((limit) => periodAt(limit, start, now));
+  const paidInPeriods = await sumsAccepted(db, consent.id, periods);
+  return limits.map((limit, i) => {
+    const period = periods[i]!;
+    const paid = toMinorUnits(paidInPeriods[i]!);
+    const ceiling = toMinorUnits(limit.Amount);
+    return {
+      PeriodType: limit.PeriodType,
+      PeriodAlignment: limit.PeriodAlignment,
+      Currency: limit.Currency,
+      Limit: limit.Amount,
+      PeriodStartDateTime: period.start.toISOString(),
+      PeriodEndDateTime: period.end.toISOString(),
+      Paid: fromMinorUnits(paid),
+      Remaining: fromMinorUnits(ceiling > paid ? ceiling - paid : 0n),
+    };
+  });
 }
 
 /** The first rule the payment breaks, or undefined when it may be made. */
