@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from 'kysely';
 import type { ConsentRow, ConsentStatus, ConsentTable, ConsentType, Database, NewConsent } from '../db/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -12,16 +12,34 @@ export function findConsent(db: Executor, id: string): Promise<ConsentRow | unde
   return db.selectFrom('consent').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function lockConsent(trx: Transaction<Database>, id: string): Promise<ConsentRow | undefined> {
-  return trx.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+/**
+ * The consents living in a grant, as one JSON array of {id, status, expires_at, client_id}: read with
+ * the grant in the statement that finds a token (store/batched-find.ts), or alone.
+ */
+export function consentStandingsOfGrantJson(grantId: RawBuilder<string>): RawBuilder<unknown> {
+  return sql`(select coalesce(json_agg(json_build_object('id', c.id, 'status', c.status, 'expires_at', c.expires_at, 'client_id', c.client_id)), '[]'::json) from consent c where c.grant_id = ${grantId})`;
+}
+
+export async function findConsentStandingsOfGrantJson(db: Executor, grantId: string): Promise<unknown> {
+  const { rows } = await sql<{ standings: unknown }>`select ${consentStandingsOfGrantJson(sql.val(grantId))} as standings`.execute(db);
+  return rows[0]?.standings;
 }
 
 /**
- * Reads the consent once no transition holds it (FOR SHARE waits for a FOR UPDATE or an update in
- * flight): what a writer that raced a transition sees after the transition committed.
+ * Reads consents once no transition holds them (FOR SHARE waits for a FOR UPDATE or an update in
+ * flight): what a writer that raced a transition sees after the transition committed. In id order, as
+ * every locking reader of several consents takes them.
  */
-export function findConsentAfterTransitions(db: Executor, id: string): Promise<ConsentRow | undefined> {
-  return db.selectFrom('consent').selectAll().where('id', '=', id).forShare().executeTakeFirst();
+export function findConsentsAfterTransitions(db: Executor, ids: readonly string[]): Promise<ConsentRow[]> {
+  return db.selectFrom('consent').selectAll().where('id', 'in', ids).orderBy('id').forShare().execute();
+}
+
+export function findConsents(db: Executor, ids: readonly string[]): Promise<ConsentRow[]> {
+  return db.selectFrom('consent').selectAll().where('id', 'in', ids).execute();
+}
+
+export function lockConsent(trx: Transaction<Database>, id: string): Promise<ConsentRow | undefined> {
+  return trx.selectFrom('consent').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 /** The consents living in a grant (several once grant management merged them), locked in id order. */

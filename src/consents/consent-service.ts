@@ -8,9 +8,12 @@ import { destroyGrantEverywhere, releaseConsentFromGrant } from '../store/artefa
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
+  consentStandingsOfGrantJson,
   findConsent,
-  findConsentAfterTransitions,
   findConsentByIdempotencyKey,
+  findConsents,
+  findConsentsAfterTransitions,
+  findConsentStandingsOfGrantJson,
   findConsentByInteraction,
   insertConsent,
   listConsentsOfCustomer,
@@ -109,11 +112,43 @@ export async function getConsent(db: Db, id: string): Promise<Consent | undefine
   return row && toConsent(row);
 }
 
-/** The consent as it stands once any transition in flight has committed (see findConsentAfterTransitions). */
-export async function getSettledConsent(db: Db, id: string): Promise<Consent | undefined> {
-  if (!UUID.test(id)) return undefined;
-  const row = await findConsentAfterTransitions(db, id);
-  return row && toConsent(row);
+/** Consents by id in one read (ids that are not UUIDs or not stored are left out), in no set order. */
+export async function getConsents(db: Db, ids: readonly string[]): Promise<Consent[]> {
+  const wanted = ids.filter((id) => UUID.test(id));
+  if (wanted.length === 0) return [];
+  return (await findConsents(db, wanted)).map((row) => toConsent(row));
+}
+
+/** Several consents as they stand once any transition in flight on them has committed, in one read. */
+export async function getSettledConsents(db: Db, ids: readonly string[]): Promise<Consent[]> {
+  const wanted = ids.filter((id) => UUID.test(id));
+  if (wanted.length === 0) return [];
+  return (await findConsentsAfterTransitions(db, wanted)).map((row) => toConsent(row));
+}
+
+/** What introspection needs to know of a consent in a grant: whether it holds, and whose it is. */
+export interface ConsentStanding {
+  id: string;
+  /** As Consent.status: an Authorised consent past its expiry reads as Expired. */
+  status: ConsentStatus;
+  clientId: string;
+}
+
+/** The SQL that reads a grant's consent standings with the grant (the adapter's grant companion). */
+export const consentStandingsWithGrant = consentStandingsOfGrantJson;
+
+/**
+ * The standings of the consents living in a grant: from what was read with the grant in this request
+ * (`companion`), or else read now.
+ */
+export async function consentStandingsOfGrant(db: Db, grantId: string, companion?: unknown): Promise<ConsentStanding[]> {
+  const json = (companion ?? (await findConsentStandingsOfGrantJson(db, grantId))) as { id: string; status: ConsentStatus; expires_at: string | null; client_id: string }[];
+  const now = new Date();
+  return json.map((row) => ({
+    id: row.id,
+    status: effectiveStatus({ status: row.status, expires_at: row.expires_at === null ? null : new Date(row.expires_at) }, now),
+    clientId: row.client_id,
+  }));
 }
 
 /** A TPP's view: another TPP's consent does not exist for it. */

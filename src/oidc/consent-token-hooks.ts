@@ -1,6 +1,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { getConsent, getSettledConsent } from '../consents/consent-service.ts';
+import { type ConsentStanding, consentStandingsOfGrant, getConsents, getSettledConsents } from '../consents/consent-service.ts';
+import { grantCompanionOfRequest } from '../store/request-prefetch.ts';
 import { noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
 import { consentIdsOf } from './consent-binding-hooks.ts';
@@ -48,49 +49,58 @@ export function consentTokenClaims(db: Db) {
   return async (ctx: KoaContextWithOIDC | undefined, token: object) => {
     const consentIds = consentIdsOf(grantOf(ctx));
     if (consentIds.length === 0) return undefined;
-    const consents: Consent[] = [];
+    const read = new Map((await getConsents(db, consentIds)).map((consent) => [consent.id, consent]));
+    const consents = consentIds.map((consentId) => read.get(consentId));
+    if (!consents.every((consent) => holdsIn(consent, grantIdOf(token)))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
     const kind = ctx?.oidc.params?.grant_type === 'refresh_token' ? 'refreshed' : 'issued';
-    for (const consentId of consentIds) {
-      const consent = await getConsent(db, consentId);
-      if (!holdsIn(consent, grantIdOf(token))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
-      await noteConsentUse(db, { consentId: consent.id, kind, clientId: ctx?.oidc.client?.clientId ?? consent.clientId });
-      consents.push(consent);
-    }
+    for (const consent of consents as Consent[]) await noteConsentUse(db, { consentId: consent.id, kind, clientId: ctx?.oidc.client?.clientId ?? consent.clientId });
     // A merged grant (grant management) carries several: the first stays top-level for resource
     // servers that read one consent, and `consents` lists them all.
-    return { ...consentClaims(consents[0]!), ...(consents.length > 1 && { consents: consents.map((consent) => consentClaims(consent)) }) };
+    return { ...consentClaims(consents[0]!), ...(consents.length > 1 && { consents: (consents as Consent[]).map((consent) => consentClaims(consent)) }) };
   };
 }
 
 /**
- * Introspection's last word on a token of a consent-bound grant: true (active) only while its consent
- * is Authorised and lives in this very grant, and then it also records the use (`last_used_at`, at
- * most once a minute), which is why the name says so. Introspection is a POST; nothing here runs on a
- * GET. Revocation, expiry, consumption and re-authentication already destroy the old grant; this holds
- * even for a consent that expired a moment ago.
+ * Introspection's last word on a token of a consent-bound grant: true (active) only while each of its
+ * consents is Authorised and lives in this very grant, and then it also records the use
+ * (`last_used_at`, at most once a minute), which is why the name says so. The consents' standing was
+ * read with the token and its grant, in the same statement (store/request-prefetch.ts), or is read now.
+ * Introspection is a POST; nothing here runs on a GET. Revocation, expiry, consumption and
+ * re-authentication already destroy the old grant; this holds even for a consent that expired a moment ago.
  */
 export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
   // Every consent the token carries and every consent its grant now holds.
   const consentIds = new Set([...consentIdsOf(grantOf(ctx)), ...consentIdsOf(token as { rar?: Record<string, unknown>[] })]);
-  for (const consentId of consentIds) {
-    const consent = await getConsent(db, consentId);
-    if (!holdsIn(consent, grantIdOf(token))) return false;
-    // The introspecting client (the bank's resource server, or the TPP itself) used the consent.
-    await noteConsentUse(db, { consentId: consent.id, kind: 'introspected', clientId: ctx.oidc.client?.clientId ?? consent.clientId });
+  if (consentIds.size === 0) return true;
+  const grantId = grantIdOf(token);
+  if (!grantId) return false;
+  const inGrant = new Map((await consentStandingsOfGrant(db, grantId, grantCompanionOfRequest(grantId))).map((standing) => [standing.id, standing]));
+  const standings = [...consentIds].map((consentId) => inGrant.get(consentId));
+  if (!standings.every((standing) => standing?.status === 'Authorised')) return false;
+  // The introspecting client (the bank's resource server, or the TPP itself) used the consent.
+  for (const standing of standings as ConsentStanding[]) {
+    await noteConsentUse(db, { consentId: standing.id, kind: 'introspected', clientId: ctx.oidc.client?.clientId ?? standing.clientId });
   }
   return true;
 }
 
 /**
- * The adapter's last check after storing an access token (a code redemption or a refresh): the
+ * The adapter's last check after storing an access token (a code redemption or a refresh): every
  * consent it was issued under must still hold once any transition in flight has committed. The
  * claims were read before the write, so a DELETE or revocation that destroyed the grant in between
  * would otherwise leave a live-looking row behind and the TPP a 200 for a token already dead.
  */
 export async function consentHoldsAfterIssuance(db: Db, payload: { grantId?: string; extra?: Record<string, unknown> }): Promise<boolean> {
-  const consentId = payload.extra?.consent_id;
-  if (typeof consentId !== 'string') return true;
-  return holdsIn(await getSettledConsent(db, consentId), payload.grantId);
+  const consentIds = consentIdsOfClaims(payload.extra);
+  if (consentIds.length === 0) return true;
+  const settled = new Map((await getSettledConsents(db, consentIds)).map((consent) => [consent.id, consent]));
+  return consentIds.every((consentId) => holdsIn(settled.get(consentId), payload.grantId));
+}
+
+/** The consents a token's stored claims name: the top-level one and, for a merged grant, each in `consents`. */
+function consentIdsOfClaims(extra: Record<string, unknown> | undefined): string[] {
+  const ids = [extra?.consent_id, ...(Array.isArray(extra?.consents) ? extra.consents.map((claims: { consent_id?: unknown }) => claims.consent_id) : [])];
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
 }
 
 /** A token's TTL, cut so that it ends with its grant (a consent's grant ends when the consent does). */

@@ -20,7 +20,7 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
-import { endGrantOfReusedCode } from '../consents/consent-service.ts';
+import { consentStandingsWithGrant, endGrantOfReusedCode } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
@@ -163,6 +163,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       return standing;
     },
     clientCache: settings.clientCache,
+    // A token's grant comes with the standing of the consents it holds, in the same statement.
+    grantCompanion: consentStandingsWithGrant,
     issuanceHolds: consentHoldsAfterIssuance,
     codeReused: endGrantOfReusedCode,
   });

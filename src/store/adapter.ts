@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
-import { createBatchedFind } from './batched-find.ts';
+import { createBatchedFind, type GrantCompanion } from './batched-find.ts';
+import { forgetOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeOfRequest } from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import type { ClientCache } from './client-cache.ts';
 
@@ -20,6 +21,7 @@ function expiry(expiresIn: number | undefined) {
 }
 
 const live = sql<boolean>`(expires_at is null or expires_at > now())`;
+const liveAt = (alias: string) => sql<boolean>`(${sql.ref(`${alias}.expires_at`)} is null or ${sql.ref(`${alias}.expires_at`)} > now())`;
 
 /** The library's own words for a spent grant source, so that every reuse reads alike (monitoring matches them). */
 const CONSUMABLE_LABELS: Record<string, string> = { AuthorizationCode: 'authorization code', RefreshToken: 'refresh token' };
@@ -52,6 +54,8 @@ export interface AdapterOptions {
   codeReused?: (db: Db, grantId: string) => Promise<void>;
   /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
+  /** Read with every token's grant in the same statement (the consents the grant holds); see store/request-prefetch.ts. */
+  grantCompanion?: GrantCompanion;
   batchedFind?: BatchedFind;
   batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
   batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
@@ -110,6 +114,8 @@ export class KyselyAdapter implements Adapter {
         .execute();
     }
     if (this.model === 'Client') this.#options.clientCache?.forget(id);
+    if (this.model === 'Grant') forgetOfRequest('Grant', id);
+    if (this.model === 'Session' && payload.uid) forgetOfRequest('Session', payload.uid);
     if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
       await destroyGrantEverywhere(this.db, payload.grantId);
       throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
@@ -133,12 +139,21 @@ export class KyselyAdapter implements Adapter {
   private async findById(id: string) {
     const batchedFind = this.#options.batchedFind;
     if (!batchedFind || this.db !== this.#db) return this.findBy('id', id);
+    if (this.model === 'Grant') {
+      // Read a moment ago with this request's token, in the same statement.
+      const kept = takeOfRequest('Grant', id);
+      if (kept) return kept as AdapterPayload;
+    }
     const row = await batchedFind(this.model, id);
+    if (row?.grant && typeof row.payload.grantId === 'string') keepGrantOfRequest(row.payload.grantId, row.grant);
+    if (row?.session && typeof row.payload.sessionUid === 'string') keepSessionOfRequest(row.payload.sessionUid, row.session);
     return row && withConsumption(this.model, row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.findBy('uid', uid);
+    // A session-bound token's session, read with the token in this request.
+    const kept = this.model === 'Session' && this.db === this.#db ? takeOfRequest('Session', uid) : undefined;
+    return kept ?? this.findBy('uid', uid);
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -187,6 +202,7 @@ export class KyselyAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     await this.db.deleteFrom('oidc_model').where('model', '=', this.model).where('id', '=', id).execute();
     if (this.model === 'Client') this.#options.clientCache?.forget(id);
+    if (this.model === 'Grant') forgetOfRequest('Grant', id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -219,7 +235,7 @@ export class KyselyAdapter implements Adapter {
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
 export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
-  const batched = { batchedFind: createBatchedFind(db, live), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
+  const batched = { batchedFind: createBatchedFind(db, liveAt, options.grantCompanion), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
       super(db, model, { ...options, ...batched });

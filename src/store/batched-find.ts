@@ -1,10 +1,26 @@
-import type { RawBuilder } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { rowKey } from './batched-write.ts';
+
+/** A live row's expiry condition, for the table under the alias given. */
+export type LiveCondition = (alias: string) => RawBuilder<boolean>;
+
+/** What the domains read with a grant in the same statement (the consents it holds), by the grant's id. */
+export type GrantCompanion = (grantId: RawBuilder<string>) => RawBuilder<unknown>;
+
+export interface FoundGrant {
+  payload: Record<string, unknown>;
+  /** What the GrantCompanion read with it, in the same snapshot. */
+  companion: unknown;
+}
 
 export interface FoundRow {
   payload: Record<string, unknown>;
   consumed_at: Date | null;
+  /** A token's live grant, read in the same statement (undefined for rows without one). */
+  grant?: FoundGrant;
+  /** A session-bound token's live session, read in the same statement. */
+  session?: Record<string, unknown>;
 }
 
 type Waiter = { resolve: (row: FoundRow | undefined) => void; reject: (error: unknown) => void };
@@ -19,10 +35,12 @@ const MAX_BATCH = 256;
  * over. Under load that is one round trip for many introspections instead of one each, and profiling
  * showed round trips (pg's socket writes) as the largest cost of introspection.
  *
- * Every find still reads the database after its own request began, so a revocation committed before
- * a request started is seen by it. `live` is the same expiry condition the single-model find uses.
+ * A token row comes with its grant and what the domains read with the grant (`companion`: the consents
+ * it holds), and a session-bound token with its session, in the same statement, so a consent-bound
+ * introspection reads token, grant, consent status and session in one round trip. Every find still reads the database after its own request began, so a
+ * revocation committed before a request started is seen by it.
  */
-export function createBatchedFind(db: Db, live: RawBuilder<boolean>) {
+export function createBatchedFind(db: Db, live: LiveCondition, companion?: GrantCompanion) {
   let pending = new Map<string, Waiter[]>();
 
   async function run(batch: Map<string, Waiter[]>) {
@@ -35,13 +53,32 @@ export function createBatchedFind(db: Db, live: RawBuilder<boolean>) {
     }
     try {
       const rows = await db
-        .selectFrom('oidc_model')
-        .select(['model', 'id', 'payload', 'consumed_at'])
-        .where('id', 'in', [...ids])
-        .where('model', 'in', [...models])
-        .where(live)
+        .selectFrom('oidc_model as t')
+        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id').on(live('g')))
+        .leftJoin('oidc_model as s', (join) =>
+          join
+            .on('s.model', '=', 'Session')
+            .on(sql<boolean>`t.payload->>'expiresWithSession' = 'true'`)
+            .on('s.uid', '=', sql<string>`t.payload->>'sessionUid'`)
+            .on(live('s')),
+        )
+        .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])
+        .select(companion ? companion(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
+        .where('t.id', 'in', [...ids])
+        .where('t.model', 'in', [...models])
+        .where(live('t'))
         .execute();
-      const found = new Map(rows.map((row) => [rowKey(row.model, row.id), row]));
+      const found = new Map(
+        rows.map((row) => [
+          rowKey(row.model, row.id),
+          {
+            payload: row.payload,
+            consumed_at: row.consumed_at,
+            ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
+            ...(row.session_payload && { session: row.session_payload }),
+          } satisfies FoundRow,
+        ]),
+      );
       for (const [key, waiters] of batch) for (const waiter of waiters) waiter.resolve(found.get(key));
     } catch (error) {
       for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);

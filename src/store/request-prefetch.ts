@@ -1,0 +1,54 @@
+import { Provider } from 'oidc-provider';
+import type { FoundGrant } from './batched-find.ts';
+
+/**
+ * What was read together with a token (store/batched-find.ts: its grant with the consents it holds,
+ * and the session a session-bound token lives in), kept for the rest of that one provider request
+ * only: the request's Grant.find and Session.findByUid take it instead of asking again, and the
+ * consent check at introspection reads what came with the grant. Keyed by the request's context
+ * (oidc-provider's `Provider.ctx`), so nothing read for one request ever answers another: a request
+ * that starts after a revocation committed reads the database itself. Each row is served once, and
+ * dropped when the request changes it.
+ */
+interface Kept {
+  payload: Record<string, unknown> | undefined;
+  companion?: unknown;
+}
+
+const perRequest = new WeakMap<object, Map<string, Kept>>();
+
+const keyOf = (model: 'Grant' | 'Session', key: string) => `${model}\u0000${key}`;
+
+function keptOfRequest(create: boolean): Map<string, Kept> | undefined {
+  const ctx = Provider.ctx;
+  if (!ctx) return undefined;
+  let kept = perRequest.get(ctx);
+  if (!kept && create) perRequest.set(ctx, (kept = new Map()));
+  return kept;
+}
+
+export function keepGrantOfRequest(grantId: string, grant: FoundGrant): void {
+  keptOfRequest(true)?.set(keyOf('Grant', grantId), { payload: grant.payload, companion: grant.companion });
+}
+
+export function keepSessionOfRequest(uid: string, payload: Record<string, unknown>): void {
+  keptOfRequest(true)?.set(keyOf('Session', uid), { payload });
+}
+
+/** The kept payload, once: a second find in the same request reads the database. */
+export function takeOfRequest(model: 'Grant' | 'Session', key: string): Record<string, unknown> | undefined {
+  const kept = keptOfRequest(false)?.get(keyOf(model, key));
+  const payload = kept?.payload;
+  if (kept) kept.payload = undefined;
+  return payload;
+}
+
+/** What was read with the grant (the consents it holds), in this request; undefined when nothing was. */
+export function grantCompanionOfRequest(grantId: string): unknown {
+  return keptOfRequest(false)?.get(keyOf('Grant', grantId))?.companion;
+}
+
+/** The row changed or went in this request: nothing kept for it answers again. */
+export function forgetOfRequest(model: 'Grant' | 'Session', key: string): void {
+  keptOfRequest(false)?.delete(keyOf(model, key));
+}
