@@ -1,18 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { Client, Pool } from 'pg';
 import { Agent, fetch } from 'undici';
 import { createTestCustomer, type TestCustomer } from '../test/support/customers.ts';
 import type { Db } from '../src/db/connect.ts';
 import type { Database } from '../src/db/schema.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { ensureDevPki } from '../src/http/dev-pki.ts';
+import { ensureDevPki, type PemPair } from '../src/http/dev-pki.ts';
 import { startPostgresCluster } from '../test/support/postgres-cluster.ts';
 import { type BenchClient, benchClients, clientAssertion, pool, signedRequestObject } from './fixtures.ts';
+import { assertActive, benchResourceServer, clonedTokenId, cloneConsentBound, consentBoundTokens, type ResourceServer } from './consent-bound.ts';
 import { runFlows } from './flows.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { summarizeProfiles, type ProfileSummary } from './profile-summary.ts';
@@ -34,6 +35,12 @@ const FLOW_CONCURRENCY = setting('BENCH_FLOW_CONCURRENCY', 8);
 const BENCH_CUSTOMERS = setting('BENCH_CUSTOMERS', 120);
 const SCALE_SMALL = setting('BENCH_SCALE_SMALL', 10_000);
 const SCALE_LARGE = setting('BENCH_SCALE_LARGE', 1_000_000);
+/** Consents behind the stored tokens of the small and the large data run. */
+const SCALE_CONSENTS_SMALL = setting('BENCH_SCALE_CONSENTS_SMALL', 10_000);
+const SCALE_CONSENTS_LARGE = setting('BENCH_SCALE_CONSENTS_LARGE', 100_000);
+/** Consents approved through the pages for the consent-bound introspection scenario (each one a complete flow). */
+const CONSENT_TOKENS = setting('BENCH_CONSENT_TOKENS', 8);
+const CONSENT_BOUND = 'introspection of a consent-bound token (resource server, tls_client_auth)';
 // Below the in-memory adapter's 1,000-entry LRU, so the baseline introspects live tokens too.
 const PRE_ISSUED = setting('BENCH_PRE_ISSUED', 500);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
@@ -74,22 +81,12 @@ async function issueTokens(issuer: string, agent: Agent, client: BenchClient, co
   return tokens;
 }
 
-/** Stored ClientCredentials tokens cloned from a real one, ids derived from a counter so the load can name them. */
-const scaleTokenId = (i: number) => createHash('sha256').update(`bench${i}`).digest('base64url');
-
-async function cloneTokens(db: Db, template: string, from: number, to: number) {
-  for (let start = from; start <= to; start += 100_000) {
-    const end = Math.min(to, start + 99_999);
-    await sql`
-      insert into oidc_model (model, id, payload, grant_id, expires_at)
-      select t.model, ids.id, jsonb_set(t.payload, '{jti}', to_jsonb(ids.id)), t.grant_id, t.expires_at
-      from oidc_model t,
-           (select translate(rtrim(encode(sha256(('bench' || i)::bytea), 'base64'), '='), '+/', '-_') as id
-              from generate_series(${start}::int, ${end}::int) i) ids
-      where t.model = 'ClientCredentials' and t.id = ${template}
-      on conflict do nothing`.execute(db);
-  }
-  await sql`vacuum analyze oidc_model`.execute(db);
+/** What the consent-bound scenarios need of the run: its database and CA, and what they made there. */
+interface ConsentBench {
+  db: Db;
+  ca: PemPair;
+  rs?: ResourceServer;
+  granted?: { token: string; consentId: string }[];
 }
 
 /** A request scenario, run against each target in turn: what it posts, where, with which certificate. */
@@ -98,11 +95,36 @@ interface RequestScenario {
   route: string;
   connections: number;
   client: (clients: Clients) => BenchClient;
-  /** Unmeasured preparation against this target (pre-issued tokens, pre-signed JWTs): the body maker, and the tokens it introspects. */
-  prepare: (server: ServerProcess, clients: Clients, tppAgent: Agent) => Promise<{ body: () => string; tokens?: string[] }>;
+  /**
+   * Unmeasured preparation against this target (pre-issued tokens, pre-signed JWTs): the body maker, the
+   * tokens it introspects, and the certificate to present when it is not the client's.
+   */
+  prepare: (server: ServerProcess, clients: Clients, tppAgent: Agent, target: Target, bench: ConsentBench) => Promise<{ body: () => string; tokens?: string[]; certificate?: PemPair }>;
 }
 
 const requestScenarios: RequestScenario[] = [
+  {
+    // The bare engine knows no consents: its side is a tls_client_auth client introspecting a live
+    // token of its own, the same work minus everything a consent adds.
+    name: CONSENT_BOUND,
+    route: '/token/introspection',
+    connections: CONNECTIONS,
+    client: (clients) => clients.mtls,
+    async prepare(server, clients, tppAgent, target, bench) {
+      if (target === 'bare engine') {
+        const tokens = await issueTokens(server.issuer, tppAgent, clients.mtls, PRE_ISSUED);
+        return { body: () => form({ token: pick(tokens), client_id: clients.mtls.clientId }) };
+      }
+      bench.rs ??= await benchResourceServer(bench.db, bench.ca);
+      bench.granted ??= await consentBoundTokens({ issuer: server.issuer, db: bench.db, ca: bench.ca }, CONSENT_TOKENS);
+      const rs = bench.rs;
+      const tokens = bench.granted.map((granted) => granted.token);
+      const agent = new Agent({ connect: { ca: bench.ca.certPem, cert: rs.certificate.certPem, key: rs.certificate.keyPem } });
+      for (const token of tokens) await assertActive(server.issuer, agent, rs, token);
+      await agent.close();
+      return { body: () => form({ token: pick(tokens), client_id: rs.clientId }), certificate: rs.certificate };
+    },
+  },
   {
     name: 'introspection (tls_client_auth, own token)',
     route: '/token/introspection',
@@ -158,7 +180,7 @@ function printRow(row: Row) {
  * Each request scenario against the bare engine, then against Assent, back to back, so that both see
  * about the same machine load; the introspection tokens each issued are returned for later runs.
  */
-async function sideBySide(servers: Record<Target, ServerProcess>, clients: Clients, ca: string) {
+async function sideBySide(servers: Record<Target, ServerProcess>, clients: Clients, ca: string, bench: ConsentBench) {
   const rows: Row[] = [];
   const tokens: string[] = [];
   for (const scenario of requestScenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
@@ -166,12 +188,12 @@ async function sideBySide(servers: Record<Target, ServerProcess>, clients: Clien
       const server = servers[target];
       const client = scenario.client(clients);
       const tppAgent = new Agent({ connect: { ca, cert: client.certificate.certPem, key: client.certificate.keyPem } });
-      const prepared = await scenario.prepare(server, clients, tppAgent);
+      const prepared = await scenario.prepare(server, clients, tppAgent, target, bench);
       await tppAgent.close();
       if (target === 'Assent') tokens.push(...(prepared.tokens ?? []));
       const result = await runLoad({
         url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
-        serverCpuMs: server.cpuMs, certificate: client.certificate, body: prepared.body,
+        serverCpuMs: server.cpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
       });
       const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
       rows.push(row);
@@ -216,22 +238,33 @@ async function severalProcesses(processes: ServerProcess[], clients: Clients, to
   return rows;
 }
 
-async function scaleRun(server: ServerProcess, db: Db, clients: Clients, template: string) {
+/** Consent-bound introspection by the resource server over the stored data of the small, then the large, run. */
+async function scaleRun(server: ServerProcess, bench: ConsentBench) {
   const rows: Row[] = [];
-  for (const size of [SCALE_SMALL, SCALE_LARGE]) {
+  const rs = bench.rs ?? (bench.rs = await benchResourceServer(bench.db, bench.ca));
+  const [template] = bench.granted ?? (bench.granted = await consentBoundTokens({ issuer: server.issuer, db: bench.db, ca: bench.ca }, 1));
+  const agent = new Agent({ connect: { ca: bench.ca.certPem, cert: rs.certificate.certPem, key: rs.certificate.keyPem } });
+  let stored = { tokens: 0, consents: 0 };
+  for (const [tokens, consents] of [[SCALE_SMALL, SCALE_CONSENTS_SMALL], [SCALE_LARGE, SCALE_CONSENTS_LARGE]] as const) {
     const started = Date.now();
-    await cloneTokens(db, template, 1, size);
-    log(`  ${size} stored tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await cloneConsentBound(bench.db, template!, { consents: [stored.consents + 1, consents], tokens: [stored.tokens + 1, tokens], totalConsents: consents });
+    stored = { tokens, consents };
+    log(`  ${tokens} stored consent-bound tokens over ${consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const i of [1, tokens, 1 + Math.floor(Math.random() * tokens)]) await assertActive(server.issuer, agent, rs, clonedTokenId(i));
     const result = await runLoad({
-      url: `${server.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: clients.mtls.certificate,
-      body: () => form({ token: scaleTokenId(1 + Math.floor(Math.random() * size)), client_id: clients.mtls.clientId }),
+      url: `${server.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: rs.certificate,
+      body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * tokens)), client_id: rs.clientId }),
     });
-    const row: Row = { scenario: `introspection, ${size.toLocaleString('en')} stored tokens`, target: 'Assent', rssMiB: server.rssMiB(), unit: 'req/s', ...result };
+    const row: Row = { scenario: scaleScenario(tokens, consents), target: 'Assent', rssMiB: server.rssMiB(), unit: 'req/s', ...result };
     rows.push(row);
     printRow(row);
   }
+  await agent.close();
   return rows;
 }
+
+const scaleScenario = (tokens: number, consents: number) =>
+  `consent-bound introspection, ${tokens.toLocaleString('en')} stored tokens, ${consents.toLocaleString('en')} consents`;
 
 const ratio = (ours: number, theirs: number | undefined) => (theirs ? (ours / theirs).toFixed(2) : '');
 
@@ -259,23 +292,23 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
     const bare = find(scenario, 'bare engine');
     return ours && bare ? { ours, bare, throughput: ours.requestsPerSecond / bare.requestsPerSecond, p99: ours.p99 / Math.max(bare.p99, 1) } : undefined;
   };
-  const introspection = versus('introspection (tls_client_auth, own token)');
+  const introspection = versus(CONSENT_BOUND);
   const mtls = versus('client_credentials, tls_client_auth');
   const pkjwt = versus('client_credentials, private_key_jwt');
   const flows = find('complete flows (PAR, login, consent, token)');
-  const small = find(`introspection, ${SCALE_SMALL.toLocaleString('en')} stored tokens`);
-  const large = find(`introspection, ${SCALE_LARGE.toLocaleString('en')} stored tokens`);
+  const small = find(scaleScenario(SCALE_SMALL, SCALE_CONSENTS_SMALL));
+  const large = find(scaleScenario(SCALE_LARGE, SCALE_CONSENTS_LARGE));
   const scaleRatio = small && large ? large.p50 / Math.max(small.p50, 0.001) : undefined;
   const maxRss = Math.max(...rows.filter((row) => row.target === 'Assent' && !row.scenario.endsWith('processes')).map((row) => row.rssMiB));
   return [
     '| target | measured | verdict |',
     '|---|---|---|',
-    `| introspection >= 0.6x the bare engine (aim 0.8x), p99 <= 2x | ${x(introspection?.throughput)}, p99 ${x(introspection?.p99)} | ${verdict(introspection && introspection.throughput >= 0.6 && introspection.p99 <= 2)} |`,
+    `| consent-bound introspection by a resource server >= 0.6x the bare engine (aim 0.8x), p99 <= 2x | ${x(introspection?.throughput)}, p99 ${x(introspection?.p99)} | ${verdict(introspection && introspection.throughput >= 0.6 && introspection.p99 <= 2)} |`,
     `| client_credentials, tls_client_auth >= 0.6x | ${x(mtls?.throughput)} | ${verdict(mtls && mtls.throughput >= 0.6)} |`,
     `| client_credentials, private_key_jwt >= 0.5x | ${x(pkjwt?.throughput)} | ${verdict(pkjwt && pkjwt.throughput >= 0.5)} |`,
     `| complete flows >= 40/s | ${flows?.requestsPerSecond.toFixed(1)} flows/s | ${verdict(flows && flows.requestsPerSecond >= 40)} |`,
     `| database round trips per complete flow < 40 | ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'} | ${verdict(roundTripsPerFlow === undefined ? undefined : roundTripsPerFlow < 40)} |`,
-    `| introspection p50 with ${SCALE_LARGE.toLocaleString('en')} stored tokens <= 1.2x of ${SCALE_SMALL.toLocaleString('en')} | ${small?.p50} ms vs ${large?.p50} ms (${x(scaleRatio)}) | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
+    `| consent-bound introspection p50 with ${SCALE_LARGE.toLocaleString('en')} tokens and ${SCALE_CONSENTS_LARGE.toLocaleString('en')} consents <= 1.2x of ${SCALE_SMALL.toLocaleString('en')} and ${SCALE_CONSENTS_SMALL.toLocaleString('en')} | ${small?.p50} ms vs ${large?.p50} ms (${x(scaleRatio)}) | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
     `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most | ${verdict(maxRss <= 300)} |`,
   ].join('\n');
 }
@@ -317,6 +350,7 @@ interface RunContext {
   context: { ca: string; customers: TestCustomer[] };
   /** Tokens one Assent process issued, for the later introspection runs. */
   tokens: string[];
+  bench: ConsentBench;
 }
 
 /** Assent alone: complete flows (and their database round trips), several processes, stored-token scale. */
@@ -344,7 +378,7 @@ async function flowsProcessesAndScale(run: RunContext) {
     await Promise.all(others.map((other) => other.stop()));
   }
   log('scale:');
-  rows.push(...(await scaleRun(server, run.db, run.clients, run.tokens[0]!)));
+  rows.push(...(await scaleRun(server, run.bench)));
   await server.stop();
   return { rows, roundTripsPerFlow, perFlow };
 }
@@ -396,14 +430,15 @@ async function main() {
     log('side by side (bare engine, then Assent, per scenario):');
     const bare = await start('bare engine');
     const assent = await start('Assent', profiling);
-    const { rows: measured, tokens } = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca);
+    const bench: ConsentBench = { db, ca: pki.ca };
+    const { rows: measured, tokens } = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca, bench);
     rows.push(...measured);
     await bare.stop();
     await assent.stop();
     const profile = PROFILE ? await summarizeProfiles(profileDirectory) : undefined;
     if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
 
-    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens });
+    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench });
     rows.push(...(rest?.rows ?? []));
     const roundTripsPerFlow = rest?.roundTripsPerFlow;
     const perFlow = rest?.perFlow ?? [];

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 
 /** Measured on both servers, back to back; the complete flows need Assent's pages, so Assent only. */
 const SIDE_BY_SIDE = [
+  'introspection of a consent-bound token (resource server, tls_client_auth)',
   'introspection (tls_client_auth, own token)',
   'client_credentials, tls_client_auth',
   'client_credentials, private_key_jwt',
@@ -31,6 +32,9 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_PRE_ISSUED: '20',
         BENCH_SCALE_SMALL: '100',
         BENCH_SCALE_LARGE: '500',
+        BENCH_SCALE_CONSENTS_SMALL: '20',
+        BENCH_SCALE_CONSENTS_LARGE: '50',
+        BENCH_CONSENT_TOKENS: '2',
         BENCH_PROFILE: '0',
       },
       timeout: 170_000,
@@ -51,7 +55,8 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
       assert.match(ratio ?? '', /^\d+\.\d\d$/, `${scenario}: Assent's throughput as a ratio to the bare engine's`);
     }
     measured('complete flows (PAR, login, consent, token)', 'Assent');
-    measured('introspection, 500 stored tokens', 'Assent');
+    measured('consent-bound introspection, 100 stored tokens, 20 consents', 'Assent');
+    measured('consent-bound introspection, 500 stored tokens, 50 consents', 'Assent');
     assert.match(report, /## Targets \(issue 13\)/);
     assert.match(report, /\| database round trips per complete flow < 40 \| \d+\.\d \|/, 'round trips per flow are counted');
   } finally {
