@@ -9,7 +9,7 @@ import { replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
-import { clientStanding } from '../tpp/tpp-service.ts';
+import { batchedClientStanding, clientStanding } from '../tpp/tpp-service.ts';
 import { admitRequestClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
@@ -155,9 +155,11 @@ export function createProvider(settings: ProviderSettings): Provider {
   const consentBinding = consentBindingFeatures(db, settings.issuer);
   const fapi = fapiConfiguration(presentedCertificate);
   // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
+  const standings = batchedClientStanding(db);
   const Adapter = kyselyAdapterFactory(db, {
     async clientStanding(database, clientId) {
-      const standing = await clientStanding(database, clientId);
+      // Inside a transaction (a registration) the read belongs to it; elsewhere it joins a batch.
+      const standing = database === db ? await standings(clientId) : await clientStanding(database, clientId);
       if (!standing.usable) settings.onRefusedClient?.(clientId);
       else await admitRequestClient(database, clientId, standing.throttle);
       return standing;

@@ -40,23 +40,18 @@ export interface ClientStandingRow {
 }
 
 /**
- * Whether a client may act now, in one statement: its TPP's status, the kids an operator blocked
- * (`incident:block-credential`) and the operator's throttle. Read on every load of a client, so that a
- * suspension, a block or a throttle holds on every instance from its commit.
+ * Whether clients may act now, in one statement for all of them: each one's TPP status, the kids an
+ * operator blocked (`incident:block-credential`) and the operator's throttle. Read on every load of a
+ * client, so that a suspension, a block or a throttle holds on every instance from its commit.
  */
-export async function readClientStanding(db: Db, clientId: string): Promise<ClientStandingRow> {
-  const row = await db
-    .selectNoFrom((eb) => [
-      sql<boolean>`not exists (select 1 from tpp where client_id = ${clientId} and status <> 'active')`.as('usable'),
-      sql<string[]>`array(select value from blocked_credential where kind = 'key' and client_id = ${clientId})`.as('blocked_kids'),
-      eb
-        .selectFrom('client_rate_limit')
-        .select(sql<ClientThrottle>`json_build_object('limit', "limit", 'windowSeconds', window_seconds)`.as('throttle'))
-        .where('client_rate_limit.client_id', '=', clientId)
-        .as('throttle'),
-    ])
-    .executeTakeFirstOrThrow();
-  return { usable: row.usable, blockedKids: row.blocked_kids, throttle: row.throttle ?? null };
+export async function readClientStandings(db: Db, clientIds: readonly string[]): Promise<Map<string, ClientStandingRow>> {
+  const { rows } = await sql<{ client_id: string; usable: boolean; blocked_kids: string[]; throttle: ClientThrottle | null }>`
+    select ids.client_id,
+           not exists (select 1 from tpp where tpp.client_id = ids.client_id and tpp.status <> 'active') as usable,
+           array(select b.value from blocked_credential b where b.kind = 'key' and b.client_id = ids.client_id) as blocked_kids,
+           (select json_build_object('limit', r."limit", 'windowSeconds', r.window_seconds) from client_rate_limit r where r.client_id = ids.client_id) as throttle
+    from unnest(${[...clientIds]}::text[]) as ids(client_id)`.execute(db);
+  return new Map(rows.map((row) => [row.client_id, { usable: row.usable, blockedKids: row.blocked_kids, throttle: row.throttle }]));
 }
 
 /** True when this call recorded the statement's first use; false when its jti was seen before. */

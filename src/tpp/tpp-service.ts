@@ -6,7 +6,8 @@ import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientStandingRow, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStanding, updateTpp } from './tpp-repository.ts';
+import { type ClientStandingRow, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
+import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientStandingRow } from './tpp-repository.ts';
 
@@ -88,12 +89,23 @@ export async function getSoftwareStatement(db: Db, clientId: string): Promise<So
   return row && { jwt: row.software_statement, claims: row.software_statement_claims as SoftwareStatement['claims'] };
 }
 
+/** A client nothing is recorded about: usable, nothing blocked, no throttle. */
+const UNMANAGED: ClientStandingRow = { usable: true, blockedKids: [], throttle: null };
+
 /**
  * Whether a client may act now: clients without a TPP record (seeded, operator-made) are usable, a
  * TPP's client only while active; with its blocked kids and operator throttle (one statement).
  */
-export function clientStanding(db: Db, clientId: string): Promise<ClientStandingRow> {
-  return readClientStanding(db, clientId);
+export async function clientStanding(db: Db, clientId: string): Promise<ClientStandingRow> {
+  return (await readClientStandings(db, [clientId])).get(clientId) ?? UNMANAGED;
+}
+
+/**
+ * clientStanding for many requests at once: the standings asked in one event-loop round share one
+ * statement (store/turn-batch.ts), each still read after its request began.
+ */
+export function batchedClientStanding(db: Db): (clientId: string) => Promise<ClientStandingRow> {
+  return createTurnBatch((clientIds) => readClientStandings(db, clientIds), UNMANAGED);
 }
 
 export function isOrganisationSuspended(db: Db, orgId: string): Promise<boolean> {
