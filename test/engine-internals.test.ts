@@ -14,6 +14,7 @@ import {
   setOwnTtl,
   currentSigningKey,
   extendGrantUntil,
+  extraClientProperty,
   grantTtlSeconds,
 } from '../src/engine/engine-internals.ts';
 
@@ -67,6 +68,7 @@ describe('oidc-provider internals Assent relies on', () => {
       jwks: { keys: [await signingKey('first')] as never },
       features: { pushedAuthorizationRequests: { enabled: true }, devInteractions: { enabled: false } },
       clients: [],
+      extraClientMetadata: { properties: ['client_kind'] },
     });
     provider.use(async (ctx, next) => {
       const record: (typeof seen)[number] = { isProvider: providerOf(ctx) === provider };
@@ -143,5 +145,12 @@ describe('oidc-provider internals Assent relies on', () => {
     assert.ok(await provider.Client.find('tpp-1'));
     assert.ok(await provider.Client.find('tpp-1'));
     assert.equal(calls.filter((call) => call.model === 'Client' && call.id === 'tpp-1').length - earlier, 2);
+  });
+
+  test('extraClientProperty reads extra client metadata off the loaded Client by its metadata name', async () => {
+    stored.set('Client:rs-1', { client_id: 'rs-1', client_secret: 'not-a-secret-but-long-enough-for-the-library', redirect_uris: ['https://rs.example/cb'], id_token_signed_response_alg: 'ES256', client_kind: 'resource_server' } as AdapterPayload);
+    const client = await provider.Client.find('rs-1');
+    assert.equal(extraClientProperty(client!, 'client_kind'), 'resource_server');
+    assert.equal(client!.metadata().client_kind, 'resource_server', 'the same value metadata() gives');
   });
 });

@@ -61,3 +61,13 @@ export function providerOf(ctx: Context): Provider {
 
 /** The names `ctx.oidc.route` takes at the two endpoints that accept an authorization request. */
 export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['authorization', 'pushed_authorization_request']);
+
+/**
+ * An extra client metadata property (`extraClientMetadata.properties`) as a loaded Client holds it:
+ * under its metadata name (the library camelCases only the metadata it defines itself). Read so,
+ * because `client.metadata()` rebuilds and snake_cases the whole metadata on every call, and these
+ * are read several times per request.
+ */
+export function extraClientProperty(client: object, name: string): unknown {
+  return (client as Record<string, unknown>)[name];
+}

@@ -36,15 +36,26 @@ function comparableSubjectOf(certificate: X509Certificate): string[] {
   return subject;
 }
 
-function subjectDnMatches(certificate: X509Certificate, expected: string) {
-  let wanted: string[];
+/** Registered DNs in comparable form, by their text (a client's DN is compared on every request it makes). */
+const comparableRegisteredNames = new Map<string, string[] | undefined>();
+
+function comparableRegisteredName(expected: string): string[] | undefined {
+  if (comparableRegisteredNames.has(expected)) return comparableRegisteredNames.get(expected);
+  let wanted: string[] | undefined;
   try {
     wanted = comparableName(parseDistinguishedName(expected));
   } catch (error) {
     // A registered DN that does not parse never matches (registration refuses such a DN up front).
-    if (error instanceof InvalidDistinguishedName) return false;
-    throw error;
+    if (!(error instanceof InvalidDistinguishedName)) throw error;
   }
+  if (comparableRegisteredNames.size >= MEMO_LIMIT) comparableRegisteredNames.clear();
+  comparableRegisteredNames.set(expected, wanted);
+  return wanted;
+}
+
+function subjectDnMatches(certificate: X509Certificate, expected: string) {
+  const wanted = comparableRegisteredName(expected);
+  if (!wanted) return false;
   const actual = comparableSubjectOf(certificate);
   return wanted.length === actual.length && wanted.every((name, index) => name === actual[index]);
 }

@@ -5,7 +5,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { replaceReplayCheck } from '../engine/engine-internals.ts';
+import { extraClientProperty, replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
@@ -47,9 +47,8 @@ export interface ProviderSettings {
   onRefusedClient?: (clientId: string) => void;
 }
 
-function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
-  const chosen = client?.metadata().fapi_profile;
-  return chosen === '1.0 Final' ? '1.0 Final' : '2.0';
+function fapiProfile(_ctx: KoaContextWithOIDC, client: object | undefined): FapiProfile {
+  return client && extraClientProperty(client, 'fapi_profile') === '1.0 Final' ? '1.0 Final' : '2.0';
 }
 
 /**
@@ -85,8 +84,8 @@ function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   }
 }
 
-function isResourceServer(client: { metadata(): Record<string, unknown> }) {
-  return clientKindOf(client.metadata()) === 'resource_server';
+function isResourceServer(client: object) {
+  return clientKindOf({ client_kind: extraClientProperty(client, 'client_kind') }) === 'resource_server';
 }
 
 function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
