@@ -6,29 +6,34 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 
 /** The request's own logger, so oidc-provider's events (which carry only the raw request) log with its ids. */
-const requestLoggers = new WeakMap<IncomingMessage, Logger>();
+const requestLoggers = new WeakMap<IncomingMessage, () => Logger>();
 
 export function loggerFor(req: IncomingMessage, fallback: Logger): Logger {
-  return requestLoggers.get(req) ?? fallback;
+  return requestLoggers.get(req)?.() ?? fallback;
 }
 
 /**
  * One line per request when its response closes (`aborted` when the client left first), and a child
  * logger (`ctx.state.log`) for everything logged while serving it; both carry `reqId` and the FAPI
  * interaction id. Runs after securityHeaders, which settles the interaction id. The query string is
- * left out: it can carry request_uri handles and other one-time values.
+ * left out: it can carry request_uri handles and other one-time values. The child is made on first
+ * use: at the usual levels most requests log nothing, and making one (its bindings go through the
+ * redaction) was a measurable share of a hot-path request.
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    const log = logger.child({ reqId: randomUUID(), interactionId: ctx.state.interactionId as string });
-    ctx.state.log = log;
+    const reqId = randomUUID();
+    let child: Logger | undefined;
+    const log = () => (child ??= logger.child({ reqId, interactionId: ctx.state.interactionId as string }));
+    Object.defineProperty(ctx.state, 'log', { get: log, enumerable: true, configurable: true });
     requestLoggers.set(ctx.req, log);
-    log.debug({ req: { method: ctx.method, path: ctx.path, headers: ctx.headers, remoteAddress: ctx.req.socket.remoteAddress } }, 'request received');
+    if (logger.isLevelEnabled('debug')) log().debug({ req: { method: ctx.method, path: ctx.path, headers: ctx.headers, remoteAddress: ctx.req.socket.remoteAddress } }, 'request received');
     ctx.res.once('close', () => {
+      if (!logger.isLevelEnabled('info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const aborted = !ctx.res.writableFinished;
-      log.info({ method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10, ...(aborted && { aborted }) }, 'request completed');
+      log().info({ method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10, ...(aborted && { aborted }) }, 'request completed');
     });
     await next();
   };
