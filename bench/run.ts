@@ -57,6 +57,8 @@ interface Row extends LoadResult {
   scenario: string;
   target: Target;
   rssMiB: number;
+  /** Measured under --cpu-prof: its RSS holds the profiler's samples too. */
+  profiled?: boolean;
   unit: 'req/s' | 'flows/s';
 }
 
@@ -195,7 +197,7 @@ async function sideBySide(servers: Record<Target, ServerProcess>, clients: Clien
         url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
         serverCpuMs: server.cpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
       });
-      const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
+      const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...(target === 'Assent' && PROFILE && { profiled: true }), ...result };
       rows.push(row);
       printRow(row);
     }
@@ -276,7 +278,7 @@ function table(rows: Row[]) {
   ];
   for (const row of rows) {
     const baseline = row.target === 'Assent' ? bare.get(row.scenario) : undefined;
-    lines.push(`| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`);
+    lines.push(`| ${row.scenario} | ${row.target}${row.profiled ? ' (profiled)' : ''} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`);
   }
   return lines.join('\n');
 }
@@ -299,7 +301,10 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
   const small = find(scaleScenario(SCALE_SMALL, SCALE_CONSENTS_SMALL));
   const large = find(scaleScenario(SCALE_LARGE, SCALE_CONSENTS_LARGE));
   const scaleRatio = small && large ? large.p50 / Math.max(small.p50, 0.001) : undefined;
-  const maxRss = Math.max(...rows.filter((row) => row.target === 'Assent' && !row.scenario.endsWith('processes')).map((row) => row.rssMiB));
+  // A profiled process holds its samples in memory: the target is judged on the unprofiled runs when there are any.
+  const assentRows = rows.filter((row) => row.target === 'Assent' && !row.scenario.endsWith('processes'));
+  const unprofiled = assentRows.filter((row) => !row.profiled);
+  const maxRss = Math.max(...(unprofiled.length > 0 ? unprofiled : assentRows).map((row) => row.rssMiB));
   return [
     '| target | measured | verdict |',
     '|---|---|---|',
@@ -309,7 +314,7 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
     `| complete flows >= 40/s | ${flows?.requestsPerSecond.toFixed(1)} flows/s | ${verdict(flows && flows.requestsPerSecond >= 40)} |`,
     `| database round trips per complete flow < 40 | ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'} | ${verdict(roundTripsPerFlow === undefined ? undefined : roundTripsPerFlow < 40)} |`,
     `| consent-bound introspection p50 with ${SCALE_LARGE.toLocaleString('en')} tokens and ${SCALE_CONSENTS_LARGE.toLocaleString('en')} consents <= 1.2x of ${SCALE_SMALL.toLocaleString('en')} and ${SCALE_CONSENTS_SMALL.toLocaleString('en')} | ${small?.p50} ms vs ${large?.p50} ms (${x(scaleRatio)}) | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
-    `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most | ${verdict(maxRss <= 300)} |`,
+    `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most${unprofiled.length > 0 && unprofiled.length < assentRows.length ? ' (runs without --cpu-prof)' : ''} | ${verdict(maxRss <= 300)} |`,
   ].join('\n');
 }
 
