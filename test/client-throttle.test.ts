@@ -16,6 +16,13 @@ import { createTestTpp, type TestTpp } from './support/tpp.ts';
  * request that names its client_id without authenticating as it.
  */
 
+/** A client_credentials grant's token type, or the OAuth error it got. */
+const grantFor = async (client: TestTpp) =>
+  oidc.clientCredentialsGrant(client.config, { scope: 'accounts' }, { DPoP: oidc.getDPoPHandle(client.config, await oidc.randomDPoPKeyPair('ES256')) }).then(
+    (tokens) => tokens.token_type.toLowerCase(),
+    (error: oidc.ResponseBodyError) => error.error,
+  );
+
 describe("the operator's throttle counts only the TPP's own authenticated requests", () => {
   let assent: TestAssent;
   let tpp: TestTpp;
@@ -73,5 +80,15 @@ describe("the operator's throttle counts only the TPP's own authenticated reques
     for (let call = 0; call < 2; call++) assert.ok((await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop })).access_token, `own call ${call + 1} is within the limit`);
     await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }), (error: oidc.ResponseBodyError) => error.status === 429 && error.error === 'temporarily_unavailable');
     assert.equal((await rs.introspect(accessToken)).active, true, 'the resource server still introspects while the TPP is refused');
+  });
+
+  test("client standings read together (one statement per event-loop round) stay each client's own: a blocked key refuses only its TPP", async () => {
+    const blocked = await createTestTpp(assent);
+    const bystander = await createTestTpp(assent);
+    // The fault injected for real: the operator's block, as `incident:block-credential` stores it.
+    await assent.db.insertInto('blocked_credential').values({ client_id: blocked.clientId, kind: 'key', value: blocked.kid, reason: 'key leaked', blocked_by: 'test' }).execute();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => grantFor(i % 2 === 0 ? blocked : bystander)));
+    assert.deepEqual(answers.filter((_, i) => i % 2 === 0), Array(6).fill('invalid_client'), 'nothing the blocked key signs authenticates');
+    assert.deepEqual(answers.filter((_, i) => i % 2 === 1), Array(6).fill('dpop'), 'the other TPP, loaded in the same rounds, is untouched');
   });
 });
