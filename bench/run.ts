@@ -151,7 +151,7 @@ const requestScenarios: RequestScenario[] = [
     connections: REQUEST_CONNECTIONS,
     client: (clients) => clients.pkjwt,
     async prepare(server, clients) {
-      const assertions = await pool((DURATION + WARMUP) * 1500, () => clientAssertion(clients.pkjwt, server.issuer));
+      const assertions = await pool((DURATION + WARMUP) * 3000, () => clientAssertion(clients.pkjwt, server.issuer));
       return {
         body: () => form({
           grant_type: 'client_credentials', scope: 'accounts', client_id: clients.pkjwt.clientId,
@@ -166,7 +166,7 @@ const requestScenarios: RequestScenario[] = [
     connections: REQUEST_CONNECTIONS,
     client: (clients) => clients.mtls,
     async prepare(server, clients) {
-      const requests = await pool((DURATION + WARMUP) * 1200, () => signedRequestObject(clients.mtls, server.issuer));
+      const requests = await pool((DURATION + WARMUP) * 2000, () => signedRequestObject(clients.mtls, server.issuer));
       return { body: () => form({ client_id: clients.mtls.clientId, request: requests.pop()?.request ?? 'exhausted' }) };
     },
   },
