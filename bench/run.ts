@@ -42,9 +42,12 @@ const PROCESSES = setting('BENCH_PROCESSES', 2);
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=text: only the side-by-side scenarios whose name contains it. */
 const ONLY = process.env.BENCH_ONLY;
+/** BENCH_FLOWS_ONLY=1: the complete flows alone (and their round trips), for quick looks at the authorization pages. */
+const FLOWS_ONLY = process.env.BENCH_FLOWS_ONLY === '1';
 /** BENCH_PROFILE_DIR: keep Assent's .cpuprofile files there (for a look in DevTools) instead of deleting them. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-const OUTPUT = process.env.BENCH_OUTPUT ?? fileURLToPath(new URL('./results.md', import.meta.url));
+// A flows-only run writes nowhere unless told: bench/results.md holds the full run.
+const OUTPUT = process.env.BENCH_OUTPUT ?? (FLOWS_ONLY ? undefined : fileURLToPath(new URL('./results.md', import.meta.url)));
 
 interface Row extends LoadResult {
   scenario: string;
@@ -284,13 +287,13 @@ function roundTripTable(perFlow: { statement: string; perFlow: number }[]) {
   return [
     '| statement (its start) | per flow |',
     '|---|---:|',
-    ...perFlow.slice(0, 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
+    ...perFlow.slice(0, FLOWS_ONLY ? undefined : 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
   ].join('\n');
 }
 
 function profileSection(summary: ProfileSummary) {
   return [
-    `Self time of the Assent process over the request scenarios (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
+    `Self time of the Assent process over the ${FLOWS_ONLY ? 'complete flows' : 'request scenarios'} (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
     '',
     '| area | share |',
     '|---|---:|',
@@ -311,19 +314,21 @@ function profileSection(summary: ProfileSummary) {
 }
 
 interface RunContext {
-  start: (target: Target) => Promise<ServerProcess>;
+  start: (target: Target, flags?: string[]) => Promise<ServerProcess>;
   db: Db;
   clients: Clients;
   context: { ca: string; customers: TestCustomer[] };
   /** Tokens one Assent process issued, for the later introspection runs. */
   tokens: string[];
+  /** Node flags of the flows' Assent process (the CPU profile when flows run alone). */
+  flowFlags: string[];
 }
 
 /** Assent alone: complete flows (and their database round trips), several processes, stored-token scale. */
 async function flowsProcessesAndScale(run: RunContext) {
   const rows: Row[] = [];
   log('complete flows:');
-  const server = await run.start('Assent');
+  const server = await run.start('Assent', run.flowFlags);
   const roundTripsBefore = await server.roundTrips();
   const flows = await completeFlows(server, run.clients, run.context);
   const roundTripsAfter = await server.roundTrips();
@@ -336,6 +341,10 @@ async function flowsProcessesAndScale(run: RunContext) {
     .toSorted((a, b) => b.perFlow - a.perFlow);
   const roundTripsPerFlow = flows.total > flows.errors ? perFlow.reduce((sum, entry) => sum + entry.perFlow, 0) : undefined;
   log(`  database round trips per flow: ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'}`);
+  if (FLOWS_ONLY) {
+    await server.stop();
+    return { rows, roundTripsPerFlow, perFlow };
+  }
 
   if (PROCESSES > 1) {
     log(`${PROCESSES} processes:`);
@@ -393,17 +402,23 @@ async function main() {
 
     const profileDirectory = PROFILE_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-prof-')));
     const profiling = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [];
-    log('side by side (bare engine, then Assent, per scenario):');
-    const bare = await start('bare engine');
-    const assent = await start('Assent', profiling);
-    const { rows: measured, tokens } = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca);
-    rows.push(...measured);
-    await bare.stop();
-    await assent.stop();
-    const profile = PROFILE ? await summarizeProfiles(profileDirectory) : undefined;
-    if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
+    const tokens: string[] = [];
+    let profile: ProfileSummary | undefined;
+    if (!FLOWS_ONLY) {
+      log('side by side (bare engine, then Assent, per scenario):');
+      const bare = await start('bare engine');
+      const assent = await start('Assent', profiling);
+      const measured = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca);
+      rows.push(...measured.rows);
+      tokens.push(...measured.tokens);
+      await bare.stop();
+      await assent.stop();
+      profile = PROFILE ? await summarizeProfiles(profileDirectory) : undefined;
+    }
 
-    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens });
+    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens, flowFlags: FLOWS_ONLY ? profiling : [] });
+    if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
+    if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
     const roundTripsPerFlow = rest?.roundTripsPerFlow;
     const perFlow = rest?.perFlow ?? [];
@@ -431,8 +446,8 @@ async function main() {
       'The same summary for the hot path before issue 13, and what the socket writes were: bench/profile-before-issue-13.md.',
       '',
     ].join('\n');
-    await writeFile(OUTPUT, report);
-    process.stdout.write(`${report}\nwritten to ${OUTPUT}\n`);
+    if (OUTPUT) await writeFile(OUTPUT, report);
+    process.stdout.write(`${report}\n${OUTPUT ? `written to ${OUTPUT}` : 'not written (BENCH_OUTPUT names a file)'}\n`);
   } finally {
     await Promise.all(started.map((server) => (server.child.exitCode === null ? server.stop() : undefined)));
     await db.destroy();

@@ -251,7 +251,7 @@ export function answerRepeatedDecision(deps: ConsentStepDeps) {
     const uid = String(ctx.params.uid);
     const taken = await decisionOf(deps.db, uid);
     if (!taken) return next();
-    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, (await loadInteraction(deps.provider, ctx)).interaction);
+    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, await loadInteraction(deps.provider, ctx));
     const client = await deps.provider.Client.find(taken.clientId);
     const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
     deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);

@@ -5,12 +5,10 @@ import { errors, type InteractionResults, type Provider } from 'oidc-provider';
 export async function loadInteraction(provider: Provider, ctx: Context & { params: { uid?: string } }) {
   const interaction = await provider.interactionDetails(ctx.req, ctx.res);
   if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction does not match this browser session');
-  const client = await provider.Client.find(String(interaction.params.client_id));
-  const clientName = client?.clientName ?? String(interaction.params.client_id);
-  return { interaction, client, clientName };
+  return interaction;
 }
 
-export type LoadedInteraction = Awaited<ReturnType<typeof loadInteraction>>;
+export type Interaction = Awaited<ReturnType<typeof loadInteraction>>;
 
 /** Hands the result back to oidc-provider and sends the browser on (303, so the form is not re-posted). */
 export async function finishInteraction(provider: Provider, ctx: Context, result: InteractionResults, merge: boolean) {

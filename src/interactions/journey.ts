@@ -5,31 +5,36 @@ import { consentOfInteraction } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
-import { loadInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { type Interaction, loadInteraction } from './interaction-context.ts';
 import { type ScaProgress, touchScaProgress } from './sca-progress.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
  * the interaction (oidc-provider checks it against the browser's cookie), the TPP as the pages name
  * it, the consent the request binds (read only: a GET never creates one) and the customer's progress
- * through strong authentication, which counts the request as activity.
+ * through strong authentication, which counts the request as activity. The three after the
+ * interaction are independent and read side by side.
  */
-export interface Journey extends LoadedInteraction {
+export interface Journey {
+  interaction: Interaction;
   tpp: TppOnPage;
+  /** The TPP's name on every page (`tpp.name`). */
+  clientName: string;
   consent: Consent | undefined;
   progress: ScaProgress;
 }
 
 export function loadJourney(deps: { provider: Provider; db: Db; idleTimeoutSeconds: number }) {
   return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
-    const loaded = await loadInteraction(deps.provider, ctx);
-    const { interaction, clientName } = loaded;
-    const journey: Journey = {
-      ...loaded,
-      tpp: tppOnPage(await getClientDisplay(deps.db, String(interaction.params.client_id)), clientName),
-      consent: await consentOfInteraction(deps.db, interaction),
-      progress: await touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
-    };
+    const interaction = await loadInteraction(deps.provider, ctx);
+    const clientId = String(interaction.params.client_id);
+    const [display, consent, progress] = await Promise.all([
+      getClientDisplay(deps.db, clientId),
+      consentOfInteraction(deps.db, interaction),
+      touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
+    ]);
+    const tpp = tppOnPage(display, clientId);
+    const journey: Journey = { interaction, tpp, clientName: tpp.name, consent, progress };
     ctx.state.journey = journey;
     await next();
   };

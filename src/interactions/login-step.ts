@@ -7,7 +7,6 @@ import type { Views } from '../http/views.ts';
 import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
-import type { LoadedInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
@@ -33,7 +32,7 @@ interface LoginPage {
   notice?: string;
 }
 
-export function renderLogin(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, page: LoginPage = {}, status = 200) {
+export function renderLogin(deps: { views: Views }, ctx: Context, { interaction, clientName }: Pick<Journey, 'interaction' | 'clientName'>, page: LoginPage = {}, status = 200) {
   deps.views.render(ctx, 'login', { uid: interaction.uid, clientName, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
 }
 
