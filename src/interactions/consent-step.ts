@@ -17,7 +17,7 @@ import { accountChoices } from './account-choices.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
 import { claimDecision, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
-import { finishInteraction, loadInteraction } from './interaction-context.ts';
+import { finishInteraction, loadInteraction, storeResult } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
 import { GrantNotMergeable, grantManagementOf } from '../oidc/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
@@ -89,13 +89,8 @@ function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[]
  * the consent stays AwaitingAuthorisation, the customer is told why, and the way back takes the TPP
  * an access_denied.
  */
-async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp }: Journey) {
-  const returnTo = await deps.provider.interactionResult(
-    ctx.req,
-    ctx.res,
-    { error: 'access_denied', error_description: 'the payment changed after the customer approved it' },
-    { mergeWithLastSubmission: false },
-  );
+async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp, interaction }: Journey) {
+  const returnTo = await storeResult(interaction, { error: 'access_denied', error_description: 'the payment changed after the customer approved it' }, false);
   deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
 }
 
@@ -199,7 +194,7 @@ export function approveConsent(deps: ConsentStepDeps) {
             startedAt: new Date((interaction.iat + 1) * 1000),
           });
         }
-        await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        await storeResult(interaction, { consent: { grantId } }, true);
       });
       sendOn(ctx, interaction);
     } catch (error) {
@@ -208,10 +203,10 @@ export function approveConsent(deps: ConsentStepDeps) {
         const message = selected.length === 0 && journey.consent ? noAccountChosen(w, journey.consent) : w.t('consent.error.accountUnusable');
         return renderConsent(deps, ctx, journey, accounts, message);
       }
-      if (error instanceof GrantNotMergeable) return finishInteraction(provider, ctx, { error: 'access_denied', error_description: error.message }, false);
+      if (error instanceof GrantNotMergeable) return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: error.message }, false);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
-        return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
+        return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
       }
       throw error;
     }
@@ -226,7 +221,7 @@ export function denyConsent(deps: ConsentStepDeps) {
     await inAmbientTransaction(deps.db, async (trx) => {
       if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;
       if (consent) await declineConsentIn(trx, { consentId: consent.id, clientId, customerId: interaction.session?.accountId ?? null });
-      await deps.provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the customer denied the request' }, { mergeWithLastSubmission: false });
+      await storeResult(interaction, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
     });
     sendOn(ctx, interaction);
   };

@@ -10,9 +10,18 @@ export async function loadInteraction(provider: Provider, ctx: Context & { param
 
 export type Interaction = Awaited<ReturnType<typeof loadInteraction>>;
 
+/**
+ * Stores the outcome on the interaction this request already loaded and returns where the browser goes
+ * next: what `provider.interactionResult` does, without loading the interaction (and its session) again.
+ */
+export async function storeResult(interaction: Interaction, result: InteractionResults, merge: boolean): Promise<string> {
+  interaction.result = merge && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return interaction.returnTo;
+}
+
 /** Hands the result back to oidc-provider and sends the browser on (303, so the form is not re-posted). */
-export async function finishInteraction(provider: Provider, ctx: Context, result: InteractionResults, merge: boolean) {
-  const location = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
-  ctx.redirect(location);
+export async function finishInteraction(ctx: Context, interaction: Interaction, result: InteractionResults, merge: boolean) {
+  ctx.redirect(await storeResult(interaction, result, merge));
   ctx.status = 303;
 }

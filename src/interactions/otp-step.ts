@@ -73,7 +73,7 @@ async function checkCode(deps: OtpStepDeps, ctx: Context, loaded: Journey, custo
   switch (check.outcome) {
     case 'verified': {
       const login = { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] };
-      await finishInteraction(deps.provider, ctx, { login, ...(payment && approvalResult(payment)) }, false);
+      await finishInteraction(ctx, loaded.interaction, { login, ...(payment && approvalResult(payment)) }, false);
       return;
     }
     case 'rejected':
