@@ -43,9 +43,9 @@ async function customerAccounts(deps: ConsentStepDeps, customerId: string | unde
 }
 
 async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journey, accounts: readonly BankAccount[], error?: string) {
-  const { interaction, consent, tpp } = journey;
+  const { interaction, consent } = journey;
   const customerId = interaction.session?.accountId;
-  const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
+  const [customer, tpp] = await Promise.all([customerId ? getCustomer(deps.db, customerId) : undefined, journey.tpp()]);
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   // A payment that changed since the code step is not put to the customer again for approval.
   if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, journey);
@@ -90,8 +90,9 @@ function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[]
  * an access_denied.
  */
 async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp, interaction }: Journey) {
+  const { name } = await tpp();
   const returnTo = await storeResult(interaction, { error: 'access_denied', error_description: 'the payment changed after the customer approved it' }, false);
-  deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
+  deps.views.render(ctx, 'payment-changed', { clientName: name, returnTo }, 409);
 }
 
 /**

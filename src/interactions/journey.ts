@@ -10,16 +10,14 @@ import { type ScaProgress, touchScaProgress } from './sca-progress.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
- * the interaction (oidc-provider checks it against the browser's cookie), the TPP as the pages name
- * it, the consent the request binds (read only: a GET never creates one) and the customer's progress
- * through strong authentication, which counts the request as activity. The three after the
- * interaction are independent and read side by side.
+ * the interaction (oidc-provider checks it against the browser's cookie), the consent the request
+ * binds (read only: a GET never creates one) and the customer's progress through strong
+ * authentication, which counts the request as activity; these two are read side by side. The TPP as
+ * the pages name it is read when a page is rendered (a step that succeeds redirects instead), once.
  */
 export interface Journey {
   interaction: Interaction;
-  tpp: TppOnPage;
-  /** The TPP's name on every page (`tpp.name`). */
-  clientName: string;
+  tpp(): Promise<TppOnPage>;
   consent: Consent | undefined;
   progress: ScaProgress;
 }
@@ -28,13 +26,17 @@ export function loadJourney(deps: { provider: Provider; db: Db; idleTimeoutSecon
   return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
     const interaction = await loadInteraction(deps.provider, ctx);
     const clientId = String(interaction.params.client_id);
-    const [display, consent, progress] = await Promise.all([
-      getClientDisplay(deps.db, clientId),
+    const [consent, progress] = await Promise.all([
       consentOfInteraction(deps.db, interaction),
       touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
     ]);
-    const tpp = tppOnPage(display, clientId);
-    const journey: Journey = { interaction, tpp, clientName: tpp.name, consent, progress };
+    let tpp: Promise<TppOnPage> | undefined;
+    const journey: Journey = {
+      interaction,
+      tpp: () => (tpp ??= getClientDisplay(deps.db, clientId).then((display) => tppOnPage(display, clientId))),
+      consent,
+      progress,
+    };
     ctx.state.journey = journey;
     await next();
   };

@@ -32,8 +32,8 @@ interface LoginPage {
   notice?: string;
 }
 
-export function renderLogin(deps: { views: Views }, ctx: Context, { interaction, clientName }: Pick<Journey, 'interaction' | 'clientName'>, page: LoginPage = {}, status = 200) {
-  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
+export async function renderLogin(deps: { views: Views }, ctx: Context, { interaction, tpp }: Journey, page: LoginPage = {}, status = 200) {
+  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName: (await tpp()).name, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
 }
 
 /** What a locked-out customer is told; the same for every username, known or not. */
@@ -59,7 +59,7 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
   if (!parsed.success) {
     const errors: FieldErrors = {};
     for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= deps.views.wording(ctx).t(issue.message as MessageKey);
-    renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
+    await renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }
   const { username, password } = parsed.data;
@@ -72,17 +72,17 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;
     case 'rejected':
-      renderLogin(deps, ctx, loaded, { username, errors: { password: deps.views.wording(ctx).t('login.error.wrong') } }, 401);
+      await renderLogin(deps, ctx, loaded, { username, errors: { password: deps.views.wording(ctx).t('login.error.wrong') } }, 401);
       return;
     case 'not_enrolled':
-      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.notEnrolled') }, 403);
+      await renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.notEnrolled') }, 403);
       return;
     case 'locked':
-      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
+      await renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
       return;
     case 'busy':
       ctx.set('Retry-After', '5');
-      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.busy') }, 503);
+      await renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.busy') }, 503);
       return;
   }
 }

@@ -33,7 +33,7 @@ function showStep(deps: InteractionDeps) {
     const journey = journeyOf(ctx);
     if (journey.interaction.prompt.name !== 'login') return consentPage(ctx);
     if (passwordVerifiedFor(journey)) return renderOtp(deps, ctx, journey);
-    renderLogin(deps, ctx, journey);
+    await renderLogin(deps, ctx, journey);
   };
 }
 

@@ -8,8 +8,8 @@ import { journeyOf } from './journey.ts';
 /** Shows the timeout page instead of the step once the interaction has been idle too long. */
 export function endWhenIdle(deps: { views: Views; idleTimeoutSeconds: number }) {
   return async function endWhenIdleStep(ctx: Context, next: Next) {
-    const { interaction, clientName, progress } = journeyOf(ctx);
-    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName, idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
+    const { interaction, tpp, progress } = journeyOf(ctx);
+    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName: (await tpp()).name, idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
     await next();
   };
 }
