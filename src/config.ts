@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Branding } from './wording/wording.ts';
@@ -13,6 +14,12 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
 
+/**
+ * argon2 runs on libuv's thread pool (UV_THREADPOOL_SIZE, 4 unless set), as does WebCrypto's signing and
+ * verification: more runs at once than cores only add 19 MiB each and queue the pool's other work behind
+ * them. So one per core, and a pool thread always left free.
+ */
+const defaultPasswordHashConcurrency = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
 const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
 const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be https (the https URL TPPs use, e.g. https://auth.bank.example)' });
@@ -123,7 +130,7 @@ const environment = z.object({
     .optional(),
   LOCKOUT_DURATION: seconds.default(900),
   SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
-  PASSWORD_HASH_CONCURRENCY: seconds.default(4),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(defaultPasswordHashConcurrency),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   OPS_PORT: port.optional(),
   OPS_HOST: z.string().default('127.0.0.1'),
