@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
@@ -131,6 +132,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(grantsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.
+  const device = deviceRouter({ ...deps, sessions: deps.dashboard.sessions, customerOf: deps.dashboard.customerOf });
+  app.use(device.routes());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());

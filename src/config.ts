@@ -140,6 +140,10 @@ const environment = z.object({
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
   RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
   RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
+  RATE_LIMIT_BACKCHANNEL: rateLimit.prefault('120/60'),
+  // CIBA: how long a decoupled request waits for the customer, and how often a TPP may poll for it.
+  CIBA_REQUEST_LIFETIME: z.coerce.number().int().min(10).max(3600).default(300),
+  CIBA_POLL_INTERVAL: z.coerce.number().int().min(1).max(60).default(5),
 
   // Branding: the bank's identity on every customer-facing page and in the authenticator app.
   BANK_NAME: z.string().trim().min(1).max(80).default('Assent Demo Bank'),
@@ -235,6 +239,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
+  /** Decoupled (CIBA) requests: the longest a request waits for the customer (a TPP may ask for less) and the polling interval. */
+  ciba: { requestLifetimeSeconds: number; pollIntervalSeconds: number };
   /** The bank's name, logo, colours, support contact and time zone on every customer-facing surface. */
   branding: Branding;
   /** Event notifications (src/events/): push retries and aggregated polling. */
@@ -395,7 +401,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       par: e.RATE_LIMIT_PAR,
       token: e.RATE_LIMIT_TOKEN,
       registration: e.RATE_LIMIT_REGISTRATION,
+      backchannel: e.RATE_LIMIT_BACKCHANNEL,
     },
+    ciba: { requestLifetimeSeconds: e.CIBA_REQUEST_LIFETIME, pollIntervalSeconds: e.CIBA_POLL_INTERVAL },
     events: {
       pushIntervalMs: e.EVENT_PUSH_INTERVAL_MS,
       pushMaxAttempts: e.EVENT_PUSH_MAX_ATTEMPTS,

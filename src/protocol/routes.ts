@@ -7,7 +7,7 @@ import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
  * policy guards it and what it is for, so the table is also the API inventory.
  */
 
-export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration'] as const;
+export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration', 'backchannel'] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -33,6 +33,7 @@ export interface Route {
 /** Where oidc-provider mounts its endpoints: its `routes` option. */
 export const ENGINE_PATHS = {
   authorization: '/auth',
+  backchannel_authentication: '/backchannel',
   end_session: '/session/end',
   introspection: '/token/introspection',
   jwks: '/jwks',
@@ -50,6 +51,12 @@ export const OB_API_PREFIX = '/open-banking/v3.1';
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
 export const INTERACTION_PREFIX = '/interaction/:uid';
+
+/** The customer's authentication device for decoupled (CIBA) requests: a dashboard page and its JSON twin. */
+export const DECOUPLED_PATHS = {
+  page: `${DASHBOARD_PREFIX}/decoupled`,
+  api: `${DASHBOARD_PREFIX}/api/decoupled-requests`,
+} as const;
 
 /** FAPI Grant Management's endpoint: `GET|DELETE /grants/:grantId`. */
 export const GRANTS_PATH = '/grants';
@@ -85,7 +92,7 @@ const assent = (method: Method, path: string, caller: Caller, purpose: string, r
   servedBy: 'assent',
 });
 
-const { authorization, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
+const { authorization, backchannel_authentication, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
 
 export const ROUTES: readonly Route[] = [
   engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata'),
@@ -94,7 +101,8 @@ export const ROUTES: readonly Route[] = [
   engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par'),
   engine('GET', authorization, 'customer', 'authorization endpoint, with a PAR request_uri'),
   engine('GET', `${authorization}/:uid`, 'customer', 'resumes an authorization after its interaction'),
-  engine('POST', token, 'client', 'token endpoint: code, refresh and client_credentials grants', 'token'),
+  engine('POST', backchannel_authentication, 'client', 'CIBA: a TPP asks for a decoupled authentication (signed request, bound to a consent)', 'backchannel'),
+  engine('POST', token, 'client', 'token endpoint: code, refresh, client_credentials and CIBA grants', 'token'),
   engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own'),
   engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens'),
   engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'),
@@ -141,6 +149,12 @@ export const ROUTES: readonly Route[] = [
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'asks to confirm stopping all sharing with a TPP'),
   assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
+  assent('GET', DECOUPLED_PATHS.page, 'customer', 'the pending decoupled (CIBA) requests, to approve with the one-time code or deny'),
+  assent('POST', `${DECOUPLED_PATHS.page}/:id/approve`, 'customer', 'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)'),
+  assent('POST', `${DECOUPLED_PATHS.page}/:id/deny`, 'customer', 'denies a decoupled request'),
+  assent('GET', DECOUPLED_PATHS.api, 'customer', 'JSON for the bank\'s app: the pending decoupled requests'),
+  assent('POST', `${DECOUPLED_PATHS.api}/:id/approve`, 'customer', 'JSON for the bank\'s app: approves a decoupled request with the one-time code'),
+  assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', 'JSON for the bank\'s app: denies a decoupled request'),
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', 'the dashboard\'s stylesheet'),
   assent('GET', '/assets/assent.css', 'anyone', 'the pages\' stylesheet'),
   assent('GET', '/assets/brand.css', 'anyone', 'the bank\'s colours (BANK_COLOUR_*) as CSS custom properties'),

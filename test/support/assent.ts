@@ -34,6 +34,7 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     RATE_LIMIT_PAR: 'off',
     RATE_LIMIT_TOKEN: 'off',
     RATE_LIMIT_REGISTRATION: 'off',
+    RATE_LIMIT_BACKCHANNEL: 'off',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
