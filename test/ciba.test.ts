@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import type { DecoupledRequestNotice } from '../src/ciba/authentication-device.ts';
+import { issueCertificate } from '../src/http/dev-pki.ts';
 import { CIBA_GRANT_TYPE } from '../src/protocol/ciba.ts';
 import { DECOUPLED_PATHS, ENGINE_PATHS } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
@@ -33,7 +36,7 @@ describe('decoupled authentication (CIBA)', () => {
   const notices: DecoupledRequestNotice[] = [];
 
   before(async () => {
-    assent = await startTestAssent({ CIBA_POLL_INTERVAL: '1' }, { triggerAuthenticationDevice: async (notice) => { notices.push(notice); } });
+    assent = await startTestAssent({ CIBA_POLL_INTERVAL: '1', OUTBOUND_ALLOWED_HOSTS: 'localhost' }, { triggerAuthenticationDevice: async (notice) => { notices.push(notice); } });
     tpp = await registerCibaTpp(assent);
     api = await ConsentApiClient.create(assent, tpp, 'accounts payments');
     accounts = await customerWithAccounts(assent);
@@ -246,5 +249,47 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(form.status, 415, 'a cross-site form cannot post here');
     assert.equal((await app.deny(randomUUID())).status, 404);
     assert.equal((await app.deny('not-a-uuid')).status, 404);
+  });
+
+  test('ping mode: the TPP is notified through the SSRF guard once the approval is committed; a forbidden endpoint is never called', async () => {
+    const pings: { authorization: string | undefined; body: string }[] = [];
+    const pair = await issueCertificate(assent.ca, { subject: 'CN=localhost', dnsNames: ['localhost'], usage: 'server' });
+    const receiver = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        pings.push({ authorization: req.headers.authorization, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    try {
+      const { customer: pinged, current } = await customerWithAccounts(assent);
+      const pingedApp = await DeviceApp.signIn(assent, pinged);
+      // localhost is allowed (OUTBOUND_ALLOWED_HOSTS); the loopback address itself is not.
+      for (const [host, reachable] of [['localhost', true], ['127.0.0.1', false]] as const) {
+        const pingTpp = await registerCibaTpp(assent, { backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: `https://${host}:${port}/ciba` }, `Ping ${host}`);
+        const pingApi = await ConsentApiClient.create(assent, pingTpp, 'accounts payments');
+        const consentId = dataOf(await pingApi.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).ConsentId;
+        const token = `notify-${randomUUID()}`;
+        const started = await initiate(assent, pingTpp, { login_hint: pinged.username, binding_message: 'PING', claims: intentClaimsObject(consentId), client_notification_token: token });
+        const request = (await pingedApp.pending()).find((candidate) => candidate.consent.id === consentId);
+        assert.ok(request);
+        assert.equal((await pingedApp.approve(request.id, { code: await oneTimeCode(pinged), account_ids: [current.id] })).status, 200);
+        const ping = pings.find((candidate) => candidate.authorization === `Bearer ${token}`);
+        if (reachable) {
+          assert.ok(ping, 'the notification endpoint was pinged');
+          assert.deepEqual(JSON.parse(ping.body), { auth_req_id: started.auth_req_id });
+        } else {
+          assert.equal(ping, undefined, 'the guard refused the loopback address');
+        }
+        // Pinged or not, the committed result is there to fetch.
+        const tokens = await pollOnce(pingTpp, started.auth_req_id, oidc.getDPoPHandle(pingTpp.config, await oidc.randomDPoPKeyPair('ES256')));
+        assert.equal(typeof tokens === 'string' ? tokens : tokens.token_type.toLowerCase(), 'dpop');
+      }
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
