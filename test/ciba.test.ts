@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
+import { pino } from 'pino';
 import { fetch } from 'undici';
-import type { DecoupledRequestNotice } from '../src/ciba/authentication-device.ts';
+import { type DecoupledRequestNotice, logAuthenticationDevice } from '../src/ciba/authentication-device.ts';
 import { issueCertificate } from '../src/http/dev-pki.ts';
 import { CIBA_GRANT_TYPE } from '../src/protocol/ciba.ts';
 import { DECOUPLED_PATHS, ENGINE_PATHS } from '../src/protocol/routes.ts';
@@ -139,6 +140,11 @@ describe('decoupled authentication (CIBA)', () => {
     const again = await app.approve(request.id, { code: '123456', account_ids: [accounts.current.id] });
     assert.equal(again.status, 409, 'a second approval decides nothing');
     assert.equal(again.body.error, 'already_decided');
+
+    // The ID token names the customer for the next request (id_token_hint).
+    const nextConsent = await accountConsent();
+    await initiate(assent, tpp, { id_token_hint: issued.id_token, binding_message: 'TILL 43', claims: intentClaimsObject(nextConsent) });
+    assert.ok(await listed(nextConsent), 'an id_token_hint names the customer');
   });
 
   test('a payment: the device shows it and the code approves exactly that payment (dynamic linking); login_hint_token and authorization_details', async () => {
@@ -277,7 +283,12 @@ describe('decoupled authentication (CIBA)', () => {
         const request = (await pingedApp.pending()).find((candidate) => candidate.consent.id === consentId);
         assert.ok(request);
         assert.equal((await pingedApp.approve(request.id, { code: await oneTimeCode(pinged), account_ids: [current.id] })).status, 200);
-        const ping = pings.find((candidate) => candidate.authorization === `Bearer ${token}`);
+        // The ping follows the commit without holding up the customer: wait for it a little.
+        let ping;
+        for (let tries = 0; tries < (reachable ? 50 : 10) && !ping; tries++) {
+          await sleep(100);
+          ping = pings.find((candidate) => candidate.authorization === `Bearer ${token}`);
+        }
         if (reachable) {
           assert.ok(ping, 'the notification endpoint was pinged');
           assert.deepEqual(JSON.parse(ping.body), { auth_req_id: started.auth_req_id });
@@ -291,5 +302,16 @@ describe('decoupled authentication (CIBA)', () => {
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+
+  test('dev mode\'s authentication device logs what the customer will see, never a credential', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    await logAuthenticationDevice(logger)({ requestId: randomUUID(), customerId: customer.id, clientId: tpp.clientId, tppName: 'Till Pay', bindingMessage: 'TILL 9', consentId: randomUUID(), expiresAt: new Date() });
+    assert.equal(lines.length, 1);
+    const logged = JSON.parse(lines[0]!) as { msg: string; decoupledRequest: Record<string, unknown> };
+    assert.match(logged.msg, /\/dashboard\/decoupled/);
+    assert.equal(logged.decoupledRequest.bindingMessage, 'TILL 9');
+    assert.deepEqual(Object.keys(logged.decoupledRequest).toSorted(), ['bindingMessage', 'clientId', 'consentId', 'customerId', 'expiresAt', 'requestId', 'tppName']);
   });
 });

@@ -47,6 +47,11 @@ export type DecisionOutcome =
   | { outcome: 'code_format' | 'code_rejected' | 'code_reused' | 'payment_changed' | 'accounts_invalid' | 'consent_unavailable' }
   | { outcome: 'locked'; until: Date };
 
+/** The provider's request ended (expired) between the claim's check and the result: nothing is decided. */
+class RequestEnded extends Error {
+  override name = 'RequestEnded';
+}
+
 const isOpen = (row: DecoupledRequestRow) => row.status === 'pending' && row.expires_at > new Date();
 
 /** The request and its consent, while both can still be decided. */
@@ -84,7 +89,7 @@ function approvalOf(consent: Consent, digest: string | undefined) {
  */
 async function settle(provider: Provider, authReqId: string, result: { grantId: string; rar: Record<string, unknown>[] } | { error: string; errorDescription: string }) {
   const request = await provider.BackchannelAuthenticationRequest.find(authReqId, { ignoreExpiration: true });
-  if (!request) throw new Error('the provider no longer holds this backchannel authentication request');
+  if (!request) throw new RequestEnded('the provider no longer holds this backchannel authentication request');
   if ('grantId' in result) {
     Object.assign(request, { grantId: result.grantId, acr: SCA_ACR, amr: ['pwd', 'otp'], authTime: Math.floor(Date.now() / 1000), rar: result.rar });
   } else {
@@ -94,11 +99,17 @@ async function settle(provider: Provider, authReqId: string, result: { grantId: 
   return request;
 }
 
-async function pingTpp(deps: DecisionDeps, clientId: string, request: Awaited<ReturnType<typeof settle>>) {
-  const client = await deps.provider.Client.find(clientId);
-  if (client?.backchannelTokenDeliveryMode !== 'ping') return;
-  // The guarded fetch (SSRF) is the provider's `fetch`; a TPP that misses the ping can still poll.
-  await client.backchannelPing(request).catch((error: unknown) => deps.logger.warn({ err: error, clientId }, 'the TPP\'s CIBA notification endpoint was not reached'));
+/**
+ * Ping mode: tells the TPP its result is ready. Not awaited by the customer's request (a slow TPP does
+ * not hold up the customer); the guarded fetch (SSRF) is the provider's `fetch`; a TPP that misses the
+ * ping can still poll.
+ */
+function pingTpp(deps: DecisionDeps, clientId: string, request: Awaited<ReturnType<typeof settle>>): void {
+  const ping = async () => {
+    const client = await deps.provider.Client.find(clientId);
+    if (client?.backchannelTokenDeliveryMode === 'ping') await client.backchannelPing(request);
+  };
+  ping().catch((error: unknown) => deps.logger.warn({ err: error, clientId }, 'the TPP\'s CIBA notification endpoint was not reached'));
 }
 
 export async function approveDecoupledRequest(deps: DecisionDeps, customerId: string, id: string, approval: Approval): Promise<DecisionOutcome> {
@@ -144,10 +155,11 @@ export async function approveDecoupledRequest(deps: DecisionDeps, customerId: st
       return settle(provider, row.auth_req_id, { grantId, rar: grant.rar ?? [] });
     });
     if (!settled) return { outcome: 'decided' };
-    await pingTpp(deps, row.client_id, settled);
+    pingTpp(deps, row.client_id, settled);
     return { outcome: 'approved' };
   } catch (error) {
     if (error instanceof DynamicLinkBroken) return { outcome: 'payment_changed' };
+    if (error instanceof RequestEnded) return { outcome: 'decided' };
     if (error instanceof AccountSelectionInvalid) return { outcome: 'accounts_invalid' };
     if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) return { outcome: 'consent_unavailable' };
     throw error;
@@ -173,8 +185,11 @@ export async function denyDecoupledRequest(deps: DecisionDeps, customerId: strin
     });
     const denied = new errors.AccessDenied('the customer denied the request');
     return settle(provider, row.auth_req_id, { error: denied.error, errorDescription: String(denied.error_description) });
+  }).catch((error: unknown) => {
+    if (error instanceof RequestEnded) return undefined;
+    throw error;
   });
   if (!settled) return { outcome: 'decided' };
-  await pingTpp(deps, row.client_id, settled);
+  pingTpp(deps, row.client_id, settled);
   return { outcome: 'denied' };
 }
