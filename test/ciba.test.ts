@@ -18,6 +18,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMEN
 import { oneTimeCode, type TestCustomer } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
+import { createTestTpp } from './support/tpp.ts';
 
 /**
  * CIBA end to end: openid-client as the TPP (DCR, signed backchannel requests, polling with DPoP),
@@ -313,5 +314,26 @@ describe('decoupled authentication (CIBA)', () => {
     assert.match(logged.msg, /\/dashboard\/decoupled/);
     assert.equal(logged.decoupledRequest.bindingMessage, 'TILL 9');
     assert.deepEqual(Object.keys(logged.decoupledRequest).toSorted(), ['bindingMessage', 'clientId', 'consentId', 'customerId', 'expiresAt', 'requestId', 'tppName']);
+  });
+
+  test('an mTLS client gets tokens bound to its certificate, like the redirect flow', async () => {
+    const mtlsTpp = await createTestTpp(assent, {
+      auth: 'tls_client_auth',
+      metadata: { grant_types: ['client_credentials', CIBA_GRANT_TYPE], backchannel_token_delivery_mode: 'poll', backchannel_authentication_request_signing_alg: 'PS256' },
+    });
+    const mtlsApi = await ConsentApiClient.create(assent, mtlsTpp, 'accounts payments');
+    const consentId = dataOf(await mtlsApi.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).ConsentId;
+    const { customer: holder, current } = await customerWithAccounts(assent);
+    const holderApp = await DeviceApp.signIn(assent, holder);
+    const started = await initiate(assent, mtlsTpp, { login_hint: holder.username, binding_message: 'CERT', claims: intentClaimsObject(consentId) });
+    const request = (await holderApp.pending()).find((candidate) => candidate.consent.id === consentId);
+    assert.ok(request);
+    assert.equal((await holderApp.approve(request.id, { code: await oneTimeCode(holder), account_ids: [current.id] })).status, 200);
+    const tokens = await pollOnce(mtlsTpp, started.auth_req_id);
+    assert.ok(typeof tokens !== 'string', `tokens: ${String(tokens)}`);
+    const introspected = await oidc.tokenIntrospection(mtlsTpp.config, tokens.access_token);
+    assert.equal(introspected.active, true);
+    assert.ok((introspected.cnf as Record<string, unknown> | undefined)?.['x5t#S256'], 'bound to the client certificate');
+    assert.equal(introspected.consent_id, consentId);
   });
 });

@@ -30,7 +30,7 @@ export async function registerCibaTpp(assent: TestAssent, ciba: Record<string, u
 }
 
 /** The signed authentication request (FAPI-CIBA: a request object signed with the TPP's key). */
-export function signedCibaRequest(assent: Pick<TestAssent, 'issuer'>, tpp: CibaTpp, claims: Record<string, unknown>): Promise<string> {
+export function signedCibaRequest(assent: Pick<TestAssent, 'issuer'>, tpp: TestTpp, claims: Record<string, unknown>): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ scope: 'openid accounts', ...claims })
     .setProtectedHeader({ alg: 'PS256', kid: tpp.kid, typ: 'JWT' })
@@ -46,12 +46,12 @@ export function signedCibaRequest(assent: Pick<TestAssent, 'issuer'>, tpp: CibaT
 export const intentClaimsObject = (consentId: string) => ({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 /** openid-client's CIBA initiation with a signed request. */
-export async function initiate(assent: Pick<TestAssent, 'issuer'>, tpp: CibaTpp, claims: Record<string, unknown>) {
+export async function initiate(assent: Pick<TestAssent, 'issuer'>, tpp: TestTpp, claims: Record<string, unknown>) {
   return oidc.initiateBackchannelAuthentication(tpp.config, { request: await signedCibaRequest(assent, tpp, claims) });
 }
 
 /** One poll of the token endpoint (no waiting), with the TPP's DPoP key: the OAuth error code, or the tokens. */
-export async function pollOnce(tpp: CibaTpp, authReqId: string, dpop: oidc.DPoPHandle): Promise<string | oidc.TokenEndpointResponse> {
+export async function pollOnce(tpp: TestTpp, authReqId: string, dpop?: oidc.DPoPHandle): Promise<string | oidc.TokenEndpointResponse> {
   try {
     return await oidc.genericGrantRequest(tpp.config, CIBA_GRANT_TYPE, { auth_req_id: authReqId }, { DPoP: dpop });
   } catch (error) {
