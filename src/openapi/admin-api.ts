@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { AdminOperation } from './admin-operation.ts';
-import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from './admin-operations.ts';
+import type { AdminOperation } from '../admin/admin-operation.ts';
+import { ADMIN_OPERATIONS, adminOperationId } from '../admin/admin-operations.ts';
+import { type ApiPart, jsonBody, type OperationDetail } from './api-part.ts';
 
-/** The admin API's OpenAPI 3.1 document, generated from the operations themselves so it cannot drift. */
+/** The operator's admin API, from the operations themselves (their zod input) so it cannot drift. */
 
 const pathParams = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) => match[1]!);
 
@@ -13,9 +14,9 @@ function inputSchema(operation: AdminOperation) {
   };
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string) => ({ description, content: jsonBody('AdminError') });
 
-function describe(operation: AdminOperation) {
+function describe(operation: AdminOperation): OperationDetail {
   const schema = inputSchema(operation);
   const inPath = pathParams(operation.path);
   const properties = schema.properties ?? {};
@@ -28,9 +29,7 @@ function describe(operation: AdminOperation) {
       ? { description: 'one JSON object per line', content: { 'application/jsonl': { schema: { type: 'string' } } } }
       : { description: 'the result', content: { 'application/json': { schema: {} } } };
   return {
-    operationId: operation.name.replace(':', '_').replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
     summary: operation.summary,
-    'x-cli-command': operation.name,
     parameters:
       operation.method === 'GET'
         ? [...parameters, ...Object.entries(rest).map(([name, property]) => ({ name, in: 'query', required: restRequired.includes(name), schema: property }))]
@@ -51,34 +50,16 @@ function describe(operation: AdminOperation) {
   };
 }
 
-export function adminOpenApi() {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const operation of ADMIN_OPERATIONS) {
-    const path = `${ADMIN_API_PREFIX}${operation.path.replace(/:(\w+)/g, '{$1}')}`;
-    paths[path] = { ...paths[path], [operation.method.toLowerCase()]: describe(operation) };
-  }
-  return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Assent admin API',
-      version: '1',
-      description:
-        'The bank operator API of a running Assent server (the admin CLI is its client). Served over HTTPS on ADMIN_HOST:ADMIN_PORT (loopback by default). Every change is written to the audit trail with the operator.',
+export const adminApi: ApiPart = {
+  tag: 'admin API',
+  description:
+    'The bank operator API of a running Assent server (the admin CLI is its client), on its own listener (ADMIN_HOST:ADMIN_PORT, loopback by default). Every change is written to the audit trail with the operator.',
+  schemas: {
+    AdminError: {
+      type: 'object',
+      required: ['error', 'error_description'],
+      properties: { error: { enum: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'server_error'] }, error_description: { type: 'string' } },
     },
-    security: [{ adminToken: [] }, { adminCertificate: [] }],
-    components: {
-      securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (dev mode: DATA_DIR/admin-token); name yourself in X-Assent-Operator' },
-        adminCertificate: { type: 'mutualTLS', description: 'a client certificate issued by ADMIN_CLIENT_CA_FILE; its CN is the operator' },
-      },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error', 'error_description'],
-          properties: { error: { enum: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'server_error'] }, error_description: { type: 'string' } },
-        },
-      },
-    },
-    paths,
-  };
-}
+  },
+  operations: Object.fromEntries(ADMIN_OPERATIONS.map((operation) => [adminOperationId(operation), { ...describe(operation), 'x-cli-command': operation.name }])),
+};
