@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { openApiDocument } from '../src/openapi/document.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
@@ -50,12 +51,13 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     assert.ok(operation, `the document describes ${method.toUpperCase()} ${path}`);
     const declared = operation.responses[String(response.status)];
     assert.ok(declared, `${method.toUpperCase()} ${path} declares status ${response.status}`);
-    const reference = declared.content?.['application/json']?.schema.$ref;
+    const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? 'application/json';
+    const reference = declared.content?.[mediaType]?.schema.$ref;
     if (response.body === undefined) {
       assert.equal(reference, undefined);
       return;
     }
-    assert.ok(reference, `${method.toUpperCase()} ${path} ${response.status} declares a JSON body`);
+    assert.ok(reference, `${method.toUpperCase()} ${path} ${response.status} declares a ${mediaType} body`);
     const validate = ajv.getSchema(`openapi${reference}`);
     assert.ok(validate, `schema ${reference} resolves`);
     assert.ok(validate(response.body), `${method.toUpperCase()} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`);
@@ -98,4 +100,50 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
       assertDescribed(`${path}/{consentId}`, 'delete', deleted);
     });
   }
+  /** Validates a body against one of the document's component schemas. */
+  function assertMatches(schema: string, body: unknown) {
+    const validate = ajv.getSchema(`openapi#/components/schemas/${schema}`);
+    assert.ok(validate, `${schema} is in the document`);
+    assert.ok(validate(body), `${schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  }
+
+  test("the provider's, the event API's, Grant Management's and health answers match the document", async () => {
+    const agent = tlsAgent(assent.ca.certPem);
+    const get = async (path: string): Promise<ApiResponse> => {
+      const response = await fetch(new URL(path, assent.issuer), { dispatcher: agent });
+      return { status: response.status, headers: response.headers as unknown as Headers, body: await response.json() };
+    };
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks', '/healthz', '/readyz']) assertDescribed(path, 'get', await get(path));
+
+    // The bodies as the provider sent them (openid-client normalises what it parses), read through its fetch hook.
+    const { tpp } = api;
+    const sent: unknown[] = [];
+    const original = tpp.config[oidc.customFetch]!;
+    tpp.config[oidc.customFetch] = async (url, options) => {
+      const response = await original(url, options);
+      sent.push(await response.clone().json());
+      return response;
+    };
+    try {
+      const tokens = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: api.dpop });
+      assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
+    } finally {
+      tpp.config[oidc.customFetch] = original;
+    }
+    assertMatches('TokenResponse', sent[0]);
+    assertMatches('IntrospectionResponse', sent[1]);
+
+    const events = '/open-banking/v3.1';
+    assertDescribed(`${events}/events`, 'post', await api.call('POST', `${events}/events`, { body: { returnImmediately: true } }));
+    assertDescribed(`${events}/events`, 'post', await api.call('POST', `${events}/events`, { body: { maxEvents: 'many' } }));
+    assertDescribed(`${events}/event-subscriptions`, 'get', await api.call('GET', `${events}/event-subscriptions`));
+    const subscribed = await api.call('POST', `${events}/event-subscriptions`, { body: { Data: { Version: '3.1', EventTypes: ['urn:uk:org:openbanking:events:consent-authorization-revoked'] } } });
+    assert.equal(subscribed.status, 201);
+    assertDescribed(`${events}/event-subscriptions`, 'post', subscribed);
+    assertDescribed(`${events}/callback-urls`, 'get', await api.call('GET', `${events}/callback-urls`));
+
+    const grants = await ConsentApiClient.create(assent, await createTestTpp(assent, { metadata: { scope: 'accounts grant_management_query' } }), 'grant_management_query');
+    assertDescribed('/grants/{grantId}', 'get', await grants.call('GET', '/grants/no-such-grant'));
+    assertDescribed('/grants/{grantId}', 'get', await api.call('GET', '/grants/no-such-grant'));
+  });
 });
