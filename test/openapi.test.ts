@@ -9,7 +9,7 @@ import { SCOPES } from '../src/protocol/scopes.ts';
 /**
  * The one OpenAPI document is well-formed OpenAPI 3.1 and is the route table's JSON APIs, no more, no
  * less. (That each operation is mounted is test/api-inventory.test.ts; that the served document is
- * this one, test/consent-openapi.test.ts; that real responses match it, the same file.)
+ * this one, and that real answers of every surface match it, test/openapi-responses.test.ts.)
  */
 
 const ISSUER = 'https://assent.example';

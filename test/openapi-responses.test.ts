@@ -18,7 +18,12 @@ import {
   FUNDS_CONFIRMATION,
   fundsConfirmationRequest,
 } from './support/consent-api.ts';
+import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
+import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp } from './support/tpp.ts';
+
+/** A registration answer (callRegistration reads JSON only) as an ApiResponse. */
+const json = (response: { status: number; body: unknown }): ApiResponse => ({ ...response, headers: new Headers({ 'content-type': 'application/json' }) });
 
 interface OpenApi {
   openapi: string;
@@ -27,7 +32,7 @@ interface OpenApi {
   components: { schemas: Record<string, unknown> };
 }
 
-describe('the OpenAPI document at /openapi.json is the generated one and describes the real responses', () => {
+describe('the OpenAPI document at /openapi.json is the generated one and describes the real answers', () => {
   let assent: TestAssent;
   let api: ConsentApiClient;
   let document: OpenApi;
@@ -145,5 +150,29 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     const grants = await ConsentApiClient.create(assent, await createTestTpp(assent, { metadata: { scope: 'accounts grant_management_query' } }), 'grant_management_query');
     assertDescribed('/grants/{grantId}', 'get', await grants.call('GET', '/grants/no-such-grant'));
     assertDescribed('/grants/{grantId}', 'get', await api.call('GET', '/grants/no-such-grant'));
+  });
+  test("registration's and the bank API's answers match the document", async () => {
+    const kit = await issueSsa(assent);
+    const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
+    assert.equal(registered.status, 201);
+    assertDescribed('/register', 'post', json(registered));
+    assertDescribed('/register', 'post', json(await callRegistration(assent, kit.agent, { json: { redirect_uris: ['https://acme.example/callback'] } })));
+    const { client_id: clientId, registration_access_token: token } = registered.body as { client_id: string; registration_access_token: string };
+    assertDescribed('/register/{clientId}', 'get', json(await callRegistration(assent, kit.agent, { method: 'GET', path: `/register/${clientId}`, token })));
+
+    const bank = await TestResourceServer.create(assent);
+    for (const [url, example] of [[ACCOUNT_ACCESS, accountAccessRequest], [DOMESTIC_PAYMENT, domesticPaymentRequest], [DOMESTIC_VRP, domesticVrpRequest]] as const) {
+      const created = await api.call('POST', url, { body: example(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+      const id = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+      assertDescribed('/bank/consents/{consentId}', 'get', await bank.call('GET', `/bank/consents/${id}`));
+      if (url === DOMESTIC_PAYMENT) assertDescribed('/bank/payment-consents/{consentId}/consume', 'post', await bank.call('POST', `/bank/payment-consents/${id}/consume`));
+      if (url === DOMESTIC_VRP) {
+        const payment = await bank.call('POST', `/bank/vrp-consents/${id}/payments`, { body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
+        assert.equal(payment.status, 400, 'not Authorised yet');
+        assertDescribed('/bank/vrp-consents/{consentId}/payments', 'post', payment);
+      }
+    }
+    assertDescribed('/bank/consents/{consentId}', 'get', await bank.call('GET', `/bank/consents/${crypto.randomUUID()}`));
+    assertDescribed('/bank/consents/{consentId}', 'get', await api.call('GET', `/bank/consents/${crypto.randomUUID()}`));
   });
 });
