@@ -1,6 +1,5 @@
 import { SESSION_COOKIE } from '../dashboard/dashboard-session.ts';
-import { DISCOVERY_PATH, ENGINE_PATHS } from '../protocol/routes.ts';
-import { type Credential, type Route } from '../protocol/routes.ts';
+import { type Credential, DISCOVERY_PATH, ENGINE_PATHS, type Route } from '../protocol/routes.ts';
 import { SCOPE, type Scope } from '../protocol/scopes.ts';
 
 /** The OpenAPI security schemes every credential of the route table is written with, and each route's requirements. */
