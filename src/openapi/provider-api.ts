@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { CONSENT_TYPES } from '../protocol/consent-types.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
 import type { RegistrationErrorCode } from '../tpp/registration-error.ts';
@@ -40,7 +41,8 @@ const parResponse = z.object({ request_uri: z.string().describe('urn:ietf:params
 
 const tokenRequest = z.looseObject({
   ...clientAuthentication,
-  grant_type: z.enum(['authorization_code', 'refresh_token', 'client_credentials']),
+  // The grants a client may use are its registered grant_types; discovery lists them all (grant_types_supported).
+  grant_type: z.string().describe('authorization_code, refresh_token, client_credentials, or another of grant_types_supported in discovery'),
   code: z.string().optional(),
   redirect_uri: z.url().optional(),
   code_verifier: z.string().optional().describe('PKCE'),
@@ -107,7 +109,7 @@ const userInfo = z.looseObject({ sub: z.string() });
 const clientMetadata = z.looseObject({
   software_statement: z.string().describe('the directory-signed software statement (JWT); its claims supply and bound the metadata'),
   redirect_uris: z.array(z.url()).optional(),
-  token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']).optional(),
+  token_endpoint_auth_method: z.enum(FAPI_CLIENT_AUTH_METHODS).optional(),
   tls_client_auth_subject_dn: z.string().optional(),
   jwks_uri: z.url().optional(),
   jwks: z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).optional(),
