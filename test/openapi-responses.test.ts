@@ -20,7 +20,7 @@ import {
 } from './support/consent-api.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
 import { TestResourceServer } from './support/resource-server.ts';
-import { createTestTpp } from './support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 
 /** A registration answer (callRegistration reads JSON only) as an ApiResponse. */
 const json = (response: { status: number; body: unknown }): ApiResponse => ({ ...response, headers: new Headers({ 'content-type': 'application/json' }) });
@@ -105,13 +105,6 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
       assertDescribed(`${path}/{consentId}`, 'delete', deleted);
     });
   }
-  /** Validates a body against one of the document's component schemas. */
-  function assertMatches(schema: string, body: unknown) {
-    const validate = ajv.getSchema(`openapi#/components/schemas/${schema}`);
-    assert.ok(validate, `${schema} is in the document`);
-    assert.ok(validate(body), `${schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
-  }
-
   test("the provider's, the event API's, Grant Management's and health answers match the document", async () => {
     const agent = tlsAgent(assent.ca.certPem);
     const get = async (path: string): Promise<ApiResponse> => {
@@ -122,21 +115,26 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
 
     // The bodies as the provider sent them (openid-client normalises what it parses), read through its fetch hook.
     const { tpp } = api;
-    const sent: unknown[] = [];
+    const sent: ApiResponse[] = [];
     const original = tpp.config[oidc.customFetch]!;
     tpp.config[oidc.customFetch] = async (url, options) => {
       const response = await original(url, options);
-      sent.push(await response.clone().json());
+      const text = await response.clone().text();
+      sent.push({ status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined });
       return response;
     };
     try {
       const tokens = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: api.dpop });
       assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
+      await oidc.tokenRevocation(tpp.config, tokens.access_token);
+      await pushAuthorizationRequest(tpp);
     } finally {
       tpp.config[oidc.customFetch] = original;
     }
-    assertMatches('TokenResponse', sent[0]);
-    assertMatches('IntrospectionResponse', sent[1]);
+    assertDescribed('/token', 'post', sent[0]!);
+    assertDescribed('/token/introspection', 'post', sent[1]!);
+    assertDescribed('/token/revocation', 'post', sent[2]!);
+    assertDescribed('/request', 'post', sent[3]!);
 
     const events = '/open-banking/v3.1';
     assertDescribed(`${events}/events`, 'post', await api.call('POST', `${events}/events`, { body: { returnImmediately: true } }));
