@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -28,7 +30,7 @@ const json = (response: { status: number; body: unknown }): ApiResponse => ({ ..
 interface OpenApi {
   openapi: string;
   servers: { url: string }[];
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -57,14 +59,15 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     const declared = operation.responses[String(response.status)];
     assert.ok(declared, `${method.toUpperCase()} ${path} declares status ${response.status}`);
     const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? 'application/json';
-    const reference = declared.content?.[mediaType]?.schema.$ref;
+    const schema = declared.content?.[mediaType]?.schema;
     if (response.body === undefined) {
-      assert.equal(reference, undefined);
+      assert.equal(schema, undefined);
       return;
     }
-    assert.ok(reference, `${method.toUpperCase()} ${path} ${response.status} declares a ${mediaType} body`);
-    const validate = ajv.getSchema(`openapi${reference}`);
-    assert.ok(validate, `schema ${reference} resolves`);
+    assert.ok(schema, `${method.toUpperCase()} ${path} ${response.status} declares a ${mediaType} body`);
+    // A component by reference (the public APIs), or inline (the admin operations' results).
+    const validate = schema.$ref ? ajv.getSchema(`openapi${schema.$ref}`) : ajv.compile(schema);
+    assert.ok(validate, `schema ${schema.$ref} resolves`);
     assert.ok(validate(response.body), `${method.toUpperCase()} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`);
   }
 
@@ -172,5 +175,35 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     }
     assertDescribed('/bank/consents/{consentId}', 'get', await bank.call('GET', `/bank/consents/${crypto.randomUUID()}`));
     assertDescribed('/bank/consents/{consentId}', 'get', await api.call('GET', `/bank/consents/${crypto.randomUUID()}`));
+  });
+  test("the incident commands' answers match the admin API's part of the document", async () => {
+    const token = (await readFile(join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    const agent = tlsAgent(assent.ca.certPem);
+    const admin = async (route: string, body: unknown): Promise<ApiResponse> => {
+      const response = await fetch(`${assent.adminUrl}${route}`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, headers: response.headers as unknown as Headers, body: await response.json() };
+    };
+    const described = async (template: string, values: Record<string, string>, body: unknown) => {
+      const answer = await admin(template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!)), body);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assertDescribed(template, 'post', answer);
+      return answer.body as Record<string, unknown>;
+    };
+    const reason = 'openapi test';
+    const victim = await createTestTpp(assent);
+    const clientId = { clientId: victim.clientId };
+    await described('/admin/v1/tpps/{clientId}/throttle', clientId, { limit: 10, reason });
+    await described('/admin/v1/tpps/{clientId}/unthrottle', clientId, {});
+    await described('/admin/v1/tpps/{clientId}/blocked-credentials', clientId, { kid: victim.kid, reason });
+    await described('/admin/v1/tpps/{clientId}/blocked-credentials/removal', clientId, { kid: victim.kid, reason });
+    const window = { from: '2001-01-01T00:00:00Z', to: '2001-01-02T00:00:00Z', reason };
+    assert.equal((await described('/admin/v1/tokens/revocation', {}, { ...window, dryRun: true })).dryRun, true);
+    assert.equal(typeof (await described('/admin/v1/tokens/revocation', {}, window)).incidentId, 'string');
+    const customer = await admin('/admin/v1/customers', { username: 'openapi-victim', name: 'Victim' });
+    assert.equal(customer.status, 200, JSON.stringify(customer.body));
+    await described('/admin/v1/customers/{customer}/lockdown', { customer: 'openapi-victim' }, { reason });
+    // Last: the server's signing keys change.
+    const withdrawn = await described('/admin/v1/keys/withdrawal', {}, { reason });
+    assert.ok((withdrawn.created as unknown[]).length > 0);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AdminOperation } from '../admin/admin-operation.ts';
 import { ADMIN_OPERATIONS, adminOperationId } from '../admin/admin-operations.ts';
-import { type ApiPart, jsonBody, type OperationDetail } from './api-part.ts';
+import { type ApiPart, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 
 /** The operator's admin API, from the operations themselves (their zod input) so it cannot drift. */
 
@@ -27,7 +27,7 @@ function describe(operation: AdminOperation): OperationDetail {
   const success =
     operation.format === 'jsonl'
       ? { description: 'one JSON object per line', content: { 'application/jsonl': { schema: { type: 'string' } } } }
-      : { description: 'the result', content: { 'application/json': { schema: {} } } };
+      : { description: 'the result', content: { 'application/json': { schema: operation.output ? jsonSchema(operation.output, 'output') : {} } } };
   return {
     summary: operation.summary,
     parameters:
