@@ -49,7 +49,9 @@ function fallbackTag(route: Route): string {
 function operationOf(route: Route & { operationId: string }, described: { part: ApiPart; detail: OperationDetail } | undefined) {
   const credential = credentialOf(route);
   if (!credential) throw new Error(`${route.method} ${route.path}: a ${route.caller} route must declare its credential in src/protocol/routes.ts`);
-  const { summary, parameters = [], responses, ...rest } = described?.detail ?? { responses: { '200': { description: route.purpose, content: { 'application/json': { schema: {} } } } } };
+  const { summary, description, parameters = [], requestBody, responses, ...extensions } = described?.detail ?? {
+    responses: { '200': { description: route.purpose, content: { 'application/json': { schema: {} } } } },
+  };
   const named = new Set(parameters.map((parameter) => `${String(parameter.in)} ${String(parameter.name)}`));
   const inPath = pathParameterNames(route.path)
     .filter((name) => !named.has(`path ${name}`))
@@ -57,13 +59,15 @@ function operationOf(route: Route & { operationId: string }, described: { part: 
   return {
     operationId: route.operationId,
     summary: summary ?? route.purpose,
+    ...(description && { description }),
     tags: [described?.part.tag ?? fallbackTag(route)],
-    ...rest,
     ...(inPath.length + parameters.length > 0 && { parameters: [...inPath, ...parameters] }),
+    ...(requestBody && { requestBody }),
     responses,
     security: securityRequirements(route, credential),
     'x-caller': route.caller,
     ...(route.rateLimit && { 'x-rate-limit-policy': route.rateLimit }),
+    ...extensions,
   };
 }
 
