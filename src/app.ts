@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
-import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
+import { consentApiRouter } from './consents/api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
@@ -18,6 +18,8 @@ import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
+import type { OpenApiDocument } from './openapi/document.ts';
+import { openApiRouter } from './openapi/openapi-router.ts';
 import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
 import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -49,6 +51,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** The longest an aggregated poll waits for events (EVENT_LONG_POLL). */
   eventLongPollSeconds: number;
+  /** The OpenAPI document of every JSON API, served at /openapi.json. */
+  openApi: OpenApiDocument;
 }
 
 function assetRouter(views: Views) {
@@ -107,7 +111,7 @@ export function createApp(deps: AppDeps): Koa {
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
   const consentApi = consentApiRouter(deps);
-  const openApi = openApiRouter(provider.issuer);
+  const openApi = openApiRouter(deps.openApi);
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const grantsApi = grantsApiRouter(deps);

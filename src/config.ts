@@ -14,6 +14,9 @@ const flag = z
   .transform((value) => value === 'true' || value === '1');
 
 const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
+/** Where the admin listener opens unless ADMIN_HOST / ADMIN_PORT say otherwise. */
+export const ADMIN_LISTENER_DEFAULTS = { host: '127.0.0.1', port: 8444 } as const;
+
 const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be https (the https URL TPPs use, e.g. https://auth.bank.example)' });
 
@@ -154,8 +157,8 @@ const environment = z.object({
   BANK_SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
   BANK_SUPPORT_URL: z.url({ protocol: /^https$/ }).optional(),
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
-  ADMIN_HOST: z.string().default('127.0.0.1'),
-  ADMIN_PORT: port.default(8444),
+  ADMIN_HOST: z.string().default(ADMIN_LISTENER_DEFAULTS.host),
+  ADMIN_PORT: port.default(ADMIN_LISTENER_DEFAULTS.port),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   ADMIN_CLIENT_CA_FILE: z.string().optional(),
   ADMIN_URL: z

@@ -52,6 +52,7 @@ import { createSecurityEvents } from './monitoring/security-events.ts';
 import { signWithServerKey } from './oidc/server-signing.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
+import { adminOpenApiDocument, openApiDocument } from './openapi/document.ts';
 
 export interface RunningAssent {
   issuer: string;
@@ -234,6 +235,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
 
+  const openApi = openApiDocument(issuer);
   const app = createApp({
     provider,
     db,
@@ -250,6 +252,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
     eventLongPollSeconds: config.events.longPollSeconds,
+    openApi,
   });
   // Every process pushes; SKIP LOCKED claims keep them from sending one event twice.
   const eventDelivery = startEventDelivery({
@@ -276,7 +279,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     await reservation.release();
     await listen(server, config.host, port);
     opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
-    admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+    admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
   } catch (error) {
     // A listener that cannot open (a port taken) must not leave the others, the workers and the pool
     // running: the process would neither serve nor exit.
