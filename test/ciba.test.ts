@@ -4,6 +4,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { pino } from 'pino';
@@ -335,5 +337,32 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(introspected.active, true);
     assert.ok((introspected.cnf as Record<string, unknown> | undefined)?.['x5t#S256'], 'bound to the client certificate');
     assert.equal(introspected.consent_id, consentId);
+  });
+
+  test('the JSON endpoint answers as the OpenAPI document describes it', async () => {
+    type Operation = { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
+    const document = (await (await fetch(`${assent.issuer}/openapi.json`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as { paths: Record<string, Record<string, Operation>>; components: unknown };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: document.components });
+    const described = (path: string, method: string, answer: { status: number; body: unknown }) => {
+      const schema = document.paths[path]?.[method]?.responses[String(answer.status)]?.content?.['application/json']?.schema;
+      assert.ok(schema?.$ref, `${method.toUpperCase()} ${path} declares ${answer.status}`);
+      const validate = ajv.getSchema(`openapi${schema.$ref}`)!;
+      assert.ok(validate(answer.body), `${method.toUpperCase()} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(answer.body)}`);
+    };
+    const { customer: reader, current } = await customerWithAccounts(assent);
+    const readerApp = await DeviceApp.signIn(assent, reader);
+    const consentId = await paymentConsent();
+    await initiate(assent, tpp, { scope: 'openid payments', login_hint: reader.username, binding_message: 'DOC', claims: intentClaimsObject(consentId) });
+    const list = await readerApp.call('GET', DECOUPLED_PATHS.api);
+    described(`${DECOUPLED_PATHS.api}`, 'get', list);
+    const request = (list.body.requests as { id: string; payment_digest: string }[])[0]!;
+    const approve = `${DECOUPLED_PATHS.api}/{id}/approve`;
+    described(approve, 'post', await readerApp.approve(request.id, { code: '12', account_ids: [current.id], payment_digest: request.payment_digest }));
+    described(approve, 'post', await readerApp.approve(request.id, { code: '000000', account_ids: [current.id], payment_digest: request.payment_digest }));
+    described(approve, 'post', await readerApp.approve(request.id, { code: await oneTimeCode(reader), account_ids: [current.id], payment_digest: request.payment_digest }));
+    described(approve, 'post', await readerApp.approve(request.id, { code: '123456', account_ids: [current.id], payment_digest: request.payment_digest }));
+    described(`${DECOUPLED_PATHS.api}/{id}/deny`, 'post', await readerApp.deny(randomUUID()));
   });
 });

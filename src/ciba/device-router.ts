@@ -52,7 +52,8 @@ function refusalOf(w: Wording, decided: DecisionOutcome): { status: number; erro
   return { ...refusal, message: w.t(refusal.message) };
 }
 
-const apiBody = z.object({
+/** The approval the bank's app posts (its OpenAPI schema is read from here). */
+export const approvalBody = z.object({
   code: z.string().max(20),
   account_ids: z.array(z.string().max(200)).max(50),
   payment_digest: z.string().max(200).optional(),
@@ -153,7 +154,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
 
   router.post(`${DECOUPLED_PATHS.api}/:id/approve`, apiSession, (ctx) =>
     answerApi(ctx, async () => {
-      const body = apiBody.safeParse(await readJson(ctx));
+      const body = approvalBody.safeParse(await readJson(ctx));
       if (!body.success) throw new BodyError(400, `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`);
       const { code, account_ids: accountIds, payment_digest: paymentDigest } = body.data;
       return approveDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id), { code, accountIds, paymentDigest });

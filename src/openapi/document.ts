@@ -5,6 +5,7 @@ import { adminApi } from './admin-api.ts';
 import type { ApiPart, JsonObject, OperationDetail } from './api-part.ts';
 import { bankApi } from './bank-api.ts';
 import { consentApi } from './consent-api.ts';
+import { decoupledApi } from './decoupled-api.ts';
 import { eventApi } from './event-api.ts';
 import { grantApi } from './grant-api.ts';
 import { providerApi } from './provider-api.ts';
@@ -19,7 +20,7 @@ import { serviceApi } from './service-api.ts';
  * table entry needs nothing but its operationId.
  */
 
-const PARTS: readonly ApiPart[] = [providerApi, consentApi, eventApi, grantApi, bankApi, adminApi, serviceApi];
+const PARTS: readonly ApiPart[] = [providerApi, consentApi, eventApi, grantApi, decoupledApi, bankApi, adminApi, serviceApi];
 
 /** The admin API answers on its own listener, not on the issuer's. */
 const ADMIN_SERVER = {
