@@ -175,6 +175,20 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal((audit.details as { approvalDigest?: string }).approvalDigest, request.payment_digest, 'the approved payment is on the audit trail');
   });
 
+  test('authorization_details that describe the payment become its consent; the tokens name it', async () => {
+    const { customer: payer, current } = await customerWithAccounts(assent);
+    const payerApp = await DeviceApp.signIn(assent, payer);
+    const detail = { type: 'payment_initiation', ...domesticPaymentRequest({ InstructedAmount: { Amount: '12.00', Currency: 'GBP' } }).Data };
+    const started = await initiate(assent, tpp, { scope: 'openid payments', login_hint: payer.username, binding_message: 'PAY 12', authorization_details: [detail] });
+    const [request] = await payerApp.pending();
+    assert.ok(request?.payment_digest);
+    assert.equal(await consentStatus(DOMESTIC_PAYMENT, request.consent.id), 'AwaitingAuthorisation', 'the consent exists, the TPP\'s own');
+    assert.equal((await payerApp.approve(request.id, { code: await oneTimeCode(payer), account_ids: [current.id], payment_digest: request.payment_digest })).status, 200);
+    const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
+    assert.deepEqual(issued.authorization_details, [{ type: 'payment_initiation', consent_id: request.consent.id }]);
+    assert.equal(await consentStatus(DOMESTIC_PAYMENT, request.consent.id), 'Authorised');
+  });
+
   test('denial: the consent is Rejected and the TPP hears access_denied', async () => {
     const consentId = await accountConsent();
     const handle = await dpop();

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { bindingOfRequest } from '../consents/consent-binding.ts';
+import { bindingOfRequest, draftConsentOfInteraction } from '../consents/consent-binding.ts';
+import type { Consent } from '../consents/consent.ts';
 import { findCustomer, getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { toOAuthError } from '../oidc/oauth-errors.ts';
@@ -53,17 +54,27 @@ function usernameOfHintToken(token: string): string {
   return subject.id;
 }
 
-/** The consent a decoupled request asks for: required, and named by id (the consent API creates it first). */
-function consentIdOfRequest(params: Record<string, unknown>): string {
+/**
+ * A decoupled request must name its consent: by id (the intent claim, or authorization_details with a
+ * consent_id), or as authorization_details describing it, which become the consent once accepted.
+ */
+function requireConsent(params: Record<string, unknown>): void {
   let binding;
   try {
     binding = bindingOfRequest(params as { claims?: unknown; authorization_details?: unknown });
   } catch (error) {
     throw toOAuthError(error);
   }
-  if (!binding) throw new errors.InvalidRequest('a decoupled request must name its consent: claims.id_token.openbanking_intent_id or authorization_details with consent_id');
-  if (binding.kind !== 'consent') throw new errors.InvalidRequest('authorization_details of a decoupled request must carry the consent_id of a consent created through the consent API');
-  return binding.consentId;
+  if (!binding) throw new errors.InvalidRequest('a decoupled request must name its consent: claims.id_token.openbanking_intent_id or authorization_details');
+}
+
+/** The consent of an accepted request; authorization_details that describe one are drafted into it, keyed by the request. */
+async function consentOf(db: Db, authReqId: string, params: Record<string, unknown>): Promise<Consent | undefined> {
+  try {
+    return await draftConsentOfInteraction(db, { cid: authReqId, params });
+  } catch (error) {
+    throw toOAuthError(error);
+  }
 }
 
 export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
@@ -82,12 +93,14 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
     // request_context is not used; this is the hook that sees the request before it is accepted, so
     // the consent is required here (the claims and authorization_details hooks already checked it).
     async validateRequestContext(ctx) {
-      consentIdOfRequest(ctx.oidc.params as Record<string, unknown>);
+      requireConsent(ctx.oidc.params as Record<string, unknown>);
     },
     async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request, account, client) {
       const params = ctx.oidc.params as Record<string, unknown>;
       const customer = await getCustomer(db, account.accountId);
-      const consentId = consentIdOfRequest(params);
+      const consent = await consentOf(db, request.jti, { ...params, client_id: client.clientId });
+      if (!consent) throw new errors.InvalidRequest('the consent this request names no longer exists');
+      const consentId = consent.id;
       const bindingMessage = String(params.binding_message);
       const { id, expires_at: expiresAt } = await insertDecoupledRequest(db, {
         auth_req_id: request.jti,
