@@ -251,6 +251,7 @@ for (const variant of VARIANTS) {
       await page.locator('input[name="code"]').fill('000000');
       await page.locator('form[action$="/approve"] button').click();
       await page.locator('.decoupled-request [role="alert"]').waitFor();
+      assert.equal(await page.locator('input[name="account"]').first().isChecked(), true, 'the account picked stays picked');
       await checkPage(page, 'decoupled-wrong-code');
       assert.deepEqual(cspViolations, [], 'no CSP violation on any page');
       await page.close();

@@ -79,15 +79,16 @@ export function deviceRouter(deps: DeviceRouterDeps) {
   const pageSession = requireSession(deps.db, deps.sessions, (ctx) => views.render(ctx, 'dashboard/signed-out', {}, 401));
   const csrf = csrfProtection(deps.csrf, (ctx) => `dashboard:${(ctx as SignedInContext).state.dashboard.sessionId}`);
 
-  async function renderPage(ctx: Context, extra: { outcome?: string; errors?: Record<string, string> } = {}, status = 200) {
+  /** `errors` and `selected` are per request id: a refused approval shows why, with the accounts still picked. */
+  async function renderPage(ctx: Context, extra: { outcome?: string; errors?: Record<string, string>; selected?: Record<string, readonly string[]> } = {}, status = 200) {
     const customerId = customerIdOf(ctx);
     const w = views.wording(ctx);
     const customer = await deps.customerOf(customerId);
     const requests = await pendingRequestViews(deps, w, customerId);
-    views.render(ctx, 'dashboard/decoupled', { requests, outcome: extra.outcome, errors: extra.errors ?? {}, customerName: customer?.displayName }, status);
+    views.render(ctx, 'dashboard/decoupled', { requests, outcome: extra.outcome, errors: extra.errors ?? {}, selected: extra.selected ?? {}, customerName: customer?.displayName }, status);
   }
 
-  async function answerPage(ctx: Context, id: string, decided: DecisionOutcome) {
+  async function answerPage(ctx: Context, id: string, decided: DecisionOutcome, selected: readonly string[] = []) {
     if (decided.outcome === 'approved' || decided.outcome === 'denied') {
       ctx.status = 303;
       ctx.redirect(`${DECOUPLED_PATHS.page}?outcome=${decided.outcome}`);
@@ -96,7 +97,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     const w = views.wording(ctx);
     const refusal = refusalOf(w, decided);
     if (decided.outcome === 'not_found') return views.render(ctx, 'dashboard/not-found', {}, 404);
-    await renderPage(ctx, { errors: { [id]: refusal.message } }, refusal.status);
+    await renderPage(ctx, { errors: { [id]: refusal.message }, selected: { [id]: selected } }, refusal.status);
   }
 
   router.get(DECOUPLED_PATHS.page, pageSession, csrf, async (ctx) => {
@@ -109,7 +110,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
     const form = await readForm(ctx);
     const approval: Approval = { code: (form.code ?? '').replace(/\s+/g, ''), accountIds: selectedAccounts(form), paymentDigest: form.payment_digest };
-    await answerPage(ctx, params.data.id, await approveDecoupledRequest(deps, customerIdOf(ctx), params.data.id, approval));
+    await answerPage(ctx, params.data.id, await approveDecoupledRequest(deps, customerIdOf(ctx), params.data.id, approval), approval.accountIds);
   });
 
   router.post(`${DECOUPLED_PATHS.page}/:id/deny`, pageSession, csrf, async (ctx) => {
