@@ -198,8 +198,8 @@ describe('decoupled authentication (CIBA)', () => {
     assert.deepEqual(await app.deny(request.id), { status: 200, body: { status: 'denied' } });
     assert.equal(await pollOnce(tpp, started.auth_req_id, handle), 'access_denied');
     assert.equal(await consentStatus(ACCOUNT_ACCESS, consentId), 'Rejected');
-    const events = await assent.db.selectFrom('audit_event').select('event').where('subject_type', '=', 'decoupled_request').where('subject_id', '=', request.id).execute();
-    assert.deepEqual(events.map((row) => row.event), ['decoupled_request.denied']);
+    const events = await assent.db.selectFrom('audit_event').select('event').where('subject_type', '=', 'decoupled_request').where('subject_id', '=', request.id).orderBy('seq').execute();
+    assert.deepEqual(events.map((row) => row.event), ['decoupled_request.requested', 'decoupled_request.denied']);
     assert.equal((await app.approve(request.id, { code: '123456', account_ids: [accounts.current.id] })).status, 409, 'a denied request cannot be approved');
   });
 
@@ -239,8 +239,8 @@ describe('decoupled authentication (CIBA)', () => {
     assert.ok(grants.some((grant) => grant.id === row.grant_id), 'the request\'s grant exists');
     const consentGrant = await assent.db.selectFrom('consent').select('grant_id').where('id', '=', consentId).executeTakeFirstOrThrow();
     assert.equal(consentGrant.grant_id, row.grant_id, 'the consent lives in that one grant');
-    const approvals = await assent.db.selectFrom('audit_event').select('event').where('subject_type', '=', 'decoupled_request').where('subject_id', '=', request.id).execute();
-    assert.deepEqual(approvals.map((event) => event.event), ['decoupled_request.approved']);
+    const approvals = await assent.db.selectFrom('audit_event').select('event').where('subject_type', '=', 'decoupled_request').where('subject_id', '=', request.id).orderBy('seq').execute();
+    assert.deepEqual(approvals.map((event) => event.event), ['decoupled_request.requested', 'decoupled_request.approved']);
     const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
     assert.equal(issued.claims()?.openbanking_intent_id, consentId);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { appendAuditEvent } from '../audit/audit-trail.ts';
 import { bindingOfRequest, draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { Consent } from '../consents/consent.ts';
 import { findCustomer, getCustomer } from '../customers/customer-service.ts';
@@ -102,15 +103,25 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       if (!consent) throw new errors.InvalidRequest('the consent this request names no longer exists');
       const consentId = consent.id;
       const bindingMessage = String(params.binding_message);
-      const { id, expires_at: expiresAt } = await insertDecoupledRequest(db, {
-        auth_req_id: request.jti,
-        client_id: client.clientId,
-        customer_id: customer?.id ?? null,
-        consent_id: consentId,
-        binding_message: bindingMessage,
-        scope: request.scope ?? '',
-        resource: typeof request.resource === 'string' ? request.resource : null,
-      }, request.expiration);
+      const { id, expires_at: expiresAt } = await db.transaction().execute(async (trx) => {
+        const inserted = await insertDecoupledRequest(trx, {
+          auth_req_id: request.jti,
+          client_id: client.clientId,
+          customer_id: customer?.id ?? null,
+          consent_id: consentId,
+          binding_message: bindingMessage,
+          scope: request.scope ?? '',
+          resource: typeof request.resource === 'string' ? request.resource : null,
+        }, request.expiration);
+        await appendAuditEvent(trx, {
+          subjectType: 'decoupled_request',
+          subjectId: inserted.id,
+          event: 'decoupled_request.requested',
+          actor: { kind: 'tpp', id: client.clientId },
+          details: { consentId, customerId: customer?.id ?? null, expiresAt: inserted.expires_at.toISOString() },
+        });
+        return inserted;
+      });
       // CIBA's interval: the response is already built when this hook runs.
       Object.assign(ctx.body as object, { interval: deps.pollIntervalSeconds });
       if (!customer) return;
