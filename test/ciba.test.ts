@@ -368,7 +368,8 @@ describe('decoupled authentication (CIBA)', () => {
     const { customer: reader, current } = await customerWithAccounts(assent);
     const readerApp = await DeviceApp.signIn(assent, reader);
     const consentId = await paymentConsent();
-    await initiate(assent, tpp, { scope: 'openid payments', login_hint: reader.username, binding_message: 'DOC', claims: intentClaimsObject(consentId) });
+    const started = await initiate(assent, tpp, { scope: 'openid payments', login_hint: reader.username, binding_message: 'DOC', claims: intentClaimsObject(consentId) });
+    described(ENGINE_PATHS.backchannel_authentication, 'post', { status: 200, body: { ...started } });
     const list = await readerApp.call('GET', DECOUPLED_PATHS.api);
     described(`${DECOUPLED_PATHS.api}`, 'get', list);
     const request = (list.body.requests as { id: string; payment_digest: string }[])[0]!;

@@ -47,6 +47,7 @@ const tokenRequest = z.looseObject({
   redirect_uri: z.url().optional(),
   code_verifier: z.string().optional().describe('PKCE'),
   refresh_token: z.string().optional(),
+  auth_req_id: z.string().optional().describe('CIBA (urn:openid:params:grant-type:ciba): the auth_req_id of the backchannel authentication response'),
   scope: z.string().optional(),
   resource: z.url().optional(),
 });
@@ -60,6 +61,16 @@ const tokenResponse = z.looseObject({
   id_token: z.string().optional(),
   authorization_details: z.array(z.looseObject({ type: z.string() })).optional(),
   grant_id: z.string().optional().describe('FAPI Grant Management: the grant the tokens belong to'),
+});
+
+const backchannelRequest = z.object({
+  ...clientAuthentication,
+  request: z.string().describe('FAPI-CIBA: a request object signed with backchannel_authentication_request_signing_alg, holding scope, binding_message, the consent (claims.id_token.openbanking_intent_id or authorization_details), one of login_hint, login_hint_token or id_token_hint, and optionally requested_expiry and client_notification_token (ping)'),
+});
+const backchannelResponse = z.object({
+  auth_req_id: z.string().describe('poll the token endpoint with it (grant_type urn:openid:params:grant-type:ciba)'),
+  expires_in: z.int(),
+  interval: z.int().describe('the fewest seconds between polls; polling faster answers slow_down'),
 });
 
 const tokenRequestBody = z.object({ ...clientAuthentication, token: z.string(), token_type_hint: z.enum(['access_token', 'refresh_token']).optional() });
@@ -153,13 +164,15 @@ const metadataBody = {
 
 export const providerApi: ApiPart = {
   tag: 'OpenID Provider',
-  description: 'FAPI 2.0 endpoints of the authorization server: discovery, keys, PAR, token, introspection, revocation, UserInfo, dynamic client registration',
+  description: 'FAPI 2.0 endpoints of the authorization server: discovery, keys, PAR, CIBA, token, introspection, revocation, UserInfo, dynamic client registration',
   schemas: {
     OAuthError: jsonSchema(oauthError, 'output'),
     ProviderMetadata: jsonSchema(providerMetadata, 'output'),
     JsonWebKeySet: jsonSchema(jwks, 'output'),
     PushedAuthorizationRequest: jsonSchema(parRequest, 'input'),
     PushedAuthorizationResponse: jsonSchema(parResponse, 'output'),
+    BackchannelAuthenticationRequest: jsonSchema(backchannelRequest, 'input'),
+    BackchannelAuthenticationResponse: jsonSchema(backchannelResponse, 'output'),
     TokenRequest: jsonSchema(tokenRequest, 'input'),
     TokenResponse: jsonSchema(tokenResponse, 'output'),
     IntrospectionRequest: jsonSchema(tokenRequestBody, 'input'),
@@ -179,11 +192,20 @@ export const providerApi: ApiPart = {
       requestBody: { required: true, content: formBody('PushedAuthorizationRequest') },
       responses: { '201': { description: 'the request_uri to send the customer to /auth with', headers: NO_STORE, content: jsonBody('PushedAuthorizationResponse') }, ...CLIENT_ERRORS },
     },
+    requestBackchannelAuthentication: {
+      requestBody: { required: true, content: formBody('BackchannelAuthenticationRequest') },
+      responses: {
+        '200': { description: 'accepted, whether or not the hint names a customer (a request for nobody only ever expires)', headers: NO_STORE, content: jsonBody('BackchannelAuthenticationResponse') },
+        '400': error('invalid_request (unsigned, no consent, no hint), invalid_binding_message, invalid_scope, ... (CIBA 13)'),
+        '401': CLIENT_ERRORS['401'],
+      },
+    },
     requestToken: {
       parameters: [DPOP_HEADER],
       requestBody: { required: true, content: formBody('TokenRequest') },
       responses: {
         '200': { description: 'sender-constrained tokens', headers: NO_STORE, content: jsonBody('TokenResponse') },
+        // CIBA: authorization_pending, slow_down, access_denied and expired_token are 400s too.
         ...CLIENT_ERRORS,
         '503': error('temporarily_unavailable: the database is away; retry'),
       },
