@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { Client, Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsentIn, declineConsentIn, revokeConsentsOfGrantIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -11,9 +10,9 @@ import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { extendGrantUntil, grantTtlSeconds, setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
+import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
 import { claimDecision, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
@@ -68,7 +67,7 @@ export function showConsent(deps: ConsentStepDeps) {
 }
 
 /** Account ids come as one `account:<id>` checkbox or radio value per selected account. */
-function selectedAccounts(form: Record<string, string>): string[] {
+export function selectedAccounts(form: Record<string, string>): string[] {
   const picked = Object.keys(form).filter((key) => key.startsWith('account:')).map((key) => key.slice('account:'.length));
   return form.account ? [...picked, form.account] : picked;
 }
@@ -119,12 +118,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     missingResourceScopes?: Record<string, string[]>;
   };
   if (consent) {
-    // The new grant starts empty, so it takes everything the request asked for, not only what is missing.
-    grant.addOIDCScope(String(params.scope ?? ''));
-    grant.addOIDCClaims([INTENT_CLAIM]);
-    if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
-    grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-    lastUntilConsentEnds(provider, grant, consent, existing !== undefined);
+    bindConsentToGrant(provider, grant, { scope: String(params.scope ?? ''), resource: typeof params.resource === 'string' ? params.resource : undefined }, consent, existing !== undefined);
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
@@ -133,21 +127,6 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addResourceScope(indicator, scopes.join(' '));
   }
   return grant;
-}
-
-/**
- * A new grant, and every token that depends on it, ends with its consent at the latest. A merged
- * grant lives as long as its longest consent (each consent's own end still stops its tokens: see
- * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
- */
-function lastUntilConsentEnds(provider: Provider, grant: InstanceType<Provider['Grant']>, consent: Consent, merged: boolean) {
-  const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
-  if (!merged) {
-    if (untilExpiry !== undefined) setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
-    return;
-  }
-  const grantTtl = grantTtlSeconds(provider);
-  extendGrantUntil(grant, Math.floor(Date.now() / 1000) + Math.min(untilExpiry ?? grantTtl, grantTtl));
 }
 
 /** Sends the browser on to the provider's resume URL: the outcome stored in the interaction decides what the TPP gets. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { Provider, errors, type CIBAEnabledConfiguration, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
@@ -9,6 +9,7 @@ import { replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
+import { CIBA_DELIVERY_MODES } from '../protocol/ciba.ts';
 import { isClientUsable } from '../tpp/tpp-service.ts';
 import { admitClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
@@ -31,6 +32,16 @@ type FapiProfile = (typeof FAPI_PROFILES)[number];
 /** How long a pushed authorization request (the link a TPP sends the customer to) lives; it works once. */
 export const PAR_LIFETIME_SECONDS = 60;
 
+/**
+ * CIBA (decoupled authentication): the hooks come from src/ciba/, where the customer's authentication
+ * device lives, above the provider; without them the backchannel endpoint is off.
+ */
+export interface CibaSettings {
+  hooks: Pick<CIBAEnabledConfiguration, 'processLoginHint' | 'processLoginHintToken' | 'verifyUserCode' | 'validateBindingMessage' | 'validateRequestContext' | 'triggerAuthenticationDevice'>;
+  /** The longest a request waits for the customer; a TPP's requested_expiry may only shorten it. */
+  requestLifetimeSeconds: number;
+}
+
 export interface ProviderSettings {
   issuer: string;
   db: Db;
@@ -45,6 +56,7 @@ export interface ProviderSettings {
   pages: CustomerPages;
   /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
   onRefusedClient?: (clientId: string) => void;
+  ciba?: CibaSettings;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: { metadata(): Record<string, unknown> } | undefined): FapiProfile {
@@ -215,6 +227,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       resourceIndicators: consentBinding.resourceIndicators,
       claimsParameter: consentBinding.claimsParameter,
       richAuthorizationRequests: consentBinding.richAuthorizationRequests,
+      // FAPI-CIBA: poll and ping only (push would hand tokens to a URL, unbound).
+      ciba: settings.ciba ? { enabled: true, deliveryModes: [...CIBA_DELIVERY_MODES], ...settings.ciba.hooks } : { enabled: false },
     },
     // Stored on opaque access tokens at issuance; introspection returns them (consent-token-hooks.ts).
     extraTokenClaims: consentTokenClaims(db),
@@ -222,6 +236,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     ttl: {
       AccessToken: withinGrant(ttl.accessToken),
       AuthorizationCode: ttl.authorizationCode,
+      BackchannelAuthenticationRequest: (ctx) => backchannelLifetime(ctx, settings.ciba?.requestLifetimeSeconds ?? 0),
       ClientCredentials: ttl.accessToken,
       IdToken: ttl.accessToken,
       RefreshToken: withinGrant(ttl.refreshToken),
@@ -237,7 +252,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     loadExistingGrant,
     async findAccount(ctx, sub) {
       const customer = await getCustomer(db, sub);
-      if (!customer) return undefined;
+      if (!customer) return ctx.oidc.route === 'backchannel_authentication' ? nobodyToTell(sub) : undefined;
       return {
         accountId: customer.id,
         claims: () => ({
@@ -253,6 +268,21 @@ export function createProvider(settings: ProviderSettings): Provider {
   const provider = new Provider(settings.issuer, configuration);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
   return provider;
+}
+
+/**
+ * A decoupled request's hint that names no customer is accepted like any other (src/ciba/ records it
+ * for no one, so it only ever expires): the TPP must not learn who banks here. Only the backchannel
+ * endpoint gets this stand-in; no token is ever issued for it.
+ */
+function nobodyToTell(sub: string) {
+  return { accountId: sub, claims: () => ({ sub }) };
+}
+
+/** A TPP's requested_expiry may shorten a decoupled request, never lengthen it. */
+function backchannelLifetime(ctx: KoaContextWithOIDC | undefined, lifetime: number): number {
+  const requested = Number(ctx?.oidc.params?.requested_expiry);
+  return Number.isSafeInteger(requested) && requested > 0 ? Math.min(requested, lifetime) : lifetime;
 }
 
 /**
