@@ -67,7 +67,8 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
-      await draftConsentOfInteraction(deps.db, loaded.interaction);
+      // The journey read the bound consent already; only a consent still to be drafted needs the database.
+      if (!loaded.consent) await draftConsentOfInteraction(deps.db, loaded.interaction);
       ctx.status = 303;
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;
