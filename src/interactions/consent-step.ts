@@ -58,11 +58,11 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journ
   );
 }
 
-/** GET: the consent page, with the customer's accounts this consent can use. */
+/** GET: the consent page, with the customer's accounts this consent can use (a request without a consent offers none). */
 export function showConsent(deps: ConsentStepDeps) {
   return async function showConsentStep(ctx: Context) {
     const journey = journeyOf(ctx);
-    await renderConsent(deps, ctx, journey, await customerAccounts(deps, journey.interaction.session?.accountId));
+    await renderConsent(deps, ctx, journey, journey.consent ? await customerAccounts(deps, journey.interaction.session?.accountId) : []);
   };
 }
 
