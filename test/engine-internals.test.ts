@@ -15,7 +15,7 @@ import {
   currentSigningKey,
   extendGrantUntil,
   grantTtlSeconds,
-  runBeforeGrant,
+  aroundGrant,
 } from '../src/engine/engine-internals.ts';
 import { CIBA_GRANT_TYPE } from '../src/protocol/ciba.ts';
 
@@ -148,11 +148,11 @@ describe('oidc-provider internals Assent relies on', () => {
     assert.equal(calls.filter((call) => call.model === 'Client' && call.id === 'tpp-1').length - earlier, 2);
   });
 
-  test('runBeforeGrant runs ahead of the library\'s CIBA grant, after client authentication, with the parameters parsed', async () => {
+  test('aroundGrant runs in place of the library\'s CIBA grant, after client authentication, with the parameters parsed', async () => {
     const secret = 'not-a-secret-but-long-enough-for-the-library';
     stored.set('Client:ciba-1', { client_id: 'ciba-1', client_secret: secret, grant_types: [CIBA_GRANT_TYPE], response_types: [], redirect_uris: [], backchannel_token_delivery_mode: 'poll', id_token_signed_response_alg: 'ES256' } as AdapterPayload);
     const seenBefore: { clientId?: string; authReqId?: unknown }[] = [];
-    runBeforeGrant(provider, CIBA_GRANT_TYPE, async (ctx) => {
+    aroundGrant(provider, CIBA_GRANT_TYPE, async (ctx) => {
       seenBefore.push({ clientId: ctx.oidc.client?.clientId, authReqId: ctx.oidc.params?.auth_req_id });
       throw new errors.SlowDown();
     });

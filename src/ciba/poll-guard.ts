@@ -1,6 +1,6 @@
 import { errors, type Provider } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
-import { runBeforeGrant } from '../engine/engine-internals.ts';
+import { aroundGrant } from '../engine/engine-internals.ts';
 import { CIBA_GRANT_TYPE } from '../protocol/ciba.ts';
 import { notePoll } from './decoupled-repository.ts';
 
@@ -12,11 +12,11 @@ import { notePoll } from './decoupled-repository.ts';
  * would say invalid_grant). A request the customer denied stays `access_denied`.
  */
 export function guardCibaPolling(provider: Provider, db: Db, intervalSeconds: number): void {
-  runBeforeGrant(provider, CIBA_GRANT_TYPE, async (ctx) => {
+  aroundGrant(provider, CIBA_GRANT_TYPE, async (ctx, next) => {
     const authReqId = ctx.oidc.params?.auth_req_id;
-    if (typeof authReqId !== 'string' || !ctx.oidc.client) return;
+    if (typeof authReqId !== 'string' || !ctx.oidc.client) return next();
     const poll = await notePoll(db, authReqId, ctx.oidc.client.clientId);
-    if (!poll) return;
+    if (!poll) return next();
     if (poll.expired) {
       if (poll.status === 'denied') throw new errors.AccessDenied('the customer denied the request');
       throw new errors.ExpiredToken('backchannel authentication request is expired');
@@ -24,5 +24,6 @@ export function guardCibaPolling(provider: Provider, db: Db, intervalSeconds: nu
     if (poll.status === 'pending' && poll.sincePreviousPoll !== null && poll.sincePreviousPoll < intervalSeconds) {
       throw new errors.SlowDown(`poll at most every ${intervalSeconds} seconds`);
     }
+    return next();
   });
 }

@@ -65,16 +65,14 @@ export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['autho
 type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
 
 /**
- * Runs `before` ahead of the library's handler of one grant type at the token endpoint (after client
- * authentication, with the parameters parsed). The library registers each handler in a private map;
- * `registerGrantType` would replace it but cannot reach the original.
+ * Runs `around` in place of the library's handler of one grant type at the token endpoint (after
+ * client authentication, with the parameters parsed), Koa style: `next` runs the library's own
+ * handler, so a check can refuse before it or act on its failure after it. The library registers each
+ * handler in a private map; `registerGrantType` would replace it but cannot reach the original.
  */
-export function runBeforeGrant(provider: Provider, grantType: string, before: GrantHandler): void {
+export function aroundGrant(provider: Provider, grantType: string, around: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): void {
   const handlers = instance(provider).grantTypeHandlers as Map<string, GrantHandler>;
   const original = handlers.get(grantType);
   if (!original) throw new Error(`oidc-provider has no handler for the ${grantType} grant`);
-  handlers.set(grantType, async (ctx) => {
-    await before(ctx);
-    await original(ctx);
-  });
+  handlers.set(grantType, (ctx) => around(ctx, () => original(ctx)));
 }

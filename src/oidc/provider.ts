@@ -5,7 +5,7 @@ import { getCustomer } from '../customers/customer-service.ts';
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { replaceReplayCheck } from '../engine/engine-internals.ts';
+import { aroundGrant, replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
@@ -21,7 +21,7 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
-import { endGrantOfReusedCode } from '../consents/consent-service.ts';
+import { CODE_REUSED, endGrantOfReuse, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
@@ -176,7 +176,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     clientAdmitted: admitClient,
     clientCache: settings.clientCache,
     issuanceHolds: consentHoldsAfterIssuance,
-    codeReused: endGrantOfReusedCode,
+    sourceReused: (database, grantId, model) => endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
   });
 
   const configuration: Configuration = {
@@ -267,7 +267,28 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const provider = new Provider(settings.issuer, configuration);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
+  endConsentsOnRefreshReuse(provider, db);
   return provider;
+}
+
+/** The library's words when it finds a rotated refresh token presented again. */
+const LIBRARY_REFRESH_REUSE = 'refresh token already used';
+
+/**
+ * A rotated refresh token presented again is caught by the library itself (it reads `consumed`): it
+ * revokes the grant's tokens and the grant, but knows nothing of the consents living in it. They end
+ * here as the adapter ends them when two redemptions race (`sourceReused`), Revoked and audited.
+ */
+function endConsentsOnRefreshReuse(provider: Provider, db: Db) {
+  aroundGrant(provider, 'refresh_token', async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const grantId = ctx.oidc.entities.RefreshToken?.grantId;
+      if (error instanceof errors.InvalidGrant && error.error_detail === LIBRARY_REFRESH_REUSE && grantId) await endGrantOfReuse(db, grantId, REFRESH_TOKEN_REUSED);
+      throw error;
+    }
+  });
 }
 
 /**

@@ -261,6 +261,7 @@ export const de = {
   'dash.event.revoked': 'Widerrufen',
   'dash.event.cancelled': 'Hat sie beendet',
   'dash.event.endedCodeReused': 'Zu Ihrer Sicherheit beendet: Derselbe einmalige Anmeldecode wurde zweimal vorgelegt',
+  'dash.event.endedRefreshReused': 'Zu Ihrer Sicherheit beendet: Ein bereits ersetzter Zugangsschlüssel des Anbieters wurde erneut vorgelegt',
   'dash.event.expired': 'Abgelaufen',
   'dash.event.consumed': 'Die Zahlung wurde ausgeführt',
   'dash.event.issued': 'Hat Zugriff erhalten',

@@ -263,6 +263,7 @@ export const en = {
   'dash.event.revoked': 'Revoked',
   'dash.event.cancelled': 'Cancelled it',
   'dash.event.endedCodeReused': 'Ended it for your security: the same one-time sign-in code was presented twice',
+  'dash.event.endedRefreshReused': 'Ended it for your security: an access key the provider had already replaced was presented again',
   'dash.event.expired': 'Expired',
   'dash.event.consumed': 'The payment was made',
   'dash.event.issued': 'Received access',
