@@ -49,9 +49,12 @@ const PROCESSES = setting('BENCH_PROCESSES', 2);
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=text: only the side-by-side scenarios whose name contains it. */
 const ONLY = process.env.BENCH_ONLY;
+/** BENCH_FLOWS_ONLY=1: the complete flows alone (and their round trips), for quick looks at the authorization pages. */
+const FLOWS_ONLY = process.env.BENCH_FLOWS_ONLY === '1';
 /** BENCH_PROFILE_DIR: keep Assent's .cpuprofile files there (for a look in DevTools) instead of deleting them. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-const OUTPUT = process.env.BENCH_OUTPUT ?? fileURLToPath(new URL('./results.md', import.meta.url));
+// A flows-only run writes nowhere unless told: bench/results.md holds the full run.
+const OUTPUT = process.env.BENCH_OUTPUT ?? (FLOWS_ONLY ? undefined : fileURLToPath(new URL('./results.md', import.meta.url)));
 
 interface Row extends LoadResult {
   scenario: string;
@@ -317,13 +320,13 @@ function roundTripTable(perFlow: { statement: string; perFlow: number }[]) {
   return [
     '| statement (its start) | per flow |',
     '|---|---:|',
-    ...perFlow.slice(0, 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
+    ...perFlow.slice(0, FLOWS_ONLY ? undefined : 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
   ].join('\n');
 }
 
 function profileSection(summary: ProfileSummary) {
   return [
-    `Self time of the Assent process over the request scenarios, in a pass of its own after the measured runs (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
+    `Self time of the Assent process over the ${FLOWS_ONLY ? 'complete flows' : 'request scenarios, in a pass of its own after the measured runs'} (${(summary.totalMs / 1000).toFixed(0)} s profiled with \`--cpu-prof\`, idle and module loading excluded), by area:`,
     '',
     '| area | share |',
     '|---|---:|',
@@ -344,20 +347,22 @@ function profileSection(summary: ProfileSummary) {
 }
 
 interface RunContext {
-  start: (target: Target) => Promise<ServerProcess>;
+  start: (target: Target, flags?: string[]) => Promise<ServerProcess>;
   db: Db;
   clients: Clients;
   context: { ca: string; customers: TestCustomer[] };
   /** Tokens one Assent process issued, for the later introspection runs. */
   tokens: string[];
   bench: ConsentBench;
+  /** Node flags of the flows' Assent process (the CPU profile when flows run alone). */
+  flowFlags: string[];
 }
 
 /** Assent alone: complete flows (and their database round trips), several processes, stored-token scale. */
 async function flowsProcessesAndScale(run: RunContext) {
   const rows: Row[] = [];
   log('complete flows:');
-  const server = await run.start('Assent');
+  const server = await run.start('Assent', run.flowFlags);
   const roundTripsBefore = await server.roundTrips();
   const flows = await completeFlows(server, run.clients, run.context);
   const roundTripsAfter = await server.roundTrips();
@@ -370,6 +375,10 @@ async function flowsProcessesAndScale(run: RunContext) {
     .toSorted((a, b) => b.perFlow - a.perFlow);
   const roundTripsPerFlow = flows.total > flows.errors ? perFlow.reduce((sum, entry) => sum + entry.perFlow, 0) : undefined;
   log(`  database round trips per flow: ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'}`);
+  if (FLOWS_ONLY) {
+    await server.stop();
+    return { rows, roundTripsPerFlow, perFlow };
+  }
 
   if (PROCESSES > 1) {
     log(`${PROCESSES} processes:`);
@@ -425,28 +434,34 @@ async function main() {
     const context = { ca: pki.ca.certPem, customers };
     const rows: Row[] = [];
 
-    log('side by side (bare engine, then Assent, per scenario):');
-    const bare = await start('bare engine');
-    const assent = await start('Assent');
+    const profileDirectory = PROFILE_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-prof-')));
+    const profiling = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [];
+    const tokens: string[] = [];
     const bench: ConsentBench = { db, ca: pki.ca };
-    const { rows: measured, tokens } = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca, bench);
-    rows.push(...measured);
-    await bare.stop();
-    await assent.stop();
-    // The profiler costs the profiled process a good share of its CPU, so the measured runs go without
-    // it and the profile comes from a pass of its own over the same scenarios, Assent only.
     let profile: ProfileSummary | undefined;
-    if (PROFILE) {
-      log('profile (Assent under --cpu-prof, not measured):');
-      const profileDirectory = PROFILE_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-prof-')));
-      const profiled = await start('Assent', ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`]);
-      await sideBySide({ Assent: profiled }, clients, context.ca, bench);
-      await profiled.stop();
-      profile = await summarizeProfiles(profileDirectory);
-      if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
+    if (!FLOWS_ONLY) {
+      log('side by side (bare engine, then Assent, per scenario):');
+      const bare = await start('bare engine');
+      const assent = await start('Assent');
+      const measured = await sideBySide({ 'bare engine': bare, Assent: assent }, clients, context.ca, bench);
+      rows.push(...measured.rows);
+      tokens.push(...measured.tokens);
+      await bare.stop();
+      await assent.stop();
+      // The profiler costs the profiled process a good share of its CPU, so the measured runs go without
+      // it and the profile comes from a pass of its own over the same scenarios, Assent only.
+      if (PROFILE) {
+        log('profile (Assent under --cpu-prof, not measured):');
+        const profiled = await start('Assent', profiling);
+        await sideBySide({ Assent: profiled }, clients, context.ca, bench);
+        await profiled.stop();
+        profile = await summarizeProfiles(profileDirectory);
+      }
     }
 
-    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench });
+    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
+    if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
+    if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
     const roundTripsPerFlow = rest?.roundTripsPerFlow;
     const perFlow = rest?.perFlow ?? [];
@@ -474,8 +489,8 @@ async function main() {
       'The same summary for the hot path before issue 13, and what the socket writes were: bench/profile-before-issue-13.md.',
       '',
     ].join('\n');
-    await writeFile(OUTPUT, report);
-    process.stdout.write(`${report}\nwritten to ${OUTPUT}\n`);
+    if (OUTPUT) await writeFile(OUTPUT, report);
+    process.stdout.write(`${report}\n${OUTPUT ? `written to ${OUTPUT}` : 'not written (BENCH_OUTPUT names a file)'}\n`);
   } finally {
     await Promise.all(started.map((server) => (server.child.exitCode === null ? server.stop() : undefined)));
     await db.destroy();

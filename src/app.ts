@@ -2,9 +2,10 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
-import { consentApiRouter, openApiRouter } from './consents/api/consent-router.ts';
+import { consentApiRouter } from './consents/api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';
@@ -17,6 +18,8 @@ import { errorPage } from './http/error-page.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
+import type { OpenApiDocument } from './openapi/document.ts';
+import { openApiRouter } from './openapi/openapi-router.ts';
 import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
 import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -48,6 +51,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** The longest an aggregated poll waits for events (EVENT_LONG_POLL). */
   eventLongPollSeconds: number;
+  /** The OpenAPI document of every JSON API, served at /openapi.json. */
+  openApi: OpenApiDocument;
 }
 
 function assetRouter(views: Views) {
@@ -107,7 +112,7 @@ export function createApp(deps: AppDeps): Koa {
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
   const consentApi = consentApiRouter(deps);
-  const openApi = openApiRouter(provider.issuer);
+  const openApi = openApiRouter(deps.openApi);
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const grantsApi = grantsApiRouter(deps);
@@ -133,6 +138,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(grantsApi.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.
+  const device = deviceRouter({ ...deps, sessions: deps.dashboard.sessions, customerOf: deps.dashboard.customerOf });
+  app.use(device.routes());
   const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Branding } from './wording/wording.ts';
@@ -13,7 +14,16 @@ const flag = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1');
 
+/**
+ * argon2 runs on libuv's thread pool (UV_THREADPOOL_SIZE, 4 unless set), as does WebCrypto's signing and
+ * verification: more runs at once than cores only add 19 MiB each and queue the pool's other work behind
+ * them. So one per core, and a pool thread always left free.
+ */
+const defaultPasswordHashConcurrency = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
 const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
+/** Where the admin listener opens unless ADMIN_HOST / ADMIN_PORT say otherwise. */
+export const ADMIN_LISTENER_DEFAULTS = { host: '127.0.0.1', port: 8444 } as const;
+
 const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be https (the https URL TPPs use, e.g. https://auth.bank.example)' });
 
@@ -123,7 +133,7 @@ const environment = z.object({
     .optional(),
   LOCKOUT_DURATION: seconds.default(900),
   SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
-  PASSWORD_HASH_CONCURRENCY: seconds.default(4),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(defaultPasswordHashConcurrency),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   OPS_PORT: port.optional(),
   OPS_HOST: z.string().default('127.0.0.1'),
@@ -140,6 +150,10 @@ const environment = z.object({
   RATE_LIMIT_PAR: rateLimit.prefault('600/60'),
   RATE_LIMIT_TOKEN: rateLimit.prefault('1200/60'),
   RATE_LIMIT_REGISTRATION: rateLimit.prefault('20/3600'),
+  RATE_LIMIT_BACKCHANNEL: rateLimit.prefault('120/60'),
+  // CIBA: how long a decoupled request waits for the customer, and how often a TPP may poll for it.
+  CIBA_REQUEST_LIFETIME: z.coerce.number().int().min(10).max(3600).default(300),
+  CIBA_POLL_INTERVAL: z.coerce.number().int().min(1).max(60).default(5),
 
   // Branding: the bank's identity on every customer-facing page and in the authenticator app.
   BANK_NAME: z.string().trim().min(1).max(80).default('Assent Demo Bank'),
@@ -150,8 +164,8 @@ const environment = z.object({
   BANK_SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
   BANK_SUPPORT_URL: z.url({ protocol: /^https$/ }).optional(),
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
-  ADMIN_HOST: z.string().default('127.0.0.1'),
-  ADMIN_PORT: port.default(8444),
+  ADMIN_HOST: z.string().default(ADMIN_LISTENER_DEFAULTS.host),
+  ADMIN_PORT: port.default(ADMIN_LISTENER_DEFAULTS.port),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   ADMIN_CLIENT_CA_FILE: z.string().optional(),
   ADMIN_URL: z
@@ -235,6 +249,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Per client address, shared through the database; undefined switches a policy off. */
   rateLimits: Record<RateLimitPolicy, { limit: number; windowSeconds: number } | undefined>;
+  /** Decoupled (CIBA) requests: the longest a request waits for the customer (a TPP may ask for less) and the polling interval. */
+  ciba: { requestLifetimeSeconds: number; pollIntervalSeconds: number };
   /** The bank's name, logo, colours, support contact and time zone on every customer-facing surface. */
   branding: Branding;
   /** Event notifications (src/events/): push retries and aggregated polling. */
@@ -395,7 +411,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       par: e.RATE_LIMIT_PAR,
       token: e.RATE_LIMIT_TOKEN,
       registration: e.RATE_LIMIT_REGISTRATION,
+      backchannel: e.RATE_LIMIT_BACKCHANNEL,
     },
+    ciba: { requestLifetimeSeconds: e.CIBA_REQUEST_LIFETIME, pollIntervalSeconds: e.CIBA_POLL_INTERVAL },
     events: {
       pushIntervalMs: e.EVENT_PUSH_INTERVAL_MS,
       pushMaxAttempts: e.EVENT_PUSH_MAX_ATTEMPTS,

@@ -6,6 +6,10 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
+import { logAuthenticationDevice, type TriggerAuthenticationDevice } from './ciba/authentication-device.ts';
+import { backchannelHooks } from './ciba/backchannel-hooks.ts';
+import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
+import { guardCibaPolling } from './ciba/poll-guard.ts';
 import type { Config } from './config.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
@@ -48,6 +52,7 @@ import { createSecurityEvents } from './monitoring/security-events.ts';
 import { signWithServerKey } from './oidc/server-signing.ts';
 import { deleteEndedWindows } from './ops/rate-limit-repository.ts';
 import { opsRouter } from './ops/ops-router.ts';
+import { adminOpenApiDocument, openApiDocument } from './openapi/document.ts';
 
 export interface RunningAssent {
   issuer: string;
@@ -101,9 +106,9 @@ async function reservePort(host: string, port: number): Promise<{ port: number; 
   return { port: free, release: () => new Promise((resolve) => probe.close(() => resolve())) };
 }
 
-/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions. */
+/** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions, old decoupled requests. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
-  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db));
+  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db)) + (await sweepDecoupledRequests(db));
 }
 
 /**
@@ -123,6 +128,12 @@ async function drain(server: http.Server, graceMs: number) {
 export interface StartOptions {
   /** The bank's account directory (its core banking); Assent's own Postgres accounts when absent. */
   accounts?: AccountDirectory;
+  /**
+   * The bank's push channel for decoupled (CIBA) requests: told of each request for one of its
+   * customers, to wake the customer's app (src/ciba/authentication-device.ts). Dev mode logs them
+   * when absent; otherwise customers find them on the dashboard.
+   */
+  triggerAuthenticationDevice?: TriggerAuthenticationDevice;
 }
 
 /**
@@ -155,6 +166,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
   const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
+  const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});
   const provider = createProvider({
     issuer,
     db,
@@ -166,7 +178,12 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     clientCache,
     onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
     pages: customerPages(views, PAR_LIFETIME_SECONDS),
+    ciba: {
+      hooks: backchannelHooks({ db, logger, trigger: triggerDevice, pollIntervalSeconds: config.ciba.pollIntervalSeconds }),
+      requestLifetimeSeconds: config.ciba.requestLifetimeSeconds,
+    },
   });
+  guardCibaPolling(provider, db, config.ciba.pollIntervalSeconds);
   securityEvents.watchProvider(provider);
   if (config.securityEvents) {
     const delivery = createSecurityEventDelivery({
@@ -218,6 +235,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
   const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
 
+  const openApi = openApiDocument(issuer);
   const app = createApp({
     provider,
     db,
@@ -234,6 +252,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     ops: opsServer ? undefined : ops,
     rateLimits: config.rateLimits,
     eventLongPollSeconds: config.events.longPollSeconds,
+    openApi,
   });
   // Every process pushes; SKIP LOCKED claims keep them from sending one event twice.
   const eventDelivery = startEventDelivery({
@@ -260,7 +279,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     await reservation.release();
     await listen(server, config.host, port);
     opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
-    admin = await startAdminListener({ config, db, logger, tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+    admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
   } catch (error) {
     // A listener that cannot open (a port taken) must not leave the others, the workers and the pool
     // running: the process would neither serve nor exit.

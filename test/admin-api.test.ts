@@ -8,6 +8,7 @@ import { fetch } from 'undici';
 import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from '../src/admin/admin-operations.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { findCustomer } from '../src/customers/customer-service.ts';
+import { adminOpenApiDocument, openApiDocument } from '../src/openapi/document.ts';
 import { ensureDevPki, issueCertificate } from '../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 
@@ -77,16 +78,19 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
   test('the OpenAPI document describes every operation, and each described route exists', async () => {
     const response = await call('GET', '/admin/openapi.json');
     assert.equal(response.status, 200);
-    const document = response.body as { openapi: string; paths: Record<string, Record<string, { 'x-cli-command': string }>> };
+    const document = response.body as { openapi: string; paths: Record<string, Record<string, { 'x-cli-command'?: string; security: object[] }>> };
     assert.equal(document.openapi, '3.1.0');
-    const described = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((entry) => entry['x-cli-command'])).toSorted();
+    assert.deepEqual(document, adminOpenApiDocument(openApiDocument(assent.issuer)), 'the admin part of the one generated document');
+    const described = Object.values(document.paths).flatMap((methods) => Object.values(methods).flatMap((entry) => entry['x-cli-command'] ?? [])).toSorted();
     assert.deepEqual(described, ADMIN_OPERATIONS.map((operation) => operation.name).toSorted());
+    assert.deepEqual(document.paths['/admin/openapi.json']?.get?.security, [], 'the document itself is public');
     const ajv = new Ajv2020({ strict: false });
     for (const [route, methods] of Object.entries(document.paths)) {
       for (const [method, entry] of Object.entries(methods)) {
+        if (entry.security.length === 0) continue;
         const schema = (entry as { requestBody?: { content: { 'application/json': { schema: object } } } }).requestBody?.content['application/json'].schema;
         if (schema) assert.ok(ajv.validateSchema(schema), `${method} ${route}: its body schema is valid JSON Schema`);
-        // Unauthenticated, every described route answers 401 (it exists), never 404.
+        // Unauthenticated, every described operation answers 401 (it exists), never 404.
         const concrete = route.replace(/\{(\w+)\}/g, '00000000-0000-4000-8000-000000000000');
         assert.equal((await call(method.toUpperCase(), concrete, method === 'post' ? { json: {} } : {})).status, 401, `${method} ${route}`);
       }

@@ -125,3 +125,58 @@ describe('refresh racing the end of its consent', () => {
     await assertEndedByCodeReuse(approved.consentId, ACCOUNT_ACCESS);
   });
 });
+
+/**
+ * With rotation on, a spent refresh token presented again (a stolen copy, RFC 9700 4.14.2) ends the
+ * consent in its grant like a reused code: the library catches the sequential case, the adapter the
+ * race; either way the consent is Revoked with the reason, once, never Authorised with no grant.
+ */
+describe('a rotated refresh token presented again', () => {
+  let assent: TestAssent;
+  let tpp: TestTpp;
+  before(async () => {
+    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
+    tpp = await createTestTpp(assent);
+  });
+  after(async () => { await assent?.stop(); });
+
+  async function assertEndedByRefreshReuse(consentId: string) {
+    const consent = await getConsent(assent.db, consentId);
+    assert.equal(consent?.status, 'Revoked');
+    assert.equal(consent?.statusReason, 'refresh token reused');
+    assert.equal(await rowsUnderGrant(assent, consent!.grantId!), 0);
+    const ended = (await auditHistory(assent.db, 'consent', consentId)).filter((entry) => entry.event === 'consent.revoked');
+    assert.equal(ended.length, 1, 'the consent ends once');
+    assert.equal(ended[0]!.actor.kind, 'system');
+    assert.equal(ended[0]!.details.reason, 'refresh token reused');
+
+    const consents = consentSource(assent.db);
+    const mine = await consents.findForCustomer(consent!.customerId!, consentId);
+    const view = await detailView({ consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) }, wordingFor('en', loadConfig({}).branding), consent!.customerId!, mine!);
+    assert.ok(view.history.some((entry) => /already replaced was presented again/.test(entry.what)), JSON.stringify(view.history));
+  }
+
+  test('the spent token again: invalid_grant, every token of the grant dead, the consent Revoked ("refresh token reused")', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const granted = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
+    const refresh = (token: string) => oidc.refreshTokenGrant(tpp.config, token, undefined, { DPoP: granted.dpop });
+    const rotated = await refresh(granted.tokens.refresh_token!);
+    assert.equal((await getConsent(assent.db, granted.consentId))?.status, 'Authorised', 'a normal rotation leaves the consent alone');
+
+    await assert.rejects(refresh(granted.tokens.refresh_token!), isInvalidGrant);
+    assert.equal((await oidc.tokenIntrospection(tpp.config, rotated.access_token)).active, false);
+    await assert.rejects(refresh(rotated.refresh_token!), isInvalidGrant);
+    await assertEndedByRefreshReuse(granted.consentId);
+  });
+
+  test('32 racers on one refresh token: at most one 200, and the consent ends once', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const granted = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop })));
+    const winners = results.filter((result) => result.status === 'fulfilled');
+    assert.ok(winners.length <= 1);
+    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
+    for (const winner of winners) assert.equal((await oidc.tokenIntrospection(tpp.config, winner.value.access_token)).active, false);
+    await assertEndedByRefreshReuse(granted.consentId);
+  });
+});

@@ -157,6 +157,11 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
       assert.equal(page.status, 503, page.body);
       assert.match(page.type, /^text\/html/);
       assert.match(page.body, /temporarily unavailable\. Please try again/);
+      // The same session read behind the customer's JSON API (a bank app's device endpoint) answers JSON.
+      const device = await answer(`${issuer}/dashboard/api/decoupled-requests`, { headers: { accept: 'application/json', cookie: '__Host-assent-dashboard=a-session-id' }, dispatcher: agent });
+      assert.equal(device.status, 503, device.body);
+      assert.match(device.type, /^application\/json/);
+      assert.equal(JSON.parse(device.body).error, 'temporarily_unavailable');
 
       const ready = await answer(`${issuer}/readyz`, { dispatcher: agent });
       assert.equal(ready.status, 503);

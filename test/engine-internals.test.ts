@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { type Adapter, type AdapterPayload, Provider } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors, Provider } from 'oidc-provider';
 import { fetch } from 'undici';
 import {
   AUTHORIZATION_REQUEST_ROUTES,
@@ -16,7 +16,9 @@ import {
   extendGrantUntil,
   extraClientProperty,
   grantTtlSeconds,
+  aroundGrant,
 } from '../src/engine/engine-internals.ts';
+import { CIBA_GRANT_TYPE } from '../src/protocol/ciba.ts';
 
 /**
  * Each reliance of src/engine/engine-internals.ts, exercised against the installed oidc-provider: an
@@ -66,7 +68,7 @@ describe('oidc-provider internals Assent relies on', () => {
     provider = new Provider(issuer, {
       adapter: RecordingAdapter,
       jwks: { keys: [await signingKey('first')] as never },
-      features: { pushedAuthorizationRequests: { enabled: true }, devInteractions: { enabled: false } },
+      features: { pushedAuthorizationRequests: { enabled: true }, devInteractions: { enabled: false }, ciba: { enabled: true, triggerAuthenticationDevice: async () => {}, validateRequestContext: async () => {}, verifyUserCode: async () => {} } },
       clients: [],
       extraClientMetadata: { properties: ['client_kind'] },
     });
@@ -97,6 +99,7 @@ describe('oidc-provider internals Assent relies on', () => {
     seen.length = 0;
     await fetch(`${issuer}/auth?client_id=nobody`);
     await fetch(`${issuer}/request`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
+    await fetch(`${issuer}/backchannel`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
     assert.ok(seen.every((record) => record.isProvider), 'ctx.app is the Provider');
     assert.deepEqual(new Set(seen.map((record) => record.route)), AUTHORIZATION_REQUEST_ROUTES);
   });
@@ -152,5 +155,22 @@ describe('oidc-provider internals Assent relies on', () => {
     const client = await provider.Client.find('rs-1');
     assert.equal(extraClientProperty(client!, 'client_kind'), 'resource_server');
     assert.equal(client!.metadata().client_kind, 'resource_server', 'the same value metadata() gives');
+  });
+
+  test('aroundGrant runs in place of the library\'s CIBA grant, after client authentication, with the parameters parsed', async () => {
+    const secret = 'not-a-secret-but-long-enough-for-the-library';
+    stored.set('Client:ciba-1', { client_id: 'ciba-1', client_secret: secret, grant_types: [CIBA_GRANT_TYPE], response_types: [], redirect_uris: [], backchannel_token_delivery_mode: 'poll', id_token_signed_response_alg: 'ES256' } as AdapterPayload);
+    const seenBefore: { clientId?: string; authReqId?: unknown }[] = [];
+    aroundGrant(provider, CIBA_GRANT_TYPE, async (ctx) => {
+      seenBefore.push({ clientId: ctx.oidc.client?.clientId, authReqId: ctx.oidc.params?.auth_req_id });
+      throw new errors.SlowDown();
+    });
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`ciba-1:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: CIBA_GRANT_TYPE, auth_req_id: 'some-request' }).toString(),
+    });
+    assert.equal(((await response.json()) as { error: string }).error, 'slow_down');
+    assert.deepEqual(seenBefore, [{ clientId: 'ciba-1', authReqId: 'some-request' }]);
   });
 });

@@ -11,6 +11,7 @@ import { oneTimeCode, type TestCustomer } from './support/customers.ts';
 import { customerWithAccounts, grantConsent, intentClaims } from './support/granted-consents.ts';
 import { measureLayout } from './support/layout.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
+import { initiate, registerCibaTpp } from './support/ciba.ts';
 
 /**
  * Every customer page, in English with the default branding and in German with a bank's own
@@ -222,6 +223,36 @@ for (const variant of VARIANTS) {
       await checkPage(page, 'dashboard-stop-receipt');
       await page.goto(`${assent.issuer}/dashboard/consents/${crypto.randomUUID()}`);
       await checkPage(page, 'dashboard-not-found');
+      assert.deepEqual(cspViolations, [], 'no CSP violation on any page');
+      await page.close();
+    });
+
+    test('decoupled (CIBA) requests: none waiting, a payment waiting, a wrong code', async () => {
+      const { customer } = await customerWithAccounts(assent);
+      const till = await registerCibaTpp(assent, {}, 'Corner Shop Till');
+      const tillApi = await ConsentApiClient.create(assent, till, 'accounts payments');
+      const page = await newPage();
+      await page.goto(`${assent.issuer}/dashboard/login`);
+      await signIn(page, customer);
+      await page.locator('#code').waitFor();
+      await enterCode(page, customer);
+      await page.waitForURL(`${assent.issuer}/dashboard`);
+      await page.goto(`${assent.issuer}/dashboard/decoupled`);
+      await page.locator('.empty-state').waitFor();
+      await checkPage(page, 'decoupled-empty');
+
+      const payment = await tillApi.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+      const paymentId = (payment.body as { Data: { ConsentId: string } }).Data.ConsentId;
+      await initiate(assent, till, { scope: 'openid payments', login_hint: customer.username, binding_message: 'SHOP 3141', authorization_details: [{ type: 'payment_initiation', consent_id: paymentId }] });
+      await page.goto(`${assent.issuer}/dashboard/decoupled`);
+      await page.locator('.binding-message strong').getByText('SHOP 3141').waitFor();
+      await checkPage(page, 'decoupled-payment');
+      await page.locator('input[name="account"]').first().check();
+      await page.locator('input[name="code"]').fill('000000');
+      await page.locator('form[action$="/approve"] button').click();
+      await page.locator('.decoupled-request [role="alert"]').waitFor();
+      assert.equal(await page.locator('input[name="account"]').first().isChecked(), true, 'the account picked stays picked');
+      await checkPage(page, 'decoupled-wrong-code');
       assert.deepEqual(cspViolations, [], 'no CSP violation on any page');
       await page.close();
     });

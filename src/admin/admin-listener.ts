@@ -27,6 +27,8 @@ export async function startAdminListener(deps: {
   tls: { certPem: string; keyPem: string } | undefined;
   /** This process's signing keys were changed by an operation: publish the change now. */
   signingKeysChanged?: () => Promise<void>;
+  /** Served at /admin/openapi.json: the admin API's part of the one OpenAPI document. */
+  openApi: object;
 }): Promise<AdminListener | undefined> {
   const { config, logger } = deps;
   const token = await resolveAdminToken({ configured: config.admin.token, devMode: config.devMode, dataDir: config.dataDir });
@@ -35,7 +37,7 @@ export async function startAdminListener(deps: {
     logger.warn('admin API off: set ADMIN_TOKEN or ADMIN_CLIENT_CA_FILE to enable it');
     return undefined;
   }
-  const router = adminRouter({ db: deps.db, config, logger, token, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) });
+  const router = adminRouter({ db: deps.db, config, logger, token, openApi: deps.openApi, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) });
   const app = new Koa().use(adminErrors(logger)).use(router.routes()).use(router.allowedMethods());
   const server = deps.tls
     ? https.createServer({ cert: deps.tls.certPem, key: deps.tls.keyPem, ...(clientCaPem && { ca: clientCaPem, requestCert: true, rejectUnauthorized: false }) }, app.callback())

@@ -23,7 +23,7 @@ export interface OperationContext {
   signingKeysChanged?: () => Promise<void>;
 }
 
-export interface AdminOperation<Input extends z.ZodObject = z.ZodObject> {
+export interface AdminOperation<Input extends z.ZodObject = z.ZodObject, Output = unknown> {
   /** The CLI command, `<noun>:<verb>`. */
   name: string;
   summary: string;
@@ -35,11 +35,13 @@ export interface AdminOperation<Input extends z.ZodObject = z.ZodObject> {
   positionals?: (keyof z.infer<Input> & string)[];
   /** `jsonl`: the result is an array answered (and printed) as JSON Lines. */
   format?: 'json' | 'jsonl';
-  run(context: OperationContext, input: z.infer<Input>): Promise<unknown>;
+  /** What a `json` operation answers, for the OpenAPI document; `run` must return exactly this type. */
+  output?: z.ZodType<Output>;
+  run(context: OperationContext, input: z.infer<Input>): Promise<Output>;
 }
 
-/** Declares an operation with its input type inferred from the schema. */
-export function operation<Input extends z.ZodObject>(definition: AdminOperation<Input>): AdminOperation {
+/** Declares an operation with its input type (and, when it declares one, its output type) inferred from the schemas. */
+export function operation<Input extends z.ZodObject, Output = unknown>(definition: AdminOperation<Input, Output>): AdminOperation {
   return definition as unknown as AdminOperation;
 }
 

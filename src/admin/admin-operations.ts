@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CALLERS, type Route, ROUTES } from '../protocol/routes.ts';
+import { CALLERS, credentialOf, type Route, ROUTES } from '../protocol/routes.ts';
 import { type AdminOperation, operation } from './admin-operation.ts';
 import { auditOperations } from './operations/audit-operations.ts';
 import { consentOperations } from './operations/consent-operations.ts';
@@ -16,9 +16,18 @@ export const ADMIN_API_PREFIX = '/admin/v1';
 export const ADMIN_OPENAPI_PATH = '/admin/openapi.json';
 
 /**
- * Every route Assent serves, for operators (`api:inventory`) and the shadow/zombie test
- * (test/api-inventory.test.ts): the public route table (src/protocol/routes.ts) and the admin API,
- * whose routes come from the list of admin operations below.
+ * An admin operation's OpenAPI operationId, from its command name (unique among operations):
+ * `consent:revoke` -> `consent_revoke`, `customer:reset-authenticator` -> `customer_resetAuthenticator`.
+ * The ids the admin API's document has always had, so generated operator clients keep working.
+ */
+export function adminOperationId(declared: AdminOperation): string {
+  return declared.name.replace(':', '_').replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * Every route Assent serves, for operators (`api:inventory`), the OpenAPI document (src/openapi/: every
+ * row with an operationId) and the shadow/zombie test (test/api-inventory.test.ts): the public route
+ * table (src/protocol/routes.ts) and the admin API, whose routes come from the list of admin operations below.
  */
 export function apiInventory(): Route[] {
   const admin = ADMIN_OPERATIONS.map((each): Route => ({
@@ -27,19 +36,23 @@ export function apiInventory(): Route[] {
     servedBy: 'admin',
     caller: 'operator',
     purpose: `${each.name}: ${each.summary}`,
+    operationId: adminOperationId(each),
   }));
-  return [...ROUTES, { method: 'GET', path: ADMIN_OPENAPI_PATH, servedBy: 'admin', caller: 'anyone', purpose: "the admin API's OpenAPI document" }, ...admin];
+  const adminDocument: Route = { method: 'GET', path: ADMIN_OPENAPI_PATH, servedBy: 'admin', caller: 'anyone', purpose: "the admin API's part of the OpenAPI document", operationId: 'getAdminOpenApiDocument' };
+  return [...ROUTES, adminDocument, ...admin];
 }
 
 const inventory = operation({
   name: 'api:inventory',
-  summary: 'lists every route Assent serves: method, path, who may call it, its rate-limit policy and purpose',
+  summary: 'lists every route Assent serves: method, path, who may call it, its rate-limit policy, purpose and (JSON APIs) OpenAPI operationId and credential',
   method: 'GET',
   path: '/inventory',
   input: z.object({ caller: z.enum(CALLERS).optional() }),
   format: 'jsonl',
   async run(_context, input) {
-    return apiInventory().filter((route) => !input.caller || route.caller === input.caller);
+    return apiInventory()
+      .filter((route) => !input.caller || route.caller === input.caller)
+      .map((route) => (route.operationId ? { ...route, credential: credentialOf(route) } : route));
   },
 });
 

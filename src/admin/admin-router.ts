@@ -9,7 +9,6 @@ import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
-import { adminOpenApi } from './admin-openapi.ts';
 import { firstIssue } from './input-issues.ts';
 import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 
@@ -39,6 +38,8 @@ export interface AdminRouterDeps {
   logger: Logger;
   token: string | undefined;
   signingKeysChanged?: () => Promise<void>;
+  /** The admin API's part of the one OpenAPI document (src/openapi/), built by the server above this layer. */
+  openApi: object;
 }
 
 /** An admin client certificate (verified against ADMIN_CLIENT_CA_FILE by the listener) names its operator by CN. */
@@ -102,7 +103,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
 export function adminRouter(deps: AdminRouterDeps): Router {
   const router = new Router();
   router.get(ADMIN_OPENAPI_PATH, (ctx) => {
-    ctx.body = adminOpenApi();
+    ctx.body = deps.openApi;
   });
   for (const operation of ADMIN_OPERATIONS) {
     const path = `${ADMIN_API_PREFIX}${operation.path}`;

@@ -16,7 +16,7 @@ import { resourceServerOf } from './bank-token.ts';
  * `UK.OBIE.Resource.InvalidConsentStatus`). A repeated key answers as the first time did.
  */
 
-const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount }) });
+export const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount }) });
 
 export function vrpPaymentRoute(router: Router, db: Db) {
   router.post('/vrp-consents/:consentId/payments', async (ctx) => {

@@ -367,14 +367,19 @@ export async function revokeConsent(db: Db, input: { consentId: string; actor: A
 }
 
 export const CODE_REUSED = 'authorization code reused';
+export const REFRESH_TOKEN_REUSED = 'refresh token reused';
+/** Why a grant was taken down for a credential presented twice. */
+export type ReuseReason = typeof CODE_REUSED | typeof REFRESH_TOKEN_REUSED;
 
 /**
- * RFC 9700 4.5: an authorization code redeemed twice takes its grant down with every token issued
- * under it. The consent living in that grant ends with it, in the same transaction (Revoked, with the
- * reason recorded and audited), instead of staying Authorised with no grant, which a payment consent
- * could never leave. The TPP sees the status and reason on GET and creates a new consent.
+ * RFC 9700 4.5 and 4.14: an authorization code redeemed twice, or a rotated refresh token presented
+ * again, takes its grant down with every token issued under it. The consent living in that grant ends
+ * with it, in the same transaction (Revoked, with the reason recorded and audited), instead of staying
+ * Authorised with no grant, which a payment consent could never leave and an account-access consent
+ * would leave re-authorisable by whoever stole the token. The TPP sees the status and reason on GET
+ * and creates a new consent.
  */
-export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<void> {
+export async function endGrantOfReuse(db: Db, grantId: string, reason: ReuseReason): Promise<void> {
   const work = async (trx: Transaction<Database>) => {
     // A merged grant (grant management) holds several consents: all of them end with it.
     for (const row of await lockConsentsOfGrant(trx, grantId)) {
@@ -383,9 +388,9 @@ export async function endGrantOfReusedCode(db: Db, grantId: string): Promise<voi
         to: 'Revoked',
         actor: { kind: 'system', id: null },
         event: 'consent.revoked',
-        changes: { status_reason: CODE_REUSED },
-        details: { reason: CODE_REUSED, grantId },
-        reason: CODE_REUSED,
+        changes: { status_reason: reason },
+        details: { reason, grantId },
+        reason,
       });
     }
     await destroyGrantEverywhere(trx, grantId);

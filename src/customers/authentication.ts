@@ -1,8 +1,8 @@
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { claimTotpStep, findCustomerById, findCustomerByUsername, forgetTotpStepsBefore } from './customer-repository.ts';
+import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
 import { type Customer, toCustomer } from './customer-service.ts';
-import { clearFailures, lockedUntil, recordFailure } from './login-throttle.ts';
+import { lockInForce, recordFailure } from './login-throttle.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { openSecret } from './secret-box.ts';
 import { matchTotpStep } from './totp.ts';
@@ -56,9 +56,9 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
 
   /** Unknown usernames cost the same argon2 run and answer the same as wrong passwords. */
   async function checkPassword(username: string, password: string): Promise<PasswordCheck> {
-    const locked = await lockedUntil(db, username, new Date());
+    const { customer: row, lockedUntil } = await findCustomerByUsernameWithLockout(db, username);
+    const locked = lockInForce(lockedUntil, new Date());
     if (locked) return { outcome: 'locked', until: locked };
-    const row = await findCustomerByUsername(db, username);
     const hash = row?.password_hash ?? (await decoyHash());
     const verification = await passwordWork.run(() => verifyPassword(hash, password));
     if (!verification.ran) return { outcome: 'busy' };
@@ -71,18 +71,16 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
 
   /** The second factor for a customer who passed the first; a code is accepted once only. */
   async function checkOneTimeCode(customerId: string, code: string): Promise<CodeCheck> {
-    const row = await findCustomerById(db, customerId);
+    const { customer: row, lockedUntil } = await findCustomerByIdWithLockout(db, customerId);
     if (!row?.totp_secret || row.disabled_at) return { outcome: 'rejected' };
     const now = new Date();
-    const locked = await lockedUntil(db, row.username, now);
+    const locked = lockInForce(lockedUntil, now);
     if (locked) return { outcome: 'locked', until: locked };
     const step = matchTotpStep(openSecret(totpKey, row.totp_secret, row.id), code, now.getTime());
     const accepted =
       step !== undefined &&
       (await db.transaction().execute(async (trx) => {
-        if (!(await claimTotpStep(trx, row.id, step))) return false;
-        await forgetTotpStepsBefore(trx, row.id, step - 2);
-        await clearFailures(trx, row.username);
+        if (!(await claimTotpStepAndClearFailures(trx, row, step, step - 2))) return false;
         await appendAuditEvent(trx, {
           subjectType: 'customer',
           subjectId: row.id,

@@ -1,6 +1,6 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { Database, NewCustomer } from '../db/schema.ts';
+import type { CustomerRow, Database, NewCustomer } from '../db/schema.ts';
 
 export function findCustomerByUsername(db: Db, username: string) {
   return db.selectFrom('customer').selectAll().where('username', '=', username).executeTakeFirst();
@@ -18,18 +18,57 @@ export function updateTotpSecret(trx: Transaction<Database>, id: string, sealedS
   return trx.updateTable('customer').set({ totp_secret: sealedSecret, updated_at: new Date() }).where('id', '=', id).execute();
 }
 
-/** Marks a TOTP step used; false when it already was (the code is being replayed). */
-export async function claimTotpStep(trx: Transaction<Database>, customerId: string, step: number): Promise<boolean> {
-  const inserted = await trx
-    .insertInto('used_totp_step')
-    .values({ customer_id: customerId, step })
-    .onConflict((oc) => oc.columns(['customer_id', 'step']).doNothing())
-    .returning('step')
-    .executeTakeFirst();
-  return inserted !== undefined;
+/** A customer (if one has this username or id) and the lockout recorded for the username, read together. */
+export interface CustomerAndLockout {
+  customer: CustomerRow | undefined;
+  lockedUntil: Date | null;
 }
 
-/** Steps older than the validation window can never match again. */
-export function forgetTotpStepsBefore(trx: Transaction<Database>, customerId: string, step: number) {
-  return trx.deleteFrom('used_totp_step').where('customer_id', '=', customerId).where('step', '<', step).execute();
+/**
+ * Sign-in's one read: the lockout of the username as typed (known or not: counters are kept for any
+ * username) and the customer of that name, if there is one.
+ */
+export async function findCustomerByUsernameWithLockout(db: Db, username: string): Promise<CustomerAndLockout> {
+  const { rows } = await sql<CustomerRow & { locked_until: Date | null; found: boolean }>`
+    select c.*, c.id is not null as found, t.locked_until
+    from (values (${username}::text)) as typed (username)
+    left join customer c on c.username = typed.username
+    left join login_throttle t on t.username = typed.username`.execute(db);
+  const { locked_until: lockedUntil, found, ...customer } = rows[0]!;
+  return { customer: found ? customer : undefined, lockedUntil };
+}
+
+/** The second factor's one read: the customer who passed the first and their username's lockout. */
+export async function findCustomerByIdWithLockout(db: Db, id: string): Promise<CustomerAndLockout> {
+  const row = await db
+    .selectFrom('customer')
+    .leftJoin('login_throttle', 'login_throttle.username', 'customer.username')
+    .selectAll('customer')
+    .select('login_throttle.locked_until')
+    .where('customer.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return { customer: undefined, lockedUntil: null };
+  const { locked_until: lockedUntil, ...customer } = row;
+  return { customer, lockedUntil };
+}
+
+/**
+ * A completed strong authentication, in one statement: marks the TOTP step used, forgets steps older
+ * than `forgetBefore` (they can never match again) and clears the username's failure count, the last
+ * two only when the step was not used before. False when it was (the code is being replayed): then
+ * nothing changed.
+ */
+export async function claimTotpStepAndClearFailures(trx: Transaction<Database>, customer: { id: string; username: string }, step: number, forgetBefore: number): Promise<boolean> {
+  const { rows } = await sql<{ step: number }>`
+    with claimed as (
+      insert into used_totp_step (customer_id, step) values (${customer.id}, ${step})
+      on conflict (customer_id, step) do nothing
+      returning step
+    ), forgotten as (
+      delete from used_totp_step where customer_id = ${customer.id} and step < ${forgetBefore} and exists (select from claimed)
+    ), cleared as (
+      delete from login_throttle where username = ${customer.username} and exists (select from claimed)
+    )
+    select step from claimed`.execute(trx);
+  return rows.length > 0;
 }

@@ -12,7 +12,12 @@ export const MAX_CONSECUTIVE_FAILURES = 5;
 
 export async function lockedUntil(db: Db, username: string, now: Date): Promise<Date | undefined> {
   const row = await db.selectFrom('login_throttle').select('locked_until').where('username', '=', username).executeTakeFirst();
-  return row?.locked_until && row.locked_until > now ? row.locked_until : undefined;
+  return lockInForce(row?.locked_until ?? null, now);
+}
+
+/** A recorded lockout that has not ended yet. */
+export function lockInForce(until: Date | null, now: Date): Date | undefined {
+  return until && until > now ? until : undefined;
 }
 
 /** Counts one failure; returns the end of the lockout when this failure starts one. */
@@ -29,10 +34,6 @@ export async function recordFailure(trx: Transaction<Database>, username: string
     .where('username', '=', username)
     .execute();
   return until;
-}
-
-export async function clearFailures(trx: Transaction<Database>, username: string): Promise<void> {
-  await trx.deleteFrom('login_throttle').where('username', '=', username).execute();
 }
 
 /** Forgets counters nobody has touched for a day and lockouts that ended (usernames typed in a flood). */

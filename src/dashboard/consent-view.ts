@@ -1,4 +1,4 @@
-import { CODE_REUSED } from '../consents/consent-service.ts';
+import { CODE_REUSED, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { permissionWording } from '../wording/permissions.ts';
 import type { Wording } from '../wording/wording.ts';
@@ -143,6 +143,7 @@ function whatHappened(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
     case 'consent.rejected': return w.t(byTpp ? 'dash.event.withdrawn' : 'dash.event.declined');
     case 'consent.revoked':
       if (entry.reason === CODE_REUSED) return w.t('dash.event.endedCodeReused');
+      if (entry.reason === REFRESH_TOKEN_REUSED) return w.t('dash.event.endedRefreshReused');
       return w.t(byTpp ? 'dash.event.cancelled' : 'dash.event.revoked');
     case 'consent.expired': return w.t('dash.event.expired');
     case 'consent.consumed': return w.t('dash.event.consumed');

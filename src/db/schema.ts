@@ -76,7 +76,7 @@ export interface ScaInteractionTable {
 
 export type InteractionDecision = 'approved' | 'denied';
 
-export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key' | 'incident';
+export type AuditSubjectType = 'consent' | 'tpp' | 'customer' | 'resource_server' | 'key' | 'incident' | 'decoupled_request';
 export type AuditActorKind = 'tpp' | 'customer' | 'operator' | 'resource_server' | 'system';
 
 /** Append-only; each row carries the hash of the previous row of the same subject (tamper-evident chain). */
@@ -253,6 +253,27 @@ export interface RateLimitTable {
 
 export type ConsentUseKind = 'issued' | 'refreshed' | 'introspected';
 
+export type DecoupledRequestStatus = 'pending' | 'approved' | 'denied';
+
+/** A CIBA request as the customer's authentication device sees it (src/ciba/); expiry is read from expires_at. */
+export interface DecoupledRequestTable {
+  id: Generated<string>;
+  auth_req_id: string;
+  client_id: string;
+  /** Null when the hint named no customer: nothing is ever shown, the request only expires. */
+  customer_id: string | null;
+  consent_id: string | null;
+  binding_message: string | null;
+  scope: string;
+  resource: string | null;
+  status: ColumnType<DecoupledRequestStatus, DecoupledRequestStatus | undefined, DecoupledRequestStatus>;
+  grant_id: string | null;
+  expires_at: Date;
+  last_polled_at: Date | null;
+  decided_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
 /** A use of a consent's tokens (consents/consent-use.ts); insert-only. */
 export interface ConsentUseTable {
   id: Generated<string>;
@@ -335,6 +356,7 @@ export interface Database {
   dashboard_session: DashboardSessionTable;
   consent: ConsentTable;
   consent_use: ConsentUseTable;
+  decoupled_request: DecoupledRequestTable;
   vrp_payment: VrpPaymentTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;

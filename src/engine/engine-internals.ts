@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { JWK } from 'jose';
-import type { Provider } from 'oidc-provider';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
@@ -59,8 +59,23 @@ export function providerOf(ctx: Context): Provider {
   return ctx.app as unknown as Provider;
 }
 
-/** The names `ctx.oidc.route` takes at the two endpoints that accept an authorization request. */
-export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['authorization', 'pushed_authorization_request']);
+/** The names `ctx.oidc.route` takes at the endpoints that accept an authorization request (CIBA's among them). */
+export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['authorization', 'pushed_authorization_request', 'backchannel_authentication']);
+
+type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
+
+/**
+ * Runs `around` in place of the library's handler of one grant type at the token endpoint (after
+ * client authentication, with the parameters parsed), Koa style: `next` runs the library's own
+ * handler, so a check can refuse before it or act on its failure after it. The library registers each
+ * handler in a private map; `registerGrantType` would replace it but cannot reach the original.
+ */
+export function aroundGrant(provider: Provider, grantType: string, around: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): void {
+  const handlers = instance(provider).grantTypeHandlers as Map<string, GrantHandler>;
+  const original = handlers.get(grantType);
+  if (!original) throw new Error(`oidc-provider has no handler for the ${grantType} grant`);
+  handlers.set(grantType, (ctx) => around(ctx, () => original(ctx)));
+}
 
 /**
  * An extra client metadata property (`extraClientMetadata.properties`) as a loaded Client holds it:

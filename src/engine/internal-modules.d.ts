@@ -4,12 +4,12 @@ declare module 'oidc-provider/lib/helpers/initialize_keystore.js' {
 }
 
 // The provider's private state, where its keystore lives; signing Assent's own JWTs with it keeps one
-// set of keys (rotated in one place, published in one JWKS).
+// set of keys (rotated in one place, published in one JWKS). Its grant handlers live there too.
 declare module 'oidc-provider/lib/helpers/weak_cache.js' {
   interface InternalKeystore {
     selectForSign(options: { alg: string; use: 'sig' }): (Record<string, unknown> & { kid?: string })[];
   }
-  export default function instance(provider: unknown): { keystore: InternalKeystore };
+  export default function instance(provider: unknown): { keystore: InternalKeystore; grantTypeHandlers: Map<string, (ctx: never) => Promise<void>> };
 }
 
 // The provider's own router; the API inventory test records what the engine mounts through it.

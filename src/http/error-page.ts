@@ -38,8 +38,8 @@ const PAGE_MESSAGES: Record<number, MessageKey> = {
 /**
  * The outermost error handler of Assent's own middleware (rate limits, pages, assets): every error
  * leaves in a standard shape, never Koa's text/plain. The route table says who calls the path: a
- * client's route (a TPP at /token or /request, whose rate limit runs here) gets OAuth JSON; a
- * customer's page, or a path the table does not know, gets the styled page. Details only for errors
+ * client's route (a TPP at /token or /request, whose rate limit runs here) and any JSON API get OAuth
+ * JSON; a customer's page, or a path the table does not know, gets the styled page. Details only for errors
  * meant for the caller, never a stack; a lost database is 503 with Retry-After.
  */
 export function errorPage(views: Views, logger: Logger): Middleware {
@@ -52,7 +52,8 @@ export function errorPage(views: Views, logger: Logger): Middleware {
       if (caught instanceof DatabaseUnavailable) ctx.set('Retry-After', String(caught.retryAfterSeconds));
       ctx.set('Cache-Control', 'no-store');
       const route = findRoute(ctx.method, ctx.path);
-      if (route === undefined || route.caller === 'customer') {
+      // A customer's JSON API (the bank app's device endpoint) answers in JSON like every other program.
+      if (route === undefined || (route.caller === 'customer' && route.operationId === undefined)) {
         const w = views.wording(ctx);
         const pageMessage = PAGE_MESSAGES[status];
         views.render(ctx, 'error', { message: pageMessage ? w.t(pageMessage) : customerErrorMessage(w, { name, error }), code: error, startAgain: true }, status);

@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { Client, Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsentIn, declineConsentIn, revokeConsentsOfGrantIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
@@ -11,13 +10,13 @@ import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { extendGrantUntil, grantTtlSeconds, setOwnTtl } from '../engine/engine-internals.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
+import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
 import { claimDecision, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
-import { finishInteraction, loadInteraction } from './interaction-context.ts';
+import { finishInteraction, loadInteraction, storeResult } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
 import { GrantNotMergeable, grantManagementOf } from '../oidc/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
@@ -43,9 +42,9 @@ async function customerAccounts(deps: ConsentStepDeps, customerId: string | unde
 }
 
 async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journey, accounts: readonly BankAccount[], error?: string) {
-  const { interaction, consent, tpp } = journey;
+  const { interaction, consent } = journey;
   const customerId = interaction.session?.accountId;
-  const customer = customerId ? await getCustomer(deps.db, customerId) : undefined;
+  const [customer, tpp] = await Promise.all([customerId ? getCustomer(deps.db, customerId) : undefined, journey.tpp()]);
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   // A payment that changed since the code step is not put to the customer again for approval.
   if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, journey);
@@ -59,16 +58,16 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journ
   );
 }
 
-/** GET: the consent page, with the customer's accounts this consent can use. */
+/** GET: the consent page, with the customer's accounts this consent can use (a request without a consent offers none). */
 export function showConsent(deps: ConsentStepDeps) {
   return async function showConsentStep(ctx: Context) {
     const journey = journeyOf(ctx);
-    await renderConsent(deps, ctx, journey, await customerAccounts(deps, journey.interaction.session?.accountId));
+    await renderConsent(deps, ctx, journey, journey.consent ? await customerAccounts(deps, journey.interaction.session?.accountId) : []);
   };
 }
 
 /** Account ids come as one `account:<id>` checkbox or radio value per selected account. */
-function selectedAccounts(form: Record<string, string>): string[] {
+export function selectedAccounts(form: Record<string, string>): string[] {
   const picked = Object.keys(form).filter((key) => key.startsWith('account:')).map((key) => key.slice('account:'.length));
   return form.account ? [...picked, form.account] : picked;
 }
@@ -89,14 +88,10 @@ function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[]
  * the consent stays AwaitingAuthorisation, the customer is told why, and the way back takes the TPP
  * an access_denied.
  */
-async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp }: Journey) {
-  const returnTo = await deps.provider.interactionResult(
-    ctx.req,
-    ctx.res,
-    { error: 'access_denied', error_description: 'the payment changed after the customer approved it' },
-    { mergeWithLastSubmission: false },
-  );
-  deps.views.render(ctx, 'payment-changed', { clientName: tpp.name, returnTo }, 409);
+async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp, interaction }: Journey) {
+  const { name } = await tpp();
+  const returnTo = await storeResult(interaction, { error: 'access_denied', error_description: 'the payment changed after the customer approved it' }, false);
+  deps.views.render(ctx, 'payment-changed', { clientName: name, returnTo }, 409);
 }
 
 /**
@@ -123,12 +118,7 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     missingResourceScopes?: Record<string, string[]>;
   };
   if (consent) {
-    // The new grant starts empty, so it takes everything the request asked for, not only what is missing.
-    grant.addOIDCScope(String(params.scope ?? ''));
-    grant.addOIDCClaims([INTENT_CLAIM]);
-    if (typeof params.resource === 'string') grant.addResourceScope(params.resource, String(params.scope ?? ''));
-    grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-    lastUntilConsentEnds(provider, grant, consent, existing !== undefined);
+    bindConsentToGrant(provider, grant, { scope: String(params.scope ?? ''), resource: typeof params.resource === 'string' ? params.resource : undefined }, consent, existing !== undefined);
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
@@ -137,21 +127,6 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     grant.addResourceScope(indicator, scopes.join(' '));
   }
   return grant;
-}
-
-/**
- * A new grant, and every token that depends on it, ends with its consent at the latest. A merged
- * grant lives as long as its longest consent (each consent's own end still stops its tokens: see
- * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
- */
-function lastUntilConsentEnds(provider: Provider, grant: InstanceType<Provider['Grant']>, consent: Consent, merged: boolean) {
-  const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
-  if (!merged) {
-    if (untilExpiry !== undefined) setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
-    return;
-  }
-  const grantTtl = grantTtlSeconds(provider);
-  extendGrantUntil(grant, Math.floor(Date.now() / 1000) + Math.min(untilExpiry ?? grantTtl, grantTtl));
 }
 
 /** Sends the browser on to the provider's resume URL: the outcome stored in the interaction decides what the TPP gets. */
@@ -199,7 +174,7 @@ export function approveConsent(deps: ConsentStepDeps) {
             startedAt: new Date((interaction.iat + 1) * 1000),
           });
         }
-        await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        await storeResult(interaction, { consent: { grantId } }, true);
       });
       sendOn(ctx, interaction);
     } catch (error) {
@@ -208,10 +183,10 @@ export function approveConsent(deps: ConsentStepDeps) {
         const message = selected.length === 0 && journey.consent ? noAccountChosen(w, journey.consent) : w.t('consent.error.accountUnusable');
         return renderConsent(deps, ctx, journey, accounts, message);
       }
-      if (error instanceof GrantNotMergeable) return finishInteraction(provider, ctx, { error: 'access_denied', error_description: error.message }, false);
+      if (error instanceof GrantNotMergeable) return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: error.message }, false);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
-        return finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
+        return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
       }
       throw error;
     }
@@ -226,7 +201,7 @@ export function denyConsent(deps: ConsentStepDeps) {
     await inAmbientTransaction(deps.db, async (trx) => {
       if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;
       if (consent) await declineConsentIn(trx, { consentId: consent.id, clientId, customerId: interaction.session?.accountId ?? null });
-      await deps.provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the customer denied the request' }, { mergeWithLastSubmission: false });
+      await storeResult(interaction, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
     });
     sendOn(ctx, interaction);
   };
@@ -251,7 +226,7 @@ export function answerRepeatedDecision(deps: ConsentStepDeps) {
     const uid = String(ctx.params.uid);
     const taken = await decisionOf(deps.db, uid);
     if (!taken) return next();
-    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, (await loadInteraction(deps.provider, ctx)).interaction);
+    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, await loadInteraction(deps.provider, ctx));
     const client = await deps.provider.Client.find(taken.clientId);
     const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
     deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);

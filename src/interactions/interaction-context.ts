@@ -5,16 +5,23 @@ import { errors, type InteractionResults, type Provider } from 'oidc-provider';
 export async function loadInteraction(provider: Provider, ctx: Context & { params: { uid?: string } }) {
   const interaction = await provider.interactionDetails(ctx.req, ctx.res);
   if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction does not match this browser session');
-  const client = await provider.Client.find(String(interaction.params.client_id));
-  const clientName = client?.clientName ?? String(interaction.params.client_id);
-  return { interaction, client, clientName };
+  return interaction;
 }
 
-export type LoadedInteraction = Awaited<ReturnType<typeof loadInteraction>>;
+export type Interaction = Awaited<ReturnType<typeof loadInteraction>>;
+
+/**
+ * Stores the outcome on the interaction this request already loaded and returns where the browser goes
+ * next: what `provider.interactionResult` does, without loading the interaction (and its session) again.
+ */
+export async function storeResult(interaction: Interaction, result: InteractionResults, merge: boolean): Promise<string> {
+  interaction.result = merge && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return interaction.returnTo;
+}
 
 /** Hands the result back to oidc-provider and sends the browser on (303, so the form is not re-posted). */
-export async function finishInteraction(provider: Provider, ctx: Context, result: InteractionResults, merge: boolean) {
-  const location = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
-  ctx.redirect(location);
+export async function finishInteraction(ctx: Context, interaction: Interaction, result: InteractionResults, merge: boolean) {
+  ctx.redirect(await storeResult(interaction, result, merge));
   ctx.status = 303;
 }

@@ -5,30 +5,37 @@ import { consentOfInteraction } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
-import { loadInteraction, type LoadedInteraction } from './interaction-context.ts';
+import { type Interaction, loadInteraction } from './interaction-context.ts';
 import { type ScaProgress, touchScaProgress } from './sca-progress.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
- * the interaction (oidc-provider checks it against the browser's cookie), the TPP as the pages name
- * it, the consent the request binds (read only: a GET never creates one) and the customer's progress
- * through strong authentication, which counts the request as activity.
+ * the interaction (oidc-provider checks it against the browser's cookie), the consent the request
+ * binds (read only: a GET never creates one) and the customer's progress through strong
+ * authentication, which counts the request as activity; these two are read side by side. The TPP as
+ * the pages name it is read when a page is rendered (a step that succeeds redirects instead), once.
  */
-export interface Journey extends LoadedInteraction {
-  tpp: TppOnPage;
+export interface Journey {
+  interaction: Interaction;
+  tpp(): Promise<TppOnPage>;
   consent: Consent | undefined;
   progress: ScaProgress;
 }
 
 export function loadJourney(deps: { provider: Provider; db: Db; idleTimeoutSeconds: number }) {
   return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
-    const loaded = await loadInteraction(deps.provider, ctx);
-    const { interaction, clientName } = loaded;
+    const interaction = await loadInteraction(deps.provider, ctx);
+    const clientId = String(interaction.params.client_id);
+    const [consent, progress] = await Promise.all([
+      consentOfInteraction(deps.db, interaction),
+      touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
+    ]);
+    let tpp: Promise<TppOnPage> | undefined;
     const journey: Journey = {
-      ...loaded,
-      tpp: tppOnPage(await getClientDisplay(deps.db, String(interaction.params.client_id)), clientName),
-      consent: await consentOfInteraction(deps.db, interaction),
-      progress: await touchScaProgress(deps.db, interaction.uid, deps.idleTimeoutSeconds),
+      interaction,
+      tpp: () => (tpp ??= getClientDisplay(deps.db, clientId).then((display) => tppOnPage(display, clientId))),
+      consent,
+      progress,
     };
     ctx.state.journey = journey;
     await next();

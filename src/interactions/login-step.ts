@@ -7,7 +7,6 @@ import type { Views } from '../http/views.ts';
 import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
-import type { LoadedInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
@@ -33,8 +32,8 @@ interface LoginPage {
   notice?: string;
 }
 
-export function renderLogin(deps: { views: Views }, ctx: Context, { interaction, clientName }: LoadedInteraction, page: LoginPage = {}, status = 200) {
-  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
+export async function renderLogin(deps: { views: Views }, ctx: Context, { interaction, tpp }: Journey, page: LoginPage = {}, status = 200) {
+  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName: (await tpp()).name, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
 }
 
 /** What a locked-out customer is told; the same for every username, known or not. */
@@ -60,7 +59,7 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
   if (!parsed.success) {
     const errors: FieldErrors = {};
     for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= deps.views.wording(ctx).t(issue.message as MessageKey);
-    renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
+    await renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }
   const { username, password } = parsed.data;
@@ -68,22 +67,23 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);
-      await draftConsentOfInteraction(deps.db, loaded.interaction);
+      // The journey read the bound consent already; only a consent still to be drafted needs the database.
+      if (!loaded.consent) await draftConsentOfInteraction(deps.db, loaded.interaction);
       ctx.status = 303;
       ctx.redirect(`/interaction/${loaded.interaction.uid}`);
       return;
     case 'rejected':
-      renderLogin(deps, ctx, loaded, { username, errors: { password: deps.views.wording(ctx).t('login.error.wrong') } }, 401);
+      await renderLogin(deps, ctx, loaded, { username, errors: { password: deps.views.wording(ctx).t('login.error.wrong') } }, 401);
       return;
     case 'not_enrolled':
-      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.notEnrolled') }, 403);
+      await renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.notEnrolled') }, 403);
       return;
     case 'locked':
-      renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
+      await renderLogin(deps, ctx, loaded, { username, notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
       return;
     case 'busy':
       ctx.set('Retry-After', '5');
-      renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.busy') }, 503);
+      await renderLogin(deps, ctx, loaded, { username, notice: deps.views.wording(ctx).t('login.notice.busy') }, 503);
       return;
   }
 }

@@ -36,14 +36,14 @@ const MESSAGES = {
 } as const satisfies Record<string, MessageKey>;
 
 /** `error` is a catalogue key (src/wording/). */
-export function renderOtp(deps: { views: Views }, ctx: Context, { interaction, clientName, consent }: Journey, error?: MessageKey, status = 200) {
+export async function renderOtp(deps: { views: Views }, ctx: Context, { interaction, tpp, consent }: Journey, error?: MessageKey, status = 200) {
   const payment = paymentOf(consent);
   const linked = payment && linkedPaymentOf(payment);
   const w = deps.views.wording(ctx);
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName, error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, clientName: (await tpp()).name, error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }
@@ -60,29 +60,29 @@ async function checkCode(deps: OtpStepDeps, ctx: Context, loaded: Journey, custo
   const form = await readForm(ctx);
   const code = (form.code ?? '').replace(/\s+/g, '');
   if (!/^\d{6}$/.test(code)) {
-    renderOtp(deps, ctx, loaded, 'otp.error.format', 400);
+    await renderOtp(deps, ctx, loaded, 'otp.error.format', 400);
     return;
   }
   const payment = paymentOf(loaded.consent);
   const linked = payment && linkedPaymentOf(payment);
   if (linked && !paymentDigestMatches(form.payment_digest ?? '', linked)) {
-    renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
+    await renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
     return;
   }
   const check = await deps.authentication.checkOneTimeCode(customerId, code);
   switch (check.outcome) {
     case 'verified': {
       const login = { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] };
-      await finishInteraction(deps.provider, ctx, { login, ...(payment && approvalResult(payment)) }, false);
+      await finishInteraction(ctx, loaded.interaction, { login, ...(payment && approvalResult(payment)) }, false);
       return;
     }
     case 'rejected':
     case 'reused':
-      renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
+      await renderOtp(deps, ctx, loaded, MESSAGES[check.outcome], 401);
       return;
     case 'locked':
       await forgetPasswordFactor(deps.db, loaded.interaction.uid);
-      renderLogin(deps, ctx, loaded, { notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
+      await renderLogin(deps, ctx, loaded, { notice: lockoutNotice(deps.views.wording(ctx), check.until) }, 429);
       return;
   }
 }

@@ -33,7 +33,7 @@ function showStep(deps: InteractionDeps) {
     const journey = journeyOf(ctx);
     if (journey.interaction.prompt.name !== 'login') return consentPage(ctx);
     if (passwordVerifiedFor(journey)) return renderOtp(deps, ctx, journey);
-    renderLogin(deps, ctx, journey);
+    await renderLogin(deps, ctx, journey);
   };
 }
 
@@ -54,7 +54,7 @@ export function interactionRouter(deps: InteractionDeps) {
   router.post('/login', checkCsrf, load, endWhenIdle(deps), requireLoginPrompt(deps), submitLogin(deps));
   router.post('/otp', checkCsrf, load, endWhenIdle(deps), requireLoginPrompt(deps), requirePasswordFactor(deps), submitOtp(deps));
   router.post('/confirm', checkCsrf, answerRepeatedDecision(deps), load, endWhenIdle(deps), requireConsentPrompt(deps), approveConsent(deps));
-  router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, returnWhenIdle(deps), denyConsent(deps));
+  router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, returnWhenIdle(), denyConsent(deps));
 
   return router;
 }

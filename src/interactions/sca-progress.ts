@@ -10,19 +10,19 @@ export type ScaProgress = { state: 'active'; passwordVerifiedFor: string | undef
 /** Rows outlive the longest interaction; the sweep removes them afterwards. */
 const RETENTION_SECONDS = 3600;
 
-/** Records activity on the interaction, unless it has already been idle longer than `idleSeconds`. */
+/**
+ * Records activity on the interaction, unless it has already been idle longer than `idleSeconds`: one
+ * statement (the first request inserts the row; a later one moves last_seen_at only while within the
+ * limit), so a timed-out interaction is answered without a write and a live one in one round trip.
+ */
 export async function touchScaProgress(db: Db, uid: string, idleSeconds: number, now = new Date()): Promise<ScaProgress> {
-  const row = await db.selectFrom('sca_interaction').selectAll().where('uid', '=', uid).executeTakeFirst();
-  if (!row) {
-    await db
-      .insertInto('sca_interaction')
-      .values({ uid, last_seen_at: now, expires_at: new Date(now.getTime() + RETENTION_SECONDS * 1000) })
-      .onConflict((oc) => oc.column('uid').doUpdateSet({ last_seen_at: now }))
-      .execute();
-    return { state: 'active', passwordVerifiedFor: undefined };
-  }
-  if (now.getTime() - row.last_seen_at.getTime() > idleSeconds * 1000) return { state: 'timed_out' };
-  await db.updateTable('sca_interaction').set({ last_seen_at: now }).where('uid', '=', uid).execute();
+  const row = await db
+    .insertInto('sca_interaction')
+    .values({ uid, last_seen_at: now, expires_at: new Date(now.getTime() + RETENTION_SECONDS * 1000) })
+    .onConflict((oc) => oc.column('uid').doUpdateSet({ last_seen_at: now }).where('sca_interaction.last_seen_at', '>=', new Date(now.getTime() - idleSeconds * 1000)))
+    .returning(['customer_id', 'password_verified_at'])
+    .executeTakeFirst();
+  if (!row) return { state: 'timed_out' };
   return { state: 'active', passwordVerifiedFor: row.password_verified_at ? (row.customer_id ?? undefined) : undefined };
 }
 

@@ -1,5 +1,4 @@
 import type { Context, Next } from 'koa';
-import type { Provider } from 'oidc-provider';
 import type { Views } from '../http/views.ts';
 import { finishInteraction } from './interaction-context.ts';
 import { journeyOf } from './journey.ts';
@@ -9,16 +8,17 @@ import { journeyOf } from './journey.ts';
 /** Shows the timeout page instead of the step once the interaction has been idle too long. */
 export function endWhenIdle(deps: { views: Views; idleTimeoutSeconds: number }) {
   return async function endWhenIdleStep(ctx: Context, next: Next) {
-    const { interaction, clientName, progress } = journeyOf(ctx);
-    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName, idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
+    const { interaction, tpp, progress } = journeyOf(ctx);
+    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName: (await tpp()).name, idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
     await next();
   };
 }
 
 /** The timeout page's way back (and any abort after the timeout): the TPP hears access_denied. */
-export function returnWhenIdle(deps: { provider: Provider }) {
+export function returnWhenIdle() {
   return async function returnWhenIdleStep(ctx: Context, next: Next) {
-    if (journeyOf(ctx).progress.state !== 'timed_out') return next();
-    await finishInteraction(deps.provider, ctx, { error: 'access_denied', error_description: 'the customer was inactive for too long' }, false);
+    const { interaction, progress } = journeyOf(ctx);
+    if (progress.state !== 'timed_out') return next();
+    await finishInteraction(ctx, interaction, { error: 'access_denied', error_description: 'the customer was inactive for too long' }, false);
   };
 }

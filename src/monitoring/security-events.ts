@@ -88,7 +88,7 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
     watchProvider(provider) {
       provider.on('grant.error', (ctx, error) => {
         // oidc-provider revokes the whole grant when a code or refresh token is redeemed twice (RFC 9700).
-        const reuse = /^(authorization code|refresh token) already consumed$/.exec((error as { error_detail?: string }).error_detail ?? '');
+        const reuse = /^(authorization code|refresh token) already (?:consumed|used)$/.exec((error as { error_detail?: string }).error_detail ?? '');
         if (!reuse) return;
         const kind = reuse[1] === 'authorization code' ? 'code' : 'refresh_token';
         metrics.reuses.inc({ kind });

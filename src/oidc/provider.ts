@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { Provider, errors, type CIBAEnabledConfiguration, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { extraClientProperty, replaceReplayCheck } from '../engine/engine-internals.ts';
+import { aroundGrant, extraClientProperty, replaceReplayCheck } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
+import { CIBA_DELIVERY_MODES } from '../protocol/ciba.ts';
 import { batchedClientStanding, clientStanding } from '../tpp/tpp-service.ts';
 import { admitRequestClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
@@ -20,7 +21,7 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
-import { consentStandingsWithGrant, endGrantOfReusedCode } from '../consents/consent-service.ts';
+import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
@@ -30,6 +31,16 @@ type FapiProfile = (typeof FAPI_PROFILES)[number];
 
 /** How long a pushed authorization request (the link a TPP sends the customer to) lives; it works once. */
 export const PAR_LIFETIME_SECONDS = 60;
+
+/**
+ * CIBA (decoupled authentication): the hooks come from src/ciba/, where the customer's authentication
+ * device lives, above the provider; without them the backchannel endpoint is off.
+ */
+export interface CibaSettings {
+  hooks: Pick<CIBAEnabledConfiguration, 'processLoginHint' | 'processLoginHintToken' | 'verifyUserCode' | 'validateBindingMessage' | 'validateRequestContext' | 'triggerAuthenticationDevice'>;
+  /** The longest a request waits for the customer; a TPP's requested_expiry may only shorten it. */
+  requestLifetimeSeconds: number;
+}
 
 export interface ProviderSettings {
   issuer: string;
@@ -45,6 +56,7 @@ export interface ProviderSettings {
   pages: CustomerPages;
   /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
   onRefusedClient?: (clientId: string) => void;
+  ciba?: CibaSettings;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: object | undefined): FapiProfile {
@@ -167,7 +179,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     // A token's grant comes with the standing of the consents it holds, in the same statement.
     grantCompanion: consentStandingsWithGrant,
     issuanceHolds: consentHoldsAfterIssuance,
-    codeReused: endGrantOfReusedCode,
+    sourceReused: (database, grantId, model) => endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
   });
 
   const configuration: Configuration = {
@@ -218,6 +230,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       resourceIndicators: consentBinding.resourceIndicators,
       claimsParameter: consentBinding.claimsParameter,
       richAuthorizationRequests: consentBinding.richAuthorizationRequests,
+      // FAPI-CIBA: poll and ping only (push would hand tokens to a URL, unbound).
+      ciba: settings.ciba ? { enabled: true, deliveryModes: [...CIBA_DELIVERY_MODES], ...settings.ciba.hooks } : { enabled: false },
     },
     // Stored on opaque access tokens at issuance; introspection returns them (consent-token-hooks.ts).
     extraTokenClaims: consentTokenClaims(db),
@@ -225,6 +239,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     ttl: {
       AccessToken: withinGrant(ttl.accessToken),
       AuthorizationCode: ttl.authorizationCode,
+      BackchannelAuthenticationRequest: (ctx) => backchannelLifetime(ctx, settings.ciba?.requestLifetimeSeconds ?? 0),
       ClientCredentials: ttl.accessToken,
       IdToken: ttl.accessToken,
       RefreshToken: withinGrant(ttl.refreshToken),
@@ -240,7 +255,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     loadExistingGrant,
     async findAccount(ctx, sub) {
       const customer = await getCustomer(db, sub);
-      if (!customer) return undefined;
+      if (!customer) return ctx.oidc.route === 'backchannel_authentication' ? nobodyToTell(sub) : undefined;
       return {
         accountId: customer.id,
         claims: () => ({
@@ -255,7 +270,43 @@ export function createProvider(settings: ProviderSettings): Provider {
 
   const provider = new Provider(settings.issuer, configuration);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
+  endConsentsOnRefreshReuse(provider, db);
   return provider;
+}
+
+/** The library's words when it finds a rotated refresh token presented again. */
+const LIBRARY_REFRESH_REUSE = 'refresh token already used';
+
+/**
+ * A rotated refresh token presented again is caught by the library itself (it reads `consumed`): it
+ * revokes the grant's tokens and the grant, but knows nothing of the consents living in it. They end
+ * here as the adapter ends them when two redemptions race (`sourceReused`), Revoked and audited.
+ */
+function endConsentsOnRefreshReuse(provider: Provider, db: Db) {
+  aroundGrant(provider, 'refresh_token', async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const grantId = ctx.oidc.entities.RefreshToken?.grantId;
+      if (error instanceof errors.InvalidGrant && error.error_detail === LIBRARY_REFRESH_REUSE && grantId) await endGrantOfReuse(db, grantId, REFRESH_TOKEN_REUSED);
+      throw error;
+    }
+  });
+}
+
+/**
+ * A decoupled request's hint that names no customer is accepted like any other (src/ciba/ records it
+ * for no one, so it only ever expires): the TPP must not learn who banks here. Only the backchannel
+ * endpoint gets this stand-in; no token is ever issued for it.
+ */
+function nobodyToTell(sub: string) {
+  return { accountId: sub, claims: () => ({ sub }) };
+}
+
+/** A TPP's requested_expiry may shorten a decoupled request, never lengthen it. */
+function backchannelLifetime(ctx: KoaContextWithOIDC | undefined, lifetime: number): number {
+  const requested = Number(ctx?.oidc.params?.requested_expiry);
+  return Number.isSafeInteger(requested) && requested > 0 ? Math.min(requested, lifetime) : lifetime;
 }
 
 /**

@@ -1,13 +1,16 @@
 import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
+import { CONSENT_SCOPES, SCOPE, SCOPE_OF, type Scope } from './scopes.ts';
 
 /**
  * Every path Assent and its oidc-provider serve, in one table that the provider's configuration, the
  * routers, the rate limits, the metric labels, the OpenAPI document and the tests read. A row is one
  * method on one path (Koa-router syntax, `:name` for a segment), with who may call it, which rate-limit
- * policy guards it and what it is for, so the table is also the API inventory.
+ * policy guards it and what it is for, so the table is also the API inventory. A row that answers JSON
+ * to a program (not a page, a redirect, a stylesheet or the metrics text) carries an `operationId`: it is
+ * an operation of the one OpenAPI document (src/openapi/), secured as its credential says.
  */
 
-export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration'] as const;
+export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration', 'backchannel'] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -20,6 +23,26 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export const CALLERS = ['anyone', 'customer', 'client', 'tpp', 'resource_server', 'operator'] as const;
 export type Caller = (typeof CALLERS)[number];
 
+/**
+ * How the caller of a JSON API proves who it is; the OpenAPI document's security requirements follow from
+ * it. Access tokens are always sender-constrained (DPoP or the mTLS certificate) and must carry at least one
+ * scope of `anyScopeOf`.
+ */
+export type Credential =
+  | { kind: 'none' }
+  /** At the provider's endpoints: private_key_jwt or tls_client_auth. */
+  | { kind: 'client_authentication' }
+  | { kind: 'client_credentials_token'; anyScopeOf: readonly Scope[] }
+  /** The access token a customer granted (PAR + authorization code). */
+  | { kind: 'customer_access_token'; anyScopeOf: readonly Scope[] }
+  /** RFC 7592: the token handed out at registration. */
+  | { kind: 'registration_access_token' }
+  /** RFC 7591: the signed software statement in the body is the credential. */
+  | { kind: 'software_statement' }
+  /** The admin token or an admin client certificate. */
+  | { kind: 'admin_credentials' }
+  | { kind: 'customer_session' };
+
 export interface Route {
   method: Method;
   path: string;
@@ -28,11 +51,31 @@ export interface Route {
   caller: Caller;
   rateLimit?: RateLimitPolicy;
   purpose: string;
+  /** A JSON API's stable OpenAPI operationId; pages, redirects and stylesheets have none. */
+  operationId?: string;
+  /** When the caller proves itself otherwise than its kind usually does (see credentialOf). */
+  credential?: Credential;
+}
+
+/** How each kind of caller usually proves itself; a TPP does so in several ways, so its rows say which. */
+const CREDENTIAL_OF_CALLER: Record<Caller, Credential | undefined> = {
+  anyone: { kind: 'none' },
+  customer: { kind: 'customer_session' },
+  client: { kind: 'client_authentication' },
+  tpp: undefined,
+  resource_server: { kind: 'client_credentials_token', anyScopeOf: [SCOPE.bank] },
+  operator: { kind: 'admin_credentials' },
+};
+
+/** The credential a route's caller presents: the row's own, else its caller's usual one. */
+export function credentialOf(route: Route): Credential | undefined {
+  return route.credential ?? CREDENTIAL_OF_CALLER[route.caller];
 }
 
 /** Where oidc-provider mounts its endpoints: its `routes` option. */
 export const ENGINE_PATHS = {
   authorization: '/auth',
+  backchannel_authentication: '/backchannel',
   end_session: '/session/end',
   introspection: '/token/introspection',
   jwks: '/jwks',
@@ -50,6 +93,15 @@ export const OB_API_PREFIX = '/open-banking/v3.1';
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
 export const INTERACTION_PREFIX = '/interaction/:uid';
+
+/** The customer's authentication device for decoupled (CIBA) requests: a dashboard page and its JSON twin. */
+export const DECOUPLED_PATHS = {
+  page: `${DASHBOARD_PREFIX}/decoupled`,
+  api: `${DASHBOARD_PREFIX}/api/decoupled-requests`,
+} as const;
+
+/** The OpenAPI document of every JSON API (src/openapi/), where clients look for it. */
+export const OPENAPI_PATH = '/openapi.json';
 
 /** FAPI Grant Management's endpoint: `GET|DELETE /grants/:grantId`. */
 export const GRANTS_PATH = '/grants';
@@ -85,51 +137,84 @@ const assent = (method: Method, path: string, caller: Caller, purpose: string, r
   servedBy: 'assent',
 });
 
-const { authorization, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
+/** Marks a row as a JSON API: an operation of the OpenAPI document named `operationId`. */
+const json = (operationId: string, route: Route, credential?: Credential): Route => ({ ...route, operationId, ...(credential && { credential }) });
+const clientToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'client_credentials_token', anyScopeOf });
+const customerToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'customer_access_token', anyScopeOf });
+const REGISTRATION_ACCESS_TOKEN: Credential = { kind: 'registration_access_token' };
+const NONE: Credential = { kind: 'none' };
+
+const CONSENT_OPERATION_NAMES: Record<ConsentType, string> = {
+  account_access: 'AccountAccessConsents',
+  domestic_payment: 'DomesticPaymentConsents',
+  funds_confirmation: 'FundsConfirmationConsents',
+  domestic_vrp: 'DomesticVRPConsents',
+};
+/** UK OB's operationIds of a consent resource's three operations. */
+export function consentOperationIds(type: ConsentType) {
+  const name = CONSENT_OPERATION_NAMES[type];
+  return { create: `Create${name}`, get: `Get${name}ConsentId`, delete: `Delete${name}ConsentId` };
+}
+/** The event API's two subscription resources: their operationIds' names and their id's name. */
+const EVENT_RESOURCE_NAMES = { callbackUrls: ['CallbackUrls', 'CallbackUrlId'], eventSubscriptions: ['EventSubscriptions', 'EventSubscriptionId'] } as const;
+
+const { authorization, backchannel_authentication, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
 
 export const ROUTES: readonly Route[] = [
-  engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata'),
-  engine('GET', OAUTH_METADATA_PATH, 'anyone', 'OAuth 2.0 authorization server metadata (RFC 8414)'),
-  engine('GET', jwks, 'anyone', 'the public signing keys'),
-  engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par'),
+  json('getOpenIdConfiguration', engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata')),
+  json('getAuthorizationServerMetadata', engine('GET', OAUTH_METADATA_PATH, 'anyone', 'OAuth 2.0 authorization server metadata (RFC 8414)')),
+  json('getJwks', engine('GET', jwks, 'anyone', 'the public signing keys')),
+  json('pushAuthorizationRequest', engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par')),
   engine('GET', authorization, 'customer', 'authorization endpoint, with a PAR request_uri'),
   engine('GET', `${authorization}/:uid`, 'customer', 'resumes an authorization after its interaction'),
-  engine('POST', token, 'client', 'token endpoint: code, refresh and client_credentials grants', 'token'),
-  engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own'),
-  engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens'),
-  engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'),
-  engine('POST', userinfo, 'client', 'UserInfo, the token sent by POST'),
+  json('requestBackchannelAuthentication', engine('POST', backchannel_authentication, 'client', 'CIBA: a TPP asks for a decoupled authentication (signed request, bound to a consent)', 'backchannel')),
+  json('requestToken', engine('POST', token, 'client', 'token endpoint: code, refresh, client_credentials and CIBA grants', 'token')),
+  json('introspectToken', engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own')),
+  json('revokeToken', engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens')),
+  json('getUserInfo', engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'), customerToken(SCOPE.openid)),
+  json('postUserInfo', engine('POST', userinfo, 'client', 'UserInfo, the token sent by POST'), customerToken(SCOPE.openid)),
   engine('GET', end_session, 'customer', 'RP-initiated logout'),
   engine('POST', `${end_session}/confirm`, 'customer', 'the customer confirms signing out'),
   engine('GET', `${end_session}/success`, 'customer', 'signed out, when the client gave no redirect'),
-  engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'),
-  engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'),
-  engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'),
-  engine('DELETE', `${registration}/:clientId`, 'tpp', 'RFC 7592: deregister'),
+  json('registerClient', engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'), { kind: 'software_statement' }),
+  json('getClientRegistration', engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'), REGISTRATION_ACCESS_TOKEN),
+  json('updateClientRegistration', engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'), REGISTRATION_ACCESS_TOKEN),
+  json('deleteClientRegistration', engine('DELETE', `${registration}/:clientId`, 'tpp', 'RFC 7592: deregister'), REGISTRATION_ACCESS_TOKEN),
   assent('GET', INTERACTION_PREFIX, 'customer', 'the current step of the sign-in and consent pages'),
   assent('POST', `${INTERACTION_PREFIX}/login`, 'customer', 'SCA first factor: password', 'login'),
   assent('POST', `${INTERACTION_PREFIX}/otp`, 'customer', 'SCA second factor: one-time code', 'otp'),
   assent('POST', `${INTERACTION_PREFIX}/confirm`, 'customer', 'the customer approves or rejects the consent'),
   assent('POST', `${INTERACTION_PREFIX}/abort`, 'customer', 'the customer returns to the TPP without deciding'),
-  ...CONSENT_TYPES.flatMap((type) => [
-    assent('POST', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}`, 'tpp', `creates a ${type} consent`),
-    assent('GET', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `reads a ${type} consent`),
-    assent('DELETE', `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`),
-  ]),
-  assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS.events}`, 'tpp', 'aggregated polling of event notifications (ack, setErrs, maxEvents)'),
-  ...(['callbackUrls', 'eventSubscriptions'] as const).flatMap((resource) => [
-    assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, 'tpp', `creates the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry (push of event notifications)`),
-    assent('GET', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, 'tpp', `lists the TPP's ${EVENT_API_PATHS[resource].slice(1)}`),
-    assent('PUT', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}/:id`, 'tpp', `replaces the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry`),
-    assent('DELETE', `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}/:id`, 'tpp', `removes the TPP's ${EVENT_API_PATHS[resource].slice(1)} entry`),
-  ]),
-  assent('GET', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: what a grant holds (grant_management_query)'),
-  assent('DELETE', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: revokes a grant with its consents and tokens (grant_management_revoke)'),
-  assent('GET', '/openapi.json', 'anyone', 'the consent API\'s OpenAPI document'),
-  assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token'),
-  assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),
-  assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', 'VRP funds confirmation with the customer\'s access token'),
-  assent('POST', `${BANK_PREFIX}/vrp-consents/:consentId/payments`, 'resource_server', 'decides one payment under a VRP consent against its limits'),
+  ...CONSENT_TYPES.flatMap((type) => {
+    const [ids, path, bound] = [consentOperationIds(type), `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}`, clientToken(SCOPE_OF[type])];
+    return [
+      json(ids.create, assent('POST', path, 'tpp', `creates a ${type} consent`), bound),
+      json(ids.get, assent('GET', `${path}/:consentId`, 'tpp', `reads a ${type} consent`), bound),
+      json(ids.delete, assent('DELETE', `${path}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`), bound),
+    ];
+  }),
+  json('CreateEvents', assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS.events}`, 'tpp', 'aggregated polling of event notifications (ack, setErrs, maxEvents)'), clientToken(...CONSENT_SCOPES)),
+  ...(['callbackUrls', 'eventSubscriptions'] as const).flatMap((resource) => {
+    const [name, id] = EVENT_RESOURCE_NAMES[resource];
+    const [path, entry, bound] = [`${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, EVENT_API_PATHS[resource].slice(1), clientToken(...CONSENT_SCOPES)];
+    return [
+      json(`Create${name}`, assent('POST', path, 'tpp', `creates the TPP's ${entry} entry (push of event notifications)`), bound),
+      json(`Get${name}`, assent('GET', path, 'tpp', `lists the TPP's ${entry}`), bound),
+      json(`Change${name}${id}`, assent('PUT', `${path}/:id`, 'tpp', `replaces the TPP's ${entry} entry`), bound),
+      json(`Delete${name}${id}`, assent('DELETE', `${path}/:id`, 'tpp', `removes the TPP's ${entry} entry`), bound),
+    ];
+  }),
+  json('getGrant', assent('GET', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: what a grant holds (grant_management_query)'), clientToken(SCOPE.grantManagementQuery)),
+  json('revokeGrant', assent('DELETE', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: revokes a grant with its consents and tokens (grant_management_revoke)'), clientToken(SCOPE.grantManagementRevoke)),
+  json('getOpenApiDocument', assent('GET', OPENAPI_PATH, 'anyone', 'the OpenAPI document of every JSON API')),
+  json('getBankConsent', assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token')),
+  json('consumePaymentConsent', assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed')),
+  json(
+    'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
+    assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', 'VRP funds confirmation with the customer\'s access token'),
+    customerToken(SCOPE_OF.domestic_vrp),
+  ),
+  json('decideVrpPayment', assent('POST', `${BANK_PREFIX}/vrp-consents/:consentId/payments`, 'resource_server', 'decides one payment under a VRP consent against its limits')),
   assent('GET', DASHBOARD_PREFIX, 'customer', 'the customer\'s consents'),
   assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', 'starts the dashboard\'s own sign-in'),
   assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', 'the dashboard\'s sign-in redirect'),
@@ -141,10 +226,17 @@ export const ROUTES: readonly Route[] = [
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'asks to confirm stopping all sharing with a TPP'),
   assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
+  assent('GET', DECOUPLED_PATHS.page, 'customer', 'the pending decoupled (CIBA) requests, to approve with the one-time code or deny'),
+  assent('POST', `${DECOUPLED_PATHS.page}/:id/approve`, 'customer', 'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)'),
+  assent('POST', `${DECOUPLED_PATHS.page}/:id/deny`, 'customer', 'denies a decoupled request'),
+  json('listDecoupledRequests', assent('GET', DECOUPLED_PATHS.api, 'customer', 'for the bank\'s app: the pending decoupled requests')),
+  json('approveDecoupledRequest', assent('POST', `${DECOUPLED_PATHS.api}/:id/approve`, 'customer', 'for the bank\'s app: approves a decoupled request with the one-time code')),
+  json('denyDecoupledRequest', assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', 'for the bank\'s app: denies a decoupled request')),
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', 'the dashboard\'s stylesheet'),
   assent('GET', '/assets/assent.css', 'anyone', 'the pages\' stylesheet'),
   assent('GET', '/assets/brand.css', 'anyone', 'the bank\'s colours (BANK_COLOUR_*) as CSS custom properties'),
-  assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'),
-  assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'),
+  // No credential: the operator keeps them off the public network by setting OPS_PORT.
+  json('getLiveness', assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'), NONE),
+  json('getReadiness', assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'), NONE),
   assent('GET', '/metrics', 'operator', 'Prometheus metrics (on OPS_PORT when set)'),
 ];

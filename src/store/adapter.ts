@@ -50,8 +50,8 @@ export interface AdapterOptions {
   clientStanding?: (db: Db, clientId: string) => Promise<ClientStanding>;
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
-  /** A code redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
-  codeReused?: (db: Db, grantId: string) => Promise<void>;
+  /** A code or refresh token redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
+  sourceReused?: (db: Db, grantId: string, model: 'AuthorizationCode' | 'RefreshToken') => Promise<void>;
   /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   /** Read with every token's grant in the same statement (the consents the grant holds); see store/request-prefetch.ts. */
@@ -193,7 +193,7 @@ export class KyselyAdapter implements Adapter {
       .where('id', '=', id)
       .executeTakeFirst();
     if (row?.grant_id) {
-      if (this.model === 'AuthorizationCode' && this.#options.codeReused) await this.#options.codeReused(this.db, row.grant_id);
+      if ((this.model === 'AuthorizationCode' || this.model === 'RefreshToken') && this.#options.sourceReused) await this.#options.sourceReused(this.db, row.grant_id, this.model);
       else await destroyGrantEverywhere(this.db, row.grant_id);
     }
     throw new errors.InvalidGrant(`${CONSUMABLE_LABELS[this.model] ?? this.model} already consumed`);

@@ -5,6 +5,7 @@ import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { RegistrationError } from './registration-error.ts';
 import { scopesForRoles } from './roles.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
+import { CIBA_DELIVERY_MODES, CIBA_GRANT_TYPE } from '../protocol/ciba.ts';
 import type { SoftwareStatementClaims } from './software-statement.ts';
 
 /**
@@ -14,7 +15,7 @@ import type { SoftwareStatementClaims } from './software-statement.ts';
  */
 
 const AUTH_METHODS = ['private_key_jwt', 'tls_client_auth'];
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', CIBA_GRANT_TYPE];
 const ALGORITHM_FIELDS = [
   'token_endpoint_auth_signing_alg',
   'request_object_signing_alg',
@@ -22,6 +23,7 @@ const ALGORITHM_FIELDS = [
   'authorization_signed_response_alg',
   'introspection_signed_response_alg',
   'userinfo_signed_response_alg',
+  'backchannel_authentication_request_signing_alg',
 ];
 /** Set by Assent from the software statement, or by the provider; never taken from the request. */
 // client_kind too: a registered TPP is always a TPP, never the bank's own first-party client or a resource server.
@@ -126,6 +128,22 @@ function checkGrantTypes(requested: unknown) {
   return grantTypes;
 }
 
+/**
+ * FAPI-CIBA: a client of the CIBA grant signs its authentication requests (PS256 or ES256), takes its
+ * tokens by poll or ping (never push), and is pinged only at an https endpoint (fetched through the
+ * SSRF guard like every other URL a TPP names).
+ */
+function checkCiba(request: Record<string, unknown>, grantTypes: readonly string[]) {
+  if (!grantTypes.includes(CIBA_GRANT_TYPE)) return;
+  const mode = request.backchannel_token_delivery_mode;
+  if (!(CIBA_DELIVERY_MODES as readonly unknown[]).includes(mode)) throw metadataError(`backchannel_token_delivery_mode must be one of ${CIBA_DELIVERY_MODES.join(', ')}`);
+  if (request.backchannel_authentication_request_signing_alg === undefined) throw metadataError(`backchannel_authentication_request_signing_alg is required (${FAPI_ALGORITHMS.join(' or ')}): CIBA requests are signed`);
+  const endpoint = request.backchannel_client_notification_endpoint;
+  if (mode === 'ping' && !(typeof endpoint === 'string' && URL.canParse(endpoint) && new URL(endpoint).protocol === 'https:')) {
+    throw metadataError('backchannel_client_notification_endpoint must be an https URL for ping mode');
+  }
+}
+
 function checkResponseTypes(requested: unknown) {
   const responseTypes = requested === undefined ? ['code'] : stringList(requested, 'response_types');
   if (responseTypes.some((type) => type !== 'code')) throw metadataError('response_types must be ["code"]');
@@ -144,12 +162,14 @@ function checkScope(requested: unknown, claims: SoftwareStatementClaims) {
 export async function buildClientMetadata(request: Record<string, unknown>, claims: SoftwareStatementClaims, context: MetadataContext): Promise<Record<string, unknown>> {
   const passed = Object.fromEntries(Object.entries(request).filter(([field]) => !ASSIGNED_FIELDS.includes(field)));
   checkAlgorithms(request);
+  const grantTypes = checkGrantTypes(request.grant_types);
+  checkCiba(request, grantTypes);
   return {
     ...passed,
     redirect_uris: checkRedirectUris(request.redirect_uris, claims),
     ...checkClientAuthentication(request, context),
     ...(await checkKeys(request, claims, context)),
-    grant_types: checkGrantTypes(request.grant_types),
+    grant_types: grantTypes,
     response_types: checkResponseTypes(request.response_types),
     scope: checkScope(request.scope, claims),
     client_name: claims.software_client_name,
@@ -160,7 +180,8 @@ export async function buildClientMetadata(request: Record<string, unknown>, clai
 /** The fields worth an audit record: how the client authenticates, where it redirects, what it may do. */
 export function auditedClientFields(metadata: Record<string, unknown>): Record<string, unknown> {
   const fields = ['redirect_uris', 'token_endpoint_auth_method', 'tls_client_auth_subject_dn', 'jwks_uri', 'grant_types', 'scope',
-    'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'fapi_profile'];
+    'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'fapi_profile',
+    'backchannel_token_delivery_mode', 'backchannel_client_notification_endpoint', 'backchannel_authentication_request_signing_alg'];
   const picked = Object.fromEntries(fields.filter((field) => metadata[field] !== undefined).map((field) => [field, metadata[field]]));
   const keys = (metadata.jwks as { keys?: { kid?: string }[] } | undefined)?.keys;
   return keys ? { ...picked, jwks_kids: keys.map((key) => key.kid ?? null) } : picked;

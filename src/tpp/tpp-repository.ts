@@ -7,6 +7,25 @@ export function findTpp(db: Db, clientId: string): Promise<TppRow | undefined> {
   return db.selectFrom('tpp').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
+export interface ClientDisplayRow {
+  tpp_name: string | null;
+  tpp_logo: string | null;
+  client_registered: boolean;
+  /** The client's registered metadata values, as stored (any JSON). */
+  client_name: unknown;
+  client_logo: unknown;
+}
+
+/** What names a client on a page, from its TPP record and its registration, in one round trip. */
+export async function findClientDisplay(db: Db, clientId: string): Promise<ClientDisplayRow> {
+  const { rows } = await sql<ClientDisplayRow>`
+    select t.client_name as tpp_name, t.logo_uri as tpp_logo, m.id is not null as client_registered, m.payload->'client_name' as client_name, m.payload->'logo_uri' as client_logo
+    from (values (${clientId}::text)) as wanted (client_id)
+    left join tpp t on t.client_id = wanted.client_id
+    left join oidc_model m on m.model = 'Client' and m.id = wanted.client_id`.execute(db);
+  return rows[0]!;
+}
+
 export function lockTpp(trx: Db, clientId: string): Promise<TppRow | undefined> {
   return trx.selectFrom('tpp').selectAll().where('client_id', '=', clientId).forUpdate().executeTakeFirst();
 }

@@ -4,9 +4,8 @@ import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
-import { findClientMetadata } from '../store/clients.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientStandingRow, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
+import { type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientStandingRow } from './tpp-repository.ts';
@@ -70,13 +69,12 @@ export async function getTppProfile(db: Db, clientId: string): Promise<TppProfil
  * made without one (the demo TPP, operator-made clients) show their own client_name and logo_uri.
  */
 export async function getClientDisplay(db: Db, clientId: string): Promise<{ name: string; logoUri: string | null } | undefined> {
-  const tpp = await findTpp(db, clientId);
-  if (tpp) return { name: tpp.client_name, logoUri: tpp.logo_uri };
-  const metadata = await findClientMetadata(db, clientId);
-  if (!metadata) return undefined;
+  const row = await findClientDisplay(db, clientId);
+  if (row.tpp_name !== null) return { name: row.tpp_name, logoUri: row.tpp_logo };
+  if (!row.client_registered) return undefined;
   return {
-    name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
-    logoUri: typeof metadata.logo_uri === 'string' ? metadata.logo_uri : null,
+    name: typeof row.client_name === 'string' ? row.client_name : clientId,
+    logoUri: typeof row.client_logo === 'string' ? row.client_logo : null,
   };
 }
 

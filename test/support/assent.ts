@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/config.ts';
+import type { TriggerAuthenticationDevice } from '../../src/ciba/authentication-device.ts';
 import type { AccountDirectory } from '../../src/customers/account-directory.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningAssent, startAssent } from '../../src/server.ts';
@@ -18,7 +19,7 @@ export interface TestAssent extends RunningAssent {
 }
 
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream; accounts?: AccountDirectory } = {}): Promise<TestAssent> {
+export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream; accounts?: AccountDirectory; triggerAuthenticationDevice?: TriggerAuthenticationDevice } = {}): Promise<TestAssent> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
@@ -34,10 +35,11 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     RATE_LIMIT_PAR: 'off',
     RATE_LIMIT_TOKEN: 'off',
     RATE_LIMIT_REGISTRATION: 'off',
+    RATE_LIMIT_BACKCHANNEL: 'off',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), { accounts: options.accounts });
+  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), { accounts: options.accounts, triggerAuthenticationDevice: options.triggerAuthenticationDevice });
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),

@@ -21,6 +21,12 @@ import { actorOf, AdminError, operation } from '../admin-operation.ts';
 const clientId = z.string().min(1).max(200).describe('the TPP client id');
 const reason = z.string().trim().min(1).max(500);
 
+/** What every incident command answers: how many consents and tokens it ended. */
+const ended = { consentsEnded: z.int().min(0), tokensRevoked: z.int().min(0) };
+const blockedCredential = z.object({ kind: z.enum(['certificate', 'key']), value: z.string() });
+/** A Date the result holds, as JSON carries it. */
+const instant = z.date().meta({ type: 'string', format: 'date-time' });
+
 async function clientOrFail(db: Parameters<typeof findClientMetadata>[0], id: string) {
   const metadata = await findClientMetadata(db, id);
   if (!metadata) throw new AdminError('not_found', `no client with client id ${id}`);
@@ -43,6 +49,7 @@ const blockCredential = operation({
   path: '/tpps/:clientId/blocked-credentials',
   input: z.object({ clientId, certificate: z.string().max(200).optional(), kid: z.string().min(1).max(200).optional(), reason }),
   positionals: ['clientId'],
+  output: z.object({ clientId: z.string(), blocked: blockedCredential, ...ended, note: z.string().optional() }),
   async run({ db, operator }, input) {
     const metadata = await clientOrFail(db, input.clientId);
     const credential = credentialOf(input);
@@ -78,6 +85,7 @@ const unblockCredential = operation({
   path: '/tpps/:clientId/blocked-credentials/removal',
   input: z.object({ clientId, certificate: z.string().max(200).optional(), kid: z.string().min(1).max(200).optional(), reason }),
   positionals: ['clientId'],
+  output: z.object({ clientId: z.string(), unblocked: blockedCredential }),
   async run({ db, operator }, input) {
     const credential = credentialOf(input);
     return db.transaction().execute(async (trx) => {
@@ -105,6 +113,12 @@ const withdrawKeys = operation({
   method: 'POST',
   path: '/keys/withdrawal',
   input: z.object({ reason }),
+  output: z.object({
+    created: z.array(z.object({ kid: z.string(), alg: z.string(), activatesAt: instant })),
+    retiring: z.array(z.object({ kid: z.string(), retiresAt: instant })),
+    ...ended,
+    otherInstancesWithinSeconds: z.int(),
+  }),
   async run({ db, config, operator, signingKeysChanged }, input) {
     if (config.signingKeysFile) throw new AdminError('conflict', 'signing keys come from SIGNING_KEYS_FILE: replace the keys in that file and restart every instance');
     const rotation = await rotateSigningKeys(db, { activationDelaySeconds: 0, retireAfterSeconds: 0, compromised: input.reason }, operator.id);
@@ -122,6 +136,15 @@ const lockDown = operation({
   path: '/customers/:customer/lockdown',
   input: z.object({ customer: z.string().min(1).max(200).describe('customer id or username'), reason }),
   positionals: ['customer'],
+  output: z.object({
+    id: z.string(),
+    username: z.string(),
+    disabled: z.literal(true),
+    ...ended,
+    consentIds: z.array(z.string()),
+    sessionsEnded: z.int().min(0),
+    otpauthUri: z.string().describe('the new authenticator, for the genuine customer through a verified channel'),
+  }),
   async run({ db, config, operator }, input) {
     const customer = await lookUpCustomer(db, input.customer);
     if (!customer) throw new AdminError('not_found', `no customer ${input.customer}`);
@@ -162,6 +185,12 @@ const revokeIssued = operation({
     reason,
     dryRun: z.union([z.boolean(), z.stringbool()]).default(false).describe('count only, change nothing'),
   }),
+  output: z.object({
+    dryRun: z.literal(true).optional(),
+    incidentId: z.string().optional().describe('the audit trail\'s subject of this revocation (absent on a dry run)'),
+    byModel: z.record(z.string(), z.int().min(0)),
+    ...ended,
+  }),
   async run({ db, operator }, input) {
     const from = new Date(input.from);
     const to = new Date(input.to);
@@ -172,7 +201,7 @@ const revokeIssued = operation({
       const tokensRevoked = Object.values(byModel).reduce((sum, n) => sum + n, 0);
       return { byModel, tokensRevoked };
     };
-    if (input.dryRun) return { dryRun: true, ...(await revoke(db)), consentsEnded: 0 };
+    if (input.dryRun) return { dryRun: true as const, ...(await revoke(db)), consentsEnded: 0 };
     const incidentId = randomUUID();
     return db.transaction().execute(async (trx) => {
       const result = await revoke(trx);
@@ -195,6 +224,7 @@ const throttle = operation({
   path: '/tpps/:clientId/throttle',
   input: z.object({ clientId, limit: z.coerce.number().int().min(1).max(1_000_000), windowSeconds: z.coerce.number().int().min(1).max(86_400).default(60), reason }),
   positionals: ['clientId'],
+  output: z.object({ clientId: z.string(), limit: z.int(), windowSeconds: z.int(), ...ended }),
   async run({ db, operator }, input) {
     await clientOrFail(db, input.clientId);
     const row = { client_id: input.clientId, limit: input.limit, window_seconds: input.windowSeconds, reason: input.reason };
@@ -222,6 +252,7 @@ const unthrottle = operation({
   path: '/tpps/:clientId/unthrottle',
   input: z.object({ clientId, reason: reason.optional() }),
   positionals: ['clientId'],
+  output: z.object({ clientId: z.string(), throttled: z.literal(false) }),
   async run({ db, operator }, input) {
     return db.transaction().execute(async (trx) => {
       const removed = await trx.deleteFrom('client_rate_limit').where('client_id', '=', input.clientId).returning(['limit', 'window_seconds']).executeTakeFirst();

@@ -14,7 +14,6 @@ import { readJson } from '../../ob-api/request-body.ts';
 import { fapiInteractionId, idempotencyOf, requireTppToken, tppOf } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from '../../ob-api/ob-error.ts';
-import { openApiDocument } from './openapi.ts';
 import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
 
 export interface ConsentApiDeps {
@@ -75,16 +74,5 @@ export function consentApiRouter(deps: ConsentApiDeps) {
     }
   }
   vrpFundsConfirmationRoute(router, deps);
-  return router;
-}
-
-/** `/openapi.json` at the root, where clients look for it. */
-export function openApiRouter(issuer: string) {
-  const router = new Router();
-  const document = openApiDocument(issuer);
-  router.get('/openapi.json', (ctx) => {
-    ctx.set('cache-control', 'public, max-age=300');
-    ctx.body = document;
-  });
   return router;
 }

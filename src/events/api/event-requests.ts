@@ -18,16 +18,16 @@ const callbackUrl = z
 const version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a version such as 3.1');
 const eventTypes = z.array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })).min(1).max(EVENT_TYPES.length);
 
-const pollBody = z.strictObject({
+export const pollBody = z.strictObject({
   ack: z.array(z.string().max(100)).max(1000).optional(),
   setErrs: z.record(z.string().max(100), z.strictObject({ err: z.string().min(1).max(100), description: z.string().max(1000) })).optional(),
   maxEvents: z.int().min(0).optional(),
   returnImmediately: z.boolean().optional(),
 });
 
-const callbackUrlBody = z.object({ Data: z.object({ Url: callbackUrl, Version: version }) });
-const callbackUrlUpdateBody = z.object({ Data: z.object({ CallbackUrlId: z.string().optional(), Url: callbackUrl, Version: version }) });
-const subscriptionBody = z.object({
+export const callbackUrlBody = z.object({ Data: z.object({ Url: callbackUrl, Version: version }) });
+export const callbackUrlUpdateBody = z.object({ Data: z.object({ CallbackUrlId: z.string().optional(), Url: callbackUrl, Version: version }) });
+export const subscriptionBody = z.object({
   Data: z.object({ EventSubscriptionId: z.string().optional(), CallbackUrl: callbackUrl.optional(), Version: version, EventTypes: eventTypes.optional() }),
 });
 

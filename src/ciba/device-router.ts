@@ -1,0 +1,173 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Customer } from '../customers/customer-service.ts';
+import { requireSession, type SignedInContext } from '../dashboard/dashboard-session.ts';
+import type { SessionPolicy } from '../dashboard/session-service.ts';
+import { type Csrf, csrfProtection } from '../http/csrf.ts';
+import { BodyError, readForm } from '../http/form-body.ts';
+import { readRequestBody } from '../http/request-body.ts';
+import type { Views } from '../http/views.ts';
+import { selectedAccounts } from '../interactions/consent-step.ts';
+import { lockoutNotice } from '../interactions/login-step.ts';
+import { DECOUPLED_PATHS } from '../protocol/routes.ts';
+import type { MessageKey } from '../wording/messages.ts';
+import type { Wording } from '../wording/wording.ts';
+import { type Approval, approveDecoupledRequest, type DecisionDeps, type DecisionOutcome, denyDecoupledRequest } from './decoupled-decisions.ts';
+import { pendingRequestViews, requestJson } from './decoupled-view.ts';
+
+/**
+ * The customer's authentication device for decoupled (CIBA) requests, in two forms over one service:
+ * the signed-in dashboard page (forms with the CSRF token), and its JSON twin for the bank's own app
+ * (README: "Decoupled authentication"). The JSON endpoint takes the same dashboard session; its POSTs
+ * must be application/json, which no other site can send with the customer's cookie (the cookie is
+ * SameSite=Strict, and a cross-site JSON request needs a CORS preflight this server never grants).
+ */
+
+export interface DeviceRouterDeps extends DecisionDeps {
+  views: Views;
+  csrf: Csrf;
+  sessions: SessionPolicy;
+  customerOf(customerId: string): Promise<Customer | undefined>;
+}
+
+const requestParams = z.object({ id: z.uuid() });
+
+/** HTTP status and message of each refusal; `decided` and `not_found` mean nothing changed. */
+const REFUSALS: Record<Exclude<DecisionOutcome['outcome'], 'approved' | 'denied' | 'locked'>, { status: number; error: string; message: MessageKey }> = {
+  not_found: { status: 404, error: 'not_found', message: 'dash.notFound.body' },
+  decided: { status: 409, error: 'already_decided', message: 'decoupled.error.decided' },
+  code_format: { status: 400, error: 'invalid_code', message: 'otp.error.format' },
+  code_rejected: { status: 403, error: 'invalid_code', message: 'otp.error.rejected' },
+  code_reused: { status: 403, error: 'code_reused', message: 'otp.error.reused' },
+  payment_changed: { status: 409, error: 'payment_changed', message: 'otp.error.paymentChanged' },
+  accounts_invalid: { status: 400, error: 'invalid_accounts', message: 'decoupled.error.accounts' },
+  consent_unavailable: { status: 409, error: 'consent_unavailable', message: 'decoupled.error.unavailable' },
+};
+
+function refusalOf(w: Wording, decided: DecisionOutcome): { status: number; error: string; message: string } {
+  if (decided.outcome === 'locked') return { status: 429, error: 'locked', message: lockoutNotice(w, decided.until) };
+  if (decided.outcome === 'approved' || decided.outcome === 'denied') throw new Error('not a refusal');
+  const refusal = REFUSALS[decided.outcome];
+  return { ...refusal, message: w.t(refusal.message) };
+}
+
+/** The approval the bank's app posts (its OpenAPI schema is read from here). */
+export const approvalBody = z.object({
+  code: z.string().max(20),
+  account_ids: z.array(z.string().max(200)).max(50),
+  payment_digest: z.string().max(200).optional(),
+});
+
+const customerIdOf = (ctx: Context) => (ctx as SignedInContext).state.dashboard.session.customerId;
+
+async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new BodyError(415, 'expected application/json');
+  const body = (await readRequestBody(ctx.req)).toString('utf8');
+  try {
+    return body.length === 0 ? {} : JSON.parse(body);
+  } catch {
+    throw new BodyError(400, 'the body is not JSON');
+  }
+}
+
+export function deviceRouter(deps: DeviceRouterDeps) {
+  const { views } = deps;
+  const router = new Router();
+
+  // ---- the dashboard page ----
+  const pageSession = requireSession(deps.db, deps.sessions, (ctx) => views.render(ctx, 'dashboard/signed-out', {}, 401));
+  const csrf = csrfProtection(deps.csrf, (ctx) => `dashboard:${(ctx as SignedInContext).state.dashboard.sessionId}`);
+
+  /** `errors` and `selected` are per request id: a refused approval shows why, with the accounts still picked. */
+  async function renderPage(ctx: Context, extra: { outcome?: string; errors?: Record<string, string>; selected?: Record<string, readonly string[]> } = {}, status = 200) {
+    const customerId = customerIdOf(ctx);
+    const w = views.wording(ctx);
+    const customer = await deps.customerOf(customerId);
+    const requests = await pendingRequestViews(deps, w, customerId);
+    views.render(ctx, 'dashboard/decoupled', { requests, outcome: extra.outcome, errors: extra.errors ?? {}, selected: extra.selected ?? {}, customerName: customer?.displayName }, status);
+  }
+
+  async function answerPage(ctx: Context, id: string, decided: DecisionOutcome, selected: readonly string[] = []) {
+    if (decided.outcome === 'approved' || decided.outcome === 'denied') {
+      ctx.status = 303;
+      ctx.redirect(`${DECOUPLED_PATHS.page}?outcome=${decided.outcome}`);
+      return;
+    }
+    const w = views.wording(ctx);
+    const refusal = refusalOf(w, decided);
+    if (decided.outcome === 'not_found') return views.render(ctx, 'dashboard/not-found', {}, 404);
+    await renderPage(ctx, { errors: { [id]: refusal.message }, selected: { [id]: selected } }, refusal.status);
+  }
+
+  router.get(DECOUPLED_PATHS.page, pageSession, csrf, async (ctx) => {
+    const outcome = ctx.query.outcome === 'approved' || ctx.query.outcome === 'denied' ? views.wording(ctx).t(`decoupled.${ctx.query.outcome}`) : undefined;
+    await renderPage(ctx, { outcome });
+  });
+
+  router.post(`${DECOUPLED_PATHS.page}/:id/approve`, pageSession, csrf, async (ctx) => {
+    const params = requestParams.safeParse(ctx.params);
+    if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
+    const form = await readForm(ctx);
+    const approval: Approval = { code: (form.code ?? '').replace(/\s+/g, ''), accountIds: selectedAccounts(form), paymentDigest: form.payment_digest };
+    await answerPage(ctx, params.data.id, await approveDecoupledRequest(deps, customerIdOf(ctx), params.data.id, approval), approval.accountIds);
+  });
+
+  router.post(`${DECOUPLED_PATHS.page}/:id/deny`, pageSession, csrf, async (ctx) => {
+    const params = requestParams.safeParse(ctx.params);
+    if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
+    await answerPage(ctx, params.data.id, await denyDecoupledRequest(deps, customerIdOf(ctx), params.data.id));
+  });
+
+  // ---- the JSON endpoint for the bank's app ----
+  const apiSession = requireSession(deps.db, deps.sessions, (ctx) => {
+    ctx.status = 401;
+    ctx.body = { error: 'login_required', error_description: 'sign in to the dashboard first' };
+  });
+
+  async function answerApi(ctx: Context, action: () => Promise<DecisionOutcome>) {
+    ctx.set('Cache-Control', 'no-store');
+    let decided: DecisionOutcome;
+    try {
+      const params = requestParams.safeParse(ctx.params);
+      decided = params.success ? await action() : { outcome: 'not_found' };
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      ctx.status = error.status;
+      ctx.body = { error: 'invalid_request', error_description: error.message };
+      return;
+    }
+    if (decided.outcome === 'approved' || decided.outcome === 'denied') {
+      ctx.body = { status: decided.outcome };
+      return;
+    }
+    const refusal = refusalOf(views.wording(ctx), decided);
+    if (decided.outcome === 'locked') ctx.set('Retry-After', String(Math.max(1, Math.ceil((decided.until.getTime() - Date.now()) / 1000))));
+    ctx.status = refusal.status;
+    ctx.body = { error: refusal.error, error_description: refusal.message };
+  }
+
+  router.get(DECOUPLED_PATHS.api, apiSession, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const pending = await pendingRequestViews(deps, views.wording(ctx), customerIdOf(ctx));
+    ctx.body = { requests: pending.map(requestJson) };
+  });
+
+  router.post(`${DECOUPLED_PATHS.api}/:id/approve`, apiSession, (ctx) =>
+    answerApi(ctx, async () => {
+      const body = approvalBody.safeParse(await readJson(ctx));
+      if (!body.success) throw new BodyError(400, `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`);
+      const { code, account_ids: accountIds, payment_digest: paymentDigest } = body.data;
+      return approveDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id), { code, accountIds, paymentDigest });
+    }),
+  );
+
+  router.post(`${DECOUPLED_PATHS.api}/:id/deny`, apiSession, (ctx) =>
+    answerApi(ctx, async () => {
+      await readJson(ctx);
+      return denyDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id));
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { paymentRequest } from '../bank/vrp-payment-route.ts';
+import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
+import { CONSENT_STATUSES } from '../consents/consent-status.ts';
+import { CONSENT_TYPES } from '../protocol/consent-types.ts';
+import { type ApiPart, header, jsonBody, jsonSchema } from './api-part.ts';
+import { obError } from './consent-api.ts';
+
+/** The bank's resource servers: the whole consent behind a token, consumption of payment consents, VRP payments. */
+
+const dateTime = z.iso.datetime({ offset: true });
+const account = z.looseObject({ SchemeName: z.string(), Identification: z.string() });
+const bankConsent = z.object({
+  Data: z.object({
+    ConsentId: z.string(),
+    ConsentType: z.enum(CONSENT_TYPES),
+    Status: z.enum(CONSENT_STATUSES),
+    StatusUpdateDateTime: dateTime,
+    StatusReason: z.string().nullable(),
+    CreationDateTime: dateTime,
+    ClientId: z.string(),
+    CustomerId: z.string().nullable(),
+    Permissions: z.array(z.string()),
+    AccountIds: z.array(z.string()),
+    ExpirationDateTime: dateTime.nullable(),
+    TransactionFromDateTime: dateTime.nullable(),
+    TransactionToDateTime: dateTime.nullable(),
+    DebtorAccount: account.nullable(),
+    Initiation: z.looseObject({ InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }), CreditorAccount: account }).nullable(),
+    ControlParameters: domesticVrpResponse.shape.Data.shape.ControlParameters.optional(),
+    VrpInitiation: domesticVrpResponse.shape.Data.shape.Initiation.optional(),
+  }),
+  Risk: z.looseObject({}),
+});
+
+const period = z.object({
+  PeriodType: z.string(),
+  PeriodAlignment: z.string(),
+  Currency: z.string(),
+  Limit: z.string(),
+  PeriodStartDateTime: dateTime,
+  PeriodEndDateTime: dateTime,
+  Paid: z.string(),
+  Remaining: z.string(),
+});
+const paymentAccepted = z.object({
+  Data: z.object({
+    PaymentId: z.string(),
+    ConsentId: z.string(),
+    CreationDateTime: dateTime,
+    InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }),
+    Periods: z.array(period).describe('each periodic limit\'s current period after this payment'),
+    Status: z.literal('Accepted'),
+  }),
+});
+
+const FAILURES = {
+  '401': obError('missing, inactive or wrongly bound access token'),
+  '403': obError('not a resource server\'s token with the bank scope'),
+  '404': obError('no such consent'),
+};
+const CONSENT = { description: 'the whole consent', content: jsonBody('BankConsent') };
+
+export const bankApi: ApiPart = {
+  tag: 'bank API',
+  description: 'For the bank\'s own resource servers (clients of kind resource_server with the bank scope)',
+  schemas: {
+    BankConsent: jsonSchema(bankConsent, 'output'),
+    VrpPaymentRequest: jsonSchema(paymentRequest, 'input'),
+    VrpPaymentAccepted: jsonSchema(paymentAccepted, 'output'),
+  },
+  operations: {
+    getBankConsent: { responses: { '200': CONSENT, ...FAILURES } },
+    consumePaymentConsent: {
+      description: 'Exactly one caller consumes an Authorised single-use payment consent; its grant and tokens end with it.',
+      responses: { '200': CONSENT, '400': obError('UK.OBIE.Resource.InvalidConsentStatus: not an Authorised payment consent'), ...FAILURES },
+    },
+    decideVrpPayment: {
+      description: 'Asked before each payment under a VRP consent. A repeated x-idempotency-key answers as the first time did (x-idempotent-replay: true).',
+      parameters: [header('x-idempotency-key', true, 'one payment, one key')],
+      requestBody: { required: true, content: jsonBody('VrpPaymentRequest') },
+      responses: {
+        '201': { description: 'accepted, with what remains of each limit', content: jsonBody('VrpPaymentAccepted') },
+        '400': obError('refused: UK.OBIE.Rules.FailsControlParameters naming the limit, or UK.OBIE.Resource.InvalidConsentStatus'),
+        ...FAILURES,
+      },
+    },
+  },
+};

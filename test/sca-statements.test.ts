@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from '../src/customers/customer-repository.ts';
+import { recordFailure } from '../src/customers/login-throttle.ts';
+import type { Db } from '../src/db/connect.ts';
+import { recordPasswordFactor, touchScaProgress } from '../src/interactions/sca-progress.ts';
+import { getClientDisplay } from '../src/tpp/tpp-service.ts';
+import { saveClient } from '../src/store/clients.ts';
+import { createTestCustomer } from './support/customers.ts';
+import { migratedTestDatabase } from './support/migrated-db.ts';
+
+/**
+ * The statements that do several things at once on the sign-in path, against real Postgres: each
+ * must do exactly what the separate reads and writes it replaced did.
+ */
+describe('sign-in statements', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  before(async () => ({ db, drop } = await migratedTestDatabase()));
+  after(async () => { await drop?.(); });
+
+  const lastSeen = async (uid: string) => (await db.selectFrom('sca_interaction').select('last_seen_at').where('uid', '=', uid).executeTakeFirstOrThrow()).last_seen_at;
+
+  test('activity: the first request starts the clock, a later one within the limit moves it, one after the limit finds it timed out and leaves it', async () => {
+    const uid = randomUUID();
+    const customer = await createTestCustomer(db);
+    const start = new Date('2026-11-29T10:00:00Z');
+    assert.deepEqual(await touchScaProgress(db, uid, 300, start), { state: 'active', passwordVerifiedFor: undefined });
+    assert.equal((await lastSeen(uid)).getTime(), start.getTime());
+
+    await recordPasswordFactor(db, uid, customer.id, start);
+    const within = new Date(start.getTime() + 300_000);
+    assert.deepEqual(await touchScaProgress(db, uid, 300, within), { state: 'active', passwordVerifiedFor: customer.id }, 'exactly at the limit still counts');
+    assert.equal((await lastSeen(uid)).getTime(), within.getTime());
+
+    const late = new Date(within.getTime() + 300_001);
+    assert.deepEqual(await touchScaProgress(db, uid, 300, late), { state: 'timed_out' });
+    assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
+    assert.deepEqual(await touchScaProgress(db, uid, 300, new Date(late.getTime() + 1000)), { state: 'timed_out' }, 'and stays timed out');
+  });
+
+  test('sign-in reads: the lockout of any username as typed, with its customer when there is one', async () => {
+    const customer = await createTestCustomer(db);
+    const now = new Date();
+    assert.deepEqual(await findCustomerByUsernameWithLockout(db, `nobody-${randomUUID()}`), { customer: undefined, lockedUntil: null });
+
+    const unknown = `nobody-${randomUUID()}`;
+    let until: Date | undefined;
+    for (let i = 0; i < 5; i += 1) until = await db.transaction().execute((trx) => recordFailure(trx, unknown, 900, now));
+    assert.ok(until);
+    assert.deepEqual(await findCustomerByUsernameWithLockout(db, unknown), { customer: undefined, lockedUntil: until });
+
+    const known = await findCustomerByUsernameWithLockout(db, customer.username);
+    assert.equal(known.customer?.id, customer.id);
+    assert.equal(known.lockedUntil, null);
+    for (let i = 0; i < 5; i += 1) until = await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, now));
+    const locked = await findCustomerByIdWithLockout(db, customer.id);
+    assert.equal(locked.customer?.username, customer.username);
+    assert.deepEqual(locked.lockedUntil, until);
+    assert.deepEqual(await findCustomerByIdWithLockout(db, randomUUID()), { customer: undefined, lockedUntil: null });
+  });
+
+  test('a completed SCA claims its step once, forgets older steps and clears the failure count; a replay changes nothing', async () => {
+    const customer = await createTestCustomer(db);
+    await db.insertInto('used_totp_step').values([{ customer_id: customer.id, step: 100 }, { customer_id: customer.id, step: 103 }]).execute();
+    await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
+    const failures = () => db.selectFrom('login_throttle').select('consecutive_failures').where('username', '=', customer.username).executeTakeFirst();
+    const steps = async () => (await db.selectFrom('used_totp_step').select('step').where('customer_id', '=', customer.id).orderBy('step').execute()).map((row) => Number(row.step));
+
+    assert.equal(await db.transaction().execute((trx) => claimTotpStepAndClearFailures(trx, customer, 103, 101)), false, 'a used step is a replay');
+    assert.deepEqual(await steps(), [100, 103], 'nothing forgotten on a replay');
+    assert.equal((await failures())?.consecutive_failures, 1, 'nor the failure count cleared');
+
+    assert.equal(await db.transaction().execute((trx) => claimTotpStepAndClearFailures(trx, customer, 104, 102)), true);
+    assert.deepEqual(await steps(), [103, 104]);
+    assert.equal(await failures(), undefined);
+  });
+
+  test('a client is named by its TPP record, else by its registration, else not at all', async () => {
+    const clientId = `display-${randomUUID()}`;
+    assert.equal(await getClientDisplay(db, clientId), undefined);
+    await saveClient(db, { client_id: clientId, client_name: 'Registered name', logo_uri: 'https://tpp.example/logo.png' });
+    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Registered name', logoUri: 'https://tpp.example/logo.png' });
+    const unnamed = `display-${randomUUID()}`;
+    await saveClient(db, { client_id: unnamed, client_name: 42 } as never);
+    assert.deepEqual(await getClientDisplay(db, unnamed), { name: unnamed, logoUri: null }, 'a registration without a usable name shows the client id');
+    await db.insertInto('tpp').values({
+      client_id: clientId, software_id: 'software', org_id: 'org', org_name: null, client_name: 'Onboarded name', logo_uri: null, roles: JSON.stringify(['AISP']),
+      directory: 'https://directory.example', software_statement: 'ssa', software_statement_claims: '{}', status: 'active', status_reason: null,
+    }).execute();
+    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Onboarded name', logoUri: null }, 'the TPP record wins');
+  });
+});
