@@ -305,7 +305,9 @@ describe('consent-bound refresh tokens with rotation', () => {
   before(async () => { assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' }); });
   after(async () => { await assent?.stop(); });
 
-  test('32 racers on one refresh token: one winner, and the race revokes the consent\'s grant', async () => {
+  // The race ends the consent (refresh token reused) while the winner stores its token, so the winner's
+  // check after issuance may refuse it too: at most one 200, and nothing it got stays active.
+  test('32 racers on one refresh token: at most one winner, and the race revokes the consent\'s grant', async () => {
     const tpp = await createTestTpp(assent);
     const api = await ConsentApiClient.create(assent, tpp);
     const rs = await TestResourceServer.create(assent);
@@ -314,10 +316,11 @@ describe('consent-bound refresh tokens with rotation', () => {
     const { tokens, dpop } = await authorise(assent, tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, customer, { [`account:${current.id}`]: 'on' });
     const results = await Promise.allSettled(Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop })));
     const winners = results.filter((result) => result.status === 'fulfilled');
-    assert.equal(winners.length, 1);
+    assert.ok(winners.length <= 1);
     for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant');
-    assert.equal((await rs.introspect(winners[0]!.value.access_token)).active, false);
+    for (const winner of winners) assert.equal((await rs.introspect(winner.value.access_token)).active, false);
     assert.equal((await rs.introspect(tokens.access_token)).active, false);
+    assert.equal(((await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`)).body as { Data: { Status: string } }).Data.Status, 'Revoked');
   });
 });
 
