@@ -3,13 +3,17 @@
 # so that `npm start` and `npm test` work as written on any fresh machine.
 set -euo pipefail
 source "$(dirname "$0")/node-env.sh"
-# V8 grows the young generation to 2 x 32 MiB under load; 2 x 16 MiB keeps a process about 100 MiB smaller
-# (bench, complete flows: RSS 381 -> 281 MiB) for somewhat more frequent, shorter scavenges.
-# A 1 GiB old-space limit is far above what the process holds live (about 55 MiB after a full GC under the
-# bench's load), so it never makes GC work harder; what it changes is how far V8 lets the old space grow
-# between full GCs: V8 derives that growing factor from the limit (4x live with the default limit of
-# several GiB, about 1.6x at 1 GiB), and the old space's committed pages were most of the resident set
-# (bench, request scenarios: RSS 335-376 -> about 225 MiB at the same CPU per request).
-# Children (the bench's server, test servers) inherit both; the Dockerfile sets the same.
+# Resident memory under load (issue 13: <= 300 MiB per process). A heap snapshot after the bench's request
+# scenarios shows about 55 MiB live; the rest of the ~450 MiB was memory held rather than used:
+# - V8 grows the young generation to 2 x 32 MiB under load; 2 x 16 MiB keeps a process about 100 MiB smaller
+#   (bench, complete flows: RSS 381 -> 281 MiB) for somewhat more frequent, shorter scavenges.
+# - V8 lets the old space grow to a multiple of what is live before the next full GC, a factor it caps by the
+#   old-space limit: 4x with the default limit of several GiB, about 1.6x at 1 GiB. 1 GiB is still ~18x what
+#   is live; full GCs come more often, each marking only the live ~55 MiB (bench, request scenarios back to
+#   back: RSS 445-468 -> 273-283 MiB, server CPU per request unchanged within the bench's noise).
+# - glibc gives each thread that allocates (libuv's pool, V8's GC and compiler threads) an arena of its own and
+#   keeps freed memory in each; two arenas hold the same work in less (with the above: 273-283 -> 237-242 MiB).
+# Children (the bench's server, test servers) inherit all three; the Dockerfile sets the same.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 export NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=1024${NODE_OPTIONS:+ $NODE_OPTIONS}"
 exec node "$@"
