@@ -19,7 +19,7 @@ export interface FoundRow {
   consumed_at: Date | null;
   /** A token's live grant, read in the same statement (undefined for rows without one). */
   grant?: FoundGrant;
-  /** A session-bound token's live session, read in the same statement. */
+  /** A session-bound token's or an interaction's live session, read in the same statement. */
   session?: Record<string, unknown>;
 }
 
@@ -58,8 +58,7 @@ export function createBatchedFind(db: Db, live: LiveCondition, companion?: Grant
         .leftJoin('oidc_model as s', (join) =>
           join
             .on('s.model', '=', 'Session')
-            .on(sql<boolean>`t.payload->>'expiresWithSession' = 'true'`)
-            .on('s.uid', '=', sql<string>`t.payload->>'sessionUid'`)
+            .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
             .on(live('s')),
         )
         .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])
