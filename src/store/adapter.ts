@@ -145,7 +145,8 @@ export class KyselyAdapter implements Adapter {
       if (kept) return kept as AdapterPayload;
     }
     const row = await batchedFind(this.model, id);
-    if (row?.grant && typeof row.payload.grantId === 'string') keepGrantOfRequest(row.payload.grantId, row.grant);
+    const grantId = this.model === 'Interaction' ? ((row?.payload.result as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId ?? row?.payload.grantId) : row?.payload.grantId;
+    if (row?.grant && typeof grantId === 'string') keepGrantOfRequest(grantId, row.grant);
     const sessionUid = this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
     if (row?.session && typeof sessionUid === 'string') keepSessionOfRequest(sessionUid, row.session);
     return row && withConsumption(this.model, row);

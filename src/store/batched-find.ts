@@ -17,11 +17,15 @@ export interface FoundGrant {
 export interface FoundRow {
   payload: Record<string, unknown>;
   consumed_at: Date | null;
-  /** A token's live grant, read in the same statement (undefined for rows without one). */
+  /** A token's or a decided interaction's live grant, read in the same statement (undefined for rows without one). */
   grant?: FoundGrant;
   /** A session-bound token's or an interaction's live session, read in the same statement. */
   session?: Record<string, unknown>;
 }
+
+/** The grant a row belongs to; an interaction's once the customer decided (its result names the grant). */
+const grantIdOf = (alias: string) =>
+  sql<string>`coalesce(${sql.ref(`${alias}.grant_id`)}, case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end)`;
 
 type Waiter = { resolve: (row: FoundRow | undefined) => void; reject: (error: unknown) => void };
 
@@ -54,7 +58,7 @@ export function createBatchedFind(db: Db, live: LiveCondition, companion?: Grant
     try {
       const rows = await db
         .selectFrom('oidc_model as t')
-        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id').on(live('g')))
+        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
         .leftJoin('oidc_model as s', (join) =>
           join
             .on('s.model', '=', 'Session')
