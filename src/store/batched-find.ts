@@ -23,9 +23,12 @@ export interface FoundRow {
   session?: Record<string, unknown>;
 }
 
-/** The grant a row belongs to; an interaction's once the customer decided (its result names the grant). */
+/**
+ * The grant a row belongs to; for an interaction the customer decided, the grant its result names (which
+ * may differ from the session's earlier grant it started with): the adapter keeps it under the same id.
+ */
 const grantIdOf = (alias: string) =>
-  sql<string>`coalesce(${sql.ref(`${alias}.grant_id`)}, case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end)`;
+  sql<string>`coalesce(case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end, ${sql.ref(`${alias}.grant_id`)})`;
 
 type Waiter = { resolve: (row: FoundRow | undefined) => void; reject: (error: unknown) => void };
 
