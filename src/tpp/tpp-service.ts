@@ -8,7 +8,7 @@ import type { SoftwareStatement } from './software-statement.ts';
 import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
-export type { ClientStandingRow } from './tpp-repository.ts';
+export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
 export { clientDisplayQuery } from './tpp-repository.ts';
 
 /** What other modules (consent pages, dashboard) may know about a TPP. */
