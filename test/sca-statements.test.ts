@@ -4,8 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from '../src/customers/customer-repository.ts';
 import { recordFailure } from '../src/customers/login-throttle.ts';
 import type { Db } from '../src/db/connect.ts';
-import { recordPasswordFactor, touchScaProgress } from '../src/interactions/sca-progress.ts';
-import { getClientDisplay } from '../src/tpp/tpp-service.ts';
+import { recordPasswordFactor, touchScaProgress, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
+import { clientDisplayQuery, getClientDisplay } from '../src/tpp/tpp-service.ts';
+import { customerQuery } from '../src/customers/customer-service.ts';
+import { sql } from 'kysely';
 import { saveClient } from '../src/store/clients.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
@@ -38,6 +40,29 @@ describe('sign-in statements', () => {
     assert.deepEqual(await touchScaProgress(db, uid, 300, late), { state: 'timed_out' });
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
     assert.deepEqual(await touchScaProgress(db, uid, 300, new Date(late.getTime() + 1000)), { state: 'timed_out' }, 'and stays timed out');
+  });
+
+  test('activity with what a page names: the same clock, and the row read alongside whether the interaction is live or timed out', async () => {
+    const uid = randomUUID();
+    const customer = await createTestCustomer(db);
+    const clientId = `display-${randomUUID()}`;
+    await saveClient(db, { client_id: clientId, client_name: 'Alongside name' });
+    const start = new Date('2026-11-29T11:00:00Z');
+    const named = sql<{ name: string | null; display_name: string | null }>`
+      select d.client_name #>> '{}' as name, c.display_name from (${clientDisplayQuery(clientId)}) as d left join (${customerQuery(customer.id)}) as c on true`;
+    const first = await touchScaProgressReading(db, uid, 300, named, start);
+    assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName } });
+    assert.equal((await lastSeen(uid)).getTime(), start.getTime());
+
+    await recordPasswordFactor(db, uid, customer.id, start);
+    const within = new Date(start.getTime() + 60_000);
+    assert.deepEqual((await touchScaProgressReading(db, uid, 300, named, within)).progress, { state: 'active', passwordVerifiedFor: customer.id });
+    assert.equal((await lastSeen(uid)).getTime(), within.getTime());
+
+    const late = new Date(within.getTime() + 300_001);
+    assert.deepEqual(await touchScaProgressReading(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName } }, 'the timeout page still names the TPP');
+    assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
+    assert.deepEqual((await customerQuery('not-a-uuid').execute(db)).rows, [], 'an id that is no customer id reads no row (and no error)');
   });
 
   test('sign-in reads: the lockout of any username as typed, with its customer when there is one', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind } from '../db/schema.ts';
-import { findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
+import { customerNameQuery, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
 import { hashPassword } from './passwords.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
@@ -34,6 +34,11 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | undefi
   if (!UUID.test(id)) return undefined;
   const row = await findCustomerById(db, id);
   return row && toCustomer(row);
+}
+
+/** `getCustomer` as a query to read alongside another statement (map its row with `toCustomer`). */
+export function customerQuery(id: string) {
+  return customerNameQuery(UUID.test(id) ? id : null);
 }
 
 export async function findCustomer(db: Db, username: string): Promise<Customer | undefined> {

@@ -5,7 +5,6 @@ import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-err
 import { authoriseConsentIn, declineConsentIn, revokeConsentsOfGrantIn } from '../consents/consent-service.ts';
 import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
-import { getCustomer } from '../customers/customer-service.ts';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
@@ -43,8 +42,7 @@ async function customerAccounts(deps: ConsentStepDeps, customerId: string | unde
 
 async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journey, accounts: readonly BankAccount[], error?: string) {
   const { interaction, consent } = journey;
-  const customerId = interaction.session?.accountId;
-  const [customer, tpp] = await Promise.all([customerId ? getCustomer(deps.db, customerId) : undefined, journey.tpp()]);
+  const [customer, tpp] = await Promise.all([journey.customer(), journey.tpp()]);
   const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
   // A payment that changed since the code step is not put to the customer again for approval.
   if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, journey);

@@ -1,9 +1,11 @@
 import type { Context } from 'koa';
 import { errors, type InteractionResults, type Provider } from 'oidc-provider';
+import { asOneRequest } from '../store/request-prefetch.ts';
 
 /** Loads the interaction named in the URL; oidc-provider checks it against the browser's interaction cookie. */
 export async function loadInteraction(provider: Provider, ctx: Context & { params: { uid?: string } }) {
-  const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+  // Its session comes in the same statement as the interaction (store/request-prefetch.ts).
+  const interaction = await asOneRequest(() => provider.interactionDetails(ctx.req, ctx.res));
   if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction does not match this browser session');
   return interaction;
 }

@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 
 /**
@@ -16,14 +17,28 @@ const RETENTION_SECONDS = 3600;
  * limit), so a timed-out interaction is answered without a write and a live one in one round trip.
  */
 export async function touchScaProgress(db: Db, uid: string, idleSeconds: number, now = new Date()): Promise<ScaProgress> {
-  const row = await db
-    .insertInto('sca_interaction')
-    .values({ uid, last_seen_at: now, expires_at: new Date(now.getTime() + RETENTION_SECONDS * 1000) })
-    .onConflict((oc) => oc.column('uid').doUpdateSet({ last_seen_at: now }).where('sca_interaction.last_seen_at', '>=', new Date(now.getTime() - idleSeconds * 1000)))
-    .returning(['customer_id', 'password_verified_at'])
-    .executeTakeFirst();
-  if (!row) return { state: 'timed_out' };
-  return { state: 'active', passwordVerifiedFor: row.password_verified_at ? (row.customer_id ?? undefined) : undefined };
+  return (await touchScaProgressReading(db, uid, idleSeconds, sql<Record<string, never>>`select`, now)).progress;
+}
+
+/**
+ * `touchScaProgress` and, in the same statement, `alongside` (a query of exactly one row, such as what
+ * the page about to be rendered shows): a page costs one round trip for both.
+ */
+export async function touchScaProgressReading<T extends object>(db: Db, uid: string, idleSeconds: number, alongside: RawBuilder<T>, now = new Date()): Promise<{ progress: ScaProgress; alongside: T }> {
+  const expiresAt = new Date(now.getTime() + RETENTION_SECONDS * 1000);
+  const activeSince = new Date(now.getTime() - idleSeconds * 1000);
+  const { rows } = await sql<T & { sca_active: boolean | null; sca_customer_id: string | null; sca_password_verified_at: Date | null }>`
+    with touched as (
+      insert into sca_interaction (uid, last_seen_at, expires_at) values (${uid}, ${now}, ${expiresAt})
+      on conflict (uid) do update set last_seen_at = excluded.last_seen_at where sca_interaction.last_seen_at >= ${activeSince}
+      returning customer_id, password_verified_at
+    )
+    select alongside.*, touched.sca_active, touched.sca_customer_id, touched.sca_password_verified_at
+    from (${alongside}) as alongside
+    left join (select true as sca_active, customer_id as sca_customer_id, password_verified_at as sca_password_verified_at from touched) as touched on true`.execute(db);
+  const { sca_active: active, sca_customer_id: customerId, sca_password_verified_at: passwordVerifiedAt, ...rest } = rows[0]!;
+  const progress: ScaProgress = active ? { state: 'active', passwordVerifiedFor: passwordVerifiedAt ? (customerId ?? undefined) : undefined } : { state: 'timed_out' };
+  return { progress, alongside: rest as unknown as T };
 }
 
 export async function recordPasswordFactor(db: Db, uid: string, customerId: string, now = new Date()): Promise<void> {

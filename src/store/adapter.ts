@@ -145,13 +145,15 @@ export class KyselyAdapter implements Adapter {
       if (kept) return kept as AdapterPayload;
     }
     const row = await batchedFind(this.model, id);
-    if (row?.grant && typeof row.payload.grantId === 'string') keepGrantOfRequest(row.payload.grantId, row.grant);
-    if (row?.session && typeof row.payload.sessionUid === 'string') keepSessionOfRequest(row.payload.sessionUid, row.session);
+    const grantId = this.model === 'Interaction' ? ((row?.payload.result as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId ?? row?.payload.grantId) : row?.payload.grantId;
+    if (row?.grant && typeof grantId === 'string') keepGrantOfRequest(grantId, row.grant);
+    const sessionUid = this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
+    if (row?.session && typeof sessionUid === 'string') keepSessionOfRequest(sessionUid, row.session);
     return row && withConsumption(this.model, row);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    // A session-bound token's session, read with the token in this request.
+    // A session-bound token's or an interaction's session, read with it in this request.
     const kept = this.model === 'Session' && this.db === this.#db ? takeOfRequest('Session', uid) : undefined;
     return kept ?? this.findBy('uid', uid);
   }

@@ -17,11 +17,18 @@ export interface FoundGrant {
 export interface FoundRow {
   payload: Record<string, unknown>;
   consumed_at: Date | null;
-  /** A token's live grant, read in the same statement (undefined for rows without one). */
+  /** A token's or a decided interaction's live grant, read in the same statement (undefined for rows without one). */
   grant?: FoundGrant;
-  /** A session-bound token's live session, read in the same statement. */
+  /** A session-bound token's or an interaction's live session, read in the same statement. */
   session?: Record<string, unknown>;
 }
+
+/**
+ * The grant a row belongs to; for an interaction the customer decided, the grant its result names (which
+ * may differ from the session's earlier grant it started with): the adapter keeps it under the same id.
+ */
+const grantIdOf = (alias: string) =>
+  sql<string>`coalesce(case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end, ${sql.ref(`${alias}.grant_id`)})`;
 
 type Waiter = { resolve: (row: FoundRow | undefined) => void; reject: (error: unknown) => void };
 
@@ -54,12 +61,11 @@ export function createBatchedFind(db: Db, live: LiveCondition, companion?: Grant
     try {
       const rows = await db
         .selectFrom('oidc_model as t')
-        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id').on(live('g')))
+        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
         .leftJoin('oidc_model as s', (join) =>
           join
             .on('s.model', '=', 'Session')
-            .on(sql<boolean>`t.payload->>'expiresWithSession' = 'true'`)
-            .on('s.uid', '=', sql<string>`t.payload->>'sessionUid'`)
+            .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
             .on(live('s')),
         )
         .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])

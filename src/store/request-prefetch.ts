@@ -1,9 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Provider } from 'oidc-provider';
 import type { FoundGrant } from './batched-find.ts';
 
 /**
  * What was read together with a token (store/batched-find.ts: its grant with the consents it holds,
- * and the session a session-bound token lives in), kept for the rest of that one provider request
+ * and the session a session-bound token or an interaction lives in), kept for the rest of that one provider request
  * only: the request's Grant.find and Session.findByUid take it instead of asking again, and the
  * consent check at introspection reads what came with the grant. Keyed by the request's context
  * (oidc-provider's `Provider.ctx`), so nothing read for one request ever answers another: a request
@@ -17,10 +18,21 @@ interface Kept {
 
 const perRequest = new WeakMap<object, Map<string, Kept>>();
 
+/** The scope of a read made outside the provider's own requests (the pages' `interactionDetails`). */
+const pageScope = new AsyncLocalStorage<object>();
+
+/**
+ * Runs `read` as a request of its own for what is kept: the interaction `provider.interactionDetails`
+ * reads comes with its session, which the call's session check then takes instead of asking again.
+ */
+export function asOneRequest<T>(read: () => Promise<T>): Promise<T> {
+  return pageScope.run({}, read);
+}
+
 const keyOf = (model: 'Grant' | 'Session', key: string) => `${model}\u0000${key}`;
 
 function keptOfRequest(create: boolean): Map<string, Kept> | undefined {
-  const ctx = Provider.ctx;
+  const ctx = Provider.ctx ?? pageScope.getStore();
   if (!ctx) return undefined;
   let kept = perRequest.get(ctx);
   if (!kept && create) perRequest.set(ctx, (kept = new Map()));

@@ -16,13 +16,18 @@ export interface ClientDisplayRow {
   client_logo: unknown;
 }
 
-/** What names a client on a page, from its TPP record and its registration, in one round trip. */
-export async function findClientDisplay(db: Db, clientId: string): Promise<ClientDisplayRow> {
-  const { rows } = await sql<ClientDisplayRow>`
+/** What names a client on a page, from its TPP record and its registration: always exactly one row. */
+export function clientDisplayQuery(clientId: string) {
+  return sql<ClientDisplayRow>`
     select t.client_name as tpp_name, t.logo_uri as tpp_logo, m.id is not null as client_registered, m.payload->'client_name' as client_name, m.payload->'logo_uri' as client_logo
     from (values (${clientId}::text)) as wanted (client_id)
     left join tpp t on t.client_id = wanted.client_id
-    left join oidc_model m on m.model = 'Client' and m.id = wanted.client_id`.execute(db);
+    left join oidc_model m on m.model = 'Client' and m.id = wanted.client_id`;
+}
+
+/** The client's display row in one round trip. */
+export async function findClientDisplay(db: Db, clientId: string): Promise<ClientDisplayRow> {
+  const { rows } = await clientDisplayQuery(clientId).execute(db);
   return rows[0]!;
 }
 

@@ -5,10 +5,11 @@ import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
+import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
-export type { ClientStandingRow } from './tpp-repository.ts';
+export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
+export { clientDisplayQuery } from './tpp-repository.ts';
 
 /** What other modules (consent pages, dashboard) may know about a TPP. */
 export interface TppProfile {
@@ -68,8 +69,14 @@ export async function getTppProfile(db: Db, clientId: string): Promise<TppProfil
  * Name and logo to show a customer for any client: a TPP's come from its software statement; clients
  * made without one (the demo TPP, operator-made clients) show their own client_name and logo_uri.
  */
-export async function getClientDisplay(db: Db, clientId: string): Promise<{ name: string; logoUri: string | null } | undefined> {
-  const row = await findClientDisplay(db, clientId);
+export async function getClientDisplay(db: Db, clientId: string): Promise<ClientDisplay | undefined> {
+  return clientDisplayOfRow(await findClientDisplay(db, clientId), clientId);
+}
+
+export type ClientDisplay = { name: string; logoUri: string | null };
+
+/** The display of a client from the row of `clientDisplayQuery` (read alone or alongside another statement). */
+export function clientDisplayOfRow(row: ClientDisplayRow, clientId: string): ClientDisplay | undefined {
   if (row.tpp_name !== null) return { name: row.tpp_name, logoUri: row.tpp_logo };
   if (!row.client_registered) return undefined;
   return {
