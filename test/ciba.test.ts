@@ -245,7 +245,7 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(issued.claims()?.openbanking_intent_id, consentId);
   });
 
-  test('a customer who does not exist gets the same answer as one who does, and nobody is told', async () => {
+  test('a customer who does not exist, or is disabled, gets the same answer as one who does, and nobody is told', async () => {
     const answerFor = async (loginHint: string) => {
       const consentId = await accountConsent();
       const started = await initiate(assent, tpp, { login_hint: loginHint, binding_message: 'WHO', claims: intentClaimsObject(consentId) });
@@ -253,6 +253,10 @@ describe('decoupled authentication (CIBA)', () => {
     };
     const known = await answerFor(customer.username);
     const unknown = await answerFor(`nobody-${randomUUID()}`);
+    const { customer: disabledCustomer } = await customerWithAccounts(assent);
+    await assent.db.updateTable('customer').set({ disabled_at: new Date() }).where('id', '=', disabledCustomer.id).execute();
+    const disabled = await answerFor(disabledCustomer.username);
+    assert.deepEqual(Object.keys(disabled.started).toSorted(), Object.keys(known.started).toSorted());
     assert.deepEqual(Object.keys(unknown.started).toSorted(), Object.keys(known.started).toSorted());
     assert.equal(unknown.started.expires_in, known.started.expires_in);
     assert.equal(unknown.started.interval, known.started.interval);
@@ -262,6 +266,7 @@ describe('decoupled authentication (CIBA)', () => {
     await sleep(200);
     assert.ok(notices.some((notice) => notice.consentId === known.consentId), 'the known customer\'s device was told');
     assert.ok(!notices.some((notice) => notice.consentId === unknown.consentId), 'no device is told of a request for nobody');
+    assert.ok(!notices.some((notice) => notice.consentId === disabled.consentId), 'no device is told of a request for a disabled customer');
   });
 
   test('the JSON endpoint needs the customer\'s session and JSON bodies', async () => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import { bindingOfRequest, draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { Consent } from '../consents/consent.ts';
-import { findCustomer, getCustomer } from '../customers/customer-service.ts';
+import { findCustomer, getActiveCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
 import { toOAuthError } from '../oidc/oauth-errors.ts';
 import type { CibaSettings } from '../oidc/provider.ts';
@@ -98,7 +98,8 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
     },
     async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request, account, client) {
       const params = ctx.oidc.params as Record<string, unknown>;
-      const customer = await getCustomer(db, account.accountId);
+      // A disabled customer is nobody to tell, like one who does not exist (same answer to the TPP).
+      const customer = await getActiveCustomer(db, account.accountId);
       const consent = await consentOf(db, request.jti, { ...params, client_id: client.clientId });
       if (!consent) throw new errors.InvalidRequest('the consent this request names no longer exists');
       const consentId = consent.id;

@@ -41,6 +41,13 @@ export function customerQuery(id: string) {
   return customerNameQuery(UUID.test(id) ? id : null);
 }
 
+/** A customer an operator has not disabled, or undefined: whom a decoupled request may reach. */
+export async function getActiveCustomer(db: Db, id: string): Promise<Customer | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await findCustomerById(db, id);
+  return row && !row.disabled_at ? toCustomer(row) : undefined;
+}
+
 export async function findCustomer(db: Db, username: string): Promise<Customer | undefined> {
   const row = await findCustomerByUsername(db, username);
   return row && toCustomer(row);
