@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { rowKey } from './batched-write.ts';
+import { createTurnBatch } from './turn-batch.ts';
 
 /** A live row's expiry condition, for the table under the alias given. */
 export type LiveCondition = (alias: string) => RawBuilder<boolean>;
@@ -30,11 +31,6 @@ export interface FoundRow {
 const grantIdOf = (alias: string) =>
   sql<string>`coalesce(case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end, ${sql.ref(`${alias}.grant_id`)})`;
 
-type Waiter = { resolve: (row: FoundRow | undefined) => void; reject: (error: unknown) => void };
-
-/** Above this many (model, id) pairs a batch goes out and the next finds start another. */
-const MAX_BATCH = 256;
-
 /**
  * Finds by id, batched: every find issued while the event loop handles one round of I/O (all the
  * requests that arrived together, and oidc-provider's habit of looking one token value up as
@@ -48,62 +44,42 @@ const MAX_BATCH = 256;
  * revocation committed before a request started is seen by it.
  */
 export function createBatchedFind(db: Db, live: LiveCondition, companion?: GrantCompanion) {
-  let pending = new Map<string, Waiter[]>();
-
-  async function run(batch: Map<string, Waiter[]>) {
+  async function loadMany(keys: string[]): Promise<Map<string, FoundRow>> {
     const ids = new Set<string>();
     const models = new Set<string>();
-    for (const key of batch.keys()) {
+    for (const key of keys) {
       const [model, id] = key.split('\u0000') as [string, string];
       models.add(model);
       ids.add(id);
     }
-    try {
-      const rows = await db
-        .selectFrom('oidc_model as t')
-        .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
-        .leftJoin('oidc_model as s', (join) =>
-          join
-            .on('s.model', '=', 'Session')
-            .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
-            .on(live('s')),
-        )
-        .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])
-        .select(companion ? companion(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
-        .where('t.id', 'in', [...ids])
-        .where('t.model', 'in', [...models])
-        .where(live('t'))
-        .execute();
-      const found = new Map(
-        rows.map((row) => [
-          rowKey(row.model, row.id),
-          {
-            payload: row.payload,
-            consumed_at: row.consumed_at,
-            ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
-            ...(row.session_payload && { session: row.session_payload }),
-          } satisfies FoundRow,
-        ]),
-      );
-      for (const [key, waiters] of batch) for (const waiter of waiters) waiter.resolve(found.get(key));
-    } catch (error) {
-      for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
-    }
+    const rows = await db
+      .selectFrom('oidc_model as t')
+      .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
+      .leftJoin('oidc_model as s', (join) =>
+        join
+          .on('s.model', '=', 'Session')
+          .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
+          .on(live('s')),
+      )
+      .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])
+      .select(companion ? companion(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
+      .where('t.id', 'in', [...ids])
+      .where('t.model', 'in', [...models])
+      .where(live('t'))
+      .execute();
+    return new Map(
+      rows.map((row) => [
+        rowKey(row.model, row.id),
+        {
+          payload: row.payload,
+          consumed_at: row.consumed_at,
+          ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
+          ...(row.session_payload && { session: row.session_payload }),
+        } satisfies FoundRow,
+      ]),
+    );
   }
 
-  function dispatch() {
-    const batch = pending;
-    pending = new Map();
-    if (batch.size > 0) void run(batch);
-  }
-
-  return function find(model: string, id: string): Promise<FoundRow | undefined> {
-    if (pending.size === 0) setImmediate(dispatch);
-    const key = rowKey(model, id);
-    const waiters = pending.get(key) ?? [];
-    pending.set(key, waiters);
-    const result = new Promise<FoundRow | undefined>((resolve, reject) => waiters.push({ resolve, reject }));
-    if (pending.size >= MAX_BATCH) dispatch();
-    return result;
-  };
+  const load = createTurnBatch<FoundRow | undefined>(loadMany, undefined);
+  return (model: string, id: string): Promise<FoundRow | undefined> => load(rowKey(model, id));
 }

@@ -2,8 +2,8 @@
 const MAX_BATCH = 256;
 
 /**
- * Loads by key, batched like the adapter's finds (batched-find.ts): every load asked while the event
- * loop handles one round of I/O goes to the database as one `loadMany` call, sent once that round is
+ * Loads by key, batched (the adapter's finds, client standings, blocked credentials): every load asked
+ * while the event loop handles one round of I/O goes to the database as one `loadMany` call, sent once that round is
  * over, each key once. Under load many requests share one round trip; each load still reads the
  * database after its own request began, so what committed before a request started is seen by it.
  * A key `loadMany` does not answer gets `missing`; a failed call fails every load in it.
