@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
+import { axeViolations, launchChromium, seriousOnly, signInToDashboard } from './support/browser.ts';
 import { initiate, intentClaimsObject, registerCibaTpp } from './support/ciba.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './support/consent-api.ts';
 import { oneTimeCode } from './support/customers.ts';
@@ -37,13 +37,7 @@ describe('decoupled approval on the dashboard in a real browser', () => {
     const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
 
     const page = await browser.context.newPage();
-    await page.goto(`${assent.issuer}/dashboard/login`);
-    await page.getByLabel('Username').fill(customer.username);
-    await page.getByLabel('Password').fill(customer.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByLabel('One-time code').fill(await oneTimeCode(customer));
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.waitForURL(`${assent.issuer}/dashboard`);
+    await signInToDashboard(page, assent.issuer, customer);
 
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
     const started = await initiate(assent, tpp, { login_hint: customer.username, binding_message: 'SHOP 3141', claims: intentClaimsObject(consentId) });

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly } from './support/browser.ts';
+import { axeViolations, launchChromium, seriousOnly, signInToDashboard } from './support/browser.ts';
 import { ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './support/consent-api.ts';
 import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
@@ -75,13 +75,7 @@ describe('a VRP consent in a real browser (Chromium, phone-sized): code page, co
     const paid = await bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: '120.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
     assert.equal(paid.status, 201);
 
-    await page.goto(`${assent.issuer}/dashboard/login`);
-    await page.getByLabel('Username').fill(customer.username);
-    await page.getByLabel('Password').fill(customer.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByLabel('One-time code').fill(await oneTimeCode(customer));
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.waitForURL(`${assent.issuer}/dashboard`);
+    await signInToDashboard(page, assent.issuer, customer);
     await page.goto(`${assent.issuer}/dashboard/consents/${consentId}`);
     assert.equal((await page.locator('.vrp-summary').textContent())?.trim(), SENTENCE, 'the dashboard states the limits in the same words');
     const row = page.getByRole('row').filter({ hasText: 'This month' });

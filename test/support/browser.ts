@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { oneTimeCode, type TestCustomer } from './customers.ts';
 
 /**
  * Debian's Chromium, headless, in a fresh profile, trusting nothing but accepting the dev CA's
@@ -51,4 +52,15 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 
 export function seriousOnly(violations: AxeViolation[]) {
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/** Signs the customer in to the dashboard through Assent's own pages (English), password then one-time code. */
+export async function signInToDashboard(page: Page, issuer: string, customer: TestCustomer): Promise<void> {
+  await page.goto(`${issuer}/dashboard/login`);
+  await page.getByLabel('Username').fill(customer.username);
+  await page.getByLabel('Password').fill(customer.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('One-time code').fill(await oneTimeCode(customer));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${issuer}/dashboard`);
 }
