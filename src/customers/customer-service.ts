@@ -30,9 +30,13 @@ export function toCustomer(row: { id: string; username: string; display_name: st
   return { id: row.id, username: row.username, displayName: row.display_name };
 }
 
+/** The row of the customer `id` names; an id that is no UUID names nobody (the column is uuid). */
+async function rowOf(db: Db, id: string) {
+  return UUID.test(id) ? findCustomerById(db, id) : undefined;
+}
+
 export async function getCustomer(db: Db, id: string): Promise<Customer | undefined> {
-  if (!UUID.test(id)) return undefined;
-  const row = await findCustomerById(db, id);
+  const row = await rowOf(db, id);
   return row && toCustomer(row);
 }
 
@@ -43,8 +47,7 @@ export function customerQuery(id: string) {
 
 /** A customer an operator has not disabled, or undefined: whom a decoupled request may reach. */
 export async function getActiveCustomer(db: Db, id: string): Promise<Customer | undefined> {
-  if (!UUID.test(id)) return undefined;
-  const row = await findCustomerById(db, id);
+  const row = await rowOf(db, id);
   return row && !row.disabled_at ? toCustomer(row) : undefined;
 }
 
