@@ -22,6 +22,8 @@ export interface LoadSpec {
   serverCpuMs: () => number;
   /** Form body of the next request; called once per request. */
   body: () => string;
+  /** Called after the warm-up, right before the measured run (to take counters at its start). */
+  beforeMeasuring?: () => Promise<void>;
 }
 
 function cannon(spec: LoadSpec, durationSeconds: number) {
@@ -42,6 +44,7 @@ function cannon(spec: LoadSpec, durationSeconds: number) {
  */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.warmupSeconds > 0) await cannon(spec, spec.warmupSeconds);
+  await spec.beforeMeasuring?.();
   const cpuBefore = spec.serverCpuMs();
   const result = await cannon(spec, spec.durationSeconds);
   const cpuMs = spec.serverCpuMs() - cpuBefore;

@@ -51,10 +51,12 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY;
 /** BENCH_FLOWS_ONLY=1: the complete flows alone (and their round trips), for quick looks at the authorization pages. */
 const FLOWS_ONLY = process.env.BENCH_FLOWS_ONLY === '1';
+/** BENCH_SCALE_ONLY=1: the data run alone (small, then large stored data), for quick looks at introspection at scale. */
+const SCALE_ONLY = process.env.BENCH_SCALE_ONLY === '1';
 /** BENCH_PROFILE_DIR: keep Assent's .cpuprofile files there (for a look in DevTools) instead of deleting them. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-// A flows-only run writes nowhere unless told: bench/results.md holds the full run.
-const OUTPUT = process.env.BENCH_OUTPUT ?? (FLOWS_ONLY ? undefined : fileURLToPath(new URL('./results.md', import.meta.url)));
+// A flows-only or scale-only run writes nowhere unless told: bench/results.md holds the full run.
+const OUTPUT = process.env.BENCH_OUTPUT ?? (FLOWS_ONLY || SCALE_ONLY ? undefined : fileURLToPath(new URL('./results.md', import.meta.url)));
 
 interface Row extends LoadResult {
   scenario: string;
@@ -254,16 +256,27 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench) {
     stored = { tokens, consents };
     log(`  ${tokens} stored consent-bound tokens over ${consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const i of [1, tokens, 1 + Math.floor(Math.random() * tokens)]) await assertActive(server.issuer, agent, rs, clonedTokenId(i));
+    let roundTripsBefore: Record<string, number> = {};
     const result = await runLoad({
+      beforeMeasuring: async () => { roundTripsBefore = await server.roundTrips(); },
       url: `${server.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: rs.certificate,
       body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * tokens)), client_id: rs.clientId }),
     });
     const row: Row = { scenario: scaleScenario(tokens, consents), target: 'Assent', rssMiB: server.rssMiB(), unit: 'req/s', ...result };
     rows.push(row);
     printRow(row);
+    logRoundTrips(roundTripsBefore, await server.roundTrips(), result.total);
   }
   await agent.close();
   return rows;
+}
+
+/** What each measured introspection of the data run cost in round trips, by statement: the reads, and any write. */
+function logRoundTrips(before: Record<string, number>, after: Record<string, number>, requests: number) {
+  for (const [statement, count] of Object.entries(after)) {
+    const perRequest = (count - (before[statement] ?? 0)) / requests;
+    if (perRequest >= 0.005) log(`    ${perRequest.toFixed(2)} per introspection: ${statement}`);
+  }
 }
 
 const scaleScenario = (tokens: number, consents: number) =>
@@ -392,6 +405,15 @@ async function flowsProcessesAndScale(run: RunContext) {
   return { rows, roundTripsPerFlow, perFlow };
 }
 
+/** BENCH_SCALE_ONLY: the data run on an Assent process of its own. */
+async function scaleOnly(start: RunContext['start'], bench: ConsentBench) {
+  log('scale:');
+  const server = await start('Assent');
+  const rows = await scaleRun(server, bench);
+  await server.stop();
+  return { rows, roundTripsPerFlow: undefined, perFlow: [] };
+}
+
 async function main() {
   const loadBefore = os.loadavg()[0]!;
   // Default durability (fsync, synchronous commit), as a bank runs it; shared_buffers sized so a million
@@ -439,7 +461,7 @@ async function main() {
     const tokens: string[] = [];
     const bench: ConsentBench = { db, ca: pki.ca };
     let profile: ProfileSummary | undefined;
-    if (!FLOWS_ONLY) {
+    if (!FLOWS_ONLY && !SCALE_ONLY) {
       log('side by side (bare engine, then Assent, per scenario):');
       const bare = await start('bare engine');
       const assent = await start('Assent');
@@ -459,7 +481,7 @@ async function main() {
       }
     }
 
-    const rest = QUICK ? undefined : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
+    const rest = QUICK ? undefined : SCALE_ONLY ? await scaleOnly(start, bench) : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
     if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
     if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
