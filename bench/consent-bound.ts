@@ -47,7 +47,10 @@ const grantIdSql = (i: unknown) => sql<string>`'bench-grant-' || ${i}`;
 /**
  * Stored data at scale, cloned from one real consent-bound token: consents `fromConsent..toConsent`,
  * each Authorised in a grant of its own, and access tokens `fromToken..toToken`, token i under consent
- * 1 + i mod `consents`. The clones are not bound to the template's browser session (that session
+ * 1 + i mod `consents`. No clone has been used yet (`last_used_at` null), at either scale: a copy of
+ * the template's recent last use made the small run's consents read as used within the minute, so its
+ * introspections recorded nothing while the large run's, cloned minutes later, each wrote a use (issue
+ * 13's data run compared no write with one write per introspection). The clones are not bound to the template's browser session (that session
  * holds one grant only); everything else introspection reads (token, grant, consent) is as issued.
  */
 export async function cloneConsentBound(db: Db, template: { token: string; consentId: string }, range: { consents: [number, number]; tokens: [number, number]; totalConsents: number }) {
@@ -58,7 +61,7 @@ export async function cloneConsentBound(db: Db, template: { token: string; conse
     await sql`
       insert into consent
       select (jsonb_populate_record(null::consent, to_jsonb(c) || jsonb_build_object(
-        'id', ${consentIdSql(sql`i`)}, 'grant_id', ${grantIdSql(sql`i`)}, 'idempotency_key', null, 'interaction_uid', null))).*
+        'id', ${consentIdSql(sql`i`)}, 'grant_id', ${grantIdSql(sql`i`)}, 'idempotency_key', null, 'interaction_uid', null, 'last_used_at', null))).*
       from consent c, generate_series(${start}::int, ${end}::int) i
       where c.id = ${template.consentId}
       on conflict do nothing`.execute(db);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Client, Pool } from 'pg';
 import { Agent, fetch } from 'undici';
 import { createTestCustomer, type TestCustomer } from '../test/support/customers.ts';
@@ -257,8 +257,12 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench) {
     log(`  ${tokens} stored consent-bound tokens over ${consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const i of [1, tokens, 1 + Math.floor(Math.random() * tokens)]) await assertActive(server.issuer, agent, rs, clonedTokenId(i));
     let roundTripsBefore: Record<string, number> = {};
+    let databaseBefore: DatabaseWork | undefined;
     const result = await runLoad({
-      beforeMeasuring: async () => { roundTripsBefore = await server.roundTrips(); },
+      beforeMeasuring: async () => {
+        roundTripsBefore = await server.roundTrips();
+        databaseBefore = await databaseWork(bench.db);
+      },
       url: `${server.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: rs.certificate,
       body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * tokens)), client_id: rs.clientId }),
     });
@@ -266,6 +270,7 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench) {
     rows.push(row);
     printRow(row);
     logRoundTrips(roundTripsBefore, await server.roundTrips(), result.total);
+    logDatabaseWork(databaseBefore!, await databaseWork(bench.db), result.total);
   }
   await agent.close();
   return rows;
@@ -277,6 +282,27 @@ function logRoundTrips(before: Record<string, number>, after: Record<string, num
     const perRequest = (count - (before[statement] ?? 0)) / requests;
     if (perRequest >= 0.005) log(`    ${perRequest.toFixed(2)} per introspection: ${statement}`);
   }
+}
+
+/** Postgres' own counters of what the statements cost: WAL written, and shared buffers found or read in. */
+interface DatabaseWork { walBytes: number; fullPageImages: number; hit: number; read: number; consentUpdates: number; hotUpdates: number }
+
+async function databaseWork(db: Db): Promise<DatabaseWork> {
+  // Backends report their counters when idle (at most once a second): wait for the last ones.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const { rows } = await sql<Record<'wal_bytes' | 'wal_fpi' | 'hit' | 'read' | 'updates' | 'hot_updates', string>>`
+    select w.wal_bytes, w.wal_fpi, d.blks_hit as hit, d.blks_read as read, t.n_tup_upd as updates, t.n_tup_hot_upd as hot_updates
+      from pg_stat_wal w, pg_stat_database d, pg_stat_user_tables t where d.datname = current_database() and t.relname = 'consent'`.execute(db);
+  const row = rows[0]!;
+  return {
+    walBytes: Number(row.wal_bytes), fullPageImages: Number(row.wal_fpi), hit: Number(row.hit), read: Number(row.read),
+    consentUpdates: Number(row.updates), hotUpdates: Number(row.hot_updates),
+  };
+}
+
+function logDatabaseWork(before: DatabaseWork, after: DatabaseWork, requests: number) {
+  const per = (key: keyof DatabaseWork) => ((after[key] - before[key]) / Math.max(requests, 1)).toFixed(2);
+  log(`    per introspection: ${per('walBytes')} WAL bytes, ${per('fullPageImages')} full-page images, ${per('hit')} buffers hit, ${per('read')} read from outside shared_buffers, ${per('consentUpdates')} consent row updates (${per('hotUpdates')} HOT)`);
 }
 
 const scaleScenario = (tokens: number, consents: number) =>

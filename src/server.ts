@@ -30,6 +30,7 @@ import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } 
 import { createViews } from './http/views.ts';
 import { customerPages } from './oidc/customer-pages.ts';
 import { OwnConnections, trustedProxyCheck } from './http/trusted-proxies.ts';
+import { createIntrospectionUses } from './consents/consent-use.ts';
 import { countConsentsByTypeAndStatus, expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepSettledEvents } from './events/event-retention.ts';
 import { startEventDelivery } from './events/push-delivery.ts';
@@ -167,9 +168,11 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
   const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
   const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});
+  const introspectionUses = createIntrospectionUses(db, logger);
   const provider = createProvider({
     issuer,
     db,
+    introspectionUses,
     keys,
     presentedCertificate,
     outbound,
@@ -289,6 +292,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     if (opsServer?.listening) opsServer.close();
     await clientCache.close();
     await eventDelivery.stop();
+    await introspectionUses.close();
     await db.destroy();
     await releaseEmbedded?.();
     throw error;
@@ -328,6 +332,8 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       await drain(server, config.shutdownGraceSeconds * 1000);
       await clientCache.close();
       await eventDelivery.stop();
+      // After the drain: the last requests' introspections are noted, and written before the pool goes.
+      await introspectionUses.close();
       opsServer?.close();
       opsServer?.closeAllConnections();
       await admin?.close();

@@ -10,6 +10,7 @@ import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from './support/granted-consents.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './support/consent-api.ts';
 import { TestResourceServer } from './support/resource-server.ts';
+import { usesRecorded } from './support/consent-uses.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
 async function introspect(tpp: TestTpp, granted: GrantedConsent) {
@@ -126,6 +127,8 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     // Mark the refresh as more than a minute old, so that the first introspection is the first use in a minute.
     await sql`update consent set last_used_at = now() - interval '2 minutes' where id = ${reading.consentId}`.execute(assent.db);
     for (let call = 0; call < 3; call += 1) assert.equal((await oidc.tokenIntrospection(bank.config, refreshed.access_token)).active, true);
+    // Introspection notes the use and leaves the write to the background (consent-use.test.ts).
+    await usesRecorded(assent, reading.consentId, 'introspected');
     const { open } = await signedIn(customer);
     const detail = await open(`/dashboard/consents/${reading.consentId}`);
     const rows = [...detail.body.matchAll(/<tr><td><time datetime="[^"]+">[^<]+<\/time><\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map(([, who, what]) => `${who}: ${what}`);

@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { type ConsentStanding, consentStandingsOfGrant, getConsents, getSettledConsents } from '../consents/consent-service.ts';
 import { grantCompanionOfRequest } from '../store/request-prefetch.ts';
-import { noteConsentUse } from '../consents/consent-use.ts';
+import { type IntrospectionUses, noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
 import { consentIdsOf } from './consent-binding-hooks.ts';
 
@@ -62,13 +62,14 @@ export function consentTokenClaims(db: Db) {
 
 /**
  * Introspection's last word on a token of a consent-bound grant: true (active) only while each of its
- * consents is Authorised and lives in this very grant, and then it also records the use
- * (`last_used_at`, at most once a minute), which is why the name says so. The consents' standing was
- * read with the token and its grant, in the same statement (store/request-prefetch.ts), or is read now.
- * Introspection is a POST; nothing here runs on a GET. Revocation, expiry, consumption and
- * re-authentication already destroy the old grant; this holds even for a consent that expired a moment ago.
+ * consents is Authorised and lives in this very grant, and then it also notes the use for the record
+ * (`last_used_at`, at most once a minute; written off the request path by IntrospectionUses), which is
+ * why the name says so. The consents' standing was read with the token and its grant, in the same
+ * statement (store/request-prefetch.ts), or is read now. Nothing here writes: introspection is the
+ * bank's hot path. Revocation, expiry, consumption and re-authentication already destroy the old
+ * grant; this holds even for a consent that expired a moment ago.
  */
-export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
+export async function recordUseIfConsentHolds(db: Db, uses: IntrospectionUses, ctx: KoaContextWithOIDC, token: object): Promise<boolean> {
   // Every consent the token carries and every consent its grant now holds.
   const consentIds = new Set([...consentIdsOf(grantOf(ctx)), ...consentIdsOf(token as { rar?: Record<string, unknown>[] })]);
   if (consentIds.size === 0) return true;
@@ -78,9 +79,7 @@ export async function recordUseIfConsentHolds(db: Db, ctx: KoaContextWithOIDC, t
   const standings = [...consentIds].map((consentId) => inGrant.get(consentId));
   if (!standings.every((standing) => standing?.status === 'Authorised')) return false;
   // The introspecting client (the bank's resource server, or the TPP itself) used the consent.
-  for (const standing of standings as ConsentStanding[]) {
-    await noteConsentUse(db, { consentId: standing.id, kind: 'introspected', clientId: ctx.oidc.client?.clientId ?? standing.clientId });
-  }
+  for (const standing of standings as ConsentStanding[]) uses.note(standing.id, ctx.oidc.client?.clientId ?? standing.clientId);
   return true;
 }
 

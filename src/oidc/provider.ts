@@ -20,6 +20,7 @@ import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
+import type { IntrospectionUses } from '../consents/consent-use.ts';
 import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
 import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
@@ -57,6 +58,8 @@ export interface ProviderSettings {
   /** Told whenever a suspended or deleted TPP's client was refused (a security event). */
   onRefusedClient?: (clientId: string) => void;
   ciba?: CibaSettings;
+  /** Where introspections of consent-bound tokens are noted, to be recorded off the request path. */
+  introspectionUses: IntrospectionUses;
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: object | undefined): FapiProfile {
@@ -219,7 +222,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, ctx, token)),
+        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, settings.introspectionUses, ctx, token)),
       },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
