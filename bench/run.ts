@@ -38,6 +38,8 @@ const SCALE_LARGE = setting('BENCH_SCALE_LARGE', 1_000_000);
 /** Consents behind the stored tokens of the small and the large data run. */
 const SCALE_CONSENTS_SMALL = setting('BENCH_SCALE_CONSENTS_SMALL', 10_000);
 const SCALE_CONSENTS_LARGE = setting('BENCH_SCALE_CONSENTS_LARGE', 100_000);
+/** Alternating measurements of each scale in the data run; each scale's row is its median round. */
+const SCALE_ROUNDS = setting('BENCH_SCALE_ROUNDS', 5);
 /** Consents approved through the pages for the consent-bound introspection scenario (each one a complete flow). */
 const CONSENT_TOKENS = setting('BENCH_CONSENT_TOKENS', 8);
 const CONSENT_BOUND = 'introspection of a consent-bound token (resource server, tls_client_auth)';
@@ -243,37 +245,72 @@ async function severalProcesses(processes: ServerProcess[], clients: Clients, to
   return rows;
 }
 
-/** Consent-bound introspection by the resource server over the stored data of the small, then the large, run. */
-async function scaleRun(server: ServerProcess, bench: ConsentBench) {
-  const rows: Row[] = [];
-  const rs = bench.rs ?? (bench.rs = await benchResourceServer(bench.db, bench.ca));
-  const [template] = bench.granted ?? (bench.granted = await consentBoundTokens({ issuer: server.issuer, db: bench.db, ca: bench.ca }, 1));
-  const agent = new Agent({ connect: { ca: bench.ca.certPem, cert: rs.certificate.certPem, key: rs.certificate.keyPem } });
-  let stored = { tokens: 0, consents: 0 };
-  for (const [tokens, consents] of [[SCALE_SMALL, SCALE_CONSENTS_SMALL], [SCALE_LARGE, SCALE_CONSENTS_LARGE]] as const) {
+/** One scale of the data run: its database, the Assent process on it, its resource server, what it stores. */
+interface Scale {
+  tokens: number;
+  consents: number;
+  server: ServerProcess;
+  bench: ConsentBench;
+}
+
+/**
+ * Consent-bound introspection by the resource server over the stored data of the small and the large
+ * run, each in a database of its own with an Assent process of its own, measured in alternating rounds
+ * (small, large, small, large, ...): each scale's row is the median round. Measured one after the other,
+ * minutes apart (the large clone takes minutes), the two saw different machine loads on this shared
+ * machine, and their ratio swung with the load (0.71x to 1.41x) more than with the data.
+ */
+async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<RunContext, 'start' | 'newDatabase'>) {
+  const small = await run.newDatabase();
+  const scales: Scale[] = [
+    { tokens: SCALE_SMALL, consents: SCALE_CONSENTS_SMALL, server: await run.start('Assent', [], { DATABASE_URL: small.url }), bench: { db: small.db, ca: bench.ca } },
+    { tokens: SCALE_LARGE, consents: SCALE_CONSENTS_LARGE, server, bench },
+  ];
+  const agents: Agent[] = [];
+  const measure: (() => Promise<LoadResult>)[] = [];
+  for (const scale of scales) {
+    const { server: scaleServer, bench: scaleBench } = scale;
+    const rs = scaleBench.rs ?? (scaleBench.rs = await benchResourceServer(scaleBench.db, scaleBench.ca));
+    const [template] = scaleBench.granted ?? (scaleBench.granted = await consentBoundTokens({ issuer: scaleServer.issuer, db: scaleBench.db, ca: scaleBench.ca }, 1));
     const started = Date.now();
-    await cloneConsentBound(bench.db, template!, { consents: [stored.consents + 1, consents], tokens: [stored.tokens + 1, tokens], totalConsents: consents });
-    stored = { tokens, consents };
-    log(`  ${tokens} stored consent-bound tokens over ${consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const i of [1, tokens, 1 + Math.floor(Math.random() * tokens)]) await assertActive(server.issuer, agent, rs, clonedTokenId(i));
-    let roundTripsBefore: Record<string, number> = {};
-    let databaseBefore: DatabaseWork | undefined;
-    const result = await runLoad({
-      beforeMeasuring: async () => {
-        roundTripsBefore = await server.roundTrips();
-        databaseBefore = await databaseWork(bench.db);
-      },
-      url: `${server.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: server.cpuMs, certificate: rs.certificate,
-      body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * tokens)), client_id: rs.clientId }),
+    await cloneConsentBound(scaleBench.db, template!, { consents: [1, scale.consents], tokens: [1, scale.tokens], totalConsents: scale.consents });
+    log(`  ${scale.tokens} stored consent-bound tokens over ${scale.consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s; ${await storedSize(scaleBench.db)}`);
+    const agent = new Agent({ connect: { ca: scaleBench.ca.certPem, cert: rs.certificate.certPem, key: rs.certificate.keyPem } });
+    agents.push(agent);
+    for (const i of [1, scale.tokens, 1 + Math.floor(Math.random() * scale.tokens)]) await assertActive(scaleServer.issuer, agent, rs, clonedTokenId(i));
+    measure.push(async () => {
+      let roundTripsBefore: Record<string, number> = {};
+      let databaseBefore: DatabaseWork | undefined;
+      const result = await runLoad({
+        beforeMeasuring: async () => {
+          roundTripsBefore = await scaleServer.roundTrips();
+          databaseBefore = await databaseWork(scaleBench.db);
+        },
+        url: `${scaleServer.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: scaleServer.cpuMs, certificate: rs.certificate,
+        body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * scale.tokens)), client_id: rs.clientId }),
+      });
+      printRow({ scenario: scaleScenario(scale.tokens, scale.consents), target: 'Assent', rssMiB: scaleServer.rssMiB(), unit: 'req/s', ...result });
+      logRoundTrips(roundTripsBefore, await scaleServer.roundTrips(), result.total);
+      logDatabaseWork(databaseBefore!, await databaseWork(scaleBench.db), result.total);
+      return result;
     });
-    const row: Row = { scenario: scaleScenario(tokens, consents), target: 'Assent', rssMiB: server.rssMiB(), unit: 'req/s', ...result };
-    rows.push(row);
-    printRow(row);
-    logRoundTrips(roundTripsBefore, await server.roundTrips(), result.total);
-    logDatabaseWork(databaseBefore!, await databaseWork(bench.db), result.total);
   }
-  await agent.close();
+  const results: LoadResult[][] = scales.map(() => []);
+  for (let round = 1; round <= SCALE_ROUNDS; round += 1) {
+    log(`  round ${round} of ${SCALE_ROUNDS}:`);
+    for (const [i, measureScale] of measure.entries()) results[i]!.push(await measureScale());
+  }
+  await Promise.all(agents.map((agent) => agent.close()));
+  const rows = scales.map((scale, i): Row => ({ scenario: scaleScenario(scale.tokens, scale.consents), target: 'Assent', rssMiB: scale.server.rssMiB(), unit: 'req/s', ...medianRound(results[i]!) }));
+  await scales[0]!.server.stop();
+  log('  median rounds:');
+  rows.forEach(printRow);
   return rows;
+}
+
+/** The round with the median p50 (its own throughput, p99 and CPU: figures of one measurement, not a mix). */
+function medianRound(results: LoadResult[]): LoadResult {
+  return results.toSorted((a, b) => a.p50 - b.p50)[Math.floor((results.length - 1) / 2)]!;
 }
 
 /** What each measured introspection of the data run cost in round trips, by statement: the reads, and any write. */
@@ -282,6 +319,14 @@ function logRoundTrips(before: Record<string, number>, after: Record<string, num
     const perRequest = (count - (before[statement] ?? 0)) / requests;
     if (perRequest >= 0.005) log(`    ${perRequest.toFixed(2)} per introspection: ${statement}`);
   }
+}
+
+/** What the stored data takes, against the bench cluster's 1 GiB of shared_buffers. */
+async function storedSize(db: Db) {
+  const { rows } = await sql<{ name: string; table: string; indexes: string }>`
+    select relname as name, pg_size_pretty(pg_table_size(oid)) as table, pg_size_pretty(pg_indexes_size(oid)) as indexes
+      from pg_class where relname in ('oidc_model', 'consent') order by relname desc`.execute(db);
+  return rows.map((row) => `${row.name} ${row.table} (indexes ${row.indexes})`).join(', ');
 }
 
 /** Postgres' own counters of what the statements cost: WAL written, and shared buffers found or read in. */
@@ -386,7 +431,10 @@ function profileSection(summary: ProfileSummary) {
 }
 
 interface RunContext {
-  start: (target: Target, flags?: string[]) => Promise<ServerProcess>;
+  /** Starts a server process; `environment` overrides the run's (another DATABASE_URL). */
+  start: (target: Target, flags?: string[], environment?: Record<string, string>) => Promise<ServerProcess>;
+  /** Another migrated database in the run's cluster (dropped at the end of the run). */
+  newDatabase: () => Promise<{ db: Db; url: string }>;
   db: Db;
   clients: Clients;
   context: { ca: string; customers: TestCustomer[] };
@@ -426,24 +474,25 @@ async function flowsProcessesAndScale(run: RunContext) {
     await Promise.all(others.map((other) => other.stop()));
   }
   log('scale:');
-  rows.push(...(await scaleRun(server, run.bench)));
+  rows.push(...(await scaleRun(server, run.bench, run)));
   await server.stop();
   return { rows, roundTripsPerFlow, perFlow };
 }
 
 /** BENCH_SCALE_ONLY: the data run on an Assent process of its own. */
-async function scaleOnly(start: RunContext['start'], bench: ConsentBench) {
+async function scaleOnly(run: Pick<RunContext, 'start' | 'newDatabase'>, bench: ConsentBench) {
   log('scale:');
-  const server = await start('Assent');
-  const rows = await scaleRun(server, bench);
+  const server = await run.start('Assent');
+  const rows = await scaleRun(server, bench, run);
   await server.stop();
   return { rows, roundTripsPerFlow: undefined, perFlow: [] };
 }
 
 async function main() {
   const loadBefore = os.loadavg()[0]!;
-  // Default durability (fsync, synchronous commit), as a bank runs it; shared_buffers sized so a million
-  // stored tokens stay in Postgres' cache.
+  // Default durability (fsync, synchronous commit), as a bank runs it. shared_buffers 1 GB holds the
+  // small data run whole but not the large one (a million tokens take about 1.4 GB of oidc_model): its
+  // introspections read about 3 blocks each from the OS page cache.
   const cluster = process.env.DATABASE_URL
     ? undefined
     : await startPostgresCluster(['fsync=on', 'synchronous_commit=on', 'full_page_writes=on', 'shared_buffers=1GB']);
@@ -460,10 +509,22 @@ async function main() {
   connections.on('error', (error) => log(`bench database connection closed: ${error.message}`));
   const db: Db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connections }) });
   const started: ServerProcess[] = [];
-  const start = async (target: Target, flags: string[] = []) => {
-    const server = await startServer(target, env, flags);
+  const start = async (target: Target, flags: string[] = [], environment: Record<string, string> = {}) => {
+    const server = await startServer(target, { ...env, ...environment }, flags);
     started.push(server);
     return server;
+  };
+  const databases: { name: string; db: Db }[] = [];
+  const newDatabase = async () => {
+    const another = `${name}_${databases.length + 1}`;
+    await admin.query(`create database ${another}`);
+    const url = Object.assign(new URL(adminUrl), { pathname: `/${another}` }).toString();
+    const anotherPool = new Pool({ connectionString: url, max: 4 });
+    anotherPool.on('error', (error) => log(`bench database connection closed: ${error.message}`));
+    const anotherDb: Db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: anotherPool }) });
+    databases.push({ name: another, db: anotherDb });
+    await migrateToLatest(anotherDb);
+    return { db: anotherDb, url };
   };
   let env: Record<string, string> = {};
   try {
@@ -507,7 +568,7 @@ async function main() {
       }
     }
 
-    const rest = QUICK ? undefined : SCALE_ONLY ? await scaleOnly(start, bench) : await flowsProcessesAndScale({ start, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
+    const rest = QUICK ? undefined : SCALE_ONLY ? await scaleOnly({ start, newDatabase }, bench) : await flowsProcessesAndScale({ start, newDatabase, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
     if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
     if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
@@ -525,6 +586,7 @@ async function main() {
       'The bare engine is plain oidc-provider with Assent\'s FAPI settings (`fapiConfiguration` in src/oidc/provider.ts), its in-memory adapter and the bench clients',
       `as static clients, in its own process (bench/bare-engine.ts). One Assent process unless the scenario says otherwise; the load generator (autocannon, keep-alive mTLS) in another. ${DURATION} s per scenario, ${CONNECTIONS} connections`,
       `for introspection, ${REQUEST_CONNECTIONS} for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Throughput counts 2xx answers only. Rate limits off, LOG_LEVEL=warn.`,
+      `The data run has a database and an Assent process per scale, measured in ${SCALE_ROUNDS} alternating rounds; each scale's row is its median round (by p50).`,
       '',
       table(rows),
       '',
@@ -543,6 +605,10 @@ async function main() {
     await Promise.all(started.map((server) => (server.child.exitCode === null ? server.stop() : undefined)));
     await db.destroy();
     await admin.query(`drop database if exists ${name} with (force)`);
+    for (const another of databases) {
+      await another.db.destroy();
+      await admin.query(`drop database if exists ${another.name} with (force)`);
+    }
     await admin.end();
     cluster?.stop();
     await rm(dataDir, { recursive: true, force: true });
