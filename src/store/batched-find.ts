@@ -34,7 +34,7 @@ export interface FoundRow {
   grant?: FoundGrant;
   /** A session-bound token's or an interaction's live session, read in the same statement. */
   session?: Record<string, unknown>;
-  /** The account the row names and what the AccountCompanion read for it (null or alike when nobody), in the same snapshot. */
+  /** The account the row names and what the AccountCompanion read for it (null when it names nobody), in the same snapshot. */
   account?: { id: string; companion: unknown };
 }
 
