@@ -1,6 +1,6 @@
-import { appendAuditEvent } from '../audit/audit-trail.ts';
+import { appendAuditEvent, auditEventCall } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
+import { type CustomerAndLockout, claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
 import { type Customer, toCustomer } from './customer-service.ts';
 import { lockInForce, recordFailure } from './login-throttle.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
@@ -54,9 +54,12 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     });
   }
 
-  /** Unknown usernames cost the same argon2 run and answer the same as wrong passwords. */
-  async function checkPassword(username: string, password: string): Promise<PasswordCheck> {
-    const { customer: row, lockedUntil } = await findCustomerByUsernameWithLockout(db, username);
+  /**
+   * Unknown usernames cost the same argon2 run and answer the same as wrong passwords. `read`: the
+   * customer and lockout of this username, when the request read them already (in its first statement).
+   */
+  async function checkPassword(username: string, password: string, read?: CustomerAndLockout): Promise<PasswordCheck> {
+    const { customer: row, lockedUntil } = read ?? (await findCustomerByUsernameWithLockout(db, username));
     const locked = lockInForce(lockedUntil, new Date());
     if (locked) return { outcome: 'locked', until: locked };
     const hash = row?.password_hash ?? (await decoyHash());
@@ -69,27 +72,23 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     return until ? { outcome: 'locked', until } : { outcome: 'rejected' };
   }
 
-  /** The second factor for a customer who passed the first; a code is accepted once only. */
-  async function checkOneTimeCode(customerId: string, code: string): Promise<CodeCheck> {
-    const { customer: row, lockedUntil } = await findCustomerByIdWithLockout(db, customerId);
+  /** The second factor for a customer who passed the first; a code is accepted once only. `read` as for checkPassword. */
+  async function checkOneTimeCode(customerId: string, code: string, read?: CustomerAndLockout): Promise<CodeCheck> {
+    const { customer: row, lockedUntil } = read ?? (await findCustomerByIdWithLockout(db, customerId));
     if (!row?.totp_secret || row.disabled_at) return { outcome: 'rejected' };
     const now = new Date();
     const locked = lockInForce(lockedUntil, now);
     if (locked) return { outcome: 'locked', until: locked };
     const step = matchTotpStep(openSecret(totpKey, row.totp_secret, row.id), code, now.getTime());
-    const accepted =
-      step !== undefined &&
-      (await db.transaction().execute(async (trx) => {
-        if (!(await claimTotpStepAndClearFailures(trx, row, step, step - 2))) return false;
-        await appendAuditEvent(trx, {
-          subjectType: 'customer',
-          subjectId: row.id,
-          event: 'customer.strongly_authenticated',
-          actor: { kind: 'customer', id: row.id },
-          details: { amr: ['pwd', 'otp'] },
-        });
-        return true;
-      }));
+    const audited = auditEventCall({
+      subjectType: 'customer',
+      subjectId: row.id,
+      event: 'customer.strongly_authenticated',
+      actor: { kind: 'customer', id: row.id },
+      details: { amr: ['pwd', 'otp'] },
+    });
+    const accepted = step !== undefined && (await claimTotpStepAndClearFailures(db, row, step, step - 2, audited.call));
+    if (accepted) audited.observed();
     if (accepted) return { outcome: 'verified' };
     const until = await fail(row.username, row.id, 'otp');
     if (until) return { outcome: 'locked', until };

@@ -85,10 +85,16 @@ export class CustomerAgent {
     return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]));
   }
 
-  /** Posts a form of `page` (the step named `action`) with the page's CSRF token and the form's hidden fields. */
-  submit(page: Page, action: string, form: Record<string, string> = {}): Promise<Page> {
+  /** Where a form of `page` (the step named `action`) posts, and its fields: the page's CSRF token, the form's hidden fields and `form`. */
+  static form(page: Page, action: string, form: Record<string, string> = {}): { url: URL; fields: Record<string, string> } {
     const fields = { ...CustomerAgent.hiddenFields(page, action), csrf_token: CustomerAgent.csrfToken(page), ...form };
-    return this.open(new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), { form: fields });
+    return { url: new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), fields };
+  }
+
+  /** Posts a form of `page` (the step named `action`) and follows its redirects (see `form`). */
+  submit(page: Page, action: string, form: Record<string, string> = {}): Promise<Page> {
+    const { url, fields } = CustomerAgent.form(page, action, form);
+    return this.open(url, { form: fields });
   }
 
   /**
