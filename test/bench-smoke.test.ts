@@ -36,6 +36,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_SCALE_LARGE: '500',
         BENCH_SCALE_CONSENTS_SMALL: '20',
         BENCH_SCALE_CONSENTS_LARGE: '50',
+        BENCH_SCALE_ROUNDS: '1',
         BENCH_CONSENT_TOKENS: '2',
         BENCH_PROFILE: '0',
       },
