@@ -50,8 +50,9 @@ const grantIdSql = (i: unknown) => sql<string>`'bench-grant-' || ${i}`;
  * 1 + i mod `consents`. No clone has been used yet (`last_used_at` null), at either scale: a copy of
  * the template's recent last use made the small run's consents read as used within the minute, so its
  * introspections recorded nothing while the large run's, cloned minutes later, each wrote a use (issue
- * 13's data run compared no write with one write per introspection). The clones are not bound to the template's browser session (that session
- * holds one grant only); everything else introspection reads (token, grant, consent) is as issued.
+ * 13's data run compared no write with one write per introspection). The clones are not bound to the
+ * template's browser session (that session holds one grant only); everything else introspection reads
+ * (token, grant, consent) is as issued.
  */
 export async function cloneConsentBound(db: Db, template: { token: string; consentId: string }, range: { consents: [number, number]; tokens: [number, number]; totalConsents: number }) {
   const token = await db.selectFrom('oidc_model').select(['grant_id']).where('model', '=', 'AccessToken').where('id', '=', template.token).executeTakeFirstOrThrow();

@@ -32,7 +32,7 @@ describe('consent-bound introspection reads token, grant, consent standing and s
 
   test('one statement reads the token with its grant, consents and session; no separate grant, consent or session read', async () => {
     const { consentId, tokens } = await grant();
-    assert.equal((await rs.introspect(tokens.access_token)).active, true, 'first introspection (records the use, fills the client cache)');
+    assert.equal((await rs.introspect(tokens.access_token)).active, true, 'first introspection (notes the use, fills the client cache)');
     const statements = await statementsDuring(async () => {
       const introspected = await rs.introspect(tokens.access_token);
       assert.equal(introspected.active, true);

@@ -57,7 +57,7 @@ interface Noted {
 }
 
 export function createIntrospectionUses(db: Db, logger: Logger, intervalMs = 1_000): IntrospectionUses {
-  /** When this process last noted each consent, oldest first (a re-noted consent moves to the end). */
+  /** When this process noted each consent within the last minute, oldest first (older ones leave from the front). */
   const lately = new Map<string, number>();
   let pending = new Map<string, Noted>();
   let timer: NodeJS.Timeout | undefined;
