@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client } from 'pg';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from './support/consent-api.ts';
 import { customerWithAccounts, grantConsent } from './support/granted-consents.ts';
 import { TestResourceServer } from './support/resource-server.ts';
+import { statementsDuring } from './support/statements.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
 /**
@@ -12,23 +12,6 @@ import { createTestTpp, type TestTpp } from './support/tpp.ts';
  * standing of the grant's consents in one statement, and that one read still sees every revocation
  * committed before the introspection started.
  */
-
-/** Every statement this process sends Postgres while `run` runs (the server runs in this process). */
-async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const query = Client.prototype.query;
-  Client.prototype.query = function recorded(this: Client, ...args: Parameters<typeof query>) {
-    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-    sent.push(String(text).replace(/\s+/g, ' '));
-    return query.apply(this, args);
-  } as typeof query;
-  try {
-    await run();
-  } finally {
-    Client.prototype.query = query;
-  }
-  return sent;
-}
 
 describe('consent-bound introspection reads token, grant, consent standing and session in one statement', () => {
   let assent: TestAssent;
