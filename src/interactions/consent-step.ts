@@ -11,8 +11,7 @@ import type { Db } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { holdUpserts } from '../store/held-upserts.ts';
-import { upsertModelRows } from '../store/model-upsert.ts';
+import { holdUpserts, upsertingLast } from '../store/held-upserts.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { bindConsentToGrant } from './consent-grant.ts';
@@ -154,16 +153,14 @@ function authoriseIn(trx: Transaction<Database>, interaction: Interaction, conse
 }
 
 /**
- * The approval's writes: the grant saved, `authorise` run with its id, the interaction's result
- * stored. The grant and the result are held (store/held-upserts.ts) and returned for the caller to
- * write with the claim or just before its commit: both in one statement.
+ * The approval's writes through the provider's models: the grant saved, `authorise` run with its id,
+ * the interaction's result stored. The caller holds the two saves (store/held-upserts.ts) to write them
+ * with the claim, or together at the end of its transaction.
  */
-function approvalRows(grant: Grant, interaction: Interaction, authorise?: (grantId: string) => Promise<unknown>) {
-  return holdUpserts(async () => {
-    const grantId = await grant.save();
-    await authorise?.(grantId);
-    await storeResult(interaction, { consent: { grantId } }, true);
-  });
+async function saveApproval(grant: Grant, interaction: Interaction, authorise?: (grantId: string) => Promise<unknown>) {
+  const grantId = await grant.save();
+  await authorise?.(grantId);
+  await storeResult(interaction, { consent: { grantId } }, true);
 }
 
 /**
@@ -187,7 +184,8 @@ export function approveConsent(deps: ConsentStepDeps) {
       // A post that finds the decision taken sends the browser on to its outcome, like the first one.
       if (!consent && managed.action !== 'replace') {
         const grant = await grantFor(provider, interaction, undefined);
-        await claimDecisionWriting(db, uid, 'approved', clientId, await approvalRows(grant, interaction));
+        const { rows } = await holdUpserts(() => saveApproval(grant, interaction));
+        await claimDecisionWriting(db, uid, 'approved', clientId, rows);
       } else {
         await inAmbientTransaction(db, async (trx) => {
           if (!(await claimDecision(trx, uid, 'approved', clientId))) return;
@@ -195,7 +193,7 @@ export function approveConsent(deps: ConsentStepDeps) {
           // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
           if (managed.action === 'replace') await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId, reason: 'replaced by the TPP (grant management)' });
           const authorise = consent && ((grantId: string) => authoriseIn(trx, interaction, consent, accounts, selected, grantId));
-          await upsertModelRows(trx, await approvalRows(grant, interaction, authorise)).execute();
+          await upsertingLast(trx, () => saveApproval(grant, interaction, authorise));
         });
       }
       sendOn(ctx, interaction);
@@ -225,7 +223,7 @@ export function denyConsent(deps: ConsentStepDeps) {
     const clientId = String(interaction.params.client_id);
     const denied = () => storeResult(interaction, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
     if (!consent) {
-      await claimDecisionWriting(deps.db, interaction.uid, 'denied', clientId, await holdUpserts(denied));
+      await claimDecisionWriting(deps.db, interaction.uid, 'denied', clientId, (await holdUpserts(denied)).rows);
     } else {
       await inAmbientTransaction(deps.db, async (trx) => {
         if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import { rowKey } from './batched-write.ts';
-import type { ModelRow } from './model-upsert.ts';
+import { type ModelRow, upsertModelRows } from './model-upsert.ts';
 
 /**
  * The adapter's upserts of one scope, held instead of sent, for the caller to write in a statement of
@@ -11,12 +13,23 @@ import type { ModelRow } from './model-upsert.ts';
  */
 const holds = new AsyncLocalStorage<Map<string, ModelRow>>();
 
-/** Runs `work` with the adapter's upserts held; returns them in (model, id) order, one per row (the last write of each). */
-export async function holdUpserts(work: () => Promise<unknown>): Promise<ModelRow[]> {
+/** Runs `work` with the adapter's upserts held; returns its result and the rows in (model, id) order, one per row (its last write). */
+export async function holdUpserts<T>(work: () => Promise<T>): Promise<{ result: T; rows: ModelRow[] }> {
   const held = new Map<string, ModelRow>();
-  await holds.run(held, work);
+  const result = await holds.run(held, work);
   // The batched writes' order, so that statements touching the same rows lock them alike.
-  return [...held.entries()].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  const rows = [...held.entries()].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  return { result, rows };
+}
+
+/**
+ * Runs `work` in the transaction with the adapter's upserts held, then writes them in one statement
+ * (several saves, one round trip); returns what `work` returned.
+ */
+export async function upsertingLast<T>(trx: Transaction<Database>, work: () => Promise<T>): Promise<T> {
+  const { result, rows } = await holdUpserts(work);
+  if (rows.length > 0) await upsertModelRows(trx, rows).execute();
+  return result;
 }
 
 /** Keeps the row if a hold is open on this call chain (true), else leaves it to be sent (false). */
