@@ -32,6 +32,19 @@ describe('audit trail', () => {
     assert.deepEqual(await verifyAuditChain(db, 'consent', 'c-1'), { valid: true, length: 3 });
   });
 
+  test('the database hashes exactly what the application verifies: any text, and values that look like the links', async () => {
+    const awkward = {
+      ...event('c-awkward', 'created'),
+      actor: { kind: 'customer' as const, id: null },
+      before: null,
+      details: { text: 'Zahlung an Müller & Söhne — "Miete" \\ 100 € 🏦', prev_hash: 'x', seq: 7, nested: { prev_hash: null, seq: [1, 2] } },
+    };
+    await db.transaction().execute((trx) => appendAuditEvent(trx, awkward));
+    await db.transaction().execute((trx) => appendAuditEvent(trx, { ...awkward, event: 'again', after: undefined }));
+    assert.deepEqual(await verifyAuditChain(db, 'consent', 'c-awkward'), { valid: true, length: 2 });
+    assert.deepEqual((await auditHistory(db, 'consent', 'c-awkward'))[0]?.details, awkward.details);
+  });
+
   test('an event rolls back with the transaction that carried it', async () => {
     await assert.rejects(db.transaction().execute(async (trx) => {
       await appendAuditEvent(trx, event('c-rollback', 'created'));

@@ -7,6 +7,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPayment
 import { CustomerAgent } from './support/customer-agent.ts';
 import { oneTimeCode } from './support/customers.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
+import { statementsDuring } from './support/statements.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 /**
@@ -90,5 +91,25 @@ describe('the interaction journey', () => {
     const callback = await browser.submit(page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
     assert.ok(callback.url.href.startsWith(tpp.redirectUri), `${callback.url} ${callback.body.slice(0, 200)}`);
     assert.deepEqual(bank.calls, { listForCustomer: 1, findOwned: 0 });
+  });
+
+  test('each step reads what it checks in its activity statement: the customer and lockout at sign-in, the decision at approval', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const api = await ConsentApiClient.create(assent, tpp);
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    let callback: Awaited<ReturnType<CustomerAgent['submit']>> | undefined;
+    const statements = await statementsDuring(async () => {
+      const page = await browser.signIn(request.url, customer);
+      callback = await browser.submit(page, 'confirm', { [`account:${current.id}`]: 'on' });
+    });
+    assert.ok(callback?.url.href.startsWith(tpp.redirectUri), `approved: ${callback?.url}`);
+    const activity = statements.filter((text) => text.trimStart().startsWith('with touched as'));
+    assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.username = typed.username')).length, 1, 'the password post reads the customer by username with its activity');
+    assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.id = typed.id')).length, 1, 'the code post reads the customer who passed the password with its activity');
+    const alone = statements.filter((text) => !text.trimStart().startsWith('with touched as'));
+    assert.deepEqual(alone.filter((text) => /from "?customer"? .*left join "?login_throttle"?|typed \(username\)|typed \(id\)/.test(text)), [], 'no separate sign-in read');
+    assert.deepEqual(alone.filter((text) => /select "decision"/.test(text)), [], 'no separate decision read');
   });
 });

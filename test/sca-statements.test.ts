@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from '../src/customers/customer-repository.ts';
+import { claimTotpStepAndClearFailures, customerByIdWithLockoutQuery, customerByUsernameWithLockoutQuery, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout, toCustomerAndLockout } from '../src/customers/customer-repository.ts';
 import { recordFailure } from '../src/customers/login-throttle.ts';
 import type { Db } from '../src/db/connect.ts';
-import { recordPasswordFactor, touchScaProgress, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
+import { nothingAlongside, passwordFactorCustomerQuery, recordPasswordFactor, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
+import { claimDecision } from '../src/interactions/decision.ts';
 import { clientDisplayQuery, getClientDisplay } from '../src/tpp/tpp-service.ts';
 import { customerQuery } from '../src/customers/customer-service.ts';
 import { sql } from 'kysely';
@@ -22,24 +23,25 @@ describe('sign-in statements', () => {
   before(async () => ({ db, drop } = await migratedTestDatabase()));
   after(async () => { await drop?.(); });
 
+  const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) => (await touchScaProgressReading(db, uid, idleSeconds, nothingAlongside(), now)).progress;
   const lastSeen = async (uid: string) => (await db.selectFrom('sca_interaction').select('last_seen_at').where('uid', '=', uid).executeTakeFirstOrThrow()).last_seen_at;
 
   test('activity: the first request starts the clock, a later one within the limit moves it, one after the limit finds it timed out and leaves it', async () => {
     const uid = randomUUID();
     const customer = await createTestCustomer(db);
     const start = new Date('2026-11-29T10:00:00Z');
-    assert.deepEqual(await touchScaProgress(db, uid, 300, start), { state: 'active', passwordVerifiedFor: undefined });
+    assert.deepEqual(await touchScaProgress(uid, 300, start), { state: 'active', passwordVerifiedFor: undefined });
     assert.equal((await lastSeen(uid)).getTime(), start.getTime());
 
     await recordPasswordFactor(db, uid, customer.id, start);
     const within = new Date(start.getTime() + 300_000);
-    assert.deepEqual(await touchScaProgress(db, uid, 300, within), { state: 'active', passwordVerifiedFor: customer.id }, 'exactly at the limit still counts');
+    assert.deepEqual(await touchScaProgress(uid, 300, within), { state: 'active', passwordVerifiedFor: customer.id }, 'exactly at the limit still counts');
     assert.equal((await lastSeen(uid)).getTime(), within.getTime());
 
     const late = new Date(within.getTime() + 300_001);
-    assert.deepEqual(await touchScaProgress(db, uid, 300, late), { state: 'timed_out' });
+    assert.deepEqual(await touchScaProgress(uid, 300, late), { state: 'timed_out' });
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
-    assert.deepEqual(await touchScaProgress(db, uid, 300, new Date(late.getTime() + 1000)), { state: 'timed_out' }, 'and stays timed out');
+    assert.deepEqual(await touchScaProgress(uid, 300, new Date(late.getTime() + 1000)), { state: 'timed_out' }, 'and stays timed out');
   });
 
   test('activity with what a page names: the same clock, and the row read alongside whether the interaction is live or timed out', async () => {
@@ -51,7 +53,7 @@ describe('sign-in statements', () => {
     const named = sql<{ name: string | null; display_name: string | null }>`
       select d.client_name #>> '{}' as name, c.display_name from (${clientDisplayQuery(clientId)}) as d left join (${customerQuery(customer.id)}) as c on true`;
     const first = await touchScaProgressReading(db, uid, 300, named, start);
-    assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName } });
+    assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined });
     assert.equal((await lastSeen(uid)).getTime(), start.getTime());
 
     await recordPasswordFactor(db, uid, customer.id, start);
@@ -60,9 +62,39 @@ describe('sign-in statements', () => {
     assert.equal((await lastSeen(uid)).getTime(), within.getTime());
 
     const late = new Date(within.getTime() + 300_001);
-    assert.deepEqual(await touchScaProgressReading(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName } }, 'the timeout page still names the TPP');
+    assert.deepEqual(await touchScaProgressReading(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined }, 'the timeout page still names the TPP');
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
     assert.deepEqual((await customerQuery('not-a-uuid').execute(db)).rows, [], 'an id that is no customer id reads no row (and no error)');
+  });
+
+  test('activity with the decision: none before, the one taken after, also once the interaction timed out', async () => {
+    const uid = randomUUID();
+    const start = new Date();
+    assert.equal((await touchScaProgressReading(db, uid, 300, nothingAlongside(), start)).decided, undefined);
+    assert.equal(await db.transaction().execute((trx) => claimDecision(trx, uid, 'denied', 'decided-client')), true);
+    assert.deepEqual((await touchScaProgressReading(db, uid, 300, nothingAlongside(), start)).decided, { decision: 'denied', clientId: 'decided-client' });
+    const late = await touchScaProgressReading(db, uid, 300, nothingAlongside(), new Date(start.getTime() + 301_000));
+    assert.deepEqual(late, { progress: { state: 'timed_out' }, alongside: {}, decided: { decision: 'denied', clientId: 'decided-client' } });
+  });
+
+  test('activity with a sign-in read: the posted username, or the customer who passed the password step, with the lockout', async () => {
+    const uid = randomUUID();
+    const customer = await createTestCustomer(db);
+    const byName = await touchScaProgressReading(db, uid, 300, customerByUsernameWithLockoutQuery(customer.username));
+    assert.equal(byName.alongside.subject, customer.username);
+    assert.deepEqual(toCustomerAndLockout(byName.alongside), await findCustomerByUsernameWithLockout(db, customer.username), 'the same as the read alone');
+    const nobody = `nobody-${randomUUID()}`;
+    const unknown = await touchScaProgressReading(db, uid, 300, customerByUsernameWithLockoutQuery(nobody));
+    assert.deepEqual({ subject: unknown.alongside.subject, ...toCustomerAndLockout(unknown.alongside) }, { subject: nobody, customer: undefined, lockedUntil: null });
+
+    const beforePassword = await touchScaProgressReading(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
+    assert.deepEqual({ subject: beforePassword.alongside.subject, customer: toCustomerAndLockout(beforePassword.alongside).customer }, { subject: null, customer: undefined }, 'nobody before the password step');
+    await recordPasswordFactor(db, uid, customer.id);
+    for (let i = 0; i < 5; i += 1) await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
+    const afterPassword = await touchScaProgressReading(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
+    assert.equal(afterPassword.alongside.subject, customer.id);
+    assert.deepEqual(toCustomerAndLockout(afterPassword.alongside), await findCustomerByIdWithLockout(db, customer.id), 'the same as the read alone, lockout included');
+    assert.ok(toCustomerAndLockout(afterPassword.alongside).lockedUntil);
   });
 
   test('sign-in reads: the lockout of any username as typed, with its customer when there is one', async () => {

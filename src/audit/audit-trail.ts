@@ -60,21 +60,30 @@ export function observeAuditTrail(observer: AuditObserver): () => void {
   return () => observers.delete(observer);
 }
 
+// Stand-ins for the two links of a row, which only the database knows under the chain's lock.
+const PREVIOUS = '\u0000previous hash';
+const SEQUENCE = '\u0000sequence number';
+
+/**
+ * The canonical JSON `hashOf` hashes, in three pieces around the previous hash and the sequence number
+ * (JSON's own keys are sorted, so prev_hash comes before seq): the database joins them (migration
+ * append_audit_event).
+ */
+function materialAround(row: Omit<Hashed, 'seq' | 'prev_hash'>): [string, string, string] {
+  const template = canonicalJson({ ...row, occurred_at: row.occurred_at.toISOString(), prev_hash: PREVIOUS, seq: SEQUENCE });
+  const previous = template.lastIndexOf(`"prev_hash":${JSON.stringify(PREVIOUS)}`) + '"prev_hash":'.length;
+  const sequence = template.lastIndexOf(`"seq":${JSON.stringify(SEQUENCE)}`) + '"seq":'.length;
+  return [template.slice(0, previous), template.slice(previous + JSON.stringify(PREVIOUS).length, sequence), template.slice(sequence + JSON.stringify(SEQUENCE).length)];
+}
+
+/**
+ * One round trip: the database function takes the subject's chain lock (two writers cannot both extend
+ * the same link), reads the last link after the lock is granted and inserts the row with its hash.
+ */
 export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
-  // Serialises appends per subject so that two writers cannot both extend the same chain link.
-  await sql`select pg_advisory_xact_lock(hashtext(${`${input.subjectType}:${input.subjectId}`}))`.execute(trx);
-  const last = await trx
-    .selectFrom('audit_event')
-    .select(['seq', 'hash'])
-    .where('subject_type', '=', input.subjectType)
-    .where('subject_id', '=', input.subjectId)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const row: Hashed = {
+  const row = {
     subject_type: input.subjectType,
     subject_id: input.subjectId,
-    seq: (last?.seq ?? 0) + 1,
     event: input.event,
     actor_kind: input.actor.kind,
     actor_id: input.actor.id,
@@ -82,20 +91,10 @@ export async function appendAuditEvent(trx: Transaction<Database>, input: AuditE
     after: input.after ?? null,
     details: input.details ?? {},
     occurred_at: new Date(),
-    prev_hash: last?.hash ?? null,
   };
-  await trx
-    .insertInto('audit_event')
-    .values({
-      ...row,
-      subject_type: input.subjectType,
-      actor_kind: input.actor.kind,
-      before: JSON.stringify(row.before),
-      after: JSON.stringify(row.after),
-      details: JSON.stringify(row.details),
-      hash: hashOf(row),
-    })
-    .execute();
+  const [head, middle, tail] = materialAround(row);
+  await sql`select append_audit_event(${row.subject_type}, ${row.subject_id}, ${row.event}, ${row.actor_kind}, ${row.actor_id},
+    ${JSON.stringify(row.before)}::jsonb, ${JSON.stringify(row.after)}::jsonb, ${JSON.stringify(row.details)}::jsonb, ${row.occurred_at}, ${head}, ${middle}, ${tail})`.execute(trx);
   for (const observer of observers) observer(input);
 }
 

@@ -1,6 +1,6 @@
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
+import { type CustomerAndLockout, claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
 import { type Customer, toCustomer } from './customer-service.ts';
 import { lockInForce, recordFailure } from './login-throttle.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
@@ -54,9 +54,12 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     });
   }
 
-  /** Unknown usernames cost the same argon2 run and answer the same as wrong passwords. */
-  async function checkPassword(username: string, password: string): Promise<PasswordCheck> {
-    const { customer: row, lockedUntil } = await findCustomerByUsernameWithLockout(db, username);
+  /**
+   * Unknown usernames cost the same argon2 run and answer the same as wrong passwords. `read`: the
+   * customer and lockout of this username, when the request read them already (in its first statement).
+   */
+  async function checkPassword(username: string, password: string, read?: CustomerAndLockout): Promise<PasswordCheck> {
+    const { customer: row, lockedUntil } = read ?? (await findCustomerByUsernameWithLockout(db, username));
     const locked = lockInForce(lockedUntil, new Date());
     if (locked) return { outcome: 'locked', until: locked };
     const hash = row?.password_hash ?? (await decoyHash());
@@ -69,9 +72,9 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     return until ? { outcome: 'locked', until } : { outcome: 'rejected' };
   }
 
-  /** The second factor for a customer who passed the first; a code is accepted once only. */
-  async function checkOneTimeCode(customerId: string, code: string): Promise<CodeCheck> {
-    const { customer: row, lockedUntil } = await findCustomerByIdWithLockout(db, customerId);
+  /** The second factor for a customer who passed the first; a code is accepted once only. `read` as for checkPassword. */
+  async function checkOneTimeCode(customerId: string, code: string, read?: CustomerAndLockout): Promise<CodeCheck> {
+    const { customer: row, lockedUntil } = read ?? (await findCustomerByIdWithLockout(db, customerId));
     if (!row?.totp_secret || row.disabled_at) return { outcome: 'rejected' };
     const now = new Date();
     const locked = lockInForce(lockedUntil, now);

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { CustomerRow, Database, NewCustomer } from '../db/schema.ts';
 
@@ -29,32 +29,42 @@ export interface CustomerAndLockout {
   lockedUntil: Date | null;
 }
 
+/** `subject`: the username or id the row was read for. */
+type CustomerAndLockoutRow = CustomerRow & { locked_until: Date | null; found: boolean; subject: string | null };
+
 /**
- * Sign-in's one read: the lockout of the username as typed (known or not: counters are kept for any
- * username) and the customer of that name, if there is one.
+ * Sign-in's one read, as a query of exactly one row to send alone or alongside another statement: the
+ * lockout of the username as typed (known or not: counters are kept for any username) and the customer
+ * of that name, if there is one. Map its row with `toCustomerAndLockout`.
  */
-export async function findCustomerByUsernameWithLockout(db: Db, username: string): Promise<CustomerAndLockout> {
-  const { rows } = await sql<CustomerRow & { locked_until: Date | null; found: boolean }>`
-    select c.*, c.id is not null as found, t.locked_until
+export function customerByUsernameWithLockoutQuery(username: string) {
+  return sql<CustomerAndLockoutRow>`
+    select c.*, c.id is not null as found, t.locked_until, typed.username as subject
     from (values (${username}::text)) as typed (username)
     left join customer c on c.username = typed.username
-    left join login_throttle t on t.username = typed.username`.execute(db);
-  const { locked_until: lockedUntil, found, ...customer } = rows[0]!;
+    left join login_throttle t on t.username = typed.username`;
+}
+
+/** The second factor's one read, as a query of exactly one row: the customer `id` names and their username's lockout. */
+export function customerByIdWithLockoutQuery(id: string | RawBuilder<string | null>) {
+  return sql<CustomerAndLockoutRow>`
+    select c.*, c.id is not null as found, t.locked_until, typed.id::text as subject
+    from (values (${id}::uuid)) as typed (id)
+    left join customer c on c.id = typed.id
+    left join login_throttle t on t.username = c.username`;
+}
+
+export function toCustomerAndLockout(row: CustomerAndLockoutRow): CustomerAndLockout {
+  const { locked_until: lockedUntil, found, subject: _subject, ...customer } = row;
   return { customer: found ? customer : undefined, lockedUntil };
 }
 
-/** The second factor's one read: the customer who passed the first and their username's lockout. */
+export async function findCustomerByUsernameWithLockout(db: Db, username: string): Promise<CustomerAndLockout> {
+  return toCustomerAndLockout((await customerByUsernameWithLockoutQuery(username).execute(db)).rows[0]!);
+}
+
 export async function findCustomerByIdWithLockout(db: Db, id: string): Promise<CustomerAndLockout> {
-  const row = await db
-    .selectFrom('customer')
-    .leftJoin('login_throttle', 'login_throttle.username', 'customer.username')
-    .selectAll('customer')
-    .select('login_throttle.locked_until')
-    .where('customer.id', '=', id)
-    .executeTakeFirst();
-  if (!row) return { customer: undefined, lockedUntil: null };
-  const { locked_until: lockedUntil, ...customer } = row;
-  return { customer, lockedUntil };
+  return toCustomerAndLockout((await customerByIdWithLockoutQuery(id).execute(db)).rows[0]!);
 }
 
 /**

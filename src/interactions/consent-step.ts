@@ -1,6 +1,6 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Transaction } from 'kysely';
-import type { Client, Grant, Provider } from 'oidc-provider';
+import { type Client, errors, type Grant, type Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
 import { authoriseConsentIn, declineConsentIn, revokeConsentsOfGrantIn } from '../consents/consent-service.ts';
@@ -18,7 +18,7 @@ import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
 import { claimDecision, claimDecisionWriting, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
-import { finishInteraction, loadInteraction, storeResult } from './interaction-context.ts';
+import { finishInteraction, storeResult } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
 import { GrantNotMergeable, grantManagementOf } from '../oidc/grant-management.ts';
 import { approvalHolds, approvalToVerify } from './payment-approval.ts';
@@ -245,18 +245,30 @@ function wayBackTo(client: Client | undefined): string | undefined {
 }
 
 /**
- * POST approve or deny after the decision was taken (listed before `loadJourney`, which fails once the
- * interaction has ended): while the interaction lasts the browser is sent on to the first outcome;
- * afterwards the TPP already has it, and the customer is told so, with the way back.
+ * POST approve or deny once the decision was taken, after the TPP was sent on: the interaction has
+ * ended, so loading it (listed after this step) fails; the decision is then looked up and the customer
+ * told the TPP already has it, with the way back. While the interaction lasts, `sendOnWhenDecided` answers.
  */
 export function answerRepeatedDecision(deps: ConsentStepDeps) {
   return async function answerRepeatedDecisionStep(ctx: Context & { params: { uid?: string } }, next: () => Promise<unknown>) {
-    const uid = String(ctx.params.uid);
-    const taken = await decisionOf(deps.db, uid);
-    if (!taken) return next();
-    if (await deps.provider.Interaction.find(uid)) return sendOn(ctx, await loadInteraction(deps.provider, ctx));
-    const client = await deps.provider.Client.find(taken.clientId);
-    const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
-    deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof errors.SessionNotFound)) throw error;
+      const taken = await decisionOf(deps.db, String(ctx.params.uid));
+      if (!taken) throw error;
+      const client = await deps.provider.Client.find(taken.clientId);
+      const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
+      deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);
+    }
+  };
+}
+
+/** POST approve or deny once the decision was taken, while the interaction lasts: the browser is sent on to the first outcome. */
+export function sendOnWhenDecided() {
+  return async function sendOnWhenDecidedStep(ctx: Context, next: Next) {
+    const { interaction, decided } = journeyOf(ctx);
+    if (decided) return sendOn(ctx, interaction);
+    await next();
   };
 }

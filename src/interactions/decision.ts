@@ -2,6 +2,7 @@ import { type SqlBool, type Transaction, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Database, InteractionDecision } from '../db/schema.ts';
 import { type ModelRow, upsertModelRowsWhere } from '../store/model-upsert.ts';
+import type { TakenDecision } from './sca-progress.ts';
 
 /**
  * A decision on an interaction is taken once. The customer's approve or deny claims the decision on
@@ -45,7 +46,7 @@ export async function claimDecisionWriting(db: Db, uid: string, decision: Intera
   return claimed !== undefined;
 }
 
-export async function decisionOf(db: Db, uid: string): Promise<{ decision: InteractionDecision; clientId: string } | undefined> {
+export async function decisionOf(db: Db, uid: string): Promise<TakenDecision | undefined> {
   const row = await db.selectFrom('sca_interaction').select(['decision', 'client_id']).where('uid', '=', uid).executeTakeFirst();
   return row?.decision && row.client_id ? { decision: row.decision, clientId: row.client_id } : undefined;
 }

@@ -7,7 +7,7 @@ import type { Views } from '../http/views.ts';
 import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
-import { type Journey, journeyOf } from './journey.ts';
+import { type Journey, journeyOf, signInRead } from './journey.ts';
 import { recordPasswordFactor } from './sca-progress.ts';
 
 /** First factor (knowledge): username and password. Success leads to the one-time-code step. */
@@ -63,7 +63,7 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
     return;
   }
   const { username, password } = parsed.data;
-  const check = await deps.authentication.checkPassword(username, password);
+  const check = await deps.authentication.checkPassword(username, password, signInRead(loaded, username));
   switch (check.outcome) {
     case 'verified':
       await recordPasswordFactor(deps.db, loaded.interaction.uid, check.customer.id);

@@ -9,7 +9,7 @@ import { SCA_ACR } from '../protocol/acr.ts';
 import { paymentDetails, vrpDetails } from './consent-details.ts';
 import { linkedPaymentOf, paymentDigest, paymentDigestMatches } from './dynamic-linking.ts';
 import { finishInteraction } from './interaction-context.ts';
-import { type Journey, journeyOf, passwordVerifiedFor } from './journey.ts';
+import { type Journey, journeyOf, passwordVerifiedFor, signInRead } from './journey.ts';
 import { lockoutNotice, renderLogin } from './login-step.ts';
 import { approvalResult, paymentOf } from './payment-approval.ts';
 import { forgetPasswordFactor } from './sca-progress.ts';
@@ -69,7 +69,7 @@ async function checkCode(deps: OtpStepDeps, ctx: Context, loaded: Journey, custo
     await renderOtp(deps, ctx, loaded, MESSAGES.paymentChanged, 409);
     return;
   }
-  const check = await deps.authentication.checkOneTimeCode(customerId, code);
+  const check = await deps.authentication.checkOneTimeCode(customerId, code, signInRead(loaded, customerId));
   switch (check.outcome) {
     case 'verified': {
       const login = { accountId: customerId, acr: SCA_ACR, amr: ['pwd', 'otp'] };

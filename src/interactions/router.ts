@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { INTERACTION_PREFIX } from '../protocol/routes.ts';
-import { answerRepeatedDecision, approveConsent, denyConsent, showConsent } from './consent-step.ts';
+import { answerRepeatedDecision, approveConsent, denyConsent, sendOnWhenDecided, showConsent } from './consent-step.ts';
 import { journeyOf, loadJourney, passwordVerifiedFor } from './journey.ts';
 import { renderLogin, submitLogin } from './login-step.ts';
 import { renderOtp, submitOtp } from './otp-step.ts';
@@ -43,7 +43,8 @@ function showStep(deps: InteractionDeps) {
  * every POST before anything else; the journey loaded once (the interaction, which fails unless the
  * browser holds its cookie, the TPP, the bound consent, SCA progress counted as activity); the idle
  * timeout; the checks that the step is expected now; the step itself. A decision already taken is
- * answered before loading, since the interaction ends once the TPP has its outcome.
+ * answered right after loading (the journey reads it), or, once the interaction has ended and loading
+ * fails, by the step listed before loading.
  */
 export function interactionRouter(deps: InteractionDeps) {
   const router = new Router({ prefix: INTERACTION_PREFIX });
@@ -51,10 +52,10 @@ export function interactionRouter(deps: InteractionDeps) {
   const load = loadJourney(deps);
 
   router.get('/', checkCsrf, load, endWhenIdle(deps), showStep(deps));
-  router.post('/login', checkCsrf, load, endWhenIdle(deps), requireLoginPrompt(deps), submitLogin(deps));
-  router.post('/otp', checkCsrf, load, endWhenIdle(deps), requireLoginPrompt(deps), requirePasswordFactor(deps), submitOtp(deps));
-  router.post('/confirm', checkCsrf, answerRepeatedDecision(deps), load, endWhenIdle(deps), requireConsentPrompt(deps), approveConsent(deps));
-  router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, returnWhenIdle(), denyConsent(deps));
+  router.post('/login', checkCsrf, loadJourney(deps, 'posted username'), endWhenIdle(deps), requireLoginPrompt(deps), submitLogin(deps));
+  router.post('/otp', checkCsrf, loadJourney(deps, 'password factor'), endWhenIdle(deps), requireLoginPrompt(deps), requirePasswordFactor(deps), submitOtp(deps));
+  router.post('/confirm', checkCsrf, answerRepeatedDecision(deps), load, sendOnWhenDecided(), endWhenIdle(deps), requireConsentPrompt(deps), approveConsent(deps));
+  router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, sendOnWhenDecided(), returnWhenIdle(), denyConsent(deps));
 
   return router;
 }

@@ -6,13 +6,13 @@ import type { SecurityEvents } from './security-events.ts';
 
 export function countSignIns(authentication: CustomerAuthentication, events: SecurityEvents): CustomerAuthentication {
   return {
-    async checkPassword(username, password) {
-      const result = await authentication.checkPassword(username, password);
+    async checkPassword(username, password, read) {
+      const result = await authentication.checkPassword(username, password, read);
       events.signIn('pwd', result.outcome);
       return result;
     },
-    async checkOneTimeCode(customerId, code) {
-      const result = await authentication.checkOneTimeCode(customerId, code);
+    async checkOneTimeCode(customerId, code, read) {
+      const result = await authentication.checkOneTimeCode(customerId, code, read);
       events.signIn('otp', result.outcome);
       return result;
     },

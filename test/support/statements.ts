@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 
-/** Every statement this process sends Postgres while `run` runs (the server under test runs in this process), whitespace folded. */
+/** Every statement this process sends Postgres while `run` runs (the server runs in this process). */
 export async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
   const sent: string[] = [];
   const query = Client.prototype.query;
