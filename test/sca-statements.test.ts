@@ -6,6 +6,7 @@ import { recordFailure } from '../src/customers/login-throttle.ts';
 import type { Db } from '../src/db/connect.ts';
 import { nothingAlongside, passwordFactorCustomerQuery, recordPasswordFactor, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
 import { claimDecision } from '../src/interactions/decision.ts';
+import { auditEventCall, auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { clientDisplayQuery, getClientDisplay } from '../src/tpp/tpp-service.ts';
 import { customerQuery } from '../src/customers/customer-service.ts';
 import { sql } from 'kysely';
@@ -118,18 +119,23 @@ describe('sign-in statements', () => {
     assert.deepEqual(await findCustomerByIdWithLockout(db, randomUUID()), { customer: undefined, lockedUntil: null });
   });
 
-  test('a completed SCA claims its step once, forgets older steps and clears the failure count; a replay changes nothing', async () => {
+  test('a completed SCA claims its step once, forgets older steps, clears the failure count and audits, in one statement; a replay changes nothing', async () => {
     const customer = await createTestCustomer(db);
     await db.insertInto('used_totp_step').values([{ customer_id: customer.id, step: 100 }, { customer_id: customer.id, step: 103 }]).execute();
     await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
     const failures = () => db.selectFrom('login_throttle').select('consecutive_failures').where('username', '=', customer.username).executeTakeFirst();
     const steps = async () => (await db.selectFrom('used_totp_step').select('step').where('customer_id', '=', customer.id).orderBy('step').execute()).map((row) => Number(row.step));
 
-    assert.equal(await db.transaction().execute((trx) => claimTotpStepAndClearFailures(trx, customer, 103, 101)), false, 'a used step is a replay');
+    const strongly = () => auditEventCall({ subjectType: 'customer', subjectId: customer.id, event: 'customer.strongly_authenticated', actor: { kind: 'customer', id: customer.id } }).call;
+    const events = async () => (await auditHistory(db, 'customer', customer.id)).map((event) => event.event);
+    assert.equal(await claimTotpStepAndClearFailures(db, customer, 103, 101, strongly()), false, 'a used step is a replay');
+    assert.deepEqual(await events(), ['customer.created'], 'and audits nothing');
     assert.deepEqual(await steps(), [100, 103], 'nothing forgotten on a replay');
     assert.equal((await failures())?.consecutive_failures, 1, 'nor the failure count cleared');
 
-    assert.equal(await db.transaction().execute((trx) => claimTotpStepAndClearFailures(trx, customer, 104, 102)), true);
+    assert.equal(await claimTotpStepAndClearFailures(db, customer, 104, 102, strongly()), true);
+    assert.deepEqual(await events(), ['customer.created', 'customer.strongly_authenticated'], 'the claim carries its audit event');
+    assert.deepEqual(await verifyAuditChain(db, 'customer', customer.id), { valid: true, length: 2 });
     assert.deepEqual(await steps(), [103, 104]);
     assert.equal(await failures(), undefined);
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { AuditActorKind, AuditEventRow, AuditSubjectType, Database } from '../db/schema.ts';
 import { canonicalJson } from './canonical-json.ts';
 
@@ -77,10 +77,12 @@ function materialAround(row: Omit<Hashed, 'seq' | 'prev_hash'>): [string, string
 }
 
 /**
- * One round trip: the database function takes the subject's chain lock (two writers cannot both extend
- * the same link), reads the last link after the lock is granted and inserts the row with its hash.
+ * The append as a call to place in a statement of the caller's (a change that is one statement on its
+ * own carries its event in that statement, so both commit or neither): the database function takes the
+ * subject's chain lock (two writers cannot both extend the same link), reads the last link after the
+ * lock is granted and inserts the row with its hash. `observed` tells the observers, once it committed.
  */
-export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
+export function auditEventCall(input: AuditEvent): { call: RawBuilder<unknown>; observed(): void } {
   const row = {
     subject_type: input.subjectType,
     subject_id: input.subjectId,
@@ -93,9 +95,20 @@ export async function appendAuditEvent(trx: Transaction<Database>, input: AuditE
     occurred_at: new Date(),
   };
   const [head, middle, tail] = materialAround(row);
-  await sql`select append_audit_event(${row.subject_type}, ${row.subject_id}, ${row.event}, ${row.actor_kind}, ${row.actor_id},
-    ${JSON.stringify(row.before)}::jsonb, ${JSON.stringify(row.after)}::jsonb, ${JSON.stringify(row.details)}::jsonb, ${row.occurred_at}, ${head}, ${middle}, ${tail})`.execute(trx);
-  for (const observer of observers) observer(input);
+  return {
+    call: sql`append_audit_event(${row.subject_type}, ${row.subject_id}, ${row.event}, ${row.actor_kind}, ${row.actor_id},
+      ${JSON.stringify(row.before)}::jsonb, ${JSON.stringify(row.after)}::jsonb, ${JSON.stringify(row.details)}::jsonb, ${row.occurred_at}, ${head}, ${middle}, ${tail})`,
+    observed: () => {
+      for (const observer of observers) observer(input);
+    },
+  };
+}
+
+/** Appends in the caller's transaction: one round trip. */
+export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
+  const { call, observed } = auditEventCall(input);
+  await sql`select ${call}`.execute(trx);
+  observed();
 }
 
 function toRecorded(row: AuditEventRow): RecordedAuditEvent {

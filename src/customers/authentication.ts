@@ -1,4 +1,4 @@
-import { appendAuditEvent } from '../audit/audit-trail.ts';
+import { appendAuditEvent, auditEventCall } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { type CustomerAndLockout, claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
 import { type Customer, toCustomer } from './customer-service.ts';
@@ -80,19 +80,15 @@ export function createCustomerAuthentication(settings: AuthenticationSettings) {
     const locked = lockInForce(lockedUntil, now);
     if (locked) return { outcome: 'locked', until: locked };
     const step = matchTotpStep(openSecret(totpKey, row.totp_secret, row.id), code, now.getTime());
-    const accepted =
-      step !== undefined &&
-      (await db.transaction().execute(async (trx) => {
-        if (!(await claimTotpStepAndClearFailures(trx, row, step, step - 2))) return false;
-        await appendAuditEvent(trx, {
-          subjectType: 'customer',
-          subjectId: row.id,
-          event: 'customer.strongly_authenticated',
-          actor: { kind: 'customer', id: row.id },
-          details: { amr: ['pwd', 'otp'] },
-        });
-        return true;
-      }));
+    const audited = auditEventCall({
+      subjectType: 'customer',
+      subjectId: row.id,
+      event: 'customer.strongly_authenticated',
+      actor: { kind: 'customer', id: row.id },
+      details: { amr: ['pwd', 'otp'] },
+    });
+    const accepted = step !== undefined && (await claimTotpStepAndClearFailures(db, row, step, step - 2, audited.call));
+    if (accepted) audited.observed();
     if (accepted) return { outcome: 'verified' };
     const until = await fail(row.username, row.id, 'otp');
     if (until) return { outcome: 'locked', until };

@@ -68,12 +68,12 @@ export async function findCustomerByIdWithLockout(db: Db, id: string): Promise<C
 }
 
 /**
- * A completed strong authentication, in one statement: marks the TOTP step used, forgets steps older
- * than `forgetBefore` (they can never match again) and clears the username's failure count, the last
- * two only when the step was not used before. False when it was (the code is being replayed): then
- * nothing changed.
+ * A completed strong authentication, in one statement (atomic on its own, no transaction): marks the
+ * TOTP step used, forgets steps older than `forgetBefore` (they can never match again), clears the
+ * username's failure count and makes `along` (the audit event's call), the last three only when the step
+ * was not used before. False when it was (the code is being replayed): then nothing changed.
  */
-export async function claimTotpStepAndClearFailures(trx: Transaction<Database>, customer: { id: string; username: string }, step: number, forgetBefore: number): Promise<boolean> {
+export async function claimTotpStepAndClearFailures(db: Db, customer: { id: string; username: string }, step: number, forgetBefore: number, along: RawBuilder<unknown>): Promise<boolean> {
   const { rows } = await sql<{ step: number }>`
     with claimed as (
       insert into used_totp_step (customer_id, step) values (${customer.id}, ${step})
@@ -84,6 +84,6 @@ export async function claimTotpStepAndClearFailures(trx: Transaction<Database>, 
     ), cleared as (
       delete from login_throttle where username = ${customer.username} and exists (select from claimed)
     )
-    select step from claimed`.execute(trx);
+    select step, ${along} as along from claimed`.execute(db);
   return rows.length > 0;
 }
