@@ -68,6 +68,20 @@ describe('claimDecisionWriting: the claim and the provider\'s rows in one statem
     assert.deepEqual(await rowOf('Interaction', uid), { payload: { jti: uid, result: { error: 'access_denied' } }, expires_at: null });
   });
 
+  test('a statement that fails part way leaves nothing: no decision, no grant (one statement, all or nothing)', async () => {
+    const uid = randomUUID();
+    await touchScaProgressReading(db, uid, 300, nothingAlongside());
+    const grantId = randomUUID();
+    // The fault, injected for real: the result's payload is not JSON, so Postgres refuses its row.
+    const broken: ModelRow = { ...interactionRow(uid, {}), payload: '{not json' };
+    await assert.rejects(claimDecisionWriting(db, uid, 'approved', 'client-a', [grantRow(grantId, uid), broken]), /invalid input syntax for type json/);
+    assert.equal(await rowOf('Grant', grantId), undefined, 'no grant without its result');
+    assert.deepEqual(await db.selectFrom('sca_interaction').select(['decision', 'client_id']).where('uid', '=', uid).executeTakeFirst(), { decision: null, client_id: null }, 'no decision without its grant');
+    const retried = randomUUID();
+    assert.equal(await claimDecisionWriting(db, uid, 'approved', 'client-a', [grantRow(retried, uid), interactionRow(uid, { grantId: retried })]), true, 'the decision is still to be taken');
+    assert.ok(await rowOf('Grant', retried));
+  });
+
   test('32 concurrent claims: exactly one wins, and only its grant and its result are written', async () => {
     const uid = randomUUID();
     await touchScaProgressReading(db, uid, 300, nothingAlongside());
