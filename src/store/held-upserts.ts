@@ -11,14 +11,20 @@ import { type ModelRow, upsertModelRows } from './model-upsert.ts';
  * commits. Only upserts are held; a find in the scope does not see a held row, so a scope holds what is
  * written last (a grant, a result), nothing that is read back in it.
  */
-const holds = new AsyncLocalStorage<Map<string, ModelRow>>();
+interface Hold {
+  rows: Map<string, ModelRow>;
+  /** Until `work` settles; a write that comes later (from something it left running) is sent as usual, not lost. */
+  open: boolean;
+}
+
+const holds = new AsyncLocalStorage<Hold>();
 
 /** Runs `work` with the adapter's upserts held; returns its result and the rows in (model, id) order, one per row (its last write). */
 export async function holdUpserts<T>(work: () => Promise<T>): Promise<{ result: T; rows: ModelRow[] }> {
-  const held = new Map<string, ModelRow>();
-  const result = await holds.run(held, work);
+  const hold: Hold = { rows: new Map(), open: true };
+  const result = await holds.run(hold, work).finally(() => { hold.open = false; });
   // The batched writes' order, so that statements touching the same rows lock them alike.
-  const rows = [...held.entries()].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  const rows = [...hold.rows.entries()].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   return { result, rows };
 }
 
@@ -32,9 +38,10 @@ export async function upsertingLast<T>(trx: Transaction<Database>, work: () => P
   return result;
 }
 
-/** Keeps the row if a hold is open on this call chain (true), else leaves it to be sent (false). */
+/** Keeps the row if an open hold is on this call chain (true), else leaves it to be sent (false). */
 export function holdUpsert(row: ModelRow): boolean {
-  const held = holds.getStore();
-  held?.set(rowKey(row.model, row.id), row);
-  return held !== undefined;
+  const hold = holds.getStore();
+  if (!hold?.open) return false;
+  hold.rows.set(rowKey(row.model, row.id), row);
+  return true;
 }

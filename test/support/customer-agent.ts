@@ -85,21 +85,21 @@ export class CustomerAgent {
     return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]));
   }
 
-  /** The step named `action` of the page's interaction, and the form it posts: the page's CSRF token, the form's hidden fields, `form`. */
-  static #posting(page: Page, action: string, form: Record<string, string>) {
+  /** Where a form of `page` (the step named `action`) posts, and its fields: the page's CSRF token, the form's hidden fields and `form`. */
+  static form(page: Page, action: string, form: Record<string, string> = {}): { url: URL; fields: Record<string, string> } {
     const fields = { ...CustomerAgent.hiddenFields(page, action), csrf_token: CustomerAgent.csrfToken(page), ...form };
     return { url: new URL(`/interaction/${page.url.pathname.split('/')[2]}/${action}`, page.url), fields };
   }
 
-  /** Posts a form of `page` (the step named `action`) and follows the answer to the next page. */
+  /** Posts a form of `page` (the step named `action`) and follows its redirects (see `form`). */
   submit(page: Page, action: string, form: Record<string, string> = {}): Promise<Page> {
-    const { url, fields } = CustomerAgent.#posting(page, action, form);
+    const { url, fields } = CustomerAgent.form(page, action, form);
     return this.open(url, { form: fields });
   }
 
   /** Posts a form of `page` once, as the browser sends it, and returns the answer itself (a redirect is not followed). */
   async post(page: Page, action: string, form: Record<string, string> = {}) {
-    const { url, fields } = CustomerAgent.#posting(page, action, form);
+    const { url, fields } = CustomerAgent.form(page, action, form);
     const response = await this.request(url, { form: fields });
     return { status: response.status, location: response.headers.get('location'), body: await response.text() };
   }
