@@ -9,12 +9,13 @@ import { httpsOptions, parseCertificateBundle } from '../src/http/tls.ts';
 import { generateSigningKey } from '../src/oidc/keys.ts';
 import { FAPI_ALGORITHMS } from '../src/protocol/algorithms.ts';
 import { fapiConfiguration } from '../src/oidc/provider.ts';
+import { type BareCustomer, barePages } from './bare-pages.ts';
 
 /**
  * The baseline of `npm run bench`: plain oidc-provider with Assent's FAPI settings (the same
  * fapiConfiguration the server builds on), its own in-memory adapter, the bench clients as static
- * clients, served on the same TLS settings and dev PKI, and nothing of Assent's around it. Prints the
- * same ready line as bench/server.ts.
+ * clients, served on the same TLS settings and dev PKI, and nothing of Assent's around it, with the least
+ * pages the complete flow needs (bench/bare-pages.ts). Prints the same ready line as bench/server.ts.
  */
 
 const dataDir = process.env.DATA_DIR!;
@@ -36,7 +37,15 @@ const provider = new Provider(issuer, {
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   ttl: { ClientCredentials: 3600, AccessToken: 3600 },
 });
-server.on('request', provider.callback());
+const customers = JSON.parse(await readFile(process.env.BENCH_BARE_CUSTOMERS_FILE!, 'utf8')) as BareCustomer[];
+const pages = barePages(provider, customers);
+const engine = provider.callback();
+server.on('request', (req, res) => {
+  pages(req, res).then(
+    (served) => { if (!served) engine(req, res); },
+    (error: unknown) => { if (!res.headersSent) res.writeHead(500).end(String(error)); },
+  );
+});
 
 process.stdout.write(`${JSON.stringify({ msg: 'bench server ready', port: address.port, issuer, pid: process.pid })}\n`);
 

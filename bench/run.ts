@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect } from 'kysely';
 import { Client, Pool } from 'pg';
 import { Agent, fetch } from 'undici';
-import { createTestCustomer, type TestCustomer } from '../test/support/customers.ts';
+import { authenticator, createTestCustomer, type TestCustomer } from '../test/support/customers.ts';
+import { hashPassword } from '../src/customers/passwords.ts';
+import { generateTotpSecret } from '../src/customers/totp.ts';
+import type { BareCustomer } from './bare-pages.ts';
 import type { Db } from '../src/db/connect.ts';
 import type { Database } from '../src/db/schema.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -33,6 +36,8 @@ const REQUEST_CONNECTIONS = setting('BENCH_REQUEST_CONNECTIONS', 32);
 const FLOW_CONCURRENCY = setting('BENCH_FLOW_CONCURRENCY', 8);
 // Each TOTP code is accepted once: a customer manages about three flows per 30 s, so flows rotate through many.
 const BENCH_CUSTOMERS = setting('BENCH_CUSTOMERS', 120);
+/** The bare engine's customers (three codes each per 30 s; it may run more flows than Assent). */
+const BARE_CUSTOMERS = setting('BENCH_BARE_CUSTOMERS', 400);
 const SCALE_SMALL = setting('BENCH_SCALE_SMALL', 10_000);
 const SCALE_LARGE = setting('BENCH_SCALE_LARGE', 1_000_000);
 /** Consents behind the stored tokens of the small and the large data run. */
@@ -41,6 +46,7 @@ const SCALE_CONSENTS_LARGE = setting('BENCH_SCALE_CONSENTS_LARGE', 100_000);
 /** Consents approved through the pages for the consent-bound introspection scenario (each one a complete flow). */
 const CONSENT_TOKENS = setting('BENCH_CONSENT_TOKENS', 8);
 const CONSENT_BOUND = 'introspection of a consent-bound token (resource server, tls_client_auth)';
+const COMPLETE_FLOWS = 'complete flows (PAR, login, one-time code, consent, token)';
 // Below the in-memory adapter's 1,000-entry LRU, so the baseline introspects live tokens too.
 const PRE_ISSUED = setting('BENCH_PRE_ISSUED', 500);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
@@ -206,7 +212,22 @@ async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clien
   return { rows, tokens };
 }
 
-async function completeFlows(server: ServerProcess, clients: Clients, ctx: { ca: string; customers: TestCustomer[] }) {
+/**
+ * Customers for the bare engine's pages: each its own username and authenticator; one password and its
+ * argon2id hash (Assent's parameters) for all of them, since the verify costs the same for any.
+ */
+async function bareEngineCustomers(count: number): Promise<{ stored: BareCustomer[]; signingIn: TestCustomer[] }> {
+  const password = randomBytes(12).toString('base64url');
+  const passwordHash = await hashPassword(password);
+  const signingIn = Array.from({ length: count }, (_, index): TestCustomer => {
+    const totpSecret = generateTotpSecret();
+    const username = `bare-${index}`;
+    return { id: username, username, displayName: username, password, totpSecret, nextCode: authenticator(totpSecret) };
+  });
+  return { stored: signingIn.map(({ username, totpSecret }) => ({ username, passwordHash, totpSecret })), signingIn };
+}
+
+async function completeFlows(server: ServerProcess, target: Target, clients: Clients, ctx: { ca: string; customers: TestCustomer[] }) {
   const tppAgent = new Agent({ connect: { ca: ctx.ca, cert: clients.mtls.certificate.certPem, key: clients.mtls.certificate.keyPem } });
   const flows = await runFlows({
     issuer: server.issuer, client: clients.mtls, tppAgent, browserAgent: new Agent({ connect: { ca: ctx.ca } }),
@@ -214,7 +235,7 @@ async function completeFlows(server: ServerProcess, clients: Clients, ctx: { ca:
   });
   await tppAgent.close();
   if (flows.firstError) log(`  first flow error: ${flows.firstError}`);
-  const row: Row = { scenario: 'complete flows (PAR, login, consent, token)', target: 'Assent', rssMiB: server.rssMiB(), unit: 'flows/s', ...flows };
+  const row: Row = { scenario: COMPLETE_FLOWS, target, rssMiB: server.rssMiB(), unit: 'flows/s', ...flows };
   printRow(row);
   return row;
 }
@@ -298,7 +319,8 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
   const introspection = versus(CONSENT_BOUND);
   const mtls = versus('client_credentials, tls_client_auth');
   const pkjwt = versus('client_credentials, private_key_jwt');
-  const flows = find('complete flows (PAR, login, consent, token)');
+  const flows = find(COMPLETE_FLOWS);
+  const bareFlows = find(COMPLETE_FLOWS, 'bare engine');
   const small = find(scaleScenario(SCALE_SMALL, SCALE_CONSENTS_SMALL));
   const large = find(scaleScenario(SCALE_LARGE, SCALE_CONSENTS_LARGE));
   const scaleRatio = small && large ? large.p50 / Math.max(small.p50, 0.001) : undefined;
@@ -309,7 +331,7 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
     `| consent-bound introspection by a resource server >= 0.6x the bare engine (aim 0.8x), p99 <= 2x | ${x(introspection?.throughput)}, p99 ${x(introspection?.p99)} | ${verdict(introspection && introspection.throughput >= 0.6 && introspection.p99 <= 2)} |`,
     `| client_credentials, tls_client_auth >= 0.6x | ${x(mtls?.throughput)} | ${verdict(mtls && mtls.throughput >= 0.6)} |`,
     `| client_credentials, private_key_jwt >= 0.5x | ${x(pkjwt?.throughput)} | ${verdict(pkjwt && pkjwt.throughput >= 0.5)} |`,
-    `| complete flows >= 40/s | ${flows?.requestsPerSecond.toFixed(1)} flows/s | ${verdict(flows && flows.requestsPerSecond >= 40)} |`,
+    `| complete flows >= 40/s | ${flows?.requestsPerSecond.toFixed(1)} flows/s (the bare engine with the same pages and factors: ${bareFlows?.requestsPerSecond.toFixed(1)} flows/s, ${x(flows && bareFlows && flows.requestsPerSecond / bareFlows.requestsPerSecond)}) | ${verdict(flows && flows.requestsPerSecond >= 40)} |`,
     `| database round trips per complete flow < 40 | ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'} | ${verdict(roundTripsPerFlow === undefined ? undefined : roundTripsPerFlow < 40)} |`,
     `| consent-bound introspection p50 with ${SCALE_LARGE.toLocaleString('en')} tokens and ${SCALE_CONSENTS_LARGE.toLocaleString('en')} consents <= 1.2x of ${SCALE_SMALL.toLocaleString('en')} and ${SCALE_CONSENTS_SMALL.toLocaleString('en')} | ${small?.p50} ms vs ${large?.p50} ms (${x(scaleRatio)}) | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
     `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most | ${verdict(maxRss <= 300)} |`,
@@ -350,7 +372,7 @@ interface RunContext {
   start: (target: Target, flags?: string[]) => Promise<ServerProcess>;
   db: Db;
   clients: Clients;
-  context: { ca: string; customers: TestCustomer[] };
+  context: { ca: string; customers: TestCustomer[]; bareCustomers: TestCustomer[] };
   /** Tokens one Assent process issued, for the later introspection runs. */
   tokens: string[];
   bench: ConsentBench;
@@ -361,10 +383,13 @@ interface RunContext {
 /** Assent alone: complete flows (and their database round trips), several processes, stored-token scale. */
 async function flowsProcessesAndScale(run: RunContext) {
   const rows: Row[] = [];
-  log('complete flows:');
+  log('complete flows (bare engine, then Assent):');
+  const bare = await run.start('bare engine');
+  rows.push(await completeFlows(bare, 'bare engine', run.clients, { ca: run.context.ca, customers: run.context.bareCustomers }));
+  await bare.stop();
   const server = await run.start('Assent', run.flowFlags);
   const roundTripsBefore = await server.roundTrips();
-  const flows = await completeFlows(server, run.clients, run.context);
+  const flows = await completeFlows(server, 'Assent', run.clients, run.context);
   const roundTripsAfter = await server.roundTrips();
   rows.push(flows);
   const completedFlows = Math.max(flows.total - flows.errors, 1);
@@ -426,12 +451,15 @@ async function main() {
     await writeFile(clientsFile, JSON.stringify([clients.mtls.metadata, clients.pkjwt.metadata]));
     const customers: TestCustomer[] = [];
     for (let i = 0; i < BENCH_CUSTOMERS; i += 1) customers.push(await createTestCustomer(db));
+    const bareCustomers = await bareEngineCustomers(BARE_CUSTOMERS);
+    const bareCustomersFile = path.join(dataDir, 'bench-bare-customers.json');
+    await writeFile(bareCustomersFile, JSON.stringify(bareCustomers.stored));
     env = {
       DATABASE_URL: databaseUrl, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'warn',
-      ACCESS_TOKEN_TTL: '3600', BENCH_CLIENTS_FILE: clientsFile,
+      ACCESS_TOKEN_TTL: '3600', BENCH_CLIENTS_FILE: clientsFile, BENCH_BARE_CUSTOMERS_FILE: bareCustomersFile,
       RATE_LIMIT_LOGIN: 'off', RATE_LIMIT_OTP: 'off', RATE_LIMIT_PAR: 'off', RATE_LIMIT_TOKEN: 'off', RATE_LIMIT_REGISTRATION: 'off',
     };
-    const context = { ca: pki.ca.certPem, customers };
+    const context = { ca: pki.ca.certPem, customers, bareCustomers: bareCustomers.signingIn };
     const rows: Row[] = [];
 
     const profileDirectory = PROFILE_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'assent-prof-')));

@@ -10,8 +10,11 @@ export function findCustomerById(db: Db, id: string) {
   return db.selectFrom('customer').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** What names the customer `id` on a page (no secrets), as a query of at most one row to read alongside another. */
-export function customerNameQuery(id: string | null) {
+/**
+ * What names the customer `id` on a page (no secrets), as a query of at most one row to read alongside
+ * another; `id` is a value, or SQL reading it from the other statement's row.
+ */
+export function customerNameQuery(id: string | null | RawBuilder<string | null>) {
   return sql<{ id: string; username: string; display_name: string }>`select id, username, display_name from customer where id = ${id}::uuid`;
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type RawBuilder, sql } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind } from '../db/schema.ts';
@@ -43,6 +44,21 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | undefi
 /** `getCustomer` as a query to read alongside another statement (map its row with `toCustomer`). */
 export function customerQuery(id: string) {
   return customerNameQuery(UUID.test(id) ? id : null);
+}
+
+/**
+ * `getCustomer` as SQL read with another statement's row (the adapter's account companion): the
+ * customer the SQL `accountId` names as a JSON object, or null for nobody (an id that is no UUID names
+ * nobody here too, and is never cast). Map it with `customerOfCompanion`.
+ */
+export function customerWithRow(accountId: RawBuilder<string | null>): RawBuilder<unknown> {
+  const uuid = sql<string | null>`case when ${accountId} ~* ${UUID.source} then ${accountId} end`;
+  return sql`(select row_to_json(c) from (${customerNameQuery(uuid)}) as c)`;
+}
+
+/** The customer `customerWithRow` read (null: nobody). */
+export function customerOfCompanion(companion: unknown): Customer | undefined {
+  return companion ? toCustomer(companion as { id: string; username: string; display_name: string }) : undefined;
 }
 
 /** A customer an operator has not disabled, or undefined: whom a decoupled request may reach. */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Provider, errors, type CIBAEnabledConfiguration, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
-import { getCustomer } from '../customers/customer-service.ts';
+import { customerOfCompanion, customerWithRow, getCustomer } from '../customers/customer-service.ts';
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
@@ -16,6 +16,7 @@ import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
 import type { ClientCache } from '../store/client-cache.ts';
+import { takeAccountOfRequest } from '../store/request-prefetch.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
@@ -178,6 +179,8 @@ export function createProvider(settings: ProviderSettings): Provider {
     clientCache: settings.clientCache,
     // A token's grant comes with the standing of the consents it holds, in the same statement.
     grantCompanion: consentStandingsWithGrant,
+    // A row naming a customer (a decided interaction, a session, a code) comes with the customer: findAccount's read.
+    accountCompanion: customerWithRow,
     issuanceHolds: consentHoldsAfterIssuance,
     sourceReused: (database, grantId, model) => endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
   });
@@ -254,7 +257,9 @@ export function createProvider(settings: ProviderSettings): Provider {
     interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid) },
     loadExistingGrant,
     async findAccount(ctx, sub) {
-      const customer = await getCustomer(db, sub);
+      // Read with this request's interaction, session or code when one named `sub`; else (CIBA's hint, userinfo) now.
+      const kept = takeAccountOfRequest(sub);
+      const customer = kept ? customerOfCompanion(kept.companion) : await getCustomer(db, sub);
       if (!customer) return ctx.oidc.route === 'backchannel_authentication' ? nobodyToTell(sub) : undefined;
       return {
         accountId: customer.id,

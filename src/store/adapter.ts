@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
-import { createBatchedFind, type GrantCompanion } from './batched-find.ts';
-import { forgetOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeOfRequest } from './request-prefetch.ts';
+import { type AccountCompanion, createBatchedFind, type GrantCompanion } from './batched-find.ts';
+import { forgetOfRequest, keepAccountOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeOfRequest } from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import { holdUpsert } from './held-upserts.ts';
 import { upsertModelRows } from './model-upsert.ts';
@@ -58,6 +58,8 @@ export interface AdapterOptions {
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
   /** Read with every token's grant in the same statement (the consents the grant holds); see store/request-prefetch.ts. */
   grantCompanion?: GrantCompanion;
+  /** Read with every row that names an account, in the same statement (the customer findAccount asks for); see store/request-prefetch.ts. */
+  accountCompanion?: AccountCompanion;
   batchedFind?: BatchedFind;
   batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
   batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
@@ -138,6 +140,7 @@ export class KyselyAdapter implements Adapter {
     if (row?.grant && typeof grantId === 'string') keepGrantOfRequest(grantId, row.grant);
     const sessionUid = this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
     if (row?.session && typeof sessionUid === 'string') keepSessionOfRequest(sessionUid, row.session);
+    if (row?.account) keepAccountOfRequest(row.account.id, row.account.companion);
     return row && withConsumption(this.model, row);
   }
 
@@ -226,7 +229,7 @@ export class KyselyAdapter implements Adapter {
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
 export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
-  const batched = { batchedFind: createBatchedFind(db, liveAt, options.grantCompanion), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
+  const batched = { batchedFind: createBatchedFind(db, liveAt, { grant: options.grantCompanion, account: options.accountCompanion }), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
       super(db, model, { ...options, ...batched });

@@ -1,13 +1,27 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { rowKey } from './batched-write.ts';
 import { createTurnBatch } from './turn-batch.ts';
+
+type RowOf<Q> = Q extends CompiledQuery<infer R> ? R : never;
 
 /** A live row's expiry condition, for the table under the alias given. */
 export type LiveCondition = (alias: string) => RawBuilder<boolean>;
 
 /** What the domains read with a grant in the same statement (the consents it holds), by the grant's id. */
 export type GrantCompanion = (grantId: RawBuilder<string>) => RawBuilder<unknown>;
+
+/**
+ * What the domains read with a row's account in the same statement (the customer oidc-provider's
+ * `findAccount` asks for next), by the account id the row names.
+ */
+export type AccountCompanion = (accountId: RawBuilder<string | null>) => RawBuilder<unknown>;
+
+/** What the companions of a find read with its row; each is optional. */
+export interface FindCompanions {
+  grant?: GrantCompanion;
+  account?: AccountCompanion;
+}
 
 export interface FoundGrant {
   payload: Record<string, unknown>;
@@ -22,6 +36,8 @@ export interface FoundRow {
   grant?: FoundGrant;
   /** A session-bound token's or an interaction's live session, read in the same statement. */
   session?: Record<string, unknown>;
+  /** The account the row names and what the AccountCompanion read for it (null when it names nobody), in the same snapshot. */
+  account?: { id: string; companion: unknown };
 }
 
 /**
@@ -32,6 +48,18 @@ const grantIdOf = (alias: string) =>
   sql<string>`coalesce(case when ${sql.ref(`${alias}.model`)} = 'Interaction' then ${sql.ref(`${alias}.payload`)}->'result'->'consent'->>'grantId' end, ${sql.ref(`${alias}.grant_id`)})`;
 
 /**
+ * The account a row names, for the rows whose find oidc-provider follows with `findAccount` in the same
+ * request: a decided interaction at the resume (the login its result carries, else its session's
+ * account), a session (authorization requests), and the grant sources redeemed at the token endpoint.
+ * Access tokens are left out: introspection never asks for the account, and userinfo reads it itself.
+ */
+const accountIdOf = (alias: string) => {
+  const model = sql.ref(`${alias}.model`);
+  const payload = sql.ref(`${alias}.payload`);
+  return sql<string | null>`case when ${model} = 'Interaction' and ${payload} ? 'result' then coalesce(${payload}->'result'->'login'->>'accountId', ${payload}->'session'->>'accountId') when ${model} in ('Session', 'AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest') then ${payload}->>'accountId' end`;
+};
+
+/**
  * Finds by id, batched: every find issued while the event loop handles one round of I/O (all the
  * requests that arrived together, and oidc-provider's habit of looking one token value up as
  * AccessToken, ClientCredentials and RefreshToken at once) shares one query, sent once that round is
@@ -40,10 +68,34 @@ const grantIdOf = (alias: string) =>
  *
  * A token row comes with its grant and what the domains read with the grant (`companion`: the consents
  * it holds), and a session-bound token with its session, in the same statement, so a consent-bound
- * introspection reads token, grant, consent status and session in one round trip. Every find still reads the database after its own request began, so a
+ * introspection reads token, grant, consent status and session in one round trip. A row that names an
+ * account comes with what the domains read for it (`companion`: the customer), so the resume and the
+ * token request do not read the customer on their own. Every find still reads the database after its own request began, so a
  * revocation committed before a request started is seen by it.
  */
-export function createBatchedFind(db: Db, live: LiveCondition, companion?: GrantCompanion) {
+export function createBatchedFind(db: Db, live: LiveCondition, companions: FindCompanions = {}) {
+  // The statement's text is the same for every batch (the ids and models go as two array parameters),
+  // so it is built and compiled once: building it per batch cost a few per cent of the process.
+  const idsSlot: string[] = [];
+  const modelsSlot: string[] = [];
+  const compiled = db
+    .selectFrom('oidc_model as t')
+    .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
+    .leftJoin('oidc_model as s', (join) =>
+      join
+        .on('s.model', '=', 'Session')
+        .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
+        .on(live('s')),
+    )
+    .leftJoinLateral(db.selectNoFrom(accountIdOf('t').as('id')).as('a'), (join) => join.onTrue())
+    .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload', 'a.id as account_id'])
+    .select(companions.grant ? companions.grant(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
+    .select(companions.account ? sql<unknown>`case when a.id is not null then ${companions.account(sql.ref<string | null>('a.id'))} end`.as('account_companion') : sql<null>`null`.as('account_companion'))
+    .where(sql<boolean>`t.id = any(${idsSlot}::text[])`)
+    .where(sql<boolean>`t.model = any(${modelsSlot}::text[])`)
+    .where(live('t'))
+    .compile();
+
   async function loadMany(keys: string[]): Promise<Map<string, FoundRow>> {
     const ids = new Set<string>();
     const models = new Set<string>();
@@ -52,21 +104,8 @@ export function createBatchedFind(db: Db, live: LiveCondition, companion?: Grant
       models.add(model);
       ids.add(id);
     }
-    const rows = await db
-      .selectFrom('oidc_model as t')
-      .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
-      .leftJoin('oidc_model as s', (join) =>
-        join
-          .on('s.model', '=', 'Session')
-          .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
-          .on(live('s')),
-      )
-      .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload'])
-      .select(companion ? companion(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
-      .where('t.id', 'in', [...ids])
-      .where('t.model', 'in', [...models])
-      .where(live('t'))
-      .execute();
+    const parameters = compiled.parameters.map((value) => (value === idsSlot ? [...ids] : value === modelsSlot ? [...models] : value));
+    const { rows } = await db.executeQuery<RowOf<typeof compiled>>({ ...compiled, parameters });
     return new Map(
       rows.map((row) => [
         rowKey(row.model, row.id),
@@ -75,6 +114,7 @@ export function createBatchedFind(db: Db, live: LiveCondition, companion?: Grant
           consumed_at: row.consumed_at,
           ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
           ...(row.session_payload && { session: row.session_payload }),
+          ...(companions.account && row.account_id !== null && { account: { id: row.account_id, companion: row.account_companion } }),
         } satisfies FoundRow,
       ]),
     );

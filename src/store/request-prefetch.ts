@@ -4,8 +4,8 @@ import type { FoundGrant } from './batched-find.ts';
 
 /**
  * What was read together with a token (store/batched-find.ts: its grant with the consents it holds,
- * and the session a session-bound token or an interaction lives in), kept for the rest of that one provider request
- * only: the request's Grant.find and Session.findByUid take it instead of asking again, and the
+ * the session a session-bound token or an interaction lives in, and the customer it names), kept for the rest of that one provider request
+ * only: the request's Grant.find, Session.findByUid and findAccount take it instead of asking again, and the
  * consent check at introspection reads what came with the grant. Keyed by the request's context
  * (oidc-provider's `Provider.ctx`), so nothing read for one request ever answers another: a request
  * that starts after a revocation committed reads the database itself. Each row is served once, and
@@ -29,7 +29,7 @@ export function asOneRequest<T>(read: () => Promise<T>): Promise<T> {
   return pageScope.run({}, read);
 }
 
-const keyOf = (model: 'Grant' | 'Session', key: string) => `${model}\u0000${key}`;
+const keyOf = (model: 'Grant' | 'Session' | 'Account', key: string) => `${model}\u0000${key}`;
 
 function keptOfRequest(create: boolean): Map<string, Kept> | undefined {
   const ctx = Provider.ctx ?? pageScope.getStore();
@@ -58,6 +58,24 @@ export function takeOfRequest(model: 'Grant' | 'Session', key: string): Record<s
 /** What was read with the grant (the consents it holds), in this request; undefined when nothing was. */
 export function grantCompanionOfRequest(grantId: string): unknown {
   return keptOfRequest(false)?.get(keyOf('Grant', grantId))?.companion;
+}
+
+/** What was read for the account `accountId` with a row of this request (the customer; null when nobody). */
+export function keepAccountOfRequest(accountId: string, companion: unknown): void {
+  keptOfRequest(true)?.set(keyOf('Account', accountId), { payload: undefined, companion });
+}
+
+/**
+ * What was read for the account with a row of this request, once (`{ companion }`, null inside when the
+ * account names nobody); undefined when nothing was, and the caller reads it itself.
+ */
+export function takeAccountOfRequest(accountId: string): { companion: unknown } | undefined {
+  const kept = keptOfRequest(false);
+  const key = keyOf('Account', accountId);
+  const account = kept?.get(key);
+  if (!account) return undefined;
+  kept!.delete(key);
+  return { companion: account.companion };
 }
 
 /** The row changed or went in this request: nothing kept for it answers again. */

@@ -21,19 +21,19 @@ export async function createTestCustomer(db: Db): Promise<TestCustomer> {
   const password = randomBytes(12).toString('base64url');
   const totpKey = await loadTotpKey(db, { devMode: true, configured: undefined });
   const { customer, totp } = await createCustomer(db, totpKey, { username, displayName: `Customer ${username}`, password, authenticatorIssuer: 'Test Bank' });
+  return { ...customer, password, totpSecret: totp.secret, nextCode: authenticator(totp.secret) };
+}
+
+/** The authenticator app of `secret`: each call a valid code no earlier call returned (each code is accepted once). */
+export function authenticator(secret: string): () => string {
   const handedOut = new Set<number>();
-  return {
-    ...customer,
-    password,
-    totpSecret: totp.secret,
-    nextCode() {
-      // The server accepts one step either side of now; hand out an unused one, the longest-lived first.
-      const now = totpStep();
-      const step = [now, now + 1, now - 1].find((candidate) => !handedOut.has(candidate));
-      if (step === undefined) throw new Error('three codes used within 30 seconds: wait for the next step');
-      handedOut.add(step);
-      return currentTotpCode(totp.secret, step * 30_000);
-    },
+  return () => {
+    // The server accepts one step either side of now; hand out an unused one, the longest-lived first.
+    const now = totpStep();
+    const step = [now, now + 1, now - 1].find((candidate) => !handedOut.has(candidate));
+    if (step === undefined) throw new Error('three codes used within 30 seconds: wait for the next step');
+    handedOut.add(step);
+    return currentTotpCode(secret, step * 30_000);
   };
 }
 
