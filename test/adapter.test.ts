@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Db } from '../src/db/connect.ts';
 import { KyselyAdapter, sweepExpired } from '../src/store/adapter.ts';
+import { holdUpserts } from '../src/store/held-upserts.ts';
+import { upsertModelRows } from '../src/store/model-upsert.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
 
 describe('Kysely adapter contract on real Postgres', () => {
@@ -19,6 +22,26 @@ describe('Kysely adapter contract on real Postgres', () => {
     await sessions.upsert('s1', { accountId: 'a2', uid: 'u1', kind: 'Session' }, 60);
     assert.equal((await sessions.find('s1'))?.accountId, 'a2');
     assert.equal(await sessions.find('missing'), undefined);
+  });
+
+  test('held upserts: nothing is sent while held, the last write of a row wins, and a write after the hold closed is sent, not lost', async () => {
+    const grants = new KyselyAdapter(db, 'Grant');
+    let late: Promise<void> | undefined;
+    const { result, rows } = await holdUpserts(async () => {
+      await grants.upsert('held-1', { kind: 'Grant', accountId: 'first' }, 60);
+      await grants.upsert('held-1', { kind: 'Grant', accountId: 'second' }, 60);
+      await grants.upsert('held-2', { kind: 'Grant' }, 60);
+      // Left running by the scope: it writes once the hold has closed.
+      late = setTimeout(20).then(() => grants.upsert('held-late', { kind: 'Grant' }, 60));
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.deepEqual(rows.map((row) => [row.id, JSON.parse(row.payload).accountId]), [['held-1', 'second'], ['held-2', undefined]]);
+    assert.equal(await grants.find('held-1'), undefined, 'a held row is not sent');
+    await late;
+    assert.ok(await grants.find('held-late'), 'a write after the hold closed is sent');
+    await upsertModelRows(db, rows).execute();
+    assert.equal((await grants.find('held-1'))?.accountId, 'second');
   });
 
   test('models are separate namespaces for the same id', async () => {

@@ -20,6 +20,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMEN
 import { oneTimeCode, type TestCustomer } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
+import { statementsDuring } from './support/statements.ts';
 import { createTestTpp } from './support/tpp.ts';
 
 /**
@@ -241,6 +242,23 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(consentGrant.grant_id, row.grant_id, 'the consent lives in that one grant');
     const approvals = await assent.db.selectFrom('audit_event').select('event').where('subject_type', '=', 'decoupled_request').where('subject_id', '=', request.id).orderBy('seq').execute();
     assert.deepEqual(approvals.map((event) => event.event), ['decoupled_request.requested', 'decoupled_request.approved']);
+    const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
+    assert.equal(issued.claims()?.openbanking_intent_id, consentId);
+  });
+
+  test('an approval writes the grant and the provider\'s result in one statement, the last of its transaction', async () => {
+    const { customer: approver, current } = await customerWithAccounts(assent);
+    const approverApp = await DeviceApp.signIn(assent, approver);
+    const consentId = await accountConsent();
+    const started = await initiate(assent, tpp, { login_hint: approver.username, binding_message: 'ONCE', claims: intentClaimsObject(consentId) });
+    const request = (await approverApp.pending()).find((candidate) => candidate.consent.id === consentId);
+    assert.ok(request);
+    const code = await oneTimeCode(approver);
+    const statements = await statementsDuring(async () => assert.equal((await approverApp.approve(request.id, { code, account_ids: [current.id] })).status, 200));
+    const writes = statements.filter((text) => /^(insert into|update|delete from) "oidc_model"/.test(text));
+    assert.equal(writes.length, 1, statements.join('\n'));
+    assert.match(writes[0]!, /values \(\$1, .*\), \(\$8, /, 'the grant and the request, one statement');
+    assert.equal(statements[statements.indexOf(writes[0]!) + 1], 'commit');
     const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
     assert.equal(issued.claims()?.openbanking_intent_id, consentId);
   });

@@ -13,6 +13,7 @@ import { accountChoices } from '../interactions/account-choices.ts';
 import { bindConsentToGrant } from '../interactions/consent-grant.ts';
 import { assertPaymentUnchanged, DynamicLinkBroken, linkedPaymentOf, paymentDigestMatches } from '../interactions/dynamic-linking.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
+import { upsertingLast } from '../store/held-upserts.ts';
 import { claimDecision, type DecoupledRequestRow, findForCustomer, recordGrant } from './decoupled-repository.ts';
 
 /**
@@ -134,25 +135,28 @@ export async function approveDecoupledRequest(deps: DecisionDeps, customerId: st
       if (!claimed) return undefined;
       const grant = new provider.Grant({ accountId: customerId, clientId: row.client_id });
       bindConsentToGrant(provider, grant, { scope: row.scope, resource: row.resource ?? undefined }, consent, false);
-      const grantId = await grant.save();
-      await authoriseConsentIn(trx, accounts, {
-        approval: approvalOf(consent, approval.paymentDigest),
-        consentId: consent.id,
-        clientId: row.client_id,
-        customerId,
-        accountIds: approval.accountIds,
-        grantId,
-        startedAt: row.created_at,
+      // The grant and the provider's result are saved together, in one statement before the commit.
+      return upsertingLast(trx, async () => {
+        const grantId = await grant.save();
+        await authoriseConsentIn(trx, accounts, {
+          approval: approvalOf(consent, approval.paymentDigest),
+          consentId: consent.id,
+          clientId: row.client_id,
+          customerId,
+          accountIds: approval.accountIds,
+          grantId,
+          startedAt: row.created_at,
+        });
+        await recordGrant(trx, row.id, grantId);
+        await appendAuditEvent(trx, {
+          subjectType: 'decoupled_request',
+          subjectId: row.id,
+          event: 'decoupled_request.approved',
+          actor: { kind: 'customer', id: customerId },
+          details: { clientId: row.client_id, consentId: consent.id, grantId },
+        });
+        return settle(provider, row.auth_req_id, { grantId, rar: grant.rar ?? [] });
       });
-      await recordGrant(trx, row.id, grantId);
-      await appendAuditEvent(trx, {
-        subjectType: 'decoupled_request',
-        subjectId: row.id,
-        event: 'decoupled_request.approved',
-        actor: { kind: 'customer', id: customerId },
-        details: { clientId: row.client_id, consentId: consent.id, grantId },
-      });
-      return settle(provider, row.auth_req_id, { grantId, rar: grant.rar ?? [] });
     });
     if (!settled) return { outcome: 'decided' };
     pingTpp(deps, row.client_id, settled);

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import type { Transaction } from 'kysely';
 import { type Client, errors, type Grant, type Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { AccountSelectionInvalid, ConsentExpired } from '../consents/consent-errors.ts';
@@ -7,13 +8,15 @@ import { IllegalConsentTransition } from '../consents/consent-status.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
+import type { Database } from '../db/schema.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
+import { holdUpserts, upsertingLast } from '../store/held-upserts.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from './account-choices.ts';
 import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
-import { claimDecision, decisionOf } from './decision.ts';
+import { claimDecision, claimDecisionWriting, decisionOf } from './decision.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, storeResult } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
@@ -133,47 +136,66 @@ function sendOn(ctx: Context, interaction: Interaction) {
   ctx.status = 303;
 }
 
+/** Authorises the consent in the approval's grant, within the approval's transaction. */
+function authoriseIn(trx: Transaction<Database>, interaction: Interaction, consent: Consent, accounts: readonly BankAccount[], selected: string[], grantId: string) {
+  refuseUnofferedAccounts(consent, accounts, selected);
+  return authoriseConsentIn(trx, accounts, {
+    approval: approvalToVerify(consent, interaction.lastSubmission),
+    consentId: consent.id,
+    clientId: String(interaction.params.client_id),
+    customerId: interaction.session!.accountId,
+    accountIds: selected,
+    grantId,
+    // iat counts whole seconds; rounding up recognises a re-authentication started within the second
+    // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
+    startedAt: new Date((interaction.iat + 1) * 1000),
+  });
+}
+
 /**
- * POST approve. One transaction claims the decision, saves the grant, authorises the consent in it
- * and stores the interaction result, so a failure leaves no grant behind and a concurrent post finds
- * either nothing decided or everything done. The customer's accounts are read once, before it.
+ * The approval's writes through the provider's models: the grant saved, `authorise` run with its id,
+ * the interaction's result stored. The caller holds the two saves (store/held-upserts.ts) to write them
+ * with the claim, or together at the end of its transaction.
+ */
+async function saveApproval(grant: Grant, interaction: Interaction, authorise?: (grantId: string) => Promise<unknown>) {
+  const grantId = await grant.save();
+  await authorise?.(grantId);
+  await storeResult(interaction, { consent: { grantId } }, true);
+}
+
+/**
+ * POST approve. The claim of the decision, the grant and the interaction result are written together,
+ * so a failure leaves no grant behind and a concurrent post finds either nothing decided or everything
+ * done. With no consent to change (and no grant to replace), that is one statement; otherwise one
+ * transaction claims first, changes the consents and audits, and writes grant and result last. The
+ * customer's accounts are read once, before it.
  */
 export function approveConsent(deps: ConsentStepDeps) {
   return async function approveConsentStep(ctx: Context) {
     const { provider, db } = deps;
     const journey = journeyOf(ctx);
     const { interaction, consent } = journey;
-    const { params, session } = interaction;
-    const customerId = session!.accountId;
+    const { params, uid } = interaction;
+    const clientId = String(params.client_id);
     const selected = selectedAccounts(await readForm(ctx));
-    const accounts = consent ? await customerAccounts(deps, customerId) : [];
+    const accounts = consent ? await customerAccounts(deps, interaction.session!.accountId) : [];
+    const managed = grantManagementOf(params);
     try {
       // A post that finds the decision taken sends the browser on to its outcome, like the first one.
-      await inAmbientTransaction(db, async (trx) => {
-        if (!(await claimDecision(trx, interaction.uid, 'approved', String(params.client_id)))) return;
-        const grant = await grantFor(provider, interaction, consent);
-        // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
-        const managed = grantManagementOf(params);
-        if (managed.action === 'replace') {
-          await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId: String(params.client_id), reason: 'replaced by the TPP (grant management)' });
-        }
-        const grantId = await grant.save();
-        if (consent) {
-          refuseUnofferedAccounts(consent, accounts, selected);
-          await authoriseConsentIn(trx, accounts, {
-            approval: approvalToVerify(consent, interaction.lastSubmission),
-            consentId: consent.id,
-            clientId: String(params.client_id),
-            customerId,
-            accountIds: selected,
-            grantId,
-            // iat counts whole seconds; rounding up recognises a re-authentication started within the second
-            // of the first approval (an account-access consent only, by the same customer, so nothing is lost).
-            startedAt: new Date((interaction.iat + 1) * 1000),
-          });
-        }
-        await storeResult(interaction, { consent: { grantId } }, true);
-      });
+      if (!consent && managed.action !== 'replace') {
+        const grant = await grantFor(provider, interaction, undefined);
+        const { rows } = await holdUpserts(() => saveApproval(grant, interaction));
+        await claimDecisionWriting(db, uid, 'approved', clientId, rows);
+      } else {
+        await inAmbientTransaction(db, async (trx) => {
+          if (!(await claimDecision(trx, uid, 'approved', clientId))) return;
+          const grant = await grantFor(provider, interaction, consent);
+          // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
+          if (managed.action === 'replace') await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId, reason: 'replaced by the TPP (grant management)' });
+          const authorise = consent && ((grantId: string) => authoriseIn(trx, interaction, consent, accounts, selected, grantId));
+          await upsertingLast(trx, () => saveApproval(grant, interaction, authorise));
+        });
+      }
       sendOn(ctx, interaction);
     } catch (error) {
       if (error instanceof AccountSelectionInvalid) {
@@ -191,16 +213,24 @@ export function approveConsent(deps: ConsentStepDeps) {
   };
 }
 
-/** POST deny: a consent awaiting the customer is Rejected, and the TPP hears access_denied; taken once, like approval. */
+/**
+ * POST deny: a consent awaiting the customer is Rejected, and the TPP hears access_denied; taken once,
+ * like approval. Without a consent, the claim and the result are one statement.
+ */
 export function denyConsent(deps: ConsentStepDeps) {
   return async function denyConsentStep(ctx: Context) {
     const { interaction, consent } = journeyOf(ctx);
     const clientId = String(interaction.params.client_id);
-    await inAmbientTransaction(deps.db, async (trx) => {
-      if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;
-      if (consent) await declineConsentIn(trx, { consentId: consent.id, clientId, customerId: interaction.session?.accountId ?? null });
-      await storeResult(interaction, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
-    });
+    const denied = () => storeResult(interaction, { error: 'access_denied', error_description: 'the customer denied the request' }, false);
+    if (!consent) {
+      await claimDecisionWriting(deps.db, interaction.uid, 'denied', clientId, (await holdUpserts(denied)).rows);
+    } else {
+      await inAmbientTransaction(deps.db, async (trx) => {
+        if (!(await claimDecision(trx, interaction.uid, 'denied', clientId))) return;
+        await declineConsentIn(trx, { consentId: consent.id, clientId, customerId: interaction.session?.accountId ?? null });
+        await denied();
+      });
+    }
     sendOn(ctx, interaction);
   };
 }

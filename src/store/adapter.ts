@@ -7,6 +7,8 @@ import { destroyGrantEverywhere } from './artefacts.ts';
 import { type AccountCompanion, createBatchedFind, type GrantCompanion } from './batched-find.ts';
 import { forgetOfRequest, keepAccountOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeOfRequest } from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
+import { holdUpsert } from './held-upserts.ts';
+import { upsertModelRows } from './model-upsert.ts';
 import type { ClientCache } from './client-cache.ts';
 
 type BatchedFind = ReturnType<typeof createBatchedFind>;
@@ -96,24 +98,11 @@ export class KyselyAdapter implements Adapter {
       uid: payload.uid ?? null,
       expires_at: expiry(expiresIn),
     };
-    // Inside an ambient transaction the write belongs to that transaction; elsewhere it joins a batch.
-    if (this.#options.batchedUpsert && this.db === this.#db) {
-      await this.#options.batchedUpsert(row);
-    } else {
-      await this.db
-        .insertInto('oidc_model')
-        .values(row)
-        .onConflict((oc) =>
-          oc.columns(['model', 'id']).doUpdateSet({
-            payload: row.payload,
-            grant_id: row.grant_id,
-            user_code: row.user_code,
-            uid: row.uid,
-            expires_at: row.expires_at,
-            updated_at: sql`now()`,
-          }),
-        )
-        .execute();
+    // A held write is the caller's to send (store/held-upserts.ts); inside an ambient transaction the
+    // write belongs to that transaction; elsewhere it joins a batch.
+    if (!holdUpsert(row)) {
+      if (this.#options.batchedUpsert && this.db === this.#db) await this.#options.batchedUpsert(row);
+      else await upsertModelRows(this.db, [row]).execute();
     }
     if (this.model === 'Client') this.#options.clientCache?.forget(id);
     if (this.model === 'Grant') forgetOfRequest('Grant', id);

@@ -1,16 +1,6 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
-
-/** One oidc_model row as the adapter writes it. */
-export interface ModelRow {
-  model: string;
-  id: string;
-  payload: string;
-  grant_id?: string | null;
-  user_code?: string | null;
-  uid?: string | null;
-  expires_at: RawBuilder<Date> | null;
-}
+import { type ModelRow, upsertModelRows } from './model-upsert.ts';
 
 interface Pending<R> {
   row: ModelRow;
@@ -53,20 +43,7 @@ export const rowKey = (model: string, id: string) => `${model}\u0000${id}`;
 /** Upserts (insert, or replace the payload of the row with that model and id). */
 export function createBatchedUpsert(db: Db) {
   const batcher = turnBatcher<true>(async (rows) => {
-    await db
-      .insertInto('oidc_model')
-      .values(rows.map((row) => ({ grant_id: null, user_code: null, uid: null, ...row })))
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet((eb) => ({
-          payload: eb.ref('excluded.payload'),
-          grant_id: eb.ref('excluded.grant_id'),
-          user_code: eb.ref('excluded.user_code'),
-          uid: eb.ref('excluded.uid'),
-          expires_at: eb.ref('excluded.expires_at'),
-          updated_at: sql`now()`,
-        })),
-      )
-      .execute();
+    await upsertModelRows(db, rows).execute();
     return new Map(rows.map((row) => [rowKey(row.model, row.id), true]));
   }, true);
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Db } from '../db/connect.ts';
@@ -44,9 +45,9 @@ export function normaliseThumbprint(input: string): string | undefined {
   return /^[A-Za-z0-9_-]{43}$/.test(input) ? input : undefined;
 }
 
-/** Which of these certificate thumbprints are blocked, in one statement. */
+/** Which of these certificate thumbprints are blocked, in one statement (plain SQL: on every mTLS request, the query builder cost more than the read). */
 async function blockedThumbprints(db: Db, thumbprints: string[]): Promise<Map<string, boolean>> {
-  const rows = await db.selectFrom('blocked_credential').select('value').where('kind', '=', 'certificate').where('value', 'in', thumbprints).execute();
+  const { rows } = await sql<{ value: string }>`select value from blocked_credential where kind = 'certificate' and value = any(${thumbprints}::text[])`.execute(db);
   return new Map(rows.map((row) => [row.value, true]));
 }
 

@@ -97,6 +97,13 @@ export class CustomerAgent {
     return this.open(url, { form: fields });
   }
 
+  /** Posts a form of `page` once, as the browser sends it, and returns the answer itself (a redirect is not followed). */
+  async post(page: Page, action: string, form: Record<string, string> = {}) {
+    const { url, fields } = CustomerAgent.form(page, action, form);
+    const response = await this.request(url, { form: fields });
+    return { status: response.status, location: response.headers.get('location'), body: await response.text() };
+  }
+
   /**
    * Both SCA factors from an authorization URL: password, then the authenticator's next unused code.
    * Returns the page after sign-in (the consent page, or the redirect back to the client).
