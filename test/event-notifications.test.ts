@@ -95,8 +95,11 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     const updateClaims = (await verifyWithPublishedJwks(assent, update!.set, alpha.clientId)).payload;
     assert.equal((updateClaims.events as Record<string, { status: string }>)[RESOURCE_UPDATE]!.status, 'Revoked');
 
-    const rows = await eventsOf(assent, granted.consentId);
-    assert.ok(rows.every((row) => row.push_state === 'delivered' && row.acknowledged_at !== null), 'pushed events count as acknowledged');
+    // The receiver has the SET before the deliverer's commit marks it delivered: wait for that commit.
+    const rows = await waitUntil('pushed events count as acknowledged', async () => {
+      const stored = await eventsOf(assent, granted.consentId);
+      return stored.every((row) => row.push_state === 'delivered' && row.acknowledged_at !== null) && stored;
+    });
     const polled = await alphaApi.call('POST', `${API}${EVENTS_PATH}`, { body: { returnImmediately: true } });
     assert.deepEqual(Object.keys((polled.body as { sets: object }).sets).filter((jti) => rows.some((row) => row.id === jti)), [], 'polling does not repeat delivered events');
   });
