@@ -45,6 +45,8 @@ const SCALE_CONSENTS_SMALL = setting('BENCH_SCALE_CONSENTS_SMALL', 10_000);
 const SCALE_CONSENTS_LARGE = setting('BENCH_SCALE_CONSENTS_LARGE', 100_000);
 /** Alternating measurements of each scale in the data run; each scale's row is its median round. */
 const SCALE_ROUNDS = setting('BENCH_SCALE_ROUNDS', 5);
+/** Alternating rounds of each side-by-side scenario (bare engine, Assent, ...); each target's row is its median round. */
+const ROUNDS = setting('BENCH_ROUNDS', 3);
 /** Consents approved through the pages for the consent-bound introspection scenario (each one a complete flow). */
 const CONSENT_TOKENS = setting('BENCH_CONSENT_TOKENS', 8);
 const CONSENT_BOUND = 'introspection of a consent-bound token (resource server, tls_client_auth)';
@@ -191,26 +193,40 @@ function printRow(row: Row) {
 
 /**
  * Each request scenario against the bare engine, then against Assent, back to back, so that both see
- * about the same machine load; the introspection tokens each issued are returned for later runs.
+ * about the same machine load, in `rounds` alternating rounds (bare engine, Assent, bare engine, ...):
+ * each target's row is its median round by throughput, so a burst of other work on the shared machine
+ * during one measurement does not decide the ratio. The introspection tokens each issued are returned
+ * for later runs.
  */
-async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clients: Clients, ca: string, bench: ConsentBench) {
+async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clients: Clients, ca: string, bench: ConsentBench, rounds = ROUNDS) {
   const rows: Row[] = [];
   const tokens: string[] = [];
   for (const scenario of requestScenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
-    for (const target of (['bare engine', 'Assent'] as const).filter((candidate) => servers[candidate])) {
-      const server = servers[target]!;
-      const client = scenario.client(clients);
-      const tppAgent = new Agent({ connect: { ca, cert: client.certificate.certPem, key: client.certificate.keyPem } });
-      const prepared = await scenario.prepare(server, clients, tppAgent, target, bench);
-      await tppAgent.close();
-      if (target === 'Assent') tokens.push(...(prepared.tokens ?? []));
-      const result = await runLoad({
-        url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
-        serverCpuMs: server.cpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
-      });
-      const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
-      rows.push(row);
-      printRow(row);
+    const targets = (['bare engine', 'Assent'] as const).filter((candidate) => servers[candidate]);
+    const client = scenario.client(clients);
+    const measured = new Map<Target, Row[]>(targets.map((target) => [target, []]));
+    for (let round = 1; round <= rounds; round += 1) {
+      if (rounds > 1) log(`  round ${round} of ${rounds}:`);
+      for (const target of targets) {
+        const server = servers[target]!;
+        // Prepared per measurement: assertions and request objects are single-use.
+        const tppAgent = new Agent({ connect: { ca, cert: client.certificate.certPem, key: client.certificate.keyPem } });
+        const prepared = await scenario.prepare(server, clients, tppAgent, target, bench);
+        await tppAgent.close();
+        if (target === 'Assent' && round === 1) tokens.push(...(prepared.tokens ?? []));
+        const result = await runLoad({
+          url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
+          serverCpuMs: server.cpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
+        });
+        const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
+        measured.get(target)!.push(row);
+        printRow(row);
+      }
+    }
+    for (const target of targets) {
+      const median = measured.get(target)!.toSorted((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((rounds - 1) / 2)]!;
+      rows.push(median);
+      if (rounds > 1) log(`  median round of ${target}: ${median.requestsPerSecond.toFixed(0)} req/s`);
     }
   }
   return { rows, tokens };
@@ -590,7 +606,7 @@ async function main() {
       if (PROFILE) {
         log('profile (Assent under --cpu-prof, not measured):');
         const profiled = await start('Assent', profiling);
-        await sideBySide({ Assent: profiled }, clients, context.ca, bench);
+        await sideBySide({ Assent: profiled }, clients, context.ca, bench, 1);
         await profiled.stop();
         profile = await summarizeProfiles(profileDirectory);
       }
@@ -614,7 +630,7 @@ async function main() {
       'The bare engine is plain oidc-provider with Assent\'s FAPI settings (`fapiConfiguration` in src/oidc/provider.ts), its in-memory adapter and the bench clients',
       `as static clients, in its own process (bench/bare-engine.ts). One Assent process unless the scenario says otherwise; the load generator (autocannon, keep-alive mTLS) in another. ${DURATION} s per scenario, ${CONNECTIONS} connections`,
       `for introspection, ${REQUEST_CONNECTIONS} for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Throughput counts 2xx answers only. Rate limits off, LOG_LEVEL=warn.`,
-      `The data run has a database and an Assent process per scale, measured in ${SCALE_ROUNDS} alternating rounds; each scale's row is its median round (by p50).`,
+      `Each side-by-side scenario is measured in ${ROUNDS} alternating rounds (bare engine, Assent, ...); each target's row is its median round by throughput. The data run has a database and an Assent process per scale, measured in ${SCALE_ROUNDS} alternating rounds; each scale's row is its median round (by p50).`,
       '',
       table(rows),
       '',

@@ -39,6 +39,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_SCALE_ROUNDS: '1',
         BENCH_CONSENT_TOKENS: '2',
         BENCH_PROFILE: '0',
+        BENCH_ROUNDS: '1',
       },
       timeout: 170_000,
     });
