@@ -75,7 +75,8 @@ const accountIdOf = (alias: string) => {
  */
 export function createBatchedFind(db: Db, live: LiveCondition, companions: FindCompanions = {}) {
   // The statement's text is the same for every batch (the ids and models go as two array parameters),
-  // so it is built and compiled once: building it per batch cost a few per cent of the process.
+  // so it is built and compiled once: building it per batch cost a few per cent of the process. Its other
+  // parameters are fixed at that moment too, so the live condition and the companions say "now" in SQL.
   const idsSlot: string[] = [];
   const modelsSlot: string[] = [];
   const compiled = db
