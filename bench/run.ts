@@ -202,12 +202,12 @@ async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clien
   const rows: Row[] = [];
   const tokens: string[] = [];
   for (const scenario of requestScenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
-    const targets = (['bare engine', 'Assent'] as const).filter((candidate) => servers[candidate]);
+    const measuredTargets = (['bare engine', 'Assent'] as const).filter((candidate) => servers[candidate]);
     const client = scenario.client(clients);
-    const measured = new Map<Target, Row[]>(targets.map((target) => [target, []]));
+    const measured = new Map<Target, Row[]>(measuredTargets.map((target) => [target, []]));
     for (let round = 1; round <= rounds; round += 1) {
       if (rounds > 1) log(`  round ${round} of ${rounds}:`);
-      for (const target of targets) {
+      for (const target of measuredTargets) {
         const server = servers[target]!;
         // Prepared per measurement: assertions and request objects are single-use.
         const tppAgent = new Agent({ connect: { ca, cert: client.certificate.certPem, key: client.certificate.keyPem } });
@@ -223,7 +223,7 @@ async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clien
         printRow(row);
       }
     }
-    for (const target of targets) {
+    for (const target of measuredTargets) {
       const median = measured.get(target)!.toSorted((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((rounds - 1) / 2)]!;
       rows.push(median);
       if (rounds > 1) log(`  median round of ${target}: ${median.requestsPerSecond.toFixed(0)} req/s`);
