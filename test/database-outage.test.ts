@@ -97,6 +97,12 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     const load = Array.from({ length: 4 }, async () => {
       while (!restart.done) answers.push(await tokenRequest(), await answer(`${issuer}/readyz`, { dispatcher: agent }));
     });
+    // The restart must find the process's connections open: wait until the load has been answered (on a
+    // slow machine 500 ms could pass before the first request reached the pool).
+    for (let waited = 0; !answers.some(({ status }) => status === 200); waited += 100) {
+      assert.ok(waited < 30_000, 'the load is answered before the restart');
+      await sleep(100);
+    }
     await sleep(500);
     await cluster.restart();
     await sleep(1000);
