@@ -2,9 +2,9 @@ import { fetch, type Agent } from 'undici';
 import { CustomerAgent } from '../test/support/customer-agent.ts';
 import type { TestCustomer } from '../test/support/customers.ts';
 import { type BenchClient, REDIRECT_URI, signedRequestObject } from './fixtures.ts';
-import type { LoadResult } from './load.ts';
+import { cpuClocks, type CpuCounters, type LoadResult } from './load.ts';
 
-export interface FlowSpec {
+export interface FlowSpec extends CpuCounters {
   issuer: string;
   client: BenchClient;
   /** Presents the client's certificate (tls_client_auth and certificate-bound tokens). */
@@ -15,7 +15,6 @@ export interface FlowSpec {
   customers: TestCustomer[];
   concurrency: number;
   durationSeconds: number;
-  serverCpuMs: () => number;
 }
 
 const form = (values: Record<string, string>) => ({
@@ -53,7 +52,7 @@ function percentile(sorted: number[], p: number) {
 
 /** `concurrency` customers completing flows back to back for the duration. */
 export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstError?: string }> {
-  const cpuBefore = spec.serverCpuMs();
+  const cpu = cpuClocks(spec);
   const deadline = Date.now() + spec.durationSeconds * 1000;
   const latencies: number[] = [];
   let errors = 0;
@@ -81,7 +80,7 @@ export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstErro
     p99: Math.round(percentile(latencies, 99)),
     errors,
     total: latencies.length + errors,
-    serverCpuMsPerRequest: (spec.serverCpuMs() - cpuBefore) / Math.max(latencies.length, 1),
+    ...cpu(latencies.length),
     firstError,
   };
 }

@@ -9,17 +9,43 @@ export interface LoadResult {
   total: number;
   /** Server CPU time per completed request (or flow), machine-load-independent where throughput is not. */
   serverCpuMsPerRequest: number;
+  /** The database cluster's CPU time per completed request (or flow), when the bench runs the cluster. */
+  databaseCpuMsPerRequest?: number;
+  /** The load generator's own CPU time (this process) per completed request (or flow). */
+  generatorCpuMsPerRequest: number;
 }
 
-export interface LoadSpec {
+/** CPU counters read before and after a measurement, each in ms so far. */
+export interface CpuCounters {
+  /** The server process's CPU time. */
+  serverCpuMs: () => number;
+  /** The database cluster's CPU time, when the bench runs the cluster. */
+  databaseCpuMs?: () => number;
+}
+
+/** Starts the CPU clocks of a measurement; the function returned gives each one's time per completed operation. */
+export function cpuClocks(counters: CpuCounters) {
+  const server = counters.serverCpuMs();
+  const database = counters.databaseCpuMs?.();
+  const generator = process.cpuUsage();
+  return (completed: number) => {
+    const per = (ms: number) => ms / Math.max(completed, 1);
+    const own = process.cpuUsage(generator);
+    return {
+      serverCpuMsPerRequest: per(counters.serverCpuMs() - server),
+      databaseCpuMsPerRequest: database === undefined ? undefined : per(counters.databaseCpuMs!() - database),
+      generatorCpuMsPerRequest: per((own.user + own.system) / 1000),
+    };
+  };
+}
+
+export interface LoadSpec extends CpuCounters {
   /** Several URLs spread the connections over several server processes. */
   url: string | string[];
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
   certificate: PemPair;
-  /** The server process's CPU time so far, in ms. */
-  serverCpuMs: () => number;
   /** Form body of the next request; called once per request. */
   body: () => string;
   /** Called after the warm-up, right before the measured run (to take counters at its start). */
@@ -45,11 +71,10 @@ function cannon(spec: LoadSpec, durationSeconds: number) {
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.warmupSeconds > 0) await cannon(spec, spec.warmupSeconds);
   await spec.beforeMeasuring?.();
-  const cpuBefore = spec.serverCpuMs();
+  const cpu = cpuClocks(spec);
   const result = await cannon(spec, spec.durationSeconds);
-  const cpuMs = spec.serverCpuMs() - cpuBefore;
   return {
-    serverCpuMsPerRequest: cpuMs / Math.max(result['2xx'], 1),
+    ...cpu(result['2xx']),
     // Successful requests only: a refused request is not throughput.
     requestsPerSecond: result['2xx'] / spec.durationSeconds,
     p50: result.latency.p50,

@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Client, Pool } from 'pg';
 import { Agent, fetch } from 'undici';
 import { authenticator, createTestCustomer, type TestCustomer } from '../test/support/customers.ts';
-import { hashPassword } from '../src/customers/passwords.ts';
+import { hashPassword, verifyPassword } from '../src/customers/passwords.ts';
 import { generateTotpSecret } from '../src/customers/totp.ts';
 import type { BareCustomer } from './bare-pages.ts';
 import type { Db } from '../src/db/connect.ts';
@@ -188,7 +188,7 @@ const requestScenarios: RequestScenario[] = [
 ];
 
 function printRow(row: Row) {
-  log(`  ${row.target.padEnd(12)} ${row.scenario.padEnd(46)} ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0).padStart(6)} ${row.unit}  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  cpu ${row.serverCpuMsPerRequest.toFixed(2)} ms/op  rss ${row.rssMiB} MiB`);
+  log(`  ${row.target.padEnd(12)} ${row.scenario.padEnd(46)} ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0).padStart(6)} ${row.unit}  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  cpu ${row.serverCpuMsPerRequest.toFixed(2)} ms/op (database ${row.databaseCpuMsPerRequest?.toFixed(2) ?? '-'}, load generator ${row.generatorCpuMsPerRequest.toFixed(2)})  rss ${row.rssMiB} MiB`);
 }
 
 /**
@@ -216,7 +216,7 @@ async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clien
         if (target === 'Assent' && round === 1) tokens.push(...(prepared.tokens ?? []));
         const result = await runLoad({
           url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
-          serverCpuMs: server.cpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
+          serverCpuMs: server.cpuMs, databaseCpuMs: server.databaseCpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
         });
         const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
         measured.get(target)!.push(row);
@@ -251,7 +251,7 @@ async function completeFlows(server: ServerProcess, target: Target, clients: Cli
   const tppAgent = new Agent({ connect: { ca: ctx.ca, cert: clients.mtls.certificate.certPem, key: clients.mtls.certificate.keyPem } });
   const flows = await runFlows({
     issuer: server.issuer, client: clients.mtls, tppAgent, browserAgent: new Agent({ connect: { ca: ctx.ca } }),
-    customers: ctx.customers, concurrency: FLOW_CONCURRENCY, durationSeconds: DURATION, serverCpuMs: server.cpuMs,
+    customers: ctx.customers, concurrency: FLOW_CONCURRENCY, durationSeconds: DURATION, serverCpuMs: server.cpuMs, databaseCpuMs: server.databaseCpuMs,
   });
   await tppAgent.close();
   if (flows.firstError) log(`  first flow error: ${flows.firstError}`);
@@ -264,15 +264,16 @@ async function completeFlows(server: ServerProcess, target: Target, clients: Cli
 async function severalProcesses(processes: ServerProcess[], clients: Clients, tokens: string[]) {
   const urls = (route: string) => processes.map((server) => `${server.issuer}${route}`);
   const serverCpuMs = () => processes.reduce((sum, server) => sum + server.cpuMs(), 0);
+  const { databaseCpuMs } = processes[0]!;
   const rss = () => Math.max(...processes.map((server) => server.rssMiB()));
   const label = `${processes.length} processes`;
   const introspection = await runLoad({
-    url: urls('/token/introspection'), connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, certificate: clients.mtls.certificate,
+    url: urls('/token/introspection'), connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, databaseCpuMs, certificate: clients.mtls.certificate,
     body: () => form({ token: pick(tokens), client_id: clients.mtls.clientId }),
   });
   const ccBody = form({ grant_type: 'client_credentials', scope: 'accounts', client_id: clients.mtls.clientId });
   const cc = await runLoad({
-    url: urls('/token'), connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
+    url: urls('/token'), connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, databaseCpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
   });
   const rows: Row[] = [
     { scenario: `introspection (tls_client_auth, own token), ${label}`, target: 'Assent', rssMiB: rss(), unit: 'req/s', ...introspection },
@@ -323,7 +324,7 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<Ru
           roundTripsBefore = await scaleServer.roundTrips();
           databaseBefore = await databaseWork(scaleBench.db);
         },
-        url: `${scaleServer.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: scaleServer.cpuMs, certificate: rs.certificate,
+        url: `${scaleServer.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: scaleServer.cpuMs, databaseCpuMs: scaleServer.databaseCpuMs, certificate: rs.certificate,
         body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * scale.tokens)), client_id: rs.clientId }),
       });
       printRow({ scenario: scaleScenario(scale.tokens, scale.consents), target: 'Assent', rssMiB: scaleServer.rssMiB(), unit: 'req/s', ...result });
@@ -395,12 +396,12 @@ const ratio = (ours: number, theirs: number | undefined) => (theirs ? (ours / th
 function table(rows: Row[]) {
   const bare = new Map(rows.filter((row) => row.target === 'bare engine').map((row) => [row.scenario, row]));
   const lines = [
-    '| scenario | server | throughput | p50 ms | p99 ms | errors / total | RSS MiB | server CPU ms / op | throughput / bare engine | p99 / bare engine |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server | throughput | p50 ms | p99 ms | errors / total | RSS MiB | server CPU ms / op | database CPU ms / op | throughput / bare engine | p99 / bare engine |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const baseline = row.target === 'Assent' ? bare.get(row.scenario) : undefined;
-    lines.push(`| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`);
+    lines.push(`| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${row.databaseCpuMsPerRequest?.toFixed(2) ?? ''} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`);
   }
   return lines.join('\n');
 }
@@ -435,6 +436,44 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
     `| database round trips per complete flow < 40 | ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'} | ${verdict(roundTripsPerFlow === undefined ? undefined : roundTripsPerFlow < 40)} |`,
     `| consent-bound introspection p50 with ${SCALE_LARGE.toLocaleString('en')} tokens and ${SCALE_CONSENTS_LARGE.toLocaleString('en')} consents <= 1.2x of ${SCALE_SMALL.toLocaleString('en')} and ${SCALE_CONSENTS_SMALL.toLocaleString('en')} | ${small?.p50} ms vs ${large?.p50} ms (${x(scaleRatio)}) | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
     `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most | ${verdict(maxRss <= 300)} |`,
+  ].join('\n');
+}
+
+/** CPU time of one argon2id verify with Assent's parameters, in this process: the median of 15. */
+async function argon2VerifyMs() {
+  const hash = await hashPassword('a password of the usual length');
+  const times: number[] = [];
+  for (let i = 0; i < 15; i += 1) {
+    const before = process.cpuUsage();
+    await verifyPassword(hash, 'a password of the usual length');
+    const used = process.cpuUsage(before);
+    times.push((used.user + used.system) / 1000);
+  }
+  return times.toSorted((a, b) => a - b)[7]!;
+}
+
+/**
+ * Where the machine's CPU goes in one complete flow, and the flow rate the machine's cores allow at that
+ * cost: flows are CPU-bound here (every core busy during the measured seconds), so the total per flow, not
+ * the server's share alone, sets the ceiling.
+ */
+function flowBudget(rows: Row[], verifyMs: number) {
+  const cores = os.cpus().length;
+  const flows = rows.filter((row) => row.scenario === COMPLETE_FLOWS);
+  const total = (row: Row) => row.serverCpuMsPerRequest + (row.databaseCpuMsPerRequest ?? 0) + row.generatorCpuMsPerRequest;
+  const budget = (cores * 1000) / 40;
+  const generator = Math.min(...flows.map((row) => row.generatorCpuMsPerRequest));
+  const bare = flows.find((row) => row.target === 'bare engine');
+  return [
+    `Process CPU over the measured seconds, per completed flow (ms), and the most flows per second the machine's ${cores} cores allow at that cost (${cores} x 1000 ms / total):`,
+    '',
+    '| server | server process | database | load generator | total | flows/s at full use of the cores | measured flows/s |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...flows.map((row) => `| ${row.target} | ${row.serverCpuMsPerRequest.toFixed(1)} | ${row.databaseCpuMsPerRequest?.toFixed(1) ?? 'none'} | ${row.generatorCpuMsPerRequest.toFixed(1)} | ${total(row).toFixed(1)} | ${((cores * 1000) / total(row)).toFixed(1)} | ${row.requestsPerSecond.toFixed(1)} |`),
+    '',
+    `One argon2id verify with Assent's parameters (OWASP: m=19 MiB, t=2, p=1) costs ${verifyMs.toFixed(1)} ms of CPU here (median of 15, in the load generator's process).`,
+    `40 flows/s on ${cores} cores needs a whole flow, load generator included, in ${budget.toFixed(0)} ms of CPU: the verify takes ${verifyMs.toFixed(1)} and the load generator at least ${generator.toFixed(1)},`,
+    `which leaves ${(budget - verifyMs - generator).toFixed(1)} ms for everything else the server and its database do in a flow${bare ? `; the bare engine, with no database, spends ${(bare.serverCpuMsPerRequest - verifyMs).toFixed(1)} ms beyond the verify` : ''}.`,
   ].join('\n');
 }
 
@@ -487,6 +526,7 @@ interface RunContext {
 async function flowsProcessesAndScale(run: RunContext) {
   const rows: Row[] = [];
   log('complete flows (bare engine, then Assent):');
+  const verifyMs = await argon2VerifyMs();
   const bare = await run.start('bare engine');
   rows.push(await completeFlows(bare, 'bare engine', run.clients, { ca: run.context.ca, customers: run.context.bareCustomers }));
   await bare.stop();
@@ -505,7 +545,7 @@ async function flowsProcessesAndScale(run: RunContext) {
   log(`  database round trips per flow: ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'}`);
   if (FLOWS_ONLY) {
     await server.stop();
-    return { rows, roundTripsPerFlow, perFlow };
+    return { rows, roundTripsPerFlow, perFlow, verifyMs };
   }
 
   if (PROCESSES > 1) {
@@ -517,7 +557,7 @@ async function flowsProcessesAndScale(run: RunContext) {
   log('scale:');
   rows.push(...(await scaleRun(server, run.bench, run)));
   await server.stop();
-  return { rows, roundTripsPerFlow, perFlow };
+  return { rows, roundTripsPerFlow, perFlow, verifyMs };
 }
 
 /** BENCH_SCALE_ONLY: the data run on an Assent process of its own. */
@@ -552,6 +592,7 @@ async function main() {
   const started: ServerProcess[] = [];
   const start = async (target: Target, flags: string[] = [], environment: Record<string, string> = {}) => {
     const server = await startServer(target, { ...env, ...environment }, flags);
+    if (cluster && target === 'Assent') server.databaseCpuMs = cluster.cpuMs;
     started.push(server);
     return server;
   };
@@ -637,6 +678,7 @@ async function main() {
       '## Targets (issue 13)',
       '',
       targets(rows, roundTripsPerFlow),
+      ...(rest && 'verifyMs' in rest ? ['', '## CPU per complete flow', '', flowBudget(rows, rest.verifyMs)] : []),
       ...(perFlow.length > 0 ? ['', '## Database round trips per complete flow, by statement', '', roundTripTable(perFlow)] : []),
       ...(profile ? ['', '## Where the time goes', '', profileSection(profile)] : []),
       '',

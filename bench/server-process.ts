@@ -16,6 +16,11 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Resident set size now, in MiB (from /proc). */
   rssMiB(): number;
+  /**
+   * CPU time of the database cluster the process uses, so far, in ms: set by the bench when it runs the
+   * cluster itself (shared by every process on it; the bare engine has none).
+   */
+  databaseCpuMs?: () => number;
   /** CPU time the process has used so far (user + system), in ms (from /proc). */
   cpuMs(): number;
   /** Database round trips the process made so far, by statement (Assent only: bench/server.ts counts them). */

@@ -96,6 +96,7 @@ const environment = z.object({
   DATABASE_URL: databaseUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   DATABASE_STARTUP_WAIT: z.coerce.number().int().min(1).max(86_400).default(300),
+  DATABASE_PREPARED_STATEMENTS: flag.default(true),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -189,6 +190,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections per process in the pg pool. */
   poolSize: number;
+  /** Repeated statements run as named prepared statements (off behind a pooler that cannot keep them). */
+  preparedStatements: boolean;
   /** Seconds start-up waits for an unreachable database before giving up with one line. */
   startupWaitSeconds: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
@@ -361,6 +364,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     poolSize: e.DATABASE_POOL_SIZE,
+    preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     startupWaitSeconds: e.DATABASE_STARTUP_WAIT,
     devMode,
     mode,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
 import { isDatabaseUnavailable, toDatabaseError } from '../protocol/database-unavailable.ts';
 import { pglitePool } from './pglite-pool.ts';
+import { isStaleStatement, StatementNames } from './statement-names.ts';
 
 export type Db = Kysely<Database>;
 
@@ -30,6 +31,8 @@ export interface DatabaseTarget {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize?: number;
+  /** Name repeated statements so Postgres keeps their plans (default true; see StatementNames). */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -62,15 +65,34 @@ function survivePoolErrors(pool: Pool, logger: Logger | undefined) {
 /**
  * A pooled client whose connection failures reject with DatabaseUnavailable. A client that saw one is
  * not returned to the pool (after a client-side timeout its connection is in an unknown state).
+ * Repeated statements run under the names `names` gives them; one Postgres no longer accepts is run again
+ * unnamed when no transaction is open (inside one, Postgres has already aborted the transaction, so the
+ * error stands and the next run prepares the statement afresh).
  */
-function translatingClient(client: PoolClient): PostgresPoolClient {
+function translatingClient(client: PoolClient, names: StatementNames | undefined): PostgresPoolClient {
   let broken = false;
+  let inTransaction = false;
+  const run = async (text: string, parameters: unknown[] | undefined) => {
+    const name = parameters?.length ? names?.name(text) : undefined;
+    if (name === undefined) return client.query(text, parameters);
+    try {
+      return await client.query({ name, text, values: parameters });
+    } catch (error) {
+      if (!isStaleStatement(error)) throw error;
+      names!.forget(text);
+      if (inTransaction) throw error;
+      return client.query(text, parameters);
+    }
+  };
   // Kysely streams through cursors only when configured with one (it is not), so every query is text.
-  const query = (text: string, parameters?: readonly unknown[]) =>
-    client.query(text, parameters as unknown[]).catch((error: unknown) => {
+  const query = (text: string, parameters?: readonly unknown[]) => {
+    if (/^\s*(begin|start transaction)\b/i.test(text)) inTransaction = true;
+    else if (/^\s*(commit|rollback)\s*$/i.test(text)) inTransaction = false;
+    return run(text, parameters as unknown[] | undefined).catch((error: unknown) => {
       broken ||= isDatabaseUnavailable(error);
       return toDatabaseError(error);
     });
+  };
   return {
     query: query as unknown as PostgresPoolClient['query'],
     release: (destroy?: boolean) => client.release(destroy || broken),
@@ -78,10 +100,10 @@ function translatingClient(client: PoolClient): PostgresPoolClient {
 }
 
 /** Kysely's view of the pool, with connection failures turned into DatabaseUnavailable (503 at every edge). */
-function translatingPool(pool: Pool): PostgresPool {
+function translatingPool(pool: Pool, names: StatementNames | undefined): PostgresPool {
   return {
     options: pool.options,
-    connect: () => pool.connect().then(translatingClient, toDatabaseError),
+    connect: () => pool.connect().then((client) => translatingClient(client, names), toDatabaseError),
     end: () => pool.end(),
   };
 }
@@ -91,7 +113,7 @@ export async function connectDatabase(target: DatabaseTarget, options: { logger?
   if (target.databaseUrl) {
     const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10, ...POOL_TIMEOUTS });
     survivePoolErrors(pool, options.logger);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool) }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, target.preparedStatements === false ? undefined : new StatementNames()) }) });
     pools.set(db, pool);
     return db;
   }

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,8 +31,39 @@ function postmasterPid(data: string): number {
   return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
+/** utime, stime, cutime, cstime and the parent of a process, from /proc (undefined once it has exited). */
+function processTimes(pid: number | string): { ownMs: number; reapedMs: number; parent: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // Clock ticks of 10 ms (USER_HZ is 100 on Linux).
+  return { parent: fields[1]!, ownMs: (fields[11]! + fields[12]!) * 10, reapedMs: (fields[13]! + fields[14]!) * 10 };
+}
+
+/**
+ * CPU time the cluster spent so far: the postmaster, its live processes (backends, WAL writer,
+ * checkpointer...) and the ones that exited (which the postmaster reaped into its own counters).
+ */
+function clusterCpuMs(postmaster: number): number {
+  const own = processTimes(postmaster);
+  if (!own) return 0;
+  let total = own.ownMs + own.reapedMs;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = processTimes(entry);
+    if (child?.parent === postmaster) total += child.ownMs;
+  }
+  return total;
+}
+
 export interface PostgresCluster {
   url: string;
+  /** CPU time of all the cluster's processes so far, in ms (the bench's database cost per operation). */
+  cpuMs(): number;
   /** `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server accepts again. */
   restart(): Promise<void>;
   /** `pg_ctl stop -m fast`: the server is gone (connections refused) until startServer(). */
@@ -62,6 +93,7 @@ export async function startPostgresCluster(settings: string[] = []): Promise<Pos
   asPostgresUser('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    cpuMs: () => clusterCpuMs(postmasterPid(data)),
     restart: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-m', 'fast', '-w', 'restart']),
     stopServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     startServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']),
