@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import { Client } from 'pg';
 import { connectDatabase, type Db } from '../src/db/connect.ts';
+import type { Database } from '../src/db/schema.ts';
 import { createTestDatabase } from './support/database.ts';
 
 /** The named statements Postgres holds for the pool's one connection (this query itself is unnamed). */
@@ -11,7 +12,7 @@ async function preparedOnConnection(db: Db) {
   return rows.filter((row) => row.statement.includes('from probe'));
 }
 
-const lookup = (executor: Kysely<any>, id: number) => sql<Record<string, unknown>>`select * from probe where id = ${id}`.execute(executor);
+const lookup = (executor: Kysely<Database>, id: number) => sql<Record<string, unknown>>`select * from probe where id = ${id}`.execute(executor);
 
 describe('named statements: Postgres parses and plans a repeated statement once per connection', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
