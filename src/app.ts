@@ -25,6 +25,7 @@ import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
+import type { BatchedFind } from './store/batched-find.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { rateLimit, type RateLimits, throttleClientRequests } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
@@ -32,6 +33,8 @@ import { countIntrospections, countIssuedTokens, requestMetrics } from './ops/re
 
 export interface AppDeps {
   provider: Provider;
+  /** The provider adapter's finds by id, which the pages' activity statement reads the interaction with. */
+  find: BatchedFind;
   db: Db;
   views: Views;
   logger: Logger;

@@ -39,7 +39,7 @@ import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
-import { createProvider, PAR_LIFETIME_SECONDS } from './oidc/provider.ts';
+import { createProvider, modelFind, PAR_LIFETIME_SECONDS } from './oidc/provider.ts';
 import { ENGINE_PATHS } from './protocol/routes.ts';
 import { listeningClientCache, noClientCache } from './store/client-cache.ts';
 import { returnGrantId } from './grants/grant-token-response.ts';
@@ -169,7 +169,9 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
   const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});
   const introspectionUses = createIntrospectionUses(db, logger);
+  const find = modelFind(db);
   const provider = createProvider({
+    find,
     issuer,
     db,
     introspectionUses,
@@ -241,6 +243,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   const openApi = openApiDocument(issuer);
   const app = createApp({
     provider,
+    find,
     db,
     views,
     logger,

@@ -36,6 +36,11 @@ function countingDirectory() {
   return { directory, calls, connect: (next: AccountDirectory) => { inner = next; } };
 }
 
+/** The pages' activity statement (interactions/sca-progress.ts). */
+const isActivity = (text: string) => text.includes('touched as ( insert into sca_interaction');
+/** The adapter's find of oidc_model rows (store/batched-find.ts), on its own or inside another statement. */
+const isFind = (text: string) => text.includes('from "oidc_model" as "t"');
+
 describe('the interaction journey', () => {
   let assent: TestAssent;
   let tpp: TestTpp;
@@ -105,11 +110,45 @@ describe('the interaction journey', () => {
       callback = await browser.submit(page, 'confirm', { [`account:${current.id}`]: 'on' });
     });
     assert.ok(callback?.url.href.startsWith(tpp.redirectUri), `approved: ${callback?.url}`);
-    const activity = statements.filter((text) => text.trimStart().startsWith('with touched as'));
+    const activity = statements.filter(isActivity);
     assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.username = typed.username')).length, 1, 'the password post reads the customer by username with its activity');
     assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.id = typed.id')).length, 1, 'the code post reads the customer who passed the password with its activity');
-    const alone = statements.filter((text) => !text.trimStart().startsWith('with touched as'));
+    const alone = statements.filter((text) => !isActivity(text));
     assert.deepEqual(alone.filter((text) => /from "?customer"? .*left join "?login_throttle"?|typed \(username\)|typed \(id\)/.test(text)), [], 'no separate sign-in read');
     assert.deepEqual(alone.filter((text) => /select "decision"/.test(text)), [], 'no separate decision read');
+  });
+
+  test('a page reads its interaction in its activity statement: the engine loads it without asking again', async () => {
+    const { customer } = await customerWithAccounts(assent);
+    const api = await ConsentApiClient.create(assent, tpp);
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = await browser.open(request.url);
+    for (const [step, run] of [
+      ['the login page', () => browser.open(login.url)],
+      ['the password post', () => browser.request(new URL(`${login.url.pathname}/login`, login.url), { form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password } })],
+    ] as const) {
+      const statements = await statementsDuring(run);
+      assert.equal(statements.filter((text) => isActivity(text) && isFind(text)).length, 1, `${step}: the interaction is read in the activity statement`);
+      assert.deepEqual(statements.filter((text) => isFind(text) && !isActivity(text)), [], `${step}: no find of its own, got:\n${statements.join('\n')}`);
+    }
+  });
+
+  test('a browser without the interaction\'s cookie reads nothing and counts as no activity: the page says the session is gone', async () => {
+    const { customer } = await customerWithAccounts(assent);
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts' });
+    const owner = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = await owner.open(request.url);
+    const uid = login.url.pathname.split('/').at(-1)!;
+    const activityBefore = await assent.db.selectFrom('sca_interaction').selectAll().where('uid', '=', uid).executeTakeFirst();
+    const stranger = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    let answer!: Response;
+    const statements = await statementsDuring(async () => { answer = await stranger.request(login.url); });
+    assert.equal(answer.status, 400, 'the styled error page');
+    assert.deepEqual(statements.filter((text) => text.includes('sca_interaction') || text.includes('from "oidc_model" as "t"')), [], 'no activity, no read');
+    assert.deepEqual(await assent.db.selectFrom('sca_interaction').selectAll().where('uid', '=', uid).executeTakeFirst(), activityBefore);
+    const posted = await stranger.request(new URL(`${login.url.pathname}/login`, login.url), { form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password } });
+    assert.ok(posted.status >= 400 && posted.status < 500, `the stranger's post is refused (${posted.status})`);
   });
 });

@@ -8,7 +8,7 @@ import { nothingAlongside, passwordFactorCustomerQuery, recordPasswordFactor, to
 import { claimDecision } from '../src/interactions/decision.ts';
 import { auditEventCall, auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { clientDisplayQuery, getClientDisplay } from '../src/tpp/tpp-service.ts';
-import { customerQuery } from '../src/customers/customer-service.ts';
+import { customerWithRow } from '../src/customers/customer-service.ts';
 import { sql } from 'kysely';
 import { saveClient } from '../src/store/clients.ts';
 import { createTestCustomer } from './support/customers.ts';
@@ -52,7 +52,7 @@ describe('sign-in statements', () => {
     await saveClient(db, { client_id: clientId, client_name: 'Alongside name' });
     const start = new Date('2026-11-29T11:00:00Z');
     const named = sql<{ name: string | null; display_name: string | null }>`
-      select d.client_name #>> '{}' as name, c.display_name from (${clientDisplayQuery(clientId)}) as d left join (${customerQuery(customer.id)}) as c on true`;
+      select d.client_name #>> '{}' as name, ${customerWithRow(sql`${customer.id}::text`)}->>'display_name' as display_name from (${clientDisplayQuery(clientId)}) as d`;
     const first = await touchScaProgressReading(db, uid, 300, named, start);
     assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined });
     assert.equal((await lastSeen(uid)).getTime(), start.getTime());
@@ -65,7 +65,7 @@ describe('sign-in statements', () => {
     const late = new Date(within.getTime() + 300_001);
     assert.deepEqual(await touchScaProgressReading(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined }, 'the timeout page still names the TPP');
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
-    assert.deepEqual((await customerQuery('not-a-uuid').execute(db)).rows, [], 'an id that is no customer id reads no row (and no error)');
+    assert.deepEqual((await sql`select ${customerWithRow(sql`${'not-a-uuid'}::text`)} as customer`.execute(db)).rows, [{ customer: null }], 'an id that is no customer id reads nobody (and no error)');
   });
 
   test('activity with the decision: none before, the one taken after, also once the interaction timed out', async () => {

@@ -41,11 +41,6 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | undefi
   return row && toCustomer(row);
 }
 
-/** `getCustomer` as a query to read alongside another statement (map its row with `toCustomer`). */
-export function customerQuery(id: string) {
-  return customerNameQuery(UUID.test(id) ? id : null);
-}
-
 /**
  * `getCustomer` as SQL read with another statement's row (the adapter's account companion): the
  * customer the SQL `accountId` names as a JSON object, or null for nobody (an id that is no UUID names

@@ -3,24 +3,25 @@ import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { consentOfInteraction } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
-import { sql } from 'kysely';
-import { type Customer, customerQuery, getCustomer, toCustomer } from '../customers/customer-service.ts';
+import { type RawBuilder, sql } from 'kysely';
+import { type Customer, customerOfCompanion, customerWithRow, getCustomer } from '../customers/customer-service.ts';
 import { type CustomerAndLockout, customerByIdWithLockoutQuery, customerByUsernameWithLockoutQuery, toCustomerAndLockout } from '../customers/customer-repository.ts';
+import type { BatchedFind } from '../store/batched-find.ts';
 import { readForm } from '../http/form-body.ts';
 import { type ClientDisplayRow, clientDisplayOfRow, clientDisplayQuery, getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
-import { type Interaction, loadInteraction } from './interaction-context.ts';
+import { type Interaction, interactionOfBrowser, loadInteraction } from './interaction-context.ts';
 import { nothingAlongside, passwordFactorCustomerQuery, type ScaProgress, type TakenDecision, touchScaProgressReading } from './sca-progress.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
- * the interaction (oidc-provider checks it against the browser's cookie), the consent the request
- * binds (read only: a GET never creates one) and the customer's progress through strong
- * authentication, which counts the request as activity; these two are read side by side. The activity
- * statement also reads the decision already taken on the interaction and what the step needs next: a
- * GET always renders a page, so the TPP as the pages name it (and the signed-in customer); a sign-in
- * POST, the customer it checks with their lockout. A POST that succeeds redirects, so the TPP is read
- * only if a page is rendered after all.
+ * the interaction (only for the browser holding its cookie, which oidc-provider checks too), the
+ * customer's progress through strong authentication, which counts the request as activity, and the
+ * consent the request binds (read only: a GET never creates one). One activity statement reads the
+ * interaction as the engine's find would (the engine's load then takes it), the decision already taken
+ * on it and what the step needs next: a GET always renders a page, so the TPP as the pages name it (and
+ * the signed-in customer); a sign-in POST, the customer it checks with their lockout. A POST that
+ * succeeds redirects, so the TPP is read only if a page is rendered after all.
  */
 export interface Journey {
   interaction: Interaction;
@@ -40,38 +41,42 @@ export interface Journey {
  */
 export type SignInRead = 'posted username' | 'password factor';
 
-export function loadJourney(deps: { provider: Provider; db: Db; idleTimeoutSeconds: number }, signIn?: SignInRead) {
+export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFind; idleTimeoutSeconds: number }, signIn?: SignInRead) {
   return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
-    const interaction = await loadInteraction(deps.provider, ctx);
+    // Only the browser holding the interaction's cookie counts as its activity (and reads it).
+    const uid = interactionOfBrowser(deps.provider, ctx);
+    // The interaction comes in the activity statement, read as the engine's find reads it, and the
+    // engine's load takes it from there (store/request-prefetch.ts).
+    const interactionRead = deps.find.within('Interaction', uid);
+    const reading = <T extends object>(alongside: RawBuilder<T>) => touchScaProgressReading(deps.db, uid, deps.idleTimeoutSeconds, alongside, new Date(), interactionRead.row);
+    let names: PageNames | undefined;
+    let signedIn: Journey['signIn'];
+    let read: Omit<Awaited<ReturnType<typeof reading>>, 'alongside'>;
+    if (ctx.method === 'GET') {
+      // A GET always renders a page naming the TPP (and the consent page the customer): read in the same statement.
+      ({ alongside: names, ...read } = await reading(pageNames()));
+    } else {
+      const query = await signInQuery(ctx, uid, signIn);
+      if (query) {
+        const { alongside, ...rest } = await reading(query);
+        if (alongside.subject !== null) signedIn = { subject: alongside.subject, read: toCustomerAndLockout(alongside) };
+        read = rest;
+      } else {
+        read = await reading(nothingAlongside());
+      }
+    }
+    const interaction = await loadInteraction(deps.provider, ctx, interactionRead.read(read.found ?? null));
     const clientId = String(interaction.params.client_id);
     const customerId = interaction.session?.accountId;
-    let tpp: Promise<TppOnPage> | undefined;
-    let customer: Promise<Customer | undefined> | undefined;
-    let signedIn: Journey['signIn'];
-    // A GET always renders a page naming the TPP (and the consent page the customer): read in the activity statement.
-    const named = customerId && interaction.prompt.name === 'consent' ? customerId : undefined;
-    const touch = ctx.method === 'GET'
-      ? touchScaProgressReading(deps.db, interaction.uid, deps.idleTimeoutSeconds, pageNames(clientId, named)).then(({ alongside, ...read }) => {
-        tpp = Promise.resolve(tppOnPage(clientDisplayOfRow(alongside, clientId), clientId));
-        if (named) customer = Promise.resolve(alongside.customer_id === null ? undefined : toCustomer({ id: alongside.customer_id, username: alongside.customer_username!, display_name: alongside.customer_display_name! }));
-        return read;
-      })
-      : signInQuery(ctx, interaction.uid, signIn).then((query) =>
-        query
-          ? touchScaProgressReading(deps.db, interaction.uid, deps.idleTimeoutSeconds, query).then(({ alongside, ...read }) => {
-            if (alongside.subject !== null) signedIn = { subject: alongside.subject, read: toCustomerAndLockout(alongside) };
-            return read;
-          })
-          : touchScaProgressReading(deps.db, interaction.uid, deps.idleTimeoutSeconds, nothingAlongside()),
-      );
-    const [consent, { progress, decided }] = await Promise.all([consentOfInteraction(deps.db, interaction), touch]);
+    let tpp = names && Promise.resolve(tppOnPage(clientDisplayOfRow(names, clientId), clientId));
+    let customer = names && names.named_customer_id !== null && names.named_customer_id === customerId ? Promise.resolve(customerOfCompanion(names.customer)) : undefined;
     const journey: Journey = {
       interaction,
       tpp: () => (tpp ??= getClientDisplay(deps.db, clientId).then((display) => tppOnPage(display, clientId))),
       customer: () => (customer ??= customerId ? getCustomer(deps.db, customerId) : Promise.resolve(undefined)),
-      consent,
-      progress,
-      decided,
+      consent: await consentOfInteraction(deps.db, interaction),
+      progress: read.progress,
+      decided: read.decided,
       ...(signedIn && { signIn: signedIn }),
     };
     ctx.state.journey = journey;
@@ -95,12 +100,20 @@ export function signInRead(journey: Journey, subject: string): CustomerAndLockou
   return journey.signIn?.subject === subject ? journey.signIn.read : undefined;
 }
 
-/** The TPP's display and, when named, the customer's, as one row (no customer: its columns are null). */
-function pageNames(clientId: string, customerId: string | undefined) {
-  return sql<ClientDisplayRow & { customer_id: string | null; customer_username: string | null; customer_display_name: string | null }>`
-    select display.*, c.id as customer_id, c.username as customer_username, c.display_name as customer_display_name
-    from (${clientDisplayQuery(clientId)}) as display
-    left join (${customerQuery(customerId ?? '')}) as c on true`;
+/** What a page names, read in the activity statement from the interaction's row (the common table `found`). */
+type PageNames = ClientDisplayRow & { named_customer_id: string | null; customer: unknown };
+
+/**
+ * The TPP's display and, on the consent prompt, the signed-in customer's (`customer`: null for nobody),
+ * as one row, for the interaction in the activity statement's `found`.
+ */
+function pageNames() {
+  const interaction = sql<Record<string, unknown>>`(select row->'payload' from found)`;
+  const named = sql<string | null>`case when ${interaction}->'prompt'->>'name' = 'consent' then ${interaction}->'session'->>'accountId' end`;
+  return sql<PageNames>`
+    select display.*, named.id as named_customer_id, ${customerWithRow(sql.ref('named.id'))} as customer
+    from (${clientDisplayQuery(sql<string | null>`${interaction}->'params'->>'client_id'`)}) as display
+    cross join (select ${named} as id) as named`;
 }
 
 /** The journey `loadJourney` put on the request; a step listed before it is a wiring mistake. */

@@ -7,6 +7,7 @@ import type { Db } from '../db/connect.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import { INTERACTION_PREFIX } from '../protocol/routes.ts';
+import type { BatchedFind } from '../store/batched-find.ts';
 import { answerRepeatedDecision, approveConsent, denyConsent, sendOnWhenDecided, showConsent } from './consent-step.ts';
 import { journeyOf, loadJourney, passwordVerifiedFor } from './journey.ts';
 import { renderLogin, submitLogin } from './login-step.ts';
@@ -16,6 +17,8 @@ import { requireConsentPrompt, requireLoginPrompt, requirePasswordFactor } from 
 
 export interface InteractionDeps {
   provider: Provider;
+  /** The provider adapter's finds by id: the activity statement reads the interaction as the engine would. */
+  find: BatchedFind;
   db: Db;
   views: Views;
   authentication: CustomerAuthentication;

@@ -10,11 +10,12 @@ import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithm
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
 import { CIBA_DELIVERY_MODES } from '../protocol/ciba.ts';
-import { batchedClientStanding, clientStanding } from '../tpp/tpp-service.ts';
+import { batchedClientStanding, clientStanding, clientStandingOfCompanion, clientStandingWithRow } from '../tpp/tpp-service.ts';
 import { admitRequestClient } from '../ops/rate-limit.ts';
 import { SCA_ACR } from '../protocol/acr.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
-import { KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
+import { createModelFind, KyselyAdapter, kyselyAdapterFactory } from '../store/adapter.ts';
+import type { BatchedFind } from '../store/batched-find.ts';
 import type { ClientCache } from '../store/client-cache.ts';
 import { takeAccountOfRequest } from '../store/request-prefetch.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
@@ -61,6 +62,18 @@ export interface ProviderSettings {
   ciba?: CibaSettings;
   /** Where introspections of consent-bound tokens are noted, to be recorded off the request path. */
   introspectionUses: IntrospectionUses;
+  /** The adapter's finds by id (modelFind), shared with the pages. */
+  find: BatchedFind;
+}
+
+/**
+ * The adapter's finds by id with what the domains read alongside each row, in the same statement: a
+ * token's grant with the standing of the consents it holds; a row naming a customer (a decided
+ * interaction, a session, a code) with the customer, findAccount's read; an interaction with its client's
+ * standing, which the resume loads next. One per process, shared by the provider's adapter and the pages.
+ */
+export function modelFind(db: Db): BatchedFind {
+  return createModelFind(db, { grant: consentStandingsWithGrant, account: customerWithRow, client: clientStandingWithRow });
 }
 
 function fapiProfile(_ctx: KoaContextWithOIDC, client: object | undefined): FapiProfile {
@@ -172,18 +185,16 @@ export function createProvider(settings: ProviderSettings): Provider {
   // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
   const standings = batchedClientStanding(db);
   const Adapter = kyselyAdapterFactory(db, {
-    async clientStanding(database, clientId) {
-      // Inside a transaction (a registration) the read belongs to it; elsewhere it joins a batch.
-      const standing = database === db ? await standings(clientId) : await clientStanding(database, clientId);
+    async clientStanding(database, clientId, kept) {
+      // Read with the request's interaction; else, inside a transaction (a registration) the read belongs
+      // to it, and elsewhere it joins a batch.
+      const standing = kept ? clientStandingOfCompanion(kept.companion) : database === db ? await standings(clientId) : await clientStanding(database, clientId);
       if (!standing.usable) settings.onRefusedClient?.(clientId);
       else await admitRequestClient(database, clientId, standing.throttle);
       return standing;
     },
     clientCache: settings.clientCache,
-    // A token's grant comes with the standing of the consents it holds, in the same statement.
-    grantCompanion: consentStandingsWithGrant,
-    // A row naming a customer (a decided interaction, a session, a code) comes with the customer: findAccount's read.
-    accountCompanion: customerWithRow,
+    batchedFind: settings.find,
     issuanceHolds: consentHoldsAfterIssuance,
     sourceReused: (database, grantId, model) => endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
   });

@@ -4,14 +4,13 @@ import { sql } from 'kysely';
 import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
-import { type AccountCompanion, createBatchedFind, type GrantCompanion } from './batched-find.ts';
-import { forgetOfRequest, keepAccountOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeOfRequest } from './request-prefetch.ts';
+import { type BatchedFind, createBatchedFind, type FindCompanions } from './batched-find.ts';
+import { forgetOfRequest, keepAccountOfRequest, keepClientOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeClientOfRequest, takeFoundOfRequest, takeOfRequest } from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import { holdUpsert } from './held-upserts.ts';
 import { upsertModelRows } from './model-upsert.ts';
 import type { ClientCache } from './client-cache.ts';
 
-type BatchedFind = ReturnType<typeof createBatchedFind>;
 
 /**
  * One Kysely-backed oidc-provider adapter for every model: a row per (model, id) with the payload as
@@ -46,20 +45,18 @@ export interface ClientStanding {
 
 export interface AdapterOptions {
   /**
-   * Read on every load of a stored client, cached or not (one query): a client it calls unusable does
-   * not exist for the provider. It may also throw to refuse the request (the operator's throttle).
+   * Read on every load of a stored client, cached or not (one query, or none when `kept`: what the
+   * ClientCompanion read with this request's interaction): a client it calls unusable does not exist
+   * for the provider. It may also throw to refuse the request (the operator's throttle).
    */
-  clientStanding?: (db: Db, clientId: string) => Promise<ClientStanding>;
+  clientStanding?: (db: Db, clientId: string, kept?: { companion: unknown }) => Promise<ClientStanding>;
   /** Clients (with their usability) kept in memory until the database notifies a change. */
   clientCache?: ClientCache;
   /** A code or refresh token redeemed twice: ends its grant (and what lives in it); without it the grant is destroyed. */
   sourceReused?: (db: Db, grantId: string, model: 'AuthorizationCode' | 'RefreshToken') => Promise<void>;
   /** Whether a just-stored access token may stand; one it refuses takes its whole grant down (invalid_grant). */
   issuanceHolds?: (db: Db, payload: AdapterPayload) => Promise<boolean>;
-  /** Read with every token's grant in the same statement (the consents the grant holds); see store/request-prefetch.ts. */
-  grantCompanion?: GrantCompanion;
-  /** Read with every row that names an account, in the same statement (the customer findAccount asks for); see store/request-prefetch.ts. */
-  accountCompanion?: AccountCompanion;
+  /** The finds by id (createModelFind, with what the domains read alongside); without it, one without companions. */
   batchedFind?: BatchedFind;
   batchedUpsert?: ReturnType<typeof createBatchedUpsert>;
   batchedInsertIfAbsent?: ReturnType<typeof createBatchedInsertIfAbsent>;
@@ -121,7 +118,9 @@ export class KyselyAdapter implements Adapter {
     if (!payload || !this.#options.clientStanding) return payload;
     // Suspension and blocked keys are asked on every load, never cached: a notification arrives only
     // after the change commits, and the TPP's very next call must fail.
-    const standing = await this.#options.clientStanding(this.db, id);
+    // Read with this request's interaction, in the same statement, when the resume loaded one first.
+    const kept = this.db === this.#db ? takeClientOfRequest(id) : undefined;
+    const standing = await this.#options.clientStanding(this.db, id, kept);
     if (!standing.usable) return undefined;
     return withoutBlockedKeys(payload, standing.blockedKids);
   }
@@ -135,12 +134,15 @@ export class KyselyAdapter implements Adapter {
       const kept = takeOfRequest('Grant', id);
       if (kept) return kept as AdapterPayload;
     }
-    const row = await batchedFind(this.model, id);
+    // A page's activity statement read it a moment ago in this request (request-prefetch.ts).
+    const prefetched = takeFoundOfRequest(this.model, id);
+    const row = prefetched ? prefetched.row : await batchedFind(this.model, id);
     const grantId = this.model === 'Interaction' ? ((row?.payload.result as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId ?? row?.payload.grantId) : row?.payload.grantId;
     if (row?.grant && typeof grantId === 'string') keepGrantOfRequest(grantId, row.grant);
     const sessionUid = this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
     if (row?.session && typeof sessionUid === 'string') keepSessionOfRequest(sessionUid, row.session);
     if (row?.account) keepAccountOfRequest(row.account.id, row.account.companion);
+    if (row?.client) keepClientOfRequest(row.client.id, row.client.companion);
     return row && withConsumption(this.model, row);
   }
 
@@ -228,8 +230,16 @@ export class KyselyAdapter implements Adapter {
 }
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
-export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedFind' | 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
-  const batched = { batchedFind: createBatchedFind(db, liveAt, { grant: options.grantCompanion, account: options.accountCompanion }), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
+/**
+ * The adapter's finds by id, with what the domains read alongside each row (see FindCompanions): made
+ * once per process and shared with the pages, whose activity statement reads an interaction the same way.
+ */
+export function createModelFind(db: Db, companions: FindCompanions = {}): BatchedFind {
+  return createBatchedFind(db, liveAt, companions);
+}
+
+export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
+  const batched = { batchedFind: options.batchedFind ?? createModelFind(db), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {
     constructor(model: string) {
       super(db, model, { ...options, ...batched });

@@ -17,10 +17,17 @@ export type GrantCompanion = (grantId: RawBuilder<string>) => RawBuilder<unknown
  */
 export type AccountCompanion = (accountId: RawBuilder<string | null>) => RawBuilder<unknown>;
 
+/**
+ * What the domains read with an interaction's client in the same statement (its standing, which the
+ * resume's client load asks for next), by the client id the interaction names.
+ */
+export type ClientCompanion = (clientId: RawBuilder<string | null>) => RawBuilder<unknown>;
+
 /** What the companions of a find read with its row; each is optional. */
 export interface FindCompanions {
   grant?: GrantCompanion;
   account?: AccountCompanion;
+  client?: ClientCompanion;
 }
 
 export interface FoundGrant {
@@ -38,6 +45,8 @@ export interface FoundRow {
   session?: Record<string, unknown>;
   /** The account the row names and what the AccountCompanion read for it (null when it names nobody), in the same snapshot. */
   account?: { id: string; companion: unknown };
+  /** An interaction's client and what the ClientCompanion read for it, in the same snapshot. */
+  client?: { id: string; companion: unknown };
 }
 
 /**
@@ -60,6 +69,14 @@ const accountIdOf = (alias: string) => {
 };
 
 /**
+ * The client a finished interaction names: the resume (oidc-provider's authorization endpoint, entered
+ * again) loads the interaction with its result and then its client, whose standing is read on every
+ * load. The pages' finds of an interaction without a result never load the client, and read nothing for it.
+ */
+const clientIdOf = (alias: string) =>
+  sql<string | null>`case when ${sql.ref(`${alias}.model`)} = 'Interaction' and ${sql.ref(`${alias}.payload`)} ? 'result' then ${sql.ref(`${alias}.payload`)}->'params'->>'client_id' end`;
+
+/**
  * Finds by id, batched: every find issued while the event loop handles one round of I/O (all the
  * requests that arrived together, and oidc-provider's habit of looking one token value up as
  * AccessToken, ClientCredentials and RefreshToken at once) shares one query, sent once that round is
@@ -79,7 +96,7 @@ export function createBatchedFind(db: Db, live: LiveCondition, companions: FindC
   // parameters are fixed at that moment too, so the live condition and the companions say "now" in SQL.
   const idsSlot: string[] = [];
   const modelsSlot: string[] = [];
-  const compiled = db
+  const query = (ids: string[], models: string[]) => db
     .selectFrom('oidc_model as t')
     .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
     .leftJoin('oidc_model as s', (join) =>
@@ -89,13 +106,25 @@ export function createBatchedFind(db: Db, live: LiveCondition, companions: FindC
         .on(live('s')),
     )
     .leftJoinLateral(db.selectNoFrom(accountIdOf('t').as('id')).as('a'), (join) => join.onTrue())
-    .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload', 'a.id as account_id'])
+    .leftJoinLateral(db.selectNoFrom(clientIdOf('t').as('id')).as('c'), (join) => join.onTrue())
+    .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload', 'a.id as account_id', 'c.id as client_id'])
     .select(companions.grant ? companions.grant(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
     .select(companions.account ? sql<unknown>`case when a.id is not null then ${companions.account(sql.ref<string | null>('a.id'))} end`.as('account_companion') : sql<null>`null`.as('account_companion'))
-    .where(sql<boolean>`t.id = any(${idsSlot}::text[])`)
-    .where(sql<boolean>`t.model = any(${modelsSlot}::text[])`)
-    .where(live('t'))
-    .compile();
+    .select(companions.client ? sql<unknown>`case when c.id is not null then ${companions.client(sql.ref<string | null>('c.id'))} end`.as('client_companion') : sql<null>`null`.as('client_companion'))
+    .where(sql<boolean>`t.id = any(${ids}::text[])`)
+    .where(sql<boolean>`t.model = any(${models}::text[])`)
+    .where(live('t'));
+  const compiled = query(idsSlot, modelsSlot).compile();
+  type Row = RowOf<typeof compiled>;
+
+  const toFoundRow = (row: Row): FoundRow => ({
+    payload: row.payload,
+    consumed_at: row.consumed_at,
+    ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
+    ...(row.session_payload && { session: row.session_payload }),
+    ...(companions.account && row.account_id !== null && { account: { id: row.account_id, companion: row.account_companion } }),
+    ...(companions.client && row.client_id !== null && { client: { id: row.client_id, companion: row.client_companion } }),
+  });
 
   async function loadMany(keys: string[]): Promise<Map<string, FoundRow>> {
     const ids = new Set<string>();
@@ -106,21 +135,26 @@ export function createBatchedFind(db: Db, live: LiveCondition, companions: FindC
       ids.add(id);
     }
     const parameters = compiled.parameters.map((value) => (value === idsSlot ? [...ids] : value === modelsSlot ? [...models] : value));
-    const { rows } = await db.executeQuery<RowOf<typeof compiled>>({ ...compiled, parameters });
-    return new Map(
-      rows.map((row) => [
-        rowKey(row.model, row.id),
-        {
-          payload: row.payload,
-          consumed_at: row.consumed_at,
-          ...(row.grant_payload && { grant: { payload: row.grant_payload, companion: row.grant_companion } }),
-          ...(row.session_payload && { session: row.session_payload }),
-          ...(companions.account && row.account_id !== null && { account: { id: row.account_id, companion: row.account_companion } }),
-        } satisfies FoundRow,
-      ]),
-    );
+    const { rows } = await db.executeQuery<Row>({ ...compiled, parameters });
+    return new Map(rows.map((row) => [rowKey(row.model, row.id), toFoundRow(row)]));
   }
 
   const load = createTurnBatch<FoundRow | undefined>(loadMany, undefined);
-  return (model: string, id: string): Promise<FoundRow | undefined> => load(rowKey(model, id));
+  const find = (model: string, id: string): Promise<FoundRow | undefined> => load(rowKey(model, id));
+  /**
+   * The same find of one row inside another statement: `row`, a scalar subquery of the row as JSON (null
+   * when there is none), and `read`, what the find would have answered from it. A page's activity
+   * statement reads the interaction the engine loads next this way (request-prefetch.ts keepFoundOfRequest).
+   */
+  const within = (model: string, id: string) => ({
+    row: sql<FoundJson<Row> | null>`(select to_jsonb(f) from (${query([id], [model])}) as f)`,
+    read: (json: FoundJson<Row> | null): FoundRow | undefined =>
+      json === null ? undefined : toFoundRow({ ...json, consumed_at: json.consumed_at === null ? null : new Date(json.consumed_at) }),
+  });
+  return Object.assign(find, { within });
 }
+
+/** A found row as JSON: its timestamp is text. */
+type FoundJson<Row> = Omit<Row, 'consumed_at'> & { consumed_at: string | null };
+
+export type BatchedFind = ReturnType<typeof createBatchedFind>;

@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Provider } from 'oidc-provider';
-import type { FoundGrant } from './batched-find.ts';
+import type { FoundGrant, FoundRow } from './batched-find.ts';
 
 /**
  * What was read together with a token (store/batched-find.ts: its grant with the consents it holds,
- * the session a session-bound token or an interaction lives in, and the customer it names), kept for the rest of that one provider request
+ * the session a session-bound token or an interaction lives in, the customer it names and an
+ * interaction's client standing), kept for the rest of that one provider request
  * only: the request's Grant.find, Session.findByUid and findAccount take it instead of asking again, and the
  * consent check at introspection reads what came with the grant. Keyed by the request's context
  * (oidc-provider's `Provider.ctx`), so nothing read for one request ever answers another: a request
@@ -29,7 +30,7 @@ export function asOneRequest<T>(read: () => Promise<T>): Promise<T> {
   return pageScope.run({}, read);
 }
 
-const keyOf = (model: 'Grant' | 'Session' | 'Account', key: string) => `${model}\u0000${key}`;
+const keyOf = (model: 'Grant' | 'Session' | 'Account' | 'Client' | `Found ${string}`, key: string) => `${model}\u0000${key}`;
 
 function keptOfRequest(create: boolean): Map<string, Kept> | undefined {
   const ctx = Provider.ctx ?? pageScope.getStore();
@@ -70,12 +71,38 @@ export function keepAccountOfRequest(accountId: string, companion: unknown): voi
  * account names nobody); undefined when nothing was, and the caller reads it itself.
  */
 export function takeAccountOfRequest(accountId: string): { companion: unknown } | undefined {
+  return takeCompanion('Account', accountId);
+}
+
+/** What was read for the client `clientId` with an interaction of this request (its standing). */
+export function keepClientOfRequest(clientId: string, companion: unknown): void {
+  keptOfRequest(true)?.set(keyOf('Client', clientId), { payload: undefined, companion });
+}
+
+/** What was read for the client with a row of this request, once; undefined when nothing was, and the caller reads it itself. */
+export function takeClientOfRequest(clientId: string): { companion: unknown } | undefined {
+  return takeCompanion('Client', clientId);
+}
+
+function takeCompanion(model: 'Account' | 'Client' | `Found ${string}`, key: string): { companion: unknown } | undefined {
   const kept = keptOfRequest(false);
-  const key = keyOf('Account', accountId);
-  const account = kept?.get(key);
-  if (!account) return undefined;
-  kept!.delete(key);
-  return { companion: account.companion };
+  const found = kept?.get(keyOf(model, key));
+  if (!found) return undefined;
+  kept!.delete(keyOf(model, key));
+  return { companion: found.companion };
+}
+
+/**
+ * A row of model `model` as the adapter's find reads it (undefined: there is none), read by a page's
+ * activity statement in this request (`BatchedFind.within`); the find the engine makes next takes it.
+ */
+export function keepFoundOfRequest(model: string, id: string, row: FoundRow | undefined): void {
+  keptOfRequest(true)?.set(keyOf(`Found ${model}`, id), { payload: undefined, companion: { row } });
+}
+
+/** The row kept by keepFoundOfRequest, once (`{ row }`); undefined when none was kept, and the find reads it. */
+export function takeFoundOfRequest(model: string, id: string): { row: FoundRow | undefined } | undefined {
+  return takeCompanion(`Found ${model}`, id)?.companion as { row: FoundRow | undefined } | undefined;
 }
 
 /** The row changed or went in this request: nothing kept for it answers again. */

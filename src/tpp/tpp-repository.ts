@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { NewTpp, TppRow, TppStatus } from '../db/schema.ts';
 import type { ClientThrottle } from '../ops/rate-limit.ts';
@@ -17,7 +17,7 @@ export interface ClientDisplayRow {
 }
 
 /** What names a client on a page, from its TPP record and its registration: always exactly one row. */
-export function clientDisplayQuery(clientId: string) {
+export function clientDisplayQuery(clientId: string | RawBuilder<string | null>) {
   return sql<ClientDisplayRow>`
     select t.client_name as tpp_name, t.logo_uri as tpp_logo, m.id is not null as client_registered, m.payload->'client_name' as client_name, m.payload->'logo_uri' as client_logo
     from (values (${clientId}::text)) as wanted (client_id)
@@ -64,18 +64,33 @@ export interface ClientStandingRow {
 }
 
 /**
+ * A client's standing (ClientStandingRow) as one JSON object, for the client the SQL `clientId` names:
+ * readClientStandings's column, and the adapter's client companion (the client an interaction names,
+ * which the resume loads next, read with the interaction in its snapshot; map it with
+ * `clientStandingOfCompanion`).
+ */
+export function clientStandingWithRow(clientId: RawBuilder<string | null>): RawBuilder<ClientStandingRow> {
+  return sql<ClientStandingRow>`json_build_object(
+    'usable', not exists (select 1 from tpp where tpp.client_id = ${clientId} and tpp.status <> 'active'),
+    'blockedKids', array(select b.value from blocked_credential b where b.kind = 'key' and b.client_id = ${clientId}),
+    'throttle', (select json_build_object('limit', r."limit", 'windowSeconds', r.window_seconds) from client_rate_limit r where r.client_id = ${clientId}))`;
+}
+
+/**
  * Whether clients may act now, in one statement for all of them: each one's TPP status, the kids an
  * operator blocked (`incident:block-credential`) and the operator's throttle. Read on every load of a
  * client, so that a suspension, a block or a throttle holds on every instance from its commit.
  */
 export async function readClientStandings(db: Db, clientIds: readonly string[]): Promise<Map<string, ClientStandingRow>> {
-  const { rows } = await sql<{ client_id: string; usable: boolean; blocked_kids: string[]; throttle: ClientThrottle | null }>`
-    select ids.client_id,
-           not exists (select 1 from tpp where tpp.client_id = ids.client_id and tpp.status <> 'active') as usable,
-           array(select b.value from blocked_credential b where b.kind = 'key' and b.client_id = ids.client_id) as blocked_kids,
-           (select json_build_object('limit', r."limit", 'windowSeconds', r.window_seconds) from client_rate_limit r where r.client_id = ids.client_id) as throttle
+  const { rows } = await sql<{ client_id: string; standing: ClientStandingRow }>`
+    select ids.client_id, ${clientStandingWithRow(sql.ref('ids.client_id'))} as standing
     from unnest(${[...clientIds]}::text[]) as ids(client_id)`.execute(db);
-  return new Map(rows.map((row) => [row.client_id, { usable: row.usable, blockedKids: row.blocked_kids, throttle: row.throttle }]));
+  return new Map(rows.map((row) => [row.client_id, row.standing]));
+}
+
+/** The standing `clientStandingWithRow` read. */
+export function clientStandingOfCompanion(companion: unknown): ClientStandingRow {
+  return companion as ClientStandingRow;
 }
 
 /** True when this call recorded the statement's first use; false when its jti was seen before. */

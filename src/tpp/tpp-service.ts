@@ -9,7 +9,7 @@ import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findT
 import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
-export { clientDisplayQuery } from './tpp-repository.ts';
+export { clientDisplayQuery, clientStandingOfCompanion, clientStandingWithRow } from './tpp-repository.ts';
 
 /** What other modules (consent pages, dashboard) may know about a TPP. */
 export interface TppProfile {
