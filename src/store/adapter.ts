@@ -11,7 +11,6 @@ import { holdUpsert } from './held-upserts.ts';
 import { upsertModelRows } from './model-upsert.ts';
 import type { ClientCache } from './client-cache.ts';
 
-
 /**
  * One Kysely-backed oidc-provider adapter for every model: a row per (model, id) with the payload as
  * jsonb. Expiry uses the database clock so that every instance agrees on it.
@@ -229,7 +228,6 @@ export class KyselyAdapter implements Adapter {
   }
 }
 
-/** The adapter constructor oidc-provider instantiates once per model name. */
 /**
  * The adapter's finds by id, with what the domains read alongside each row (see FindCompanions): made
  * once per process and shared with the pages, whose activity statement reads an interaction the same way.
@@ -238,6 +236,7 @@ export function createModelFind(db: Db, companions: FindCompanions = {}): Batche
   return createBatchedFind(db, liveAt, companions);
 }
 
+/** The adapter constructor oidc-provider instantiates once per model name. */
 export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
   const batched = { batchedFind: options.batchedFind ?? createModelFind(db), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
   return class extends KyselyAdapter {

@@ -87,7 +87,8 @@ const clientIdOf = (alias: string) =>
  * it holds), and a session-bound token with its session, in the same statement, so a consent-bound
  * introspection reads token, grant, consent status and session in one round trip. A row that names an
  * account comes with what the domains read for it (`companion`: the customer), so the resume and the
- * token request do not read the customer on their own. Every find still reads the database after its own request began, so a
+ * token request do not read the customer on their own; a finished interaction comes with its client's
+ * standing, which the resume asks for next. Every find still reads the database after its own request began, so a
  * revocation committed before a request started is seen by it.
  */
 export function createBatchedFind(db: Db, live: LiveCondition, companions: FindCompanions = {}) {
