@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import type { Db } from '../src/db/connect.ts';
 import { claimDecisionWriting } from '../src/interactions/decision.ts';
-import { nothingAlongside, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
+import { nothingAlongside } from '../src/interactions/sca-progress.ts';
+import { touchStoredInteraction } from './support/interactions.ts';
 import type { ModelRow } from '../src/store/model-upsert.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './support/consent-api.ts';
@@ -43,7 +44,7 @@ describe('claimDecisionWriting: the claim and the provider\'s rows in one statem
 
   test('the claim that wins writes every row (with and without expiry); a claim after it writes none and leaves the result', async () => {
     const uid = randomUUID();
-    await touchScaProgressReading(db, uid, 300, nothingAlongside());
+    await touchStoredInteraction(db, uid, 300, nothingAlongside());
     const first = randomUUID();
     assert.equal(await claimDecisionWriting(db, uid, 'approved', 'client-a', [grantRow(first, uid), interactionRow(uid, { grantId: first })]), true);
     const grant = await rowOf('Grant', first);
@@ -63,14 +64,14 @@ describe('claimDecisionWriting: the claim and the provider\'s rows in one statem
 
   test('rows that never expire are written too (a list of nulls for expires_at)', async () => {
     const uid = randomUUID();
-    await touchScaProgressReading(db, uid, 300, nothingAlongside());
+    await touchStoredInteraction(db, uid, 300, nothingAlongside());
     assert.equal(await claimDecisionWriting(db, uid, 'denied', 'client-a', [interactionRow(uid, { error: 'access_denied' }, false)]), true);
     assert.deepEqual(await rowOf('Interaction', uid), { payload: { jti: uid, result: { error: 'access_denied' } }, expires_at: null });
   });
 
   test('a statement that fails part way leaves nothing: no decision, no grant (one statement, all or nothing)', async () => {
     const uid = randomUUID();
-    await touchScaProgressReading(db, uid, 300, nothingAlongside());
+    await touchStoredInteraction(db, uid, 300, nothingAlongside());
     const grantId = randomUUID();
     // The fault, injected for real: the result's payload is not JSON, so Postgres refuses its row.
     const broken: ModelRow = { ...interactionRow(uid, {}), payload: '{not json' };
@@ -84,7 +85,7 @@ describe('claimDecisionWriting: the claim and the provider\'s rows in one statem
 
   test('32 concurrent claims: exactly one wins, and only its grant and its result are written', async () => {
     const uid = randomUUID();
-    await touchScaProgressReading(db, uid, 300, nothingAlongside());
+    await touchStoredInteraction(db, uid, 300, nothingAlongside());
     const grantIds = Array.from({ length: 32 }, () => randomUUID());
     const won = await Promise.all(grantIds.map((id) => claimDecisionWriting(db, uid, 'approved', 'client-a', [grantRow(id, uid), interactionRow(uid, { grantId: id })])));
     assert.equal(won.filter(Boolean).length, 1);

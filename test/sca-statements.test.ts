@@ -5,6 +5,8 @@ import { claimTotpStepAndClearFailures, customerByIdWithLockoutQuery, customerBy
 import { recordFailure } from '../src/customers/login-throttle.ts';
 import type { Db } from '../src/db/connect.ts';
 import { nothingAlongside, passwordFactorCustomerQuery, recordPasswordFactor, touchScaProgressReading } from '../src/interactions/sca-progress.ts';
+import { createModelFind } from '../src/store/adapter.ts';
+import { touchStoredInteraction } from './support/interactions.ts';
 import { claimDecision } from '../src/interactions/decision.ts';
 import { auditEventCall, auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import { clientDisplayQuery, getClientDisplay } from '../src/tpp/tpp-service.ts';
@@ -24,7 +26,7 @@ describe('sign-in statements', () => {
   before(async () => ({ db, drop } = await migratedTestDatabase()));
   after(async () => { await drop?.(); });
 
-  const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) => (await touchScaProgressReading(db, uid, idleSeconds, nothingAlongside(), now)).progress;
+  const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) => (await touchStoredInteraction(db, uid, idleSeconds, nothingAlongside(), now)).progress;
   const lastSeen = async (uid: string) => (await db.selectFrom('sca_interaction').select('last_seen_at').where('uid', '=', uid).executeTakeFirstOrThrow()).last_seen_at;
 
   test('activity: the first request starts the clock, a later one within the limit moves it, one after the limit finds it timed out and leaves it', async () => {
@@ -45,6 +47,17 @@ describe('sign-in statements', () => {
     assert.deepEqual(await touchScaProgress(uid, 300, new Date(late.getTime() + 1000)), { state: 'timed_out' }, 'and stays timed out');
   });
 
+  test('no activity for an interaction that is not stored, or has expired: nothing written, read as timed out and not found', async () => {
+    const missing = randomUUID();
+    const find = createModelFind(db);
+    const none = await touchScaProgressReading(db, missing, 300, find.within('Interaction', missing).row, nothingAlongside());
+    assert.deepEqual(none, { progress: { state: 'timed_out' }, alongside: {}, decided: undefined, found: null });
+    const expired = randomUUID();
+    await sql`insert into oidc_model (model, id, payload, expires_at) values ('Interaction', ${expired}, '{}'::jsonb, now() - interval '1 second')`.execute(db);
+    assert.equal((await touchScaProgressReading(db, expired, 300, find.within('Interaction', expired).row, nothingAlongside())).found, null);
+    assert.deepEqual(await db.selectFrom('sca_interaction').select('uid').where('uid', 'in', [missing, expired]).execute(), []);
+  });
+
   test('activity with what a page names: the same clock, and the row read alongside whether the interaction is live or timed out', async () => {
     const uid = randomUUID();
     const customer = await createTestCustomer(db);
@@ -53,17 +66,17 @@ describe('sign-in statements', () => {
     const start = new Date('2026-11-29T11:00:00Z');
     const named = sql<{ name: string | null; display_name: string | null }>`
       select d.client_name #>> '{}' as name, ${customerWithRow(sql`${customer.id}::text`)}->>'display_name' as display_name from (${clientDisplayQuery(clientId)}) as d`;
-    const first = await touchScaProgressReading(db, uid, 300, named, start);
+    const first = await touchStoredInteraction(db, uid, 300, named, start);
     assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined });
     assert.equal((await lastSeen(uid)).getTime(), start.getTime());
 
     await recordPasswordFactor(db, uid, customer.id, start);
     const within = new Date(start.getTime() + 60_000);
-    assert.deepEqual((await touchScaProgressReading(db, uid, 300, named, within)).progress, { state: 'active', passwordVerifiedFor: customer.id });
+    assert.deepEqual((await touchStoredInteraction(db, uid, 300, named, within)).progress, { state: 'active', passwordVerifiedFor: customer.id });
     assert.equal((await lastSeen(uid)).getTime(), within.getTime());
 
     const late = new Date(within.getTime() + 300_001);
-    assert.deepEqual(await touchScaProgressReading(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined }, 'the timeout page still names the TPP');
+    assert.deepEqual(await touchStoredInteraction(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined }, 'the timeout page still names the TPP');
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
     assert.deepEqual((await sql`select ${customerWithRow(sql`${'not-a-uuid'}::text`)} as customer`.execute(db)).rows, [{ customer: null }], 'an id that is no customer id reads nobody (and no error)');
   });
@@ -71,28 +84,28 @@ describe('sign-in statements', () => {
   test('activity with the decision: none before, the one taken after, also once the interaction timed out', async () => {
     const uid = randomUUID();
     const start = new Date();
-    assert.equal((await touchScaProgressReading(db, uid, 300, nothingAlongside(), start)).decided, undefined);
+    assert.equal((await touchStoredInteraction(db, uid, 300, nothingAlongside(), start)).decided, undefined);
     assert.equal(await db.transaction().execute((trx) => claimDecision(trx, uid, 'denied', 'decided-client')), true);
-    assert.deepEqual((await touchScaProgressReading(db, uid, 300, nothingAlongside(), start)).decided, { decision: 'denied', clientId: 'decided-client' });
-    const late = await touchScaProgressReading(db, uid, 300, nothingAlongside(), new Date(start.getTime() + 301_000));
+    assert.deepEqual((await touchStoredInteraction(db, uid, 300, nothingAlongside(), start)).decided, { decision: 'denied', clientId: 'decided-client' });
+    const late = await touchStoredInteraction(db, uid, 300, nothingAlongside(), new Date(start.getTime() + 301_000));
     assert.deepEqual(late, { progress: { state: 'timed_out' }, alongside: {}, decided: { decision: 'denied', clientId: 'decided-client' } });
   });
 
   test('activity with a sign-in read: the posted username, or the customer who passed the password step, with the lockout', async () => {
     const uid = randomUUID();
     const customer = await createTestCustomer(db);
-    const byName = await touchScaProgressReading(db, uid, 300, customerByUsernameWithLockoutQuery(customer.username));
+    const byName = await touchStoredInteraction(db, uid, 300, customerByUsernameWithLockoutQuery(customer.username));
     assert.equal(byName.alongside.subject, customer.username);
     assert.deepEqual(toCustomerAndLockout(byName.alongside), await findCustomerByUsernameWithLockout(db, customer.username), 'the same as the read alone');
     const nobody = `nobody-${randomUUID()}`;
-    const unknown = await touchScaProgressReading(db, uid, 300, customerByUsernameWithLockoutQuery(nobody));
+    const unknown = await touchStoredInteraction(db, uid, 300, customerByUsernameWithLockoutQuery(nobody));
     assert.deepEqual({ subject: unknown.alongside.subject, ...toCustomerAndLockout(unknown.alongside) }, { subject: nobody, customer: undefined, lockedUntil: null });
 
-    const beforePassword = await touchScaProgressReading(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
+    const beforePassword = await touchStoredInteraction(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
     assert.deepEqual({ subject: beforePassword.alongside.subject, customer: toCustomerAndLockout(beforePassword.alongside).customer }, { subject: null, customer: undefined }, 'nobody before the password step');
     await recordPasswordFactor(db, uid, customer.id);
     for (let i = 0; i < 5; i += 1) await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
-    const afterPassword = await touchScaProgressReading(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
+    const afterPassword = await touchStoredInteraction(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
     assert.equal(afterPassword.alongside.subject, customer.id);
     assert.deepEqual(toCustomerAndLockout(afterPassword.alongside), await findCustomerByIdWithLockout(db, customer.id), 'the same as the read alone, lockout included');
     assert.ok(toCustomerAndLockout(afterPassword.alongside).lockedUntil);

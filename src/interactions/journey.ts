@@ -48,7 +48,7 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
     // The interaction comes in the activity statement, read as the engine's find reads it, and the
     // engine's load takes it from there (store/request-prefetch.ts).
     const interactionRead = deps.find.within('Interaction', uid);
-    const reading = <T extends object>(alongside: RawBuilder<T>) => touchScaProgressReading(deps.db, uid, deps.idleTimeoutSeconds, alongside, new Date(), interactionRead.row);
+    const reading = <T extends object>(alongside: RawBuilder<T>) => touchScaProgressReading(deps.db, uid, deps.idleTimeoutSeconds, interactionRead.row, alongside);
     let names: PageNames | undefined;
     let signedIn: Journey['signIn'];
     let read: Omit<Awaited<ReturnType<typeof reading>>, 'alongside'>;
@@ -65,7 +65,7 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
         read = await reading(nothingAlongside());
       }
     }
-    const interaction = await loadInteraction(deps.provider, ctx, interactionRead.read(read.found ?? null));
+    const interaction = await loadInteraction(deps.provider, ctx, interactionRead.read(read.found));
     const clientId = String(interaction.params.client_id);
     const customerId = interaction.session?.accountId;
     let tpp = names && Promise.resolve(tppOnPage(clientDisplayOfRow(names, clientId), clientId));

@@ -25,34 +25,30 @@ export interface TakenDecision {
  * Records activity on the interaction, unless it has already been idle longer than `idleSeconds`: one
  * statement (the first request inserts the row; a later one moves last_seen_at only while within the
  * limit), so a timed-out interaction is answered without a write and a live one in one round trip. The
- * same statement reads `alongside` (a query of exactly one row, such as what the page about to be
- * rendered shows; `nothingAlongside` for none) and the decision already taken on the interaction, if any
- * (whether or not the interaction timed out).
- *
- * `interaction`: the interaction itself as a scalar subquery (BatchedFind.within), read into the common
- * table `found` (column `row`, null when there is none), which `alongside` may read from; activity is then
- * recorded only while the interaction lives, and its row is returned as `found`.
+ * same statement reads the interaction itself (`interaction`: a scalar subquery of its row, BatchedFind.within,
+ * read into the common table `found`, column `row`, null when there is none), records activity only while
+ * it lives, and returns its row as `found`; and it reads `alongside` (a query of exactly one row, which may
+ * read from `found`, such as what the page about to be rendered shows; `nothingAlongside` for none) and the
+ * decision already taken on the interaction, if any (whether or not the interaction timed out).
  */
-export async function touchScaProgressReading<T extends object, F = never>(db: Db, uid: string, idleSeconds: number, alongside: RawBuilder<T>, now = new Date(), interaction?: RawBuilder<F | null>): Promise<{ progress: ScaProgress; alongside: T; decided: TakenDecision | undefined; found?: F | null }> {
+export async function touchScaProgressReading<T extends object, F>(db: Db, uid: string, idleSeconds: number, interaction: RawBuilder<F | null>, alongside: RawBuilder<T>, now = new Date()): Promise<{ progress: ScaProgress; alongside: T; decided: TakenDecision | undefined; found: F | null }> {
   const expiresAt = new Date(now.getTime() + RETENTION_SECONDS * 1000);
   const activeSince = new Date(now.getTime() - idleSeconds * 1000);
-  const found = interaction ? sql`found as (select ${interaction} as row),` : sql``;
-  const inserted = interaction
-    ? sql`select ${uid}::text, ${now}::timestamptz, ${expiresAt}::timestamptz where exists (select 1 from found where row is not null)`
-    : sql`values (${uid}, ${now}, ${expiresAt})`;
-  const { rows } = await sql<T & { sca_active: boolean | null; sca_customer_id: string | null; sca_password_verified_at: Date | null; sca_decision: InteractionDecision | null; sca_decided_for: string | null; sca_found?: F | null }>`
-    with ${found} touched as (
-      insert into sca_interaction (uid, last_seen_at, expires_at) ${inserted}
+  const { rows } = await sql<T & { sca_active: boolean | null; sca_customer_id: string | null; sca_password_verified_at: Date | null; sca_decision: InteractionDecision | null; sca_decided_for: string | null; sca_found: F | null }>`
+    with found as (select ${interaction} as row),
+    touched as (
+      insert into sca_interaction (uid, last_seen_at, expires_at)
+      select ${uid}::text, ${now}::timestamptz, ${expiresAt}::timestamptz where exists (select 1 from found where row is not null)
       on conflict (uid) do update set last_seen_at = excluded.last_seen_at where sca_interaction.last_seen_at >= ${activeSince}
       returning customer_id, password_verified_at
     )
-    select alongside.*, touched.sca_active, touched.sca_customer_id, touched.sca_password_verified_at, decided.sca_decision, decided.sca_decided_for${interaction ? sql`, (select row from found) as sca_found` : sql``}
+    select alongside.*, touched.sca_active, touched.sca_customer_id, touched.sca_password_verified_at, decided.sca_decision, decided.sca_decided_for, (select row from found) as sca_found
     from (${alongside}) as alongside
     left join (select true as sca_active, customer_id as sca_customer_id, password_verified_at as sca_password_verified_at from touched) as touched on true
     left join (select decision as sca_decision, client_id as sca_decided_for from sca_interaction where uid = ${uid}) as decided on true`.execute(db);
-  const { sca_active: active, sca_customer_id: customerId, sca_password_verified_at: passwordVerifiedAt, sca_decision: decision, sca_decided_for: decidedFor, sca_found: foundRow, ...rest } = rows[0]!;
+  const { sca_active: active, sca_customer_id: customerId, sca_password_verified_at: passwordVerifiedAt, sca_decision: decision, sca_decided_for: decidedFor, sca_found: found, ...rest } = rows[0]!;
   const progress: ScaProgress = active ? { state: 'active', passwordVerifiedFor: passwordVerifiedAt ? (customerId ?? undefined) : undefined } : { state: 'timed_out' };
-  return { progress, alongside: rest as unknown as T, decided: decision && decidedFor ? { decision, clientId: decidedFor } : undefined, ...(interaction && { found: foundRow ?? null }) };
+  return { progress, alongside: rest as unknown as T, decided: decision && decidedFor ? { decision, clientId: decidedFor } : undefined, found };
 }
 
 /** The customer who passed the password step of interaction `uid` (null before), as a scalar subquery. */
