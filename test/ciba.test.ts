@@ -20,7 +20,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMEN
 import { oneTimeCode, type TestCustomer } from './support/customers.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
-import { statementsDuring } from './support/statements.ts';
+import { sentStatementsDuring } from './support/statements.ts';
 import { createTestTpp } from './support/tpp.ts';
 
 /**
@@ -254,11 +254,14 @@ describe('decoupled authentication (CIBA)', () => {
     const request = (await approverApp.pending()).find((candidate) => candidate.consent.id === consentId);
     assert.ok(request);
     const code = await oneTimeCode(approver);
-    const statements = await statementsDuring(async () => assert.equal((await approverApp.approve(request.id, { code, account_ids: [current.id] })).status, 200));
-    const writes = statements.filter((text) => /^(insert into|update|delete from) "oidc_model"/.test(text));
+    const sent = await sentStatementsDuring(async () => assert.equal((await approverApp.approve(request.id, { code, account_ids: [current.id] })).status, 200));
+    const statements = sent.map((statement) => statement.text);
+    const writes = sent.filter((statement) => /^(insert into|update|delete from) "oidc_model"/.test(statement.text));
     assert.equal(writes.length, 1, statements.join('\n'));
-    assert.match(writes[0]!, /values \(\$1, .*\), \(\$8, /, 'the grant and the request, one statement');
-    assert.equal(statements[statements.indexOf(writes[0]!) + 1], 'commit');
+    assert.match(writes[0]!.text, /values \(\$1, .*\), \(\$8, /, 'the grant and the request, one statement');
+    // The next statement on the write's own connection (background work sends on others).
+    const onItsConnection = sent.slice(sent.indexOf(writes[0]!) + 1).filter((statement) => statement.connection === writes[0]!.connection);
+    assert.equal(onItsConnection[0]?.text, 'commit', statements.join('\n'));
     const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
     assert.equal(issued.claims()?.openbanking_intent_id, consentId);
   });

@@ -14,7 +14,7 @@ import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
 import { migratedTestDatabase } from './support/migrated-db.ts';
-import { statementsDuring } from './support/statements.ts';
+import { sentStatementsDuring, statementsDuring } from './support/statements.ts';
 import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
@@ -157,13 +157,17 @@ describe('the consent decision POST, statement by statement', () => {
     const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
     const { browser, page } = await onConsentPage(customer, { claims: intentClaims(consentId) });
     let answer: Awaited<ReturnType<CustomerAgent['post']>> | undefined;
-    const statements = await statementsDuring(async () => { answer = await browser.post(page, 'confirm', { [`account:${current.id}`]: 'on' }); });
+    const sent = await sentStatementsDuring(async () => { answer = await browser.post(page, 'confirm', { [`account:${current.id}`]: 'on' }); });
     assert.equal(answer?.status, 303, answer?.body.slice(0, 300));
+    // The transaction's connection: background work (the event push) sends on others, in between.
+    const transaction = sent.find((statement) => statement.text === 'begin')?.connection;
+    const statements = sent.filter((statement) => statement.connection === transaction).map((statement) => statement.text);
+    assert.ok(transaction !== undefined, listed(sent.map((statement) => statement.text)));
     const begin = statements.indexOf('begin');
     const commit = statements.indexOf('commit');
     assert.ok(begin >= 0 && commit > begin && statements.lastIndexOf('begin') === begin, listed(statements));
     assert.ok(claims(statements[begin + 1]!), `the claim comes first:\n${listed(statements)}`);
-    const writes = statements.filter(writesOidcModel);
+    const writes = sent.map((statement) => statement.text).filter(writesOidcModel);
     assert.equal(writes.length, 1, listed(statements));
     assert.equal(statements[commit - 1], writes[0], `grant and result last:\n${listed(statements)}`);
     assert.match(writes[0]!, /^insert into "oidc_model" \([^)]*\) values \(\$1, .*\), \(\$8, .*\) on conflict/, 'two rows, one statement');
