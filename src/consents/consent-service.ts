@@ -514,6 +514,27 @@ export async function revokeConsentsOfGrantIn(trx: Transaction<Database>, input:
   return revoked.map((row) => toConsent(row));
 }
 
+/** Why a consent ended when its TPP revoked one of its tokens. */
+export const TOKEN_REVOKED = 'the TPP revoked its token (RFC 7009)';
+
+/**
+ * RFC 7009 revocation of a token (access or refresh) of a grant that holds consents. The engine ends
+ * the whole token family of the grant either way (RFC 7009 2.1 allows it for an access token, and it
+ * is what oidc-provider does), which would leave each consent Authorised with no token to use it by: a
+ * payment or VRP consent could never be bound again, and the bank API would still pay under it. So the
+ * consents end here, before the engine destroys anything, as a TPP's DELETE ends them: Revoked by the
+ * TPP with the reason, audited and notified, with the grant and every token, in one transaction; if it
+ * fails, nothing is revoked and the TPP can try again. Returns the consents revoked; none when the
+ * grant holds no live consent (the engine then revokes as it always does).
+ */
+export async function endConsentsOfRevokedToken(db: Db, input: { grantId: string; clientId: string }): Promise<Consent[]> {
+  return db.transaction().execute(async (trx) => {
+    const live = (await lockAuthorisedOfGrant(trx, input.grantId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
+    if (live.length === 0) return [];
+    return revokeConsentsOfGrantIn(trx, { ...input, reason: TOKEN_REVOKED });
+  });
+}
+
 /** The consents a grant holds, whatever their status (grant management's GET). */
 export async function consentsOfGrant(db: Db, clientId: string, grantId: string): Promise<Consent[]> {
   return (await listConsentsOfGrant(db, grantId, clientId)).map((row) => toConsent(row));

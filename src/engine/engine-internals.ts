@@ -38,11 +38,6 @@ export function currentSigningKey(provider: Provider, alg: string): (JWK & { kid
   return instance(provider).keystore.selectForSign({ alg, use: 'sig' })[0] as (JWK & { kid?: string }) | undefined;
 }
 
-/** The configured lifetime of a new Grant (its `ttl.Grant`), through BaseToken's static `expiresIn`. */
-export function grantTtlSeconds(provider: Provider): number {
-  return (provider.Grant as unknown as { expiresIn(): number }).expiresIn();
-}
-
 /** Moves a stored Grant's end (its payload `exp`, epoch seconds) later: saving keeps the remaining TTL. */
 export function extendGrantUntil(grant: object, exp: number): void {
   const stored = grant as { exp?: number };

@@ -1,6 +1,6 @@
 import type { Grant, Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { extendGrantUntil, grantTtlSeconds, setOwnTtl } from '../engine/engine-internals.ts';
+import { extendGrantUntil, setOwnTtl } from '../engine/engine-internals.ts';
 import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 
 /**
@@ -14,20 +14,25 @@ export function bindConsentToGrant(provider: Provider, grant: Grant, asked: { sc
   grant.addOIDCClaims([INTENT_CLAIM]);
   if (asked.resource !== undefined) grant.addResourceScope(asked.resource, asked.scope);
   grant.addRar({ type: DETAILS_TYPE_OF[consent.type], consent_id: consent.id });
-  lastUntilConsentEnds(provider, grant, consent, merged);
+  lastUntilConsentEnds(grant, consent, merged);
 }
 
 /**
- * A new grant, and every token that depends on it, ends with its consent at the latest. A merged
- * grant lives as long as its longest consent (each consent's own end still stops its tokens: see
- * oidc/consent-token-hooks.ts), so merging never cuts short a consent already in it.
+ * An open-ended consent (no expiry: UK OB allows it for account access and VRP) ends only when the
+ * customer or the TPP ends it, or its payment is made; the engine needs a lifetime in seconds, so its
+ * grant gets one that no consent reaches.
  */
-function lastUntilConsentEnds(provider: Provider, grant: Grant, consent: Consent, merged: boolean) {
-  const untilExpiry = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : undefined;
-  if (!merged) {
-    if (untilExpiry !== undefined) setOwnTtl(grant, Math.min(grant.expiration, untilExpiry));
-    return;
-  }
-  const grantTtl = grantTtlSeconds(provider);
-  extendGrantUntil(grant, Math.floor(Date.now() / 1000) + Math.min(untilExpiry ?? grantTtl, grantTtl));
+export const OPEN_ENDED_GRANT_SECONDS = 100 * 365 * 86_400;
+
+/**
+ * A consent's grant, and the refresh token that depends on it (oidc/consent-token-hooks.ts), lives
+ * exactly as long as the consent: until its expiry, not cut short by REFRESH_TOKEN_TTL, since a payment
+ * or VRP consent left Authorised without a working grant could never be bound again. A merged grant
+ * lives as long as its longest consent (each consent's own end still stops its tokens), so merging
+ * never cuts short a consent already in it.
+ */
+function lastUntilConsentEnds(grant: Grant, consent: Consent, merged: boolean) {
+  const lifetime = consent.expiresAt ? Math.ceil((consent.expiresAt.getTime() - Date.now()) / 1000) : OPEN_ENDED_GRANT_SECONDS;
+  if (merged) extendGrantUntil(grant, Math.floor(Date.now() / 1000) + lifetime);
+  else setOwnTtl(grant, lifetime);
 }

@@ -1,6 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { type ConsentStanding, consentStandingsOfGrant, getConsents, getSettledConsents } from '../consents/consent-service.ts';
+import { type ConsentStanding, consentStandingsOfGrant, endConsentsOfRevokedToken, getConsents, getSettledConsents } from '../consents/consent-service.ts';
 import { grantCompanionOfRequest } from '../store/request-prefetch.ts';
 import { type IntrospectionUses, noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
@@ -102,11 +102,36 @@ function consentIdsOfClaims(extra: Record<string, unknown> | undefined): string[
   return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
 }
 
-/** A token's TTL, cut so that it ends with its grant (a consent's grant ends when the consent does). */
+/** An access token's TTL, cut so that it ends with its grant (a consent's grant ends when the consent does). */
 export function withinGrant(ttl: number) {
   return (ctx: KoaContextWithOIDC | undefined) => {
     const exp = grantOf(ctx)?.exp;
     if (exp === undefined) return ttl;
     return Math.max(1, Math.min(ttl, exp - Math.floor(Date.now() / 1000)));
   };
+}
+
+/**
+ * A refresh token's TTL: a consent-bound grant's refresh token lives as long as the grant, that is as
+ * long as the consent (interactions/consent-grant.ts), so the TPP keeps access for the consent's whole
+ * life without the customer; any other grant's is `ttl`, cut to the grant's end.
+ */
+export function refreshWithinGrant(ttl: number) {
+  const cut = withinGrant(ttl);
+  return (ctx: KoaContextWithOIDC | undefined) => {
+    const exp = grantOf(ctx)?.exp;
+    if (exp === undefined || consentIdsOf(grantOf(ctx)).length === 0) return cut(ctx);
+    return Math.max(1, exp - Math.floor(Date.now() / 1000));
+  };
+}
+
+/**
+ * The last step of the revocation endpoint's policy, for a token the client may revoke: a token of a
+ * consent-bound grant ends its consents first (endConsentsOfRevokedToken says why and what it means).
+ * Always true: the revocation goes ahead either way.
+ */
+export async function endConsentsOfToken(db: Db, clientId: string, token: object): Promise<true> {
+  const grantId = grantIdOf(token);
+  if (grantId) await endConsentsOfRevokedToken(db, { grantId, clientId });
+  return true;
 }

@@ -20,10 +20,10 @@ import type { ClientCache } from '../store/client-cache.ts';
 import { takeAccountOfRequest } from '../store/request-prefetch.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
-import { loadExistingGrant } from './first-party-grant.ts';
+import { expiresWithSession, loadExistingGrant } from './authorization-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { IntrospectionUses } from '../consents/consent-use.ts';
-import { consentHoldsAfterIssuance, recordUseIfConsentHolds, consentTokenClaims, withinGrant } from './consent-token-hooks.ts';
+import { consentHoldsAfterIssuance, endConsentsOfToken, recordUseIfConsentHolds, consentTokenClaims, refreshWithinGrant, withinGrant } from './consent-token-hooks.ts';
 import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
@@ -238,7 +238,8 @@ export function createProvider(settings: ProviderSettings): Provider {
         enabled: true,
         allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, settings.introspectionUses, ctx, token)),
       },
-      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
+      // RFC 7009: a TPP revokes only its own tokens; one of a consent-bound grant ends the consent with it.
+      revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => ownTokensOnly(ctx, client, token) && (await endConsentsOfToken(db, client.clientId, token)) },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
       // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
@@ -259,7 +260,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       BackchannelAuthenticationRequest: (ctx) => backchannelLifetime(ctx, settings.ciba?.requestLifetimeSeconds ?? 0),
       ClientCredentials: ttl.accessToken,
       IdToken: ttl.accessToken,
-      RefreshToken: withinGrant(ttl.refreshToken),
+      RefreshToken: refreshWithinGrant(ttl.refreshToken),
       Grant: ttl.refreshToken,
       Interaction: 600,
       PushedAuthorizationRequest: PAR_LIFETIME_SECONDS,
@@ -270,6 +271,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid) },
     loadExistingGrant,
+    expiresWithSession,
     async findAccount(ctx, sub) {
       // Read with this request's interaction, session or code when one named `sub`; else (CIBA's hint, userinfo) now.
       const kept = takeAccountOfRequest(sub);
