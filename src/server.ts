@@ -70,6 +70,8 @@ export interface RunningAssent {
   opsPort: number | undefined;
   /** The admin API's base URL, when it is on. */
   adminUrl: string | undefined;
+  /** Runs the periodic sweeps once, now, and waits for them (what SWEEP_INTERVAL runs in the background). */
+  sweepNow(): Promise<SweepCounts>;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,35 @@ async function reservePort(host: string, port: number): Promise<{ port: number; 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions, old decoupled requests. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
   return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db)) + (await sweepDecoupledRequests(db));
+}
+
+/** What one run of the periodic sweeps deleted or ended: rows of sweepAll, consents expired, orphan grants. */
+export interface SweepCounts {
+  rows: number;
+  expiredConsents: number;
+  orphanGrants: number;
+}
+
+/**
+ * One run of the periodic sweeps. Each runs and is logged on its own, so one that fails holds up none
+ * of the others; a caller that waits (a test that moves the clock) gets the counts, or the first failure.
+ */
+async function sweepOnce(db: Db, config: Config, logger: Logger): Promise<SweepCounts> {
+  const logged = (sweep: Promise<number>, done: (count: number) => void, failed: string) =>
+    sweep.then(
+      (count) => { if (count > 0) done(count); return count; },
+      (error: unknown) => { logger.warn({ err: error }, failed); throw error; },
+    );
+  const results = await Promise.allSettled([
+    logged(sweepAll(db, config), (deleted) => logger.debug({ deleted }, 'expired rows swept'), 'sweep of expired rows failed'),
+    logged(expireDueConsents(db), (expired) => logger.info({ expired }, 'consents expired'), 'consent expiry sweep failed'),
+    logged(sweepOrphanGrants(db), (orphans) => logger.warn({ orphans }, 'grants left without their consent swept'), 'orphan grant sweep failed'),
+  ]);
+  const [rows, expiredConsents, orphanGrants] = results.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+  return { rows: rows!, expiredConsents: expiredConsents!, orphanGrants: orphanGrants! };
 }
 
 /**
@@ -302,18 +333,8 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   }
 
   const sweeper = setInterval(() => {
-    sweepAll(db, config).then(
-      (deleted) => deleted > 0 && logger.debug({ deleted }, 'expired rows swept'),
-      (error: unknown) => logger.warn({ err: error }, 'sweep of expired rows failed'),
-    );
-    expireDueConsents(db).then(
-      (expired) => expired > 0 && logger.info({ expired }, 'consents expired'),
-      (error: unknown) => logger.warn({ err: error }, 'consent expiry sweep failed'),
-    );
-    sweepOrphanGrants(db).then(
-      (orphans) => orphans > 0 && logger.warn({ orphans }, 'grants left without their consent swept'),
-      (error: unknown) => logger.warn({ err: error }, 'orphan grant sweep failed'),
-    );
+    // Each failure is logged where it happened; the next run tries again.
+    sweepOnce(db, config, logger).catch(() => {});
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
 
@@ -327,6 +348,7 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     demoTotp: demo?.totp,
     opsPort: opsAddress?.port,
     adminUrl: admin?.url,
+    sweepNow: () => sweepOnce(db, config, logger),
     async close() {
       draining = true;
       keyWatch?.stop();

@@ -8,6 +8,7 @@ import type { TriggerAuthenticationDevice } from '../../src/ciba/authentication-
 import type { AccountDirectory } from '../../src/customers/account-directory.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type RunningAssent, startAssent } from '../../src/server.ts';
+import { type MovableClock, movableClock } from './clock.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestAssent extends RunningAssent {
@@ -18,9 +19,19 @@ export interface TestAssent extends RunningAssent {
   stop(): Promise<void>;
 }
 
+export interface TestAssentOptions {
+  logDestination?: DestinationStream;
+  accounts?: AccountDirectory;
+  triggerAuthenticationDevice?: TriggerAuthenticationDevice;
+  /** Time the test can move forward, for the engine and the database together (test/support/clock.ts). */
+  movableClock?: boolean;
+}
+
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export async function startTestAssent(env: Record<string, string> = {}, options: { logDestination?: DestinationStream; accounts?: AccountDirectory; triggerAuthenticationDevice?: TriggerAuthenticationDevice } = {}): Promise<TestAssent> {
-  const database = await createTestDatabase();
+export function startTestAssent(env: Record<string, string>, options: TestAssentOptions & { movableClock: true }): Promise<TestAssent & { clock: MovableClock }>;
+export function startTestAssent(env?: Record<string, string>, options?: TestAssentOptions): Promise<TestAssent>;
+export async function startTestAssent(env: Record<string, string> = {}, options: TestAssentOptions = {}): Promise<TestAssent & { clock?: MovableClock }> {
+  const database = await createTestDatabase({ movableClock: options.movableClock });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -40,6 +51,7 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     ...env,
   });
   const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), { accounts: options.accounts, triggerAuthenticationDevice: options.triggerAuthenticationDevice });
+  const clock = options.movableClock ? movableClock(running.db) : undefined;
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
     keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
@@ -49,7 +61,9 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     dataDir,
     databaseUrl: database.url,
     ca,
+    ...(clock && { clock }),
     async stop() {
+      clock?.restore();
       await running.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });

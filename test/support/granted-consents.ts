@@ -56,6 +56,8 @@ export interface ConsentOptions {
   vrp?: Record<string, unknown>;
   /** Extra PAR parameters. */
   parameters?: Record<string, string>;
+  /** The customer's browser, when a test keeps one (and its sign-in session) across authorizations. */
+  browser?: CustomerAgent;
 }
 
 export async function approveConsent(
@@ -78,7 +80,7 @@ export async function approveConsent(
   const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
   const request = await pushAuthorizationRequest(tpp, { scope, claims, ...options.parameters }, { DPoP: dpop });
 
-  const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+  const browser = options.browser ?? new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
   const consentPage = await browser.signIn(request.url, customer);
   const selection = options.type === 'account_access'
     ? Object.fromEntries(options.accounts.map((account) => [`account:${account.id}`, 'on']))
