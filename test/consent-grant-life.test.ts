@@ -5,9 +5,8 @@ import * as oidc from 'openid-client';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { getConsent, TOKEN_REVOKED } from '../src/consents/consent-service.ts';
 import { up as unbindConsentTokens } from '../migrations/2026_12_07_1700_consent_tokens_outlive_sessions.ts';
-import { ENGINE_PATHS } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import type { TestCustomer } from './support/customers.ts';
 import { customerWithAccounts, intentClaims } from './support/granted-consents.ts';
@@ -38,29 +37,16 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   });
   after(async () => { await assent?.stop(); });
 
-  /** Creates a consent through the UK OB API, has `browser` sign in and approve it, and redeems the code. */
-  async function authoriseIn(browser: CustomerAgent, customer: TestCustomer, kind: 'accounts' | 'payment', choice: Record<string, string>, consent: Record<string, unknown> = {}) {
-    const created = kind === 'accounts'
-      ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest(consent) })
-      : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
-    const consentId = consentIdOf(created.body);
+  /** Creates an account-access consent through the UK OB API, has `browser` sign in and approve `account` for it, and redeems the code. */
+  async function authoriseIn(browser: CustomerAgent, customer: TestCustomer, account: { id: string }, consent: Record<string, unknown> = {}) {
+    const consentId = consentIdOf((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest(consent) })).body);
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-    const request = await pushAuthorizationRequest(tpp, { scope: kind === 'accounts' ? 'openid accounts' : 'openid payments', claims: intentClaims(consentId) }, { DPoP: dpop });
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, { DPoP: dpop });
     const page = await browser.signIn(request.url, customer);
-    const callback = await browser.submit(page, 'confirm', choice);
+    const callback = await browser.submit(page, 'confirm', { [`account:${account.id}`]: 'on' });
     assert.ok(callback.url.searchParams.get('code'), `expected a code, got ${callback.url} ${callback.body.slice(0, 300)}`);
     const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
     return { consentId, tokens, dpop };
-  }
-
-  /** "Yes, sign me out" at the provider's end-session page, as the browser posts it. */
-  async function signOut(browser: CustomerAgent) {
-    const page = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
-    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(page.body);
-    assert.ok(form, `expected the sign-out form, got ${page.status}: ${page.body.slice(0, 300)}`);
-    const fields = Object.fromEntries([...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
-    const done = await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } });
-    assert.equal(done.status, 200);
   }
 
   const newBrowser = () => new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -69,11 +55,11 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   test('the refresh token is not bound to the browser session: it outlives the session and sign-out', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const browser = newBrowser();
-    const { consentId, tokens, dpop } = await authoriseIn(browser, customer, 'accounts', { [`account:${current.id}`]: 'on' });
+    const { consentId, tokens, dpop } = await authoriseIn(browser, customer, current);
     const stored = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'RefreshToken').where('grant_id', '=', (await getConsent(assent.db, consentId))!.grantId!).executeTakeFirstOrThrow();
     assert.notEqual((stored.payload as { expiresWithSession?: boolean }).expiresWithSession, true, 'a consent-bound refresh token must not expire with the session');
 
-    await signOut(browser);
+    assert.equal((await browser.signOut()).status, 200);
     // The session is gone from the store too, as when its TTL passes.
     await assent.db.deleteFrom('oidc_model').where('model', '=', 'Session').execute();
     const refreshed = await refresh(tokens.refresh_token!, dpop);
@@ -87,13 +73,13 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   test('the refresh token lives as long as the consent, past REFRESH_TOKEN_TTL: to its expiry, or open-ended', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const expiresAt = new Date(Date.now() + 200 * DAY * 1000);
-    const dated = await authoriseIn(newBrowser(), customer, 'accounts', { [`account:${current.id}`]: 'on' }, { ExpirationDateTime: expiresAt.toISOString() });
+    const dated = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: expiresAt.toISOString() });
     const datedRefresh = await rs.introspect(dated.tokens.refresh_token!);
     assert.equal(datedRefresh.active, true);
     assert.ok(Math.abs(datedRefresh.exp! - Math.floor(expiresAt.getTime() / 1000)) <= 2, `the refresh token ends with the consent, not after REFRESH_TOKEN_TTL (${datedRefresh.exp})`);
     assert.ok((await rs.introspect(dated.tokens.access_token)).exp! < Date.now() / 1000 + DAY, 'access tokens stay short');
 
-    const open = await authoriseIn(newBrowser(), customer, 'accounts', { [`account:${current.id}`]: 'on' }, { ExpirationDateTime: undefined });
+    const open = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: undefined });
     assert.equal((await getConsent(assent.db, open.consentId))?.expiresAt, null);
     const openRefresh = await rs.introspect(open.tokens.refresh_token!);
     assert.ok(openRefresh.exp! > Date.now() / 1000 + 10 * 365 * DAY, 'an open-ended consent\'s refresh token ends only with the consent');
@@ -102,7 +88,7 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   test('the migration rescues tokens issued before: off the session, and to the consent\'s end', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const expiresAt = new Date(Date.now() + 200 * DAY * 1000);
-    const { consentId, tokens, dpop } = await authoriseIn(newBrowser(), customer, 'accounts', { [`account:${current.id}`]: 'on' }, { ExpirationDateTime: expiresAt.toISOString() });
+    const { consentId, tokens, dpop } = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: expiresAt.toISOString() });
     const grantId = (await getConsent(assent.db, consentId))!.grantId!;
     // As the earlier code stored them: bound to a session that has since gone, cut to 90 days.
     const cut = Math.floor(Date.now() / 1000) + 90 * DAY;
@@ -120,49 +106,10 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
     }
   });
 
-  test('a second consent for the same TPP in the same browser leaves the first consent\'s tokens alone', async () => {
-    const { customer, current, savings } = await customerWithAccounts(assent);
-    const browser = newBrowser();
-    const first = await authoriseIn(browser, customer, 'accounts', { [`account:${current.id}`]: 'on' });
-    const second = await authoriseIn(browser, customer, 'accounts', { [`account:${savings.id}`]: 'on' });
-    assert.notEqual((await getConsent(assent.db, first.consentId))?.grantId, (await getConsent(assent.db, second.consentId))?.grantId, 'each consent has a grant of its own');
-
-    const firstToken = await rs.introspect(first.tokens.access_token);
-    assert.equal(firstToken.active, true);
-    assert.deepEqual(firstToken.account_ids, [current.id]);
-    const refreshed = await refresh(first.tokens.refresh_token!, first.dpop);
-    assert.deepEqual((await rs.introspect(refreshed.access_token)).account_ids, [current.id]);
-    assert.deepEqual((await rs.introspect(second.tokens.access_token)).account_ids, [savings.id]);
-  });
-
-  test('a request that names no consent gets a grant of its own and never widens an earlier consent\'s grant', async () => {
-    const { customer, current } = await customerWithAccounts(assent);
-    const browser = newBrowser();
-    const payment = await authoriseIn(browser, customer, 'payment', { account: current.id });
-    const paymentGrantId = (await getConsent(assent.db, payment.consentId))!.grantId!;
-    const grantBefore = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Grant').where('id', '=', paymentGrantId).executeTakeFirstOrThrow();
-
-    const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-    const request = await pushAuthorizationRequest(tpp, { scope: 'openid' }, { DPoP: dpop });
-    const page = await browser.signIn(request.url, customer);
-    const callback = await browser.submit(page, 'confirm');
-    const tokens = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
-    assert.equal(tokens.authorization_details, undefined, 'no consent\'s authorization_details');
-    assert.equal(tokens.claims()?.openbanking_intent_id, undefined);
-    const introspected = await rs.introspect(tokens.access_token);
-    assert.equal(introspected.active, true);
-    assert.equal(introspected.consent_id, undefined);
-    assert.equal(introspected.scope, 'openid');
-
-    const grantAfter = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Grant').where('id', '=', paymentGrantId).executeTakeFirstOrThrow();
-    assert.deepEqual(grantAfter.payload, grantBefore.payload, 'the payment consent\'s grant is unchanged');
-    assert.equal((await rs.introspect(payment.tokens.access_token)).active, true);
-  });
-
   for (const revoked of ['refresh_token', 'access_token'] as const) {
     test(`RFC 7009 revocation of the ${revoked} ends the consent: Revoked with a reason, audited, no grant left behind`, async () => {
       const { customer, current } = await customerWithAccounts(assent);
-      const { consentId, tokens, dpop } = await authoriseIn(newBrowser(), customer, 'accounts', { [`account:${current.id}`]: 'on' });
+      const { consentId, tokens, dpop } = await authoriseIn(newBrowser(), customer, current);
       const grantId = (await getConsent(assent.db, consentId))!.grantId!;
       await oidc.tokenRevocation(tpp.config, revoked === 'refresh_token' ? tokens.refresh_token! : tokens.access_token);
 
@@ -186,7 +133,7 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   test('RFC 7009 revocation of a token of a grant without a consent changes no consent', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const browser = newBrowser();
-    const held = await authoriseIn(browser, customer, 'accounts', { [`account:${current.id}`]: 'on' });
+    const held = await authoriseIn(browser, customer, current);
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid' }, { DPoP: dpop });
     const callback = await browser.submit(await browser.signIn(request.url, customer), 'confirm');

@@ -531,7 +531,20 @@ export async function endConsentsOfRevokedToken(db: Db, input: { grantId: string
   return db.transaction().execute(async (trx) => {
     const live = (await lockAuthorisedOfGrant(trx, input.grantId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
     if (live.length === 0) return [];
-    return revokeConsentsOfGrantIn(trx, { ...input, reason: TOKEN_REVOKED });
+    const revoked: ConsentRow[] = [];
+    for (const row of live) {
+      revoked.push(await transition(trx, row, {
+        to: 'Revoked',
+        actor: { kind: 'tpp', id: input.clientId },
+        event: 'consent.revoked',
+        // The TPP reads the reason on GET: it may not know which of its systems revoked the token.
+        changes: { status_reason: TOKEN_REVOKED },
+        details: { reason: TOKEN_REVOKED, grantId: input.grantId },
+        reason: TOKEN_REVOKED,
+      }));
+    }
+    await destroyGrantEverywhere(trx, input.grantId);
+    return revoked.map((row) => toConsent(row));
   });
 }
 

@@ -1,4 +1,5 @@
 import { type Agent, fetch } from 'undici';
+import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 import { oneTimeCode } from './customers.ts';
 
 interface Cookie {
@@ -114,6 +115,14 @@ export class CustomerAgent {
     const otp = await this.submit(login, 'login', { username: customer.username, password: customer.password });
     if (!otp.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${otp.url} (${otp.status}): ${otp.body.slice(0, 300)}`);
     return this.submit(otp, 'otp', { code: await oneTimeCode(customer) });
+  }
+
+  /** "Yes, sign me out" at the provider's end-session page, as the browser posts it; returns the receipt page. */
+  async signOut(): Promise<Page> {
+    const confirm = await this.open(new URL(ENGINE_PATHS.end_session, this.#origin));
+    const form = /<form id="op.logoutForm" method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="([^"]+)"\/><\/form>/.exec(confirm.body);
+    if (!form) throw new Error(`expected the sign-out confirmation, got ${confirm.url} (${confirm.status}): ${confirm.body.slice(0, 300)}`);
+    return this.open(new URL(form[1]!, this.#origin), { form: { xsrf: form[2]!, logout: 'yes' } });
   }
 
   /** Signs in, approves (or denies) and returns the URL the TPP receives on its redirect_uri. */
