@@ -10,9 +10,11 @@ export type ClaimedEvent = ConsentEventRow & { callback_url: string | null };
  * Claims events due for push: the earliest pending event of each consent (a later one waits until
  * the earlier is settled, so each consent's events arrive in order), locked with SKIP LOCKED so
  * several instances never claim one row, and leased by pushing next_attempt_at past the lease so a
- * crashed deliverer's claim comes back by itself. No transaction stays open during the HTTP call.
+ * crashed deliverer's claim comes back by itself. Each claim is an attempt: an event that has had
+ * `maxAttempts` is never claimed again (see deadLetterUnanswered). No transaction stays open during
+ * the HTTP call.
  */
-export async function claimDueForPush(db: Executor, options: { limit: number; leaseSeconds: number }): Promise<ClaimedEvent[]> {
+export async function claimDueForPush(db: Executor, options: { limit: number; leaseSeconds: number; maxAttempts: number }): Promise<ClaimedEvent[]> {
   const result = await sql<ClaimedEvent>`
     update consent_event e
        set next_attempt_at = now() + ${options.leaseSeconds} * interval '1 second',
@@ -22,6 +24,7 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
         select c.id from consent_event c
          where c.push_state = 'pending'
            and c.next_attempt_at <= now()
+           and c.attempts < ${options.maxAttempts}
            and not exists (
              select 1 from consent_event p
               where p.consent_id = c.consent_id and p.seq < c.seq and p.push_state = 'pending')
@@ -32,6 +35,22 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
      where e.id = due.id
     returning e.*, (select s.callback_url from event_subscription s where s.client_id = e.client_id) as callback_url`.execute(db);
   return result.rows;
+}
+
+/**
+ * Dead-letters events whose last attempt's lease ran out with no outcome recorded (its deliverer
+ * crashed, or the push outlived the lease): claiming them again would be one attempt too many. A
+ * deliverer still waiting on that push may yet record it delivered. Returns what it dead-lettered.
+ */
+export async function deadLetterUnanswered(db: Executor, maxAttempts: number): Promise<Pick<ConsentEventRow, 'id' | 'client_id' | 'consent_id' | 'attempts'>[]> {
+  return db
+    .updateTable('consent_event')
+    .set({ push_state: 'dead', next_attempt_at: null, last_error: 'no outcome of the last attempt was recorded before its lease ran out', updated_at: sql<Date>`now()` })
+    .where('push_state', '=', 'pending')
+    .where('next_attempt_at', '<=', sql<Date>`now()`)
+    .where('attempts', '>=', maxAttempts)
+    .returning(['id', 'client_id', 'consent_id', 'attempts'])
+    .execute();
 }
 
 /** The TPP accepted the pushed event: it counts as acknowledged, so polling no longer returns it. */
