@@ -7,10 +7,12 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export type ClaimedEvent = ConsentEventRow & { callback_url: string | null };
 
 /**
- * Claims events due for push: the earliest pending event of each consent (a later one waits until
- * the earlier is settled, so each consent's events arrive in order), locked with SKIP LOCKED so
- * several instances never claim one row, and leased by pushing next_attempt_at past the lease so a
- * crashed deliverer's claim comes back by itself. Each claim is an attempt: an event that has had
+ * Claims events due for push: the earliest undelivered event of each consent. A later one waits while
+ * an earlier one is pending or dead, so each consent's events arrive in order even when one of them
+ * went to the dead letters: the operator's redelivery (or the TPP acknowledging it by polling) lets the
+ * rest follow. Other consents' events keep flowing. Rows are locked with SKIP LOCKED so several
+ * instances never claim one row, and leased by pushing next_attempt_at past the lease so a crashed
+ * deliverer's claim comes back by itself. Each claim is an attempt: an event that has had
  * `maxAttempts` is never claimed again (see deadLetterUnanswered). No transaction stays open during
  * the HTTP call.
  */
@@ -27,7 +29,7 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
            and c.attempts < ${options.maxAttempts}
            and not exists (
              select 1 from consent_event p
-              where p.consent_id = c.consent_id and p.seq < c.seq and p.push_state = 'pending')
+              where p.consent_id = c.consent_id and p.consent_seq < c.consent_seq and p.push_state in ('pending', 'dead'))
          order by c.seq
          limit ${options.limit}
          for update skip locked

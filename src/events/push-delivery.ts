@@ -8,8 +8,9 @@ import { signSecurityEvent } from './security-event-token.ts';
 
 /**
  * Push delivery (UK OB real-time event notifications, RFC 8935): a loop in every server process
- * claims due events (event-repository.ts: SKIP LOCKED, leased, ordered per consent), POSTs each SET
- * to the TPP's callback URL through the SSRF guard, and settles it: delivered on 2xx, retried with exponential backoff otherwise, dead-lettered after the
+ * claims due events (event-repository.ts: SKIP LOCKED, leased, ordered per consent, a dead one holding
+ * back its consent's later ones), POSTs each SET to the TPP's callback URL through the SSRF guard, and
+ * settles it: delivered on 2xx, retried with exponential backoff otherwise, dead-lettered after the
  * last attempt or on a refusal that a retry cannot change. At least once: an event whose outcome was
  * not recorded (crash) is sent again when its lease runs out, with the same jti, unless that was its
  * last attempt: no event is pushed more than maxAttempts times (per operator redelivery).
@@ -90,7 +91,7 @@ export async function deliverDueEvents(deps: PushDeps): Promise<number> {
     deps.logger.warn({ eventId: event.id, clientId: event.client_id, consentId: event.consent_id, attempts: event.attempts }, 'event notification dead-lettered: its last attempt has no recorded outcome');
   }
   const claimed = await claimDueForPush(deps.db, { limit: batchSize, leaseSeconds, maxAttempts });
-  // Each claimed event is the earliest pending one of its consent, so they may go out in parallel.
+  // Each claimed event is the earliest undelivered one of its consent, so they may go out in parallel.
   await Promise.all(claimed.map((event) => deliverOne(deps, event)));
   return claimed.length;
 }

@@ -9,7 +9,7 @@ import { type TestAssent, tlsAgent } from './assent.ts';
 /** One SET as a TPP's endpoint received it. */
 export interface ReceivedEvent {
   set: string;
-  claims: JWTPayload & { events: Record<string, Record<string, unknown>>; txn: string; toe: number };
+  claims: JWTPayload & { events: Record<string, Record<string, unknown>>; txn: string; toe: number; consent_seq: number };
   contentType: string | undefined;
   receivedAt: number;
 }
