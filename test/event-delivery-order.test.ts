@@ -89,6 +89,7 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     const [, update, revoked] = await eventsOf(assent, held.consentId);
     assert.deepEqual([update!.attempts, revoked!.attempts], [0, 0], 'the later events of the consent wait behind its dead one');
     assert.deepEqual(receiver.received.filter((event) => subjectId(event) === held.consentId), []);
+    assert.deepEqual((await deadLettersOf(assent, tpp.clientId, held.consentId)).map((dead) => [dead.eventId, dead.heldBack]), [[first!.eventId, 2]], 'the operator sees what it holds back');
 
     // A polling receiver sees all three, with what orders them.
     const polled = await api.call('POST', `${API}${EVENT_API_PATHS.events}`, { body: { returnImmediately: true, maxEvents: 100 } });

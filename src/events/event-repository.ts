@@ -123,11 +123,21 @@ export async function deleteSettledEvents(db: Executor, before: Date): Promise<n
   return Number(result.numDeletedRows);
 }
 
-/** Events whose push gave up, oldest first; optionally one TPP's. */
-export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<ConsentEventRow[]> {
-  let query = db.selectFrom('consent_event').selectAll().where('push_state', '=', 'dead');
-  if (options.clientId) query = query.where('client_id', '=', options.clientId);
-  return query.orderBy('seq').limit(options.limit).execute();
+/**
+ * Events whose push gave up, oldest first; optionally one TPP's. Each with how many later events of its
+ * consent wait behind it (claimDueForPush does not push them while it is dead).
+ */
+export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<(ConsentEventRow & { held_back: number })[]> {
+  let query = db
+    .selectFrom('consent_event as dead')
+    .selectAll('dead')
+    .select(
+      sql<number>`(select count(*)::int from consent_event later
+                    where later.consent_id = dead.consent_id and later.consent_seq > dead.consent_seq and later.push_state = 'pending')`.as('held_back'),
+    )
+    .where('dead.push_state', '=', 'dead');
+  if (options.clientId) query = query.where('dead.client_id', '=', options.clientId);
+  return query.orderBy('dead.seq').limit(options.limit).execute();
 }
 
 /** Puts dead events back in the push queue with fresh attempts; returns which (id and TPP). */
