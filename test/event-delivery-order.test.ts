@@ -161,6 +161,25 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     assert.equal(receiver.attempts.filter((attempt) => attempt.claims.jti === event!.id).length, 2 * MAX_ATTEMPTS);
     receiver.answer = 202;
   });
+
+  test('an event whose last attempt never reported back (its instance crashed) is dead-lettered when the lease runs out, not pushed again', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    receiver.answer = 503;
+    const granted = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
+    await waitUntil('the event dead', async () => (await deadLettersOf(assent, tpp.clientId, granted.consentId)).length === 1);
+    const [event] = await eventsOf(assent, granted.consentId);
+    // The row as a crashed deliverer leaves it once the lease of its last attempt has run out.
+    await sql`update consent_event set push_state = 'pending', next_attempt_at = now(), last_error = null where id = ${event!.id}`.execute(assent.db);
+    const [dead] = await waitUntil('the event dead again', async () => {
+      const letters = await deadLettersOf(assent, tpp.clientId, granted.consentId);
+      return letters.length === 1 && letters;
+    });
+    assert.match(dead!.lastError!, /no outcome of the last attempt was recorded/);
+    assert.equal(dead!.attempts, MAX_ATTEMPTS);
+    await sleep(200);
+    assert.equal(receiver.attempts.filter((attempt) => attempt.claims.jti === event!.id).length, MAX_ATTEMPTS);
+    receiver.answer = 202;
+  });
 });
 
 describe('the migration that numbers events per consent', () => {
