@@ -13,7 +13,7 @@ import { signSecurityEvent } from './security-event-token.ts';
  * settles it: delivered on 2xx, retried with exponential backoff otherwise, dead-lettered after the
  * last attempt or on a refusal that a retry cannot change. At least once: an event whose outcome was
  * not recorded (crash) is sent again when its lease runs out, with the same jti, unless that was its
- * last attempt: no event is pushed more than maxAttempts times (per operator redelivery).
+ * last attempt: no event is pushed more than maxAttempts times (an operator's redelivery starts afresh).
  */
 
 export interface PushSettings {

@@ -31,11 +31,12 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
  * The SET's claims. Assent adds two to the UK OB shape: `status` (the consent's new status) in
- * resource-update, and `consent_seq`, the event's number among its consent's events (1, 2, 3...).
- * Events can arrive out of order (a dead-lettered push sent again by the operator, a receiver mixing
- * push and polling), and `toe` cannot order them: it is in seconds, and the events of one change share
- * it. A receiver that has applied a higher consent_seq for the consent than the one it receives knows
- * the event is older. A gap is not an error: an event it did not subscribe to was not pushed.
+ * resource-update, and `consent_seq`, the event's number among its consent's events (1, 2, 3...). Push
+ * keeps each consent's order, yet events can reach a receiver out of order (a second copy of an event,
+ * delivery being at least once; a receiver mixing push and polling), and `toe` cannot order them: it is
+ * in seconds, and the events of one change share it. A receiver that has applied a higher consent_seq
+ * for the consent than the one it receives knows the event is older. A gap is not an error: an event it
+ * did not subscribe to was not pushed.
  */
 function securityEventClaims(issuer: string, event: ConsentEventRow, now = new Date()): Record<string, unknown> {
   const link = consentResourceUrl(issuer, event.consent_type, event.consent_id);
