@@ -329,6 +329,8 @@ export interface ConsentEventTable {
   txn: string;
   client_id: string;
   consent_id: string;
+  /** The SET's consent_seq: 1 for a consent's first event, one more for each later one (consent_event_sequence). */
+  consent_seq: ColumnType<number, number, never>;
   consent_type: ConsentType;
   event_type: string;
   status: ConsentStatus;
@@ -346,9 +348,18 @@ export interface ConsentEventTable {
   updated_at: UpdatedAt;
 }
 
+/** How many events each consent has had: the last consent_seq handed out, kept when the sweep deletes events. */
+export interface ConsentEventSequenceTable {
+  consent_id: string;
+  last_seq: number;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   event_subscription: EventSubscriptionTable;
   consent_event: ConsentEventTable;
+  consent_event_sequence: ConsentEventSequenceTable;
   blocked_credential: BlockedCredentialTable;
   client_rate_limit: ClientRateLimitTable;
   dashboard_client_key: DashboardClientKeyTable;

@@ -6,7 +6,8 @@ import { deadEvents, requeueDeadEvents } from './event-repository.ts';
 /**
  * The operator's view of pushes that gave up (dead letters), and the way to send them again once the
  * TPP's endpoint is fixed: the admin operations events:dead-letters and events:redeliver. Dead events stay available to
- * the TPP's polling until acknowledged.
+ * the TPP's polling until acknowledged. A dead event holds back the later events of its consent, so
+ * that push keeps each consent's order; redelivering it lets them follow.
  */
 
 export interface DeadLetter {
@@ -18,6 +19,8 @@ export interface DeadLetter {
   occurredAt: Date;
   attempts: number;
   lastError: string | null;
+  /** Later events of the same consent that push holds back until this one is redelivered (or acknowledged by polling). */
+  heldBack: number;
 }
 
 export async function listDeadLetters(db: Db, options: { clientId?: string | undefined; limit?: number } = {}): Promise<DeadLetter[]> {
@@ -31,6 +34,7 @@ export async function listDeadLetters(db: Db, options: { clientId?: string | und
     occurredAt: row.occurred_at,
     attempts: row.attempts,
     lastError: row.last_error,
+    heldBack: row.held_back,
   }));
 }
 

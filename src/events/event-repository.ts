@@ -7,12 +7,16 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export type ClaimedEvent = ConsentEventRow & { callback_url: string | null };
 
 /**
- * Claims events due for push: the earliest pending event of each consent (a later one waits until
- * the earlier is settled, so each consent's events arrive in order), locked with SKIP LOCKED so
- * several instances never claim one row, and leased by pushing next_attempt_at past the lease so a
- * crashed deliverer's claim comes back by itself. No transaction stays open during the HTTP call.
+ * Claims events due for push: the earliest undelivered event of each consent. A later one waits while
+ * an earlier one is pending or dead, so each consent's events arrive in order even when one of them
+ * went to the dead letters: the operator's redelivery (or the TPP acknowledging it by polling) lets the
+ * rest follow. Other consents' events keep flowing. Rows are locked with SKIP LOCKED so several
+ * instances never claim one row, and leased by pushing next_attempt_at past the lease so a crashed
+ * deliverer's claim comes back by itself. Each claim is an attempt: an event that has had
+ * `maxAttempts` is never claimed again (see deadLetterUnanswered). No transaction stays open during
+ * the HTTP call.
  */
-export async function claimDueForPush(db: Executor, options: { limit: number; leaseSeconds: number }): Promise<ClaimedEvent[]> {
+export async function claimDueForPush(db: Executor, options: { limit: number; leaseSeconds: number; maxAttempts: number }): Promise<ClaimedEvent[]> {
   const result = await sql<ClaimedEvent>`
     update consent_event e
        set next_attempt_at = now() + ${options.leaseSeconds} * interval '1 second',
@@ -22,9 +26,10 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
         select c.id from consent_event c
          where c.push_state = 'pending'
            and c.next_attempt_at <= now()
+           and c.attempts < ${options.maxAttempts}
            and not exists (
              select 1 from consent_event p
-              where p.consent_id = c.consent_id and p.seq < c.seq and p.push_state = 'pending')
+              where p.consent_id = c.consent_id and p.consent_seq < c.consent_seq and p.push_state in ('pending', 'dead'))
          order by c.seq
          limit ${options.limit}
          for update skip locked
@@ -32,6 +37,22 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
      where e.id = due.id
     returning e.*, (select s.callback_url from event_subscription s where s.client_id = e.client_id) as callback_url`.execute(db);
   return result.rows;
+}
+
+/**
+ * Dead-letters events whose last attempt's lease ran out with no outcome recorded (its deliverer
+ * crashed, or the push outlived the lease): claiming them again would be one attempt too many. A
+ * deliverer still waiting on that push may yet record it delivered. Returns what it dead-lettered.
+ */
+export async function deadLetterUnanswered(db: Executor, maxAttempts: number): Promise<Pick<ConsentEventRow, 'id' | 'client_id' | 'consent_id' | 'attempts'>[]> {
+  return db
+    .updateTable('consent_event')
+    .set({ push_state: 'dead', next_attempt_at: null, last_error: 'no outcome of the last attempt was recorded before its lease ran out', updated_at: sql<Date>`now()` })
+    .where('push_state', '=', 'pending')
+    .where('next_attempt_at', '<=', sql<Date>`now()`)
+    .where('attempts', '>=', maxAttempts)
+    .returning(['id', 'client_id', 'consent_id', 'attempts'])
+    .execute();
 }
 
 /** The TPP accepted the pushed event: it counts as acknowledged, so polling no longer returns it. */
@@ -102,11 +123,21 @@ export async function deleteSettledEvents(db: Executor, before: Date): Promise<n
   return Number(result.numDeletedRows);
 }
 
-/** Events whose push gave up, oldest first; optionally one TPP's. */
-export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<ConsentEventRow[]> {
-  let query = db.selectFrom('consent_event').selectAll().where('push_state', '=', 'dead');
-  if (options.clientId) query = query.where('client_id', '=', options.clientId);
-  return query.orderBy('seq').limit(options.limit).execute();
+/**
+ * Events whose push gave up, oldest first; optionally one TPP's. Each with how many later events of its
+ * consent wait behind it (claimDueForPush does not push them while it is dead).
+ */
+export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<(ConsentEventRow & { held_back: number })[]> {
+  let query = db
+    .selectFrom('consent_event as dead')
+    .selectAll('dead')
+    .select(
+      sql<number>`(select count(*)::int from consent_event later
+                    where later.consent_id = dead.consent_id and later.consent_seq > dead.consent_seq and later.push_state = 'pending')`.as('held_back'),
+    )
+    .where('dead.push_state', '=', 'dead');
+  if (options.clientId) query = query.where('dead.client_id', '=', options.clientId);
+  return query.orderBy('dead.seq').limit(options.limit).execute();
 }
 
 /** Puts dead events back in the push queue with fresh attempts; returns which (id and TPP). */

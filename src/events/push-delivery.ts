@@ -3,16 +3,17 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { type ClaimedEvent, claimDueForPush, markAttemptFailed, markDelivered, markNotPushed } from './event-repository.ts';
+import { type ClaimedEvent, claimDueForPush, deadLetterUnanswered, markAttemptFailed, markDelivered, markNotPushed } from './event-repository.ts';
 import { signSecurityEvent } from './security-event-token.ts';
 
 /**
  * Push delivery (UK OB real-time event notifications, RFC 8935): a loop in every server process
- * claims due events (event-repository.ts: SKIP LOCKED, leased, ordered per consent), POSTs each SET
- * to the TPP's callback URL through the SSRF guard, and settles it: delivered on 2xx, retried with
- * exponential backoff otherwise, dead-lettered after the last attempt or on a refusal that a retry
- * cannot change. At least once: an event whose outcome was not recorded (crash) is sent again when
- * its lease runs out, with the same jti.
+ * claims due events (event-repository.ts: SKIP LOCKED, leased, ordered per consent, a dead one holding
+ * back its consent's later ones), POSTs each SET to the TPP's callback URL through the SSRF guard, and
+ * settles it: delivered on 2xx, retried with exponential backoff otherwise, dead-lettered after the
+ * last attempt or on a refusal that a retry cannot change. At least once: an event whose outcome was
+ * not recorded (crash) is sent again when its lease runs out, with the same jti, unless that was its
+ * last attempt: no event is pushed more than maxAttempts times (an operator's redelivery starts afresh).
  */
 
 export interface PushSettings {
@@ -85,8 +86,12 @@ async function deliverOne(deps: PushDeps, event: ClaimedEvent): Promise<void> {
 
 /** One round: claims what is due and delivers it; returns how many events it claimed. */
 export async function deliverDueEvents(deps: PushDeps): Promise<number> {
-  const claimed = await claimDueForPush(deps.db, { limit: deps.settings.batchSize, leaseSeconds: deps.settings.leaseSeconds });
-  // Each claimed event is the earliest pending one of its consent, so they may go out in parallel.
+  const { maxAttempts, batchSize, leaseSeconds } = deps.settings;
+  for (const event of await deadLetterUnanswered(deps.db, maxAttempts)) {
+    deps.logger.warn({ eventId: event.id, clientId: event.client_id, consentId: event.consent_id, attempts: event.attempts }, 'event notification dead-lettered: its last attempt has no recorded outcome');
+  }
+  const claimed = await claimDueForPush(deps.db, { limit: batchSize, leaseSeconds, maxAttempts });
+  // Each claimed event is the earliest undelivered one of its consent, so they may go out in parallel.
   await Promise.all(claimed.map((event) => deliverOne(deps, event)));
   return claimed.length;
 }

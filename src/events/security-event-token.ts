@@ -6,8 +6,8 @@ import { CONSENT_AUTHORIZATION_REVOKED } from '../protocol/event-types.ts';
 
 /**
  * Events as Security Event Tokens (RFC 8417) in the UK OB Event Notification shape. A SET is built
- * from the outbox row and signed when it is handed out: jti, txn and toe come from the row, so every
- * delivery of one event carries the same facts; iat is when this copy was signed.
+ * from the outbox row and signed when it is handed out: jti, txn, toe and consent_seq come from the
+ * row, so every delivery of one event carries the same facts; iat is when this copy was signed.
  */
 
 /** RFC 8417 §2.3: the media type of a SET, in its `typ` header. */
@@ -29,7 +29,15 @@ function consentResourceUrl(issuer: string, type: ConsentType, consentId: string
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** The SET's claims. `status` (the consent's new status) is Assent's addition to resource-update. */
+/**
+ * The SET's claims. Assent adds two to the UK OB shape: `status` (the consent's new status) in
+ * resource-update, and `consent_seq`, the event's number among its consent's events (1, 2, 3...). Push
+ * keeps each consent's order, yet events can reach a receiver out of order (a second copy of an event,
+ * delivery being at least once; a receiver mixing push and polling), and `toe` cannot order them: it is
+ * in seconds, and the events of one change share it. A receiver that has applied a higher consent_seq
+ * for the consent than the one it receives knows the event is older. A gap is not an error: an event it
+ * did not subscribe to was not pushed.
+ */
 function securityEventClaims(issuer: string, event: ConsentEventRow, now = new Date()): Record<string, unknown> {
   const link = consentResourceUrl(issuer, event.consent_type, event.consent_id);
   const subject = {
@@ -47,6 +55,7 @@ function securityEventClaims(issuer: string, event: ConsentEventRow, now = new D
     sub: link,
     txn: event.txn,
     toe: epochSeconds(event.occurred_at),
+    consent_seq: event.consent_seq,
     events: { [event.event_type]: body },
   };
 }

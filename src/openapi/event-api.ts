@@ -9,7 +9,9 @@ const links = z.object({ Self: z.url() });
 const callbackUrl = z.object({ CallbackUrlId: z.string(), Url: z.url(), Version: z.string() });
 const subscription = z.object({ EventSubscriptionId: z.string(), CallbackUrl: z.url().optional(), Version: z.string(), EventTypes: z.array(z.string()).optional() });
 const pollResponse = z.object({
-  sets: z.record(z.string(), z.string()).describe('jti -> the signed Security Event Token (RFC 8417), verifiable against the JWKS'),
+  sets: z
+    .record(z.string(), z.string())
+    .describe('jti -> the signed Security Event Token (RFC 8417), verifiable against the JWKS; its consent_seq claim numbers the events of its consent (1, 2, 3...), the order to apply them in'),
   moreAvailable: z.boolean(),
 });
 

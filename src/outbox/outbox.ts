@@ -42,11 +42,21 @@ export async function recordConsentChange(trx: Transaction<Database>, change: Co
   for (const type of types) {
     const subscribed = sql<boolean>`exists (select 1 from event_subscription s where s.client_id = ${change.clientId} and s.callback_url is not null and (s.event_types is null or s.event_types ? ${type}))`;
     await trx
+      // The consent's next number; its counter row stays locked until this transaction ends, so the
+      // numbers follow the order in which a consent's changes commit.
+      .with('numbered', (db) =>
+        db
+          .insertInto('consent_event_sequence')
+          .values({ consent_id: change.consentId, last_seq: 1 })
+          .onConflict((conflict) => conflict.column('consent_id').doUpdateSet({ last_seq: sql`consent_event_sequence.last_seq + 1`, updated_at: sql`now()` }))
+          .returning('last_seq'),
+      )
       .insertInto('consent_event')
       .values({
         txn,
         client_id: change.clientId,
         consent_id: change.consentId,
+        consent_seq: sql<number>`(select last_seq from numbered)`,
         consent_type: change.consentType,
         event_type: type,
         status: change.status,

@@ -9,10 +9,13 @@ import { type TestAssent, tlsAgent } from './assent.ts';
 /** One SET as a TPP's endpoint received it. */
 export interface ReceivedEvent {
   set: string;
-  claims: JWTPayload & { events: Record<string, Record<string, unknown>>; txn: string; toe: number };
+  claims: JWTPayload & { events: Record<string, Record<string, unknown>>; txn: string; toe: number; consent_seq: number };
   contentType: string | undefined;
   receivedAt: number;
 }
+
+/** How the receiver answers a SET: a status, or a function of the SET (which may wait, to play a slow receiver). */
+export type Answer = number | ((event: ReceivedEvent) => number | Promise<number>);
 
 /**
  * A TPP's event-notification endpoint: a real HTTPS server on localhost with a dev-CA certificate,
@@ -20,8 +23,11 @@ export interface ReceivedEvent {
  * started again on the same port, to play a receiver that is down.
  */
 export class EventReceiver {
+  /** The SETs it accepted (answered 202), in arrival order. */
   readonly received: ReceivedEvent[] = [];
-  answer = 202;
+  /** Every SET POSTed to it, accepted or not: each is one delivery attempt. */
+  readonly attempts: ReceivedEvent[] = [];
+  answer: Answer = 202;
   #server: https.Server | undefined;
   #port = 0;
   readonly #pair: PemPair;
@@ -45,12 +51,13 @@ export class EventReceiver {
     const server = https.createServer({ cert: this.#pair.certPem, key: this.#pair.keyPem }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
+      req.on('end', async () => {
         const set = Buffer.concat(chunks).toString('utf8');
-        if (this.answer === 202) {
-          this.received.push({ set, claims: decodeJwt(set) as ReceivedEvent['claims'], contentType: req.headers['content-type'], receivedAt: Date.now() });
-        }
-        res.writeHead(this.answer, { 'x-fapi-interaction-id': String(req.headers['x-fapi-interaction-id'] ?? '') }).end();
+        const event: ReceivedEvent = { set, claims: decodeJwt(set) as ReceivedEvent['claims'], contentType: req.headers['content-type'], receivedAt: Date.now() };
+        this.attempts.push(event);
+        const status = typeof this.answer === 'number' ? this.answer : await this.answer(event);
+        if (status === 202) this.received.push(event);
+        res.writeHead(status, { 'x-fapi-interaction-id': String(req.headers['x-fapi-interaction-id'] ?? '') }).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.#port, '127.0.0.1', resolve));
