@@ -204,7 +204,7 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(consent?.customerId, customer.id);
   });
 
-  test('PAR refuses unknown, foreign, decided, expired and out-of-scope consents alike, before any page', async () => {
+  test('PAR refuses unknown, foreign, decided, expired and out-of-scope consents alike, and another consent type\'s scope, before any page', async () => {
     const otherTpp = await createTestTpp(assent);
     const foreign = await createAccountConsent(await ConsentApiClient.create(assent, otherTpp));
     await assertParRefused(tpp, { scope: 'openid accounts', claims: intentClaims(crypto.randomUUID()) }, 'invalid_request', /^unknown consent$/);
@@ -221,6 +221,7 @@ describe('binding consents into the authorization flow', () => {
 
     const fine = await createAccountConsent();
     await assertParRefused(tpp, { scope: 'openid payments', claims: intentClaims(fine) }, 'invalid_request', /requires the accounts scope/);
+    await assertParRefused(tpp, { scope: 'openid accounts payments', claims: intentClaims(fine) }, 'invalid_request', /no Open Banking scope but accounts \(not payments\)/);
     await assertParRefused(tpp, { scope: 'openid accounts', claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: fine } } }) }, 'invalid_request', /essential/);
     await assertParRefused(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', consent_id: fine }]), claims: intentClaims(fine) }, 'invalid_request', /exactly one consent/);
     await assertParRefused(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', Permissions: ['ReadBalances'] }]) }, 'invalid_authorization_details', /ReadAccountsBasic or ReadAccountsDetail/);

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { AUTHORIZATION_DETAILS_TYPES, type ConsentType, DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
-import { SCOPE_OF } from '../protocol/scopes.ts';
+import { CONSENT_SCOPES, SCOPE_OF } from '../protocol/scopes.ts';
 import type { Consent } from './consent.ts';
 import { parseConsentRequest } from './consent-request.ts';
 import { canReauthorise } from './consent-status.ts';
@@ -79,8 +79,8 @@ export function bindingOfRequest(params: { claims?: unknown; authorization_detai
 /**
  * Refuses a binding the customer must never see: an unknown consent or another TPP's (the same
  * answer), one of another type, one no longer AwaitingAuthorisation (unless it may be re-authorised),
- * an expired one, or one whose
- * scope the request does not ask for.
+ * an expired one, one whose scope the request does not ask for, or a request that also asks for
+ * another consent type's scope.
  */
 export async function checkBinding(db: Db, clientId: string, binding: ConsentBinding, requestedScope: string): Promise<void> {
   const scopes = new Set(requestedScope.split(' '));
@@ -96,7 +96,12 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
     if (consent.expiresAt !== null && consent.expiresAt <= new Date()) throw new BindingRefused('the consent has expired');
     type = consent.type;
   }
-  if (!scopes.has(SCOPE_OF[type!])) throw new BindingRefused(`binding this consent requires the ${SCOPE_OF[type!]} scope`);
+  const needed = SCOPE_OF[type!];
+  if (!scopes.has(needed)) throw new BindingRefused(`binding this consent requires the ${needed} scope`);
+  // The grant takes every scope the request asks for, and the customer sees only this consent: another
+  // consent type's scope would reach the token unseen.
+  const unseen = CONSENT_SCOPES.filter((scope) => scope !== needed && scopes.has(scope));
+  if (unseen.length > 0) throw new BindingRefused(`a request binding this consent asks for no Open Banking scope but ${needed} (not ${unseen.join(', ')})`);
 }
 
 type BoundInteraction = { cid: string; params: Record<string, unknown> };

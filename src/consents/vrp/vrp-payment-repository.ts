@@ -31,8 +31,8 @@ export function insertPayment(trx: Transaction<Database>, payment: Insertable<Vr
   return trx.insertInto('vrp_payment').values(payment).returningAll().executeTakeFirstOrThrow();
 }
 
-/** The database's clock: one time source for every instance deciding periods. */
-export async function databaseNow(trx: Transaction<Database>): Promise<Date> {
-  const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx);
+/** The database's clock: one time source for every instance deciding periods, and for showing them. */
+export async function databaseNow(db: Db | Transaction<Database>): Promise<Date> {
+  const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
   return rows[0]!.now;
 }

@@ -183,5 +183,7 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
 /** The payment usage of a VRP consent now, for introspection and the dashboard; undefined for other consents. */
 export async function vrpUsageOf(db: Db, consent: Consent): Promise<PeriodUsage[] | undefined> {
   if (consent.type !== 'domestic_vrp' || !consent.vrp) return undefined;
-  return periodUsage(db, { id: consent.id, createdAt: consent.createdAt, vrp: consent.vrp }, new Date());
+  // The period the payments are decided in (the database's clock), so that near a boundary the usage
+  // shown never belongs to another period than the next payment's, whatever this host's clock says.
+  return periodUsage(db, { id: consent.id, createdAt: consent.createdAt, vrp: consent.vrp }, await databaseNow(db));
 }
