@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { AuditActorKind, AuditEventRow, AuditSubjectType, Database } from '../db/schema.ts';
+import { appendAuditEventCall, listChain, listEventsForExport, listTrailPage, runAuditAppend } from './audit-repository.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /**
@@ -94,10 +95,8 @@ export function auditEventCall(input: AuditEvent): { call: RawBuilder<unknown>; 
     details: input.details ?? {},
     occurred_at: new Date(),
   };
-  const [head, middle, tail] = materialAround(row);
   return {
-    call: sql`append_audit_event(${row.subject_type}, ${row.subject_id}, ${row.event}, ${row.actor_kind}, ${row.actor_id},
-      ${JSON.stringify(row.before)}::jsonb, ${JSON.stringify(row.after)}::jsonb, ${JSON.stringify(row.details)}::jsonb, ${row.occurred_at}, ${head}, ${middle}, ${tail})`,
+    call: appendAuditEventCall({ ...row, material: materialAround(row) }),
     observed: () => {
       for (const observer of observers) observer(input);
     },
@@ -107,7 +106,7 @@ export function auditEventCall(input: AuditEvent): { call: RawBuilder<unknown>; 
 /** Appends in the caller's transaction: one round trip. */
 export async function appendAuditEvent(trx: Transaction<Database>, input: AuditEvent): Promise<void> {
   const { call, observed } = auditEventCall(input);
-  await sql`select ${call}`.execute(trx);
+  await runAuditAppend(trx, call);
   observed();
 }
 
@@ -123,25 +122,15 @@ function toRecorded(row: AuditEventRow): RecordedAuditEvent {
   };
 }
 
-function chainOf(db: Kysely<Database>, subjectType: AuditSubjectType, subjectId: string) {
-  return db
-    .selectFrom('audit_event')
-    .selectAll()
-    .where('subject_type', '=', subjectType)
-    .where('subject_id', '=', subjectId)
-    .orderBy('seq')
-    .execute();
-}
-
 export async function auditHistory(db: Kysely<Database>, subjectType: AuditSubjectType, subjectId: string): Promise<RecordedAuditEvent[]> {
-  return (await chainOf(db, subjectType, subjectId)).map(toRecorded);
+  return (await listChain(db, subjectType, subjectId)).map(toRecorded);
 }
 
 export type ChainVerdict = { valid: true; length: number } | { valid: false; brokenAt: number };
 
 /** Recomputes every link of a subject's chain; the first row whose hash or link does not hold breaks it. */
 export async function verifyAuditChain(db: Kysely<Database>, subjectType: AuditSubjectType, subjectId: string): Promise<ChainVerdict> {
-  const rows = await chainOf(db, subjectType, subjectId);
+  const rows = await listChain(db, subjectType, subjectId);
   let previous: string | null = null;
   for (const [index, row] of rows.entries()) {
     const { id: _id, hash, ...hashed } = row;
@@ -167,12 +156,7 @@ export async function verifyAuditTrail(db: Kysely<Database>): Promise<TrailVerdi
   let chain: { type: AuditSubjectType; id: string; expectedSeq: number; previous: string | null; broken: boolean } | undefined;
   let after: { type: string; id: string; seq: number } | undefined;
   for (;;) {
-    let query = db.selectFrom('audit_event').selectAll().orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(VERIFY_PAGE);
-    if (after) {
-      const { type, id, seq } = after;
-      query = query.where(sql<boolean>`(subject_type, subject_id, seq) > (${type}, ${id}, ${seq})`);
-    }
-    const rows = await query.execute();
+    const rows = await listTrailPage(db, VERIFY_PAGE, after);
     for (const row of rows) {
       if (!chain || chain.type !== row.subject_type || chain.id !== row.subject_id) {
         chain = { type: row.subject_type, id: row.subject_id, expectedSeq: 1, previous: null, broken: false };
@@ -210,11 +194,7 @@ export async function exportAuditEvents(
   db: Kysely<Database>,
   filter: { subject?: { type: AuditSubjectType; id: string }; from?: Date; to?: Date; limit: number },
 ): Promise<ExportedAuditEvent[]> {
-  let query = db.selectFrom('audit_event').selectAll().orderBy('occurred_at').orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(filter.limit);
-  if (filter.subject) query = query.where('subject_type', '=', filter.subject.type).where('subject_id', '=', filter.subject.id);
-  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
-  if (filter.to) query = query.where('occurred_at', '<', filter.to);
-  return (await query.execute()).map((row) => ({
+  return (await listEventsForExport(db, filter)).map((row) => ({
     subjectType: row.subject_type,
     subjectId: row.subject_id,
     seq: row.seq,

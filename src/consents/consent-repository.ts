@@ -139,3 +139,9 @@ export function lockAuthorisedOfGrant(trx: Transaction<Database>, grantId: strin
     .forUpdate()
     .execute();
 }
+
+/** How many consents there are of each type in each stored status. */
+export async function countByTypeAndStatus(db: Executor): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
+  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
+  return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
+}

@@ -1,13 +1,14 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import { recordConsentChange } from '../outbox/outbox.ts';
-import { destroyGrantEverywhere, releaseConsentFromGrant } from '../store/artefacts.ts';
+import { destroyGrantEverywhere, lockOrphanConsentGrants, releaseConsentFromGrant } from '../store/artefacts.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
+  countByTypeAndStatus,
   consentStandingsOfGrantJson,
   findConsent,
   findConsentByIdempotencyKey,
@@ -180,8 +181,7 @@ export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Con
 
 /** How many consents there are of each type in each stored status (for metrics). */
 export async function countConsentsByTypeAndStatus(db: Db): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
-  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
-  return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
+  return countByTypeAndStatus(db);
 }
 
 export async function consentsOfCustomer(db: Db, customerId: string): Promise<Consent[]> {
@@ -470,18 +470,8 @@ export async function sweepOrphanGrants(db: Db, options: { graceSeconds?: number
   let total = 0;
   for (;;) {
     const swept = await db.transaction().execute(async (trx) => {
-      const orphans = await trx
-        .selectFrom('oidc_model as candidate')
-        .select('candidate.id')
-        .where('candidate.model', '=', 'Grant')
-        .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
-        .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))))
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const { id } of orphans) await destroyGrantEverywhere(trx, id);
+      const orphans = await lockOrphanConsentGrants(trx, graceSeconds, batchSize);
+      for (const id of orphans) await destroyGrantEverywhere(trx, id);
       return orphans.length;
     });
     total += swept;

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { ConsentUseKind } from '../db/schema.ts';
+import { insertIntrospections, insertUseTouchingConsent, listUsesOfConsent } from './consent-use-repository.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -18,19 +18,8 @@ export interface ConsentUse {
   clientId: string;
 }
 
-export async function noteConsentUse(db: Db, { consentId, kind, clientId }: ConsentUse): Promise<void> {
-  const touch = db
-    .updateTable('consent')
-    .set({ last_used_at: sql<Date>`now()` })
-    .where('id', '=', consentId)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
-    .returning('id');
-  // A data-modifying CTE runs whether or not the insert reads it: every issuance is on the timeline.
-  await db
-    .with('touched', () => touch)
-    .insertInto('consent_use')
-    .values({ consent_id: consentId, kind, client_id: clientId })
-    .execute();
+export async function noteConsentUse(db: Db, use: ConsentUse): Promise<void> {
+  await insertUseTouchingConsent(db, use);
 }
 
 /**
@@ -73,26 +62,8 @@ export function createIntrospectionUses(db: Db, logger: Logger, intervalMs = 1_0
     return false;
   }
 
-  async function write(batch: Map<string, Noted>) {
-    // Rows locked in id order, as every writer of several consents takes them, so two processes'
-    // writes cannot deadlock; the once-a-minute condition is checked again on the locked row.
-    const noted = [...batch].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const ids = noted.map(([id]) => id);
-    const clients = noted.map(([, use]) => use.clientId);
-    const times = noted.map(([, use]) => use.at.toISOString());
-    await sql`
-      with noted as (
-        select * from unnest(${ids}::uuid[], ${clients}::text[], ${times}::timestamptz[]) as n (consent_id, client_id, at)
-      ), due as (
-        select c.id from consent c join noted n on n.consent_id = c.id
-         where c.last_used_at is null or c.last_used_at < n.at - interval '1 minute'
-         order by c.id for no key update of c
-      ), touched as (
-        update consent c set last_used_at = n.at from due d, noted n
-         where c.id = d.id and n.consent_id = c.id and (c.last_used_at is null or c.last_used_at < n.at - interval '1 minute')
-        returning c.id, n.client_id, n.at
-      )
-      insert into consent_use (consent_id, kind, client_id, occurred_at) select id, 'introspected', client_id, at from touched`.execute(db);
+  function write(batch: Map<string, Noted>) {
+    return insertIntrospections(db, [...batch].map(([consentId, use]) => ({ consentId, ...use })));
   }
 
   function flush(): Promise<void> {
@@ -140,6 +111,6 @@ export interface RecordedUse {
 }
 
 export async function usesOfConsent(db: Db, consentId: string): Promise<RecordedUse[]> {
-  const rows = await db.selectFrom('consent_use').select(['kind', 'client_id', 'occurred_at']).where('consent_id', '=', consentId).orderBy('occurred_at').orderBy('id').execute();
+  const rows = await listUsesOfConsent(db, consentId);
   return rows.map((row) => ({ kind: row.kind, clientId: row.client_id, occurredAt: row.occurred_at }));
 }

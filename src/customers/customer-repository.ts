@@ -14,8 +14,17 @@ export function findCustomerById(db: Db, id: string) {
  * What names the customer `id` on a page (no secrets), as a query of at most one row to read alongside
  * another; `id` is a value, or SQL reading it from the other statement's row.
  */
-export function customerNameQuery(id: string | null | RawBuilder<string | null>) {
+function customerNameQuery(id: string | null | RawBuilder<string | null>) {
   return sql<{ id: string; username: string; display_name: string }>`select id, username, display_name from customer where id = ${id}::uuid`;
+}
+
+/**
+ * The customer the SQL `accountId` names as a JSON object (null for nobody), as a scalar subquery to
+ * read with another statement's row. An id that is no UUID names nobody and is never cast.
+ */
+export function customerJsonQuery(accountId: RawBuilder<string | null>, uuidPattern: string): RawBuilder<unknown> {
+  const uuid = sql<string | null>`case when ${accountId} ~* ${uuidPattern} then ${accountId} end`;
+  return sql`(select row_to_json(c) from (${customerNameQuery(uuid)}) as c)`;
 }
 
 export function insertCustomer(db: Db | Transaction<Database>, customer: NewCustomer) {

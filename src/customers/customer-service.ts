@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type RawBuilder, sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind } from '../db/schema.ts';
-import { customerNameQuery, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
+import { customerJsonQuery, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
 import { hashPassword } from './passwords.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
@@ -47,8 +47,7 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | undefi
  * nobody here too, and is never cast). Map it with `customerOfCompanion`.
  */
 export function customerWithRow(accountId: RawBuilder<string | null>): RawBuilder<unknown> {
-  const uuid = sql<string | null>`case when ${accountId} ~* ${UUID.source} then ${accountId} end`;
-  return sql`(select row_to_json(c) from (${customerNameQuery(uuid)}) as c)`;
+  return customerJsonQuery(accountId, UUID.source);
 }
 
 /** The customer `customerWithRow` read (null: nobody). */

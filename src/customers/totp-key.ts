@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
+import { insertServerSecrets, lockServerSecrets, newestSecretOf } from '../store/server-secrets.ts';
 
 /**
  * The AES-256 key for TOTP secrets at rest: TOTP_ENCRYPTION_KEY in production; in dev mode a key
@@ -10,11 +10,11 @@ export async function loadTotpKey(db: Db, options: { devMode: boolean; configure
   if (options.configured) return options.configured;
   if (!options.devMode) throw new Error('TOTP_ENCRYPTION_KEY is required outside dev mode');
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('assent.server_secret'))`.execute(trx);
-    const stored = await trx.selectFrom('server_secret').select('material').where('kind', '=', 'totp').orderBy('created_at', 'desc').executeTakeFirst();
-    if (stored) return Buffer.from(String(stored.material.key), 'base64url');
+    await lockServerSecrets(trx);
+    const stored = await newestSecretOf(trx, 'totp');
+    if (stored) return Buffer.from(String(stored.key), 'base64url');
     const key = randomBytes(32);
-    await trx.insertInto('server_secret').values({ id: `totp-${Date.now()}`, kind: 'totp', material: JSON.stringify({ key: key.toString('base64url') }) }).execute();
+    await insertServerSecrets(trx, [{ id: `totp-${Date.now()}`, kind: 'totp', material: JSON.stringify({ key: key.toString('base64url') }) }]);
     return key;
   });
 }

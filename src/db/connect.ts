@@ -127,6 +127,11 @@ export async function connectDatabase(target: DatabaseTarget, options: { logger?
 const FIRST_RETRY_MS = 500;
 const LONGEST_RETRY_MS = 15_000;
 
+/** One round trip that fails when the database does not answer. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
 /**
  * Start-up: waits until the database answers, retrying with exponential backoff (0.5 s doubling to
  * 15 s) and logging each refusal, so a database that starts after Assent (compose, a restart of both)
@@ -138,7 +143,7 @@ export async function waitForDatabase(db: Db, logger: Logger, giveUpAfterMs: num
   const deadline = Date.now() + giveUpAfterMs;
   for (let attempt = 1, delay = FIRST_RETRY_MS; ; attempt += 1, delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
     try {
-      await sql`select 1`.execute(db);
+      await pingDatabase(db);
       if (attempt > 1) logger.info({ attempt }, 'database reachable');
       return;
     } catch (error) {

@@ -5,7 +5,8 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import { replaceKeystore } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
-import { generateSigningKey, loadServerKeys, lockServerSecrets, signingKeysAt } from './keys.ts';
+import { insertServerSecrets, listServerSecrets, lockServerSecrets, retireSigningKeysBy } from '../store/server-secrets.ts';
+import { generateSigningKey, loadServerKeys, signingKeysAt } from './keys.ts';
 
 export interface RotationPlan {
   /** Time for every process and every relying party's JWKS cache to see the new keys before they sign. */
@@ -33,21 +34,14 @@ export async function rotateSigningKeys(db: Db, plan: RotationPlan, operatorId: 
   const retiresAt = new Date(activatesAt.getTime() + plan.retireAfterSeconds * 1000);
   return db.transaction().execute(async (trx) => {
     await lockServerSecrets(trx);
-    const superseded = await trx
-      .updateTable('server_secret')
-      .set({ retires_at: retiresAt })
-      .where('kind', '=', 'signing')
-      // Keys already retiring later than the new ones' retirement go now too (a compromise cuts it short).
-      .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', retiresAt)]))
-      .returning('id')
-      .execute();
+    const superseded = await retireSigningKeysBy(trx, retiresAt);
     const created: Rotation['created'] = [];
     for (const alg of FAPI_ALGORITHMS) {
       const jwk = await generateSigningKey(alg);
-      await trx.insertInto('server_secret').values({ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk), activates_at: activatesAt }).execute();
+      await insertServerSecrets(trx, [{ id: jwk.kid!, kind: 'signing', material: JSON.stringify(jwk), activates_at: activatesAt }]);
       created.push({ kid: jwk.kid!, alg, activatesAt });
     }
-    const retiring = superseded.map((row) => ({ kid: row.id, retiresAt }));
+    const retiring = superseded.map((kid) => ({ kid, retiresAt }));
     for (const key of created) {
       await appendAuditEvent(trx, {
         subjectType: 'key',
@@ -83,7 +77,7 @@ export interface SigningKeyState {
 
 /** Every signing key in the database with its state at `now` (public facts only, never key material). */
 export async function listSigningKeys(db: Db, now = new Date()): Promise<SigningKeyState[]> {
-  const rows = await db.selectFrom('server_secret').select(['material', 'created_at', 'activates_at', 'retires_at']).where('kind', '=', 'signing').orderBy('created_at', 'desc').execute();
+  const rows = (await listServerSecrets(db)).filter((row) => row.kind === 'signing');
   const stored = rows.map((row) => ({ jwk: row.material as JWK, createdAt: row.created_at, activatesAt: row.activates_at, retiresAt: row.retires_at }));
   const published = new Map(signingKeysAt(stored, now).map((jwk) => [jwk.kid, jwk]));
   return stored.map((key) => {

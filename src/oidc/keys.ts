@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
-import type { Database } from '../db/schema.ts';
+import { insertServerSecrets, listServerSecrets, lockServerSecrets, storedSecretKinds } from '../store/server-secrets.ts';
 import { FAPI_ALGORITHMS, type FapiAlgorithm } from '../protocol/algorithms.ts';
 
 
@@ -61,11 +60,7 @@ export function signingKeysAt(stored: StoredSigningKey[], now: Date): JWK[] {
 }
 
 async function storedKeys(db: Db): Promise<ServerKeys> {
-  const rows = await db
-    .selectFrom('server_secret')
-    .select(['kind', 'material', 'created_at', 'activates_at', 'retires_at'])
-    .orderBy('created_at', 'desc')
-    .execute();
+  const rows = await listServerSecrets(db);
   const signing = rows
     .filter((row) => row.kind === 'signing')
     .map((row) => ({ jwk: row.material as JWK, createdAt: row.created_at, activatesAt: row.activates_at, retiresAt: row.retires_at }));
@@ -76,19 +71,13 @@ async function storedKeys(db: Db): Promise<ServerKeys> {
 }
 
 /**
- * Generates the missing key kinds once per database: the advisory lock makes concurrent first starts
- * of several processes agree on one set.
+ * Generates the missing key kinds once per database: the lock makes concurrent first starts of several
+ * processes agree on one set.
  */
-/** Serialises every writer of server_secret across processes. */
-export async function lockServerSecrets(trx: Transaction<Database>) {
-  await sql`select pg_advisory_xact_lock(hashtext('assent.server_secret'))`.execute(trx);
-}
-
 async function generateMissing(db: Db, withSigning: boolean): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await lockServerSecrets(trx);
-    const existing = await trx.selectFrom('server_secret').select('kind').groupBy('kind').execute();
-    const kinds = new Set(existing.map((row) => row.kind));
+    const kinds = await storedSecretKinds(trx);
     const rows: { id: string; kind: 'signing' | 'cookie'; material: string }[] = [];
     if (withSigning && !kinds.has('signing')) {
       // Assent signs with one key of each algorithm FAPI allows.
@@ -101,7 +90,7 @@ async function generateMissing(db: Db, withSigning: boolean): Promise<void> {
       const key = randomBytes(32).toString('base64url');
       rows.push({ id: `cookie-${Date.now()}`, kind: 'cookie', material: JSON.stringify({ key }) });
     }
-    if (rows.length > 0) await trx.insertInto('server_secret').values(rows).execute();
+    await insertServerSecrets(trx, rows);
   });
 }
 

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import type { Db } from '../db/connect.ts';
+import { type Db, pingDatabase } from '../db/connect.ts';
 import { migrationsCurrent } from '../db/migrate.ts';
 
 export interface ReadinessSources {
@@ -17,7 +16,7 @@ export interface Readiness {
 
 /** What a load balancer needs before routing traffic here; each check fails closed. */
 export async function checkReadiness(sources: ReadinessSources): Promise<Readiness> {
-  const database = await sql`select 1`.execute(sources.db).then(() => true, () => false);
+  const database = await pingDatabase(sources.db).then(() => true, () => false);
   const migrations = database && (await migrationsCurrent(sources.db).catch(() => false));
   const checks = { database, migrations, keys: sources.signingKeyCount() > 0, accepting: !sources.draining() };
   return { ready: Object.values(checks).every(Boolean), checks };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { AuditActorKind, ConsentStatus, ConsentType, Database } from '../db/schema.ts';
 import { CONSENT_AUTHORIZATION_REVOKED, type EventType, RESOURCE_UPDATE } from '../protocol/event-types.ts';
+import { insertConsentEvent } from './outbox-repository.ts';
 
 /**
  * The event outbox. The consent service calls `recordConsentChange` inside the transaction of every
@@ -40,30 +41,14 @@ export async function recordConsentChange(trx: Transaction<Database>, change: Co
   const reason = change.status === 'Revoked' ? (change.reason ?? REVOCATION_REASON[change.actor]) : null;
   // One statement per type keeps their seq in emission order.
   for (const type of types) {
-    const subscribed = sql<boolean>`exists (select 1 from event_subscription s where s.client_id = ${change.clientId} and s.callback_url is not null and (s.event_types is null or s.event_types ? ${type}))`;
-    await trx
-      // The consent's next number; its counter row stays locked until this transaction ends, so the
-      // numbers follow the order in which a consent's changes commit.
-      .with('numbered', (db) =>
-        db
-          .insertInto('consent_event_sequence')
-          .values({ consent_id: change.consentId, last_seq: 1 })
-          .onConflict((conflict) => conflict.column('consent_id').doUpdateSet({ last_seq: sql`consent_event_sequence.last_seq + 1`, updated_at: sql`now()` }))
-          .returning('last_seq'),
-      )
-      .insertInto('consent_event')
-      .values({
-        txn,
-        client_id: change.clientId,
-        consent_id: change.consentId,
-        consent_seq: sql<number>`(select last_seq from numbered)`,
-        consent_type: change.consentType,
-        event_type: type,
-        status: change.status,
-        reason: type === CONSENT_AUTHORIZATION_REVOKED ? reason : null,
-        push_state: sql`case when ${subscribed} then 'pending' else 'none' end`,
-        next_attempt_at: sql`case when ${subscribed} then now() else null end`,
-      })
-      .execute();
+    await insertConsentEvent(trx, {
+      txn,
+      clientId: change.clientId,
+      consentId: change.consentId,
+      consentType: change.consentType,
+      type,
+      status: change.status,
+      reason: type === CONSENT_AUTHORIZATION_REVOKED ? reason : null,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, sql, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { ConsentType, Database } from '../db/schema.ts';
 
@@ -114,4 +114,23 @@ export async function countTokensOfGrants(db: Db, grantIds: string[]): Promise<n
 export async function destroyCustomerSessions(db: Db, customerId: string): Promise<number> {
   const result = await db.deleteFrom('oidc_model').where('model', '=', 'Session').where(sql<string>`payload->>'accountId'`, '=', customerId).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * Up to `limit` consent-bound grants (their authorization details name a consent) older than
+ * `graceSeconds` that no consent holds, locked, skipping rows another sweeper holds; their ids.
+ */
+export async function lockOrphanConsentGrants(trx: Transaction<Database>, graceSeconds: number, limit: number): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('oidc_model as candidate')
+    .select('candidate.id')
+    .where('candidate.model', '=', 'Grant')
+    .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
+    .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))))
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+  return rows.map((row) => row.id);
 }
