@@ -54,7 +54,7 @@ export interface ConsentDetails {
   accounts: { id: string; label: string; checked: boolean }[];
 }
 
-/** `choices` are the customer's accounts this consent can use (account-choices.ts). */
+/** `choices` are the customer's accounts this consent can use (consents/account-choices.ts). */
 export function consentDetails(w: Wording, consent: Consent, tppName: string, choices: readonly BankAccount[]): ConsentDetails {
   const multiple = consent.type === 'account_access';
   return {
