@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { ENGINE_PATHS } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
+import { createTestTpp } from './support/tpp.ts';
 import { csrfTokenOf, reachDashboardCallback, signInToDashboard } from './support/dashboard.ts';
 
 function browserFor(assent: TestAssent) {
@@ -116,6 +119,85 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
     assert.equal(rows.length, 0);
     assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401);
+  });
+});
+
+describe('signing out anywhere ends every Assent session of the browser', () => {
+  let assent: TestAssent;
+  before(async () => { assent = await startTestAssent(); });
+  after(async () => { await assent?.stop(); });
+
+  /** The provider's sessions of this customer (its sign-in cookie), as stored. */
+  const providerSessions = (customerId: string) =>
+    assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session').where(sql<boolean>`payload->>'accountId' = ${customerId}`).execute();
+
+  test('"Yes, sign me out" at /session/end ends the dashboard\'s session too, and the signed-out page leads to the dashboard', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, customer);
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200);
+
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    assert.ok(form, `expected the sign-out form, got ${prompt.status}`);
+    const fields = Object.fromEntries([...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    const done = await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } });
+    assert.equal(done.status, 200);
+    assert.match(done.body, /You are signed out/);
+    assert.ok(done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`), 'the signed-out page leads to the dashboard\'s start');
+
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401, 'the dashboard asks for sign-in again');
+    const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
+    assert.equal(rows.length, 0, 'the dashboard session is gone from the database, not only from the browser');
+  });
+
+  /** "Yes, sign me out" at /session/end with `query`, as the browser posts it; the signed-out page. */
+  async function signOutAtProvider(browser: CustomerAgent, query = '') {
+    const prompt = await browser.open(new URL(`${ENGINE_PATHS.end_session}${query}`, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    assert.ok(form, `expected the sign-out form, got ${prompt.status}`);
+    const fields = Object.fromEntries([...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    return { prompt, done: await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } }) };
+  }
+
+  test('a sign-out a TPP asked for leads back to the TPP\'s own address; the dashboard is not named as a TPP', async () => {
+    const tpp = await createTestTpp(assent, { metadata: { client_name: 'Moneywise', client_uri: 'https://moneywise.example/' } });
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, await createTestCustomer(assent.db));
+    const { prompt, done } = await signOutAtProvider(browser, `?client_id=${encodeURIComponent(tpp.clientId)}`);
+    assert.match(prompt.body, /Moneywise asked to sign you out/);
+    assert.match(done.body, /as Moneywise asked/, `${done.status} ${done.url}`);
+    assert.ok(done.body.includes('<a class="button" href="https://moneywise.example/">'), 'the way on is the TPP\'s address');
+
+    const again = browserFor(assent);
+    await signInToDashboard(again, assent.issuer, await createTestCustomer(assent.db));
+    const own = await signOutAtProvider(again, '?client_id=assent-dashboard');
+    assert.doesNotMatch(own.prompt.body, /asked to sign you out/, 'the bank\'s own dashboard is no TPP asking');
+    assert.doesNotMatch(own.done.body, /consent dashboard asked/);
+    assert.ok(own.done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`));
+  });
+
+  test('"No, stay signed in" at /session/end keeps the dashboard\'s session', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, customer);
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    const fields = Object.fromEntries([...form![2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    await browser.open(new URL(form![1]!, assent.issuer), { form: fields });
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200);
+  });
+
+  test('signing out of the dashboard ends the provider\'s session of that browser too', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    const { home } = await signInToDashboard(browser, assent.issuer, customer);
+    assert.equal((await providerSessions(customer.id)).length, 1, 'the dashboard\'s sign-in went through the provider');
+    const out = await browser.open(new URL('/dashboard/logout', assent.issuer), { form: { csrf_token: csrfTokenOf(home) } });
+    assert.equal(out.status, 200);
+    assert.deepEqual(await providerSessions(customer.id), [], 'the provider\'s session is gone');
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    assert.doesNotMatch(prompt.body, /Yes, sign me out/, 'nobody is left signed in to sign out');
   });
 });
 

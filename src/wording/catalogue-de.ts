@@ -16,6 +16,7 @@ export const de = {
   'action.continue': 'Weiter',
   'action.cancelAndReturn': 'Abbrechen und zurück zu {tpp}',
   'action.returnTo': 'Zurück zu {tpp}',
+  'action.toDashboard': 'Zu Ihren Einwilligungen',
 
   'login.title': 'Anmelden',
   'login.heading': 'Bei {bank} anmelden',
@@ -190,6 +191,7 @@ export const de = {
   'logout.doneHeading': 'Sie sind abgemeldet',
   'logout.doneBody': 'Sie haben sich auf diesem Gerät von {bank} abgemeldet.',
   'logout.doneBodyFor': 'Sie haben sich auf diesem Gerät von {bank} abgemeldet, wie {tpp} es erbeten hat.',
+  'logout.doneConsents': 'Apps und Websites, die Sie verbunden haben, behalten den Zugriff, den Sie ihnen erteilt haben. Sie können ihn jederzeit bei Ihren Einwilligungen einsehen und beenden.',
 
   'dash.brand': 'Ihre Einwilligungen',
   'dash.signedInAs': 'Angemeldet als {name}',

@@ -18,6 +18,7 @@ export const en = {
   'action.continue': 'Continue',
   'action.cancelAndReturn': 'Cancel and return to {tpp}',
   'action.returnTo': 'Return to {tpp}',
+  'action.toDashboard': 'Go to your consents',
 
   'login.title': 'Sign in',
   'login.heading': 'Sign in to {bank}',
@@ -192,6 +193,7 @@ export const en = {
   'logout.doneHeading': 'You are signed out',
   'logout.doneBody': 'You have signed out of {bank} on this device.',
   'logout.doneBodyFor': 'You have signed out of {bank} on this device, as {tpp} asked.',
+  'logout.doneConsents': 'Apps and websites you have connected keep the access you gave them. You can see and stop it in your consents at any time.',
 
   'dash.brand': 'Your consents',
   'dash.signedInAs': 'Signed in as {name}',
