@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { ENGINE_PATHS } from '../src/protocol/routes.ts';
+import { de } from '../src/wording/catalogue-de.ts';
+import { en } from '../src/wording/catalogue-en.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
@@ -52,6 +54,21 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     const cookieValue = cookie.split(';')[0]!.split('=')[1]!;
     assert.notEqual(sessions[0]!.id_hash, cookieValue, 'the database holds a hash, not the cookie value');
     assert.equal(sessions[0]!.acr, 'urn:openbanking:psd2:sca', 'signed in with both factors');
+  });
+
+  test('the sign-in pages speak of the dashboard in the customer\'s language, never by a client name', async () => {
+    const customer = await createTestCustomer(assent.db);
+    for (const [lang, intro, code, cancel] of [['en', en['login.introOwn'], en['otp.introOwn'], en['action.cancelSignIn']], ['de', de['login.introOwn'], de['otp.introOwn'], de['action.cancelSignIn']]] as const) {
+      const browser = browserFor(assent);
+      await browser.open(new URL(`/dashboard?lang=${lang}`, assent.issuer));
+      const login = await browser.open(new URL('/dashboard/login', assent.issuer));
+      assert.ok(login.body.includes(intro.replace('{bank}', 'Assent Demo Bank')), `${lang}: ${login.body.slice(0, 2000)}`);
+      assert.ok(login.body.includes(cancel));
+      assert.doesNotMatch(login.body, /consent dashboard|möchte sich/);
+      const otp = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
+      assert.ok(otp.body.includes(code.replace('{issuer}', 'Assent Demo Bank')), `${lang}: the code page`);
+      assert.doesNotMatch(otp.body, /consent dashboard|Your consent/);
+    }
   });
 
   test('the dashboard client follows the FAPI rules: PAR, PKCE, private_key_jwt, DPoP', async () => {

@@ -85,8 +85,10 @@ export function noAccountChosen(w: Wording, consent: Consent): string {
 export interface TppOnPage {
   name: string;
   logoUri: string | undefined;
+  /** The bank's own client (the consent dashboard): the sign-in pages speak as the bank, not of a TPP. */
+  bankOwn: boolean;
 }
 
-export function tppOnPage(display: { name: string; logoUri: string | null } | undefined, fallbackName: string): TppOnPage {
-  return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri) };
+export function tppOnPage(display: { name: string; logoUri: string | null; bankOwn: boolean } | undefined, fallbackName: string): TppOnPage {
+  return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri), bankOwn: display?.bankOwn ?? false };
 }

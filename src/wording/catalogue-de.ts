@@ -17,10 +17,12 @@ export const de = {
   'action.cancelAndReturn': 'Abbrechen und zurück zu {tpp}',
   'action.returnTo': 'Zurück zu {tpp}',
   'action.toDashboard': 'Zu Ihren Einwilligungen',
+  'action.cancelSignIn': 'Anmeldung abbrechen',
 
   'login.title': 'Anmelden',
   'login.heading': 'Bei {bank} anmelden',
   'login.intro': '{tpp} möchte sich mit Ihren Konten bei {bank} verbinden. Melden Sie sich an, um fortzufahren.',
+  'login.introOwn': 'Melden Sie sich an, um zu sehen, welche Apps und Websites auf Ihre Konten bei {bank} zugreifen können, und um jede davon zu stoppen.',
   'login.username': 'Benutzername',
   'login.password': 'Passwort',
   'login.error.usernameMissing': 'Geben Sie Ihren Benutzernamen ein.',
@@ -37,6 +39,7 @@ export const de = {
   'otp.paymentIntro': 'Mit Ihrem Code bestätigen Sie, dass Sie selbst diese Zahlung über {tpp} veranlassen. Er gilt nur für diese Zahlung:',
   'otp.paymentOpenApp': 'Öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
   'otp.intro': 'Um zu bestätigen, dass Sie selbst {tpp} verbinden, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
+  'otp.introOwn': 'Um zu bestätigen, dass Sie es sind, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
   'otp.label': 'Einmalcode',
   'otp.error.format': 'Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App ein.',
   'otp.error.rejected': 'Dieser Code ist nicht korrekt. Prüfen Sie den 6-stelligen Code in Ihrer Authenticator-App und versuchen Sie es erneut.',
@@ -158,6 +161,7 @@ export const de = {
 
   'timeout.title': 'Ihre Sitzung ist abgelaufen',
   'timeout.body': 'Zu Ihrer Sicherheit endet die Anmeldung nach {minutes} Minuten ohne Aktivität. Nichts wurde mit {tpp} geteilt.',
+  'timeout.bodyOwn': 'Zu Ihrer Sicherheit endet die Anmeldung nach {minutes} Minuten ohne Aktivität. Nichts wurde geändert.',
   'timeout.again': 'Kehren Sie zu {tpp} zurück und beginnen Sie neu, wenn Sie sich weiterhin verbinden möchten.',
 
   'error.title': 'Etwas ist schiefgelaufen',

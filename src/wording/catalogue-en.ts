@@ -19,10 +19,12 @@ export const en = {
   'action.cancelAndReturn': 'Cancel and return to {tpp}',
   'action.returnTo': 'Return to {tpp}',
   'action.toDashboard': 'Go to your consents',
+  'action.cancelSignIn': 'Cancel sign-in',
 
   'login.title': 'Sign in',
   'login.heading': 'Sign in to {bank}',
   'login.intro': '{tpp} is asking to connect to your accounts at {bank}. Sign in to continue.',
+  'login.introOwn': 'Sign in to see which apps and websites can access your accounts at {bank}, and to stop any of them.',
   'login.username': 'Username',
   'login.password': 'Password',
   'login.error.usernameMissing': 'Enter your username.',
@@ -39,6 +41,7 @@ export const en = {
   'otp.paymentIntro': 'Your code confirms that it is you making this payment through {tpp}, and it is valid for this payment only:',
   'otp.paymentOpenApp': 'Open your authenticator app and enter the 6-digit code it shows for {issuer}.',
   'otp.intro': 'To confirm it is you connecting {tpp}, open your authenticator app and enter the 6-digit code it shows for {issuer}.',
+  'otp.introOwn': 'To confirm it is you, open your authenticator app and enter the 6-digit code it shows for {issuer}.',
   'otp.label': 'One-time code',
   'otp.error.format': 'Enter the 6-digit code from your authenticator app.',
   'otp.error.rejected': 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
@@ -160,6 +163,7 @@ export const en = {
 
   'timeout.title': 'Your session timed out',
   'timeout.body': 'For your security, sign-in ends after {minutes} minutes without activity. Nothing was shared with {tpp}.',
+  'timeout.bodyOwn': 'For your security, sign-in ends after {minutes} minutes without activity. Nothing was changed.',
   'timeout.again': 'Return to {tpp} and start again if you still want to connect.',
 
   'error.title': 'Something went wrong',
