@@ -232,7 +232,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.equal(noChoice.status, 400);
     assert.match(noChoice.body, /<p class="error" role="alert" id="consent-error">Select the account to pay from\.<\/p>/);
     assert.doesNotMatch(noChoice.body, /at least one/);
-    assert.match(noChoice.body, /You can see it afterwards at https:\/\/localhost:\d+\/dashboard\./, 'the page says where the payment can be seen later');
+    assert.match(noChoice.body, /Until it is made, you can cancel it at https:\/\/localhost:\d+\/dashboard; once it has been made, it cannot be cancelled\./, 'the page says what the customer can still do about the payment, and where');
     const callback = await browser.submit(page, 'confirm', { account: current.id });
     assert.ok(callback.url.searchParams.get('code'), `code: ${callback.url}`);
     const authorised = await getConsent(assent.db, consentId);
