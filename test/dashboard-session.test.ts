@@ -47,6 +47,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(home.status, 200);
     assert.equal(home.url.pathname, '/dashboard');
     assert.match(home.body, /Who can access your accounts/);
+    assert.match(home.body, /<title>Who can access your accounts · Your consents · Assent Demo Bank<\/title>/, 'the title does not repeat itself');
     assert.match(home.body, new RegExp(`Signed in as ${customer.displayName}</span>`));
 
     const sessions = await assent.db.selectFrom('dashboard_session').selectAll().where('customer_id', '=', customer.id).execute();

@@ -203,7 +203,6 @@ export const de = {
   'dash.signOut': 'Abmelden',
   'dash.footer': 'Hier können Sie den Zugriff jedes Anbieters jederzeit beenden. Für Daten, die ein Anbieter bereits hat, gelten dessen eigene Bedingungen.',
   'dash.back': 'Zurück zu Ihren Einwilligungen',
-  'dash.home.title': 'Ihre Einwilligungen',
   'dash.home.heading': 'Wer auf Ihre Konten zugreifen kann',
   'dash.tabs': 'Einwilligungen filtern',
   'dash.tab.pending': 'Warten auf Sie',

@@ -205,7 +205,6 @@ export const en = {
   'dash.signOut': 'Sign out',
   'dash.footer': 'You can stop any provider’s access here at any time. Data a provider already holds is governed by its own terms.',
   'dash.back': 'Back to your consents',
-  'dash.home.title': 'Your consents',
   'dash.home.heading': 'Who can access your accounts',
   'dash.tabs': 'Filter consents',
   'dash.tab.pending': 'Waiting for you',
