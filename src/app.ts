@@ -4,6 +4,7 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
+import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { consentApiRouter } from './consents/api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
@@ -25,6 +26,7 @@ import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
 import { interactionRouter } from './interactions/router.ts';
+import { nameTppAfterSignOut } from './oidc/customer-pages.ts';
 import type { BatchedFind } from './store/batched-find.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { rateLimit, type RateLimits, throttleClientRequests } from './ops/rate-limit.ts';
@@ -111,6 +113,8 @@ export function createApp(deps: AppDeps): Koa {
   countIssuedTokens(provider, deps.metrics);
   countIntrospections(provider, deps.metrics);
   provider.use(throttleClientRequests({ db: deps.db }, 'engine'));
+  provider.use(endDashboardSessionOnSignOut(deps.db));
+  provider.use(nameTppAfterSignOut);
 
   const interactions = interactionRouter(deps);
   const assets = assetRouter(views);
@@ -144,7 +148,7 @@ export function createApp(deps: AppDeps): Koa {
   // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.
   const device = deviceRouter({ ...deps, sessions: deps.dashboard.sessions, customerOf: deps.dashboard.customerOf });
   app.use(device.routes());
-  const dashboard = mountDashboard(deps.dashboard, views, deps.csrf);
+  const dashboard = mountDashboard(deps.dashboard, views, deps.csrf, provider);
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());
   app.use((ctx) => {

@@ -8,12 +8,13 @@ import { loadConfig } from '../src/config.ts';
 import { permissionGroups as groupsIn, permissionWording as wordingIn } from '../src/wording/permissions.ts';
 import { wordingFor } from '../src/wording/wording.ts';
 import { OB_PERMISSIONS } from '../src/consents/permissions.ts';
-import { getConsent } from '../src/consents/consent-service.ts';
-import { type BankAccount, openAccount } from '../src/customers/account-directory.ts';
+import { authoriseConsent, getConsent } from '../src/consents/consent-service.ts';
+import { AccountSelectionInvalid } from '../src/consents/consent-errors.ts';
+import { type BankAccount, openAccount, postgresAccountDirectory } from '../src/customers/account-directory.ts';
 import type { AccountSubtype } from '../src/db/schema.ts';
 import { linkedPaymentOf, paymentDigest } from '../src/interactions/dynamic-linking.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, domesticPaymentRequest } from './support/consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
 import { CustomerAgent, type Page } from './support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -231,7 +232,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.equal(noChoice.status, 400);
     assert.match(noChoice.body, /<p class="error" role="alert" id="consent-error">Select the account to pay from\.<\/p>/);
     assert.doesNotMatch(noChoice.body, /at least one/);
-    assert.match(noChoice.body, /You can see it afterwards at https:\/\/localhost:\d+\/dashboard\./, 'the page says where the payment can be seen later');
+    assert.match(noChoice.body, /Until it is made, you can cancel it at https:\/\/localhost:\d+\/dashboard; once it has been made, it cannot be cancelled\./, 'the page says what the customer can still do about the payment, and where');
     const callback = await browser.submit(page, 'confirm', { account: current.id });
     assert.ok(callback.url.searchParams.get('code'), `code: ${callback.url}`);
     const authorised = await getConsent(assent.db, consentId);
@@ -240,6 +241,39 @@ describe('the consent page and PSD2 dynamic linking', () => {
     const events = await auditHistory(assent.db, 'consent', consentId);
     assert.deepEqual(events.map((event) => event.event), ['consent.created', 'consent.authorised']);
     assert.equal(events[1]?.details?.approvalDigest, paymentDigest(linkedPaymentOf(consent!)!), 'the audit trail records what the customer approved');
+  });
+
+  test('a sweeping VRP into the customer\'s own saver: the saver is not offered to pay from, and neither the page nor the consent service accepts it', async () => {
+    const { customer, current } = await customerWithAccounts();
+    const saver = await openAccount(assent.db, {
+      customerId: customer.id,
+      schemeName: 'UK.OBIE.SortCodeAccountNumber',
+      identification: String(randomInt(10 ** 13, 10 ** 14 - 1)),
+      name: 'Saver',
+      currency: 'GBP',
+      accountType: 'Personal',
+      accountSubtype: 'Savings',
+    });
+    const created = await api.call('POST', DOMESTIC_VRP, {
+      body: domesticVrpRequest({}, { CreditorAccount: { SchemeName: saver.schemeName, Identification: saver.identification, Name: 'My saver' } }),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
+    assert.equal(created.status, 201);
+    const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: JSON.stringify([{ type: 'domestic_vrp', consent_id: consentId }]) });
+    const { browser, otp } = await toCodeStep(request.url, customer);
+    const page = await browser.submit(otp, 'otp', { code: customer.nextCode() });
+    assert.deepEqual(shownAccountChoices(page).map((choice) => choice.field), [current.id], 'only the current account: the saver is where the money goes');
+
+    const refused = await browser.submit(page, 'confirm', { account: saver.id });
+    assert.equal(refused.status, 400);
+    assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
+    // The consent service's own check, for every caller (a decoupled approval, the demo seed), not only the page.
+    await assert.rejects(
+      authoriseConsent(assent.db, postgresAccountDirectory(assent.db), { consentId, clientId: tpp.clientId, customerId: customer.id, accountIds: [saver.id], grantId: 'grant-never-saved' }),
+      AccountSelectionInvalid,
+    );
+    assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
   });
 
   test('dynamic linking: a payment changed after the code step is refused, stays AwaitingAuthorisation, and the TPP gets access_denied', async () => {

@@ -175,6 +175,14 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.match(text(page), /Amount £165\.88/);
     assert.match(text(page), /To ACME Inc \(sort code 08-08-00, account 21325698\)/);
     assert.match(text(page), /Reference FRESCO-101/);
+    // One true thing on both pages: an approved payment waiting to be made, which the customer may still cancel.
+    const untilMade = /<p class="stop-later">([^<]+)<\/p>/.exec(paying.consentPage.body)?.[1];
+    assert.ok(untilMade?.includes('Until it is made, you can cancel it'), `the consent page said: ${untilMade}`);
+    assert.ok(page.body.includes(`<p class="payment-until-made">${untilMade}</p>`), 'the dashboard says what the consent page said, word for word');
+    assert.match(text(page), /Status Approved, waiting to be paid/);
+    assert.match(text(page), /Expires When the payment is made/);
+    assert.doesNotMatch(text(page), /Status Active|No end date|Revoke this consent/);
+    assert.ok(page.body.includes(`href="/dashboard/consents/${paying.consentId}/revoke">Cancel this payment</a>`));
 
     // The bank's payment API marks the consent consumed once the payment is made.
     await sql`update consent set status = 'Consumed', status_updated_at = now() where id = ${paying.consentId}`.execute(assent.db);

@@ -25,4 +25,11 @@ describe('trying the dashboard with the demo data (README)', () => {
     const ended = await browser.open(new URL('/dashboard?tab=ended', assent.issuer));
     assert.match(ended.body, /Revoked, declined or used <span class="count">\(1\)<\/span>/);
   });
+
+  test('the seeded payment in GBP is paid from a GBP account, as the consent page would offer (not the Euro account)', async () => {
+    const payment = await assent.db.selectFrom('consent').select(['selected_account_ids', 'instructed_currency']).where('type', '=', 'domestic_payment').executeTakeFirstOrThrow();
+    const accounts = await assent.db.selectFrom('bank_account').select(['currency', 'name']).where('id', 'in', payment.selected_account_ids as string[]).execute();
+    assert.equal(payment.instructed_currency, 'GBP');
+    assert.deepEqual(accounts.map((account) => account.currency), ['GBP'], `paid from ${accounts.map((account) => account.name).join(', ')}`);
+  });
 });

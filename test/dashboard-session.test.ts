@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { ENGINE_PATHS } from '../src/protocol/routes.ts';
+import { de } from '../src/wording/catalogue-de.ts';
+import { en } from '../src/wording/catalogue-en.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
+import { createTestTpp } from './support/tpp.ts';
 import { csrfTokenOf, reachDashboardCallback, signInToDashboard } from './support/dashboard.ts';
 
 function browserFor(assent: TestAssent) {
@@ -42,6 +47,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(home.status, 200);
     assert.equal(home.url.pathname, '/dashboard');
     assert.match(home.body, /Who can access your accounts/);
+    assert.match(home.body, /<title>Who can access your accounts · Your consents · Assent Demo Bank<\/title>/, 'the title does not repeat itself');
     assert.match(home.body, new RegExp(`Signed in as ${customer.displayName}</span>`));
 
     const sessions = await assent.db.selectFrom('dashboard_session').selectAll().where('customer_id', '=', customer.id).execute();
@@ -49,6 +55,21 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     const cookieValue = cookie.split(';')[0]!.split('=')[1]!;
     assert.notEqual(sessions[0]!.id_hash, cookieValue, 'the database holds a hash, not the cookie value');
     assert.equal(sessions[0]!.acr, 'urn:openbanking:psd2:sca', 'signed in with both factors');
+  });
+
+  test('the sign-in pages speak of the dashboard in the customer\'s language, never by a client name', async () => {
+    const customer = await createTestCustomer(assent.db);
+    for (const [lang, intro, code, cancel] of [['en', en['login.introOwn'], en['otp.introOwn'], en['action.cancelSignIn']], ['de', de['login.introOwn'], de['otp.introOwn'], de['action.cancelSignIn']]] as const) {
+      const browser = browserFor(assent);
+      await browser.open(new URL(`/dashboard?lang=${lang}`, assent.issuer));
+      const login = await browser.open(new URL('/dashboard/login', assent.issuer));
+      assert.ok(login.body.includes(intro.replace('{bank}', 'Assent Demo Bank')), `${lang}: ${login.body.slice(0, 2000)}`);
+      assert.ok(login.body.includes(cancel));
+      assert.doesNotMatch(login.body, /consent dashboard|möchte sich/);
+      const otp = await browser.submit(login, 'login', { username: customer.username, password: customer.password });
+      assert.ok(otp.body.includes(code.replace('{issuer}', 'Assent Demo Bank')), `${lang}: the code page`);
+      assert.doesNotMatch(otp.body, /consent dashboard|Your consent/);
+    }
   });
 
   test('the dashboard client follows the FAPI rules: PAR, PKCE, private_key_jwt, DPoP', async () => {
@@ -116,6 +137,85 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
     assert.equal(rows.length, 0);
     assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401);
+  });
+});
+
+describe('signing out anywhere ends every Assent session of the browser', () => {
+  let assent: TestAssent;
+  before(async () => { assent = await startTestAssent(); });
+  after(async () => { await assent?.stop(); });
+
+  /** The provider's sessions of this customer (its sign-in cookie), as stored. */
+  const providerSessions = (customerId: string) =>
+    assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session').where(sql<boolean>`payload->>'accountId' = ${customerId}`).execute();
+
+  test('"Yes, sign me out" at /session/end ends the dashboard\'s session too, and the signed-out page leads to the dashboard', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, customer);
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200);
+
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    assert.ok(form, `expected the sign-out form, got ${prompt.status}`);
+    const fields = Object.fromEntries([...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    const done = await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } });
+    assert.equal(done.status, 200);
+    assert.match(done.body, /You are signed out/);
+    assert.ok(done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`), 'the signed-out page leads to the dashboard\'s start');
+
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401, 'the dashboard asks for sign-in again');
+    const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
+    assert.equal(rows.length, 0, 'the dashboard session is gone from the database, not only from the browser');
+  });
+
+  /** "Yes, sign me out" at /session/end with `query`, as the browser posts it; the signed-out page. */
+  async function signOutAtProvider(browser: CustomerAgent, query = '') {
+    const prompt = await browser.open(new URL(`${ENGINE_PATHS.end_session}${query}`, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    assert.ok(form, `expected the sign-out form, got ${prompt.status}`);
+    const fields = Object.fromEntries([...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    return { prompt, done: await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } }) };
+  }
+
+  test('a sign-out a TPP asked for leads back to the TPP\'s own address; the dashboard is not named as a TPP', async () => {
+    const tpp = await createTestTpp(assent, { metadata: { client_name: 'Moneywise', client_uri: 'https://moneywise.example/' } });
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, await createTestCustomer(assent.db));
+    const { prompt, done } = await signOutAtProvider(browser, `?client_id=${encodeURIComponent(tpp.clientId)}`);
+    assert.match(prompt.body, /Moneywise asked to sign you out/);
+    assert.match(done.body, /as Moneywise asked/, `${done.status} ${done.url}`);
+    assert.ok(done.body.includes('<a class="button" href="https://moneywise.example/">'), 'the way on is the TPP\'s address');
+
+    const again = browserFor(assent);
+    await signInToDashboard(again, assent.issuer, await createTestCustomer(assent.db));
+    const own = await signOutAtProvider(again, '?client_id=assent-dashboard');
+    assert.doesNotMatch(own.prompt.body, /asked to sign you out/, 'the bank\'s own dashboard is no TPP asking');
+    assert.doesNotMatch(own.done.body, /consent dashboard asked/);
+    assert.ok(own.done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`));
+  });
+
+  test('"No, stay signed in" at /session/end keeps the dashboard\'s session', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    await signInToDashboard(browser, assent.issuer, customer);
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(prompt.body);
+    const fields = Object.fromEntries([...form![2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+    await browser.open(new URL(form![1]!, assent.issuer), { form: fields });
+    assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200);
+  });
+
+  test('signing out of the dashboard ends the provider\'s session of that browser too', async () => {
+    const customer = await createTestCustomer(assent.db);
+    const browser = browserFor(assent);
+    const { home } = await signInToDashboard(browser, assent.issuer, customer);
+    assert.equal((await providerSessions(customer.id)).length, 1, 'the dashboard\'s sign-in went through the provider');
+    const out = await browser.open(new URL('/dashboard/logout', assent.issuer), { form: { csrf_token: csrfTokenOf(home) } });
+    assert.equal(out.status, 200);
+    assert.deepEqual(await providerSessions(customer.id), [], 'the provider\'s session is gone');
+    const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
+    assert.doesNotMatch(prompt.body, /Yes, sign me out/, 'nobody is left signed in to sign out');
   });
 });
 

@@ -165,22 +165,24 @@ for (const variant of VARIANTS) {
 
       await page.goto(`${assent.issuer}/interaction/${'x'.repeat(21)}`);
       assert.equal(await page.locator('.error-code code').innerText(), 'invalid_request');
+      assert.equal(await page.locator('a.button').getAttribute('href'), `${assent.issuer}/dashboard`, 'no TPP to return to: the page leads to the dashboard');
       await checkPage(page, 'interaction-lost');
 
-      // Signed in to the provider (the dashboard's sign-in), then logged out through /session/end.
+      // Signed in to the provider and the dashboard (the dashboard's sign-in), then logged out through /session/end.
       await page.goto(`${assent.issuer}/dashboard/login`);
       await signIn(page, customer);
       await page.locator('#code').waitFor();
       await enterCode(page, customer);
       await page.waitForURL(`${assent.issuer}/dashboard`);
-      await submit(page, 'logout');
-      await page.locator('a.button[href="/dashboard/login"]').waitFor();
       await page.goto(`${assent.issuer}/session/end`);
       await page.locator('button[form="op.logoutForm"][value="yes"]').waitFor();
       await checkPage(page, 'logout-confirm');
       await page.locator('button[form="op.logoutForm"][value="yes"]').click();
       await page.locator('[role="status"]').waitFor();
       await checkPage(page, 'logout-done');
+      await page.locator(`a.button[href="${assent.issuer}/dashboard"]`).click();
+      await page.locator('a.button[href="/dashboard/login"]').waitFor();
+      assert.equal(await page.locator('.account-nav').count(), 0, 'the dashboard was signed out too');
       assert.deepEqual(cspViolations, [], 'no CSP violation on any page');
       await page.close();
     });

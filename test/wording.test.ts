@@ -14,6 +14,18 @@ const english = wordingFor('en', branding);
 const german = wordingFor('de', branding);
 const placeholders = (sentence: string) => [...new Set([...sentence.matchAll(/\{(\w+)\}/g)].map((match) => match[1]))].toSorted();
 
+describe('times in the bank\'s zone', () => {
+  test('German names the zone as English does (GMT, BST), never an offset such as "GMT+0"', () => {
+    const branding = loadConfig({}).branding;
+    const german = wordingFor('de', branding);
+    assert.equal(branding.timeZone, 'Europe/London');
+    assert.equal(german.when(new Date('2026-12-07T10:00:00Z')), '7. Dezember 2026 um 10:00 GMT');
+    assert.equal(german.when(new Date('2026-07-07T10:00:00Z')), '7. Juli 2026 um 11:00 BST');
+    assert.equal(german.time(new Date('2026-12-07T10:00:00Z')), '10:00 GMT');
+    assert.equal(wordingFor('de', { ...branding, timeZone: 'Europe/Berlin' }).when(new Date('2026-12-07T10:00:00Z')), '7. Dezember 2026 um 11:00 MEZ', 'a zone German names keeps its German name');
+  });
+});
+
 describe('message catalogues', () => {
   test('German has every English key with the same placeholders', () => {
     assert.deepEqual(Object.keys(de).toSorted(), Object.keys(en).toSorted());

@@ -9,7 +9,7 @@ import type { AccountDirectory, BankAccount } from '../customers/account-directo
 import type { CustomerAuthentication } from '../customers/authentication.ts';
 import { inAmbientTransaction } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
-import { accountChoices } from '../interactions/account-choices.ts';
+import { accountChoices } from '../consents/account-choices.ts';
 import { bindConsentToGrant } from '../interactions/consent-grant.ts';
 import { assertPaymentUnchanged, DynamicLinkBroken, linkedPaymentOf, paymentDigestMatches } from '../interactions/dynamic-linking.ts';
 import { SCA_ACR } from '../protocol/acr.ts';

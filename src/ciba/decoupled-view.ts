@@ -1,7 +1,7 @@
 import { getConsentForClient } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
-import { accountChoices } from '../interactions/account-choices.ts';
+import { accountChoices } from '../consents/account-choices.ts';
 import { type ConsentDetails, consentDetails, type TppOnPage, tppOnPage } from '../interactions/consent-details.ts';
 import { linkedPaymentOf, paymentDigest } from '../interactions/dynamic-linking.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';

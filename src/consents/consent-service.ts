@@ -5,6 +5,7 @@ import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import { recordConsentChange } from '../outbox/outbox.ts';
 import { destroyGrantEverywhere, lockOrphanConsentGrants, releaseConsentFromGrant } from '../store/artefacts.ts';
+import { canUseAccount } from './account-choices.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
@@ -232,15 +233,18 @@ function refuseIfExpired(row: ConsentRow) {
   if (row.expires_at !== null && row.expires_at <= new Date()) throw new ConsentExpired();
 }
 
-/** The accounts a consent of this type needs: any number to read, exactly one to pay from or check. */
+/**
+ * The accounts a consent of this type needs: any number to read, exactly one to pay from or check, each
+ * one the consent can use (account-choices.ts: the one it names, its currency, not the payee's).
+ */
 function checkAccountSelection(owned: readonly BankAccount[], row: ConsentRow, accountIds: readonly string[]) {
   const unique = [...new Set(accountIds)];
   if (unique.length === 0) throw new AccountSelectionInvalid('select at least one account');
   if (row.type !== 'account_access' && unique.length !== 1) throw new AccountSelectionInvalid('select exactly one account');
   if (owned.length !== unique.length) throw new AccountSelectionInvalid('an account is not one of the customer’s');
-  const debtor = row.debtor_account;
-  if (debtor && !owned.every((account) => account.schemeName === debtor.SchemeName && account.identification === debtor.Identification)) {
-    throw new AccountSelectionInvalid('the selected account is not the one the consent names');
+  const consent = toConsent(row);
+  if (!owned.every((account) => canUseAccount(consent, account))) {
+    throw new AccountSelectionInvalid('the selected account cannot be used for this consent (not the one it names, another currency, or the payee’s own account)');
   }
   return unique;
 }

@@ -80,13 +80,18 @@ function endOf(consent: CustomerConsent): Date | null {
   return consent.status === 'Expired' && consent.expiresAt ? consent.expiresAt : consent.statusUpdatedAt;
 }
 
+/** A single payment approved and not yet made: the one thing the customer can still do is cancel it. */
+function waitingPayment(consent: Pick<CustomerConsent, 'type' | 'status'>): boolean {
+  return consent.type === 'domestic_payment' && consent.status === 'Authorised';
+}
+
 async function card(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent, lastUsedAt: Date | null, history: ConsentEvent[]): Promise<ConsentCard> {
   return {
     id: consent.id,
     type: consent.type,
     typeLabel: w.t(`dash.type.${consent.type}`),
     status: consent.status,
-    statusLabel: w.t(`dash.status.${consent.status}`),
+    statusLabel: waitingPayment(consent) ? w.t('dash.status.paymentWaiting') : w.t(`dash.status.${consent.status}`),
     accounts: await accountNames(deps, w, customerId, consent.accountIds),
     createdAt: consent.createdAt,
     grantedAt: grantedAt(history),

@@ -1,3 +1,4 @@
+import type { Provider } from 'oidc-provider';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { getCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
@@ -20,7 +21,7 @@ export interface DashboardSettings {
   sessions: SessionPolicy;
 }
 
-export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf'>;
+export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf' | 'provider'>;
 
 /** Registers the dashboard's client and wires its collaborators; the app mounts it with its views. */
 export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
@@ -38,6 +39,7 @@ export async function setUpDashboard(settings: DashboardSettings): Promise<Dashb
   };
 }
 
-export function mountDashboard(dashboard: Dashboard, views: Views, csrf: Csrf) {
-  return dashboardRouter({ ...dashboard, views, csrf });
+/** `provider`: whose session of the browser ends with the dashboard's (sign-out-everywhere.ts). */
+export function mountDashboard(dashboard: Dashboard, views: Views, csrf: Csrf, provider: Provider) {
+  return dashboardRouter({ ...dashboard, views, csrf, provider });
 }

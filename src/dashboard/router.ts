@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { Customer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';
@@ -12,6 +13,7 @@ import { DASHBOARD_PREFIX } from '../protocol/routes.ts';
 import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
+import { endProviderSession } from './sign-out-everywhere.ts';
 import { closeSession, openSession, rememberPendingSignIn, type SessionPolicy, takePendingSignIn } from './session-service.ts';
 
 export interface DashboardDeps extends ViewDeps {
@@ -21,6 +23,7 @@ export interface DashboardDeps extends ViewDeps {
   sessions: SessionPolicy;
   issuer: string;
   csrf: Csrf;
+  provider: Provider;
   customerOf(customerId: string): Promise<Customer | undefined>;
 }
 
@@ -119,6 +122,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     await closeSession(db, signed.state.dashboard.sessionId);
     clearCookie(ctx, SESSION_COOKIE);
+    await endProviderSession(deps.provider, ctx);
     signedOut(ctx, 'dash.signedOut.done', 200);
   });
 

@@ -1,5 +1,6 @@
 import type { Provider } from 'oidc-provider';
 import type { ConsentDraft } from '../consents/consent.ts';
+import { accountChoices } from '../consents/account-choices.ts';
 import { authoriseConsent, consentsOfCustomer, createConsent, revokeConsent } from '../consents/consent-service.ts';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
 import { findCustomerByUsername } from '../customers/customer-repository.ts';
@@ -73,7 +74,9 @@ export async function seedDemoConsents(db: Db, provider: Provider): Promise<void
     grant.addOIDCScope(`openid ${SCOPE_OF[draft.type]}`);
     grant.addRar({ type: DETAILS_TYPE_OF[draft.type], consent_id: consent.id });
     const grantId = await grant.save();
-    const accountIds = draft.type === 'account_access' ? accounts.slice(0, 2).map((account) => account.id) : [accounts[0]!.id];
+    // As the consent page would offer them: the payment from an account that can make it (in GBP).
+    const choices = accountChoices(consent, accounts);
+    const accountIds = draft.type === 'account_access' ? choices.slice(0, 2).map((account) => account.id) : [choices[0]!.id];
     await authoriseConsent(db, directory, { consentId: consent.id, clientId, customerId, accountIds, grantId });
     if (index === DRAFTS.length - 1) await revokeConsent(db, { consentId: consent.id, actor: { kind: 'customer', id: customerId } });
   }

@@ -54,7 +54,7 @@ export interface ConsentDetails {
   accounts: { id: string; label: string; checked: boolean }[];
 }
 
-/** `choices` are the customer's accounts this consent can use (account-choices.ts). */
+/** `choices` are the customer's accounts this consent can use (consents/account-choices.ts). */
 export function consentDetails(w: Wording, consent: Consent, tppName: string, choices: readonly BankAccount[]): ConsentDetails {
   const multiple = consent.type === 'account_access';
   return {
@@ -85,8 +85,10 @@ export function noAccountChosen(w: Wording, consent: Consent): string {
 export interface TppOnPage {
   name: string;
   logoUri: string | undefined;
+  /** The bank's own client (the consent dashboard): the sign-in pages speak as the bank, not of a TPP. */
+  bankOwn: boolean;
 }
 
-export function tppOnPage(display: { name: string; logoUri: string | null } | undefined, fallbackName: string): TppOnPage {
-  return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri) };
+export function tppOnPage(display: { name: string; logoUri: string | null; bankOwn: boolean } | undefined, fallbackName: string): TppOnPage {
+  return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri), bankOwn: display?.bankOwn ?? false };
 }

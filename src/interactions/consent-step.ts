@@ -13,7 +13,7 @@ import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { holdUpserts, upsertingLast } from '../store/held-upserts.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
-import { accountChoices } from './account-choices.ts';
+import { accountChoices } from '../consents/account-choices.ts';
 import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
 import { claimDecision, claimDecisionWriting, decisionOf } from './decision.ts';

@@ -33,7 +33,7 @@ interface LoginPage {
 }
 
 export async function renderLogin(deps: { views: Views }, ctx: Context, { interaction, tpp }: Journey, page: LoginPage = {}, status = 200) {
-  deps.views.render(ctx, 'login', { uid: interaction.uid, clientName: (await tpp()).name, username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
+  deps.views.render(ctx, 'login', { uid: interaction.uid, tpp: await tpp(), username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
 }
 
 /** What a locked-out customer is told; the same for every username, known or not. */

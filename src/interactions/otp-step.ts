@@ -43,7 +43,7 @@ export async function renderOtp(deps: { views: Views }, ctx: Context, { interact
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, clientName: (await tpp()).name, error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
+    { uid: interaction.uid, tpp: await tpp(), error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
     status,
   );
 }

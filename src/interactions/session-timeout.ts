@@ -9,7 +9,7 @@ import { journeyOf } from './journey.ts';
 export function endWhenIdle(deps: { views: Views; idleTimeoutSeconds: number }) {
   return async function endWhenIdleStep(ctx: Context, next: Next) {
     const { interaction, tpp, progress } = journeyOf(ctx);
-    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, clientName: (await tpp()).name, idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
+    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, tpp: await tpp(), idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
     await next();
   };
 }

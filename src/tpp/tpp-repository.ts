@@ -14,12 +14,13 @@ export interface ClientDisplayRow {
   /** The client's registered metadata values, as stored (any JSON). */
   client_name: unknown;
   client_logo: unknown;
+  client_kind: unknown;
 }
 
 /** What names a client on a page, from its TPP record and its registration: always exactly one row. */
 export function clientDisplayQuery(clientId: string | RawBuilder<string | null>) {
   return sql<ClientDisplayRow>`
-    select t.client_name as tpp_name, t.logo_uri as tpp_logo, m.id is not null as client_registered, m.payload->'client_name' as client_name, m.payload->'logo_uri' as client_logo
+    select t.client_name as tpp_name, t.logo_uri as tpp_logo, m.id is not null as client_registered, m.payload->'client_name' as client_name, m.payload->'logo_uri' as client_logo, m.payload->'client_kind' as client_kind
     from (values (${clientId}::text)) as wanted (client_id)
     left join tpp t on t.client_id = wanted.client_id
     left join oidc_model m on m.model = 'Client' and m.id = wanted.client_id`;

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
+import { clientKindOf } from '../protocol/client-kind.ts';
 import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db/schema.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
@@ -73,15 +74,17 @@ export async function getClientDisplay(db: Db, clientId: string): Promise<Client
   return clientDisplayOfRow(await findClientDisplay(db, clientId), clientId);
 }
 
-export type ClientDisplay = { name: string; logoUri: string | null };
+/** `bankOwn`: one of the bank's own clients (the consent dashboard), which the pages do not name as a TPP. */
+export type ClientDisplay = { name: string; logoUri: string | null; bankOwn: boolean };
 
 /** The display of a client from the row of `clientDisplayQuery` (read alone or alongside another statement). */
 export function clientDisplayOfRow(row: ClientDisplayRow, clientId: string): ClientDisplay | undefined {
-  if (row.tpp_name !== null) return { name: row.tpp_name, logoUri: row.tpp_logo };
+  if (row.tpp_name !== null) return { name: row.tpp_name, logoUri: row.tpp_logo, bankOwn: false };
   if (!row.client_registered) return undefined;
   return {
     name: typeof row.client_name === 'string' ? row.client_name : clientId,
     logoUri: typeof row.client_logo === 'string' ? row.client_logo : null,
+    bankOwn: clientKindOf({ client_kind: row.client_kind }) === 'first_party',
   };
 }
 

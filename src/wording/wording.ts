@@ -29,12 +29,30 @@ function fractionDigits(amount: string) {
   return /\.(\d+)$/.exec(amount)?.[1]?.length ?? 0;
 }
 
+/**
+ * A language without a name for the bank's zone writes an offset ("GMT+0", "GMT+1" in German for
+ * London); the customer knows the zone by its English name ("GMT", "BST"), so that is shown instead.
+ */
+function withZoneName(format: Intl.DateTimeFormat, timeZone: string): { format(date: Date): string } {
+  const english = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'short' });
+  const isOffset = (name: string) => /^(GMT|UTC)[+\u2212-]\d/.test(name);
+  return {
+    format(date: Date) {
+      const own = format.formatToParts(date);
+      const zone = own.find((part) => part.type === 'timeZoneName');
+      const named = english.formatToParts(date).find((part) => part.type === 'timeZoneName')?.value;
+      if (!zone || !isOffset(zone.value) || named === undefined || isOffset(named)) return format.format(date);
+      return own.map((part) => (part === zone ? named : part.value)).join('');
+    },
+  };
+}
+
 export function wordingFor(locale: Locale, branding: Branding) {
   const intl = INTL_LOCALE[locale];
   const timeZone = branding.timeZone;
   const day = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', timeZone });
-  const when = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' });
-  const time = new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' });
+  const when = withZoneName(new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
+  const time = withZoneName(new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
   const currencies = new Intl.DisplayNames(intl, { type: 'currency' });
   const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
 

@@ -1,0 +1,27 @@
+import type { BankAccount } from '../customers/account-directory.ts';
+import type { Consent, ObAccountReference } from './consent.ts';
+
+/**
+ * Which of the customer's accounts a consent can use: any of them to read; to pay or to check funds,
+ * the account the consent names (else any that is not a card), only in the payment's currency, and
+ * never the account the money goes to (a sweeping VRP from the saver it sweeps into would move nothing).
+ * The pages offer exactly these, and the consent service refuses any other, so the two cannot disagree.
+ */
+
+type ConsentTerms = Pick<Consent, 'type' | 'debtorAccount' | 'payment' | 'vrp'>;
+
+const isAccount = (account: BankAccount, reference: ObAccountReference) => account.schemeName === reference.SchemeName && account.identification === reference.Identification;
+
+export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
+  if (consent.type === 'account_access') return true;
+  const named = consent.debtorAccount;
+  if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;
+  const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
+  if (currency !== undefined && account.currency !== currency) return false;
+  const creditor = consent.payment?.creditorAccount ?? consent.vrp?.initiation.CreditorAccount;
+  return creditor === undefined || !isAccount(account, creditor);
+}
+
+export function accountChoices(consent: ConsentTerms, accounts: readonly BankAccount[]): BankAccount[] {
+  return accounts.filter((account) => canUseAccount(consent, account));
+}
