@@ -16,8 +16,6 @@ const placeholders = (sentence: string) => [...new Set([...sentence.matchAll(/\{
 
 describe('times in the bank\'s zone', () => {
   test('German names the zone as English does (GMT, BST), never an offset such as "GMT+0"', () => {
-    const branding = loadConfig({}).branding;
-    const german = wordingFor('de', branding);
     assert.equal(branding.timeZone, 'Europe/London');
     assert.equal(german.when(new Date('2026-12-07T10:00:00Z')), '7. Dezember 2026 um 10:00 GMT');
     assert.equal(german.when(new Date('2026-07-07T10:00:00Z')), '7. Juli 2026 um 11:00 BST');

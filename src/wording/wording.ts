@@ -29,13 +29,15 @@ function fractionDigits(amount: string) {
   return /\.(\d+)$/.exec(amount)?.[1]?.length ?? 0;
 }
 
+/** A zone written as an offset from GMT or UTC ("GMT+1"), not by a name. */
+const isOffset = (name: string) => /^(GMT|UTC)[+\u2212-]\d/.test(name);
+
 /**
  * A language without a name for the bank's zone writes an offset ("GMT+0", "GMT+1" in German for
  * London); the customer knows the zone by its English name ("GMT", "BST"), so that is shown instead.
  */
 function withZoneName(format: Intl.DateTimeFormat, timeZone: string): { format(date: Date): string } {
   const english = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'short' });
-  const isOffset = (name: string) => /^(GMT|UTC)[+\u2212-]\d/.test(name);
   return {
     format(date: Date) {
       const own = format.formatToParts(date);
