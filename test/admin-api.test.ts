@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { fetch } from 'undici';
+import { fetch, request } from 'undici';
 import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from '../src/admin/admin-operations.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { findCustomer } from '../src/customers/customer-service.ts';
@@ -43,6 +43,12 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     assert.equal(url.protocol, 'https:');
     assert.equal(url.hostname, '127.0.0.1');
     assert.notEqual(Number(url.port), assent.port);
+  });
+
+  test('a body over 64 KiB gets its error and a closed connection, not one left open (kept alive) with the body unread', async () => {
+    const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x'.repeat(1_000_000) }) });
+    assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: 'request body too large' });
+    assert.equal(response.headers.connection, 'close');
   });
 
   test('refuses calls without the admin token, or with a wrong one, and changes nothing', async () => {

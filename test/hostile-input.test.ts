@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { fetch } from 'undici';
+import { fetch, request } from 'undici';
+import { DASHBOARD_PREFIX, DECOUPLED_PATHS } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
@@ -91,6 +92,26 @@ describe('hostile input is refused at the edge', () => {
       const refused = await browser.submit(login, 'login', { username: 'demo\u0000', password: 'x' });
       assert.equal(refused.status, 400);
       assert.match(refused.body, /<link rel="stylesheet"/);
+    });
+  });
+
+  test('a body over 64 KiB on a customer route gets the 413 page and a closed connection, not a 500 on a destroyed socket', async () => {
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = CustomerAgent.form(await browser.open((await pushAuthorizationRequest(tpp)).url), 'login', { username: 'x'.repeat(1_000_000), password: 'x' });
+    const agent = tlsAgent(assent.ca.certPem);
+    await unchanged(async () => {
+      for (const [url, form] of [
+        [login.url, login.fields],
+        [new URL(`${DASHBOARD_PREFIX}/consents/c1/revoke`, assent.issuer), { csrf_token: 'x', note: 'x'.repeat(100_000) }],
+        [new URL(`${DECOUPLED_PATHS.page}/r1/approve`, assent.issuer), { csrf_token: 'x', account_ids: 'x'.repeat(100_000) }],
+      ] as const) {
+        const refused = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+        const body = await refused.body.text();
+        assert.equal(refused.statusCode, 413, url.pathname);
+        assert.match(body, /<link rel="stylesheet"/, 'the styled error page');
+        // The rest of the body was never read: the connection ends with this answer instead of being kept for a next request.
+        assert.equal(refused.headers.connection, 'close');
+      }
     });
   });
 });

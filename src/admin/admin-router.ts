@@ -64,7 +64,7 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
 }
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const raw = await readRequestBody(ctx.req).catch((error: unknown) => {
+  const raw = await readRequestBody(ctx).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? new AdminError('invalid_request', 'request body too large') : error;
   });
   if (raw.length === 0) return {};
