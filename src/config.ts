@@ -170,7 +170,8 @@ const environment = z.object({
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   ADMIN_CLIENT_CA_FILE: z.string().optional(),
   ADMIN_URL: z
-    .url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444' })
+    // abort: the refinement parses the URL, so it must not run on a value that is not one.
+    .url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444', abort: true })
     // The admin token travels with every call: plain HTTP only to this machine (a TLS-terminating proxy's loopback port).
     .refine((value) => { const url = new URL(value); return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname); }, 'must be https unless it is a loopback address')
     .optional(),

@@ -28,6 +28,7 @@ test('each configuration error is one line naming the variable and the fix', () 
   assert.equal(configError({ DATABASE_URL: 'mysql://root:password@db/assent' }), 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user:password@host:5432/assent', 'the value (with its password) is not repeated');
   assert.equal(configError({ DEV_MODE: 'true', TLS_CERT_FILE: '/nowhere/server.pem', TLS_KEY_FILE: '/nowhere/server-key.pem' }), 'TLS_CERT_FILE: cannot read /nowhere/server.pem (no such file)\nTLS_KEY_FILE: cannot read /nowhere/server-key.pem (no such file)');
   assert.equal(configError({ DEV_MODE: 'true', SIGNING_KEYS_FILE: 'missing-keys.json' }), `SIGNING_KEYS_FILE: cannot read ${path.resolve('missing-keys.json')} (no such file)`);
+  assert.equal(configError({ ADMIN_URL: 'admin.bank.example' }), 'ADMIN_URL must be the admin API base URL, e.g. https://127.0.0.1:8444 (got "admin.bank.example")', 'not a TypeError from inside the https check');
   const both = configError({ PORT: '-1', SWEEP_INTERVAL: '0' }).split('\n');
   assert.deepEqual(both, ['PORT must be a port number (0-65535) (got "-1")', 'SWEEP_INTERVAL must be more than 0 seconds (got "0")'], 'one line per variable');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch, request } from 'undici';
-import { DASHBOARD_PREFIX, DECOUPLED_PATHS } from '../src/protocol/routes.ts';
+import { DASHBOARD_PREFIX, DECOUPLED_PATHS, EVENT_API_PATHS, OB_API_PREFIX } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
@@ -111,6 +111,23 @@ describe('hostile input is refused at the edge', () => {
         assert.match(body, /<link rel="stylesheet"/, 'the styled error page');
         // The rest of the body was never read: the connection ends with this answer instead of being kept for a next request.
         assert.equal(refused.headers.connection, 'close');
+      }
+    });
+  });
+
+  test('a callback or event-subscription URL that is not a URL is a 400 naming the field, not a 500', async () => {
+    await unchanged(async () => {
+      for (const url of ['tpp.example', 'https://tpp .example/', 'https://']) {
+        for (const [path, body] of [
+          [EVENT_API_PATHS.callbackUrls, { Data: { Url: url, Version: '3.1' } }],
+          [EVENT_API_PATHS.eventSubscriptions, { Data: { CallbackUrl: url, Version: '3.1' } }],
+        ] as const) {
+          const refused = await api.call('POST', `${OB_API_PREFIX}${path}`, { body });
+          assert.equal(refused.status, 400, `${path} ${url}: ${JSON.stringify(refused.body)}`);
+          const [problem] = (refused.body as { Errors: { ErrorCode: string; Message: string; Path: string }[] }).Errors;
+          assert.equal(problem!.ErrorCode, 'UK.OBIE.Field.Invalid');
+          assert.match(problem!.Message, /https URL/);
+        }
       }
     });
   });
