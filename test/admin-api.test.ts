@@ -11,6 +11,7 @@ import { findCustomer } from '../src/customers/customer-service.ts';
 import { adminOpenApiDocument, openApiDocument } from '../src/openapi/document.ts';
 import { ensureDevPki, issueCertificate } from '../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts';
 
 describe('the admin API (HTTPS on its own loopback listener)', () => {
   let assent: TestAssent;
@@ -47,8 +48,31 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
 
   test('a body over 64 KiB gets its error and a closed connection, not one left open (kept alive) with the body unread', async () => {
     const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x'.repeat(1_000_000) }) });
-    assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: 'request body too large' });
+    assert.equal(response.statusCode, 413);
+    assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: 'the request body is too large' });
     assert.equal(response.headers.connection, 'close');
+  });
+
+  test('a NUL, an unpaired surrogate or a date Postgres cannot hold is a 400 naming it, before anything is read or written', async () => {
+    const fingerprint = await databaseFingerprint(assent.db);
+    for (const [method, route, json, expected] of [
+      ['POST', '/customers', { username: 'nul\u0000', name: 'N' }, /NUL/],
+      ['POST', '/customers', { username: 'ivy', name: 'Ivy \ud800' }, /unpaired surrogate/],
+      ['POST', '/events/redeliveries', { events: ['e\u0000'] }, /NUL/],
+      ['POST', `/tpps/${encodeURIComponent('tpp\u0000')}/suspend`, { reason: 'x' }, /NUL/],
+      ['POST', '/tpps/tpp%ED%BF%BF/suspend', { reason: 'x' }, /not valid percent-encoded UTF-8/],
+      ['GET', `/consents?from=${encodeURIComponent('-271821-04-20T00:00:00Z')}`, undefined, /^from: must be a day \(2026-12-01\)/],
+      ['GET', '/audit/events?from=2026-12-01&to=0000-01-01T00:00:00Z', undefined, /^to: must be a day/],
+      ['POST', '/tokens/revocation', { from: '+275760-09-13T00:00:00Z', to: '2026-12-01', reason: 'bad release' }, /^from: must be a day/],
+    ] as const) {
+      const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
+      assert.equal(refused.status, 400, `${method} ${route}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), expected, route);
+    }
+    assert.deepEqual(changedTables(fingerprint, await databaseFingerprint(assent.db)), []);
+    const days = await call('GET', `${ADMIN_API_PREFIX}/consents?from=2026-12-01&to=yesterday`, { token });
+    assert.equal(days.status, 200, 'a day and a word people type are dates');
   });
 
   test('refuses calls without the admin token, or with a wrong one, and changes nothing', async () => {

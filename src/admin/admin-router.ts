@@ -10,6 +10,7 @@ import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { firstIssue } from './input-issues.ts';
+import type { EdgeRefusal } from '../http/hostile-input.ts';
 import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 
 /** Errors as `{error, error_description}`; anything unexpected is a logged 500 that says nothing more. */
@@ -27,6 +28,15 @@ export function adminErrors(logger: Logger) {
     }
   };
 }
+
+/**
+ * Input refused at the edge (http/hostile-input.ts: NUL characters, unpaired surrogates, a body over
+ * the limit), before it reaches an operation or Postgres, answered in the admin API's shape.
+ */
+export const adminRefusal: EdgeRefusal = (ctx, status, description) => {
+  ctx.status = status;
+  ctx.body = { error: 'invalid_request', error_description: description };
+};
 
 /** What an operator may call themselves when they present the shared admin token (recorded in the audit trail). */
 const OPERATOR_NAME = /^[\w.@-]{1,64}$/;

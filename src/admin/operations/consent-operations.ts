@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantField } from '../admin-instant.ts';
 import { auditHistory } from '../../audit/audit-trail.ts';
 import { ConsentNotFound } from '../../consents/consent-errors.ts';
 import { getConsent, revokeConsent, searchConsents } from '../../consents/consent-service.ts';
@@ -19,8 +20,8 @@ const search = operation({
     tpp: z.string().min(1).max(200).optional().describe('TPP client id'),
     type: z.enum(CONSENT_TYPES).optional(),
     status: z.enum(CONSENT_STATUSES as [string, ...string[]]).optional(),
-    from: z.coerce.date().optional().describe('created at or after (ISO 8601)'),
-    to: z.coerce.date().optional().describe('created before (ISO 8601)'),
+    from: instantField('created at or after').optional(),
+    to: instantField('created before').optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   }),
   async run({ db }, input) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
+import { instantField } from '../admin-instant.ts';
 import { appendAuditEvent } from '../../audit/audit-trail.ts';
 import { revokeConsentsWithTpp } from '../../consents/consent-service.ts';
 import { lookUpCustomer, setCustomerDisabled } from '../../customers/customer-administration.ts';
@@ -178,8 +179,8 @@ const revokeIssued = operation({
   method: 'POST',
   path: '/tokens/revocation',
   input: z.object({
-    from: z.iso.datetime({ offset: true }),
-    to: z.iso.datetime({ offset: true }),
+    from: instantField('issued at or after'),
+    to: instantField('issued before'),
     clientId: clientId.optional(),
     consentType: z.enum(CONSENT_TYPES).optional(),
     reason,
@@ -192,8 +193,7 @@ const revokeIssued = operation({
     ...ended,
   }),
   async run({ db, operator }, input) {
-    const from = new Date(input.from);
-    const to = new Date(input.to);
+    const { from, to } = input;
     if (from >= to) throw new AdminError('invalid_request', 'from must be before to');
     const window = { from, to, ...(input.clientId && { clientId: input.clientId }), ...(input.consentType && { consentType: input.consentType }) };
     const revoke = async (trx: typeof db) => {
