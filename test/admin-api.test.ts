@@ -63,6 +63,7 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
       ['POST', '/tpps/tpp%ED%BF%BF/suspend', { reason: 'x' }, /not valid percent-encoded UTF-8/],
       ['GET', `/consents?from=${encodeURIComponent('-271821-04-20T00:00:00Z')}`, undefined, /^from: must be a day \(2026-12-01\)/],
       ['GET', '/audit/events?from=2026-12-01&to=0000-01-01T00:00:00Z', undefined, /^to: must be a day/],
+      ['POST', '/customers/nobody/accounts', { identification: '12345678', name: 'Savings', currency: 'ABC' }, /^currency: must be an ISO 4217 code/],
       ['POST', '/tokens/revocation', { from: '+275760-09-13T00:00:00Z', to: '2026-12-01', reason: 'bad release' }, /^from: must be a day/],
     ] as const) {
       const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch, request } from 'undici';
 import { DASHBOARD_PREFIX, DECOUPLED_PATHS, EVENT_API_PATHS, OB_API_PREFIX } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -128,6 +129,21 @@ describe('hostile input is refused at the edge', () => {
           assert.equal(problem!.ErrorCode, 'UK.OBIE.Field.Invalid');
           assert.match(problem!.Message, /https URL/);
         }
+      }
+    });
+  });
+
+  test('dates no consent means (year 0000, a six-digit year) are refused as dates, not stored', async () => {
+    await unchanged(async () => {
+      for (const [path, body, field] of [
+        [DOMESTIC_VRP, domesticVrpRequest({ ValidFromDateTime: '0000-01-01T00:00:00Z' }), 'Data.ControlParameters.ValidFromDateTime'],
+        [ACCOUNT_ACCESS, accountAccessRequest({ TransactionFromDateTime: '0000-01-01T00:00:00Z' }), 'Data.TransactionFromDateTime'],
+        [ACCOUNT_ACCESS, accountAccessRequest({ ExpirationDateTime: '+275760-09-13T00:00:00Z' }), 'Data.ExpirationDateTime'],
+      ] as const) {
+        const refused = await api.call('POST', path, { body, headers: { 'x-idempotency-key': randomUUID() } });
+        assert.equal(refused.status, 400, `${field}: ${JSON.stringify(refused.body)}`);
+        const [problem] = (refused.body as { Errors: { ErrorCode: string; Path: string }[] }).Errors;
+        assert.deepEqual([problem!.ErrorCode, problem!.Path], ['UK.OBIE.Field.InvalidDate', field]);
       }
     });
   });

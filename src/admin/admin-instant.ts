@@ -1,15 +1,13 @@
 import { z } from 'zod';
+import { INSTANT_RANGE, isPlausibleInstant } from '../protocol/instants.ts';
 
 /**
  * A point in time as an operator types it: a day (2026-12-01, midnight UTC), a moment with its offset
- * (2026-12-01T09:30:00Z), or today / yesterday (midnight UTC). Years are held to four digits, 1970 on:
- * JavaScript takes dates Postgres cannot store (-271821-04-20, year 0000), and nothing Assent holds
- * is older than the Unix epoch.
+ * (2026-12-01T09:30:00Z), or today / yesterday (midnight UTC), within the range of protocol/instants.ts.
  */
 
-const FORMAT = 'a day (2026-12-01), a moment with its offset (2026-12-01T09:30:00Z), today or yesterday';
+const FORMAT = `a day (2026-12-01), a moment with its offset (2026-12-01T09:30:00Z), today or yesterday, ${INSTANT_RANGE}`;
 const DAY_MS = 86_400_000;
-const EARLIEST = Date.UTC(1970, 0, 1);
 
 function startOfUtcDay(at: number): Date {
   return new Date(at - (at % DAY_MS));
@@ -20,7 +18,7 @@ function parseInstant(text: string): Date | undefined {
   if (text === 'yesterday') return startOfUtcDay(Date.now() - DAY_MS);
   if (!z.iso.date().safeParse(text).success && !z.iso.datetime({ offset: true }).safeParse(text).success) return undefined;
   const at = new Date(text);
-  return Number.isNaN(at.getTime()) || at.getTime() < EARLIEST ? undefined : at;
+  return isPlausibleInstant(at.getTime()) ? at : undefined;
 }
 
 const adminInstant = z

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isIsoCurrency } from '../../protocol/iso-currencies.ts';
 import {
   closeCustomerAccount,
   type CustomerSummary,
@@ -148,7 +149,7 @@ const openAccount = operation({
     scheme: z.enum(['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN']).default('UK.OBIE.SortCodeAccountNumber'),
     identification: z.string().trim().regex(/^[A-Z0-9]{6,34}$/, 'letters and digits, 6 to 34'),
     name: z.string().trim().min(1).max(70),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as GBP').default('GBP'),
+    currency: z.string().refine(isIsoCurrency, 'must be an ISO 4217 code such as GBP').default('GBP'),
     type: z.enum(['Personal', 'Business']).default('Personal'),
     subtype: z.enum(['CurrentAccount', 'Savings', 'CreditCard']).default('CurrentAccount'),
   }),
