@@ -90,7 +90,7 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     const created = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, operator: 'ops.alice', json: { username: 'erin', name: 'Erin' } });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const history = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(history.map((entry) => [entry.event, entry.actor]), [['customer.created', { kind: 'operator', id: 'ops.alice' }]]);
+    assert.deepEqual(history.map((entry) => [entry.event, entry.actor]), [['customer.created', { kind: 'operator', id: 'admin-token:ops.alice' }]]);
 
     const taken = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, json: { username: 'erin', name: 'Erin' } });
     assert.deepEqual([taken.status, taken.body], [409, { error: 'conflict', error_description: 'username erin is taken' }]);
@@ -159,7 +159,7 @@ describe('the admin API with an admin client certificate', () => {
     const created = await createWith(operatorCertificate, 'grace');
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const [event] = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(event?.actor, { kind: 'operator', id: 'ops.carol' });
+    assert.deepEqual(event?.actor, { kind: 'operator', id: 'client-certificate:ops.carol' }, 'a name the certificate proves, recorded apart from one the shared token only claims');
 
     const tppCertificate = await issueCertificate(assent.ca, { subject: 'CN=ops.carol,O=Some TPP', usage: 'client' });
     assert.equal((await createWith(tppCertificate, 'heidi')).status, 401, 'the server CA issues TPP certificates, not admin ones');

@@ -63,7 +63,7 @@ describe('admin CLI beside a running embedded (PGlite) server', () => {
     const seen = await findCustomer(running!.db, 'carol');
     assert.equal(seen?.id, printed.id, "the running server's own database holds the customer");
     const [event] = await auditHistory(running!.db, 'customer', printed.id);
-    assert.deepEqual(event?.actor, { kind: 'operator', id: userInfo().username });
+    assert.deepEqual(event?.actor, { kind: 'operator', id: `admin-token:${userInfo().username}` }, 'the name the CLI claims over the admin token');
 
     const taken = await admin({ DATA_DIR: dataDir }, 'customer:create', '--username', 'carol', '--name', 'Carol again');
     assert.equal(taken.code, 1);

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
-import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
+import { type AdminOperation, AdminError, type Operator, operatorOf } from './admin-operation.ts';
 import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-operations.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
@@ -58,7 +58,7 @@ function certificateOperator(ctx: Context): Operator | undefined {
   if (!socket.authorized || !socket.getPeerX509Certificate) return undefined;
   const subject = socket.getPeerX509Certificate()?.subject ?? '';
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
-  return cn ? { id: cn, via: 'client-certificate' } : undefined;
+  return cn ? operatorOf(cn, 'client-certificate') : undefined;
 }
 
 function authenticate(ctx: Context, token: string | undefined): Operator {
@@ -70,7 +70,7 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
     throw new AdminError('unauthorized', 'an admin token (Authorization: Bearer) or an admin client certificate is required');
   }
   const name = ctx.get(OPERATOR_HEADER);
-  return { id: OPERATOR_NAME.test(name) ? name : 'admin-token', via: 'admin-token' };
+  return operatorOf(OPERATOR_NAME.test(name) ? name : 'unnamed', 'admin-token');
 }
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
@@ -97,7 +97,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
     const result = await operation.run({ db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) }, parsed.data);
     if (operation.method !== 'GET') {
-      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
+      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.name, via: operator.via, target: ctx.params }, 'security event');
     }
     ctx.set('Cache-Control', 'no-store');
     if (operation.format === 'jsonl') {
