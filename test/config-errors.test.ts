@@ -29,6 +29,9 @@ test('each configuration error is one line naming the variable and the fix', () 
   assert.equal(configError({ DEV_MODE: 'true', TLS_CERT_FILE: '/nowhere/server.pem', TLS_KEY_FILE: '/nowhere/server-key.pem' }), 'TLS_CERT_FILE: cannot read /nowhere/server.pem (no such file)\nTLS_KEY_FILE: cannot read /nowhere/server-key.pem (no such file)');
   assert.equal(configError({ DEV_MODE: 'true', SIGNING_KEYS_FILE: 'missing-keys.json' }), `SIGNING_KEYS_FILE: cannot read ${path.resolve('missing-keys.json')} (no such file)`);
   assert.equal(configError({ ADMIN_URL: 'admin.bank.example' }), 'ADMIN_URL must be the admin API base URL, e.g. https://127.0.0.1:8444 (got "admin.bank.example")', 'not a TypeError from inside the https check');
+  assert.equal(configError({ AUTHORIZATION_CODE_TTL: '120' }), 'AUTHORIZATION_CODE_TTL must be at most 60 seconds: the FAPI 2.0 Security Profile lets an authorization code live no longer (got "120")');
+  assert.equal(configError({ SCA_IDLE_TIMEOUT: '600' }), 'SCA_IDLE_TIMEOUT must be at most 300 seconds: PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity (got "600")');
+  assert.equal(configError({ BANK_SUPPORT_URL: 'http://bank.example/help' }), 'BANK_SUPPORT_URL must be an https URL (customers follow it from every page, e.g. https://bank.example/help) (got "http://bank.example/help")');
   const both = configError({ PORT: '-1', SWEEP_INTERVAL: '0' }).split('\n');
   assert.deepEqual(both, ['PORT must be a port number (0-65535) (got "-1")', 'SWEEP_INTERVAL must be more than 0 seconds (got "0")'], 'one line per variable');
 });
