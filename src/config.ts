@@ -327,6 +327,39 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return `${name} ${issue.message}${shown}`;
 }
 
+/** A listener the server will open, with the settings that place it. */
+export interface PlannedListener {
+  portVariable: 'PORT' | 'OPS_PORT' | 'ADMIN_PORT';
+  hostVariable: 'HOST' | 'OPS_HOST' | 'ADMIN_HOST';
+  host: string;
+  port: number;
+}
+
+/**
+ * The listeners a configuration opens: the public one, the ops one when OPS_PORT is set, and the admin
+ * API's when it has a credential to check (ADMIN_TOKEN, ADMIN_CLIENT_CA_FILE, or dev mode's generated
+ * token; src/admin/admin-listener.ts).
+ */
+export function plannedListeners(config: Pick<Config, 'host' | 'port' | 'ops' | 'admin' | 'devMode'>): PlannedListener[] {
+  const adminOn = config.devMode || config.admin.token !== undefined || config.admin.clientCaFile !== undefined;
+  return [
+    { portVariable: 'PORT', hostVariable: 'HOST', host: config.host, port: config.port },
+    ...(config.ops.port === undefined ? [] : [{ portVariable: 'OPS_PORT' as const, hostVariable: 'OPS_HOST' as const, host: config.ops.host, port: config.ops.port }]),
+    ...(adminOn ? [{ portVariable: 'ADMIN_PORT' as const, hostVariable: 'ADMIN_HOST' as const, host: config.admin.host, port: config.admin.port }] : []),
+  ];
+}
+
+/** Two listeners on one port: the second could never open, so start-up would stop half-way. */
+function sharedPort(config: Config, env: Record<string, string | undefined>): string | undefined {
+  const listeners = plannedListeners(config).filter((listener) => listener.port !== 0);
+  for (const [index, first] of listeners.entries()) {
+    const second = listeners.slice(index + 1).find((other) => other.port === first.port);
+    const named = (variable: string) => (env[variable] === undefined ? `${variable} (by default)` : variable);
+    if (second) return `${named(second.portVariable)} and ${named(first.portVariable)} are both ${first.port}: each listener needs a port of its own`;
+  }
+  return undefined;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
@@ -360,7 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.TLS_TERMINATED_BY_PROXY && !LOOPBACK.has(e.ADMIN_HOST)) {
     throw new ConfigError('ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP');
   }
-  return {
+  const config: Config = {
     issuer: e.ISSUER?.replace(/\/$/, ''),
     host: e.HOST,
     port: e.PORT,
@@ -446,4 +479,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeZone: e.BANK_TIME_ZONE,
     },
   };
+  const portProblem = sharedPort(config, env);
+  if (portProblem) throw new ConfigError(portProblem);
+  return config;
 }

@@ -32,6 +32,9 @@ test('each configuration error is one line naming the variable and the fix', () 
   assert.equal(configError({ AUTHORIZATION_CODE_TTL: '120' }), 'AUTHORIZATION_CODE_TTL must be at most 60 seconds: the FAPI 2.0 Security Profile lets an authorization code live no longer (got "120")');
   assert.equal(configError({ SCA_IDLE_TIMEOUT: '600' }), 'SCA_IDLE_TIMEOUT must be at most 300 seconds: PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity (got "600")');
   assert.equal(configError({ BANK_SUPPORT_URL: 'http://bank.example/help' }), 'BANK_SUPPORT_URL must be an https URL (customers follow it from every page, e.g. https://bank.example/help) (got "http://bank.example/help")');
+  assert.equal(configError({ PORT: '9000', OPS_PORT: '9000' }), 'OPS_PORT and PORT are both 9000: each listener needs a port of its own');
+  assert.equal(configError({ OPS_PORT: '8444' }), 'ADMIN_PORT (by default) and OPS_PORT are both 8444: each listener needs a port of its own', 'dev mode opens the admin API on its default port');
+  assert.equal(loadConfig({ DATABASE_URL: 'postgres://assent@db/assent', TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: '10.0.0.1', ISSUER: 'https://auth.bank.example', TOTP_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), OPS_PORT: '8444' }).ops.port, 8444, 'no admin credential: no admin listener to collide with');
   const both = configError({ PORT: '-1', SWEEP_INTERVAL: '0' }).split('\n');
   assert.deepEqual(both, ['PORT must be a port number (0-65535) (got "-1")', 'SWEEP_INTERVAL must be more than 0 seconds (got "0")'], 'one line per variable');
 });
