@@ -1,5 +1,6 @@
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { describeDatabaseFailure } from './db/connection-failure.ts';
+import { DataDirUnusable } from './db/data-dir.ts';
 import { EmbeddedDatabaseHeld } from './db/embedded-lock.ts';
 import { PortUnavailable } from './http/listen-check.ts';
 import { createLogger } from './logger.ts';
@@ -22,7 +23,7 @@ logger.info({ mode: config.mode.name, why: config.mode.reason }, `starting in ${
 /** Start-up failures an operator can fix, as one line each instead of a stack trace. */
 function startupFailure(error: unknown): string | undefined {
   if (error instanceof EmbeddedDatabaseHeld) return `${error.message}: stop it first, or give this one another DATA_DIR`;
-  if (error instanceof PortUnavailable) return error.message;
+  if (error instanceof PortUnavailable || error instanceof DataDirUnusable) return error.message;
   return describeDatabaseFailure(error, config.databaseUrl);
 }
 

@@ -11,6 +11,7 @@ import { backchannelHooks } from './ciba/backchannel-hooks.ts';
 import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
 import { guardCibaPolling } from './ciba/poll-guard.ts';
 import { type Config, plannedListeners } from './config.ts';
+import { ensureDataDir } from './db/data-dir.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
 import { type AccountDirectory, postgresAccountDirectory } from './customers/account-directory.ts';
@@ -146,6 +147,7 @@ export interface StartOptions {
 export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
   const listeners = plannedListeners(config);
   await checkPortsFree(listeners);
+  await ensureDataDir(config.dataDir);
   const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
   const db = await connectDatabase(config, { logger });
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);

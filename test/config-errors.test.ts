@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,35 @@ test('an unreachable database is retried, then stops start-up with one line nami
     assert.equal(failure.stderr, `cannot use the database in DATABASE_URL (postgres://assent:***@127.0.0.1:${closedPort}/assent): connection refused: is Postgres running and listening there?\n`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a DATA_DIR that is a file, under a file, read-only or impossible is one line, never a hang', async () => {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'assent-data-dir-'));
+  const file = path.join(scratch, 'a-file');
+  await writeFile(file, '');
+  const readOnly = path.join(scratch, 'read-only');
+  await mkdir(readOnly, { mode: 0o555 });
+  const cases: [string, string][] = [
+    [file, 'is a file, not a folder'],
+    [path.join(file, 'data'), 'lies under a file, not a folder'],
+    // Node's recursive mkdir never returns here: mkdir answers ENOENT although /proc exists.
+    ['/proc/assent-data', 'cannot be created there'],
+    // root writes through the mode bits, so only another user meets this one.
+    ...(process.getuid?.() === 0 ? [] : [[path.join(readOnly, 'data'), 'is not writable by this user'] as [string, string]]),
+  ];
+  try {
+    for (const [dataDir, why] of cases) {
+      const env = hermeticEnv({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+      const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 60_000 }).then(
+        () => assert.fail(`start-up succeeded with DATA_DIR=${dataDir}`),
+        (error: { code: number | null; stderr: string }) => error,
+      );
+      assert.equal(failure.code, 1, `DATA_DIR=${dataDir}: exited (killed after 60 s means it hung)`);
+      assert.equal(failure.stderr, `DATA_DIR=${dataDir} ${why}: set DATA_DIR to a folder this user can write (it holds the embedded database, dev keys and certificates)\n`);
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 });
 
