@@ -35,6 +35,8 @@ type FapiProfile = (typeof FAPI_PROFILES)[number];
 
 /** How long a pushed authorization request (the link a TPP sends the customer to) lives; it works once. */
 export const PAR_LIFETIME_SECONDS = 60;
+/** How long a customer has, from opening that link, to sign in and decide. */
+export const INTERACTION_LIFETIME_SECONDS = 600;
 
 /**
  * CIBA (decoupled authentication): the hooks come from src/ciba/, where the customer's authentication
@@ -262,7 +264,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       IdToken: ttl.accessToken,
       RefreshToken: withinGrant(ttl.refreshToken),
       Grant: ttl.refreshToken,
-      Interaction: 600,
+      Interaction: INTERACTION_LIFETIME_SECONDS,
       PushedAuthorizationRequest: PAR_LIFETIME_SECONDS,
       Session: ttl.session,
     },
