@@ -44,6 +44,10 @@ test('connections made while the server starts are refused or answered, never le
     assert.equal(outcomes.filter((outcome) => outcome === 'hung').length, 0, `probes that hung: ${outcomes.join(' ')}`);
     assert.ok(outcomes.includes('refused'), 'some probes ran before the listener opened');
     assert.equal(outcomes.at(-1), 'answered');
+    // The JSON line stays for machines (.ci/run greps it); a person reads where to go.
+    assert.ok(assent.logs.some((entry) => entry.msg === 'Assent is ready' && entry.issuer === `https://localhost:${assent.port}`));
+    assert.equal(assent.text[0], `Assent is ready at https://localhost:${assent.port} (development mode, postgres)`);
+    assert.ok(assent.text.includes(`  customer dashboard: https://localhost:${assent.port}/dashboard`), assent.text.join('\n'));
   } finally {
     await assent.stop();
     await agent.close();
