@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 
@@ -73,6 +73,9 @@ export class AdminError extends Error {
     this.status = STATUS[code];
   }
 }
+
+/** Why an operator acts, in words: recorded in the audit trail with the change. */
+export const reasonField = z.string().trim().min(1).max(500).describe('why, in words, for the audit trail (at most 500 characters)');
 
 /** The audit trail's actor for an operator's change. */
 export function actorOf(operator: Operator) {

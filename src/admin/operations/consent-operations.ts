@@ -5,7 +5,7 @@ import { ConsentNotFound } from '../../consents/consent-errors.ts';
 import { getConsent, revokeConsent, searchConsents } from '../../consents/consent-service.ts';
 import { CONSENT_STATUSES, IllegalConsentTransition } from '../../consents/consent-status.ts';
 import { lookUpCustomer } from '../../customers/customer-administration.ts';
-import { actorOf, AdminError, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation'] as const;
 const consentId = z.uuid().describe('the consent id');
@@ -58,7 +58,7 @@ const revoke = operation({
   summary: 'revokes an Authorised consent with a reason; its grant and tokens die now',
   method: 'POST',
   path: '/consents/:consentId/revoke',
-  input: z.object({ consentId, reason: z.string().trim().min(1).max(500) }),
+  input: z.object({ consentId, reason: reasonField }),
   positionals: ['consentId'],
   async run({ db, operator }, input) {
     try {

@@ -12,7 +12,7 @@ import { CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { countTokensOfGrants, destroyBoundTokens, destroyCustomerSessions, destroyTokensIssuedIn } from '../../store/artefacts.ts';
 import { listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
 import { findClientMetadata } from '../../store/clients.ts';
-import { actorOf, AdminError, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 /**
  * The incident runbook's commands (docs/incident-response.md): one command per incident, audited with
@@ -20,7 +20,7 @@ import { actorOf, AdminError, operation } from '../admin-operation.ts';
  */
 
 const clientId = z.string().min(1).max(200).describe('the TPP client id');
-const reason = z.string().trim().min(1).max(500);
+const reason = reasonField;
 
 /** What every incident command answers: how many consents and tokens it ended. */
 const ended = { consentsEnded: z.int().min(0), tokensRevoked: z.int().min(0) };
