@@ -123,3 +123,16 @@ test('npm run demo with its callback port taken says so in one line, before regi
     holder.close();
   }
 });
+
+test('the seeded demo TPP is a TPP to the operator: tpp:list shows it, tpp:suspend demo-tpp suspends it, tpp:reinstate brings it back', async () => {
+  const env = { DATA_DIR: assent.dataDir, DATABASE_URL: assent.databaseUrl };
+  const listed = await runTool('src/cli/admin.ts', ['tpp:list', '--json'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok((JSON.parse(listed.stdout) as { clientId: string; roles: string[] }[]).some((tpp) => tpp.clientId === 'demo-tpp' && tpp.roles.length === 3), listed.stdout);
+  const suspended = await runTool('src/cli/admin.ts', ['tpp:suspend', 'demo-tpp', '--reason', 'trying the runbook', '--json'], env);
+  assert.equal(suspended.code, 0, suspended.stderr);
+  assert.equal((JSON.parse(suspended.stdout) as { status: string }).status, 'suspended');
+  const reinstated = await runTool('src/cli/admin.ts', ['tpp:reinstate', 'demo-tpp', '--json'], env);
+  assert.equal(reinstated.code, 0, reinstated.stderr);
+  assert.equal((JSON.parse(reinstated.stdout) as { status: string }).status, 'active');
+});
