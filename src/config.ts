@@ -21,6 +21,8 @@ const flag = z
  */
 const defaultPasswordHashConcurrency = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
 const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
+/** A duration with a ceiling set by a standard: the message names the ceiling and the rule behind it. */
+const secondsAtMost = (max: number, why: string) => seconds.max(max, `must be at most ${max} seconds: ${why}`);
 /** Where the admin listener opens unless ADMIN_HOST / ADMIN_PORT say otherwise. */
 export const ADMIN_LISTENER_DEFAULTS = { host: '127.0.0.1', port: 8444 } as const;
 
@@ -110,7 +112,7 @@ const environment = z.object({
   SIGNING_KEYS_FILE: z.string().optional(),
   ACCESS_TOKEN_TTL: seconds.default(300),
   REFRESH_TOKEN_TTL: seconds.default(90 * 24 * 3600),
-  AUTHORIZATION_CODE_TTL: seconds.max(60).default(60),
+  AUTHORIZATION_CODE_TTL: secondsAtMost(60, 'the FAPI 2.0 Security Profile lets an authorization code live no longer').default(60),
   SESSION_TTL: seconds.default(300),
   REFRESH_TOKEN_ROTATION: flag.default(false),
   SWEEP_INTERVAL: seconds.default(60),
@@ -122,7 +124,7 @@ const environment = z.object({
   DIRECTORY_JWKS_REFRESH: seconds.default(3600),
   DEV_DIRECTORY: flag.optional(),
   OUTBOUND_ALLOWED_HOSTS: list.default([]),
-  SECURITY_EVENTS_URL: z.url({ protocol: /^https$/ }).optional(),
+  SECURITY_EVENTS_URL: z.url({ protocol: /^https$/, error: 'must be an https URL (the endpoint of the bank\'s SIEM or SOAR)' }).optional(),
   SECURITY_EVENTS_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
   OUTBOUND_TIMEOUT: seconds.default(5),
@@ -133,7 +135,7 @@ const environment = z.object({
     .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
   LOCKOUT_DURATION: seconds.default(900),
-  SCA_IDLE_TIMEOUT: seconds.max(300).default(300),
+  SCA_IDLE_TIMEOUT: secondsAtMost(300, 'PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity').default(300),
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(defaultPasswordHashConcurrency),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   OPS_PORT: port.optional(),
@@ -163,14 +165,15 @@ const environment = z.object({
   BANK_COLOUR_ON_PRIMARY: colour.default('#ffffff'),
   BANK_COLOUR_ACCENT: colour.default('#f0b400'),
   BANK_SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
-  BANK_SUPPORT_URL: z.url({ protocol: /^https$/ }).optional(),
+  BANK_SUPPORT_URL: z.url({ protocol: /^https$/, error: 'must be an https URL (customers follow it from every page, e.g. https://bank.example/help)' }).optional(),
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
   ADMIN_HOST: z.string().default(ADMIN_LISTENER_DEFAULTS.host),
   ADMIN_PORT: port.default(ADMIN_LISTENER_DEFAULTS.port),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   ADMIN_CLIENT_CA_FILE: z.string().optional(),
   ADMIN_URL: z
-    .url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444' })
+    // abort: the refinement parses the URL, so it must not run on a value that is not one.
+    .url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444', abort: true })
     // The admin token travels with every call: plain HTTP only to this machine (a TLS-terminating proxy's loopback port).
     .refine((value) => { const url = new URL(value); return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname); }, 'must be https unless it is a loopback address')
     .optional(),
@@ -324,6 +327,39 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return `${name} ${issue.message}${shown}`;
 }
 
+/** A listener the server will open, with the settings that place it. */
+export interface PlannedListener {
+  portVariable: 'PORT' | 'OPS_PORT' | 'ADMIN_PORT';
+  hostVariable: 'HOST' | 'OPS_HOST' | 'ADMIN_HOST';
+  host: string;
+  port: number;
+}
+
+/**
+ * The listeners a configuration opens: the public one, the ops one when OPS_PORT is set, and the admin
+ * API's when it has a credential to check (ADMIN_TOKEN, ADMIN_CLIENT_CA_FILE, or dev mode's generated
+ * token; src/admin/admin-listener.ts).
+ */
+export function plannedListeners(config: Pick<Config, 'host' | 'port' | 'ops' | 'admin' | 'devMode'>): PlannedListener[] {
+  const adminOn = config.devMode || config.admin.token !== undefined || config.admin.clientCaFile !== undefined;
+  return [
+    { portVariable: 'PORT', hostVariable: 'HOST', host: config.host, port: config.port },
+    ...(config.ops.port === undefined ? [] : [{ portVariable: 'OPS_PORT' as const, hostVariable: 'OPS_HOST' as const, host: config.ops.host, port: config.ops.port }]),
+    ...(adminOn ? [{ portVariable: 'ADMIN_PORT' as const, hostVariable: 'ADMIN_HOST' as const, host: config.admin.host, port: config.admin.port }] : []),
+  ];
+}
+
+/** Two listeners on one port: the second could never open, so start-up would stop half-way. */
+function sharedPort(config: Config, env: Record<string, string | undefined>): string | undefined {
+  const listeners = plannedListeners(config).filter((listener) => listener.port !== 0);
+  for (const [index, first] of listeners.entries()) {
+    const second = listeners.slice(index + 1).find((other) => other.port === first.port);
+    const named = (variable: string) => (env[variable] === undefined ? `${variable} (by default)` : variable);
+    if (second) return `${named(second.portVariable)} and ${named(first.portVariable)} are both ${first.port}: each listener needs a port of its own`;
+  }
+  return undefined;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
@@ -357,7 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.TLS_TERMINATED_BY_PROXY && !LOOPBACK.has(e.ADMIN_HOST)) {
     throw new ConfigError('ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP');
   }
-  return {
+  const config: Config = {
     issuer: e.ISSUER?.replace(/\/$/, ''),
     host: e.HOST,
     port: e.PORT,
@@ -443,4 +479,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeZone: e.BANK_TIME_ZONE,
     },
   };
+  const portProblem = sharedPort(config, env);
+  if (portProblem) throw new ConfigError(portProblem);
+  return config;
 }

@@ -1,7 +1,10 @@
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { describeDatabaseFailure } from './db/connection-failure.ts';
+import { DataDirUnusable } from './db/data-dir.ts';
 import { EmbeddedDatabaseHeld } from './db/embedded-lock.ts';
+import { PortUnavailable } from './http/listen-check.ts';
 import { createLogger } from './logger.ts';
+import { DASHBOARD_PREFIX, DISCOVERY_PATH } from './protocol/routes.ts';
 import { startAssent } from './server.ts';
 
 function configOrExit(): Config {
@@ -21,6 +24,7 @@ logger.info({ mode: config.mode.name, why: config.mode.reason }, `starting in ${
 /** Start-up failures an operator can fix, as one line each instead of a stack trace. */
 function startupFailure(error: unknown): string | undefined {
   if (error instanceof EmbeddedDatabaseHeld) return `${error.message}: stop it first, or give this one another DATA_DIR`;
+  if (error instanceof PortUnavailable || error instanceof DataDirUnusable) return error.message;
   return describeDatabaseFailure(error, config.databaseUrl);
 }
 
@@ -35,20 +39,27 @@ try {
   process.exit(1);
 }
 
-logger.info(
-  {
-    issuer: assent.issuer,
-    discovery: `${assent.issuer}/.well-known/openid-configuration`,
-    mode: config.mode.name,
-    database: config.databaseUrl ? 'postgres' : `embedded PGlite in ${config.dataDir}/pglite`,
-    ...(assent.adminUrl && { adminApi: assent.adminUrl }),
-    ...(assent.demoDirectory && { demoCredentials: assent.demoDirectory, devCa: `${config.dataDir}/tls/ca.pem` }),
-  },
-  'Assent is ready',
-);
-if (assent.demoTotp) {
-  // Dev mode only: the demo customer's second factor, to add to an authenticator app (or use `npm run admin -- customer:otp demo`).
-  process.stdout.write(`demo customer's TOTP secret: ${assent.demoTotp.secret}\n  enrol with: ${assent.demoTotp.otpauthUri}\n`);
+const ready = {
+  issuer: assent.issuer,
+  discovery: `${assent.issuer}${DISCOVERY_PATH}`,
+  mode: config.mode.name,
+  database: config.databaseUrl ? 'postgres' : `embedded PGlite in ${config.dataDir}/pglite`,
+  ...(assent.adminUrl && { adminApi: assent.adminUrl }),
+  ...(assent.demoDirectory && { demoCredentials: assent.demoDirectory, devCa: `${config.dataDir}/tls/ca.pem` }),
+};
+// Machines (.ci/run, log pipelines) read this line; in dev mode a person at the terminal gets the lines below.
+logger.info(ready, 'Assent is ready');
+if (config.devMode) {
+  const lines = [
+    `Assent is ready at ${ready.issuer} (${config.mode.name} mode, ${ready.database})`,
+    `  discovery:          ${ready.discovery}`,
+    `  customer dashboard: ${ready.issuer}${DASHBOARD_PREFIX}`,
+    ...(ready.adminApi ? [`  admin API:          ${ready.adminApi}   (npm run admin -- help)`] : []),
+    ...(ready.demoCredentials ? [`  demo customer:      ${ready.demoCredentials}/customer.json; trust ${ready.devCa}; try npm run demo`] : []),
+    // The demo customer's second factor, to add to an authenticator app (or use `npm run admin -- customer:otp demo`).
+    ...(assent.demoTotp ? [`  demo customer's TOTP secret: ${assent.demoTotp.secret}`, `    enrol with: ${assent.demoTotp.otpauthUri}`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

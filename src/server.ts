@@ -10,7 +10,8 @@ import { logAuthenticationDevice, type TriggerAuthenticationDevice } from './cib
 import { backchannelHooks } from './ciba/backchannel-hooks.ts';
 import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
 import { guardCibaPolling } from './ciba/poll-guard.ts';
-import type { Config } from './config.ts';
+import { type Config, plannedListeners } from './config.ts';
+import { ensureDataDir } from './db/data-dir.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
 import { type AccountDirectory, postgresAccountDirectory } from './customers/account-directory.ts';
@@ -26,6 +27,7 @@ import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
 import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
+import { checkPortsFree, describeListenFailure } from './http/listen-check.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
 import { customerPages } from './oidc/customer-pages.ts';
@@ -174,6 +176,9 @@ export interface StartOptions {
  * hanging in a half-built server.
  */
 export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
+  const listeners = plannedListeners(config);
+  await checkPortsFree(listeners);
+  await ensureDataDir(config.dataDir);
   const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
   const db = await connectDatabase(config, { logger });
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
@@ -314,8 +319,10 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   let admin: Awaited<ReturnType<typeof startAdminListener>>;
   try {
     await reservation.release();
-    await listen(server, config.host, port);
-    opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!));
+    // Free when start-up began (checkPortsFree), but another process may have taken one since.
+    const taken = (variable: string) => (error: unknown) => { throw describeListenFailure(listeners.find((listener) => listener.portVariable === variable)!, error); };
+    await listen(server, config.host, port).catch(taken('PORT'));
+    opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!).catch(taken('OPS_PORT')));
     admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
   } catch (error) {
     // A listener that cannot open (a port taken) must not leave the others, the workers and the pool

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { fetch } from 'undici';
+import { fetch, request } from 'undici';
 import { ADMIN_API_PREFIX, ADMIN_OPERATIONS } from '../src/admin/admin-operations.ts';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { findCustomer } from '../src/customers/customer-service.ts';
 import { adminOpenApiDocument, openApiDocument } from '../src/openapi/document.ts';
 import { ensureDevPki, issueCertificate } from '../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts';
 
 describe('the admin API (HTTPS on its own loopback listener)', () => {
   let assent: TestAssent;
@@ -45,6 +46,36 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     assert.notEqual(Number(url.port), assent.port);
   });
 
+  test('a body over 64 KiB gets its error and a closed connection, not one left open (kept alive) with the body unread', async () => {
+    const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x'.repeat(1_000_000) }) });
+    assert.equal(response.statusCode, 413);
+    assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: 'the request body is too large' });
+    assert.equal(response.headers.connection, 'close');
+  });
+
+  test('a NUL, an unpaired surrogate or a date Postgres cannot hold is a 400 naming it, before anything is read or written', async () => {
+    const fingerprint = await databaseFingerprint(assent.db);
+    for (const [method, route, json, expected] of [
+      ['POST', '/customers', { username: 'nul\u0000', name: 'N' }, /NUL/],
+      ['POST', '/customers', { username: 'ivy', name: 'Ivy \ud800' }, /unpaired surrogate/],
+      ['POST', '/events/redeliveries', { events: ['e\u0000'] }, /NUL/],
+      ['POST', `/tpps/${encodeURIComponent('tpp\u0000')}/suspend`, { reason: 'x' }, /NUL/],
+      ['POST', '/tpps/tpp%ED%BF%BF/suspend', { reason: 'x' }, /not valid percent-encoded UTF-8/],
+      ['GET', `/consents?from=${encodeURIComponent('-271821-04-20T00:00:00Z')}`, undefined, /^from: must be a day \(2026-12-01\)/],
+      ['GET', '/audit/events?from=2026-12-01&to=0000-01-01T00:00:00Z', undefined, /^to: must be a day/],
+      ['POST', '/customers/nobody/accounts', { identification: '12345678', name: 'Savings', currency: 'ABC' }, /^currency: must be an ISO 4217 code/],
+      ['POST', '/tokens/revocation', { from: '+275760-09-13T00:00:00Z', to: '2026-12-01', reason: 'bad release' }, /^from: must be a day/],
+    ] as const) {
+      const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
+      assert.equal(refused.status, 400, `${method} ${route}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), expected, route);
+    }
+    assert.deepEqual(changedTables(fingerprint, await databaseFingerprint(assent.db)), []);
+    const days = await call('GET', `${ADMIN_API_PREFIX}/consents?from=2026-12-01&to=yesterday`, { token });
+    assert.equal(days.status, 200, 'a day and a word people type are dates');
+  });
+
   test('refuses calls without the admin token, or with a wrong one, and changes nothing', async () => {
     for (const presented of [undefined, 'wrong-token', `${token}x`]) {
       const response = await call('POST', `${ADMIN_API_PREFIX}/customers`, { ...(presented !== undefined && { token: presented }), json: { username: 'mallory', name: 'Mallory' } });
@@ -59,7 +90,7 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     const created = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, operator: 'ops.alice', json: { username: 'erin', name: 'Erin' } });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const history = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(history.map((entry) => [entry.event, entry.actor]), [['customer.created', { kind: 'operator', id: 'ops.alice' }]]);
+    assert.deepEqual(history.map((entry) => [entry.event, entry.actor]), [['customer.created', { kind: 'operator', id: 'admin-token:ops.alice' }]]);
 
     const taken = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, json: { username: 'erin', name: 'Erin' } });
     assert.deepEqual([taken.status, taken.body], [409, { error: 'conflict', error_description: 'username erin is taken' }]);
@@ -128,7 +159,7 @@ describe('the admin API with an admin client certificate', () => {
     const created = await createWith(operatorCertificate, 'grace');
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const [event] = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(event?.actor, { kind: 'operator', id: 'ops.carol' });
+    assert.deepEqual(event?.actor, { kind: 'operator', id: 'client-certificate:ops.carol' }, 'a name the certificate proves, recorded apart from one the shared token only claims');
 
     const tppCertificate = await issueCertificate(assent.ca, { subject: 'CN=ops.carol,O=Some TPP', usage: 'client' });
     assert.equal((await createWith(tppCertificate, 'heidi')).status, 401, 'the server CA issues TPP certificates, not admin ones');

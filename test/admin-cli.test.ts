@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { appendAuditEvent, auditHistory } from '../src/audit/audit-trail.ts';
+import { render } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import { findCustomer } from '../src/customers/customer-service.ts';
 import type { Db } from '../src/db/connect.ts';
@@ -63,7 +64,7 @@ describe('admin CLI beside a running embedded (PGlite) server', () => {
     const seen = await findCustomer(running!.db, 'carol');
     assert.equal(seen?.id, printed.id, "the running server's own database holds the customer");
     const [event] = await auditHistory(running!.db, 'customer', printed.id);
-    assert.deepEqual(event?.actor, { kind: 'operator', id: userInfo().username });
+    assert.deepEqual(event?.actor, { kind: 'operator', id: `admin-token:${userInfo().username}` }, 'the name the CLI claims over the admin token');
 
     const taken = await admin({ DATA_DIR: dataDir }, 'customer:create', '--username', 'carol', '--name', 'Carol again');
     assert.equal(taken.code, 1);
@@ -170,6 +171,12 @@ test('CLI manners: help for the tool and each command, usage errors exit 2', asy
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^usage: npm run admin -- tpp:suspend <client-id> --reason <value>/);
   }
+  const search = await admin(env, 'help', 'consent:search');
+  assert.match(search.stdout, /\n  --customer <value>  customer id or username\n/);
+  assert.match(search.stdout, /\n  --status <value> +one of AwaitingAuthorisation, Authorised, Rejected, Revoked, Expired, Consumed\n/);
+  assert.match(search.stdout, /\n  --from <value> +created at or after: a day \(2026-12-01\), .*today or yesterday/);
+  assert.match(search.stdout, /\n  --limit <value> +a number from 1 to 1000; default 100\n/);
+  assert.match((await admin(env, 'help', 'tpp:suspend')).stdout, /\n  --reason <value>  why, in words, for the audit trail/);
   const unknown = await admin(env, 'customer:delete-everything');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command: customer:delete-everything/);
@@ -179,4 +186,17 @@ test('CLI manners: help for the tool and each command, usage errors exit 2', asy
   const badOption = await admin(env, 'customer:list', '--colour', 'blue');
   assert.equal(badOption.code, 2);
   assert.equal((await admin(env)).code, 2, 'no command at all is a usage error');
+});
+
+test('a list fits the terminal: nested values point to --json, long ones are cut; --json and show keep everything', () => {
+  const consent = { id: '6f1c2d9e-8a57-4f0b-9a51-3c1f4b7e2d10', type: 'domestic_vrp', status: 'Authorised', clientId: 'a3f9c1e2-5b7d-4e8a-9c0f-1d2e3f4a5b6c', permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail'], vrp: { controlParameters: { PeriodicLimits: [{ Amount: '1000.00' }] } }, createdAt: new Date('2026-12-01T09:30:00Z') };
+  const lines = render([consent, { ...consent, id: 'short' }], { json: false, jsonl: false, width: 80 });
+  assert.ok(lines.every((line) => line.length <= 80), lines.join('\n'));
+  assert.match(lines[0]!, /^id +type +status +clientId +permissions +vrp +createdAt$/);
+  assert.match(lines[1]!, /\(see --/);
+  assert.ok(!lines.join('\n').includes('PeriodicLimits'), 'no nested JSON in a list');
+  assert.ok(lines[1]!.includes('…'), 'a long value is cut, visibly');
+  assert.ok(render([consent], { json: true, jsonl: false, width: 80 })[0]!.includes('"PeriodicLimits"'));
+  assert.ok(render(consent, { json: false, jsonl: false, width: 80 }).some((line) => line.includes('PeriodicLimits')), 'show prints the whole record');
+  assert.ok(render([consent], { json: false, jsonl: false, width: undefined })[1]!.includes(consent.clientId), 'not a terminal: nothing cut');
 });

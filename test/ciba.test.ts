@@ -105,6 +105,11 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(noMessage.error, 'invalid_binding_message');
     const otherConsent = await refused({ request: await signedCibaRequest(assent, tpp, { login_hint: customer.username, binding_message: 'ABC', claims: intentClaimsObject(randomUUID()) }) });
     assert.equal(otherConsent.error, 'invalid_request');
+    // JSON numbers in the signed request object are not text that happens to be digits.
+    const numericMessage = await refused({ request: await signedCibaRequest(assent, tpp, { login_hint: customer.username, binding_message: 1234, claims: intentClaimsObject(consentId) }) });
+    assert.deepEqual([numericMessage.error, numericMessage.error_description], ['invalid_binding_message', 'binding_message must be a string of 1 to 40 letters, digits, spaces or . , : ; ! ? # + / _ -']);
+    const numericHint = await refused({ request: await signedCibaRequest(assent, tpp, { login_hint: 12345, binding_message: 'ABC', claims: intentClaimsObject(consentId) }) });
+    assert.deepEqual([numericHint.error, numericHint.error_description], ['invalid_request', "login_hint must be a string (the customer's username)"]);
     assert.equal(await listed(consentId), undefined, 'nothing reached the customer');
   });
 

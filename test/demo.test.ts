@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fetch } from 'undici';
@@ -79,4 +81,58 @@ test('npm run demo -- --vrp: a PISP\'s sweeping VRP consent, approved with its l
   assert.match(output, /"control_parameters"/);
   assert.match(output, /"Remaining": "1000.00"/);
   assert.match(output, /"FundsAvailable": "Available"/);
+});
+
+/** Runs a demo tool to its end: exit code and what it wrote. */
+function runTool(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const tool = spawn(process.execPath, [script, ...args], { env: { ...process.env, DEV_MODE: 'true', LOG_LEVEL: 'silent', ...env } });
+  let stdout = '';
+  let stderr = '';
+  tool.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  tool.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  return new Promise((resolve) => tool.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+test('with no server, or no dev CA, npm run demo and demo-tpp say in one line what to start', async () => {
+  const nobody = `https://localhost:${await freePort()}`;
+  const noServer = `no Assent server answers at ${nobody}: start it with \`npm start\` in another terminal, or set PORT (or ISSUER) to where it listens\n`;
+  for (const [script, args] of [['src/demo/demo.ts', []], ['src/demo/demo-tpp-cli.ts', ['token']]] as const) {
+    const run = await runTool(script, [...args], { ISSUER: nobody, DATA_DIR: assent.dataDir });
+    assert.deepEqual([run.code, run.stderr], [1, noServer], script);
+  }
+  const empty = await mkdtemp(path.join(tmpdir(), 'assent-demo-'));
+  try {
+    const run = await runTool('src/demo/demo.ts', [], { ISSUER: assent.issuer, DATA_DIR: empty });
+    assert.deepEqual([run.code, run.stderr], [1, `no dev CA at ${path.join(empty, 'tls', 'ca.pem')}: start the server once with \`npm start\` (dev mode creates it), or set DATA_DIR to the server's\n`]);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
+});
+
+const registeredClients = () => assent.db.selectFrom('oidc_model').select(({ fn }) => fn.countAll<string>().as('n')).where('model', '=', 'Client').executeTakeFirstOrThrow();
+
+test('npm run demo with its callback port taken says so in one line, before registering anything', async () => {
+  const holder = createServer();
+  const held = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)));
+  try {
+    const registered = await registeredClients();
+    const run = await runTool('src/demo/demo.ts', [], { ISSUER: assent.issuer, DATA_DIR: assent.dataDir, DATABASE_URL: assent.databaseUrl, DEMO_CALLBACK_PORT: String(held) });
+    assert.deepEqual([run.code, run.stderr], [1, `DEMO_CALLBACK_PORT=${held}: 127.0.0.1:${held} is in use by another process; stop it, or set DEMO_CALLBACK_PORT to a free port\n`]);
+    assert.deepEqual(await registeredClients(), registered, 'no client registered');
+  } finally {
+    holder.close();
+  }
+});
+
+test('the seeded demo TPP is a TPP to the operator: tpp:list shows it, tpp:suspend demo-tpp suspends it, tpp:reinstate brings it back', async () => {
+  const env = { DATA_DIR: assent.dataDir, DATABASE_URL: assent.databaseUrl };
+  const listed = await runTool('src/cli/admin.ts', ['tpp:list', '--json'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok((JSON.parse(listed.stdout) as { clientId: string; roles: string[] }[]).some((tpp) => tpp.clientId === 'demo-tpp' && tpp.roles.length === 3), listed.stdout);
+  const suspended = await runTool('src/cli/admin.ts', ['tpp:suspend', 'demo-tpp', '--reason', 'trying the runbook', '--json'], env);
+  assert.equal(suspended.code, 0, suspended.stderr);
+  assert.equal((JSON.parse(suspended.stdout) as { status: string }).status, 'suspended');
+  const reinstated = await runTool('src/cli/admin.ts', ['tpp:reinstate', 'demo-tpp', '--json'], env);
+  assert.equal(reinstated.code, 0, reinstated.stderr);
+  assert.equal((JSON.parse(reinstated.stdout) as { status: string }).status, 'active');
 });

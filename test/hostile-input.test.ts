@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { fetch } from 'undici';
+import { fetch, request } from 'undici';
+import { DASHBOARD_PREFIX, DECOUPLED_PATHS, EVENT_API_PATHS, OB_API_PREFIX } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from './support/consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -91,6 +93,58 @@ describe('hostile input is refused at the edge', () => {
       const refused = await browser.submit(login, 'login', { username: 'demo\u0000', password: 'x' });
       assert.equal(refused.status, 400);
       assert.match(refused.body, /<link rel="stylesheet"/);
+    });
+  });
+
+  test('a body over 64 KiB on a customer route gets the 413 page and a closed connection, not a 500 on a destroyed socket', async () => {
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const login = CustomerAgent.form(await browser.open((await pushAuthorizationRequest(tpp)).url), 'login', { username: 'x'.repeat(1_000_000), password: 'x' });
+    const agent = tlsAgent(assent.ca.certPem);
+    await unchanged(async () => {
+      for (const [url, form] of [
+        [login.url, login.fields],
+        [new URL(`${DASHBOARD_PREFIX}/consents/c1/revoke`, assent.issuer), { csrf_token: 'x', note: 'x'.repeat(100_000) }],
+        [new URL(`${DECOUPLED_PATHS.page}/r1/approve`, assent.issuer), { csrf_token: 'x', account_ids: 'x'.repeat(100_000) }],
+      ] as const) {
+        const refused = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+        const body = await refused.body.text();
+        assert.equal(refused.statusCode, 413, url.pathname);
+        assert.match(body, /<link rel="stylesheet"/, 'the styled error page');
+        // The rest of the body was never read: the connection ends with this answer instead of being kept for a next request.
+        assert.equal(refused.headers.connection, 'close');
+      }
+    });
+  });
+
+  test('a callback or event-subscription URL that is not a URL is a 400 naming the field, not a 500', async () => {
+    await unchanged(async () => {
+      for (const url of ['tpp.example', 'https://tpp .example/', 'https://']) {
+        for (const [path, body] of [
+          [EVENT_API_PATHS.callbackUrls, { Data: { Url: url, Version: '3.1' } }],
+          [EVENT_API_PATHS.eventSubscriptions, { Data: { CallbackUrl: url, Version: '3.1' } }],
+        ] as const) {
+          const refused = await api.call('POST', `${OB_API_PREFIX}${path}`, { body });
+          assert.equal(refused.status, 400, `${path} ${url}: ${JSON.stringify(refused.body)}`);
+          const [problem] = (refused.body as { Errors: { ErrorCode: string; Message: string; Path: string }[] }).Errors;
+          assert.equal(problem!.ErrorCode, 'UK.OBIE.Field.Invalid');
+          assert.match(problem!.Message, /https URL/);
+        }
+      }
+    });
+  });
+
+  test('dates no consent means (year 0000, a six-digit year) are refused as dates, not stored', async () => {
+    await unchanged(async () => {
+      for (const [path, body, field] of [
+        [DOMESTIC_VRP, domesticVrpRequest({ ValidFromDateTime: '0000-01-01T00:00:00Z' }), 'Data.ControlParameters.ValidFromDateTime'],
+        [ACCOUNT_ACCESS, accountAccessRequest({ TransactionFromDateTime: '0000-01-01T00:00:00Z' }), 'Data.TransactionFromDateTime'],
+        [ACCOUNT_ACCESS, accountAccessRequest({ ExpirationDateTime: '+275760-09-13T00:00:00Z' }), 'Data.ExpirationDateTime'],
+      ] as const) {
+        const refused = await api.call('POST', path, { body, headers: { 'x-idempotency-key': randomUUID() } });
+        assert.equal(refused.status, 400, `${field}: ${JSON.stringify(refused.body)}`);
+        const [problem] = (refused.body as { Errors: { ErrorCode: string; Path: string }[] }).Errors;
+        assert.deepEqual([problem!.ErrorCode, problem!.Path], ['UK.OBIE.Field.InvalidDate', field]);
+      }
     });
   });
 });

@@ -92,7 +92,7 @@ describe('security events: structured log lines for a SIEM, and their counters',
     const response = await adminCall(`/tpps/${tpp.clientId}/suspend`, { reason: 'licence withdrawn' });
     assert.equal(response.status, 200);
     const [suspended] = events('tpp.suspended');
-    assert.deepEqual([suspended?.clientId, suspended?.actor], [tpp.clientId, { kind: 'operator', id: 'ops.bob' }]);
+    assert.deepEqual([suspended?.clientId, suspended?.actor], [tpp.clientId, { kind: 'operator', id: 'admin-token:ops.bob' }]);
     assert.ok(events('admin.action').some((line) => line.operation === 'tpp:suspend' && line.operator === 'ops.bob'));
 
     await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }));

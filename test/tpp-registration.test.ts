@@ -3,7 +3,10 @@ import { randomUUID, type webcrypto } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
+import { fetch } from 'undici';
 import { auditHistory } from '../src/audit/audit-trail.ts';
+import { DISCOVERY_PATH, OAUTH_METADATA_PATH } from '../src/protocol/routes.ts';
+import { SCOPE, SCOPES } from '../src/protocol/scopes.ts';
 import { signDevSoftwareStatement } from '../src/tpp/dev-directory.ts';
 import { getClientDisplay, getTppProfile } from '../src/tpp/tpp-service.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
@@ -221,8 +224,13 @@ describe('TPP onboarding by dynamic client registration with a software statemen
     assert.equal(await getClientDisplay(assent.db, 'no-such-client'), undefined);
   });
 
-  test('discovery advertises the registration endpoint', async () => {
+  test('discovery advertises the registration endpoint, and only the scopes a TPP may ask for', async () => {
     const config = await oidc.discovery(new URL(assent.issuer), 'anyone', undefined, undefined, { [oidc.customFetch]: fetchVia(kit.agent) });
     assert.equal(config.serverMetadata().registration_endpoint, `${assent.issuer}/register`);
+    for (const path of [DISCOVERY_PATH, OAUTH_METADATA_PATH]) {
+      const metadata = (await (await fetch(`${assent.issuer}${path}`, { dispatcher: kit.agent })).json()) as { scopes_supported: string[] };
+      assert.ok(!metadata.scopes_supported.includes(SCOPE.bank), `${path}: not the resource servers' ${SCOPE.bank}`);
+      assert.deepEqual(SCOPES.filter((scope) => scope !== SCOPE.bank && !metadata.scopes_supported.includes(scope)), [], `${path}: every other scope`);
+    }
   });
 });

@@ -8,7 +8,8 @@ import type { Db } from '../db/connect.ts';
 import { readOptional } from '../http/tls.ts';
 import { resolveAdminToken } from './admin-credentials.ts';
 import { publishAdminEndpoint } from './admin-endpoint.ts';
-import { adminErrors, adminRouter } from './admin-router.ts';
+import { refuseHostileInput } from '../http/hostile-input.ts';
+import { adminErrors, adminRefusal, adminRouter } from './admin-router.ts';
 
 export interface AdminListener {
   url: string;
@@ -38,7 +39,7 @@ export async function startAdminListener(deps: {
     return undefined;
   }
   const router = adminRouter({ db: deps.db, config, logger, token, openApi: deps.openApi, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) });
-  const app = new Koa().use(adminErrors(logger)).use(router.routes()).use(router.allowedMethods());
+  const app = new Koa().use(adminErrors(logger)).use(refuseHostileInput(adminRefusal)).use(router.routes()).use(router.allowedMethods());
   const server = deps.tls
     ? https.createServer({ cert: deps.tls.certPem, key: deps.tls.keyPem, ...(clientCaPem && { ca: clientCaPem, requestCert: true, rejectUnauthorized: false }) }, app.callback())
     : http.createServer(app.callback());

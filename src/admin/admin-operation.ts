@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 
@@ -10,9 +10,21 @@ import type { Db } from '../db/connect.ts';
 
 /** Who acts: the audit trail and the security log name them on every change. */
 export interface Operator {
+  /** What records name them by (audit actor, blocked_by, key rotations): `via:name` (operatorOf). */
   id: string;
+  name: string;
   /** How the operator was authenticated: the admin token, an admin client certificate, or the local CLI. */
   via: 'admin-token' | 'client-certificate' | 'local-cli';
+}
+
+/**
+ * An operator, recorded with the credential that vouched for the name: a certificate proves its CN
+ * and the local CLI runs as the system user, but the shared admin token only carries whatever name
+ * its caller put in a header, so `admin-token:ops.alice` and `client-certificate:ops.alice` must not
+ * read the same in the audit trail.
+ */
+export function operatorOf(name: string, via: Operator['via']): Operator {
+  return { id: `${via}:${name}`, name, via };
 }
 
 export interface OperationContext {
@@ -61,6 +73,9 @@ export class AdminError extends Error {
     this.status = STATUS[code];
   }
 }
+
+/** Why an operator acts, in words: recorded in the audit trail with the change. */
+export const reasonField = z.string().trim().min(1).max(500).describe('why, in words, for the audit trail (at most 500 characters)');
 
 /** The audit trail's actor for an operator's change. */
 export function actorOf(operator: Operator) {

@@ -4,12 +4,13 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
-import { type AdminOperation, AdminError, type Operator } from './admin-operation.ts';
+import { type AdminOperation, AdminError, type Operator, operatorOf } from './admin-operation.ts';
 import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-operations.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { firstIssue } from './input-issues.ts';
+import type { EdgeRefusal } from '../http/hostile-input.ts';
 import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
 
 /** Errors as `{error, error_description}`; anything unexpected is a logged 500 that says nothing more. */
@@ -27,6 +28,15 @@ export function adminErrors(logger: Logger) {
     }
   };
 }
+
+/**
+ * Input refused at the edge (http/hostile-input.ts: NUL characters, unpaired surrogates, a body over
+ * the limit), before it reaches an operation or Postgres, answered in the admin API's shape.
+ */
+export const adminRefusal: EdgeRefusal = (ctx, status, description) => {
+  ctx.status = status;
+  ctx.body = { error: 'invalid_request', error_description: description };
+};
 
 /** What an operator may call themselves when they present the shared admin token (recorded in the audit trail). */
 const OPERATOR_NAME = /^[\w.@-]{1,64}$/;
@@ -48,7 +58,7 @@ function certificateOperator(ctx: Context): Operator | undefined {
   if (!socket.authorized || !socket.getPeerX509Certificate) return undefined;
   const subject = socket.getPeerX509Certificate()?.subject ?? '';
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
-  return cn ? { id: cn, via: 'client-certificate' } : undefined;
+  return cn ? operatorOf(cn, 'client-certificate') : undefined;
 }
 
 function authenticate(ctx: Context, token: string | undefined): Operator {
@@ -60,11 +70,11 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
     throw new AdminError('unauthorized', 'an admin token (Authorization: Bearer) or an admin client certificate is required');
   }
   const name = ctx.get(OPERATOR_HEADER);
-  return { id: OPERATOR_NAME.test(name) ? name : 'admin-token', via: 'admin-token' };
+  return operatorOf(OPERATOR_NAME.test(name) ? name : 'unnamed', 'admin-token');
 }
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const raw = await readRequestBody(ctx.req).catch((error: unknown) => {
+  const raw = await readRequestBody(ctx).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? new AdminError('invalid_request', 'request body too large') : error;
   });
   if (raw.length === 0) return {};
@@ -87,7 +97,7 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
     const result = await operation.run({ db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) }, parsed.data);
     if (operation.method !== 'GET') {
-      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.id, via: operator.via, target: ctx.params }, 'security event');
+      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.name, via: operator.via, target: ctx.params }, 'security event');
     }
     ctx.set('Cache-Control', 'no-store');
     if (operation.format === 'jsonl') {

@@ -31,6 +31,20 @@ export interface BackchannelDeps {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * A claim of the signed request object as the TPP sent it. The engine hands the hooks every claim as a
+ * string (String(1234) is "1234"), so a JSON number would pass for text; it is read here before that.
+ */
+function claimAsSent(ctx: KoaContextWithOIDC, name: string): unknown {
+  const request = (ctx.oidc.body as Record<string, unknown> | undefined)?.request;
+  if (typeof request !== 'string') return (ctx.oidc.params as Record<string, unknown> | undefined)?.[name];
+  try {
+    return decodeJwt(request)[name];
+  } catch (cause) {
+    throw new errors.InvalidRequestObject('the request object is not a signed JWT', { cause });
+  }
+}
+
 /** The customer a username names, or an id that names no one (never an error: no enumeration). */
 async function customerIdOf(db: Db, username: string | undefined): Promise<string> {
   return (username && (await findCustomer(db, username))?.id) || randomUUID();
@@ -81,15 +95,18 @@ async function consentOf(db: Db, authReqId: string, params: Record<string, unkno
 export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
   const { db } = deps;
   return {
-    processLoginHint: (_ctx, hint) => customerIdOf(db, hint),
+    processLoginHint(ctx, hint) {
+      if (typeof claimAsSent(ctx, 'login_hint') !== 'string') throw new errors.InvalidRequest('login_hint must be a string (the customer\'s username)');
+      return customerIdOf(db, hint);
+    },
     processLoginHintToken: (_ctx, token) => customerIdOf(db, usernameOfHintToken(token ?? '')),
     async verifyUserCode(_ctx, _account, userCode) {
       // The one-time code is entered on the customer's own device, never handed to the TPP.
       if (userCode !== undefined) throw new errors.InvalidRequest('user_code is not supported');
     },
-    async validateBindingMessage(_ctx, message) {
+    async validateBindingMessage(ctx, message) {
       if (message === undefined) throw new errors.InvalidBindingMessage('binding_message is required: the customer matches it with what the TPP shows');
-      if (!BINDING_MESSAGE.test(message)) throw new errors.InvalidBindingMessage('binding_message must be 1 to 40 letters, digits, spaces or . , : ; ! ? # + / _ -');
+      if (typeof claimAsSent(ctx, 'binding_message') !== 'string' || !BINDING_MESSAGE.test(message)) throw new errors.InvalidBindingMessage('binding_message must be a string of 1 to 40 letters, digits, spaces or . , : ; ! ? # + / _ -');
     },
     // request_context is not used; this is the hook that sees the request before it is accepted, so
     // the consent is required here (the claims and authorization_details hooks already checked it).

@@ -63,7 +63,7 @@ const customerIdOf = (ctx: Context) => (ctx as SignedInContext).state.dashboard.
 
 async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw new BodyError(415, 'expected application/json');
-  const body = (await readRequestBody(ctx.req)).toString('utf8');
+  const body = (await readRequestBody(ctx)).toString('utf8');
   try {
     return body.length === 0 ? {} : JSON.parse(body);
   } catch {

@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { Agent, fetch } from 'undici';
 import { adminTokenFile } from '../admin/admin-credentials.ts';
 import { readAdminEndpoint } from '../admin/admin-endpoint.ts';
-import { type AdminOperation, AdminError, type Operator } from '../admin/admin-operation.ts';
+import { type AdminOperation, AdminError, operatorOf } from '../admin/admin-operation.ts';
 import { ADMIN_API_PREFIX } from '../admin/admin-operations.ts';
 import { OPERATOR_HEADER } from '../admin/admin-router.ts';
 import { type Config, ConfigError } from '../config.ts';
@@ -121,7 +121,7 @@ async function directTransport(config: Config): Promise<OpenTransport> {
     const unusable = describeDatabaseFailure(error, config.databaseUrl);
     throw unusable ? new ConfigError(unusable, { cause: error }) : error;
   }
-  const operator: Operator = { id: localOperatorName(), via: 'local-cli' };
+  const operator = operatorOf(localOperatorName(), 'local-cli');
   return {
     run: (operation, input) => operation.run({ db, config, operator }, input),
     description: config.databaseUrl ? 'the database in DATABASE_URL' : `the embedded database in ${config.dataDir}`,

@@ -76,8 +76,36 @@ function toolHelp(): string {
   ].join('\n');
 }
 
+/** What an input field takes, in words: its description and, for a choice, every allowed value. */
+function takes(schema: z.ZodType): string {
+  let inner = schema;
+  let fallback: unknown;
+  while (['optional', 'default', 'prefault', 'nullable'].includes(inner.def.type)) {
+    const def = inner.def as unknown as { type: string; innerType: z.ZodType; defaultValue?: unknown };
+    if (def.type === 'default') fallback = def.defaultValue;
+    inner = def.innerType;
+  }
+  const choices = inner.def.type === 'enum' ? Object.values((inner.def as unknown as { entries: Record<string, string> }).entries) : undefined;
+  const number = inner.def.type === 'number' ? (inner as unknown as { minValue: number | null; maxValue: number | null }) : undefined;
+  const range = number && number.minValue !== null && number.maxValue !== null ? `a number from ${number.minValue} to ${number.maxValue}` : undefined;
+  return [schema.description ?? inner.description, choices && `one of ${choices.join(', ')}`, range, fallback !== undefined && `default ${String(fallback)}`].filter(Boolean).join('; ');
+}
+
+/** An operation's arguments and options, one line each with what it takes. */
+function argumentLines(operation: AdminOperation): string[] {
+  const shape = operation.input.shape as Record<string, z.ZodType>;
+  const entries = [
+    ...(operation.positionals ?? []).map((field) => [`<${kebab(field)}>`, shape[field]] as const),
+    ...Object.entries(optionsOf(operation)).map(([option, { type }]) => [type === 'boolean' ? `--${option}` : `--${option} <value>`, shape[camel(option)]] as const),
+    ['--json', undefined] as const,
+  ];
+  const width = Math.max(...entries.map(([written]) => written.length));
+  return entries.map(([written, field]) => `  ${written.padEnd(width)}  ${field ? takes(field) : 'print the answer as JSON (lists print as a table)'}`.trimEnd());
+}
+
 function commandHelp(command: AdminOperation | LocalCommand): string {
-  return `usage: ${TOOL} ${usageOf(command)}${'input' in command ? ' [--json]' : ''}\n\n${command.summary}`;
+  const usage = `usage: ${TOOL} ${usageOf(command)}${'input' in command ? ' [--json]' : ''}\n\n${command.summary}`;
+  return 'input' in command ? [usage, '', ...argumentLines(command)].join('\n') : usage;
 }
 
 function find(name: string) {
@@ -108,7 +136,7 @@ async function runOperation(operation: AdminOperation, args: string[]): Promise<
     await transport.close();
   }
   if ('after' in prepared && prepared.after) result = await prepared.after(result as { client_id: string });
-  for (const line of render(result, { json: json === true, jsonl: operation.format === 'jsonl' })) process.stdout.write(`${line}\n`);
+  for (const line of render(result, { json: json === true, jsonl: operation.format === 'jsonl', width: process.stdout.columns })) process.stdout.write(`${line}\n`);
   if (operation.name === 'audit:verify' && (result as { valid: boolean }).valid === false) {
     const broken = (result as { broken: { subjectType: string; subjectId: string; brokenAt: number }[] }).broken;
     process.stderr.write(`audit trail broken: ${broken.map((chain) => `${chain.subjectType} ${chain.subjectId} at event ${chain.brokenAt}`).join('; ')}\n`);
@@ -123,7 +151,7 @@ async function runLocal(command: LocalCommand, args: string[]): Promise<number> 
   if (command.devOnly && !config.devMode) throw new UsageError(`${command.name} is available in dev mode only`);
   const { json, ...rest } = values;
   const result = await command.run({ config, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values: rest });
-  if (result !== undefined) for (const line of render(result, { json: json === true, jsonl: false })) process.stdout.write(`${line}\n`);
+  if (result !== undefined) for (const line of render(result, { json: json === true, jsonl: false, width: process.stdout.columns })) process.stdout.write(`${line}\n`);
   return 0;
 }
 

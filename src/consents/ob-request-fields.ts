@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ObAccountReference } from '../db/schema.ts';
+import { INSTANT_RANGE, isPlausibleInstant } from '../protocol/instants.ts';
+import { isIsoCurrency } from '../protocol/iso-currencies.ts';
 import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
 
 /**
@@ -7,7 +9,6 @@ import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
  * mapping of zod issues to UK.OBIE problems. consent-request.ts and vrp/vrp-request.ts build on them.
  */
 
-const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 export const ACCOUNT_SCHEMES = ['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN'] as const;
 const IDENTIFICATION: Record<(typeof ACCOUNT_SCHEMES)[number], RegExp> = {
   'UK.OBIE.SortCodeAccountNumber': /^\d{14}$/,
@@ -20,7 +21,9 @@ export function problem(ctx: z.RefinementCtx, code: ObErrorCode, message: string
   ctx.addIssue({ code: 'custom', message, path, params: { obCode: code } });
 }
 
-export const dateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' });
+export const dateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone', abort: true })
+  .refine((value) => isPlausibleInstant(Date.parse(value)), { message: `must be ${INSTANT_RANGE}`, params: { obCode: 'UK.OBIE.Field.InvalidDate' } });
 export const text = (max: number) => z.string().min(1).max(max);
 
 export const obAccount = z
@@ -45,7 +48,7 @@ export const obAmount = z
   .superRefine((amount, ctx) => {
     if (!AMOUNT.test(amount.Amount)) problem(ctx, 'UK.OBIE.Field.Invalid', 'Amount must be a decimal with at most two fraction digits', ['Amount']);
     else if (!/[1-9]/.test(amount.Amount)) problem(ctx, 'UK.OBIE.Field.Invalid', 'Amount must be greater than zero', ['Amount']);
-    if (/^[A-Z]{3}$/.test(amount.Currency) && !ISO_CURRENCIES.has(amount.Currency)) {
+    if (/^[A-Z]{3}$/.test(amount.Currency) && !isIsoCurrency(amount.Currency)) {
       problem(ctx, 'UK.OBIE.Unsupported.Currency', `${amount.Currency} is not a supported ISO 4217 currency`, ['Currency']);
     }
   });

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { authorizationRequest, clientCredentialsToken, dpopProof } from './demo-tpp.ts';
 import { CONSENT_SCOPES } from '../protocol/scopes.ts';
+import { orHalt, reachDevServer } from './dev-server.ts';
 
 /**
  * `npm run demo-tpp -- token [scope]` prints a DPoP-bound access token of the demo TPP;
@@ -15,6 +16,8 @@ if (!config.devMode) {
 }
 const settings = { issuer: config.issuer ?? `https://localhost:${config.port}`, dataDir: config.dataDir };
 const [command, ...args] = process.argv.slice(2);
+// A proof is signed here alone; a token or an authorization request needs the server.
+if (command === 'token' || command === 'authorize') await orHalt(reachDevServer(settings));
 
 if (command === 'token') {
   process.stdout.write(`${await clientCredentialsToken(settings, args[0] ?? CONSENT_SCOPES.join(' '))}\n`);

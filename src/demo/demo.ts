@@ -6,11 +6,13 @@ import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
-import { PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
+import { describeListenFailure } from '../http/listen-check.ts';
+import { INTERACTION_LIFETIME_SECONDS, PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
 import { SCOPE_OF } from '../protocol/scopes.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
+import { DemoHalted, orHalt, reachDevServer } from './dev-server.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -30,9 +32,29 @@ if (!config.devMode) {
 const issuer = config.issuer ?? `https://localhost:${config.port}`;
 const redirectUri = `https://localhost:${CALLBACK_PORT}/callback`;
 const tls = (name: string) => readFile(path.join(config.dataDir, 'tls', name), 'utf8');
-const ca = await tls('ca.pem');
+const ca = await orHalt(reachDevServer({ issuer, dataDir: config.dataDir }));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const vrp = process.argv.includes('--vrp');
+
+// 0. The callback listener (with the dev server certificate, for localhost) opens before anything is
+// registered: a port already taken stops the demo with nothing left behind.
+let received: (url: URL) => void = () => {};
+const callbackReceived = new Promise<URL>((resolve) => { received = resolve; });
+const listener = https.createServer({ cert: await tls('server.pem'), key: await tls('server-key.pem') }, (request, response) => {
+  const url = new URL(request.url ?? '/', redirectUri);
+  if (url.pathname !== '/callback') {
+    response.writeHead(404).end();
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
+  listener.close();
+  received(url);
+});
+const callbackListener = { portVariable: 'DEMO_CALLBACK_PORT', hostVariable: 'DEMO_CALLBACK_PORT', host: '127.0.0.1', port: CALLBACK_PORT };
+await orHalt(new Promise<void>((resolve, reject) => {
+  listener.once('error', (error) => reject(describeListenFailure(callbackListener, error)));
+  listener.listen(CALLBACK_PORT, callbackListener.host, resolve);
+}));
 
 /** What the demo TPP asks for: reading accounts, or (--vrp) sweeping to a savings account within limits. */
 const journey = vrp
@@ -124,29 +146,21 @@ const jar = await oidc.buildAuthorizationUrlWithJAR(
 );
 const authorizationUrl = await oidc.buildAuthorizationUrlWithPAR(tpp, jar.searchParams, { DPoP: dpop });
 
-// 4. Wait for the customer: the callback listener uses the dev server certificate (localhost).
-const callback = await new Promise<URL>((resolve, reject) => {
-  (async () => {
-    const listener = https.createServer({ cert: await tls('server.pem'), key: await tls('server-key.pem') }, (request, response) => {
-      const url = new URL(request.url ?? '/', redirectUri);
-      if (url.pathname !== '/callback') {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
-      listener.close();
-      resolve(url);
-    });
-    listener.on('error', reject);
-    listener.listen(CALLBACK_PORT, '127.0.0.1', () => {
-      say(`\nOpen this URL in a browser within ${PAR_LIFETIME_SECONDS} seconds (the pushed request expires then, and the link works once;`);
-      say('trust data/tls/ca.pem, or accept the dev certificate):');
-      say(authorizationUrl.href);
-      say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
-      say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');
-    });
-  })().catch(reject);
-});
+// 4. Wait for the customer: at most as long as the link lives and a sign-in begun with it may take.
+const waitSeconds = PAR_LIFETIME_SECONDS + INTERACTION_LIFETIME_SECONDS;
+say(`\nOpen this URL in a browser within ${PAR_LIFETIME_SECONDS} seconds (the pushed request expires then, and the link works once;`);
+say('trust data/tls/ca.pem, or accept the dev certificate):');
+say(authorizationUrl.href);
+say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
+say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');
+let expiry: NodeJS.Timeout | undefined;
+const callback = await orHalt(Promise.race([
+  callbackReceived,
+  new Promise<never>((_resolve, reject) => {
+    expiry = setTimeout(() => reject(new DemoHalted(`no customer came back within ${waitSeconds / 60} minutes: the sign-in link has expired; run the demo again`)), waitSeconds * 1000);
+  }),
+]));
+clearTimeout(expiry);
 
 // 5. Redeem the code and show what the bank's side learns about the token.
 const tokens = await oidc.authorizationCodeGrant(tpp, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }, undefined, { DPoP: dpop });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { type BankAccount, openAccount, setAvailableBalance } from '../customers/account-directory.ts';
 import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrolment } from '../customers/customer-service.ts';
@@ -9,6 +10,10 @@ import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../store/clients.ts';
 import { CONSENT_SCOPES, SCOPE } from '../protocol/scopes.ts';
+import { signDevSoftwareStatement } from '../tpp/dev-directory.ts';
+import { TPP_ROLES } from '../tpp/roles.ts';
+import type { SoftwareStatementClaims } from '../tpp/software-statement.ts';
+import { getTppProfile, recordRegistration } from '../tpp/tpp-service.ts';
 
 /**
  * Dev-mode demo data: a customer and a TPP client whose credentials are written under
@@ -24,6 +29,7 @@ const DEMO_ACCOUNTS: Omit<BankAccount, 'id' | 'customerId'>[] = [
   { schemeName: 'UK.OBIE.IBAN', identification: 'GB33BUKB20201555555555', name: 'Euro Travel Account', currency: 'EUR', accountType: 'Personal', accountSubtype: 'CurrentAccount' },
 ];
 const DEMO_TPP_SUBJECT = 'CN=demo-tpp,O=Demo TPP,C=GB';
+const DEMO_TPP_NAME = 'Demo TPP';
 
 async function exists(file: string) {
   return readFile(file).then(() => true, () => false);
@@ -66,17 +72,38 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer, authenti
   return totp;
 }
 
-async function seedTpp(db: Db, directory: string, ca: PemPair) {
+/**
+ * The demo TPP as an onboarded TPP, with a dev-directory statement for every role: the operator's
+ * tools (tpp:list, tpp:suspend demo-tpp) then find it like any TPP that registered itself.
+ */
+async function seedTppRecord(db: Db, dataDir: string, client: ClientMetadata) {
+  if (await getTppProfile(db, DEMO_CLIENT_ID)) return;
+  const jwt = await signDevSoftwareStatement(dataDir, {
+    software_id: DEMO_CLIENT_ID,
+    org_id: 'demo-org',
+    org_name: 'Demo TPP Ltd',
+    software_client_name: DEMO_TPP_NAME,
+    software_redirect_uris: [DEMO_REDIRECT_URI],
+    software_roles: [...TPP_ROLES],
+  });
+  const statement = { jwt, claims: decodeJwt(jwt) as SoftwareStatementClaims };
+  await db.transaction().execute((trx) => recordRegistration(trx, { clientId: DEMO_CLIENT_ID, statement, client }));
+}
+
+async function seedTpp(db: Db, dataDir: string, directory: string, ca: PemPair) {
   const keyFile = path.join(directory, 'tpp-private.jwk.json');
-  if ((await clientExists(db, DEMO_CLIENT_ID)) && (await exists(keyFile))) return;
+  if ((await clientExists(db, DEMO_CLIENT_ID)) && (await exists(keyFile))) {
+    await seedTppRecord(db, dataDir, { client_id: DEMO_CLIENT_ID });
+    return;
+  }
   const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   await writeFile(keyFile, `${JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'PS256' }, null, 2)}\n`, { mode: 0o600 });
   await writePair(directory, 'tpp-client', await issueCertificate(ca, { subject: DEMO_TPP_SUBJECT, usage: 'client' }));
-  await saveClient(db, {
+  const client: ClientMetadata = {
     client_id: DEMO_CLIENT_ID,
-    client_name: 'Demo TPP',
+    client_name: DEMO_TPP_NAME,
     redirect_uris: [DEMO_REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
@@ -85,7 +112,9 @@ async function seedTpp(db: Db, directory: string, ca: PemPair) {
     token_endpoint_auth_signing_alg: 'PS256',
     dpop_bound_access_tokens: true,
     jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
-  });
+  };
+  await saveClient(db, client);
+  await seedTppRecord(db, dataDir, client);
 }
 
 /**
@@ -97,6 +126,6 @@ export async function seedDemo(db: Db, dataDir: string, ca: PemPair, totpKey: Bu
   const directory = path.join(dataDir, 'demo');
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const totp = await seedCustomer(db, directory, totpKey, authenticatorIssuer);
-  await seedTpp(db, directory, ca);
+  await seedTpp(db, dataDir, directory, ca);
   return { directory, totp };
 }

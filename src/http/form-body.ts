@@ -28,7 +28,7 @@ export function readForm(ctx: Context): Promise<Record<string, string>> {
 
 async function parseForm(ctx: Context): Promise<Record<string, string>> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected an application/x-www-form-urlencoded form');
-  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+  const body = await readRequestBody(ctx).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? new BodyError(413, 'form too large') : error;
   });
   if (body.length > FORM_LIMIT) throw new BodyError(413, 'form too large');

@@ -102,7 +102,7 @@ const BODY_TYPES = ['application/x-www-form-urlencoded', 'application/json', '+j
 
 async function checkBody(ctx: Context): Promise<Problem> {
   if (!ctx.request.type || !ctx.is(BODY_TYPES)) return undefined;
-  const text = (await readRequestBody(ctx.req)).toString('utf8');
+  const text = (await readRequestBody(ctx)).toString('utf8');
   // oidc-provider takes an already-read body from req.body (its routes parse it themselves).
   (ctx.req as { body?: unknown }).body = text;
   if (ctx.is('application/x-www-form-urlencoded')) return text.includes('\0') ? 'the form contains a NUL character' : checkPairs(new URLSearchParams(text), 'the form');

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The request body, read from the socket once per request and shared by whoever needs it: the edge
@@ -20,22 +20,36 @@ export class BodyTooLarge extends Error {
 
 const bodies = new WeakMap<IncomingMessage, Promise<Buffer>>();
 
-export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+export function readRequestBody({ req, res }: { req: IncomingMessage; res: ServerResponse }): Promise<Buffer> {
   let body = bodies.get(req);
   if (!body) {
-    body = readAll(req);
+    body = readAll(req, res);
     bodies.set(req, body);
   }
   return body;
 }
 
-async function readAll(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readAll(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Destroying the request would take the socket with it, and the refusal (an error page reads the
+      // socket for its cookies) could not be sent. The rest is read and dropped instead, and the
+      // connection closes after the refusal rather than waiting, kept alive, for a next request.
+      req.off('data', onData);
+      req.resume();
+      res.setHeader('Connection', 'close');
+      reject(new BodyTooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => reject(new Error('the request was closed before its body ended')));
+  });
 }

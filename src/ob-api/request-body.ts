@@ -9,7 +9,7 @@ const tooLarge = () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the re
 /** The request body as JSON (at most MAX_BODY_BYTES), from the body the edge check already read (http/request-body.ts). */
 export async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type');
-  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+  const body = await readRequestBody(ctx).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? tooLarge() : error;
   });
   try {

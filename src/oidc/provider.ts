@@ -9,6 +9,7 @@ import { aroundGrant, extraClientProperty, replaceReplayCheck } from '../engine/
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
+import { advertiseTppScopesOnly } from './advertised-scopes.ts';
 import { CIBA_DELIVERY_MODES } from '../protocol/ciba.ts';
 import { batchedClientStanding, clientStanding, clientStandingOfCompanion, clientStandingWithRow } from '../tpp/tpp-service.ts';
 import { admitRequestClient } from '../ops/rate-limit.ts';
@@ -34,6 +35,8 @@ type FapiProfile = (typeof FAPI_PROFILES)[number];
 
 /** How long a pushed authorization request (the link a TPP sends the customer to) lives; it works once. */
 export const PAR_LIFETIME_SECONDS = 60;
+/** How long a customer has, from opening that link, to sign in and decide. */
+export const INTERACTION_LIFETIME_SECONDS = 600;
 
 /**
  * CIBA (decoupled authentication): the hooks come from src/ciba/, where the customer's authentication
@@ -262,7 +265,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       IdToken: ttl.accessToken,
       RefreshToken: refreshWithinGrant(ttl.refreshToken),
       Grant: ttl.refreshToken,
-      Interaction: 600,
+      Interaction: INTERACTION_LIFETIME_SECONDS,
       PushedAuthorizationRequest: PAR_LIFETIME_SECONDS,
       Session: ttl.session,
     },
@@ -290,6 +293,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
+  provider.use(advertiseTppScopesOnly);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
   endConsentsOnRefreshReuse(provider, db);
   return provider;

@@ -21,6 +21,9 @@ export type Scope = (typeof SCOPE)[keyof typeof SCOPE];
 
 export const SCOPES: readonly Scope[] = Object.values(SCOPE);
 
+/** Scopes the engine must know but discovery does not offer: no TPP may ask for them. */
+export const INTERNAL_SCOPES: readonly Scope[] = [SCOPE.bank];
+
 /** The scope a TPP needs to create a consent of each type, and that authorization requests bind. */
 export const SCOPE_OF: Record<ConsentType, Scope> = {
   account_access: SCOPE.accounts,

@@ -32,7 +32,7 @@ const metadataError = (description: string, cause?: unknown) =>
 
 async function readText(ctx: Context): Promise<string> {
   const tooLarge = () => metadataError(`registration requests are limited to ${BODY_LIMIT} bytes`);
-  const body = await readRequestBody(ctx.req).catch((error: unknown) => {
+  const body = await readRequestBody(ctx).catch((error: unknown) => {
     throw error instanceof BodyTooLarge ? tooLarge() : error;
   });
   if (body.length > BODY_LIMIT) throw tooLarge();

@@ -11,6 +11,8 @@ export interface AssentProcess {
   child: ChildProcess;
   /** Every JSON log line the process wrote so far. */
   logs: Record<string, unknown>[];
+  /** The lines it wrote for a person (dev mode's ready lines), not JSON. */
+  text: string[];
   /** Resolves with the exit code once the process ended. */
   exited: Promise<number | null>;
   /** Resolves once it logged that it is ready; rejects if it exits first. */
@@ -41,6 +43,7 @@ export async function launchAssent(env: Record<string, string>): Promise<AssentP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const text: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -51,6 +54,10 @@ export async function launchAssent(env: Record<string, string>): Promise<AssentP
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) {
+        if (!line.startsWith('{')) {
+          text.push(line);
+          continue;
+        }
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
         if (entry.msg === 'Assent is ready') resolve();
@@ -64,6 +71,7 @@ export async function launchAssent(env: Record<string, string>): Promise<AssentP
     port,
     child,
     logs,
+    text,
     exited,
     ready,
     async stop() {

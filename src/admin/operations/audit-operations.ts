@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantField } from '../admin-instant.ts';
 import { exportAuditEvents, verifyAuditChain, verifyAuditTrail } from '../../audit/audit-trail.ts';
 import { operation } from '../admin-operation.ts';
 
@@ -29,8 +30,8 @@ const exportEvents = operation({
   input: z
     .object({
       consent: z.uuid().optional(),
-      from: z.coerce.date().optional().describe('occurred at or after (ISO 8601)'),
-      to: z.coerce.date().optional().describe('occurred before (ISO 8601)'),
+      from: instantField('occurred at or after').optional(),
+      to: instantField('occurred before').optional(),
       limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
     })
     .refine((input) => input.consent !== undefined || input.from !== undefined, { message: 'give --consent or --from (and optionally --to)' }),

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { instantField } from '../admin-instant.ts';
 import { auditHistory } from '../../audit/audit-trail.ts';
 import { ConsentNotFound } from '../../consents/consent-errors.ts';
 import { getConsent, revokeConsent, searchConsents } from '../../consents/consent-service.ts';
 import { CONSENT_STATUSES, IllegalConsentTransition } from '../../consents/consent-status.ts';
 import { lookUpCustomer } from '../../customers/customer-administration.ts';
-import { actorOf, AdminError, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation'] as const;
 const consentId = z.uuid().describe('the consent id');
@@ -19,8 +20,8 @@ const search = operation({
     tpp: z.string().min(1).max(200).optional().describe('TPP client id'),
     type: z.enum(CONSENT_TYPES).optional(),
     status: z.enum(CONSENT_STATUSES as [string, ...string[]]).optional(),
-    from: z.coerce.date().optional().describe('created at or after (ISO 8601)'),
-    to: z.coerce.date().optional().describe('created before (ISO 8601)'),
+    from: instantField('created at or after').optional(),
+    to: instantField('created before').optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   }),
   async run({ db }, input) {
@@ -57,7 +58,7 @@ const revoke = operation({
   summary: 'revokes an Authorised consent with a reason; its grant and tokens die now',
   method: 'POST',
   path: '/consents/:consentId/revoke',
-  input: z.object({ consentId, reason: z.string().trim().min(1).max(500) }),
+  input: z.object({ consentId, reason: reasonField }),
   positionals: ['consentId'],
   async run({ db, operator }, input) {
     try {

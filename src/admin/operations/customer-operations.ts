@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isIsoCurrency } from '../../protocol/iso-currencies.ts';
 import {
   closeCustomerAccount,
   type CustomerSummary,
@@ -14,10 +15,10 @@ import { createCustomer, enrolTotp, findCustomer } from '../../customers/custome
 import { loadTotpKey } from '../../customers/totp-key.ts';
 import type { Db } from '../../db/connect.ts';
 import { auditHistory } from '../../audit/audit-trail.ts';
-import { actorOf, AdminError, type OperationContext, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, type OperationContext, operation, reasonField } from '../admin-operation.ts';
 
 const customerRef = z.string().min(1).max(200).describe('customer id or username');
-const reason = z.string().trim().min(1).max(500);
+const reason = reasonField;
 
 async function customerOrFail(db: Db, ref: string): Promise<CustomerSummary> {
   const customer = await lookUpCustomer(db, ref);
@@ -148,7 +149,7 @@ const openAccount = operation({
     scheme: z.enum(['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN']).default('UK.OBIE.SortCodeAccountNumber'),
     identification: z.string().trim().regex(/^[A-Z0-9]{6,34}$/, 'letters and digits, 6 to 34'),
     name: z.string().trim().min(1).max(70),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as GBP').default('GBP'),
+    currency: z.string().refine(isIsoCurrency, 'must be an ISO 4217 code such as GBP').describe('an ISO 4217 code (GBP, EUR, ...)').default('GBP'),
     type: z.enum(['Personal', 'Business']).default('Personal'),
     subtype: z.enum(['CurrentAccount', 'Savings', 'CreditCard']).default('CurrentAccount'),
   }),

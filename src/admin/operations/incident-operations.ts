@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
+import { instantField } from '../admin-instant.ts';
 import { appendAuditEvent } from '../../audit/audit-trail.ts';
 import { revokeConsentsWithTpp } from '../../consents/consent-service.ts';
 import { lookUpCustomer, setCustomerDisabled } from '../../customers/customer-administration.ts';
@@ -11,7 +12,7 @@ import { CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { countTokensOfGrants, destroyBoundTokens, destroyCustomerSessions, destroyTokensIssuedIn } from '../../store/artefacts.ts';
 import { listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
 import { findClientMetadata } from '../../store/clients.ts';
-import { actorOf, AdminError, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 /**
  * The incident runbook's commands (docs/incident-response.md): one command per incident, audited with
@@ -19,7 +20,7 @@ import { actorOf, AdminError, operation } from '../admin-operation.ts';
  */
 
 const clientId = z.string().min(1).max(200).describe('the TPP client id');
-const reason = z.string().trim().min(1).max(500);
+const reason = reasonField;
 
 /** What every incident command answers: how many consents and tokens it ended. */
 const ended = { consentsEnded: z.int().min(0), tokensRevoked: z.int().min(0) };
@@ -178,8 +179,8 @@ const revokeIssued = operation({
   method: 'POST',
   path: '/tokens/revocation',
   input: z.object({
-    from: z.iso.datetime({ offset: true }),
-    to: z.iso.datetime({ offset: true }),
+    from: instantField('issued at or after'),
+    to: instantField('issued before'),
     clientId: clientId.optional(),
     consentType: z.enum(CONSENT_TYPES).optional(),
     reason,
@@ -192,8 +193,7 @@ const revokeIssued = operation({
     ...ended,
   }),
   async run({ db, operator }, input) {
-    const from = new Date(input.from);
-    const to = new Date(input.to);
+    const { from, to } = input;
     if (from >= to) throw new AdminError('invalid_request', 'from must be before to');
     const window = { from, to, ...(input.clientId && { clientId: input.clientId }), ...(input.consentType && { consentType: input.consentType }) };
     const revoke = async (trx: typeof db) => {

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { createResourceServer, disableResourceServer, listResourceServers } from '../../tpp/resource-servers.ts';
-import { AdminError, operation } from '../admin-operation.ts';
+import { AdminError, operation, reasonField } from '../admin-operation.ts';
 
 const jwks = z
   .string()
@@ -46,7 +46,7 @@ const disable = operation({
   summary: 'removes a resource server: its tokens die now and it can no longer authenticate',
   method: 'POST',
   path: '/resource-servers/:clientId/disable',
-  input: z.object({ clientId: z.string().min(1).max(200), reason: z.string().trim().min(1).max(500) }),
+  input: z.object({ clientId: z.string().min(1).max(200), reason: reasonField }),
   positionals: ['clientId'],
   async run({ db, operator }, input) {
     const disabled = await disableResourceServer(db, input.clientId, { operator: operator.id, reason: input.reason });

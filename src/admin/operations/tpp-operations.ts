@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditHistory } from '../../audit/audit-trail.ts';
 import { findClientMetadata } from '../../store/clients.ts';
 import { getTppProfile, listTpps, reinstateTpp, suspendTpp, TppStateError } from '../../tpp/tpp-service.ts';
-import { actorOf, AdminError, operation } from '../admin-operation.ts';
+import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 const clientId = z.string().min(1).max(200).describe('the TPP client id');
 
@@ -49,7 +49,7 @@ const suspend = operation({
   summary: 'suspends a TPP: its grants and tokens die now, its calls fail',
   method: 'POST',
   path: '/tpps/:clientId/suspend',
-  input: z.object({ clientId, reason: z.string().trim().min(1).max(500) }),
+  input: z.object({ clientId, reason: reasonField }),
   positionals: ['clientId'],
   run: ({ db, operator }, input) => asAdminError(suspendTpp(db, input.clientId, { reason: input.reason, actor: actorOf(operator) })),
 });
@@ -59,7 +59,7 @@ const reinstate = operation({
   summary: 'lifts a suspension (tokens revoked by it stay revoked)',
   method: 'POST',
   path: '/tpps/:clientId/reinstate',
-  input: z.object({ clientId, reason: z.string().trim().min(1).max(500).optional() }),
+  input: z.object({ clientId, reason: reasonField.optional() }),
   positionals: ['clientId'],
   run: ({ db, operator }, input) => asAdminError(reinstateTpp(db, input.clientId, { ...(input.reason && { reason: input.reason }), actor: actorOf(operator) })),
 });

@@ -12,7 +12,8 @@ export const MAX_EVENTS_PER_POLL = 100;
 const DEFAULT_MAX_EVENTS = 20;
 
 const callbackUrl = z
-  .url({ protocol: /^https$/, error: 'must be an https URL' })
+  // abort: the refinement parses the URL, so it must not run on a value that is not one.
+  .url({ protocol: /^https$/, error: 'must be an https URL', abort: true })
   .max(2048)
   .refine((value) => { const url = new URL(value); return !url.username && !url.password && !url.hash; }, 'must not carry credentials or a fragment');
 const version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a version such as 3.1');
