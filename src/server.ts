@@ -43,6 +43,7 @@ import { loadServerKeys } from './oidc/keys.ts';
 import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider, modelFind, PAR_LIFETIME_SECONDS } from './oidc/provider.ts';
 import { ENGINE_PATHS } from './protocol/routes.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { listeningClientCache, noClientCache } from './store/client-cache.ts';
 import { returnGrantId } from './grants/grant-token-response.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
@@ -170,30 +171,30 @@ export interface StartOptions {
   triggerAuthenticationDevice?: TriggerAuthenticationDevice;
 }
 
-/**
- * Start-up: database (waited for) -> migrations -> TLS -> keys -> provider -> demo data -> app -> event delivery -> listen.
- * The listeners open last, so a connection is either refused or served by the whole app, never left
- * hanging in a half-built server.
- */
-export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
-  const listeners = plannedListeners(config);
-  await checkPortsFree(listeners);
-  await ensureDataDir(config.dataDir);
-  const releaseEmbedded = config.databaseUrl ? undefined : await lockEmbeddedDatabase(config.dataDir, 'server');
-  const db = await connectDatabase(config, { logger });
+/** Embedded lock (PGlite) -> pool -> the database answering -> migrations. */
+async function openDatabase(config: Config, logger: Logger, life: Lifecycle): Promise<Db> {
+  if (!config.databaseUrl) life.started('embedded database lock', await lockEmbeddedDatabase(config.dataDir, 'server'), (release) => release());
+  const db = life.started('database pool', await connectDatabase(config, { logger }), (pool) => pool.destroy());
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  return db;
+}
 
-  const tls = await tlsMaterial(config);
-  const reservation = await reservePort(config.host, config.port);
-  const { port } = reservation;
-  const issuer = config.issuer ?? `https://localhost:${port}`;
+/** Whether the public listener serves: readiness says so, and a drain begins by saying it no longer does. */
+type Serving = { now: boolean };
 
+/**
+ * The service itself, built on an open database: keys, the provider with its hooks, the customer-facing
+ * collaborators and the Koa apps (public and, with OPS_PORT, internal). Parts that hold something open
+ * (caches, watchers) are recorded in `life` as they start.
+ */
+async function assemble(config: Config, logger: Logger, options: StartOptions, life: Lifecycle, base: { db: Db; tls: Awaited<ReturnType<typeof tlsMaterial>>; issuer: string; port: number; serving: Serving }) {
+  const { db, tls, issuer, port } = base;
   const keys = await loadServerKeys(db, config);
   const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
   const metrics = createMetrics({ poolStats: () => poolStats(db), consentCounts: () => countConsentsByTypeAndStatus(db) });
-  const securityEvents = createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! });
+  const securityEvents = life.started('security events', createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! }), (events) => events.close());
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
@@ -202,9 +203,10 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   });
   const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
-  const clientCache = config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache;
+  const clientCache = life.started('client cache', config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache, (cache) => cache.close());
   const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});
-  const introspectionUses = createIntrospectionUses(db, logger);
+  // Stopped after the public listener's drain (started before it): the last requests' introspections are written.
+  const introspectionUses = life.started('introspection uses', createIntrospectionUses(db, logger), (uses) => uses.close());
   const find = modelFind(db);
   const provider = createProvider({
     find,
@@ -263,19 +265,17 @@ export async function startAssent(config: Config, logger: Logger, options: Start
   let signingKeyCount = keys.signing.length;
   const keyWatch = config.signingKeysFile
     ? undefined
-    : watchSigningKeys({
+    : life.started('signing key watch', watchSigningKeys({
         db,
         provider,
         initial: keys.signing,
         intervalSeconds: config.keyRotation.refreshIntervalSeconds,
         logger,
         onChange: (signing) => { signingKeyCount = signing.length; },
-      });
+      }), (watch) => watch.stop());
 
-  let draining = false;
-  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, draining: () => draining } });
-  const opsServer = config.ops.port === undefined ? undefined : http.createServer(new Koa().use(ops.routes()).callback());
-
+  const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, accepting: () => base.serving.now } });
+  const opsApp = config.ops.port === undefined ? undefined : new Koa().use(ops.routes());
   const openApi = openApiDocument(issuer);
   const app = createApp({
     provider,
@@ -291,16 +291,18 @@ export async function startAssent(config: Config, logger: Logger, options: Start
     idleTimeoutSeconds: config.sca.idleTimeoutSeconds,
     dashboard,
     metrics,
-    ops: opsServer ? undefined : ops,
+    ops: opsApp ? undefined : ops,
     rateLimits: config.rateLimits,
     eventLongPollSeconds: config.events.longPollSeconds,
     openApi,
   });
-  // Every process pushes; SKIP LOCKED claims keep them from sending one event twice.
-  const eventDelivery = startEventDelivery({
-    db,
-    provider,
-    outbound,
+  return { provider, outbound, app, opsApp, openApi, keyWatch, demo };
+}
+
+/** Background work every process does: event push (SKIP LOCKED claims keep processes off each other's events), then the sweeps. */
+function startJobs(config: Config, logger: Logger, life: Lifecycle, deps: { db: Db; provider: Provider; outbound: ReturnType<typeof createOutboundFetch> }) {
+  life.started('event delivery', startEventDelivery({
+    ...deps,
     logger,
     settings: {
       pollIntervalMs: config.events.pushIntervalMs,
@@ -311,66 +313,77 @@ export async function startAssent(config: Config, logger: Logger, options: Start
       // Longer than one outbound request can take, so a live claim never lapses mid-request.
       leaseSeconds: Math.ceil(config.outbound.totalTimeoutMs / 1000) + 30,
     },
-  });
-
-  const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
-  server.keepAliveTimeout = 65_000;
-  let opsAddress: AddressInfo | undefined;
-  let admin: Awaited<ReturnType<typeof startAdminListener>>;
-  try {
-    await reservation.release();
-    // Free when start-up began (checkPortsFree), but another process may have taken one since.
-    const taken = (variable: string) => (error: unknown) => { throw describeListenFailure(listeners.find((listener) => listener.portVariable === variable)!, error); };
-    await listen(server, config.host, port).catch(taken('PORT'));
-    opsAddress = opsServer && (await listen(opsServer, config.ops.host, config.ops.port!).catch(taken('OPS_PORT')));
-    admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
-  } catch (error) {
-    // A listener that cannot open (a port taken) must not leave the others, the workers and the pool
-    // running: the process would neither serve nor exit.
-    keyWatch?.stop();
-    securityEvents.close();
-    if (server.listening) server.close();
-    if (opsServer?.listening) opsServer.close();
-    await clientCache.close();
-    await eventDelivery.stop();
-    await introspectionUses.close();
-    await db.destroy();
-    await releaseEmbedded?.();
-    throw error;
-  }
-
+  }), (delivery) => delivery.stop());
   const sweeper = setInterval(() => {
     // Each failure is logged where it happened; the next run tries again.
-    sweepOnce(db, config, logger).catch(() => {});
+    sweepOnce(deps.db, config, logger).catch(() => {});
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
+  life.started('sweeps', sweeper, clearInterval);
+}
 
-  return {
-    issuer,
-    provider,
-    app,
-    port,
-    db,
-    demoDirectory: demo?.directory,
-    demoTotp: demo?.totp,
-    opsPort: opsAddress?.port,
-    adminUrl: admin?.url,
-    sweepNow: () => sweepOnce(db, config, logger),
-    async close() {
-      draining = true;
-      keyWatch?.stop();
-      securityEvents.close();
-      clearInterval(sweeper);
-      await drain(server, config.shutdownGraceSeconds * 1000);
-      await clientCache.close();
-      await eventDelivery.stop();
-      // After the drain: the last requests' introspections are noted, and written before the pool goes.
-      await introspectionUses.close();
-      opsServer?.close();
-      opsServer?.closeAllConnections();
-      await admin?.close();
-      await db.destroy();
-      await releaseEmbedded?.();
-    },
-  };
+/**
+ * The admin and internal listeners, then the public one last, so a connection is either refused or served
+ * by the whole app. Stopping runs the other way: the public listener drains (readiness already says it is
+ * draining), then the internal and admin listeners close.
+ */
+async function openListeners(config: Config, logger: Logger, life: Lifecycle, parts: { db: Db; tls: Awaited<ReturnType<typeof tlsMaterial>>; reservation: Awaited<ReturnType<typeof reservePort>>; serving: Serving } & Pick<Awaited<ReturnType<typeof assemble>>, 'app' | 'opsApp' | 'openApi' | 'keyWatch'>) {
+  const { db, tls, app, opsApp, openApi, keyWatch, serving } = parts;
+  const listeners = plannedListeners(config);
+  // Free when start-up began (checkPortsFree), but another process may have taken one since.
+  const taken = (variable: string) => (error: unknown) => { throw describeListenFailure(listeners.find((listener) => listener.portVariable === variable)!, error); };
+  const admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+  if (admin) life.started('admin listener', admin, (listener) => listener.close());
+  const opsServer = opsApp && http.createServer(opsApp.callback());
+  const opsAddress = opsServer && life.started('internal listener', await listen(opsServer, config.ops.host, config.ops.port!).catch(taken('OPS_PORT')), () => {
+    opsServer.close();
+    opsServer.closeAllConnections();
+  });
+  const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
+  server.keepAliveTimeout = 65_000;
+  await parts.reservation.release();
+  life.started('public listener', await listen(server, config.host, parts.reservation.port).catch(taken('PORT')), async () => {
+    serving.now = false;
+    await drain(server, config.shutdownGraceSeconds * 1000);
+  });
+  serving.now = true;
+  return { opsPort: opsAddress?.port, adminUrl: admin?.url };
+}
+
+/**
+ * Start-up: ports and data folder checked -> database (waited for, migrated) -> TLS -> the service
+ * assembled -> background jobs -> listeners. Everything that stays open is recorded in one Lifecycle as
+ * it starts; closing, or a start-up that fails part-way, stops it all in reverse order.
+ */
+export async function startAssent(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAssent> {
+  await checkPortsFree(plannedListeners(config));
+  await ensureDataDir(config.dataDir);
+  const life = new Lifecycle(logger);
+  try {
+    const db = await openDatabase(config, logger, life);
+    const tls = await tlsMaterial(config);
+    const reservation = life.started('port reservation', await reservePort(config.host, config.port), (held) => held.release());
+    const issuer = config.issuer ?? `https://localhost:${reservation.port}`;
+    const serving: Serving = { now: false };
+    const service = await assemble(config, logger, options, life, { db, tls, issuer, port: reservation.port, serving });
+    startJobs(config, logger, life, { db, provider: service.provider, outbound: service.outbound });
+    const { opsPort, adminUrl } = await openListeners(config, logger, life, { db, tls, reservation, serving, ...service });
+    return {
+      issuer,
+      provider: service.provider,
+      app: service.app,
+      port: reservation.port,
+      db,
+      demoDirectory: service.demo?.directory,
+      demoTotp: service.demo?.totp,
+      opsPort,
+      adminUrl,
+      sweepNow: () => sweepOnce(db, config, logger),
+      close: () => life.stop(),
+    };
+  } catch (error) {
+    // Nothing started is left running: the process would neither serve nor exit.
+    await life.stop();
+    throw error;
+  }
 }

@@ -5,8 +5,8 @@ export interface ReadinessSources {
   db: Db;
   /** Signing keys the provider holds right now. */
   signingKeyCount: () => number;
-  /** True once shutdown began: the load balancer should stop sending traffic. */
-  draining: () => boolean;
+  /** True while the public listener serves: false until it opens and once shutdown began (the load balancer stops sending traffic). */
+  accepting: () => boolean;
 }
 
 export interface Readiness {
@@ -18,6 +18,6 @@ export interface Readiness {
 export async function checkReadiness(sources: ReadinessSources): Promise<Readiness> {
   const database = await pingDatabase(sources.db).then(() => true, () => false);
   const migrations = database && (await migrationsCurrent(sources.db).catch(() => false));
-  const checks = { database, migrations, keys: sources.signingKeyCount() > 0, accepting: !sources.draining() };
+  const checks = { database, migrations, keys: sources.signingKeyCount() > 0, accepting: sources.accepting() };
   return { ready: Object.values(checks).every(Boolean), checks };
 }
