@@ -147,7 +147,7 @@ describe('consent service', () => {
       clientId: 'tpp-a',
       draft: draft({ type: 'funds_confirmation', permissions: [], debtorAccount: { SchemeName: account.schemeName, Identification: '00000000000000' } }),
     });
-    await assert.rejects(authoriseConsent(db, directory(), { ...base, consentId: funds.consent.id, accountIds: [account.id] }), /not the one the consent names/);
+    await assert.rejects(authoriseConsent(db, directory(), { ...base, consentId: funds.consent.id, accountIds: [account.id] }), /not the one it names/);
 
     await db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', consent.id).execute();
     await assert.rejects(authoriseConsent(db, directory(), { ...base, accountIds: [account.id] }), ConsentExpired);

@@ -59,7 +59,8 @@ export function requestJson(view: DecoupledRequestView) {
   const { consent } = view;
   return {
     id: view.id,
-    tpp: view.tpp,
+    // What the bank's app shows of the TPP; whether a client is the bank's own is for the pages' wording.
+    tpp: { name: view.tpp.name, logoUri: view.tpp.logoUri },
     binding_message: view.bindingMessage,
     expires_at: view.expiresAt.toISOString(),
     consent: {
