@@ -10,7 +10,11 @@ import type { Db } from '../src/db/connect.ts';
 import { declaredRoutes } from '../src/http/declared-routes.ts';
 import type { TokenSources } from '../src/http/route-guard.ts';
 import { grantsApiRouter } from '../src/grants/grants-router.ts';
-import { type Route, ROUTES } from '../src/protocol/routes.ts';
+import { bankApiRouter } from '../src/bank/bank-router.ts';
+import { consentApiRouter } from '../src/consents/api/consent-router.ts';
+import type { AccountDirectory } from '../src/customers/account-directory.ts';
+import { eventsApiRouter } from '../src/events/api/events-router.ts';
+import { credentialOf, type Route, ROUTES } from '../src/protocol/routes.ts';
 import { SCOPE } from '../src/protocol/scopes.ts';
 
 /**
@@ -74,6 +78,21 @@ function callGrants(tokens: TokenSources) {
   app.use(grantsApiRouter({ ...tokens, db: {} as Db, logger: pino({ level: 'silent' }) }).routes());
   return request(app.callback()).get('/grants/any-grant').set('authorization', 'Bearer the-token');
 }
+
+test('every token route of the table is mounted behind the guard, and only there', () => {
+  const deps = { ...NO_TOKENS, db: {} as Db, logger: pino({ level: 'silent' }), accounts: {} as AccountDirectory, longPollSeconds: 1 };
+  const routers = [consentApiRouter(deps), eventsApiRouter(deps), bankApiRouter(deps), grantsApiRouter(deps)];
+  const mounted = routers.flatMap((router) =>
+    router.stack.filter((layer) => layer.methods.length > 0).map((layer) => ({
+      key: `${layer.methods.find((method) => method !== 'HEAD')} ${layer.path}`,
+      guarded: layer.stack.some((middleware) => middleware.name === 'guardRoute'),
+    })),
+  );
+  const TOKEN_KINDS = new Set(['client_credentials_token', 'customer_access_token']);
+  const tokenRoutes = ROUTES.filter((route) => route.servedBy === 'assent' && TOKEN_KINDS.has(credentialOf(route)?.kind ?? 'none'));
+  assert.deepEqual(mounted.filter((layer) => !layer.guarded), [], 'mounted without the guard');
+  assert.deepEqual(mounted.map((layer) => layer.key).toSorted(), tokenRoutes.map((route) => `${route.method} ${route.path}`).toSorted());
+});
 
 describe('the guard reads the row: client kind, then scope, then the registration behind the scope', () => {
   test('a client of another kind than the row\'s caller is refused, whatever its scope', async () => {
