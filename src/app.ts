@@ -16,6 +16,7 @@ import { refuseBlockedCertificates } from './store/blocked-credentials.ts';
 import { eventsApiRouter } from './events/api/events-router.ts';
 import { grantsApiRouter } from './grants/grants-router.ts';
 import { errorPage } from './http/error-page.ts';
+import { declaredRoutes } from './http/declared-routes.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
 import { obEnvelope } from './ob-api/ob-error.ts';
@@ -62,13 +63,14 @@ export interface AppDeps {
 
 function assetRouter(views: Views) {
   const router = new Router();
-  router.get('/assets/assent.css', (ctx) => {
+  const routes = declaredRoutes(router);
+  routes.open('GET /assets/assent.css', (ctx) => {
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
   // The bank's colours (BANK_COLOUR_*): a stylesheet of its own, since the CSP allows no inline style.
-  router.get('/assets/brand.css', (ctx) => {
+  routes.open('GET /assets/brand.css', (ctx) => {
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.body = views.brandStylesheet;

@@ -6,9 +6,8 @@ import { ConsentNotFound } from '../consents/consent-errors.ts';
 import { consumePaymentConsent, getConsent } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { BANK_PREFIX } from '../protocol/routes.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
 import { bankConsentBody } from './bank-consent-body.ts';
-import { requireResourceServerToken, resourceServerOf } from './bank-token.ts';
 import { vrpPaymentRoute } from './vrp-payment-route.ts';
 
 export interface BankApiDeps {
@@ -20,27 +19,29 @@ export interface BankApiDeps {
 
 /**
  * The bank's resource servers read any consent and consume payment consents; service errors leave in the
- * UK OB envelope through ob-api's one table.
+ * UK OB envelope through ob-api's one table. Mounted through the route table, whose rows ask for a
+ * resource server's token with the `bank` scope (a TPP's is refused, whatever its scope).
  */
 export function bankApiRouter(deps: BankApiDeps) {
-  const { provider, db } = deps;
-  const router = new Router({ prefix: BANK_PREFIX });
-  router.use(obErrors(deps.logger), requireResourceServerToken(provider, deps.presentedCertificate));
+  const { db } = deps;
+  const router = new Router();
+  router.use(obErrors(deps.logger));
+  const routes = declaredRoutes(router, deps);
 
-  router.get('/consents/:consentId', async (ctx) => {
+  routes.client('getBankConsent', async (ctx) => {
     const consent = await getConsent(db, ctx.params.consentId ?? '');
     if (!consent) throw new ConsentNotFound();
     ctx.set('cache-control', 'no-store');
     ctx.body = bankConsentBody(consent);
   });
 
-  router.post('/payment-consents/:consentId/consume', async (ctx) => {
-    const actor = { kind: 'resource_server' as const, id: resourceServerOf(ctx) };
+  routes.client('consumePaymentConsent', async (ctx) => {
+    const actor = { kind: 'resource_server' as const, id: ctx.state.caller.clientId };
     const consent = await consumePaymentConsent(db, { consentId: ctx.params.consentId ?? '', actor });
     ctx.set('cache-control', 'no-store');
     ctx.body = bankConsentBody(consent);
   });
 
-  vrpPaymentRoute(router, db);
+  vrpPaymentRoute(routes, db);
   return router;
 }

@@ -1,12 +1,11 @@
-import type { Router } from '@koa/router';
 import { z } from 'zod';
 import type { Actor } from '../consents/consent-service.ts';
 import { obAmount, toProblems } from '../consents/ob-request-fields.ts';
 import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
 import type { Db } from '../db/connect.ts';
+import type { GuardedRoutes } from '../http/declared-routes.ts';
 import { ObError } from '../ob-api/ob-error.ts';
 import { idempotencyKeyOf, readJson } from '../ob-api/request-body.ts';
-import { resourceServerOf } from './bank-token.ts';
 
 /**
  * `POST /bank/vrp-consents/:consentId/payments`: the bank's payment system asks before it makes a
@@ -18,12 +17,12 @@ import { resourceServerOf } from './bank-token.ts';
 
 export const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount }) });
 
-export function vrpPaymentRoute(router: Router, db: Db) {
-  router.post('/vrp-consents/:consentId/payments', async (ctx) => {
+export function vrpPaymentRoute(routes: GuardedRoutes, db: Db) {
+  routes.client('decideVrpPayment', async (ctx) => {
     const idempotencyKey = idempotencyKeyOf(ctx, true)!;
     const parsed = paymentRequest.safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the payment request is not valid', toProblems(parsed.error));
-    const actor: Actor = { kind: 'resource_server', id: resourceServerOf(ctx) };
+    const actor: Actor = { kind: 'resource_server', id: ctx.state.caller.clientId };
     const { Amount, Currency } = parsed.data.Data.InstructedAmount;
     const decision = await decideVrpPayment(db, {
       consentId: ctx.params.consentId ?? '',

@@ -4,9 +4,9 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
-import { TokenRejected, verifyPresentedToken } from '../ob-api/client-token.ts';
-import { GRANTS_PATH } from '../protocol/routes.ts';
-import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE } from '../oidc/grant-management.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
+import { TokenRejected } from '../http/presented-token.ts';
+import { AccessRefused } from '../http/route-guard.ts';
 import { describeGrant, GrantNotFound, revokeGrant } from './grant-service.ts';
 
 export interface GrantsApiDeps {
@@ -30,13 +30,21 @@ class GrantApiError extends Error {
   }
 }
 
+/** OAuth's reading of the route guard's refusals (RFC 6750, and RFC 9449 for a DPoP proof) and of the service's. */
+function grantApiErrorOf(caught: unknown): unknown {
+  if (caught instanceof GrantNotFound) return new GrantApiError(404, 'invalid_grant_id', 'no such grant');
+  if (caught instanceof TokenRejected) return new GrantApiError(401, caught.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token', caught.message, caught.challenge);
+  if (caught instanceof AccessRefused) return new GrantApiError(403, 'insufficient_scope', caught.message, caught.challenge);
+  return caught;
+}
+
 function grantApiErrors(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     ctx.set('cache-control', 'no-store');
     try {
       await next();
     } catch (caught) {
-      const error = caught instanceof GrantNotFound ? new GrantApiError(404, 'invalid_grant_id', 'no such grant') : caught;
+      const error = grantApiErrorOf(caught);
       if (!(error instanceof GrantApiError)) {
         logger.error({ err: caught, path: ctx.path }, 'grant management request failed');
         ctx.status = 500;
@@ -50,38 +58,21 @@ function grantApiErrors(logger: Logger) {
   };
 }
 
-/** The client's own sender-constrained client_credentials token carrying `scope`. */
-function requireScope(deps: GrantsApiDeps, scope: string) {
-  return async function checkGrantToken(ctx: Context, next: Next) {
-    let token;
-    try {
-      token = await verifyPresentedToken(deps.provider, deps.presentedCertificate, ctx, 'ClientCredentials');
-    } catch (error) {
-      if (!(error instanceof TokenRejected)) throw error;
-      const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
-      throw new GrantApiError(401, error.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token', error.message, `${scheme}, error_description="${error.message}"`);
-    }
-    if (!token.scopes.has(scope)) throw new GrantApiError(403, 'insufficient_scope', `the access token lacks the ${scope} scope`, `Bearer error="insufficient_scope", scope="${scope}"`);
-    (ctx.state as { clientId: string }).clientId = token.clientId;
-    await next();
-  };
-}
-
-const clientOf = (ctx: Context) => (ctx.state as { clientId: string }).clientId;
-
 /**
  * FAPI Grant Management's endpoint: GET answers what a grant holds, DELETE revokes it with its
  * consents and tokens. Only the client the grant belongs to sees it; for any other it does not exist.
+ * The route table's rows name each method's scope (grant_management_query, grant_management_revoke).
  */
 export function grantsApiRouter(deps: GrantsApiDeps) {
   const { provider, db } = deps;
-  const router = new Router({ prefix: GRANTS_PATH });
+  const router = new Router();
   router.use(grantApiErrors(deps.logger));
-  router.get('/:grantId', requireScope(deps, GRANT_MANAGEMENT_QUERY), async (ctx) => {
-    ctx.body = await describeGrant(provider, db, clientOf(ctx), ctx.params.grantId ?? '');
+  const routes = declaredRoutes(router, deps);
+  routes.client('getGrant', async (ctx) => {
+    ctx.body = await describeGrant(provider, db, ctx.state.caller.clientId, ctx.params.grantId ?? '');
   });
-  router.delete('/:grantId', requireScope(deps, GRANT_MANAGEMENT_REVOKE), async (ctx) => {
-    await revokeGrant(provider, db, clientOf(ctx), ctx.params.grantId ?? '');
+  routes.client('revokeGrant', async (ctx) => {
+    await revokeGrant(provider, db, ctx.state.caller.clientId, ctx.params.grantId ?? '');
     ctx.status = 204;
   });
   return router;

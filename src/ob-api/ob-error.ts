@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { TokenRejected } from '../http/presented-token.ts';
+import { AccessRefused } from '../http/route-guard.ts';
 import { ClientThrottled } from '../protocol/client-throttled.ts';
 import { DatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import { AssentError } from '../protocol/assent-error.ts';
@@ -47,9 +49,20 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
   };
 }
 
+/** The envelope of the route guard's refusals: 401 with the token's challenge, 403 for a token the route refuses. */
+function guardRefusal(caught: unknown): ObError | undefined {
+  if (caught instanceof TokenRejected) {
+    const code = caught.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid';
+    return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], { 'www-authenticate': caught.challenge });
+  }
+  if (caught instanceof AccessRefused) return ObError.of(403, 'UK.OBIE.Header.Invalid', caught.message, 'Authorization');
+  return undefined;
+}
+
 /**
- * Renders ObErrors, and service errors through the table in ob-errors.ts, as the envelope; anything
- * else is logged and answered as UK.OBIE.UnexpectedError (503 while the database is unreachable).
+ * Renders ObErrors, the route guard's refusals, and service errors through the table in ob-errors.ts,
+ * as the envelope; anything else is logged and answered as UK.OBIE.UnexpectedError (503 while the
+ * database is unreachable).
  */
 export function obErrors(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -57,7 +70,7 @@ export function obErrors(logger: Logger): Middleware {
       await next();
     } catch (caught) {
       const row = caught instanceof AssentError ? obErrorRowOf(caught) : undefined;
-      const answer = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : caught;
+      const answer = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
       if (answer instanceof ObError) {
         ctx.status = answer.status;
         ctx.set(answer.headers);

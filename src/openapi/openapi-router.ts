@@ -1,11 +1,11 @@
 import { Router } from '@koa/router';
-import { OPENAPI_PATH } from '../protocol/routes.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
 import type { OpenApiDocument } from './document.ts';
 
 /** The one OpenAPI document at `/openapi.json` on the issuer, where clients look for it. */
 export function openApiRouter(document: OpenApiDocument) {
   const router = new Router();
-  router.get(OPENAPI_PATH, (ctx) => {
+  declaredRoutes(router).open('getOpenApiDocument', (ctx) => {
     ctx.set('cache-control', 'public, max-age=300');
     ctx.body = document;
   });

@@ -122,7 +122,7 @@ export const CONSENT_API_PATHS: Record<ConsentType, string> = {
 };
 
 /** UK OB v3.1.10: a PISP asks, with the customer's token, whether a VRP consent's account can pay an amount. */
-export const VRP_FUNDS_CONFIRMATION_PATH = `${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`;
+const VRP_FUNDS_CONFIRMATION_PATH = `${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`;
 
 const engine = (method: Method, path: string, caller: Caller, purpose: string, rateLimit?: RateLimitPolicy): Route => ({
   method,
@@ -238,5 +238,5 @@ export const ROUTES: readonly Route[] = [
   // No credential: the operator keeps them off the public network by setting OPS_PORT.
   json('getLiveness', assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'), NONE),
   json('getReadiness', assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'), NONE),
-  assent('GET', '/metrics', 'operator', 'Prometheus metrics (on OPS_PORT when set)'),
+  { ...assent('GET', '/metrics', 'operator', 'Prometheus metrics (on OPS_PORT when set)'), credential: NONE },
 ];

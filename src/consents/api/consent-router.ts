@@ -5,13 +5,14 @@ import type { Logger } from 'pino';
 import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
-import { OB_API_PREFIX } from '../../protocol/routes.ts';
+import { declaredRoutes } from '../../http/declared-routes.ts';
+import { consentOperationIds, OB_API_PREFIX } from '../../protocol/routes.ts';
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
 import { parseConsentRequest } from '../consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
 import { readJson } from '../../ob-api/request-body.ts';
-import { fapiInteractionId, idempotencyOf, requireTppToken, tppOf } from './consent-api-steps.ts';
+import { fapiInteractionId, idempotencyOf } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
@@ -31,20 +32,22 @@ function respond(ctx: Context, resource: ConsentResource, issuer: string, consen
 }
 
 /**
- * The TPP-facing UK OB v3.1 consent API. Each route: interaction id -> token with scope and role ->
- * input -> service -> UK OB body. Errors leave in the UK OB envelope (service errors through
- * ob-api/ob-errors.ts; another TPP's consent answers exactly like one that does not exist).
+ * The TPP-facing UK OB v3.1 consent API, mounted through the route table: each route's row names the
+ * token and scope the guard checks (a TPP's role is the scope of the consent type). Each route:
+ * interaction id -> guard -> input -> service -> UK OB body. Errors leave in the UK OB envelope (service
+ * errors through ob-api/ob-errors.ts; another TPP's consent answers exactly like one that does not exist).
  */
 export function consentApiRouter(deps: ConsentApiDeps) {
-  const { provider, db, presentedCertificate } = deps;
-  const router = new Router({ prefix: OB_API_PREFIX });
+  const { provider, db } = deps;
+  const router = new Router();
   router.use(obErrors(deps.logger), fapiInteractionId);
+  const routes = declaredRoutes(router, deps);
 
   for (const resource of CONSENT_RESOURCES) {
-    const tppToken = requireTppToken(provider, presentedCertificate, resource.type);
+    const operations = consentOperationIds(resource.type);
 
-    router.post(resource.path, tppToken, async (ctx) => {
-      const { clientId } = tppOf(ctx);
+    routes.client(operations.create, async (ctx) => {
+      const { clientId } = ctx.state.caller;
       const body = await readJson(ctx);
       const idempotency = idempotencyOf(ctx, body, resource.idempotencyRequired);
       const parsed = parseConsentRequest(resource.type, body);
@@ -53,26 +56,21 @@ export function consentApiRouter(deps: ConsentApiDeps) {
       respond(ctx, resource, provider.issuer, consent, 201);
     });
 
-    router.get(`${resource.path}/:consentId`, tppToken, async (ctx) => {
-      const consent = await getConsentForClient(db, tppOf(ctx).clientId, ctx.params.consentId ?? '');
+    routes.client(operations.get, async (ctx) => {
+      const consent = await getConsentForClient(db, ctx.state.caller.clientId, ctx.params.consentId ?? '');
       if (consent?.type !== resource.type) throw new ConsentNotFound();
       respond(ctx, resource, provider.issuer, consent, 200);
     });
 
-    if (resource.deletable) {
-      router.delete(`${resource.path}/:consentId`, tppToken, async (ctx) => {
-        const { clientId } = tppOf(ctx);
-        const consent = await getConsentForClient(db, clientId, ctx.params.consentId ?? '');
-        if (consent?.type !== resource.type) throw new ConsentNotFound();
-        await withdrawConsentForClient(db, clientId, consent.id);
-        ctx.status = 204;
-      });
-    } else {
-      router.delete(`${resource.path}/:consentId`, () => {
-        throw ObError.of(405, 'UK.OBIE.Field.Unexpected', `${resource.title}s cannot be deleted`);
-      });
-    }
+    routes.client(operations.delete, async (ctx) => {
+      if (!resource.deletable) throw ObError.of(405, 'UK.OBIE.Field.Unexpected', `${resource.title}s cannot be deleted`);
+      const { clientId } = ctx.state.caller;
+      const consent = await getConsentForClient(db, clientId, ctx.params.consentId ?? '');
+      if (consent?.type !== resource.type) throw new ConsentNotFound();
+      await withdrawConsentForClient(db, clientId, consent.id);
+      ctx.status = 204;
+    });
   }
-  vrpFundsConfirmationRoute(router, deps);
+  vrpFundsConfirmationRoute(routes, deps);
   return router;
 }

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
-import type { ClientCertificateReader } from '../../http/client-certificate.ts';
+import type { GuardedRoutes } from '../../http/declared-routes.ts';
 import { getConsentForClient } from '../consent-service.ts';
 import { obAmount, text, toProblems } from '../ob-request-fields.ts';
-import { verifyObApiToken } from '../../ob-api/client-token.ts';
 import { ObError } from '../../ob-api/ob-error.ts';
 import { readJson } from '../../ob-api/request-body.ts';
-import { VRP_FUNDS_CONFIRMATION_PATH } from '../../protocol/routes.ts';
-import { SCOPE_OF } from '../../protocol/scopes.ts';
 
 /**
  * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10):
@@ -37,16 +33,15 @@ export const vrpFundsConfirmationResponse = z.object({
   Meta: z.object({}),
 });
 
-export function vrpFundsConfirmationRoute(router: Router, deps: { provider: Provider; db: Db; presentedCertificate: ClientCertificateReader; accounts: AccountDirectory }) {
+/** The route table's row names the customer's access token with the consent type's scope, which the guard checks. */
+export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provider: Provider; db: Db; accounts: AccountDirectory }) {
   const { provider, db } = deps;
-  router.post(VRP_FUNDS_CONFIRMATION_PATH, async (ctx) => {
-    const token = await verifyObApiToken(provider, deps.presentedCertificate, ctx, 'AccessToken');
-    const scope = SCOPE_OF.domestic_vrp;
-    if (!token.scopes.has(scope)) throw ObError.of(403, 'UK.OBIE.Header.Invalid', `the access token lacks the ${scope} scope`, 'Authorization');
+  routes.client('CreateDomesticVRPConsentsConsentIdFundsConfirmation', async (ctx) => {
+    const { caller } = ctx.state;
     const consentId = ctx.params.consentId ?? '';
-    const consent = await getConsentForClient(db, token.clientId, consentId);
+    const consent = await getConsentForClient(db, caller.clientId, consentId);
     if (consent?.type !== 'domestic_vrp') throw ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
-    if (consent.grantId !== token.grantId) throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
+    if (consent.grantId !== caller.grantId) throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
     if (consent.status !== 'Authorised') throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${consent.status}`, 'Status');
 
     const parsed = vrpFundsConfirmationRequest.safeParse(await readJson(ctx), { reportInput: true });

@@ -2,16 +2,15 @@ import { hash } from 'node:crypto';
 import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
-import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
-import { ObError } from './ob-error.ts';
+import type { ClientCertificateReader } from './client-certificate.ts';
 
 /**
- * The one check of access tokens presented to Assent's own APIs (the consent API and the bank API):
- * the provider's ClientCredentials model (or, for UK OB VRP funds confirmation, its AccessToken model)
- * decides whether it is live, and the presentation must prove possession of the key it is bound to,
- * exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
+ * The one check of access tokens presented to Assent's own APIs (run by the route guard,
+ * route-guard.ts): the provider's ClientCredentials model (or, where a route wants the customer's
+ * token, its AccessToken model) decides whether it is live, and the presentation must prove possession
+ * of the key it is bound to, exactly as at the provider's endpoints (RFC 9449 DPoP, RFC 8705 mTLS).
  */
 
 /** How far a DPoP proof's iat may be from now, in seconds; the library's own window. */
@@ -26,9 +25,16 @@ export class TokenRejected extends Error {
     this.header = options.header ?? 'Authorization';
     this.missing = options.missing ?? false;
   }
+
+  /** The WWW-Authenticate challenge of the refusal (RFC 6750, RFC 9449), the same in every protocol's shape. */
+  get challenge(): string {
+    const scheme = this.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
+    return `${scheme}, error_description="${this.message}"`;
+  }
 }
 
-export interface VerifiedClientToken {
+/** Who presented a live, sender-constrained token: what the guard puts on ctx.state.caller. */
+export interface ClientCaller {
   clientId: string;
   clientKind: ClientKind;
   scopes: ReadonlySet<string>;
@@ -83,7 +89,7 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
  * The token must be live in the provider's model of its kind (ClientCredentials for Assent's own APIs,
  * AccessToken where UK OB wants the customer's token) and presented with proof of its binding.
  */
-export async function verifyPresentedToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context, kind: PresentedTokenKind): Promise<VerifiedClientToken> {
+export async function verifyPresentedToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context, kind: PresentedTokenKind): Promise<ClientCaller> {
   const authorization = ctx.get('authorization');
   if (!authorization) throw new TokenRejected('an access token is required', { missing: true });
   const [scheme = '', value = '', ...rest] = authorization.split(' ');
@@ -114,22 +120,4 @@ export async function verifyPresentedToken(provider: Provider, presentedCertific
     registeredScope: new Set((client.scope ?? '').split(' ').filter(Boolean)),
     grantId: token.grantId,
   };
-}
-
-/** The presented token, or a UK OB 401 envelope with the matching WWW-Authenticate challenge. */
-export async function verifyObApiToken(
-  provider: Provider,
-  presentedCertificate: ClientCertificateReader,
-  ctx: Context,
-  kind: PresentedTokenKind = 'ClientCredentials',
-): Promise<VerifiedClientToken> {
-  try {
-    return await verifyPresentedToken(provider, presentedCertificate, ctx, kind);
-  } catch (error) {
-    if (!(error instanceof TokenRejected)) throw error;
-    const scheme = error.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
-    throw new ObError(401, error.message, [{ code: error.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid', message: error.message, path: error.header }], {
-      'www-authenticate': `${scheme}, error_description="${error.message}"`,
-    });
-  }
 }
