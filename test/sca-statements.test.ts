@@ -157,14 +157,14 @@ describe('sign-in statements', () => {
     const clientId = `display-${randomUUID()}`;
     assert.equal(await getClientDisplay(db, clientId), undefined);
     await saveClient(db, { client_id: clientId, client_name: 'Registered name', logo_uri: 'https://tpp.example/logo.png' });
-    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Registered name', logoUri: 'https://tpp.example/logo.png' });
+    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Registered name', logoUri: 'https://tpp.example/logo.png', bankOwn: false });
     const unnamed = `display-${randomUUID()}`;
     await saveClient(db, { client_id: unnamed, client_name: 42 } as never);
-    assert.deepEqual(await getClientDisplay(db, unnamed), { name: unnamed, logoUri: null }, 'a registration without a usable name shows the client id');
+    assert.deepEqual(await getClientDisplay(db, unnamed), { name: unnamed, logoUri: null, bankOwn: false }, 'a registration without a usable name shows the client id');
     await db.insertInto('tpp').values({
       client_id: clientId, software_id: 'software', org_id: 'org', org_name: null, client_name: 'Onboarded name', logo_uri: null, roles: JSON.stringify(['AISP']),
       directory: 'https://directory.example', software_statement: 'ssa', software_statement_claims: '{}', status: 'active', status_reason: null,
     }).execute();
-    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Onboarded name', logoUri: null }, 'the TPP record wins');
+    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Onboarded name', logoUri: null, bankOwn: false }, 'the TPP record wins');
   });
 });

@@ -57,7 +57,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
       { name: profile?.name, roles: profile?.roles, status: profile?.status, orgId: profile?.orgId, softwareId: profile?.softwareId },
       { name: 'Acme Budgeting', roles: ['AISP', 'PISP'], status: 'active', orgId: tppKit.orgId, softwareId: tppKit.softwareId },
     );
-    assert.deepEqual(await getClientDisplay(assent.db, metadata.client_id), { name: 'Acme Budgeting', logoUri: null });
+    assert.deepEqual(await getClientDisplay(assent.db, metadata.client_id), { name: 'Acme Budgeting', logoUri: null, bankOwn: false });
     const history = await auditHistory(assent.db, 'tpp', metadata.client_id);
     assert.deepEqual(history.map((event) => event.event), ['tpp.registered']);
 
@@ -220,7 +220,7 @@ describe('TPP onboarding by dynamic client registration with a software statemen
   test('clients made without a statement show their own name, and have no TPP profile', async () => {
     const seeded = await createTestTpp(assent);
     assert.equal(await getTppProfile(assent.db, seeded.clientId), undefined);
-    assert.deepEqual(await getClientDisplay(assent.db, seeded.clientId), { name: `Test TPP ${seeded.clientId}`, logoUri: null });
+    assert.deepEqual(await getClientDisplay(assent.db, seeded.clientId), { name: `Test TPP ${seeded.clientId}`, logoUri: null, bankOwn: false });
     assert.equal(await getClientDisplay(assent.db, 'no-such-client'), undefined);
   });
 
