@@ -3,7 +3,7 @@
 # so that `npm start` and `npm test` work as written on any fresh machine.
 set -euo pipefail
 source "$(dirname "$0")/node-env.sh"
-# Resident memory under load (issue 13: <= 300 MiB per process). A heap snapshot after the bench's request
+# Resident memory under load (a target of at most 300 MiB per process). A heap snapshot after the bench's request
 # scenarios shows about 55 MiB live; the rest of the ~450 MiB was memory held rather than used:
 # - V8 grows the young generation to 2 x 32 MiB under load; 2 x 8 MiB keeps a process about 150 MiB smaller
 #   (bench, complete flows: RSS 381 -> 281 MiB at 2 x 16, 293-296 -> 239-254 MiB at 2 x 8) for more frequent,

@@ -17,9 +17,9 @@ import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
- * A consent's end and the tokens issued under it. Issue 11 item 4: a refresh racing the TPP's DELETE
+ * A consent's end and the tokens issued under it: a refresh racing the TPP's DELETE
  * either wins before the consent ends (and its token dies with it) or fails with invalid_grant; it
- * never leaves a token behind under the destroyed grant. Item 3: a code redeemed twice ends the
+ * never leaves a token behind under the destroyed grant. And a code redeemed twice ends the
  * consent with its grant (Revoked, "authorization code reused"), never leaving it Authorised and dead.
  */
 

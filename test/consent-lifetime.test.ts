@@ -19,7 +19,7 @@ import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
- * Issue 25, "a consent works for its whole life": consents live for months, the customer's browser
+ * A consent works for its whole life: consents live for months, the customer's browser
  * session for minutes (SESSION_TTL 300 s). Each test moves the clock (the engine's and the database's
  * together, test/support/clock.ts) past the session and through the consent's life, running the
  * periodic sweeps on the way, as the server would. The clock only moves forward, so each test starts

@@ -13,7 +13,7 @@ import { customerWithAccounts, intentClaims } from './support/granted-consents.t
 import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
- * A decision on an interaction is taken once (issue 11 item 2): a repeated or concurrent post of the
+ * A decision on an interaction is taken once: a repeated or concurrent post of the
  * consent form (double click, retry, back button) gets the first outcome, never a second decision.
  */
 

@@ -18,7 +18,7 @@ import { sentStatementsDuring, statementsDuring } from './support/statements.ts'
 import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from './support/tpp.ts';
 
 /**
- * The consent decision POST in as few statements as its guarantees allow (issue 13): with no consent
+ * The consent decision POST in as few statements as its guarantees allow: with no consent
  * to change, the claim of the decision, the grant and the interaction result are one statement (no
  * transaction to open or commit); with a consent, one transaction claims first and writes grant and
  * result together in one statement before its commit.

@@ -11,7 +11,7 @@ import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts'
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 /**
- * Issue 11 item 6, case by case: NUL characters, unpaired surrogates and absurd nesting are refused
+ * Hostile input, case by case: NUL characters, unpaired surrogates and absurd nesting are refused
  * at the edge with a 400 in the protocol's shape, and change nothing (test/fuzz.test.ts samples the
  * rest).
  */

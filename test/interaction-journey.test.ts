@@ -11,7 +11,7 @@ import { statementsDuring } from './support/statements.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
 /**
- * The login and consent journey (issue 12 item 3): GETs never write a consent, approving reads the
+ * The login and consent journey: GETs never write a consent, approving reads the
  * customer's accounts once, through the account directory server.ts was given (the seam a bank's
  * core banking plugs into).
  */

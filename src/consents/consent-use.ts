@@ -24,8 +24,8 @@ export async function noteConsentUse(db: Db, use: ConsentUse): Promise<void> {
 
 /**
  * Introspections of consent-bound tokens, which a busy resource server makes on every API call: each
- * consent's is recorded at most once a minute, and never on the introspection's own path (issue 13: no
- * write on the hot path; the request reads, answers, and leaves the write to this). `note` only
+ * consent's is recorded at most once a minute, and never on the introspection's own path (no write on
+ * the hot path: the request reads, answers, and leaves the write to this). `note` only
  * remembers it; within `intervalMs` one statement writes everything noted since, and `close` writes the
  * rest at shutdown. A crash loses at most the last interval's notes; a failed write is retried with the
  * next. Each process notes a consent once a minute; across processes the conditional update of
