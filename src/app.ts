@@ -96,7 +96,7 @@ function edgeRefusal(views: Views): EdgeRefusal {
     // does not know, gets the page; a client's route gets OAuth JSON.
     const route = findRoute(ctx.method, ctx.path);
     if (route === undefined || route.caller === 'customer') {
-      views.render(ctx, 'error', { message: 'Your browser sent something this page cannot accept. Go back and try again.', code: 'invalid_request' }, status);
+      views.render(ctx, 'error', { message: views.wording(ctx).t('error.badInput'), code: 'invalid_request' }, status);
       return;
     }
     ctx.status = status;

@@ -169,6 +169,7 @@ export const de = {
   'error.code': 'Fehlercode',
   'error.server': 'Bei uns ist ein unerwarteter Fehler aufgetreten. Nichts wurde geteilt. Bitte versuchen Sie es später erneut.',
   'error.unavailable': 'Dieser Dienst ist vorübergehend nicht erreichbar. Nichts wurde geändert. Bitte versuchen Sie es gleich noch einmal.',
+  'error.badInput': 'Ihr Browser hat etwas gesendet, das diese Seite nicht annehmen kann. Gehen Sie zurück und versuchen Sie es erneut.',
   'error.tooMany': 'Zu viele Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut.',
   'error.unexpectedStep': 'Dieser Schritt ist gerade nicht vorgesehen. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
   'error.alreadySignedIn': 'Sie sind bereits angemeldet. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',

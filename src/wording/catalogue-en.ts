@@ -171,6 +171,7 @@ export const en = {
   'error.code': 'Error code',
   'error.server': 'An unexpected error occurred on our side. Nothing was shared. Please try again later.',
   'error.unavailable': 'This service is temporarily unavailable. Please try again in a moment. Nothing was changed.',
+  'error.badInput': 'Your browser sent something this page cannot accept. Go back and try again.',
   'error.tooMany': 'Too many attempts. Please wait {seconds} seconds and try again.',
   'error.unexpectedStep': 'This step is not expected now. Start again from the app or website you came from.',
   'error.alreadySignedIn': 'You are already signed in. Start again from the app or website you came from.',
