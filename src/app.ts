@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { waitingRequestCount } from './ciba/decoupled-view.ts';
 import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
@@ -150,7 +151,7 @@ export function createApp(deps: AppDeps): Koa {
   // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.
   const device = deviceRouter({ ...deps, sessions: deps.dashboard.sessions, customerOf: deps.dashboard.customerOf });
   app.use(device.routes());
-  const dashboard = mountDashboard(deps.dashboard, views, deps.csrf, provider);
+  const dashboard = mountDashboard(deps.dashboard, { views, csrf: deps.csrf, provider, decoupledWaiting: (customerId) => waitingRequestCount(deps.db, customerId) });
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());
   app.use((ctx) => {

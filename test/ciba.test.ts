@@ -22,6 +22,8 @@ import { customerWithAccounts } from './support/granted-consents.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from './support/onboarding.ts';
 import { sentStatementsDuring } from './support/statements.ts';
 import { createTestTpp } from './support/tpp.ts';
+import { CustomerAgent } from './support/customer-agent.ts';
+import { csrfTokenOf, signInToDashboard } from './support/dashboard.ts';
 
 /**
  * CIBA end to end: openid-client as the TPP (DCR, signed backchannel requests, polling with DPoP),
@@ -193,6 +195,28 @@ describe('decoupled authentication (CIBA)', () => {
     const issued = await oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: await dpop() });
     assert.deepEqual(issued.authorization_details, [{ type: 'payment_initiation', consent_id: request.consent.id }]);
     assert.equal(await consentStatus(DOMESTIC_PAYMENT, request.consent.id), 'Authorised');
+  });
+
+  test('the dashboard counts a decoupled request under "Waiting for you" and leads to where it is answered', async () => {
+    const waiting = await customerWithAccounts(assent);
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const { home } = await signInToDashboard(browser, assent.issuer, waiting.customer);
+    const open = (path: string, form?: Record<string, string>) => browser.open(new URL(path, assent.issuer), form ? { form } : {});
+    assert.match(home.body, /Waiting for you <span class="count">\(0\)<\/span>/);
+
+    const consentId = await accountConsent();
+    await initiate(assent, tpp, { login_hint: waiting.customer.username, binding_message: 'TILL 7', claims: intentClaimsObject(consentId) });
+    assert.match((await open('/dashboard')).body, /Waiting for you <span class="count">\(1\)<\/span>/, 'counted on every tab');
+    const pending = await open('/dashboard?tab=pending');
+    assert.match(pending.body, new RegExp(`A provider asked, from another device, for your approval of one request\\. <a href="${DECOUPLED_PATHS.page}">See and answer them</a>`));
+    assert.doesNotMatch(pending.body, /Nothing is waiting for your answer/);
+
+    const device = await open(DECOUPLED_PATHS.page);
+    const requestId = new RegExp(`action="${DECOUPLED_PATHS.page}/([0-9a-f-]{36})/deny"`).exec(device.body)?.[1];
+    assert.ok(requestId, 'the linked page lists the request');
+    assert.match(device.body, /TILL 7/);
+    await open(`${DECOUPLED_PATHS.page}/${requestId}/deny`, { csrf_token: csrfTokenOf(device) });
+    assert.match((await open('/dashboard?tab=pending')).body, /Waiting for you <span class="count">\(0\)<\/span>[\s\S]*Nothing is waiting for your answer/, 'an answered request is no longer counted');
   });
 
   test('denial: the consent is Rejected and the TPP hears access_denied', async () => {

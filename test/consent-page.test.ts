@@ -184,7 +184,23 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.match(page.body, /<button type="submit">Approve<\/button>/);
     assert.match(page.body, /<button type="submit" class="secondary">Deny<\/button>/);
     assert.match(page.body, /<p class="hint" id="choice-hint">Select at least one account\.<\/p>/, 'several accounts may be shared');
-    assert.match(page.body, /You can stop Budget Buddy’s access at any time, without asking Budget Buddy: sign in at https:\/\/localhost:\d+\/dashboard to see and revoke what it can access\./);
+    assert.match(page.body, /You can stop Budget Buddy’s access at any time, without asking Budget Buddy: sign in at <a href="https:\/\/localhost:\d+\/dashboard">https:\/\/localhost:\d+\/dashboard<\/a> to see and revoke what it can access\./);
+  });
+
+  test('the dashboard\'s address is a link in a sentence that names a hostile TPP, whose name stays text', async () => {
+    const hostile = '<script>alert(1)</script> & "Co" <a href="https://evil.example">';
+    const hostileTpp = await createTestTpp(assent, { metadata: { client_name: hostile } });
+    const hostileApi = await ConsentApiClient.create(assent, hostileTpp);
+    const { customer } = await customerWithAccounts();
+    const consentId = ((await hostileApi.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const request = await pushAuthorizationRequest(hostileTpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
+    const { browser, otp } = await toCodeStep(request.url, customer);
+    const page = await browser.submit(otp, 'otp', { code: customer.nextCode() });
+    const stopLater = /<p class="stop-later">(.+?)<\/p>/.exec(page.body)?.[1];
+    const escaped = '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot; &lt;a href=&quot;https://evil.example&quot;&gt;';
+    assert.equal(stopLater, `You can stop ${escaped}’s access at any time, without asking ${escaped}: sign in at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a> to see and revoke what it can access.`);
+    assert.ok(!page.body.includes('<script>alert'), 'the name never becomes markup anywhere on the page');
+    assert.ok(!page.body.includes('href="https://evil.example"'));
   });
 
   test('a consent without an expiry lasts until cancelled; a logo that is not https is not shown', async () => {
@@ -232,7 +248,7 @@ describe('the consent page and PSD2 dynamic linking', () => {
     assert.equal(noChoice.status, 400);
     assert.match(noChoice.body, /<p class="error" role="alert" id="consent-error">Select the account to pay from\.<\/p>/);
     assert.doesNotMatch(noChoice.body, /at least one/);
-    assert.match(noChoice.body, /Until it is made, you can cancel it at https:\/\/localhost:\d+\/dashboard; once it has been made, it cannot be cancelled\./, 'the page says what the customer can still do about the payment, and where');
+    assert.match(noChoice.body, /Until it is made, you can cancel it at <a href="https:\/\/localhost:\d+\/dashboard">https:\/\/localhost:\d+\/dashboard<\/a>; once it has been made, it cannot be cancelled\./, 'the page says what the customer can still do about the payment, and where');
     const callback = await browser.submit(page, 'confirm', { account: current.id });
     assert.ok(callback.url.searchParams.get('code'), `code: ${callback.url}`);
     const authorised = await getConsent(assent.db, consentId);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
@@ -12,6 +13,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './suppor
 import { TestResourceServer } from './support/resource-server.ts';
 import { usesRecorded } from './support/consent-uses.ts';
 import { createTestTpp, type TestTpp } from './support/tpp.ts';
+import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } from './support/onboarding.ts';
 
 async function introspect(tpp: TestTpp, granted: GrantedConsent) {
   return (await oidc.tokenIntrospection(tpp.config, granted.tokens.access_token)).active;
@@ -176,8 +178,8 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.match(text(page), /To ACME Inc \(sort code 08-08-00, account 21325698\)/);
     assert.match(text(page), /Reference FRESCO-101/);
     // One true thing on both pages: an approved payment waiting to be made, which the customer may still cancel.
-    const untilMade = /<p class="stop-later">([^<]+)<\/p>/.exec(paying.consentPage.body)?.[1];
-    assert.ok(untilMade?.includes('Until it is made, you can cancel it'), `the consent page said: ${untilMade}`);
+    const untilMade = /<p class="stop-later">(.+?)<\/p>/.exec(paying.consentPage.body)?.[1];
+    assert.ok(untilMade?.includes(`Until it is made, you can cancel it at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>;`), `the consent page said: ${untilMade}`);
     assert.ok(page.body.includes(`<p class="payment-until-made">${untilMade}</p>`), 'the dashboard says what the consent page said, word for word');
     assert.match(text(page), /Status Approved, waiting to be paid/);
     assert.match(text(page), /Expires When the payment is made/);
@@ -192,6 +194,28 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const attempt = await open(`/dashboard/consents/${paying.consentId}/revoke`, { csrf_token: csrfTokenOf(consumed) });
     assert.equal(attempt.status, 409);
     assert.equal(await statusOf(assent, paying.consentId), 'Consumed');
+  });
+
+  test('a payment waiting to be made is cancelled, not revoked: the confirmation and the receipt say so, in both languages', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const paying = await grantConsent(assent, beta, customer, { type: 'domestic_payment', accounts: [current] });
+    const { open } = await signedIn(customer);
+    const confirm = await open(`/dashboard/consents/${paying.consentId}/revoke`);
+    assert.match(confirm.body, /<title>Cancel payment · Beta Payments/);
+    assert.match(text(confirm), /Cancel this payment\? What happens The payment is cancelled at once: Beta Payments can no longer make it\. This cannot be undone\. To pay after all, start again from Beta Payments\./);
+    assert.match(text(confirm), /Yes, cancel the payment No, keep the payment/);
+    assert.doesNotMatch(text(confirm), /Revoke|revoke|loses access/);
+    const german = await open(`/dashboard/consents/${paying.consentId}/revoke?lang=de`);
+    assert.match(text(german), /Diese Zahlung stornieren\? .*Die Zahlung wird sofort storniert: Beta Payments kann sie nicht mehr ausführen\..*Ja, Zahlung stornieren/);
+    assert.doesNotMatch(text(german), /widerrufen/);
+
+    const receipt = await open(`/dashboard/consents/${paying.consentId}/revoke`, { csrf_token: csrfTokenOf(german) });
+    assert.equal(await statusOf(assent, paying.consentId), 'Revoked');
+    assert.match(text(receipt), /Die Zahlung ist storniert Sie haben diese Zahlung am \d{1,2}\. \w+ \d{4} .* storniert\. Beta Payments kann sie nicht mehr ausführen\./);
+    const english = await open(`/dashboard/consents/${paying.consentId}/receipt?lang=en`);
+    assert.match(english.body, /<title>Payment cancelled · Beta Payments/);
+    assert.match(text(english), /The payment is cancelled You cancelled this payment on \d{1,2} \w+ \d{4} .*\. Beta Payments can no longer make it\./);
+    assert.doesNotMatch(text(english), /no longer has access|You revoked/);
   });
 
   test('revoke: confirmation, then immediate effect on every token, audit with actor = customer, receipt, Revoked tab', async () => {
@@ -269,6 +293,48 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.equal(await introspect(beta, betaMine), true);
     assert.equal(await statusOf(assent, alphaOther.consentId), 'Authorised', 'another customer\'s consent with the same TPP stays');
     assert.equal(await introspect(alpha, alphaOther), true);
+  });
+
+  test('one TPP with several clients is one group, another TPP of the same name another; stopping sharing ends every client\'s consents in one transaction', async () => {
+    const register = async (name: string, orgId: string, orgName: string) => {
+      const kit = await issueSsa(assent, { name, orgId, orgName, roles: 'AISP,PISP,CBPII' });
+      const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      return tppFromRegistration(assent, kit, String(registered.body.client_id));
+    };
+    const orgId = `org-${randomUUID()}`;
+    const budgeting = await register('Acme Budgeting', orgId, 'Acme Ltd');
+    const paying = await register('Acme Pay', orgId, 'Acme Ltd');
+    const namesake = await register('Acme Budgeting', `org-${randomUUID()}`, 'Acme Budgeting GmbH');
+    const mine = await customerWithAccounts(assent);
+    const viaBudgeting = await grantConsent(assent, budgeting, mine.customer, { type: 'account_access', accounts: [mine.current] });
+    const viaPay = await grantConsent(assent, paying, mine.customer, { type: 'domestic_payment', accounts: [mine.current] });
+    const viaNamesake = await grantConsent(assent, namesake, mine.customer, { type: 'account_access', accounts: [mine.savings] });
+    const { home, open } = await signedIn(mine.customer);
+
+    const groups = [...home.body.matchAll(/<section class="tpp"[\s\S]*?<\/section>/g)].map(([section]) => section);
+    assert.equal(groups.length, 2, 'two TPPs, however many clients and whatever their names');
+    const acme = groups.find((section) => section.includes('>Acme Ltd</h2>'));
+    assert.ok(acme, 'clients with different names are shown under their organisation\'s name');
+    assert.ok(acme.includes(viaBudgeting.consentId) && acme.includes(viaPay.consentId));
+    assert.match(text({ ...home, body: acme }), /See your account information for Acme Ltd Given to Acme Budgeting Status/);
+    assert.match(text({ ...home, body: acme }), /Make one payment for Acme Ltd Given to Acme Pay Status/);
+    const other = groups.find((section) => section.includes('>Acme Budgeting</h2>'));
+    assert.ok(other);
+    assert.ok(other.includes(viaNamesake.consentId), 'a different organisation of the same name is a group of its own');
+    assert.doesNotMatch(other, /Given to/, 'one client: its name says it all');
+
+    const confirm = await open(`/dashboard/providers/${paying.clientId}/stop`);
+    assert.match(text(confirm), /This revokes all 2 of your active consents with Acme Ltd at once: Make one payment .* See your account information .* This includes every app of Acme Ltd you gave consent to: Acme Budgeting and Acme Pay\./);
+    const receipt = await open(`/dashboard/providers/${paying.clientId}/stop`, { csrf_token: csrfTokenOf(confirm) });
+    assert.match(text(receipt), /You stopped sharing with Acme Ltd Acme Ltd has no access to your accounts any more\. This ended your consents with each of its apps: Acme Budgeting and Acme Pay\./);
+    assert.equal(await statusOf(assent, viaBudgeting.consentId), 'Revoked');
+    assert.equal(await statusOf(assent, viaPay.consentId), 'Revoked');
+    assert.equal(await introspect(budgeting, viaBudgeting), false);
+    const { rows } = await sql<{ xmin: string }>`select xmin::text from consent where id in (${viaBudgeting.consentId}, ${viaPay.consentId})`.execute(assent.db);
+    assert.equal(new Set(rows.map((row) => row.xmin)).size, 1, 'both revoked by one transaction');
+    assert.equal(await statusOf(assent, viaNamesake.consentId), 'Authorised', 'the namesake keeps its consent');
+    assert.equal(await introspect(namesake, viaNamesake), true);
   });
 
   test('BOLA: another customer gets 404 for every page and action on someone else\'s consent, and changes nothing', async () => {

@@ -184,6 +184,7 @@ describe('signing out anywhere ends every Assent session of the browser', () => 
     await signInToDashboard(browser, assent.issuer, await createTestCustomer(assent.db));
     const { prompt, done } = await signOutAtProvider(browser, `?client_id=${encodeURIComponent(tpp.clientId)}`);
     assert.match(prompt.body, /Moneywise asked to sign you out/);
+    assert.ok(prompt.body.includes(`you can see and stop them at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>.`), 'the prompt links to the dashboard');
     assert.match(done.body, /as Moneywise asked/, `${done.status} ${done.url}`);
     assert.ok(done.body.includes('<a class="button" href="https://moneywise.example/">'), 'the way on is the TPP\'s address');
 

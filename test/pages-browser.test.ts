@@ -133,6 +133,7 @@ for (const variant of VARIANTS) {
       await page.locator('form[action$="/confirm"]').waitFor();
       await checkPage(page, 'auth-consent-accounts');
       assert.match(await page.locator('.stop-later').innerText(), new RegExp(`${assent.issuer}/dashboard`), 'the consent page says where to stop sharing later');
+      assert.equal(await page.locator('.stop-later').getByRole('link', { name: `${assent.issuer}/dashboard` }).getAttribute('href'), `${assent.issuer}/dashboard`, 'and links to it');
       await submit(page, 'abort');
       await page.waitForURL(`${tpp.redirectUri}**`);
 

@@ -38,6 +38,15 @@ describe('message catalogues', () => {
     assert.deepEqual(copied, []);
   });
 
+  test('a sentence with a link: only the link is markup; the words, every name and the address are escaped', () => {
+    const hostileBank = wordingFor('en', { ...branding, bankName: '<script>alert("bank")</script>' });
+    const html = hostileBank.sentenceWithLink('layout.support', {}, { placeholder: 'contact', href: 'https://bank.example/help?a=1&b="x"', text: '<b>help</b>' });
+    assert.equal(html, 'Need help? Contact &lt;script&gt;alert(&quot;bank&quot;)&lt;/script&gt;: <a href="https://bank.example/help?a=1&amp;b=&quot;x&quot;">&lt;b&gt;help&lt;/b&gt;</a>');
+    const inGerman = wordingFor('de', branding).sentenceWithLink('logout.bodyFor', { tpp: "O'Neil <img src=x onerror=alert(1)>" }, { placeholder: 'dashboard', href: 'https://bank.example/dashboard' });
+    assert.equal(inGerman, 'O&#39;Neil &lt;img src=x onerror=alert(1)&gt; hat darum gebeten, Sie abzumelden. Die Abmeldung beendet Ihre Anmeldung auf diesem Gerät. Ihre erteilten Einwilligungen bleiben unverändert: Sie können sie unter <a href="https://bank.example/dashboard">https://bank.example/dashboard</a> einsehen und beenden.');
+    assert.equal(english.sentenceWithLink('consent.stopLater', { tpp: '{dashboard}' }, { placeholder: 'dashboard', href: 'https://bank.example/dashboard' }).match(/<a /g)?.length, 1, 'a name that looks like a placeholder stays a name');
+  });
+
   test('a key no catalogue has shows itself, marked, and unknown placeholders stay visible', () => {
     assert.equal(translate('en', 'no.such.key'), '⟦no.such.key⟧');
     assert.equal(translate('de', 'consent.signedInAs', { name: 'Ada' }), 'Angemeldet als Ada.');

@@ -27,6 +27,19 @@ export function listPendingForCustomer(db: Db, customerId: string): Promise<Deco
     .execute();
 }
 
+/** How many requests wait for the customer's decision and name a consent to show: what the page lists. */
+export async function countPendingForCustomer(db: Db, customerId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom('decoupled_request')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('customer_id', '=', customerId)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', sql<Date>`now()`)
+    .where('consent_id', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
 /** One of the customer's requests, pending or not; another customer's (or no one's) is not found. */
 export function findForCustomer(db: Db, customerId: string, id: string): Promise<DecoupledRequestRow | undefined> {
   return db.selectFrom('decoupled_request').selectAll().where('id', '=', id).where('customer_id', '=', customerId).executeTakeFirst();

@@ -6,7 +6,7 @@ import { type ConsentDetails, consentDetails, type TppOnPage, tppOnPage } from '
 import { linkedPaymentOf, paymentDigest } from '../interactions/dynamic-linking.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
 import type { Wording } from '../wording/wording.ts';
-import { type DecoupledRequestRow, listPendingForCustomer } from './decoupled-repository.ts';
+import { countPendingForCustomer, type DecoupledRequestRow, listPendingForCustomer } from './decoupled-repository.ts';
 
 /**
  * A pending decoupled request as the customer's device shows it: who asks, the binding message to
@@ -52,6 +52,14 @@ export async function pendingRequestViews(deps: ViewDeps, w: Wording, customerId
   const rows = await listPendingForCustomer(deps.db, customerId);
   const views = await Promise.all(rows.map((row) => viewOf(deps, w, customerId, row)));
   return views.filter((view) => view !== undefined);
+}
+
+/**
+ * How many requests the page would list, without building them (the dashboard's "Waiting for you"
+ * count): a consent, once created, is never deleted, so each request naming one can be shown.
+ */
+export function waitingRequestCount(db: Db, customerId: string): Promise<number> {
+  return countPendingForCustomer(db, customerId);
 }
 
 /** The JSON shape of the bank app's endpoint: the same facts and words as the page. */

@@ -98,11 +98,13 @@ export function lockDueForExpiry(trx: Transaction<Database>, limit: number): Pro
     .execute();
 }
 
-/** A customer's Authorised consents with one TPP, locked in id order so that concurrent lockers queue rather than deadlock. */
-/** A customer's Authorised consents, with one TPP when `clientId` is given, locked in id order. */
-export function lockAuthorisedOfCustomerWithClient(trx: Transaction<Database>, customerId: string, clientId?: string): Promise<ConsentRow[]> {
+/**
+ * A customer's Authorised consents, only those with these clients when `clientIds` is given, locked in
+ * id order whatever clients they belong to, so that concurrent lockers queue rather than deadlock.
+ */
+export function lockAuthorisedOfCustomerWithClients(trx: Transaction<Database>, customerId: string, clientIds?: readonly string[]): Promise<ConsentRow[]> {
   let query = trx.selectFrom('consent').selectAll().where('customer_id', '=', customerId).where('status', '=', 'Authorised');
-  if (clientId !== undefined) query = query.where('client_id', '=', clientId);
+  if (clientIds !== undefined) query = query.where('client_id', 'in', clientIds);
   return query.orderBy('id').forUpdate().execute();
 }
 
@@ -127,7 +129,7 @@ export function listConsentsOfGrant(db: Executor, grantId: string, clientId: str
   return db.selectFrom('consent').selectAll().where('grant_id', '=', grantId).where('client_id', '=', clientId).orderBy('created_at').execute();
 }
 
-/** A client's Authorised consents in one grant, locked in id order (as lockAuthorisedOfCustomerWithClient). */
+/** A client's Authorised consents in one grant, locked in id order (as lockAuthorisedOfCustomerWithClients). */
 export function lockAuthorisedOfGrant(trx: Transaction<Database>, grantId: string, clientId: string): Promise<ConsentRow[]> {
   return trx
     .selectFrom('consent')

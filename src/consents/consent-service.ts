@@ -20,7 +20,7 @@ import {
   insertConsent,
   listConsentsOfCustomer,
   listConsentsOfGrant,
-  lockAuthorisedOfCustomerWithClient,
+  lockAuthorisedOfCustomerWithClients,
   lockAuthorisedOfGrant,
   lockConsent,
   lockConsentsOfGrant,
@@ -548,15 +548,15 @@ export async function consentsOfGrant(db: Db, clientId: string, grantId: string)
 }
 
 /**
- * The customer's "stop sharing": every live consent of this customer with one TPP (or, without
- * `clientId`, an operator's account-takeover lockdown: with every TPP) is revoked, each with its grant
- * and tokens, in one transaction (all or none). Consents already past their expiry
- * are left for the expiry sweep. Returns the consents revoked.
+ * The customer's "stop sharing": every live consent of this customer with one TPP, through any of the
+ * TPP's clients (`clientIds`; or, without it, an operator's account-takeover lockdown: with every TPP),
+ * is revoked, each with its grant and tokens, in one transaction (all or none). Consents already past
+ * their expiry are left for the expiry sweep. Returns the consents revoked.
  */
-export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientId?: string; actor: Actor; reason?: string }): Promise<Consent[]> {
-  if (!UUID.test(input.customerId)) return [];
+export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientIds?: readonly string[]; actor: Actor; reason?: string }): Promise<Consent[]> {
+  if (!UUID.test(input.customerId) || input.clientIds?.length === 0) return [];
   const rows = await db.transaction().execute(async (trx) => {
-    const live = (await lockAuthorisedOfCustomerWithClient(trx, input.customerId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
+    const live = (await lockAuthorisedOfCustomerWithClients(trx, input.customerId, input.clientIds)).filter((row) => effectiveStatus(row) === 'Authorised');
     const revoked: ConsentRow[] = [];
     for (const row of live) revoked.push(await revokeLocked(trx, row, input.actor, input.reason));
     return revoked;

@@ -58,8 +58,8 @@ export interface ConsentDirectory {
   findForCustomer(customerId: string, consentId: string): Promise<CustomerConsent | undefined>;
   /** Revokes one of the customer's Authorised consents, its grant and every token, with an audit event. */
   revoke(customerId: string, consentId: string): Promise<CustomerConsent>;
-  /** Revokes all the customer's Authorised consents with one TPP in one transaction; returns them. */
-  revokeAllWithTpp(customerId: string, clientId: string): Promise<CustomerConsent[]>;
+  /** Revokes all the customer's Authorised consents with one TPP, through any of its clients, in one transaction; returns them. */
+  revokeAllWithTpp(customerId: string, clientIds: readonly string[]): Promise<CustomerConsent[]>;
   /** Transitions and token uses of the consent, oldest first. */
   history(consentId: string): Promise<ConsentEvent[]>;
 }

@@ -68,8 +68,8 @@ export function consentSource(db: Db): ConsentDirectory {
     async revoke(customerId, consentId) {
       return toCustomerConsent(db, await revokeConsent(db, { consentId, actor: asCustomer(customerId) }));
     },
-    async revokeAllWithTpp(customerId, clientId) {
-      return Promise.all((await revokeConsentsWithTpp(db, { customerId, clientId, actor: asCustomer(customerId) })).map((consent) => toCustomerConsent(db, consent)));
+    async revokeAllWithTpp(customerId, clientIds) {
+      return Promise.all((await revokeConsentsWithTpp(db, { customerId, clientIds, actor: asCustomer(customerId) })).map((consent) => toCustomerConsent(db, consent)));
     },
     async history(consentId) {
       const [consent, audit, uses] = await Promise.all([getConsent(db, consentId), auditHistory(db, 'consent', consentId), usesOfConsent(db, consentId)]);

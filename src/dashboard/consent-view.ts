@@ -20,10 +20,28 @@ export const TABS: readonly { id: ConsentTab; statuses: readonly ConsentState[] 
   { id: 'ended', statuses: ['Revoked', 'Rejected', 'Consumed'] },
 ];
 
+/** One client of a TPP: the name and logo it registered, and the TPP it belongs to. */
 export interface Tpp {
   clientId: string;
   name: string;
   logoUri: string | undefined;
+  /** The TPP behind the client (tpp-service.ts organisationOfClient): every client of it, one key. */
+  organisation: { key: string; name: string | null; clientIds: string[] };
+}
+
+/**
+ * A TPP as the customer meets it, through the clients they have consents with: one name, one logo,
+ * and the names of its apps when they have used more than one under different names.
+ */
+export interface WholeTpp {
+  /** Any of its clients: the one its "stop sharing" address names. */
+  clientId: string;
+  name: string;
+  logoUri: string | undefined;
+  /** Every client of the TPP, the ones the customer has not used included: "stop sharing" ends them all. */
+  clientIds: string[];
+  /** Its clients' names when they differ; empty when one name says it all. */
+  apps: string[];
 }
 
 export interface TppDirectory {
@@ -38,6 +56,8 @@ export interface ViewDeps {
 
 export interface ConsentCard {
   id: string;
+  /** The name of the TPP's client (app) the consent was given to. */
+  app: string;
   type: ConsentKind;
   typeLabel: string;
   status: ConsentState;
@@ -51,7 +71,7 @@ export interface ConsentCard {
 }
 
 export interface TppGroup {
-  tpp: Tpp;
+  tpp: WholeTpp;
   consents: ConsentCard[];
   /** Whether "stop sharing" has anything to stop. */
   hasActive: boolean;
@@ -85,9 +105,10 @@ function waitingPayment(consent: Pick<CustomerConsent, 'type' | 'status'>): bool
   return consent.type === 'domestic_payment' && consent.status === 'Authorised';
 }
 
-async function card(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent, lastUsedAt: Date | null, history: ConsentEvent[]): Promise<ConsentCard> {
+async function card(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent, tpp: Tpp, history: ConsentEvent[]): Promise<ConsentCard> {
   return {
     id: consent.id,
+    app: tpp.name,
     type: consent.type,
     typeLabel: w.t(`dash.type.${consent.type}`),
     status: consent.status,
@@ -97,7 +118,7 @@ async function card(deps: ViewDeps, w: Wording, customerId: string, consent: Cus
     grantedAt: grantedAt(history),
     expiresAt: consent.expiresAt,
     endedAt: endOf(consent),
-    lastUsedAt,
+    lastUsedAt: consent.lastUsedAt,
   };
 }
 
@@ -105,25 +126,63 @@ export interface HomeView {
   tab: ConsentTab;
   tabs: { id: ConsentTab; label: string; count: number; current: boolean }[];
   groups: TppGroup[];
+  /** Decoupled (CIBA) requests waiting for this customer: counted under pending, answered on their own page. */
+  decoupledWaiting: number;
 }
 
-export async function homeView(deps: ViewDeps, w: Wording, customerId: string, tab: ConsentTab): Promise<HomeView> {
+/**
+ * Several clients of one TPP as that TPP: under the name they share, or the organisation's own name
+ * when they go by different names (one app's name would misname the others).
+ */
+function wholeTpp(clients: readonly Tpp[]): WholeTpp {
+  const first = clients[0]!;
+  const apps = [...new Set(clients.map((client) => client.name))].toSorted((a, b) => a.localeCompare(b));
+  return {
+    clientId: first.clientId,
+    name: apps.length === 1 ? first.name : (first.organisation.name ?? first.name),
+    logoUri: clients.find((client) => client.logoUri)?.logoUri,
+    clientIds: first.organisation.clientIds,
+    apps: apps.length === 1 ? [] : apps,
+  };
+}
+
+/** Each consent's client, described once per client. */
+async function clientsOf(deps: ViewDeps, consents: readonly CustomerConsent[]): Promise<Map<string, Tpp>> {
+  const clientIds = [...new Set(consents.map((consent) => consent.clientId))];
+  return new Map(await Promise.all(clientIds.map(async (clientId) => [clientId, await deps.tpps.describe(clientId)] as const)));
+}
+
+/** The customer's consents with the TPP behind `clientId` (any of its clients), and that TPP; undefined when there are none. */
+export async function consentsWithTpp(deps: ViewDeps, customerId: string, clientId: string): Promise<{ tpp: WholeTpp; consents: CustomerConsent[] } | undefined> {
+  const named = await deps.tpps.describe(clientId);
+  const consents = (await deps.consents.listForCustomer(customerId)).filter((consent) => named.organisation.clientIds.includes(consent.clientId));
+  if (consents.length === 0) return undefined;
+  return { tpp: wholeTpp([...(await clientsOf(deps, consents)).values()]), consents };
+}
+
+export async function homeView(deps: ViewDeps, w: Wording, customerId: string, tab: ConsentTab, decoupledWaiting: number): Promise<HomeView> {
   const all = (await deps.consents.listForCustomer(customerId)).filter((consent) => tabOf(consent.status) !== undefined);
   const shown = all.filter((consent) => tabOf(consent.status) === tab);
-  const byTpp = new Map<string, TppGroup>();
+  const clients = await clientsOf(deps, shown);
+  // One group per TPP, not per client: a TPP with several registered clients is still one TPP.
+  const byTpp = new Map<string, CustomerConsent[]>();
   for (const consent of shown) {
-    let group = byTpp.get(consent.clientId);
-    if (!group) {
-      group = { tpp: await deps.tpps.describe(consent.clientId), consents: [], hasActive: false };
-      byTpp.set(consent.clientId, group);
-    }
-    group.consents.push(await card(deps, w, customerId, consent, consent.lastUsedAt, await deps.consents.history(consent.id)));
-    group.hasActive ||= consent.status === 'Authorised';
+    const key = clients.get(consent.clientId)!.organisation.key;
+    byTpp.set(key, [...(byTpp.get(key) ?? []), consent]);
   }
+  const groups = await Promise.all([...byTpp.values()].map(async (consents): Promise<TppGroup> => ({
+    tpp: wholeTpp([...new Set(consents.map((consent) => clients.get(consent.clientId)!))]),
+    consents: await Promise.all(consents.map(async (consent) => card(deps, w, customerId, consent, clients.get(consent.clientId)!, await deps.consents.history(consent.id)))),
+    hasActive: consents.some((consent) => consent.status === 'Authorised'),
+  })));
+  // A decoupled request's consent names no customer until it is decided (the consent service records
+  // the customer on authorise or reject), so it is never also one of the pending consents counted here.
+  const count = (id: ConsentTab) => all.filter((consent) => tabOf(consent.status) === id).length + (id === 'pending' ? decoupledWaiting : 0);
   return {
     tab,
-    tabs: TABS.map(({ id }) => ({ id, label: w.t(`dash.tab.${id}`), count: all.filter((consent) => tabOf(consent.status) === id).length, current: id === tab })),
-    groups: [...byTpp.values()].toSorted((a, b) => a.tpp.name.localeCompare(b.tpp.name)),
+    tabs: TABS.map(({ id }) => ({ id, label: w.t(`dash.tab.${id}`), count: count(id), current: id === tab })),
+    groups: groups.toSorted((a, b) => a.tpp.name.localeCompare(b.tpp.name)),
+    decoupledWaiting,
   };
 }
 
@@ -184,12 +243,11 @@ export async function detailView(deps: ViewDeps, w: Wording, customerId: string,
     deps.tpps.describe(consent.clientId),
     deps.consents.history(consent.id),
   ]);
-  const lastUsedAt = consent.lastUsedAt;
   const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry, tpp) }));
   const notRevocableReason = notRevocableBecause(w, consent);
   return {
     tpp,
-    consent: await card(deps, w, customerId, consent, lastUsedAt, events),
+    consent: await card(deps, w, customerId, consent, tpp, events),
     permissions: consent.permissions.map((code) => ({ code, ...permissionWording(w, code) })),
     transactionWindow: consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
     payment: consent.payment && {

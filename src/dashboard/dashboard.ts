@@ -21,7 +21,17 @@ export interface DashboardSettings {
   sessions: SessionPolicy;
 }
 
-export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf' | 'provider'>;
+export type Dashboard = Omit<DashboardDeps, 'views' | 'csrf' | 'provider' | 'decoupledWaiting'>;
+
+/** What the app wires in from the layers above the dashboard. */
+export interface DashboardSurroundings {
+  views: Views;
+  csrf: Csrf;
+  /** Whose session of the browser ends with the dashboard's (sign-out-everywhere.ts). */
+  provider: Provider;
+  /** The decoupled requests waiting for a customer, counted by ciba/ (above the dashboard in the layer map). */
+  decoupledWaiting: DashboardDeps['decoupledWaiting'];
+}
 
 /** Registers the dashboard's client and wires its collaborators; the app mounts it with its views. */
 export async function setUpDashboard(settings: DashboardSettings): Promise<Dashboard> {
@@ -39,7 +49,6 @@ export async function setUpDashboard(settings: DashboardSettings): Promise<Dashb
   };
 }
 
-/** `provider`: whose session of the browser ends with the dashboard's (sign-out-everywhere.ts). */
-export function mountDashboard(dashboard: Dashboard, views: Views, csrf: Csrf, provider: Provider) {
-  return dashboardRouter({ ...dashboard, views, csrf, provider });
+export function mountDashboard(dashboard: Dashboard, surroundings: DashboardSurroundings) {
+  return dashboardRouter({ ...dashboard, ...surroundings });
 }

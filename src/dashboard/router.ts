@@ -9,8 +9,8 @@ import { type Csrf, csrfProtection } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { CustomerConsent } from './consent-directory.ts';
-import { DASHBOARD_PREFIX } from '../protocol/routes.ts';
-import { detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
+import { DASHBOARD_PREFIX, DECOUPLED_PATHS } from '../protocol/routes.ts';
+import { consentsWithTpp, detailView, homeView, isConsentTab, type ViewDeps } from './consent-view.ts';
 import { clearCookie, requireSession, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE, type SignedInContext } from './dashboard-session.ts';
 import { type OpenIdSignIn, SignInFailed } from './openid-sign-in.ts';
 import { endProviderSession } from './sign-out-everywhere.ts';
@@ -25,6 +25,8 @@ export interface DashboardDeps extends ViewDeps {
   csrf: Csrf;
   provider: Provider;
   customerOf(customerId: string): Promise<Customer | undefined>;
+  /** How many decoupled (CIBA) requests wait for the customer: passed in, since ciba/ sits above the dashboard. */
+  decoupledWaiting(customerId: string): Promise<number>;
 }
 
 const stylesheet = readFileSync(new URL('../../views/dashboard/dashboard.css', import.meta.url));
@@ -68,14 +70,11 @@ export function dashboardRouter(deps: DashboardDeps) {
     return consents.findForCustomer(ctx.state.dashboard.session.customerId, params.data.id);
   }
 
-  /** The TPP named in the URL with the customer's consents with it; undefined when there are none. */
+  /** The TPP behind the client named in the URL with the customer's consents with it (through any of its clients); undefined when there are none. */
   async function ownTpp(ctx: SignedInContext) {
     const params = tppParams.safeParse(ctx.params);
     if (!params.success) return undefined;
-    const all = await consents.listForCustomer(ctx.state.dashboard.session.customerId);
-    const withTpp = all.filter((consent) => consent.clientId === params.data.clientId);
-    if (withTpp.length === 0) return undefined;
-    return { tpp: await deps.tpps.describe(params.data.clientId), consents: withTpp };
+    return consentsWithTpp(deps, ctx.state.dashboard.session.customerId, params.data.clientId);
   }
 
   router.get('/assets/dashboard.css', (ctx) => {
@@ -130,7 +129,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     const tab = isConsentTab(ctx.query.tab) ? ctx.query.tab : 'active';
     const { w, customerId } = viewer(signed);
-    await render(signed, 'dashboard/home', { home: await homeView(deps, w, customerId, tab) });
+    await render(signed, 'dashboard/home', { home: await homeView(deps, w, customerId, tab, await deps.decoupledWaiting(customerId)), decoupledPage: DECOUPLED_PATHS.page });
   });
 
   router.get('/consents/:id', ...signedInOnly, async (ctx) => {
@@ -186,7 +185,7 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     const found = await ownTpp(signed);
     if (!found) return notFound(signed);
-    await consents.revokeAllWithTpp(signed.state.dashboard.session.customerId, found.tpp.clientId);
+    await consents.revokeAllWithTpp(signed.state.dashboard.session.customerId, found.tpp.clientIds);
     ctx.status = 303;
     ctx.redirect(`/dashboard/providers/${encodeURIComponent(found.tpp.clientId)}/receipt`);
   });

@@ -32,6 +32,24 @@ export async function findClientDisplay(db: Db, clientId: string): Promise<Clien
   return rows[0]!;
 }
 
+export interface OrganisationClientRow {
+  client_id: string;
+  directory: string;
+  org_id: string;
+  org_name: string | null;
+}
+
+/** Every client registered by the organisation that registered this one (itself included); none without a TPP record. */
+export function listClientsOfSameOrganisation(db: Db, clientId: string): Promise<OrganisationClientRow[]> {
+  return db
+    .selectFrom('tpp as mine')
+    .innerJoin('tpp as same', (join) => join.onRef('same.directory', '=', 'mine.directory').onRef('same.org_id', '=', 'mine.org_id'))
+    .select(['same.client_id', 'same.directory', 'same.org_id', 'same.org_name'])
+    .where('mine.client_id', '=', clientId)
+    .orderBy('same.created_at')
+    .execute();
+}
+
 export function lockTpp(trx: Db, clientId: string): Promise<TppRow | undefined> {
   return trx.selectFrom('tpp').selectAll().where('client_id', '=', clientId).forUpdate().executeTakeFirst();
 }

@@ -6,7 +6,7 @@ import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
+import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, listClientsOfSameOrganisation, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
@@ -86,6 +86,30 @@ export function clientDisplayOfRow(row: ClientDisplayRow, clientId: string): Cli
     logoUri: typeof row.client_logo === 'string' ? row.client_logo : null,
     bankOwn: clientKindOf({ client_kind: row.client_kind }) === 'first_party',
   };
+}
+
+/** The TPP behind a client, as a customer knows it: one organisation, any number of registered clients. */
+export interface ClientOrganisation {
+  /** Stable and unique per TPP: two TPPs never share it, whatever their names. */
+  key: string;
+  /** The organisation's name as its software statement gives it, when it gives one. */
+  name: string | null;
+  /** Every client of this TPP, the given one included. */
+  clientIds: string[];
+}
+
+/**
+ * A TPP is the organisation its software statements name, not a client and not a name: one
+ * organisation registers a client per piece of software (each statement has its own software_id but
+ * the same org_id), and two organisations may well choose the same name. The organisation is keyed by
+ * its directory and org_id together, since an org_id is only unique within the directory that issued
+ * it. A client registered without a statement (the demo TPP, an operator's client) is its own TPP.
+ */
+export async function organisationOfClient(db: Db, clientId: string): Promise<ClientOrganisation> {
+  const rows = await listClientsOfSameOrganisation(db, clientId);
+  const own = rows.find((row) => row.client_id === clientId);
+  if (!own) return { key: JSON.stringify(['client', clientId]), name: null, clientIds: [clientId] };
+  return { key: JSON.stringify(['organisation', own.directory, own.org_id]), name: own.org_name, clientIds: rows.map((row) => row.client_id) };
 }
 
 export async function listTpps(db: Db): Promise<TppProfile[]> {

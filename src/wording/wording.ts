@@ -1,5 +1,5 @@
 import { INTL_LOCALE, type Locale } from './locale.ts';
-import { type MessageKey, type MessageParams, translate } from './messages.ts';
+import { escapeHtml, type MessageKey, type MessageParams, translate, translateHtml } from './messages.ts';
 
 /**
  * The one place that turns facts into the customer's words: every message, date, amount and account
@@ -56,6 +56,7 @@ export function wordingFor(locale: Locale, branding: Branding) {
   const when = withZoneName(new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
   const time = withZoneName(new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
   const currencies = new Intl.DisplayNames(intl, { type: 'currency' });
+  const list = new Intl.ListFormat(intl, { type: 'conjunction' });
   const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
 
   /** Sort code and account number or IBAN as printed on a statement; other schemes as given. */
@@ -95,8 +96,19 @@ export function wordingFor(locale: Locale, branding: Branding) {
       const last4 = account.identification.slice(-4);
       return account.name ? t('account.ending', { name: account.name, last4 }) : t('account.unnamedEnding', { last4 });
     },
+    /** Names in a sentence: "A and B", "A, B and C" / "A und B". */
+    list: (items: readonly string[]) => list.format(items),
+    /**
+     * The sentence as HTML with a link in place of `{placeholder}`, its text the address unless given:
+     * the only sentence with markup, so everything else (the catalogue's words, a TPP's or the bank's
+     * name, the address) is escaped here. Views print it raw (`<%~ %>`).
+     */
+    sentenceWithLink(key: MessageKey, params: MessageParams, link: { placeholder: string; href: string; text?: string }) {
+      const anchor = `<a href="${escapeHtml(link.href)}">${escapeHtml(link.text ?? link.href)}</a>`;
+      return translateHtml(locale, key, { bank: branding.bankName, ...params }, { [link.placeholder]: anchor });
+    },
     /** Singular or plural sentence: `<key>.one` for 1, `<key>.other` otherwise. */
-    plural(key: 'login.notice.locked' | 'dash.stop.revokesAll', count: number, params: MessageParams = {}) {
+    plural(key: 'login.notice.locked' | 'dash.stop.revokesAll' | 'dash.decoupledWaiting', count: number, params: MessageParams = {}) {
       return t(count === 1 ? `${key}.one` : `${key}.other`, { count, ...params });
     },
   };

@@ -34,6 +34,8 @@ export interface SsaOptions {
   roles?: string;
   redirectUris?: string[];
   orgId?: string;
+  /** The organisation's name in the statement; the software's name when not given. */
+  orgName?: string;
 }
 
 const DEFAULT_REDIRECTS = ['https://acme.example/callback', 'https://acme.example/other'];
@@ -53,6 +55,7 @@ export async function issueSsa(assent: TestAssent, options: SsaOptions = {}): Pr
     roles: (options.roles ?? 'AISP,PISP').split(',') as TppRole[],
     redirectUris: options.redirectUris ?? DEFAULT_REDIRECTS,
     ...(options.orgId && { orgId: options.orgId }),
+    ...(options.orgName && { orgName: options.orgName }),
   }));
 }
 
