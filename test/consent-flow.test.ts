@@ -88,7 +88,7 @@ describe('binding consents into the authorization flow', () => {
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: 2 });
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
     assert.deepEqual(introspected.authorization_details, [{ type: 'account_information', consent_id: consentId }]);
-    assert.equal(introspected.aud, undefined, 'bound by openbanking_intent_id: no audience (README, Introspection), so /userinfo takes it');
+    assert.equal(introspected.aud, undefined, 'bound by openbanking_intent_id: no audience (docs/consents.md, Introspection), so /userinfo takes it');
     assert.equal((await oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop })).sub, customer.id);
 
     // The TPP reads it as Authorised; its DELETE revokes the consent and kills its tokens at once.

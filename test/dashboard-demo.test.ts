@@ -7,7 +7,7 @@ import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts'
 import { CustomerAgent } from './support/customer-agent.ts';
 import { signInToDashboard } from './support/dashboard.ts';
 
-describe('trying the dashboard with the demo data (README)', () => {
+describe('trying the dashboard with the demo data (docs/dashboard.md)', () => {
   let assent: TestAssent;
   before(async () => { assent = await startTestAssent({ SEED_DEMO: 'true' }); });
   after(async () => { await assent?.stop(); });

@@ -19,7 +19,7 @@ import { pendingRequestViews, requestJson } from './decoupled-view.ts';
 /**
  * The customer's authentication device for decoupled (CIBA) requests, in two forms over one service:
  * the signed-in dashboard page (forms with the CSRF token), and its JSON twin for the bank's own app
- * (README: "Decoupled authentication"). The JSON endpoint takes the same dashboard session; its POSTs
+ * (docs/ciba.md). The JSON endpoint takes the same dashboard session; its POSTs
  * must be application/json, which no other site can send with the customer's cookie (the cookie is
  * SameSite=Strict, and a cross-site JSON request needs a CORS preflight this server never grants).
  */
