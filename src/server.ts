@@ -36,7 +36,7 @@ import { createIntrospectionUses } from './consents/consent-use.ts';
 import { countConsentsByTypeAndStatus, expireDueConsents, sweepOrphanGrants } from './consents/consent-service.ts';
 import { sweepSettledEvents } from './events/event-retention.ts';
 import { startEventDelivery } from './events/push-delivery.ts';
-import { sweepScaProgress } from './interactions/sca-progress.ts';
+import { sweepScaProgress } from './interactions/sca-progress-repository.ts';
 import { sweepExpired } from './store/adapter.ts';
 import { watchSigningKeys } from './oidc/key-rotation.ts';
 import { loadServerKeys } from './oidc/keys.ts';

@@ -36,7 +36,7 @@ function countingDirectory() {
   return { directory, calls, connect: (next: AccountDirectory) => { inner = next; } };
 }
 
-/** The pages' activity statement (interactions/sca-progress.ts). */
+/** The pages' activity statement (interactions/sca-progress-repository.ts). */
 const isActivity = (text: string) => text.includes('touched as ( insert into sca_interaction');
 /** The adapter's find of oidc_model rows (store/batched-find.ts), on its own or inside another statement. */
 const isFind = (text: string) => text.includes('from "oidc_model" as "t"');

@@ -96,3 +96,37 @@ test('the check catches an upward arrow, a sibling arrow and every import form',
   const text = "import a from './a.ts';\nimport {\n  b,\n} from '../b.ts';\nexport { c } from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'koa';";
   assert.deepEqual(importsOf(text), ['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts']);
 });
+
+/** Kysely's statement builders and the sql template: what writes SQL. */
+const SQL_WRITING = /\.(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto)\s*\(|\bsql(?:<[^`]*?>)?`|\bsql\.(?:raw|ref|table|id|lit|join)\s*\(/;
+
+/** Whether a file may write SQL: a repository (`*-repository.ts`), the store or db/. */
+function mayWriteSql(file: string): boolean {
+  const relative = path.relative(src, file).split(path.sep).join('/');
+  return relative.endsWith('-repository.ts') || /^(store|db)\//.test(relative);
+}
+
+/** Files outside repositories that may still write SQL, each with its reason (issue 27: keep it empty if you can). */
+const SQL_OUTSIDE_REPOSITORIES = new Map<string, string>([
+  // None: every statement has a named repository function. An entry is a file's path under src/ and why it may.
+]);
+
+export function writesSql(text: string): boolean {
+  return SQL_WRITING.test(text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, ''));
+}
+
+test('SQL is written only in repositories, the store and db/ (issue 27)', async () => {
+  const offenders: string[] = [];
+  for (const file of await sourceFiles(src)) {
+    if (mayWriteSql(file)) continue;
+    if (writesSql(await readFile(file, 'utf8'))) offenders.push(path.relative(src, file).split(path.sep).join('/'));
+  }
+  assert.deepEqual(offenders.filter((file) => !SQL_OUTSIDE_REPOSITORIES.has(file)), []);
+  // An exception that no longer writes SQL leaves the list.
+  assert.deepEqual([...SQL_OUTSIDE_REPOSITORIES.keys()].filter((file) => !offenders.includes(file)), []);
+});
+
+test('the SQL check sees every builder and the sql template, and not comments or names', () => {
+  for (const text of ["db.selectFrom('a')", 'trx\n  .insertInto("a")', 'db.updateTable(t)', 'db.deleteFrom(t)', 'sql`select 1`', 'sql<number>`select 1`', "sql.ref('a.b')"]) assert.ok(writesSql(text), text);
+  for (const text of ['// db.selectFrom(x)', '/** sql`x` */', 'const deleteFromCache = 1;', 'findSqlThing()', "import { sql } from 'kysely';"]) assert.ok(!writesSql(text), text);
+});

@@ -55,6 +55,11 @@ export function findConsentByInteraction(db: Executor, clientId: string, uid: st
   return db.selectFrom('consent').selectAll().where('client_id', '=', clientId).where('interaction_uid', '=', uid).executeTakeFirst();
 }
 
+/** The grants of the customer's authorised consents (those that have one). */
+export function findGrantIdsOfAuthorisedConsents(db: Executor, customerId: string) {
+  return db.selectFrom('consent').select('grant_id').where('customer_id', '=', customerId).where('status', '=', 'Authorised').where('grant_id', 'is not', null).execute();
+}
+
 export function listConsentsOfCustomer(db: Executor, customerId: string): Promise<ConsentRow[]> {
   return db.selectFrom('consent').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').execute();
 }

@@ -17,6 +17,7 @@ import {
   findConsentsAfterTransitions,
   findConsentStandingsOfGrantJson,
   findConsentByInteraction,
+  findGrantIdsOfAuthorisedConsents,
   insertConsent,
   listConsentsOfCustomer,
   listConsentsOfGrant,
@@ -545,6 +546,11 @@ export async function endConsentsOfRevokedToken(db: Db, input: { grantId: string
 /** The consents a grant holds, whatever their status (grant management's GET). */
 export async function consentsOfGrant(db: Db, clientId: string, grantId: string): Promise<Consent[]> {
   return (await listConsentsOfGrant(db, grantId, clientId)).map((row) => toConsent(row));
+}
+
+/** The grants of the customer's authorised consents (an account takeover's lockdown counts their tokens before ending them). */
+export async function grantsOfAuthorisedConsents(db: Db, customerId: string): Promise<string[]> {
+  return (await findGrantIdsOfAuthorisedConsents(db, customerId)).map((row) => row.grant_id!);
 }
 
 /**

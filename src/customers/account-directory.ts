@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { AccountScheme, AccountSubtype, AccountType, BankAccountRow, Database } from '../db/schema.ts';
+import type { Db } from '../db/connect.ts';
+import type { AccountScheme, AccountSubtype, AccountType, BankAccountRow } from '../db/schema.ts';
+import { findAccountCovering, findAccountsOfCustomer, findOwnedAccounts, insertAccount, updateAvailableBalance } from './account-repository.ts';
 
 /** A customer's account as consent pages and the consent model see it. */
 export interface BankAccount {
@@ -43,52 +44,41 @@ function toAccount(row: BankAccountRow): BankAccount {
   };
 }
 
-export function postgresAccountDirectory(db: Kysely<Database>): AccountDirectory {
+export function postgresAccountDirectory(db: Db): AccountDirectory {
   return {
     async listForCustomer(customerId) {
       if (!UUID.test(customerId)) return [];
-      const rows = await db.selectFrom('bank_account').selectAll().where('customer_id', '=', customerId).orderBy('name').execute();
+      const rows = await findAccountsOfCustomer(db, customerId);
       return rows.map(toAccount);
     },
     async findOwned(customerId, accountIds) {
       const ids = accountIds.filter((id) => UUID.test(id));
       if (!UUID.test(customerId) || ids.length === 0) return [];
-      const rows = await db.selectFrom('bank_account').selectAll().where('customer_id', '=', customerId).where('id', 'in', ids).execute();
+      const rows = await findOwnedAccounts(db, customerId, ids);
       return rows.map(toAccount);
     },
     async fundsAvailable(accountId, amount, currency) {
       if (!UUID.test(accountId)) return false;
-      // Compared as numeric in Postgres: no float between the balance and the answer.
-      const row = await db
-        .selectFrom('bank_account')
-        .select('id')
-        .where('id', '=', accountId)
-        .where('currency', '=', currency)
-        .where('available_balance', '>=', amount)
-        .executeTakeFirst();
+      const row = await findAccountCovering(db, accountId, amount, currency);
       return row !== undefined;
     },
   };
 }
 
 /** The bank reports what an account can pay now (the built-in directory's stand-in for a core-banking balance). */
-export async function setAvailableBalance(db: Kysely<Database>, accountId: string, amount: string | null): Promise<void> {
-  await db.updateTable('bank_account').set({ available_balance: amount, updated_at: new Date() }).where('id', '=', accountId).execute();
+export async function setAvailableBalance(db: Db, accountId: string, amount: string | null): Promise<void> {
+  await updateAvailableBalance(db, accountId, amount);
 }
 
-export async function openAccount(db: Kysely<Database>, account: Omit<BankAccount, 'id'>): Promise<BankAccount> {
-  const row = await db
-    .insertInto('bank_account')
-    .values({
-      customer_id: account.customerId,
-      scheme_name: account.schemeName,
-      identification: account.identification,
-      name: account.name,
-      currency: account.currency,
-      account_type: account.accountType,
-      account_subtype: account.accountSubtype,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+export async function openAccount(db: Db, account: Omit<BankAccount, 'id'>): Promise<BankAccount> {
+  const row = await insertAccount(db, {
+    customer_id: account.customerId,
+    scheme_name: account.schemeName,
+    identification: account.identification,
+    name: account.name,
+    currency: account.currency,
+    account_type: account.accountType,
+    account_subtype: account.accountSubtype,
+  });
   return toAccount(row);
 }

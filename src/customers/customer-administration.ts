@@ -3,9 +3,11 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { CustomerRow, Database } from '../db/schema.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from './account-directory.ts';
-import { findCustomerById, findCustomerByUsername } from './customer-repository.ts';
+import { deleteAccount } from './account-repository.ts';
+import { deleteDashboardSessionsOfCustomer, findCustomerById, findCustomerByUsername, listCustomerRows, updateCustomerDisabled } from './customer-repository.ts';
 import type { Actor } from './customer-service.ts';
 import { lockedUntil } from './login-throttle.ts';
+import { deleteThrottle } from './login-throttle-repository.ts';
 
 /** The operator's view of customers: listing, disabling, unlocking and their accounts. Every change is audited. */
 
@@ -38,9 +40,7 @@ export async function lookUpCustomer(db: Db, idOrUsername: string): Promise<Cust
 }
 
 export async function listCustomers(db: Db, filter: { usernamePrefix?: string; limit: number }): Promise<CustomerSummary[]> {
-  let query = db.selectFrom('customer').selectAll().orderBy('username').limit(filter.limit);
-  if (filter.usernamePrefix) query = query.where('username', 'like', `${filter.usernamePrefix.replace(/[\\%_]/g, '\\$&')}%`);
-  return (await query.execute()).map(toSummary);
+  return (await listCustomerRows(db, filter)).map(toSummary);
 }
 
 export async function customerDetail(db: Db, customer: CustomerSummary) {
@@ -62,15 +62,15 @@ async function audited(db: Db, customerId: string, event: string, actor: Actor, 
 export async function setCustomerDisabled(db: Db, customer: CustomerSummary, input: { disabled: boolean; reason: string | undefined; actor: Actor }) {
   const event = input.disabled ? 'customer.disabled' : 'customer.enabled';
   await audited(db, customer.id, event, input.actor, { ...(input.reason && { reason: input.reason }) }, async (trx) => {
-    await trx.updateTable('customer').set({ disabled_at: input.disabled ? new Date() : null, updated_at: new Date() }).where('id', '=', customer.id).execute();
-    if (input.disabled) await trx.deleteFrom('dashboard_session').where('customer_id', '=', customer.id).execute();
+    await updateCustomerDisabled(trx, customer.id, input.disabled);
+    if (input.disabled) await deleteDashboardSessionsOfCustomer(trx, customer.id);
   });
 }
 
 /** Lifts a lockout (and forgets the failures counted so far). */
 export async function unlockCustomer(db: Db, customer: CustomerSummary, actor: Actor): Promise<void> {
   await audited(db, customer.id, 'customer.unlocked', actor, {}, async (trx) => {
-    await trx.deleteFrom('login_throttle').where('username', '=', customer.username).execute();
+    await deleteThrottle(trx, customer.username);
   });
 }
 
@@ -87,7 +87,7 @@ export async function closeCustomerAccount(db: Db, customer: CustomerSummary, ac
   const [account] = await postgresAccountDirectory(db).findOwned(customer.id, [accountId]);
   if (!account) return undefined;
   await audited(db, customer.id, 'customer.account_closed', actor, { account }, async (trx) => {
-    await trx.deleteFrom('bank_account').where('id', '=', account.id).execute();
+    await deleteAccount(trx, account.id);
   });
   return account;
 }

@@ -99,3 +99,26 @@ export async function claimTotpStepAndClearFailures(db: Db, customer: { id: stri
     select step, ${along} as along from claimed`.execute(db);
   return rows.length > 0;
 }
+
+/** Customers in username order, those whose username starts with `usernamePrefix` when given (taken literally, no wildcards). */
+export function listCustomerRows(db: Db, filter: { usernamePrefix?: string; limit: number }) {
+  let query = db.selectFrom('customer').selectAll().orderBy('username').limit(filter.limit);
+  if (filter.usernamePrefix) query = query.where('username', 'like', `${filter.usernamePrefix.replace(/[\\%_]/g, '\\$&')}%`);
+  return query.execute();
+}
+
+export function updateCustomerDisabled(trx: Transaction<Database>, id: string, disabled: boolean) {
+  return trx.updateTable('customer').set({ disabled_at: disabled ? new Date() : null, updated_at: new Date() }).where('id', '=', id).execute();
+}
+
+/**
+ * Ends the customer's dashboard sessions. Here rather than in dashboard/, which sits above customers:
+ * disabling a customer ends them in the same transaction.
+ */
+export function deleteDashboardSessionsOfCustomer(trx: Transaction<Database>, customerId: string) {
+  return trx.deleteFrom('dashboard_session').where('customer_id', '=', customerId).execute();
+}
+
+export function deleteCustomerByUsername(db: Db, username: string) {
+  return db.deleteFrom('customer').where('username', '=', username).execute();
+}

@@ -3,7 +3,7 @@ import type { RawBuilder } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind } from '../db/schema.ts';
-import { customerJsonQuery, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
+import { customerJsonQuery, deleteCustomerByUsername, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
 import { hashPassword } from './passwords.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
@@ -115,4 +115,9 @@ export async function readTotpSecret(db: Db, totpKey: Buffer, username: string):
 export async function currentOneTimeCode(db: Db, totpKey: Buffer, username: string): Promise<string | undefined> {
   const secret = await readTotpSecret(db, totpKey, username);
   return secret && currentTotpCode(secret);
+}
+
+/** Removes the customer of that username, if there is one (the demo's fresh start; not audited). */
+export async function removeCustomer(db: Db, username: string): Promise<void> {
+  await deleteCustomerByUsername(db, username);
 }

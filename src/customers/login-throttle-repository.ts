@@ -31,3 +31,8 @@ export async function deleteStaleThrottles(db: Db, idleBefore: Date, now: Date):
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Forgets the username's failures and lockout. */
+export function deleteThrottle(trx: Transaction<Database>, username: string) {
+  return trx.deleteFrom('login_throttle').where('username', '=', username).execute();
+}

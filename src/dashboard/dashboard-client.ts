@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { saveClient } from '../store/clients.ts';
+import { findNewestClientKey, insertClientKey, lockClientKeyGeneration } from './client-key-repository.ts';
 
 /**
  * The dashboard is a first-party OpenID client of Assent itself: it signs the customer in through the
@@ -17,7 +17,7 @@ export function dashboardRedirectUri(issuer: string) {
 }
 
 async function storedKey(db: Db): Promise<JWK | undefined> {
-  const row = await db.selectFrom('dashboard_client_key').select('private_jwk').orderBy('created_at', 'desc').executeTakeFirst();
+  const row = await findNewestClientKey(db);
   return row?.private_jwk as JWK | undefined;
 }
 
@@ -26,14 +26,14 @@ async function ensureClientKey(db: Db): Promise<JWK> {
   const existing = await storedKey(db);
   if (existing) return existing;
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('assent.dashboard_client_key'))`.execute(trx);
+    await lockClientKeyGeneration(trx);
     const raced = await storedKey(trx);
     if (raced) return raced;
     const { privateKey } = await generateKeyPair(DASHBOARD_CLIENT_ALG, { extractable: true });
     const jwk = await exportJWK(privateKey);
     const kid = await calculateJwkThumbprint(jwk);
     const privateJwk = { ...jwk, kid, alg: DASHBOARD_CLIENT_ALG, use: 'sig' };
-    await trx.insertInto('dashboard_client_key').values({ kid, private_jwk: JSON.stringify(privateJwk) }).execute();
+    await insertClientKey(trx, kid, privateJwk);
     return privateJwk;
   });
 }

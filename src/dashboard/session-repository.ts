@@ -55,3 +55,7 @@ export async function deleteExpired(db: Db, idleSeconds: number): Promise<number
     .executeTakeFirst();
   return Number(logins.numDeletedRows) + Number(sessions.numDeletedRows);
 }
+
+export function findSessionIdsOfCustomer(db: Db, customerId: string) {
+  return db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customerId).execute();
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
 import type { PendingSignIn, SignedIn } from './openid-sign-in.ts';
-import { deleteExpired, deleteSession, insertLogin, insertSession, takeLogin, touchLiveSession } from './session-repository.ts';
+import { deleteExpired, deleteSession, findSessionIdsOfCustomer, insertLogin, insertSession, takeLogin, touchLiveSession } from './session-repository.ts';
 
 /**
  * The dashboard's own sessions, in Postgres so that any instance serves any request. The browser
@@ -60,4 +60,9 @@ export async function closeSession(db: Db, id: string): Promise<void> {
 
 export function sweepDashboardSessions(db: Db, policy: SessionPolicy): Promise<number> {
   return deleteExpired(db, policy.idleTimeoutSeconds);
+}
+
+/** How many dashboard sessions the customer has open now. */
+export async function countSessionsOfCustomer(db: Db, customerId: string): Promise<number> {
+  return (await findSessionIdsOfCustomer(db, customerId)).length;
 }

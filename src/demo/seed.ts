@@ -5,7 +5,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'j
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { type BankAccount, openAccount, setAvailableBalance } from '../customers/account-directory.ts';
-import { createCustomer, enrolTotp, findCustomer, readTotpSecret, type TotpEnrolment } from '../customers/customer-service.ts';
+import { createCustomer, enrolTotp, findCustomer, readTotpSecret, removeCustomer, type TotpEnrolment } from '../customers/customer-service.ts';
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../store/clients.ts';
@@ -62,7 +62,7 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer, authenti
     return totp;
   }
   const password = randomBytes(12).toString('base64url');
-  await db.deleteFrom('customer').where('username', '=', DEMO_CUSTOMER).execute();
+  await removeCustomer(db, DEMO_CUSTOMER);
   const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: { kind: 'system', id: null }, authenticatorIssuer });
   for (const account of DEMO_ACCOUNTS) {
     // A demo balance, so that funds confirmation has something to answer from.

@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { EventSubscriptionRow } from '../db/schema.ts';
 import type { EventType } from '../protocol/event-types.ts';
+import { deleteSubscriptionOfClient, findSubscriptionOfClient, insertSubscriptionUnlessExists, type SubscriptionColumns, updateSubscriptionOfClient } from './subscription-repository.ts';
 
 /**
  * A TPP's subscription to event notifications: at most one per TPP (UK OB), managed through either
@@ -43,25 +44,20 @@ function toSubscription(row: EventSubscriptionRow): EventSubscription {
   return { id: row.id, clientId: row.client_id, callbackUrl: row.callback_url, version: row.version, eventTypes: row.event_types as EventType[] | null };
 }
 
-const columns = (input: SubscriptionInput) => ({
+const columns = (input: SubscriptionInput): SubscriptionColumns => ({
   callback_url: input.callbackUrl,
   version: input.version,
   event_types: input.eventTypes === null ? null : JSON.stringify(input.eventTypes),
 });
 
 export async function getSubscription(db: Db, clientId: string): Promise<EventSubscription | undefined> {
-  const row = await db.selectFrom('event_subscription').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  const row = await findSubscriptionOfClient(db, clientId);
   return row && toSubscription(row);
 }
 
 /** Creates the TPP's subscription; a second one is refused (the unique client_id decides races). */
 export async function createSubscription(db: Db, clientId: string, input: SubscriptionInput): Promise<EventSubscription> {
-  const row = await db
-    .insertInto('event_subscription')
-    .values({ client_id: clientId, ...columns(input) })
-    .onConflict((oc) => oc.column('client_id').doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const row = await insertSubscriptionUnlessExists(db, clientId, columns(input));
   if (!row) throw new SubscriptionExists();
   return toSubscription(row);
 }
@@ -69,13 +65,7 @@ export async function createSubscription(db: Db, clientId: string, input: Subscr
 /** Replaces the TPP's own subscription; another TPP's id is not found. */
 export async function replaceSubscription(db: Db, clientId: string, id: string, input: SubscriptionInput): Promise<EventSubscription> {
   if (!UUID.test(id)) throw new SubscriptionNotFound();
-  const row = await db
-    .updateTable('event_subscription')
-    .set({ ...columns(input), updated_at: new Date() })
-    .where('id', '=', id)
-    .where('client_id', '=', clientId)
-    .returningAll()
-    .executeTakeFirst();
+  const row = await updateSubscriptionOfClient(db, clientId, id, columns(input));
   if (!row) throw new SubscriptionNotFound();
   return toSubscription(row);
 }
@@ -83,6 +73,6 @@ export async function replaceSubscription(db: Db, clientId: string, id: string, 
 /** Removes the TPP's own subscription: nothing more is pushed; events stay available to polling. */
 export async function deleteSubscription(db: Db, clientId: string, id: string): Promise<void> {
   if (!UUID.test(id)) throw new SubscriptionNotFound();
-  const result = await db.deleteFrom('event_subscription').where('id', '=', id).where('client_id', '=', clientId).executeTakeFirst();
+  const result = await deleteSubscriptionOfClient(db, clientId, id);
   if (Number(result.numDeletedRows) === 0) throw new SubscriptionNotFound();
 }

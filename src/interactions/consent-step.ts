@@ -16,7 +16,7 @@ import { getClientDisplay } from '../tpp/tpp-service.ts';
 import { accountChoices } from '../consents/account-choices.ts';
 import { bindConsentToGrant } from './consent-grant.ts';
 import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
-import { claimDecision, claimDecisionWriting, decisionOf } from './decision.ts';
+import { claimDecision, claimDecisionWriting, decisionOf } from './decision-repository.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, storeResult } from './interaction-context.ts';
 import { type Journey, journeyOf } from './journey.ts';
@@ -25,7 +25,7 @@ import { approvalHolds, approvalToVerify } from './payment-approval.ts';
 
 /**
  * The customer's decision on the consent page: approve (the consent is authorised in a grant of its
- * own) or deny. Either is taken once per interaction (decision.ts): the claim, the consent change, the
+ * own) or deny. Either is taken once per interaction (decision-repository.ts): the claim, the consent change, the
  * grant and the interaction result commit together, so a repeated post finds the decision taken and
  * is sent the same way as the first.
  */

@@ -3,15 +3,16 @@ import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { consentOfInteraction } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
-import { type RawBuilder, sql } from 'kysely';
-import { type Customer, customerOfCompanion, customerWithRow, getCustomer } from '../customers/customer-service.ts';
+import type { RawBuilder } from 'kysely';
+import { type Customer, customerOfCompanion, getCustomer } from '../customers/customer-service.ts';
 import { type CustomerAndLockout, customerByIdWithLockoutQuery, customerByUsernameWithLockoutQuery, toCustomerAndLockout } from '../customers/customer-repository.ts';
 import type { BatchedFind } from '../store/batched-find.ts';
 import { readForm } from '../http/form-body.ts';
-import { type ClientDisplayRow, clientDisplayOfRow, clientDisplayQuery, getClientDisplay } from '../tpp/tpp-service.ts';
+import { clientDisplayOfRow, getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
 import { type Interaction, interactionOfBrowser, loadInteraction } from './interaction-context.ts';
-import { nothingAlongside, passwordFactorCustomerQuery, type ScaProgress, type TakenDecision, touchScaProgressReading } from './sca-progress.ts';
+import { type PageNames, pageNamesQuery } from './journey-repository.ts';
+import { nothingAlongside, passwordFactorCustomerQuery, type ScaProgress, type TakenDecision, touchScaProgressReading } from './sca-progress-repository.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
@@ -54,7 +55,7 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
     let read: Omit<Awaited<ReturnType<typeof reading>>, 'alongside'>;
     if (ctx.method === 'GET') {
       // A GET always renders a page naming the TPP (and the consent page the customer): read in the same statement.
-      ({ alongside: names, ...read } = await reading(pageNames()));
+      ({ alongside: names, ...read } = await reading(pageNamesQuery()));
     } else {
       const query = await signInQuery(ctx, uid, signIn);
       if (query) {
@@ -98,22 +99,6 @@ async function signInQuery(ctx: Context, uid: string, signIn: SignInRead | undef
 /** The read the route's `SignInRead` made, if it was for `subject` (else the step reads for itself). */
 export function signInRead(journey: Journey, subject: string): CustomerAndLockout | undefined {
   return journey.signIn?.subject === subject ? journey.signIn.read : undefined;
-}
-
-/** What a page names, read in the activity statement from the interaction's row (the common table `found`). */
-type PageNames = ClientDisplayRow & { named_customer_id: string | null; customer: unknown };
-
-/**
- * The TPP's display and, on the consent prompt, the signed-in customer's (`customer`: null for nobody),
- * as one row, for the interaction in the activity statement's `found`.
- */
-function pageNames() {
-  const interaction = sql<Record<string, unknown>>`(select row->'payload' from found)`;
-  const named = sql<string | null>`case when ${interaction}->'prompt'->>'name' = 'consent' then ${interaction}->'session'->>'accountId' end`;
-  return sql<PageNames>`
-    select display.*, named.id as named_customer_id, ${customerWithRow(sql.ref('named.id'))} as customer
-    from (${clientDisplayQuery(sql<string | null>`${interaction}->'params'->>'client_id'`)}) as display
-    cross join (select ${named} as id) as named`;
 }
 
 /** The journey `loadJourney` put on the request; a step listed before it is a wiring mistake. */

@@ -8,7 +8,7 @@ import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
 import { type Journey, journeyOf, signInRead } from './journey.ts';
-import { recordPasswordFactor } from './sca-progress.ts';
+import { recordPasswordFactor } from './sca-progress-repository.ts';
 
 /** First factor (knowledge): username and password. Success leads to the one-time-code step. */
 

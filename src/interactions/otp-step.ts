@@ -12,7 +12,7 @@ import { finishInteraction } from './interaction-context.ts';
 import { type Journey, journeyOf, passwordVerifiedFor, signInRead } from './journey.ts';
 import { lockoutNotice, renderLogin } from './login-step.ts';
 import { approvalResult, paymentOf } from './payment-approval.ts';
-import { forgetPasswordFactor } from './sca-progress.ts';
+import { forgetPasswordFactor } from './sca-progress-repository.ts';
 
 /**
  * Second factor (possession): the code of the customer's authenticator app. Only after both factors

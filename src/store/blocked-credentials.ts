@@ -30,6 +30,21 @@ export async function listBlockedCredentials(db: Db, clientId?: string): Promise
   return rows.map((row) => ({ clientId: row.client_id, kind: row.kind, value: row.value, reason: row.reason, blockedBy: row.blocked_by, createdAt: row.created_at }));
 }
 
+/** Blocks the credential; undefined when it was already blocked. */
+export function insertBlockedCredential(db: Db, credential: { clientId: string; kind: BlockedCredentialKind; value: string; reason: string; blockedBy: string }) {
+  return db
+    .insertInto('blocked_credential')
+    .values({ client_id: credential.clientId, kind: credential.kind, value: credential.value, reason: credential.reason, blocked_by: credential.blockedBy })
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('value')
+    .executeTakeFirst();
+}
+
+/** Lifts the block on the credential (no row deleted: it was not blocked). */
+export function deleteBlockedCredential(db: Db, credential: { clientId: string; kind: BlockedCredentialKind; value: string }) {
+  return db.deleteFrom('blocked_credential').where('client_id', '=', credential.clientId).where('kind', '=', credential.kind).where('value', '=', credential.value).executeTakeFirst();
+}
+
 /** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
 function certificateThumbprint(certificate: X509Certificate): string {
   return createHash('sha256').update(certificate.raw).digest('base64url');

@@ -122,3 +122,18 @@ export async function recordStatementUse(trx: Db, use: { directory: string; jti:
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/** The operator's throttle on the client (`tpp:throttle`), if any. */
+export function findClientRateLimit(db: Db, clientId: string) {
+  return db.selectFrom('client_rate_limit').select(['limit', 'window_seconds']).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** Sets the client's throttle, replacing any. */
+export async function upsertClientRateLimit(db: Db, row: { client_id: string; limit: number; window_seconds: number; reason: string }): Promise<void> {
+  await db.insertInto('client_rate_limit').values(row).onConflict((conflict) => conflict.column('client_id').doUpdateSet(row)).execute();
+}
+
+/** Lifts the client's throttle; returns the one lifted, undefined when there was none. */
+export function deleteClientRateLimit(db: Db, clientId: string) {
+  return db.deleteFrom('client_rate_limit').where('client_id', '=', clientId).returning(['limit', 'window_seconds']).executeTakeFirst();
+}

@@ -6,7 +6,7 @@ import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientDisplayRow, type ClientStandingRow, findClientDisplay, findTpp, hasTppWithStatus, listClientsOfSameOrganisation, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp } from './tpp-repository.ts';
+import { type ClientDisplayRow, type ClientStandingRow, deleteClientRateLimit, findClientDisplay, findClientRateLimit, findTpp, hasTppWithStatus, listClientsOfSameOrganisation, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp, upsertClientRateLimit } from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
@@ -250,4 +250,22 @@ export function suspendTpp(db: Db, clientId: string, input: { reason: string; ac
 
 export function reinstateTpp(db: Db, clientId: string, input: { reason?: string; actor: Actor }): Promise<TppProfile> {
   return changeStatus(db, clientId, { from: 'suspended', to: 'active', event: 'tpp.reinstated', reason: input.reason ?? null, actor: input.actor });
+}
+
+/** The operator's throttle on a client as stored (`limit`, `window_seconds`), for an audit's before and after. */
+export interface StoredThrottle {
+  limit: number;
+  window_seconds: number;
+}
+
+/** Sets the client's throttle (`tpp:throttle`) in the operator's transaction; returns the one it replaced. */
+export async function setClientThrottle(trx: Transaction<Database>, clientId: string, input: { limit: number; windowSeconds: number; reason: string }): Promise<StoredThrottle | undefined> {
+  const before = await findClientRateLimit(trx, clientId);
+  await upsertClientRateLimit(trx, { client_id: clientId, limit: input.limit, window_seconds: input.windowSeconds, reason: input.reason });
+  return before;
+}
+
+/** Lifts the client's throttle in the operator's transaction; returns the one lifted, undefined when there was none. */
+export function liftClientThrottle(trx: Transaction<Database>, clientId: string): Promise<StoredThrottle | undefined> {
+  return deleteClientRateLimit(trx, clientId);
 }

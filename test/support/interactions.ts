@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../src/db/connect.ts';
-import { type ScaProgress, type TakenDecision, touchScaProgressReading } from '../../src/interactions/sca-progress.ts';
+import { type ScaProgress, type TakenDecision, touchScaProgressReading } from '../../src/interactions/sca-progress-repository.ts';
 import { createModelFind } from '../../src/store/adapter.ts';
 
 /**

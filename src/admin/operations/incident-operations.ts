@@ -3,15 +3,17 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
 import { instantField } from '../admin-instant.ts';
 import { appendAuditEvent } from '../../audit/audit-trail.ts';
-import { revokeConsentsWithTpp } from '../../consents/consent-service.ts';
+import { grantsOfAuthorisedConsents, revokeConsentsWithTpp } from '../../consents/consent-service.ts';
 import { lookUpCustomer, setCustomerDisabled } from '../../customers/customer-administration.ts';
 import { enrolTotp } from '../../customers/customer-service.ts';
 import { loadTotpKey } from '../../customers/totp-key.ts';
+import { countSessionsOfCustomer } from '../../dashboard/session-service.ts';
 import { rotateSigningKeys } from '../../oidc/key-rotation.ts';
 import { CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { countTokensOfGrants, destroyBoundTokens, destroyCustomerSessions, destroyTokensIssuedIn } from '../../store/artefacts.ts';
-import { listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
+import { deleteBlockedCredential, insertBlockedCredential, listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
 import { findClientMetadata } from '../../store/clients.ts';
+import { liftClientThrottle, setClientThrottle } from '../../tpp/tpp-service.ts';
 import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 /**
@@ -58,12 +60,7 @@ const blockCredential = operation({
     const jwk = credential.kind === 'key' ? (metadata.jwks as { keys?: JWK[] } | undefined)?.keys?.find((key) => key.kid === credential.value) : undefined;
     const binding = credential.kind === 'certificate' ? { 'x5t#S256': credential.value } : jwk && { jkt: await calculateJwkThumbprint(jwk) };
     return db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('blocked_credential')
-        .values({ client_id: input.clientId, ...credential, reason: input.reason, blocked_by: operator.id })
-        .onConflict((conflict) => conflict.doNothing())
-        .returning('value')
-        .executeTakeFirst();
+      const inserted = await insertBlockedCredential(trx, { clientId: input.clientId, ...credential, reason: input.reason, blockedBy: operator.id });
       if (!inserted) throw new AdminError('conflict', `that ${credential.kind} of ${input.clientId} is already blocked`);
       const tokensRevoked = binding ? await destroyBoundTokens(trx, input.clientId, binding) : 0;
       await appendAuditEvent(trx, {
@@ -90,7 +87,7 @@ const unblockCredential = operation({
   async run({ db, operator }, input) {
     const credential = credentialOf(input);
     return db.transaction().execute(async (trx) => {
-      const removed = await trx.deleteFrom('blocked_credential').where('client_id', '=', input.clientId).where('kind', '=', credential.kind).where('value', '=', credential.value).executeTakeFirst();
+      const removed = await deleteBlockedCredential(trx, { clientId: input.clientId, ...credential });
       if (Number(removed.numDeletedRows) === 0) throw new AdminError('not_found', `that ${credential.kind} of ${input.clientId} is not blocked`);
       await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: input.clientId, event: 'tpp.credential_unblocked', actor: actorOf(operator), before: credential, details: { reason: input.reason } });
       return { clientId: input.clientId, unblocked: credential };
@@ -151,10 +148,9 @@ const lockDown = operation({
     if (!customer) throw new AdminError('not_found', `no customer ${input.customer}`);
     const actor = actorOf(operator);
     // Sign-in first, so the intruder cannot start anything new while the rest is taken down.
-    const dashboardSessions = await db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
+    const dashboardSessions = await countSessionsOfCustomer(db, customer.id);
     if (!customer.disabledAt) await setCustomerDisabled(db, customer, { disabled: true, reason: input.reason, actor });
-    const live = await db.selectFrom('consent').select('grant_id').where('customer_id', '=', customer.id).where('status', '=', 'Authorised').where('grant_id', 'is not', null).execute();
-    const tokensRevoked = await countTokensOfGrants(db, live.map((row) => row.grant_id!));
+    const tokensRevoked = await countTokensOfGrants(db, await grantsOfAuthorisedConsents(db, customer.id));
     const revoked = await revokeConsentsWithTpp(db, { customerId: customer.id, actor, reason: input.reason });
     const providerSessions = await destroyCustomerSessions(db, customer.id);
     const totpKey = await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey });
@@ -166,7 +162,7 @@ const lockDown = operation({
       consentsEnded: revoked.length,
       consentIds: revoked.map((consent) => consent.id),
       tokensRevoked,
-      sessionsEnded: dashboardSessions.length + providerSessions,
+      sessionsEnded: dashboardSessions + providerSessions,
       // For the genuine customer, through a verified channel, once they are back in control.
       otpauthUri,
     };
@@ -227,10 +223,8 @@ const throttle = operation({
   output: z.object({ clientId: z.string(), limit: z.int(), windowSeconds: z.int(), ...ended }),
   async run({ db, operator }, input) {
     await clientOrFail(db, input.clientId);
-    const row = { client_id: input.clientId, limit: input.limit, window_seconds: input.windowSeconds, reason: input.reason };
     return db.transaction().execute(async (trx) => {
-      const before = await trx.selectFrom('client_rate_limit').select(['limit', 'window_seconds']).where('client_id', '=', input.clientId).executeTakeFirst();
-      await trx.insertInto('client_rate_limit').values(row).onConflict((conflict) => conflict.column('client_id').doUpdateSet(row)).execute();
+      const before = await setClientThrottle(trx, input.clientId, input);
       await appendAuditEvent(trx, {
         subjectType: 'tpp',
         subjectId: input.clientId,
@@ -255,7 +249,7 @@ const unthrottle = operation({
   output: z.object({ clientId: z.string(), throttled: z.literal(false) }),
   async run({ db, operator }, input) {
     return db.transaction().execute(async (trx) => {
-      const removed = await trx.deleteFrom('client_rate_limit').where('client_id', '=', input.clientId).returning(['limit', 'window_seconds']).executeTakeFirst();
+      const removed = await liftClientThrottle(trx, input.clientId);
       if (!removed) throw new AdminError('not_found', `TPP ${input.clientId} is not throttled`);
       await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: input.clientId, event: 'tpp.unthrottled', actor: actorOf(operator), before: removed, details: { ...(input.reason && { reason: input.reason }) } });
       return { clientId: input.clientId, throttled: false };

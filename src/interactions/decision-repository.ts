@@ -2,7 +2,7 @@ import { type SqlBool, type Transaction, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Database, InteractionDecision } from '../db/schema.ts';
 import { type ModelRow, upsertModelRowsWhere } from '../store/model-upsert.ts';
-import type { TakenDecision } from './sca-progress.ts';
+import type { TakenDecision } from './sca-progress-repository.ts';
 
 /**
  * A decision on an interaction is taken once. The customer's approve or deny claims the decision on

@@ -15,7 +15,7 @@ const RETENTION_SECONDS = 3600;
 /** For `touchScaProgressReading` when a step needs nothing read alongside. */
 export const nothingAlongside = () => sql<Record<string, never>>`select`;
 
-/** A decision the customer already took on the interaction (src/interactions/decision.ts). */
+/** A decision the customer already took on the interaction (src/interactions/decision-repository.ts). */
 export interface TakenDecision {
   decision: InteractionDecision;
   clientId: string;
