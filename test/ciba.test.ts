@@ -329,6 +329,20 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal((await app.deny('not-a-uuid')).status, 404);
   });
 
+  test('the JSON endpoint words a refused body as invalid_request, through the one error handler', async () => {
+    const id = randomUUID();
+    const form = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/deny`, 'a=b', 'application/x-www-form-urlencoded');
+    assert.deepEqual(form, { status: 415, body: { error: 'invalid_request', error_description: 'expected application/json' } });
+    const malformed = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/approve`, '{');
+    assert.deepEqual(malformed, { status: 400, body: { error: 'invalid_request', error_description: 'the body is not JSON' } });
+    const shapeless = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/approve`, { code: 123456 });
+    assert.equal(shapeless.status, 400);
+    assert.equal(shapeless.body.error, 'invalid_request');
+    assert.match(String(shapeless.body.error_description), /^expected \{"code": "<6 digits>"/);
+    const anonymous = await fetch(`${assent.issuer}${DECOUPLED_PATHS.api}`, { dispatcher: tlsAgent(assent.ca.certPem) });
+    assert.deepEqual(await anonymous.json(), { error: 'login_required', error_description: 'sign in to the dashboard first' });
+  });
+
   test('ping mode: the TPP is notified through the SSRF guard once the approval is committed; a forbidden endpoint is never called', async () => {
     const pings: { authorization: string | undefined; body: string }[] = [];
     const pair = await issueCertificate(assent.ca, { subject: 'CN=localhost', dnsNames: ['localhost'], usage: 'server' });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { type JsonBodyFault, JsonBodyRefused } from '../http/json-body.ts';
 import { TokenRejected } from '../http/presented-token.ts';
 import { AccessRefused } from '../http/route-guard.ts';
 import { ClientThrottled } from '../protocol/client-throttled.ts';
@@ -49,13 +50,22 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
   };
 }
 
-/** The envelope of the route guard's refusals: 401 with the token's challenge, 403 for a token the route refuses. */
+/** The envelope of a request body the JSON reader (http/json-body.ts) refused. */
+const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
+  media_type: () => ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type'),
+  too_large: () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large'),
+  malformed: () => ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON'),
+  invalid: (message) => ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', message),
+};
+
+/** The envelope of the route guard's refusals and of refused bodies: 401 with the token's challenge, 403 for a token the route refuses. */
 function guardRefusal(caught: unknown): ObError | undefined {
   if (caught instanceof TokenRejected) {
     const code = caught.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid';
     return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], { 'www-authenticate': caught.challenge });
   }
   if (caught instanceof AccessRefused) return ObError.of(403, 'UK.OBIE.Header.Invalid', caught.message, 'Authorization');
+  if (caught instanceof JsonBodyRefused) return BODY_REFUSALS[caught.fault](caught.message);
   return undefined;
 }
 
