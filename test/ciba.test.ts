@@ -134,8 +134,7 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(notice?.customerId, customer.id);
 
     const wrong = await app.approve(request.id, { code: '000000', account_ids: [accounts.current.id] });
-    assert.equal(wrong.status, 403);
-    assert.equal(wrong.body.error, 'invalid_code');
+    assert.deepEqual(wrong, { status: 403, body: { error: 'invalid_code', error_description: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.' } });
     const approved = await app.approve(request.id, { code: await oneTimeCode(customer), account_ids: [accounts.current.id, accounts.savings.id] });
     assert.deepEqual(approved, { status: 200, body: { status: 'approved' } });
 
@@ -149,8 +148,7 @@ describe('decoupled authentication (CIBA)', () => {
 
     // Refused before any code is checked (the decision is taken): any code will do.
     const again = await app.approve(request.id, { code: '123456', account_ids: [accounts.current.id] });
-    assert.equal(again.status, 409, 'a second approval decides nothing');
-    assert.equal(again.body.error, 'already_decided');
+    assert.deepEqual(again, { status: 409, body: { error: 'already_decided', error_description: 'This request has already been answered or has expired. Nothing was changed.' } }, 'a second approval decides nothing');
 
     // The ID token names the customer for the next request (id_token_hint).
     const nextConsent = await accountConsent();

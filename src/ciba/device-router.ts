@@ -5,6 +5,7 @@ import type { Customer } from '../customers/customer-service.ts';
 import { requireSession, type SignedInContext } from '../dashboard/dashboard-session.ts';
 import type { SessionPolicy } from '../dashboard/session-service.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
+import { CustomerApiRefusal } from '../http/error-page.ts';
 import { readForm } from '../http/form-body.ts';
 import { JsonBodyRefused, readJsonBody } from '../http/json-body.ts';
 import type { Views } from '../http/views.ts';
@@ -117,7 +118,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
 
   async function answerApi(ctx: Context, action: () => Promise<DecisionOutcome>) {
     ctx.set('Cache-Control', 'no-store');
-    // A refused body is thrown to the error page, which answers this JSON route in JSON (invalid_request).
+    // Refusals, a refused body's among them, are thrown to the error page, which answers this JSON route in JSON.
     const params = requestParams.safeParse(ctx.params);
     const decided = params.success ? await action() : { outcome: 'not_found' as const };
     if (decided.outcome === 'approved' || decided.outcome === 'denied') {
@@ -125,9 +126,8 @@ export function deviceRouter(deps: DeviceRouterDeps) {
       return;
     }
     const refusal = refusalOf(views.wording(ctx), decided);
-    if (decided.outcome === 'locked') ctx.set('Retry-After', String(Math.max(1, Math.ceil((decided.until.getTime() - Date.now()) / 1000))));
-    ctx.status = refusal.status;
-    ctx.body = { error: refusal.error, error_description: refusal.message };
+    const retryAfter = decided.outcome === 'locked' ? Math.max(1, Math.ceil((decided.until.getTime() - Date.now()) / 1000)) : undefined;
+    throw new CustomerApiRefusal(refusal.status, refusal.error, refusal.message, retryAfter);
   }
 
   router.get(DECOUPLED_PATHS.api, apiSession, async (ctx) => {
