@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { EdgeRefusal } from '../http/hostile-input.ts';
 import { type JsonBodyFault, JsonBodyRefused } from '../http/json-body.ts';
 import { TokenRejected } from '../http/presented-token.ts';
 import { AccessRefused } from '../http/route-guard.ts';
@@ -41,7 +42,7 @@ export class ObError extends Error {
   }
 }
 
-export function obEnvelope(status: number, message: string, problems: ObProblem[]) {
+function obEnvelope(status: number, message: string, problems: ObProblem[]) {
   return {
     Code: `${status} ${REASONS[status] ?? 'Error'}`,
     Id: randomUUID(),
@@ -49,6 +50,21 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
     Errors: problems.map((p) => ({ ErrorCode: p.code, Message: p.message, ...(p.path && { Path: p.path }) })),
   };
 }
+
+/** Answers an ObError: its status, its headers and the envelope. */
+function answer(ctx: Context, error: ObError) {
+  ctx.status = error.status;
+  ctx.set(error.headers);
+  ctx.body = obEnvelope(error.status, error.message, error.problems);
+}
+
+/**
+ * Input refused at the edge (http/hostile-input.ts: NUL characters, unpaired surrogates, a body over
+ * the limit), before it reaches a router, answered in the envelope.
+ */
+export const obEdgeRefusal: EdgeRefusal = (ctx, status, description) => {
+  answer(ctx, ObError.of(status, status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', description));
+};
 
 /** The envelope of a request body the JSON reader (http/json-body.ts) refused. */
 const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
@@ -80,11 +96,9 @@ export function obErrors(logger: Logger): Middleware {
       await next();
     } catch (caught) {
       const row = caught instanceof AssentError ? obErrorRowOf(caught) : undefined;
-      const answer = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
-      if (answer instanceof ObError) {
-        ctx.status = answer.status;
-        ctx.set(answer.headers);
-        ctx.body = obEnvelope(answer.status, answer.message, answer.problems);
+      const known = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
+      if (known instanceof ObError) {
+        answer(ctx, known);
         return;
       }
       if (caught instanceof ClientThrottled) {
