@@ -65,6 +65,17 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     }
   });
 
+  test('an unknown TPP is not_found, through the admin API\'s one table', async () => {
+    for (const [method, route, json] of [
+      ['POST', '/tpps/no-such-tpp/suspend', { reason: 'x' }],
+      ['POST', '/tpps/no-such-tpp/reinstate', { reason: 'x' }],
+      ['GET', '/tpps/no-such-tpp', undefined],
+    ] as const) {
+      const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
+      assert.deepEqual([refused.status, refused.body], [404, { error: 'not_found', error_description: 'no TPP with client id no-such-tpp' }], `${method} ${route}`);
+    }
+  });
+
   test('a NUL, an unpaired surrogate or a date Postgres cannot hold is a 400 naming it, before anything is read or written', async () => {
     const fingerprint = await databaseFingerprint(assent.db);
     for (const [method, route, json, expected] of [

@@ -21,6 +21,7 @@ const OAUTH_ERRORS: Record<AssentErrorCode, OAuthErrorClass | undefined> = {
   account_selection_invalid: undefined,
   idempotency_conflict: undefined,
   payment_changed: undefined,
+  tpp_not_found: undefined,
   tpp_state_invalid: undefined,
   csrf_rejected: undefined,
   request_body_invalid: undefined,
