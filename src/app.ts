@@ -20,7 +20,7 @@ import { errorPage } from './http/error-page.ts';
 import { declaredRoutes } from './http/declared-routes.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
-import { obEnvelope } from './ob-api/ob-error.ts';
+import { obEdgeRefusal } from './ob-api/ob-error.ts';
 import type { OpenApiDocument } from './openapi/document.ts';
 import { openApiRouter } from './openapi/openapi-router.ts';
 import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
@@ -88,11 +88,7 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
 
 function edgeRefusal(views: Views): EdgeRefusal {
   return (ctx, status, description) => {
-    if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) {
-      ctx.status = status;
-      ctx.body = obEnvelope(status, description, [{ code: status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', message: description }]);
-      return;
-    }
+    if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) return obEdgeRefusal(ctx, status, description);
     // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
     // does not know, gets the page; a client's route gets OAuth JSON.
     const route = findRoute(ctx.method, ctx.path);

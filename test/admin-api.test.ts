@@ -53,6 +53,29 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     assert.equal(response.headers.connection, 'close');
   });
 
+  test('a body that is not a JSON object is an invalid_request naming why', async () => {
+    for (const [contentType, body, description] of [
+      ['text/plain', '{}', 'the body must be application/json'],
+      ['application/json', '{', 'the body is not valid JSON'],
+      ['application/json', '[1]', 'the body must be a JSON object'],
+    ] as const) {
+      const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+      assert.equal(response.statusCode, 400, description);
+      assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: description });
+    }
+  });
+
+  test('an unknown TPP is not_found, through the admin API\'s one table', async () => {
+    for (const [method, route, json] of [
+      ['POST', '/tpps/no-such-tpp/suspend', { reason: 'x' }],
+      ['POST', '/tpps/no-such-tpp/reinstate', { reason: 'x' }],
+      ['GET', '/tpps/no-such-tpp', undefined],
+    ] as const) {
+      const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
+      assert.deepEqual([refused.status, refused.body], [404, { error: 'not_found', error_description: 'no TPP with client id no-such-tpp' }], `${method} ${route}`);
+    }
+  });
+
   test('a NUL, an unpaired surrogate or a date Postgres cannot hold is a 400 naming it, before anything is read or written', async () => {
     const fingerprint = await databaseFingerprint(assent.db);
     for (const [method, route, json, expected] of [

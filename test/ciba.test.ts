@@ -134,8 +134,7 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(notice?.customerId, customer.id);
 
     const wrong = await app.approve(request.id, { code: '000000', account_ids: [accounts.current.id] });
-    assert.equal(wrong.status, 403);
-    assert.equal(wrong.body.error, 'invalid_code');
+    assert.deepEqual(wrong, { status: 403, body: { error: 'invalid_code', error_description: 'That code is not correct. Check the 6-digit code in your authenticator app and try again.' } });
     const approved = await app.approve(request.id, { code: await oneTimeCode(customer), account_ids: [accounts.current.id, accounts.savings.id] });
     assert.deepEqual(approved, { status: 200, body: { status: 'approved' } });
 
@@ -149,8 +148,7 @@ describe('decoupled authentication (CIBA)', () => {
 
     // Refused before any code is checked (the decision is taken): any code will do.
     const again = await app.approve(request.id, { code: '123456', account_ids: [accounts.current.id] });
-    assert.equal(again.status, 409, 'a second approval decides nothing');
-    assert.equal(again.body.error, 'already_decided');
+    assert.deepEqual(again, { status: 409, body: { error: 'already_decided', error_description: 'This request has already been answered or has expired. Nothing was changed.' } }, 'a second approval decides nothing');
 
     // The ID token names the customer for the next request (id_token_hint).
     const nextConsent = await accountConsent();
@@ -327,6 +325,20 @@ describe('decoupled authentication (CIBA)', () => {
     assert.equal(form.status, 415, 'a cross-site form cannot post here');
     assert.equal((await app.deny(randomUUID())).status, 404);
     assert.equal((await app.deny('not-a-uuid')).status, 404);
+  });
+
+  test('the JSON endpoint words a refused body as invalid_request, through the one error handler', async () => {
+    const id = randomUUID();
+    const form = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/deny`, 'a=b', 'application/x-www-form-urlencoded');
+    assert.deepEqual(form, { status: 415, body: { error: 'invalid_request', error_description: 'expected application/json' } });
+    const malformed = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/approve`, '{');
+    assert.deepEqual(malformed, { status: 400, body: { error: 'invalid_request', error_description: 'the body is not JSON' } });
+    const shapeless = await app.call('POST', `${DECOUPLED_PATHS.api}/${id}/approve`, { code: 123456 });
+    assert.equal(shapeless.status, 400);
+    assert.equal(shapeless.body.error, 'invalid_request');
+    assert.match(String(shapeless.body.error_description), /^expected \{"code": "<6 digits>"/);
+    const anonymous = await fetch(`${assent.issuer}${DECOUPLED_PATHS.api}`, { dispatcher: tlsAgent(assent.ca.certPem) });
+    assert.deepEqual(await anonymous.json(), { error: 'login_required', error_description: 'sign in to the dashboard first' });
   });
 
   test('ping mode: the TPP is notified through the SSRF guard once the approval is committed; a forbidden endpoint is never called', async () => {

@@ -116,6 +116,13 @@ describe('UK OB v3.1 consent API', () => {
     assertObError(await tppA.call('POST', ACCOUNT_ACCESS, { body: '{"Data":', headers: { 'content-type': 'application/json' } }), 400, 'UK.OBIE.Resource.InvalidFormat');
   });
 
+  test('a body refused by the JSON reader reads the same in the envelope as ever', async () => {
+    const untyped = await tppA.call('POST', ACCOUNT_ACCESS, { body: '{}', headers: { 'content-type': 'text/plain' } });
+    assert.deepEqual(strip(untyped), { status: 415, rest: { Code: '415 UnsupportedMediaType', Message: 'Content-Type must be application/json', Errors: [{ ErrorCode: 'UK.OBIE.Header.Invalid', Message: 'Content-Type must be application/json', Path: 'Content-Type' }] } });
+    const malformed = await tppA.call('POST', ACCOUNT_ACCESS, { body: '{"Data":', headers: { 'content-type': 'application/json' } });
+    assert.deepEqual(strip(malformed), { status: 400, rest: { Code: '400 BadRequest', Message: 'the request body is not valid JSON', Errors: [{ ErrorCode: 'UK.OBIE.Resource.InvalidFormat', Message: 'the request body is not valid JSON' }] } });
+  });
+
   test('amounts keep their exact decimal value', async () => {
     for (const [sent, stored] of [['165.88', '165.88'], ['0.1', '0.10'], ['9999999999999.99', '9999999999999.99']]) {
       const response = await tppA.call('POST', DOMESTIC_PAYMENT, {

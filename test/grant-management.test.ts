@@ -66,7 +66,9 @@ describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () =>
     assert.deepEqual(body.consents.map((consent) => [consent.consent_id, consent.consent_status]), [[granted.consentId, 'Authorised']]);
 
     assert.equal((await grants(beta, 'GET', grantId)).status, 404, 'another TPP\'s grant does not exist for it');
-    assert.equal((await grants(alpha, 'GET', 'no-such-grant')).status, 404);
+    const unknown = await grants(alpha, 'GET', 'no-such-grant');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, { error: 'invalid_grant_id', error_description: 'no such grant' });
     const wrongScope = await grants(alpha, 'GET', grantId, 'accounts');
     assert.equal(wrongScope.status, 403);
     assert.equal((wrongScope.body as { error: string }).error, 'insufficient_scope');
@@ -74,6 +76,8 @@ describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () =>
     const anonymous = await api.raw('GET', `${GRANTS_PATH}/${grantId}`, {});
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('www-authenticate') ?? '', /invalid_token/);
+    assert.equal(anonymous.headers.get('cache-control'), 'no-store');
+    assert.equal((anonymous.body as { error: string }).error, 'invalid_token');
   });
 
   test('DELETE revokes the grant, its tokens and its consent, and emits the event; another TPP cannot', async () => {

@@ -96,6 +96,10 @@ describe('a sweeping VRP consent end to end: API, SCA with dynamic linking, toke
     const mismatch = await fundsConfirmation(consentId, tokens.access_token, dpop, '1.00', crypto.randomUUID());
     assert.equal(mismatch.status, 400);
     assert.equal((mismatch.body as { Errors: { ErrorCode: string }[] }).Errors[0]!.ErrorCode, 'UK.OBIE.Resource.ConsentMismatch');
+    const unknown = await fundsConfirmation(crypto.randomUUID(), tokens.access_token, dpop, '1.00');
+    assert.equal(unknown.status, 404);
+    const { Id: _id, ...envelope } = unknown.body as { Id: string };
+    assert.deepEqual(envelope, { Code: '404 NotFound', Message: 'consent not found', Errors: [{ ErrorCode: 'UK.OBIE.Resource.NotFound', Message: 'consent not found', Path: 'ConsentId' }] });
     const withClientToken = await api.call('POST', `${DOMESTIC_VRP}/${consentId}/funds-confirmation`, { body: { Data: { ConsentId: consentId, Reference: 'X', InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } } });
     assert.equal(withClientToken.status, 401, 'funds confirmation takes the customer\'s token, not the TPP\'s client token');
 

@@ -10,6 +10,7 @@ export const ADMIN_ERROR_OF: Record<AssentErrorCode, AdminErrorCode> = {
   idempotency_conflict: 'conflict',
   consent_binding_refused: 'conflict',
   payment_changed: 'conflict',
+  tpp_not_found: 'not_found',
   tpp_state_invalid: 'conflict',
   csrf_rejected: 'invalid_request',
   request_body_invalid: 'invalid_request',

@@ -11,7 +11,22 @@ import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { firstIssue } from './input-issues.ts';
 import type { EdgeRefusal } from '../http/hostile-input.ts';
-import { BodyTooLarge, readRequestBody } from '../http/request-body.ts';
+import { type JsonBodyFault, JsonBodyRefused, readJsonBody } from '../http/json-body.ts';
+
+/** How the admin API words a body the JSON reader (http/json-body.ts) refused. */
+const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => string> = {
+  media_type: () => 'the body must be application/json',
+  too_large: () => 'request body too large',
+  malformed: () => 'the body is not valid JSON',
+  invalid: (message) => message,
+};
+
+/** The admin API's reading of service errors (through its table) and of refused bodies; anything else unchanged. */
+function adminErrorOf(thrown: unknown): unknown {
+  if (thrown instanceof AssentError && thrown.expose) return new AdminError(ADMIN_ERROR_OF[thrown.code], thrown.message, { cause: thrown });
+  if (thrown instanceof JsonBodyRefused) return new AdminError('invalid_request', BODY_REFUSALS[thrown.fault](thrown.message), { cause: thrown });
+  return thrown;
+}
 
 /** Errors as `{error, error_description}`; anything unexpected is a logged 500 that says nothing more. */
 export function adminErrors(logger: Logger) {
@@ -20,7 +35,7 @@ export function adminErrors(logger: Logger) {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AdminError('not_found', 'no such admin API route');
     } catch (thrown) {
-      const error = thrown instanceof AssentError && thrown.expose ? new AdminError(ADMIN_ERROR_OF[thrown.code], thrown.message, { cause: thrown }) : thrown;
+      const error = adminErrorOf(thrown);
       const known = error instanceof AdminError;
       if (!known) logger.error({ err: error, path: ctx.path }, 'admin API request failed');
       ctx.status = known ? error.status : 500;
@@ -73,18 +88,9 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
   return operatorOf(OPERATOR_NAME.test(name) ? name : 'unnamed', 'admin-token');
 }
 
+/** The operation's fields from a JSON object body; a POST without a body has none. */
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const raw = await readRequestBody(ctx).catch((error: unknown) => {
-    throw error instanceof BodyTooLarge ? new AdminError('invalid_request', 'request body too large') : error;
-  });
-  if (raw.length === 0) return {};
-  if (!ctx.is('application/json')) throw new AdminError('invalid_request', 'the body must be application/json');
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new AdminError('invalid_request', 'the body is not valid JSON');
-  }
+  const body = await readJsonBody(ctx, 'object-untyped');
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'the body must be a JSON object');
   return body as Record<string, unknown>;
 }

@@ -5,8 +5,9 @@ import type { Customer } from '../customers/customer-service.ts';
 import { requireSession, type SignedInContext } from '../dashboard/dashboard-session.ts';
 import type { SessionPolicy } from '../dashboard/session-service.ts';
 import { type Csrf, csrfProtection } from '../http/csrf.ts';
-import { BodyError, readForm } from '../http/form-body.ts';
-import { readRequestBody } from '../http/request-body.ts';
+import { CustomerApiRefusal } from '../http/error-page.ts';
+import { readForm } from '../http/form-body.ts';
+import { JsonBodyRefused, readJsonBody } from '../http/json-body.ts';
 import type { Views } from '../http/views.ts';
 import { selectedAccounts } from '../interactions/consent-step.ts';
 import { lockoutNotice } from '../interactions/login-step.ts';
@@ -60,16 +61,6 @@ export const approvalBody = z.object({
 });
 
 const customerIdOf = (ctx: Context) => (ctx as SignedInContext).state.dashboard.session.customerId;
-
-async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw new BodyError(415, 'expected application/json');
-  const body = (await readRequestBody(ctx)).toString('utf8');
-  try {
-    return body.length === 0 ? {} : JSON.parse(body);
-  } catch {
-    throw new BodyError(400, 'the body is not JSON');
-  }
-}
 
 export function deviceRouter(deps: DeviceRouterDeps) {
   const { views } = deps;
@@ -127,24 +118,16 @@ export function deviceRouter(deps: DeviceRouterDeps) {
 
   async function answerApi(ctx: Context, action: () => Promise<DecisionOutcome>) {
     ctx.set('Cache-Control', 'no-store');
-    let decided: DecisionOutcome;
-    try {
-      const params = requestParams.safeParse(ctx.params);
-      decided = params.success ? await action() : { outcome: 'not_found' };
-    } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      ctx.status = error.status;
-      ctx.body = { error: 'invalid_request', error_description: error.message };
-      return;
-    }
+    // Refusals, a refused body's among them, are thrown to the error page, which answers this JSON route in JSON.
+    const params = requestParams.safeParse(ctx.params);
+    const decided = params.success ? await action() : { outcome: 'not_found' as const };
     if (decided.outcome === 'approved' || decided.outcome === 'denied') {
       ctx.body = { status: decided.outcome };
       return;
     }
     const refusal = refusalOf(views.wording(ctx), decided);
-    if (decided.outcome === 'locked') ctx.set('Retry-After', String(Math.max(1, Math.ceil((decided.until.getTime() - Date.now()) / 1000))));
-    ctx.status = refusal.status;
-    ctx.body = { error: refusal.error, error_description: refusal.message };
+    const retryAfter = decided.outcome === 'locked' ? Math.max(1, Math.ceil((decided.until.getTime() - Date.now()) / 1000)) : undefined;
+    throw new CustomerApiRefusal(refusal.status, refusal.error, refusal.message, retryAfter);
   }
 
   router.get(DECOUPLED_PATHS.api, apiSession, async (ctx) => {
@@ -155,8 +138,8 @@ export function deviceRouter(deps: DeviceRouterDeps) {
 
   router.post(`${DECOUPLED_PATHS.api}/:id/approve`, apiSession, (ctx) =>
     answerApi(ctx, async () => {
-      const body = approvalBody.safeParse(await readJson(ctx));
-      if (!body.success) throw new BodyError(400, `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`);
+      const body = approvalBody.safeParse(await readJsonBody(ctx, 'object'));
+      if (!body.success) throw new JsonBodyRefused('invalid', `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`);
       const { code, account_ids: accountIds, payment_digest: paymentDigest } = body.data;
       return approveDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id), { code, accountIds, paymentDigest });
     }),
@@ -164,7 +147,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
 
   router.post(`${DECOUPLED_PATHS.api}/:id/deny`, apiSession, (ctx) =>
     answerApi(ctx, async () => {
-      await readJson(ctx);
+      await readJsonBody(ctx, 'object');
       return denyDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id));
     }),
   );

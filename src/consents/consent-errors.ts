@@ -9,6 +9,14 @@ export class ConsentNotFound extends AssentError {
   }
 }
 
+/** An operation that needs an authorised consent, on one that is not (awaiting, rejected, revoked, expired). */
+export class ConsentNotAuthorised extends AssentError {
+  override name = 'ConsentNotAuthorised';
+  constructor(status: string) {
+    super('consent_status_invalid', `the consent is ${status}`);
+  }
+}
+
 export class ConsentExpired extends AssentError {
   override name = 'ConsentExpired';
   constructor() {

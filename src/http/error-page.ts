@@ -18,6 +18,25 @@ interface HttpError {
   message?: string;
 }
 
+/**
+ * A customer's JSON route refusing in its own words (the device API's outcomes: a wrong code, a request
+ * already decided): the status, the `error` code, the description already worded for the customer, and
+ * how long to wait when waiting helps (Retry-After).
+ */
+export class CustomerApiRefusal extends Error {
+  override name = 'CustomerApiRefusal';
+  readonly expose = true;
+  readonly status: number;
+  readonly error: string;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(status: number, error: string, description: string, retryAfterSeconds?: number) {
+    super(description);
+    this.status = status;
+    this.error = error;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** What the failure looks like to the client: OAuth's `error` code, its description, the HTTP status. */
 function describe(caught: unknown): { status: number; error: string | undefined; description: string; name?: string | undefined } {
   if (caught instanceof DatabaseUnavailable) return { status: 503, error: caught.error, description: caught.error_description };
@@ -49,7 +68,8 @@ export function errorPage(views: Views, logger: Logger): Middleware {
     } catch (caught) {
       const { status, error, description, name } = describe(caught);
       if (status >= 500) ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
-      if (caught instanceof DatabaseUnavailable) ctx.set('Retry-After', String(caught.retryAfterSeconds));
+      const retryAfter = caught instanceof DatabaseUnavailable || caught instanceof CustomerApiRefusal ? caught.retryAfterSeconds : undefined;
+      if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       ctx.set('Cache-Control', 'no-store');
       const route = findRoute(ctx.method, ctx.path);
       // A customer's JSON API (the bank app's device endpoint) answers in JSON like every other program.

@@ -16,6 +16,7 @@ const PAGE_STATUS: Record<AssentErrorCode, number | undefined> = {
   request_body_invalid: 400,
   consent_status_invalid: undefined,
   idempotency_conflict: undefined,
+  tpp_not_found: undefined,
   tpp_state_invalid: undefined,
   subscription_exists: undefined,
   subscription_not_found: undefined,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { EdgeRefusal } from '../http/hostile-input.ts';
+import { type JsonBodyFault, JsonBodyRefused } from '../http/json-body.ts';
 import { TokenRejected } from '../http/presented-token.ts';
 import { AccessRefused } from '../http/route-guard.ts';
 import { ClientThrottled } from '../protocol/client-throttled.ts';
@@ -40,7 +42,7 @@ export class ObError extends Error {
   }
 }
 
-export function obEnvelope(status: number, message: string, problems: ObProblem[]) {
+function obEnvelope(status: number, message: string, problems: ObProblem[]) {
   return {
     Code: `${status} ${REASONS[status] ?? 'Error'}`,
     Id: randomUUID(),
@@ -49,13 +51,37 @@ export function obEnvelope(status: number, message: string, problems: ObProblem[
   };
 }
 
-/** The envelope of the route guard's refusals: 401 with the token's challenge, 403 for a token the route refuses. */
+/** Answers an ObError: its status, its headers and the envelope. */
+function answer(ctx: Context, error: ObError) {
+  ctx.status = error.status;
+  ctx.set(error.headers);
+  ctx.body = obEnvelope(error.status, error.message, error.problems);
+}
+
+/**
+ * Input refused at the edge (http/hostile-input.ts: NUL characters, unpaired surrogates, a body over
+ * the limit), before it reaches a router, answered in the envelope.
+ */
+export const obEdgeRefusal: EdgeRefusal = (ctx, status, description) => {
+  answer(ctx, ObError.of(status, status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', description));
+};
+
+/** The envelope of a request body the JSON reader (http/json-body.ts) refused. */
+const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
+  media_type: () => ObError.of(415, 'UK.OBIE.Header.Invalid', 'Content-Type must be application/json', 'Content-Type'),
+  too_large: () => ObError.of(413, 'UK.OBIE.Resource.InvalidFormat', 'the request body is too large'),
+  malformed: () => ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', 'the request body is not valid JSON'),
+  invalid: (message) => ObError.of(400, 'UK.OBIE.Resource.InvalidFormat', message),
+};
+
+/** The envelope of the route guard's refusals and of refused bodies: 401 with the token's challenge, 403 for a token the route refuses. */
 function guardRefusal(caught: unknown): ObError | undefined {
   if (caught instanceof TokenRejected) {
     const code = caught.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid';
     return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], { 'www-authenticate': caught.challenge });
   }
   if (caught instanceof AccessRefused) return ObError.of(403, 'UK.OBIE.Header.Invalid', caught.message, 'Authorization');
+  if (caught instanceof JsonBodyRefused) return BODY_REFUSALS[caught.fault](caught.message);
   return undefined;
 }
 
@@ -70,11 +96,9 @@ export function obErrors(logger: Logger): Middleware {
       await next();
     } catch (caught) {
       const row = caught instanceof AssentError ? obErrorRowOf(caught) : undefined;
-      const answer = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
-      if (answer instanceof ObError) {
-        ctx.status = answer.status;
-        ctx.set(answer.headers);
-        ctx.body = obEnvelope(answer.status, answer.message, answer.problems);
+      const known = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
+      if (known instanceof ObError) {
+        answer(ctx, known);
         return;
       }
       if (caught instanceof ClientThrottled) {

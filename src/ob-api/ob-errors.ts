@@ -14,6 +14,7 @@ const OB_ERRORS: Record<AssentErrorCode, { status: number; code: ObErrorCode; pa
   account_selection_invalid: undefined,
   consent_binding_refused: undefined,
   payment_changed: undefined,
+  tpp_not_found: undefined,
   tpp_state_invalid: undefined,
   csrf_rejected: undefined,
   sign_in_failed: undefined,

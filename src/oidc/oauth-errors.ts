@@ -1,4 +1,8 @@
+import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { TokenRejected } from '../http/presented-token.ts';
+import { AccessRefused } from '../http/route-guard.ts';
 import { InvalidGrantId } from './grant-management.ts';
 import { AssentError, type AssentErrorCode } from '../protocol/assent-error.ts';
 
@@ -17,6 +21,7 @@ const OAUTH_ERRORS: Record<AssentErrorCode, OAuthErrorClass | undefined> = {
   account_selection_invalid: undefined,
   idempotency_conflict: undefined,
   payment_changed: undefined,
+  tpp_not_found: undefined,
   tpp_state_invalid: undefined,
   csrf_rejected: undefined,
   request_body_invalid: undefined,
@@ -33,4 +38,50 @@ export function toOAuthError(error: unknown, within?: 'authorization_details'): 
   const row = OAUTH_ERRORS[error.code];
   if (!row) return error;
   return within === 'authorization_details' ? new errors.InvalidAuthorizationDetails(error.message) : new row(error.message);
+}
+
+/** An OAuth error of Assent's own token routes: its status, `error` code, description and challenge. */
+interface OAuthAnswer {
+  status: number;
+  error: string;
+  description: string;
+  challenge?: string;
+}
+
+/**
+ * The route guard's refusals in OAuth's words (RFC 6750, and RFC 9449 for a DPoP proof), and service
+ * errors through the table above; on a resource route the service error's own status stands (a grant
+ * that is not there is 404), the table gives the code.
+ */
+function oauthAnswerOf(caught: unknown): OAuthAnswer | undefined {
+  if (caught instanceof TokenRejected) return { status: 401, error: caught.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token', description: caught.message, challenge: caught.challenge };
+  if (caught instanceof AccessRefused) return { status: 403, error: 'insufficient_scope', description: caught.message, challenge: caught.challenge };
+  if (!(caught instanceof AssentError) || !caught.expose) return undefined;
+  const row = OAUTH_ERRORS[caught.code];
+  if (!row) return undefined;
+  return { status: caught.status, error: (new row(caught.message) as errors.OIDCProviderError).error, description: caught.message };
+}
+
+/**
+ * The one error handler of Assent's own routes that speak OAuth JSON (Grant Management): `{error,
+ * error_description}` with the challenge in WWW-Authenticate; anything else is logged and answered as
+ * server_error without details.
+ */
+export function oauthApiErrors(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (caught) {
+      const answer = oauthAnswerOf(caught);
+      if (!answer) {
+        logger.error({ err: caught, path: ctx.path }, 'request failed');
+        ctx.status = 500;
+        ctx.body = { error: 'server_error', error_description: 'unexpected error' };
+        return;
+      }
+      ctx.status = answer.status;
+      if (answer.challenge) ctx.set('www-authenticate', answer.challenge);
+      ctx.body = { error: answer.error, error_description: answer.description };
+    }
+  };
 }

@@ -15,6 +15,7 @@ export type AssentErrorCode =
   | 'idempotency_conflict'
   | 'consent_binding_refused'
   | 'payment_changed'
+  | 'tpp_not_found'
   | 'tpp_state_invalid'
   | 'csrf_rejected'
   | 'request_body_invalid'

@@ -32,6 +32,13 @@ export interface Actor {
   id: string | null;
 }
 
+export class TppNotFound extends AssentError {
+  override name = 'TppNotFound';
+  constructor(clientId: string) {
+    super('tpp_not_found', `no TPP with client id ${clientId}`, { status: 404 });
+  }
+}
+
 export class TppStateError extends AssentError {
   override name = 'TppStateError';
   constructor(message: string) {
@@ -188,7 +195,7 @@ export async function recordUpdate(
   input: { clientId: string; statement: SoftwareStatement; before: Record<string, unknown>; client: Record<string, unknown> },
 ): Promise<void> {
   const previous = await lockTpp(trx, input.clientId);
-  if (!previous) throw new TppStateError(`no TPP with client id ${input.clientId}`);
+  if (!previous) throw new TppNotFound(input.clientId);
   await updateTpp(trx, input.clientId, profileFields(input.statement));
   const current = toProfile((await findTpp(trx, input.clientId))!);
   await appendAuditEvent(trx, {
@@ -225,7 +232,7 @@ async function changeStatus(
 ): Promise<TppProfile> {
   return db.transaction().execute(async (trx) => {
     const row = await lockTpp(trx, clientId);
-    if (!row) throw new TppStateError(`no TPP with client id ${clientId}`);
+    if (!row) throw new TppNotFound(clientId);
     if (row.status !== change.from) throw new TppStateError(`TPP ${clientId} is ${row.status}, not ${change.from}`);
     await updateTpp(trx, clientId, { status: change.to, status_reason: change.reason });
     // Suspension kills every grant and token at once; reinstatement brings none back.

@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import { auditHistory } from '../../audit/audit-trail.ts';
 import { findClientMetadata } from '../../store/clients.ts';
-import { getTppProfile, listTpps, reinstateTpp, suspendTpp, TppStateError } from '../../tpp/tpp-service.ts';
-import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
+import { getTppProfile, listTpps, reinstateTpp, suspendTpp, TppNotFound } from '../../tpp/tpp-service.ts';
+import { actorOf, operation, reasonField } from '../admin-operation.ts';
 
 const clientId = z.string().min(1).max(200).describe('the TPP client id');
-
-/** Unknown TPP or wrong state: the operator's mistake, said in one line. */
-async function asAdminError<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof TppStateError) throw new AdminError(error.message.startsWith('no TPP') ? 'not_found' : 'conflict', error.message, { cause: error });
-    throw error;
-  }
-}
 
 const list = operation({
   name: 'tpp:list',
@@ -39,7 +29,7 @@ const show = operation({
   positionals: ['clientId'],
   async run({ db }, input) {
     const profile = await getTppProfile(db, input.clientId);
-    if (!profile) throw new AdminError('not_found', `no TPP with client id ${input.clientId}`);
+    if (!profile) throw new TppNotFound(input.clientId);
     return { ...profile, registration: (await findClientMetadata(db, input.clientId)) ?? null, history: await auditHistory(db, 'tpp', input.clientId) };
   },
 });
@@ -51,7 +41,7 @@ const suspend = operation({
   path: '/tpps/:clientId/suspend',
   input: z.object({ clientId, reason: reasonField }),
   positionals: ['clientId'],
-  run: ({ db, operator }, input) => asAdminError(suspendTpp(db, input.clientId, { reason: input.reason, actor: actorOf(operator) })),
+  run: ({ db, operator }, input) => suspendTpp(db, input.clientId, { reason: input.reason, actor: actorOf(operator) }),
 });
 
 const reinstate = operation({
@@ -61,7 +51,7 @@ const reinstate = operation({
   path: '/tpps/:clientId/reinstate',
   input: z.object({ clientId, reason: reasonField.optional() }),
   positionals: ['clientId'],
-  run: ({ db, operator }, input) => asAdminError(reinstateTpp(db, input.clientId, { ...(input.reason && { reason: input.reason }), actor: actorOf(operator) })),
+  run: ({ db, operator }, input) => reinstateTpp(db, input.clientId, { ...(input.reason && { reason: input.reason }), actor: actorOf(operator) }),
 });
 
 export const tppOperations = [list, show, suspend, reinstate];

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { GuardedRoutes } from '../../http/declared-routes.ts';
+import { ConsentNotAuthorised, ConsentNotFound } from '../consent-errors.ts';
 import { getConsentForClient } from '../consent-service.ts';
 import { obAmount, text, toProblems } from '../ob-request-fields.ts';
 import { ObError } from '../../ob-api/ob-error.ts';
@@ -40,9 +41,9 @@ export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provide
     const { caller } = ctx.state;
     const consentId = ctx.params.consentId ?? '';
     const consent = await getConsentForClient(db, caller.clientId, consentId);
-    if (consent?.type !== 'domestic_vrp') throw ObError.of(404, 'UK.OBIE.Resource.NotFound', 'consent not found', 'ConsentId');
+    if (consent?.type !== 'domestic_vrp') throw new ConsentNotFound();
     if (consent.grantId !== caller.grantId) throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
-    if (consent.status !== 'Authorised') throw ObError.of(400, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${consent.status}`, 'Status');
+    if (consent.status !== 'Authorised') throw new ConsentNotAuthorised(consent.status);
 
     const parsed = vrpFundsConfirmationRequest.safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the funds confirmation request is not valid', toProblems(parsed.error));
