@@ -78,7 +78,10 @@ export interface RunningAssent {
   close(): Promise<void>;
 }
 
-async function tlsMaterial(config: Config): Promise<TlsMaterial & { devCa?: { certPem: string; keyPem: string } }> {
+/** The server's certificate and the CAs its clients' certificates may come from; in dev mode, the dev CA too. */
+type ServerTls = TlsMaterial & { devCa?: { certPem: string; keyPem: string } };
+
+async function tlsMaterial(config: Config): Promise<ServerTls> {
   const clientCaPem = await readOptional(config.tls.clientCaFile);
   if (config.tls.certFile && config.tls.keyFile) {
     return { certPem: (await readOptional(config.tls.certFile))!, keyPem: (await readOptional(config.tls.keyFile))!, clientCaPem };
@@ -189,7 +192,7 @@ type Serving = { now: boolean };
  * collaborators and the Koa apps (public and, with OPS_PORT, internal). Parts that hold something open
  * (caches, watchers) are recorded in `life` as they start.
  */
-async function assemble(config: Config, logger: Logger, options: StartOptions, life: Lifecycle, base: { db: Db; tls: Awaited<ReturnType<typeof tlsMaterial>>; issuer: string; port: number; serving: Serving }) {
+async function assemble(config: Config, logger: Logger, options: StartOptions, life: Lifecycle, base: { db: Db; tls: ServerTls; issuer: string; port: number; serving: Serving }) {
   const { db, tls, issuer, port } = base;
   const keys = await loadServerKeys(db, config);
   const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
@@ -327,7 +330,7 @@ function startJobs(config: Config, logger: Logger, life: Lifecycle, deps: { db: 
  * by the whole app. Stopping runs the other way: the public listener drains (readiness already says it is
  * draining), then the internal and admin listeners close.
  */
-async function openListeners(config: Config, logger: Logger, life: Lifecycle, parts: { db: Db; tls: Awaited<ReturnType<typeof tlsMaterial>>; reservation: Awaited<ReturnType<typeof reservePort>>; serving: Serving } & Pick<Awaited<ReturnType<typeof assemble>>, 'app' | 'opsApp' | 'openApi' | 'keyWatch'>) {
+async function openListeners(config: Config, logger: Logger, life: Lifecycle, parts: { db: Db; tls: ServerTls; reservation: Awaited<ReturnType<typeof reservePort>>; serving: Serving } & Pick<Awaited<ReturnType<typeof assemble>>, 'app' | 'opsApp' | 'openApi' | 'keyWatch'>) {
   const { db, tls, app, opsApp, openApi, keyWatch, serving } = parts;
   const listeners = plannedListeners(config);
   // Free when start-up began (checkPortsFree), but another process may have taken one since.

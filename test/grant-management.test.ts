@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { getConsent, revokeConsent } from '../src/consents/consent-service.ts';
 import { CONSENT_AUTHORIZATION_REVOKED } from '../src/protocol/event-types.ts';
-import { GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE } from '../src/oidc/grant-management.ts';
+import { SCOPE } from '../src/protocol/scopes.ts';
 import { GRANTS_PATH } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 import { ConsentApiClient } from './support/consent-api.ts';
@@ -12,6 +12,7 @@ import { customerWithAccounts, type GrantedConsent, grantConsent } from './suppo
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
 
+const { grantManagementQuery: GRANT_MANAGEMENT_QUERY, grantManagementRevoke: GRANT_MANAGEMENT_REVOKE } = SCOPE;
 const GRANT_SCOPES = `openid accounts payments fundsconfirmations ${GRANT_MANAGEMENT_QUERY} ${GRANT_MANAGEMENT_REVOKE}`;
 
 const grantIdOf = (granted: GrantedConsent) => (granted.tokens as unknown as { grant_id?: string }).grant_id;

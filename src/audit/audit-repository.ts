@@ -3,8 +3,8 @@ import type { AuditEventRow, AuditSubjectType, Database } from '../db/schema.ts'
 
 /** The audit_event table: appended through the database's append_audit_event, read in chain order. */
 
-/** What append_audit_event takes: the row's values, and the canonical JSON of the row in three pieces around the two values only known under the chain's lock. */
-export interface AuditAppend {
+/** An event's own values, as its row stores and its hash covers them (less its place in the chain). */
+export interface AuditEventValues {
   subject_type: string;
   subject_id: string;
   event: string;
@@ -14,6 +14,13 @@ export interface AuditAppend {
   after: unknown;
   details: unknown;
   occurred_at: Date;
+}
+
+/**
+ * What append_audit_event takes: the event's values, and the canonical JSON of the row in three pieces
+ * around the two values only known under the chain's lock.
+ */
+export interface AuditAppend extends AuditEventValues {
   material: readonly [string, string, string];
 }
 

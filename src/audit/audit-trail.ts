@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { AuditActorKind, AuditEventRow, AuditSubjectType, Database } from '../db/schema.ts';
-import { appendAuditEventCall, listChain, listEventsForExport, listTrailPage, runAuditAppend } from './audit-repository.ts';
+import { type AuditEventValues, appendAuditEventCall, listChain, listEventsForExport, listTrailPage, runAuditAppend } from './audit-repository.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /**
@@ -29,17 +29,9 @@ export interface RecordedAuditEvent {
   occurredAt: Date;
 }
 
-interface Hashed {
-  subject_type: string;
-  subject_id: string;
+/** What a row's hash covers: its values and its place in the chain. */
+interface Hashed extends AuditEventValues {
   seq: number;
-  event: string;
-  actor_kind: string;
-  actor_id: string | null;
-  before: unknown;
-  after: unknown;
-  details: unknown;
-  occurred_at: Date;
   prev_hash: string | null;
 }
 
@@ -70,7 +62,7 @@ const SEQUENCE = '\u0000sequence number';
  * (JSON's own keys are sorted, so prev_hash comes before seq): the database joins them (migration
  * append_audit_event).
  */
-function materialAround(row: Omit<Hashed, 'seq' | 'prev_hash'>): [string, string, string] {
+function materialAround(row: AuditEventValues): [string, string, string] {
   const template = canonicalJson({ ...row, occurred_at: row.occurred_at.toISOString(), prev_hash: PREVIOUS, seq: SEQUENCE });
   const previous = template.lastIndexOf(`"prev_hash":${JSON.stringify(PREVIOUS)}`) + '"prev_hash":'.length;
   const sequence = template.lastIndexOf(`"seq":${JSON.stringify(SEQUENCE)}`) + '"seq":'.length;

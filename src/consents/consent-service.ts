@@ -385,24 +385,26 @@ export type ReuseReason = typeof CODE_REUSED | typeof REFRESH_TOKEN_REUSED;
  * and creates a new consent.
  */
 export async function endGrantOfReuse(db: Db, grantId: string, reason: ReuseReason): Promise<void> {
-  const work = async (trx: Transaction<Database>) => {
-    // A merged grant (grant management) holds several consents: all of them end with it.
-    for (const row of await lockConsentsOfGrant(trx, grantId)) {
-      if (effectiveStatus(row) !== 'Authorised') continue;
-      await transition(trx, row, {
-        to: 'Revoked',
-        actor: { kind: 'system', id: null },
-        event: 'consent.revoked',
-        changes: { status_reason: reason },
-        details: { reason, grantId },
-        reason,
-      });
-    }
-    await destroyGrantEverywhere(trx, grantId);
-  };
+  // A merged grant (grant management) holds several consents: all of them end with it.
+  const work = async (trx: Transaction<Database>) => endGrantWithConsents(trx, grantId, await lockConsentsOfGrant(trx, grantId), { kind: 'system', id: null }, reason);
   // The adapter may already be inside a caller's transaction (db/ambient-transaction.ts).
   if (db.isTransaction) await work(db as Transaction<Database>);
   else await db.transaction().execute(work);
+}
+
+/**
+ * Ends a grant whose credential was abused or given up: each of `rows` (its consents, locked) still
+ * Authorised becomes Revoked with `reason` as its status reason, which the TPP reads on GET, audited;
+ * then the grant goes with every token under it. Returns the consents revoked.
+ */
+async function endGrantWithConsents(trx: Transaction<Database>, grantId: string, rows: readonly ConsentRow[], actor: Actor, reason: string): Promise<ConsentRow[]> {
+  const revoked: ConsentRow[] = [];
+  for (const row of rows) {
+    if (effectiveStatus(row) !== 'Authorised') continue;
+    revoked.push(await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', changes: { status_reason: reason }, details: { reason, grantId }, reason }));
+  }
+  await destroyGrantEverywhere(trx, grantId);
+  return revoked;
 }
 
 /**
@@ -524,22 +526,9 @@ export const TOKEN_REVOKED = 'the TPP revoked its token (RFC 7009)';
  */
 export async function endConsentsOfRevokedToken(db: Db, input: { grantId: string; clientId: string }): Promise<Consent[]> {
   return db.transaction().execute(async (trx) => {
-    const live = (await lockAuthorisedOfGrant(trx, input.grantId, input.clientId)).filter((row) => effectiveStatus(row) === 'Authorised');
-    if (live.length === 0) return [];
-    const revoked: ConsentRow[] = [];
-    for (const row of live) {
-      revoked.push(await transition(trx, row, {
-        to: 'Revoked',
-        actor: { kind: 'tpp', id: input.clientId },
-        event: 'consent.revoked',
-        // The TPP reads the reason on GET: it may not know which of its systems revoked the token.
-        changes: { status_reason: TOKEN_REVOKED },
-        details: { reason: TOKEN_REVOKED, grantId: input.grantId },
-        reason: TOKEN_REVOKED,
-      }));
-    }
-    await destroyGrantEverywhere(trx, input.grantId);
-    return revoked.map((row) => toConsent(row));
+    const held = await lockAuthorisedOfGrant(trx, input.grantId, input.clientId);
+    if (!held.some((row) => effectiveStatus(row) === 'Authorised')) return [];
+    return (await endGrantWithConsents(trx, input.grantId, held, { kind: 'tpp', id: input.clientId }, TOKEN_REVOKED)).map((row) => toConsent(row));
   });
 }
 

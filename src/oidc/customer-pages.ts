@@ -1,6 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Views } from '../http/views.ts';
-import { clientKindOf } from '../protocol/client-kind.ts';
+import { isFirstParty } from './authorization-grant.ts';
 import { customerErrorMessage } from '../wording/error-wording.ts';
 import { httpsLogo } from '../wording/wording.ts';
 
@@ -17,7 +17,7 @@ import { httpsLogo } from '../wording/wording.ts';
  */
 function tppOf(ctx: KoaContextWithOIDC): { tppName?: string; returnTo?: string } {
   const client = ctx.oidc?.client;
-  if (!client || clientKindOf(client.metadata()) === 'first_party') return {};
+  if (!client || isFirstParty(client)) return {};
   return { tppName: client.clientName ?? client.clientId, returnTo: httpsLogo(client.clientUri) };
 }
 

@@ -1,7 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { AssentError } from '../protocol/assent-error.ts';
 import { GRANTS_PATH } from '../protocol/routes.ts';
-import { SCOPE } from '../protocol/scopes.ts';
 
 /**
  * FAPI Grant Management for OAuth 2.0 (draft 01): the facts in one place. A client names what an
@@ -13,8 +12,6 @@ import { SCOPE } from '../protocol/scopes.ts';
 export const GRANT_MANAGEMENT_ACTIONS = ['create', 'merge', 'replace'] as const;
 export type GrantManagementAction = (typeof GRANT_MANAGEMENT_ACTIONS)[number];
 
-export const GRANT_MANAGEMENT_QUERY = SCOPE.grantManagementQuery;
-export const GRANT_MANAGEMENT_REVOKE = SCOPE.grantManagementRevoke;
 
 /** The draft's authorization server metadata. Clients may omit the action: Assent then creates a grant. */
 export function grantManagementDiscovery(issuer: string) {
