@@ -7,7 +7,7 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=1024"
 # Two glibc malloc arenas rather than one per allocating thread: about 40 MiB less resident (scripts/node.sh).
 ENV MALLOC_ARENA_MAX=2
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
 COPY migrations ./migrations
