@@ -21,7 +21,12 @@ import { type BareCustomer, barePages } from './bare-pages.ts';
 const dataDir = process.env.DATA_DIR!;
 const pki = await ensureDevPki(dataDir);
 const material = { certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: pki.ca.certPem };
-const presentedCertificate = createClientCertificateReader({ terminatedByProxy: false, header: 'x-client-cert', trustedProxies: [], trustedCas: parseCertificateBundle(material.clientCaPem) });
+const presentedCertificate = createClientCertificateReader({
+  terminatedByProxy: false,
+  header: 'x-client-cert',
+  trustedProxies: [],
+  trustedCas: parseCertificateBundle(material.clientCaPem),
+});
 const clients = JSON.parse(await readFile(process.env.BENCH_CLIENTS_FILE!, 'utf8')) as ClientMetadata[];
 
 const server = https.createServer(httpsOptions(material));
@@ -42,8 +47,12 @@ const pages = barePages(provider, customers);
 const engine = provider.callback();
 server.on('request', (req, res) => {
   pages(req, res).then(
-    (served) => { if (!served) engine(req, res); },
-    (error: unknown) => { if (!res.headersSent) res.writeHead(500).end(String(error)); },
+    (served) => {
+      if (!served) engine(req, res);
+    },
+    (error: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    },
   );
 });
 

@@ -21,12 +21,19 @@ export interface ResourceServer {
 
 export async function benchResourceServer(db: Db, ca: PemPair): Promise<ResourceServer> {
   const subjectDn = 'CN=bench-accounts-api,O=Bench Bank,C=GB';
-  const { clientId } = await createResourceServer(db, { name: 'Bench accounts API', auth: { method: 'tls_client_auth', subjectDn }, operator: 'bench' });
+  const { clientId } = await createResourceServer(db, {
+    name: 'Bench accounts API',
+    auth: { method: 'tls_client_auth', subjectDn },
+    operator: 'bench',
+  });
   return { clientId, certificate: await issueCertificate(ca, { subject: subjectDn, usage: 'client' }) };
 }
 
 /** `count` consents approved by as many customers, and the access token of each. */
-export async function consentBoundTokens(server: { issuer: string; db: Db; ca: PemPair }, count: number): Promise<{ token: string; consentId: string }[]> {
+export async function consentBoundTokens(
+  server: { issuer: string; db: Db; ca: PemPair },
+  count: number,
+): Promise<{ token: string; consentId: string }[]> {
   const tpp = await createTestTpp(server);
   const granted: { token: string; consentId: string }[] = [];
   for (let i = 0; i < count; i += 1) {
@@ -54,8 +61,17 @@ const grantIdSql = (i: unknown) => sql<string>`'bench-grant-' || ${i}`;
  * template's browser session (that session holds one grant only); everything else introspection reads
  * (token, grant, consent) is as issued.
  */
-export async function cloneConsentBound(db: Db, template: { token: string; consentId: string }, range: { consents: [number, number]; tokens: [number, number]; totalConsents: number }) {
-  const token = await db.selectFrom('oidc_model').select(['grant_id']).where('model', '=', 'AccessToken').where('id', '=', template.token).executeTakeFirstOrThrow();
+export async function cloneConsentBound(
+  db: Db,
+  template: { token: string; consentId: string },
+  range: { consents: [number, number]; tokens: [number, number]; totalConsents: number },
+) {
+  const token = await db
+    .selectFrom('oidc_model')
+    .select(['grant_id'])
+    .where('model', '=', 'AccessToken')
+    .where('id', '=', template.token)
+    .executeTakeFirstOrThrow();
   const [fromConsent, toConsent] = range.consents;
   for (let start = fromConsent; start <= toConsent; start += 50_000) {
     const end = Math.min(toConsent, start + 49_999);
@@ -108,5 +124,6 @@ export async function assertActive(issuer: string, agent: Agent, rs: ResourceSer
     body: new URLSearchParams({ token, client_id: rs.clientId }).toString(),
   });
   const body = (await response.json()) as { active?: boolean; consent_id?: string };
-  if (body.active !== true || !body.consent_id) throw new Error(`a consent-bound token the benchmark introspects is not active: ${response.status} ${JSON.stringify(body)}`);
+  if (body.active !== true || !body.consent_id)
+    throw new Error(`a consent-bound token the benchmark introspects is not active: ${response.status} ${JSON.stringify(body)}`);
 }

@@ -39,7 +39,13 @@ async function completeFlow(spec: FlowSpec) {
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code in ${callback}`);
   const token = await fetch(`${issuer}/token`, {
-    ...form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier, client_id: client.clientId }),
+    ...form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: codeVerifier,
+      client_id: client.clientId,
+    }),
     dispatcher: spec.tppAgent,
   });
   if (token.status !== 200) throw new Error(`token answered ${token.status}: ${await token.text()}`);

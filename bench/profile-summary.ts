@@ -75,7 +75,8 @@ export async function summarizeProfiles(directory: string, top = 12): Promise<Pr
       if (where === '(idle)' || loadingModules(nodes.get(id)!, parents)) continue;
       samples += 1;
       byArea.set(where, (byArea.get(where) ?? 0) + 1);
-      const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}` : ''}`.trim();
+      const name =
+        `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}` : ''}`.trim();
       byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
       if (SOCKET_WRITES.has(functionName)) {
         const writer = writerOf(nodes.get(id)!, parents);
@@ -84,6 +85,9 @@ export async function summarizeProfiles(directory: string, top = 12): Promise<Pr
     }
   }
   const ranked = (counts: Map<string, number>) =>
-    [...counts].toSorted((a, b) => b[1] - a[1]).slice(0, top).map(([name, count]) => ({ name, share: count / Math.max(samples, 1) }));
+    [...counts]
+      .toSorted((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, count]) => ({ name, share: count / Math.max(samples, 1) }));
   return { totalMs, areas: ranked(byArea), functions: ranked(byFunction), writers: ranked(byWriter) };
 }

@@ -16,7 +16,14 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { ensureDevPki, type PemPair } from '../src/http/dev-pki.ts';
 import { startPostgresCluster } from '../test/support/postgres-cluster.ts';
 import { type BenchClient, benchClients, clientAssertion, pool, signedRequestObject } from './fixtures.ts';
-import { assertActive, benchResourceServer, clonedTokenId, cloneConsentBound, consentBoundTokens, type ResourceServer } from './consent-bound.ts';
+import {
+  assertActive,
+  benchResourceServer,
+  clonedTokenId,
+  cloneConsentBound,
+  consentBoundTokens,
+  type ResourceServer,
+} from './consent-bound.ts';
 import { runFlows } from './flows.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { summarizeProfiles, type ProfileSummary } from './profile-summary.ts';
@@ -87,7 +94,12 @@ async function issueTokens(issuer: string, agent: Agent, client: BenchClient, co
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       while (tokens.length < count) {
-        const response = await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, dispatcher: agent });
+        const response = await fetch(`${issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+          dispatcher: agent,
+        });
         if (response.status !== 200) throw new Error(`token pre-issue failed: ${response.status} ${await response.text()}`);
         tokens.push(((await response.json()) as { access_token: string }).access_token);
       }
@@ -114,7 +126,13 @@ interface RequestScenario {
    * Unmeasured preparation against this target (pre-issued tokens, pre-signed JWTs): the body maker, the
    * tokens it introspects, and the certificate to present when it is not the client's.
    */
-  prepare: (server: ServerProcess, clients: Clients, tppAgent: Agent, target: Target, bench: ConsentBench) => Promise<{ body: () => string; tokens?: string[]; certificate?: PemPair }>;
+  prepare: (
+    server: ServerProcess,
+    clients: Clients,
+    tppAgent: Agent,
+    target: Target,
+    bench: ConsentBench,
+  ) => Promise<{ body: () => string; tokens?: string[]; certificate?: PemPair }>;
 }
 
 const requestScenarios: RequestScenario[] = [
@@ -168,10 +186,14 @@ const requestScenarios: RequestScenario[] = [
     async prepare(server, clients) {
       const assertions = await pool((DURATION + WARMUP) * 3000, () => clientAssertion(clients.pkjwt, server.issuer));
       return {
-        body: () => form({
-          grant_type: 'client_credentials', scope: 'accounts', client_id: clients.pkjwt.clientId,
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertions.pop() ?? 'exhausted',
-        }),
+        body: () =>
+          form({
+            grant_type: 'client_credentials',
+            scope: 'accounts',
+            client_id: clients.pkjwt.clientId,
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertions.pop() ?? 'exhausted',
+          }),
       };
     },
   },
@@ -188,7 +210,9 @@ const requestScenarios: RequestScenario[] = [
 ];
 
 function printRow(row: Row) {
-  log(`  ${row.target.padEnd(12)} ${row.scenario.padEnd(46)} ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0).padStart(6)} ${row.unit}  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  cpu ${row.serverCpuMsPerRequest.toFixed(2)} ms/op (database ${row.databaseCpuMsPerRequest?.toFixed(2) ?? '-'}, load generator ${row.generatorCpuMsPerRequest.toFixed(2)})  rss ${row.rssMiB} MiB`);
+  log(
+    `  ${row.target.padEnd(12)} ${row.scenario.padEnd(46)} ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0).padStart(6)} ${row.unit}  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  cpu ${row.serverCpuMsPerRequest.toFixed(2)} ms/op (database ${row.databaseCpuMsPerRequest?.toFixed(2) ?? '-'}, load generator ${row.generatorCpuMsPerRequest.toFixed(2)})  rss ${row.rssMiB} MiB`,
+  );
 }
 
 /**
@@ -198,7 +222,13 @@ function printRow(row: Row) {
  * during one measurement does not decide the ratio. The introspection tokens each issued are returned
  * for later runs.
  */
-async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clients: Clients, ca: string, bench: ConsentBench, rounds = ROUNDS) {
+async function sideBySide(
+  servers: Partial<Record<Target, ServerProcess>>,
+  clients: Clients,
+  ca: string,
+  bench: ConsentBench,
+  rounds = ROUNDS,
+) {
   const rows: Row[] = [];
   const tokens: string[] = [];
   for (const scenario of requestScenarios.filter((candidate) => !ONLY || candidate.name.includes(ONLY))) {
@@ -215,8 +245,14 @@ async function sideBySide(servers: Partial<Record<Target, ServerProcess>>, clien
         await tppAgent.close();
         if (target === 'Assent' && round === 1) tokens.push(...(prepared.tokens ?? []));
         const result = await runLoad({
-          url: `${server.issuer}${scenario.route}`, connections: scenario.connections, durationSeconds: DURATION, warmupSeconds: WARMUP,
-          serverCpuMs: server.cpuMs, databaseCpuMs: server.databaseCpuMs, certificate: prepared.certificate ?? client.certificate, body: prepared.body,
+          url: `${server.issuer}${scenario.route}`,
+          connections: scenario.connections,
+          durationSeconds: DURATION,
+          warmupSeconds: WARMUP,
+          serverCpuMs: server.cpuMs,
+          databaseCpuMs: server.databaseCpuMs,
+          certificate: prepared.certificate ?? client.certificate,
+          body: prepared.body,
         });
         const row: Row = { scenario: scenario.name, target, rssMiB: server.rssMiB(), unit: 'req/s', ...result };
         measured.get(target)!.push(row);
@@ -250,8 +286,15 @@ async function bareEngineCustomers(count: number): Promise<{ stored: BareCustome
 async function completeFlows(server: ServerProcess, target: Target, clients: Clients, ctx: { ca: string; customers: TestCustomer[] }) {
   const tppAgent = new Agent({ connect: { ca: ctx.ca, cert: clients.mtls.certificate.certPem, key: clients.mtls.certificate.keyPem } });
   const flows = await runFlows({
-    issuer: server.issuer, client: clients.mtls, tppAgent, browserAgent: new Agent({ connect: { ca: ctx.ca } }),
-    customers: ctx.customers, concurrency: FLOW_CONCURRENCY, durationSeconds: DURATION, serverCpuMs: server.cpuMs, databaseCpuMs: server.databaseCpuMs,
+    issuer: server.issuer,
+    client: clients.mtls,
+    tppAgent,
+    browserAgent: new Agent({ connect: { ca: ctx.ca } }),
+    customers: ctx.customers,
+    concurrency: FLOW_CONCURRENCY,
+    durationSeconds: DURATION,
+    serverCpuMs: server.cpuMs,
+    databaseCpuMs: server.databaseCpuMs,
   });
   await tppAgent.close();
   if (flows.firstError) log(`  first flow error: ${flows.firstError}`);
@@ -268,12 +311,25 @@ async function severalProcesses(processes: ServerProcess[], clients: Clients, to
   const rss = () => Math.max(...processes.map((server) => server.rssMiB()));
   const label = `${processes.length} processes`;
   const introspection = await runLoad({
-    url: urls('/token/introspection'), connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, databaseCpuMs, certificate: clients.mtls.certificate,
+    url: urls('/token/introspection'),
+    connections: CONNECTIONS,
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+    serverCpuMs,
+    databaseCpuMs,
+    certificate: clients.mtls.certificate,
     body: () => form({ token: pick(tokens), client_id: clients.mtls.clientId }),
   });
   const ccBody = form({ grant_type: 'client_credentials', scope: 'accounts', client_id: clients.mtls.clientId });
   const cc = await runLoad({
-    url: urls('/token'), connections: REQUEST_CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs, databaseCpuMs, certificate: clients.mtls.certificate, body: () => ccBody,
+    url: urls('/token'),
+    connections: REQUEST_CONNECTIONS,
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+    serverCpuMs,
+    databaseCpuMs,
+    certificate: clients.mtls.certificate,
+    body: () => ccBody,
   });
   const rows: Row[] = [
     { scenario: `introspection (tls_client_auth, own token), ${label}`, target: 'Assent', rssMiB: rss(), unit: 'req/s', ...introspection },
@@ -301,7 +357,12 @@ interface Scale {
 async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<RunContext, 'start' | 'newDatabase'>) {
   const small = await run.newDatabase();
   const scales: Scale[] = [
-    { tokens: SCALE_SMALL, consents: SCALE_CONSENTS_SMALL, server: await run.start('Assent', [], { DATABASE_URL: small.url }), bench: { db: small.db, ca: bench.ca } },
+    {
+      tokens: SCALE_SMALL,
+      consents: SCALE_CONSENTS_SMALL,
+      server: await run.start('Assent', [], { DATABASE_URL: small.url }),
+      bench: { db: small.db, ca: bench.ca },
+    },
     { tokens: SCALE_LARGE, consents: SCALE_CONSENTS_LARGE, server, bench },
   ];
   const agents: Agent[] = [];
@@ -309,13 +370,22 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<Ru
   for (const scale of scales) {
     const { server: scaleServer, bench: scaleBench } = scale;
     const rs = scaleBench.rs ?? (scaleBench.rs = await benchResourceServer(scaleBench.db, scaleBench.ca));
-    const [template] = scaleBench.granted ?? (scaleBench.granted = await consentBoundTokens({ issuer: scaleServer.issuer, db: scaleBench.db, ca: scaleBench.ca }, 1));
+    const [template] =
+      scaleBench.granted ??
+      (scaleBench.granted = await consentBoundTokens({ issuer: scaleServer.issuer, db: scaleBench.db, ca: scaleBench.ca }, 1));
     const started = Date.now();
-    await cloneConsentBound(scaleBench.db, template!, { consents: [1, scale.consents], tokens: [1, scale.tokens], totalConsents: scale.consents });
-    log(`  ${scale.tokens} stored consent-bound tokens over ${scale.consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s; ${await storedSize(scaleBench.db)}`);
+    await cloneConsentBound(scaleBench.db, template!, {
+      consents: [1, scale.consents],
+      tokens: [1, scale.tokens],
+      totalConsents: scale.consents,
+    });
+    log(
+      `  ${scale.tokens} stored consent-bound tokens over ${scale.consents} consents in ${((Date.now() - started) / 1000).toFixed(1)} s; ${await storedSize(scaleBench.db)}`,
+    );
     const agent = new Agent({ connect: { ca: scaleBench.ca.certPem, cert: rs.certificate.certPem, key: rs.certificate.keyPem } });
     agents.push(agent);
-    for (const i of [1, scale.tokens, 1 + Math.floor(Math.random() * scale.tokens)]) await assertActive(scaleServer.issuer, agent, rs, clonedTokenId(i));
+    for (const i of [1, scale.tokens, 1 + Math.floor(Math.random() * scale.tokens)])
+      await assertActive(scaleServer.issuer, agent, rs, clonedTokenId(i));
     measure.push(async () => {
       let roundTripsBefore: Record<string, number> = {};
       let databaseBefore: DatabaseWork | undefined;
@@ -324,10 +394,22 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<Ru
           roundTripsBefore = await scaleServer.roundTrips();
           databaseBefore = await databaseWork(scaleBench.db);
         },
-        url: `${scaleServer.issuer}/token/introspection`, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, serverCpuMs: scaleServer.cpuMs, databaseCpuMs: scaleServer.databaseCpuMs, certificate: rs.certificate,
+        url: `${scaleServer.issuer}/token/introspection`,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION,
+        warmupSeconds: WARMUP,
+        serverCpuMs: scaleServer.cpuMs,
+        databaseCpuMs: scaleServer.databaseCpuMs,
+        certificate: rs.certificate,
         body: () => form({ token: clonedTokenId(1 + Math.floor(Math.random() * scale.tokens)), client_id: rs.clientId }),
       });
-      printRow({ scenario: scaleScenario(scale.tokens, scale.consents), target: 'Assent', rssMiB: scaleServer.rssMiB(), unit: 'req/s', ...result });
+      printRow({
+        scenario: scaleScenario(scale.tokens, scale.consents),
+        target: 'Assent',
+        rssMiB: scaleServer.rssMiB(),
+        unit: 'req/s',
+        ...result,
+      });
       logRoundTrips(roundTripsBefore, await scaleServer.roundTrips(), result.total);
       logDatabaseWork(databaseBefore!, await databaseWork(scaleBench.db), result.total);
       return result;
@@ -339,7 +421,13 @@ async function scaleRun(server: ServerProcess, bench: ConsentBench, run: Pick<Ru
     for (const [i, measureScale] of measure.entries()) results[i]!.push(await measureScale());
   }
   await Promise.all(agents.map((agent) => agent.close()));
-  const rows = scales.map((scale, i): Row => ({ scenario: scaleScenario(scale.tokens, scale.consents), target: 'Assent', rssMiB: scale.server.rssMiB(), unit: 'req/s', ...medianRound(results[i]!) }));
+  const rows = scales.map((scale, i): Row => ({
+    scenario: scaleScenario(scale.tokens, scale.consents),
+    target: 'Assent',
+    rssMiB: scale.server.rssMiB(),
+    unit: 'req/s',
+    ...medianRound(results[i]!),
+  }));
   await scales[0]!.server.stop();
   log('  median rounds:');
   rows.forEach(printRow);
@@ -368,24 +456,39 @@ async function storedSize(db: Db) {
 }
 
 /** Postgres' own counters of what the statements cost: WAL written, and shared buffers found or read in. */
-interface DatabaseWork { walBytes: number; fullPageImages: number; hit: number; read: number; consentUpdates: number; hotUpdates: number }
+interface DatabaseWork {
+  walBytes: number;
+  fullPageImages: number;
+  hit: number;
+  read: number;
+  consentUpdates: number;
+  hotUpdates: number;
+}
 
 async function databaseWork(db: Db): Promise<DatabaseWork> {
   // Backends report their counters when idle (at most once a second): wait for the last ones.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const { rows } = await sql<Record<'wal_bytes' | 'wal_fpi' | 'hit' | 'read' | 'updates' | 'hot_updates', string>>`
     select w.wal_bytes, w.wal_fpi, d.blks_hit as hit, d.blks_read as read, t.n_tup_upd as updates, t.n_tup_hot_upd as hot_updates
-      from pg_stat_wal w, pg_stat_database d, pg_stat_user_tables t where d.datname = current_database() and t.relname = 'consent'`.execute(db);
+      from pg_stat_wal w, pg_stat_database d, pg_stat_user_tables t where d.datname = current_database() and t.relname = 'consent'`.execute(
+    db,
+  );
   const row = rows[0]!;
   return {
-    walBytes: Number(row.wal_bytes), fullPageImages: Number(row.wal_fpi), hit: Number(row.hit), read: Number(row.read),
-    consentUpdates: Number(row.updates), hotUpdates: Number(row.hot_updates),
+    walBytes: Number(row.wal_bytes),
+    fullPageImages: Number(row.wal_fpi),
+    hit: Number(row.hit),
+    read: Number(row.read),
+    consentUpdates: Number(row.updates),
+    hotUpdates: Number(row.hot_updates),
   };
 }
 
 function logDatabaseWork(before: DatabaseWork, after: DatabaseWork, requests: number) {
   const per = (key: keyof DatabaseWork) => ((after[key] - before[key]) / Math.max(requests, 1)).toFixed(2);
-  log(`    per introspection: ${per('walBytes')} WAL bytes, ${per('fullPageImages')} full-page images, ${per('hit')} buffers hit, ${per('read')} read from outside shared_buffers, ${per('consentUpdates')} consent row updates (${per('hotUpdates')} HOT)`);
+  log(
+    `    per introspection: ${per('walBytes')} WAL bytes, ${per('fullPageImages')} full-page images, ${per('hit')} buffers hit, ${per('read')} read from outside shared_buffers, ${per('consentUpdates')} consent row updates (${per('hotUpdates')} HOT)`,
+  );
 }
 
 const scaleScenario = (tokens: number, consents: number) =>
@@ -401,7 +504,9 @@ function table(rows: Row[]) {
   ];
   for (const row of rows) {
     const baseline = row.target === 'Assent' ? bare.get(row.scenario) : undefined;
-    lines.push(`| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${row.databaseCpuMsPerRequest?.toFixed(2) ?? ''} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`);
+    lines.push(
+      `| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0)} ${row.unit} | ${row.p50} | ${row.p99} | ${row.errors} / ${row.total} | ${row.rssMiB} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${row.databaseCpuMsPerRequest?.toFixed(2) ?? ''} | ${ratio(row.requestsPerSecond, baseline?.requestsPerSecond)} | ${ratio(row.p99, baseline?.p99)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -415,7 +520,9 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
   const versus = (scenario: string) => {
     const ours = find(scenario);
     const bare = find(scenario, 'bare engine');
-    return ours && bare ? { ours, bare, throughput: ours.requestsPerSecond / bare.requestsPerSecond, p99: ours.p99 / Math.max(bare.p99, 1) } : undefined;
+    return ours && bare
+      ? { ours, bare, throughput: ours.requestsPerSecond / bare.requestsPerSecond, p99: ours.p99 / Math.max(bare.p99, 1) }
+      : undefined;
   };
   const introspection = versus(CONSENT_BOUND);
   const mtls = versus('client_credentials, tls_client_auth');
@@ -469,7 +576,10 @@ function flowBudget(rows: Row[], verifyMs: number) {
     '',
     '| server | server process | database | load generator | total | flows/s at full use of the cores | measured flows/s |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...flows.map((row) => `| ${row.target} | ${row.serverCpuMsPerRequest.toFixed(1)} | ${row.databaseCpuMsPerRequest?.toFixed(1) ?? 'none'} | ${row.generatorCpuMsPerRequest.toFixed(1)} | ${total(row).toFixed(1)} | ${((cores * 1000) / total(row)).toFixed(1)} | ${row.requestsPerSecond.toFixed(1)} |`),
+    ...flows.map(
+      (row) =>
+        `| ${row.target} | ${row.serverCpuMsPerRequest.toFixed(1)} | ${row.databaseCpuMsPerRequest?.toFixed(1) ?? 'none'} | ${row.generatorCpuMsPerRequest.toFixed(1)} | ${total(row).toFixed(1)} | ${((cores * 1000) / total(row)).toFixed(1)} | ${row.requestsPerSecond.toFixed(1)} |`,
+    ),
     '',
     `One argon2id verify with Assent's parameters (OWASP: m=19 MiB, t=2, p=1) costs ${verifyMs.toFixed(1)} ms of CPU here (median of 15, in the load generator's process).`,
     `40 flows/s on ${cores} cores needs a whole flow, load generator included, in ${budget.toFixed(0)} ms of CPU: the verify takes ${verifyMs.toFixed(1)} and the load generator at least ${generator.toFixed(1)},`,
@@ -481,7 +591,9 @@ function roundTripTable(perFlow: { statement: string; perFlow: number }[]) {
   return [
     '| statement (its start) | per flow |',
     '|---|---:|',
-    ...perFlow.slice(0, FLOWS_ONLY ? undefined : 20).map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
+    ...perFlow
+      .slice(0, FLOWS_ONLY ? undefined : 20)
+      .map((entry) => `| \`${entry.statement.replace(/\|/g, '\\|')}\` | ${entry.perFlow.toFixed(1)} |`),
   ].join('\n');
 }
 
@@ -626,9 +738,21 @@ async function main() {
     const bareCustomersFile = path.join(dataDir, 'bench-bare-customers.json');
     await writeFile(bareCustomersFile, JSON.stringify(bareCustomers.stored));
     env = {
-      DATABASE_URL: databaseUrl, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'warn',
-      ACCESS_TOKEN_TTL: '3600', BENCH_CLIENTS_FILE: clientsFile, BENCH_BARE_CUSTOMERS_FILE: bareCustomersFile,
-      RATE_LIMIT_LOGIN: 'off', RATE_LIMIT_OTP: 'off', RATE_LIMIT_PAR: 'off', RATE_LIMIT_TOKEN: 'off', RATE_LIMIT_REGISTRATION: 'off',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      DEV_MODE: 'true',
+      SEED_DEMO: 'false',
+      PORT: '0',
+      ADMIN_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ACCESS_TOKEN_TTL: '3600',
+      BENCH_CLIENTS_FILE: clientsFile,
+      BENCH_BARE_CUSTOMERS_FILE: bareCustomersFile,
+      RATE_LIMIT_LOGIN: 'off',
+      RATE_LIMIT_OTP: 'off',
+      RATE_LIMIT_PAR: 'off',
+      RATE_LIMIT_TOKEN: 'off',
+      RATE_LIMIT_REGISTRATION: 'off',
     };
     const context = { ca: pki.ca.certPem, customers, bareCustomers: bareCustomers.signingIn };
     const rows: Row[] = [];
@@ -658,7 +782,11 @@ async function main() {
       }
     }
 
-    const rest = QUICK ? undefined : SCALE_ONLY ? await scaleOnly({ start, newDatabase }, bench) : await flowsProcessesAndScale({ start, newDatabase, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
+    const rest = QUICK
+      ? undefined
+      : SCALE_ONLY
+        ? await scaleOnly({ start, newDatabase }, bench)
+        : await flowsProcessesAndScale({ start, newDatabase, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
     if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
     if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
@@ -673,7 +801,7 @@ async function main() {
       `${os.type()} ${os.release()}, Node ${process.version}, Postgres ${pgVersion} on the same machine (${cluster ? 'throwaway cluster with default durability: fsync and synchronous_commit on, shared_buffers 1GB' : 'the server in DATABASE_URL'}).`,
       `The machine is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end`,
       '(2 cores), so absolute throughput and latency vary between runs; the ratios to the bare engine, measured back to back with each scenario, hold better.',
-      'The bare engine is plain oidc-provider with Assent\'s FAPI settings (`fapiConfiguration` in src/oidc/provider.ts), its in-memory adapter and the bench clients',
+      "The bare engine is plain oidc-provider with Assent's FAPI settings (`fapiConfiguration` in src/oidc/provider.ts), its in-memory adapter and the bench clients",
       `as static clients, in its own process (bench/bare-engine.ts). One Assent process unless the scenario says otherwise; the load generator (autocannon, keep-alive mTLS) in another. ${DURATION} s per scenario, ${CONNECTIONS} connections`,
       `for introspection, ${REQUEST_CONNECTIONS} for the other request scenarios (each after a ${WARMUP} s unmeasured warm-up), ${FLOW_CONCURRENCY} concurrent customers for flows. Throughput counts 2xx answers only. Rate limits off, LOG_LEVEL=warn.`,
       `Each side-by-side scenario is measured in ${ROUNDS} alternating rounds (bare engine, Assent, ...); each target's row is its median round by throughput. The data run has a database and an Assent process per scale, measured in ${SCALE_ROUNDS} alternating rounds; each scale's row is its median round (by p50).`,

@@ -35,7 +35,9 @@ export async function startServer(target: Target, env: Record<string, string>, n
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const counted: ((byStatement: Record<string, number>) => void)[] = [];
   const ready = await new Promise<{ port: number; issuer: string }>((resolve, reject) => {
@@ -44,7 +46,8 @@ export async function startServer(target: Target, env: Record<string, string>, n
       buffered += chunk.toString();
       for (const line of buffered.split('\n').slice(0, -1)) {
         if (line.includes('"bench server ready"')) resolve(JSON.parse(line) as { port: number; issuer: string });
-        if (line.includes('"bench round trips"')) counted.shift()?.((JSON.parse(line) as { byStatement: Record<string, number> }).byStatement);
+        if (line.includes('"bench round trips"'))
+          counted.shift()?.((JSON.parse(line) as { byStatement: Record<string, number> }).byStatement);
       }
       buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
     });

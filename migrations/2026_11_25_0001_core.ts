@@ -19,8 +19,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('oidc_model_grant_id').on('oidc_model').columns(['grant_id']).where('grant_id', 'is not', null).execute();
   await db.schema.createIndex('oidc_model_uid').on('oidc_model').columns(['model', 'uid']).where('uid', 'is not', null).execute();
-  await db.schema.createIndex('oidc_model_user_code').on('oidc_model').columns(['model', 'user_code']).where('user_code', 'is not', null).execute();
-  await db.schema.createIndex('oidc_model_expires_at').on('oidc_model').columns(['expires_at']).where('expires_at', 'is not', null).execute();
+  await db.schema
+    .createIndex('oidc_model_user_code')
+    .on('oidc_model')
+    .columns(['model', 'user_code'])
+    .where('user_code', 'is not', null)
+    .execute();
+  await db.schema
+    .createIndex('oidc_model_expires_at')
+    .on('oidc_model')
+    .columns(['expires_at'])
+    .where('expires_at', 'is not', null)
+    .execute();
 
   await db.schema
     .createTable('server_secret')

@@ -10,7 +10,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('client_id', 'text', (c) => c.notNull())
     .addColumn('customer_id', 'uuid', (c) => c.references('customer.id').onDelete('set null'))
     .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('AwaitingAuthorisation', 'Authorised', 'Rejected', 'Revoked', 'Expired', 'Consumed')`))
+      c.notNull().check(sql`status in ('AwaitingAuthorisation', 'Authorised', 'Rejected', 'Revoked', 'Expired', 'Consumed')`),
+    )
     .addColumn('permissions', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('expires_at', 'timestamptz')
     .addColumn('transaction_from', 'timestamptz')
@@ -32,15 +33,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status_updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addCheckConstraint('consent_payment_complete', sql`type <> 'domestic_payment' or (instructed_amount is not null and instructed_currency is not null and creditor_account is not null)`)
-    .addCheckConstraint('consent_transaction_window', sql`transaction_from is null or transaction_to is null or transaction_from <= transaction_to`)
+    .addCheckConstraint(
+      'consent_payment_complete',
+      sql`type <> 'domestic_payment' or (instructed_amount is not null and instructed_currency is not null and creditor_account is not null)`,
+    )
+    .addCheckConstraint(
+      'consent_transaction_window',
+      sql`transaction_from is null or transaction_to is null or transaction_from <= transaction_to`,
+    )
     .addUniqueConstraint('consent_idempotency', ['client_id', 'idempotency_key'])
     .addUniqueConstraint('consent_interaction', ['client_id', 'interaction_uid'])
     .execute();
   await db.schema.createIndex('consent_client').on('consent').column('client_id').execute();
   await db.schema.createIndex('consent_customer').on('consent').column('customer_id').where('customer_id', 'is not', null).execute();
   await db.schema.createIndex('consent_grant').on('consent').column('grant_id').where('grant_id', 'is not', null).execute();
-  await db.schema.createIndex('consent_due_expiry').on('consent').column('expires_at').where(sql.ref('status'), '=', 'Authorised').execute();
+  await db.schema
+    .createIndex('consent_due_expiry')
+    .on('consent')
+    .column('expires_at')
+    .where(sql.ref('status'), '=', 'Authorised')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -30,7 +30,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // What the account can pay now, as the bank last reported it; null: not known (funds confirmation says no).
   await db.schema.alterTable('bank_account').addColumn('available_balance', 'numeric(15, 2)').execute();
-  await db.schema.createIndex('vrp_payment_accepted').on('vrp_payment').columns(['consent_id', 'created_at']).where(sql.ref('outcome'), '=', 'accepted').execute();
+  await db.schema
+    .createIndex('vrp_payment_accepted')
+    .on('vrp_payment')
+    .columns(['consent_id', 'created_at'])
+    .where(sql.ref('outcome'), '=', 'accepted')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -38,10 +38,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('delivered_at', 'timestamptz')
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('consent_event_unacknowledged').on('consent_event').columns(['client_id', 'seq']).where(sql.ref('acknowledged_at'), 'is', null).execute();
-  await db.schema.createIndex('consent_event_push_due').on('consent_event').columns(['next_attempt_at']).where(sql.ref('push_state'), '=', 'pending').execute();
+  await db.schema
+    .createIndex('consent_event_unacknowledged')
+    .on('consent_event')
+    .columns(['client_id', 'seq'])
+    .where(sql.ref('acknowledged_at'), 'is', null)
+    .execute();
+  await db.schema
+    .createIndex('consent_event_push_due')
+    .on('consent_event')
+    .columns(['next_attempt_at'])
+    .where(sql.ref('push_state'), '=', 'pending')
+    .execute();
   await db.schema.createIndex('consent_event_consent').on('consent_event').columns(['consent_id', 'seq']).execute();
-  await db.schema.createIndex('consent_event_dead').on('consent_event').columns(['client_id', 'seq']).where(sql.ref('push_state'), '=', 'dead').execute();
+  await db.schema
+    .createIndex('consent_event_dead')
+    .on('consent_event')
+    .columns(['client_id', 'seq'])
+    .where(sql.ref('push_state'), '=', 'dead')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

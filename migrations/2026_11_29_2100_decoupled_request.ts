@@ -17,14 +17,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('binding_message', 'text')
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('resource', 'text')
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'approved', 'denied')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'approved', 'denied')`),
+    )
     .addColumn('grant_id', 'text')
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('last_polled_at', 'timestamptz')
     .addColumn('decided_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('decoupled_request_pending').on('decoupled_request').columns(['customer_id', 'expires_at']).where(sql.ref('status'), '=', 'pending').execute();
+  await db.schema
+    .createIndex('decoupled_request_pending')
+    .on('decoupled_request')
+    .columns(['customer_id', 'expires_at'])
+    .where(sql.ref('status'), '=', 'pending')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

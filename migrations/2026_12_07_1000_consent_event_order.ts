@@ -22,7 +22,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     insert into consent_event_sequence (consent_id, last_seq)
     select consent_id, max(consent_seq) from consent_event group by consent_id`.execute(db);
-  await db.schema.alterTable('consent_event').alterColumn('consent_seq', (c) => c.setNotNull()).execute();
+  await db.schema
+    .alterTable('consent_event')
+    .alterColumn('consent_seq', (c) => c.setNotNull())
+    .execute();
   // Push delivery finds an earlier undelivered event of the same consent through this index; it
   // replaces the one on (consent_id, seq).
   await db.schema.createIndex('consent_event_consent_seq').on('consent_event').columns(['consent_id', 'consent_seq']).unique().execute();

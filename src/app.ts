@@ -97,7 +97,10 @@ function edgeRefusal(views: Views): EdgeRefusal {
       return;
     }
     ctx.status = status;
-    ctx.body = { error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request', error_description: description };
+    ctx.body = {
+      error: ctx.path === ENGINE_PATHS.registration ? 'invalid_client_metadata' : 'invalid_request',
+      error_description: description,
+    };
   };
 }
 
@@ -147,7 +150,12 @@ export function createApp(deps: AppDeps): Koa {
   // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.
   const device = deviceRouter({ ...deps, sessions: deps.dashboard.sessions, customerOf: deps.dashboard.customerOf });
   app.use(device.routes());
-  const dashboard = mountDashboard(deps.dashboard, { views, csrf: deps.csrf, provider, decoupledWaiting: (customerId) => waitingRequestCount(deps.db, customerId) });
+  const dashboard = mountDashboard(deps.dashboard, {
+    views,
+    csrf: deps.csrf,
+    provider,
+    decoupledWaiting: (customerId) => waitingRequestCount(deps.db, customerId),
+  });
   app.use(dashboard.routes());
   app.use(dashboard.allowedMethods());
   app.use((ctx) => {

@@ -20,13 +20,20 @@ const flag = z
  * them. So one per core, and a pool thread always left free.
  */
 const defaultPasswordHashConcurrency = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
-const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds');
+const seconds = z.coerce
+  .number({ error: 'must be a whole number of seconds' })
+  .int('must be a whole number of seconds')
+  .positive('must be more than 0 seconds');
 /** A duration with a ceiling set by a standard: the message names the ceiling and the rule behind it. */
 const secondsAtMost = (max: number, why: string) => seconds.max(max, `must be at most ${max} seconds: ${why}`);
 /** Where the admin listener opens unless ADMIN_HOST / ADMIN_PORT say otherwise. */
 export const ADMIN_LISTENER_DEFAULTS = { host: '127.0.0.1', port: 8444 } as const;
 
-const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)');
+const port = z.coerce
+  .number({ error: 'must be a port number (0-65535)' })
+  .int('must be a port number (0-65535)')
+  .min(0, 'must be a port number (0-65535)')
+  .max(65535, 'must be a port number (0-65535)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be https (the https URL TPPs use, e.g. https://auth.bank.example)' });
 
 /** postgres://user:password@host:5432/database (or postgresql://). */
@@ -48,9 +55,12 @@ const rateLimit = z
     return { limit, windowSeconds };
   });
 
-const list = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const trustedDirectories = z
   .string()
@@ -124,18 +134,25 @@ const environment = z.object({
   DIRECTORY_JWKS_REFRESH: seconds.default(3600),
   DEV_DIRECTORY: flag.optional(),
   OUTBOUND_ALLOWED_HOSTS: list.default([]),
-  SECURITY_EVENTS_URL: z.url({ protocol: /^https$/, error: 'must be an https URL (the endpoint of the bank\'s SIEM or SOAR)' }).optional(),
+  SECURITY_EVENTS_URL: z.url({ protocol: /^https$/, error: "must be an https URL (the endpoint of the bank's SIEM or SOAR)" }).optional(),
   SECURITY_EVENTS_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   OUTBOUND_CONNECT_TIMEOUT: seconds.default(3),
   OUTBOUND_TIMEOUT: seconds.default(5),
-  OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  OUTBOUND_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   TOTP_ENCRYPTION_KEY: z
     .string()
     .transform((value) => Buffer.from(value, 'base64'))
     .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
   LOCKOUT_DURATION: seconds.default(900),
-  SCA_IDLE_TIMEOUT: secondsAtMost(300, 'PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity').default(300),
+  SCA_IDLE_TIMEOUT: secondsAtMost(
+    300,
+    'PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity',
+  ).default(300),
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(defaultPasswordHashConcurrency),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   OPS_PORT: port.optional(),
@@ -160,12 +177,17 @@ const environment = z.object({
 
   // Branding: the bank's identity on every customer-facing page and in the authenticator app.
   BANK_NAME: z.string().trim().min(1).max(80).default('Assent Demo Bank'),
-  BANK_LOGO_URL: z.string().refine((value) => value.startsWith('/') || /^https:\/\/[^\s]+$/.test(value), 'expected an https URL or a path on this server').optional(),
+  BANK_LOGO_URL: z
+    .string()
+    .refine((value) => value.startsWith('/') || /^https:\/\/[^\s]+$/.test(value), 'expected an https URL or a path on this server')
+    .optional(),
   BANK_COLOUR_PRIMARY: colour.default('#0b3d5c'),
   BANK_COLOUR_ON_PRIMARY: colour.default('#ffffff'),
   BANK_COLOUR_ACCENT: colour.default('#f0b400'),
   BANK_SUPPORT_CONTACT: z.string().trim().min(1).max(200).optional(),
-  BANK_SUPPORT_URL: z.url({ protocol: /^https$/, error: 'must be an https URL (customers follow it from every page, e.g. https://bank.example/help)' }).optional(),
+  BANK_SUPPORT_URL: z
+    .url({ protocol: /^https$/, error: 'must be an https URL (customers follow it from every page, e.g. https://bank.example/help)' })
+    .optional(),
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
   ADMIN_HOST: z.string().default(ADMIN_LISTENER_DEFAULTS.host),
   ADMIN_PORT: port.default(ADMIN_LISTENER_DEFAULTS.port),
@@ -175,7 +197,10 @@ const environment = z.object({
     // abort: the refinement parses the URL, so it must not run on a value that is not one.
     .url({ protocol: /^https?$/, error: 'must be the admin API base URL, e.g. https://127.0.0.1:8444', abort: true })
     // The admin token travels with every call: plain HTTP only to this machine (a TLS-terminating proxy's loopback port).
-    .refine((value) => { const url = new URL(value); return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname); }, 'must be https unless it is a loopback address')
+    .refine((value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    }, 'must be https unless it is a loopback address')
     .optional(),
   ADMIN_CA_FILE: z.string().optional(),
 });
@@ -308,7 +333,14 @@ export class ConfigError extends Error {
 const SECRET = new Set(['DATABASE_URL', 'TOTP_ENCRYPTION_KEY', 'ADMIN_TOKEN']);
 
 /** Settings that name files: each must be readable, or start-up stops naming the variable and the file. */
-const FILES = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_CLIENT_CA_FILE', 'SIGNING_KEYS_FILE', 'ADMIN_CLIENT_CA_FILE', 'ADMIN_CA_FILE'] as const;
+const FILES = [
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'TLS_CLIENT_CA_FILE',
+  'SIGNING_KEYS_FILE',
+  'ADMIN_CLIENT_CA_FILE',
+  'ADMIN_CA_FILE',
+] as const;
 
 function unreadable(file: string): string | undefined {
   try {
@@ -344,8 +376,12 @@ export function plannedListeners(config: Pick<Config, 'host' | 'port' | 'ops' | 
   const adminOn = config.devMode || config.admin.token !== undefined || config.admin.clientCaFile !== undefined;
   return [
     { portVariable: 'PORT', hostVariable: 'HOST', host: config.host, port: config.port },
-    ...(config.ops.port === undefined ? [] : [{ portVariable: 'OPS_PORT' as const, hostVariable: 'OPS_HOST' as const, host: config.ops.host, port: config.ops.port }]),
-    ...(adminOn ? [{ portVariable: 'ADMIN_PORT' as const, hostVariable: 'ADMIN_HOST' as const, host: config.admin.host, port: config.admin.port }] : []),
+    ...(config.ops.port === undefined
+      ? []
+      : [{ portVariable: 'OPS_PORT' as const, hostVariable: 'OPS_HOST' as const, host: config.ops.host, port: config.ops.port }]),
+    ...(adminOn
+      ? [{ portVariable: 'ADMIN_PORT' as const, hostVariable: 'ADMIN_HOST' as const, host: config.admin.host, port: config.admin.port }]
+      : []),
   ];
 }
 
@@ -355,7 +391,8 @@ function sharedPort(config: Config, env: Record<string, string | undefined>): st
   for (const [index, first] of listeners.entries()) {
     const second = listeners.slice(index + 1).find((other) => other.port === first.port);
     const named = (variable: string) => (env[variable] === undefined ? `${variable} (by default)` : variable);
-    if (second) return `${named(second.portVariable)} and ${named(first.portVariable)} are both ${first.port}: each listener needs a port of its own`;
+    if (second)
+      return `${named(second.portVariable)} and ${named(first.portVariable)} are both ${first.port}: each listener needs a port of its own`;
   }
   return undefined;
 }
@@ -379,19 +416,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!devMode && !e.TLS_TERMINATED_BY_PROXY && (!e.TLS_CERT_FILE || !e.TLS_KEY_FILE)) {
     throw new ConfigError(`TLS_CERT_FILE and TLS_KEY_FILE are required ${inProduction}, unless TLS_TERMINATED_BY_PROXY=true`);
   }
-  if (!devMode && !e.ISSUER) throw new ConfigError(`ISSUER is required ${inProduction}: the https URL TPPs use, e.g. ISSUER=https://auth.bank.example`);
+  if (!devMode && !e.ISSUER)
+    throw new ConfigError(`ISSUER is required ${inProduction}: the https URL TPPs use, e.g. ISSUER=https://auth.bank.example`);
   if (!devMode && !e.TOTP_ENCRYPTION_KEY) throw new ConfigError(`TOTP_ENCRYPTION_KEY is required ${inProduction}: openssl rand -base64 32`);
   if (e.KEY_ACTIVATION_DELAY <= e.KEY_REFRESH_INTERVAL) {
-    throw new ConfigError('KEY_ACTIVATION_DELAY must exceed KEY_REFRESH_INTERVAL, or a process could sign with a key others do not publish yet');
+    throw new ConfigError(
+      'KEY_ACTIVATION_DELAY must exceed KEY_REFRESH_INTERVAL, or a process could sign with a key others do not publish yet',
+    );
   }
   if (e.TLS_TERMINATED_BY_PROXY && e.TRUSTED_PROXIES.length === 0) {
-    throw new ConfigError('TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)');
+    throw new ConfigError(
+      'TLS_TERMINATED_BY_PROXY=true needs TRUSTED_PROXIES (the proxy addresses allowed to forward client certificates)',
+    );
   }
   if (contrastRatio(e.BANK_COLOUR_PRIMARY, e.BANK_COLOUR_ON_PRIMARY) < 4.5) {
-    throw new ConfigError('BANK_COLOUR_ON_PRIMARY must contrast with BANK_COLOUR_PRIMARY at 4.5:1 or more (WCAG AA), or customers cannot read the buttons');
+    throw new ConfigError(
+      'BANK_COLOUR_ON_PRIMARY must contrast with BANK_COLOUR_PRIMARY at 4.5:1 or more (WCAG AA), or customers cannot read the buttons',
+    );
   }
   if (e.TLS_TERMINATED_BY_PROXY && !LOOPBACK.has(e.ADMIN_HOST)) {
-    throw new ConfigError('ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP');
+    throw new ConfigError(
+      'ADMIN_HOST must be a loopback address (127.0.0.1, ::1, localhost) with TLS_TERMINATED_BY_PROXY=true: the admin API then speaks plain HTTP',
+    );
   }
   const config: Config = {
     issuer: e.ISSUER?.replace(/\/$/, ''),
@@ -429,7 +475,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       directoryRefreshSeconds: e.DIRECTORY_JWKS_REFRESH,
       devDirectory: devMode && (e.DEV_DIRECTORY ?? true),
     },
-    securityEvents: e.SECURITY_EVENTS_URL ? { url: e.SECURITY_EVENTS_URL, attempts: e.SECURITY_EVENTS_ATTEMPTS, firstRetryMs: 1000 } : undefined,
+    securityEvents: e.SECURITY_EVENTS_URL
+      ? { url: e.SECURITY_EVENTS_URL, attempts: e.SECURITY_EVENTS_ATTEMPTS, firstRetryMs: 1000 }
+      : undefined,
     outbound: {
       allowedHosts: e.OUTBOUND_ALLOWED_HOSTS,
       connectTimeoutMs: e.OUTBOUND_CONNECT_TIMEOUT * 1000,

@@ -55,9 +55,13 @@ if (config.devMode) {
     `  discovery:          ${ready.discovery}`,
     `  customer dashboard: ${ready.issuer}${DASHBOARD_PREFIX}`,
     ...(ready.adminApi ? [`  admin API:          ${ready.adminApi}   (npm run admin -- help)`] : []),
-    ...(ready.demoCredentials ? [`  demo customer:      ${ready.demoCredentials}/customer.json; trust ${ready.devCa}; try npm run demo`] : []),
+    ...(ready.demoCredentials
+      ? [`  demo customer:      ${ready.demoCredentials}/customer.json; trust ${ready.devCa}; try npm run demo`]
+      : []),
     // The demo customer's second factor, to add to an authenticator app (or use `npm run admin -- customer:otp demo`).
-    ...(assent.demoTotp ? [`  demo customer's TOTP secret: ${assent.demoTotp.secret}`, `    enrol with: ${assent.demoTotp.otpauthUri}`] : []),
+    ...(assent.demoTotp
+      ? [`  demo customer's TOTP secret: ${assent.demoTotp.secret}`, `    enrol with: ${assent.demoTotp.otpauthUri}`]
+      : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -65,12 +69,15 @@ if (config.devMode) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    assent.close().then(() => {
-      logger.info('shut down');
-      process.exit(0);
-    }, (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    assent.close().then(
+      () => {
+        logger.info('shut down');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   });
 }

@@ -117,7 +117,15 @@ async function reservePort(host: string, port: number): Promise<{ port: number; 
 
 /** Expired oidc-provider artefacts, SCA progress of finished interactions, stale lockout and rate-limit counters, dashboard sessions, old decoupled requests. */
 async function sweepAll(db: Db, config: Config): Promise<number> {
-  return (await sweepExpired(db)) + (await sweepScaProgress(db)) + (await sweepLoginThrottle(db, new Date())) + (await deleteEndedWindows(db)) + (await sweepDashboardSessions(db, config.dashboard)) + (await sweepSettledEvents(db)) + (await sweepDecoupledRequests(db));
+  return (
+    (await sweepExpired(db)) +
+    (await sweepScaProgress(db)) +
+    (await sweepLoginThrottle(db, new Date())) +
+    (await deleteEndedWindows(db)) +
+    (await sweepDashboardSessions(db, config.dashboard)) +
+    (await sweepSettledEvents(db)) +
+    (await sweepDecoupledRequests(db))
+  );
 }
 
 /** What one run of the periodic sweeps deleted or ended: rows of sweepAll, consents expired, orphan grants. */
@@ -134,13 +142,23 @@ export interface SweepCounts {
 async function sweepOnce(db: Db, config: Config, logger: Logger): Promise<SweepCounts> {
   const logged = (sweep: Promise<number>, done: (count: number) => void, failed: string) =>
     sweep.then(
-      (count) => { if (count > 0) done(count); return count; },
-      (error: unknown) => { logger.warn({ err: error }, failed); throw error; },
+      (count) => {
+        if (count > 0) done(count);
+        return count;
+      },
+      (error: unknown) => {
+        logger.warn({ err: error }, failed);
+        throw error;
+      },
     );
   const results = await Promise.allSettled([
     logged(sweepAll(db, config), (deleted) => logger.debug({ deleted }, 'expired rows swept'), 'sweep of expired rows failed'),
     logged(expireDueConsents(db), (expired) => logger.info({ expired }, 'consents expired'), 'consent expiry sweep failed'),
-    logged(sweepOrphanGrants(db), (orphans) => logger.warn({ orphans }, 'grants left without their consent swept'), 'orphan grant sweep failed'),
+    logged(
+      sweepOrphanGrants(db),
+      (orphans) => logger.warn({ orphans }, 'grants left without their consent swept'),
+      'orphan grant sweep failed',
+    ),
   ]);
   const [rows, expiredConsents, orphanGrants] = results.map((result) => {
     if (result.status === 'rejected') throw result.reason;
@@ -176,7 +194,8 @@ export interface StartOptions {
 
 /** Embedded lock (PGlite) -> pool -> the database answering -> migrations. */
 async function openDatabase(config: Config, logger: Logger, life: Lifecycle): Promise<Db> {
-  if (!config.databaseUrl) life.started('embedded database lock', await lockEmbeddedDatabase(config.dataDir, 'server'), (release) => release());
+  if (!config.databaseUrl)
+    life.started('embedded database lock', await lockEmbeddedDatabase(config.dataDir, 'server'), (release) => release());
   const db = life.started('database pool', await connectDatabase(config, { logger }), (pool) => pool.destroy());
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
@@ -192,21 +211,38 @@ type Serving = { now: boolean };
  * collaborators and the Koa apps (public and, with OPS_PORT, internal). Parts that hold something open
  * (caches, watchers) are recorded in `life` as they start.
  */
-async function assemble(config: Config, logger: Logger, options: StartOptions, life: Lifecycle, base: { db: Db; tls: ServerTls; issuer: string; port: number; serving: Serving }) {
+async function assemble(
+  config: Config,
+  logger: Logger,
+  options: StartOptions,
+  life: Lifecycle,
+  base: { db: Db; tls: ServerTls; issuer: string; port: number; serving: Serving },
+) {
   const { db, tls, issuer, port } = base;
   const keys = await loadServerKeys(db, config);
-  const forwardedTrust = config.tls.terminatedByProxy ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() } : undefined;
+  const forwardedTrust = config.tls.terminatedByProxy
+    ? { isTrustedProxy: trustedProxyCheck(config.tls.trustedProxies), ownConnections: new OwnConnections() }
+    : undefined;
   const metrics = createMetrics({ poolStats: () => poolStats(db), consentCounts: () => countConsentsByTypeAndStatus(db) });
-  const securityEvents = life.started('security events', createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! }), (events) => events.close());
+  const securityEvents = life.started('security events', createSecurityEvents({ logger, metrics, cookieKey: keys.cookie[0]! }), (events) =>
+    events.close(),
+  );
   const presentedCertificate = createClientCertificateReader({
     terminatedByProxy: config.tls.terminatedByProxy,
     header: config.tls.clientCertHeader,
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
-  const outbound = countOutboundRefusals(createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }), securityEvents);
+  const outbound = countOutboundRefusals(
+    createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }),
+    securityEvents,
+  );
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
-  const clientCache = life.started('client cache', config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache, (cache) => cache.close());
+  const clientCache = life.started(
+    'client cache',
+    config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache,
+    (cache) => cache.close(),
+  );
   const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});
   // Stopped after the public listener's drain (started before it): the last requests' introspections are written.
   const introspectionUses = life.started('introspection uses', createIntrospectionUses(db, logger), (uses) => uses.close());
@@ -249,12 +285,15 @@ async function assemble(config: Config, logger: Logger, options: StartOptions, l
   const demo = config.seedDemo && tls.devCa ? await seedDemo(db, config.dataDir, tls.devCa, totpKey, config.branding.bankName) : undefined;
   if (demo) await seedDemoConsents(db, provider);
 
-  const authentication = countSignIns(createCustomerAuthentication({
-    db,
-    totpKey,
-    lockoutSeconds: config.sca.lockoutSeconds,
-    passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
-  }), securityEvents);
+  const authentication = countSignIns(
+    createCustomerAuthentication({
+      db,
+      totpKey,
+      lockoutSeconds: config.sca.lockoutSeconds,
+      passwordWork: createWorkLimiter({ concurrency: config.sca.passwordHashConcurrency, queue: config.sca.passwordHashQueue }),
+    }),
+    securityEvents,
+  );
   // The seam where a bank's core banking plugs in: who owns which account, for the consent pages and the dashboard.
   const accounts = options.accounts ?? postgresAccountDirectory(db);
   const dashboard = await setUpDashboard({
@@ -262,20 +301,31 @@ async function assemble(config: Config, logger: Logger, options: StartOptions, l
     accounts,
     issuer,
     sessions: config.dashboard,
-    listener: { host: config.host, port, certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem, ownConnections: forwardedTrust?.ownConnections },
+    listener: {
+      host: config.host,
+      port,
+      certificatePem: config.tls.terminatedByProxy ? undefined : tls.certPem,
+      ownConnections: forwardedTrust?.ownConnections,
+    },
   });
 
   let signingKeyCount = keys.signing.length;
   const keyWatch = config.signingKeysFile
     ? undefined
-    : life.started('signing key watch', watchSigningKeys({
-        db,
-        provider,
-        initial: keys.signing,
-        intervalSeconds: config.keyRotation.refreshIntervalSeconds,
-        logger,
-        onChange: (signing) => { signingKeyCount = signing.length; },
-      }), (watch) => watch.stop());
+    : life.started(
+        'signing key watch',
+        watchSigningKeys({
+          db,
+          provider,
+          initial: keys.signing,
+          intervalSeconds: config.keyRotation.refreshIntervalSeconds,
+          logger,
+          onChange: (signing) => {
+            signingKeyCount = signing.length;
+          },
+        }),
+        (watch) => watch.stop(),
+      );
 
   const ops = opsRouter({ metrics, readiness: { db, signingKeyCount: () => signingKeyCount, accepting: () => base.serving.now } });
   const opsApp = config.ops.port === undefined ? undefined : new Koa().use(ops.routes());
@@ -303,20 +353,29 @@ async function assemble(config: Config, logger: Logger, options: StartOptions, l
 }
 
 /** Background work every process does: event push (SKIP LOCKED claims keep processes off each other's events), then the sweeps. */
-function startJobs(config: Config, logger: Logger, life: Lifecycle, deps: { db: Db; provider: Provider; outbound: ReturnType<typeof createOutboundFetch> }) {
-  life.started('event delivery', startEventDelivery({
-    ...deps,
-    logger,
-    settings: {
-      pollIntervalMs: config.events.pushIntervalMs,
-      maxAttempts: config.events.pushMaxAttempts,
-      backoffBaseMs: config.events.pushBackoffMs,
-      backoffMaxMs: config.events.pushMaxBackoffMs,
-      batchSize: 32,
-      // Longer than one outbound request can take, so a live claim never lapses mid-request.
-      leaseSeconds: Math.ceil(config.outbound.totalTimeoutMs / 1000) + 30,
-    },
-  }), (delivery) => delivery.stop());
+function startJobs(
+  config: Config,
+  logger: Logger,
+  life: Lifecycle,
+  deps: { db: Db; provider: Provider; outbound: ReturnType<typeof createOutboundFetch> },
+) {
+  life.started(
+    'event delivery',
+    startEventDelivery({
+      ...deps,
+      logger,
+      settings: {
+        pollIntervalMs: config.events.pushIntervalMs,
+        maxAttempts: config.events.pushMaxAttempts,
+        backoffBaseMs: config.events.pushBackoffMs,
+        backoffMaxMs: config.events.pushMaxBackoffMs,
+        batchSize: 32,
+        // Longer than one outbound request can take, so a live claim never lapses mid-request.
+        leaseSeconds: Math.ceil(config.outbound.totalTimeoutMs / 1000) + 30,
+      },
+    }),
+    (delivery) => delivery.stop(),
+  );
   const sweeper = setInterval(() => {
     // Each failure is logged where it happened; the next run tries again.
     sweepOnce(deps.db, config, logger).catch(() => {});
@@ -330,18 +389,40 @@ function startJobs(config: Config, logger: Logger, life: Lifecycle, deps: { db: 
  * by the whole app. Stopping runs the other way: the public listener drains (readiness already says it is
  * draining), then the internal and admin listeners close.
  */
-async function openListeners(config: Config, logger: Logger, life: Lifecycle, parts: { db: Db; tls: ServerTls; reservation: Awaited<ReturnType<typeof reservePort>>; serving: Serving } & Pick<Awaited<ReturnType<typeof assemble>>, 'app' | 'opsApp' | 'openApi' | 'keyWatch'>) {
+async function openListeners(
+  config: Config,
+  logger: Logger,
+  life: Lifecycle,
+  parts: { db: Db; tls: ServerTls; reservation: Awaited<ReturnType<typeof reservePort>>; serving: Serving } & Pick<
+    Awaited<ReturnType<typeof assemble>>,
+    'app' | 'opsApp' | 'openApi' | 'keyWatch'
+  >,
+) {
   const { db, tls, app, opsApp, openApi, keyWatch, serving } = parts;
   const listeners = plannedListeners(config);
   // Free when start-up began (checkPortsFree), but another process may have taken one since.
-  const taken = (variable: string) => (error: unknown) => { throw describeListenFailure(listeners.find((listener) => listener.portVariable === variable)!, error); };
-  const admin = await startAdminListener({ config, db, logger, openApi: adminOpenApiDocument(openApi), tls: config.tls.terminatedByProxy ? undefined : tls, ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }) });
+  const taken = (variable: string) => (error: unknown) => {
+    throw describeListenFailure(
+      listeners.find((listener) => listener.portVariable === variable)!,
+      error,
+    );
+  };
+  const admin = await startAdminListener({
+    config,
+    db,
+    logger,
+    openApi: adminOpenApiDocument(openApi),
+    tls: config.tls.terminatedByProxy ? undefined : tls,
+    ...(keyWatch && { signingKeysChanged: keyWatch.refreshNow }),
+  });
   if (admin) life.started('admin listener', admin, (listener) => listener.close());
   const opsServer = opsApp && http.createServer(opsApp.callback());
-  const opsAddress = opsServer && life.started('internal listener', await listen(opsServer, config.ops.host, config.ops.port!).catch(taken('OPS_PORT')), () => {
-    opsServer.close();
-    opsServer.closeAllConnections();
-  });
+  const opsAddress =
+    opsServer &&
+    life.started('internal listener', await listen(opsServer, config.ops.host, config.ops.port!).catch(taken('OPS_PORT')), () => {
+      opsServer.close();
+      opsServer.closeAllConnections();
+    });
   const server = config.tls.terminatedByProxy ? http.createServer(app.callback()) : https.createServer(httpsOptions(tls), app.callback());
   server.keepAliveTimeout = 65_000;
   await parts.reservation.release();

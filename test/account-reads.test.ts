@@ -17,9 +17,11 @@ import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } fro
  */
 
 /** Statements that read the customer table other than as part of the adapter's find of oidc_model rows. */
-const separateCustomerReads = (statements: string[]) => statements.filter((text) => /\bcustomer\b/.test(text) && !text.includes('from "oidc_model" as "t"'));
+const separateCustomerReads = (statements: string[]) =>
+  statements.filter((text) => /\bcustomer\b/.test(text) && !text.includes('from "oidc_model" as "t"'));
 /** The adapter's find, with the customer read in it. */
-const findsWithCustomer = (statements: string[]) => statements.filter((text) => text.includes('from "oidc_model" as "t"') && /from customer where id =/.test(text));
+const findsWithCustomer = (statements: string[]) =>
+  statements.filter((text) => text.includes('from "oidc_model" as "t"') && /from customer where id =/.test(text));
 
 /** A resume (GET of the URL a step redirected to), with the statements sent while it ran. */
 async function resume(browser: CustomerAgent, posted: { url: URL; fields: Record<string, string> }) {
@@ -28,7 +30,9 @@ async function resume(browser: CustomerAgent, posted: { url: URL; fields: Record
   const resumeUrl = new URL(answer.headers.get('location') ?? '', posted.url);
   assert.match(resumeUrl.pathname, /^\/auth\//, 'the step hands back to the provider');
   let resumed!: Awaited<ReturnType<CustomerAgent['request']>>;
-  const statements = await statementsDuring(async () => { resumed = await browser.request(resumeUrl); });
+  const statements = await statementsDuring(async () => {
+    resumed = await browser.request(resumeUrl);
+  });
   return { statements, location: new URL(resumed.headers.get('location') ?? '', resumeUrl) };
 }
 
@@ -42,7 +46,9 @@ describe('the customer comes with the interaction, session or code that names it
     tpp = await createTestTpp(assent);
     api = await ConsentApiClient.create(assent, tpp);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /**
    * PAR, login and one-time code, consent: up to the TPP's callback, with the statements of the two
@@ -63,7 +69,10 @@ describe('the customer comes with the interaction, session or code that names it
     const consentPage: Page = await browser.open(afterOtp.location);
     assert.match(consentPage.body, /\/confirm"/, `the resume found the customer and asks for consent (${consentPage.url})`);
     const afterConsent = await resume(browser, CustomerAgent.form(consentPage, 'confirm', { [`account:${current.id}`]: 'on' }));
-    assert.ok(afterConsent.location.href.startsWith(tpp.redirectUri), `the resume found the customer and returns to the TPP (${afterConsent.location})`);
+    assert.ok(
+      afterConsent.location.href.startsWith(tpp.redirectUri),
+      `the resume found the customer and returns to the TPP (${afterConsent.location})`,
+    );
     assert.ok(afterConsent.location.searchParams.get('code'), 'with a code');
     return { customer, request, dpop, callback: afterConsent.location, resumes: [afterOtp.statements, afterConsent.statements] };
   }
@@ -71,8 +80,14 @@ describe('the customer comes with the interaction, session or code that names it
   test('neither resume nor the token request reads the customer on its own; each reads it with its find', async () => {
     const { customer, request, dpop, callback, resumes } = await authorize();
     let tokens!: Awaited<ReturnType<typeof redeemCode>>;
-    const atToken = await statementsDuring(async () => { tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true }); });
-    for (const [name, statements] of [['resume after the one-time code', resumes[0]!], ['resume after consent', resumes[1]!], ['token request', atToken]] as const) {
+    const atToken = await statementsDuring(async () => {
+      tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });
+    });
+    for (const [name, statements] of [
+      ['resume after the one-time code', resumes[0]!],
+      ['resume after consent', resumes[1]!],
+      ['token request', atToken],
+    ] as const) {
       assert.deepEqual(separateCustomerReads(statements), [], `${name}: no read of the customer of its own`);
       assert.ok(findsWithCustomer(statements).length >= 1, `${name}: the customer is read with the find, got:\n${statements.join('\n')}`);
     }
@@ -94,7 +109,10 @@ describe('the customer comes with the interaction, session or code that names it
     await assent.db.deleteFrom('customer').where('id', '=', customer.id).execute();
     let refused: unknown;
     const statements = await statementsDuring(async () => {
-      refused = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true }).then(() => undefined, (error: unknown) => error);
+      refused = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     });
     assert.ok(refused instanceof oidc.ResponseBodyError, `refused: ${String(refused)}`);
     assert.equal(refused.error, 'invalid_grant');

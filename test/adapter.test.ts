@@ -13,7 +13,9 @@ describe('Kysely adapter contract on real Postgres', () => {
   let db: Db;
   let drop: () => Promise<void>;
   before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => { await drop?.(); });
+  after(async () => {
+    await drop?.();
+  });
 
   test('upsert then find returns the payload; upsert again replaces it', async () => {
     const sessions = new KyselyAdapter(db, 'Session');
@@ -36,7 +38,13 @@ describe('Kysely adapter contract on real Postgres', () => {
       return 'done';
     });
     assert.equal(result, 'done');
-    assert.deepEqual(rows.map((row) => [row.id, JSON.parse(row.payload).accountId]), [['held-1', 'second'], ['held-2', undefined]]);
+    assert.deepEqual(
+      rows.map((row) => [row.id, JSON.parse(row.payload).accountId]),
+      [
+        ['held-1', 'second'],
+        ['held-2', undefined],
+      ],
+    );
     assert.equal(await grants.find('held-1'), undefined, 'a held row is not sent');
     await late;
     assert.ok(await grants.find('held-late'), 'a write after the hold closed is sent');
@@ -63,7 +71,11 @@ describe('Kysely adapter contract on real Postgres', () => {
     const tokens = new KyselyAdapter(db, 'AccessToken');
     await tokens.upsert('soon', { kind: 'AccessToken' }, 1);
     await tokens.upsert('forever', { kind: 'AccessToken' });
-    await db.updateTable('oidc_model').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', 'soon').execute();
+    await db
+      .updateTable('oidc_model')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', 'soon')
+      .execute();
     assert.equal(await tokens.find('soon'), undefined);
     assert.ok(await tokens.find('forever'));
     const row = await db.selectFrom('oidc_model').select('expires_at').where('id', '=', 'forever').executeTakeFirstOrThrow();
@@ -107,7 +119,7 @@ describe('Kysely adapter contract on real Postgres', () => {
     assert.ok(await tokens.find('kept'));
   });
 
-  test('revokeByGrantId removes that grant\'s rows of that model only', async () => {
+  test("revokeByGrantId removes that grant's rows of that model only", async () => {
     const tokens = new KyselyAdapter(db, 'AccessToken');
     const refresh = new KyselyAdapter(db, 'RefreshToken');
     await tokens.upsert('a1', { grantId: 'g-revoke', kind: 'AccessToken' }, 60);
@@ -123,7 +135,11 @@ describe('Kysely adapter contract on real Postgres', () => {
     const replays = new KyselyAdapter(db, 'ReplayDetection');
     const attempts = await Promise.all(Array.from({ length: 16 }, () => replays.insertIfAbsent('jti-1', { kind: 'ReplayDetection' }, 60)));
     assert.equal(attempts.filter(Boolean).length, 1);
-    await db.updateTable('oidc_model').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', 'jti-1').execute();
+    await db
+      .updateTable('oidc_model')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', 'jti-1')
+      .execute();
     assert.equal(await replays.insertIfAbsent('jti-1', { kind: 'ReplayDetection' }, 60), true);
   });
 
@@ -131,10 +147,17 @@ describe('Kysely adapter contract on real Postgres', () => {
     const tokens = new KyselyAdapter(db, 'AccessToken');
     await tokens.upsert('sweep-live', { kind: 'AccessToken' }, 600);
     for (let i = 0; i < 5; i += 1) await tokens.upsert(`sweep-dead-${i}`, { kind: 'AccessToken' }, 600);
-    await db.updateTable('oidc_model').set({ expires_at: sql`now() - interval '1 minute'` }).where('id', 'like', 'sweep-dead-%').execute();
+    await db
+      .updateTable('oidc_model')
+      .set({ expires_at: sql`now() - interval '1 minute'` })
+      .where('id', 'like', 'sweep-dead-%')
+      .execute();
     const deleted = await sweepExpired(db, 2);
     assert.ok(deleted >= 5);
     const left = await db.selectFrom('oidc_model').select('id').where('id', 'like', 'sweep-%').execute();
-    assert.deepEqual(left.map((row) => row.id), ['sweep-live']);
+    assert.deepEqual(
+      left.map((row) => row.id),
+      ['sweep-live'],
+    );
   });
 });

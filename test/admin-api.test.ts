@@ -37,7 +37,9 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
     agent = tlsAgent(assent.ca.certPem);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('listens on loopback, apart from the public port', () => {
     const url = new URL(assent.adminUrl!);
@@ -47,7 +49,12 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
   });
 
   test('a body over 64 KiB gets its error and a closed connection, not one left open (kept alive) with the body unread', async () => {
-    const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x'.repeat(1_000_000) }) });
+    const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'x'.repeat(1_000_000) }),
+    });
     assert.equal(response.statusCode, 413);
     assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: 'the request body is too large' });
     assert.equal(response.headers.connection, 'close');
@@ -59,20 +66,29 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
       ['application/json', '{', 'the body is not valid JSON'],
       ['application/json', '[1]', 'the body must be a JSON object'],
     ] as const) {
-      const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+      const response = await request(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+        body,
+      });
       assert.equal(response.statusCode, 400, description);
       assert.deepEqual(await response.body.json(), { error: 'invalid_request', error_description: description });
     }
   });
 
-  test('an unknown TPP is not_found, through the admin API\'s one table', async () => {
+  test("an unknown TPP is not_found, through the admin API's one table", async () => {
     for (const [method, route, json] of [
       ['POST', '/tpps/no-such-tpp/suspend', { reason: 'x' }],
       ['POST', '/tpps/no-such-tpp/reinstate', { reason: 'x' }],
       ['GET', '/tpps/no-such-tpp', undefined],
     ] as const) {
       const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
-      assert.deepEqual([refused.status, refused.body], [404, { error: 'not_found', error_description: 'no TPP with client id no-such-tpp' }], `${method} ${route}`);
+      assert.deepEqual(
+        [refused.status, refused.body],
+        [404, { error: 'not_found', error_description: 'no TPP with client id no-such-tpp' }],
+        `${method} ${route}`,
+      );
     }
   });
 
@@ -86,7 +102,12 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
       ['POST', '/tpps/tpp%ED%BF%BF/suspend', { reason: 'x' }, /not valid percent-encoded UTF-8/],
       ['GET', `/consents?from=${encodeURIComponent('-271821-04-20T00:00:00Z')}`, undefined, /^from: must be a day \(2026-12-01\)/],
       ['GET', '/audit/events?from=2026-12-01&to=0000-01-01T00:00:00Z', undefined, /^to: must be a day/],
-      ['POST', '/customers/nobody/accounts', { identification: '12345678', name: 'Savings', currency: 'ABC' }, /^currency: must be an ISO 4217 code/],
+      [
+        'POST',
+        '/customers/nobody/accounts',
+        { identification: '12345678', name: 'Savings', currency: 'ABC' },
+        /^currency: must be an ISO 4217 code/,
+      ],
       ['POST', '/tokens/revocation', { from: '+275760-09-13T00:00:00Z', to: '2026-12-01', reason: 'bad release' }, /^from: must be a day/],
     ] as const) {
       const refused = await call(method, `${ADMIN_API_PREFIX}${route}`, { token, ...(json && { json }) });
@@ -101,7 +122,10 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
 
   test('refuses calls without the admin token, or with a wrong one, and changes nothing', async () => {
     for (const presented of [undefined, 'wrong-token', `${token}x`]) {
-      const response = await call('POST', `${ADMIN_API_PREFIX}/customers`, { ...(presented !== undefined && { token: presented }), json: { username: 'mallory', name: 'Mallory' } });
+      const response = await call('POST', `${ADMIN_API_PREFIX}/customers`, {
+        ...(presented !== undefined && { token: presented }),
+        json: { username: 'mallory', name: 'Mallory' },
+      });
       assert.equal(response.status, 401);
       assert.equal(response.body.error, 'unauthorized');
       assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -110,10 +134,17 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
   });
 
   test('a change is audited with the operator who made it; bad input is a 400, a taken username a 409, an unknown route a 404', async () => {
-    const created = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, operator: 'ops.alice', json: { username: 'erin', name: 'Erin' } });
+    const created = await call('POST', `${ADMIN_API_PREFIX}/customers`, {
+      token,
+      operator: 'ops.alice',
+      json: { username: 'erin', name: 'Erin' },
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const history = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(history.map((entry) => [entry.event, entry.actor]), [['customer.created', { kind: 'operator', id: 'admin-token:ops.alice' }]]);
+    assert.deepEqual(
+      history.map((entry) => [entry.event, entry.actor]),
+      [['customer.created', { kind: 'operator', id: 'admin-token:ops.alice' }]],
+    );
 
     const taken = await call('POST', `${ADMIN_API_PREFIX}/customers`, { token, json: { username: 'erin', name: 'Erin' } });
     assert.deepEqual([taken.status, taken.body], [409, { error: 'conflict', error_description: 'username erin is taken' }]);
@@ -121,7 +152,12 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     assert.deepEqual([invalid.status, invalid.body.error], [400, 'invalid_request']);
     assert.match(String(invalid.body.error_description), /^name: /);
     assert.equal(await findCustomer(assent.db, 'frank'), undefined);
-    const notJson = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"username":' });
+    const notJson = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}/customers`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"username":',
+    });
     assert.equal(notJson.status, 400);
     const unknown = await call('GET', `${ADMIN_API_PREFIX}/nothing-here`, { token });
     assert.deepEqual([unknown.status, unknown.body.error], [404, 'not_found']);
@@ -132,17 +168,24 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
   test('the OpenAPI document describes every operation, and each described route exists', async () => {
     const response = await call('GET', '/admin/openapi.json');
     assert.equal(response.status, 200);
-    const document = response.body as { openapi: string; paths: Record<string, Record<string, { 'x-cli-command'?: string; security: object[] }>> };
+    const document = response.body as {
+      openapi: string;
+      paths: Record<string, Record<string, { 'x-cli-command'?: string; security: object[] }>>;
+    };
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(document, adminOpenApiDocument(openApiDocument(assent.issuer)), 'the admin part of the one generated document');
-    const described = Object.values(document.paths).flatMap((methods) => Object.values(methods).flatMap((entry) => entry['x-cli-command'] ?? [])).toSorted();
+    const described = Object.values(document.paths)
+      .flatMap((methods) => Object.values(methods).flatMap((entry) => entry['x-cli-command'] ?? []))
+      .toSorted();
     assert.deepEqual(described, ADMIN_OPERATIONS.map((operation) => operation.name).toSorted());
     assert.deepEqual(document.paths['/admin/openapi.json']?.get?.security, [], 'the document itself is public');
     const ajv = new Ajv2020({ strict: false });
     for (const [route, methods] of Object.entries(document.paths)) {
       for (const [method, entry] of Object.entries(methods)) {
         if (entry.security.length === 0) continue;
-        const schema = (entry as { requestBody?: { content: { 'application/json': { schema: object } } } }).requestBody?.content['application/json'].schema;
+        const schema = (entry as { requestBody?: { content: { 'application/json': { schema: object } } } }).requestBody?.content[
+          'application/json'
+        ].schema;
         if (schema) assert.ok(ajv.validateSchema(schema), `${method} ${route}: its body schema is valid JSON Schema`);
         // Unauthenticated, every described operation answers 401 (it exists), never 404.
         const concrete = route.replace(/\{(\w+)\}/g, '00000000-0000-4000-8000-000000000000');
@@ -182,7 +225,11 @@ describe('the admin API with an admin client certificate', () => {
     const created = await createWith(operatorCertificate, 'grace');
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const [event] = await auditHistory(assent.db, 'customer', String(created.body.id));
-    assert.deepEqual(event?.actor, { kind: 'operator', id: 'client-certificate:ops.carol' }, 'a name the certificate proves, recorded apart from one the shared token only claims');
+    assert.deepEqual(
+      event?.actor,
+      { kind: 'operator', id: 'client-certificate:ops.carol' },
+      'a name the certificate proves, recorded apart from one the shared token only claims',
+    );
 
     const tppCertificate = await issueCertificate(assent.ca, { subject: 'CN=ops.carol,O=Some TPP', usage: 'client' });
     assert.equal((await createWith(tppCertificate, 'heidi')).status, 401, 'the server CA issues TPP certificates, not admin ones');

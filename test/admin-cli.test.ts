@@ -30,7 +30,9 @@ interface CliResult {
 /** `npm run admin -- ...` as an operator runs it, with only the given settings. */
 async function admin(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['src/cli/admin.ts', ...args], { env: hermeticEnv({ LOG_LEVEL: 'silent', ...env }) });
+    const { stdout, stderr } = await run(process.execPath, ['src/cli/admin.ts', ...args], {
+      env: hermeticEnv({ LOG_LEVEL: 'silent', ...env }),
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -47,9 +49,20 @@ describe('admin CLI beside a running embedded (PGlite) server', () => {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'assent-admin-embedded-'));
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', ADMIN_PORT: '0', SEED_DEMO: 'false', LOG_LEVEL: 'silent', RATE_LIMIT_REGISTRATION: 'off', RATE_LIMIT_TOKEN: 'off' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      ADMIN_PORT: '0',
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_REGISTRATION: 'off',
+      RATE_LIMIT_TOKEN: 'off',
+    });
     running = await startAssent(config, createLogger('silent'));
-    const ca = { certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'), keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8') };
+    const ca = {
+      certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
+      keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
+    };
     assent = { ...running, dataDir, databaseUrl: '', ca, stop: async () => {} };
   });
   after(async () => {
@@ -64,7 +77,11 @@ describe('admin CLI beside a running embedded (PGlite) server', () => {
     const seen = await findCustomer(running!.db, 'carol');
     assert.equal(seen?.id, printed.id, "the running server's own database holds the customer");
     const [event] = await auditHistory(running!.db, 'customer', printed.id);
-    assert.deepEqual(event?.actor, { kind: 'operator', id: `admin-token:${userInfo().username}` }, 'the name the CLI claims over the admin token');
+    assert.deepEqual(
+      event?.actor,
+      { kind: 'operator', id: `admin-token:${userInfo().username}` },
+      'the name the CLI claims over the admin token',
+    );
 
     const taken = await admin({ DATA_DIR: dataDir }, 'customer:create', '--username', 'carol', '--name', 'Carol again');
     assert.equal(taken.code, 1);
@@ -124,7 +141,9 @@ describe('admin audit:verify and audit:export (no server: the CLI reads Postgres
     env = { DATABASE_URL: url, DEV_MODE: 'true', DATA_DIR: await mkdtemp(path.join(tmpdir(), 'assent-admin-audit-')) };
     for (const subjectId of [consentA, consentB]) {
       for (const event of ['consent.created', 'consent.authorised', 'consent.revoked']) {
-        await db.transaction().execute((trx) => appendAuditEvent(trx, { subjectType: 'consent', subjectId, event, actor: { kind: 'system', id: null } }));
+        await db
+          .transaction()
+          .execute((trx) => appendAuditEvent(trx, { subjectType: 'consent', subjectId, event, actor: { kind: 'system', id: null } }));
       }
     }
   });
@@ -139,8 +158,14 @@ describe('admin audit:verify and audit:export (no server: the CLI reads Postgres
     assert.deepEqual(JSON.parse(verified.stdout), { valid: true, chains: 2, events: 6, broken: [] });
     const exported = await admin(env, 'audit:export', '--consent', consentA);
     assert.equal(exported.code, 0, exported.stderr);
-    const lines = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; hash: string; prevHash: string | null });
-    assert.deepEqual(lines.map((line) => line.event), ['consent.created', 'consent.authorised', 'consent.revoked']);
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; hash: string; prevHash: string | null });
+    assert.deepEqual(
+      lines.map((line) => line.event),
+      ['consent.created', 'consent.authorised', 'consent.revoked'],
+    );
     assert.equal(lines[1]?.prevHash, lines[0]?.hash, 'the export carries the chain links');
     assert.equal((await admin(env, 'audit:export')).code, 2, 'an export needs a consent or a period');
   });
@@ -148,7 +173,12 @@ describe('admin audit:verify and audit:export (no server: the CLI reads Postgres
   test('a row tampered with behind the trigger: audit:verify exits 1 naming the chain and event; --consent checks one chain', async () => {
     await db.connection().execute(async (connection) => {
       await sql`set session_replication_role = replica`.execute(connection);
-      await connection.updateTable('audit_event').set({ actor_id: 'forger' }).where('subject_id', '=', consentA).where('seq', '=', 2).execute();
+      await connection
+        .updateTable('audit_event')
+        .set({ actor_id: 'forger' })
+        .where('subject_id', '=', consentA)
+        .where('seq', '=', 2)
+        .execute();
       await sql`set session_replication_role = origin`.execute(connection);
     });
     const all = await admin(env, 'audit:verify');
@@ -166,7 +196,11 @@ test('CLI manners: help for the tool and each command, usage errors exit 2', asy
     assert.equal(result.code, 0);
     assert.match(result.stdout, /customer:create[\s\S]*audit:verify[\s\S]*rs:disable/);
   }
-  for (const args of [['help', 'tpp:suspend'], ['tpp:suspend', '--help'], ['tpp:suspend', '-h']]) {
+  for (const args of [
+    ['help', 'tpp:suspend'],
+    ['tpp:suspend', '--help'],
+    ['tpp:suspend', '-h'],
+  ]) {
     const result = await admin(env, ...args);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^usage: npm run admin -- tpp:suspend <client-id> --reason <value>/);
@@ -189,14 +223,31 @@ test('CLI manners: help for the tool and each command, usage errors exit 2', asy
 });
 
 test('a list fits the terminal: nested values point to --json, long ones are cut; --json and show keep everything', () => {
-  const consent = { id: '6f1c2d9e-8a57-4f0b-9a51-3c1f4b7e2d10', type: 'domestic_vrp', status: 'Authorised', clientId: 'a3f9c1e2-5b7d-4e8a-9c0f-1d2e3f4a5b6c', permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail'], vrp: { controlParameters: { PeriodicLimits: [{ Amount: '1000.00' }] } }, createdAt: new Date('2026-12-01T09:30:00Z') };
+  const consent = {
+    id: '6f1c2d9e-8a57-4f0b-9a51-3c1f4b7e2d10',
+    type: 'domestic_vrp',
+    status: 'Authorised',
+    clientId: 'a3f9c1e2-5b7d-4e8a-9c0f-1d2e3f4a5b6c',
+    permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail'],
+    vrp: { controlParameters: { PeriodicLimits: [{ Amount: '1000.00' }] } },
+    createdAt: new Date('2026-12-01T09:30:00Z'),
+  };
   const lines = render([consent, { ...consent, id: 'short' }], { json: false, jsonl: false, width: 80 });
-  assert.ok(lines.every((line) => line.length <= 80), lines.join('\n'));
+  assert.ok(
+    lines.every((line) => line.length <= 80),
+    lines.join('\n'),
+  );
   assert.match(lines[0]!, /^id +type +status +clientId +permissions +vrp +createdAt$/);
   assert.match(lines[1]!, /\(see --/);
   assert.ok(!lines.join('\n').includes('PeriodicLimits'), 'no nested JSON in a list');
   assert.ok(lines[1]!.includes('…'), 'a long value is cut, visibly');
   assert.ok(render([consent], { json: true, jsonl: false, width: 80 })[0]!.includes('"PeriodicLimits"'));
-  assert.ok(render(consent, { json: false, jsonl: false, width: 80 }).some((line) => line.includes('PeriodicLimits')), 'show prints the whole record');
-  assert.ok(render([consent], { json: false, jsonl: false, width: undefined })[1]!.includes(consent.clientId), 'not a terminal: nothing cut');
+  assert.ok(
+    render(consent, { json: false, jsonl: false, width: 80 }).some((line) => line.includes('PeriodicLimits')),
+    'show prints the whole record',
+  );
+  assert.ok(
+    render([consent], { json: false, jsonl: false, width: undefined })[1]!.includes(consent.clientId),
+    'not a terminal: nothing cut',
+  );
 });

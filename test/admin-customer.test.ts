@@ -26,10 +26,15 @@ describe('admin CLI: customers and their authenticator', () => {
   });
 
   const admin = (...args: string[]) =>
-    run(process.execPath, ['src/cli/admin.ts', ...args], { env: { ...process.env, DATABASE_URL: url, DEV_MODE: 'true', DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
+    run(process.execPath, ['src/cli/admin.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: url, DEV_MODE: 'true', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    });
 
   test('customer:create enrols TOTP and prints the otpauth URI once; customer:otp prints the current code', async () => {
-    const created = JSON.parse((await admin('customer:create', '--username', 'cli-alice', '--name', 'Alice', '--json')).stdout) as Record<string, string>;
+    const created = JSON.parse((await admin('customer:create', '--username', 'cli-alice', '--name', 'Alice', '--json')).stdout) as Record<
+      string,
+      string
+    >;
     assert.equal(created.username, 'cli-alice');
     const uri = new URL(created.otpauthUri!);
     const secret = uri.searchParams.get('secret')!;
@@ -41,17 +46,22 @@ describe('admin CLI: customers and their authenticator', () => {
 
     const code = (await admin('customer:otp', 'cli-alice')).stdout.trim();
     assert.notEqual(matchTotpStep(secret, code), undefined, `${code} is a current code of the enrolled secret`);
-    await assert.rejects(admin('customer:otp', 'nobody'), (error: { code: number; stderr: string }) => error.code === 1 && /no customer nobody/.test(error.stderr));
+    await assert.rejects(
+      admin('customer:otp', 'nobody'),
+      (error: { code: number; stderr: string }) => error.code === 1 && /no customer nobody/.test(error.stderr),
+    );
   });
 
-  test('customer:otp demo, embedded: the code comes from the demo credentials, without opening the server\'s PGlite', async () => {
+  test("customer:otp demo, embedded: the code comes from the demo credentials, without opening the server's PGlite", async () => {
     const embeddedDir = await mkdtemp(path.join(tmpdir(), 'assent-embedded-'));
     try {
       const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
       await mkdir(path.join(embeddedDir, 'demo'));
       await writeFile(path.join(embeddedDir, 'demo', 'customer.json'), JSON.stringify({ username: 'demo', totpSecret: secret }));
       const { DATABASE_URL: _unused, ...env } = process.env;
-      const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'customer:otp', 'demo'], { env: { ...env, DEV_MODE: 'true', DATA_DIR: embeddedDir, LOG_LEVEL: 'silent' } });
+      const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'customer:otp', 'demo'], {
+        env: { ...env, DEV_MODE: 'true', DATA_DIR: embeddedDir, LOG_LEVEL: 'silent' },
+      });
       assert.notEqual(matchTotpStep(secret, stdout.trim()), undefined, `${stdout} is a current code of the demo secret`);
       assert.deepEqual(await readdir(embeddedDir), ['demo'], 'no embedded database was opened or created');
     } finally {

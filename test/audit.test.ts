@@ -19,7 +19,9 @@ describe('audit trail', () => {
   let db: Db;
   let drop: () => Promise<void>;
   before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => { await drop?.(); });
+  after(async () => {
+    await drop?.();
+  });
 
   test('events chain per subject, read back in order, and the chain verifies', async () => {
     for (const name of ['created', 'authorised', 'revoked']) {
@@ -27,7 +29,14 @@ describe('audit trail', () => {
     }
     await db.transaction().execute((trx) => appendAuditEvent(trx, event('c-other', 'created')));
     const history = await auditHistory(db, 'consent', 'c-1');
-    assert.deepEqual(history.map((item) => [item.seq, item.event]), [[1, 'created'], [2, 'authorised'], [3, 'revoked']]);
+    assert.deepEqual(
+      history.map((item) => [item.seq, item.event]),
+      [
+        [1, 'created'],
+        [2, 'authorised'],
+        [3, 'revoked'],
+      ],
+    );
     assert.deepEqual(history[0]?.details, { accounts: ['a', 'b'], nested: { z: 1, a: 2 } });
     assert.deepEqual(await verifyAuditChain(db, 'consent', 'c-1'), { valid: true, length: 3 });
   });
@@ -37,7 +46,12 @@ describe('audit trail', () => {
       ...event('c-awkward', 'created'),
       actor: { kind: 'customer' as const, id: null },
       before: null,
-      details: { text: 'Zahlung an Müller & Söhne — "Miete" \\ 100 € 🏦', prev_hash: 'x', seq: 7, nested: { prev_hash: null, seq: [1, 2] } },
+      details: {
+        text: 'Zahlung an Müller & Söhne — "Miete" \\ 100 € 🏦',
+        prev_hash: 'x',
+        seq: 7,
+        nested: { prev_hash: null, seq: [1, 2] },
+      },
     };
     await db.transaction().execute((trx) => appendAuditEvent(trx, awkward));
     await db.transaction().execute((trx) => appendAuditEvent(trx, { ...awkward, event: 'again', after: undefined }));
@@ -46,10 +60,12 @@ describe('audit trail', () => {
   });
 
   test('an event rolls back with the transaction that carried it', async () => {
-    await assert.rejects(db.transaction().execute(async (trx) => {
-      await appendAuditEvent(trx, event('c-rollback', 'created'));
-      throw new Error('the change failed');
-    }));
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await appendAuditEvent(trx, event('c-rollback', 'created'));
+        throw new Error('the change failed');
+      }),
+    );
     assert.deepEqual(await auditHistory(db, 'consent', 'c-rollback'), []);
   });
 
@@ -61,14 +77,21 @@ describe('audit trail', () => {
   test('a row tampered with behind the trigger breaks the chain at that row', async () => {
     await db.connection().execute(async (connection) => {
       await sql`set session_replication_role = replica`.execute(connection);
-      await connection.updateTable('audit_event').set({ actor_id: 'someone-else' }).where('subject_id', '=', 'c-1').where('seq', '=', 2).execute();
+      await connection
+        .updateTable('audit_event')
+        .set({ actor_id: 'someone-else' })
+        .where('subject_id', '=', 'c-1')
+        .where('seq', '=', 2)
+        .execute();
       await sql`set session_replication_role = origin`.execute(connection);
     });
     assert.deepEqual(await verifyAuditChain(db, 'consent', 'c-1'), { valid: false, brokenAt: 2 });
   });
 
   test('concurrent appends to one subject still form one unbroken chain', async () => {
-    await Promise.all(Array.from({ length: 12 }, (_, index) => db.transaction().execute((trx) => appendAuditEvent(trx, event('c-race', `e${index}`)))));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, index) => db.transaction().execute((trx) => appendAuditEvent(trx, event('c-race', `e${index}`)))),
+    );
     assert.deepEqual(await verifyAuditChain(db, 'consent', 'c-race'), { valid: true, length: 12 });
   });
 });

@@ -30,18 +30,28 @@ describe('decoupled approval on the dashboard in a real browser', () => {
     await assent?.stop();
   });
 
-  test('the TPP asks, the customer approves with the one-time code in Chromium, the TPP\'s poll gets the tokens', async () => {
+  test("the TPP asks, the customer approves with the one-time code in Chromium, the TPP's poll gets the tokens", async () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
     const tpp = await registerCibaTpp(assent, {}, 'Corner Shop Till');
     const api = await ConsentApiClient.create(assent, tpp, 'accounts payments');
-    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } })
+      .Data.ConsentId;
 
     const page = await browser.context.newPage();
     await signInToDashboard(page, assent.issuer, customer);
 
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-    const started = await initiate(assent, tpp, { login_hint: customer.username, binding_message: 'SHOP 3141', claims: intentClaimsObject(consentId) });
-    const tokens = oidc.pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: dpop, signal: AbortSignal.timeout(90_000) }).then((value) => value, (error: unknown) => error as Error);
+    const started = await initiate(assent, tpp, {
+      login_hint: customer.username,
+      binding_message: 'SHOP 3141',
+      claims: intentClaimsObject(consentId),
+    });
+    const tokens = oidc
+      .pollBackchannelAuthenticationGrant(tpp.config, started, undefined, { DPoP: dpop, signal: AbortSignal.timeout(90_000) })
+      .then(
+        (value) => value,
+        (error: unknown) => error as Error,
+      );
 
     await page.getByRole('link', { name: 'Requests to approve' }).click();
     await page.waitForURL(`${assent.issuer}/dashboard/decoupled`);
@@ -68,7 +78,11 @@ describe('decoupled approval on the dashboard in a real browser', () => {
     const issued = await tokens;
     if (issued instanceof Error) throw issued;
     assert.equal(issued.claims()?.openbanking_intent_id, consentId);
-    const consent = await assent.db.selectFrom('consent').select(['status', 'selected_account_ids']).where('id', '=', consentId).executeTakeFirstOrThrow();
+    const consent = await assent.db
+      .selectFrom('consent')
+      .select(['status', 'selected_account_ids'])
+      .where('id', '=', consentId)
+      .executeTakeFirstOrThrow();
     assert.equal(consent.status, 'Authorised');
     assert.deepEqual(new Set(consent.selected_account_ids as string[]), new Set([current.id, savings.id]));
   });

@@ -34,11 +34,25 @@ describe('client cache: kept until the database says the client changed', () => 
     cache = listeningClientCache(database.url, createLogger('silent'), { reconnectMs: 100 });
     const Factory = kyselyAdapterFactory(db, { clientStanding, clientCache: cache });
     clients = new Factory('Client');
-    await saveClient(db, { client_id: clientId, client_name: 'Cached TPP', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'private_key_jwt' });
+    await saveClient(db, {
+      client_id: clientId,
+      client_name: 'Cached TPP',
+      redirect_uris: ['https://tpp.example/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+    });
     await insertTpp(db, {
-      client_id: clientId, software_id: 'software-1', org_id: 'org-1', status: 'active', status_reason: null,
-      client_name: 'Cached TPP', logo_uri: null, roles: JSON.stringify(['AISP']), org_name: null, directory: 'test',
-      software_statement: 'unused', software_statement_claims: JSON.stringify({}),
+      client_id: clientId,
+      software_id: 'software-1',
+      org_id: 'org-1',
+      status: 'active',
+      status_reason: null,
+      client_name: 'Cached TPP',
+      logo_uri: null,
+      roles: JSON.stringify(['AISP']),
+      org_name: null,
+      directory: 'test',
+      software_statement: 'unused',
+      software_statement_claims: JSON.stringify({}),
     });
   });
   after(async () => {
@@ -78,7 +92,12 @@ describe('client cache: kept until the database says the client changed', () => 
   });
 
   test('an RFC 7592-style metadata update is seen', async () => {
-    await saveClient(db, { client_id: clientId, client_name: 'Renamed TPP', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'private_key_jwt' });
+    await saveClient(db, {
+      client_id: clientId,
+      client_name: 'Renamed TPP',
+      redirect_uris: ['https://tpp.example/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+    });
     await eventually(async () => (await clients.find(clientId))?.client_name === 'Renamed TPP', 'the new name is read');
   });
 

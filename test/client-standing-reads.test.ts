@@ -21,13 +21,18 @@ import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 /** The standing read on its own (tpp-repository.ts readClientStandings). */
 const separateStandingReads = (statements: string[]) => statements.filter((text) => /as ids\(client_id\)/.test(text));
 /** The adapter's find, with the standing read in it. */
-const findsWithStanding = (statements: string[]) => statements.filter((text) => text.includes('from "oidc_model" as "t"') && text.includes("'blockedKids'"));
+const findsWithStanding = (statements: string[]) =>
+  statements.filter((text) => text.includes('from "oidc_model" as "t"') && text.includes("'blockedKids'"));
 
 describe("an interaction's client standing comes with the interaction at the resume", () => {
   let assent: TestAssent;
 
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** A TPP of its own (a test suspends it), PAR, sign-in up to the one-time code POST, which redirects to the resume. */
   async function signedInUpToResume() {
@@ -53,7 +58,9 @@ describe("an interaction's client standing comes with the interaction at the res
   test('the resume reads the standing with its find, not on its own, and goes on to the consent page', async () => {
     const { browser, resumeUrl } = await signedInUpToResume();
     let resumed!: Awaited<ReturnType<CustomerAgent['request']>>;
-    const statements = await statementsDuring(async () => { resumed = await browser.request(resumeUrl); });
+    const statements = await statementsDuring(async () => {
+      resumed = await browser.request(resumeUrl);
+    });
     assert.equal(resumed.status, 303);
     assert.match(resumed.headers.get('location') ?? '', /\/interaction\//, 'on to the consent page');
     assert.deepEqual(separateStandingReads(statements), [], 'no standing read of its own');
@@ -63,13 +70,24 @@ describe("an interaction's client standing comes with the interaction at the res
   test('a TPP suspended after the sign-in is refused at the resume: the standing read with the interaction says so', async () => {
     const { tpp, browser, resumeUrl } = await signedInUpToResume();
     await insertTpp(assent.db, {
-      client_id: tpp.clientId, software_id: 'software-1', org_id: 'org-1', status: 'active', status_reason: null,
-      client_name: 'Suspended Soon', logo_uri: null, roles: JSON.stringify(['AISP']), org_name: null, directory: 'test',
-      software_statement: 'unused', software_statement_claims: JSON.stringify({}),
+      client_id: tpp.clientId,
+      software_id: 'software-1',
+      org_id: 'org-1',
+      status: 'active',
+      status_reason: null,
+      client_name: 'Suspended Soon',
+      logo_uri: null,
+      roles: JSON.stringify(['AISP']),
+      org_name: null,
+      directory: 'test',
+      software_statement: 'unused',
+      software_statement_claims: JSON.stringify({}),
     });
     await suspendTpp(assent.db, tpp.clientId, { reason: 'test', actor: { kind: 'operator', id: 'test' } });
     let resumed!: Awaited<ReturnType<CustomerAgent['request']>>;
-    const statements = await statementsDuring(async () => { resumed = await browser.request(resumeUrl); });
+    const statements = await statementsDuring(async () => {
+      resumed = await browser.request(resumeUrl);
+    });
     assert.equal(resumed.status, 400, 'an error page for the customer, no redirect');
     assert.equal(resumed.headers.get('location'), null);
     assert.match(await resumed.text(), /client/i);

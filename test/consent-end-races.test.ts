@@ -23,12 +23,21 @@ import { createTestTpp, redeemCode, type TestTpp } from './support/tpp.ts';
  * consent with its grant (Revoked, "authorization code reused"), never leaving it Authorised and dead.
  */
 
-const redeemOf = (tpp: TestTpp) => (approved: ApprovedConsent) => redeemCode(tpp, approved.callback, approved.request, { dpop: approved.dpop, idTokenExpected: true });
+const redeemOf = (tpp: TestTpp) => (approved: ApprovedConsent) =>
+  redeemCode(tpp, approved.callback, approved.request, { dpop: approved.dpop, idTokenExpected: true });
 
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 
 const rowsUnderGrant = async (assent: TestAssent, grantId: string) =>
-  Number((await assent.db.selectFrom('oidc_model').select(sql<string>`count(*)`.as('n')).where('grant_id', '=', grantId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await assent.db
+        .selectFrom('oidc_model')
+        .select(sql<string>`count(*)`.as('n'))
+        .where('grant_id', '=', grantId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('refresh racing the end of its consent', () => {
   let assent: TestAssent;
@@ -41,9 +50,11 @@ describe('refresh racing the end of its consent', () => {
     api = await ConsentApiClient.create(assent, tpp);
     redeem = redeemOf(tpp);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  test('32 refreshes racing the TPP\'s DELETE: each is 200 or invalid_grant, and nothing survives under the destroyed grant', async () => {
+  test("32 refreshes racing the TPP's DELETE: each is 200 or invalid_grant, and nothing survives under the destroyed grant", async () => {
     let won = 0;
     let refused = 0;
     for (let round = 0; round < 4; round += 1) {
@@ -67,7 +78,8 @@ describe('refresh racing the end of its consent', () => {
       assert.equal((await getConsent(assent.db, granted.consentId))?.status, 'Revoked');
       assert.equal(await rowsUnderGrant(assent, grantId), 0, `round ${round}: rows left under the destroyed grant`);
       for (const result of results) {
-        if (result.status === 'fulfilled') assert.equal((await oidc.tokenIntrospection(tpp.config, result.value.access_token)).active, false);
+        if (result.status === 'fulfilled')
+          assert.equal((await oidc.tokenIntrospection(tpp.config, result.value.access_token)).active, false);
       }
     }
     assert.equal(won + refused, 4 * 32, `${won} won, ${refused} refused`);
@@ -95,8 +107,16 @@ describe('refresh racing the end of its consent', () => {
     const consents = consentSource(assent.db);
     const mine = await consents.findForCustomer(consent!.customerId!, consentId);
     const english = wordingFor('en', loadConfig({}).branding);
-    const view = await detailView({ consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) }, english, consent!.customerId!, mine!);
-    assert.ok(view.history.some((entry) => entry.who === 'Assent Demo Bank' && /Ended it for your security/.test(entry.what)), JSON.stringify(view.history));
+    const view = await detailView(
+      { consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) },
+      english,
+      consent!.customerId!,
+      mine!,
+    );
+    assert.ok(
+      view.history.some((entry) => entry.who === 'Assent Demo Bank' && /Ended it for your security/.test(entry.what)),
+      JSON.stringify(view.history),
+    );
 
     const history = await auditHistory(assent.db, 'consent', consentId);
     const ended = history.filter((entry) => entry.event === 'consent.revoked');
@@ -120,7 +140,9 @@ describe('refresh racing the end of its consent', () => {
     const results = await Promise.allSettled(Array.from({ length: 32 }, () => redeem(approved)));
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.ok(winners.length <= 1);
-    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
+    for (const result of results)
+      if (result.status === 'rejected')
+        assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
     for (const winner of winners) assert.equal((await oidc.tokenIntrospection(tpp.config, winner.value.access_token)).active, false);
     await assertEndedByCodeReuse(approved.consentId, ACCOUNT_ACCESS);
   });
@@ -138,7 +160,9 @@ describe('a rotated refresh token presented again', () => {
     assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
     tpp = await createTestTpp(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   async function assertEndedByRefreshReuse(consentId: string) {
     const consent = await getConsent(assent.db, consentId);
@@ -152,8 +176,16 @@ describe('a rotated refresh token presented again', () => {
 
     const consents = consentSource(assent.db);
     const mine = await consents.findForCustomer(consent!.customerId!, consentId);
-    const view = await detailView({ consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) }, wordingFor('en', loadConfig({}).branding), consent!.customerId!, mine!);
-    assert.ok(view.history.some((entry) => /already replaced was presented again/.test(entry.what)), JSON.stringify(view.history));
+    const view = await detailView(
+      { consents, accounts: postgresAccountDirectory(assent.db), tpps: registeredTpps(assent.db) },
+      wordingFor('en', loadConfig({}).branding),
+      consent!.customerId!,
+      mine!,
+    );
+    assert.ok(
+      view.history.some((entry) => /already replaced was presented again/.test(entry.what)),
+      JSON.stringify(view.history),
+    );
   }
 
   test('the spent token again: invalid_grant, every token of the grant dead, the consent Revoked ("refresh token reused")', async () => {
@@ -172,10 +204,16 @@ describe('a rotated refresh token presented again', () => {
   test('32 racers on one refresh token: at most one 200, and the consent ends once', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const granted = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
-    const results = await Promise.allSettled(Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 32 }, () =>
+        oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop }),
+      ),
+    );
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.ok(winners.length <= 1);
-    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
+    for (const result of results)
+      if (result.status === 'rejected')
+        assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant', String(result.reason));
     for (const winner of winners) assert.equal((await oidc.tokenIntrospection(tpp.config, winner.value.access_token)).active, false);
     await assertEndedByRefreshReuse(granted.consentId);
   });

@@ -23,7 +23,6 @@ import { customerWithAccounts, intentClaims } from './support/granted-consents.t
 /** How every page labels a customer's own account (src/wording/wording.ts): name and last four digits. */
 const accountLabel = (account: { name: string; identification: string }) => `${account.name} (ending ${account.identification.slice(-4)})`;
 
-
 /** Both SCA factors, landing on the consent page; every authorization asks for them again. */
 async function signIn(
   assent: TestAssent,
@@ -55,20 +54,28 @@ describe('binding consents into the authorization flow', () => {
     tpp = await createTestTpp(assent);
     api = await ConsentApiClient.create(assent, tpp);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  const createAccountConsent = async (client = api) => ((await client.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+  const createAccountConsent = async (client = api) =>
+    ((await client.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
 
   test('openbanking_intent_id: the customer picks accounts and the consent ends Authorised with customer, accounts and grant', async () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
     const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
-    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest({ ExpirationDateTime: inAWeek }) })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentId = (
+      (await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest({ ExpirationDateTime: inAWeek }) })).body as {
+        Data: { ConsentId: string };
+      }
+    ).Data.ConsentId;
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, { DPoP: dpop });
 
     const { browser, page } = await signIn(assent, request.url, customer);
     assert.equal(page.status, 200);
-    for (const shown of ['Your account details', 'Money coming in', accountLabel(current), accountLabel(savings)]) assert.ok(page.body.includes(shown), `the page shows ${shown}`);
+    for (const shown of ['Your account details', 'Money coming in', accountLabel(current), accountLabel(savings)])
+      assert.ok(page.body.includes(shown), `the page shows ${shown}`);
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' });
     assert.equal(callback.url.origin + callback.url.pathname, tpp.redirectUri);
@@ -80,22 +87,45 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(consent?.status, 'Authorised');
     assert.equal(consent?.customerId, customer.id);
     assert.deepEqual(consent?.selectedAccountIds.toSorted(), [current.id, savings.id].toSorted());
-    const token = await assent.db.selectFrom('oidc_model').select('grant_id').where('model', '=', 'AccessToken').where('grant_id', '=', consent!.grantId!).executeTakeFirst();
+    const token = await assent.db
+      .selectFrom('oidc_model')
+      .select('grant_id')
+      .where('model', '=', 'AccessToken')
+      .where('grant_id', '=', consent!.grantId!)
+      .executeTakeFirst();
     assert.ok(token, 'the access token lives in the grant the consent records');
-    const grant = await assent.db.selectFrom('oidc_model').select('expires_at').where('model', '=', 'Grant').where('id', '=', consent!.grantId!).executeTakeFirstOrThrow();
+    const grant = await assent.db
+      .selectFrom('oidc_model')
+      .select('expires_at')
+      .where('model', '=', 'Grant')
+      .where('id', '=', consent!.grantId!)
+      .executeTakeFirstOrThrow();
     assert.ok(Math.abs(grant.expires_at!.getTime() - consent!.expiresAt!.getTime()) < 5000, 'the grant ends when the consent expires');
-    assert.deepEqual((await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event), ['consent.created', 'consent.authorised']);
+    assert.deepEqual(
+      (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event),
+      ['consent.created', 'consent.authorised'],
+    );
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: 2 });
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
     assert.deepEqual(introspected.authorization_details, [{ type: 'account_information', consent_id: consentId }]);
-    assert.equal(introspected.aud, undefined, 'bound by openbanking_intent_id: no audience (docs/consents.md, Introspection), so /userinfo takes it');
+    assert.equal(
+      introspected.aud,
+      undefined,
+      'bound by openbanking_intent_id: no audience (docs/consents.md, Introspection), so /userinfo takes it',
+    );
     assert.equal((await oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop })).sub, customer.id);
 
     // The TPP reads it as Authorised; its DELETE revokes the consent and kills its tokens at once.
-    assert.equal(((await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`)).body as { Data: { Status: string } }).Data.Status, 'Authorised');
+    assert.equal(
+      ((await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`)).body as { Data: { Status: string } }).Data.Status,
+      'Authorised',
+    );
     assert.equal((await api.call('DELETE', `${ACCOUNT_ACCESS}/${consentId}`)).status, 204);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false);
-    await assert.rejects(oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop }), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+    await assert.rejects(
+      oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+    );
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Revoked');
     assert.deepEqual((await auditHistory(assent.db, 'consent', consentId)).at(-1)?.actor, { kind: 'tpp', id: tpp.clientId });
   });
@@ -104,13 +134,22 @@ describe('binding consents into the authorization flow', () => {
     const { customer, current } = await customerWithAccounts(assent);
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
     const details = [{ type: 'account_information', ...accountAccessRequest({ Permissions: ['ReadAccountsBasic', 'ReadBalances'] }).Data }];
-    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify(details) }, { DPoP: dpop });
+    const request = await pushAuthorizationRequest(
+      tpp,
+      { scope: 'openid accounts', authorization_details: JSON.stringify(details) },
+      { DPoP: dpop },
+    );
 
     const { browser, page } = await signIn(assent, request.url, customer);
     assert.ok(page.body.includes('<h3>Your balances</h3>'));
     // Reloading the page does not create a second consent.
     await browser.open(page.url);
-    const created = await assent.db.selectFrom('consent').selectAll().where('client_id', '=', tpp.clientId).where('interaction_uid', 'is not', null).execute();
+    const created = await assent.db
+      .selectFrom('consent')
+      .selectAll()
+      .where('client_id', '=', tpp.clientId)
+      .where('interaction_uid', 'is not', null)
+      .execute();
     assert.equal(created.length, 1);
 
     const callback = await decide(browser, page, 'confirm', { [`account:${current.id}`]: 'on' });
@@ -128,7 +167,10 @@ describe('binding consents into the authorization flow', () => {
 
   test('authorization_details naming an existing payment consent by consent_id binds it', async () => {
     const { customer, current } = await customerWithAccounts(assent);
-    const created = await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const created = await api.call('POST', DOMESTIC_PAYMENT, {
+      body: domesticPaymentRequest(),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const details = JSON.stringify([{ type: 'payment_initiation', consent_id: consentId }]);
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: details });
@@ -158,11 +200,18 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(introspected.scope, 'accounts');
     assert.equal(introspected.aud, `${assent.issuer}/open-banking`);
 
-    const [one, two] = await Promise.all([getConsent(assent.db, first), getConsent(assent.db, String(introspected.authorization_details?.[0]?.consent_id))]);
+    const [one, two] = await Promise.all([
+      getConsent(assent.db, first),
+      getConsent(assent.db, String(introspected.authorization_details?.[0]?.consent_id)),
+    ]);
     assert.equal(two?.status, 'Authorised');
     assert.ok(one?.grantId && two?.grantId && one.grantId !== two.grantId);
     await revokeConsent(assent.db, { consentId: first, actor: { kind: 'customer', id: customer.id } });
-    assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true, 'revoking the first consent leaves the second one\'s tokens alone');
+    assert.equal(
+      (await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active,
+      true,
+      "revoking the first consent leaves the second one's tokens alone",
+    );
   });
 
   test('a funds-confirmation consent is authorised only for the debtor account it names', async () => {
@@ -191,7 +240,15 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(refused.status, 400);
     assert.match(refused.body, /That account cannot be used for this request\. Choose your accounts again\./);
     assert.equal((await getConsent(assent.db, consentId))?.status, 'AwaitingAuthorisation');
-    assert.equal(await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Grant').where(sql`payload->>'accountId'`, '=', customer.id).executeTakeFirst(), undefined);
+    assert.equal(
+      await assent.db
+        .selectFrom('oidc_model')
+        .select('id')
+        .where('model', '=', 'Grant')
+        .where(sql`payload->>'accountId'`, '=', customer.id)
+        .executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('denying marks the consent Rejected and tells the TPP access_denied', async () => {
@@ -206,27 +263,70 @@ describe('binding consents into the authorization flow', () => {
     assert.equal(consent?.customerId, customer.id);
   });
 
-  test('PAR refuses unknown, foreign, decided, expired and out-of-scope consents alike, and another consent type\'s scope, before any page', async () => {
+  test("PAR refuses unknown, foreign, decided, expired and out-of-scope consents alike, and another consent type's scope, before any page", async () => {
     const otherTpp = await createTestTpp(assent);
     const foreign = await createAccountConsent(await ConsentApiClient.create(assent, otherTpp));
-    await assertParRefused(tpp, { scope: 'openid accounts', claims: intentClaims(crypto.randomUUID()) }, 'invalid_request', /^unknown consent$/);
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts', claims: intentClaims(crypto.randomUUID()) },
+      'invalid_request',
+      /^unknown consent$/,
+    );
     await assertParRefused(tpp, { scope: 'openid accounts', claims: intentClaims(foreign) }, 'invalid_request', /^unknown consent$/);
-    await assertParRefused(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', consent_id: foreign }]) }, 'invalid_authorization_details', /^unknown consent$/);
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', consent_id: foreign }]) },
+      'invalid_authorization_details',
+      /^unknown consent$/,
+    );
 
     const withdrawn = await createAccountConsent();
     await api.call('DELETE', `${ACCOUNT_ACCESS}/${withdrawn}`);
-    await assertParRefused(tpp, { scope: 'openid accounts', claims: intentClaims(withdrawn) }, 'invalid_request', /Rejected, not AwaitingAuthorisation/);
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts', claims: intentClaims(withdrawn) },
+      'invalid_request',
+      /Rejected, not AwaitingAuthorisation/,
+    );
 
     const expired = await createAccountConsent();
-    await assent.db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expired).execute();
+    await assent.db
+      .updateTable('consent')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', expired)
+      .execute();
     await assertParRefused(tpp, { scope: 'openid accounts', claims: intentClaims(expired) }, 'invalid_request', /expired/);
 
     const fine = await createAccountConsent();
     await assertParRefused(tpp, { scope: 'openid payments', claims: intentClaims(fine) }, 'invalid_request', /requires the accounts scope/);
-    await assertParRefused(tpp, { scope: 'openid accounts payments', claims: intentClaims(fine) }, 'invalid_request', /no Open Banking scope but accounts \(not payments\)/);
-    await assertParRefused(tpp, { scope: 'openid accounts', claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: fine } } }) }, 'invalid_request', /essential/);
-    await assertParRefused(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', consent_id: fine }]), claims: intentClaims(fine) }, 'invalid_request', /exactly one consent/);
-    await assertParRefused(tpp, { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', Permissions: ['ReadBalances'] }]) }, 'invalid_authorization_details', /ReadAccountsBasic or ReadAccountsDetail/);
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts payments', claims: intentClaims(fine) },
+      'invalid_request',
+      /no Open Banking scope but accounts \(not payments\)/,
+    );
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts', claims: JSON.stringify({ id_token: { openbanking_intent_id: { value: fine } } }) },
+      'invalid_request',
+      /essential/,
+    );
+    await assertParRefused(
+      tpp,
+      {
+        scope: 'openid accounts',
+        authorization_details: JSON.stringify([{ type: 'account_information', consent_id: fine }]),
+        claims: intentClaims(fine),
+      },
+      'invalid_request',
+      /exactly one consent/,
+    );
+    await assertParRefused(
+      tpp,
+      { scope: 'openid accounts', authorization_details: JSON.stringify([{ type: 'account_information', Permissions: ['ReadBalances'] }]) },
+      'invalid_authorization_details',
+      /ReadAccountsBasic or ReadAccountsDetail/,
+    );
   });
 
   test('a consent withdrawn between PAR and the authorization endpoint is refused there, before the login page', async () => {

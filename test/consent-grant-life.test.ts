@@ -35,10 +35,17 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
     api = await ConsentApiClient.create(assent, tpp);
     rs = await TestResourceServer.create(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** Creates an account-access consent through the UK OB API, has `browser` sign in and approve `account` for it, and redeems the code. */
-  async function authoriseIn(browser: CustomerAgent, customer: TestCustomer, account: { id: string }, consent: Record<string, unknown> = {}) {
+  async function authoriseIn(
+    browser: CustomerAgent,
+    customer: TestCustomer,
+    account: { id: string },
+    consent: Record<string, unknown> = {},
+  ) {
     const consentId = consentIdOf((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest(consent) })).body);
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, { DPoP: dpop });
@@ -50,14 +57,24 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
   }
 
   const newBrowser = () => new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-  const refresh = (refreshToken: string, dpop: oidc.DPoPHandle) => oidc.refreshTokenGrant(tpp.config, refreshToken, undefined, { DPoP: dpop });
+  const refresh = (refreshToken: string, dpop: oidc.DPoPHandle) =>
+    oidc.refreshTokenGrant(tpp.config, refreshToken, undefined, { DPoP: dpop });
 
   test('the refresh token is not bound to the browser session: it outlives the session and sign-out', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const browser = newBrowser();
     const { consentId, tokens, dpop } = await authoriseIn(browser, customer, current);
-    const stored = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'RefreshToken').where('grant_id', '=', (await getConsent(assent.db, consentId))!.grantId!).executeTakeFirstOrThrow();
-    assert.notEqual((stored.payload as { expiresWithSession?: boolean }).expiresWithSession, true, 'a consent-bound refresh token must not expire with the session');
+    const stored = await assent.db
+      .selectFrom('oidc_model')
+      .select('payload')
+      .where('model', '=', 'RefreshToken')
+      .where('grant_id', '=', (await getConsent(assent.db, consentId))!.grantId!)
+      .executeTakeFirstOrThrow();
+    assert.notEqual(
+      (stored.payload as { expiresWithSession?: boolean }).expiresWithSession,
+      true,
+      'a consent-bound refresh token must not expire with the session',
+    );
 
     assert.equal((await browser.signOut()).status, 200);
     // The session is gone from the store too, as when its TTL passes.
@@ -76,30 +93,42 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
     const dated = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: expiresAt.toISOString() });
     const datedRefresh = await rs.introspect(dated.tokens.refresh_token!);
     assert.equal(datedRefresh.active, true);
-    assert.ok(Math.abs(datedRefresh.exp! - Math.floor(expiresAt.getTime() / 1000)) <= 2, `the refresh token ends with the consent, not after REFRESH_TOKEN_TTL (${datedRefresh.exp})`);
+    assert.ok(
+      Math.abs(datedRefresh.exp! - Math.floor(expiresAt.getTime() / 1000)) <= 2,
+      `the refresh token ends with the consent, not after REFRESH_TOKEN_TTL (${datedRefresh.exp})`,
+    );
     assert.ok((await rs.introspect(dated.tokens.access_token)).exp! < Date.now() / 1000 + DAY, 'access tokens stay short');
 
     const open = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: undefined });
     assert.equal((await getConsent(assent.db, open.consentId))?.expiresAt, null);
     const openRefresh = await rs.introspect(open.tokens.refresh_token!);
-    assert.ok(openRefresh.exp! > Date.now() / 1000 + 10 * 365 * DAY, 'an open-ended consent\'s refresh token ends only with the consent');
+    assert.ok(openRefresh.exp! > Date.now() / 1000 + 10 * 365 * DAY, "an open-ended consent's refresh token ends only with the consent");
   });
 
-  test('the migration rescues tokens issued before: off the session, and to the consent\'s end', async () => {
+  test("the migration rescues tokens issued before: off the session, and to the consent's end", async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const expiresAt = new Date(Date.now() + 200 * DAY * 1000);
     const { consentId, tokens, dpop } = await authoriseIn(newBrowser(), customer, current, { ExpirationDateTime: expiresAt.toISOString() });
     const grantId = (await getConsent(assent.db, consentId))!.grantId!;
     // As the earlier code stored them: bound to a session that has since gone, cut to 90 days.
     const cut = Math.floor(Date.now() / 1000) + 90 * DAY;
-    await sql`update oidc_model set payload = payload || ${JSON.stringify({ expiresWithSession: true, sessionUid: 'gone' })}::jsonb where grant_id = ${grantId} and model in ('AccessToken', 'RefreshToken')`.execute(assent.db);
-    await sql`update oidc_model set expires_at = to_timestamp(${cut}), payload = jsonb_set(payload, '{exp}', to_jsonb(${cut}::bigint)) where (model = 'Grant' and id = ${grantId}) or (model = 'RefreshToken' and grant_id = ${grantId})`.execute(assent.db);
+    await sql`update oidc_model set payload = payload || ${JSON.stringify({ expiresWithSession: true, sessionUid: 'gone' })}::jsonb where grant_id = ${grantId} and model in ('AccessToken', 'RefreshToken')`.execute(
+      assent.db,
+    );
+    await sql`update oidc_model set expires_at = to_timestamp(${cut}), payload = jsonb_set(payload, '{exp}', to_jsonb(${cut}::bigint)) where (model = 'Grant' and id = ${grantId}) or (model = 'RefreshToken' and grant_id = ${grantId})`.execute(
+      assent.db,
+    );
     await assert.rejects(refresh(tokens.refresh_token!, dpop), isInvalidGrant, 'stranded, as before the fix');
 
     await unbindConsentTokens(assent.db);
     const refreshed = await refresh(tokens.refresh_token!, dpop);
     assert.equal((await rs.introspect(refreshed.access_token)).consent_id, consentId);
-    const rows = await assent.db.selectFrom('oidc_model').select(['model', 'payload', 'expires_at']).where((eb) => eb.or([eb('id', '=', grantId), eb('grant_id', '=', grantId)])).where('model', 'in', ['Grant', 'RefreshToken']).execute();
+    const rows = await assent.db
+      .selectFrom('oidc_model')
+      .select(['model', 'payload', 'expires_at'])
+      .where((eb) => eb.or([eb('id', '=', grantId), eb('grant_id', '=', grantId)]))
+      .where('model', 'in', ['Grant', 'RefreshToken'])
+      .execute();
     for (const row of rows) {
       assert.ok(Math.abs(row.expires_at!.getTime() - expiresAt.getTime()) < 2000, `${row.model} lasts until the consent's end`);
       assert.equal((row.payload as { expiresWithSession?: boolean }).expiresWithSession, undefined);
@@ -126,7 +155,10 @@ describe('a consent-bound grant lives with its consent, not with the browser ses
       await assert.rejects(refresh(tokens.refresh_token!, dpop), isInvalidGrant);
       const left = await assent.db.selectFrom('oidc_model').select('id').where('grant_id', '=', grantId).execute();
       assert.deepEqual(left, [], 'nothing of the grant is left');
-      assert.equal((await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Grant').where('id', '=', grantId).executeTakeFirst()), undefined);
+      assert.equal(
+        await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Grant').where('id', '=', grantId).executeTakeFirst(),
+        undefined,
+      );
     });
   }
 

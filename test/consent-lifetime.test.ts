@@ -60,18 +60,35 @@ describe('the life of consents, with the clock moved', () => {
     tpp = await createTestTpp(assent);
     rs = await TestResourceServer.create(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  const databaseNow = async () => (await sql<{ now: Date; clock: Date }>`select now() as now, clock_timestamp() as clock`.execute(assent.db)).rows[0]!;
-  const refresh = (granted: Pick<GrantedConsent, 'tokens' | 'dpop'>) => oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop });
-  const grantRow = (grantId: string) => assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Grant').where('id', '=', grantId).executeTakeFirst();
+  const databaseNow = async () =>
+    (await sql<{ now: Date; clock: Date }>`select now() as now, clock_timestamp() as clock`.execute(assent.db)).rows[0]!;
+  const refresh = (granted: Pick<GrantedConsent, 'tokens' | 'dpop'>) =>
+    oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop });
+  const grantRow = (grantId: string) =>
+    assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Grant').where('id', '=', grantId).executeTakeFirst();
   const grantOf = async (consentId: string) => (await getConsent(assent.db, consentId))!.grantId!;
   const sessionsOf = async (customerId: string) =>
-    (await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session').where(sql<boolean>`payload->>'accountId' = ${customerId}`).execute()).length;
+    (
+      await assent.db
+        .selectFrom('oidc_model')
+        .select('id')
+        .where('model', '=', 'Session')
+        .where(sql<boolean>`payload->>'accountId' = ${customerId}`)
+        .execute()
+    ).length;
 
   /** A refresh that must work, `when`: its new access token introspects active, bound to the consent. */
-  async function refreshesWithConsent(granted: GrantedConsent, when: string): Promise<{ refreshed: Refreshed; introspected: oidc.IntrospectionResponse }> {
-    const refreshed = await refresh(granted).catch((error: oidc.ResponseBodyError) => assert.fail(`${when}: the refresh was refused: ${error.error} (${error.error_description})`));
+  async function refreshesWithConsent(
+    granted: GrantedConsent,
+    when: string,
+  ): Promise<{ refreshed: Refreshed; introspected: oidc.IntrospectionResponse }> {
+    const refreshed = await refresh(granted).catch((error: oidc.ResponseBodyError) =>
+      assert.fail(`${when}: the refresh was refused: ${error.error} (${error.error_description})`),
+    );
     const introspected = await rs.introspect(refreshed.access_token);
     assert.equal(introspected.active, true, `${when}: the new access token is active`);
     assert.equal(introspected.consent_id, granted.consentId, when);
@@ -90,12 +107,16 @@ describe('the life of consents, with the clock moved', () => {
   async function vrpPayments(consentId: string) {
     const bank = await TestResourceServer.create(assent);
     return (amount: string): Promise<ApiResponse & { body: VrpAnswer }> =>
-      bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } }) as Promise<ApiResponse & { body: VrpAnswer }>;
+      bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+        body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } },
+        headers: { 'x-idempotency-key': crypto.randomUUID() },
+      }) as Promise<ApiResponse & { body: VrpAnswer }>;
   }
 
-  const jwks = async () => (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
+  const jwks = async () =>
+    (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
 
-  test('the clock moves the engine\'s Date and the database\'s now() together, column defaults included', async () => {
+  test("the clock moves the engine's Date and the database's now() together, column defaults included", async () => {
     const real = Date.now();
     const unmoved = await databaseNow();
     assert.ok(Math.abs(unmoved.now.getTime() - real) < 5_000, 'unmoved, the database and the process agree');
@@ -107,7 +128,8 @@ describe('the life of consents, with the clock moved', () => {
     assert.equal(new Date(0).getTime(), 0, 'a date with arguments is what it says');
     assert.ok(new Date() instanceof Date);
     const database = await databaseNow();
-    for (const instant of [database.now, database.clock]) assert.ok(Math.abs(instant.getTime() - Date.now()) < 5_000, `the database reads ${instant.toISOString()}`);
+    for (const instant of [database.now, database.clock])
+      assert.ok(Math.abs(instant.getTime() - Date.now()) < 5_000, `the database reads ${instant.toISOString()}`);
 
     const customer = await createTestCustomer(assent.db);
     const row = await assent.db.selectFrom('customer').select('created_at').where('id', '=', customer.id).executeTakeFirstOrThrow();
@@ -126,7 +148,11 @@ describe('the life of consents, with the clock moved', () => {
     /** The periodic sweeps leave the consent, its grant and its refresh token alone. */
     async function sweepsSpare(when: string) {
       await assent.sweepNow();
-      assert.equal((await getConsent(assent.db, granted.consentId))?.status, 'Authorised', `${when}: the consent is still Authorised after the sweeps`);
+      assert.equal(
+        (await getConsent(assent.db, granted.consentId))?.status,
+        'Authorised',
+        `${when}: the consent is still Authorised after the sweeps`,
+      );
       assert.ok(await grantRow(grantId), `${when}: the consent's grant is still there after the sweeps`);
     }
 
@@ -135,7 +161,13 @@ describe('the life of consents, with the clock moved', () => {
     await sweepsSpare('+6 minutes');
     assert.equal(await sessionsOf(customer.id), 0, 'the sweep deleted the expired browser session');
     const sixMinutes = await refreshesWithConsent(granted, '+6 minutes');
-    assert.deepEqual(sixMinutes.introspected.permissions, ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits']);
+    assert.deepEqual(sixMinutes.introspected.permissions, [
+      'ReadAccountsDetail',
+      'ReadBalances',
+      'ReadTransactionsDetail',
+      'ReadTransactionsCredits',
+      'ReadTransactionsDebits',
+    ]);
     assert.deepEqual((sixMinutes.introspected.account_ids as string[]).toSorted(), [current.id, savings.id].toSorted());
     assert.equal(sixMinutes.introspected.expiration, Math.floor(consent.expiresAt!.getTime() / 1000));
 
@@ -151,7 +183,11 @@ describe('the life of consents, with the clock moved', () => {
     await sweepsSpare('+89 days');
     await eventually(async () => !(await jwks()).keys.some((key) => retiring.includes(key.kid)), 'the superseded keys leave the JWKS');
     const lastDays = await refreshesWithConsent(granted, '+89 days');
-    assert.equal(decodeProtectedHeader(lastDays.refreshed.id_token!).kid, rotatedPs256, 'the rotated key signs; the refresh token did not depend on the old one');
+    assert.equal(
+      decodeProtectedHeader(lastDays.refreshed.id_token!).kid,
+      rotatedPs256,
+      'the rotated key signs; the refresh token did not depend on the old one',
+    );
 
     // Past ExpirationDateTime: nothing of the consent works any more, before any sweep has run.
     await at(days(91));
@@ -168,13 +204,17 @@ describe('the life of consents, with the clock moved', () => {
     assert.deepEqual(history, ['consent.created', 'consent.authorised', 'consent.expired']);
   });
 
-  test('a second consent approved in the same signed-in browser, then signing out, leave the first consent\'s tokens working', async () => {
+  test("a second consent approved in the same signed-in browser, then signing out, leave the first consent's tokens working", async () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const first = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current], browser });
     const second = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [savings], browser });
     assert.notEqual(await grantOf(first.consentId), await grantOf(second.consentId), 'each consent has a grant of its own');
-    assert.equal((await rs.introspect(first.tokens.access_token)).active, true, 'the second approval left the first consent\'s access token active');
+    assert.equal(
+      (await rs.introspect(first.tokens.access_token)).active,
+      true,
+      "the second approval left the first consent's access token active",
+    );
     await refreshesWithConsent(first, 'after the second consent');
 
     assert.equal(await sessionsOf(customer.id), 1);
@@ -193,7 +233,7 @@ describe('the life of consents, with the clock moved', () => {
     }
   });
 
-  test('a request that names no consent, after a payment consent in the same browser, does not widen the payment consent\'s grant', async () => {
+  test("a request that names no consent, after a payment consent in the same browser, does not widen the payment consent's grant", async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const payment = await grantConsent(assent, tpp, customer, { type: 'domestic_payment', accounts: [current], browser });
@@ -206,24 +246,30 @@ describe('the life of consents, with the clock moved', () => {
     const callback = await browser.submit(page, 'confirm');
     const plain = await redeemCode(tpp, callback.url, request, { dpop });
     assert.notEqual(plain.grant_id, paymentGrant, 'the request got a grant of its own');
-    assert.deepEqual((await grantRow(paymentGrant))?.payload, asGranted, 'the payment consent\'s grant is as the customer approved it');
+    assert.deepEqual((await grantRow(paymentGrant))?.payload, asGranted, "the payment consent's grant is as the customer approved it");
     const plainIntrospected = await rs.introspect(plain.access_token);
     assert.equal(plainIntrospected.active, true);
     assert.equal(plainIntrospected.consent_id, undefined, 'the plain token carries no consent');
-    assert.equal(plainIntrospected.authorization_details, undefined, 'nor the payment consent\'s authorization details');
+    assert.equal(plainIntrospected.authorization_details, undefined, "nor the payment consent's authorization details");
 
     const { refreshed, introspected } = await refreshesWithConsent(payment, 'after the request without a consent');
     assert.deepEqual(refreshed.scope?.split(' ').toSorted(), ['openid', 'payments'], 'the payment token carries no other scope');
     assert.deepEqual(introspected.authorization_details, [{ type: 'payment_initiation', consent_id: payment.consentId }]);
   });
 
-  test('a monthly VRP limit starts again exactly at the London month boundary, and the mandate\'s tokens refresh months later', async () => {
+  test("a monthly VRP limit starts again exactly at the London month boundary, and the mandate's tokens refresh months later", async () => {
     const { customer, current } = await customerWithAccounts(assent);
     // The default mandate: up to £250 a payment, £1,000 a calendar month, for a year.
     const mandate = await grantConsent(assent, tpp, customer, { type: 'domestic_vrp', accounts: [current] });
     let boundary = periodAt(CALENDAR_MONTH, new Date(), new Date()).end;
     if (boundary.getTime() - Date.now() < hours(2)) boundary = periodAt(CALENDAR_MONTH, boundary, boundary).end;
-    const ledger = () => assent.db.selectFrom('vrp_payment').select(['outcome', 'created_at']).where('consent_id', '=', mandate.consentId).orderBy('created_at').execute();
+    const ledger = () =>
+      assent.db
+        .selectFrom('vrp_payment')
+        .select(['outcome', 'created_at'])
+        .where('consent_id', '=', mandate.consentId)
+        .orderBy('created_at')
+        .execute();
 
     // The last hour of the month: the whole month's limit is paid, and nothing more is.
     await assent.clock.advanceTo(new Date(boundary.getTime() - hours(1)));
@@ -249,14 +295,17 @@ describe('the life of consents, with the clock moved', () => {
       PeriodEndDateTime: periodAt(CALENDAR_MONTH, boundary, boundary).end.toISOString(),
     });
     for (let i = 0; i < 3; i++) assert.equal((await pay('250.00')).status, 201);
-    assert.equal((await pay('0.01')).status, 400, 'the new month\'s limit holds too');
+    assert.equal((await pay('0.01')).status, 400, "the new month's limit holds too");
     const rows = await ledger();
-    assert.deepEqual(rows.map((row) => `${row.outcome} in the ${row.created_at < boundary ? 'old' : 'new'} month`), [
-      ...times(4, 'accepted in the old month'),
-      ...times(2, 'refused in the old month'),
-      ...times(4, 'accepted in the new month'),
-      'refused in the new month',
-    ]);
+    assert.deepEqual(
+      rows.map((row) => `${row.outcome} in the ${row.created_at < boundary ? 'old' : 'new'} month`),
+      [
+        ...times(4, 'accepted in the old month'),
+        ...times(2, 'refused in the old month'),
+        ...times(4, 'accepted in the new month'),
+        'refused in the new month',
+      ],
+    );
 
     await assent.sweepNow();
     await refreshesWithConsent(mandate, 'in the next month');

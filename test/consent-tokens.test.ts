@@ -27,9 +27,14 @@ const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'inval
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const consentIdOf = (response: ApiResponse) => (response.body as { Data: { ConsentId: string } }).Data.ConsentId;
 
-
 /** PAR, both SCA factors, the account choice on the consent page, then the code exchange with DPoP. */
-async function authorise(assent: TestAssent, tpp: TestTpp, parameters: Record<string, string>, customer: TestCustomer, choice: Record<string, string>) {
+async function authorise(
+  assent: TestAssent,
+  tpp: TestTpp,
+  parameters: Record<string, string>,
+  customer: TestCustomer,
+  choice: Record<string, string>,
+) {
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
   const request = await pushAuthorizationRequest(tpp, parameters, { DPoP: dpop });
   const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -52,23 +57,37 @@ describe('tokens that carry consents', () => {
     api = await ConsentApiClient.create(assent, tpp);
     rs = await TestResourceServer.create(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** An Authorised account-access consent of a fresh customer, with its tokens. */
   async function authorisedAccountAccess(options: { expiresInSeconds?: number; client?: TestTpp; consentApi?: ConsentApiClient } = {}) {
     const { customer, current, savings } = await customerWithAccounts(assent);
-    const body = accountAccessRequest(options.expiresInSeconds === undefined ? {} : { ExpirationDateTime: inSeconds(options.expiresInSeconds) });
+    const body = accountAccessRequest(
+      options.expiresInSeconds === undefined ? {} : { ExpirationDateTime: inSeconds(options.expiresInSeconds) },
+    );
     const consentId = consentIdOf(await (options.consentApi ?? api).call('POST', ACCOUNT_ACCESS, { body }));
     const choice = { [`account:${current.id}`]: 'on', [`account:${savings.id}`]: 'on' };
-    const { tokens, dpop } = await authorise(assent, options.client ?? tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, customer, choice);
+    const { tokens, dpop } = await authorise(
+      assent,
+      options.client ?? tpp,
+      { scope: 'openid accounts', claims: intentClaims(consentId) },
+      customer,
+      choice,
+    );
     return { consentId, customer, current, savings, choice, tokens, dpop, permissions: body.Data.Permissions };
   }
 
   async function authorisedPayment() {
     const { customer, current } = await customerWithAccounts(assent);
-    const consentId = consentIdOf(await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } }));
+    const consentId = consentIdOf(
+      await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } }),
+    );
     const details = JSON.stringify([{ type: 'payment_initiation', consent_id: consentId }]);
-    const { tokens, dpop } = await authorise(assent, tpp, { scope: 'openid payments', authorization_details: details }, customer, { account: current.id });
+    const { tokens, dpop } = await authorise(assent, tpp, { scope: 'openid payments', authorization_details: details }, customer, {
+      account: current.id,
+    });
     return { consentId, customer, current, tokens, dpop };
   }
 
@@ -133,8 +152,12 @@ describe('tokens that carry consents', () => {
   test('CBPII token: introspection names the funds-confirmation consent; a consume attempt is refused and consumes nothing', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const debtor = { SchemeName: current.schemeName, Identification: current.identification, Name: current.name };
-    const consentId = consentIdOf(await api.call('POST', FUNDS_CONFIRMATION, { body: fundsConfirmationRequest({ DebtorAccount: debtor }) }));
-    const { tokens } = await authorise(assent, tpp, { scope: 'openid fundsconfirmations', claims: intentClaims(consentId) }, customer, { account: current.id });
+    const consentId = consentIdOf(
+      await api.call('POST', FUNDS_CONFIRMATION, { body: fundsConfirmationRequest({ DebtorAccount: debtor }) }),
+    );
+    const { tokens } = await authorise(assent, tpp, { scope: 'openid fundsconfirmations', claims: intentClaims(consentId) }, customer, {
+      account: current.id,
+    });
 
     const introspected = await rs.introspect(tokens.access_token);
     assert.equal(introspected.consent_type, 'funds_confirmation');
@@ -149,7 +172,7 @@ describe('tokens that carry consents', () => {
     assert.equal((await rs.introspect(tokens.access_token)).active, true, 'funds checks do not consume');
   });
 
-  test('a TPP cannot introspect another TPP\'s consent-bound token', async () => {
+  test("a TPP cannot introspect another TPP's consent-bound token", async () => {
     const { tokens } = await authorisedAccountAccess();
     const other = await createTestTpp(assent);
     assert.deepEqual(await oidc.tokenIntrospection(other.config, tokens.access_token), { active: false });
@@ -167,11 +190,18 @@ describe('tokens that carry consents', () => {
     assert.equal((await getConsent(assent.db, consentId))?.status, 'Authorised');
 
     const greedy = await createTestTpp(assent, { metadata: { scope: 'openid accounts bank' } });
-    await assert.rejects(oidc.clientCredentialsGrant(greedy.config, { scope: 'bank' }, { DPoP: oidc.getDPoPHandle(greedy.config, await oidc.randomDPoPKeyPair('ES256')) }), (error: oidc.ResponseBodyError) => {
-      assert.equal(error.error, 'invalid_client_metadata', `${error.error}: ${error.error_description}`);
-      assert.match(error.error_description ?? '', /bank scope is for the bank's resource servers/);
-      return true;
-    });
+    await assert.rejects(
+      oidc.clientCredentialsGrant(
+        greedy.config,
+        { scope: 'bank' },
+        { DPoP: oidc.getDPoPHandle(greedy.config, await oidc.randomDPoPKeyPair('ES256')) },
+      ),
+      (error: oidc.ResponseBodyError) => {
+        assert.equal(error.error, 'invalid_client_metadata', `${error.error}: ${error.error_description}`);
+        assert.match(error.error_description ?? '', /bank scope is for the bank's resource servers/);
+        return true;
+      },
+    );
   });
 
   test('64 parallel consume calls: exactly one 200, the rest 400 in the UK OB envelope; the payment token dies', async () => {
@@ -198,7 +228,7 @@ describe('tokens that carry consents', () => {
   });
 
   describe('revocation with immediate effect: the next introspection says active: false', () => {
-    test('the TPP\'s DELETE on the consent', async () => {
+    test("the TPP's DELETE on the consent", async () => {
       const { consentId, tokens } = await authorisedAccountAccess();
       assert.equal((await rs.introspect(tokens.access_token)).active, true);
       assert.equal((await api.call('DELETE', `${ACCOUNT_ACCESS}/${consentId}`)).status, 204);
@@ -206,7 +236,7 @@ describe('tokens that carry consents', () => {
       assert.equal((await rs.introspect(tokens.refresh_token!)).active, false);
     });
 
-    test('the customer\'s revocation through the consent service', async () => {
+    test("the customer's revocation through the consent service", async () => {
       const { consentId, customer, tokens, dpop } = await authorisedAccountAccess();
       await revokeConsent(assent.db, { consentId, actor: { kind: 'customer', id: customer.id } });
       assert.equal((await rs.introspect(tokens.access_token)).active, false);
@@ -230,7 +260,11 @@ describe('tokens that carry consents', () => {
       const { consentId, tokens, dpop } = await authorisedAccountAccess();
       assert.equal((await rs.introspect(tokens.access_token)).active, true);
       // The consent's end moves into the past; nothing else (grant, tokens, status) is touched.
-      await assent.db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', consentId).execute();
+      await assent.db
+        .updateTable('consent')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', consentId)
+        .execute();
       assert.equal((await rs.introspect(tokens.access_token)).active, false);
       assert.equal((await rs.introspect(tokens.refresh_token!)).active, false);
       await assert.rejects(oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop }), isInvalidGrant);
@@ -265,7 +299,9 @@ describe('tokens that carry consents', () => {
   test('UK OB re-authentication: the same ConsentId in a new grant; the old grant and its tokens die', async () => {
     const first = await authorisedAccountAccess();
     const previous = await getConsent(assent.db, first.consentId);
-    const second = await authorise(assent, tpp, { scope: 'openid accounts', claims: intentClaims(first.consentId) }, first.customer, { [`account:${first.current.id}`]: 'on' });
+    const second = await authorise(assent, tpp, { scope: 'openid accounts', claims: intentClaims(first.consentId) }, first.customer, {
+      [`account:${first.current.id}`]: 'on',
+    });
     assert.equal(second.tokens.claims()?.openbanking_intent_id, first.consentId);
 
     const current = await getConsent(assent.db, first.consentId);
@@ -278,12 +314,19 @@ describe('tokens that carry consents', () => {
     assert.equal(fresh.active, true);
     assert.deepEqual(fresh.account_ids, [first.current.id]);
     const history = await auditHistory(assent.db, 'consent', first.consentId);
-    assert.deepEqual(history.map((event) => event.event), ['consent.created', 'consent.authorised', 'consent.reauthorised']);
+    assert.deepEqual(
+      history.map((event) => event.event),
+      ['consent.created', 'consent.authorised', 'consent.reauthorised'],
+    );
 
     // Another customer cannot take the consent over: refused, and nothing changes.
     const stranger = await customerWithAccounts(assent);
     const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256'));
-    const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(first.consentId) }, { DPoP: dpop });
+    const request = await pushAuthorizationRequest(
+      tpp,
+      { scope: 'openid accounts', claims: intentClaims(first.consentId) },
+      { DPoP: dpop },
+    );
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const page = await browser.signIn(request.url, stranger.customer);
     const refused = await browser.submit(page, 'confirm', { [`account:${stranger.current.id}`]: 'on' });
@@ -295,29 +338,39 @@ describe('tokens that carry consents', () => {
     const payment = await authorisedPayment();
     await assert.rejects(
       pushAuthorizationRequest(tpp, { scope: 'openid payments', claims: intentClaims(payment.consentId) }),
-      (error: oidc.ResponseBodyError) => error.error === 'invalid_request' && /Authorised, not AwaitingAuthorisation/.test(error.error_description ?? ''),
+      (error: oidc.ResponseBodyError) =>
+        error.error === 'invalid_request' && /Authorised, not AwaitingAuthorisation/.test(error.error_description ?? ''),
     );
   });
 });
 
 describe('consent-bound refresh tokens with rotation', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' }); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   // The race ends the consent (refresh token reused) while the winner stores its token, so the winner's
   // check after issuance may refuse it too: at most one 200, and nothing it got stays active.
-  test('32 racers on one refresh token: at most one winner, and the race revokes the consent\'s grant', async () => {
+  test("32 racers on one refresh token: at most one winner, and the race revokes the consent's grant", async () => {
     const tpp = await createTestTpp(assent);
     const api = await ConsentApiClient.create(assent, tpp);
     const rs = await TestResourceServer.create(assent);
     const { customer, current } = await customerWithAccounts(assent);
     const consentId = consentIdOf(await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() }));
-    const { tokens, dpop } = await authorise(assent, tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, customer, { [`account:${current.id}`]: 'on' });
-    const results = await Promise.allSettled(Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop })));
+    const { tokens, dpop } = await authorise(assent, tpp, { scope: 'openid accounts', claims: intentClaims(consentId) }, customer, {
+      [`account:${current.id}`]: 'on',
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop })),
+    );
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.ok(winners.length <= 1);
-    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant');
+    for (const result of results)
+      if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant');
     for (const winner of winners) assert.equal((await rs.introspect(winner.value.access_token)).active, false);
     assert.equal((await rs.introspect(tokens.access_token)).active, false);
     assert.equal(((await api.call('GET', `${ACCOUNT_ACCESS}/${consentId}`)).body as { Data: { Status: string } }).Data.Status, 'Revoked');

@@ -21,7 +21,9 @@ describe('consent use by introspection: noted on the request, written off it, on
     tpp = await createTestTpp(assent);
     bank = await TestResourceServer.create(assent, 'Accounts API');
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** An approved consent whose last use is more than a minute old, so its next introspection is recorded. */
   async function consentUsedLongAgo() {
@@ -31,7 +33,8 @@ describe('consent use by introspection: noted on the request, written off it, on
     return granted;
   }
 
-  const introspectedUses = async (consentId: string) => (await usesOfConsent(assent.db, consentId)).filter((use) => use.kind === 'introspected');
+  const introspectedUses = async (consentId: string) =>
+    (await usesOfConsent(assent.db, consentId)).filter((use) => use.kind === 'introspected');
 
   test('introspection writes nothing on its path: with the consent row locked by another transaction it still answers active; the use is written once the lock goes, once for three calls', async () => {
     const granted = await consentUsedLongAgo();
@@ -42,7 +45,10 @@ describe('consent use by introspection: noted on the request, written off it, on
       // What a consent transition in flight holds: a write of the consent row on the request path would wait for it.
       await holder.query('select id from consent where id = $1 for update', [granted.consentId]);
       for (let call = 0; call < 3; call += 1) {
-        const answer = await Promise.race([oidc.tokenIntrospection(bank.config, granted.tokens.access_token), sleep(15_000).then(() => 'waited on the locked row' as const)]);
+        const answer = await Promise.race([
+          oidc.tokenIntrospection(bank.config, granted.tokens.access_token),
+          sleep(15_000).then(() => 'waited on the locked row' as const),
+        ]);
         assert.notEqual(answer, 'waited on the locked row');
         assert.equal((answer as oidc.IntrospectionResponse).active, true);
         assert.equal((answer as oidc.IntrospectionResponse).consent_id, granted.consentId);
@@ -54,7 +60,11 @@ describe('consent use by introspection: noted on the request, written off it, on
       await holder.end();
     }
     const uses = await usesRecorded(assent, granted.consentId, 'introspected');
-    assert.deepEqual(uses.filter((use) => use.kind === 'introspected').map((use) => use.clientId), [bank.clientId], 'three introspections within a minute are one use, by the bank');
+    assert.deepEqual(
+      uses.filter((use) => use.kind === 'introspected').map((use) => use.clientId),
+      [bank.clientId],
+      'three introspections within a minute are one use, by the bank',
+    );
     const { rows } = await sql<{ last_used_at: Date }>`select last_used_at from consent where id = ${granted.consentId}`.execute(assent.db);
     assert.equal(rows[0]!.last_used_at.getTime(), uses.at(-1)!.occurredAt.getTime(), 'last_used_at is the recorded use');
   });

@@ -36,7 +36,9 @@ describe('the dashboard in a real browser (Chromium, phone-sized)', () => {
     const page = await browser.context.newPage();
     const scriptErrors: string[] = [];
     // The signed-out page answers 401 and the browser asks for a favicon: only script and CSP errors count.
-    page.on('console', (message) => { if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) scriptErrors.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) scriptErrors.push(message.text());
+    });
     page.on('pageerror', (error) => scriptErrors.push(error.message));
 
     await page.goto(`${assent.issuer}/dashboard`);
@@ -74,7 +76,13 @@ describe('the dashboard in a real browser (Chromium, phone-sized)', () => {
     await page.getByRole('link', { name: 'See your revoked consents' }).click();
     const revoked = page.getByRole('listitem').filter({ hasText: 'See your account information' });
     assert.equal(await revoked.getByText('Revoked', { exact: true }).count(), 1, 'the consent is listed as Revoked');
-    assert.equal(await page.locator('a[aria-current="page"]').textContent().then((label) => label?.replace(/\s+/g, ' ').trim()), 'Revoked, declined or used (1)');
+    assert.equal(
+      await page
+        .locator('a[aria-current="page"]')
+        .textContent()
+        .then((label) => label?.replace(/\s+/g, ' ').trim()),
+      'Revoked, declined or used (1)',
+    );
     await expectAccessible(page, 'revoked-tab');
 
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -25,7 +25,10 @@ async function statusOf(assent: TestAssent, consentId: string) {
 
 /** The text of a page without its markup, so assertions read like what the customer sees. */
 function text(page: Page) {
-  return page.body.replace(/<[^>]+>/g, ' ').replace(/&#39;|&#x27;/g, "'").replace(/\s+/g, ' ');
+  return page.body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/\s+/g, ' ');
 }
 
 describe('the consent dashboard: listing, detail, revocation, stop sharing, isolation between customers', () => {
@@ -37,7 +40,9 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     alpha = await createTestTpp(assent, { metadata: { client_name: 'Alpha Budgeting', logo_uri: 'https://alpha.example/logo.png' } });
     beta = await createTestTpp(assent, { metadata: { client_name: 'Beta Payments' } });
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   async function signedIn(customer: Parameters<typeof signInToDashboard>[2]) {
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -58,7 +63,12 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.match(shown, /Alpha Budgeting See your account information/);
     assert.match(home.body, /src="https:\/\/alpha\.example\/logo\.png"/);
     assert.match(shown, /Beta Payments Make one payment/);
-    assert.match(shown, new RegExp(`Everyday Current \\(ending ${current.identification.slice(-4)}\\), Rainy Day Saver \\(ending ${savings.identification.slice(-4)}\\)`));
+    assert.match(
+      shown,
+      new RegExp(
+        `Everyday Current \\(ending ${current.identification.slice(-4)}\\), Rainy Day Saver \\(ending ${savings.identification.slice(-4)}\\)`,
+      ),
+    );
     assert.match(shown, /Status Active/);
     assert.match(shown, /Granted \d{1,2} \w+ \d{4}/);
     assert.match(shown, /Expires \d{1,2} \w+ \d{4}/);
@@ -133,14 +143,20 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     await usesRecorded(assent, reading.consentId, 'introspected');
     const { open } = await signedIn(customer);
     const detail = await open(`/dashboard/consents/${reading.consentId}`);
-    const rows = [...detail.body.matchAll(/<tr><td><time datetime="[^"]+">[^<]+<\/time><\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map(([, who, what]) => `${who}: ${what}`);
-    assert.deepEqual(rows, [
-      'Alpha Budgeting: Asked for access',
-      'You: Approved',
-      'Alpha Budgeting: Received access',
-      'Alpha Budgeting: Renewed its access',
-      'Assent Demo Bank: Checked that access is still allowed',
-    ], 'three introspections within a minute are one line, by the bank');
+    const rows = [
+      ...detail.body.matchAll(/<tr><td><time datetime="[^"]+">[^<]+<\/time><\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g),
+    ].map(([, who, what]) => `${who}: ${what}`);
+    assert.deepEqual(
+      rows,
+      [
+        'Alpha Budgeting: Asked for access',
+        'You: Approved',
+        'Alpha Budgeting: Received access',
+        'Alpha Budgeting: Renewed its access',
+        'Assent Demo Bank: Checked that access is still allowed',
+      ],
+      'three introspections within a minute are one line, by the bank',
+    );
     const revoke = await open(`/dashboard/consents/${reading.consentId}/revoke`);
     await open(`/dashboard/consents/${reading.consentId}/revoke`, { csrf_token: csrfTokenOf(revoke) });
     const afterRevoking = await open(`/dashboard/consents/${reading.consentId}`);
@@ -179,8 +195,14 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.match(text(page), /Reference FRESCO-101/);
     // One true thing on both pages: an approved payment waiting to be made, which the customer may still cancel.
     const untilMade = /<p class="stop-later">(.+?)<\/p>/.exec(paying.consentPage.body)?.[1];
-    assert.ok(untilMade?.includes(`Until it is made, you can cancel it at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>;`), `the consent page said: ${untilMade}`);
-    assert.ok(page.body.includes(`<p class="payment-until-made">${untilMade}</p>`), 'the dashboard says what the consent page said, word for word');
+    assert.ok(
+      untilMade?.includes(`Until it is made, you can cancel it at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>;`),
+      `the consent page said: ${untilMade}`,
+    );
+    assert.ok(
+      page.body.includes(`<p class="payment-until-made">${untilMade}</p>`),
+      'the dashboard says what the consent page said, word for word',
+    );
     assert.match(text(page), /Status Approved, waiting to be paid/);
     assert.match(text(page), /Expires When the payment is made/);
     assert.doesNotMatch(text(page), /Status Active|No end date|Revoke this consent/);
@@ -202,19 +224,31 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const { open } = await signedIn(customer);
     const confirm = await open(`/dashboard/consents/${paying.consentId}/revoke`);
     assert.match(confirm.body, /<title>Cancel payment · Beta Payments/);
-    assert.match(text(confirm), /Cancel this payment\? What happens The payment is cancelled at once: Beta Payments can no longer make it\. This cannot be undone\. To pay after all, start again from Beta Payments\./);
+    assert.match(
+      text(confirm),
+      /Cancel this payment\? What happens The payment is cancelled at once: Beta Payments can no longer make it\. This cannot be undone\. To pay after all, start again from Beta Payments\./,
+    );
     assert.match(text(confirm), /Yes, cancel the payment No, keep the payment/);
     assert.doesNotMatch(text(confirm), /Revoke|revoke|loses access/);
     const german = await open(`/dashboard/consents/${paying.consentId}/revoke?lang=de`);
-    assert.match(text(german), /Diese Zahlung stornieren\? .*Die Zahlung wird sofort storniert: Beta Payments kann sie nicht mehr ausführen\..*Ja, Zahlung stornieren/);
+    assert.match(
+      text(german),
+      /Diese Zahlung stornieren\? .*Die Zahlung wird sofort storniert: Beta Payments kann sie nicht mehr ausführen\..*Ja, Zahlung stornieren/,
+    );
     assert.doesNotMatch(text(german), /widerrufen/);
 
     const receipt = await open(`/dashboard/consents/${paying.consentId}/revoke`, { csrf_token: csrfTokenOf(german) });
     assert.equal(await statusOf(assent, paying.consentId), 'Revoked');
-    assert.match(text(receipt), /Die Zahlung ist storniert Sie haben diese Zahlung am \d{1,2}\. \w+ \d{4} .* storniert\. Beta Payments kann sie nicht mehr ausführen\./);
+    assert.match(
+      text(receipt),
+      /Die Zahlung ist storniert Sie haben diese Zahlung am \d{1,2}\. \w+ \d{4} .* storniert\. Beta Payments kann sie nicht mehr ausführen\./,
+    );
     const english = await open(`/dashboard/consents/${paying.consentId}/receipt?lang=en`);
     assert.match(english.body, /<title>Payment cancelled · Beta Payments/);
-    assert.match(text(english), /The payment is cancelled You cancelled this payment on \d{1,2} \w+ \d{4} .*\. Beta Payments can no longer make it\./);
+    assert.match(
+      text(english),
+      /The payment is cancelled You cancelled this payment on \d{1,2} \w+ \d{4} .*\. Beta Payments can no longer make it\./,
+    );
     assert.doesNotMatch(text(english), /no longer has access|You revoked/);
   });
 
@@ -238,7 +272,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.ok(receipt.body.includes(reading.consentId), 'the receipt carries the reference');
 
     assert.equal(await statusOf(assent, reading.consentId), 'Revoked');
-    assert.equal(await introspect(alpha, reading), false, 'the TPP\'s next introspection is inactive');
+    assert.equal(await introspect(alpha, reading), false, "the TPP's next introspection is inactive");
     await assert.rejects(
       oidc.refreshTokenGrant(alpha.config, reading.tokens.refresh_token!, undefined, { DPoP: reading.dpop }),
       (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
@@ -268,7 +302,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.equal(await introspect(alpha, reading), true);
   });
 
-  test('stop sharing revokes exactly this customer\'s consents with that TPP, in one go', async () => {
+  test("stop sharing revokes exactly this customer's consents with that TPP, in one go", async () => {
     const mine = await customerWithAccounts(assent);
     const other = await customerWithAccounts(assent);
     const alphaOne = await grantConsent(assent, alpha, mine.customer, { type: 'account_access', accounts: [mine.current] });
@@ -278,7 +312,11 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const { home, open } = await signedIn(mine.customer);
 
     assert.ok(home.body.includes(`href="/dashboard/providers/${alpha.clientId}/stop"`));
-    assert.equal((await open(`/dashboard/providers/${alpha.clientId}/receipt`)).url.pathname, `/dashboard/providers/${alpha.clientId}/stop`, 'no receipt while sharing goes on');
+    assert.equal(
+      (await open(`/dashboard/providers/${alpha.clientId}/receipt`)).url.pathname,
+      `/dashboard/providers/${alpha.clientId}/stop`,
+      'no receipt while sharing goes on',
+    );
     const confirm = await open(`/dashboard/providers/${alpha.clientId}/stop`);
     assert.match(text(confirm), /This revokes all 2 of your active consents with Alpha Budgeting at once/);
     const receipt = await open(`/dashboard/providers/${alpha.clientId}/stop`, { csrf_token: csrfTokenOf(confirm) });
@@ -291,11 +329,11 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     }
     assert.equal(await statusOf(assent, betaMine.consentId), 'Authorised', 'another TPP keeps its consent');
     assert.equal(await introspect(beta, betaMine), true);
-    assert.equal(await statusOf(assent, alphaOther.consentId), 'Authorised', 'another customer\'s consent with the same TPP stays');
+    assert.equal(await statusOf(assent, alphaOther.consentId), 'Authorised', "another customer's consent with the same TPP stays");
     assert.equal(await introspect(alpha, alphaOther), true);
   });
 
-  test('one TPP with several clients is one group, another TPP of the same name another; stopping sharing ends every client\'s consents in one transaction', async () => {
+  test("one TPP with several clients is one group, another TPP of the same name another; stopping sharing ends every client's consents in one transaction", async () => {
     const register = async (name: string, orgId: string, orgName: string) => {
       const kit = await issueSsa(assent, { name, orgId, orgName, roles: 'AISP,PISP,CBPII' });
       const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
@@ -315,7 +353,7 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     const groups = [...home.body.matchAll(/<section class="tpp"[\s\S]*?<\/section>/g)].map(([section]) => section);
     assert.equal(groups.length, 2, 'two TPPs, however many clients and whatever their names');
     const acme = groups.find((section) => section.includes('>Acme Ltd</h2>'));
-    assert.ok(acme, 'clients with different names are shown under their organisation\'s name');
+    assert.ok(acme, "clients with different names are shown under their organisation's name");
     assert.ok(acme.includes(viaBudgeting.consentId) && acme.includes(viaPay.consentId));
     assert.match(text({ ...home, body: acme }), /See your account information for Acme Ltd Given to Acme Budgeting Status/);
     assert.match(text({ ...home, body: acme }), /Make one payment for Acme Ltd Given to Acme Pay Status/);
@@ -325,26 +363,41 @@ describe('the consent dashboard: listing, detail, revocation, stop sharing, isol
     assert.doesNotMatch(other, /Given to/, 'one client: its name says it all');
 
     const confirm = await open(`/dashboard/providers/${paying.clientId}/stop`);
-    assert.match(text(confirm), /This revokes all 2 of your active consents with Acme Ltd at once: Make one payment .* See your account information .* This includes every app of Acme Ltd you gave consent to: Acme Budgeting and Acme Pay\./);
+    assert.match(
+      text(confirm),
+      /This revokes all 2 of your active consents with Acme Ltd at once: Make one payment .* See your account information .* This includes every app of Acme Ltd you gave consent to: Acme Budgeting and Acme Pay\./,
+    );
     const receipt = await open(`/dashboard/providers/${paying.clientId}/stop`, { csrf_token: csrfTokenOf(confirm) });
-    assert.match(text(receipt), /You stopped sharing with Acme Ltd Acme Ltd has no access to your accounts any more\. This ended your consents with each of its apps: Acme Budgeting and Acme Pay\./);
+    assert.match(
+      text(receipt),
+      /You stopped sharing with Acme Ltd Acme Ltd has no access to your accounts any more\. This ended your consents with each of its apps: Acme Budgeting and Acme Pay\./,
+    );
     assert.equal(await statusOf(assent, viaBudgeting.consentId), 'Revoked');
     assert.equal(await statusOf(assent, viaPay.consentId), 'Revoked');
     assert.equal(await introspect(budgeting, viaBudgeting), false);
-    const { rows } = await sql<{ xmin: string }>`select xmin::text from consent where id in (${viaBudgeting.consentId}, ${viaPay.consentId})`.execute(assent.db);
+    const { rows } = await sql<{
+      xmin: string;
+    }>`select xmin::text from consent where id in (${viaBudgeting.consentId}, ${viaPay.consentId})`.execute(assent.db);
     assert.equal(new Set(rows.map((row) => row.xmin)).size, 1, 'both revoked by one transaction');
     assert.equal(await statusOf(assent, viaNamesake.consentId), 'Authorised', 'the namesake keeps its consent');
     assert.equal(await introspect(namesake, viaNamesake), true);
   });
 
-  test('BOLA: another customer gets 404 for every page and action on someone else\'s consent, and changes nothing', async () => {
+  test("BOLA: another customer gets 404 for every page and action on someone else's consent, and changes nothing", async () => {
     const owner = await customerWithAccounts(assent);
     const intruder = await customerWithAccounts(assent);
     const reading = await grantConsent(assent, alpha, owner.customer, { type: 'account_access', accounts: [owner.current] });
     const { home, open } = await signedIn(intruder.customer);
     const token = csrfTokenOf(home);
 
-    for (const path of [`/dashboard/consents/${reading.consentId}`, `/dashboard/consents/${reading.consentId}/revoke`, `/dashboard/consents/${reading.consentId}/receipt`, `/dashboard/providers/${alpha.clientId}/stop`, `/dashboard/providers/${alpha.clientId}/receipt`, '/dashboard/consents/not-a-uuid']) {
+    for (const path of [
+      `/dashboard/consents/${reading.consentId}`,
+      `/dashboard/consents/${reading.consentId}/revoke`,
+      `/dashboard/consents/${reading.consentId}/receipt`,
+      `/dashboard/providers/${alpha.clientId}/stop`,
+      `/dashboard/providers/${alpha.clientId}/receipt`,
+      '/dashboard/consents/not-a-uuid',
+    ]) {
       const page = await open(path);
       assert.equal(page.status, 404, path);
       assert.doesNotMatch(page.body, /Alpha Budgeting/, `${path} reveals nothing`);

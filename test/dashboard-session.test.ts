@@ -17,8 +17,12 @@ function browserFor(assent: TestAssent) {
 
 describe('dashboard sign-in through Assent as a first-party client, and its own session', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('without a session every page offers sign-in and shows nothing else', async () => {
     const browser = browserFor(assent);
@@ -47,7 +51,11 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(home.status, 200);
     assert.equal(home.url.pathname, '/dashboard');
     assert.match(home.body, /Who can access your accounts/);
-    assert.match(home.body, /<title>Who can access your accounts · Your consents · Assent Demo Bank<\/title>/, 'the title does not repeat itself');
+    assert.match(
+      home.body,
+      /<title>Who can access your accounts · Your consents · Assent Demo Bank<\/title>/,
+      'the title does not repeat itself',
+    );
     assert.match(home.body, new RegExp(`Signed in as ${customer.displayName}</span>`));
 
     const sessions = await assent.db.selectFrom('dashboard_session').selectAll().where('customer_id', '=', customer.id).execute();
@@ -57,9 +65,12 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     assert.equal(sessions[0]!.acr, 'urn:openbanking:psd2:sca', 'signed in with both factors');
   });
 
-  test('the sign-in pages speak of the dashboard in the customer\'s language, never by a client name', async () => {
+  test("the sign-in pages speak of the dashboard in the customer's language, never by a client name", async () => {
     const customer = await createTestCustomer(assent.db);
-    for (const [lang, intro, code, cancel] of [['en', en['login.introOwn'], en['otp.introOwn'], en['action.cancelSignIn']], ['de', de['login.introOwn'], de['otp.introOwn'], de['action.cancelSignIn']]] as const) {
+    for (const [lang, intro, code, cancel] of [
+      ['en', en['login.introOwn'], en['otp.introOwn'], en['action.cancelSignIn']],
+      ['de', de['login.introOwn'], de['otp.introOwn'], de['action.cancelSignIn']],
+    ] as const) {
       const browser = browserFor(assent);
       await browser.open(new URL(`/dashboard?lang=${lang}`, assent.issuer));
       const login = await browser.open(new URL('/dashboard/login', assent.issuer));
@@ -73,7 +84,12 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
   });
 
   test('the dashboard client follows the FAPI rules: PAR, PKCE, private_key_jwt, DPoP', async () => {
-    const client = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', 'assent-dashboard').executeTakeFirstOrThrow();
+    const client = await assent.db
+      .selectFrom('oidc_model')
+      .select('payload')
+      .where('model', '=', 'Client')
+      .where('id', '=', 'assent-dashboard')
+      .executeTakeFirstOrThrow();
     const metadata = client.payload;
     assert.equal(metadata.token_endpoint_auth_method, 'private_key_jwt');
     assert.equal(metadata.dpop_bound_access_tokens, true);
@@ -82,7 +98,11 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
     const push = await browserFor(assent).request(new URL('/dashboard/login', assent.issuer));
     const authorization = new URL(push.headers.get('location') ?? '');
     assert.equal(authorization.pathname, '/auth');
-    assert.deepEqual([...authorization.searchParams.keys()].toSorted(), ['client_id', 'request_uri'], 'only a PAR request_uri travels through the browser');
+    assert.deepEqual(
+      [...authorization.searchParams.keys()].toSorted(),
+      ['client_id', 'request_uri'],
+      'only a PAR request_uri travels through the browser',
+    );
   });
 
   test('a callback works once, and only in the browser that started the sign-in', async () => {
@@ -142,12 +162,21 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
 
 describe('signing out anywhere ends every Assent session of the browser', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** The provider's sessions of this customer (its sign-in cookie), as stored. */
   const providerSessions = (customerId: string) =>
-    assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session').where(sql<boolean>`payload->>'accountId' = ${customerId}`).execute();
+    assent.db
+      .selectFrom('oidc_model')
+      .select('id')
+      .where('model', '=', 'Session')
+      .where(sql<boolean>`payload->>'accountId' = ${customerId}`)
+      .execute();
 
   test('"Yes, sign me out" at /session/end ends the dashboard\'s session too, and the signed-out page leads to the dashboard', async () => {
     const customer = await createTestCustomer(assent.db);
@@ -162,7 +191,10 @@ describe('signing out anywhere ends every Assent session of the browser', () => 
     const done = await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } });
     assert.equal(done.status, 200);
     assert.match(done.body, /You are signed out/);
-    assert.ok(done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`), 'the signed-out page leads to the dashboard\'s start');
+    assert.ok(
+      done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`),
+      "the signed-out page leads to the dashboard's start",
+    );
 
     assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 401, 'the dashboard asks for sign-in again');
     const rows = await assent.db.selectFrom('dashboard_session').select('id_hash').where('customer_id', '=', customer.id).execute();
@@ -178,20 +210,23 @@ describe('signing out anywhere ends every Assent session of the browser', () => 
     return { prompt, done: await browser.open(new URL(form[1]!, assent.issuer), { form: { ...fields, logout: 'yes' } }) };
   }
 
-  test('a sign-out a TPP asked for leads back to the TPP\'s own address; the dashboard is not named as a TPP', async () => {
+  test("a sign-out a TPP asked for leads back to the TPP's own address; the dashboard is not named as a TPP", async () => {
     const tpp = await createTestTpp(assent, { metadata: { client_name: 'Moneywise', client_uri: 'https://moneywise.example/' } });
     const browser = browserFor(assent);
     await signInToDashboard(browser, assent.issuer, await createTestCustomer(assent.db));
     const { prompt, done } = await signOutAtProvider(browser, `?client_id=${encodeURIComponent(tpp.clientId)}`);
     assert.match(prompt.body, /Moneywise asked to sign you out/);
-    assert.ok(prompt.body.includes(`you can see and stop them at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>.`), 'the prompt links to the dashboard');
+    assert.ok(
+      prompt.body.includes(`you can see and stop them at <a href="${assent.issuer}/dashboard">${assent.issuer}/dashboard</a>.`),
+      'the prompt links to the dashboard',
+    );
     assert.match(done.body, /as Moneywise asked/, `${done.status} ${done.url}`);
-    assert.ok(done.body.includes('<a class="button" href="https://moneywise.example/">'), 'the way on is the TPP\'s address');
+    assert.ok(done.body.includes('<a class="button" href="https://moneywise.example/">'), "the way on is the TPP's address");
 
     const again = browserFor(assent);
     await signInToDashboard(again, assent.issuer, await createTestCustomer(assent.db));
     const own = await signOutAtProvider(again, '?client_id=assent-dashboard');
-    assert.doesNotMatch(own.prompt.body, /asked to sign you out/, 'the bank\'s own dashboard is no TPP asking');
+    assert.doesNotMatch(own.prompt.body, /asked to sign you out/, "the bank's own dashboard is no TPP asking");
     assert.doesNotMatch(own.done.body, /consent dashboard asked/);
     assert.ok(own.done.body.includes(`<a class="button" href="${assent.issuer}/dashboard">`));
   });
@@ -207,14 +242,14 @@ describe('signing out anywhere ends every Assent session of the browser', () => 
     assert.equal((await browser.open(new URL('/dashboard', assent.issuer))).status, 200);
   });
 
-  test('signing out of the dashboard ends the provider\'s session of that browser too', async () => {
+  test("signing out of the dashboard ends the provider's session of that browser too", async () => {
     const customer = await createTestCustomer(assent.db);
     const browser = browserFor(assent);
     const { home } = await signInToDashboard(browser, assent.issuer, customer);
-    assert.equal((await providerSessions(customer.id)).length, 1, 'the dashboard\'s sign-in went through the provider');
+    assert.equal((await providerSessions(customer.id)).length, 1, "the dashboard's sign-in went through the provider");
     const out = await browser.open(new URL('/dashboard/logout', assent.issuer), { form: { csrf_token: csrfTokenOf(home) } });
     assert.equal(out.status, 200);
-    assert.deepEqual(await providerSessions(customer.id), [], 'the provider\'s session is gone');
+    assert.deepEqual(await providerSessions(customer.id), [], "the provider's session is gone");
     const prompt = await browser.open(new URL(ENGINE_PATHS.end_session, assent.issuer));
     assert.doesNotMatch(prompt.body, /Yes, sign me out/, 'nobody is left signed in to sign out');
   });

@@ -43,7 +43,10 @@ async function untilReady(base: string, agent: Agent) {
 function refused(port: number) {
   return new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(true));
   });
 }
@@ -66,7 +69,15 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     issuer = `https://localhost:${port}`;
     // Background work every second, so the sweeps and the key refresh also run into the outage.
     const background = { SWEEP_INTERVAL: '1', KEY_REFRESH_INTERVAL: '1' };
-    env = { DATABASE_URL: cluster.url, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', ISSUER: issuer, PORT: String(port), ...background };
+    env = {
+      DATABASE_URL: cluster.url,
+      DATA_DIR: dataDir,
+      DEV_MODE: 'true',
+      SEED_DEMO: 'false',
+      ISSUER: issuer,
+      PORT: String(port),
+      ...background,
+    };
     assent = await spawnAssent(env);
     db = await connectDatabase({ databaseUrl: cluster.url, dataDir });
     ca = {
@@ -110,10 +121,16 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     await Promise.all(load);
 
     assert.equal(assent.child.exitCode, null, 'the process survived the restart');
-    assert.ok(answers.some(({ status }) => status === 503), 'the load ran into the restart');
+    assert.ok(
+      answers.some(({ status }) => status === 503),
+      'the load ran into the restart',
+    );
     const lost = assent.logs.filter((entry) => entry.msg === 'database connection lost');
     assert.ok(lost.length > 0, 'the lost connections were logged');
-    assert.ok(lost.some((entry) => (entry.err as { code?: string }).code === '57P01'), 'with the SQLSTATE (admin shutdown) readable, not redacted');
+    assert.ok(
+      lost.some((entry) => (entry.err as { code?: string }).code === '57P01'),
+      'with the SQLSTATE (admin shutdown) readable, not redacted',
+    );
     for (const { status, type, body } of answers) {
       assert.ok([200, 503].includes(status), `status ${status}: ${body}`);
       assert.match(type, /^application\/json/, `never text/plain: ${body}`);
@@ -159,12 +176,18 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
       assert.equal((bankView.body as { Code: string }).Code, '503 ServiceUnavailable');
 
       // A customer page that must read the database: the dashboard resolving its session cookie.
-      const page = await answer(`${issuer}/dashboard`, { headers: { accept: 'text/html', cookie: '__Host-assent-dashboard=a-session-id' }, dispatcher: agent });
+      const page = await answer(`${issuer}/dashboard`, {
+        headers: { accept: 'text/html', cookie: '__Host-assent-dashboard=a-session-id' },
+        dispatcher: agent,
+      });
       assert.equal(page.status, 503, page.body);
       assert.match(page.type, /^text\/html/);
       assert.match(page.body, /temporarily unavailable\. Please try again/);
       // The same session read behind the customer's JSON API (a bank app's device endpoint) answers JSON.
-      const device = await answer(`${issuer}/dashboard/api/decoupled-requests`, { headers: { accept: 'application/json', cookie: '__Host-assent-dashboard=a-session-id' }, dispatcher: agent });
+      const device = await answer(`${issuer}/dashboard/api/decoupled-requests`, {
+        headers: { accept: 'application/json', cookie: '__Host-assent-dashboard=a-session-id' },
+        dispatcher: agent,
+      });
       assert.equal(device.status, 503, device.body);
       assert.match(device.type, /^application\/json/);
       assert.equal(JSON.parse(device.body).error, 'temporarily_unavailable');
@@ -173,7 +196,8 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
       assert.equal(ready.status, 503);
       assert.equal(JSON.parse(ready.body).checks.database, false);
       assert.equal((await answer(`${issuer}/healthz`, { dispatcher: agent })).status, 200, 'alive while the database is gone');
-      const failedInBackground = () => ['sweep of expired rows failed', 'signing key refresh failed'].every((msg) => assent.logs.some((entry) => entry.msg === msg));
+      const failedInBackground = () =>
+        ['sweep of expired rows failed', 'signing key refresh failed'].every((msg) => assent.logs.some((entry) => entry.msg === msg));
       for (let waited = 0; !failedInBackground(); waited += 100) {
         assert.ok(waited < 30_000, 'the background sweeps and key refresh ran during the outage');
         await sleep(100);
@@ -195,7 +219,9 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     cluster.freeze();
     try {
       // Every connection the server holds is cut, so each request needs a new one from the frozen postmaster.
-      await sql`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(db);
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(
+        db,
+      );
       const [token, ready] = await Promise.all([tokenRequest(), answer(`${issuer}/readyz`, { dispatcher: agent })]);
       assert.equal(token.status, 503, token.body);
       assert.equal(JSON.parse(token.body).error, 'temporarily_unavailable');
@@ -214,7 +240,11 @@ describe('losing Postgres (a private cluster, restarted and stopped for real)', 
     try {
       second = await launchAssent({ ...env, PORT: String(port) });
       const started = second;
-      for (let waited = 0; started.logs.filter((entry) => entry.msg === 'database unreachable at start-up, retrying').length < 2; waited += 100) {
+      for (
+        let waited = 0;
+        started.logs.filter((entry) => entry.msg === 'database unreachable at start-up, retrying').length < 2;
+        waited += 100
+      ) {
         assert.ok(waited < 60_000, 'no retry was logged');
         assert.equal(started.child.exitCode, null, 'the process did not exit on the first refusal');
         await sleep(100);

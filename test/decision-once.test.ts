@@ -28,18 +28,22 @@ describe('a consent decision is taken once', () => {
     tpp = await createTestTpp(assent);
     api = await ConsentApiClient.create(assent, tpp);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** A consent of `kind`, the customer signed in on its consent page, and the form that approves it. */
   async function onConsentPage(kind: Kind) {
     const { customer, current, savings } = await customerWithAccounts(assent);
-    const created = kind === 'account_access'
-      ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
-      : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+    const created =
+      kind === 'account_access'
+        ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
+        : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const scope = kind === 'account_access' ? 'openid accounts' : 'openid payments';
     const accounts: BankAccount[] = kind === 'account_access' ? [current, savings] : [current];
-    const selection = kind === 'account_access' ? Object.fromEntries(accounts.map((a) => [`account:${a.id}`, 'on'])) : { account: current.id };
+    const selection =
+      kind === 'account_access' ? Object.fromEntries(accounts.map((a) => [`account:${a.id}`, 'on'])) : { account: current.id };
     return { consentId, selection, ...(await signedIn(customer, { scope, claims: intentClaims(consentId) })) };
   }
 
@@ -54,10 +58,21 @@ describe('a consent decision is taken once', () => {
   }
 
   const eventsOf = async (consentId: string) =>
-    (await assent.db.selectFrom('audit_event').select('event').where('subject_id', '=', consentId).orderBy('seq').execute()).map((row) => row.event);
+    (await assent.db.selectFrom('audit_event').select('event').where('subject_id', '=', consentId).orderBy('seq').execute()).map(
+      (row) => row.event,
+    );
 
   const grantsOf = async (customerId: string) =>
-    Number((await assent.db.selectFrom('oidc_model').select(sql<string>`count(*)`.as('n')).where('model', '=', 'Grant').where(sql`payload->>'accountId'`, '=', customerId).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await assent.db
+          .selectFrom('oidc_model')
+          .select(sql<string>`count(*)`.as('n'))
+          .where('model', '=', 'Grant')
+          .where(sql`payload->>'accountId'`, '=', customerId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   /** Follows the decision's redirect (inside the issuer) to the TPP's callback and redeems the code there. */
   async function redeem(setup: Awaited<ReturnType<typeof signedIn>>, location: string) {

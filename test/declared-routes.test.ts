@@ -24,32 +24,52 @@ import { SCOPE } from '../src/protocol/scopes.ts';
  */
 
 const NO_TOKENS: TokenSources = { provider: {} as Provider, presentedCertificate: () => undefined };
-const undeclared: Route = { method: 'GET', path: '/undeclared', servedBy: 'assent', caller: 'tpp', purpose: 'a TPP route whose row forgot its credential', operationId: 'getUndeclared' };
+const undeclared: Route = {
+  method: 'GET',
+  path: '/undeclared',
+  servedBy: 'assent',
+  caller: 'tpp',
+  purpose: 'a TPP route whose row forgot its credential',
+  operationId: 'getUndeclared',
+};
 
 describe('a route is mounted only through its row of the route table', () => {
   test('a route without a declared credential cannot be mounted: the mount throws at start-up', () => {
-    assert.throws(() => declaredRoutes(new Router(), NO_TOKENS, [undeclared]).client('getUndeclared', () => undefined), /declares no credential/);
-    assert.throws(() => declaredRoutes(new Router(), undefined, [undeclared]).open('GET /undeclared', () => undefined), /declares no credential/);
+    assert.throws(
+      () => declaredRoutes(new Router(), NO_TOKENS, [undeclared]).client('getUndeclared', () => undefined),
+      /declares no credential/,
+    );
+    assert.throws(
+      () => declaredRoutes(new Router(), undefined, [undeclared]).open('GET /undeclared', () => undefined),
+      /declares no credential/,
+    );
   });
 
-  test('a route that is not in the table, or is the engine\'s, cannot be mounted', () => {
+  test("a route that is not in the table, or is the engine's, cannot be mounted", () => {
     assert.throws(() => declaredRoutes(new Router(), NO_TOKENS).client('getNothingAtAll', () => undefined), /not in the route table/);
     assert.throws(() => declaredRoutes(new Router()).open('getJwks', () => undefined), /served by the engine/);
   });
 
   test('a route is mounted only as its credential says: a token route never open, an open route never guarded', () => {
     assert.throws(() => declaredRoutes(new Router()).open('getGrant', () => undefined), /client_credentials_token: mount it guarded/);
-    assert.throws(() => declaredRoutes(new Router(), NO_TOKENS).client('getLiveness', () => undefined), /none, which the route guard does not check/);
+    assert.throws(
+      () => declaredRoutes(new Router(), NO_TOKENS).client('getLiveness', () => undefined),
+      /none, which the route guard does not check/,
+    );
   });
 
-  test('a declared route answers at its row\'s method and path, guarded (not 404)', async () => {
+  test("a declared route answers at its row's method and path, guarded (not 404)", async () => {
     const app = new Koa();
     app.use(grantsApiRouter({ ...NO_TOKENS, db: {} as Db, logger: pino({ level: 'silent' }) }).routes());
     const anonymous = await request(app.callback()).get('/grants/any-grant');
     assert.equal(anonymous.status, 401);
     assert.deepEqual(anonymous.body, { error: 'invalid_token', error_description: 'an access token is required' });
     assert.equal(anonymous.headers['www-authenticate'], 'Bearer error="invalid_token", error_description="an access token is required"');
-    assert.equal((await request(app.callback()).post('/grants/any-grant')).status, 404, 'a method the table does not declare is not served');
+    assert.equal(
+      (await request(app.callback()).post('/grants/any-grant')).status,
+      404,
+      'a method the table does not declare is not served',
+    );
 
     const open = new Router();
     declaredRoutes(open).open('getLiveness', (ctx) => {
@@ -83,25 +103,31 @@ test('every token route of the table is mounted behind the guard, and only there
   const deps = { ...NO_TOKENS, db: {} as Db, logger: pino({ level: 'silent' }), accounts: {} as AccountDirectory, longPollSeconds: 1 };
   const routers = [consentApiRouter(deps), eventsApiRouter(deps), bankApiRouter(deps), grantsApiRouter(deps)];
   const mounted = routers.flatMap((router) =>
-    router.stack.filter((layer) => layer.methods.length > 0).map((layer) => ({
-      key: `${layer.methods.find((method) => method !== 'HEAD')} ${layer.path}`,
-      guarded: layer.stack.some((middleware) => middleware.name === 'guardRoute'),
-    })),
+    router.stack
+      .filter((layer) => layer.methods.length > 0)
+      .map((layer) => ({
+        key: `${layer.methods.find((method) => method !== 'HEAD')} ${layer.path}`,
+        guarded: layer.stack.some((middleware) => middleware.name === 'guardRoute'),
+      })),
   );
   const TOKEN_KINDS = new Set(['client_credentials_token', 'customer_access_token']);
   const tokenRoutes = ROUTES.filter((route) => route.servedBy === 'assent' && TOKEN_KINDS.has(credentialOf(route)?.kind ?? 'none'));
-  assert.deepEqual(mounted.filter((layer) => !layer.guarded), [], 'mounted without the guard');
+  assert.deepEqual(
+    mounted.filter((layer) => !layer.guarded),
+    [],
+    'mounted without the guard',
+  );
   assert.deepEqual(mounted.map((layer) => layer.key).toSorted(), tokenRoutes.map((route) => `${route.method} ${route.path}`).toSorted());
 });
 
 describe('the guard reads the row: client kind, then scope, then the registration behind the scope', () => {
-  test('a client of another kind than the row\'s caller is refused, whatever its scope', async () => {
+  test("a client of another kind than the row's caller is refused, whatever its scope", async () => {
     const answer = await callGrants(tokensOf('resource_server', SCOPE.grantManagementQuery, SCOPE.grantManagementQuery));
     assert.equal(answer.status, 403);
     assert.deepEqual(answer.body, { error: 'insufficient_scope', error_description: 'this API is for TPPs' });
   });
 
-  test('a token without the row\'s scope is refused with the scope in the challenge', async () => {
+  test("a token without the row's scope is refused with the scope in the challenge", async () => {
     const answer = await callGrants(tokensOf('tpp', SCOPE.accounts, `${SCOPE.accounts} ${SCOPE.grantManagementQuery}`));
     assert.equal(answer.status, 403);
     assert.equal(answer.body.error_description, 'the access token lacks the grant_management_query scope');

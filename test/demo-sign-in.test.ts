@@ -13,17 +13,29 @@ import { CustomerAgent } from './support/customer-agent.ts';
 /** What the README tells a developer to do: the demo TPP's request, the demo customer's password and code. */
 describe('signing in as the demo customer', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ SEED_DEMO: 'true' }); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent({ SEED_DEMO: 'true' });
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('demo-tpp authorize -> password -> code -> consent page -> approve: the demo TPP gets a code', async () => {
     const parsed = parseConsentRequest('domestic_payment', domesticPaymentRequest());
     assert.ok(parsed.ok);
     const { consent } = await createConsent(assent.db, { clientId: 'demo-tpp', draft: parsed.draft });
-    const { url, codeVerifier } = await authorizationRequest({ issuer: assent.issuer, dataDir: assent.dataDir }, consent.id, 'openid payments');
+    const { url, codeVerifier } = await authorizationRequest(
+      { issuer: assent.issuer, dataDir: assent.dataDir },
+      consent.id,
+      'openid payments',
+    );
     assert.match(codeVerifier, /^[\w-]{43}$/);
 
-    const demo = JSON.parse(await readFile(path.join(assent.dataDir, 'demo', 'customer.json'), 'utf8')) as { username: string; password: string; totpSecret: string };
+    const demo = JSON.parse(await readFile(path.join(assent.dataDir, 'demo', 'customer.json'), 'utf8')) as {
+      username: string;
+      password: string;
+      totpSecret: string;
+    };
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const login = await browser.open(url);
     assert.match(login.body, /Demo TPP/);
@@ -35,7 +47,11 @@ describe('signing in as the demo customer', () => {
     assert.match(page.body, /Everyday Current Account/);
     assert.match(page.body, /Rainy Day Saver/);
     assert.doesNotMatch(page.body, /Euro Travel Account/);
-    const everyday = await assent.db.selectFrom('bank_account').select('id').where('identification', '=', '40400411111111').executeTakeFirstOrThrow();
+    const everyday = await assent.db
+      .selectFrom('bank_account')
+      .select('id')
+      .where('identification', '=', '40400411111111')
+      .executeTakeFirstOrThrow();
     const back = await browser.submit(page, 'confirm', { account: everyday.id });
     assert.equal(back.url.origin + back.url.pathname, 'https://localhost:9443/callback');
     assert.ok(back.url.searchParams.get('code'));

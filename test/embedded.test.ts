@@ -22,13 +22,19 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
     let jwks: unknown;
     let demo: string;
     try {
-      const discovery = (await (await fetch(`${first.issuer}/.well-known/openid-configuration`, { dispatcher: agent })).json()) as Record<string, unknown>;
+      const discovery = (await (await fetch(`${first.issuer}/.well-known/openid-configuration`, { dispatcher: agent })).json()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(discovery.issuer, first.issuer);
       assert.equal(discovery.require_pushed_authorization_requests, true);
       jwks = await (await fetch(`${first.issuer}/jwks`, { dispatcher: agent })).json();
       demo = await readFile(path.join(dataDir, 'demo', 'customer.json'), 'utf8');
       const client = await first.db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').orderBy('id').execute();
-      assert.deepEqual(client.map((row) => row.id), ['assent-dashboard', 'demo-tpp']);
+      assert.deepEqual(
+        client.map((row) => row.id),
+        ['assent-dashboard', 'demo-tpp'],
+      );
       assert.match(first.demoTotp?.secret ?? '', /^[A-Z2-7]{32}$/, 'the demo customer has an authenticator');
       assert.equal((JSON.parse(demo) as { totpSecret?: string }).totpSecret, first.demoTotp?.secret);
     } finally {
@@ -43,7 +49,10 @@ test('embedded mode (PGlite, no DATABASE_URL) starts, migrates, seeds the demo a
       assert.equal(second.demoTotp?.secret, first.demoTotp?.secret, 'the same authenticator secret, printed again');
 
       // A whole FAPI flow on PGlite's single connection: nothing may wait on a second one.
-      const ca = { certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'), keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8') };
+      const ca = {
+        certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),
+        keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
+      };
       const tpp = await createTestTpp({ issuer: second.issuer, ca, db: second.db }, { auth: 'tls_client_auth' });
       const customer = await createTestCustomer(second.db);
       const request = await pushAuthorizationRequest(tpp);

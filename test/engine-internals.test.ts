@@ -24,7 +24,12 @@ import { CIBA_GRANT_TYPE } from '../src/protocol/ciba.ts';
  * upgrade that moves or changes one of them fails here rather than in production.
  */
 
-const signingKey = async (kid: string): Promise<JWK> => ({ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid, alg: 'ES256', use: 'sig' });
+const signingKey = async (kid: string): Promise<JWK> => ({
+  ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)),
+  kid,
+  alg: 'ES256',
+  use: 'sig',
+});
 
 /** An adapter that remembers what the provider asked of it. */
 const calls: { model: string; method: string; id: string; expiresIn?: number }[] = [];
@@ -67,7 +72,16 @@ describe('oidc-provider internals Assent relies on', () => {
     provider = new Provider(issuer, {
       adapter: RecordingAdapter,
       jwks: { keys: [await signingKey('first')] as never },
-      features: { pushedAuthorizationRequests: { enabled: true }, devInteractions: { enabled: false }, ciba: { enabled: true, triggerAuthenticationDevice: async () => {}, validateRequestContext: async () => {}, verifyUserCode: async () => {} } },
+      features: {
+        pushedAuthorizationRequests: { enabled: true },
+        devInteractions: { enabled: false },
+        ciba: {
+          enabled: true,
+          triggerAuthenticationDevice: async () => {},
+          validateRequestContext: async () => {},
+          verifyUserCode: async () => {},
+        },
+      },
       clients: [],
       extraClientMetadata: { properties: ['client_kind'] },
     });
@@ -85,7 +99,10 @@ describe('oidc-provider internals Assent relies on', () => {
 
   test(`the installed version is the one these were checked against (${ENGINE_VERSION_CHECKED})`, async () => {
     const { default: manifest } = await import('oidc-provider/package.json', { with: { type: 'json' } });
-    assert.ok((manifest as { version: string }).version.startsWith(`${ENGINE_VERSION_CHECKED}.`), `installed ${String((manifest as { version: string }).version)}: re-check src/engine/engine-internals.ts`);
+    assert.ok(
+      (manifest as { version: string }).version.startsWith(`${ENGINE_VERSION_CHECKED}.`),
+      `installed ${String((manifest as { version: string }).version)}: re-check src/engine/engine-internals.ts`,
+    );
   });
 
   test('replaceKeystore changes the published JWKS of a running provider', async () => {
@@ -97,9 +114,20 @@ describe('oidc-provider internals Assent relies on', () => {
   test('provider.use middleware sees the Provider as its Koa app, and the authorization request route names', async () => {
     seen.length = 0;
     await fetch(`${issuer}/auth?client_id=nobody`);
-    await fetch(`${issuer}/request`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
-    await fetch(`${issuer}/backchannel`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
-    assert.ok(seen.every((record) => record.isProvider), 'ctx.app is the Provider');
+    await fetch(`${issuer}/request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=nobody',
+    });
+    await fetch(`${issuer}/backchannel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=nobody',
+    });
+    assert.ok(
+      seen.every((record) => record.isProvider),
+      'ctx.app is the Provider',
+    );
     assert.deepEqual(new Set(seen.map((record) => record.route)), AUTHORIZATION_REQUEST_ROUTES);
   });
 
@@ -120,13 +148,13 @@ describe('oidc-provider internals Assent relies on', () => {
     assert.equal(calls.find((call) => call.model === 'Grant' && call.method === 'upsert' && call.id === id)?.expiresIn, 42);
   });
 
-  test('currentSigningKey is the keystore\'s signer for an alg, never a verify-only key', async () => {
+  test("currentSigningKey is the keystore's signer for an alg, never a verify-only key", async () => {
     replaceKeystore(provider, [{ ...(await signingKey('retired')), key_ops: ['verify'] }, await signingKey('signer')]);
     assert.equal(currentSigningKey(provider, 'ES256')?.kid, 'signer');
     assert.equal(currentSigningKey(provider, 'PS256'), undefined);
   });
 
-  test('extendGrantUntil moves a stored Grant\'s end later, never earlier', async () => {
+  test("extendGrantUntil moves a stored Grant's end later, never earlier", async () => {
     const grant = new provider.Grant({ accountId: 'someone', clientId: 'nobody' });
     setOwnTtl(grant, 60);
     const id = await grant.save();
@@ -141,7 +169,12 @@ describe('oidc-provider internals Assent relies on', () => {
   });
 
   test('every Client.find reaches the adapter (suspension relies on it)', async () => {
-    stored.set('Client:tpp-1', { client_id: 'tpp-1', client_secret: 'not-a-secret-but-long-enough-for-the-library', redirect_uris: ['https://tpp.example/cb'], id_token_signed_response_alg: 'ES256' } as AdapterPayload);
+    stored.set('Client:tpp-1', {
+      client_id: 'tpp-1',
+      client_secret: 'not-a-secret-but-long-enough-for-the-library',
+      redirect_uris: ['https://tpp.example/cb'],
+      id_token_signed_response_alg: 'ES256',
+    } as AdapterPayload);
     const earlier = calls.filter((call) => call.model === 'Client' && call.id === 'tpp-1').length;
     assert.ok(await provider.Client.find('tpp-1'));
     assert.ok(await provider.Client.find('tpp-1'));
@@ -149,15 +182,29 @@ describe('oidc-provider internals Assent relies on', () => {
   });
 
   test('extraClientProperty reads extra client metadata off the loaded Client by its metadata name', async () => {
-    stored.set('Client:rs-1', { client_id: 'rs-1', client_secret: 'not-a-secret-but-long-enough-for-the-library', redirect_uris: ['https://rs.example/cb'], id_token_signed_response_alg: 'ES256', client_kind: 'resource_server' } as AdapterPayload);
+    stored.set('Client:rs-1', {
+      client_id: 'rs-1',
+      client_secret: 'not-a-secret-but-long-enough-for-the-library',
+      redirect_uris: ['https://rs.example/cb'],
+      id_token_signed_response_alg: 'ES256',
+      client_kind: 'resource_server',
+    } as AdapterPayload);
     const client = await provider.Client.find('rs-1');
     assert.equal(extraClientProperty(client!, 'client_kind'), 'resource_server');
     assert.equal(client!.metadata().client_kind, 'resource_server', 'the same value metadata() gives');
   });
 
-  test('aroundGrant runs in place of the library\'s CIBA grant, after client authentication, with the parameters parsed', async () => {
+  test("aroundGrant runs in place of the library's CIBA grant, after client authentication, with the parameters parsed", async () => {
     const secret = 'not-a-secret-but-long-enough-for-the-library';
-    stored.set('Client:ciba-1', { client_id: 'ciba-1', client_secret: secret, grant_types: [CIBA_GRANT_TYPE], response_types: [], redirect_uris: [], backchannel_token_delivery_mode: 'poll', id_token_signed_response_alg: 'ES256' } as AdapterPayload);
+    stored.set('Client:ciba-1', {
+      client_id: 'ciba-1',
+      client_secret: secret,
+      grant_types: [CIBA_GRANT_TYPE],
+      response_types: [],
+      redirect_uris: [],
+      backchannel_token_delivery_mode: 'poll',
+      id_token_signed_response_alg: 'ES256',
+    } as AdapterPayload);
     const seenBefore: { clientId?: string; authReqId?: unknown }[] = [];
     aroundGrant(provider, CIBA_GRANT_TYPE, async (ctx) => {
       seenBefore.push({ clientId: ctx.oidc.client?.clientId, authReqId: ctx.oidc.params?.auth_req_id });
@@ -165,7 +212,10 @@ describe('oidc-provider internals Assent relies on', () => {
     });
     const response = await fetch(`${issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`ciba-1:${secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`ciba-1:${secret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: CIBA_GRANT_TYPE, auth_req_id: 'some-request' }).toString(),
     });
     assert.equal(((await response.json()) as { error: string }).error, 'slow_down');

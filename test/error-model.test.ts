@@ -100,7 +100,9 @@ describe('the UK OB envelope table', () => {
 describe('the page table', () => {
   let page: Awaited<ReturnType<typeof edge>>;
   before(async () => {
-    page = await edge(errorPage(createViews({ branding: loadConfig({}).branding, dashboardUrl: 'https://bank.example/dashboard' }), createLogger('silent')));
+    page = await edge(
+      errorPage(createViews({ branding: loadConfig({}).branding, dashboardUrl: 'https://bank.example/dashboard' }), createLogger('silent')),
+    );
   });
   after(() => page.close());
 

@@ -11,7 +11,9 @@ describe('a failure inside the rate limits still answers in the protocol shape, 
     // The fault: the counters' table is gone, so every limited request fails inside the rate-limit step.
     await sql`drop table rate_limit`.execute(assent.db);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   // The same Accept everywhere: the shape follows the route (who calls it), not content negotiation.
   const post = (path: string) =>

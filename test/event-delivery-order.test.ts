@@ -46,7 +46,7 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | f
 const deadLettersOf = async (assent: TestAssent, clientId: string, consentId: string) =>
   (await listDeadLetters(assent.db, { clientId })).filter((dead) => dead.consentId === consentId);
 
-describe('push delivery over a consent\'s life: order past dead letters, attempts within their maximum', () => {
+describe("push delivery over a consent's life: order past dead letters, attempts within their maximum", () => {
   let assent: TestAssent;
   let tpp: TestTpp;
   let api: ConsentApiClient;
@@ -54,11 +54,18 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
 
   before(async () => {
     // Few attempts and short waits, so an event goes dead in well under a second.
-    assent = await startTestAssent({ OUTBOUND_ALLOWED_HOSTS: 'localhost', EVENT_PUSH_INTERVAL_MS: '20', EVENT_PUSH_BACKOFF_MS: '20', EVENT_PUSH_MAX_ATTEMPTS: String(MAX_ATTEMPTS) });
+    assent = await startTestAssent({
+      OUTBOUND_ALLOWED_HOSTS: 'localhost',
+      EVENT_PUSH_INTERVAL_MS: '20',
+      EVENT_PUSH_BACKOFF_MS: '20',
+      EVENT_PUSH_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    });
     tpp = await createTestTpp(assent);
     api = await ConsentApiClient.create(assent, tpp);
     receiver = await EventReceiver.start(assent);
-    const registered = await api.call('POST', `${API}${EVENT_API_PATHS.callbackUrls}`, { body: { Data: { Url: receiver.url, Version: '3.1' } } });
+    const registered = await api.call('POST', `${API}${EVENT_API_PATHS.callbackUrls}`, {
+      body: { Data: { Url: receiver.url, Version: '3.1' } },
+    });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
   });
   after(async () => {
@@ -88,20 +95,46 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     await receiver.waitFor(1, flowing.consentId);
     const [, update, revoked] = await eventsOf(assent, held.consentId);
     assert.deepEqual([update!.attempts, revoked!.attempts], [0, 0], 'the later events of the consent wait behind its dead one');
-    assert.deepEqual(receiver.received.filter((event) => subjectId(event) === held.consentId), []);
-    assert.deepEqual((await deadLettersOf(assent, tpp.clientId, held.consentId)).map((dead) => [dead.eventId, dead.heldBack]), [[first!.eventId, 2]], 'the operator sees what it holds back');
+    assert.deepEqual(
+      receiver.received.filter((event) => subjectId(event) === held.consentId),
+      [],
+    );
+    assert.deepEqual(
+      (await deadLettersOf(assent, tpp.clientId, held.consentId)).map((dead) => [dead.eventId, dead.heldBack]),
+      [[first!.eventId, 2]],
+      'the operator sees what it holds back',
+    );
 
     // A polling receiver sees all three, with what orders them.
     const polled = await api.call('POST', `${API}${EVENT_API_PATHS.events}`, { body: { returnImmediately: true, maxEvents: 100 } });
-    const sets = Object.values((polled.body as { sets: Record<string, string> }).sets).map((set) => decodeJwt(set)).filter((claims) => claims.jti !== undefined && [first!.eventId, update!.id, revoked!.id].includes(claims.jti));
-    assert.deepEqual(sets.map((claims) => [claims.jti, claims.consent_seq]), [[first!.eventId, 1], [update!.id, 2], [revoked!.id, 3]]);
+    const sets = Object.values((polled.body as { sets: Record<string, string> }).sets)
+      .map((set) => decodeJwt(set))
+      .filter((claims) => claims.jti !== undefined && [first!.eventId, update!.id, revoked!.id].includes(claims.jti));
+    assert.deepEqual(
+      sets.map((claims) => [claims.jti, claims.consent_seq]),
+      [
+        [first!.eventId, 1],
+        [update!.id, 2],
+        [revoked!.id, 3],
+      ],
+    );
 
     refused.clear();
     await runAdmin(assent, ['events:redeliver', '--events', first!.eventId]);
     const arrived = await receiver.waitFor(3, held.consentId);
-    assert.deepEqual(arrived.map((event) => event.claims.jti), [first!.eventId, update!.id, revoked!.id], 'the redelivered event first, then the ones it held back');
-    assert.deepEqual(arrived.map((event) => Object.keys(event.claims.events)[0]), [RESOURCE_UPDATE, RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED]);
-    assert.deepEqual(arrived.map((event) => event.claims.consent_seq), [1, 2, 3]);
+    assert.deepEqual(
+      arrived.map((event) => event.claims.jti),
+      [first!.eventId, update!.id, revoked!.id],
+      'the redelivered event first, then the ones it held back',
+    );
+    assert.deepEqual(
+      arrived.map((event) => Object.keys(event.claims.events)[0]),
+      [RESOURCE_UPDATE, RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED],
+    );
+    assert.deepEqual(
+      arrived.map((event) => event.claims.consent_seq),
+      [1, 2, 3],
+    );
     const times = arrived.map((event) => event.claims.toe);
     assert.deepEqual(times, times.toSorted(), 'toe never goes back, but is in seconds: two events of one change share it');
     const [other] = await receiver.waitFor(1, flowing.consentId);
@@ -129,7 +162,13 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     const deps = {
       db: assent.db,
       provider: assent.provider,
-      outbound: createOutboundFetch({ allowedHosts: ['localhost'], connectTimeoutMs: 2000, totalTimeoutMs: 4000, maxResponseBytes: 4096, extraCaPem: assent.ca.certPem }),
+      outbound: createOutboundFetch({
+        allowedHosts: ['localhost'],
+        connectTimeoutMs: 2000,
+        totalTimeoutMs: 4000,
+        maxResponseBytes: 4096,
+        extraCaPem: assent.ca.certPem,
+      }),
       logger: createLogger('silent'),
       settings: { pollIntervalMs: 10, maxAttempts: MAX_ATTEMPTS, backoffBaseMs: 20, backoffMaxMs: 50, batchSize: 8, leaseSeconds: 30 },
     };
@@ -141,7 +180,11 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     });
     try {
       // Dead, or (before the fix) pushed again and again: either way, long enough to count.
-      await waitUntil('the event dead', async () => (await deadLettersOf(assent, tpp.clientId, granted.consentId)).length === 1, 3_000).catch(() => undefined);
+      await waitUntil(
+        'the event dead',
+        async () => (await deadLettersOf(assent, tpp.clientId, granted.consentId)).length === 1,
+        3_000,
+      ).catch(() => undefined);
       await sleep(500);
     } finally {
       running.on = false;
@@ -169,7 +212,9 @@ describe('push delivery over a consent\'s life: order past dead letters, attempt
     await waitUntil('the event dead', async () => (await deadLettersOf(assent, tpp.clientId, granted.consentId)).length === 1);
     const [event] = await eventsOf(assent, granted.consentId);
     // The row as a crashed deliverer leaves it once the lease of its last attempt has run out.
-    await sql`update consent_event set push_state = 'pending', next_attempt_at = now(), last_error = null where id = ${event!.id}`.execute(assent.db);
+    await sql`update consent_event set push_state = 'pending', next_attempt_at = now(), last_error = null where id = ${event!.id}`.execute(
+      assent.db,
+    );
     const [dead] = await waitUntil('the event dead again', async () => {
       const letters = await deadLettersOf(assent, tpp.clientId, granted.consentId);
       return letters.length === 1 && letters;
@@ -187,7 +232,10 @@ describe('the migration that numbers events per consent', () => {
     const database = await createTestDatabase();
     const db = await connectDatabase({ databaseUrl: database.url, dataDir: '' });
     try {
-      const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder: fileURLToPath(new URL('../migrations', import.meta.url)) }) });
+      const migrator = new Migrator({
+        db,
+        provider: new FileMigrationProvider({ fs, path, migrationFolder: fileURLToPath(new URL('../migrations', import.meta.url)) }),
+      });
       const { error } = await migrator.migrateTo(PREVIOUS_MIGRATION);
       assert.equal(error, undefined);
       const [a, b] = [randomUUID(), randomUUID()];
@@ -196,18 +244,44 @@ describe('the migration that numbers events per consent', () => {
                   values (${randomUUID()}, 'tpp', ${consentId}, 'account_access', ${RESOURCE_UPDATE}, 'Authorised', 'none')`.execute(db);
       }
       const applied = await migrator.migrateTo(ORDER_MIGRATION);
-      assert.deepEqual(applied.results?.map((result) => result.migrationName), [ORDER_MIGRATION]);
+      assert.deepEqual(
+        applied.results?.map((result) => result.migrationName),
+        [ORDER_MIGRATION],
+      );
       await migrateToLatest(db);
       const numbered = await db.selectFrom('consent_event').select(['consent_id', 'consent_seq']).orderBy('seq').execute();
-      assert.deepEqual(numbered.map((row) => [row.consent_id, row.consent_seq]), [[a, 1], [b, 1], [a, 2], [a, 3]]);
+      assert.deepEqual(
+        numbered.map((row) => [row.consent_id, row.consent_seq]),
+        [
+          [a, 1],
+          [b, 1],
+          [a, 2],
+          [a, 3],
+        ],
+      );
 
-      await db.transaction().execute((trx) => recordConsentChange(trx, { consentId: a, consentType: 'account_access', clientId: 'tpp', status: 'Revoked', actor: 'customer' }));
+      await db
+        .transaction()
+        .execute((trx) =>
+          recordConsentChange(trx, { consentId: a, consentType: 'account_access', clientId: 'tpp', status: 'Revoked', actor: 'customer' }),
+        );
       const later = await db.selectFrom('consent_event').select('consent_seq').where('consent_id', '=', a).orderBy('seq').execute();
-      assert.deepEqual(later.map((row) => row.consent_seq), [1, 2, 3, 4, 5], 'a revocation\'s two events take the next two numbers');
+      assert.deepEqual(
+        later.map((row) => row.consent_seq),
+        [1, 2, 3, 4, 5],
+        "a revocation's two events take the next two numbers",
+      );
       // The sweep may delete every event of a consent; its next event still takes the next number.
       await db.deleteFrom('consent_event').where('consent_id', '=', b).execute();
-      await db.transaction().execute((trx) => recordConsentChange(trx, { consentId: b, consentType: 'account_access', clientId: 'tpp', status: 'Expired', actor: 'system' }));
-      assert.deepEqual((await db.selectFrom('consent_event').select('consent_seq').where('consent_id', '=', b).execute()).map((row) => row.consent_seq), [2]);
+      await db
+        .transaction()
+        .execute((trx) =>
+          recordConsentChange(trx, { consentId: b, consentType: 'account_access', clientId: 'tpp', status: 'Expired', actor: 'system' }),
+        );
+      assert.deepEqual(
+        (await db.selectFrom('consent_event').select('consent_seq').where('consent_id', '=', b).execute()).map((row) => row.consent_seq),
+        [2],
+      );
     } finally {
       await db.destroy();
       await database.drop();

@@ -51,13 +51,21 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
 
   before(async () => {
     // The SSRF guard refuses loopback unless allowed; the receiver lives on localhost.
-    assent = await startTestAssent({ OUTBOUND_ALLOWED_HOSTS: 'localhost', EVENT_PUSH_INTERVAL_MS: '50', EVENT_PUSH_BACKOFF_MS: '200', EVENT_PUSH_MAX_ATTEMPTS: '20', EVENT_LONG_POLL: '2' });
+    assent = await startTestAssent({
+      OUTBOUND_ALLOWED_HOSTS: 'localhost',
+      EVENT_PUSH_INTERVAL_MS: '50',
+      EVENT_PUSH_BACKOFF_MS: '200',
+      EVENT_PUSH_MAX_ATTEMPTS: '20',
+      EVENT_LONG_POLL: '2',
+    });
     alpha = await createTestTpp(assent, { metadata: { client_name: 'Alpha Budgeting' } });
     beta = await createTestTpp(assent, { metadata: { client_name: 'Beta Payments' } });
     alphaApi = await ConsentApiClient.create(assent, alpha);
     betaApi = await ConsentApiClient.create(assent, beta);
     receiver = await EventReceiver.start(assent);
-    const registered = await alphaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, { body: { Data: { Url: receiver.url, Version: '3.1' } } });
+    const registered = await alphaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, {
+      body: { Data: { Url: receiver.url, Version: '3.1' } },
+    });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
   });
   after(async () => {
@@ -75,12 +83,18 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     await signInToDashboard(browser, assent.issuer, customer);
     const confirm = await browser.open(new URL(`/dashboard/consents/${granted.consentId}/revoke`, assent.issuer));
     const revokedAt = Date.now();
-    const receipt = await browser.open(new URL(`/dashboard/consents/${granted.consentId}/revoke`, assent.issuer), { form: { csrf_token: csrfTokenOf(confirm) } });
+    const receipt = await browser.open(new URL(`/dashboard/consents/${granted.consentId}/revoke`, assent.issuer), {
+      form: { csrf_token: csrfTokenOf(confirm) },
+    });
     assert.equal(receipt.url.pathname, `/dashboard/consents/${granted.consentId}/receipt`);
 
     const events = await receiver.waitFor(3, granted.consentId);
     t.diagnostic(`revocation event arrived ${events[2]!.receivedAt - revokedAt} ms after the dashboard answered`);
-    assert.deepEqual(events.map((event) => Object.keys(event.claims.events)[0]), [RESOURCE_UPDATE, RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED], 'ordered per consent');
+    assert.deepEqual(
+      events.map((event) => Object.keys(event.claims.events)[0]),
+      [RESOURCE_UPDATE, RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED],
+      'ordered per consent',
+    );
     const [, update, revoked] = events;
     assert.equal(update!.contentType, 'application/jwt');
     assert.equal(update!.claims.txn, revoked!.claims.txn, 'one change, one txn');
@@ -101,7 +115,11 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
       return stored.every((row) => row.push_state === 'delivered' && row.acknowledged_at !== null) && stored;
     });
     const polled = await alphaApi.call('POST', `${API}${EVENTS_PATH}`, { body: { returnImmediately: true } });
-    assert.deepEqual(Object.keys((polled.body as { sets: object }).sets).filter((jti) => rows.some((row) => row.id === jti)), [], 'polling does not repeat delivered events');
+    assert.deepEqual(
+      Object.keys((polled.body as { sets: object }).sets).filter((jti) => rows.some((row) => row.id === jti)),
+      [],
+      'polling does not repeat delivered events',
+    );
   });
 
   test('a receiver that is down gets the event after it comes back, with the same jti', async () => {
@@ -122,7 +140,10 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     await receiver.resume();
     const events = await receiver.waitFor(3, granted.consentId);
     assert.equal(events[1]!.claims.jti, failed.id);
-    assert.deepEqual(events.slice(1).map((event) => Object.keys(event.claims.events)[0]), [RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED]);
+    assert.deepEqual(
+      events.slice(1).map((event) => Object.keys(event.claims.events)[0]),
+      [RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED],
+    );
   });
 
   test('a receiver that refuses the SET dead-letters it; the operator sees it and sends it again', async () => {
@@ -132,11 +153,15 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     receiver.answer = 400;
     try {
       await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'operator', id: null }, reason: 'fraud suspected' });
-      await waitUntil('a dead letter', async () => (await listDeadLetters(assent.db, { clientId: alpha.clientId })).some((dead) => dead.consentId === granted.consentId));
+      await waitUntil('a dead letter', async () =>
+        (await listDeadLetters(assent.db, { clientId: alpha.clientId })).some((dead) => dead.consentId === granted.consentId),
+      );
     } finally {
       receiver.answer = 202;
     }
-    const dead = (await listDeadLetters(assent.db, { clientId: alpha.clientId })).filter((letter) => letter.consentId === granted.consentId);
+    const dead = (await listDeadLetters(assent.db, { clientId: alpha.clientId })).filter(
+      (letter) => letter.consentId === granted.consentId,
+    );
     assert.match(dead[0]!.lastError!, /answered 400/);
     assert.equal(dead[0]!.attempts, 1, 'a refusal is final at once');
     assert.deepEqual(await listDeadLetters(assent.db, { clientId: beta.clientId }), []);
@@ -167,17 +192,22 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     const gamma = await createTestTpp(assent);
     const gammaApi = await ConsentApiClient.create(assent, gamma);
     const loopback = receiver.url.replace('localhost', '127.0.0.1');
-    assert.equal((await gammaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, { body: { Data: { Url: loopback, Version: '3.1' } } })).status, 201);
+    assert.equal(
+      (await gammaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, { body: { Data: { Url: loopback, Version: '3.1' } } })).status,
+      201,
+    );
     const created = await gammaApi.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     const received = receiver.received.length;
     assert.equal((await gammaApi.call('DELETE', `${ACCOUNT_ACCESS}/${consentId}`)).status, 204);
-    const refused = await waitUntil('a refused attempt', async () => (await eventsOf(assent, consentId)).find((row) => row.last_error !== null));
+    const refused = await waitUntil('a refused attempt', async () =>
+      (await eventsOf(assent, consentId)).find((row) => row.last_error !== null),
+    );
     assert.match(refused.last_error!, /127\.0\.0\.1 is a forbidden address/);
     assert.equal(receiver.received.length, received);
   });
 
-  test('polling returns a TPP its own events as signed SETs, acknowledges them, and never shows or acks another TPP\'s', async () => {
+  test("polling returns a TPP its own events as signed SETs, acknowledges them, and never shows or acks another TPP's", async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const granted = await grantConsent(assent, beta, customer, { type: 'account_access', accounts: [current] });
     await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'customer', id: customer.id } });
@@ -185,11 +215,14 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     assert.equal(jtis.length, 3);
 
     const alphaSees = await poll(alphaApi, { returnImmediately: true, maxEvents: 100 });
-    assert.ok(jtis.every((jti) => !(jti in alphaSees.sets)), 'another TPP\'s events are not shown');
+    assert.ok(
+      jtis.every((jti) => !(jti in alphaSees.sets)),
+      "another TPP's events are not shown",
+    );
     await poll(alphaApi, { ack: jtis, setErrs: { [jtis[0]!]: { err: 'invalid_key', description: 'x' } }, maxEvents: 0 });
 
     const first = await poll(betaApi, { returnImmediately: true, maxEvents: 2 });
-    assert.deepEqual(Object.keys(first.sets), jtis.slice(0, 2), 'oldest first, and another TPP\'s ack changed nothing');
+    assert.deepEqual(Object.keys(first.sets), jtis.slice(0, 2), "oldest first, and another TPP's ack changed nothing");
     assert.equal(first.moreAvailable, true);
     const verified = await verifyWithPublishedJwks(assent, first.sets[jtis[1]!]!, beta.clientId);
     assert.equal(verified.payload.jti, jtis[1]);
@@ -197,7 +230,10 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     const second = await poll(betaApi, { ack: jtis.slice(0, 2), returnImmediately: true });
     assert.deepEqual(Object.keys(second.sets), [jtis[2]]);
     assert.equal(second.moreAvailable, false);
-    const third = await poll(betaApi, { setErrs: { [jtis[2]!]: { err: 'authentication_failed', description: 'could not verify' } }, returnImmediately: true });
+    const third = await poll(betaApi, {
+      setErrs: { [jtis[2]!]: { err: 'authentication_failed', description: 'could not verify' } },
+      returnImmediately: true,
+    });
     assert.deepEqual(third.sets, {});
     const stored = (await eventsOf(assent, granted.consentId))[2]!;
     assert.deepEqual(stored.recipient_error, { err: 'authentication_failed', description: 'could not verify' });
@@ -210,8 +246,14 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     assert.ok(Object.keys(woken.sets).length >= 1);
   });
 
-  test('polling refuses malformed requests in the UK OB envelope, and tokens that are not a TPP\'s', async () => {
-    for (const body of [{ ack: 'x' }, { maxEvents: -1 }, { returnImmediately: 'yes' }, { setErrs: { a: { err: 1 } } }, { surprise: true }]) {
+  test("polling refuses malformed requests in the UK OB envelope, and tokens that are not a TPP's", async () => {
+    for (const body of [
+      { ack: 'x' },
+      { maxEvents: -1 },
+      { returnImmediately: 'yes' },
+      { setErrs: { a: { err: 1 } } },
+      { surprise: true },
+    ]) {
       const response = await alphaApi.call('POST', `${API}${EVENTS_PATH}`, { body });
       assert.equal(response.status, 400, JSON.stringify(body));
       assert.match(String((response.body as { Errors: { ErrorCode: string }[] }).Errors[0]!.ErrorCode), /^UK\.OBIE\.Field\./);
@@ -221,7 +263,7 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     assert.equal((anonymous.body as { Errors: { ErrorCode: string }[] }).Errors[0]!.ErrorCode, 'UK.OBIE.Header.Missing');
   });
 
-  test('callback-urls and event-subscriptions: one per TPP, https only, another TPP\'s does not exist', async () => {
+  test("callback-urls and event-subscriptions: one per TPP, https only, another TPP's does not exist", async () => {
     const listed = await alphaApi.call('GET', `${API}${CALLBACK_URLS_PATH}`);
     const mine = (listed.body as { Data: { CallbackUrl: { CallbackUrlId: string; Url: string }[] } }).Data.CallbackUrl;
     assert.equal(mine.length, 1);
@@ -230,22 +272,41 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
 
     const again = await alphaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, { body: { Data: { Url: receiver.url, Version: '3.1' } } });
     assert.equal(again.status, 409);
-    const http = await betaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, { body: { Data: { Url: 'http://tpp.example/events', Version: '3.1' } } });
+    const http = await betaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, {
+      body: { Data: { Url: 'http://tpp.example/events', Version: '3.1' } },
+    });
     assert.equal(http.status, 400);
     assert.equal((http.body as { Errors: { Path: string }[] }).Errors[0]!.Path, 'Data.Url');
 
-    assert.equal((await betaApi.call('PUT', `${API}${CALLBACK_URLS_PATH}/${id}`, { body: { Data: { Url: 'https://beta.example/e', Version: '3.1' } } })).status, 404);
+    assert.equal(
+      (
+        await betaApi.call('PUT', `${API}${CALLBACK_URLS_PATH}/${id}`, {
+          body: { Data: { Url: 'https://beta.example/e', Version: '3.1' } },
+        })
+      ).status,
+      404,
+    );
     assert.equal((await betaApi.call('DELETE', `${API}${CALLBACK_URLS_PATH}/${id}`)).status, 404);
     assert.equal((await betaApi.call('DELETE', `${API}${EVENT_SUBSCRIPTIONS_PATH}/${id}`)).status, 404);
-    assert.deepEqual((await betaApi.call('GET', `${API}${EVENT_SUBSCRIPTIONS_PATH}`)).body, { Data: { EventSubscription: [] }, Links: { Self: `${assent.issuer}${API}${EVENT_SUBSCRIPTIONS_PATH}` }, Meta: {} });
+    assert.deepEqual((await betaApi.call('GET', `${API}${EVENT_SUBSCRIPTIONS_PATH}`)).body, {
+      Data: { EventSubscription: [] },
+      Links: { Self: `${assent.issuer}${API}${EVENT_SUBSCRIPTIONS_PATH}` },
+      Meta: {},
+    });
 
     const viewed = await alphaApi.call('GET', `${API}${EVENT_SUBSCRIPTIONS_PATH}`);
-    assert.deepEqual((viewed.body as { Data: { EventSubscription: unknown[] } }).Data.EventSubscription, [{ EventSubscriptionId: id, CallbackUrl: receiver.url, Version: '3.1' }]);
+    assert.deepEqual((viewed.body as { Data: { EventSubscription: unknown[] } }).Data.EventSubscription, [
+      { EventSubscriptionId: id, CallbackUrl: receiver.url, Version: '3.1' },
+    ]);
 
-    const created = await betaApi.call('POST', `${API}${EVENT_SUBSCRIPTIONS_PATH}`, { body: { Data: { Version: '3.1', EventTypes: [CONSENT_AUTHORIZATION_REVOKED] } } });
+    const created = await betaApi.call('POST', `${API}${EVENT_SUBSCRIPTIONS_PATH}`, {
+      body: { Data: { Version: '3.1', EventTypes: [CONSENT_AUTHORIZATION_REVOKED] } },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const subscriptionId = (created.body as { Data: { EventSubscriptionId: string } }).Data.EventSubscriptionId;
-    const unknownType = await betaApi.call('PUT', `${API}${EVENT_SUBSCRIPTIONS_PATH}/${subscriptionId}`, { body: { Data: { Version: '3.1', EventTypes: ['urn:example:other'] } } });
+    const unknownType = await betaApi.call('PUT', `${API}${EVENT_SUBSCRIPTIONS_PATH}/${subscriptionId}`, {
+      body: { Data: { Version: '3.1', EventTypes: ['urn:example:other'] } },
+    });
     assert.equal(unknownType.status, 400);
     assert.equal((await betaApi.call('DELETE', `${API}${EVENT_SUBSCRIPTIONS_PATH}/${subscriptionId}`)).status, 204);
     assert.equal((await betaApi.call('DELETE', `${API}${EVENT_SUBSCRIPTIONS_PATH}/${subscriptionId}`)).status, 404);
@@ -256,17 +317,26 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     // Authorised, then Consumed: a payment.
     const paying = await grantConsent(assent, beta, customer, { type: 'domestic_payment', accounts: [current] });
     await consumePaymentConsent(assent.db, { consentId: paying.consentId, actor: { kind: 'resource_server', id: null } });
-    assert.deepEqual((await eventsOf(assent, paying.consentId)).map((row) => row.status), ['Authorised', 'Consumed']);
+    assert.deepEqual(
+      (await eventsOf(assent, paying.consentId)).map((row) => row.status),
+      ['Authorised', 'Consumed'],
+    );
     // Rejected: withdrawn by the TPP before the customer saw it.
     const created = await betaApi.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
     const pendingId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
     assert.equal((await betaApi.call('DELETE', `${ACCOUNT_ACCESS}/${pendingId}`)).status, 204);
-    assert.deepEqual((await eventsOf(assent, pendingId)).map((row) => [row.status, row.event_type]), [['Rejected', RESOURCE_UPDATE]]);
+    assert.deepEqual(
+      (await eventsOf(assent, pendingId)).map((row) => [row.status, row.event_type]),
+      [['Rejected', RESOURCE_UPDATE]],
+    );
     // Expired: the sweep.
     const reading = await grantConsent(assent, beta, customer, { type: 'account_access', accounts: [current] });
     await sql`update consent set expires_at = now() - interval '1 second' where id = ${reading.consentId}`.execute(assent.db);
     await expireDueConsents(assent.db);
-    assert.deepEqual((await eventsOf(assent, reading.consentId)).map((row) => row.status), ['Authorised', 'Expired']);
+    assert.deepEqual(
+      (await eventsOf(assent, reading.consentId)).map((row) => row.status),
+      ['Authorised', 'Expired'],
+    );
     // A change that fails writes no event: revoking an Expired consent.
     await assert.rejects(revokeConsent(assent.db, { consentId: reading.consentId, actor: { kind: 'customer', id: customer.id } }));
     assert.equal((await eventsOf(assent, reading.consentId)).length, 2);
@@ -280,22 +350,33 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     await sql`update consent_event set acknowledged_at = now() - interval '31 days' where id = ${old!.id}`.execute(assent.db);
     await sql`update consent_event set acknowledged_at = now() - interval '29 days' where id = ${recent!.id}`.execute(assent.db);
     assert.ok((await sweepSettledEvents(assent.db)) >= 1);
-    assert.deepEqual((await eventsOf(assent, granted.consentId)).map((row) => row.id), [recent!.id, pending!.id]);
+    assert.deepEqual(
+      (await eventsOf(assent, granted.consentId)).map((row) => row.id),
+      [recent!.id, pending!.id],
+    );
   });
 
   test('two deliverers on one database send each event once and in order (SKIP LOCKED claims)', async () => {
     await receiver.stop();
     const { customer, current } = await customerWithAccounts(assent);
     const consents = [];
-    for (let i = 0; i < 3; i += 1) consents.push(await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] }));
-    for (const granted of consents) await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'customer', id: customer.id } });
+    for (let i = 0; i < 3; i += 1)
+      consents.push(await grantConsent(assent, alpha, customer, { type: 'account_access', accounts: [current] }));
+    for (const granted of consents)
+      await revokeConsent(assent.db, { consentId: granted.consentId, actor: { kind: 'customer', id: customer.id } });
     const earlier = receiver.received.length;
     await receiver.resume();
     // Three deliverers race the server's own loop over the same rows until everything has arrived.
     const deps = {
       db: assent.db,
       provider: assent.provider,
-      outbound: createOutboundFetch({ allowedHosts: ['localhost'], connectTimeoutMs: 2000, totalTimeoutMs: 4000, maxResponseBytes: 4096, extraCaPem: assent.ca.certPem }),
+      outbound: createOutboundFetch({
+        allowedHosts: ['localhost'],
+        connectTimeoutMs: 2000,
+        totalTimeoutMs: 4000,
+        maxResponseBytes: 4096,
+        extraCaPem: assent.ca.certPem,
+      }),
       logger: createLogger('silent'),
       settings: { pollIntervalMs: 10, maxAttempts: 20, backoffBaseMs: 10, backoffMaxMs: 50, batchSize: 8, leaseSeconds: 30 },
     };
@@ -316,7 +397,9 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
     const jtis = arrived.map((event) => event.claims.jti);
     assert.equal(new Set(jtis).size, jtis.length, 'no event was sent twice');
     for (const granted of consents) {
-      const ofConsent = arrived.filter((event) => subjectId(event) === granted.consentId).map((event) => Object.keys(event.claims.events)[0]);
+      const ofConsent = arrived
+        .filter((event) => subjectId(event) === granted.consentId)
+        .map((event) => Object.keys(event.claims.events)[0]);
       assert.deepEqual(ofConsent.slice(-2), [RESOURCE_UPDATE, CONSENT_AUTHORIZATION_REVOKED]);
     }
   });

@@ -9,8 +9,12 @@ import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/t
 
 describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('discovery advertises the FAPI 2.0 surface', async () => {
     const tpp = await createTestTpp(assent);
@@ -18,7 +22,11 @@ describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client',
     assert.equal(server.issuer, assent.issuer);
     assert.equal(server.require_pushed_authorization_requests, true);
     assert.deepEqual(server.response_types_supported, ['code']);
-    assert.deepEqual([...(server.token_endpoint_auth_methods_supported ?? [])].toSorted(), ['private_key_jwt', 'self_signed_tls_client_auth', 'tls_client_auth']);
+    assert.deepEqual([...(server.token_endpoint_auth_methods_supported ?? [])].toSorted(), [
+      'private_key_jwt',
+      'self_signed_tls_client_auth',
+      'tls_client_auth',
+    ]);
     assert.equal(server.tls_client_certificate_bound_access_tokens, true);
     assert.deepEqual(server.dpop_signing_alg_values_supported, ['PS256', 'ES256']);
     assert.equal(server.authorization_response_iss_parameter_supported, true);

@@ -8,13 +8,22 @@ import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 
 describe('FAPI 1.0 Advanced, selected per client', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('a "1.0 Final" client completes a code flow with JARM and mTLS-bound tokens', async () => {
     const tpp = await createTestTpp(assent, {
       auth: 'private_key_jwt',
-      metadata: { fapi_profile: '1.0 Final', tls_client_certificate_bound_access_tokens: true, dpop_bound_access_tokens: false, authorization_signed_response_alg: 'PS256' },
+      metadata: {
+        fapi_profile: '1.0 Final',
+        tls_client_certificate_bound_access_tokens: true,
+        dpop_bound_access_tokens: false,
+        authorization_signed_response_alg: 'PS256',
+      },
     });
     oidc.useJwtResponseMode(tpp.config);
     const customer = await createTestCustomer(assent.db);
@@ -24,7 +33,9 @@ describe('FAPI 1.0 Advanced, selected per client', () => {
     assert.equal(callback.searchParams.get('code'), null, 'no bare code in the query');
 
     const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, {
-      pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce,
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
     });
     const introspected = await oidc.tokenIntrospection(tpp.config, tokens.access_token);
     assert.ok((introspected.cnf as Record<string, string>)['x5t#S256']);
@@ -32,6 +43,9 @@ describe('FAPI 1.0 Advanced, selected per client', () => {
 
   test('a "1.0 Final" client without mTLS-bound tokens is refused', async () => {
     const tpp = await createTestTpp(assent, { metadata: { fapi_profile: '1.0 Final' } });
-    await assert.rejects(pushAuthorizationRequest(tpp, { response_mode: 'jwt' }), (error: oidc.ResponseBodyError) => error.error === 'invalid_client_metadata');
+    await assert.rejects(
+      pushAuthorizationRequest(tpp, { response_mode: 'jwt' }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_client_metadata',
+    );
   });
 });

@@ -62,7 +62,8 @@ describe('forwarded headers are believed only from TRUSTED_PROXIES (rate limits 
   test('through the trusted proxy, the key is the address the proxy saw, not what the client wrote in front of it', async () => {
     const statuses = [];
     // The client sends its own X-Forwarded-For; a proxy that appends puts the address it saw last.
-    for (let attempt = 0; attempt < LIMIT + 2; attempt += 1) statuses.push(await tokenStatus(viaProxy, `198.51.100.${attempt + 1}, 192.0.2.44`));
+    for (let attempt = 0; attempt < LIMIT + 2; attempt += 1)
+      statuses.push(await tokenStatus(viaProxy, `198.51.100.${attempt + 1}, 192.0.2.44`));
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
     // Another client behind the same proxy has its own budget, and the proxy's own hop is skipped.
     assert.equal(await tokenStatus(viaProxy, `192.0.2.55, ${PROXY_ADDRESS}`), 401);
@@ -92,7 +93,7 @@ test("the server's own loopback requests keep their https marker; anyone else's 
     const own = loopbackFetch({ host: '127.0.0.1', port, certificatePem: undefined, ownConnections });
     assert.equal(await (await own('https://issuer.example/jwks', { method: 'GET' } as never)).text(), 'https');
     const stranger = await fetch(`http://127.0.0.1:${port}/jwks`, { headers: { 'x-forwarded-proto': 'https' } });
-    assert.equal(await stranger.text(), 'none', 'same loopback address, but not one of the server\'s own connections');
+    assert.equal(await stranger.text(), 'none', "same loopback address, but not one of the server's own connections");
   } finally {
     server.closeAllConnections();
     server.close();

@@ -39,25 +39,39 @@ try {
     const inFlight = new Set<Promise<void>>();
     for (let i = 0; i < CASES; i += 1) {
       // The case is drawn from the generator synchronously, in order, so a seed always replays the same inputs.
-      const done: Promise<void> = target.send(rng).then(
-        (outcome) => {
-          if (outcome.status >= 500) counts.serverErrors += 1;
-          else if (outcome.status < 400) counts.notRefused += 1;
-          else if (!inProtocolShape(target.surface, outcome)) counts.shape += 1;
-          if ((outcome.status >= 500 || outcome.status < 400 || !inProtocolShape(target.surface, outcome)) && !first) first = `${outcome.status} ${outcome.contentType} ${outcome.body.slice(0, 160)}`;
-        },
-        (error: unknown) => {
-          counts.serverErrors += 1;
-          first ??= String(error);
-        },
-      ).finally(() => inFlight.delete(done));
+      const done: Promise<void> = target
+        .send(rng)
+        .then(
+          (outcome) => {
+            if (outcome.status >= 500) counts.serverErrors += 1;
+            else if (outcome.status < 400) counts.notRefused += 1;
+            else if (!inProtocolShape(target.surface, outcome)) counts.shape += 1;
+            if ((outcome.status >= 500 || outcome.status < 400 || !inProtocolShape(target.surface, outcome)) && !first)
+              first = `${outcome.status} ${outcome.contentType} ${outcome.body.slice(0, 160)}`;
+          },
+          (error: unknown) => {
+            counts.serverErrors += 1;
+            first ??= String(error);
+          },
+        )
+        .finally(() => inFlight.delete(done));
       inFlight.add(done);
       if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     const changed = changedTables(fingerprint, await databaseFingerprint(assent.db));
     failures += counts.serverErrors + counts.shape + counts.notRefused + changed.length;
-    console.log([target.name.padEnd(42), String(counts.serverErrors).padStart(6), String(counts.shape).padStart(6), String(counts.notRefused).padStart(8), String(changed.length).padStart(11), changed.length ? `  ${changed.join(', ')}` : '', first ? `  first: ${first}` : ''].join(''));
+    console.log(
+      [
+        target.name.padEnd(42),
+        String(counts.serverErrors).padStart(6),
+        String(counts.shape).padStart(6),
+        String(counts.notRefused).padStart(8),
+        String(changed.length).padStart(11),
+        changed.length ? `  ${changed.join(', ')}` : '',
+        first ? `  first: ${first}` : '',
+      ].join(''),
+    );
   }
 } finally {
   await assent.stop();

@@ -21,7 +21,9 @@ describe('fuzzing every public endpoint with hostile input', () => {
     assent = await startTestAssent({ SWEEP_INTERVAL: '86400' });
     targets = await fuzzTargets(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test(`${CASES} cases per endpoint (seed ${SEED}): never a 5xx, always the protocol's shape, no database change`, async () => {
     const fingerprint = await databaseFingerprint(assent.db);
@@ -29,8 +31,14 @@ describe('fuzzing every public endpoint with hostile input', () => {
     for (const target of targets) {
       for (let i = 0; i < CASES; i += 1) {
         const outcome = await target.send(rng);
-        assert.ok(outcome.status >= 400 && outcome.status < 500, `${target.name} case ${i}: ${outcome.status} ${outcome.body.slice(0, 200)}`);
-        assert.ok(inProtocolShape(target.surface, outcome), `${target.name} case ${i}: not ${target.surface}-shaped: ${outcome.contentType} ${outcome.body.slice(0, 200)}`);
+        assert.ok(
+          outcome.status >= 400 && outcome.status < 500,
+          `${target.name} case ${i}: ${outcome.status} ${outcome.body.slice(0, 200)}`,
+        );
+        assert.ok(
+          inProtocolShape(target.surface, outcome),
+          `${target.name} case ${i}: not ${target.surface}-shaped: ${outcome.contentType} ${outcome.body.slice(0, 200)}`,
+        );
       }
     }
     assert.deepEqual(changedTables(fingerprint, await databaseFingerprint(assent.db)), []);

@@ -5,7 +5,14 @@ import * as oidc from 'openid-client';
 import { fetch, request } from 'undici';
 import { DASHBOARD_PREFIX, DECOUPLED_PATHS, EVENT_API_PATHS, OB_API_PREFIX } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
+import {
+  ACCOUNT_ACCESS,
+  accountAccessRequest,
+  ConsentApiClient,
+  DOMESTIC_VRP,
+  domesticPaymentRequest,
+  domesticVrpRequest,
+} from './support/consent-api.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { changedTables, databaseFingerprint } from './support/db-fingerprint.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support/tpp.ts';
@@ -27,7 +34,9 @@ describe('hostile input is refused at the edge', () => {
     mtlsTpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
     api = await ConsentApiClient.create(assent, mtlsTpp);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   async function unchanged(work: () => Promise<void>) {
     const fingerprint = await databaseFingerprint(assent.db);
@@ -36,14 +45,19 @@ describe('hostile input is refused at the edge', () => {
   }
 
   test('PAR refuses authorization_details with a NUL inside the signed request object (400, not 201 then a 500 after the code)', async () => {
-    const details = [{ type: 'payment_initiation', ...domesticPaymentRequest({ RemittanceInformation: { Reference: 'rent\u0000' } }).Data, Risk: {} }];
+    const details = [
+      { type: 'payment_initiation', ...domesticPaymentRequest({ RemittanceInformation: { Reference: 'rent\u0000' } }).Data, Risk: {} },
+    ];
     await unchanged(() =>
-      assert.rejects(pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: JSON.stringify(details) }), (error: oidc.ResponseBodyError) => {
-        assert.equal(error.status, 400);
-        assert.equal(error.error, 'invalid_request');
-        assert.match(error.error_description ?? '', /NUL/);
-        return true;
-      }),
+      assert.rejects(
+        pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: JSON.stringify(details) }),
+        (error: oidc.ResponseBodyError) => {
+          assert.equal(error.status, 400);
+          assert.equal(error.error, 'invalid_request');
+          assert.match(error.error_description ?? '', /NUL/);
+          return true;
+        },
+      ),
     );
   });
 
@@ -70,10 +84,24 @@ describe('hostile input is refused at the edge', () => {
   test('code, refresh_token, token and client_id at /auth with a NUL get OAuth errors; the login username a page', async () => {
     const agent = mtlsTpp.agent;
     const post = (path: string, form: Record<string, string>) =>
-      fetch(new URL(path, assent.issuer), { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+      fetch(new URL(path, assent.issuer), {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
     await unchanged(async () => {
       for (const [path, form] of [
-        ['/token', { client_id: mtlsTpp.clientId, grant_type: 'authorization_code', code: 'abc\u0000', redirect_uri: mtlsTpp.redirectUri, code_verifier: 'v'.repeat(43) }],
+        [
+          '/token',
+          {
+            client_id: mtlsTpp.clientId,
+            grant_type: 'authorization_code',
+            code: 'abc\u0000',
+            redirect_uri: mtlsTpp.redirectUri,
+            code_verifier: 'v'.repeat(43),
+          },
+        ],
         ['/token', { client_id: mtlsTpp.clientId, grant_type: 'refresh_token', refresh_token: '\u0000' }],
         ['/token/introspection', { client_id: mtlsTpp.clientId, token: 'a\u0000' }],
         ['/token/revocation', { client_id: mtlsTpp.clientId, token: 'a\u0000' }],
@@ -82,7 +110,9 @@ describe('hostile input is refused at the edge', () => {
         assert.equal(response.status, 400, path);
         assert.equal(((await response.json()) as { error: string }).error, 'invalid_request');
       }
-      const auth = await fetch(new URL(`/auth?client_id=${encodeURIComponent('tpp\u0000')}&response_type=code`, assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) });
+      const auth = await fetch(new URL(`/auth?client_id=${encodeURIComponent('tpp\u0000')}&response_type=code`, assent.issuer), {
+        dispatcher: tlsAgent(assent.ca.certPem),
+      });
       assert.equal(auth.status, 400);
       assert.match(auth.headers.get('content-type') ?? '', /text\/html/);
     });
@@ -98,7 +128,10 @@ describe('hostile input is refused at the edge', () => {
 
   test('a body over 64 KiB on a customer route gets the 413 page and a closed connection, not a 500 on a destroyed socket', async () => {
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    const login = CustomerAgent.form(await browser.open((await pushAuthorizationRequest(tpp)).url), 'login', { username: 'x'.repeat(1_000_000), password: 'x' });
+    const login = CustomerAgent.form(await browser.open((await pushAuthorizationRequest(tpp)).url), 'login', {
+      username: 'x'.repeat(1_000_000),
+      password: 'x',
+    });
     const agent = tlsAgent(assent.ca.certPem);
     await unchanged(async () => {
       for (const [url, form] of [
@@ -106,7 +139,12 @@ describe('hostile input is refused at the edge', () => {
         [new URL(`${DASHBOARD_PREFIX}/consents/c1/revoke`, assent.issuer), { csrf_token: 'x', note: 'x'.repeat(100_000) }],
         [new URL(`${DECOUPLED_PATHS.page}/r1/approve`, assent.issuer), { csrf_token: 'x', account_ids: 'x'.repeat(100_000) }],
       ] as const) {
-        const refused = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+        const refused = await request(url, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(form).toString(),
+        });
         const body = await refused.body.text();
         assert.equal(refused.statusCode, 413, url.pathname);
         assert.match(body, /<link rel="stylesheet"/, 'the styled error page');

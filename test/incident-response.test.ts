@@ -24,10 +24,14 @@ describe('incident response, one command each', () => {
   before(async () => {
     assent = await startTestAssent();
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   const tokenRows = (clientId: string) =>
-    assent.db.selectFrom('oidc_model').select('model')
+    assent.db
+      .selectFrom('oidc_model')
+      .select('model')
       .where('model', 'in', ['AccessToken', 'RefreshToken', 'ClientCredentials'])
       .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
       .execute();
@@ -41,7 +45,15 @@ describe('incident response, one command each', () => {
 
     // The operator has the thumbprint as openssl prints it: colon-separated hex.
     const thumbprint = new X509Certificate(tpp.certificate.certPem).fingerprint256;
-    const blocked = await admin(assent, 'incident:block-credential', tpp.clientId, '--certificate', thumbprint, '--reason', 'key of the transport certificate leaked');
+    const blocked = await admin(
+      assent,
+      'incident:block-credential',
+      tpp.clientId,
+      '--certificate',
+      thumbprint,
+      '--reason',
+      'key of the transport certificate leaked',
+    );
     assert.equal(blocked.consentsEnded, 0);
     assert.ok(Number(blocked.tokensRevoked) >= 1, JSON.stringify(blocked));
     assert.deepEqual(await tokenRows(tpp.clientId), [], 'no token bound to the certificate survives');
@@ -51,13 +63,33 @@ describe('incident response, one command each', () => {
     assert.equal((await oidc.tokenIntrospection(bystander.config, bystanderToken.access_token)).active, true, 'other TPPs are untouched');
 
     const history = await auditHistory(assent.db, 'tpp', tpp.clientId);
-    assert.deepEqual(history.map((entry) => [entry.event, entry.actor.kind]), [['tpp.credential_blocked', 'operator']]);
+    assert.deepEqual(
+      history.map((entry) => [entry.event, entry.actor.kind]),
+      [['tpp.credential_blocked', 'operator']],
+    );
 
-    await assert.rejects(runAdmin(assent, ['incident:block-credential', tpp.clientId, '--certificate', thumbprint, '--kid', 'k1', '--reason', 'x']), /exactly one/);
-    const listed = (await runAdmin(assent, ['incident:blocked-credentials', '--client-id', tpp.clientId])).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; value: string });
-    assert.deepEqual(listed.map((row) => row.kind), ['certificate']);
+    await assert.rejects(
+      runAdmin(assent, ['incident:block-credential', tpp.clientId, '--certificate', thumbprint, '--kid', 'k1', '--reason', 'x']),
+      /exactly one/,
+    );
+    const listed = (await runAdmin(assent, ['incident:blocked-credentials', '--client-id', tpp.clientId]))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; value: string });
+    assert.deepEqual(
+      listed.map((row) => row.kind),
+      ['certificate'],
+    );
 
-    await admin(assent, 'incident:unblock-credential', tpp.clientId, '--certificate', thumbprint, '--reason', 'certificate reissued and verified');
+    await admin(
+      assent,
+      'incident:unblock-credential',
+      tpp.clientId,
+      '--certificate',
+      thumbprint,
+      '--reason',
+      'certificate reissued and verified',
+    );
     assert.equal((await oidc.tokenIntrospection(tpp.config, token.access_token)).active, false, 'tokens killed by the block stay dead');
     assert.ok((await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' })).access_token);
   });
@@ -66,11 +98,22 @@ describe('incident response, one command each', () => {
     const tpp = await createTestTpp(assent);
     const publicJwk = ((await findClientMetadata(assent.db, tpp.clientId))!.jwks as { keys: JWK[] }).keys[0]!;
     // The TPP also used the key for DPoP: its tokens carry the key's thumbprint as cnf.jkt.
-    const dpop = oidc.getDPoPHandle(tpp.config, { privateKey: tpp.privateKey, publicKey: (await importJWK(publicJwk, 'PS256')) as webcrypto.CryptoKey });
+    const dpop = oidc.getDPoPHandle(tpp.config, {
+      privateKey: tpp.privateKey,
+      publicKey: (await importJWK(publicJwk, 'PS256')) as webcrypto.CryptoKey,
+    });
     const token = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop });
     assert.equal((await tokenRows(tpp.clientId)).length, 1);
 
-    const blocked = await admin(assent, 'incident:block-credential', tpp.clientId, '--kid', tpp.kid, '--reason', 'TPP reports its signing key stolen');
+    const blocked = await admin(
+      assent,
+      'incident:block-credential',
+      tpp.clientId,
+      '--kid',
+      tpp.kid,
+      '--reason',
+      'TPP reports its signing key stolen',
+    );
     assert.deepEqual([blocked.tokensRevoked, blocked.consentsEnded], [1, 0]);
     assert.deepEqual(await tokenRows(tpp.clientId), []);
     await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }), refusedWith('invalid_client'));
@@ -81,7 +124,8 @@ describe('incident response, one command each', () => {
     const tpp = await createTestTpp(assent);
     const { customer, current } = await customerWithAccounts(assent);
     const granted = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] });
-    const jwks = async () => (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
+    const jwks = async () =>
+      (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
     const idToken = granted.tokens.id_token!;
     await jwtVerify(idToken, createLocalJWKSet(await jwks()));
     const oldKid = decodeProtectedHeader(idToken).kid;
@@ -94,7 +138,10 @@ describe('incident response, one command each', () => {
 
     const refreshed = await oidc.refreshTokenGrant(tpp.config, granted.tokens.refresh_token!, undefined, { DPoP: granted.dpop });
     const newKid = decodeProtectedHeader(refreshed.id_token!).kid;
-    assert.ok((withdrawn.created as { kid: string }[]).some((key) => key.kid === newKid), 'the new key signs at once');
+    assert.ok(
+      (withdrawn.created as { kid: string }[]).some((key) => key.kid === newKid),
+      'the new key signs at once',
+    );
     await jwtVerify(refreshed.id_token!, createLocalJWKSet(published), { audience: tpp.clientId });
     const history = await auditHistory(assent.db, 'key', oldKid!);
     assert.equal(history.at(-1)?.event, 'signing_key.withdrawn');
@@ -116,14 +163,28 @@ describe('incident response, one command each', () => {
 
     assert.equal((await oidc.tokenIntrospection(tppA.config, first.tokens.access_token)).active, false);
     assert.equal((await oidc.tokenIntrospection(tppB.config, second.tokens.access_token)).active, false);
-    await assert.rejects(oidc.refreshTokenGrant(tppA.config, first.tokens.refresh_token!, undefined, { DPoP: first.dpop }), refusedWith('invalid_grant'));
+    await assert.rejects(
+      oidc.refreshTokenGrant(tppA.config, first.tokens.refresh_token!, undefined, { DPoP: first.dpop }),
+      refusedWith('invalid_grant'),
+    );
     const consents = await assent.db.selectFrom('consent').select('status').where('customer_id', '=', customer.id).execute();
-    assert.deepEqual(consents.map((row) => row.status), ['Revoked', 'Revoked']);
-    const lockedRow = await assent.db.selectFrom('customer').select(['totp_secret', 'disabled_at']).where('id', '=', customer.id).executeTakeFirstOrThrow();
+    assert.deepEqual(
+      consents.map((row) => row.status),
+      ['Revoked', 'Revoked'],
+    );
+    const lockedRow = await assent.db
+      .selectFrom('customer')
+      .select(['totp_secret', 'disabled_at'])
+      .where('id', '=', customer.id)
+      .executeTakeFirstOrThrow();
     assert.notEqual(lockedRow.disabled_at, null);
     assert.notEqual(lockedRow.totp_secret, enrolled.totp_secret, 'the old authenticator no longer works');
-    const sessions = await assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Session')
-      .where((eb) => eb(eb.ref('payload', '->>').key('accountId' as never), '=', customer.id)).execute();
+    const sessions = await assent.db
+      .selectFrom('oidc_model')
+      .select('id')
+      .where('model', '=', 'Session')
+      .where((eb) => eb(eb.ref('payload', '->>').key('accountId' as never), '=', customer.id))
+      .execute();
     assert.deepEqual(sessions, []);
     const events = (await auditHistory(assent.db, 'customer', customer.id)).map((entry) => entry.event);
     assert.ok(events.includes('customer.disabled') && events.includes('customer.totp_enrolled'), events.join());
@@ -133,15 +194,42 @@ describe('incident response, one command each', () => {
     const faulty = await createTestTpp(assent, { auth: 'tls_client_auth' });
     const other = await createTestTpp(assent, { auth: 'tls_client_auth' });
     const from = new Date(Date.now() - 1000).toISOString();
-    const tokens = [await oidc.clientCredentialsGrant(faulty.config, { scope: 'accounts' }), await oidc.clientCredentialsGrant(faulty.config, { scope: 'accounts' })];
+    const tokens = [
+      await oidc.clientCredentialsGrant(faulty.config, { scope: 'accounts' }),
+      await oidc.clientCredentialsGrant(faulty.config, { scope: 'accounts' }),
+    ];
     const untouched = await oidc.clientCredentialsGrant(other.config, { scope: 'accounts' });
     const to = new Date(Date.now() + 1000).toISOString();
 
-    const dry = await admin(assent, 'tokens:revoke-issued', '--from', from, '--to', to, '--client-id', faulty.clientId, '--reason', 'release 4.2 scoped tokens wrongly', '--dry-run', 'true');
+    const dry = await admin(
+      assent,
+      'tokens:revoke-issued',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--client-id',
+      faulty.clientId,
+      '--reason',
+      'release 4.2 scoped tokens wrongly',
+      '--dry-run',
+      'true',
+    );
     assert.deepEqual([dry.dryRun, dry.tokensRevoked], [true, 2]);
     assert.equal((await oidc.tokenIntrospection(faulty.config, tokens[0]!.access_token)).active, true, 'a dry run changes nothing');
 
-    const done = await admin(assent, 'tokens:revoke-issued', '--from', from, '--to', to, '--client-id', faulty.clientId, '--reason', 'release 4.2 scoped tokens wrongly');
+    const done = await admin(
+      assent,
+      'tokens:revoke-issued',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--client-id',
+      faulty.clientId,
+      '--reason',
+      'release 4.2 scoped tokens wrongly',
+    );
     assert.deepEqual([done.tokensRevoked, done.consentsEnded], [2, 0]);
     for (const token of tokens) assert.equal((await oidc.tokenIntrospection(faulty.config, token.access_token)).active, false);
     assert.equal((await oidc.tokenIntrospection(other.config, untouched.access_token)).active, true, 'the other client was not in scope');
@@ -152,12 +240,25 @@ describe('incident response, one command each', () => {
   test('a TPP misbehaves: `tpp:throttle` holds it to a lower rate (429) without suspending it; `tpp:unthrottle` lifts it', async () => {
     const noisy: TestTpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
     const quiet = await createTestTpp(assent, { auth: 'tls_client_auth' });
-    const throttled = await admin(assent, 'tpp:throttle', noisy.clientId, '--limit', '2', '--window-seconds', '600', '--reason', 'polling every 50 ms');
+    const throttled = await admin(
+      assent,
+      'tpp:throttle',
+      noisy.clientId,
+      '--limit',
+      '2',
+      '--window-seconds',
+      '600',
+      '--reason',
+      'polling every 50 ms',
+    );
     assert.deepEqual([throttled.limit, throttled.consentsEnded, throttled.tokensRevoked], [2, 0, 0]);
 
     let refusal: oidc.ResponseBodyError | undefined;
     for (let call = 0; call < 6; call++) {
-      refusal = await oidc.clientCredentialsGrant(noisy.config, { scope: 'accounts' }).then(() => undefined, (error: oidc.ResponseBodyError) => error);
+      refusal = await oidc.clientCredentialsGrant(noisy.config, { scope: 'accounts' }).then(
+        () => undefined,
+        (error: oidc.ResponseBodyError) => error,
+      );
       if (refusal) break;
     }
     assert.ok(refusal, 'the throttled TPP was refused within six calls');

@@ -33,7 +33,13 @@ function countingDirectory() {
       return inner!.fundsAvailable(accountId, amount, currency);
     },
   };
-  return { directory, calls, connect: (next: AccountDirectory) => { inner = next; } };
+  return {
+    directory,
+    calls,
+    connect: (next: AccountDirectory) => {
+      inner = next;
+    },
+  };
 }
 
 /** The pages' activity statement (interactions/sca-progress-repository.ts). */
@@ -50,9 +56,20 @@ describe('the interaction journey', () => {
     bank.connect(postgresAccountDirectory(assent.db));
     tpp = await createTestTpp(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  const consentsOfTpp = async () => Number((await assent.db.selectFrom('consent').select(sql<string>`count(*)`.as('n')).where('client_id', '=', tpp.clientId).executeTakeFirstOrThrow()).n);
+  const consentsOfTpp = async () =>
+    Number(
+      (
+        await assent.db
+          .selectFrom('consent')
+          .select(sql<string>`count(*)`.as('n'))
+          .where('client_id', '=', tpp.clientId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   test('a consent from authorization_details is created by the password post, never by a GET of a page', async () => {
     const { customer } = await customerWithAccounts(assent);
@@ -82,10 +99,11 @@ describe('the interaction journey', () => {
     assert.equal(await consentsOfTpp(), initially + 1);
   });
 
-  test('approving reads the customer\'s accounts once, through the directory server.ts was given', async () => {
+  test("approving reads the customer's accounts once, through the directory server.ts was given", async () => {
     const { customer, current, savings } = await customerWithAccounts(assent);
     const api = await ConsentApiClient.create(assent, tpp);
-    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } })
+      .Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const page = await browser.signIn(request.url, customer);
@@ -101,7 +119,8 @@ describe('the interaction journey', () => {
   test('each step reads what it checks in its activity statement: the customer and lockout at sign-in, the decision at approval', async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const api = await ConsentApiClient.create(assent, tpp);
-    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } })
+      .Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     let callback: Awaited<ReturnType<CustomerAgent['submit']>> | undefined;
@@ -111,31 +130,62 @@ describe('the interaction journey', () => {
     });
     assert.ok(callback?.url.href.startsWith(tpp.redirectUri), `approved: ${callback?.url}`);
     const activity = statements.filter(isActivity);
-    assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.username = typed.username')).length, 1, 'the password post reads the customer by username with its activity');
-    assert.equal(activity.filter((text) => text.includes('as subject') && text.includes('c.id = typed.id')).length, 1, 'the code post reads the customer who passed the password with its activity');
+    assert.equal(
+      activity.filter((text) => text.includes('as subject') && text.includes('c.username = typed.username')).length,
+      1,
+      'the password post reads the customer by username with its activity',
+    );
+    assert.equal(
+      activity.filter((text) => text.includes('as subject') && text.includes('c.id = typed.id')).length,
+      1,
+      'the code post reads the customer who passed the password with its activity',
+    );
     const alone = statements.filter((text) => !isActivity(text));
-    assert.deepEqual(alone.filter((text) => /from "?customer"? .*left join "?login_throttle"?|typed \(username\)|typed \(id\)/.test(text)), [], 'no separate sign-in read');
-    assert.deepEqual(alone.filter((text) => /select "decision"/.test(text)), [], 'no separate decision read');
+    assert.deepEqual(
+      alone.filter((text) => /from "?customer"? .*left join "?login_throttle"?|typed \(username\)|typed \(id\)/.test(text)),
+      [],
+      'no separate sign-in read',
+    );
+    assert.deepEqual(
+      alone.filter((text) => /select "decision"/.test(text)),
+      [],
+      'no separate decision read',
+    );
   });
 
   test('a page reads its interaction in its activity statement: the engine loads it without asking again', async () => {
     const { customer } = await customerWithAccounts(assent);
     const api = await ConsentApiClient.create(assent, tpp);
-    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentId = ((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } })
+      .Data.ConsentId;
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const login = await browser.open(request.url);
     for (const [step, run] of [
       ['the login page', () => browser.open(login.url)],
-      ['the password post', () => browser.request(new URL(`${login.url.pathname}/login`, login.url), { form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password } })],
+      [
+        'the password post',
+        () =>
+          browser.request(new URL(`${login.url.pathname}/login`, login.url), {
+            form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password },
+          }),
+      ],
     ] as const) {
       const statements = await statementsDuring(run);
-      assert.equal(statements.filter((text) => isActivity(text) && isFind(text)).length, 1, `${step}: the interaction is read in the activity statement`);
-      assert.deepEqual(statements.filter((text) => isFind(text) && !isActivity(text)), [], `${step}: no find of its own, got:\n${statements.join('\n')}`);
+      assert.equal(
+        statements.filter((text) => isActivity(text) && isFind(text)).length,
+        1,
+        `${step}: the interaction is read in the activity statement`,
+      );
+      assert.deepEqual(
+        statements.filter((text) => isFind(text) && !isActivity(text)),
+        [],
+        `${step}: no find of its own, got:\n${statements.join('\n')}`,
+      );
     }
   });
 
-  test('a browser without the interaction\'s cookie reads nothing and counts as no activity: the page says the session is gone', async () => {
+  test("a browser without the interaction's cookie reads nothing and counts as no activity: the page says the session is gone", async () => {
     const { customer } = await customerWithAccounts(assent);
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts' });
     const owner = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
@@ -144,11 +194,19 @@ describe('the interaction journey', () => {
     const activityBefore = await assent.db.selectFrom('sca_interaction').selectAll().where('uid', '=', uid).executeTakeFirst();
     const stranger = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     let answer!: Response;
-    const statements = await statementsDuring(async () => { answer = await stranger.request(login.url); });
+    const statements = await statementsDuring(async () => {
+      answer = await stranger.request(login.url);
+    });
     assert.equal(answer.status, 400, 'the styled error page');
-    assert.deepEqual(statements.filter((text) => text.includes('sca_interaction') || text.includes('from "oidc_model" as "t"')), [], 'no activity, no read');
+    assert.deepEqual(
+      statements.filter((text) => text.includes('sca_interaction') || text.includes('from "oidc_model" as "t"')),
+      [],
+      'no activity, no read',
+    );
     assert.deepEqual(await assent.db.selectFrom('sca_interaction').selectAll().where('uid', '=', uid).executeTakeFirst(), activityBefore);
-    const posted = await stranger.request(new URL(`${login.url.pathname}/login`, login.url), { form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password } });
+    const posted = await stranger.request(new URL(`${login.url.pathname}/login`, login.url), {
+      form: { csrf_token: CustomerAgent.csrfToken(login), username: customer.username, password: customer.password },
+    });
     assert.ok(posted.status >= 400 && posted.status < 500, `the stranger's post is refused (${posted.status})`);
   });
 });

@@ -23,7 +23,9 @@ describe('consent-bound introspection reads token, grant, consent standing and s
     tpp = await createTestTpp(assent);
     rs = await TestResourceServer.create(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   const grant = async () => {
     const { customer, current } = await customerWithAccounts(assent);
@@ -43,7 +45,11 @@ describe('consent-bound introspection reads token, grant, consent standing and s
     assert.match(tokenReads[0]!, /left join "oidc_model" as "g"/, 'the grant comes with the token');
     assert.match(tokenReads[0]!, /from consent c where c\.grant_id/, 'the consent standing comes with the grant');
     assert.match(tokenReads[0]!, /left join "oidc_model" as "s"/, 'the session of a session-bound token comes with it');
-    assert.deepEqual(statements.filter((text) => /from "consent"/.test(text)), [], 'no separate consent read');
+    assert.deepEqual(
+      statements.filter((text) => /from "consent"/.test(text)),
+      [],
+      'no separate consent read',
+    );
   });
 
   test('a consent revoked through the consent API reads inactive at the next introspection', async () => {
@@ -61,7 +67,11 @@ describe('consent-bound introspection reads token, grant, consent standing and s
     // The faults injected for real, the token and grant rows untouched: one consent no longer names the
     // grant, the other's expiry passed without the sweep having run.
     await assent.db.updateTable('consent').set({ grant_id: null }).where('id', '=', left.consentId).execute();
-    await assent.db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expired.consentId).execute();
+    await assent.db
+      .updateTable('consent')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', expired.consentId)
+      .execute();
     assert.deepEqual(await rs.introspect(left.tokens.access_token), { active: false });
     assert.deepEqual(await rs.introspect(expired.tokens.access_token), { active: false });
   });

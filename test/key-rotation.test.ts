@@ -25,9 +25,12 @@ describe('signing key rotation with `keys:rotate`', () => {
     assent = await startTestAssent(ROTATION_ENV);
     tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  const jwks = async () => (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
+  const jwks = async () =>
+    (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;
 
   async function idToken() {
     const customer = await createTestCustomer(assent.db);
@@ -47,7 +50,10 @@ describe('signing key rotation with `keys:rotate`', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/admin.ts', 'keys:rotate', '--json'], {
       env: { ...process.env, ...ROTATION_ENV, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true' },
     });
-    const rotation = JSON.parse(stdout) as { created: { kid: string; alg: string; activatesAt: string }[]; retiring: { kid: string; retiresAt: string }[] };
+    const rotation = JSON.parse(stdout) as {
+      created: { kid: string; alg: string; activatesAt: string }[];
+      retiring: { kid: string; retiresAt: string }[];
+    };
     const activatesAt = Date.parse(rotation.created[0]!.activatesAt);
     const retiresAt = Date.parse(rotation.retiring[0]!.retiresAt);
     assert.equal(retiresAt - activatesAt, 7000);

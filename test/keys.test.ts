@@ -12,7 +12,9 @@ describe('server keys', () => {
   let url: string;
   let drop: () => Promise<void>;
   before(async () => ({ db, url, drop } = await migratedTestDatabase()));
-  after(async () => { await drop?.(); });
+  after(async () => {
+    await drop?.();
+  });
 
   test('outside dev mode no signing key is invented', async () => {
     await assert.rejects(loadServerKeys(db, { devMode: false, signingKeysFile: undefined }), KeysUnavailable);
@@ -24,12 +26,23 @@ describe('server keys', () => {
     const others = await Promise.all([1, 2, 3].map(() => connectDatabase({ databaseUrl: url, dataDir: '' })));
     try {
       const loaded = await Promise.all(others.map((other) => loadServerKeys(other, { devMode: true, signingKeysFile: undefined })));
-      const kids = loaded.map((keys) => keys.signing.map((key) => key.kid).toSorted().join());
+      const kids = loaded.map((keys) =>
+        keys.signing
+          .map((key) => key.kid)
+          .toSorted()
+          .join(),
+      );
       assert.equal(new Set(kids).size, 1);
       assert.deepEqual(loaded[0]!.signing.map((key) => key.alg).toSorted(), ['ES256', 'PS256']);
       assert.ok(loaded[0]!.signing.every((key) => typeof key.d === 'string'));
       const again = await loadServerKeys(db, { devMode: false, signingKeysFile: undefined });
-      assert.equal(again.signing.map((key) => key.kid).toSorted().join(), kids[0]);
+      assert.equal(
+        again.signing
+          .map((key) => key.kid)
+          .toSorted()
+          .join(),
+        kids[0],
+      );
       assert.deepEqual(again.cookie, loaded[0]!.cookie);
     } finally {
       await Promise.all(others.map((other) => other.destroy()));

@@ -16,7 +16,14 @@ async function layerMap(): Promise<Map<string, number>> {
   const block = /```layers\n([\s\S]*?)```/.exec(doc)?.[1];
   assert.ok(block, 'docs/architecture.md has a ```layers block');
   const lines = block.trim().split('\n').toReversed();
-  return new Map(lines.flatMap((line, rank) => line.trim().split(/\s+/).map((unit): [string, number] => [unit, rank])));
+  return new Map(
+    lines.flatMap((line, rank) =>
+      line
+        .trim()
+        .split(/\s+/)
+        .map((unit): [string, number] => [unit, rank]),
+    ),
+  );
 }
 
 /** The layer unit of a file under src/: its top folder (consents/api counts on its own) or the file itself. */
@@ -54,8 +61,10 @@ export function wrongArrows(arrows: Arrow[], layers: Map<string, number>): strin
     if (fromUnit === toUnit) continue;
     const fromRank = layers.get(fromUnit);
     const toRank = layers.get(toUnit);
-    if (fromRank === undefined || toRank === undefined) wrong.push(`${fromUnit} or ${toUnit} is not in the layer map (${path.relative(root, from)})`);
-    else if (toRank >= fromRank) wrong.push(`${path.relative(root, from)} -> ${path.relative(root, to)} (${fromUnit} may not import ${toUnit})`);
+    if (fromRank === undefined || toRank === undefined)
+      wrong.push(`${fromUnit} or ${toUnit} is not in the layer map (${path.relative(root, from)})`);
+    else if (toRank >= fromRank)
+      wrong.push(`${path.relative(root, from)} -> ${path.relative(root, to)} (${fromUnit} may not import ${toUnit})`);
   }
   return wrong;
 }
@@ -78,13 +87,19 @@ test('only the provider set-up reaches the adapter: everything else writes clien
   const adapter = at('store/adapter.ts');
   const importers = (await arrowsOfSrc()).filter((arrow) => arrow.to === adapter).map((arrow) => path.relative(src, arrow.from));
   assert.ok(importers.length > 0);
-  assert.deepEqual(importers.filter((file) => !/^(store|oidc)\/|^server\.ts$/.test(file)), []);
+  assert.deepEqual(
+    importers.filter((file) => !/^(store|oidc)\/|^server\.ts$/.test(file)),
+    [],
+  );
 });
 
 test('every folder and top-level file of src/ is on the map', async () => {
   const layers = await layerMap();
   const units = new Set((await sourceFiles(src)).map(unitOf));
-  assert.deepEqual([...units].filter((unit) => !layers.has(unit)), []);
+  assert.deepEqual(
+    [...units].filter((unit) => !layers.has(unit)),
+    [],
+  );
 });
 
 test('the check catches an upward arrow, a sibling arrow and every import form', async () => {
@@ -93,12 +108,14 @@ test('the check catches an upward arrow, a sibling arrow and every import form',
   assert.deepEqual(wrongArrows([{ from: at('tpp/tpp-service.ts'), to: at('consents/consent.ts') }], layers).length, 1);
   assert.deepEqual(wrongArrows([{ from: at('bank/bank-router.ts'), to: at('consents/api/consent-router.ts') }], layers).length, 1);
   assert.deepEqual(wrongArrows([{ from: at('consents/api/consent-router.ts'), to: at('consents/consent.ts') }], layers), []);
-  const text = "import a from './a.ts';\nimport {\n  b,\n} from '../b.ts';\nexport { c } from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'koa';";
+  const text =
+    "import a from './a.ts';\nimport {\n  b,\n} from '../b.ts';\nexport { c } from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'koa';";
   assert.deepEqual(importsOf(text), ['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts']);
 });
 
 /** Kysely's statement builders and the sql template: what writes SQL. */
-const SQL_WRITING = /\.(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto)\s*\(|\bsql(?:<[^`]*?>)?`|\bsql\.(?:raw|ref|table|id|lit|join)\s*\(/;
+const SQL_WRITING =
+  /\.(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto)\s*\(|\bsql(?:<[^`]*?>)?`|\bsql\.(?:raw|ref|table|id|lit|join)\s*\(/;
 
 /** Whether a file may write SQL: a repository (`*-repository.ts`), the store or db/. */
 function mayWriteSql(file: string): boolean {
@@ -121,12 +138,34 @@ test('SQL is written only in repositories, the store and db/ (issue 27)', async 
     if (mayWriteSql(file)) continue;
     if (writesSql(await readFile(file, 'utf8'))) offenders.push(path.relative(src, file).split(path.sep).join('/'));
   }
-  assert.deepEqual(offenders.filter((file) => !SQL_OUTSIDE_REPOSITORIES.has(file)), []);
+  assert.deepEqual(
+    offenders.filter((file) => !SQL_OUTSIDE_REPOSITORIES.has(file)),
+    [],
+  );
   // An exception that no longer writes SQL leaves the list.
-  assert.deepEqual([...SQL_OUTSIDE_REPOSITORIES.keys()].filter((file) => !offenders.includes(file)), []);
+  assert.deepEqual(
+    [...SQL_OUTSIDE_REPOSITORIES.keys()].filter((file) => !offenders.includes(file)),
+    [],
+  );
 });
 
 test('the SQL check sees every builder and the sql template, and not comments or names', () => {
-  for (const text of ["db.selectFrom('a')", 'trx\n  .insertInto("a")', 'db.updateTable(t)', 'db.deleteFrom(t)', 'sql`select 1`', 'sql<number>`select 1`', "sql.ref('a.b')"]) assert.ok(writesSql(text), text);
-  for (const text of ['// db.selectFrom(x)', '/** sql`x` */', 'const deleteFromCache = 1;', 'findSqlThing()', "import { sql } from 'kysely';"]) assert.ok(!writesSql(text), text);
+  for (const text of [
+    "db.selectFrom('a')",
+    'trx\n  .insertInto("a")',
+    'db.updateTable(t)',
+    'db.deleteFrom(t)',
+    'sql`select 1`',
+    'sql<number>`select 1`',
+    "sql.ref('a.b')",
+  ])
+    assert.ok(writesSql(text), text);
+  for (const text of [
+    '// db.selectFrom(x)',
+    '/** sql`x` */',
+    'const deleteFromCache = 1;',
+    'findSqlThing()',
+    "import { sql } from 'kysely';",
+  ])
+    assert.ok(!writesSql(text), text);
 });

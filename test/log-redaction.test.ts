@@ -31,9 +31,20 @@ describe('logs of a full flow hold no secret', () => {
   const lines: string[] = [];
   let assent: TestAssent;
   before(async () => {
-    assent = await startTestAssent({ LOG_LEVEL: 'trace' }, { logDestination: { write: (line: string) => { lines.push(line); } } });
+    assent = await startTestAssent(
+      { LOG_LEVEL: 'trace' },
+      {
+        logDestination: {
+          write: (line: string) => {
+            lines.push(line);
+          },
+        },
+      },
+    );
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('tokens, codes, passwords, client assertions, DPoP proofs, request objects and server keys never reach a log line', async () => {
     const secrets = new Set<string>();
@@ -90,17 +101,28 @@ describe('logs of a full flow hold no secret', () => {
       assert.match(String(entry.interactionId), /^[0-9a-f-]{36}$/);
     }
     const tokenCalls = requests.filter((entry) => entry.path === '/token');
-    assert.ok(tokenCalls.length >= 3 && tokenCalls.every((entry) => entry.interactionId === interactionId), 'the TPP-supplied interaction id is on its request lines');
+    assert.ok(
+      tokenCalls.length >= 3 && tokenCalls.every((entry) => entry.interactionId === interactionId),
+      'the TPP-supplied interaction id is on its request lines',
+    );
     const oauthError = entries.find((entry) => entry.msg === 'oauth error' && entry.error === 'invalid_grant');
     assert.ok(oauthError, 'the replayed code is logged as an OAuth error');
     assert.equal(oauthError.interactionId, interactionId);
-    assert.ok(entries.some((entry) => entry.msg === 'request received' && (entry.req as { headers: Record<string, string> }).headers.dpop === '[redacted]'));
+    assert.ok(
+      entries.some(
+        (entry) => entry.msg === 'request received' && (entry.req as { headers: Record<string, string> }).headers.dpop === '[redacted]',
+      ),
+    );
   });
 });
 
 test('redaction hides codes that are credentials, not error codes', () => {
   const lines: string[] = [];
-  const logger = createLogger('info', { write: (line: string) => { lines.push(line); } });
+  const logger = createLogger('info', {
+    write: (line: string) => {
+      lines.push(line);
+    },
+  });
   logger.error({ err: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) }, 'query failed');
   logger.info({ params: { code: 'authorization-code-value' }, body: { code: '123456' } }, 'request');
   const [failure, request] = lines.map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);

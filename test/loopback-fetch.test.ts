@@ -9,7 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { loopbackFetch } from '../src/dashboard/loopback-fetch.ts';
 import { ensureDevPki, issueCertificate, type PemPair } from '../src/http/dev-pki.ts';
 
-interface Seen { host: string | undefined; forwardedProto: string | undefined; path: string | undefined }
+interface Seen {
+  host: string | undefined;
+  forwardedProto: string | undefined;
+  path: string | undefined;
+}
 
 function echo(seen: Seen[]) {
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -37,7 +41,9 @@ describe('the dashboard reaches Assent through the local listener, keeping the i
     // Same CA, same name: only pinning tells it apart from the server's own certificate.
     impostor = await issueCertificate(pki.ca, { subject: 'CN=localhost', dnsNames: ['bank.example', 'localhost'], usage: 'server' });
   });
-  after(async () => { await rm(dataDir, { recursive: true, force: true }); });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   test('over TLS: the issuer host travels in Host while the socket goes to the listener', async () => {
     const seen: Seen[] = [];

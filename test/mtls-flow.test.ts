@@ -23,8 +23,12 @@ function withCertificate(assent: TestAssent, tpp: TestTpp, certificate?: { certP
 
 describe('FAPI 2.0 flow with tls_client_auth and certificate-bound tokens over real TLS', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('the access token is bound to the client certificate', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
@@ -32,7 +36,9 @@ describe('FAPI 2.0 flow with tls_client_auth and certificate-bound tokens over r
     const request = await pushAuthorizationRequest(tpp);
     const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
     const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, {
-      pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce,
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
     });
     assert.equal(tokens.token_type.toLowerCase(), 'bearer');
 

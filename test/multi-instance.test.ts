@@ -104,7 +104,10 @@ describe('two server processes on one Postgres', () => {
     await sleep(300);
     second.child.kill('SIGTERM');
     await sleep(300);
-    await assert.rejects(fetch(`https://localhost:${second.port}/healthz`, { dispatcher: tlsAgent(ca.certPem) }), 'no new connections once draining');
+    await assert.rejects(
+      fetch(`https://localhost:${second.port}/healthz`, { dispatcher: tlsAgent(ca.certPem) }),
+      'no new connections once draining',
+    );
     assert.equal(second.child.exitCode, null, 'still running while a request is in flight');
 
     sendBody();

@@ -32,18 +32,27 @@ describe('FAPI 2.0 refusals', () => {
   let assent: TestAssent;
   let tpp: TestTpp;
   let par: string;
-  const baseRequest = () => ({ client_id: tpp.clientId, response_type: 'code', redirect_uri: tpp.redirectUri, scope: 'openid accounts', state: randomUUID() });
+  const baseRequest = () => ({
+    client_id: tpp.clientId,
+    response_type: 'code',
+    redirect_uri: tpp.redirectUri,
+    scope: 'openid accounts',
+    state: randomUUID(),
+  });
 
   before(async () => {
     assent = await startTestAssent();
     tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
     par = `${assent.issuer}/request`;
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('an authorization request that did not go through PAR is refused with invalid_request', async () => {
     const url = new URL(`${assent.issuer}/auth`);
-    for (const [key, value] of Object.entries({ ...baseRequest(), code_challenge: CHALLENGE, code_challenge_method: 'S256' })) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries({ ...baseRequest(), code_challenge: CHALLENGE, code_challenge_method: 'S256' }))
+      url.searchParams.set(key, value);
     const response = await fetch(url, { dispatcher: tlsAgent(assent.ca.certPem), redirect: 'manual' });
     const location = response.headers.get('location');
     const error = location ? new URL(location).searchParams.get('error') : /invalid_request/.exec(await response.text())?.[0];
@@ -67,8 +76,15 @@ describe('FAPI 2.0 refusals', () => {
   test('an unsigned (alg none) request object is refused with invalid_request_object', async () => {
     const now = Math.floor(Date.now() / 1000);
     const request = unsignedJwt({
-      ...baseRequest(), iss: tpp.clientId, aud: assent.issuer, code_challenge: CHALLENGE, code_challenge_method: 'S256',
-      iat: now, nbf: now, exp: now + 300, jti: randomUUID(),
+      ...baseRequest(),
+      iss: tpp.clientId,
+      aud: assent.issuer,
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+      iat: now,
+      nbf: now,
+      exp: now + 300,
+      jti: randomUUID(),
     });
     const { status, body } = await post(tpp, par, { client_id: tpp.clientId, request });
     assert.equal(status, 400);
@@ -77,7 +93,13 @@ describe('FAPI 2.0 refusals', () => {
 
   test('a client that must sign its requests cannot push plain parameters', async () => {
     const strict = await createTestTpp(assent, { auth: 'tls_client_auth', metadata: { require_signed_request_object: true } });
-    const { status, body } = await post(strict, par, { ...baseRequest(), client_id: strict.clientId, redirect_uri: strict.redirectUri, code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+    const { status, body } = await post(strict, par, {
+      ...baseRequest(),
+      client_id: strict.clientId,
+      redirect_uri: strict.redirectUri,
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+    });
     assert.equal(status, 400);
     assert.equal(body.error, 'invalid_request');
     assert.ok((await pushAuthorizationRequest(strict)).url, 'a signed request object is accepted');
@@ -88,12 +110,21 @@ describe('FAPI 2.0 refusals', () => {
     const now = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: 'PS256', kid: signer.kid })
-      .setIssuer(signer.clientId).setSubject(signer.clientId).setAudience(`${assent.issuer}/token`)
-      .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60)
+      .setIssuer(signer.clientId)
+      .setSubject(signer.clientId)
+      .setAudience(`${assent.issuer}/token`)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
       .sign(signer.privateKey);
     const { status, body } = await post(signer, par, {
-      ...baseRequest(), client_id: signer.clientId, redirect_uri: signer.redirectUri, code_challenge: CHALLENGE, code_challenge_method: 'S256',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
+      ...baseRequest(),
+      client_id: signer.clientId,
+      redirect_uri: signer.redirectUri,
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
     });
     assert.equal(status, 401);
     assert.equal(body.error, 'invalid_client');
@@ -102,10 +133,20 @@ describe('FAPI 2.0 refusals', () => {
   test('a client without sender-constrained tokens cannot be used at all', async () => {
     const clientId = `bearer-${randomUUID()}`;
     await saveClient(assent.db, {
-      client_id: clientId, redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'tls_client_auth',
-      tls_client_auth_subject_dn: 'CN=bearer', grant_types: ['authorization_code'], response_types: ['code'],
+      client_id: clientId,
+      redirect_uris: ['https://tpp.example/cb'],
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=bearer',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
     });
-    const { status, body } = await post(tpp, par, { ...baseRequest(), client_id: clientId, redirect_uri: 'https://tpp.example/cb', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+    const { status, body } = await post(tpp, par, {
+      ...baseRequest(),
+      client_id: clientId,
+      redirect_uri: 'https://tpp.example/cb',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+    });
     assert.equal(status, 400);
     assert.equal(body.error, 'invalid_client_metadata');
     assert.match(body.error_description ?? '', /sender-constrained/);
@@ -123,7 +164,10 @@ describe('FAPI 2.0 refusals', () => {
     const tokens = await oidc.authorizationCodeGrant(tpp.config, callback, checks);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
 
-    await assert.rejects(oidc.authorizationCodeGrant(tpp.config, callback, checks), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+    await assert.rejects(
+      oidc.authorizationCodeGrant(tpp.config, callback, checks),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+    );
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false);
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.refresh_token!)).active, false);
   });

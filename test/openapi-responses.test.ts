@@ -25,12 +25,24 @@ import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest } from './support/tpp.ts';
 
 /** A registration answer (callRegistration reads JSON only) as an ApiResponse. */
-const json = (response: { status: number; body: unknown }): ApiResponse => ({ ...response, headers: new Headers({ 'content-type': 'application/json' }) });
+const json = (response: { status: number; body: unknown }): ApiResponse => ({
+  ...response,
+  headers: new Headers({ 'content-type': 'application/json' }),
+});
 
 interface OpenApi {
   openapi: string;
   servers: { url: string }[];
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema: { $ref: string } }> };
+        responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+      }
+    >
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -50,7 +62,9 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     addFormats.default(ajv);
     ajv.addSchema({ $id: 'openapi', components: document.components });
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   /** Validates a real response against the schema the document declares for that path, method and status. */
   function assertDescribed(path: string, method: string, response: ApiResponse) {
@@ -68,19 +82,32 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     // A component by reference (the public APIs), or inline (the admin operations' results).
     const validate = schema.$ref ? ajv.getSchema(`openapi${schema.$ref}`) : ajv.compile(schema);
     assert.ok(validate, `schema ${schema.$ref} resolves`);
-    assert.ok(validate(response.body), `${method.toUpperCase()} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`);
+    assert.ok(
+      validate(response.body),
+      `${method.toUpperCase()} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`,
+    );
   }
 
   test('the served document is the one generated from the route table, on this issuer', () => {
     assert.deepEqual(document, JSON.parse(JSON.stringify(openApiDocument(assent.issuer))));
     assert.equal(document.openapi, '3.1.0');
     assert.equal(document.servers[0]?.url, assent.issuer);
-    assert.deepEqual(Object.keys(document.paths).filter((path) => path.startsWith('/open-banking/v3.1/') && path.includes('consents')).toSorted(), [
-      '/open-banking/v3.1/aisp/account-access-consents', '/open-banking/v3.1/aisp/account-access-consents/{consentId}',
-      '/open-banking/v3.1/cbpii/funds-confirmation-consents', '/open-banking/v3.1/cbpii/funds-confirmation-consents/{consentId}',
-      '/open-banking/v3.1/pisp/domestic-payment-consents', '/open-banking/v3.1/pisp/domestic-payment-consents/{consentId}',
-      '/open-banking/v3.1/vrp/domestic-vrp-consents', '/open-banking/v3.1/vrp/domestic-vrp-consents/{consentId}', '/open-banking/v3.1/vrp/domestic-vrp-consents/{consentId}/funds-confirmation',
-    ]);
+    assert.deepEqual(
+      Object.keys(document.paths)
+        .filter((path) => path.startsWith('/open-banking/v3.1/') && path.includes('consents'))
+        .toSorted(),
+      [
+        '/open-banking/v3.1/aisp/account-access-consents',
+        '/open-banking/v3.1/aisp/account-access-consents/{consentId}',
+        '/open-banking/v3.1/cbpii/funds-confirmation-consents',
+        '/open-banking/v3.1/cbpii/funds-confirmation-consents/{consentId}',
+        '/open-banking/v3.1/pisp/domestic-payment-consents',
+        '/open-banking/v3.1/pisp/domestic-payment-consents/{consentId}',
+        '/open-banking/v3.1/vrp/domestic-vrp-consents',
+        '/open-banking/v3.1/vrp/domestic-vrp-consents/{consentId}',
+        '/open-banking/v3.1/vrp/domestic-vrp-consents/{consentId}/funds-confirmation',
+      ],
+    );
   });
 
   const resources: [string, string, () => unknown, boolean, boolean][] = [
@@ -93,7 +120,10 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});
     test(`${path}: created, read, refused, not found and deleted responses match the document`, async () => {
       const requestSchema = ajv.getSchema(`openapi${document.paths[path]!.post!.requestBody!.content['application/json']!.schema.$ref}`)!;
-      assert.ok(requestSchema(example()), `the example request matches the documented request schema: ${ajv.errorsText(requestSchema.errors)}`);
+      assert.ok(
+        requestSchema(example()),
+        `the example request matches the documented request schema: ${ajv.errorsText(requestSchema.errors)}`,
+      );
 
       const created = await api.call('POST', url, { body: example(), headers: withKey() });
       assert.equal(created.status, 201);
@@ -114,7 +144,8 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
       const response = await fetch(new URL(path, assent.issuer), { dispatcher: agent });
       return { status: response.status, headers: response.headers as unknown as Headers, body: await response.json() };
     };
-    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks', '/healthz', '/readyz']) assertDescribed(path, 'get', await get(path));
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks', '/healthz', '/readyz'])
+      assertDescribed(path, 'get', await get(path));
 
     // The bodies as the provider sent them (openid-client normalises what it parses), read through its fetch hook.
     const { tpp } = api;
@@ -143,12 +174,18 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     assertDescribed(`${events}/events`, 'post', await api.call('POST', `${events}/events`, { body: { returnImmediately: true } }));
     assertDescribed(`${events}/events`, 'post', await api.call('POST', `${events}/events`, { body: { maxEvents: 'many' } }));
     assertDescribed(`${events}/event-subscriptions`, 'get', await api.call('GET', `${events}/event-subscriptions`));
-    const subscribed = await api.call('POST', `${events}/event-subscriptions`, { body: { Data: { Version: '3.1', EventTypes: ['urn:uk:org:openbanking:events:consent-authorization-revoked'] } } });
+    const subscribed = await api.call('POST', `${events}/event-subscriptions`, {
+      body: { Data: { Version: '3.1', EventTypes: ['urn:uk:org:openbanking:events:consent-authorization-revoked'] } },
+    });
     assert.equal(subscribed.status, 201);
     assertDescribed(`${events}/event-subscriptions`, 'post', subscribed);
     assertDescribed(`${events}/callback-urls`, 'get', await api.call('GET', `${events}/callback-urls`));
 
-    const grants = await ConsentApiClient.create(assent, await createTestTpp(assent, { metadata: { scope: 'accounts grant_management_query' } }), 'grant_management_query');
+    const grants = await ConsentApiClient.create(
+      assent,
+      await createTestTpp(assent, { metadata: { scope: 'accounts grant_management_query' } }),
+      'grant_management_query',
+    );
     assertDescribed('/grants/{grantId}', 'get', await grants.call('GET', '/grants/no-such-grant'));
     assertDescribed('/grants/{grantId}', 'get', await api.call('GET', '/grants/no-such-grant'));
   });
@@ -157,18 +194,41 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
     assert.equal(registered.status, 201);
     assertDescribed('/register', 'post', json(registered));
-    assertDescribed('/register', 'post', json(await callRegistration(assent, kit.agent, { json: { redirect_uris: ['https://acme.example/callback'] } })));
-    const { client_id: clientId, registration_access_token: token } = registered.body as { client_id: string; registration_access_token: string };
-    assertDescribed('/register/{clientId}', 'get', json(await callRegistration(assent, kit.agent, { method: 'GET', path: `/register/${clientId}`, token })));
+    assertDescribed(
+      '/register',
+      'post',
+      json(await callRegistration(assent, kit.agent, { json: { redirect_uris: ['https://acme.example/callback'] } })),
+    );
+    const { client_id: clientId, registration_access_token: token } = registered.body as {
+      client_id: string;
+      registration_access_token: string;
+    };
+    assertDescribed(
+      '/register/{clientId}',
+      'get',
+      json(await callRegistration(assent, kit.agent, { method: 'GET', path: `/register/${clientId}`, token })),
+    );
 
     const bank = await TestResourceServer.create(assent);
-    for (const [url, example] of [[ACCOUNT_ACCESS, accountAccessRequest], [DOMESTIC_PAYMENT, domesticPaymentRequest], [DOMESTIC_VRP, domesticVrpRequest]] as const) {
+    for (const [url, example] of [
+      [ACCOUNT_ACCESS, accountAccessRequest],
+      [DOMESTIC_PAYMENT, domesticPaymentRequest],
+      [DOMESTIC_VRP, domesticVrpRequest],
+    ] as const) {
       const created = await api.call('POST', url, { body: example(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
       const id = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
       assertDescribed('/bank/consents/{consentId}', 'get', await bank.call('GET', `/bank/consents/${id}`));
-      if (url === DOMESTIC_PAYMENT) assertDescribed('/bank/payment-consents/{consentId}/consume', 'post', await bank.call('POST', `/bank/payment-consents/${id}/consume`));
+      if (url === DOMESTIC_PAYMENT)
+        assertDescribed(
+          '/bank/payment-consents/{consentId}/consume',
+          'post',
+          await bank.call('POST', `/bank/payment-consents/${id}/consume`),
+        );
       if (url === DOMESTIC_VRP) {
-        const payment = await bank.call('POST', `/bank/vrp-consents/${id}/payments`, { body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
+        const payment = await bank.call('POST', `/bank/vrp-consents/${id}/payments`, {
+          body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+          headers: { 'x-idempotency-key': crypto.randomUUID() },
+        });
         assert.equal(payment.status, 400, 'not Authorised yet');
         assertDescribed('/bank/vrp-consents/{consentId}/payments', 'post', payment);
       }
@@ -180,11 +240,19 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     const token = (await readFile(join(assent.dataDir, 'admin-token'), 'utf8')).trim();
     const agent = tlsAgent(assent.ca.certPem);
     const admin = async (route: string, body: unknown): Promise<ApiResponse> => {
-      const response = await fetch(`${assent.adminUrl}${route}`, { method: 'POST', dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${assent.adminUrl}${route}`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: response.status, headers: response.headers as unknown as Headers, body: await response.json() };
     };
     const described = async (template: string, values: Record<string, string>, body: unknown) => {
-      const answer = await admin(template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!)), body);
+      const answer = await admin(
+        template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!)),
+        body,
+      );
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assertDescribed(template, 'post', answer);
       return answer.body as Record<string, unknown>;

@@ -14,8 +14,12 @@ function sample(metrics: string, series: string): number | undefined {
 
 describe('health, readiness and metrics on the public port', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   const get = (path: string) => fetch(new URL(path, assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) });
 
@@ -27,14 +31,25 @@ describe('health, readiness and metrics on the public port', () => {
   });
 
   test('/readyz fails when a migration is missing', async () => {
-    const [last] = await assent.db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never, 'desc').limit(1).execute() as { name: string }[];
-    await assent.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', last!.name as never).execute();
+    const [last] = (await assent.db
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .orderBy('name' as never, 'desc')
+      .limit(1)
+      .execute()) as { name: string }[];
+    await assent.db
+      .deleteFrom('kysely_migration' as never)
+      .where('name' as never, '=', last!.name as never)
+      .execute();
     try {
       const response = await get('/readyz');
       assert.equal(response.status, 503);
       assert.equal(((await response.json()) as { checks: { migrations: boolean } }).checks.migrations, false);
     } finally {
-      await assent.db.insertInto('kysely_migration' as never).values({ name: last!.name, timestamp: new Date().toISOString() } as never).execute();
+      await assent.db
+        .insertInto('kysely_migration' as never)
+        .values({ name: last!.name, timestamp: new Date().toISOString() } as never)
+        .execute();
     }
   });
 
@@ -74,22 +89,41 @@ describe('health, readiness and metrics on the public port', () => {
     assert.equal((await get(`/open-banking/v3.1/aisp/account-access-consents/${id}`)).status, 401);
     assert.equal((await get(`/bank/consents/${id}`)).status, 401);
     await get('/dashboard/login');
-    const registration = await fetch(new URL('/register', assent.issuer), { method: 'POST', dispatcher: tlsAgent(assent.ca.certPem), headers: { 'content-type': 'application/json' }, body: '{}' });
+    const registration = await fetch(new URL('/register', assent.issuer), {
+      method: 'POST',
+      dispatcher: tlsAgent(assent.ca.certPem),
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(registration.status, 400);
     await get('/no-such-path');
     const metrics = await (await get('/metrics')).text();
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="/open-banking/v3.1/aisp/account-access-consents/:consentId",status="401"}'), 1);
+    assert.equal(
+      sample(
+        metrics,
+        'assent_http_requests_total{method="GET",route="/open-banking/v3.1/aisp/account-access-consents/:consentId",status="401"}',
+      ),
+      1,
+    );
     assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="/bank/consents/:consentId",status="401"}'), 1);
     assert.match(metrics, /assent_http_requests_total\{method="GET",route="\/dashboard\/login",status="\d+"\} 1/);
     assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/register",status="400"}'), 1);
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="other",status="404"}'), 1, 'only the unknown path is other');
+    assert.equal(
+      sample(metrics, 'assent_http_requests_total{method="GET",route="other",status="404"}'),
+      1,
+      'only the unknown path is other',
+    );
   });
 });
 
 describe('health and metrics on a separate internal port', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ OPS_PORT: '0' }); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent({ OPS_PORT: '0' });
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('the internal port serves them over plain HTTP and the public port does not', async () => {
     assert.ok(assent.opsPort);

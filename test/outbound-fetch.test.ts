@@ -11,7 +11,12 @@ import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } f
 
 /** A small HTTPS server on localhost with a dev-CA certificate; each path answers as the test needs. */
 async function startSite(assent: TestAssent, routes: Record<string, (res: import('node:http').ServerResponse) => void>) {
-  const pair = await issueCertificate(assent.ca, { subject: 'CN=localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const pair = await issueCertificate(assent.ca, {
+    subject: 'CN=localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   const server = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (req, res) => {
     const route = routes[req.url ?? ''];
     if (route) route(res);
@@ -22,7 +27,11 @@ async function startSite(assent: TestAssent, routes: Record<string, (res: import
   return {
     origin: `https://localhost:${port}`,
     ipOrigin: `https://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -57,7 +66,20 @@ describe('the SSRF guard for outbound fetches', () => {
   });
 
   test('forbidden address ranges', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:7f00:1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fd00:ec2::254',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+    ]) {
       assert.equal(isForbiddenAddress(address), true, address);
     }
     for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) assert.equal(isForbiddenAddress(address), false, address);
@@ -87,16 +109,22 @@ describe('the SSRF guard for outbound fetches', () => {
     assert.equal(directoryFetches, 1);
 
     const strict = createOutboundFetch({ ...settings, allowedHosts: [], extraCaPem: assent.ca.certPem });
-    const unreachable = createDirectoryKeyring([{ issuer: 'Internal Directory', jwks: `${site.origin}/directory-jwks.json` }], strict, 3600);
+    const unreachable = createDirectoryKeyring(
+      [{ issuer: 'Internal Directory', jwks: `${site.origin}/directory-jwks.json` }],
+      strict,
+      3600,
+    );
     await assert.rejects(unreachable.keysFor('Internal Directory'), DirectoryKeysUnavailable);
     assert.equal(directoryFetches, 1, 'the guard refused before any connection');
   });
 
-  test('oidc-provider fetches a client\'s jwks_uri through the guard (allow-listed here), at registration and at authentication', async () => {
+  test("oidc-provider fetches a client's jwks_uri through the guard (allow-listed here), at registration and at authentication", async () => {
     const kit = await issueSsa(assent);
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = kit.privateJwk;
     jwks.keys.push(publicJwk);
-    const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit, { jwks_uri: `${site.origin}/jwks.json` }) });
+    const registered = await callRegistration(assent, kit.agent, {
+      json: dpopClientMetadata(kit, { jwks_uri: `${site.origin}/jwks.json` }),
+    });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     assert.equal(registered.body.jwks_uri, `${site.origin}/jwks.json`);
     const tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));

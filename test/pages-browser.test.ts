@@ -23,14 +23,24 @@ import { initiate, registerCibaTpp } from './support/ciba.ts';
  */
 
 const SCREENSHOTS = path.resolve('test-results', 'pages');
-const WIDTHS = [{ width: 375, height: 812 }, { width: 1280, height: 800 }] as const;
+const WIDTHS = [
+  { width: 375, height: 812 },
+  { width: 1280, height: 800 },
+] as const;
 const TPP_LOGO = 'https://tpp.example/logo.svg';
 const BANK_LOGO = 'https://bank.example/logo.svg';
-const SVG = (fill: string) => `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="8" fill="${fill}"/></svg>`;
+const SVG = (fill: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="8" fill="${fill}"/></svg>`;
 
 /** The longest fixed stretch of each English sentence (placeholders cut out), where it is long enough to be telling. */
 const ENGLISH_FRAGMENTS = Object.values(en)
-  .map((sentence) => sentence.split(/\{\w+\}/).map((part) => part.trim()).toSorted((a, b) => b.length - a.length)[0] ?? '')
+  .map(
+    (sentence) =>
+      sentence
+        .split(/\{\w+\}/)
+        .map((part) => part.trim())
+        .toSorted((a, b) => b.length - a.length)[0] ?? '',
+  )
   .filter((fragment) => fragment.length >= 18);
 
 /** Clicks the submit button of the page's form posting to `.../<action>`. */
@@ -59,7 +69,13 @@ const VARIANTS: Variant[] = [
   {
     name: 'de',
     browserLocale: 'de-DE',
-    env: { BANK_NAME: 'Nordwind Bank', BANK_LOGO_URL: BANK_LOGO, BANK_COLOUR_PRIMARY: '#5a1f6e', BANK_SUPPORT_CONTACT: '0800 123 4567', BANK_SUPPORT_URL: 'https://bank.example/hilfe' },
+    env: {
+      BANK_NAME: 'Nordwind Bank',
+      BANK_LOGO_URL: BANK_LOGO,
+      BANK_COLOUR_PRIMARY: '#5a1f6e',
+      BANK_SUPPORT_CONTACT: '0800 123 4567',
+      BANK_SUPPORT_URL: 'https://bank.example/hilfe',
+    },
   },
 ];
 
@@ -77,9 +93,17 @@ for (const variant of VARIANTS) {
       assent = await startTestAssent(variant.env);
       browser = await launchChromium(undefined, variant.browserLocale);
       context = browser.context;
-      tpp = await createTestTpp(assent, { metadata: { client_name: 'Moneywise Budgeting', logo_uri: TPP_LOGO, client_uri: 'https://tpp.example/' } });
+      tpp = await createTestTpp(assent, {
+        metadata: { client_name: 'Moneywise Budgeting', logo_uri: TPP_LOGO, client_uri: 'https://tpp.example/' },
+      });
       api = await ConsentApiClient.create(assent, tpp);
-      await context.route(`${tpp.redirectUri}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html lang="en"><title>TPP</title><main><h1>Back at the TPP</h1></main></html>' }));
+      await context.route(`${tpp.redirectUri}**`, (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'text/html',
+          body: '<!doctype html><html lang="en"><title>TPP</title><main><h1>Back at the TPP</h1></main></html>',
+        }),
+      );
       await context.route(TPP_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG('#2a7d4f') }));
       await context.route(BANK_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG('#5a1f6e') }));
     });
@@ -90,7 +114,9 @@ for (const variant of VARIANTS) {
 
     async function newPage() {
       const page = await context.newPage();
-      page.on('console', (message) => { if (/Content.Security.Policy|Refused to/i.test(message.text())) cspViolations.push(message.text()); });
+      page.on('console', (message) => {
+        if (/Content.Security.Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+      });
       return page;
     }
 
@@ -101,15 +127,20 @@ for (const variant of VARIANTS) {
       const shown = await page.locator('body').innerText();
       if (shown.includes('⟦')) failures.push(`${name}: untranslated key ${/⟦[^⟧]+⟧/.exec(shown)?.[0]}`);
       if (variant.name !== 'en') {
-        for (const fragment of ENGLISH_FRAGMENTS) if (shown.includes(fragment)) failures.push(`${name}: English left on the page: "${fragment}"`);
+        for (const fragment of ENGLISH_FRAGMENTS)
+          if (shown.includes(fragment)) failures.push(`${name}: English left on the page: "${fragment}"`);
       }
       for (const viewport of WIDTHS) {
         await page.setViewportSize(viewport);
         await page.screenshot({ path: path.join(SCREENSHOTS, `${variant.name}-${name}-${viewport.width}.png`), fullPage: true });
         const layout = await measureLayout(page);
         for (const problem of layout.squeezed) failures.push(`${name} at ${viewport.width}px: squeezed ${problem}`);
-        if (layout.pageHeight > layout.heightBudget) failures.push(`${name} at ${viewport.width}px: ${layout.pageHeight}px tall, its text warrants ${layout.heightBudget}px`);
-        for (const violation of seriousOnly(await axeViolations(page))) failures.push(`${name} at ${viewport.width}px: axe ${violation.id}: ${violation.help} ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+        if (layout.pageHeight > layout.heightBudget)
+          failures.push(`${name} at ${viewport.width}px: ${layout.pageHeight}px tall, its text warrants ${layout.heightBudget}px`);
+        for (const violation of seriousOnly(await axeViolations(page)))
+          failures.push(
+            `${name} at ${viewport.width}px: axe ${violation.id}: ${violation.help} ${JSON.stringify(violation.nodes.map((node) => node.target))}`,
+          );
       }
       assert.deepEqual(failures, [], failures.join('\n'));
     }
@@ -117,7 +148,9 @@ for (const variant of VARIANTS) {
     test('authorization pages: sign-in, its error, one-time code, account consent, payment code and payment consent', async () => {
       const { customer } = await customerWithAccounts(assent);
       const page = await newPage();
-      const created = await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest({ ExpirationDateTime: '2027-02-23T12:00:00Z' }) });
+      const created = await api.call('POST', ACCOUNT_ACCESS, {
+        body: accountAccessRequest({ ExpirationDateTime: '2027-02-23T12:00:00Z' }),
+      });
       const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
       const request = await pushAuthorizationRequest(tpp, { scope: 'openid accounts', claims: intentClaims(consentId) });
 
@@ -132,12 +165,26 @@ for (const variant of VARIANTS) {
       await enterCode(page, customer);
       await page.locator('form[action$="/confirm"]').waitFor();
       await checkPage(page, 'auth-consent-accounts');
-      assert.match(await page.locator('.stop-later').innerText(), new RegExp(`${assent.issuer}/dashboard`), 'the consent page says where to stop sharing later');
-      assert.equal(await page.locator('.stop-later').getByRole('link', { name: `${assent.issuer}/dashboard` }).getAttribute('href'), `${assent.issuer}/dashboard`, 'and links to it');
+      assert.match(
+        await page.locator('.stop-later').innerText(),
+        new RegExp(`${assent.issuer}/dashboard`),
+        'the consent page says where to stop sharing later',
+      );
+      assert.equal(
+        await page
+          .locator('.stop-later')
+          .getByRole('link', { name: `${assent.issuer}/dashboard` })
+          .getAttribute('href'),
+        `${assent.issuer}/dashboard`,
+        'and links to it',
+      );
       await submit(page, 'abort');
       await page.waitForURL(`${tpp.redirectUri}**`);
 
-      const payment = await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+      const payment = await api.call('POST', DOMESTIC_PAYMENT, {
+        body: domesticPaymentRequest(),
+        headers: { 'x-idempotency-key': crypto.randomUUID() },
+      });
       const paymentId = (payment.body as { Data: { ConsentId: string } }).Data.ConsentId;
       const paymentRequest = await pushAuthorizationRequest(tpp, { scope: 'openid payments', claims: intentClaims(paymentId) });
       await page.goto(paymentRequest.url.href);
@@ -161,12 +208,20 @@ for (const variant of VARIANTS) {
       assert.equal(response?.status(), 400);
       assert.equal(await page.locator('.error-code code').innerText(), 'invalid_request_uri');
       assert.ok((await page.locator('[role="alert"]').innerText()).includes('60'), 'the page says how long a link lives');
-      assert.equal(await page.locator('a.button').getAttribute('href'), 'https://tpp.example/', 'the way back is the TPP\'s registered address');
+      assert.equal(
+        await page.locator('a.button').getAttribute('href'),
+        'https://tpp.example/',
+        "the way back is the TPP's registered address",
+      );
       await checkPage(page, 'provider-link-used');
 
       await page.goto(`${assent.issuer}/interaction/${'x'.repeat(21)}`);
       assert.equal(await page.locator('.error-code code').innerText(), 'invalid_request');
-      assert.equal(await page.locator('a.button').getAttribute('href'), `${assent.issuer}/dashboard`, 'no TPP to return to: the page leads to the dashboard');
+      assert.equal(
+        await page.locator('a.button').getAttribute('href'),
+        `${assent.issuer}/dashboard`,
+        'no TPP to return to: the page leads to the dashboard',
+      );
       await checkPage(page, 'interaction-lost');
 
       // Signed in to the provider and the dashboard (the dashboard's sign-in), then logged out through /session/end.
@@ -209,7 +264,10 @@ for (const variant of VARIANTS) {
       await checkPage(page, 'dashboard-pending-empty');
 
       await page.goto(`${assent.issuer}/dashboard/consents/${consentId}`);
-      assert.ok((await page.locator('table.history tbody tr').count()) >= 3, 'the timeline lists the request, the approval and the first use');
+      assert.ok(
+        (await page.locator('table.history tbody tr').count()) >= 3,
+        'the timeline lists the request, the approval and the first use',
+      );
       await checkPage(page, 'dashboard-detail');
       await page.locator(`a[href="/dashboard/consents/${consentId}/revoke"]`).click();
       await checkPage(page, 'dashboard-revoke');
@@ -244,9 +302,17 @@ for (const variant of VARIANTS) {
       await page.locator('.empty-state').waitFor();
       await checkPage(page, 'decoupled-empty');
 
-      const payment = await tillApi.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+      const payment = await tillApi.call('POST', DOMESTIC_PAYMENT, {
+        body: domesticPaymentRequest(),
+        headers: { 'x-idempotency-key': crypto.randomUUID() },
+      });
       const paymentId = (payment.body as { Data: { ConsentId: string } }).Data.ConsentId;
-      await initiate(assent, till, { scope: 'openid payments', login_hint: customer.username, binding_message: 'SHOP 3141', authorization_details: [{ type: 'payment_initiation', consent_id: paymentId }] });
+      await initiate(assent, till, {
+        scope: 'openid payments',
+        login_hint: customer.username,
+        binding_message: 'SHOP 3141',
+        authorization_details: [{ type: 'payment_initiation', consent_id: paymentId }],
+      });
       await page.goto(`${assent.issuer}/dashboard/decoupled`);
       await page.locator('.binding-message strong').getByText('SHOP 3141').waitFor();
       await checkPage(page, 'decoupled-payment');
@@ -261,12 +327,21 @@ for (const variant of VARIANTS) {
     });
 
     if (variant.name === 'de') {
-      test('the bank\'s branding and the language switch: name, logo, colours and support contact; a choice that sticks', async () => {
+      test("the bank's branding and the language switch: name, logo, colours and support contact; a choice that sticks", async () => {
         const page = await newPage();
         await page.goto((await pushAuthorizationRequest(tpp)).url.href);
         assert.match(await page.title(), /Nordwind Bank$/);
         assert.equal(await page.locator('img.brand-logo').getAttribute('src'), BANK_LOGO);
-        assert.equal(await page.locator('.banner').evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(element).backgroundColor), 'rgb(90, 31, 110)');
+        assert.equal(
+          await page
+            .locator('.banner')
+            .evaluate(
+              (element) =>
+                (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(element)
+                  .backgroundColor,
+            ),
+          'rgb(90, 31, 110)',
+        );
         assert.match(await page.locator('footer.support').innerText(), /0800 123 4567/);
         assert.equal(await page.locator('h1').innerText(), 'Bei Nordwind Bank anmelden');
         // The switch: English now, and on the next page too, whatever the browser asks for.

@@ -12,7 +12,8 @@ async function preparedOnConnection(db: Db) {
   return rows.filter((row) => row.statement.includes('from probe'));
 }
 
-const lookup = (executor: Kysely<Database>, id: number) => sql<Record<string, unknown>>`select * from probe where id = ${id}`.execute(executor);
+const lookup = (executor: Kysely<Database>, id: number) =>
+  sql<Record<string, unknown>>`select * from probe where id = ${id}`.execute(executor);
 
 describe('named statements: Postgres parses and plans a repeated statement once per connection', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -29,7 +30,9 @@ describe('named statements: Postgres parses and plans a repeated statement once 
 
   /** A fresh table and a pool of one connection, so pg_prepared_statements shows that connection's statements. */
   async function withProbe(run: (db: Db) => Promise<void>, options: { preparedStatements?: boolean } = {}) {
-    await other.query('drop table if exists probe; create table probe (id int primary key, label text); insert into probe values (1, \'one\'), (2, \'two\')');
+    await other.query(
+      "drop table if exists probe; create table probe (id int primary key, label text); insert into probe values (1, 'one'), (2, 'two')",
+    );
     const db = await connectDatabase({ databaseUrl: database.url, dataDir: '', poolSize: 1, ...options });
     try {
       await run(db);
@@ -84,8 +87,11 @@ describe('named statements: Postgres parses and plans a repeated statement once 
     }));
 
   test('with DATABASE_PREPARED_STATEMENTS off nothing is named', () =>
-    withProbe(async (db) => {
-      for (const id of [1, 2, 1, 2]) await lookup(db, id);
-      assert.deepEqual(await preparedOnConnection(db), []);
-    }, { preparedStatements: false }));
+    withProbe(
+      async (db) => {
+        for (const id of [1, 2, 1, 2]) await lookup(db, id);
+        assert.deepEqual(await preparedOnConnection(db), []);
+      },
+      { preparedStatements: false },
+    ));
 });

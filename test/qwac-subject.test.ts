@@ -41,7 +41,9 @@ describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_
       psd2: { roles: ['PSP_PI', 'PSP_AI'], ncaName: 'Financial Conduct Authority', ncaId: 'GB-FCA' },
     });
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('the dev CA issues a QWAC-shaped certificate: organizationIdentifier and the PSD2 roles', () => {
     const parsed = new ParsedCertificate(qwac.certPem);
@@ -64,7 +66,10 @@ describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_
     assert.ok(!matches('CN=Acme PISP,madeUpAttribute=x'), 'an unknown attribute type never matches, and does not throw');
     assert.throws(() => parseDistinguishedName('CN=Acme\\'), InvalidDistinguishedName);
     assert.deepEqual(parseDistinguishedName('CN=Acme\\, Inc+O="Q, Ltd",C=G\\42'), [
-      [{ type: '2.5.4.3', value: 'Acme, Inc' }, { type: '2.5.4.10', value: 'Q, Ltd' }],
+      [
+        { type: '2.5.4.3', value: 'Acme, Inc' },
+        { type: '2.5.4.10', value: 'Q, Ltd' },
+      ],
       [{ type: '2.5.4.6', value: 'GB' }],
     ]);
   });
@@ -72,8 +77,14 @@ describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_
   test('a TPP registered with its QWAC subject gets a certificate-bound token over real mTLS; another authorisation number does not', async () => {
     const register = (clientId: string, dn: string) =>
       saveClient(assent.db, {
-        client_id: clientId, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: dn,
-        tls_client_certificate_bound_access_tokens: true, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts',
+        client_id: clientId,
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: dn,
+        tls_client_certificate_bound_access_tokens: true,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        scope: 'accounts',
       });
     await register('qwac-tpp', `organizationIdentifier=${ORGANIZATION_ID},CN=Acme PISP,O=Acme Payments Ltd,C=GB`);
     await register('other-tpp', 'organizationIdentifier=PSDGB-FCA-999999,CN=Acme PISP,O=Acme Payments Ltd,C=GB');
@@ -107,17 +118,32 @@ describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_
   test('dynamic registration over mTLS with the QWAC: the DN may name organizationIdentifier by OID; an unparseable DN is refused', async () => {
     const kit = await issueSsa(assent);
     const agent = tlsAgent(assent.ca.certPem, qwac);
-    const tlsMetadata = { token_endpoint_auth_method: 'tls_client_auth', token_endpoint_auth_signing_alg: undefined, dpop_bound_access_tokens: undefined, tls_client_certificate_bound_access_tokens: true };
-    const garbled = await callRegistration(assent, agent, { json: dpopClientMetadata(kit, { ...tlsMetadata, tls_client_auth_subject_dn: 'CN=Acme PISP,madeUpAttribute=1' }) });
+    const tlsMetadata = {
+      token_endpoint_auth_method: 'tls_client_auth',
+      token_endpoint_auth_signing_alg: undefined,
+      dpop_bound_access_tokens: undefined,
+      tls_client_certificate_bound_access_tokens: true,
+    };
+    const garbled = await callRegistration(assent, agent, {
+      json: dpopClientMetadata(kit, { ...tlsMetadata, tls_client_auth_subject_dn: 'CN=Acme PISP,madeUpAttribute=1' }),
+    });
     assert.equal(garbled.status, 400);
     assert.equal(garbled.body.error, 'invalid_client_metadata');
     assert.match(String(garbled.body.error_description), /RFC 4514/);
 
     const registered = await callRegistration(assent, agent, {
-      json: dpopClientMetadata(kit, { ...tlsMetadata, tls_client_auth_subject_dn: `2.5.4.97=${ORGANIZATION_ID}, CN=Acme PISP, O=Acme Payments Ltd, C=GB` }),
+      json: dpopClientMetadata(kit, {
+        ...tlsMetadata,
+        tls_client_auth_subject_dn: `2.5.4.97=${ORGANIZATION_ID}, CN=Acme PISP, O=Acme Payments Ltd, C=GB`,
+      }),
     });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    const config = new oidc.Configuration((await oidc.discovery(new URL(assent.issuer), 'x', undefined, undefined, { [oidc.customFetch]: fetchVia(agent) })).serverMetadata(), String(registered.body.client_id), {}, oidc.TlsClientAuth());
+    const config = new oidc.Configuration(
+      (await oidc.discovery(new URL(assent.issuer), 'x', undefined, undefined, { [oidc.customFetch]: fetchVia(agent) })).serverMetadata(),
+      String(registered.body.client_id),
+      {},
+      oidc.TlsClientAuth(),
+    );
     config[oidc.customFetch] = fetchVia(agent);
     const granted = await oidc.clientCredentialsGrant(config, { scope: 'payments' });
     assert.ok((await oidc.tokenIntrospection(config, granted.access_token)).cnf, 'a certificate-bound token');

@@ -18,7 +18,15 @@ describe('rate limits shared through Postgres', () => {
   before(async () => {
     assent = await startTestAssent(LIMITS);
     // A second process's worth of server on the same database: the counters are shared.
-    const config = loadConfig({ DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true', SEED_DEMO: 'false', PORT: '0', ADMIN_PORT: '0', ...LIMITS });
+    const config = loadConfig({
+      DATABASE_URL: assent.databaseUrl,
+      DATA_DIR: assent.dataDir,
+      DEV_MODE: 'true',
+      SEED_DEMO: 'false',
+      PORT: '0',
+      ADMIN_PORT: '0',
+      ...LIMITS,
+    });
     other = await startAssent(config, createLogger('silent'));
   });
   after(async () => {
@@ -70,7 +78,13 @@ describe('rate limits shared through Postgres', () => {
     const tpp = await createTestTpp(assent);
     for (let i = 0; i < 3; i += 1) await pushAuthorizationRequest(tpp);
     await assert.rejects(pushAuthorizationRequest(tpp), (error: { status?: number }) => error.status === 429);
-    const register = () => fetch(`${assent.issuer}${ENGINE_PATHS.registration}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', dispatcher: tlsAgent(assent.ca.certPem) });
+    const register = () =>
+      fetch(`${assent.issuer}${ENGINE_PATHS.registration}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        dispatcher: tlsAgent(assent.ca.certPem),
+      });
     const first = await register();
     assert.equal(first.status, 400, 'the registration route answers (an empty request is refused)');
     assert.equal((await register()).status, 429);

@@ -10,15 +10,23 @@ async function tokensFor(assent: TestAssent, tpp: TestTpp) {
   const customer = await createTestCustomer(assent.db);
   const request = await pushAuthorizationRequest(tpp);
   const callback = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize(request.url, customer);
-  return oidc.authorizationCodeGrant(tpp.config, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+  return oidc.authorizationCodeGrant(tpp.config, callback, {
+    pkceCodeVerifier: request.codeVerifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
 }
 
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 
 describe('refresh tokens without rotation (default)', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('the same refresh token serves repeatedly and stays active', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
@@ -33,8 +41,12 @@ describe('refresh tokens without rotation (default)', () => {
 
 describe('refresh tokens with rotation', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' }); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('each refresh rotates; reusing the spent token revokes the whole grant', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
@@ -54,7 +66,8 @@ describe('refresh tokens with rotation', () => {
     const results = await Promise.allSettled(Array.from({ length: 32 }, () => oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!)));
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.equal(winners.length, 1);
-    for (const result of results) if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant');
+    for (const result of results)
+      if (result.status === 'rejected') assert.equal((result.reason as oidc.ResponseBodyError).error, 'invalid_grant');
     const [winner] = winners;
     assert.equal((await oidc.tokenIntrospection(tpp.config, winner!.value.access_token)).active, false);
     await assert.rejects(oidc.refreshTokenGrant(tpp.config, winner!.value.refresh_token!), isInvalidGrant);

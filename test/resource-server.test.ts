@@ -28,14 +28,18 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
     rsId = created.client_id;
     const jwk = JSON.parse(await readFile(created.private_key_file, 'utf8')) as JWK;
     const key = { key: (await importJWK(jwk, 'PS256')) as webcrypto.CryptoKey, kid: jwk.kid };
-    rs = await oidc.discovery(new URL(assent.issuer), rsId, undefined, oidc.PrivateKeyJwt(key), { [oidc.customFetch]: fetchVia(tlsAgent(assent.ca.certPem)) });
+    rs = await oidc.discovery(new URL(assent.issuer), rsId, undefined, oidc.PrivateKeyJwt(key), {
+      [oidc.customFetch]: fetchVia(tlsAgent(assent.ca.certPem)),
+    });
     rs[oidc.customFetch] = fetchVia(tlsAgent(assent.ca.certPem));
     tpp = await createTestTpp(assent);
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
-  test('a resource server introspects a TPP\'s token', async () => {
+  test("a resource server introspects a TPP's token", async () => {
     const { access_token } = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop });
     const introspected = await oidc.tokenIntrospection(rs, access_token);
     assert.equal(introspected.active, true);
@@ -56,8 +60,16 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
       oidc.clientCredentialsGrant(rs, { scope: 'accounts' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) }),
       (error: oidc.ResponseBodyError) => error.error === 'invalid_scope',
     );
-    await assert.rejects(oidc.clientCredentialsGrant(rs, { scope: 'bank' }), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant', 'no bearer tokens');
-    const bank = await oidc.clientCredentialsGrant(rs, { scope: 'bank' }, { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) });
+    await assert.rejects(
+      oidc.clientCredentialsGrant(rs, { scope: 'bank' }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+      'no bearer tokens',
+    );
+    const bank = await oidc.clientCredentialsGrant(
+      rs,
+      { scope: 'bank' },
+      { DPoP: oidc.getDPoPHandle(rs, await oidc.randomDPoPKeyPair('ES256')) },
+    );
     assert.equal(bank.scope, 'bank');
     assert.equal(bank.token_type.toLowerCase(), 'dpop');
   });
@@ -82,8 +94,12 @@ async function assertionFor(tpp: TestTpp, issuer: string) {
   const now = Math.floor(Date.now() / 1000);
   const assertion = await new SignJWT({})
     .setProtectedHeader({ alg: 'PS256', kid: tpp.kid })
-    .setIssuer(tpp.clientId).setSubject(tpp.clientId).setAudience(issuer)
-    .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60)
+    .setIssuer(tpp.clientId)
+    .setSubject(tpp.clientId)
+    .setAudience(issuer)
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
     .sign(tpp.privateKey);
   return { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
 }

@@ -65,7 +65,11 @@ describe('revocation is seen at once by every instance', () => {
       keyPem: await readFile(path.join(dataDir, 'tls', 'ca-key.pem'), 'utf8'),
     };
     const subjectDn = 'CN=Accounts API,O=Bank,C=GB';
-    const { clientId } = await createResourceServer(db, { name: 'Accounts API', auth: { method: 'tls_client_auth', subjectDn }, operator: 'test' });
+    const { clientId } = await createResourceServer(db, {
+      name: 'Accounts API',
+      auth: { method: 'tls_client_auth', subjectDn },
+      operator: 'test',
+    });
     resourceServer = { clientId, agent: tlsAgent(ca.certPem, await issueCertificate(ca, { subject: subjectDn, usage: 'client' })) };
   });
   after(async () => {
@@ -114,9 +118,16 @@ describe('revocation is seen at once by every instance', () => {
     // One sent before the revocation but answered after it may go either way; one answered before it was sent may not.
     const earlier = outcomes.filter((outcome) => outcome.answeredAt < revokeSent);
     const afterwards = outcomes.filter((outcome) => outcome.sentAt > committed);
-    assert.ok(earlier.length > 0 && earlier.every((outcome) => outcome.active), 'active in every answer that came before the revocation was sent');
+    assert.ok(
+      earlier.length > 0 && earlier.every((outcome) => outcome.active),
+      'active in every answer that came before the revocation was sent',
+    );
     assert.ok(afterwards.length >= HAMMERS, `introspections kept coming after the commit (${afterwards.length})`);
-    assert.deepEqual(afterwards.filter((outcome) => outcome.active), [], 'no introspection sent after the commit says active');
+    assert.deepEqual(
+      afterwards.filter((outcome) => outcome.active),
+      [],
+      'no introspection sent after the commit says active',
+    );
   }
 
   test('RFC 7009 revocation on the other process', async () => {
@@ -148,9 +159,18 @@ describe('revocation is seen at once by every instance', () => {
   test('the operator suspends the TPP', async () => {
     const tpp = await createTestTpp({ issuer, ca, db }, { auth: 'tls_client_auth' });
     await insertTpp(db, {
-      client_id: tpp.clientId, software_id: 'software-1', org_id: 'org-1', status: 'active', status_reason: null,
-      client_name: 'Suspended Soon', logo_uri: null, roles: JSON.stringify(['AISP']), org_name: null, directory: 'test',
-      software_statement: 'unused', software_statement_claims: JSON.stringify({}),
+      client_id: tpp.clientId,
+      software_id: 'software-1',
+      org_id: 'org-1',
+      status: 'active',
+      status_reason: null,
+      client_name: 'Suspended Soon',
+      logo_uri: null,
+      roles: JSON.stringify(['AISP']),
+      org_name: null,
+      directory: 'test',
+      software_statement: 'unused',
+      software_statement_claims: JSON.stringify({}),
     });
     const token = await clientCredentialsToken(tpp);
     await hammerWhile(token, async () => {

@@ -24,12 +24,22 @@ const documented = openApiDocument('https://assent.example');
  */
 function assertDocumentedIfJson(route: Route, answer: { status: number; body: string; type: string }) {
   const mediaType = answer.type.split(';')[0]!.trim();
-  if (JSON_TYPE.test(mediaType)) assert.ok(route.operationId, `${route.method} ${route.path} answers JSON (${answer.status} ${answer.body}) but has no operationId in src/protocol/routes.ts`);
-  if (/^text\/(html|css)$/.test(mediaType)) assert.equal(route.operationId, undefined, `${route.method} ${route.path} answers ${mediaType} yet is documented as a JSON API`);
+  if (JSON_TYPE.test(mediaType))
+    assert.ok(
+      route.operationId,
+      `${route.method} ${route.path} answers JSON (${answer.status} ${answer.body}) but has no operationId in src/protocol/routes.ts`,
+    );
+  if (/^text\/(html|css)$/.test(mediaType))
+    assert.equal(route.operationId, undefined, `${route.method} ${route.path} answers ${mediaType} yet is documented as a JSON API`);
   if (!route.operationId || answer.body === '') return;
-  const operation = documented.paths[openApiPath(route.path)]?.[route.method.toLowerCase()] as { responses: Record<string, { content?: Record<string, unknown> }> };
+  const operation = documented.paths[openApiPath(route.path)]?.[route.method.toLowerCase()] as {
+    responses: Record<string, { content?: Record<string, unknown> }>;
+  };
   const declared = new Set(Object.values(operation.responses).flatMap((response) => Object.keys(response.content ?? {})));
-  assert.ok(declared.has(mediaType), `${route.method} ${route.path} answered ${answer.status} ${mediaType}, which its operation does not declare (${[...declared].join(', ')})`);
+  assert.ok(
+    declared.has(mediaType),
+    `${route.method} ${route.path} answered ${answer.status} ${mediaType}, which its operation does not declare (${[...declared].join(', ')})`,
+  );
 }
 
 describe('the route table is what the server serves', () => {
@@ -49,7 +59,10 @@ describe('the route table is what the server serves', () => {
       redirect: 'manual',
       // A customer's browser asks for HTML and posts forms; programs post JSON.
       ...(route.caller === 'customer'
-        ? { headers: { accept: 'text/html', ...(route.method === 'POST' && { 'content-type': 'application/x-www-form-urlencoded' }) }, ...(route.method === 'POST' && { body: '' }) }
+        ? {
+            headers: { accept: 'text/html', ...(route.method === 'POST' && { 'content-type': 'application/x-www-form-urlencoded' }) },
+            ...(route.method === 'POST' && { body: '' }),
+          }
         : route.method === 'POST' || route.method === 'PUT'
           ? { headers: { 'content-type': 'application/json' }, body: '{}' }
           : {}),
@@ -58,9 +71,14 @@ describe('the route table is what the server serves', () => {
     return { status: response.status, body: await response.text(), type: response.headers.get('content-type') ?? '' };
   };
 
-
   test('a path that is not a route is recognisably unrouted (so the checks below can fail)', async () => {
-    const { status, body } = await call({ method: 'POST', path: '/reg', servedBy: 'engine', caller: 'anyone', purpose: 'the old, wrong registration path' });
+    const { status, body } = await call({
+      method: 'POST',
+      path: '/reg',
+      servedBy: 'engine',
+      caller: 'anyone',
+      purpose: 'the old, wrong registration path',
+    });
     assert.ok(unrouted(status, body), `${status} ${body}`);
     assert.equal(findRoute('POST', '/reg'), undefined);
   });
@@ -81,14 +99,17 @@ describe('the route table is what the server serves', () => {
     await assent.db.deleteFrom('rate_limit').execute();
     for (const route of limited) {
       const first = await call(route);
-      assert.ok(!unrouted(first.status, first.body) && first.status !== 429, `${route.method} ${route.path} first answer: ${first.status} ${first.body}`);
+      assert.ok(
+        !unrouted(first.status, first.body) && first.status !== 429,
+        `${route.method} ${route.path} first answer: ${first.status} ${first.body}`,
+      );
       assertDocumentedIfJson(route, first);
       const second = await call(route);
       assert.equal(second.status, 429, `${route.method} ${route.path} (${route.rateLimit}) is not limited`);
     }
   });
 
-  test('metric labels are the table\'s templates', () => {
+  test("metric labels are the table's templates", () => {
     assert.equal(routeLabel('/register'), '/register');
     assert.equal(routeLabel('/register/abc'), '/register/:clientId');
     assert.equal(routeLabel('/interaction/abc/login'), '/interaction/:uid/login');
@@ -99,5 +120,8 @@ describe('the route table is what the server serves', () => {
 
 test('the table names each method on each path once', () => {
   const keys = ROUTES.map((route) => `${route.method} ${route.path}`);
-  assert.deepEqual(keys.filter((key, index) => keys.indexOf(key) !== index), []);
+  assert.deepEqual(
+    keys.filter((key, index) => keys.indexOf(key) !== index),
+    [],
+  );
 });

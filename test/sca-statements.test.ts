@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { claimTotpStepAndClearFailures, customerByIdWithLockoutQuery, customerByUsernameWithLockoutQuery, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout, toCustomerAndLockout } from '../src/customers/customer-repository.ts';
+import {
+  claimTotpStepAndClearFailures,
+  customerByIdWithLockoutQuery,
+  customerByUsernameWithLockoutQuery,
+  findCustomerByIdWithLockout,
+  findCustomerByUsernameWithLockout,
+  toCustomerAndLockout,
+} from '../src/customers/customer-repository.ts';
 import { recordFailure } from '../src/customers/login-throttle.ts';
 import type { Db } from '../src/db/connect.ts';
-import { nothingAlongside, passwordFactorCustomerQuery, recordPasswordFactor, touchScaProgressReading } from '../src/interactions/sca-progress-repository.ts';
+import {
+  nothingAlongside,
+  passwordFactorCustomerQuery,
+  recordPasswordFactor,
+  touchScaProgressReading,
+} from '../src/interactions/sca-progress-repository.ts';
 import { createModelFind } from '../src/store/adapter.ts';
 import { touchStoredInteraction } from './support/interactions.ts';
 import { claimDecision } from '../src/interactions/decision-repository.ts';
@@ -24,10 +36,14 @@ describe('sign-in statements', () => {
   let db: Db;
   let drop: () => Promise<void>;
   before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => { await drop?.(); });
+  after(async () => {
+    await drop?.();
+  });
 
-  const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) => (await touchStoredInteraction(db, uid, idleSeconds, nothingAlongside(), now)).progress;
-  const lastSeen = async (uid: string) => (await db.selectFrom('sca_interaction').select('last_seen_at').where('uid', '=', uid).executeTakeFirstOrThrow()).last_seen_at;
+  const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) =>
+    (await touchStoredInteraction(db, uid, idleSeconds, nothingAlongside(), now)).progress;
+  const lastSeen = async (uid: string) =>
+    (await db.selectFrom('sca_interaction').select('last_seen_at').where('uid', '=', uid).executeTakeFirstOrThrow()).last_seen_at;
 
   test('activity: the first request starts the clock, a later one within the limit moves it, one after the limit finds it timed out and leaves it', async () => {
     const uid = randomUUID();
@@ -38,7 +54,11 @@ describe('sign-in statements', () => {
 
     await recordPasswordFactor(db, uid, customer.id, start);
     const within = new Date(start.getTime() + 300_000);
-    assert.deepEqual(await touchScaProgress(uid, 300, within), { state: 'active', passwordVerifiedFor: customer.id }, 'exactly at the limit still counts');
+    assert.deepEqual(
+      await touchScaProgress(uid, 300, within),
+      { state: 'active', passwordVerifiedFor: customer.id },
+      'exactly at the limit still counts',
+    );
     assert.equal((await lastSeen(uid)).getTime(), within.getTime());
 
     const late = new Date(within.getTime() + 300_001);
@@ -53,8 +73,13 @@ describe('sign-in statements', () => {
     const none = await touchScaProgressReading(db, missing, 300, find.within('Interaction', missing).row, nothingAlongside());
     assert.deepEqual(none, { progress: { state: 'timed_out' }, alongside: {}, decided: undefined, found: null });
     const expired = randomUUID();
-    await sql`insert into oidc_model (model, id, payload, expires_at) values ('Interaction', ${expired}, '{}'::jsonb, now() - interval '1 second')`.execute(db);
-    assert.equal((await touchScaProgressReading(db, expired, 300, find.within('Interaction', expired).row, nothingAlongside())).found, null);
+    await sql`insert into oidc_model (model, id, payload, expires_at) values ('Interaction', ${expired}, '{}'::jsonb, now() - interval '1 second')`.execute(
+      db,
+    );
+    assert.equal(
+      (await touchScaProgressReading(db, expired, 300, find.within('Interaction', expired).row, nothingAlongside())).found,
+      null,
+    );
     assert.deepEqual(await db.selectFrom('sca_interaction').select('uid').where('uid', 'in', [missing, expired]).execute(), []);
   });
 
@@ -67,18 +92,33 @@ describe('sign-in statements', () => {
     const named = sql<{ name: string | null; display_name: string | null }>`
       select d.client_name #>> '{}' as name, ${customerWithRow(sql`${customer.id}::text`)}->>'display_name' as display_name from (${clientDisplayQuery(clientId)}) as d`;
     const first = await touchStoredInteraction(db, uid, 300, named, start);
-    assert.deepEqual(first, { progress: { state: 'active', passwordVerifiedFor: undefined }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined });
+    assert.deepEqual(first, {
+      progress: { state: 'active', passwordVerifiedFor: undefined },
+      alongside: { name: 'Alongside name', display_name: customer.displayName },
+      decided: undefined,
+    });
     assert.equal((await lastSeen(uid)).getTime(), start.getTime());
 
     await recordPasswordFactor(db, uid, customer.id, start);
     const within = new Date(start.getTime() + 60_000);
-    assert.deepEqual((await touchStoredInteraction(db, uid, 300, named, within)).progress, { state: 'active', passwordVerifiedFor: customer.id });
+    assert.deepEqual((await touchStoredInteraction(db, uid, 300, named, within)).progress, {
+      state: 'active',
+      passwordVerifiedFor: customer.id,
+    });
     assert.equal((await lastSeen(uid)).getTime(), within.getTime());
 
     const late = new Date(within.getTime() + 300_001);
-    assert.deepEqual(await touchStoredInteraction(db, uid, 300, named, late), { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined }, 'the timeout page still names the TPP');
+    assert.deepEqual(
+      await touchStoredInteraction(db, uid, 300, named, late),
+      { progress: { state: 'timed_out' }, alongside: { name: 'Alongside name', display_name: customer.displayName }, decided: undefined },
+      'the timeout page still names the TPP',
+    );
     assert.equal((await lastSeen(uid)).getTime(), within.getTime(), 'a timed-out interaction is not written');
-    assert.deepEqual((await sql`select ${customerWithRow(sql`${'not-a-uuid'}::text`)} as customer`.execute(db)).rows, [{ customer: null }], 'an id that is no customer id reads nobody (and no error)');
+    assert.deepEqual(
+      (await sql`select ${customerWithRow(sql`${'not-a-uuid'}::text`)} as customer`.execute(db)).rows,
+      [{ customer: null }],
+      'an id that is no customer id reads nobody (and no error)',
+    );
   });
 
   test('activity with the decision: none before, the one taken after, also once the interaction timed out', async () => {
@@ -86,9 +126,16 @@ describe('sign-in statements', () => {
     const start = new Date();
     assert.equal((await touchStoredInteraction(db, uid, 300, nothingAlongside(), start)).decided, undefined);
     assert.equal(await db.transaction().execute((trx) => claimDecision(trx, uid, 'denied', 'decided-client')), true);
-    assert.deepEqual((await touchStoredInteraction(db, uid, 300, nothingAlongside(), start)).decided, { decision: 'denied', clientId: 'decided-client' });
+    assert.deepEqual((await touchStoredInteraction(db, uid, 300, nothingAlongside(), start)).decided, {
+      decision: 'denied',
+      clientId: 'decided-client',
+    });
     const late = await touchStoredInteraction(db, uid, 300, nothingAlongside(), new Date(start.getTime() + 301_000));
-    assert.deepEqual(late, { progress: { state: 'timed_out' }, alongside: {}, decided: { decision: 'denied', clientId: 'decided-client' } });
+    assert.deepEqual(late, {
+      progress: { state: 'timed_out' },
+      alongside: {},
+      decided: { decision: 'denied', clientId: 'decided-client' },
+    });
   });
 
   test('activity with a sign-in read: the posted username, or the customer who passed the password step, with the lockout', async () => {
@@ -96,18 +143,33 @@ describe('sign-in statements', () => {
     const customer = await createTestCustomer(db);
     const byName = await touchStoredInteraction(db, uid, 300, customerByUsernameWithLockoutQuery(customer.username));
     assert.equal(byName.alongside.subject, customer.username);
-    assert.deepEqual(toCustomerAndLockout(byName.alongside), await findCustomerByUsernameWithLockout(db, customer.username), 'the same as the read alone');
+    assert.deepEqual(
+      toCustomerAndLockout(byName.alongside),
+      await findCustomerByUsernameWithLockout(db, customer.username),
+      'the same as the read alone',
+    );
     const nobody = `nobody-${randomUUID()}`;
     const unknown = await touchStoredInteraction(db, uid, 300, customerByUsernameWithLockoutQuery(nobody));
-    assert.deepEqual({ subject: unknown.alongside.subject, ...toCustomerAndLockout(unknown.alongside) }, { subject: nobody, customer: undefined, lockedUntil: null });
+    assert.deepEqual(
+      { subject: unknown.alongside.subject, ...toCustomerAndLockout(unknown.alongside) },
+      { subject: nobody, customer: undefined, lockedUntil: null },
+    );
 
     const beforePassword = await touchStoredInteraction(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
-    assert.deepEqual({ subject: beforePassword.alongside.subject, customer: toCustomerAndLockout(beforePassword.alongside).customer }, { subject: null, customer: undefined }, 'nobody before the password step');
+    assert.deepEqual(
+      { subject: beforePassword.alongside.subject, customer: toCustomerAndLockout(beforePassword.alongside).customer },
+      { subject: null, customer: undefined },
+      'nobody before the password step',
+    );
     await recordPasswordFactor(db, uid, customer.id);
     for (let i = 0; i < 5; i += 1) await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
     const afterPassword = await touchStoredInteraction(db, uid, 300, customerByIdWithLockoutQuery(passwordFactorCustomerQuery(uid)));
     assert.equal(afterPassword.alongside.subject, customer.id);
-    assert.deepEqual(toCustomerAndLockout(afterPassword.alongside), await findCustomerByIdWithLockout(db, customer.id), 'the same as the read alone, lockout included');
+    assert.deepEqual(
+      toCustomerAndLockout(afterPassword.alongside),
+      await findCustomerByIdWithLockout(db, customer.id),
+      'the same as the read alone, lockout included',
+    );
     assert.ok(toCustomerAndLockout(afterPassword.alongside).lockedUntil);
   });
 
@@ -134,12 +196,28 @@ describe('sign-in statements', () => {
 
   test('a completed SCA claims its step once, forgets older steps, clears the failure count and audits, in one statement; a replay changes nothing', async () => {
     const customer = await createTestCustomer(db);
-    await db.insertInto('used_totp_step').values([{ customer_id: customer.id, step: 100 }, { customer_id: customer.id, step: 103 }]).execute();
+    await db
+      .insertInto('used_totp_step')
+      .values([
+        { customer_id: customer.id, step: 100 },
+        { customer_id: customer.id, step: 103 },
+      ])
+      .execute();
     await db.transaction().execute((trx) => recordFailure(trx, customer.username, 900, new Date()));
-    const failures = () => db.selectFrom('login_throttle').select('consecutive_failures').where('username', '=', customer.username).executeTakeFirst();
-    const steps = async () => (await db.selectFrom('used_totp_step').select('step').where('customer_id', '=', customer.id).orderBy('step').execute()).map((row) => Number(row.step));
+    const failures = () =>
+      db.selectFrom('login_throttle').select('consecutive_failures').where('username', '=', customer.username).executeTakeFirst();
+    const steps = async () =>
+      (await db.selectFrom('used_totp_step').select('step').where('customer_id', '=', customer.id).orderBy('step').execute()).map((row) =>
+        Number(row.step),
+      );
 
-    const strongly = () => auditEventCall({ subjectType: 'customer', subjectId: customer.id, event: 'customer.strongly_authenticated', actor: { kind: 'customer', id: customer.id } }).call;
+    const strongly = () =>
+      auditEventCall({
+        subjectType: 'customer',
+        subjectId: customer.id,
+        event: 'customer.strongly_authenticated',
+        actor: { kind: 'customer', id: customer.id },
+      }).call;
     const events = async () => (await auditHistory(db, 'customer', customer.id)).map((event) => event.event);
     assert.equal(await claimTotpStepAndClearFailures(db, customer, 103, 101, strongly()), false, 'a used step is a replay');
     assert.deepEqual(await events(), ['customer.created'], 'and audits nothing');
@@ -157,14 +235,39 @@ describe('sign-in statements', () => {
     const clientId = `display-${randomUUID()}`;
     assert.equal(await getClientDisplay(db, clientId), undefined);
     await saveClient(db, { client_id: clientId, client_name: 'Registered name', logo_uri: 'https://tpp.example/logo.png' });
-    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Registered name', logoUri: 'https://tpp.example/logo.png', bankOwn: false });
+    assert.deepEqual(await getClientDisplay(db, clientId), {
+      name: 'Registered name',
+      logoUri: 'https://tpp.example/logo.png',
+      bankOwn: false,
+    });
     const unnamed = `display-${randomUUID()}`;
     await saveClient(db, { client_id: unnamed, client_name: 42 } as never);
-    assert.deepEqual(await getClientDisplay(db, unnamed), { name: unnamed, logoUri: null, bankOwn: false }, 'a registration without a usable name shows the client id');
-    await db.insertInto('tpp').values({
-      client_id: clientId, software_id: 'software', org_id: 'org', org_name: null, client_name: 'Onboarded name', logo_uri: null, roles: JSON.stringify(['AISP']),
-      directory: 'https://directory.example', software_statement: 'ssa', software_statement_claims: '{}', status: 'active', status_reason: null,
-    }).execute();
-    assert.deepEqual(await getClientDisplay(db, clientId), { name: 'Onboarded name', logoUri: null, bankOwn: false }, 'the TPP record wins');
+    assert.deepEqual(
+      await getClientDisplay(db, unnamed),
+      { name: unnamed, logoUri: null, bankOwn: false },
+      'a registration without a usable name shows the client id',
+    );
+    await db
+      .insertInto('tpp')
+      .values({
+        client_id: clientId,
+        software_id: 'software',
+        org_id: 'org',
+        org_name: null,
+        client_name: 'Onboarded name',
+        logo_uri: null,
+        roles: JSON.stringify(['AISP']),
+        directory: 'https://directory.example',
+        software_statement: 'ssa',
+        software_statement_claims: '{}',
+        status: 'active',
+        status_reason: null,
+      })
+      .execute();
+    assert.deepEqual(
+      await getClientDisplay(db, clientId),
+      { name: 'Onboarded name', logoUri: null, bankOwn: false },
+      'the TPP record wins',
+    );
   });
 });

@@ -5,7 +5,13 @@ import { openSecret, sealSecret, SecretUnreadable } from '../src/customers/secre
 import { currentTotpCode, generateTotpSecret, matchTotpStep, otpauthUri, totpStep } from '../src/customers/totp.ts';
 import { createWorkLimiter } from '../src/customers/work-limiter.ts';
 import { createCsrf } from '../src/http/csrf.ts';
-import { assertPaymentUnchanged, DynamicLinkBroken, type LinkedPayment, paymentDigest, paymentDigestMatches } from '../src/interactions/dynamic-linking.ts';
+import {
+  assertPaymentUnchanged,
+  DynamicLinkBroken,
+  type LinkedPayment,
+  paymentDigest,
+  paymentDigestMatches,
+} from '../src/interactions/dynamic-linking.ts';
 
 describe('TOTP secrets at rest (AES-256-GCM)', () => {
   const key = randomBytes(32);
@@ -40,7 +46,7 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(matchTotpStep(secret, currentTotpCode(secret, now + 30_000), now), step + 1);
   });
 
-  test('refuses codes two steps away, malformed codes and another secret\'s codes', () => {
+  test("refuses codes two steps away, malformed codes and another secret's codes", () => {
     assert.equal(matchTotpStep(secret, currentTotpCode(secret, now - 60_000), now), undefined);
     assert.equal(matchTotpStep(secret, currentTotpCode(secret, now + 60_000), now), undefined);
     assert.equal(matchTotpStep(secret, '12345', now), undefined);
@@ -49,7 +55,7 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(matchTotpStep(generateTotpSecret(), currentTotpCode(secret, now), now), undefined);
   });
 
-  test('the otpauth URI carries the issuer (the bank\'s name), the username and the secret', () => {
+  test("the otpauth URI carries the issuer (the bank's name), the username and the secret", () => {
     const uri = new URL(otpauthUri(secret, 'alice', 'Example Bank'));
     assert.equal(uri.protocol, 'otpauth:');
     assert.equal(uri.searchParams.get('secret'), secret);
@@ -64,12 +70,13 @@ describe('argon2 work limiter', () => {
     let running = 0;
     let peak = 0;
     const releases: (() => void)[] = [];
-    const job = () => limiter.run(async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      running -= 1;
-    });
+    const job = () =>
+      limiter.run(async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+      });
     const jobs = [job(), job(), job()];
     assert.deepEqual(await job(), { ran: false }, 'the fourth is turned away at once');
     await new Promise((resolve) => setImmediate(resolve));
@@ -85,7 +92,12 @@ describe('argon2 work limiter', () => {
 
   test('a failing job frees its slot', async () => {
     const limiter = createWorkLimiter({ concurrency: 1, queue: 0 });
-    await assert.rejects(limiter.run(async () => { throw new Error('boom'); }), /boom/);
+    await assert.rejects(
+      limiter.run(async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.deepEqual(await limiter.run(async () => 'ran'), { ran: true, value: 'ran' });
   });
 });
@@ -99,7 +111,10 @@ describe('CSRF tokens', () => {
     assert.ok(!csrf.matches('uid-1', undefined));
     assert.ok(!csrf.matches('uid-1', ''));
     assert.ok(!csrf.matches('uid-1', `${token}x`));
-    assert.ok(csrf.matches('uid-1', createCsrf(['old-key']).tokenFor('uid-1')), 'tokens of a rotated-out key still verify while it is listed');
+    assert.ok(
+      csrf.matches('uid-1', createCsrf(['old-key']).tokenFor('uid-1')),
+      'tokens of a rotated-out key still verify while it is listed',
+    );
     assert.ok(!createCsrf(['other']).matches('uid-1', token));
   });
 });

@@ -24,7 +24,9 @@ describe('strong customer authentication: password, then one-time code', () => {
     assent = await startTestAssent({ LOCKOUT_DURATION: String(LOCKOUT_SECONDS) });
     tpp = await createTestTpp(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   async function loginPage(parameters: Record<string, string> = {}) {
     const request = await pushAuthorizationRequest(tpp, parameters);
@@ -66,7 +68,9 @@ describe('strong customer authentication: password, then one-time code', () => {
 
   test('the password alone satisfies nothing, even less an essential SCA acr: no consent step, resuming sends the customer back to sign in', async () => {
     const customer = await createTestCustomer(assent.db);
-    const { browser, otp } = await otpPage(customer, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: SCA_ACR } } }) });
+    const { browser, otp } = await otpPage(customer, {
+      claims: JSON.stringify({ id_token: { acr: { essential: true, value: SCA_ACR } } }),
+    });
     const skipped = await browser.submit(otp, 'confirm');
     assert.equal(skipped.status, 400);
     assert.equal(skipped.url.origin, new URL(assent.issuer).origin, 'no redirect to the TPP');
@@ -82,7 +86,10 @@ describe('strong customer authentication: password, then one-time code', () => {
   test('a one-time code is accepted once only', async () => {
     const customer = await createTestCustomer(assent.db);
     const code = customer.nextCode();
-    const first = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize((await pushAuthorizationRequest(tpp)).url, { ...customer, nextCode: () => code });
+    const first = await new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer).authorize((await pushAuthorizationRequest(tpp)).url, {
+      ...customer,
+      nextCode: () => code,
+    });
     assert.ok(first.searchParams.get('code'));
 
     const { browser, otp } = await otpPage(customer);
@@ -131,7 +138,10 @@ describe('strong customer authentication: password, then one-time code', () => {
       page = wrong;
     }
     // Load only ever adds time, so the fastest of each is the least noisy view of its cost.
-    assert.ok(Math.min(...timings.unknown) > Math.min(...timings.wrong) * 0.5, `unknown usernames must run argon2 too: ${JSON.stringify(timings)}`);
+    assert.ok(
+      Math.min(...timings.unknown) > Math.min(...timings.wrong) * 0.5,
+      `unknown usernames must run argon2 too: ${JSON.stringify(timings)}`,
+    );
   });
 
   test('five consecutive failures lock the username, known or not, for the configured period; the customer is told', async () => {
@@ -148,7 +158,10 @@ describe('strong customer authentication: password, then one-time code', () => {
       }
       page = await browser.submit(page, 'login', { username, password: 'wrong' });
       assert.equal(page.status, 429);
-      assert.match(page.body, /Too many failed attempts\. For your security, sign-in for this username is blocked until \d\d:\d\d (GMT|BST)/);
+      assert.match(
+        page.body,
+        /Too many failed attempts\. For your security, sign-in for this username is blocked until \d\d:\d\d (GMT|BST)/,
+      );
       lockedPages[username] = page;
       if (username === customer.username) {
         lockedAt = Date.now();
@@ -206,7 +219,9 @@ describe('strong customer authentication: password, then one-time code', () => {
     assert.deepEqual(throttle, [], 'the failed attempt was not even counted');
 
     const other = await loginPage();
-    const foreign = await browser.open(loginUrl, { form: { csrf_token: CustomerAgent.csrfToken(other.login), username: customer.username, password: customer.password } });
+    const foreign = await browser.open(loginUrl, {
+      form: { csrf_token: CustomerAgent.csrfToken(other.login), username: customer.username, password: customer.password },
+    });
     assert.equal(foreign.status, 403, "another interaction's token does not fit");
     assert.match((await browser.open(login.url)).body, /name="password"/, 'still at the password step');
 
@@ -230,7 +245,10 @@ describe('strong customer authentication: password, then one-time code', () => {
   test('a customer without an authenticator is told so and cannot finish signing in', async () => {
     const password = 'a password of a customer from before TOTP';
     const username = `legacy-${Date.now()}`;
-    await assent.db.insertInto('customer').values({ username, display_name: 'Legacy', password_hash: await hashPassword(password), totp_secret: null }).execute();
+    await assent.db
+      .insertInto('customer')
+      .values({ username, display_name: 'Legacy', password_hash: await hashPassword(password), totp_secret: null })
+      .execute();
     const { browser, login } = await loginPage();
     const page = await browser.submit(login, 'login', { username, password });
     assert.equal(page.status, 403);
@@ -262,8 +280,12 @@ describe('strong customer authentication: password, then one-time code', () => {
 
 describe('limits: inactivity timeout (PSD2 RTS Art. 4) and the cap on argon2 work', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent({ SCA_IDLE_TIMEOUT: '1', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' }); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent({ SCA_IDLE_TIMEOUT: '1', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' });
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('after the idle period the customer is told so, nothing proceeds, and the TPP receives access_denied', async () => {
     const tpp = await createTestTpp(assent);

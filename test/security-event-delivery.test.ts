@@ -18,9 +18,13 @@ interface Received {
 
 /** The deliveries among `received` that carry `event` (other events, e.g. of set-up, may arrive too). */
 const deliveriesOf = (received: Received[], event: string) =>
-  received.filter((entry) => entry.body.split('.').length === 3 && (JSON.parse(Buffer.from(entry.body.split('.')[1]!, 'base64url').toString()) as { event?: string }).event === event);
+  received.filter(
+    (entry) =>
+      entry.body.split('.').length === 3 &&
+      (JSON.parse(Buffer.from(entry.body.split('.')[1]!, 'base64url').toString()) as { event?: string }).event === event,
+  );
 
-describe('security events delivered to the bank\'s SIEM (SECURITY_EVENTS_URL)', () => {
+describe("security events delivered to the bank's SIEM (SECURITY_EVENTS_URL)", () => {
   let assent: TestAssent;
   let receiver: https.Server;
   const received: Received[] = [];
@@ -55,7 +59,7 @@ describe('security events delivered to the bank\'s SIEM (SECURITY_EVENTS_URL)', 
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   });
 
-  test('an incident action arrives as a JWS signed with a key of Assent\'s JWKS, retried after the receiver failed', async () => {
+  test("an incident action arrives as a JWS signed with a key of Assent's JWKS, retried after the receiver failed", async () => {
     const tpp = await createTestTpp(assent);
     await runAdmin(assent, ['tpp:throttle', tpp.clientId, '--limit', '100', '--reason', 'noisy polling']);
     for (let waited = 0; deliveriesOf(received, 'tpp.throttled').length < 2 && waited < 30_000; waited += 200) await sleep(200);

@@ -40,21 +40,33 @@ describe('security events: structured log lines for a SIEM, and their counters',
   };
 
   before(async () => {
-    assent = await startTestAssent({ LOG_LEVEL: 'info', LOCKOUT_DURATION: '600' }, { logDestination: { write: (line: string) => { lines.push(line); } } });
+    assent = await startTestAssent(
+      { LOG_LEVEL: 'info', LOCKOUT_DURATION: '600' },
+      {
+        logDestination: {
+          write: (line: string) => {
+            lines.push(line);
+          },
+        },
+      },
+    );
     const kit = await issueSsa(assent, { orgId: 'org-events' });
     const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('a lockout is one line with a pseudonymous customer reference (never the id or username) and counts; the operator unlocks, disables and enables', async () => {
     const customer = await createTestCustomer(assent.db);
     const request = await pushAuthorizationRequest(tpp, {}, { DPoP: dpop });
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
     const login = await browser.open(request.url);
-    for (let attempt = 0; attempt < 5; attempt += 1) await browser.submit(login, 'login', { username: customer.username, password: 'wrong' });
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      await browser.submit(login, 'login', { username: customer.username, password: 'wrong' });
 
     const [lockout] = events('customer.locked_out');
     assert.ok(lockout, 'the lockout was logged');
@@ -84,7 +96,10 @@ describe('security events: structured log lines for a SIEM, and their counters',
     const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce };
     await oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, { DPoP: dpop });
     await assert.rejects(oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, { DPoP: dpop }));
-    assert.ok(events('code.reused').some((line) => line.clientId === tpp.clientId), 'the reuse was logged');
+    assert.ok(
+      events('code.reused').some((line) => line.clientId === tpp.clientId),
+      'the reuse was logged',
+    );
     assert.equal(await metric('assent_reuse_detected_total{kind="code"}'), 1);
   });
 
@@ -96,7 +111,10 @@ describe('security events: structured log lines for a SIEM, and their counters',
     assert.ok(events('admin.action').some((line) => line.operation === 'tpp:suspend' && line.operator === 'ops.bob'));
 
     await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }));
-    assert.ok(events('tpp.call_refused').some((line) => line.clientId === tpp.clientId), 'the refused call was logged');
+    assert.ok(
+      events('tpp.call_refused').some((line) => line.clientId === tpp.clientId),
+      'the refused call was logged',
+    );
     assert.ok(((await metric('assent_refused_client_calls_total')) ?? 0) >= 1);
   });
 });

@@ -27,15 +27,22 @@ test('connections made while the server starts are refused or answered, never le
   const assent = await launchAssent({ DATABASE_URL: database.url, DATA_DIR: dataDir, DEV_MODE: 'true', SEED_DEMO: 'false' });
   try {
     const state = { ready: false };
-    void assent.ready.then(() => { state.ready = true; });
+    void assent.ready.then(() => {
+      state.ready = true;
+    });
     const probes: Promise<Probe>[] = [];
     // One fresh connection every 20 ms from launch until the process reports ready, and a few after.
     for (let after = 0; !state.ready || after < 5; after += state.ready ? 1 : 0) {
       assert.equal(assent.child.exitCode, null, 'the server exited during start-up');
       probes.push(
-        fetch(`https://127.0.0.1:${assent.port}/healthz`, { dispatcher: agent, signal: AbortSignal.timeout(HANG), headers: { connection: 'close' } }).then(
+        fetch(`https://127.0.0.1:${assent.port}/healthz`, {
+          dispatcher: agent,
+          signal: AbortSignal.timeout(HANG),
+          headers: { connection: 'close' },
+        }).then(
           (response) => (response.status === 200 ? 'answered' : assert.fail(`status ${response.status}`)),
-          (error: Error & { cause?: { code?: string } }) => (error.cause?.code === 'ECONNREFUSED' ? 'refused' : error.name === 'TimeoutError' ? 'hung' : Promise.reject(error)),
+          (error: Error & { cause?: { code?: string } }) =>
+            error.cause?.code === 'ECONNREFUSED' ? 'refused' : error.name === 'TimeoutError' ? 'hung' : Promise.reject(error),
         ),
       );
       await sleep(20);
@@ -64,13 +71,23 @@ test('a port another process holds stops start-up with one line naming the setti
     for (const variable of ['PORT', 'OPS_PORT', 'ADMIN_PORT']) {
       const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-startup-'));
       try {
-        const env = hermeticEnv({ DATABASE_URL: database.url, DATA_DIR: dataDir, DEV_MODE: 'true', PORT: '0', LOG_LEVEL: 'silent', [variable]: String(held) });
+        const env = hermeticEnv({
+          DATABASE_URL: database.url,
+          DATA_DIR: dataDir,
+          DEV_MODE: 'true',
+          PORT: '0',
+          LOG_LEVEL: 'silent',
+          [variable]: String(held),
+        });
         const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 60_000 }).then(
           () => assert.fail(`start-up succeeded with ${variable} taken`),
           (error: { code: number; stderr: string }) => error,
         );
         assert.equal(failure.code, 1, variable);
-        assert.equal(failure.stderr, `${variable}=${held}: 127.0.0.1:${held} is in use by another process; stop it, or set ${variable} to a free port\n`);
+        assert.equal(
+          failure.stderr,
+          `${variable}=${held}: 127.0.0.1:${held} is in use by another process; stop it, or set ${variable} to a free port\n`,
+        );
         assert.deepEqual(await readdir(dataDir), [], `${variable}: no key, certificate or token written`);
       } finally {
         await rm(dataDir, { recursive: true, force: true });
@@ -78,7 +95,9 @@ test('a port another process holds stops start-up with one line naming the setti
     }
     const client = new Client({ connectionString: database.url });
     await client.connect();
-    const { rows } = await client.query<{ tables: string }>("select count(*) as tables from information_schema.tables where table_schema = 'public'");
+    const { rows } = await client.query<{ tables: string }>(
+      "select count(*) as tables from information_schema.tables where table_schema = 'public'",
+    );
     await client.end();
     assert.equal(Number(rows[0]!.tables), 0, 'nothing migrated, nothing seeded');
   } finally {

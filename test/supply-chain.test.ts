@@ -32,7 +32,10 @@ describe('supply chain: licences', () => {
       },
       allowed,
     );
-    assert.deepEqual(findings.map((finding) => finding.package), ['copyleft', 'bare']);
+    assert.deepEqual(
+      findings.map((finding) => finding.package),
+      ['copyleft', 'bare'],
+    );
   });
 
   it("every production dependency in this repository's lockfile is on the allowed list", () => {
@@ -60,7 +63,10 @@ describe('supply chain: secrets', () => {
 
   it('no tracked file of this repository holds a secret', () => {
     const allowances = readSecretAllowances('scripts/supply-chain/secret-allowlist.json');
-    const files = execFileSync('git', ['ls-files', '-z']).toString().split('\0').filter((file) => file && file !== 'package-lock.json');
+    const files = execFileSync('git', ['ls-files', '-z'])
+      .toString()
+      .split('\0')
+      .filter((file) => file && file !== 'package-lock.json');
     const findings = files.flatMap((file) => {
       try {
         return findSecrets(file, readFileSync(file, 'utf8'), allowances);

@@ -20,14 +20,25 @@ function handshake(port: number, ca: string, options: tls.ConnectionOptions) {
 
 describe('TLS listener', () => {
   let assent: TestAssent;
-  before(async () => { assent = await startTestAssent(); });
-  after(async () => { await assent?.stop(); });
+  before(async () => {
+    assent = await startTestAssent();
+  });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('speaks TLS 1.3 and FAPI TLS 1.2 suites, nothing older or weaker', async () => {
     assert.equal(await handshake(assent.port, assent.ca.certPem, {}), 'TLSv1.3');
-    assert.equal(await handshake(assent.port, assent.ca.certPem, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }), 'TLSv1.2');
-    await assert.rejects(handshake(assent.port, assent.ca.certPem, { maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA256:ECDHE-RSA-AES128-SHA' }));
-    await assert.rejects(handshake(assent.port, assent.ca.certPem, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }));
+    assert.equal(
+      await handshake(assent.port, assent.ca.certPem, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }),
+      'TLSv1.2',
+    );
+    await assert.rejects(
+      handshake(assent.port, assent.ca.certPem, { maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA256:ECDHE-RSA-AES128-SHA' }),
+    );
+    await assert.rejects(
+      handshake(assent.port, assent.ca.certPem, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
+    );
   });
 });
 
@@ -40,8 +51,14 @@ describe('behind a TLS-terminating proxy', () => {
 
   async function register(assent: TestAssent) {
     await saveClient(assent.db, {
-      client_id: clientId, token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: subject,
-      tls_client_certificate_bound_access_tokens: true, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'accounts',
+      client_id: clientId,
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: subject,
+      tls_client_certificate_bound_access_tokens: true,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'accounts',
     });
   }
 
@@ -64,7 +81,9 @@ describe('behind a TLS-terminating proxy', () => {
     await register(trusted);
     await register(untrusted);
   });
-  after(async () => { await Promise.all([trusted?.stop(), untrusted?.stop()]); });
+  after(async () => {
+    await Promise.all([trusted?.stop(), untrusted?.stop()]);
+  });
 
   test('a certificate forwarded by a trusted proxy authenticates the client and binds the token', async () => {
     const response = await tokenRequest(trusted, certificatePem);
@@ -72,7 +91,11 @@ describe('behind a TLS-terminating proxy', () => {
     assert.equal(response.status, 200);
     const introspection = await fetch(`http://127.0.0.1:${trusted.port}/token/introspection`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https', 'x-client-cert': encodeURIComponent(certificatePem) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-proto': 'https',
+        'x-client-cert': encodeURIComponent(certificatePem),
+      },
       body: new URLSearchParams({ token: body.access_token, client_id: clientId }).toString(),
     });
     const introspected = (await introspection.json()) as { active: boolean; cnf: Record<string, string> };

@@ -22,7 +22,9 @@ describe('RFC 7592 management of a registered TPP client', () => {
     token = String(registered.body.registration_access_token);
     path = new URL(String(registered.body.registration_client_uri)).pathname;
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('read returns the client and the statement it was registered with', async () => {
     const read = await callRegistration(assent, kit.agent, { method: 'GET', path, token });
@@ -35,7 +37,12 @@ describe('RFC 7592 management of a registered TPP client', () => {
 
   test('a wrong registration access token is refused with 401 on read, update and delete', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const response = await callRegistration(assent, kit.agent, { method, path, token: `${token}x`, ...(method === 'PUT' && { json: { client_id: clientId } }) });
+      const response = await callRegistration(assent, kit.agent, {
+        method,
+        path,
+        token: `${token}x`,
+        ...(method === 'PUT' && { json: { client_id: clientId } }),
+      });
       assert.equal(response.status, 401, method);
       assert.equal(response.body.error, 'invalid_token', method);
     }
@@ -44,24 +51,48 @@ describe('RFC 7592 management of a registered TPP client', () => {
     assert.equal((await callRegistration(assent, kit.agent, { method: 'GET', path, token })).status, 200, 'the real token still works');
   });
 
-  test('another client\'s registration access token does not open this client', async () => {
+  test("another client's registration access token does not open this client", async () => {
     const other = await issueSsa(assent);
     const registered = await callRegistration(assent, other.agent, { json: dpopClientMetadata(other) });
-    const response = await callRegistration(assent, other.agent, { method: 'GET', path, token: String(registered.body.registration_access_token) });
+    const response = await callRegistration(assent, other.agent, {
+      method: 'GET',
+      path,
+      token: String(registered.body.registration_access_token),
+    });
     assert.equal(response.status, 401);
   });
 
   test('an update goes through the same checks against the stored statement', async () => {
-    const update = (changes: Record<string, unknown>) => ({ ...dpopClientMetadata(kit), software_statement: undefined, client_id: clientId, ...changes });
-    const outside = await callRegistration(assent, kit.agent, { method: 'PUT', path, token, json: update({ redirect_uris: ['https://evil.example/callback'] }) });
+    const update = (changes: Record<string, unknown>) => ({
+      ...dpopClientMetadata(kit),
+      software_statement: undefined,
+      client_id: clientId,
+      ...changes,
+    });
+    const outside = await callRegistration(assent, kit.agent, {
+      method: 'PUT',
+      path,
+      token,
+      json: update({ redirect_uris: ['https://evil.example/callback'] }),
+    });
     assert.equal(outside.status, 400);
     assert.equal(outside.body.error, 'invalid_redirect_uri');
-    const secret = await callRegistration(assent, kit.agent, { method: 'PUT', path, token, json: update({ token_endpoint_auth_method: 'client_secret_basic' }) });
+    const secret = await callRegistration(assent, kit.agent, {
+      method: 'PUT',
+      path,
+      token,
+      json: update({ token_endpoint_auth_method: 'client_secret_basic' }),
+    });
     assert.equal(secret.body.error, 'invalid_client_metadata');
     const unchanged = await callRegistration(assent, kit.agent, { method: 'GET', path, token });
     assert.deepEqual(unchanged.body.redirect_uris, ['https://acme.example/callback'], 'refused updates change nothing');
 
-    const updated = await callRegistration(assent, kit.agent, { method: 'PUT', path, token, json: update({ redirect_uris: ['https://acme.example/other'] }) });
+    const updated = await callRegistration(assent, kit.agent, {
+      method: 'PUT',
+      path,
+      token,
+      json: update({ redirect_uris: ['https://acme.example/other'] }),
+    });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.deepEqual(updated.body.redirect_uris, ['https://acme.example/other']);
     assert.equal(updated.body.software_id, kit.softwareId);
@@ -89,10 +120,20 @@ describe('RFC 7592 management of a registered TPP client', () => {
     assert.equal(deleted.status, 204);
 
     assert.equal((await callRegistration(assent, kit.agent, { method: 'GET', path, token })).status, 401);
-    await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }), (error: oidc.ResponseBodyError) => error.error === 'invalid_client');
-    const leftovers = await assent.db.selectFrom('oidc_model').select('model').where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId)).execute();
+    await assert.rejects(
+      oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_client',
+    );
+    const leftovers = await assent.db
+      .selectFrom('oidc_model')
+      .select('model')
+      .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', clientId))
+      .execute();
     assert.deepEqual(leftovers, []);
     assert.equal((await getTppProfile(assent.db, clientId))?.status, 'deleted');
-    assert.deepEqual((await auditHistory(assent.db, 'tpp', clientId)).map((entry) => entry.event), ['tpp.registered', 'tpp.updated', 'tpp.deleted']);
+    assert.deepEqual(
+      (await auditHistory(assent.db, 'tpp', clientId)).map((entry) => entry.event),
+      ['tpp.registered', 'tpp.updated', 'tpp.deleted'],
+    );
   });
 });

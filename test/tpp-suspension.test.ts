@@ -28,7 +28,9 @@ describe('suspending and reinstating a TPP', () => {
     tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   test('suspension kills live tokens at once and refuses every call; reinstatement lets the TPP work again', async () => {
     const customer = await createTestCustomer(assent.db);
@@ -38,10 +40,15 @@ describe('suspending and reinstating a TPP', () => {
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, true);
     assert.equal((await oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop })).sub, customer.id);
 
-    const suspended = JSON.parse(await runAdmin(assent, ['tpp:suspend', tpp.clientId, '--reason', 'FCA authorisation withdrawn'])) as { status: string };
+    const suspended = JSON.parse(await runAdmin(assent, ['tpp:suspend', tpp.clientId, '--reason', 'FCA authorisation withdrawn'])) as {
+      status: string;
+    };
     assert.equal(suspended.status, 'suspended');
 
-    await assert.rejects(oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop }), (error: oidc.WWWAuthenticateChallengeError) => error.status === 401);
+    await assert.rejects(
+      oidc.fetchUserInfo(tpp.config, tokens.access_token, customer.id, { DPoP: dpop }),
+      (error: oidc.WWWAuthenticateChallengeError) => error.status === 401,
+    );
     await assert.rejects(oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop }), isInvalidClient);
     await assert.rejects(oidc.refreshTokenGrant(tpp.config, tokens.refresh_token!, undefined, { DPoP: dpop }), isInvalidClient);
     await assert.rejects(pushAuthorizationRequest(tpp, {}, { DPoP: dpop }), isInvalidClient);
@@ -55,7 +62,9 @@ describe('suspending and reinstating a TPP', () => {
     assert.equal(newRegistration.status, 403);
     assert.equal(newRegistration.body.error, 'unauthorized_client');
 
-    const leftovers = await assent.db.selectFrom('oidc_model').select('model')
+    const leftovers = await assent.db
+      .selectFrom('oidc_model')
+      .select('model')
       .where('model', 'not in', ['Client', 'RegistrationAccessToken'])
       .where((eb) => eb(eb.ref('payload', '->>').key('clientId' as never), '=', tpp.clientId))
       .execute();
@@ -64,14 +73,29 @@ describe('suspending and reinstating a TPP', () => {
     const reinstated = JSON.parse(await runAdmin(assent, ['tpp:reinstate', tpp.clientId])) as { status: string };
     assert.equal(reinstated.status, 'active');
 
-    assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active, false, 'tokens killed by the suspension stay dead');
+    assert.equal(
+      (await oidc.tokenIntrospection(tpp.config, tokens.access_token)).active,
+      false,
+      'tokens killed by the suspension stay dead',
+    );
     assert.equal((await oidc.tokenIntrospection(tpp.config, tokens.refresh_token!)).active, false);
     const fresh = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: dpop });
     assert.equal((await oidc.tokenIntrospection(tpp.config, fresh.access_token)).active, true);
-    assert.equal((await callRegistration(assent, kit.agent, { method: 'GET', path: registrationPath, token: registrationToken })).status, 200, 'its registration access token works again');
+    assert.equal(
+      (await callRegistration(assent, kit.agent, { method: 'GET', path: registrationPath, token: registrationToken })).status,
+      200,
+      'its registration access token works again',
+    );
 
     const history = await auditHistory(assent.db, 'tpp', tpp.clientId);
-    assert.deepEqual(history.map((entry) => [entry.event, entry.actor.kind]), [['tpp.registered', 'tpp'], ['tpp.suspended', 'operator'], ['tpp.reinstated', 'operator']]);
+    assert.deepEqual(
+      history.map((entry) => [entry.event, entry.actor.kind]),
+      [
+        ['tpp.registered', 'tpp'],
+        ['tpp.suspended', 'operator'],
+        ['tpp.reinstated', 'operator'],
+      ],
+    );
     assert.deepEqual(history[1]?.after, { status: 'suspended', status_reason: 'FCA authorisation withdrawn' });
     assert.ok(Number(history[1]?.details.artefacts_revoked) >= 3, 'the grant, access and refresh tokens were revoked');
   });

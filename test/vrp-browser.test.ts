@@ -37,15 +37,23 @@ describe('a VRP consent in a real browser (Chromium, phone-sized): code page, co
     await assent?.stop();
   });
 
-  test('the limits are stated on both pages and the dashboard, each passing axe; the dashboard shows this month\'s payments', async () => {
+  test("the limits are stated on both pages and the dashboard, each passing axe; the dashboard shows this month's payments", async () => {
     const { customer, current } = await customerWithAccounts(assent);
     const tpp = await createTestTpp(assent, { metadata: { client_name: 'Sweepy' } });
     const api = await ConsentApiClient.create(assent, tpp);
-    const created = await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest({ ValidToDateTime: '2027-06-30T22:59:59Z' }), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const created = await api.call('POST', DOMESTIC_VRP, {
+      body: domesticVrpRequest({ ValidToDateTime: '2027-06-30T22:59:59Z' }),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
-    const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', authorization_details: JSON.stringify([{ type: 'domestic_vrp', consent_id: consentId }]) });
+    const request = await pushAuthorizationRequest(tpp, {
+      scope: 'openid payments',
+      authorization_details: JSON.stringify([{ type: 'domestic_vrp', consent_id: consentId }]),
+    });
 
-    await browser.context.route(`${tpp.redirectUri}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>TPP</title><h1>Back at the TPP</h1>' }));
+    await browser.context.route(`${tpp.redirectUri}**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>TPP</title><h1>Back at the TPP</h1>' }),
+    );
     const page = await browser.context.newPage();
     await page.goto(request.url.href);
     await page.getByLabel('Username').fill(customer.username);
@@ -58,33 +66,51 @@ describe('a VRP consent in a real browser (Chromium, phone-sized): code page, co
     await page.getByRole('button', { name: 'Continue' }).click();
 
     await page.locator('form[action$="/confirm"]').waitFor();
-    assert.equal(await page.locator('h1').textContent(), 'Sweepy wants to make payments from your account whenever needed, within the limits below');
+    assert.equal(
+      await page.locator('h1').textContent(),
+      'Sweepy wants to make payments from your account whenever needed, within the limits below',
+    );
     assert.equal((await page.locator('.vrp-summary').textContent())?.trim(), SENTENCE);
-    assert.deepEqual((await page.locator('.vrp-limits li').allTextContents()).map((item) => item.replace(/\s+/g, ' ').trim()), [
-      'up to £250 a payment',
-      'at most £1,000 a calendar month',
-      'until 30 June 2027',
-      'to ACME Savings (moving money between your own accounts)',
-    ]);
+    assert.deepEqual(
+      (await page.locator('.vrp-limits li').allTextContents()).map((item) => item.replace(/\s+/g, ' ').trim()),
+      [
+        'up to £250 a payment',
+        'at most £1,000 a calendar month',
+        'until 30 June 2027',
+        'to ACME Savings (moving money between your own accounts)',
+      ],
+    );
     await page.getByRole('radio', { name: current.name }).check();
     await expectAccessible(page, 'consent');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(`${tpp.redirectUri}**`);
 
     const bank = await TestResourceServer.create(assent);
-    const paid = await bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: '120.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const paid = await bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+      body: { Data: { InstructedAmount: { Amount: '120.00', Currency: 'GBP' } } },
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     assert.equal(paid.status, 201);
 
     await signInToDashboard(page, assent.issuer, customer);
     await page.goto(`${assent.issuer}/dashboard/consents/${consentId}`);
     assert.equal((await page.locator('.vrp-summary').textContent())?.trim(), SENTENCE, 'the dashboard states the limits in the same words');
     const row = page.getByRole('row').filter({ hasText: 'This month' });
-    assert.deepEqual((await row.locator('td').allTextContents()).map((cell) => cell.trim()), ['£120.00', '£880.00', '£1,000.00']);
+    assert.deepEqual(
+      (await row.locator('td').allTextContents()).map((cell) => cell.trim()),
+      ['£120.00', '£880.00', '£1,000.00'],
+    );
     await expectAccessible(page, 'dashboard-detail');
 
     await page.locator('.languages a[hreflang="de"]').click();
-    await page.waitForFunction(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang === 'de');
-    assert.equal((await page.locator('.vrp-summary').textContent())?.trim().replace(/[\u00a0\u202f]/g, ' '), 'Zahlungen bis 250 £ je Zahlung, höchstens 1.000 £ pro Kalendermonat, bis 30. Juni 2027, an ACME Savings.', 'the German dashboard words the same limits');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang === 'de',
+    );
+    assert.equal(
+      (await page.locator('.vrp-summary').textContent())?.trim().replace(/[\u00a0\u202f]/g, ' '),
+      'Zahlungen bis 250 £ je Zahlung, höchstens 1.000 £ pro Kalendermonat, bis 30. Juni 2027, an ACME Savings.',
+      'the German dashboard words the same limits',
+    );
     assert.ok(!(await page.locator('body').innerText()).includes('⟦'), 'no untranslated key');
     await expectAccessible(page, 'dashboard-detail-de');
   });

@@ -9,7 +9,10 @@ import { createTestTpp, type TestTpp } from './support/tpp.ts';
 
 /** The text of a page without its markup, so assertions read like what the customer sees. */
 function text(page: Page) {
-  return page.body.replace(/<[^>]+>/g, ' ').replace(/&#39;|&#x27;/g, "'").replace(/\s+/g, ' ');
+  return page.body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/\s+/g, ' ');
 }
 
 describe('a VRP consent on the dashboard: limits, what has been paid, revocation that stops payments', () => {
@@ -22,14 +25,23 @@ describe('a VRP consent on the dashboard: limits, what has been paid, revocation
     sweeper = await createTestTpp(assent, { metadata: { client_name: 'Sweepy' } });
     bank = await TestResourceServer.create(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   const pay = (consentId: string, amount: string) =>
-    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+      body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } },
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
 
-  test('the detail page states the limits and this period\'s payments; revoking it refuses the next payment', async () => {
+  test("the detail page states the limits and this period's payments; revoking it refuses the next payment", async () => {
     const { customer, current } = await customerWithAccounts(assent);
-    const granted = await grantConsent(assent, sweeper, customer, { type: 'domestic_vrp', accounts: [current], vrp: { ValidToDateTime: '2027-06-30T22:59:59Z' } });
+    const granted = await grantConsent(assent, sweeper, customer, {
+      type: 'domestic_vrp',
+      accounts: [current],
+      vrp: { ValidToDateTime: '2027-06-30T22:59:59Z' },
+    });
     assert.equal((await pay(granted.consentId, '200.00')).status, 201);
     assert.equal((await pay(granted.consentId, '250.00')).status, 201);
 
@@ -50,7 +62,10 @@ describe('a VRP consent on the dashboard: limits, what has been paid, revocation
 
     const refused = await pay(granted.consentId, '1.00');
     assert.equal(refused.status, 400);
-    assert.deepEqual((refused.body as { Errors: { ErrorCode: string; Message: string }[] }).Errors.map((error) => [error.ErrorCode, error.Message]), [['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is Revoked']]);
+    assert.deepEqual(
+      (refused.body as { Errors: { ErrorCode: string; Message: string }[] }).Errors.map((error) => [error.ErrorCode, error.Message]),
+      [['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is Revoked']],
+    );
     const afterRevocation = text(await open(`/dashboard/consents/${granted.consentId}`));
     assert.match(afterRevocation, /£450\.00/, 'what was paid stays visible after revocation');
   });

@@ -6,7 +6,14 @@ import { decideVrpPayment } from '../src/consents/vrp/vrp-payment-service.ts';
 import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
-import { type ApiResponse, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './support/consent-api.ts';
+import {
+  type ApiResponse,
+  ConsentApiClient,
+  DOMESTIC_PAYMENT,
+  DOMESTIC_VRP,
+  domesticPaymentRequest,
+  domesticVrpRequest,
+} from './support/consent-api.ts';
 import { customerWithAccounts } from './support/granted-consents.ts';
 import { TestResourceServer } from './support/resource-server.ts';
 import { createTestTpp } from './support/tpp.ts';
@@ -16,7 +23,12 @@ interface Envelope {
   Errors: { ErrorCode: string; Message: string; Path?: string }[];
 }
 interface Accepted {
-  Data: { PaymentId: string; Status: string; InstructedAmount: { Amount: string }; Periods: { PeriodType: string; Paid: string; Remaining: string; Limit: string }[] };
+  Data: {
+    PaymentId: string;
+    Status: string;
+    InstructedAmount: { Amount: string };
+    Periods: { PeriodType: string; Paid: string; Remaining: string; Limit: string }[];
+  };
 }
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -40,10 +52,15 @@ describe('payments under a VRP consent (bank API)', () => {
     bank = await TestResourceServer.create(assent);
     people = await customerWithAccounts(assent);
   });
-  after(async () => { await assent?.stop(); });
+  after(async () => {
+    await assent?.stop();
+  });
 
   async function createVrp(controlParameters: Record<string, unknown> = {}): Promise<string> {
-    const created = await pisp.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(controlParameters), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const created = await pisp.call('POST', DOMESTIC_VRP, {
+      body: domesticVrpRequest(controlParameters),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
   }
@@ -61,7 +78,10 @@ describe('payments under a VRP consent (bank API)', () => {
   }
 
   const pay = (consentId: string, amount: string, key: string = crypto.randomUUID(), currency = 'GBP') =>
-    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: amount, Currency: currency } } }, headers: { 'x-idempotency-key': key } });
+    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+      body: { Data: { InstructedAmount: { Amount: amount, Currency: currency } } },
+      headers: { 'x-idempotency-key': key },
+    });
 
   const ledger = (consentId: string) => assent.db.selectFrom('vrp_payment').selectAll().where('consent_id', '=', consentId).execute();
 
@@ -89,11 +109,17 @@ describe('payments under a VRP consent (bank API)', () => {
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
     assert.equal(events.filter((event) => event === 'vrp.payment.accepted').length, 33);
     assert.equal(events.filter((event) => event === 'vrp.payment.refused').length, 31);
-    assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: events.length }, 'the racing decisions left an unbroken chain');
+    assert.deepEqual(
+      await verifyAuditChain(assent.db, 'consent', consentId),
+      { valid: true, length: events.length },
+      'the racing decisions left an unbroken chain',
+    );
   });
 
   test('two instances (separate connection pools) racing on one consent still accept exactly what fits', async () => {
-    const consentId = await authorisedVrp({ PeriodicLimits: [{ Amount: '100.00', Currency: 'GBP', PeriodType: 'Week', PeriodAlignment: 'Calendar' }] });
+    const consentId = await authorisedVrp({
+      PeriodicLimits: [{ Amount: '100.00', Currency: 'GBP', PeriodType: 'Week', PeriodAlignment: 'Calendar' }],
+    });
     const instances = [assent.db, await connectDatabase({ databaseUrl: assent.databaseUrl, dataDir: assent.dataDir })];
     try {
       const decisions = await Promise.all(
@@ -107,7 +133,11 @@ describe('payments under a VRP consent (bank API)', () => {
           }),
         ),
       );
-      assert.equal(decisions.filter((decision) => decision.answer.outcome === 'accepted').length, 14, '14 × £7 = £98 fits in £100; a 15th would not');
+      assert.equal(
+        decisions.filter((decision) => decision.answer.outcome === 'accepted').length,
+        14,
+        '14 × £7 = £98 fits in £100; a 15th would not',
+      );
     } finally {
       await instances[1]!.destroy();
     }
@@ -139,7 +169,10 @@ describe('payments under a VRP consent (bank API)', () => {
   test('the individual limit, the currency and the start of validity are each refused by name', async () => {
     const consentId = await authorisedVrp();
     const tooMuch = refusal(await pay(consentId, '250.01'));
-    assert.deepEqual([tooMuch.ErrorCode, tooMuch.Path], ['UK.OBIE.Rules.FailsControlParameters', 'ControlParameters.MaximumIndividualAmount']);
+    assert.deepEqual(
+      [tooMuch.ErrorCode, tooMuch.Path],
+      ['UK.OBIE.Rules.FailsControlParameters', 'ControlParameters.MaximumIndividualAmount'],
+    );
     assert.match(tooMuch.Message, /250\.01 GBP exceeds the maximum individual amount of 250\.00 GBP/);
     const euros = refusal(await pay(consentId, '10.00', undefined, 'EUR'));
     assert.equal(euros.Path, 'ControlParameters.MaximumIndividualAmount.Currency');
@@ -160,24 +193,48 @@ describe('payments under a VRP consent (bank API)', () => {
     const error = refusal(await pay(consentId, '100.01'));
     assert.equal(error.Path, 'ControlParameters.PeriodicLimits[1]');
     const accepted = (await pay(consentId, '100.00')).body as Accepted;
-    assert.deepEqual(accepted.Data.Periods.map((period) => [period.PeriodType, period.Remaining]), [['Month', '700.00'], ['Day', '0.00']]);
+    assert.deepEqual(
+      accepted.Data.Periods.map((period) => [period.PeriodType, period.Remaining]),
+      [
+        ['Month', '700.00'],
+        ['Day', '0.00'],
+      ],
+    );
   });
 
   test('a consent not yet authorised, or past its ValidToDateTime, refuses with InvalidConsentStatus', async () => {
     const waiting = await createVrp();
-    assert.deepEqual([refusal(await pay(waiting, '1.00')).ErrorCode, refusal(await pay(waiting, '1.00')).Message], ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is AwaitingAuthorisation']);
+    assert.deepEqual(
+      [refusal(await pay(waiting, '1.00')).ErrorCode, refusal(await pay(waiting, '1.00')).Message],
+      ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is AwaitingAuthorisation'],
+    );
     const ended = await authorisedVrp();
     assert.equal((await pay(ended, '1.00')).status, 201);
     // ValidToDateTime passes (the expiry sweep has not run yet): the consent reads Expired at once.
-    await assent.db.updateTable('consent').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', ended).execute();
-    assert.deepEqual([refusal(await pay(ended, '1.00')).ErrorCode, refusal(await pay(ended, '1.00')).Message], ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is Expired']);
+    await assent.db
+      .updateTable('consent')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', ended)
+      .execute();
+    assert.deepEqual(
+      [refusal(await pay(ended, '1.00')).ErrorCode, refusal(await pay(ended, '1.00')).Message],
+      ['UK.OBIE.Resource.InvalidConsentStatus', 'the consent is Expired'],
+    );
   });
 
   test('the bank reads a VRP consent with its control parameters', async () => {
     const consentId = await authorisedVrp(MONTHLY_1000);
     const read = await bank.call('GET', `/bank/consents/${consentId}`);
     assert.equal(read.status, 200);
-    const data = (read.body as { Data: { ConsentType: string; ControlParameters: { PeriodicLimits: unknown[] }; VrpInitiation: { CreditorAccount: { Name: string } } } }).Data;
+    const data = (
+      read.body as {
+        Data: {
+          ConsentType: string;
+          ControlParameters: { PeriodicLimits: unknown[] };
+          VrpInitiation: { CreditorAccount: { Name: string } };
+        };
+      }
+    ).Data;
     assert.equal(data.ConsentType, 'domestic_vrp');
     assert.deepEqual(data.ControlParameters.PeriodicLimits, MONTHLY_1000.PeriodicLimits);
     assert.equal(data.VrpInitiation.CreditorAccount.Name, 'ACME Savings');
@@ -196,14 +253,21 @@ describe('payments under a VRP consent (bank API)', () => {
       }
     };
     const payers = Array.from({ length: 4 }, payer);
-    while ((await ledger(consentId)).filter((row) => row.outcome === 'accepted').length < 8) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await ledger(consentId)).filter((row) => row.outcome === 'accepted').length < 8)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const revoked = await revokeConsent(assent.db, { consentId, actor: { kind: 'customer', id: people.customer.id } });
     await Promise.all(payers);
 
     const rows = await ledger(consentId);
     const accepted = rows.filter((row) => row.outcome === 'accepted');
-    assert.ok(accepted.length >= 8 && rows.length > accepted.length, `payments were accepted before and refused after (${accepted.length} of ${rows.length})`);
-    assert.ok(accepted.every((row) => row.created_at <= revoked.statusUpdatedAt), 'no payment was accepted after the revocation committed');
+    assert.ok(
+      accepted.length >= 8 && rows.length > accepted.length,
+      `payments were accepted before and refused after (${accepted.length} of ${rows.length})`,
+    );
+    assert.ok(
+      accepted.every((row) => row.created_at <= revoked.statusUpdatedAt),
+      'no payment was accepted after the revocation committed',
+    );
     assert.ok(rows.filter((row) => row.outcome === 'refused').every((row) => row.created_at >= revoked.statusUpdatedAt));
     for (const response of responses.filter((r) => r.status !== 201)) assert.equal(refusal(response).Message, 'the consent is Revoked');
     assert.equal(refusal(await pay(consentId, '1.00')).ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
@@ -211,13 +275,19 @@ describe('payments under a VRP consent (bank API)', () => {
 
   test('bad input is refused at the edge and writes nothing; unknown and non-VRP consents are not found', async () => {
     const consentId = await authorisedVrp();
-    for (const amount of ['0.00', '1.005', '-1.00', 'ten']) assert.equal(refusal(await pay(consentId, amount)).ErrorCode, 'UK.OBIE.Field.Invalid', amount);
-    const noKey = await bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } } });
+    for (const amount of ['0.00', '1.005', '-1.00', 'ten'])
+      assert.equal(refusal(await pay(consentId, amount)).ErrorCode, 'UK.OBIE.Field.Invalid', amount);
+    const noKey = await bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+      body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+    });
     assert.equal(refusal(noKey).ErrorCode, 'UK.OBIE.Header.Missing');
     assert.equal((await ledger(consentId)).length, 0);
     assert.equal((await pay(crypto.randomUUID(), '1.00')).status, 404);
     assert.equal((await pay('not-a-uuid', '1.00')).status, 404);
-    const payment = await pisp.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const payment = await pisp.call('POST', DOMESTIC_PAYMENT, {
+      body: domesticPaymentRequest(),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     assert.equal((await pay((payment.body as { Data: { ConsentId: string } }).Data.ConsentId, '1.00')).status, 404);
   });
 
@@ -225,20 +295,35 @@ describe('payments under a VRP consent (bank API)', () => {
     const consentId = await authorisedVrp();
     const path = `/bank/vrp-consents/${consentId}/payments`;
     const headers = { 'x-idempotency-key': crypto.randomUUID() };
-    const nul = await bank.call('POST', path, { body: '{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP\\u0000"}}}', headers });
+    const nul = await bank.call('POST', path, {
+      body: '{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP\\u0000"}}}',
+      headers,
+    });
     assert.match(refusal(nul).Message, /NUL character/, 'the edge names the NUL, not the currency rule');
-    const deep = await bank.call('POST', path, { body: `{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP"}},"x":${'['.repeat(40)}${']'.repeat(40)}}`, headers });
+    const deep = await bank.call('POST', path, {
+      body: `{"Data":{"InstructedAmount":{"Amount":"10.00","Currency":"GBP"}},"x":${'['.repeat(40)}${']'.repeat(40)}}`,
+      headers,
+    });
     assert.match(refusal(deep).Message, /nested deeper/);
-    const inPath = await bank.call('POST', `/bank/vrp-consents/${consentId}%00/payments`, { body: { Data: { InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }, headers });
+    const inPath = await bank.call('POST', `/bank/vrp-consents/${consentId}%00/payments`, {
+      body: { Data: { InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } },
+      headers,
+    });
     assert.match(refusal(inPath).Message, /NUL character/);
     assert.equal((await ledger(consentId)).length, 0);
-    const consent = await pisp.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest({}, { RemittanceInformation: { Reference: 'SWEEP\u0000' } }), headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const consent = await pisp.call('POST', DOMESTIC_VRP, {
+      body: domesticVrpRequest({}, { RemittanceInformation: { Reference: 'SWEEP\u0000' } }),
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     assert.match(refusal(consent).Message, /NUL character/, 'the consent API refuses it at the edge too');
   });
 
-  test('a TPP cannot call the payments route: it is for the bank\'s resource servers', async () => {
+  test("a TPP cannot call the payments route: it is for the bank's resource servers", async () => {
     const consentId = await authorisedVrp();
-    const response = await pisp.call('POST', `/bank/vrp-consents/${consentId}/payments`, { body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } }, headers: { 'x-idempotency-key': crypto.randomUUID() } });
+    const response = await pisp.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
+      body: { Data: { InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+      headers: { 'x-idempotency-key': crypto.randomUUID() },
+    });
     assert.equal(response.status, 403);
     assert.equal((await ledger(consentId)).length, 0);
   });

@@ -58,15 +58,30 @@ describe('VRP periods, calendar alignment, Europe/London', () => {
 
 describe('VRP periods, consent alignment', () => {
   test('days are calendar days; weeks and fortnights repeat from the London day the consent starts', () => {
-    assert.deepEqual(period('Day', 'Consent', '2026-11-15T12:00:00Z', '2026-11-04T15:00:00Z'), period('Day', 'Calendar', '2026-11-15T12:00:00Z'));
+    assert.deepEqual(
+      period('Day', 'Consent', '2026-11-15T12:00:00Z', '2026-11-04T15:00:00Z'),
+      period('Day', 'Calendar', '2026-11-15T12:00:00Z'),
+    );
     // 4 November 2026 is a Wednesday.
-    assert.deepEqual(period('Week', 'Consent', '2026-11-10T23:59:59Z', '2026-11-04T15:00:00Z'), ['2026-11-04T00:00:00.000Z', '2026-11-11T00:00:00.000Z']);
-    assert.deepEqual(period('Week', 'Consent', '2026-11-11T00:00:00Z', '2026-11-04T15:00:00Z'), ['2026-11-11T00:00:00.000Z', '2026-11-18T00:00:00.000Z']);
-    assert.deepEqual(period('Fortnight', 'Consent', '2026-11-18T09:00:00Z', '2026-11-04T15:00:00Z'), ['2026-11-18T00:00:00.000Z', '2026-12-02T00:00:00.000Z']);
+    assert.deepEqual(period('Week', 'Consent', '2026-11-10T23:59:59Z', '2026-11-04T15:00:00Z'), [
+      '2026-11-04T00:00:00.000Z',
+      '2026-11-11T00:00:00.000Z',
+    ]);
+    assert.deepEqual(period('Week', 'Consent', '2026-11-11T00:00:00Z', '2026-11-04T15:00:00Z'), [
+      '2026-11-11T00:00:00.000Z',
+      '2026-11-18T00:00:00.000Z',
+    ]);
+    assert.deepEqual(period('Fortnight', 'Consent', '2026-11-18T09:00:00Z', '2026-11-04T15:00:00Z'), [
+      '2026-11-18T00:00:00.000Z',
+      '2026-12-02T00:00:00.000Z',
+    ]);
   });
 
   test('a consent started late on a summer evening (UTC) is anchored on the next London day', () => {
-    assert.deepEqual(period('Month', 'Consent', '2026-07-10T12:00:00Z', '2026-06-30T23:30:00Z'), ['2026-06-30T23:00:00.000Z', '2026-07-31T23:00:00.000Z']);
+    assert.deepEqual(period('Month', 'Consent', '2026-07-10T12:00:00Z', '2026-06-30T23:30:00Z'), [
+      '2026-06-30T23:00:00.000Z',
+      '2026-07-31T23:00:00.000Z',
+    ]);
   });
 
   test('a consent from the 31st: short months end on their last day, and the 31st comes back', () => {
@@ -74,7 +89,10 @@ describe('VRP periods, consent alignment', () => {
     assert.deepEqual(period('Month', 'Consent', '2027-02-27T12:00:00Z', from31), ['2027-01-31T00:00:00.000Z', '2027-02-28T00:00:00.000Z']);
     assert.deepEqual(period('Month', 'Consent', '2027-02-28T12:00:00Z', from31), ['2027-02-28T00:00:00.000Z', '2027-03-30T23:00:00.000Z']);
     assert.deepEqual(period('Month', 'Consent', '2027-04-15T12:00:00Z', from31), ['2027-03-30T23:00:00.000Z', '2027-04-29T23:00:00.000Z']);
-    assert.deepEqual(period('Month', 'Consent', '2028-02-29T12:00:00Z', '2028-01-31T10:00:00Z'), ['2028-02-29T00:00:00.000Z', '2028-03-30T23:00:00.000Z']);
+    assert.deepEqual(period('Month', 'Consent', '2028-02-29T12:00:00Z', '2028-01-31T10:00:00Z'), [
+      '2028-02-29T00:00:00.000Z',
+      '2028-03-30T23:00:00.000Z',
+    ]);
   });
 
   test('a yearly consent from 29 February renews on 28 February in common years and 29 February in leap years', () => {
@@ -86,8 +104,14 @@ describe('VRP periods, consent alignment', () => {
 
   test('half-years from 31 August alternate between the end of February and 31 August', () => {
     const from = '2026-08-31T10:00:00Z';
-    assert.deepEqual(period('Half-year', 'Consent', '2027-01-15T12:00:00Z', from), ['2026-08-30T23:00:00.000Z', '2027-02-28T00:00:00.000Z']);
-    assert.deepEqual(period('Half-year', 'Consent', '2027-03-15T12:00:00Z', from), ['2027-02-28T00:00:00.000Z', '2027-08-30T23:00:00.000Z']);
+    assert.deepEqual(period('Half-year', 'Consent', '2027-01-15T12:00:00Z', from), [
+      '2026-08-30T23:00:00.000Z',
+      '2027-02-28T00:00:00.000Z',
+    ]);
+    assert.deepEqual(period('Half-year', 'Consent', '2027-03-15T12:00:00Z', from), [
+      '2027-02-28T00:00:00.000Z',
+      '2027-08-30T23:00:00.000Z',
+    ]);
   });
 });
 

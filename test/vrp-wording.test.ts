@@ -24,17 +24,29 @@ const terms = (overrides: Partial<VrpTerms['controlParameters']> = {}): VrpTerms
 });
 
 describe('VRP limits in plain words (src/wording/vrp.ts)', () => {
-  test('the issue\'s own sentence, and the same facts in German', () => {
+  test("the issue's own sentence, and the same facts in German", () => {
     const facts = vrpFacts(terms(), new Date('2026-11-15T10:00:00Z'));
-    assert.equal(vrpWording(english, facts).summary, 'up to £250 a payment, at most £1,000 a calendar month, until 30 June 2027, to ACME Savings');
-    assert.equal(plain(vrpWording(german, facts).summary), 'bis 250 £ je Zahlung, höchstens 1.000 £ pro Kalendermonat, bis 30. Juni 2027, an ACME Savings');
+    assert.equal(
+      vrpWording(english, facts).summary,
+      'up to £250 a payment, at most £1,000 a calendar month, until 30 June 2027, to ACME Savings',
+    );
+    assert.equal(
+      plain(vrpWording(german, facts).summary),
+      'bis 250 £ je Zahlung, höchstens 1.000 £ pro Kalendermonat, bis 30. Juni 2027, an ACME Savings',
+    );
   });
 
   test('consent-aligned periods say where they are counted from; no end date says so', () => {
-    const wording = vrpWording(english, vrpFacts(
-      terms({ ValidToDateTime: undefined, PeriodicLimits: [{ Amount: '50.50', Currency: 'GBP', PeriodType: 'Week', PeriodAlignment: 'Consent' }] }),
-      new Date('2026-06-30T23:30:00Z'),
-    ));
+    const wording = vrpWording(
+      english,
+      vrpFacts(
+        terms({
+          ValidToDateTime: undefined,
+          PeriodicLimits: [{ Amount: '50.50', Currency: 'GBP', PeriodType: 'Week', PeriodAlignment: 'Consent' }],
+        }),
+        new Date('2026-06-30T23:30:00Z'),
+      ),
+    );
     assert.deepEqual(wording.limits, ['at most £50.50 every 7 days counted from 1 July 2026']);
     assert.equal(wording.validity, 'until you cancel it');
     assert.equal(wording.sweeping, true);

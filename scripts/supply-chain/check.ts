@@ -54,10 +54,15 @@ try {
 if (!report || report.error || report.message || !report.vulnerabilities) {
   const why = report?.message ?? report?.error?.summary ?? (audit.stderr.trim().split('\n')[0] || 'no answer');
   if (process.env.SUPPLY_CHAIN_AUDIT === 'required') fail(`npm audit unavailable (${why})`);
-  else console.error(`supply-chain: WARNING npm audit skipped: the registry's audit endpoint is unavailable (${why}); set SUPPLY_CHAIN_AUDIT=required to fail instead`);
+  else
+    console.error(
+      `supply-chain: WARNING npm audit skipped: the registry's audit endpoint is unavailable (${why}); set SUPPLY_CHAIN_AUDIT=required to fail instead`,
+    );
 } else {
   for (const finding of blockingFindings(report, readAuditAllowances(path.join(here, 'audit-allowlist.json')), new Date())) {
-    fail(`${finding.severity} vulnerability in ${finding.package}: ${finding.advisories.join(', ')} (accept only in scripts/supply-chain/audit-allowlist.json, with why and until)`);
+    fail(
+      `${finding.severity} vulnerability in ${finding.package}: ${finding.advisories.join(', ')} (accept only in scripts/supply-chain/audit-allowlist.json, with why and until)`,
+    );
   }
 }
 

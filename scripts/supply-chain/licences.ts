@@ -19,7 +19,10 @@ export interface LicenceFinding {
 
 /** True when an SPDX expression is satisfied by the allowed ids (`A OR B` needs one, `A AND B` needs both). */
 export function licenceAllowed(expression: string, allowed: ReadonlySet<string>): boolean {
-  const trimmed = expression.trim().replace(/^\((.*)\)$/, '$1').trim();
+  const trimmed = expression
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   const alternatives = trimmed.split(/\s+OR\s+/i);
   if (alternatives.length > 1) return alternatives.some((part) => licenceAllowed(part, allowed));
   const required = trimmed.split(/\s+AND\s+/i);

@@ -9,7 +9,11 @@ export const adminTokenFile = (dataDir: string) => path.join(dataDir, 'admin-tok
  * The admin API's bearer token: ADMIN_TOKEN, or in dev mode one generated once into DATA_DIR. Outside
  * dev mode without ADMIN_TOKEN there is none (then only an admin client certificate opens the API).
  */
-export async function resolveAdminToken(options: { configured: string | undefined; devMode: boolean; dataDir: string }): Promise<string | undefined> {
+export async function resolveAdminToken(options: {
+  configured: string | undefined;
+  devMode: boolean;
+  dataDir: string;
+}): Promise<string | undefined> {
   if (options.configured) return options.configured;
   if (!options.devMode) return undefined;
   const file = adminTokenFile(options.dataDir);

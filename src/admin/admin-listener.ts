@@ -38,10 +38,24 @@ export async function startAdminListener(deps: {
     logger.warn('admin API off: set ADMIN_TOKEN or ADMIN_CLIENT_CA_FILE to enable it');
     return undefined;
   }
-  const router = adminRouter({ db: deps.db, config, logger, token, openApi: deps.openApi, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) });
+  const router = adminRouter({
+    db: deps.db,
+    config,
+    logger,
+    token,
+    openApi: deps.openApi,
+    ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }),
+  });
   const app = new Koa().use(adminErrors(logger)).use(refuseHostileInput(adminRefusal)).use(router.routes()).use(router.allowedMethods());
   const server = deps.tls
-    ? https.createServer({ cert: deps.tls.certPem, key: deps.tls.keyPem, ...(clientCaPem && { ca: clientCaPem, requestCert: true, rejectUnauthorized: false }) }, app.callback())
+    ? https.createServer(
+        {
+          cert: deps.tls.certPem,
+          key: deps.tls.keyPem,
+          ...(clientCaPem && { ca: clientCaPem, requestCert: true, rejectUnauthorized: false }),
+        },
+        app.callback(),
+      )
     : http.createServer(app.callback());
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
@@ -49,7 +63,11 @@ export async function startAdminListener(deps: {
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${deps.tls ? 'https' : 'http'}://${host}:${address.port}`;
-  const unpublish = await publishAdminEndpoint(config.dataDir, { pid: process.pid, url, ...(deps.tls && { certificatePem: deps.tls.certPem }) });
+  const unpublish = await publishAdminEndpoint(config.dataDir, {
+    pid: process.pid,
+    url,
+    ...(deps.tls && { certificatePem: deps.tls.certPem }),
+  });
   logger.info({ adminApi: url, openapi: `${url}/admin/openapi.json` }, 'admin API listening');
   return {
     url,

@@ -38,13 +38,21 @@ export function apiInventory(): Route[] {
     purpose: `${each.name}: ${each.summary}`,
     operationId: adminOperationId(each),
   }));
-  const adminDocument: Route = { method: 'GET', path: ADMIN_OPENAPI_PATH, servedBy: 'admin', caller: 'anyone', purpose: "the admin API's part of the OpenAPI document", operationId: 'getAdminOpenApiDocument' };
+  const adminDocument: Route = {
+    method: 'GET',
+    path: ADMIN_OPENAPI_PATH,
+    servedBy: 'admin',
+    caller: 'anyone',
+    purpose: "the admin API's part of the OpenAPI document",
+    operationId: 'getAdminOpenApiDocument',
+  };
   return [...ROUTES, adminDocument, ...admin];
 }
 
 const inventory = operation({
   name: 'api:inventory',
-  summary: 'lists every route Assent serves: method, path, who may call it, its rate-limit policy, purpose and (JSON APIs) OpenAPI operationId and credential',
+  summary:
+    'lists every route Assent serves: method, path, who may call it, its rate-limit policy, purpose and (JSON APIs) OpenAPI operationId and credential',
   method: 'GET',
   path: '/inventory',
   input: z.object({ caller: z.enum(CALLERS).optional() }),

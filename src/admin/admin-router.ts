@@ -24,7 +24,8 @@ const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => string> = {
 /** The admin API's reading of service errors (through its table) and of refused bodies; anything else unchanged. */
 function adminErrorOf(thrown: unknown): unknown {
   if (thrown instanceof AssentError && thrown.expose) return new AdminError(ADMIN_ERROR_OF[thrown.code], thrown.message, { cause: thrown });
-  if (thrown instanceof JsonBodyRefused) return new AdminError('invalid_request', BODY_REFUSALS[thrown.fault](thrown.message), { cause: thrown });
+  if (thrown instanceof JsonBodyRefused)
+    return new AdminError('invalid_request', BODY_REFUSALS[thrown.fault](thrown.message), { cause: thrown });
   return thrown;
 }
 
@@ -39,7 +40,9 @@ export function adminErrors(logger: Logger) {
       const known = error instanceof AdminError;
       if (!known) logger.error({ err: error, path: ctx.path }, 'admin API request failed');
       ctx.status = known ? error.status : 500;
-      ctx.body = known ? { error: error.code, error_description: error.message } : { error: 'server_error', error_description: 'the operation failed; see the server log' };
+      ctx.body = known
+        ? { error: error.code, error_description: error.message }
+        : { error: 'server_error', error_description: 'the operation failed; see the server log' };
     }
   };
 }
@@ -91,7 +94,8 @@ function authenticate(ctx: Context, token: string | undefined): Operator {
 /** The operation's fields from a JSON object body; a POST without a body has none. */
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   const body = await readJsonBody(ctx, 'object-untyped');
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError('invalid_request', 'the body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AdminError('invalid_request', 'the body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -101,9 +105,15 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
     const fields = operation.method === 'GET' ? { ...ctx.query } : await readJson(ctx);
     const parsed = operation.input.safeParse({ ...fields, ...ctx.params });
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
-    const result = await operation.run({ db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) }, parsed.data);
+    const result = await operation.run(
+      { db: deps.db, config: deps.config, operator, ...(deps.signingKeysChanged && { signingKeysChanged: deps.signingKeysChanged }) },
+      parsed.data,
+    );
     if (operation.method !== 'GET') {
-      deps.logger.warn({ securityEvent: 'admin.action', operation: operation.name, operator: operator.name, via: operator.via, target: ctx.params }, 'security event');
+      deps.logger.warn(
+        { securityEvent: 'admin.action', operation: operation.name, operator: operator.name, via: operator.via, target: ctx.params },
+        'security event',
+      );
     }
     ctx.set('Cache-Control', 'no-store');
     if (operation.format === 'jsonl') {

@@ -37,11 +37,21 @@ export async function runAuditAppend(trx: Transaction<Database>, call: RawBuilde
 
 /** One subject's chain, in order. */
 export function listChain(db: Kysely<Database>, subjectType: AuditSubjectType, subjectId: string): Promise<AuditEventRow[]> {
-  return db.selectFrom('audit_event').selectAll().where('subject_type', '=', subjectType).where('subject_id', '=', subjectId).orderBy('seq').execute();
+  return db
+    .selectFrom('audit_event')
+    .selectAll()
+    .where('subject_type', '=', subjectType)
+    .where('subject_id', '=', subjectId)
+    .orderBy('seq')
+    .execute();
 }
 
 /** A page of the whole trail in (subject, seq) order, after the given link. */
-export function listTrailPage(db: Kysely<Database>, limit: number, after?: { type: string; id: string; seq: number }): Promise<AuditEventRow[]> {
+export function listTrailPage(
+  db: Kysely<Database>,
+  limit: number,
+  after?: { type: string; id: string; seq: number },
+): Promise<AuditEventRow[]> {
   let query = db.selectFrom('audit_event').selectAll().orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(limit);
   if (after) query = query.where(sql<boolean>`(subject_type, subject_id, seq) > (${after.type}, ${after.id}, ${after.seq})`);
   return query.execute();
@@ -52,7 +62,14 @@ export function listEventsForExport(
   db: Kysely<Database>,
   filter: { subject?: { type: AuditSubjectType; id: string }; from?: Date; to?: Date; limit: number },
 ): Promise<AuditEventRow[]> {
-  let query = db.selectFrom('audit_event').selectAll().orderBy('occurred_at').orderBy('subject_type').orderBy('subject_id').orderBy('seq').limit(filter.limit);
+  let query = db
+    .selectFrom('audit_event')
+    .selectAll()
+    .orderBy('occurred_at')
+    .orderBy('subject_type')
+    .orderBy('subject_id')
+    .orderBy('seq')
+    .limit(filter.limit);
   if (filter.subject) query = query.where('subject_type', '=', filter.subject.type).where('subject_id', '=', filter.subject.id);
   if (filter.from) query = query.where('occurred_at', '>=', filter.from);
   if (filter.to) query = query.where('occurred_at', '<', filter.to);

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { AuditActorKind, AuditEventRow, AuditSubjectType, Database } from '../db/schema.ts';
-import { type AuditEventValues, appendAuditEventCall, listChain, listEventsForExport, listTrailPage, runAuditAppend } from './audit-repository.ts';
+import {
+  type AuditEventValues,
+  appendAuditEventCall,
+  listChain,
+  listEventsForExport,
+  listTrailPage,
+  runAuditAppend,
+} from './audit-repository.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /**
@@ -66,7 +73,11 @@ function materialAround(row: AuditEventValues): [string, string, string] {
   const template = canonicalJson({ ...row, occurred_at: row.occurred_at.toISOString(), prev_hash: PREVIOUS, seq: SEQUENCE });
   const previous = template.lastIndexOf(`"prev_hash":${JSON.stringify(PREVIOUS)}`) + '"prev_hash":'.length;
   const sequence = template.lastIndexOf(`"seq":${JSON.stringify(SEQUENCE)}`) + '"seq":'.length;
-  return [template.slice(0, previous), template.slice(previous + JSON.stringify(PREVIOUS).length, sequence), template.slice(sequence + JSON.stringify(SEQUENCE).length)];
+  return [
+    template.slice(0, previous),
+    template.slice(previous + JSON.stringify(PREVIOUS).length, sequence),
+    template.slice(sequence + JSON.stringify(SEQUENCE).length),
+  ];
 }
 
 /**

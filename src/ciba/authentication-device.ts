@@ -24,6 +24,9 @@ export type TriggerAuthenticationDevice = (notice: DecoupledRequestNotice) => Pr
 /** Dev mode's device: the pending request in the log, for whoever runs the server to open the dashboard. */
 export function logAuthenticationDevice(logger: Logger): TriggerAuthenticationDevice {
   return async (notice) => {
-    logger.info({ decoupledRequest: { ...notice, expiresAt: notice.expiresAt.toISOString() } }, 'decoupled request waiting for the customer: approve or deny it on /dashboard/decoupled');
+    logger.info(
+      { decoupledRequest: { ...notice, expiresAt: notice.expiresAt.toISOString() } },
+      'decoupled request waiting for the customer: approve or deny it on /dashboard/decoupled',
+    );
   };
 }

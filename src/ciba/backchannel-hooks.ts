@@ -80,7 +80,10 @@ function requireConsent(params: Record<string, unknown>): void {
   } catch (error) {
     throw toOAuthError(error);
   }
-  if (!binding) throw new errors.InvalidRequest('a decoupled request must name its consent: claims.id_token.openbanking_intent_id or authorization_details');
+  if (!binding)
+    throw new errors.InvalidRequest(
+      'a decoupled request must name its consent: claims.id_token.openbanking_intent_id or authorization_details',
+    );
 }
 
 /** The consent of an accepted request; authorization_details that describe one are drafted into it, keyed by the request. */
@@ -96,7 +99,8 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
   const { db } = deps;
   return {
     processLoginHint(ctx, hint) {
-      if (typeof claimAsSent(ctx, 'login_hint') !== 'string') throw new errors.InvalidRequest('login_hint must be a string (the customer\'s username)');
+      if (typeof claimAsSent(ctx, 'login_hint') !== 'string')
+        throw new errors.InvalidRequest("login_hint must be a string (the customer's username)");
       return customerIdOf(db, hint);
     },
     processLoginHintToken: (_ctx, token) => customerIdOf(db, usernameOfHintToken(token ?? '')),
@@ -105,8 +109,12 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       if (userCode !== undefined) throw new errors.InvalidRequest('user_code is not supported');
     },
     async validateBindingMessage(ctx, message) {
-      if (message === undefined) throw new errors.InvalidBindingMessage('binding_message is required: the customer matches it with what the TPP shows');
-      if (typeof claimAsSent(ctx, 'binding_message') !== 'string' || !BINDING_MESSAGE.test(message)) throw new errors.InvalidBindingMessage('binding_message must be a string of 1 to 40 letters, digits, spaces or . , : ; ! ? # + / _ -');
+      if (message === undefined)
+        throw new errors.InvalidBindingMessage('binding_message is required: the customer matches it with what the TPP shows');
+      if (typeof claimAsSent(ctx, 'binding_message') !== 'string' || !BINDING_MESSAGE.test(message))
+        throw new errors.InvalidBindingMessage(
+          'binding_message must be a string of 1 to 40 letters, digits, spaces or . , : ; ! ? # + / _ -',
+        );
     },
     // request_context is not used; this is the hook that sees the request before it is accepted, so
     // the consent is required here (the claims and authorization_details hooks already checked it).
@@ -122,15 +130,19 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       const consentId = consent.id;
       const bindingMessage = String(params.binding_message);
       const { id, expires_at: expiresAt } = await db.transaction().execute(async (trx) => {
-        const inserted = await insertDecoupledRequest(trx, {
-          auth_req_id: request.jti,
-          client_id: client.clientId,
-          customer_id: customer?.id ?? null,
-          consent_id: consentId,
-          binding_message: bindingMessage,
-          scope: request.scope ?? '',
-          resource: typeof request.resource === 'string' ? request.resource : null,
-        }, request.expiration);
+        const inserted = await insertDecoupledRequest(
+          trx,
+          {
+            auth_req_id: request.jti,
+            client_id: client.clientId,
+            customer_id: customer?.id ?? null,
+            consent_id: consentId,
+            binding_message: bindingMessage,
+            scope: request.scope ?? '',
+            resource: typeof request.resource === 'string' ? request.resource : null,
+          },
+          request.expiration,
+        );
         await appendAuditEvent(trx, {
           subjectType: 'decoupled_request',
           subjectId: inserted.id,
@@ -146,9 +158,19 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       // Not awaited: the TPP's answer neither waits for the bank's push channel nor depends on it.
       const notify = async () => {
         const tpp = await getClientDisplay(db, client.clientId);
-        await deps.trigger({ requestId: id, customerId: customer.id, clientId: client.clientId, tppName: tpp?.name ?? client.clientName ?? client.clientId, bindingMessage, consentId, expiresAt });
+        await deps.trigger({
+          requestId: id,
+          customerId: customer.id,
+          clientId: client.clientId,
+          tppName: tpp?.name ?? client.clientName ?? client.clientId,
+          bindingMessage,
+          consentId,
+          expiresAt,
+        });
       };
-      notify().catch((error: unknown) => deps.logger.warn({ err: error, requestId: id }, 'the authentication device could not be told of a decoupled request'));
+      notify().catch((error: unknown) =>
+        deps.logger.warn({ err: error, requestId: id }, 'the authentication device could not be told of a decoupled request'),
+      );
     },
   };
 }

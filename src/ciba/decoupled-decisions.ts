@@ -56,7 +56,11 @@ class RequestEnded extends Error {
 const isOpen = (row: DecoupledRequestRow) => row.status === 'pending' && row.expires_at > new Date();
 
 /** The request and its consent, while both can still be decided. */
-export async function openRequest(db: Db, customerId: string, id: string): Promise<{ row: DecoupledRequestRow; consent: Consent | undefined } | undefined> {
+export async function openRequest(
+  db: Db,
+  customerId: string,
+  id: string,
+): Promise<{ row: DecoupledRequestRow; consent: Consent | undefined } | undefined> {
   const row = await findForCustomer(db, customerId, id);
   if (!row) return undefined;
   const consent = row.consent_id ? await getConsentForClient(db, row.client_id, row.consent_id) : undefined;
@@ -88,11 +92,21 @@ function approvalOf(consent: Consent, digest: string | undefined) {
  * transaction. provider.backchannelResult does the same and then pings the TPP, which inside the
  * transaction would tell the TPP before the result is committed; the ping is sent after (pingTpp).
  */
-async function settle(provider: Provider, authReqId: string, result: { grantId: string; rar: Record<string, unknown>[] } | { error: string; errorDescription: string }) {
+async function settle(
+  provider: Provider,
+  authReqId: string,
+  result: { grantId: string; rar: Record<string, unknown>[] } | { error: string; errorDescription: string },
+) {
   const request = await provider.BackchannelAuthenticationRequest.find(authReqId, { ignoreExpiration: true });
   if (!request) throw new RequestEnded('the provider no longer holds this backchannel authentication request');
   if ('grantId' in result) {
-    Object.assign(request, { grantId: result.grantId, acr: SCA_ACR, amr: ['pwd', 'otp'], authTime: Math.floor(Date.now() / 1000), rar: result.rar });
+    Object.assign(request, {
+      grantId: result.grantId,
+      acr: SCA_ACR,
+      amr: ['pwd', 'otp'],
+      authTime: Math.floor(Date.now() / 1000),
+      rar: result.rar,
+    });
   } else {
     Object.assign(request, result);
   }
@@ -110,10 +124,15 @@ function pingTpp(deps: DecisionDeps, clientId: string, request: Awaited<ReturnTy
     const client = await deps.provider.Client.find(clientId);
     if (client?.backchannelTokenDeliveryMode === 'ping') await client.backchannelPing(request);
   };
-  ping().catch((error: unknown) => deps.logger.warn({ err: error, clientId }, 'the TPP\'s CIBA notification endpoint was not reached'));
+  ping().catch((error: unknown) => deps.logger.warn({ err: error, clientId }, "the TPP's CIBA notification endpoint was not reached"));
 }
 
-export async function approveDecoupledRequest(deps: DecisionDeps, customerId: string, id: string, approval: Approval): Promise<DecisionOutcome> {
+export async function approveDecoupledRequest(
+  deps: DecisionDeps,
+  customerId: string,
+  id: string,
+  approval: Approval,
+): Promise<DecisionOutcome> {
   const { provider, db } = deps;
   const found = await openRequest(db, customerId, id);
   if (!found) return { outcome: 'not_found' };

@@ -90,6 +90,9 @@ export async function notePoll(db: Db, authReqId: string, clientId: string): Pro
 
 /** Rows a day past their expiry: nothing reads them any more. */
 export async function sweepDecoupledRequests(db: Db): Promise<number> {
-  const result = await db.deleteFrom('decoupled_request').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).executeTakeFirst();
+  const result = await db
+    .deleteFrom('decoupled_request')
+    .where('expires_at', '<', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

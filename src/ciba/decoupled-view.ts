@@ -80,7 +80,11 @@ export function requestJson(view: DecoupledRequestView) {
       vrp: consent.vrp ?? null,
       debtor_account: consent.debtorAccount ?? null,
     },
-    accounts: { choose: consent.multiple ? 'one_or_more' : 'one', legend: consent.legend, options: consent.accounts.map(({ id, label }) => ({ id, label })) },
+    accounts: {
+      choose: consent.multiple ? 'one_or_more' : 'one',
+      legend: consent.legend,
+      options: consent.accounts.map(({ id, label }) => ({ id, label })),
+    },
     payment_digest: view.paymentDigest ?? null,
   };
 }

@@ -14,7 +14,13 @@ import { lockoutNotice } from '../interactions/login-step.ts';
 import { DECOUPLED_PATHS } from '../protocol/routes.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
-import { type Approval, approveDecoupledRequest, type DecisionDeps, type DecisionOutcome, denyDecoupledRequest } from './decoupled-decisions.ts';
+import {
+  type Approval,
+  approveDecoupledRequest,
+  type DecisionDeps,
+  type DecisionOutcome,
+  denyDecoupledRequest,
+} from './decoupled-decisions.ts';
 import { pendingRequestViews, requestJson } from './decoupled-view.ts';
 
 /**
@@ -35,7 +41,10 @@ export interface DeviceRouterDeps extends DecisionDeps {
 const requestParams = z.object({ id: z.uuid() });
 
 /** HTTP status and message of each refusal; `decided` and `not_found` mean nothing changed. */
-const REFUSALS: Record<Exclude<DecisionOutcome['outcome'], 'approved' | 'denied' | 'locked'>, { status: number; error: string; message: MessageKey }> = {
+const REFUSALS: Record<
+  Exclude<DecisionOutcome['outcome'], 'approved' | 'denied' | 'locked'>,
+  { status: number; error: string; message: MessageKey }
+> = {
   not_found: { status: 404, error: 'not_found', message: 'dash.notFound.body' },
   decided: { status: 409, error: 'already_decided', message: 'decoupled.error.decided' },
   code_format: { status: 400, error: 'invalid_code', message: 'otp.error.format' },
@@ -71,12 +80,21 @@ export function deviceRouter(deps: DeviceRouterDeps) {
   const csrf = csrfProtection(deps.csrf, (ctx) => `dashboard:${(ctx as SignedInContext).state.dashboard.sessionId}`);
 
   /** `errors` and `selected` are per request id: a refused approval shows why, with the accounts still picked. */
-  async function renderPage(ctx: Context, extra: { outcome?: string; errors?: Record<string, string>; selected?: Record<string, readonly string[]> } = {}, status = 200) {
+  async function renderPage(
+    ctx: Context,
+    extra: { outcome?: string; errors?: Record<string, string>; selected?: Record<string, readonly string[]> } = {},
+    status = 200,
+  ) {
     const customerId = customerIdOf(ctx);
     const w = views.wording(ctx);
     const customer = await deps.customerOf(customerId);
     const requests = await pendingRequestViews(deps, w, customerId);
-    views.render(ctx, 'dashboard/decoupled', { requests, outcome: extra.outcome, errors: extra.errors ?? {}, selected: extra.selected ?? {}, customerName: customer?.displayName }, status);
+    views.render(
+      ctx,
+      'dashboard/decoupled',
+      { requests, outcome: extra.outcome, errors: extra.errors ?? {}, selected: extra.selected ?? {}, customerName: customer?.displayName },
+      status,
+    );
   }
 
   async function answerPage(ctx: Context, id: string, decided: DecisionOutcome, selected: readonly string[] = []) {
@@ -92,7 +110,10 @@ export function deviceRouter(deps: DeviceRouterDeps) {
   }
 
   router.get(DECOUPLED_PATHS.page, pageSession, csrf, async (ctx) => {
-    const outcome = ctx.query.outcome === 'approved' || ctx.query.outcome === 'denied' ? views.wording(ctx).t(`decoupled.${ctx.query.outcome}`) : undefined;
+    const outcome =
+      ctx.query.outcome === 'approved' || ctx.query.outcome === 'denied'
+        ? views.wording(ctx).t(`decoupled.${ctx.query.outcome}`)
+        : undefined;
     await renderPage(ctx, { outcome });
   });
 
@@ -100,8 +121,17 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     const params = requestParams.safeParse(ctx.params);
     if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
     const form = await readForm(ctx);
-    const approval: Approval = { code: (form.code ?? '').replace(/\s+/g, ''), accountIds: selectedAccounts(form), paymentDigest: form.payment_digest };
-    await answerPage(ctx, params.data.id, await approveDecoupledRequest(deps, customerIdOf(ctx), params.data.id, approval), approval.accountIds);
+    const approval: Approval = {
+      code: (form.code ?? '').replace(/\s+/g, ''),
+      accountIds: selectedAccounts(form),
+      paymentDigest: form.payment_digest,
+    };
+    await answerPage(
+      ctx,
+      params.data.id,
+      await approveDecoupledRequest(deps, customerIdOf(ctx), params.data.id, approval),
+      approval.accountIds,
+    );
   });
 
   router.post(`${DECOUPLED_PATHS.page}/:id/deny`, pageSession, csrf, async (ctx) => {
@@ -139,7 +169,11 @@ export function deviceRouter(deps: DeviceRouterDeps) {
   router.post(`${DECOUPLED_PATHS.api}/:id/approve`, apiSession, (ctx) =>
     answerApi(ctx, async () => {
       const body = approvalBody.safeParse(await readJsonBody(ctx, 'object'));
-      if (!body.success) throw new JsonBodyRefused('invalid', `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`);
+      if (!body.success)
+        throw new JsonBodyRefused(
+          'invalid',
+          `expected {"code": "<6 digits>", "account_ids": ["<id>"], "payment_digest"?: "<from the list>"}: ${body.error.issues[0]?.message ?? ''}`,
+        );
       const { code, account_ids: accountIds, payment_digest: paymentDigest } = body.data;
       return approveDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id), { code, accountIds, paymentDigest });
     }),

@@ -11,7 +11,10 @@ export interface LocalCommand {
   /** Allowed only in dev mode (demo helpers, secrets printed for testing). */
   devOnly?: boolean;
   options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-  run(context: { config: Config; out: (line: string) => void }, input: { positionals: string[]; values: Record<string, unknown> }): Promise<unknown>;
+  run(
+    context: { config: Config; out: (line: string) => void },
+    input: { positionals: string[]; values: Record<string, unknown> },
+  ): Promise<unknown>;
 }
 
 /** The command line itself is wrong: exit 2 with the usage. */

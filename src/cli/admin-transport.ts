@@ -37,7 +37,11 @@ function apiTransport(baseUrl: string, token: string, dispatcher: Agent): Transp
       return value;
     });
     const url = new URL(`${baseUrl}${ADMIN_API_PREFIX}${path}`);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, [OPERATOR_HEADER]: localOperatorName(), accept: 'application/json' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      [OPERATOR_HEADER]: localOperatorName(),
+      accept: 'application/json',
+    };
     let body: string | undefined;
     if (operation.method === 'GET') {
       for (const [name, value] of Object.entries(remaining)) if (value !== undefined) url.searchParams.set(name, String(value));
@@ -49,10 +53,19 @@ function apiTransport(baseUrl: string, token: string, dispatcher: Agent): Transp
     try {
       response = await fetch(url, { method: operation.method, headers, body, dispatcher });
     } catch (error) {
-      throw new Error(`cannot reach the admin API at ${baseUrl}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`, { cause: error });
+      throw new Error(
+        `cannot reach the admin API at ${baseUrl}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
     const text = await response.text();
-    if (response.ok) return operation.format === 'jsonl' ? text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown) : (JSON.parse(text) as unknown);
+    if (response.ok)
+      return operation.format === 'jsonl'
+        ? text
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as unknown)
+        : (JSON.parse(text) as unknown);
     const problem = (() => {
       try {
         return JSON.parse(text) as { error?: string; error_description?: string };
@@ -61,15 +74,19 @@ function apiTransport(baseUrl: string, token: string, dispatcher: Agent): Transp
       }
     })();
     const message = problem.error_description ?? `the admin API answered ${response.status}`;
-    if (response.status === 401) throw new AdminError('unauthorized', `${message} (the token in ADMIN_TOKEN or ${adminTokenFile('DATA_DIR')} was refused)`);
-    if (problem.error === 'invalid_request' || problem.error === 'not_found' || problem.error === 'conflict') throw new AdminError(problem.error, message);
+    if (response.status === 401)
+      throw new AdminError('unauthorized', `${message} (the token in ADMIN_TOKEN or ${adminTokenFile('DATA_DIR')} was refused)`);
+    if (problem.error === 'invalid_request' || problem.error === 'not_found' || problem.error === 'conflict')
+      throw new AdminError(problem.error, message);
     throw new Error(message);
   };
 }
 
 /** Pins the certificate the server published beside its endpoint: no CA or host name to get wrong. */
 const pinnedAgent = (certificatePem: string) =>
-  new Agent({ connect: { ca: certificatePem, allowPartialTrustChain: true, checkServerIdentity: () => undefined } as Agent.Options['connect'] });
+  new Agent({
+    connect: { ca: certificatePem, allowPartialTrustChain: true, checkServerIdentity: () => undefined } as Agent.Options['connect'],
+  });
 
 export interface OpenTransport {
   run: Transport;
@@ -84,16 +101,26 @@ export async function openTransport(config: Config): Promise<OpenTransport> {
     if (!token) throw new ConfigError(`ADMIN_URL is set (${config.admin.url}) but ADMIN_TOKEN is not: set the server's admin token`);
     const ca = config.admin.caFile ? await readFile(config.admin.caFile, 'utf8') : undefined;
     const dispatcher = new Agent(ca ? { connect: { ca } } : {});
-    return { run: apiTransport(config.admin.url, token, dispatcher), description: `admin API at ${config.admin.url}`, close: () => dispatcher.close() };
+    return {
+      run: apiTransport(config.admin.url, token, dispatcher),
+      description: `admin API at ${config.admin.url}`,
+      close: () => dispatcher.close(),
+    };
   }
   const endpoint = await readAdminEndpoint(config.dataDir);
   if (endpoint && isAlive(endpoint.pid)) {
     const token = await adminToken(config);
     if (!token) {
-      throw new ConfigError(`an Assent server (pid ${endpoint.pid}) runs here with its admin API at ${endpoint.url}: set ADMIN_TOKEN to its admin token`);
+      throw new ConfigError(
+        `an Assent server (pid ${endpoint.pid}) runs here with its admin API at ${endpoint.url}: set ADMIN_TOKEN to its admin token`,
+      );
     }
     const dispatcher = endpoint.certificatePem ? pinnedAgent(endpoint.certificatePem) : new Agent();
-    return { run: apiTransport(endpoint.url, token, dispatcher), description: `admin API at ${endpoint.url} (server pid ${endpoint.pid})`, close: () => dispatcher.close() };
+    return {
+      run: apiTransport(endpoint.url, token, dispatcher),
+      description: `admin API at ${endpoint.url} (server pid ${endpoint.pid})`,
+      close: () => dispatcher.close(),
+    };
   }
   return directTransport(config);
 }

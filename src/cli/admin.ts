@@ -29,7 +29,9 @@ const CLI_EXTRAS: Record<string, typeof createResourceServerCli> = { 'rs:create'
 /** A boolean input field is a bare `--flag` on the command line. */
 function isFlag(schema: z.ZodType): boolean {
   const def = schema.def as { type: string; innerType?: z.ZodType };
-  return def.type === 'boolean' || ((def.type === 'optional' || def.type === 'default') && def.innerType !== undefined && isFlag(def.innerType));
+  return (
+    def.type === 'boolean' || ((def.type === 'optional' || def.type === 'default') && def.innerType !== undefined && isFlag(def.innerType))
+  );
 }
 
 function optionsOf(operation: AdminOperation): Record<string, { type: 'string' | 'boolean' }> {
@@ -37,7 +39,8 @@ function optionsOf(operation: AdminOperation): Record<string, { type: 'string' |
   const fields = Object.keys(shape).filter((field) => !(operation.positionals ?? []).includes(field));
   const extras = CLI_EXTRAS[operation.name];
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const field of fields) if (!(extras && field === 'jwks')) options[kebab(field)] = { type: isFlag(shape[field]!) ? 'boolean' : 'string' };
+  for (const field of fields)
+    if (!(extras && field === 'jwks')) options[kebab(field)] = { type: isFlag(shape[field]!) ? 'boolean' : 'string' };
   return { ...options, ...extras?.options };
 }
 
@@ -64,7 +67,9 @@ function cliIssue(error: z.ZodError, positionals: string[]): string {
 
 function toolHelp(): string {
   const all = [...ADMIN_OPERATIONS, ...LOCAL];
-  const lines = all.map((command) => `  ${command.name.padEnd(30)} ${command.summary}${'devOnly' in command && command.devOnly ? ' (dev only)' : ''}`);
+  const lines = all.map(
+    (command) => `  ${command.name.padEnd(30)} ${command.summary}${'devOnly' in command && command.devOnly ? ' (dev only)' : ''}`,
+  );
   return [
     `usage: ${TOOL} <command> [arguments] [--json]`,
     `       ${TOOL} help <command>`,
@@ -85,10 +90,19 @@ function takes(schema: z.ZodType): string {
     if (def.type === 'default') fallback = def.defaultValue;
     inner = def.innerType;
   }
-  const choices = inner.def.type === 'enum' ? Object.values((inner.def as unknown as { entries: Record<string, string> }).entries) : undefined;
+  const choices =
+    inner.def.type === 'enum' ? Object.values((inner.def as unknown as { entries: Record<string, string> }).entries) : undefined;
   const number = inner.def.type === 'number' ? (inner as unknown as { minValue: number | null; maxValue: number | null }) : undefined;
-  const range = number && number.minValue !== null && number.maxValue !== null ? `a number from ${number.minValue} to ${number.maxValue}` : undefined;
-  return [schema.description ?? inner.description, choices && `one of ${choices.join(', ')}`, range, fallback !== undefined && `default ${String(fallback)}`].filter(Boolean).join('; ');
+  const range =
+    number && number.minValue !== null && number.maxValue !== null ? `a number from ${number.minValue} to ${number.maxValue}` : undefined;
+  return [
+    schema.description ?? inner.description,
+    choices && `one of ${choices.join(', ')}`,
+    range,
+    fallback !== undefined && `default ${String(fallback)}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /** An operation's arguments and options, one line each with what it takes. */
@@ -96,11 +110,15 @@ function argumentLines(operation: AdminOperation): string[] {
   const shape = operation.input.shape as Record<string, z.ZodType>;
   const entries = [
     ...(operation.positionals ?? []).map((field) => [`<${kebab(field)}>`, shape[field]] as const),
-    ...Object.entries(optionsOf(operation)).map(([option, { type }]) => [type === 'boolean' ? `--${option}` : `--${option} <value>`, shape[camel(option)]] as const),
+    ...Object.entries(optionsOf(operation)).map(
+      ([option, { type }]) => [type === 'boolean' ? `--${option}` : `--${option} <value>`, shape[camel(option)]] as const,
+    ),
     ['--json', undefined] as const,
   ];
   const width = Math.max(...entries.map(([written]) => written.length));
-  return entries.map(([written, field]) => `  ${written.padEnd(width)}  ${field ? takes(field) : 'print the answer as JSON (lists print as a table)'}`.trimEnd());
+  return entries.map(([written, field]) =>
+    `  ${written.padEnd(width)}  ${field ? takes(field) : 'print the answer as JSON (lists print as a table)'}`.trimEnd(),
+  );
 }
 
 function commandHelp(command: AdminOperation | LocalCommand): string {
@@ -115,7 +133,12 @@ function find(name: string) {
 const wantsHelp = (args: string[]) => args.some((arg) => arg === '--help' || arg === '-h');
 
 async function runOperation(operation: AdminOperation, args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, options: { ...optionsOf(operation), json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { positionals, values } = parseArgs({
+    args,
+    options: { ...optionsOf(operation), json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const { json, ...rest } = values;
   const names = operation.positionals ?? [];
   if (positionals.length > names.length) throw new UsageError(`unexpected argument: ${positionals[names.length]}`);
@@ -123,35 +146,52 @@ async function runOperation(operation: AdminOperation, args: string[]): Promise<
   if (missing.length > 0) throw new UsageError(`<${kebab(missing[0]!)}> is required`);
   const config = loadConfig();
   const prepared = CLI_EXTRAS[operation.name] ? await CLI_EXTRAS[operation.name]!.prepare(rest, config) : { input: rest };
-  const input: Record<string, unknown> = Object.fromEntries(Object.entries(prepared.input).map(([option, value]) => [camel(option), value]));
-  names.forEach((field, index) => { input[field] = positionals[index]; });
+  const input: Record<string, unknown> = Object.fromEntries(
+    Object.entries(prepared.input).map(([option, value]) => [camel(option), value]),
+  );
+  names.forEach((field, index) => {
+    input[field] = positionals[index];
+  });
   const parsed = operation.input.safeParse(input);
   if (!parsed.success) throw new UsageError(cliIssue(parsed.error, names));
   const transport = await openTransport(config);
   let result: unknown;
   try {
     // The raw input goes over the API (the server parses it again); the parsed one runs locally.
-    result = await transport.run(operation, transport.description.startsWith('admin API') ? input : (parsed.data as Record<string, unknown>));
+    result = await transport.run(
+      operation,
+      transport.description.startsWith('admin API') ? input : (parsed.data as Record<string, unknown>),
+    );
   } finally {
     await transport.close();
   }
   if ('after' in prepared && prepared.after) result = await prepared.after(result as { client_id: string });
-  for (const line of render(result, { json: json === true, jsonl: operation.format === 'jsonl', width: process.stdout.columns })) process.stdout.write(`${line}\n`);
+  for (const line of render(result, { json: json === true, jsonl: operation.format === 'jsonl', width: process.stdout.columns }))
+    process.stdout.write(`${line}\n`);
   if (operation.name === 'audit:verify' && (result as { valid: boolean }).valid === false) {
     const broken = (result as { broken: { subjectType: string; subjectId: string; brokenAt: number }[] }).broken;
-    process.stderr.write(`audit trail broken: ${broken.map((chain) => `${chain.subjectType} ${chain.subjectId} at event ${chain.brokenAt}`).join('; ')}\n`);
+    process.stderr.write(
+      `audit trail broken: ${broken.map((chain) => `${chain.subjectType} ${chain.subjectId} at event ${chain.brokenAt}`).join('; ')}\n`,
+    );
     return 1;
   }
   return 0;
 }
 
 async function runLocal(command: LocalCommand, args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, options: { ...command.options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { positionals, values } = parseArgs({
+    args,
+    options: { ...command.options, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const config = loadConfig();
   if (command.devOnly && !config.devMode) throw new UsageError(`${command.name} is available in dev mode only`);
   const { json, ...rest } = values;
   const result = await command.run({ config, out: (line) => process.stdout.write(`${line}\n`) }, { positionals, values: rest });
-  if (result !== undefined) for (const line of render(result, { json: json === true, jsonl: false, width: process.stdout.columns })) process.stdout.write(`${line}\n`);
+  if (result !== undefined)
+    for (const line of render(result, { json: json === true, jsonl: false, width: process.stdout.columns }))
+      process.stdout.write(`${line}\n`);
   return 0;
 }
 

@@ -9,7 +9,8 @@ function scalar(value: unknown): string {
 
 /** A list's cell: a value on one line. Nested objects are for `show` and `--json`, not for a list. */
 function cell(value: unknown): string {
-  if (Array.isArray(value)) return value.every((item) => typeof item !== 'object' || item === null) ? value.map(scalar).join(',') : `(${value.length}, see --json)`;
+  if (Array.isArray(value))
+    return value.every((item) => typeof item !== 'object' || item === null) ? value.map(scalar).join(',') : `(${value.length}, see --json)`;
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) return '(see --json)';
   return scalar(value);
 }
@@ -43,8 +44,16 @@ function table(rows: Record<string, unknown>[], width: number | undefined, cellO
   if (rows.length === 0) return ['(none)'];
   const columns = Object.keys(rows[0]!);
   const cells = rows.map((row) => columns.map((column) => cellOf(row[column])));
-  const widths = fitted(columns.map((column, index) => Math.max(column.length, ...cells.map((line) => line[index]!.length))), columns, width);
-  const line = (values: string[]) => values.map((value, index) => cut(value, widths[index]!).padEnd(widths[index]!)).join(' '.repeat(GAP)).trimEnd();
+  const widths = fitted(
+    columns.map((column, index) => Math.max(column.length, ...cells.map((line) => line[index]!.length))),
+    columns,
+    width,
+  );
+  const line = (values: string[]) =>
+    values
+      .map((value, index) => cut(value, widths[index]!).padEnd(widths[index]!))
+      .join(' '.repeat(GAP))
+      .trimEnd();
   return [line(columns), ...cells.map(line)];
 }
 
@@ -64,7 +73,10 @@ function record(value: Record<string, unknown>): string[] {
 export function render(result: unknown, options: { json: boolean; jsonl: boolean; width?: number | undefined }): string[] {
   if (options.jsonl) return (result as unknown[]).map((line) => JSON.stringify(line));
   if (options.json) return [JSON.stringify(result, null, 2)];
-  if (Array.isArray(result)) return result.every((item) => typeof item === 'object' && item !== null) ? table(result as Record<string, unknown>[], options.width, cell) : result.map(scalar);
+  if (Array.isArray(result))
+    return result.every((item) => typeof item === 'object' && item !== null)
+      ? table(result as Record<string, unknown>[], options.width, cell)
+      : result.map(scalar);
   if (typeof result === 'object' && result !== null) return record(result as Record<string, unknown>);
   return [scalar(result)];
 }

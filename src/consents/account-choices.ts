@@ -10,7 +10,8 @@ import type { Consent, ObAccountReference } from './consent.ts';
 
 type ConsentTerms = Pick<Consent, 'type' | 'debtorAccount' | 'payment' | 'vrp'>;
 
-const isAccount = (account: BankAccount, reference: ObAccountReference) => account.schemeName === reference.SchemeName && account.identification === reference.Identification;
+const isAccount = (account: BankAccount, reference: ObAccountReference) =>
+  account.schemeName === reference.SchemeName && account.identification === reference.Identification;
 
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
   if (consent.type === 'account_access') return true;

@@ -22,8 +22,7 @@ export class BindingRefused extends AssentError {
 }
 
 export type ConsentBinding =
-  | { kind: 'consent'; consentId: string; type?: ConsentType }
-  | { kind: 'details'; type: ConsentType; detail: Record<string, unknown> };
+  { kind: 'consent'; consentId: string; type?: ConsentType } | { kind: 'details'; type: ConsentType; detail: Record<string, unknown> };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -49,7 +48,8 @@ export function bindingOfDetail(detail: Record<string, unknown>): ConsentBinding
     return { kind: 'details', type, detail };
   }
   if (typeof consentId !== 'string') throw new BindingRefused('consent_id must be a string');
-  if (Object.keys(request).length > 0) throw new BindingRefused('an authorization_details entry carries either consent_id or the consent, not both');
+  if (Object.keys(request).length > 0)
+    throw new BindingRefused('an authorization_details entry carries either consent_id or the consent, not both');
   return { kind: 'consent', consentId, type };
 }
 
@@ -101,7 +101,8 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
   // The grant takes every scope the request asks for, and the customer sees only this consent: another
   // consent type's scope would reach the token unseen.
   const unseen = CONSENT_SCOPES.filter((scope) => scope !== needed && scopes.has(scope));
-  if (unseen.length > 0) throw new BindingRefused(`a request binding this consent asks for no Open Banking scope but ${needed} (not ${unseen.join(', ')})`);
+  if (unseen.length > 0)
+    throw new BindingRefused(`a request binding this consent asks for no Open Banking scope but ${needed} (not ${unseen.join(', ')})`);
 }
 
 type BoundInteraction = { cid: string; params: Record<string, unknown> };

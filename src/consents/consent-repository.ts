@@ -5,7 +5,12 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Inserts unless the client already used the idempotency key (or interaction); undefined then. */
 export function insertConsent(db: Executor, consent: NewConsent): Promise<ConsentRow | undefined> {
-  return db.insertInto('consent').values(consent).onConflict((oc) => oc.doNothing()).returningAll().executeTakeFirst();
+  return db
+    .insertInto('consent')
+    .values(consent)
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export function findConsent(db: Executor, id: string): Promise<ConsentRow | undefined> {
@@ -57,7 +62,13 @@ export function findConsentByInteraction(db: Executor, clientId: string, uid: st
 
 /** The grants of the customer's authorised consents (those that have one). */
 export function findGrantIdsOfAuthorisedConsents(db: Executor, customerId: string) {
-  return db.selectFrom('consent').select('grant_id').where('customer_id', '=', customerId).where('status', '=', 'Authorised').where('grant_id', 'is not', null).execute();
+  return db
+    .selectFrom('consent')
+    .select('grant_id')
+    .where('customer_id', '=', customerId)
+    .where('status', '=', 'Authorised')
+    .where('grant_id', 'is not', null)
+    .execute();
 }
 
 export function listConsentsOfCustomer(db: Executor, customerId: string): Promise<ConsentRow[]> {
@@ -67,7 +78,16 @@ export function listConsentsOfCustomer(db: Executor, customerId: string): Promis
 /** Newest first; `status` is matched as effectiveStatus computes it at `now`. */
 export function selectConsents(
   db: Executor,
-  filter: { customerId?: string; clientId?: string; type?: ConsentType; status?: ConsentStatus; createdFrom?: Date; createdTo?: Date; limit: number; now: Date },
+  filter: {
+    customerId?: string;
+    clientId?: string;
+    type?: ConsentType;
+    status?: ConsentStatus;
+    createdFrom?: Date;
+    createdTo?: Date;
+    limit: number;
+    now: Date;
+  },
 ): Promise<ConsentRow[]> {
   let query = db.selectFrom('consent').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
   if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
@@ -77,7 +97,9 @@ export function selectConsents(
   if (filter.createdTo) query = query.where('created_at', '<', filter.createdTo);
   const { status, now } = filter;
   if (status === 'Expired') {
-    query = query.where((eb) => eb.or([eb('status', '=', 'Expired'), eb.and([eb('status', '=', 'Authorised'), eb('expires_at', '<=', now)])]));
+    query = query.where((eb) =>
+      eb.or([eb('status', '=', 'Expired'), eb.and([eb('status', '=', 'Authorised'), eb('expires_at', '<=', now)])]),
+    );
   } else if (status === 'Authorised') {
     query = query.where('status', '=', 'Authorised').where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
   } else if (status) {
@@ -107,7 +129,11 @@ export function lockDueForExpiry(trx: Transaction<Database>, limit: number): Pro
  * A customer's Authorised consents, only those with these clients when `clientIds` is given, locked in
  * id order whatever clients they belong to, so that concurrent lockers queue rather than deadlock.
  */
-export function lockAuthorisedOfCustomerWithClients(trx: Transaction<Database>, customerId: string, clientIds?: readonly string[]): Promise<ConsentRow[]> {
+export function lockAuthorisedOfCustomerWithClients(
+  trx: Transaction<Database>,
+  customerId: string,
+  clientIds?: readonly string[],
+): Promise<ConsentRow[]> {
   let query = trx.selectFrom('consent').selectAll().where('customer_id', '=', customerId).where('status', '=', 'Authorised');
   if (clientIds !== undefined) query = query.where('client_id', 'in', clientIds);
   return query.orderBy('id').forUpdate().execute();
@@ -131,7 +157,13 @@ export function markConsumed(trx: Transaction<Database>, id: string): Promise<Co
 
 /** A client's consents in one grant (several after a grant management merge), oldest first. */
 export function listConsentsOfGrant(db: Executor, grantId: string, clientId: string): Promise<ConsentRow[]> {
-  return db.selectFrom('consent').selectAll().where('grant_id', '=', grantId).where('client_id', '=', clientId).orderBy('created_at').execute();
+  return db
+    .selectFrom('consent')
+    .selectAll()
+    .where('grant_id', '=', grantId)
+    .where('client_id', '=', clientId)
+    .orderBy('created_at')
+    .execute();
 }
 
 /** A client's Authorised consents in one grant, locked in id order (as lockAuthorisedOfCustomerWithClients). */
@@ -149,6 +181,11 @@ export function lockAuthorisedOfGrant(trx: Transaction<Database>, grantId: strin
 
 /** How many consents there are of each type in each stored status. */
 export async function countByTypeAndStatus(db: Executor): Promise<{ type: ConsentType; status: ConsentStatus; count: number }[]> {
-  const rows = await db.selectFrom('consent').select(['type', 'status']).select((eb) => eb.fn.countAll<string>().as('count')).groupBy(['type', 'status']).execute();
+  const rows = await db
+    .selectFrom('consent')
+    .select(['type', 'status'])
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .groupBy(['type', 'status'])
+    .execute();
   return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
 }

@@ -11,7 +11,8 @@ import { OB_PERMISSIONS, type ObPermission, permissionSetProblem } from './permi
  */
 
 const expiryInFuture = (value: string | undefined, ctx: z.RefinementCtx, path: PropertyKey[]) => {
-  if (value !== undefined && Date.parse(value) <= Date.now()) problem(ctx, 'UK.OBIE.Field.InvalidDate', 'ExpirationDateTime must be in the future', path);
+  if (value !== undefined && Date.parse(value) <= Date.now())
+    problem(ctx, 'UK.OBIE.Field.InvalidDate', 'ExpirationDateTime must be in the future', path);
 };
 
 export const accountAccessRequest = z.object({
@@ -26,8 +27,14 @@ export const accountAccessRequest = z.object({
       const setProblem = permissionSetProblem(data.Permissions);
       if (setProblem) problem(ctx, 'UK.OBIE.Field.Invalid', setProblem, ['Permissions']);
       expiryInFuture(data.ExpirationDateTime, ctx, ['ExpirationDateTime']);
-      if (data.TransactionFromDateTime && data.TransactionToDateTime && Date.parse(data.TransactionFromDateTime) > Date.parse(data.TransactionToDateTime)) {
-        problem(ctx, 'UK.OBIE.Field.InvalidDate', 'TransactionFromDateTime must not be after TransactionToDateTime', ['TransactionFromDateTime']);
+      if (
+        data.TransactionFromDateTime &&
+        data.TransactionToDateTime &&
+        Date.parse(data.TransactionFromDateTime) > Date.parse(data.TransactionToDateTime)
+      ) {
+        problem(ctx, 'UK.OBIE.Field.InvalidDate', 'TransactionFromDateTime must not be after TransactionToDateTime', [
+          'TransactionFromDateTime',
+        ]);
       }
     }),
   Risk: z.record(z.string(), z.unknown()).optional(),
@@ -115,7 +122,10 @@ export function parseConsentRequest(type: ConsentType, body: unknown): ParsedCon
       const parsed = fundsConfirmationRequest.safeParse(body, options);
       if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
       const { Data } = parsed.data;
-      return { ok: true, draft: { ...BLANK, type, debtorAccount: accountReference(Data.DebtorAccount), expiresAt: date(Data.ExpirationDateTime) } };
+      return {
+        ok: true,
+        draft: { ...BLANK, type, debtorAccount: accountReference(Data.DebtorAccount), expiresAt: date(Data.ExpirationDateTime) },
+      };
     }
     case 'domestic_vrp': {
       const parsed = domesticVrpRequest.safeParse(body, options);

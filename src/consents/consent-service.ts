@@ -145,7 +145,12 @@ export const consentStandingsWithGrant = consentStandingsOfGrantJson;
  * (`companion`), or else read now.
  */
 export async function consentStandingsOfGrant(db: Db, grantId: string, companion?: unknown): Promise<ConsentStanding[]> {
-  const json = (companion ?? (await findConsentStandingsOfGrantJson(db, grantId))) as { id: string; status: ConsentStatus; expires_at: string | null; client_id: string }[];
+  const json = (companion ?? (await findConsentStandingsOfGrantJson(db, grantId))) as {
+    id: string;
+    status: ConsentStatus;
+    expires_at: string | null;
+    client_id: string;
+  }[];
   const now = new Date();
   return json.map((row) => ({
     id: row.id,
@@ -202,7 +207,12 @@ interface Transition {
 }
 
 /** The audit event and the TPP's event notifications of one status change, in the caller's transaction. */
-async function recordStatusChange(trx: Transaction<Database>, before: ConsentRow, after: ConsentRow, change: Omit<Transition, 'to' | 'changes'>) {
+async function recordStatusChange(
+  trx: Transaction<Database>,
+  before: ConsentRow,
+  after: ConsentRow,
+  change: Omit<Transition, 'to' | 'changes'>,
+) {
   await appendAuditEvent(trx, {
     subjectType: 'consent',
     subjectId: after.id,
@@ -212,7 +222,14 @@ async function recordStatusChange(trx: Transaction<Database>, before: ConsentRow
     after: { status: after.status },
     details: change.details,
   });
-  await recordConsentChange(trx, { consentId: after.id, consentType: after.type, clientId: after.client_id, status: after.status, actor: change.actor.kind, reason: change.reason });
+  await recordConsentChange(trx, {
+    consentId: after.id,
+    consentType: after.type,
+    clientId: after.client_id,
+    status: after.status,
+    actor: change.actor.kind,
+    reason: change.reason,
+  });
 }
 
 async function transition(trx: Transaction<Database>, row: ConsentRow, change: Transition): Promise<ConsentRow> {
@@ -245,7 +262,9 @@ function checkAccountSelection(owned: readonly BankAccount[], row: ConsentRow, a
   if (owned.length !== unique.length) throw new AccountSelectionInvalid('an account is not one of the customer’s');
   const consent = toConsent(row);
   if (!owned.every((account) => canUseAccount(consent, account))) {
-    throw new AccountSelectionInvalid('the selected account cannot be used for this consent (not the one it names, another currency, or the payee’s own account)');
+    throw new AccountSelectionInvalid(
+      'the selected account cannot be used for this consent (not the one it names, another currency, or the payee’s own account)',
+    );
   }
   return unique;
 }
@@ -281,7 +300,11 @@ export async function authoriseConsent(db: Db, directory: AccountDirectory, inpu
  * interaction's grant and decision). `customerAccounts` are the customer's accounts as the account
  * directory gave them, read before the transaction; only the selected ones among them count as owned.
  */
-export async function authoriseConsentIn(trx: Transaction<Database>, customerAccounts: readonly BankAccount[], input: AuthoriseConsent): Promise<Consent> {
+export async function authoriseConsentIn(
+  trx: Transaction<Database>,
+  customerAccounts: readonly BankAccount[],
+  input: AuthoriseConsent,
+): Promise<Consent> {
   const selected = new Set(input.accountIds);
   const owned = customerAccounts.filter((account) => account.customerId === input.customerId && selected.has(account.id));
   const locked = await lockOrFail(trx, input.consentId, input.clientId);
@@ -306,11 +329,20 @@ export async function authoriseConsentIn(trx: Transaction<Database>, customerAcc
  * UK OB re-authentication: the consent's own customer authorises it again. The consent keeps its id
  * and status and moves to the new grant; the old grant dies with every token under it.
  */
-async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccount[], row: ConsentRow, input: AuthoriseConsent): Promise<ConsentRow> {
+async function reauthorise(
+  trx: Transaction<Database>,
+  owned: readonly BankAccount[],
+  row: ConsentRow,
+  input: AuthoriseConsent,
+): Promise<ConsentRow> {
   refuseIfExpired(row);
   if (row.customer_id !== input.customerId) throw new IllegalConsentTransition(row.type, row.status, 'Authorised');
   const accounts = checkAccountSelection(owned, row, input.accountIds);
-  const updated = await updateConsent(trx, row.id, { selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId, updated_at: new Date() });
+  const updated = await updateConsent(trx, row.id, {
+    selected_account_ids: JSON.stringify(accounts),
+    grant_id: input.grantId,
+    updated_at: new Date(),
+  });
   await appendAuditEvent(trx, {
     subjectType: 'consent',
     subjectId: row.id,
@@ -326,7 +358,9 @@ async function reauthorise(trx: Transaction<Database>, owned: readonly BankAccou
 
 /** The customer declines on the consent page. */
 export async function rejectConsent(db: Db, input: RejectConsent): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => rejectLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input));
+  const row = await db
+    .transaction()
+    .execute(async (trx) => rejectLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input));
   return toConsent(row);
 }
 
@@ -366,8 +400,13 @@ async function revokeLocked(trx: Transaction<Database>, row: ConsentRow, actor: 
  * Revokes an Authorised consent and, in the same transaction, its grant with every token issued
  * under it. `clientId` restricts it to that TPP's consents.
  */
-export async function revokeConsent(db: Db, input: { consentId: string; actor: Actor; clientId?: string; reason?: string }): Promise<Consent> {
-  const row = await db.transaction().execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
+export async function revokeConsent(
+  db: Db,
+  input: { consentId: string; actor: Actor; clientId?: string; reason?: string },
+): Promise<Consent> {
+  const row = await db
+    .transaction()
+    .execute(async (trx) => revokeLocked(trx, await lockOrFail(trx, input.consentId, input.clientId), input.actor, input.reason));
   return toConsent(row);
 }
 
@@ -386,7 +425,8 @@ export type ReuseReason = typeof CODE_REUSED | typeof REFRESH_TOKEN_REUSED;
  */
 export async function endGrantOfReuse(db: Db, grantId: string, reason: ReuseReason): Promise<void> {
   // A merged grant (grant management) holds several consents: all of them end with it.
-  const work = async (trx: Transaction<Database>) => endGrantWithConsents(trx, grantId, await lockConsentsOfGrant(trx, grantId), { kind: 'system', id: null }, reason);
+  const work = async (trx: Transaction<Database>) =>
+    endGrantWithConsents(trx, grantId, await lockConsentsOfGrant(trx, grantId), { kind: 'system', id: null }, reason);
   // The adapter may already be inside a caller's transaction (db/ambient-transaction.ts).
   if (db.isTransaction) await work(db as Transaction<Database>);
   else await db.transaction().execute(work);
@@ -397,11 +437,26 @@ export async function endGrantOfReuse(db: Db, grantId: string, reason: ReuseReas
  * Authorised becomes Revoked with `reason` as its status reason, which the TPP reads on GET, audited;
  * then the grant goes with every token under it. Returns the consents revoked.
  */
-async function endGrantWithConsents(trx: Transaction<Database>, grantId: string, rows: readonly ConsentRow[], actor: Actor, reason: string): Promise<ConsentRow[]> {
+async function endGrantWithConsents(
+  trx: Transaction<Database>,
+  grantId: string,
+  rows: readonly ConsentRow[],
+  actor: Actor,
+  reason: string,
+): Promise<ConsentRow[]> {
   const revoked: ConsentRow[] = [];
   for (const row of rows) {
     if (effectiveStatus(row) !== 'Authorised') continue;
-    revoked.push(await transition(trx, row, { to: 'Revoked', actor, event: 'consent.revoked', changes: { status_reason: reason }, details: { reason, grantId }, reason }));
+    revoked.push(
+      await transition(trx, row, {
+        to: 'Revoked',
+        actor,
+        event: 'consent.revoked',
+        changes: { status_reason: reason },
+        details: { reason, grantId },
+        reason,
+      }),
+    );
   }
   await destroyGrantEverywhere(trx, grantId);
   return revoked;
@@ -433,7 +488,11 @@ export async function consumePaymentConsent(db: Db, input: { consentId: string; 
   const consumed = await db.transaction().execute(async (trx) => {
     const row = await markConsumed(trx, input.consentId);
     if (!row) return undefined;
-    await recordStatusChange(trx, { ...row, status: 'Authorised' }, row, { event: 'consent.consumed', actor: input.actor, details: { grantId: row.grant_id } });
+    await recordStatusChange(trx, { ...row, status: 'Authorised' }, row, {
+      event: 'consent.consumed',
+      actor: input.actor,
+      details: { grantId: row.grant_id },
+    });
     if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
     return row;
   });
@@ -452,7 +511,12 @@ export async function expireDueConsents(db: Db, batchSize = 100): Promise<number
     const expired = await db.transaction().execute(async (trx) => {
       const due = await lockDueForExpiry(trx, batchSize);
       for (const row of due) {
-        await transition(trx, row, { to: 'Expired', actor: { kind: 'system', id: null }, event: 'consent.expired', details: { grantId: row.grant_id } });
+        await transition(trx, row, {
+          to: 'Expired',
+          actor: { kind: 'system', id: null },
+          event: 'consent.expired',
+          details: { grantId: row.grant_id },
+        });
         if (row.grant_id) await releaseConsentFromGrant(trx, row.grant_id, row.id);
       }
       return due.length;
@@ -528,7 +592,9 @@ export async function endConsentsOfRevokedToken(db: Db, input: { grantId: string
   return db.transaction().execute(async (trx) => {
     const held = await lockAuthorisedOfGrant(trx, input.grantId, input.clientId);
     if (!held.some((row) => effectiveStatus(row) === 'Authorised')) return [];
-    return (await endGrantWithConsents(trx, input.grantId, held, { kind: 'tpp', id: input.clientId }, TOKEN_REVOKED)).map((row) => toConsent(row));
+    return (await endGrantWithConsents(trx, input.grantId, held, { kind: 'tpp', id: input.clientId }, TOKEN_REVOKED)).map((row) =>
+      toConsent(row),
+    );
   });
 }
 
@@ -548,10 +614,15 @@ export async function grantsOfAuthorisedConsents(db: Db, customerId: string): Pr
  * is revoked, each with its grant and tokens, in one transaction (all or none). Consents already past
  * their expiry are left for the expiry sweep. Returns the consents revoked.
  */
-export async function revokeConsentsWithTpp(db: Db, input: { customerId: string; clientIds?: readonly string[]; actor: Actor; reason?: string }): Promise<Consent[]> {
+export async function revokeConsentsWithTpp(
+  db: Db,
+  input: { customerId: string; clientIds?: readonly string[]; actor: Actor; reason?: string },
+): Promise<Consent[]> {
   if (!UUID.test(input.customerId) || input.clientIds?.length === 0) return [];
   const rows = await db.transaction().execute(async (trx) => {
-    const live = (await lockAuthorisedOfCustomerWithClients(trx, input.customerId, input.clientIds)).filter((row) => effectiveStatus(row) === 'Authorised');
+    const live = (await lockAuthorisedOfCustomerWithClients(trx, input.customerId, input.clientIds)).filter(
+      (row) => effectiveStatus(row) === 'Authorised',
+    );
     const revoked: ConsentRow[] = [];
     for (const row of live) revoked.push(await revokeLocked(trx, row, input.actor, input.reason));
     return revoked;

@@ -48,5 +48,11 @@ export async function insertIntrospections(db: Db, noted: readonly { consentId: 
 
 /** A consent's uses, oldest first. */
 export function listUsesOfConsent(db: Db, consentId: string) {
-  return db.selectFrom('consent_use').select(['kind', 'client_id', 'occurred_at']).where('consent_id', '=', consentId).orderBy('occurred_at').orderBy('id').execute();
+  return db
+    .selectFrom('consent_use')
+    .select(['kind', 'client_id', 'occurred_at'])
+    .where('consent_id', '=', consentId)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .execute();
 }

@@ -63,7 +63,10 @@ export function createIntrospectionUses(db: Db, logger: Logger, intervalMs = 1_0
   }
 
   function write(batch: Map<string, Noted>) {
-    return insertIntrospections(db, [...batch].map(([consentId, use]) => ({ consentId, ...use })));
+    return insertIntrospections(
+      db,
+      [...batch].map(([consentId, use]) => ({ consentId, ...use })),
+    );
   }
 
   function flush(): Promise<void> {

@@ -23,7 +23,10 @@ export function problem(ctx: z.RefinementCtx, code: ObErrorCode, message: string
 
 export const dateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone', abort: true })
-  .refine((value) => isPlausibleInstant(Date.parse(value)), { message: `must be ${INSTANT_RANGE}`, params: { obCode: 'UK.OBIE.Field.InvalidDate' } });
+  .refine((value) => isPlausibleInstant(Date.parse(value)), {
+    message: `must be ${INSTANT_RANGE}`,
+    params: { obCode: 'UK.OBIE.Field.InvalidDate' },
+  });
 export const text = (max: number) => z.string().min(1).max(max);
 
 export const obAccount = z
@@ -46,7 +49,8 @@ export const obAmount = z
     Currency: z.string().regex(/^[A-Z]{3}$/, 'Currency must be an ISO 4217 code'),
   })
   .superRefine((amount, ctx) => {
-    if (!AMOUNT.test(amount.Amount)) problem(ctx, 'UK.OBIE.Field.Invalid', 'Amount must be a decimal with at most two fraction digits', ['Amount']);
+    if (!AMOUNT.test(amount.Amount))
+      problem(ctx, 'UK.OBIE.Field.Invalid', 'Amount must be a decimal with at most two fraction digits', ['Amount']);
     else if (!/[1-9]/.test(amount.Amount)) problem(ctx, 'UK.OBIE.Field.Invalid', 'Amount must be greater than zero', ['Amount']);
     if (/^[A-Z]{3}$/.test(amount.Currency) && !isIsoCurrency(amount.Currency)) {
       problem(ctx, 'UK.OBIE.Unsupported.Currency', `${amount.Currency} is not a supported ISO 4217 currency`, ['Currency']);

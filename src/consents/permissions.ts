@@ -32,7 +32,9 @@ export function permissionSetProblem(permissions: readonly ObPermission[]): stri
   if (!has('ReadAccountsBasic') && !has('ReadAccountsDetail')) return 'Permissions must include ReadAccountsBasic or ReadAccountsDetail';
   const transactionLevel = has('ReadTransactionsBasic') || has('ReadTransactionsDetail');
   const transactionDirection = has('ReadTransactionsCredits') || has('ReadTransactionsDebits');
-  if (transactionLevel && !transactionDirection) return 'ReadTransactionsBasic or ReadTransactionsDetail needs ReadTransactionsCredits or ReadTransactionsDebits';
-  if (transactionDirection && !transactionLevel) return 'ReadTransactionsCredits or ReadTransactionsDebits needs ReadTransactionsBasic or ReadTransactionsDetail';
+  if (transactionLevel && !transactionDirection)
+    return 'ReadTransactionsBasic or ReadTransactionsDetail needs ReadTransactionsCredits or ReadTransactionsDebits';
+  if (transactionDirection && !transactionLevel)
+    return 'ReadTransactionsCredits or ReadTransactionsDebits needs ReadTransactionsBasic or ReadTransactionsDetail';
   return undefined;
 }

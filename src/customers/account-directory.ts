@@ -1,6 +1,12 @@
 import type { Db } from '../db/connect.ts';
 import type { AccountScheme, AccountSubtype, AccountType, BankAccountRow } from '../db/schema.ts';
-import { findAccountCovering, findAccountsOfCustomer, findOwnedAccounts, insertAccount, updateAvailableBalance } from './account-repository.ts';
+import {
+  findAccountCovering,
+  findAccountsOfCustomer,
+  findOwnedAccounts,
+  insertAccount,
+  updateAvailableBalance,
+} from './account-repository.ts';
 
 /** A customer's account as consent pages and the consent model see it. */
 export interface BankAccount {

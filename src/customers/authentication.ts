@@ -1,6 +1,11 @@
 import { appendAuditEvent, auditEventCall } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
-import { type CustomerAndLockout, claimTotpStepAndClearFailures, findCustomerByIdWithLockout, findCustomerByUsernameWithLockout } from './customer-repository.ts';
+import {
+  type CustomerAndLockout,
+  claimTotpStepAndClearFailures,
+  findCustomerByIdWithLockout,
+  findCustomerByUsernameWithLockout,
+} from './customer-repository.ts';
 import { type Customer, toCustomer } from './customer-service.ts';
 import { lockInForce, recordFailure } from './login-throttle.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';

@@ -4,7 +4,13 @@ import type { Db } from '../db/connect.ts';
 import type { CustomerRow, Database } from '../db/schema.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from './account-directory.ts';
 import { deleteAccount } from './account-repository.ts';
-import { deleteDashboardSessionsOfCustomer, findCustomerById, findCustomerByUsername, listCustomerRows, updateCustomerDisabled } from './customer-repository.ts';
+import {
+  deleteDashboardSessionsOfCustomer,
+  findCustomerById,
+  findCustomerByUsername,
+  listCustomerRows,
+  updateCustomerDisabled,
+} from './customer-repository.ts';
 import type { Actor } from './customer-service.ts';
 import { lockedUntil } from './login-throttle.ts';
 import { deleteThrottle } from './login-throttle-repository.ts';
@@ -51,7 +57,14 @@ export async function customerDetail(db: Db, customer: CustomerSummary) {
   };
 }
 
-async function audited(db: Db, customerId: string, event: string, actor: Actor, details: Record<string, unknown>, change: (trx: Transaction<Database>) => Promise<void>) {
+async function audited(
+  db: Db,
+  customerId: string,
+  event: string,
+  actor: Actor,
+  details: Record<string, unknown>,
+  change: (trx: Transaction<Database>) => Promise<void>,
+) {
   await db.transaction().execute(async (trx) => {
     await change(trx);
     await appendAuditEvent(trx, { subjectType: 'customer', subjectId: customerId, event, actor, details });
@@ -59,7 +72,11 @@ async function audited(db: Db, customerId: string, event: string, actor: Actor, 
 }
 
 /** Disabled customers cannot sign in (to a TPP's flow or the dashboard); their dashboard sessions end now. */
-export async function setCustomerDisabled(db: Db, customer: CustomerSummary, input: { disabled: boolean; reason: string | undefined; actor: Actor }) {
+export async function setCustomerDisabled(
+  db: Db,
+  customer: CustomerSummary,
+  input: { disabled: boolean; reason: string | undefined; actor: Actor },
+) {
   const event = input.disabled ? 'customer.disabled' : 'customer.enabled';
   await audited(db, customer.id, event, input.actor, { ...(input.reason && { reason: input.reason }) }, async (trx) => {
     await updateCustomerDisabled(trx, customer.id, input.disabled);
@@ -77,13 +94,24 @@ export async function unlockCustomer(db: Db, customer: CustomerSummary, actor: A
 export async function openCustomerAccount(db: Db, account: Omit<BankAccount, 'id'>, actor: Actor): Promise<BankAccount> {
   return db.transaction().execute(async (trx) => {
     const opened = await openAccount(trx, account);
-    await appendAuditEvent(trx, { subjectType: 'customer', subjectId: account.customerId, event: 'customer.account_opened', actor, after: opened });
+    await appendAuditEvent(trx, {
+      subjectType: 'customer',
+      subjectId: account.customerId,
+      event: 'customer.account_opened',
+      actor,
+      after: opened,
+    });
     return opened;
   });
 }
 
 /** Closes (removes) one of the customer's accounts; consents naming it can no longer read or pay from it. */
-export async function closeCustomerAccount(db: Db, customer: CustomerSummary, accountId: string, actor: Actor): Promise<BankAccount | undefined> {
+export async function closeCustomerAccount(
+  db: Db,
+  customer: CustomerSummary,
+  accountId: string,
+  actor: Actor,
+): Promise<BankAccount | undefined> {
   const [account] = await postgresAccountDirectory(db).findOwned(customer.id, [accountId]);
   if (!account) return undefined;
   await audited(db, customer.id, 'customer.account_closed', actor, { account }, async (trx) => {

@@ -15,7 +15,11 @@ export function findCustomerById(db: Db, id: string) {
  * another; `id` is a value, or SQL reading it from the other statement's row.
  */
 function customerNameQuery(id: string | null | RawBuilder<string | null>) {
-  return sql<{ id: string; username: string; display_name: string }>`select id, username, display_name from customer where id = ${id}::uuid`;
+  return sql<{
+    id: string;
+    username: string;
+    display_name: string;
+  }>`select id, username, display_name from customer where id = ${id}::uuid`;
 }
 
 /**
@@ -85,7 +89,13 @@ export async function findCustomerByIdWithLockout(db: Db, id: string): Promise<C
  * username's failure count and makes `along` (the audit event's call), the last three only when the step
  * was not used before. False when it was (the code is being replayed): then nothing changed.
  */
-export async function claimTotpStepAndClearFailures(db: Db, customer: { id: string; username: string }, step: number, forgetBefore: number, along: RawBuilder<unknown>): Promise<boolean> {
+export async function claimTotpStepAndClearFailures(
+  db: Db,
+  customer: { id: string; username: string },
+  step: number,
+  forgetBefore: number,
+  along: RawBuilder<unknown>,
+): Promise<boolean> {
   const { rows } = await sql<{ step: number }>`
     with claimed as (
       insert into used_totp_step (customer_id, step) values (${customer.id}, ${step})
@@ -108,7 +118,11 @@ export function listCustomerRows(db: Db, filter: { usernamePrefix?: string; limi
 }
 
 export function updateCustomerDisabled(trx: Transaction<Database>, id: string, disabled: boolean) {
-  return trx.updateTable('customer').set({ disabled_at: disabled ? new Date() : null, updated_at: new Date() }).where('id', '=', id).execute();
+  return trx
+    .updateTable('customer')
+    .set({ disabled_at: disabled ? new Date() : null, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
 }
 
 /**

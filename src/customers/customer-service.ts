@@ -3,7 +3,14 @@ import type { RawBuilder } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind } from '../db/schema.ts';
-import { customerJsonQuery, deleteCustomerByUsername, findCustomerById, findCustomerByUsername, insertCustomer, updateTotpSecret } from './customer-repository.ts';
+import {
+  customerJsonQuery,
+  deleteCustomerByUsername,
+  findCustomerById,
+  findCustomerByUsername,
+  insertCustomer,
+  updateTotpSecret,
+} from './customer-repository.ts';
 import { hashPassword } from './passwords.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 import { currentTotpCode, generateTotpSecret, otpauthUri } from './totp.ts';
@@ -96,7 +103,13 @@ export async function createCustomer(
 }
 
 /** Enrols a new authenticator, replacing any earlier one. */
-export async function enrolTotp(db: Db, totpKey: Buffer, customer: Customer, actor: Actor, authenticatorIssuer: string): Promise<TotpEnrolment> {
+export async function enrolTotp(
+  db: Db,
+  totpKey: Buffer,
+  customer: Customer,
+  actor: Actor,
+  authenticatorIssuer: string,
+): Promise<TotpEnrolment> {
   const secret = generateTotpSecret();
   await db.transaction().execute(async (trx) => {
     await updateTotpSecret(trx, customer.id, sealSecret(totpKey, secret, customer.id));

@@ -11,11 +11,19 @@ export async function findLockedUntil(db: Db, username: string): Promise<Date | 
 
 /** The username's counter, created when missing, locked for the caller's transaction. */
 export async function lockThrottle(trx: Transaction<Database>, username: string): Promise<Selectable<LoginThrottleTable>> {
-  await trx.insertInto('login_throttle').values({ username }).onConflict((oc) => oc.column('username').doNothing()).execute();
+  await trx
+    .insertInto('login_throttle')
+    .values({ username })
+    .onConflict((oc) => oc.column('username').doNothing())
+    .execute();
   return trx.selectFrom('login_throttle').selectAll().where('username', '=', username).forUpdate().executeTakeFirstOrThrow();
 }
 
-export async function updateThrottle(trx: Transaction<Database>, username: string, change: { consecutiveFailures: number; lockedUntil: Date | null; at: Date }): Promise<void> {
+export async function updateThrottle(
+  trx: Transaction<Database>,
+  username: string,
+  change: { consecutiveFailures: number; lockedUntil: Date | null; at: Date },
+): Promise<void> {
   await trx
     .updateTable('login_throttle')
     .set({ consecutive_failures: change.consecutiveFailures, locked_until: change.lockedUntil, updated_at: change.at })

@@ -21,13 +21,22 @@ export function lockInForce(until: Date | null, now: Date): Date | undefined {
 }
 
 /** Counts one failure; returns the end of the lockout when this failure starts one. */
-export async function recordFailure(trx: Transaction<Database>, username: string, lockoutSeconds: number, now: Date): Promise<Date | undefined> {
+export async function recordFailure(
+  trx: Transaction<Database>,
+  username: string,
+  lockoutSeconds: number,
+  now: Date,
+): Promise<Date | undefined> {
   const row = await lockThrottle(trx, username);
   const lockExpired = row.locked_until !== null && row.locked_until <= now;
   const failures = (lockExpired ? 0 : row.consecutive_failures) + 1;
   const locks = failures >= MAX_CONSECUTIVE_FAILURES;
   const until = locks ? new Date(now.getTime() + lockoutSeconds * 1000) : undefined;
-  await updateThrottle(trx, username, { consecutiveFailures: locks ? 0 : failures, lockedUntil: until ?? (lockExpired ? null : row.locked_until), at: now });
+  await updateThrottle(trx, username, {
+    consecutiveFailures: locks ? 0 : failures,
+    lockedUntil: until ?? (lockExpired ? null : row.locked_until),
+    at: now,
+  });
   return until;
 }
 

@@ -14,7 +14,9 @@ export async function loadTotpKey(db: Db, options: { devMode: boolean; configure
     const stored = await newestSecretOf(trx, 'totp');
     if (stored) return Buffer.from(String(stored.key), 'base64url');
     const key = randomBytes(32);
-    await insertServerSecrets(trx, [{ id: `totp-${Date.now()}`, kind: 'totp', material: JSON.stringify({ key: key.toString('base64url') }) }]);
+    await insertServerSecrets(trx, [
+      { id: `totp-${Date.now()}`, kind: 'totp', material: JSON.stringify({ key: key.toString('base64url') }) },
+    ]);
     return key;
   });
 }

@@ -13,5 +13,8 @@ export async function lockClientKeyGeneration(trx: Transaction<Database>): Promi
 }
 
 export function insertClientKey(trx: Transaction<Database>, kid: string, privateJwk: object) {
-  return trx.insertInto('dashboard_client_key').values({ kid, private_jwk: JSON.stringify(privateJwk) }).execute();
+  return trx
+    .insertInto('dashboard_client_key')
+    .values({ kid, private_jwk: JSON.stringify(privateJwk) })
+    .execute();
 }

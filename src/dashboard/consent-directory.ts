@@ -21,7 +21,14 @@ export interface CustomerConsent {
   expiresAt: Date | null;
   transactionFrom: Date | null;
   transactionTo: Date | null;
-  payment: { amount: string; currency: string; payeeName: string | null; payeeScheme: string; payeeIdentification: string; reference: string | null } | null;
+  payment: {
+    amount: string;
+    currency: string;
+    payeeName: string | null;
+    payeeScheme: string;
+    payeeIdentification: string;
+    reference: string | null;
+  } | null;
   /** A VRP consent: what it allows and what has been paid in each limit's current period (worded by src/wording/vrp.ts). */
   vrp: { facts: VrpFacts; periods: VrpPeriod[] } | null;
   createdAt: Date;

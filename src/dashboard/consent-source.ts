@@ -69,17 +69,29 @@ export function consentSource(db: Db): ConsentDirectory {
       return toCustomerConsent(db, await revokeConsent(db, { consentId, actor: asCustomer(customerId) }));
     },
     async revokeAllWithTpp(customerId, clientIds) {
-      return Promise.all((await revokeConsentsWithTpp(db, { customerId, clientIds, actor: asCustomer(customerId) })).map((consent) => toCustomerConsent(db, consent)));
+      return Promise.all(
+        (await revokeConsentsWithTpp(db, { customerId, clientIds, actor: asCustomer(customerId) })).map((consent) =>
+          toCustomerConsent(db, consent),
+        ),
+      );
     },
     async history(consentId) {
-      const [consent, audit, uses] = await Promise.all([getConsent(db, consentId), auditHistory(db, 'consent', consentId), usesOfConsent(db, consentId)]);
+      const [consent, audit, uses] = await Promise.all([
+        getConsent(db, consentId),
+        auditHistory(db, 'consent', consentId),
+        usesOfConsent(db, consentId),
+      ]);
       const transitions = audit.map((entry) => ({
         event: entry.event,
         actorKind: entry.actor.kind,
         occurredAt: entry.occurredAt,
         ...(typeof entry.details.reason === 'string' && entry.actor.kind === 'system' && { reason: entry.details.reason }),
       }));
-      const used = uses.map((use) => ({ event: `token.${use.kind}`, actorKind: use.clientId === consent?.clientId ? 'tpp' : 'bank', occurredAt: use.occurredAt }));
+      const used = uses.map((use) => ({
+        event: `token.${use.kind}`,
+        actorKind: use.clientId === consent?.clientId ? 'tpp' : 'bank',
+        occurredAt: use.occurredAt,
+      }));
       return [...transitions, ...used].toSorted((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
     },
   };

@@ -105,7 +105,14 @@ function waitingPayment(consent: Pick<CustomerConsent, 'type' | 'status'>): bool
   return consent.type === 'domestic_payment' && consent.status === 'Authorised';
 }
 
-async function card(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent, tpp: Tpp, history: ConsentEvent[]): Promise<ConsentCard> {
+async function card(
+  deps: ViewDeps,
+  w: Wording,
+  customerId: string,
+  consent: CustomerConsent,
+  tpp: Tpp,
+  history: ConsentEvent[],
+): Promise<ConsentCard> {
   return {
     id: consent.id,
     app: tpp.name,
@@ -153,14 +160,26 @@ async function clientsOf(deps: ViewDeps, consents: readonly CustomerConsent[]): 
 }
 
 /** The customer's consents with the TPP behind `clientId` (any of its clients), and that TPP; undefined when there are none. */
-export async function consentsWithTpp(deps: ViewDeps, customerId: string, clientId: string): Promise<{ tpp: WholeTpp; consents: CustomerConsent[] } | undefined> {
+export async function consentsWithTpp(
+  deps: ViewDeps,
+  customerId: string,
+  clientId: string,
+): Promise<{ tpp: WholeTpp; consents: CustomerConsent[] } | undefined> {
   const named = await deps.tpps.describe(clientId);
-  const consents = (await deps.consents.listForCustomer(customerId)).filter((consent) => named.organisation.clientIds.includes(consent.clientId));
+  const consents = (await deps.consents.listForCustomer(customerId)).filter((consent) =>
+    named.organisation.clientIds.includes(consent.clientId),
+  );
   if (consents.length === 0) return undefined;
   return { tpp: wholeTpp([...(await clientsOf(deps, consents)).values()]), consents };
 }
 
-export async function homeView(deps: ViewDeps, w: Wording, customerId: string, tab: ConsentTab, decoupledWaiting: number): Promise<HomeView> {
+export async function homeView(
+  deps: ViewDeps,
+  w: Wording,
+  customerId: string,
+  tab: ConsentTab,
+  decoupledWaiting: number,
+): Promise<HomeView> {
   const all = (await deps.consents.listForCustomer(customerId)).filter((consent) => tabOf(consent.status) !== undefined);
   const shown = all.filter((consent) => tabOf(consent.status) === tab);
   const clients = await clientsOf(deps, shown);
@@ -170,14 +189,21 @@ export async function homeView(deps: ViewDeps, w: Wording, customerId: string, t
     const key = clients.get(consent.clientId)!.organisation.key;
     byTpp.set(key, [...(byTpp.get(key) ?? []), consent]);
   }
-  const groups = await Promise.all([...byTpp.values()].map(async (consents): Promise<TppGroup> => ({
-    tpp: wholeTpp([...new Set(consents.map((consent) => clients.get(consent.clientId)!))]),
-    consents: await Promise.all(consents.map(async (consent) => card(deps, w, customerId, consent, clients.get(consent.clientId)!, await deps.consents.history(consent.id)))),
-    hasActive: consents.some((consent) => consent.status === 'Authorised'),
-  })));
+  const groups = await Promise.all(
+    [...byTpp.values()].map(async (consents): Promise<TppGroup> => ({
+      tpp: wholeTpp([...new Set(consents.map((consent) => clients.get(consent.clientId)!))]),
+      consents: await Promise.all(
+        consents.map(async (consent) =>
+          card(deps, w, customerId, consent, clients.get(consent.clientId)!, await deps.consents.history(consent.id)),
+        ),
+      ),
+      hasActive: consents.some((consent) => consent.status === 'Authorised'),
+    })),
+  );
   // A decoupled request's consent names no customer until it is decided (the consent service records
   // the customer on authorise or reject), so it is never also one of the pending consents counted here.
-  const count = (id: ConsentTab) => all.filter((consent) => tabOf(consent.status) === id).length + (id === 'pending' ? decoupledWaiting : 0);
+  const count = (id: ConsentTab) =>
+    all.filter((consent) => tabOf(consent.status) === id).length + (id === 'pending' ? decoupledWaiting : 0);
   return {
     tab,
     tabs: TABS.map(({ id }) => ({ id, label: w.t(`dash.tab.${id}`), count: count(id), current: id === tab })),
@@ -202,21 +228,32 @@ function actorOf(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
 function whatHappened(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
   const byTpp = entry.actorKind === 'tpp';
   switch (entry.event) {
-    case 'consent.created': return w.t('dash.event.created');
-    case 'consent.authorised': return w.t('dash.event.authorised');
-    case 'consent.rejected': return w.t(byTpp ? 'dash.event.withdrawn' : 'dash.event.declined');
+    case 'consent.created':
+      return w.t('dash.event.created');
+    case 'consent.authorised':
+      return w.t('dash.event.authorised');
+    case 'consent.rejected':
+      return w.t(byTpp ? 'dash.event.withdrawn' : 'dash.event.declined');
     case 'consent.revoked':
       if (entry.reason === CODE_REUSED) return w.t('dash.event.endedCodeReused');
       if (entry.reason === REFRESH_TOKEN_REUSED) return w.t('dash.event.endedRefreshReused');
       return w.t(byTpp ? 'dash.event.cancelled' : 'dash.event.revoked');
-    case 'consent.expired': return w.t('dash.event.expired');
-    case 'consent.consumed': return w.t('dash.event.consumed');
-    case 'token.issued': return w.t('dash.event.issued');
-    case 'token.refreshed': return w.t('dash.event.refreshed');
-    case 'token.introspected': return w.t('dash.event.introspected');
-    case 'vrp.payment.accepted': return w.t('dash.event.vrpAccepted', { tpp: tpp.name });
-    case 'vrp.payment.refused': return w.t('dash.event.vrpRefused', { tpp: tpp.name });
-    default: return w.t('dash.event.other');
+    case 'consent.expired':
+      return w.t('dash.event.expired');
+    case 'consent.consumed':
+      return w.t('dash.event.consumed');
+    case 'token.issued':
+      return w.t('dash.event.issued');
+    case 'token.refreshed':
+      return w.t('dash.event.refreshed');
+    case 'token.introspected':
+      return w.t('dash.event.introspected');
+    case 'vrp.payment.accepted':
+      return w.t('dash.event.vrpAccepted', { tpp: tpp.name });
+    case 'vrp.payment.refused':
+      return w.t('dash.event.vrpRefused', { tpp: tpp.name });
+    default:
+      return w.t('dash.event.other');
   }
 }
 
@@ -232,24 +269,25 @@ export interface DetailView {
   /** As on the consent page: the exact amount, the payee with its full account number. */
   payment: { amount: string; payee: string; reference: string | null } | null;
   /** Its limits in words and, for each limit's current period, paid / still allowed / limit in the wording's money format. */
-  vrp: { wording: VrpWording; periods: { label: string; from: Date; until: Date; paid: string; remaining: string; limit: string }[] } | null;
+  vrp: {
+    wording: VrpWording;
+    periods: { label: string; from: Date; until: Date; paid: string; remaining: string; limit: string }[];
+  } | null;
   history: HistoryEntry[];
   revocable: boolean;
   notRevocableReason: string | undefined;
 }
 
 export async function detailView(deps: ViewDeps, w: Wording, customerId: string, consent: CustomerConsent): Promise<DetailView> {
-  const [tpp, events] = await Promise.all([
-    deps.tpps.describe(consent.clientId),
-    deps.consents.history(consent.id),
-  ]);
+  const [tpp, events] = await Promise.all([deps.tpps.describe(consent.clientId), deps.consents.history(consent.id)]);
   const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry, tpp) }));
   const notRevocableReason = notRevocableBecause(w, consent);
   return {
     tpp,
     consent: await card(deps, w, customerId, consent, tpp, events),
     permissions: consent.permissions.map((code) => ({ code, ...permissionWording(w, code) })),
-    transactionWindow: consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
+    transactionWindow:
+      consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
     payment: consent.payment && {
       amount: w.money(consent.payment.amount, consent.payment.currency),
       payee: w.t('dash.payeeWithAccount', {

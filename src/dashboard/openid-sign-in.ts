@@ -56,7 +56,9 @@ export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
       config[oidc.customFetch] = settings.fetch;
       return config;
     })();
-    configuration.catch(() => { configuration = undefined; });
+    configuration.catch(() => {
+      configuration = undefined;
+    });
     return configuration;
   }
 
@@ -97,7 +99,11 @@ export function createOpenIdSignIn(settings: OpenIdSignInSettings) {
             throw new SignInFailed('dash.signIn.cancelled', { cause: error });
           }
           // A refused or tampered callback (wrong state, reused code, bad ID token) is the customer's to retry.
-          if (error instanceof oidc.AuthorizationResponseError || error instanceof oidc.ResponseBodyError || error instanceof oidc.ClientError) {
+          if (
+            error instanceof oidc.AuthorizationResponseError ||
+            error instanceof oidc.ResponseBodyError ||
+            error instanceof oidc.ClientError
+          ) {
             throw new SignInFailed('dash.signIn.failed', { cause: error });
           }
           throw error;

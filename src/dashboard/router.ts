@@ -129,7 +129,10 @@ export function dashboardRouter(deps: DashboardDeps) {
     const signed = ctx as SignedInContext;
     const tab = isConsentTab(ctx.query.tab) ? ctx.query.tab : 'active';
     const { w, customerId } = viewer(signed);
-    await render(signed, 'dashboard/home', { home: await homeView(deps, w, customerId, tab, await deps.decoupledWaiting(customerId)), decoupledPage: DECOUPLED_PATHS.page });
+    await render(signed, 'dashboard/home', {
+      home: await homeView(deps, w, customerId, tab, await deps.decoupledWaiting(customerId)),
+      decoupledPage: DECOUPLED_PATHS.page,
+    });
   });
 
   router.get('/consents/:id', ...signedInOnly, async (ctx) => {
@@ -205,4 +208,3 @@ export function dashboardRouter(deps: DashboardDeps) {
 
   return router;
 }
-

@@ -6,7 +6,13 @@ const secondsFromNow = (seconds: number) => sql<Date>`now() + ${seconds} * inter
 export function insertLogin(db: Db, row: { idHash: string; codeVerifier: string; state: string; nonce: string; ttlSeconds: number }) {
   return db
     .insertInto('dashboard_login')
-    .values({ id_hash: row.idHash, code_verifier: row.codeVerifier, state: row.state, nonce: row.nonce, expires_at: secondsFromNow(row.ttlSeconds) })
+    .values({
+      id_hash: row.idHash,
+      code_verifier: row.codeVerifier,
+      state: row.state,
+      nonce: row.nonce,
+      expires_at: secondsFromNow(row.ttlSeconds),
+    })
     .execute();
 }
 
@@ -45,13 +51,15 @@ export function deleteSession(db: Db, idHash: string) {
 
 /** Removes sign-ins that never came back and sessions past their lifetime or idle timeout. */
 export async function deleteExpired(db: Db, idleSeconds: number): Promise<number> {
-  const logins = await db.deleteFrom('dashboard_login').where('expires_at', '<=', sql<Date>`now()`).executeTakeFirst();
+  const logins = await db
+    .deleteFrom('dashboard_login')
+    .where('expires_at', '<=', sql<Date>`now()`)
+    .executeTakeFirst();
   const sessions = await db
     .deleteFrom('dashboard_session')
-    .where((eb) => eb.or([
-      eb('expires_at', '<=', sql<Date>`now()`),
-      eb('last_seen_at', '<=', sql<Date>`now() - ${idleSeconds} * interval '1 second'`),
-    ]))
+    .where((eb) =>
+      eb.or([eb('expires_at', '<=', sql<Date>`now()`), eb('last_seen_at', '<=', sql<Date>`now() - ${idleSeconds} * interval '1 second'`)]),
+    )
     .executeTakeFirst();
   return Number(logins.numDeletedRows) + Number(sessions.numDeletedRows);
 }

@@ -1,7 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
 import type { PendingSignIn, SignedIn } from './openid-sign-in.ts';
-import { deleteExpired, deleteSession, findSessionIdsOfCustomer, insertLogin, insertSession, takeLogin, touchLiveSession } from './session-repository.ts';
+import {
+  deleteExpired,
+  deleteSession,
+  findSessionIdsOfCustomer,
+  insertLogin,
+  insertSession,
+  takeLogin,
+  touchLiveSession,
+} from './session-repository.ts';
 
 /**
  * The dashboard's own sessions, in Postgres so that any instance serves any request. The browser

@@ -113,7 +113,9 @@ export async function connectDatabase(target: DatabaseTarget, options: { logger?
   if (target.databaseUrl) {
     const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10, ...POOL_TIMEOUTS });
     survivePoolErrors(pool, options.logger);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, target.preparedStatements === false ? undefined : new StatementNames()) }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: translatingPool(pool, target.preparedStatements === false ? undefined : new StatementNames()) }),
+    });
     pools.set(db, pool);
     return db;
   }

@@ -51,6 +51,9 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
   } catch (error) {
     const why = WHY[(error as NodeJS.ErrnoException).code ?? ''];
     if (!why) throw error;
-    throw new DataDirUnusable(`DATA_DIR=${dataDir} ${why}: set DATA_DIR to a folder this user can write (it holds the embedded database, dev keys and certificates)`, { cause: error });
+    throw new DataDirUnusable(
+      `DATA_DIR=${dataDir} ${why}: set DATA_DIR to a folder this user can write (it holds the embedded database, dev keys and certificates)`,
+      { cause: error },
+    );
   }
 }

@@ -17,7 +17,9 @@ export class EmbeddedDatabaseHeld extends Error {
   override name = 'EmbeddedDatabaseHeld';
   readonly holder: LockHolder;
   constructor(holder: LockHolder, dataDir: string) {
-    super(`the embedded database in ${path.join(dataDir, 'pglite')} is in use by ${holder.role === 'server' ? 'a running Assent server' : 'an admin command'} (pid ${holder.pid})`);
+    super(
+      `the embedded database in ${path.join(dataDir, 'pglite')} is in use by ${holder.role === 'server' ? 'a running Assent server' : 'an admin command'} (pid ${holder.pid})`,
+    );
     this.holder = holder;
   }
 }

@@ -23,7 +23,9 @@ export function pglitePool(db: PGlite): PostgresPool {
     async connect() {
       let release!: () => void;
       const previous = tail;
-      tail = new Promise<void>((resolve) => { release = resolve; });
+      tail = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       await previous;
       return { ...client, release } as PostgresPoolClient;
     },

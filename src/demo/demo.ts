@@ -39,22 +39,28 @@ const vrp = process.argv.includes('--vrp');
 // 0. The callback listener (with the dev server certificate, for localhost) opens before anything is
 // registered: a port already taken stops the demo with nothing left behind.
 let received: (url: URL) => void = () => {};
-const callbackReceived = new Promise<URL>((resolve) => { received = resolve; });
+const callbackReceived = new Promise<URL>((resolve) => {
+  received = resolve;
+});
 const listener = https.createServer({ cert: await tls('server.pem'), key: await tls('server-key.pem') }, (request, response) => {
   const url = new URL(request.url ?? '/', redirectUri);
   if (url.pathname !== '/callback') {
     response.writeHead(404).end();
     return;
   }
-  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
+  response
+    .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+    .end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
   listener.close();
   received(url);
 });
 const callbackListener = { portVariable: 'DEMO_CALLBACK_PORT', hostVariable: 'DEMO_CALLBACK_PORT', host: '127.0.0.1', port: CALLBACK_PORT };
-await orHalt(new Promise<void>((resolve, reject) => {
-  listener.once('error', (error) => reject(describeListenFailure(callbackListener, error)));
-  listener.listen(CALLBACK_PORT, callbackListener.host, resolve);
-}));
+await orHalt(
+  new Promise<void>((resolve, reject) => {
+    listener.once('error', (error) => reject(describeListenFailure(callbackListener, error)));
+    listener.listen(CALLBACK_PORT, callbackListener.host, resolve);
+  }),
+);
 
 /** What the demo TPP asks for: reading accounts, or (--vrp) sweeping to a savings account within limits. */
 const journey = vrp
@@ -72,7 +78,9 @@ const journey = vrp
             PeriodicLimits: [{ Amount: '1000.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Calendar' }],
           },
           // Sweeping moves money between the customer's own accounts: here to the demo customer's saver.
-          Initiation: { CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400422222222', Name: 'Rainy Day Saver' } },
+          Initiation: {
+            CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400422222222', Name: 'Rainy Day Saver' },
+          },
         },
         Risk: {},
       },
@@ -84,7 +92,13 @@ const journey = vrp
       path: `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`,
       body: {
         Data: {
-          Permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail'],
+          Permissions: [
+            'ReadAccountsDetail',
+            'ReadBalances',
+            'ReadTransactionsCredits',
+            'ReadTransactionsDebits',
+            'ReadTransactionsDetail',
+          ],
           ExpirationDateTime: new Date(Date.now() + 90 * 86_400_000).toISOString(),
         },
         Risk: {},
@@ -93,10 +107,15 @@ const journey = vrp
     };
 
 // 1. Onboarding: the dev directory signs a statement; the TPP registers with it over mTLS.
-const statement = await issueDevSoftwareStatement(config.dataDir, { name: 'Assent Demo Budgeting', roles: [journey.role], redirectUris: [redirectUri] });
+const statement = await issueDevSoftwareStatement(config.dataDir, {
+  name: 'Assent Demo Budgeting',
+  roles: [journey.role],
+  redirectUris: [redirectUri],
+});
 const certificate = { cert: await readFile(statement.certificateFile, 'utf8'), key: await readFile(statement.certificateKeyFile, 'utf8') };
 const agent = new Agent({ connect: { ca, ...certificate } });
-const viaAgent: oidc.CustomFetch = (url, options) => fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
+const viaAgent: oidc.CustomFetch = (url, options) =>
+  fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
 const jwk = JSON.parse(await readFile(statement.privateJwkFile, 'utf8')) as JWK;
 const signingKey = { key: (await importJWK(jwk, 'PS256')) as webcrypto.CryptoKey, kid: jwk.kid };
 const tpp = await oidc.dynamicClientRegistration(
@@ -121,7 +140,9 @@ const dpop = oidc.getDPoPHandle(tpp, await oidc.randomDPoPKeyPair('ES256'));
 const { access_token: apiToken } = await oidc.clientCredentialsGrant(tpp, { scope: journey.scope }, { DPoP: dpop });
 const consentUrl = new URL(journey.path, issuer);
 const consentHeaders = new Headers({ 'content-type': 'application/json', 'x-idempotency-key': randomUUID() });
-const created = await oidc.fetchProtectedResource(tpp, apiToken, consentUrl, 'POST', JSON.stringify(journey.body), consentHeaders, { DPoP: dpop });
+const created = await oidc.fetchProtectedResource(tpp, apiToken, consentUrl, 'POST', JSON.stringify(journey.body), consentHeaders, {
+  DPoP: dpop,
+});
 const consent = (await created.json()) as { Data?: { ConsentId?: string; Status?: string } };
 const consentId = consent.Data?.ConsentId;
 if (!consentId) throw new Error(`consent creation failed (${created.status}): ${JSON.stringify(consent)}`);
@@ -154,24 +175,48 @@ say(authorizationUrl.href);
 say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
 say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');
 let expiry: NodeJS.Timeout | undefined;
-const callback = await orHalt(Promise.race([
-  callbackReceived,
-  new Promise<never>((_resolve, reject) => {
-    expiry = setTimeout(() => reject(new DemoHalted(`no customer came back within ${waitSeconds / 60} minutes: the sign-in link has expired; run the demo again`)), waitSeconds * 1000);
-  }),
-]));
+const callback = await orHalt(
+  Promise.race([
+    callbackReceived,
+    new Promise<never>((_resolve, reject) => {
+      expiry = setTimeout(
+        () =>
+          reject(
+            new DemoHalted(`no customer came back within ${waitSeconds / 60} minutes: the sign-in link has expired; run the demo again`),
+          ),
+        waitSeconds * 1000,
+      );
+    }),
+  ]),
+);
 clearTimeout(expiry);
 
 // 5. Redeem the code and show what the bank's side learns about the token.
-const tokens = await oidc.authorizationCodeGrant(tpp, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }, undefined, { DPoP: dpop });
-say(`\nid token: sub ${tokens.claims()?.sub}, acr ${tokens.claims()?.acr}, openbanking_intent_id ${String(tokens.claims()?.openbanking_intent_id)}`);
+const tokens = await oidc.authorizationCodeGrant(
+  tpp,
+  callback,
+  { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce },
+  undefined,
+  { DPoP: dpop },
+);
+say(
+  `\nid token: sub ${tokens.claims()?.sub}, acr ${tokens.claims()?.acr}, openbanking_intent_id ${String(tokens.claims()?.openbanking_intent_id)}`,
+);
 say('introspection of the access token:');
 say(JSON.stringify(await oidc.tokenIntrospection(tpp, tokens.access_token), null, 2));
 if (vrp) {
   // UK OB VRP funds confirmation: with the customer's token of this consent, a yes or no, never the balance.
   const fundsUrl = new URL(`${journey.path}/${consentId}/funds-confirmation`, issuer);
   const fundsBody = { Data: { ConsentId: consentId, Reference: 'SWEEP', InstructedAmount: { Amount: '100.00', Currency: 'GBP' } } };
-  const funds = await oidc.fetchProtectedResource(tpp, tokens.access_token, fundsUrl, 'POST', JSON.stringify(fundsBody), new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
+  const funds = await oidc.fetchProtectedResource(
+    tpp,
+    tokens.access_token,
+    fundsUrl,
+    'POST',
+    JSON.stringify(fundsBody),
+    new Headers({ 'content-type': 'application/json' }),
+    { DPoP: dpop },
+  );
   say(`funds confirmation for £100.00 (${funds.status}):`);
   say(JSON.stringify(await funds.json(), null, 2));
 }

@@ -22,14 +22,23 @@ const ANSWER_WITHIN_MS = 5_000;
 export async function reachDevServer(settings: { issuer: string; dataDir: string }): Promise<string> {
   const caFile = path.join(settings.dataDir, 'tls', 'ca.pem');
   const ca = await readFile(caFile, 'utf8').catch((error: unknown) => {
-    throw new DemoHalted(`no dev CA at ${caFile}: start the server once with \`npm start\` (dev mode creates it), or set DATA_DIR to the server's`, { cause: error });
+    throw new DemoHalted(
+      `no dev CA at ${caFile}: start the server once with \`npm start\` (dev mode creates it), or set DATA_DIR to the server's`,
+      { cause: error },
+    );
   });
   const agent = new Agent({ connect: { ca } });
   try {
-    const response = await fetch(`${settings.issuer}${DISCOVERY_PATH}`, { dispatcher: agent, signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+    const response = await fetch(`${settings.issuer}${DISCOVERY_PATH}`, {
+      dispatcher: agent,
+      signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+    });
     if (!response.ok) throw new Error(`discovery answered ${response.status}`);
   } catch (error) {
-    throw new DemoHalted(`no Assent server answers at ${settings.issuer}: start it with \`npm start\` in another terminal, or set PORT (or ISSUER) to where it listens`, { cause: error });
+    throw new DemoHalted(
+      `no Assent server answers at ${settings.issuer}: start it with \`npm start\` in another terminal, or set PORT (or ISSUER) to where it listens`,
+      { cause: error },
+    );
   } finally {
     await agent.close();
   }

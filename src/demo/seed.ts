@@ -5,7 +5,14 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'j
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { type BankAccount, openAccount, setAvailableBalance } from '../customers/account-directory.ts';
-import { createCustomer, enrolTotp, findCustomer, readTotpSecret, removeCustomer, type TotpEnrolment } from '../customers/customer-service.ts';
+import {
+  createCustomer,
+  enrolTotp,
+  findCustomer,
+  readTotpSecret,
+  removeCustomer,
+  type TotpEnrolment,
+} from '../customers/customer-service.ts';
 import { otpauthUri } from '../customers/totp.ts';
 import { issueCertificate, type PemPair, writePair } from '../http/dev-pki.ts';
 import { clientExists, saveClient } from '../store/clients.ts';
@@ -24,15 +31,39 @@ export const DEMO_CUSTOMER = 'demo';
 export const DEMO_CLIENT_ID = 'demo-tpp';
 export const DEMO_REDIRECT_URI = 'https://localhost:9443/callback';
 const DEMO_ACCOUNTS: Omit<BankAccount, 'id' | 'customerId'>[] = [
-  { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400411111111', name: 'Everyday Current Account', currency: 'GBP', accountType: 'Personal', accountSubtype: 'CurrentAccount' },
-  { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400422222222', name: 'Rainy Day Saver', currency: 'GBP', accountType: 'Personal', accountSubtype: 'Savings' },
-  { schemeName: 'UK.OBIE.IBAN', identification: 'GB33BUKB20201555555555', name: 'Euro Travel Account', currency: 'EUR', accountType: 'Personal', accountSubtype: 'CurrentAccount' },
+  {
+    schemeName: 'UK.OBIE.SortCodeAccountNumber',
+    identification: '40400411111111',
+    name: 'Everyday Current Account',
+    currency: 'GBP',
+    accountType: 'Personal',
+    accountSubtype: 'CurrentAccount',
+  },
+  {
+    schemeName: 'UK.OBIE.SortCodeAccountNumber',
+    identification: '40400422222222',
+    name: 'Rainy Day Saver',
+    currency: 'GBP',
+    accountType: 'Personal',
+    accountSubtype: 'Savings',
+  },
+  {
+    schemeName: 'UK.OBIE.IBAN',
+    identification: 'GB33BUKB20201555555555',
+    name: 'Euro Travel Account',
+    currency: 'EUR',
+    accountType: 'Personal',
+    accountSubtype: 'CurrentAccount',
+  },
 ];
 const DEMO_TPP_SUBJECT = 'CN=demo-tpp,O=Demo TPP,C=GB';
 const DEMO_TPP_NAME = 'Demo TPP';
 
 async function exists(file: string) {
-  return readFile(file).then(() => true, () => false);
+  return readFile(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -58,17 +89,29 @@ async function seedCustomer(db: Db, directory: string, totpKey: Buffer, authenti
     if (secret) return { secret, otpauthUri: otpauthUri(secret, DEMO_CUSTOMER, authenticatorIssuer) };
     const totp = await enrolTotp(db, totpKey, existing, { kind: 'system', id: null }, authenticatorIssuer);
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(file, `${JSON.stringify({ ...saved, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, {
+      mode: 0o600,
+    });
     return totp;
   }
   const password = randomBytes(12).toString('base64url');
   await removeCustomer(db, DEMO_CUSTOMER);
-  const { customer, totp } = await createCustomer(db, totpKey, { username: DEMO_CUSTOMER, displayName: 'Demo Customer', password, actor: { kind: 'system', id: null }, authenticatorIssuer });
+  const { customer, totp } = await createCustomer(db, totpKey, {
+    username: DEMO_CUSTOMER,
+    displayName: 'Demo Customer',
+    password,
+    actor: { kind: 'system', id: null },
+    authenticatorIssuer,
+  });
   for (const account of DEMO_ACCOUNTS) {
     // A demo balance, so that funds confirmation has something to answer from.
     await setAvailableBalance(db, (await openAccount(db, { ...account, customerId: customer.id })).id, '2500.00');
   }
-  await writeFile(file, `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(
+    file,
+    `${JSON.stringify({ username: DEMO_CUSTOMER, password, totpSecret: totp.secret, otpauthUri: totp.otpauthUri }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
   return totp;
 }
 
@@ -122,7 +165,13 @@ async function seedTpp(db: Db, dataDir: string, directory: string, ca: PemPair) 
  * credentials and the demo customer's TOTP enrolment (dev mode prints it at start).
  */
 /** `authenticatorIssuer`: the bank's name, as the demo customer's authenticator app shows it. */
-export async function seedDemo(db: Db, dataDir: string, ca: PemPair, totpKey: Buffer, authenticatorIssuer: string): Promise<{ directory: string; totp: TotpEnrolment }> {
+export async function seedDemo(
+  db: Db,
+  dataDir: string,
+  ca: PemPair,
+  totpKey: Buffer,
+  authenticatorIssuer: string,
+): Promise<{ directory: string; totp: TotpEnrolment }> {
   const directory = path.join(dataDir, 'demo');
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const totp = await seedCustomer(db, directory, totpKey, authenticatorIssuer);

@@ -55,7 +55,11 @@ export function providerOf(ctx: Context): Provider {
 }
 
 /** The names `ctx.oidc.route` takes at the endpoints that accept an authorization request (CIBA's among them). */
-export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set(['authorization', 'pushed_authorization_request', 'backchannel_authentication']);
+export const AUTHORIZATION_REQUEST_ROUTES: ReadonlySet<string> = new Set([
+  'authorization',
+  'pushed_authorization_request',
+  'backchannel_authentication',
+]);
 
 type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
 
@@ -65,7 +69,11 @@ type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
  * handler, so a check can refuse before it or act on its failure after it. The library registers each
  * handler in a private map; `registerGrantType` would replace it but cannot reach the original.
  */
-export function aroundGrant(provider: Provider, grantType: string, around: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): void {
+export function aroundGrant(
+  provider: Provider,
+  grantType: string,
+  around: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>,
+): void {
   const handlers = instance(provider).grantTypeHandlers as Map<string, GrantHandler>;
   const original = handlers.get(grantType);
   if (!original) throw new Error(`oidc-provider has no handler for the ${grantType} grant`);

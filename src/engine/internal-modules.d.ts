@@ -9,7 +9,10 @@ declare module 'oidc-provider/lib/helpers/weak_cache.js' {
   interface InternalKeystore {
     selectForSign(options: { alg: string; use: 'sig' }): (Record<string, unknown> & { kid?: string })[];
   }
-  export default function instance(provider: unknown): { keystore: InternalKeystore; grantTypeHandlers: Map<string, (ctx: never) => Promise<void>> };
+  export default function instance(provider: unknown): {
+    keystore: InternalKeystore;
+    grantTypeHandlers: Map<string, (ctx: never) => Promise<void>>;
+  };
 }
 
 // The provider's own router; the API inventory test records what the engine mounts through it.

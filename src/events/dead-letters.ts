@@ -50,7 +50,13 @@ export function redeliverDeadLetters(
     const requeued = await requeueDeadEvents(trx, { clientId: options.clientId, ids: options.eventIds });
     const byClient = Map.groupBy(requeued, (row) => row.client_id);
     for (const [clientId, rows] of byClient) {
-      await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: clientId, event: 'events.redelivered', actor: options.actor, details: { eventIds: rows.map((row) => row.id) } });
+      await appendAuditEvent(trx, {
+        subjectType: 'tpp',
+        subjectId: clientId,
+        event: 'events.redelivered',
+        actor: options.actor,
+        details: { eventIds: rows.map((row) => row.id) },
+      });
     }
     return requeued.length;
   });

@@ -16,7 +16,10 @@ export type ClaimedEvent = ConsentEventRow & { callback_url: string | null };
  * `maxAttempts` is never claimed again (see deadLetterUnanswered). No transaction stays open during
  * the HTTP call.
  */
-export async function claimDueForPush(db: Executor, options: { limit: number; leaseSeconds: number; maxAttempts: number }): Promise<ClaimedEvent[]> {
+export async function claimDueForPush(
+  db: Executor,
+  options: { limit: number; leaseSeconds: number; maxAttempts: number },
+): Promise<ClaimedEvent[]> {
   const result = await sql<ClaimedEvent>`
     update consent_event e
        set next_attempt_at = now() + ${options.leaseSeconds} * interval '1 second',
@@ -44,10 +47,18 @@ export async function claimDueForPush(db: Executor, options: { limit: number; le
  * crashed, or the push outlived the lease): claiming them again would be one attempt too many. A
  * deliverer still waiting on that push may yet record it delivered. Returns what it dead-lettered.
  */
-export async function deadLetterUnanswered(db: Executor, maxAttempts: number): Promise<Pick<ConsentEventRow, 'id' | 'client_id' | 'consent_id' | 'attempts'>[]> {
+export async function deadLetterUnanswered(
+  db: Executor,
+  maxAttempts: number,
+): Promise<Pick<ConsentEventRow, 'id' | 'client_id' | 'consent_id' | 'attempts'>[]> {
   return db
     .updateTable('consent_event')
-    .set({ push_state: 'dead', next_attempt_at: null, last_error: 'no outcome of the last attempt was recorded before its lease ran out', updated_at: sql<Date>`now()` })
+    .set({
+      push_state: 'dead',
+      next_attempt_at: null,
+      last_error: 'no outcome of the last attempt was recorded before its lease ran out',
+      updated_at: sql<Date>`now()`,
+    })
     .where('push_state', '=', 'pending')
     .where('next_attempt_at', '<=', sql<Date>`now()`)
     .where('attempts', '>=', maxAttempts)
@@ -59,7 +70,13 @@ export async function deadLetterUnanswered(db: Executor, maxAttempts: number): P
 export async function markDelivered(db: Executor, id: string): Promise<void> {
   await db
     .updateTable('consent_event')
-    .set({ push_state: 'delivered', delivered_at: sql<Date>`now()`, acknowledged_at: sql<Date>`coalesce(acknowledged_at, now())`, last_error: null, updated_at: sql<Date>`now()` })
+    .set({
+      push_state: 'delivered',
+      delivered_at: sql<Date>`now()`,
+      acknowledged_at: sql<Date>`coalesce(acknowledged_at, now())`,
+      last_error: null,
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', id)
     .execute();
 }
@@ -69,10 +86,20 @@ export async function markDelivered(db: Executor, id: string): Promise<void> {
  * that made the attempt may record it (its `attempts` is the fence): a deliverer whose lease ran out
  * and was claimed again, or whose event was delivered meanwhile, changes nothing.
  */
-export async function markAttemptFailed(db: Executor, claim: { id: string; attempts: number }, error: string, retryAt: Date | null): Promise<void> {
+export async function markAttemptFailed(
+  db: Executor,
+  claim: { id: string; attempts: number },
+  error: string,
+  retryAt: Date | null,
+): Promise<void> {
   await db
     .updateTable('consent_event')
-    .set({ push_state: retryAt ? 'pending' : 'dead', next_attempt_at: retryAt, last_error: error.slice(0, 500), updated_at: sql<Date>`now()` })
+    .set({
+      push_state: retryAt ? 'pending' : 'dead',
+      next_attempt_at: retryAt,
+      last_error: error.slice(0, 500),
+      updated_at: sql<Date>`now()`,
+    })
     .where('id', '=', claim.id)
     .where('attempts', '=', claim.attempts)
     .where('push_state', '=', 'pending')
@@ -81,7 +108,11 @@ export async function markAttemptFailed(db: Executor, claim: { id: string; attem
 
 /** The TPP no longer has a callback URL: the event stays for polling only. */
 export async function markNotPushed(db: Executor, id: string): Promise<void> {
-  await db.updateTable('consent_event').set({ push_state: 'none', next_attempt_at: null, updated_at: sql<Date>`now()` }).where('id', '=', id).execute();
+  await db
+    .updateTable('consent_event')
+    .set({ push_state: 'none', next_attempt_at: null, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** An event the TPP has acknowledged by polling is not pushed any more. */
@@ -94,16 +125,16 @@ const acknowledged = {
 /** Acknowledges this TPP's events among `ids`; other TPPs' ids and unknown ids change nothing. */
 export async function acknowledgeEvents(trx: Transaction<Database>, clientId: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await trx
-    .updateTable('consent_event')
-    .set(acknowledged)
-    .where('client_id', '=', clientId)
-    .where('id', 'in', ids)
-    .execute();
+  await trx.updateTable('consent_event').set(acknowledged).where('client_id', '=', clientId).where('id', 'in', ids).execute();
 }
 
 /** RFC 8936 setErrs: the TPP could not process these; they count as acknowledged, with its error kept. */
-export async function recordRecipientError(trx: Transaction<Database>, clientId: string, id: string, error: { err: string; description: string }): Promise<void> {
+export async function recordRecipientError(
+  trx: Transaction<Database>,
+  clientId: string,
+  id: string,
+  error: { err: string; description: string },
+): Promise<void> {
   await trx
     .updateTable('consent_event')
     .set({ ...acknowledged, recipient_error: JSON.stringify(error) })
@@ -114,7 +145,14 @@ export async function recordRecipientError(trx: Transaction<Database>, clientId:
 
 /** A TPP's unacknowledged events, oldest first. */
 export function unacknowledgedEvents(db: Executor, clientId: string, limit: number): Promise<ConsentEventRow[]> {
-  return db.selectFrom('consent_event').selectAll().where('client_id', '=', clientId).where('acknowledged_at', 'is', null).orderBy('seq').limit(limit).execute();
+  return db
+    .selectFrom('consent_event')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('acknowledged_at', 'is', null)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
 }
 
 /** Deletes events acknowledged (or delivered) before `before`; dead and unacknowledged ones stay. */
@@ -127,13 +165,18 @@ export async function deleteSettledEvents(db: Executor, before: Date): Promise<n
  * Events whose push gave up, oldest first; optionally one TPP's. Each with how many later events of its
  * consent wait behind it (claimDueForPush does not push them while it is dead).
  */
-export function deadEvents(db: Executor, options: { clientId?: string | undefined; limit: number }): Promise<(ConsentEventRow & { held_back: number })[]> {
+export function deadEvents(
+  db: Executor,
+  options: { clientId?: string | undefined; limit: number },
+): Promise<(ConsentEventRow & { held_back: number })[]> {
   let query = db
     .selectFrom('consent_event as dead')
     .selectAll('dead')
     .select(
       sql<number>`(select count(*)::int from consent_event later
-                    where later.consent_id = dead.consent_id and later.consent_seq > dead.consent_seq and later.push_state = 'pending')`.as('held_back'),
+                    where later.consent_id = dead.consent_id and later.consent_seq > dead.consent_seq and later.push_state = 'pending')`.as(
+        'held_back',
+      ),
     )
     .where('dead.push_state', '=', 'dead');
   if (options.clientId) query = query.where('dead.client_id', '=', options.clientId);
@@ -141,7 +184,10 @@ export function deadEvents(db: Executor, options: { clientId?: string | undefine
 }
 
 /** Puts dead events back in the push queue with fresh attempts; returns which (id and TPP). */
-export async function requeueDeadEvents(db: Executor, options: { clientId?: string | undefined; ids?: readonly string[] | undefined }): Promise<{ id: string; client_id: string }[]> {
+export async function requeueDeadEvents(
+  db: Executor,
+  options: { clientId?: string | undefined; ids?: readonly string[] | undefined },
+): Promise<{ id: string; client_id: string }[]> {
   if (options.ids?.length === 0) return [];
   let query = db
     .updateTable('consent_event')

@@ -3,7 +3,14 @@ import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { type ClaimedEvent, claimDueForPush, deadLetterUnanswered, markAttemptFailed, markDelivered, markNotPushed } from './event-repository.ts';
+import {
+  type ClaimedEvent,
+  claimDueForPush,
+  deadLetterUnanswered,
+  markAttemptFailed,
+  markDelivered,
+  markNotPushed,
+} from './event-repository.ts';
 import { signSecurityEvent } from './security-event-token.ts';
 
 /**
@@ -88,7 +95,10 @@ async function deliverOne(deps: PushDeps, event: ClaimedEvent): Promise<void> {
 export async function deliverDueEvents(deps: PushDeps): Promise<number> {
   const { maxAttempts, batchSize, leaseSeconds } = deps.settings;
   for (const event of await deadLetterUnanswered(deps.db, maxAttempts)) {
-    deps.logger.warn({ eventId: event.id, clientId: event.client_id, consentId: event.consent_id, attempts: event.attempts }, 'event notification dead-lettered: its last attempt has no recorded outcome');
+    deps.logger.warn(
+      { eventId: event.id, clientId: event.client_id, consentId: event.consent_id, attempts: event.attempts },
+      'event notification dead-lettered: its last attempt has no recorded outcome',
+    );
   }
   const claimed = await claimDueForPush(deps.db, { limit: batchSize, leaseSeconds, maxAttempts });
   // Each claimed event is the earliest undelivered one of its consent, so they may go out in parallel.

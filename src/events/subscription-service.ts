@@ -2,7 +2,13 @@ import type { Db } from '../db/connect.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { EventSubscriptionRow } from '../db/schema.ts';
 import type { EventType } from '../protocol/event-types.ts';
-import { deleteSubscriptionOfClient, findSubscriptionOfClient, insertSubscriptionUnlessExists, type SubscriptionColumns, updateSubscriptionOfClient } from './subscription-repository.ts';
+import {
+  deleteSubscriptionOfClient,
+  findSubscriptionOfClient,
+  insertSubscriptionUnlessExists,
+  type SubscriptionColumns,
+  updateSubscriptionOfClient,
+} from './subscription-repository.ts';
 
 /**
  * A TPP's subscription to event notifications: at most one per TPP (UK OB), managed through either
@@ -27,7 +33,9 @@ export interface SubscriptionInput {
 export class SubscriptionExists extends AssentError {
   override name = 'SubscriptionExists';
   constructor() {
-    super('subscription_exists', 'this TPP already has an event subscription; change it with PUT or remove it with DELETE', { status: 409 });
+    super('subscription_exists', 'this TPP already has an event subscription; change it with PUT or remove it with DELETE', {
+      status: 409,
+    });
   }
 }
 
@@ -41,7 +49,13 @@ export class SubscriptionNotFound extends AssentError {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toSubscription(row: EventSubscriptionRow): EventSubscription {
-  return { id: row.id, clientId: row.client_id, callbackUrl: row.callback_url, version: row.version, eventTypes: row.event_types as EventType[] | null };
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    callbackUrl: row.callback_url,
+    version: row.version,
+    eventTypes: row.event_types as EventType[] | null,
+  };
 }
 
 const columns = (input: SubscriptionInput): SubscriptionColumns => ({

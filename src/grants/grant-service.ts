@@ -33,7 +33,7 @@ export interface GrantDescription {
   claims: string[];
   authorization_details: Record<string, unknown>[];
   /** Assent's addition: the consents the grant holds, as introspection describes them. */
-  consents: (ReturnType<typeof consentClaims>)[];
+  consents: ReturnType<typeof consentClaims>[];
 }
 
 /** What the grant holds now: its scopes (per resource), claims, authorization details and consents. */

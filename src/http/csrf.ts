@@ -14,7 +14,11 @@ export const CSRF_FIELD = 'csrf_token';
 export class CsrfRejected extends AssentError {
   override name = 'CsrfRejected';
   constructor() {
-    super('csrf_rejected', 'This form has expired or did not come from this site. Nothing was changed. Go back to the application and start again.', { status: 403 });
+    super(
+      'csrf_rejected',
+      'This form has expired or did not come from this site. Nothing was changed. Go back to the application and start again.',
+      { status: 403 },
+    );
   }
 }
 

@@ -29,7 +29,10 @@ function rowOf(table: readonly Route[], key: string): { route: Route; credential
   if (!route) throw new Error(`${key} is not in the route table (src/protocol/routes.ts): declare it there to mount it`);
   if (route.servedBy !== 'assent') throw new Error(`${key} is served by the ${route.servedBy}, not by Assent's routers`);
   const credential = credentialOf(route);
-  if (!credential) throw new Error(`${route.method} ${route.path} declares no credential: a ${route.caller} route cannot be mounted until its row says how its caller proves itself`);
+  if (!credential)
+    throw new Error(
+      `${route.method} ${route.path} declares no credential: a ${route.caller} route cannot be mounted until its row says how its caller proves itself`,
+    );
   return { route, credential };
 }
 

@@ -28,7 +28,10 @@ export interface DevPki {
 
 async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd()}\n-----END PRIVATE KEY-----\n`;
 }
 
 async function importCa(ca: PemPair) {
@@ -39,7 +42,9 @@ async function importCa(ca: PemPair) {
 }
 
 function serialNumber() {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 function validity(days: number) {
@@ -88,7 +93,9 @@ export async function issueCertificate(
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     // By OID, so that attributes @peculiar/x509 has no name for (organizationIdentifier) can be written.
-    subject: new x509.Name(parseDistinguishedName(options.subject).map((rdn) => Object.fromEntries(rdn.map(({ type, value }) => [type, [value]])))),
+    subject: new x509.Name(
+      parseDistinguishedName(options.subject).map((rdn) => Object.fromEntries(rdn.map(({ type, value }) => [type, [value]]))),
+    ),
     issuer: ca.cert.subject,
     ...validity(825),
     publicKey: keys.publicKey,
@@ -97,7 +104,9 @@ export async function issueCertificate(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+      ]),
       ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
       ...(options.psd2 ? [new x509.Extension(QC_STATEMENTS_OID, false, psd2QcStatements(options.psd2))] : []),

@@ -42,7 +42,8 @@ function describe(caught: unknown): { status: number; error: string | undefined;
   if (caught instanceof DatabaseUnavailable) return { status: 503, error: caught.error, description: caught.error_description };
   // Service errors read through the page table; the provider's and Koa's errors carry their own status.
   const page = caught instanceof AssentError ? pageErrorOf(caught) : undefined;
-  const error: HttpError = caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
+  const error: HttpError =
+    caught instanceof AssentError ? { ...page, expose: page !== undefined, error: page?.code } : (caught as HttpError);
   const status = error.statusCode ?? error.status ?? 500;
   if (status >= 500 || !error.expose) return { status: 500, error: 'server_error', description: 'an unexpected error occurred' };
   return { status, error: error.error, description: error.error_description ?? error.message ?? '', name: error.name };
@@ -68,7 +69,8 @@ export function errorPage(views: Views, logger: Logger): Middleware {
     } catch (caught) {
       const { status, error, description, name } = describe(caught);
       if (status >= 500) ((ctx.state.log as Logger | undefined) ?? logger).error({ err: caught, path: ctx.path }, 'request failed');
-      const retryAfter = caught instanceof DatabaseUnavailable || caught instanceof CustomerApiRefusal ? caught.retryAfterSeconds : undefined;
+      const retryAfter =
+        caught instanceof DatabaseUnavailable || caught instanceof CustomerApiRefusal ? caught.retryAfterSeconds : undefined;
       if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       ctx.set('Cache-Control', 'no-store');
       const route = findRoute(ctx.method, ctx.path);
@@ -76,7 +78,12 @@ export function errorPage(views: Views, logger: Logger): Middleware {
       if (route === undefined || (route.caller === 'customer' && route.operationId === undefined)) {
         const w = views.wording(ctx);
         const pageMessage = PAGE_MESSAGES[status];
-        views.render(ctx, 'error', { message: pageMessage ? w.t(pageMessage) : customerErrorMessage(w, { name, error }), code: error, startAgain: true }, status);
+        views.render(
+          ctx,
+          'error',
+          { message: pageMessage ? w.t(pageMessage) : customerErrorMessage(w, { name, error }), code: error, startAgain: true },
+          status,
+        );
         return;
       }
       ctx.status = status;

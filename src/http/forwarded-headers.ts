@@ -6,7 +6,10 @@ const FORWARDED = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', '
 
 function hops(value: string | string[] | undefined): string[] {
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return joined.split(',').map((hop) => hop.trim()).filter(Boolean);
+  return joined
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
 }
 
 export interface ForwardedTrust {

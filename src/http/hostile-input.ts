@@ -105,7 +105,8 @@ async function checkBody(ctx: Context): Promise<Problem> {
   const text = (await readRequestBody(ctx)).toString('utf8');
   // oidc-provider takes an already-read body from req.body (its routes parse it themselves).
   (ctx.req as { body?: unknown }).body = text;
-  if (ctx.is('application/x-www-form-urlencoded')) return text.includes('\0') ? 'the form contains a NUL character' : checkPairs(new URLSearchParams(text), 'the form');
+  if (ctx.is('application/x-www-form-urlencoded'))
+    return text.includes('\0') ? 'the form contains a NUL character' : checkPairs(new URLSearchParams(text), 'the form');
   if (ctx.is('application/jwt')) return checkText(text.trim(), 'the request body');
   return text.includes('\0') ? 'the request body contains a NUL character' : checkJson(text, 'the request body');
 }

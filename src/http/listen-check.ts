@@ -18,12 +18,21 @@ export function describeListenFailure(listener: PlannedListener, error: unknown)
   const { portVariable, hostVariable, host, port } = listener;
   switch ((error as NodeJS.ErrnoException).code) {
     case 'EADDRINUSE':
-      return new PortUnavailable(`${portVariable}=${port}: ${host}:${port} is in use by another process; stop it, or set ${portVariable} to a free port`, { cause: error });
+      return new PortUnavailable(
+        `${portVariable}=${port}: ${host}:${port} is in use by another process; stop it, or set ${portVariable} to a free port`,
+        { cause: error },
+      );
     case 'EACCES':
-      return new PortUnavailable(`${portVariable}=${port}: this user may not listen on ${host}:${port} (ports below 1024 need privileges); set ${portVariable} to 1024 or above`, { cause: error });
+      return new PortUnavailable(
+        `${portVariable}=${port}: this user may not listen on ${host}:${port} (ports below 1024 need privileges); set ${portVariable} to 1024 or above`,
+        { cause: error },
+      );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new PortUnavailable(`${hostVariable}=${host} is not an address of this machine; set ${hostVariable} to one (127.0.0.1, or 0.0.0.0 for every interface)`, { cause: error });
+      return new PortUnavailable(
+        `${hostVariable}=${host} is not an address of this machine; set ${hostVariable} to one (127.0.0.1, or 0.0.0.0 for every interface)`,
+        { cause: error },
+      );
     default:
       return error instanceof Error ? error : new Error(String(error));
   }

@@ -34,14 +34,33 @@ export class OutboundFetchError extends Error {
 const forbiddenV4 = new BlockList();
 const forbiddenV6 = new BlockList();
 const FORBIDDEN_IPV4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 // IPv4-mapped and NAT64 addresses are refused whole: they would reach IPv4 space around the list above.
 const FORBIDDEN_IPV6: [string, number][] = [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
-  ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['::', 128],
+  ['::1', 128],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
 ];
 for (const [network, prefix] of FORBIDDEN_IPV4) forbiddenV4.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of FORBIDDEN_IPV6) forbiddenV6.addSubnet(network, prefix, 'ipv6');
@@ -121,10 +140,16 @@ export function createOutboundFetch(settings: OutboundSettings): OutboundFetch {
         agent: false,
         ...(ca && { ca }),
       });
-      const total = setTimeout(() => fail(new OutboundFetchError(`${url.origin}: no complete response within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
+      const total = setTimeout(
+        () => fail(new OutboundFetchError(`${url.origin}: no complete response within ${settings.totalTimeoutMs} ms`)),
+        settings.totalTimeoutMs,
+      );
       init.signal?.addEventListener('abort', () => fail(new OutboundFetchError(`${url.origin}: aborted`)), { once: true });
       req.on('socket', (socket) => {
-        const connect = setTimeout(() => fail(new OutboundFetchError(`${url.origin}: no connection within ${settings.connectTimeoutMs} ms`)), settings.connectTimeoutMs);
+        const connect = setTimeout(
+          () => fail(new OutboundFetchError(`${url.origin}: no connection within ${settings.connectTimeoutMs} ms`)),
+          settings.connectTimeoutMs,
+        );
         socket.once('secureConnect', () => clearTimeout(connect));
         socket.once('close', () => clearTimeout(connect));
       });
@@ -139,7 +164,8 @@ export function createOutboundFetch(settings: OutboundSettings): OutboundFetch {
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > settings.maxResponseBytes) return fail(new OutboundFetchError(`${url.origin}: response larger than ${settings.maxResponseBytes} bytes`));
+          if (size > settings.maxResponseBytes)
+            return fail(new OutboundFetchError(`${url.origin}: response larger than ${settings.maxResponseBytes} bytes`));
           chunks.push(chunk);
         });
         response.on('error', fail);

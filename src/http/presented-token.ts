@@ -61,7 +61,10 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   let payload;
   let jwk;
   try {
-    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: [...FAPI_ALGORITHMS], typ: 'dpop+jwt' }));
+    ({
+      payload,
+      protectedHeader: { jwk },
+    } = await jwtVerify(proof, EmbeddedJWK, { algorithms: [...FAPI_ALGORITHMS], typ: 'dpop+jwt' }));
   } catch (cause) {
     throw new TokenRejected('the DPoP proof is not valid', { header: 'DPoP', cause });
   }
@@ -89,11 +92,17 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
  * The token must be live in the provider's model of its kind (ClientCredentials for Assent's own APIs,
  * AccessToken where UK OB wants the customer's token) and presented with proof of its binding.
  */
-export async function verifyPresentedToken(provider: Provider, presentedCertificate: ClientCertificateReader, ctx: Context, kind: PresentedTokenKind): Promise<ClientCaller> {
+export async function verifyPresentedToken(
+  provider: Provider,
+  presentedCertificate: ClientCertificateReader,
+  ctx: Context,
+  kind: PresentedTokenKind,
+): Promise<ClientCaller> {
   const authorization = ctx.get('authorization');
   if (!authorization) throw new TokenRejected('an access token is required', { missing: true });
   const [scheme = '', value = '', ...rest] = authorization.split(' ');
-  if (!/^(dpop|bearer)$/i.test(scheme) || !value || rest.length > 0) throw new TokenRejected('the Authorization header must be "DPoP <token>" or "Bearer <token>"');
+  if (!/^(dpop|bearer)$/i.test(scheme) || !value || rest.length > 0)
+    throw new TokenRejected('the Authorization header must be "DPoP <token>" or "Bearer <token>"');
   const found = kind === 'AccessToken' ? await provider.AccessToken.find(value) : await provider.ClientCredentials.find(value);
   const token = found as unknown as StoredToken | undefined;
   if (!token) throw new TokenRejected('the access token is not active');

@@ -63,13 +63,17 @@ const CLIENT_KIND_OF_CALLER: Partial<Record<Caller, { kind: ClientKind; refusal:
 export function tokenGuard(sources: TokenSources, route: Route, credential: TokenCredential): Middleware<CallerState> {
   const { anyScopeOf } = credential;
   const callerKind = CLIENT_KIND_OF_CALLER[route.caller];
-  const lacking = anyScopeOf.length === 1 ? `the access token lacks the ${anyScopeOf[0]} scope` : `the access token needs one of the scopes ${anyScopeOf.join(', ')}`;
+  const lacking =
+    anyScopeOf.length === 1
+      ? `the access token lacks the ${anyScopeOf[0]} scope`
+      : `the access token needs one of the scopes ${anyScopeOf.join(', ')}`;
   return async function guardRoute(ctx, next) {
     const caller = await verifyPresentedToken(sources.provider, sources.presentedCertificate, ctx, TOKEN_MODEL[credential.kind]);
     if (callerKind && caller.clientKind !== callerKind.kind) throw new AccessRefused(callerKind.refusal, anyScopeOf);
     const carried = anyScopeOf.filter((scope) => caller.scopes.has(scope));
     if (carried.length === 0) throw new AccessRefused(lacking, anyScopeOf);
-    if (!carried.some((scope) => caller.registeredScope.has(scope))) throw new AccessRefused(`this client is no longer registered for the ${carried.join(', ')} scope`, anyScopeOf);
+    if (!carried.some((scope) => caller.registeredScope.has(scope)))
+      throw new AccessRefused(`this client is no longer registered for the ${carried.join(', ')} scope`, anyScopeOf);
     ctx.state.caller = caller;
     await next();
   };

@@ -36,13 +36,19 @@ function switchTarget(ctx: Context, locale: string) {
 export function createViews({ branding, dashboardUrl }: { branding: Branding; dashboardUrl: string }) {
   const eta = new Eta({ views: viewsDirectory, autoEscape: true, cache: true });
   const stylesheet = readFileSync(`${viewsDirectory}/assets/assent.css`);
-  const byLocale = Object.fromEntries(LOCALES.map((locale) => [locale, wordingFor(locale, branding)])) as Record<(typeof LOCALES)[number], Wording>;
+  const byLocale = Object.fromEntries(LOCALES.map((locale) => [locale, wordingFor(locale, branding)])) as Record<
+    (typeof LOCALES)[number],
+    Wording
+  >;
 
   /** The customer's language for this request; a choice made with the switch is remembered. */
   function wording(ctx: Pick<Context, 'query' | 'cookies' | 'get'>): Wording {
     const chosen = ctx.query.lang;
-    if (isLocale(chosen)) ctx.cookies.set(LANGUAGE_COOKIE, chosen, { httpOnly: true, secure: true, sameSite: 'lax', maxAge: ONE_YEAR_MS, overwrite: true });
-    return byLocale[negotiateLocale({ query: chosen, cookie: ctx.cookies.get(LANGUAGE_COOKIE), acceptLanguage: ctx.get('accept-language') })];
+    if (isLocale(chosen))
+      ctx.cookies.set(LANGUAGE_COOKIE, chosen, { httpOnly: true, secure: true, sameSite: 'lax', maxAge: ONE_YEAR_MS, overwrite: true });
+    return byLocale[
+      negotiateLocale({ query: chosen, cookie: ctx.cookies.get(LANGUAGE_COOKIE), acceptLanguage: ctx.get('accept-language') })
+    ];
   }
 
   return {
@@ -53,7 +59,12 @@ export function createViews({ branding, dashboardUrl }: { branding: Branding; da
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Content-Language', INTL_LOCALE[w.locale]);
       ctx.vary('Accept-Language');
-      const languages = LOCALES.map((locale) => ({ locale, name: translate(locale, 'language.name'), href: switchTarget(ctx, locale), current: locale === w.locale }));
+      const languages = LOCALES.map((locale) => ({
+        locale,
+        name: translate(locale, 'language.name'),
+        href: switchTarget(ctx, locale),
+        current: locale === w.locale,
+      }));
       ctx.body = eta.render(template, { ...data, w, t: w.t, brand: branding, dashboardUrl, languages, csrfToken: ctx.state.csrfToken });
     },
     wording,

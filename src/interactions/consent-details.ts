@@ -63,7 +63,9 @@ export function consentDetails(w: Wording, consent: Consent, tppName: string, ch
     duration: duration(w, consent),
     payment: paymentDetails(w, consent),
     vrp: vrpDetails(w, consent),
-    debtorAccount: consent.debtorAccount ? w.accountLabel({ name: consent.debtorAccount.Name, identification: consent.debtorAccount.Identification }) : undefined,
+    debtorAccount: consent.debtorAccount
+      ? w.accountLabel({ name: consent.debtorAccount.Name, identification: consent.debtorAccount.Identification })
+      : undefined,
     multiple,
     legend: w.t(multiple ? 'consent.choose.many' : consent.payment || consent.vrp ? 'consent.choose.payFrom' : 'consent.choose.one'),
     hint: multiple ? w.t('consent.choose.manyHint') : choices.length > 1 ? w.t('consent.choose.oneHint') : undefined,
@@ -89,6 +91,9 @@ export interface TppOnPage {
   bankOwn: boolean;
 }
 
-export function tppOnPage(display: { name: string; logoUri: string | null; bankOwn: boolean } | undefined, fallbackName: string): TppOnPage {
+export function tppOnPage(
+  display: { name: string; logoUri: string | null; bankOwn: boolean } | undefined,
+  fallbackName: string,
+): TppOnPage {
   return { name: display?.name ?? fallbackName, logoUri: httpsLogo(display?.logoUri), bankOwn: display?.bankOwn ?? false };
 }

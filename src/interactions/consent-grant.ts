@@ -8,7 +8,13 @@ import { DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
  * consent page, or a decoupled request approved on the customer's own device): everything the request
  * asked for, the intent claim, and one `{type, consent_id}` authorization detail; it ends with the consent.
  */
-export function bindConsentToGrant(provider: Provider, grant: Grant, asked: { scope: string; resource?: string | undefined }, consent: Consent, merged: boolean): void {
+export function bindConsentToGrant(
+  provider: Provider,
+  grant: Grant,
+  asked: { scope: string; resource?: string | undefined },
+  consent: Consent,
+  merged: boolean,
+): void {
   // The new grant starts empty, so it takes everything the request asked for, not only what is missing.
   grant.addOIDCScope(asked.scope);
   grant.addOIDCClaims([INTENT_CLAIM]);

@@ -46,7 +46,9 @@ async function customerAccounts(deps: ConsentStepDeps, customerId: string | unde
 async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journey, accounts: readonly BankAccount[], error?: string) {
   const { interaction, consent } = journey;
   const [customer, tpp] = await Promise.all([journey.customer(), journey.tpp()]);
-  const scopes = String(interaction.params.scope ?? '').split(' ').filter(Boolean);
+  const scopes = String(interaction.params.scope ?? '')
+    .split(' ')
+    .filter(Boolean);
   // A payment that changed since the code step is not put to the customer again for approval.
   if (consent && !approvalHolds(consent, interaction.lastSubmission)) return refuseChangedPayment(deps, ctx, journey);
   const choices = consent ? accountChoices(consent, accounts) : [];
@@ -54,7 +56,15 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journ
   deps.views.render(
     ctx,
     'consent',
-    { uid: interaction.uid, clientName: tpp.name, tpp, customerName: customer?.displayName ?? '', scopes, consent: consent && consentDetails(w, consent, tpp.name, choices), error },
+    {
+      uid: interaction.uid,
+      clientName: tpp.name,
+      tpp,
+      customerName: customer?.displayName ?? '',
+      scopes,
+      consent: consent && consentDetails(w, consent, tpp.name, choices),
+      error,
+    },
     error ? 400 : 200,
   );
 }
@@ -69,7 +79,9 @@ export function showConsent(deps: ConsentStepDeps) {
 
 /** Account ids come as one `account:<id>` checkbox or radio value per selected account. */
 export function selectedAccounts(form: Record<string, string>): string[] {
-  const picked = Object.keys(form).filter((key) => key.startsWith('account:')).map((key) => key.slice('account:'.length));
+  const picked = Object.keys(form)
+    .filter((key) => key.startsWith('account:'))
+    .map((key) => key.slice('account:'.length));
   return form.account ? [...picked, form.account] : picked;
 }
 
@@ -91,7 +103,11 @@ function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[]
  */
 async function refuseChangedPayment(deps: ConsentStepDeps, ctx: Context, { tpp, interaction }: Journey) {
   const { name } = await tpp();
-  const returnTo = await storeResult(interaction, { error: 'access_denied', error_description: 'the payment changed after the customer approved it' }, false);
+  const returnTo = await storeResult(
+    interaction,
+    { error: 'access_denied', error_description: 'the payment changed after the customer approved it' },
+    false,
+  );
   deps.views.render(ctx, 'payment-changed', { clientName: name, returnTo }, 409);
 }
 
@@ -112,14 +128,26 @@ async function grantFor(provider: Provider, interaction: Interaction, consent: C
     existing = await provider.Grant.find(interaction.grantId);
     if (!existing) throw new Error('interaction references a grant that no longer exists');
   }
-  const grant = existing || new provider.Grant({ ...(managed.action === 'replace' && { jti: managed.grantId }), accountId: session!.accountId, clientId: String(params.client_id) });
+  const grant =
+    existing ||
+    new provider.Grant({
+      ...(managed.action === 'replace' && { jti: managed.grantId }),
+      accountId: session!.accountId,
+      clientId: String(params.client_id),
+    });
   const details = prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
     missingResourceScopes?: Record<string, string[]>;
   };
   if (consent) {
-    bindConsentToGrant(provider, grant, { scope: String(params.scope ?? ''), resource: typeof params.resource === 'string' ? params.resource : undefined }, consent, existing !== undefined);
+    bindConsentToGrant(
+      provider,
+      grant,
+      { scope: String(params.scope ?? ''), resource: typeof params.resource === 'string' ? params.resource : undefined },
+      consent,
+      existing !== undefined,
+    );
   } else if (details.missingOIDCScope) {
     grant.addOIDCScope(details.missingOIDCScope.join(' '));
   }
@@ -137,7 +165,14 @@ function sendOn(ctx: Context, interaction: Interaction) {
 }
 
 /** Authorises the consent in the approval's grant, within the approval's transaction. */
-function authoriseIn(trx: Transaction<Database>, interaction: Interaction, consent: Consent, accounts: readonly BankAccount[], selected: string[], grantId: string) {
+function authoriseIn(
+  trx: Transaction<Database>,
+  interaction: Interaction,
+  consent: Consent,
+  accounts: readonly BankAccount[],
+  selected: string[],
+  grantId: string,
+) {
   refuseUnofferedAccounts(consent, accounts, selected);
   return authoriseConsentIn(trx, accounts, {
     approval: approvalToVerify(consent, interaction.lastSubmission),
@@ -191,7 +226,8 @@ export function approveConsent(deps: ConsentStepDeps) {
           if (!(await claimDecision(trx, uid, 'approved', clientId))) return;
           const grant = await grantFor(provider, interaction, consent);
           // replace: what the grant held goes first (its consents revoked, their tokens with them); its id stays.
-          if (managed.action === 'replace') await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId, reason: 'replaced by the TPP (grant management)' });
+          if (managed.action === 'replace')
+            await revokeConsentsOfGrantIn(trx, { grantId: managed.grantId!, clientId, reason: 'replaced by the TPP (grant management)' });
           const authorise = consent && ((grantId: string) => authoriseIn(trx, interaction, consent, accounts, selected, grantId));
           await upsertingLast(trx, () => saveApproval(grant, interaction, authorise));
         });
@@ -200,13 +236,20 @@ export function approveConsent(deps: ConsentStepDeps) {
     } catch (error) {
       if (error instanceof AccountSelectionInvalid) {
         const w = deps.views.wording(ctx);
-        const message = selected.length === 0 && journey.consent ? noAccountChosen(w, journey.consent) : w.t('consent.error.accountUnusable');
+        const message =
+          selected.length === 0 && journey.consent ? noAccountChosen(w, journey.consent) : w.t('consent.error.accountUnusable');
         return renderConsent(deps, ctx, journey, accounts, message);
       }
-      if (error instanceof GrantNotMergeable) return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: error.message }, false);
+      if (error instanceof GrantNotMergeable)
+        return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: error.message }, false);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);
       if (error instanceof ConsentExpired || error instanceof IllegalConsentTransition) {
-        return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: 'the consent can no longer be authorised' }, false);
+        return finishInteraction(
+          ctx,
+          interaction,
+          { error: 'access_denied', error_description: 'the consent can no longer be authorised' },
+          false,
+        );
       }
       throw error;
     }
@@ -259,7 +302,12 @@ export function answerRepeatedDecision(deps: ConsentStepDeps) {
       if (!taken) throw error;
       const client = await deps.provider.Client.find(taken.clientId);
       const tpp = tppOnPage(await getClientDisplay(deps.db, taken.clientId), client?.clientName ?? taken.clientId);
-      deps.views.render(ctx, 'decided', { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) }, 409);
+      deps.views.render(
+        ctx,
+        'decided',
+        { clientName: tpp.name, approved: taken.decision === 'approved', returnTo: wayBackTo(client) },
+        409,
+      );
     }
   };
 }

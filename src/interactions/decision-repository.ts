@@ -26,7 +26,12 @@ function claim(db: Db, uid: string, decision: InteractionDecision, clientId: str
 }
 
 /** True when this call took the decision; false when another post already had (or has just) taken it. */
-export async function claimDecision(trx: Transaction<Database>, uid: string, decision: InteractionDecision, clientId: string): Promise<boolean> {
+export async function claimDecision(
+  trx: Transaction<Database>,
+  uid: string,
+  decision: InteractionDecision,
+  clientId: string,
+): Promise<boolean> {
   return (await claim(trx, uid, decision, clientId).executeTakeFirst()) !== undefined;
 }
 
@@ -35,7 +40,13 @@ export async function claimDecision(trx: Transaction<Database>, uid: string, dec
  * models, store/held-upserts.ts), in one statement: atomic on its own, so there is no transaction to
  * open or commit, and a lost claim writes nothing. True when this call took the decision.
  */
-export async function claimDecisionWriting(db: Db, uid: string, decision: InteractionDecision, clientId: string, rows: readonly ModelRow[]): Promise<boolean> {
+export async function claimDecisionWriting(
+  db: Db,
+  uid: string,
+  decision: InteractionDecision,
+  clientId: string,
+  rows: readonly ModelRow[],
+): Promise<boolean> {
   const claimed = await db
     .with('claimed', () => claim(db, uid, decision, clientId))
     // A data-modifying CTE runs to completion whether or not the main query reads it.

@@ -50,7 +50,12 @@ function linkedVrpOf(consentId: string, terms: VrpTerms): LinkedPayment {
     amount: maximum.Amount,
     currency: maximum.Currency,
     payee: { name: Name ?? '', schemeName: SchemeName, identification: Identification },
-    limits: canonicalJson({ PeriodicLimits, ValidFromDateTime: ValidFromDateTime ?? null, ValidToDateTime: ValidToDateTime ?? null, VRPType }),
+    limits: canonicalJson({
+      PeriodicLimits,
+      ValidFromDateTime: ValidFromDateTime ?? null,
+      ValidToDateTime: ValidToDateTime ?? null,
+      VRPType,
+    }),
   };
 }
 

@@ -11,7 +11,9 @@ export type PageNames = ClientDisplayRow & { named_customer_id: string | null; c
  */
 export function pageNamesQuery() {
   const interaction = sql<Record<string, unknown>>`(select row->'payload' from found)`;
-  const named = sql<string | null>`case when ${interaction}->'prompt'->>'name' = 'consent' then ${interaction}->'session'->>'accountId' end`;
+  const named = sql<
+    string | null
+  >`case when ${interaction}->'prompt'->>'name' = 'consent' then ${interaction}->'session'->>'accountId' end`;
   return sql<PageNames>`
     select display.*, named.id as named_customer_id, ${customerWithRow(sql.ref('named.id'))} as customer
     from (${clientDisplayQuery(sql<string | null>`${interaction}->'params'->>'client_id'`)}) as display

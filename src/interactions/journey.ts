@@ -5,14 +5,25 @@ import { consentOfInteraction } from '../consents/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import type { RawBuilder } from 'kysely';
 import { type Customer, customerOfCompanion, getCustomer } from '../customers/customer-service.ts';
-import { type CustomerAndLockout, customerByIdWithLockoutQuery, customerByUsernameWithLockoutQuery, toCustomerAndLockout } from '../customers/customer-repository.ts';
+import {
+  type CustomerAndLockout,
+  customerByIdWithLockoutQuery,
+  customerByUsernameWithLockoutQuery,
+  toCustomerAndLockout,
+} from '../customers/customer-repository.ts';
 import type { BatchedFind } from '../store/batched-find.ts';
 import { readForm } from '../http/form-body.ts';
 import { clientDisplayOfRow, getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
 import { type Interaction, interactionOfBrowser, loadInteraction } from './interaction-context.ts';
 import { type PageNames, pageNamesQuery } from './journey-repository.ts';
-import { nothingAlongside, passwordFactorCustomerQuery, type ScaProgress, type TakenDecision, touchScaProgressReading } from './sca-progress-repository.ts';
+import {
+  nothingAlongside,
+  passwordFactorCustomerQuery,
+  type ScaProgress,
+  type TakenDecision,
+  touchScaProgressReading,
+} from './sca-progress-repository.ts';
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
@@ -49,7 +60,8 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
     // The interaction comes in the activity statement, read as the engine's find reads it, and the
     // engine's load takes it from there (store/request-prefetch.ts).
     const interactionRead = deps.find.within('Interaction', uid);
-    const reading = <T extends object>(alongside: RawBuilder<T>) => touchScaProgressReading(deps.db, uid, deps.idleTimeoutSeconds, interactionRead.row, alongside);
+    const reading = <T extends object>(alongside: RawBuilder<T>) =>
+      touchScaProgressReading(deps.db, uid, deps.idleTimeoutSeconds, interactionRead.row, alongside);
     let names: PageNames | undefined;
     let signedIn: Journey['signIn'];
     let read: Omit<Awaited<ReturnType<typeof reading>>, 'alongside'>;
@@ -70,7 +82,10 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
     const clientId = String(interaction.params.client_id);
     const customerId = interaction.session?.accountId;
     let tpp = names && Promise.resolve(tppOnPage(clientDisplayOfRow(names, clientId), clientId));
-    let customer = names && names.named_customer_id !== null && names.named_customer_id === customerId ? Promise.resolve(customerOfCompanion(names.customer)) : undefined;
+    let customer =
+      names && names.named_customer_id !== null && names.named_customer_id === customerId
+        ? Promise.resolve(customerOfCompanion(names.customer))
+        : undefined;
     const journey: Journey = {
       interaction,
       tpp: () => (tpp ??= getClientDisplay(deps.db, clientId).then((display) => tppOnPage(display, clientId))),

@@ -20,8 +20,15 @@ export interface LoginStepDeps {
 
 const loginForm = z.object({
   // The messages are catalogue keys (src/wording/), translated when the page is rendered.
-  username: z.string().trim().min(1, 'login.error.usernameMissing' satisfies MessageKey).max(200, 'login.error.usernameTooLong' satisfies MessageKey),
-  password: z.string().min(1, 'login.error.passwordMissing' satisfies MessageKey).max(1024, 'login.error.passwordTooLong' satisfies MessageKey),
+  username: z
+    .string()
+    .trim()
+    .min(1, 'login.error.usernameMissing' satisfies MessageKey)
+    .max(200, 'login.error.usernameTooLong' satisfies MessageKey),
+  password: z
+    .string()
+    .min(1, 'login.error.passwordMissing' satisfies MessageKey)
+    .max(1024, 'login.error.passwordTooLong' satisfies MessageKey),
 });
 
 type FieldErrors = Partial<Record<keyof z.infer<typeof loginForm>, string>>;
@@ -33,7 +40,12 @@ interface LoginPage {
 }
 
 export async function renderLogin(deps: { views: Views }, ctx: Context, { interaction, tpp }: Journey, page: LoginPage = {}, status = 200) {
-  deps.views.render(ctx, 'login', { uid: interaction.uid, tpp: await tpp(), username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice }, status);
+  deps.views.render(
+    ctx,
+    'login',
+    { uid: interaction.uid, tpp: await tpp(), username: page.username ?? '', errors: page.errors ?? {}, notice: page.notice },
+    status,
+  );
 }
 
 /** What a locked-out customer is told; the same for every username, known or not. */
@@ -58,7 +70,8 @@ async function checkPassword(deps: LoginStepDeps, ctx: Context, loaded: Journey)
   const parsed = loginForm.safeParse({ username: form.username ?? '', password: form.password ?? '' });
   if (!parsed.success) {
     const errors: FieldErrors = {};
-    for (const issue of parsed.error.issues) errors[issue.path[0] as keyof FieldErrors] ??= deps.views.wording(ctx).t(issue.message as MessageKey);
+    for (const issue of parsed.error.issues)
+      errors[issue.path[0] as keyof FieldErrors] ??= deps.views.wording(ctx).t(issue.message as MessageKey);
     await renderLogin(deps, ctx, loaded, { username: form.username, errors }, 400);
     return;
   }

@@ -36,14 +36,27 @@ const MESSAGES = {
 } as const satisfies Record<string, MessageKey>;
 
 /** `error` is a catalogue key (src/wording/). */
-export async function renderOtp(deps: { views: Views }, ctx: Context, { interaction, tpp, consent }: Journey, error?: MessageKey, status = 200) {
+export async function renderOtp(
+  deps: { views: Views },
+  ctx: Context,
+  { interaction, tpp, consent }: Journey,
+  error?: MessageKey,
+  status = 200,
+) {
   const payment = paymentOf(consent);
   const linked = payment && linkedPaymentOf(payment);
   const w = deps.views.wording(ctx);
   deps.views.render(
     ctx,
     'otp',
-    { uid: interaction.uid, tpp: await tpp(), error: error && w.t(error), payment: payment && paymentDetails(w, payment), vrp: payment && vrpDetails(w, payment), paymentDigest: linked && paymentDigest(linked) },
+    {
+      uid: interaction.uid,
+      tpp: await tpp(),
+      error: error && w.t(error),
+      payment: payment && paymentDetails(w, payment),
+      vrp: payment && vrpDetails(w, payment),
+      paymentDigest: linked && paymentDigest(linked),
+    },
     status,
   );
 }

@@ -34,7 +34,9 @@ export function approvalResult(payment: Consent): InteractionResults {
 
 function approvalIn(lastSubmission: InteractionResults | undefined): PaymentApproval | undefined {
   const stored = lastSubmission?.[RESULT_KEY] as Partial<PaymentApproval> | undefined;
-  return typeof stored?.consentId === 'string' && typeof stored.digest === 'string' ? { consentId: stored.consentId, digest: stored.digest } : undefined;
+  return typeof stored?.consentId === 'string' && typeof stored.digest === 'string'
+    ? { consentId: stored.consentId, digest: stored.digest }
+    : undefined;
 }
 
 /**

@@ -56,8 +56,25 @@ export function interactionRouter(deps: InteractionDeps) {
 
   router.get('/', checkCsrf, load, endWhenIdle(deps), showStep(deps));
   router.post('/login', checkCsrf, loadJourney(deps, 'posted username'), endWhenIdle(deps), requireLoginPrompt(deps), submitLogin(deps));
-  router.post('/otp', checkCsrf, loadJourney(deps, 'password factor'), endWhenIdle(deps), requireLoginPrompt(deps), requirePasswordFactor(deps), submitOtp(deps));
-  router.post('/confirm', checkCsrf, answerRepeatedDecision(deps), load, sendOnWhenDecided(), endWhenIdle(deps), requireConsentPrompt(deps), approveConsent(deps));
+  router.post(
+    '/otp',
+    checkCsrf,
+    loadJourney(deps, 'password factor'),
+    endWhenIdle(deps),
+    requireLoginPrompt(deps),
+    requirePasswordFactor(deps),
+    submitOtp(deps),
+  );
+  router.post(
+    '/confirm',
+    checkCsrf,
+    answerRepeatedDecision(deps),
+    load,
+    sendOnWhenDecided(),
+    endWhenIdle(deps),
+    requireConsentPrompt(deps),
+    approveConsent(deps),
+  );
   router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, sendOnWhenDecided(), returnWhenIdle(), denyConsent(deps));
 
   return router;

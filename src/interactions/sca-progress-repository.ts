@@ -31,10 +31,26 @@ export interface TakenDecision {
  * read from `found`, such as what the page about to be rendered shows; `nothingAlongside` for none) and the
  * decision already taken on the interaction, if any (whether or not the interaction timed out).
  */
-export async function touchScaProgressReading<T extends object, F>(db: Db, uid: string, idleSeconds: number, interaction: RawBuilder<F | null>, alongside: RawBuilder<T>, now = new Date()): Promise<{ progress: ScaProgress; alongside: T; decided: TakenDecision | undefined; found: F | null }> {
+export async function touchScaProgressReading<T extends object, F>(
+  db: Db,
+  uid: string,
+  idleSeconds: number,
+  interaction: RawBuilder<F | null>,
+  alongside: RawBuilder<T>,
+  now = new Date(),
+): Promise<{ progress: ScaProgress; alongside: T; decided: TakenDecision | undefined; found: F | null }> {
   const expiresAt = new Date(now.getTime() + RETENTION_SECONDS * 1000);
   const activeSince = new Date(now.getTime() - idleSeconds * 1000);
-  const { rows } = await sql<T & { sca_active: boolean | null; sca_customer_id: string | null; sca_password_verified_at: Date | null; sca_decision: InteractionDecision | null; sca_decided_for: string | null; sca_found: F | null }>`
+  const { rows } = await sql<
+    T & {
+      sca_active: boolean | null;
+      sca_customer_id: string | null;
+      sca_password_verified_at: Date | null;
+      sca_decision: InteractionDecision | null;
+      sca_decided_for: string | null;
+      sca_found: F | null;
+    }
+  >`
     with found as (select ${interaction} as row),
     touched as (
       insert into sca_interaction (uid, last_seen_at, expires_at)
@@ -45,10 +61,27 @@ export async function touchScaProgressReading<T extends object, F>(db: Db, uid: 
     select alongside.*, touched.sca_active, touched.sca_customer_id, touched.sca_password_verified_at, decided.sca_decision, decided.sca_decided_for, (select row from found) as sca_found
     from (${alongside}) as alongside
     left join (select true as sca_active, customer_id as sca_customer_id, password_verified_at as sca_password_verified_at from touched) as touched on true
-    left join (select decision as sca_decision, client_id as sca_decided_for from sca_interaction where uid = ${uid}) as decided on true`.execute(db);
-  const { sca_active: active, sca_customer_id: customerId, sca_password_verified_at: passwordVerifiedAt, sca_decision: decision, sca_decided_for: decidedFor, sca_found: found, ...rest } = rows[0]!;
-  const progress: ScaProgress = active ? { state: 'active', passwordVerifiedFor: passwordVerifiedAt ? (customerId ?? undefined) : undefined } : { state: 'timed_out' };
-  return { progress, alongside: rest as unknown as T, decided: decision && decidedFor ? { decision, clientId: decidedFor } : undefined, found };
+    left join (select decision as sca_decision, client_id as sca_decided_for from sca_interaction where uid = ${uid}) as decided on true`.execute(
+    db,
+  );
+  const {
+    sca_active: active,
+    sca_customer_id: customerId,
+    sca_password_verified_at: passwordVerifiedAt,
+    sca_decision: decision,
+    sca_decided_for: decidedFor,
+    sca_found: found,
+    ...rest
+  } = rows[0]!;
+  const progress: ScaProgress = active
+    ? { state: 'active', passwordVerifiedFor: passwordVerifiedAt ? (customerId ?? undefined) : undefined }
+    : { state: 'timed_out' };
+  return {
+    progress,
+    alongside: rest as unknown as T,
+    decided: decision && decidedFor ? { decision, clientId: decidedFor } : undefined,
+    found,
+  };
 }
 
 /** The customer who passed the password step of interaction `uid` (null before), as a scalar subquery. */

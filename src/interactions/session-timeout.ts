@@ -9,7 +9,13 @@ import { journeyOf } from './journey.ts';
 export function endWhenIdle(deps: { views: Views; idleTimeoutSeconds: number }) {
   return async function endWhenIdleStep(ctx: Context, next: Next) {
     const { interaction, tpp, progress } = journeyOf(ctx);
-    if (progress.state === 'timed_out') return deps.views.render(ctx, 'timeout', { uid: interaction.uid, tpp: await tpp(), idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) }, 401);
+    if (progress.state === 'timed_out')
+      return deps.views.render(
+        ctx,
+        'timeout',
+        { uid: interaction.uid, tpp: await tpp(), idleMinutes: Math.max(1, Math.ceil(deps.idleTimeoutSeconds / 60)) },
+        401,
+      );
     await next();
   };
 }
@@ -19,6 +25,11 @@ export function returnWhenIdle() {
   return async function returnWhenIdleStep(ctx: Context, next: Next) {
     const { interaction, progress } = journeyOf(ctx);
     if (progress.state !== 'timed_out') return next();
-    await finishInteraction(ctx, interaction, { error: 'access_denied', error_description: 'the customer was inactive for too long' }, false);
+    await finishInteraction(
+      ctx,
+      interaction,
+      { error: 'access_denied', error_description: 'the customer was inactive for too long' },
+      false,
+    );
   };
 }

@@ -41,7 +41,11 @@ export function createSecurityEventDelivery(deps: {
 
   async function attempt(body: string): Promise<string | undefined> {
     try {
-      const response = await deps.outbound.request(settings.url, { method: 'POST', headers: { 'content-type': SECURITY_EVENT_MEDIA_TYPE }, body });
+      const response = await deps.outbound.request(settings.url, {
+        method: 'POST',
+        headers: { 'content-type': SECURITY_EVENT_MEDIA_TYPE },
+        body,
+      });
       return response.status >= 200 && response.status < 300 ? undefined : `the receiver answered ${response.status}`;
     } catch (error) {
       return (error as Error).message;
@@ -63,7 +67,9 @@ export function createSecurityEventDelivery(deps: {
 
   return {
     deliver(event) {
-      const work = send(event).catch((error: unknown) => logger.error({ err: error, securityEvent: event.securityEvent }, 'security event not delivered to SECURITY_EVENTS_URL'));
+      const work = send(event).catch((error: unknown) =>
+        logger.error({ err: error, securityEvent: event.securityEvent }, 'security event not delivered to SECURITY_EVENTS_URL'),
+      );
       pending.add(work);
       void work.finally(() => pending.delete(work));
     },

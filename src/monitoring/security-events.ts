@@ -67,11 +67,17 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
     forward?.(event);
   };
   const stop = observeAuditTrail((event) => {
-    if (event.subjectType === 'consent' && event.event.startsWith('consent.')) metrics.consentTransitions.inc({ transition: event.event.slice('consent.'.length) });
+    if (event.subjectType === 'consent' && event.event.startsWith('consent.'))
+      metrics.consentTransitions.inc({ transition: event.event.slice('consent.'.length) });
     if (event.event === 'customer.locked_out') metrics.lockouts.inc({ factor: String(event.details?.factor ?? 'unknown') });
     const name = FROM_AUDIT[event.event];
     if (!name) return;
-    emit({ securityEvent: name, audited: event.event, ...fieldsOf(event, customerRef), ...(event.details?.reason !== undefined && { reason: event.details.reason }) });
+    emit({
+      securityEvent: name,
+      audited: event.event,
+      ...fieldsOf(event, customerRef),
+      ...(event.details?.reason !== undefined && { reason: event.details.reason }),
+    });
   });
   return {
     signIn(factor, outcome) {
@@ -88,7 +94,9 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics; c
     watchProvider(provider) {
       provider.on('grant.error', (ctx, error) => {
         // oidc-provider revokes the whole grant when a code or refresh token is redeemed twice (RFC 9700).
-        const reuse = /^(authorization code|refresh token) already (?:consumed|used)$/.exec((error as { error_detail?: string }).error_detail ?? '');
+        const reuse = /^(authorization code|refresh token) already (?:consumed|used)$/.exec(
+          (error as { error_detail?: string }).error_detail ?? '',
+        );
         if (!reuse) return;
         const kind = reuse[1] === 'authorization code' ? 'code' : 'refresh_token';
         metrics.reuses.inc({ kind });

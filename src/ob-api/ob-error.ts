@@ -78,7 +78,9 @@ const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
 function guardRefusal(caught: unknown): ObError | undefined {
   if (caught instanceof TokenRejected) {
     const code = caught.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid';
-    return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], { 'www-authenticate': caught.challenge });
+    return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], {
+      'www-authenticate': caught.challenge,
+    });
   }
   if (caught instanceof AccessRefused) return ObError.of(403, 'UK.OBIE.Header.Invalid', caught.message, 'Authorization');
   if (caught instanceof JsonBodyRefused) return BODY_REFUSALS[caught.fault](caught.message);
@@ -104,14 +106,18 @@ export function obErrors(logger: Logger): Middleware {
       if (caught instanceof ClientThrottled) {
         ctx.status = 429;
         ctx.set('Retry-After', String(caught.retryAfterSeconds));
-        ctx.body = obEnvelope(429, String(caught.error_description), [{ code: 'UK.OBIE.UnexpectedError', message: String(caught.error_description) }]);
+        ctx.body = obEnvelope(429, String(caught.error_description), [
+          { code: 'UK.OBIE.UnexpectedError', message: String(caught.error_description) },
+        ]);
         return;
       }
       logger.error({ err: caught, path: ctx.path }, 'consent API request failed');
       if (caught instanceof DatabaseUnavailable) {
         ctx.status = 503;
         ctx.set('Retry-After', String(caught.retryAfterSeconds));
-        ctx.body = obEnvelope(503, 'temporarily unavailable, try again shortly', [{ code: 'UK.OBIE.UnexpectedError', message: 'the service is temporarily unavailable' }]);
+        ctx.body = obEnvelope(503, 'temporarily unavailable, try again shortly', [
+          { code: 'UK.OBIE.UnexpectedError', message: 'the service is temporarily unavailable' },
+        ]);
         return;
       }
       ctx.status = 500;

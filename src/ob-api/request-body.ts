@@ -16,6 +16,7 @@ export function idempotencyKeyOf(ctx: Context, required: boolean): string | unde
     if (required) throw ObError.of(400, 'UK.OBIE.Header.Missing', 'x-idempotency-key is required', 'x-idempotency-key');
     return undefined;
   }
-  if (key.length > 40 || /\s/.test(key)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key must be at most 40 characters without spaces', 'x-idempotency-key');
+  if (key.length > 40 || /\s/.test(key))
+    throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-idempotency-key must be at most 40 characters without spaces', 'x-idempotency-key');
   return key;
 }

@@ -9,5 +9,6 @@ export const advertiseTppScopesOnly: Middleware = async (ctx, next) => {
   await next();
   if ((ctx as { oidc?: { route?: string } }).oidc?.route !== 'discovery') return;
   const metadata = ctx.body as { scopes_supported?: unknown };
-  if (Array.isArray(metadata.scopes_supported)) metadata.scopes_supported = metadata.scopes_supported.filter((scope) => !INTERNAL_SCOPES.includes(scope));
+  if (Array.isArray(metadata.scopes_supported))
+    metadata.scopes_supported = metadata.scopes_supported.filter((scope) => !INTERNAL_SCOPES.includes(scope));
 };

@@ -27,7 +27,8 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   if (managed.action === 'merge' && managed.grantId) {
     const grant = await provider.Grant.find(ctx.oidc.result?.consent?.grantId || managed.grantId);
     if (!grant || grant.clientId !== client!.clientId) throw new errors.InvalidRequest('the grant named by grant_id no longer exists');
-    if (account && grant.accountId !== account.accountId) throw new errors.AccessDenied('the grant named by grant_id belongs to another customer');
+    if (account && grant.accountId !== account.accountId)
+      throw new errors.AccessDenied('the grant named by grant_id belongs to another customer');
     return grant;
   }
   // The grant this very authorization's consent step saved (replace keeps the replaced grant's id).

@@ -46,7 +46,8 @@ function openBankingResource(issuer: string) {
 
 export function consentBindingFeatures(db: Db, issuer: string) {
   const validate = async (ctx: KoaContextWithOIDC, _detail: unknown, client: { clientId: string }) => {
-    if (!AUTHORIZATION_REQUEST_ROUTES.has(ctx.oidc.route)) throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
+    if (!AUTHORIZATION_REQUEST_ROUTES.has(ctx.oidc.route))
+      throw new errors.InvalidAuthorizationDetails('consent authorization_details belong in authorization requests');
     await refuseUnbindable(db, ctx, client.clientId, 'authorization_details');
   };
   return {
@@ -67,8 +68,10 @@ export function consentBindingFeatures(db: Db, issuer: string) {
       types: Object.fromEntries(CONSENT_DETAILS_TYPES.map((type) => [type, { validate }])),
       // The grant holds one {type, consent_id} entry per consent the customer authorised (consent-step.ts).
       authorizationDetailsForGrantSource: (ctx: KoaContextWithOIDC) => ctx.oidc.grant?.rar,
-      authorizationDetailsForAccessToken: (ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) => detailsStillInGrant(ctx, source),
-      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) => withVrpUsage(db, token.rar),
+      authorizationDetailsForAccessToken: (ctx: KoaContextWithOIDC, _token: unknown, source?: { rar?: AuthorizationDetail[] }) =>
+        detailsStillInGrant(ctx, source),
+      authorizationDetailsForIntrospection: (_ctx: KoaContextWithOIDC, token: { rar?: AuthorizationDetail[] }) =>
+        withVrpUsage(db, token.rar),
     },
   };
 }
@@ -81,7 +84,8 @@ export function consentBindingPolicy(policy = interactionPolicy.base()) {
   policy.get('consent')!.checks.add(
     new interactionPolicy.Check('openbanking_intent', 'a consent must be authorised by the customer', (ctx) => {
       const claims = ctx.oidc.params?.claims;
-      const named = typeof claims === 'string' && (JSON.parse(claims) as { id_token?: Record<string, unknown> }).id_token?.[INTENT_CLAIM] !== undefined;
+      const named =
+        typeof claims === 'string' && (JSON.parse(claims) as { id_token?: Record<string, unknown> }).id_token?.[INTENT_CLAIM] !== undefined;
       return named && !ctx.oidc.result?.consent ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );

@@ -1,6 +1,12 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { type ConsentStanding, consentStandingsOfGrant, endConsentsOfRevokedToken, getConsents, getSettledConsents } from '../consents/consent-service.ts';
+import {
+  type ConsentStanding,
+  consentStandingsOfGrant,
+  endConsentsOfRevokedToken,
+  getConsents,
+  getSettledConsents,
+} from '../consents/consent-service.ts';
 import { grantCompanionOfRequest } from '../store/request-prefetch.ts';
 import { type IntrospectionUses, noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
@@ -51,12 +57,17 @@ export function consentTokenClaims(db: Db) {
     if (consentIds.length === 0) return undefined;
     const read = new Map((await getConsents(db, consentIds)).map((consent) => [consent.id, consent]));
     const consents = consentIds.map((consentId) => read.get(consentId));
-    if (!consents.every((consent) => holdsIn(consent, grantIdOf(token)))) throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
+    if (!consents.every((consent) => holdsIn(consent, grantIdOf(token))))
+      throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
     const kind = ctx?.oidc.params?.grant_type === 'refresh_token' ? 'refreshed' : 'issued';
-    for (const consent of consents as Consent[]) await noteConsentUse(db, { consentId: consent.id, kind, clientId: ctx?.oidc.client?.clientId ?? consent.clientId });
+    for (const consent of consents as Consent[])
+      await noteConsentUse(db, { consentId: consent.id, kind, clientId: ctx?.oidc.client?.clientId ?? consent.clientId });
     // A merged grant (grant management) carries several: the first stays top-level for resource
     // servers that read one consent, and `consents` lists them all.
-    return { ...consentClaims(consents[0]!), ...(consents.length > 1 && { consents: (consents as Consent[]).map((consent) => consentClaims(consent)) }) };
+    return {
+      ...consentClaims(consents[0]!),
+      ...(consents.length > 1 && { consents: (consents as Consent[]).map((consent) => consentClaims(consent)) }),
+    };
   };
 }
 
@@ -75,7 +86,9 @@ export async function recordUseIfConsentHolds(db: Db, uses: IntrospectionUses, c
   if (consentIds.size === 0) return true;
   const grantId = grantIdOf(token);
   if (!grantId) return false;
-  const inGrant = new Map((await consentStandingsOfGrant(db, grantId, grantCompanionOfRequest(grantId))).map((standing) => [standing.id, standing]));
+  const inGrant = new Map(
+    (await consentStandingsOfGrant(db, grantId, grantCompanionOfRequest(grantId))).map((standing) => [standing.id, standing]),
+  );
   const standings = [...consentIds].map((consentId) => inGrant.get(consentId));
   if (!standings.every((standing) => standing?.status === 'Authorised')) return false;
   // The introspecting client (the bank's resource server, or the TPP itself) used the consent.
@@ -98,7 +111,10 @@ export async function consentHoldsAfterIssuance(db: Db, payload: { grantId?: str
 
 /** The consents a token's stored claims name: the top-level one and, for a merged grant, each in `consents`. */
 function consentIdsOfClaims(extra: Record<string, unknown> | undefined): string[] {
-  const ids = [extra?.consent_id, ...(Array.isArray(extra?.consents) ? extra.consents.map((claims: { consent_id?: unknown }) => claims.consent_id) : [])];
+  const ids = [
+    extra?.consent_id,
+    ...(Array.isArray(extra?.consents) ? extra.consents.map((claims: { consent_id?: unknown }) => claims.consent_id) : []),
+  ];
   return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
 }
 

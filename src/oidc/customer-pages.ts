@@ -30,7 +30,13 @@ export function customerPages(views: Views, parLifetimeSeconds: number) {
     views.render(
       ctx,
       'error',
-      { message: customerErrorMessage(w, { name: (error as Error).name, error: code }, { seconds: parLifetimeSeconds }), code, tppName, returnTo, startAgain: !returnTo },
+      {
+        message: customerErrorMessage(w, { name: (error as Error).name, error: code }, { seconds: parLifetimeSeconds }),
+        code,
+        tppName,
+        returnTo,
+        startAgain: !returnTo,
+      },
       ctx.status >= 400 ? ctx.status : 400,
     );
   };

@@ -12,7 +12,6 @@ import { GRANTS_PATH } from '../protocol/routes.ts';
 export const GRANT_MANAGEMENT_ACTIONS = ['create', 'merge', 'replace'] as const;
 export type GrantManagementAction = (typeof GRANT_MANAGEMENT_ACTIONS)[number];
 
-
 /** The draft's authorization server metadata. Clients may omit the action: Assent then creates a grant. */
 export function grantManagementDiscovery(issuer: string) {
   return {

@@ -78,12 +78,24 @@ export interface SigningKeyState {
 /** Every signing key in the database with its state at `now` (public facts only, never key material). */
 export async function listSigningKeys(db: Db, now = new Date()): Promise<SigningKeyState[]> {
   const rows = (await listServerSecrets(db)).filter((row) => row.kind === 'signing');
-  const stored = rows.map((row) => ({ jwk: row.material as JWK, createdAt: row.created_at, activatesAt: row.activates_at, retiresAt: row.retires_at }));
+  const stored = rows.map((row) => ({
+    jwk: row.material as JWK,
+    createdAt: row.created_at,
+    activatesAt: row.activates_at,
+    retiresAt: row.retires_at,
+  }));
   const published = new Map(signingKeysAt(stored, now).map((jwk) => [jwk.kid, jwk]));
   return stored.map((key) => {
     const jwk = published.get(key.jwk.kid);
     const state = !jwk ? 'retired' : jwk.key_ops?.includes('verify') && !jwk.key_ops.includes('sign') ? 'verify-only' : 'signing';
-    return { kid: key.jwk.kid!, alg: String(key.jwk.alg), state, createdAt: key.createdAt, activatesAt: key.activatesAt, retiresAt: key.retiresAt };
+    return {
+      kid: key.jwk.kid!,
+      alg: String(key.jwk.alg),
+      state,
+      createdAt: key.createdAt,
+      activatesAt: key.activatesAt,
+      retiresAt: key.retiresAt,
+    };
   });
 }
 
@@ -115,7 +127,10 @@ export function watchSigningKeys(options: {
     replaceKeystore(options.provider, signing);
     current = next;
     options.onChange(signing);
-    options.logger.info({ keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) }, 'signing keys changed');
+    options.logger.info(
+      { keys: signing.map((key) => ({ kid: key.kid, alg: key.alg, signs: key.key_ops === undefined })) },
+      'signing keys changed',
+    );
   };
   const timer = setInterval(() => {
     refreshNow().catch((error: unknown) => options.logger.warn({ err: error }, 'signing key refresh failed'));

@@ -5,7 +5,6 @@ import type { Db } from '../db/connect.ts';
 import { insertServerSecrets, listServerSecrets, lockServerSecrets, storedSecretKinds } from '../store/server-secrets.ts';
 import { FAPI_ALGORITHMS, type FapiAlgorithm } from '../protocol/algorithms.ts';
 
-
 export interface ServerKeys {
   /** Private signing JWKs, each with `kid`, `alg` and `use`. */
   signing: JWK[];

@@ -54,8 +54,15 @@ interface OAuthAnswer {
  * that is not there is 404), the table gives the code.
  */
 function oauthAnswerOf(caught: unknown): OAuthAnswer | undefined {
-  if (caught instanceof TokenRejected) return { status: 401, error: caught.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token', description: caught.message, challenge: caught.challenge };
-  if (caught instanceof AccessRefused) return { status: 403, error: 'insufficient_scope', description: caught.message, challenge: caught.challenge };
+  if (caught instanceof TokenRejected)
+    return {
+      status: 401,
+      error: caught.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token',
+      description: caught.message,
+      challenge: caught.challenge,
+    };
+  if (caught instanceof AccessRefused)
+    return { status: 403, error: 'insufficient_scope', description: caught.message, challenge: caught.challenge };
   if (!(caught instanceof AssentError) || !caught.expose) return undefined;
   const row = OAUTH_ERRORS[caught.code];
   if (!row) return undefined;

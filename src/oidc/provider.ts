@@ -24,7 +24,14 @@ import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-
 import { expiresWithSession, loadExistingGrant } from './authorization-grant.ts';
 import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
 import type { IntrospectionUses } from '../consents/consent-use.ts';
-import { consentHoldsAfterIssuance, endConsentsOfToken, recordUseIfConsentHolds, consentTokenClaims, refreshWithinGrant, withinGrant } from './consent-token-hooks.ts';
+import {
+  consentHoldsAfterIssuance,
+  endConsentsOfToken,
+  recordUseIfConsentHolds,
+  consentTokenClaims,
+  refreshWithinGrant,
+  withinGrant,
+} from './consent-token-hooks.ts';
 import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
@@ -43,7 +50,15 @@ export const INTERACTION_LIFETIME_SECONDS = 600;
  * device lives, above the provider; without them the backchannel endpoint is off.
  */
 export interface CibaSettings {
-  hooks: Pick<CIBAEnabledConfiguration, 'processLoginHint' | 'processLoginHintToken' | 'verifyUserCode' | 'validateBindingMessage' | 'validateRequestContext' | 'triggerAuthenticationDevice'>;
+  hooks: Pick<
+    CIBAEnabledConfiguration,
+    | 'processLoginHint'
+    | 'processLoginHintToken'
+    | 'verifyUserCode'
+    | 'validateBindingMessage'
+    | 'validateRequestContext'
+    | 'triggerAuthenticationDevice'
+  >;
   /** The longest a request waits for the customer; a TPP's requested_expiry may only shorten it. */
   requestLifetimeSeconds: number;
 }
@@ -94,7 +109,9 @@ function requireSenderConstrainedTokens(profile: FapiProfile, metadata: Record<s
     throw new errors.InvalidClientMetadata('FAPI 1.0 clients must set tls_client_certificate_bound_access_tokens');
   }
   if (!mtls && !dpop) {
-    throw new errors.InvalidClientMetadata('sender-constrained tokens are required: set dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens');
+    throw new errors.InvalidClientMetadata(
+      'sender-constrained tokens are required: set dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens',
+    );
   }
 }
 
@@ -111,7 +128,12 @@ function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   if (value === 'resource_server' && (grants.some((grant) => grant !== 'client_credentials') || (redirects?.length ?? 0) > 0)) {
     throw new errors.InvalidClientMetadata('a resource server has no grant_types but client_credentials and no redirect_uris');
   }
-  if (value !== 'resource_server' && String(metadata.scope ?? '').split(' ').includes(SCOPE.bank)) {
+  if (
+    value !== 'resource_server' &&
+    String(metadata.scope ?? '')
+      .split(' ')
+      .includes(SCOPE.bank)
+  ) {
     throw new errors.InvalidClientMetadata(`the ${SCOPE.bank} scope is for the bank's resource servers`);
   }
 }
@@ -191,7 +213,11 @@ export function createProvider(settings: ProviderSettings): Provider {
     async clientStanding(database, clientId, kept) {
       // Read with the request's interaction; else, inside a transaction (a registration) the read belongs
       // to it, and elsewhere it joins a batch.
-      const standing = kept ? clientStandingOfCompanion(kept.companion) : database === db ? await standings(clientId) : await clientStanding(database, clientId);
+      const standing = kept
+        ? clientStandingOfCompanion(kept.companion)
+        : database === db
+          ? await standings(clientId)
+          : await clientStanding(database, clientId);
       if (!standing.usable) settings.onRefusedClient?.(clientId);
       else await admitRequestClient(database, clientId, standing.throttle);
       return standing;
@@ -199,7 +225,8 @@ export function createProvider(settings: ProviderSettings): Provider {
     clientCache: settings.clientCache,
     batchedFind: settings.find,
     issuanceHolds: consentHoldsAfterIssuance,
-    sourceReused: (database, grantId, model) => endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
+    sourceReused: (database, grantId, model) =>
+      endGrantOfReuse(database, grantId, model === 'AuthorizationCode' ? CODE_REUSED : REFRESH_TOKEN_REUSED),
   });
 
   const configuration: Configuration = {
@@ -229,20 +256,31 @@ export function createProvider(settings: ProviderSettings): Provider {
         if (value !== undefined && !FAPI_PROFILES.includes(value as FapiProfile)) {
           throw new errors.InvalidClientMetadata(`fapi_profile must be one of ${FAPI_PROFILES.join(', ')}`);
         }
-        if (clientKindOf(metadata) !== 'resource_server') requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
+        if (clientKindOf(metadata) !== 'resource_server')
+          requireSenderConstrainedTokens(value === '1.0 Final' ? '1.0 Final' : '2.0', metadata);
       },
     },
     features: {
-      rpInitiatedLogout: { enabled: true, logoutSource: settings.pages.logoutSource, postLogoutSuccessSource: settings.pages.postLogoutSuccessSource },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: settings.pages.logoutSource,
+        postLogoutSuccessSource: settings.pages.postLogoutSuccessSource,
+      },
       ...fapi.features,
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) => (isResourceServer(client) || ownTokensOnly(ctx, client, token)) && (await recordUseIfConsentHolds(db, settings.introspectionUses, ctx, token)),
+        allowedPolicy: async (ctx, client, token) =>
+          (isResourceServer(client) || ownTokensOnly(ctx, client, token)) &&
+          (await recordUseIfConsentHolds(db, settings.introspectionUses, ctx, token)),
       },
       // RFC 7009: a TPP revokes only its own tokens; one of a consent-bound grant ends the consent with it.
-      revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => ownTokensOnly(ctx, client, token) && (await endConsentsOfToken(db, client.clientId, token)) },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) =>
+          ownTokensOnly(ctx, client, token) && (await endConsentsOfToken(db, client.clientId, token)),
+      },
       // Open to TPPs with a software statement; tpp/registration-middleware.ts checks it before these run.
       // Client ids are UUIDs: the library's default may start with '-', which command lines read as an option.
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true, idFactory: () => randomUUID() },
@@ -272,7 +310,10 @@ export function createProvider(settings: ProviderSettings): Provider {
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    interactions: { policy: consentBindingPolicy(scaInteractionPolicy()), url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid) },
+    interactions: {
+      policy: consentBindingPolicy(scaInteractionPolicy()),
+      url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid),
+    },
     loadExistingGrant,
     expiresWithSession,
     async findAccount(ctx, sub) {
@@ -313,7 +354,8 @@ function endConsentsOnRefreshReuse(provider: Provider, db: Db) {
       await next();
     } catch (error) {
       const grantId = ctx.oidc.entities.RefreshToken?.grantId;
-      if (error instanceof errors.InvalidGrant && error.error_detail === LIBRARY_REFRESH_REUSE && grantId) await endGrantOfReuse(db, grantId, REFRESH_TOKEN_REUSED);
+      if (error instanceof errors.InvalidGrant && error.error_detail === LIBRARY_REFRESH_REUSE && grantId)
+        await endGrantOfReuse(db, grantId, REFRESH_TOKEN_REUSED);
       throw error;
     }
   });

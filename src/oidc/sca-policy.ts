@@ -10,10 +10,12 @@ const { Check } = interactionPolicy;
  */
 export function scaInteractionPolicy() {
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
-    new Check('sca_per_authorization', 'strong customer authentication is required for every authorization', (ctx) =>
-      ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
-    ),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new Check('sca_per_authorization', 'strong customer authentication is required for every authorization', (ctx) =>
+        ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+      ),
+    );
   return policy;
 }

@@ -8,7 +8,10 @@ import type { Db } from '../db/connect.ts';
  * of introspection, each periodic limit's current period with what has been paid and what remains
  * (`periods`). The control parameters themselves are stored on the token (consentClaims).
  */
-export async function withVrpUsage(db: Db, details: readonly AuthorizationDetail[] | undefined): Promise<AuthorizationDetail[] | undefined> {
+export async function withVrpUsage(
+  db: Db,
+  details: readonly AuthorizationDetail[] | undefined,
+): Promise<AuthorizationDetail[] | undefined> {
   if (!details) return undefined;
   return Promise.all(
     details.map(async (detail) => {

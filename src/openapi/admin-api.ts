@@ -27,17 +27,30 @@ function describe(operation: AdminOperation): OperationDetail {
   const success =
     operation.format === 'jsonl'
       ? { description: 'one JSON object per line', content: { 'application/jsonl': { schema: { type: 'string' } } } }
-      : { description: 'the result', content: { 'application/json': { schema: operation.output ? jsonSchema(operation.output, 'output') : {} } } };
+      : {
+          description: 'the result',
+          content: { 'application/json': { schema: operation.output ? jsonSchema(operation.output, 'output') : {} } },
+        };
   return {
     summary: operation.summary,
     parameters:
       operation.method === 'GET'
-        ? [...parameters, ...Object.entries(rest).map(([name, property]) => ({ name, in: 'query', required: restRequired.includes(name), schema: property }))]
+        ? [
+            ...parameters,
+            ...Object.entries(rest).map(([name, property]) => ({
+              name,
+              in: 'query',
+              required: restRequired.includes(name),
+              schema: property,
+            })),
+          ]
         : parameters,
     ...(operation.method === 'POST' && {
       requestBody: {
         required: restRequired.length > 0,
-        content: { 'application/json': { schema: { type: 'object', properties: rest, required: restRequired, additionalProperties: false } } },
+        content: {
+          'application/json': { schema: { type: 'object', properties: rest, required: restRequired, additionalProperties: false } },
+        },
       },
     }),
     responses: {
@@ -58,8 +71,13 @@ export const adminApi: ApiPart = {
     AdminError: {
       type: 'object',
       required: ['error', 'error_description'],
-      properties: { error: { enum: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'server_error'] }, error_description: { type: 'string' } },
+      properties: {
+        error: { enum: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'server_error'] },
+        error_description: { type: 'string' },
+      },
     },
   },
-  operations: Object.fromEntries(ADMIN_OPERATIONS.map((operation) => [adminOperationId(operation), { ...describe(operation), 'x-cli-command': operation.name }])),
+  operations: Object.fromEntries(
+    ADMIN_OPERATIONS.map((operation) => [adminOperationId(operation), { ...describe(operation), 'x-cli-command': operation.name }]),
+  ),
 };

@@ -36,5 +36,17 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObjec
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const jsonBody = (schema: string) => ({ 'application/json': { schema: ref(schema) } });
 export const formBody = (schema: string) => ({ 'application/x-www-form-urlencoded': { schema: ref(schema) } });
-export const header = (name: string, required: boolean, description: string) => ({ name, in: 'header', required, description, schema: { type: 'string' } });
-export const query = (name: string, required: boolean, description: string, schema: JsonObject = { type: 'string' }) => ({ name, in: 'query', required, description, schema });
+export const header = (name: string, required: boolean, description: string) => ({
+  name,
+  in: 'header',
+  required,
+  description,
+  schema: { type: 'string' },
+});
+export const query = (name: string, required: boolean, description: string, schema: JsonObject = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema,
+});

@@ -26,7 +26,9 @@ const bankConsent = z.object({
     TransactionFromDateTime: dateTime.nullable(),
     TransactionToDateTime: dateTime.nullable(),
     DebtorAccount: account.nullable(),
-    Initiation: z.looseObject({ InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }), CreditorAccount: account }).nullable(),
+    Initiation: z
+      .looseObject({ InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }), CreditorAccount: account })
+      .nullable(),
     ControlParameters: domesticVrpResponse.shape.Data.shape.ControlParameters.optional(),
     VrpInitiation: domesticVrpResponse.shape.Data.shape.Initiation.optional(),
   }),
@@ -49,21 +51,21 @@ const paymentAccepted = z.object({
     ConsentId: z.string(),
     CreationDateTime: dateTime,
     InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }),
-    Periods: z.array(period).describe('each periodic limit\'s current period after this payment'),
+    Periods: z.array(period).describe("each periodic limit's current period after this payment"),
     Status: z.literal('Accepted'),
   }),
 });
 
 const FAILURES = {
   '401': obError('missing, inactive or wrongly bound access token'),
-  '403': obError('not a resource server\'s token with the bank scope'),
+  '403': obError("not a resource server's token with the bank scope"),
   '404': obError('no such consent'),
 };
 const CONSENT = { description: 'the whole consent', content: jsonBody('BankConsent') };
 
 export const bankApi: ApiPart = {
   tag: 'bank API',
-  description: 'For the bank\'s own resource servers (clients of kind resource_server with the bank scope)',
+  description: "For the bank's own resource servers (clients of kind resource_server with the bank scope)",
   schemas: {
     BankConsent: jsonSchema(bankConsent, 'output'),
     VrpPaymentRequest: jsonSchema(paymentRequest, 'input'),
@@ -73,10 +75,15 @@ export const bankApi: ApiPart = {
     getBankConsent: { responses: { '200': CONSENT, ...FAILURES } },
     consumePaymentConsent: {
       description: 'Exactly one caller consumes an Authorised single-use payment consent; its grant and tokens end with it.',
-      responses: { '200': CONSENT, '400': obError('UK.OBIE.Resource.InvalidConsentStatus: not an Authorised payment consent'), ...FAILURES },
+      responses: {
+        '200': CONSENT,
+        '400': obError('UK.OBIE.Resource.InvalidConsentStatus: not an Authorised payment consent'),
+        ...FAILURES,
+      },
     },
     decideVrpPayment: {
-      description: 'Asked before each payment under a VRP consent. A repeated x-idempotency-key answers as the first time did (x-idempotent-replay: true).',
+      description:
+        'Asked before each payment under a VRP consent. A repeated x-idempotency-key answers as the first time did (x-idempotent-replay: true).',
       parameters: [header('x-idempotency-key', true, 'one payment, one key')],
       requestBody: { required: true, content: jsonBody('VrpPaymentRequest') },
       responses: {

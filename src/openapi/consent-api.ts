@@ -21,7 +21,10 @@ const TOKEN_FAILURES = {
 const schemas: ApiPart['schemas'] = { OBErrorResponse: jsonSchema(obErrorResponse, 'output') };
 const operations: Record<string, OperationDetail> = {};
 for (const resource of CONSENT_RESOURCES) {
-  const name = resource.title.split(' ').map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+  const name = resource.title
+    .split(' ')
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
   const title = resource.title.toLowerCase();
   schemas[`${name}Request`] = jsonSchema(resource.request, 'input');
   schemas[`${name}Response`] = jsonSchema(resource.response, 'output');
@@ -29,7 +32,10 @@ for (const resource of CONSENT_RESOURCES) {
   const ids = consentOperationIds(resource.type);
   operations[ids.create] = {
     summary: `Create a ${title}`,
-    parameters: [INTERACTION_ID, header('x-idempotency-key', resource.idempotencyRequired, 'same key and body return the first consent; at most 40 characters')],
+    parameters: [
+      INTERACTION_ID,
+      header('x-idempotency-key', resource.idempotencyRequired, 'same key and body return the first consent; at most 40 characters'),
+    ],
     requestBody: { required: true, content: jsonBody(`${name}Request`) },
     responses: { '201': ok, '400': obError('invalid request; UK.OBIE.* codes in Errors'), ...TOKEN_FAILURES },
   };
@@ -64,7 +70,11 @@ operations.CreateDomesticVRPConsentsConsentIdFundsConfirmation = {
   parameters: [CONSENT_ID, INTERACTION_ID],
   requestBody: { required: true, content: jsonBody('DomesticVRPFundsConfirmationRequest') },
   responses: {
-    '201': { description: 'Available or NotAvailable, never the balance', headers: RESPONSE_HEADERS, content: jsonBody('DomesticVRPFundsConfirmationResponse') },
+    '201': {
+      description: 'Available or NotAvailable, never the balance',
+      headers: RESPONSE_HEADERS,
+      content: jsonBody('DomesticVRPFundsConfirmationResponse'),
+    },
     '400': obError('invalid request, ConsentId mismatch, or the consent is not Authorised'),
     '401': obError('missing, inactive or wrongly bound access token'),
     '403': obError('the token lacks the scope or belongs to another consent'),
@@ -75,7 +85,7 @@ operations.CreateDomesticVRPConsentsConsentIdFundsConfirmation = {
 export const consentApi: ApiPart = {
   tag: 'UK OB consent API',
   description:
-    'UK Open Banking v3.1 account-access, domestic-payment, funds-confirmation and domestic VRP consents for TPPs, with a DPoP- or mTLS-bound client_credentials token; VRP funds confirmation takes the customer\'s access token of the consent.',
+    "UK Open Banking v3.1 account-access, domestic-payment, funds-confirmation and domestic VRP consents for TPPs, with a DPoP- or mTLS-bound client_credentials token; VRP funds confirmation takes the customer's access token of the consent.",
   schemas,
   operations,
 };

@@ -7,7 +7,7 @@ import { type ApiPart, jsonBody, jsonSchema } from './api-part.ts';
  * one-time code or denied, with the customer's dashboard session (src/ciba/device-router.ts).
  */
 
-const words = z.string().describe('in the customer\'s language (Accept-Language or the lang cookie), as on the consent page');
+const words = z.string().describe("in the customer's language (Accept-Language or the lang cookie), as on the consent page");
 const decoupledRequests = z.object({
   requests: z.array(
     z.object({
@@ -24,14 +24,32 @@ const decoupledRequests = z.object({
         vrp: z.looseObject({}).nullable(),
         debtor_account: z.string().nullable(),
       }),
-      accounts: z.object({ choose: z.enum(['one', 'one_or_more']), legend: words, options: z.array(z.object({ id: z.string(), label: words })) }),
-      payment_digest: z.string().nullable().describe('for a payment: send it back with the approval, so the code approves exactly the payment shown'),
+      accounts: z.object({
+        choose: z.enum(['one', 'one_or_more']),
+        legend: words,
+        options: z.array(z.object({ id: z.string(), label: words })),
+      }),
+      payment_digest: z
+        .string()
+        .nullable()
+        .describe('for a payment: send it back with the approval, so the code approves exactly the payment shown'),
     }),
   ),
 });
 const decided = z.object({ status: z.enum(['approved', 'denied']) });
 const refusal = z.object({
-  error: z.enum(['not_found', 'already_decided', 'invalid_code', 'code_reused', 'payment_changed', 'invalid_accounts', 'consent_unavailable', 'locked', 'login_required', 'invalid_request']),
+  error: z.enum([
+    'not_found',
+    'already_decided',
+    'invalid_code',
+    'code_reused',
+    'payment_changed',
+    'invalid_accounts',
+    'consent_unavailable',
+    'locked',
+    'login_required',
+    'invalid_request',
+  ]),
   error_description: words,
 });
 
@@ -45,7 +63,8 @@ const COMMON = {
 
 export const decoupledApi: ApiPart = {
   tag: 'Decoupled authentication',
-  description: 'CIBA for the customer\'s own device: a bank\'s app lists the decoupled requests waiting for the signed-in customer and approves (one-time code) or denies them',
+  description:
+    "CIBA for the customer's own device: a bank's app lists the decoupled requests waiting for the signed-in customer and approves (one-time code) or denies them",
   schemas: {
     DecoupledRequests: jsonSchema(decoupledRequests, 'output'),
     DecoupledApproval: jsonSchema(approvalBody, 'input'),
@@ -53,7 +72,12 @@ export const decoupledApi: ApiPart = {
     DecoupledRefusal: jsonSchema(refusal, 'output'),
   },
   operations: {
-    listDecoupledRequests: { responses: { '200': { description: 'the requests waiting for this customer, oldest first', content: jsonBody('DecoupledRequests') }, '401': COMMON['401'] } },
+    listDecoupledRequests: {
+      responses: {
+        '200': { description: 'the requests waiting for this customer, oldest first', content: jsonBody('DecoupledRequests') },
+        '401': COMMON['401'],
+      },
+    },
     approveDecoupledRequest: {
       requestBody: { required: true, content: jsonBody('DecoupledApproval') },
       responses: {
@@ -66,7 +90,10 @@ export const decoupledApi: ApiPart = {
     },
     denyDecoupledRequest: {
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-      responses: { '200': { description: 'denied: the consent is Rejected and the TPP hears access_denied', content: jsonBody('DecoupledDecision') }, ...COMMON },
+      responses: {
+        '200': { description: 'denied: the consent is Rejected and the TPP hears access_denied', content: jsonBody('DecoupledDecision') },
+        ...COMMON,
+      },
     },
   },
 };

@@ -49,8 +49,16 @@ function fallbackTag(route: Route): string {
 
 function operationOf(route: Route & { operationId: string }, described: { part: ApiPart; detail: OperationDetail } | undefined) {
   const credential = credentialOf(route);
-  if (!credential) throw new Error(`${route.method} ${route.path}: a ${route.caller} route must declare its credential in src/protocol/routes.ts`);
-  const { summary, description, parameters = [], requestBody, responses, ...extensions } = described?.detail ?? {
+  if (!credential)
+    throw new Error(`${route.method} ${route.path}: a ${route.caller} route must declare its credential in src/protocol/routes.ts`);
+  const {
+    summary,
+    description,
+    parameters = [],
+    requestBody,
+    responses,
+    ...extensions
+  } = described?.detail ?? {
     responses: { '200': { description: route.purpose, content: { 'application/json': { schema: {} } } } },
   };
   const named = new Set(parameters.map((parameter) => `${String(parameter.in)} ${String(parameter.name)}`));
@@ -99,7 +107,7 @@ export function openApiDocument(issuer: string, inventory: readonly Route[] = ap
       title: 'Assent',
       version: '1',
       description:
-        'Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, Grant Management, the bank API for resource servers, the operator\'s admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer\'s pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.',
+        "Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, Grant Management, the bank API for resource servers, the operator's admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer's pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.",
     },
     servers: [{ url: issuer }],
     tags: PARTS.map(({ tag, description }) => ({ name: tag, description })),
@@ -125,15 +133,21 @@ function refsIn(value: unknown, found: Set<string>): Set<string> {
  * with the admin listener as the server, and only the components they use.
  */
 export function adminOpenApiDocument(document: OpenApiDocument): OpenApiDocument {
-  const adminPaths = new Set(apiInventory().filter((route) => route.servedBy === 'admin').map((route) => openApiPath(route.path)));
+  const adminPaths = new Set(
+    apiInventory()
+      .filter((route) => route.servedBy === 'admin')
+      .map((route) => openApiPath(route.path)),
+  );
   const paths = Object.fromEntries(
     Object.entries(document.paths)
       .filter(([path]) => adminPaths.has(path))
       .map(([path, { servers: _servers, ...operations }]) => [path, operations]),
   );
-  const operations = Object.values(paths).flatMap((item) => Object.values(item) as { tags: string[]; security: Record<string, string[]>[] }[]);
+  const operations = Object.values(paths).flatMap(
+    (item) => Object.values(item) as { tags: string[]; security: Record<string, string[]>[] }[],
+  );
   const used = new Set<string>();
-  for (let pending = [...refsIn(paths, new Set())]; pending.length > 0; ) {
+  for (let pending = [...refsIn(paths, new Set())]; pending.length > 0;) {
     const name = pending.pop()!.replace('#/components/schemas/', '');
     if (used.has(name)) continue;
     used.add(name);

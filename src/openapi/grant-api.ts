@@ -8,7 +8,9 @@ const grant = z.object({
   scopes: z.array(z.object({ scope: z.string(), resource: z.array(z.string()).optional() })),
   claims: z.array(z.string()),
   authorization_details: z.array(z.looseObject({ type: z.string() })),
-  consents: z.array(z.looseObject({ consent_id: z.string(), consent_type: z.enum(CONSENT_TYPES), consent_status: z.string() })).describe('Assent\'s addition: the consents the grant holds, as introspection describes them'),
+  consents: z
+    .array(z.looseObject({ consent_id: z.string(), consent_type: z.enum(CONSENT_TYPES), consent_status: z.string() }))
+    .describe("Assent's addition: the consents the grant holds, as introspection describes them"),
 });
 
 const error = (description: string) => ({ description, content: jsonBody('OAuthError') });

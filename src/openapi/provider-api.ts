@@ -13,12 +13,15 @@ import { type ApiPart, formBody, header, jsonBody, jsonSchema, ref } from './api
  */
 
 const clientAuthentication = {
-  client_id: z.string().optional().describe('required with tls_client_auth; with private_key_jwt it is the assertion\'s iss/sub'),
+  client_id: z.string().optional().describe("required with tls_client_auth; with private_key_jwt it is the assertion's iss/sub"),
   client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer').optional().describe('private_key_jwt'),
-  client_assertion: z.string().optional().describe('private_key_jwt: a JWT signed with a key of the client\'s JWKS, aud = the issuer'),
+  client_assertion: z.string().optional().describe("private_key_jwt: a JWT signed with a key of the client's JWKS, aud = the issuer"),
 };
 
-const oauthError = z.object({ error: z.string().describe('an OAuth error code (RFC 6749, 7009, 7662, 9126, 9449)'), error_description: z.string().optional() });
+const oauthError = z.object({
+  error: z.string().describe('an OAuth error code (RFC 6749, 7009, 7662, 9126, 9449)'),
+  error_description: z.string().optional(),
+});
 
 const parRequest = z
   .looseObject({
@@ -31,23 +34,34 @@ const parRequest = z
     nonce: z.string().optional(),
     code_challenge: z.string().optional().describe('PKCE, required'),
     code_challenge_method: z.literal('S256').optional(),
-    authorization_details: z.string().optional().describe('RFC 9396, JSON: the consents asked for ({type, consent_id} or a UK OB consent body)'),
+    authorization_details: z
+      .string()
+      .optional()
+      .describe('RFC 9396, JSON: the consents asked for ({type, consent_id} or a UK OB consent body)'),
     claims: z.string().optional().describe('JSON; openbanking_intent_id binds a consent'),
     dpop_jkt: z.string().optional().describe('RFC 9449: the thumbprint of the key the tokens will be bound to'),
   })
-  .describe('the authorization request\'s parameters, in a signed request object or as form fields, plus client authentication');
+  .describe("the authorization request's parameters, in a signed request object or as form fields, plus client authentication");
 
-const parResponse = z.object({ request_uri: z.string().describe('urn:ietf:params:oauth:request_uri:...; use it once at the authorization endpoint'), expires_in: z.int() });
+const parResponse = z.object({
+  request_uri: z.string().describe('urn:ietf:params:oauth:request_uri:...; use it once at the authorization endpoint'),
+  expires_in: z.int(),
+});
 
 const tokenRequest = z.looseObject({
   ...clientAuthentication,
   // The grants a client may use are its registered grant_types; discovery lists them all (grant_types_supported).
-  grant_type: z.string().describe('authorization_code, refresh_token, client_credentials, or another of grant_types_supported in discovery'),
+  grant_type: z
+    .string()
+    .describe('authorization_code, refresh_token, client_credentials, or another of grant_types_supported in discovery'),
   code: z.string().optional(),
   redirect_uri: z.url().optional(),
   code_verifier: z.string().optional().describe('PKCE'),
   refresh_token: z.string().optional(),
-  auth_req_id: z.string().optional().describe('CIBA (urn:openid:params:grant-type:ciba): the auth_req_id of the backchannel authentication response'),
+  auth_req_id: z
+    .string()
+    .optional()
+    .describe('CIBA (urn:openid:params:grant-type:ciba): the auth_req_id of the backchannel authentication response'),
   scope: z.string().optional(),
   resource: z.url().optional(),
 });
@@ -65,7 +79,11 @@ const tokenResponse = z.looseObject({
 
 const backchannelRequest = z.object({
   ...clientAuthentication,
-  request: z.string().describe('FAPI-CIBA: a request object signed with backchannel_authentication_request_signing_alg, holding scope, binding_message, the consent (claims.id_token.openbanking_intent_id or authorization_details), one of login_hint, login_hint_token or id_token_hint, and optionally requested_expiry and client_notification_token (ping)'),
+  request: z
+    .string()
+    .describe(
+      'FAPI-CIBA: a request object signed with backchannel_authentication_request_signing_alg, holding scope, binding_message, the consent (claims.id_token.openbanking_intent_id or authorization_details), one of login_hint, login_hint_token or id_token_hint, and optionally requested_expiry and client_notification_token (ping)',
+    ),
 });
 const backchannelResponse = z.object({
   auth_req_id: z.string().describe('poll the token endpoint with it (grant_type urn:openid:params:grant-type:ciba)'),
@@ -73,7 +91,11 @@ const backchannelResponse = z.object({
   interval: z.int().describe('the fewest seconds between polls; polling faster answers slow_down'),
 });
 
-const tokenRequestBody = z.object({ ...clientAuthentication, token: z.string(), token_type_hint: z.enum(['access_token', 'refresh_token']).optional() });
+const tokenRequestBody = z.object({
+  ...clientAuthentication,
+  token: z.string(),
+  token_type_hint: z.enum(['access_token', 'refresh_token']).optional(),
+});
 
 const introspectionResponse = z.looseObject({
   active: z.boolean().describe('false for an unknown, expired, revoked or foreign token, and for one whose consent no longer holds'),
@@ -85,18 +107,26 @@ const introspectionResponse = z.looseObject({
   iss: z.string().optional(),
   aud: z.union([z.string(), z.array(z.string())]).optional(),
   token_type: z.string().optional(),
-  cnf: z.object({ jkt: z.string().optional(), 'x5t#S256': z.string().optional() }).optional().describe('the key or certificate the token is bound to'),
+  cnf: z
+    .object({ jkt: z.string().optional(), 'x5t#S256': z.string().optional() })
+    .optional()
+    .describe('the key or certificate the token is bound to'),
   consent_id: z.string().optional(),
   consent_type: z.enum(CONSENT_TYPES).optional(),
   consent_status: z.enum(CONSENT_STATUSES).optional(),
   permissions: z.array(z.string()).optional(),
   account_ids: z.array(z.string()).optional(),
-  expiration: z.int().nullable().optional().describe('the consent\'s end, epoch seconds'),
-  control_parameters: z.record(z.string(), z.unknown()).optional().describe('a domestic VRP consent\'s limits'),
-  authorization_details: z.array(z.looseObject({ type: z.string() })).optional().describe('a VRP entry carries `periods`: each limit\'s current period with what is paid and what remains'),
+  expiration: z.int().nullable().optional().describe("the consent's end, epoch seconds"),
+  control_parameters: z.record(z.string(), z.unknown()).optional().describe("a domestic VRP consent's limits"),
+  authorization_details: z
+    .array(z.looseObject({ type: z.string() }))
+    .optional()
+    .describe("a VRP entry carries `periods`: each limit's current period with what is paid and what remains"),
 });
 
-const jwks = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), use: z.string().optional(), alg: z.string().optional() })) });
+const jwks = z.object({
+  keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), use: z.string().optional(), alg: z.string().optional() })),
+});
 
 const providerMetadata = z.looseObject({
   issuer: z.url(),
@@ -125,7 +155,10 @@ const clientMetadata = z.looseObject({
   jwks_uri: z.url().optional(),
   jwks: z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).optional(),
   dpop_bound_access_tokens: z.boolean().optional(),
-  tls_client_certificate_bound_access_tokens: z.boolean().optional().describe('one of the two bindings is required: tokens are never bearer'),
+  tls_client_certificate_bound_access_tokens: z
+    .boolean()
+    .optional()
+    .describe('one of the two bindings is required: tokens are never bearer'),
   scope: z.string().optional(),
 });
 
@@ -150,21 +183,37 @@ const REGISTRATION_ERRORS: Record<RegistrationErrorCode, true> = {
   invalid_client: true,
   temporarily_unavailable: true,
 };
-const registrationError = z.object({ error: z.enum(Object.keys(REGISTRATION_ERRORS) as [RegistrationErrorCode]), error_description: z.string() });
+const registrationError = z.object({
+  error: z.enum(Object.keys(REGISTRATION_ERRORS) as [RegistrationErrorCode]),
+  error_description: z.string(),
+});
 
 const error = (description: string) => ({ description, content: jsonBody('OAuthError') });
 const NO_STORE = { 'Cache-Control': { schema: { type: 'string', const: 'no-store' } } };
-const DPOP_HEADER = header('DPoP', false, 'RFC 9449: a DPoP proof binds the tokens issued to its key (a DPoP-bound client); a client registered for mTLS binding presents its certificate instead');
-const CLIENT_ERRORS = { '400': error('invalid_request, invalid_grant, invalid_scope, ... (RFC 6749 5.2)'), '401': error('invalid_client: the client could not be authenticated') };
+const DPOP_HEADER = header(
+  'DPoP',
+  false,
+  'RFC 9449: a DPoP proof binds the tokens issued to its key (a DPoP-bound client); a client registered for mTLS binding presents its certificate instead',
+);
+const CLIENT_ERRORS = {
+  '400': error('invalid_request, invalid_grant, invalid_scope, ... (RFC 6749 5.2)'),
+  '401': error('invalid_client: the client could not be authenticated'),
+};
 const registrationFailure = (description: string) => ({ description, content: jsonBody('RegistrationError') });
 const metadataBody = {
   required: true,
-  content: { ...jsonBody('ClientMetadataRequest'), 'application/jwt': { schema: { type: 'string', description: 'UK OB form: the metadata as a JWT signed by the TPP, holding the software statement' } } },
+  content: {
+    ...jsonBody('ClientMetadataRequest'),
+    'application/jwt': {
+      schema: { type: 'string', description: 'UK OB form: the metadata as a JWT signed by the TPP, holding the software statement' },
+    },
+  },
 };
 
 export const providerApi: ApiPart = {
   tag: 'OpenID Provider',
-  description: 'FAPI 2.0 endpoints of the authorization server: discovery, keys, PAR, CIBA, token, introspection, revocation, UserInfo, dynamic client registration',
+  description:
+    'FAPI 2.0 endpoints of the authorization server: discovery, keys, PAR, CIBA, token, introspection, revocation, UserInfo, dynamic client registration',
   schemas: {
     OAuthError: jsonSchema(oauthError, 'output'),
     ProviderMetadata: jsonSchema(providerMetadata, 'output'),
@@ -184,18 +233,40 @@ export const providerApi: ApiPart = {
     RegistrationError: jsonSchema(registrationError, 'output'),
   },
   operations: {
-    getOpenIdConfiguration: { responses: { '200': { description: 'the OpenID Provider metadata', content: jsonBody('ProviderMetadata') } } },
-    getAuthorizationServerMetadata: { responses: { '200': { description: 'the same metadata, RFC 8414', content: jsonBody('ProviderMetadata') } } },
-    getJwks: { responses: { '200': { description: 'the keys that sign id tokens, JWT introspection responses and event notifications', content: { 'application/jwk-set+json': { schema: ref('JsonWebKeySet') } } } } },
+    getOpenIdConfiguration: {
+      responses: { '200': { description: 'the OpenID Provider metadata', content: jsonBody('ProviderMetadata') } },
+    },
+    getAuthorizationServerMetadata: {
+      responses: { '200': { description: 'the same metadata, RFC 8414', content: jsonBody('ProviderMetadata') } },
+    },
+    getJwks: {
+      responses: {
+        '200': {
+          description: 'the keys that sign id tokens, JWT introspection responses and event notifications',
+          content: { 'application/jwk-set+json': { schema: ref('JsonWebKeySet') } },
+        },
+      },
+    },
     pushAuthorizationRequest: {
       parameters: [DPOP_HEADER],
       requestBody: { required: true, content: formBody('PushedAuthorizationRequest') },
-      responses: { '201': { description: 'the request_uri to send the customer to /auth with', headers: NO_STORE, content: jsonBody('PushedAuthorizationResponse') }, ...CLIENT_ERRORS },
+      responses: {
+        '201': {
+          description: 'the request_uri to send the customer to /auth with',
+          headers: NO_STORE,
+          content: jsonBody('PushedAuthorizationResponse'),
+        },
+        ...CLIENT_ERRORS,
+      },
     },
     requestBackchannelAuthentication: {
       requestBody: { required: true, content: formBody('BackchannelAuthenticationRequest') },
       responses: {
-        '200': { description: 'accepted, whether or not the hint names a customer (a request for nobody only ever expires)', headers: NO_STORE, content: jsonBody('BackchannelAuthenticationResponse') },
+        '200': {
+          description: 'accepted, whether or not the hint names a customer (a request for nobody only ever expires)',
+          headers: NO_STORE,
+          content: jsonBody('BackchannelAuthenticationResponse'),
+        },
         '400': error('invalid_request (unsigned, no consent, no hint), invalid_binding_message, invalid_scope, ... (CIBA 13)'),
         '401': CLIENT_ERRORS['401'],
       },
@@ -215,7 +286,7 @@ export const providerApi: ApiPart = {
       requestBody: { required: true, content: formBody('IntrospectionRequest') },
       responses: {
         '200': {
-          description: 'the token\'s state, with the consent it was issued under',
+          description: "the token's state, with the consent it was issued under",
           content: { ...jsonBody('IntrospectionResponse'), 'application/token-introspection+jwt': { schema: { type: 'string' } } },
         },
         ...CLIENT_ERRORS,
@@ -227,27 +298,41 @@ export const providerApi: ApiPart = {
     },
     getUserInfo: {
       responses: {
-        '200': { description: 'claims about the customer', content: { ...jsonBody('UserInfo'), 'application/jwt': { schema: { type: 'string' } } } },
+        '200': {
+          description: 'claims about the customer',
+          content: { ...jsonBody('UserInfo'), 'application/jwt': { schema: { type: 'string' } } },
+        },
         '401': error('invalid_token (WWW-Authenticate says why)'),
       },
     },
     postUserInfo: {
       responses: {
-        '200': { description: 'claims about the customer', content: { ...jsonBody('UserInfo'), 'application/jwt': { schema: { type: 'string' } } } },
+        '200': {
+          description: 'claims about the customer',
+          content: { ...jsonBody('UserInfo'), 'application/jwt': { schema: { type: 'string' } } },
+        },
         '401': error('invalid_token (WWW-Authenticate says why)'),
       },
     },
     registerClient: {
-      description: 'No header credential: the software statement, signed by a trusted directory, is verified (signature, iss, exp, jti replay) and bounds the metadata. Present the client certificate to register tls_client_auth.',
+      description:
+        'No header credential: the software statement, signed by a trusted directory, is verified (signature, iss, exp, jti replay) and bounds the metadata. Present the client certificate to register tls_client_auth.',
       requestBody: metadataBody,
       responses: {
-        '201': { description: 'the registered client with its registration access token', headers: NO_STORE, content: jsonBody('RegisteredClient') },
+        '201': {
+          description: 'the registered client with its registration access token',
+          headers: NO_STORE,
+          content: jsonBody('RegisteredClient'),
+        },
         '400': registrationFailure('RFC 7591 3.2.2 error'),
         '403': registrationFailure('unauthorized_client: the organisation is suspended'),
       },
     },
     getClientRegistration: {
-      responses: { '200': { description: 'the registration as it is', content: jsonBody('RegisteredClient') }, '401': error('invalid_token') },
+      responses: {
+        '200': { description: 'the registration as it is', content: jsonBody('RegisteredClient') },
+        '401': error('invalid_token'),
+      },
     },
     updateClientRegistration: {
       requestBody: metadataBody,
@@ -257,7 +342,8 @@ export const providerApi: ApiPart = {
         '401': error('invalid_token'),
       },
     },
-    deleteClientRegistration: { responses: { '204': { description: 'deregistered: the client and all its tokens are gone' }, '401': error('invalid_token') } },
+    deleteClientRegistration: {
+      responses: { '204': { description: 'deregistered: the client and all its tokens are gone' }, '401': error('invalid_token') },
+    },
   },
 };
-

@@ -33,7 +33,7 @@ export function securitySchemes(issuer: string) {
       in: 'header',
       name: 'DPoP',
       description:
-        'RFC 9449 DPoP proof: a dpop+jwt signed with the key the access token is bound to (cnf.jkt), PS256 or ES256, with htm, htu, iat, jti and ath (the token\'s hash); the token itself is sent as `Authorization: DPoP <token>`. Not an API key: a new proof per request, replay-checked.',
+        "RFC 9449 DPoP proof: a dpop+jwt signed with the key the access token is bound to (cnf.jkt), PS256 or ES256, with htm, htu, iat, jti and ath (the token's hash); the token itself is sent as `Authorization: DPoP <token>`. Not an API key: a new proof per request, replay-checked.",
     },
     // A client assertion travels in the form body, where no OpenAPI scheme type can point; the
     // discovery document (token_endpoint_auth_methods_supported, *_signing_alg_values_supported) states it.
@@ -41,16 +41,22 @@ export function securitySchemes(issuer: string) {
       type: 'openIdConnect',
       openIdConnectUrl: `${issuer}${DISCOVERY_PATH}`,
       description:
-        'RFC 7523 private_key_jwt client authentication: client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer and client_assertion (a JWT signed with a key of the client\'s registered JWKS, PS256 or ES256, aud = the issuer, single use) in the form body.',
+        "RFC 7523 private_key_jwt client authentication: client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer and client_assertion (a JWT signed with a key of the client's registered JWKS, PS256 or ES256, aud = the issuer, single use) in the form body.",
     },
     tppClientCredentials: {
       type: 'oauth2',
       description: "a TPP's client_credentials access token, sender-constrained: with dpopProof or mutualTLS",
-      flows: { clientCredentials: { tokenUrl, scopes: scopes(SCOPE.accounts, SCOPE.payments, SCOPE.fundsConfirmations, SCOPE.grantManagementQuery, SCOPE.grantManagementRevoke) } },
+      flows: {
+        clientCredentials: {
+          tokenUrl,
+          scopes: scopes(SCOPE.accounts, SCOPE.payments, SCOPE.fundsConfirmations, SCOPE.grantManagementQuery, SCOPE.grantManagementRevoke),
+        },
+      },
     },
     customerAccessToken: {
       type: 'oauth2',
-      description: 'the access token a customer granted to the client (PAR + authorization code with PKCE), sender-constrained: with dpopProof or mutualTLS',
+      description:
+        'the access token a customer granted to the client (PAR + authorization code with PKCE), sender-constrained: with dpopProof or mutualTLS',
       flows: {
         authorizationCode: {
           authorizationUrl: `${issuer}${ENGINE_PATHS.authorization}`,
@@ -62,13 +68,27 @@ export function securitySchemes(issuer: string) {
     },
     resourceServerClientCredentials: {
       type: 'oauth2',
-      description: "a resource server's client_credentials access token (a client of kind resource_server, made by the operator with rs:create), sender-constrained: with dpopProof or mutualTLS",
+      description:
+        "a resource server's client_credentials access token (a client of kind resource_server, made by the operator with rs:create), sender-constrained: with dpopProof or mutualTLS",
       flows: { clientCredentials: { tokenUrl, scopes: scopes(SCOPE.bank) } },
     },
-    registrationAccessToken: { type: 'http', scheme: 'bearer', description: 'RFC 7592: the registration_access_token returned at registration' },
-    adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (dev mode: DATA_DIR/admin-token); name yourself in X-Assent-Operator' },
+    registrationAccessToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'RFC 7592: the registration_access_token returned at registration',
+    },
+    adminToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'ADMIN_TOKEN (dev mode: DATA_DIR/admin-token); name yourself in X-Assent-Operator',
+    },
     adminCertificate: { type: 'mutualTLS', description: 'a client certificate issued by ADMIN_CLIENT_CA_FILE; its CN is the operator' },
-    customerSession: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: "the customer's dashboard session (after their own sign-in with SCA)" },
+    customerSession: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: SESSION_COOKIE,
+      description: "the customer's dashboard session (after their own sign-in with SCA)",
+    },
   } as const;
 }
 
@@ -77,7 +97,10 @@ type Requirement = Partial<Record<SecuritySchemeName, string[]>>;
 
 /** A sender-constrained token: any one of the scopes, each proven by DPoP or by the certificate. */
 const senderConstrained = (scheme: SecuritySchemeName, anyScopeOf: readonly Scope[]): Requirement[] =>
-  anyScopeOf.flatMap((scope) => [{ [scheme]: [scope], dpopProof: [] }, { [scheme]: [scope], mutualTLS: [] }]);
+  anyScopeOf.flatMap((scope) => [
+    { [scheme]: [scope], dpopProof: [] },
+    { [scheme]: [scope], mutualTLS: [] },
+  ]);
 
 /** The OpenAPI security requirements (alternatives; the schemes inside one all apply) of a route presenting `credential`. */
 export function securityRequirements(route: Route, credential: Credential): Requirement[] {
@@ -88,7 +111,10 @@ export function securityRequirements(route: Route, credential: Credential): Requ
     case 'client_authentication':
       return [{ privateKeyJwt: [] }, { mutualTLS: [] }];
     case 'client_credentials_token':
-      return senderConstrained(route.caller === 'resource_server' ? 'resourceServerClientCredentials' : 'tppClientCredentials', credential.anyScopeOf);
+      return senderConstrained(
+        route.caller === 'resource_server' ? 'resourceServerClientCredentials' : 'tppClientCredentials',
+        credential.anyScopeOf,
+      );
     case 'customer_access_token':
       return senderConstrained('customerAccessToken', credential.anyScopeOf);
     case 'registration_access_token':

@@ -8,7 +8,10 @@ const readiness = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.object({ database: z.boolean(), migrations: z.boolean(), keys: z.boolean(), accepting: z.boolean() }),
 });
-const document = { description: 'an OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } } };
+const document = {
+  description: 'an OpenAPI 3.1 document',
+  content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } },
+};
 
 export const serviceApi: ApiPart = {
   tag: 'service',
@@ -19,10 +22,16 @@ export const serviceApi: ApiPart = {
     getReadiness: {
       responses: {
         '200': { description: 'ready for traffic', content: jsonBody('Readiness') },
-        '503': { description: 'not ready: the database, migrations or keys are missing, or the process is draining', content: jsonBody('Readiness') },
+        '503': {
+          description: 'not ready: the database, migrations or keys are missing, or the process is draining',
+          content: jsonBody('Readiness'),
+        },
       },
     },
     getOpenApiDocument: { summary: 'This document: every JSON API of Assent', responses: { '200': document } },
-    getAdminOpenApiDocument: { summary: 'The admin API\'s part of this document, served on the admin listener', responses: { '200': document } },
+    getAdminOpenApiDocument: {
+      summary: "The admin API's part of this document, served on the admin listener",
+      responses: { '200': document },
+    },
   },
 };

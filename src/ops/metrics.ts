@@ -53,17 +53,33 @@ export function createMetrics({ poolStats, consentCounts }: MetricSources): Metr
       for (const { type, status, count } of await consentCounts()) this.set({ type, status }, count);
     },
   });
-  const counter = <Label extends string>(name: string, help: string, labelNames: Label[] = []) => new Counter<Label>({ name, help, labelNames, registers: [registry] });
+  const counter = <Label extends string>(name: string, help: string, labelNames: Label[] = []) =>
+    new Counter<Label>({ name, help, labelNames, registers: [registry] });
   return {
     consents,
     signIns: counter('assent_sign_ins_total', 'Customer authentication steps by factor (pwd, otp) and outcome', ['factor', 'outcome']),
     otpFailures: counter('assent_otp_failures_total', 'One-time codes refused: wrong (rejected) or already used (reused)', ['reason']),
     lockouts: counter('assent_lockouts_total', 'Sign-in lockouts started, by the factor whose failure started them', ['factor']),
-    consentTransitions: counter('assent_consent_transitions_total', 'Consent events written: created, authorised, rejected, revoked, expired, consumed, ...', ['transition']),
+    consentTransitions: counter(
+      'assent_consent_transitions_total',
+      'Consent events written: created, authorised, rejected, revoked, expired, consumed, ...',
+      ['transition'],
+    ),
     refusedClients: counter('assent_refused_client_calls_total', 'Calls by a suspended or deleted TPP, refused'),
-    reuses: counter('assent_reuse_detected_total', 'Authorization codes (code) or refresh tokens (refresh_token) presented again: the grant was revoked', ['kind']),
-    introspections: counter('assent_introspections_total', 'Token introspections by result: active, inactive, signed (JWT response), refused', ['result']),
-    outboundRefusals: counter('assent_outbound_refusals_total', 'Outbound fetches (directory JWKS, client JWKS) the SSRF guard or its limits refused'),
+    reuses: counter(
+      'assent_reuse_detected_total',
+      'Authorization codes (code) or refresh tokens (refresh_token) presented again: the grant was revoked',
+      ['kind'],
+    ),
+    introspections: counter(
+      'assent_introspections_total',
+      'Token introspections by result: active, inactive, signed (JWT response), refused',
+      ['result'],
+    ),
+    outboundRefusals: counter(
+      'assent_outbound_refusals_total',
+      'Outbound fetches (directory JWKS, client JWKS) the SSRF guard or its limits refused',
+    ),
     registry,
     requests: new Counter({
       name: 'assent_http_requests_total',

@@ -33,6 +33,9 @@ export async function returnHit(db: Db, key: string, windowEndsAt: Date): Promis
 }
 
 export async function deleteEndedWindows(db: Db): Promise<number> {
-  const result = await db.deleteFrom('rate_limit').where('window_ends_at', '<', sql<Date>`now()`).executeTakeFirst();
+  const result = await db
+    .deleteFrom('rate_limit')
+    .where('window_ends_at', '<', sql<Date>`now()`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

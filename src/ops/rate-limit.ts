@@ -40,7 +40,12 @@ export function rateLimit(deps: { db: Db; limits: RateLimits; views: Views; metr
     ctx.set('Retry-After', String(retryAfter));
     const description = `too many requests, retry in ${retryAfter} seconds`;
     if (policy === 'login' || policy === 'otp') {
-      deps.views.render(ctx, 'error', { message: deps.views.wording(ctx).t('error.tooMany', { seconds: retryAfter }), code: 'too_many_requests' }, 429);
+      deps.views.render(
+        ctx,
+        'error',
+        { message: deps.views.wording(ctx).t('error.tooMany', { seconds: retryAfter }), code: 'too_many_requests' },
+        429,
+      );
       return;
     }
     ctx.status = 429;

@@ -16,7 +16,10 @@ export interface Readiness {
 
 /** What a load balancer needs before routing traffic here; each check fails closed. */
 export async function checkReadiness(sources: ReadinessSources): Promise<Readiness> {
-  const database = await pingDatabase(sources.db).then(() => true, () => false);
+  const database = await pingDatabase(sources.db).then(
+    () => true,
+    () => false,
+  );
   const migrations = database && (await migrationsCurrent(sources.db).catch(() => false));
   const checks = { database, migrations, keys: sources.signingKeyCount() > 0, accepting: sources.accepting() };
   return { ready: Object.values(checks).every(Boolean), checks };

@@ -28,12 +28,19 @@ export function requestLog(logger: Logger): Middleware {
     const log = () => (child ??= logger.child({ reqId, interactionId: ctx.state.interactionId as string }));
     Object.defineProperty(ctx.state, 'log', { get: log, enumerable: true, configurable: true });
     requestLoggers.set(ctx.req, log);
-    if (logger.isLevelEnabled('debug')) log().debug({ req: { method: ctx.method, path: ctx.path, headers: ctx.headers, remoteAddress: ctx.req.socket.remoteAddress } }, 'request received');
+    if (logger.isLevelEnabled('debug'))
+      log().debug(
+        { req: { method: ctx.method, path: ctx.path, headers: ctx.headers, remoteAddress: ctx.req.socket.remoteAddress } },
+        'request received',
+      );
     ctx.res.once('close', () => {
       if (!logger.isLevelEnabled('info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const aborted = !ctx.res.writableFinished;
-      log().info({ method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10, ...(aborted && { aborted }) }, 'request completed');
+      log().info(
+        { method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(ms * 10) / 10, ...(aborted && { aborted }) },
+        'request completed',
+      );
     });
     await next();
   };
@@ -61,7 +68,10 @@ export function logProviderErrors(provider: Provider, logger: Logger) {
   const emitter = provider as unknown as EventEmitter;
   for (const event of PROVIDER_ERROR_EVENTS) {
     emitter.on(event, (ctx: { req: IncomingMessage }, error: { error?: string; error_description?: string; status?: number }) => {
-      loggerFor(ctx.req, logger).info({ event, error: error.error, error_description: error.error_description, status: error.status }, 'oauth error');
+      loggerFor(ctx.req, logger).info(
+        { event, error: error.error, error_description: error.error_description, status: error.status },
+        'oauth error',
+      );
     });
   }
   provider.on('server_error', (ctx, error) => loggerFor(ctx.req, logger).error({ err: error }, 'oidc-provider server error'));

@@ -53,7 +53,14 @@ export function countIntrospections(provider: Provider, metrics: Metrics) {
     await next();
     if (ctx.oidc?.route !== 'introspection') return;
     const body: unknown = ctx.body;
-    const result = ctx.status !== 200 ? 'refused' : typeof body === 'object' && body !== null ? ((body as { active?: unknown }).active === true ? 'active' : 'inactive') : 'signed';
+    const result =
+      ctx.status !== 200
+        ? 'refused'
+        : typeof body === 'object' && body !== null
+          ? (body as { active?: unknown }).active === true
+            ? 'active'
+            : 'inactive'
+          : 'signed';
     metrics.introspections.inc({ result });
   });
 }

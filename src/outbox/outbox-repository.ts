@@ -27,7 +27,9 @@ export async function insertConsentEvent(trx: Transaction<Database>, event: NewC
       db
         .insertInto('consent_event_sequence')
         .values({ consent_id: event.consentId, last_seq: 1 })
-        .onConflict((conflict) => conflict.column('consent_id').doUpdateSet({ last_seq: sql`consent_event_sequence.last_seq + 1`, updated_at: sql`now()` }))
+        .onConflict((conflict) =>
+          conflict.column('consent_id').doUpdateSet({ last_seq: sql`consent_event_sequence.last_seq + 1`, updated_at: sql`now()` }),
+        )
         .returning('last_seq'),
     )
     .insertInto('consent_event')

@@ -19,7 +19,17 @@ export class DatabaseUnavailable extends Error {
 }
 
 /** Socket-level failures on the way to the database server. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+]);
 
 /**
  * SQLSTATEs of a database that is going away, starting up or saturated: class 08 (connection exception),
@@ -31,7 +41,13 @@ function isUnavailableSqlState(code: string) {
 }
 
 /** Messages node-postgres gives its own connection failures, which carry no code. */
-const PG_CONNECTION_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Query read timeout/, /not queryable/, /^Client was closed/];
+const PG_CONNECTION_MESSAGES = [
+  /^Connection terminated/,
+  /^timeout exceeded when trying to connect/,
+  /^Query read timeout/,
+  /not queryable/,
+  /^Client was closed/,
+];
 
 /** True for an error that means "the database is not reachable now", as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -138,7 +138,11 @@ const assent = (method: Method, path: string, caller: Caller, purpose: string, r
 });
 
 /** Marks a row as a JSON API: an operation of the OpenAPI document named `operationId`. */
-const json = (operationId: string, route: Route, credential?: Credential): Route => ({ ...route, operationId, ...(credential && { credential }) });
+const json = (operationId: string, route: Route, credential?: Credential): Route => ({
+  ...route,
+  operationId,
+  ...(credential && { credential }),
+});
 const clientToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'client_credentials_token', anyScopeOf });
 const customerToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'customer_access_token', anyScopeOf });
 const REGISTRATION_ACCESS_TOKEN: Credential = { kind: 'registration_access_token' };
@@ -156,29 +160,68 @@ export function consentOperationIds(type: ConsentType) {
   return { create: `Create${name}`, get: `Get${name}ConsentId`, delete: `Delete${name}ConsentId` };
 }
 /** The event API's two subscription resources: their operationIds' names and their id's name. */
-const EVENT_RESOURCE_NAMES = { callbackUrls: ['CallbackUrls', 'CallbackUrlId'], eventSubscriptions: ['EventSubscriptions', 'EventSubscriptionId'] } as const;
+const EVENT_RESOURCE_NAMES = {
+  callbackUrls: ['CallbackUrls', 'CallbackUrlId'],
+  eventSubscriptions: ['EventSubscriptions', 'EventSubscriptionId'],
+} as const;
 
-const { authorization, backchannel_authentication, end_session, introspection, jwks, pushed_authorization_request, registration, revocation, token, userinfo } = ENGINE_PATHS;
+const {
+  authorization,
+  backchannel_authentication,
+  end_session,
+  introspection,
+  jwks,
+  pushed_authorization_request,
+  registration,
+  revocation,
+  token,
+  userinfo,
+} = ENGINE_PATHS;
 
 export const ROUTES: readonly Route[] = [
   json('getOpenIdConfiguration', engine('GET', DISCOVERY_PATH, 'anyone', 'OpenID Provider metadata')),
-  json('getAuthorizationServerMetadata', engine('GET', OAUTH_METADATA_PATH, 'anyone', 'OAuth 2.0 authorization server metadata (RFC 8414)')),
+  json(
+    'getAuthorizationServerMetadata',
+    engine('GET', OAUTH_METADATA_PATH, 'anyone', 'OAuth 2.0 authorization server metadata (RFC 8414)'),
+  ),
   json('getJwks', engine('GET', jwks, 'anyone', 'the public signing keys')),
-  json('pushAuthorizationRequest', engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par')),
+  json(
+    'pushAuthorizationRequest',
+    engine('POST', pushed_authorization_request, 'client', 'PAR (RFC 9126): the signed authorization request', 'par'),
+  ),
   engine('GET', authorization, 'customer', 'authorization endpoint, with a PAR request_uri'),
   engine('GET', `${authorization}/:uid`, 'customer', 'resumes an authorization after its interaction'),
-  json('requestBackchannelAuthentication', engine('POST', backchannel_authentication, 'client', 'CIBA: a TPP asks for a decoupled authentication (signed request, bound to a consent)', 'backchannel')),
+  json(
+    'requestBackchannelAuthentication',
+    engine(
+      'POST',
+      backchannel_authentication,
+      'client',
+      'CIBA: a TPP asks for a decoupled authentication (signed request, bound to a consent)',
+      'backchannel',
+    ),
+  ),
   json('requestToken', engine('POST', token, 'client', 'token endpoint: code, refresh, client_credentials and CIBA grants', 'token')),
   json('introspectToken', engine('POST', introspection, 'client', 'RFC 7662 introspection: resource servers any token, a TPP its own')),
-  json('revokeToken', engine('POST', revocation, 'client', 'RFC 7009 revocation of a client\'s own tokens')),
+  json('revokeToken', engine('POST', revocation, 'client', "RFC 7009 revocation of a client's own tokens")),
   json('getUserInfo', engine('GET', userinfo, 'client', 'UserInfo with a sender-constrained access token'), customerToken(SCOPE.openid)),
   json('postUserInfo', engine('POST', userinfo, 'client', 'UserInfo, the token sent by POST'), customerToken(SCOPE.openid)),
   engine('GET', end_session, 'customer', 'RP-initiated logout'),
   engine('POST', `${end_session}/confirm`, 'customer', 'the customer confirms signing out'),
   engine('GET', `${end_session}/success`, 'customer', 'signed out, when the client gave no redirect'),
-  json('registerClient', engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'), { kind: 'software_statement' }),
-  json('getClientRegistration', engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'), REGISTRATION_ACCESS_TOKEN),
-  json('updateClientRegistration', engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'), REGISTRATION_ACCESS_TOKEN),
+  json('registerClient', engine('POST', registration, 'tpp', 'RFC 7591 registration with a software statement', 'registration'), {
+    kind: 'software_statement',
+  }),
+  json(
+    'getClientRegistration',
+    engine('GET', `${registration}/:clientId`, 'tpp', 'RFC 7592: read the registration'),
+    REGISTRATION_ACCESS_TOKEN,
+  ),
+  json(
+    'updateClientRegistration',
+    engine('PUT', `${registration}/:clientId`, 'tpp', 'RFC 7592: update the registration with a new software statement'),
+    REGISTRATION_ACCESS_TOKEN,
+  ),
   json('deleteClientRegistration', engine('DELETE', `${registration}/:clientId`, 'tpp', 'RFC 7592: deregister'), REGISTRATION_ACCESS_TOKEN),
   assent('GET', INTERACTION_PREFIX, 'customer', 'the current step of the sign-in and consent pages'),
   assent('POST', `${INTERACTION_PREFIX}/login`, 'customer', 'SCA first factor: password', 'login'),
@@ -193,10 +236,23 @@ export const ROUTES: readonly Route[] = [
       json(ids.delete, assent('DELETE', `${path}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`), bound),
     ];
   }),
-  json('CreateEvents', assent('POST', `${OB_API_PREFIX}${EVENT_API_PATHS.events}`, 'tpp', 'aggregated polling of event notifications (ack, setErrs, maxEvents)'), clientToken(...CONSENT_SCOPES)),
+  json(
+    'CreateEvents',
+    assent(
+      'POST',
+      `${OB_API_PREFIX}${EVENT_API_PATHS.events}`,
+      'tpp',
+      'aggregated polling of event notifications (ack, setErrs, maxEvents)',
+    ),
+    clientToken(...CONSENT_SCOPES),
+  ),
   ...(['callbackUrls', 'eventSubscriptions'] as const).flatMap((resource) => {
     const [name, id] = EVENT_RESOURCE_NAMES[resource];
-    const [path, entry, bound] = [`${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`, EVENT_API_PATHS[resource].slice(1), clientToken(...CONSENT_SCOPES)];
+    const [path, entry, bound] = [
+      `${OB_API_PREFIX}${EVENT_API_PATHS[resource]}`,
+      EVENT_API_PATHS[resource].slice(1),
+      clientToken(...CONSENT_SCOPES),
+    ];
     return [
       json(`Create${name}`, assent('POST', path, 'tpp', `creates the TPP's ${entry} entry (push of event notifications)`), bound),
       json(`Get${name}`, assent('GET', path, 'tpp', `lists the TPP's ${entry}`), bound),
@@ -204,20 +260,44 @@ export const ROUTES: readonly Route[] = [
       json(`Delete${name}${id}`, assent('DELETE', `${path}/:id`, 'tpp', `removes the TPP's ${entry} entry`), bound),
     ];
   }),
-  json('getGrant', assent('GET', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: what a grant holds (grant_management_query)'), clientToken(SCOPE.grantManagementQuery)),
-  json('revokeGrant', assent('DELETE', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: revokes a grant with its consents and tokens (grant_management_revoke)'), clientToken(SCOPE.grantManagementRevoke)),
+  json(
+    'getGrant',
+    assent('GET', `${GRANTS_PATH}/:grantId`, 'tpp', 'Grant Management: what a grant holds (grant_management_query)'),
+    clientToken(SCOPE.grantManagementQuery),
+  ),
+  json(
+    'revokeGrant',
+    assent(
+      'DELETE',
+      `${GRANTS_PATH}/:grantId`,
+      'tpp',
+      'Grant Management: revokes a grant with its consents and tokens (grant_management_revoke)',
+    ),
+    clientToken(SCOPE.grantManagementRevoke),
+  ),
   json('getOpenApiDocument', assent('GET', OPENAPI_PATH, 'anyone', 'the OpenAPI document of every JSON API')),
   json('getBankConsent', assent('GET', `${BANK_PREFIX}/consents/:consentId`, 'resource_server', 'the whole consent behind a token')),
-  json('consumePaymentConsent', assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed')),
+  json(
+    'consumePaymentConsent',
+    assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),
+  ),
   json(
     'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
-    assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', 'VRP funds confirmation with the customer\'s access token'),
+    assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', "VRP funds confirmation with the customer's access token"),
     customerToken(SCOPE_OF.domestic_vrp),
   ),
-  json('decideVrpPayment', assent('POST', `${BANK_PREFIX}/vrp-consents/:consentId/payments`, 'resource_server', 'decides one payment under a VRP consent against its limits')),
-  assent('GET', DASHBOARD_PREFIX, 'customer', 'the customer\'s consents'),
-  assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', 'starts the dashboard\'s own sign-in'),
-  assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', 'the dashboard\'s sign-in redirect'),
+  json(
+    'decideVrpPayment',
+    assent(
+      'POST',
+      `${BANK_PREFIX}/vrp-consents/:consentId/payments`,
+      'resource_server',
+      'decides one payment under a VRP consent against its limits',
+    ),
+  ),
+  assent('GET', DASHBOARD_PREFIX, 'customer', "the customer's consents"),
+  assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', "starts the dashboard's own sign-in"),
+  assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', "the dashboard's sign-in redirect"),
   assent('POST', `${DASHBOARD_PREFIX}/logout`, 'customer', 'ends the dashboard session'),
   assent('GET', `${DASHBOARD_PREFIX}/consents/:id`, 'customer', 'one consent with its history'),
   assent('GET', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'asks to confirm revoking a consent'),
@@ -227,14 +307,30 @@ export const ROUTES: readonly Route[] = [
   assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
   assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
   assent('GET', DECOUPLED_PATHS.page, 'customer', 'the pending decoupled (CIBA) requests, to approve with the one-time code or deny'),
-  assent('POST', `${DECOUPLED_PATHS.page}/:id/approve`, 'customer', 'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)'),
+  assent(
+    'POST',
+    `${DECOUPLED_PATHS.page}/:id/approve`,
+    'customer',
+    'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)',
+  ),
   assent('POST', `${DECOUPLED_PATHS.page}/:id/deny`, 'customer', 'denies a decoupled request'),
-  json('listDecoupledRequests', assent('GET', DECOUPLED_PATHS.api, 'customer', 'for the bank\'s app: the pending decoupled requests')),
-  json('approveDecoupledRequest', assent('POST', `${DECOUPLED_PATHS.api}/:id/approve`, 'customer', 'for the bank\'s app: approves a decoupled request with the one-time code')),
-  json('denyDecoupledRequest', assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', 'for the bank\'s app: denies a decoupled request')),
-  assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', 'the dashboard\'s stylesheet'),
-  assent('GET', '/assets/assent.css', 'anyone', 'the pages\' stylesheet'),
-  assent('GET', '/assets/brand.css', 'anyone', 'the bank\'s colours (BANK_COLOUR_*) as CSS custom properties'),
+  json('listDecoupledRequests', assent('GET', DECOUPLED_PATHS.api, 'customer', "for the bank's app: the pending decoupled requests")),
+  json(
+    'approveDecoupledRequest',
+    assent(
+      'POST',
+      `${DECOUPLED_PATHS.api}/:id/approve`,
+      'customer',
+      "for the bank's app: approves a decoupled request with the one-time code",
+    ),
+  ),
+  json(
+    'denyDecoupledRequest',
+    assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', "for the bank's app: denies a decoupled request"),
+  ),
+  assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', "the dashboard's stylesheet"),
+  assent('GET', '/assets/assent.css', 'anyone', "the pages' stylesheet"),
+  assent('GET', '/assets/brand.css', 'anyone', "the bank's colours (BANK_COLOUR_*) as CSS custom properties"),
   // No credential: the operator keeps them off the public network by setting OPS_PORT.
   json('getLiveness', assent('GET', '/healthz', 'operator', 'liveness (on OPS_PORT when set)'), NONE),
   json('getReadiness', assent('GET', '/readyz', 'operator', 'readiness: 503 while the database is away (on OPS_PORT when set)'), NONE),

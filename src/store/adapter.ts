@@ -5,7 +5,16 @@ import { currentExecutor } from '../db/ambient-transaction.ts';
 import type { Db } from '../db/connect.ts';
 import { destroyGrantEverywhere } from './artefacts.ts';
 import { type BatchedFind, createBatchedFind, type FindCompanions } from './batched-find.ts';
-import { forgetOfRequest, keepAccountOfRequest, keepClientOfRequest, keepGrantOfRequest, keepSessionOfRequest, takeClientOfRequest, takeFoundOfRequest, takeOfRequest } from './request-prefetch.ts';
+import {
+  forgetOfRequest,
+  keepAccountOfRequest,
+  keepClientOfRequest,
+  keepGrantOfRequest,
+  keepSessionOfRequest,
+  takeClientOfRequest,
+  takeFoundOfRequest,
+  takeOfRequest,
+} from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import { holdUpsert } from './held-upserts.ts';
 import { upsertModelRows } from './model-upsert.ts';
@@ -103,7 +112,12 @@ export class KyselyAdapter implements Adapter {
     if (this.model === 'Client') this.#options.clientCache?.forget(id);
     if (this.model === 'Grant') forgetOfRequest('Grant', id);
     if (this.model === 'Session' && payload.uid) forgetOfRequest('Session', payload.uid);
-    if (this.model === 'AccessToken' && payload.grantId && this.#options.issuanceHolds && !(await this.#options.issuanceHolds(this.db, payload))) {
+    if (
+      this.model === 'AccessToken' &&
+      payload.grantId &&
+      this.#options.issuanceHolds &&
+      !(await this.#options.issuanceHolds(this.db, payload))
+    ) {
       await destroyGrantEverywhere(this.db, payload.grantId);
       throw new errors.InvalidGrant('the consent behind this grant is no longer authorised');
     }
@@ -136,9 +150,13 @@ export class KyselyAdapter implements Adapter {
     // A page's activity statement read it a moment ago in this request (request-prefetch.ts).
     const prefetched = takeFoundOfRequest(this.model, id);
     const row = prefetched ? prefetched.row : await batchedFind(this.model, id);
-    const grantId = this.model === 'Interaction' ? ((row?.payload.result as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId ?? row?.payload.grantId) : row?.payload.grantId;
+    const grantId =
+      this.model === 'Interaction'
+        ? ((row?.payload.result as { consent?: { grantId?: unknown } } | undefined)?.consent?.grantId ?? row?.payload.grantId)
+        : row?.payload.grantId;
     if (row?.grant && typeof grantId === 'string') keepGrantOfRequest(grantId, row.grant);
-    const sessionUid = this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
+    const sessionUid =
+      this.model === 'Interaction' ? (row?.payload.session as { uid?: unknown } | undefined)?.uid : row?.payload.sessionUid;
     if (row?.session && typeof sessionUid === 'string') keepSessionOfRequest(sessionUid, row.session);
     if (row?.account) keepAccountOfRequest(row.account.id, row.account.companion);
     if (row?.client) keepClientOfRequest(row.client.id, row.client.companion);
@@ -188,7 +206,8 @@ export class KyselyAdapter implements Adapter {
       .where('id', '=', id)
       .executeTakeFirst();
     if (row?.grant_id) {
-      if ((this.model === 'AuthorizationCode' || this.model === 'RefreshToken') && this.#options.sourceReused) await this.#options.sourceReused(this.db, row.grant_id, this.model);
+      if ((this.model === 'AuthorizationCode' || this.model === 'RefreshToken') && this.#options.sourceReused)
+        await this.#options.sourceReused(this.db, row.grant_id, this.model);
       else await destroyGrantEverywhere(this.db, row.grant_id);
     }
     throw new errors.InvalidGrant(`${CONSUMABLE_LABELS[this.model] ?? this.model} already consumed`);
@@ -211,7 +230,12 @@ export class KyselyAdapter implements Adapter {
    */
   async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
     if (this.#options.batchedInsertIfAbsent && this.db === this.#db) {
-      return this.#options.batchedInsertIfAbsent({ model: this.model, id, payload: JSON.stringify(payload), expires_at: expiry(expiresIn) });
+      return this.#options.batchedInsertIfAbsent({
+        model: this.model,
+        id,
+        payload: JSON.stringify(payload),
+        expires_at: expiry(expiresIn),
+      });
     }
     const inserted = await this.db
       .insertInto('oidc_model')
@@ -238,7 +262,11 @@ export function createModelFind(db: Db, companions: FindCompanions = {}): Batche
 
 /** The adapter constructor oidc-provider instantiates once per model name. */
 export function kyselyAdapterFactory(db: Db, options: Omit<AdapterOptions, 'batchedUpsert' | 'batchedInsertIfAbsent'> = {}) {
-  const batched = { batchedFind: options.batchedFind ?? createModelFind(db), batchedUpsert: createBatchedUpsert(db), batchedInsertIfAbsent: createBatchedInsertIfAbsent(db) };
+  const batched = {
+    batchedFind: options.batchedFind ?? createModelFind(db),
+    batchedUpsert: createBatchedUpsert(db),
+    batchedInsertIfAbsent: createBatchedInsertIfAbsent(db),
+  };
   return class extends KyselyAdapter {
     constructor(model: string) {
       super(db, model, { ...options, ...batched });
@@ -253,7 +281,9 @@ export async function sweepExpired(db: Db, batchSize = 1000): Promise<number> {
     const result = await db
       .deleteFrom('oidc_model')
       .where(({ eb, refTuple, selectFrom }) =>
-        eb(refTuple('model', 'id'), 'in',
+        eb(
+          refTuple('model', 'id'),
+          'in',
           selectFrom('oidc_model')
             .select(['model', 'id'])
             .where('expires_at', '<', sql<Date>`now()`)

@@ -31,7 +31,9 @@ export async function releaseConsentFromGrant(db: Db, grantId: string, consentId
     })
     .where('model', '=', 'Grant')
     .where('id', '=', grantId)
-    .where(sql<boolean>`exists (select 1 from jsonb_array_elements(coalesce(payload->'rar', '[]'::jsonb)) e where e ? 'consent_id' and e->>'consent_id' <> ${consentId})`)
+    .where(
+      sql<boolean>`exists (select 1 from jsonb_array_elements(coalesce(payload->'rar', '[]'::jsonb)) e where e ? 'consent_id' and e->>'consent_id' <> ${consentId})`,
+    )
     .executeTakeFirst();
   if (Number(narrowed.numUpdatedRows) === 0) return destroyGrantEverywhere(db, grantId);
   await db.deleteFrom('oidc_model').where('grant_id', '=', grantId).where('model', '=', 'AccessToken').execute();
@@ -84,7 +86,17 @@ function issuedIn(window: IssuedWindow) {
       eb('created_at', '<', window.to),
       ...(window.clientId ? [eb(sql<string>`payload->>'clientId'`, '=', window.clientId)] : []),
       ...(window.consentType
-        ? [eb('grant_id', 'in', eb.selectFrom('consent').select('consent.grant_id').where('consent.type', '=', window.consentType).where('consent.grant_id', 'is not', null))]
+        ? [
+            eb(
+              'grant_id',
+              'in',
+              eb
+                .selectFrom('consent')
+                .select('consent.grant_id')
+                .where('consent.type', '=', window.consentType)
+                .where('consent.grant_id', 'is not', null),
+            ),
+          ]
         : []),
     ]);
 }
@@ -106,13 +118,22 @@ export async function destroyTokensIssuedIn(db: Db, window: IssuedWindow, dryRun
 /** Tokens living under these grants (counted before they are destroyed with them). */
 export async function countTokensOfGrants(db: Db, grantIds: string[]): Promise<number> {
   if (grantIds.length === 0) return 0;
-  const row = await db.selectFrom('oidc_model').select((eb) => eb.fn.countAll<string>().as('n')).where('model', 'in', TOKEN_MODELS).where('grant_id', 'in', grantIds).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('oidc_model')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('model', 'in', TOKEN_MODELS)
+    .where('grant_id', 'in', grantIds)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Ends a customer's provider sessions (SSO cookies): nobody is signed in as them any more. */
 export async function destroyCustomerSessions(db: Db, customerId: string): Promise<number> {
-  const result = await db.deleteFrom('oidc_model').where('model', '=', 'Session').where(sql<string>`payload->>'accountId'`, '=', customerId).executeTakeFirst();
+  const result = await db
+    .deleteFrom('oidc_model')
+    .where('model', '=', 'Session')
+    .where(sql<string>`payload->>'accountId'`, '=', customerId)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -127,7 +148,9 @@ export async function lockOrphanConsentGrants(trx: Transaction<Database>, graceS
     .where('candidate.model', '=', 'Grant')
     .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
     .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))),
+    )
     .limit(limit)
     .forUpdate()
     .skipLocked()

@@ -65,7 +65,9 @@ const grantIdOf = (alias: string) =>
 const accountIdOf = (alias: string) => {
   const model = sql.ref(`${alias}.model`);
   const payload = sql.ref(`${alias}.payload`);
-  return sql<string | null>`case when ${model} = 'Interaction' and ${payload} ? 'result' then coalesce(${payload}->'result'->'login'->>'accountId', ${payload}->'session'->>'accountId') when ${model} in ('Session', 'AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest') then ${payload}->>'accountId' end`;
+  return sql<
+    string | null
+  >`case when ${model} = 'Interaction' and ${payload} ? 'result' then coalesce(${payload}->'result'->'login'->>'accountId', ${payload}->'session'->>'accountId') when ${model} in ('Session', 'AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest') then ${payload}->>'accountId' end`;
 };
 
 /**
@@ -74,7 +76,9 @@ const accountIdOf = (alias: string) => {
  * load. The pages' finds of an interaction without a result never load the client, and read nothing for it.
  */
 const clientIdOf = (alias: string) =>
-  sql<string | null>`case when ${sql.ref(`${alias}.model`)} = 'Interaction' and ${sql.ref(`${alias}.payload`)} ? 'result' then ${sql.ref(`${alias}.payload`)}->'params'->>'client_id' end`;
+  sql<
+    string | null
+  >`case when ${sql.ref(`${alias}.model`)} = 'Interaction' and ${sql.ref(`${alias}.payload`)} ? 'result' then ${sql.ref(`${alias}.payload`)}->'params'->>'client_id' end`;
 
 /**
  * Finds by id, batched: every find issued while the event loop handles one round of I/O (all the
@@ -97,24 +101,46 @@ export function createBatchedFind(db: Db, live: LiveCondition, companions: FindC
   // parameters are fixed at that moment too, so the live condition and the companions say "now" in SQL.
   const idsSlot: string[] = [];
   const modelsSlot: string[] = [];
-  const query = (ids: string[], models: string[]) => db
-    .selectFrom('oidc_model as t')
-    .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
-    .leftJoin('oidc_model as s', (join) =>
-      join
-        .on('s.model', '=', 'Session')
-        .on('s.uid', '=', sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`)
-        .on(live('s')),
-    )
-    .leftJoinLateral(db.selectNoFrom(accountIdOf('t').as('id')).as('a'), (join) => join.onTrue())
-    .leftJoinLateral(db.selectNoFrom(clientIdOf('t').as('id')).as('c'), (join) => join.onTrue())
-    .select(['t.model', 't.id', 't.payload', 't.consumed_at', 'g.payload as grant_payload', 's.payload as session_payload', 'a.id as account_id', 'c.id as client_id'])
-    .select(companions.grant ? companions.grant(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
-    .select(companions.account ? sql<unknown>`case when a.id is not null then ${companions.account(sql.ref<string | null>('a.id'))} end`.as('account_companion') : sql<null>`null`.as('account_companion'))
-    .select(companions.client ? sql<unknown>`case when c.id is not null then ${companions.client(sql.ref<string | null>('c.id'))} end`.as('client_companion') : sql<null>`null`.as('client_companion'))
-    .where(sql<boolean>`t.id = any(${ids}::text[])`)
-    .where(sql<boolean>`t.model = any(${models}::text[])`)
-    .where(live('t'));
+  const query = (ids: string[], models: string[]) =>
+    db
+      .selectFrom('oidc_model as t')
+      .leftJoin('oidc_model as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', grantIdOf('t')).on(live('g')))
+      .leftJoin('oidc_model as s', (join) =>
+        join
+          .on('s.model', '=', 'Session')
+          .on(
+            's.uid',
+            '=',
+            sql<string>`case when t.model = 'Interaction' then t.payload->'session'->>'uid' when t.payload->>'expiresWithSession' = 'true' then t.payload->>'sessionUid' end`,
+          )
+          .on(live('s')),
+      )
+      .leftJoinLateral(db.selectNoFrom(accountIdOf('t').as('id')).as('a'), (join) => join.onTrue())
+      .leftJoinLateral(db.selectNoFrom(clientIdOf('t').as('id')).as('c'), (join) => join.onTrue())
+      .select([
+        't.model',
+        't.id',
+        't.payload',
+        't.consumed_at',
+        'g.payload as grant_payload',
+        's.payload as session_payload',
+        'a.id as account_id',
+        'c.id as client_id',
+      ])
+      .select(companions.grant ? companions.grant(sql.ref<string>('g.id')).as('grant_companion') : sql<null>`null`.as('grant_companion'))
+      .select(
+        companions.account
+          ? sql<unknown>`case when a.id is not null then ${companions.account(sql.ref<string | null>('a.id'))} end`.as('account_companion')
+          : sql<null>`null`.as('account_companion'),
+      )
+      .select(
+        companions.client
+          ? sql<unknown>`case when c.id is not null then ${companions.client(sql.ref<string | null>('c.id'))} end`.as('client_companion')
+          : sql<null>`null`.as('client_companion'),
+      )
+      .where(sql<boolean>`t.id = any(${ids}::text[])`)
+      .where(sql<boolean>`t.model = any(${models}::text[])`)
+      .where(live('t'));
   const compiled = query(idsSlot, modelsSlot).compile();
   type Row = RowOf<typeof compiled>;
 

@@ -35,7 +35,12 @@ function turnBatcher<R>(write: (rows: ModelRow[]) => Promise<Map<string, R>>, mi
     if (batch.size > 0) void run(batch);
   }
 
-  return { pending: () => pending, dispatch, schedule: () => pending.size === 0 && setImmediate(dispatch), full: () => pending.size >= MAX_BATCH };
+  return {
+    pending: () => pending,
+    dispatch,
+    schedule: () => pending.size === 0 && setImmediate(dispatch),
+    full: () => pending.size >= MAX_BATCH,
+  };
 }
 
 export const rowKey = (model: string, id: string) => `${model}\u0000${id}`;

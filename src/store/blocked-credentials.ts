@@ -27,14 +27,30 @@ export async function listBlockedCredentials(db: Db, clientId?: string): Promise
   let query = db.selectFrom('blocked_credential').selectAll().orderBy('created_at');
   if (clientId) query = query.where('client_id', '=', clientId);
   const rows = await query.execute();
-  return rows.map((row) => ({ clientId: row.client_id, kind: row.kind, value: row.value, reason: row.reason, blockedBy: row.blocked_by, createdAt: row.created_at }));
+  return rows.map((row) => ({
+    clientId: row.client_id,
+    kind: row.kind,
+    value: row.value,
+    reason: row.reason,
+    blockedBy: row.blocked_by,
+    createdAt: row.created_at,
+  }));
 }
 
 /** Blocks the credential; undefined when it was already blocked. */
-export function insertBlockedCredential(db: Db, credential: { clientId: string; kind: BlockedCredentialKind; value: string; reason: string; blockedBy: string }) {
+export function insertBlockedCredential(
+  db: Db,
+  credential: { clientId: string; kind: BlockedCredentialKind; value: string; reason: string; blockedBy: string },
+) {
   return db
     .insertInto('blocked_credential')
-    .values({ client_id: credential.clientId, kind: credential.kind, value: credential.value, reason: credential.reason, blocked_by: credential.blockedBy })
+    .values({
+      client_id: credential.clientId,
+      kind: credential.kind,
+      value: credential.value,
+      reason: credential.reason,
+      blocked_by: credential.blockedBy,
+    })
     .onConflict((conflict) => conflict.doNothing())
     .returning('value')
     .executeTakeFirst();
@@ -42,7 +58,12 @@ export function insertBlockedCredential(db: Db, credential: { clientId: string; 
 
 /** Lifts the block on the credential (no row deleted: it was not blocked). */
 export function deleteBlockedCredential(db: Db, credential: { clientId: string; kind: BlockedCredentialKind; value: string }) {
-  return db.deleteFrom('blocked_credential').where('client_id', '=', credential.clientId).where('kind', '=', credential.kind).where('value', '=', credential.value).executeTakeFirst();
+  return db
+    .deleteFrom('blocked_credential')
+    .where('client_id', '=', credential.clientId)
+    .where('kind', '=', credential.kind)
+    .where('value', '=', credential.value)
+    .executeTakeFirst();
 }
 
 /** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
@@ -62,7 +83,9 @@ export function normaliseThumbprint(input: string): string | undefined {
 
 /** Which of these certificate thumbprints are blocked, in one statement (plain SQL: on every mTLS request, the query builder cost more than the read). */
 async function blockedThumbprints(db: Db, thumbprints: string[]): Promise<Map<string, boolean>> {
-  const { rows } = await sql<{ value: string }>`select value from blocked_credential where kind = 'certificate' and value = any(${thumbprints}::text[])`.execute(db);
+  const { rows } = await sql<{
+    value: string;
+  }>`select value from blocked_credential where kind = 'certificate' and value = any(${thumbprints}::text[])`.execute(db);
   return new Map(rows.map((row) => [row.value, true]));
 }
 

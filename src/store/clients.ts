@@ -26,7 +26,11 @@ export interface StoredClient {
 }
 
 const clientsOfKind = (db: Db, kind: string) =>
-  db.selectFrom('oidc_model').select(['id', 'payload', 'created_at']).where('model', '=', 'Client').where(sql<string>`payload->>'client_kind'`, '=', kind);
+  db
+    .selectFrom('oidc_model')
+    .select(['id', 'payload', 'created_at'])
+    .where('model', '=', 'Client')
+    .where(sql<string>`payload->>'client_kind'`, '=', kind);
 
 /** Clients of one `client_kind` (e.g. resource_server), oldest first. */
 export function listClientsOfKind(db: Db, kind: string): Promise<StoredClient[]> {

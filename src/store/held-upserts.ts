@@ -22,7 +22,9 @@ const holds = new AsyncLocalStorage<Hold>();
 /** Runs `work` with the adapter's upserts held; returns its result and the rows in (model, id) order, one per row (its last write). */
 export async function holdUpserts<T>(work: () => Promise<T>): Promise<{ result: T; rows: ModelRow[] }> {
   const hold: Hold = { rows: new Map(), open: true };
-  const result = await holds.run(hold, work).finally(() => { hold.open = false; });
+  const result = await holds.run(hold, work).finally(() => {
+    hold.open = false;
+  });
   // The batched writes' order, so that statements touching the same rows lock them alike.
   const rows = [...hold.rows.entries()].toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   return { result, rows };

@@ -40,13 +40,20 @@ export function upsertModelRows(db: Db, rows: readonly ModelRow[]) {
  * type from the target table.
  */
 export function upsertModelRowsWhere(db: Db, rows: readonly ModelRow[], condition: Expression<SqlBool>) {
-  const listed = sql.join(rows.map((row) => sql`(${row.model}, ${row.id}, ${row.payload}, ${row.grant_id ?? null}, ${row.user_code ?? null}, ${row.uid ?? null}, ${row.expires_at})`));
+  const listed = sql.join(
+    rows.map(
+      (row) =>
+        sql`(${row.model}, ${row.id}, ${row.payload}, ${row.grant_id ?? null}, ${row.user_code ?? null}, ${row.uid ?? null}, ${row.expires_at})`,
+    ),
+  );
   return db
     .insertInto('oidc_model')
     .columns(['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'expires_at'])
-    .expression(sql`
+    .expression(
+      sql`
       select v.model, v.id, v.payload::jsonb, v.grant_id, v.user_code, v.uid, v.expires_at::timestamptz
       from (values ${listed}) as v (model, id, payload, grant_id, user_code, uid, expires_at)
-      where ${condition}`)
+      where ${condition}`,
+    )
     .onConflict(replacingStored);
 }

@@ -11,7 +11,11 @@ export async function lockServerSecrets(trx: Transaction<Database>): Promise<voi
 
 /** Every stored secret, newest first. */
 export function listServerSecrets(db: Db) {
-  return db.selectFrom('server_secret').select(['id', 'kind', 'material', 'created_at', 'activates_at', 'retires_at']).orderBy('created_at', 'desc').execute();
+  return db
+    .selectFrom('server_secret')
+    .select(['id', 'kind', 'material', 'created_at', 'activates_at', 'retires_at'])
+    .orderBy('created_at', 'desc')
+    .execute();
 }
 
 /** The kinds of which at least one secret is stored. */
@@ -22,12 +26,24 @@ export async function storedSecretKinds(trx: Transaction<Database>): Promise<Set
 
 /** The newest secret of one kind, if any. */
 export async function newestSecretOf(trx: Transaction<Database>, kind: ServerSecretKind): Promise<Record<string, unknown> | undefined> {
-  const row = await trx.selectFrom('server_secret').select('material').where('kind', '=', kind).orderBy('created_at', 'desc').executeTakeFirst();
+  const row = await trx
+    .selectFrom('server_secret')
+    .select('material')
+    .where('kind', '=', kind)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
   return row?.material;
 }
 
-export async function insertServerSecrets(trx: Transaction<Database>, rows: readonly { id: string; kind: ServerSecretKind; material: string; activates_at?: Date }[]): Promise<void> {
-  if (rows.length > 0) await trx.insertInto('server_secret').values([...rows]).execute();
+export async function insertServerSecrets(
+  trx: Transaction<Database>,
+  rows: readonly { id: string; kind: ServerSecretKind; material: string; activates_at?: Date }[],
+): Promise<void> {
+  if (rows.length > 0)
+    await trx
+      .insertInto('server_secret')
+      .values([...rows])
+      .execute();
 }
 
 /**

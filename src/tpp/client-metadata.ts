@@ -27,7 +27,17 @@ const ALGORITHM_FIELDS = [
 ];
 /** Set by Assent from the software statement, or by the provider; never taken from the request. */
 // client_kind too: a registered TPP is always a TPP, never the bank's own first-party client or a resource server.
-const ASSIGNED_FIELDS = ['software_statement', 'software_id', 'org_id', 'software_roles', 'client_name', 'logo_uri', 'client_secret', 'client_secret_expires_at', 'client_kind'];
+const ASSIGNED_FIELDS = [
+  'software_statement',
+  'software_id',
+  'org_id',
+  'software_roles',
+  'client_name',
+  'logo_uri',
+  'client_secret',
+  'client_secret_expires_at',
+  'client_kind',
+];
 
 export interface MetadataContext {
   /** The certificate the registration request came over, when one was presented. */
@@ -51,9 +61,13 @@ function checkRedirectUris(requested: unknown, claims: SoftwareStatementClaims):
     throw new RegistrationError('invalid_redirect_uri', 'redirect_uris must be a non-empty array of strings');
   }
   for (const uri of uris as string[]) {
-    if (!URL.canParse(uri) || new URL(uri).protocol !== 'https:') throw new RegistrationError('invalid_redirect_uri', `redirect_uri ${uri} must be an https URL`);
+    if (!URL.canParse(uri) || new URL(uri).protocol !== 'https:')
+      throw new RegistrationError('invalid_redirect_uri', `redirect_uri ${uri} must be an https URL`);
     if (!claims.software_redirect_uris.includes(uri)) {
-      throw new RegistrationError('invalid_redirect_uri', `redirect_uri ${uri} is not among the software statement's software_redirect_uris`);
+      throw new RegistrationError(
+        'invalid_redirect_uri',
+        `redirect_uri ${uri} is not among the software statement's software_redirect_uris`,
+      );
     }
   }
   return uris as string[];
@@ -136,8 +150,12 @@ function checkGrantTypes(requested: unknown) {
 function checkCiba(request: Record<string, unknown>, grantTypes: readonly string[]) {
   if (!grantTypes.includes(CIBA_GRANT_TYPE)) return;
   const mode = request.backchannel_token_delivery_mode;
-  if (!(CIBA_DELIVERY_MODES as readonly unknown[]).includes(mode)) throw metadataError(`backchannel_token_delivery_mode must be one of ${CIBA_DELIVERY_MODES.join(', ')}`);
-  if (request.backchannel_authentication_request_signing_alg === undefined) throw metadataError(`backchannel_authentication_request_signing_alg is required (${FAPI_ALGORITHMS.join(' or ')}): CIBA requests are signed`);
+  if (!(CIBA_DELIVERY_MODES as readonly unknown[]).includes(mode))
+    throw metadataError(`backchannel_token_delivery_mode must be one of ${CIBA_DELIVERY_MODES.join(', ')}`);
+  if (request.backchannel_authentication_request_signing_alg === undefined)
+    throw metadataError(
+      `backchannel_authentication_request_signing_alg is required (${FAPI_ALGORITHMS.join(' or ')}): CIBA requests are signed`,
+    );
   const endpoint = request.backchannel_client_notification_endpoint;
   if (mode === 'ping' && !(typeof endpoint === 'string' && URL.canParse(endpoint) && new URL(endpoint).protocol === 'https:')) {
     throw metadataError('backchannel_client_notification_endpoint must be an https URL for ping mode');
@@ -154,12 +172,19 @@ function checkScope(requested: unknown, claims: SoftwareStatementClaims) {
   const allowed = scopesForRoles(claims.software_roles);
   if (requested === undefined) return allowed.join(' ');
   if (typeof requested !== 'string') throw metadataError('scope must be a space-separated string');
-  const refused = requested.split(' ').filter(Boolean).find((scope) => !allowed.includes(scope));
+  const refused = requested
+    .split(' ')
+    .filter(Boolean)
+    .find((scope) => !allowed.includes(scope));
   if (refused) throw metadataError(`scope ${refused} is not permitted for roles ${claims.software_roles.join(', ')}`);
   return requested;
 }
 
-export async function buildClientMetadata(request: Record<string, unknown>, claims: SoftwareStatementClaims, context: MetadataContext): Promise<Record<string, unknown>> {
+export async function buildClientMetadata(
+  request: Record<string, unknown>,
+  claims: SoftwareStatementClaims,
+  context: MetadataContext,
+): Promise<Record<string, unknown>> {
   const passed = Object.fromEntries(Object.entries(request).filter(([field]) => !ASSIGNED_FIELDS.includes(field)));
   checkAlgorithms(request);
   const grantTypes = checkGrantTypes(request.grant_types);
@@ -179,9 +204,20 @@ export async function buildClientMetadata(request: Record<string, unknown>, clai
 
 /** The fields worth an audit record: how the client authenticates, where it redirects, what it may do. */
 export function auditedClientFields(metadata: Record<string, unknown>): Record<string, unknown> {
-  const fields = ['redirect_uris', 'token_endpoint_auth_method', 'tls_client_auth_subject_dn', 'jwks_uri', 'grant_types', 'scope',
-    'dpop_bound_access_tokens', 'tls_client_certificate_bound_access_tokens', 'fapi_profile',
-    'backchannel_token_delivery_mode', 'backchannel_client_notification_endpoint', 'backchannel_authentication_request_signing_alg'];
+  const fields = [
+    'redirect_uris',
+    'token_endpoint_auth_method',
+    'tls_client_auth_subject_dn',
+    'jwks_uri',
+    'grant_types',
+    'scope',
+    'dpop_bound_access_tokens',
+    'tls_client_certificate_bound_access_tokens',
+    'fapi_profile',
+    'backchannel_token_delivery_mode',
+    'backchannel_client_notification_endpoint',
+    'backchannel_authentication_request_signing_alg',
+  ];
   const picked = Object.fromEntries(fields.filter((field) => metadata[field] !== undefined).map((field) => [field, metadata[field]]));
   const keys = (metadata.jwks as { keys?: { kid?: string }[] } | undefined)?.keys;
   return keys ? { ...picked, jwks_kids: keys.map((key) => key.kid ?? null) } : picked;

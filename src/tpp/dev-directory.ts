@@ -48,7 +48,11 @@ export async function ensureDevDirectory(dataDir: string): Promise<TrustedDirect
 }
 
 /** Signs software statement claims with the dev directory key (tests use it for expired or odd statements). */
-export async function signDevSoftwareStatement(dataDir: string, claims: Record<string, unknown>, options: { lifetimeSeconds?: number; issuedAt?: number } = {}): Promise<string> {
+export async function signDevSoftwareStatement(
+  dataDir: string,
+  claims: Record<string, unknown>,
+  options: { lifetimeSeconds?: number; issuedAt?: number } = {},
+): Promise<string> {
   const { privateJwkFile } = await ensureDevDirectory(dataDir);
   const jwk = JSON.parse(await readFile(privateJwkFile, 'utf8')) as JWK;
   const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);

@@ -12,7 +12,14 @@ import { RegistrationError } from './registration-error.ts';
 import { readJsonObject, readRegistration, replaceBody } from './registration-request.ts';
 import { type SoftwareStatement, verifySoftwareStatement } from './software-statement.ts';
 import { recordStatementUse } from './tpp-repository.ts';
-import { getSoftwareStatement, getTppProfile, isOrganisationSuspended, recordDeletion, recordRegistration, recordUpdate } from './tpp-service.ts';
+import {
+  getSoftwareStatement,
+  getTppProfile,
+  isOrganisationSuspended,
+  recordDeletion,
+  recordRegistration,
+  recordUpdate,
+} from './tpp-service.ts';
 import type { DirectoryKeyring } from './trusted-directories.ts';
 
 /**
@@ -39,7 +46,13 @@ type Trx = Transaction<Database>;
 /** The provider answered with something other than success: its response stands, the transaction rolls back. */
 class ProviderRefused extends Error {}
 
-async function throughProvider(db: Db, ctx: Context, next: Next, expected: number, steps: { before?: (trx: Trx) => Promise<void>; after: (trx: Trx, body: Body) => Promise<void> }) {
+async function throughProvider(
+  db: Db,
+  ctx: Context,
+  next: Next,
+  expected: number,
+  steps: { before?: (trx: Trx) => Promise<void>; after: (trx: Trx, body: Body) => Promise<void> },
+) {
   try {
     await inAmbientTransaction(db, async (trx) => {
       await steps.before?.(trx);
@@ -55,7 +68,12 @@ async function throughProvider(db: Db, ctx: Context, next: Next, expected: numbe
 /** RFC 7591 3.2.1: the statement comes back unmodified, with what Assent took from it. */
 function statementFields(statement: SoftwareStatement) {
   const { claims } = statement;
-  return { software_statement: statement.jwt, software_id: claims.software_id, org_id: claims.org_id, software_roles: claims.software_roles };
+  return {
+    software_statement: statement.jwt,
+    software_id: claims.software_id,
+    org_id: claims.org_id,
+    software_roles: claims.software_roles,
+  };
 }
 
 function bearerToken(ctx: Context): string | undefined {
@@ -104,7 +122,10 @@ export function tppRegistration(deps: RegistrationDeps) {
     if (request.software_statement !== undefined) {
       statement = await verifySoftwareStatement(request.software_statement, deps.keyring);
       if (statement.claims.software_id !== stored.claims.software_id || statement.claims.org_id !== stored.claims.org_id) {
-        throw new RegistrationError('invalid_software_statement', 'the new software statement is for different software or another organisation');
+        throw new RegistrationError(
+          'invalid_software_statement',
+          'the new software statement is for different software or another organisation',
+        );
       }
     }
     const metadata = await buildClientMetadata(request, statement.claims, metadataContext(ctx));
@@ -136,7 +157,7 @@ export function tppRegistration(deps: RegistrationDeps) {
   async function manage(ctx: Context, next: Next, clientId: string) {
     const tpp = await getTppProfile(db, clientId);
     const token = bearerToken(ctx);
-    const registrationToken = token === undefined ? undefined : (await providerOf(ctx).RegistrationAccessToken.find(token));
+    const registrationToken = token === undefined ? undefined : await providerOf(ctx).RegistrationAccessToken.find(token);
     // Without the client's own registration access token the provider answers (401 invalid_token).
     if (!tpp || tpp.status === 'deleted' || registrationToken?.clientId !== clientId) return next();
     if (tpp.status === 'suspended') throw new RegistrationError('invalid_client', 'the TPP is suspended');

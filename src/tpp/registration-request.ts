@@ -56,12 +56,17 @@ async function softwareKeys(statement: SoftwareStatement, outbound: OutboundFetc
   const { software_jwks: inline, software_jwks_endpoint: endpoint } = statement.claims;
   if (inline) return inline as JSONWebKeySet;
   if (!endpoint) {
-    throw new RegistrationError('invalid_software_statement', 'the software statement names no software_jwks or software_jwks_endpoint to verify a signed registration request with');
+    throw new RegistrationError(
+      'invalid_software_statement',
+      'the software statement names no software_jwks or software_jwks_endpoint to verify a signed registration request with',
+    );
   }
   try {
     return (await outbound.json(endpoint)) as JSONWebKeySet;
   } catch (error) {
-    throw new RegistrationError('invalid_software_statement', `software_jwks_endpoint cannot be used: ${(error as Error).message}`, { cause: error });
+    throw new RegistrationError('invalid_software_statement', `software_jwks_endpoint cannot be used: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -84,7 +89,10 @@ async function readSignedRequest(jwt: string, context: RequestContext): Promise<
     }));
   } catch (error) {
     if (error instanceof RegistrationError) throw error;
-    throw metadataError(`the signed registration request does not verify with the software statement's keys: ${(error as Error).message}`, error);
+    throw metadataError(
+      `the signed registration request does not verify with the software statement's keys: ${(error as Error).message}`,
+      error,
+    );
   }
   const request = Object.fromEntries(Object.entries(payload).filter(([claim]) => !REQUEST_CLAIMS.includes(claim)));
   return { request, statement };

@@ -14,9 +14,7 @@ import { deleteClient, listClientsOfKind, lockClientOfKind, saveClient } from '.
  * pair, the client certificate with tls_client_auth) and nothing else.
  */
 
-export type ResourceServerAuth =
-  | { method: 'private_key_jwt'; jwks: { keys: JWK[] } }
-  | { method: 'tls_client_auth'; subjectDn: string };
+export type ResourceServerAuth = { method: 'private_key_jwt'; jwks: { keys: JWK[] } } | { method: 'tls_client_auth'; subjectDn: string };
 
 export interface NewResourceServer {
   name: string;
@@ -43,7 +41,11 @@ export async function listResourceServers(db: Db): Promise<ResourceServerSummary
 }
 
 /** Removes the resource server's registration and every token it holds: it can neither introspect nor call the bank API. */
-export async function disableResourceServer(db: Db, clientId: string, input: { operator: string | null; reason: string }): Promise<ResourceServerSummary | undefined> {
+export async function disableResourceServer(
+  db: Db,
+  clientId: string,
+  input: { operator: string | null; reason: string },
+): Promise<ResourceServerSummary | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await lockClientOfKind(trx, clientId, 'resource_server');
     if (!row) return undefined;

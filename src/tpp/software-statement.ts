@@ -47,12 +47,13 @@ function peek(jwt: string) {
 }
 
 async function verifySignature(jwt: string, issuer: string, keyring: DirectoryKeyring) {
-  const verify = async (jwks: JSONWebKeySet) => jwtVerify(jwt, createLocalJWKSet(jwks), {
-    issuer,
-    algorithms: [...FAPI_ALGORITHMS],
-    clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    requiredClaims: ['iat', 'exp', 'jti'],
-  });
+  const verify = async (jwks: JSONWebKeySet) =>
+    jwtVerify(jwt, createLocalJWKSet(jwks), {
+      issuer,
+      algorithms: [...FAPI_ALGORITHMS],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['iat', 'exp', 'jti'],
+    });
   try {
     try {
       return await verify(await keyring.keysFor(issuer));
@@ -67,7 +68,8 @@ async function verifySignature(jwt: string, issuer: string, keyring: DirectoryKe
     }
     if (error instanceof joseErrors.JWTExpired) throw invalid('software statement has expired', error);
     if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalid(`software statement ${error.message}`, error);
-    if (error instanceof joseErrors.JWKSNoMatchingKey) throw invalid('software statement is signed with a key the directory does not publish', error);
+    if (error instanceof joseErrors.JWKSNoMatchingKey)
+      throw invalid('software statement is signed with a key the directory does not publish', error);
     throw invalid('software statement signature does not verify against the directory keys', error);
   }
 }
@@ -84,7 +86,10 @@ export async function verifySoftwareStatement(jwt: unknown, keyring: DirectoryKe
   }
   if (typeof payload.iss !== 'string') throw invalid('software statement has no iss');
   if (!keyring.isTrusted(payload.iss)) {
-    throw new RegistrationError('unapproved_software_statement', `software statement issuer ${JSON.stringify(payload.iss)} is not a trusted directory`);
+    throw new RegistrationError(
+      'unapproved_software_statement',
+      `software statement issuer ${JSON.stringify(payload.iss)} is not a trusted directory`,
+    );
   }
   const verified = await verifySignature(jwt, payload.iss, keyring);
   const claims = softwareStatementClaims.safeParse(verified.payload);

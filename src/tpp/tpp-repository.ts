@@ -65,13 +65,36 @@ export async function insertTpp(trx: Db, tpp: NewTpp): Promise<void> {
 export async function updateTpp(
   trx: Db,
   clientId: string,
-  patch: Partial<Pick<NewTpp, 'client_name' | 'logo_uri' | 'roles' | 'org_name' | 'software_statement' | 'software_statement_claims' | 'directory' | 'status' | 'status_reason'>>,
+  patch: Partial<
+    Pick<
+      NewTpp,
+      | 'client_name'
+      | 'logo_uri'
+      | 'roles'
+      | 'org_name'
+      | 'software_statement'
+      | 'software_statement_claims'
+      | 'directory'
+      | 'status'
+      | 'status_reason'
+    >
+  >,
 ): Promise<void> {
-  await trx.updateTable('tpp').set({ ...patch, updated_at: sql`now()` }).where('client_id', '=', clientId).execute();
+  await trx
+    .updateTable('tpp')
+    .set({ ...patch, updated_at: sql`now()` })
+    .where('client_id', '=', clientId)
+    .execute();
 }
 
 export async function hasTppWithStatus(db: Db, where: { orgId: string }, status: TppStatus): Promise<boolean> {
-  const row = await db.selectFrom('tpp').select('client_id').where('org_id', '=', where.orgId).where('status', '=', status).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('tpp')
+    .select('client_id')
+    .where('org_id', '=', where.orgId)
+    .where('status', '=', status)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -129,8 +152,15 @@ export function findClientRateLimit(db: Db, clientId: string) {
 }
 
 /** Sets the client's throttle, replacing any. */
-export async function upsertClientRateLimit(db: Db, row: { client_id: string; limit: number; window_seconds: number; reason: string }): Promise<void> {
-  await db.insertInto('client_rate_limit').values(row).onConflict((conflict) => conflict.column('client_id').doUpdateSet(row)).execute();
+export async function upsertClientRateLimit(
+  db: Db,
+  row: { client_id: string; limit: number; window_seconds: number; reason: string },
+): Promise<void> {
+  await db
+    .insertInto('client_rate_limit')
+    .values(row)
+    .onConflict((conflict) => conflict.column('client_id').doUpdateSet(row))
+    .execute();
 }
 
 /** Lifts the client's throttle; returns the one lifted, undefined when there was none. */

@@ -6,7 +6,22 @@ import type { AuditActorKind, Database, TppRole, TppRow, TppStatus } from '../db
 import { AssentError } from '../protocol/assent-error.ts';
 import { destroyClientArtefacts } from '../store/artefacts.ts';
 import type { SoftwareStatement } from './software-statement.ts';
-import { type ClientDisplayRow, type ClientStandingRow, deleteClientRateLimit, findClientDisplay, findClientRateLimit, findTpp, hasTppWithStatus, listClientsOfSameOrganisation, insertTpp, listTppRows, lockTpp, readClientStandings, updateTpp, upsertClientRateLimit } from './tpp-repository.ts';
+import {
+  type ClientDisplayRow,
+  type ClientStandingRow,
+  deleteClientRateLimit,
+  findClientDisplay,
+  findClientRateLimit,
+  findTpp,
+  hasTppWithStatus,
+  listClientsOfSameOrganisation,
+  insertTpp,
+  listTppRows,
+  lockTpp,
+  readClientStandings,
+  updateTpp,
+  upsertClientRateLimit,
+} from './tpp-repository.ts';
 import { createTurnBatch } from '../store/turn-batch.ts';
 
 export type { ClientDisplayRow, ClientStandingRow } from './tpp-repository.ts';
@@ -116,7 +131,11 @@ export async function organisationOfClient(db: Db, clientId: string): Promise<Cl
   const rows = await listClientsOfSameOrganisation(db, clientId);
   const own = rows.find((row) => row.client_id === clientId);
   if (!own) return { key: JSON.stringify(['client', clientId]), name: null, clientIds: [clientId] };
-  return { key: JSON.stringify(['organisation', own.directory, own.org_id]), name: own.org_name, clientIds: rows.map((row) => row.client_id) };
+  return {
+    key: JSON.stringify(['organisation', own.directory, own.org_id]),
+    name: own.org_name,
+    clientIds: rows.map((row) => row.client_id),
+  };
 }
 
 export async function listTpps(db: Db): Promise<TppProfile[]> {
@@ -209,7 +228,10 @@ export async function recordUpdate(
 }
 
 /** The client is gone (RFC 7592 delete): its tokens go too; the TPP record stays for history. */
-export async function recordDeletion(trx: Transaction<Database>, input: { clientId: string; before: Record<string, unknown> }): Promise<void> {
+export async function recordDeletion(
+  trx: Transaction<Database>,
+  input: { clientId: string; before: Record<string, unknown> },
+): Promise<void> {
   const previous = await lockTpp(trx, input.clientId);
   if (!previous) return;
   await updateTpp(trx, input.clientId, { status: 'deleted', status_reason: 'deleted by the TPP (RFC 7592)' });
@@ -256,7 +278,13 @@ export function suspendTpp(db: Db, clientId: string, input: { reason: string; ac
 }
 
 export function reinstateTpp(db: Db, clientId: string, input: { reason?: string; actor: Actor }): Promise<TppProfile> {
-  return changeStatus(db, clientId, { from: 'suspended', to: 'active', event: 'tpp.reinstated', reason: input.reason ?? null, actor: input.actor });
+  return changeStatus(db, clientId, {
+    from: 'suspended',
+    to: 'active',
+    event: 'tpp.reinstated',
+    reason: input.reason ?? null,
+    actor: input.actor,
+  });
 }
 
 /** The operator's throttle on a client as stored (`limit`, `window_seconds`), for an audit's before and after. */
@@ -266,7 +294,11 @@ export interface StoredThrottle {
 }
 
 /** Sets the client's throttle (`tpp:throttle`) in the operator's transaction; returns the one it replaced. */
-export async function setClientThrottle(trx: Transaction<Database>, clientId: string, input: { limit: number; windowSeconds: number; reason: string }): Promise<StoredThrottle | undefined> {
+export async function setClientThrottle(
+  trx: Transaction<Database>,
+  clientId: string,
+  input: { limit: number; windowSeconds: number; reason: string },
+): Promise<StoredThrottle | undefined> {
   const before = await findClientRateLimit(trx, clientId);
   await upsertClientRateLimit(trx, { client_id: clientId, limit: input.limit, window_seconds: input.windowSeconds, reason: input.reason });
   return before;

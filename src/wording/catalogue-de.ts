@@ -22,7 +22,8 @@ export const de = {
   'login.title': 'Anmelden',
   'login.heading': 'Bei {bank} anmelden',
   'login.intro': '{tpp} möchte sich mit Ihren Konten bei {bank} verbinden. Melden Sie sich an, um fortzufahren.',
-  'login.introOwn': 'Melden Sie sich an, um zu sehen, welche Apps und Websites auf Ihre Konten bei {bank} zugreifen können, und um jede davon zu stoppen.',
+  'login.introOwn':
+    'Melden Sie sich an, um zu sehen, welche Apps und Websites auf Ihre Konten bei {bank} zugreifen können, und um jede davon zu stoppen.',
   'login.username': 'Benutzername',
   'login.password': 'Passwort',
   'login.error.usernameMissing': 'Geben Sie Ihren Benutzernamen ein.',
@@ -30,21 +31,29 @@ export const de = {
   'login.error.passwordMissing': 'Geben Sie Ihr Passwort ein.',
   'login.error.passwordTooLong': 'Dieses Passwort ist zu lang.',
   'login.error.wrong': 'Benutzername oder Passwort ist nicht korrekt.',
-  'login.notice.notEnrolled': 'Für Ihre Anmeldung ist noch keine Authenticator-App eingerichtet, daher kann sie nicht abgeschlossen werden. Bitte wenden Sie sich an {bank}.',
+  'login.notice.notEnrolled':
+    'Für Ihre Anmeldung ist noch keine Authenticator-App eingerichtet, daher kann sie nicht abgeschlossen werden. Bitte wenden Sie sich an {bank}.',
   'login.notice.busy': 'Gerade melden sich sehr viele Menschen an. Bitte versuchen Sie es gleich noch einmal.',
-  'login.notice.locked.one': 'Zu viele Fehlversuche. Zu Ihrer Sicherheit ist die Anmeldung mit diesem Benutzernamen bis {time} gesperrt (etwa 1 Minute).',
-  'login.notice.locked.other': 'Zu viele Fehlversuche. Zu Ihrer Sicherheit ist die Anmeldung mit diesem Benutzernamen bis {time} gesperrt (etwa {minutes} Minuten).',
+  'login.notice.locked.one':
+    'Zu viele Fehlversuche. Zu Ihrer Sicherheit ist die Anmeldung mit diesem Benutzernamen bis {time} gesperrt (etwa 1 Minute).',
+  'login.notice.locked.other':
+    'Zu viele Fehlversuche. Zu Ihrer Sicherheit ist die Anmeldung mit diesem Benutzernamen bis {time} gesperrt (etwa {minutes} Minuten).',
 
   'otp.title': 'Einmalcode eingeben',
   'otp.paymentIntro': 'Mit Ihrem Code bestätigen Sie, dass Sie selbst diese Zahlung über {tpp} veranlassen. Er gilt nur für diese Zahlung:',
   'otp.paymentOpenApp': 'Öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
-  'otp.intro': 'Um zu bestätigen, dass Sie selbst {tpp} verbinden, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
-  'otp.introOwn': 'Um zu bestätigen, dass Sie es sind, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
+  'otp.intro':
+    'Um zu bestätigen, dass Sie selbst {tpp} verbinden, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
+  'otp.introOwn':
+    'Um zu bestätigen, dass Sie es sind, öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für {issuer} anzeigt.',
   'otp.label': 'Einmalcode',
   'otp.error.format': 'Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App ein.',
-  'otp.error.rejected': 'Dieser Code ist nicht korrekt. Prüfen Sie den 6-stelligen Code in Ihrer Authenticator-App und versuchen Sie es erneut.',
-  'otp.error.reused': 'Dieser Code wurde bereits verwendet. Warten Sie, bis Ihre Authenticator-App einen neuen Code anzeigt, und geben Sie diesen ein.',
-  'otp.error.paymentChanged': 'Die Zahlungsdaten haben sich geändert, während diese Seite geöffnet war. Prüfen Sie sie erneut und geben Sie dann den Code aus Ihrer Authenticator-App ein, um diese Zahlung freizugeben.',
+  'otp.error.rejected':
+    'Dieser Code ist nicht korrekt. Prüfen Sie den 6-stelligen Code in Ihrer Authenticator-App und versuchen Sie es erneut.',
+  'otp.error.reused':
+    'Dieser Code wurde bereits verwendet. Warten Sie, bis Ihre Authenticator-App einen neuen Code anzeigt, und geben Sie diesen ein.',
+  'otp.error.paymentChanged':
+    'Die Zahlungsdaten haben sich geändert, während diese Seite geöffnet war. Prüfen Sie sie erneut und geben Sie dann den Code aus Ihrer Authenticator-App ein, um diese Zahlung freizugeben.',
 
   'payment.amount': 'Betrag',
   'payment.currency': 'Währung',
@@ -83,8 +92,10 @@ export const de = {
   'consent.approve': 'Zustimmen',
   'consent.deny': 'Ablehnen',
   'consent.stopLaterHeading': 'Wenn Sie es sich später anders überlegen',
-  'consent.stopLater': 'Sie können den Zugriff von {tpp} jederzeit beenden, ohne {tpp} zu fragen: Melden Sie sich unter {dashboard} an, um zu sehen und zu widerrufen, worauf {tpp} zugreifen kann.',
-  'payment.untilMade': 'Nach Ihrer Zustimmung führt {tpp} diese Zahlung einmal aus. Solange sie noch nicht ausgeführt ist, können Sie sie unter {dashboard} stornieren; danach ist das nicht mehr möglich.',
+  'consent.stopLater':
+    'Sie können den Zugriff von {tpp} jederzeit beenden, ohne {tpp} zu fragen: Melden Sie sich unter {dashboard} an, um zu sehen und zu widerrufen, worauf {tpp} zugreifen kann.',
+  'payment.untilMade':
+    'Nach Ihrer Zustimmung führt {tpp} diese Zahlung einmal aus. Solange sie noch nicht ausgeführt ist, können Sie sie unter {dashboard} stornieren; danach ist das nicht mehr möglich.',
   'consent.error.chooseMany': 'Wählen Sie mindestens ein Konto, das Sie teilen möchten.',
   'consent.error.chooseOne': 'Wählen Sie das Konto, das verwendet werden soll.',
   'consent.error.choosePayFrom': 'Wählen Sie das Konto, von dem gezahlt werden soll.',
@@ -156,7 +167,8 @@ export const de = {
   'decided.close': 'Sie können diese Seite schließen und zu {tpp} zurückkehren.',
   'paymentChanged.title': 'Zahlung nicht freigegeben',
   'paymentChanged.heading': 'Diese Zahlung wurde nicht freigegeben',
-  'paymentChanged.body': 'Die Zahlungsdaten haben sich geändert, nachdem Sie sie mit Ihrem Einmalcode bestätigt hatten. Zu Ihrer Sicherheit wurde nichts gezahlt und nichts mit {tpp} geteilt.',
+  'paymentChanged.body':
+    'Die Zahlungsdaten haben sich geändert, nachdem Sie sie mit Ihrem Einmalcode bestätigt hatten. Zu Ihrer Sicherheit wurde nichts gezahlt und nichts mit {tpp} geteilt.',
   'paymentChanged.again': 'Kehren Sie zu {tpp} zurück und beginnen Sie neu, wenn Sie diese Zahlung weiterhin ausführen möchten.',
 
   'timeout.title': 'Ihre Sitzung ist abgelaufen',
@@ -168,19 +180,27 @@ export const de = {
   'error.heading': 'Wir konnten diese Anfrage nicht abschließen',
   'error.code': 'Fehlercode',
   'error.server': 'Bei uns ist ein unerwarteter Fehler aufgetreten. Nichts wurde geteilt. Bitte versuchen Sie es später erneut.',
-  'error.unavailable': 'Dieser Dienst ist vorübergehend nicht erreichbar. Nichts wurde geändert. Bitte versuchen Sie es gleich noch einmal.',
+  'error.unavailable':
+    'Dieser Dienst ist vorübergehend nicht erreichbar. Nichts wurde geändert. Bitte versuchen Sie es gleich noch einmal.',
   'error.badInput': 'Ihr Browser hat etwas gesendet, das diese Seite nicht annehmen kann. Gehen Sie zurück und versuchen Sie es erneut.',
   'error.tooMany': 'Zu viele Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut.',
-  'error.unexpectedStep': 'Dieser Schritt ist gerade nicht vorgesehen. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
+  'error.unexpectedStep':
+    'Dieser Schritt ist gerade nicht vorgesehen. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
   'error.alreadySignedIn': 'Sie sind bereits angemeldet. Beginnen Sie erneut in der App oder auf der Website, von der Sie kommen.',
-  'error.formExpired': 'Dieses Formular ist abgelaufen oder stammt nicht von dieser Website. Nichts wurde geändert. Kehren Sie zu der App oder Website zurück, von der Sie kommen, und beginnen Sie neu.',
+  'error.formExpired':
+    'Dieses Formular ist abgelaufen oder stammt nicht von dieser Website. Nichts wurde geändert. Kehren Sie zu der App oder Website zurück, von der Sie kommen, und beginnen Sie neu.',
   'error.consentExpired': 'Diese Anfrage ist abgelaufen und kann nicht mehr freigegeben werden. Nichts wurde geteilt.',
   'error.consentGone': 'Wir konnten diese Anfrage nicht finden. Sie wurde vielleicht zurückgezogen. Nichts wurde geteilt.',
-  'error.paymentChanged': 'Die Zahlungsdaten haben sich geändert, nachdem Sie sie bestätigt hatten. Zu Ihrer Sicherheit wurde nichts gezahlt und nichts geteilt.',
-  'error.linkExpired': 'Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Links aus einer App oder Website gelten {seconds} Sekunden und funktionieren nur einmal. Nichts wurde geteilt.',
-  'error.sessionLost': 'Wir konnten diese Anmeldung in Ihrem Browser nicht finden. Sie ist vielleicht abgelaufen oder wurde in einem anderen Browser oder Tab begonnen. Nichts wurde geteilt.',
-  'error.invalidRequest': 'Die App oder Website, die Sie hierher geschickt hat, hat eine Anfrage gestellt, die wir nicht annehmen können. Nichts wurde geteilt.',
-  'error.clientUnknown': 'Die App oder Website, die Sie hierher geschickt hat, ist bei {bank} nicht registriert oder wurde gesperrt. Nichts wurde geteilt.',
+  'error.paymentChanged':
+    'Die Zahlungsdaten haben sich geändert, nachdem Sie sie bestätigt hatten. Zu Ihrer Sicherheit wurde nichts gezahlt und nichts geteilt.',
+  'error.linkExpired':
+    'Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Links aus einer App oder Website gelten {seconds} Sekunden und funktionieren nur einmal. Nichts wurde geteilt.',
+  'error.sessionLost':
+    'Wir konnten diese Anmeldung in Ihrem Browser nicht finden. Sie ist vielleicht abgelaufen oder wurde in einem anderen Browser oder Tab begonnen. Nichts wurde geteilt.',
+  'error.invalidRequest':
+    'Die App oder Website, die Sie hierher geschickt hat, hat eine Anfrage gestellt, die wir nicht annehmen können. Nichts wurde geteilt.',
+  'error.clientUnknown':
+    'Die App oder Website, die Sie hierher geschickt hat, ist bei {bank} nicht registriert oder wurde gesperrt. Nichts wurde geteilt.',
   'error.accessDenied': 'Die Anfrage wurde nicht freigegeben. Nichts wurde geteilt.',
   'error.startAgain': 'Kehren Sie zu der App oder Website zurück, von der Sie kommen, und beginnen Sie neu.',
   'error.startAgainAt': 'Kehren Sie zu {tpp} zurück und beginnen Sie neu.',
@@ -188,21 +208,25 @@ export const de = {
 
   'logout.title': 'Abmelden',
   'logout.heading': 'Auf diesem Gerät von {bank} abmelden?',
-  'logout.body': 'Die Abmeldung beendet Ihre Anmeldung auf diesem Gerät. Ihre erteilten Einwilligungen bleiben unverändert: Sie können sie unter {dashboard} einsehen und beenden.',
-  'logout.bodyFor': '{tpp} hat darum gebeten, Sie abzumelden. Die Abmeldung beendet Ihre Anmeldung auf diesem Gerät. Ihre erteilten Einwilligungen bleiben unverändert: Sie können sie unter {dashboard} einsehen und beenden.',
+  'logout.body':
+    'Die Abmeldung beendet Ihre Anmeldung auf diesem Gerät. Ihre erteilten Einwilligungen bleiben unverändert: Sie können sie unter {dashboard} einsehen und beenden.',
+  'logout.bodyFor':
+    '{tpp} hat darum gebeten, Sie abzumelden. Die Abmeldung beendet Ihre Anmeldung auf diesem Gerät. Ihre erteilten Einwilligungen bleiben unverändert: Sie können sie unter {dashboard} einsehen und beenden.',
   'logout.yes': 'Ja, abmelden',
   'logout.no': 'Nein, angemeldet bleiben',
   'logout.doneTitle': 'Abgemeldet',
   'logout.doneHeading': 'Sie sind abgemeldet',
   'logout.doneBody': 'Sie haben sich auf diesem Gerät von {bank} abgemeldet.',
   'logout.doneBodyFor': 'Sie haben sich auf diesem Gerät von {bank} abgemeldet, wie {tpp} es erbeten hat.',
-  'logout.doneConsents': 'Apps und Websites, die Sie verbunden haben, behalten den Zugriff, den Sie ihnen erteilt haben. Sie können ihn jederzeit bei Ihren Einwilligungen einsehen und beenden.',
+  'logout.doneConsents':
+    'Apps und Websites, die Sie verbunden haben, behalten den Zugriff, den Sie ihnen erteilt haben. Sie können ihn jederzeit bei Ihren Einwilligungen einsehen und beenden.',
 
   'dash.brand': 'Ihre Einwilligungen',
   'dash.signedInAs': 'Angemeldet als {name}',
   'dash.accountNav': 'Ihre Anmeldung',
   'dash.signOut': 'Abmelden',
-  'dash.footer': 'Hier können Sie den Zugriff jedes Anbieters jederzeit beenden. Für Daten, die ein Anbieter bereits hat, gelten dessen eigene Bedingungen.',
+  'dash.footer':
+    'Hier können Sie den Zugriff jedes Anbieters jederzeit beenden. Für Daten, die ein Anbieter bereits hat, gelten dessen eigene Bedingungen.',
   'dash.back': 'Zurück zu Ihren Einwilligungen',
   'dash.home.heading': 'Wer auf Ihre Konten zugreifen kann',
   'dash.tabs': 'Einwilligungen filtern',
@@ -211,13 +235,17 @@ export const de = {
   'dash.tab.expired': 'Abgelaufen',
   'dash.tab.ended': 'Widerrufen, abgelehnt oder genutzt',
   'dash.empty.pending.heading': 'Nichts wartet auf Ihre Antwort',
-  'dash.empty.pending.body': 'Wenn ein Anbieter um Zugriff bittet und die Anfrage auf Sie wartet, erscheint sie hier. Um zu antworten, kehren Sie zur App oder Website des Anbieters zurück.',
+  'dash.empty.pending.body':
+    'Wenn ein Anbieter um Zugriff bittet und die Anfrage auf Sie wartet, erscheint sie hier. Um zu antworten, kehren Sie zur App oder Website des Anbieters zurück.',
   'dash.empty.active.heading': 'Derzeit kann kein Anbieter auf Ihre Konten zugreifen',
-  'dash.empty.active.body': 'Wenn Sie einer App oder Website erlauben, Ihre Kontoinformationen einzusehen oder eine Zahlung auszuführen, erscheint sie hier, und Sie können das jederzeit beenden.',
+  'dash.empty.active.body':
+    'Wenn Sie einer App oder Website erlauben, Ihre Kontoinformationen einzusehen oder eine Zahlung auszuführen, erscheint sie hier, und Sie können das jederzeit beenden.',
   'dash.empty.expired.heading': 'Keine abgelaufenen Einwilligungen',
-  'dash.empty.expired.body': 'Eine Einwilligung läuft an dem vereinbarten Enddatum ab. Der Anbieter hat dann keinen Zugriff mehr und muss Sie erneut fragen.',
+  'dash.empty.expired.body':
+    'Eine Einwilligung läuft an dem vereinbarten Enddatum ab. Der Anbieter hat dann keinen Zugriff mehr und muss Sie erneut fragen.',
   'dash.empty.ended.heading': 'Keine widerrufenen, abgelehnten oder genutzten Einwilligungen',
-  'dash.empty.ended.body': 'Einwilligungen, die Sie oder ein Anbieter beendet haben, abgelehnte Anfragen und ausgeführte Einzelzahlungen werden hier für Ihre Unterlagen aufbewahrt.',
+  'dash.empty.ended.body':
+    'Einwilligungen, die Sie oder ein Anbieter beendet haben, abgelehnte Anfragen und ausgeführte Einzelzahlungen werden hier für Ihre Unterlagen aufbewahrt.',
   'dash.pendingHint': 'Diese Anfrage wartet auf Ihre Antwort. Um sie anzunehmen oder abzulehnen, kehren Sie zu {tpp} zurück.',
   'dash.forTpp': ' für {tpp}',
   'dash.stopSharingWith': 'Teilen mit {tpp} beenden',
@@ -249,13 +277,15 @@ export const de = {
   'dash.canDo': 'Was {tpp} tun kann',
   'dash.payee': 'Empfänger',
   'dash.payeeWithAccount': '{payee} ({account})',
-  'dash.funds': 'Der Anbieter kann fragen, ob genug Geld auf dem Konto für eine Zahlung ist. Er erhält nur ein Ja oder Nein, nie Ihren Kontostand.',
+  'dash.funds':
+    'Der Anbieter kann fragen, ob genug Geld auf dem Konto für eine Zahlung ist. Er erhält nur ein Ja oder Nein, nie Ihren Kontostand.',
   'dash.whichTransactions': 'Welche Umsätze',
   'dash.window.fromTo': 'Umsätze vom {from} bis zum {to}.',
   'dash.window.from': 'Umsätze vom {from} bis heute.',
   'dash.window.to': 'Umsätze bis zum {to}.',
   'dash.history': 'Jede Nutzung dieser Einwilligung',
-  'dash.historyIntro': 'Jedes Mal, wenn diese Einwilligung erteilt, genutzt oder geändert wurde, und von wem. Prüfungen durch {bank} werden höchstens einmal pro Minute angezeigt.',
+  'dash.historyIntro':
+    'Jedes Mal, wenn diese Einwilligung erteilt, genutzt oder geändert wurde, und von wem. Prüfungen durch {bank} werden höchstens einmal pro Minute angezeigt.',
   'dash.history.when': 'Wann',
   'dash.history.what': 'Was geschah',
   'dash.history.who': 'Wer',
@@ -269,7 +299,8 @@ export const de = {
   'dash.event.revoked': 'Widerrufen',
   'dash.event.cancelled': 'Hat sie beendet',
   'dash.event.endedCodeReused': 'Zu Ihrer Sicherheit beendet: Derselbe einmalige Anmeldecode wurde zweimal vorgelegt',
-  'dash.event.endedRefreshReused': 'Zu Ihrer Sicherheit beendet: Ein bereits ersetzter Zugangsschlüssel des Anbieters wurde erneut vorgelegt',
+  'dash.event.endedRefreshReused':
+    'Zu Ihrer Sicherheit beendet: Ein bereits ersetzter Zugangsschlüssel des Anbieters wurde erneut vorgelegt',
   'dash.event.expired': 'Abgelaufen',
   'dash.event.consumed': 'Die Zahlung wurde ausgeführt',
   'dash.event.issued': 'Hat Zugriff erhalten',
@@ -279,7 +310,8 @@ export const de = {
   'dash.stopThis': 'Diesen Zugriff beenden',
   'dash.revokeLink': 'Diese Einwilligung widerrufen',
   'dash.cancelPaymentLink': 'Diese Zahlung stornieren',
-  'dash.notRevocable.Consumed': 'Diese Zahlung wurde bereits ausgeführt, daher gibt es nichts mehr zu widerrufen: Eine Einwilligung für eine einzelne Zahlung endet mit der Zahlung. Wenn mit der Zahlung etwas nicht stimmt, wenden Sie sich an {bank}.',
+  'dash.notRevocable.Consumed':
+    'Diese Zahlung wurde bereits ausgeführt, daher gibt es nichts mehr zu widerrufen: Eine Einwilligung für eine einzelne Zahlung endet mit der Zahlung. Wenn mit der Zahlung etwas nicht stimmt, wenden Sie sich an {bank}.',
   'dash.notRevocable.Expired': 'Diese Einwilligung ist abgelaufen, der Anbieter hat also bereits keinen Zugriff mehr.',
   'dash.notRevocable.Revoked': 'Diese Einwilligung wurde widerrufen, der Anbieter hat also bereits keinen Zugriff mehr.',
   'dash.notRevocable.Rejected': 'Diese Anfrage wurde abgelehnt, der Anbieter hatte also nie Zugriff.',
@@ -287,11 +319,15 @@ export const de = {
   'dash.revoke.title': 'Einwilligung widerrufen · {tpp}',
   'dash.revoke.heading': 'Den Zugriff von {tpp} widerrufen?',
   'dash.revoke.whatHappens': 'Was dann passiert',
-  'dash.revoke.loses.account_access': '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter Ihre Kontoinformationen nicht mehr einsehen.',
+  'dash.revoke.loses.account_access':
+    '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter Ihre Kontoinformationen nicht mehr einsehen.',
   'dash.revoke.loses.domestic_payment': 'Die Zahlung wird sofort storniert: {tpp} kann sie nicht mehr ausführen.',
-  'dash.revoke.loses.funds_confirmation': '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter nicht mehr prüfen, ob Geld verfügbar ist.',
-  'dash.revoke.undone': 'Das kann nicht rückgängig gemacht werden. Um wieder zu teilen, beginnen Sie bei {tpp} und erteilen Sie eine neue Einwilligung.',
-  'dash.revoke.data': 'Für Daten, die {tpp} bereits hat, gelten dessen eigene Bedingungen. Wenden Sie sich direkt an den Anbieter, wenn Sie diese löschen lassen möchten.',
+  'dash.revoke.loses.funds_confirmation':
+    '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter nicht mehr prüfen, ob Geld verfügbar ist.',
+  'dash.revoke.undone':
+    'Das kann nicht rückgängig gemacht werden. Um wieder zu teilen, beginnen Sie bei {tpp} und erteilen Sie eine neue Einwilligung.',
+  'dash.revoke.data':
+    'Für Daten, die {tpp} bereits hat, gelten dessen eigene Bedingungen. Wenden Sie sich direkt an den Anbieter, wenn Sie diese löschen lassen möchten.',
   'dash.revoke.yes': 'Ja, Zugriff jetzt widerrufen',
   'dash.revoke.no': 'Nein, beibehalten',
   'dash.revoke.backToConsent': 'Zurück zu dieser Einwilligung',
@@ -305,7 +341,8 @@ export const de = {
   'dash.receipt.seeRevoked': 'Ihre widerrufenen Einwilligungen ansehen',
   'dash.signedOut.title': 'Anmelden',
   'dash.signedOut.heading': 'Sehen und bestimmen Sie, wer auf Ihre Konten zugreifen kann',
-  'dash.signedOut.intro': 'Hier stehen Apps und Websites, denen Sie erlaubt haben, Ihre Kontoinformationen einzusehen oder Zahlungen auszuführen. Sie können prüfen, was jede davon sehen kann, und das jederzeit beenden.',
+  'dash.signedOut.intro':
+    'Hier stehen Apps und Websites, denen Sie erlaubt haben, Ihre Kontoinformationen einzusehen oder Zahlungen auszuführen. Sie können prüfen, was jede davon sehen kann, und das jederzeit beenden.',
   'dash.signedOut.signIn': 'Bei Ihren Einwilligungen anmelden',
   'dash.signedOut.done': 'Sie haben sich abgemeldet.',
   'dash.signedOut.expired': 'Diese Anmeldung ist abgelaufen oder wurde in einem anderen Browser begonnen. Bitte melden Sie sich erneut an.',
@@ -317,9 +354,11 @@ export const de = {
   'dash.notFound.body': 'Unter dieser Adresse gibt es für Sie nichts. Sie wurde vielleicht falsch eingegeben oder gehört jemand anderem.',
   'decoupled.title': 'Anfragen zur Freigabe',
   'decoupled.heading': 'Anfragen, die auf Ihre Freigabe warten',
-  'decoupled.intro': 'Ein Anbieter hat Sie von einem anderen Gerät aus um Ihre Freigabe hier gebeten. Geben Sie nur Anfragen frei, die Sie selbst gestartet haben, und prüfen Sie, ob der Code unten mit dem Code übereinstimmt, den der Anbieter Ihnen zeigt.',
+  'decoupled.intro':
+    'Ein Anbieter hat Sie von einem anderen Gerät aus um Ihre Freigabe hier gebeten. Geben Sie nur Anfragen frei, die Sie selbst gestartet haben, und prüfen Sie, ob der Code unten mit dem Code übereinstimmt, den der Anbieter Ihnen zeigt.',
   'decoupled.none.heading': 'Nichts wartet auf Ihre Freigabe',
-  'decoupled.none.body': 'Wenn ein Anbieter Sie bittet, etwas auf diesem Gerät freizugeben, zum Beispiel an der Kasse oder am Telefon, erscheint die Anfrage hier.',
+  'decoupled.none.body':
+    'Wenn ein Anbieter Sie bittet, etwas auf diesem Gerät freizugeben, zum Beispiel an der Kasse oder am Telefon, erscheint die Anfrage hier.',
   'decoupled.nav': 'Anfragen zur Freigabe',
   'decoupled.bindingMessage': 'Code, den {tpp} anzeigt:',
   'decoupled.expires': 'Sie können bis {time} antworten.',
@@ -360,10 +399,12 @@ export const de = {
   'consent.heading.domestic_vrp': '{tpp} möchte bei Bedarf Zahlungen von Ihrem Konto ausführen, innerhalb der unten genannten Grenzen',
   'dash.type.domestic_vrp': 'Zahlungen innerhalb von Grenzen ausführen',
   'dash.detailHeading.domestic_vrp': '{tpp}: Zahlungen innerhalb von Grenzen ausführen',
-  'dash.revoke.loses.domestic_vrp': '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter keine Zahlungen mehr ausführen.',
+  'dash.revoke.loses.domestic_vrp':
+    '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter keine Zahlungen mehr ausführen.',
   'dash.event.vrpAccepted': '{tpp} hat eine Zahlung ausgeführt',
   'dash.event.vrpRefused': 'Eine Zahlung von {tpp} wurde abgelehnt: Sie lag außerhalb der Grenzen oder die Einwilligung war beendet',
-  'otp.vrpIntro': 'Mit Ihrem Code bestätigen Sie, dass Sie selbst {tpp} Zahlungen innerhalb dieser Grenzen erlauben. Er gilt nur für diese Grenzen:',
+  'otp.vrpIntro':
+    'Mit Ihrem Code bestätigen Sie, dass Sie selbst {tpp} Zahlungen innerhalb dieser Grenzen erlauben. Er gilt nur für diese Grenzen:',
   'vrp.heading': 'Die Zahlungen',
   'vrp.summary': 'Zahlungen {summary}.',
   'vrp.perPayment': 'bis {amount} je Zahlung',
@@ -386,7 +427,8 @@ export const de = {
   'vrp.to': 'an {payee}',
   'vrp.thePayee': 'den Zahlungsempfänger',
   'vrp.sweeping': '(Umbuchung zwischen Ihren eigenen Konten)',
-  'vrp.noAsk': 'Jede Zahlung innerhalb dieser Grenzen wird ausgeführt, ohne Sie erneut zu fragen. Sie können sie jederzeit in Ihrer Übersicht der Einwilligungen beenden.',
+  'vrp.noAsk':
+    'Jede Zahlung innerhalb dieser Grenzen wird ausgeführt, ohne Sie erneut zu fragen. Sie können sie jederzeit in Ihrer Übersicht der Einwilligungen beenden.',
   'vrp.current.Day': 'Heute',
   'vrp.current.Week': 'Diese Woche',
   'vrp.current.Fortnight': 'Diese 14 Tage',

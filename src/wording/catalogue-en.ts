@@ -34,8 +34,10 @@ export const en = {
   'login.error.wrong': 'The username or password is not correct.',
   'login.notice.notEnrolled': 'Your sign-in has no authenticator app set up yet, so it cannot be completed. Please contact {bank}.',
   'login.notice.busy': 'Too many people are signing in right now. Please try again in a moment.',
-  'login.notice.locked.one': 'Too many failed attempts. For your security, sign-in for this username is blocked until {time} (about 1 minute).',
-  'login.notice.locked.other': 'Too many failed attempts. For your security, sign-in for this username is blocked until {time} (about {minutes} minutes).',
+  'login.notice.locked.one':
+    'Too many failed attempts. For your security, sign-in for this username is blocked until {time} (about 1 minute).',
+  'login.notice.locked.other':
+    'Too many failed attempts. For your security, sign-in for this username is blocked until {time} (about {minutes} minutes).',
 
   'otp.title': 'Enter your one-time code',
   'otp.paymentIntro': 'Your code confirms that it is you making this payment through {tpp}, and it is valid for this payment only:',
@@ -46,7 +48,8 @@ export const en = {
   'otp.error.format': 'Enter the 6-digit code from your authenticator app.',
   'otp.error.rejected': 'That code is not correct. Check the 6-digit code in your authenticator app and try again.',
   'otp.error.reused': 'That code has already been used. Wait for your authenticator app to show a new code and enter it.',
-  'otp.error.paymentChanged': 'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
+  'otp.error.paymentChanged':
+    'The payment details changed while this page was open. Check them again, then enter the code from your authenticator app to approve this payment.',
 
   'payment.amount': 'Amount',
   'payment.currency': 'Currency',
@@ -85,8 +88,10 @@ export const en = {
   'consent.approve': 'Approve',
   'consent.deny': 'Deny',
   'consent.stopLaterHeading': 'Changing your mind later',
-  'consent.stopLater': 'You can stop {tpp}’s access at any time, without asking {tpp}: sign in at {dashboard} to see and revoke what it can access.',
-  'payment.untilMade': 'Once you approve, {tpp} makes this payment once. Until it is made, you can cancel it at {dashboard}; once it has been made, it cannot be cancelled.',
+  'consent.stopLater':
+    'You can stop {tpp}’s access at any time, without asking {tpp}: sign in at {dashboard} to see and revoke what it can access.',
+  'payment.untilMade':
+    'Once you approve, {tpp} makes this payment once. Until it is made, you can cancel it at {dashboard}; once it has been made, it cannot be cancelled.',
   'consent.error.chooseMany': 'Select at least one account to share.',
   'consent.error.chooseOne': 'Select the account to use.',
   'consent.error.choosePayFrom': 'Select the account to pay from.',
@@ -148,7 +153,8 @@ export const en = {
   'permission.ReadTransactionsDebits.title': 'Money going out',
   'permission.ReadTransactionsDebits.detail': 'Payments out of your accounts.',
   'permission.ReadTransactionsDetail.title': 'Your transactions in full',
-  'permission.ReadTransactionsDetail.detail': 'Everything about each transaction, including the other party’s details and the running balance.',
+  'permission.ReadTransactionsDetail.detail':
+    'Everything about each transaction, including the other party’s details and the running balance.',
   'permission.unknown.detail': 'A permission this page does not describe yet. Ask {bank} what it allows.',
 
   'decided.title': 'Already decided',
@@ -158,7 +164,8 @@ export const en = {
   'decided.close': 'You can close this page and return to {tpp}.',
   'paymentChanged.title': 'Payment not approved',
   'paymentChanged.heading': 'This payment was not approved',
-  'paymentChanged.body': 'The payment details changed after you confirmed them with your one-time code. For your security, nothing was paid and nothing was shared with {tpp}.',
+  'paymentChanged.body':
+    'The payment details changed after you confirmed them with your one-time code. For your security, nothing was paid and nothing was shared with {tpp}.',
   'paymentChanged.again': 'Return to {tpp} and start again if you still want to make this payment.',
 
   'timeout.title': 'Your session timed out',
@@ -175,12 +182,16 @@ export const en = {
   'error.tooMany': 'Too many attempts. Please wait {seconds} seconds and try again.',
   'error.unexpectedStep': 'This step is not expected now. Start again from the app or website you came from.',
   'error.alreadySignedIn': 'You are already signed in. Start again from the app or website you came from.',
-  'error.formExpired': 'This form has expired or did not come from this site. Nothing was changed. Go back to the app or website you came from and start again.',
+  'error.formExpired':
+    'This form has expired or did not come from this site. Nothing was changed. Go back to the app or website you came from and start again.',
   'error.consentExpired': 'This request has expired, so it can no longer be approved. Nothing was shared.',
   'error.consentGone': 'We could not find this request. It may have been withdrawn. Nothing was shared.',
-  'error.paymentChanged': 'The payment details changed after you confirmed them. For your security, nothing was paid and nothing was shared.',
-  'error.linkExpired': 'This sign-in link has expired or has already been used. Links from an app or website last {seconds} seconds and work once. Nothing was shared.',
-  'error.sessionLost': 'We could not find this sign-in in your browser. It may have timed out, or been started in another browser or tab. Nothing was shared.',
+  'error.paymentChanged':
+    'The payment details changed after you confirmed them. For your security, nothing was paid and nothing was shared.',
+  'error.linkExpired':
+    'This sign-in link has expired or has already been used. Links from an app or website last {seconds} seconds and work once. Nothing was shared.',
+  'error.sessionLost':
+    'We could not find this sign-in in your browser. It may have timed out, or been started in another browser or tab. Nothing was shared.',
   'error.invalidRequest': 'The app or website that sent you here made a request we cannot accept. Nothing was shared.',
   'error.clientUnknown': 'The app or website that sent you here is not registered with {bank}, or has been suspended. Nothing was shared.',
   'error.accessDenied': 'The request was not approved. Nothing was shared.',
@@ -190,15 +201,18 @@ export const en = {
 
   'logout.title': 'Sign out',
   'logout.heading': 'Sign out of {bank} on this device?',
-  'logout.body': 'Signing out ends your sign-in on this device. Consents you have given are not changed: you can see and stop them at {dashboard}.',
-  'logout.bodyFor': '{tpp} asked to sign you out. Signing out ends your sign-in on this device. Consents you have given are not changed: you can see and stop them at {dashboard}.',
+  'logout.body':
+    'Signing out ends your sign-in on this device. Consents you have given are not changed: you can see and stop them at {dashboard}.',
+  'logout.bodyFor':
+    '{tpp} asked to sign you out. Signing out ends your sign-in on this device. Consents you have given are not changed: you can see and stop them at {dashboard}.',
   'logout.yes': 'Yes, sign me out',
   'logout.no': 'No, stay signed in',
   'logout.doneTitle': 'Signed out',
   'logout.doneHeading': 'You are signed out',
   'logout.doneBody': 'You have signed out of {bank} on this device.',
   'logout.doneBodyFor': 'You have signed out of {bank} on this device, as {tpp} asked.',
-  'logout.doneConsents': 'Apps and websites you have connected keep the access you gave them. You can see and stop it in your consents at any time.',
+  'logout.doneConsents':
+    'Apps and websites you have connected keep the access you gave them. You can see and stop it in your consents at any time.',
 
   'dash.brand': 'Your consents',
   'dash.signedInAs': 'Signed in as {name}',
@@ -213,13 +227,16 @@ export const en = {
   'dash.tab.expired': 'Expired',
   'dash.tab.ended': 'Revoked, declined or used',
   'dash.empty.pending.heading': 'Nothing is waiting for your answer',
-  'dash.empty.pending.body': 'When a provider asks for access and the request is waiting for you, it appears here. To answer, go back to the provider’s app or website.',
+  'dash.empty.pending.body':
+    'When a provider asks for access and the request is waiting for you, it appears here. To answer, go back to the provider’s app or website.',
   'dash.empty.active.heading': 'No provider can access your accounts right now',
-  'dash.empty.active.body': 'When you allow an app or website to see your account information or to make a payment, it appears here, and you can stop it at any time.',
+  'dash.empty.active.body':
+    'When you allow an app or website to see your account information or to make a payment, it appears here, and you can stop it at any time.',
   'dash.empty.expired.heading': 'No expired consents',
   'dash.empty.expired.body': 'A consent expires on the end date you agreed to. The provider then has no access and must ask you again.',
   'dash.empty.ended.heading': 'No revoked, declined or used consents',
-  'dash.empty.ended.body': 'Consents you or a provider stopped, requests you declined and single payments that have been made are kept here for your records.',
+  'dash.empty.ended.body':
+    'Consents you or a provider stopped, requests you declined and single payments that have been made are kept here for your records.',
   'dash.pendingHint': 'This request is waiting for your answer. To approve or decline it, go back to {tpp}.',
   'dash.forTpp': ' for {tpp}',
   'dash.stopSharingWith': 'Stop sharing with {tpp}',
@@ -281,7 +298,8 @@ export const en = {
   'dash.stopThis': 'Stop this access',
   'dash.revokeLink': 'Revoke this consent',
   'dash.cancelPaymentLink': 'Cancel this payment',
-  'dash.notRevocable.Consumed': 'This payment has already been made, so there is nothing left to revoke: a consent for a single payment ends once the payment is made. If something is wrong with the payment, contact {bank}.',
+  'dash.notRevocable.Consumed':
+    'This payment has already been made, so there is nothing left to revoke: a consent for a single payment ends once the payment is made. If something is wrong with the payment, contact {bank}.',
   'dash.notRevocable.Expired': 'This consent has expired, so the provider already has no access.',
   'dash.notRevocable.Revoked': 'This consent has been revoked, so the provider already has no access.',
   'dash.notRevocable.Rejected': 'This request was declined, so the provider never had access.',
@@ -307,7 +325,8 @@ export const en = {
   'dash.receipt.seeRevoked': 'See your revoked consents',
   'dash.signedOut.title': 'Sign in',
   'dash.signedOut.heading': 'See and control who can access your accounts',
-  'dash.signedOut.intro': 'Apps and websites you allowed to see your account information or make payments are listed here. You can check what each one can see and stop it at any time.',
+  'dash.signedOut.intro':
+    'Apps and websites you allowed to see your account information or make payments are listed here. You can check what each one can see and stop it at any time.',
   'dash.signedOut.signIn': 'Sign in to your consents',
   'dash.signedOut.done': 'You have signed out.',
   'dash.signedOut.expired': 'That sign-in has expired or was started in another browser. Please sign in again.',
@@ -319,9 +338,11 @@ export const en = {
   'dash.notFound.body': 'There is nothing at this address for you. It may have been typed wrongly, or it belongs to someone else.',
   'decoupled.title': 'Requests to approve',
   'decoupled.heading': 'Requests waiting for your approval',
-  'decoupled.intro': 'A provider asked, from another device, for your approval here. Only approve a request you started yourself, and check that the code below matches the one the provider shows you.',
+  'decoupled.intro':
+    'A provider asked, from another device, for your approval here. Only approve a request you started yourself, and check that the code below matches the one the provider shows you.',
   'decoupled.none.heading': 'Nothing is waiting for your approval',
-  'decoupled.none.body': 'When a provider asks you to approve something on this device, for example at a till or on the phone, the request appears here.',
+  'decoupled.none.body':
+    'When a provider asks you to approve something on this device, for example at a till or on the phone, the request appears here.',
   'decoupled.nav': 'Requests to approve',
   'decoupled.bindingMessage': 'Code shown by {tpp}:',
   'decoupled.expires': 'You can answer until {time}.',
@@ -365,7 +386,8 @@ export const en = {
   'dash.revoke.loses.domestic_vrp': '{tpp} loses access at once: it can no longer make payments with this consent.',
   'dash.event.vrpAccepted': '{tpp} made a payment',
   'dash.event.vrpRefused': 'A payment by {tpp} was refused: it was outside the limits or the consent had ended',
-  'otp.vrpIntro': 'Your code confirms that it is you letting {tpp} make payments within these limits, and it is valid for these limits only:',
+  'otp.vrpIntro':
+    'Your code confirms that it is you letting {tpp} make payments within these limits, and it is valid for these limits only:',
   'vrp.heading': 'The payments',
   'vrp.summary': 'Payments {summary}.',
   'vrp.perPayment': 'up to {amount} a payment',
@@ -388,7 +410,8 @@ export const en = {
   'vrp.to': 'to {payee}',
   'vrp.thePayee': 'the payee',
   'vrp.sweeping': '(moving money between your own accounts)',
-  'vrp.noAsk': 'Each payment within these limits is made without asking you again. You can stop them at any time from your consents dashboard.',
+  'vrp.noAsk':
+    'Each payment within these limits is made without asking you again. You can stop them at any time from your consents dashboard.',
   'vrp.current.Day': 'Today',
   'vrp.current.Week': 'This week',
   'vrp.current.Fortnight': 'These 14 days',

@@ -17,12 +17,15 @@ export function isLocale(value: unknown): value is Locale {
 /** Accept-Language ranges by quality, highest first; the first whose primary subtag we speak wins. */
 export function fromAcceptLanguage(header: string | undefined): Locale | undefined {
   if (!header) return undefined;
-  const ranges = header.slice(0, 512).split(',').flatMap((part, index) => {
-    const [range = '', ...params] = part.trim().split(';');
-    const q = params.map((param) => /^\s*q=([01](?:\.\d{0,3})?)\s*$/.exec(param)?.[1]).find((value) => value !== undefined);
-    const quality = q === undefined ? 1 : Number(q);
-    return quality > 0 ? [{ primary: range.trim().split('-')[0]!.toLowerCase(), quality, index }] : [];
-  });
+  const ranges = header
+    .slice(0, 512)
+    .split(',')
+    .flatMap((part, index) => {
+      const [range = '', ...params] = part.trim().split(';');
+      const q = params.map((param) => /^\s*q=([01](?:\.\d{0,3})?)\s*$/.exec(param)?.[1]).find((value) => value !== undefined);
+      const quality = q === undefined ? 1 : Number(q);
+      return quality > 0 ? [{ primary: range.trim().split('-')[0]!.toLowerCase(), quality, index }] : [];
+    });
   ranges.sort((a, b) => b.quality - a.quality || a.index - b.index);
   return ranges.map((range) => range.primary).find(isLocale);
 }

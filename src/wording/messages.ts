@@ -18,7 +18,11 @@ export function isMessageKey(key: string): key is MessageKey {
  * `source` with each `{name}` replaced by `value(name)` (left visible when that is undefined), and the
  * text around the placeholders passed through `text`.
  */
-function fill(source: string, value: (name: string) => string | undefined, text: (literal: string) => string = (literal) => literal): string {
+function fill(
+  source: string,
+  value: (name: string) => string | undefined,
+  text: (literal: string) => string = (literal) => literal,
+): string {
   let filled = '';
   let last = 0;
   for (const match of source.matchAll(/\{(\w+)\}/g)) {
@@ -45,9 +49,13 @@ export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character)
  */
 export function translateHtml(locale: Locale, key: string, params: MessageParams, markup: Record<string, string>): string {
   if (!isMessageKey(key)) return escapeHtml(UNTRANSLATED(key));
-  return fill(CATALOGUES[locale][key], (name) => {
-    if (Object.hasOwn(markup, name)) return markup[name];
-    const value = paramOf(params, name);
-    return value === undefined ? undefined : escapeHtml(value);
-  }, escapeHtml);
+  return fill(
+    CATALOGUES[locale][key],
+    (name) => {
+      if (Object.hasOwn(markup, name)) return markup[name];
+      const value = paramOf(params, name);
+      return value === undefined ? undefined : escapeHtml(value);
+    },
+    escapeHtml,
+  );
 }

@@ -43,11 +43,21 @@ function windowed(w: Wording, key: Windowed, { from, to }: TransactionWindow): s
 const GROUPS: readonly { heading: MessageKey; windowed?: true; members: readonly string[] }[] = [
   { heading: 'group.accounts', members: ['ReadAccountsBasic', 'ReadAccountsDetail', 'ReadPAN'] },
   { heading: 'group.balances', members: ['ReadBalances'] },
-  { heading: 'group.transactions', windowed: true, members: ['ReadTransactionsBasic', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'] },
+  {
+    heading: 'group.transactions',
+    windowed: true,
+    members: ['ReadTransactionsBasic', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+  },
   { heading: 'group.statements', windowed: true, members: ['ReadStatementsBasic', 'ReadStatementsDetail'] },
   {
     heading: 'group.regular',
-    members: ['ReadDirectDebits', 'ReadStandingOrdersBasic', 'ReadStandingOrdersDetail', 'ReadScheduledPaymentsBasic', 'ReadScheduledPaymentsDetail'],
+    members: [
+      'ReadDirectDebits',
+      'ReadStandingOrdersBasic',
+      'ReadStandingOrdersDetail',
+      'ReadScheduledPaymentsBasic',
+      'ReadScheduledPaymentsDetail',
+    ],
   },
   { heading: 'group.payees', members: ['ReadBeneficiariesBasic', 'ReadBeneficiariesDetail'] },
   { heading: 'group.personal', members: ['ReadPartyPSU', 'ReadParty'] },

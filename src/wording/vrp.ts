@@ -47,11 +47,21 @@ function periodInWords(w: Wording, limit: VrpFacts['limits'][number], start: Dat
 
 export function vrpWording(w: Wording, facts: VrpFacts): VrpWording {
   const perPayment = w.t('vrp.perPayment', { amount: w.moneyInWords(facts.maximum.Amount, facts.maximum.Currency) });
-  const limits = facts.limits.map((limit) => w.t('vrp.limit', { amount: w.moneyInWords(limit.Amount, limit.Currency), period: periodInWords(w, limit, facts.countedFrom) }));
-  const starts = facts.validFrom !== undefined && facts.validFrom > new Date() ? `${w.t('vrp.startsOn', { date: w.day(facts.validFrom) })} ` : '';
+  const limits = facts.limits.map((limit) =>
+    w.t('vrp.limit', { amount: w.moneyInWords(limit.Amount, limit.Currency), period: periodInWords(w, limit, facts.countedFrom) }),
+  );
+  const starts =
+    facts.validFrom !== undefined && facts.validFrom > new Date() ? `${w.t('vrp.startsOn', { date: w.day(facts.validFrom) })} ` : '';
   const validity = `${starts}${facts.validTo ? w.t('vrp.until', { date: w.day(facts.validTo) }) : w.t('vrp.untilCancelled')}`;
   const payee = facts.payee ?? w.t('vrp.thePayee');
-  return { summary: [perPayment, ...limits, validity, w.t('vrp.to', { payee })].join(', '), perPayment, limits, validity, payee, sweeping: facts.sweeping };
+  return {
+    summary: [perPayment, ...limits, validity, w.t('vrp.to', { payee })].join(', '),
+    perPayment,
+    limits,
+    validity,
+    payee,
+    sweeping: facts.sweeping,
+  };
 }
 
 /** What the dashboard calls the current period of a limit ("This month"). */

@@ -53,8 +53,22 @@ export function wordingFor(locale: Locale, branding: Branding) {
   const intl = INTL_LOCALE[locale];
   const timeZone = branding.timeZone;
   const day = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', timeZone });
-  const when = withZoneName(new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
-  const time = withZoneName(new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }), timeZone);
+  const when = withZoneName(
+    new Intl.DateTimeFormat(intl, {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone,
+      timeZoneName: 'short',
+    }),
+    timeZone,
+  );
+  const time = withZoneName(
+    new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }),
+    timeZone,
+  );
   const currencies = new Intl.DisplayNames(intl, { type: 'currency' });
   const list = new Intl.ListFormat(intl, { type: 'conjunction' });
   const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
@@ -81,12 +95,21 @@ export function wordingFor(locale: Locale, branding: Branding) {
     /** The consent's decimal string formatted exactly (Intl takes it as a decimal, never a float). */
     money(amount: string, currency: string) {
       // Never fewer digits than the amount has (no rounding), never fewer than the currency shows (3 at most).
-      const format = new Intl.NumberFormat(intl, { style: 'currency', currency, maximumFractionDigits: Math.max(fractionDigits(amount), 3) });
+      const format = new Intl.NumberFormat(intl, {
+        style: 'currency',
+        currency,
+        maximumFractionDigits: Math.max(fractionDigits(amount), 3),
+      });
       return format.format(amount as unknown as number);
     },
     /** For limits in a sentence ("£1,000", "£1,000.50"): whole amounts without their zero pence, otherwise as `money`. */
     moneyInWords(amount: string, currency: string) {
-      const format = new Intl.NumberFormat(intl, { style: 'currency', currency, maximumFractionDigits: Math.max(fractionDigits(amount), 3), trailingZeroDisplay: 'stripIfInteger' });
+      const format = new Intl.NumberFormat(intl, {
+        style: 'currency',
+        currency,
+        maximumFractionDigits: Math.max(fractionDigits(amount), 3),
+        trailingZeroDisplay: 'stripIfInteger',
+      });
       return format.format(amount as unknown as number);
     },
     currencyName: (code: string) => t('payment.currencyNamed', { code, name: currencies.of(code) ?? code }),

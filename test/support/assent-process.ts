@@ -45,7 +45,9 @@ export async function launchAssent(env: Record<string, string>): Promise<AssentP
   const logs: Record<string, unknown>[] = [];
   const text: string[] = [];
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
     let buffered = '';

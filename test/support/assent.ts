@@ -28,9 +28,15 @@ export interface TestAssentOptions {
 }
 
 /** A full Assent over real TLS on a free port, with its own Postgres database and data folder. */
-export function startTestAssent(env: Record<string, string>, options: TestAssentOptions & { movableClock: true }): Promise<TestAssent & { clock: MovableClock }>;
+export function startTestAssent(
+  env: Record<string, string>,
+  options: TestAssentOptions & { movableClock: true },
+): Promise<TestAssent & { clock: MovableClock }>;
 export function startTestAssent(env?: Record<string, string>, options?: TestAssentOptions): Promise<TestAssent>;
-export async function startTestAssent(env: Record<string, string> = {}, options: TestAssentOptions = {}): Promise<TestAssent & { clock?: MovableClock }> {
+export async function startTestAssent(
+  env: Record<string, string> = {},
+  options: TestAssentOptions = {},
+): Promise<TestAssent & { clock?: MovableClock }> {
   const database = await createTestDatabase({ movableClock: options.movableClock });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-data-'));
   const config = loadConfig({
@@ -50,7 +56,10 @@ export async function startTestAssent(env: Record<string, string> = {}, options:
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), { accounts: options.accounts, triggerAuthenticationDevice: options.triggerAuthenticationDevice });
+  const running = await startAssent(config, createLogger(config.logLevel, options.logDestination), {
+    accounts: options.accounts,
+    triggerAuthenticationDevice: options.triggerAuthenticationDevice,
+  });
   const clock = options.movableClock ? movableClock(running.db) : undefined;
   const ca = {
     certPem: await readFile(path.join(dataDir, 'tls', 'ca.pem'), 'utf8'),

@@ -93,7 +93,15 @@ export class DeviceApp {
     return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
-  async pending(): Promise<{ id: string; binding_message: string; payment_digest: string | null; consent: { id: string; heading: string }; accounts: { options: { id: string }[] } }[]> {
+  async pending(): Promise<
+    {
+      id: string;
+      binding_message: string;
+      payment_digest: string | null;
+      consent: { id: string; heading: string };
+      accounts: { options: { id: string }[] };
+    }[]
+  > {
     const answer = await this.call('GET', DECOUPLED_PATHS.api);
     if (answer.status !== 200) throw new Error(`listing failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body.requests as never;

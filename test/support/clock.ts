@@ -55,7 +55,11 @@ export function movableClock(db: Db): MovableClock {
   return {
     advance,
     advanceTo: (instant) => advance(instant.getTime() - Date.now()),
-    get offsetMs() { return offsetMs; },
-    restore() { globalThis.Date = RealDate; },
+    get offsetMs() {
+      return offsetMs;
+    },
+    restore() {
+      globalThis.Date = RealDate;
+    },
   };
 }

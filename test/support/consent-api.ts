@@ -56,7 +56,12 @@ export class ConsentApiClient {
   }
 
   static async create(assent: Pick<TestAssent, 'issuer' | 'db'>, tpp: TestTpp, scope = CONSENT_SCOPES.join(' ')) {
-    const registered = await assent.db.selectFrom('oidc_model').select('payload').where('model', '=', 'Client').where('id', '=', tpp.clientId).executeTakeFirstOrThrow();
+    const registered = await assent.db
+      .selectFrom('oidc_model')
+      .select('payload')
+      .where('model', '=', 'Client')
+      .where('id', '=', tpp.clientId)
+      .executeTakeFirstOrThrow();
     const usesDpop = registered.payload.dpop_bound_access_tokens === true;
     const dpop = usesDpop ? oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('PS256')) : undefined;
     const tokens = await oidc.clientCredentialsGrant(tpp.config, { scope }, { DPoP: dpop });
@@ -64,11 +69,19 @@ export class ConsentApiClient {
   }
 
   /** A request with the token and a fresh proof; 401 challenges come back as responses, not throws. */
-  async call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; dpop?: oidc.DPoPHandle } = {}): Promise<ApiResponse> {
+  async call(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; dpop?: oidc.DPoPHandle } = {},
+  ): Promise<ApiResponse> {
     const headers = new Headers(options.headers);
     if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    return callProtectedResource(this.tpp.config, this.accessToken, new URL(path, this.#issuer), method, { body, headers, dpop: options.dpop ?? this.dpop });
+    return callProtectedResource(this.tpp.config, this.accessToken, new URL(path, this.#issuer), method, {
+      body,
+      headers,
+      dpop: options.dpop ?? this.dpop,
+    });
   }
 
   /** The same request with hand-made headers and no proof machinery (for presentations that must fail). */

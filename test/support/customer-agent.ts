@@ -83,7 +83,9 @@ export class CustomerAgent {
   /** The hidden fields of the page's form that posts to the step `action` (such as a payment's digest). */
   static hiddenFields(page: Page, action: string): Record<string, string> {
     const form = new RegExp(`<form[^>]*action="[^"]*/${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page.body)?.[1] ?? '';
-    return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]));
+    return Object.fromEntries(
+      [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]),
+    );
   }
 
   /** Where a form of `page` (the step named `action`) posts, and its fields: the page's CSRF token, the form's hidden fields and `form`. */
@@ -111,16 +113,20 @@ export class CustomerAgent {
    */
   async signIn(authorizationUrl: URL, customer: SigningInCustomer): Promise<Page> {
     const login = await this.open(authorizationUrl);
-    if (!login.url.pathname.startsWith('/interaction/')) throw new Error(`expected the login page, got ${login.url} (${login.status}): ${login.body.slice(0, 300)}`);
+    if (!login.url.pathname.startsWith('/interaction/'))
+      throw new Error(`expected the login page, got ${login.url} (${login.status}): ${login.body.slice(0, 300)}`);
     const otp = await this.submit(login, 'login', { username: customer.username, password: customer.password });
-    if (!otp.body.includes('name="code"')) throw new Error(`expected the one-time-code page, got ${otp.url} (${otp.status}): ${otp.body.slice(0, 300)}`);
+    if (!otp.body.includes('name="code"'))
+      throw new Error(`expected the one-time-code page, got ${otp.url} (${otp.status}): ${otp.body.slice(0, 300)}`);
     return this.submit(otp, 'otp', { code: await oneTimeCode(customer) });
   }
 
   /** "Yes, sign me out" at the provider's end-session page, as the browser posts it; returns the receipt page. */
   async signOut(): Promise<Page> {
     const confirm = await this.open(new URL(ENGINE_PATHS.end_session, this.#origin));
-    const form = /<form id="op.logoutForm" method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="([^"]+)"\/><\/form>/.exec(confirm.body);
+    const form = /<form id="op.logoutForm" method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="([^"]+)"\/><\/form>/.exec(
+      confirm.body,
+    );
     if (!form) throw new Error(`expected the sign-out confirmation, got ${confirm.url} (${confirm.status}): ${confirm.body.slice(0, 300)}`);
     return this.open(new URL(form[1]!, this.#origin), { form: { xsrf: form[2]!, logout: 'yes' } });
   }

@@ -20,7 +20,12 @@ export async function createTestCustomer(db: Db): Promise<TestCustomer> {
   const username = `customer-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
   const totpKey = await loadTotpKey(db, { devMode: true, configured: undefined });
-  const { customer, totp } = await createCustomer(db, totpKey, { username, displayName: `Customer ${username}`, password, authenticatorIssuer: 'Test Bank' });
+  const { customer, totp } = await createCustomer(db, totpKey, {
+    username,
+    displayName: `Customer ${username}`,
+    password,
+    authenticatorIssuer: 'Test Bank',
+  });
   return { ...customer, password, totpSecret: totp.secret, nextCode: authenticator(totp.secret) };
 }
 

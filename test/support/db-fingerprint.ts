@@ -8,13 +8,17 @@ import type { Db } from '../../src/db/connect.ts';
 const ACTIVITY_COLUMNS = ['last_seen_at', 'last_used_at'];
 
 export async function databaseFingerprint(db: Db): Promise<Record<string, string>> {
-  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public' order by tablename`.execute(db);
+  const tables = await sql<{
+    name: string;
+  }>`select tablename as name from pg_tables where schemaname = 'public' order by tablename`.execute(db);
   const fingerprint: Record<string, string> = {};
   for (const { name } of tables.rows) {
-    const row = (await sql<{ n: string; digest: string }>`
+    const row = (
+      await sql<{ n: string; digest: string }>`
       select count(*) as n,
              coalesce(md5(string_agg((to_jsonb(t) - ${ACTIVITY_COLUMNS}::text[])::text, '|' order by (to_jsonb(t) - ${ACTIVITY_COLUMNS}::text[])::text)), '') as digest
-      from ${sql.table(name)} t`.execute(db)).rows[0]!;
+      from ${sql.table(name)} t`.execute(db)
+    ).rows[0]!;
     fingerprint[name] = `${row.n}:${row.digest}`;
   }
   return fingerprint;

@@ -53,7 +53,12 @@ export class EventReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', async () => {
         const set = Buffer.concat(chunks).toString('utf8');
-        const event: ReceivedEvent = { set, claims: decodeJwt(set) as ReceivedEvent['claims'], contentType: req.headers['content-type'], receivedAt: Date.now() };
+        const event: ReceivedEvent = {
+          set,
+          claims: decodeJwt(set) as ReceivedEvent['claims'],
+          contentType: req.headers['content-type'],
+          receivedAt: Date.now(),
+        };
         this.attempts.push(event);
         const status = typeof this.answer === 'number' ? this.answer : await this.answer(event);
         if (status === 202) this.received.push(event);

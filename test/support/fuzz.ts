@@ -4,7 +4,18 @@ import type { TestAssent } from './assent.ts';
 import { tlsAgent } from './assent.ts';
 import { authoriseConsent } from '../../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, type ApiResponse, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest, FUNDS_CONFIRMATION, fundsConfirmationRequest } from './consent-api.ts';
+import {
+  ACCOUNT_ACCESS,
+  accountAccessRequest,
+  type ApiResponse,
+  ConsentApiClient,
+  DOMESTIC_PAYMENT,
+  DOMESTIC_VRP,
+  domesticPaymentRequest,
+  domesticVrpRequest,
+  FUNDS_CONFIRMATION,
+  fundsConfirmationRequest,
+} from './consent-api.ts';
 import { CustomerAgent } from './customer-agent.ts';
 import { customerWithAccounts } from './granted-consents.ts';
 import { TestResourceServer } from './resource-server.ts';
@@ -34,7 +45,21 @@ export function seededRng(seed: number): Rng {
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 
 const POISON = ['\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\u0000\u0000', 'x\u0000', '\ud83d'] as const;
-const FILLER = ['', 'a', 'GBP', '10.00', 'ReadAccountsBasic', '🙂', 'é', ' ', '<script>', "' or 1=1 --", '%00', '\\u0000', 'x'.repeat(300)] as const;
+const FILLER = [
+  '',
+  'a',
+  'GBP',
+  '10.00',
+  'ReadAccountsBasic',
+  '🙂',
+  'é',
+  ' ',
+  '<script>',
+  "' or 1=1 --",
+  '%00',
+  '\\u0000',
+  'x'.repeat(300),
+] as const;
 
 /** A string carrying at least one NUL or unpaired surrogate, somewhere among ordinary text. */
 export function hostileString(rng: Rng): string {
@@ -62,7 +87,10 @@ function base64url(value: string) {
 
 /** An unsigned compact JWS whose payload carries a hostile claim (escaped in JSON, as a signer would). */
 export function hostileJwt(rng: Rng, claims: Record<string, unknown> = {}): string {
-  const payload = { ...claims, [pick(rng, ['iss', 'sub', 'jti', 'client_id', 'authorization_details', 'scope'])]: rng() < 0.2 ? DEEP : hostileString(rng) };
+  const payload = {
+    ...claims,
+    [pick(rng, ['iss', 'sub', 'jti', 'client_id', 'authorization_details', 'scope'])]: rng() < 0.2 ? DEEP : hostileString(rng),
+  };
   return `${base64url(JSON.stringify({ alg: 'PS256', kid: 'k' }))}.${base64url(serialise(payload, rng))}.c2ln`;
 }
 
@@ -135,7 +163,11 @@ export function inProtocolShape(surface: Surface, outcome: FuzzOutcome): boolean
   return surface === 'ob' ? Array.isArray(body.Errors) : typeof body.error === 'string';
 }
 
-const outcomeOf = (response: ApiResponse): FuzzOutcome => ({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: JSON.stringify(response.body) });
+const outcomeOf = (response: ApiResponse): FuzzOutcome => ({
+  status: response.status,
+  contentType: response.headers.get('content-type') ?? '',
+  body: JSON.stringify(response.body),
+});
 
 /** Everything the endpoints need to be reached past authentication, set up before the fuzzing starts. */
 export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
@@ -154,65 +186,219 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
   const vrp = await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(), headers: { 'x-idempotency-key': crypto.randomUUID() } });
   const vrpConsentId = (vrp.body as { Data: { ConsentId: string } }).Data.ConsentId;
   const payer = await customerWithAccounts(assent);
-  await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), { consentId: vrpConsentId, clientId: tpp.clientId, customerId: payer.customer.id, accountIds: [payer.current.id], grantId: `grant-${crypto.randomUUID()}` });
+  await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
+    consentId: vrpConsentId,
+    clientId: tpp.clientId,
+    customerId: payer.customer.id,
+    accountIds: [payer.current.id],
+    grantId: `grant-${crypto.randomUUID()}`,
+  });
   const bank = await TestResourceServer.create(assent);
   const vrpPayment = { Data: { InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } };
   const bankPayment = (path: (rng: Rng) => string, body: (rng: Rng) => string) => async (rng: Rng) =>
     outcomeOf(await bank.call('POST', path(rng), { body: body(rng), headers: { 'x-idempotency-key': 'fuzz-vrp-payment' } }));
 
-  async function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; agent?: typeof plain }): Promise<FuzzOutcome> {
-    const response = await fetch(url(path), { method: init.method ?? 'GET', headers: init.headers, body: init.body, dispatcher: init.agent ?? plain, redirect: 'manual' });
+  async function send(
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string; agent?: typeof plain },
+  ): Promise<FuzzOutcome> {
+    const response = await fetch(url(path), {
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      body: init.body,
+      dispatcher: init.agent ?? plain,
+      redirect: 'manual',
+    });
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
   }
-  const json = (path: string, template: unknown, headers: Record<string, string> = {}, agent = mtls) => (rng: Rng) =>
-    send(path, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers }, body: hostileJson(rng, template) });
-  const form = (path: string, template: Record<string, string>, agent = mtls) => (rng: Rng) =>
-    send(path, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: hostileForm(rng, template).toString() });
+  const json =
+    (path: string, template: unknown, headers: Record<string, string> = {}, agent = mtls) =>
+    (rng: Rng) =>
+      send(path, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers }, body: hostileJson(rng, template) });
+  const form =
+    (path: string, template: Record<string, string>, agent = mtls) =>
+    (rng: Rng) =>
+      send(path, {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: hostileForm(rng, template).toString(),
+      });
   const consentApi = { authorization: `Bearer ${api.accessToken}`, 'x-fapi-financial-id': 'assent' };
   const pageForm = (action: string, template: Record<string, string>) => async (rng: Rng) => {
-    const response = await browser.request(url(`${interaction}/${action}`), { form: Object.fromEntries(hostileForm(rng, { csrf_token: csrf, ...template })) });
+    const response = await browser.request(url(`${interaction}/${action}`), {
+      form: Object.fromEntries(hostileForm(rng, { csrf_token: csrf, ...template })),
+    });
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
   };
 
   return [
     { name: 'POST account-access-consents', surface: 'ob', send: json(ACCOUNT_ACCESS, accountAccessRequest(), consentApi) },
-    { name: 'POST domestic-payment-consents', surface: 'ob', send: json(DOMESTIC_PAYMENT, domesticPaymentRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-key' }) },
+    {
+      name: 'POST domestic-payment-consents',
+      surface: 'ob',
+      send: json(DOMESTIC_PAYMENT, domesticPaymentRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-key' }),
+    },
     { name: 'POST funds-confirmation-consents', surface: 'ob', send: json(FUNDS_CONFIRMATION, fundsConfirmationRequest(), consentApi) },
-    { name: 'GET account-access-consents/{id}', surface: 'ob', send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }) },
-    { name: 'DELETE account-access-consents/{id}', surface: 'ob', send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }) },
-    { name: 'POST domestic-vrp-consents', surface: 'ob', send: json(DOMESTIC_VRP, domesticVrpRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-vrp-key' }) },
-    { name: 'GET domestic-vrp-consents/{id}', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }) },
-    { name: 'DELETE domestic-vrp-consents/{id}', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }) },
+    {
+      name: 'GET account-access-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
+    },
+    {
+      name: 'DELETE account-access-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }),
+    },
+    {
+      name: 'POST domestic-vrp-consents',
+      surface: 'ob',
+      send: json(DOMESTIC_VRP, domesticVrpRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-vrp-key' }),
+    },
+    {
+      name: 'GET domestic-vrp-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
+    },
+    {
+      name: 'DELETE domestic-vrp-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }),
+    },
     {
       name: 'POST vrp funds-confirmation',
       surface: 'ob',
-      send: json(`${DOMESTIC_VRP}/${vrpConsentId}/funds-confirmation`, { Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }, consentApi),
+      send: json(
+        `${DOMESTIC_VRP}/${vrpConsentId}/funds-confirmation`,
+        { Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } },
+        consentApi,
+      ),
     },
-    { name: 'POST vrp funds-confirmation ({id})', surface: 'ob', send: (rng) => send(`${DOMESTIC_VRP}/${hostileSegment(rng)}/funds-confirmation`, { method: 'POST', agent: mtls, headers: { ...consentApi, 'content-type': 'application/json' }, body: JSON.stringify({ Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } }) }) },
-    { name: 'POST bank vrp payments', surface: 'ob', send: bankPayment(() => `/bank/vrp-consents/${vrpConsentId}/payments`, (rng) => hostileJson(rng, vrpPayment)) },
-    { name: 'POST bank vrp payments ({id})', surface: 'ob', send: bankPayment((rng) => `/bank/vrp-consents/${hostileSegment(rng)}/payments`, () => JSON.stringify(vrpPayment)) },
+    {
+      name: 'POST vrp funds-confirmation ({id})',
+      surface: 'ob',
+      send: (rng) =>
+        send(`${DOMESTIC_VRP}/${hostileSegment(rng)}/funds-confirmation`, {
+          method: 'POST',
+          agent: mtls,
+          headers: { ...consentApi, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } },
+          }),
+        }),
+    },
+    {
+      name: 'POST bank vrp payments',
+      surface: 'ob',
+      send: bankPayment(
+        () => `/bank/vrp-consents/${vrpConsentId}/payments`,
+        (rng) => hostileJson(rng, vrpPayment),
+      ),
+    },
+    {
+      name: 'POST bank vrp payments ({id})',
+      surface: 'ob',
+      send: bankPayment(
+        (rng) => `/bank/vrp-consents/${hostileSegment(rng)}/payments`,
+        () => JSON.stringify(vrpPayment),
+      ),
+    },
     { name: 'GET bank/consents/{id}', surface: 'ob', send: (rng) => send(`/bank/consents/${hostileSegment(rng)}`, {}) },
-    { name: 'POST bank/payment-consents/{id}/consume', surface: 'ob', send: (rng) => send(`/bank/payment-consents/${hostileSegment(rng)}/consume`, { method: 'POST' }) },
-    { name: 'POST registration (JSON)', surface: 'oauth', send: json(ENGINE_PATHS.registration, { software_statement: 'x.y.z', redirect_uris: ['https://tpp.example/cb'], token_endpoint_auth_method: 'tls_client_auth', jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] } }, {}, plain) },
-    { name: 'POST registration (JWT)', surface: 'oauth', send: (rng) => send(ENGINE_PATHS.registration, { method: 'POST', headers: { 'content-type': 'application/jwt' }, body: hostileJwt(rng, { software_statement: 'x.y.z' }) }) },
+    {
+      name: 'POST bank/payment-consents/{id}/consume',
+      surface: 'ob',
+      send: (rng) => send(`/bank/payment-consents/${hostileSegment(rng)}/consume`, { method: 'POST' }),
+    },
+    {
+      name: 'POST registration (JSON)',
+      surface: 'oauth',
+      send: json(
+        ENGINE_PATHS.registration,
+        {
+          software_statement: 'x.y.z',
+          redirect_uris: ['https://tpp.example/cb'],
+          token_endpoint_auth_method: 'tls_client_auth',
+          jwks: { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }] },
+        },
+        {},
+        plain,
+      ),
+    },
+    {
+      name: 'POST registration (JWT)',
+      surface: 'oauth',
+      send: (rng) =>
+        send(ENGINE_PATHS.registration, {
+          method: 'POST',
+          headers: { 'content-type': 'application/jwt' },
+          body: hostileJwt(rng, { software_statement: 'x.y.z' }),
+        }),
+    },
     { name: 'POST PAR', surface: 'oauth', send: form('/request', { client_id: tpp.clientId, request: 'x.y.z', scope: 'openid accounts' }) },
-    { name: 'POST token (authorization_code)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'authorization_code', code: 'abc', redirect_uri: tpp.redirectUri, code_verifier: 'v'.repeat(43) }) },
-    { name: 'POST token (refresh_token)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'refresh_token', refresh_token: 'abc' }) },
-    { name: 'POST token (client_credentials)', surface: 'oauth', send: form('/token', { client_id: tpp.clientId, grant_type: 'client_credentials', scope: 'accounts' }) },
+    {
+      name: 'POST token (authorization_code)',
+      surface: 'oauth',
+      send: form('/token', {
+        client_id: tpp.clientId,
+        grant_type: 'authorization_code',
+        code: 'abc',
+        redirect_uri: tpp.redirectUri,
+        code_verifier: 'v'.repeat(43),
+      }),
+    },
+    {
+      name: 'POST token (refresh_token)',
+      surface: 'oauth',
+      send: form('/token', { client_id: tpp.clientId, grant_type: 'refresh_token', refresh_token: 'abc' }),
+    },
+    {
+      name: 'POST token (client_credentials)',
+      surface: 'oauth',
+      send: form('/token', { client_id: tpp.clientId, grant_type: 'client_credentials', scope: 'accounts' }),
+    },
     {
       name: 'POST token (DPoP proof)',
       surface: 'oauth',
-      send: (rng) => send('/token', { method: 'POST', agent: mtls, headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: hostileJwt(rng, { htm: 'POST', htu: `${assent.issuer}/token`, iat: 0 }) }, body: new URLSearchParams({ client_id: tpp.clientId, grant_type: 'client_credentials' }).toString() }),
+      send: (rng) =>
+        send('/token', {
+          method: 'POST',
+          agent: mtls,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            dpop: hostileJwt(rng, { htm: 'POST', htu: `${assent.issuer}/token`, iat: 0 }),
+          },
+          body: new URLSearchParams({ client_id: tpp.clientId, grant_type: 'client_credentials' }).toString(),
+        }),
     },
     { name: 'POST token/introspection', surface: 'oauth', send: form('/token/introspection', { client_id: tpp.clientId, token: 'abc' }) },
     { name: 'POST token/revocation', surface: 'oauth', send: form('/token/revocation', { client_id: tpp.clientId, token: 'abc' }) },
-    { name: 'GET auth', surface: 'page', send: (rng) => send(`/auth?${hostileForm(rng, { client_id: tpp.clientId, request_uri: 'urn:ietf:params:oauth:request_uri:x', response_type: 'code' })}`, {}) },
+    {
+      name: 'GET auth',
+      surface: 'page',
+      send: (rng) =>
+        send(
+          `/auth?${hostileForm(rng, { client_id: tpp.clientId, request_uri: 'urn:ietf:params:oauth:request_uri:x', response_type: 'code' })}`,
+          {},
+        ),
+    },
     { name: 'POST interaction login', surface: 'page', send: pageForm('login', { username: 'someone', password: 'secret' }) },
     { name: 'POST interaction otp', surface: 'page', send: pageForm('otp', { code: '123456', payment_digest: 'x' }) },
     { name: 'POST interaction confirm', surface: 'page', send: pageForm('confirm', { account: crypto.randomUUID() }) },
     { name: 'POST interaction abort', surface: 'page', send: pageForm('abort', {}) },
-    { name: 'GET dashboard callback', surface: 'page', send: (rng) => send(`/dashboard/callback?${hostileForm(rng, { code: 'abc', state: 'xyz', iss: assent.issuer })}`, {}) },
-    { name: 'POST dashboard revoke', surface: 'page', send: form(`/dashboard/consents/${crypto.randomUUID()}/revoke`, { csrf_token: 'x' }, plain) },
-    { name: 'POST dashboard stop sharing', surface: 'page', send: form(`/dashboard/providers/${tpp.clientId}/stop`, { csrf_token: 'x' }, plain) },
+    {
+      name: 'GET dashboard callback',
+      surface: 'page',
+      send: (rng) => send(`/dashboard/callback?${hostileForm(rng, { code: 'abc', state: 'xyz', iss: assent.issuer })}`, {}),
+    },
+    {
+      name: 'POST dashboard revoke',
+      surface: 'page',
+      send: form(`/dashboard/consents/${crypto.randomUUID()}/revoke`, { csrf_token: 'x' }, plain),
+    },
+    {
+      name: 'POST dashboard stop sharing',
+      surface: 'page',
+      send: form(`/dashboard/providers/${tpp.clientId}/stop`, { csrf_token: 'x' }, plain),
+    },
   ];
 }

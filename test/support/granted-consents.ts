@@ -2,7 +2,15 @@ import { randomInt, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from './consent-api.ts';
+import {
+  ACCOUNT_ACCESS,
+  accountAccessRequest,
+  ConsentApiClient,
+  DOMESTIC_PAYMENT,
+  DOMESTIC_VRP,
+  domesticPaymentRequest,
+  domesticVrpRequest,
+} from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './customers.ts';
 import { pushAuthorizationRequest, type TestTpp, redeemCode } from './tpp.ts';
@@ -37,7 +45,8 @@ export interface GrantedConsent {
 }
 
 /** The essential `openbanking_intent_id` claims request that binds a consent (UK OB). */
-export const intentClaims = (consentId: string) => JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
+export const intentClaims = (consentId: string) =>
+  JSON.stringify({ id_token: { openbanking_intent_id: { value: consentId, essential: true } } });
 
 /** A consent approved by the customer, up to the TPP's callback carrying the code (not yet redeemed). */
 export interface ApprovedConsent {
@@ -67,11 +76,12 @@ export async function approveConsent(
   options: ConsentOptions,
 ): Promise<ApprovedConsent> {
   const api = await ConsentApiClient.create(assent, tpp);
-  const created = options.type === 'account_access'
-    ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
-    : options.type === 'domestic_vrp'
-      ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
-      : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+  const created =
+    options.type === 'account_access'
+      ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
+      : options.type === 'domestic_vrp'
+        ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
+        : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
   const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
   if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
 
@@ -82,11 +92,13 @@ export async function approveConsent(
 
   const browser = options.browser ?? new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
   const consentPage = await browser.signIn(request.url, customer);
-  const selection = options.type === 'account_access'
-    ? Object.fromEntries(options.accounts.map((account) => [`account:${account.id}`, 'on']))
-    : { account: options.accounts[0]!.id };
+  const selection =
+    options.type === 'account_access'
+      ? Object.fromEntries(options.accounts.map((account) => [`account:${account.id}`, 'on']))
+      : { account: options.accounts[0]!.id };
   const callback = await browser.submit(consentPage, 'confirm', selection);
-  if (!callback.url.href.startsWith(tpp.redirectUri)) throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
+  if (!callback.url.href.startsWith(tpp.redirectUri))
+    throw new Error(`the consent page did not return to the TPP: ${callback.url} (${callback.status}) ${callback.body.slice(0, 300)}`);
   return { consentId, callback: callback.url, request, dpop, consentPage };
 }
 

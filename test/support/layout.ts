@@ -28,8 +28,15 @@ export interface LayoutReport {
  * sliver does not.
  */
 /** The little of the DOM the measurement uses (the project compiles without the DOM library). */
-interface Rect { top: number; width: number; height: number }
-interface DomNode { nodeType: number; textContent: string }
+interface Rect {
+  top: number;
+  width: number;
+  height: number;
+}
+interface DomNode {
+  nodeType: number;
+  textContent: string;
+}
 interface DomElement extends DomNode {
   tagName: string;
   className: string;
@@ -47,38 +54,45 @@ interface BrowserGlobals {
 }
 
 export async function measureLayout(page: Page): Promise<LayoutReport> {
-  return page.evaluate(({ minWidth }) => {
-    const browser = globalThis as unknown as BrowserGlobals;
-    const doc = browser.document;
-    const style = (element: DomElement) => browser.getComputedStyle(element);
-    const squeezed: string[] = [];
-    let budget = 600;
-    const viewportWidth = doc.documentElement.clientWidth;
-    for (const element of doc.body.querySelectorAll('*')) {
-      const textNodes = [...element.childNodes].filter((node) => node.nodeType === 3 && node.textContent.trim());
-      const own = textNodes.map((node) => node.textContent).join(' ').replace(/\s+/g, ' ').trim();
-      const text = (element.innerText ?? '').replace(/\s+/g, ' ').trim();
-      if (!own || !text) continue;
-      const computed = style(element);
-      if (computed.display.startsWith('inline') || computed.display === 'contents' || computed.position === 'absolute') continue;
-      const box = element.getBoundingClientRect();
-      if (box.width === 0 || box.height === 0) continue;
-      const lineHeight = Number.parseFloat(computed.lineHeight) || Number.parseFloat(computed.fontSize) * 1.5;
-      // Lines of the element's own text as laid out (a grid cell's box may be taller than its text).
-      const tops = new Set<number>();
-      for (const node of textNodes) {
-        const range = doc.createRange();
-        range.selectNodeContents(node);
-        for (const rect of range.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+  return page.evaluate(
+    ({ minWidth }) => {
+      const browser = globalThis as unknown as BrowserGlobals;
+      const doc = browser.document;
+      const style = (element: DomElement) => browser.getComputedStyle(element);
+      const squeezed: string[] = [];
+      let budget = 600;
+      const viewportWidth = doc.documentElement.clientWidth;
+      for (const element of doc.body.querySelectorAll('*')) {
+        const textNodes = [...element.childNodes].filter((node) => node.nodeType === 3 && node.textContent.trim());
+        const own = textNodes
+          .map((node) => node.textContent)
+          .join(' ')
+          .replace(/\s+/g, ' ')
+          .trim();
+        const text = (element.innerText ?? '').replace(/\s+/g, ' ').trim();
+        if (!own || !text) continue;
+        const computed = style(element);
+        if (computed.display.startsWith('inline') || computed.display === 'contents' || computed.position === 'absolute') continue;
+        const box = element.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        const lineHeight = Number.parseFloat(computed.lineHeight) || Number.parseFloat(computed.fontSize) * 1.5;
+        // Lines of the element's own text as laid out (a grid cell's box may be taller than its text).
+        const tops = new Set<number>();
+        for (const node of textNodes) {
+          const range = doc.createRange();
+          range.selectNodeContents(node);
+          for (const rect of range.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+        }
+        const lines = tops.size;
+        const words = own.split(' ').length;
+        const label = `${element.tagName.toLowerCase()}${element.className ? `.${String(element.className).replace(/ /g, '.')}` : ''} "${text.slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}px`;
+        if (box.width < viewportWidth / 2 && lines > words) squeezed.push(`${label}: ${lines} lines for ${words} words`);
+        else if (text.length >= 20 && box.width < minWidth) squeezed.push(`${label}: narrower than ${minWidth}px`);
+        const charsPerLine = Math.max(1, Math.floor(Math.max(box.width, minWidth) / 10));
+        budget += Math.max(1, Math.ceil(own.length / charsPerLine)) * lineHeight * 2.2;
       }
-      const lines = tops.size;
-      const words = own.split(' ').length;
-      const label = `${element.tagName.toLowerCase()}${element.className ? `.${String(element.className).replace(/ /g, '.')}` : ''} "${text.slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}px`;
-      if (box.width < viewportWidth / 2 && lines > words) squeezed.push(`${label}: ${lines} lines for ${words} words`);
-      else if (text.length >= 20 && box.width < minWidth) squeezed.push(`${label}: narrower than ${minWidth}px`);
-      const charsPerLine = Math.max(1, Math.floor(Math.max(box.width, minWidth) / 10));
-      budget += Math.max(1, Math.ceil(own.length / charsPerLine)) * lineHeight * 2.2;
-    }
-    return { squeezed, pageHeight: doc.documentElement.scrollHeight, heightBudget: Math.round(budget) };
-  }, { minWidth: MIN_TEXT_BLOCK_PX });
+      return { squeezed, pageHeight: doc.documentElement.scrollHeight, heightBudget: Math.round(budget) };
+    },
+    { minWidth: MIN_TEXT_BLOCK_PX },
+  );
 }

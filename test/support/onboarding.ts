@@ -50,13 +50,16 @@ export async function issueSsaWithCli(assent: TestAssent, options: SsaOptions = 
 
 /** The same statement as the CLI issues, made in-process (a CLI start per statement is slow). */
 export async function issueSsa(assent: TestAssent, options: SsaOptions = {}): Promise<OnboardingKit> {
-  return loadKit(assent, await issueDevSoftwareStatement(assent.dataDir, {
-    name: options.name ?? 'Acme Budgeting',
-    roles: (options.roles ?? 'AISP,PISP').split(',') as TppRole[],
-    redirectUris: options.redirectUris ?? DEFAULT_REDIRECTS,
-    ...(options.orgId && { orgId: options.orgId }),
-    ...(options.orgName && { orgName: options.orgName }),
-  }));
+  return loadKit(
+    assent,
+    await issueDevSoftwareStatement(assent.dataDir, {
+      name: options.name ?? 'Acme Budgeting',
+      roles: (options.roles ?? 'AISP,PISP').split(',') as TppRole[],
+      redirectUris: options.redirectUris ?? DEFAULT_REDIRECTS,
+      ...(options.orgId && { orgId: options.orgId }),
+      ...(options.orgName && { orgName: options.orgName }),
+    }),
+  );
 }
 
 async function loadKit(assent: TestAssent, issued: IssuedSoftwareStatement): Promise<OnboardingKit> {
@@ -114,10 +117,29 @@ export async function callRegistration(
 }
 
 /** openid-client configured as a registered TPP (private_key_jwt), in the shape the flow helpers take. */
-export async function tppFromRegistration(assent: TestAssent, kit: OnboardingKit, clientId: string, redirectUri = 'https://acme.example/callback'): Promise<TestTpp> {
-  const config = await oidc.discovery(new URL(assent.issuer), clientId, { id_token_signed_response_alg: 'PS256' }, oidc.PrivateKeyJwt({ key: kit.privateKey, kid: kit.privateJwk.kid! }), {
-    [oidc.customFetch]: fetchVia(kit.agent),
-  });
+export async function tppFromRegistration(
+  assent: TestAssent,
+  kit: OnboardingKit,
+  clientId: string,
+  redirectUri = 'https://acme.example/callback',
+): Promise<TestTpp> {
+  const config = await oidc.discovery(
+    new URL(assent.issuer),
+    clientId,
+    { id_token_signed_response_alg: 'PS256' },
+    oidc.PrivateKeyJwt({ key: kit.privateKey, kid: kit.privateJwk.kid! }),
+    {
+      [oidc.customFetch]: fetchVia(kit.agent),
+    },
+  );
   config[oidc.customFetch] = fetchVia(kit.agent);
-  return { clientId, redirectUri, privateKey: kit.privateKey, kid: kit.privateJwk.kid!, certificate: kit.certificate, agent: kit.agent, config };
+  return {
+    clientId,
+    redirectUri,
+    privateKey: kit.privateKey,
+    kid: kit.privateJwk.kid!,
+    certificate: kit.certificate,
+    agent: kit.agent,
+    config,
+  };
 }

@@ -39,7 +39,10 @@ function processTimes(pid: number | string): { ownMs: number; reapedMs: number; 
   } catch {
     return undefined;
   }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // Clock ticks of 10 ms (USER_HZ is 100 on Linux).
   return { parent: fields[1]!, ownMs: (fields[11]! + fields[12]!) * 10, reapedMs: (fields[13]! + fields[14]!) * 10 };
 }

@@ -20,7 +20,14 @@ export class TestResourceServer {
   readonly #dpop: oidc.DPoPHandle;
   readonly #token: string;
 
-  private constructor(assent: TestAssent, clientId: string, config: oidc.Configuration, key: { key: webcrypto.CryptoKey; kid: string }, dpop: oidc.DPoPHandle, token: string) {
+  private constructor(
+    assent: TestAssent,
+    clientId: string,
+    config: oidc.Configuration,
+    key: { key: webcrypto.CryptoKey; kid: string },
+    dpop: oidc.DPoPHandle,
+    token: string,
+  ) {
     this.#assent = assent;
     this.clientId = clientId;
     this.config = config;
@@ -40,7 +47,9 @@ export class TestResourceServer {
     });
     const agent = tlsAgent(assent.ca.certPem);
     const key = { key: privateKey, kid };
-    const config = await oidc.discovery(new URL(assent.issuer), clientId, undefined, oidc.PrivateKeyJwt(key), { [oidc.customFetch]: fetchVia(agent) });
+    const config = await oidc.discovery(new URL(assent.issuer), clientId, undefined, oidc.PrivateKeyJwt(key), {
+      [oidc.customFetch]: fetchVia(agent),
+    });
     config[oidc.customFetch] = fetchVia(agent);
     const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
     const { access_token } = await oidc.clientCredentialsGrant(config, { scope: 'bank' }, { DPoP: dpop });
@@ -56,8 +65,12 @@ export class TestResourceServer {
     const now = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: 'PS256', kid: this.#key.kid })
-      .setIssuer(this.clientId).setSubject(this.clientId).setAudience(this.#assent.issuer)
-      .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 60)
+      .setIssuer(this.clientId)
+      .setSubject(this.clientId)
+      .setAudience(this.#assent.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
       .sign(this.#key.key);
     const response = await fetch(`${this.#assent.issuer}${ENGINE_PATHS.introspection}`, {
       method: 'POST',

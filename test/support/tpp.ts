@@ -23,7 +23,8 @@ export interface TestTpp {
 
 /** openid-client's fetch hook, sending through our TLS agent (dev CA, optional client certificate). */
 export function fetchVia(agent: Agent): oidc.CustomFetch {
-  return (url, options) => fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
+  return (url, options) =>
+    fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
 }
 
 /** Registers a FAPI TPP client directly in the database and returns openid-client configured as it. */
@@ -48,7 +49,9 @@ export async function createTestTpp(
     scope: [SCOPE.openid, ...CONSENT_SCOPES].join(' '),
     token_endpoint_auth_method: auth,
     jwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
-    ...(auth === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true } : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
+    ...(auth === 'private_key_jwt'
+      ? { token_endpoint_auth_signing_alg: 'PS256', dpop_bound_access_tokens: true }
+      : { tls_client_auth_subject_dn: subject, tls_client_certificate_bound_access_tokens: true }),
     ...options.metadata,
   });
   const agent = tlsAgent(assent.ca.certPem, certificate);
@@ -88,7 +91,17 @@ export type PushedRequest = Awaited<ReturnType<typeof pushAuthorizationRequest>>
  * Redeems the code on the TPP's redirect with the checks of the pushed request (PKCE, state, nonce),
  * presenting the DPoP key the tokens are bound to when there is one.
  */
-export function redeemCode(tpp: TestTpp, callback: URL, request: PushedRequest, options: { dpop?: oidc.DPoPHandle; idTokenExpected?: boolean } = {}) {
-  const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, ...(options.idTokenExpected && { idTokenExpected: true }) };
+export function redeemCode(
+  tpp: TestTpp,
+  callback: URL,
+  request: PushedRequest,
+  options: { dpop?: oidc.DPoPHandle; idTokenExpected?: boolean } = {},
+) {
+  const checks = {
+    pkceCodeVerifier: request.codeVerifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+    ...(options.idTokenExpected && { idTokenExpected: true }),
+  };
   return oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
 }

@@ -8,7 +8,7 @@ const verify = operation({
   summary: "recomputes the audit trail's hash chains (all, or one consent's); the CLI exits 1 on a break",
   method: 'GET',
   path: '/audit/verification',
-  input: z.object({ consent: z.uuid().optional().describe('verify only this consent\'s chain') }),
+  input: z.object({ consent: z.uuid().optional().describe("verify only this consent's chain") }),
   async run({ db }, { consent }) {
     if (!consent) {
       const verdict = await verifyAuditTrail(db);
@@ -34,7 +34,9 @@ const exportEvents = operation({
       to: instantField('occurred before').optional(),
       limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
     })
-    .refine((input) => input.consent !== undefined || input.from !== undefined, { message: 'give --consent or --from (and optionally --to)' }),
+    .refine((input) => input.consent !== undefined || input.from !== undefined, {
+      message: 'give --consent or --from (and optionally --to)',
+    }),
   run: ({ db }, input) =>
     exportAuditEvents(db, {
       ...(input.consent && { subject: { type: 'consent' as const, id: input.consent } }),

@@ -65,7 +65,10 @@ const revoke = operation({
       return await revokeConsent(db, { consentId: input.consentId, actor: actorOf(operator), reason: input.reason });
     } catch (error) {
       if (error instanceof ConsentNotFound) throw new AdminError('not_found', `no consent ${input.consentId}`, { cause: error });
-      if (error instanceof IllegalConsentTransition) throw new AdminError('conflict', `consent ${input.consentId} is ${error.from}: only an Authorised consent can be revoked`, { cause: error });
+      if (error instanceof IllegalConsentTransition)
+        throw new AdminError('conflict', `consent ${input.consentId} is ${error.from}: only an Authorised consent can be revoked`, {
+          cause: error,
+        });
       throw error;
     }
   },

@@ -134,7 +134,13 @@ const resetAuthenticator = operation({
   positionals: ['customer'],
   async run(context, input) {
     const customer = await customerOrFail(context.db, input.customer);
-    const { otpauthUri } = await enrolTotp(context.db, await totpKeyOf(context), customer, actorOf(context.operator), context.config.branding.bankName);
+    const { otpauthUri } = await enrolTotp(
+      context.db,
+      await totpKeyOf(context),
+      customer,
+      actorOf(context.operator),
+      context.config.branding.bankName,
+    );
     return { id: customer.id, username: customer.username, otpauthUri };
   },
 });
@@ -147,9 +153,16 @@ const openAccount = operation({
   input: z.object({
     customer: customerRef,
     scheme: z.enum(['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN']).default('UK.OBIE.SortCodeAccountNumber'),
-    identification: z.string().trim().regex(/^[A-Z0-9]{6,34}$/, 'letters and digits, 6 to 34'),
+    identification: z
+      .string()
+      .trim()
+      .regex(/^[A-Z0-9]{6,34}$/, 'letters and digits, 6 to 34'),
     name: z.string().trim().min(1).max(70),
-    currency: z.string().refine(isIsoCurrency, 'must be an ISO 4217 code such as GBP').describe('an ISO 4217 code (GBP, EUR, ...)').default('GBP'),
+    currency: z
+      .string()
+      .refine(isIsoCurrency, 'must be an ISO 4217 code such as GBP')
+      .describe('an ISO 4217 code (GBP, EUR, ...)')
+      .default('GBP'),
     type: z.enum(['Personal', 'Business']).default('Personal'),
     subtype: z.enum(['CurrentAccount', 'Savings', 'CreditCard']).default('CurrentAccount'),
   }),

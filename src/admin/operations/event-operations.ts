@@ -20,7 +20,10 @@ const deadLetters = operation({
 const eventIds = z
   .preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((id) => id.trim()) : value),
-    z.array(z.uuid({ error: 'is not an event id (a UUID, as events:dead-letters lists them)' })).min(1).max(1000),
+    z
+      .array(z.uuid({ error: 'is not an event id (a UUID, as events:dead-letters lists them)' }))
+      .min(1)
+      .max(1000),
   )
   .describe('event ids, as events:dead-letters lists them');
 

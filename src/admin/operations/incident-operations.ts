@@ -11,7 +11,12 @@ import { countSessionsOfCustomer } from '../../dashboard/session-service.ts';
 import { rotateSigningKeys } from '../../oidc/key-rotation.ts';
 import { CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { countTokensOfGrants, destroyBoundTokens, destroyCustomerSessions, destroyTokensIssuedIn } from '../../store/artefacts.ts';
-import { deleteBlockedCredential, insertBlockedCredential, listBlockedCredentials, normaliseThumbprint } from '../../store/blocked-credentials.ts';
+import {
+  deleteBlockedCredential,
+  insertBlockedCredential,
+  listBlockedCredentials,
+  normaliseThumbprint,
+} from '../../store/blocked-credentials.ts';
 import { findClientMetadata } from '../../store/clients.ts';
 import { liftClientThrottle, setClientThrottle } from '../../tpp/tpp-service.ts';
 import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
@@ -38,10 +43,15 @@ async function clientOrFail(db: Parameters<typeof findClientMetadata>[0], id: st
 
 /** The credential named by exactly one of --certificate and --kid, as stored in the block list. */
 function credentialOf(input: { certificate?: string | undefined; kid?: string | undefined }) {
-  if ((input.certificate === undefined) === (input.kid === undefined)) throw new AdminError('invalid_request', 'name exactly one of certificate (SHA-256 thumbprint) and kid');
+  if ((input.certificate === undefined) === (input.kid === undefined))
+    throw new AdminError('invalid_request', 'name exactly one of certificate (SHA-256 thumbprint) and kid');
   if (input.kid !== undefined) return { kind: 'key' as const, value: input.kid };
   const thumbprint = normaliseThumbprint(input.certificate!);
-  if (!thumbprint) throw new AdminError('invalid_request', 'certificate must be a SHA-256 thumbprint: 64 hex digits (colons allowed) or 43 base64url characters');
+  if (!thumbprint)
+    throw new AdminError(
+      'invalid_request',
+      'certificate must be a SHA-256 thumbprint: 64 hex digits (colons allowed) or 43 base64url characters',
+    );
   return { kind: 'certificate' as const, value: thumbprint };
 }
 
@@ -57,10 +67,19 @@ const blockCredential = operation({
     const metadata = await clientOrFail(db, input.clientId);
     const credential = credentialOf(input);
     // A key's DPoP-bound tokens carry its JWK thumbprint; known when the key is registered by value.
-    const jwk = credential.kind === 'key' ? (metadata.jwks as { keys?: JWK[] } | undefined)?.keys?.find((key) => key.kid === credential.value) : undefined;
-    const binding = credential.kind === 'certificate' ? { 'x5t#S256': credential.value } : jwk && { jkt: await calculateJwkThumbprint(jwk) };
+    const jwk =
+      credential.kind === 'key'
+        ? (metadata.jwks as { keys?: JWK[] } | undefined)?.keys?.find((key) => key.kid === credential.value)
+        : undefined;
+    const binding =
+      credential.kind === 'certificate' ? { 'x5t#S256': credential.value } : jwk && { jkt: await calculateJwkThumbprint(jwk) };
     return db.transaction().execute(async (trx) => {
-      const inserted = await insertBlockedCredential(trx, { clientId: input.clientId, ...credential, reason: input.reason, blockedBy: operator.id });
+      const inserted = await insertBlockedCredential(trx, {
+        clientId: input.clientId,
+        ...credential,
+        reason: input.reason,
+        blockedBy: operator.id,
+      });
       if (!inserted) throw new AdminError('conflict', `that ${credential.kind} of ${input.clientId} is already blocked`);
       const tokensRevoked = binding ? await destroyBoundTokens(trx, input.clientId, binding) : 0;
       await appendAuditEvent(trx, {
@@ -71,7 +90,16 @@ const blockCredential = operation({
         after: credential,
         details: { reason: input.reason, tokens_revoked: tokensRevoked },
       });
-      return { clientId: input.clientId, blocked: credential, consentsEnded: 0, tokensRevoked, ...(credential.kind === 'key' && !jwk && { note: 'the key is not registered by value (jwks_uri?): no tokens were found bound to it; ask the TPP to remove it from its JWKS' }) };
+      return {
+        clientId: input.clientId,
+        blocked: credential,
+        consentsEnded: 0,
+        tokensRevoked,
+        ...(credential.kind === 'key' &&
+          !jwk && {
+            note: 'the key is not registered by value (jwks_uri?): no tokens were found bound to it; ask the TPP to remove it from its JWKS',
+          }),
+      };
     });
   },
 });
@@ -88,8 +116,16 @@ const unblockCredential = operation({
     const credential = credentialOf(input);
     return db.transaction().execute(async (trx) => {
       const removed = await deleteBlockedCredential(trx, { clientId: input.clientId, ...credential });
-      if (Number(removed.numDeletedRows) === 0) throw new AdminError('not_found', `that ${credential.kind} of ${input.clientId} is not blocked`);
-      await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: input.clientId, event: 'tpp.credential_unblocked', actor: actorOf(operator), before: credential, details: { reason: input.reason } });
+      if (Number(removed.numDeletedRows) === 0)
+        throw new AdminError('not_found', `that ${credential.kind} of ${input.clientId} is not blocked`);
+      await appendAuditEvent(trx, {
+        subjectType: 'tpp',
+        subjectId: input.clientId,
+        event: 'tpp.credential_unblocked',
+        actor: actorOf(operator),
+        before: credential,
+        details: { reason: input.reason },
+      });
       return { clientId: input.clientId, unblocked: credential };
     });
   },
@@ -118,8 +154,16 @@ const withdrawKeys = operation({
     otherInstancesWithinSeconds: z.int(),
   }),
   async run({ db, config, operator, signingKeysChanged }, input) {
-    if (config.signingKeysFile) throw new AdminError('conflict', 'signing keys come from SIGNING_KEYS_FILE: replace the keys in that file and restart every instance');
-    const rotation = await rotateSigningKeys(db, { activationDelaySeconds: 0, retireAfterSeconds: 0, compromised: input.reason }, operator.id);
+    if (config.signingKeysFile)
+      throw new AdminError(
+        'conflict',
+        'signing keys come from SIGNING_KEYS_FILE: replace the keys in that file and restart every instance',
+      );
+    const rotation = await rotateSigningKeys(
+      db,
+      { activationDelaySeconds: 0, retireAfterSeconds: 0, compromised: input.reason },
+      operator.id,
+    );
     await signingKeysChanged?.();
     // Access tokens are opaque (looked up, not verified by signature): they stand. What the old keys
     // signed (ID tokens, signed introspection and JARM responses) no longer verifies against the JWKS.
@@ -184,14 +228,19 @@ const revokeIssued = operation({
   }),
   output: z.object({
     dryRun: z.literal(true).optional(),
-    incidentId: z.string().optional().describe('the audit trail\'s subject of this revocation (absent on a dry run)'),
+    incidentId: z.string().optional().describe("the audit trail's subject of this revocation (absent on a dry run)"),
     byModel: z.record(z.string(), z.int().min(0)),
     ...ended,
   }),
   async run({ db, operator }, input) {
     const { from, to } = input;
     if (from >= to) throw new AdminError('invalid_request', 'from must be before to');
-    const window = { from, to, ...(input.clientId && { clientId: input.clientId }), ...(input.consentType && { consentType: input.consentType }) };
+    const window = {
+      from,
+      to,
+      ...(input.clientId && { clientId: input.clientId }),
+      ...(input.consentType && { consentType: input.consentType }),
+    };
     const revoke = async (trx: typeof db) => {
       const byModel = await destroyTokensIssuedIn(trx, window, input.dryRun);
       const tokensRevoked = Object.values(byModel).reduce((sum, n) => sum + n, 0);
@@ -218,7 +267,12 @@ const throttle = operation({
   summary: 'holds a misbehaving TPP to a lower rate (limit calls per window, over every instance) without suspending it',
   method: 'POST',
   path: '/tpps/:clientId/throttle',
-  input: z.object({ clientId, limit: z.coerce.number().int().min(1).max(1_000_000), windowSeconds: z.coerce.number().int().min(1).max(86_400).default(60), reason }),
+  input: z.object({
+    clientId,
+    limit: z.coerce.number().int().min(1).max(1_000_000),
+    windowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+    reason,
+  }),
   positionals: ['clientId'],
   output: z.object({ clientId: z.string(), limit: z.int(), windowSeconds: z.int(), ...ended }),
   async run({ db, operator }, input) {
@@ -251,10 +305,26 @@ const unthrottle = operation({
     return db.transaction().execute(async (trx) => {
       const removed = await liftClientThrottle(trx, input.clientId);
       if (!removed) throw new AdminError('not_found', `TPP ${input.clientId} is not throttled`);
-      await appendAuditEvent(trx, { subjectType: 'tpp', subjectId: input.clientId, event: 'tpp.unthrottled', actor: actorOf(operator), before: removed, details: { ...(input.reason && { reason: input.reason }) } });
+      await appendAuditEvent(trx, {
+        subjectType: 'tpp',
+        subjectId: input.clientId,
+        event: 'tpp.unthrottled',
+        actor: actorOf(operator),
+        before: removed,
+        details: { ...(input.reason && { reason: input.reason }) },
+      });
       return { clientId: input.clientId, throttled: false };
     });
   },
 });
 
-export const incidentOperations = [blockCredential, unblockCredential, listBlocked, withdrawKeys, lockDown, revokeIssued, throttle, unthrottle];
+export const incidentOperations = [
+  blockCredential,
+  unblockCredential,
+  listBlocked,
+  withdrawKeys,
+  lockDown,
+  revokeIssued,
+  throttle,
+  unthrottle,
+];

@@ -9,7 +9,8 @@ const list = operation({
   path: '/keys',
   input: z.object({}),
   async run({ db, config }) {
-    if (config.signingKeysFile) throw new AdminError('conflict', `signing keys come from SIGNING_KEYS_FILE (${config.signingKeysFile}), not the database`);
+    if (config.signingKeysFile)
+      throw new AdminError('conflict', `signing keys come from SIGNING_KEYS_FILE (${config.signingKeysFile}), not the database`);
     return listSigningKeys(db);
   },
 });
@@ -21,7 +22,8 @@ const rotate = operation({
   path: '/keys/rotation',
   input: z.object({}),
   async run({ db, config, operator }) {
-    if (config.signingKeysFile) throw new AdminError('conflict', 'signing keys come from SIGNING_KEYS_FILE: rotate them by editing that file');
+    if (config.signingKeysFile)
+      throw new AdminError('conflict', 'signing keys come from SIGNING_KEYS_FILE: rotate them by editing that file');
     // Superseded keys still verify what they signed: ID tokens live as long as access tokens, and a
     // process may keep signing with them for up to one refresh interval after the activation time.
     return rotateSigningKeys(

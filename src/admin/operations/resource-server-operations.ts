@@ -21,8 +21,14 @@ const create = operation({
   method: 'POST',
   path: '/resource-servers',
   input: z
-    .object({ name: z.string().trim().min(1).max(200), jwks: jwks.optional().describe('public JWKS (JSON)'), subjectDn: z.string().min(1).max(1000).optional() })
-    .refine((input) => (input.jwks === undefined) !== (input.subjectDn === undefined), { message: 'give a JWKS (--jwks-file) or --subject-dn, not both' }),
+    .object({
+      name: z.string().trim().min(1).max(200),
+      jwks: jwks.optional().describe('public JWKS (JSON)'),
+      subjectDn: z.string().min(1).max(1000).optional(),
+    })
+    .refine((input) => (input.jwks === undefined) !== (input.subjectDn === undefined), {
+      message: 'give a JWKS (--jwks-file) or --subject-dn, not both',
+    }),
   async run({ db, operator }, input) {
     const auth = input.subjectDn
       ? { method: 'tls_client_auth' as const, subjectDn: input.subjectDn }

@@ -16,7 +16,14 @@ const list = operation({
     const tpps = await listTpps(db);
     return tpps
       .filter((tpp) => !status || tpp.status === status)
-      .map(({ clientId: id, name, roles, status: state, orgId, softwareId }) => ({ clientId: id, name, roles, status: state, orgId, softwareId }));
+      .map(({ clientId: id, name, roles, status: state, orgId, softwareId }) => ({
+        clientId: id,
+        name,
+        roles,
+        status: state,
+        orgId,
+        softwareId,
+      }));
   },
 });
 
@@ -30,7 +37,11 @@ const show = operation({
   async run({ db }, input) {
     const profile = await getTppProfile(db, input.clientId);
     if (!profile) throw new TppNotFound(input.clientId);
-    return { ...profile, registration: (await findClientMetadata(db, input.clientId)) ?? null, history: await auditHistory(db, 'tpp', input.clientId) };
+    return {
+      ...profile,
+      registration: (await findClientMetadata(db, input.clientId)) ?? null,
+      history: await auditHistory(db, 'tpp', input.clientId),
+    };
   },
 });
 
@@ -51,7 +62,8 @@ const reinstate = operation({
   path: '/tpps/:clientId/reinstate',
   input: z.object({ clientId, reason: reasonField.optional() }),
   positionals: ['clientId'],
-  run: ({ db, operator }, input) => reinstateTpp(db, input.clientId, { ...(input.reason && { reason: input.reason }), actor: actorOf(operator) }),
+  run: ({ db, operator }, input) =>
+    reinstateTpp(db, input.clientId, { ...(input.reason && { reason: input.reason }), actor: actorOf(operator) }),
 });
 
 export const tppOperations = [list, show, suspend, reinstate];

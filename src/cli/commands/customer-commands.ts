@@ -24,7 +24,11 @@ export const currentCodeCommand: LocalCommand = {
     const release = config.databaseUrl === undefined ? await lockEmbeddedDatabase(config.dataDir, 'admin-cli') : undefined;
     const db = await connectDatabase(config);
     try {
-      const code = await currentOneTimeCode(db, await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey }), username);
+      const code = await currentOneTimeCode(
+        db,
+        await loadTotpKey(db, { devMode: config.devMode, configured: config.sca.totpEncryptionKey }),
+        username,
+      );
       if (!code) throw new AdminError('not_found', `no customer ${username} with an enrolled authenticator`);
       out(code);
     } finally {

@@ -4,7 +4,13 @@ import { TPP_ROLES } from '../../tpp/roles.ts';
 import { type LocalCommand, UsageError } from '../admin-command.ts';
 
 function parseRoles(value: unknown): TppRole[] {
-  const roles = typeof value === 'string' ? value.split(',').map((role) => role.trim().toUpperCase()).filter(Boolean) : [];
+  const roles =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((role) => role.trim().toUpperCase())
+          .filter(Boolean)
+      : [];
   if (roles.length === 0 || roles.some((role) => !(TPP_ROLES as readonly string[]).includes(role))) {
     throw new UsageError(`--roles must be a comma-separated list of ${TPP_ROLES.join(', ')}`);
   }
@@ -13,7 +19,8 @@ function parseRoles(value: unknown): TppRole[] {
 
 export const issueSsaCommand: LocalCommand = {
   name: 'directory:issue-ssa',
-  usage: 'directory:issue-ssa --name <TPP name> --roles AISP,PISP --redirect-uri <https URL> [--redirect-uri ...] [--logo-uri <https URL>] [--org-id <id>]',
+  usage:
+    'directory:issue-ssa --name <TPP name> --roles AISP,PISP --redirect-uri <https URL> [--redirect-uri ...] [--logo-uri <https URL>] [--org-id <id>]',
   summary: 'signs a software statement with the dev directory key; writes the TPP key and client certificate',
   devOnly: true,
   options: {
@@ -37,4 +44,3 @@ export const issueSsaCommand: LocalCommand = {
     return issued;
   },
 };
-

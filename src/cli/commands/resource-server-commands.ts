@@ -8,7 +8,10 @@ async function generatedKey() {
   const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'PS256' }, publicJwk: { ...publicJwk, kid, alg: 'PS256', use: 'sig' } };
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'PS256' },
+    publicJwk: { ...publicJwk, kid, alg: 'PS256', use: 'sig' },
+  };
 }
 
 /**

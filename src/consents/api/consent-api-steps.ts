@@ -13,7 +13,8 @@ export async function fapiInteractionId(ctx: Context, next: Next) {
   const given = ctx.get('x-fapi-interaction-id');
   ctx.set('x-fapi-interaction-id', given && UUID.test(given) ? given : randomUUID());
   ctx.set('cache-control', 'no-store');
-  if (given && !UUID.test(given)) throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-fapi-interaction-id must be a UUID', 'x-fapi-interaction-id');
+  if (given && !UUID.test(given))
+    throw ObError.of(400, 'UK.OBIE.Header.Invalid', 'x-fapi-interaction-id must be a UUID', 'x-fapi-interaction-id');
   await next();
 }
 

@@ -66,9 +66,7 @@ export const obErrorResponse = z.object({
   Code: z.string(),
   Id: z.string(),
   Message: z.string(),
-  Errors: z
-    .array(z.object({ ErrorCode: z.string().regex(/^UK\.OBIE\./), Message: z.string(), Path: z.string().optional() }))
-    .min(1),
+  Errors: z.array(z.object({ ErrorCode: z.string().regex(/^UK\.OBIE\./), Message: z.string(), Path: z.string().optional() })).min(1),
 });
 
 const iso = (date: Date | null) => (date === null ? undefined : date.toISOString());

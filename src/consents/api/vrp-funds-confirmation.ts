@@ -28,7 +28,10 @@ export const vrpFundsConfirmationResponse = z.object({
     CreationDateTime: z.iso.datetime({ offset: true }),
     Reference: z.string(),
     InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }),
-    FundsAvailableResult: z.object({ FundsAvailableDateTime: z.iso.datetime({ offset: true }), FundsAvailable: z.enum(['Available', 'NotAvailable']) }),
+    FundsAvailableResult: z.object({
+      FundsAvailableDateTime: z.iso.datetime({ offset: true }),
+      FundsAvailable: z.enum(['Available', 'NotAvailable']),
+    }),
   }),
   Links: z.object({ Self: z.url() }),
   Meta: z.object({}),
@@ -42,16 +45,19 @@ export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provide
     const consentId = ctx.params.consentId ?? '';
     const consent = await getConsentForClient(db, caller.clientId, consentId);
     if (consent?.type !== 'domestic_vrp') throw new ConsentNotFound();
-    if (consent.grantId !== caller.grantId) throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
+    if (consent.grantId !== caller.grantId)
+      throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
     if (consent.status !== 'Authorised') throw new ConsentNotAuthorised(consent.status);
 
     const parsed = vrpFundsConfirmationRequest.safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the funds confirmation request is not valid', toProblems(parsed.error));
     const { ConsentId, Reference, InstructedAmount } = parsed.data.Data;
-    if (ConsentId !== consent.id) throw ObError.of(400, 'UK.OBIE.Resource.ConsentMismatch', 'Data.ConsentId is not the consent of the path', 'Data.ConsentId');
+    if (ConsentId !== consent.id)
+      throw ObError.of(400, 'UK.OBIE.Resource.ConsentMismatch', 'Data.ConsentId is not the consent of the path', 'Data.ConsentId');
 
     const [accountId] = consent.selectedAccountIds;
-    const available = accountId !== undefined && (await deps.accounts.fundsAvailable(accountId, InstructedAmount.Amount, InstructedAmount.Currency));
+    const available =
+      accountId !== undefined && (await deps.accounts.fundsAvailable(accountId, InstructedAmount.Amount, InstructedAmount.Currency));
     const now = new Date().toISOString();
     const id = randomUUID();
     ctx.status = 201;

@@ -109,6 +109,8 @@ function consentPeriod(type: PeriodType, anchor: Day, today: Day): [Day, Day] {
 export function periodAt(limit: { PeriodType: PeriodType; PeriodAlignment: PeriodAlignment }, consentStart: Date, now: Date): Period {
   const today = londonDay(now);
   const [start, end] =
-    limit.PeriodAlignment === 'Calendar' ? calendarPeriod(limit.PeriodType, today) : consentPeriod(limit.PeriodType, londonDay(consentStart), today);
+    limit.PeriodAlignment === 'Calendar'
+      ? calendarPeriod(limit.PeriodType, today)
+      : consentPeriod(limit.PeriodType, londonDay(consentStart), today);
   return { start: londonMidnight(start), end: londonMidnight(end) };
 }

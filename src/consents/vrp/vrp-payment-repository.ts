@@ -6,7 +6,12 @@ import type { Insertable } from 'kysely';
 type Executor = Db | Transaction<Database>;
 
 export function findPaymentByKey(db: Executor, consentId: string, idempotencyKey: string): Promise<VrpPaymentRow | undefined> {
-  return db.selectFrom('vrp_payment').selectAll().where('consent_id', '=', consentId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+  return db
+    .selectFrom('vrp_payment')
+    .selectAll()
+    .where('consent_id', '=', consentId)
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
 }
 
 /**
@@ -17,7 +22,13 @@ export async function sumsAccepted(db: Executor, consentId: string, periods: rea
   if (periods.length === 0) return [];
   const row = await db
     .selectFrom('vrp_payment')
-    .select(periods.map((period, i) => sql<string>`coalesce(sum(amount) filter (where created_at >= ${period.start} and created_at < ${period.end}), 0)::numeric(15, 2)::text`.as(`p${i}`)))
+    .select(
+      periods.map((period, i) =>
+        sql<string>`coalesce(sum(amount) filter (where created_at >= ${period.start} and created_at < ${period.end}), 0)::numeric(15, 2)::text`.as(
+          `p${i}`,
+        ),
+      ),
+    )
     .where('consent_id', '=', consentId)
     .where('outcome', '=', 'accepted')
     .where('created_at', '>=', new Date(Math.min(...periods.map((period) => period.start.getTime()))))

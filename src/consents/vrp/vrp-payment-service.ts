@@ -52,8 +52,22 @@ export interface VrpRefusal {
 }
 
 export type VrpPaymentAnswer =
-  | { outcome: 'accepted'; PaymentId: string; ConsentId: string; CreationDateTime: string; InstructedAmount: { Amount: string; Currency: string }; Periods: PeriodUsage[] }
-  | { outcome: 'refused'; PaymentId: string; ConsentId: string; CreationDateTime: string; InstructedAmount: { Amount: string; Currency: string }; Refusal: VrpRefusal };
+  | {
+      outcome: 'accepted';
+      PaymentId: string;
+      ConsentId: string;
+      CreationDateTime: string;
+      InstructedAmount: { Amount: string; Currency: string };
+      Periods: PeriodUsage[];
+    }
+  | {
+      outcome: 'refused';
+      PaymentId: string;
+      ConsentId: string;
+      CreationDateTime: string;
+      InstructedAmount: { Amount: string; Currency: string };
+      Refusal: VrpRefusal;
+    };
 
 export interface VrpPaymentDecision {
   answer: VrpPaymentAnswer;
@@ -64,7 +78,11 @@ export interface VrpPaymentDecision {
 const money = (minor: bigint, currency: string) => `${fromMinorUnits(minor)} ${currency}`;
 
 /** How much of each periodic limit is used in the period containing `now`. */
-export async function periodUsage(db: Db | Transaction<Database>, consent: Pick<Consent, 'id' | 'createdAt'> & { vrp: VrpTerms }, now: Date): Promise<PeriodUsage[]> {
+export async function periodUsage(
+  db: Db | Transaction<Database>,
+  consent: Pick<Consent, 'id' | 'createdAt'> & { vrp: VrpTerms },
+  now: Date,
+): Promise<PeriodUsage[]> {
   const start = validFrom(consent.vrp, consent.createdAt);
   const limits = consent.vrp.controlParameters.PeriodicLimits;
   const periods = limits.map((limit) => periodAt(limit, start, now));
@@ -87,17 +105,33 @@ export async function periodUsage(db: Db | Transaction<Database>, consent: Pick<
 }
 
 /** The first rule the payment breaks, or undefined when it may be made. */
-function refusalOf(row: ConsentRow, terms: VrpTerms, usage: readonly PeriodUsage[], amount: bigint, currency: string, now: Date): VrpRefusal | undefined {
+function refusalOf(
+  row: ConsentRow,
+  terms: VrpTerms,
+  usage: readonly PeriodUsage[],
+  amount: bigint,
+  currency: string,
+  now: Date,
+): VrpRefusal | undefined {
   const status = effectiveStatus(row, now);
-  if (status !== 'Authorised') return { ErrorCode: 'UK.OBIE.Resource.InvalidConsentStatus', Path: 'Status', Message: `the consent is ${status}` };
+  if (status !== 'Authorised')
+    return { ErrorCode: 'UK.OBIE.Resource.InvalidConsentStatus', Path: 'Status', Message: `the consent is ${status}` };
   const parameters = terms.controlParameters;
   const from = validFrom(terms, row.created_at);
   if (now < from) {
-    return { ErrorCode: 'UK.OBIE.Rules.FailsControlParameters', Path: 'ControlParameters.ValidFromDateTime', Message: `payments may start at ${from.toISOString()}` };
+    return {
+      ErrorCode: 'UK.OBIE.Rules.FailsControlParameters',
+      Path: 'ControlParameters.ValidFromDateTime',
+      Message: `payments may start at ${from.toISOString()}`,
+    };
   }
   const maximum = parameters.MaximumIndividualAmount;
   if (currency !== maximum.Currency) {
-    return { ErrorCode: 'UK.OBIE.Rules.FailsControlParameters', Path: 'ControlParameters.MaximumIndividualAmount.Currency', Message: `the consent allows payments in ${maximum.Currency} only` };
+    return {
+      ErrorCode: 'UK.OBIE.Rules.FailsControlParameters',
+      Path: 'ControlParameters.MaximumIndividualAmount.Currency',
+      Message: `the consent allows payments in ${maximum.Currency} only`,
+    };
   }
   if (amount > toMinorUnits(maximum.Amount)) {
     return {
@@ -122,7 +156,11 @@ function refusalOf(row: ConsentRow, terms: VrpTerms, usage: readonly PeriodUsage
 
 /** The usage after an accepted payment: the payment is in every current period. */
 function afterPayment(usage: readonly PeriodUsage[], amount: bigint): PeriodUsage[] {
-  return usage.map((used) => ({ ...used, Paid: fromMinorUnits(toMinorUnits(used.Paid) + amount), Remaining: fromMinorUnits(toMinorUnits(used.Remaining) - amount) }));
+  return usage.map((used) => ({
+    ...used,
+    Paid: fromMinorUnits(toMinorUnits(used.Paid) + amount),
+    Remaining: fromMinorUnits(toMinorUnits(used.Remaining) - amount),
+  }));
 }
 
 /**
@@ -151,8 +189,15 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
     const refusal = refusalOf(row, terms, usage, amount, request.currency, now);
     const outcome = refusal ? 'refused' : 'accepted';
     const paymentId = crypto.randomUUID();
-    const common = { PaymentId: paymentId, ConsentId: row.id, CreationDateTime: now.toISOString(), InstructedAmount: { Amount: fromMinorUnits(amount), Currency: request.currency } };
-    const answer: VrpPaymentAnswer = refusal ? { outcome: 'refused', ...common, Refusal: refusal } : { outcome: 'accepted', ...common, Periods: afterPayment(usage, amount) };
+    const common = {
+      PaymentId: paymentId,
+      ConsentId: row.id,
+      CreationDateTime: now.toISOString(),
+      InstructedAmount: { Amount: fromMinorUnits(amount), Currency: request.currency },
+    };
+    const answer: VrpPaymentAnswer = refusal
+      ? { outcome: 'refused', ...common, Refusal: refusal }
+      : { outcome: 'accepted', ...common, Periods: afterPayment(usage, amount) };
 
     await insertPayment(trx, {
       id: paymentId,
@@ -166,15 +211,24 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
       resource_server: request.actor.id ?? '',
       created_at: now,
     });
-    const decided = answer.outcome === 'refused'
-      ? { errorCode: answer.Refusal.ErrorCode, rule: answer.Refusal.Path, reason: answer.Refusal.Message }
-      : { remaining: answer.Periods.map((used) => ({ period: `${used.PeriodType}/${used.PeriodAlignment}`, remaining: used.Remaining })) };
+    const decided =
+      answer.outcome === 'refused'
+        ? { errorCode: answer.Refusal.ErrorCode, rule: answer.Refusal.Path, reason: answer.Refusal.Message }
+        : {
+            remaining: answer.Periods.map((used) => ({ period: `${used.PeriodType}/${used.PeriodAlignment}`, remaining: used.Remaining })),
+          };
     await appendAuditEvent(trx, {
       subjectType: 'consent',
       subjectId: row.id,
       event: `vrp.payment.${outcome}`,
       actor: request.actor,
-      details: { paymentId, idempotencyKey: request.idempotencyKey, amount: fromMinorUnits(amount), currency: request.currency, ...decided },
+      details: {
+        paymentId,
+        idempotencyKey: request.idempotencyKey,
+        amount: fromMinorUnits(amount),
+        currency: request.currency,
+        ...decided,
+      },
     });
     return { answer, replayed: false };
   });

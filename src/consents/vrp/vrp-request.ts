@@ -11,7 +11,10 @@ import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, type VrpTe
  */
 
 const distinct = <T extends string>(values: z.ZodType<T>, name: string) =>
-  z.array(values).min(1, `${name} must list at least one value`).refine((list) => new Set(list).size === list.length, `${name} must not repeat a value`);
+  z
+    .array(values)
+    .min(1, `${name} must list at least one value`)
+    .refine((list) => new Set(list).size === list.length, `${name} must not repeat a value`);
 
 const periodicLimit = obAmount.safeExtend({
   PeriodType: z.enum(PERIOD_TYPES, { error: `PeriodType must be one of ${PERIOD_TYPES.join(', ')}` }),
@@ -20,7 +23,10 @@ const periodicLimit = obAmount.safeExtend({
 
 const controlParameters = z
   .object({
-    PSUAuthenticationMethods: distinct(z.enum(PSU_AUTHENTICATION_METHODS, { error: `must be one of ${PSU_AUTHENTICATION_METHODS.join(', ')}` }), 'PSUAuthenticationMethods'),
+    PSUAuthenticationMethods: distinct(
+      z.enum(PSU_AUTHENTICATION_METHODS, { error: `must be one of ${PSU_AUTHENTICATION_METHODS.join(', ')}` }),
+      'PSUAuthenticationMethods',
+    ),
     VRPType: distinct(z.enum(VRP_TYPES, { error: `must be one of ${VRP_TYPES.join(', ')}` }), 'VRPType'),
     ValidFromDateTime: dateTime.optional(),
     ValidToDateTime: dateTime.optional(),
@@ -29,7 +35,8 @@ const controlParameters = z
   })
   .superRefine((parameters, ctx) => {
     const { ValidFromDateTime: from, ValidToDateTime: to } = parameters;
-    if (to !== undefined && Date.parse(to) <= Date.now()) problem(ctx, 'UK.OBIE.Field.InvalidDate', 'ValidToDateTime must be in the future', ['ValidToDateTime']);
+    if (to !== undefined && Date.parse(to) <= Date.now())
+      problem(ctx, 'UK.OBIE.Field.InvalidDate', 'ValidToDateTime must be in the future', ['ValidToDateTime']);
     if (from !== undefined && to !== undefined && Date.parse(from) >= Date.parse(to)) {
       problem(ctx, 'UK.OBIE.Field.InvalidDate', 'ValidFromDateTime must be before ValidToDateTime', ['ValidFromDateTime']);
     }
@@ -37,12 +44,22 @@ const controlParameters = z
     const seen = new Set<string>();
     parameters.PeriodicLimits.forEach((limit, index) => {
       const path = ['PeriodicLimits', index];
-      if (limit.Currency !== currency) problem(ctx, 'UK.OBIE.Field.Invalid', `every limit must be in ${currency}, the currency of MaximumIndividualAmount`, [...path, 'Currency']);
+      if (limit.Currency !== currency)
+        problem(ctx, 'UK.OBIE.Field.Invalid', `every limit must be in ${currency}, the currency of MaximumIndividualAmount`, [
+          ...path,
+          'Currency',
+        ]);
       if (limit.PeriodType === 'Fortnight' && limit.PeriodAlignment === 'Calendar') {
-        problem(ctx, 'UK.OBIE.Field.Invalid', 'a Fortnight limit must use PeriodAlignment Consent: UK Open Banking defines no calendar fortnight', [...path, 'PeriodAlignment']);
+        problem(
+          ctx,
+          'UK.OBIE.Field.Invalid',
+          'a Fortnight limit must use PeriodAlignment Consent: UK Open Banking defines no calendar fortnight',
+          [...path, 'PeriodAlignment'],
+        );
       }
       const key = `${limit.PeriodType}/${limit.PeriodAlignment}`;
-      if (seen.has(key)) problem(ctx, 'UK.OBIE.Field.Invalid', `only one ${limit.PeriodType} limit with PeriodAlignment ${limit.PeriodAlignment}`, path);
+      if (seen.has(key))
+        problem(ctx, 'UK.OBIE.Field.Invalid', `only one ${limit.PeriodType} limit with PeriodAlignment ${limit.PeriodAlignment}`, path);
       seen.add(key);
     });
   });
@@ -65,7 +82,12 @@ export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
 const money = (amount: { Amount: string; Currency: string }) => ({ Amount: canonicalAmount(amount.Amount), Currency: amount.Currency });
 
 /** The parts of a consent draft a valid VRP request fills in: terms with canonical amounts, debtor, expiry, risk. */
-export function vrpDraftOf(request: DomesticVrpRequest): { vrp: VrpTerms; debtorAccount: ObAccountReference | null; expiresAt: Date | null; risk: Record<string, unknown> } {
+export function vrpDraftOf(request: DomesticVrpRequest): {
+  vrp: VrpTerms;
+  debtorAccount: ObAccountReference | null;
+  expiresAt: Date | null;
+  risk: Record<string, unknown>;
+} {
   const { ControlParameters: parameters, Initiation: initiation, ReadRefundAccount } = request.Data;
   const vrp: VrpTerms = {
     controlParameters: {
@@ -74,7 +96,11 @@ export function vrpDraftOf(request: DomesticVrpRequest): { vrp: VrpTerms; debtor
       ...(parameters.ValidFromDateTime !== undefined && { ValidFromDateTime: new Date(parameters.ValidFromDateTime).toISOString() }),
       ...(parameters.ValidToDateTime !== undefined && { ValidToDateTime: new Date(parameters.ValidToDateTime).toISOString() }),
       MaximumIndividualAmount: money(parameters.MaximumIndividualAmount),
-      PeriodicLimits: parameters.PeriodicLimits.map((limit) => ({ ...money(limit), PeriodType: limit.PeriodType, PeriodAlignment: limit.PeriodAlignment })),
+      PeriodicLimits: parameters.PeriodicLimits.map((limit) => ({
+        ...money(limit),
+        PeriodType: limit.PeriodType,
+        PeriodAlignment: limit.PeriodAlignment,
+      })),
     },
     initiation: {
       CreditorAccount: accountReference(initiation.CreditorAccount),

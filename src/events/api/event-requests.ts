@@ -15,9 +15,15 @@ const callbackUrl = z
   // abort: the refinement parses the URL, so it must not run on a value that is not one.
   .url({ protocol: /^https$/, error: 'must be an https URL', abort: true })
   .max(2048)
-  .refine((value) => { const url = new URL(value); return !url.username && !url.password && !url.hash; }, 'must not carry credentials or a fragment');
+  .refine((value) => {
+    const url = new URL(value);
+    return !url.username && !url.password && !url.hash;
+  }, 'must not carry credentials or a fragment');
 const version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a version such as 3.1');
-const eventTypes = z.array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })).min(1).max(EVENT_TYPES.length);
+const eventTypes = z
+  .array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }))
+  .min(1)
+  .max(EVENT_TYPES.length);
 
 export const pollBody = z.strictObject({
   ack: z.array(z.string().max(100)).max(1000).optional(),
@@ -27,14 +33,26 @@ export const pollBody = z.strictObject({
 });
 
 export const callbackUrlBody = z.object({ Data: z.object({ Url: callbackUrl, Version: version }) });
-export const callbackUrlUpdateBody = z.object({ Data: z.object({ CallbackUrlId: z.string().optional(), Url: callbackUrl, Version: version }) });
+export const callbackUrlUpdateBody = z.object({
+  Data: z.object({ CallbackUrlId: z.string().optional(), Url: callbackUrl, Version: version }),
+});
 export const subscriptionBody = z.object({
-  Data: z.object({ EventSubscriptionId: z.string().optional(), CallbackUrl: callbackUrl.optional(), Version: version, EventTypes: eventTypes.optional() }),
+  Data: z.object({
+    EventSubscriptionId: z.string().optional(),
+    CallbackUrl: callbackUrl.optional(),
+    Version: version,
+    EventTypes: eventTypes.optional(),
+  }),
 });
 
 function problems(error: z.ZodError): ObProblem[] {
   return error.issues.map((issue) => ({
-    code: issue.code === 'invalid_type' && issue.input === undefined ? 'UK.OBIE.Field.Missing' : issue.code === 'unrecognized_keys' ? 'UK.OBIE.Field.Unexpected' : 'UK.OBIE.Field.Invalid',
+    code:
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? 'UK.OBIE.Field.Missing'
+        : issue.code === 'unrecognized_keys'
+          ? 'UK.OBIE.Field.Unexpected'
+          : 'UK.OBIE.Field.Invalid',
     message: issue.message,
     ...(issue.path.length > 0 && { path: issue.path.join('.') }),
   }));
@@ -71,5 +89,9 @@ export function parseEventSubscription(body: unknown, id?: string): Subscription
   if (id !== undefined && Data.EventSubscriptionId !== undefined && Data.EventSubscriptionId !== id) {
     throw ObError.of(400, 'UK.OBIE.Field.Invalid', 'Data.EventSubscriptionId does not match the URL', 'Data.EventSubscriptionId');
   }
-  return { callbackUrl: Data.CallbackUrl ?? null, version: Data.Version, eventTypes: Data.EventTypes ? [...new Set(Data.EventTypes)] : null };
+  return {
+    callbackUrl: Data.CallbackUrl ?? null,
+    version: Data.Version,
+    eventTypes: Data.EventTypes ? [...new Set(Data.EventTypes)] : null,
+  };
 }

@@ -30,7 +30,11 @@ export interface EventsApiDeps {
   longPollSeconds: number;
 }
 
-const callbackUrlData = (subscription: EventSubscription) => ({ CallbackUrlId: subscription.id, Url: subscription.callbackUrl!, Version: subscription.version });
+const callbackUrlData = (subscription: EventSubscription) => ({
+  CallbackUrlId: subscription.id,
+  Url: subscription.callbackUrl!,
+  Version: subscription.version,
+});
 
 const subscriptionData = (subscription: EventSubscription) => ({
   EventSubscriptionId: subscription.id,
@@ -94,7 +98,11 @@ export function eventsApiRouter(deps: EventsApiDeps) {
   });
   routes.client('GetEventSubscriptions', async (ctx) => {
     const subscription = await getSubscription(db, ctx.state.caller.clientId);
-    ctx.body = { Data: { EventSubscription: subscription ? [subscriptionData(subscription)] : [] }, Links: self(EVENT_SUBSCRIPTIONS_PATH), Meta: {} };
+    ctx.body = {
+      Data: { EventSubscription: subscription ? [subscriptionData(subscription)] : [] },
+      Links: self(EVENT_SUBSCRIPTIONS_PATH),
+      Meta: {},
+    };
   });
   routes.client('ChangeEventSubscriptionsEventSubscriptionId', async (ctx) => {
     const id = ctx.params.id ?? '';
