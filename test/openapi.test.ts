@@ -145,6 +145,7 @@ const HOLDERS: Record<Credential['kind'], Caller[]> = {
   software_statement: ['tpp'],
   admin_credentials: ['operator'],
   customer_session: ['customer'],
+  eidas_certificate: ['tpp'],
 };
 
 test("each operation's security follows from its route's caller and credential", () => {
@@ -171,6 +172,7 @@ test("each operation's security follows from its route's caller and credential",
       registration_access_token: ['registrationAccessToken'],
       admin_credentials: ['adminToken', 'adminCertificate'],
       customer_session: ['customerSession'],
+      eidas_certificate: ['mutualTLS'],
     };
     assert.deepEqual([...named].toSorted(), expected[credential.kind].toSorted(), `${method} ${path}`);
     if ('anyScopeOf' in credential) {

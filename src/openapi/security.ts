@@ -123,5 +123,7 @@ export function securityRequirements(route: Route, credential: Credential): Requ
       return [{ adminToken: [] }, { adminCertificate: [] }];
     case 'customer_session':
       return [{ customerSession: [] }];
+    case 'eidas_certificate':
+      return [{ mutualTLS: [] }];
   }
 }

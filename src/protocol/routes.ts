@@ -41,7 +41,15 @@ export type Credential =
   | { kind: 'software_statement' }
   /** The admin token or an admin client certificate. */
   | { kind: 'admin_credentials' }
-  | { kind: 'customer_session' };
+  | { kind: 'customer_session' }
+  /**
+   * Berlin Group NextGenPSD2: a TPP known by its eIDAS certificate (QWAC, over mTLS) and nothing else, no
+   * prior registration; the certificate's PSD2 QC statement must give it `role`.
+   */
+  | { kind: 'eidas_certificate'; role: Psd2Role };
+
+/** The PSD2 roles of an eIDAS certificate (ETSI TS 119 495): account servicing, payment initiation, account information, card-based payment instruments. */
+export type Psd2Role = 'PSP_AS' | 'PSP_PI' | 'PSP_AI' | 'PSP_IC';
 
 export interface Route {
   method: Method;
