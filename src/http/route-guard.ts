@@ -114,7 +114,7 @@ export interface DashboardSessionSources {
  */
 export function dashboardSessionGuard(sources: DashboardSessionSources, route: Route): Middleware<CustomerState> {
   const isJson = route.operationId !== undefined;
-  const checkCsrf = csrfProtection(sources.csrf, (ctx) => `dashboard:${(ctx.state as CustomerState).customer.sessionId}`);
+  const checkCsrf = csrfProtection(sources.csrf, (ctx) => `dashboard:${ctx.state.customer.sessionId}`);
   return async function guardRoute(ctx, next) {
     const customer = await sources.resumeSession(ctx);
     if (!customer) {
@@ -143,19 +143,16 @@ export interface InteractionSources {
   csrf: Csrf;
 }
 
+/** A step that answers an interaction that ended (a decision already taken) instead of the error page. */
+export type InteractionEndedStep = (ctx: InteractionRequest, next: Next) => Promise<unknown>;
+
 /**
  * The browser holds the cookie of the interaction named in the URL, and a posted form the CSRF token
  * bound to that interaction (checked first, before anything is read). The interaction itself is loaded
  * by the step after (the journey), in the statement that counts the request as its activity, and
- * fails there if it has ended. `whenEnded` wraps everything after the CSRF check: a step that answers
- * an interaction that ended (a decision already taken) instead of the error page.
+ * fails there if it has ended. `whenEnded` wraps everything after the CSRF check.
  */
-export type InteractionEndedStep = (ctx: InteractionRequest, next: Next) => Promise<unknown>;
-
-export function interactionGuard(
-  sources: InteractionSources,
-  whenEnded?: (ctx: InteractionRequest, next: Next) => Promise<unknown>,
-): RouterMiddleware<InteractionState> {
+export function interactionGuard(sources: InteractionSources, whenEnded?: InteractionEndedStep): RouterMiddleware<InteractionState> {
   const checkCsrf = csrfProtection(sources.csrf, (ctx) => String(ctx.params.uid));
   return async function guardRoute(ctx, next) {
     const prove = async () => {
