@@ -62,7 +62,8 @@ export interface AppDeps {
   openApi: OpenApiDocument;
 }
 
-function assetRouter(views: Views) {
+/** The pages' stylesheets, open to anyone. */
+export function assetRouter(views: Views) {
   const router = new Router();
   const routes = declaredRoutes(router);
   routes.open('GET /assets/assent.css', (ctx) => {

@@ -144,7 +144,8 @@ const HOLDERS: Record<Credential['kind'], Caller[]> = {
   registration_access_token: ['tpp'],
   software_statement: ['tpp'],
   admin_credentials: ['operator'],
-  customer_session: ['customer'],
+  dashboard_session: ['customer'],
+  interaction: ['customer'],
   eidas_certificate: ['tpp'],
 };
 
@@ -171,7 +172,8 @@ test("each operation's security follows from its route's caller and credential",
       customer_access_token: ['customerAccessToken', 'dpopProof', 'mutualTLS'],
       registration_access_token: ['registrationAccessToken'],
       admin_credentials: ['adminToken', 'adminCertificate'],
-      customer_session: ['customerSession'],
+      dashboard_session: ['customerSession'],
+      interaction: [],
       eidas_certificate: ['mutualTLS'],
     };
     assert.deepEqual([...named].toSorted(), expected[credential.kind].toSorted(), `${method} ${path}`);

@@ -58,9 +58,15 @@ const inventory = operation({
   input: z.object({ caller: z.enum(CALLERS).optional() }),
   format: 'jsonl',
   async run(_context, input) {
-    return apiInventory()
-      .filter((route) => !input.caller || route.caller === input.caller)
-      .map((route) => (route.operationId ? { ...route, credential: credentialOf(route) } : route));
+    return (
+      apiInventory()
+        .filter((route) => !input.caller || route.caller === input.caller)
+        // A JSON API names how its caller proves itself, as its OpenAPI operation does; a page names neither.
+        .map((route) => {
+          const { credential: _declared, ...described } = route;
+          return route.operationId ? { ...described, credential: credentialOf(route) } : described;
+        })
+    );
   },
 });
 

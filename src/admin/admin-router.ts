@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import { type AdminOperation, AdminError, type Operator, operatorOf } from './admin-operation.ts';
-import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS } from './admin-operations.ts';
+import { ADMIN_API_PREFIX, ADMIN_OPENAPI_PATH, ADMIN_OPERATIONS, apiInventory } from './admin-operations.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { tokenMatches } from './admin-credentials.ts';
 import { ADMIN_ERROR_OF } from './admin-errors.ts';
 import { firstIssue } from './input-issues.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
 import type { EdgeRefusal } from '../http/hostile-input.ts';
+import type { OperatorState } from '../http/route-guard.ts';
 import { type JsonBodyFault, JsonBodyRefused, readJsonBody } from '../http/json-body.ts';
 
 /** How the admin API words a body the JSON reader (http/json-body.ts) refused. */
@@ -79,6 +81,10 @@ function certificateOperator(ctx: Context): Operator | undefined {
   return cn ? operatorOf(cn, 'client-certificate') : undefined;
 }
 
+/**
+ * The route guard's proof of an operator (every `admin_credentials` row): an admin client certificate,
+ * else the admin token, whose bearer names themselves in X-Assent-Operator. The audit records which.
+ */
 function authenticate(ctx: Context, token: string | undefined): Operator {
   const fromCertificate = certificateOperator(ctx);
   if (fromCertificate) return fromCertificate;
@@ -100,8 +106,8 @@ async function readJson(ctx: Context): Promise<Record<string, unknown>> {
 }
 
 function handler(operation: AdminOperation, deps: AdminRouterDeps) {
-  return async (ctx: Context) => {
-    const operator = authenticate(ctx, deps.token);
+  return async (ctx: Context & { state: OperatorState<Operator> }) => {
+    const { operator } = ctx.state;
     const fields = operation.method === 'GET' ? { ...ctx.query } : await readJson(ctx);
     const parsed = operation.input.safeParse({ ...fields, ...ctx.params });
     if (!parsed.success) throw new AdminError('invalid_request', firstIssue(parsed.error));
@@ -125,16 +131,17 @@ function handler(operation: AdminOperation, deps: AdminRouterDeps) {
   };
 }
 
-/** The admin API: every operation of ADMIN_OPERATIONS at its path, JSON in and out. */
+/**
+ * The admin API: every operation of ADMIN_OPERATIONS at its path, JSON in and out, each mounted from its
+ * row of the API inventory behind the guard of its credential (admin_credentials).
+ */
 export function adminRouter(deps: AdminRouterDeps): Router {
   const router = new Router();
-  router.get(ADMIN_OPENAPI_PATH, (ctx) => {
+  const routes = declaredRoutes(router, { operator: { authenticateOperator: (ctx) => authenticate(ctx, deps.token) } }, apiInventory());
+  routes.open(`GET ${ADMIN_OPENAPI_PATH}`, (ctx) => {
     ctx.body = deps.openApi;
   });
-  for (const operation of ADMIN_OPERATIONS) {
-    const path = `${ADMIN_API_PREFIX}${operation.path}`;
-    if (operation.method === 'GET') router.get(path, handler(operation, deps));
-    else router.post(path, handler(operation, deps));
-  }
+  for (const operation of ADMIN_OPERATIONS)
+    routes.operator(`${operation.method} ${ADMIN_API_PREFIX}${operation.path}`, handler(operation, deps));
   return router;
 }

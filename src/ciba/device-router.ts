@@ -2,9 +2,11 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Customer } from '../customers/customer-service.ts';
-import { requireSession, type SignedInContext } from '../dashboard/dashboard-session.ts';
+import { resumeSignedInCustomer } from '../dashboard/dashboard-session.ts';
 import type { SessionPolicy } from '../dashboard/session-service.ts';
-import { type Csrf, csrfProtection } from '../http/csrf.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
+import type { CustomerState } from '../http/route-guard.ts';
 import { CustomerApiRefusal } from '../http/error-page.ts';
 import { readForm } from '../http/form-body.ts';
 import { JsonBodyRefused, readJsonBody } from '../http/json-body.ts';
@@ -26,9 +28,10 @@ import { pendingRequestViews, requestJson } from './decoupled-view.ts';
 /**
  * The customer's authentication device for decoupled (CIBA) requests, in two forms over one service:
  * the signed-in dashboard page (forms with the CSRF token), and its JSON twin for the bank's own app
- * (docs/ciba.md). The JSON endpoint takes the same dashboard session; its POSTs
- * must be application/json, which no other site can send with the customer's cookie (the cookie is
- * SameSite=Strict, and a cross-site JSON request needs a CORS preflight this server never grants).
+ * (docs/ciba.md). Both take the dashboard's session (their rows' `dashboard_session`, checked by the
+ * route guard); the JSON endpoint's POSTs must be application/json, which no other site can send with
+ * the customer's cookie (the cookie is SameSite=Strict, and a cross-site JSON request needs a CORS
+ * preflight this server never grants), so it takes no CSRF token and answers a signed-out caller in JSON.
  */
 
 export interface DeviceRouterDeps extends DecisionDeps {
@@ -69,19 +72,26 @@ export const approvalBody = z.object({
   payment_digest: z.string().max(200).optional(),
 });
 
-const customerIdOf = (ctx: Context) => (ctx as SignedInContext).state.dashboard.session.customerId;
+/** A request past the route guard: the signed-in customer on its state. */
+type SignedInContext = Context & { state: CustomerState };
+const customerIdOf = (ctx: SignedInContext) => ctx.state.customer.customerId;
 
 export function deviceRouter(deps: DeviceRouterDeps) {
   const { views } = deps;
   const router = new Router();
+  const routes = declaredRoutes(router, {
+    dashboardSession: {
+      resumeSession: (ctx) => resumeSignedInCustomer(deps.db, deps.sessions, ctx),
+      signedOut: (ctx) => views.render(ctx, 'dashboard/signed-out', {}, 401),
+      csrf: deps.csrf,
+    },
+  });
 
   // ---- the dashboard page ----
-  const pageSession = requireSession(deps.db, deps.sessions, (ctx) => views.render(ctx, 'dashboard/signed-out', {}, 401));
-  const csrf = csrfProtection(deps.csrf, (ctx) => `dashboard:${(ctx as SignedInContext).state.dashboard.sessionId}`);
 
   /** `errors` and `selected` are per request id: a refused approval shows why, with the accounts still picked. */
   async function renderPage(
-    ctx: Context,
+    ctx: SignedInContext,
     extra: { outcome?: string; errors?: Record<string, string>; selected?: Record<string, readonly string[]> } = {},
     status = 200,
   ) {
@@ -97,7 +107,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     );
   }
 
-  async function answerPage(ctx: Context, id: string, decided: DecisionOutcome, selected: readonly string[] = []) {
+  async function answerPage(ctx: SignedInContext, id: string, decided: DecisionOutcome, selected: readonly string[] = []) {
     if (decided.outcome === 'approved' || decided.outcome === 'denied') {
       ctx.status = 303;
       ctx.redirect(`${DECOUPLED_PATHS.page}?outcome=${decided.outcome}`);
@@ -109,7 +119,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     await renderPage(ctx, { errors: { [id]: refusal.message }, selected: { [id]: selected } }, refusal.status);
   }
 
-  router.get(DECOUPLED_PATHS.page, pageSession, csrf, async (ctx) => {
+  routes.customer(`GET ${DECOUPLED_PATHS.page}`, async (ctx) => {
     const outcome =
       ctx.query.outcome === 'approved' || ctx.query.outcome === 'denied'
         ? views.wording(ctx).t(`decoupled.${ctx.query.outcome}`)
@@ -117,7 +127,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     await renderPage(ctx, { outcome });
   });
 
-  router.post(`${DECOUPLED_PATHS.page}/:id/approve`, pageSession, csrf, async (ctx) => {
+  routes.customer(`POST ${DECOUPLED_PATHS.page}/:id/approve`, async (ctx) => {
     const params = requestParams.safeParse(ctx.params);
     if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
     const form = await readForm(ctx);
@@ -134,17 +144,13 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     );
   });
 
-  router.post(`${DECOUPLED_PATHS.page}/:id/deny`, pageSession, csrf, async (ctx) => {
+  routes.customer(`POST ${DECOUPLED_PATHS.page}/:id/deny`, async (ctx) => {
     const params = requestParams.safeParse(ctx.params);
     if (!params.success) return views.render(ctx, 'dashboard/not-found', {}, 404);
     await answerPage(ctx, params.data.id, await denyDecoupledRequest(deps, customerIdOf(ctx), params.data.id));
   });
 
   // ---- the JSON endpoint for the bank's app ----
-  const apiSession = requireSession(deps.db, deps.sessions, (ctx) => {
-    ctx.status = 401;
-    ctx.body = { error: 'login_required', error_description: 'sign in to the dashboard first' };
-  });
 
   async function answerApi(ctx: Context, action: () => Promise<DecisionOutcome>) {
     ctx.set('Cache-Control', 'no-store');
@@ -160,13 +166,13 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     throw new CustomerApiRefusal(refusal.status, refusal.error, refusal.message, retryAfter);
   }
 
-  router.get(DECOUPLED_PATHS.api, apiSession, async (ctx) => {
+  routes.customer('listDecoupledRequests', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const pending = await pendingRequestViews(deps, views.wording(ctx), customerIdOf(ctx));
     ctx.body = { requests: pending.map(requestJson) };
   });
 
-  router.post(`${DECOUPLED_PATHS.api}/:id/approve`, apiSession, (ctx) =>
+  routes.customer('approveDecoupledRequest', (ctx) =>
     answerApi(ctx, async () => {
       const body = approvalBody.safeParse(await readJsonBody(ctx, 'object'));
       if (!body.success)
@@ -179,7 +185,7 @@ export function deviceRouter(deps: DeviceRouterDeps) {
     }),
   );
 
-  router.post(`${DECOUPLED_PATHS.api}/:id/deny`, apiSession, (ctx) =>
+  routes.customer('denyDecoupledRequest', (ctx) =>
     answerApi(ctx, async () => {
       await readJsonBody(ctx, 'object');
       return denyDecoupledRequest(deps, customerIdOf(ctx), String(ctx.params.id));

@@ -1,6 +1,7 @@
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { Db } from '../db/connect.ts';
-import { type DashboardSession, type SessionPolicy, resumeSession } from './session-service.ts';
+import type { SignedInCustomer } from '../http/route-guard.ts';
+import { type SessionPolicy, resumeSession } from './session-service.ts';
 
 /**
  * The cookies of the dashboard. `__Host-` pins them to this origin and path `/` with Secure; they are
@@ -19,14 +20,12 @@ export function clearCookie(ctx: Context, name: string) {
   ctx.cookies.set(name, '', { ...COOKIE_OPTIONS, expires: new Date(0) });
 }
 
-export interface SignedInState {
-  /** The cookie value, needed to end the session. */
-  sessionId: string;
-  session: DashboardSession;
-}
-
-/** The signed-in customer's session, or undefined (no cookie, unknown, idle too long or past its lifetime). */
-export async function currentSession(db: Db, policy: SessionPolicy, ctx: Context): Promise<SignedInState | undefined> {
+/**
+ * The signed-in customer of the request's session cookie, or undefined (no cookie, unknown, idle too
+ * long or past its lifetime: then the cookie is cleared). The route guard (http/route-guard.ts) reads
+ * it for every `dashboard_session` row.
+ */
+export async function resumeSignedInCustomer(db: Db, policy: SessionPolicy, ctx: Context): Promise<SignedInCustomer | undefined> {
   const sessionId = ctx.cookies.get(SESSION_COOKIE);
   if (!sessionId) return undefined;
   const session = await resumeSession(db, policy, sessionId);
@@ -34,20 +33,5 @@ export async function currentSession(db: Db, policy: SessionPolicy, ctx: Context
     clearCookie(ctx, SESSION_COOKIE);
     return undefined;
   }
-  return { sessionId, session };
-}
-
-export type SignedInContext = Context & { state: { dashboard: SignedInState } };
-
-/** Lets only signed-in customers through; everyone else gets the sign-in page (401), and nothing runs. */
-export function requireSession(db: Db, policy: SessionPolicy, signedOut: (ctx: Context) => void) {
-  return async (ctx: Context, next: Next) => {
-    const signedIn = await currentSession(db, policy, ctx);
-    if (!signedIn) {
-      signedOut(ctx);
-      return;
-    }
-    ctx.state.dashboard = signedIn;
-    await next();
-  };
+  return { sessionId, customerId: session.customerId };
 }

@@ -1,15 +1,21 @@
-import type { Middleware } from 'koa';
+import type { RouterMiddleware } from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { ClientKind } from '../protocol/client-kind.ts';
 import type { Caller, Credential, Route } from '../protocol/routes.ts';
 import type { ClientCertificateReader } from './client-certificate.ts';
+import { type Csrf, csrfProtection } from './csrf.ts';
 import { type ClientCaller, type PresentedTokenKind, verifyPresentedToken } from './presented-token.ts';
 
 /**
- * The authentication and authorization of every route of Assent's own whose credential is an access
- * token, read from the route's row (src/protocol/routes.ts) and nothing else. Refusals are thrown, never
- * answered here: each router's one error table renders them in its protocol's shape (the UK OB envelope,
- * OAuth JSON), so the same refusal has the same status and challenge everywhere.
+ * The authentication and authorization of every route Assent serves itself, read from the route's row
+ * (src/protocol/routes.ts) and nothing else: one guard per credential kind, each putting what it proved
+ * on `ctx.state` for the handlers. The sources of proof (the provider's token models, the dashboard's
+ * session store, the admin token) are passed in by the layer that owns them. A token's refusals are
+ * thrown, never answered here: each router's one error table renders them in its protocol's shape (the
+ * UK OB envelope, OAuth JSON), so the same refusal has the same status and challenge everywhere. A
+ * customer's or an operator's refusal is answered as its surface always has (the sign-in page, the
+ * styled error page, the admin API's JSON).
  */
 
 /** What the token check reads: the provider's token models and the request's client certificate. */
@@ -76,5 +82,107 @@ export function tokenGuard(sources: TokenSources, route: Route, credential: Toke
       throw new AccessRefused(`this client is no longer registered for the ${carried.join(', ')} scope`, anyScopeOf);
     ctx.state.caller = caller;
     await next();
+  };
+}
+
+/** The signed-in customer, as the dashboard's session proved them. */
+export interface SignedInCustomer {
+  /** The session cookie's value, needed to end the session. */
+  sessionId: string;
+  customerId: string;
+}
+
+/** What a dashboard route's handlers read. */
+export interface CustomerState {
+  customer: SignedInCustomer;
+}
+
+/** How the dashboard's session is proven, and how a page answers a visitor who is not signed in. */
+export interface DashboardSessionSources {
+  /** The customer of the request's session cookie; undefined when there is none, or it is unknown, idle too long or past its lifetime. */
+  resumeSession(ctx: Context): Promise<SignedInCustomer | undefined>;
+  /** A page's answer to a signed-out visitor: the sign-in page (401). */
+  signedOut(ctx: Context): void;
+  csrf: Csrf;
+}
+
+/**
+ * The dashboard's session cookie. A page's form is bound to the session by its CSRF token (a POST
+ * without it is refused with 403 before the handler runs; a page gets the token for its forms). A JSON
+ * row (the bank's app) takes no form: its POSTs are application/json, which no other site can send with
+ * the SameSite=Strict cookie, and a signed-out caller is answered in JSON.
+ */
+export function dashboardSessionGuard(sources: DashboardSessionSources, route: Route): Middleware<CustomerState> {
+  const isJson = route.operationId !== undefined;
+  const checkCsrf = csrfProtection(sources.csrf, (ctx) => `dashboard:${ctx.state.customer.sessionId}`);
+  return async function guardRoute(ctx, next) {
+    const customer = await sources.resumeSession(ctx);
+    if (!customer) {
+      if (!isJson) return sources.signedOut(ctx);
+      ctx.status = 401;
+      ctx.body = { error: 'login_required', error_description: 'sign in to the dashboard first' };
+      return;
+    }
+    ctx.state.customer = customer;
+    await (isJson ? next() : checkCsrf(ctx, next));
+  };
+}
+
+/** The interaction the browser holds, named in the URL. */
+export interface InteractionState {
+  interaction: { uid: string };
+}
+
+/** A request to an interaction's page: its uid in the URL. */
+type InteractionRequest = Context & { params: { uid?: string } };
+
+/** How an interaction's cookie is read (as oidc-provider reads it: signed with the provider's cookie keys). */
+export interface InteractionSources {
+  /** The uid of the interaction whose cookie the browser holds, if it is the one in the URL; else throws SessionNotFound. */
+  interactionOfBrowser(ctx: InteractionRequest): string;
+  csrf: Csrf;
+}
+
+/** A step that answers an interaction that ended (a decision already taken) instead of the error page. */
+export type InteractionEndedStep = (ctx: InteractionRequest, next: Next) => Promise<unknown>;
+
+/**
+ * The browser holds the cookie of the interaction named in the URL, and a posted form the CSRF token
+ * bound to that interaction (checked first, before anything is read). The interaction itself is loaded
+ * by the step after (the journey), in the statement that counts the request as its activity, and
+ * fails there if it has ended. `whenEnded` wraps everything after the CSRF check.
+ */
+export function interactionGuard(sources: InteractionSources, whenEnded?: InteractionEndedStep): RouterMiddleware<InteractionState> {
+  const checkCsrf = csrfProtection(sources.csrf, (ctx) => String(ctx.params.uid));
+  return async function guardRoute(ctx, next) {
+    const prove = async () => {
+      ctx.state.interaction = { uid: sources.interactionOfBrowser(ctx) };
+      await next();
+    };
+    await checkCsrf(ctx, () => (whenEnded ? whenEnded(ctx, prove) : prove()).then(() => undefined));
+  };
+}
+
+/** What an admin route's handlers read: the operator and how they proved themselves (for the audit). */
+export interface OperatorState<Operator> {
+  operator: Operator;
+}
+
+/** How an operator is proven: the admin token header or an admin client certificate; a refusal is thrown in the admin API's shape. */
+export interface OperatorSources<Operator> {
+  authenticateOperator(ctx: Context): Operator;
+}
+
+export function operatorGuard<Operator>(sources: OperatorSources<Operator>): Middleware<OperatorState<Operator>> {
+  return async function guardRoute(ctx, next) {
+    ctx.state.operator = sources.authenticateOperator(ctx);
+    await next();
+  };
+}
+
+/** A route anyone may call: nothing to prove, but mounted through the guard like every other. */
+export function openGuard(): Middleware {
+  return function guardRoute(_ctx, next) {
+    return next();
   };
 }

@@ -15,7 +15,8 @@ import type { BatchedFind } from '../store/batched-find.ts';
 import { readForm } from '../http/form-body.ts';
 import { clientDisplayOfRow, getClientDisplay } from '../tpp/tpp-service.ts';
 import { type TppOnPage, tppOnPage } from './consent-details.ts';
-import { type Interaction, interactionOfBrowser, loadInteraction } from './interaction-context.ts';
+import type { InteractionState } from '../http/route-guard.ts';
+import { type Interaction, loadInteraction } from './interaction-context.ts';
 import { type PageNames, pageNamesQuery } from './journey-repository.ts';
 import {
   nothingAlongside,
@@ -27,7 +28,8 @@ import {
 
 /**
  * Everything a step of the authorization pages works from, loaded once per request by `loadJourney`:
- * the interaction (only for the browser holding its cookie, which oidc-provider checks too), the
+ * the interaction (only for the browser holding its cookie: the route guard checked it, and
+ * oidc-provider checks it too), the
  * customer's progress through strong authentication, which counts the request as activity, and the
  * consent the request binds (read only: a GET never creates one). One activity statement reads the
  * interaction as the engine's find would (the engine's load then takes it), the decision already taken
@@ -54,9 +56,9 @@ export interface Journey {
 export type SignInRead = 'posted username' | 'password factor';
 
 export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFind; idleTimeoutSeconds: number }, signIn?: SignInRead) {
-  return async function loadJourneyStep(ctx: Context & { params: { uid?: string } }, next: Next) {
-    // Only the browser holding the interaction's cookie counts as its activity (and reads it).
-    const uid = interactionOfBrowser(deps.provider, ctx);
+  return async function loadJourneyStep(ctx: Context & { params: { uid?: string }; state: InteractionState }, next: Next) {
+    // Only the browser holding the interaction's cookie counts as its activity (and reads it): the route guard proved it.
+    const { uid } = ctx.state.interaction;
     // The interaction comes in the activity statement, read as the engine's find reads it, and the
     // engine's load takes it from there (store/request-prefetch.ts).
     const interactionRead = deps.find.within('Interaction', uid);

@@ -4,11 +4,13 @@ import type { Provider } from 'oidc-provider';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
-import { type Csrf, csrfProtection } from '../http/csrf.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { declaredRoutes } from '../http/declared-routes.ts';
 import type { Views } from '../http/views.ts';
 import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import type { BatchedFind } from '../store/batched-find.ts';
 import { answerRepeatedDecision, approveConsent, denyConsent, sendOnWhenDecided, showConsent } from './consent-step.ts';
+import { interactionOfBrowser } from './interaction-context.ts';
 import { journeyOf, loadJourney, passwordVerifiedFor } from './journey.ts';
 import { renderLogin, submitLogin } from './login-step.ts';
 import { renderOtp, submitOtp } from './otp-step.ts';
@@ -42,40 +44,48 @@ function showStep(deps: InteractionDeps) {
 
 /**
  * The pages of the authorization flow: password, then one-time code (strong customer authentication),
- * then the customer's decision. Each route is its list of steps, top to bottom: the CSRF check on
- * every POST before anything else; the journey loaded once (the interaction, which fails unless the
- * browser holds its cookie, the TPP, the bound consent, SCA progress counted as activity); the idle
+ * then the customer's decision. Each route is its list of steps, top to bottom, after the route guard
+ * (its rows' credential `interaction`: the CSRF token on every POST before anything else, then the
+ * browser's cookie of the interaction in the URL): the journey loaded once (the interaction, which
+ * fails once it has ended, the TPP, the bound consent, SCA progress counted as activity); the idle
  * timeout; the checks that the step is expected now; the step itself. A decision already taken is
- * answered right after loading (the journey reads it), or, once the interaction has ended and loading
- * fails, by the step listed before loading.
+ * answered right after loading (the journey reads it), or, once the interaction has ended, by the
+ * guard's `whenEnded` step, which wraps the cookie check and the loading.
  */
 export function interactionRouter(deps: InteractionDeps) {
-  const router = new Router({ prefix: INTERACTION_PREFIX });
-  const checkCsrf = csrfProtection(deps.csrf, (ctx) => String(ctx.params.uid));
+  const router = new Router();
+  const routes = declaredRoutes(router, {
+    interaction: { interactionOfBrowser: (ctx) => interactionOfBrowser(deps.provider, ctx), csrf: deps.csrf },
+  });
   const load = loadJourney(deps);
+  const decidedOnce = { whenEnded: answerRepeatedDecision(deps) };
 
-  router.get('/', checkCsrf, load, endWhenIdle(deps), showStep(deps));
-  router.post('/login', checkCsrf, loadJourney(deps, 'posted username'), endWhenIdle(deps), requireLoginPrompt(deps), submitLogin(deps));
-  router.post(
-    '/otp',
-    checkCsrf,
+  routes.interaction(`GET ${INTERACTION_PREFIX}`, load, endWhenIdle(deps), showStep(deps));
+  routes.interaction(
+    `POST ${INTERACTION_PREFIX}/login`,
+    loadJourney(deps, 'posted username'),
+    endWhenIdle(deps),
+    requireLoginPrompt(deps),
+    submitLogin(deps),
+  );
+  routes.interaction(
+    `POST ${INTERACTION_PREFIX}/otp`,
     loadJourney(deps, 'password factor'),
     endWhenIdle(deps),
     requireLoginPrompt(deps),
     requirePasswordFactor(deps),
     submitOtp(deps),
   );
-  router.post(
-    '/confirm',
-    checkCsrf,
-    answerRepeatedDecision(deps),
+  routes.interaction(
+    `POST ${INTERACTION_PREFIX}/confirm`,
+    decidedOnce,
     load,
     sendOnWhenDecided(),
     endWhenIdle(deps),
     requireConsentPrompt(deps),
     approveConsent(deps),
   );
-  router.post('/abort', checkCsrf, answerRepeatedDecision(deps), load, sendOnWhenDecided(), returnWhenIdle(), denyConsent(deps));
+  routes.interaction(`POST ${INTERACTION_PREFIX}/abort`, decidedOnce, load, sendOnWhenDecided(), returnWhenIdle(), denyConsent(deps));
 
   return router;
 }

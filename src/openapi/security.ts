@@ -121,8 +121,11 @@ export function securityRequirements(route: Route, credential: Credential): Requ
       return [{ registrationAccessToken: [] }];
     case 'admin_credentials':
       return [{ adminToken: [] }, { adminCertificate: [] }];
-    case 'customer_session':
+    case 'dashboard_session':
       return [{ customerSession: [] }];
+    case 'interaction':
+      // The sign-in and consent pages answer a browser, never a program: no operation of the document.
+      throw new Error(`${route.method} ${route.path}: an interaction's page is not a JSON operation`);
     case 'eidas_certificate':
       return [{ mutualTLS: [] }];
   }

@@ -41,7 +41,14 @@ export type Credential =
   | { kind: 'software_statement' }
   /** The admin token or an admin client certificate. */
   | { kind: 'admin_credentials' }
-  | { kind: 'customer_session' }
+  /**
+   * The browser holds the cookie of the live oidc-provider interaction named in the URL (with the form's
+   * CSRF token bound to it). Not a signed-in customer: the password and one-time-code steps come before
+   * the customer is authenticated.
+   */
+  | { kind: 'interaction' }
+  /** The dashboard's own session cookie, after the customer's sign-in with SCA (pages: with the form's CSRF token). */
+  | { kind: 'dashboard_session' }
   /**
    * Berlin Group NextGenPSD2: a TPP known by its eIDAS certificate (QWAC, over mTLS) and nothing else, no
    * prior registration; the certificate's PSD2 QC statement must give it `role`.
@@ -65,10 +72,13 @@ export interface Route {
   credential?: Credential;
 }
 
-/** How each kind of caller usually proves itself; a TPP does so in several ways, so its rows say which. */
+/**
+ * How each kind of caller usually proves itself; a TPP and a customer do so in several ways (a customer:
+ * a live interaction, the dashboard's session, or nothing yet at the dashboard's sign-in), so their rows say which.
+ */
 const CREDENTIAL_OF_CALLER: Record<Caller, Credential | undefined> = {
   anyone: { kind: 'none' },
-  customer: { kind: 'customer_session' },
+  customer: undefined,
   client: { kind: 'client_authentication' },
   tpp: undefined,
   resource_server: { kind: 'client_credentials_token', anyScopeOf: [SCOPE.bank] },
@@ -155,6 +165,10 @@ const clientToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'client_cre
 const customerToken = (...anyScopeOf: Scope[]): Credential => ({ kind: 'customer_access_token', anyScopeOf });
 const REGISTRATION_ACCESS_TOKEN: Credential = { kind: 'registration_access_token' };
 const NONE: Credential = { kind: 'none' };
+const INTERACTION: Credential = { kind: 'interaction' };
+const DASHBOARD_SESSION: Credential = { kind: 'dashboard_session' };
+/** A customer's route and how its caller proves itself. */
+const customerRow = (route: Route, credential: Credential): Route => ({ ...route, credential });
 
 const CONSENT_OPERATION_NAMES: Record<ConsentType, string> = {
   account_access: 'AccountAccessConsents',
@@ -231,11 +245,11 @@ export const ROUTES: readonly Route[] = [
     REGISTRATION_ACCESS_TOKEN,
   ),
   json('deleteClientRegistration', engine('DELETE', `${registration}/:clientId`, 'tpp', 'RFC 7592: deregister'), REGISTRATION_ACCESS_TOKEN),
-  assent('GET', INTERACTION_PREFIX, 'customer', 'the current step of the sign-in and consent pages'),
-  assent('POST', `${INTERACTION_PREFIX}/login`, 'customer', 'SCA first factor: password', 'login'),
-  assent('POST', `${INTERACTION_PREFIX}/otp`, 'customer', 'SCA second factor: one-time code', 'otp'),
-  assent('POST', `${INTERACTION_PREFIX}/confirm`, 'customer', 'the customer approves or rejects the consent'),
-  assent('POST', `${INTERACTION_PREFIX}/abort`, 'customer', 'the customer returns to the TPP without deciding'),
+  customerRow(assent('GET', INTERACTION_PREFIX, 'customer', 'the current step of the sign-in and consent pages'), INTERACTION),
+  customerRow(assent('POST', `${INTERACTION_PREFIX}/login`, 'customer', 'SCA first factor: password', 'login'), INTERACTION),
+  customerRow(assent('POST', `${INTERACTION_PREFIX}/otp`, 'customer', 'SCA second factor: one-time code', 'otp'), INTERACTION),
+  customerRow(assent('POST', `${INTERACTION_PREFIX}/confirm`, 'customer', 'the customer approves or rejects the consent'), INTERACTION),
+  customerRow(assent('POST', `${INTERACTION_PREFIX}/abort`, 'customer', 'the customer returns to the TPP without deciding'), INTERACTION),
   ...CONSENT_TYPES.flatMap((type) => {
     const [ids, path, bound] = [consentOperationIds(type), `${OB_API_PREFIX}${CONSENT_API_PATHS[type]}`, clientToken(SCOPE_OF[type])];
     return [
@@ -303,26 +317,47 @@ export const ROUTES: readonly Route[] = [
       'decides one payment under a VRP consent against its limits',
     ),
   ),
-  assent('GET', DASHBOARD_PREFIX, 'customer', "the customer's consents"),
-  assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', "starts the dashboard's own sign-in"),
-  assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', "the dashboard's sign-in redirect"),
-  assent('POST', `${DASHBOARD_PREFIX}/logout`, 'customer', 'ends the dashboard session'),
-  assent('GET', `${DASHBOARD_PREFIX}/consents/:id`, 'customer', 'one consent with its history'),
-  assent('GET', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'asks to confirm revoking a consent'),
-  assent('POST', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'revokes a consent'),
-  assent('GET', `${DASHBOARD_PREFIX}/consents/:id/receipt`, 'customer', 'confirms a revocation'),
-  assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'asks to confirm stopping all sharing with a TPP'),
-  assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
-  assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'),
-  assent('GET', DECOUPLED_PATHS.page, 'customer', 'the pending decoupled (CIBA) requests, to approve with the one-time code or deny'),
-  assent(
-    'POST',
-    `${DECOUPLED_PATHS.page}/:id/approve`,
-    'customer',
-    'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)',
+  customerRow(assent('GET', DASHBOARD_PREFIX, 'customer', "the customer's consents"), DASHBOARD_SESSION),
+  customerRow(assent('GET', `${DASHBOARD_PREFIX}/login`, 'customer', "starts the dashboard's own sign-in"), NONE),
+  customerRow(assent('GET', `${DASHBOARD_PREFIX}/callback`, 'customer', "the dashboard's sign-in redirect"), NONE),
+  customerRow(assent('POST', `${DASHBOARD_PREFIX}/logout`, 'customer', 'ends the dashboard session'), DASHBOARD_SESSION),
+  customerRow(assent('GET', `${DASHBOARD_PREFIX}/consents/:id`, 'customer', 'one consent with its history'), DASHBOARD_SESSION),
+  customerRow(
+    assent('GET', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'asks to confirm revoking a consent'),
+    DASHBOARD_SESSION,
   ),
-  assent('POST', `${DECOUPLED_PATHS.page}/:id/deny`, 'customer', 'denies a decoupled request'),
-  json('listDecoupledRequests', assent('GET', DECOUPLED_PATHS.api, 'customer', "for the bank's app: the pending decoupled requests")),
+  customerRow(assent('POST', `${DASHBOARD_PREFIX}/consents/:id/revoke`, 'customer', 'revokes a consent'), DASHBOARD_SESSION),
+  customerRow(assent('GET', `${DASHBOARD_PREFIX}/consents/:id/receipt`, 'customer', 'confirms a revocation'), DASHBOARD_SESSION),
+  customerRow(
+    assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'asks to confirm stopping all sharing with a TPP'),
+    DASHBOARD_SESSION,
+  ),
+  customerRow(
+    assent('POST', `${DASHBOARD_PREFIX}/providers/:clientId/stop`, 'customer', 'revokes every consent with a TPP'),
+    DASHBOARD_SESSION,
+  ),
+  customerRow(assent('GET', `${DASHBOARD_PREFIX}/providers/:clientId/receipt`, 'customer', 'confirms stopping sharing'), DASHBOARD_SESSION),
+  customerRow(
+    assent('GET', DECOUPLED_PATHS.page, 'customer', 'the pending decoupled (CIBA) requests, to approve with the one-time code or deny'),
+    DASHBOARD_SESSION,
+  ),
+  customerRow(
+    assent(
+      'POST',
+      `${DECOUPLED_PATHS.page}/:id/approve`,
+      'customer',
+      'approves a decoupled request with the one-time code (guarded by the lockout of one-time codes)',
+    ),
+    DASHBOARD_SESSION,
+  ),
+  customerRow(assent('POST', `${DECOUPLED_PATHS.page}/:id/deny`, 'customer', 'denies a decoupled request'), DASHBOARD_SESSION),
+  // The bank's app signs in to the dashboard and calls these with its session cookie; their POSTs are
+  // application/json, which no other site can send with that cookie, so they take no CSRF token.
+  json(
+    'listDecoupledRequests',
+    assent('GET', DECOUPLED_PATHS.api, 'customer', "for the bank's app: the pending decoupled requests"),
+    DASHBOARD_SESSION,
+  ),
   json(
     'approveDecoupledRequest',
     assent(
@@ -331,10 +366,12 @@ export const ROUTES: readonly Route[] = [
       'customer',
       "for the bank's app: approves a decoupled request with the one-time code",
     ),
+    DASHBOARD_SESSION,
   ),
   json(
     'denyDecoupledRequest',
     assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', "for the bank's app: denies a decoupled request"),
+    DASHBOARD_SESSION,
   ),
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', "the dashboard's stylesheet"),
   assent('GET', '/assets/assent.css', 'anyone', "the pages' stylesheet"),
