@@ -138,6 +138,11 @@ describe('eIDAS certificates: who the TPP is, from a trusted QWAC', () => {
       codeOf(() => identifyEidasCertificate(cert(foreign), trust)),
       /^certificate_invalid: .*not issued by a trusted eIDAS CA/,
     );
+    assert.match(
+      codeOf(() => identifyEidasCertificate(cert(ca), trust)),
+      /^certificate_invalid: .*is a CA certificate/,
+      'the CA itself',
+    );
     const none = await readEidasTrust({ caFile: undefined, crlFile: undefined });
     assert.match(
       codeOf(() => identifyEidasCertificate(cert(qwac), none)),

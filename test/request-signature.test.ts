@@ -64,6 +64,8 @@ describe('Berlin Group request signatures: Digest, Signature and TPP-Signature-C
     assert.equal(verdict(signRequest(qseal, { method: 'GET', path: '/v1/consents/abc/status', body: '' })), 'accepted');
     const ecSeal = await issueCertificate(ca, { subject: subject(), usage: 'client', psd2: PSD2 });
     assert.equal(verdict(signRequest(ecSeal)), 'accepted');
+    assert.equal(verdict(signRequest(ecSeal, { dsaEncoding: 'ieee-p1363' })), 'accepted', 'r||s as WebCrypto makes it');
+    assert.match(verdict(signRequest(ecSeal, { algorithm: 'rsa-sha256' })), /does not fit the certificate's ec key/);
     assert.equal(verdict({ ...signRequest(qseal), headers: { ...signRequest(qseal).headers } }), 'accepted');
     const pem = signRequest(qseal, { headers: { 'tpp-signature-certificate': qseal.certPem.replaceAll('\n', '') } });
     assert.equal(verdict(pem), 'accepted', 'PEM on one line is read too');

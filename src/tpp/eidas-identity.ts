@@ -96,13 +96,14 @@ function psd2StatementOf(parsed: ParsedCertificate, certificate: X509Certificate
 }
 
 /**
- * Who the certificate says the TPP is, once it is trusted now: chained to a CA of the snapshot
- * (certificate_invalid), within its validity (certificate_expired, also before it starts), not revoked
+ * Who the certificate says the TPP is, once it is trusted now: an end-entity certificate chained to a CA
+ * of the snapshot (certificate_invalid), within its validity (certificate_expired, also before it starts), not revoked
  * by that CA's CRL (certificate_invalid), with a PSD2 organizationIdentifier, an organizationName and
  * the PSD2 QC statement whose NCAId matches the organizationIdentifier (certificate_invalid).
  */
 export function identifyEidasCertificate(certificate: X509Certificate, trust: EidasTrustSnapshot, now = new Date()): EidasTpp {
   const at = now.getTime();
+  if (certificate.ca) throw new CertificateInvalid(`${describe(certificate)} is a CA certificate, not a TPP's`);
   const ca = issuingCa(certificate, trust, at);
   if (!ca) throw new CertificateInvalid(`${describe(certificate)} is not issued by a trusted eIDAS CA`);
   if (at < Date.parse(certificate.validFrom))

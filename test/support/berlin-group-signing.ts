@@ -15,6 +15,8 @@ export interface SigningOptions {
   /** Signs with this key instead of the certificate's own. */
   signingKey?: string;
   digestAlgorithm?: 'SHA-256' | 'SHA-512';
+  /** How an ECDSA signature is encoded (DER by default, as Java and OpenSSL do). */
+  dsaEncoding?: 'der' | 'ieee-p1363';
 }
 
 /** A request signed as NextGenPSD2 1.3 defines it, with the QSealC's key unless told otherwise. */
@@ -40,7 +42,10 @@ export function signRequest(qseal: PemPair, options: SigningOptions = {}): Omit<
     .join('\n');
   const certificate = new X509Certificate(qseal.certPem);
   const algorithm = options.algorithm ?? (certificate.publicKey.asymmetricKeyType === 'rsa' ? 'rsa-sha256' : 'ecdsa-sha256');
-  const signature = sign(algorithm.endsWith('512') ? 'sha512' : 'sha256', Buffer.from(signingString), options.signingKey ?? qseal.keyPem);
+  const signature = sign(algorithm.endsWith('512') ? 'sha512' : 'sha256', Buffer.from(signingString), {
+    key: options.signingKey ?? qseal.keyPem,
+    dsaEncoding: options.dsaEncoding ?? 'der',
+  });
   const keyId = options.keyId ?? `SN=${certificate.serialNumber},CA=${new ParsedCertificate(qseal.certPem).issuer}`;
   headers.signature = `keyId="${keyId}",algorithm="${algorithm}",headers="${covered.join(' ')}",signature="${signature.toString('base64')}"`;
   return { method, path: target, headers, body };
