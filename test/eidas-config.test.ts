@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { EidasTrustFileError } from '../src/tpp/eidas-trust.ts';
+import { startTestAssent } from './support/assent.ts';
 
 function configError(env: Record<string, string>): string {
   try {
@@ -33,4 +37,18 @@ test('eIDAS settings: one line for a bad value; dev mode trusts the dev CA, prod
     BERLIN_GROUP_SIGNED_REQUESTS: 'required',
   });
   assert.deepEqual(production.eidas, { trustedCaFile: undefined, crlFile: undefined, signedRequests: 'required' });
+});
+
+test('a CRL file that is not one stops the start with one line naming the variable and the file', async () => {
+  const directory = await mkdtemp(path.join(tmpdir(), 'assent-eidas-start-'));
+  try {
+    const crlFile = path.join(directory, 'qtsp.crl');
+    await writeFile(crlFile, 'not a CRL');
+    await assert.rejects(
+      startTestAssent({ EIDAS_CRL_FILE: crlFile }),
+      (error) => error instanceof EidasTrustFileError && error.message === `EIDAS_CRL_FILE ${crlFile}: CRL 1 does not parse`,
+    );
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 });

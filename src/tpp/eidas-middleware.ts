@@ -1,11 +1,28 @@
+import path from 'node:path';
 import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { ensureDevPki } from '../http/dev-pki.ts';
 import { readRequestBody } from '../http/request-body.ts';
 import { CertificateInvalid, type EidasTpp, identifyEidasCertificate } from './eidas-identity.ts';
 import { ensureEidasTpp } from './eidas-tpp.ts';
-import type { EidasTrust } from './eidas-trust.ts';
+import { type EidasTrust, loadEidasTrust } from './eidas-trust.ts';
 import { verifyRequestSignature } from './request-signature.ts';
+
+/**
+ * The eIDAS trust a server starts with: EIDAS_TRUSTED_CA_FILE and EIDAS_CRL_FILE read now (a bad file
+ * stops the start with EidasTrustFileError), then followed as they change; in dev mode without
+ * EIDAS_TRUSTED_CA_FILE the dev CA, made now if the server's certificate came from files.
+ */
+export async function loadServerEidasTrust(config: Pick<Config, 'eidas' | 'devMode' | 'dataDir'>, logger: Logger): Promise<EidasTrust> {
+  if (config.devMode && config.eidas.trustedCaFile === path.join(config.dataDir, 'tls', 'ca.pem')) await ensureDevPki(config.dataDir);
+  return loadEidasTrust(
+    { caFile: config.eidas.trustedCaFile, crlFile: config.eidas.crlFile },
+    { onReloadFailure: (error) => logger.error({ err: error }, 'eIDAS trust files: the last good CAs and CRLs stay in force') },
+  );
+}
 
 /** BERLIN_GROUP_SIGNED_REQUESTS: whether every request must carry Digest, Signature and TPP-Signature-Certificate. */
 export type SignedRequests = 'required' | 'off';
