@@ -119,6 +119,10 @@ const environment = z.object({
   CLIENT_CERT_HEADER: z.string().toLowerCase().default('x-client-cert'),
   TRUSTED_PROXIES: list.default([]),
 
+  EIDAS_TRUSTED_CA_FILE: z.string().optional(),
+  EIDAS_CRL_FILE: z.string().optional(),
+  BERLIN_GROUP_SIGNED_REQUESTS: z.enum(['required', 'off'], { error: 'must be required or off' }).default('off'),
+
   SIGNING_KEYS_FILE: z.string().optional(),
   ACCESS_TOKEN_TTL: seconds.default(300),
   REFRESH_TOKEN_TTL: seconds.default(90 * 24 * 3600),
@@ -237,6 +241,15 @@ export interface Config {
     trustedProxies: string[];
   };
   signingKeysFile: string | undefined;
+  /** TPPs known by their eIDAS certificates, with no registration (Berlin Group; src/tpp/eidas-*.ts). */
+  eidas: {
+    /** CAs that issue QWACs and QSealCs; dev mode defaults to the dev CA (DATA_DIR/tls/ca.pem); undefined trusts none. */
+    trustedCaFile: string | undefined;
+    /** Their CRLs (PEM or DER), re-read when the file changes; undefined: no certificate is known revoked. */
+    crlFile: string | undefined;
+    /** `required`: every Berlin Group request carries Digest, Signature and TPP-Signature-Certificate. */
+    signedRequests: 'required' | 'off';
+  };
   ttl: {
     accessToken: number;
     refreshToken: number;
@@ -338,6 +351,8 @@ const FILES = [
   'TLS_KEY_FILE',
   'TLS_CLIENT_CA_FILE',
   'SIGNING_KEYS_FILE',
+  'EIDAS_TRUSTED_CA_FILE',
+  'EIDAS_CRL_FILE',
   'ADMIN_CLIENT_CA_FILE',
   'ADMIN_CA_FILE',
 ] as const;
@@ -461,6 +476,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustedProxies: e.TRUSTED_PROXIES,
     },
     signingKeysFile: e.SIGNING_KEYS_FILE,
+    eidas: {
+      trustedCaFile: e.EIDAS_TRUSTED_CA_FILE ?? (devMode ? path.join(path.resolve(e.DATA_DIR), 'tls', 'ca.pem') : undefined),
+      crlFile: e.EIDAS_CRL_FILE,
+      signedRequests: e.BERLIN_GROUP_SIGNED_REQUESTS,
+    },
     ttl: {
       accessToken: e.ACCESS_TOKEN_TTL,
       refreshToken: e.REFRESH_TOKEN_TTL,

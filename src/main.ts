@@ -6,6 +6,7 @@ import { PortUnavailable } from './http/listen-check.ts';
 import { createLogger } from './logger.ts';
 import { DASHBOARD_PREFIX, DISCOVERY_PATH } from './protocol/routes.ts';
 import { startAssent } from './server.ts';
+import { EidasTrustFileError } from './tpp/eidas-trust.ts';
 
 function configOrExit(): Config {
   try {
@@ -24,7 +25,7 @@ logger.info({ mode: config.mode.name, why: config.mode.reason }, `starting in ${
 /** Start-up failures an operator can fix, as one line each instead of a stack trace. */
 function startupFailure(error: unknown): string | undefined {
   if (error instanceof EmbeddedDatabaseHeld) return `${error.message}: stop it first, or give this one another DATA_DIR`;
-  if (error instanceof PortUnavailable || error instanceof DataDirUnusable) return error.message;
+  if (error instanceof PortUnavailable || error instanceof DataDirUnusable || error instanceof EidasTrustFileError) return error.message;
   return describeDatabaseFailure(error, config.databaseUrl);
 }
 

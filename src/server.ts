@@ -27,6 +27,7 @@ import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
 import { createCsrf } from './http/csrf.ts';
 import { ensureDevPki } from './http/dev-pki.ts';
+import { eidasTppMiddleware, loadServerEidasTrust } from './tpp/eidas-middleware.ts';
 import { checkPortsFree, describeListenFailure } from './http/listen-check.ts';
 import { httpsOptions, parseCertificateBundle, readOptional, type TlsMaterial } from './http/tls.ts';
 import { createViews } from './http/views.ts';
@@ -233,6 +234,12 @@ async function assemble(
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
+  const eidasTpp = eidasTppMiddleware({
+    db,
+    trust: await loadServerEidasTrust(config, logger),
+    presentedCertificate,
+    signedRequests: config.eidas.signedRequests,
+  });
   const outbound = countOutboundRefusals(
     createOutboundFetch({ ...config.outbound, extraCaPem: config.devMode ? tls.devCa?.certPem : undefined }),
     securityEvents,
@@ -337,6 +344,7 @@ async function assemble(
     views,
     logger,
     presentedCertificate,
+    eidasTpp,
     forwardedTrust,
     authentication,
     accounts,

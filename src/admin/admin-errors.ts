@@ -19,4 +19,9 @@ export const ADMIN_ERROR_OF: Record<AssentErrorCode, AdminErrorCode> = {
   subscription_not_found: 'not_found',
   grant_not_found: 'not_found',
   grant_not_usable: 'conflict',
+  certificate_invalid: 'invalid_request',
+  certificate_expired: 'invalid_request',
+  certificate_blocked: 'conflict',
+  role_invalid: 'invalid_request',
+  signature_invalid: 'invalid_request',
 };

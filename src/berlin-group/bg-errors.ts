@@ -130,16 +130,10 @@ export interface BgErrorRow {
 }
 
 /**
- * The service errors of the eIDAS helper (issue 28), not yet in AssentErrorCode on this branch: their rows
- * are ready here, and the union below becomes AssentErrorCode alone once they are merged.
- */
-type PendingAssentErrorCode = 'certificate_invalid' | 'certificate_expired' | 'role_invalid' | 'signature_invalid';
-
-/**
  * How each service error reads on the Berlin Group routes. A code without a row is not something those
  * routes can cause: it is answered as an unexpected error (500, no body).
  */
-const BG_ERRORS: Record<AssentErrorCode | PendingAssentErrorCode, BgErrorRow | undefined> = {
+const BG_ERRORS: Record<AssentErrorCode, BgErrorRow | undefined> = {
   consent_not_found: { code: 'CONSENT_UNKNOWN', addressed: 'path' },
   consent_expired: { code: 'CONSENT_EXPIRED' },
   consent_status_invalid: { code: 'STATUS_INVALID' },
@@ -158,6 +152,7 @@ const BG_ERRORS: Record<AssentErrorCode | PendingAssentErrorCode, BgErrorRow | u
   grant_not_usable: undefined,
   certificate_invalid: { code: 'CERTIFICATE_INVALID' },
   certificate_expired: { code: 'CERTIFICATE_EXPIRED' },
+  certificate_blocked: { code: 'CERTIFICATE_BLOCKED' },
   role_invalid: { code: 'ROLE_INVALID' },
   signature_invalid: { code: 'SIGNATURE_INVALID' },
 };

@@ -145,6 +145,8 @@ export interface DashboardSessionTable {
 
 export type TppRole = 'AISP' | 'PISP' | 'CBPII';
 export type TppStatus = 'active' | 'suspended' | 'deleted';
+/** How Assent knows the TPP: the software statement it registered with, or its eIDAS certificate (no registration). */
+export type TppIdentifiedBy = 'software_statement' | 'eidas';
 
 /** A TPP's client as onboarded through dynamic registration: who it is per its software statement. */
 export interface TppTable {
@@ -155,10 +157,12 @@ export interface TppTable {
   client_name: string;
   logo_uri: string | null;
   roles: ColumnType<TppRole[], string, string>;
-  /** Issuer of the software statement (the trusted directory). */
+  /** Issuer of the software statement (the trusted directory); `eidas` for a TPP known by its certificate. */
   directory: string;
-  software_statement: string;
-  software_statement_claims: ColumnType<Record<string, unknown>, string, string>;
+  identified_by: ColumnType<TppIdentifiedBy, TppIdentifiedBy | undefined, TppIdentifiedBy>;
+  /** Null exactly when identified_by is `eidas`. */
+  software_statement: string | null;
+  software_statement_claims: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   status: TppStatus;
   status_reason: string | null;
   created_at: CreatedAt;

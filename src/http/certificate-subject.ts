@@ -75,3 +75,22 @@ export function certificateSubjectMatches(certificate: X509Certificate, property
   const entries = (certificate.subjectAltName ?? '').split(', ');
   return entries.includes(`${prefix}${expected}`);
 }
+
+/**
+ * Whether the DN (RFC 4514, e.g. the `CA=` of a Berlin Group Signature keyId) names the certificate's
+ * issuer, compared as parsed attributes (any order, case and spacing); a DN that does not parse never does.
+ */
+export function certificateIssuerIs(certificate: X509Certificate, dn: string): boolean {
+  let wanted: string[];
+  try {
+    wanted = comparableName(parseDistinguishedName(dn));
+  } catch (error) {
+    if (!(error instanceof InvalidDistinguishedName)) throw error;
+    return false;
+  }
+  const issuer = new ParsedCertificate(certificate.raw).issuerName
+    .toJSON()
+    .map((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => ({ type: attributeOid(type), value }))));
+  const actual = comparableName(issuer);
+  return wanted.length === actual.length && wanted.every((name, index) => name === actual[index]);
+}

@@ -81,6 +81,8 @@ export async function issueCertificate(
     rsa?: boolean;
     /** Makes it QWAC-shaped: the qcStatements extension with the PSD2 roles. */
     psd2?: Psd2QcStatement;
+    /** Another validity than 825 days from now (tests of expired or not yet valid certificates). */
+    validity?: { notBefore: Date; notAfter: Date };
   },
 ): Promise<PemPair> {
   const ca = await importCa(caPair);
@@ -97,7 +99,7 @@ export async function issueCertificate(
       parseDistinguishedName(options.subject).map((rdn) => Object.fromEntries(rdn.map(({ type, value }) => [type, [value]]))),
     ),
     issuer: ca.cert.subject,
-    ...validity(825),
+    ...(options.validity ?? validity(825)),
     publicKey: keys.publicKey,
     signingKey: ca.privateKey,
     signingAlgorithm: EC,
@@ -113,6 +115,21 @@ export async function issueCertificate(
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** A CRL of the dev CA revoking the given serial numbers (hex), valid for a week (PEM). */
+export async function issueCrl(caPair: PemPair, revokedSerials: string[]): Promise<string> {
+  const ca = await importCa(caPair);
+  const thisUpdate = new Date(Date.now() - 60_000);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: ca.cert.subject,
+    thisUpdate,
+    nextUpdate: new Date(thisUpdate.getTime() + 7 * 86_400_000),
+    entries: revokedSerials.map((serial) => ({ serialNumber: serial, revocationDate: thisUpdate })),
+    signingKey: ca.privateKey,
+    signingAlgorithm: EC,
+  });
+  return crl.toString('pem');
 }
 
 async function readPair(directory: string, name: string): Promise<PemPair | undefined> {

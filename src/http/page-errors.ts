@@ -22,6 +22,11 @@ const PAGE_STATUS: Record<AssentErrorCode, number | undefined> = {
   subscription_not_found: undefined,
   grant_not_found: undefined,
   grant_not_usable: undefined,
+  certificate_invalid: undefined,
+  certificate_expired: undefined,
+  certificate_blocked: undefined,
+  role_invalid: undefined,
+  signature_invalid: undefined,
 };
 
 /** What the error page shows for a service error; undefined for one it must not explain. */

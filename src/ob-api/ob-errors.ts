@@ -22,6 +22,11 @@ const OB_ERRORS: Record<AssentErrorCode, { status: number; code: ObErrorCode; pa
   subscription_not_found: { status: 404, code: 'UK.OBIE.Resource.NotFound' },
   grant_not_found: undefined,
   grant_not_usable: undefined,
+  certificate_invalid: undefined,
+  certificate_expired: undefined,
+  certificate_blocked: undefined,
+  role_invalid: undefined,
+  signature_invalid: undefined,
 };
 
 /** The envelope's status and entry for a service error, or undefined when the table has no row for it. */

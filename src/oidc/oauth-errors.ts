@@ -30,6 +30,11 @@ const OAUTH_ERRORS: Record<AssentErrorCode, OAuthErrorClass | undefined> = {
   subscription_not_found: undefined,
   grant_not_found: InvalidGrantId,
   grant_not_usable: errors.AccessDenied,
+  certificate_invalid: undefined,
+  certificate_expired: undefined,
+  certificate_blocked: undefined,
+  role_invalid: undefined,
+  signature_invalid: undefined,
 };
 
 /** The OAuth error for a service error with a row; anything else unchanged (the provider answers server_error). */

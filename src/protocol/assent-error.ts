@@ -23,7 +23,12 @@ export type AssentErrorCode =
   | 'subscription_exists'
   | 'subscription_not_found'
   | 'grant_not_found'
-  | 'grant_not_usable';
+  | 'grant_not_usable'
+  | 'certificate_invalid'
+  | 'certificate_expired'
+  | 'certificate_blocked'
+  | 'role_invalid'
+  | 'signature_invalid';
 
 export interface AssentErrorOptions {
   status?: number;

@@ -62,6 +62,19 @@ export async function insertTpp(trx: Db, tpp: NewTpp): Promise<void> {
   await trx.insertInto('tpp').values(tpp).execute();
 }
 
+/**
+ * Inserts the row unless one with its client_id exists: the inserted row, or undefined when another
+ * transaction's insert got there first (this one waits for it to commit, then inserts nothing).
+ */
+export function insertTppIfAbsent(trx: Db, tpp: NewTpp): Promise<TppRow | undefined> {
+  return trx
+    .insertInto('tpp')
+    .values(tpp)
+    .onConflict((conflict) => conflict.column('client_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function updateTpp(
   trx: Db,
   clientId: string,

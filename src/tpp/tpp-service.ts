@@ -144,7 +144,8 @@ export async function listTpps(db: Db): Promise<TppProfile[]> {
 
 export async function getSoftwareStatement(db: Db, clientId: string): Promise<SoftwareStatement | undefined> {
   const row = await findTpp(db, clientId);
-  return row && { jwt: row.software_statement, claims: row.software_statement_claims as SoftwareStatement['claims'] };
+  if (!row || row.software_statement === null) return undefined;
+  return { jwt: row.software_statement, claims: row.software_statement_claims as SoftwareStatement['claims'] };
 }
 
 /** A client nothing is recorded about: usable, nothing blocked, no throttle. */
