@@ -1,6 +1,8 @@
 /**
- * The consents Assent knows, named as stored; the UK OB v3.1 status names; and each type's RFC 9396
- * authorization_details type. Adding a consent type starts here.
+ * The facts of the consent model: the consents Assent knows, named as stored; its lifecycle (UK OB's
+ * words, which the UK API answers as they are and every other dialect maps to its own); each type's
+ * RFC 9396 authorization_details type; the standards, read scopes, payment and account schemes the
+ * model is built of. Adding a consent type starts here.
  */
 export const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation', 'domestic_vrp'] as const;
 
