@@ -19,7 +19,7 @@ import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../suppor
 
 /**
  * Hostile input, case by case: NUL characters, unpaired surrogates and absurd nesting are refused
- * at the edge with a 400 in the protocol's shape, and change nothing (test/fuzz.test.ts samples the
+ * at the edge with a 400 in the protocol's shape, and change nothing (test/http/fuzz.test.ts samples the
  * rest).
  */
 

@@ -8,8 +8,8 @@ import { SCOPES } from '../../src/protocol/scopes.ts';
 
 /**
  * The one OpenAPI document is well-formed OpenAPI 3.1 and is the route table's JSON APIs, no more, no
- * less. (That each operation is mounted is test/api-inventory.test.ts; that the served document is
- * this one, and that real answers of every surface match it, test/openapi-responses.test.ts.)
+ * less. (That each operation is mounted is test/admin/api-inventory.test.ts; that the served document is
+ * this one, and that real answers of every surface match it, test/openapi/openapi-responses.test.ts.)
  */
 
 const ISSUER = 'https://assent.example';
