@@ -12,9 +12,9 @@ import { adminOpenApiDocument, openApiDocument } from '../../src/openapi/documen
 import { ensureDevPki, issueCertificate } from '../../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { changedTables, databaseFingerprint } from '../support/db-fingerprint.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('the admin API (HTTPS on its own loopback listener)', () => {
-  let assent: TestAssent;
   let token: string;
   let agent: ReturnType<typeof tlsAgent>;
 
@@ -32,13 +32,10 @@ describe('the admin API (HTTPS on its own loopback listener)', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
   };
 
+  const assent = useAssent();
   before(async () => {
-    assent = await startTestAssent();
     token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
     agent = tlsAgent(assent.ca.certPem);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('listens on loopback, apart from the public port', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Router as KoaRouter } from '@koa/router';
 import EngineRouter from 'oidc-provider/lib/helpers/router.js';
 import { pino } from 'pino';
@@ -10,8 +10,9 @@ import { ADMIN_API_PREFIX, apiInventory } from '../../src/admin/admin-operations
 import { adminRouter } from '../../src/admin/admin-router.ts';
 import type { Config } from '../../src/config.ts';
 import { openApiDocument } from '../../src/openapi/document.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { runAdmin } from '../support/onboarding.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /**
  * The inventory is the truth: every route actually mounted (Assent's Koa routers, oidc-provider's own
@@ -41,13 +42,7 @@ function koaRoutes(routers: KoaRouter[]): Set<string> {
 }
 
 describe('the API inventory', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('every mounted route is in the inventory (no shadow) and every entry is mounted (no zombie)', async () => {
     // Serve one request so the provider has built its router, then read what every router mounted.

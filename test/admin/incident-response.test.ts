@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { type webcrypto, X509Certificate } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { findClientMetadata } from '../../src/store/clients.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { runAdmin } from '../support/onboarding.ts';
 import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /**
  * Rehearsals of docs/incident-response.md: each incident command run through the admin CLI against a
@@ -20,13 +21,7 @@ const admin = async (assent: TestAssent, ...args: string[]) => JSON.parse(await 
 const refusedWith = (error: string) => (caught: oidc.ResponseBodyError) => caught.error === error;
 
 describe('incident response, one command each', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   const tokenRows = (clientId: string) =>
     assent.db

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { appendAuditEvent, auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
-import type { Db } from '../../src/db/connect.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { useMigratedDb } from '../support/fixture.ts';
 
 const event = (subjectId: string, name: string) => ({
   subjectType: 'consent' as const,
@@ -16,12 +15,7 @@ const event = (subjectId: string, name: string) => ({
 });
 
 describe('audit trail', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   test('events chain per subject, read back in order, and the chain verifies', async () => {
     for (const name of ['created', 'authorised', 'revoked']) {

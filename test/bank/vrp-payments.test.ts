@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
 import { authoriseConsent, revokeConsent } from '../../src/consents/consent-service.ts';
 import { decideVrpPayment } from '../../src/consents/vrp/vrp-payment-service.ts';
 import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import { connectDatabase } from '../../src/db/connect.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import {
-  type ApiResponse,
-  ConsentApiClient,
-  DOMESTIC_PAYMENT,
-  DOMESTIC_VRP,
-  domesticPaymentRequest,
-  domesticVrpRequest,
-} from '../support/consent-api.ts';
+import { type ApiResponse, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from '../support/consent-api.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 
 interface Envelope {
   Message: string;
@@ -41,19 +32,13 @@ function refusal(response: ApiResponse) {
 }
 
 describe('payments under a VRP consent (bank API)', () => {
-  let assent: TestAssent;
-  let pisp: ConsentApiClient;
-  let bank: TestResourceServer;
   let people: Awaited<ReturnType<typeof customerWithAccounts>>;
 
+  const assent = useAssent();
+  const pisp = useConsentApi(assent, useTpp(assent));
+  const bank = useResourceServer(assent);
   before(async () => {
-    assent = await startTestAssent();
-    pisp = await ConsentApiClient.create(assent, await createTestTpp(assent));
-    bank = await TestResourceServer.create(assent);
     people = await customerWithAccounts(assent);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   async function createVrp(controlParameters: Record<string, unknown> = {}): Promise<string> {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly, signInToDashboard } from '../support/browser.ts';
+import { axeViolations, useChromium, seriousOnly, signInToDashboard } from '../support/browser.ts';
 import { initiate, intentClaimsObject, registerCibaTpp } from '../support/ciba.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
+import { useAssent } from '../support/fixture.ts';
 
 const SCREENSHOTS = 'test-results';
 
@@ -18,16 +18,10 @@ const SCREENSHOTS = 'test-results';
  * The other outcomes go through the JSON endpoint (ciba.test.ts).
  */
 describe('decoupled approval on the dashboard in a real browser', () => {
-  let assent: TestAssent;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  const assent = useAssent({ CIBA_POLL_INTERVAL: '1' });
+  const browser = useChromium();
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    assent = await startTestAssent({ CIBA_POLL_INTERVAL: '1' });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await assent?.stop();
   });
 
   test("the TPP asks, the customer approves with the one-time code in Chromium, the TPP's poll gets the tokens", async () => {

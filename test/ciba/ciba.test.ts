@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { UnsecuredJWT } from 'jose';
@@ -14,7 +14,7 @@ import { type DecoupledRequestNotice, logAuthenticationDevice } from '../../src/
 import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { CIBA_GRANT_TYPE } from '../../src/protocol/ciba.ts';
 import { DECOUPLED_PATHS, ENGINE_PATHS } from '../../src/protocol/routes.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { type CibaTpp, DeviceApp, initiate, intentClaimsObject, pollOnce, registerCibaTpp, signedCibaRequest } from '../support/ciba.ts';
 import {
   ACCOUNT_ACCESS,
@@ -30,6 +30,7 @@ import { sentStatementsDuring } from '../support/statements.ts';
 import { createTestTpp } from '../support/tpp.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { csrfTokenOf, signInToDashboard } from '../support/dashboard.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /**
  * CIBA end to end: openid-client as the TPP (DCR, signed backchannel requests, polling with DPoP),
@@ -40,7 +41,6 @@ import { csrfTokenOf, signInToDashboard } from '../support/dashboard.ts';
 const dataOf = (answer: { body: unknown }) => (answer.body as { Data: { ConsentId: string; Status: string } }).Data;
 
 describe('decoupled authentication (CIBA)', () => {
-  let assent: TestAssent;
   let tpp: CibaTpp;
   let api: ConsentApiClient;
   let customer: TestCustomer;
@@ -48,23 +48,20 @@ describe('decoupled authentication (CIBA)', () => {
   let app: DeviceApp;
   const notices: DecoupledRequestNotice[] = [];
 
-  before(async () => {
-    assent = await startTestAssent(
-      { CIBA_POLL_INTERVAL: '1', OUTBOUND_ALLOWED_HOSTS: 'localhost' },
-      {
-        triggerAuthenticationDevice: async (notice) => {
-          notices.push(notice);
-        },
+  const assent = useAssent(
+    { CIBA_POLL_INTERVAL: '1', OUTBOUND_ALLOWED_HOSTS: 'localhost' },
+    {
+      triggerAuthenticationDevice: async (notice) => {
+        notices.push(notice);
       },
-    );
+    },
+  );
+  before(async () => {
     tpp = await registerCibaTpp(assent);
     api = await ConsentApiClient.create(assent, tpp, 'accounts payments');
     accounts = await customerWithAccounts(assent);
     customer = accounts.customer;
     app = await DeviceApp.signIn(assent, customer);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   const accountConsent = async () => dataOf(await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).ConsentId;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { loadConfig } from '../../src/config.ts';
@@ -9,12 +9,13 @@ import { consentSource } from '../../src/dashboard/consent-source.ts';
 import { detailView } from '../../src/dashboard/consent-view.ts';
 import { registeredTpps } from '../../src/dashboard/tpp-names.ts';
 import { wordingFor } from '../../src/wording/wording.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { type TestAssent } from '../support/assent.ts';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
-import { ACCOUNT_ACCESS, ConsentApiClient, DOMESTIC_PAYMENT } from '../support/consent-api.ts';
+import { ACCOUNT_ACCESS, DOMESTIC_PAYMENT } from '../support/consent-api.ts';
 import { type ApprovedConsent, approveConsent, customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { redeemCode, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /**
  * A consent's end and the tokens issued under it: a refresh racing the TPP's DELETE
@@ -40,18 +41,12 @@ const rowsUnderGrant = async (assent: TestAssent, grantId: string) =>
   );
 
 describe('refresh racing the end of its consent', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
   let redeem: ReturnType<typeof redeemOf>;
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
   before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
     redeem = redeemOf(tpp);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test("32 refreshes racing the TPP's DELETE: each is 200 or invalid_grant, and nothing survives under the destroyed grant", async () => {
@@ -154,15 +149,8 @@ describe('refresh racing the end of its consent', () => {
  * race; either way the consent is Revoked with the reason, once, never Authorised with no grant.
  */
 describe('a rotated refresh token presented again', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  before(async () => {
-    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
-    tpp = await createTestTpp(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ REFRESH_TOKEN_ROTATION: 'true' });
+  const tpp = useTpp(assent);
 
   async function assertEndedByRefreshReuse(consentId: string) {
     const consent = await getConsent(assent.db, consentId);

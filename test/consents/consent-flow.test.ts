@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
 import { getConsent, revokeConsent } from '../../src/consents/consent-service.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -18,6 +18,7 @@ import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import type { TestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from '../support/tpp.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /** How the pages write a UK sort code and account number. */
 /** How every page labels a customer's own account (src/wording/wording.ts): name and last four digits. */
@@ -46,17 +47,9 @@ async function assertParRefused(tpp: TestTpp, parameters: Record<string, string>
 }
 
 describe('binding consents into the authorization flow', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
 
   const createAccountConsent = async (client = api) =>
     ((await client.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).body as { Data: { ConsentId: string } }).Data.ConsentId;

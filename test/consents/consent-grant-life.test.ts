@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { getConsent, TOKEN_REVOKED } from '../../src/consents/consent-service.ts';
 import { up as unbindConsentTokens } from '../../migrations/2026_12_07_1700_consent_tokens_outlive_sessions.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import type { TestCustomer } from '../support/customers.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 
 /**
  * A consent-bound grant belongs to its consent, not to the browser that approved it: the customer's
@@ -24,20 +24,10 @@ const DAY = 86_400;
 const consentIdOf = (body: unknown) => (body as { Data: { ConsentId: string } }).Data.ConsentId;
 
 describe('a consent-bound grant lives with its consent, not with the browser session', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  let rs: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-    rs = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
+  const rs = useResourceServer(assent);
 
   /** Creates an account-access consent through the UK OB API, has `browser` sign in and approve `account` for it, and redeems the code. */
   async function authoriseIn(

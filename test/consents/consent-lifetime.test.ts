@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
@@ -9,14 +9,15 @@ import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { getConsent } from '../../src/consents/consent-service.ts';
 import { periodAt } from '../../src/consents/vrp/periods.ts';
 import { rotateSigningKeys } from '../../src/oidc/key-rotation.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { days, hours, minutes, type MovableClock } from '../support/clock.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { days, hours, minutes } from '../support/clock.ts';
 import { ACCOUNT_ACCESS, type ApiResponse, ConsentApiClient, DOMESTIC_VRP } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from '../support/granted-consents.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 /**
  * A consent works for its whole life: consents live for months, the customer's browser
@@ -49,20 +50,11 @@ async function eventually(check: () => Promise<boolean>, what: string) {
 }
 
 describe('the life of consents, with the clock moved', () => {
-  let assent: TestAssent & { clock: MovableClock };
-  let tpp: TestTpp;
-  let rs: TestResourceServer;
-
-  before(async () => {
-    // The signing-key watch re-reads every second (of real time), so a rotation shows within a test.
-    assent = await startTestAssent({ KEY_REFRESH_INTERVAL: '1' }, { movableClock: true });
-    // Made before the clock moves: TLS checks client certificates against the real clock.
-    tpp = await createTestTpp(assent);
-    rs = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  // The signing-key watch re-reads every second (of real time), so a rotation shows within a test.
+  const assent = useAssent({ KEY_REFRESH_INTERVAL: '1' }, { movableClock: true });
+  // Made before the clock moves: TLS checks client certificates against the real clock.
+  const tpp = useTpp(assent);
+  const rs = useResourceServer(assent);
 
   const databaseNow = async () =>
     (await sql<{ now: Date; clock: Date }>`select now() as now, clock_timestamp() as clock`.execute(assent.db)).rows[0]!;

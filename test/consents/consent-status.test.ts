@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
 import type { ConsentDraft } from '../../src/consents/consent.ts';
@@ -23,11 +23,10 @@ import {
   isTerminal,
 } from '../../src/consents/consent-status.ts';
 import { openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import type { Db } from '../../src/db/connect.ts';
 import type { ConsentStatus, ConsentType } from '../../src/db/schema.ts';
 import { KyselyAdapter } from '../../src/store/adapter.ts';
 import { createTestCustomer } from '../support/customers.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { useMigratedDb } from '../support/fixture.ts';
 
 const LEGAL: Record<ConsentType, string[]> = {
   account_access: ['AwaitingAuthorisation->Authorised', 'AwaitingAuthorisation->Rejected', 'Authorised->Revoked', 'Authorised->Expired'],
@@ -82,12 +81,7 @@ describe('consent status machine', () => {
 });
 
 describe('consent service', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   const directory = () => postgresAccountDirectory(db);
   async function customerWithAccount() {

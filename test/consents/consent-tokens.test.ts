@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { getConsent, revokeConsent } from '../../src/consents/consent-service.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -22,6 +22,7 @@ import { callRegistration, dpopClientMetadata, issueSsa, runAdmin, tppFromRegist
 import { TestResourceServer } from '../support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from '../support/tpp.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
+import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
@@ -46,20 +47,10 @@ async function authorise(
 }
 
 describe('tokens that carry consents', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  let rs: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-    rs = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
+  const rs = useResourceServer(assent);
 
   /** An Authorised account-access consent of a fresh customer, with its tokens. */
   async function authorisedAccountAccess(options: { expiresInSeconds?: number; client?: TestTpp; consentApi?: ConsentApiClient } = {}) {
@@ -345,13 +336,7 @@ describe('tokens that carry consents', () => {
 });
 
 describe('consent-bound refresh tokens with rotation', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ REFRESH_TOKEN_ROTATION: 'true' });
 
   // The race ends the consent (refresh token reused) while the winner stores its token, so the winner's
   // check after issuance may refuse it too: at most one 200, and nothing it got stays active.

@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Client } from 'pg';
 import { createIntrospectionUses, usesOfConsent } from '../../src/consents/consent-use.ts';
 import { createLogger } from '../../src/logger.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
 import { usesRecorded } from '../support/consent-uses.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 describe('consent use by introspection: noted on the request, written off it, once a minute', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let bank: TestResourceServer;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    bank = await TestResourceServer.create(assent, 'Accounts API');
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const bank = useResourceServer(assent, 'Accounts API');
 
   /** An approved consent whose last use is more than a minute old, so its next introspection is recorded. */
   async function consentUsedLongAgo() {

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { sweepOrphanGrants } from '../../src/consents/consent-service.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from '../support/consent-api.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { createTestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('grants left behind by a crash between saving the grant and authorising the consent', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   /** What the consent step saves before it authorises: a grant naming the consent in its RAR details. */
   async function savedGrant(consentId: string | undefined, customerId: string, clientId: string) {

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import type { Db } from '../../src/db/connect.ts';
 import { createTestCustomer } from '../support/customers.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { useMigratedDb } from '../support/fixture.ts';
 
 describe('Postgres account directory', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   test("lists only the customer's accounts and never confirms another customer's account", async () => {
     const alice = await createTestCustomer(db);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly } from '../support/browser.ts';
+import { axeViolations, useChromium, seriousOnly } from '../support/browser.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { createTestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 const SCREENSHOTS = 'test-results';
 
@@ -17,16 +17,10 @@ async function expectAccessible(page: Page, name: string) {
 }
 
 describe('the dashboard in a real browser (Chromium, phone-sized)', () => {
-  let assent: TestAssent;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  const assent = useAssent();
+  const browser = useChromium();
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    assent = await startTestAssent();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await assent?.stop();
   });
 
   test('sign in through Assent, open a consent, revoke it, find it under Revoked; every page passes axe', async () => {

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { getConsent } from '../../src/consents/consent-service.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { CustomerAgent, type Page } from '../support/customer-agent.ts';
-import { csrfTokenOf, signInToDashboard } from '../support/dashboard.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
+import { CustomerAgent } from '../support/customer-agent.ts';
+import { csrfTokenOf, signInToDashboard, pageText as text } from '../support/dashboard.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from '../support/granted-consents.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
 import { usesRecorded } from '../support/consent-uses.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { type TestTpp } from '../support/tpp.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } from '../support/onboarding.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 async function introspect(tpp: TestTpp, granted: GrantedConsent) {
   return (await oidc.tokenIntrospection(tpp.config, granted.tokens.access_token)).active;
@@ -23,26 +24,10 @@ async function statusOf(assent: TestAssent, consentId: string) {
   return (await getConsent(assent.db, consentId))?.status;
 }
 
-/** The text of a page without its markup, so assertions read like what the customer sees. */
-function text(page: Page) {
-  return page.body
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/\s+/g, ' ');
-}
-
 describe('the consent dashboard: listing, detail, revocation, stop sharing, isolation between customers', () => {
-  let assent: TestAssent;
-  let alpha: TestTpp;
-  let beta: TestTpp;
-  before(async () => {
-    assent = await startTestAssent();
-    alpha = await createTestTpp(assent, { metadata: { client_name: 'Alpha Budgeting', logo_uri: 'https://alpha.example/logo.png' } });
-    beta = await createTestTpp(assent, { metadata: { client_name: 'Beta Payments' } });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const alpha = useTpp(assent, { metadata: { client_name: 'Alpha Budgeting', logo_uri: 'https://alpha.example/logo.png' } });
+  const beta = useTpp(assent, { metadata: { client_name: 'Beta Payments' } });
 
   async function signedIn(customer: Parameters<typeof signInToDashboard>[2]) {
     const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { currentTotpCode } from '../../src/customers/totp.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { signInToDashboard } from '../support/dashboard.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('trying the dashboard with the demo data (docs/dashboard.md)', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ SEED_DEMO: 'true' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ SEED_DEMO: 'true' });
 
   test("the demo customer signs in and finds the demo TPP's consents under every tab", async () => {
     const demo = JSON.parse(await readFile(path.join(assent.demoDirectory!, 'customer.json'), 'utf8')) as {

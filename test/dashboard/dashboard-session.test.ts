@@ -1,28 +1,23 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 import { de } from '../../src/wording/catalogue-de.ts';
 import { en } from '../../src/wording/catalogue-en.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp } from '../support/tpp.ts';
 import { csrfTokenOf, reachDashboardCallback, signInToDashboard } from '../support/dashboard.ts';
+import { useAssent } from '../support/fixture.ts';
 
 function browserFor(assent: TestAssent) {
   return new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
 }
 
 describe('dashboard sign-in through Assent as a first-party client, and its own session', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('without a session every page offers sign-in and shows nothing else', async () => {
     const browser = browserFor(assent);
@@ -161,13 +156,7 @@ describe('dashboard sign-in through Assent as a first-party client, and its own 
 });
 
 describe('signing out anywhere ends every Assent session of the browser', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   /** The provider's sessions of this customer (its sign-in cookie), as stored. */
   const providerSessions = (customerId: string) =>
@@ -256,16 +245,8 @@ describe('signing out anywhere ends every Assent session of the browser', () => 
 });
 
 describe('dashboard session limits', () => {
-  let idle: TestAssent;
-  let short: TestAssent;
-  before(async () => {
-    idle = await startTestAssent({ DASHBOARD_IDLE_TIMEOUT: '2' });
-    short = await startTestAssent({ DASHBOARD_SESSION_LIFETIME: '3' });
-  });
-  after(async () => {
-    await idle?.stop();
-    await short?.stop();
-  });
+  const idle = useAssent({ DASHBOARD_IDLE_TIMEOUT: '2' });
+  const short = useAssent({ DASHBOARD_SESSION_LIFETIME: '3' });
 
   test('a session idle for longer than the idle timeout is over', async () => {
     const browser = browserFor(idle);

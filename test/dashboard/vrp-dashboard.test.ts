@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { CustomerAgent, type Page } from '../support/customer-agent.ts';
-import { csrfTokenOf, signInToDashboard } from '../support/dashboard.ts';
+import { describe, test } from 'node:test';
+import { tlsAgent } from '../support/assent.ts';
+import { CustomerAgent } from '../support/customer-agent.ts';
+import { csrfTokenOf, signInToDashboard, pageText as text } from '../support/dashboard.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
-
-/** The text of a page without its markup, so assertions read like what the customer sees. */
-function text(page: Page) {
-  return page.body
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/\s+/g, ' ');
-}
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 describe('a VRP consent on the dashboard: limits, what has been paid, revocation that stops payments', () => {
-  let assent: TestAssent;
-  let sweeper: TestTpp;
-  let bank: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    sweeper = await createTestTpp(assent, { metadata: { client_name: 'Sweepy' } });
-    bank = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const sweeper = useTpp(assent, { metadata: { client_name: 'Sweepy' } });
+  const bank = useResourceServer(assent);
 
   const pay = (consentId: string, amount: string) =>
     bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {

@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseConsentRequest } from '../../src/consents/consent-request.ts';
 import { createConsent, getConsent } from '../../src/consents/consent-service.ts';
 import { currentTotpCode } from '../../src/customers/totp.ts';
 import { authorizationRequest } from '../../src/demo/demo-tpp.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { domesticPaymentRequest } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /** What the README tells a developer to do: the demo TPP's request, the demo customer's password and code. */
 describe('signing in as the demo customer', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ SEED_DEMO: 'true' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ SEED_DEMO: 'true' });
 
   test('demo-tpp authorize -> password -> code -> consent page -> approve: the demo TPP gets a code', async () => {
     const parsed = parseConsentRequest('domestic_payment', domesticPaymentRequest());

@@ -4,20 +4,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fetch } from 'undici';
 import { currentTotpCode } from '../../src/customers/totp.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import { freePort } from '../support/free-port.ts';
+import { useAssent } from '../support/fixture.ts';
 
-let assent: TestAssent;
-before(async () => {
-  assent = await startTestAssent({ SEED_DEMO: 'true' });
-});
-after(async () => {
-  await assent?.stop();
-});
+const assent = useAssent({ SEED_DEMO: 'true' });
 
 /** Runs `npm run demo` with `args`, plays the demo customer in a browser, and returns what the demo printed. */
 async function runDemo(args: string[], check: (consentPage: Page) => Record<string, string>): Promise<string> {

@@ -18,13 +18,12 @@ import { createLogger } from '../../src/logger.ts';
 import { recordConsentChange } from '../../src/outbox/outbox.ts';
 import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../../src/protocol/event-types.ts';
 import { EVENT_API_PATHS, OB_API_PREFIX as API } from '../../src/protocol/routes.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import { ConsentApiClient } from '../support/consent-api.ts';
+import { type TestAssent } from '../support/assent.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { EventReceiver, subjectId } from '../support/event-receiver.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { runAdmin } from '../support/onboarding.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 const MAX_ATTEMPTS = 3;
 const ORDER_MIGRATION = '2026_12_07_1000_consent_event_order';
@@ -47,21 +46,18 @@ const deadLettersOf = async (assent: TestAssent, clientId: string, consentId: st
   (await listDeadLetters(assent.db, { clientId })).filter((dead) => dead.consentId === consentId);
 
 describe("push delivery over a consent's life: order past dead letters, attempts within their maximum", () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
   let receiver: EventReceiver;
 
+  // Few attempts and short waits, so an event goes dead in well under a second.
+  const assent = useAssent({
+    OUTBOUND_ALLOWED_HOSTS: 'localhost',
+    EVENT_PUSH_INTERVAL_MS: '20',
+    EVENT_PUSH_BACKOFF_MS: '20',
+    EVENT_PUSH_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+  });
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
   before(async () => {
-    // Few attempts and short waits, so an event goes dead in well under a second.
-    assent = await startTestAssent({
-      OUTBOUND_ALLOWED_HOSTS: 'localhost',
-      EVENT_PUSH_INTERVAL_MS: '20',
-      EVENT_PUSH_BACKOFF_MS: '20',
-      EVENT_PUSH_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-    });
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
     receiver = await EventReceiver.start(assent);
     const registered = await api.call('POST', `${API}${EVENT_API_PATHS.callbackUrls}`, {
       body: { Data: { Url: receiver.url, Version: '3.1' } },
@@ -70,7 +66,6 @@ describe("push delivery over a consent's life: order past dead letters, attempts
   });
   after(async () => {
     await receiver?.stop();
-    await assent?.stop();
   });
 
   test('a dead event holds back the later events of its consent only; redelivery sends all in order, numbered per consent', async () => {

@@ -12,13 +12,14 @@ import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../../src/protoc
 import { deliverDueEvents } from '../../src/events/push-delivery.ts';
 import { createOutboundFetch } from '../../src/http/outbound-fetch.ts';
 import { createLogger } from '../../src/logger.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { csrfTokenOf, signInToDashboard } from '../support/dashboard.ts';
 import { EventReceiver, subjectId, verifyWithPublishedJwks } from '../support/event-receiver.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { createTestTpp } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 const { events: EVENTS_PATH, callbackUrls: CALLBACK_URLS_PATH, eventSubscriptions: EVENT_SUBSCRIPTIONS_PATH } = EVENT_API_PATHS;
 
@@ -42,26 +43,21 @@ async function poll(api: ConsentApiClient, body: unknown) {
 }
 
 describe('event notifications: outbox, push to a real HTTPS receiver, aggregated polling', () => {
-  let assent: TestAssent;
-  let alpha: TestTpp;
-  let beta: TestTpp;
-  let alphaApi: ConsentApiClient;
-  let betaApi: ConsentApiClient;
   let receiver: EventReceiver;
 
+  // The SSRF guard refuses loopback unless allowed; the receiver lives on localhost.
+  const assent = useAssent({
+    OUTBOUND_ALLOWED_HOSTS: 'localhost',
+    EVENT_PUSH_INTERVAL_MS: '50',
+    EVENT_PUSH_BACKOFF_MS: '200',
+    EVENT_PUSH_MAX_ATTEMPTS: '20',
+    EVENT_LONG_POLL: '2',
+  });
+  const alpha = useTpp(assent, { metadata: { client_name: 'Alpha Budgeting' } });
+  const beta = useTpp(assent, { metadata: { client_name: 'Beta Payments' } });
+  const alphaApi = useConsentApi(assent, alpha);
+  const betaApi = useConsentApi(assent, beta);
   before(async () => {
-    // The SSRF guard refuses loopback unless allowed; the receiver lives on localhost.
-    assent = await startTestAssent({
-      OUTBOUND_ALLOWED_HOSTS: 'localhost',
-      EVENT_PUSH_INTERVAL_MS: '50',
-      EVENT_PUSH_BACKOFF_MS: '200',
-      EVENT_PUSH_MAX_ATTEMPTS: '20',
-      EVENT_LONG_POLL: '2',
-    });
-    alpha = await createTestTpp(assent, { metadata: { client_name: 'Alpha Budgeting' } });
-    beta = await createTestTpp(assent, { metadata: { client_name: 'Beta Payments' } });
-    alphaApi = await ConsentApiClient.create(assent, alpha);
-    betaApi = await ConsentApiClient.create(assent, beta);
     receiver = await EventReceiver.start(assent);
     const registered = await alphaApi.call('POST', `${API}${CALLBACK_URLS_PATH}`, {
       body: { Data: { Url: receiver.url, Version: '3.1' } },
@@ -70,7 +66,6 @@ describe('event notifications: outbox, push to a real HTTPS receiver, aggregated
   });
   after(async () => {
     await receiver?.stop();
-    await assent?.stop();
   });
 
   test('revocation in the dashboard pushes signed SETs, verifiable with the published JWKS, in order', async (t) => {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { getConsent, revokeConsent } from '../../src/consents/consent-service.ts';
 import { CONSENT_AUTHORIZATION_REVOKED } from '../../src/protocol/event-types.ts';
 import { SCOPE } from '../../src/protocol/scopes.ts';
 import { GRANTS_PATH } from '../../src/protocol/routes.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { ConsentApiClient } from '../support/consent-api.ts';
 import { customerWithAccounts, type GrantedConsent, grantConsent } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 const { grantManagementQuery: GRANT_MANAGEMENT_QUERY, grantManagementRevoke: GRANT_MANAGEMENT_REVOKE } = SCOPE;
 const GRANT_SCOPES = `openid accounts payments fundsconfirmations ${GRANT_MANAGEMENT_QUERY} ${GRANT_MANAGEMENT_REVOKE}`;
@@ -28,20 +28,10 @@ async function refused(tpp: TestTpp, parameters: Record<string, string>) {
 }
 
 describe('FAPI Grant Management: grant_id, query, revoke, merge, replace', () => {
-  let assent: TestAssent;
-  let alpha: TestTpp;
-  let beta: TestTpp;
-  let rs: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    alpha = await createTestTpp(assent, { metadata: { scope: GRANT_SCOPES } });
-    beta = await createTestTpp(assent, { metadata: { scope: GRANT_SCOPES } });
-    rs = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const alpha = useTpp(assent, { metadata: { scope: GRANT_SCOPES } });
+  const beta = useTpp(assent, { metadata: { scope: GRANT_SCOPES } });
+  const rs = useResourceServer(assent);
 
   async function grants(
     tpp: TestTpp,

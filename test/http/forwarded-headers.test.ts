@@ -1,29 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch } from 'undici';
 import { loopbackFetch } from '../../src/dashboard/loopback-fetch.ts';
 import { rewriteForwarded } from '../../src/http/forwarded-headers.ts';
 import { OwnConnections, trustedProxyCheck } from '../../src/http/trusted-proxies.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /** The "proxy": requests leaving from 127.0.0.2, the only address in TRUSTED_PROXIES. Clients connect from 127.0.0.1. */
 const PROXY_ADDRESS = '127.0.0.2';
 const LIMIT = 3;
 
 describe('forwarded headers are believed only from TRUSTED_PROXIES (rate limits behind the proxy)', () => {
-  let assent: TestAssent;
   const direct = '127.0.0.1';
   const viaProxy = PROXY_ADDRESS;
 
-  before(async () => {
-    assent = await startTestAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: PROXY_ADDRESS, RATE_LIMIT_TOKEN: `${LIMIT}/60` });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: PROXY_ADDRESS, RATE_LIMIT_TOKEN: `${LIMIT}/60` });
 
   /** A POST to /token (a real, limited route) from the given local address: 401 for the unknown client, 429 once its key is over the limit. */
   function tokenStatus(localAddress: string, forwardedFor: string) {

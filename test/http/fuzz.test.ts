@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { before, describe, test } from 'node:test';
 import { changedTables, databaseFingerprint } from '../support/db-fingerprint.ts';
 import { type FuzzTarget, fuzzTargets, inProtocolShape, seededRng } from '../support/fuzz.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /**
  * A small seeded sample of the fuzz run (`npm run fuzz` runs thousands of cases per endpoint): every
@@ -14,15 +14,11 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 const CASES = Number(process.env.FUZZ_CASES ?? 6);
 
 describe('fuzzing every public endpoint with hostile input', () => {
-  let assent: TestAssent;
   let targets: FuzzTarget[];
+  // No background sweep: deleting what expired would read as a change the fuzz caused.
+  const assent = useAssent({ SWEEP_INTERVAL: '86400' });
   before(async () => {
-    // No background sweep: deleting what expired would read as a change the fuzz caused.
-    assent = await startTestAssent({ SWEEP_INTERVAL: '86400' });
     targets = await fuzzTargets(assent);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test(`${CASES} cases per endpoint (seed ${SEED}): never a 5xx, always the protocol's shape, no database change`, async () => {

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch, request } from 'undici';
 import { DASHBOARD_PREFIX, DECOUPLED_PATHS, EVENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import {
-  ACCOUNT_ACCESS,
-  accountAccessRequest,
-  ConsentApiClient,
-  DOMESTIC_VRP,
-  domesticPaymentRequest,
-  domesticVrpRequest,
-} from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { changedTables, databaseFingerprint } from '../support/db-fingerprint.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /**
  * Hostile input, case by case: NUL characters, unpaired surrogates and absurd nesting are refused
@@ -24,19 +18,10 @@ import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../suppor
  */
 
 describe('hostile input is refused at the edge', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let mtlsTpp: TestTpp;
-  let api: ConsentApiClient;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    mtlsTpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
-    api = await ConsentApiClient.create(assent, mtlsTpp);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const mtlsTpp = useTpp(assent, { auth: 'tls_client_auth' });
+  const api = useConsentApi(assent, mtlsTpp);
 
   async function unchanged(work: () => Promise<void>) {
     const fingerprint = await databaseFingerprint(assent.db);

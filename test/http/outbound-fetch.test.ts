@@ -6,8 +6,9 @@ import * as oidc from 'openid-client';
 import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { createOutboundFetch, isForbiddenAddress, type OutboundFetch } from '../../src/http/outbound-fetch.ts';
 import { createDirectoryKeyring, DirectoryKeysUnavailable } from '../../src/tpp/trusted-directories.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { type TestAssent } from '../support/assent.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } from '../support/onboarding.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /** A small HTTPS server on localhost with a dev-CA certificate; each path answers as the test needs. */
 async function startSite(assent: TestAssent, routes: Record<string, (res: import('node:http').ServerResponse) => void>) {
@@ -36,15 +37,14 @@ async function startSite(assent: TestAssent, routes: Record<string, (res: import
 }
 
 describe('the SSRF guard for outbound fetches', () => {
-  let assent: TestAssent;
   let site: Awaited<ReturnType<typeof startSite>>;
   let jwks: { keys: unknown[] };
   let guard: OutboundFetch;
   let directoryFetches = 0;
   const settings = { connectTimeoutMs: 1000, totalTimeoutMs: 1500, maxResponseBytes: 4096 };
 
+  const assent = useAssent({ OUTBOUND_ALLOWED_HOSTS: 'localhost' });
   before(async () => {
-    assent = await startTestAssent({ OUTBOUND_ALLOWED_HOSTS: 'localhost' });
     const kit = await issueSsa(assent);
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = kit.privateJwk;
     jwks = { keys: [publicJwk] };
@@ -62,7 +62,6 @@ describe('the SSRF guard for outbound fetches', () => {
   });
   after(async () => {
     await site?.close();
-    await assent?.stop();
   });
 
   test('forbidden address ranges', () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
@@ -10,9 +10,10 @@ import { InvalidDistinguishedName, parseDistinguishedName } from '../../src/http
 import { PSD2_ROLES, QC_STATEMENTS_OID } from '../../src/http/psd2-qc-statements.ts';
 import { certificateSubjectMatches } from '../../src/http/certificate-subject.ts';
 import { saveClient } from '../../src/store/clients.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from '../support/onboarding.ts';
 import { fetchVia } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 const ORGANIZATION_ID = 'PSDGB-FCA-123456';
 const QWAC_SUBJECT = `CN=Acme PISP,organizationIdentifier=${ORGANIZATION_ID},O=Acme Payments Ltd,C=GB`;
@@ -30,19 +31,15 @@ function containsOid(der: ArrayBuffer, dotted: string) {
 }
 
 describe('eIDAS QWAC subjects (organizationIdentifier, 2.5.4.97) for tls_client_auth', () => {
-  let assent: TestAssent;
   let qwac: PemPair;
 
+  const assent = useAssent();
   before(async () => {
-    assent = await startTestAssent();
     qwac = await issueCertificate(assent.ca, {
       subject: QWAC_SUBJECT,
       usage: 'client',
       psd2: { roles: ['PSP_PI', 'PSP_AI'], ncaName: 'Financial Conduct Authority', ncaId: 'GB-FCA' },
     });
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('the dev CA issues a QWAC-shaped certificate: organizationIdentifier and the PSD2 roles', () => {

@@ -5,7 +5,8 @@ import tls from 'node:tls';
 import { fetch } from 'undici';
 import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { saveClient } from '../../src/store/clients.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { type TestAssent } from '../support/assent.ts';
+import { useAssent } from '../support/fixture.ts';
 
 function handshake(port: number, ca: string, options: tls.ConnectionOptions) {
   return new Promise<string>((resolve, reject) => {
@@ -19,13 +20,7 @@ function handshake(port: number, ca: string, options: tls.ConnectionOptions) {
 }
 
 describe('TLS listener', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('speaks TLS 1.3 and FAPI TLS 1.2 suites, nothing older or weaker', async () => {
     assert.equal(await handshake(assent.port, assent.ca.certPem, {}), 'TLSv1.3');
@@ -45,8 +40,6 @@ describe('TLS listener', () => {
 describe('behind a TLS-terminating proxy', () => {
   const clientId = 'proxied-tpp';
   const subject = 'CN=proxied-tpp,O=Proxied TPP,C=GB';
-  let trusted: TestAssent;
-  let untrusted: TestAssent;
   let certificatePem: string;
 
   async function register(assent: TestAssent) {
@@ -74,9 +67,9 @@ describe('behind a TLS-terminating proxy', () => {
     });
   }
 
+  const trusted = useAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: '127.0.0.1' });
+  const untrusted = useAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: '192.0.2.10' });
   before(async () => {
-    trusted = await startTestAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: '127.0.0.1' });
-    untrusted = await startTestAssent({ TLS_TERMINATED_BY_PROXY: 'true', TRUSTED_PROXIES: '192.0.2.10' });
     certificatePem = (await issueCertificate(trusted.ca, { subject, usage: 'client' })).certPem;
     await register(trusted);
     await register(untrusted);

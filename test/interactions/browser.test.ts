@@ -3,20 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { getConsent } from '../../src/consents/consent-service.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import {
-  ACCOUNT_ACCESS,
-  accountAccessRequest,
-  ConsentApiClient,
-  DOMESTIC_PAYMENT,
-  domesticPaymentRequest,
-} from '../support/consent-api.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, DOMESTIC_PAYMENT, domesticPaymentRequest } from '../support/consent-api.ts';
 import { createTestCustomer, type TestCustomer } from '../support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve('test-results', 'browser');
@@ -99,17 +93,11 @@ describe(
   'the authorization pages in a real browser (headless Chromium)',
   { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM} (apt-get install chromium)` },
   () => {
-    let assent: TestAssent;
-    let tpp: TestTpp;
-    let api: ConsentApiClient;
+    const assent = useAssent();
+    const tpp = useTpp(assent, { metadata: { client_name: 'Budget Buddy', logo_uri: LOGO } });
+    const api = useConsentApi(assent, tpp);
     before(async () => {
-      assent = await startTestAssent();
-      tpp = await createTestTpp(assent, { metadata: { client_name: 'Budget Buddy', logo_uri: LOGO } });
-      api = await ConsentApiClient.create(assent, tpp);
       await mkdir(SCREENSHOTS, { recursive: true });
-    });
-    after(async () => {
-      await assent?.stop();
     });
 
     test('login -> one-time code -> consent -> approve, on a phone-sized screen, without a CSP violation', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
@@ -13,7 +13,7 @@ import { AccountSelectionInvalid } from '../../src/consents/consent-errors.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import type { AccountSubtype } from '../../src/db/schema.ts';
 import { linkedPaymentOf, paymentDigest } from '../../src/interactions/dynamic-linking.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -25,8 +25,9 @@ import {
 } from '../support/consent-api.ts';
 import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from '../support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
 import { intentClaims } from '../support/granted-consents.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 const english = wordingFor('en', loadConfig({}).branding);
 const permissionWording = (code: string) => wordingIn(english, code);
@@ -112,17 +113,9 @@ describe('permission groups', () => {
 });
 
 describe('the consent page and PSD2 dynamic linking', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent, { metadata: { client_name: 'Budget Buddy', logo_uri: 'https://tpp.example/logo.png' } });
-    api = await ConsentApiClient.create(assent, tpp);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent, { metadata: { client_name: 'Budget Buddy', logo_uri: 'https://tpp.example/logo.png' } });
+  const api = useConsentApi(assent, tpp);
 
   async function customerWithAccounts() {
     const customer = await createTestCustomer(assent.db);

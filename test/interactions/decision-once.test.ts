@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { getConsent } from '../../src/consents/consent-service.ts';
 import type { BankAccount } from '../../src/customers/account-directory.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import {
-  ACCOUNT_ACCESS,
-  accountAccessRequest,
-  ConsentApiClient,
-  DOMESTIC_PAYMENT,
-  domesticPaymentRequest,
-} from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest, DOMESTIC_PAYMENT, domesticPaymentRequest } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from '../support/customers.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /**
  * A decision on an interaction is taken once: a repeated or concurrent post of the
@@ -26,17 +21,9 @@ import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } fro
 type Kind = 'account_access' | 'domestic_payment';
 
 describe('a consent decision is taken once', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
 
   /** A consent of `kind`, the customer signed in on its consent page, and the form that approves it. */
   async function onConsentPage(kind: Kind) {

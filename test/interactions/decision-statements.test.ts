@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
-import type { Db } from '../../src/db/connect.ts';
 import { claimDecisionWriting } from '../../src/interactions/decision-repository.ts';
 import { nothingAlongside } from '../../src/interactions/sca-progress-repository.ts';
 import { touchStoredInteraction } from '../support/interactions.ts';
 import type { ModelRow } from '../../src/store/model-upsert.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
 import { sentStatementsDuring, statementsDuring } from '../support/statements.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useMigratedDb, useTpp } from '../support/fixture.ts';
 
 /**
  * The consent decision POST in as few statements as its guarantees allow: with no consent
@@ -39,12 +38,7 @@ const interactionRow = (uid: string, result: Record<string, unknown>, expiring =
 });
 
 describe("claimDecisionWriting: the claim and the provider's rows in one statement, against Postgres", () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   const rowOf = (model: string, id: string) =>
     db.selectFrom('oidc_model').select(['payload', 'expires_at']).where('model', '=', model).where('id', '=', id).executeTakeFirst();
@@ -149,15 +143,8 @@ const claims = (text: string) => /update "sca_interaction" set "decision"/.test(
 const listed = (statements: string[]) => statements.map((text, i) => `${i + 1}. ${text.slice(0, 160)}`).join('\n');
 
 describe('the consent decision POST, statement by statement', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
 
   /** Signed in on the consent page of a request with `parameters`. */
   async function onConsentPage(customer: Awaited<ReturnType<typeof createTestCustomer>>, parameters: Record<string, string> = {}) {

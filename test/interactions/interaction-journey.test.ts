@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { type AccountDirectory, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, domesticPaymentRequest } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 /**
  * The login and consent journey: GETs never write a consent, approving reads the
@@ -48,16 +49,11 @@ const isActivity = (text: string) => text.includes('touched as ( insert into sca
 const isFind = (text: string) => text.includes('from "oidc_model" as "t"');
 
 describe('the interaction journey', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
   const bank = countingDirectory();
+  const assent = useAssent({}, { accounts: bank.directory });
+  const tpp = useTpp(assent);
   before(async () => {
-    assent = await startTestAssent({}, { accounts: bank.directory });
     bank.connect(postgresAccountDirectory(assent.db));
-    tpp = await createTestTpp(assent);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   const consentsOfTpp = async () =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   claimTotpStepAndClearFailures,
   customerByIdWithLockoutQuery,
@@ -10,7 +10,6 @@ import {
   toCustomerAndLockout,
 } from '../../src/customers/customer-repository.ts';
 import { recordFailure } from '../../src/customers/login-throttle.ts';
-import type { Db } from '../../src/db/connect.ts';
 import {
   nothingAlongside,
   passwordFactorCustomerQuery,
@@ -26,19 +25,14 @@ import { customerWithRow } from '../../src/customers/customer-service.ts';
 import { sql } from 'kysely';
 import { saveClient } from '../../src/store/clients.ts';
 import { createTestCustomer } from '../support/customers.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { useMigratedDb } from '../support/fixture.ts';
 
 /**
  * The statements that do several things at once on the sign-in path, against real Postgres: each
  * must do exactly what the separate reads and writes it replaced did.
  */
 describe('sign-in statements', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   const touchScaProgress = async (uid: string, idleSeconds: number, now: Date) =>
     (await touchStoredInteraction(db, uid, idleSeconds, nothingAlongside(), now)).progress;

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { hashPassword } from '../../src/customers/passwords.ts';
 import { SCA_ACR } from '../../src/protocol/acr.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from '../support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 const LOCKOUT_SECONDS = 4;
 
@@ -18,15 +19,8 @@ function normalised(page: Page, username: string) {
 }
 
 describe('strong customer authentication: password, then one-time code', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  before(async () => {
-    assent = await startTestAssent({ LOCKOUT_DURATION: String(LOCKOUT_SECONDS) });
-    tpp = await createTestTpp(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ LOCKOUT_DURATION: String(LOCKOUT_SECONDS) });
+  const tpp = useTpp(assent);
 
   async function loginPage(parameters: Record<string, string> = {}) {
     const request = await pushAuthorizationRequest(tpp, parameters);
@@ -279,13 +273,7 @@ describe('strong customer authentication: password, then one-time code', () => {
 });
 
 describe('limits: inactivity timeout (PSD2 RTS Art. 4) and the cap on argon2 work', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ SCA_IDLE_TIMEOUT: '1', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ SCA_IDLE_TIMEOUT: '1', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' });
 
   test('after the idle period the customer is told so, nothing proceeds, and the TPP receives access_denied', async () => {
     const tpp = await createTestTpp(assent);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { en } from '../../src/wording/catalogue-en.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly } from '../support/browser.ts';
+import { axeViolations, useChromium, seriousOnly } from '../support/browser.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -16,8 +15,9 @@ import {
 import { oneTimeCode, type TestCustomer } from '../support/customers.ts';
 import { customerWithAccounts, grantConsent, intentClaims } from '../support/granted-consents.ts';
 import { measureLayout } from '../support/layout.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
 import { initiate, registerCibaTpp } from '../support/ciba.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /**
  * Every customer page, in English with the default branding and in German with a bank's own
@@ -87,22 +87,18 @@ const VARIANTS: Variant[] = [
 
 for (const variant of VARIANTS) {
   describe(`every customer page (${variant.name}) at phone and desktop widths: Chromium, axe, layout, translation`, () => {
-    let assent: TestAssent;
-    let browser: Awaited<ReturnType<typeof launchChromium>>;
     let context: BrowserContext;
-    let tpp: TestTpp;
-    let api: ConsentApiClient;
     const cspViolations: string[] = [];
 
+    const assent = useAssent(variant.env);
+    const tpp = useTpp(assent, {
+      metadata: { client_name: 'Moneywise Budgeting', logo_uri: TPP_LOGO, client_uri: 'https://tpp.example/' },
+    });
+    const api = useConsentApi(assent, tpp);
+    const browser = useChromium(undefined, variant.browserLocale);
     before(async () => {
       await mkdir(SCREENSHOTS, { recursive: true });
-      assent = await startTestAssent(variant.env);
-      browser = await launchChromium(undefined, variant.browserLocale);
       context = browser.context;
-      tpp = await createTestTpp(assent, {
-        metadata: { client_name: 'Moneywise Budgeting', logo_uri: TPP_LOGO, client_uri: 'https://tpp.example/' },
-      });
-      api = await ConsentApiClient.create(assent, tpp);
       await context.route(`${tpp.redirectUri}**`, (route) =>
         route.fulfill({
           status: 200,
@@ -112,10 +108,6 @@ for (const variant of VARIANTS) {
       );
       await context.route(TPP_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG('#2a7d4f') }));
       await context.route(BANK_LOGO, (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: SVG('#5a1f6e') }));
-    });
-    after(async () => {
-      await browser?.close();
-      await assent?.stop();
     });
 
     async function newPage() {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
-import { axeViolations, launchChromium, seriousOnly, signInToDashboard } from '../support/browser.ts';
+import { axeViolations, useChromium, seriousOnly, signInToDashboard } from '../support/browser.ts';
 import { ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
 import { measureLayout } from '../support/layout.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 const SCREENSHOTS = 'test-results';
 const SENTENCE = 'Payments up to £250 a payment, at most £1,000 a calendar month, until 30 June 2027, to ACME Savings.';
@@ -25,16 +25,10 @@ async function expectAccessible(page: Page, name: string) {
 }
 
 describe('a VRP consent in a real browser (Chromium, phone-sized): code page, consent page, dashboard', () => {
-  let assent: TestAssent;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  const assent = useAssent();
+  const browser = useChromium();
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    assent = await startTestAssent();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await assent?.stop();
   });
 
   test("the limits are stated on both pages and the dashboard, each passing axe; the dashboard shows this month's payments", async () => {

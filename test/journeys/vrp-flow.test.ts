@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { vrpFundsConfirmationResponse } from '../../src/consents/api/vrp-funds-confirmation.ts';
 import { setAvailableBalance } from '../../src/customers/account-directory.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { type ApiResponse, callProtectedResource, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { type ApiResponse, callProtectedResource, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
 import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 
 const VALID_TO = '2027-06-30T22:59:59.000Z';
 const LIMITS_SENTENCE = 'up to £250 a payment, at most £1,000 a calendar month, until 30 June 2027, to ACME Savings';
@@ -23,20 +23,10 @@ interface Period {
 }
 
 describe('a sweeping VRP consent end to end: API, SCA with dynamic linking, tokens, introspection, payments, funds, revocation', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-  let bank: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-    bank = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
+  const bank = useResourceServer(assent);
 
   async function createConsent(): Promise<string> {
     const created = await api.call('POST', DOMESTIC_VRP, {

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, tppFromRegistration } from '../support/onboarding.ts';
 import { pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 type LogLine = Record<string, unknown>;
 
 describe('security events: structured log lines for a SIEM, and their counters', () => {
-  let assent: TestAssent;
   const lines: string[] = [];
   let tpp: TestTpp;
   let dpop: oidc.DPoPHandle;
@@ -39,25 +39,22 @@ describe('security events: structured log lines for a SIEM, and their counters',
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
 
-  before(async () => {
-    assent = await startTestAssent(
-      { LOG_LEVEL: 'info', LOCKOUT_DURATION: '600' },
-      {
-        logDestination: {
-          write: (line: string) => {
-            lines.push(line);
-          },
+  const assent = useAssent(
+    { LOG_LEVEL: 'info', LOCKOUT_DURATION: '600' },
+    {
+      logDestination: {
+        write: (line: string) => {
+          lines.push(line);
         },
       },
-    );
+    },
+  );
+  before(async () => {
     const kit = await issueSsa(assent, { orgId: 'org-events' });
     const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('a lockout is one line with a pseudonymous customer reference (never the id or username) and counts; the operator unlocks, disables and enables', async () => {

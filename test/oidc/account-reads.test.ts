@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
-import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest } from '../support/consent-api.ts';
 import { CustomerAgent, type Page } from '../support/customer-agent.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /**
  * oidc-provider asks for the customer (`findAccount`) at each resume of the authorization request and
@@ -37,18 +38,9 @@ async function resume(browser: CustomerAgent, posted: { url: URL; fields: Record
 }
 
 describe('the customer comes with the interaction, session or code that names it', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let api: ConsentApiClient;
-
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    api = await ConsentApiClient.create(assent, tpp);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
 
   /**
    * PAR, login and one-time code, consent: up to the TPP's callback, with the statements of the two

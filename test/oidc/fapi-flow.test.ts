@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('FAPI 2.0 flow with private_key_jwt and DPoP, driven by openid-client', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('discovery advertises the FAPI 2.0 surface', async () => {
     const tpp = await createTestTpp(assent);

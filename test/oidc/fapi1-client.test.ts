@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('FAPI 1.0 Advanced, selected per client', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('a "1.0 Final" client completes a code flow with JARM and mTLS-bound tokens', async () => {
     const tpp = await createTestTpp(assent, {

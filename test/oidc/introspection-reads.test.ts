@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { describe, test } from 'node:test';
 import { ACCOUNT_ACCESS, ConsentApiClient } from '../support/consent-api.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 /**
  * A resource server's introspection of a consent-bound access token reads the token, its grant and the
@@ -14,18 +12,9 @@ import { createTestTpp, type TestTpp } from '../support/tpp.ts';
  */
 
 describe('consent-bound introspection reads token, grant, consent standing and session in one statement', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let rs: TestResourceServer;
-
-  before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
-    rs = await TestResourceServer.create(assent);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const rs = useResourceServer(assent);
 
   const grant = async () => {
     const { customer, current } = await customerWithAccounts(assent);

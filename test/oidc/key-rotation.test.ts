@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest, type TestTpp, redeemCode } from '../support/tpp.ts';
+import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 // Activation at +6 s, retirement 7 s later (token lifetime + refresh interval): wide windows for each
 // check on a loaded machine. Every wait is measured from the times the rotation itself reports.
@@ -19,15 +20,8 @@ const REFRESHED = 1500;
 const issuedAt = (token: string) => new Date(decodeJwt(token).iat! * 1000);
 
 describe('signing key rotation with `keys:rotate`', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  before(async () => {
-    assent = await startTestAssent(ROTATION_ENV);
-    tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent(ROTATION_ENV);
+  const tpp = useTpp(assent, { auth: 'tls_client_auth' });
 
   const jwks = async () =>
     (await (await fetch(`${assent.issuer}/jwks`, { dispatcher: tlsAgent(assent.ca.certPem) })).json()) as JSONWebKeySet;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, fetchVia, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 function thumbprint(pem: string) {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
@@ -22,13 +23,7 @@ function withCertificate(assent: TestAssent, tpp: TestTpp, certificate?: { certP
 }
 
 describe('FAPI 2.0 flow with tls_client_auth and certificate-bound tokens over real TLS', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('the access token is bound to the client certificate', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { saveClient } from '../../src/store/clients.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSKeitSg';
 
@@ -29,8 +30,6 @@ async function post(tpp: TestTpp, url: string, form: Record<string, string>) {
 }
 
 describe('FAPI 2.0 refusals', () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
   let par: string;
   const baseRequest = () => ({
     client_id: tpp.clientId,
@@ -40,13 +39,10 @@ describe('FAPI 2.0 refusals', () => {
     state: randomUUID(),
   });
 
+  const assent = useAssent();
+  const tpp = useTpp(assent, { auth: 'tls_client_auth' });
   before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
     par = `${assent.issuer}/request`;
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('an authorization request that did not go through PAR is refused with invalid_request', async () => {

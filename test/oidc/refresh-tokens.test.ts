@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, type TestTpp } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 async function tokensFor(assent: TestAssent, tpp: TestTpp) {
   const customer = await createTestCustomer(assent.db);
@@ -20,13 +21,7 @@ async function tokensFor(assent: TestAssent, tpp: TestTpp) {
 const isInvalidGrant = (error: oidc.ResponseBodyError) => error.error === 'invalid_grant';
 
 describe('refresh tokens without rotation (default)', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   test('the same refresh token serves repeatedly and stays active', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });
@@ -40,13 +35,7 @@ describe('refresh tokens without rotation (default)', () => {
 });
 
 describe('refresh tokens with rotation', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ REFRESH_TOKEN_ROTATION: 'true' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ REFRESH_TOKEN_ROTATION: 'true' });
 
   test('each refresh rotates; reusing the spent token revokes the whole grant', async () => {
     const tpp = await createTestTpp(assent, { auth: 'tls_client_auth' });

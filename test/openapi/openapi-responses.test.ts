@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { openApiDocument } from '../../src/openapi/document.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -23,6 +23,7 @@ import {
 import { callRegistration, dpopClientMetadata, issueSsa } from '../support/onboarding.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
 import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 /** A registration answer (callRegistration reads JSON only) as an ApiResponse. */
 const json = (response: { status: number; body: unknown }): ApiResponse => ({
@@ -47,23 +48,18 @@ interface OpenApi {
 }
 
 describe('the OpenAPI document at /openapi.json is the generated one and describes the real answers', () => {
-  let assent: TestAssent;
-  let api: ConsentApiClient;
   let document: OpenApi;
   let ajv: Ajv2020;
 
+  const assent = useAssent();
+  const api = useConsentApi(assent, useTpp(assent));
   before(async () => {
-    assent = await startTestAssent();
-    api = await ConsentApiClient.create(assent, await createTestTpp(assent));
     const response = await fetch(new URL('/openapi.json', assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) });
     assert.equal(response.status, 200);
     document = (await response.json()) as OpenApi;
     ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats.default(ajv);
     ajv.addSchema({ $id: 'openapi', components: document.components });
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   /** Validates a real response against the schema the document declares for that path, method and status. */

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('a failure inside the rate limits still answers in the protocol shape, never text/plain', () => {
-  let assent: TestAssent;
+  const assent = useAssent({ RATE_LIMIT_TOKEN: '100/60', RATE_LIMIT_PAR: '100/60', RATE_LIMIT_LOGIN: '100/60' });
   before(async () => {
-    assent = await startTestAssent({ RATE_LIMIT_TOKEN: '100/60', RATE_LIMIT_PAR: '100/60', RATE_LIMIT_LOGIN: '100/60' });
     // The fault: the counters' table is gone, so every limited request fails inside the rate-limit step.
     await sql`drop table rate_limit`.execute(assent.db);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   // The same Accept everywhere: the shape follows the route (who calls it), not content negotiation.

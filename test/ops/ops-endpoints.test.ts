@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 function sample(metrics: string, series: string): number | undefined {
   const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
@@ -13,13 +14,7 @@ function sample(metrics: string, series: string): number | undefined {
 }
 
 describe('health, readiness and metrics on the public port', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   const get = (path: string) => fetch(new URL(path, assent.issuer), { dispatcher: tlsAgent(assent.ca.certPem) });
 
@@ -117,13 +112,7 @@ describe('health, readiness and metrics on the public port', () => {
 });
 
 describe('health and metrics on a separate internal port', () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent({ OPS_PORT: '0' });
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent({ OPS_PORT: '0' });
 
   test('the internal port serves them over plain HTTP and the public port does not', async () => {
     assert.ok(assent.opsPort);

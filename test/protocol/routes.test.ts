@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { findRoute } from '../../src/protocol/route-match.ts';
 import { RATE_LIMIT_POLICIES, type Route, ROUTES } from '../../src/protocol/routes.ts';
 import { openApiDocument, openApiPath } from '../../src/openapi/document.ts';
 import { routeLabel } from '../../src/ops/route-label.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /** A concrete path for a template: every `:param` becomes an id that names nothing. */
 const concrete = (route: Route) => route.path.replace(/:[A-Za-z]+/g, 'no-such-id');
@@ -43,15 +44,9 @@ function assertDocumentedIfJson(route: Route, answer: { status: number; body: st
 }
 
 describe('the route table is what the server serves', () => {
-  let assent: TestAssent;
   // Every policy allows one request a minute, so the second request to a limited route is refused.
   const limits = Object.fromEntries(RATE_LIMIT_POLICIES.map((policy) => [`RATE_LIMIT_${policy.toUpperCase()}`, '1/60']));
-  before(async () => {
-    assent = await startTestAssent(limits);
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent(limits);
 
   const call = async (route: Route) => {
     const response = await fetch(`${assent.issuer}${concrete(route)}`, {

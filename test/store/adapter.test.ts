@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { errors } from 'oidc-provider';
-import type { Db } from '../../src/db/connect.ts';
 import { KyselyAdapter, sweepExpired } from '../../src/store/adapter.ts';
 import { holdUpserts } from '../../src/store/held-upserts.ts';
 import { upsertModelRows } from '../../src/store/model-upsert.ts';
-import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { useMigratedDb } from '../support/fixture.ts';
 
 describe('Kysely adapter contract on real Postgres', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  before(async () => ({ db, drop } = await migratedTestDatabase()));
-  after(async () => {
-    await drop?.();
-  });
+  const db = useMigratedDb();
 
   test('upsert then find returns the payload; upsert again replaces it', async () => {
     const sessions = new KyselyAdapter(db, 'Session');

@@ -9,8 +9,8 @@ import { kyselyAdapterFactory } from '../../src/store/adapter.ts';
 import { type ClientCache, listeningClientCache } from '../../src/store/client-cache.ts';
 import { saveClient } from '../../src/store/clients.ts';
 import { clientStanding, reinstateTpp, suspendTpp } from '../../src/tpp/tpp-service.ts';
-import { insertTpp } from '../../src/tpp/tpp-repository.ts';
 import { migratedTestDatabase } from '../support/migrated-db.ts';
+import { insertTestTppRecord } from '../support/tpp.ts';
 
 /** Polls `check` for up to 10 s (a busy machine delivers notifications late, never not at all). */
 async function eventually(check: () => Promise<boolean>, what: string) {
@@ -40,20 +40,7 @@ describe('client cache: kept until the database says the client changed', () => 
       redirect_uris: ['https://tpp.example/cb'],
       token_endpoint_auth_method: 'private_key_jwt',
     });
-    await insertTpp(db, {
-      client_id: clientId,
-      software_id: 'software-1',
-      org_id: 'org-1',
-      status: 'active',
-      status_reason: null,
-      client_name: 'Cached TPP',
-      logo_uri: null,
-      roles: JSON.stringify(['AISP']),
-      org_name: null,
-      directory: 'test',
-      software_statement: 'unused',
-      software_statement_claims: JSON.stringify({}),
-    });
+    await insertTestTppRecord(db, clientId, 'Cached TPP');
   });
   after(async () => {
     await cache.close();

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { insertTpp } from '../../src/tpp/tpp-repository.ts';
 import { suspendTpp } from '../../src/tpp/tpp-service.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { oneTimeCode } from '../support/customers.ts';
 import { customerWithAccounts } from '../support/granted-consents.ts';
 import { statementsDuring } from '../support/statements.ts';
-import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { createTestTpp, pushAuthorizationRequest, insertTestTppRecord } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 /**
  * Each resume of the authorization request loads the interaction and then its client, whose standing
@@ -25,14 +25,7 @@ const findsWithStanding = (statements: string[]) =>
   statements.filter((text) => text.includes('from "oidc_model" as "t"') && text.includes("'blockedKids'"));
 
 describe("an interaction's client standing comes with the interaction at the resume", () => {
-  let assent: TestAssent;
-
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   /** A TPP of its own (a test suspends it), PAR, sign-in up to the one-time code POST, which redirects to the resume. */
   async function signedInUpToResume() {
@@ -69,20 +62,7 @@ describe("an interaction's client standing comes with the interaction at the res
 
   test('a TPP suspended after the sign-in is refused at the resume: the standing read with the interaction says so', async () => {
     const { tpp, browser, resumeUrl } = await signedInUpToResume();
-    await insertTpp(assent.db, {
-      client_id: tpp.clientId,
-      software_id: 'software-1',
-      org_id: 'org-1',
-      status: 'active',
-      status_reason: null,
-      client_name: 'Suspended Soon',
-      logo_uri: null,
-      roles: JSON.stringify(['AISP']),
-      org_name: null,
-      directory: 'test',
-      software_statement: 'unused',
-      software_statement_claims: JSON.stringify({}),
-    });
+    await insertTestTppRecord(assent.db, tpp.clientId, 'Suspended Soon');
     await suspendTpp(assent.db, tpp.clientId, { reason: 'test', actor: { kind: 'operator', id: 'test' } });
     let resumed!: Awaited<ReturnType<CustomerAgent['request']>>;
     const statements = await statementsDuring(async () => {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
 import { runAdmin } from '../support/onboarding.ts';
-import { TestResourceServer } from '../support/resource-server.ts';
 import { createTestTpp, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
 
 /**
  * The operator's throttle (`tpp:throttle`) counts the throttled TPP's own authenticated requests only:
@@ -30,23 +29,17 @@ const grantFor = async (client: TestTpp) =>
     );
 
 describe("the operator's throttle counts only the TPP's own authenticated requests", () => {
-  let assent: TestAssent;
-  let tpp: TestTpp;
-  let rs: TestResourceServer;
   let accessToken: string;
   let dpop: oidc.DPoPHandle;
 
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const rs = useResourceServer(assent);
   before(async () => {
-    assent = await startTestAssent();
-    tpp = await createTestTpp(assent);
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-    rs = await TestResourceServer.create(assent);
     const { customer, current } = await customerWithAccounts(assent);
     accessToken = (await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current] })).tokens.access_token;
     await runAdmin(assent, ['tpp:throttle', tpp.clientId, '--limit', '2', '--window-seconds', '600', '--reason', 'polling every 50 ms']);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   const hitsOf = async (clientId: string) =>

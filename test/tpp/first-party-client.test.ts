@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { describe, test } from 'node:test';
 import { callRegistration, dpopClientMetadata, issueSsa } from '../support/onboarding.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe("first-party clients are the bank's own: no TPP can make itself one", () => {
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent();
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
 
   for (const kind of ['first_party', 'resource_server']) {
     test(`dynamic registration ignores client_kind ${kind}: the client registers as a TPP`, async () => {

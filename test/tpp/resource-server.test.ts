@@ -2,25 +2,25 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID, type webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { createTestTpp, fetchVia, type TestTpp } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
 
 const run = promisify(execFile);
 
 describe('resource servers introspect; TPPs only see their own tokens', () => {
-  let assent: TestAssent;
   let rs: oidc.Configuration;
   let rsId: string;
-  let tpp: TestTpp;
   let dpop: oidc.DPoPHandle;
 
+  const assent = useAssent();
+  const tpp = useTpp(assent);
   before(async () => {
-    assent = await startTestAssent();
     const { stdout } = await run(process.execPath, ['src/cli/admin.ts', 'rs:create', '--name', 'Accounts API', '--json'], {
       env: { ...process.env, DATABASE_URL: assent.databaseUrl, DATA_DIR: assent.dataDir, DEV_MODE: 'true' },
     });
@@ -32,11 +32,7 @@ describe('resource servers introspect; TPPs only see their own tokens', () => {
       [oidc.customFetch]: fetchVia(tlsAgent(assent.ca.certPem)),
     });
     rs[oidc.customFetch] = fetchVia(tlsAgent(assent.ca.certPem));
-    tpp = await createTestTpp(assent);
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test("a resource server introspects a TPP's token", async () => {

@@ -16,8 +16,7 @@ import { tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from '../support/consent-api.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
-import { createTestTpp, type TestTpp } from '../support/tpp.ts';
-import { insertTpp } from '../../src/tpp/tpp-repository.ts';
+import { createTestTpp, type TestTpp, insertTestTppRecord } from '../support/tpp.ts';
 
 /**
  * The revocation rule across instances: a token revoked on one process reads inactive on the other for
@@ -158,20 +157,7 @@ describe('revocation is seen at once by every instance', () => {
 
   test('the operator suspends the TPP', async () => {
     const tpp = await createTestTpp({ issuer, ca, db }, { auth: 'tls_client_auth' });
-    await insertTpp(db, {
-      client_id: tpp.clientId,
-      software_id: 'software-1',
-      org_id: 'org-1',
-      status: 'active',
-      status_reason: null,
-      client_name: 'Suspended Soon',
-      logo_uri: null,
-      roles: JSON.stringify(['AISP']),
-      org_name: null,
-      directory: 'test',
-      software_statement: 'unused',
-      software_statement_claims: JSON.stringify({}),
-    });
+    await insertTestTppRecord(db, tpp.clientId, 'Suspended Soon');
     const token = await clientCredentialsToken(tpp);
     await hammerWhile(token, async () => {
       await suspendTpp(db, tpp.clientId, { reason: 'test', actor: { kind: 'operator', id: 'test' } });

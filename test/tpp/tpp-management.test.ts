@@ -1,29 +1,25 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { getTppProfile } from '../../src/tpp/tpp-service.ts';
-import { type TestAssent, startTestAssent } from '../support/assent.ts';
 import { callRegistration, dpopClientMetadata, issueSsa, type OnboardingKit, tppFromRegistration } from '../support/onboarding.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('RFC 7592 management of a registered TPP client', () => {
-  let assent: TestAssent;
   let kit: OnboardingKit;
   let clientId: string;
   let token: string;
   let path: string;
 
+  const assent = useAssent();
   before(async () => {
-    assent = await startTestAssent();
     kit = await issueSsa(assent);
     const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     clientId = String(registered.body.client_id);
     token = String(registered.body.registration_access_token);
     path = new URL(String(registered.body.registration_client_uri)).pathname;
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('read returns the client and the statement it was registered with', async () => {

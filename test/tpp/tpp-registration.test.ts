@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID, type webcrypto } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
@@ -9,7 +9,7 @@ import { DISCOVERY_PATH, OAUTH_METADATA_PATH } from '../../src/protocol/routes.t
 import { SCOPE, SCOPES } from '../../src/protocol/scopes.ts';
 import { signDevSoftwareStatement } from '../../src/tpp/dev-directory.ts';
 import { getClientDisplay, getTppProfile } from '../../src/tpp/tpp-service.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import {
@@ -21,17 +21,14 @@ import {
   tppFromRegistration,
 } from '../support/onboarding.ts';
 import { createTestTpp, fetchVia, pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 describe('TPP onboarding by dynamic client registration with a software statement', () => {
-  let assent: TestAssent;
   let kit: OnboardingKit;
 
+  const assent = useAssent();
   before(async () => {
-    assent = await startTestAssent();
     kit = await issueSsa(assent);
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   async function storedCounts() {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import {
@@ -14,19 +14,19 @@ import {
   tppFromRegistration,
 } from '../support/onboarding.ts';
 import { pushAuthorizationRequest, type TestTpp, redeemCode } from '../support/tpp.ts';
+import { useAssent } from '../support/fixture.ts';
 
 const isInvalidClient = (error: oidc.ResponseBodyError) => error.error === 'invalid_client';
 
 describe('suspending and reinstating a TPP', () => {
-  let assent: TestAssent;
   let kit: OnboardingKit;
   let tpp: TestTpp;
   let registrationToken: string;
   let registrationPath: string;
   let dpop: oidc.DPoPHandle;
 
+  const assent = useAssent();
   before(async () => {
-    assent = await startTestAssent();
     kit = await issueSsa(assent, { orgId: 'org-suspended-soon' });
     const registered = await callRegistration(assent, kit.agent, { json: dpopClientMetadata(kit) });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
@@ -34,9 +34,6 @@ describe('suspending and reinstating a TPP', () => {
     registrationPath = new URL(String(registered.body.registration_client_uri)).pathname;
     tpp = await tppFromRegistration(assent, kit, String(registered.body.client_id));
     dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
-  });
-  after(async () => {
-    await assent?.stop();
   });
 
   test('suspension kills live tokens at once and refuses every call; reinstatement lets the TPP work again', async () => {

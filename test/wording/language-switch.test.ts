@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fetch } from 'undici';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { tlsAgent } from '../support/assent.ts';
+import { useAssent } from '../support/fixture.ts';
 
-let assent: TestAssent;
-before(async () => {
-  assent = await startTestAssent();
-});
-after(async () => {
-  await assent?.stop();
-});
+const assent = useAssent();
 
 test("the language switch on a page refusing a hostile unknown path stays on the bank's site (no //host link)", async () => {
   const response = await fetch(`https://localhost:${assent.port}//evil.example/x?a=%00`, { dispatcher: tlsAgent(assent.ca.certPem) });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { auditHistory } from '../../../src/audit/audit-trail.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../../support/assent.ts';
+import { tlsAgent } from '../../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -13,8 +13,10 @@ import {
   domesticPaymentRequest,
   FUNDS_CONFIRMATION,
   fundsConfirmationRequest,
+  consentCount,
 } from '../../support/consent-api.ts';
 import { createTestTpp } from '../../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../../support/fixture.ts';
 
 interface Envelope {
   Code: string;
@@ -45,27 +47,11 @@ function strip(response: ApiResponse) {
 }
 
 describe('UK OB v3.1 consent API', () => {
-  let assent: TestAssent;
-  let tppA: ConsentApiClient;
-  let tppB: ConsentApiClient;
-  const countConsents = async () =>
-    Number(
-      (
-        await assent.db
-          .selectFrom('consent')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countConsents = () => consentCount(assent.db);
 
-  before(async () => {
-    assent = await startTestAssent();
-    tppA = await ConsentApiClient.create(assent, await createTestTpp(assent));
-    tppB = await ConsentApiClient.create(assent, await createTestTpp(assent, { auth: 'tls_client_auth' }));
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const tppA = useConsentApi(assent, useTpp(assent));
+  const tppB = useConsentApi(assent, useTpp(assent, { auth: 'tls_client_auth' }));
 
   test('an account-access consent is created, read back and audited; the interaction id is echoed', async () => {
     const interactionId = crypto.randomUUID();

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { auditHistory } from '../../../src/audit/audit-trail.ts';
-import { type TestAssent, startTestAssent } from '../../support/assent.ts';
-import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from '../../support/consent-api.ts';
-import { createTestTpp } from '../../support/tpp.ts';
+import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest, consentCount } from '../../support/consent-api.ts';
+import { useAssent, useConsentApi, useTpp } from '../../support/fixture.ts';
 
 interface Envelope {
   Code: string;
@@ -33,27 +32,11 @@ function assertObError(response: ApiResponse, status: number, code: string, path
 const key = () => ({ 'x-idempotency-key': crypto.randomUUID() });
 
 describe('UK OB domestic VRP consents', () => {
-  let assent: TestAssent;
-  let pisp: ConsentApiClient;
-  let otherPisp: ConsentApiClient;
-  const countConsents = async () =>
-    Number(
-      (
-        await assent.db
-          .selectFrom('consent')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countConsents = () => consentCount(assent.db);
 
-  before(async () => {
-    assent = await startTestAssent();
-    pisp = await ConsentApiClient.create(assent, await createTestTpp(assent));
-    otherPisp = await ConsentApiClient.create(assent, await createTestTpp(assent, { auth: 'tls_client_auth' }));
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+  const assent = useAssent();
+  const pisp = useConsentApi(assent, useTpp(assent));
+  const otherPisp = useConsentApi(assent, useTpp(assent, { auth: 'tls_client_auth' }));
 
   test('a sweeping VRP consent is created with its control parameters, read back and audited', async () => {
     const created = await pisp.call('POST', DOMESTIC_VRP, {
