@@ -102,6 +102,22 @@ test('every folder and top-level file of src/ is on the map', async () => {
   );
 });
 
+test('test/ is shaped like src/: each folder of tests names a folder of src/, or is journeys/ or support/ (test/README.md)', async () => {
+  const folders = (await readdir(path.join(root, 'test'), { withFileTypes: true, recursive: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.relative(path.join(root, 'test'), path.join(entry.parentPath, entry.name)));
+  const apart = folders.filter((folder) => !/^(journeys|support)(\/|$)/.test(folder));
+  const srcFolders = new Set(
+    (await readdir(src, { withFileTypes: true, recursive: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => path.relative(src, path.join(entry.parentPath, entry.name))),
+  );
+  assert.deepEqual(
+    apart.filter((folder) => !srcFolders.has(folder)),
+    [],
+  );
+});
+
 test('the check catches an upward arrow, a sibling arrow and every import form', async () => {
   const layers = await layerMap();
   assert.deepEqual(wrongArrows([{ from: at('store/adapter.ts'), to: at('consents/consent-service.ts') }], layers).length, 1);

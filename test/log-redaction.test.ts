@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createLogger } from '../src/logger.ts';
 import * as oidc from 'openid-client';
-import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { tlsAgent } from './support/assent.ts';
 import { CustomerAgent } from './support/customer-agent.ts';
 import { createTestCustomer } from './support/customers.ts';
 import { createTestTpp, pushAuthorizationRequest, redeemCode } from './support/tpp.ts';
+import { useAssent } from './support/fixture.ts';
 
 const SECRET_FIELDS = ['client_assertion', 'code', 'code_verifier', 'refresh_token', 'token', 'request'];
 
@@ -29,22 +30,16 @@ function recordSecrets(config: oidc.Configuration, interactionId: string, secret
 
 describe('logs of a full flow hold no secret', () => {
   const lines: string[] = [];
-  let assent: TestAssent;
-  before(async () => {
-    assent = await startTestAssent(
-      { LOG_LEVEL: 'trace' },
-      {
-        logDestination: {
-          write: (line: string) => {
-            lines.push(line);
-          },
+  const assent = useAssent(
+    { LOG_LEVEL: 'trace' },
+    {
+      logDestination: {
+        write: (line: string) => {
+          lines.push(line);
         },
       },
-    );
-  });
-  after(async () => {
-    await assent?.stop();
-  });
+    },
+  );
 
   test('tokens, codes, passwords, client assertions, DPoP proofs, request objects and server keys never reach a log line', async () => {
     const secrets = new Set<string>();

@@ -26,7 +26,7 @@ export function adminOperationId(declared: AdminOperation): string {
 
 /**
  * Every route Assent serves, for operators (`api:inventory`), the OpenAPI document (src/openapi/: every
- * row with an operationId) and the shadow/zombie test (test/api-inventory.test.ts): the public route
+ * row with an operationId) and the shadow/zombie test (test/admin/api-inventory.test.ts): the public route
  * table (src/protocol/routes.ts) and the admin API, whose routes come from the list of admin operations below.
  */
 export function apiInventory(): Route[] {

@@ -6,7 +6,7 @@ import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
 /**
  * Every place Assent relies on oidc-provider beyond its documented, typed API, in one file, so that an
- * upgrade is checked here and by test/engine-internals.test.ts (which fails when one of these breaks).
+ * upgrade is checked here and by test/engine/engine-internals.test.ts (which fails when one of these breaks).
  * Checked against oidc-provider 9.13.
  */
 

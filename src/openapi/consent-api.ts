@@ -6,7 +6,7 @@ import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from
 
 /**
  * The UK OB v3.1 consent API, from the same zod schemas that validate its requests and type its
- * responses; test/openapi-responses.test.ts checks real responses against the document.
+ * responses; test/openapi/openapi-responses.test.ts checks real responses against the document.
  */
 
 export const obError = (description: string) => ({ description, content: jsonBody('OBErrorResponse') });

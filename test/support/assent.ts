@@ -46,7 +46,7 @@ export async function startTestAssent(
     SEED_DEMO: 'false',
     PORT: '0',
     ADMIN_PORT: '0',
-    // Every request of a test comes from 127.0.0.1: rate limits are tested on their own (rate-limit.test.ts).
+    // Every request of a test comes from 127.0.0.1: rate limits are tested on their own (test/ops/rate-limit.test.ts).
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_OTP: 'off',
     RATE_LIMIT_PAR: 'off',

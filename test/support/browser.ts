@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { oneTimeCode, type TestCustomer } from './customers.ts';
+import { fixture } from './fixture.ts';
 
 /**
  * Debian's Chromium, headless, in a fresh profile, trusting nothing but accepting the dev CA's
@@ -40,6 +41,14 @@ export async function launchChromium(
 }
 
 const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** A headless Chromium (launchChromium) for the file or suite, closed after it (test/support/fixture.ts). */
+export function useChromium(...options: Parameters<typeof launchChromium>): Awaited<ReturnType<typeof launchChromium>> {
+  return fixture(
+    () => launchChromium(...options),
+    (browser) => browser.close(),
+  );
+}
 
 export interface AxeViolation {
   id: string;

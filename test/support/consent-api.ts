@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
+import type { Db } from '../../src/db/connect.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
@@ -156,4 +157,13 @@ export function domesticVrpRequest(controlParameters: Record<string, unknown> = 
     },
     Risk: {},
   };
+}
+
+/** How many consents the database holds, of any kind and status. */
+export async function consentCount(db: Db): Promise<number> {
+  const { n } = await db
+    .selectFrom('consent')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }

@@ -67,3 +67,11 @@ export function csrfTokenOf(page: Page): string {
   if (!token) throw new Error(`no CSRF token on ${page.url}`);
   return token;
 }
+
+/** The text of a page without its markup, so assertions read like what the customer sees. */
+export function pageText(page: Page): string {
+  return page.body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/\s+/g, ' ');
+}

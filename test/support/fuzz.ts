@@ -25,7 +25,7 @@ import { createTestTpp, pushAuthorizationRequest } from './tpp.ts';
  * Seeded fuzzing of every public endpoint with input that must be refused: NUL characters, unpaired
  * surrogates (in values, keys, path segments, query parameters, JWT payloads), JSON nested far too
  * deep, and broken encodings. Every case must get a 4xx in its endpoint's protocol shape and change
- * nothing. test/fuzz.test.ts runs a few cases per endpoint; `npm run fuzz` runs thousands.
+ * nothing. test/http/fuzz.test.ts runs a few cases per endpoint; `npm run fuzz` runs thousands.
  */
 
 export type Rng = () => number;

@@ -4,7 +4,9 @@ import * as oidc from 'openid-client';
 import type { ClientMetadata } from 'oidc-provider';
 import { type Agent, fetch } from 'undici';
 import { issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
+import type { Db } from '../../src/db/connect.ts';
 import { saveClient } from '../../src/store/clients.ts';
+import { insertTpp } from '../../src/tpp/tpp-repository.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
 import { CONSENT_SCOPES, SCOPE } from '../../src/protocol/scopes.ts';
 
@@ -104,4 +106,25 @@ export function redeemCode(
     ...(options.idTokenExpected && { idTokenExpected: true }),
   };
   return oidc.authorizationCodeGrant(tpp.config, callback, checks, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
+}
+
+/**
+ * The onboarding record of an active AISP registered from a test directory, for a client saved without
+ * onboarding (createTestTpp saves only the client): what the operator suspends, reinstates and names.
+ */
+export function insertTestTppRecord(db: Db, clientId: string, clientName: string): Promise<void> {
+  return insertTpp(db, {
+    client_id: clientId,
+    software_id: 'software-1',
+    org_id: 'org-1',
+    status: 'active',
+    status_reason: null,
+    client_name: clientName,
+    logo_uri: null,
+    roles: JSON.stringify(['AISP']),
+    org_name: null,
+    directory: 'test',
+    software_statement: 'unused',
+    software_statement_claims: JSON.stringify({}),
+  });
 }
