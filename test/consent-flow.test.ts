@@ -160,7 +160,10 @@ describe('binding consents into the authorization flow', () => {
     const consent = await getConsent(assent.db, consentId);
     assert.equal(consent?.status, 'Authorised');
     assert.equal(consent?.customerId, customer.id);
-    assert.deepEqual(consent?.permissions, ['ReadAccountsBasic', 'ReadBalances']);
+    assert.deepEqual(consent?.reads, [
+      { scope: 'accounts.basic', accounts: null },
+      { scope: 'balances', accounts: null },
+    ]);
     assert.deepEqual(consent?.selectedAccountIds, [current.id]);
     assert.ok(consent?.grantId);
   });

@@ -7,7 +7,7 @@ import { auditHistory } from '../src/audit/audit-trail.ts';
 import { loadConfig } from '../src/config.ts';
 import { permissionGroups as groupsIn, permissionWording as wordingIn } from '../src/wording/permissions.ts';
 import { wordingFor } from '../src/wording/wording.ts';
-import { OB_PERMISSIONS } from '../src/consents/permissions.ts';
+import { OB_PERMISSIONS, type ObPermission, readScopeOf } from '../src/uk-ob-v3/permissions.ts';
 import { authoriseConsent, getConsent } from '../src/consents/consent-service.ts';
 import { AccountSelectionInvalid } from '../src/consents/consent-errors.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from '../src/customers/account-directory.ts';
@@ -29,8 +29,14 @@ import { createTestTpp, pushAuthorizationRequest, type TestTpp } from './support
 import { intentClaims } from './support/granted-consents.ts';
 
 const english = wordingFor('en', loadConfig({}).branding);
-const permissionWording = (code: string) => wordingIn(english, code);
-const permissionGroups = (codes: readonly string[], window: { from: Date | null; to: Date | null }) => groupsIn(english, codes, window);
+// The pages word the model's read scopes; the UK permissions a TPP asks for map to them one-to-one.
+const permissionWording = (code: string) => wordingIn(english, readScopeOf(code as ObPermission));
+const permissionGroups = (codes: readonly string[], window: { from: Date | null; to: Date | null }) =>
+  groupsIn(
+    english,
+    codes.map((code) => readScopeOf(code as ObPermission)),
+    window,
+  );
 
 const decode = (html: string) =>
   html
@@ -447,10 +453,10 @@ describe('the consent page and PSD2 dynamic linking', () => {
     const consentId = await createPayment();
     const request = await pushAuthorizationRequest(tpp, { scope: 'openid payments', claims: intentClaims(consentId) });
     const { browser, otp } = await toCodeStep(request.url, customer);
-    const creditor = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '99999912345678', Name: 'ACME Inc' };
+    const creditor = { scheme: 'sort_code_account', identification: '99999912345678' };
     await assent.db
       .updateTable('consent')
-      .set({ creditor_account: JSON.stringify(creditor) })
+      .set({ creditor_account: JSON.stringify(creditor), creditor_name: 'ACME Inc' })
       .where('id', '=', consentId)
       .execute();
 

@@ -44,7 +44,15 @@ const LEGAL: Record<ConsentType, string[]> = {
 
 const draft = (overrides: Partial<ConsentDraft> = {}): ConsentDraft => ({
   type: 'account_access',
-  permissions: ['ReadAccountsBasic', 'ReadBalances'],
+  standard: 'uk_ob_v3',
+  reads: [
+    { scope: 'accounts.basic', accounts: null },
+    { scope: 'balances', accounts: null },
+  ],
+  recurring: true,
+  frequencyPerDay: null,
+  combinedService: false,
+  redirectUri: null,
   expiresAt: new Date(Date.now() + 86_400_000),
   transactionFrom: null,
   transactionTo: null,
@@ -205,8 +213,8 @@ describe('consent service', () => {
       clientId: 'tpp-a',
       draft: draft({
         type: 'funds_confirmation',
-        permissions: [],
-        debtorAccount: { SchemeName: account.schemeName, Identification: '00000000000000' },
+        reads: [],
+        debtorAccount: { scheme: 'sort_code_account', identification: '00000000000000' },
       }),
     });
     await assert.rejects(
@@ -304,13 +312,15 @@ describe('consent service', () => {
       clientId: 'tpp-a',
       draft: draft({
         type: 'domestic_payment',
-        permissions: [],
+        reads: [],
         payment: {
+          scheme: 'uk_domestic',
           instructionIdentification: 'i',
           endToEndIdentification: 'e',
           amount: '1234567890123.45',
           currency: 'GBP',
-          creditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'GB33BUKB20201555555555', Name: 'Bob' },
+          creditorAccount: { scheme: 'iban', identification: 'GB33BUKB20201555555555' },
+          creditorName: 'Bob',
           reference: null,
         },
       }),

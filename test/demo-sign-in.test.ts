@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseConsentRequest } from '../src/consents/consent-request.ts';
+import { parseConsentRequest } from '../src/uk-ob-v3/consent-request.ts';
 import { createConsent, getConsent } from '../src/consents/consent-service.ts';
 import { currentTotpCode } from '../src/customers/totp.ts';
 import { authorizationRequest } from '../src/demo/demo-tpp.ts';

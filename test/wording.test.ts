@@ -92,10 +92,10 @@ describe('message catalogues', () => {
     assert.equal(translate('en', 'consent.signedInAs'), 'Signed in as {name}.');
   });
 
-  test('every permission has wording in both languages; an unknown one is shown as its code', () => {
-    assert.equal(permissionWording(german, 'ReadBalances').title, 'Ihre Kontostände');
-    assert.deepEqual(permissionWording(english, 'ReadSomethingNew'), {
-      title: 'ReadSomethingNew',
+  test('every read scope has wording in both languages; an unknown one is shown as its code', () => {
+    assert.equal(permissionWording(german, 'balances').title, 'Ihre Kontostände');
+    assert.deepEqual(permissionWording(english, 'something.new'), {
+      title: 'something.new',
       detail: `A permission this page does not describe yet. Ask ${branding.bankName} what it allows.`,
     });
   });
@@ -136,8 +136,8 @@ describe('one format for money, dates and accounts', () => {
   test("a customer's account is its name and last four digits; a payee's number is shown in full", () => {
     assert.equal(english.accountLabel({ name: 'Everyday', identification: '08080021325698' }), 'Everyday (ending 5698)');
     assert.equal(german.accountLabel({ name: null, identification: '08080021325698' }), 'Konto, endet auf 5698');
-    assert.equal(english.accountNumber('UK.OBIE.SortCodeAccountNumber', '08080021325698'), 'sort code 08-08-00, account 21325698');
-    assert.equal(english.accountNumber('UK.OBIE.IBAN', 'GB29NWBK60161331926819'), 'IBAN GB29 NWBK 6016 1331 9268 19');
+    assert.equal(english.accountNumber('sort_code_account', '08080021325698'), 'sort code 08-08-00, account 21325698');
+    assert.equal(english.accountNumber('iban', 'GB29NWBK60161331926819'), 'IBAN GB29 NWBK 6016 1331 9268 19');
   });
 
   test("dates in the bank's time zone, months written out", () => {

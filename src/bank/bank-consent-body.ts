@@ -1,6 +1,12 @@
 import type { Consent } from '../consents/consent.ts';
+import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/consent-out.ts';
 
-/** The whole consent as a resource server sees it, in UK OB field names. */
+/**
+ * The whole consent as a resource server sees it, in UK OB field names, whatever dialect created it
+ * (resource servers already read these; a Berlin Group consent's reads map one-to-one to UK
+ * permissions too), plus the model's own: `Access` (what may be read, of which accounts; null: the
+ * accounts the customer chose, `AccountIds`), `Standard` (the dialect) and `EndedBy` (docs/bank-api.md).
+ */
 export function bankConsentBody(consent: Consent) {
   return {
     Data: {
@@ -12,21 +18,24 @@ export function bankConsentBody(consent: Consent) {
       CreationDateTime: consent.createdAt.toISOString(),
       ClientId: consent.clientId,
       CustomerId: consent.customerId,
-      Permissions: consent.permissions,
+      Permissions: ukPermissions(consent),
       AccountIds: consent.selectedAccountIds,
       ExpirationDateTime: consent.expiresAt?.toISOString() ?? null,
       TransactionFromDateTime: consent.transactionFrom?.toISOString() ?? null,
       TransactionToDateTime: consent.transactionTo?.toISOString() ?? null,
-      DebtorAccount: consent.debtorAccount,
+      DebtorAccount: ukDebtorAccount(consent),
       Initiation: consent.payment && {
         InstructionIdentification: consent.payment.instructionIdentification,
         EndToEndIdentification: consent.payment.endToEndIdentification,
         InstructedAmount: { Amount: consent.payment.amount, Currency: consent.payment.currency },
-        CreditorAccount: consent.payment.creditorAccount,
+        CreditorAccount: ukCreditorAccount(consent.payment),
         ...(consent.payment.reference !== null && { RemittanceInformation: { Reference: consent.payment.reference } }),
       },
       // Domestic VRP: the limits every payment is checked against (POST /bank/vrp-consents/:id/payments).
       ...(consent.vrp && { ControlParameters: consent.vrp.controlParameters, VrpInitiation: consent.vrp.initiation }),
+      Standard: consent.standard,
+      Access: consent.reads,
+      EndedBy: consent.endedBy,
     },
     Risk: consent.risk,
   };

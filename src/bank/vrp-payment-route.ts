@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../consents/consent-service.ts';
-import { obAmount, toProblems } from '../consents/ob-request-fields.ts';
+import { obAmount, toProblems } from '../uk-ob-v3/request-fields.ts';
 import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
 import type { Db } from '../db/connect.ts';
 import type { GuardedRoutes } from '../http/declared-routes.ts';

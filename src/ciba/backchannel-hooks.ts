@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
-import { bindingOfRequest, draftConsentOfInteraction } from '../consents/consent-binding.ts';
+import { bindingOfRequest, draftConsentOfInteraction } from '../uk-ob-v3/consent-binding.ts';
 import type { Consent } from '../consents/consent.ts';
 import { findCustomer, getActiveCustomer } from '../customers/customer-service.ts';
 import type { Db } from '../db/connect.ts';

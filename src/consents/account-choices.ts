@@ -1,5 +1,6 @@
-import type { BankAccount } from '../customers/account-directory.ts';
-import type { Consent, ObAccountReference } from './consent.ts';
+import { accountReferenceOf, type BankAccount } from '../customers/account-directory.ts';
+import type { ObAccountReference } from '../db/schema.ts';
+import { type AccountReference, type Consent, sameAccount } from './consent.ts';
 
 /**
  * Which of the customer's accounts a consent can use: any of them to read; to pay or to check funds,
@@ -10,7 +11,10 @@ import type { Consent, ObAccountReference } from './consent.ts';
 
 type ConsentTerms = Pick<Consent, 'type' | 'debtorAccount' | 'payment' | 'vrp'>;
 
-const isAccount = (account: BankAccount, reference: ObAccountReference) =>
+const isAccount = (account: BankAccount, reference: AccountReference) => sameAccount(accountReferenceOf(account), reference);
+
+/** A VRP consent's creditor is still stored in UK OB's shape, as the directory stores its schemes. */
+const isVrpAccount = (account: BankAccount, reference: ObAccountReference) =>
   account.schemeName === reference.SchemeName && account.identification === reference.Identification;
 
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
@@ -19,8 +23,9 @@ export function canUseAccount(consent: ConsentTerms, account: BankAccount): bool
   if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;
   const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
   if (currency !== undefined && account.currency !== currency) return false;
-  const creditor = consent.payment?.creditorAccount ?? consent.vrp?.initiation.CreditorAccount;
-  return creditor === undefined || !isAccount(account, creditor);
+  if (consent.payment) return !isAccount(account, consent.payment.creditorAccount);
+  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
+  return vrpCreditor === undefined || !isVrpAccount(account, vrpCreditor);
 }
 
 export function accountChoices(consent: ConsentTerms, accounts: readonly BankAccount[]): BankAccount[] {

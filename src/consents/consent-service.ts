@@ -3,6 +3,7 @@ import { appendAuditEvent } from '../audit/audit-trail.ts';
 import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
+import type { EndedBy } from '../protocol/consent-types.ts';
 import { recordConsentChange } from '../outbox/outbox.ts';
 import { destroyGrantEverywhere, lockOrphanConsentGrants, releaseConsentFromGrant } from '../store/artefacts.ts';
 import { canUseAccount } from './account-choices.ts';
@@ -48,13 +49,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function draftColumns(draft: ConsentDraft): Omit<NewConsent, 'client_id' | 'status'> {
   return {
     type: draft.type,
-    permissions: JSON.stringify(draft.permissions),
+    standard: draft.standard,
+    access: JSON.stringify(draft.reads),
     expires_at: draft.expiresAt,
     transaction_from: draft.transactionFrom,
     transaction_to: draft.transactionTo,
+    recurring: draft.recurring,
+    frequency_per_day: draft.frequencyPerDay,
+    combined_service: draft.combinedService,
+    redirect_uri: draft.redirectUri,
+    payment_scheme: draft.payment?.scheme ?? null,
     instructed_amount: draft.payment?.amount ?? null,
     instructed_currency: draft.payment?.currency ?? null,
     creditor_account: draft.payment ? JSON.stringify(draft.payment.creditorAccount) : null,
+    creditor_name: draft.payment?.creditorName ?? null,
     remittance_reference: draft.payment?.reference ?? null,
     instruction_identification: draft.payment?.instructionIdentification ?? null,
     end_to_end_identification: draft.payment?.endToEndIdentification ?? null,
@@ -63,6 +71,15 @@ function draftColumns(draft: ConsentDraft): Omit<NewConsent, 'client_id' | 'stat
     vrp: draft.vrp ? JSON.stringify(draft.vrp) : null,
   };
 }
+
+/** Who ended a consent that an actor of this kind revoked or rejected: operators and the system speak for the bank. */
+const ENDER: Record<AuditActorKind, EndedBy> = {
+  customer: 'customer',
+  tpp: 'tpp',
+  operator: 'bank',
+  resource_server: 'bank',
+  system: 'bank',
+};
 
 export interface CreateConsent {
   clientId: string;
@@ -236,7 +253,14 @@ async function transition(trx: Transaction<Database>, row: ConsentRow, change: T
   // A consent past its expiry is already Expired for every transition except the one that records it.
   assertTransition(row.type, change.to === 'Expired' ? row.status : effectiveStatus(row), change.to);
   const now = new Date();
-  const updated = await updateConsent(trx, row.id, { ...change.changes, status: change.to, status_updated_at: now, updated_at: now });
+  const ended = change.to === 'Revoked' || change.to === 'Rejected' ? { ended_by: ENDER[change.actor.kind] } : {};
+  const updated = await updateConsent(trx, row.id, {
+    ...change.changes,
+    ...ended,
+    status: change.to,
+    status_updated_at: now,
+    updated_at: now,
+  });
   await recordStatusChange(trx, row, updated, change);
   return updated;
 }

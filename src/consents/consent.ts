@@ -1,30 +1,73 @@
-import type { ConsentRow, ConsentStatus, ConsentType, ObAccountReference } from '../db/schema.ts';
-import type { ObPermission } from './permissions.ts';
+import type { ConsentRow } from '../db/schema.ts';
+import type {
+  AccountReference,
+  ConsentStandard,
+  ConsentStatus,
+  ConsentType,
+  EndedBy,
+  PaymentScheme,
+  ReadAccess,
+  ReadScope,
+} from '../protocol/consent-types.ts';
 import type { VrpTerms } from './vrp/vrp-terms.ts';
 
-export type { ConsentType, ObAccountReference } from '../db/schema.ts';
+export type {
+  AccountReference,
+  AccountReferenceScheme,
+  ConsentStandard,
+  ConsentType,
+  EndedBy,
+  PaymentScheme,
+  ReadAccess,
+  ReadScope,
+} from '../protocol/consent-types.ts';
 
-/** A single domestic payment as the TPP asked for it; the amount stays a decimal string throughout. */
-export interface PaymentInitiation {
-  instructionIdentification: string;
-  endToEndIdentification: string;
+/**
+ * The consent model: the consents domain's own terms, no standard's. Each dialect (uk-ob-v3/, later
+ * berlin-group/) validates its wire shape, maps it into a ConsentDraft, and maps a Consent back out to
+ * its own words; everything below the dialects (service, repository, dashboard, wording, interactions,
+ * introspection, bank API) reads only this.
+ */
+
+/** A single payment as the TPP asked for it; the amount stays a decimal string throughout. */
+export interface PaymentTerms {
+  /** How the money moves (a UK domestic payment, a SEPA credit transfer, an instant one). */
+  scheme: PaymentScheme;
+  /** A decimal string ("42.50"), never a float. */
   amount: string;
   currency: string;
-  creditorAccount: ObAccountReference;
+  creditorAccount: AccountReference;
+  /** The payee's name (UK: CreditorAccount.Name; Berlin Group: creditorName). */
+  creditorName: string;
+  /** The remittance reference the payee sees; null when none was given. */
   reference: string | null;
+  instructionIdentification: string;
+  endToEndIdentification: string;
 }
 
-/** What a TPP asks for, validated, before it is stored. */
+/** What a TPP asks for, validated by its dialect, before it is stored. */
 export interface ConsentDraft {
   type: ConsentType;
-  permissions: ObPermission[];
+  /** The dialect the TPP spoke. */
+  standard: ConsentStandard;
+  /** What may be read, and of which accounts; empty for a consent that reads nothing. */
+  reads: ReadAccess[];
   expiresAt: Date | null;
   transactionFrom: Date | null;
   transactionTo: Date | null;
-  payment: PaymentInitiation | null;
-  debtorAccount: ObAccountReference | null;
+  /** Whether the TPP may read again and again until expiry (UK account access: true), or once. */
+  recurring: boolean;
+  /** Reads a day without the customer present; null: no limit (UK). */
+  frequencyPerDay: number | null;
+  /** Berlin Group's combinedServiceIndicator; false elsewhere. */
+  combinedService: boolean;
+  /** Where the customer goes back to after authorising, when the consent names it (Berlin Group's TPP-Redirect-URI). */
+  redirectUri: string | null;
+  payment: PaymentTerms | null;
+  /** The account to pay from (a payment or VRP: when the TPP named one) or to check funds on. */
+  debtorAccount: AccountReference | null;
   risk: Record<string, unknown>;
-  /** Domestic VRP only: control parameters and creditor. */
+  /** Domestic VRP only: control parameters and creditor, still in UK OB's shape (vrp/vrp-terms.ts). */
   vrp: VrpTerms | null;
 }
 
@@ -38,10 +81,22 @@ export interface Consent extends ConsentDraft {
   grantId: string | null;
   /** Why it ended, when the system ended it (e.g. "authorization code reused"); null otherwise. */
   statusReason: string | null;
+  /** Who ended a Revoked or Rejected consent (null while it lives, or when its history does not say). */
+  endedBy: EndedBy | null;
   statusUpdatedAt: Date;
   createdAt: Date;
   /** When a token of it was last issued or introspected, to the minute (consent-use.ts). */
   lastUsedAt: Date | null;
+}
+
+/** The scopes a consent may read, in the order asked. */
+export function readScopesOf(consent: Pick<ConsentDraft, 'reads'>): ReadScope[] {
+  return consent.reads.map((read) => read.scope);
+}
+
+/** Whether two references name the same account (names aside). */
+export function sameAccount(a: AccountReference, b: AccountReference): boolean {
+  return a.scheme === b.scheme && a.identification === b.identification;
 }
 
 export function effectiveStatus(row: Pick<ConsentRow, 'status' | 'expires_at'>, now = new Date()): ConsentStatus {
@@ -52,23 +107,30 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
   return {
     id: row.id,
     type: row.type,
+    standard: row.standard,
     clientId: row.client_id,
     customerId: row.customer_id,
     status: effectiveStatus(row, now),
-    permissions: row.permissions as ObPermission[],
+    reads: row.access,
     expiresAt: row.expires_at,
     transactionFrom: row.transaction_from,
     transactionTo: row.transaction_to,
+    recurring: row.recurring,
+    frequencyPerDay: row.frequency_per_day,
+    combinedService: row.combined_service,
+    redirectUri: row.redirect_uri,
     payment:
       row.instructed_amount === null || row.creditor_account === null
         ? null
         : {
-            instructionIdentification: row.instruction_identification ?? '',
-            endToEndIdentification: row.end_to_end_identification ?? '',
+            scheme: row.payment_scheme ?? 'uk_domestic',
             amount: row.instructed_amount,
             currency: row.instructed_currency ?? '',
             creditorAccount: row.creditor_account,
+            creditorName: row.creditor_name ?? '',
             reference: row.remittance_reference,
+            instructionIdentification: row.instruction_identification ?? '',
+            endToEndIdentification: row.end_to_end_identification ?? '',
           },
     debtorAccount: row.debtor_account,
     risk: row.risk,
@@ -77,6 +139,7 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
     selectedAccountIds: row.selected_account_ids,
     grantId: row.grant_id,
     statusReason: row.status_reason,
+    endedBy: row.ended_by,
     statusUpdatedAt: row.status_updated_at,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.ts';
 import type { AccountScheme, AccountSubtype, AccountType, BankAccountRow } from '../db/schema.ts';
+import type { AccountReference, AccountReferenceScheme } from '../protocol/consent-types.ts';
 import {
   findAccountCovering,
   findAccountsOfCustomer,
@@ -33,6 +34,17 @@ export interface AccountDirectory {
    * balance. An account whose balance is unknown cannot.
    */
   fundsAvailable(accountId: string, amount: string, currency: string): Promise<boolean>;
+}
+
+/** The directory stores its accounts' schemes under their UK OB names (bank_account.scheme_name). */
+const REFERENCE_SCHEME: Record<AccountScheme, AccountReferenceScheme> = {
+  'UK.OBIE.SortCodeAccountNumber': 'sort_code_account',
+  'UK.OBIE.IBAN': 'iban',
+};
+
+/** A bank account as a consent names accounts (the model's AccountReference). */
+export function accountReferenceOf(account: Pick<BankAccount, 'schemeName' | 'identification'>): AccountReference {
+  return { scheme: REFERENCE_SCHEME[account.schemeName], identification: account.identification };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -16,6 +16,7 @@ export interface CustomerConsent {
   clientId: string;
   type: ConsentKind;
   status: ConsentState;
+  /** What may be read: the consent model's read scopes (`accounts.detail`, `balances`, ...), in the order asked. */
   permissions: string[];
   accountIds: string[];
   expiresAt: Date | null;

@@ -1,5 +1,5 @@
 import { auditHistory } from '../audit/audit-trail.ts';
-import type { Consent } from '../consents/consent.ts';
+import { type Consent, readScopesOf } from '../consents/consent.ts';
 import { consentsOfCustomer, getConsent, revokeConsent, revokeConsentsWithTpp } from '../consents/consent-service.ts';
 import { usesOfConsent } from '../consents/consent-use.ts';
 import { vrpUsageOf } from '../consents/vrp/vrp-payment-service.ts';
@@ -34,7 +34,7 @@ async function toCustomerConsent(db: Db, consent: Consent): Promise<CustomerCons
     clientId: consent.clientId,
     type: consent.type,
     status: consent.status,
-    permissions: consent.permissions,
+    permissions: readScopesOf(consent),
     accountIds: consent.selectedAccountIds,
     expiresAt: consent.expiresAt,
     transactionFrom: consent.transactionFrom,
@@ -42,9 +42,9 @@ async function toCustomerConsent(db: Db, consent: Consent): Promise<CustomerCons
     payment: payment && {
       amount: payment.amount,
       currency: payment.currency,
-      payeeName: payment.creditorAccount.Name ?? null,
-      payeeScheme: payment.creditorAccount.SchemeName,
-      payeeIdentification: payment.creditorAccount.Identification,
+      payeeName: payment.creditorName || null,
+      payeeScheme: payment.creditorAccount.scheme,
+      payeeIdentification: payment.creditorAccount.identification,
       reference: payment.reference,
     },
     vrp: await vrpOf(db, consent),

@@ -1,5 +1,13 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
+import type {
+  AccountReference,
+  ConsentStandard,
+  ConsentStatus,
+  ConsentType,
+  EndedBy,
+  PaymentScheme,
+  ReadAccess,
+} from '../protocol/consent-types.ts';
 
 /** Timestamps the database fills in; code may still set them explicitly. */
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -172,7 +180,7 @@ export interface TppTable {
 /** Consent types and UK OB statuses are protocol facts; `src/consents/consent-status.ts` owns the transitions. */
 export type { ConsentStatus, ConsentType };
 
-/** A UK OB account reference (creditor or debtor) as the TPP sent it. */
+/** A UK OB account reference as the TPP sent it: what a VRP consent's terms (the `vrp` column) still hold. */
 export interface ObAccountReference {
   SchemeName: string;
   Identification: string;
@@ -192,18 +200,23 @@ export interface ConsentTable {
   client_id: string;
   customer_id: string | null;
   status: ConsentStatus;
-  permissions: Json<string[]>;
+  /** The dialect that created it (protocol/consent-types.ts). */
+  standard: ColumnType<ConsentStandard, ConsentStandard | undefined, never>;
+  /** What may be read, of which accounts (null: those the customer chose), in the order asked. */
+  access: Json<ReadAccess[]>;
   expires_at: Date | null;
   transaction_from: Date | null;
   transaction_to: Date | null;
   /** numeric(15,2): pg hands it over as a string, so it never becomes a float. */
   instructed_amount: string | null;
   instructed_currency: string | null;
-  creditor_account: ColumnType<ObAccountReference | null, string | null, string | null>;
+  creditor_account: ColumnType<AccountReference | null, string | null, string | null>;
+  creditor_name: string | null;
+  payment_scheme: PaymentScheme | null;
   remittance_reference: string | null;
   instruction_identification: string | null;
   end_to_end_identification: string | null;
-  debtor_account: ColumnType<ObAccountReference | null, string | null, string | null>;
+  debtor_account: ColumnType<AccountReference | null, string | null, string | null>;
   risk: Json<Record<string, unknown>>;
   selected_account_ids: Json<string[]>;
   idempotency_key: string | null;
@@ -212,6 +225,16 @@ export interface ConsentTable {
   grant_id: string | null;
   /** Why the consent ended, when the system ended it (e.g. "authorization code reused"). */
   status_reason: string | null;
+  /** Who ended a Revoked or Rejected consent; null while it lives, and for the rows whose history does not say. */
+  ended_by: EndedBy | null;
+  /** Whether the TPP may come back for the data (UK account access: always); false for a one-off read. */
+  recurring: ColumnType<boolean, boolean | undefined, boolean>;
+  /** How often a day the TPP may read without the customer present (Berlin Group); null: no limit. */
+  frequency_per_day: number | null;
+  /** Berlin Group's combinedServiceIndicator: AIS and PIS in one session. */
+  combined_service: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Where the customer goes back to after authorising, when it comes with the consent (TPP-Redirect-URI). */
+  redirect_uri: string | null;
   /** Coarse (at most once a minute): when a token of the consent was last issued or introspected. */
   last_used_at: Date | null;
   /** Domestic VRP only: control parameters and creditor (src/consents/vrp/vrp-terms.ts). */

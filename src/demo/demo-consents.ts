@@ -1,5 +1,5 @@
 import type { Provider } from 'oidc-provider';
-import type { ConsentDraft } from '../consents/consent.ts';
+import type { ConsentDraft, ReadScope } from '../consents/consent.ts';
 import { accountChoices } from '../consents/account-choices.ts';
 import { authoriseConsent, consentsOfCustomer, createConsent, revokeConsent } from '../consents/consent-service.ts';
 import { postgresAccountDirectory } from '../customers/account-directory.ts';
@@ -17,10 +17,16 @@ import { DEMO_CLIENT_ID, DEMO_CUSTOMER } from './seed.ts';
 
 const days = (n: number) => new Date(Date.now() + n * 86_400_000);
 
+/** What every demo consent is: a UK OB v3.1 consent, read again and again, without a daily limit. */
+const UK = { standard: 'uk_ob_v3', recurring: true, frequencyPerDay: null, combinedService: false, redirectUri: null } as const;
+
+const reading = (...scopes: ReadScope[]) => scopes.map((scope) => ({ scope, accounts: null }));
+
 const DRAFTS: ConsentDraft[] = [
   {
+    ...UK,
     type: 'account_access',
-    permissions: ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+    reads: reading('accounts.detail', 'balances', 'transactions.detail', 'transactions.credits', 'transactions.debits'),
     expiresAt: days(90),
     transactionFrom: days(-365),
     transactionTo: null,
@@ -30,26 +36,30 @@ const DRAFTS: ConsentDraft[] = [
     vrp: null,
   },
   {
+    ...UK,
     type: 'domestic_payment',
-    permissions: [],
+    reads: [],
     expiresAt: null,
     transactionFrom: null,
     transactionTo: null,
     payment: {
-      instructionIdentification: 'DEMO-0001',
-      endToEndIdentification: 'DEMO-E2E-0001',
+      scheme: 'uk_domestic',
       amount: '42.50',
       currency: 'GBP',
-      creditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325698', Name: 'Green Energy Ltd' },
+      creditorAccount: { scheme: 'sort_code_account', identification: '08080021325698' },
+      creditorName: 'Green Energy Ltd',
       reference: 'INVOICE 1187',
+      instructionIdentification: 'DEMO-0001',
+      endToEndIdentification: 'DEMO-E2E-0001',
     },
     debtorAccount: null,
     risk: {},
     vrp: null,
   },
   {
+    ...UK,
     type: 'account_access',
-    permissions: ['ReadAccountsBasic', 'ReadBalances'],
+    reads: reading('accounts.basic', 'balances'),
     expiresAt: days(30),
     transactionFrom: null,
     transactionTo: null,

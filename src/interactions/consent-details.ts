@@ -1,4 +1,4 @@
-import type { Consent } from '../consents/consent.ts';
+import { type Consent, readScopesOf } from '../consents/consent.ts';
 import { vrpFacts } from '../consents/vrp/vrp-terms.ts';
 import { type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
@@ -18,13 +18,13 @@ export interface PaymentDetails {
 export function paymentDetails(w: Wording, consent: Consent): PaymentDetails | undefined {
   const payment = consent.payment;
   if (!payment) return undefined;
-  const { Name, SchemeName, Identification } = payment.creditorAccount;
+  const { scheme, identification } = payment.creditorAccount;
   return {
     amount: w.money(payment.amount, payment.currency),
     currency: w.currencyName(payment.currency),
-    payee: Name ?? w.t('payment.noPayeeName'),
+    payee: payment.creditorName || w.t('payment.noPayeeName'),
     // The payee is not the customer's: its full number is what the customer checks before paying.
-    payeeAccount: w.accountNumber(SchemeName, Identification),
+    payeeAccount: w.accountNumber(scheme, identification),
     reference: payment.reference ?? undefined,
   };
 }
@@ -59,12 +59,12 @@ export function consentDetails(w: Wording, consent: Consent, tppName: string, ch
   const multiple = consent.type === 'account_access';
   return {
     heading: w.t(`consent.heading.${consent.type}`, { tpp: tppName }),
-    permissionGroups: permissionGroups(w, consent.permissions, { from: consent.transactionFrom, to: consent.transactionTo }),
+    permissionGroups: permissionGroups(w, readScopesOf(consent), { from: consent.transactionFrom, to: consent.transactionTo }),
     duration: duration(w, consent),
     payment: paymentDetails(w, consent),
     vrp: vrpDetails(w, consent),
     debtorAccount: consent.debtorAccount
-      ? w.accountLabel({ name: consent.debtorAccount.Name, identification: consent.debtorAccount.Identification })
+      ? w.accountLabel({ name: consent.debtorAccount.name, identification: consent.debtorAccount.identification })
       : undefined,
     multiple,
     legend: w.t(multiple ? 'consent.choose.many' : consent.payment || consent.vrp ? 'consent.choose.payFrom' : 'consent.choose.one'),

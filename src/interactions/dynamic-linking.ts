@@ -32,12 +32,12 @@ export function linkedPaymentOf(consent: Consent): LinkedPayment | undefined {
   if (consent.type === 'domestic_vrp' && consent.vrp) return linkedVrpOf(consent.id, consent.vrp);
   const { payment } = consent;
   if (consent.type !== 'domestic_payment' || !payment) return undefined;
-  const { Name, SchemeName, Identification } = payment.creditorAccount;
+  const { scheme, identification } = payment.creditorAccount;
   return {
     consentId: consent.id,
     amount: payment.amount,
     currency: payment.currency,
-    payee: { name: Name ?? '', schemeName: SchemeName, identification: Identification },
+    payee: { name: payment.creditorName, schemeName: scheme, identification },
   };
 }
 

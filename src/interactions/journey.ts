@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
-import { consentOfInteraction } from '../consents/consent-binding.ts';
+import { consentOfInteraction } from '../uk-ob-v3/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import type { RawBuilder } from 'kysely';
 import { type Customer, customerOfCompanion, getCustomer } from '../customers/customer-service.ts';

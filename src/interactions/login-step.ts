@@ -4,7 +4,7 @@ import type { CustomerAuthentication } from '../customers/authentication.ts';
 import type { Db } from '../db/connect.ts';
 import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
-import { draftConsentOfInteraction } from '../consents/consent-binding.ts';
+import { draftConsentOfInteraction } from '../uk-ob-v3/consent-binding.ts';
 import type { MessageKey } from '../wording/messages.ts';
 import type { Wording } from '../wording/wording.ts';
 import { type Journey, journeyOf, signInRead } from './journey.ts';

@@ -1,5 +1,5 @@
 import { type AuthorizationDetail, errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { bindingOfRequest, checkBinding, intentIdOfClaims } from '../consents/consent-binding.ts';
+import { bindingOfRequest, checkBinding, intentIdOfClaims } from '../uk-ob-v3/consent-binding.ts';
 import type { Db } from '../db/connect.ts';
 import { AUTHORIZATION_REQUEST_ROUTES } from '../engine/engine-internals.ts';
 import { AUTHORIZATION_DETAILS_TYPES, INTENT_CLAIM } from '../protocol/consent-types.ts';

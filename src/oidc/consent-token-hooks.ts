@@ -10,6 +10,7 @@ import {
 import { grantCompanionOfRequest } from '../store/request-prefetch.ts';
 import { type IntrospectionUses, noteConsentUse } from '../consents/consent-use.ts';
 import type { Db } from '../db/connect.ts';
+import { ukPermissions } from '../uk-ob-v3/consent-out.ts';
 import { consentIdsOf } from './consent-binding-hooks.ts';
 
 /**
@@ -23,17 +24,23 @@ const grantOf = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.entities.Gra
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** The consent fields introspection returns top-level for a consent-bound token. */
+/**
+ * The consent fields introspection returns top-level for a consent-bound token. `permissions` stays in
+ * UK OB's codes (resource servers read it; every dialect's reads map to them one-to-one); `access` and
+ * `standard` are the model's own (docs/bank-api.md).
+ */
 export function consentClaims(consent: Consent) {
   return {
     consent_id: consent.id,
     consent_type: consent.type,
     consent_status: consent.status,
-    permissions: consent.permissions,
+    permissions: ukPermissions(consent),
     account_ids: consent.selectedAccountIds,
     expiration: consent.expiresAt ? epochSeconds(consent.expiresAt) : null,
     // Domestic VRP: the limits; what remains of them is live, in authorization_details (vrp-introspection.ts).
     ...(consent.vrp && { control_parameters: consent.vrp.controlParameters }),
+    standard: consent.standard,
+    access: consent.reads,
   };
 }
 

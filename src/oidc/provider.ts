@@ -173,7 +173,7 @@ export function fapiConfiguration(presentedCertificate: ClientCertificateReader)
       id_token_signed_response_alg: 'PS256',
       authorization_signed_response_alg: 'PS256',
       introspection_signed_response_alg: 'PS256',
-      // Every consent type; binding one still needs the matching scope (consents/consent-binding.ts).
+      // Every consent type; binding one still needs the matching scope (uk-ob-v3/consent-binding.ts).
       authorization_details_types: CONSENT_DETAILS_TYPES,
     },
     features: {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { paymentRequest } from '../bank/vrp-payment-route.ts';
 import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
-import { CONSENT_TYPES } from '../protocol/consent-types.ts';
+import { ACCOUNT_REFERENCE_SCHEMES, CONSENT_STANDARDS, CONSENT_TYPES, ENDED_BY, READ_SCOPES } from '../protocol/consent-types.ts';
 import { type ApiPart, header, jsonBody, jsonSchema } from './api-part.ts';
 import { obError } from './consent-api.ts';
 
@@ -10,6 +10,15 @@ import { obError } from './consent-api.ts';
 
 const dateTime = z.iso.datetime({ offset: true });
 const account = z.looseObject({ SchemeName: z.string(), Identification: z.string() });
+/** The model's own account reference (docs/architecture.md, one consent model). */
+const accountReference = z.object({
+  scheme: z.enum(ACCOUNT_REFERENCE_SCHEMES),
+  identification: z.string(),
+  name: z.string().optional(),
+  secondaryIdentification: z.string().optional(),
+});
+/** What may be read, of which accounts: null for the accounts the customer chose (AccountIds). */
+export const readAccess = z.array(z.object({ scope: z.enum(READ_SCOPES), accounts: z.array(accountReference).nullable() }));
 const bankConsent = z.object({
   Data: z.object({
     ConsentId: z.string(),
@@ -31,6 +40,9 @@ const bankConsent = z.object({
       .nullable(),
     ControlParameters: domesticVrpResponse.shape.Data.shape.ControlParameters.optional(),
     VrpInitiation: domesticVrpResponse.shape.Data.shape.Initiation.optional(),
+    Standard: z.enum(CONSENT_STANDARDS).describe('the dialect the consent was created in'),
+    Access: readAccess.describe('the consent model: what may be read, of which accounts (null: the accounts the customer chose)'),
+    EndedBy: z.enum(ENDED_BY).nullable().describe('who ended a Revoked or Rejected consent; null while it lives or when not known'),
   }),
   Risk: z.looseObject({}),
 });

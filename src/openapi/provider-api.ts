@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
-import { CONSENT_TYPES } from '../protocol/consent-types.ts';
+import { CONSENT_STANDARDS, CONSENT_TYPES } from '../protocol/consent-types.ts';
+import { readAccess } from './bank-api.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
 import type { RegistrationErrorCode } from '../tpp/registration-error.ts';
 import { type ApiPart, formBody, header, jsonBody, jsonSchema, ref } from './api-part.ts';
@@ -114,9 +115,11 @@ const introspectionResponse = z.looseObject({
   consent_id: z.string().optional(),
   consent_type: z.enum(CONSENT_TYPES).optional(),
   consent_status: z.enum(CONSENT_STATUSES).optional(),
-  permissions: z.array(z.string()).optional(),
+  permissions: z.array(z.string()).optional().describe("UK OB permissions, as the consent's reads map to them"),
   account_ids: z.array(z.string()).optional(),
   expiration: z.int().nullable().optional().describe("the consent's end, epoch seconds"),
+  standard: z.enum(CONSENT_STANDARDS).optional().describe('the dialect the consent was created in'),
+  access: readAccess.optional().describe('the consent model: what may be read, of which accounts (null: the accounts the customer chose)'),
   control_parameters: z.record(z.string(), z.unknown()).optional().describe("a domestic VRP consent's limits"),
   authorization_details: z
     .array(z.looseObject({ type: z.string() }))

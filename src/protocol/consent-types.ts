@@ -24,3 +24,68 @@ export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = Object.f
 
 /** The UK OB id token claim that names the consent an authorization request binds. */
 export const INTENT_CLAIM = 'openbanking_intent_id';
+
+/** The dialect a consent was created in; each maps it in and out of the one model (docs/architecture.md). */
+export const CONSENT_STANDARDS = ['uk_ob_v3', 'berlin_group'] as const;
+
+export type ConsentStandard = (typeof CONSENT_STANDARDS)[number];
+
+/** Who ended a Revoked or Rejected consent: the customer, the TPP, or the bank (an operator, an incident, the system). */
+export const ENDED_BY = ['customer', 'tpp', 'bank'] as const;
+
+export type EndedBy = (typeof ENDED_BY)[number];
+
+/**
+ * What a consent may read: `dataset.level`, the model's own words. One-to-one with the UK OB v3.1
+ * permissions (uk-ob-v3/permissions.ts maps them); Berlin Group's accounts, balances and transactions
+ * are `accounts.detail`, `balances` and `transactions.*`.
+ */
+export const READ_SCOPES = [
+  'accounts.basic',
+  'accounts.detail',
+  'balances',
+  'beneficiaries.basic',
+  'beneficiaries.detail',
+  'direct_debits',
+  'offers',
+  'pan',
+  'party',
+  'party_psu',
+  'products',
+  'scheduled_payments.basic',
+  'scheduled_payments.detail',
+  'standing_orders.basic',
+  'standing_orders.detail',
+  'statements.basic',
+  'statements.detail',
+  'transactions.basic',
+  'transactions.credits',
+  'transactions.debits',
+  'transactions.detail',
+] as const;
+
+export type ReadScope = (typeof READ_SCOPES)[number];
+
+/** How a payment moves: a UK domestic payment (Faster Payments), a SEPA credit transfer, or an instant one. */
+export const PAYMENT_SCHEMES = ['uk_domestic', 'sepa_credit_transfer', 'sepa_instant_credit_transfer'] as const;
+
+export type PaymentScheme = (typeof PAYMENT_SCHEMES)[number];
+
+/** How an account is named, whatever the standard: the schemes the dialects map to and from. */
+export const ACCOUNT_REFERENCE_SCHEMES = ['iban', 'sort_code_account', 'bban', 'pan', 'masked_pan', 'msisdn'] as const;
+
+export type AccountReferenceScheme = (typeof ACCOUNT_REFERENCE_SCHEMES)[number];
+
+/** An account as a consent names it (a payee, the account to pay from or to check funds on, an account to read). */
+export interface AccountReference {
+  scheme: AccountReferenceScheme;
+  identification: string;
+  name?: string;
+  secondaryIdentification?: string;
+}
+
+/** What may be read, and of which accounts: null for the accounts the customer chooses while authorising. */
+export interface ReadAccess {
+  scope: ReadScope;
+  accounts: AccountReference[] | null;
+}

@@ -2,10 +2,11 @@ import { isMessageKey, type MessageKey } from './messages.ts';
 import type { Wording } from './wording.ts';
 
 /**
- * What each UK Open Banking permission lets a TPP see, in the customer's words, alone (the dashboard)
- * or grouped the way customers think about their accounts (the consent page: "Your transactions from
- * 1 January 2026 to 30 June 2026"). Groups come in a fixed order; a group none of whose permissions is
- * asked for is left out. The sentences are the catalogues' `permission.<code>.*` and `group.*`.
+ * What each read scope of the consent model (`accounts.basic`, `transactions.credits`, ...; whatever
+ * standard the TPP asked in) lets a TPP see, in the customer's words, alone (the dashboard) or grouped
+ * the way customers think about their accounts (the consent page: "Your transactions from 1 January
+ * 2026 to 30 June 2026"). Groups come in a fixed order; a group none of whose scopes is asked for is
+ * left out. The sentences are the catalogues' `read.<scope>.*` and `group.*`.
  */
 
 export interface PermissionWording {
@@ -23,12 +24,12 @@ export interface TransactionWindow {
   to: Date | null;
 }
 
-/** An unknown code is shown as itself, never hidden. */
-export function permissionWording(w: Wording, permission: string): PermissionWording {
-  const title = `permission.${permission}.title`;
-  const detail = `permission.${permission}.detail`;
+/** An unknown scope is shown as itself, never hidden. */
+export function permissionWording(w: Wording, scope: string): PermissionWording {
+  const title = `read.${scope}.title`;
+  const detail = `read.${scope}.detail`;
   if (isMessageKey(title) && isMessageKey(detail)) return { title: w.t(title), detail: w.t(detail) };
-  return { title: permission, detail: w.t('permission.unknown.detail') };
+  return { title: scope, detail: w.t('read.unknown.detail') };
 }
 
 type Windowed = 'group.transactions' | 'group.statements';
@@ -41,35 +42,29 @@ function windowed(w: Wording, key: Windowed, { from, to }: TransactionWindow): s
 }
 
 const GROUPS: readonly { heading: MessageKey; windowed?: true; members: readonly string[] }[] = [
-  { heading: 'group.accounts', members: ['ReadAccountsBasic', 'ReadAccountsDetail', 'ReadPAN'] },
-  { heading: 'group.balances', members: ['ReadBalances'] },
+  { heading: 'group.accounts', members: ['accounts.basic', 'accounts.detail', 'pan'] },
+  { heading: 'group.balances', members: ['balances'] },
   {
     heading: 'group.transactions',
     windowed: true,
-    members: ['ReadTransactionsBasic', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+    members: ['transactions.basic', 'transactions.detail', 'transactions.credits', 'transactions.debits'],
   },
-  { heading: 'group.statements', windowed: true, members: ['ReadStatementsBasic', 'ReadStatementsDetail'] },
+  { heading: 'group.statements', windowed: true, members: ['statements.basic', 'statements.detail'] },
   {
     heading: 'group.regular',
-    members: [
-      'ReadDirectDebits',
-      'ReadStandingOrdersBasic',
-      'ReadStandingOrdersDetail',
-      'ReadScheduledPaymentsBasic',
-      'ReadScheduledPaymentsDetail',
-    ],
+    members: ['direct_debits', 'standing_orders.basic', 'standing_orders.detail', 'scheduled_payments.basic', 'scheduled_payments.detail'],
   },
-  { heading: 'group.payees', members: ['ReadBeneficiariesBasic', 'ReadBeneficiariesDetail'] },
-  { heading: 'group.personal', members: ['ReadPartyPSU', 'ReadParty'] },
-  { heading: 'group.products', members: ['ReadProducts', 'ReadOffers'] },
+  { heading: 'group.payees', members: ['beneficiaries.basic', 'beneficiaries.detail'] },
+  { heading: 'group.personal', members: ['party_psu', 'party'] },
+  { heading: 'group.products', members: ['products', 'offers'] },
 ];
 
-export function permissionGroups(w: Wording, permissions: readonly string[], window: TransactionWindow): PermissionGroup[] {
-  const asked = new Set(permissions);
+export function permissionGroups(w: Wording, scopes: readonly string[], window: TransactionWindow): PermissionGroup[] {
+  const asked = new Set(scopes);
   return GROUPS.flatMap((group) => {
-    const present = group.members.filter((permission) => asked.has(permission));
+    const present = group.members.filter((scope) => asked.has(scope));
     if (present.length === 0) return [];
     const heading = group.windowed ? windowed(w, group.heading as Windowed, window) : w.t(group.heading);
-    return [{ heading, permissions: present.map((permission) => permissionWording(w, permission)) }];
+    return [{ heading, permissions: present.map((scope) => permissionWording(w, scope)) }];
   });
 }

@@ -73,13 +73,13 @@ export function wordingFor(locale: Locale, branding: Branding) {
   const list = new Intl.ListFormat(intl, { type: 'conjunction' });
   const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
 
-  /** Sort code and account number or IBAN as printed on a statement; other schemes as given. */
-  function accountNumber(schemeName: string, identification: string): string {
-    if (schemeName === 'UK.OBIE.SortCodeAccountNumber' && /^\d{14}$/.test(identification)) {
+  /** Sort code and account number or IBAN as printed on a statement; other schemes as given. The scheme is the consent model's. */
+  function accountNumber(scheme: string, identification: string): string {
+    if (scheme === 'sort_code_account' && /^\d{14}$/.test(identification)) {
       const sortCode = `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)}`;
       return t('account.sortCode', { sortCode, number: identification.slice(6) });
     }
-    if (schemeName === 'UK.OBIE.IBAN') return t('account.iban', { iban: identification.replace(/(.{4})(?=.)/g, '$1 ') });
+    if (scheme === 'iban') return t('account.iban', { iban: identification.replace(/(.{4})(?=.)/g, '$1 ') });
     return identification;
   }
 

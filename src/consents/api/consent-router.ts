@@ -9,7 +9,7 @@ import { declaredRoutes } from '../../http/declared-routes.ts';
 import { consentOperationIds, OB_API_PREFIX } from '../../protocol/routes.ts';
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
-import { parseConsentRequest } from '../consent-request.ts';
+import { parseConsentRequest } from '../../uk-ob-v3/consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
 import { readJson } from '../../ob-api/request-body.ts';
 import { fapiInteractionId, idempotencyOf } from './consent-api-steps.ts';

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Consent } from '../consent.ts';
 import { CONSENT_STATUSES } from '../consent-status.ts';
-import { OB_PERMISSIONS } from '../permissions.ts';
+import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../../uk-ob-v3/consent-out.ts';
+import { OB_PERMISSIONS } from '../../uk-ob-v3/permissions.ts';
 
 /**
  * The consent API's response bodies: the zod schemas are the contract (the OpenAPI document is
- * generated from them) and the functions below build bodies of exactly these types.
+ * generated from them) and the functions below build bodies of exactly these types, from the model
+ * through the UK OB v3.1 mapping (uk-ob-v3/consent-out.ts).
  */
 
 export const dateTime = z.iso.datetime({ offset: true });
@@ -85,7 +87,7 @@ export function accountAccessBody(consent: Consent, self: string): z.infer<typeo
   return {
     Data: {
       ...commonData(consent),
-      Permissions: consent.permissions,
+      Permissions: ukPermissions(consent),
       ExpirationDateTime: iso(consent.expiresAt),
       TransactionFromDateTime: iso(consent.transactionFrom),
       TransactionToDateTime: iso(consent.transactionTo),
@@ -105,8 +107,8 @@ export function domesticPaymentBody(consent: Consent, self: string): z.infer<typ
         InstructionIdentification: payment.instructionIdentification,
         EndToEndIdentification: payment.endToEndIdentification,
         InstructedAmount: { Amount: payment.amount, Currency: payment.currency },
-        CreditorAccount: payment.creditorAccount,
-        DebtorAccount: consent.debtorAccount ?? undefined,
+        CreditorAccount: ukCreditorAccount(payment),
+        DebtorAccount: ukDebtorAccount(consent) ?? undefined,
         RemittanceInformation: payment.reference === null ? undefined : { Reference: payment.reference },
       },
     },
@@ -118,7 +120,7 @@ export function domesticPaymentBody(consent: Consent, self: string): z.infer<typ
 
 export function fundsConfirmationBody(consent: Consent, self: string): z.infer<typeof fundsConfirmationResponse> {
   return {
-    Data: { ...commonData(consent), ExpirationDateTime: iso(consent.expiresAt), DebtorAccount: consent.debtorAccount! },
+    Data: { ...commonData(consent), ExpirationDateTime: iso(consent.expiresAt), DebtorAccount: ukDebtorAccount(consent)! },
     Links: { Self: self },
     Meta: { TotalPages: 1 },
   };

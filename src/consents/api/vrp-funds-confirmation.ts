@@ -6,7 +6,7 @@ import type { Db } from '../../db/connect.ts';
 import type { GuardedRoutes } from '../../http/declared-routes.ts';
 import { ConsentNotAuthorised, ConsentNotFound } from '../consent-errors.ts';
 import { getConsentForClient } from '../consent-service.ts';
-import { obAmount, text, toProblems } from '../ob-request-fields.ts';
+import { obAmount, text, toProblems } from '../../uk-ob-v3/request-fields.ts';
 import { ObError } from '../../ob-api/ob-error.ts';
 import { readJson } from '../../ob-api/request-body.ts';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Consent } from '../consent.ts';
+import { ukDebtorAccount } from '../../uk-ob-v3/consent-out.ts';
 import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, VRP_TYPES } from '../vrp/vrp-terms.ts';
 import { account, common, commonData, dateTime, links, meta } from './ob-responses.ts';
 
@@ -37,7 +38,7 @@ export function domesticVrpBody(consent: Consent, self: string): z.infer<typeof 
       ...commonData(consent),
       ...(terms.readRefundAccount && { ReadRefundAccount: terms.readRefundAccount }),
       ControlParameters: terms.controlParameters,
-      Initiation: { ...(consent.debtorAccount && { DebtorAccount: consent.debtorAccount }), ...terms.initiation },
+      Initiation: { ...(consent.debtorAccount && { DebtorAccount: ukDebtorAccount(consent)! }), ...terms.initiation },
     },
     Risk: consent.risk,
     Links: { Self: self },

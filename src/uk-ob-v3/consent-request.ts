@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import type { ConsentDraft, ConsentType } from './consent.ts';
+import type { ConsentDraft, ConsentType } from '../consents/consent.ts';
 import type { ObProblem } from '../protocol/ob-error-codes.ts';
-import { accountReference, dateTime, obAccount, obAmount, problem, text, toProblems } from './ob-request-fields.ts';
-import { domesticVrpRequest, vrpDraftOf } from './vrp/vrp-request.ts';
-import { OB_PERMISSIONS, type ObPermission, permissionSetProblem } from './permissions.ts';
+import { fromObAccount } from './account-references.ts';
+import { OB_PERMISSIONS, type ObPermission, permissionSetProblem, readsOfPermissions } from './permissions.ts';
+import { dateTime, obAccount, obAmount, problem, text, toProblems } from './request-fields.ts';
+import { domesticVrpRequest, vrpDraftOf } from './vrp-request.ts';
 
 /**
- * Validation of consent requests in UK OB v3.1 shape (`Data` + `Risk`), shared by the consent API
- * and by `authorization_details`. Every rule names the UK.OBIE code it fails with.
+ * UK OB v3.1 into the model: validation of consent requests in UK OB v3.1 shape (`Data` + `Risk`),
+ * shared by the consent API and by `authorization_details`, and the ConsentDraft each one becomes.
+ * Every rule names the UK.OBIE code it fails with.
  */
 
 const expiryInFuture = (value: string | undefined, ctx: z.RefinementCtx, path: PropertyKey[]) => {
@@ -62,8 +64,14 @@ export const fundsConfirmationRequest = z.object({
 
 const date = (value: string | undefined) => (value === undefined ? null : new Date(value));
 
+/** What every UK consent is: created in UK OB v3.1, read again and again, no daily limit, no redirect URI of its own. */
 const BLANK: Omit<ConsentDraft, 'type'> = {
-  permissions: [],
+  standard: 'uk_ob_v3',
+  reads: [],
+  recurring: true,
+  frequencyPerDay: null,
+  combinedService: false,
+  redirectUri: null,
   expiresAt: null,
   transactionFrom: null,
   transactionTo: null,
@@ -88,7 +96,7 @@ export function parseConsentRequest(type: ConsentType, body: unknown): ParsedCon
         draft: {
           ...BLANK,
           type,
-          permissions: Data.Permissions as ObPermission[],
+          reads: readsOfPermissions(Data.Permissions as ObPermission[]),
           expiresAt: date(Data.ExpirationDateTime),
           transactionFrom: date(Data.TransactionFromDateTime),
           transactionTo: date(Data.TransactionToDateTime),
@@ -105,15 +113,19 @@ export function parseConsentRequest(type: ConsentType, body: unknown): ParsedCon
         draft: {
           ...BLANK,
           type,
+          // A single payment is made once.
+          recurring: false,
           payment: {
-            instructionIdentification: Initiation.InstructionIdentification,
-            endToEndIdentification: Initiation.EndToEndIdentification,
+            scheme: 'uk_domestic',
             amount: Initiation.InstructedAmount.Amount,
             currency: Initiation.InstructedAmount.Currency,
-            creditorAccount: accountReference(Initiation.CreditorAccount),
+            creditorAccount: fromObAccount({ ...Initiation.CreditorAccount, Name: undefined }),
+            creditorName: Initiation.CreditorAccount.Name,
             reference: Initiation.RemittanceInformation?.Reference ?? null,
+            instructionIdentification: Initiation.InstructionIdentification,
+            endToEndIdentification: Initiation.EndToEndIdentification,
           },
-          debtorAccount: Initiation.DebtorAccount ? accountReference(Initiation.DebtorAccount) : null,
+          debtorAccount: Initiation.DebtorAccount ? fromObAccount(Initiation.DebtorAccount) : null,
           risk: parsed.data.Risk,
         },
       };
@@ -124,7 +136,7 @@ export function parseConsentRequest(type: ConsentType, body: unknown): ParsedCon
       const { Data } = parsed.data;
       return {
         ok: true,
-        draft: { ...BLANK, type, debtorAccount: accountReference(Data.DebtorAccount), expiresAt: date(Data.ExpirationDateTime) },
+        draft: { ...BLANK, type, debtorAccount: fromObAccount(Data.DebtorAccount), expiresAt: date(Data.ExpirationDateTime) },
       };
     }
     case 'domestic_vrp': {

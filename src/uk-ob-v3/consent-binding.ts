@@ -2,10 +2,10 @@ import type { Db } from '../db/connect.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { AUTHORIZATION_DETAILS_TYPES, type ConsentType, DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { CONSENT_SCOPES, SCOPE_OF } from '../protocol/scopes.ts';
-import type { Consent } from './consent.ts';
+import type { Consent } from '../consents/consent.ts';
+import { canReauthorise } from '../consents/consent-status.ts';
+import { createConsent, getConsentForClient, getConsentOfInteraction } from '../consents/consent-service.ts';
 import { parseConsentRequest } from './consent-request.ts';
-import { canReauthorise } from './consent-status.ts';
-import { createConsent, getConsentForClient, getConsentOfInteraction } from './consent-service.ts';
 
 /**
  * How an authorization request names the consent it asks the customer to authorise: the UK OB

@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import type { ObAccountReference } from '../db/schema.ts';
 import { INSTANT_RANGE, isPlausibleInstant } from '../protocol/instants.ts';
 import { isIsoCurrency } from '../protocol/iso-currencies.ts';
 import type { ObErrorCode, ObProblem } from '../protocol/ob-error-codes.ts';
+import { ACCOUNT_SCHEMES, type ObAccountScheme } from './account-references.ts';
 
 /**
  * The UK OB v3.1 field types every consent request shares (accounts, amounts, date-times), and the
- * mapping of zod issues to UK.OBIE problems. consent-request.ts and vrp/vrp-request.ts build on them.
+ * mapping of zod issues to UK.OBIE problems. consent-request.ts and vrp-request.ts build on them.
  */
 
-export const ACCOUNT_SCHEMES = ['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN'] as const;
-const IDENTIFICATION: Record<(typeof ACCOUNT_SCHEMES)[number], RegExp> = {
+const IDENTIFICATION: Record<ObAccountScheme, RegExp> = {
   'UK.OBIE.SortCodeAccountNumber': /^\d{14}$/,
   'UK.OBIE.IBAN': /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/,
 };
@@ -75,9 +74,4 @@ export function toProblems(error: z.ZodError): ObProblem[] {
     message: codeOf(issue) === 'UK.OBIE.Field.Missing' ? `${pathOf(issue.path)} is required` : issue.message,
     path: pathOf(issue.path),
   }));
-}
-
-export function accountReference(account: ObAccountReference): ObAccountReference {
-  const { SchemeName, Identification, Name, SecondaryIdentification } = account;
-  return { SchemeName, Identification, ...(Name && { Name }), ...(SecondaryIdentification && { SecondaryIdentification }) };
 }

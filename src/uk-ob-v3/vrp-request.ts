@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { ObAccountReference } from '../../db/schema.ts';
-import { accountReference, dateTime, obAccount, obAmount, problem, text } from '../ob-request-fields.ts';
-import { canonicalAmount } from './money.ts';
-import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, type VrpTerms, VRP_TYPES } from './vrp-terms.ts';
+import type { AccountReference } from '../protocol/consent-types.ts';
+import { canonicalAmount } from '../consents/vrp/money.ts';
+import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, type VrpTerms, VRP_TYPES } from '../consents/vrp/vrp-terms.ts';
+import { fromObAccount } from './account-references.ts';
+import { dateTime, obAccount, obAmount, problem, text } from './request-fields.ts';
 
 /**
  * Validation of a UK OB v3.1.10 domestic VRP consent request (`Data.ControlParameters`,
@@ -79,12 +80,19 @@ export const domesticVrpRequest = z.object({
 
 export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
 
+const ukAccount = ({ SchemeName, Identification, Name, SecondaryIdentification }: z.infer<typeof obAccount>) => ({
+  SchemeName,
+  Identification,
+  ...(Name && { Name }),
+  ...(SecondaryIdentification && { SecondaryIdentification }),
+});
+
 const money = (amount: { Amount: string; Currency: string }) => ({ Amount: canonicalAmount(amount.Amount), Currency: amount.Currency });
 
 /** The parts of a consent draft a valid VRP request fills in: terms with canonical amounts, debtor, expiry, risk. */
 export function vrpDraftOf(request: DomesticVrpRequest): {
   vrp: VrpTerms;
-  debtorAccount: ObAccountReference | null;
+  debtorAccount: AccountReference | null;
   expiresAt: Date | null;
   risk: Record<string, unknown>;
 } {
@@ -103,14 +111,15 @@ export function vrpDraftOf(request: DomesticVrpRequest): {
       })),
     },
     initiation: {
-      CreditorAccount: accountReference(initiation.CreditorAccount),
+      // The terms stay in UK OB's shape (vrp-terms.ts); only the keys the TPP filled in.
+      CreditorAccount: ukAccount(initiation.CreditorAccount),
       ...(initiation.RemittanceInformation && { RemittanceInformation: initiation.RemittanceInformation }),
     },
     ...(ReadRefundAccount && { readRefundAccount: ReadRefundAccount }),
   };
   return {
     vrp,
-    debtorAccount: initiation.DebtorAccount ? accountReference(initiation.DebtorAccount) : null,
+    debtorAccount: initiation.DebtorAccount ? fromObAccount(initiation.DebtorAccount) : null,
     expiresAt: parameters.ValidToDateTime === undefined ? null : new Date(parameters.ValidToDateTime),
     risk: request.Risk,
   };
