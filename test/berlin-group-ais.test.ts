@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { type Agent, fetch } from 'undici';
 import { auditHistory } from '../src/audit/audit-trail.ts';
 import { issueCertificate } from '../src/http/dev-pki.ts';
+import { openApiDocument } from '../src/openapi/document.ts';
 import type { Psd2Role } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
 
@@ -92,6 +95,23 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     return Number(row.count);
   };
 
+  /** A real answer checked against the OpenAPI document's schema for its operation and status. */
+  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) => {
+    const document = openApiDocument(assent.provider.issuer) as unknown as {
+      components: object;
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+    };
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: document.components });
+    const declared = document.paths[template]?.[method]?.responses[String(answer.status)];
+    assert.ok(declared, `${method} ${template} declares ${answer.status}`);
+    const schema = declared.content?.['application/json']?.schema;
+    if (answer.body === undefined) return assert.equal(schema, undefined);
+    const validate = ajv.getSchema(`openapi${schema!.$ref}`)!;
+    assert.ok(validate(answer.body), `${method} ${template} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
+  };
+
   const tppRows = async () => (await assent.db.selectFrom('tpp').select('client_id').execute()).length;
 
   before(async () => {
@@ -128,8 +148,10 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     assert.equal(stored.redirect_uri, REDIRECT);
     assert.equal(stored.frequency_per_day, 4);
 
+    described('post', '/v1/consents', created);
     const read = await call(agents.aisp, 'GET', `/v1/consents/${consentId}`);
     assert.equal(read.status, 200);
+    described('get', '/v1/consents/{consentId}', read);
     assert.equal(read.headers.get('x-request-id'), read.requestId);
     assert.deepEqual(read.body!.access, { accounts: [], balances: [] });
     assert.equal(read.body!.consentStatus, 'received');
@@ -138,9 +160,11 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     assert.notEqual(read.body!.validUntil, '9999-12-31', "adjusted to the bank's latest date");
     const status = await call(agents.aisp, 'GET', `/v1/consents/${consentId}/status`);
     assert.deepEqual([status.status, status.body], [200, { consentStatus: 'received' }]);
+    described('get', '/v1/consents/{consentId}/status', status);
 
     const deleted = await call(agents.aisp, 'DELETE', `/v1/consents/${consentId}`);
     assert.equal(deleted.status, 204);
+    described('delete', '/v1/consents/{consentId}', deleted);
     assert.equal(deleted.headers.get('x-request-id'), deleted.requestId);
     const ended = await call(agents.aisp, 'GET', `/v1/consents/${consentId}/status`);
     assert.deepEqual(ended.body, { consentStatus: 'terminatedByTpp' });
@@ -149,6 +173,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     const again = await call(agents.aisp, 'DELETE', `/v1/consents/${consentId}`);
     assert.equal(again.status, 409);
     assert.equal(again.body!.tppMessages[0]?.code, 'STATUS_INVALID');
+    described('delete', '/v1/consents/{consentId}', again);
   });
 
   test('another TPP cannot read, see the status of or delete a consent: CONSENT_UNKNOWN 403; GETs write nothing', async () => {
@@ -165,6 +190,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
       const answer = await call(agents.other, method, path);
       assert.equal(answer.status, 403, `${method} ${path}`);
       assert.equal(answer.body!.tppMessages[0]?.code, 'CONSENT_UNKNOWN');
+      described(method.toLowerCase(), path.endsWith('/status') ? '/v1/consents/{consentId}/status' : '/v1/consents/{consentId}', answer);
       assert.equal(answer.headers.get('x-request-id'), answer.requestId);
     }
     await call(agents.aisp, 'GET', `/v1/consents/${consentId}`);
@@ -191,6 +217,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     });
     assert.equal(missing.status, 400);
     assert.equal(missing.body!.tppMessages[0]?.code, 'FORMAT_ERROR');
+    described('post', '/v1/consents', missing);
     assert.equal(missing.headers.get('x-request-id'), null);
     const malformed = await call(agents.aisp, 'GET', `/v1/consents/${randomUUID()}`, { requestId: 'not-a-uuid' });
     assert.equal(malformed.status, 400);
@@ -208,6 +235,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     const pisp = await create(agents.pispOnly);
     assert.equal(pisp.status, 401);
     assert.equal(pisp.body!.tppMessages[0]?.code, 'ROLE_INVALID');
+    described('post', '/v1/consents', pisp);
     assert.equal(pisp.headers.get('x-request-id'), pisp.requestId);
     const tpps = await tppRows();
     const anonymous = await create(agents.none);
