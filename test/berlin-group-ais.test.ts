@@ -6,10 +6,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { type Agent, fetch } from 'undici';
 import { auditHistory } from '../src/audit/audit-trail.ts';
+import { authoriseConsent } from '../src/consents/consent-service.ts';
+import { openAccount, postgresAccountDirectory } from '../src/customers/account-directory.ts';
+import { KyselyAdapter } from '../src/store/adapter.ts';
 import { issueCertificate } from '../src/http/dev-pki.ts';
 import { openApiDocument } from '../src/openapi/document.ts';
 import type { Psd2Role } from '../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from './support/assent.ts';
+import { createTestCustomer } from './support/customers.ts';
 
 /**
  * The Berlin Group AIS consent resource on a real Assent: real Postgres, real TLS, TPPs known only by a
@@ -174,6 +178,48 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     assert.equal(again.status, 409);
     assert.equal(again.body!.tppMessages[0]?.code, 'STATUS_INVALID');
     described('delete', '/v1/consents/{consentId}', again);
+  });
+
+  test('an authorised consent: valid; DELETE revokes it with its grant and tokens in one step, terminatedByTpp', async () => {
+    const consentId = (await create(agents.aisp)).body!.consentId;
+    const customer = await createTestCustomer(assent.db);
+    const account = await openAccount(assent.db, {
+      customerId: customer.id,
+      schemeName: 'UK.OBIE.IBAN',
+      identification: 'DE89370400440532013000',
+      name: 'Girokonto',
+      currency: 'EUR',
+      accountType: 'Personal',
+      accountSubtype: 'CurrentAccount',
+    });
+    const grantId = `grant-${randomUUID()}`;
+    await new KyselyAdapter(assent.db, 'Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+    await new KyselyAdapter(assent.db, 'AccessToken').upsert(`at-${grantId}`, { jti: `at-${grantId}`, grantId, kind: 'AccessToken' }, 3600);
+    await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
+      consentId,
+      clientId: 'PSDDE-BAFIN-123456',
+      customerId: customer.id,
+      accountIds: [account.id],
+      grantId,
+    });
+    assert.equal((await call(agents.aisp, 'GET', `/v1/consents/${consentId}/status`)).body!.consentStatus, 'valid');
+
+    assert.equal((await call(agents.aisp, 'DELETE', `/v1/consents/${consentId}`)).status, 204);
+    assert.equal((await call(agents.aisp, 'GET', `/v1/consents/${consentId}/status`)).body!.consentStatus, 'terminatedByTpp');
+    const stored = await assent.db
+      .selectFrom('consent')
+      .select(['status', 'ended_by'])
+      .where('id', '=', consentId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(stored, { status: 'Revoked', ended_by: 'tpp' });
+    const tokens = await assent.db
+      .selectFrom('oidc_model')
+      .select('id')
+      .where((eb) => eb.or([eb('id', '=', grantId), eb('grant_id', '=', grantId)]))
+      .execute();
+    assert.deepEqual(tokens, [], 'the grant and its access token are gone');
+    const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
+    assert.deepEqual(events, ['consent.created', 'consent.authorised', 'consent.revoked']);
   });
 
   test('another TPP cannot read, see the status of or delete a consent: CONSENT_UNKNOWN 403; GETs write nothing', async () => {
