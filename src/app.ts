@@ -7,6 +7,9 @@ import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
+import { berlinGroupApi } from './berlin-group/ais-router.ts';
+import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
+import { BG_PREFIX } from './berlin-group/routes.ts';
 import { consentApiRouter } from './consents/api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
@@ -85,7 +88,7 @@ export function assetRouter(views: Views) {
 
 /**
  * Hostile input is refused at the edge (http/hostile-input.ts) in the shape of the surface it was
- * sent to: the UK OB envelope on the consent and bank APIs, a page in the customer's browser, RFC 7591
+ * sent to: the UK OB envelope on the consent and bank APIs, the Berlin Group's tppMessages under /v1, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
@@ -93,6 +96,7 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
 function edgeRefusal(views: Views): EdgeRefusal {
   return (ctx, status, description) => {
     if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) return obEdgeRefusal(ctx, status, description);
+    if (under(ctx.path, BG_PREFIX)) return bgEdgeRefusal(ctx, status, description);
     // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
     // does not know, gets the page; a client's route gets OAuth JSON.
     const route = findRoute(ctx.method, ctx.path);
@@ -129,6 +133,7 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const grantsApi = grantsApiRouter(deps);
+  const berlinGroup = berlinGroupApi({ db: deps.db, logger, issuer: provider.issuer, eidasTpp: deps.eidasTpp });
   const providerCallback = provider.callback();
 
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
@@ -149,6 +154,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(bankApi.routes());
   app.use(eventsApi.routes());
   app.use(grantsApi.routes());
+  // Everything under /v1 (Berlin Group NextGenPSD2) answers there, never reaching the provider.
+  app.use(berlinGroup);
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   // Decoupled (CIBA) requests on the customer's dashboard and for the bank's app, under /dashboard.

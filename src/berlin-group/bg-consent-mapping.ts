@@ -1,13 +1,13 @@
 import type { BgHref } from './bg-error.ts';
 import { bankDateOf, endOfBankDate, lastBankDateBefore } from './bg-bank-time.ts';
-import type { BgAccess, BgConsentRequest } from './bg-consent-request.ts';
+import { type BgAccess, type BgConsentRequest, MAX_VALID_UNTIL } from './bg-consent-request.ts';
 import type { IbanAccountReference } from './bg-fields.ts';
 import type { BgHeaders } from './bg-headers.ts';
 import type { AccessConsent, AccessConsentDraft, AccountReference, Read, ReadScope } from './bg-model.ts';
 import { type BgConsentStatus, bgConsentStatusOf } from './bg-status.ts';
 
 /**
- * The AIS consent between the Berlin Group's words and the neutral model (bg-model.ts): the request into a
+ * The AIS consent between the Berlin Group's words and the consent model (src/consents/consent.ts, as bg-model.ts narrows it): the request into a
  * draft, the consent back out as the bodies of POST /v1/consents, GET /v1/consents/{consentId} and its
  * /status.
  *
@@ -53,13 +53,20 @@ export function readsOf(access: BgAccess): Read[] {
 /** The draft of a consent as requested, its validUntil (as granted) ending with that bank date. */
 export function accessConsentDraftOf(request: BgConsentRequest, headers: BgHeaders): AccessConsentDraft {
   return {
+    type: 'account_access',
     standard: 'berlin_group',
     reads: readsOf(request.access),
     expiresAt: endOfBankDate(request.validUntil),
+    transactionFrom: null,
+    transactionTo: null,
     recurring: request.recurringIndicator,
     frequencyPerDay: request.frequencyPerDay,
     combinedService: request.combinedServiceIndicator,
     redirectUri: headers.tppRedirectUri,
+    payment: null,
+    debtorAccount: null,
+    risk: {},
+    vrp: null,
   };
 }
 
@@ -116,8 +123,9 @@ export function consentInformationBody(consent: AccessConsent, links?: Record<st
   return {
     access: bgAccessOf(consent.reads),
     recurringIndicator: consent.recurring,
-    validUntil: lastBankDateBefore(consent.expiresAt),
-    frequencyPerDay: consent.frequencyPerDay,
+    // A Berlin Group consent always has both (accessConsentDraftOf); the model allows neither to be missing elsewhere.
+    validUntil: consent.expiresAt === null ? MAX_VALID_UNTIL : lastBankDateBefore(consent.expiresAt),
+    frequencyPerDay: consent.frequencyPerDay ?? 0,
     lastActionDate: bankDateOf(consent.statusUpdatedAt),
     consentStatus: bgConsentStatusOf(consent.status, consent.endedBy),
     ...(links && { _links: links }),

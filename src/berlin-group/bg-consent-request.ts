@@ -125,6 +125,9 @@ function consentSchema(policy: ConsentPolicy, today: string) {
 
 export type BgAccess = z.output<typeof access>;
 
+/** The request body's schema under the default policy, as the OpenAPI document describes it (src/openapi/). */
+export const consentRequestSchema = () => consentSchema(DEFAULT_CONSENT_POLICY, MAX_VALID_UNTIL);
+
 export interface BgConsentRequest {
   access: BgAccess;
   recurringIndicator: boolean;

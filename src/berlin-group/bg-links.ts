@@ -74,8 +74,11 @@ const href = (value: string): BgHref => ({ href: value });
 export type AuthorisationStart =
   /** TPP-Explicit-Authorisation-Preferred: the TPP starts the authorisation itself (POST .../authorisations). */
   | { explicit: true }
-  /** An authorisation was created with the resource (implicit start), in this approach. */
-  | { explicit: false; approach: ScaApproach; authorisationId: string };
+  /**
+   * An authorisation was created with the resource (implicit start), in this approach; authorisationId null
+   * when no sub-resource tracks it (the OAuth2 SCA approach: the authorisation is the OAuth flow itself).
+   */
+  | { explicit: false; approach: ScaApproach; authorisationId: string | null };
 
 /**
  * The `_links` of a created consent or payment: self, status, and either startAuthorisation (explicit) or
@@ -86,7 +89,7 @@ export function createdLinks(resource: BgResource, start: AuthorisationStart, is
   if (start.explicit) links.startAuthorisation = href(authorisationsPath(resource));
   else {
     if (start.approach === 'REDIRECT') links.scaOAuth = href(scaOAuthHref(issuer));
-    links.scaStatus = href(authorisationPath(resource, start.authorisationId));
+    if (start.authorisationId !== null) links.scaStatus = href(authorisationPath(resource, start.authorisationId));
   }
   links.self = href(resourcePath(resource));
   links.status = href(`${resourcePath(resource)}/status`);

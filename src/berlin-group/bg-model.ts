@@ -1,26 +1,28 @@
+import type { Consent, ConsentDraft } from '../consents/consent.ts';
+import type {
+  AccountReference as NeutralAccountReference,
+  ConsentStandard,
+  ConsentStatus,
+  EndedBy,
+  PaymentScheme as NeutralPaymentScheme,
+  ReadScope,
+} from '../protocol/consent-types.ts';
+
 /**
- * The standard-neutral consent model as the Berlin Group mapping sees it: a small local mirror of the terms
- * the consents domain is being given in parallel (issue 28), so that the mapping (bg-consent-mapping.ts,
- * bg-payment-mapping.ts) compiles and is tested now, and the integration adapts this one file to the
- * domain's own types (or replaces it with imports of them). Nothing here speaks the Berlin Group's words.
+ * The consent model (src/consents/consent.ts) as the Berlin Group mapping reads and writes it: the model's
+ * own types, narrowed to what a Berlin Group consent always has, plus what the model does not hold yet (the
+ * authorisation sub-resources; a payment initiation's terms, not mounted). Nothing here speaks the Berlin
+ * Group's words.
  */
 
-/** What may be read. A Berlin Group consent asks for these; UK permissions map onto the same words. */
-export type ReadScope =
-  'accounts.basic' | 'accounts.detail' | 'balances' | 'transactions.detail' | 'transactions.credits' | 'transactions.debits';
+export type { ConsentStatus, EndedBy, ReadScope };
+export type Standard = ConsentStandard;
 
-export type AccountScheme = 'iban' | 'sort_code_account_number';
-
-export interface AccountReference {
-  scheme: AccountScheme;
-  identification: string;
-  name?: string;
-  /**
-   * The account's currency, when the TPP named one (a multi-currency account under one IBAN). Not in the
-   * neutral spec as written: the integration keeps it there or accepts that GET answers without it.
-   */
-  currency?: string;
-}
+/**
+ * An account as the model names it, with the currency a TPP may add to an IBAN (a multi-currency account
+ * under one IBAN): kept in the consent's access jsonb, where the model's readers ignore it.
+ */
+export type AccountReference = NeutralAccountReference & { currency?: string };
 
 /** One thing that may be read, of which accounts: null means the customer picks them while authorising. */
 export interface Read {
@@ -28,26 +30,23 @@ export interface Read {
   accounts: AccountReference[] | null;
 }
 
-export type Standard = 'uk_ob_v3' | 'berlin_group';
-
-/** The domain's own lifecycle words (UK OB's, kept). */
-export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Revoked' | 'Expired' | 'Consumed';
-
-/** Who ended a consent that was revoked. */
-export type EndedBy = 'customer' | 'tpp' | 'bank';
-
-/** An account access consent to create, as the Berlin Group request asks for it. */
-export interface AccessConsentDraft {
+/** An account access consent to create, as the Berlin Group request asks for it: always an expiry and a frequency. */
+export interface AccessConsentDraft extends ConsentDraft {
+  type: 'account_access';
   standard: 'berlin_group';
   reads: Read[];
   /** The end of the last bank date the consent is valid on (validUntil included). */
   expiresAt: Date;
-  recurring: boolean;
   frequencyPerDay: number;
-  combinedService: boolean;
-  /** TPP-Redirect-URI: the authorization for this consent accepts exactly it. */
-  redirectUri: string | null;
 }
+
+/** What the Berlin Group answers of an AIS consent read of the model's Consent. */
+export type AccessConsent = Pick<
+  Consent,
+  'id' | 'status' | 'endedBy' | 'statusUpdatedAt' | 'expiresAt' | 'recurring' | 'frequencyPerDay'
+> & {
+  reads: Read[];
+};
 
 /** How far the customer's authorisation of a consent has come, when one was started. */
 export type AuthorisationStage = 'started' | 'sca_started' | 'customer_authenticated';
@@ -57,12 +56,15 @@ export interface Authorisation {
   stage: AuthorisationStage;
 }
 
-/** What the consents domain holds of a consent, as far as the Berlin Group answers read it. */
+/**
+ * A consent with its authorisation sub-resources (the Berlin Group's, not yet in the model: their rows are
+ * not mounted), as the SCA status answers read it.
+ */
 export interface ConsentState {
   id: string;
   standard: Standard;
   status: ConsentStatus;
-  /** Set when status is Revoked. */
+  /** Set when status is Revoked or Rejected. */
   endedBy: EndedBy | null;
   /** When the status last changed (lastActionDate). */
   statusUpdatedAt: Date;
@@ -72,12 +74,13 @@ export interface ConsentState {
   authorisations: Authorisation[];
 }
 
-export interface AccessConsent extends ConsentState, Omit<AccessConsentDraft, 'standard'> {}
-
 /** The SEPA schemes a Berlin Group payment product names. */
-export type PaymentScheme = 'sepa_credit_transfer' | 'sepa_instant_credit_transfer';
+export type PaymentScheme = Exclude<NeutralPaymentScheme, 'uk_domestic'>;
 
-/** A single payment to initiate: what is paid, from whom, to whom. Amounts are exact decimal strings. */
+/**
+ * A single payment to initiate (not mounted yet: the integration maps it onto the model's PaymentTerms and
+ * debtorAccount when the payment rows are served). Amounts are exact decimal strings.
+ */
 export interface PaymentConsentDraft {
   standard: 'berlin_group';
   scheme: PaymentScheme;

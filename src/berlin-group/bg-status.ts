@@ -25,7 +25,9 @@ const REVOKED_BY: Record<EndedBy, BgConsentStatus> = {
 const CONSENT_STATUS: Record<ConsentStatus, BgConsentStatus | typeof REVOKED_BY> = {
   AwaitingAuthorisation: 'received',
   Authorised: 'valid',
-  Rejected: 'rejected',
+  // The TPP's DELETE of a consent still awaiting the customer withdraws it (Rejected, ended by the TPP): the
+  // file's terminatedByTpp, "The corresponding consent has been terminated by the TPP", whatever its stage.
+  Rejected: { customer: 'rejected', tpp: 'terminatedByTpp', bank: 'rejected' },
   Revoked: REVOKED_BY,
   Expired: 'expired',
   // A one-off AIS consent that was used up: no longer valid, as the file's 'expired' says of a consent that ended.

@@ -1,53 +1,5 @@
-import type { Credential, Method, Psd2Role, Route } from '../protocol/routes.ts';
-
 /**
- * The Berlin Group NextGenPSD2 routes, one row each in the route table's shape (src/protocol/routes.ts),
- * with the Berlin Group's own operationIds (NextGenPSD2 OpenAPI file v1.3.11: createConsent,
- * getConsentInformation, deleteConsent, getConsentStatus, startConsentAuthorisation, getConsentAuthorisation,
- * getConsentScaStatus, initiatePayment, getPaymentInformation, cancelPayment, getPaymentInitiationStatus,
- * startPaymentAuthorisation, getPaymentInitiationAuthorisation, getPaymentInitiationScaStatus). The file's
- * payment paths are /v1/{payment-service}/{payment-product}/...; Assent offers the payment-service
- * `payments` (single payments) only, so it is part of the path, and {payment-product} is checked by the
- * handler (bg-payment-request.ts: PRODUCT_UNKNOWN for any but the two SEPA products).
- *
- * NOT YET in ROUTES: every row of the table must be served (test/routes.test.ts, test/api-inventory.test.ts,
- * test/declared-routes.test.ts), and these are mounted only once the integration has a router and the eIDAS
- * guard for the `eidas_certificate` credential. The integration splices BG_ROUTES into ROUTES.
+ * The Berlin Group NextGenPSD2 route rows live with the route table (src/protocol/berlin-group-routes.ts),
+ * which splices the served ones into ROUTES; re-exported here for the dialect's modules.
  */
-
-export const BG_PREFIX = '/v1';
-
-const CONSENT = `${BG_PREFIX}/consents/:consentId`;
-const PAYMENTS = `${BG_PREFIX}/payments/:paymentProduct`;
-const PAYMENT = `${PAYMENTS}/:paymentId`;
-
-const eidas = (role: Psd2Role): Credential => ({ kind: 'eidas_certificate', role });
-const AIS = eidas('PSP_AI');
-const PIS = eidas('PSP_PI');
-
-const row = (operationId: string, method: Method, path: string, credential: Credential, purpose: string): Route => ({
-  method,
-  path,
-  servedBy: 'assent',
-  caller: 'tpp',
-  purpose: `Berlin Group: ${purpose}`,
-  operationId,
-  credential,
-});
-
-export const BG_ROUTES: readonly Route[] = [
-  row('createConsent', 'POST', `${BG_PREFIX}/consents`, AIS, 'creates an account information consent'),
-  row('getConsentInformation', 'GET', CONSENT, AIS, 'reads an account information consent'),
-  row('deleteConsent', 'DELETE', CONSENT, AIS, 'terminates an account information consent (terminatedByTpp)'),
-  row('getConsentStatus', 'GET', `${CONSENT}/status`, AIS, "an account information consent's status"),
-  row('startConsentAuthorisation', 'POST', `${CONSENT}/authorisations`, AIS, "starts a consent's authorisation (explicit start)"),
-  row('getConsentAuthorisation', 'GET', `${CONSENT}/authorisations`, AIS, "the ids of a consent's authorisations"),
-  row('getConsentScaStatus', 'GET', `${CONSENT}/authorisations/:authorisationId`, AIS, "a consent authorisation's SCA status"),
-  row('initiatePayment', 'POST', PAYMENTS, PIS, 'initiates a SEPA (instant) credit transfer'),
-  row('getPaymentInformation', 'GET', PAYMENT, PIS, 'reads a payment initiation'),
-  row('cancelPayment', 'DELETE', PAYMENT, PIS, 'cancels a payment initiation not yet authorised'),
-  row('getPaymentInitiationStatus', 'GET', `${PAYMENT}/status`, PIS, "a payment initiation's transaction status"),
-  row('startPaymentAuthorisation', 'POST', `${PAYMENT}/authorisations`, PIS, "starts a payment's authorisation (explicit start)"),
-  row('getPaymentInitiationAuthorisation', 'GET', `${PAYMENT}/authorisations`, PIS, "the ids of a payment's authorisations"),
-  row('getPaymentInitiationScaStatus', 'GET', `${PAYMENT}/authorisations/:authorisationId`, PIS, "a payment authorisation's SCA status"),
-];
+export { BG_PREFIX, BG_ROUTES, BG_SERVED_OPERATIONS, BG_SERVED_ROUTES } from '../protocol/berlin-group-routes.ts';

@@ -5,6 +5,8 @@ import {
   type CustomerState,
   dashboardSessionGuard,
   type DashboardSessionSources,
+  eidasGuard,
+  type EidasSources,
   type InteractionEndedStep,
   interactionGuard,
   type InteractionSources,
@@ -26,7 +28,8 @@ import {
  * (src/http/route-guard.ts), which puts what it proved on `ctx.state`: `open` (none), `client` (an
  * access token: ctx.state.caller), `customer` (the dashboard's session: ctx.state.customer),
  * `interaction` (a live interaction: ctx.state.interaction), `operator` (the admin credentials:
- * ctx.state.operator). A route cannot be served without its row, and the row that mounts it is the one
+ * ctx.state.operator), `eidas` (a Berlin Group TPP's eIDAS certificate with the row's PSD2 role: what
+ * the identifying step proved, ctx.state.eidasTpp and ctx.state.eidasClientId). A route cannot be served without its row, and the row that mounts it is the one
  * that rate-limits it, labels its metrics and documents it in OpenAPI. Every mistake (no such row, no
  * declared credential, a credential the mount does not check, a router not given the proof the
  * credential needs) throws while the routers are built, so a server with one never starts.
@@ -40,10 +43,11 @@ const keysOf = (route: Route) => [route.operationId, `${route.method} ${route.pa
  * models and the request's client certificate (TokenSources) are passed flat, as the API routers'
  * dependencies carry them.
  */
-export interface CredentialSources<Operator = never> extends Partial<TokenSources> {
+export interface CredentialSources<Operator = never, Eidas = never> extends Partial<TokenSources> {
   dashboardSession?: DashboardSessionSources;
   interaction?: InteractionSources;
   operator?: OperatorSources<Operator>;
+  eidas?: EidasSources<Eidas>;
 }
 
 /** An interaction mount's step that answers an interaction that has ended (its decision already taken). */
@@ -51,7 +55,7 @@ export interface InteractionMountOptions {
   whenEnded: InteractionEndedStep;
 }
 
-export interface DeclaredRoutes<Operator = never> {
+export interface DeclaredRoutes<Operator = never, Eidas = never> {
   /** Mounts the row of a route anyone may call (credential `none`). */
   open(key: string, ...handlers: RouterMiddleware[]): void;
   /** Mounts the row of a route called with an access token, behind the guard; handlers read ctx.state.caller. */
@@ -63,6 +67,12 @@ export interface DeclaredRoutes<Operator = never> {
   interaction(key: string, options: InteractionMountOptions, ...handlers: RouterMiddleware<InteractionState>[]): void;
   /** Mounts the row of an admin API route (`admin_credentials`); handlers read ctx.state.operator. */
   operator(key: string, ...handlers: RouterMiddleware<OperatorState<Operator>>[]): void;
+  /**
+   * Mounts the row of a Berlin Group route (`eidas_certificate`): the TPP identified by its eIDAS
+   * certificate, then refused unless the certificate gives it the row's PSD2 role; handlers read the TPP
+   * the identifying step put on ctx.state.
+   */
+  eidas(key: string, ...handlers: RouterMiddleware<Eidas>[]): void;
 }
 
 /** What the token routers' route helpers take (a row mounted behind the token guard). */
@@ -99,6 +109,7 @@ const MOUNT_OF_KIND: Partial<Record<Credential['kind'], keyof DeclaredRoutes>> =
   dashboard_session: 'customer',
   interaction: 'interaction',
   admin_credentials: 'operator',
+  eidas_certificate: 'eidas',
 };
 
 function given<T>(source: T | undefined, key: string, what: string): T {
@@ -107,11 +118,11 @@ function given<T>(source: T | undefined, key: string, what: string): T {
 }
 
 /** `table` is ROUTES but for the admin listener (its inventory) and tests of how a mount takes a row. */
-export function declaredRoutes<Operator = never>(
+export function declaredRoutes<Operator = never, Eidas = never>(
   router: Router,
-  sources: CredentialSources<Operator> = {},
+  sources: CredentialSources<Operator, Eidas> = {},
   table: readonly Route[] = ROUTES,
-): DeclaredRoutes<Operator> {
+): DeclaredRoutes<Operator, Eidas> {
   /** The row of `key`, if `mount` is the one that checks its credential. */
   const take = (mount: keyof DeclaredRoutes, key: string) => {
     const row = rowOf(table, key);
@@ -163,6 +174,12 @@ export function declaredRoutes<Operator = never>(
     operator(key, ...handlers) {
       const { route } = take('operator', key);
       mount(route, operatorGuard(given(sources.operator, key, "the admin API's credentials")), handlers);
+    },
+    eidas(key, ...handlers) {
+      const { route, credential } = take('eidas', key);
+      if (credential.kind !== 'eidas_certificate')
+        throw new Error(`${key} is called with ${credential.kind}, which the eIDAS guard does not check`);
+      mount(route, eidasGuard(given(sources.eidas, key, 'the eIDAS identification of TPPs'), credential.role), handlers);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { RouterMiddleware } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { ClientKind } from '../protocol/client-kind.ts';
-import type { Caller, Credential, Route } from '../protocol/routes.ts';
+import type { Caller, Credential, Psd2Role, Route } from '../protocol/routes.ts';
 import type { ClientCertificateReader } from './client-certificate.ts';
 import { type Csrf, csrfProtection } from './csrf.ts';
 import { type ClientCaller, type PresentedTokenKind, verifyPresentedToken } from './presented-token.ts';
@@ -177,6 +177,26 @@ export function operatorGuard<Operator>(sources: OperatorSources<Operator>): Mid
   return async function guardRoute(ctx, next) {
     ctx.state.operator = sources.authenticateOperator(ctx);
     await next();
+  };
+}
+
+/**
+ * Berlin Group: how a TPP known by its eIDAS certificate is proven, passed in by the layer that owns the
+ * eIDAS trust (tpp/eidas-middleware.ts): `identify` checks the QWAC (and the request's signature where the
+ * bank requires one) and puts the TPP on ctx.state, throwing the certificate's refusal; `assertRole` throws
+ * unless that TPP's certificate gives it the role. Refusals are thrown for the Berlin Group error table.
+ */
+export interface EidasSources<State> {
+  identify: Middleware<State>;
+  assertRole(state: State, role: Psd2Role): void;
+}
+
+export function eidasGuard<State>(sources: EidasSources<State>, role: Psd2Role): Middleware<State> {
+  return async function guardRoute(ctx, next) {
+    await sources.identify(ctx, async () => {
+      sources.assertRole(ctx.state, role);
+      await next();
+    });
   };
 }
 

@@ -1,3 +1,4 @@
+import { BG_SERVED_ROUTES } from './berlin-group-routes.ts';
 import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
 import { CONSENT_SCOPES, SCOPE, SCOPE_OF, type Scope } from './scopes.ts';
 
@@ -373,6 +374,8 @@ export const ROUTES: readonly Route[] = [
     assent('POST', `${DECOUPLED_PATHS.api}/:id/deny`, 'customer', "for the bank's app: denies a decoupled request"),
     DASHBOARD_SESSION,
   ),
+  // Berlin Group NextGenPSD2 (issue 28): the operations served today, with the Berlin Group's operationIds.
+  ...BG_SERVED_ROUTES,
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', "the dashboard's stylesheet"),
   assent('GET', '/assets/assent.css', 'anyone', "the pages' stylesheet"),
   assent('GET', '/assets/brand.css', 'anyone', "the bank's colours (BANK_COLOUR_*) as CSS custom properties"),

@@ -242,7 +242,7 @@ const consentBody = (access: unknown, overrides: Record<string, unknown> = {}) =
   ...overrides,
 });
 
-const stored = (overrides: Partial<AccessConsent> = {}): AccessConsent => {
+const stored = (overrides: Partial<AccessConsent & ConsentState> = {}): AccessConsent & ConsentState => {
   const { standard, ...draft } = accessConsentDraftOf(parseConsentRequest(consentBody({ accounts: [] }), TODAY), headers());
   return {
     ...draft,
@@ -330,13 +330,20 @@ describe('AIS consent mapping', () => {
     );
     const draft = accessConsentDraftOf(request, headers({ 'tpp-redirect-uri': 'https://tpp.example/cb' }));
     assert.deepEqual(draft, {
+      type: 'account_access',
       standard: 'berlin_group',
       reads: [{ scope: 'accounts.detail', accounts: [{ scheme: 'iban', identification: DE }] }],
       expiresAt: new Date('2027-06-05T22:00:00.000Z'),
+      transactionFrom: null,
+      transactionTo: null,
       recurring: true,
       frequencyPerDay: 4,
       combinedService: true,
       redirectUri: 'https://tpp.example/cb',
+      payment: null,
+      debtorAccount: null,
+      risk: {},
+      vrp: null,
     });
   });
 

@@ -16,7 +16,7 @@ import { parseConsentRequest } from '../../src/berlin-group/bg-consent-request.t
 import { bgEdgeRefusal, BgError, bgErrors } from '../../src/berlin-group/bg-error.ts';
 import { type BgHeaderState, readBgHeaders } from '../../src/berlin-group/bg-headers.ts';
 import { chooseScaApproach, createdLinks, scaApproachHeader } from '../../src/berlin-group/bg-links.ts';
-import type { AccessConsent } from '../../src/berlin-group/bg-model.ts';
+import type { AccessConsent, ConsentState } from '../../src/berlin-group/bg-model.ts';
 import { readJsonBody } from '../../src/http/json-body.ts';
 import { refuseHostileInput } from '../../src/http/hostile-input.ts';
 
@@ -29,7 +29,7 @@ import { refuseHostileInput } from '../../src/http/hostile-input.ts';
 const ISSUER = 'https://assent.example';
 
 function bgApp() {
-  const consents = new Map<string, AccessConsent>();
+  const consents = new Map<string, AccessConsent & ConsentState>();
   const app = new Koa();
   app.use(refuseHostileInput(bgEdgeRefusal));
   app.use(bgErrors(pino({ level: 'silent' })));
@@ -40,7 +40,7 @@ function bgApp() {
     const approach = chooseScaApproach(headers, { decoupled: true });
     const draft = accessConsentDraftOf(asked, headers);
     const { standard, ...terms } = draft;
-    const consent: AccessConsent = {
+    const consent: AccessConsent & ConsentState = {
       ...terms,
       standard,
       id: randomUUID(),

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { consentRequestSchema } from '../berlin-group/bg-consent-request.ts';
+import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
+
+/**
+ * The Berlin Group NextGenPSD2 (v1.3.x) AIS consent resource, with the Berlin Group's own operationIds: the
+ * request body from the same zod schema that validates it (berlin-group/bg-consent-request.ts), the answers
+ * as berlin-group/bg-consent-mapping.ts builds them, every error as the NextGenPSD2 tppMessages envelope
+ * (berlin-group/bg-error.ts). The TPP is known by its eIDAS certificate (QWAC) over mTLS, no registration.
+ */
+
+/** berlin-group/bg-status.ts BgConsentStatus: the file's values plus terminatedByAspsp (a consent the bank ended). */
+const CONSENT_STATUSES = ['received', 'rejected', 'valid', 'revokedByPsu', 'expired', 'terminatedByTpp', 'terminatedByAspsp'] as const;
+
+const consentStatus = z.enum(CONSENT_STATUSES);
+const links = z.record(z.string(), z.object({ href: z.string() }));
+
+const consentsResponse201 = z.object({ consentStatus, consentId: z.string(), _links: links });
+const consentInformationResponse200 = z.object({
+  access: consentRequestSchema().shape.access,
+  recurringIndicator: z.boolean(),
+  validUntil: z.string().describe('ISODate: the last bank date the consent is valid on, as granted'),
+  frequencyPerDay: z.int(),
+  lastActionDate: z.string().describe('ISODate: the bank date of the last status change'),
+  consentStatus,
+  _links: links.optional(),
+});
+const consentStatusResponse200 = z.object({ consentStatus });
+const tppMessages = z.object({
+  tppMessages: z.array(
+    z.object({
+      category: z.literal('ERROR'),
+      code: z.string().describe('a NextGenPSD2 message code (FORMAT_ERROR, CONSENT_UNKNOWN, ROLE_INVALID, ...)'),
+      path: z.string().optional(),
+      text: z.string(),
+    }),
+  ),
+  _links: links.optional(),
+});
+
+const REQUEST_ID = {
+  ...header('X-Request-ID', true, 'ID of the request, a UUID; echoed on every answer when well formed'),
+  schema: { type: 'string', format: 'uuid' },
+};
+const SIGNATURE_HEADERS = [
+  header('Digest', false, 'required where the bank requires signed requests (BERLIN_GROUP_SIGNED_REQUESTS=required)'),
+  header('Signature', false, 'required where the bank requires signed requests'),
+  header('TPP-Signature-Certificate', false, "the TPP's QSealC, base64; required where the bank requires signed requests"),
+];
+const CONSENT_ID = {
+  name: 'consentId',
+  in: 'path',
+  required: true,
+  description: 'the consentId given at creation',
+  schema: { type: 'string' },
+};
+const RESPONSE_HEADERS = { 'X-Request-ID': { schema: { type: 'string', format: 'uuid' } } };
+
+const failure = (description: string) => ({ description, headers: RESPONSE_HEADERS, content: jsonBody('BgTppMessages') });
+const FAILURES = {
+  '400': failure('FORMAT_ERROR (a header, the path or the body), PARAMETER_NOT_SUPPORTED, SESSIONS_NOT_SUPPORTED'),
+  '401': failure('CERTIFICATE_INVALID, CERTIFICATE_EXPIRED, CERTIFICATE_BLOCKED, ROLE_INVALID (the QWAC lacks PSP_AI), SIGNATURE_INVALID'),
+  '403': failure('CONSENT_UNKNOWN: no such consent of this TPP'),
+  '405': failure('SERVICE_INVALID: this method is not supported on this resource'),
+  '409': failure('STATUS_INVALID: the consent has already ended'),
+  '413': { description: 'the body is over the limit (no body)' },
+  '415': { description: 'the body is not JSON (no body)' },
+  '429': { description: 'throttled (no body, Retry-After)' },
+  '503': { description: 'the database is unavailable (no body, Retry-After)' },
+};
+const without = (...statuses: (keyof typeof FAILURES)[]) =>
+  Object.fromEntries(Object.entries(FAILURES).filter(([status]) => !(statuses as string[]).includes(status)));
+
+const operations: Record<string, OperationDetail> = {
+  createConsent: {
+    summary: 'Create an account information consent',
+    description:
+      'The OAuth2 SCA approach (ASPSP-SCA-Approach REDIRECT): `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP runs the FAPI flow for scope `AIS:<consentId>` with TPP-Redirect-URI as its redirect_uri. Several recurring consents of one TPP may be valid at once.',
+    parameters: [
+      REQUEST_ID,
+      header('TPP-Redirect-URI', true, 'where the customer returns after the SCA; the authorization for this consent accepts exactly it'),
+      header('TPP-Nok-Redirect-URI', false, 'where the customer returns when the SCA failed'),
+      header('PSU-IP-Address', false, 'the customer is present when given (frequencyPerDay counts accesses without it)'),
+      header('PSU-ID', false, 'the customer, as the bank knows them'),
+      header('TPP-Redirect-Preferred', false, 'true or false'),
+      header('TPP-Decoupled-Preferred', false, 'true or false; this bank offers REDIRECT'),
+      header('TPP-Explicit-Authorisation-Preferred', false, 'true or false; the OAuth2 SCA approach starts the authorisation implicitly'),
+      ...SIGNATURE_HEADERS,
+    ],
+    requestBody: { required: true, content: jsonBody('BgConsentsRequest') },
+    responses: {
+      '201': {
+        description: 'received; where to authorise it (scaOAuth), itself and its status',
+        headers: {
+          ...RESPONSE_HEADERS,
+          'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT'] } },
+          Location: { schema: { type: 'string' } },
+        },
+        content: jsonBody('BgConsentsResponse201'),
+      },
+      ...without('403', '409'),
+    },
+  },
+  getConsentInformation: {
+    summary: 'Read an account information consent',
+    parameters: [CONSENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'the consent as granted', headers: RESPONSE_HEADERS, content: jsonBody('BgConsentInformationResponse200') },
+      ...without('409', '413', '415'),
+    },
+  },
+  getConsentStatus: {
+    summary: "An account information consent's status",
+    parameters: [CONSENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'its consentStatus', headers: RESPONSE_HEADERS, content: jsonBody('BgConsentStatusResponse200') },
+      ...without('409', '413', '415'),
+    },
+  },
+  deleteConsent: {
+    summary: 'Terminate an account information consent',
+    description:
+      'Ends the consent for the TPP (terminatedByTpp): one awaiting the customer is withdrawn, an authorised one revoked with every token of it.',
+    parameters: [CONSENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '204': { description: 'terminated (terminatedByTpp)', headers: RESPONSE_HEADERS },
+      ...without('413', '415'),
+    },
+  },
+};
+
+export const berlinGroupApi: ApiPart = {
+  tag: 'Berlin Group NextGenPSD2',
+  description:
+    "The Berlin Group NextGenPSD2 (v1.3.x) account information consent under /v1, with the Berlin Group's operationIds: a TPP known by its eIDAS certificate (QWAC with the PSD2 role PSP_AI) over mTLS, no prior registration; errors as tppMessages.",
+  schemas: {
+    BgConsentsRequest: jsonSchema(consentRequestSchema(), 'input'),
+    BgConsentsResponse201: jsonSchema(consentsResponse201, 'output'),
+    BgConsentInformationResponse200: jsonSchema(consentInformationResponse200, 'output'),
+    BgConsentStatusResponse200: jsonSchema(consentStatusResponse200, 'output'),
+    BgTppMessages: jsonSchema(tppMessages, 'output'),
+  },
+  operations,
+};
