@@ -75,20 +75,19 @@ export function listConsentsOfCustomer(db: Executor, customerId: string): Promis
   return db.selectFrom('consent').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').execute();
 }
 
+/** What an operator's consent search may name; every field narrows the search. */
+export interface ConsentFilter {
+  customerId?: string;
+  clientId?: string;
+  type?: ConsentType;
+  status?: ConsentStatus;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit: number;
+}
+
 /** Newest first; `status` is matched as effectiveStatus computes it at `now`. */
-export function selectConsents(
-  db: Executor,
-  filter: {
-    customerId?: string;
-    clientId?: string;
-    type?: ConsentType;
-    status?: ConsentStatus;
-    createdFrom?: Date;
-    createdTo?: Date;
-    limit: number;
-    now: Date;
-  },
-): Promise<ConsentRow[]> {
+export function selectConsents(db: Executor, filter: ConsentFilter & { now: Date }): Promise<ConsentRow[]> {
   let query = db.selectFrom('consent').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
   if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
   if (filter.clientId) query = query.where('client_id', '=', filter.clientId);

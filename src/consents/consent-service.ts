@@ -30,6 +30,7 @@ import {
   markConsumed,
   selectConsents,
   updateConsent,
+  type ConsentFilter,
 } from './consent-repository.ts';
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
 
@@ -187,15 +188,7 @@ export async function getConsentOfInteraction(db: Db, clientId: string, interact
   return row && toConsent(row);
 }
 
-export interface ConsentFilter {
-  customerId?: string;
-  clientId?: string;
-  type?: ConsentType;
-  status?: ConsentStatus;
-  createdFrom?: Date;
-  createdTo?: Date;
-  limit: number;
-}
+export type { ConsentFilter } from './consent-repository.ts';
 
 /** The operator's search, newest first; status is the effective one (an Authorised consent past its expiry is Expired). */
 export async function searchConsents(db: Db, filter: ConsentFilter): Promise<Consent[]> {
