@@ -6,8 +6,10 @@ import { sql } from 'kysely';
 import { openApiDocument } from '../src/openapi/document.ts';
 import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
 import type { ConsentDraft } from '../src/consents/consent.ts';
+import { recordConsentAccess } from '../src/consents/consent-access.ts';
 import { authoriseConsent, createConsent, revokeConsent } from '../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
+import { connectDatabase } from '../src/db/connect.ts';
 import { type TestAssent, startTestAssent } from './support/assent.ts';
 import type { MovableClock } from './support/clock.ts';
 import {
@@ -173,6 +175,52 @@ describe('account accesses counted against frequencyPerDay (bank API)', () => {
     const events = (await auditHistory(assent.db, 'consent', limited)).map((event) => event.event);
     assert.equal(events.filter((event) => event === 'consent.accessed').length, 4);
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', limited), { valid: true, length: events.length });
+  });
+
+  test('two instances (separate pools) racing on one consent still allow exactly the limit', async () => {
+    const consentId = await authorised(3);
+    const other = await connectDatabase({ databaseUrl: assent.databaseUrl, dataDir: assent.dataDir });
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 48 }, (_, index) =>
+          index % 2 === 0
+            ? access(consentId).then((response) => (response.status === 201 ? 'allowed' : exceeded(response) && 'refused'))
+            : recordConsentAccess(other, {
+                consentId,
+                resource: 'accounts',
+                accountId: null,
+                customerPresent: false,
+                actor: { kind: 'resource_server', id: bank.clientId },
+                bankTimeZone: BANK_TIME_ZONE,
+              }).then((decision) => decision.outcome),
+        ),
+      );
+      assert.equal(outcomes.filter((outcome) => outcome === 'allowed').length, 3);
+      assert.equal((await ledger(consentId)).length, 3);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  test('accesses racing a revocation: none is allowed after the revocation commits', async () => {
+    const consentId = await authorised(null);
+    const racing = Array.from({ length: 24 }, () => access(consentId));
+    const revoked = revokeConsent(assent.db, { consentId, actor: { kind: 'customer', id: people.customer.id } });
+    const responses = await Promise.all(racing);
+    await revoked;
+    for (const response of responses) {
+      if (response.status === 201) continue;
+      assert.equal(obError(response, 400).ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
+    }
+    const rows = await ledger(consentId);
+    assert.equal(rows.length, responses.filter((response) => response.status === 201).length);
+    const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
+    assert.equal(events.filter((event) => event === 'consent.accessed').length, rows.length);
+    assert.ok(
+      events.lastIndexOf('consent.accessed') < events.indexOf('consent.revoked'),
+      `every recorded access was decided before the revocation: ${events.join(', ')}`,
+    );
+    assert.equal(obError(await access(consentId), 400).ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
   });
 
   test('with the customer present (PSU-IP-Address) an access is recorded, never counted and never refused', async () => {
