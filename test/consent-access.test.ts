@@ -173,7 +173,7 @@ describe('account accesses counted against frequencyPerDay (bank API)', () => {
       assert.equal(row.day, today, "the bank's date in its time zone, from the database's clock");
     }
     const events = (await auditHistory(assent.db, 'consent', limited)).map((event) => event.event);
-    assert.equal(events.filter((event) => event === 'consent.accessed').length, 4);
+    assert.equal(events.filter((event) => event === 'access.recorded').length, 4);
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', limited), { valid: true, length: events.length });
   });
 
@@ -215,9 +215,9 @@ describe('account accesses counted against frequencyPerDay (bank API)', () => {
     const rows = await ledger(consentId);
     assert.equal(rows.length, responses.filter((response) => response.status === 201).length);
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
-    assert.equal(events.filter((event) => event === 'consent.accessed').length, rows.length);
+    assert.equal(events.filter((event) => event === 'access.recorded').length, rows.length);
     assert.ok(
-      events.lastIndexOf('consent.accessed') < events.indexOf('consent.revoked'),
+      events.lastIndexOf('access.recorded') < events.indexOf('consent.revoked'),
       `every recorded access was decided before the revocation: ${events.join(', ')}`,
     );
     assert.equal(obError(await access(consentId), 400).ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
@@ -343,7 +343,7 @@ describe('account accesses counted against frequencyPerDay (bank API)', () => {
       assert.equal((response.body as ObEnvelope).Errors[0]!.Path, 'PSU-IP-Address');
     }
     assert.equal((await ledger(consentId)).length, 0);
-    assert.equal((await auditHistory(assent.db, 'consent', consentId)).filter((event) => event.event === 'consent.accessed').length, 0);
+    assert.equal((await auditHistory(assent.db, 'consent', consentId)).filter((event) => event.event === 'access.recorded').length, 0);
   });
 
   test("a TPP's token is refused (403), even with every consent scope", async () => {

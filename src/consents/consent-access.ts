@@ -16,7 +16,8 @@ import type { Actor } from './consent-service.ts';
  * UK consents) limits the accesses made without the customer present on one bank date; an access with
  * the customer present is recorded but neither counted nor refused by it.
  *
- * An allowed access is written to the ledger and audited (`consent.accessed`) in one transaction. A refusal
+ * An allowed access is written to the ledger and audited (`access.recorded`: not a `consent.*` event,
+ * which the metrics count as transitions) in one transaction. A refusal
  * writes nothing: it changes nothing, a refused retry must not be able to grow the ledger, and what the
  * resource server is told is decided again from the same ledger on every request.
  */
@@ -99,7 +100,7 @@ export async function recordConsentAccess(db: Db, request: ConsentAccessRequest)
     await appendAuditEvent(trx, {
       subjectType: 'consent',
       subjectId: consentId,
-      event: 'consent.accessed',
+      event: 'access.recorded',
       actor: request.actor,
       details: {
         accessId,
