@@ -66,6 +66,8 @@ export interface AppDeps {
   eventLongPollSeconds: number;
   /** The OpenAPI document of every JSON API, served at /openapi.json. */
   openApi: OpenApiDocument;
+  /** The bank's IANA time zone (BANK_TIME_ZONE), whose days a consent's frequencyPerDay counts. */
+  bankTimeZone: string;
 }
 
 /** The pages' stylesheets, open to anyone. */

@@ -192,6 +192,7 @@ const environment = z.object({
   BANK_SUPPORT_URL: z
     .url({ protocol: /^https$/, error: 'must be an https URL (customers follow it from every page, e.g. https://bank.example/help)' })
     .optional(),
+  // The bank's zone: the pages' dates and times, and the bank day a consent's frequencyPerDay counts in.
   BANK_TIME_ZONE: timeZone.default('Europe/London'),
   ADMIN_HOST: z.string().default(ADMIN_LISTENER_DEFAULTS.host),
   ADMIN_PORT: port.default(ADMIN_LISTENER_DEFAULTS.port),

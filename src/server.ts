@@ -356,6 +356,7 @@ async function assemble(
     rateLimits: config.rateLimits,
     eventLongPollSeconds: config.events.longPollSeconds,
     openApi,
+    bankTimeZone: config.branding.timeZone,
   });
   return { provider, outbound, app, opsApp, openApi, keyWatch, demo };
 }

@@ -8,6 +8,7 @@ import type { Db } from '../db/connect.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { declaredRoutes } from '../http/declared-routes.ts';
 import { bankConsentBody } from './bank-consent-body.ts';
+import { consentAccessRoute } from './consent-access-route.ts';
 import { vrpPaymentRoute } from './vrp-payment-route.ts';
 
 export interface BankApiDeps {
@@ -15,10 +16,13 @@ export interface BankApiDeps {
   db: Db;
   presentedCertificate: ClientCertificateReader;
   logger: Logger;
+  /** The bank's IANA time zone (BANK_TIME_ZONE): the days a consent's frequencyPerDay counts. */
+  bankTimeZone: string;
 }
 
 /**
- * The bank's resource servers read any consent and consume payment consents; service errors leave in the
+ * The bank's resource servers read any consent, consume payment consents, decide VRP payments and record
+ * account accesses; service errors leave in the
  * UK OB envelope through ob-api's one table. Mounted through the route table, whose rows ask for a
  * resource server's token with the `bank` scope (a TPP's is refused, whatever its scope).
  */
@@ -43,5 +47,6 @@ export function bankApiRouter(deps: BankApiDeps) {
   });
 
   vrpPaymentRoute(routes, db);
+  consentAccessRoute(routes, db, deps.bankTimeZone);
   return router;
 }

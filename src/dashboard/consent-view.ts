@@ -252,6 +252,8 @@ function whatHappened(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
       return w.t('dash.event.vrpAccepted', { tpp: tpp.name });
     case 'vrp.payment.refused':
       return w.t('dash.event.vrpRefused', { tpp: tpp.name });
+    case 'access.recorded':
+      return w.t('dash.event.accessed', { tpp: tpp.name });
     default:
       return w.t('dash.event.other');
   }

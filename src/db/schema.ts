@@ -263,6 +263,28 @@ export interface VrpPaymentTable {
   created_at: ColumnType<Date, Date, never>;
 }
 
+/**
+ * Every account access a resource server recorded under a consent and was allowed (consents/consent-access.ts);
+ * insert-only. frequencyPerDay counts the rows of one bank day without the customer present.
+ */
+export interface ConsentAccessTable {
+  id: Generated<string>;
+  consent_id: string;
+  /** The database's clock when it was decided. */
+  at: ColumnType<Date, Date, never>;
+  /**
+   * The day of `at` in the bank's time zone: a Postgres date, written as 'YYYY-MM-DD'; node-postgres reads it
+   * as a Date at this host's local midnight, so compare days as `bank_date::text`.
+   */
+  bank_date: ColumnType<Date, string, never>;
+  customer_present: ColumnType<boolean, boolean, never>;
+  /** What was read ('accounts', 'balances', 'transactions' or the resource server's own label). */
+  resource: ColumnType<string, string, never>;
+  account_id: ColumnType<string | null, string | null, never>;
+  /** The client id of the resource server that recorded it. */
+  resource_server: ColumnType<string, string, never>;
+}
+
 /** Software statement ids already presented, per directory (replay detection). */
 export interface SoftwareStatementUseTable {
   directory: string;
@@ -396,6 +418,7 @@ export interface Database {
   consent_use: ConsentUseTable;
   decoupled_request: DecoupledRequestTable;
   vrp_payment: VrpPaymentTable;
+  consent_access: ConsentAccessTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;
@@ -417,6 +440,7 @@ export type TppRow = Selectable<TppTable>;
 export type NewTpp = Insertable<TppTable>;
 export type ConsentRow = Selectable<ConsentTable>;
 export type VrpPaymentRow = Selectable<VrpPaymentTable>;
+export type ConsentAccessRow = Selectable<ConsentAccessTable>;
 export type NewConsent = Insertable<ConsentTable>;
 
 export type EventSubscriptionRow = Selectable<EventSubscriptionTable>;

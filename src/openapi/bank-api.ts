@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessRecorded, accessRequest } from '../bank/consent-access-route.ts';
 import { paymentRequest } from '../bank/vrp-payment-route.ts';
 import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
@@ -6,7 +7,7 @@ import { ACCOUNT_REFERENCE_SCHEMES, CONSENT_STANDARDS, CONSENT_TYPES, ENDED_BY, 
 import { type ApiPart, header, jsonBody, jsonSchema } from './api-part.ts';
 import { obError } from './consent-api.ts';
 
-/** The bank's resource servers: the whole consent behind a token, consumption of payment consents, VRP payments. */
+/** The bank's resource servers: the whole consent behind a token, consumption of payment consents, VRP payments, account accesses. */
 
 const dateTime = z.iso.datetime({ offset: true });
 const account = z.looseObject({ SchemeName: z.string(), Identification: z.string() });
@@ -68,6 +69,11 @@ const paymentAccepted = z.object({
   }),
 });
 
+/** The Berlin Group envelope of ACCESS_EXCEEDED, passed on by the resource server to the TPP as it is. */
+const accessExceeded = z.object({
+  tppMessages: z.array(z.object({ category: z.literal('ERROR'), code: z.literal('ACCESS_EXCEEDED'), text: z.string() })),
+});
+
 const FAILURES = {
   '401': obError('missing, inactive or wrongly bound access token'),
   '403': obError("not a resource server's token with the bank scope"),
@@ -82,6 +88,9 @@ export const bankApi: ApiPart = {
     BankConsent: jsonSchema(bankConsent, 'output'),
     VrpPaymentRequest: jsonSchema(paymentRequest, 'input'),
     VrpPaymentAccepted: jsonSchema(paymentAccepted, 'output'),
+    ConsentAccessRequest: jsonSchema(accessRequest, 'input'),
+    ConsentAccessRecorded: jsonSchema(accessRecorded, 'output'),
+    BgAccessExceeded: jsonSchema(accessExceeded, 'output'),
   },
   operations: {
     getBankConsent: { responses: { '200': CONSENT, ...FAILURES } },
@@ -101,6 +110,23 @@ export const bankApi: ApiPart = {
       responses: {
         '201': { description: 'accepted, with what remains of each limit', content: jsonBody('VrpPaymentAccepted') },
         '400': obError('refused: UK.OBIE.Rules.FailsControlParameters naming the limit, or UK.OBIE.Resource.InvalidConsentStatus'),
+        ...FAILURES,
+      },
+    },
+    recordConsentAccess: {
+      description:
+        "Asked before each account access under an account-access consent. With PSU-IP-Address (the customer is present) the access is recorded but not counted; without it, it counts against the consent's frequencyPerDay on the bank's day (BANK_TIME_ZONE).",
+      parameters: [header('PSU-IP-Address', false, "the customer's IP address as the TPP gave it: the customer is present")],
+      requestBody: { required: true, content: jsonBody('ConsentAccessRequest') },
+      responses: {
+        '201': { description: "recorded, with today's count", content: jsonBody('ConsentAccessRecorded') },
+        '400': obError(
+          'a bad body or PSU-IP-Address; UK.OBIE.Resource.InvalidConsentStatus (not Authorised, or expired); UK.OBIE.Resource.ConsentMismatch (not an account-access consent)',
+        ),
+        '429': {
+          description: "ACCESS_EXCEEDED (Berlin Group's envelope): frequencyPerDay is used up for today; nothing recorded",
+          content: jsonBody('BgAccessExceeded'),
+        },
         ...FAILURES,
       },
     },

@@ -305,6 +305,15 @@ export const ROUTES: readonly Route[] = [
     assent('POST', `${BANK_PREFIX}/payment-consents/:consentId/consume`, 'resource_server', 'marks a single-use payment consent consumed'),
   ),
   json(
+    'recordConsentAccess',
+    assent(
+      'POST',
+      `${BANK_PREFIX}/consents/:consentId/accesses`,
+      'resource_server',
+      'records one account access under an account-access consent, against its frequencyPerDay',
+    ),
+  ),
+  json(
     'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
     assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', "VRP funds confirmation with the customer's access token"),
     customerToken(SCOPE_OF.domestic_vrp),

@@ -403,6 +403,7 @@ export const de = {
     '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter keine Zahlungen mehr ausführen.',
   'dash.event.vrpAccepted': '{tpp} hat eine Zahlung ausgeführt',
   'dash.event.vrpRefused': 'Eine Zahlung von {tpp} wurde abgelehnt: Sie lag außerhalb der Grenzen oder die Einwilligung war beendet',
+  'dash.event.accessed': '{tpp} hat Ihre Kontoinformationen abgerufen',
   'otp.vrpIntro':
     'Mit Ihrem Code bestätigen Sie, dass Sie selbst {tpp} Zahlungen innerhalb dieser Grenzen erlauben. Er gilt nur für diese Grenzen:',
   'vrp.heading': 'Die Zahlungen',

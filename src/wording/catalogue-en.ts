@@ -385,6 +385,7 @@ export const en = {
   'dash.revoke.loses.domestic_vrp': '{tpp} loses access at once: it can no longer make payments with this consent.',
   'dash.event.vrpAccepted': '{tpp} made a payment',
   'dash.event.vrpRefused': 'A payment by {tpp} was refused: it was outside the limits or the consent had ended',
+  'dash.event.accessed': '{tpp} read your account information',
   'otp.vrpIntro':
     'Your code confirms that it is you letting {tpp} make payments within these limits, and it is valid for these limits only:',
   'vrp.heading': 'The payments',

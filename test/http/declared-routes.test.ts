@@ -182,7 +182,14 @@ describe("the dashboard's session guard answers a signed-out caller as its surfa
 
 test("every row Assent serves itself (servedBy assent or admin) is mounted from its row, behind its credential's guard, by Assent's routers", () => {
   const stub = {} as never;
-  const deps = { ...NO_TOKENS, db: {} as Db, logger: pino({ level: 'silent' }), accounts: {} as AccountDirectory, longPollSeconds: 1 };
+  const deps = {
+    ...NO_TOKENS,
+    db: {} as Db,
+    logger: pino({ level: 'silent' }),
+    accounts: {} as AccountDirectory,
+    longPollSeconds: 1,
+    bankTimeZone: 'UTC',
+  };
   const routers = [
     consentApiRouter(deps),
     eventsApiRouter(deps),
@@ -236,7 +243,14 @@ function callGrants(tokens: TokenSources) {
 }
 
 test('every token route of the table is mounted behind the guard, and only there', () => {
-  const deps = { ...NO_TOKENS, db: {} as Db, logger: pino({ level: 'silent' }), accounts: {} as AccountDirectory, longPollSeconds: 1 };
+  const deps = {
+    ...NO_TOKENS,
+    db: {} as Db,
+    logger: pino({ level: 'silent' }),
+    accounts: {} as AccountDirectory,
+    longPollSeconds: 1,
+    bankTimeZone: 'UTC',
+  };
   const routers = [consentApiRouter(deps), eventsApiRouter(deps), bankApiRouter(deps), grantsApiRouter(deps)];
   const mounted = routers.flatMap((router) =>
     router.stack
