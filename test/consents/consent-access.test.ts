@@ -3,15 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { sql } from 'kysely';
-import { openApiDocument } from '../src/openapi/document.ts';
-import { auditHistory, verifyAuditChain } from '../src/audit/audit-trail.ts';
-import type { ConsentDraft } from '../src/consents/consent.ts';
-import { recordConsentAccess } from '../src/consents/consent-access.ts';
-import { authoriseConsent, createConsent, revokeConsent } from '../src/consents/consent-service.ts';
-import { postgresAccountDirectory } from '../src/customers/account-directory.ts';
-import { connectDatabase } from '../src/db/connect.ts';
-import { type TestAssent, startTestAssent } from './support/assent.ts';
-import type { MovableClock } from './support/clock.ts';
+import { openApiDocument } from '../../src/openapi/document.ts';
+import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
+import type { ConsentDraft } from '../../src/consents/consent.ts';
+import { recordConsentAccess } from '../../src/consents/consent-access.ts';
+import { authoriseConsent, createConsent, revokeConsent } from '../../src/consents/consent-service.ts';
+import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
+import { connectDatabase } from '../../src/db/connect.ts';
+import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import type { MovableClock } from '../support/clock.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -19,10 +19,10 @@ import {
   ConsentApiClient,
   DOMESTIC_PAYMENT,
   domesticPaymentRequest,
-} from './support/consent-api.ts';
-import { customerWithAccounts } from './support/granted-consents.ts';
-import { TestResourceServer } from './support/resource-server.ts';
-import { createTestTpp } from './support/tpp.ts';
+} from '../support/consent-api.ts';
+import { customerWithAccounts } from '../support/granted-consents.ts';
+import { TestResourceServer } from '../support/resource-server.ts';
+import { createTestTpp } from '../support/tpp.ts';
 
 /**
  * Issue 28, access counting: the bank's resource server records each account access through the bank API;
