@@ -1,4 +1,4 @@
-import Koa, { type Middleware } from 'koa';
+import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ import type { Metrics } from './ops/metrics.ts';
 import { rateLimit, type RateLimits, throttleClientRequests } from './ops/rate-limit.ts';
 import { logProviderErrors, requestLog } from './ops/request-log.ts';
 import { countIntrospections, countIssuedTokens, requestMetrics } from './ops/request-metrics.ts';
-import type { EidasState } from './tpp/eidas-middleware.ts';
+import type { EidasTppMiddleware } from './tpp/eidas-middleware.ts';
 
 export interface AppDeps {
   provider: Provider;
@@ -48,7 +48,7 @@ export interface AppDeps {
   logger: Logger;
   presentedCertificate: ClientCertificateReader;
   /** Berlin Group: the TPP a request's QWAC names, on ctx.state (tpp/eidas-middleware.ts), for its routes to mount. */
-  eidasTpp: Middleware<EidasState>;
+  eidasTpp: EidasTppMiddleware;
   /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
   forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */

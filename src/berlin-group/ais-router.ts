@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.ts';
 import { declaredRoutes } from '../http/declared-routes.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { assertRole } from '../tpp/eidas-identity.ts';
-import type { EidasState } from '../tpp/eidas-middleware.ts';
+import type { EidasState, EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
 import { bankDateOf } from './bg-bank-time.ts';
 import { accessConsentDraftOf, consentCreatedBody, consentInformationBody, consentStatusBody } from './bg-consent-mapping.ts';
 import { parseConsentRequest } from './bg-consent-request.ts';
@@ -36,7 +36,7 @@ export interface AisRouterDeps {
   /** The issuer, for the scaOAuth link (its RFC 8414 metadata) and Location. */
   issuer: string;
   /** Identifies the TPP by its QWAC (tpp/eidas-middleware.ts). */
-  eidasTpp: Middleware<EidasState>;
+  eidasTpp: EidasTppMiddleware;
 }
 
 type AisState = EidasState & BgHeaderState;
@@ -54,7 +54,7 @@ export function aisRouter(deps: AisRouterDeps): Router {
   const { db, issuer } = deps;
   const router = new Router();
   const routes = declaredRoutes<never, AisState>(router, {
-    eidas: { identify: deps.eidasTpp as Middleware<AisState>, assertRole: (state, role) => assertRole(state.eidasTpp, role) },
+    eidas: { identify: (role) => deps.eidasTpp((tpp) => assertRole(tpp, role)) as Middleware<AisState> },
   });
 
   routes.eidas('createConsent', readBgHeaders, async (ctx) => {

@@ -182,21 +182,19 @@ export function operatorGuard<Operator>(sources: OperatorSources<Operator>): Mid
 
 /**
  * Berlin Group: how a TPP known by its eIDAS certificate is proven, passed in by the layer that owns the
- * eIDAS trust (tpp/eidas-middleware.ts): `identify` checks the QWAC (and the request's signature where the
- * bank requires one) and puts the TPP on ctx.state, throwing the certificate's refusal; `assertRole` throws
- * unless that TPP's certificate gives it the role. Refusals are thrown for the Berlin Group error table.
+ * eIDAS trust (tpp/eidas-middleware.ts): `identify(role)` is the step that checks the QWAC (and the request's
+ * signature where the bank requires one), refuses a TPP whose certificate lacks the role before anything is
+ * written (its row on first contact included), and puts the TPP on ctx.state. Refusals are thrown for the
+ * Berlin Group error table.
  */
 export interface EidasSources<State> {
-  identify: Middleware<State>;
-  assertRole(state: State, role: Psd2Role): void;
+  identify(role: Psd2Role): Middleware<State>;
 }
 
 export function eidasGuard<State>(sources: EidasSources<State>, role: Psd2Role): Middleware<State> {
-  return async function guardRoute(ctx, next) {
-    await sources.identify(ctx, async () => {
-      sources.assertRole(ctx.state, role);
-      await next();
-    });
+  const identify = sources.identify(role);
+  return function guardRoute(ctx, next) {
+    return identify(ctx, next);
   };
 }
 

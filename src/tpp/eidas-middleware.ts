@@ -49,8 +49,15 @@ export interface EidasState {
  * (certificate_invalid, certificate_expired, certificate_blocked, signature_invalid) for the edge's
  * error table to word; on success puts the TPP on ctx.state.
  */
-export function eidasTppMiddleware(deps: EidasTppDeps): Middleware<EidasState> {
-  return async (ctx, next) => {
+/**
+ * The identifying step of one route: `admit` (the route's own check of the TPP, such as its PSD2 role)
+ * runs once the certificate (and signature) passed and before the TPP's row is made on first contact, so
+ * a TPP the route refuses leaves no trace either.
+ */
+export type EidasTppMiddleware = (admit?: (tpp: EidasTpp) => void) => Middleware<EidasState>;
+
+export function eidasTppMiddleware(deps: EidasTppDeps): EidasTppMiddleware {
+  return (admit) => async (ctx, next) => {
     const presented = deps.presentedCertificate(ctx.req);
     if (!presented) throw new CertificateInvalid('no TLS client certificate (QWAC) was presented');
     const trust = await deps.trust.current();
@@ -59,6 +66,7 @@ export function eidasTppMiddleware(deps: EidasTppDeps): Middleware<EidasState> {
       const body = await readRequestBody(ctx);
       verifyRequestSignature({ method: ctx.method, path: ctx.originalUrl, headers: ctx.req.headers, body, qwacTpp: tpp }, trust);
     }
+    admit?.(tpp);
     // Only a request that passed every check may make the TPP's row: a refused one changes nothing.
     const { clientId } = await ensureEidasTpp(deps.db, tpp);
     ctx.state.eidasTpp = tpp;

@@ -276,14 +276,16 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     assert.equal(await consentRows(), rows);
   });
 
-  test('a certificate without PSP_AI: ROLE_INVALID 401; no client certificate: CERTIFICATE_INVALID 401; nothing written', async () => {
+  test('a certificate without PSP_AI: ROLE_INVALID 401, and no TPP row on its first contact; no client certificate: CERTIFICATE_INVALID 401; nothing written', async () => {
     const rows = await consentRows();
+    const tppsBefore = await tppRows();
     const pisp = await create(agents.pispOnly);
     assert.equal(pisp.status, 401);
     assert.equal(pisp.body!.tppMessages[0]?.code, 'ROLE_INVALID');
     described('post', '/v1/consents', pisp);
     assert.equal(pisp.headers.get('x-request-id'), pisp.requestId);
     const tpps = await tppRows();
+    assert.equal(tpps, tppsBefore, 'a TPP refused for its role makes no TPP row either');
     const anonymous = await create(agents.none);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.body!.tppMessages[0]?.code, 'CERTIFICATE_INVALID');

@@ -46,7 +46,7 @@ function eidasApp(db: Db, trust: EidasTrust, signedRequests: SignedRequests, ove
     trustedProxies: overProxy ? ['127.0.0.1'] : [],
     trustedCas: [],
   });
-  app.use(eidasTppMiddleware({ db, trust, presentedCertificate, signedRequests }));
+  app.use(eidasTppMiddleware({ db, trust, presentedCertificate, signedRequests })());
   app.use((ctx) => {
     ctx.body = { organizationId: ctx.state.eidasTpp.organizationId, roles: ctx.state.eidasTpp.roles, clientId: ctx.state.eidasClientId };
   });
