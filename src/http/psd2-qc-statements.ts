@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
  * has no type for it; decoded from any presented certificate with asn1js (`readPsd2QcStatement`).
  */
 
-import type { Psd2Role } from '../protocol/routes.ts';
+import type { Psd2Role } from '../protocol/route-row.ts';
 
 export const QC_STATEMENTS_OID = '1.3.6.1.5.5.7.1.3';
 

@@ -1,4 +1,4 @@
-import type { Credential, Method, Psd2Role, Route } from './routes.ts';
+import type { Credential, Method, Psd2Role, Route } from './route-row.ts';
 
 /**
  * The Berlin Group NextGenPSD2 routes, one row each in the route table's shape (./routes.ts), with the

@@ -1,5 +1,6 @@
 import { BG_SERVED_ROUTES } from './berlin-group-routes.ts';
 import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
+import type { Caller, Credential, Method, RateLimitPolicy, Route } from './route-row.ts';
 import { CONSENT_SCOPES, SCOPE, SCOPE_OF, type Scope } from './scopes.ts';
 
 /**
@@ -11,67 +12,8 @@ import { CONSENT_SCOPES, SCOPE, SCOPE_OF, type Scope } from './scopes.ts';
  * an operation of the one OpenAPI document (src/openapi/), secured as its credential says.
  */
 
-export const RATE_LIMIT_POLICIES = ['login', 'otp', 'par', 'token', 'registration', 'backchannel'] as const;
-export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-/**
- * Who calls a route: `anyone` (public documents), `customer` (a browser), `client` (any registered
- * client authenticating itself), `tpp` (a TPP: with a software statement, a registration access token
- * or a client_credentials token at the consent API), `resource_server` (the bank's own), `operator`.
- */
-export const CALLERS = ['anyone', 'customer', 'client', 'tpp', 'resource_server', 'operator'] as const;
-export type Caller = (typeof CALLERS)[number];
-
-/**
- * How the caller of a JSON API proves who it is; the OpenAPI document's security requirements follow from
- * it. Access tokens are always sender-constrained (DPoP or the mTLS certificate) and must carry at least one
- * scope of `anyScopeOf`.
- */
-export type Credential =
-  | { kind: 'none' }
-  /** At the provider's endpoints: private_key_jwt or tls_client_auth. */
-  | { kind: 'client_authentication' }
-  | { kind: 'client_credentials_token'; anyScopeOf: readonly Scope[] }
-  /** The access token a customer granted (PAR + authorization code). */
-  | { kind: 'customer_access_token'; anyScopeOf: readonly Scope[] }
-  /** RFC 7592: the token handed out at registration. */
-  | { kind: 'registration_access_token' }
-  /** RFC 7591: the signed software statement in the body is the credential. */
-  | { kind: 'software_statement' }
-  /** The admin token or an admin client certificate. */
-  | { kind: 'admin_credentials' }
-  /**
-   * The browser holds the cookie of the live oidc-provider interaction named in the URL (with the form's
-   * CSRF token bound to it). Not a signed-in customer: the password and one-time-code steps come before
-   * the customer is authenticated.
-   */
-  | { kind: 'interaction' }
-  /** The dashboard's own session cookie, after the customer's sign-in with SCA (pages: with the form's CSRF token). */
-  | { kind: 'dashboard_session' }
-  /**
-   * Berlin Group NextGenPSD2: a TPP known by its eIDAS certificate (QWAC, over mTLS) and nothing else, no
-   * prior registration; the certificate's PSD2 QC statement must give it `role`.
-   */
-  | { kind: 'eidas_certificate'; role: Psd2Role };
-
-/** The PSD2 roles of an eIDAS certificate (ETSI TS 119 495): account servicing, payment initiation, account information, card-based payment instruments. */
-export type Psd2Role = 'PSP_AS' | 'PSP_PI' | 'PSP_AI' | 'PSP_IC';
-
-export interface Route {
-  method: Method;
-  path: string;
-  /** `engine`: oidc-provider answers it; `assent`: one of Assent's routers; `admin`: the admin listener. */
-  servedBy: 'engine' | 'assent' | 'admin';
-  caller: Caller;
-  rateLimit?: RateLimitPolicy;
-  purpose: string;
-  /** A JSON API's stable OpenAPI operationId; pages, redirects and stylesheets have none. */
-  operationId?: string;
-  /** When the caller proves itself otherwise than its kind usually does (see credentialOf). */
-  credential?: Credential;
-}
+export { CALLERS, RATE_LIMIT_POLICIES } from './route-row.ts';
+export type { Caller, Credential, Method, Psd2Role, RateLimitPolicy, Route } from './route-row.ts';
 
 /**
  * How each kind of caller usually proves itself; a TPP and a customer do so in several ways (a customer:
