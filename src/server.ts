@@ -10,7 +10,7 @@ import { logAuthenticationDevice, type TriggerAuthenticationDevice } from './cib
 import { backchannelHooks } from './ciba/backchannel-hooks.ts';
 import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
 import { guardCibaPolling } from './ciba/poll-guard.ts';
-import { type Config, plannedListeners } from './config.ts';
+import { type Config, ConfigError, plannedListeners } from './config.ts';
 import { ensureDataDir } from './db/data-dir.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
@@ -22,6 +22,7 @@ import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { databaseKnowsTimeZone } from './consents/consent-access-repository.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
@@ -201,6 +202,10 @@ async function openDatabase(config: Config, logger: Logger, life: Lifecycle): Pr
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const zone = config.branding.timeZone;
+  // Node accepted the name (config.ts); the bank's day is Postgres's reading of it (consent accesses).
+  if (!(await databaseKnowsTimeZone(db, zone)))
+    throw new ConfigError(`BANK_TIME_ZONE must be a time zone the database knows by name, e.g. Europe/Berlin (got "${zone}")`);
   return db;
 }
 

@@ -14,6 +14,10 @@ import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
  * reader the first): every API of Assent's own refuses it in its shape and writes nothing.
  */
 
+/** A UK account-access consent body naming Permissions twice. */
+const body = (permissions: string) =>
+  `{"Data":{"Permissions":${permissions},"Permissions":["ReadAccountsBasic"],"ExpirationDateTime":"2099-01-01T00:00:00Z"},"Risk":{}}`;
+
 describe('duplicate member names', () => {
   test('found in any object at any depth, escapes decoded; the same name in different objects is not a duplicate', () => {
     assert.equal(duplicateMemberName('{"a":1,"a":2}'), 'a');
@@ -29,9 +33,6 @@ describe('duplicate member names', () => {
   const assent = useAssent();
   const tpp = useTpp(assent, { auth: 'tls_client_auth' });
   const api = useConsentApi(assent, tpp);
-
-  const body = (permissions: string) =>
-    `{"Data":{"Permissions":${permissions},"Permissions":["ReadAccountsBasic"],"ExpirationDateTime":"2099-01-01T00:00:00Z"},"Risk":{}}`;
 
   test('the UK consent API: 400 UK.OBIE.Resource.InvalidFormat naming the member, no consent made (the same body once is accepted)', async () => {
     const accepted = await api.call('POST', ACCOUNT_ACCESS, {
