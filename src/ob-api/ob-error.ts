@@ -61,10 +61,11 @@ export const obV3Envelope: ObEnvelope = (status, message, problems) => ({
 
 /** Answers an ObError: its status, its headers and the envelope. */
 function answer(ctx: Context, error: ObError, envelope: ObEnvelope) {
+  // An explicit null is an empty body (Koa would otherwise write the status text); set before the
+  // status, which Koa would otherwise turn into 204.
+  ctx.body = envelope(error.status, error.message, error.problems) ?? null;
   ctx.status = error.status;
   ctx.set(error.headers);
-  const body = envelope(error.status, error.message, error.problems);
-  if (body !== undefined) ctx.body = body;
 }
 
 /**
