@@ -66,7 +66,7 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
 export const consentV4Api: ApiPart = {
   tag: 'UK OB v4.0 consent API',
   description:
-    "UK Open Banking v4.0 account-access consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
+    "UK Open Banking v4.0 account-access and funds-confirmation consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
   schemas,
   operations,
 };

@@ -57,7 +57,7 @@ export const OB_API_PREFIX = '/open-banking/v3.1';
  */
 export const OB_V4_API_PREFIX = '/open-banking/v4.0';
 /** The consent types the v4.0 API serves so far; the others are v3.1 only. */
-export const UK_OB_V4_CONSENT_TYPES = ['account_access'] as const satisfies readonly ConsentType[];
+export const UK_OB_V4_CONSENT_TYPES = ['account_access', 'funds_confirmation'] as const satisfies readonly ConsentType[];
 export type UkObV4ConsentType = (typeof UK_OB_V4_CONSENT_TYPES)[number];
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { UkObV4ConsentType } from '../protocol/routes.ts';
-import { accountAccessRequest, type ParsedConsentRequest, parseConsentRequest } from '../uk-ob-v3/consent-request.ts';
+import {
+  accountAccessRequest,
+  fundsConfirmationRequest,
+  type ParsedConsentRequest,
+  parseConsentRequest,
+} from '../uk-ob-v3/consent-request.ts';
 import { problem, toProblems } from '../uk-ob-v3/request-fields.ts';
 
 /**
@@ -24,8 +29,16 @@ const obRisk2 = z.record(z.string(), z.unknown()).superRefine((risk, ctx) => {
 /** OBReadConsent1 of v4.0. */
 export const accountAccessRequestV4 = accountAccessRequest.safeExtend({ Risk: obRisk2 });
 
-/** The request of each consent type served in v4.0 (protocol/routes.ts UK_OB_V4_CONSENT_TYPES). */
-export const V4_REQUESTS: Record<UkObV4ConsentType, z.ZodType> = { account_access: accountAccessRequestV4 };
+/**
+ * The request of each consent type served in v4.0 (protocol/routes.ts UK_OB_V4_CONSENT_TYPES). v4.0's
+ * OBFundsConfirmationConsent1 (confirmation-funds-openapi) is v3.1's: `Data` with a required
+ * `DebtorAccount` and an optional `ExpirationDateTime`, no `Risk`; the `DebtorAccount.Proxy` it added is
+ * ignored like any field Assent does not read, the account being named by SchemeName and Identification.
+ */
+export const V4_REQUESTS: Record<UkObV4ConsentType, z.ZodType> = {
+  account_access: accountAccessRequestV4,
+  funds_confirmation: fundsConfirmationRequest,
+};
 
 /** Parses a v4.0 consent request body into a draft created in v4.0, or every problem with it (v3.1's codes, written in v4.0's by ob-v4-errors.ts). */
 export function parseV4ConsentRequest(type: UkObV4ConsentType, body: unknown): ParsedConsentRequest {

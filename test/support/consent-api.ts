@@ -38,8 +38,9 @@ export async function callProtectedResource(
 export const ACCOUNT_ACCESS = `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
 export const DOMESTIC_PAYMENT = `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_payment}`;
 export const FUNDS_CONFIRMATION = `${OB_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
-/** UK OB v4.0's account-access consents (test/uk-ob-v4/). */
+/** UK OB v4.0's account-access and funds-confirmation consents (test/uk-ob-v4/). */
 export const ACCOUNT_ACCESS_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
+export const FUNDS_CONFIRMATION_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
 
 /**
  * A TPP calling the consent API with a client_credentials token bound the way the TPP registered:

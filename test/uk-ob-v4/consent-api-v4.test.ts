@@ -10,6 +10,9 @@ import {
   type ApiResponse,
   ConsentApiClient,
   consentCount,
+  FUNDS_CONFIRMATION,
+  FUNDS_CONFIRMATION_V4,
+  fundsConfirmationRequest,
 } from '../support/consent-api.ts';
 import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
@@ -232,5 +235,49 @@ describe('UK OB v4.0 account-access consents', () => {
     assert.deepEqual(asV4.Data.Permissions, (v3.body as V4Consent).Data.Permissions);
     assert.equal(asV4.Data.CreationDateTime, (v3.body as V4Consent).Data.CreationDateTime);
     assert.deepEqual(((await tppA.call('GET', `${ACCOUNT_ACCESS}/${v3Id}`)).body as V4Consent).Risk, { Merchant: 'x' });
+  });
+
+  test('funds-confirmation consents: created, validated, read across versions and deleted in v4.0 words', async () => {
+    const created = await tppA.call('POST', FUNDS_CONFIRMATION_V4, { body: fundsConfirmationRequest() });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const body = created.body as { Data: { ConsentId: string; Status: string; DebtorAccount: unknown }; Links: { Self: string } };
+    assert.equal(body.Data.Status, 'AWAU');
+    assert.deepEqual(body.Data.DebtorAccount, fundsConfirmationRequest().Data.DebtorAccount);
+    assert.equal(body.Links.Self, `${assent.issuer}${FUNDS_CONFIRMATION_V4}/${body.Data.ConsentId}`);
+    const row = await assent.db
+      .selectFrom('consent')
+      .select(['standard', 'type'])
+      .where('id', '=', body.Data.ConsentId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { standard: 'uk_ob_v4', type: 'funds_confirmation' });
+
+    const before = await consentCount(assent.db);
+    const account = fundsConfirmationRequest().Data.DebtorAccount;
+    const refusals: [unknown, string, string][] = [
+      [{ Data: { ExpirationDateTime: fundsConfirmationRequest().Data.ExpirationDateTime } }, 'U004', 'Data.DebtorAccount'],
+      [fundsConfirmationRequest({ DebtorAccount: { ...account, SchemeName: 'UK.OBIE.Wallet' } }), 'U027', 'Data.DebtorAccount.SchemeName'],
+      [fundsConfirmationRequest({ DebtorAccount: { ...account, Identification: '12' } }), 'U021', 'Data.DebtorAccount.Identification'],
+      [fundsConfirmationRequest({ ExpirationDateTime: '2020-01-01T00:00:00Z' }), 'U003', 'Data.ExpirationDateTime'],
+    ];
+    for (const [request, code, path] of refusals)
+      assertV4Error(await tppA.call('POST', FUNDS_CONFIRMATION_V4, { body: request }), 400, code, path);
+    const accountsOnly = await ConsentApiClient.create(assent, tppA.tpp, 'accounts');
+    assertV4Error(await accountsOnly.call('POST', FUNDS_CONFIRMATION_V4, { body: fundsConfirmationRequest() }), 403, 'U006');
+    assert.equal(await consentCount(assent.db), before);
+
+    // Each resource serves its own type: an account-access consent is not a funds-confirmation consent.
+    const access = await createV4();
+    assertV4Error(await tppA.call('GET', `${FUNDS_CONFIRMATION_V4}/${access.Data.ConsentId}`), 404, 'U011');
+    assertV4Error(await tppA.call('GET', `${ACCOUNT_ACCESS_V4}/${body.Data.ConsentId}`), 404, 'U011');
+
+    // A v3.1 funds-confirmation consent reads and deletes through v4.0.
+    const v3 = await tppA.call('POST', FUNDS_CONFIRMATION, { body: fundsConfirmationRequest() });
+    const v3Id = (v3.body as { Data: { ConsentId: string } }).Data.ConsentId;
+    const asV4 = await tppA.call('GET', `${FUNDS_CONFIRMATION_V4}/${v3Id}`);
+    assert.equal(asV4.status, 200);
+    assert.equal((asV4.body as { Data: { Status: string } }).Data.Status, 'AWAU');
+    assert.equal((await tppA.call('DELETE', `${FUNDS_CONFIRMATION_V4}/${v3Id}`)).status, 204);
+    assert.equal(((await tppA.call('GET', `${FUNDS_CONFIRMATION}/${v3Id}`)).body as { Data: { Status: string } }).Data.Status, 'Rejected');
+    assert.equal(((await tppA.call('GET', `${FUNDS_CONFIRMATION_V4}/${v3Id}`)).body as { Data: { Status: string } }).Data.Status, 'RJCT');
   });
 });

@@ -16,7 +16,7 @@ import { parseV4ConsentRequest, V4_REQUESTS } from '../../uk-ob-v4/consent-reque
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
-import { accountAccessBodyV4, accountAccessResponseV4 } from './ob-v4-responses.ts';
+import { accountAccessBodyV4, accountAccessResponseV4, fundsConfirmationBodyV4, fundsConfirmationResponseV4 } from './ob-v4-responses.ts';
 
 /** A v4.0 consent resource: what it is called, what it accepts and answers (under OB_V4_API_PREFIX, at v3.1's path). */
 export interface V4ConsentResource {
@@ -27,8 +27,8 @@ export interface V4ConsentResource {
 }
 
 /**
- * Account access in v4.0 takes no x-idempotency-key: the endpoints table of account-access-consents.md
- * v4.0 says "Idempotency Key: No", and the Read/Write Data API Profile v4.0 ("Idempotency"): "If an
+ * Neither takes an x-idempotency-key in v4.0: the endpoints tables of account-access-consents.md and
+ * funds-confirmation-consent.md v4.0 say "Idempotency Key: No", and the Read/Write Data API Profile v4.0 ("Idempotency"): "If an
  * idempotency key is not required for an API endpoint: The ASPSP **must** ignore the idempotency key if
  * provided." (v3.1 honours one when given.)
  */
@@ -39,15 +39,22 @@ export const V4_CONSENT_RESOURCES: Record<UkObV4ConsentType, V4ConsentResource> 
     response: accountAccessResponseV4,
     body: accountAccessBodyV4,
   },
+  funds_confirmation: {
+    title: 'Funds confirmation consent',
+    request: V4_REQUESTS.funds_confirmation,
+    response: fundsConfirmationResponseV4,
+    body: fundsConfirmationBodyV4,
+  },
 };
 
 /**
  * A consent of a UK version, either one, of the type the resource serves: the same ConsentId, grant and
- * tokens whichever version reads it (docs/uk-ob-v4.md). The v4.0 profile asks it one way: "An ASPSP
- * **must** allow a Consent to be accessed in a newer version" and "**must** support deleting a Consent
- * from a previous version via a newer version"; it tells the AISP not to go back ("An AISP **must not**
- * access a Consent on an older version, via the Id for a Consent created in a newer version"), and v3.1
- * still answers one if it does, since an account-access consent has the same fields in both.
+ * tokens whichever version reads it (docs/uk-ob-v4.md). The v4.0 Account and Transaction API Profile
+ * asks it one way: "An ASPSP **must** allow a Consent to be accessed in a newer version" and "**must**
+ * support deleting a Consent from a previous version via a newer version" (the Confirmation of Funds
+ * profile says the same of funds-confirmation consents); both tell the TPP not to go back ("An AISP
+ * **must not** access a Consent on an older version, via the Id for a Consent created in a newer
+ * version"), and v3.1 still answers one if it does, since these consents have the same fields in both.
  */
 const ukConsentOf = (consent: Consent | undefined, type: UkObV4ConsentType) =>
   consent?.type === type && (UK_STANDARDS as readonly string[]).includes(consent.standard) ? consent : undefined;

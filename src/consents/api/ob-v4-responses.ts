@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Consent } from '../consent.ts';
 import { V4_CONSENT_STATUSES, V4_STATUS_OF } from '../../uk-ob-v4/consent-status.ts';
 import { OB_V4_ERROR_CODES } from '../../uk-ob-v4/ob-v4-errors.ts';
-import { accountAccessBody, accountAccessResponse, links, meta } from './ob-responses.ts';
+import { accountAccessBody, accountAccessResponse, fundsConfirmationBody, fundsConfirmationResponse, links, meta } from './ob-responses.ts';
 
 /**
  * The v4.0 consent API's response bodies, as v3.1's (ob-responses.ts) in v4.0's words: the zod schemas
@@ -19,6 +19,11 @@ export const accountAccessResponseV4 = z.object({
   Risk: z.strictObject({}),
   Links: links,
   Meta: meta,
+});
+
+/** OBFundsConfirmationConsentResponse1 of v4.0: v3.1's with OBInternalConsentStatus1Code. */
+export const fundsConfirmationResponseV4 = fundsConfirmationResponse.extend({
+  Data: fundsConfirmationResponse.shape.Data.extend({ Status: z.enum(V4_CONSENT_STATUSES) }),
 });
 
 /** OBErrorResponse1 of v4.0 (uk-ob-v4/ob-v4-errors.ts writes it). */
@@ -42,4 +47,9 @@ export const obV4ErrorResponse = z.object({
 export function accountAccessBodyV4(consent: Consent, self: string): z.infer<typeof accountAccessResponseV4> {
   const v3 = accountAccessBody(consent, self);
   return { ...v3, Data: { ...v3.Data, Status: V4_STATUS_OF[consent.status] }, Risk: {} };
+}
+
+export function fundsConfirmationBodyV4(consent: Consent, self: string): z.infer<typeof fundsConfirmationResponseV4> {
+  const v3 = fundsConfirmationBody(consent, self);
+  return { ...v3, Data: { ...v3.Data, Status: V4_STATUS_OF[consent.status] } };
 }
