@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { fetch } from 'undici';
+import { ADMIN_API_PREFIX } from '../../src/admin/admin-operations.ts';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { searchConsents } from '../../src/consents/consent-service.ts';
 import {
@@ -14,6 +18,7 @@ import {
   FUNDS_CONFIRMATION_V4,
   fundsConfirmationRequest,
 } from '../support/consent-api.ts';
+import { tlsAgent } from '../support/assent.ts';
 import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 interface V4Envelope {
@@ -94,6 +99,32 @@ describe('UK OB v4.0 account-access consents', () => {
     assert.ok(v4.every((consent) => consent.standard === 'uk_ob_v4'));
     const v3 = await searchConsents(assent.db, { clientId: tppA.tpp.clientId, standard: 'uk_ob_v3', limit: 100 });
     assert.ok(!v3.some((consent) => consent.id === body.Data.ConsentId));
+  });
+
+  test("operators see the version: the admin API's consent:search filters by standard, consent:show names it", async () => {
+    const v4 = await createV4();
+    const v3 = await tppA.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
+    const v3Id = (v3.body as V4Consent).Data.ConsentId;
+    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    const admin = async (route: string) => {
+      const response = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}${route}`, {
+        dispatcher: tlsAgent(assent.ca.certPem),
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    const client = encodeURIComponent(tppA.tpp.clientId);
+    const found = await admin(`/consents?tpp=${client}&standard=uk_ob_v4`);
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    const ids = (found.body as { id: string; standard: string }[]).map((consent) => consent.id);
+    assert.ok(ids.includes(v4.Data.ConsentId));
+    assert.ok(!ids.includes(v3Id));
+    assert.ok((found.body as { standard: string }[]).every((consent) => consent.standard === 'uk_ob_v4'));
+    const v3Found = (await admin(`/consents?tpp=${client}&standard=uk_ob_v3`)).body as { id: string }[];
+    assert.ok(v3Found.some((consent) => consent.id === v3Id));
+    assert.equal((await admin(`/consents?standard=uk_ob_v5`)).status, 400);
+    const shown = (await admin(`/consents/${v4.Data.ConsentId}`)).body as { standard: string; history: unknown[] };
+    assert.equal(shown.standard, 'uk_ob_v4');
   });
 
   test('the database accepts the three standards and nothing else', async () => {
