@@ -7,7 +7,7 @@ import { tlsAgent } from '../support/assent.ts';
 import { ACCOUNT_ACCESS, ACCOUNT_ACCESS_V4, accountAccessRequest, type ApiResponse } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
-import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
+import { customerWithAccounts, grantConsent, intentClaims } from '../support/granted-consents.ts';
 import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
 
 const statusOf = (response: ApiResponse) => (response.body as { Data: { Status: string } }).Data.Status;
@@ -127,6 +127,35 @@ describe('UK OB v3.1 and v4.0 on one consent', () => {
     assert.equal((await api.call('DELETE', `${ACCOUNT_ACCESS_V4}/${consentId}`)).status, 204);
     await assert.rejects(pushAuthorizationRequest(tpp, { scope: 'openid accounts', authorization_details: details }), (error: Error) =>
       /Revoked/.test(String((error as oidc.ResponseBodyError).error_description ?? error.message)),
+    );
+  });
+
+  test('a v4.0 consent is re-authenticated as a v3.1 one: the same ConsentId in a new grant, the old tokens dead', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const first = await grantConsent(assent, tpp, customer, { type: 'account_access', accounts: [current], version: 'v4.0' });
+    const before = await getConsent(assent.db, first.consentId);
+    const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
+    const request = await pushAuthorizationRequest(
+      tpp,
+      { scope: 'openid accounts', claims: intentClaims(first.consentId) },
+      { DPoP: dpop },
+    );
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const page = await browser.signIn(request.url, customer);
+    const callback = await browser.submit(page, 'confirm', { [`account:${current.id}`]: 'on' });
+    const second = await redeemCode(tpp, callback.url, request, { dpop, idTokenExpected: true });
+    assert.equal(second.claims()?.openbanking_intent_id, first.consentId);
+
+    const after = await getConsent(assent.db, first.consentId);
+    assert.equal(after?.status, 'Authorised');
+    assert.equal(after?.standard, 'uk_ob_v4');
+    assert.notEqual(after?.grantId, before?.grantId);
+    assert.equal((await rs.introspect(first.tokens.access_token)).active, false);
+    assert.equal((await rs.introspect(second.access_token)).active, true);
+    assert.equal(statusOf(await api.call('GET', `${ACCOUNT_ACCESS_V4}/${first.consentId}`)), 'AUTH');
+    assert.deepEqual(
+      (await auditHistory(assent.db, 'consent', first.consentId)).map((event) => event.event),
+      ['consent.created', 'consent.authorised', 'consent.reauthorised'],
     );
   });
 });
