@@ -23,10 +23,11 @@ import { errorPage } from './http/error-page.ts';
 import { declaredRoutes } from './http/declared-routes.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
-import { obEdgeRefusal } from './ob-api/ob-error.ts';
+import { obEdgeRefusal, obEdgeRefusalIn } from './ob-api/ob-error.ts';
+import { obV4Envelope } from './uk-ob-v4/ob-v4-errors.ts';
 import type { OpenApiDocument } from './openapi/document.ts';
 import { openApiRouter } from './openapi/openapi-router.ts';
-import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
+import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX, OB_V4_API_PREFIX } from './protocol/routes.ts';
 import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -90,14 +91,17 @@ export function assetRouter(views: Views) {
 
 /**
  * Hostile input is refused at the edge (http/hostile-input.ts) in the shape of the surface it was
- * sent to: the UK OB envelope on the consent and bank APIs, the Berlin Group's tppMessages under /v1, a page in the customer's browser, RFC 7591
+ * sent to: the UK OB envelope on the consent and bank APIs (v4.0's under its prefix), the Berlin Group's tppMessages under /v1, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
+const obV4EdgeRefusal = obEdgeRefusalIn(obV4Envelope);
+
 function edgeRefusal(views: Views): EdgeRefusal {
   return (ctx, status, description) => {
     if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) return obEdgeRefusal(ctx, status, description);
+    if (under(ctx.path, OB_V4_API_PREFIX)) return obV4EdgeRefusal(ctx, status, description);
     if (under(ctx.path, BG_PREFIX)) return bgEdgeRefusal(ctx, status, description);
     // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
     // does not know, gets the page; a client's route gets OAuth JSON.
