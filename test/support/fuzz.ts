@@ -8,6 +8,7 @@ import { authoriseConsent } from '../../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import {
   ACCOUNT_ACCESS,
+  ACCOUNT_ACCESS_V4,
   accountAccessRequest,
   type ApiResponse,
   ConsentApiClient,
@@ -16,6 +17,7 @@ import {
   domesticPaymentRequest,
   domesticVrpRequest,
   FUNDS_CONFIRMATION,
+  FUNDS_CONFIRMATION_V4,
   fundsConfirmationRequest,
 } from './consent-api.ts';
 import { CustomerAgent } from './customer-agent.ts';
@@ -326,6 +328,22 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       send: json(DOMESTIC_PAYMENT, domesticPaymentRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-key' }),
     },
     { name: 'POST funds-confirmation-consents', surface: 'ob', send: json(FUNDS_CONFIRMATION, fundsConfirmationRequest(), consentApi) },
+    { name: 'POST v4.0 account-access-consents', surface: 'ob', send: json(ACCOUNT_ACCESS_V4, accountAccessRequest(), consentApi) },
+    {
+      name: 'POST v4.0 funds-confirmation-consents',
+      surface: 'ob',
+      send: json(FUNDS_CONFIRMATION_V4, fundsConfirmationRequest(), consentApi),
+    },
+    {
+      name: 'GET v4.0 account-access-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${ACCOUNT_ACCESS_V4}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
+    },
+    {
+      name: 'DELETE v4.0 funds-confirmation-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${FUNDS_CONFIRMATION_V4}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }),
+    },
     {
       name: 'GET account-access-consents/{id}',
       surface: 'ob',
