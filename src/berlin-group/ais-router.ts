@@ -2,27 +2,26 @@ import { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Consent } from '../consents/consent.ts';
-import type { ConsentAuthorisation, DecoupledDevice, StartAuthorisation } from '../consents/consent-authorisation.ts';
-import {
-  authorisationsOfConsent,
-  createConsent,
-  getConsentForClient,
-  startConsentAuthorisation,
-  withdrawConsentForClient,
-} from '../consents/consent-service.ts';
+import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
 import { declaredRoutes } from '../http/declared-routes.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { assertRole } from '../tpp/eidas-identity.ts';
-import type { EidasState, EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
+import type { EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
 import { bankDateOf } from './bg-bank-time.ts';
-import { assertAuthorisable, authorisationListBody, authorisationStartedBody, scaStatusBody } from './bg-authorisations.ts';
+import {
+  authorisationIn,
+  type BgRouteState,
+  type BgScaDeps,
+  mountAuthorisationRoutes,
+  scaCapabilities,
+} from './bg-authorisation-routes.ts';
 import { accessConsentDraftOf, consentCreatedBody, consentInformationBody, consentStatusBody } from './bg-consent-mapping.ts';
 import { parseConsentRequest } from './bg-consent-request.ts';
 import { BgError, bgErrors } from './bg-error.ts';
-import { type BgHeaders, type BgHeaderState, readBgHeaders } from './bg-headers.ts';
-import { type BgResource, chooseScaApproach, createdLinks, resourcePath, type ScaApproach, scaApproachHeader } from './bg-links.ts';
-import type { AccessConsent, Authorisation, ConsentState } from './bg-model.ts';
+import { readBgHeaders } from './bg-headers.ts';
+import { type BgResource, chooseScaApproach, createdLinks, resourcePath, scaApproachHeader } from './bg-links.ts';
+import type { AccessConsent } from './bg-model.ts';
 import { BG_PREFIX } from './routes.ts';
 
 /**
@@ -33,7 +32,7 @@ import { BG_PREFIX } from './routes.ts';
  * failure leaves through bgErrors as tppMessages. A consent is the TPP's own: another TPP's, or a consent of
  * another standard, is CONSENT_UNKNOWN (403, addressed in the path), as one that does not exist.
  *
- * SCA (bg-links.ts chooseScaApproach): REDIRECT is the OAuth2 SCA approach (`_links.scaOAuth`, Assent's FAPI
+ * SCA (bg-links.ts chooseScaApproach, bg-authorisation-routes.ts): REDIRECT is the OAuth2 SCA approach (`_links.scaOAuth`, Assent's FAPI
  * flow asking scope `AIS:<consentId>` with the consent's TPP-Redirect-URI); DECOUPLED sends the
  * authorisation to the device of the customer PSU-ID names (DecoupledDevice, ciba/), who approves or denies
  * it there, and no token is issued. Without TPP-Explicit-Authorisation-Preferred: true an authorisation
@@ -41,18 +40,14 @@ import { BG_PREFIX } from './routes.ts';
  * `_links.scaStatus`; with it, none is, and `_links.startAuthorisation` says where to start one.
  */
 
-export interface AisRouterDeps {
-  db: Db;
+/** `issuer` also gives the consent's Location. */
+export interface AisRouterDeps extends BgScaDeps {
   logger: Logger;
-  /** The issuer, for the scaOAuth link (its RFC 8414 metadata) and Location. */
-  issuer: string;
   /** Identifies the TPP by its QWAC (tpp/eidas-middleware.ts). */
   eidasTpp: EidasTppMiddleware;
-  /** The customer's authentication device for the DECOUPLED approach; without it the bank offers REDIRECT only. */
-  decoupled: DecoupledDevice | undefined;
 }
 
-type AisState = EidasState & BgHeaderState;
+const consentResource = (consentId: string): BgResource => ({ service: 'AIS', consentId });
 
 const consentUnknown = () => BgError.of('CONSENT_UNKNOWN', 'no such consent of this TPP', { addressed: 'path', path: 'consentId' });
 
@@ -63,71 +58,20 @@ async function ownConsent(db: Db, clientId: string, consentId: string | undefine
   return consent;
 }
 
-const MODEL_APPROACH = { REDIRECT: 'redirect', DECOUPLED: 'decoupled' } as const satisfies Record<ScaApproach, string>;
-const BG_APPROACH = { redirect: 'REDIRECT', decoupled: 'DECOUPLED' } as const satisfies Record<
-  ConsentAuthorisation['approach'],
-  ScaApproach
->;
-
-const consentResource = (consentId: string): BgResource => ({ service: 'AIS', consentId });
-
-/**
- * The authorisation, as the consents service starts it, in this approach: DECOUPLED asks the device of the
- * customer PSU-ID names (chooseScaApproach picks DECOUPLED only with a PSU-ID); `afterCommit` wakes it.
- */
-async function authorisationIn(
-  device: DecoupledDevice | undefined,
-  approach: ScaApproach,
-  headers: BgHeaders,
-  clientId: string,
-): Promise<{ start: StartAuthorisation; afterCommit(): void }> {
-  if (approach === 'REDIRECT' || !device || headers.psuId === null) return { start: { approach: 'redirect' }, afterCommit: () => {} };
-  const prepared = await device.prepare({ psuId: headers.psuId, clientId });
-  return { start: { approach: MODEL_APPROACH[approach], alongside: prepared.alongside }, afterCommit: prepared.afterCommit };
-}
-
-/**
- * The approach of an explicit start. The redirect URI is the consent's, given at creation: the authorization
- * of the consent accepts exactly it, so another one on the start request is refused, not taken.
- */
-function startApproach(headers: BgHeaders, consent: Consent, decoupled: boolean): ScaApproach {
-  if (headers.tppRedirectUri !== null && headers.tppRedirectUri !== consent.redirectUri)
-    throw BgError.of('FORMAT_ERROR', "TPP-Redirect-URI is the consent's, given when it was created; it cannot change", {
-      path: 'TPP-Redirect-URI',
-    });
-  return chooseScaApproach({ ...headers, tppRedirectUri: consent.redirectUri }, { decoupled });
-}
-
 export function aisRouter(deps: AisRouterDeps): Router {
-  const { db, issuer, decoupled } = deps;
-  const capabilities = { decoupled: decoupled !== undefined };
+  const { db, issuer } = deps;
   const router = new Router();
-  const routes = declaredRoutes<never, AisState>(router, {
-    eidas: { identify: (role) => deps.eidasTpp((tpp) => assertRole(tpp, role)) as Middleware<AisState> },
+  const routes = declaredRoutes<never, BgRouteState>(router, {
+    eidas: { identify: (role) => deps.eidasTpp((tpp) => assertRole(tpp, role)) as Middleware<BgRouteState> },
   });
-
-  /**
-   * The consent with its authorisations, each at its stage while the consent awaits the customer: a redirect
-   * one is received (how far the customer got in the OAuth flow is not tied to the consent yet); a
-   * decoupled one is started while the device's request waits, lapsed once it expired undecided (or was
-   * swept, long after).
-   */
-  async function stateOf(consent: Consent): Promise<ConsentState> {
-    const authorisations = await authorisationsOfConsent(db, consent.id);
-    const asked = authorisations.filter((authorisation) => authorisation.approach === 'decoupled').map(({ id }) => id);
-    const progress = decoupled && asked.length > 0 ? await decoupled.progress(asked) : new Map();
-    const stageOf = ({ id, approach }: ConsentAuthorisation): Authorisation['stage'] =>
-      approach === 'redirect' ? 'started' : progress.get(id) === 'asked' ? 'sca_started' : 'lapsed';
-    return { ...consent, authorisations: authorisations.map((authorisation) => ({ id: authorisation.id, stage: stageOf(authorisation) })) };
-  }
 
   routes.eidas('createConsent', readBgHeaders, async (ctx) => {
     const headers = ctx.state.bgHeaders;
     const clientId = ctx.state.eidasClientId;
     const asked = parseConsentRequest(await readJsonBody(ctx), bankDateOf(new Date()));
-    const approach = chooseScaApproach(headers, capabilities);
+    const approach = chooseScaApproach(headers, scaCapabilities(deps));
     const draft = accessConsentDraftOf(asked, headers);
-    const implicit = headers.tppExplicitAuthorisationPreferred ? undefined : await authorisationIn(decoupled, approach, headers, clientId);
+    const implicit = headers.tppExplicitAuthorisationPreferred ? undefined : await authorisationIn(deps, approach, headers, clientId);
     const { consent, authorisation } = await createConsent(db, { clientId, draft, ...(implicit && { authorisation: implicit.start }) });
     implicit?.afterCommit();
     const resource = consentResource(consent.id);
@@ -155,32 +99,15 @@ export function aisRouter(deps: AisRouterDeps): Router {
     ctx.status = 204;
   });
 
-  // Checked before the device is readied, and again by the service under the consent's lock (a decision
-  // taken in between is STATUS_INVALID all the same): nothing is written for a consent that has ended.
-  routes.eidas('startConsentAuthorisation', readBgHeaders, async (ctx) => {
-    const headers = ctx.state.bgHeaders;
-    const clientId = ctx.state.eidasClientId;
-    const consent = await ownConsent(db, clientId, ctx.params.consentId);
-    assertAuthorisable(consent);
-    const approach = startApproach(headers, consent, capabilities.decoupled);
-    const { start, afterCommit } = await authorisationIn(decoupled, approach, headers, clientId);
-    const { authorisation } = await startConsentAuthorisation(db, { clientId, consentId: consent.id, ...start });
-    afterCommit();
-    const resource = consentResource(consent.id);
-    ctx.status = 201;
-    ctx.set(scaApproachHeader(BG_APPROACH[authorisation.approach]));
-    ctx.body = authorisationStartedBody(await stateOf(consent), resource, authorisation.id, approach, issuer);
-  });
-
-  routes.eidas('getConsentAuthorisation', readBgHeaders, async (ctx) => {
-    const consent = await ownConsent(db, ctx.state.eidasClientId, ctx.params.consentId);
-    ctx.body = authorisationListBody({ authorisations: await authorisationsOfConsent(db, consent.id) });
-  });
-
-  routes.eidas('getConsentScaStatus', readBgHeaders, async (ctx) => {
-    const consent = await ownConsent(db, ctx.state.eidasClientId, ctx.params.consentId);
-    ctx.body = scaStatusBody(await stateOf(consent), ctx.params.authorisationId ?? '');
-  });
+  mountAuthorisationRoutes(
+    routes,
+    deps,
+    { start: 'startConsentAuthorisation', list: 'getConsentAuthorisation', scaStatus: 'getConsentScaStatus' },
+    async (ctx) => {
+      const consent = await ownConsent(db, ctx.state.eidasClientId, ctx.params.consentId);
+      return { consent, resource: consentResource(consent.id) };
+    },
+  );
 
   return router;
 }
