@@ -13,6 +13,8 @@ import { openApiDocument } from '../../src/openapi/document.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { DeviceApp } from '../support/ciba.ts';
+import { CustomerAgent } from '../support/customer-agent.ts';
+import { pageText, signInToDashboard } from '../support/dashboard.ts';
 import { createTestCustomer, oneTimeCode, type TestCustomer } from '../support/customers.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
 
@@ -415,6 +417,13 @@ describe('Berlin Group authorisation sub-resources and the decoupled approach', 
     assert.deepEqual((await scaStatusOf(created.consentId, authorisationId)).body, { scaStatus: 'failed' });
     const events = (await auditHistory(assent.db, 'consent', created.consentId)).map((event) => event.event);
     assert.deepEqual(events, ['consent.created', 'consent.authorisation_started', 'consent.rejected']);
+
+    // The customer's dashboard tells the consent's history in plain words, the started authorisation too.
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    await signInToDashboard(browser, assent.issuer, customer);
+    const detail = pageText(await browser.open(new URL(`/dashboard/consents/${created.consentId}`, assent.issuer)));
+    assert.match(detail, /Asked for access.*Asked you to approve it.*You Declined/s);
+    assert.doesNotMatch(detail, /Changed/);
   });
 
   test('a PSU-ID that names no customer is answered alike and only lapses (failed); the TPP may start again', async () => {
