@@ -311,6 +311,47 @@ describe('Berlin Group authorisation sub-resources and the decoupled approach', 
     );
   });
 
+  test('a consent past its validUntil allows no authorisation (CONSENT_EXPIRED); starts racing a DELETE never outlive it', async () => {
+    const stale = (await create()).body!;
+    await assent.db
+      .updateTable('consent')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', stale.consentId)
+      .execute();
+    const rows = await authorisationRows();
+    const expired = await call(agents.aisp, 'POST', `/v1/consents/${stale.consentId}/authorisations`);
+    assert.deepEqual([expired.status, expired.body!.tppMessages.map(({ code }) => code)], [401, ['CONSENT_EXPIRED']]);
+    assert.equal(await authorisationRows(), rows);
+
+    const raced = (await create({ 'TPP-Redirect-URI': REDIRECT, 'TPP-Explicit-Authorisation-Preferred': 'true' })).body!;
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, () => call(agents.aisp, 'POST', `/v1/consents/${raced.consentId}/authorisations`)),
+      call(agents.aisp, 'DELETE', `/v1/consents/${raced.consentId}`),
+    ]);
+    const starts = answers.slice(0, -1);
+    assert.equal(answers.at(-1)!.status, 204);
+    assert.ok(
+      starts.every((answer) => answer.status === 201 || (answer.status === 409 && answer.body!.tppMessages[0]!.code === 'STATUS_INVALID')),
+      JSON.stringify(starts.map((answer) => answer.status)),
+    );
+    const { authorisationIds } = (await call(agents.aisp, 'GET', `/v1/consents/${raced.consentId}/authorisations`)).body!;
+    assert.equal(authorisationIds.length, starts.filter((answer) => answer.status === 201).length, 'a 201 for each one stored, no other');
+    const ended = await assent.db
+      .selectFrom('consent')
+      .select('status_updated_at')
+      .where('id', '=', raced.consentId)
+      .executeTakeFirstOrThrow();
+    const started = await assent.db
+      .selectFrom('consent_authorisation')
+      .select('created_at')
+      .where('consent_id', '=', raced.consentId)
+      .execute();
+    assert.ok(
+      started.every((row) => row.created_at <= ended.status_updated_at),
+      'every authorisation was started before the consent ended',
+    );
+  });
+
   test('a certificate without PSP_AI: ROLE_INVALID 401 on every authorisation route, nothing written', async () => {
     const created = (await create()).body!;
     const authorisationId = scaStatusIdOf(created);
