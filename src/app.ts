@@ -8,6 +8,7 @@ import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { berlinGroupApi } from './berlin-group/ais-router.ts';
+import type { DecoupledDevice } from './consents/consent-authorisation.ts';
 import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
 import { BG_PREFIX } from './berlin-group/routes.ts';
 import { consentApiRouter } from './consents/api/consent-router.ts';
@@ -50,6 +51,8 @@ export interface AppDeps {
   presentedCertificate: ClientCertificateReader;
   /** Berlin Group: the TPP a request's QWAC names, on ctx.state (tpp/eidas-middleware.ts), for its routes to mount. */
   eidasTpp: EidasTppMiddleware;
+  /** Berlin Group's DECOUPLED approach: the customer's authentication device (ciba/decoupled-authorisation.ts). */
+  decoupledDevice: DecoupledDevice;
   /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
   forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */
@@ -139,7 +142,13 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const grantsApi = grantsApiRouter(deps);
-  const berlinGroup = berlinGroupApi({ db: deps.db, logger, issuer: provider.issuer, eidasTpp: deps.eidasTpp });
+  const berlinGroup = berlinGroupApi({
+    db: deps.db,
+    logger,
+    issuer: provider.issuer,
+    eidasTpp: deps.eidasTpp,
+    decoupled: deps.decoupledDevice,
+  });
   const providerCallback = provider.callback();
 
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.

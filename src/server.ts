@@ -8,6 +8,7 @@ import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
 import { logAuthenticationDevice, type TriggerAuthenticationDevice } from './ciba/authentication-device.ts';
 import { backchannelHooks } from './ciba/backchannel-hooks.ts';
+import { decoupledAuthorisationDevice } from './ciba/decoupled-authorisation.ts';
 import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
 import { guardCibaPolling } from './ciba/poll-guard.ts';
 import { type Config, ConfigError, plannedListeners } from './config.ts';
@@ -350,6 +351,12 @@ async function assemble(
     logger,
     presentedCertificate,
     eidasTpp,
+    decoupledDevice: decoupledAuthorisationDevice({
+      db,
+      logger,
+      trigger: triggerDevice,
+      lifetimeSeconds: config.ciba.requestLifetimeSeconds,
+    }),
     forwardedTrust,
     authentication,
     accounts,
