@@ -124,6 +124,8 @@ export function parseConsentRequest(type: ConsentType, body: unknown): ParsedCon
             reference: Initiation.RemittanceInformation?.Reference ?? null,
             instructionIdentification: Initiation.InstructionIdentification,
             endToEndIdentification: Initiation.EndToEndIdentification,
+            creditorAgent: null,
+            requestedExecutionDate: null,
           },
           debtorAccount: Initiation.DebtorAccount ? fromObAccount(Initiation.DebtorAccount) : null,
           risk: parsed.data.Risk,
