@@ -58,7 +58,7 @@ async function ownPayment(db: Db, clientId: string, product: PaymentProduct, pay
  * The file's initiatePayment takes PSU-IP-Address as mandatory (PSU-IP-Address_mandatory): a payment is
  * initiated with the customer present, and the bank's fraud checks need the address.
  */
-export async function requirePsuIpAddress(ctx: { state: BgHeaderState }, next: () => Promise<unknown>) {
+async function requirePsuIpAddress(ctx: { state: BgHeaderState }, next: () => Promise<unknown>) {
   if (ctx.state.bgHeaders.psuIpAddress === null)
     throw BgError.of('FORMAT_ERROR', 'PSU-IP-Address is required to initiate a payment', { path: 'PSU-IP-Address' });
   await next();
