@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Eta } from 'eta';
 import addFormats from 'ajv-formats';
 import { type Agent, fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
@@ -301,6 +302,34 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
     assert.deepEqual(events, ['consent.created', 'consent.rejected']);
   });
 
+  test('a cancellation racing the customer’s authorisation: one of them wins, never both; an authorised payment is never revoked by DELETE', async () => {
+    for (let round = 0; round < 6; round += 1) {
+      const { paymentId } = (await initiate('sepa-credit-transfers')).body!;
+      const [cancel, authorised] = await Promise.all([
+        call(agents.pisp, 'DELETE', `/v1/payments/sepa-credit-transfers/${paymentId}`),
+        authorise(paymentId).then(
+          () => true,
+          () => false,
+        ),
+      ]);
+      const stored = await assent.db
+        .selectFrom('consent')
+        .select(['status', 'ended_by'])
+        .where('id', '=', paymentId)
+        .executeTakeFirstOrThrow();
+      if (authorised) {
+        assert.equal(cancel.status, 405, `round ${round}`);
+        assert.equal(cancel.body!.tppMessages[0]?.code, 'CANCELLATION_INVALID');
+        assert.deepEqual(stored, { status: 'Authorised', ended_by: null });
+        assert.equal(await statusOf('sepa-credit-transfers', paymentId), 'ACTC');
+      } else {
+        assert.equal(cancel.status, 204, `round ${round}`);
+        assert.deepEqual(stored, { status: 'Rejected', ended_by: 'tpp' });
+        assert.equal(await statusOf('sepa-credit-transfers', paymentId), 'CANC');
+      }
+    }
+  });
+
   test('ended by the customer: declined reads RJCT, revoked on the dashboard before the bank took it reads CANC', async () => {
     const declined = (await initiate('sepa-credit-transfers')).body!.paymentId;
     const revoked = (await initiate('sepa-credit-transfers')).body!.paymentId;
@@ -553,10 +582,15 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
       payeeBank: 'BIC ABNANL2A',
       executionDate: '24 December 2099',
     });
-    const german = paymentDetails(wordingFor('de', branding), consent)!;
+    const w = wordingFor('de', branding);
+    const german = paymentDetails(w, consent)!;
     assert.equal(german.amount, '1.234,56\u00a0€');
     assert.equal(german.kind, 'SEPA-Überweisung');
     assert.equal(german.payeeAccount, 'IBAN NL91 ABNA 0417 1643 00');
     assert.equal(german.executionDate, '24. Dezember 2099', 'the date named, whatever the bank’s time zone');
+    // The partial the consent and one-time-code pages show a payment with.
+    const html = new Eta({ views: 'views', autoEscape: true }).render('_payment', { payment: german, t: w.t });
+    for (const shown of ['Zahlungsart', 'SEPA-Überweisung', 'Bank des Empfängers', 'BIC ABNANL2A', 'Ausführungsdatum', '24. Dezember 2099'])
+      assert.ok(html.includes(shown), shown);
   });
 });
