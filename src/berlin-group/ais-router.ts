@@ -91,8 +91,9 @@ const answered = async () => undefined;
 const under = (path: string) => path === BG_PREFIX || path.startsWith(`${BG_PREFIX}/`);
 
 /**
- * Everything under /v1 is the Berlin Group's: its routes (AIS consents, payment initiation), and for any other path or method the
- * RESOURCE_UNKNOWN or SERVICE_INVALID of bgErrors; nothing under /v1 reaches the provider.
+ * Everything under /v1 is the Berlin Group's: its routes (AIS consents, payment initiation), and for any
+ * other path or method the RESOURCE_UNKNOWN or SERVICE_INVALID of bgErrors; nothing under /v1 reaches the
+ * provider.
  */
 export function berlinGroupApi(deps: AisRouterDeps): Middleware & { router: Router } {
   const router = aisRouter(deps);

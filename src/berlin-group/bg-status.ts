@@ -41,7 +41,9 @@ export function bgConsentStatusOf(status: ConsentStatus, endedBy: EndedBy | null
 }
 
 /** The ISO 20022 transaction statuses Assent answers (of the file's ACCC ... PART). */
-export type BgTransactionStatus = 'RCVD' | 'ACTC' | 'ACSP' | 'RJCT' | 'CANC';
+export const BG_TRANSACTION_STATUSES = ['RCVD', 'ACTC', 'ACSP', 'RJCT', 'CANC'] as const;
+
+export type BgTransactionStatus = (typeof BG_TRANSACTION_STATUSES)[number];
 
 const CANCELLED_BY: Record<EndedBy, BgTransactionStatus> = { customer: 'CANC', tpp: 'CANC', bank: 'RJCT' };
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { consentRequestSchema } from '../berlin-group/bg-consent-request.ts';
 import { PAYMENT_PRODUCTS, paymentRequestSchema } from '../berlin-group/bg-payment-request.ts';
+import { BG_TRANSACTION_STATUSES } from '../berlin-group/bg-status.ts';
 import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 
 /**
@@ -29,11 +30,12 @@ const consentInformationResponse200 = z.object({
 });
 const consentStatusResponse200 = z.object({ consentStatus });
 
-/** berlin-group/bg-status.ts BgTransactionStatus: the ISO 20022 codes of the file Assent answers. */
-const transactionStatus = z.enum(['RCVD', 'ACTC', 'ACSP', 'RJCT', 'CANC']);
+const transactionStatus = z.enum(BG_TRANSACTION_STATUSES);
 const paymentInitiationResponse201 = z.object({ transactionStatus, paymentId: z.string(), _links: links });
+/** Both products take the same body; the date rules (not before today, an instant one today) do not show in a schema. */
+const paymentInitiationJson = paymentRequestSchema('sepa-credit-transfers', '0001-01-01');
 /** The request's fields as stored, with the payment's transactionStatus (berlin-group/bg-payment-mapping.ts). */
-const paymentInitiationWithStatusResponse = paymentRequestSchema('sepa-credit-transfers', '0001-01-01').safeExtend({ transactionStatus });
+const paymentInitiationWithStatusResponse = paymentInitiationJson.safeExtend({ transactionStatus });
 const paymentInitiationStatusResponse200 = z.object({ transactionStatus });
 const tppMessages = z.object({
   tppMessages: z.array(
@@ -236,7 +238,7 @@ export const berlinGroupApi: ApiPart = {
     BgConsentsResponse201: jsonSchema(consentsResponse201, 'output'),
     BgConsentInformationResponse200: jsonSchema(consentInformationResponse200, 'output'),
     BgConsentStatusResponse200: jsonSchema(consentStatusResponse200, 'output'),
-    BgPaymentInitiationJson: jsonSchema(paymentRequestSchema('sepa-credit-transfers', '0001-01-01'), 'input'),
+    BgPaymentInitiationJson: jsonSchema(paymentInitiationJson, 'input'),
     BgPaymentInitiationResponse201: jsonSchema(paymentInitiationResponse201, 'output'),
     BgPaymentInitiationWithStatusResponse: jsonSchema(paymentInitiationWithStatusResponse, 'output'),
     BgPaymentInitiationStatusResponse200: jsonSchema(paymentInitiationStatusResponse200, 'output'),

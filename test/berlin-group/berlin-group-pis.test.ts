@@ -393,6 +393,14 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
       assert.equal(answer.headers.get('x-request-id'), answer.requestId);
       described(method.toLowerCase(), `/v1/payments/{paymentProduct}/{paymentId}${path.endsWith('/status') ? '/status' : ''}`, answer);
     }
+    for (const [method, path] of [
+      ['PUT', `/v1/payments/sepa-credit-transfers/${paymentId}`],
+      ['GET', '/v1/payments/sepa-credit-transfers'],
+      ['POST', `/v1/payments/sepa-credit-transfers/${paymentId}/status`],
+    ] as const) {
+      const answer = await call(agents.pisp, method, path, method === 'GET' ? {} : { body: '{}' });
+      assert.deepEqual([answer.status, answer.body!.tppMessages[0]?.code], [405, 'SERVICE_INVALID'], `${method} ${path}`);
+    }
     assert.deepEqual(await assent.db.selectFrom('consent').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow(), first);
     assert.equal(await count('consent'), rows + 1, 'only the other TPP’s AIS consent was added');
     assert.equal(await statusOf('sepa-credit-transfers', paymentId), 'RCVD');
