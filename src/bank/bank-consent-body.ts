@@ -5,7 +5,9 @@ import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/c
  * The whole consent as a resource server sees it, in UK OB field names, whatever dialect created it
  * (resource servers already read these; a Berlin Group consent's reads map one-to-one to UK
  * permissions too), plus the model's own: `Access` (what may be read, of which accounts; null: the
- * accounts the customer chose, `AccountIds`), `Standard` (the dialect) and `EndedBy` (docs/bank-api.md).
+ * accounts the customer chose, `AccountIds`), `Standard` (the dialect), `EndedBy`, `PaymentScheme` (how a
+ * payment moves: the bank executes a SEPA one, instant or not, by it) and, in `Initiation`, what only a SEPA
+ * payment carries: `CreditorAgent` and `RequestedExecutionDate` (docs/bank-api.md).
  */
 export function bankConsentBody(consent: Consent) {
   return {
@@ -30,12 +32,15 @@ export function bankConsentBody(consent: Consent) {
         InstructedAmount: { Amount: consent.payment.amount, Currency: consent.payment.currency },
         CreditorAccount: ukCreditorAccount(consent.payment),
         ...(consent.payment.reference !== null && { RemittanceInformation: { Reference: consent.payment.reference } }),
+        ...(consent.payment.creditorAgent !== null && { CreditorAgent: consent.payment.creditorAgent }),
+        ...(consent.payment.requestedExecutionDate !== null && { RequestedExecutionDate: consent.payment.requestedExecutionDate }),
       },
       // Domestic VRP: the limits every payment is checked against (POST /bank/vrp-consents/:id/payments).
       ...(consent.vrp && { ControlParameters: consent.vrp.controlParameters, VrpInitiation: consent.vrp.initiation }),
       Standard: consent.standard,
       Access: consent.reads,
       EndedBy: consent.endedBy,
+      PaymentScheme: consent.payment?.scheme ?? null,
     },
     Risk: consent.risk,
   };

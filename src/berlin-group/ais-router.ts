@@ -4,9 +4,7 @@ import type { Logger } from 'pino';
 import type { Consent } from '../consents/consent.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
-import { declaredRoutes } from '../http/declared-routes.ts';
 import { readJsonBody } from '../http/json-body.ts';
-import { assertRole } from '../tpp/eidas-identity.ts';
 import type { EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
 import { bankDateOf } from './bg-bank-time.ts';
 import {
@@ -22,6 +20,8 @@ import { BgError, bgErrors } from './bg-error.ts';
 import { readBgHeaders } from './bg-headers.ts';
 import { type BgResource, chooseScaApproach, createdLinks, resourcePath, scaApproachHeader } from './bg-links.ts';
 import type { AccessConsent } from './bg-model.ts';
+import { eidasRoutes } from './eidas-routes.ts';
+import { pisRouter } from './pis-router.ts';
 import { BG_PREFIX } from './routes.ts';
 
 /**
@@ -61,9 +61,7 @@ async function ownConsent(db: Db, clientId: string, consentId: string | undefine
 export function aisRouter(deps: AisRouterDeps): Router {
   const { db, issuer } = deps;
   const router = new Router();
-  const routes = declaredRoutes<never, BgRouteState>(router, {
-    eidas: { identify: (role) => deps.eidasTpp((tpp) => assertRole(tpp, role)) as Middleware<BgRouteState> },
-  });
+  const routes = eidasRoutes<BgRouteState>(router, deps.eidasTpp);
 
   routes.eidas('createConsent', readBgHeaders, async (ctx) => {
     const headers = ctx.state.bgHeaders;
@@ -117,11 +115,14 @@ const answered = async () => undefined;
 const under = (path: string) => path === BG_PREFIX || path.startsWith(`${BG_PREFIX}/`);
 
 /**
- * Everything under /v1 is the Berlin Group's: its routes, and for any other path or method the
- * RESOURCE_UNKNOWN or SERVICE_INVALID of bgErrors; nothing under /v1 reaches the provider.
+ * Everything under /v1 is the Berlin Group's: its routes (AIS consents, payment initiation), and for any
+ * other path or method the RESOURCE_UNKNOWN or SERVICE_INVALID of bgErrors; nothing under /v1 reaches the
+ * provider.
  */
 export function berlinGroupApi(deps: AisRouterDeps): Middleware & { router: Router } {
   const router = aisRouter(deps);
+  // The payment initiation routes beside the consent routes, in one router: one allowedMethods over both.
+  router.use(pisRouter(deps).routes());
   const [errors, routes, methods] = [bgErrors(deps.logger), router.routes(), router.allowedMethods({ throw: true })];
   const api: Middleware = (ctx, next) =>
     under(ctx.path) ? errors(ctx, () => routes(ctx as never, () => methods(ctx as never, answered) as Promise<unknown>)) : next();

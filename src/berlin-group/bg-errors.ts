@@ -22,8 +22,12 @@ import type { AssentError, AssentErrorCode } from '../protocol/assent-error.ts';
  * - FREQUENCY_INVALID is no NextGenPSD2 code: a frequencyPerDay Assent refuses is a FORMAT_ERROR on that field.
  */
 
-/** Where the faulty thing was named, when a code's status depends on it. */
-export type BgAddressed = 'path' | 'payload' | 'method';
+/**
+ * Where the faulty thing was named, when a code's status depends on it: the path itself (no such route, an
+ * account of the path), a resource other than an account named in the path (a payment, an authorisation),
+ * the payload, the HTTP method.
+ */
+export type BgAddressed = 'path' | 'resource' | 'payload' | 'method';
 
 interface BgCodeRow {
   /** The status when nothing else is said. */
@@ -44,12 +48,13 @@ export const BG_MESSAGE_CODES = {
     by: { payload: 400, method: 405 },
     text: 'The addressed service is not valid for the addressed resources or the submitted data.',
   },
-  // Listed under 400, 403 and 404: 403 is the guidelines' answer for a resource other than an account named in
-  // the path; Assent answers 404 for the payment and authorisation ids of its paths, as adorsys/xs2a does
-  // (RESOURCE_UNKNOWN_404_NO_PAYMENT, RESOURCE_UNKNOWN_404_NO_AUTHORISATION), and for a path it does not serve.
+  // Listed under 400, 403 and 404. The Implementation Guidelines' table: 404 "if account-id in path", 403 "if
+  // other resource in path", 400 "if payload". So a payment id of the path that is not the TPP's is 403 (as
+  // adorsys/xs2a answers an unknown payment id, RESOURCE_UNKNOWN_403); a path Assent does not serve at all is
+  // 404.
   RESOURCE_UNKNOWN: {
     status: 404,
-    by: { path: 404, payload: 400 },
+    by: { path: 404, resource: 403, payload: 400 },
     text: 'The addressed resource is unknown relative to the TPP.',
   },
   RESOURCE_EXPIRED: {

@@ -1,4 +1,4 @@
-import type { Consent, ConsentDraft } from '../consents/consent.ts';
+import type { Consent, ConsentDraft, PaymentTerms } from '../consents/consent.ts';
 import type {
   AccountReference as NeutralAccountReference,
   ConsentStandard,
@@ -10,9 +10,8 @@ import type {
 
 /**
  * The consent model (src/consents/consent.ts) as the Berlin Group mapping reads and writes it: the model's
- * own types, narrowed to what a Berlin Group consent always has, plus what the model does not hold yet (a
- * payment initiation's terms, not mounted). Nothing here speaks the Berlin
- * Group's words.
+ * own types, narrowed to what a Berlin Group consent always has, plus what the model does not hold yet (the
+ * authorisation sub-resources). Nothing here speaks the Berlin Group's words.
  */
 
 export type { ConsentStatus, EndedBy, ReadScope };
@@ -80,23 +79,26 @@ export interface ConsentState {
 /** The SEPA schemes a Berlin Group payment product names. */
 export type PaymentScheme = Exclude<NeutralPaymentScheme, 'uk_domestic'>;
 
-/**
- * A single payment to initiate (not mounted yet: the integration maps it onto the model's PaymentTerms and
- * debtorAccount when the payment rows are served). Amounts are exact decimal strings.
- */
-export interface PaymentConsentDraft {
-  standard: 'berlin_group';
+/** A SEPA payment's terms: the model's, in EUR, with no instruction id (the Berlin Group's request has none). */
+export interface SepaPaymentTerms extends PaymentTerms {
   scheme: PaymentScheme;
-  amount: { amount: string; currency: string };
-  debtor: AccountReference;
-  creditor: AccountReference & { name: string };
-  /** The creditor's bank (BIC), when given. */
-  creditorAgent: string | null;
-  endToEndIdentification: string | null;
-  remittanceInformation: string | null;
-  /** A future-dated payment's bank date. */
-  requestedExecutionDate: string | null;
-  redirectUri: string | null;
+  instructionIdentification: null;
 }
 
-export interface PaymentConsent extends ConsentState, Omit<PaymentConsentDraft, 'standard'> {}
+/**
+ * A single payment to initiate, as the Berlin Group request asks for it: a domestic_payment consent of the
+ * model (made once, so not recurring), its terms a SEPA scheme's, paid from the debtor account the TPP named.
+ * Amounts are exact decimal strings.
+ */
+export interface PaymentConsentDraft extends ConsentDraft {
+  type: 'domestic_payment';
+  standard: 'berlin_group';
+  payment: SepaPaymentTerms;
+  debtorAccount: AccountReference;
+}
+
+/** What the Berlin Group answers of a payment, read of the model's Consent. */
+export type PaymentConsent = Pick<Consent, 'id' | 'status' | 'endedBy'> & {
+  payment: PaymentTerms;
+  debtorAccount: AccountReference | null;
+};

@@ -30,7 +30,8 @@ export function paymentProductOf(value: string): PaymentProduct {
 /** ISO 9362 BIC: 8 or 11 characters. */
 const BIC = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
 
-function paymentSchema(product: PaymentProduct, today: string) {
+/** The body's schema for `product` on the bank date `today` (also the OpenAPI document's, where the refinements do not show). */
+export function paymentRequestSchema(product: PaymentProduct, today: string) {
   return z
     .strictObject(
       {
@@ -60,9 +61,9 @@ function paymentSchema(product: PaymentProduct, today: string) {
     });
 }
 
-export type BgPaymentRequest = z.output<ReturnType<typeof paymentSchema>>;
+export type BgPaymentRequest = z.output<ReturnType<typeof paymentRequestSchema>>;
 
 /** The payment initiation in `body` for `product` on the bank date `today`, or a BgError naming each fault. */
 export function parsePaymentRequest(product: PaymentProduct, body: unknown, today: string): BgPaymentRequest {
-  return parseBgBody(paymentSchema(product, today), body);
+  return parseBgBody(paymentRequestSchema(product, today), body);
 }

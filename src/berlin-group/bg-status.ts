@@ -41,7 +41,9 @@ export function bgConsentStatusOf(status: ConsentStatus, endedBy: EndedBy | null
 }
 
 /** The ISO 20022 transaction statuses Assent answers (of the file's ACCC ... PART). */
-export type BgTransactionStatus = 'RCVD' | 'ACTC' | 'ACSP' | 'RJCT' | 'CANC';
+export const BG_TRANSACTION_STATUSES = ['RCVD', 'ACTC', 'ACSP', 'RJCT', 'CANC'] as const;
+
+export type BgTransactionStatus = (typeof BG_TRANSACTION_STATUSES)[number];
 
 const CANCELLED_BY: Record<EndedBy, BgTransactionStatus> = { customer: 'CANC', tpp: 'CANC', bank: 'RJCT' };
 
@@ -53,14 +55,16 @@ const CANCELLED_BY: Record<EndedBy, BgTransactionStatus> = { customer: 'CANC', t
  *   and Assent knows only that the customer authorised.
  * - Consumed (the bank took the payment through the bank API): ACSP, "accepted for execution". Not ACSC: the
  *   file allows settlement statuses "only after bilateral agreement", and Assent does not see settlement.
- * - Rejected: RJCT. Expired (never authorised in time, or authorised and never taken): RJCT.
- * - Revoked by the customer or the TPP (cancelPayment): CANC, "cancelled before execution"; by the bank: RJCT.
+ * - Rejected by the customer (or the bank): RJCT. Withdrawn by the TPP before the customer decided
+ *   (cancelPayment): CANC, "Payment initiation has been successfully cancelled" (the file's v1.3.x value).
+ * - Expired (never authorised in time, or authorised and never taken): RJCT.
+ * - Revoked by the customer (on the dashboard, before the bank took it) or the TPP: CANC; by the bank: RJCT.
  */
 const TRANSACTION_STATUS: Record<ConsentStatus, BgTransactionStatus | typeof CANCELLED_BY> = {
   AwaitingAuthorisation: 'RCVD',
   Authorised: 'ACTC',
   Consumed: 'ACSP',
-  Rejected: 'RJCT',
+  Rejected: { customer: 'RJCT', tpp: 'CANC', bank: 'RJCT' },
   Expired: 'RJCT',
   Revoked: CANCELLED_BY,
 };

@@ -69,6 +69,8 @@ function draftColumns(draft: ConsentDraft): Omit<NewConsent, 'client_id' | 'stat
     remittance_reference: draft.payment?.reference ?? null,
     instruction_identification: draft.payment?.instructionIdentification ?? null,
     end_to_end_identification: draft.payment?.endToEndIdentification ?? null,
+    creditor_agent: draft.payment?.creditorAgent ?? null,
+    requested_execution_date: draft.payment?.requestedExecutionDate ?? null,
     debtor_account: draft.debtorAccount ? JSON.stringify(draft.debtorAccount) : null,
     risk: JSON.stringify(draft.risk),
     vrp: draft.vrp ? JSON.stringify(draft.vrp) : null,
@@ -536,13 +538,33 @@ async function endGrantWithConsents(
  * is revoked with its grant; anything else is an illegal transition.
  */
 export async function withdrawConsentForClient(db: Db, clientId: string, consentId: string): Promise<Consent> {
-  const actor: Actor = { kind: 'tpp', id: clientId };
   const row = await db.transaction().execute(async (trx) => {
     const locked = await lockOrFail(trx, consentId, clientId);
-    if (locked.status === 'AwaitingAuthorisation') {
-      return transition(trx, locked, { to: 'Rejected', actor, event: 'consent.rejected', details: { reason: 'withdrawn by the TPP' } });
-    }
-    return revokeLocked(trx, locked, actor);
+    if (locked.status === 'AwaitingAuthorisation') return withdrawLocked(trx, locked, clientId);
+    return revokeLocked(trx, locked, { kind: 'tpp', id: clientId });
+  });
+  return toConsent(row);
+}
+
+function withdrawLocked(trx: Transaction<Database>, locked: ConsentRow, clientId: string) {
+  const actor: Actor = { kind: 'tpp', id: clientId };
+  return transition(trx, locked, { to: 'Rejected', actor, event: 'consent.rejected', details: { reason: 'withdrawn by the TPP' } });
+}
+
+/**
+ * The TPP withdraws a consent only while the customer has not decided it (Berlin Group's cancelPayment: a
+ * payment the customer authorised is the bank's to execute, no longer the TPP's to take back). `refuse` is
+ * the dialect's answer for a consent no longer awaiting the customer; it is asked under the consent's row
+ * lock, so an authorisation committing meanwhile is seen and the withdrawal refused, never a revocation.
+ */
+export async function withdrawPendingConsentForClient(
+  db: Db,
+  input: { clientId: string; consentId: string; refuse(consent: Consent): Error },
+): Promise<Consent> {
+  const row = await db.transaction().execute(async (trx) => {
+    const locked = await lockOrFail(trx, input.consentId, input.clientId);
+    if (locked.status !== 'AwaitingAuthorisation') throw input.refuse(toConsent(locked));
+    return withdrawLocked(trx, locked, input.clientId);
   });
   return toConsent(row);
 }

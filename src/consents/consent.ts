@@ -41,8 +41,14 @@ export interface PaymentTerms {
   creditorName: string;
   /** The remittance reference the payee sees; null when none was given. */
   reference: string | null;
-  instructionIdentification: string;
-  endToEndIdentification: string;
+  /** The TPP's id of the instruction: UK OB always has one; SEPA (Berlin Group) none. */
+  instructionIdentification: string | null;
+  /** The id that travels with the payment to the payee: UK OB always; SEPA when the TPP gave one. */
+  endToEndIdentification: string | null;
+  /** The payee's bank (a BIC), when named (SEPA's creditorAgent). */
+  creditorAgent: string | null;
+  /** The bank date (YYYY-MM-DD) a future-dated payment is to be made on; null: as soon as possible. */
+  requestedExecutionDate: string | null;
 }
 
 /** What a TPP asks for, validated by its dialect, before it is stored. */
@@ -129,8 +135,10 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
             creditorAccount: row.creditor_account,
             creditorName: row.creditor_name ?? '',
             reference: row.remittance_reference,
-            instructionIdentification: row.instruction_identification ?? '',
-            endToEndIdentification: row.end_to_end_identification ?? '',
+            instructionIdentification: row.instruction_identification,
+            endToEndIdentification: row.end_to_end_identification,
+            creditorAgent: row.creditor_agent,
+            requestedExecutionDate: row.requested_execution_date,
           },
     debtorAccount: row.debtor_account,
     risk: row.risk,

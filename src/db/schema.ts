@@ -216,6 +216,10 @@ export interface ConsentTable {
   remittance_reference: string | null;
   instruction_identification: string | null;
   end_to_end_identification: string | null;
+  /** The payee's bank (a BIC), when the payment names it (SEPA). */
+  creditor_agent: string | null;
+  /** The bank date (YYYY-MM-DD) a future-dated payment is to be made on; null: as soon as possible. */
+  requested_execution_date: string | null;
   debtor_account: ColumnType<AccountReference | null, string | null, string | null>;
   risk: Json<Record<string, unknown>>;
   selected_account_ids: Json<string[]>;

@@ -51,6 +51,8 @@ const DRAFTS: ConsentDraft[] = [
       reference: 'INVOICE 1187',
       instructionIdentification: 'DEMO-0001',
       endToEndIdentification: 'DEMO-E2E-0001',
+      creditorAgent: null,
+      requestedExecutionDate: null,
     },
     debtorAccount: null,
     risk: {},

@@ -13,6 +13,12 @@ export interface PaymentDetails {
   payee: string;
   payeeAccount: string;
   reference: string | undefined;
+  /** A SEPA payment's kind (instant or not); a UK payment moves only one way, so it says none. */
+  kind: string | undefined;
+  /** The payee's bank (its BIC), when the payment names it. */
+  payeeBank: string | undefined;
+  /** The date a future-dated payment is made on; none: as soon as it is approved. */
+  executionDate: string | undefined;
 }
 
 export function paymentDetails(w: Wording, consent: Consent): PaymentDetails | undefined {
@@ -26,6 +32,9 @@ export function paymentDetails(w: Wording, consent: Consent): PaymentDetails | u
     // The payee is not the customer's: its full number is what the customer checks before paying.
     payeeAccount: w.accountNumber(scheme, identification),
     reference: payment.reference ?? undefined,
+    kind: payment.scheme === 'uk_domestic' ? undefined : w.t(`payment.kind.${payment.scheme}`),
+    payeeBank: payment.creditorAgent === null ? undefined : w.t('account.bic', { bic: payment.creditorAgent }),
+    executionDate: payment.requestedExecutionDate === null ? undefined : w.calendarDay(payment.requestedExecutionDate),
   };
 }
 

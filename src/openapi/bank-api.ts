@@ -3,7 +3,14 @@ import { accessRecorded, accessRequest } from '../bank/consent-access-route.ts';
 import { paymentRequest } from '../bank/vrp-payment-route.ts';
 import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
-import { ACCOUNT_REFERENCE_SCHEMES, CONSENT_STANDARDS, CONSENT_TYPES, ENDED_BY, READ_SCOPES } from '../protocol/consent-types.ts';
+import {
+  ACCOUNT_REFERENCE_SCHEMES,
+  CONSENT_STANDARDS,
+  CONSENT_TYPES,
+  ENDED_BY,
+  PAYMENT_SCHEMES,
+  READ_SCOPES,
+} from '../protocol/consent-types.ts';
 import { type ApiPart, header, jsonBody, jsonSchema } from './api-part.ts';
 import { obError } from './consent-api.ts';
 
@@ -37,13 +44,27 @@ const bankConsent = z.object({
     TransactionToDateTime: dateTime.nullable(),
     DebtorAccount: account.nullable(),
     Initiation: z
-      .looseObject({ InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }), CreditorAccount: account })
+      .looseObject({
+        InstructionIdentification: z.string().nullable().describe('null for a SEPA payment (Berlin Group), which has none'),
+        EndToEndIdentification: z.string().nullable().describe('null for a SEPA payment whose TPP gave none'),
+        InstructedAmount: z.object({ Amount: z.string(), Currency: z.string() }),
+        CreditorAccount: account,
+        CreditorAgent: z.string().optional().describe("the payee's bank (a BIC), when the payment names it (SEPA)"),
+        RequestedExecutionDate: z.iso
+          .date()
+          .optional()
+          .describe('the bank date a future-dated payment is to be made on (SEPA); absent: as soon as possible'),
+      })
       .nullable(),
     ControlParameters: domesticVrpResponse.shape.Data.shape.ControlParameters.optional(),
     VrpInitiation: domesticVrpResponse.shape.Data.shape.Initiation.optional(),
     Standard: z.enum(CONSENT_STANDARDS).describe('the dialect the consent was created in'),
     Access: readAccess.describe('the consent model: what may be read, of which accounts (null: the accounts the customer chose)'),
     EndedBy: z.enum(ENDED_BY).nullable().describe('who ended a Revoked or Rejected consent; null while it lives or when not known'),
+    PaymentScheme: z
+      .enum(PAYMENT_SCHEMES)
+      .nullable()
+      .describe('how a single payment moves (uk_domestic, sepa_credit_transfer, sepa_instant_credit_transfer); null for other consents'),
   }),
   Risk: z.looseObject({}),
 });

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { consentRequestSchema } from '../berlin-group/bg-consent-request.ts';
+import { PAYMENT_PRODUCTS, paymentRequestSchema } from '../berlin-group/bg-payment-request.ts';
+import { BG_TRANSACTION_STATUSES } from '../berlin-group/bg-status.ts';
 import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 
 /**
- * The Berlin Group NextGenPSD2 (v1.3.x) AIS consent resource, with the Berlin Group's own operationIds: the
- * request body from the same zod schema that validates it (berlin-group/bg-consent-request.ts), the answers
- * as berlin-group/bg-consent-mapping.ts builds them, every error as the NextGenPSD2 tppMessages envelope
+ * The Berlin Group NextGenPSD2 (v1.3.x) AIS consent and payment initiation resources, with the Berlin
+ * Group's own operationIds: the request bodies from the same zod schemas that validate them
+ * (berlin-group/bg-consent-request.ts, bg-payment-request.ts), the answers as berlin-group/bg-consent-mapping.ts
+ * and bg-payment-mapping.ts build them, every error as the NextGenPSD2 tppMessages envelope
  * (berlin-group/bg-error.ts). The TPP is known by its eIDAS certificate (QWAC) over mTLS, no registration.
  */
 
@@ -31,6 +34,14 @@ const scaStatus = z.enum(['received', 'started', 'psuAuthenticated', 'finalised'
 const startScaprocessResponse = z.object({ scaStatus, authorisationId: z.string(), _links: links });
 const authorisations = z.object({ authorisationIds: z.array(z.string()) });
 const scaStatusResponse = z.object({ scaStatus });
+
+const transactionStatus = z.enum(BG_TRANSACTION_STATUSES);
+const paymentInitiationResponse201 = z.object({ transactionStatus, paymentId: z.string(), _links: links });
+/** Both products take the same body; the date rules (not before today, an instant one today) do not show in a schema. */
+const paymentInitiationJson = paymentRequestSchema('sepa-credit-transfers', '0001-01-01');
+/** The request's fields as stored, with the payment's transactionStatus (berlin-group/bg-payment-mapping.ts). */
+const paymentInitiationWithStatusResponse = paymentInitiationJson.safeExtend({ transactionStatus });
+const paymentInitiationStatusResponse200 = z.object({ transactionStatus });
 const tppMessages = z.object({
   tppMessages: z.array(
     z.object({
@@ -66,6 +77,20 @@ const AUTHORISATION_ID = {
   description: 'an authorisationId of this consent',
   schema: { type: 'string' },
 };
+const PAYMENT_PRODUCT = {
+  name: 'paymentProduct',
+  in: 'path',
+  required: true,
+  description: "the payment product: an unknown one is PRODUCT_UNKNOWN (404), one not the payment's PRODUCT_INVALID (403)",
+  schema: { type: 'string', enum: Object.keys(PAYMENT_PRODUCTS) },
+};
+const PAYMENT_ID = {
+  name: 'paymentId',
+  in: 'path',
+  required: true,
+  description: 'the paymentId given at initiation',
+  schema: { type: 'string' },
+};
 const RESPONSE_HEADERS = { 'X-Request-ID': { schema: { type: 'string', format: 'uuid' } } };
 const SCA_HEADERS = [
   header('PSU-ID', false, 'the customer, as the bank knows them; required for DECOUPLED'),
@@ -87,6 +112,17 @@ const FAILURES = {
 };
 const without = (...statuses: (keyof typeof FAILURES)[]) =>
   Object.fromEntries(Object.entries(FAILURES).filter(([status]) => !(statuses as string[]).includes(status)));
+
+/** The payment resource's failures (the consent's 403 and 409 do not arise; its own 403, 404 and 405 do). */
+const PAYMENT_FAILURES = {
+  ...without('403', '409'),
+  '400': failure('FORMAT_ERROR (a header, the path or the body: an IBAN, the amount, the currency), EXECUTION_DATE_INVALID'),
+  '401': failure('CERTIFICATE_INVALID, CERTIFICATE_EXPIRED, CERTIFICATE_BLOCKED, ROLE_INVALID (the QWAC lacks PSP_PI), SIGNATURE_INVALID'),
+  '403': failure("RESOURCE_UNKNOWN: no such payment of this TPP; PRODUCT_INVALID: the path's product is not the payment's"),
+  '404': failure('PRODUCT_UNKNOWN: the bank offers no such payment product'),
+};
+const paymentFailures = (...statuses: string[]) =>
+  Object.fromEntries(Object.entries(PAYMENT_FAILURES).filter(([status]) => !statuses.includes(status)));
 
 const operations: Record<string, OperationDetail> = {
   createConsent: {
@@ -185,10 +221,74 @@ const operations: Record<string, OperationDetail> = {
   },
 };
 
+const paymentOperations: Record<string, OperationDetail> = {
+  initiatePayment: {
+    summary: 'Initiate a SEPA credit transfer or an instant one',
+    description:
+      'A single payment in EUR (the amount an exact decimal string, at most two fraction digits), from and to IBANs (check digits verified). The OAuth2 SCA approach (ASPSP-SCA-Approach REDIRECT): `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP runs the FAPI flow for scope `PIS:<paymentId>` with TPP-Redirect-URI as its redirect_uri. transactionStatus RCVD until the customer authorises it (ACTC), ACSP once the bank took it for execution.',
+    parameters: [
+      PAYMENT_PRODUCT,
+      REQUEST_ID,
+      header('PSU-IP-Address', true, "the customer's IP address: a payment is initiated with the customer present"),
+      header('TPP-Redirect-URI', true, 'where the customer returns after the SCA; the authorization for this payment accepts exactly it'),
+      header('TPP-Nok-Redirect-URI', false, 'where the customer returns when the SCA failed'),
+      header('PSU-ID', false, 'the customer, as the bank knows them'),
+      header('TPP-Redirect-Preferred', false, 'true or false'),
+      header('TPP-Decoupled-Preferred', false, 'true or false; this bank offers REDIRECT'),
+      header('TPP-Explicit-Authorisation-Preferred', false, 'true or false; the OAuth2 SCA approach starts the authorisation implicitly'),
+      ...SIGNATURE_HEADERS,
+    ],
+    requestBody: { required: true, content: jsonBody('BgPaymentInitiationJson') },
+    responses: {
+      '201': {
+        description: 'received (RCVD); where to authorise it (scaOAuth), itself and its status',
+        headers: {
+          ...RESPONSE_HEADERS,
+          'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT'] } },
+          Location: { schema: { type: 'string' } },
+        },
+        content: jsonBody('BgPaymentInitiationResponse201'),
+      },
+      ...paymentFailures('403'),
+    },
+  },
+  getPaymentInformation: {
+    summary: 'Read a payment initiation',
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': {
+        description: 'the payment as initiated, with its transactionStatus',
+        headers: RESPONSE_HEADERS,
+        content: jsonBody('BgPaymentInitiationWithStatusResponse'),
+      },
+      ...paymentFailures('413', '415'),
+    },
+  },
+  getPaymentInitiationStatus: {
+    summary: "A payment initiation's transaction status",
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'its transactionStatus', headers: RESPONSE_HEADERS, content: jsonBody('BgPaymentInitiationStatusResponse200') },
+      ...paymentFailures('413', '415'),
+    },
+  },
+  cancelPayment: {
+    summary: 'Cancel a payment initiation the customer has not authorised yet',
+    description:
+      "A payment still awaiting the customer is cancelled at once (204, transactionStatus CANC; no cancellation authorisation). Once the customer authorised it, it is the bank's to execute: CANCELLATION_INVALID (405), as for a payment that has ended.",
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '204': { description: 'cancelled (CANC)', headers: RESPONSE_HEADERS },
+      ...paymentFailures('413', '415'),
+      '405': failure('CANCELLATION_INVALID: the payment is authorised or has ended; SERVICE_INVALID: this method is not supported'),
+    },
+  },
+};
+
 export const berlinGroupApi: ApiPart = {
   tag: 'Berlin Group NextGenPSD2',
   description:
-    "The Berlin Group NextGenPSD2 (v1.3.x) account information consent and its authorisation sub-resources under /v1, with the Berlin Group's operationIds: a TPP known by its eIDAS certificate (QWAC with the PSD2 role PSP_AI) over mTLS, no prior registration; SCA by REDIRECT (the OAuth2 SCA approach) or DECOUPLED (the customer's authentication device); errors as tppMessages.",
+    "The Berlin Group NextGenPSD2 (v1.3.x) account information consent, SEPA payment initiation and their authorisation sub-resources under /v1, with the Berlin Group's operationIds: a TPP known by its eIDAS certificate (QWAC with the PSD2 role PSP_AI for consents, PSP_PI for payments) over mTLS, no prior registration; SCA by REDIRECT (the OAuth2 SCA approach) or DECOUPLED (the customer's authentication device); errors as tppMessages.",
   schemas: {
     BgConsentsRequest: jsonSchema(consentRequestSchema(), 'input'),
     BgConsentsResponse201: jsonSchema(consentsResponse201, 'output'),
@@ -197,7 +297,11 @@ export const berlinGroupApi: ApiPart = {
     BgStartScaprocessResponse: jsonSchema(startScaprocessResponse, 'output'),
     BgAuthorisations: jsonSchema(authorisations, 'output'),
     BgScaStatusResponse: jsonSchema(scaStatusResponse, 'output'),
+    BgPaymentInitiationJson: jsonSchema(paymentInitiationJson, 'input'),
+    BgPaymentInitiationResponse201: jsonSchema(paymentInitiationResponse201, 'output'),
+    BgPaymentInitiationWithStatusResponse: jsonSchema(paymentInitiationWithStatusResponse, 'output'),
+    BgPaymentInitiationStatusResponse200: jsonSchema(paymentInitiationStatusResponse200, 'output'),
     BgTppMessages: jsonSchema(tppMessages, 'output'),
   },
-  operations,
+  operations: { ...operations, ...paymentOperations },
 };

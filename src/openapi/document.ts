@@ -120,7 +120,7 @@ export function openApiDocument(issuer: string, inventory: readonly Route[] = ap
       title: 'Assent',
       version: '1',
       description:
-        "Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, the UK Open Banking v4.0 account-access and funds-confirmation consents, the Berlin Group NextGenPSD2 account information consent, Grant Management, the bank API for resource servers, the operator's admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer's pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.",
+        "Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, the UK Open Banking v4.0 account-access and funds-confirmation consents, the Berlin Group NextGenPSD2 account information consent and SEPA payment initiation, Grant Management, the bank API for resource servers, the operator's admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer's pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.",
     },
     servers: [{ url: issuer }],
     tags: PARTS.map(({ tag, description }) => ({ name: tag, description })),

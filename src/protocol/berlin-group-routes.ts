@@ -11,8 +11,9 @@ import type { Credential, Method, Psd2Role, Route } from './route-row.ts';
  * handler (berlin-group/bg-payment-request.ts: PRODUCT_UNKNOWN for any but the two SEPA products).
  *
  * Every row of ROUTES must be served (test/routes.test.ts, test/api-inventory.test.ts,
- * test/declared-routes.test.ts): ROUTES holds the AIS consent rows (BG_SERVED_ROUTES, served by
- * berlin-group/ais-router.ts); the authorisation and payment rows join it when a router serves them.
+ * test/declared-routes.test.ts): ROUTES holds the AIS consent and payment initiation rows
+ * (BG_SERVED_ROUTES, served by berlin-group/ais-router.ts and pis-router.ts); the authorisation rows join
+ * it when a router serves them.
  */
 
 export const BG_PREFIX = '/v1';
@@ -52,7 +53,10 @@ export const BG_ROUTES: readonly Route[] = [
   row('getPaymentInitiationScaStatus', 'GET', `${PAYMENT}/authorisations/:authorisationId`, PIS, "a payment authorisation's SCA status"),
 ];
 
-/** The operations Assent serves today: the AIS consent resource and its authorisations (berlin-group/ais-router.ts). */
+/**
+ * The operations Assent serves today: the AIS consent resource and its authorisations
+ * (berlin-group/ais-router.ts) and the payment initiation resource (berlin-group/pis-router.ts).
+ */
 export const BG_SERVED_OPERATIONS = [
   'createConsent',
   'getConsentInformation',
@@ -61,6 +65,10 @@ export const BG_SERVED_OPERATIONS = [
   'startConsentAuthorisation',
   'getConsentAuthorisation',
   'getConsentScaStatus',
+  'initiatePayment',
+  'getPaymentInformation',
+  'cancelPayment',
+  'getPaymentInitiationStatus',
 ] as const;
 
 export const BG_SERVED_ROUTES: readonly Route[] = BG_ROUTES.filter((route) =>

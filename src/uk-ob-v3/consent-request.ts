@@ -134,6 +134,8 @@ function parseV3ConsentRequest(type: ConsentType, body: unknown): ParsedConsentR
             reference: Initiation.RemittanceInformation?.Reference ?? null,
             instructionIdentification: Initiation.InstructionIdentification,
             endToEndIdentification: Initiation.EndToEndIdentification,
+            creditorAgent: null,
+            requestedExecutionDate: null,
           },
           debtorAccount: Initiation.DebtorAccount ? fromObAccount(Initiation.DebtorAccount) : null,
           risk: parsed.data.Risk,

@@ -69,6 +69,8 @@ export function wordingFor(locale: Locale, branding: Branding) {
     new Intl.DateTimeFormat(intl, { hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }),
     timeZone,
   );
+  // A calendar date (a payment's execution date) is no moment: formatted as the date it names, in no zone's offset.
+  const calendarDay = new Intl.DateTimeFormat(intl, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
   const currencies = new Intl.DisplayNames(intl, { type: 'currency' });
   const list = new Intl.ListFormat(intl, { type: 'conjunction' });
   const t = (key: MessageKey, params: MessageParams = {}) => translate(locale, key, { bank: branding.bankName, ...params });
@@ -89,6 +91,8 @@ export function wordingFor(locale: Locale, branding: Branding) {
     t,
     /** "23 February 2027" / "23. Februar 2027", in the bank's time zone. */
     day: (date: Date) => day.format(date),
+    /** A calendar date "YYYY-MM-DD" as the bank writes dates ("24 December 2026"), the same day in every time zone. */
+    calendarDay: (isoDate: string) => calendarDay.format(new Date(`${isoDate}T00:00:00Z`)),
     /** A moment, with the time zone shown. */
     when: (date: Date) => when.format(date),
     time: (date: Date) => time.format(date),

@@ -25,7 +25,7 @@ const EXPECTED: Record<BgMessageCode, number[]> = {
   PARAMETER_NOT_CONSISTENT: [400],
   PARAMETER_NOT_SUPPORTED: [400],
   SERVICE_INVALID: [400, 405],
-  RESOURCE_UNKNOWN: [404, 400],
+  RESOURCE_UNKNOWN: [404, 403, 400],
   RESOURCE_EXPIRED: [403, 400],
   RESOURCE_BLOCKED: [400],
   TIMESTAMP_INVALID: [400],
@@ -77,6 +77,8 @@ describe('the message codes and their statuses', () => {
     assert.equal(bgStatusOf('SERVICE_INVALID', 'method'), 405);
     assert.equal(bgStatusOf('SERVICE_INVALID', 'payload'), 400);
     assert.equal(bgStatusOf('RESOURCE_UNKNOWN', 'payload'), 400);
+    assert.equal(bgStatusOf('RESOURCE_UNKNOWN', 'resource'), 403, 'a payment id of the path');
+    assert.equal(bgStatusOf('RESOURCE_UNKNOWN', 'path'), 404, 'a path not served');
     assert.equal(bgStatusOf('RESOURCE_EXPIRED', 'payload'), 400);
     assert.equal(bgStatusOf('ROLE_INVALID', 'payload'), 401, 'a code of one status ignores how');
   });

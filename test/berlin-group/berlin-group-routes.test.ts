@@ -41,7 +41,7 @@ test('every row: a TPP known by its eIDAS certificate with the role of the servi
   }
 });
 
-test('the AIS consent rows and their authorisations are in the route table as they are; the others are not yet, and collide with none', () => {
+test('the AIS consent rows with their authorisations and the payment initiation rows are in the route table as they are; the others are not yet, and collide with none', () => {
   const served = new Set<string | undefined>(BG_SERVED_OPERATIONS);
   for (const route of BG_ROUTES.filter((candidate) => served.has(candidate.operationId)))
     assert.ok(ROUTES.includes(route), `${route.operationId} is in ROUTES`);
@@ -55,6 +55,10 @@ test('the AIS consent rows and their authorisations are in the route table as th
       'startConsentAuthorisation',
       'getConsentAuthorisation',
       'getConsentScaStatus',
+      'initiatePayment',
+      'getPaymentInformation',
+      'cancelPayment',
+      'getPaymentInitiationStatus',
     ],
   );
   const others = ROUTES.filter((route) => !BG_ROUTES.includes(route));

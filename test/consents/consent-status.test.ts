@@ -322,6 +322,8 @@ describe('consent service', () => {
           creditorAccount: { scheme: 'iban', identification: 'GB33BUKB20201555555555' },
           creditorName: 'Bob',
           reference: null,
+          creditorAgent: null,
+          requestedExecutionDate: null,
         },
       }),
     });

@@ -33,7 +33,7 @@ const dataOf = (body: unknown) => (body as { Data: Record<string, unknown> }).Da
 const idempotent = () => ({ 'x-idempotency-key': crypto.randomUUID() });
 /** The bank API's body without the model's own fields, which the migration adds. */
 const withoutNeutral = (body: unknown) => {
-  const { Standard: _standard, Access: _access, EndedBy: _endedBy, ...data } = dataOf(body);
+  const { Standard: _standard, Access: _access, EndedBy: _endedBy, PaymentScheme: _scheme, ...data } = dataOf(body);
   return { ...(body as object), Data: data };
 };
 

@@ -24,6 +24,7 @@ import type { ReadinessSources } from '../../src/ops/readiness.ts';
 import { grantsApiRouter } from '../../src/grants/grants-router.ts';
 import { bankApiRouter } from '../../src/bank/bank-router.ts';
 import { aisRouter } from '../../src/berlin-group/ais-router.ts';
+import { pisRouter } from '../../src/berlin-group/pis-router.ts';
 import { consentApiRouter } from '../../src/consents/api/consent-router.ts';
 import type { AccountDirectory } from '../../src/customers/account-directory.ts';
 import { eventsApiRouter } from '../../src/events/api/events-router.ts';
@@ -210,6 +211,7 @@ test("every row Assent serves itself (servedBy assent or admin) is mounted from 
     deviceRouter({ ...deps, ...(stub as DeviceRouterDeps) }),
     adminRouter({ ...deps, ...(stub as AdminRouterDeps) }),
     aisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined }),
+    pisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined }),
   ];
   const layers = routers.flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0));
   const mounted = layers.map((layer) => {

@@ -40,6 +40,7 @@ describe('message catalogues', () => {
     const sameInBothLanguages = new Set([
       'language.switch',
       'account.iban',
+      'account.bic',
       'payment.currencyNamed',
       'consent.accountChoice',
       'dash.payeeWithAccount',

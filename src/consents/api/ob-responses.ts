@@ -104,8 +104,10 @@ export function domesticPaymentBody(consent: Consent, self: string): z.infer<typ
     Data: {
       ...commonData(consent),
       Initiation: {
-        InstructionIdentification: payment.instructionIdentification,
-        EndToEndIdentification: payment.endToEndIdentification,
+        // Both are required of a UK payment (OBDomestic2), so a UK consent always has them; only a SEPA
+        // payment's model may lack them.
+        InstructionIdentification: payment.instructionIdentification ?? '',
+        EndToEndIdentification: payment.endToEndIdentification ?? '',
         InstructedAmount: { Amount: payment.amount, Currency: payment.currency },
         CreditorAccount: ukCreditorAccount(payment),
         DebtorAccount: ukDebtorAccount(consent) ?? undefined,
