@@ -7,7 +7,7 @@ import { deviceRouter } from './ciba/device-router.ts';
 import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
-import { berlinGroupApi } from './berlin-group/ais-router.ts';
+import { berlinGroupApi } from './berlin-group/bg-api.ts';
 import type { DecoupledDevice } from './consents/consent-authorisation.ts';
 import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
 import { BG_PREFIX } from './berlin-group/routes.ts';

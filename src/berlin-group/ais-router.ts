@@ -1,28 +1,17 @@
 import { Router } from '@koa/router';
-import type { Middleware } from 'koa';
-import type { Logger } from 'pino';
 import type { Consent } from '../consents/consent.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readJsonBody } from '../http/json-body.ts';
-import type { EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
 import { bankDateOf } from './bg-bank-time.ts';
-import {
-  authorisationIn,
-  type BgRouteState,
-  type BgScaDeps,
-  mountAuthorisationRoutes,
-  scaCapabilities,
-} from './bg-authorisation-routes.ts';
+import { authorisationIn, type BgRouteState, mountAuthorisationRoutes, scaCapabilities } from './bg-authorisation-routes.ts';
 import { accessConsentDraftOf, consentCreatedBody, consentInformationBody, consentStatusBody } from './bg-consent-mapping.ts';
 import { parseConsentRequest } from './bg-consent-request.ts';
-import { BgError, bgErrors } from './bg-error.ts';
+import { BgError } from './bg-error.ts';
 import { readBgHeaders } from './bg-headers.ts';
 import { type BgResource, chooseScaApproach, createdLinks, resourcePath, scaApproachHeader } from './bg-links.ts';
 import type { AccessConsent } from './bg-model.ts';
-import { eidasRoutes } from './eidas-routes.ts';
-import { pisRouter } from './pis-router.ts';
-import { BG_PREFIX } from './routes.ts';
+import { type BgRouterDeps, eidasRoutes } from './eidas-routes.ts';
 
 /**
  * The Berlin Group AIS consent resource (NextGenPSD2 v1.3.x): createConsent, getConsentInformation,
@@ -40,13 +29,6 @@ import { BG_PREFIX } from './routes.ts';
  * `_links.scaStatus`; with it, none is, and `_links.startAuthorisation` says where to start one.
  */
 
-/** `issuer` also gives the consent's Location. */
-export interface AisRouterDeps extends BgScaDeps {
-  logger: Logger;
-  /** Identifies the TPP by its QWAC (tpp/eidas-middleware.ts). */
-  eidasTpp: EidasTppMiddleware;
-}
-
 const consentResource = (consentId: string): BgResource => ({ service: 'AIS', consentId });
 
 const consentUnknown = () => BgError.of('CONSENT_UNKNOWN', 'no such consent of this TPP', { addressed: 'path', path: 'consentId' });
@@ -58,7 +40,7 @@ async function ownConsent(db: Db, clientId: string, consentId: string | undefine
   return consent;
 }
 
-export function aisRouter(deps: AisRouterDeps): Router {
+export function aisRouter(deps: BgRouterDeps): Router {
   const { db, issuer } = deps;
   const router = new Router();
   const routes = eidasRoutes<BgRouteState>(router, deps.eidasTpp);
@@ -108,24 +90,4 @@ export function aisRouter(deps: AisRouterDeps): Router {
   );
 
   return router;
-}
-
-const answered = async () => undefined;
-
-const under = (path: string) => path === BG_PREFIX || path.startsWith(`${BG_PREFIX}/`);
-
-/**
- * Everything under /v1 is the Berlin Group's: its routes (AIS consents, payment initiation), and for any
- * other path or method the RESOURCE_UNKNOWN or SERVICE_INVALID of bgErrors; nothing under /v1 reaches the
- * provider.
- */
-export function berlinGroupApi(deps: AisRouterDeps): Middleware & { router: Router } {
-  const router = aisRouter(deps);
-  // The payment initiation routes beside the consent routes, in one router: one allowedMethods over both.
-  router.use(pisRouter(deps).routes());
-  const [errors, routes, methods] = [bgErrors(deps.logger), router.routes(), router.allowedMethods({ throw: true })];
-  const api: Middleware = (ctx, next) =>
-    under(ctx.path) ? errors(ctx, () => routes(ctx as never, () => methods(ctx as never, answered) as Promise<unknown>)) : next();
-  // As a router's routes() does, it names its router, so the inventory finds what it mounts.
-  return Object.assign(api, { router });
 }

@@ -4,8 +4,8 @@ import { createConsent, getConsentForClient, withdrawPendingConsentForClient } f
 import type { Db } from '../db/connect.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import type { EidasState } from '../tpp/eidas-middleware.ts';
-import type { AisRouterDeps } from './ais-router.ts';
 import { bankDateOf } from './bg-bank-time.ts';
+import { authorisationIn, mountAuthorisationRoutes, scaCapabilities } from './bg-authorisation-routes.ts';
 import { BgError } from './bg-error.ts';
 import { type BgHeaderState, readBgHeaders } from './bg-headers.ts';
 import { chooseScaApproach, createdLinks, resourcePath, scaApproachHeader } from './bg-links.ts';
@@ -18,7 +18,7 @@ import {
   paymentStatusBody,
 } from './bg-payment-mapping.ts';
 import { PAYMENT_PRODUCTS, type PaymentProduct, parsePaymentRequest, paymentProductOf } from './bg-payment-request.ts';
-import { eidasRoutes } from './eidas-routes.ts';
+import { type BgRouterDeps, eidasRoutes } from './eidas-routes.ts';
 
 /**
  * The Berlin Group payment initiation resource (NextGenPSD2 v1.3.x, payment-service `payments`, the products
@@ -46,7 +46,12 @@ const isBgPayment = (consent: Consent): consent is Consent & PaymentConsent =>
   consent.standard === 'berlin_group' && consent.type === 'domestic_payment' && consent.payment !== null;
 
 /** The TPP's own payment of the path's product: RESOURCE_UNKNOWN for any other, PRODUCT_INVALID when the product is not its. */
-async function ownPayment(db: Db, clientId: string, product: PaymentProduct, paymentId: string | undefined): Promise<PaymentConsent> {
+async function ownPayment(
+  db: Db,
+  clientId: string,
+  product: PaymentProduct,
+  paymentId: string | undefined,
+): Promise<Consent & PaymentConsent> {
   const consent = await getConsentForClient(db, clientId, paymentId ?? '');
   if (!consent || !isBgPayment(consent)) throw paymentUnknown();
   if (consent.payment.scheme !== PAYMENT_PRODUCTS[product])
@@ -64,8 +69,10 @@ async function requirePsuIpAddress(ctx: { state: BgHeaderState }, next: () => Pr
   await next();
 }
 
-export function pisRouter(deps: AisRouterDeps): Router {
+export function pisRouter(deps: BgRouterDeps): Router {
   const { db, issuer } = deps;
+  // REDIRECT only: the customer's device approves consents to read, not payments (yet).
+  const sca = { ...deps, decoupled: undefined };
   const router = new Router();
   const routes = eidasRoutes<PisState>(router, deps.eidasTpp);
 
@@ -73,15 +80,19 @@ export function pisRouter(deps: AisRouterDeps): Router {
     const headers = ctx.state.bgHeaders;
     const product = paymentProductOf(ctx.params.paymentProduct ?? '');
     const asked = parsePaymentRequest(product, await readJsonBody(ctx), bankDateOf(new Date()));
-    const approach = chooseScaApproach(headers, { decoupled: false });
-    const { consent } = await createConsent(db, {
-      clientId: ctx.state.eidasClientId,
-      draft: paymentConsentDraftOf(product, asked, headers),
-    });
+    const clientId = ctx.state.eidasClientId;
+    const approach = chooseScaApproach(headers, scaCapabilities(sca));
+    const draft = paymentConsentDraftOf(product, asked, headers);
+    const implicit = headers.tppExplicitAuthorisationPreferred ? undefined : await authorisationIn(sca, approach, headers, clientId);
+    const { consent, authorisation } = await createConsent(db, { clientId, draft, ...(implicit && { authorisation: implicit.start }) });
+    implicit?.afterCommit();
     const resource = { service: 'PIS', product, paymentId: consent.id } as const;
+    const start = authorisation
+      ? ({ explicit: false, approach, authorisationId: authorisation.id } as const)
+      : ({ explicit: true } as const);
     ctx.status = 201;
     ctx.set({ ...scaApproachHeader(approach), Location: `${issuer}${resourcePath(resource)}` });
-    ctx.body = paymentInitiatedBody(consent, createdLinks(resource, { explicit: false, approach, authorisationId: null }, issuer));
+    ctx.body = paymentInitiatedBody(consent, createdLinks(resource, start, issuer));
   });
 
   routes.eidas('getPaymentInformation', readBgHeaders, async (ctx) => {
@@ -102,6 +113,17 @@ export function pisRouter(deps: AisRouterDeps): Router {
     await withdrawPendingConsentForClient(db, { clientId: ctx.state.eidasClientId, consentId: payment.id, refuse: cancellationRefused });
     ctx.status = 204;
   });
+
+  mountAuthorisationRoutes(
+    routes,
+    sca,
+    { start: 'startPaymentAuthorisation', list: 'getPaymentInitiationAuthorisation', scaStatus: 'getPaymentInitiationScaStatus' },
+    async (ctx) => {
+      const product = paymentProductOf(ctx.params.paymentProduct ?? '');
+      const payment = await ownPayment(db, ctx.state.eidasClientId, product, ctx.params.paymentId);
+      return { consent: payment, resource: { service: 'PIS', product, paymentId: payment.id } };
+    },
+  );
 
   return router;
 }

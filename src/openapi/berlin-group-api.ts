@@ -74,7 +74,7 @@ const AUTHORISATION_ID = {
   name: 'authorisationId',
   in: 'path',
   required: true,
-  description: 'an authorisationId of this consent',
+  description: 'an authorisationId of this consent or payment',
   schema: { type: 'string' },
 };
 const PAYMENT_PRODUCT = {
@@ -235,7 +235,11 @@ const paymentOperations: Record<string, OperationDetail> = {
       header('PSU-ID', false, 'the customer, as the bank knows them'),
       header('TPP-Redirect-Preferred', false, 'true or false'),
       header('TPP-Decoupled-Preferred', false, 'true or false; this bank offers REDIRECT'),
-      header('TPP-Explicit-Authorisation-Preferred', false, 'true or false; the OAuth2 SCA approach starts the authorisation implicitly'),
+      header(
+        'TPP-Explicit-Authorisation-Preferred',
+        false,
+        'true: no authorisation is started with the payment (`_links.startAuthorisation`); otherwise one is (`_links.scaStatus`)',
+      ),
       ...SIGNATURE_HEADERS,
     ],
     requestBody: { required: true, content: jsonBody('BgPaymentInitiationJson') },
@@ -281,6 +285,40 @@ const paymentOperations: Record<string, OperationDetail> = {
       '204': { description: 'cancelled (CANC)', headers: RESPONSE_HEADERS },
       ...paymentFailures('413', '415'),
       '405': failure('CANCELLATION_INVALID: the payment is authorised or has ended; SERVICE_INVALID: this method is not supported'),
+    },
+  },
+  startPaymentAuthorisation: {
+    summary: 'Start an authorisation of a payment initiation',
+    description:
+      'Starts another authorisation sub-resource while the payment awaits the customer (explicit start, or after an earlier one failed), by REDIRECT (the OAuth2 SCA approach: scope `PIS:<paymentId>`, the redirect URI given at initiation). A payment no longer awaiting the customer is STATUS_INVALID (409).',
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, REQUEST_ID, ...SCA_HEADERS, ...SIGNATURE_HEADERS],
+    responses: {
+      '201': {
+        description: 'started: its scaStatus, authorisationId and _links (scaOAuth, scaStatus)',
+        headers: { ...RESPONSE_HEADERS, 'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT'] } } },
+        content: jsonBody('BgStartScaprocessResponse'),
+      },
+      ...paymentFailures('413', '415'),
+      '409': failure('STATUS_INVALID: the payment no longer awaits the customer'),
+    },
+  },
+  getPaymentInitiationAuthorisation: {
+    summary: 'The authorisations of a payment initiation',
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'their ids, oldest first', headers: RESPONSE_HEADERS, content: jsonBody('BgAuthorisations') },
+      ...paymentFailures('413', '415'),
+    },
+  },
+  getPaymentInitiationScaStatus: {
+    summary: "A payment authorisation's SCA status",
+    description:
+      'received (started), finalised (the customer authorised the payment, whatever became of it since), failed (rejected, cancelled, or superseded by a later authorisation).',
+    parameters: [PAYMENT_PRODUCT, PAYMENT_ID, AUTHORISATION_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'its scaStatus', headers: RESPONSE_HEADERS, content: jsonBody('BgScaStatusResponse') },
+      ...paymentFailures('413', '415'),
+      '404': failure('PRODUCT_UNKNOWN: the bank offers no such payment product; RESOURCE_UNKNOWN: no such authorisation of this payment'),
     },
   },
 };

@@ -10,10 +10,8 @@ import type { Credential, Method, Psd2Role, Route } from './route-row.ts';
  * `payments` (single payments) only, so it is part of the path, and {payment-product} is checked by the
  * handler (berlin-group/bg-payment-request.ts: PRODUCT_UNKNOWN for any but the two SEPA products).
  *
- * Every row of ROUTES must be served (test/routes.test.ts, test/api-inventory.test.ts,
- * test/declared-routes.test.ts): ROUTES holds the AIS consent and payment initiation rows
- * (BG_SERVED_ROUTES, served by berlin-group/ais-router.ts and pis-router.ts); the authorisation rows join
- * it when a router serves them.
+ * ROUTES holds every row (served by berlin-group/ais-router.ts and pis-router.ts, each resource with its
+ * three authorisation rows: berlin-group/bg-authorisation-routes.ts).
  */
 
 export const BG_PREFIX = '/v1';
@@ -52,25 +50,3 @@ export const BG_ROUTES: readonly Route[] = [
   row('getPaymentInitiationAuthorisation', 'GET', `${PAYMENT}/authorisations`, PIS, "the ids of a payment's authorisations"),
   row('getPaymentInitiationScaStatus', 'GET', `${PAYMENT}/authorisations/:authorisationId`, PIS, "a payment authorisation's SCA status"),
 ];
-
-/**
- * The operations Assent serves today: the AIS consent resource and its authorisations
- * (berlin-group/ais-router.ts) and the payment initiation resource (berlin-group/pis-router.ts).
- */
-export const BG_SERVED_OPERATIONS = [
-  'createConsent',
-  'getConsentInformation',
-  'deleteConsent',
-  'getConsentStatus',
-  'startConsentAuthorisation',
-  'getConsentAuthorisation',
-  'getConsentScaStatus',
-  'initiatePayment',
-  'getPaymentInformation',
-  'cancelPayment',
-  'getPaymentInitiationStatus',
-] as const;
-
-export const BG_SERVED_ROUTES: readonly Route[] = BG_ROUTES.filter((route) =>
-  (BG_SERVED_OPERATIONS as readonly (string | undefined)[]).includes(route.operationId),
-);

@@ -1,4 +1,4 @@
-import { BG_SERVED_ROUTES } from './berlin-group-routes.ts';
+import { BG_ROUTES } from './berlin-group-routes.ts';
 import { CONSENT_TYPES, type ConsentType } from './consent-types.ts';
 import type { Caller, Credential, Method, RateLimitPolicy, Route } from './route-row.ts';
 import { CONSENT_SCOPES, SCOPE, SCOPE_OF, type Scope } from './scopes.ts';
@@ -353,7 +353,7 @@ export const ROUTES: readonly Route[] = [
     DASHBOARD_SESSION,
   ),
   // Berlin Group NextGenPSD2 (issue 28): the operations served today, with the Berlin Group's operationIds.
-  ...BG_SERVED_ROUTES,
+  ...BG_ROUTES,
   assent('GET', `${DASHBOARD_PREFIX}/assets/dashboard.css`, 'anyone', "the dashboard's stylesheet"),
   assent('GET', '/assets/assent.css', 'anyone', "the pages' stylesheet"),
   assent('GET', '/assets/brand.css', 'anyone', "the bank's colours (BANK_COLOUR_*) as CSS custom properties"),

@@ -172,15 +172,25 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
     assert.equal(created.headers.get('aspsp-sca-approach'), 'REDIRECT');
     const { paymentId } = created.body!;
     assert.equal(created.headers.get('location'), `${assent.provider.issuer}/v1/payments/sepa-credit-transfers/${paymentId}`);
+    // An authorisation is started with the payment (implicit start): its scaStatus is there to poll.
+    const [authorisationId] = (
+      await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute()
+    ).map((row) => row.id);
+    assert.ok(authorisationId);
+    const scaStatusPath = `/v1/payments/sepa-credit-transfers/${paymentId}/authorisations/${authorisationId}`;
     assert.deepEqual(created.body, {
       transactionStatus: 'RCVD',
       paymentId,
       _links: {
         scaOAuth: { href: `${assent.provider.issuer}/.well-known/oauth-authorization-server` },
+        scaStatus: { href: scaStatusPath },
         self: { href: `/v1/payments/sepa-credit-transfers/${paymentId}` },
         status: { href: `/v1/payments/sepa-credit-transfers/${paymentId}/status` },
       },
     });
+    const received = await call(agents.pisp, 'GET', scaStatusPath);
+    assert.deepEqual([received.status, received.body], [200, { scaStatus: 'received' }]);
+    described('get', '/v1/payments/{paymentProduct}/{paymentId}/authorisations/{authorisationId}', received);
 
     // One model: a domestic_payment consent of the Berlin Group standard, its terms a SEPA scheme's.
     const stored = await assent.db.selectFrom('consent').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
@@ -234,6 +244,10 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
 
     await authorise(paymentId);
     assert.equal(await statusOf('sepa-credit-transfers', paymentId), 'ACTC');
+    assert.deepEqual((await call(agents.pisp, 'GET', scaStatusPath)).body, { scaStatus: 'finalised' });
+    const another = await call(agents.pisp, 'POST', `/v1/payments/sepa-credit-transfers/${paymentId}/authorisations`);
+    assert.deepEqual([another.status, another.body!.tppMessages[0]?.code], [409, 'STATUS_INVALID']);
+    described('post', '/v1/payments/{paymentProduct}/{paymentId}/authorisations', another);
     const refused = await call(agents.pisp, 'DELETE', `/v1/payments/sepa-credit-transfers/${paymentId}`);
     assert.equal(refused.status, 405);
     assert.equal(refused.body!.tppMessages[0]?.code, 'CANCELLATION_INVALID');
@@ -261,7 +275,51 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
     const ended = await call(agents.pisp, 'DELETE', `/v1/payments/sepa-credit-transfers/${paymentId}`);
     assert.equal(ended.body!.tppMessages[0]?.code, 'CANCELLATION_INVALID');
     const events = (await auditHistory(assent.db, 'consent', paymentId)).map((event) => event.event);
-    assert.deepEqual(events, ['consent.created', 'consent.authorised', 'consent.consumed']);
+    assert.deepEqual(events, ['consent.created', 'consent.authorisation_started', 'consent.authorised', 'consent.consumed']);
+  });
+
+  test("a payment's authorisations: explicit start (startAuthorisation), started by POST, listed, read; the product, another TPP and a foreign id refused", async () => {
+    const created = await initiate('instant-sepa-credit-transfers', sent, agents.pisp, {
+      ...PRESENT,
+      'TPP-Explicit-Authorisation-Preferred': 'true',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { paymentId, _links: links } = created.body!;
+    const authorisations = `/v1/payments/instant-sepa-credit-transfers/${paymentId}/authorisations`;
+    assert.deepEqual(links.startAuthorisation, { href: authorisations });
+    assert.equal(links.scaStatus, undefined);
+    const none = await call(agents.pisp, 'GET', authorisations);
+    assert.deepEqual([none.status, none.body], [200, { authorisationIds: [] }]);
+    described('get', '/v1/payments/{paymentProduct}/{paymentId}/authorisations', none);
+
+    const started = await call(agents.pisp, 'POST', authorisations);
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    assert.equal(started.headers.get('aspsp-sca-approach'), 'REDIRECT');
+    described('post', '/v1/payments/{paymentProduct}/{paymentId}/authorisations', started);
+    const authorisationId = String(started.body!.authorisationId);
+    assert.deepEqual(started.body, {
+      scaStatus: 'received',
+      authorisationId,
+      _links: {
+        scaOAuth: { href: `${assent.provider.issuer}/.well-known/oauth-authorization-server` },
+        scaStatus: { href: `${authorisations}/${authorisationId}` },
+      },
+    });
+    assert.deepEqual((await call(agents.pisp, 'GET', authorisations)).body, { authorisationIds: [authorisationId] });
+    const events = (await auditHistory(assent.db, 'consent', paymentId)).map((event) => event.event);
+    assert.deepEqual(events, ['consent.created', 'consent.authorisation_started']);
+
+    const foreign = await call(agents.pisp, 'GET', `${authorisations}/${randomUUID()}`);
+    assert.deepEqual([foreign.status, foreign.body!.tppMessages[0]?.code], [404, 'RESOURCE_UNKNOWN']);
+    const otherProduct = await call(agents.pisp, 'GET', `/v1/payments/sepa-credit-transfers/${paymentId}/authorisations`);
+    assert.deepEqual([otherProduct.status, otherProduct.body!.tppMessages[0]?.code], [403, 'PRODUCT_INVALID']);
+    const before = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
+    const otherTpp = await call(agents.other, 'POST', authorisations);
+    assert.deepEqual([otherTpp.status, otherTpp.body!.tppMessages[0]?.code], [403, 'RESOURCE_UNKNOWN']);
+    const aispOnly = await call(agents.aispOnly, 'POST', authorisations);
+    assert.deepEqual([aispOnly.status, aispOnly.body!.tppMessages[0]?.code], [401, 'ROLE_INVALID']);
+    const after = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
+    assert.deepEqual(after, before, 'refused starts write nothing');
   });
 
   test('an instant SEPA credit transfer: cancelled while awaiting the customer (204, CANC), once; then neither authorised nor consumed', async () => {
@@ -299,7 +357,7 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
     assert.equal((await bank.call('POST', `/bank/payment-consents/${paymentId}/consume`)).status, 400);
     assert.equal(await statusOf('instant-sepa-credit-transfers', paymentId), 'CANC');
     const events = (await auditHistory(assent.db, 'consent', paymentId)).map((event) => event.event);
-    assert.deepEqual(events, ['consent.created', 'consent.rejected']);
+    assert.deepEqual(events, ['consent.created', 'consent.authorisation_started', 'consent.rejected']);
   });
 
   test('a cancellation racing the customer’s authorisation: one of them wins, never both; an authorised payment is never revoked by DELETE', async () => {
