@@ -35,6 +35,7 @@ import type { IntrospectionUses } from '../consents/consent-use.ts';
 import {
   consentHoldsAfterIssuance,
   endConsentsOfToken,
+  issueRefreshTokenFor,
   recordUseIfConsentHolds,
   consentTokenClaims,
   refreshWithinGrant,
@@ -341,7 +342,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: issueRefreshTokenFor(db),
     interactions: {
       policy: consentBindingPolicy(scaInteractionPolicy()),
       url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid),

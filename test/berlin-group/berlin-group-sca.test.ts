@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { type Agent, fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
+import { createConsent } from '../../src/consents/consent-service.ts';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { ensureDevPki, issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
@@ -357,6 +358,61 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
       authorization_details: JSON.stringify([{ type: 'account_information', consent_id: ukConsent }]),
     });
     assert.match(refusal.description, /unknown consent/);
+  });
+
+  test('a one-off consent (recurringIndicator false) gets its access token and no refresh token', async () => {
+    const { customer, named } = await customerWithIbans();
+    const consentId = await createBgConsent(aisp, { availableAccounts: 'allAccounts' }, { recurringIndicator: false, frequencyPerDay: 1 });
+    const pushed = await push(aisp, { scope: `AIS:${consentId}` });
+    const browser = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
+    const page = await browser.signIn(pushed.url, customer);
+    assert.match(pageText(page), /Kontoblick GmbH may use this access once/);
+    const callback = await browser.submit(page, 'confirm', { [`account:${named.id}`]: 'on' });
+    const tokens = await oidc.authorizationCodeGrant(aisp.config, callback.url, {
+      pkceCodeVerifier: pushed.codeVerifier,
+      expectedState: pushed.state,
+    });
+    assert.equal(tokens.refresh_token, undefined);
+    assert.equal((await bank.introspect(tokens.access_token)).consent_id, consentId);
+  });
+
+  test('PIS:<paymentId> binds a Berlin Group payment (a domestic_payment consent, SEPA) for a PSP_PI certificate only', async () => {
+    const payment = async (tpp: EidasTppClient) =>
+      (
+        await createConsent(assent.db, {
+          clientId: tpp.organizationId,
+          draft: {
+            type: 'domestic_payment',
+            standard: 'berlin_group',
+            reads: [],
+            expiresAt: null,
+            transactionFrom: null,
+            transactionTo: null,
+            recurring: false,
+            frequencyPerDay: null,
+            combinedService: false,
+            redirectUri: REDIRECT,
+            payment: {
+              scheme: 'sepa_credit_transfer',
+              amount: '123.45',
+              currency: 'EUR',
+              creditorAccount: { scheme: 'iban', identification: germanIban() },
+              creditorName: 'Stadtwerke',
+              reference: null,
+              instructionIdentification: randomUUID().slice(0, 35),
+              endToEndIdentification: 'NOTPROVIDED',
+            },
+            debtorAccount: null,
+            risk: {},
+            vrp: null,
+          },
+        })
+      ).consent.id;
+    const theirs = await payment(other);
+    assert.ok((await push(other, { scope: `PIS:${theirs}` })).url.searchParams.get('request_uri'));
+    assert.match((await refusedPar(other, { scope: `AIS:${theirs}` })).description, /not of the kind/);
+    const mine = await payment(aisp);
+    assert.match((await refusedPar(aisp, { scope: `PIS:${mine}` })).description, /PSP_PI/);
   });
 
   test('a suspended eIDAS TPP is refused at PAR and at the token endpoint', async () => {
