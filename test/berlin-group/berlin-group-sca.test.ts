@@ -106,6 +106,39 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
     return created.body!.consentId as string;
   }
 
+  /** A Berlin Group payment as the model holds one (a domestic_payment consent with a SEPA scheme), made directly. */
+  const createBgPayment = async (tpp: EidasTppClient) =>
+    (
+      await createConsent(assent.db, {
+        clientId: tpp.organizationId,
+        draft: {
+          type: 'domestic_payment',
+          standard: 'berlin_group',
+          reads: [],
+          expiresAt: null,
+          transactionFrom: null,
+          transactionTo: null,
+          recurring: false,
+          frequencyPerDay: null,
+          combinedService: false,
+          redirectUri: REDIRECT,
+          payment: {
+            scheme: 'sepa_credit_transfer',
+            amount: '123.45',
+            currency: 'EUR',
+            creditorAccount: { scheme: 'iban', identification: germanIban() },
+            creditorName: 'Stadtwerke',
+            reference: null,
+            instructionIdentification: randomUUID().slice(0, 35),
+            endToEndIdentification: 'NOTPROVIDED',
+          },
+          debtorAccount: null,
+          risk: {},
+          vrp: null,
+        },
+      })
+    ).consent.id;
+
   const statusOf = async (tpp: EidasTppClient, consentId: string) =>
     (await bg(tpp, 'GET', `/v1/consents/${consentId}/status`)).body!.consentStatus;
 
@@ -377,41 +410,10 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
   });
 
   test('PIS:<paymentId> binds a Berlin Group payment (a domestic_payment consent, SEPA) for a PSP_PI certificate only', async () => {
-    const payment = async (tpp: EidasTppClient) =>
-      (
-        await createConsent(assent.db, {
-          clientId: tpp.organizationId,
-          draft: {
-            type: 'domestic_payment',
-            standard: 'berlin_group',
-            reads: [],
-            expiresAt: null,
-            transactionFrom: null,
-            transactionTo: null,
-            recurring: false,
-            frequencyPerDay: null,
-            combinedService: false,
-            redirectUri: REDIRECT,
-            payment: {
-              scheme: 'sepa_credit_transfer',
-              amount: '123.45',
-              currency: 'EUR',
-              creditorAccount: { scheme: 'iban', identification: germanIban() },
-              creditorName: 'Stadtwerke',
-              reference: null,
-              instructionIdentification: randomUUID().slice(0, 35),
-              endToEndIdentification: 'NOTPROVIDED',
-            },
-            debtorAccount: null,
-            risk: {},
-            vrp: null,
-          },
-        })
-      ).consent.id;
-    const theirs = await payment(other);
+    const theirs = await createBgPayment(other);
     assert.ok((await push(other, { scope: `PIS:${theirs}` })).url.searchParams.get('request_uri'));
     assert.match((await refusedPar(other, { scope: `AIS:${theirs}` })).description, /not of the kind/);
-    const mine = await payment(aisp);
+    const mine = await createBgPayment(aisp);
     assert.match((await refusedPar(aisp, { scope: `PIS:${mine}` })).description, /PSP_PI/);
   });
 
