@@ -275,8 +275,12 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
 
     // The customer revokes it on the dashboard, which shows it in the same plain words (EN and DE).
     const dashboard = new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
-    await signInToDashboard(dashboard, assent.issuer, customer);
-    const detail = await dashboard.open(new URL(`/dashboard/consents/${consentId}`, assent.issuer));
+    const { home } = await signInToDashboard(dashboard, assent.issuer, customer);
+    const last4 = named.identification.slice(-4);
+    assert.match(pageText(home), new RegExp(`Kontoblick GmbH See your account information .*Girokonto \\(ending ${last4}\\)`));
+    const homeDe = await dashboard.open(new URL('/dashboard?lang=de', assent.issuer));
+    assert.match(pageText(homeDe), /Kontoblick GmbH Ihre Kontoinformationen einsehen/);
+    const detail = await dashboard.open(new URL(`/dashboard/consents/${consentId}?lang=en`, assent.issuer));
     assert.match(pageText(detail), /Kontoblick GmbH/);
     assert.match(pageText(detail), /Kontoblick GmbH may look up to 4 times a day when you are not using its app/);
     const german = await dashboard.open(new URL(`/dashboard/consents/${consentId}?lang=de`, assent.issuer));
