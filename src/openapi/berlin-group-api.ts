@@ -75,7 +75,7 @@ const operations: Record<string, OperationDetail> = {
   createConsent: {
     summary: 'Create an account information consent',
     description:
-      'The OAuth2 SCA approach (ASPSP-SCA-Approach REDIRECT): `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP runs the FAPI flow for scope `AIS:<consentId>` with TPP-Redirect-URI as its redirect_uri. Several recurring consents of one TPP may be valid at once.',
+      'The OAuth2 SCA approach (ASPSP-SCA-Approach REDIRECT): `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP, authenticating with its QWAC (tls_client_auth, no registration), runs the FAPI flow (PAR, PKCE) for scope `AIS:<consentId>` (or authorization_details `[{type: account_information, consent_id}]`) with exactly the TPP-Redirect-URI as its redirect_uri, and gets tokens bound to the QWAC. Several recurring consents of one TPP may be valid at once.',
     parameters: [
       REQUEST_ID,
       header('TPP-Redirect-URI', true, 'where the customer returns after the SCA; the authorization for this consent accepts exactly it'),
