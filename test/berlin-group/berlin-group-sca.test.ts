@@ -206,6 +206,15 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
       },
       { kind: 'eidas_tpp', auth: 'tls_client_auth', bound: true, par: true, redirects: [] },
     );
+
+    // A TPP first met before its client existed gets one at its next call.
+    const clientOf = (id: string) =>
+      assent.db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').where('id', '=', id).executeTakeFirst();
+    assert.equal((await bg(other, 'GET', `/v1/consents/${randomUUID()}/status`)).status, 403);
+    await assent.db.deleteFrom('oidc_model').where('model', '=', 'Client').where('id', '=', other.organizationId).execute();
+    assert.equal(await clientOf(other.organizationId), undefined);
+    assert.equal((await bg(other, 'GET', `/v1/consents/${randomUUID()}/status`)).status, 403);
+    assert.ok(await clientOf(other.organizationId));
   });
 
   test('consent -> PAR with scope AIS:<id> -> sign-in, named accounts only -> token over mTLS -> introspection, access -> revoked on the dashboard', async () => {
