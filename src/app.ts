@@ -8,6 +8,7 @@ import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { berlinGroupApi } from './berlin-group/ais-router.ts';
+import type { DecoupledDevice } from './consents/consent-authorisation.ts';
 import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
 import { BG_PREFIX } from './berlin-group/routes.ts';
 import { consentApiRouter } from './consents/api/consent-router.ts';
@@ -23,10 +24,11 @@ import { errorPage } from './http/error-page.ts';
 import { declaredRoutes } from './http/declared-routes.ts';
 import { type ForwardedTrust, forwardedHeaders } from './http/forwarded-headers.ts';
 import { type EdgeRefusal, refuseHostileInput } from './http/hostile-input.ts';
-import { obEdgeRefusal } from './ob-api/ob-error.ts';
+import { obEdgeRefusal, obEdgeRefusalIn } from './ob-api/ob-error.ts';
+import { obV4Envelope } from './uk-ob-v4/ob-v4-errors.ts';
 import type { OpenApiDocument } from './openapi/document.ts';
 import { openApiRouter } from './openapi/openapi-router.ts';
-import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX } from './protocol/routes.ts';
+import { BANK_PREFIX, ENGINE_PATHS, OB_API_PREFIX, OB_V4_API_PREFIX } from './protocol/routes.ts';
 import { findRoute } from './protocol/route-match.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Views } from './http/views.ts';
@@ -49,6 +51,8 @@ export interface AppDeps {
   presentedCertificate: ClientCertificateReader;
   /** Berlin Group: the TPP a request's QWAC names, on ctx.state (tpp/eidas-middleware.ts), for its routes to mount. */
   eidasTpp: EidasTppMiddleware;
+  /** Berlin Group's DECOUPLED approach: the customer's authentication device (ciba/decoupled-authorisation.ts). */
+  decoupledDevice: DecoupledDevice;
   /** Set when a trusted proxy terminates TLS: whose X-Forwarded-* headers are believed. */
   forwardedTrust: ForwardedTrust | undefined;
   /** The customer consent dashboard under /dashboard. */
@@ -90,14 +94,17 @@ export function assetRouter(views: Views) {
 
 /**
  * Hostile input is refused at the edge (http/hostile-input.ts) in the shape of the surface it was
- * sent to: the UK OB envelope on the consent and bank APIs, the Berlin Group's tppMessages under /v1, a page in the customer's browser, RFC 7591
+ * sent to: the UK OB envelope on the consent and bank APIs (v4.0's under its prefix), the Berlin Group's tppMessages under /v1, a page in the customer's browser, RFC 7591
  * on registration, OAuth JSON on every other endpoint (the provider's).
  */
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
+const obV4EdgeRefusal = obEdgeRefusalIn(obV4Envelope);
+
 function edgeRefusal(views: Views): EdgeRefusal {
   return (ctx, status, description) => {
     if (under(ctx.path, OB_API_PREFIX) || under(ctx.path, BANK_PREFIX)) return obEdgeRefusal(ctx, status, description);
+    if (under(ctx.path, OB_V4_API_PREFIX)) return obV4EdgeRefusal(ctx, status, description);
     if (under(ctx.path, BG_PREFIX)) return bgEdgeRefusal(ctx, status, description);
     // As the error handler decides (http/error-page.ts): a customer's route, or a path the route table
     // does not know, gets the page; a client's route gets OAuth JSON.
@@ -135,7 +142,13 @@ export function createApp(deps: AppDeps): Koa {
   const bankApi = bankApiRouter(deps);
   const eventsApi = eventsApiRouter({ ...deps, longPollSeconds: deps.eventLongPollSeconds });
   const grantsApi = grantsApiRouter(deps);
-  const berlinGroup = berlinGroupApi({ db: deps.db, logger, issuer: provider.issuer, eidasTpp: deps.eidasTpp });
+  const berlinGroup = berlinGroupApi({
+    db: deps.db,
+    logger,
+    issuer: provider.issuer,
+    eidasTpp: deps.eidasTpp,
+    decoupled: deps.decoupledDevice,
+  });
   const providerCallback = provider.callback();
 
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.

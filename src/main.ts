@@ -25,7 +25,13 @@ logger.info({ mode: config.mode.name, why: config.mode.reason }, `starting in ${
 /** Start-up failures an operator can fix, as one line each instead of a stack trace. */
 function startupFailure(error: unknown): string | undefined {
   if (error instanceof EmbeddedDatabaseHeld) return `${error.message}: stop it first, or give this one another DATA_DIR`;
-  if (error instanceof PortUnavailable || error instanceof DataDirUnusable || error instanceof EidasTrustFileError) return error.message;
+  if (
+    error instanceof ConfigError ||
+    error instanceof PortUnavailable ||
+    error instanceof DataDirUnusable ||
+    error instanceof EidasTrustFileError
+  )
+    return error.message;
   return describeDatabaseFailure(error, config.databaseUrl);
 }
 

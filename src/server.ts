@@ -8,9 +8,10 @@ import { startAdminListener } from './admin/admin-listener.ts';
 import { createApp } from './app.ts';
 import { logAuthenticationDevice, type TriggerAuthenticationDevice } from './ciba/authentication-device.ts';
 import { backchannelHooks } from './ciba/backchannel-hooks.ts';
+import { decoupledAuthorisationDevice } from './ciba/decoupled-authorisation.ts';
 import { sweepDecoupledRequests } from './ciba/decoupled-repository.ts';
 import { guardCibaPolling } from './ciba/poll-guard.ts';
-import { type Config, plannedListeners } from './config.ts';
+import { type Config, ConfigError, plannedListeners } from './config.ts';
 import { ensureDataDir } from './db/data-dir.ts';
 import { setUpDashboard } from './dashboard/dashboard.ts';
 import { sweepDashboardSessions } from './dashboard/session-service.ts';
@@ -22,6 +23,7 @@ import { createWorkLimiter } from './customers/work-limiter.ts';
 import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { databaseKnowsTimeZone } from './consents/consent-access-repository.ts';
 import { seedDemoConsents } from './demo/demo-consents.ts';
 import { seedDemo } from './demo/seed.ts';
 import { createClientCertificateReader } from './http/client-certificate.ts';
@@ -201,6 +203,10 @@ async function openDatabase(config: Config, logger: Logger, life: Lifecycle): Pr
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const zone = config.branding.timeZone;
+  // Node accepted the name (config.ts); the bank's day is Postgres's reading of it (consent accesses).
+  if (!(await databaseKnowsTimeZone(db, zone)))
+    throw new ConfigError(`BANK_TIME_ZONE must be a time zone the database knows by name, e.g. Europe/Berlin (got "${zone}")`);
   return db;
 }
 
@@ -347,6 +353,12 @@ async function assemble(
     logger,
     presentedCertificate,
     eidasTpp,
+    decoupledDevice: decoupledAuthorisationDevice({
+      db,
+      logger,
+      trigger: triggerDevice,
+      lifetimeSeconds: config.ciba.requestLifetimeSeconds,
+    }),
     forwardedTrust,
     authentication,
     accounts,

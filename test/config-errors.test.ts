@@ -123,6 +123,29 @@ test('an unreachable database is retried, then stops start-up with one line nami
   }
 });
 
+test('a BANK_TIME_ZONE Node knows and the database does not stops start-up with one line, before anything is served', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-zone-'));
+  try {
+    // Node reads "+01:00" as UTC+1; Postgres reads an offset POSIX-style (UTC-1) and lists no zone by that name.
+    const env = hermeticEnv({
+      DATABASE_URL: process.env.DATABASE_URL!,
+      DEV_MODE: 'true',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      BANK_TIME_ZONE: '+01:00',
+    });
+    const failure = await promisify(execFile)(process.execPath, [MAIN], { env, timeout: 120_000 }).then(
+      () => assert.fail('start-up succeeded with a time zone the database does not know'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(failure.code, 1);
+    assert.equal(failure.stderr, 'BANK_TIME_ZONE must be a time zone the database knows by name, e.g. Europe/Berlin (got "+01:00")\n');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('a DATA_DIR that is a file, under a file, read-only or impossible is one line, never a hang', async () => {
   const scratch = await mkdtemp(path.join(tmpdir(), 'assent-data-dir-'));
   const file = path.join(scratch, 'a-file');

@@ -36,7 +36,7 @@ export function authorisationStartedBody(
 }
 
 /** GET .../authorisations: the ids of every authorisation started, oldest first. */
-export function authorisationListBody(consent: Pick<ConsentState, 'authorisations'>): { authorisationIds: string[] } {
+export function authorisationListBody(consent: { authorisations: readonly { id: string }[] }): { authorisationIds: string[] } {
   return { authorisationIds: consent.authorisations.map((authorisation) => authorisation.id) };
 }
 

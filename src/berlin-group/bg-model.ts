@@ -10,8 +10,8 @@ import type {
 
 /**
  * The consent model (src/consents/consent.ts) as the Berlin Group mapping reads and writes it: the model's
- * own types, narrowed to what a Berlin Group consent always has, plus what the model does not hold yet (the
- * authorisation sub-resources; a payment initiation's terms, not mounted). Nothing here speaks the Berlin
+ * own types, narrowed to what a Berlin Group consent always has, plus what the model does not hold yet (a
+ * payment initiation's terms, not mounted). Nothing here speaks the Berlin
  * Group's words.
  */
 
@@ -48,8 +48,12 @@ export type AccessConsent = Pick<
   reads: Read[];
 };
 
-/** How far the customer's authorisation of a consent has come, when one was started. */
-export type AuthorisationStage = 'started' | 'sca_started' | 'customer_authenticated';
+/**
+ * How far one authorisation of a consent has come while the consent awaits the customer: started (the
+ * redirect flow, or a decoupled one not yet sent), sca_started (the customer's device was asked),
+ * customer_authenticated (the customer signed in), lapsed (the device's request expired undecided).
+ */
+export type AuthorisationStage = 'started' | 'sca_started' | 'customer_authenticated' | 'lapsed';
 
 export interface Authorisation {
   id: string;
@@ -57,8 +61,9 @@ export interface Authorisation {
 }
 
 /**
- * A consent with its authorisation sub-resources (the Berlin Group's, not yet in the model: their rows are
- * not mounted), as the SCA status answers read it.
+ * A consent with its authorisation sub-resources (the model's consent authorisations,
+ * consents/consent-authorisation.ts), as the SCA status answers read it. Whether it was ever authorised
+ * is its status: only an authorised consent becomes Revoked, Expired or Consumed.
  */
 export interface ConsentState {
   id: string;
@@ -68,8 +73,6 @@ export interface ConsentState {
   endedBy: EndedBy | null;
   /** When the status last changed (lastActionDate). */
   statusUpdatedAt: Date;
-  /** When the customer authorised it, if ever: an ended consent was authorised or never was. */
-  authorisedAt: Date | null;
   /** The authorisations started for it, oldest first (the Berlin Group sub-resources). */
   authorisations: Authorisation[];
 }

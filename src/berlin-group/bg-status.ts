@@ -76,12 +76,19 @@ export function bgTransactionStatusOf(status: ConsentStatus, endedBy: EndedBy | 
  */
 export type BgScaStatus = 'received' | 'started' | 'psuAuthenticated' | 'finalised' | 'failed';
 
-/** An authorisation still under way: "received" once created, "started" once the device was asked (decoupled), "psuAuthenticated" once the customer signed in. */
+/**
+ * An authorisation still under way: "received" once created, "started" once the device was asked
+ * (decoupled), "psuAuthenticated" once the customer signed in; "failed" once the device's request lapsed.
+ */
 const IN_PROGRESS: Record<AuthorisationStage, BgScaStatus> = {
   started: 'received',
   sca_started: 'started',
   customer_authenticated: 'psuAuthenticated',
+  lapsed: 'failed',
 };
+
+/** The statuses only an authorised consent reaches (consents/consent-status.ts). */
+const AUTHORISED_ONCE: ReadonlySet<ConsentStatus> = new Set(['Authorised', 'Revoked', 'Expired', 'Consumed']);
 
 /**
  * The scaStatus of one authorisation sub-resource of a consent (or payment). The latest authorisation carries
@@ -93,7 +100,7 @@ const IN_PROGRESS: Record<AuthorisationStage, BgScaStatus> = {
 export function bgScaStatusOf(consent: ConsentState, authorisation: Authorisation): BgScaStatus {
   const latest = consent.authorisations.at(-1);
   if (latest?.id !== authorisation.id) return 'failed';
-  if (consent.authorisedAt !== null) return 'finalised';
+  if (AUTHORISED_ONCE.has(consent.status)) return 'finalised';
   if (consent.status === 'AwaitingAuthorisation') return IN_PROGRESS[authorisation.stage];
   return 'failed';
 }

@@ -17,7 +17,9 @@ import { upsertingLast } from '../store/held-upserts.ts';
 import { claimDecision, type DecoupledRequestRow, findForCustomer, recordGrant } from './decoupled-repository.ts';
 
 /**
- * The customer's decision on a decoupled request, from the dashboard page or the bank's app alike.
+ * The customer's decision on a decoupled request, from the dashboard page or the bank's app alike: a CIBA
+ * request of the provider, or a consent's own decoupled authorisation (the Berlin Group's; no CIBA request,
+ * no token: only the consent is decided).
  * Approval needs the one-time code (for a payment, of the payment shown: dynamic linking) and takes the
  * decision once: the claim on the request row, the grant, the consent's authorisation, the audit event
  * and the provider's result commit together, so a second approval finds the request decided and no
@@ -152,12 +154,8 @@ export async function approveDecoupledRequest(
     const settled = await inAmbientTransaction(db, async (trx) => {
       const claimed = await claimDecision(trx, row.id, customerId, 'approved');
       if (!claimed) return undefined;
-      const grant = new provider.Grant({ accountId: customerId, clientId: row.client_id });
-      bindConsentToGrant(provider, grant, { scope: row.scope, resource: row.resource ?? undefined }, consent, false);
-      // The grant and the provider's result are saved together, in one statement before the commit.
-      return upsertingLast(trx, async () => {
-        const grantId = await grant.save();
-        await authoriseConsentIn(trx, accounts, {
+      const authorise = (grantId: string | null) =>
+        authoriseConsentIn(trx, accounts, {
           approval: approvalOf(consent, approval.paymentDigest),
           consentId: consent.id,
           clientId: row.client_id,
@@ -166,19 +164,35 @@ export async function approveDecoupledRequest(
           grantId,
           startedAt: row.created_at,
         });
-        await recordGrant(trx, row.id, grantId);
-        await appendAuditEvent(trx, {
+      const audit = (grantId: string | null) =>
+        appendAuditEvent(trx, {
           subjectType: 'decoupled_request',
           subjectId: row.id,
           event: 'decoupled_request.approved',
           actor: { kind: 'customer', id: customerId },
           details: { clientId: row.client_id, consentId: consent.id, grantId },
         });
-        return settle(provider, row.auth_req_id, { grantId, rar: grant.rar ?? [] });
+      // A consent's own decoupled authorisation (no CIBA request): the consent is authorised and no token
+      // issued; the TPP reads the outcome on the consent, and the bank's API checks it by the consent's id.
+      if (row.auth_req_id === null) {
+        await authorise(null);
+        await audit(null);
+        return { settled: undefined };
+      }
+      const authReqId = row.auth_req_id;
+      const grant = new provider.Grant({ accountId: customerId, clientId: row.client_id });
+      bindConsentToGrant(provider, grant, { scope: row.scope, resource: row.resource ?? undefined }, consent, false);
+      // The grant and the provider's result are saved together, in one statement before the commit.
+      return upsertingLast(trx, async () => {
+        const grantId = await grant.save();
+        await authorise(grantId);
+        await recordGrant(trx, row.id, grantId);
+        await audit(grantId);
+        return { settled: await settle(provider, authReqId, { grantId, rar: grant.rar ?? [] }) };
       });
     });
     if (!settled) return { outcome: 'decided' };
-    pingTpp(deps, row.client_id, settled);
+    if (settled.settled) pingTpp(deps, row.client_id, settled.settled);
     return { outcome: 'approved' };
   } catch (error) {
     if (error instanceof DynamicLinkBroken) return { outcome: 'payment_changed' };
@@ -206,13 +220,17 @@ export async function denyDecoupledRequest(deps: DecisionDeps, customerId: strin
       actor: { kind: 'customer', id: customerId },
       details: { clientId: row.client_id, consentId: row.consent_id },
     });
+    // A consent's own decoupled authorisation has no CIBA request to settle: the TPP reads the rejection on the consent.
+    if (row.auth_req_id === null) return { settled: undefined };
     const denied = new errors.AccessDenied('the customer denied the request');
-    return settle(provider, row.auth_req_id, { error: denied.error, errorDescription: String(denied.error_description) });
+    return {
+      settled: await settle(provider, row.auth_req_id, { error: denied.error, errorDescription: String(denied.error_description) }),
+    };
   }).catch((error: unknown) => {
     if (error instanceof RequestEnded) return undefined;
     throw error;
   });
   if (!settled) return { outcome: 'decided' };
-  pingTpp(deps, row.client_id, settled);
+  if (settled.settled) pingTpp(deps, row.client_id, settled.settled);
   return { outcome: 'denied' };
 }

@@ -61,6 +61,20 @@ export function claimDecision(trx: Transaction<Database>, id: string, customerId
     .executeTakeFirst();
 }
 
+/** The requests of consent authorisations, each with whether it lapsed (expired while still pending). */
+export async function findAuthorisationRequests(
+  db: Db,
+  authorisationIds: readonly string[],
+): Promise<{ authorisationId: string; lapsed: boolean }[]> {
+  if (authorisationIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('decoupled_request')
+    .select(['authorisation_id', sql<boolean>`status = 'pending' and expires_at <= now()`.as('lapsed')])
+    .where('authorisation_id', 'in', authorisationIds)
+    .execute();
+  return rows.flatMap((row) => (row.authorisation_id ? [{ authorisationId: row.authorisation_id, lapsed: row.lapsed }] : []));
+}
+
 export function recordGrant(trx: Transaction<Database>, id: string, grantId: string) {
   return trx.updateTable('decoupled_request').set({ grant_id: grantId }).where('id', '=', id).execute();
 }

@@ -4,7 +4,7 @@ import { type AccountReference, type Consent, sameAccount } from './consent.ts';
 
 /**
  * Which of the customer's accounts a consent can use: to read, any of them, or only those its reads name
- * (a Berlin Group consent naming IBANs); to pay or to check funds,
+ * when they name accounts (a Berlin Group consent's IBANs); to pay or to check funds,
  * the account the consent names (else any that is not a card), only in the payment's currency, and
  * never the account the money goes to (a sweeping VRP from the saver it sweeps into would move nothing).
  * The pages offer exactly these, and the consent service refuses any other, so the two cannot disagree.

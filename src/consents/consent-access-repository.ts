@@ -1,4 +1,5 @@
 import { type Insertable, sql, type Transaction } from 'kysely';
+import type { Db } from '../db/connect.ts';
 import type { ConsentAccessTable, Database } from '../db/schema.ts';
 
 /**
@@ -11,6 +12,16 @@ export async function bankClock(trx: Transaction<Database>, timeZone: string): P
     select t.now, (t.now at time zone ${timeZone})::date::text as bank_date from (select clock_timestamp() as now) t`.execute(trx);
   const row = rows[0]!;
   return { now: row.now, bankDate: row.bank_date };
+}
+
+/**
+ * Whether Postgres knows the bank's time zone. The configuration checks the name against Node's zone
+ * database; the bank's day is computed by Postgres's own (bankClock), which may lack a zone Node has.
+ */
+export async function databaseKnowsTimeZone(db: Db, timeZone: string): Promise<boolean> {
+  const { rows } = await sql<{ known: boolean }>`
+    select exists (select 1 from pg_timezone_names where name = ${timeZone}) as known`.execute(db);
+  return rows[0]!.known;
 }
 
 /** How many accesses without the customer present a consent had on a bank date. */

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from 'kysely';
 import type { ConsentRow, ConsentStatus, ConsentTable, ConsentType, Database, NewConsent } from '../db/schema.ts';
+import type { ConsentStandard } from '../protocol/consent-types.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -80,6 +81,8 @@ export interface ConsentFilter {
   customerId?: string;
   clientId?: string;
   type?: ConsentType;
+  /** The dialect (UK OB version, Berlin Group) the consent was created in. */
+  standard?: ConsentStandard;
   status?: ConsentStatus;
   createdFrom?: Date;
   createdTo?: Date;
@@ -92,6 +95,7 @@ export function selectConsents(db: Executor, filter: ConsentFilter & { now: Date
   if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
   if (filter.clientId) query = query.where('client_id', '=', filter.clientId);
   if (filter.type) query = query.where('type', '=', filter.type);
+  if (filter.standard) query = query.where('standard', '=', filter.standard);
   if (filter.createdFrom) query = query.where('created_at', '>=', filter.createdFrom);
   if (filter.createdTo) query = query.where('created_at', '<', filter.createdTo);
   const { status, now } = filter;

@@ -7,6 +7,8 @@ import type { EndedBy } from '../protocol/consent-types.ts';
 import { recordConsentChange } from '../outbox/outbox.ts';
 import { destroyGrantEverywhere, lockOrphanConsentGrants, releaseConsentFromGrant } from '../store/artefacts.ts';
 import { canUseAccount } from './account-choices.ts';
+import type { ConsentAuthorisation, StartAuthorisation } from './consent-authorisation.ts';
+import { insertAuthorisation, listAuthorisations } from './consent-authorisation-repository.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from './consent-errors.ts';
 import {
@@ -89,14 +91,20 @@ export interface CreateConsent {
   idempotency?: { key: string; requestHash: string };
   /** Set when the consent comes from an authorization request's authorization_details. */
   interactionUid?: string;
+  /** An authorisation started with the consent, in its transaction (the Berlin Group's implicit start). */
+  authorisation?: StartAuthorisation;
 }
 
 /**
  * Creates an AwaitingAuthorisation consent. A repeated idempotency key (or interaction) returns the
  * consent created first, provided the request is the same; concurrent repeats race on the unique key.
  */
-export async function createConsent(db: Db, input: CreateConsent): Promise<{ consent: Consent; created: boolean }> {
+export async function createConsent(
+  db: Db,
+  input: CreateConsent,
+): Promise<{ consent: Consent; created: boolean; authorisation?: ConsentAuthorisation }> {
   const { clientId, idempotency, interactionUid } = input;
+  let authorisation: ConsentAuthorisation | undefined;
   const inserted = await db.transaction().execute(async (trx) => {
     const row = await insertConsent(trx, {
       ...draftColumns(input.draft),
@@ -115,16 +123,59 @@ export async function createConsent(db: Db, input: CreateConsent): Promise<{ con
         after: { status: row.status },
         details: { type: row.type, ...(interactionUid && { source: 'authorization_details' }) },
       });
+      if (input.authorisation) authorisation = await startAuthorisationIn(trx, row, clientId, input.authorisation);
     }
     return row;
   });
-  if (inserted) return { consent: toConsent(inserted), created: true };
+  if (inserted) return { consent: toConsent(inserted), created: true, ...(authorisation && { authorisation }) };
   const existing = idempotency
     ? await findConsentByIdempotencyKey(db, clientId, idempotency.key)
     : interactionUid && (await findConsentByInteraction(db, clientId, interactionUid));
   if (!existing) throw new Error('consent insert conflicted but no earlier consent was found');
   if (idempotency && existing.request_hash !== idempotency.requestHash) throw new IdempotencyConflict();
   return { consent: toConsent(existing), created: false };
+}
+
+/** Records an authorisation of the locked (or just created) consent, audited, with what goes alongside it. */
+async function startAuthorisationIn(
+  trx: Transaction<Database>,
+  row: ConsentRow,
+  clientId: string,
+  start: StartAuthorisation,
+): Promise<ConsentAuthorisation> {
+  const authorisation = await insertAuthorisation(trx, row.id, start.approach);
+  await appendAuditEvent(trx, {
+    subjectType: 'consent',
+    subjectId: row.id,
+    event: 'consent.authorisation_started',
+    actor: { kind: 'tpp', id: clientId },
+    details: { authorisationId: authorisation.id, approach: start.approach },
+  });
+  await start.alongside?.(trx, { authorisation, consent: toConsent(row) });
+  return authorisation;
+}
+
+/**
+ * The TPP starts another authorisation of its consent (the Berlin Group's explicit start): only while the
+ * consent awaits the customer and has not passed its expiry; otherwise IllegalConsentTransition (or
+ * ConsentExpired), and nothing is written.
+ */
+export async function startConsentAuthorisation(
+  db: Db,
+  input: { clientId: string; consentId: string } & StartAuthorisation,
+): Promise<{ consent: Consent; authorisation: ConsentAuthorisation }> {
+  const { clientId, consentId, ...start } = input;
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockOrFail(trx, consentId, clientId);
+    assertTransition(locked.type, effectiveStatus(locked), 'Authorised');
+    refuseIfExpired(locked);
+    return { consent: toConsent(locked), authorisation: await startAuthorisationIn(trx, locked, clientId, start) };
+  });
+}
+
+/** The authorisations started for a consent, oldest first. */
+export function authorisationsOfConsent(db: Db, consentId: string): Promise<ConsentAuthorisation[]> {
+  return UUID.test(consentId) ? listAuthorisations(db, consentId) : Promise.resolve([]);
 }
 
 export async function getConsent(db: Db, id: string): Promise<Consent | undefined> {
@@ -296,7 +347,8 @@ export interface AuthoriseConsent {
   clientId: string;
   customerId: string;
   accountIds: readonly string[];
-  grantId: string;
+  /** The grant it lives in; null when no token is issued for it (a decoupled Berlin Group authorisation). */
+  grantId: string | null;
   /**
    * When this authorization began. A consent already Authorised before then is being re-authenticated;
    * one Authorised since was approved by a concurrent authorization, which stays the only winner.

@@ -231,6 +231,8 @@ function whatHappened(w: Wording, entry: ConsentEvent, tpp: Tpp): string {
   switch (entry.event) {
     case 'consent.created':
       return w.t('dash.event.created');
+    case 'consent.authorisation_started':
+      return w.t('dash.event.authorisationStarted');
     case 'consent.authorised':
       return w.t('dash.event.authorised');
     case 'consent.rejected':

@@ -307,7 +307,10 @@ export type DecoupledRequestStatus = 'pending' | 'approved' | 'denied';
 /** A CIBA request as the customer's authentication device sees it (src/ciba/); expiry is read from expires_at. */
 export interface DecoupledRequestTable {
   id: Generated<string>;
-  auth_req_id: string;
+  /** The provider's CIBA request; null for a consent's decoupled authorisation (authorisation_id), which has none. */
+  auth_req_id: string | null;
+  /** The consent authorisation this request asks the device to decide (Berlin Group's decoupled approach). */
+  authorisation_id: ColumnType<string | null, string | null | undefined, never>;
   client_id: string;
   /** Null when the hint named no customer: nothing is ever shown, the request only expires. */
   customer_id: string | null;
@@ -320,6 +323,17 @@ export interface DecoupledRequestTable {
   expires_at: Date;
   last_polled_at: Date | null;
   decided_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** How the customer is asked to authorise a consent: the OAuth redirect flow, or their authentication device. */
+export type ConsentAuthorisationApproach = 'redirect' | 'decoupled';
+
+/** One attempt at the customer's authorisation of a consent (consents/consent-authorisation.ts); insert-only. */
+export interface ConsentAuthorisationTable {
+  id: Generated<string>;
+  consent_id: string;
+  approach: ColumnType<ConsentAuthorisationApproach, ConsentAuthorisationApproach, never>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 
@@ -419,6 +433,7 @@ export interface Database {
   decoupled_request: DecoupledRequestTable;
   vrp_payment: VrpPaymentTable;
   consent_access: ConsentAccessTable;
+  consent_authorisation: ConsentAuthorisationTable;
   oidc_model: OidcModelTable;
   tpp: TppTable;
   software_statement_use: SoftwareStatementUseTable;

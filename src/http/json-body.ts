@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { duplicateMemberName } from './json-duplicate-keys.ts';
 import { BodyTooLarge, readRequestBody } from './request-body.ts';
 
 /**
@@ -44,9 +45,14 @@ export async function readJsonBody(ctx: Context, empty: EmptyBody = 'malformed')
   });
   if (raw.length === 0 && empty !== 'malformed') return {};
   if (!typed) throw new JsonBodyRefused('media_type');
+  const text = raw.toString('utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new JsonBodyRefused('malformed', undefined, { cause });
   }
+  const twice = duplicateMemberName(text);
+  if (twice !== undefined) throw new JsonBodyRefused('invalid', `the body names the member ${JSON.stringify(twice)} twice in one object`);
+  return parsed;
 }

@@ -42,29 +42,43 @@ export class ObError extends Error {
   }
 }
 
-function obEnvelope(status: number, message: string, problems: ObProblem[]) {
-  return {
-    Code: `${status} ${REASONS[status] ?? 'Error'}`,
-    Id: randomUUID(),
-    Message: message,
-    Errors: problems.map((p) => ({ ErrorCode: p.code, Message: p.message, ...(p.path && { Path: p.path }) })),
-  };
-}
+/**
+ * How one UK OB version writes its error envelope from the status, the message and the problems (each
+ * named by its v3.1 code); undefined for an answer that carries no body. v3.1's is below; v4.0's
+ * (4-character codes) is uk-ob-v4/ob-v4-errors.ts, handed to obErrors by the routes that speak it.
+ */
+export type ObEnvelope = (status: number, message: string, problems: ObProblem[]) => Record<string, unknown> | undefined;
+
+/** The high-level `Code` of the envelope: `400 BadRequest`. */
+export const statusCodeText = (status: number) => `${status} ${REASONS[status] ?? 'Error'}`;
+
+export const obV3Envelope: ObEnvelope = (status, message, problems) => ({
+  Code: statusCodeText(status),
+  Id: randomUUID(),
+  Message: message,
+  Errors: problems.map((p) => ({ ErrorCode: p.code, Message: p.message, ...(p.path && { Path: p.path }) })),
+});
 
 /** Answers an ObError: its status, its headers and the envelope. */
-function answer(ctx: Context, error: ObError) {
+function answer(ctx: Context, error: ObError, envelope: ObEnvelope) {
+  // An explicit null is an empty body (Koa would otherwise write the status text); set before the
+  // status, which Koa would otherwise turn into 204.
+  ctx.body = envelope(error.status, error.message, error.problems) ?? null;
   ctx.status = error.status;
   ctx.set(error.headers);
-  ctx.body = obEnvelope(error.status, error.message, error.problems);
 }
 
 /**
  * Input refused at the edge (http/hostile-input.ts: NUL characters, unpaired surrogates, a body over
- * the limit), before it reaches a router, answered in the envelope.
+ * the limit), before it reaches a router, answered in the envelope of the version it was sent to.
  */
-export const obEdgeRefusal: EdgeRefusal = (ctx, status, description) => {
-  answer(ctx, ObError.of(status, status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', description));
-};
+export function obEdgeRefusalIn(envelope: ObEnvelope): EdgeRefusal {
+  return (ctx, status, description) => {
+    answer(ctx, ObError.of(status, status === 413 ? 'UK.OBIE.Resource.InvalidFormat' : 'UK.OBIE.Field.Invalid', description), envelope);
+  };
+}
+
+export const obEdgeRefusal: EdgeRefusal = obEdgeRefusalIn(obV3Envelope);
 
 /** The envelope of a request body the JSON reader (http/json-body.ts) refused. */
 const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
@@ -89,10 +103,10 @@ function guardRefusal(caught: unknown): ObError | undefined {
 
 /**
  * Renders ObErrors, the route guard's refusals, and service errors through the table in ob-errors.ts,
- * as the envelope; anything else is logged and answered as UK.OBIE.UnexpectedError (503 while the
- * database is unreachable).
+ * as the envelope (v3.1's unless the routes speak another version); anything else is logged and
+ * answered as UK.OBIE.UnexpectedError (503 while the database is unreachable).
  */
-export function obErrors(logger: Logger): Middleware {
+export function obErrors(logger: Logger, envelope: ObEnvelope = obV3Envelope): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -100,28 +114,29 @@ export function obErrors(logger: Logger): Middleware {
       const row = caught instanceof AssentError ? obErrorRowOf(caught) : undefined;
       const known = row ? ObError.of(row.status, row.code, (caught as AssentError).message, row.path) : (guardRefusal(caught) ?? caught);
       if (known instanceof ObError) {
-        answer(ctx, known);
+        answer(ctx, known, envelope);
         return;
       }
       if (caught instanceof ClientThrottled) {
-        ctx.status = 429;
-        ctx.set('Retry-After', String(caught.retryAfterSeconds));
-        ctx.body = obEnvelope(429, String(caught.error_description), [
-          { code: 'UK.OBIE.UnexpectedError', message: String(caught.error_description) },
-        ]);
+        const message = String(caught.error_description);
+        const throttled = new ObError(429, message, [{ code: 'UK.OBIE.UnexpectedError', message }], {
+          'Retry-After': String(caught.retryAfterSeconds),
+        });
+        answer(ctx, throttled, envelope);
         return;
       }
       logger.error({ err: caught, path: ctx.path }, 'consent API request failed');
       if (caught instanceof DatabaseUnavailable) {
-        ctx.status = 503;
-        ctx.set('Retry-After', String(caught.retryAfterSeconds));
-        ctx.body = obEnvelope(503, 'temporarily unavailable, try again shortly', [
-          { code: 'UK.OBIE.UnexpectedError', message: 'the service is temporarily unavailable' },
-        ]);
+        const unavailable = new ObError(
+          503,
+          'temporarily unavailable, try again shortly',
+          [{ code: 'UK.OBIE.UnexpectedError', message: 'the service is temporarily unavailable' }],
+          { 'Retry-After': String(caught.retryAfterSeconds) },
+        );
+        answer(ctx, unavailable, envelope);
         return;
       }
-      ctx.status = 500;
-      ctx.body = obEnvelope(500, 'unexpected error', [{ code: 'UK.OBIE.UnexpectedError', message: 'unexpected error' }]);
+      answer(ctx, ObError.of(500, 'UK.OBIE.UnexpectedError', 'unexpected error'), envelope);
     }
   };
 }

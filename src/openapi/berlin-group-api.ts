@@ -26,6 +26,11 @@ const consentInformationResponse200 = z.object({
   _links: links.optional(),
 });
 const consentStatusResponse200 = z.object({ consentStatus });
+/** berlin-group/bg-status.ts BgScaStatus. */
+const scaStatus = z.enum(['received', 'started', 'psuAuthenticated', 'finalised', 'failed']);
+const startScaprocessResponse = z.object({ scaStatus, authorisationId: z.string(), _links: links });
+const authorisations = z.object({ authorisationIds: z.array(z.string()) });
+const scaStatusResponse = z.object({ scaStatus });
 const tppMessages = z.object({
   tppMessages: z.array(
     z.object({
@@ -54,7 +59,19 @@ const CONSENT_ID = {
   description: 'the consentId given at creation',
   schema: { type: 'string' },
 };
+const AUTHORISATION_ID = {
+  name: 'authorisationId',
+  in: 'path',
+  required: true,
+  description: 'an authorisationId of this consent',
+  schema: { type: 'string' },
+};
 const RESPONSE_HEADERS = { 'X-Request-ID': { schema: { type: 'string', format: 'uuid' } } };
+const SCA_HEADERS = [
+  header('PSU-ID', false, 'the customer, as the bank knows them; required for DECOUPLED'),
+  header('TPP-Redirect-Preferred', false, 'true or false; false asks for DECOUPLED'),
+  header('TPP-Decoupled-Preferred', false, "true or false; true asks for DECOUPLED (the customer's authentication device)"),
+];
 
 const failure = (description: string) => ({ description, headers: RESPONSE_HEADERS, content: jsonBody('BgTppMessages') });
 const FAILURES = {
@@ -62,7 +79,7 @@ const FAILURES = {
   '401': failure('CERTIFICATE_INVALID, CERTIFICATE_EXPIRED, CERTIFICATE_BLOCKED, ROLE_INVALID (the QWAC lacks PSP_AI), SIGNATURE_INVALID'),
   '403': failure('CONSENT_UNKNOWN: no such consent of this TPP'),
   '405': failure('SERVICE_INVALID: this method is not supported on this resource'),
-  '409': failure('STATUS_INVALID: the consent has already ended'),
+  '409': failure('STATUS_INVALID: the consent has already ended, or no longer allows an authorisation'),
   '413': { description: 'the body is over the limit (no body)' },
   '415': { description: 'the body is not JSON (no body)' },
   '429': { description: 'throttled (no body, Retry-After)' },
@@ -75,16 +92,22 @@ const operations: Record<string, OperationDetail> = {
   createConsent: {
     summary: 'Create an account information consent',
     description:
-      'The OAuth2 SCA approach (ASPSP-SCA-Approach REDIRECT): `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP, authenticating with its QWAC (tls_client_auth, no registration), runs the FAPI flow (PAR, PKCE) for scope `AIS:<consentId>` (or authorization_details `[{type: account_information, consent_id}]`) with exactly the TPP-Redirect-URI as its redirect_uri, and gets tokens bound to the QWAC. Several recurring consents of one TPP may be valid at once.',
+      "REDIRECT is the OAuth2 SCA approach: `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP, authenticating with its QWAC (tls_client_auth, no registration), runs the FAPI flow (PAR, PKCE) for scope `AIS:<consentId>` (or authorization_details `[{type: account_information, consent_id}]`) with exactly the TPP-Redirect-URI as its redirect_uri, and gets tokens bound to the QWAC. DECOUPLED (TPP-Decoupled-Preferred: true or TPP-Redirect-Preferred: false, with PSU-ID) sends the authorisation to the customer's authentication device; no token is issued, the consent becomes valid. Unless TPP-Explicit-Authorisation-Preferred is true, an authorisation is started with the consent (`_links.scaStatus`); otherwise `_links.startAuthorisation`. Several recurring consents of one TPP may be valid at once.",
     parameters: [
       REQUEST_ID,
-      header('TPP-Redirect-URI', true, 'where the customer returns after the SCA; the authorization for this consent accepts exactly it'),
+      header(
+        'TPP-Redirect-URI',
+        false,
+        'required for REDIRECT: where the customer returns after the SCA; the authorization for this consent accepts exactly it',
+      ),
       header('TPP-Nok-Redirect-URI', false, 'where the customer returns when the SCA failed'),
       header('PSU-IP-Address', false, 'the customer is present when given (frequencyPerDay counts accesses without it)'),
-      header('PSU-ID', false, 'the customer, as the bank knows them'),
-      header('TPP-Redirect-Preferred', false, 'true or false'),
-      header('TPP-Decoupled-Preferred', false, 'true or false; this bank offers REDIRECT'),
-      header('TPP-Explicit-Authorisation-Preferred', false, 'true or false; the OAuth2 SCA approach starts the authorisation implicitly'),
+      ...SCA_HEADERS,
+      header(
+        'TPP-Explicit-Authorisation-Preferred',
+        false,
+        'true: no authorisation is started with the consent (`_links.startAuthorisation`)',
+      ),
       ...SIGNATURE_HEADERS,
     ],
     requestBody: { required: true, content: jsonBody('BgConsentsRequest') },
@@ -93,12 +116,45 @@ const operations: Record<string, OperationDetail> = {
         description: 'received; where to authorise it (scaOAuth), itself and its status',
         headers: {
           ...RESPONSE_HEADERS,
-          'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT'] } },
+          'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT', 'DECOUPLED'] } },
           Location: { schema: { type: 'string' } },
         },
         content: jsonBody('BgConsentsResponse201'),
       },
       ...without('403', '409'),
+    },
+  },
+  startConsentAuthorisation: {
+    summary: 'Start an authorisation of an account information consent',
+    description:
+      'Starts another authorisation sub-resource while the consent awaits the customer (explicit start), in the approach the headers choose as for createConsent; the redirect URI is the one given at creation. A consent no longer awaiting the customer is STATUS_INVALID (409).',
+    parameters: [CONSENT_ID, REQUEST_ID, ...SCA_HEADERS, ...SIGNATURE_HEADERS],
+    responses: {
+      '201': {
+        description: 'started: its scaStatus, authorisationId and _links (scaOAuth for REDIRECT, scaStatus)',
+        headers: { ...RESPONSE_HEADERS, 'ASPSP-SCA-Approach': { schema: { type: 'string', enum: ['REDIRECT', 'DECOUPLED'] } } },
+        content: jsonBody('BgStartScaprocessResponse'),
+      },
+      ...without('413', '415'),
+    },
+  },
+  getConsentAuthorisation: {
+    summary: 'The authorisations of an account information consent',
+    parameters: [CONSENT_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'their ids, oldest first', headers: RESPONSE_HEADERS, content: jsonBody('BgAuthorisations') },
+      ...without('409', '413', '415'),
+    },
+  },
+  getConsentScaStatus: {
+    summary: "An authorisation's SCA status",
+    description:
+      "received (started, by redirect), started (the customer's device was asked), finalised (the customer authorised the consent, whatever became of it since), failed (rejected, withdrawn, the device's request expired undecided, or superseded by a later authorisation).",
+    parameters: [CONSENT_ID, AUTHORISATION_ID, REQUEST_ID, ...SIGNATURE_HEADERS],
+    responses: {
+      '200': { description: 'its scaStatus', headers: RESPONSE_HEADERS, content: jsonBody('BgScaStatusResponse') },
+      '404': failure('RESOURCE_UNKNOWN: no such authorisation of this consent'),
+      ...without('409', '413', '415'),
     },
   },
   getConsentInformation: {
@@ -132,12 +188,15 @@ const operations: Record<string, OperationDetail> = {
 export const berlinGroupApi: ApiPart = {
   tag: 'Berlin Group NextGenPSD2',
   description:
-    "The Berlin Group NextGenPSD2 (v1.3.x) account information consent under /v1, with the Berlin Group's operationIds: a TPP known by its eIDAS certificate (QWAC with the PSD2 role PSP_AI) over mTLS, no prior registration; errors as tppMessages.",
+    "The Berlin Group NextGenPSD2 (v1.3.x) account information consent and its authorisation sub-resources under /v1, with the Berlin Group's operationIds: a TPP known by its eIDAS certificate (QWAC with the PSD2 role PSP_AI) over mTLS, no prior registration; SCA by REDIRECT (the OAuth2 SCA approach) or DECOUPLED (the customer's authentication device); errors as tppMessages.",
   schemas: {
     BgConsentsRequest: jsonSchema(consentRequestSchema(), 'input'),
     BgConsentsResponse201: jsonSchema(consentsResponse201, 'output'),
     BgConsentInformationResponse200: jsonSchema(consentInformationResponse200, 'output'),
     BgConsentStatusResponse200: jsonSchema(consentStatusResponse200, 'output'),
+    BgStartScaprocessResponse: jsonSchema(startScaprocessResponse, 'output'),
+    BgAuthorisations: jsonSchema(authorisations, 'output'),
+    BgScaStatusResponse: jsonSchema(scaStatusResponse, 'output'),
     BgTppMessages: jsonSchema(tppMessages, 'output'),
   },
   operations,

@@ -6,6 +6,7 @@ import type { ApiPart, JsonObject, OperationDetail } from './api-part.ts';
 import { bankApi } from './bank-api.ts';
 import { berlinGroupApi } from './berlin-group-api.ts';
 import { consentApi } from './consent-api.ts';
+import { consentV4Api } from './consent-v4-api.ts';
 import { decoupledApi } from './decoupled-api.ts';
 import { eventApi } from './event-api.ts';
 import { grantApi } from './grant-api.ts';
@@ -24,6 +25,7 @@ import { serviceApi } from './service-api.ts';
 const PARTS: readonly ApiPart[] = [
   providerApi,
   consentApi,
+  consentV4Api,
   berlinGroupApi,
   eventApi,
   grantApi,
@@ -118,7 +120,7 @@ export function openApiDocument(issuer: string, inventory: readonly Route[] = ap
       title: 'Assent',
       version: '1',
       description:
-        "Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, the Berlin Group NextGenPSD2 account information consent, Grant Management, the bank API for resource servers, the operator's admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer's pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.",
+        "Every JSON API of Assent, the open-banking authorization server: the OpenID Provider (FAPI 2.0), the UK Open Banking v3.1 consent and event APIs, the UK Open Banking v4.0 account-access and funds-confirmation consents, the Berlin Group NextGenPSD2 account information consent, Grant Management, the bank API for resource servers, the operator's admin API and health. Access tokens are always sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). The customer's pages (sign-in, consent, dashboard) are HTML and not described here; `admin api:inventory` lists every route.",
     },
     servers: [{ url: issuer }],
     tags: PARTS.map(({ tag, description }) => ({ name: tag, description })),

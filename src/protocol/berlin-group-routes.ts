@@ -52,8 +52,16 @@ export const BG_ROUTES: readonly Route[] = [
   row('getPaymentInitiationScaStatus', 'GET', `${PAYMENT}/authorisations/:authorisationId`, PIS, "a payment authorisation's SCA status"),
 ];
 
-/** The operations Assent serves today: the AIS consent resource (berlin-group/ais-router.ts). */
-export const BG_SERVED_OPERATIONS = ['createConsent', 'getConsentInformation', 'deleteConsent', 'getConsentStatus'] as const;
+/** The operations Assent serves today: the AIS consent resource and its authorisations (berlin-group/ais-router.ts). */
+export const BG_SERVED_OPERATIONS = [
+  'createConsent',
+  'getConsentInformation',
+  'deleteConsent',
+  'getConsentStatus',
+  'startConsentAuthorisation',
+  'getConsentAuthorisation',
+  'getConsentScaStatus',
+] as const;
 
 export const BG_SERVED_ROUTES: readonly Route[] = BG_ROUTES.filter((route) =>
   (BG_SERVED_OPERATIONS as readonly (string | undefined)[]).includes(route.operationId),

@@ -27,10 +27,19 @@ export const AUTHORIZATION_DETAILS_TYPES: Record<string, ConsentType> = Object.f
 /** The UK OB id token claim that names the consent an authorization request binds. */
 export const INTENT_CLAIM = 'openbanking_intent_id';
 
-/** The dialect a consent was created in; each maps it in and out of the one model (docs/architecture.md). */
-export const CONSENT_STANDARDS = ['uk_ob_v3', 'berlin_group'] as const;
+/**
+ * The dialect a consent was created in; each maps it in and out of the one model (docs/architecture.md).
+ * UK OB v3.1 and v4.0 are two: a consent remembers which version created it, and either version reads
+ * and deletes it (docs/uk-ob-v4.md).
+ */
+export const CONSENT_STANDARDS = ['uk_ob_v3', 'uk_ob_v4', 'berlin_group'] as const;
 
 export type ConsentStandard = (typeof CONSENT_STANDARDS)[number];
+
+/** The UK Open Banking versions among the standards: one consent resource, served in both. */
+export const UK_STANDARDS = ['uk_ob_v3', 'uk_ob_v4'] as const satisfies readonly ConsentStandard[];
+
+export type UkStandard = (typeof UK_STANDARDS)[number];
 
 /** Who ended a Revoked or Rejected consent: the customer, the TPP, or the bank (an operator, an incident, the system). */
 export const ENDED_BY = ['customer', 'tpp', 'bank'] as const;

@@ -51,6 +51,14 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 /** RFC 8414 metadata: the engine serves the same document here too. */
 export const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const OB_API_PREFIX = '/open-banking/v3.1';
+/**
+ * UK OB v4.0 (issue 29, docs/uk-ob-v4.md) beside v3.1: the same consent resources at the same paths
+ * under this prefix (read-write-api-specs v4.0: `"servers": [{"url": "/open-banking/v4.0/aisp"}]`).
+ */
+export const OB_V4_API_PREFIX = '/open-banking/v4.0';
+/** The consent types the v4.0 API serves so far; the others are v3.1 only. */
+export const UK_OB_V4_CONSENT_TYPES = ['account_access', 'funds_confirmation'] as const satisfies readonly ConsentType[];
+export type UkObV4ConsentType = (typeof UK_OB_V4_CONSENT_TYPES)[number];
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
 export const INTERACTION_PREFIX = '/interaction/:uid';
@@ -119,10 +127,13 @@ const CONSENT_OPERATION_NAMES: Record<ConsentType, string> = {
   funds_confirmation: 'FundsConfirmationConsents',
   domestic_vrp: 'DomesticVRPConsents',
 };
-/** UK OB's operationIds of a consent resource's three operations. */
-export function consentOperationIds(type: ConsentType) {
-  const name = CONSENT_OPERATION_NAMES[type];
-  return { create: `Create${name}`, get: `Get${name}ConsentId`, delete: `Delete${name}ConsentId` };
+/**
+ * UK OB's operationIds of a consent resource's three operations. v4.0's files reuse v3.1's ids
+ * (`CreateAccountAccessConsents`, ...); one document holds both versions, so v4.0's end in `V4`.
+ */
+export function consentOperationIds(type: ConsentType, version: 'v3.1' | 'v4.0' = 'v3.1') {
+  const [name, suffix] = [CONSENT_OPERATION_NAMES[type], version === 'v4.0' ? 'V4' : ''];
+  return { create: `Create${name}${suffix}`, get: `Get${name}ConsentId${suffix}`, delete: `Delete${name}ConsentId${suffix}` };
 }
 /** The event API's two subscription resources: their operationIds' names and their id's name. */
 const EVENT_RESOURCE_NAMES = {
@@ -199,6 +210,22 @@ export const ROUTES: readonly Route[] = [
       json(ids.create, assent('POST', path, 'tpp', `creates a ${type} consent`), bound),
       json(ids.get, assent('GET', `${path}/:consentId`, 'tpp', `reads a ${type} consent`), bound),
       json(ids.delete, assent('DELETE', `${path}/:consentId`, 'tpp', `withdraws a ${type} consent (405 where UK OB allows none)`), bound),
+    ];
+  }),
+  ...UK_OB_V4_CONSENT_TYPES.flatMap((type) => {
+    const [ids, path, bound] = [
+      consentOperationIds(type, 'v4.0'),
+      `${OB_V4_API_PREFIX}${CONSENT_API_PATHS[type]}`,
+      clientToken(SCOPE_OF[type]),
+    ];
+    return [
+      json(ids.create, assent('POST', path, 'tpp', `UK OB v4.0: creates a ${type} consent`), bound),
+      json(ids.get, assent('GET', `${path}/:consentId`, 'tpp', `UK OB v4.0: reads a ${type} consent, whichever version created it`), bound),
+      json(
+        ids.delete,
+        assent('DELETE', `${path}/:consentId`, 'tpp', `UK OB v4.0: withdraws a ${type} consent, whichever version created it`),
+        bound,
+      ),
     ];
   }),
   json(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConsentDraft, ConsentType } from '../consents/consent.ts';
+import type { UkStandard } from '../protocol/consent-types.ts';
 import type { ObProblem } from '../protocol/ob-error-codes.ts';
 import { fromObAccount } from './account-references.ts';
 import { OB_PERMISSIONS, type ObPermission, permissionSetProblem, readsOfPermissions } from './permissions.ts';
@@ -64,7 +65,7 @@ export const fundsConfirmationRequest = z.object({
 
 const date = (value: string | undefined) => (value === undefined ? null : new Date(value));
 
-/** What every UK consent is: created in UK OB v3.1, read again and again, no daily limit, no redirect URI of its own. */
+/** What every UK consent is: created in UK OB v3.1 (unless v4.0 parsed it first), read again and again, no daily limit, no redirect URI of its own. */
 const BLANK: Omit<ConsentDraft, 'type'> = {
   standard: 'uk_ob_v3',
   reads: [],
@@ -83,8 +84,17 @@ const BLANK: Omit<ConsentDraft, 'type'> = {
 
 export type ParsedConsentRequest = { ok: true; draft: ConsentDraft } | { ok: false; problems: ObProblem[] };
 
-/** Parses a consent request body of the given type into a draft, or every problem with it. */
-export function parseConsentRequest(type: ConsentType, body: unknown): ParsedConsentRequest {
+/**
+ * Parses a consent request body of the given type into a draft, or every problem with it. `standard`
+ * is the UK version the TPP spoke: v4.0 validates its own differences first (uk-ob-v4/consent-request.ts)
+ * and hands the body, the same shape, to this mapping.
+ */
+export function parseConsentRequest(type: ConsentType, body: unknown, standard: UkStandard = 'uk_ob_v3'): ParsedConsentRequest {
+  const parsed = parseV3ConsentRequest(type, body);
+  return parsed.ok ? { ok: true, draft: { ...parsed.draft, standard } } : parsed;
+}
+
+function parseV3ConsentRequest(type: ConsentType, body: unknown): ParsedConsentRequest {
   const options = { reportInput: true };
   switch (type) {
     case 'account_access': {

@@ -297,6 +297,7 @@ export const de = {
   'dash.who.tpp': '{tpp}',
   'dash.who.bank': '{bank}',
   'dash.event.created': 'Hat um Zugriff gebeten',
+  'dash.event.authorisationStarted': 'Hat Sie um Ihre Zustimmung gebeten',
   'dash.event.authorised': 'Zugestimmt',
   'dash.event.withdrawn': 'Hat die Anfrage zurückgezogen',
   'dash.event.declined': 'Abgelehnt',

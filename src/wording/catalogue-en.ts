@@ -285,6 +285,7 @@ export const en = {
   'dash.who.tpp': '{tpp}',
   'dash.who.bank': '{bank}',
   'dash.event.created': 'Asked for access',
+  'dash.event.authorisationStarted': 'Asked you to approve it',
   'dash.event.authorised': 'Approved',
   'dash.event.withdrawn': 'Withdrew the request',
   'dash.event.declined': 'Declined',

@@ -140,8 +140,12 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     const consentId = created.body!.consentId as string;
     assert.equal(created.headers.get('location'), `${assent.provider.issuer}/v1/consents/${consentId}`);
     const { _links: links } = created.body!;
+    // Started with the consent (implicit start), so the TPP can poll its scaStatus.
+    const scaStatusHref = links.scaStatus?.href ?? '';
+    assert.match(scaStatusHref, new RegExp(`^/v1/consents/${consentId}/authorisations/[0-9a-f-]{36}$`));
     assert.deepEqual(links, {
       scaOAuth: { href: `${assent.provider.issuer}/.well-known/oauth-authorization-server` },
+      scaStatus: { href: scaStatusHref },
       self: { href: `/v1/consents/${consentId}` },
       status: { href: `/v1/consents/${consentId}/status` },
     });
@@ -173,7 +177,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     const ended = await call(agents.aisp, 'GET', `/v1/consents/${consentId}/status`);
     assert.deepEqual(ended.body, { consentStatus: 'terminatedByTpp' });
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
-    assert.deepEqual(events, ['consent.created', 'consent.rejected']);
+    assert.deepEqual(events, ['consent.created', 'consent.authorisation_started', 'consent.rejected']);
     const again = await call(agents.aisp, 'DELETE', `/v1/consents/${consentId}`);
     assert.equal(again.status, 409);
     assert.equal(again.body!.tppMessages[0]?.code, 'STATUS_INVALID');
@@ -219,7 +223,7 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
       .execute();
     assert.deepEqual(tokens, [], 'the grant and its access token are gone');
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
-    assert.deepEqual(events, ['consent.created', 'consent.authorised', 'consent.revoked']);
+    assert.deepEqual(events, ['consent.created', 'consent.authorisation_started', 'consent.authorised', 'consent.revoked']);
   });
 
   test('another TPP cannot read, see the status of or delete a consent: CONSENT_UNKNOWN 403; GETs write nothing', async () => {

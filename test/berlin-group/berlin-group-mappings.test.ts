@@ -68,7 +68,6 @@ const state = (overrides: Partial<ConsentState>): ConsentState => ({
   status: 'AwaitingAuthorisation',
   endedBy: null,
   statusUpdatedAt: new Date('2026-12-07T10:00:00Z'),
-  authorisedAt: null,
   authorisations: [{ id: 'a1', stage: 'started' }],
   ...overrides,
 });
@@ -111,14 +110,14 @@ describe('consent status, transaction status, SCA status', () => {
     assert.equal(sca({}), 'received');
     assert.equal(sca({ authorisations: [{ id: 'a1', stage: 'sca_started' }] }), 'started');
     assert.equal(sca({ authorisations: [{ id: 'a1', stage: 'customer_authenticated' }] }), 'psuAuthenticated');
-    const authorisedAt = new Date('2026-12-07T10:05:00Z');
-    assert.equal(sca({ status: 'Authorised', authorisedAt }), 'finalised');
-    assert.equal(sca({ status: 'Consumed', authorisedAt }), 'finalised');
-    assert.equal(sca({ status: 'Revoked', endedBy: 'customer', authorisedAt }), 'finalised', 'the SCA succeeded, whatever came after');
-    assert.equal(sca({ status: 'Expired', authorisedAt }), 'finalised');
+    assert.equal(sca({ authorisations: [{ id: 'a1', stage: 'lapsed' }] }), 'failed', "the device's request expired undecided");
+    assert.equal(sca({ status: 'Authorised' }), 'finalised');
+    assert.equal(sca({ status: 'Consumed' }), 'finalised');
+    assert.equal(sca({ status: 'Revoked', endedBy: 'customer' }), 'finalised', 'the SCA succeeded, whatever came after');
+    assert.equal(sca({ status: 'Revoked', endedBy: 'tpp' }), 'finalised', 'only an authorised consent is revoked');
+    assert.equal(sca({ status: 'Expired' }), 'finalised', 'only an authorised consent expires');
     assert.equal(sca({ status: 'Rejected' }), 'failed');
-    assert.equal(sca({ status: 'Expired' }), 'failed');
-    assert.equal(sca({ status: 'Revoked', endedBy: 'tpp' }), 'failed');
+    assert.equal(sca({ status: 'Rejected', endedBy: 'tpp' }), 'failed', 'withdrawn by the TPP before the customer decided');
     const two = state({
       authorisations: [
         { id: 'a1', stage: 'customer_authenticated' },
@@ -251,7 +250,6 @@ const stored = (overrides: Partial<AccessConsent & ConsentState> = {}): AccessCo
     status: 'AwaitingAuthorisation',
     endedBy: null,
     statusUpdatedAt: new Date('2026-12-07T22:30:00Z'),
-    authorisedAt: null,
     authorisations: [],
     ...overrides,
   };
@@ -397,7 +395,6 @@ describe('payment mapping', () => {
       status: 'AwaitingAuthorisation',
       endedBy: null,
       statusUpdatedAt: new Date(),
-      authorisedAt: null,
       authorisations: [],
       ...overrides,
     };

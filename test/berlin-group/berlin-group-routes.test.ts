@@ -41,13 +41,21 @@ test('every row: a TPP known by its eIDAS certificate with the role of the servi
   }
 });
 
-test('the AIS consent rows are in the route table as they are; the others are not yet, and collide with none', () => {
+test('the AIS consent rows and their authorisations are in the route table as they are; the others are not yet, and collide with none', () => {
   const served = new Set<string | undefined>(BG_SERVED_OPERATIONS);
   for (const route of BG_ROUTES.filter((candidate) => served.has(candidate.operationId)))
     assert.ok(ROUTES.includes(route), `${route.operationId} is in ROUTES`);
   assert.deepEqual(
     BG_ROUTES.filter((route) => served.has(route.operationId)).map((route) => route.operationId),
-    ['createConsent', 'getConsentInformation', 'deleteConsent', 'getConsentStatus'],
+    [
+      'createConsent',
+      'getConsentInformation',
+      'deleteConsent',
+      'getConsentStatus',
+      'startConsentAuthorisation',
+      'getConsentAuthorisation',
+      'getConsentScaStatus',
+    ],
   );
   const others = ROUTES.filter((route) => !BG_ROUTES.includes(route));
   const keys = new Set(others.map((route) => `${route.method} ${route.path}`));

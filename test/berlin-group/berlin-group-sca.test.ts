@@ -251,6 +251,11 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
     assert.equal(tokens.token_type.toLowerCase(), 'bearer');
     assert.ok(tokens.refresh_token, 'a recurring consent gets a refresh token');
     assert.equal(await statusOf(aisp, consentId), 'valid');
+    // The authorisation started with the consent (REDIRECT) is this OAuth flow: finalised.
+    const authorisations = (await bg(aisp, 'GET', `/v1/consents/${consentId}/authorisations`)).body!.authorisationIds as string[];
+    assert.equal(authorisations.length, 1);
+    const sca = await bg(aisp, 'GET', `/v1/consents/${consentId}/authorisations/${authorisations[0]}`);
+    assert.equal(sca.body!.scaStatus, 'finalised');
 
     const seen = await bank.introspect(tokens.access_token);
     assert.equal(seen.active, true);
@@ -301,7 +306,13 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
     assert.equal((await bank.introspect(refreshed.access_token)).active, false, 'its tokens die at once');
     assert.equal((await bank.introspect(tokens.access_token)).active, false);
     const events = (await auditHistory(assent.db, 'consent', consentId)).map((event) => event.event);
-    assert.deepEqual(events, ['consent.created', 'consent.authorised', 'access.recorded', 'consent.revoked']);
+    assert.deepEqual(events, [
+      'consent.created',
+      'consent.authorisation_started',
+      'consent.authorised',
+      'access.recorded',
+      'consent.revoked',
+    ]);
   });
 
   test('authorization_details [{type: account_information, consent_id}] binds the consent as the scope does; the customer denies: rejected', async () => {

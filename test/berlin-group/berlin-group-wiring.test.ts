@@ -47,7 +47,6 @@ function bgApp() {
       status: 'AwaitingAuthorisation',
       endedBy: null,
       statusUpdatedAt: new Date(),
-      authorisedAt: null,
       authorisations: headers.tppExplicitAuthorisationPreferred ? [] : [{ id: randomUUID(), stage: 'started' }],
     };
     consents.set(consent.id, consent);

@@ -209,7 +209,7 @@ test("every row Assent serves itself (servedBy assent or admin) is mounted from 
     dashboardRouter({ ...deps, ...(stub as DashboardDeps) }),
     deviceRouter({ ...deps, ...(stub as DeviceRouterDeps) }),
     adminRouter({ ...deps, ...(stub as AdminRouterDeps) }),
-    aisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub }),
+    aisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined }),
   ];
   const layers = routers.flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0));
   const mounted = layers.map((layer) => {

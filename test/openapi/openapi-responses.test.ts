@@ -10,6 +10,7 @@ import { openApiDocument } from '../../src/openapi/document.ts';
 import { tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
+  ACCOUNT_ACCESS_V4,
   accountAccessRequest,
   type ApiResponse,
   ConsentApiClient,
@@ -18,6 +19,7 @@ import {
   domesticPaymentRequest,
   domesticVrpRequest,
   FUNDS_CONFIRMATION,
+  FUNDS_CONFIRMATION_V4,
   fundsConfirmationRequest,
 } from '../support/consent-api.ts';
 import { callRegistration, dpopClientMetadata, issueSsa } from '../support/onboarding.ts';
@@ -111,6 +113,9 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     [DOMESTIC_PAYMENT, '/open-banking/v3.1/pisp/domestic-payment-consents', domesticPaymentRequest, true, false],
     [FUNDS_CONFIRMATION, '/open-banking/v3.1/cbpii/funds-confirmation-consents', fundsConfirmationRequest, false, true],
     [DOMESTIC_VRP, '/open-banking/v3.1/vrp/domestic-vrp-consents', domesticVrpRequest, true, true],
+    // UK OB v4.0 (docs/uk-ob-v4.md): its own schemas, envelope, and a 401 without a body.
+    [ACCOUNT_ACCESS_V4, '/open-banking/v4.0/aisp/account-access-consents', accountAccessRequest, false, true],
+    [FUNDS_CONFIRMATION_V4, '/open-banking/v4.0/cbpii/funds-confirmation-consents', fundsConfirmationRequest, false, true],
   ];
   for (const [url, path, example, needsKey, deletable] of resources) {
     const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});

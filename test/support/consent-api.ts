@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import type { Db } from '../../src/db/connect.ts';
-import { CONSENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
+import { CONSENT_API_PATHS, OB_API_PREFIX, OB_V4_API_PREFIX } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
 import { CONSENT_SCOPES } from '../../src/protocol/scopes.ts';
@@ -38,6 +38,9 @@ export async function callProtectedResource(
 export const ACCOUNT_ACCESS = `${OB_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
 export const DOMESTIC_PAYMENT = `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_payment}`;
 export const FUNDS_CONFIRMATION = `${OB_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
+/** UK OB v4.0's account-access and funds-confirmation consents (test/uk-ob-v4/). */
+export const ACCOUNT_ACCESS_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
+export const FUNDS_CONFIRMATION_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
 
 /**
  * A TPP calling the consent API with a client_credentials token bound the way the TPP registered:

@@ -1,4 +1,6 @@
 import { fetch } from 'undici';
+import { issueCertificate } from '../../src/http/dev-pki.ts';
+import { BG_PREFIX } from '../../src/protocol/berlin-group-routes.ts';
 import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import { tlsAgent } from './assent.ts';
@@ -6,6 +8,7 @@ import { authoriseConsent } from '../../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import {
   ACCOUNT_ACCESS,
+  ACCOUNT_ACCESS_V4,
   accountAccessRequest,
   type ApiResponse,
   ConsentApiClient,
@@ -14,6 +17,7 @@ import {
   domesticPaymentRequest,
   domesticVrpRequest,
   FUNDS_CONFIRMATION,
+  FUNDS_CONFIRMATION_V4,
   fundsConfirmationRequest,
 } from './consent-api.ts';
 import { CustomerAgent } from './customer-agent.ts';
@@ -122,6 +126,33 @@ function hostileSegment(rng: Rng): string {
   return pick(rng, ['%00', 'a%00b', '%ED%A0%80', '%C0%80', '%FF', '%E2%82', `${crypto.randomUUID()}%00`, '%00'.repeat(20)]);
 }
 
+/**
+ * A header value a TPP could send that no Berlin Group header accepts: HTTP carries no NUL or surrogate in a
+ * header, so these are the malformed ids, URIs and addresses a header can hold.
+ */
+function hostileHeaderValue(rng: Rng): string {
+  return pick(rng, [
+    '',
+    'not-a-uuid',
+    'x'.repeat(300),
+    'javascript:alert(1)',
+    'http://tpp.example/cb',
+    'https://',
+    '999.1.1.1',
+    "' or 1=1 --",
+    '%00',
+    '\\u0000',
+    `${crypto.randomUUID()}x`,
+  ]);
+}
+
+/** The headers of a well-formed Berlin Group request. */
+const bgHeaders = () => ({
+  'x-request-id': crypto.randomUUID(),
+  'tpp-redirect-uri': 'https://tpp.example/cb',
+  'psu-ip-address': '192.0.2.1',
+});
+
 /** Forms and queries are UTF-8 on the wire, where an unpaired surrogate cannot exist (it arrives as U+FFFD): NUL it is. */
 function hostileFormValue(rng: Rng): string {
   const value = hostileString(rng);
@@ -138,7 +169,7 @@ function hostileForm(rng: Rng, template: Record<string, string>): URLSearchParam
   return form;
 }
 
-export type Surface = 'oauth' | 'ob' | 'page';
+export type Surface = 'oauth' | 'ob' | 'bg' | 'page';
 
 export interface FuzzOutcome {
   status: number;
@@ -152,14 +183,19 @@ export interface FuzzTarget {
   send(rng: Rng): Promise<FuzzOutcome>;
 }
 
-/** Whether a refusal is in the surface's protocol shape: the UK OB envelope, OAuth JSON, or a page. */
+/**
+ * Whether a refusal is in the surface's protocol shape: the UK OB envelope, OAuth JSON, the Berlin Group's
+ * tppMessages (or no body where its OpenAPI file gives the status none: 413, 415), or a page.
+ */
 export function inProtocolShape(surface: Surface, outcome: FuzzOutcome): boolean {
   // Node's HTTP parser refuses a request line and headers beyond 16 KiB (a very deep JWT in a query or
   // a DPoP header) with 431 before any application code runs: HTTP's own answer, not a protocol's.
   if (outcome.status === 431) return true;
   if (surface === 'page') return outcome.contentType.startsWith('text/html') || (outcome.status >= 300 && outcome.status < 400);
+  if (surface === 'bg' && outcome.body === '') return outcome.status === 413 || outcome.status === 415;
   if (!outcome.contentType.includes('json')) return false;
   const body = JSON.parse(outcome.body) as Record<string, unknown>;
+  if (surface === 'bg') return Array.isArray(body.tppMessages);
   return surface === 'ob' ? Array.isArray(body.Errors) : typeof body.error === 'string';
 }
 
@@ -188,6 +224,16 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
   const payer = await customerWithAccounts(assent);
   await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
     consentId: vrpConsentId,
+    clientId: tpp.clientId,
+    customerId: payer.customer.id,
+    accountIds: [payer.current.id],
+    grantId: `grant-${crypto.randomUUID()}`,
+  });
+  // An authorised account-access consent, whose accesses the bank records.
+  const access = await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
+  const accessConsentId = (access.body as { Data: { ConsentId: string } }).Data.ConsentId;
+  await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
+    consentId: accessConsentId,
     clientId: tpp.clientId,
     customerId: payer.customer.id,
     accountIds: [payer.current.id],
@@ -232,7 +278,49 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
   };
 
+  // A Berlin Group TPP known by its QWAC, its first contact made now (the tpp row is not the fuzz's change).
+  const qwac = tlsAgent(
+    assent.ca.certPem,
+    await issueCertificate(assent.ca, {
+      subject: 'CN=PSDDE-BAFIN-990001,organizationIdentifier=PSDDE-BAFIN-990001,O=Fuzz Finanz GmbH,C=DE',
+      usage: 'client',
+      psd2: { roles: ['PSP_AI', 'PSP_PI'], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
+    }),
+  );
+  await send(`${BG_PREFIX}/consents/${crypto.randomUUID()}`, { agent: qwac, headers: bgHeaders() });
+  const bgConsent = {
+    access: { accounts: [{ iban: 'DE89370400440532013000' }], balances: [] },
+    recurringIndicator: true,
+    validUntil: '9999-12-31',
+    frequencyPerDay: 4,
+    combinedServiceIndicator: false,
+  };
+  const bgSegment =
+    (method: string, suffix = '') =>
+    (rng: Rng) =>
+      send(`${BG_PREFIX}/consents/${hostileSegment(rng)}${suffix}`, { method, agent: qwac, headers: bgHeaders() });
+
   return [
+    { name: 'POST /v1/consents', surface: 'bg', send: (rng) => json(`${BG_PREFIX}/consents`, bgConsent, bgHeaders(), qwac)(rng) },
+    {
+      name: 'POST /v1/consents (headers)',
+      surface: 'bg',
+      send: (rng) =>
+        send(`${BG_PREFIX}/consents`, {
+          method: 'POST',
+          agent: qwac,
+          headers: {
+            'content-type': 'application/json',
+            ...bgHeaders(),
+            [pick(rng, ['x-request-id', 'tpp-redirect-uri', 'psu-ip-address', 'tpp-redirect-preferred', 'psu-id'])]:
+              hostileHeaderValue(rng),
+          },
+          body: JSON.stringify(bgConsent),
+        }),
+    },
+    { name: 'GET /v1/consents/{id}', surface: 'bg', send: bgSegment('GET') },
+    { name: 'GET /v1/consents/{id}/status', surface: 'bg', send: bgSegment('GET', '/status') },
+    { name: 'DELETE /v1/consents/{id}', surface: 'bg', send: bgSegment('DELETE') },
     { name: 'POST account-access-consents', surface: 'ob', send: json(ACCOUNT_ACCESS, accountAccessRequest(), consentApi) },
     {
       name: 'POST domestic-payment-consents',
@@ -240,6 +328,22 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       send: json(DOMESTIC_PAYMENT, domesticPaymentRequest(), { ...consentApi, 'x-idempotency-key': 'fuzz-key' }),
     },
     { name: 'POST funds-confirmation-consents', surface: 'ob', send: json(FUNDS_CONFIRMATION, fundsConfirmationRequest(), consentApi) },
+    { name: 'POST v4.0 account-access-consents', surface: 'ob', send: json(ACCOUNT_ACCESS_V4, accountAccessRequest(), consentApi) },
+    {
+      name: 'POST v4.0 funds-confirmation-consents',
+      surface: 'ob',
+      send: json(FUNDS_CONFIRMATION_V4, fundsConfirmationRequest(), consentApi),
+    },
+    {
+      name: 'GET v4.0 account-access-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${ACCOUNT_ACCESS_V4}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
+    },
+    {
+      name: 'DELETE v4.0 funds-confirmation-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${FUNDS_CONFIRMATION_V4}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }),
+    },
     {
       name: 'GET account-access-consents/{id}',
       surface: 'ob',
@@ -301,6 +405,22 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       send: bankPayment(
         (rng) => `/bank/vrp-consents/${hostileSegment(rng)}/payments`,
         () => JSON.stringify(vrpPayment),
+      ),
+    },
+    {
+      name: 'POST bank/consents/{id}/accesses',
+      surface: 'ob',
+      send: bankPayment(
+        () => `/bank/consents/${accessConsentId}/accesses`,
+        (rng) => hostileJson(rng, { resource: 'balances', accountId: payer.current.id }),
+      ),
+    },
+    {
+      name: 'POST bank/consents/{id}/accesses ({id})',
+      surface: 'ob',
+      send: bankPayment(
+        (rng) => `/bank/consents/${hostileSegment(rng)}/accesses`,
+        () => JSON.stringify({ resource: 'balances' }),
       ),
     },
     { name: 'GET bank/consents/{id}', surface: 'ob', send: (rng) => send(`/bank/consents/${hostileSegment(rng)}`, {}) },

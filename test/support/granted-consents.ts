@@ -4,6 +4,7 @@ import { type BankAccount, openAccount } from '../../src/customers/account-direc
 import { type TestAssent, tlsAgent } from './assent.ts';
 import {
   ACCOUNT_ACCESS,
+  ACCOUNT_ACCESS_V4,
   accountAccessRequest,
   ConsentApiClient,
   DOMESTIC_PAYMENT,
@@ -67,6 +68,8 @@ export interface ConsentOptions {
   parameters?: Record<string, string>;
   /** The customer's browser, when a test keeps one (and its sign-in session) across authorizations. */
   browser?: CustomerAgent;
+  /** The UK OB version that creates an account-access consent (v3.1 unless said). */
+  version?: 'v3.1' | 'v4.0';
 }
 
 export async function approveConsent(
@@ -78,7 +81,7 @@ export async function approveConsent(
   const api = await ConsentApiClient.create(assent, tpp);
   const created =
     options.type === 'account_access'
-      ? await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })
+      ? await api.call('POST', options.version === 'v4.0' ? ACCOUNT_ACCESS_V4 : ACCOUNT_ACCESS, { body: accountAccessRequest() })
       : options.type === 'domestic_vrp'
         ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
         : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });

@@ -5,6 +5,7 @@ import { ConsentNotFound } from '../../consents/consent-errors.ts';
 import { getConsent, revokeConsent, searchConsents } from '../../consents/consent-service.ts';
 import { CONSENT_STATUSES, IllegalConsentTransition } from '../../consents/consent-status.ts';
 import { lookUpCustomer } from '../../customers/customer-administration.ts';
+import { CONSENT_STANDARDS } from '../../protocol/consent-types.ts';
 import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
 const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation'] as const;
@@ -12,13 +13,14 @@ const consentId = z.uuid().describe('the consent id');
 
 const search = operation({
   name: 'consent:search',
-  summary: 'finds consents by customer, TPP, type, status and creation date (newest first)',
+  summary: 'finds consents by customer, TPP, type, standard (the version that created it), status and creation date (newest first)',
   method: 'GET',
   path: '/consents',
   input: z.object({
     customer: z.string().min(1).max(200).optional().describe('customer id or username'),
     tpp: z.string().min(1).max(200).optional().describe('TPP client id'),
     type: z.enum(CONSENT_TYPES).optional(),
+    standard: z.enum(CONSENT_STANDARDS).optional().describe('the dialect the consent was created in: uk_ob_v3, uk_ob_v4, berlin_group'),
     status: z.enum(CONSENT_STATUSES as [string, ...string[]]).optional(),
     from: instantField('created at or after').optional(),
     to: instantField('created before').optional(),
@@ -31,6 +33,7 @@ const search = operation({
       ...(customer && { customerId: customer.id }),
       ...(input.tpp && { clientId: input.tpp }),
       ...(input.type && { type: input.type }),
+      ...(input.standard && { standard: input.standard }),
       ...(input.status && { status: input.status as (typeof CONSENT_STATUSES)[number] }),
       ...(input.from && { createdFrom: input.from }),
       ...(input.to && { createdTo: input.to }),

@@ -6,7 +6,7 @@ import type { AccountDirectory } from '../../customers/account-directory.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { declaredRoutes } from '../../http/declared-routes.ts';
-import { consentOperationIds, OB_API_PREFIX } from '../../protocol/routes.ts';
+import { consentOperationIds, OB_API_PREFIX, OB_V4_API_PREFIX } from '../../protocol/routes.ts';
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
 import { parseConsentRequest } from '../../uk-ob-v3/consent-request.ts';
@@ -16,6 +16,8 @@ import { fapiInteractionId, idempotencyOf } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
+import { obV4ConsentRoutes } from './ob-v4-consent-routes.ts';
+import { obV4Envelope } from '../../uk-ob-v4/ob-v4-errors.ts';
 
 export interface ConsentApiDeps {
   provider: Provider;
@@ -32,15 +34,18 @@ function respond(ctx: Context, resource: ConsentResource, issuer: string, consen
 }
 
 /**
- * The TPP-facing UK OB v3.1 consent API, mounted through the route table: each route's row names the
- * token and scope the guard checks (a TPP's role is the scope of the consent type). Each route:
- * interaction id -> guard -> input -> service -> UK OB body. Errors leave in the UK OB envelope (service
- * errors through ob-api/ob-errors.ts; another TPP's consent answers exactly like one that does not exist).
+ * The TPP-facing UK OB consent API, v3.1 and v4.0 (ob-v4-consent-routes.ts), mounted through the route
+ * table: each route's row names the token and scope the guard checks (a TPP's role is the scope of the
+ * consent type). Each route: interaction id -> guard -> input -> service -> UK OB body. Errors leave in
+ * the UK OB envelope of the version the path names (service errors through ob-api/ob-errors.ts; another
+ * TPP's consent answers exactly like one that does not exist).
  */
 export function consentApiRouter(deps: ConsentApiDeps) {
   const { provider, db } = deps;
   const router = new Router();
-  router.use(obErrors(deps.logger), fapiInteractionId);
+  router.use(OB_API_PREFIX, obErrors(deps.logger));
+  router.use(OB_V4_API_PREFIX, obErrors(deps.logger, obV4Envelope));
+  router.use(fapiInteractionId);
   const routes = declaredRoutes(router, deps);
 
   for (const resource of CONSENT_RESOURCES) {
@@ -72,5 +77,6 @@ export function consentApiRouter(deps: ConsentApiDeps) {
     });
   }
   vrpFundsConfirmationRoute(routes, deps);
+  obV4ConsentRoutes(routes, deps);
   return router;
 }

@@ -1,0 +1,72 @@
+import { V4_CONSENT_RESOURCES } from '../consents/api/ob-v4-consent-routes.ts';
+import { obV4ErrorResponse } from '../consents/api/ob-v4-responses.ts';
+import { consentOperationIds, UK_OB_V4_CONSENT_TYPES } from '../protocol/routes.ts';
+import { type ApiPart, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
+import { INTERACTION_ID, RESPONSE_HEADERS } from './consent-api.ts';
+
+/**
+ * The UK OB v4.0 consent API beside v3.1's (consent-api.ts), from the zod schemas that validate its
+ * requests and type its responses; its operationIds are v3.1's with `V4` (protocol/routes.ts).
+ */
+
+const obV4Error = (description: string) => ({ description, content: jsonBody('OBErrorResponseV4') });
+const CONSENT_ID = {
+  name: 'consentId',
+  in: 'path',
+  required: true,
+  description: 'the ConsentId, of a consent created in v4.0 or in v3.1',
+  schema: { type: 'string' },
+};
+const TOKEN_FAILURES = {
+  '401': { description: 'missing, inactive or wrongly bound access token: no body (v4.0), the WWW-Authenticate challenge says why' },
+  '403': obV4Error('token lacks the scope, or the TPP the role'),
+};
+
+const schemas: ApiPart['schemas'] = { OBErrorResponseV4: jsonSchema(obV4ErrorResponse, 'output') };
+const operations: Record<string, OperationDetail> = {};
+for (const type of UK_OB_V4_CONSENT_TYPES) {
+  const resource = V4_CONSENT_RESOURCES[type];
+  const name = resource.title
+    .split(' ')
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
+  const title = resource.title.toLowerCase();
+  schemas[`${name}RequestV4`] = jsonSchema(resource.request, 'input');
+  schemas[`${name}ResponseV4`] = jsonSchema(resource.response, 'output');
+  const ok = { description: `${resource.title}, in v4.0's words`, headers: RESPONSE_HEADERS, content: jsonBody(`${name}ResponseV4`) };
+  const ids = consentOperationIds(type, 'v4.0');
+  operations[ids.create] = {
+    summary: `Create a ${title} (v4.0)`,
+    parameters: [INTERACTION_ID],
+    requestBody: { required: true, content: jsonBody(`${name}RequestV4`) },
+    responses: { '201': ok, '400': obV4Error('invalid request; U0xx codes (OBExternalStatusReason1Code) in Errors'), ...TOKEN_FAILURES },
+  };
+  operations[ids.get] = {
+    summary: `Read a ${title} (v4.0), whichever version created it`,
+    parameters: [CONSENT_ID, INTERACTION_ID],
+    responses: {
+      '200': ok,
+      '400': obV4Error('invalid request'),
+      ...TOKEN_FAILURES,
+      '404': obV4Error('no such consent for this TPP (U011)'),
+    },
+  };
+  operations[ids.delete] = {
+    summary: `Withdraw or revoke a ${title} (v4.0), whichever version created it`,
+    parameters: [CONSENT_ID, INTERACTION_ID],
+    responses: {
+      '204': { description: 'withdrawn (AWAU -> RJCT) or revoked with its tokens (AUTH -> CANC)', headers: RESPONSE_HEADERS },
+      '400': obV4Error('invalid request, or the consent has already ended (U009)'),
+      ...TOKEN_FAILURES,
+      '404': obV4Error('no such consent for this TPP (U011)'),
+    },
+  };
+}
+
+export const consentV4Api: ApiPart = {
+  tag: 'UK OB v4.0 consent API',
+  description:
+    "UK Open Banking v4.0 account-access and funds-confirmation consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
+  schemas,
+  operations,
+};
