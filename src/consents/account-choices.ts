@@ -10,7 +10,7 @@ import { type AccountReference, type Consent, sameAccount } from './consent.ts';
  * The pages offer exactly these, and the consent service refuses any other, so the two cannot disagree.
  */
 
-type ConsentTerms = Pick<Consent, 'type' | 'reads' | 'debtorAccount' | 'payment' | 'vrp'>;
+type ConsentTerms = Pick<Consent, 'type' | 'debtorAccount' | 'payment' | 'vrp' | 'reads'>;
 
 const isAccount = (account: BankAccount, reference: AccountReference) => sameAccount(accountReferenceOf(account), reference);
 
@@ -18,10 +18,21 @@ const isAccount = (account: BankAccount, reference: AccountReference) => sameAcc
 const isVrpAccount = (account: BankAccount, reference: ObAccountReference) =>
   account.schemeName === reference.SchemeName && account.identification === reference.Identification;
 
+/**
+ * The accounts a consent's reads name, each once; undefined when the customer chooses them (no read
+ * names any: UK consents, Berlin Group's availableAccounts, allPsd2 and empty lists).
+ */
+export function namedAccounts(consent: Pick<Consent, 'reads'>): AccountReference[] | undefined {
+  const named: AccountReference[] = [];
+  for (const read of consent.reads)
+    for (const account of read.accounts ?? []) if (!named.some((seen) => sameAccount(seen, account))) named.push(account);
+  return named.length > 0 ? named : undefined;
+}
+
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
   if (consent.type === 'account_access') {
-    const named = consent.reads.flatMap((read) => read.accounts ?? []);
-    return named.length === 0 || named.some((reference) => isAccount(account, reference));
+    const named = namedAccounts(consent);
+    return named === undefined || named.some((reference) => isAccount(account, reference));
   }
   const named = consent.debtorAccount;
   if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;

@@ -17,6 +17,14 @@ export class ConsentNotAuthorised extends AssentError {
   }
 }
 
+/** An authorization request may not bind the consent it names (or names none properly); any dialect's binding. */
+export class BindingRefused extends AssentError {
+  override name = 'BindingRefused';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('consent_binding_refused', message, options);
+  }
+}
+
 export class ConsentExpired extends AssentError {
   override name = 'ConsentExpired';
   constructor() {

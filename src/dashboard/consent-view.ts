@@ -1,6 +1,7 @@
 import { CODE_REUSED, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { permissionWording } from '../wording/permissions.ts';
+import { readFrequencyWords } from '../wording/frequency.ts';
 import type { Wording } from '../wording/wording.ts';
 import { currentPeriod, type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { ConsentDirectory, ConsentEvent, ConsentKind, ConsentState, CustomerConsent } from './consent-directory.ts';
@@ -270,6 +271,8 @@ export interface DetailView {
   consent: ConsentCard;
   permissions: { code: string; title: string; detail: string }[];
   transactionWindow: { from: Date | null; to: Date | null } | null;
+  /** As on the consent page: how often it may be used without the customer (Berlin Group's frequencyPerDay). */
+  frequency: string | undefined;
   /** As on the consent page: the exact amount, the payee with its full account number. */
   payment: { amount: string; payee: string; reference: string | null } | null;
   /** Its limits in words and, for each limit's current period, paid / still allowed / limit in the wording's money format. */
@@ -292,6 +295,7 @@ export async function detailView(deps: ViewDeps, w: Wording, customerId: string,
     permissions: consent.permissions.map((code) => ({ code, ...permissionWording(w, code) })),
     transactionWindow:
       consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
+    frequency: readFrequencyWords(w, { ...consent, reads: consent.type === 'account_access' }, tpp.name),
     payment: consent.payment && {
       amount: w.money(consent.payment.amount, consent.payment.currency),
       payee: w.t('dash.payeeWithAccount', {

@@ -1,5 +1,7 @@
+import { namedAccounts } from '../consents/account-choices.ts';
 import { type Consent, readScopesOf } from '../consents/consent.ts';
 import { vrpFacts } from '../consents/vrp/vrp-terms.ts';
+import { readFrequencyWords } from '../wording/frequency.ts';
 import { type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { BankAccount } from '../customers/account-directory.ts';
 import { type PermissionGroup, permissionGroups } from '../wording/permissions.ts';
@@ -43,6 +45,11 @@ function duration(w: Wording, consent: Consent): string {
   return consent.expiresAt ? w.t('consent.duration.until', { date: w.day(consent.expiresAt) }) : w.t('consent.duration.open');
 }
 
+/** The accounts a consent names, each by its full number (the customer checks them), or undefined when the customer picks. */
+export function namedAccountNumbers(w: Wording, consent: Pick<Consent, 'reads'>): string[] | undefined {
+  return namedAccounts(consent)?.map((account) => w.accountNumber(account.scheme, account.identification));
+}
+
 /** A VRP consent's limits in words, for the consent and one-time-code pages. */
 export function vrpDetails(w: Wording, consent: Consent): VrpWording | undefined {
   return consent.vrp ? vrpWording(w, vrpFacts(consent.vrp, consent.createdAt)) : undefined;
@@ -55,6 +62,10 @@ export interface ConsentDetails {
   payment: PaymentDetails | undefined;
   vrp: VrpWording | undefined;
   debtorAccount: string | undefined;
+  /** The accounts the consent names (only these may be chosen); undefined when the customer chooses among all. */
+  namedAccounts: string[] | undefined;
+  /** How often it may be used without the customer (Berlin Group's frequencyPerDay); undefined without a limit. */
+  frequency: string | undefined;
   /** Reading may cover several accounts; paying or checking funds uses exactly one. */
   multiple: boolean;
   legend: string;
@@ -75,14 +86,16 @@ export function consentDetails(w: Wording, consent: Consent, tppName: string, ch
     debtorAccount: consent.debtorAccount
       ? w.accountLabel({ name: consent.debtorAccount.name, identification: consent.debtorAccount.identification })
       : undefined,
+    namedAccounts: namedAccountNumbers(w, consent),
+    frequency: readFrequencyWords(w, { ...consent, reads: consent.type === 'account_access' }, tppName),
     multiple,
     legend: w.t(multiple ? 'consent.choose.many' : consent.payment || consent.vrp ? 'consent.choose.payFrom' : 'consent.choose.one'),
     hint: multiple ? w.t('consent.choose.manyHint') : choices.length > 1 ? w.t('consent.choose.oneHint') : undefined,
     accounts: choices.map((account) => ({
       id: account.id,
       label: w.t('consent.accountChoice', { account: w.accountLabel(account), currency: account.currency }),
-      // A single account to pay from is the only choice there is.
-      checked: !multiple && choices.length === 1,
+      // A single account to pay from is the only choice there is; accounts a consent names are what it asks for.
+      checked: (!multiple && choices.length === 1) || (multiple && namedAccounts(consent) !== undefined),
     })),
   };
 }

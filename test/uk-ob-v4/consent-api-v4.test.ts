@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import nodePath from 'node:path';
 import { describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { ADMIN_API_PREFIX } from '../../src/admin/admin-operations.ts';
@@ -105,7 +105,7 @@ describe('UK OB v4.0 account-access consents', () => {
     const v4 = await createV4();
     const v3 = await tppA.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
     const v3Id = (v3.body as V4Consent).Data.ConsentId;
-    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    const token = (await readFile(nodePath.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
     const admin = async (route: string) => {
       const response = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}${route}`, {
         dispatcher: tlsAgent(assent.ca.certPem),
