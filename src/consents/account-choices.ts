@@ -18,6 +18,18 @@ const isAccount = (account: BankAccount, reference: AccountReference) => sameAcc
 const isVrpAccount = (account: BankAccount, reference: ObAccountReference) =>
   account.schemeName === reference.SchemeName && account.identification === reference.Identification;
 
+/**
+ * Whether paying from this account would pay it into itself: it is the payee's account (for a sweeping
+ * VRP, the account the money is swept into). The pages name this case to the customer; the service
+ * refuses it, and the bank's VRP payment decision refuses it again against the account recorded at
+ * authorisation (vrp-payment-service.ts).
+ */
+export function paysIntoItself(consent: ConsentTerms, account: BankAccount): boolean {
+  if (consent.payment) return isAccount(account, consent.payment.creditorAccount);
+  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
+  return vrpCreditor !== undefined && isVrpAccount(account, vrpCreditor);
+}
+
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
   if (consent.type === 'account_access') {
     const named = consent.reads.flatMap((read) => read.accounts ?? []);
@@ -27,9 +39,7 @@ export function canUseAccount(consent: ConsentTerms, account: BankAccount): bool
   if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;
   const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
   if (currency !== undefined && account.currency !== currency) return false;
-  if (consent.payment) return !isAccount(account, consent.payment.creditorAccount);
-  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
-  return vrpCreditor === undefined || !isVrpAccount(account, vrpCreditor);
+  return !paysIntoItself(consent, account);
 }
 
 export function accountChoices(consent: ConsentTerms, accounts: readonly BankAccount[]): BankAccount[] {

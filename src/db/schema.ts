@@ -217,6 +217,8 @@ export interface ConsentTable {
   instruction_identification: string | null;
   end_to_end_identification: string | null;
   debtor_account: ColumnType<AccountReference | null, string | null, string | null>;
+  /** A payment or VRP consent: the account the customer chose to pay from when authorising; null before. */
+  paying_account: ColumnType<AccountReference | null, string | null | undefined, string | null>;
   risk: Json<Record<string, unknown>>;
   selected_account_ids: Json<string[]>;
   idempotency_key: string | null;
