@@ -90,7 +90,8 @@ const controlParameters = z
  * The transaction risk indicators of v3.1.11's `OBRisk1` that describe a commercial payment, as that
  * version spells them (`ContractPresentInidicator`, sic; v4 corrects it to `ContractPresentIndicator`).
  * "The Risk section is sent by the initiating party to the ASPSP. It is used to specify additional
- * details for risk scoring for Payments." Other Risk keys are kept as sent and not checked here.
+ * details for risk scoring for Payments." Other Risk keys are kept as sent and not checked here, and the
+ * block is stored and answered back as it came (Postgres' jsonb orders its keys, as for every consent).
  */
 const PAYMENT_CONTEXTS = {
   BillingGoodsAndServicesInAdvance: 'billing_in_advance',
@@ -173,24 +174,18 @@ const domesticVrpShape = z.object({
       RemittanceInformation: z.object({ Reference: text(35).optional(), Unstructured: text(140).optional() }).optional(),
     }),
   }),
-  // Kept as sent (its keys in the TPP's order, answered back as they came); its indicators are checked below.
-  Risk: z.record(z.string(), z.unknown()),
+  Risk: riskIndicators,
 });
 
-export const domesticVrpRequest = domesticVrpShape.superRefine((request, ctx) => {
-  const risk = riskIndicators.safeParse(request.Risk);
-  if (!risk.success) {
-    for (const issue of risk.error.issues) problem(ctx, 'UK.OBIE.Field.Invalid', issue.message, ['Risk', ...issue.path]);
-    return;
-  }
-  checkRiskForPurpose(risk.data, isCommercial(request), ctx);
-});
+export const domesticVrpRequest = domesticVrpShape.superRefine((request, ctx) =>
+  checkRiskForPurpose(request.Risk, isCommercial(request), ctx),
+);
 
 export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
 
 /** A commercial mandate's merchant, from the creditor's Name and the Risk indicators (validated above). */
 function merchantOf(request: DomesticVrpRequest): Merchant {
-  const risk = riskIndicators.parse(request.Risk);
+  const risk = request.Risk;
   return {
     name: request.Data.Initiation.CreditorAccount.Name,
     categoryCode: risk.MerchantCategoryCode!,
