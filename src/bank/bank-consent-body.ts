@@ -1,11 +1,14 @@
 import type { Consent } from '../consents/consent.ts';
+import { purposeOf } from '../consents/vrp/vrp-terms.ts';
 import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/consent-out.ts';
 
 /**
  * The whole consent as a resource server sees it, in UK OB field names, whatever dialect created it
  * (resource servers already read these; a Berlin Group consent's reads map one-to-one to UK
  * permissions too), plus the model's own: `Access` (what may be read, of which accounts; null: the
- * accounts the customer chose, `AccountIds`), `Standard` (the dialect) and `EndedBy` (docs/bank-api.md).
+ * accounts the customer chose, `AccountIds`), `Standard` (the dialect) and `EndedBy` (docs/bank-api.md);
+ * `PayingAccount` (the account a payment or VRP pays from, once authorised) and, for a VRP, `VrpPurpose`
+ * and a commercial mandate's `Merchant` (docs/vrp.md).
  */
 export function bankConsentBody(consent: Consent) {
   return {
@@ -32,7 +35,13 @@ export function bankConsentBody(consent: Consent) {
         ...(consent.payment.reference !== null && { RemittanceInformation: { Reference: consent.payment.reference } }),
       },
       // Domestic VRP: the limits every payment is checked against (POST /bank/vrp-consents/:id/payments).
-      ...(consent.vrp && { ControlParameters: consent.vrp.controlParameters, VrpInitiation: consent.vrp.initiation }),
+      ...(consent.vrp && {
+        ControlParameters: consent.vrp.controlParameters,
+        VrpInitiation: consent.vrp.initiation,
+        VrpPurpose: purposeOf(consent.vrp),
+        ...(consent.vrp.merchant && { Merchant: consent.vrp.merchant }),
+      }),
+      PayingAccount: consent.payingAccount,
       Standard: consent.standard,
       Access: consent.reads,
       EndedBy: consent.endedBy,

@@ -88,6 +88,23 @@ describe('payments under a commercial VRP mandate, and the sweeping account that
     assert.deepEqual(await verifyAuditChain(assent.db, 'consent', consentId), { valid: true, length: events.length });
   });
 
+  test('the bank reads a cVRP consent with its purpose, its merchant and the account it pays from', async () => {
+    const consentId = await authorised(commercialVrpRequest());
+    const read = await bank.call('GET', `/bank/consents/${consentId}`);
+    assert.equal(read.status, 200);
+    const data = (read.body as { Data: Record<string, unknown> }).Data;
+    assert.equal(data.VrpPurpose, 'commercial');
+    assert.deepEqual(data.Merchant, {
+      name: 'Acme Streaming',
+      categoryCode: '5815',
+      customerReference: 'CUST-0042',
+      context: 'billing_in_advance',
+      contractWithTpp: true,
+      payeePrefilled: true,
+    });
+    assert.deepEqual(data.PayingAccount, { scheme: 'sort_code_account', identification: people.current.identification });
+  });
+
   test('a consent that allows payments in session accepts them, and one without PSUInteractionTypes takes them as OffSession', async () => {
     const both = await authorised(commercialVrpRequest({ PSUInteractionTypes: ['InSession', 'OffSession'] }));
     assert.equal((await pay(both, '5.00', 'InSession')).status, 201);
