@@ -20,9 +20,9 @@ import type { AccountScheme } from '../../db/schema.ts';
  * so concurrent requests queue and each sees every payment accepted before it. A payment is accepted
  * only while the consent is Authorised and inside its validity, from an account that is not the one
  * paid into, in an interaction type the consent allows, within the individual limit and within every
- * periodic limit in its own alignment. Sweeping and commercial mandates are decided alike. Each decision, acceptance or refusal, is stored
- * with its answer and audited in the same transaction; a repeated idempotency key gets that answer
- * again and counts once.
+ * periodic limit in its own alignment; sweeping and commercial mandates are decided alike. Each
+ * decision, acceptance or refusal, is stored with its answer and audited in the same transaction; a
+ * repeated idempotency key gets that answer again and counts once.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
