@@ -29,6 +29,18 @@ export function namedAccounts(consent: Pick<Consent, 'reads'>): AccountReference
   return named.length > 0 ? named : undefined;
 }
 
+/**
+ * Whether paying from this account would pay it into itself: it is the payee's account (for a sweeping
+ * VRP, the account the money is swept into). The pages name this case to the customer; the service
+ * refuses it, and the bank's VRP payment decision refuses it again against the account recorded at
+ * authorisation (vrp-payment-service.ts).
+ */
+export function paysIntoItself(consent: ConsentTerms, account: BankAccount): boolean {
+  if (consent.payment) return isAccount(account, consent.payment.creditorAccount);
+  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
+  return vrpCreditor !== undefined && isVrpAccount(account, vrpCreditor);
+}
+
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
   if (consent.type === 'account_access') {
     const named = namedAccounts(consent);
@@ -38,9 +50,7 @@ export function canUseAccount(consent: ConsentTerms, account: BankAccount): bool
   if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;
   const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
   if (currency !== undefined && account.currency !== currency) return false;
-  if (consent.payment) return !isAccount(account, consent.payment.creditorAccount);
-  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
-  return vrpCreditor === undefined || !isVrpAccount(account, vrpCreditor);
+  return !paysIntoItself(consent, account);
 }
 
 export function accountChoices(consent: ConsentTerms, accounts: readonly BankAccount[]): BankAccount[] {

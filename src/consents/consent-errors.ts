@@ -34,8 +34,11 @@ export class ConsentExpired extends AssentError {
 
 export class AccountSelectionInvalid extends AssentError {
   override name = 'AccountSelectionInvalid';
-  constructor(message: string) {
+  /** The selected account is the one the money goes to (account-choices.ts `paysIntoItself`): the pages say so. */
+  readonly paysIntoItself: boolean;
+  constructor(message: string, options: { paysIntoItself?: boolean } = {}) {
     super('account_selection_invalid', message);
+    this.paysIntoItself = options.paysIntoItself ?? false;
   }
 }
 

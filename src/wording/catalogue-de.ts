@@ -409,6 +409,19 @@ export const de = {
   'dash.paymentReceipt.cancelledOn': 'Sie haben diese Zahlung am {date} storniert. {tpp} kann sie nicht mehr ausführen.',
   'consent.heading.domestic_vrp': '{tpp} möchte bei Bedarf Zahlungen von Ihrem Konto ausführen, innerhalb der unten genannten Grenzen',
   'dash.type.domestic_vrp': 'Zahlungen innerhalb von Grenzen ausführen',
+  'consent.heading.commercialVrp':
+    '{tpp} möchte für {merchant} Zahlungen von Ihrem Konto einziehen, wenn sie fällig sind, innerhalb der unten genannten Grenzen',
+  'dash.type.commercialVrp': 'Zahlungen für {merchant} einziehen',
+  'dash.detailHeading.commercialVrp': '{tpp}: Zahlungen für {merchant} einziehen',
+  'vrp.commercial': '(ein Händler: Mit diesen Zahlungen bezahlen Sie seine Waren oder Leistungen)',
+  'vrp.customerReference': 'Ihre Kundennummer bei {merchant}: {reference}',
+  'vrp.presence.inSession': 'Nur solange Sie dabei sind und jede Zahlung sehen.',
+  'vrp.presence.offSession': 'Auch wenn Sie nicht dabei sind: Sie werden nicht vor jeder Zahlung gefragt.',
+  'consent.choose.notDestination': '{account} wird nicht angeboten: Auf dieses Konto wird das Geld umgebucht.',
+  'consent.choose.notPayee': '{account} wird nicht angeboten: An dieses Konto gehen die Zahlungen.',
+  'consent.error.sweepIntoItself':
+    'Auf {account} wird das Geld umgebucht. Eine Umbuchung bewegt Geld zwischen zwei Ihrer Konten: Wählen Sie ein anderes Konto, von dem es abgebucht wird.',
+  'consent.error.payIntoItself': 'An {account} gehen die Zahlungen. Wählen Sie ein anderes Konto, von dem gezahlt wird.',
   'dash.detailHeading.domestic_vrp': '{tpp}: Zahlungen innerhalb von Grenzen ausführen',
   'dash.revoke.loses.domestic_vrp':
     '{tpp} verliert den Zugriff sofort: Mit dieser Einwilligung kann der Anbieter keine Zahlungen mehr ausführen.',

@@ -392,6 +392,20 @@ export const en = {
   'dash.paymentReceipt.cancelledOn': 'You cancelled this payment on {date}. {tpp} can no longer make it.',
   'consent.heading.domestic_vrp': '{tpp} wants to make payments from your account whenever needed, within the limits below',
   'dash.type.domestic_vrp': 'Make payments within limits',
+  // A commercial VRP mandate (paying a merchant), worded apart from sweeping between the customer's own accounts.
+  'consent.heading.commercialVrp':
+    '{tpp} wants to take payments for {merchant} from your account when they are due, within the limits below',
+  'dash.type.commercialVrp': 'Take payments for {merchant}',
+  'dash.detailHeading.commercialVrp': '{tpp}: take payments for {merchant}',
+  'vrp.commercial': '(a merchant: these payments buy its goods or services)',
+  'vrp.customerReference': 'Your customer reference with {merchant}: {reference}',
+  'vrp.presence.inSession': 'Only while you are there to see each payment.',
+  'vrp.presence.offSession': 'Also when you are not there: you are not asked before each payment.',
+  'consent.choose.notDestination': '{account} is not offered: it is the account the money is moved into.',
+  'consent.choose.notPayee': '{account} is not offered: it is the account the payments go to.',
+  'consent.error.sweepIntoItself':
+    '{account} is the account the money is moved into. Sweeping moves money between two of your accounts: choose another account to move it from.',
+  'consent.error.payIntoItself': '{account} is the account the payments go to. Choose another account to pay from.',
   'dash.detailHeading.domestic_vrp': '{tpp}: make payments within limits',
   'dash.revoke.loses.domestic_vrp': '{tpp} loses access at once: it can no longer make payments with this consent.',
   'dash.event.vrpAccepted': '{tpp} made a payment',

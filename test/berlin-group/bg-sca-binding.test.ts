@@ -26,6 +26,7 @@ function consent(overrides: Partial<Consent> = {}): Consent {
     redirectUri: REDIRECT,
     payment: null,
     debtorAccount: null,
+    payingAccount: null,
     risk: {},
     vrp: null,
     customerId: null,
