@@ -8,6 +8,7 @@ import { READ_SCOPES } from '../../src/protocol/consent-types.ts';
 import { fromObAccount, toObAccount } from '../../src/uk-ob-v3/account-references.ts';
 import { OB_PERMISSIONS, permissionOf, readScopeOf } from '../../src/uk-ob-v3/permissions.ts';
 import { type TestAssent, startTestAssent } from '../support/assent.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -283,6 +284,17 @@ describe('migration 2026_12_07_2000: stored consents carried over unchanged in m
     await sql`delete from consent where permissions ? 'ReadSomethingElse'`.execute(assent.db);
     await up(assent.db);
   });
+});
+
+/**
+ * On a server of its own: the migration tests above take the consent table down to the old shape and back
+ * while their server runs, which leaves its connections' prepared statements planned for columns that were
+ * dropped and made again; a statement of those may fail once on them.
+ */
+describe('who ended a consent', () => {
+  const assent = useAssent();
+  const tpp = useTpp(assent);
+  const api = useConsentApi(assent, tpp);
 
   test('who ended a consent is recorded as it ends: the customer, the TPP, the bank; a live one names no one', async () => {
     const { customer, current } = await customerWithAccounts(assent);
