@@ -22,6 +22,13 @@ const TOKEN_FAILURES = {
   '403': obV4Error('token lacks the scope, or the TPP the role'),
 };
 
+/** v4.0.1's optional rate-limit headers, sent to a TPP under the operator's throttle (consent-api-steps.ts). */
+const V4_RESPONSE_HEADERS = {
+  ...RESPONSE_HEADERS,
+  'RateLimit-Policy': { description: 'when the TPP is throttled: "tpp";q=<limit>;w=<window seconds>', schema: { type: 'string' } },
+  RateLimit: { description: 'when the TPP is throttled: "tpp";r=<remaining>;t=<seconds to reset>', schema: { type: 'string' } },
+};
+
 const schemas: ApiPart['schemas'] = { OBErrorResponseV4: jsonSchema(obV4ErrorResponse, 'output') };
 const operations: Record<string, OperationDetail> = {};
 for (const type of UK_OB_V4_CONSENT_TYPES) {
@@ -33,7 +40,7 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
   const title = resource.title.toLowerCase();
   schemas[`${name}RequestV4`] = jsonSchema(resource.request, 'input');
   schemas[`${name}ResponseV4`] = jsonSchema(resource.response, 'output');
-  const ok = { description: `${resource.title}, in v4.0's words`, headers: RESPONSE_HEADERS, content: jsonBody(`${name}ResponseV4`) };
+  const ok = { description: `${resource.title}, in v4.0's words`, headers: V4_RESPONSE_HEADERS, content: jsonBody(`${name}ResponseV4`) };
   const ids = consentOperationIds(type, 'v4.0');
   operations[ids.create] = {
     summary: `Create a ${title} (v4.0)`,
@@ -72,7 +79,7 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
     summary: `Withdraw or revoke a ${title} (v4.0), whichever version created it`,
     parameters: [CONSENT_ID, INTERACTION_ID],
     responses: {
-      '204': { description: 'withdrawn (AWAU -> RJCT) or revoked with its tokens (AUTH -> CANC)', headers: RESPONSE_HEADERS },
+      '204': { description: 'withdrawn (AWAU -> RJCT) or revoked with its tokens (AUTH -> CANC)', headers: V4_RESPONSE_HEADERS },
       '400': obV4Error('invalid request, or the consent has already ended (U009)'),
       ...TOKEN_FAILURES,
       '404': obV4Error('no such consent for this TPP (U011)'),
