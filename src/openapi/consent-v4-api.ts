@@ -1,7 +1,7 @@
 import { V4_CONSENT_RESOURCES } from '../consents/api/ob-v4-consent-routes.ts';
 import { obV4ErrorResponse } from '../consents/api/ob-v4-responses.ts';
-import { consentOperationIds, UK_OB_V4_CONSENT_TYPES } from '../protocol/routes.ts';
-import { type ApiPart, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
+import { consentOperationIds, UK_OB_V4_CONSENT_TYPES, UK_OB_V4_DELETABLE } from '../protocol/routes.ts';
+import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 import { INTERACTION_ID, RESPONSE_HEADERS } from './consent-api.ts';
 
 /**
@@ -22,6 +22,13 @@ const TOKEN_FAILURES = {
   '403': obV4Error('token lacks the scope, or the TPP the role'),
 };
 
+/** v4.0.1's optional rate-limit headers, sent to a TPP under the operator's throttle (consent-api-steps.ts). */
+const V4_RESPONSE_HEADERS = {
+  ...RESPONSE_HEADERS,
+  'RateLimit-Policy': { description: 'when the TPP is throttled: "tpp";q=<limit>;w=<window seconds>', schema: { type: 'string' } },
+  RateLimit: { description: 'when the TPP is throttled: "tpp";r=<remaining>;t=<seconds to reset>', schema: { type: 'string' } },
+};
+
 const schemas: ApiPart['schemas'] = { OBErrorResponseV4: jsonSchema(obV4ErrorResponse, 'output') };
 const operations: Record<string, OperationDetail> = {};
 for (const type of UK_OB_V4_CONSENT_TYPES) {
@@ -33,11 +40,20 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
   const title = resource.title.toLowerCase();
   schemas[`${name}RequestV4`] = jsonSchema(resource.request, 'input');
   schemas[`${name}ResponseV4`] = jsonSchema(resource.response, 'output');
-  const ok = { description: `${resource.title}, in v4.0's words`, headers: RESPONSE_HEADERS, content: jsonBody(`${name}ResponseV4`) };
+  const ok = { description: `${resource.title}, in v4.0's words`, headers: V4_RESPONSE_HEADERS, content: jsonBody(`${name}ResponseV4`) };
   const ids = consentOperationIds(type, 'v4.0');
   operations[ids.create] = {
     summary: `Create a ${title} (v4.0)`,
-    parameters: [INTERACTION_ID],
+    parameters: resource.idempotencyRequired
+      ? [
+          INTERACTION_ID,
+          header(
+            'x-idempotency-key',
+            true,
+            'at most 40 characters; the same key and body return the first consent (201), the same key with another body is refused (400, U006 at x-idempotency-key) and changes nothing',
+          ),
+        ]
+      : [INTERACTION_ID],
     requestBody: { required: true, content: jsonBody(`${name}RequestV4`) },
     responses: { '201': ok, '400': obV4Error('invalid request; U0xx codes (OBExternalStatusReason1Code) in Errors'), ...TOKEN_FAILURES },
   };
@@ -51,11 +67,19 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
       '404': obV4Error('no such consent for this TPP (U011)'),
     },
   };
+  if (!UK_OB_V4_DELETABLE[type]) {
+    operations[ids.delete] = {
+      summary: `Not allowed: a ${title} cannot be deleted (v4.0 defines no DELETE for it)`,
+      parameters: [CONSENT_ID, INTERACTION_ID],
+      responses: { '405': obV4Error('never deletable (U005)'), ...TOKEN_FAILURES },
+    };
+    continue;
+  }
   operations[ids.delete] = {
     summary: `Withdraw or revoke a ${title} (v4.0), whichever version created it`,
     parameters: [CONSENT_ID, INTERACTION_ID],
     responses: {
-      '204': { description: 'withdrawn (AWAU -> RJCT) or revoked with its tokens (AUTH -> CANC)', headers: RESPONSE_HEADERS },
+      '204': { description: 'withdrawn (AWAU -> RJCT) or revoked with its tokens (AUTH -> CANC)', headers: V4_RESPONSE_HEADERS },
       '400': obV4Error('invalid request, or the consent has already ended (U009)'),
       ...TOKEN_FAILURES,
       '404': obV4Error('no such consent for this TPP (U011)'),
@@ -66,7 +90,7 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
 export const consentV4Api: ApiPart = {
   tag: 'UK OB v4.0 consent API',
   description:
-    "UK Open Banking v4.0 account-access and funds-confirmation consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
+    "UK Open Banking v4.0 account-access, funds-confirmation and domestic-payment consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD, COND; a payment consent only AWAU, AUTH, RJCT, COND) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
   schemas,
   operations,
 };

@@ -63,7 +63,7 @@ export interface ClientThrottle {
 /** A client's request while it runs: the client it was admitted as (once), and the hit counted for it. */
 interface ClientRequest {
   clientId?: string;
-  hit?: { key: string; windowEndsAt: Date };
+  hit?: { key: string; windowEndsAt: Date; hits: number; throttle: ClientThrottle };
 }
 
 const clientRequests = new AsyncLocalStorage<ClientRequest>();
@@ -113,6 +113,21 @@ export async function admitRequestClient(db: Db, clientId: string, throttle: Cli
   if (!throttle) return;
   const key = `client:${clientId}`;
   const { hits, windowEndsAt } = await countHit(db, key, throttle.windowSeconds);
-  request.hit = { key, windowEndsAt };
+  request.hit = { key, windowEndsAt, hits, throttle };
   if (hits > throttle.limit) throw new ClientThrottled(Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000)));
+}
+
+/**
+ * The operator's throttle as it stands for the running request's client, once the request was counted
+ * against it: undefined when the client has none, or the request has not (yet) authenticated a client.
+ */
+export function admittedQuota(): { limit: number; windowSeconds: number; remaining: number; resetSeconds: number } | undefined {
+  const hit = clientRequests.getStore()?.hit;
+  if (!hit) return undefined;
+  return {
+    limit: hit.throttle.limit,
+    windowSeconds: hit.throttle.windowSeconds,
+    remaining: Math.max(0, hit.throttle.limit - hit.hits),
+    resetSeconds: Math.max(0, Math.ceil((hit.windowEndsAt.getTime() - Date.now()) / 1000)),
+  };
 }

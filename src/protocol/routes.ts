@@ -57,8 +57,22 @@ export const OB_API_PREFIX = '/open-banking/v3.1';
  */
 export const OB_V4_API_PREFIX = '/open-banking/v4.0';
 /** The consent types the v4.0 API serves so far; the others are v3.1 only. */
-export const UK_OB_V4_CONSENT_TYPES = ['account_access', 'funds_confirmation'] as const satisfies readonly ConsentType[];
+export const UK_OB_V4_CONSENT_TYPES = [
+  'account_access',
+  'funds_confirmation',
+  'domestic_payment',
+] as const satisfies readonly ConsentType[];
 export type UkObV4ConsentType = (typeof UK_OB_V4_CONSENT_TYPES)[number];
+/**
+ * Whether v4.0 lets a TPP delete the consent type: payment-initiation-openapi v4.0 has no DELETE on
+ * domestic-payment-consents (only POST, GET and GET .../funds-confirmation), so its DELETE row answers
+ * 405 in the v4.0 envelope, as v3.1's does.
+ */
+export const UK_OB_V4_DELETABLE: Record<UkObV4ConsentType, boolean> = {
+  account_access: true,
+  funds_confirmation: true,
+  domestic_payment: false,
+};
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
 export const INTERACTION_PREFIX = '/interaction/:uid';
@@ -223,7 +237,12 @@ export const ROUTES: readonly Route[] = [
       json(ids.get, assent('GET', `${path}/:consentId`, 'tpp', `UK OB v4.0: reads a ${type} consent, whichever version created it`), bound),
       json(
         ids.delete,
-        assent('DELETE', `${path}/:consentId`, 'tpp', `UK OB v4.0: withdraws a ${type} consent, whichever version created it`),
+        assent(
+          'DELETE',
+          `${path}/:consentId`,
+          'tpp',
+          `UK OB v4.0: withdraws a ${type} consent, whichever version created it (405 where UK OB allows none)`,
+        ),
         bound,
       ),
     ];

@@ -66,7 +66,7 @@ export const fundsConfirmationRequest = z.object({
 const date = (value: string | undefined) => (value === undefined ? null : new Date(value));
 
 /** What every UK consent is: created in UK OB v3.1 (unless v4.0 parsed it first), read again and again, no daily limit, no redirect URI of its own. */
-const BLANK: Omit<ConsentDraft, 'type'> = {
+export const BLANK: Omit<ConsentDraft, 'type'> = {
   standard: 'uk_ob_v3',
   reads: [],
   recurring: true,

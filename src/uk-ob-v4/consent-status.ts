@@ -19,3 +19,26 @@ export const V4_STATUS_OF = {
 export type V4ConsentStatus = (typeof V4_STATUS_OF)[ConsentStatus];
 
 export const V4_CONSENT_STATUSES = Object.values(V4_STATUS_OF) as [V4ConsentStatus, ...V4ConsentStatus[]];
+
+/**
+ * A payment consent's statuses in v4.0: OBWriteDomesticConsentResponse5 allows only
+ * `"enum": ["AWAU", "RJCT", "AUTH", "COND"]` (v4.0.1 names the list OBInternalConsentStatus2Code), so
+ * the model's Revoked and Expired, which have no code there, read as RJCT, with the reason in
+ * `StatusReason`: domestic-payment-consents.md v4.0, "If the ASPSP establishes a problem with the
+ * domestic-payment-consent after the API call, the ASPSP must set the Status of the
+ * domestic-payment-consent resource to 'RJCT' (Rejected)" and "Changes to the Status, such as being
+ * rejected, should be captured in `StatusReason`". The reason codes are OBExternalStatusReason1Code's:
+ * `TKXP` for an expired consent, as the Read/Write Data API Profile asks ("The consent has expired
+ * ... `StatusReasonCode` must be `TKXP`"), and `DS02` ("OrderCancelled: An authorized user has
+ * cancelled the order") for a revoked one.
+ */
+export const V4_PAYMENT_STATUS_OF = {
+  AwaitingAuthorisation: { status: 'AWAU' },
+  Authorised: { status: 'AUTH' },
+  Rejected: { status: 'RJCT' },
+  Revoked: { status: 'RJCT', reasonCode: 'DS02' },
+  Expired: { status: 'RJCT', reasonCode: 'TKXP' },
+  Consumed: { status: 'COND' },
+} as const satisfies Record<ConsentStatus, { status: V4ConsentStatus; reasonCode?: string }>;
+
+export const V4_PAYMENT_CONSENT_STATUSES = ['AWAU', 'RJCT', 'AUTH', 'COND'] as const;

@@ -41,6 +41,8 @@ export const FUNDS_CONFIRMATION = `${OB_API_PREFIX}${CONSENT_API_PATHS.funds_con
 /** UK OB v4.0's account-access and funds-confirmation consents (test/uk-ob-v4/). */
 export const ACCOUNT_ACCESS_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.account_access}`;
 export const FUNDS_CONFIRMATION_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.funds_confirmation}`;
+/** UK OB v4.0's domestic-payment consents (test/uk-ob-v4/payment-consents-v4.test.ts). */
+export const DOMESTIC_PAYMENT_V4 = `${OB_V4_API_PREFIX}${CONSENT_API_PATHS.domestic_payment}`;
 
 /**
  * A TPP calling the consent API with a client_credentials token bound the way the TPP registered:
@@ -124,6 +126,27 @@ export function domesticPaymentRequest(initiation: Record<string, unknown> = {})
       },
     },
     Risk: {},
+  };
+}
+
+/** A v4.0 domestic payment (OBWriteDomesticConsent4): the reference in Structured remittance, a v4.0 Risk. */
+export function domesticPaymentRequestV4(initiation: Record<string, unknown> = {}, risk: Record<string, unknown> = {}) {
+  return {
+    Data: {
+      Initiation: {
+        InstructionIdentification: 'INSTR-V4-0001',
+        EndToEndIdentification: 'E2E-V4-0001',
+        LocalInstrument: 'UK.OBIE.FPS',
+        InstructedAmount: { Amount: '165.88', Currency: 'GBP' },
+        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325698', Name: 'ACME Inc' },
+        RemittanceInformation: {
+          Structured: [{ CreditorReferenceInformation: { Code: 'SCOR', Reference: 'FRESCO-101' } }],
+          Unstructured: ['Internal ops code 5120101'],
+        },
+        ...initiation,
+      },
+    },
+    Risk: { PaymentContextCode: 'TransferToThirdParty', ...risk },
   };
 }
 

@@ -13,8 +13,10 @@ import {
   type ApiResponse,
   ConsentApiClient,
   DOMESTIC_PAYMENT,
+  DOMESTIC_PAYMENT_V4,
   DOMESTIC_VRP,
   domesticPaymentRequest,
+  domesticPaymentRequestV4,
   domesticVrpRequest,
   FUNDS_CONFIRMATION,
   FUNDS_CONFIRMATION_V4,
@@ -355,6 +357,16 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       name: 'POST v4.0 funds-confirmation-consents',
       surface: 'ob',
       send: json(FUNDS_CONFIRMATION_V4, fundsConfirmationRequest(), consentApi),
+    },
+    {
+      name: 'POST v4.0 domestic-payment-consents',
+      surface: 'ob',
+      send: json(DOMESTIC_PAYMENT_V4, domesticPaymentRequestV4(), { ...consentApi, 'x-idempotency-key': 'fuzz-v4-key' }),
+    },
+    {
+      name: 'GET v4.0 domestic-payment-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${DOMESTIC_PAYMENT_V4}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
     },
     {
       name: 'GET v4.0 account-access-consents/{id}',

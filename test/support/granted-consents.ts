@@ -8,8 +8,10 @@ import {
   accountAccessRequest,
   ConsentApiClient,
   DOMESTIC_PAYMENT,
+  DOMESTIC_PAYMENT_V4,
   DOMESTIC_VRP,
   domesticPaymentRequest,
+  domesticPaymentRequestV4,
   domesticVrpRequest,
 } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
@@ -68,7 +70,7 @@ export interface ConsentOptions {
   parameters?: Record<string, string>;
   /** The customer's browser, when a test keeps one (and its sign-in session) across authorizations. */
   browser?: CustomerAgent;
-  /** The UK OB version that creates an account-access consent (v3.1 unless said). */
+  /** The UK OB version that creates an account-access or domestic-payment consent (v3.1 unless said). */
   version?: 'v3.1' | 'v4.0';
 }
 
@@ -84,7 +86,12 @@ export async function approveConsent(
       ? await api.call('POST', options.version === 'v4.0' ? ACCOUNT_ACCESS_V4 : ACCOUNT_ACCESS, { body: accountAccessRequest() })
       : options.type === 'domestic_vrp'
         ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
-        : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
+        : options.version === 'v4.0'
+          ? await api.call('POST', DOMESTIC_PAYMENT_V4, {
+              body: domesticPaymentRequestV4(),
+              headers: { 'x-idempotency-key': randomUUID() },
+            })
+          : await api.call('POST', DOMESTIC_PAYMENT, { body: domesticPaymentRequest(), headers: { 'x-idempotency-key': randomUUID() } });
   const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
   if (!consentId) throw new Error(`the consent API refused: ${JSON.stringify(created.body)}`);
 

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import { ObError } from '../../ob-api/ob-error.ts';
 import { idempotencyKeyOf } from '../../ob-api/request-body.ts';
+import { admittedQuota } from '../../ops/rate-limit.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 
@@ -25,4 +26,26 @@ export async function fapiInteractionId(ctx: Context, next: Next) {
 export function idempotencyOf(ctx: Context, body: unknown, required: boolean): { key: string; requestHash: string } | undefined {
   const key = idempotencyKeyOf(ctx, required);
   return key === undefined ? undefined : { key, requestHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+}
+
+/**
+ * UK OB v4.0.1's optional rate-limit headers (Read/Write Data API Profile v4.0.1, "Rate Limit Headers":
+ * "In some circumstances it **may** be appropriate for an ASPSP to use rate limit headers to inform a
+ * TPP that a rate limit is being applied", sourced from the IETF RateLimit header fields draft), on
+ * every v4.0 answer to a TPP under the operator's throttle (`tpp:throttle`), success or error, 429
+ * included: `RateLimit-Policy: "tpp";q=<limit>;w=<window seconds>` and
+ * `RateLimit: "tpp";r=<remaining>;t=<seconds to the window's end>`. A TPP without a throttle, or a
+ * request that authenticated no client, gets neither. The profile's optional `x-client-id` request
+ * header is not needed: the throttle is the authenticated client's.
+ */
+export async function obV4RateLimitHeaders(ctx: Context, next: Next) {
+  try {
+    await next();
+  } finally {
+    const quota = admittedQuota();
+    if (quota) {
+      ctx.set('RateLimit-Policy', `"tpp";q=${quota.limit};w=${quota.windowSeconds}`);
+      ctx.set('RateLimit', `"tpp";r=${quota.remaining};t=${quota.resetSeconds}`);
+    }
+  }
 }

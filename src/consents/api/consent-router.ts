@@ -12,7 +12,7 @@ import { ConsentNotFound } from '../consent-errors.ts';
 import { parseConsentRequest } from '../../uk-ob-v3/consent-request.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
 import { readJson } from '../../ob-api/request-body.ts';
-import { fapiInteractionId, idempotencyOf } from './consent-api-steps.ts';
+import { fapiInteractionId, idempotencyOf, obV4RateLimitHeaders } from './consent-api-steps.ts';
 import { CONSENT_RESOURCES, type ConsentResource } from './consent-resources.ts';
 import { ObError, obErrors } from '../../ob-api/ob-error.ts';
 import { vrpFundsConfirmationRoute } from './vrp-funds-confirmation.ts';
@@ -44,7 +44,7 @@ export function consentApiRouter(deps: ConsentApiDeps) {
   const { provider, db } = deps;
   const router = new Router();
   router.use(OB_API_PREFIX, obErrors(deps.logger));
-  router.use(OB_V4_API_PREFIX, obErrors(deps.logger, obV4Envelope));
+  router.use(OB_V4_API_PREFIX, obV4RateLimitHeaders, obErrors(deps.logger, obV4Envelope));
   router.use(fapiInteractionId);
   const routes = declaredRoutes(router, deps);
 

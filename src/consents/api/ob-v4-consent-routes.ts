@@ -10,40 +10,64 @@ import {
   consentOperationIds,
   OB_V4_API_PREFIX,
   UK_OB_V4_CONSENT_TYPES,
+  UK_OB_V4_DELETABLE,
   type UkObV4ConsentType,
 } from '../../protocol/routes.ts';
 import { parseV4ConsentRequest, V4_REQUESTS } from '../../uk-ob-v4/consent-request.ts';
 import type { Consent } from '../consent.ts';
 import { ConsentNotFound } from '../consent-errors.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
-import { accountAccessBodyV4, accountAccessResponseV4, fundsConfirmationBodyV4, fundsConfirmationResponseV4 } from './ob-v4-responses.ts';
+import { idempotencyOf } from './consent-api-steps.ts';
+import {
+  accountAccessBodyV4,
+  accountAccessResponseV4,
+  domesticPaymentBodyV4,
+  domesticPaymentResponseV4,
+  fundsConfirmationBodyV4,
+  fundsConfirmationResponseV4,
+} from './ob-v4-responses.ts';
 
 /** A v4.0 consent resource: what it is called, what it accepts and answers (under OB_V4_API_PREFIX, at v3.1's path). */
 export interface V4ConsentResource {
   title: string;
+  /** Whether the POST takes (and requires) an x-idempotency-key; without one v4.0 ignores any sent. */
+  idempotencyRequired: boolean;
   request: z.ZodType;
   response: z.ZodType;
   body(consent: Consent, self: string): unknown;
 }
 
 /**
- * Neither takes an x-idempotency-key in v4.0: the endpoints tables of account-access-consents.md and
- * funds-confirmation-consent.md v4.0 say "Idempotency Key: No", and the Read/Write Data API Profile v4.0 ("Idempotency"): "If an
- * idempotency key is not required for an API endpoint: The ASPSP **must** ignore the idempotency key if
- * provided." (v3.1 honours one when given.)
+ * Account-access and funds-confirmation consents take no x-idempotency-key in v4.0: the endpoints tables
+ * of account-access-consents.md and funds-confirmation-consent.md v4.0 say "Idempotency Key: No", and
+ * the Read/Write Data API Profile v4.0 ("Idempotency"): "If an idempotency key is not required for an
+ * API endpoint: The ASPSP **must** ignore the idempotency key if provided." (v3.1 honours one when
+ * given.) POST /domestic-payment-consents says "Yes", so it requires one, as v3.1 does: the same key
+ * and body return the first consent (201, "The ASPSP **must not** create a new resource for a POST
+ * request if it is determined to be an idempotent request"); the same key with another body is
+ * refused and changes nothing (docs/uk-ob-v4.md, "A repeated idempotency key").
  */
 export const V4_CONSENT_RESOURCES: Record<UkObV4ConsentType, V4ConsentResource> = {
   account_access: {
     title: 'Account access consent',
+    idempotencyRequired: false,
     request: V4_REQUESTS.account_access,
     response: accountAccessResponseV4,
     body: accountAccessBodyV4,
   },
   funds_confirmation: {
     title: 'Funds confirmation consent',
+    idempotencyRequired: false,
     request: V4_REQUESTS.funds_confirmation,
     response: fundsConfirmationResponseV4,
     body: fundsConfirmationBodyV4,
+  },
+  domestic_payment: {
+    title: 'Domestic payment consent',
+    idempotencyRequired: true,
+    request: V4_REQUESTS.domestic_payment,
+    response: domesticPaymentResponseV4,
+    body: domesticPaymentBodyV4,
   },
 };
 
@@ -72,9 +96,11 @@ export function obV4ConsentRoutes(routes: GuardedRoutes, deps: { provider: Provi
     const self = (consent: Consent) => `${provider.issuer}${OB_V4_API_PREFIX}${CONSENT_API_PATHS[type]}/${consent.id}`;
 
     routes.client(ids.create, async (ctx) => {
-      const parsed = parseV4ConsentRequest(type, await readJson(ctx));
+      const body = await readJson(ctx);
+      const idempotency = resource.idempotencyRequired ? idempotencyOf(ctx, body, true) : undefined;
+      const parsed = parseV4ConsentRequest(type, body);
       if (!parsed.ok) throw new ObError(400, 'the consent request is not valid', parsed.problems);
-      const { consent } = await createConsent(db, { clientId: ctx.state.caller.clientId, draft: parsed.draft });
+      const { consent } = await createConsent(db, { clientId: ctx.state.caller.clientId, draft: parsed.draft, idempotency });
       ctx.status = 201;
       ctx.body = resource.body(consent, self(consent));
     });
@@ -86,6 +112,7 @@ export function obV4ConsentRoutes(routes: GuardedRoutes, deps: { provider: Provi
     });
 
     routes.client(ids.delete, async (ctx) => {
+      if (!UK_OB_V4_DELETABLE[type]) throw ObError.of(405, 'UK.OBIE.Field.Unexpected', `${resource.title}s cannot be deleted`);
       const { clientId } = ctx.state.caller;
       const consent = ukConsentOf(await getConsentForClient(db, clientId, ctx.params.consentId ?? ''), type);
       if (!consent) throw new ConsentNotFound();

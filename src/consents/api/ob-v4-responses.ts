@@ -1,8 +1,21 @@
 import { z } from 'zod';
 import type { Consent } from '../consent.ts';
-import { V4_CONSENT_STATUSES, V4_STATUS_OF } from '../../uk-ob-v4/consent-status.ts';
+import { V4_CONSENT_STATUSES, V4_PAYMENT_CONSENT_STATUSES, V4_PAYMENT_STATUS_OF, V4_STATUS_OF } from '../../uk-ob-v4/consent-status.ts';
 import { OB_V4_ERROR_CODES } from '../../uk-ob-v4/ob-v4-errors.ts';
-import { accountAccessBody, accountAccessResponse, fundsConfirmationBody, fundsConfirmationResponse, links, meta } from './ob-responses.ts';
+import { obRisk1V4 } from '../../uk-ob-v4/payment-request.ts';
+import { ukCreditorAccount, ukDebtorAccount } from '../../uk-ob-v3/consent-out.ts';
+import {
+  account,
+  accountAccessBody,
+  accountAccessResponse,
+  commonData,
+  dateTime,
+  domesticPaymentResponse,
+  fundsConfirmationBody,
+  fundsConfirmationResponse,
+  links,
+  meta,
+} from './ob-responses.ts';
 
 /**
  * The v4.0 consent API's response bodies, as v3.1's (ob-responses.ts) in v4.0's words: the zod schemas
@@ -52,4 +65,85 @@ export function accountAccessBodyV4(consent: Consent, self: string): z.infer<typ
 export function fundsConfirmationBodyV4(consent: Consent, self: string): z.infer<typeof fundsConfirmationResponseV4> {
   const v3 = fundsConfirmationBody(consent, self);
   return { ...v3, Data: { ...v3.Data, Status: V4_STATUS_OF[consent.status] } };
+}
+
+/**
+ * OBWriteDomesticConsentResponse5 of v4.0, as far as the model holds it: the four payment-consent
+ * statuses, StatusReason with its code, the reference in ISO 20022's Structured remittance, the
+ * creditor's bank as a BIC, and OBRisk1 of v4.0.
+ */
+export const domesticPaymentResponseV4 = z.object({
+  Data: z.object({
+    ConsentId: z.string(),
+    CreationDateTime: dateTime,
+    Status: z.enum(V4_PAYMENT_CONSENT_STATUSES),
+    StatusReason: z.array(z.object({ StatusReasonCode: z.string().optional(), StatusReasonDescription: z.string().optional() })).optional(),
+    StatusUpdateDateTime: dateTime,
+    Initiation: z.object({
+      ...domesticPaymentResponse.shape.Data.shape.Initiation.shape,
+      CreditorAccount: account,
+      DebtorAccount: account.optional(),
+      CreditorAgent: z.object({ SchemeName: z.literal('UK.OBIE.BICFI'), Identification: z.string() }).optional(),
+      RemittanceInformation: z
+        .object({ Structured: z.array(z.object({ CreditorReferenceInformation: z.object({ Reference: z.string() }) })) })
+        .optional(),
+    }),
+  }),
+  Risk: obRisk1V4,
+  Links: links,
+  Meta: meta,
+});
+
+/**
+ * A payment consent's Risk in v4.0. One created in v4.0 holds v4.0's OBRisk1 already. One created in
+ * v3.1 keeps each field v4.0's OBRisk1 defines with a value v4.0 accepts, and leaves the rest out of
+ * v4.0's answer (v3.1 still shows them): so a PaymentContextCode v4.0 kept (`TransferToThirdParty`, ...)
+ * reads the same, while `PispPayee` and the codes v3.1.11 had deprecated (`BillPayment`,
+ * `EcommerceGoods`, `EcommerceServices`, `Other`, `PartyToParty`) have no v4.0 code and the standard
+ * names none to map them to, so v4.0 shows no PaymentContextCode rather than a guessed one.
+ */
+export function riskV4Of(consent: Consent): z.infer<typeof obRisk1V4> {
+  if (consent.standard === 'uk_ob_v4') return consent.risk;
+  const kept = Object.entries(obRisk1V4.shape).flatMap(([field, schema]) =>
+    field in consent.risk && schema.safeParse(consent.risk[field]).success ? [[field, consent.risk[field]]] : [],
+  );
+  return Object.fromEntries(kept);
+}
+
+export function domesticPaymentBodyV4(consent: Consent, self: string): z.infer<typeof domesticPaymentResponseV4> {
+  const payment = consent.payment!;
+  const { status, ...reason } = V4_PAYMENT_STATUS_OF[consent.status];
+  const description = consent.statusReason ?? undefined;
+  const { Status: _v3Status, StatusReason: _v3Reason, ...common } = commonData(consent);
+  return {
+    Data: {
+      ...common,
+      Status: status,
+      ...(('reasonCode' in reason || description !== undefined) && {
+        StatusReason: [
+          {
+            ...('reasonCode' in reason && { StatusReasonCode: reason.reasonCode }),
+            ...(description !== undefined && { StatusReasonDescription: description }),
+          },
+        ],
+      }),
+      Initiation: {
+        // Both are required of a UK payment (OBDomestic2), so a UK consent always has them.
+        InstructionIdentification: payment.instructionIdentification ?? '',
+        EndToEndIdentification: payment.endToEndIdentification ?? '',
+        InstructedAmount: { Amount: payment.amount, Currency: payment.currency },
+        CreditorAccount: ukCreditorAccount(payment),
+        DebtorAccount: ukDebtorAccount(consent) ?? undefined,
+        ...(payment.creditorAgent !== null && {
+          CreditorAgent: { SchemeName: 'UK.OBIE.BICFI' as const, Identification: payment.creditorAgent },
+        }),
+        ...(payment.reference !== null && {
+          RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: payment.reference } }] },
+        }),
+      },
+    },
+    Risk: riskV4Of(consent),
+    Links: { Self: self },
+    Meta: { TotalPages: 1 },
+  };
 }
