@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { execFile } from 'node:child_process';
+import { randomUUID, type webcrypto } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
-import { ADMIN_OPERATIONS } from '../admin/admin-operations.ts';
-import { openTransport } from '../cli/admin-transport.ts';
 import type { Config } from '../config.ts';
 import { ensureDevPki, issueCertificate } from '../http/dev-pki.ts';
 import { PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
@@ -39,17 +41,17 @@ const viaAgent =
   (url, options) =>
     fetch(url, { ...options, dispatcher: agent } as Parameters<typeof fetch>[1]) as unknown as ReturnType<oidc.CustomFetch>;
 
-/** The bank's side: a resource server registered through the admin API, with a DPoP-bound `bank` token. */
-async function demoResourceServer(config: Config, issuer: string, agent: Agent) {
-  const { privateKey, publicKey } = await generateKeyPair('PS256');
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const create = ADMIN_OPERATIONS.find((operation) => operation.name === 'rs:create')!;
-  const transport = await openTransport(config);
-  const { client_id: clientId } = (await transport
-    .run(create, { name: 'Demo Accounts API', jwks: JSON.stringify({ keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] }) })
-    .finally(() => transport.close())) as { client_id: string };
-  const rs = await oidc.discovery(new URL(issuer), clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid }), {
+/**
+ * The bank's side: a resource server registered as an operator would, with `npm run admin -- rs:create` (in
+ * dev mode it makes the key pair and keeps the private key under DATA_DIR), then a DPoP-bound `bank` token.
+ */
+async function demoResourceServer(issuer: string, agent: Agent) {
+  const cli = fileURLToPath(new URL('../cli/admin.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'rs:create', '--name', 'Demo Accounts API', '--json']);
+  const created = JSON.parse(stdout) as { client_id: string; private_key_file: string };
+  const jwk = JSON.parse(await readFile(created.private_key_file, 'utf8')) as JWK;
+  const key = { key: (await importJWK(jwk, 'PS256')) as webcrypto.CryptoKey, kid: jwk.kid };
+  const rs = await oidc.discovery(new URL(issuer), created.client_id, undefined, oidc.PrivateKeyJwt(key), {
     [oidc.customFetch]: viaAgent(agent),
   });
   rs[oidc.customFetch] = viaAgent(agent);
@@ -129,7 +131,7 @@ export async function berlinGroupDemo({ config, issuer, ca, redirectUri, callbac
   say(`consent status: ${String((await bg('GET', `/v1/consents/${consentId}/status`)).body?.consentStatus)}`);
 
   // 5. The bank's resource server: introspects the token and records the access it serves (not present: counted).
-  const bank = await demoResourceServer(config, issuer, plain);
+  const bank = await demoResourceServer(issuer, plain);
   say('introspection by the bank:');
   say(JSON.stringify(await oidc.tokenIntrospection(bank.rs, tokens.access_token), null, 2));
   const accessUrl = new URL(`${BANK_PREFIX}/consents/${encodeURIComponent(consentId)}/accesses`, issuer);
