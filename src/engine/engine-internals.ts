@@ -38,6 +38,23 @@ export function currentSigningKey(provider: Provider, alg: string): (JWK & { kid
   return instance(provider).keystore.selectForSign({ alg, use: 'sig' })[0] as (JWK & { kid?: string }) | undefined;
 }
 
+/** The engine's DPoP nonces (RFC 9449 section 8): a time-windowed HKDF of `features.dPoP.nonceSecret`. */
+export interface DpopNonces {
+  /** The nonce to hand out now (valid for the next few minutes). */
+  nextChallenge(): string;
+  /** Whether a proof's nonce is one of the current windows' (the previous two included). */
+  checkChallenge(nonce: string): boolean;
+}
+
+/**
+ * The provider's own DPoP nonce source (lib/helpers/challenge.js, built from nonceSecret in
+ * lib/provider.js), so that Assent's own endpoints hand out and accept exactly the nonces of /par and
+ * /token; undefined when the provider has no nonceSecret.
+ */
+export function dpopNonces(provider: Provider): DpopNonces | undefined {
+  return (instance(provider) as { DPoPNonces?: DpopNonces }).DPoPNonces;
+}
+
 /** Moves a stored Grant's end (its payload `exp`, epoch seconds) later: saving keeps the remaining TTL. */
 export function extendGrantUntil(grant: object, exp: number): void {
   const stored = grant as { exp?: number };

@@ -36,6 +36,7 @@ import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
+import { dpopFeature } from './dpop-nonces.ts';
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
 type FapiProfile = (typeof FAPI_PROFILES)[number];
@@ -72,6 +73,8 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
+  /** DPoP server nonces at the provider's endpoints, and so at Assent's own (dpop-nonces.ts). */
+  dpopNonces: 'required' | 'off';
   clientCache: ClientCache;
   /** Assent's templates for the pages the provider draws itself (errors, logout). */
   pages: CustomerPages;
@@ -267,6 +270,7 @@ export function createProvider(settings: ProviderSettings): Provider {
         postLogoutSuccessSource: settings.pages.postLogoutSuccessSource,
       },
       ...fapi.features,
+      dPoP: dpopFeature(settings.keys, settings.dpopNonces),
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
