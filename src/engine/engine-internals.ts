@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { JWK } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
 /**
@@ -53,6 +54,15 @@ export interface DpopNonces {
  */
 export function dpopNonces(provider: Provider): DpopNonces | undefined {
   return (instance(provider) as { DPoPNonces?: DpopNonces }).DPoPNonces;
+}
+
+/**
+ * Checks the token request's DPoP proof now, exactly as the grant handler will (lib/helpers/validate_dpop.js
+ * keeps the result per request, so the handler does not check it twice): a step before the handler
+ * that counts or writes something refuses a proof without a current nonce (use_dpop_nonce) first.
+ */
+export async function checkDpopProofFirst(ctx: KoaContextWithOIDC): Promise<void> {
+  await validateDpop(ctx.oidc.provider, ctx);
 }
 
 /** Moves a stored Grant's end (its payload `exp`, epoch seconds) later: saving keeps the remaining TTL. */
