@@ -71,7 +71,7 @@ interface StoredToken {
 
 /**
  * RFC 9449 section 9: with server nonces on, the proof must carry one the provider handed out lately
- * (at /par, /token or any of Assent's APIs: one source, good at every instance), which bounds its age
+ * (at /request (PAR), /token or any of Assent's APIs: one source, good at every instance), which bounds its age
  * instead of `iat`; a proof without one is refused with a fresh nonce to retry with. A proof that passes
  * with a nonce about to roll gets the next one on the answer (as the provider's endpoints do).
  */

@@ -79,8 +79,9 @@ const CLIENT_CALLERS: ReadonlySet<Caller> = new Set(['client', 'tpp', 'resource_
  * TPPs to name them) neither count nor refuse. The engine has no hook between authenticating a client
  * and the endpoint's work, so the hit is counted at that load and given back, before the answer leaves,
  * when the request ends 401 (the client did not authenticate): a caller cannot use up a TPP's
- * allowance by naming its client_id. A DPoP nonce challenge gives it back too (isNonceChallenge). Mounted twice, because the answer leaves from where it is made:
- * in front of Assent's routers for theirs, and inside the provider (`provider.use`) for the engine's.
+ * allowance by naming its client_id. A DPoP nonce challenge gives it back too (isNonceChallenge).
+ * Mounted twice, because the answer leaves from where it is made: in front of Assent's routers for
+ * theirs, and inside the provider (`provider.use`) for the engine's.
  */
 export function throttleClientRequests(deps: { db: Db }, servedBy: 'engine' | 'assent'): Middleware {
   return async (ctx, next) => {
