@@ -240,9 +240,10 @@ async function assemble(
     trustedProxies: config.tls.trustedProxies,
     trustedCas: parseCertificateBundle(tls.clientCaPem),
   });
+  const eidasTrust = await loadServerEidasTrust(config, logger);
   const eidasTpp = eidasTppMiddleware({
     db,
-    trust: await loadServerEidasTrust(config, logger),
+    trust: eidasTrust,
     presentedCertificate,
     signedRequests: config.eidas.signedRequests,
   });
@@ -267,6 +268,7 @@ async function assemble(
     introspectionUses,
     keys,
     presentedCertificate,
+    eidasTrust,
     outbound,
     ttl: config.ttl,
     refreshTokenRotation: config.refreshTokenRotation,

@@ -1,4 +1,5 @@
 import type { Consent } from '../consents/consent.ts';
+import { purposeOf } from '../consents/vrp/vrp-terms.ts';
 import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/consent-out.ts';
 
 /**
@@ -7,7 +8,9 @@ import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/c
  * permissions too), plus the model's own: `Access` (what may be read, of which accounts; null: the
  * accounts the customer chose, `AccountIds`), `Standard` (the dialect), `EndedBy`, `PaymentScheme` (how a
  * payment moves: the bank executes a SEPA one, instant or not, by it) and, in `Initiation`, what only a SEPA
- * payment carries: `CreditorAgent` and `RequestedExecutionDate` (docs/bank-api.md).
+ * payment carries: `CreditorAgent` and `RequestedExecutionDate` (docs/bank-api.md); `PayingAccount` (the
+ * account a payment or VRP pays from, once authorised) and, for a VRP, `VrpPurpose` and a commercial
+ * mandate's `Merchant` (docs/vrp.md).
  */
 export function bankConsentBody(consent: Consent) {
   return {
@@ -36,7 +39,13 @@ export function bankConsentBody(consent: Consent) {
         ...(consent.payment.requestedExecutionDate !== null && { RequestedExecutionDate: consent.payment.requestedExecutionDate }),
       },
       // Domestic VRP: the limits every payment is checked against (POST /bank/vrp-consents/:id/payments).
-      ...(consent.vrp && { ControlParameters: consent.vrp.controlParameters, VrpInitiation: consent.vrp.initiation }),
+      ...(consent.vrp && {
+        ControlParameters: consent.vrp.controlParameters,
+        VrpInitiation: consent.vrp.initiation,
+        VrpPurpose: purposeOf(consent.vrp),
+        ...(consent.vrp.merchant && { Merchant: consent.vrp.merchant }),
+      }),
+      PayingAccount: consent.payingAccount,
       Standard: consent.standard,
       Access: consent.reads,
       EndedBy: consent.endedBy,

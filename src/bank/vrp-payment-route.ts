@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Actor } from '../consents/consent-service.ts';
 import { obAmount, toProblems } from '../uk-ob-v3/request-fields.ts';
 import { decideVrpPayment } from '../consents/vrp/vrp-payment-service.ts';
+import { PSU_INTERACTION_TYPES } from '../consents/vrp/vrp-terms.ts';
 import type { Db } from '../db/connect.ts';
 import type { GuardedRoutes } from '../http/declared-routes.ts';
 import { ObError } from '../ob-api/ob-error.ts';
@@ -15,7 +16,14 @@ import { idempotencyKeyOf, readJson } from '../ob-api/request-body.ts';
  * `UK.OBIE.Resource.InvalidConsentStatus`). A repeated key answers as the first time did.
  */
 
-export const paymentRequest = z.object({ Data: z.object({ InstructedAmount: obAmount }) });
+export const paymentRequest = z.object({
+  Data: z.object({
+    InstructedAmount: obAmount,
+    PSUInteractionType: z
+      .enum(PSU_INTERACTION_TYPES, { error: `PSUInteractionType must be one of ${PSU_INTERACTION_TYPES.join(', ')}` })
+      .optional(),
+  }),
+});
 
 export function vrpPaymentRoute(routes: GuardedRoutes, db: Db) {
   routes.client('decideVrpPayment', async (ctx) => {
@@ -23,12 +31,13 @@ export function vrpPaymentRoute(routes: GuardedRoutes, db: Db) {
     const parsed = paymentRequest.safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the payment request is not valid', toProblems(parsed.error));
     const actor: Actor = { kind: 'resource_server', id: ctx.state.caller.clientId };
-    const { Amount, Currency } = parsed.data.Data.InstructedAmount;
+    const { InstructedAmount, PSUInteractionType } = parsed.data.Data;
     const decision = await decideVrpPayment(db, {
       consentId: ctx.params.consentId ?? '',
       idempotencyKey,
-      amount: Amount,
-      currency: Currency,
+      amount: InstructedAmount.Amount,
+      currency: InstructedAmount.Currency,
+      ...(PSUInteractionType && { interaction: PSUInteractionType }),
       actor,
     });
     ctx.set('cache-control', 'no-store');

@@ -10,7 +10,7 @@ import { type AccountReference, type Consent, sameAccount } from './consent.ts';
  * The pages offer exactly these, and the consent service refuses any other, so the two cannot disagree.
  */
 
-type ConsentTerms = Pick<Consent, 'type' | 'reads' | 'debtorAccount' | 'payment' | 'vrp'>;
+type ConsentTerms = Pick<Consent, 'type' | 'debtorAccount' | 'payment' | 'vrp' | 'reads'>;
 
 const isAccount = (account: BankAccount, reference: AccountReference) => sameAccount(accountReferenceOf(account), reference);
 
@@ -18,18 +18,39 @@ const isAccount = (account: BankAccount, reference: AccountReference) => sameAcc
 const isVrpAccount = (account: BankAccount, reference: ObAccountReference) =>
   account.schemeName === reference.SchemeName && account.identification === reference.Identification;
 
+/**
+ * The accounts a consent's reads name, each once; undefined when the customer chooses them (no read
+ * names any: UK consents, Berlin Group's availableAccounts, allPsd2 and empty lists).
+ */
+export function namedAccounts(consent: Pick<Consent, 'reads'>): AccountReference[] | undefined {
+  const named: AccountReference[] = [];
+  for (const read of consent.reads)
+    for (const account of read.accounts ?? []) if (!named.some((seen) => sameAccount(seen, account))) named.push(account);
+  return named.length > 0 ? named : undefined;
+}
+
+/**
+ * Whether paying from this account would pay it into itself: it is the payee's account (for a sweeping
+ * VRP, the account the money is swept into). The pages name this case to the customer; the service
+ * refuses it, and the bank's VRP payment decision refuses it again against the account recorded at
+ * authorisation (vrp-payment-service.ts).
+ */
+export function paysIntoItself(consent: ConsentTerms, account: BankAccount): boolean {
+  if (consent.payment) return isAccount(account, consent.payment.creditorAccount);
+  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
+  return vrpCreditor !== undefined && isVrpAccount(account, vrpCreditor);
+}
+
 export function canUseAccount(consent: ConsentTerms, account: BankAccount): boolean {
   if (consent.type === 'account_access') {
-    const named = consent.reads.flatMap((read) => read.accounts ?? []);
-    return named.length === 0 || named.some((reference) => isAccount(account, reference));
+    const named = namedAccounts(consent);
+    return named === undefined || named.some((reference) => isAccount(account, reference));
   }
   const named = consent.debtorAccount;
   if (named ? !isAccount(account, named) : account.accountSubtype === 'CreditCard') return false;
   const currency = consent.payment?.currency ?? consent.vrp?.controlParameters.MaximumIndividualAmount.Currency;
   if (currency !== undefined && account.currency !== currency) return false;
-  if (consent.payment) return !isAccount(account, consent.payment.creditorAccount);
-  const vrpCreditor = consent.vrp?.initiation.CreditorAccount;
-  return vrpCreditor === undefined || !isVrpAccount(account, vrpCreditor);
+  return !paysIntoItself(consent, account);
 }
 
 export function accountChoices(consent: ConsentTerms, accounts: readonly BankAccount[]): BankAccount[] {

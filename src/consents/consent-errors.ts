@@ -17,6 +17,14 @@ export class ConsentNotAuthorised extends AssentError {
   }
 }
 
+/** An authorization request may not bind the consent it names (or names none properly); any dialect's binding. */
+export class BindingRefused extends AssentError {
+  override name = 'BindingRefused';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('consent_binding_refused', message, options);
+  }
+}
+
 export class ConsentExpired extends AssentError {
   override name = 'ConsentExpired';
   constructor() {
@@ -26,8 +34,11 @@ export class ConsentExpired extends AssentError {
 
 export class AccountSelectionInvalid extends AssentError {
   override name = 'AccountSelectionInvalid';
-  constructor(message: string) {
+  /** The selected account is the one the money goes to (account-choices.ts `paysIntoItself`): the pages say so. */
+  readonly paysIntoItself: boolean;
+  constructor(message: string, options: { paysIntoItself?: boolean } = {}) {
     super('account_selection_invalid', message);
+    this.paysIntoItself = options.paysIntoItself ?? false;
   }
 }
 

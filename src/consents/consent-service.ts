@@ -1,12 +1,12 @@
 import type { Transaction } from 'kysely';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
-import type { AccountDirectory, BankAccount } from '../customers/account-directory.ts';
+import { type AccountDirectory, accountReferenceOf, type BankAccount } from '../customers/account-directory.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditActorKind, ConsentRow, ConsentStatus, ConsentType, Database, NewConsent } from '../db/schema.ts';
 import type { EndedBy } from '../protocol/consent-types.ts';
 import { recordConsentChange } from '../outbox/outbox.ts';
 import { destroyGrantEverywhere, lockOrphanConsentGrants, releaseConsentFromGrant } from '../store/artefacts.ts';
-import { canUseAccount } from './account-choices.ts';
+import { canUseAccount, paysIntoItself } from './account-choices.ts';
 import type { ConsentAuthorisation, StartAuthorisation } from './consent-authorisation.ts';
 import { insertAuthorisation, listAuthorisations } from './consent-authorisation-repository.ts';
 import { type Consent, type ConsentDraft, effectiveStatus, toConsent } from './consent.ts';
@@ -35,6 +35,7 @@ import {
   type ConsentFilter,
 } from './consent-repository.ts';
 import { assertTransition, canReauthorise, IllegalConsentTransition } from './consent-status.ts';
+import { purposeOf } from './vrp/vrp-terms.ts';
 
 /**
  * The consent service: every status change goes through `transition` (or, for consumption,
@@ -331,12 +332,33 @@ function checkAccountSelection(owned: readonly BankAccount[], row: ConsentRow, a
   if (row.type !== 'account_access' && unique.length !== 1) throw new AccountSelectionInvalid('select exactly one account');
   if (owned.length !== unique.length) throw new AccountSelectionInvalid('an account is not one of the customer’s');
   const consent = toConsent(row);
+  if (owned.some((account) => paysIntoItself(consent, account))) {
+    throw new AccountSelectionInvalid(
+      consent.vrp && purposeOf(consent.vrp) === 'sweeping'
+        ? 'the selected account is the one the money would be swept into'
+        : 'the selected account is the payee’s own account',
+      { paysIntoItself: true },
+    );
+  }
   if (!owned.every((account) => canUseAccount(consent, account))) {
     throw new AccountSelectionInvalid(
       'the selected account cannot be used for this consent (not the one it names, another currency, or the payee’s own account)',
     );
   }
   return unique;
+}
+
+/**
+ * What authorising records about the accounts: the selection, and for a payment or VRP the account it
+ * pays from by its number, which the bank's VRP payment decision checks without the account directory.
+ */
+function accountColumns(row: ConsentRow, owned: readonly BankAccount[], accounts: readonly string[]) {
+  const paying =
+    row.type === 'domestic_payment' || row.type === 'domestic_vrp' ? owned.find((account) => account.id === accounts[0]) : undefined;
+  return {
+    selected_account_ids: JSON.stringify(accounts),
+    ...(paying && { paying_account: JSON.stringify(accountReferenceOf(paying)) }),
+  };
 }
 
 export interface AuthoriseConsent {
@@ -390,7 +412,7 @@ export async function authoriseConsentIn(
     to: 'Authorised',
     actor: { kind: 'customer', id: input.customerId },
     event: 'consent.authorised',
-    changes: { customer_id: input.customerId, selected_account_ids: JSON.stringify(accounts), grant_id: input.grantId },
+    changes: { customer_id: input.customerId, ...accountColumns(locked, owned, accounts), grant_id: input.grantId },
     details: { accountIds: accounts, grantId: input.grantId, ...(input.approval && { approvalDigest: input.approval.digest }) },
   });
   return toConsent(row);
@@ -410,7 +432,7 @@ async function reauthorise(
   if (row.customer_id !== input.customerId) throw new IllegalConsentTransition(row.type, row.status, 'Authorised');
   const accounts = checkAccountSelection(owned, row, input.accountIds);
   const updated = await updateConsent(trx, row.id, {
-    selected_account_ids: JSON.stringify(accounts),
+    ...accountColumns(row, owned, accounts),
     grant_id: input.grantId,
     updated_at: new Date(),
   });

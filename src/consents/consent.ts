@@ -73,7 +73,10 @@ export interface ConsentDraft {
   /** The account to pay from (a payment or VRP: when the TPP named one) or to check funds on. */
   debtorAccount: AccountReference | null;
   risk: Record<string, unknown>;
-  /** Domestic VRP only: control parameters and creditor, still in UK OB's shape (vrp/vrp-terms.ts). */
+  /**
+   * Domestic VRP only: control parameters and creditor, still in UK OB's shape, with what the mandate is
+   * for (sweeping or commercial) and a commercial mandate's merchant in the model's words (vrp/vrp-terms.ts).
+   */
   vrp: VrpTerms | null;
 }
 
@@ -84,6 +87,8 @@ export interface Consent extends ConsentDraft {
   /** The stored status, except that an Authorised consent past its expiry reads as Expired. */
   status: ConsentStatus;
   selectedAccountIds: string[];
+  /** A payment or VRP consent once authorised: the account it pays from (the one selected), by its number. */
+  payingAccount: AccountReference | null;
   grantId: string | null;
   /** Why it ended, when the system ended it (e.g. "authorization code reused"); null otherwise. */
   statusReason: string | null;
@@ -145,6 +150,7 @@ export function toConsent(row: ConsentRow, now = new Date()): Consent {
     // Written only from a validated VrpTerms (consent-service.ts draftColumns).
     vrp: row.vrp as VrpTerms | null,
     selectedAccountIds: row.selected_account_ids,
+    payingAccount: row.paying_account,
     grantId: row.grant_id,
     statusReason: row.status_reason,
     endedBy: row.ended_by,

@@ -19,6 +19,9 @@ export interface CustomerConsent {
   /** What may be read: the consent model's read scopes (`accounts.detail`, `balances`, ...), in the order asked. */
   permissions: string[];
   accountIds: string[];
+  /** Whether it may be used again and again until it ends, and how often a day without the customer (null: no limit). */
+  recurring: boolean;
+  frequencyPerDay: number | null;
   expiresAt: Date | null;
   transactionFrom: Date | null;
   transactionTo: Date | null;

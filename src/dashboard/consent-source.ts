@@ -36,6 +36,8 @@ async function toCustomerConsent(db: Db, consent: Consent): Promise<CustomerCons
     status: consent.status,
     permissions: readScopesOf(consent),
     accountIds: consent.selectedAccountIds,
+    recurring: consent.recurring,
+    frequencyPerDay: consent.frequencyPerDay,
     expiresAt: consent.expiresAt,
     transactionFrom: consent.transactionFrom,
     transactionTo: consent.transactionTo,

@@ -1,6 +1,7 @@
 import { CODE_REUSED, REFRESH_TOKEN_REUSED } from '../consents/consent-service.ts';
 import type { AccountDirectory } from '../customers/account-directory.ts';
 import { permissionWording } from '../wording/permissions.ts';
+import { readFrequencyWords } from '../wording/frequency.ts';
 import type { Wording } from '../wording/wording.ts';
 import { currentPeriod, type VrpWording, vrpWording } from '../wording/vrp.ts';
 import type { ConsentDirectory, ConsentEvent, ConsentKind, ConsentState, CustomerConsent } from './consent-directory.ts';
@@ -105,6 +106,11 @@ function waitingPayment(consent: Pick<CustomerConsent, 'type' | 'status'>): bool
   return consent.type === 'domestic_payment' && consent.status === 'Authorised';
 }
 
+/** The merchant a commercial VRP mandate pays: the dashboard names it where a sweeping one says what it does. */
+function commercialMerchant(consent: CustomerConsent): string | undefined {
+  return consent.vrp && !consent.vrp.facts.sweeping ? consent.vrp.facts.merchant?.name : undefined;
+}
+
 async function card(
   deps: ViewDeps,
   w: Wording,
@@ -117,7 +123,9 @@ async function card(
     id: consent.id,
     app: tpp.name,
     type: consent.type,
-    typeLabel: w.t(`dash.type.${consent.type}`),
+    typeLabel: commercialMerchant(consent)
+      ? w.t('dash.type.commercialVrp', { merchant: commercialMerchant(consent)! })
+      : w.t(`dash.type.${consent.type}`),
     status: consent.status,
     statusLabel: waitingPayment(consent) ? w.t('dash.status.paymentWaiting') : w.t(`dash.status.${consent.status}`),
     accounts: await accountNames(deps, w, customerId, consent.accountIds),
@@ -267,9 +275,13 @@ function notRevocableBecause(w: Wording, consent: CustomerConsent): string | und
 
 export interface DetailView {
   tpp: Tpp;
+  /** "Sweepy: make payments within limits", or for a commercial VRP "Streamy: take payments for Acme Streaming". */
+  heading: string;
   consent: ConsentCard;
   permissions: { code: string; title: string; detail: string }[];
   transactionWindow: { from: Date | null; to: Date | null } | null;
+  /** As on the consent page: how often it may be used without the customer (Berlin Group's frequencyPerDay). */
+  frequency: string | undefined;
   /** As on the consent page: the exact amount, the payee with its full account number. */
   payment: { amount: string; payee: string; reference: string | null } | null;
   /** Its limits in words and, for each limit's current period, paid / still allowed / limit in the wording's money format. */
@@ -286,12 +298,17 @@ export async function detailView(deps: ViewDeps, w: Wording, customerId: string,
   const [tpp, events] = await Promise.all([deps.tpps.describe(consent.clientId), deps.consents.history(consent.id)]);
   const history = events.map((entry) => ({ at: entry.occurredAt, who: actorOf(w, entry, tpp), what: whatHappened(w, entry, tpp) }));
   const notRevocableReason = notRevocableBecause(w, consent);
+  const merchant = commercialMerchant(consent);
   return {
     tpp,
+    heading: merchant
+      ? w.t('dash.detailHeading.commercialVrp', { tpp: tpp.name, merchant })
+      : w.t(`dash.detailHeading.${consent.type}`, { tpp: tpp.name }),
     consent: await card(deps, w, customerId, consent, tpp, events),
     permissions: consent.permissions.map((code) => ({ code, ...permissionWording(w, code) })),
     transactionWindow:
       consent.transactionFrom || consent.transactionTo ? { from: consent.transactionFrom, to: consent.transactionTo } : null,
+    frequency: readFrequencyWords(w, { ...consent, reads: consent.type === 'account_access' }, tpp.name),
     payment: consent.payment && {
       amount: w.money(consent.payment.amount, consent.payment.currency),
       payee: w.t('dash.payeeWithAccount', {

@@ -221,6 +221,8 @@ export interface ConsentTable {
   /** The bank date (YYYY-MM-DD) a future-dated payment is to be made on; null: as soon as possible. */
   requested_execution_date: string | null;
   debtor_account: ColumnType<AccountReference | null, string | null, string | null>;
+  /** A payment or VRP consent: the account the customer chose to pay from when authorising; null before. */
+  paying_account: ColumnType<AccountReference | null, string | null | undefined, string | null>;
   risk: Json<Record<string, unknown>>;
   selected_account_ids: Json<string[]>;
   idempotency_key: string | null;

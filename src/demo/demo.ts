@@ -1,18 +1,18 @@
 import { randomUUID, type webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import https from 'node:https';
 import path from 'node:path';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../config.ts';
-import { describeListenFailure } from '../http/listen-check.ts';
-import { INTERACTION_LIFETIME_SECONDS, PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
+import { PAR_LIFETIME_SECONDS } from '../oidc/provider.ts';
 import { issueDevSoftwareStatement } from '../tpp/dev-directory.ts';
 import { CONSENT_API_PATHS, OB_API_PREFIX } from '../protocol/routes.ts';
 import { SCOPE_OF } from '../protocol/scopes.ts';
 import { INTENT_CLAIM } from '../protocol/consent-types.ts';
-import { DemoHalted, orHalt, reachDevServer } from './dev-server.ts';
+import { berlinGroupDemo } from './berlin-group-demo.ts';
+import { openDemoCallback } from './demo-callback.ts';
+import { orHalt, reachDevServer } from './dev-server.ts';
 
 /**
  * `npm run demo`: a TPP written with openid-client, end to end against a running dev-mode Assent.
@@ -21,6 +21,7 @@ import { DemoHalted, orHalt, reachDevServer } from './dev-server.ts';
  * back, redeems the code and prints what introspection says about the token.
  * `npm run demo -- --vrp` does the same as a PISP with a sweeping domestic VRP consent (bound through
  * RAR authorization_details), then asks for a funds confirmation with the customer's token.
+ * `npm run demo -- --berlin-group` plays an EU TPP on the Berlin Group API instead (berlin-group-demo.ts).
  */
 
 const CALLBACK_PORT = Number(process.env.DEMO_CALLBACK_PORT ?? 9443);
@@ -30,37 +31,19 @@ if (!config.devMode) {
   process.exit(2);
 }
 const issuer = config.issuer ?? `https://localhost:${config.port}`;
-const redirectUri = `https://localhost:${CALLBACK_PORT}/callback`;
 const tls = (name: string) => readFile(path.join(config.dataDir, 'tls', name), 'utf8');
 const ca = await orHalt(reachDevServer({ issuer, dataDir: config.dataDir }));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const vrp = process.argv.includes('--vrp');
 
-// 0. The callback listener (with the dev server certificate, for localhost) opens before anything is
-// registered: a port already taken stops the demo with nothing left behind.
-let received: (url: URL) => void = () => {};
-const callbackReceived = new Promise<URL>((resolve) => {
-  received = resolve;
-});
-const listener = https.createServer({ cert: await tls('server.pem'), key: await tls('server-key.pem') }, (request, response) => {
-  const url = new URL(request.url ?? '/', redirectUri);
-  if (url.pathname !== '/callback') {
-    response.writeHead(404).end();
-    return;
-  }
-  response
-    .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
-    .end('Back at the demo TPP: you can close this tab and look at the terminal.\n');
-  listener.close();
-  received(url);
-});
-const callbackListener = { portVariable: 'DEMO_CALLBACK_PORT', hostVariable: 'DEMO_CALLBACK_PORT', host: '127.0.0.1', port: CALLBACK_PORT };
-await orHalt(
-  new Promise<void>((resolve, reject) => {
-    listener.once('error', (error) => reject(describeListenFailure(callbackListener, error)));
-    listener.listen(CALLBACK_PORT, callbackListener.host, resolve);
-  }),
-);
+// 0. The callback listener opens before anything is registered: a port already taken stops the demo with
+// nothing left behind.
+const callback = await openDemoCallback(CALLBACK_PORT, { cert: await tls('server.pem'), key: await tls('server-key.pem') });
+const redirectUri = callback.redirectUri;
+if (process.argv.includes('--berlin-group')) {
+  await berlinGroupDemo({ config, issuer, ca, redirectUri, callback, say });
+  process.exit(0);
+}
 
 /** What the demo TPP asks for: reading accounts, or (--vrp) sweeping to a savings account within limits. */
 const journey = vrp
@@ -168,33 +151,17 @@ const jar = await oidc.buildAuthorizationUrlWithJAR(
 const authorizationUrl = await oidc.buildAuthorizationUrlWithPAR(tpp, jar.searchParams, { DPoP: dpop });
 
 // 4. Wait for the customer: at most as long as the link lives and a sign-in begun with it may take.
-const waitSeconds = PAR_LIFETIME_SECONDS + INTERACTION_LIFETIME_SECONDS;
 say(`\nOpen this URL in a browser within ${PAR_LIFETIME_SECONDS} seconds (the pushed request expires then, and the link works once;`);
 say('trust data/tls/ca.pem, or accept the dev certificate):');
 say(authorizationUrl.href);
 say(`\nSign in as the demo customer: username and password in ${path.join(config.dataDir, 'demo', 'customer.json')},`);
 say('one-time code from `npm run admin -- customer:otp demo`. Waiting for the callback...');
-let expiry: NodeJS.Timeout | undefined;
-const callback = await orHalt(
-  Promise.race([
-    callbackReceived,
-    new Promise<never>((_resolve, reject) => {
-      expiry = setTimeout(
-        () =>
-          reject(
-            new DemoHalted(`no customer came back within ${waitSeconds / 60} minutes: the sign-in link has expired; run the demo again`),
-          ),
-        waitSeconds * 1000,
-      );
-    }),
-  ]),
-);
-clearTimeout(expiry);
+const returned = await callback.received();
 
 // 5. Redeem the code and show what the bank's side learns about the token.
 const tokens = await oidc.authorizationCodeGrant(
   tpp,
-  callback,
+  returned,
   { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce },
   undefined,
   { DPoP: dpop },

@@ -30,6 +30,8 @@ import { getTppProfile, recordRegistration } from '../tpp/tpp-service.ts';
 export const DEMO_CUSTOMER = 'demo';
 export const DEMO_CLIENT_ID = 'demo-tpp';
 export const DEMO_REDIRECT_URI = 'https://localhost:9443/callback';
+/** The demo customer's euro account: the one a Berlin Group consent names (npm run demo -- --berlin-group). */
+export const DEMO_EURO_IBAN = 'GB33BUKB20201555555555';
 const DEMO_ACCOUNTS: Omit<BankAccount, 'id' | 'customerId'>[] = [
   {
     schemeName: 'UK.OBIE.SortCodeAccountNumber',
@@ -49,7 +51,7 @@ const DEMO_ACCOUNTS: Omit<BankAccount, 'id' | 'customerId'>[] = [
   },
   {
     schemeName: 'UK.OBIE.IBAN',
-    identification: 'GB33BUKB20201555555555',
+    identification: DEMO_EURO_IBAN,
     name: 'Euro Travel Account',
     currency: 'EUR',
     accountType: 'Personal',

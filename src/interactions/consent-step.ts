@@ -13,9 +13,10 @@ import { readForm } from '../http/form-body.ts';
 import type { Views } from '../http/views.ts';
 import { holdUpserts, upsertingLast } from '../store/held-upserts.ts';
 import { getClientDisplay } from '../tpp/tpp-service.ts';
-import { accountChoices } from '../consents/account-choices.ts';
+import { accountChoices, paysIntoItself } from '../consents/account-choices.ts';
+import type { Wording } from '../wording/wording.ts';
 import { bindConsentToGrant } from './consent-grant.ts';
-import { consentDetails, noAccountChosen, tppOnPage } from './consent-details.ts';
+import { consentDetails, noAccountChosen, paidIntoItself, tppOnPage } from './consent-details.ts';
 import { claimDecision, claimDecisionWriting, decisionOf } from './decision-repository.ts';
 import { DynamicLinkBroken } from './dynamic-linking.ts';
 import { finishInteraction, storeResult } from './interaction-context.ts';
@@ -62,7 +63,15 @@ async function renderConsent(deps: ConsentStepDeps, ctx: Context, journey: Journ
       tpp,
       customerName: customer?.displayName ?? '',
       scopes,
-      consent: consent && consentDetails(w, consent, tpp.name, choices),
+      consent:
+        consent &&
+        consentDetails(
+          w,
+          consent,
+          tpp.name,
+          choices,
+          accounts.find((account) => paysIntoItself(consent, account)),
+        ),
       error,
     },
     error ? 400 : 200,
@@ -90,10 +99,27 @@ export function selectedAccounts(form: Record<string, string>): string[] {
  * are refused here; ids that are not the customer's at all are left to the consent service's check.
  */
 function refuseUnofferedAccounts(consent: Consent, owned: readonly BankAccount[], selected: readonly string[]) {
+  const chosen = owned.filter((account) => selected.includes(account.id));
+  if (chosen.some((account) => paysIntoItself(consent, account)))
+    throw new AccountSelectionInvalid('that account is the one the money goes to', { paysIntoItself: true });
   const offered = new Set(accountChoices(consent, owned).map((account) => account.id));
-  if (selected.some((id) => owned.some((account) => account.id === id) && !offered.has(id))) {
+  if (chosen.some((account) => !offered.has(account.id))) {
     throw new AccountSelectionInvalid('that account cannot be used for this request');
   }
+}
+
+/** Why the approval was refused, in the customer's words: no choice, the account the money goes to, or another unusable one. */
+function selectionError(
+  w: Wording,
+  error: AccountSelectionInvalid,
+  consent: Consent | undefined,
+  selected: readonly string[],
+  accounts: readonly BankAccount[],
+) {
+  if (selected.length === 0 && consent) return noAccountChosen(w, consent);
+  const destination = consent && accounts.find((account) => selected.includes(account.id) && paysIntoItself(consent, account));
+  if (error.paysIntoItself && consent && destination) return paidIntoItself(w, consent, destination);
+  return w.t('consent.error.accountUnusable');
 }
 
 /**
@@ -234,12 +260,14 @@ export function approveConsent(deps: ConsentStepDeps) {
       }
       sendOn(ctx, interaction);
     } catch (error) {
-      if (error instanceof AccountSelectionInvalid) {
-        const w = deps.views.wording(ctx);
-        const message =
-          selected.length === 0 && journey.consent ? noAccountChosen(w, journey.consent) : w.t('consent.error.accountUnusable');
-        return renderConsent(deps, ctx, journey, accounts, message);
-      }
+      if (error instanceof AccountSelectionInvalid)
+        return renderConsent(
+          deps,
+          ctx,
+          journey,
+          accounts,
+          selectionError(deps.views.wording(ctx), error, journey.consent, selected, accounts),
+        );
       if (error instanceof GrantNotMergeable)
         return finishInteraction(ctx, interaction, { error: 'access_denied', error_description: error.message }, false);
       if (error instanceof DynamicLinkBroken) return refuseChangedPayment(deps, ctx, journey);

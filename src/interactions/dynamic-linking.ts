@@ -43,7 +43,14 @@ export function linkedPaymentOf(consent: Consent): LinkedPayment | undefined {
 
 /** A VRP consent's approval binds the payee and every limit: the code approves exactly what the page stated. */
 function linkedVrpOf(consentId: string, terms: VrpTerms): LinkedPayment {
-  const { MaximumIndividualAmount: maximum, PeriodicLimits, ValidFromDateTime, ValidToDateTime, VRPType } = terms.controlParameters;
+  const {
+    MaximumIndividualAmount: maximum,
+    PeriodicLimits,
+    ValidFromDateTime,
+    ValidToDateTime,
+    VRPType,
+    PSUInteractionTypes,
+  } = terms.controlParameters;
   const { Name, SchemeName, Identification } = terms.initiation.CreditorAccount;
   return {
     consentId,
@@ -55,6 +62,9 @@ function linkedVrpOf(consentId: string, terms: VrpTerms): LinkedPayment {
       ValidFromDateTime: ValidFromDateTime ?? null,
       ValidToDateTime: ValidToDateTime ?? null,
       VRPType,
+      // Stated on the page only when given (commercial VRP): bound only then, so earlier digests stay the same.
+      ...(PSUInteractionTypes && { PSUInteractionTypes }),
+      ...(terms.merchant && { merchant: terms.merchant }),
     }),
   };
 }

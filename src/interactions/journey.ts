@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Consent } from '../consents/consent.ts';
 import { consentOfInteraction } from '../uk-ob-v3/consent-binding.ts';
+import { requestBinding } from '../oidc/consent-binding-hooks.ts';
 import type { Db } from '../db/connect.ts';
 import type { RawBuilder } from 'kysely';
 import { type Customer, customerOfCompanion, getCustomer } from '../customers/customer-service.ts';
@@ -92,7 +93,8 @@ export function loadJourney(deps: { provider: Provider; db: Db; find: BatchedFin
       interaction,
       tpp: () => (tpp ??= getClientDisplay(deps.db, clientId).then((display) => tppOnPage(display, clientId))),
       customer: () => (customer ??= customerId ? getCustomer(deps.db, customerId) : Promise.resolve(undefined)),
-      consent: await consentOfInteraction(deps.db, interaction),
+      // Named by any dialect's means (the Berlin Group's SCA scope included); checked at PAR already.
+      consent: await consentOfInteraction(deps.db, interaction, requestBinding(interaction.params)),
       progress: read.progress,
       decided: read.decided,
       ...(signedIn && { signIn: signedIn }),

@@ -149,6 +149,22 @@ export function refreshWithinGrant(ttl: number) {
 }
 
 /**
+ * oidc-provider's issueRefreshToken: a client allowed the refresh_token grant gets one, except under a
+ * consent to read once (account access that is not recurring: Berlin Group's recurringIndicator false):
+ * its one access is the access token's, and a refresh token would outlive the point of the consent.
+ * Every other consent's refresh token lives as long as the consent (refreshWithinGrant).
+ */
+export function issueRefreshTokenFor(db: Db) {
+  return async (ctx: KoaContextWithOIDC, client: { grantTypeAllowed(type: string): boolean }) => {
+    if (!client.grantTypeAllowed('refresh_token')) return false;
+    const consentIds = consentIdsOf(grantOf(ctx));
+    if (consentIds.length === 0) return true;
+    const consents = await getConsents(db, consentIds);
+    return !consents.every((consent) => consent.type === 'account_access' && !consent.recurring);
+  };
+}
+
+/**
  * The last step of the revocation endpoint's policy, for a token the client may revoke: a token of a
  * consent-bound grant ends its consents first (endConsentsOfRevokedToken says why and what it means).
  * Always true: the revocation goes ahead either way.

@@ -22,11 +22,20 @@ import { takeAccountOfRequest } from '../store/request-prefetch.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { expiresWithSession, loadExistingGrant } from './authorization-grant.ts';
-import { CONSENT_DETAILS_TYPES, consentBindingFeatures, consentBindingPolicy, consentIdOfGrant } from './consent-binding-hooks.ts';
+import {
+  authorizationRequestCheck,
+  CONSENT_DETAILS_TYPES,
+  consentBindingFeatures,
+  consentBindingPolicy,
+  consentIdOfGrant,
+} from './consent-binding-hooks.ts';
+import type { EidasTrust } from '../tpp/eidas-trust.ts';
+import { withEidasClients } from './eidas-client-auth.ts';
 import type { IntrospectionUses } from '../consents/consent-use.ts';
 import {
   consentHoldsAfterIssuance,
   endConsentsOfToken,
+  issueRefreshTokenFor,
   recordUseIfConsentHolds,
   consentTokenClaims,
   refreshWithinGrant,
@@ -69,6 +78,11 @@ export interface ProviderSettings {
   db: Db;
   keys: ServerKeys;
   presentedCertificate: ClientCertificateReader;
+  /**
+   * The eIDAS trust (CAs, CRLs) that TPPs known by their QWAC are checked against when they authenticate
+   * as clients (tls_client_auth, oidc/eidas-client-auth.ts); without it no eIDAS client authenticates.
+   */
+  eidasTrust?: EidasTrust;
   /** The SSRF guard; every URL the provider fetches (jwks_uri, sector_identifier_uri) goes through it. */
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
@@ -128,6 +142,12 @@ function validateClientKind(value: unknown, metadata: Record<string, unknown>) {
   }
   const grants = (metadata.grant_types as unknown[] | undefined) ?? [];
   const redirects = metadata.redirect_uris as unknown[] | undefined;
+  // The provider lets PAR clients go without redirect_uris (allowUnregisteredRedirectUris, for eIDAS
+  // clients, whose consents carry theirs); every other client that redirects still registers them.
+  const responseTypes = (metadata.response_types as unknown[] | undefined) ?? [];
+  if (value !== 'eidas_tpp' && responseTypes.length > 0 && (redirects?.length ?? 0) === 0) {
+    throw new errors.InvalidClientMetadata('redirect_uris must contain members');
+  }
   if (value === 'resource_server' && (grants.some((grant) => grant !== 'client_credentials') || (redirects?.length ?? 0) > 0)) {
     throw new errors.InvalidClientMetadata('a resource server has no grant_types but client_credentials and no redirect_uris');
   }
@@ -154,7 +174,18 @@ function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, t
  * sender-constrained tokens, introspection and revocation switched on. createProvider builds on them,
  * and the benchmark runs a plain oidc-provider with exactly these (bench/bare-engine.ts).
  */
-export function fapiConfiguration(presentedCertificate: ClientCertificateReader) {
+export function fapiConfiguration(presentedCertificate: ClientCertificateReader, eidasTrust?: EidasTrust) {
+  const mtlsHooks = withEidasClients(
+    {
+      certificateAuthorized: (ctx) => presentedCertificate(ctx.req)?.authorized ?? false,
+      certificateSubjectMatches(ctx, property, expected) {
+        const presented = presentedCertificate(ctx.req);
+        return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
+      },
+    },
+    presentedCertificate,
+    eidasTrust,
+  );
   return {
     scopes: [...SCOPES],
     responseTypes: ['code'],
@@ -192,11 +223,7 @@ export function fapiConfiguration(presentedCertificate: ClientCertificateReader)
         tlsClientAuth: true,
         selfSignedTlsClientAuth: true,
         getCertificate: (ctx) => presentedCertificate(ctx.req)?.certificate,
-        certificateAuthorized: (ctx) => presentedCertificate(ctx.req)?.authorized ?? false,
-        certificateSubjectMatches(ctx, property, expected) {
-          const presented = presentedCertificate(ctx.req);
-          return presented !== undefined && certificateSubjectMatches(presented.certificate, property, expected);
-        },
+        ...mtlsHooks,
       },
       introspection: { enabled: true },
       jwtIntrospection: { enabled: true },
@@ -208,8 +235,9 @@ export function fapiConfiguration(presentedCertificate: ClientCertificateReader)
 
 export function createProvider(settings: ProviderSettings): Provider {
   const { db, presentedCertificate, ttl } = settings;
-  const consentBinding = consentBindingFeatures(db, settings.issuer);
-  const fapi = fapiConfiguration(presentedCertificate);
+  const eidas = settings.eidasTrust && { presentedCertificate, trust: settings.eidasTrust };
+  const consentBinding = consentBindingFeatures(db, settings.issuer, eidas);
+  const fapi = fapiConfiguration(presentedCertificate, settings.eidasTrust);
   // A suspended TPP's client does not exist for the provider (see tpp/); clients are cached until they change.
   const standings = batchedClientStanding(db);
   const Adapter = kyselyAdapterFactory(db, {
@@ -241,7 +269,9 @@ export function createProvider(settings: ProviderSettings): Provider {
     cookies: { keys: settings.keys.cookie },
     // FAPI Grant Management (src/grants/): the parameters at PAR, the endpoint in discovery.
     renderError: settings.pages.renderError,
-    extraParams: grantManagementParams(),
+    // The last check of every authorization request, keyed on `scope` since the Berlin Group's SCA scope
+    // names a consent too: redirect URIs and consent bindings (consent-binding-hooks.ts).
+    extraParams: { ...grantManagementParams(), scope: authorizationRequestCheck(db, eidas) },
     discovery: { claim_types_supported: ['normal'], ...grantManagementDiscovery(settings.issuer) },
     // openbanking_intent_id rides on openid so the id token of a consent-bound grant always carries it.
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time', INTENT_CLAIM], profile: ['name', 'preferred_username'] },
@@ -270,7 +300,11 @@ export function createProvider(settings: ProviderSettings): Provider {
         postLogoutSuccessSource: settings.pages.postLogoutSuccessSource,
       },
       ...fapi.features,
+      // RFC 9449 server nonces (DPOP_NONCES), which Assent's own APIs check too.
       dPoP: dpopFeature(settings.keys, settings.dpopNonces),
+      // An eIDAS client registers no redirect URI: the library lets an unregistered one through at PAR and
+      // Assent accepts only the registered ones, or a Berlin Group consent's own (consent-binding-hooks.ts).
+      pushedAuthorizationRequests: { ...fapi.features.pushedAuthorizationRequests, allowUnregisteredRedirectUris: true },
       // Resource servers introspect any token; a TPP only its own (another TPP's token reads as inactive).
       // A token of a consent-bound grant is active only while its consent is Authorised in that grant.
       introspection: {
@@ -313,7 +347,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     // With rotation, a reused (or raced) refresh token revokes the whole grant: see KyselyAdapter.consume.
     rotateRefreshToken: settings.refreshTokenRotation,
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: issueRefreshTokenFor(db),
     interactions: {
       policy: consentBindingPolicy(scaInteractionPolicy()),
       url: (_ctx, interaction) => INTERACTION_PREFIX.replace(':uid', interaction.uid),

@@ -3,6 +3,7 @@ import { accessRecorded, accessRequest } from '../bank/consent-access-route.ts';
 import { paymentRequest } from '../bank/vrp-payment-route.ts';
 import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
+import { MERCHANT_CONTEXTS, VRP_PURPOSES } from '../consents/vrp/vrp-terms.ts';
 import {
   ACCOUNT_REFERENCE_SCHEMES,
   CONSENT_STANDARDS,
@@ -58,6 +59,22 @@ const bankConsent = z.object({
       .nullable(),
     ControlParameters: domesticVrpResponse.shape.Data.shape.ControlParameters.optional(),
     VrpInitiation: domesticVrpResponse.shape.Data.shape.Initiation.optional(),
+    VrpPurpose: z
+      .enum(VRP_PURPOSES)
+      .optional()
+      .describe('a VRP: sweeping between the customer’s own accounts, or commercial (paying a merchant)'),
+    Merchant: z
+      .object({
+        name: z.string(),
+        categoryCode: z.string().describe('ISO 18245'),
+        customerReference: z.string().optional(),
+        context: z.enum(MERCHANT_CONTEXTS),
+        contractWithTpp: z.boolean().optional(),
+        payeePrefilled: z.boolean().optional(),
+      })
+      .optional()
+      .describe('a commercial VRP: the merchant it pays'),
+    PayingAccount: accountReference.nullable().describe('a payment or VRP once authorised: the account it pays from'),
     Standard: z.enum(CONSENT_STANDARDS).describe('the dialect the consent was created in'),
     Access: readAccess.describe('the consent model: what may be read, of which accounts (null: the accounts the customer chose)'),
     EndedBy: z.enum(ENDED_BY).nullable().describe('who ended a Revoked or Rejected consent; null while it lives or when not known'),

@@ -128,7 +128,7 @@ const operations: Record<string, OperationDetail> = {
   createConsent: {
     summary: 'Create an account information consent',
     description:
-      "REDIRECT is the OAuth2 SCA approach: `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP runs the FAPI flow for scope `AIS:<consentId>` with TPP-Redirect-URI as its redirect_uri. DECOUPLED (TPP-Decoupled-Preferred: true or TPP-Redirect-Preferred: false, with PSU-ID) sends the authorisation to the customer's authentication device; no token is issued, the consent becomes valid. Unless TPP-Explicit-Authorisation-Preferred is true, an authorisation is started with the consent (`_links.scaStatus`); otherwise `_links.startAuthorisation`. Several recurring consents of one TPP may be valid at once.",
+      "REDIRECT is the OAuth2 SCA approach: `_links.scaOAuth` is the RFC 8414 metadata of Assent, where the TPP, authenticating with its QWAC (tls_client_auth, no registration), runs the FAPI flow (PAR, PKCE) for scope `AIS:<consentId>` (or authorization_details `[{type: account_information, consent_id}]`) with exactly the TPP-Redirect-URI as its redirect_uri, and gets tokens bound to the QWAC. DECOUPLED (TPP-Decoupled-Preferred: true or TPP-Redirect-Preferred: false, with PSU-ID) sends the authorisation to the customer's authentication device; no token is issued, the consent becomes valid. Unless TPP-Explicit-Authorisation-Preferred is true, an authorisation is started with the consent (`_links.scaStatus`); otherwise `_links.startAuthorisation`. Several recurring consents of one TPP may be valid at once.",
     parameters: [
       REQUEST_ID,
       header(

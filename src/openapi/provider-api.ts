@@ -29,8 +29,14 @@ const parRequest = z
     ...clientAuthentication,
     request: z.string().optional().describe('the signed request object (JAR, RFC 9101) holding the parameters below'),
     response_type: z.literal('code').optional(),
-    redirect_uri: z.url().optional(),
-    scope: z.string().optional(),
+    redirect_uri: z
+      .url()
+      .optional()
+      .describe("a registered redirect URI; for a TPP known by its eIDAS certificate, exactly the consent's TPP-Redirect-URI"),
+    scope: z
+      .string()
+      .optional()
+      .describe('Berlin Group OAuth2 SCA approach: AIS:<consentId> or PIS:<paymentId> binds the consent (eIDAS TPPs only)'),
     state: z.string().optional(),
     nonce: z.string().optional(),
     code_challenge: z.string().optional().describe('PKCE, required'),

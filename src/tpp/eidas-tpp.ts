@@ -3,13 +3,15 @@ import type { TppRole, TppRow } from '../db/schema.ts';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { EidasRole, EidasTpp } from './eidas-identity.ts';
+import { ensureEidasClient, saveEidasClient } from './eidas-client.ts';
 import { findTpp, insertTppIfAbsent } from './tpp-repository.ts';
 
 /**
  * First contact of a TPP known by its eIDAS certificate: its row in `tpp` is made the first time it calls,
  * keyed by its authorisation number (client_id = org_id = organizationIdentifier, directory `eidas`).
  * The certificate presented on each request decides the TPP's roles; the row records who it is, that it
- * came, and whether the bank suspended it (`tpp:suspend <organizationIdentifier>`).
+ * came, and whether the bank suspended it (`tpp:suspend <organizationIdentifier>`). Its oidc-provider client
+ * (tpp/eidas-client.ts) is made with the row, for the OAuth2 SCA approach.
  */
 
 /** The `directory` of TPPs known by their certificate: the eIDAS trust list, not a software statement issuer. */
@@ -42,14 +44,15 @@ function refuseUnlessActive(row: TppRow): void {
 }
 
 /**
- * The TPP's row, made on its first contact in one transaction with its `tpp.first_contact` audit event;
- * however many first contacts race, one row and one event. A suspended or deleted TPP is refused
- * (certificate_blocked, Berlin Group CERTIFICATE_BLOCKED).
+ * The TPP's row and its client, made on its first contact in one transaction with its
+ * `tpp.first_contact` audit event; however many first contacts race, one row and one event. A suspended
+ * or deleted TPP is refused (certificate_blocked, Berlin Group CERTIFICATE_BLOCKED).
  */
 export async function ensureEidasTpp(db: Db, tpp: EidasTpp): Promise<EidasTppRecord> {
   const known = await findTpp(db, tpp.organizationId);
   if (known) {
     refuseUnlessActive(known);
+    await ensureEidasClient(db, tpp);
     return { clientId: known.client_id, created: false };
   }
   const roles = tpp.roles.flatMap((role) => TPP_ROLE_OF[role] ?? []);
@@ -70,12 +73,13 @@ export async function ensureEidasTpp(db: Db, tpp: EidasTpp): Promise<EidasTppRec
       status_reason: null,
     });
     if (row) {
+      await saveEidasClient(trx, tpp);
       await appendAuditEvent(trx, {
         subjectType: 'tpp',
         subjectId: row.client_id,
         event: 'tpp.first_contact',
         actor: { kind: 'tpp', id: row.client_id },
-        after: { name: tpp.name, roles, identifiedBy: 'eidas' },
+        after: { name: tpp.name, roles, identifiedBy: 'eidas', clientKind: 'eidas_tpp' },
         details: { ncaId: tpp.ncaId, ncaName: tpp.ncaName, certificateSha256: tpp.certificateSha256, eidasRoles: tpp.roles },
       });
     }

@@ -31,6 +31,11 @@ export interface EidasTrustSnapshot {
 export interface EidasTrust {
   /** The CAs and revocations in force now. */
   current(): Promise<EidasTrustSnapshot>;
+  /**
+   * The last snapshot read, at once, for the provider's synchronous client authentication hooks
+   * (oidc/eidas-client-auth.ts); a due look at the files starts in the background, as `current` would.
+   */
+  latest(): EidasTrustSnapshot;
 }
 
 export class EidasTrustFileError extends Error {
@@ -145,11 +150,16 @@ export async function loadEidasTrust(files: EidasTrustFiles, options: EidasTrust
     return snapshot;
   }
 
+  const current = () => {
+    if (Date.now() - lookedAt < recheckMs) return Promise.resolve(snapshot);
+    looking ??= look();
+    return looking;
+  };
   return {
-    current() {
-      if (Date.now() - lookedAt < recheckMs) return Promise.resolve(snapshot);
-      looking ??= look();
-      return looking;
+    current,
+    latest() {
+      void current();
+      return snapshot;
     },
   };
 }

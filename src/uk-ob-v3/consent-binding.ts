@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts';
-import { AssentError } from '../protocol/assent-error.ts';
+import { BindingRefused } from '../consents/consent-errors.ts';
 import { AUTHORIZATION_DETAILS_TYPES, type ConsentType, DETAILS_TYPE_OF, INTENT_CLAIM } from '../protocol/consent-types.ts';
 import { CONSENT_SCOPES, SCOPE_OF } from '../protocol/scopes.ts';
 import type { Consent } from '../consents/consent.ts';
@@ -12,14 +12,6 @@ import { parseConsentRequest } from './consent-request.ts';
  * `claims.id_token.openbanking_intent_id` (essential, value = ConsentId) or one RFC 9396
  * `authorization_details` entry carrying a `consent_id` or, with none, the consent itself.
  */
-
-/** The authorization request may not bind the consent it names (or names none properly). */
-export class BindingRefused extends AssentError {
-  override name = 'BindingRefused';
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super('consent_binding_refused', message, options);
-  }
-}
 
 export type ConsentBinding =
   { kind: 'consent'; consentId: string; type?: ConsentType } | { kind: 'details'; type: ConsentType; detail: Record<string, unknown> };
@@ -87,7 +79,8 @@ export async function checkBinding(db: Db, clientId: string, binding: ConsentBin
   let type = binding.type;
   if (binding.kind === 'consent') {
     const consent = await getConsentForClient(db, clientId, binding.consentId);
-    if (!consent) throw new BindingRefused('unknown consent');
+    // Another dialect's consent is bound by that dialect's rules (a Berlin Group one by its eIDAS TPP).
+    if (!consent || consent.standard === 'berlin_group') throw new BindingRefused('unknown consent');
     if (type !== undefined && consent.type !== type) throw new BindingRefused(`the consent is not of type ${DETAILS_TYPE_OF[type]}`);
     // An Authorised account-access consent may be bound again: UK OB re-authentication.
     if (consent.status !== 'AwaitingAuthorisation' && !canReauthorise(consent.type, consent.status)) {
@@ -109,12 +102,15 @@ type BoundInteraction = { cid: string; params: Record<string, unknown> };
 
 /**
  * The consent an authorization asks the customer about, if it exists yet; reads only (GETs never
- * write). A consent from authorization_details is keyed by the interaction chain id (`cid`), which the
+ * write). `binding` is how the request names it (by default as this dialect reads it). A consent from authorization_details is keyed by the interaction chain id (`cid`), which the
  * sign-in and consent interactions of one authorization share.
  */
-export async function consentOfInteraction(db: Db, interaction: BoundInteraction): Promise<Consent | undefined> {
+export async function consentOfInteraction(
+  db: Db,
+  interaction: BoundInteraction,
+  binding = bindingOfRequest(interaction.params),
+): Promise<Consent | undefined> {
   const clientId = String(interaction.params.client_id);
-  const binding = bindingOfRequest(interaction.params);
   if (!binding) return undefined;
   if (binding.kind === 'consent') return getConsentForClient(db, clientId, binding.consentId);
   return getConsentOfInteraction(db, clientId, interaction.cid);

@@ -1,14 +1,28 @@
 import { z } from 'zod';
 import type { AccountReference } from '../protocol/consent-types.ts';
 import { canonicalAmount } from '../consents/vrp/money.ts';
-import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, type VrpTerms, VRP_TYPES } from '../consents/vrp/vrp-terms.ts';
+import {
+  type Merchant,
+  type MerchantContext,
+  PERIOD_ALIGNMENTS,
+  PERIOD_TYPES,
+  PSU_AUTHENTICATION_METHODS,
+  PSU_INTERACTION_TYPES,
+  type VrpTerms,
+  VRP_TYPES,
+} from '../consents/vrp/vrp-terms.ts';
 import { fromObAccount } from './account-references.ts';
 import { dateTime, obAccount, obAmount, problem, text } from './request-fields.ts';
 
 /**
- * Validation of a UK OB v3.1.10 domestic VRP consent request (`Data.ControlParameters`,
+ * Validation of a UK OB v3.1.11 domestic VRP consent request (`Data.ControlParameters`,
  * `Data.Initiation`, `Risk`). Each rule names the UK.OBIE code it fails with; every periodic limit
  * is in the currency of the individual limit, so limits can be compared without conversion.
+ *
+ * `VRPType` says what the mandate is for: `UK.OBIE.VRPType.Sweeping` (between the customer's own
+ * accounts) or `UK.OBIE.VRPType.Other`, which Assent takes as the scheme's commercial VRP (cVRP): paying
+ * a merchant. One consent is one or the other: the customer is told either "between your own accounts"
+ * or "for <merchant>", and the checks differ (docs/vrp.md).
  */
 
 const distinct = <T extends string>(values: z.ZodType<T>, name: string) =>
@@ -28,7 +42,14 @@ const controlParameters = z
       z.enum(PSU_AUTHENTICATION_METHODS, { error: `must be one of ${PSU_AUTHENTICATION_METHODS.join(', ')}` }),
       'PSUAuthenticationMethods',
     ),
-    VRPType: distinct(z.enum(VRP_TYPES, { error: `must be one of ${VRP_TYPES.join(', ')}` }), 'VRPType'),
+    VRPType: distinct(z.enum(VRP_TYPES, { error: `must be one of ${VRP_TYPES.join(', ')}` }), 'VRPType').refine(
+      (types) => types.length === 1,
+      'VRPType must be either UK.OBIE.VRPType.Sweeping or UK.OBIE.VRPType.Other: a consent is a sweeping or a commercial mandate, not both',
+    ),
+    PSUInteractionTypes: distinct(
+      z.enum(PSU_INTERACTION_TYPES, { error: `must be one of ${PSU_INTERACTION_TYPES.join(', ')}` }),
+      'PSUInteractionTypes',
+    ).optional(),
     ValidFromDateTime: dateTime.optional(),
     ValidToDateTime: dateTime.optional(),
     MaximumIndividualAmount: obAmount,
@@ -65,7 +86,85 @@ const controlParameters = z
     });
   });
 
-export const domesticVrpRequest = z.object({
+/**
+ * The transaction risk indicators of v3.1.11's `OBRisk1` that describe a commercial payment, as that
+ * version spells them (`ContractPresentInidicator`, sic; v4 corrects it to `ContractPresentIndicator`).
+ * "The Risk section is sent by the initiating party to the ASPSP. It is used to specify additional
+ * details for risk scoring for Payments." Other Risk keys are kept as sent and not checked here, and the
+ * block is stored and answered back as it came (Postgres' jsonb orders its keys, as for every consent).
+ */
+const PAYMENT_CONTEXTS = {
+  BillingGoodsAndServicesInAdvance: 'billing_in_advance',
+  BillingGoodsAndServicesInArrears: 'billing_in_arrears',
+  EcommerceMerchantInitiatedPayment: 'ecommerce_merchant_initiated',
+  FaceToFacePointOfSale: 'face_to_face_point_of_sale',
+  PispPayee: 'pisp_payee',
+  TransferToThirdParty: 'transfer_to_third_party',
+} as const satisfies Record<string, MerchantContext>;
+/** v3.1.11's other codes: `TransferToSelf` (sweeping's) and the ones it deprecates. */
+const OTHER_CONTEXTS = ['TransferToSelf', 'BillPayment', 'EcommerceGoods', 'EcommerceServices', 'Other', 'PartyToParty'] as const;
+type CommercialContext = keyof typeof PAYMENT_CONTEXTS;
+const COMMERCIAL_CONTEXTS = Object.keys(PAYMENT_CONTEXTS) as CommercialContext[];
+
+const riskIndicators = z.looseObject({
+  PaymentContextCode: z
+    .enum([...COMMERCIAL_CONTEXTS, ...OTHER_CONTEXTS], {
+      error: `PaymentContextCode must be one of ${[...COMMERCIAL_CONTEXTS, ...OTHER_CONTEXTS].join(', ')}`,
+    })
+    .optional(),
+  // "Category code conform to ISO 18245": minLength 3, maxLength 4 in OBRisk1; digits only.
+  MerchantCategoryCode: z
+    .string()
+    .regex(/^\d{3,4}$/, 'MerchantCategoryCode must be an ISO 18245 code of 3 or 4 digits')
+    .optional(),
+  MerchantCustomerIdentification: text(70).optional(),
+  ContractPresentInidicator: z.boolean({ error: 'ContractPresentInidicator must be true or false' }).optional(),
+  BeneficiaryPrepopulatedIndicator: z.boolean({ error: 'BeneficiaryPrepopulatedIndicator must be true or false' }).optional(),
+});
+
+type RiskIndicators = z.infer<typeof riskIndicators>;
+
+/**
+ * What each purpose asks of the Risk block. A commercial mandate names its merchant: the
+ * PaymentContextCode of a payment to a third party and its ISO 18245 category are required (the cVRP
+ * "mandatory alignment" makes them so: "Risk TRI fields now mandatory"); a sweeping one, when it says
+ * its context, says `TransferToSelf`.
+ */
+function checkRiskForPurpose(risk: RiskIndicators, commercial: boolean, ctx: z.RefinementCtx) {
+  const context = risk.PaymentContextCode;
+  if (commercial) {
+    if (context === undefined)
+      problem(ctx, 'UK.OBIE.Field.Missing', 'Risk.PaymentContextCode is required for UK.OBIE.VRPType.Other', [
+        'Risk',
+        'PaymentContextCode',
+      ]);
+    else if (!(COMMERCIAL_CONTEXTS as string[]).includes(context)) {
+      problem(
+        ctx,
+        'UK.OBIE.Field.Invalid',
+        `a commercial VRP pays a merchant: PaymentContextCode must be one of ${COMMERCIAL_CONTEXTS.join(', ')}`,
+        ['Risk', 'PaymentContextCode'],
+      );
+    }
+    if (risk.MerchantCategoryCode === undefined)
+      problem(ctx, 'UK.OBIE.Field.Missing', 'Risk.MerchantCategoryCode is required for UK.OBIE.VRPType.Other', [
+        'Risk',
+        'MerchantCategoryCode',
+      ]);
+  } else if (context !== undefined && context !== 'TransferToSelf') {
+    problem(
+      ctx,
+      'UK.OBIE.Field.Invalid',
+      'sweeping moves money between the customer’s own accounts: PaymentContextCode must be TransferToSelf',
+      ['Risk', 'PaymentContextCode'],
+    );
+  }
+}
+
+const isCommercial = (request: { Data: { ControlParameters: { VRPType: readonly string[] } } }) =>
+  request.Data.ControlParameters.VRPType.includes('UK.OBIE.VRPType.Other');
+
+const domesticVrpShape = z.object({
   Data: z.object({
     ReadRefundAccount: z.enum(['Yes', 'No']).optional(),
     ControlParameters: controlParameters,
@@ -75,10 +174,27 @@ export const domesticVrpRequest = z.object({
       RemittanceInformation: z.object({ Reference: text(35).optional(), Unstructured: text(140).optional() }).optional(),
     }),
   }),
-  Risk: z.record(z.string(), z.unknown()),
+  Risk: riskIndicators,
 });
 
+export const domesticVrpRequest = domesticVrpShape.superRefine((request, ctx) =>
+  checkRiskForPurpose(request.Risk, isCommercial(request), ctx),
+);
+
 export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
+
+/** A commercial mandate's merchant, from the creditor's Name and the Risk indicators (validated above). */
+function merchantOf(request: DomesticVrpRequest): Merchant {
+  const risk = request.Risk;
+  return {
+    name: request.Data.Initiation.CreditorAccount.Name,
+    categoryCode: risk.MerchantCategoryCode!,
+    ...(risk.MerchantCustomerIdentification !== undefined && { customerReference: risk.MerchantCustomerIdentification }),
+    context: PAYMENT_CONTEXTS[risk.PaymentContextCode as CommercialContext],
+    ...(risk.ContractPresentInidicator !== undefined && { contractWithTpp: risk.ContractPresentInidicator }),
+    ...(risk.BeneficiaryPrepopulatedIndicator !== undefined && { payeePrefilled: risk.BeneficiaryPrepopulatedIndicator }),
+  };
+}
 
 const ukAccount = ({ SchemeName, Identification, Name, SecondaryIdentification }: z.infer<typeof obAccount>) => ({
   SchemeName,
@@ -109,6 +225,7 @@ export function vrpDraftOf(request: DomesticVrpRequest): {
         PeriodType: limit.PeriodType,
         PeriodAlignment: limit.PeriodAlignment,
       })),
+      ...(parameters.PSUInteractionTypes !== undefined && { PSUInteractionTypes: parameters.PSUInteractionTypes }),
     },
     initiation: {
       // The terms stay in UK OB's shape (vrp-terms.ts); only the keys the TPP filled in.
@@ -116,6 +233,7 @@ export function vrpDraftOf(request: DomesticVrpRequest): {
       ...(initiation.RemittanceInformation && { RemittanceInformation: initiation.RemittanceInformation }),
     },
     ...(ReadRefundAccount && { readRefundAccount: ReadRefundAccount }),
+    ...(isCommercial(request) ? { purpose: 'commercial', merchant: merchantOf(request) } : { purpose: 'sweeping' }),
   };
   return {
     vrp,

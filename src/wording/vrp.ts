@@ -27,6 +27,10 @@ export interface VrpFacts {
   validTo: Date | null;
   payee: string | undefined;
   sweeping: boolean;
+  /** A commercial mandate's merchant, as the TPP described it; undefined for sweeping (or a mandate that named none). */
+  merchant: { name: string; customerReference?: string | undefined } | undefined;
+  /** UK OB's PSUInteractionTypes when the consent gave them: whether payments come with the customer present. */
+  presence: readonly ('InSession' | 'OffSession')[];
 }
 
 export interface VrpWording {
@@ -38,6 +42,10 @@ export interface VrpWording {
   payee: string;
   /** Moving money between the customer's own accounts, rather than paying someone else. */
   sweeping: boolean;
+  /** A commercial mandate: the merchant's name, and the customer's reference with it when given. */
+  merchant: { name: string; customerReference: string | undefined } | undefined;
+  /** Whether payments come only while the customer is there, or also when not; undefined when the consent does not say. */
+  presence: string | undefined;
 }
 
 function periodInWords(w: Wording, limit: VrpFacts['limits'][number], start: Date): string {
@@ -54,6 +62,17 @@ export function vrpWording(w: Wording, facts: VrpFacts): VrpWording {
     facts.validFrom !== undefined && facts.validFrom > new Date() ? `${w.t('vrp.startsOn', { date: w.day(facts.validFrom) })} ` : '';
   const validity = `${starts}${facts.validTo ? w.t('vrp.until', { date: w.day(facts.validTo) }) : w.t('vrp.untilCancelled')}`;
   const payee = facts.payee ?? w.t('vrp.thePayee');
+  const merchant = facts.merchant && {
+    name: facts.merchant.name,
+    customerReference:
+      facts.merchant.customerReference === undefined
+        ? undefined
+        : w.t('vrp.customerReference', { merchant: facts.merchant.name, reference: facts.merchant.customerReference }),
+  };
+  const presence =
+    facts.presence.length === 0
+      ? undefined
+      : w.t(facts.presence.includes('OffSession') ? 'vrp.presence.offSession' : 'vrp.presence.inSession');
   return {
     summary: [perPayment, ...limits, validity, w.t('vrp.to', { payee })].join(', '),
     perPayment,
@@ -61,6 +80,8 @@ export function vrpWording(w: Wording, facts: VrpFacts): VrpWording {
     validity,
     payee,
     sweeping: facts.sweeping,
+    merchant,
+    presence,
   };
 }
 

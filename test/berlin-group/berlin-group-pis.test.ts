@@ -313,13 +313,13 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
     assert.deepEqual([foreign.status, foreign.body!.tppMessages[0]?.code], [404, 'RESOURCE_UNKNOWN']);
     const otherProduct = await call(agents.pisp, 'GET', `/v1/payments/sepa-credit-transfers/${paymentId}/authorisations`);
     assert.deepEqual([otherProduct.status, otherProduct.body!.tppMessages[0]?.code], [403, 'PRODUCT_INVALID']);
-    const before = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
+    const kept = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
     const otherTpp = await call(agents.other, 'POST', authorisations);
     assert.deepEqual([otherTpp.status, otherTpp.body!.tppMessages[0]?.code], [403, 'RESOURCE_UNKNOWN']);
     const aispOnly = await call(agents.aispOnly, 'POST', authorisations);
     assert.deepEqual([aispOnly.status, aispOnly.body!.tppMessages[0]?.code], [401, 'ROLE_INVALID']);
-    const after = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
-    assert.deepEqual(after, before, 'refused starts write nothing');
+    const unchanged = await assent.db.selectFrom('consent_authorisation').select('id').where('consent_id', '=', paymentId).execute();
+    assert.deepEqual(unchanged, kept, 'refused starts write nothing');
   });
 
   test('an instant SEPA credit transfer: cancelled while awaiting the customer (204, CANC), once; then neither authorised nor consumed', async () => {

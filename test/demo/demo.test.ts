@@ -15,6 +15,14 @@ import { useAssent } from '../support/fixture.ts';
 
 const assent = useAssent({ SEED_DEMO: 'true' });
 
+/** What a UK demo prints once the customer approved: its registration, the id token, the active consent-bound token. */
+function assertUkDemoOutput(output: string) {
+  assert.match(output, /registered client [0-9a-f-]{36}/);
+  assert.match(output, /"active": true/);
+  assert.match(output, /"consent_id": "[0-9a-f-]{36}"/);
+  assert.match(output, /acr urn:openbanking:psd2:sca/);
+}
+
 /** Runs `npm run demo` with `args`, plays the demo customer in a browser, and returns what the demo printed. */
 async function runDemo(args: string[], check: (consentPage: Page) => Record<string, string>): Promise<string> {
   const port = await freePort();
@@ -65,10 +73,6 @@ async function runDemo(args: string[], check: (consentPage: Page) => Record<stri
     assert.equal((await fetch(callback.url, { dispatcher: tlsAgent(assent.ca.certPem) })).status, 200);
 
     assert.equal(await exited, 0, errors);
-    assert.match(output, /registered client [0-9a-f-]{36}/);
-    assert.match(output, /"active": true/);
-    assert.match(output, /"consent_id": "[0-9a-f-]{36}"/);
-    assert.match(output, /acr urn:openbanking:psd2:sca/);
     return output;
   } finally {
     demo.kill();
@@ -78,11 +82,34 @@ async function runDemo(args: string[], check: (consentPage: Page) => Record<stri
 let usedStep: number | undefined;
 
 test('npm run demo: onboard by SSA, create a consent, PAR, customer approves, code redeemed, introspection printed', async () => {
-  await runDemo([], (consentPage) => {
+  const output = await runDemo([], (consentPage) => {
     const account = /name="(account:[^"]+)"/.exec(consentPage.body)?.[1];
     assert.ok(account, "the consent page offers the demo customer's accounts");
     return { [account]: 'on' };
   });
+  assertUkDemoOutput(output);
+});
+
+test('npm run demo -- --berlin-group: an EU TPP by its QWAC alone; consent, SCA by redirect, token, access counted, terminated', async () => {
+  const output = await runDemo(['--berlin-group'], (consentPage) => {
+    assert.ok(consentPage.body.includes('IBAN GB33 BUKB 2020 1555 5555 55'), 'the consent page names the IBAN the consent names');
+    assert.ok(consentPage.body.includes('may look up to 4 times a day'), 'and how often the TPP may look without the customer');
+    const account = /name="(account:[^"]+)"/.exec(consentPage.body)?.[1];
+    assert.ok(account, 'the consent page offers the named account');
+    return { [account]: 'on' };
+  });
+  assert.match(output, /QWAC for PSDDE-BAFIN-DEMO01 \(PSP_AI\) from the dev CA; no registration/);
+  assert.match(output, /created Berlin Group consent [0-9a-f-]{36} \(received\)/);
+  assert.match(output, /"scaOAuth"/);
+  assert.match(output, /consent status: valid/);
+  assert.match(output, /"active": true/);
+  assert.match(output, /"standard": "berlin_group"/);
+  assert.match(output, /account access recorded \(201\)/);
+  assert.match(output, /"FrequencyPerDay": 4/);
+  assert.match(output, /"Remaining": 3/);
+  assert.match(output, /DELETE \/v1\/consents\/[0-9a-f-]{36}: 204/);
+  assert.match(output, /consent status: terminatedByTpp/);
+  assert.match(output, /introspection after termination: active false/);
 });
 
 test("npm run demo -- --vrp: a PISP's sweeping VRP consent, approved with its limits in words, introspected, funds confirmed", async () => {
@@ -92,6 +119,7 @@ test("npm run demo -- --vrp: a PISP's sweeping VRP consent, approved with its li
     assert.ok(account, 'the consent page offers an account to pay from');
     return { account };
   });
+  assertUkDemoOutput(output);
   assert.match(output, /created sweeping domestic VRP consent/);
   assert.match(output, /"consent_type": "domestic_vrp"/);
   assert.match(output, /"control_parameters"/);

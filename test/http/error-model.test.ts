@@ -6,7 +6,7 @@ import { errors } from 'oidc-provider';
 import { fetch } from 'undici';
 import { AccountSelectionInvalid, ConsentExpired, ConsentNotFound, IdempotencyConflict } from '../../src/consents/consent-errors.ts';
 import { loadConfig } from '../../src/config.ts';
-import { BindingRefused } from '../../src/uk-ob-v3/consent-binding.ts';
+import { BindingRefused } from '../../src/consents/consent-errors.ts';
 import { IllegalConsentTransition } from '../../src/consents/consent-status.ts';
 import { SignInFailed } from '../../src/dashboard/openid-sign-in.ts';
 import { CsrfRejected } from '../../src/http/csrf.ts';

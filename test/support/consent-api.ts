@@ -162,6 +162,38 @@ export function domesticVrpRequest(controlParameters: Record<string, unknown> = 
   };
 }
 
+/**
+ * A commercial VRP (cVRP, UK OB `VRPType.Other`) consent: Acme Streaming takes up to £30 a payment and
+ * £60 a calendar month, with the customer absent, described by the Risk block's merchant indicators.
+ * A Risk key given as undefined is left out.
+ */
+export function commercialVrpRequest(controlParameters: Record<string, unknown> = {}, risk: Record<string, unknown> = {}) {
+  const request = domesticVrpRequest(
+    {
+      VRPType: ['UK.OBIE.VRPType.Other'],
+      PSUInteractionTypes: ['OffSession'],
+      MaximumIndividualAmount: { Amount: '30.00', Currency: 'GBP' },
+      PeriodicLimits: [{ Amount: '60.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Calendar' }],
+      ...controlParameters,
+    },
+    {
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Acme Streaming' },
+      RemittanceInformation: { Reference: 'ACME-SUB-42' },
+    },
+  );
+  return {
+    ...request,
+    Risk: {
+      PaymentContextCode: 'BillingGoodsAndServicesInAdvance',
+      MerchantCategoryCode: '5815',
+      MerchantCustomerIdentification: 'CUST-0042',
+      ContractPresentInidicator: true,
+      BeneficiaryPrepopulatedIndicator: true,
+      ...risk,
+    },
+  };
+}
+
 /** How many consents the database holds, of any kind and status. */
 export async function consentCount(db: Db): Promise<number> {
   const { n } = await db

@@ -295,6 +295,12 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     frequencyPerDay: 4,
     combinedServiceIndicator: false,
   };
+  const bgPayment = {
+    debtorAccount: { iban: 'DE89370400440532013000' },
+    instructedAmount: { currency: 'EUR', amount: '12.34' },
+    creditorAccount: { iban: 'NL91ABNA0417164300' },
+    creditorName: 'Fuzz B.V.',
+  };
   const bgSegment =
     (method: string, suffix = '') =>
     (rng: Rng) =>
@@ -318,6 +324,22 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
           body: JSON.stringify(bgConsent),
         }),
     },
+    {
+      name: 'POST /v1/payments/sepa-credit-transfers',
+      surface: 'bg',
+      send: (rng) => json(`${BG_PREFIX}/payments/sepa-credit-transfers`, bgPayment, bgHeaders(), qwac)(rng),
+    },
+    {
+      name: 'GET /v1/payments/{product}/{id}',
+      surface: 'bg',
+      send: (rng) =>
+        send(`${BG_PREFIX}/payments/${rng() < 0.5 ? hostileSegment(rng) : 'sepa-credit-transfers'}/${hostileSegment(rng)}`, {
+          agent: qwac,
+          headers: bgHeaders(),
+        }),
+    },
+    { name: 'POST /v1/consents/{id}/authorisations', surface: 'bg', send: bgSegment('POST', '/authorisations') },
+    { name: 'GET /v1/consents/{id}/authorisations/{id}', surface: 'bg', send: bgSegment('GET', `/authorisations/${crypto.randomUUID()}`) },
     { name: 'GET /v1/consents/{id}', surface: 'bg', send: bgSegment('GET') },
     { name: 'GET /v1/consents/{id}/status', surface: 'bg', send: bgSegment('GET', '/status') },
     { name: 'DELETE /v1/consents/{id}', surface: 'bg', send: bgSegment('DELETE') },

@@ -254,6 +254,12 @@ describe('TPP onboarding by dynamic client registration with a software statemen
       /software_redirect_uris/,
     );
     refuse(
+      'no redirect_uris (only a TPP known by its eIDAS certificate goes without: its consents carry theirs)',
+      () => attempt({ redirect_uris: [] }),
+      'invalid_redirect_uri',
+      /non-empty/,
+    );
+    refuse(
       'http redirect_uri',
       async () => {
         const httpKit = await issueSsa(assent, { redirectUris: ['http://acme.example/callback'] });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import nodePath from 'node:path';
 import { describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { ADMIN_API_PREFIX } from '../../src/admin/admin-operations.ts';
@@ -42,13 +42,13 @@ interface V4Consent {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A v4.0 error: its status, and an entry with the 4-character code (and path); never v3.1's top-level Code and Message. */
-function assertV4Error(response: ApiResponse, status: number, code: string, path?: string) {
+function assertV4Error(response: ApiResponse, status: number, code: string, field?: string) {
   assert.equal(response.status, status, JSON.stringify(response.body));
   const envelope = response.body as V4Envelope;
   assert.deepEqual(Object.keys(envelope).toSorted(), ['Errors', 'Id']);
   assert.match(envelope.Id, UUID);
-  const match = envelope.Errors.find((error) => error.ErrorCode === code && (path === undefined || error.Path === path));
-  assert.ok(match, `expected ${code} at ${path ?? '(any path)'}, got ${JSON.stringify(envelope.Errors)}`);
+  const match = envelope.Errors.find((error) => error.ErrorCode === code && (field === undefined || error.Path === field));
+  assert.ok(match, `expected ${code} at ${field ?? '(any path)'}, got ${JSON.stringify(envelope.Errors)}`);
   assert.match(match.Message, /^UK\.OBIE\.[A-Za-z.]+ - ./, 'the message starts with the v3.1 name, as the profile example does');
 }
 
@@ -105,7 +105,7 @@ describe('UK OB v4.0 account-access consents', () => {
     const v4 = await createV4();
     const v3 = await tppA.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
     const v3Id = (v3.body as V4Consent).Data.ConsentId;
-    const token = (await readFile(path.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
+    const token = (await readFile(nodePath.join(assent.dataDir, 'admin-token'), 'utf8')).trim();
     const admin = async (route: string) => {
       const response = await fetch(`${assent.adminUrl}${ADMIN_API_PREFIX}${route}`, {
         dispatcher: tlsAgent(assent.ca.certPem),
@@ -155,7 +155,7 @@ describe('UK OB v4.0 account-access consents', () => {
       [{ Data: { ...Data, ExpirationDateTime: 'tomorrow' }, Risk: {} }, 'U003', 'Data.ExpirationDateTime'],
       [{ Risk: {} }, 'U004', 'Data'],
     ];
-    for (const [body, code, path] of cases) assertV4Error(await tppA.call('POST', ACCOUNT_ACCESS_V4, { body }), 400, code, path);
+    for (const [body, code, field] of cases) assertV4Error(await tppA.call('POST', ACCOUNT_ACCESS_V4, { body }), 400, code, field);
     assertV4Error(await tppA.call('POST', ACCOUNT_ACCESS_V4, { body: '{"Data": ' }), 400, 'U010');
     assertV4Error(
       await tppA.call('POST', ACCOUNT_ACCESS_V4, { body: accountAccessRequest(), headers: { 'x-fapi-interaction-id': 'not-a-uuid' } }),
@@ -290,8 +290,8 @@ describe('UK OB v4.0 account-access consents', () => {
       [fundsConfirmationRequest({ DebtorAccount: { ...account, Identification: '12' } }), 'U021', 'Data.DebtorAccount.Identification'],
       [fundsConfirmationRequest({ ExpirationDateTime: '2020-01-01T00:00:00Z' }), 'U003', 'Data.ExpirationDateTime'],
     ];
-    for (const [request, code, path] of refusals)
-      assertV4Error(await tppA.call('POST', FUNDS_CONFIRMATION_V4, { body: request }), 400, code, path);
+    for (const [request, code, field] of refusals)
+      assertV4Error(await tppA.call('POST', FUNDS_CONFIRMATION_V4, { body: request }), 400, code, field);
     const accountsOnly = await ConsentApiClient.create(assent, tppA.tpp, 'accounts');
     assertV4Error(await accountsOnly.call('POST', FUNDS_CONFIRMATION_V4, { body: fundsConfirmationRequest() }), 403, 'U006');
     assert.equal(await consentCount(assent.db), before);

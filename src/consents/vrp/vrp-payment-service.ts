@@ -10,15 +10,19 @@ import type { ObErrorCode } from '../../protocol/ob-error-codes.ts';
 import { fromMinorUnits, toMinorUnits } from './money.ts';
 import { periodAt } from './periods.ts';
 import { databaseNow, findPaymentByKey, insertPayment, sumsAccepted } from './vrp-payment-repository.ts';
-import { type PeriodicLimit, validFrom, type VrpTerms } from './vrp-terms.ts';
+import { allowsInteraction, type PeriodicLimit, type PsuInteractionType, purposeOf, validFrom, type VrpTerms } from './vrp-terms.ts';
+import { sameAccount } from '../consent.ts';
+import { accountReferenceOf } from '../../customers/account-directory.ts';
+import type { AccountScheme } from '../../db/schema.ts';
 
 /**
  * Payments under a domestic VRP consent, decided one at a time per consent: the consent row is locked,
  * so concurrent requests queue and each sees every payment accepted before it. A payment is accepted
- * only while the consent is Authorised and inside its validity, within the individual limit and
- * within every periodic limit in its own alignment. Each decision, acceptance or refusal, is stored
- * with its answer and audited in the same transaction; a repeated idempotency key gets that answer
- * again and counts once.
+ * only while the consent is Authorised and inside its validity, from an account that is not the one
+ * paid into, in an interaction type the consent allows, within the individual limit and within every
+ * periodic limit in its own alignment; sweeping and commercial mandates are decided alike. Each
+ * decision, acceptance or refusal, is stored with its answer and audited in the same transaction; a
+ * repeated idempotency key gets that answer again and counts once.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,6 +33,8 @@ export interface VrpPaymentRequest {
   /** Decimal string, at most two fraction digits, validated at the edge. */
   amount: string;
   currency: string;
+  /** Whether the customer is present (UK OB `PSUInteractionType`); a payment that does not say is OffSession. */
+  interaction?: PsuInteractionType;
   actor: Actor;
 }
 
@@ -104,15 +110,21 @@ export async function periodUsage(
   });
 }
 
+/** The creditor, still in UK OB's shape in the terms, named as the model names accounts (as the directory's are). */
+const creditorOf = (terms: VrpTerms) => {
+  const { SchemeName, Identification } = terms.initiation.CreditorAccount;
+  return accountReferenceOf({ schemeName: SchemeName as AccountScheme, identification: Identification });
+};
+
 /** The first rule the payment breaks, or undefined when it may be made. */
 function refusalOf(
   row: ConsentRow,
   terms: VrpTerms,
   usage: readonly PeriodUsage[],
-  amount: bigint,
-  currency: string,
+  request: { amount: bigint; currency: string; interaction: PsuInteractionType },
   now: Date,
 ): VrpRefusal | undefined {
+  const { amount, currency } = request;
   const status = effectiveStatus(row, now);
   if (status !== 'Authorised')
     return { ErrorCode: 'UK.OBIE.Resource.InvalidConsentStatus', Path: 'Status', Message: `the consent is ${status}` };
@@ -123,6 +135,25 @@ function refusalOf(
       ErrorCode: 'UK.OBIE.Rules.FailsControlParameters',
       Path: 'ControlParameters.ValidFromDateTime',
       Message: `payments may start at ${from.toISOString()}`,
+    };
+  }
+  // The last line behind the pages and authorisation (account-choices.ts): the account chosen to pay
+  // from is never the one paid into, whatever changed since (a consent authorised before the check).
+  if (row.paying_account && sameAccount(row.paying_account, creditorOf(terms))) {
+    return {
+      ErrorCode: 'UK.OBIE.Rules.FailsControlParameters',
+      Path: 'Initiation.CreditorAccount',
+      Message:
+        purposeOf(terms) === 'sweeping'
+          ? 'the account paid from is the account swept into: sweeping moves money between two of the customer’s accounts'
+          : 'the account paid from is the payee’s account',
+    };
+  }
+  if (!allowsInteraction(terms, request.interaction)) {
+    return {
+      ErrorCode: 'UK.OBIE.Rules.FailsControlParameters',
+      Path: 'ControlParameters.PSUInteractionTypes',
+      Message: `the consent does not allow ${request.interaction} payments`,
     };
   }
   const maximum = parameters.MaximumIndividualAmount;
@@ -174,7 +205,7 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
     if (!row || row.type !== 'domestic_vrp' || row.vrp === null) throw new ConsentNotFound();
     const amount = toMinorUnits(request.amount);
     // The payment itself, so "2.5" and "2.50" are one request and another amount is another.
-    const asked = `${fromMinorUnits(amount)} ${request.currency}`;
+    const asked = `${fromMinorUnits(amount)} ${request.currency}${request.interaction ? ` ${request.interaction}` : ''}`;
     const earlier = await findPaymentByKey(trx, row.id, request.idempotencyKey);
     if (earlier) {
       if (earlier.request !== asked) throw new IdempotencyConflict();
@@ -186,7 +217,8 @@ export async function decideVrpPayment(db: Db, request: VrpPaymentRequest): Prom
     const consent = toConsent(row, now);
     const terms = consent.vrp!;
     const usage = await periodUsage(trx, { id: consent.id, createdAt: consent.createdAt, vrp: terms }, now);
-    const refusal = refusalOf(row, terms, usage, amount, request.currency, now);
+    const interaction = request.interaction ?? 'OffSession';
+    const refusal = refusalOf(row, terms, usage, { amount, currency: request.currency, interaction }, now);
     const outcome = refusal ? 'refused' : 'accepted';
     const paymentId = crypto.randomUUID();
     const common = {
