@@ -129,6 +129,7 @@ const environment = z.object({
   AUTHORIZATION_CODE_TTL: secondsAtMost(60, 'the FAPI 2.0 Security Profile lets an authorization code live no longer').default(60),
   SESSION_TTL: seconds.default(300),
   REFRESH_TOKEN_ROTATION: flag.default(false),
+  DPOP_NONCES: z.enum(['required', 'off'], { error: 'must be required or off' }).default('required'),
   SWEEP_INTERVAL: seconds.default(60),
   SEED_DEMO: flag.optional(),
 
@@ -259,6 +260,8 @@ export interface Config {
   };
   /** Issue a new refresh token on each use (off by default: FAPI 2.0 prefers non-rotating refresh tokens). */
   refreshTokenRotation: boolean;
+  /** `required`: every DPoP proof, at the engine's endpoints and Assent's own, carries a server nonce (RFC 9449 sections 8 and 9). */
+  dpopNonces: 'required' | 'off';
   sweepIntervalSeconds: number;
   /** The customer consent dashboard's own sessions. */
   dashboard: { idleTimeoutSeconds: number; sessionLifetimeSeconds: number };
@@ -489,6 +492,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       session: e.SESSION_TTL,
     },
     refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
+    dpopNonces: e.DPOP_NONCES,
     sweepIntervalSeconds: e.SWEEP_INTERVAL,
     dashboard: { idleTimeoutSeconds: e.DASHBOARD_IDLE_TIMEOUT, sessionLifetimeSeconds: e.DASHBOARD_SESSION_LIFETIME },
     tpp: {

@@ -272,6 +272,7 @@ async function assemble(
     outbound,
     ttl: config.ttl,
     refreshTokenRotation: config.refreshTokenRotation,
+    dpopNonces: config.dpopNonces,
     clientCache,
     onRefusedClient: (clientId) => securityEvents.refusedClient(clientId),
     pages: customerPages(views, PAR_LIFETIME_SECONDS),

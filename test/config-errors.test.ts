@@ -50,6 +50,7 @@ test('each configuration error is one line naming the variable and the fix', () 
     configError({ AUTHORIZATION_CODE_TTL: '120' }),
     'AUTHORIZATION_CODE_TTL must be at most 60 seconds: the FAPI 2.0 Security Profile lets an authorization code live no longer (got "120")',
   );
+  assert.equal(configError({ DPOP_NONCES: 'optional' }), 'DPOP_NONCES must be required or off (got "optional")');
   assert.equal(
     configError({ SCA_IDLE_TIMEOUT: '600' }),
     'SCA_IDLE_TIMEOUT must be at most 300 seconds: PSD2 RTS article 4(3)(d) ends an authenticated session after at most 5 minutes without activity (got "600")',

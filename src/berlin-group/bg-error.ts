@@ -102,7 +102,7 @@ function knownRefusal(caught: unknown): BgError | undefined {
   }
   if (caught instanceof TokenRejected) {
     const refusal = BgError.of('TOKEN_INVALID', caught.message, { path: caught.header });
-    return new BgError(refusal.status, refusal.messages, { headers: { 'www-authenticate': caught.challenge } });
+    return new BgError(refusal.status, refusal.messages, { headers: caught.headers });
   }
   if (caught instanceof AccessRefused) {
     const refusal = BgError.of('TOKEN_INVALID', caught.message, { path: 'Authorization' });

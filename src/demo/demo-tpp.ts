@@ -35,16 +35,33 @@ async function dpopKey(directory: string) {
   return { privateKey: await importJWK(stored, 'ES256'), publicJwk };
 }
 
-export async function dpopProof(settings: DemoTppSettings, method: string, url: string, accessToken?: string): Promise<string> {
+/** A DPoP proof for one request, carrying the server's nonce when it asks for one (RFC 9449 section 8). */
+export async function dpopProof(
+  settings: DemoTppSettings,
+  method: string,
+  url: string,
+  accessToken?: string,
+  nonce?: string,
+): Promise<string> {
   const { privateKey, publicJwk } = await dpopKey(path.join(settings.dataDir, 'demo'));
-  return new SignJWT({ htm: method.toUpperCase(), htu: url, ...(accessToken && { ath: hash('sha256', accessToken, 'base64url') }) })
+  return new SignJWT({
+    htm: method.toUpperCase(),
+    htu: url,
+    ...(accessToken && { ath: hash('sha256', accessToken, 'base64url') }),
+    ...(nonce && { nonce }),
+  })
     .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk })
     .setJti(randomUUID())
     .setIssuedAt()
     .sign(privateKey);
 }
 
-function post(url: string, ca: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  ca: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string; nonce: string | undefined }> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       url,
@@ -52,7 +69,14 @@ function post(url: string, ca: string, headers: Record<string, string>, body: st
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () => {
+          const nonce = response.headers['dpop-nonce'];
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            nonce: typeof nonce === 'string' ? nonce : undefined,
+          });
+        });
       },
     );
     request.on('error', reject);
@@ -116,14 +140,35 @@ export async function authorizationRequest(settings: DemoTppSettings, consentId:
   return { url, codeVerifier, expiresIn };
 }
 
-export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {
-  const tokenUrl = `${settings.issuer}/token`;
-  const response = await post(
+/** The demo TPP's client_credentials token request at /token, its proof carrying `nonce` if given. */
+async function requestToken(settings: DemoTppSettings, scope: string, nonce?: string) {
+  const tokenUrl = `${settings.issuer}${ENGINE_PATHS.token}`;
+  return post(
     tokenUrl,
     await caOf(settings),
-    { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(settings, 'POST', tokenUrl) },
+    { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(settings, 'POST', tokenUrl, undefined, nonce) },
     new URLSearchParams({ grant_type: 'client_credentials', scope, ...(await clientAssertion(settings)) }).toString(),
   );
+}
+
+const isNonceChallenge = (response: { status: number; body: string; nonce: string | undefined }) =>
+  response.status === 400 && response.nonce !== undefined && response.body.includes('"use_dpop_nonce"');
+
+/** A DPoP-bound token; a use_dpop_nonce challenge is answered once with the nonce it hands out, as a TPP library does. */
+export async function clientCredentialsToken(settings: DemoTppSettings, scope: string): Promise<string> {
+  let response = await requestToken(settings, scope);
+  if (isNonceChallenge(response)) response = await requestToken(settings, scope, response.nonce);
   if (response.status !== 200) throw new Error(`token request failed (${response.status}): ${response.body}`);
   return (JSON.parse(response.body) as { access_token: string }).access_token;
+}
+
+/**
+ * The server's current DPoP nonce, for a proof signed here and sent by curl; undefined when the server
+ * asks for none (DPOP_NONCES=off). Asked at /token with a proof whose nonce no server hands out: the
+ * answer is use_dpop_nonce with the current one (nonces on) or invalid_dpop_proof (off), and no token
+ * is issued either way.
+ */
+export async function currentDpopNonce(settings: DemoTppSettings): Promise<string | undefined> {
+  const response = await requestToken(settings, 'accounts', 'ask-for-the-current-nonce');
+  return isNonceChallenge(response) ? response.nonce : undefined;
 }

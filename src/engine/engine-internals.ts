@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { JWK } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import validateDpop from 'oidc-provider/lib/helpers/validate_dpop.js';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 
 /**
@@ -36,6 +37,32 @@ export function replaceReplayCheck(provider: Provider, unique: UniqueCheck): voi
  */
 export function currentSigningKey(provider: Provider, alg: string): (JWK & { kid?: string }) | undefined {
   return instance(provider).keystore.selectForSign({ alg, use: 'sig' })[0] as (JWK & { kid?: string }) | undefined;
+}
+
+/** The engine's DPoP nonces (RFC 9449 section 8): a time-windowed HKDF of `features.dPoP.nonceSecret`. */
+export interface DpopNonces {
+  /** The nonce to hand out now (valid for the next few minutes). */
+  nextChallenge(): string;
+  /** Whether a proof's nonce is one of the current windows' (the previous two included). */
+  checkChallenge(nonce: string): boolean;
+}
+
+/**
+ * The provider's own DPoP nonce source (lib/helpers/challenge.js, built from nonceSecret in
+ * lib/provider.js), so that Assent's own endpoints hand out and accept exactly the nonces of /par and
+ * /token; undefined when the provider has no nonceSecret.
+ */
+export function dpopNonces(provider: Provider): DpopNonces | undefined {
+  return (instance(provider) as { DPoPNonces?: DpopNonces }).DPoPNonces;
+}
+
+/**
+ * Checks the token request's DPoP proof now, exactly as the grant handler will (lib/helpers/validate_dpop.js
+ * keeps the result per request, so the handler does not check it twice): a step before the handler
+ * that counts or writes something refuses a proof without a current nonce (use_dpop_nonce) first.
+ */
+export async function checkDpopProofFirst(ctx: KoaContextWithOIDC): Promise<void> {
+  await validateDpop(ctx.oidc.provider, ctx);
 }
 
 /** Moves a stored Grant's end (its payload `exp`, epoch seconds) later: saving keeps the remaining TTL. */

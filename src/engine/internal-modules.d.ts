@@ -25,3 +25,8 @@ declare module 'oidc-provider/lib/helpers/router.js' {
     options(name: string, path: string, ...middleware: unknown[]): this;
   }
 }
+
+// Checks a request's DPoP proof (its nonce included) once, keeping the result for the handlers' later calls.
+declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
+  export default function validateDpop(provider: unknown, ctx: unknown, accessToken?: string): Promise<{ thumbprint: string } | undefined>;
+}

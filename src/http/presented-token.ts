@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import type { Provider } from 'oidc-provider';
+import { dpopNonces } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import type { ClientCertificateReader } from './client-certificate.ts';
@@ -20,16 +21,29 @@ export class TokenRejected extends Error {
   override name = 'TokenRejected';
   readonly header: 'Authorization' | 'DPoP';
   readonly missing: boolean;
-  constructor(message: string, options: { header?: 'Authorization' | 'DPoP'; missing?: boolean; cause?: unknown } = {}) {
+  /** The fresh server nonce of a proof refused for lacking a current one (RFC 9449 section 9); undefined otherwise. */
+  readonly nonce: string | undefined;
+  constructor(message: string, options: { header?: 'Authorization' | 'DPoP'; missing?: boolean; nonce?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.header = options.header ?? 'Authorization';
     this.missing = options.missing ?? false;
+    this.nonce = options.nonce;
   }
 
-  /** The WWW-Authenticate challenge of the refusal (RFC 6750, RFC 9449), the same in every protocol's shape. */
-  get challenge(): string {
-    const scheme = this.header === 'DPoP' ? 'DPoP error="invalid_dpop_proof"' : 'Bearer error="invalid_token"';
-    return `${scheme}, error_description="${this.message}"`;
+  /** The OAuth error code of the refusal (RFC 6750, RFC 9449). */
+  get error(): 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' {
+    if (this.nonce !== undefined) return 'use_dpop_nonce';
+    return this.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token';
+  }
+
+  /**
+   * The headers of the refusal, the same in every protocol's shape: the WWW-Authenticate challenge and,
+   * for a proof without a current nonce, the nonce to retry with.
+   */
+  get headers(): Record<string, string> {
+    const scheme = this.header === 'DPoP' ? 'DPoP' : 'Bearer';
+    const challenge = `${scheme} error="${this.error}", error_description="${this.message}"`;
+    return this.nonce === undefined ? { 'www-authenticate': challenge } : { 'www-authenticate': challenge, 'dpop-nonce': this.nonce };
   }
 }
 
@@ -55,6 +69,23 @@ interface StoredToken {
   grantId?: string;
 }
 
+/**
+ * RFC 9449 section 9: with server nonces on, the proof must carry one the provider handed out lately
+ * (at /request (PAR), /token or any of Assent's APIs: one source, good at every instance), which bounds its age
+ * instead of `iat`; a proof without one is refused with a fresh nonce to retry with. A proof that passes
+ * with a nonce about to roll gets the next one on the answer (as the provider's endpoints do).
+ */
+function checkNonce(provider: Provider, ctx: Context, nonce: unknown): 'checked' | 'off' {
+  const nonces = dpopNonces(provider);
+  if (!nonces) return 'off';
+  const next = nonces.nextChallenge();
+  if (nonce === undefined) throw new TokenRejected('a DPoP nonce is required in the DPoP proof', { header: 'DPoP', nonce: next });
+  if (typeof nonce !== 'string') throw new TokenRejected('DPoP proof nonce must be a string', { header: 'DPoP' });
+  if (!nonces.checkChallenge(nonce)) throw new TokenRejected('the DPoP proof nonce is not current', { header: 'DPoP', nonce: next });
+  if (nonce !== next) ctx.set('dpop-nonce', next);
+  return 'checked';
+}
+
 async function verifyDpopProof(provider: Provider, ctx: Context, token: string, clientId: string): Promise<string> {
   const proof = ctx.get('dpop');
   if (!proof) throw new TokenRejected('a DPoP proof is required for this token', { header: 'DPoP', missing: true });
@@ -75,7 +106,6 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
     htu.hash = '';
   }
   const checks: [boolean, string][] = [
-    [typeof payload.iat === 'number' && Math.abs(Math.floor(Date.now() / 1000) - payload.iat) <= DPOP_WINDOW, 'iat is not recent'],
     [typeof payload.jti === 'string' && payload.jti.length > 0, 'jti is missing'],
     [payload.htm === ctx.method, 'htm does not match the request method'],
     [htu?.href === expectedUrl, 'htu does not match the request URL'],
@@ -83,6 +113,10 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   ];
   const failed = checks.find(([ok]) => !ok);
   if (failed) throw new TokenRejected(`DPoP proof ${failed[1]}`, { header: 'DPoP' });
+  if (checkNonce(provider, ctx, payload.nonce) === 'off') {
+    const recent = typeof payload.iat === 'number' && Math.abs(Math.floor(Date.now() / 1000) - payload.iat) <= DPOP_WINDOW;
+    if (!recent) throw new TokenRejected('DPoP proof iat is not recent', { header: 'DPoP' });
+  }
   const unique = await provider.ReplayDetection.unique(clientId, payload.jti as string, Math.floor(Date.now() / 1000) + DPOP_WINDOW);
   if (!unique) throw new TokenRejected('DPoP proof replayed', { header: 'DPoP' });
   return calculateJwkThumbprint(jwk!);

@@ -92,9 +92,7 @@ const BODY_REFUSALS: Record<JsonBodyFault, (message: string) => ObError> = {
 function guardRefusal(caught: unknown): ObError | undefined {
   if (caught instanceof TokenRejected) {
     const code = caught.missing ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid';
-    return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], {
-      'www-authenticate': caught.challenge,
-    });
+    return new ObError(401, caught.message, [{ code, message: caught.message, path: caught.header }], caught.headers);
   }
   if (caught instanceof AccessRefused) return ObError.of(403, 'UK.OBIE.Header.Invalid', caught.message, 'Authorization');
   if (caught instanceof JsonBodyRefused) return BODY_REFUSALS[caught.fault](caught.message);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Db } from '../db/connect.ts';
@@ -110,4 +110,16 @@ export async function loadServerKeys(db: Db, options: { devMode: boolean; signin
     throw new KeysUnavailable('no signing keys: set SIGNING_KEYS_FILE to a private JWKS (only dev mode generates keys)');
   }
   return keys;
+}
+
+/**
+ * The secret DPoP nonces are derived from (RFC 9449 section 8), at the provider's endpoints and Assent's
+ * own: every process on one database holds the same cookie key, so a nonce one instance hands out is
+ * good at every other, with nothing written per request. Derived, not the cookie key itself, so a nonce
+ * says nothing about the key that signs cookies.
+ */
+export function dpopNonceSecret(keys: Pick<ServerKeys, 'cookie'>): Buffer {
+  const [newest] = keys.cookie;
+  if (!newest) throw new KeysUnavailable('no cookie key to derive the DPoP nonce secret from');
+  return Buffer.from(hkdfSync('sha256', newest, '', 'assent dpop nonce secret', 32));
 }

@@ -50,7 +50,8 @@ interface OAuthAnswer {
   status: number;
   error: string;
   description: string;
-  challenge?: string;
+  /** WWW-Authenticate's challenge, and DPoP-Nonce's fresh nonce for use_dpop_nonce. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -62,12 +63,12 @@ function oauthAnswerOf(caught: unknown): OAuthAnswer | undefined {
   if (caught instanceof TokenRejected)
     return {
       status: 401,
-      error: caught.header === 'DPoP' ? 'invalid_dpop_proof' : 'invalid_token',
+      error: caught.error,
       description: caught.message,
-      challenge: caught.challenge,
+      headers: caught.headers,
     };
   if (caught instanceof AccessRefused)
-    return { status: 403, error: 'insufficient_scope', description: caught.message, challenge: caught.challenge };
+    return { status: 403, error: 'insufficient_scope', description: caught.message, headers: { 'www-authenticate': caught.challenge } };
   if (!(caught instanceof AssentError) || !caught.expose) return undefined;
   const row = OAUTH_ERRORS[caught.code];
   if (!row) return undefined;
@@ -92,7 +93,7 @@ export function oauthApiErrors(logger: Logger): Middleware {
         return;
       }
       ctx.status = answer.status;
-      if (answer.challenge) ctx.set('www-authenticate', answer.challenge);
+      if (answer.headers) ctx.set(answer.headers);
       ctx.body = { error: answer.error, error_description: answer.description };
     }
   };

@@ -45,6 +45,7 @@ import { CODE_REUSED, consentStandingsWithGrant, endGrantOfReuse, REFRESH_TOKEN_
 import type { CustomerPages } from './customer-pages.ts';
 import type { ServerKeys } from './keys.ts';
 import { scaInteractionPolicy } from './sca-policy.ts';
+import { dpopFeature } from './dpop-nonces.ts';
 
 const FAPI_PROFILES = ['2.0', '1.0 Final'] as const;
 type FapiProfile = (typeof FAPI_PROFILES)[number];
@@ -86,6 +87,8 @@ export interface ProviderSettings {
   outbound: OutboundFetch;
   ttl: { accessToken: number; refreshToken: number; authorizationCode: number; session: number };
   refreshTokenRotation: boolean;
+  /** DPoP server nonces at the provider's endpoints, and so at Assent's own (dpop-nonces.ts). */
+  dpopNonces: 'required' | 'off';
   clientCache: ClientCache;
   /** Assent's templates for the pages the provider draws itself (errors, logout). */
   pages: CustomerPages;
@@ -297,6 +300,8 @@ export function createProvider(settings: ProviderSettings): Provider {
         postLogoutSuccessSource: settings.pages.postLogoutSuccessSource,
       },
       ...fapi.features,
+      // RFC 9449 server nonces (DPOP_NONCES), which Assent's own APIs check too.
+      dPoP: dpopFeature(settings.keys, settings.dpopNonces),
       // An eIDAS client registers no redirect URI: the library lets an unregistered one through at PAR and
       // Assent accepts only the registered ones, or a Berlin Group consent's own (consent-binding-hooks.ts).
       pushedAuthorizationRequests: { ...fapi.features.pushedAuthorizationRequests, allowUnregisteredRedirectUris: true },

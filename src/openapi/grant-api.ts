@@ -15,7 +15,9 @@ const grant = z.object({
 
 const error = (description: string) => ({ description, content: jsonBody('OAuthError') });
 const FAILURES = {
-  '401': error('invalid_token or invalid_dpop_proof (WWW-Authenticate says why)'),
+  '401': error(
+    'invalid_token, invalid_dpop_proof or use_dpop_nonce (WWW-Authenticate says why; DPoP-Nonce carries the nonce to retry with)',
+  ),
   '403': error('insufficient_scope'),
   '404': error('invalid_grant_id: no such grant of this client'),
 };

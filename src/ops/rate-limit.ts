@@ -79,8 +79,9 @@ const CLIENT_CALLERS: ReadonlySet<Caller> = new Set(['client', 'tpp', 'resource_
  * TPPs to name them) neither count nor refuse. The engine has no hook between authenticating a client
  * and the endpoint's work, so the hit is counted at that load and given back, before the answer leaves,
  * when the request ends 401 (the client did not authenticate): a caller cannot use up a TPP's
- * allowance by naming its client_id. Mounted twice, because the answer leaves from where it is made:
- * in front of Assent's routers for theirs, and inside the provider (`provider.use`) for the engine's.
+ * allowance by naming its client_id. A DPoP nonce challenge gives it back too (isNonceChallenge).
+ * Mounted twice, because the answer leaves from where it is made: in front of Assent's routers for
+ * theirs, and inside the provider (`provider.use`) for the engine's.
  */
 export function throttleClientRequests(deps: { db: Db }, servedBy: 'engine' | 'assent'): Middleware {
   return async (ctx, next) => {
@@ -96,9 +97,19 @@ export function throttleClientRequests(deps: { db: Db }, servedBy: 'engine' | 'a
       throw error;
     } finally {
       // A lost give-back leaves one hit too many until the window ends; the request's own answer stands.
-      if (request.hit && status === 401) await returnHit(deps.db, request.hit.key, request.hit.windowEndsAt).catch(() => undefined);
+      if (request.hit && (status === 401 || isNonceChallenge(status, ctx.body)))
+        await returnHit(deps.db, request.hit.key, request.hit.windowEndsAt).catch(() => undefined);
     }
   };
+}
+
+/**
+ * The engine's answer to a DPoP proof without a current server nonce (RFC 9449 section 8: 400
+ * use_dpop_nonce at /request and /token; Assent's own APIs answer 401): the client did nothing yet and
+ * repeats the request with the nonce, so it gives its hit back too.
+ */
+function isNonceChallenge(status: unknown, body: unknown): boolean {
+  return status === 400 && typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'use_dpop_nonce';
 }
 
 /**

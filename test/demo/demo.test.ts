@@ -5,6 +5,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import { fetch } from 'undici';
 import { currentTotpCode } from '../../src/customers/totp.ts';
 import { tlsAgent } from '../support/assent.ts';
@@ -167,6 +168,27 @@ test('with no server, or no dev CA, npm run demo and demo-tpp say in one line wh
   } finally {
     await rm(empty, { recursive: true, force: true });
   }
+});
+
+test("npm run demo-tpp: the token and a proof for curl carry the server's DPoP nonce, and the consent API takes them", async () => {
+  const env = { ISSUER: assent.issuer, DATA_DIR: assent.dataDir, DATABASE_URL: assent.databaseUrl };
+  const token = await runTool('src/demo/demo-tpp-cli.ts', ['token', 'accounts'], env);
+  assert.equal(token.code, 0, token.stderr);
+  const accessToken = token.stdout.trim();
+  const url = `${assent.issuer}/open-banking/v3.1/aisp/account-access-consents`;
+  const proof = await runTool('src/demo/demo-tpp-cli.ts', ['proof', 'POST', url, accessToken], env);
+  assert.equal(proof.code, 0, proof.stderr);
+  assert.equal(typeof decodeJwt(proof.stdout.trim()).nonce, 'string', 'the proof carries a nonce');
+  const created = await fetch(url, {
+    method: 'POST',
+    dispatcher: tlsAgent(assent.ca.certPem),
+    headers: { authorization: `DPoP ${accessToken}`, dpop: proof.stdout.trim(), 'content-type': 'application/json' },
+    body: JSON.stringify({
+      Data: { Permissions: ['ReadAccountsDetail'], ExpirationDateTime: new Date(Date.now() + 86_400_000).toISOString() },
+      Risk: {},
+    }),
+  });
+  assert.equal(created.status, 201, await created.text());
 });
 
 const registeredClients = () =>

@@ -16,6 +16,7 @@ import {
   extendGrantUntil,
   extraClientProperty,
   aroundGrant,
+  dpopNonces,
 } from '../../src/engine/engine-internals.ts';
 import { CIBA_GRANT_TYPE } from '../../src/protocol/ciba.ts';
 
@@ -129,6 +130,18 @@ describe('oidc-provider internals Assent relies on', () => {
       'ctx.app is the Provider',
     );
     assert.deepEqual(new Set(seen.map((record) => record.route)), AUTHORIZATION_REQUEST_ROUTES);
+  });
+
+  test("dpopNonces is the provider's own DPoP nonce source, there only with a nonceSecret", () => {
+    assert.equal(dpopNonces(provider), undefined);
+    const secret = Buffer.alloc(32, 1);
+    const withNonces = () => new Provider(issuer, { features: { dPoP: { enabled: true, nonceSecret: secret, requireNonce: () => true } } });
+    const nonces = dpopNonces(withNonces())!;
+    const next = nonces.nextChallenge();
+    assert.match(next, /^[\w-]{43}$/);
+    assert.equal(nonces.checkChallenge(next), true);
+    assert.equal(nonces.checkChallenge(next.replace(/^./, (first) => (first === 'A' ? 'B' : 'A'))), false);
+    assert.equal(dpopNonces(withNonces())!.nextChallenge(), next, 'another provider (instance) with the secret agrees');
   });
 
   test('replaceReplayCheck replaces the check the library calls', async () => {

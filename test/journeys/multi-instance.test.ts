@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { connectDatabase, type Db } from '../../src/db/connect.ts';
@@ -13,6 +14,7 @@ import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { ACCOUNT_ACCESS, accountAccessRequest } from '../support/consent-api.ts';
 import { createTestTpp, pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
 
 /**
@@ -79,6 +81,69 @@ describe('two server processes on one Postgres', () => {
 
     // The ID token the second process signed verifies against the JWKS the first one publishes.
     assert.equal(tokens.claims()?.sub, customer.id);
+  });
+
+  test('a DPoP nonce one process hands out is good at the other, with nothing stored per nonce', async () => {
+    const tpp = await createTestTpp({ issuer, ca, db });
+    const exchanges: { port: string; path: string; status: number; issued: string | null; sent: unknown }[] = [];
+    const send = tpp.config[oidc.customFetch]!;
+    tpp.config[oidc.customFetch] = async (url, options) => {
+      const response = await send(url, options);
+      const proof = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]).get('dpop');
+      exchanges.push({
+        port: new URL(url).port,
+        path: new URL(url).pathname,
+        status: response.status,
+        issued: response.headers.get('dpop-nonce'),
+        sent: proof ? decodeJwt(proof).nonce : undefined,
+      });
+      return response;
+    };
+    // The consent API on the second process (routed after the recording, so it records the port);
+    // the token endpoint on the first (the engine checks htu against the Host it was reached at,
+    // Assent's own APIs against the issuer).
+    routeTo(tpp, ACCOUNT_ACCESS, second.port);
+    const keys = await oidc.randomDPoPKeyPair('ES256');
+    const startedAt = new Date();
+
+    // The first process challenges the token request and hands out a nonce; the second takes it at once.
+    const firstHandle = oidc.getDPoPHandle(tpp.config, keys);
+    const { access_token: token } = await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: firstHandle });
+    const create = (handle: oidc.DPoPHandle) =>
+      oidc.fetchProtectedResource(
+        tpp.config,
+        token,
+        new URL(ACCOUNT_ACCESS, issuer),
+        'POST',
+        JSON.stringify(accountAccessRequest()),
+        new Headers({ 'content-type': 'application/json' }),
+        { DPoP: handle },
+      );
+    assert.equal((await create(firstHandle)).status, 201);
+    // And the other way: the second process's nonce, taken by the first at its token endpoint.
+    const secondHandle = oidc.getDPoPHandle(tpp.config, keys);
+    assert.equal((await create(secondHandle)).status, 201);
+    await oidc.clientCredentialsGrant(tpp.config, { scope: 'accounts' }, { DPoP: secondHandle });
+
+    const secondPort = String(second.port);
+    assert.deepEqual(
+      exchanges.map(({ port, path: at, status }) => [port === secondPort ? 'second' : 'first', at, status]),
+      [
+        ['first', '/token', 400],
+        ['first', '/token', 200],
+        ['second', ACCOUNT_ACCESS, 201],
+        ['second', ACCOUNT_ACCESS, 401],
+        ['second', ACCOUNT_ACCESS, 201],
+        ['first', '/token', 200],
+      ],
+    );
+    assert.equal(exchanges[2]!.sent, exchanges[0]!.issued, "the second process took the first one's nonce");
+    assert.equal(exchanges[5]!.sent, exchanges[3]!.issued, "the first process took the second one's nonce");
+    // Nothing but what any request stores (tokens, consents' rows, replay entries): the nonces are nowhere.
+    const written = await db.selectFrom('oidc_model').select(['model', 'payload']).where('created_at', '>=', startedAt).execute();
+    assert.deepEqual([...new Set(written.map((row) => row.model))].toSorted(), ['ClientCredentials', 'ReplayDetection']);
+    const stored = JSON.stringify(written.map((row) => row.payload));
+    assert.ok(!stored.includes(exchanges[0]!.issued!) && !stored.includes(exchanges[3]!.issued!));
   });
 
   test('SIGTERM: the listener closes at once, the in-flight request still completes, the process exits 0', async () => {
