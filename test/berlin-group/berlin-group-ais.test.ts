@@ -2,18 +2,15 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { type Agent, fetch } from 'undici';
+import type { Agent } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { authoriseConsent } from '../../src/consents/consent-service.ts';
 import { openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import { KyselyAdapter } from '../../src/store/adapter.ts';
-import { issueCertificate } from '../../src/http/dev-pki.ts';
-import { openApiDocument } from '../../src/openapi/document.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { createTestCustomer } from '../support/customers.ts';
+import { assertDescribed, bgCaller, qwacAgent } from '../support/berlin-group.ts';
 
 /**
  * The Berlin Group AIS consent resource on a real Assent: real Postgres, real TLS, TPPs known only by a
@@ -49,41 +46,9 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
   let base: string;
   const agents: Record<'aisp' | 'other' | 'pispOnly' | 'none', Agent> = {} as never;
 
-  const qwacAgent = async (organizationId: string, roles: Psd2Role[]) =>
-    tlsAgent(
-      assent.ca.certPem,
-      await issueCertificate(assent.ca, {
-        subject: `CN=${organizationId},organizationIdentifier=${organizationId},O=Kontoblick GmbH,C=DE`,
-        usage: 'client',
-        psd2: { roles: roles as ('PSP_AI' | 'PSP_PI')[], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
-      }),
-    );
+  const qwac = (organizationId: string, roles: Psd2Role[]) => qwacAgent(assent, organizationId, roles, 'Kontoblick GmbH');
 
-  const call = async (
-    agent: Agent,
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; body?: string; requestId?: string | null } = {},
-  ) => {
-    const requestId = options.requestId === undefined ? randomUUID() : options.requestId;
-    const response = await fetch(`${base}${path}`, {
-      method,
-      dispatcher: agent,
-      headers: {
-        ...(requestId !== null && { 'X-Request-ID': requestId }),
-        ...(options.body !== undefined && { 'Content-Type': 'application/json' }),
-        ...options.headers,
-      },
-      body: options.body,
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text ? (JSON.parse(text) as BgAnswer) : undefined,
-      requestId,
-    };
-  };
+  const call = bgCaller<BgAnswer>(() => base);
 
   const create = (agent: Agent, overrides: Record<string, unknown> = {}) =>
     call(agent, 'POST', '/v1/consents', {
@@ -99,31 +64,17 @@ describe('Berlin Group AIS consents over mTLS with a QWAC', () => {
     return Number(row.count);
   };
 
-  /** A real answer checked against the OpenAPI document's schema for its operation and status. */
-  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) => {
-    const document = openApiDocument(assent.provider.issuer) as unknown as {
-      components: object;
-      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
-    };
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats.default(ajv);
-    ajv.addSchema({ $id: 'openapi', components: document.components });
-    const declared = document.paths[template]?.[method]?.responses[String(answer.status)];
-    assert.ok(declared, `${method} ${template} declares ${answer.status}`);
-    const schema = declared.content?.['application/json']?.schema;
-    if (answer.body === undefined) return assert.equal(schema, undefined);
-    const validate = ajv.getSchema(`openapi${schema!.$ref}`)!;
-    assert.ok(validate(answer.body), `${method} ${template} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
-  };
+  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) =>
+    assertDescribed(assent.provider.issuer, method, template, answer);
 
   const tppRows = async () => (await assent.db.selectFrom('tpp').select('client_id').execute()).length;
 
   before(async () => {
     assent = await startTestAssent();
     base = `https://localhost:${assent.port}`;
-    agents.aisp = await qwacAgent('PSDDE-BAFIN-123456', ['PSP_AI']);
-    agents.other = await qwacAgent('PSDDE-BAFIN-654321', ['PSP_AI', 'PSP_PI']);
-    agents.pispOnly = await qwacAgent('PSDDE-BAFIN-777777', ['PSP_PI']);
+    agents.aisp = await qwac('PSDDE-BAFIN-123456', ['PSP_AI']);
+    agents.other = await qwac('PSDDE-BAFIN-654321', ['PSP_AI', 'PSP_PI']);
+    agents.pispOnly = await qwac('PSDDE-BAFIN-777777', ['PSP_PI']);
     agents.none = tlsAgent(assent.ca.certPem);
   });
   after(async () => {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { sql } from 'kysely';
-import { type Agent, fetch } from 'undici';
+import type { Agent } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import type { DecoupledRequestNotice } from '../../src/ciba/authentication-device.ts';
 import { openAccount } from '../../src/customers/account-directory.ts';
-import { issueCertificate } from '../../src/http/dev-pki.ts';
-import { openApiDocument } from '../../src/openapi/document.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { DeviceApp } from '../support/ciba.ts';
@@ -17,6 +13,7 @@ import { CustomerAgent } from '../support/customer-agent.ts';
 import { pageText, signInToDashboard } from '../support/dashboard.ts';
 import { createTestCustomer, oneTimeCode, type TestCustomer } from '../support/customers.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
+import { assertDescribed, bgCaller, qwacAgent } from '../support/berlin-group.ts';
 
 /**
  * The Berlin Group authorisation sub-resources of an AIS consent on a real Assent (real Postgres, real TLS,
@@ -83,30 +80,9 @@ describe('Berlin Group authorisation sub-resources and the decoupled approach', 
   let girokonto: { id: string; iban: string };
   let tagesgeld: { id: string; iban: string };
 
-  const qwacAgent = async (organizationId: string, roles: Psd2Role[]) =>
-    tlsAgent(
-      assent.ca.certPem,
-      await issueCertificate(assent.ca, {
-        subject: `CN=${organizationId},organizationIdentifier=${organizationId},O=Kontoblick GmbH,C=DE`,
-        usage: 'client',
-        psd2: { roles: roles as ('PSP_AI' | 'PSP_PI')[], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
-      }),
-    );
+  const qwac = (organizationId: string, roles: Psd2Role[]) => qwacAgent(assent, organizationId, roles, 'Kontoblick GmbH');
 
-  const call = async (agent: Agent, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      dispatcher: agent,
-      headers: {
-        'X-Request-ID': randomUUID(),
-        ...(options.body !== undefined && { 'Content-Type': 'application/json' }),
-        ...options.headers,
-      },
-      ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as BgAnswer) : undefined };
-  };
+  const call = bgCaller<BgAnswer>(() => base);
 
   const create = (headers: Record<string, string> = { 'TPP-Redirect-URI': REDIRECT }, overrides: Record<string, unknown> = {}) =>
     call(agents.aisp, 'POST', '/v1/consents', { headers, body: { ...body, ...overrides } });
@@ -131,22 +107,8 @@ describe('Berlin Group authorisation sub-resources and the decoupled approach', 
       ).count,
     );
 
-  /** A real answer checked against the OpenAPI document's schema for its operation and status. */
-  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) => {
-    const document = openApiDocument(assent.provider.issuer) as unknown as {
-      components: object;
-      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
-    };
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats.default(ajv);
-    ajv.addSchema({ $id: 'openapi', components: document.components });
-    const declared = document.paths[template]?.[method]?.responses[String(answer.status)];
-    assert.ok(declared, `${method} ${template} declares ${answer.status}`);
-    const schema = declared.content?.['application/json']?.schema;
-    if (answer.body === undefined) return assert.equal(schema, undefined);
-    const validate = ajv.getSchema(`openapi${schema!.$ref}`)!;
-    assert.ok(validate(answer.body), `${method} ${template} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
-  };
+  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) =>
+    assertDescribed(assent.provider.issuer, method, template, answer);
 
   /** The pending request of this consent on the customer's device. */
   const pendingFor = async (consentId: string) => {
@@ -165,9 +127,9 @@ describe('Berlin Group authorisation sub-resources and the decoupled approach', 
       },
     );
     base = `https://localhost:${assent.port}`;
-    agents.aisp = await qwacAgent(AISP, ['PSP_AI']);
-    agents.other = await qwacAgent('PSDDE-BAFIN-113355', ['PSP_AI']);
-    agents.pispOnly = await qwacAgent('PSDDE-BAFIN-998877', ['PSP_PI']);
+    agents.aisp = await qwac(AISP, ['PSP_AI']);
+    agents.other = await qwac('PSDDE-BAFIN-113355', ['PSP_AI']);
+    agents.pispOnly = await qwac('PSDDE-BAFIN-998877', ['PSP_PI']);
     customer = await createTestCustomer(assent.db);
     const account = async (name: string, accountSubtype: 'CurrentAccount' | 'Savings') => {
       const identification = iban();

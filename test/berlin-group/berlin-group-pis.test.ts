@@ -2,23 +2,20 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Eta } from 'eta';
-import addFormats from 'ajv-formats';
-import { type Agent, fetch } from 'undici';
+import type { Agent } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { bankDateOf } from '../../src/berlin-group/bg-bank-time.ts';
 import { authoriseConsent, getConsent, rejectConsent, revokeConsent } from '../../src/consents/consent-service.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { paymentDetails } from '../../src/interactions/consent-details.ts';
-import { openApiDocument } from '../../src/openapi/document.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
 import { KyselyAdapter } from '../../src/store/adapter.ts';
 import { wordingFor } from '../../src/wording/wording.ts';
-import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
+import { type TestAssent, startTestAssent } from '../support/assent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { TestResourceServer } from '../support/resource-server.ts';
+import { assertDescribed, bgCaller, qwacAgent } from '../support/berlin-group.ts';
 
 /**
  * Berlin Group payment initiation on a real Assent: real Postgres, real TLS, TPPs known only by a
@@ -58,36 +55,9 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
   let debtor: { customerId: string; account: BankAccount };
   const agents: Record<'pisp' | 'other' | 'aispOnly', Agent> = {} as never;
 
-  const qwacAgent = async (organizationId: string, roles: Psd2Role[]) =>
-    tlsAgent(
-      assent.ca.certPem,
-      await issueCertificate(assent.ca, {
-        subject: `CN=${organizationId},organizationIdentifier=${organizationId},O=Zahlfix GmbH,C=DE`,
-        usage: 'client',
-        psd2: { roles: roles as ('PSP_AI' | 'PSP_PI')[], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
-      }),
-    );
+  const qwac = (organizationId: string, roles: Psd2Role[]) => qwacAgent(assent, organizationId, roles, 'Zahlfix GmbH');
 
-  const call = async (
-    agent: Agent,
-    method: string,
-    path: string,
-    options: { headers?: Record<string, string>; body?: string; requestId?: string | null } = {},
-  ) => {
-    const requestId = options.requestId === undefined ? randomUUID() : options.requestId;
-    const response = await fetch(`${base}${path}`, {
-      method,
-      dispatcher: agent,
-      headers: {
-        ...(requestId !== null && { 'X-Request-ID': requestId }),
-        ...(options.body !== undefined && { 'Content-Type': 'application/json' }),
-        ...options.headers,
-      },
-      body: options.body,
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as BgAnswer) : undefined, requestId };
-  };
+  const call = bgCaller<BgAnswer>(() => base);
 
   const PRESENT = { 'TPP-Redirect-URI': REDIRECT, 'PSU-IP-Address': '192.0.2.1' };
 
@@ -107,22 +77,8 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
       ).count,
     );
 
-  /** A real answer checked against the OpenAPI document's schema for its operation and status. */
-  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) => {
-    const document = openApiDocument(assent.provider.issuer) as unknown as {
-      components: object;
-      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
-    };
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats.default(ajv);
-    ajv.addSchema({ $id: 'openapi', components: document.components });
-    const declared = document.paths[template]?.[method]?.responses[String(answer.status)];
-    assert.ok(declared, `${method} ${template} declares ${answer.status}`);
-    const schema = declared.content?.['application/json']?.schema;
-    if (answer.body === undefined) return assert.equal(schema, undefined);
-    const validate = ajv.getSchema(`openapi${schema!.$ref}`)!;
-    assert.ok(validate(answer.body), `${method} ${template} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
-  };
+  const described = (method: string, template: string, answer: { status: number; body?: BgAnswer }) =>
+    assertDescribed(assent.provider.issuer, method, template, answer);
 
   /** The customer authorises the payment from their EUR account, in a grant holding one access token. */
   const authorise = async (paymentId: string) => {
@@ -142,9 +98,9 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
   before(async () => {
     assent = await startTestAssent();
     base = `https://localhost:${assent.port}`;
-    agents.pisp = await qwacAgent(PISP, ['PSP_PI']);
-    agents.other = await qwacAgent('PSDDE-BAFIN-535353', ['PSP_AI', 'PSP_PI']);
-    agents.aispOnly = await qwacAgent('PSDDE-BAFIN-646464', ['PSP_AI']);
+    agents.pisp = await qwac(PISP, ['PSP_PI']);
+    agents.other = await qwac('PSDDE-BAFIN-535353', ['PSP_AI', 'PSP_PI']);
+    agents.aispOnly = await qwac('PSDDE-BAFIN-646464', ['PSP_AI']);
     bank = await TestResourceServer.create(assent);
     const customer = await createTestCustomer(assent.db);
     const account = await openAccount(assent.db, {
