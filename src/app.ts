@@ -8,6 +8,7 @@ import { type Dashboard, mountDashboard } from './dashboard/dashboard.ts';
 import { endDashboardSessionOnSignOut } from './dashboard/sign-out-everywhere.ts';
 import { bankApiRouter } from './bank/bank-router.ts';
 import { berlinGroupApi } from './berlin-group/bg-api.ts';
+import { bankCalendar } from './berlin-group/bg-bank-time.ts';
 import type { DecoupledDevice } from './consents/consent-authorisation.ts';
 import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
 import { BG_PREFIX } from './berlin-group/routes.ts';
@@ -148,6 +149,7 @@ export function createApp(deps: AppDeps): Koa {
     issuer: provider.issuer,
     eidasTpp: deps.eidasTpp,
     decoupled: deps.decoupledDevice,
+    calendar: bankCalendar(deps.bankTimeZone),
   });
   const providerCallback = provider.callback();
 

@@ -3,7 +3,6 @@ import type { Consent } from '../consents/consent.ts';
 import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consents/consent-service.ts';
 import type { Db } from '../db/connect.ts';
 import { readJsonBody } from '../http/json-body.ts';
-import { bankDateOf } from './bg-bank-time.ts';
 import { authorisationIn, type BgRouteState, mountAuthorisationRoutes, scaCapabilities } from './bg-authorisation-routes.ts';
 import { accessConsentDraftOf, consentCreatedBody, consentInformationBody, consentStatusBody } from './bg-consent-mapping.ts';
 import { parseConsentRequest } from './bg-consent-request.ts';
@@ -48,9 +47,9 @@ export function aisRouter(deps: BgRouterDeps): Router {
   routes.eidas('createConsent', readBgHeaders, async (ctx) => {
     const headers = ctx.state.bgHeaders;
     const clientId = ctx.state.eidasClientId;
-    const asked = parseConsentRequest(await readJsonBody(ctx), bankDateOf(new Date()));
+    const asked = parseConsentRequest(await readJsonBody(ctx), deps.calendar.dateOf(new Date()));
     const approach = chooseScaApproach(headers, scaCapabilities(deps));
-    const draft = accessConsentDraftOf(asked, headers);
+    const draft = accessConsentDraftOf(asked, headers, deps.calendar);
     const implicit = headers.tppExplicitAuthorisationPreferred ? undefined : await authorisationIn(deps, approach, headers, clientId);
     const { consent, authorisation } = await createConsent(db, { clientId, draft, ...(implicit && { authorisation: implicit.start }) });
     implicit?.afterCommit();
@@ -64,7 +63,7 @@ export function aisRouter(deps: BgRouterDeps): Router {
   });
 
   routes.eidas('getConsentInformation', readBgHeaders, async (ctx) => {
-    ctx.body = consentInformationBody(await ownConsent(db, ctx.state.eidasClientId, ctx.params.consentId));
+    ctx.body = consentInformationBody(await ownConsent(db, ctx.state.eidasClientId, ctx.params.consentId), deps.calendar);
   });
 
   routes.eidas('getConsentStatus', readBgHeaders, async (ctx) => {

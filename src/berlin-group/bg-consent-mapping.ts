@@ -1,5 +1,5 @@
 import type { BgHref } from './bg-error.ts';
-import { bankDateOf, endOfBankDate, lastBankDateBefore } from './bg-bank-time.ts';
+import type { BankCalendar } from './bg-bank-time.ts';
 import { type BgAccess, type BgConsentRequest, MAX_VALID_UNTIL } from './bg-consent-request.ts';
 import type { IbanAccountReference } from './bg-fields.ts';
 import type { BgHeaders } from './bg-headers.ts';
@@ -51,12 +51,12 @@ export function readsOf(access: BgAccess): Read[] {
 }
 
 /** The draft of a consent as requested, its validUntil (as granted) ending with that bank date. */
-export function accessConsentDraftOf(request: BgConsentRequest, headers: BgHeaders): AccessConsentDraft {
+export function accessConsentDraftOf(request: BgConsentRequest, headers: BgHeaders, calendar: BankCalendar): AccessConsentDraft {
   return {
     type: 'account_access',
     standard: 'berlin_group',
     reads: readsOf(request.access),
-    expiresAt: endOfBankDate(request.validUntil),
+    expiresAt: calendar.endOf(request.validUntil),
     transactionFrom: null,
     transactionTo: null,
     recurring: request.recurringIndicator,
@@ -119,14 +119,18 @@ export interface BgConsentInformation {
 }
 
 /** GET /v1/consents/{consentId}: validUntil as granted, lastActionDate the bank date of the last status change. */
-export function consentInformationBody(consent: AccessConsent, links?: Record<string, BgHref>): BgConsentInformation {
+export function consentInformationBody(
+  consent: AccessConsent,
+  calendar: BankCalendar,
+  links?: Record<string, BgHref>,
+): BgConsentInformation {
   return {
     access: bgAccessOf(consent.reads),
     recurringIndicator: consent.recurring,
     // A Berlin Group consent always has both (accessConsentDraftOf); the model allows neither to be missing elsewhere.
-    validUntil: consent.expiresAt === null ? MAX_VALID_UNTIL : lastBankDateBefore(consent.expiresAt),
+    validUntil: consent.expiresAt === null ? MAX_VALID_UNTIL : calendar.lastDateBefore(consent.expiresAt),
     frequencyPerDay: consent.frequencyPerDay ?? 0,
-    lastActionDate: bankDateOf(consent.statusUpdatedAt),
+    lastActionDate: calendar.dateOf(consent.statusUpdatedAt),
     consentStatus: bgConsentStatusOf(consent.status, consent.endedBy),
     ...(links && { _links: links }),
   };

@@ -5,12 +5,15 @@ import { type DeclaredRoutes, declaredRoutes } from '../http/declared-routes.ts'
 import { assertRole } from '../tpp/eidas-identity.ts';
 import type { EidasState, EidasTppMiddleware } from '../tpp/eidas-middleware.ts';
 import type { BgScaDeps } from './bg-authorisation-routes.ts';
+import type { BankCalendar } from './bg-bank-time.ts';
 
 /** What every Berlin Group router is built with. `issuer` also gives a created resource's Location. */
 export interface BgRouterDeps extends BgScaDeps {
   logger: Logger;
   /** Identifies the TPP by its QWAC (tpp/eidas-middleware.ts). */
   eidasTpp: EidasTppMiddleware;
+  /** The bank's calendar (BANK_TIME_ZONE): validUntil, lastActionDate, requestedExecutionDate. */
+  calendar: BankCalendar;
 }
 
 /**

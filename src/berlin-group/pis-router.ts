@@ -4,7 +4,6 @@ import { createConsent, getConsentForClient, withdrawPendingConsentForClient } f
 import type { Db } from '../db/connect.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import type { EidasState } from '../tpp/eidas-middleware.ts';
-import { bankDateOf } from './bg-bank-time.ts';
 import { authorisationIn, mountAuthorisationRoutes, scaCapabilities } from './bg-authorisation-routes.ts';
 import { BgError } from './bg-error.ts';
 import { type BgHeaderState, readBgHeaders } from './bg-headers.ts';
@@ -79,7 +78,7 @@ export function pisRouter(deps: BgRouterDeps): Router {
   routes.eidas('initiatePayment', readBgHeaders, requirePsuIpAddress, async (ctx) => {
     const headers = ctx.state.bgHeaders;
     const product = paymentProductOf(ctx.params.paymentProduct ?? '');
-    const asked = parsePaymentRequest(product, await readJsonBody(ctx), bankDateOf(new Date()));
+    const asked = parsePaymentRequest(product, await readJsonBody(ctx), deps.calendar.dateOf(new Date()));
     const clientId = ctx.state.eidasClientId;
     const approach = chooseScaApproach(headers, scaCapabilities(sca));
     const draft = paymentConsentDraftOf(product, asked, headers);

@@ -6,7 +6,7 @@ import {
   authorisationStartedBody,
   scaStatusBody,
 } from '../../src/berlin-group/bg-authorisations.ts';
-import { addDays, bankDateOf, endOfBankDate, lastBankDateBefore, startOfBankDate } from '../../src/berlin-group/bg-bank-time.ts';
+import { addDays, bankCalendar } from '../../src/berlin-group/bg-bank-time.ts';
 import {
   accessConsentDraftOf,
   bgAccessOf,
@@ -43,19 +43,22 @@ const REQUEST_ID = '99391c7e-ad88-49ec-a2ad-99ddcb1f7721';
 const ISSUER = 'https://assent.example';
 const headers = (extra: Record<string, string> = {}) => parseBgHeaders({ 'x-request-id': REQUEST_ID, ...extra });
 
+/** A German bank's calendar (BANK_TIME_ZONE=Europe/Berlin). */
+const BERLIN = bankCalendar('Europe/Berlin');
+
 describe("the bank's calendar (Europe/Berlin)", () => {
   test('a bank date starts at midnight Berlin time, summer and winter', () => {
-    assert.equal(startOfBankDate('2026-12-07').toISOString(), '2026-12-06T23:00:00.000Z');
-    assert.equal(startOfBankDate('2026-07-01').toISOString(), '2026-06-30T22:00:00.000Z');
+    assert.equal(BERLIN.startOf('2026-12-07').toISOString(), '2026-12-06T23:00:00.000Z');
+    assert.equal(BERLIN.startOf('2026-07-01').toISOString(), '2026-06-30T22:00:00.000Z');
     // The days of the clock changes: 23 and 25 hours long.
-    assert.equal(endOfBankDate('2026-03-29').getTime() - startOfBankDate('2026-03-29').getTime(), 23 * 3600_000);
-    assert.equal(endOfBankDate('2026-10-25').getTime() - startOfBankDate('2026-10-25').getTime(), 25 * 3600_000);
+    assert.equal(BERLIN.endOf('2026-03-29').getTime() - BERLIN.startOf('2026-03-29').getTime(), 23 * 3600_000);
+    assert.equal(BERLIN.endOf('2026-10-25').getTime() - BERLIN.startOf('2026-10-25').getTime(), 25 * 3600_000);
   });
 
   test('the bank date of an instant, and the last date before an end', () => {
-    assert.equal(bankDateOf(new Date('2026-12-06T23:30:00Z')), '2026-12-07');
-    assert.equal(bankDateOf(new Date('2026-12-06T22:59:59Z')), '2026-12-06');
-    assert.equal(lastBankDateBefore(endOfBankDate('2027-02-28')), '2027-02-28');
+    assert.equal(BERLIN.dateOf(new Date('2026-12-06T23:30:00Z')), '2026-12-07');
+    assert.equal(BERLIN.dateOf(new Date('2026-12-06T22:59:59Z')), '2026-12-06');
+    assert.equal(BERLIN.lastDateBefore(BERLIN.endOf('2027-02-28')), '2027-02-28');
     assert.equal(addDays('2026-12-31', 1), '2027-01-01');
     assert.equal(addDays('2028-02-28', 1), '2028-02-29');
     assert.equal(addDays('9999-12-31', 1), '10000-01-01');
@@ -244,7 +247,7 @@ const consentBody = (access: unknown, overrides: Record<string, unknown> = {}) =
 });
 
 const stored = (overrides: Partial<AccessConsent & ConsentState> = {}): AccessConsent & ConsentState => {
-  const { standard, ...draft } = accessConsentDraftOf(parseConsentRequest(consentBody({ accounts: [] }), TODAY), headers());
+  const { standard, ...draft } = accessConsentDraftOf(parseConsentRequest(consentBody({ accounts: [] }), TODAY), headers(), BERLIN);
   return {
     ...draft,
     id: 'c1',
@@ -328,7 +331,7 @@ describe('AIS consent mapping', () => {
       consentBody({ accounts: [{ iban: DE }] }, { validUntil: '9999-12-31', combinedServiceIndicator: true }),
       TODAY,
     );
-    const draft = accessConsentDraftOf(request, headers({ 'tpp-redirect-uri': 'https://tpp.example/cb' }));
+    const draft = accessConsentDraftOf(request, headers({ 'tpp-redirect-uri': 'https://tpp.example/cb' }), BERLIN);
     assert.deepEqual(draft, {
       type: 'account_access',
       standard: 'berlin_group',
@@ -353,7 +356,7 @@ describe('AIS consent mapping', () => {
       consentId: 'c1',
       _links: { self: { href: '/v1/consents/c1' } },
     });
-    assert.deepEqual(consentInformationBody(stored({ status: 'Revoked', endedBy: 'customer' })), {
+    assert.deepEqual(consentInformationBody(stored({ status: 'Revoked', endedBy: 'customer' }), BERLIN), {
       access: { accounts: [] },
       recurringIndicator: true,
       validUntil: '2027-03-01',
@@ -361,14 +364,17 @@ describe('AIS consent mapping', () => {
       lastActionDate: '2026-12-07',
       consentStatus: 'revokedByPsu',
     });
-    assert.equal(consentInformationBody(stored({ statusUpdatedAt: new Date('2026-12-07T23:30:00Z') })).lastActionDate, '2026-12-08');
+    assert.equal(
+      consentInformationBody(stored({ statusUpdatedAt: new Date('2026-12-07T23:30:00Z') }), BERLIN).lastActionDate,
+      '2026-12-08',
+    );
     assert.deepEqual(consentStatusBody({ status: 'Revoked', endedBy: 'tpp' }), { consentStatus: 'terminatedByTpp' });
     const picked = stored({
       status: 'Authorised',
       reads: [{ scope: 'accounts.detail', accounts: [{ scheme: 'iban', identification: NL }] }],
     });
-    assert.deepEqual(consentInformationBody(picked, { self: { href: '/v1/consents/c1' } }).access, { accounts: [{ iban: NL }] });
-    const { _links: links } = consentInformationBody(picked, { self: { href: '/v1/consents/c1' } });
+    assert.deepEqual(consentInformationBody(picked, BERLIN, { self: { href: '/v1/consents/c1' } }).access, { accounts: [{ iban: NL }] });
+    const { _links: links } = consentInformationBody(picked, BERLIN, { self: { href: '/v1/consents/c1' } });
     assert.deepEqual(links, { self: { href: '/v1/consents/c1' } });
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Eta } from 'eta';
 import type { Agent } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
-import { bankDateOf } from '../../src/berlin-group/bg-bank-time.ts';
+import { bankCalendar } from '../../src/berlin-group/bg-bank-time.ts';
 import { authoriseConsent, getConsent, rejectConsent, revokeConsent } from '../../src/consents/consent-service.ts';
 import { type BankAccount, openAccount, postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import { paymentDetails } from '../../src/interactions/consent-details.ts';
@@ -37,6 +37,9 @@ interface BgAnswer {
   _links: Record<string, { href: string }>;
   [field: string]: unknown;
 }
+
+/** The test server's bank day (BANK_TIME_ZONE's default). */
+const bankDate = (instant: Date) => bankCalendar('Europe/London').dateOf(instant);
 
 const sent = {
   endToEndIdentification: 'E2E-2026-0001',
@@ -120,7 +123,7 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
   });
 
   test('a SEPA credit transfer: initiated (RCVD, scaOAuth), stored as a payment of the model, read; authorised (ACTC), not cancellable; consumed by the bank (ACSP)', async () => {
-    const dated = { ...sent, requestedExecutionDate: bankDateOf(new Date(Date.now() + 7 * 86_400_000)) };
+    const dated = { ...sent, requestedExecutionDate: bankDate(new Date(Date.now() + 7 * 86_400_000)) };
     const created = await initiate('sepa-credit-transfers', dated);
     assert.equal(created.status, 201, JSON.stringify(created.body));
     described('post', '/v1/payments/{paymentProduct}', created);
@@ -466,7 +469,7 @@ describe('Berlin Group payment initiation over mTLS with a QWAC', () => {
 
   test('hostile bodies: 400 (FORMAT_ERROR, EXECUTION_DATE_INVALID) or 413, never a 5xx, nothing written', async () => {
     const rows = await count('consent');
-    const today = bankDateOf(new Date());
+    const today = bankDate(new Date());
     const cases: [string, string, string?][] = [
       ['sepa-credit-transfers', JSON.stringify({ ...sent, debtorAccount: { iban: 'DE89370400440532013001' } }), 'debtorAccount.iban'],
       ['sepa-credit-transfers', JSON.stringify({ ...sent, creditorAccount: { iban: 'NL91ABNA0417164301' } }), 'creditorAccount.iban'],

@@ -5,7 +5,7 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import { pino } from 'pino';
 import request from 'supertest';
-import { bankDateOf } from '../../src/berlin-group/bg-bank-time.ts';
+import { bankCalendar } from '../../src/berlin-group/bg-bank-time.ts';
 import {
   accessConsentDraftOf,
   consentCreatedBody,
@@ -28,6 +28,8 @@ import { refuseHostileInput } from '../../src/http/hostile-input.ts';
 
 const ISSUER = 'https://assent.example';
 
+const CALENDAR = bankCalendar('Europe/Berlin');
+
 function bgApp() {
   const consents = new Map<string, AccessConsent & ConsentState>();
   const app = new Koa();
@@ -36,9 +38,9 @@ function bgApp() {
   const router = new Router<BgHeaderState>();
   router.post('/v1/consents', readBgHeaders, async (ctx) => {
     const headers = ctx.state.bgHeaders;
-    const asked = parseConsentRequest(await readJsonBody(ctx), bankDateOf(new Date()));
+    const asked = parseConsentRequest(await readJsonBody(ctx), CALENDAR.dateOf(new Date()));
     const approach = chooseScaApproach(headers, { decoupled: true });
-    const draft = accessConsentDraftOf(asked, headers);
+    const draft = accessConsentDraftOf(asked, headers, CALENDAR);
     const { standard, ...terms } = draft;
     const consent: AccessConsent & ConsentState = {
       ...terms,
@@ -64,7 +66,7 @@ function bgApp() {
     return consent;
   };
   router.get('/v1/consents/:consentId', readBgHeaders, (ctx) => {
-    ctx.body = consentInformationBody(found(ctx.params.consentId!));
+    ctx.body = consentInformationBody(found(ctx.params.consentId!), CALENDAR);
   });
   router.get('/v1/consents/:consentId/status', readBgHeaders, (ctx) => {
     ctx.body = consentStatusBody(found(ctx.params.consentId!));

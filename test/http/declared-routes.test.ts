@@ -24,6 +24,7 @@ import type { ReadinessSources } from '../../src/ops/readiness.ts';
 import { grantsApiRouter } from '../../src/grants/grants-router.ts';
 import { bankApiRouter } from '../../src/bank/bank-router.ts';
 import { aisRouter } from '../../src/berlin-group/ais-router.ts';
+import { bankCalendar } from '../../src/berlin-group/bg-bank-time.ts';
 import { pisRouter } from '../../src/berlin-group/pis-router.ts';
 import { consentApiRouter } from '../../src/consents/api/consent-router.ts';
 import type { AccountDirectory } from '../../src/customers/account-directory.ts';
@@ -191,6 +192,7 @@ test("every row Assent serves itself (servedBy assent or admin) is mounted from 
     longPollSeconds: 1,
     bankTimeZone: 'UTC',
   };
+  const calendar = bankCalendar('UTC');
   const routers = [
     consentApiRouter(deps),
     eventsApiRouter(deps),
@@ -210,8 +212,8 @@ test("every row Assent serves itself (servedBy assent or admin) is mounted from 
     dashboardRouter({ ...deps, ...(stub as DashboardDeps) }),
     deviceRouter({ ...deps, ...(stub as DeviceRouterDeps) }),
     adminRouter({ ...deps, ...(stub as AdminRouterDeps) }),
-    aisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined }),
-    pisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined }),
+    aisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined, calendar }),
+    pisRouter({ ...deps, issuer: 'https://assent.example', eidasTpp: () => stub, decoupled: undefined, calendar }),
   ];
   const layers = routers.flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0));
   const mounted = layers.map((layer) => {
