@@ -7,7 +7,7 @@ import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import { ensureDevPki } from '../http/dev-pki.ts';
 import { readRequestBody } from '../http/request-body.ts';
 import { CertificateInvalid, type EidasTpp, identifyEidasCertificate } from './eidas-identity.ts';
-import { ensureEidasTpp } from './eidas-tpp.ts';
+import { ensureEidasTpp, knownEidasTpp } from './eidas-tpp.ts';
 import { type EidasTrust, loadEidasTrust } from './eidas-trust.ts';
 import { verifyRequestSignature } from './request-signature.ts';
 
@@ -56,6 +56,8 @@ export interface EidasState {
  */
 export type EidasTppMiddleware = (admit?: (tpp: EidasTpp) => void) => Middleware<EidasState>;
 
+const READS = new Set(['GET', 'HEAD']);
+
 export function eidasTppMiddleware(deps: EidasTppDeps): EidasTppMiddleware {
   return (admit) => async (ctx, next) => {
     const presented = deps.presentedCertificate(ctx.req);
@@ -67,8 +69,9 @@ export function eidasTppMiddleware(deps: EidasTppDeps): EidasTppMiddleware {
       verifyRequestSignature({ method: ctx.method, path: ctx.originalUrl, headers: ctx.req.headers, body, qwacTpp: tpp }, trust);
     }
     admit?.(tpp);
-    // Only a request that passed every check may make the TPP's row: a refused one changes nothing.
-    const { clientId } = await ensureEidasTpp(deps.db, tpp);
+    // Only a request that passed every check may make the TPP's row: a refused one changes nothing, and
+    // one that only reads never writes.
+    const clientId = READS.has(ctx.method) ? await knownEidasTpp(deps.db, tpp) : (await ensureEidasTpp(deps.db, tpp)).clientId;
     ctx.state.eidasTpp = tpp;
     ctx.state.eidasClientId = clientId;
     await next();

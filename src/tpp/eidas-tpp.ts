@@ -44,6 +44,17 @@ function refuseUnlessActive(row: TppRow): void {
 }
 
 /**
+ * The client id of a TPP known by its certificate, for a request that only reads (GETs never write): its
+ * row is checked (a suspended TPP is refused) but never made. A TPP never seen before has nothing to read
+ * yet, and its first request that writes makes its row.
+ */
+export async function knownEidasTpp(db: Db, tpp: EidasTpp): Promise<string> {
+  const known = await findTpp(db, tpp.organizationId);
+  if (known) refuseUnlessActive(known);
+  return tpp.organizationId;
+}
+
+/**
  * The TPP's row and its client, made on its first contact in one transaction with its
  * `tpp.first_contact` audit event; however many first contacts race, one row and one event. A suspended
  * or deleted TPP is refused (certificate_blocked, Berlin Group CERTIFICATE_BLOCKED).

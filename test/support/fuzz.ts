@@ -280,7 +280,7 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
   };
 
-  // A Berlin Group TPP known by its QWAC, its first contact made now (the tpp row is not the fuzz's change).
+  // A Berlin Group TPP known by its QWAC, its first contact (a consent, which makes its row) made now: not the fuzz's change.
   const qwac = tlsAgent(
     assent.ca.certPem,
     await issueCertificate(assent.ca, {
@@ -289,14 +289,20 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       psd2: { roles: ['PSP_AI', 'PSP_PI'], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
     }),
   );
-  await send(`${BG_PREFIX}/consents/${crypto.randomUUID()}`, { agent: qwac, headers: bgHeaders() });
   const bgConsent = {
-    access: { accounts: [{ iban: 'DE89370400440532013000' }], balances: [] },
+    access: { accounts: [{ iban: 'DE89370400440532013000' }], balances: [{ iban: 'DE89370400440532013000' }] },
     recurringIndicator: true,
     validUntil: '9999-12-31',
     frequencyPerDay: 4,
     combinedServiceIndicator: false,
   };
+  const firstContact = await send(`${BG_PREFIX}/consents`, {
+    method: 'POST',
+    agent: qwac,
+    headers: { 'content-type': 'application/json', ...bgHeaders() },
+    body: JSON.stringify(bgConsent),
+  });
+  if (firstContact.status !== 201) throw new Error(`the Berlin Group first contact failed: ${firstContact.status} ${firstContact.body}`);
   const bgPayment = {
     debtorAccount: { iban: 'DE89370400440532013000' },
     instructedAmount: { currency: 'EUR', amount: '12.34' },

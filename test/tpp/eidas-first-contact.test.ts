@@ -81,7 +81,8 @@ describe('eIDAS TPPs on first contact: one row, one audit event, over real TLS a
     qwac: PemPair | undefined,
     init: { method?: string; headers?: Record<string, string>; body?: Uint8Array } = {},
   ) {
-    const response = await fetch(`https://localhost:${port}/v1/consents`, { ...init, dispatcher: agentFor(qwac) });
+    // POST by default: a first contact that only reads makes no row (GETs never write).
+    const response = await fetch(`https://localhost:${port}/v1/consents`, { method: 'POST', ...init, dispatcher: agentFor(qwac) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
@@ -129,11 +130,28 @@ describe('eIDAS TPPs on first contact: one row, one audit event, over real TLS a
     );
   });
 
+  test('a first contact that only reads (GET) is answered and writes nothing; after the TPP is known, a suspended one is refused on GETs too', async () => {
+    const qwac = await qwacOf('PSDDE-BAFIN-100099');
+    const read = await call(mtlsPort, qwac, { method: 'GET' });
+    assert.deepEqual(read, {
+      status: 200,
+      body: { organizationId: 'PSDDE-BAFIN-100099', roles: ['PSP_AI', 'PSP_IC'], clientId: 'PSDDE-BAFIN-100099' },
+    });
+    assert.deepEqual(await tppRows('PSDDE-BAFIN-100099'), [], 'no row');
+    assert.deepEqual(await auditHistory(db, 'tpp', 'PSDDE-BAFIN-100099'), [], 'no audit event');
+    assert.equal((await call(mtlsPort, qwac)).status, 200, 'a POST makes it known');
+    await suspendTpp(db, 'PSDDE-BAFIN-100099', { reason: 'fraud', actor: OPERATOR });
+    assert.equal((await call(mtlsPort, qwac, { method: 'GET' })).body.code, 'certificate_blocked');
+  });
+
   test('32 concurrent first contacts of one TPP: all answered, exactly one row and one audit event', async () => {
     const qwac = await qwacOf('PSDDE-BAFIN-100032');
     const agent = agentFor(qwac);
     const answers = await Promise.all(
-      Array.from({ length: 32 }, async () => (await fetch(`https://localhost:${mtlsPort}/v1/consents`, { dispatcher: agent })).status),
+      Array.from(
+        { length: 32 },
+        async () => (await fetch(`https://localhost:${mtlsPort}/v1/consents`, { method: 'POST', dispatcher: agent })).status,
+      ),
     );
     assert.deepEqual(answers, Array(32).fill(200));
     assert.equal((await tppRows('PSDDE-BAFIN-100032')).length, 1);
@@ -176,6 +194,7 @@ describe('eIDAS TPPs on first contact: one row, one audit event, over real TLS a
   test('behind a trusted proxy: the forwarded QWAC identifies the TPP', async () => {
     const qwac = await qwacOf('PSDDE-BAFIN-100005');
     const response = await fetch(`http://127.0.0.1:${proxyPort}/v1/consents`, {
+      method: 'POST',
       headers: { 'x-client-cert': encodeURIComponent(qwac.certPem) },
     });
     assert.equal(response.status, 200);
