@@ -41,8 +41,14 @@ test('connections made while the server starts are refused or answered, never le
           headers: { connection: 'close' },
         }).then(
           (response) => (response.status === 200 ? 'answered' : assert.fail(`status ${response.status}`)),
+          // A reset is a refusal too: start-up's port check listens for an instant (listen-check.ts
+          // checkPortsFree), and a connection that lands in that instant is reset when it closes.
           (error: Error & { cause?: { code?: string } }) =>
-            error.cause?.code === 'ECONNREFUSED' ? 'refused' : error.name === 'TimeoutError' ? 'hung' : Promise.reject(error),
+            error.cause?.code === 'ECONNREFUSED' || error.cause?.code === 'ECONNRESET'
+              ? 'refused'
+              : error.name === 'TimeoutError'
+                ? 'hung'
+                : Promise.reject(error),
         ),
       );
       await sleep(20);
