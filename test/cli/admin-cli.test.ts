@@ -208,6 +208,7 @@ test('CLI manners: help for the tool and each command, usage errors exit 2', asy
   const search = await admin(env, 'help', 'consent:search');
   assert.match(search.stdout, /\n  --customer <value>  customer id or username\n/);
   assert.match(search.stdout, /\n  --status <value> +one of AwaitingAuthorisation, Authorised, Rejected, Revoked, Expired, Consumed\n/);
+  assert.match(search.stdout, /\n  --type <value> +one of account_access, domestic_payment, funds_confirmation, domestic_vrp\n/);
   assert.match(search.stdout, /\n  --from <value> +created at or after: a day \(2026-12-01\), .*today or yesterday/);
   assert.match(search.stdout, /\n  --limit <value> +a number from 1 to 1000; default 100\n/);
   assert.match((await admin(env, 'help', 'tpp:suspend')).stdout, /\n  --reason <value>  why, in words, for the audit trail/);

@@ -5,10 +5,9 @@ import { ConsentNotFound } from '../../consents/consent-errors.ts';
 import { getConsent, revokeConsent, searchConsents } from '../../consents/consent-service.ts';
 import { CONSENT_STATUSES, IllegalConsentTransition } from '../../consents/consent-status.ts';
 import { lookUpCustomer } from '../../customers/customer-administration.ts';
-import { CONSENT_STANDARDS } from '../../protocol/consent-types.ts';
+import { CONSENT_STANDARDS, CONSENT_TYPES } from '../../protocol/consent-types.ts';
 import { actorOf, AdminError, operation, reasonField } from '../admin-operation.ts';
 
-const CONSENT_TYPES = ['account_access', 'domestic_payment', 'funds_confirmation'] as const;
 const consentId = z.uuid().describe('the consent id');
 
 const search = operation({
