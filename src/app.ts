@@ -12,7 +12,7 @@ import { bankCalendar } from './berlin-group/bg-bank-time.ts';
 import type { DecoupledDevice } from './consents/consent-authorisation.ts';
 import { bgEdgeRefusal } from './berlin-group/bg-error.ts';
 import { BG_PREFIX } from './berlin-group/routes.ts';
-import { consentApiRouter } from './consents/api/consent-router.ts';
+import { consentApiRouter } from './consent-api/consent-router.ts';
 import type { AccountDirectory } from './customers/account-directory.ts';
 import type { CustomerAuthentication } from './customers/authentication.ts';
 import type { Db } from './db/connect.ts';

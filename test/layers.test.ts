@@ -26,11 +26,9 @@ async function layerMap(): Promise<Map<string, number>> {
   );
 }
 
-/** The layer unit of a file under src/: its top folder (consents/api counts on its own) or the file itself. */
+/** The layer unit of a file under src/: its top folder or the file itself. */
 function unitOf(file: string): string {
-  const parts = path.relative(src, file).split(path.sep);
-  if (parts.length === 1) return parts[0]!;
-  return parts[0] === 'consents' && parts[1] === 'api' ? 'consents/api' : parts[0]!;
+  return path.relative(src, file).split(path.sep)[0]!;
 }
 
 /** Every relative module a file names: static imports and re-exports, side-effect imports, import(). */
@@ -122,8 +120,8 @@ test('the check catches an upward arrow, a sibling arrow and every import form',
   const layers = await layerMap();
   assert.deepEqual(wrongArrows([{ from: at('store/adapter.ts'), to: at('consents/consent-service.ts') }], layers).length, 1);
   assert.deepEqual(wrongArrows([{ from: at('tpp/tpp-service.ts'), to: at('consents/consent.ts') }], layers).length, 1);
-  assert.deepEqual(wrongArrows([{ from: at('bank/bank-router.ts'), to: at('consents/api/consent-router.ts') }], layers).length, 1);
-  assert.deepEqual(wrongArrows([{ from: at('consents/api/consent-router.ts'), to: at('consents/consent.ts') }], layers), []);
+  assert.deepEqual(wrongArrows([{ from: at('bank/bank-router.ts'), to: at('consent-api/consent-router.ts') }], layers).length, 1);
+  assert.deepEqual(wrongArrows([{ from: at('consent-api/consent-router.ts'), to: at('consents/consent.ts') }], layers), []);
   const text =
     "import a from './a.ts';\nimport {\n  b,\n} from '../b.ts';\nexport { c } from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'koa';";
   assert.deepEqual(importsOf(text), ['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts']);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accessRecorded, accessRequest } from '../bank/consent-access-route.ts';
 import { paymentRequest } from '../bank/vrp-payment-route.ts';
-import { domesticVrpResponse } from '../consents/api/vrp-responses.ts';
+import { domesticVrpResponse } from '../consent-api/vrp-responses.ts';
 import { CONSENT_STATUSES } from '../consents/consent-status.ts';
 import { MERCHANT_CONTEXTS, VRP_PURPOSES } from '../consents/vrp/vrp-terms.ts';
 import {

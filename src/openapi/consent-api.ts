@@ -1,6 +1,6 @@
-import { CONSENT_RESOURCES } from '../consents/api/consent-resources.ts';
-import { obErrorResponse } from '../consents/api/ob-responses.ts';
-import { vrpFundsConfirmationRequest, vrpFundsConfirmationResponse } from '../consents/api/vrp-funds-confirmation.ts';
+import { CONSENT_RESOURCES } from '../consent-api/consent-resources.ts';
+import { obErrorResponse } from '../consent-api/ob-responses.ts';
+import { vrpFundsConfirmationRequest, vrpFundsConfirmationResponse } from '../consent-api/vrp-funds-confirmation.ts';
 import { consentOperationIds } from '../protocol/routes.ts';
 import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 

@@ -1,5 +1,5 @@
-import { V4_CONSENT_RESOURCES } from '../consents/api/ob-v4-consent-routes.ts';
-import { obV4ErrorResponse } from '../consents/api/ob-v4-responses.ts';
+import { V4_CONSENT_RESOURCES } from '../consent-api/ob-v4-consent-routes.ts';
+import { obV4ErrorResponse } from '../consent-api/ob-v4-responses.ts';
 import { consentOperationIds, UK_OB_V4_CONSENT_TYPES, UK_OB_V4_DELETABLE } from '../protocol/routes.ts';
 import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 import { INTERACTION_ID, RESPONSE_HEADERS } from './consent-api.ts';

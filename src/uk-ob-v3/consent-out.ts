@@ -4,7 +4,7 @@ import { toObAccount } from './account-references.ts';
 import { type ObPermission, permissionsOfReads } from './permissions.ts';
 
 /**
- * The model back out in UK OB v3.1's words: what the consent API answers (consents/api/ob-responses.ts),
+ * The model back out in UK OB v3.1's words: what the consent API answers (consent-api/ob-responses.ts),
  * and the UK-named fields the bank API and introspection keep for the resource servers that read them.
  */
 

@@ -26,7 +26,7 @@ import { bankApiRouter } from '../../src/bank/bank-router.ts';
 import { aisRouter } from '../../src/berlin-group/ais-router.ts';
 import { bankCalendar } from '../../src/berlin-group/bg-bank-time.ts';
 import { pisRouter } from '../../src/berlin-group/pis-router.ts';
-import { consentApiRouter } from '../../src/consents/api/consent-router.ts';
+import { consentApiRouter } from '../../src/consent-api/consent-router.ts';
 import type { AccountDirectory } from '../../src/customers/account-directory.ts';
 import { eventsApiRouter } from '../../src/events/api/events-router.ts';
 import { credentialOf, type Route, ROUTES } from '../../src/protocol/routes.ts';

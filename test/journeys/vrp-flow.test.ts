@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
-import { vrpFundsConfirmationResponse } from '../../src/consents/api/vrp-funds-confirmation.ts';
+import { vrpFundsConfirmationResponse } from '../../src/consent-api/vrp-funds-confirmation.ts';
 import { setAvailableBalance } from '../../src/customers/account-directory.ts';
 import { tlsAgent } from '../support/assent.ts';
 import { type ApiResponse, callProtectedResource, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { fapiInteractionId } from '../../consents/api/consent-api-steps.ts';
+import { fapiInteractionId } from '../../consent-api/consent-api-steps.ts';
 import type { Db } from '../../db/connect.ts';
 import type { ClientCertificateReader } from '../../http/client-certificate.ts';
 import { declaredRoutes } from '../../http/declared-routes.ts';

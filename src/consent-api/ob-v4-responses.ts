@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Consent } from '../consent.ts';
-import { V4_CONSENT_STATUSES, V4_PAYMENT_CONSENT_STATUSES, V4_PAYMENT_STATUS_OF, V4_STATUS_OF } from '../../uk-ob-v4/consent-status.ts';
-import { OB_V4_ERROR_CODES } from '../../uk-ob-v4/ob-v4-errors.ts';
-import { obRisk1V4 } from '../../uk-ob-v4/payment-request.ts';
-import { ukCreditorAccount, ukDebtorAccount } from '../../uk-ob-v3/consent-out.ts';
+import type { Consent } from '../consents/consent.ts';
+import { V4_CONSENT_STATUSES, V4_PAYMENT_CONSENT_STATUSES, V4_PAYMENT_STATUS_OF, V4_STATUS_OF } from '../uk-ob-v4/consent-status.ts';
+import { OB_V4_ERROR_CODES } from '../uk-ob-v4/ob-v4-errors.ts';
+import { obRisk1V4 } from '../uk-ob-v4/payment-request.ts';
+import { ukCreditorAccount, ukDebtorAccount } from '../uk-ob-v3/consent-out.ts';
 import {
   account,
   accountAccessBody,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { down, up } from '../../../migrations/2026_12_08_0500_commercial_vrp.ts';
-import { auditHistory } from '../../../src/audit/audit-trail.ts';
-import { authoriseConsent, getConsent } from '../../../src/consents/consent-service.ts';
-import { postgresAccountDirectory } from '../../../src/customers/account-directory.ts';
-import { type ApiResponse, commercialVrpRequest, consentCount, DOMESTIC_VRP, domesticVrpRequest } from '../../support/consent-api.ts';
-import { customerWithAccounts } from '../../support/granted-consents.ts';
-import { useAssent, useConsentApi, useTpp } from '../../support/fixture.ts';
+import { down, up } from '../../migrations/2026_12_08_0500_commercial_vrp.ts';
+import { auditHistory } from '../../src/audit/audit-trail.ts';
+import { authoriseConsent, getConsent } from '../../src/consents/consent-service.ts';
+import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
+import { type ApiResponse, commercialVrpRequest, consentCount, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
+import { customerWithAccounts } from '../support/granted-consents.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 interface Envelope {
   Errors: { ErrorCode: string; Message: string; Path?: string }[];

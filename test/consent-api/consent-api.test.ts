@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
-import { auditHistory } from '../../../src/audit/audit-trail.ts';
-import { tlsAgent } from '../../support/assent.ts';
+import { auditHistory } from '../../src/audit/audit-trail.ts';
+import { tlsAgent } from '../support/assent.ts';
 import {
   ACCOUNT_ACCESS,
   accountAccessRequest,
@@ -14,9 +14,9 @@ import {
   FUNDS_CONFIRMATION,
   fundsConfirmationRequest,
   consentCount,
-} from '../../support/consent-api.ts';
-import { createTestTpp } from '../../support/tpp.ts';
-import { useAssent, useConsentApi, useTpp } from '../../support/fixture.ts';
+} from '../support/consent-api.ts';
+import { createTestTpp } from '../support/tpp.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 interface Envelope {
   Code: string;

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { canonicalJson } from '../../audit/canonical-json.ts';
-import { ObError } from '../../ob-api/ob-error.ts';
-import { idempotencyKeyOf } from '../../ob-api/request-body.ts';
-import { admittedQuota } from '../../ops/rate-limit.ts';
+import { canonicalJson } from '../audit/canonical-json.ts';
+import { ObError } from '../ob-api/ob-error.ts';
+import { idempotencyKeyOf } from '../ob-api/request-body.ts';
+import { admittedQuota } from '../ops/rate-limit.ts';
 
 /** The consent API's request steps, each enforcing one rule (see consent-router.ts for their order). */
 

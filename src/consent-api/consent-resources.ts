@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { CONSENT_API_PATHS } from '../../protocol/routes.ts';
-import type { Consent, ConsentType } from '../consent.ts';
-import { accountAccessRequest, domesticPaymentRequest, fundsConfirmationRequest } from '../../uk-ob-v3/consent-request.ts';
+import { CONSENT_API_PATHS } from '../protocol/routes.ts';
+import type { Consent, ConsentType } from '../consents/consent.ts';
+import { accountAccessRequest, domesticPaymentRequest, fundsConfirmationRequest } from '../uk-ob-v3/consent-request.ts';
 import {
   accountAccessBody,
   accountAccessResponse,
@@ -11,7 +11,7 @@ import {
   fundsConfirmationResponse,
 } from './ob-responses.ts';
 import { domesticVrpBody, domesticVrpResponse } from './vrp-responses.ts';
-import { domesticVrpRequest } from '../../uk-ob-v3/vrp-request.ts';
+import { domesticVrpRequest } from '../uk-ob-v3/vrp-request.ts';
 
 /** The three UK OB consent resources: where they live (under OB_API_PREFIX), what they accept and return. */
 export interface ConsentResource {

@@ -1,7 +1,13 @@
 import { z } from 'zod';
-import type { Consent } from '../consent.ts';
-import { ukDebtorAccount } from '../../uk-ob-v3/consent-out.ts';
-import { PERIOD_ALIGNMENTS, PERIOD_TYPES, PSU_AUTHENTICATION_METHODS, PSU_INTERACTION_TYPES, VRP_TYPES } from '../vrp/vrp-terms.ts';
+import type { Consent } from '../consents/consent.ts';
+import { ukDebtorAccount } from '../uk-ob-v3/consent-out.ts';
+import {
+  PERIOD_ALIGNMENTS,
+  PERIOD_TYPES,
+  PSU_AUTHENTICATION_METHODS,
+  PSU_INTERACTION_TYPES,
+  VRP_TYPES,
+} from '../consents/vrp/vrp-terms.ts';
 import { account, common, commonData, dateTime, links, meta } from './ob-responses.ts';
 
 /** The domestic VRP consent's response body (UK OB v3.1.10), as a zod contract and a builder of exactly it. */

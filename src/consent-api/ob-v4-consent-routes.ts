@@ -1,10 +1,10 @@
 import type { Provider } from 'oidc-provider';
 import type { z } from 'zod';
-import type { Db } from '../../db/connect.ts';
-import type { GuardedRoutes } from '../../http/declared-routes.ts';
-import { ObError } from '../../ob-api/ob-error.ts';
-import { readJson } from '../../ob-api/request-body.ts';
-import { UK_STANDARDS } from '../../protocol/consent-types.ts';
+import type { Db } from '../db/connect.ts';
+import type { GuardedRoutes } from '../http/declared-routes.ts';
+import { ObError } from '../ob-api/ob-error.ts';
+import { readJson } from '../ob-api/request-body.ts';
+import { UK_STANDARDS } from '../protocol/consent-types.ts';
 import {
   CONSENT_API_PATHS,
   consentOperationIds,
@@ -12,11 +12,11 @@ import {
   UK_OB_V4_CONSENT_TYPES,
   UK_OB_V4_DELETABLE,
   type UkObV4ConsentType,
-} from '../../protocol/routes.ts';
-import { parseV4ConsentRequest, V4_REQUESTS } from '../../uk-ob-v4/consent-request.ts';
-import type { Consent } from '../consent.ts';
-import { ConsentNotFound } from '../consent-errors.ts';
-import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consent-service.ts';
+} from '../protocol/routes.ts';
+import { parseV4ConsentRequest, V4_REQUESTS } from '../uk-ob-v4/consent-request.ts';
+import type { Consent } from '../consents/consent.ts';
+import { ConsentNotFound } from '../consents/consent-errors.ts';
+import { createConsent, getConsentForClient, withdrawConsentForClient } from '../consents/consent-service.ts';
 import { idempotencyOf } from './consent-api-steps.ts';
 import {
   accountAccessBodyV4,

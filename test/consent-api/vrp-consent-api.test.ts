@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { auditHistory } from '../../../src/audit/audit-trail.ts';
-import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest, consentCount } from '../../support/consent-api.ts';
-import { useAssent, useConsentApi, useTpp } from '../../support/fixture.ts';
+import { auditHistory } from '../../src/audit/audit-trail.ts';
+import { type ApiResponse, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest, consentCount } from '../support/consent-api.ts';
+import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 
 interface Envelope {
   Code: string;

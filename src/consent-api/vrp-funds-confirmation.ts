@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
-import type { AccountDirectory } from '../../customers/account-directory.ts';
-import type { Db } from '../../db/connect.ts';
-import type { GuardedRoutes } from '../../http/declared-routes.ts';
-import { ConsentNotAuthorised, ConsentNotFound } from '../consent-errors.ts';
-import { getConsentForClient } from '../consent-service.ts';
-import { obAmount, text, toProblems } from '../../uk-ob-v3/request-fields.ts';
-import { ObError } from '../../ob-api/ob-error.ts';
-import { readJson } from '../../ob-api/request-body.ts';
+import type { AccountDirectory } from '../customers/account-directory.ts';
+import type { Db } from '../db/connect.ts';
+import type { GuardedRoutes } from '../http/declared-routes.ts';
+import { ConsentNotAuthorised, ConsentNotFound } from '../consents/consent-errors.ts';
+import { getConsentForClient } from '../consents/consent-service.ts';
+import { obAmount, text, toProblems } from '../uk-ob-v3/request-fields.ts';
+import { ObError } from '../ob-api/ob-error.ts';
+import { readJson } from '../ob-api/request-body.ts';
 
 /**
  * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10):

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Consent } from '../consent.ts';
-import { CONSENT_STATUSES } from '../consent-status.ts';
-import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../../uk-ob-v3/consent-out.ts';
-import { OB_PERMISSIONS } from '../../uk-ob-v3/permissions.ts';
+import type { Consent } from '../consents/consent.ts';
+import { CONSENT_STATUSES } from '../consents/consent-status.ts';
+import { ukCreditorAccount, ukDebtorAccount, ukPermissions } from '../uk-ob-v3/consent-out.ts';
+import { OB_PERMISSIONS } from '../uk-ob-v3/permissions.ts';
 
 /**
  * The consent API's response bodies: the zod schemas are the contract (the OpenAPI document is
