@@ -100,11 +100,11 @@ test('every folder and top-level file of src/ is on the map', async () => {
   );
 });
 
-test('test/ is shaped like src/: each folder of tests names a folder of src/, or is journeys/ or support/ (test/README.md)', async () => {
+test('test/ is shaped like src/: each folder of tests names a folder of src/, or is journeys/, conformance/ or support/ (test/README.md)', async () => {
   const folders = (await readdir(path.join(root, 'test'), { withFileTypes: true, recursive: true }))
     .filter((entry) => entry.isDirectory())
     .map((entry) => path.relative(path.join(root, 'test'), path.join(entry.parentPath, entry.name)));
-  const apart = folders.filter((folder) => !/^(journeys|support)(\/|$)/.test(folder));
+  const apart = folders.filter((folder) => !/^(journeys|conformance|support)(\/|$)/.test(folder));
   const srcFolders = new Set(
     (await readdir(src, { withFileTypes: true, recursive: true }))
       .filter((entry) => entry.isDirectory())
