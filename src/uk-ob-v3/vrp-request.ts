@@ -94,7 +94,7 @@ export const vrpControlParameters = z
  * details for risk scoring for Payments." Other Risk keys are kept as sent and not checked here, and the
  * block is stored and answered back as it came (Postgres' jsonb orders its keys, as for every consent).
  */
-export const PAYMENT_CONTEXTS = {
+const PAYMENT_CONTEXTS = {
   BillingGoodsAndServicesInAdvance: 'billing_in_advance',
   BillingGoodsAndServicesInArrears: 'billing_in_arrears',
   EcommerceMerchantInitiatedPayment: 'ecommerce_merchant_initiated',
@@ -104,7 +104,7 @@ export const PAYMENT_CONTEXTS = {
 } as const satisfies Record<string, MerchantContext>;
 /** v3.1.11's other codes: `TransferToSelf` (sweeping's) and the ones it deprecates. */
 const OTHER_CONTEXTS = ['TransferToSelf', 'BillPayment', 'EcommerceGoods', 'EcommerceServices', 'Other', 'PartyToParty'] as const;
-export type CommercialContext = keyof typeof PAYMENT_CONTEXTS;
+type CommercialContext = keyof typeof PAYMENT_CONTEXTS;
 const COMMERCIAL_CONTEXTS = Object.keys(PAYMENT_CONTEXTS) as CommercialContext[];
 
 const riskIndicators = z.looseObject({

@@ -5,8 +5,9 @@ import type * as oidc from 'openid-client';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { domesticVrpResponseV4 } from '../../src/consent-api/vrp-v4-responses.ts';
 import { vrpFundsConfirmationResponseV4 } from '../../src/consent-api/vrp-funds-confirmation.ts';
-import { getConsent } from '../../src/consents/consent-service.ts';
-import { setAvailableBalance } from '../../src/customers/account-directory.ts';
+import { AccountSelectionInvalid } from '../../src/consents/consent-errors.ts';
+import { authoriseConsent, getConsent } from '../../src/consents/consent-service.ts';
+import { postgresAccountDirectory, setAvailableBalance } from '../../src/customers/account-directory.ts';
 import { tlsAgent } from '../support/assent.ts';
 import {
   type ApiResponse,
@@ -284,6 +285,29 @@ describe('UK OB v4.0 domestic VRP consents', () => {
     assert.equal((await pisp.call('DELETE', `${DOMESTIC_VRP_V4}/${live}`)).status, 204);
     assert.equal(domesticVrpResponseV4.parse((await pisp.call('GET', `${DOMESTIC_VRP_V4}/${live}`)).body).Data.Status, 'CANC');
     assert.equal(refusal(await pay(live, '10.00')).Message, 'the consent is Revoked');
+  });
+
+  test('a v4.0 sweeping consent never pays into the account it pays from: authorising it with that account is refused', async () => {
+    const { savings } = people;
+    const consentId = (
+      await create(
+        domesticVrpRequestV4(
+          {},
+          { CreditorAccount: { SchemeName: savings.schemeName, Identification: savings.identification, Name: 'Saver' } },
+        ),
+      )
+    ).Data.ConsentId;
+    await assert.rejects(
+      authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
+        consentId,
+        clientId: pisp.tpp.clientId,
+        customerId: people.customer.id,
+        accountIds: [savings.id],
+        grantId: 'grant-never-saved',
+      }),
+      (error: unknown) => error instanceof AccountSelectionInvalid && error.paysIntoItself,
+    );
+    assert.equal(domesticVrpResponseV4.parse((await pisp.call('GET', `${DOMESTIC_VRP_V4}/${consentId}`)).body).Data.Status, 'AWAU');
   });
 
   test('a v4.0 VRP consent goes through the token flow, introspection, the bank’s payments, funds confirmation and the dashboard as a v3.1 one', async () => {
