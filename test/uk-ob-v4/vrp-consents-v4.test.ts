@@ -329,6 +329,10 @@ describe('UK OB v4.0 domestic VRP consents', () => {
       Amount: '250.00',
       Currency: 'GBP',
     });
+    const looked = await bank.call('GET', `/bank/consents/${consentId}`);
+    assert.equal(looked.status, 200);
+    const lookedUp = (looked.body as { Data: Record<string, unknown> }).Data;
+    assert.deepEqual([lookedUp.Standard, lookedUp.ConsentType, lookedUp.VrpPurpose], ['uk_ob_v4', 'domestic_vrp', 'sweeping']);
     assert.equal((await pay(consentId, '200.00')).status, 201);
     assert.equal((await pay(consentId, '250.00')).status, 201);
     const periods = (
