@@ -13,7 +13,7 @@ import {
 } from '../support/fapi2-flow.ts';
 import { SCA_ACR } from '../../src/protocol/acr.ts';
 import { INTENT_CLAIM } from '../../src/protocol/consent-types.ts';
-import { ENGINE_PATHS } from '../../src/protocol/routes.ts';
+import { ENGINE_PATHS, OAUTH_METADATA_PATH } from '../../src/protocol/routes.ts';
 import { PAR_LIFETIME_SECONDS } from '../../src/oidc/provider.ts';
 
 /**
@@ -68,8 +68,12 @@ async function successfulFlow(
   request: AuthorizationRequest,
   options: { authorizationExtra?: Record<string, string>; push?: Parameters<Fapi2Flow['push']>[1] } = {},
 ) {
-  const requestUri = await flow.pushed(request, options.push);
+  const pushed = await flow.push(request, options.push);
+  assert.equal(pushed.status, 201, pushed.text);
+  const requestUri = String(pushed.body.request_uri);
   assert.match(requestUri, /^urn:ietf:params:oauth:request_uri:/);
+  // FAPI 2.0 SP 5.3.2.2-5: a request_uri lives less than 600 seconds.
+  assert.ok(Number(pushed.body.expires_in) > 0 && Number(pushed.body.expires_in) < 600, `expires_in ${String(pushed.body.expires_in)}`);
   const { callback, page } = await flow.customerAuthorizes(flow.authorizationUrl(request.client, requestUri, options.authorizationExtra));
   assert.ok(callback, `back to the client, not a page (${page?.status} ${page?.body.slice(0, 200)})`);
   const response = await flow.authorizationResponse(request.client, callback);
@@ -78,10 +82,15 @@ async function successfulFlow(
   assert.equal(response.params.state, request.parameters.state === undefined ? undefined : String(request.parameters.state));
   const answer = await flow.redeem(request, response);
   assert.equal(answer.status, 200, answer.text);
+  assert.match(answer.headers.get('cache-control') ?? '', /no-store/, 'RFC 6749 5.1: the token response is not cached');
+  assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
   const tokens = answer.body as Record<string, string> & { expires_in: number };
   assert.equal(tokens.token_type?.toLowerCase(), flow.scheme().toLowerCase());
   assert.ok(tokens.expires_in > 0);
+  // RFC 6749 10.10: at least 128 bits of entropy, which base64url needs 22 characters for.
+  for (const name of ['access_token', 'refresh_token']) assert.ok((tokens[name]?.length ?? 0) >= 22, `${name} long enough`);
   const idToken = await flow.idToken(request.client, tokens.id_token!);
+  assert.ok(idToken.sub && typeof idToken.iat === 'number' && typeof idToken.exp === 'number', 'sub, iat and exp');
   assert.equal(idToken.nonce, request.parameters.nonce === undefined ? undefined : String(request.parameters.nonce));
   assert.equal(idToken.acr, SCA_ACR);
   assert.equal(idToken[INTENT_CLAIM], request.consentId);
@@ -164,8 +173,19 @@ async function discovery(flow: Fapi2Flow) {
     for (const alg of metadata[name] as string[]) assert.ok(fapiAlgs.includes(alg), `${name}: ${alg}`);
   if (flow.dpop) assert.ok((metadata.dpop_signing_alg_values_supported as string[]).length > 0);
   else assert.equal(metadata.tls_client_certificate_bound_access_tokens, true);
-  if (flow.signed) assert.equal(metadata.request_parameter_supported ?? true, true);
   if (flow.jarm) assert.ok((metadata.response_modes_supported as string[]).includes('jwt'));
+  assert.ok(Array.isArray(metadata.subject_types_supported) && metadata.subject_types_supported.length > 0);
+  for (const scope of metadata.scopes_supported as string[])
+    assert.match(scope, /^[\x21\x23-\x5b\x5d-\x7e]+$/, 'RFC 6749 3.3 scope syntax');
+  // The OAuth metadata (RFC 8414) names the same issuer; the JWKS holds public keys only.
+  const oauth = await flow.send(flow.url(OAUTH_METADATA_PATH));
+  assert.equal(oauth.status, 200);
+  assert.equal(oauth.body.issuer, flow.assent.issuer);
+  const jwks = await flow.send(String(metadata.jwks_uri));
+  const keys = jwks.body.keys as Record<string, unknown>[];
+  assert.ok(keys.length > 0);
+  for (const key of keys)
+    for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(key[secret], undefined, `no private ${secret}`);
 }
 
 async function userRejects(flow: Fapi2Flow) {
@@ -531,6 +551,15 @@ async function refreshToken(flow: Fapi2Flow) {
   );
   const refreshed = await flow.tokenRequest(flow.client, form, { dpopKey: request.dpopKey });
   assert.equal(refreshed.status, 200, refreshed.text);
+  if (refreshed.body.id_token)
+    assert.equal(
+      (await flow.idToken(flow.client, String(refreshed.body.id_token))).sub,
+      (await flow.idToken(flow.client, tokens.id_token!)).sub,
+    );
+  // FAPI 2.0 SP 5.3.2.1-9: no rotation (by default, REFRESH_TOKEN_ROTATION), so the token stays good: a
+  // TPP that lost a response can refresh again with the one it holds.
+  assert.equal(refreshed.body.refresh_token ?? refresh, refresh, 'the refresh token is not rotated');
+  assert.equal((await flow.tokenRequest(flow.client, form, { dpopKey: request.dpopKey })).status, 200, 'the same refresh token again');
   const target = await flow.resource(request, String(refreshed.body.access_token));
   assert.equal((await flow.callResource(flow.client, target)).status, 200);
   assert.deepEqual(
