@@ -67,12 +67,17 @@ export interface JwtEdit {
   after?: (jwt: string) => string;
 }
 
-/** One client of the suite (`client` and `client2`): the TPP, its signing key as a KeyObject, its consent API. */
+/** One client of the suite (`client` and `client2`): the TPP and its signing key as a KeyObject. */
 export interface Fapi2Client {
   tpp: TestTpp;
   key: KeyObject;
-  api: ConsentApiClient;
 }
+
+/**
+ * How long a consent API token is used before a new one is fetched: well inside ACCESS_TOKEN_TTL's default
+ * (300 s) even when the clock has been moved on for a module that waits out a lifetime.
+ */
+const CONSENT_API_TOKEN_USE_MS = 60_000;
 
 /** An authorization request as sent: its parameters and the secrets the client keeps for the code. */
 export interface AuthorizationRequest {
@@ -149,6 +154,7 @@ export class Fapi2Flow {
   #dpopNonce: string | undefined;
   #nonceChallenged = false;
   readonly #customers: Awaited<ReturnType<typeof customerWithAccounts>>[] = [];
+  readonly #consentApis = new Map<Fapi2Client, { api: ConsentApiClient; since: number }>();
 
   private constructor(
     assent: TestAssent & { clock?: MovableClock },
@@ -178,7 +184,7 @@ export class Fapi2Flow {
           metadata,
         });
         const key = createPrivateKey({ key: (await exportJWK(tpp.privateKey)) as JsonWebKey, format: 'jwk' });
-        return { tpp, key, api: await ConsentApiClient.create(assent, tpp) };
+        return { tpp, key };
       }),
     );
     const agent = tlsAgent(assent.ca.certPem);
@@ -292,7 +298,12 @@ export class Fapi2Flow {
 
   /** A UK account-access consent (intent) created on the consent API by `client`. */
   async createConsent(client: Fapi2Client = this.client): Promise<string> {
-    const created = await client.api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
+    let held = this.#consentApis.get(client);
+    if (!held || Date.now() - held.since > CONSENT_API_TOKEN_USE_MS) {
+      held = { api: await ConsentApiClient.create(this.assent, client.tpp), since: Date.now() };
+      this.#consentApis.set(client, held);
+    }
+    const created = await held.api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() });
     const consentId = (created.body as { Data?: { ConsentId?: string } }).Data?.ConsentId;
     if (!consentId) throw new Error(`the consent API refused: ${created.status} ${JSON.stringify(created.body)}`);
     return consentId;
