@@ -107,7 +107,7 @@ const now = () => Math.floor(Date.now() / 1000);
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest('base64url');
 
 /** Signs `header.claims` with `key` as the header's alg says (PS256, RS256, ES256; none leaves it unsigned). */
-export function signJwt(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject, edit: JwtEdit = {}): string {
+function signJwt(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject, edit: JwtEdit = {}): string {
   const protectedHeader = { ...header };
   const payload = { ...claims };
   edit.header?.(protectedHeader);
@@ -408,7 +408,7 @@ export class Fapi2Flow {
   }
 
   /**
-   * A new customer with two accounts at the authorization endpoint: signs in with both factors and
+   * A customer with two accounts at the authorization endpoint (#customerWithCode): signs in with both factors and
    * approves (or denies) the consent. Ends at the redirect back to the client, or at a page of the
    * server's own that it stops on (an error page), whichever comes first.
    */
@@ -508,31 +508,24 @@ export class Fapi2Flow {
     });
   }
 
-  /** Redeems the code of `response` for `request` (PKCE verifier, redirect_uri, the request's DPoP key). */
+  /**
+   * Redeems the code of `response` for `request` (PKCE verifier, redirect_uri, the request's DPoP key);
+   * `form` replaces fields, and an undefined one is left out.
+   */
   redeem(
     request: AuthorizationRequest,
     response: AuthorizationResponse,
-    options: Parameters<Fapi2Flow['tokenRequest']>[2] & { form?: Record<string, string> } = {},
+    options: Parameters<Fapi2Flow['tokenRequest']>[2] & { form?: Record<string, string | undefined> } = {},
   ) {
-    const form = {
+    const fields: Record<string, string | undefined> = {
       grant_type: 'authorization_code',
       code: response.params.code ?? '',
       redirect_uri: request.client.tpp.redirectUri,
       code_verifier: request.codeVerifier,
       ...options.form,
     };
-    for (const [name, value] of Object.entries(form)) if (value === '\0') delete form[name as keyof typeof form];
+    const form = Object.fromEntries(Object.entries(fields).filter((field): field is [string, string] => field[1] !== undefined));
     return this.tokenRequest(request.client, form, { dpopKey: request.dpopKey, ...options });
-  }
-
-  /** The whole flow up to tokens; throws unless each step succeeds. */
-  async obtainTokens(request?: AuthorizationRequest) {
-    const sent = request ?? (await this.authorizationRequest());
-    const { response, requestUri } = await this.authorize(sent);
-    if (!response.params.code) throw new Error(`no code: ${JSON.stringify(response.params)}`);
-    const tokens = await this.redeem(sent, response);
-    if (tokens.status !== 200) throw new Error(`the token endpoint refused: ${tokens.status} ${tokens.text}`);
-    return { request: sent, response, requestUri, tokens: tokens.body as Record<string, string> & { expires_in: number } };
   }
 
   /** The id token verified (signature, iss, aud, exp) and its claims. */
