@@ -107,6 +107,8 @@ async function verifyDpopProof(provider: Provider, ctx: Context, token: string, 
   }
   const checks: [boolean, string][] = [
     [typeof payload.jti === 'string' && payload.jti.length > 0, 'jti is missing'],
+    // Required even when a server nonce bounds the proof's age instead (RFC 9449 section 4.2).
+    [typeof payload.iat === 'number' && payload.iat > 0, 'iat is missing'],
     [payload.htm === ctx.method, 'htm does not match the request method'],
     [htu?.href === expectedUrl, 'htu does not match the request URL'],
     [payload.ath === hash('sha256', token, 'base64url'), 'ath does not match the access token'],

@@ -37,7 +37,8 @@ export async function createTestTpp(
   const auth = options.auth ?? 'private_key_jwt';
   const clientId = `tpp-${randomBytes(4).toString('hex')}`;
   const redirectUri = `https://tpp.example/${clientId}/callback`;
-  const { privateKey, publicKey } = await generateKeyPair('PS256');
+  // Extractable, so a test can sign with it by hand (the conformance modules bend what they sign: test/support/fapi2-flow.ts).
+  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
   const publicJwk: JWK = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const subject = `CN=${clientId},O=Test TPP,C=GB`;

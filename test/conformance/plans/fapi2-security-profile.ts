@@ -1,4 +1,100 @@
 import type { CatalogueModule } from '../../support/conformance.ts';
+import { SP } from './fapi2-variants.ts';
 
-/** The modules of the suite's `fapi2-security-profile-final-test-plan`, in its order. */
-export const SECURITY_PROFILE_PLAN: readonly CatalogueModule[] = [];
+const PLAN = 'fapi2-security-profile-final-test-plan';
+
+/**
+ * The modules of the suite's `fapi2-security-profile-final-test-plan`, in its order: the message signing
+ * plan's list less the modules that need signed request objects (FAPI2SPFinalTestPlan.fapi2SPtestModules),
+ * each in the variants it runs in here (fapi2-variants.ts says how they were chosen). Their tests are in
+ * test/conformance/fapi2-security-profile.test.ts, their bodies in fapi2-modules.ts.
+ */
+export const SECURITY_PROFILE_PLAN: readonly CatalogueModule[] = [
+  { plan: PLAN, module: 'fapi2-security-profile-final-discovery-end-point-verification', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-happy-flow', variants: SP.ALL },
+  { plan: PLAN, module: 'fapi2-security-profile-final-user-rejects-authentication', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-request-without-state-success', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-request-without-nonce-success', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-request-with-64-char-nonce-success', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-other-scope-order-succeeds', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-test-claims-parameter-identity-claims', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-access-token-type-header-case-sensitivity', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-check-dpop-proof-nbf-exp', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-before-succeeds', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-after-succeeds', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-mismatched-dpop-jkt-fails', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-proof-jkt', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-jkt', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-dpopproof-at-par-endpoint-binding-success', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-dpop-auth-code-binding-success', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-different-nonce-inside-and-outside-request-object', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-different-state-inside-and-outside-request-object', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-request-with-long-nonce', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-request-with-long-state', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-state-only-outside-request-object-not-used', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-request-object-without-redirect-uri-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-registered-redirect-uri', variants: SP.BASE },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-plain-fapi-tolerate-unregistered-redirect-uri',
+    notApplicable:
+      'plain_fapi only: under openbanking_uk the suite runs fapi2-security-profile-final-ensure-registered-redirect-uri instead, since UK clients register every redirect_uri (Assent refuses an unregistered one)',
+  },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-unsigned-authorization-request-without-using-par-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-response-type-code-idtoken-fails', variants: SP.BASE },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-australia-connectid-ensure-invalid-purpose-fails',
+    notApplicable: 'ConnectID (Australia) only: the suite runs it under fapi_profile=connectid_au, and Assent is held to openbanking_uk',
+  },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-response-type-token-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-client-id-in-token-endpoint', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-holder-of-key-required', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-authorization-code-is-bound-to-client', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-attempt-reuse-authorization-code-after-one-second', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-token-endpoint-fails-with-expired-auth-code', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-signed-client-assertion-with-RS256-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-client-assertion-in-token-endpoint', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-client-assertion-with-exp-is-5-minutes-in-past-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-client-assertion-with-wrong-aud-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-client-assertion-with-no-sub-fails', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-dpop-negative-tests', variants: SP.DPOP },
+  { plan: PLAN, module: 'fapi2-security-profile-final-refresh-token', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-server-handles-non-matching-intent-id', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-test-essential-acr-sca-claim', variants: SP.BASE },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-brazil-ensure-bad-payment-signature-fails',
+    notApplicable: 'Open Finance Brazil only (the signature of a Brazilian payment consent request, fapi_profile=openbanking_brazil)',
+  },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-australia-connectid-test-claims-parameter-idtoken-identity-claims',
+    notApplicable: 'ConnectID (Australia) only: the suite runs it under fapi_profile=connectid_au, and Assent is held to openbanking_uk',
+  },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-ensure-reused-request-uri-prior-to-auth-completion-succeeds', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-attempt-reuse-request_uri', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-attempt-to-use-expired-request_uri', variants: SP.BASE },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-par-ensure-jwt-client-assertions-nbf-8-seconds-in-the-future-is-accepted',
+    variants: SP.PRIVATE_KEY_JWT,
+  },
+  {
+    plan: PLAN,
+    module: 'fapi2-security-profile-final-par-ensure-jwt-client-assertions-nbf-over-60-seconds-in-the-future-fails',
+    variants: SP.PRIVATE_KEY_JWT,
+  },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-attempt-to-use-request_uri-for-different-client', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-authorization-request-containing-request_uri-form-param', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-attempt-invalid-http-method', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-ensure-pkce-required', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-ensure-pkce-code-verifier-required', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-incorrect-pkce-code-verifier-rejected', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-plain-pkce-rejected', variants: SP.COVER },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-without-duplicate-parameters', variants: SP.BASE },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-test-array-as-audience-fails', variants: SP.PRIVATE_KEY_JWT },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-test-par-endpoint-url-as-audience-fails', variants: SP.PRIVATE_KEY_JWT },
+  { plan: PLAN, module: 'fapi2-security-profile-final-par-test-token-endpoint-url-as-audience-fails', variants: SP.PRIVATE_KEY_JWT },
+];
