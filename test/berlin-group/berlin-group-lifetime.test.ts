@@ -214,7 +214,7 @@ describe('a Berlin Group consent over its life, the clock moved', () => {
     const history = await auditHistory(assent.db, 'consent', consentId);
 
     const late = await app.approve(request.id, { code: await oneTimeCode(customer), account_ids: [girokonto.id] });
-    assert.ok(late.status >= 400 && late.status < 500, `a late approval is refused: ${late.status} ${JSON.stringify(late.body)}`);
+    assert.deepEqual([late.status, late.body.error], [409, 'already_decided'], 'a lapsed request reads as decided');
     assert.equal(await scaStatus(), 'failed');
     assert.equal(await consentStatusOf(consentId), 'received');
     assert.deepEqual(await auditHistory(assent.db, 'consent', consentId), history, 'nothing written');
