@@ -6,12 +6,12 @@ import { ObError } from '../ob-api/ob-error.ts';
 import { readJson } from '../ob-api/request-body.ts';
 import { UK_STANDARDS } from '../protocol/consent-types.ts';
 import {
-  CONSENT_API_PATHS,
   consentOperationIds,
   OB_V4_API_PREFIX,
   UK_OB_V4_CONSENT_TYPES,
   UK_OB_V4_DELETABLE,
   type UkObV4ConsentType,
+  V4_CONSENT_API_PATHS,
 } from '../protocol/routes.ts';
 import { parseV4ConsentRequest, V4_REQUESTS } from '../uk-ob-v4/consent-request.ts';
 import type { Consent } from '../consents/consent.ts';
@@ -26,8 +26,9 @@ import {
   fundsConfirmationBodyV4,
   fundsConfirmationResponseV4,
 } from './ob-v4-responses.ts';
+import { domesticVrpBodyV4, domesticVrpResponseV4 } from './vrp-v4-responses.ts';
 
-/** A v4.0 consent resource: what it is called, what it accepts and answers (under OB_V4_API_PREFIX, at v3.1's path). */
+/** A v4.0 consent resource: what it is called, what it accepts and answers (under OB_V4_API_PREFIX, at V4_CONSENT_API_PATHS). */
 export interface V4ConsentResource {
   title: string;
   /** Whether the POST takes (and requires) an x-idempotency-key; without one v4.0 ignores any sent. */
@@ -45,7 +46,8 @@ export interface V4ConsentResource {
  * given.) POST /domestic-payment-consents says "Yes", so it requires one, as v3.1 does: the same key
  * and body return the first consent (201, "The ASPSP **must not** create a new resource for a POST
  * request if it is determined to be an idempotent request"); the same key with another body is
- * refused and changes nothing (docs/uk-ob-v4.md, "A repeated idempotency key").
+ * refused and changes nothing (docs/uk-ob-v4.md, "A repeated idempotency key"). POST
+ * /domestic-vrp-consents says "Yes" too (domestic-vrp-consents.md v4.0), and works the same way.
  */
 export const V4_CONSENT_RESOURCES: Record<UkObV4ConsentType, V4ConsentResource> = {
   account_access: {
@@ -68,6 +70,13 @@ export const V4_CONSENT_RESOURCES: Record<UkObV4ConsentType, V4ConsentResource> 
     request: V4_REQUESTS.domestic_payment,
     response: domesticPaymentResponseV4,
     body: domesticPaymentBodyV4,
+  },
+  domestic_vrp: {
+    title: 'Domestic VRP consent',
+    idempotencyRequired: true,
+    request: V4_REQUESTS.domestic_vrp,
+    response: domesticVrpResponseV4,
+    body: domesticVrpBodyV4,
   },
 };
 
@@ -93,7 +102,7 @@ export function obV4ConsentRoutes(routes: GuardedRoutes, deps: { provider: Provi
   for (const type of UK_OB_V4_CONSENT_TYPES) {
     const resource = V4_CONSENT_RESOURCES[type];
     const ids = consentOperationIds(type, 'v4.0');
-    const self = (consent: Consent) => `${provider.issuer}${OB_V4_API_PREFIX}${CONSENT_API_PATHS[type]}/${consent.id}`;
+    const self = (consent: Consent) => `${provider.issuer}${OB_V4_API_PREFIX}${V4_CONSENT_API_PATHS[type]}/${consent.id}`;
 
     routes.client(ids.create, async (ctx) => {
       const body = await readJson(ctx);

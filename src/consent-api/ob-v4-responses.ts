@@ -100,12 +100,17 @@ export const domesticPaymentResponseV4 = z.object({
  * v4.0's answer (v3.1 still shows them): so a PaymentContextCode v4.0 kept (`TransferToThirdParty`, ...)
  * reads the same, while `PispPayee` and the codes v3.1.11 had deprecated (`BillPayment`,
  * `EcommerceGoods`, `EcommerceServices`, `Other`, `PartyToParty`) have no v4.0 code and the standard
- * names none to map them to, so v4.0 shows no PaymentContextCode rather than a guessed one.
+ * names none to map them to, so v4.0 shows no PaymentContextCode rather than a guessed one. v3.1's
+ * `ContractPresentInidicator` is v4.0's `ContractPresentIndicator` ("`ContractPresentIndicator` typo
+ * fixed", version-control v4.0.0; domestic-vrp-consents.md v4.0 migrates it so in its PATCH example), the
+ * same fact under its corrected name.
  */
 export function riskV4Of(consent: Consent): z.infer<typeof obRisk1V4> {
   if (consent.standard === 'uk_ob_v4') return consent.risk;
+  const { ContractPresentInidicator: contract, ...rest } = consent.risk;
+  const risk: Record<string, unknown> = contract === undefined ? rest : { ContractPresentIndicator: contract, ...rest };
   const kept = Object.entries(obRisk1V4.shape).flatMap(([field, schema]) =>
-    field in consent.risk && schema.safeParse(consent.risk[field]).success ? [[field, consent.risk[field]]] : [],
+    field in risk && schema.safeParse(risk[field]).success ? [[field, risk[field]]] : [],
   );
   return Object.fromEntries(kept);
 }

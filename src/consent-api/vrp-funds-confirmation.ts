@@ -9,16 +9,27 @@ import { getConsentForClient } from '../consents/consent-service.ts';
 import { obAmount, text, toProblems } from '../uk-ob-v3/request-fields.ts';
 import { ObError } from '../ob-api/ob-error.ts';
 import { readJson } from '../ob-api/request-body.ts';
+import { VRP_FUNDS_CONFIRMATION_OPERATIONS } from '../protocol/routes.ts';
 
 /**
- * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10):
- * with the customer's access token of that very consent (authorization code grant, sender-constrained),
- * the PISP asks whether the account the customer chose can pay an amount now. The answer is Available
- * or NotAvailable, never the balance; it changes nothing, so nothing is written.
+ * `POST /open-banking/v3.1/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (UK OB v3.1.10) and
+ * `POST /open-banking/v4.0/pisp/domestic-vrp-consents/{ConsentId}/funds-confirmation` (v4.0): with the
+ * customer's access token of that very consent (authorization code grant, sender-constrained), the PISP
+ * asks whether the account the customer chose can pay an amount now. The answer is Available or
+ * NotAvailable, never the balance; it changes nothing, so nothing is written. Either version asks about a
+ * consent either version created; errors leave in the envelope of the version the path names.
  */
 
 export const vrpFundsConfirmationRequest = z.object({
   Data: z.object({ ConsentId: z.string(), Reference: text(35), InstructedAmount: obAmount }),
+});
+
+/**
+ * OBVRPFundsConfirmationRequest of v4.0: `"required": ["ConsentId", "InstructedAmount"]`, so the
+ * Reference may be left out (Assent's v3.1 route requires it, as v3.1.10's documentation did).
+ */
+export const vrpFundsConfirmationRequestV4 = z.object({
+  Data: z.object({ ConsentId: z.string(), Reference: text(35).optional(), InstructedAmount: obAmount }),
 });
 
 export const vrpFundsConfirmationResponse = z.object({
@@ -37,10 +48,29 @@ export const vrpFundsConfirmationResponse = z.object({
   Meta: z.object({}),
 });
 
-/** The route table's row names the customer's access token with the consent type's scope, which the guard checks. */
+/** OBVRPFundsConfirmationResponse of v4.0: v3.1's, the Reference echoed when the request gave one. */
+export const vrpFundsConfirmationResponseV4 = vrpFundsConfirmationResponse.extend({
+  Data: vrpFundsConfirmationResponse.shape.Data.extend({ Reference: z.string().optional() }),
+});
+
+const REQUESTS = { 'v3.1': vrpFundsConfirmationRequest, 'v4.0': vrpFundsConfirmationRequestV4 } as const;
+
+/**
+ * The route table's rows (one per version) name the customer's access token with the consent type's
+ * scope, which the guard checks. A consent that is not Authorised is refused with InvalidConsentStatus
+ * (v4.0: "If resource has any other Status, the ASPSP must respond with a 400 (Bad Request) and a `U009`").
+ */
 export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provider: Provider; db: Db; accounts: AccountDirectory }) {
+  for (const version of ['v3.1', 'v4.0'] as const) vrpFundsConfirmation(routes, deps, version);
+}
+
+function vrpFundsConfirmation(
+  routes: GuardedRoutes,
+  deps: { provider: Provider; db: Db; accounts: AccountDirectory },
+  version: keyof typeof REQUESTS,
+) {
   const { provider, db } = deps;
-  routes.client('CreateDomesticVRPConsentsConsentIdFundsConfirmation', async (ctx) => {
+  routes.client(VRP_FUNDS_CONFIRMATION_OPERATIONS[version], async (ctx) => {
     const { caller } = ctx.state;
     const consentId = ctx.params.consentId ?? '';
     const consent = await getConsentForClient(db, caller.clientId, consentId);
@@ -49,7 +79,7 @@ export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provide
       throw ObError.of(403, 'UK.OBIE.Resource.ConsentMismatch', 'the access token was not granted for this consent', 'Authorization');
     if (consent.status !== 'Authorised') throw new ConsentNotAuthorised(consent.status);
 
-    const parsed = vrpFundsConfirmationRequest.safeParse(await readJson(ctx), { reportInput: true });
+    const parsed = REQUESTS[version].safeParse(await readJson(ctx), { reportInput: true });
     if (!parsed.success) throw new ObError(400, 'the funds confirmation request is not valid', toProblems(parsed.error));
     const { ConsentId, Reference, InstructedAmount } = parsed.data.Data;
     if (ConsentId !== consent.id)
@@ -73,6 +103,6 @@ export function vrpFundsConfirmationRoute(routes: GuardedRoutes, deps: { provide
       },
       Links: { Self: `${provider.issuer}${ctx.path}` },
       Meta: {},
-    } satisfies z.infer<typeof vrpFundsConfirmationResponse>;
+    } satisfies z.infer<typeof vrpFundsConfirmationResponseV4>;
   });
 }

@@ -1,6 +1,7 @@
 import { V4_CONSENT_RESOURCES } from '../consent-api/ob-v4-consent-routes.ts';
 import { obV4ErrorResponse } from '../consent-api/ob-v4-responses.ts';
-import { consentOperationIds, UK_OB_V4_CONSENT_TYPES, UK_OB_V4_DELETABLE } from '../protocol/routes.ts';
+import { vrpFundsConfirmationRequestV4, vrpFundsConfirmationResponseV4 } from '../consent-api/vrp-funds-confirmation.ts';
+import { consentOperationIds, UK_OB_V4_CONSENT_TYPES, UK_OB_V4_DELETABLE, VRP_FUNDS_CONFIRMATION_OPERATIONS } from '../protocol/routes.ts';
 import { type ApiPart, header, jsonBody, jsonSchema, type OperationDetail } from './api-part.ts';
 import { INTERACTION_ID, RESPONSE_HEADERS } from './consent-api.ts';
 
@@ -87,10 +88,30 @@ for (const type of UK_OB_V4_CONSENT_TYPES) {
   };
 }
 
+schemas.DomesticVRPFundsConfirmationRequestV4 = jsonSchema(vrpFundsConfirmationRequestV4, 'input');
+schemas.DomesticVRPFundsConfirmationResponseV4 = jsonSchema(vrpFundsConfirmationResponseV4, 'output');
+operations[VRP_FUNDS_CONFIRMATION_OPERATIONS['v4.0']] = {
+  summary:
+    'Confirm that the account of an authorised (AUTH) domestic VRP consent can pay an amount now (v4.0), whichever version created it',
+  parameters: [CONSENT_ID, INTERACTION_ID],
+  requestBody: { required: true, content: jsonBody('DomesticVRPFundsConfirmationRequestV4') },
+  responses: {
+    '201': {
+      description: 'Available or NotAvailable, never the balance',
+      headers: V4_RESPONSE_HEADERS,
+      content: jsonBody('DomesticVRPFundsConfirmationResponseV4'),
+    },
+    '400': obV4Error('invalid request, ConsentId mismatch (U008), or the consent is not AUTH (U009)'),
+    '401': TOKEN_FAILURES['401'],
+    '403': obV4Error("the token lacks the scope or is not the customer's token of this consent (U008)"),
+    '404': obV4Error('no such consent for this TPP (U011)'),
+  },
+};
+
 export const consentV4Api: ApiPart = {
   tag: 'UK OB v4.0 consent API',
   description:
-    "UK Open Banking v4.0 account-access, funds-confirmation and domestic-payment consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token: v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD, COND; a payment consent only AWAU, AUTH, RJCT, COND) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
+    "UK Open Banking v4.0 account-access, funds-confirmation, domestic-payment and domestic VRP consents beside v3.1's, with a DPoP- or mTLS-bound client_credentials token (VRP funds confirmation: the customer's access token of the consent): v4.0's status codes (AWAU, AUTH, RJCT, CANC, EXPD, COND; a payment consent only AWAU, AUTH, RJCT, COND; a VRP consent never COND) and error envelope (Errors[].ErrorCode U0xx); one consent reads and deletes through either version (docs/uk-ob-v4.md).",
   schemas,
   operations,
 };

@@ -22,18 +22,23 @@ function policyOf(ctx: Context): RateLimitPolicy | undefined {
   return findRoute(ctx.method, ctx.path)?.rateLimit;
 }
 
+/** The per-address hit a running request was admitted with, for the engine's nonce challenge to give back. */
+const addressHits = new AsyncLocalStorage<{ key: string; windowEndsAt: Date }>();
+
 /**
  * Throttles the endpoints that guess or mint credentials, per client address (ctx.ip honours
  * X-Forwarded-For only behind a trusted proxy), with counters in Postgres so the limit holds across
  * every process. Over the limit: 429 with Retry-After, as OAuth JSON or, on customer pages, a page.
+ * A DPoP nonce challenge gives its hit back (see throttleClientRequests, which sees the engine's answer).
  */
 export function rateLimit(deps: { db: Db; limits: RateLimits; views: Views; metrics: Metrics }): Middleware {
   return async (ctx, next) => {
     const policy = policyOf(ctx);
     const limit = policy && deps.limits[policy];
     if (!policy || !limit) return next();
-    const { hits, windowEndsAt } = await countHit(deps.db, `${policy}:${ctx.ip}`, limit.windowSeconds);
-    if (hits <= limit.limit) return next();
+    const key = `${policy}:${ctx.ip}`;
+    const { hits, windowEndsAt } = await countHit(deps.db, key, limit.windowSeconds);
+    if (hits <= limit.limit) return addressHits.run({ key, windowEndsAt }, next);
 
     deps.metrics.rateLimited.inc({ policy });
     const retryAfter = Math.max(1, Math.ceil((windowEndsAt.getTime() - Date.now()) / 1000));
@@ -79,7 +84,8 @@ const CLIENT_CALLERS: ReadonlySet<Caller> = new Set(['client', 'tpp', 'resource_
  * TPPs to name them) neither count nor refuse. The engine has no hook between authenticating a client
  * and the endpoint's work, so the hit is counted at that load and given back, before the answer leaves,
  * when the request ends 401 (the client did not authenticate): a caller cannot use up a TPP's
- * allowance by naming its client_id. A DPoP nonce challenge gives it back too (isNonceChallenge).
+ * allowance by naming its client_id. A DPoP nonce challenge gives it back too (isNonceChallenge), and the
+ * request's per-address hit (rateLimit) with it: the engine writes its answer itself, so only here is it seen.
  * Mounted twice, because the answer leaves from where it is made: in front of Assent's routers for
  * theirs, and inside the provider (`provider.use`) for the engine's.
  */
@@ -97,11 +103,15 @@ export function throttleClientRequests(deps: { db: Db }, servedBy: 'engine' | 'a
       throw error;
     } finally {
       // A lost give-back leaves one hit too many until the window ends; the request's own answer stands.
-      if (request.hit && (status === 401 || isNonceChallenge(status, ctx.body)))
-        await returnHit(deps.db, request.hit.key, request.hit.windowEndsAt).catch(() => undefined);
+      const challenged = isNonceChallenge(status, ctx.body);
+      if (request.hit && (status === 401 || challenged)) await giveBack(deps.db, request.hit);
+      const addressHit = addressHits.getStore();
+      if (challenged && addressHit) await giveBack(deps.db, addressHit);
     }
   };
 }
+
+const giveBack = (db: Db, hit: { key: string; windowEndsAt: Date }) => returnHit(db, hit.key, hit.windowEndsAt).catch(() => undefined);
 
 /**
  * The engine's answer to a DPoP proof without a current server nonce (RFC 9449 section 8: 400

@@ -56,11 +56,12 @@ export const OB_API_PREFIX = '/open-banking/v3.1';
  * under this prefix (read-write-api-specs v4.0: `"servers": [{"url": "/open-banking/v4.0/aisp"}]`).
  */
 export const OB_V4_API_PREFIX = '/open-banking/v4.0';
-/** The consent types the v4.0 API serves so far; the others are v3.1 only. */
+/** The consent types the v4.0 API serves: every one v3.1 serves. */
 export const UK_OB_V4_CONSENT_TYPES = [
   'account_access',
   'funds_confirmation',
   'domestic_payment',
+  'domestic_vrp',
 ] as const satisfies readonly ConsentType[];
 export type UkObV4ConsentType = (typeof UK_OB_V4_CONSENT_TYPES)[number];
 /**
@@ -72,6 +73,7 @@ export const UK_OB_V4_DELETABLE: Record<UkObV4ConsentType, boolean> = {
   account_access: true,
   funds_confirmation: true,
   domestic_payment: false,
+  domestic_vrp: true,
 };
 export const BANK_PREFIX = '/bank';
 export const DASHBOARD_PREFIX = '/dashboard';
@@ -104,8 +106,31 @@ export const CONSENT_API_PATHS: Record<ConsentType, string> = {
   domestic_vrp: '/vrp/domestic-vrp-consents',
 };
 
-/** UK OB v3.1.10: a PISP asks, with the customer's token, whether a VRP consent's account can pay an amount. */
-const VRP_FUNDS_CONFIRMATION_PATH = `${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`;
+/**
+ * Each v4.0 consent resource, under OB_V4_API_PREFIX: v3.1's path, except domestic VRP consents'. Assent
+ * serves v3.1's at `/vrp` (v3.1.8's `"servers": [{"url": "/open-banking/v3.1/vrp"}]`); v4.0's
+ * vrp-openapi.json (read-write-api-specs v4.0 Update 4) puts them under `/open-banking/v4.0/pisp`, so a
+ * v4.0 TPP finds them there.
+ */
+export const V4_CONSENT_API_PATHS: Record<UkObV4ConsentType, string> = {
+  account_access: CONSENT_API_PATHS.account_access,
+  funds_confirmation: CONSENT_API_PATHS.funds_confirmation,
+  domestic_payment: CONSENT_API_PATHS.domestic_payment,
+  domestic_vrp: '/pisp/domestic-vrp-consents',
+};
+
+/**
+ * UK OB v3.1.10 and v4.0: a PISP asks, with the customer's token, whether a VRP consent's account can
+ * pay an amount; the operationId of each version's route.
+ */
+export const VRP_FUNDS_CONFIRMATION_OPERATIONS = {
+  'v3.1': 'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
+  'v4.0': 'CreateDomesticVRPConsentsConsentIdFundsConfirmationV4',
+} as const;
+const VRP_FUNDS_CONFIRMATION_PATHS = {
+  'v3.1': `${OB_API_PREFIX}${CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`,
+  'v4.0': `${OB_V4_API_PREFIX}${V4_CONSENT_API_PATHS.domestic_vrp}/:consentId/funds-confirmation`,
+} as const;
 
 const engine = (method: Method, path: string, caller: Caller, purpose: string, rateLimit?: RateLimitPolicy): Route => ({
   method,
@@ -229,7 +254,7 @@ export const ROUTES: readonly Route[] = [
   ...UK_OB_V4_CONSENT_TYPES.flatMap((type) => {
     const [ids, path, bound] = [
       consentOperationIds(type, 'v4.0'),
-      `${OB_V4_API_PREFIX}${CONSENT_API_PATHS[type]}`,
+      `${OB_V4_API_PREFIX}${V4_CONSENT_API_PATHS[type]}`,
       clientToken(SCOPE_OF[type]),
     ];
     return [
@@ -301,10 +326,17 @@ export const ROUTES: readonly Route[] = [
       'records one account access under an account-access consent, against its frequencyPerDay',
     ),
   ),
-  json(
-    'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
-    assent('POST', `${OB_API_PREFIX}${VRP_FUNDS_CONFIRMATION_PATH}`, 'tpp', "VRP funds confirmation with the customer's access token"),
-    customerToken(SCOPE_OF.domestic_vrp),
+  ...(['v3.1', 'v4.0'] as const).map((version) =>
+    json(
+      VRP_FUNDS_CONFIRMATION_OPERATIONS[version],
+      assent(
+        'POST',
+        VRP_FUNDS_CONFIRMATION_PATHS[version],
+        'tpp',
+        `UK OB ${version}: VRP funds confirmation with the customer's access token`,
+      ),
+      customerToken(SCOPE_OF.domestic_vrp),
+    ),
   ),
   json(
     'decideVrpPayment',

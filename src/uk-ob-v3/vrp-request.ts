@@ -36,7 +36,8 @@ const periodicLimit = obAmount.safeExtend({
   PeriodAlignment: z.enum(PERIOD_ALIGNMENTS, { error: `PeriodAlignment must be one of ${PERIOD_ALIGNMENTS.join(', ')}` }),
 });
 
-const controlParameters = z
+/** OBDomesticVRPControlParameters: unchanged in v4.0 but for SupplementaryData (uk-ob-v4/vrp-request.ts). */
+export const vrpControlParameters = z
   .object({
     PSUAuthenticationMethods: distinct(
       z.enum(PSU_AUTHENTICATION_METHODS, { error: `must be one of ${PSU_AUTHENTICATION_METHODS.join(', ')}` }),
@@ -122,15 +123,22 @@ const riskIndicators = z.looseObject({
   BeneficiaryPrepopulatedIndicator: z.boolean({ error: 'BeneficiaryPrepopulatedIndicator must be true or false' }).optional(),
 });
 
-type RiskIndicators = z.infer<typeof riskIndicators>;
+/** The Risk indicators every version's purpose check reads. */
+type PurposeIndicators = { PaymentContextCode?: string; MerchantCategoryCode?: string };
 
 /**
  * What each purpose asks of the Risk block. A commercial mandate names its merchant: the
  * PaymentContextCode of a payment to a third party and its ISO 18245 category are required (the cVRP
  * "mandatory alignment" makes them so: "Risk TRI fields now mandatory"); a sweeping one, when it says
- * its context, says `TransferToSelf`.
+ * its context, says `TransferToSelf`. `commercialContexts` are the version's codes for a payment to a
+ * third party (v4.0 dropped `PispPayee`).
  */
-function checkRiskForPurpose(risk: RiskIndicators, commercial: boolean, ctx: z.RefinementCtx) {
+export function checkRiskForPurpose(
+  risk: PurposeIndicators,
+  commercial: boolean,
+  ctx: z.RefinementCtx,
+  commercialContexts: readonly string[] = COMMERCIAL_CONTEXTS,
+) {
   const context = risk.PaymentContextCode;
   if (commercial) {
     if (context === undefined)
@@ -138,11 +146,11 @@ function checkRiskForPurpose(risk: RiskIndicators, commercial: boolean, ctx: z.R
         'Risk',
         'PaymentContextCode',
       ]);
-    else if (!(COMMERCIAL_CONTEXTS as string[]).includes(context)) {
+    else if (!commercialContexts.includes(context)) {
       problem(
         ctx,
         'UK.OBIE.Field.Invalid',
-        `a commercial VRP pays a merchant: PaymentContextCode must be one of ${COMMERCIAL_CONTEXTS.join(', ')}`,
+        `a commercial VRP pays a merchant: PaymentContextCode must be one of ${commercialContexts.join(', ')}`,
         ['Risk', 'PaymentContextCode'],
       );
     }
@@ -161,13 +169,13 @@ function checkRiskForPurpose(risk: RiskIndicators, commercial: boolean, ctx: z.R
   }
 }
 
-const isCommercial = (request: { Data: { ControlParameters: { VRPType: readonly string[] } } }) =>
+export const isCommercial = (request: { Data: { ControlParameters: { VRPType: readonly string[] } } }) =>
   request.Data.ControlParameters.VRPType.includes('UK.OBIE.VRPType.Other');
 
 const domesticVrpShape = z.object({
   Data: z.object({
     ReadRefundAccount: z.enum(['Yes', 'No']).optional(),
-    ControlParameters: controlParameters,
+    ControlParameters: vrpControlParameters,
     Initiation: z.object({
       DebtorAccount: obAccount.optional(),
       CreditorAccount: obAccount.safeExtend({ Name: text(350) }),
@@ -183,15 +191,21 @@ export const domesticVrpRequest = domesticVrpShape.superRefine((request, ctx) =>
 
 export type DomesticVrpRequest = z.infer<typeof domesticVrpRequest>;
 
-/** A commercial mandate's merchant, from the creditor's Name and the Risk indicators (validated above). */
-function merchantOf(request: DomesticVrpRequest): Merchant {
-  const risk = request.Risk;
+/**
+ * A commercial mandate's merchant, from the creditor's Name and the Risk indicators (validated by
+ * checkRiskForPurpose); `contractWithTpp` is the contract indicator, whichever way the version spells it.
+ */
+export function merchantFrom(
+  name: string,
+  risk: PurposeIndicators & { MerchantCustomerIdentification?: string; BeneficiaryPrepopulatedIndicator?: boolean },
+  contractWithTpp: boolean | undefined,
+): Merchant {
   return {
-    name: request.Data.Initiation.CreditorAccount.Name,
+    name,
     categoryCode: risk.MerchantCategoryCode!,
     ...(risk.MerchantCustomerIdentification !== undefined && { customerReference: risk.MerchantCustomerIdentification }),
     context: PAYMENT_CONTEXTS[risk.PaymentContextCode as CommercialContext],
-    ...(risk.ContractPresentInidicator !== undefined && { contractWithTpp: risk.ContractPresentInidicator }),
+    ...(contractWithTpp !== undefined && { contractWithTpp }),
     ...(risk.BeneficiaryPrepopulatedIndicator !== undefined && { payeePrefilled: risk.BeneficiaryPrepopulatedIndicator }),
   };
 }
@@ -205,8 +219,37 @@ const ukAccount = ({ SchemeName, Identification, Name, SecondaryIdentification }
 
 const money = (amount: { Amount: string; Currency: string }) => ({ Amount: canonicalAmount(amount.Amount), Currency: amount.Currency });
 
-/** The parts of a consent draft a valid VRP request fills in: terms with canonical amounts, debtor, expiry, risk. */
-export function vrpDraftOf(request: DomesticVrpRequest): {
+/** A valid VRP request of either version, its Initiation in the model's (v3.1's) words. */
+export interface VrpDraftInput {
+  Data: {
+    ReadRefundAccount?: 'Yes' | 'No' | undefined;
+    ControlParameters: z.infer<typeof vrpControlParameters>;
+    Initiation: {
+      DebtorAccount?: z.infer<typeof obAccount> | undefined;
+      CreditorAccount: z.infer<typeof obAccount> & { Name: string };
+      RemittanceInformation?: { Reference?: string | undefined; Unstructured?: string | undefined } | undefined;
+    };
+  };
+  Risk: Record<string, unknown>;
+}
+
+/** The parts of a consent draft a valid v3.1 VRP request fills in (vrpDraftFrom). */
+export function vrpDraftOf(request: DomesticVrpRequest) {
+  const risk = request.Risk;
+  const merchant = isCommercial(request)
+    ? merchantFrom(request.Data.Initiation.CreditorAccount.Name, risk, risk.ContractPresentInidicator)
+    : undefined;
+  return vrpDraftFrom(request, merchant);
+}
+
+/**
+ * The parts of a consent draft a valid VRP request fills in: terms with canonical amounts, debtor, expiry,
+ * risk, and a commercial mandate's merchant (a sweeping one has none).
+ */
+export function vrpDraftFrom(
+  request: VrpDraftInput,
+  merchant: Merchant | undefined,
+): {
   vrp: VrpTerms;
   debtorAccount: AccountReference | null;
   expiresAt: Date | null;
@@ -233,7 +276,7 @@ export function vrpDraftOf(request: DomesticVrpRequest): {
       ...(initiation.RemittanceInformation && { RemittanceInformation: initiation.RemittanceInformation }),
     },
     ...(ReadRefundAccount && { readRefundAccount: ReadRefundAccount }),
-    ...(isCommercial(request) ? { purpose: 'commercial', merchant: merchantOf(request) } : { purpose: 'sweeping' }),
+    ...(merchant ? { purpose: 'commercial', merchant } : { purpose: 'sweeping' }),
   };
   return {
     vrp,

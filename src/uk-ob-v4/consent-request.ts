@@ -8,6 +8,7 @@ import {
 } from '../uk-ob-v3/consent-request.ts';
 import { problem, toProblems } from '../uk-ob-v3/request-fields.ts';
 import { domesticPaymentDraftV4, domesticPaymentRequestV4 } from './payment-request.ts';
+import { domesticVrpDraftV4, domesticVrpRequestV4 } from './vrp-request.ts';
 
 /**
  * UK OB v4.0 consent requests into the model. Where v4.0 kept v3.1's shape the v3.1 validators decide
@@ -40,14 +41,20 @@ export const V4_REQUESTS: Record<UkObV4ConsentType, z.ZodType> = {
   account_access: accountAccessRequestV4,
   funds_confirmation: fundsConfirmationRequest,
   domestic_payment: domesticPaymentRequestV4,
+  domestic_vrp: domesticVrpRequestV4,
 };
 
 /** Parses a v4.0 consent request body into a draft created in v4.0, or every problem with it (v3.1's codes, written in v4.0's by ob-v4-errors.ts). */
 export function parseV4ConsentRequest(type: UkObV4ConsentType, body: unknown): ParsedConsentRequest {
-  // v4.0 rewrote the payment's shape, so it has its own mapping (payment-request.ts); the other two keep v3.1's.
+  // v4.0 rewrote the payment's and the VRP's shapes, so they have their own mappings (payment-request.ts,
+  // vrp-request.ts); the other two keep v3.1's.
   if (type === 'domestic_payment') {
     const payment = domesticPaymentRequestV4.safeParse(body, { reportInput: true });
     return payment.success ? { ok: true, draft: domesticPaymentDraftV4(payment.data) } : { ok: false, problems: toProblems(payment.error) };
+  }
+  if (type === 'domestic_vrp') {
+    const vrp = domesticVrpRequestV4.safeParse(body, { reportInput: true });
+    return vrp.success ? { ok: true, draft: domesticVrpDraftV4(vrp.data) } : { ok: false, problems: toProblems(vrp.error) };
   }
   const parsed = V4_REQUESTS[type].safeParse(body, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };

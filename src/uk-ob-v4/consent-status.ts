@@ -42,3 +42,11 @@ export const V4_PAYMENT_STATUS_OF = {
 } as const satisfies Record<ConsentStatus, { status: V4ConsentStatus; reasonCode?: string }>;
 
 export const V4_PAYMENT_CONSENT_STATUSES = ['AWAU', 'RJCT', 'AUTH', 'COND'] as const;
+
+/**
+ * A domestic VRP consent's statuses in v4.0: OBDomesticVRPConsentResponse's `"enum": ["AWAU", "RJCT",
+ * "AUTH", "CANC", "EXPD"]`; domestic-vrp-consents.md v4.0: "The state model for the VRP consents resource
+ * follows the generic consent state model. However, it does not use the `COND` Status." The model never
+ * consumes a VRP consent, so each of its statuses reads as V4_STATUS_OF says.
+ */
+export const V4_VRP_CONSENT_STATUSES = ['AWAU', 'RJCT', 'AUTH', 'CANC', 'EXPD'] as const satisfies readonly V4ConsentStatus[];

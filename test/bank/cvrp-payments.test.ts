@@ -1,53 +1,20 @@
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
 import { AccountSelectionInvalid } from '../../src/consents/consent-errors.ts';
 import { authoriseConsent, getConsent } from '../../src/consents/consent-service.ts';
 import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
-import { type ApiResponse, commercialVrpRequest, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
-import { customerWithAccounts } from '../support/granted-consents.ts';
-import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
+import { commercialVrpRequest, DOMESTIC_VRP, domesticVrpRequest } from '../support/consent-api.ts';
+import { useAssent } from '../support/fixture.ts';
+import { refusal, useVrpPayments } from '../support/vrp-payments.ts';
 
 interface Accepted {
   Data: { Periods: { PeriodType: string; Remaining: string }[] };
 }
 
-function refusal(response: ApiResponse) {
-  assert.equal(response.status, 400, JSON.stringify(response.body));
-  return (response.body as { Errors: { ErrorCode: string; Message: string; Path?: string }[] }).Errors[0]!;
-}
-
 describe('payments under a commercial VRP mandate, and the sweeping account that is never paid into itself (bank API)', () => {
-  let people: Awaited<ReturnType<typeof customerWithAccounts>>;
-
   const assent = useAssent();
-  const pisp = useConsentApi(assent, useTpp(assent));
-  const bank = useResourceServer(assent);
-  before(async () => {
-    people = await customerWithAccounts(assent);
-  });
-
-  async function authorised(body: unknown): Promise<string> {
-    const created = await pisp.call('POST', DOMESTIC_VRP, { body, headers: { 'x-idempotency-key': crypto.randomUUID() } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const consentId = (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
-    await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
-      consentId,
-      clientId: pisp.tpp.clientId,
-      customerId: people.customer.id,
-      accountIds: [people.current.id],
-      grantId: `grant-${crypto.randomUUID()}`,
-    });
-    return consentId;
-  }
-
-  const pay = (consentId: string, amount: string, interaction?: 'InSession' | 'OffSession') =>
-    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
-      body: { Data: { InstructedAmount: { Amount: amount, Currency: 'GBP' }, ...(interaction && { PSUInteractionType: interaction }) } },
-      headers: { 'x-idempotency-key': crypto.randomUUID() },
-    });
-
-  const ledger = (consentId: string) => assent.db.selectFrom('vrp_payment').selectAll().where('consent_id', '=', consentId).execute();
+  const { pisp, bank, people, authorised, pay, ledger } = useVrpPayments(assent);
 
   test('64 racing payments against an off-session cVRP with a £100 daily limit: the 32 in session are refused, exactly 11 of the 32 of £9 are accepted', async () => {
     const consentId = await authorised(
@@ -59,7 +26,7 @@ describe('payments under a commercial VRP mandate, and the sweeping account that
       }),
     );
     const responses = await Promise.all(
-      Array.from({ length: 64 }, (_, index) => pay(consentId, '9.00', index % 2 === 0 ? 'InSession' : undefined)),
+      Array.from({ length: 64 }, (_, index) => pay(consentId, '9.00', { interaction: index % 2 === 0 ? 'InSession' : undefined })),
     );
     const inSession = responses.filter((_, index) => index % 2 === 0);
     const offSession = responses.filter((_, index) => index % 2 === 1);
@@ -107,11 +74,11 @@ describe('payments under a commercial VRP mandate, and the sweeping account that
 
   test('a consent that allows payments in session accepts them, and one without PSUInteractionTypes takes them as OffSession', async () => {
     const both = await authorised(commercialVrpRequest({ PSUInteractionTypes: ['InSession', 'OffSession'] }));
-    assert.equal((await pay(both, '5.00', 'InSession')).status, 201);
-    assert.equal((await pay(both, '5.00', 'OffSession')).status, 201);
+    assert.equal((await pay(both, '5.00', { interaction: 'InSession' })).status, 201);
+    assert.equal((await pay(both, '5.00', { interaction: 'OffSession' })).status, 201);
     const sweeping = await authorised(domesticVrpRequest());
     assert.equal((await pay(sweeping, '5.00')).status, 201);
-    assert.equal(refusal(await pay(sweeping, '5.00', 'InSession')).Path, 'ControlParameters.PSUInteractionTypes');
+    assert.equal(refusal(await pay(sweeping, '5.00', { interaction: 'InSession' })).Path, 'ControlParameters.PSUInteractionTypes');
   });
 
   test("the bank's decision is the last line: a sweeping consent whose paying account is the account swept into pays nothing", async () => {

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
-import { authoriseConsent, revokeConsent } from '../../src/consents/consent-service.ts';
+import { revokeConsent } from '../../src/consents/consent-service.ts';
 import { decideVrpPayment } from '../../src/consents/vrp/vrp-payment-service.ts';
-import { postgresAccountDirectory } from '../../src/customers/account-directory.ts';
 import { connectDatabase } from '../../src/db/connect.ts';
 import { type ApiResponse, DOMESTIC_PAYMENT, DOMESTIC_VRP, domesticPaymentRequest, domesticVrpRequest } from '../support/consent-api.ts';
-import { customerWithAccounts } from '../support/granted-consents.ts';
-import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
+import { useAssent } from '../support/fixture.ts';
+import { refusal, useVrpPayments } from '../support/vrp-payments.ts';
 
-interface Envelope {
-  Message: string;
-  Errors: { ErrorCode: string; Message: string; Path?: string }[];
-}
 interface Accepted {
   Data: {
     PaymentId: string;
@@ -25,50 +20,11 @@ interface Accepted {
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 const MONTHLY_1000 = { PeriodicLimits: [{ Amount: '1000.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Consent' }] };
 
-function refusal(response: ApiResponse) {
-  assert.equal(response.status, 400, JSON.stringify(response.body));
-  const [error] = (response.body as Envelope).Errors;
-  return error!;
-}
-
 describe('payments under a VRP consent (bank API)', () => {
-  let people: Awaited<ReturnType<typeof customerWithAccounts>>;
-
   const assent = useAssent();
-  const pisp = useConsentApi(assent, useTpp(assent));
-  const bank = useResourceServer(assent);
-  before(async () => {
-    people = await customerWithAccounts(assent);
-  });
-
-  async function createVrp(controlParameters: Record<string, unknown> = {}): Promise<string> {
-    const created = await pisp.call('POST', DOMESTIC_VRP, {
-      body: domesticVrpRequest(controlParameters),
-      headers: { 'x-idempotency-key': crypto.randomUUID() },
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    return (created.body as { Data: { ConsentId: string } }).Data.ConsentId;
-  }
-
-  async function authorisedVrp(controlParameters: Record<string, unknown> = {}): Promise<string> {
-    const consentId = await createVrp(controlParameters);
-    await authoriseConsent(assent.db, postgresAccountDirectory(assent.db), {
-      consentId,
-      clientId: pisp.tpp.clientId,
-      customerId: people.customer.id,
-      accountIds: [people.current.id],
-      grantId: `grant-${crypto.randomUUID()}`,
-    });
-    return consentId;
-  }
-
-  const pay = (consentId: string, amount: string, key: string = crypto.randomUUID(), currency = 'GBP') =>
-    bank.call('POST', `/bank/vrp-consents/${consentId}/payments`, {
-      body: { Data: { InstructedAmount: { Amount: amount, Currency: currency } } },
-      headers: { 'x-idempotency-key': key },
-    });
-
-  const ledger = (consentId: string) => assent.db.selectFrom('vrp_payment').selectAll().where('consent_id', '=', consentId).execute();
+  const { pisp, bank, people, created, authorised, pay, ledger } = useVrpPayments(assent);
+  const createVrp = (controlParameters: Record<string, unknown> = {}) => created(domesticVrpRequest(controlParameters));
+  const authorisedVrp = (controlParameters: Record<string, unknown> = {}) => authorised(domesticVrpRequest(controlParameters));
 
   test('64 concurrent payments against a £1,000 monthly limit: exactly the 33 of £30 that fit are accepted', async () => {
     const consentId = await authorisedVrp(MONTHLY_1000);
@@ -131,7 +87,7 @@ describe('payments under a VRP consent (bank API)', () => {
   test('a repeated idempotency key gets the first answer and counts once, even when the repeats race', async () => {
     const consentId = await authorisedVrp();
     const key = crypto.randomUUID();
-    const responses = await Promise.all(Array.from({ length: 16 }, () => pay(consentId, '100.00', key)));
+    const responses = await Promise.all(Array.from({ length: 16 }, () => pay(consentId, '100.00', { key })));
     assert.ok(responses.every((response) => response.status === 201));
     const ids = new Set(responses.map((response) => (response.body as Accepted).Data.PaymentId));
     assert.equal(ids.size, 1, 'one payment, answered sixteen times');
@@ -140,13 +96,13 @@ describe('payments under a VRP consent (bank API)', () => {
     const next = await pay(consentId, '1.00');
     assert.equal((next.body as Accepted).Data.Periods[0]!.Paid, '101.00', 'the repeated key counted once');
 
-    const reused = await pay(consentId, '5.00', key);
+    const reused = await pay(consentId, '5.00', { key });
     assert.equal(refusal(reused).ErrorCode, 'UK.OBIE.Header.Invalid');
     assert.equal(refusal(reused).Path, 'x-idempotency-key');
 
     const refusedKey = crypto.randomUUID();
-    const first = await pay(consentId, '300.00', refusedKey);
-    const again = await pay(consentId, '300.00', refusedKey);
+    const first = await pay(consentId, '300.00', { key: refusedKey });
+    const again = await pay(consentId, '300.00', { key: refusedKey });
     assert.deepEqual(refusal(again), refusal(first), 'a refusal is the first answer too');
     assert.equal((await ledger(consentId)).length, 3);
   });
@@ -159,7 +115,7 @@ describe('payments under a VRP consent (bank API)', () => {
       ['UK.OBIE.Rules.FailsControlParameters', 'ControlParameters.MaximumIndividualAmount'],
     );
     assert.match(tooMuch.Message, /250\.01 GBP exceeds the maximum individual amount of 250\.00 GBP/);
-    const euros = refusal(await pay(consentId, '10.00', undefined, 'EUR'));
+    const euros = refusal(await pay(consentId, '10.00', { currency: 'EUR' }));
     assert.equal(euros.Path, 'ControlParameters.MaximumIndividualAmount.Currency');
     assert.equal((await pay(consentId, '250.00')).status, 201, 'exactly the maximum is allowed');
 

@@ -9,7 +9,6 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
-import { createConsent } from '../../src/consents/consent-service.ts';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { ensureDevPki, issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
@@ -60,7 +59,7 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
 
   const eidasClient = (organizationId: string, certificate: PemPair) => eidasTppClient(assent, organizationId, certificate);
 
-  async function bg(tpp: EidasTppClient, method: string, resource: string, body?: unknown) {
+  async function bg(tpp: EidasTppClient, method: string, resource: string, body?: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(`${assent.issuer}${resource}`, {
       method,
       dispatcher: tpp.agent,
@@ -68,6 +67,7 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
         'X-Request-ID': randomUUID(),
         'TPP-Redirect-URI': REDIRECT,
         ...(body !== undefined && { 'Content-Type': 'application/json' }),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -88,40 +88,27 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
     return created.body!.consentId as string;
   }
 
-  /** A Berlin Group payment as the model holds one (a domestic_payment consent with a SEPA scheme), made directly. */
-  const createBgPayment = async (tpp: EidasTppClient) =>
-    (
-      await createConsent(assent.db, {
-        clientId: tpp.organizationId,
-        draft: {
-          type: 'domestic_payment',
-          standard: 'berlin_group',
-          reads: [],
-          expiresAt: null,
-          transactionFrom: null,
-          transactionTo: null,
-          recurring: false,
-          frequencyPerDay: null,
-          combinedService: false,
-          redirectUri: REDIRECT,
-          payment: {
-            scheme: 'sepa_credit_transfer',
-            amount: '123.45',
-            currency: 'EUR',
-            creditorAccount: { scheme: 'iban', identification: germanIban() },
-            creditorName: 'Stadtwerke',
-            reference: null,
-            instructionIdentification: randomUUID().slice(0, 35),
-            endToEndIdentification: 'NOTPROVIDED',
-            creditorAgent: null,
-            requestedExecutionDate: null,
-          },
-          debtorAccount: null,
-          risk: {},
-          vrp: null,
-        },
-      })
-    ).consent.id;
+  /**
+   * A SEPA payment initiated on /v1/payments under the organisation's certificate with the PSP_PI role (a TPP
+   * may hold several certificates; each request is judged by the one it presents).
+   */
+  async function createBgPayment(organizationId: string) {
+    const payer = await eidasClient(organizationId, await qwac(organizationId, ['PSP_PI']));
+    const created = await bg(
+      payer,
+      'POST',
+      '/v1/payments/sepa-credit-transfers',
+      {
+        debtorAccount: { iban: germanIban() },
+        instructedAmount: { currency: 'EUR', amount: '123.45' },
+        creditorAccount: { iban: germanIban() },
+        creditorName: 'Stadtwerke',
+      },
+      { 'PSU-IP-Address': '192.0.2.1' },
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body!.paymentId as string;
+  }
 
   const statusOf = async (tpp: EidasTppClient, consentId: string) =>
     (await bg(tpp, 'GET', `/v1/consents/${consentId}/status`)).body!.consentStatus;
@@ -405,10 +392,10 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
   });
 
   test('PIS:<paymentId> binds a Berlin Group payment (a domestic_payment consent, SEPA) for a PSP_PI certificate only', async () => {
-    const theirs = await createBgPayment(other);
+    const theirs = await createBgPayment(other.organizationId);
     assert.ok((await push(other, { scope: `PIS:${theirs}` })).url.searchParams.get('request_uri'));
     assert.match((await refusedPar(other, { scope: `AIS:${theirs}` })).description, /not of the kind/);
-    const mine = await createBgPayment(aisp);
+    const mine = await createBgPayment(aisp.organizationId);
     assert.match((await refusedPar(aisp, { scope: `PIS:${mine}` })).description, /PSP_PI/);
   });
 

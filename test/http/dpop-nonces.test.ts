@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { hash, hkdfSync, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decodeJwt, exportJWK, SignJWT } from 'jose';
+import { exportJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import type { Db } from '../../src/db/connect.ts';
@@ -13,39 +13,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, consentCount } from '../support/c
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
 import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
-import { createTestTpp, pushAuthorizationRequest, redeemCode, type TestTpp } from '../support/tpp.ts';
-
-/** What the TPP's HTTP client saw: each answer's path, status, OAuth error, DPoP-Nonce, and the proof's nonce. */
-interface Exchange {
-  path: string;
-  status: number;
-  error: string | undefined;
-  issuedNonce: string | null;
-  proofNonce: unknown;
-}
-
-/** Records every exchange of the TPP's openid-client configuration, as it retries on its own. */
-function recordExchanges(tpp: TestTpp): Exchange[] {
-  const seen: Exchange[] = [];
-  const send = tpp.config[oidc.customFetch]!;
-  tpp.config[oidc.customFetch] = async (url, options) => {
-    const response = await send(url, options);
-    const proof = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]).get('dpop');
-    const body = (await response
-      .clone()
-      .json()
-      .catch(() => undefined)) as { error?: string } | undefined;
-    seen.push({
-      path: new URL(url).pathname,
-      status: response.status,
-      error: body?.error,
-      issuedNonce: response.headers.get('dpop-nonce'),
-      proofNonce: proof ? decodeJwt(proof).nonce : undefined,
-    });
-    return response;
-  };
-  return seen;
-}
+import { createTestTpp, pushAuthorizationRequest, recordExchanges, redeemCode } from '../support/tpp.ts';
 
 /** A DPoP proof signed by hand (RFC 9449 section 4.2), with whatever nonce the test wants. */
 async function proofOf(keys: oidc.CryptoKeyPair, method: string, url: string, accessToken: string, nonce?: string) {

@@ -16,8 +16,10 @@ import {
   ConsentApiClient,
   DOMESTIC_PAYMENT,
   DOMESTIC_VRP,
+  DOMESTIC_VRP_V4,
   domesticPaymentRequest,
   domesticVrpRequest,
+  domesticVrpRequestV4,
   FUNDS_CONFIRMATION,
   FUNDS_CONFIRMATION_V4,
   fundsConfirmationRequest,
@@ -116,6 +118,7 @@ describe('the OpenAPI document at /openapi.json is the generated one and describ
     // UK OB v4.0 (docs/uk-ob-v4.md): its own schemas, envelope, and a 401 without a body.
     [ACCOUNT_ACCESS_V4, '/open-banking/v4.0/aisp/account-access-consents', accountAccessRequest, false, true],
     [FUNDS_CONFIRMATION_V4, '/open-banking/v4.0/cbpii/funds-confirmation-consents', fundsConfirmationRequest, false, true],
+    [DOMESTIC_VRP_V4, '/open-banking/v4.0/pisp/domestic-vrp-consents', domesticVrpRequestV4, true, true],
   ];
   for (const [url, path, example, needsKey, deletable] of resources) {
     const withKey = (): Record<string, string> => (needsKey ? { 'x-idempotency-key': crypto.randomUUID() } : {});

@@ -66,6 +66,8 @@ test('every JSON API of the inventory is one operation at its method and path, a
     'getGrant',
     'CreateAccountAccessConsents',
     'CreateDomesticVRPConsentsConsentIdFundsConfirmation',
+    'CreateDomesticVRPConsentsV4',
+    'CreateDomesticVRPConsentsConsentIdFundsConfirmationV4',
     'CreateEvents',
     'CreateEventSubscriptions',
     'getBankConsent',

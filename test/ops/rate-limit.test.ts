@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -8,7 +9,8 @@ import { type RunningAssent, startAssent } from '../../src/server.ts';
 import { type TestAssent, startTestAssent, tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
-import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
+import { useAssent, useTpp } from '../support/fixture.ts';
+import { createTestTpp, pushAuthorizationRequest, recordExchanges } from '../support/tpp.ts';
 
 const LIMITS = { RATE_LIMIT_TOKEN: '3/60', RATE_LIMIT_LOGIN: '2/60', RATE_LIMIT_PAR: '4/60', RATE_LIMIT_REGISTRATION: '1/60' };
 
@@ -88,5 +90,22 @@ describe('rate limits shared through Postgres', () => {
     const first = await register();
     assert.equal(first.status, 400, 'the registration route answers (an empty request is refused)');
     assert.equal((await register()).status, 429);
+  });
+});
+
+describe('a DPoP nonce challenge is not counted against the address', () => {
+  const assent = useAssent({ RATE_LIMIT_PAR: '2/60' });
+  const tpp = useTpp(assent);
+
+  test('two PARs, each challenged for a nonce first, fit a limit of two; a third is refused', async () => {
+    const seen = recordExchanges(tpp);
+    for (let i = 0; i < 2; i += 1) {
+      // A new handle knows no nonce yet, so each PAR is challenged once and sent again.
+      const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
+      assert.ok((await pushAuthorizationRequest(tpp, {}, { DPoP: dpop })).url);
+    }
+    assert.equal(seen.filter((exchange) => exchange.error === 'use_dpop_nonce').length, 2, 'both PARs were challenged');
+    const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
+    await assert.rejects(pushAuthorizationRequest(tpp, {}, { DPoP: dpop }), (error: { status?: number }) => error.status === 429);
   });
 });

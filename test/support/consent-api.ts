@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { fetch } from 'undici';
 import type { Db } from '../../src/db/connect.ts';
-import { CONSENT_API_PATHS, OB_API_PREFIX, OB_V4_API_PREFIX } from '../../src/protocol/routes.ts';
+import { CONSENT_API_PATHS, OB_API_PREFIX, OB_V4_API_PREFIX, V4_CONSENT_API_PATHS } from '../../src/protocol/routes.ts';
 import type { TestAssent } from './assent.ts';
 import type { TestTpp } from './tpp.ts';
 import { CONSENT_SCOPES } from '../../src/protocol/scopes.ts';
@@ -215,6 +215,61 @@ export function commercialVrpRequest(controlParameters: Record<string, unknown> 
       ...risk,
     },
   };
+}
+
+/** UK OB v4.0's domestic VRP consents, under v4.0's `/pisp` (test/uk-ob-v4/vrp-consents-v4.test.ts). */
+export const DOMESTIC_VRP_V4 = `${OB_V4_API_PREFIX}${V4_CONSENT_API_PATHS.domestic_vrp}`;
+
+/**
+ * A v4.0 sweeping VRP consent (OBDomesticVRPConsentRequest): domesticVrpRequest's terms, the reference in
+ * ISO 20022's Structured remittance, an UltimateCreditor the model does not hold (ignored), a v4.0 Risk.
+ */
+export function domesticVrpRequestV4(
+  controlParameters: Record<string, unknown> = {},
+  initiation: Record<string, unknown> = {},
+  risk: Record<string, unknown> = {},
+) {
+  const { Data } = domesticVrpRequest(controlParameters);
+  return {
+    Data: {
+      ...Data,
+      Initiation: {
+        CreditorAccount: Data.Initiation.CreditorAccount,
+        RemittanceInformation: {
+          Structured: [{ CreditorReferenceInformation: { Reference: 'SWEEP' } }],
+          Unstructured: ['Monthly sweep to savings'],
+        },
+        UltimateCreditor: { Name: 'ACME Savings Ltd' },
+        ...initiation,
+      },
+    },
+    Risk: { PaymentContextCode: 'TransferToSelf', ...risk },
+  };
+}
+
+/** commercialVrpRequest in v4.0's words: Acme Streaming, its merchant indicators with `ContractPresentIndicator` spelled right. */
+export function commercialVrpRequestV4(controlParameters: Record<string, unknown> = {}, risk: Record<string, unknown> = {}) {
+  return domesticVrpRequestV4(
+    {
+      VRPType: ['UK.OBIE.VRPType.Other'],
+      PSUInteractionTypes: ['OffSession'],
+      MaximumIndividualAmount: { Amount: '30.00', Currency: 'GBP' },
+      PeriodicLimits: [{ Amount: '60.00', Currency: 'GBP', PeriodType: 'Month', PeriodAlignment: 'Calendar' }],
+      ...controlParameters,
+    },
+    {
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Acme Streaming' },
+      RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: 'ACME-SUB-42' } }] },
+    },
+    {
+      PaymentContextCode: 'BillingGoodsAndServicesInAdvance',
+      MerchantCategoryCode: '5815',
+      MerchantCustomerIdentification: 'CUST-0042',
+      ContractPresentIndicator: true,
+      BeneficiaryPrepopulatedIndicator: true,
+      ...risk,
+    },
+  );
 }
 
 /** How many consents the database holds, of any kind and status. */

@@ -14,9 +14,11 @@ import {
   ConsentApiClient,
   DOMESTIC_PAYMENT,
   DOMESTIC_PAYMENT_V4,
+  DOMESTIC_VRP_V4,
   DOMESTIC_VRP,
   domesticPaymentRequest,
   domesticPaymentRequestV4,
+  domesticVrpRequestV4,
   domesticVrpRequest,
   FUNDS_CONFIRMATION,
   FUNDS_CONFIRMATION_V4,
@@ -385,6 +387,16 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
       send: (rng) => send(`${FUNDS_CONFIRMATION_V4}/${hostileSegment(rng)}`, { method: 'DELETE', agent: mtls, headers: consentApi }),
     },
     {
+      name: 'POST v4.0 domestic-vrp-consents',
+      surface: 'ob',
+      send: json(DOMESTIC_VRP_V4, domesticVrpRequestV4(), { ...consentApi, 'x-idempotency-key': 'fuzz-v4-vrp-key' }),
+    },
+    {
+      name: 'GET v4.0 domestic-vrp-consents/{id}',
+      surface: 'ob',
+      send: (rng) => send(`${DOMESTIC_VRP_V4}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
+    },
+    {
       name: 'GET account-access-consents/{id}',
       surface: 'ob',
       send: (rng) => send(`${ACCOUNT_ACCESS}/${hostileSegment(rng)}`, { agent: mtls, headers: consentApi }),
@@ -430,6 +442,15 @@ export async function fuzzTargets(assent: TestAssent): Promise<FuzzTarget[]> {
             Data: { ConsentId: vrpConsentId, Reference: 'fuzz', InstructedAmount: { Amount: '10.00', Currency: 'GBP' } },
           }),
         }),
+    },
+    {
+      name: 'POST v4.0 vrp funds-confirmation',
+      surface: 'ob',
+      send: json(
+        `${DOMESTIC_VRP_V4}/${vrpConsentId}/funds-confirmation`,
+        { Data: { ConsentId: vrpConsentId, InstructedAmount: { Amount: '10.00', Currency: 'GBP' } } },
+        consentApi,
+      ),
     },
     {
       name: 'POST bank vrp payments',

@@ -10,9 +10,11 @@ import {
   DOMESTIC_PAYMENT,
   DOMESTIC_PAYMENT_V4,
   DOMESTIC_VRP,
+  DOMESTIC_VRP_V4,
   domesticPaymentRequest,
   domesticPaymentRequestV4,
   domesticVrpRequest,
+  domesticVrpRequestV4,
 } from './consent-api.ts';
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { createTestCustomer, type TestCustomer } from './customers.ts';
@@ -70,7 +72,7 @@ export interface ConsentOptions {
   parameters?: Record<string, string>;
   /** The customer's browser, when a test keeps one (and its sign-in session) across authorizations. */
   browser?: CustomerAgent;
-  /** The UK OB version that creates an account-access or domestic-payment consent (v3.1 unless said). */
+  /** The UK OB version that creates the consent (v3.1 unless said); a v4.0 VRP's `vrp` overrides its control parameters. */
   version?: 'v3.1' | 'v4.0';
 }
 
@@ -85,7 +87,12 @@ export async function approveConsent(
     options.type === 'account_access'
       ? await api.call('POST', options.version === 'v4.0' ? ACCOUNT_ACCESS_V4 : ACCOUNT_ACCESS, { body: accountAccessRequest() })
       : options.type === 'domestic_vrp'
-        ? await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
+        ? options.version === 'v4.0'
+          ? await api.call('POST', DOMESTIC_VRP_V4, {
+              body: domesticVrpRequestV4(options.vrp),
+              headers: { 'x-idempotency-key': randomUUID() },
+            })
+          : await api.call('POST', DOMESTIC_VRP, { body: domesticVrpRequest(options.vrp), headers: { 'x-idempotency-key': randomUUID() } })
         : options.version === 'v4.0'
           ? await api.call('POST', DOMESTIC_PAYMENT_V4, {
               body: domesticPaymentRequestV4(),

@@ -1,5 +1,5 @@
 import { randomBytes, type webcrypto } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { ClientMetadata } from 'oidc-provider';
 import { type Agent, fetch } from 'undici';
@@ -127,4 +127,36 @@ export function insertTestTppRecord(db: Db, clientId: string, clientName: string
     software_statement: 'unused',
     software_statement_claims: JSON.stringify({}),
   });
+}
+
+/** What the TPP's HTTP client saw: each answer's path, status, OAuth error, DPoP-Nonce, and the proof's nonce. */
+export interface Exchange {
+  path: string;
+  status: number;
+  error: string | undefined;
+  issuedNonce: string | null;
+  proofNonce: unknown;
+}
+
+/** Records every exchange of the TPP's openid-client configuration, as it retries on its own. */
+export function recordExchanges(tpp: TestTpp): Exchange[] {
+  const seen: Exchange[] = [];
+  const send = tpp.config[oidc.customFetch]!;
+  tpp.config[oidc.customFetch] = async (url, options) => {
+    const response = await send(url, options);
+    const proof = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]).get('dpop');
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as { error?: string } | undefined;
+    seen.push({
+      path: new URL(url).pathname,
+      status: response.status,
+      error: body?.error,
+      issuedNonce: response.headers.get('dpop-nonce'),
+      proofNonce: proof ? decodeJwt(proof).nonce : undefined,
+    });
+    return response;
+  };
+  return seen;
 }
