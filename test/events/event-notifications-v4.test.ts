@@ -3,7 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { consumePaymentConsent } from '../../src/consents/consent-service.ts';
 import { CONSENT_AUTHORIZATION_REVOKED, RESOURCE_UPDATE } from '../../src/protocol/event-types.ts';
 import { EVENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
-import { ACCOUNT_ACCESS, ACCOUNT_ACCESS_V4, DOMESTIC_PAYMENT, DOMESTIC_PAYMENT_V4 } from '../support/consent-api.ts';
+import {
+  ACCOUNT_ACCESS,
+  ACCOUNT_ACCESS_V4,
+  DOMESTIC_PAYMENT,
+  DOMESTIC_PAYMENT_V4,
+  DOMESTIC_VRP,
+  DOMESTIC_VRP_V4,
+} from '../support/consent-api.ts';
 import { EventReceiver, type ReceivedEvent, verifyWithPublishedJwks } from '../support/event-receiver.ts';
 import { useAssent, useConsentApi, useTpp } from '../support/fixture.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
@@ -82,6 +89,25 @@ describe('event notifications of UK OB v4.0 consents', () => {
       { version: 'v4.0', link: `${assent.issuer}${DOMESTIC_PAYMENT_V4}/${consentId}` },
       { version: 'v3.1', link: `${assent.issuer}${DOMESTIC_PAYMENT}/${consentId}` },
     ]);
+  });
+
+  test('a v4.0 VRP consent is linked where v4.0 serves it, under /pisp, then at v3.1’s /vrp', async () => {
+    const { customer, current } = await customerWithAccounts(assent);
+    const { consentId } = await grantConsent(assent, tpp, customer, { type: 'domestic_vrp', accounts: [current], version: 'v4.0' });
+    assert.equal((await api.call('DELETE', `${DOMESTIC_VRP_V4}/${consentId}`)).status, 204);
+    const [authorised, revoked] = await receiver.waitFor(3, consentId);
+    const v4Link = `${assent.issuer}${DOMESTIC_VRP_V4}/${consentId}`;
+    assert.ok(v4Link.includes('/open-banking/v4.0/pisp/domestic-vrp-consents/'));
+    assert.equal(authorised!.claims.sub, v4Link);
+    assert.deepEqual(linksOf(revoked!, RESOURCE_UPDATE), [
+      { version: 'v4.0', link: v4Link },
+      { version: 'v3.1', link: `${assent.issuer}${DOMESTIC_VRP}/${consentId}` },
+    ]);
+    assert.deepEqual(
+      [authorised, revoked].map((event) => bodyOf(event!, RESOURCE_UPDATE).status),
+      ['AUTH', 'CANC'],
+    );
+    assert.equal((await api.call('GET', v4Link.slice(assent.issuer.length))).status, 200, 'the v4.0 link answers');
   });
 
   test("a v3.1 consent's events are unchanged, even when v4.0 revokes it: its v3.1 link only, v3.1 status names", async () => {
