@@ -289,6 +289,7 @@ async function recordStatusChange(
   await recordConsentChange(trx, {
     consentId: after.id,
     consentType: after.type,
+    consentStandard: after.standard,
     clientId: after.client_id,
     status: after.status,
     actor: change.actor.kind,

@@ -401,6 +401,8 @@ export interface ConsentEventTable {
   /** The SET's consent_seq: 1 for a consent's first event, one more for each later one (consent_event_sequence). */
   consent_seq: ColumnType<number, number, never>;
   consent_type: ConsentType;
+  /** The standard of the consent (its `standard`): which version's path and status words its SET carries. */
+  consent_standard: ConsentStandard;
   event_type: string;
   status: ConsentStatus;
   reason: string | null;

@@ -4,8 +4,8 @@ import type { PoolStats } from '../db/connect.ts';
 /** Every Prometheus series Assent exposes, in one registry per process (tests start several in one process). */
 export interface Metrics {
   registry: Registry;
-  requests: Counter<'method' | 'route' | 'status'>;
-  requestSeconds: Histogram<'method' | 'route'>;
+  requests: Counter<'method' | 'route' | 'standard' | 'status'>;
+  requestSeconds: Histogram<'method' | 'route' | 'standard'>;
   tokensIssued: Counter<'grant_type'>;
   loginFailures: Counter<'reason'>;
   rateLimited: Counter<'policy'>;
@@ -83,14 +83,14 @@ export function createMetrics({ poolStats, consentCounts }: MetricSources): Metr
     registry,
     requests: new Counter({
       name: 'assent_http_requests_total',
-      help: 'HTTP requests by route and status',
-      labelNames: ['method', 'route', 'status'],
+      help: 'HTTP requests by route, the standard it speaks and status',
+      labelNames: ['method', 'route', 'standard', 'status'],
       registers: [registry],
     }),
     requestSeconds: new Histogram({
       name: 'assent_http_request_duration_seconds',
-      help: 'HTTP request latency by route',
-      labelNames: ['method', 'route'],
+      help: 'HTTP request latency by route and the standard it speaks',
+      labelNames: ['method', 'route', 'standard'],
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),

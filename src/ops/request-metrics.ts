@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
+import { routeStandard } from '../protocol/route-match.ts';
 import { INTERACTION_PREFIX } from '../protocol/routes.ts';
 import type { Metrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
@@ -23,16 +24,19 @@ const LOGIN_REFUSALS: Record<number, string> = { 401: 'invalid_credentials', 429
 
 /**
  * Counts and times every request when its response closes (finished or aborted), oidc-provider's
- * included: they end the response themselves, after this middleware's `next()` returned.
+ * included: they end the response themselves, after this middleware's `next()` returned. Labelled by
+ * route and by the standard the route speaks (`uk_ob_v3`, `uk_ob_v4`, `berlin_group`, `none`).
  */
 export function requestMetrics(metrics: Metrics): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     ctx.res.once('close', () => {
       const route = matchedRoute(ctx) ?? routeLabel(ctx.path);
+      // The route's standard tells v3.1 from v4.0 (and the Berlin Group) without a regex over routes.
+      const standard = routeStandard(route);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.requests.inc({ method: ctx.method, route, status: String(ctx.res.statusCode) });
-      metrics.requestSeconds.observe({ method: ctx.method, route }, seconds);
+      metrics.requests.inc({ method: ctx.method, route, standard, status: String(ctx.res.statusCode) });
+      metrics.requestSeconds.observe({ method: ctx.method, route, standard }, seconds);
       const refusal = route === LOGIN_ROUTE && ctx.method === 'POST' ? LOGIN_REFUSALS[ctx.res.statusCode] : undefined;
       if (refusal) metrics.loginFailures.inc({ reason: refusal });
     });

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { ConsentStatus, ConsentType, Database } from '../db/schema.ts';
+import type { ConsentStandard } from '../protocol/consent-types.ts';
 import type { EventType } from '../protocol/event-types.ts';
 
 /** The consent_event outbox table and each consent's event counter. */
@@ -10,6 +11,7 @@ export interface NewConsentEvent {
   clientId: string;
   consentId: string;
   consentType: ConsentType;
+  consentStandard: ConsentStandard;
   type: EventType;
   status: ConsentStatus;
   reason: string | null;
@@ -39,6 +41,7 @@ export async function insertConsentEvent(trx: Transaction<Database>, event: NewC
       consent_id: event.consentId,
       consent_seq: sql<number>`(select last_seq from numbered)`,
       consent_type: event.consentType,
+      consent_standard: event.consentStandard,
       event_type: event.type,
       status: event.status,
       reason: event.reason,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AuditActorKind, ConsentStatus, ConsentType, Database } from '../db/schema.ts';
+import type { ConsentStandard } from '../protocol/consent-types.ts';
 import { CONSENT_AUTHORIZATION_REVOKED, type EventType, RESOURCE_UPDATE } from '../protocol/event-types.ts';
 import { insertConsentEvent } from './outbox-repository.ts';
 
@@ -14,6 +15,8 @@ import { insertConsentEvent } from './outbox-repository.ts';
 export interface ConsentChange {
   consentId: string;
   consentType: ConsentType;
+  /** The consent's standard: which version's words its events speak. */
+  consentStandard: ConsentStandard;
   clientId: string;
   status: ConsentStatus;
   actor: AuditActorKind;
@@ -46,6 +49,7 @@ export async function recordConsentChange(trx: Transaction<Database>, change: Co
       clientId: change.clientId,
       consentId: change.consentId,
       consentType: change.consentType,
+      consentStandard: change.consentStandard,
       type,
       status: change.status,
       reason: type === CONSENT_AUTHORIZATION_REVOKED ? reason : null,

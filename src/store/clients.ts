@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { KyselyAdapter } from './adapter.ts';
@@ -9,6 +9,14 @@ import { KyselyAdapter } from './adapter.ts';
  */
 export async function saveClient(db: Db, metadata: ClientMetadata): Promise<void> {
   await new KyselyAdapter(db, 'Client').upsert(metadata.client_id, metadata as Record<string, unknown>);
+}
+
+/**
+ * Whether the client `clientId` names is stored, as a boolean expression another statement carries: a
+ * TPP known by its eIDAS certificate reads its row and whether its client exists in one statement.
+ */
+export function storedClientExists(clientId: RawBuilder<string>): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from oidc_model client where client.model = 'Client' and client.id = ${clientId} and (client.expires_at is null or client.expires_at > now()))`;
 }
 
 export async function clientExists(db: Db, clientId: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Db } from '../db/connect.ts';
 import { SCOPE } from '../protocol/scopes.ts';
-import { clientExists, saveClient } from '../store/clients.ts';
+import { saveClient } from '../store/clients.ts';
 import type { EidasTpp } from './eidas-identity.ts';
 
 /**
@@ -47,9 +47,4 @@ const ORGANIZATION_IDENTIFIER_OID = '2.5.4.97';
 /** Makes the TPP's client, in the caller's transaction (its first contact). */
 export function saveEidasClient(trx: Db, tpp: Pick<EidasTpp, 'organizationId' | 'name'>): Promise<void> {
   return saveClient(trx, eidasClientMetadata(tpp));
-}
-
-/** A TPP first met before eIDAS clients existed has its row and no client: it gets one at its next call. */
-export async function ensureEidasClient(db: Db, tpp: Pick<EidasTpp, 'organizationId' | 'name'>): Promise<void> {
-  if (!(await clientExists(db, tpp.organizationId))) await saveEidasClient(db, tpp);
 }

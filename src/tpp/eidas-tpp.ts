@@ -3,8 +3,8 @@ import type { TppRole, TppRow } from '../db/schema.ts';
 import { appendAuditEvent } from '../audit/audit-trail.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import type { EidasRole, EidasTpp } from './eidas-identity.ts';
-import { ensureEidasClient, saveEidasClient } from './eidas-client.ts';
-import { findTpp, insertTppIfAbsent } from './tpp-repository.ts';
+import { saveEidasClient } from './eidas-client.ts';
+import { findTpp, findTppWithClient, insertTppIfAbsent } from './tpp-repository.ts';
 
 /**
  * First contact of a TPP known by its eIDAS certificate: its row in `tpp` is made the first time it calls,
@@ -57,13 +57,15 @@ export async function knownEidasTpp(db: Db, tpp: EidasTpp): Promise<string> {
 /**
  * The TPP's row and its client, made on its first contact in one transaction with its
  * `tpp.first_contact` audit event; however many first contacts race, one row and one event. A suspended
- * or deleted TPP is refused (certificate_blocked, Berlin Group CERTIFICATE_BLOCKED).
+ * or deleted TPP is refused (certificate_blocked, Berlin Group CERTIFICATE_BLOCKED). A known TPP costs
+ * one read, its row and whether its client exists together: a TPP first met before eIDAS clients existed
+ * has its row and no client, and gets one now.
  */
 export async function ensureEidasTpp(db: Db, tpp: EidasTpp): Promise<EidasTppRecord> {
-  const known = await findTpp(db, tpp.organizationId);
+  const known = await findTppWithClient(db, tpp.organizationId);
   if (known) {
     refuseUnlessActive(known);
-    await ensureEidasClient(db, tpp);
+    if (!known.has_client) await saveEidasClient(db, tpp);
     return { clientId: known.client_id, created: false };
   }
   const roles = tpp.roles.flatMap((role) => TPP_ROLE_OF[role] ?? []);

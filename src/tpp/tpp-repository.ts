@@ -2,9 +2,20 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { NewTpp, TppRow, TppStatus } from '../db/schema.ts';
 import type { ClientThrottle } from '../ops/rate-limit.ts';
+import { storedClientExists } from '../store/clients.ts';
 
 export function findTpp(db: Db, clientId: string): Promise<TppRow | undefined> {
   return db.selectFrom('tpp').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** A TPP's row with whether its oidc-provider client is stored, in one statement (an eIDAS TPP's writing request). */
+export function findTppWithClient(db: Db, clientId: string): Promise<(TppRow & { has_client: boolean }) | undefined> {
+  return db
+    .selectFrom('tpp')
+    .selectAll()
+    .select(storedClientExists(sql.ref<string>('tpp.client_id')).as('has_client'))
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
 }
 
 export interface ClientDisplayRow {

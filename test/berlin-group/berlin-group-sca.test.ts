@@ -7,7 +7,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
-import { type Agent, fetch } from 'undici';
+import { fetch } from 'undici';
 import { auditHistory } from '../../src/audit/audit-trail.ts';
 import { type BankAccount, openAccount } from '../../src/customers/account-directory.ts';
 import { ensureDevPki, issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
@@ -20,7 +20,7 @@ import { createTestCustomer, type TestCustomer } from '../support/customers.ts';
 import { csrfTokenOf, pageText, signInToDashboard } from '../support/dashboard.ts';
 import { changedTables, databaseFingerprint } from '../support/db-fingerprint.ts';
 import { useAssent, useResourceServer, useTpp } from '../support/fixture.ts';
-import { fetchVia } from '../support/tpp.ts';
+import { type EidasTppClient, eidasTppClient, pushBgAuthorization } from '../support/berlin-group.ts';
 
 /**
  * Issue 28, the Berlin Group OAuth2 SCA approach (REDIRECT) end to end on a real Assent over mTLS: an EU TPP
@@ -41,17 +41,7 @@ function germanIban(): string {
   return `DE${String(check).padStart(2, '0')}${bban}`;
 }
 
-interface EidasTppClient {
-  organizationId: string;
-  agent: Agent;
-  config: oidc.Configuration;
-}
-
-interface Pushed {
-  url: URL;
-  codeVerifier: string;
-  state: string;
-}
+const push = (tpp: EidasTppClient, parameters: Record<string, string>) => pushBgAuthorization(tpp, REDIRECT, parameters);
 
 describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
   const assent = useAssent();
@@ -67,15 +57,7 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
       psd2: { roles: roles as ('PSP_AI' | 'PSP_PI')[], ncaName: 'BaFin', ncaId: 'DE-BAFIN' },
     });
 
-  /** openid-client as the TPP, authenticating with the QWAC (tls_client_auth) on every call. */
-  async function eidasClient(organizationId: string, certificate: PemPair): Promise<EidasTppClient> {
-    const agent = tlsAgent(assent.ca.certPem, certificate);
-    const config = await oidc.discovery(new URL(assent.issuer), organizationId, undefined, oidc.TlsClientAuth(), {
-      [oidc.customFetch]: fetchVia(agent),
-    });
-    config[oidc.customFetch] = fetchVia(agent);
-    return { organizationId, agent, config };
-  }
+  const eidasClient = (organizationId: string, certificate: PemPair) => eidasTppClient(assent, organizationId, certificate);
 
   async function bg(tpp: EidasTppClient, method: string, resource: string, body?: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(`${assent.issuer}${resource}`, {
@@ -130,20 +112,6 @@ describe('the Berlin Group OAuth2 SCA approach for AIS consents', () => {
 
   const statusOf = async (tpp: EidasTppClient, consentId: string) =>
     (await bg(tpp, 'GET', `/v1/consents/${consentId}/status`)).body!.consentStatus;
-
-  /** PAR without a request object (FAPI 2.0 allows plain parameters), PKCE S256, the QWAC as client authentication. */
-  async function push(tpp: EidasTppClient, parameters: Record<string, string>): Promise<Pushed> {
-    const codeVerifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = await oidc.buildAuthorizationUrlWithPAR(tpp.config, {
-      redirect_uri: REDIRECT,
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      ...parameters,
-    });
-    return { url, codeVerifier, state };
-  }
 
   /** A PAR the server refuses: the OAuth error, and proof that nothing was written. */
   async function refusedPar(tpp: EidasTppClient, parameters: Record<string, string>): Promise<{ error: string; description: string }> {

@@ -255,11 +255,16 @@ describe('the migration that numbers events per consent', () => {
         ],
       );
 
-      await db
-        .transaction()
-        .execute((trx) =>
-          recordConsentChange(trx, { consentId: a, consentType: 'account_access', clientId: 'tpp', status: 'Revoked', actor: 'customer' }),
-        );
+      await db.transaction().execute((trx) =>
+        recordConsentChange(trx, {
+          consentId: a,
+          consentType: 'account_access',
+          consentStandard: 'uk_ob_v3',
+          clientId: 'tpp',
+          status: 'Revoked',
+          actor: 'customer',
+        }),
+      );
       const later = await db.selectFrom('consent_event').select('consent_seq').where('consent_id', '=', a).orderBy('seq').execute();
       assert.deepEqual(
         later.map((row) => row.consent_seq),
@@ -268,11 +273,16 @@ describe('the migration that numbers events per consent', () => {
       );
       // The sweep may delete every event of a consent; its next event still takes the next number.
       await db.deleteFrom('consent_event').where('consent_id', '=', b).execute();
-      await db
-        .transaction()
-        .execute((trx) =>
-          recordConsentChange(trx, { consentId: b, consentType: 'account_access', clientId: 'tpp', status: 'Expired', actor: 'system' }),
-        );
+      await db.transaction().execute((trx) =>
+        recordConsentChange(trx, {
+          consentId: b,
+          consentType: 'account_access',
+          consentStandard: 'uk_ob_v3',
+          clientId: 'tpp',
+          status: 'Expired',
+          actor: 'system',
+        }),
+      );
       assert.deepEqual(
         (await db.selectFrom('consent_event').select('consent_seq').where('consent_id', '=', b).execute()).map((row) => row.consent_seq),
         [2],

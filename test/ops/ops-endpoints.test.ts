@@ -5,6 +5,7 @@ import { fetch } from 'undici';
 import { tlsAgent } from '../support/assent.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { createTestCustomer } from '../support/customers.ts';
+import { ACCOUNT_ACCESS, ACCOUNT_ACCESS_V4, accountAccessRequest, ConsentApiClient } from '../support/consent-api.ts';
 import { createTestTpp, pushAuthorizationRequest } from '../support/tpp.ts';
 import { useAssent } from '../support/fixture.ts';
 
@@ -67,14 +68,14 @@ describe('health, readiness and metrics on the public port', () => {
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
     const metrics = await response.text();
     assert.equal(sample(metrics, 'assent_tokens_issued_total{grant_type="client_credentials"}'), 2);
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/token",status="200"}'), 2);
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/request",status="201"}'), 1);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/token",standard="none",status="200"}'), 2);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/request",standard="none",status="201"}'), 1);
     assert.equal(sample(metrics, 'assent_login_failures_total{reason="invalid_credentials"}'), 1);
     assert.equal(sample(metrics, 'assent_sign_ins_total{factor="pwd",outcome="rejected"}'), 1);
     assert.equal(sample(metrics, 'assent_introspections_total{result="active"}'), 1);
     assert.equal(sample(metrics, 'assent_introspections_total{result="inactive"}'), 1);
     assert.match(metrics, /^# TYPE assent_consents gauge$/m, 'consents by type and status are exposed');
-    assert.equal(sample(metrics, 'assent_http_request_duration_seconds_count{method="POST",route="/token"}'), 2);
+    assert.equal(sample(metrics, 'assent_http_request_duration_seconds_count{method="POST",route="/token",standard="none"}'), 2);
     assert.ok((sample(metrics, 'assent_db_pool_connections') ?? 0) >= 1);
     assert.ok(!metrics.includes(login.url.pathname.split('/')[2]!), 'interaction uids never become labels');
   });
@@ -96,18 +97,53 @@ describe('health, readiness and metrics on the public port', () => {
     assert.equal(
       sample(
         metrics,
-        'assent_http_requests_total{method="GET",route="/open-banking/v3.1/aisp/account-access-consents/:consentId",status="401"}',
+        'assent_http_requests_total{method="GET",route="/open-banking/v3.1/aisp/account-access-consents/:consentId",standard="uk_ob_v3",status="401"}',
       ),
       1,
     );
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="GET",route="/bank/consents/:consentId",status="401"}'), 1);
-    assert.match(metrics, /assent_http_requests_total\{method="GET",route="\/dashboard\/login",status="\d+"\} 1/);
-    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/register",status="400"}'), 1);
     assert.equal(
-      sample(metrics, 'assent_http_requests_total{method="GET",route="other",status="404"}'),
+      sample(metrics, 'assent_http_requests_total{method="GET",route="/bank/consents/:consentId",standard="none",status="401"}'),
+      1,
+    );
+    assert.match(metrics, /assent_http_requests_total\{method="GET",route="\/dashboard\/login",standard="none",status="\d+"\} 1/);
+    assert.equal(sample(metrics, 'assent_http_requests_total{method="POST",route="/register",standard="none",status="400"}'), 1);
+    assert.equal(
+      sample(metrics, 'assent_http_requests_total{method="GET",route="other",standard="none",status="404"}'),
       1,
       'only the unknown path is other',
     );
+  });
+
+  test('request metrics tell UK OB v3.1 from v4.0 and the Berlin Group by their `standard` label', async () => {
+    const tpp = await createTestTpp(assent);
+    const api = await ConsentApiClient.create(assent, tpp);
+    assert.equal((await api.call('POST', ACCOUNT_ACCESS, { body: accountAccessRequest() })).status, 201);
+    for (let i = 0; i < 2; i++) assert.equal((await api.call('POST', ACCOUNT_ACCESS_V4, { body: accountAccessRequest() })).status, 201);
+    const refused = await get('/v1/consents/3f1c2b4a-0000-4000-8000-000000000002');
+    assert.ok(refused.status >= 400 && refused.status < 500, `no QWAC: ${refused.status}`);
+    const metrics = await (await get('/metrics')).text();
+    const total = (standard: string) =>
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith('assent_http_requests_total{') && line.includes(`standard="${standard}"`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    assert.equal(
+      sample(metrics, `assent_http_requests_total{method="POST",route="${ACCOUNT_ACCESS_V4}",standard="uk_ob_v4",status="201"}`),
+      2,
+    );
+    assert.equal(total('uk_ob_v4'), 2, 'only the v4.0 calls are v4.0 traffic');
+    assert.ok(
+      (sample(metrics, `assent_http_requests_total{method="POST",route="${ACCOUNT_ACCESS}",standard="uk_ob_v3",status="201"}`) ?? 0) >= 1,
+    );
+    assert.equal(
+      sample(metrics, `assent_http_request_duration_seconds_count{method="POST",route="${ACCOUNT_ACCESS_V4}",standard="uk_ob_v4"}`),
+      2,
+    );
+    assert.match(
+      metrics,
+      /assent_http_requests_total\{method="GET",route="\/v1\/consents\/:consentId",standard="berlin_group",status="4\d\d"\} 1/,
+    );
+    assert.ok(total('none') > 0, 'the OAuth endpoints speak no dialect');
   });
 });
 

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import * as oidc from 'openid-client';
 import { type Agent, fetch } from 'undici';
-import { issueCertificate } from '../../src/http/dev-pki.ts';
+import { issueCertificate, type PemPair } from '../../src/http/dev-pki.ts';
 import { openApiDocument } from '../../src/openapi/document.ts';
 import type { Psd2Role } from '../../src/protocol/routes.ts';
 import { type TestAssent, tlsAgent } from './assent.ts';
+import { fetchVia } from './tpp.ts';
 
 /** A TLS client presenting a QWAC-shaped certificate of the dev CA: a Berlin Group TPP known by it alone. */
 export async function qwacAgent(assent: TestAssent, organizationId: string, roles: Psd2Role[], name = 'Kontoblick GmbH'): Promise<Agent> {
@@ -63,4 +65,43 @@ export function assertDescribed(issuer: string, method: string, template: string
   if (answer.body === undefined) return assert.equal(schema, undefined);
   const validate = ajv.getSchema(`openapi${schema!.$ref}`)!;
   assert.ok(validate(answer.body), `${method} ${template} ${answer.status}: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** An EU TPP known by its QWAC alone, with openid-client as its OAuth client (tls_client_auth by the QWAC). */
+export interface EidasTppClient {
+  organizationId: string;
+  agent: Agent;
+  config: oidc.Configuration;
+}
+
+/** openid-client as the TPP, authenticating with `certificate` (its QWAC) on every call. */
+export async function eidasTppClient(
+  assent: Pick<TestAssent, 'issuer' | 'ca'>,
+  organizationId: string,
+  certificate: PemPair,
+): Promise<EidasTppClient> {
+  const agent = tlsAgent(assent.ca.certPem, certificate);
+  const config = await oidc.discovery(new URL(assent.issuer), organizationId, undefined, oidc.TlsClientAuth(), {
+    [oidc.customFetch]: fetchVia(agent),
+  });
+  config[oidc.customFetch] = fetchVia(agent);
+  return { organizationId, agent, config };
+}
+
+/** The OAuth2 SCA approach's PAR: plain parameters (FAPI 2.0 allows them), PKCE S256, the QWAC as client authentication. */
+export async function pushBgAuthorization(
+  tpp: EidasTppClient,
+  redirectUri: string,
+  parameters: Record<string, string>,
+): Promise<{ url: URL; codeVerifier: string; state: string }> {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = await oidc.buildAuthorizationUrlWithPAR(tpp.config, {
+    redirect_uri: redirectUri,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    ...parameters,
+  });
+  return { url, codeVerifier, state };
 }

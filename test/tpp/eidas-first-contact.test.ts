@@ -23,6 +23,7 @@ import { type EidasTrust, loadEidasTrust } from '../../src/tpp/eidas-trust.ts';
 import { getTppProfile, reinstateTpp, suspendTpp } from '../../src/tpp/tpp-service.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { signRequest } from '../support/berlin-group-signing.ts';
+import { statementsDuring } from '../support/statements.ts';
 
 const PSD2 = { roles: ['PSP_AI', 'PSP_IC'] as ('PSP_AI' | 'PSP_IC')[], ncaName: 'BaFin', ncaId: 'DE-BAFIN' };
 const subjectOf = (organizationId: string) => `CN=${organizationId},organizationIdentifier=${organizationId},O=Kontoblick GmbH,C=DE`;
@@ -142,6 +143,44 @@ describe('eIDAS TPPs on first contact: one row, one audit event, over real TLS a
     assert.equal((await call(mtlsPort, qwac)).status, 200, 'a POST makes it known');
     await suspendTpp(db, 'PSDDE-BAFIN-100099', { reason: 'fraud', actor: OPERATOR });
     assert.equal((await call(mtlsPort, qwac, { method: 'GET' })).body.code, 'certificate_blocked');
+  });
+
+  test('a known TPP costs one statement a request, GET or writing: its row and whether its client exists, read together', async () => {
+    const organizationId = 'PSDDE-BAFIN-100077';
+    const qwac = await qwacOf(organizationId);
+    const clientOf = () =>
+      db.selectFrom('oidc_model').select('id').where('model', '=', 'Client').where('id', '=', organizationId).executeTakeFirst();
+
+    // A first writing request makes the row and the client.
+    const first = await statementsDuring(async () => assert.equal((await call(mtlsPort, qwac)).status, 200));
+    assert.ok(first.some((text) => /insert into "tpp"/.test(text)));
+    assert.ok(await clientOf(), 'the client made with the row');
+
+    for (const method of ['POST', 'DELETE', 'GET']) {
+      const sent = await statementsDuring(async () => assert.equal((await call(mtlsPort, qwac, { method })).status, 200));
+      assert.equal(sent.length, 1, `${method}: ${sent.join(' | ')}`);
+      assert.match(sent[0]!, /^select .* from "tpp"/);
+      assert.doesNotMatch(sent[0]!, /insert|update|delete/i, `${method} writes nothing for a known TPP`);
+    }
+
+    // A TPP known before eIDAS clients existed (its row, no client) gets one at its next writing request, not on a GET.
+    await db.deleteFrom('oidc_model').where('model', '=', 'Client').where('id', '=', organizationId).execute();
+    assert.equal((await call(mtlsPort, qwac, { method: 'GET' })).status, 200);
+    assert.equal(await clientOf(), undefined, 'GETs never write');
+    const restoring = await statementsDuring(async () => assert.equal((await call(mtlsPort, qwac)).status, 200));
+    assert.ok(await clientOf(), 'the client is back');
+    assert.equal(restoring.filter((text) => /from "tpp"/.test(text)).length, 1, 'still one read of the row');
+
+    // Suspended: refused on the one read, nothing written.
+    await suspendTpp(db, organizationId, { reason: 'fraud', actor: OPERATOR });
+    for (const method of ['POST', 'GET']) {
+      let answer: Awaited<ReturnType<typeof call>> | undefined;
+      const sent = await statementsDuring(async () => {
+        answer = await call(mtlsPort, qwac, { method });
+      });
+      assert.deepEqual([answer!.status, answer!.body.code], [401, 'certificate_blocked']);
+      assert.equal(sent.length, 1, `${method}: ${sent.join(' | ')}`);
+    }
   });
 
   test('32 concurrent first contacts of one TPP: all answered, exactly one row and one audit event', async () => {
