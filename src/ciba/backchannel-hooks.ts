@@ -69,6 +69,17 @@ function usernameOfHintToken(token: string): string {
   return subject.id;
 }
 
+const HINTS = ['login_hint', 'login_hint_token', 'id_token_hint'] as const;
+
+/**
+ * CIBA 7.1: one hint names the customer. The engine says so only after the binding message is checked,
+ * where a request with two hints and no message would hear invalid_binding_message for the wrong fault.
+ */
+function requireOneHint(params: Record<string, unknown>): void {
+  const given = HINTS.filter((name) => typeof params[name] === 'string' && params[name] !== '');
+  if (given.length > 1) throw new errors.InvalidRequest(`only one of ${HINTS.join(', ')} may name the customer`);
+}
+
 /**
  * A decoupled request must name its consent: by id (the intent claim, or authorization_details with a
  * consent_id), or as authorization_details describing it, which become the consent once accepted.
@@ -118,7 +129,9 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
     },
     // request_context is not used; this is the hook that sees the request before it is accepted, so
     // the consent is required here (the claims and authorization_details hooks already checked it).
+    // The engine runs it beside validateBindingMessage and answers the first refusal, this one's.
     async validateRequestContext(ctx) {
+      requireOneHint(ctx.oidc.params as Record<string, unknown>);
       requireConsent(ctx.oidc.params as Record<string, unknown>);
     },
     async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request, account, client) {
