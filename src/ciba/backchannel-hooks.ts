@@ -142,6 +142,11 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       if (!consent) throw new errors.InvalidRequest('the consent this request names no longer exists');
       const consentId = consent.id;
       const bindingMessage = String(params.binding_message);
+      // The provider's own instant, as it stored it: a lifetime counted from this later insert would outlive
+      // the provider's request, and a poll between the two ends would hear invalid_grant, not expired_token.
+      // A request already gone (a requested_expiry shorter than this hook's wait) ends now.
+      const stored = await ctx.oidc.provider.BackchannelAuthenticationRequest.find(request.jti);
+      const endsAt = new Date((stored?.exp ?? Math.floor(Date.now() / 1000)) * 1000);
       const { id, expires_at: expiresAt } = await db.transaction().execute(async (trx) => {
         const inserted = await insertDecoupledRequest(
           trx,
@@ -154,7 +159,7 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
             scope: request.scope ?? '',
             resource: typeof request.resource === 'string' ? request.resource : null,
           },
-          request.expiration,
+          { at: endsAt },
         );
         await appendAuditEvent(trx, {
           subjectType: 'decoupled_request',
