@@ -69,6 +69,17 @@ function usernameOfHintToken(token: string): string {
   return subject.id;
 }
 
+const HINTS = ['login_hint', 'login_hint_token', 'id_token_hint'] as const;
+
+/**
+ * CIBA 7.1: one hint names the customer. The engine says so only after the binding message is checked,
+ * where a request with two hints and no message would hear invalid_binding_message for the wrong fault.
+ */
+function requireOneHint(params: Record<string, unknown>): void {
+  const given = HINTS.filter((name) => typeof params[name] === 'string' && params[name] !== '');
+  if (given.length > 1) throw new errors.InvalidRequest(`only one of ${HINTS.join(', ')} may name the customer`);
+}
+
 /**
  * A decoupled request must name its consent: by id (the intent claim, or authorization_details with a
  * consent_id), or as authorization_details describing it, which become the consent once accepted.
@@ -118,7 +129,9 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
     },
     // request_context is not used; this is the hook that sees the request before it is accepted, so
     // the consent is required here (the claims and authorization_details hooks already checked it).
+    // The engine runs it beside validateBindingMessage and answers the first refusal, this one's.
     async validateRequestContext(ctx) {
+      requireOneHint(ctx.oidc.params as Record<string, unknown>);
       requireConsent(ctx.oidc.params as Record<string, unknown>);
     },
     async triggerAuthenticationDevice(ctx: KoaContextWithOIDC, request, account, client) {
@@ -129,6 +142,11 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
       if (!consent) throw new errors.InvalidRequest('the consent this request names no longer exists');
       const consentId = consent.id;
       const bindingMessage = String(params.binding_message);
+      // The provider's own instant, as it stored it: a lifetime counted from this later insert would outlive
+      // the provider's request, and a poll between the two ends would hear invalid_grant, not expired_token.
+      // A request already gone (a requested_expiry shorter than this hook's wait) ends now.
+      const stored = await ctx.oidc.provider.BackchannelAuthenticationRequest.find(request.jti);
+      const endsAt = new Date((stored?.exp ?? Math.floor(Date.now() / 1000)) * 1000);
       const { id, expires_at: expiresAt } = await db.transaction().execute(async (trx) => {
         const inserted = await insertDecoupledRequest(
           trx,
@@ -141,7 +159,7 @@ export function backchannelHooks(deps: BackchannelDeps): CibaSettings['hooks'] {
             scope: request.scope ?? '',
             resource: typeof request.resource === 'string' ? request.resource : null,
           },
-          request.expiration,
+          { at: endsAt },
         );
         await appendAuditEvent(trx, {
           subjectType: 'decoupled_request',

@@ -44,7 +44,7 @@ export function decoupledAuthorisationDevice(deps: DecoupledAuthorisationDeps): 
               scope: '',
               resource: null,
             },
-            deps.lifetimeSeconds,
+            { lifetimeSeconds: deps.lifetimeSeconds },
           );
           await appendAuditEvent(trx, {
             subjectType: 'decoupled_request',

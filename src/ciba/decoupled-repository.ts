@@ -6,11 +6,18 @@ import type { Database, DecoupledRequestStatus, DecoupledRequestTable } from '..
 
 export type DecoupledRequestRow = Selectable<DecoupledRequestTable>;
 
-/** Expiry by the database clock, like the provider's own artefacts (store/adapter.ts). */
-export function insertDecoupledRequest(db: Db, row: Omit<Insertable<DecoupledRequestTable>, 'expires_at'>, lifetimeSeconds: number) {
+/**
+ * Expiry by the database clock, like the provider's own artefacts (store/adapter.ts), or at the instant
+ * given: a CIBA request's row ends when the provider's request does (its `exp`), never after it.
+ */
+export function insertDecoupledRequest(
+  db: Db,
+  row: Omit<Insertable<DecoupledRequestTable>, 'expires_at'>,
+  expiry: { lifetimeSeconds: number } | { at: Date },
+) {
   return db
     .insertInto('decoupled_request')
-    .values({ ...row, expires_at: sql<Date>`now() + ${lifetimeSeconds} * interval '1 second'` })
+    .values({ ...row, expires_at: 'at' in expiry ? expiry.at : sql<Date>`now() + ${expiry.lifetimeSeconds} * interval '1 second'` })
     .returning(['id', 'expires_at'])
     .executeTakeFirstOrThrow();
 }

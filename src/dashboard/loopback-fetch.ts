@@ -33,7 +33,9 @@ function loopbackHost(host: string) {
 
 function pinnedConnector(listener: LocalListener): buildConnector.connector {
   const expected = listener.certificatePem && new X509Certificate(listener.certificatePem).fingerprint256;
-  const connect = buildConnector({ rejectUnauthorized: false });
+  // No TLS session cache: a resumed session presents no certificate to pin, so every connection after the
+  // first would be refused (a customer's sign-in failing with 500 once the first connection closed).
+  const connect = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
   return (options, callback) => {
     const target = {
       ...options,

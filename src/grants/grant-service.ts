@@ -43,7 +43,8 @@ export async function describeGrant(provider: Provider, db: Db, clientId: string
     ...(grant.openid?.scope ? [{ scope: grant.openid.scope }] : []),
     ...Object.entries(grant.resources ?? {}).map(([resource, scope]) => ({ scope, resource: [resource] })),
   ];
-  const consents: Consent[] = await consentsOfGrant(db, clientId, grantId);
+  // A consent that ended (revoked, replaced, expired, consumed) has left the grant: its row keeps the grant id as history.
+  const consents: Consent[] = (await consentsOfGrant(db, clientId, grantId)).filter((consent) => consent.status === 'Authorised');
   return {
     scopes,
     claims: grant.openid?.claims ?? [],

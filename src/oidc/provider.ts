@@ -9,7 +9,7 @@ import { aroundGrant, extraClientProperty, replaceReplayCheck } from '../engine/
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
-import { advertiseTppScopesOnly } from './advertised-scopes.ts';
+import { advertiseWhatAssentServes } from './advertised-metadata.ts';
 import { CIBA_DELIVERY_MODES } from '../protocol/ciba.ts';
 import { batchedClientStanding, clientStanding, clientStandingOfCompanion, clientStandingWithRow } from '../tpp/tpp-service.ts';
 import { admitRequestClient } from '../ops/rate-limit.ts';
@@ -372,7 +372,7 @@ export function createProvider(settings: ProviderSettings): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
-  provider.use(advertiseTppScopesOnly);
+  provider.use(advertiseWhatAssentServes);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
   endConsentsOnRefreshReuse(provider, db);
   return provider;

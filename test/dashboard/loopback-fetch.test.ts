@@ -60,6 +60,24 @@ describe('the dashboard reaches Assent through the local listener, keeping the i
     }
   });
 
+  test('a later connection is pinned too, and accepted: no TLS session is resumed without the certificate', async () => {
+    const seen: Seen[] = [];
+    const listener = https.createServer({ cert: server.certPem, key: server.keyPem }, echo(seen));
+    const port = await listen(listener);
+    try {
+      const fetch = loopbackFetch({ host: '127.0.0.1', port, certificatePem: server.certPem });
+      for (let connection = 0; connection < 3; connection++) {
+        assert.equal((await fetch('https://bank.example/token', options())).status, 200, `connection ${connection + 1}`);
+        // The next request needs a new connection, which could resume this one's TLS session.
+        listener.closeAllConnections();
+      }
+      assert.equal(seen.length, 3);
+    } finally {
+      listener.closeAllConnections();
+      listener.close();
+    }
+  });
+
   test('a listener presenting any other certificate is refused', async () => {
     const seen: Seen[] = [];
     const listener = https.createServer({ cert: impostor.certPem, key: impostor.keyPem }, echo(seen));

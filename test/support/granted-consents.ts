@@ -74,6 +74,8 @@ export interface ConsentOptions {
   browser?: CustomerAgent;
   /** The UK OB version that creates the consent (v3.1 unless said); a v4.0 VRP's `vrp` overrides its control parameters. */
   version?: 'v3.1' | 'v4.0';
+  /** How the TPP's tokens are bound: DPoP unless said; mtls for a TPP registered for certificate-bound tokens. */
+  senderConstraint?: 'dpop' | 'mtls';
 }
 
 export async function approveConsent(
@@ -105,7 +107,11 @@ export async function approveConsent(
   const dpop = oidc.getDPoPHandle(tpp.config, await oidc.randomDPoPKeyPair('ES256'));
   const claims = intentClaims(consentId);
   const scope = options.type === 'account_access' ? 'openid accounts' : 'openid payments';
-  const request = await pushAuthorizationRequest(tpp, { scope, claims, ...options.parameters }, { DPoP: dpop });
+  const request = await pushAuthorizationRequest(
+    tpp,
+    { scope, claims, ...options.parameters },
+    options.senderConstraint === 'mtls' ? {} : { DPoP: dpop },
+  );
 
   const browser = options.browser ?? new CustomerAgent(tlsAgent(assent.ca.certPem), assent.issuer);
   const consentPage = await browser.signIn(request.url, customer);
@@ -126,6 +132,9 @@ export async function grantConsent(
   options: ConsentOptions,
 ): Promise<GrantedConsent> {
   const { consentId, callback, request, dpop, consentPage } = await approveConsent(assent, tpp, customer, options);
-  const tokens = await redeemCode(tpp, callback, request, { dpop, idTokenExpected: true });
+  const tokens = await redeemCode(tpp, callback, request, {
+    ...(options.senderConstraint !== 'mtls' && { dpop }),
+    idTokenExpected: true,
+  });
   return { consentId, tokens, dpop, consentPage };
 }
