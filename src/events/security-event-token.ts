@@ -7,10 +7,10 @@ import {
   type UkObV4ConsentType,
   V4_CONSENT_API_PATHS,
 } from '../protocol/routes.ts';
-import type { ConsentEventRow, ConsentStatus, ConsentType } from '../db/schema.ts';
+import type { ConsentEventRow, ConsentType } from '../db/schema.ts';
 import { signWithServerKey } from '../oidc/server-signing.ts';
 import { CONSENT_AUTHORIZATION_REVOKED } from '../protocol/event-types.ts';
-import { V4_PAYMENT_STATUS_OF, V4_STATUS_OF } from '../uk-ob-v4/consent-status.ts';
+import { v4StatusOf } from '../uk-ob-v4/consent-status.ts';
 
 /**
  * Events as Security Event Tokens (RFC 8417) in the UK OB Event Notification shape. A SET is built
@@ -59,11 +59,6 @@ function resourceOf(issuer: string, event: ConsentEventRow): { links: [ResourceL
     link: `${issuer}${OB_V4_API_PREFIX}${V4_CONSENT_API_PATHS[event.consent_type]}/${event.consent_id}`,
   };
   return { links: [v4, v3], status: v4StatusOf(event.consent_type, event.status) };
-}
-
-/** The v4.0 code its GET shows: a payment consent's own four (a revoked or expired one RJCT), every other type's six. */
-function v4StatusOf(type: UkObV4ConsentType, status: ConsentStatus): string {
-  return type === 'domestic_payment' ? V4_PAYMENT_STATUS_OF[status].status : V4_STATUS_OF[status];
 }
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);

@@ -1,4 +1,4 @@
-import type { ConsentStatus } from '../protocol/consent-types.ts';
+import type { ConsentStatus, ConsentType } from '../protocol/consent-types.ts';
 
 /**
  * The model's statuses (UK OB v3.1's words) in v4.0's: OBInternalConsentStatus1Code of
@@ -50,3 +50,8 @@ export const V4_PAYMENT_CONSENT_STATUSES = ['AWAU', 'RJCT', 'AUTH', 'COND'] as c
  * consumes a VRP consent, so each of its statuses reads as V4_STATUS_OF says.
  */
 export const V4_VRP_CONSENT_STATUSES = ['AWAU', 'RJCT', 'AUTH', 'CANC', 'EXPD'] as const satisfies readonly V4ConsentStatus[];
+
+/** The v4.0 code a consent's GET shows: a payment consent's own four (a revoked or expired one RJCT), every other type's six. */
+export function v4StatusOf(type: ConsentType, status: ConsentStatus): V4ConsentStatus {
+  return type === 'domestic_payment' ? V4_PAYMENT_STATUS_OF[status].status : V4_STATUS_OF[status];
+}
