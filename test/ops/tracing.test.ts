@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import type { Dispatcher } from 'undici';
@@ -14,6 +15,7 @@ import { connectDatabase, type Db } from '../../src/db/connect.ts';
 import { issueCertificate } from '../../src/http/dev-pki.ts';
 import { saveClient } from '../../src/store/clients.ts';
 import { REDACTED, SPAN_ATTRIBUTES } from '../../src/ops/tracing.ts';
+import { EVENT_API_PATHS, OB_API_PREFIX } from '../../src/protocol/routes.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from '../support/consent-api.ts';
 import { type AssentProcess, spawnAssent } from '../support/assent-process.ts';
 import { tlsAgent } from '../support/assent.ts';
@@ -111,12 +113,20 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
   });
 
   test('request, SQL and outbound spans continue the caller’s trace, carry the ids, and hold no secret', async () => {
-    // The TPP publishes its keys at a jwks_uri, so that verifying its client assertion is an outbound fetch.
-    const jwksPair = await issueCertificate(ca, { subject: 'CN=localhost', dnsNames: ['localhost'], usage: 'server' });
+    // The TPP publishes its keys at a jwks_uri, so that verifying its client assertion is an outbound fetch,
+    // and takes event notifications at the same server, so that a push is one too.
+    const tppPair = await issueCertificate(ca, { subject: 'CN=localhost', dnsNames: ['localhost'], usage: 'server' });
     let jwks: unknown;
     const traceparentsReceived: string[] = [];
-    const jwksServer = https.createServer({ cert: jwksPair.certPem, key: jwksPair.keyPem }, (req, res) => {
-      if (typeof req.headers.traceparent === 'string') traceparentsReceived.push(req.headers.traceparent);
+    const pushTraceparents: string[] = [];
+    const jwksServer = https.createServer({ cert: tppPair.certPem, key: tppPair.keyPem }, (req, res) => {
+      const traceparent = typeof req.headers.traceparent === 'string' ? req.headers.traceparent : 'none';
+      if (req.method === 'POST') {
+        pushTraceparents.push(traceparent);
+        req.resume().on('end', () => res.writeHead(202).end());
+        return;
+      }
+      traceparentsReceived.push(traceparent);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, 'localhost', resolve));
@@ -168,6 +178,13 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
       return dispatch(options, handler);
     });
     const browser = new CustomerAgent(recorded as never, issuer);
+    const callbackUrl = `https://localhost:${(jwksServer.address() as AddressInfo).port}/event-notifications`;
+    const api = await ConsentApiClient.create({ issuer, db }, tpp);
+    keep(api.accessToken);
+    const registered = await api.call('POST', `${OB_API_PREFIX}${EVENT_API_PATHS.callbackUrls}`, {
+      body: { Data: { Url: callbackUrl, Version: '3.1' } },
+    });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
     const { customer, current } = await customerWithAccounts({ db });
     keep(customer.password);
     const nextCode = customer.nextCode;
@@ -179,11 +196,10 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
 
     const granted = await grantConsent({ issuer, ca, db }, tpp, customer, { type: 'account_access', accounts: [current], browser });
     for (const token of [granted.tokens.access_token, granted.tokens.refresh_token, granted.tokens.id_token]) keep(token);
-    const api = await ConsentApiClient.create({ issuer, db }, tpp);
-    keep(api.accessToken);
     const read = await api.call('GET', `${ACCOUNT_ACCESS}/${granted.consentId}`);
     assert.equal(read.status, 200);
     assert.ok(traceparentsReceived.length > 0, 'Assent fetched the jwks_uri');
+    for (let waited = 0; pushTraceparents.length === 0 && waited < 10_000; waited += 100) await sleep(100);
     jwksServer.close();
 
     await assent.stop(); // shutdown exports the spans still batched
@@ -229,6 +245,13 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
     const clientSpan = spans.find((span) => span.kind === CLIENT && span.spanId === passedOn[2]);
     assert.ok(clientSpan, 'its parent is an exported client span');
     assert.equal(attribute(clientSpan, 'url.full'), jwksUri);
+    // And the event push (the consent's authorisation), from the delivery loop: a trace of its own, passed on.
+    assert.ok(pushTraceparents.length > 0, 'an event was pushed');
+    const pushSpanIds = pushTraceparents.map((header) => header.split('-')[2]);
+    const pushSpan = spans.find((span) => span.kind === CLIENT && pushSpanIds.includes(span.spanId));
+    assert.ok(pushSpan, `the push carried traceparent of an exported span: ${pushTraceparents.join(', ')}`);
+    assert.equal(attribute(pushSpan, 'url.full'), callbackUrl);
+    assert.match(attribute(pushSpan, SPAN_ATTRIBUTES.interactionId) ?? '', /^[0-9a-f-]{36}$/);
 
     // Query strings keep their names only: the authorization request's request_uri and the callback's code.
     const queries = spans.map((span) => attribute(span, 'url.query')).filter((query) => query !== undefined);
