@@ -8,6 +8,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Middleware } from 'koa';
 import { routeTemplate } from '../protocol/route-match.ts';
+import { ROUTES } from '../protocol/routes.ts';
 
 /**
  * OpenTelemetry tracing: a span per request (node:http's server span, named by the Koa route), per SQL
@@ -111,6 +112,13 @@ const requestAttributes: Middleware = async (ctx, next) => {
   }
 };
 
+/**
+ * Probes and scrapes (the operator's routes: /healthz, /readyz, /metrics) come every few seconds from every
+ * kubelet and Prometheus, and would each be a trace of their own.
+ */
+const UNTRACED_PATHS = new Set(ROUTES.filter((route) => route.caller === 'operator').map((route) => route.path));
+const untraced = (request: IncomingMessage) => UNTRACED_PATHS.has((request.url ?? '/').split('?')[0]!);
+
 /** The modules instrumented through the ESM hook; every other module loads unwrapped. */
 const HOOKED_MODULES = ['koa', 'pg', 'pg-pool', 'node:http', 'node:https', 'http', 'https'];
 
@@ -123,6 +131,7 @@ export function startTracing(settings: TracingSettings): Tracing {
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
+        ignoreIncomingRequestHook: untraced,
         startIncomingSpanHook: incomingAttributes,
         startOutgoingSpanHook: outgoingAttributes,
       }),

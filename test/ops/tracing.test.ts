@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, fetch } from 'undici';
 import { loadConfig } from '../../src/config.ts';
 import { connectDatabase, type Db } from '../../src/db/connect.ts';
 import { issueCertificate } from '../../src/http/dev-pki.ts';
@@ -202,6 +202,14 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
     for (let waited = 0; pushTraceparents.length === 0 && waited < 10_000; waited += 100) await sleep(100);
     jwksServer.close();
 
+    // A probe is not traced, whatever it carries.
+    const probeTrace = randomBytes(16).toString('hex');
+    const probe = await fetch(`${issuer}/readyz`, {
+      headers: { traceparent: `00-${probeTrace}-${callerSpanId}-01` },
+      dispatcher: tlsAgent(ca.certPem),
+    });
+    assert.equal(probe.status, 200);
+
     await assent.stop(); // shutdown exports the spans still batched
     const spans = receiver.spans();
     const exported = receiver.bodies.join('\n');
@@ -210,6 +218,7 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
     const continued = spans.filter((span) => span.kind === SERVER && span.traceId === traceId);
     assert.ok(continued.length >= 5, `server spans in the caller's trace: ${continued.map((span) => span.name).join(', ')}`);
     for (const span of continued) assert.equal(span.parentSpanId, callerSpanId, span.name);
+    assert.equal(spans.filter((span) => span.traceId === probeTrace).length, 0, 'no span for a probe');
     const routes = continued.map((span) => attribute(span, 'http.route') ?? span.name);
     for (const route of ['/request', '/token', ACCOUNT_ACCESS]) {
       assert.ok(
