@@ -240,6 +240,13 @@ describe('OpenTelemetry tracing of a complete flow, exported to an OTLP receiver
       'the pages name the consent',
     );
 
+    // Koa's router names its layer (the ESM hook was in place before Koa loaded).
+    const routerSpans = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-koa' && span.traceId === traceId);
+    assert.ok(
+      routerSpans.some((span) => attribute(span, 'http.route') === `${ACCOUNT_ACCESS}/:consentId`),
+      `Koa router spans: ${routerSpans.map((span) => span.name).join(', ')}`,
+    );
+
     // A span per SQL statement, inside the request that ran it.
     const statements = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-pg' && span.traceId === traceId);
     assert.ok(
