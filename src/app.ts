@@ -73,6 +73,8 @@ export interface AppDeps {
   openApi: OpenApiDocument;
   /** The bank's IANA time zone (BANK_TIME_ZONE), whose days a consent's frequencyPerDay counts. */
   bankTimeZone: string;
+  /** Puts the interaction and consent ids on the request's span, when tracing is on (ops/tracing.ts). */
+  requestTracing: Koa.Middleware | undefined;
 }
 
 /** The pages' stylesheets, open to anyone. */
@@ -156,6 +158,7 @@ export function createApp(deps: AppDeps): Koa {
   // First: nothing may read a forwarded header before it is reduced to what a trusted proxy said.
   if (deps.forwardedTrust) app.use(forwardedHeaders(deps.forwardedTrust));
   app.use(securityHeaders);
+  if (deps.requestTracing) app.use(deps.requestTracing);
   app.use(requestLog(logger));
   app.use(requestMetrics(deps.metrics));
   if (deps.ops) app.use(deps.ops.routes());

@@ -74,6 +74,10 @@ const trustedDirectories = z
   })
   .pipe(z.array(z.object({ issuer: z.string().min(1), jwks: z.string().min(1) })));
 
+/** Where OTLP goes: the collector's base URL (the exporter adds /v1/traces) or, for the _TRACES_ variable, the whole URL. */
+const otlpEndpoint = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of an OTLP receiver, e.g. http://otel-collector:4318' });
+const otlpProtocol = z.enum(['grpc', 'http/protobuf', 'http/json'], { error: 'must be grpc, http/protobuf or http/json' });
+
 /** `#rrggbb`. */
 const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'expected a colour as #rrggbb');
 
@@ -209,6 +213,33 @@ const environment = z.object({
     }, 'must be https unless it is a loopback address')
     .optional(),
   ADMIN_CA_FILE: z.string().optional(),
+
+  // Tracing (src/ops/tracing.ts): OpenTelemetry's own variables. The SDK reads them itself, by the
+  // specification; they are listed here so that a bad value stops the start with one line, so that they decide
+  // whether tracing runs at all, and so that tests clear them like every other setting.
+  OTEL_SDK_DISABLED: flag.default(false),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('assent'),
+  OTEL_TRACES_EXPORTER: list
+    .pipe(z.array(z.enum(['otlp', 'console', 'none'], { error: 'must list otlp, console or none (comma-separated)' })))
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], {
+      error: 'must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio',
+    })
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number({ error: 'must be a ratio between 0 and 1' })
+    .min(0, 'must be a ratio between 0 and 1')
+    .max(1, 'must be a ratio between 0 and 1')
+    .optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  OTEL_PROPAGATORS: list.optional(),
 });
 
 /** Every variable Assent reads (tests clear them all, so a caller's exported PORT or OPS_PORT never leaks in). */
@@ -325,6 +356,11 @@ export interface Config {
     url: string | undefined;
     caFile: string | undefined;
   };
+  /**
+   * OpenTelemetry tracing, when the OTEL_* variables ask for an exporter (an OTLP endpoint or OTEL_TRACES_EXPORTER);
+   * undefined leaves it off, and then none of its code is even loaded (main.ts imports it only when set).
+   */
+  tracing: { serviceName: string } | undefined;
   keyRotation: {
     /** A rotated key is published this long before it signs (`keys:rotate`). */
     activationDelaySeconds: number;
@@ -414,6 +450,17 @@ function sharedPort(config: Config, env: Record<string, string | undefined>): st
       return `${named(second.portVariable)} and ${named(first.portVariable)} are both ${first.port}: each listener needs a port of its own`;
   }
   return undefined;
+}
+
+/**
+ * Tracing is off unless asked for: an exporter named other than `none`, or, with none named, an OTLP endpoint
+ * (the SDK's own default would otherwise send to localhost:4318 from every process that merely left it unset).
+ */
+function tracingWanted(e: z.infer<typeof environment>): boolean {
+  if (e.OTEL_SDK_DISABLED) return false;
+  // As the SDK reads it: `none` anywhere in the list switches traces off.
+  if (e.OTEL_TRACES_EXPORTER) return e.OTEL_TRACES_EXPORTER.length > 0 && !e.OTEL_TRACES_EXPORTER.includes('none');
+  return e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -542,6 +589,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       url: e.ADMIN_URL?.replace(/\/$/, ''),
       caFile: e.ADMIN_CA_FILE,
     },
+    tracing: tracingWanted(e) ? { serviceName: e.OTEL_SERVICE_NAME } : undefined,
     keyRotation: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY, refreshIntervalSeconds: e.KEY_REFRESH_INTERVAL },
     branding: {
       bankName: e.BANK_NAME,

@@ -5,7 +5,6 @@ import { EmbeddedDatabaseHeld } from './db/embedded-lock.ts';
 import { PortUnavailable } from './http/listen-check.ts';
 import { createLogger } from './logger.ts';
 import { DASHBOARD_PREFIX, DISCOVERY_PATH } from './protocol/routes.ts';
-import { startAssent } from './server.ts';
 import { EidasTrustFileError } from './tpp/eidas-trust.ts';
 
 function configOrExit(): Config {
@@ -35,9 +34,14 @@ function startupFailure(error: unknown): string | undefined {
   return describeDatabaseFailure(error, config.databaseUrl);
 }
 
+// Tracing starts before anything it instruments loads (Koa, pg, node:http): server.ts and all it imports come after
+// it, dynamically. With tracing off, none of OpenTelemetry is loaded.
+const tracing = config.tracing ? (await import('./ops/tracing.ts')).startTracing(config.tracing) : undefined;
+const { startAssent } = await import('./server.ts');
+
 let assent;
 try {
-  assent = await startAssent(config, logger);
+  assent = await startAssent(config, logger, { ...(tracing && { requestTracing: tracing.requestAttributes }) });
 } catch (error) {
   const line = startupFailure(error);
   if (!line) throw error;
@@ -76,15 +80,19 @@ if (config.devMode) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    assent.close().then(
-      () => {
-        logger.info('shut down');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    assent
+      .close()
+      // The spans of the last requests are exported before the process ends.
+      .then(() => tracing?.shutdown())
+      .then(
+        () => {
+          logger.info('shut down');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   });
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { startAdminListener } from './admin/admin-listener.ts';
@@ -193,6 +193,8 @@ export interface StartOptions {
    * when absent; otherwise customers find them on the dashboard.
    */
   triggerAuthenticationDevice?: TriggerAuthenticationDevice;
+  /** Tracing's request middleware (ops/tracing.ts), when OTEL_* turned tracing on. */
+  requestTracing?: Middleware;
 }
 
 /** Embedded lock (PGlite) -> pool -> the database answering -> migrations. */
@@ -372,6 +374,7 @@ async function assemble(
     eventLongPollSeconds: config.events.longPollSeconds,
     openApi,
     bankTimeZone: config.branding.timeZone,
+    requestTracing: options.requestTracing,
   });
   return { provider, outbound, app, opsApp, openApi, keyWatch, demo };
 }
