@@ -61,7 +61,8 @@ const COMPLETE_FLOWS = 'complete flows (PAR, login, one-time code, consent, toke
 // Below the in-memory adapter's 1,000-entry LRU, so the baseline introspects live tokens too.
 const PRE_ISSUED = setting('BENCH_PRE_ISSUED', 500);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
-const PROCESSES = setting('BENCH_PROCESSES', 2);
+/** The several-processes run measures 1 to this many Assent processes over the one Postgres. */
+const PROCESSES = setting('BENCH_PROCESSES', 3);
 /** BENCH_QUICK=1: the side-by-side request scenarios only (and their profile), for quick looks while working. */
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=text: only the side-by-side scenarios whose name contains it. */
@@ -303,13 +304,15 @@ async function completeFlows(server: ServerProcess, target: Target, clients: Cli
   return row;
 }
 
+const processLabel = (count: number) => `${count} process${count === 1 ? '' : 'es'}`;
+
 /** The request scenarios again, the connections spread over several Assent processes on one database. */
 async function severalProcesses(processes: ServerProcess[], clients: Clients, tokens: string[]) {
   const urls = (route: string) => processes.map((server) => `${server.issuer}${route}`);
   const serverCpuMs = () => processes.reduce((sum, server) => sum + server.cpuMs(), 0);
   const { databaseCpuMs } = processes[0]!;
   const rss = () => Math.max(...processes.map((server) => server.rssMiB()));
-  const label = `${processes.length} processes`;
+  const label = processLabel(processes.length);
   const introspection = await runLoad({
     url: urls('/token/introspection'),
     connections: CONNECTIONS,
@@ -337,6 +340,29 @@ async function severalProcesses(processes: ServerProcess[], clients: Clients, to
   ];
   rows.forEach(printRow);
   return rows;
+}
+
+/**
+ * How throughput grows with processes over the one Postgres: each count's throughput beside one
+ * process's, and the CPU per operation of the processes and of Postgres (the part that does not shrink
+ * when processes are added: where it meets the cores left, Postgres is the limit).
+ */
+function scaling(rows: Row[]) {
+  const lines = [
+    '| scenario | processes | throughput | / 1 process | Assent CPU ms / op | Postgres CPU ms / op |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const scenario of ['introspection (tls_client_auth, own token)', 'client_credentials, tls_client_auth']) {
+    const one = rows.find((row) => row.scenario === `${scenario}, ${processLabel(1)}`);
+    for (let count = 1; count <= PROCESSES; count += 1) {
+      const row = rows.find((candidate) => candidate.scenario === `${scenario}, ${processLabel(count)}`);
+      if (!row) continue;
+      lines.push(
+        `| ${scenario} | ${count} | ${row.requestsPerSecond.toFixed(0)} req/s | ${ratio(row.requestsPerSecond, one?.requestsPerSecond)} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${row.databaseCpuMsPerRequest?.toFixed(2) ?? ''} |`,
+      );
+    }
+  }
+  return lines.join('\n');
 }
 
 /** One scale of the data run: its database, the Assent process on it, its resource server, what it stores. */
@@ -666,10 +692,13 @@ async function flowsProcessesAndScale(run: RunContext) {
   }
 
   if (PROCESSES > 1) {
-    log(`${PROCESSES} processes:`);
-    const others = await Promise.all(Array.from({ length: PROCESSES - 1 }, () => run.start('Assent')));
-    rows.push(...(await severalProcesses([server, ...others], run.clients, run.tokens)));
-    await Promise.all(others.map((other) => other.stop()));
+    log(`1 to ${PROCESSES} processes:`);
+    const processes = [server];
+    for (let count = 1; count <= PROCESSES; count += 1) {
+      if (count > 1) processes.push(await run.start('Assent'));
+      rows.push(...(await severalProcesses(processes, run.clients, run.tokens)));
+    }
+    await Promise.all(processes.slice(1).map((other) => other.stop()));
   }
   log('scale:');
   rows.push(...(await scaleRun(server, run.bench, run)));
@@ -811,6 +840,9 @@ async function main() {
       '## Targets (issue 13)',
       '',
       targets(rows, roundTripsPerFlow),
+      ...(rows.some((row) => row.scenario.endsWith(processLabel(2)))
+        ? ['', '## Several processes over one Postgres', '', scaling(rows)]
+        : []),
       ...(rest && 'verifyMs' in rest ? ['', '## CPU per complete flow', '', flowBudget(rows, rest.verifyMs)] : []),
       ...(perFlow.length > 0 ? ['', '## Database round trips per complete flow, by statement', '', roundTripTable(perFlow)] : []),
       ...(profile ? ['', '## Where the time goes', '', profileSection(profile)] : []),

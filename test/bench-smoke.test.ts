@@ -40,6 +40,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_CONSENT_TOKENS: '2',
         BENCH_PROFILE: '0',
         BENCH_ROUNDS: '1',
+        BENCH_PROCESSES: '2',
       },
       timeout: 170_000,
     });
@@ -60,6 +61,8 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
     }
     measured('consent-bound introspection, 100 stored tokens, 20 consents', 'Assent');
     measured('consent-bound introspection, 500 stored tokens, 50 consents', 'Assent');
+    for (const processes of ['1 process', '2 processes']) measured(`client_credentials, tls_client_auth, ${processes}`, 'Assent');
+    assert.match(report, /\| client_credentials, tls_client_auth \| 2 \| \d+ req\/s \| \d+\.\d\d \|/, 'two processes beside one');
     assert.match(report, /## Targets \(issue 13\)/);
     assert.match(report, /\| database round trips per complete flow < 40 \| \d+\.\d \|/, 'round trips per flow are counted');
   } finally {
