@@ -110,7 +110,7 @@ const environment = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   DATABASE_STARTUP_WAIT: z.coerce.number().int().min(1).max(86_400).default(300),
   DATABASE_PREPARED_STATEMENTS: flag.optional(),
-  DATABASE_POOLER: z.enum(DATABASE_POOLERS, { error: `expected ${DATABASE_POOLERS.join(' or ')}` }).default('session'),
+  DATABASE_POOLER: z.enum(DATABASE_POOLERS, { error: `must be ${DATABASE_POOLERS.join(' or ')}` }).default('session'),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
