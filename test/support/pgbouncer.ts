@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.ts';
-import { postgresUserCommand, postgresUserDirectory } from './postgres-cluster.ts';
+import { postgresUserCommand, postgresUserDirectory, systemCommand } from './postgres-cluster.ts';
 
 /**
  * PgBouncer (Debian's package) in transaction-pooling mode in front of one database: each transaction
@@ -50,7 +50,7 @@ export async function startPgBouncer(
     ].join('\n'),
     { mode: 0o644 },
   );
-  const [file, argv] = postgresUserCommand('pgbouncer', [configPath]);
+  const [file, argv] = postgresUserCommand(systemCommand('pgbouncer'), [configPath]);
   const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -78,6 +78,20 @@ export interface PostgresCluster {
   thaw(): void;
   /** Stops the server for good and deletes the cluster. */
   stop(): void;
+}
+
+/**
+ * A Debian system command (haproxy, pgbouncer): from PATH, or from /usr/sbin, which a user's PATH often
+ * lacks. Missing, it says which package to install instead of failing to spawn.
+ */
+export function systemCommand(name: string): string {
+  const folders = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin'];
+  const found = folders
+    .filter(Boolean)
+    .map((folder) => path.join(folder, name))
+    .find((candidate) => existsSync(candidate));
+  if (!found) throw new Error(`${name} is not installed (apt-get install ${name}); the failover and pooler tests run it`);
+  return found;
 }
 
 /** A temp folder the server's user owns (as root, `postgres`), for clusters and their companions' files. */

@@ -1,11 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.ts';
-import { asPostgresUser, asPostgresUserAsync, postgresUserDirectory, postmasterPid, processTimes } from './postgres-cluster.ts';
-import { readdirSync } from 'node:fs';
+import {
+  asPostgresUser,
+  asPostgresUserAsync,
+  postgresUserDirectory,
+  postmasterPid,
+  processTimes,
+  systemCommand,
+} from './postgres-cluster.ts';
 
 /**
  * A highly available Postgres the way banks run it, on one machine: a primary, a synchronous streaming
@@ -147,7 +153,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       '',
     ].join('\n'),
   );
-  const haproxy = spawn('haproxy', ['-db', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const haproxy = spawn(systemCommand('haproxy'), ['-db', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let haproxyErrors = '';
   haproxy.stderr!.on('data', (chunk: Buffer) => (haproxyErrors += chunk.toString()));
   try {
