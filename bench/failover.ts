@@ -36,8 +36,8 @@ const rows: [string, string][] = [
   ['/readyz 503 during the outage', String(report.notReadyDuringOutage)],
   ['same process throughout', String(report.survived)],
   [
-    'acknowledged: consents / deletes / payments / events received',
-    `${report.acknowledged.consents} / ${report.acknowledged.deletes} / ${report.acknowledged.payments} / ${report.acknowledged.eventsReceived}`,
+    'acknowledged: complete flows / consents / deletes / payments / events received',
+    `${report.acknowledged.flows} / ${report.acknowledged.consents} / ${report.acknowledged.deletes} / ${report.acknowledged.payments} / ${report.acknowledged.eventsReceived}`,
   ],
   ['acknowledged writes missing on the new primary', String(report.problems.length)],
 ];

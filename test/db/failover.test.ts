@@ -11,7 +11,13 @@ test('Postgres failover under load: nothing acknowledged is lost, /readyz follow
   t.diagnostic(JSON.stringify(report));
 
   assert.deepEqual(report.problems, [], 'every acknowledged write is on the new primary, chains unbroken, events delivered');
-  assert.ok(report.acknowledged.consents > 0 && report.acknowledged.deletes > 0 && report.acknowledged.payments > 0, 'the load wrote');
+  assert.ok(
+    report.acknowledged.flows > 0 &&
+      report.acknowledged.consents > 0 &&
+      report.acknowledged.deletes > 0 &&
+      report.acknowledged.payments > 0,
+    'the load wrote',
+  );
   assert.ok(report.acknowledged.eventsReceived > 0, 'events were pushed');
   assert.equal(report.survived, true, 'the same process, never restarted');
   assert.equal(report.notReadyDuringOutage, true, '/readyz said 503 while the primary was gone');

@@ -72,17 +72,20 @@ describe('behind a transaction-pooling PgBouncer', () => {
     const lenient = await startPgBouncer(database.url, { ignoreStartupParameters: ['statement_timeout'] });
     const dataDir = await mkdtemp(path.join(tmpdir(), 'assent-pooler-'));
     try {
-      for (const url of [bouncer.url, lenient.url]) {
-        const started = await launchAssent({
-          DATABASE_URL: url,
-          DEV_MODE: 'true',
-          SEED_DEMO: 'false',
-          DATA_DIR: dataDir,
-          PORT: String(await freePort()),
-        });
-        await assert.rejects(started.ready, /DATABASE_POOLER=transaction/, url);
-        assert.equal(await started.exited, 1);
-      }
+      // At once, each with a data folder of its own (both make dev certificates before reaching the database).
+      await Promise.all(
+        [bouncer.url, lenient.url].map(async (url, index) => {
+          const started = await launchAssent({
+            DATABASE_URL: url,
+            DEV_MODE: 'true',
+            SEED_DEMO: 'false',
+            DATA_DIR: path.join(dataDir, String(index)),
+            PORT: String(await freePort()),
+          });
+          await assert.rejects(started.ready, /DATABASE_POOLER=transaction/, url);
+          assert.equal(await started.exited, 1);
+        }),
+      );
     } finally {
       await lenient.stop();
       await rm(dataDir, { recursive: true, force: true });

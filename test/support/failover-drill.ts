@@ -24,7 +24,7 @@ export interface DrillOptions {
 
 export interface DrillReport {
   requests: number;
-  /** Requests answered 5xx or not at all. */
+  /** Requests answered 5xx or not at all (a complete flow counts as one request). */
   failed: number;
   /** Seconds from the kill until `pg_ctl promote` returned and HAProxy was repointed. */
   secondsToPromote: number;
@@ -39,7 +39,7 @@ export interface DrillReport {
   readyAtEnd: boolean;
   /** The Assent process never exited (nor was restarted). */
   survived: boolean;
-  acknowledged: { consents: number; deletes: number; payments: number; eventsReceived: number };
+  acknowledged: { flows: number; consents: number; deletes: number; payments: number; eventsReceived: number };
   /** What the new primary lacks of what was acknowledged, and events never delivered; empty when nothing was lost. */
   problems: string[];
 }
@@ -102,6 +102,7 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
         readyAtEnd: (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status === 200,
         survived: assent.child.exitCode === null,
         acknowledged: {
+          flows: load.ledger.authorised.size,
           consents: load.ledger.created.size,
           deletes: load.ledger.withdrawn.size,
           payments: load.ledger.payments.size,

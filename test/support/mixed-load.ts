@@ -12,20 +12,21 @@ import { type AssentProcess, spawnAssent } from './assent-process.ts';
 import { freePort } from './free-port.ts';
 import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient, DOMESTIC_VRP, domesticVrpRequest } from './consent-api.ts';
 import { EventReceiver } from './event-receiver.ts';
-import { customerWithAccounts } from './granted-consents.ts';
+import { customerWithAccounts, grantConsent } from './granted-consents.ts';
 import { TestResourceServer } from './resource-server.ts';
 import { createTestTpp } from './tpp.ts';
 
 /**
- * The load a failover or a pooler must carry without losing anything: a TPP creating account-access
- * consents and deleting them again (each delete writes an audit event and an outbox event, pushed to the
- * TPP's HTTPS receiver), the bank's payment system asking for £1 VRP payments, and the bank's resource
- * server introspecting. Every write Assent acknowledged (2xx) goes into a ledger that `verifyLedger`
+ * The load a failover or a pooler must carry without losing anything: complete flows (consent API, PAR,
+ * sign-in with both factors, the consent page, the code redeemed), a TPP creating account-access consents
+ * and deleting them again (each authorisation and delete writes an audit event and an outbox event, pushed
+ * to the TPP's HTTPS receiver), the bank's payment system asking for £1 VRP payments, and the bank's
+ * resource server introspecting. Every write Assent acknowledged (2xx) goes into a ledger that `verifyLedger`
  * later holds the database to. A write that failed is retried until it is decided, as a TPP or a bank
  * would (a payment with the same idempotency key), so the retries are part of what is checked.
  */
 
-export type Operation = 'consent.create' | 'consent.delete' | 'vrp.payment' | 'introspection';
+export type Operation = 'flow' | 'consent.create' | 'consent.delete' | 'vrp.payment' | 'introspection';
 
 /** One request: when it started (ms since the epoch), how long it took, what it was and whether it got a non-5xx answer. */
 export interface Outcome {
@@ -37,6 +38,8 @@ export interface Outcome {
 }
 
 export interface Ledger {
+  /** Consents a complete flow authorised (the TPP redeemed the code for tokens). */
+  authorised: Set<string>;
   /** Consents the consent API answered 201 for. */
   created: Set<string>;
   /** Consents it answered 204 to a DELETE for. */
@@ -51,10 +54,13 @@ export interface MixedLoad {
   receiver: EventReceiver;
   vrpConsents: string[];
   tppClientId: string;
-  /** Runs `workers` loops of the three kinds of traffic until `stop.now` turns true. */
+  /** Runs one loop of complete flows and `workers` loops of the other traffic until `stop.now` turns true. */
   run(stop: { now: boolean }, workers?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Customers taking turns at complete flows. */
+const FLOW_CUSTOMERS = 2;
 
 /** A VRP consent that takes a year's worth of £1 payments. */
 const ROOMY_LIMITS = { PeriodicLimits: [{ Amount: '100000.00', Currency: 'GBP', PeriodType: 'Year', PeriodAlignment: 'Consent' }] };
@@ -76,6 +82,9 @@ export async function prepareMixedLoad(
   if (registered.status !== 201) throw new Error(`callback URL refused: ${JSON.stringify(registered.body)}`);
   const bank = await TestResourceServer.create(target);
   const people = await customerWithAccounts(target);
+  // Each customer's authenticator has three codes a 30-second step: enough customers for a short run's flows.
+  const signers = [people];
+  for (let index = 1; index < FLOW_CUSTOMERS; index += 1) signers.push(await customerWithAccounts(target));
   const vrpConsents: string[] = [];
   for (let index = 0; index < (options.vrpConsents ?? 2); index += 1) {
     const created = await api.call('POST', DOMESTIC_VRP, {
@@ -94,7 +103,7 @@ export async function prepareMixedLoad(
     vrpConsents.push(consentId);
   }
 
-  const ledger: Ledger = { created: new Set(), withdrawn: new Set(), payments: new Map() };
+  const ledger: Ledger = { authorised: new Set(), created: new Set(), withdrawn: new Set(), payments: new Map() };
   const outcomes: Outcome[] = [];
 
   /** One request, recorded; a thrown error (no answer) counts as status 0. */
@@ -142,6 +151,19 @@ export async function prepareMixedLoad(
       ledger.payments.set(key, { consentId, paymentId: (paid.body as { Data: { PaymentId: string } }).Data.PaymentId });
   }
 
+  /** A whole flow counts as one request: failed if any step of it got a 5xx or no answer. */
+  async function completeFlow(round: number) {
+    const signer = signers[round % signers.length]!;
+    const startedAt = Date.now();
+    try {
+      const granted = await grantConsent(target, tpp, signer.customer, { type: 'account_access', accounts: [signer.current] });
+      outcomes.push({ operation: 'flow', startedAt, ms: Date.now() - startedAt, status: 200, ok: true });
+      ledger.authorised.add(granted.consentId);
+    } catch {
+      outcomes.push({ operation: 'flow', startedAt, ms: Date.now() - startedAt, status: 0, ok: false });
+    }
+  }
+
   async function introspection() {
     await attempt('introspection', async () => {
       const answer = await bank.introspect(api.accessToken);
@@ -157,15 +179,19 @@ export async function prepareMixedLoad(
     vrpConsents,
     tppClientId: tpp.clientId,
     async run(stop, workers = 3) {
-      await Promise.all(
-        Array.from({ length: workers }, async (_, worker) => {
+      const flows = async () => {
+        for (let round = 0; !stop.now; round += 1) await completeFlow(round);
+      };
+      await Promise.all([
+        flows(),
+        ...Array.from({ length: workers }, async (_, worker) => {
           for (let round = 0; !stop.now; round += 1) {
             await consentCycle(stop);
             await payment(stop, vrpConsents[(worker + round) % vrpConsents.length]!);
             await introspection();
           }
         }),
-      );
+      ]);
     },
     close: () => receiver.stop(),
   };
@@ -185,6 +211,10 @@ export async function verifyLedger(
   const consents = await db.selectFrom('consent').select(['id', 'status']).where('client_id', '=', load.tppClientId).execute();
   const status = new Map(consents.map((row) => [row.id, row.status]));
   for (const id of ledger.created) if (!status.has(id)) problems.push(`consent ${id} was acknowledged (201) but is not in the database`);
+  for (const id of ledger.authorised) {
+    if (status.get(id) !== 'Authorised')
+      problems.push(`consent ${id} was authorised (tokens issued) but is ${status.get(id) ?? 'missing'}`);
+  }
   for (const id of ledger.withdrawn) {
     if (status.get(id) !== 'Rejected') problems.push(`consent ${id} was deleted (204) but is ${status.get(id) ?? 'missing'}`);
   }
@@ -216,8 +246,8 @@ export async function verifyLedger(
     if (!chain.valid) problems.push(`consent ${id}: audit chain broken at ${chain.brokenAt}`);
     const audited = lastAuditedStatus.get(id) ?? 'AwaitingAuthorisation';
     if (audited !== current) problems.push(`consent ${id} is ${current} but its audit trail ends at ${String(audited)} (stranded)`);
-    if (current === 'Rejected' && !events.some((event) => event.consent_id === id && event.status === 'Rejected')) {
-      problems.push(`consent ${id} is Rejected but its outbox has no event for it`);
+    if (current !== 'AwaitingAuthorisation' && !events.some((event) => event.consent_id === id && event.status === current)) {
+      problems.push(`consent ${id} is ${current} but its outbox has no event for it`);
     }
   }
   const stored = new Set(events.map((event) => event.id));
@@ -304,6 +334,9 @@ export async function startLoadedAssent(databaseUrl: string, env: Record<string,
       PORT: String(port),
       OPS_PORT: String(opsPort),
       OUTBOUND_ALLOWED_HOSTS: 'localhost',
+      // Every flow signs in from this one address.
+      RATE_LIMIT_LOGIN: '10000/60',
+      RATE_LIMIT_OTP: '10000/60',
       // Pushes retried quickly, so events cut by an outage are delivered within a short run.
       EVENT_PUSH_INTERVAL_MS: '100',
       EVENT_PUSH_BACKOFF_MS: '200',
