@@ -4,10 +4,11 @@ import { runFailoverDrill } from '../support/failover-drill.ts';
 
 /**
  * The short form of `npm run failover` (bench/failover.ts): a primary and its synchronous standby behind
- * HAProxy, a few seconds of mixed load, the primary killed, the standby promoted 3 s later.
+ * HAProxy, a few seconds of mixed load, the primary killed, the standby promoted 5 s later: longer than
+ * HAProxy's retries of a refused connection (3, a second apart), so /readyz must see the outage.
  */
 test('Postgres failover under load: nothing acknowledged is lost, /readyz follows the outage, the process recovers alone', async (t) => {
-  const report = await runFailoverDrill({ before: 2, outage: 3, after: 2, workers: 3 });
+  const report = await runFailoverDrill({ before: 2, outage: 5, after: 2, workers: 3 });
   t.diagnostic(JSON.stringify(report));
 
   assert.deepEqual(report.problems, [], 'every acknowledged write is on the new primary, chains unbroken, events delivered');
