@@ -198,8 +198,8 @@ export async function prepareMixedLoad(
 }
 
 /**
- * What the database must hold for everything the load was told: each acknowledged consent, delete and
- * payment, with unbroken audit chains and their outbox events; no consent whose status disagrees with
+ * What the database must hold for everything the load was told: each acknowledged consent, authorisation,
+ * delete and payment, with unbroken audit chains and their outbox events; no consent whose status disagrees with
  * its audit trail; no payment counted twice; every SET the receiver accepted. Each problem as one line.
  */
 export async function verifyLedger(
@@ -262,8 +262,10 @@ export async function verifyLedger(
     .where('consent_id', 'in', load.vrpConsents)
     .execute();
   const byKey = new Map<string, (typeof payments)[number][]>();
-  for (const row of payments)
-    byKey.set(`${row.consent_id}/${row.idempotency_key}`, [...(byKey.get(`${row.consent_id}/${row.idempotency_key}`) ?? []), row]);
+  for (const row of payments) {
+    const key = `${row.consent_id}/${row.idempotency_key}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), row]);
+  }
   for (const [key, rows] of byKey) if (rows.length > 1) problems.push(`payment ${key} is counted ${rows.length} times`);
   for (const [key, { consentId, paymentId }] of ledger.payments) {
     const rows = byKey.get(`${consentId}/${key}`) ?? [];
