@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Branding } from './wording/wording.ts';
 import type { RateLimitPolicy } from './protocol/routes.ts';
+import { DATABASE_POOLERS, type DatabasePooler } from './protocol/database-pooler.ts';
 
 /**
  * Every setting Assent reads, parsed once from the environment. Nothing else reads process.env:
@@ -112,7 +113,8 @@ const environment = z.object({
   DATABASE_URL: databaseUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   DATABASE_STARTUP_WAIT: z.coerce.number().int().min(1).max(86_400).default(300),
-  DATABASE_PREPARED_STATEMENTS: flag.default(true),
+  DATABASE_PREPARED_STATEMENTS: flag.optional(),
+  DATABASE_POOLER: z.enum(DATABASE_POOLERS, { error: `must be ${DATABASE_POOLERS.join(' or ')}` }).default('session'),
   DEV_MODE: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -257,6 +259,8 @@ export interface Config {
   poolSize: number;
   /** Repeated statements run as named prepared statements (off behind a pooler that cannot keep them). */
   preparedStatements: boolean;
+  /** What a pooled connection is on the server: a session of its own, or one lent per transaction (docs/production.md). */
+  pooler: DatabasePooler;
   /** Seconds start-up waits for an unreachable database before giving up with one line. */
   startupWaitSeconds: number;
   /** Development conveniences: generated keys, certificates and demo data. Never in production. */
@@ -512,7 +516,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     poolSize: e.DATABASE_POOL_SIZE,
-    preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+    preparedStatements: e.DATABASE_PREPARED_STATEMENTS ?? e.DATABASE_POOLER !== 'transaction',
+    pooler: e.DATABASE_POOLER,
     startupWaitSeconds: e.DATABASE_STARTUP_WAIT,
     devMode,
     mode,

@@ -20,7 +20,7 @@ import { createCustomerAuthentication } from './customers/authentication.ts';
 import { sweepLoginThrottle } from './customers/login-throttle.ts';
 import { loadTotpKey } from './customers/totp-key.ts';
 import { createWorkLimiter } from './customers/work-limiter.ts';
-import { connectDatabase, poolStats, waitForDatabase, type Db } from './db/connect.ts';
+import { connectDatabase, poolStats, servedByTransactionPooler, waitForDatabase, type Db } from './db/connect.ts';
 import { lockEmbeddedDatabase } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { databaseKnowsTimeZone } from './consents/consent-access-repository.ts';
@@ -47,7 +47,7 @@ import { createOutboundFetch } from './http/outbound-fetch.ts';
 import { createProvider, modelFind, PAR_LIFETIME_SECONDS } from './oidc/provider.ts';
 import { ENGINE_PATHS } from './protocol/routes.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { listeningClientCache, noClientCache } from './store/client-cache.ts';
+import { listeningClientCache, noClientCache, pollingClientCache } from './store/client-cache.ts';
 import { returnGrantId } from './grants/grant-token-response.ts';
 import { ensureDevDirectory } from './tpp/dev-directory.ts';
 import { tppRegistration } from './tpp/registration-middleware.ts';
@@ -197,12 +197,16 @@ export interface StartOptions {
   requestTracing?: Middleware;
 }
 
-/** Embedded lock (PGlite) -> pool -> the database answering -> migrations. */
+/** Embedded lock (PGlite) -> pool -> the database answering (through the pooler configured) -> migrations. */
 async function openDatabase(config: Config, logger: Logger, life: Lifecycle): Promise<Db> {
   if (!config.databaseUrl)
     life.started('embedded database lock', await lockEmbeddedDatabase(config.dataDir, 'server'), (release) => release());
   const db = life.started('database pool', await connectDatabase(config, { logger }), (pool) => pool.destroy());
   await waitForDatabase(db, logger, config.startupWaitSeconds * 1000);
+  if (config.pooler === 'session' && (await servedByTransactionPooler(db)))
+    throw new ConfigError(
+      'DATABASE_URL leads through a transaction pooler (two connections were answered by one Postgres session): set DATABASE_POOLER=transaction',
+    );
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const zone = config.branding.timeZone;
@@ -256,7 +260,11 @@ async function assemble(
   const views = createViews({ branding: config.branding, dashboardUrl: new URL('/dashboard', issuer).href });
   const clientCache = life.started(
     'client cache',
-    config.databaseUrl ? listeningClientCache(config.databaseUrl, logger) : noClientCache,
+    !config.databaseUrl
+      ? noClientCache
+      : config.pooler === 'transaction'
+        ? pollingClientCache(db, logger)
+        : listeningClientCache(config.databaseUrl, logger),
     (cache) => cache.close(),
   );
   const triggerDevice = options.triggerAuthenticationDevice ?? (config.devMode ? logAuthenticationDevice(logger) : async () => {});

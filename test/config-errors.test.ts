@@ -85,6 +85,22 @@ test('each configuration error is one line naming the variable and the fix', () 
   );
 });
 
+function databaseSettings(env: Record<string, string>) {
+  const { pooler, preparedStatements } = loadConfig({ DATABASE_URL: 'postgres://assent@db/assent', DEV_MODE: 'true', ...env });
+  return { pooler, preparedStatements };
+}
+
+test('DATABASE_POOLER: session or transaction; behind a transaction pooler statements are unnamed unless asked for', () => {
+  assert.equal(configError({ DATABASE_POOLER: 'statement' }), 'DATABASE_POOLER must be session or transaction (got "statement")');
+  assert.deepEqual(databaseSettings({}), { pooler: 'session', preparedStatements: true });
+  assert.deepEqual(databaseSettings({ DATABASE_POOLER: 'transaction' }), { pooler: 'transaction', preparedStatements: false });
+  // PgBouncer 1.21+ with max_prepared_statements keeps named statements across its transaction pooling.
+  assert.deepEqual(databaseSettings({ DATABASE_POOLER: 'transaction', DATABASE_PREPARED_STATEMENTS: 'true' }), {
+    pooler: 'transaction',
+    preparedStatements: true,
+  });
+});
+
 test('DATABASE_URL alone does not silently switch to production: the error and the mode say why', () => {
   const message = configError({ DATABASE_URL: 'postgres://assent@db/assent' });
   assert.match(

@@ -5,7 +5,9 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sq
 import { Pool, type PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
+import type { DatabasePooler } from '../protocol/database-pooler.ts';
 import { isDatabaseUnavailable, toDatabaseError } from '../protocol/database-unavailable.ts';
+import { refusedByPooler } from './connection-failure.ts';
 import { pglitePool } from './pglite-pool.ts';
 import { isStaleStatement, StatementNames } from './statement-names.ts';
 
@@ -31,23 +33,32 @@ export interface DatabaseTarget {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize?: number;
-  /** Name repeated statements so Postgres keeps their plans (default true; see StatementNames). */
+  /** Name repeated statements so Postgres keeps their plans (default: unless behind a transaction pooler; see StatementNames). */
   preparedStatements?: boolean;
+  /** `transaction`: a pooler lends a session per transaction, so nothing is set on a session (default `session`). */
+  pooler?: DatabasePooler;
 }
 
 /**
  * Bounds on every wait for Postgres, so that a request never hangs on a database that is gone: a
- * connection (or a free pool slot) within 5 s; a statement within 30 s, cancelled by the server so the
- * connection stays usable; an answer within 35 s even from a server that stopped answering at all
- * (client side); and TCP keepalive from 10 s to notice a peer that vanished without closing the socket.
+ * connection (or a free pool slot) within 5 s; an answer within 35 s even from a server that stopped
+ * answering at all (client side); and TCP keepalive from 10 s to notice a peer that vanished without
+ * closing the socket.
  */
 const POOL_TIMEOUTS = {
   connectionTimeoutMillis: 5_000,
-  statement_timeout: 30_000,
   query_timeout: 35_000,
   keepAlive: true,
   keepAliveInitialDelayMillis: 10_000,
 } as const;
+
+/**
+ * A statement within 30 s, cancelled by the server so the connection stays usable. Sent as a startup
+ * parameter of each session, which a transaction pooler refuses (PgBouncer: "unsupported startup
+ * parameter") or drops (it lends sessions it opened itself): behind one, the operator sets it on the
+ * role instead (`alter role ... set statement_timeout = '30s'`, docs/production.md).
+ */
+const SESSION_STATEMENT_TIMEOUT = { statement_timeout: 30_000 } as const;
 
 /**
  * pg emits `error` on idle pooled clients (Pool) and on checked-out ones (Client) when Postgres goes
@@ -111,11 +122,16 @@ function translatingPool(pool: Pool, names: StatementNames | undefined): Postgre
 /** Opens Kysely over a pg Pool, or over embedded PGlite when no DATABASE_URL is configured. */
 export async function connectDatabase(target: DatabaseTarget, options: { logger?: Logger } = {}): Promise<Db> {
   if (target.databaseUrl) {
-    const pool = new Pool({ connectionString: target.databaseUrl, max: target.poolSize ?? 10, ...POOL_TIMEOUTS });
-    survivePoolErrors(pool, options.logger);
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: translatingPool(pool, target.preparedStatements === false ? undefined : new StatementNames()) }),
+    const sessions = target.pooler !== 'transaction';
+    const pool = new Pool({
+      connectionString: target.databaseUrl,
+      max: target.poolSize ?? 10,
+      ...POOL_TIMEOUTS,
+      ...(sessions && SESSION_STATEMENT_TIMEOUT),
     });
+    survivePoolErrors(pool, options.logger);
+    const names = (target.preparedStatements ?? sessions) ? new StatementNames() : undefined;
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, names) }) });
     pools.set(db, pool);
     return db;
   }
@@ -128,6 +144,32 @@ export async function connectDatabase(target: DatabaseTarget, options: { logger?
 
 const FIRST_RETRY_MS = 500;
 const LONGEST_RETRY_MS = 15_000;
+
+/** The Postgres process serving this statement of the connection. */
+async function backendPid(client: PoolClient): Promise<number> {
+  return (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+}
+
+/**
+ * True when two connections of the pool, both held open, are answered by one Postgres session: only a
+ * transaction pooler does that (it lends its sessions per transaction). A pooler that happens to hand the
+ * two different sessions goes unnoticed, so this is a guard against a forgotten DATABASE_POOLER, not a proof.
+ */
+export async function servedByTransactionPooler(db: Db): Promise<boolean> {
+  const pool = pools.get(db);
+  if (!pool || (pool.options.max ?? 10) < 2) return false;
+  const first = await pool.connect();
+  try {
+    const second = await pool.connect();
+    try {
+      return (await backendPid(first)) === (await backendPid(second));
+    } finally {
+      second.release();
+    }
+  } finally {
+    first.release();
+  }
+}
 
 /** One round trip that fails when the database does not answer. */
 export async function pingDatabase(db: Db): Promise<void> {
@@ -149,7 +191,8 @@ export async function waitForDatabase(db: Db, logger: Logger, giveUpAfterMs: num
       if (attempt > 1) logger.info({ attempt }, 'database reachable');
       return;
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+      // A pooler refusing how Assent connects stays refusing: waiting cannot fix it either.
+      if (!isDatabaseUnavailable(error) || refusedByPooler(error) || Date.now() >= deadline) throw error;
       delay = Math.min(delay, Math.max(0, deadline - Date.now()));
       logger.warn({ err: error, attempt, retryInMs: delay }, 'database unreachable at start-up, retrying');
       await sleep(delay);

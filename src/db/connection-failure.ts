@@ -23,8 +23,20 @@ function redacted(databaseUrl: string): string {
   }
 }
 
+/** PgBouncer's refusal of a session setting Assent sends when it expects a session of its own (connect.ts). */
+const POOLER_REFUSAL = /unsupported startup parameter/;
+
+/** True when a transaction pooler refused the connection's startup parameters (its error, or one it caused). */
+export function refusedByPooler(error: unknown): boolean {
+  const candidates = [error, (error as { cause?: unknown } | undefined)?.cause];
+  return candidates.some((candidate) => candidate instanceof Error && POOLER_REFUSAL.test(candidate.message));
+}
+
 export function describeDatabaseFailure(error: unknown, databaseUrl: string | undefined): string | undefined {
   if (!databaseUrl) return undefined;
+  if (refusedByPooler(error)) {
+    return `cannot use the database in DATABASE_URL (${redacted(databaseUrl)}): a connection pooler refused the session settings Assent sends; behind a transaction pooler set DATABASE_POOLER=transaction`;
+  }
   const errors = error instanceof AggregateError ? [error, ...error.errors] : [error, (error as { cause?: unknown }).cause];
   for (const candidate of errors) {
     const code = (candidate as { code?: string } | undefined)?.code;

@@ -427,7 +427,20 @@ export interface ConsentEventSequenceTable {
   updated_at: UpdatedAt;
 }
 
+/**
+ * One row counting every committed change to a client or its TPP record (triggers): what processes behind a
+ * transaction pooler poll instead of listening for `assent_client_changed` (store/client-cache.ts).
+ */
+export interface ClientChangeCountTable {
+  only_row: ColumnType<boolean, never, never>;
+  /** bigint, so pg hands it over as a string. */
+  changes: ColumnType<string, never, never>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
+  client_change_count: ClientChangeCountTable;
   event_subscription: EventSubscriptionTable;
   consent_event: ConsentEventTable;
   consent_event_sequence: ConsentEventSequenceTable;

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import type { Db } from '../db/connect.ts';
 
 /** The channel the database notifies on every change to a client or its TPP record (see the migration 2026_11_29_1313). */
 export const CLIENT_CHANGED_CHANNEL = 'assent_client_changed';
@@ -41,58 +42,23 @@ interface Entry {
 }
 
 /**
- * A cache that serves only while its own connection LISTENs on the change channel: until LISTEN is
- * in place, and from the moment that connection fails until it is back, every read goes to the
- * database, and everything cached before is dropped (notifications may have been missed meanwhile).
+ * The entries both invalidation sources share: served only while `serving`, dropped wholesale when the
+ * source may have missed a change (and whenever serving stops).
  */
-export function listeningClientCache(databaseUrl: string, logger: Logger, options: ClientCacheOptions = {}): ClientCache {
+function cacheEntries(options: ClientCacheOptions) {
   const maxAgeMs = options.maxAgeMs ?? 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const reconnectMs = options.reconnectMs ?? 1000;
   const entries = new Map<string, Entry>();
-  let current: Client | undefined;
-  let listening = false;
-  let closed = false;
-  let retry: NodeJS.Timeout | undefined;
-
-  function lost(connection: Client, error?: unknown) {
-    if (connection !== current) return;
-    current = undefined;
-    listening = false;
-    entries.clear();
-    connection.end().catch(() => undefined);
-    if (closed) return;
-    logger.warn({ err: error }, 'client change notifications lost; clients are read from the database until they are back');
-    retry = setTimeout(() => void connect(), reconnectMs);
-    retry.unref();
-  }
-
-  async function connect() {
-    const connection = new Client({ connectionString: databaseUrl, keepAlive: true });
-    current = connection;
-    connection.on('notification', (message) => {
-      if (message.payload) entries.delete(message.payload);
-    });
-    connection.on('error', (error) => lost(connection, error));
-    connection.on('end', () => lost(connection));
-    try {
-      await connection.connect();
-      await connection.query(`listen ${CLIENT_CHANGED_CHANNEL}`);
-    } catch (error) {
-      lost(connection, error);
-      return;
-    }
-    if (connection !== current) return;
-    entries.clear();
-    listening = true;
-    logger.debug('listening for client changes');
-  }
-
-  void connect();
-
+  let serving = false;
   return {
+    serve(on: boolean) {
+      serving = on;
+      entries.clear();
+    },
+    dropAll: () => entries.clear(),
+    drop: (clientId: string) => entries.delete(clientId),
     get<T>(clientId: string, load: () => Promise<T>): Promise<T> {
-      if (!listening) return load();
+      if (!serving) return load();
       const cached = entries.get(clientId);
       if (cached && Date.now() - cached.loadedAt < maxAgeMs) return cached.value as Promise<T>;
       if (entries.size >= maxEntries) entries.clear();
@@ -106,17 +72,108 @@ export function listeningClientCache(databaseUrl: string, logger: Logger, option
       value.then((found) => found === undefined && drop(), drop);
       return value;
     },
-    forget(clientId) {
-      entries.delete(clientId);
-    },
+  };
+}
+
+/**
+ * A cache that serves only while its own connection LISTENs on the change channel: until LISTEN is
+ * in place, and from the moment that connection fails until it is back, every read goes to the
+ * database, and everything cached before is dropped (notifications may have been missed meanwhile).
+ */
+export function listeningClientCache(databaseUrl: string, logger: Logger, options: ClientCacheOptions = {}): ClientCache {
+  const reconnectMs = options.reconnectMs ?? 1000;
+  const entries = cacheEntries(options);
+  let current: Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  function lost(connection: Client, error?: unknown) {
+    if (connection !== current) return;
+    current = undefined;
+    entries.serve(false);
+    connection.end().catch(() => undefined);
+    if (closed) return;
+    logger.warn({ err: error }, 'client change notifications lost; clients are read from the database until they are back');
+    retry = setTimeout(() => void connect(), reconnectMs);
+    retry.unref();
+  }
+
+  async function connect() {
+    const connection = new Client({ connectionString: databaseUrl, keepAlive: true });
+    current = connection;
+    connection.on('notification', (message) => {
+      if (message.payload) entries.drop(message.payload);
+    });
+    connection.on('error', (error) => lost(connection, error));
+    connection.on('end', () => lost(connection));
+    try {
+      await connection.connect();
+      await connection.query(`listen ${CLIENT_CHANGED_CHANNEL}`);
+    } catch (error) {
+      lost(connection, error);
+      return;
+    }
+    if (connection !== current) return;
+    entries.serve(true);
+    logger.debug('listening for client changes');
+  }
+
+  void connect();
+
+  return {
+    get: entries.get,
+    forget: entries.drop,
     async close() {
       closed = true;
       clearTimeout(retry);
       const connection = current;
       current = undefined;
-      listening = false;
-      entries.clear();
+      entries.serve(false);
       await connection?.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * For a transaction pooler (DATABASE_POOLER=transaction), where no connection can LISTEN: every
+ * `pollMs` one statement reads the count of committed client changes (client_change_count, raised by the
+ * same triggers that notify), and a count that moved drops every entry, since it does not say which
+ * client changed (they change rarely). A change reaches this process within `pollMs` instead of at
+ * once. A poll that fails stops serving from memory until one succeeds.
+ */
+export function pollingClientCache(db: Db, logger: Logger, options: ClientCacheOptions & { pollMs?: number } = {}): ClientCache {
+  const pollMs = options.pollMs ?? 1000;
+  const entries = cacheEntries(options);
+  let seen: string | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function poll() {
+    try {
+      const { changes } = await db.selectFrom('client_change_count').select('changes').executeTakeFirstOrThrow();
+      if (seen === undefined) entries.serve(true);
+      else if (changes !== seen) entries.dropAll();
+      seen = changes;
+    } catch (error) {
+      if (seen !== undefined)
+        logger.warn({ err: error }, 'client change count unreadable; clients are read from the database until it is back');
+      seen = undefined;
+      entries.serve(false);
+    }
+    if (closed) return;
+    timer = setTimeout(() => void poll(), pollMs);
+    timer.unref();
+  }
+
+  void poll();
+
+  return {
+    get: entries.get,
+    forget: entries.drop,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      entries.serve(false);
     },
   };
 }

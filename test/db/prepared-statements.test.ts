@@ -29,7 +29,7 @@ describe('named statements: Postgres parses and plans a repeated statement once 
   });
 
   /** A fresh table and a pool of one connection, so pg_prepared_statements shows that connection's statements. */
-  async function withProbe(run: (db: Db) => Promise<void>, options: { preparedStatements?: boolean } = {}) {
+  async function withProbe(run: (db: Db) => Promise<void>, options: { preparedStatements?: boolean; pooler?: 'transaction' } = {}) {
     await other.query(
       "drop table if exists probe; create table probe (id int primary key, label text); insert into probe values (1, 'one'), (2, 'two')",
     );
@@ -84,6 +84,23 @@ describe('named statements: Postgres parses and plans a repeated statement once 
       await lookup(db, 1);
       await sql`deallocate all`.execute(db);
       assert.deepEqual((await lookup(db, 2)).rows, [{ id: 2, label: 'two' }]);
+    }));
+
+  test('behind a transaction pooler nothing is named and no statement_timeout is sent as a session setting', () =>
+    withProbe(
+      async (db) => {
+        for (const id of [1, 2, 1, 2]) await lookup(db, id);
+        assert.deepEqual(await preparedOnConnection(db), []);
+        const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db);
+        assert.equal(rows[0]!.statement_timeout, '0', 'the server default, not the 30 s a session of its own gets');
+      },
+      { pooler: 'transaction' },
+    ));
+
+  test('a session of its own gets the 30 s statement timeout', () =>
+    withProbe(async (db) => {
+      const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db);
+      assert.equal(rows[0]!.statement_timeout, '30s');
     }));
 
   test('with DATABASE_PREPARED_STATEMENTS off nothing is named', () =>

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,29 +10,29 @@ import { freePort } from './free-port.ts';
  * port, stop and delete on exit. As root, the server runs as the `postgres` user.
  */
 
-function postgresUserCommand(command: string, args: string[]): [string, string[]] {
+export function postgresUserCommand(command: string, args: string[]): [string, string[]] {
   const root = process.getuid?.() === 0;
   return root ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-function asPostgresUser(command: string, args: string[]) {
+export function asPostgresUser(command: string, args: string[]) {
   const [file, argv] = postgresUserCommand(command, args);
   execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** Without blocking the event loop, so a test's requests keep running while the server restarts. */
-async function asPostgresUserAsync(command: string, args: string[]) {
+export async function asPostgresUserAsync(command: string, args: string[]) {
   const [file, argv] = postgresUserCommand(command, args);
   await promisify(execFile)(file, argv);
 }
 
 /** The first line of postmaster.pid. */
-function postmasterPid(data: string): number {
+export function postmasterPid(data: string): number {
   return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 /** utime, stime, cutime, cstime and the parent of a process, from /proc (undefined once it has exited). */
-function processTimes(pid: number | string): { ownMs: number; reapedMs: number; parent: number } | undefined {
+export function processTimes(pid: number | string): { ownMs: number; reapedMs: number; parent: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -80,14 +80,34 @@ export interface PostgresCluster {
   stop(): void;
 }
 
-/** `settings`: extra `name=value` server settings (the benchmark sizes shared_buffers). */
-export async function startPostgresCluster(settings: string[] = []): Promise<PostgresCluster> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'assent-pg-'));
+/**
+ * A Debian system command (haproxy, pgbouncer): from PATH, or from /usr/sbin, which a user's PATH often
+ * lacks. Missing, it says which package to install instead of failing to spawn.
+ */
+export function systemCommand(name: string): string {
+  const folders = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin'];
+  const found = folders
+    .filter(Boolean)
+    .map((folder) => path.join(folder, name))
+    .find((candidate) => existsSync(candidate));
+  if (!found) throw new Error(`${name} is not installed (apt-get install ${name}); the failover and pooler tests run it`);
+  return found;
+}
+
+/** A temp folder the server's user owns (as root, `postgres`), for clusters and their companions' files. */
+export function postgresUserDirectory(prefix: string): string {
+  const directory = mkdtempSync(path.join(tmpdir(), prefix));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(directory, uid, gid);
   }
+  return directory;
+}
+
+/** `settings`: extra `name=value` server settings (the benchmark sizes shared_buffers). */
+export async function startPostgresCluster(settings: string[] = []): Promise<PostgresCluster> {
+  const directory = postgresUserDirectory('assent-pg-');
   const data = path.join(directory, 'data');
   asPostgresUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
