@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import { issueCertificate, type PemPair } from '../src/http/dev-pki.ts';
 
@@ -8,7 +8,7 @@ export interface BenchClient {
   clientId: string;
   metadata: ClientMetadata;
   certificate: PemPair;
-  signingKey: CryptoKey;
+  signingKey: KeyObject;
   kid: string;
 }
 
@@ -18,8 +18,8 @@ async function benchClient(ca: PemPair, clientId: string, auth: 'tls_client_auth
   const subject = `CN=${clientId},O=Bench TPP,C=GB`;
   const certificate = await issueCertificate(ca, { subject, usage: 'client' });
   // ES256: the cheapest FAPI algorithm for the load generator, which signs every assertion and request object.
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const publicJwk = await exportJWK(publicKey);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk);
   const metadata: ClientMetadata = {
     client_id: clientId,
@@ -45,17 +45,25 @@ export async function benchClients(ca: PemPair) {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
+const encoded = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * An ES256 JWT signed synchronously (node:crypto), so that a load generator's body maker, which must
+ * answer at once, can sign one more when its pre-signed pool runs out.
+ */
+function signedJwt(header: Record<string, string>, claims: Record<string, unknown>, key: KeyObject) {
+  const input = `${encoded({ alg: 'ES256', ...header })}.${encoded(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
 
 /** A fresh private_key_jwt client assertion (unique jti: the server rejects replays). */
 export function clientAssertion(client: BenchClient, issuer: string) {
-  return new SignJWT({ jti: randomUUID() })
-    .setProtectedHeader({ alg: 'ES256', kid: client.kid })
-    .setIssuer(client.clientId)
-    .setSubject(client.clientId)
-    .setAudience(issuer)
-    .setIssuedAt()
-    .setExpirationTime(now() + 300)
-    .sign(client.signingKey);
+  const issuedAt = now();
+  return signedJwt(
+    { kid: client.kid },
+    { jti: randomUUID(), iss: client.clientId, sub: client.clientId, aud: issuer, iat: issuedAt, exp: issuedAt + 300 },
+    client.signingKey,
+  );
 }
 
 export interface SignedRequest {
@@ -64,33 +72,38 @@ export interface SignedRequest {
 }
 
 /** A FAPI 2.0 request object (PKCE S256, state, nonce, exp/nbf), signed by the client. */
-export async function signedRequestObject(client: BenchClient, issuer: string): Promise<SignedRequest> {
+export function signedRequestObject(client: BenchClient, issuer: string): SignedRequest {
   const codeVerifier = randomBytes(32).toString('base64url');
-  const challenge = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(codeVerifier))).toString('base64url');
-  const request = await new SignJWT({
-    client_id: client.clientId,
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid accounts',
-    state: randomBytes(16).toString('base64url'),
-    nonce: randomBytes(16).toString('base64url'),
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    jti: randomUUID(),
-  })
-    .setProtectedHeader({ alg: 'ES256', kid: client.kid, typ: 'oauth-authz-req+jwt' })
-    .setIssuer(client.clientId)
-    .setAudience(issuer)
-    .setIssuedAt()
-    .setNotBefore(now())
-    .setExpirationTime(now() + 300)
-    .sign(client.signingKey);
+  const issuedAt = now();
+  const request = signedJwt(
+    { kid: client.kid, typ: 'oauth-authz-req+jwt' },
+    {
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid accounts',
+      state: randomBytes(16).toString('base64url'),
+      nonce: randomBytes(16).toString('base64url'),
+      code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      jti: randomUUID(),
+      iss: client.clientId,
+      aud: issuer,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + 300,
+    },
+    client.signingKey,
+  );
   return { request, codeVerifier };
 }
 
-/** Pre-signs `count` values so signing never runs inside a measured request loop. */
-export async function pool<T>(count: number, make: () => Promise<T>): Promise<T[]> {
-  const values: T[] = [];
-  for (let i = 0; i < count; i += 1) values.push(await make());
-  return values;
+/**
+ * Single-use values (assertions, request objects) pre-signed so that signing stays out of a measured
+ * loop, and signed on the spot once the `count` run out: a fast server must never be handed a stale or
+ * placeholder value that it then rightly refuses (the refusals were counted as the server's errors).
+ */
+export function pool<T>(count: number, make: () => T): () => T {
+  const values = Array.from({ length: count }, make);
+  return () => values.pop() ?? make();
 }

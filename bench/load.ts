@@ -7,6 +7,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   total: number;
+  /** Each refused answer's status with the first body seen for it, so a row's errors say what they were. */
+  refusals?: Record<number, { count: number; body: string }>;
   /** Server CPU time per completed request (or flow), machine-load-independent where throughput is not. */
   serverCpuMsPerRequest: number;
   /** The database cluster's CPU time per completed request (or flow), when the bench runs the cluster. */
@@ -52,7 +54,9 @@ export interface LoadSpec extends CpuCounters {
   beforeMeasuring?: () => Promise<void>;
 }
 
-function cannon(spec: LoadSpec, durationSeconds: number) {
+type Refusals = NonNullable<LoadResult['refusals']>;
+
+function cannon(spec: LoadSpec, durationSeconds: number, refusals: Refusals = {}) {
   return autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -60,7 +64,16 @@ function cannon(spec: LoadSpec, durationSeconds: number) {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     tlsOptions: { cert: spec.certificate.certPem, key: spec.certificate.keyPem },
-    requests: [{ setupRequest: (request) => ({ ...request, body: spec.body() }) }],
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: spec.body() }),
+        onResponse: (status: number, body: string) => {
+          if (status < 300) return;
+          const seen = (refusals[status] ??= { count: 0, body: body.slice(0, 300) });
+          seen.count += 1;
+        },
+      },
+    ],
   } as autocannon.Options);
 }
 
@@ -72,8 +85,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.warmupSeconds > 0) await cannon(spec, spec.warmupSeconds);
   await spec.beforeMeasuring?.();
   const cpu = cpuClocks(spec);
-  const result = await cannon(spec, spec.durationSeconds);
+  const refusals: Refusals = {};
+  const result = await cannon(spec, spec.durationSeconds, refusals);
   return {
+    refusals,
     ...cpu(result['2xx']),
     // Successful requests only: a refused request is not throughput.
     requestsPerSecond: result['2xx'] / spec.durationSeconds,

@@ -185,7 +185,7 @@ const requestScenarios: RequestScenario[] = [
     connections: REQUEST_CONNECTIONS,
     client: (clients) => clients.pkjwt,
     async prepare(server, clients) {
-      const assertions = await pool((DURATION + WARMUP) * 3000, () => clientAssertion(clients.pkjwt, server.issuer));
+      const assertion = pool((DURATION + WARMUP) * 3000, () => clientAssertion(clients.pkjwt, server.issuer));
       return {
         body: () =>
           form({
@@ -193,7 +193,7 @@ const requestScenarios: RequestScenario[] = [
             scope: 'accounts',
             client_id: clients.pkjwt.clientId,
             client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-            client_assertion: assertions.pop() ?? 'exhausted',
+            client_assertion: assertion(),
           }),
       };
     },
@@ -204,8 +204,8 @@ const requestScenarios: RequestScenario[] = [
     connections: REQUEST_CONNECTIONS,
     client: (clients) => clients.mtls,
     async prepare(server, clients) {
-      const requests = await pool((DURATION + WARMUP) * 2000, () => signedRequestObject(clients.mtls, server.issuer));
-      return { body: () => form({ client_id: clients.mtls.clientId, request: requests.pop()?.request ?? 'exhausted' }) };
+      const signed = pool((DURATION + WARMUP) * 2000, () => signedRequestObject(clients.mtls, server.issuer));
+      return { body: () => form({ client_id: clients.mtls.clientId, request: signed().request }) };
     },
   },
 ];
@@ -214,6 +214,7 @@ function printRow(row: Row) {
   log(
     `  ${row.target.padEnd(12)} ${row.scenario.padEnd(46)} ${row.requestsPerSecond.toFixed(row.unit === 'flows/s' ? 1 : 0).padStart(6)} ${row.unit}  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}  cpu ${row.serverCpuMsPerRequest.toFixed(2)} ms/op (database ${row.databaseCpuMsPerRequest?.toFixed(2) ?? '-'}, load generator ${row.generatorCpuMsPerRequest.toFixed(2)})  rss ${row.rssMiB} MiB`,
   );
+  for (const [status, { count, body }] of Object.entries(row.refusals ?? {})) log(`    ${count} answered ${status}, the first: ${body}`);
 }
 
 /**

@@ -31,6 +31,33 @@ export function replaceReplayCheck(provider: Provider, unique: UniqueCheck): voi
   (provider as unknown as { ReplayDetection: { unique: UniqueCheck } }).ReplayDetection.unique = unique;
 }
 
+/** The Session model's instance side that replaceSessionRotation wraps (lib/models/session.js). */
+interface EngineSession {
+  oldId?: string;
+  save(ttl: number): Promise<unknown>;
+}
+
+/**
+ * Runs the save of a Session whose identifier was reset (lib/models/session.js `save`: `resetIdentifier`
+ * at a resumed login keeps the old id in `oldId`, which the library destroys before it upserts the new)
+ * through `replacing`, with the library's own destroy left out: `replacing` gets the old id and the save,
+ * so that the store can remove the old row in the new row's statement.
+ */
+export function replaceSessionRotation(
+  provider: Provider,
+  replacing: (oldId: string, save: () => Promise<unknown>) => Promise<unknown>,
+): void {
+  const { prototype } = (provider as unknown as { Session: { prototype: EngineSession } }).Session;
+  const save = prototype.save;
+  prototype.save = function rotating(this: EngineSession, ttl: number) {
+    const oldId = this.oldId;
+    if (!oldId) return save.call(this, ttl);
+    // Once gone, the old row needs no second delete: a later save of this session is a plain upsert.
+    this.oldId = undefined;
+    return replacing(oldId, () => save.call(this, ttl));
+  };
+}
+
 /**
  * The key the provider itself would sign with now for `alg` (its keystore honours `key_ops`), so that
  * Assent's own JWTs (event notifications) use the same, rotated keys as its ID tokens.

@@ -5,7 +5,7 @@ import { customerOfCompanion, customerWithRow, getCustomer } from '../customers/
 import { grantManagementDiscovery, grantManagementParams } from './grant-management.ts';
 import type { ClientCertificateReader } from '../http/client-certificate.ts';
 import type { OutboundFetch } from '../http/outbound-fetch.ts';
-import { aroundGrant, extraClientProperty, replaceReplayCheck } from '../engine/engine-internals.ts';
+import { aroundGrant, extraClientProperty, replaceReplayCheck, replaceSessionRotation } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS, FAPI_CLIENT_AUTH_METHODS } from '../protocol/algorithms.ts';
 import { ENGINE_PATHS, INTERACTION_PREFIX } from '../protocol/routes.ts';
 import { SCOPE, SCOPES } from '../protocol/scopes.ts';
@@ -19,6 +19,7 @@ import { createModelFind, KyselyAdapter, kyselyAdapterFactory } from '../store/a
 import type { BatchedFind } from '../store/batched-find.ts';
 import type { ClientCache } from '../store/client-cache.ts';
 import { takeAccountOfRequest } from '../store/request-prefetch.ts';
+import { savingSessionReplacing } from '../store/session-rotation.ts';
 import { certificateSubjectMatches } from '../http/certificate-subject.ts';
 import { CLIENT_KINDS, type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
 import { expiresWithSession, loadExistingGrant } from './authorization-grant.ts';
@@ -374,6 +375,8 @@ export function createProvider(settings: ProviderSettings): Provider {
   const provider = new Provider(settings.issuer, configuration);
   provider.use(advertiseWhatAssentServes);
   useAtomicReplayDetection(provider, new Adapter('ReplayDetection'));
+  // A resumed login's new session id replaces the old in one statement, not a delete and then an upsert.
+  replaceSessionRotation(provider, savingSessionReplacing);
   endConsentsOnRefreshReuse(provider, db);
   return provider;
 }

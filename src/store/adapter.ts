@@ -17,7 +17,8 @@ import {
 } from './request-prefetch.ts';
 import { createBatchedInsertIfAbsent, createBatchedUpsert } from './batched-write.ts';
 import { holdUpsert } from './held-upserts.ts';
-import { upsertModelRows } from './model-upsert.ts';
+import { upsertModelRows, upsertModelRowsReplacing } from './model-upsert.ts';
+import { takeReplacedSession } from './session-rotation.ts';
 import type { ClientCache } from './client-cache.ts';
 
 /**
@@ -103,9 +104,12 @@ export class KyselyAdapter implements Adapter {
       uid: payload.uid ?? null,
       expires_at: expiry(expiresIn),
     };
+    // A Session saved under a new id deletes its old row in the same statement (store/session-rotation.ts).
     // A held write is the caller's to send (store/held-upserts.ts); inside an ambient transaction the
     // write belongs to that transaction; elsewhere it joins a batch.
-    if (!holdUpsert(row)) {
+    const replaced = this.model === 'Session' ? takeReplacedSession(id) : undefined;
+    if (replaced !== undefined) await upsertModelRowsReplacing(this.db, [row], { model: this.model, id: replaced }).execute();
+    else if (!holdUpsert(row)) {
       if (this.#options.batchedUpsert && this.db === this.#db) await this.#options.batchedUpsert(row);
       else await upsertModelRows(this.db, [row]).execute();
     }

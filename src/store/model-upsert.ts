@@ -34,6 +34,18 @@ export function upsertModelRows(db: Db, rows: readonly ModelRow[]) {
 }
 
 /**
+ * The same upsert, with the row (model, id) `replaced` deleted in the same statement: a Session whose
+ * identifier a resumed login reset goes from the old id to the new in one atomic write.
+ */
+export function upsertModelRowsReplacing(db: Db, rows: readonly ModelRow[], replaced: { model: string; id: string }) {
+  return db
+    .with('replaced', (qb) => qb.deleteFrom('oidc_model').where('model', '=', replaced.model).where('id', '=', replaced.id))
+    .insertInto('oidc_model')
+    .values(rows.map((row) => ({ grant_id: null, user_code: null, uid: null, ...row })))
+    .onConflict(replacingStored);
+}
+
+/**
  * The same upsert, written only where `condition` holds when the statement runs: the condition can read
  * a data-modifying CTE of the same statement (a claim), so that the claim and the rows are one atomic
  * statement. The list's columns are cast, since a VALUES list outside an INSERT's own VALUES takes no

@@ -11,6 +11,7 @@ import {
   providerOf,
   replaceKeystore,
   replaceReplayCheck,
+  replaceSessionRotation,
   setOwnTtl,
   currentSigningKey,
   extendGrantUntil,
@@ -152,6 +153,27 @@ describe('oidc-provider internals Assent relies on', () => {
     });
     assert.equal(await provider.ReplayDetection.unique('iss', 'jti', Math.floor(Date.now() / 1000) + 60), false);
     assert.deepEqual(asked, ['iss:jti']);
+  });
+
+  test("replaceSessionRotation hands a reset Session's old id and save to the store, in place of the library's destroy", async () => {
+    const replacing: string[] = [];
+    replaceSessionRotation(provider, async (oldId, save) => {
+      replacing.push(oldId);
+      return save();
+    });
+    const session = new provider.Session();
+    // The library's Session.save takes the TTL, which its typings leave out.
+    const save = () => (session as unknown as { save(ttl: number): Promise<unknown> }).save(60);
+    await save();
+    const oldId = session.jti;
+    assert.deepEqual(replacing, [], "a save that keeps its id is the library's own");
+    session.resetIdentifier();
+    await save();
+    assert.notEqual(session.jti, oldId);
+    assert.deepEqual(replacing, [oldId]);
+    assert.ok(stored.has(`Session:${session.jti}`), 'the new row is upserted');
+    assert.ok(stored.has(`Session:${oldId}`), "the library's destroy of the old id is left out");
+    assert.ok(calls.some((call) => call.model === 'Session' && call.method === 'upsert' && call.id === session.jti));
   });
 
   test('setOwnTtl sets the expiry a Grant is saved with', async () => {

@@ -6,6 +6,8 @@ import { errors } from 'oidc-provider';
 import { KyselyAdapter, sweepExpired } from '../../src/store/adapter.ts';
 import { holdUpserts } from '../../src/store/held-upserts.ts';
 import { upsertModelRows } from '../../src/store/model-upsert.ts';
+import { savingSessionReplacing } from '../../src/store/session-rotation.ts';
+import { statementsDuring } from '../support/statements.ts';
 import { useMigratedDb } from '../support/fixture.ts';
 
 describe('Kysely adapter contract on real Postgres', () => {
@@ -44,6 +46,26 @@ describe('Kysely adapter contract on real Postgres', () => {
     assert.ok(await grants.find('held-late'), 'a write after the hold closed is sent');
     await upsertModelRows(db, rows).execute();
     assert.equal((await grants.find('held-1'))?.accountId, 'second');
+  });
+
+  test("a Session saved under a new id deletes its old row in the upsert's own statement; another row's upsert in the save deletes nothing", async () => {
+    const sessions = new KyselyAdapter(db, 'Session');
+    await sessions.upsert('rotating-old', { jti: 'rotating-old', uid: 'rotating-uid', accountId: 'a' }, 60);
+    const statements = await statementsDuring(() =>
+      savingSessionReplacing('rotating-old', async () => {
+        await sessions.upsert('rotating-new', { jti: 'rotating-new', uid: 'rotating-uid', accountId: 'a', loginTs: 1 }, 60);
+        await sessions.upsert('rotating-other', { jti: 'rotating-other', uid: 'other-uid' }, 60);
+      }),
+    );
+    assert.equal(
+      statements.filter((text) => text.startsWith('with "replaced" as (delete from "oidc_model"')).length,
+      1,
+      statements.join('\n'),
+    );
+    assert.equal(statements.filter((text) => text.startsWith('delete from')).length, 0, 'no delete of its own');
+    assert.equal(await sessions.find('rotating-old'), undefined);
+    assert.deepEqual(await sessions.findByUid('rotating-uid'), { jti: 'rotating-new', uid: 'rotating-uid', accountId: 'a', loginTs: 1 });
+    assert.ok(await sessions.find('rotating-other'));
   });
 
   test('models are separate namespaces for the same id', async () => {
