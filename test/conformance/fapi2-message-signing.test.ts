@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
-import { conformanceTestName, variantLabel } from '../support/conformance.ts';
-import { Fapi2Flow, type Fapi2Variant } from '../support/fapi2-flow.ts';
+import { conformanceTestName } from '../support/conformance.ts';
+import { fapi2Flows, type Fapi2Variant } from '../support/fapi2-flow.ts';
 import { useAssent } from '../support/fixture.ts';
 import { FAPI2_MODULES } from './fapi2-modules.ts';
 import { MESSAGE_SIGNING_PLAN } from './plans/fapi2-message-signing.ts';
@@ -9,12 +9,7 @@ import { MESSAGE_SIGNING_PLAN } from './plans/fapi2-message-signing.ts';
 describe('fapi2-message-signing-final-test-plan', () => {
   // The clock moves (an expired code, an expired request_uri): every module after those runs later.
   const assent = useAssent({}, { movableClock: true });
-  const flows = new Map<string, Promise<Fapi2Flow>>();
-  const flowFor = (variant: Fapi2Variant) => {
-    const label = variantLabel(variant);
-    if (!flows.has(label)) flows.set(label, Fapi2Flow.create(assent, variant));
-    return flows.get(label)!;
-  };
+  const flowFor = fapi2Flows(assent);
 
   for (const entry of MESSAGE_SIGNING_PLAN) {
     if (!('variants' in entry)) continue;

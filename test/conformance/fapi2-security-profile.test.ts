@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
-import { conformanceTestName, variantLabel } from '../support/conformance.ts';
-import { Fapi2Flow, type Fapi2Variant } from '../support/fapi2-flow.ts';
+import { conformanceTestName } from '../support/conformance.ts';
+import { fapi2Flows, type Fapi2Variant } from '../support/fapi2-flow.ts';
 import { useAssent } from '../support/fixture.ts';
 import { FAPI2_MODULES } from './fapi2-modules.ts';
 import { SECURITY_PROFILE_PLAN } from './plans/fapi2-security-profile.ts';
@@ -9,12 +9,7 @@ import { SECURITY_PROFILE_PLAN } from './plans/fapi2-security-profile.ts';
 describe('fapi2-security-profile-final-test-plan', () => {
   // The clock moves (an expired code, an expired request_uri): every module after those runs later.
   const assent = useAssent({}, { movableClock: true });
-  const flows = new Map<string, Promise<Fapi2Flow>>();
-  const flowFor = (variant: Fapi2Variant) => {
-    const label = variantLabel(variant);
-    if (!flows.has(label)) flows.set(label, Fapi2Flow.create(assent, variant));
-    return flows.get(label)!;
-  };
+  const flowFor = fapi2Flows(assent);
 
   for (const entry of SECURITY_PROFILE_PLAN) {
     if (!('variants' in entry)) continue;

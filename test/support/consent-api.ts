@@ -12,6 +12,9 @@ export interface ApiResponse {
   body: unknown;
 }
 
+/** A UK OB consent answer's `Data.Status`. */
+export const statusOf = (response: ApiResponse) => (response.body as { Data: { Status: string } }).Data.Status;
+
 /**
  * A call to one of Assent's APIs with an access token (and a fresh DPoP proof when bound to one); a
  * refusal with a challenge comes back as a response, not a throw, so its envelope can be checked.

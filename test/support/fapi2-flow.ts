@@ -21,6 +21,7 @@ import { ACCOUNT_ACCESS, accountAccessRequest, ConsentApiClient } from './consen
 import { CustomerAgent, type Page } from './customer-agent.ts';
 import { customerWithAccounts } from './granted-consents.ts';
 import { createTestTpp, type TestTpp } from './tpp.ts';
+import { variantLabel } from './conformance.ts';
 
 /**
  * The conformance suite's FAPI 2.0 authorization-server tests, played against a running Assent: its two
@@ -624,4 +625,14 @@ export class Fapi2Flow {
       socket.on('error', (error) => resolve(error));
     });
   }
+}
+
+/** One flow per variant for a plan's tests, made on first use: a module's variants share their clients. */
+export function fapi2Flows(assent: TestAssent & { clock?: MovableClock }): (variant: Fapi2Variant) => Promise<Fapi2Flow> {
+  const flows = new Map<string, Promise<Fapi2Flow>>();
+  return (variant) => {
+    const label = variantLabel(variant);
+    if (!flows.has(label)) flows.set(label, Fapi2Flow.create(assent, variant));
+    return flows.get(label)!;
+  };
 }

@@ -4,13 +4,11 @@ import * as oidc from 'openid-client';
 import { auditHistory, verifyAuditChain } from '../../src/audit/audit-trail.ts';
 import { getConsent } from '../../src/consents/consent-service.ts';
 import { tlsAgent } from '../support/assent.ts';
-import { ACCOUNT_ACCESS, ACCOUNT_ACCESS_V4, accountAccessRequest, type ApiResponse } from '../support/consent-api.ts';
+import { ACCOUNT_ACCESS, ACCOUNT_ACCESS_V4, accountAccessRequest, statusOf } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 import { customerWithAccounts, grantConsent, intentClaims } from '../support/granted-consents.ts';
 import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
-
-const statusOf = (response: ApiResponse) => (response.body as { Data: { Status: string } }).Data.Status;
 
 /**
  * One consent, either version (issue 29): a consent keeps its ConsentId, audit chain, grant and tokens

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { tlsAgent } from '../support/assent.ts';
-import { ACCOUNT_ACCESS_V4, accountAccessRequest, type ApiResponse } from '../support/consent-api.ts';
+import { ACCOUNT_ACCESS_V4, accountAccessRequest, statusOf } from '../support/consent-api.ts';
 import { CustomerAgent } from '../support/customer-agent.ts';
 import { useAssent, useConsentApi, useResourceServer, useTpp } from '../support/fixture.ts';
 import { customerWithAccounts, intentClaims } from '../support/granted-consents.ts';
 import { pushAuthorizationRequest, redeemCode } from '../support/tpp.ts';
-
-const statusOf = (response: ApiResponse) => (response.body as { Data: { Status: string } }).Data.Status;
 
 /**
  * Issue 29's complete flow for a v4.0 consent, with `openid-client` as the TPP: the account-access
