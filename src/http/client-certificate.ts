@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { hash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { trustedProxyCheck } from './trusted-proxies.ts';
@@ -21,6 +21,19 @@ export interface PresentedCertificate {
   authorized: boolean;
 }
 
+/** Thumbprints by certificate object: a kept-alive connection presents the same object on every request. */
+const thumbprints = new WeakMap<X509Certificate, string>();
+
+/** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
+export function certificateThumbprint(certificate: X509Certificate): string {
+  let thumbprint = thumbprints.get(certificate);
+  if (thumbprint === undefined) {
+    thumbprint = hash('sha256', certificate.raw, 'base64url');
+    thumbprints.set(certificate, thumbprint);
+  }
+  return thumbprint;
+}
+
 /** Accepts a URL-encoded PEM (nginx `$ssl_client_escaped_cert`), a PEM, or base64 DER. */
 function parseForwarded(value: string): X509Certificate | undefined {
   const text = value.includes('%') ? decodeURIComponent(value) : value;
@@ -41,14 +54,23 @@ function issuedByTrustedCa(certificate: X509Certificate, cas: X509Certificate[])
 export function createClientCertificateReader(settings: ClientCertificateSettings) {
   const isTrustedProxy = trustedProxyCheck(settings.trustedProxies);
   const seen = new WeakMap<IncomingMessage, PresentedCertificate | null>();
+  // The listener refuses renegotiation (tls.ts), so a connection's certificate never changes: parsed once
+  // per connection, not once per request of a kept-alive connection (and its fingerprints computed once).
+  const ofConnection = new WeakMap<TLSSocket, PresentedCertificate | null>();
+
+  function readConnection(socket: TLSSocket): PresentedCertificate | null {
+    let found = ofConnection.get(socket);
+    if (found === undefined) {
+      const certificate = socket.getPeerX509Certificate();
+      found = certificate ? { certificate, authorized: socket.authorized } : null;
+      ofConnection.set(socket, found);
+    }
+    return found;
+  }
 
   function read(req: IncomingMessage): PresentedCertificate | null {
     const socket = req.socket;
-    if (!settings.terminatedByProxy) {
-      if (!(socket instanceof TLSSocket)) return null;
-      const certificate = socket.getPeerX509Certificate();
-      return certificate ? { certificate, authorized: socket.authorized } : null;
-    }
+    if (!settings.terminatedByProxy) return socket instanceof TLSSocket ? readConnection(socket) : null;
     if (!isTrustedProxy(socket.remoteAddress)) return null;
     const header = req.headers[settings.header];
     if (typeof header !== 'string' || header === '') return null;

@@ -5,7 +5,7 @@ import type { Provider } from 'oidc-provider';
 import { dpopNonces } from '../engine/engine-internals.ts';
 import { FAPI_ALGORITHMS } from '../protocol/algorithms.ts';
 import { type ClientKind, clientKindOf } from '../protocol/client-kind.ts';
-import type { ClientCertificateReader } from './client-certificate.ts';
+import { certificateThumbprint, type ClientCertificateReader } from './client-certificate.ts';
 
 /**
  * The one check of access tokens presented to Assent's own APIs (run by the route guard,
@@ -151,7 +151,7 @@ export async function verifyPresentedToken(
     if (thumbprint !== token.jkt) throw new TokenRejected('the DPoP proof key is not the key the token is bound to', { header: 'DPoP' });
   } else if (token['x5t#S256']) {
     const presented = presentedCertificate(ctx.req);
-    if (!presented || hash('sha256', presented.certificate.raw, 'base64url') !== token['x5t#S256']) {
+    if (!presented || certificateThumbprint(presented.certificate) !== token['x5t#S256']) {
       throw new TokenRejected('the client certificate is not the one the token is bound to');
     }
   } else {

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { constants, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerOptions } from 'node:https';
 
@@ -23,7 +23,12 @@ export interface TlsMaterial {
   clientCaPem: string | undefined;
 }
 
-/** Requests but does not require a client certificate: the token endpoint decides per client. */
+/**
+ * Requests but does not require a client certificate: the token endpoint decides per client.
+ * TLS 1.2 renegotiation is refused (RFC 7457's renegotiation attacks; a client could otherwise swap the
+ * certificate of a live connection), so a connection's client certificate is fixed for its whole life
+ * and is read once per connection (client-certificate.ts).
+ */
 export function httpsOptions(material: TlsMaterial): ServerOptions {
   return {
     cert: material.certPem,
@@ -34,6 +39,7 @@ export function httpsOptions(material: TlsMaterial): ServerOptions {
     minVersion: 'TLSv1.2',
     ciphers: FAPI_CIPHERS,
     honorCipherOrder: true,
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
 

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Db } from '../db/connect.ts';
-import type { ClientCertificateReader } from '../http/client-certificate.ts';
+import { certificateThumbprint, type ClientCertificateReader } from '../http/client-certificate.ts';
 import { isDatabaseUnavailable } from '../protocol/database-unavailable.ts';
 import type { BlockedCredentialKind } from '../db/schema.ts';
 import { createTurnBatch } from './turn-batch.ts';
@@ -64,11 +64,6 @@ export function deleteBlockedCredential(db: Db, credential: { clientId: string; 
     .where('kind', '=', credential.kind)
     .where('value', '=', credential.value)
     .executeTakeFirst();
-}
-
-/** The certificate's SHA-256 thumbprint as cnf `x5t#S256` carries it (base64url of the DER digest). */
-function certificateThumbprint(certificate: X509Certificate): string {
-  return createHash('sha256').update(certificate.raw).digest('base64url');
 }
 
 /**

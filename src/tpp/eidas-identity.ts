@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
+import { certificateThumbprint } from '../http/client-certificate.ts';
 import { MalformedQcStatements, type Psd2Role, QC_STATEMENTS_OID, readPsd2QcStatement } from '../http/psd2-qc-statements.ts';
 import { AssentError } from '../protocol/assent-error.ts';
 import { type EidasTrustSnapshot, normalSerial } from './eidas-trust.ts';
@@ -136,7 +137,7 @@ export function identifyEidasCertificate(certificate: X509Certificate, trust: Ei
     roles: statement.roles,
     ncaName: statement.ncaName,
     ncaId: statement.ncaId,
-    certificateSha256: createHash('sha256').update(certificate.raw).digest('base64url'),
+    certificateSha256: certificateThumbprint(certificate),
     notAfter: new Date(certificate.validTo),
   };
 }

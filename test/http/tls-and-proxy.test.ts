@@ -35,6 +35,23 @@ describe('TLS listener', () => {
       handshake(assent.port, assent.ca.certPem, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
     );
   });
+
+  test('refuses TLS 1.2 renegotiation: a connection cannot swap its client certificate', async () => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: assent.port,
+      servername: 'localhost',
+      ca: assent.ca.certPem,
+      maxVersion: 'TLSv1.2',
+    });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
+      socket.renegotiate({}, (error) => resolve(error ? `callback: ${error.message}` : 'renegotiated'));
+    });
+    socket.destroy();
+    assert.equal(outcome, 'ERR_SSL_NO_RENEGOTIATION');
+  });
 });
 
 describe('behind a TLS-terminating proxy', () => {
