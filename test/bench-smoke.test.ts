@@ -26,6 +26,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_OUTPUT: output,
         BENCH_DURATION: '2',
         BENCH_WARMUP: '0',
+        BENCH_FLOW_WARMUP: '1',
         BENCH_CONNECTIONS: '2',
         BENCH_REQUEST_CONNECTIONS: '2',
         BENCH_FLOW_CONCURRENCY: '1',
