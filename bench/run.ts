@@ -46,7 +46,7 @@ const FLOW_CONCURRENCY = setting('BENCH_FLOW_CONCURRENCY', 8);
  * work (V8's optimising compilers ran on a tenth of Assent's CPU in a flow measured from a fresh start), and
  * a bank's server runs for days: what is measured is the steady state, for both servers alike.
  */
-const FLOW_WARMUP = setting('BENCH_FLOW_WARMUP', 5);
+const FLOW_WARMUP = setting('BENCH_FLOW_WARMUP', 10);
 // Each TOTP code is accepted once: a customer manages about three flows per 30 s, so flows rotate through
 // many, enough for the warm-up and the measured flows of one 30 s step without waiting for a code.
 const BENCH_CUSTOMERS = setting('BENCH_CUSTOMERS', 400);
