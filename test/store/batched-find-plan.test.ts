@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { connectDatabase, type Db } from '../../src/db/connect.ts';
 import { createModelFind } from '../../src/store/adapter.ts';
 import { migratedTestDatabase } from '../support/migrated-db.ts';
+
+const md5Of = (value: number) => createHash('md5').update(String(value)).digest('hex');
 
 /** How often Postgres planned the pool's one connection's named finds: once and kept (generic), or anew on each run (custom). */
 async function findPlans(db: Db) {
@@ -43,5 +46,19 @@ describe('the batched find is planned once per connection, not on every run, how
     }
     // The first run goes unnamed (statement-names.ts); the eleven named runs: five custom plans, then the kept one.
     assert.deepEqual(await findPlans(db), [{ generic: 6, custom: 5 }]);
+  });
+
+  test('finds of two rows in one turn share a statement, planned the same way', async () => {
+    const find = createModelFind(db);
+    for (let run = 0; run < 12; run += 1) {
+      const [session, token] = await Promise.all([find('Session', 'a-session'), find('AccessToken', md5Of(2 * run + 1))]);
+      assert.equal(session?.payload.uid, 'a-uid');
+      assert.ok(token, 'the token row is found with the session');
+    }
+    // The one-row statement of the test before, and the two-row one.
+    assert.deepEqual(await findPlans(db), [
+      { generic: 6, custom: 5 },
+      { generic: 6, custom: 5 },
+    ]);
   });
 });
