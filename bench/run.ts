@@ -14,7 +14,7 @@ import type { Db } from '../src/db/connect.ts';
 import type { Database } from '../src/db/schema.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { ensureDevPki, type PemPair } from '../src/http/dev-pki.ts';
-import { startPostgresCluster } from '../test/support/postgres-cluster.ts';
+import { type CpuSplit, PROCESS_KINDS, startPostgresCluster } from '../test/support/postgres-cluster.ts';
 import { type BenchClient, benchClients, clientAssertion, pool, signedRequestObject } from './fixtures.ts';
 import {
   assertActive,
@@ -599,7 +599,7 @@ async function argon2VerifyMs() {
  * cost: flows are CPU-bound here (every core busy during the measured seconds), so the total per flow, not
  * the server's share alone, sets the ceiling.
  */
-function flowBudget(rows: Row[], verifyMs: number) {
+function flowBudget(rows: Row[], verifyMs: number, databaseSplit: { split: CpuSplit; flows: number } | undefined) {
   const cores = os.cpus().length;
   const flows = rows.filter((row) => row.scenario === COMPLETE_FLOWS);
   const total = (row: Row) => row.serverCpuMsPerRequest + (row.databaseCpuMsPerRequest ?? 0) + row.generatorCpuMsPerRequest;
@@ -619,6 +619,19 @@ function flowBudget(rows: Row[], verifyMs: number) {
     `One argon2id verify with Assent's parameters (OWASP: m=19 MiB, t=2, p=1) costs ${verifyMs.toFixed(1)} ms of CPU here (median of 15, in the load generator's process).`,
     `40 flows/s on ${cores} cores needs a whole flow, load generator included, in ${budget.toFixed(0)} ms of CPU: the verify takes ${verifyMs.toFixed(1)} and the load generator at least ${generator.toFixed(1)},`,
     `which leaves ${(budget - verifyMs - generator).toFixed(1)} ms for everything else the server and its database do in a flow${bare ? `; the bare engine, with no database, spends ${(bare.serverCpuMsPerRequest - verifyMs).toFixed(1)} ms beyond the verify` : ''}.`,
+    ...(databaseSplit ? ['', databaseCpuSplit(databaseSplit.split, databaseSplit.flows)] : []),
+  ].join('\n');
+}
+
+/** Assent's database column above, by kind of Postgres process (test/support/postgres-cluster.ts splitCpu). */
+function databaseCpuSplit(split: CpuSplit, flows: number) {
+  const kinds = [...PROCESS_KINDS, 'exited between samples, postmaster'] as const;
+  return [
+    "Assent's database CPU per completed flow (ms), by kind of Postgres process, and the processes of each kind started meanwhile:",
+    '',
+    `| ${kinds.join(' | ')} |`,
+    `|${kinds.map(() => '---:').join('|')}|`,
+    `| ${kinds.map((kind) => `${(split.ms[kind] / flows).toFixed(1)}${kind in split.started ? ` (${split.started[kind as keyof CpuSplit['started']]} started)` : ''}`).join(' | ')} |`,
   ].join('\n');
 }
 
@@ -667,6 +680,8 @@ interface RunContext {
   bench: ConsentBench;
   /** Node flags of the flows' Assent process (the CPU profile when flows run alone). */
   flowFlags: string[];
+  /** Splits the database's CPU by kind of process, when the bench runs the cluster. */
+  splitDatabaseCpu?: () => () => CpuSplit;
 }
 
 /** Assent alone: complete flows (and their database round trips), several processes, stored-token scale. */
@@ -684,10 +699,13 @@ async function flowsProcessesAndScale(run: RunContext) {
   await sql`checkpoint`.execute(run.db);
   const server = await run.start('Assent', run.flowFlags);
   const roundTripsBefore = await server.roundTrips();
+  const endSplit = run.splitDatabaseCpu?.();
   const flows = await completeFlows(server, 'Assent', run.clients, run.context);
+  const split = endSplit?.();
   const roundTripsAfter = await server.roundTrips();
   rows.push(flows);
   const completedFlows = Math.max(flows.total - flows.errors, 1);
+  const databaseSplit = split && { split, flows: completedFlows };
   // Background work (sweeps, key refresh) in the same seconds counts too: a slight overstatement.
   const perFlow = Object.entries(roundTripsAfter)
     .map(([statement, count]) => ({ statement, perFlow: (count - (roundTripsBefore[statement] ?? 0)) / completedFlows }))
@@ -697,7 +715,7 @@ async function flowsProcessesAndScale(run: RunContext) {
   log(`  database round trips per flow: ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'}`);
   if (FLOWS_ONLY) {
     await server.stop();
-    return { rows, roundTripsPerFlow, perFlow, verifyMs };
+    return { rows, roundTripsPerFlow, perFlow, verifyMs, databaseSplit };
   }
 
   if (PROCESSES > 1) {
@@ -712,7 +730,7 @@ async function flowsProcessesAndScale(run: RunContext) {
   log('scale:');
   rows.push(...(await scaleRun(server, run.bench, run)));
   await server.stop();
-  return { rows, roundTripsPerFlow, perFlow, verifyMs };
+  return { rows, roundTripsPerFlow, perFlow, verifyMs, databaseSplit };
 }
 
 /** BENCH_SCALE_ONLY: the data run on an Assent process of its own. */
@@ -824,7 +842,17 @@ async function main() {
       ? undefined
       : SCALE_ONLY
         ? await scaleOnly({ start, newDatabase }, bench)
-        : await flowsProcessesAndScale({ start, newDatabase, db, clients, context, tokens, bench, flowFlags: FLOWS_ONLY ? profiling : [] });
+        : await flowsProcessesAndScale({
+            start,
+            newDatabase,
+            db,
+            clients,
+            context,
+            tokens,
+            bench,
+            flowFlags: FLOWS_ONLY ? profiling : [],
+            splitDatabaseCpu: cluster?.splitCpu,
+          });
     if (FLOWS_ONLY && PROFILE) profile = await summarizeProfiles(profileDirectory);
     if (!PROFILE_DIR) await rm(profileDirectory, { recursive: true, force: true });
     rows.push(...(rest?.rows ?? []));
@@ -852,7 +880,7 @@ async function main() {
       ...(rows.some((row) => row.scenario.endsWith(processLabel(2)))
         ? ['', '## Several processes over one Postgres', '', scaling(rows)]
         : []),
-      ...(rest && 'verifyMs' in rest ? ['', '## CPU per complete flow', '', flowBudget(rows, rest.verifyMs)] : []),
+      ...(rest && 'verifyMs' in rest ? ['', '## CPU per complete flow', '', flowBudget(rows, rest.verifyMs, rest.databaseSplit)] : []),
       ...(perFlow.length > 0 ? ['', '## Database round trips per complete flow, by statement', '', roundTripTable(perFlow)] : []),
       ...(profile ? ['', '## Where the time goes', '', profileSection(profile)] : []),
       '',

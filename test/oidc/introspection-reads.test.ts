@@ -31,9 +31,17 @@ describe('consent-bound introspection reads token, grant, consent standing and s
     });
     const tokenReads = statements.filter((text) => text.includes('from "oidc_model"') && text.startsWith('select'));
     assert.equal(tokenReads.length, 1, `one read of oidc_model, got:\n${statements.join('\n')}`);
-    assert.match(tokenReads[0]!, /left join "oidc_model" as "g"/, 'the grant comes with the token');
+    assert.match(
+      tokenReads[0]!,
+      /left join lateral \(select "g"."id", "g"."payload" from "oidc_model" as "g"/,
+      'the grant comes with the token',
+    );
     assert.match(tokenReads[0]!, /from consent c where c\.grant_id/, 'the consent standing comes with the grant');
-    assert.match(tokenReads[0]!, /left join "oidc_model" as "s"/, 'the session of a session-bound token comes with it');
+    assert.match(
+      tokenReads[0]!,
+      /left join lateral \(select "s"."payload" from "oidc_model" as "s"/,
+      'the session of a session-bound token comes with it',
+    );
     assert.deepEqual(
       statements.filter((text) => /from "consent"/.test(text)),
       [],

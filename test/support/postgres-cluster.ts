@@ -63,10 +63,94 @@ function clusterCpuMs(postmaster: number): number {
   return total;
 }
 
+/** What a cluster process does, from the title Postgres gives it (`postgres: autovacuum worker ...`). */
+export type ProcessKind = 'client backends' | 'autovacuum' | 'WAL writer, checkpointer, background writer' | 'other';
+
+export const PROCESS_KINDS: ProcessKind[] = ['client backends', 'autovacuum', 'WAL writer, checkpointer, background writer', 'other'];
+
+function processKind(pid: number): ProcessKind {
+  let title: string;
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return 'other';
+  }
+  if (title.includes('autovacuum')) return 'autovacuum';
+  if (/walwriter|checkpointer|background writer/.test(title)) return 'WAL writer, checkpointer, background writer';
+  // A backend's title is `postgres: <user> <database> <host>(<port>) <state>`.
+  if (/\(\d+\)|\[local\]/.test(title)) return 'client backends';
+  return 'other';
+}
+
+/** The postmaster's live children, from the kernel's list (no walk over /proc). */
+function children(postmaster: number): number[] {
+  try {
+    return readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The cluster's CPU over a span, by kind of process, and how many of each kind started in it. */
+export interface CpuSplit {
+  ms: Record<ProcessKind | 'exited between samples, postmaster', number>;
+  started: Record<ProcessKind, number>;
+}
+
+/**
+ * Starts splitting the cluster's CPU by kind of process; the function returned ends the span. Backends
+ * and autovacuum workers may exit within it, their time then going to the postmaster's reaped counters
+ * with no kind: so the children are sampled every 100 ms, and only what a process used after its last
+ * sample (and the postmaster's own time) stays unattributed.
+ */
+function splitCpu(postmaster: number): () => CpuSplit {
+  const totalBefore = clusterCpuMs(postmaster);
+  const seen = new Map<number, { kind: ProcessKind; first: number; last: number; started: boolean }>();
+  const started = Object.fromEntries(PROCESS_KINDS.map((kind) => [kind, 0])) as CpuSplit['started'];
+  let initial = true;
+  const sample = () => {
+    for (const pid of children(postmaster)) {
+      const times = processTimes(pid);
+      if (!times) continue;
+      const known = seen.get(pid);
+      if (known) {
+        known.last = times.ownMs;
+        // A process forked a moment ago still has the postmaster's title.
+        if (known.kind === 'other') {
+          const kind = processKind(pid);
+          if (known.started) {
+            started.other -= 1;
+            started[kind] += 1;
+          }
+          known.kind = kind;
+        }
+      } else {
+        const kind = processKind(pid);
+        if (!initial) started[kind] += 1;
+        seen.set(pid, { kind, first: initial ? times.ownMs : 0, last: times.ownMs, started: !initial });
+      }
+    }
+    initial = false;
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    const ms = Object.fromEntries(PROCESS_KINDS.map((kind) => [kind, 0])) as CpuSplit['ms'];
+    for (const { kind, first, last } of seen.values()) ms[kind] += last - first;
+    const attributed = PROCESS_KINDS.reduce((sum, kind) => sum + ms[kind], 0);
+    ms['exited between samples, postmaster'] = clusterCpuMs(postmaster) - totalBefore - attributed;
+    return { ms, started };
+  };
+}
+
 export interface PostgresCluster {
   url: string;
   /** CPU time of all the cluster's processes so far, in ms (the bench's database cost per operation). */
   cpuMs(): number;
+  /** Starts splitting the cluster's CPU by kind of process; the function returned ends the span. */
+  splitCpu(): () => CpuSplit;
   /** `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server accepts again. */
   restart(): Promise<void>;
   /** `pg_ctl stop -m fast`: the server is gone (connections refused) until startServer(). */
@@ -117,6 +201,7 @@ export async function startPostgresCluster(settings: string[] = []): Promise<Pos
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     cpuMs: () => clusterCpuMs(postmasterPid(data)),
+    splitCpu: () => splitCpu(postmasterPid(data)),
     restart: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-m', 'fast', '-w', 'restart']),
     stopServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     startServer: () => asPostgresUserAsync('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']),
