@@ -30,8 +30,10 @@ export function perCoreSection(rows: Measured[], scenarios: { name: string; keyc
   for (const { name, keycloakPerVcpu } of scenarios) {
     for (const row of rows.filter((candidate) => candidate.scenario === name)) {
       const database = row.databaseCpuMsPerRequest;
+      // The bare engine has no database; Assent's is unmeasured when the bench does not run the cluster.
+      const absent = row.target === 'bare engine' ? 'no database' : 'not measured';
       lines.push(
-        `| ${name} | ${row.target} | ${row.requestsPerSecond.toFixed(0)} req/s | ${row.p99} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${perCore(row.serverCpuMsPerRequest).toFixed(0)} | ${database?.toFixed(2) ?? 'none'} | ${database === undefined ? 'no database' : perCore(row.serverCpuMsPerRequest + database).toFixed(0)} | ${row.target === 'bare engine' ? '' : keycloakPerVcpu === undefined ? 'missing: Keycloak publishes no figure for this' : `${keycloakPerVcpu} (${KEYCLOAK_SIZING.version})`} |`,
+        `| ${name} | ${row.target} | ${row.requestsPerSecond.toFixed(0)} req/s | ${row.p99} | ${row.serverCpuMsPerRequest.toFixed(2)} | ${perCore(row.serverCpuMsPerRequest).toFixed(0)} | ${database?.toFixed(2) ?? absent} | ${database === undefined ? absent : perCore(row.serverCpuMsPerRequest + database).toFixed(0)} | ${row.target === 'bare engine' ? '' : keycloakPerVcpu === undefined ? 'missing: Keycloak publishes no figure for this' : `${keycloakPerVcpu} (${KEYCLOAK_SIZING.version})`} |`,
       );
     }
   }
@@ -44,6 +46,7 @@ export function perCoreSection(rows: Measured[], scenarios: { name: string; keyc
     `Keycloak's figure (${KEYCLOAK_SIZING.version}, ${KEYCLOAK_SIZING.url}): ${KEYCLOAK_SIZING.clientCredentialsWording}`,
     `Measured on the ${KEYCLOAK_SIZING.setup}. Later, ${KEYCLOAK_SIZING.later}.`,
     "The guide does not say how its clients authenticated; Assent's authenticate with their TLS certificate (tls_client_auth, as FAPI asks), so each handshake here is a mutual one.",
+    'Both sides are compared before headroom: the guide asks for 150% extra CPU head-room on top of its figure, as the CDR sizing below keeps cores at most 70% busy.',
     'Keycloak publishes no per-vCPU figure for introspection; the introspection row has none to compare with.',
   ].join('\n');
 }
@@ -55,6 +58,11 @@ export interface TransactionMix {
 
 const cores = (tps: number, cpuMsPerTransaction: number) => (tps * cpuMsPerTransaction) / 1000 / HEADROOM_BUSY;
 
+const coresCell = (tps: number, cpuMsPerTransaction: number | undefined) =>
+  cpuMsPerTransaction === undefined
+    ? 'not measured'
+    : `${cores(tps, cpuMsPerTransaction).toFixed(1)} (${Math.ceil(cores(tps, cpuMsPerTransaction))} whole)`;
+
 /** CPU per CDR transaction of Assent and of Postgres, and the slowest p99 of its parts; undefined when a part was not measured. */
 function transactionCost(mix: TransactionMix) {
   if (mix.parts.some((part) => !part.row)) return undefined;
@@ -64,7 +72,10 @@ function transactionCost(mix: TransactionMix) {
   return {
     parts,
     assentMs: sum((row) => row.serverCpuMsPerRequest),
-    postgresMs: sum((row) => row.databaseCpuMsPerRequest ?? 0),
+    // Undefined when the bench did not run the cluster itself (DATABASE_URL): its CPU was not measured.
+    postgresMs: parts.every((part) => part.row.databaseCpuMsPerRequest !== undefined)
+      ? sum((row) => row.databaseCpuMsPerRequest!)
+      : undefined,
     worstP99,
     meetsLatency: worstP99 <= CDR_NFRS.highPriorityMs,
   };
@@ -90,14 +101,14 @@ export function cdrCapacitySection(mix: TransactionMix) {
         `- ${part.perTransaction} x ${part.why} (row "${part.row.scenario}": Assent ${part.row.serverCpuMsPerRequest.toFixed(2)} ms, Postgres ${part.row.databaseCpuMsPerRequest?.toFixed(2) ?? '0'} ms of CPU per op)`,
     ),
     '',
-    `That is ${assentMs.toFixed(2)} ms of Assent CPU and ${postgresMs.toFixed(2)} ms of Postgres CPU per transaction. The cores below keep each at most ${(HEADROOM_BUSY * 100).toFixed(0)}% busy at the tier's peak`,
+    `That is ${assentMs.toFixed(2)} ms of Assent CPU and ${postgresMs?.toFixed(2) ?? 'an unmeasured amount of'} ms of Postgres CPU per transaction. The cores below keep each at most ${(HEADROOM_BUSY * 100).toFixed(0)}% busy at the tier's peak`,
     `(cores = peak TPS x CPU ms per transaction / 1000 / ${HEADROOM_BUSY}), on cores like this machine's; a second instance of each for availability is not counted.`,
     '',
     '| active authorisations | peak TPS (secure traffic) | Assent cores | Postgres cores |',
     '|---|---:|---:|---:|',
     ...CDR_NFRS.secureTrafficTiers.map(
       (tier) =>
-        `| ${tier.authorisations} | ${tier.peakTps} | ${cores(tier.peakTps, assentMs).toFixed(1)} (${Math.ceil(cores(tier.peakTps, assentMs))} whole) | ${cores(tier.peakTps, postgresMs).toFixed(1)} (${Math.ceil(cores(tier.peakTps, postgresMs))} whole) |`,
+        `| ${tier.authorisations} | ${tier.peakTps} | ${coresCell(tier.peakTps, assentMs)} | ${coresCell(tier.peakTps, postgresMs)} |`,
     ),
     '',
     `Latency: the slowest p99 of these rows is ${worstP99} ms, measured with every core of this machine busy (closed-loop load at full throughput, load generator on the same cores),`,
@@ -113,7 +124,7 @@ export function cdrCapacitySummary(mix: TransactionMix) {
   return {
     tps: top.peakTps,
     assentCores: cores(top.peakTps, cost.assentMs),
-    postgresCores: cores(top.peakTps, cost.postgresMs),
+    postgresCores: cost.postgresMs === undefined ? undefined : cores(top.peakTps, cost.postgresMs),
     worstP99: cost.worstP99,
     meetsLatency: cost.meetsLatency,
   };

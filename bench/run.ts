@@ -656,7 +656,7 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
   const noKeepAlive = perCoreScenarios.map(({ name, keycloakPerVcpu }) => {
     const compared = versus(name);
     const perCore = compared && 1000 / compared.ours.serverCpuMsPerRequest;
-    return `| ${name}: measured side by side, ops per core beside Keycloak's per-vCPU figure | ${compared ? `${x(compared.throughput)}, p99 ${x(compared.p99)}; ${perCore!.toFixed(0)} per core (server process) + ${compared.ours.databaseCpuMsPerRequest?.toFixed(2) ?? '?'} ms Postgres CPU per op; Keycloak: ${keycloakPerVcpu === undefined ? 'no published figure' : `${keycloakPerVcpu} per vCPU`}` : 'not measured'} | ${compared ? 'reported' : 'n/a'} |`;
+    return `| ${name}: measured side by side, ops per core beside Keycloak's per-vCPU figure | ${compared ? `${x(compared.throughput)}, p99 ${x(compared.p99)}; ${perCore!.toFixed(0)} per core (server process) + ${compared.ours.databaseCpuMsPerRequest === undefined ? 'unmeasured' : `${compared.ours.databaseCpuMsPerRequest.toFixed(2)} ms`} Postgres CPU per op; Keycloak: ${keycloakPerVcpu === undefined ? 'no published figure' : `${keycloakPerVcpu} per vCPU`}` : 'not measured'} | ${compared ? 'reported' : 'n/a'} |`;
   });
   return [
     '| target | measured | verdict |',
@@ -671,7 +671,7 @@ function targets(rows: Row[], roundTripsPerFlow: number | undefined) {
     `| flat with data at ${SCALE_LARGE.toLocaleString('en')} stored tokens and ${SCALE_CONSENTS_LARGE.toLocaleString('en')} consents (p50 within 1.2x of ${SCALE_SMALL.toLocaleString('en')} and ${SCALE_CONSENTS_SMALL.toLocaleString('en')}), with the retention sweep running meanwhile | ${small && large ? `${small.p50} ms vs ${large.p50} ms (${x(scaleRatio)}); the sweep deleted ${small.sweptRows ?? 0} and ${large.sweptRows ?? 0} expired tokens in the measured windows` : 'not measured'} | ${verdict(scaleRatio === undefined ? undefined : scaleRatio <= 1.2)} |`,
     `| RSS under load <= 300 MiB per process | ${maxRss} MiB at most | ${verdict(maxRss <= 300)} |`,
     `| PAR answers without errors under load in both servers | ${par ? `${par.bare.errors} / ${par.bare.total} (bare engine), ${par.ours.errors} / ${par.ours.total} (Assent)` : 'not measured'} | ${verdict(par && par.bare.errors === 0 && par.ours.errors === 0)} |`,
-    `| capacity statement against the CDR non-functional requirements (below) | ${capacity ? `${capacity.tps} TPS: ${capacity.assentCores.toFixed(1)} Assent cores, ${capacity.postgresCores.toFixed(1)} Postgres cores; p99 ${capacity.worstP99} ms against 1,000 ms` : 'not derived'} | ${verdict(capacity?.meetsLatency)} |`,
+    `| capacity statement against the CDR non-functional requirements (below) | ${capacity ? `${capacity.tps} TPS: ${capacity.assentCores.toFixed(1)} Assent cores, ${capacity.postgresCores?.toFixed(1) ?? 'unmeasured'} Postgres cores; p99 ${capacity.worstP99} ms against 1,000 ms` : 'not derived'} | ${verdict(capacity?.meetsLatency)} |`,
     `| (issue 13) database round trips per complete flow < 40 | ${roundTripsPerFlow?.toFixed(1) ?? 'no flow completed'} | ${verdict(roundTripsPerFlow === undefined ? undefined : roundTripsPerFlow < 40)} |`,
   ].join('\n');
 }

@@ -71,7 +71,8 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
     // Every target of issue 32 has its row, with a measured value and a verdict.
     for (const target of [
       /\| complete flows >= 0\.8x the bare engine, p99 <= 2x \| [\d.]+ vs [\d.]+ flows\/s: \d+\.\d\dx, p99 \d+\.\d\dx \| (met|missed) \|/,
-      /\| Postgres CPU per complete flow halved .+ \| \d+\.\d ms \| (met|missed) \|/,
+      // npm test gives the bench a DATABASE_URL: the cluster's CPU is not the bench's to measure.
+      /\| Postgres CPU per complete flow halved .+ \| not measured \| n\/a \|/,
       /\| complete flows again >= 0\.8x with 50 consents and 500 tokens stored \| [\d.]+ vs [\d.]+ flows\/s: \d+\.\d\dx, .+ \| (met|missed) \|/,
       /\| consent-bound introspection >= 0\.9x, p99 <= 1\.5x \| \d+\.\d\dx, p99 \d+\.\d\dx \| (met|missed) \|/,
       /\| client_credentials, tls_client_auth >= 0\.9x \| \d+\.\d\dx \| (met|missed) \|/,
@@ -81,15 +82,15 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
       /\| flat with data at 500 stored tokens and 50 consents .+ \| \d+ ms vs \d+ ms \(\d+\.\d\dx\); the sweep deleted \d+ and \d+ expired tokens in the measured windows \| (met|missed) \|/,
       /\| RSS under load <= 300 MiB per process \| \d+ MiB at most \| (met|missed) \|/,
       /\| PAR answers without errors under load in both servers \| \d+ \/ \d+ \(bare engine\), \d+ \/ \d+ \(Assent\) \| (met|missed) \|/,
-      /\| capacity statement against the CDR .+ \| 450 TPS: \d+\.\d Assent cores, \d+\.\d Postgres cores; p99 \d+ ms against 1,000 ms \| (met|missed) \|/,
+      /\| capacity statement against the CDR .+ \| 450 TPS: \d+\.\d Assent cores, unmeasured Postgres cores; p99 \d+ ms against 1,000 ms \| (met|missed) \|/,
     ])
       assert.match(report, target);
     assert.match(
       report,
-      /\| client_credentials, tls_client_auth, new TLS connection per request \| Assent \| \d+ req\/s \| \d+ \| [\d.]+ \| \d+ \| [\d.]+ \| \d+ \| 200 \(Red Hat build of Keycloak 26\.0\) \|/,
+      /\| client_credentials, tls_client_auth, new TLS connection per request \| Assent \| \d+ req\/s \| \d+ \| [\d.]+ \| \d+ \| not measured \| not measured \| 200 \(Red Hat build of Keycloak 26\.0\) \|/,
       'per core beside Keycloak',
     );
-    assert.match(report, /\| more than 60,000 \| 450 \| \d+\.\d \(\d+ whole\) \| \d+\.\d \(\d+ whole\) \|/, 'cores for the CDR top tier');
+    assert.match(report, /\| more than 60,000 \| 450 \| \d+\.\d \(\d+ whole\) \| not measured \|/, 'cores for the CDR top tier');
     assert.match(report, /\| 500 \| 50 \| 50 \| \d+ s \| oidc_model /, 'the clone of the large data, its time and size');
   } finally {
     await rm(folder, { recursive: true, force: true });
