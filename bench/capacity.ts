@@ -61,7 +61,7 @@ const cores = (tps: number, cpuMsPerTransaction: number) => (tps * cpuMsPerTrans
 const coresCell = (tps: number, cpuMsPerTransaction: number | undefined) =>
   cpuMsPerTransaction === undefined
     ? 'not measured'
-    : `${cores(tps, cpuMsPerTransaction).toFixed(1)} (${Math.ceil(cores(tps, cpuMsPerTransaction))} whole)`;
+    : `${cores(tps, cpuMsPerTransaction).toFixed(2)} (${Math.ceil(cores(tps, cpuMsPerTransaction))} whole)`;
 
 /** CPU per CDR transaction of Assent and of Postgres, and the slowest p99 of its parts; undefined when a part was not measured. */
 function transactionCost(mix: TransactionMix) {

@@ -90,7 +90,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
       /\| client_credentials, tls_client_auth, new TLS connection per request \| Assent \| \d+ req\/s \| \d+ \| [\d.]+ \| \d+ \| not measured \| not measured \| 200 \(Red Hat build of Keycloak 26\.0\) \|/,
       'per core beside Keycloak',
     );
-    assert.match(report, /\| more than 60,000 \| 450 \| \d+\.\d \(\d+ whole\) \| not measured \|/, 'cores for the CDR top tier');
+    assert.match(report, /\| more than 60,000 \| 450 \| \d+\.\d\d \(\d+ whole\) \| not measured \|/, 'cores for the CDR top tier');
     assert.match(report, /\| 500 \| 50 \| 50 \| \d+ s \| oidc_model /, 'the clone of the large data, its time and size');
   } finally {
     await rm(folder, { recursive: true, force: true });
