@@ -494,7 +494,18 @@ async function scaleRun(bench: ConsentBench, run: Pick<RunContext, 'start' | 'ne
   const results: (LoadResult & { sweptRows: number })[][] = scales.map(() => []);
   for (let round = 1; round <= SCALE_ROUNDS; round += 1) {
     log(`  round ${round} of ${SCALE_ROUNDS}:`);
-    for (const [i, measureScale] of measure.entries()) results[i]!.push(await measureScale());
+    for (const [i, measureScale] of measure.entries()) {
+      // Both databases share the cluster (and its CPU counter): the other scale's process is paused, and
+      // its sweep's last statement let finish, so that each window holds its own database's sweeps only.
+      const others = scales.filter((_, other) => other !== i);
+      for (const other of others) other.server.child.kill('SIGSTOP');
+      await Promise.all(others.map((other) => statementsFinished(other.bench.db)));
+      try {
+        results[i]!.push(await measureScale());
+      } finally {
+        for (const other of others) other.server.child.kill('SIGCONT');
+      }
+    }
   }
   await Promise.all(agents.map((agent) => agent.close()));
   const rows = scales.map((scale, i): Row => ({
@@ -509,6 +520,17 @@ async function scaleRun(bench: ConsentBench, run: Pick<RunContext, 'start' | 'ne
   log('  median rounds:');
   rows.forEach(printRow);
   return { rows, clones };
+}
+
+/** Waits until no other session runs a statement in `db`'s database (a paused process's sweep, say). */
+async function statementsFinished(db: Db) {
+  for (;;) {
+    const { rows } = await sql<{ running: string }>`
+      select count(*) as running from pg_stat_activity
+       where datname = current_database() and state = 'active' and backend_type = 'client backend' and pid <> pg_backend_pid()`.execute(db);
+    if (Number(rows[0]!.running) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The round with the median p50 (its own throughput, p99 and CPU: figures of one measurement, not a mix). */
