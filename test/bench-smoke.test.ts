@@ -13,7 +13,10 @@ const SIDE_BY_SIDE = [
   'client_credentials, tls_client_auth',
   'client_credentials, private_key_jwt',
   'PAR with signed request object',
+  'introspection (tls_client_auth, own token), new TLS connection per request',
+  'client_credentials, tls_client_auth, new TLS connection per request',
   'complete flows (PAR, login, one-time code, consent, token)',
+  'complete flows (PAR, login, one-time code, consent, token), 500 tokens and 50 consents stored',
 ];
 
 test('the benchmark harness runs every scenario end to end with a tiny load (no timing asserted)', async () => {
@@ -43,7 +46,7 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
         BENCH_ROUNDS: '1',
         BENCH_PROCESSES: '2',
       },
-      timeout: 170_000,
+      timeout: 240_000,
     });
     const report = await readFile(output, 'utf8');
     const rows = report.split('\n').filter((line) => /^\| .+ \| (bare engine|Assent) \|/.test(line));
@@ -64,8 +67,32 @@ test('the benchmark harness runs every scenario end to end with a tiny load (no 
     measured('consent-bound introspection, 500 stored tokens, 50 consents', 'Assent');
     for (const processes of ['1 process', '2 processes']) measured(`client_credentials, tls_client_auth, ${processes}`, 'Assent');
     assert.match(report, /\| client_credentials, tls_client_auth \| 2 \| \d+ req\/s \| \d+\.\d\d \|/, 'two processes beside one');
-    assert.match(report, /## Targets \(issue 13\)/);
-    assert.match(report, /\| database round trips per complete flow < 40 \| \d+\.\d \|/, 'round trips per flow are counted');
+    assert.match(report, /## Targets \(issue 32\)/);
+    assert.match(report, /\| \(issue 13\) database round trips per complete flow < 40 \| \d+\.\d \|/, 'round trips per flow are counted');
+    // Every target of issue 32 has its row, with a measured value and a verdict.
+    for (const target of [
+      /\| complete flows >= 0\.8x the bare engine, p99 <= 2x \| [\d.]+ vs [\d.]+ flows\/s: \d+\.\d\dx, p99 \d+\.\d\dx \| (met|missed) \|/,
+      // npm test gives the bench a DATABASE_URL: the cluster's CPU is not the bench's to measure.
+      /\| Postgres CPU per complete flow halved .+ \| not measured \| n\/a \|/,
+      /\| complete flows again >= 0\.8x with 50 consents and 500 tokens stored \| [\d.]+ vs [\d.]+ flows\/s: \d+\.\d\dx, .+ \| (met|missed) \|/,
+      /\| consent-bound introspection >= 0\.9x, p99 <= 1\.5x \| \d+\.\d\dx, p99 \d+\.\d\dx \| (met|missed) \|/,
+      /\| client_credentials, tls_client_auth >= 0\.9x \| \d+\.\d\dx \| (met|missed) \|/,
+      /\| client_credentials, private_key_jwt >= 0\.9x \| \d+\.\d\dx \| (met|missed) \|/,
+      /\| client_credentials, tls_client_auth, new TLS connection per request: .+ \| \d+\.\d\dx, .+ \d+ per core .+ Keycloak: 200 per vCPU \| reported \|/,
+      /\| introspection \(tls_client_auth, own token\), new TLS connection per request: .+ \| \d+\.\d\dx, .+ Keycloak: no published figure \| reported \|/,
+      /\| flat with data at 500 stored tokens and 50 consents .+ \| \d+ ms vs \d+ ms \(\d+\.\d\dx\); the sweep deleted \d+ and \d+ expired tokens in the measured windows \| (met|missed) \|/,
+      /\| RSS under load <= 300 MiB per process \| \d+ MiB at most \| (met|missed) \|/,
+      /\| PAR answers without errors under load in both servers \| \d+ \/ \d+ \(bare engine\), \d+ \/ \d+ \(Assent\) \| (met|missed) \|/,
+      /\| capacity statement against the CDR .+ \| 450 TPS: \d+\.\d Assent cores, unmeasured Postgres cores; p99 \d+ ms against 1,000 ms \| (met|missed) \|/,
+    ])
+      assert.match(report, target);
+    assert.match(
+      report,
+      /\| client_credentials, tls_client_auth, new TLS connection per request \| Assent \| \d+ req\/s \| \d+ \| [\d.]+ \| \d+ \| not measured \| not measured \| 200 \(Red Hat build of Keycloak 26\.0\) \|/,
+      'per core beside Keycloak',
+    );
+    assert.match(report, /\| more than 60,000 \| 450 \| \d+\.\d\d \(\d+ whole\) \| not measured \|/, 'cores for the CDR top tier');
+    assert.match(report, /\| 500 \| 50 \| 50 \| \d+ s \| oidc_model /, 'the clone of the large data, its time and size');
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
