@@ -138,8 +138,18 @@ export async function destroyCustomerSessions(db: Db, customerId: string): Promi
 }
 
 /**
+ * How far back before the grace period the orphan sweep looks. A grant becomes an orphan only by never
+ * being held (a consent that lets go of its grant narrows or destroys it itself, releaseConsentFromGrant),
+ * so each grant needs checking once, when its grace period ends; a sweep runs every minute, and a day
+ * covers any outage of the sweepers shorter than that. The window keeps each run to the grants created in
+ * it (index oidc_model_grant_created) rather than every grant stored.
+ */
+const ORPHAN_WINDOW_SECONDS = 24 * 3600;
+
+/**
  * Up to `limit` consent-bound grants (their authorization details name a consent) older than
- * `graceSeconds` that no consent holds, locked, skipping rows another sweeper holds; their ids.
+ * `graceSeconds`, but within ORPHAN_WINDOW_SECONDS of it, that no consent holds, locked, skipping rows
+ * another sweeper holds; their ids.
  */
 export async function lockOrphanConsentGrants(trx: Transaction<Database>, graceSeconds: number, limit: number): Promise<string[]> {
   const rows = await trx
@@ -147,6 +157,7 @@ export async function lockOrphanConsentGrants(trx: Transaction<Database>, graceS
     .select('candidate.id')
     .where('candidate.model', '=', 'Grant')
     .where('candidate.created_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)
+    .where('candidate.created_at', '>=', sql<Date>`now() - make_interval(secs => ${graceSeconds + ORPHAN_WINDOW_SECONDS})`)
     .where(sql<boolean>`jsonb_path_exists(candidate.payload, '$.rar[*].consent_id')`)
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('consent').select('consent.id').whereRef('consent.grant_id', '=', 'candidate.id'))),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { Client } from 'pg';
 import { sweepOrphanGrants } from '../../src/consents/consent-service.ts';
 import { ACCOUNT_ACCESS, ConsentApiClient } from '../support/consent-api.ts';
 import { customerWithAccounts, grantConsent } from '../support/granted-consents.ts';
@@ -63,5 +64,52 @@ describe('grants left behind by a crash between saving the grant and authorising
 
     const introspected = await api.call('GET', `${ACCOUNT_ACCESS}/${held.consentId}`);
     assert.equal((introspected.body as { Data: { Status: string } }).Data.Status, 'Authorised');
+  });
+
+  test('a sweep reads only the grants of its window (a day before the grace period ended), by index: never every grant stored', async () => {
+    // Thousands of consent-bound grants, long held or long swept, as a bank's database holds millions of them.
+    await sql`
+      insert into oidc_model (model, id, payload, created_at)
+      select 'Grant', 'stored-' || i, jsonb_build_object('rar', jsonb_build_array(jsonb_build_object('consent_id', 'c-' || i))),
+             now() - interval '3 days'
+      from generate_series(1, 20000) i`.execute(assent.db);
+    await sql`analyze oidc_model`.execute(assent.db);
+    const tpp = await createTestTpp(assent);
+    const { customer } = await customerWithAccounts(assent);
+    const api = await ConsentApiClient.create(assent, tpp);
+    const created = await api.call('POST', ACCOUNT_ACCESS, { body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} } });
+    const orphan = await savedGrant((created.body as { Data: { ConsentId: string } }).Data.ConsentId, customer.id, tpp.clientId);
+    await age(orphan);
+
+    // The sweep's candidate statement, as sent, explained with its own values.
+    const sent: { text: string; values: unknown[] }[] = [];
+    const query = Client.prototype.query;
+    Client.prototype.query = function recorded(this: Client, ...args: Parameters<typeof query>) {
+      const config = args[0] as { text?: string; values?: unknown[] } | string;
+      const text = typeof config === 'string' ? config : String(config.text);
+      if (/for update skip locked/i.test(text))
+        sent.push({ text, values: typeof config === 'string' ? (args[1] as unknown[]) : config.values! });
+      return query.apply(this, args);
+    } as typeof query;
+    try {
+      assert.equal(await sweepOrphanGrants(assent.db), 1, 'the orphan of the window is swept');
+    } finally {
+      Client.prototype.query = query;
+    }
+    assert.equal(await grantExists(orphan), false);
+    assert.equal(await grantExists('stored-1'), true, 'grants before the window are not read, so not swept');
+    assert.equal(sent.length, 1);
+    const { rows } = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${sql.raw(
+      sent[0]!.text.replace(/\$(\d+)/g, (_, n: string) => sql.lit(String(sent[0]!.values[Number(n) - 1])).compile(assent.db).sql),
+    )}`.execute(assent.db);
+    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
+    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+    const [{ Plan: plan }] = rows[0]!['QUERY PLAN'] as [{ Plan: PlanNode }];
+    const grantReads = nodes(plan).filter((node) => node['Relation Name'] === 'oidc_model');
+    assert.deepEqual(
+      grantReads.map((node) => [node['Node Type'], node['Index Name']]),
+      [['Index Scan', 'oidc_model_grant_created']],
+      JSON.stringify(plan),
+    );
   });
 });
