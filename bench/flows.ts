@@ -17,6 +17,8 @@ export interface FlowSpec extends CpuCounters {
   durationSeconds: number;
   /** Flows run first and not measured, so that what is measured is the server's steady state, its code compiled. */
   warmupSeconds: number;
+  /** Called between the warm-up and the measured flows (the caller's own counters start there). */
+  beforeMeasuring?: () => Promise<void>;
 }
 
 const form = (values: Record<string, string>) => ({
@@ -87,6 +89,7 @@ async function flowsFor(spec: FlowSpec, seconds: number) {
  */
 export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstError?: string }> {
   const warmup = spec.warmupSeconds > 0 ? await flowsFor(spec, spec.warmupSeconds) : undefined;
+  await spec.beforeMeasuring?.();
   const cpu = cpuClocks(spec);
   const started = Date.now();
   const { latencies, errors, firstError } = await flowsFor(spec, spec.durationSeconds);
