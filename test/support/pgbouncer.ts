@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.ts';
+import { untilListening } from './listening.ts';
 import { postgresUserCommand, postgresUserDirectory, systemCommand } from './postgres-cluster.ts';
 
 /**
@@ -52,24 +51,7 @@ export async function startPgBouncer(
   );
   const [file, argv] = postgresUserCommand(systemCommand('pgbouncer'), [configPath]);
   const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  for (let waited = 0; ; waited += 50) {
-    if (child.exitCode !== null || waited > 10_000) {
-      child.kill('SIGKILL');
-      throw new Error(`pgbouncer did not start: ${errors}`);
-    }
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) break;
-    await sleep(50);
-  }
+  await untilListening(port, child, 'pgbouncer');
   const url = new URL(databaseUrl);
   url.host = `127.0.0.1:${port}`;
   return {

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.ts';
+import { untilListening } from './listening.ts';
 import {
   asPostgresUser,
   asPostgresUserAsync,
@@ -77,23 +77,6 @@ function haproxyCommand(socketPath: string, command: string): Promise<string> {
   });
 }
 
-async function untilAccepting(port: number, what: string, process: ChildProcess) {
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    if (process.exitCode !== null) throw new Error(`${what} exited with ${process.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await sleep(50);
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
-
 export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   const directory = postgresUserDirectory('assent-ha-');
   const primaryData = path.join(directory, 'primary');
@@ -154,14 +137,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
     ].join('\n'),
   );
   const haproxy = spawn(systemCommand('haproxy'), ['-db', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let haproxyErrors = '';
-  haproxy.stderr!.on('data', (chunk: Buffer) => (haproxyErrors += chunk.toString()));
-  try {
-    await untilAccepting(proxyPort, `haproxy (${haproxyErrors})`, haproxy);
-  } catch (error) {
-    haproxy.kill('SIGKILL');
-    throw error;
-  }
+  await untilListening(proxyPort, haproxy, 'haproxy');
 
   return {
     url: `postgres://postgres@127.0.0.1:${proxyPort}/postgres`,
