@@ -2,7 +2,7 @@ import { fetch, type Agent } from 'undici';
 import { CustomerAgent } from '../test/support/customer-agent.ts';
 import type { TestCustomer } from '../test/support/customers.ts';
 import { type BenchClient, REDIRECT_URI, signedRequestObject } from './fixtures.ts';
-import { cpuClocks, type CpuCounters, type LoadResult } from './load.ts';
+import { cpuClocks, type CpuCounters, type LoadResult, percentile } from './load.ts';
 
 export interface FlowSpec extends CpuCounters {
   issuer: string;
@@ -56,10 +56,6 @@ async function completeFlow(spec: FlowSpec) {
   await token.body?.cancel();
 }
 
-function percentile(sorted: number[], p: number) {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 /** `concurrency` customers completing flows back to back for the seconds given. */
 async function flowsFor(spec: FlowSpec, seconds: number) {
   const deadline = Date.now() + seconds * 1000;
@@ -97,8 +93,8 @@ export async function runFlows(spec: FlowSpec): Promise<LoadResult & { firstErro
   latencies.sort((a, b) => a - b);
   return {
     requestsPerSecond: latencies.length / elapsed,
-    p50: Math.round(percentile(latencies, 50)),
-    p99: Math.round(percentile(latencies, 99)),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
     errors,
     total: latencies.length + errors,
     ...cpu(latencies.length),

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { cpuClocks, type LoadResult, type LoadSpec } from './load.ts';
+import { cpuClocks, type LoadResult, type LoadSpec, percentile } from './load.ts';
 
 /**
  * Load without keep-alive, as Keycloak's published sizing figures are measured ("each client runs only a
@@ -71,9 +71,6 @@ async function fire(spec: LoadSpec, seconds: number): Promise<Tally> {
   );
   return tally;
 }
-
-const percentile = (sorted: number[], share: number) =>
-  Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0);
 
 /** The same measurement as runLoad (warm-up, CPU clocks, 2xx throughput, p50 and p99), one connection per request. */
 export async function runFreshConnectionLoad(spec: LoadSpec): Promise<LoadResult> {

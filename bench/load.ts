@@ -17,6 +17,10 @@ export interface LoadResult {
   generatorCpuMsPerRequest: number;
 }
 
+/** The latency at `share` (0.5 for p50) of latencies sorted ascending, rounded to whole ms; 0 when there are none. */
+export const percentile = (sorted: number[], share: number) =>
+  Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0);
+
 /** CPU counters read before and after a measurement, each in ms so far. */
 export interface CpuCounters {
   /** The server process's CPU time. */
