@@ -204,7 +204,7 @@ export function createBatchedFind(db: Db, live: LiveCondition, companions: FindC
   });
 
   async function loadMany(keys: string[]): Promise<Map<string, FoundRow>> {
-    const pairs = [...new Set(keys)].map((key) => key.split('\u0000') as [string, string]);
+    const pairs = keys.map((key) => key.split('\u0000') as [string, string]);
     const slotValues = new Map<unknown, unknown>();
     let statement: CompiledQuery<Row>;
     if (pairs.length <= MAX_PAIRS) {
