@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,8 +31,8 @@ export function postmasterPid(data: string): number {
   return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
-/** utime, stime, cutime, cstime and the parent of a process, from /proc (undefined once it has exited). */
-export function processTimes(pid: number | string): { ownMs: number; reapedMs: number; parent: number } | undefined {
+/** utime, stime, cutime and cstime of a process, from /proc (undefined once it has exited). */
+function processTimes(pid: number): { ownMs: number; reapedMs: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -44,7 +44,7 @@ export function processTimes(pid: number | string): { ownMs: number; reapedMs: n
     .split(' ')
     .map(Number);
   // Clock ticks of 10 ms (USER_HZ is 100 on Linux).
-  return { parent: fields[1]!, ownMs: (fields[11]! + fields[12]!) * 10, reapedMs: (fields[13]! + fields[14]!) * 10 };
+  return { ownMs: (fields[11]! + fields[12]!) * 10, reapedMs: (fields[13]! + fields[14]!) * 10 };
 }
 
 /**
@@ -54,13 +54,7 @@ export function processTimes(pid: number | string): { ownMs: number; reapedMs: n
 function clusterCpuMs(postmaster: number): number {
   const own = processTimes(postmaster);
   if (!own) return 0;
-  let total = own.ownMs + own.reapedMs;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const child = processTimes(entry);
-    if (child?.parent === postmaster) total += child.ownMs;
-  }
-  return total;
+  return postmasterChildren(postmaster).reduce((total, pid) => total + (processTimes(pid)?.ownMs ?? 0), own.ownMs + own.reapedMs);
 }
 
 /** What a cluster process does, from the title Postgres gives it (`postgres: autovacuum worker ...`). */
@@ -83,7 +77,7 @@ function processKind(pid: number): ProcessKind {
 }
 
 /** The postmaster's live children, from the kernel's list (no walk over /proc). */
-function children(postmaster: number): number[] {
+export function postmasterChildren(postmaster: number): number[] {
   try {
     return readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   } catch {
@@ -109,7 +103,7 @@ function splitCpu(postmaster: number): () => CpuSplit {
   const started = Object.fromEntries(PROCESS_KINDS.map((kind) => [kind, 0])) as CpuSplit['started'];
   let initial = true;
   const sample = () => {
-    for (const pid of children(postmaster)) {
+    for (const pid of postmasterChildren(postmaster)) {
       const times = processTimes(pid);
       if (!times) continue;
       const known = seen.get(pid);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './free-port.ts';
@@ -9,7 +9,7 @@ import {
   asPostgresUserAsync,
   postgresUserDirectory,
   postmasterPid,
-  processTimes,
+  postmasterChildren,
   systemCommand,
 } from './postgres-cluster.ts';
 
@@ -50,8 +50,7 @@ function serverOptions(port: number, socketDirectory: string, extra: string[]) {
 
 /** SIGKILL to the postmaster and every process it started, at once: the host is gone, nothing shuts down cleanly. */
 function killCluster(postmaster: number) {
-  const children = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && processTimes(entry)?.parent === postmaster);
-  for (const pid of [postmaster, ...children.map(Number)]) {
+  for (const pid of [postmaster, ...postmasterChildren(postmaster)]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
